@@ -1,0 +1,67 @@
+// Command m2bbs is a scriptable bulletin board: a Mongrel2 handler that
+// runs each caller's visit as a Lua coroutine.
+//
+//	m2bbs run   [flags]   start Mongrel2 and the host together
+//	m2bbs host  [flags]   run the host behind an already running Mongrel2
+//
+// Run "m2bbs COMMAND -h" for a command's flags.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// command is one subcommand: its name, a line of help and its Run.
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, args []string, stderr io.Writer) error
+}
+
+var commands = []command{
+	{"run", "start Mongrel2 and the host together (the BBS, ready for a client)", runRun},
+	{"host", "run the host behind a Mongrel2 you started yourself", runHost},
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := dispatch(ctx, os.Args[1:], os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "m2bbs:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+// dispatch runs the subcommand args[0] with the remaining arguments.
+func dispatch(ctx context.Context, args []string, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return errors.New("no command given")
+		}
+		return nil
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			return c.run(ctx, args[1:], stderr)
+		}
+	}
+	usage(stderr)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: m2bbs COMMAND [flags]")
+	fmt.Fprintln(w, "\ncommands:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-6s %s\n", c.name, c.summary)
+	}
+}

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/m2bbs/m2bbs/host"
+	"github.com/m2bbs/m2bbs/host/screens"
+	"github.com/m2bbs/m2bbs/host/session"
+	"github.com/m2bbs/m2bbs/host/store"
+	"github.com/m2bbs/m2bbs/host/zmqtransport"
+)
+
+// serve runs the host over a ZeroMQ connection to the front end at the
+// addresses in s until ctx is done. ready, if not nil, is called once the
+// host is listening.
+func serve(ctx context.Context, s *settings, log *slog.Logger, ready func()) error {
+	db, err := store.Open(s.DBPath, store.Options{Log: log})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	transport, err := zmqtransport.DialHandler(zmqtransport.HandlerConfig{
+		SendSpec: s.SendSpec, RecvSpec: s.RecvSpec, Identity: s.SenderID, Log: log,
+	})
+	if err != nil {
+		return fmt.Errorf("connect to front end: %w", err)
+	}
+	defer transport.Close()
+
+	h, err := host.New(transport, session.Config{
+		ScriptsDir: s.ScriptsDir,
+		MainScript: s.MainScript,
+		RawFrames:  s.RawFrames,
+	}, session.Deps{
+		Screens: screens.NewDir(s.ScreensDir),
+		Store:   db,
+		Log:     log,
+	})
+	if err != nil {
+		return err
+	}
+	log.Info("host ready", "send_spec", s.SendSpec, "recv_spec", s.RecvSpec, "sender_id", s.SenderID,
+		"main", s.MainScript, "db", s.DBPath)
+	if ready != nil {
+		ready()
+	}
+	return h.Run(ctx)
+}

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/m2bbs/m2bbs/host/config"
+)
+
+// defaultConfigFile is read when present and no -config flag is given.
+const defaultConfigFile = "config.lua"
+
+// settings are what a serving command runs with.
+type settings struct {
+	config.Config
+	file     string
+	logLevel slog.Level
+}
+
+// parseSettings reads the settings of command name: defaults, then the
+// settings file, then the flags in args. extra registers the command's
+// own flags.
+func parseSettings(name string, args []string, stderr io.Writer, extra func(*flag.FlagSet)) (*settings, error) {
+	s := &settings{Config: config.Defaults, logLevel: slog.LevelInfo}
+	// The first pass finds the settings file, the second lets flags
+	// override what the file says.
+	if err := s.flagSet(name, stderr, extra).Parse(args); err != nil {
+		return nil, err
+	}
+	file, explicit := s.file, s.file != ""
+	if !explicit {
+		file = defaultConfigFile
+	}
+	loaded, err := config.LoadFile(file, config.Defaults)
+	switch {
+	case err == nil:
+		s.Config = loaded
+	case explicit || !errors.Is(err, fs.ErrNotExist):
+		return nil, err
+	}
+	if err := s.flagSet(name, stderr, extra).Parse(args); err != nil {
+		return nil, err
+	}
+	if !filepath.IsAbs(s.MainScript) {
+		s.MainScript = filepath.Join(s.ScriptsDir, s.MainScript)
+	}
+	if _, err := os.Stat(s.MainScript); err != nil {
+		return nil, fmt.Errorf("main script: %w", err)
+	}
+	return s, nil
+}
+
+// flagSet binds the shared flags to s, with s's current values as defaults.
+func (s *settings) flagSet(name string, stderr io.Writer, extra func(*flag.FlagSet)) *flag.FlagSet {
+	fs := flag.NewFlagSet("m2bbs "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&s.file, "config", s.file, "settings file in Lua (default ./"+defaultConfigFile+" when present)")
+	fs.StringVar(&s.SenderID, "sender-id", s.SenderID, "handler sender id (Mongrel2's send_ident)")
+	fs.StringVar(&s.SendSpec, "send-spec", s.SendSpec, "Mongrel2's send_spec: where the host PULLs requests")
+	fs.StringVar(&s.RecvSpec, "recv-spec", s.RecvSpec, "Mongrel2's recv_spec: where the host PUBlishes replies")
+	fs.StringVar(&s.DBPath, "db", s.DBPath, "SQLite database file")
+	fs.StringVar(&s.ScriptsDir, "scripts", s.ScriptsDir, "folder of Lua scripts")
+	fs.StringVar(&s.ScreensDir, "screens", s.ScreensDir, "folder of screens (NAME.txt)")
+	fs.StringVar(&s.MainScript, "main", s.MainScript, "main script, relative to -scripts")
+	fs.BoolVar(&s.RawFrames, "raw", s.RawFrames, "send raw JSON + NUL to callers instead of base64 + NUL")
+	fs.TextVar(&s.logLevel, "log-level", s.logLevel, "log level: DEBUG, INFO, WARN or ERROR")
+	if extra != nil {
+		extra(fs)
+	}
+	return fs
+}
+
+// logger returns the structured logger the commands write to w.
+func (s *settings) logger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: s.logLevel}))
+}

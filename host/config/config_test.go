@@ -1,0 +1,111 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+		want Config
+	}{
+		{
+			name: "plain assignments",
+			src: `sender_id = 'bbs-7'
+send_spec = 'tcp://127.0.0.1:1001'
+recv_spec = 'tcp://127.0.0.1:1002'
+db_path = '/var/lib/m2bbs/bbs.db'
+raw_frames = true`,
+			want: Config{SenderID: "bbs-7", SendSpec: "tcp://127.0.0.1:1001", RecvSpec: "tcp://127.0.0.1:1002",
+				DBPath: "/var/lib/m2bbs/bbs.db", ScriptsDir: "scripts", ScreensDir: "screens", MainScript: "bbs.lua", RawFrames: true},
+		},
+		{
+			name: "the original config.lua",
+			src: `module 'config'
+sender_id = '558c92aa-1644-4e24-a524-39baad0f8e78'
+sub_addr = 'tcp://127.0.0.1:9997'
+pub_addr = 'tcp://127.0.0.1:9996'
+io_threads = 1`,
+			want: Config{SenderID: "558c92aa-1644-4e24-a524-39baad0f8e78", SendSpec: "tcp://127.0.0.1:9997", RecvSpec: "tcp://127.0.0.1:9996",
+				DBPath: "data/bbs.db", ScriptsDir: "scripts", ScreensDir: "screens", MainScript: "bbs.lua"},
+		},
+		{
+			name: "computed values and locals",
+			src: `local dir = '/srv/bbs'
+scripts = dir .. '/scripts'
+screens = dir .. '/screens'`,
+			want: Config{SenderID: "m2bbs", SendSpec: "tcp://127.0.0.1:9997", RecvSpec: "tcp://127.0.0.1:9996",
+				DBPath: "data/bbs.db", ScriptsDir: "/srv/bbs/scripts", ScreensDir: "/srv/bbs/screens", MainScript: "bbs.lua"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Parse("config.lua", []byte(tt.src), Defaults)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want {
+				t.Errorf("got  %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name, src, wantErr string
+	}{
+		{"typo", "sender_di = 'x'", "unknown setting: [sender_di]"},
+		{"wrong type", "db_path = 42", "db_path must be a string, not a number"},
+		{"wrong bool", "raw_frames = 'yes'", "raw_frames must be true or false"},
+		{"syntax", "sender_id = ", "config.lua"},
+		{"runtime error", "error('boom')", "boom"},
+		{"no files", "dofile('/etc/passwd')", "attempt to call a non-function"},
+		{"endless loop", "while true do end", "context deadline exceeded"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Parse("config.lua", []byte(tt.src), Defaults)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("err = %v, want it to mention %q", err, tt.wantErr)
+			}
+			if got != Defaults {
+				t.Errorf("a failed parse changed the settings: %+v", got)
+			}
+		})
+	}
+	if _, err := Parse("config.lua", []byte("sender_di = 'x'"), Defaults); !errors.Is(err, ErrUnknownSetting) {
+		t.Errorf("typo error %v does not wrap ErrUnknownSetting", err)
+	}
+}
+
+func TestLoadFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.lua")
+	if err := os.WriteFile(path, []byte("sender_id = 'from-file'\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadFile(path, Defaults)
+	if err != nil || got.SenderID != "from-file" {
+		t.Fatalf("LoadFile = %+v, %v", got, err)
+	}
+	if _, err := LoadFile(filepath.Join(t.TempDir(), "missing.lua"), Defaults); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: err = %v, want ErrNotExist", err)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte("sender_id = 'x'\nraw_frames = true"))
+	f.Add([]byte("module 'config'\nsub_addr = 'tcp://127.0.0.1:1'"))
+	f.Add([]byte("for i = 1, 10 do end"))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		cfg, err := Parse("fuzz.lua", src, Defaults)
+		if err != nil && cfg != Defaults {
+			t.Fatalf("failed parse returned changed settings: %+v", cfg)
+		}
+	})
+}

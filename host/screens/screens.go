@@ -1,0 +1,92 @@
+// Package screens loads the BBS's screens: text files named NAME.txt in a
+// folder, shown to callers by ui.screen, ui.prompt and ui.exit.
+package screens
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+)
+
+// MaxScreenBytes bounds one screen file.
+const MaxScreenBytes = 64 << 10
+
+// ErrNotFound is returned for a screen with no file.
+var ErrNotFound = errors.New("no such screen")
+
+// ErrBadName is returned for a name that is not a plain screen name.
+var ErrBadName = errors.New("bad screen name")
+
+// Dir serves screens from a folder, caching each after its first use. It is
+// safe for concurrent use.
+type Dir struct {
+	dir   string
+	mu    sync.RWMutex
+	cache map[string]string
+}
+
+// NewDir returns the screens stored in dir.
+func NewDir(dir string) *Dir {
+	return &Dir{dir: dir, cache: make(map[string]string)}
+}
+
+// Screen returns the text of dir/NAME.txt with one trailing newline
+// removed. Names are letters, digits, '_', '-' and '/' for subfolders.
+func (d *Dir) Screen(name string) (string, error) {
+	d.mu.RLock()
+	text, ok := d.cache[name]
+	d.mu.RUnlock()
+	if ok {
+		return text, nil
+	}
+	if !validName(name) {
+		return "", fmt.Errorf("%w: %q", ErrBadName, name)
+	}
+	path := filepath.Join(d.dir, filepath.FromSlash(name)+".txt")
+	data, err := readLimited(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("%w: %s", ErrNotFound, path)
+	}
+	if err != nil {
+		return "", fmt.Errorf("read screen: %w", err)
+	}
+	text = strings.TrimSuffix(strings.TrimSuffix(string(data), "\n"), "\r")
+	d.mu.Lock()
+	d.cache[name] = text
+	d.mu.Unlock()
+	return text, nil
+}
+
+func readLimited(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxScreenBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxScreenBytes {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, MaxScreenBytes)
+	}
+	return data, nil
+}
+
+func validName(name string) bool {
+	if name == "" || len(name) > 128 || strings.HasPrefix(name, "/") || strings.HasSuffix(name, "/") || strings.Contains(name, "//") {
+		return false
+	}
+	for _, r := range name {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_', r == '-', r == '/':
+		default:
+			return false
+		}
+	}
+	return true
+}

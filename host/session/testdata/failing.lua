@@ -1,0 +1,13 @@
+-- Fails when the caller answers "crash"; otherwise echoes.
+require 'ui'
+
+function m2bbs(conn, req)
+    while true do
+        req = ui.ask(conn, req, 'say something')
+        if req.data.msg == 'crash' then
+            local t = nil
+            print(t.field) -- line 9: attempt to index a nil value
+        end
+        ui.display(conn, req, 'echo: ' .. req.data.msg)
+    end
+end

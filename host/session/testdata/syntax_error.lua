@@ -1,0 +1,1 @@
+function m2bbs(conn, req

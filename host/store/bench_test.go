@@ -1,0 +1,105 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+var benchLines = []string{"Hello everyone,", "", "this is a benchmark post of a few lines.", "-- bench"}
+
+func BenchmarkPostMessage(b *testing.B) {
+	s, _ := newStore(b)
+	mustRegister(b, s, "bench")
+	ctx := context.Background()
+	for b.Loop() {
+		if _, err := s.PostMessage(ctx, "bench", benchLines); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkPostMessageParallel(b *testing.B) {
+	s, _ := newStore(b)
+	mustRegister(b, s, "bench")
+	ctx := context.Background()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := s.PostMessage(ctx, "bench", benchLines); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// fillBoard adds n messages in one transaction (posting them one by one
+// would dominate the benchmark's set-up).
+func fillBoard(b *testing.B, s *SQLite, n int) {
+	b.Helper()
+	mustRegister(b, s, "bench")
+	body, count, _ := encodeLines(benchLines)
+	err := s.inTx(context.Background(), func(tx *sql.Tx) error {
+		for i := range n {
+			if _, err := tx.Exec(
+				`INSERT INTO messages (seq, author_id, body, line_count, posted_at)
+				 VALUES (?, (SELECT id FROM users WHERE name = 'bench'), ?, ?, ?)`,
+				i, body, count, nowMillis()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+}
+
+func BenchmarkMessageAt(b *testing.B) {
+	const n = 10_000
+	s, _ := newStore(b)
+	fillBoard(b, s, n)
+	ctx := context.Background()
+	i := 0
+	for b.Loop() {
+		if _, err := s.MessageAt(ctx, i%n); err != nil {
+			b.Fatal(err)
+		}
+		i += 7919 // a prime: visit the board out of order
+	}
+}
+
+func BenchmarkMessageAtParallel(b *testing.B) {
+	const n = 10_000
+	s, _ := newStore(b)
+	fillBoard(b, s, n)
+	ctx := context.Background()
+	b.RunParallel(func(pb *testing.PB) {
+		r := rand.New(rand.NewPCG(1, 2))
+		for pb.Next() {
+			if _, err := s.MessageAt(ctx, r.IntN(n)); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+func BenchmarkAuthUser(b *testing.B) {
+	s, _ := newStore(b) // bcrypt.MinCost: measures the store, not bcrypt
+	ctx := context.Background()
+	if err := s.RegisterUser(ctx, "bench", "password"); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(bcrypt.MinCost), "bcrypt-cost")
+	for b.Loop() {
+		ok, err := s.AuthUser(ctx, "BENCH", "password")
+		if !ok || err != nil {
+			b.Fatal(fmt.Sprint("AuthUser = ", ok, err))
+		}
+	}
+}

@@ -1,0 +1,48 @@
+// Package store is the BBS's durable storage: registered users, the public
+// message board and private mail.
+//
+// [Store] is the interface the rest of the host (and the Lua db module) uses;
+// [SQLite], returned by [Open], implements it over one SQLite file with
+// github.com/mattn/go-sqlite3.
+//
+// # Layout on disk and concurrency
+//
+// The database runs in WAL mode with synchronous=NORMAL and foreign keys on.
+// All writes go through one connection (a *sql.DB limited to one open
+// connection, whose transactions start with BEGIN IMMEDIATE), so writers in
+// this process queue in Go instead of failing with SQLITE_BUSY; reads use a
+// separate pool of read-only connections, which WAL lets run alongside the
+// writer. Other processes writing the same file are tolerated through the
+// busy timeout ([Options.BusyTimeout]).
+//
+// # Schema
+//
+// The schema lives in numbered files embedded from migrations/ (001_init.sql,
+// 002_..., ...). [Open] applies those newer than the file's PRAGMA
+// user_version, each in its own transaction together with the version bump,
+// so a failed migration leaves the previous version intact. A database whose
+// version is newer than this program knows is refused with
+// [ErrSchemaTooNew].
+//
+// # Rules and limits
+//
+//   - User names are trimmed of surrounding white space and must be 1 to
+//     [MaxNameLen] ASCII letters, digits, '_', '-' or '.'. They are unique
+//     regardless of case, looked up regardless of case, and reported in the
+//     spelling they were registered with.
+//   - Passwords are hashed with bcrypt; the plain text is never stored. An
+//     empty password, or one longer than [MaxPasswordBytes] (bcrypt only
+//     reads the first 72 bytes, so a longer one would be silently
+//     truncated), is refused with [ErrBadPassword]. Passwords are not
+//     trimmed.
+//   - A message or mail is a list of lines, stored as their text joined by
+//     "\n" with the number of lines beside it, so empty lines and an empty
+//     list come back exactly. A line containing "\n" counts as several lines.
+//     At most [MaxLines] lines and [MaxBodyBytes] bytes of text (newlines
+//     included) are accepted; more is refused with [ErrTooLarge].
+//   - Messages and mail are written by registered users only: an unknown
+//     author, sender or recipient gives [ErrNoSuchUser].
+//
+// Errors are wrapped with a short "store: ..." context; test for the
+// sentinel errors with errors.Is.
+package store

@@ -1,0 +1,252 @@
+package luaapi
+
+import (
+	"fmt"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/m2bbs/m2bbs/host/m2proto"
+)
+
+// Replier delivers reply bodies to callers through the front end (Mongrel2
+// or the built-in one). sender is the handler ident the request came with;
+// an empty body closes the callers' connections.
+type Replier interface {
+	Reply(sender string, connIDs []string, body []byte) error
+}
+
+// connTypeName names the conn userdata's metatable in the Lua registry.
+const connTypeName = "m2bbs.conn"
+
+// Conn is one caller's connection as a script sees it: the conn object
+// passed to the session's entry function. It replies to its own caller by
+// default and can deliver to other callers by conn id.
+type Conn struct {
+	// ID is the caller's Mongrel2 conn id.
+	ID string
+	// Sender is the handler ident Mongrel2 tagged the caller's requests with.
+	Sender string
+	// Raw sends JSON messages as raw JSON + NUL instead of the classic
+	// client's base64(JSON) + NUL.
+	Raw bool
+
+	replier Replier
+	sent    int
+	exited  bool
+	closed  bool
+}
+
+// NewConn returns a Conn for the caller connID whose requests arrive tagged
+// with sender; replies go out through replier.
+func NewConn(connID, sender string, raw bool, replier Replier) *Conn {
+	return &Conn{ID: connID, Sender: sender, Raw: raw, replier: replier}
+}
+
+// Sent reports how many messages this conn has sent to its own caller.
+func (c *Conn) Sent() int { return c.sent }
+
+// Exited reports whether an exit message has been sent to the caller.
+func (c *Conn) Exited() bool { return c.exited }
+
+// Closed reports whether the script hung up on the caller.
+func (c *Conn) Closed() bool { return c.closed }
+
+// SendJSON sends one JSON message (already encoded) to the conn's caller,
+// framed as the classic client expects.
+func (c *Conn) SendJSON(sender, connID string, msg []byte, isExit bool) error {
+	body := m2proto.AppendClientFrame(nil, msg, c.Raw)
+	if err := c.replier.Reply(sender, []string{connID}, body); err != nil {
+		return err
+	}
+	if connID == c.ID {
+		c.sent++
+		c.exited = c.exited || isExit
+	}
+	return nil
+}
+
+// Hangup closes the caller's connection.
+func (c *Conn) Hangup() error {
+	c.closed = true
+	return c.replier.Reply(c.Sender, []string{c.ID}, nil)
+}
+
+var connMethods = map[string]lua.LGFunction{
+	"reply_json":   connReplyJSON,
+	"reply":        connReply,
+	"deliver_json": connDeliverJSON,
+	"deliver":      connDeliver,
+	"close":        connClose,
+	"id":           connID,
+}
+
+// registerConnType creates the conn metatable in the registry (not in the
+// script's globals).
+func registerConnType(L *lua.LState) {
+	mt := L.NewTypeMetatable(connTypeName)
+	L.SetField(mt, "__index", L.SetFuncs(L.NewTable(), connMethods))
+	L.SetField(mt, "__tostring", L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LString("conn " + checkConn(L, 1).ID))
+		return 1
+	}))
+	L.SetField(mt, "__metatable", lua.LString("conn"))
+}
+
+// NewConnValue wraps c as the conn userdata scripts receive.
+func NewConnValue(L *lua.LState, c *Conn) *lua.LUserData {
+	ud := L.NewUserData()
+	ud.Value = c
+	ud.Metatable = L.GetTypeMetatable(connTypeName)
+	return ud
+}
+
+// checkConn returns the Conn at stack index n or raises an argument error.
+func checkConn(L *lua.LState, n int) *Conn {
+	if ud, ok := L.Get(n).(*lua.LUserData); ok {
+		if c, ok := ud.Value.(*Conn); ok {
+			return c
+		}
+	}
+	L.ArgError(n, "conn expected")
+	return nil
+}
+
+// target resolves where a reply goes: the request table at index n (its
+// conn_id and sender, as in Mongrel2's Lua library) or, when the script
+// passes nil, the conn's own caller.
+func target(L *lua.LState, c *Conn, n int) (sender, connID string) {
+	sender, connID = c.Sender, c.ID
+	req, ok := L.Get(n).(*lua.LTable)
+	if !ok {
+		if L.Get(n) != lua.LNil {
+			L.ArgError(n, "request table or nil expected")
+		}
+		return sender, connID
+	}
+	switch id := req.RawGetString("conn_id").(type) {
+	case lua.LString:
+		connID = string(id)
+	case lua.LNumber:
+		connID = id.String()
+	}
+	if s, ok := req.RawGetString("sender").(lua.LString); ok && s != "" {
+		sender = string(s)
+	}
+	return sender, connID
+}
+
+// encodeMessage encodes the table at index n as JSON, raising an argument
+// error if it cannot be encoded, and reports whether it is an exit message.
+func encodeMessage(L *lua.LState, n int) ([]byte, bool) {
+	tbl := L.CheckTable(n)
+	msg, err := AppendJSON(nil, tbl)
+	if err != nil {
+		L.ArgError(n, err.Error())
+	}
+	return msg, tbl.RawGetString("type") == lua.LString("exit")
+}
+
+// conn:reply_json(req, table): send a JSON message to the request's caller.
+func connReplyJSON(L *lua.LState) int {
+	c := checkConn(L, 1)
+	sender, id := target(L, c, 2)
+	msg, isExit := encodeMessage(L, 3)
+	if err := c.SendJSON(sender, id, msg, isExit); err != nil {
+		L.RaiseError("conn:reply_json: %v", err)
+	}
+	return 0
+}
+
+// conn:reply(req, string): send raw bytes to the request's caller.
+func connReply(L *lua.LState) int {
+	c := checkConn(L, 1)
+	sender, id := target(L, c, 2)
+	body := L.CheckString(3)
+	if body == "" {
+		L.ArgError(3, "empty reply (use conn:close to hang up)")
+	}
+	if err := c.replier.Reply(sender, []string{id}, []byte(body)); err != nil {
+		L.RaiseError("conn:reply: %v", err)
+	}
+	if id == c.ID {
+		c.sent++
+	}
+	return 0
+}
+
+// checkConnIDs reads a conn id or a list of conn ids at index n.
+func checkConnIDs(L *lua.LState, n int) []string {
+	switch v := L.Get(n).(type) {
+	case lua.LString:
+		return []string{string(v)}
+	case lua.LNumber:
+		return []string{v.String()}
+	case *lua.LTable:
+		ids := make([]string, 0, v.Len())
+		for i := 1; i <= v.Len(); i++ {
+			switch id := v.RawGetInt(i).(type) {
+			case lua.LString:
+				ids = append(ids, string(id))
+			case lua.LNumber:
+				ids = append(ids, id.String())
+			default:
+				L.ArgError(n, fmt.Sprintf("conn id #%d is a %s", i, id.Type()))
+			}
+		}
+		return ids
+	}
+	L.ArgError(n, "conn id or list of conn ids expected")
+	return nil
+}
+
+// conn:deliver_json(conn_ids, table): send a JSON message to other callers.
+// Returns the number of callers addressed.
+func connDeliverJSON(L *lua.LState) int {
+	c := checkConn(L, 1)
+	ids := checkConnIDs(L, 2)
+	msg, _ := encodeMessage(L, 3)
+	if len(ids) > 0 {
+		body := m2proto.AppendClientFrame(nil, msg, c.Raw)
+		if err := c.replier.Reply(c.Sender, ids, body); err != nil {
+			L.RaiseError("conn:deliver_json: %v", err)
+		}
+	}
+	L.Push(lua.LNumber(len(ids)))
+	return 1
+}
+
+// conn:deliver(conn_ids, string): send raw bytes to other callers.
+func connDeliver(L *lua.LState) int {
+	c := checkConn(L, 1)
+	ids := checkConnIDs(L, 2)
+	body := L.CheckString(3)
+	if body == "" {
+		L.ArgError(3, "empty body (use conn:close to hang up)")
+	}
+	if len(ids) > 0 {
+		if err := c.replier.Reply(c.Sender, ids, []byte(body)); err != nil {
+			L.RaiseError("conn:deliver: %v", err)
+		}
+	}
+	L.Push(lua.LNumber(len(ids)))
+	return 1
+}
+
+// conn:close(req): hang up on the request's caller (nil: this conn's).
+func connClose(L *lua.LState) int {
+	c := checkConn(L, 1)
+	sender, id := target(L, c, 2)
+	if id == c.ID {
+		c.closed = true
+	}
+	if err := c.replier.Reply(sender, []string{id}, nil); err != nil {
+		L.RaiseError("conn:close: %v", err)
+	}
+	return 0
+}
+
+// conn:id(): the caller's conn id.
+func connID(L *lua.LState) int {
+	L.Push(lua.LString(checkConn(L, 1).ID))
+	return 1
+}

@@ -1,0 +1,112 @@
+package luaapi
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+func TestConnReplyJSON(t *testing.T) {
+	e := newTestEnv(t)
+	e.run(t, `conn:reply_json(req, {type = 'screen', msg = 'hi "there"\n'})`)
+	if len(e.replier.replies) != 1 {
+		t.Fatalf("got %d replies, want 1", len(e.replier.replies))
+	}
+	rep := e.replier.replies[0]
+	if rep.Sender != "sender-1" || !reflect.DeepEqual(rep.ConnIDs, []string{"7"}) {
+		t.Errorf("reply went to %s %v, want sender-1 [7]", rep.Sender, rep.ConnIDs)
+	}
+	got := decodeFrame(t, rep.Body)
+	if got["type"] != "screen" || got["msg"] != "hi \"there\"\n" {
+		t.Errorf("message = %v", got)
+	}
+	if e.conn.Sent() != 1 || e.conn.Exited() {
+		t.Errorf("Sent=%d Exited=%v, want 1 false", e.conn.Sent(), e.conn.Exited())
+	}
+	e.run(t, `conn:reply_json(nil, {type = 'exit', msg = 'bye'})`)
+	if !e.conn.Exited() {
+		t.Error("an exit message did not mark the conn exited")
+	}
+}
+
+func TestConnRawFrames(t *testing.T) {
+	e := newTestEnv(t)
+	e.conn.Raw = true
+	e.run(t, `conn:reply_json(req, {type = 'screen', msg = 'x'})`)
+	if got, want := string(e.replier.replies[0].Body), `{"msg":"x","type":"screen"}`+"\x00"; got != want {
+		t.Errorf("raw frame = %q, want %q", got, want)
+	}
+}
+
+func TestConnReplyToOtherRequest(t *testing.T) {
+	e := newTestEnv(t)
+	e.L.SetGlobal("other", e.request("42", "hi"))
+	e.run(t, `conn:reply_json(other, {type = 'screen', msg = 'to 42'})`)
+	if got := e.replier.replies[0].ConnIDs; !reflect.DeepEqual(got, []string{"42"}) {
+		t.Errorf("reply went to %v, want [42]", got)
+	}
+	if e.conn.Sent() != 0 {
+		t.Error("a reply to another caller counted as sent to this one")
+	}
+}
+
+func TestConnDeliverJSON(t *testing.T) {
+	e := newTestEnv(t)
+	e.run(t, `n = conn:deliver_json({'3', 4, '5'}, {type = 'screen', msg = 'all'})`)
+	if n := e.L.GetGlobal("n"); n != lua.LNumber(3) {
+		t.Errorf("deliver_json returned %v, want 3", n)
+	}
+	rep := e.replier.replies[0]
+	if !reflect.DeepEqual(rep.ConnIDs, []string{"3", "4", "5"}) {
+		t.Errorf("delivered to %v", rep.ConnIDs)
+	}
+	if decodeFrame(t, rep.Body)["msg"] != "all" {
+		t.Errorf("delivered %q", rep.Body)
+	}
+}
+
+func TestConnReplyAndClose(t *testing.T) {
+	e := newTestEnv(t)
+	e.run(t, `conn:reply(req, 'plain bytes') conn:close(req)`)
+	if got := string(e.replier.replies[0].Body); got != "plain bytes" {
+		t.Errorf("reply body = %q", got)
+	}
+	if got := e.replier.replies[1].Body; len(got) != 0 {
+		t.Errorf("close sent %q, want an empty body", got)
+	}
+	if !e.conn.Closed() {
+		t.Error("conn:close did not mark the conn closed")
+	}
+	e.run(t, `assert(conn:id() == '7') assert(tostring(conn) == 'conn 7')`)
+}
+
+func TestConnMisuse(t *testing.T) {
+	tests := []struct{ src, want string }{
+		{`conn:reply_json(req, 'not a table')`, "table expected"},
+		{`conn:reply_json(req, {f = print})`, "cannot encode a function"},
+		{`conn:reply_json(42, {})`, "request table or nil expected"},
+		{`conn.reply_json({}, req, {})`, "conn expected"},
+		{`conn:reply(req, '')`, "use conn:close"},
+		{`conn:deliver_json({true}, {})`, "conn id #1 is a boolean"},
+		{`local t = {} t.t = t conn:reply_json(req, t)`, "nested too deep"},
+		{`getmetatable(conn).__index = nil`, "attempt to index"},
+	}
+	for _, tt := range tests {
+		e := newTestEnv(t)
+		err := e.runErr(tt.src)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err = %v, want %q", tt.src, err, tt.want)
+		}
+	}
+}
+
+func TestConnReplierFailure(t *testing.T) {
+	e := newTestEnv(t)
+	e.replier.failWith = errDiskFull
+	err := e.runErr(`conn:reply_json(req, {type = 'screen', msg = 'x'})`)
+	if err == nil || !strings.Contains(err.Error(), "conn:reply_json: disk full") {
+		t.Errorf("err = %v, want the replier's error", err)
+	}
+}

@@ -1,0 +1,20 @@
+// Package luaapi exposes the m2bbs host to Lua scripts.
+//
+// Each Lua module lives in a file of its own and is opened by a Loader:
+//
+//   - conn (conn.go): the caller's connection, a userdata with reply_json,
+//     reply, deliver_json, deliver and close, as in Mongrel2's Lua library.
+//   - ui (ui.go): display, ask, screen, prompt and exit, the conversation
+//     helpers of the original BBS; ask yields the caller's coroutine.
+//   - db (db.go): the BBS database (users, public messages, private mail)
+//     over a store.Store.
+//   - print and Lua 5.1 compatibility fixes (compat.go).
+//
+// Modules receive their dependencies as interfaces (Replier, Screens,
+// store.Store, a logger lookup) so tests pass fakes. Misuse of an API raises
+// a Lua error; an expected failure returns nil and a message, so both
+// assert(db.x()) and local v, err = db.x() work in scripts.
+//
+// A *lua.LState and everything created from it is used by one goroutine at
+// a time; nothing in this package starts goroutines.
+package luaapi

@@ -1,0 +1,30 @@
+package luaapi
+
+import (
+	"fmt"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// Env is what the Lua API needs from the host.
+type Env struct {
+	UI  *UI
+	DB  *DB
+	Log LoggerLookup
+}
+
+// Open prepares L for BBS scripts: the conn type, Lua 5.1 compatibility,
+// print to the log, and the built-in modules ui and db loadable with
+// require.
+func Open(L *lua.LState, env Env) error {
+	registerConnType(L)
+	if err := OpenCompat(L); err != nil {
+		return fmt.Errorf("open compat: %w", err)
+	}
+	OpenPrint(L, env.Log)
+	InstallModules(L, []Module{
+		{Name: "ui", Loader: env.UI.Loader},
+		{Name: "db", Loader: env.DB.Loader},
+	})
+	return nil
+}

@@ -1,0 +1,2 @@
+-- Run by loadfile with an environment set by setfenv.
+answer = who .. ' says hi'

@@ -1,0 +1,135 @@
+package luaapi
+
+import (
+	lua "github.com/yuin/gopher-lua"
+)
+
+// Screens looks up screen texts by name (screens/NAME.txt).
+type Screens interface {
+	Screen(name string) (string, error)
+}
+
+// DefaultPromptChar is the prompt character ui.ask uses when the script
+// gives none, and the one ui.prompt always uses.
+const DefaultPromptChar = "> "
+
+// UI is the ui module: the original BBS's conversation helpers. Messages
+// have the shapes the classic client understands:
+// {type='screen'|'prompt'|'exit', msg=..., pchar=...}.
+type UI struct {
+	Screens Screens
+}
+
+// Loader opens the ui module; use it with lua.LState.PreloadModule or
+// Modules.
+func (u *UI) Loader(L *lua.LState) int {
+	L.Push(L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
+		"display": u.display,
+		"ask":     u.ask,
+		"screen":  u.screen,
+		"prompt":  u.prompt,
+		"exit":    u.exit,
+		"text":    u.text,
+	}))
+	return 1
+}
+
+// send encodes one message to the caller.
+func (u *UI) send(L *lua.LState, kind, text string, pchar *string) {
+	c := checkConn(L, 1)
+	sender, id := target(L, c, 2)
+	msg := append([]byte(`{"msg":`), appendJSONString(nil, text)...)
+	if pchar != nil {
+		msg = append(msg, `,"pchar":`...)
+		msg = appendJSONString(msg, *pchar)
+	}
+	msg = append(msg, `,"type":"`...)
+	msg = append(msg, kind...)
+	msg = append(msg, `"}`...)
+	if err := c.SendJSON(sender, id, msg, kind == "exit"); err != nil {
+		L.RaiseError("ui.%s: %v", kind, err)
+	}
+}
+
+// screenText returns the named screen or raises an error naming it.
+func (u *UI) screenText(L *lua.LState, n int) string {
+	name := L.CheckString(n)
+	text, err := u.Screens.Screen(name)
+	if err != nil {
+		L.RaiseError("screen %q: %v", name, err)
+	}
+	return text
+}
+
+// waitForCaller yields the caller's coroutine until their next request,
+// which becomes the function's return value. Yielding from inside a Go
+// function such as table.sort or string.gsub would silently corrupt the
+// coroutine in gopher-lua, so that is refused with a clear error.
+func waitForCaller(L *lua.LState, fn string) int {
+	for level := 1; ; level++ {
+		dbg, ok := L.GetStack(level)
+		if !ok {
+			break
+		}
+		if _, err := L.GetInfo("Sn", dbg, lua.LNil); err == nil && dbg.What == "G" {
+			L.RaiseError("%s cannot wait for the caller inside %s (a Go function such as table.sort or string.gsub); move the prompt outside it", fn, goFuncName(dbg))
+		}
+	}
+	return L.Yield()
+}
+
+func goFuncName(dbg *lua.Debug) string {
+	if dbg.Name != "" {
+		return dbg.Name + "()"
+	}
+	return "a Go function"
+}
+
+// ui.display(conn, req, text): show text.
+func (u *UI) display(L *lua.LState) int {
+	u.send(L, "screen", L.CheckString(3), nil)
+	return 0
+}
+
+// ui.ask(conn, req, text, pchar): show text as a prompt, wait for the
+// caller's answer and return it (the next request).
+func (u *UI) ask(L *lua.LState) int {
+	text := L.CheckString(3)
+	pchar := L.OptString(4, DefaultPromptChar)
+	u.send(L, "prompt", text, &pchar)
+	return waitForCaller(L, "ui.ask")
+}
+
+// ui.screen(conn, req, name): show the named screen.
+func (u *UI) screen(L *lua.LState) int {
+	u.send(L, "screen", u.screenText(L, 3), nil)
+	return 0
+}
+
+// ui.prompt(conn, req, name): show the named screen as a prompt and return
+// the caller's answer.
+func (u *UI) prompt(L *lua.LState) int {
+	text := u.screenText(L, 3)
+	pchar := DefaultPromptChar
+	u.send(L, "prompt", text, &pchar)
+	return waitForCaller(L, "ui.prompt")
+}
+
+// ui.exit(conn, req, name): show the named screen and tell the client to
+// quit.
+func (u *UI) exit(L *lua.LState) int {
+	u.send(L, "exit", u.screenText(L, 3), nil)
+	return 0
+}
+
+// ui.text(name): the named screen's text, or nil and an error message.
+func (u *UI) text(L *lua.LState) int {
+	text, err := u.Screens.Screen(L.CheckString(1))
+	if err != nil {
+		L.Push(lua.LNil)
+		L.Push(lua.LString(err.Error()))
+		return 2
+	}
+	L.Push(lua.LString(text))
+	return 1
+}
