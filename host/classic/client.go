@@ -1,0 +1,119 @@
+package classic
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+)
+
+// WriteTimeout bounds each Send.
+const WriteTimeout = 10 * time.Second
+
+// Errors Client returns, for errors.Is.
+var (
+	// ErrBadRoute means a route that is not '@' followed by a name without
+	// spaces or NULs.
+	ErrBadRoute = errors.New("bad route")
+	// ErrOutOfLines means Run met a prompt with no line left to answer.
+	ErrOutOfLines = errors.New("no line left to answer the prompt")
+)
+
+// Client is one caller connected to the BBS over TCP. Its methods are not
+// safe for concurrent use.
+type Client struct {
+	conn  net.Conn
+	fr    *FrameReader
+	route string
+	req   []byte
+}
+
+// Dial connects to addr (Mongrel2's caller port). It sends nothing: call
+// Connect to start a session as the classic client does. raw says the BBS
+// sends bare JSON frames instead of base64.
+func Dial(ctx context.Context, addr, route string, raw bool) (*Client, error) {
+	if len(route) < 2 || route[0] != '@' || strings.ContainsAny(route, " \t\r\n\x00") {
+		return nil, fmt.Errorf("classic: %w: %q", ErrBadRoute, route)
+	}
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("classic: dial: %w", err)
+	}
+	return &Client{conn: conn, fr: NewFrameReader(conn, raw), route: route}, nil
+}
+
+// Connect sends "connect", the classic client's first message.
+func (c *Client) Connect() error { return c.Send("connect") }
+
+// Send sends one message (a line the caller typed).
+func (c *Client) Send(msg string) error {
+	c.req = AppendRequest(c.req[:0], c.route, msg)
+	if err := c.conn.SetWriteDeadline(time.Now().Add(WriteTimeout)); err != nil {
+		return fmt.Errorf("classic: send: %w", err)
+	}
+	if _, err := c.conn.Write(c.req); err != nil {
+		return fmt.Errorf("classic: send: %w", err)
+	}
+	return nil
+}
+
+// Next reads the next message, waiting at most timeout (no limit if
+// timeout <= 0). A timeout error matches os.ErrDeadlineExceeded, and a
+// frame cut by it is completed by the next call.
+func (c *Client) Next(timeout time.Duration) (Message, error) {
+	var deadline time.Time
+	if timeout > 0 {
+		deadline = time.Now().Add(timeout)
+	}
+	if err := c.conn.SetReadDeadline(deadline); err != nil {
+		return Message{}, fmt.Errorf("classic: next: %w", err)
+	}
+	return c.fr.Next()
+}
+
+// Close hangs up.
+func (c *Client) Close() error { return c.conn.Close() }
+
+// Run plays a caller: it reads messages, answering each prompt with the
+// next of lines, until an exit message, and returns the transcript a
+// person would see in the terminal running client.py: every non-empty msg
+// on its own line, and each prompt's pchar followed by the answer. Run
+// does not send "connect"; call Connect first. Each read waits at most
+// timeout.
+//
+// If a prompt comes when lines are used up, the transcript ends the way
+// client.py ends at the end of its input, with the pchar and "\nBye.\n",
+// and the error is ErrOutOfLines. A read error is returned with the
+// transcript so far.
+func (c *Client) Run(lines []string, timeout time.Duration) (transcript string, err error) {
+	var b strings.Builder
+	for {
+		m, err := c.Next(timeout)
+		if err != nil {
+			return b.String(), fmt.Errorf("classic: run: %w", err)
+		}
+		if m.Msg != "" {
+			b.WriteString(m.Msg)
+			b.WriteByte('\n')
+		}
+		switch m.Type {
+		case TypePrompt:
+			b.WriteString(m.PChar)
+			if len(lines) == 0 {
+				b.WriteString("\nBye.\n")
+				return b.String(), fmt.Errorf("classic: run: %w", ErrOutOfLines)
+			}
+			b.WriteString(lines[0])
+			b.WriteByte('\n')
+			if err := c.Send(lines[0]); err != nil {
+				return b.String(), fmt.Errorf("classic: run: %w", err)
+			}
+			lines = lines[1:]
+		case TypeExit:
+			return b.String(), nil
+		}
+	}
+}

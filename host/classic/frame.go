@@ -1,0 +1,180 @@
+// Package classic is the caller side of the classic m2bbs client: the
+// JSON-socket protocol the 2010 BBS client spoke to Mongrel2 over plain TCP.
+//
+// A caller sends requests `@ROUTE {"type":"msg","msg":"..."}` each ended
+// by a NUL byte (AppendRequest). The BBS answers with frames ended by a
+// NUL byte, each the base64 of a JSON object (or the bare JSON with raw
+// frames): {"type":"screen"|"prompt"|"exit","msg":"...","pchar":"> "}.
+// FrameReader parses that stream; Client dials, sends and reads, and
+// Client.Run plays a scripted caller for tests.
+package classic
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"unicode/utf8"
+)
+
+// MaxFrameBytes is the largest frame FrameReader accepts, NUL excluded and
+// before base64 decoding. A longer frame fails with ErrFrameTooLarge.
+const MaxFrameBytes = 1 << 20
+
+// Message types the classic client understands.
+const (
+	TypeScreen = "screen" // print Msg
+	TypePrompt = "prompt" // print Msg, then answer one line after PChar
+	TypeExit   = "exit"   // print Msg and hang up
+)
+
+// Errors FrameReader returns, for errors.Is. ErrBadBase64 and ErrBadJSON
+// concern one frame: the next call to Next reads the next frame.
+// ErrFrameTooLarge, io.EOF and io.ErrUnexpectedEOF end the stream.
+var (
+	ErrFrameTooLarge = errors.New("frame larger than MaxFrameBytes")
+	ErrBadBase64     = errors.New("frame is not base64")
+	ErrBadJSON       = errors.New("frame is not a JSON message")
+)
+
+// Message is one message from the BBS.
+type Message struct {
+	Type  string `json:"type"`
+	Msg   string `json:"msg"`
+	PChar string `json:"pchar"`
+}
+
+// FrameReader reads NUL-terminated frames and decodes them into Messages.
+type FrameReader struct {
+	r     *bufio.Reader
+	raw   bool
+	limit int
+	frame []byte // bytes of the frame being read, kept across read errors
+	dec   []byte // base64 decoding buffer
+	err   error  // sticky: the stream is over
+}
+
+// NewFrameReader reads frames from r: base64 of JSON, or bare JSON if raw.
+func NewFrameReader(r io.Reader, raw bool) *FrameReader {
+	return &FrameReader{r: bufio.NewReader(r), raw: raw, limit: MaxFrameBytes}
+}
+
+// Next returns the next message. At a clean end of stream it returns
+// io.EOF; if the stream ends inside a frame, io.ErrUnexpectedEOF. Any other
+// read error (a deadline, say) is returned as is and the partial frame is
+// kept, so a later call picks up where this one stopped.
+func (fr *FrameReader) Next() (Message, error) {
+	if fr.err != nil {
+		return Message{}, fr.err
+	}
+	for {
+		chunk, err := fr.r.ReadSlice(0)
+		body := len(fr.frame) + len(chunk)
+		if err == nil {
+			body-- // the NUL
+		}
+		if body > fr.limit {
+			fr.frame = nil
+			fr.err = fmt.Errorf("classic: %w (%d bytes)", ErrFrameTooLarge, fr.limit)
+			return Message{}, fr.err
+		}
+		fr.frame = append(fr.frame, chunk...)
+		switch {
+		case err == nil:
+			frame := fr.frame[:len(fr.frame)-1]
+			fr.frame = fr.frame[:0]
+			return fr.decode(frame)
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		case errors.Is(err, io.EOF) && len(fr.frame) == 0:
+			fr.err = io.EOF
+		case errors.Is(err, io.EOF):
+			fr.err = fmt.Errorf("classic: stream ended inside a %d-byte frame: %w", len(fr.frame), io.ErrUnexpectedEOF)
+		default:
+			return Message{}, fmt.Errorf("classic: read: %w", err)
+		}
+		return Message{}, fr.err
+	}
+}
+
+// decode turns one frame (NUL removed) into a Message.
+func (fr *FrameReader) decode(frame []byte) (Message, error) {
+	data := frame
+	if !fr.raw {
+		fr.dec = fr.dec[:0]
+		var err error
+		if fr.dec, err = base64.StdEncoding.AppendDecode(fr.dec, frame); err != nil {
+			return Message{}, fmt.Errorf("classic: %w: %v: %q", ErrBadBase64, err, quote(frame))
+		}
+		data = fr.dec
+	}
+	var m Message
+	if trimmed := bytes.TrimLeft(data, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '{' {
+		return Message{}, fmt.Errorf("classic: %w: not an object: %q", ErrBadJSON, quote(data))
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		return Message{}, fmt.Errorf("classic: %w: %v: %q", ErrBadJSON, err, quote(data))
+	}
+	if m.Type == "" {
+		return Message{}, fmt.Errorf("classic: %w: no type: %q", ErrBadJSON, quote(data))
+	}
+	return m, nil
+}
+
+// quote shortens a frame for an error message.
+func quote(b []byte) []byte {
+	const max = 64
+	if len(b) > max {
+		return append(b[:max:max], "..."...)
+	}
+	return b
+}
+
+// AppendRequest appends a caller's request, `ROUTE {"type":"msg","msg":MSG}`
+// and a NUL, to dst. MSG is escaped as a JSON string, so a NUL or invalid
+// UTF-8 in msg can never end the frame early (invalid bytes become
+// U+FFFD). route must be a valid route such as "@bbs"; Dial checks it.
+func AppendRequest(dst []byte, route string, msg string) []byte {
+	dst = append(dst, route...)
+	dst = append(dst, ` {"type":"msg","msg":`...)
+	dst = appendJSONString(dst, msg)
+	return append(dst, '}', 0)
+}
+
+// appendJSONString appends s as a JSON string literal.
+func appendJSONString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				dst = append(dst, `\ufffd`...)
+			} else {
+				dst = append(dst, s[i:i+size]...)
+			}
+			i += size
+			continue
+		}
+		switch {
+		case c == '"' || c == '\\':
+			dst = append(dst, '\\', c)
+		case c == '\n':
+			dst = append(dst, `\n`...)
+		case c == '\r':
+			dst = append(dst, `\r`...)
+		case c == '\t':
+			dst = append(dst, `\t`...)
+		case c < 0x20:
+			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		default:
+			dst = append(dst, c)
+		}
+		i++
+	}
+	return append(dst, '"')
+}
