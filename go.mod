@@ -3,8 +3,8 @@ module github.com/m2bbs/m2bbs
 go 1.26.8
 
 require (
-	github.com/mattn/go-sqlite3 v1.14.53 // indirect
-	github.com/pebbe/zmq4 v1.4.0 // indirect
-	github.com/yuin/gopher-lua v1.1.2 // indirect
-	golang.org/x/crypto v0.59.0 // indirect
+	github.com/mattn/go-sqlite3 v1.14.53
+	github.com/pebbe/zmq4 v1.4.0
+	github.com/yuin/gopher-lua v1.1.2
+	golang.org/x/crypto v0.59.0
 )

@@ -57,6 +57,7 @@ type Host struct {
 	transport Transport
 	log       *slog.Logger
 	table     *session.Table
+	ready     chan struct{}
 
 	badFrames, unsupported, httpRequests, replyErrors atomic.Int64
 }
@@ -67,7 +68,7 @@ func New(transport Transport, cfg session.Config, deps session.Deps) (*Host, err
 	if deps.Log == nil {
 		deps.Log = slog.New(slog.DiscardHandler)
 	}
-	h := &Host{transport: transport, log: deps.Log}
+	h := &Host{transport: transport, log: deps.Log, ready: make(chan struct{})}
 	deps.Replier = replier{h}
 	table, err := session.New(cfg, deps)
 	if err != nil {
@@ -88,6 +89,10 @@ func (h *Host) Status() Status {
 	}
 }
 
+// Ready is closed when Run starts serving: the front end has subscribed to
+// replies (or SubscribeTimeout passed).
+func (h *Host) Ready() <-chan struct{} { return h.ready }
+
 // Run serves messages until ctx is done or the transport closes, then
 // closes the session table. It returns nil after ctx is cancelled.
 func (h *Host) Run(ctx context.Context) error {
@@ -95,6 +100,7 @@ func (h *Host) Run(ctx context.Context) error {
 	if !h.awaitSubscriber(ctx) {
 		return nil
 	}
+	close(h.ready)
 	for {
 		select {
 		case <-ctx.Done():

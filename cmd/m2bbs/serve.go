@@ -14,7 +14,7 @@ import (
 
 // serve runs the host over a ZeroMQ connection to the front end at the
 // addresses in s until ctx is done. ready, if not nil, is called once the
-// host is listening.
+// front end listens to the host's replies.
 func serve(ctx context.Context, s *settings, log *slog.Logger, ready func()) error {
 	db, err := store.Open(s.DBPath, store.Options{Log: log})
 	if err != nil {
@@ -42,10 +42,16 @@ func serve(ctx context.Context, s *settings, log *slog.Logger, ready func()) err
 	if err != nil {
 		return err
 	}
-	log.Info("host ready", "send_spec", s.SendSpec, "recv_spec", s.RecvSpec, "sender_id", s.SenderID,
-		"main", s.MainScript, "db", s.DBPath)
-	if ready != nil {
-		ready()
-	}
+	go func() {
+		select {
+		case <-h.Ready():
+			log.Info("host ready", "send_spec", s.SendSpec, "recv_spec", s.RecvSpec, "sender_id", s.SenderID,
+				"main", s.MainScript, "db", s.DBPath)
+			if ready != nil {
+				ready()
+			}
+		case <-ctx.Done():
+		}
+	}()
 	return h.Run(ctx)
 }

@@ -240,3 +240,10 @@ func TestLoadErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestRequestTable(t *testing.T) {
+	tbl, rec := newTable(t, "testdata/echo_request.lua", nil)
+	body := `{"type":"msg","msg":"hi","extra":{"n":3}}`
+	tbl.Handle(jsonReq("12", body))
+	expect(t, rec.take(), "12 screen:12|sender-1|@bbs|JSON|@bbs|"+body+"|msg|hi|3", "12 exit:", "12 hangup")
+}

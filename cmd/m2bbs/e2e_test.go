@@ -1,0 +1,431 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/m2bbs/m2bbs/host"
+	"github.com/m2bbs/m2bbs/host/classic"
+	"github.com/m2bbs/m2bbs/host/mongrel2"
+)
+
+// runMainEnv makes the test binary act as the m2bbs command, so the tests
+// start the host as a real process without a separate build.
+const runMainEnv = "M2BBS_TEST_RUN_MAIN"
+
+var update = flag.Bool("update", os.Getenv("UPDATE") == "1", "rewrite testdata/*.golden")
+
+func TestMain(m *testing.M) {
+	if os.Getenv(runMainEnv) == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// readTimeout bounds each wait for a message from the BBS.
+const readTimeout = 10 * time.Second
+
+// logWatcher collects a process's log lines and lets a test wait for one.
+type logWatcher struct {
+	mu      sync.Mutex
+	lines   []string
+	changed chan struct{} // closed and replaced on every new line
+	done    chan struct{} // closed at EOF
+}
+
+func watchLog(r io.Reader) *logWatcher {
+	w := &logWatcher{changed: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		sc := bufio.NewScanner(r)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			w.mu.Lock()
+			w.lines = append(w.lines, sc.Text())
+			close(w.changed)
+			w.changed = make(chan struct{})
+			w.mu.Unlock()
+		}
+	}()
+	return w
+}
+
+// waitFor returns the first log line containing every one of parts, waiting
+// for it up to timeout.
+func (w *logWatcher) waitFor(t *testing.T, timeout time.Duration, parts ...string) string {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		w.mu.Lock()
+		for _, line := range w.lines {
+			if containsAll(line, parts) {
+				w.mu.Unlock()
+				return line
+			}
+		}
+		changed := w.changed
+		w.mu.Unlock()
+		select {
+		case <-changed:
+		case <-w.done:
+			t.Fatalf("process exited before logging %q:\n%s", parts, w.String())
+		case <-deadline:
+			t.Fatalf("no log line with %q after %v:\n%s", parts, timeout, w.String())
+		}
+	}
+}
+
+func containsAll(s string, parts []string) bool {
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			return false
+		}
+	}
+	return true
+}
+
+func (w *logWatcher) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return strings.Join(w.lines, "\n")
+}
+
+// startM2BBS starts the m2bbs command with args as a process of its own,
+// stopped by PID when the test ends.
+func startM2BBS(t *testing.T, args ...string) *logWatcher {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), runMainEnv+"=1")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	logs := watchLog(stderr)
+	exited := make(chan error, 1)
+	go func() {
+		<-logs.done
+		exited <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		_ = syscall.Kill(cmd.Process.Pid, syscall.SIGTERM)
+		select {
+		case err := <-exited:
+			if err != nil {
+				t.Errorf("m2bbs %s exited with %v:\n%s", args[0], err, logs)
+			}
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Errorf("m2bbs %s ignored SIGTERM for 10s:\n%s", args[0], logs)
+		}
+		if t.Failed() {
+			t.Logf("m2bbs %s log:\n%s", args[0], logs)
+		}
+	})
+	return logs
+}
+
+// bbs is a running board: a real Mongrel2 with the host behind it.
+type bbs struct {
+	addr string // callers' address
+	logs *logWatcher
+}
+
+// startBBS starts Mongrel2 on free ports and `m2bbs host` behind it, and
+// returns once a request travels through both (the status page answers).
+func startBBS(t *testing.T, protocol string) *bbs {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	server, err := mongrel2.Start(ctx, mongrel2.Config{
+		Dir:        t.TempDir(),
+		SenderID:   "e2e-handler",
+		Protocol:   protocol,
+		HTTPRoutes: []string{host.StatusPath},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := server.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	main, err := filepath.Abs("testdata/e2e.lua")
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := startM2BBS(t, "host",
+		"-sender-id", "e2e-handler",
+		"-send-spec", server.Cfg.SendSpec,
+		"-recv-spec", server.Cfg.RecvSpec,
+		"-db", filepath.Join(t.TempDir(), "bbs.db"),
+		"-scripts", "../../scripts",
+		"-screens", "../../screens",
+		"-main", main,
+	)
+	logs.waitFor(t, 30*time.Second, "host ready")
+	b := &bbs{addr: server.Addr(), logs: logs}
+	b.awaitRoute(t)
+	return b
+}
+
+// awaitRoute waits until Mongrel2 delivers requests to the host: a handler
+// that has just connected may miss the first ones, so the status page is
+// asked until it answers.
+func (b *bbs) awaitRoute(t *testing.T) {
+	t.Helper()
+	client := &http.Client{Timeout: 500 * time.Millisecond}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := client.Get("http://" + b.addr + host.StatusPath)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the host never answered %s: %v", host.StatusPath, err)
+		}
+	}
+}
+
+// status reads the host's counters through Mongrel2.
+func (b *bbs) status(t *testing.T) host.Status {
+	t.Helper()
+	client := &http.Client{Timeout: readTimeout}
+	resp, err := client.Get("http://" + b.addr + host.StatusPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("status page: %s %s", resp.Status, resp.Header.Get("Content-Type"))
+	}
+	var st host.Status
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// call connects a caller and sends "connect" as the classic client does.
+func (b *bbs) call(t *testing.T) *classic.Client {
+	t.Helper()
+	c, err := classic.Dial(t.Context(), b.addr, "@bbs", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if err := c.Connect(); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// play runs a caller through lines to the end of their visit.
+func (b *bbs) play(t *testing.T, lines ...string) string {
+	t.Helper()
+	transcript, err := b.call(t).Run(lines, readTimeout)
+	if err != nil {
+		t.Fatalf("%v; transcript so far:\n%s", err, transcript)
+	}
+	return transcript
+}
+
+// checkGolden compares got with testdata/NAME.golden (rewritten with
+// UPDATE=1).
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with UPDATE=1 to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("transcript differs from %s:\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+func TestEndToEndBehindMongrel2(t *testing.T) {
+	if err := mongrel2.Available(); err != nil {
+		t.Fatalf("%v (make deps installs it)", err)
+	}
+	b := startBBS(t, mongrel2.ProtocolJSON)
+
+	t.Run("new user posts and reads back", func(t *testing.T) {
+		got := b.play(t, "ann", "s3cret", "s3cret", "y",
+			"1", "First line.", "Second line.", "Third line.", ".",
+			"2", "",
+			"Q")
+		checkGolden(t, "new_user", got)
+	})
+
+	t.Run("private message", func(t *testing.T) {
+		sent := b.play(t, "bob", "hunter2", "hunter2", "", "3", "ANN", "Hi Ann, it's Bob.", "Meet at noon?", ".", "q")
+		if !strings.Contains(sent, "Message sent.") {
+			t.Fatalf("bob's message was not sent:\n%s", sent)
+		}
+		read := b.play(t, "Ann", "s3cret", "y", "4", "", "4", "Q")
+		if !strings.Contains(read, "From: bob\nHi Ann, it's Bob.\nMeet at noon?\n[Enter] \n") {
+			t.Errorf("ann did not read bob's message:\n%s", read)
+		}
+		if !strings.Contains(read, "No new messages for you.") {
+			t.Errorf("the message was not marked read:\n%s", read)
+		}
+		wrong := b.play(t, "ann", "wrong password")
+		if !strings.HasSuffix(wrong, "Wrong password. Hang up and try again.\n") {
+			t.Errorf("a wrong password got in:\n%s", wrong)
+		}
+	})
+
+	t.Run("hanging up mid-prompt drops the coroutine", func(t *testing.T) {
+		before := b.status(t).Sessions
+		c := b.call(t)
+		m, err := c.Next(readTimeout)
+		if err != nil || m.Type != classic.TypePrompt {
+			t.Fatalf("first message = %+v, %v; want the name prompt", m, err)
+		}
+		if got := b.status(t).Sessions.Active; got != before.Active+1 {
+			t.Fatalf("active sessions = %d while a caller is at the prompt, want %d", got, before.Active+1)
+		}
+		c.Close()
+		b.logs.waitFor(t, readTimeout, "caller hung up")
+		after := b.status(t).Sessions
+		if after.Active != before.Active || after.Disconnected != before.Disconnected+1 {
+			t.Errorf("after hang-up: %+v, before: %+v", after, before)
+		}
+	})
+
+	t.Run("a Lua error ends only that caller", func(t *testing.T) {
+		before := b.status(t).Sessions
+		steady := b.call(t)
+		if out, err := steady.Run([]string{"carol", "pw", "pw", "y"}, readTimeout); !errors.Is(err, classic.ErrOutOfLines) {
+			t.Fatalf("carol did not reach the menu: %v\n%s", err, out)
+		}
+		broken, err := b.call(t).Run([]string{"dave", "pw", "pw", "y", "X"}, readTimeout)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, broken)
+		}
+		if !strings.HasSuffix(broken, "Sorry, the BBS hit an error and had to hang up on you. The sysop has been told.\n") {
+			t.Errorf("the failing caller did not get the error screen:\n%s", broken)
+		}
+		line := b.logs.waitFor(t, readTimeout, "script error")
+		if !strings.Contains(line, "e2e.lua:7") {
+			t.Errorf("the sysop's log line lacks the script's file:line: %s", line)
+		}
+		// carol, at the menu all along, carries on.
+		if err := steady.Send("2"); err != nil {
+			t.Fatal(err)
+		}
+		rest, err := steady.Run([]string{"", "Q"}, readTimeout)
+		if err != nil || !strings.Contains(rest, "From: ann\nFirst line.") || !strings.HasSuffix(rest, "Alright, see ya later.\n") {
+			t.Errorf("carol's session after dave's error: %v\n%s", err, rest)
+		}
+		after := b.status(t).Sessions
+		if after.Errored != before.Errored+1 || after.Active != before.Active {
+			t.Errorf("after the error: %+v, before: %+v", after, before)
+		}
+	})
+
+	t.Run("python classic client", func(t *testing.T) {
+		host, port, _ := strings.Cut(b.addr, ":")
+		cmd := exec.Command("python3", "../classic-client/client.py", host, port)
+		cmd.Stdin = strings.NewReader("ann\ns3cret\ny\n2\n\nq\nQ\n")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("client.py: %v\n%s", err, out)
+		}
+		for _, want := range []string{"Connecting to " + b.addr, "What's your password?", "From: ann\nFirst line.", "Alright, see ya later."} {
+			if !strings.Contains(string(out), want) {
+				t.Errorf("client.py output lacks %q:\n%s", want, out)
+			}
+		}
+	})
+
+	t.Run("bad requests are counted, not fatal", func(t *testing.T) {
+		before := b.status(t)
+		raw, err := net.Dial("tcp", b.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer raw.Close()
+		if _, err := raw.Write([]byte("@bbs {\"type\":\"chat\",\"msg\":\"hi\"}\x00")); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.Get("http://" + b.addr + "/status/nope")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("unknown page: %s, want 404", resp.Status)
+		}
+		b.logs.waitFor(t, readTimeout, "unknown message type")
+		after := b.status(t)
+		if after.Sessions.UnknownType != before.Sessions.UnknownType+1 || after.HTTPRequests < before.HTTPRequests+2 {
+			t.Errorf("after bad requests: %+v, before: %+v", after, before)
+		}
+		// The board still works.
+		if got := b.play(t, "ann", "s3cret", "n"); !strings.HasSuffix(got, "Alright, see ya later.\n") {
+			t.Errorf("board after bad requests:\n%s", got)
+		}
+	})
+}
+
+func TestEndToEndTNetstringHeaders(t *testing.T) {
+	b := startBBS(t, mongrel2.ProtocolTNetstring)
+	got := b.play(t, "eve", "pw", "pw", "n")
+	if !strings.HasSuffix(got, "Alright, see ya later.\n") {
+		t.Errorf("session behind a tnetstring handler:\n%s", got)
+	}
+	c := b.call(t)
+	if _, err := c.Next(readTimeout); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	b.logs.waitFor(t, readTimeout, "caller hung up")
+}
+
+func TestRunCommand(t *testing.T) {
+	port, err := mongrel2.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	logs := startM2BBS(t, "run", "-port", fmt.Sprint(port), "-data", dir,
+		"-db", filepath.Join(dir, "bbs.db"), "-scripts", "../../scripts", "-screens", "../../screens")
+	logs.waitFor(t, 30*time.Second, "host ready")
+	b := &bbs{addr: fmt.Sprintf("127.0.0.1:%d", port), logs: logs}
+	b.awaitRoute(t)
+	if got := b.play(t, "zed", "pw", "pw", "y", "Q"); !strings.HasSuffix(got, "Alright, see ya later.\n") {
+		t.Errorf("session on m2bbs run:\n%s", got)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "bbs.db")); err != nil {
+		t.Errorf("no database where -db said: %v", err)
+	}
+}
