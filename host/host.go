@@ -1,26 +1,36 @@
 // Package host runs the BBS behind a front end: it takes the handler
 // messages the front end (Mongrel2, or m2bbs's own) sends over a Transport,
-// parses them with m2proto, hands JSON-socket messages to the session table
-// and answers HTTP requests for the status page. Everything Lua happens on
-// the one goroutine that runs Host.Run.
+// parses them with m2proto, and hands each caller's messages to the Lua
+// worker that owns the caller's session. It also answers HTTP requests for
+// the status page, reloads the scripts when they change, reaps idle
+// sessions and stops runaway ones.
+//
+// Sessions are spread over several workers, each one Lua state (a
+// session.Table) on a goroutine of its own, so that both cores serve
+// callers. A session stays on its worker for life. When the scripts or
+// screens change, a new generation of workers is loaded for new callers;
+// callers online keep the generation they started on until they leave.
 package host
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
+	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/m2bbs/m2bbs/host/m2proto"
 	"github.com/m2bbs/m2bbs/host/session"
+	"github.com/m2bbs/m2bbs/host/store"
+	"github.com/m2bbs/m2bbs/luaapi"
 )
 
 // Transport carries handler messages between the host and the front end.
-// zmqtransport.Transport implements it.
+// zmqtransport.Transport implements it. Send must be safe for concurrent
+// use.
 type Transport interface {
 	// Messages delivers each message the front end sent; it is closed when
 	// the transport closes.
@@ -31,72 +41,140 @@ type Transport interface {
 	Subscribed() <-chan struct{}
 }
 
-// StatusPath is the HTTP path on which the host reports its Status as JSON.
-const StatusPath = "/status"
-
 // SubscribeTimeout bounds how long Run holds the first requests back while
 // waiting for the front end to subscribe to replies.
 const SubscribeTimeout = 5 * time.Second
 
-// Status is what the status page reports.
-type Status struct {
-	Sessions session.Stats `json:"sessions"`
-	// BadFrames counts handler messages that could not be parsed.
-	BadFrames int64 `json:"bad_frames"`
-	// Unsupported counts requests of a kind the host does not serve
-	// (XML sockets, WebSocket frames).
-	Unsupported int64 `json:"unsupported"`
-	// HTTPRequests counts HTTP requests answered.
-	HTTPRequests int64 `json:"http_requests"`
-	// ReplyErrors counts replies the transport refused.
-	ReplyErrors int64 `json:"reply_errors"`
+// Defaults for Config.
+const (
+	DefaultMaxCallers     = 10000
+	DefaultReloadInterval = 250 * time.Millisecond
+	DefaultMemoryLimit    = 1 << 30
+	// workerQueue bounds the messages waiting for one worker.
+	workerQueue = 1024
+)
+
+// Config says what the host runs and within which limits.
+type Config struct {
+	// Session is the configuration of every worker's session table; its
+	// Version is set per generation.
+	Session session.Config
+	// ScreensDir holds the screens, read into a snapshot per generation.
+	ScreensDir string
+	// Workers is the number of Lua states; runtime.NumCPU() when zero.
+	Workers int
+	// MaxCallers bounds the callers online (DefaultMaxCallers when zero):
+	// past it a new caller gets the BusyScreen ("busy") and no session.
+	MaxCallers int
+	BusyScreen string
+	// ReloadInterval is how often the scripts and screens are checked for
+	// changes (DefaultReloadInterval when zero; negative: never).
+	ReloadInterval time.Duration
+	// MemoryLimit is the Go heap size past which the scripts running at
+	// that moment are stopped (DefaultMemoryLimit when zero).
+	MemoryLimit uint64
+	// SysopToken, if set, lets requests bearing it ("Authorization:
+	// Bearer TOKEN") see who is online, broadcast and kick, from anywhere;
+	// without it only callers from the loopback address may.
+	SysopToken string
 }
 
-// Host connects a session table to a transport.
+// Deps are the host's collaborators.
+type Deps struct {
+	Store store.Store
+	Log   *slog.Logger
+	// OnReload, if set, is told of every attempt to reload the scripts:
+	// the new version, or the error that kept the old one serving.
+	OnReload func(version int, err error)
+}
+
+// Host connects Lua workers to a transport.
 type Host struct {
+	cfg       Config
+	deps      Deps
 	transport Transport
 	log       *slog.Logger
-	table     *session.Table
+	started   time.Time
 	ready     chan struct{}
 
-	badFrames, unsupported, httpRequests, replyErrors atomic.Int64
+	mu        sync.Mutex // guards current, retired, owners, loadErr, ended and the workers' fields
+	current   *generation
+	retired   []*generation
+	owners    map[string]*owner
+	loadErr   string
+	versions  int
+	reloads   atomic.Int64
+	fingerprt string // of the files the current generation was loaded from
+
+	workersWG sync.WaitGroup
+
+	badFrames, unsupported, httpRequests, replyErrors, busy, memoryAborts atomic.Int64
+	// ended holds the counters of workers that have been retired and
+	// closed (guarded by mu).
+	ended session.Stats
 }
 
-// New creates a Host whose sessions run the scripts cfg names; deps.Replier
-// is set by New (replies go to the transport).
-func New(transport Transport, cfg session.Config, deps session.Deps) (*Host, error) {
+// owner records which worker serves a caller, and how many of the
+// caller's messages are still queued for it.
+type owner struct {
+	w       *worker
+	pending int
+}
+
+// New loads the scripts and screens into a first generation of workers.
+// Nothing runs until Run.
+func New(transport Transport, cfg Config, deps Deps) (*Host, error) {
 	if deps.Log == nil {
 		deps.Log = slog.New(slog.DiscardHandler)
 	}
-	h := &Host{transport: transport, log: deps.Log, ready: make(chan struct{})}
-	deps.Replier = replier{h}
-	table, err := session.New(cfg, deps)
+	if cfg.Workers <= 0 {
+		cfg.Workers = runtime.NumCPU()
+	}
+	if cfg.MaxCallers <= 0 {
+		cfg.MaxCallers = DefaultMaxCallers
+	}
+	if cfg.BusyScreen == "" {
+		cfg.BusyScreen = "busy"
+	}
+	if cfg.ReloadInterval == 0 {
+		cfg.ReloadInterval = DefaultReloadInterval
+	}
+	if cfg.MemoryLimit == 0 {
+		cfg.MemoryLimit = DefaultMemoryLimit
+	}
+	h := &Host{
+		cfg: cfg, deps: deps, transport: transport, log: deps.Log,
+		started: time.Now(), ready: make(chan struct{}), owners: make(map[string]*owner),
+	}
+	fp, err := fingerprint(h.watchedDirs())
 	if err != nil {
 		return nil, fmt.Errorf("host: %w", err)
 	}
-	h.table = table
-	return h, nil
-}
-
-// Status returns the current counters; safe from any goroutine.
-func (h *Host) Status() Status {
-	return Status{
-		Sessions:     h.table.Stats(),
-		BadFrames:    h.badFrames.Load(),
-		Unsupported:  h.unsupported.Load(),
-		HTTPRequests: h.httpRequests.Load(),
-		ReplyErrors:  h.replyErrors.Load(),
+	gen, err := h.load()
+	if err != nil {
+		return nil, fmt.Errorf("host: %w", err)
 	}
+	h.current, h.fingerprt = gen, fp
+	return h, nil
 }
 
 // Ready is closed when Run starts serving: the front end has subscribed to
 // replies (or SubscribeTimeout passed).
 func (h *Host) Ready() <-chan struct{} { return h.ready }
 
-// Run serves messages until ctx is done or the transport closes, then
-// closes the session table. It returns nil after ctx is cancelled.
+// Run serves messages until ctx is done or the transport closes. It
+// returns nil after ctx is cancelled.
 func (h *Host) Run(ctx context.Context) error {
-	defer h.table.Close()
+	ctx, cancel := context.WithCancel(ctx)
+	defer func() {
+		cancel()
+		h.workersWG.Wait()
+	}()
+	h.mu.Lock()
+	h.startWorkers(ctx, h.current)
+	h.mu.Unlock()
+	go h.watchScripts(ctx)
+	go h.watchMemory(ctx)
 	if !h.awaitSubscriber(ctx) {
 		return nil
 	}
@@ -112,7 +190,7 @@ func (h *Host) Run(ctx context.Context) error {
 				}
 				return errors.New("host: transport closed")
 			}
-			h.Handle(msg)
+			h.handle(ctx, msg)
 		}
 	}
 }
@@ -133,9 +211,8 @@ func (h *Host) awaitSubscriber(ctx context.Context) bool {
 	return true
 }
 
-// Handle serves one handler message. It must be called from the goroutine
-// that runs the host (Run calls it); tests call it directly.
-func (h *Host) Handle(msg []byte) {
+// handle serves one handler message.
+func (h *Host) handle(ctx context.Context, msg []byte) {
 	req, err := m2proto.ParseRequest(msg)
 	if err != nil {
 		h.badFrames.Add(1)
@@ -144,56 +221,93 @@ func (h *Host) Handle(msg []byte) {
 	}
 	switch {
 	case req.IsJSON():
-		h.table.Handle(req)
+		h.route(ctx, req)
 	case req.IsHTTP():
-		h.serveHTTP(req)
+		// Off the dispatch loop: gathering who is online asks every worker.
+		go h.serveHTTP(ctx, req)
 	default:
 		h.unsupported.Add(1)
 		h.log.Warn("unsupported request", "conn_id", req.ConnID, "method", req.Method(), "path", req.Path)
 	}
 }
 
-// serveHTTP answers HTTP requests routed to the handler: the status page,
-// or 404.
-func (h *Host) serveHTTP(req *m2proto.Request) {
-	h.httpRequests.Add(1)
-	status, contentType, body := http.StatusNotFound, "text/plain; charset=utf-8", []byte("not found\n")
-	if urlPath(req) == StatusPath {
-		b, err := json.Marshal(h.Status())
-		if err != nil {
-			h.log.Error("encode status", "err", err)
+// route queues a JSON-socket request for the worker that owns the caller,
+// picking the least busy worker of the current generation for a new one.
+func (h *Host) route(ctx context.Context, req *m2proto.Request) {
+	h.mu.Lock()
+	o := h.owners[req.ConnID]
+	if o == nil {
+		if req.IsDisconnect() {
+			h.mu.Unlock()
+			return // a caller with no session left
+		}
+		if len(h.owners) >= h.cfg.MaxCallers {
+			gen := h.current
+			h.mu.Unlock()
+			h.refuseBusy(req, gen)
 			return
 		}
-		status, contentType, body = http.StatusOK, "application/json", append(b, '\n')
+		o = &owner{w: h.current.leastBusy()}
+		o.w.owned++
+		h.owners[req.ConnID] = o
 	}
-	resp := m2proto.AppendHTTPResponse(nil, status, contentType, body)
-	if err := h.send(req.Sender, []string{req.ConnID}, resp); err != nil {
-		h.log.Warn("http reply", "conn_id", req.ConnID, "err", err)
+	o.pending++
+	w := o.w
+	h.mu.Unlock()
+
+	select {
+	case w.inbox <- func() { w.table.Handle(req); h.settle(w, req.ConnID, true) }:
+	case <-ctx.Done():
 	}
 }
 
-// urlPath is the request's path without a query string.
-func urlPath(req *m2proto.Request) string {
-	if p := req.Header("PATH"); p != "" {
-		return p
+// settle forgets a caller's owner once the worker has no session for it
+// and nothing queued; handled says a queued message was just handled.
+func (h *Host) settle(w *worker, connID string, handled bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	o := h.owners[connID]
+	if o == nil || o.w != w {
+		return
 	}
-	return req.Path
+	if handled {
+		o.pending--
+	}
+	if o.pending == 0 && !w.table.Has(connID) {
+		delete(h.owners, connID)
+		w.owned--
+	}
+}
+
+// refuseBusy gives a caller the busy signal: an exit with the busy screen,
+// then a hang-up, and no session.
+func (h *Host) refuseBusy(req *m2proto.Request, gen *generation) {
+	h.busy.Add(1)
+	h.log.Warn("board full: busy signal", "conn_id", req.ConnID, "max_callers", h.cfg.MaxCallers)
+	text, err := gen.screens.Screen(h.cfg.BusyScreen)
+	if err != nil {
+		text = "All lines are busy. Call again later."
+	}
+	msg := append([]byte(`{"msg":`), luaapi.AppendJSONString(nil, text)...)
+	msg = append(msg, `,"type":"exit"}`...)
+	frame := m2proto.AppendClientFrame(nil, msg, h.cfg.Session.RawFrames)
+	if err := h.send(req.Sender, []string{req.ConnID}, frame); err == nil {
+		_ = h.send(req.Sender, []string{req.ConnID}, nil)
+	}
 }
 
 // send frames a reply to connIDs, split into messages Mongrel2 accepts.
 func (h *Host) send(sender string, connIDs []string, body []byte) error {
-	for len(connIDs) > 0 {
-		n := min(len(connIDs), m2proto.MaxReplyTargets)
-		if err := h.transport.Send(m2proto.AppendReply(nil, sender, connIDs[:n], body)); err != nil {
+	for _, group := range m2proto.SplitTargets(connIDs) {
+		if err := h.transport.Send(m2proto.AppendReply(nil, sender, group, body)); err != nil {
 			h.replyErrors.Add(1)
 			return fmt.Errorf("send reply: %w", err)
 		}
-		connIDs = connIDs[n:]
 	}
 	return nil
 }
 
-// replier lets the session table reply through the host.
+// replier lets the session tables reply through the host.
 type replier struct{ h *Host }
 
 func (r replier) Reply(sender string, connIDs []string, body []byte) error {

@@ -2,28 +2,34 @@ package host
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/m2bbs/m2bbs/host/m2proto"
 	"github.com/m2bbs/m2bbs/host/session"
 )
 
-// fakeTransport stands in for the ZeroMQ sockets.
+// fakeTransport stands in for the ZeroMQ sockets; Send may be called from
+// any worker.
 type fakeTransport struct {
 	in         chan []byte
-	sent       [][]byte
 	subscribed chan struct{}
+	mu         sync.Mutex
+	sent       [][]byte
+	notify     chan struct{} // closed and replaced on each Send
 	failSend   error
 }
 
 func newFakeTransport() *fakeTransport {
-	ft := &fakeTransport{in: make(chan []byte, 16), subscribed: make(chan struct{})}
+	ft := &fakeTransport{in: make(chan []byte, 64), subscribed: make(chan struct{}), notify: make(chan struct{})}
 	close(ft.subscribed)
 	return ft
 }
@@ -31,88 +37,372 @@ func newFakeTransport() *fakeTransport {
 func (f *fakeTransport) Messages() <-chan []byte     { return f.in }
 func (f *fakeTransport) Subscribed() <-chan struct{} { return f.subscribed }
 func (f *fakeTransport) Send(msg []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if f.failSend != nil {
 		return f.failSend
 	}
 	f.sent = append(f.sent, append([]byte(nil), msg...))
+	close(f.notify)
+	f.notify = make(chan struct{})
 	return nil
 }
 
-type noScreens struct{}
+// reply is one decoded message the host sent to a caller.
+type reply struct {
+	connID, kind, text string // kind "hangup" for a closed connection, "http" for an HTTP response
+}
 
-func (noScreens) Screen(name string) (string, error) { return "", fmt.Errorf("no screen %q", name) }
+func decodeReply(t *testing.T, raw []byte) []reply {
+	t.Helper()
+	_, ids, body, err := m2proto.ParseReply(raw)
+	if err != nil {
+		t.Fatalf("reply %q: %v", raw, err)
+	}
+	var out []reply
+	for _, id := range ids {
+		switch {
+		case len(body) == 0:
+			out = append(out, reply{id, "hangup", ""})
+		case strings.HasPrefix(string(body), "HTTP/1.1"):
+			out = append(out, reply{id, "http", string(body)})
+		default:
+			var m struct{ Type, Msg string }
+			frame, err := decodeFrame(body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(frame, &m); err != nil {
+				t.Fatalf("frame %q: %v", frame, err)
+			}
+			out = append(out, reply{id, m.Type, m.Msg})
+		}
+	}
+	return out
+}
 
-func newHost(t *testing.T, script string) (*Host, *fakeTransport) {
+// waitFor waits until the host has sent a reply matching match to connID
+// and returns it.
+func (f *fakeTransport) waitFor(t *testing.T, connID string, match func(reply) bool) reply {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	seen := 0
+	for {
+		f.mu.Lock()
+		sent, notify := f.sent[seen:], f.notify
+		seen = len(f.sent)
+		f.mu.Unlock()
+		for _, raw := range sent {
+			for _, r := range decodeReply(t, raw) {
+				if r.connID == connID && match(r) {
+					return r
+				}
+			}
+		}
+		select {
+		case <-notify:
+		case <-deadline:
+			t.Fatalf("no matching reply to conn %s", connID)
+		}
+	}
+}
+
+func kind(k string) func(reply) bool { return func(r reply) bool { return r.kind == k } }
+
+type board struct {
+	dir     string
+	host    *Host
+	ft      *fakeTransport
+	reloads chan error
+	cancel  context.CancelFunc
+	done    chan error
+}
+
+// startBoard runs a host over main.lua (written into a temp dir with
+// screens) until the test ends.
+func startBoard(t *testing.T, script string, cfg Config) *board {
 	t.Helper()
 	dir := t.TempDir()
-	main := filepath.Join(dir, "main.lua")
-	if err := os.WriteFile(main, []byte(script), 0o600); err != nil {
-		t.Fatal(err)
+	b := &board{dir: dir, ft: newFakeTransport(), reloads: make(chan error, 16), done: make(chan error, 1)}
+	b.write(t, "scripts/main.lua", script)
+	b.write(t, "screens/busy.txt", "Busy, call later.")
+	b.write(t, "screens/idle.txt", "Too quiet.")
+	b.write(t, "screens/error.txt", "Oops.")
+	cfg.Session.ScriptsDir = filepath.Join(dir, "scripts")
+	cfg.Session.MainScript = filepath.Join(dir, "scripts", "main.lua")
+	cfg.ScreensDir = filepath.Join(dir, "screens")
+	if cfg.ReloadInterval == 0 {
+		cfg.ReloadInterval = 10 * time.Millisecond
 	}
-	ft := newFakeTransport()
-	h, err := New(ft, session.Config{MainScript: main}, session.Deps{Screens: noScreens{}})
+	h, err := New(b.ft, cfg, Deps{OnReload: func(_ int, err error) { b.reloads <- err }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return h, ft
+	b.host = h
+	ctx, cancel := context.WithCancel(context.Background())
+	b.cancel = cancel
+	go func() { b.done <- h.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-b.done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	<-h.Ready()
+	return b
 }
 
-const greeter = `function m2bbs(conn, req) conn:reply_json(req, {type = 'exit', msg = 'hi ' .. req.data.msg}) end`
-
-func request(method, connID, path, body string) []byte {
-	return m2proto.AppendRequest(nil, &m2proto.Request{
-		Sender: "s1", ConnID: connID, Path: path,
-		Headers: []m2proto.Header{{Name: "PATH", Value: path}, {Name: "METHOD", Value: method}},
-		Body:    []byte(body),
-	}, m2proto.JSONHeaders)
-}
-
-func TestJSONRequestReachesTheScript(t *testing.T) {
-	h, ft := newHost(t, greeter)
-	h.Handle(request("JSON", "4", "@bbs", `{"type":"msg","msg":"zed"}`))
-	if len(ft.sent) != 2 {
-		t.Fatalf("sent %q, want an exit message and a hang-up", ft.sent)
-	}
-	sender, ids, body, err := m2proto.ParseReply(ft.sent[0])
-	if err != nil || sender != "s1" || strings.Join(ids, " ") != "4" {
-		t.Fatalf("reply %q: %s %v %v", ft.sent[0], sender, ids, err)
-	}
-	if want := m2proto.AppendClientFrame(nil, []byte(`{"msg":"hi zed","type":"exit"}`), false); string(body) != string(want) {
-		t.Errorf("body = %q, want %q", body, want)
-	}
-	if _, _, body, _ := m2proto.ParseReply(ft.sent[1]); len(body) != 0 {
-		t.Errorf("second reply %q is not a hang-up", ft.sent[1])
-	}
-}
-
-func TestStatusPage(t *testing.T) {
-	h, ft := newHost(t, greeter)
-	h.Handle([]byte("garbage"))
-	h.Handle(request("WEBSOCKET", "5", "/ws", "frame"))
-	h.Handle(request("GET", "6", "/status", ""))
-	_, _, body, err := m2proto.ParseReply(ft.sent[0])
-	if err != nil {
+func (b *board) write(t *testing.T, name, text string) {
+	t.Helper()
+	path := filepath.Join(b.dir, name)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	head, payload, ok := strings.Cut(string(body), "\r\n\r\n")
-	if !ok || !strings.HasPrefix(head, "HTTP/1.1 200 OK") || !strings.Contains(head, "Content-Type: application/json") {
-		t.Fatalf("status response %q", body)
-	}
-	var st Status
-	if err := json.Unmarshal([]byte(payload), &st); err != nil {
+	// A different size or time each save, so the change is always seen.
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if st.BadFrames != 1 || st.Unsupported != 1 || st.HTTPRequests != 1 {
+}
+
+func (b *board) say(connID, text string) {
+	body, _ := json.Marshal(map[string]string{"type": "msg", "msg": text})
+	b.ft.in <- request("JSON", connID, "@bbs", string(body))
+}
+
+func request(method, connID, path, body string, headers ...m2proto.Header) []byte {
+	hs := []m2proto.Header{{Name: "PATH", Value: path}, {Name: "METHOD", Value: method}, {Name: "REMOTE_ADDR", Value: "127.0.0.1"}}
+	for _, extra := range headers {
+		replaced := false
+		for i := range hs {
+			if hs[i].Name == extra.Name {
+				hs[i], replaced = extra, true
+			}
+		}
+		if !replaced {
+			hs = append(hs, extra)
+		}
+	}
+	return m2proto.AppendRequest(nil, &m2proto.Request{Sender: "s1", ConnID: connID, Path: path, Headers: hs, Body: []byte(body)}, m2proto.JSONHeaders)
+}
+
+func httpGet(b *board, connID, path string, headers ...m2proto.Header) {
+	b.ft.in <- request("GET", connID, path, "", headers...)
+}
+
+// versioned prompts with its version until the caller says bye.
+func versioned(v string) string {
+	return `require 'ui'
+function m2bbs(conn, req)
+    repeat req = ui.ask(conn, req, '` + v + ` ' .. req.data.msg) until req.data.msg == 'bye'
+end`
+}
+
+func TestHotReloadKeepsOnlineCallersOnTheirVersion(t *testing.T) {
+	b := startBoard(t, versioned("v1"), Config{Workers: 2})
+	b.say("1", "connect")
+	b.ft.waitFor(t, "1", func(r reply) bool { return r.text == "v1 connect" })
+
+	b.write(t, "scripts/main.lua", versioned("v2 (edited)"))
+	if err := <-b.reloads; err != nil {
+		t.Fatal(err)
+	}
+	b.say("2", "connect")
+	b.ft.waitFor(t, "2", func(r reply) bool { return r.text == "v2 (edited) connect" })
+	b.say("1", "still here")
+	b.ft.waitFor(t, "1", func(r reply) bool { return r.text == "v1 still here" })
+
+	st := b.host.Status()
+	if len(st.Versions) != 2 || st.Versions[0].Version != 2 || st.Versions[1].Callers != 1 || st.Reloads != 1 {
+		t.Fatalf("versions = %+v", st.Versions)
+	}
+	// When the last caller of version 1 leaves, version 1 is retired.
+	b.say("1", "bye")
+	b.ft.waitFor(t, "1", kind("hangup"))
+	deadline := time.Now().Add(5 * time.Second)
+	for len(b.host.Status().Versions) != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("version 1 never retired: %+v", b.host.Status().Versions)
+		}
+		time.Sleep(time.Millisecond) // retirement has no event to wait on; poll the state
+	}
+}
+
+func TestBrokenEditKeepsThePreviousVersion(t *testing.T) {
+	b := startBoard(t, versioned("v1"), Config{})
+	b.write(t, "scripts/main.lua", "function m2bbs(conn, req)\n  if then\nend\n")
+	err := <-b.reloads
+	if err == nil || !strings.Contains(err.Error(), "main.lua") || !strings.Contains(err.Error(), "line:2") {
+		t.Fatalf("reload error = %v, want the file and line", err)
+	}
+	b.say("1", "connect")
+	b.ft.waitFor(t, "1", func(r reply) bool { return r.text == "v1 connect" })
+	if st := b.host.Status(); !strings.Contains(st.LoadError, "main.lua") || len(st.Versions) != 1 {
 		t.Errorf("status = %+v", st)
 	}
-	h.Handle(request("GET", "6", "/elsewhere", ""))
-	if _, _, body, _ := m2proto.ParseReply(ft.sent[1]); !strings.HasPrefix(string(body), "HTTP/1.1 404 Not Found") {
-		t.Errorf("unknown page answered %q", body)
+	// A missing entry function is refused the same way; a fix loads.
+	b.write(t, "scripts/main.lua", "local x = 1\n")
+	if err := <-b.reloads; err == nil || !strings.Contains(err.Error(), "no entry function") {
+		t.Fatalf("reload error = %v", err)
 	}
+	b.write(t, "scripts/main.lua", versioned("v3"))
+	if err := <-b.reloads; err != nil {
+		t.Fatal(err)
+	}
+	if st := b.host.Status(); st.LoadError != "" || st.Versions[0].Version != 2 {
+		t.Errorf("after the fix: %+v", st)
+	}
+}
+
+func TestEditedScreensReachNewCallers(t *testing.T) {
+	b := startBoard(t, `require 'ui'
+function m2bbs(conn, req) ui.exit(conn, req, 'busy') end`, Config{})
+	b.say("1", "connect")
+	b.ft.waitFor(t, "1", func(r reply) bool { return r.text == "Busy, call later." })
+	b.write(t, "screens/busy.txt", "Edited busy screen.")
+	if err := <-b.reloads; err != nil {
+		t.Fatal(err)
+	}
+	b.say("2", "connect")
+	b.ft.waitFor(t, "2", func(r reply) bool { return r.text == "Edited busy screen." })
+}
+
+func TestSessionsSpreadOverWorkers(t *testing.T) {
+	b := startBoard(t, versioned("v1"), Config{Workers: 2})
+	b.say("1", "connect")
+	b.say("2", "connect")
+	b.ft.waitFor(t, "1", kind("prompt"))
+	b.ft.waitFor(t, "2", kind("prompt"))
+	b.host.mu.Lock()
+	w1, w2 := b.host.owners["1"].w, b.host.owners["2"].w
+	b.host.mu.Unlock()
+	if w1 == w2 {
+		t.Error("two callers on one worker while another is idle")
+	}
+}
+
+func TestBusySignal(t *testing.T) {
+	b := startBoard(t, versioned("v1"), Config{MaxCallers: 1})
+	b.say("1", "connect")
+	b.ft.waitFor(t, "1", kind("prompt"))
+	b.say("2", "connect")
+	if r := b.ft.waitFor(t, "2", kind("exit")); r.text != "Busy, call later." {
+		t.Errorf("busy exit = %q", r.text)
+	}
+	b.ft.waitFor(t, "2", kind("hangup"))
+	if st := b.host.Status(); st.Busy != 1 || st.Sessions.Started != 1 {
+		t.Errorf("status = %+v", st)
+	}
+}
+
+func TestIdleCallersAreReaped(t *testing.T) {
+	b := startBoard(t, versioned("v1"), Config{Session: session.Config{IdleTimeout: 30 * time.Millisecond}})
+	b.say("1", "connect")
+	if r := b.ft.waitFor(t, "1", kind("exit")); r.text != "Too quiet." {
+		t.Errorf("idle exit = %q", r.text)
+	}
+	b.ft.waitFor(t, "1", kind("hangup"))
+	// The caller's owner entry goes with the session: a new message starts afresh.
+	b.say("1", "connect")
+	b.ft.waitFor(t, "1", func(r reply) bool { return r.kind == "prompt" })
+	if st := b.host.Status(); st.Sessions.Reaped < 1 {
+		t.Errorf("status = %+v", st)
+	}
+}
+
+func TestMemoryWatchdogStopsAStringBomb(t *testing.T) {
+	b := startBoard(t, `require 'ui'
+function m2bbs(conn, req)
+    req = ui.ask(conn, req, 'go?')
+    local s = 'x'
+    while true do s = s .. s .. '' end
+end`, Config{MemoryLimit: 64 << 20, Session: session.Config{ResumeBudget: time.Minute}})
+	b.say("1", "connect")
+	b.ft.waitFor(t, "1", kind("prompt"))
+	b.say("2", "connect")
+	b.ft.waitFor(t, "2", kind("prompt"))
+	b.say("1", "go")
+	if r := b.ft.waitFor(t, "1", kind("exit")); r.text != "Oops." {
+		t.Errorf("exit = %q", r.text)
+	}
+	b.say("2", "go")
+	if st := b.host.Status(); st.MemoryAborts < 1 || st.Sessions.Errored != 1 {
+		t.Errorf("status = %+v", st)
+	}
+}
+
+func TestStatusPageAndSysopActions(t *testing.T) {
+	b := startBoard(t, versioned("v1"), Config{})
+	b.ft.in <- []byte("garbage")
+	b.ft.in <- request("WEBSOCKET", "5", "/ws", "frame")
+	b.say("1", "connect")
+	b.ft.waitFor(t, "1", kind("prompt"))
+
+	httpGet(b, "9", "/status")
+	st := decodeStatus(t, b.ft.waitFor(t, "9", kind("http")).text)
+	if st.BadFrames != 1 || st.Unsupported != 1 || st.Sessions.Active != 1 || len(st.Online) != 1 || st.Online[0].Showing != "v1 connect" {
+		t.Errorf("status = %+v", st)
+	}
+	// From elsewhere, no one is listed and actions are refused.
+	elsewhere := m2proto.Header{Name: "REMOTE_ADDR", Value: "203.0.113.9"}
+	httpGet(b, "10", "/status", elsewhere)
+	if st := decodeStatus(t, b.ft.waitFor(t, "10", kind("http")).text); len(st.Online) != 0 || st.Sessions.Active != 1 {
+		t.Errorf("status from elsewhere = %+v", st)
+	}
+	b.ft.in <- request("POST", "14", "/status/broadcast", "hi", elsewhere)
+	if r := b.ft.waitFor(t, "14", kind("http")); !strings.HasPrefix(r.text, "HTTP/1.1 403") {
+		t.Errorf("broadcast from elsewhere answered %q", r.text)
+	}
+
+	b.ft.in <- request("POST", "11", "/status/broadcast", "Closing soon.")
+	b.ft.waitFor(t, "11", kind("http"))
+	b.ft.waitFor(t, "1", func(r reply) bool { return r.kind == "screen" && r.text == "Closing soon." })
+
+	b.ft.in <- request("POST", "12", "/status/kick", "", m2proto.Header{Name: "QUERY", Value: "conn_id=1"})
+	if r := b.ft.waitFor(t, "12", kind("http")); !strings.HasPrefix(r.text, "HTTP/1.1 200") {
+		t.Errorf("kick answered %q", r.text)
+	}
+	b.ft.waitFor(t, "1", kind("hangup"))
+
+	httpGet(b, "13", "/elsewhere")
+	if r := b.ft.waitFor(t, "13", kind("http")); !strings.HasPrefix(r.text, "HTTP/1.1 404") {
+		t.Errorf("unknown page answered %q", r.text)
+	}
+}
+
+func TestSysopToken(t *testing.T) {
+	b := startBoard(t, versioned("v1"), Config{SysopToken: "s3cret"})
+	b.say("1", "connect")
+	b.ft.waitFor(t, "1", kind("prompt"))
+	b.ft.in <- request("POST", "2", "/status/kick", "", m2proto.Header{Name: "QUERY", Value: "conn_id=1"})
+	if r := b.ft.waitFor(t, "2", kind("http")); !strings.HasPrefix(r.text, "HTTP/1.1 403") {
+		t.Errorf("kick without the token answered %q", r.text)
+	}
+	httpGet(b, "3", "/status")
+	if st := decodeStatus(t, b.ft.waitFor(t, "3", kind("http")).text); len(st.Online) != 0 {
+		t.Errorf("callers shown without the token: %+v", st.Online)
+	}
+	httpGet(b, "4", "/status", m2proto.Header{Name: "authorization", Value: "Bearer s3cret"})
+	if st := decodeStatus(t, b.ft.waitFor(t, "4", kind("http")).text); len(st.Online) != 1 {
+		t.Errorf("callers not shown with the token: %+v", st.Online)
+	}
+}
+
+func decodeStatus(t *testing.T, resp string) Status {
+	t.Helper()
+	head, body, _ := strings.Cut(resp, "\r\n\r\n")
+	if !strings.HasPrefix(head, "HTTP/1.1 200 OK") || !strings.Contains(head, "application/json") {
+		t.Fatalf("status response %q", resp)
+	}
+	var st Status
+	if err := json.Unmarshal([]byte(body), &st); err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
 
 func TestRepliesAreSplitForMongrel2(t *testing.T) {
-	h, ft := newHost(t, greeter)
+	ft := newFakeTransport()
+	h := &Host{transport: ft}
 	ids := make([]string, m2proto.MaxReplyTargets*2+1)
 	for i := range ids {
 		ids[i] = fmt.Sprint(i + 1)
@@ -132,26 +422,30 @@ func TestRepliesAreSplitForMongrel2(t *testing.T) {
 		t.Errorf("split into %d messages reaching %d ids", len(ft.sent), len(got))
 	}
 	ft.failSend = errors.New("queue full")
-	if err := h.send("s1", ids[:1], []byte("x")); err == nil || h.Status().ReplyErrors != 1 {
-		t.Errorf("a refused send: err %v, status %+v", err, h.Status())
+	if err := h.send("s1", ids[:1], []byte("x")); err == nil || h.replyErrors.Load() != 1 {
+		t.Errorf("a refused send: err %v", err)
 	}
 }
 
-func TestRunStopsWithContextOrTransport(t *testing.T) {
-	h, ft := newHost(t, greeter)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- h.Run(ctx) }()
-	ft.in <- request("JSON", "1", "@bbs", `{"type":"msg","msg":"a"}`)
-	<-h.Ready()
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("Run after cancel = %v, want nil", err)
+func TestRunEndsWhenTheTransportCloses(t *testing.T) {
+	dir := t.TempDir()
+	main := filepath.Join(dir, "main.lua")
+	if err := os.WriteFile(main, []byte(versioned("v1")), 0o600); err != nil {
+		t.Fatal(err)
 	}
-
-	h2, ft2 := newHost(t, greeter)
-	close(ft2.in)
-	if err := h2.Run(context.Background()); err == nil {
+	ft := newFakeTransport()
+	h, err := New(ft, Config{Session: session.Config{MainScript: main}, ScreensDir: dir}, Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	close(ft.in)
+	if err := h.Run(context.Background()); err == nil {
 		t.Error("Run returned nil after the transport closed")
 	}
+}
+
+// decodeFrame undoes base64(JSON) + NUL.
+func decodeFrame(body []byte) ([]byte, error) {
+	s := strings.TrimSuffix(string(body), "\x00")
+	return base64.StdEncoding.DecodeString(s)
 }

@@ -144,3 +144,12 @@ func TestOSExitDoesNotStopTheHost(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestStringRepIsBounded(t *testing.T) {
+	e := newTestEnv(t)
+	e.run(t, `assert(string.rep('ab', 3) == 'ababab') assert(string.rep('x', 0) == '') assert(('-'):rep(2) == '--')`)
+	err := e.runErr(`local s = string.rep('x', 1e10)`)
+	if err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -2,6 +2,7 @@ package luaapi
 
 import (
 	"fmt"
+	"strings"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -34,7 +35,14 @@ type Conn struct {
 	sent    int
 	exited  bool
 	closed  bool
+	// lastPrompt is the frame of the last prompt sent to the caller, and
+	// lastText a label for the last message (see SendJSON).
+	lastPrompt []byte
+	lastText   string
 }
+
+// MaxStatusText bounds the text kept per caller for the status page.
+const MaxStatusText = 80
 
 // NewConn returns a Conn for the caller connID whose requests arrive tagged
 // with sender; replies go out through replier.
@@ -51,18 +59,63 @@ func (c *Conn) Exited() bool { return c.exited }
 // Closed reports whether the script hung up on the caller.
 func (c *Conn) Closed() bool { return c.closed }
 
-// SendJSON sends one JSON message (already encoded) to the conn's caller,
-// framed as the classic client expects.
-func (c *Conn) SendJSON(sender, connID string, msg []byte, isExit bool) error {
+// LastPrompt is the frame of the last prompt sent to the caller (nil if
+// none), for asking again after input that was refused.
+func (c *Conn) LastPrompt() []byte { return c.lastPrompt }
+
+// LastText says what the caller was last shown: a screen's name or the
+// last line of a message.
+func (c *Conn) LastText() string { return c.lastText }
+
+// Message kinds the classic client understands.
+const (
+	KindScreen = "screen"
+	KindPrompt = "prompt"
+	KindExit   = "exit"
+)
+
+// SendJSON sends one JSON message (already encoded) of the given kind
+// (KindScreen, KindPrompt, KindExit or another type) to a caller, framed
+// as the classic client expects. label says what the caller is looking at,
+// for the status page: a screen's name, or the message's text.
+func (c *Conn) SendJSON(sender, connID string, msg []byte, kind, label string) error {
 	body := m2proto.AppendClientFrame(nil, msg, c.Raw)
 	if err := c.replier.Reply(sender, []string{connID}, body); err != nil {
 		return err
 	}
-	if connID == c.ID {
-		c.sent++
-		c.exited = c.exited || isExit
+	if connID != c.ID {
+		return nil
+	}
+	c.sent++
+	switch kind {
+	case KindExit:
+		c.exited = true
+	case KindPrompt:
+		c.lastPrompt = body
+	}
+	if label = statusLabel(label); label != "" {
+		c.lastText = label
 	}
 	return nil
+}
+
+// statusLabel shortens a message's text to its last non-blank line (where
+// a prompt's question usually stands), at most MaxStatusText bytes.
+func statusLabel(text string) string {
+	text = strings.TrimRight(text, " \t\r\n")
+	if i := strings.LastIndexByte(text, '\n'); i >= 0 {
+		text = text[i+1:]
+	}
+	text = strings.TrimSpace(text)
+	if len(text) > MaxStatusText {
+		text = text[:MaxStatusText]
+	}
+	return text
+}
+
+// Resend sends a frame again (a prompt the caller must answer anew).
+func (c *Conn) Resend(frame []byte) error {
+	return c.replier.Reply(c.Sender, []string{c.ID}, frame)
 }
 
 // Hangup closes the caller's connection.
@@ -136,22 +189,22 @@ func target(L *lua.LState, c *Conn, n int) (sender, connID string) {
 }
 
 // encodeMessage encodes the table at index n as JSON, raising an argument
-// error if it cannot be encoded, and reports whether it is an exit message.
-func encodeMessage(L *lua.LState, n int) ([]byte, bool) {
+// error if it cannot be encoded, and returns its type and msg fields.
+func encodeMessage(L *lua.LState, n int) (msg []byte, kind, text string) {
 	tbl := L.CheckTable(n)
 	msg, err := AppendJSON(nil, tbl)
 	if err != nil {
 		L.ArgError(n, err.Error())
 	}
-	return msg, tbl.RawGetString("type") == lua.LString("exit")
+	return msg, lua.LVAsString(tbl.RawGetString("type")), lua.LVAsString(tbl.RawGetString("msg"))
 }
 
 // conn:reply_json(req, table): send a JSON message to the request's caller.
 func connReplyJSON(L *lua.LState) int {
 	c := checkConn(L, 1)
 	sender, id := target(L, c, 2)
-	msg, isExit := encodeMessage(L, 3)
-	if err := c.SendJSON(sender, id, msg, isExit); err != nil {
+	msg, kind, text := encodeMessage(L, 3)
+	if err := c.SendJSON(sender, id, msg, kind, text); err != nil {
 		L.RaiseError("conn:reply_json: %v", err)
 	}
 	return 0
@@ -204,7 +257,7 @@ func checkConnIDs(L *lua.LState, n int) []string {
 func connDeliverJSON(L *lua.LState) int {
 	c := checkConn(L, 1)
 	ids := checkConnIDs(L, 2)
-	msg, _ := encodeMessage(L, 3)
+	msg, _, _ := encodeMessage(L, 3)
 	if len(ids) > 0 {
 		body := m2proto.AppendClientFrame(nil, msg, c.Raw)
 		if err := c.replier.Reply(c.Sender, ids, body); err != nil {

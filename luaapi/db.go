@@ -20,6 +20,10 @@ const DefaultDBTimeout = 10 * time.Second
 type DB struct {
 	Store   store.Store
 	Timeout time.Duration // per call; DefaultDBTimeout when zero
+	// OnLogin, if set, is told of each successful db.auth_user and
+	// db.register_user, with the state the script runs on: the host uses
+	// it to know who each caller is.
+	OnLogin func(L *lua.LState, name string)
 }
 
 // Loader opens the db module.
@@ -119,6 +123,9 @@ func (d *DB) authUser(L *lua.LState) int {
 	if err != nil {
 		return fail(L, err)
 	}
+	if ok && d.OnLogin != nil {
+		d.OnLogin(L, name)
+	}
 	L.Push(lua.LBool(ok))
 	return 1
 }
@@ -130,6 +137,9 @@ func (d *DB) registerUser(L *lua.LState) int {
 		return d.Store.RegisterUser(ctx, name, password)
 	}); err != nil {
 		return fail(L, err)
+	}
+	if d.OnLogin != nil {
+		d.OnLogin(L, name)
 	}
 	L.Push(lua.LTrue)
 	return 1

@@ -3,6 +3,8 @@ package luaapi
 import (
 	"strings"
 	"testing"
+
+	lua "github.com/yuin/gopher-lua"
 )
 
 func TestDBModule(t *testing.T) {
@@ -64,5 +66,23 @@ func TestDBMisuseRaises(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "bad argument") {
 			t.Errorf("%s: err = %v, want a bad argument error", src, err)
 		}
+	}
+}
+
+func TestDBOnLogin(t *testing.T) {
+	e := newTestEnv(t)
+	var logins []string
+	e.L.SetGlobal("db", lua.LNil)
+	mod := &DB{Store: e.store, OnLogin: func(_ *lua.LState, name string) { logins = append(logins, name) }}
+	e.L.Push(e.L.NewFunction(mod.Loader))
+	e.L.Call(0, 1)
+	e.L.SetGlobal("db2", e.L.Get(-1))
+	e.run(t, `
+		assert(db2.register_user('ann', 'pw'))
+		assert(db2.auth_user('ann', 'wrong') == false)
+		assert(db2.auth_user('ann', 'pw'))
+	`)
+	if strings.Join(logins, ",") != "ann,ann" {
+		t.Errorf("logins = %v, want a register and a successful auth", logins)
 	}
 }

@@ -48,7 +48,7 @@ func appendJSON(dst []byte, v lua.LValue, depth int) ([]byte, error) {
 		}
 		return strconv.AppendFloat(dst, f, 'g', -1, 64), nil
 	case lua.LString:
-		return appendJSONString(dst, string(v)), nil
+		return AppendJSONString(dst, string(v)), nil
 	case *lua.LTable:
 		return appendJSONTable(dst, v, depth)
 	default:
@@ -96,7 +96,7 @@ func appendJSONTable(dst []byte, t *lua.LTable, depth int) ([]byte, error) {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendJSONString(dst, f.key)
+		dst = AppendJSONString(dst, f.key)
 		dst = append(dst, ':')
 		var err error
 		if dst, err = appendJSON(dst, f.value, depth+1); err != nil {
@@ -121,9 +121,9 @@ func isSequence(t *lua.LTable, n int) bool {
 
 const hexDigits = "0123456789abcdef"
 
-// appendJSONString quotes s as a JSON string. Invalid UTF-8 becomes U+FFFD,
+// AppendJSONString appends s quoted as a JSON string. Invalid UTF-8 becomes U+FFFD,
 // as encoding/json does; <, > and & are left as they are.
-func appendJSONString(dst []byte, s string) []byte {
+func AppendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	for i := 0; i < len(s); {
 		c := s[i]

@@ -34,31 +34,33 @@ func (u *UI) Loader(L *lua.LState) int {
 	return 1
 }
 
-// send encodes one message to the caller.
-func (u *UI) send(L *lua.LState, kind, text string, pchar *string) {
+// send encodes one message to the caller; label is what the status page
+// shows (the screen's name, or the text).
+func (u *UI) send(L *lua.LState, kind, text, label string, pchar *string) {
 	c := checkConn(L, 1)
 	sender, id := target(L, c, 2)
-	msg := append([]byte(`{"msg":`), appendJSONString(nil, text)...)
+	msg := append([]byte(`{"msg":`), AppendJSONString(nil, text)...)
 	if pchar != nil {
 		msg = append(msg, `,"pchar":`...)
-		msg = appendJSONString(msg, *pchar)
+		msg = AppendJSONString(msg, *pchar)
 	}
 	msg = append(msg, `,"type":"`...)
 	msg = append(msg, kind...)
 	msg = append(msg, `"}`...)
-	if err := c.SendJSON(sender, id, msg, kind == "exit"); err != nil {
+	if err := c.SendJSON(sender, id, msg, kind, label); err != nil {
 		L.RaiseError("ui.%s: %v", kind, err)
 	}
 }
 
-// screenText returns the named screen or raises an error naming it.
-func (u *UI) screenText(L *lua.LState, n int) string {
-	name := L.CheckString(n)
+// screenText returns the named screen and its name, or raises an error
+// naming it.
+func (u *UI) screenText(L *lua.LState, n int) (text, name string) {
+	name = L.CheckString(n)
 	text, err := u.Screens.Screen(name)
 	if err != nil {
 		L.RaiseError("screen %q: %v", name, err)
 	}
-	return text
+	return text, "[" + name + "]"
 }
 
 // waitForCaller yields the caller's coroutine until their next request,
@@ -87,7 +89,8 @@ func goFuncName(dbg *lua.Debug) string {
 
 // ui.display(conn, req, text): show text.
 func (u *UI) display(L *lua.LState) int {
-	u.send(L, "screen", L.CheckString(3), nil)
+	text := L.CheckString(3)
+	u.send(L, KindScreen, text, text, nil)
 	return 0
 }
 
@@ -96,29 +99,31 @@ func (u *UI) display(L *lua.LState) int {
 func (u *UI) ask(L *lua.LState) int {
 	text := L.CheckString(3)
 	pchar := L.OptString(4, DefaultPromptChar)
-	u.send(L, "prompt", text, &pchar)
+	u.send(L, KindPrompt, text, text, &pchar)
 	return waitForCaller(L, "ui.ask")
 }
 
 // ui.screen(conn, req, name): show the named screen.
 func (u *UI) screen(L *lua.LState) int {
-	u.send(L, "screen", u.screenText(L, 3), nil)
+	text, label := u.screenText(L, 3)
+	u.send(L, KindScreen, text, label, nil)
 	return 0
 }
 
 // ui.prompt(conn, req, name): show the named screen as a prompt and return
 // the caller's answer.
 func (u *UI) prompt(L *lua.LState) int {
-	text := u.screenText(L, 3)
+	text, label := u.screenText(L, 3)
 	pchar := DefaultPromptChar
-	u.send(L, "prompt", text, &pchar)
+	u.send(L, KindPrompt, text, label, &pchar)
 	return waitForCaller(L, "ui.prompt")
 }
 
 // ui.exit(conn, req, name): show the named screen and tell the client to
 // quit.
 func (u *UI) exit(L *lua.LState) int {
-	u.send(L, "exit", u.screenText(L, 3), nil)
+	text, label := u.screenText(L, 3)
+	u.send(L, KindExit, text, label, nil)
 	return 0
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -149,41 +150,73 @@ type bbs struct {
 	logs *logWatcher
 }
 
-// startBBS starts Mongrel2 on free ports and `m2bbs host` behind it, and
-// returns once a request travels through both (the status page answers).
-func startBBS(t *testing.T, protocol string) *bbs {
+// The front ends the end-to-end suite runs behind.
+const (
+	viaMongrel2 = "mongrel2" // real Mongrel2 + `m2bbs host`
+	viaBuiltIn  = "builtin"  // `m2bbs run`: the built-in front end and the host in one process
+)
+
+// e2eMain is the main script of the end-to-end board.
+func e2eMain(t *testing.T) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	server, err := mongrel2.Start(ctx, mongrel2.Config{
-		Dir:        t.TempDir(),
-		SenderID:   "e2e-handler",
-		Protocol:   protocol,
-		HTTPRoutes: []string{host.StatusPath},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := server.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
 	main, err := filepath.Abs("testdata/e2e.lua")
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := startM2BBS(t, "host",
-		"-sender-id", "e2e-handler",
-		"-send-spec", server.Cfg.SendSpec,
-		"-recv-spec", server.Cfg.RecvSpec,
+	return main
+}
+
+// startBBS starts the board behind frontEnd (viaMongrel2 with the given
+// handler protocol, or viaBuiltIn) on free ports, with extra flags for
+// m2bbs, and returns once a request travels through both (the status page
+// answers).
+func startBBS(t *testing.T, frontEnd, protocol string, extra ...string) *bbs {
+	t.Helper()
+	common := append([]string{
 		"-db", filepath.Join(t.TempDir(), "bbs.db"),
 		"-scripts", "../../scripts",
 		"-screens", "../../screens",
-		"-main", main,
-	)
-	logs.waitFor(t, 30*time.Second, "host ready")
-	b := &bbs{addr: server.Addr(), logs: logs}
+		"-main", e2eMain(t),
+	}, extra...)
+	var b *bbs
+	switch frontEnd {
+	case viaBuiltIn:
+		port, err := mongrel2.FreePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		logs := startM2BBS(t, append([]string{"run", "-port", fmt.Sprint(port), "-data", t.TempDir()}, common...)...)
+		b = &bbs{addr: fmt.Sprintf("127.0.0.1:%d", port), logs: logs}
+	case viaMongrel2:
+		if err := mongrel2.Available(); err != nil {
+			t.Fatalf("%v (make deps installs it)", err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		server, err := mongrel2.Start(ctx, mongrel2.Config{
+			Dir:        t.TempDir(),
+			SenderID:   "e2e-handler",
+			Protocol:   protocol,
+			HTTPRoutes: []string{host.StatusPath},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if err := server.Stop(); err != nil {
+				t.Error(err)
+			}
+		})
+		logs := startM2BBS(t, append([]string{"host",
+			"-sender-id", "e2e-handler",
+			"-send-spec", server.Cfg.SendSpec,
+			"-recv-spec", server.Cfg.RecvSpec,
+		}, common...)...)
+		b = &bbs{addr: server.Addr(), logs: logs}
+	default:
+		t.Fatalf("unknown front end %q", frontEnd)
+	}
+	b.logs.waitFor(t, 30*time.Second, "host ready")
 	b.awaitRoute(t)
 	return b
 }
@@ -271,11 +304,68 @@ func checkGolden(t *testing.T, name, got string) {
 	}
 }
 
-func TestEndToEndBehindMongrel2(t *testing.T) {
-	if err := mongrel2.Available(); err != nil {
-		t.Fatalf("%v (make deps installs it)", err)
+// TestEndToEnd runs one scenario suite behind real Mongrel2 and behind the
+// built-in front end; callers must not be able to tell them apart.
+func TestEndToEnd(t *testing.T) {
+	callerBytes := map[string][]byte{}
+	for _, frontEnd := range []string{viaMongrel2, viaBuiltIn} {
+		t.Run(frontEnd, func(t *testing.T) {
+			b := startBBS(t, frontEnd, mongrel2.ProtocolJSON)
+			scenarios(t, b)
+			callerBytes[frontEnd] = rawSession(t, b.addr, "ann", "s3cret", "y", "2", "", "4", "3", "nobody", "X")
+		})
 	}
-	b := startBBS(t, mongrel2.ProtocolJSON)
+	mongrel2Bytes, builtInBytes := callerBytes[viaMongrel2], callerBytes[viaBuiltIn]
+	if len(mongrel2Bytes) == 0 || string(mongrel2Bytes) != string(builtInBytes) {
+		t.Errorf("callers saw different bytes:\n--- behind Mongrel2\n%q\n--- behind the built-in front end\n%q", mongrel2Bytes, builtInBytes)
+	}
+}
+
+// rawSession plays a caller at the byte level and returns every byte the
+// caller received, up to the server closing the connection.
+func rawSession(t *testing.T, addr string, lines ...string) []byte {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.SetDeadline(time.Now().Add(30 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	send := func(line string) {
+		if _, err := conn.Write(classic.AppendRequest(nil, "@bbs", line)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send("connect")
+	var got []byte
+	in := bufio.NewReader(conn)
+	for {
+		frame, err := in.ReadBytes(0)
+		got = append(got, frame...)
+		if errors.Is(err, io.EOF) {
+			return got
+		}
+		if err != nil {
+			t.Fatalf("%v after %q", err, got)
+		}
+		m, err := classic.NewFrameReader(bytes.NewReader(frame), false).Next()
+		if err != nil {
+			t.Fatalf("frame %q: %v", frame, err)
+		}
+		if m.Type == classic.TypePrompt {
+			if len(lines) == 0 {
+				t.Fatalf("out of lines at prompt %q", m.Msg)
+			}
+			send(lines[0])
+			lines = lines[1:]
+		}
+	}
+}
+
+// scenarios is the suite every front end must pass.
+func scenarios(t *testing.T, b *bbs) {
 
 	t.Run("new user posts and reads back", func(t *testing.T) {
 		got := b.play(t, "ann", "s3cret", "s3cret", "y",
@@ -314,7 +404,7 @@ func TestEndToEndBehindMongrel2(t *testing.T) {
 			t.Fatalf("active sessions = %d while a caller is at the prompt, want %d", got, before.Active+1)
 		}
 		c.Close()
-		b.logs.waitFor(t, readTimeout, "caller hung up")
+		b.logs.waitFor(t, readTimeout, `msg="caller hung up"`)
 		after := b.status(t).Sessions
 		if after.Active != before.Active || after.Disconnected != before.Disconnected+1 {
 			t.Errorf("after hang-up: %+v, before: %+v", after, before)
@@ -398,7 +488,7 @@ func TestEndToEndBehindMongrel2(t *testing.T) {
 }
 
 func TestEndToEndTNetstringHeaders(t *testing.T) {
-	b := startBBS(t, mongrel2.ProtocolTNetstring)
+	b := startBBS(t, viaMongrel2, mongrel2.ProtocolTNetstring)
 	got := b.play(t, "eve", "pw", "pw", "n")
 	if !strings.HasSuffix(got, "Alright, see ya later.\n") {
 		t.Errorf("session behind a tnetstring handler:\n%s", got)
@@ -408,24 +498,74 @@ func TestEndToEndTNetstringHeaders(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Close()
-	b.logs.waitFor(t, readTimeout, "caller hung up")
+	b.logs.waitFor(t, readTimeout, `msg="caller hung up"`)
 }
 
-func TestRunCommand(t *testing.T) {
+// TestRunWithMongrel2 checks "m2bbs run -mongrel2": Mongrel2 started and
+// stopped by m2bbs itself.
+func TestRunWithMongrel2(t *testing.T) {
 	port, err := mongrel2.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	logs := startM2BBS(t, "run", "-port", fmt.Sprint(port), "-data", dir,
+	logs := startM2BBS(t, "run", "-mongrel2", "-port", fmt.Sprint(port), "-data", dir,
 		"-db", filepath.Join(dir, "bbs.db"), "-scripts", "../../scripts", "-screens", "../../screens")
 	logs.waitFor(t, 30*time.Second, "host ready")
 	b := &bbs{addr: fmt.Sprintf("127.0.0.1:%d", port), logs: logs}
 	b.awaitRoute(t)
 	if got := b.play(t, "zed", "pw", "pw", "y", "Q"); !strings.HasSuffix(got, "Alright, see ya later.\n") {
-		t.Errorf("session on m2bbs run:\n%s", got)
+		t.Errorf("session on m2bbs run -mongrel2:\n%s", got)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "bbs.db")); err != nil {
-		t.Errorf("no database where -db said: %v", err)
+	if _, err := os.Stat(filepath.Join(dir, "mongrel2", "m2.conf")); err != nil {
+		t.Errorf("no Mongrel2 config under -data: %v", err)
+	}
+}
+
+// TestThousandCallers runs 1,000 concurrent callers through a whole visit
+// each on the built-in front end.
+func TestThousandCallers(t *testing.T) {
+	const callers = 1000
+	b := startBBS(t, viaBuiltIn, "", "-bcrypt-cost", "4")
+	var wg sync.WaitGroup
+	errs := make(chan error, callers)
+	for i := range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := classic.Dial(t.Context(), b.addr, "@bbs", false)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer c.Close()
+			if err := c.Connect(); err != nil {
+				errs <- err
+				return
+			}
+			name := fmt.Sprintf("caller%d", i)
+			got, err := c.Run([]string{name, "pw", "pw", "y", "1", "hello from " + name, ".", "4", "Q"}, 60*time.Second)
+			switch {
+			case err != nil:
+				errs <- fmt.Errorf("%s: %w\n%s", name, err, got)
+			case !strings.HasSuffix(got, "Alright, see ya later.\n") || !strings.Contains(got, "Message posted."):
+				errs <- fmt.Errorf("%s: unexpected visit:\n%s", name, got)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	failed := 0
+	for err := range errs {
+		if failed++; failed <= 3 {
+			t.Error(err)
+		}
+	}
+	if failed > 0 {
+		t.Fatalf("%d of %d callers failed", failed, callers)
+	}
+	st := b.status(t).Sessions
+	if st.Started != callers || st.Ended != callers || st.Active != 0 || st.Errored != 0 {
+		t.Errorf("after %d visits: %+v", callers, st)
 	}
 }

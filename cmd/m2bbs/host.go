@@ -12,5 +12,5 @@ func runHost(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return serve(ctx, s, s.logger(stderr), nil)
+	return serve(ctx, s, nil, s.logger(stderr), nil)
 }

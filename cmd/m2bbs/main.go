@@ -1,8 +1,11 @@
 // Command m2bbs is a scriptable bulletin board: a Mongrel2 handler that
 // runs each caller's visit as a Lua coroutine.
 //
-//	m2bbs run   [flags]   start Mongrel2 and the host together
-//	m2bbs host  [flags]   run the host behind an already running Mongrel2
+//	m2bbs run    [flags]  the BBS: built-in front end and host in one process
+//	m2bbs host   [flags]  the host alone, behind a Mongrel2 you run
+//	m2bbs client [flags] [HOST [PORT]]  call a BBS with the classic client
+//	m2bbs m2conf [flags]  print a Mongrel2 configuration for "m2bbs host"
+//	m2bbs check  [flags]  compile every script, check the screens they name
 //
 // Run "m2bbs COMMAND -h" for a command's flags.
 package main
@@ -25,8 +28,11 @@ type command struct {
 }
 
 var commands = []command{
-	{"run", "start Mongrel2 and the host together (the BBS, ready for a client)", runRun},
+	{"run", "the BBS, ready for callers: built-in front end and host in one process", runRun},
 	{"host", "run the host behind a Mongrel2 you started yourself", runHost},
+	{"client", "call a BBS with the classic client", runClient},
+	{"m2conf", "print a Mongrel2 configuration for the host's settings", runM2conf},
+	{"check", "compile every script and check the screens they name", runCheck},
 }
 
 func main() {

@@ -6,46 +6,122 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"path/filepath"
+	"strconv"
 	"time"
 
+	"github.com/pebbe/zmq4"
+
+	"github.com/m2bbs/m2bbs/host"
+	"github.com/m2bbs/m2bbs/host/frontend"
 	"github.com/m2bbs/m2bbs/host/mongrel2"
 )
 
 // mongrel2StartTimeout bounds Mongrel2's start-up.
 const mongrel2StartTimeout = 30 * time.Second
 
-// runRun is "m2bbs run": Mongrel2 with a generated configuration plus the
-// host, the BBS ready for callers.
+// Inproc addresses joining the built-in front end and the host in one
+// process.
+const (
+	inprocSendSpec = "inproc://m2bbs-requests"
+	inprocRecvSpec = "inproc://m2bbs-replies"
+)
+
+// runOptions are the flags of "m2bbs run" beyond the shared settings.
+type runOptions struct {
+	port        int
+	listenAll   bool
+	dataDir     string
+	useMongrel2 bool
+}
+
+// runRun is "m2bbs run": the BBS in one command. By default the built-in
+// front end and the host share the process; -mongrel2 starts a real
+// Mongrel2 with a generated configuration instead.
 func runRun(ctx context.Context, args []string, stderr io.Writer) error {
-	var (
-		port      int
-		listenAll bool
-		dataDir   string
-	)
+	var opt runOptions
 	s, err := parseSettings("run", args, stderr, func(fs *flag.FlagSet) {
-		fs.IntVar(&port, "port", mongrel2.DefaultPort, "TCP port callers connect to")
-		fs.BoolVar(&listenAll, "listen-all", false, "accept callers on all interfaces, not only 127.0.0.1")
-		fs.StringVar(&dataDir, "data", "data", "folder for Mongrel2's run files (data/mongrel2)")
+		fs.IntVar(&opt.port, "port", mongrel2.DefaultPort, "TCP port callers connect to")
+		fs.BoolVar(&opt.listenAll, "listen-all", false, "accept callers on all interfaces, not only 127.0.0.1")
+		fs.StringVar(&opt.dataDir, "data", "data", "folder for run files (Mongrel2's go in DATA/mongrel2)")
+		fs.BoolVar(&opt.useMongrel2, "mongrel2", false, "front the host with a real Mongrel2 instead of the built-in front end")
 	})
 	if err != nil {
 		return err
 	}
 	log := s.logger(stderr)
+	if opt.useMongrel2 {
+		return runWithMongrel2(ctx, s, opt, log, stderr)
+	}
+	return runBuiltIn(ctx, s, opt, log, stderr)
+}
 
+// announce tells the person at the keyboard how to call the board.
+func announce(w io.Writer, port int) func() {
+	return func() {
+		fmt.Fprintf(w, "m2bbs is ready on port %d: call it with  bin/m2bbs client 127.0.0.1 %d  or  python3 cmd/classic-client/client.py 127.0.0.1 %d\n", port, port, port)
+	}
+}
+
+// runBuiltIn serves callers with the built-in front end, joined to the host
+// over inproc ZeroMQ sockets.
+func runBuiltIn(ctx context.Context, s *settings, opt runOptions, log *slog.Logger, stderr io.Writer) error {
+	zctx, err := zmq4.NewContext()
+	if err != nil {
+		return fmt.Errorf("zeromq: %w", err)
+	}
+	handler := &frontend.Handler{SendSpec: inprocSendSpec, RecvSpec: inprocRecvSpec, SendIdent: s.SenderID}
+	bind := "127.0.0.1"
+	if opt.listenAll {
+		bind = "0.0.0.0"
+	}
+	fe, err := frontend.Listen(frontend.Config{
+		Addr: net.JoinHostPort(bind, strconv.Itoa(opt.port)),
+		Routes: []frontend.Route{
+			{Pattern: mongrel2.DefaultRoute, Handler: handler},
+			{Pattern: host.StatusPath, Handler: handler},
+		},
+		Context: zctx,
+		Log:     log,
+	})
+	if err != nil {
+		_ = zctx.Term()
+		return fmt.Errorf("front end: %w", err)
+	}
+	port := fe.Addr().(*net.TCPAddr).Port
+	log.Info("front end listening", "addr", fe.Addr().String())
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	feDone := make(chan error, 1)
+	go func() { feDone <- fe.Serve(ctx) }()
+
+	s.SendSpec, s.RecvSpec = inprocSendSpec, inprocRecvSpec
+	hostErr := serve(ctx, s, zctx, log, announce(stderr, port))
+	cancel()
+	feErr := <-feDone
+	// Every socket is closed now; Term cannot block.
+	termErr := zctx.Term()
+	return errors.Join(hostErr, feErr, termErr)
+}
+
+// runWithMongrel2 starts Mongrel2 in DATA/mongrel2 with the host behind it
+// on free loopback ports.
+func runWithMongrel2(ctx context.Context, s *settings, opt runOptions, log *slog.Logger, stderr io.Writer) error {
 	startCtx, cancel := context.WithTimeout(ctx, mongrel2StartTimeout)
 	defer cancel()
-	m2dir, err := filepath.Abs(filepath.Join(dataDir, "mongrel2"))
+	m2dir, err := filepath.Abs(filepath.Join(opt.dataDir, "mongrel2"))
 	if err != nil {
 		return err
 	}
-	// The host and Mongrel2 meet on free loopback ports picked by Start.
 	server, err := mongrel2.Start(startCtx, mongrel2.Config{
 		Dir:        m2dir,
-		Port:       port,
-		ListenAll:  listenAll,
+		Port:       opt.port,
+		ListenAll:  opt.listenAll,
 		SenderID:   s.SenderID,
-		HTTPRoutes: []string{"/status"},
+		HTTPRoutes: []string{host.StatusPath},
 	})
 	if err != nil {
 		return fmt.Errorf("start mongrel2: %w", err)
@@ -57,7 +133,7 @@ func runRun(ctx context.Context, args []string, stderr io.Writer) error {
 	hostCtx, stopHost := context.WithCancel(ctx)
 	defer stopHost()
 	go func() {
-		// If Mongrel2 dies, there is no BBS: stop the host too.
+		// Without Mongrel2 there is no BBS: stop the host too.
 		select {
 		case <-server.Done():
 			log.Error("mongrel2 exited")
@@ -65,9 +141,7 @@ func runRun(ctx context.Context, args []string, stderr io.Writer) error {
 		case <-hostCtx.Done():
 		}
 	}()
-	err = serve(hostCtx, s, log, func() {
-		fmt.Fprintf(stderr, "m2bbs is ready: python3 cmd/classic-client/client.py %s %d\n", "127.0.0.1", server.Cfg.Port)
-	})
+	err = serve(hostCtx, s, nil, log, announce(stderr, server.Cfg.Port))
 	select {
 	case <-server.Done():
 		if ctx.Err() == nil {

@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/pebbe/zmq4"
+
 	"github.com/m2bbs/m2bbs/host"
-	"github.com/m2bbs/m2bbs/host/screens"
 	"github.com/m2bbs/m2bbs/host/session"
 	"github.com/m2bbs/m2bbs/host/store"
 	"github.com/m2bbs/m2bbs/host/zmqtransport"
@@ -15,30 +16,40 @@ import (
 // serve runs the host over a ZeroMQ connection to the front end at the
 // addresses in s until ctx is done. ready, if not nil, is called once the
 // front end listens to the host's replies.
-func serve(ctx context.Context, s *settings, log *slog.Logger, ready func()) error {
-	db, err := store.Open(s.DBPath, store.Options{Log: log})
+//
+// zctx, if not nil, is the ZeroMQ context shared with a front end in the
+// same process (for inproc:// addresses).
+func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logger, ready func()) error {
+	db, err := store.Open(s.DBPath, store.Options{BcryptCost: s.BcryptCost, Log: log})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 
 	transport, err := zmqtransport.DialHandler(zmqtransport.HandlerConfig{
-		SendSpec: s.SendSpec, RecvSpec: s.RecvSpec, Identity: s.SenderID, Log: log,
+		SendSpec: s.SendSpec, RecvSpec: s.RecvSpec, Identity: s.SenderID, Context: zctx, Log: log,
 	})
 	if err != nil {
 		return fmt.Errorf("connect to front end: %w", err)
 	}
 	defer transport.Close()
 
-	h, err := host.New(transport, session.Config{
-		ScriptsDir: s.ScriptsDir,
-		MainScript: s.MainScript,
-		RawFrames:  s.RawFrames,
-	}, session.Deps{
-		Screens: screens.NewDir(s.ScreensDir),
-		Store:   db,
-		Log:     log,
-	})
+	h, err := host.New(transport, host.Config{
+		Session: session.Config{
+			ScriptsDir:    s.ScriptsDir,
+			MainScript:    s.MainScript,
+			RawFrames:     s.RawFrames,
+			IdleTimeout:   s.IdleTimeout,
+			ResumeBudget:  s.ResumeBudget,
+			MaxLineBytes:  s.MaxLineBytes,
+			RatePerSecond: s.RatePerSecond,
+			RateBurst:     s.RateBurst,
+		},
+		ScreensDir: s.ScreensDir,
+		Workers:    s.Workers,
+		MaxCallers: s.MaxCallers,
+		SysopToken: s.SysopToken,
+	}, host.Deps{Store: db, Log: log})
 	if err != nil {
 		return err
 	}

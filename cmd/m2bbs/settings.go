@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -47,11 +46,11 @@ func parseSettings(name string, args []string, stderr io.Writer, extra func(*fla
 	if err := s.flagSet(name, stderr, extra).Parse(args); err != nil {
 		return nil, err
 	}
+	if s.SysopToken == "" {
+		s.SysopToken = os.Getenv("M2BBS_SYSOP_TOKEN")
+	}
 	if !filepath.IsAbs(s.MainScript) {
 		s.MainScript = filepath.Join(s.ScriptsDir, s.MainScript)
-	}
-	if _, err := os.Stat(s.MainScript); err != nil {
-		return nil, fmt.Errorf("main script: %w", err)
 	}
 	return s, nil
 }
@@ -69,6 +68,15 @@ func (s *settings) flagSet(name string, stderr io.Writer, extra func(*flag.FlagS
 	fs.StringVar(&s.ScreensDir, "screens", s.ScreensDir, "folder of screens (NAME.txt)")
 	fs.StringVar(&s.MainScript, "main", s.MainScript, "main script, relative to -scripts")
 	fs.BoolVar(&s.RawFrames, "raw", s.RawFrames, "send raw JSON + NUL to callers instead of base64 + NUL")
+	fs.IntVar(&s.BcryptCost, "bcrypt-cost", s.BcryptCost, "bcrypt work factor for new passwords, 4-31 (0: 10)")
+	fs.IntVar(&s.Workers, "workers", s.Workers, "Lua states to spread sessions over (0: one per core)")
+	fs.IntVar(&s.MaxCallers, "max-callers", s.MaxCallers, "callers online at most; more get the busy screen (0: 10000)")
+	fs.DurationVar(&s.IdleTimeout, "idle-timeout", s.IdleTimeout, "end sessions idle this long (0: 15m)")
+	fs.DurationVar(&s.ResumeBudget, "resume-budget", s.ResumeBudget, "longest a script may run between prompts (0: 2s)")
+	fs.IntVar(&s.MaxLineBytes, "max-line", s.MaxLineBytes, "longest line a caller may type, in bytes (0: 4096)")
+	fs.Float64Var(&s.RatePerSecond, "rate", s.RatePerSecond, "lines per second a caller may send (0: 10)")
+	fs.IntVar(&s.RateBurst, "burst", s.RateBurst, "lines a caller may send in a burst (0: 20)")
+	fs.StringVar(&s.SysopToken, "sysop-token", s.SysopToken, "token for the sysop's HTTP actions (default: $M2BBS_SYSOP_TOKEN; none: loopback only)")
 	fs.TextVar(&s.logLevel, "log-level", s.logLevel, "log level: DEBUG, INFO, WARN or ERROR")
 	if extra != nil {
 		extra(fs)

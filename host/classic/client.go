@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"time"
@@ -77,6 +78,40 @@ func (c *Client) Next(timeout time.Duration) (Message, error) {
 // Close hangs up.
 func (c *Client) Close() error { return c.conn.Close() }
 
+// Converse plays one caller's side of a conversation the way client.py
+// does: it reads messages, writes every non-empty msg on its own line to w,
+// and at each prompt sends the line that answer returns for the prompt's
+// pchar (answer shows the pchar, if the caller is to see it). It returns
+// nil after an exit message. A failed read, write or send ends it with that
+// error, and so does an error from answer, wrapped (errors.Is finds it).
+// Converse does not send "connect"; call Connect first. Each read waits
+// at most timeout (no limit if timeout <= 0).
+func (c *Client) Converse(w io.Writer, answer func(pchar string) (string, error), timeout time.Duration) error {
+	for {
+		m, err := c.Next(timeout)
+		if err != nil {
+			return fmt.Errorf("classic: converse: %w", err)
+		}
+		if m.Msg != "" {
+			if _, err := io.WriteString(w, m.Msg+"\n"); err != nil {
+				return fmt.Errorf("classic: converse: %w", err)
+			}
+		}
+		switch m.Type {
+		case TypePrompt:
+			line, err := answer(m.PChar)
+			if err != nil {
+				return fmt.Errorf("classic: converse: %w", err)
+			}
+			if err := c.Send(line); err != nil {
+				return fmt.Errorf("classic: converse: %w", err)
+			}
+		case TypeExit:
+			return nil
+		}
+	}
+}
+
 // Run plays a caller: it reads messages, answering each prompt with the
 // next of lines, until an exit message, and returns the transcript a
 // person would see in the terminal running client.py: every non-empty msg
@@ -90,30 +125,17 @@ func (c *Client) Close() error { return c.conn.Close() }
 // transcript so far.
 func (c *Client) Run(lines []string, timeout time.Duration) (transcript string, err error) {
 	var b strings.Builder
-	for {
-		m, err := c.Next(timeout)
-		if err != nil {
-			return b.String(), fmt.Errorf("classic: run: %w", err)
+	err = c.Converse(&b, func(pchar string) (string, error) {
+		b.WriteString(pchar)
+		if len(lines) == 0 {
+			b.WriteString("\nBye.\n")
+			return "", ErrOutOfLines
 		}
-		if m.Msg != "" {
-			b.WriteString(m.Msg)
-			b.WriteByte('\n')
-		}
-		switch m.Type {
-		case TypePrompt:
-			b.WriteString(m.PChar)
-			if len(lines) == 0 {
-				b.WriteString("\nBye.\n")
-				return b.String(), fmt.Errorf("classic: run: %w", ErrOutOfLines)
-			}
-			b.WriteString(lines[0])
-			b.WriteByte('\n')
-			if err := c.Send(lines[0]); err != nil {
-				return b.String(), fmt.Errorf("classic: run: %w", err)
-			}
-			lines = lines[1:]
-		case TypeExit:
-			return b.String(), nil
-		}
-	}
+		line := lines[0]
+		lines = lines[1:]
+		b.WriteString(line)
+		b.WriteByte('\n')
+		return line, nil
+	}, timeout)
+	return b.String(), err
 }

@@ -5,8 +5,9 @@
 // by a NUL byte (AppendRequest). The BBS answers with frames ended by a
 // NUL byte, each the base64 of a JSON object (or the bare JSON with raw
 // frames): {"type":"screen"|"prompt"|"exit","msg":"...","pchar":"> "}.
-// FrameReader parses that stream; Client dials, sends and reads, and
-// Client.Run plays a scripted caller for tests.
+// FrameReader parses that stream; Client dials, sends and reads;
+// Client.Converse plays a caller whose answers come from a function (a
+// terminal, a script), and Client.Run a scripted caller for tests.
 package classic
 
 import (

@@ -44,6 +44,26 @@ type Config struct {
 	MainScript string
 	// RawFrames sends raw JSON + NUL to callers instead of base64 + NUL.
 	RawFrames bool
+	// BcryptCost is the work factor for new password hashes (4–31);
+	// 0 means bcrypt's default, 10.
+	BcryptCost int
+	// Workers is the number of Lua states sessions are spread over (0:
+	// one per core).
+	Workers int
+	// MaxCallers bounds the callers online; past it callers get the busy
+	// screen (0: the host's default).
+	MaxCallers int
+	// IdleTimeout ends sessions without input for this long; ResumeBudget
+	// bounds how long a script may run between two prompts (0: defaults).
+	IdleTimeout, ResumeBudget time.Duration
+	// MaxLineBytes bounds one line a caller types; RatePerSecond and
+	// RateBurst how fast they may send (0: defaults).
+	MaxLineBytes  int
+	RatePerSecond float64
+	RateBurst     int
+	// SysopToken lets HTTP requests bearing it see who is online, broadcast
+	// and kick; without it only requests from the machine itself may.
+	SysopToken string
 }
 
 // Defaults are the settings used where neither the file nor a flag says
@@ -67,16 +87,25 @@ const MaxFileBytes = 1 << 20
 // keys maps each setting's Lua names to where it is stored.
 func (c *Config) keys() map[string]any {
 	return map[string]any{
-		"sender_id":   &c.SenderID,
-		"send_spec":   &c.SendSpec,
-		"sub_addr":    &c.SendSpec,
-		"recv_spec":   &c.RecvSpec,
-		"pub_addr":    &c.RecvSpec,
-		"db_path":     &c.DBPath,
-		"scripts":     &c.ScriptsDir,
-		"screens":     &c.ScreensDir,
-		"main_script": &c.MainScript,
-		"raw_frames":  &c.RawFrames,
+		"sender_id":     &c.SenderID,
+		"send_spec":     &c.SendSpec,
+		"sub_addr":      &c.SendSpec,
+		"recv_spec":     &c.RecvSpec,
+		"pub_addr":      &c.RecvSpec,
+		"db_path":       &c.DBPath,
+		"scripts":       &c.ScriptsDir,
+		"screens":       &c.ScreensDir,
+		"main_script":   &c.MainScript,
+		"raw_frames":    &c.RawFrames,
+		"bcrypt_cost":   &c.BcryptCost,
+		"workers":       &c.Workers,
+		"max_callers":   &c.MaxCallers,
+		"idle_timeout":  &c.IdleTimeout,
+		"resume_budget": &c.ResumeBudget,
+		"max_line":      &c.MaxLineBytes,
+		"rate":          &c.RatePerSecond,
+		"burst":         &c.RateBurst,
+		"sysop_token":   &c.SysopToken,
 	}
 }
 
@@ -142,6 +171,24 @@ func Parse(name string, src []byte, base Config) (Config, error) {
 	return apply(name, settings, builtins, base)
 }
 
+// duration reads a duration: a string like '15m' or a number of seconds.
+func duration(v lua.LValue) (time.Duration, error) {
+	switch v := v.(type) {
+	case lua.LString:
+		d, err := time.ParseDuration(string(v))
+		if err != nil || d < 0 {
+			return 0, fmt.Errorf("%q is not a duration like '90s' or '15m'", string(v))
+		}
+		return d, nil
+	case lua.LNumber:
+		if v < 0 {
+			return 0, fmt.Errorf("%v seconds is negative", v)
+		}
+		return time.Duration(float64(v) * float64(time.Second)), nil
+	}
+	return 0, fmt.Errorf("a %s is not a duration: give a string like '15m' or a number of seconds", v.Type())
+}
+
 // ignored are settings of the original config.lua that m2bbs has no use
 // for; they are accepted so an old file loads unchanged.
 var ignored = map[string]bool{"io_threads": true}
@@ -182,8 +229,32 @@ func apply(name string, tbl *lua.LTable, skip map[string]bool, base Config) (Con
 				return
 			}
 			*dst = bool(b)
+		case *int:
+			n, ok := v.(lua.LNumber)
+			if !ok || float64(n) != float64(int(n)) || n < 0 {
+				errs = append(errs, fmt.Errorf("%s must be a whole number, not %s", key, v.String()))
+				return
+			}
+			*dst = int(n)
+		case *float64:
+			n, ok := v.(lua.LNumber)
+			if !ok || n < 0 {
+				errs = append(errs, fmt.Errorf("%s must be a positive number, not %s", key, v.String()))
+				return
+			}
+			*dst = float64(n)
+		case *time.Duration:
+			d, err := duration(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", key, err))
+				return
+			}
+			*dst = d
 		}
 	})
+	if cfg.BcryptCost != 0 && (cfg.BcryptCost < 4 || cfg.BcryptCost > 31) {
+		errs = append(errs, fmt.Errorf("bcrypt_cost must be between 4 and 31, not %d", cfg.BcryptCost))
+	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
 		errs = append(errs, fmt.Errorf("%w: %v", ErrUnknownSetting, unknown))

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParse(t *testing.T) {
@@ -20,9 +21,10 @@ func TestParse(t *testing.T) {
 send_spec = 'tcp://127.0.0.1:1001'
 recv_spec = 'tcp://127.0.0.1:1002'
 db_path = '/var/lib/m2bbs/bbs.db'
-raw_frames = true`,
+raw_frames = true
+bcrypt_cost = 12`,
 			want: Config{SenderID: "bbs-7", SendSpec: "tcp://127.0.0.1:1001", RecvSpec: "tcp://127.0.0.1:1002",
-				DBPath: "/var/lib/m2bbs/bbs.db", ScriptsDir: "scripts", ScreensDir: "screens", MainScript: "bbs.lua", RawFrames: true},
+				DBPath: "/var/lib/m2bbs/bbs.db", ScriptsDir: "scripts", ScreensDir: "screens", MainScript: "bbs.lua", RawFrames: true, BcryptCost: 12},
 		},
 		{
 			name: "the original config.lua",
@@ -33,6 +35,21 @@ pub_addr = 'tcp://127.0.0.1:9996'
 io_threads = 1`,
 			want: Config{SenderID: "558c92aa-1644-4e24-a524-39baad0f8e78", SendSpec: "tcp://127.0.0.1:9997", RecvSpec: "tcp://127.0.0.1:9996",
 				DBPath: "data/bbs.db", ScriptsDir: "scripts", ScreensDir: "screens", MainScript: "bbs.lua"},
+		},
+		{
+			name: "limits",
+			src: `workers = 4
+max_callers = 500
+idle_timeout = '10m'
+resume_budget = 1.5
+max_line = 1024
+rate = 2.5
+burst = 10
+sysop_token = 'tok'`,
+			want: Config{SenderID: "m2bbs", SendSpec: "tcp://127.0.0.1:9997", RecvSpec: "tcp://127.0.0.1:9996",
+				DBPath: "data/bbs.db", ScriptsDir: "scripts", ScreensDir: "screens", MainScript: "bbs.lua",
+				Workers: 4, MaxCallers: 500, IdleTimeout: 10 * time.Minute, ResumeBudget: 1500 * time.Millisecond,
+				MaxLineBytes: 1024, RatePerSecond: 2.5, RateBurst: 10, SysopToken: "tok"},
 		},
 		{
 			name: "computed values and locals",
@@ -63,6 +80,10 @@ func TestParseErrors(t *testing.T) {
 		{"typo", "sender_di = 'x'", "unknown setting: [sender_di]"},
 		{"wrong type", "db_path = 42", "db_path must be a string, not a number"},
 		{"wrong bool", "raw_frames = 'yes'", "raw_frames must be true or false"},
+		{"fractional cost", "bcrypt_cost = 4.5", "bcrypt_cost must be a whole number"},
+		{"cost out of range", "bcrypt_cost = 3", "bcrypt_cost must be between 4 and 31"},
+		{"bad duration", "idle_timeout = 'soon'", "not a duration"},
+		{"negative", "max_callers = -1", "max_callers must be a whole number"},
 		{"syntax", "sender_id = ", "config.lua"},
 		{"runtime error", "error('boom')", "boom"},
 		{"no files", "dofile('/etc/passwd')", "attempt to call a non-function"},

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -90,3 +91,62 @@ func validName(name string) bool {
 	}
 	return true
 }
+
+// MaxScreens bounds how many screens a Snapshot holds.
+const MaxScreens = 4096
+
+// Snapshot is every screen of a folder read at one moment: sessions that
+// started with it keep seeing those texts while the files are edited.
+type Snapshot struct {
+	texts map[string]string
+}
+
+// Load reads every NAME.txt under dir (subfolders give names like
+// doors/chess).
+func Load(dir string) (*Snapshot, error) {
+	d := NewDir(dir)
+	snap := &Snapshot{texts: make(map[string]string)}
+	err := filepath.WalkDir(dir, func(path string, entry fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if entry.IsDir() || !strings.HasSuffix(path, ".txt") {
+			return nil
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		name := filepath.ToSlash(strings.TrimSuffix(rel, ".txt"))
+		if !validName(name) {
+			return nil // not reachable by ui.screen anyway
+		}
+		if len(snap.texts) == MaxScreens {
+			return fmt.Errorf("more than %d screens in %s", MaxScreens, dir)
+		}
+		text, err := d.Screen(name)
+		if err != nil {
+			return err
+		}
+		snap.texts[name] = text
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load screens: %w", err)
+	}
+	return snap, nil
+}
+
+// Screen returns the named screen's text as it was when loaded.
+func (s *Snapshot) Screen(name string) (string, error) {
+	if text, ok := s.texts[name]; ok {
+		return text, nil
+	}
+	if !validName(name) {
+		return "", fmt.Errorf("%w: %q", ErrBadName, name)
+	}
+	return "", fmt.Errorf("%w: %s", ErrNotFound, name)
+}
+
+// Len is the number of screens in the snapshot.
+func (s *Snapshot) Len() int { return len(s.texts) }

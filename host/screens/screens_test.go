@@ -79,3 +79,35 @@ func TestShippedScreens(t *testing.T) {
 		}
 	}
 }
+
+func TestSnapshot(t *testing.T) {
+	dir := t.TempDir()
+	for name, text := range map[string]string{"menu.txt": "Menu\n", "doors/chess.txt": "Chess", "notes.md": "not a screen"} {
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	snap, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "menu.txt"), []byte("Edited"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := snap.Screen("menu"); err != nil || got != "Menu" {
+		t.Errorf("menu = %q, %v; a snapshot must not see later edits", got, err)
+	}
+	if got, _ := snap.Screen("doors/chess"); got != "Chess" || snap.Len() != 2 {
+		t.Errorf("doors/chess = %q, Len = %d", got, snap.Len())
+	}
+	if _, err := snap.Screen("notes"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("notes: err = %v", err)
+	}
+	if _, err := Load(filepath.Join(dir, "missing")); err == nil {
+		t.Error("loading a missing folder succeeded")
+	}
+}

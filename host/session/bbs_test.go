@@ -81,3 +81,16 @@ func TestThePostsFunctionRunsAsWritten(t *testing.T) {
 		t.Errorf("stats = %+v", st)
 	}
 }
+
+func TestCallersAreKnownByNameAfterLogin(t *testing.T) {
+	var logs strings.Builder
+	tbl, rec := newBoard(t, "../../scripts/bbs.lua", &logs)
+	converse(tbl, rec, "3", "connect", "Kim", "pw", "pw", "y")
+	callers := tbl.Callers()
+	if len(callers) != 1 || callers[0].User != "Kim" || callers[0].Showing != "[menu]" {
+		t.Fatalf("callers = %+v", callers)
+	}
+	if !strings.Contains(logs.String(), `msg="caller logged in" conn_id=3 user=Kim`) {
+		t.Errorf("no login line in the log:\n%s", logs.String())
+	}
+}

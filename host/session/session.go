@@ -1,11 +1,11 @@
-// Package session keeps the table of callers' coroutines: one gopher-lua
+// Package session keeps a table of callers' coroutines: one gopher-lua
 // thread per Mongrel2 conn_id, created on a caller's first message, resumed
-// with each later one, and dropped when the script ends, fails or the caller
-// hangs up.
+// with each later one, and dropped when the script ends, fails, runs over
+// its time budget, sits idle too long, or the caller hangs up.
 //
 // A Table owns one *lua.LState and must be used from one goroutine at a
-// time; the host runs each Table on a goroutine of its own. Its Stats may be
-// read from any goroutine.
+// time; the host runs each Table on a goroutine of its own. Stats and Abort
+// may be called from any goroutine.
 package session
 
 import (
@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -29,7 +30,8 @@ import (
 // DefaultLuaOptions keep a suspended caller small (a few KiB instead of the
 // default ~100 KiB): a 128-slot registry that grows on demand and a call
 // stack that shrinks. RegistrySize must stay at least 128: gopher-lua
-// silently replaces smaller values with 5,120 slots.
+// silently replaces smaller values with 5,120 slots. CallStackSize bounds
+// recursion; RegistryMaxSize bounds one coroutine's value stack.
 var DefaultLuaOptions = lua.Options{
 	CallStackSize:       256,
 	MinimizeStackMemory: true,
@@ -38,7 +40,16 @@ var DefaultLuaOptions = lua.Options{
 	RegistryGrowStep:    128,
 }
 
-// Config says which script runs the BBS and how.
+// Defaults for the limits in Config.
+const (
+	DefaultIdleTimeout   = 15 * time.Minute
+	DefaultResumeBudget  = 2 * time.Second
+	DefaultMaxLineBytes  = 4096
+	DefaultRatePerSecond = 10
+	DefaultRateBurst     = 20
+)
+
+// Config says which script runs the BBS and within which limits.
 type Config struct {
 	// ScriptsDir is searched by require (ScriptsDir/?.lua).
 	ScriptsDir string
@@ -48,12 +59,63 @@ type Config struct {
 	// Entry is the global entry function's name; "m2bbs" when empty.
 	Entry string
 	// ErrorScreen is shown (as an exit message) to a caller whose script
-	// failed; "error" when empty.
-	ErrorScreen string
+	// failed; "error" when empty. IdleScreen ("idle"), FloodScreen
+	// ("flood") and KickScreen ("kicked") likewise end a session that sat
+	// idle, flooded the board, or was kicked by the sysop.
+	ErrorScreen, IdleScreen, FloodScreen, KickScreen string
 	// RawFrames sends messages as raw JSON + NUL instead of base64 + NUL.
 	RawFrames bool
 	// LuaOptions for the state and its threads; DefaultLuaOptions when zero.
 	LuaOptions lua.Options
+	// IdleTimeout ends a session that had no input for this long
+	// (DefaultIdleTimeout when zero; negative: never).
+	IdleTimeout time.Duration
+	// ResumeBudget bounds how long a script may run between two waits for
+	// input (DefaultResumeBudget when zero).
+	ResumeBudget time.Duration
+	// MaxLineBytes bounds one line a caller types (DefaultMaxLineBytes
+	// when zero); a longer line is refused and the caller asked again.
+	MaxLineBytes int
+	// RatePerSecond and RateBurst bound how fast one caller may send
+	// (defaults when zero). Past them a line is refused with a warning;
+	// a caller who keeps going is disconnected.
+	RatePerSecond float64
+	RateBurst     int
+	// Version labels the scripts this table runs, for logs and status.
+	Version int
+}
+
+func (c *Config) setDefaults() {
+	defaults := []struct {
+		field *string
+		value string
+	}{
+		{&c.Entry, "m2bbs"}, {&c.ErrorScreen, "error"}, {&c.IdleScreen, "idle"},
+		{&c.FloodScreen, "flood"}, {&c.KickScreen, "kicked"},
+	}
+	for _, d := range defaults {
+		if *d.field == "" {
+			*d.field = d.value
+		}
+	}
+	if c.LuaOptions == (lua.Options{}) {
+		c.LuaOptions = DefaultLuaOptions
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = DefaultIdleTimeout
+	}
+	if c.ResumeBudget <= 0 {
+		c.ResumeBudget = DefaultResumeBudget
+	}
+	if c.MaxLineBytes <= 0 {
+		c.MaxLineBytes = DefaultMaxLineBytes
+	}
+	if c.RatePerSecond <= 0 {
+		c.RatePerSecond = DefaultRatePerSecond
+	}
+	if c.RateBurst <= 0 {
+		c.RateBurst = DefaultRateBurst
+	}
 }
 
 // Deps are the Table's collaborators.
@@ -62,10 +124,17 @@ type Deps struct {
 	Screens luaapi.Screens
 	Store   store.Store
 	Log     *slog.Logger
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
 }
 
-// fallbackErrorText is shown when the error screen itself is missing.
-const fallbackErrorText = "We had an error, try again later."
+// Fallback texts for screens that are missing.
+const (
+	fallbackErrorText = "We had an error, try again later."
+	fallbackIdleText  = "You have been idle too long. Call again soon."
+	fallbackFloodText = "Too many lines too fast. Call again when you've calmed down."
+	fallbackKickText  = "The sysop has ended your call."
+)
 
 // Session is one caller's conversation.
 type Session struct {
@@ -75,8 +144,13 @@ type Session struct {
 	conn      *luaapi.Conn
 	connValue *lua.LUserData
 	log       *slog.Logger
+	user      string
 	started   time.Time
 	lastInput time.Time
+	rate      tokenBucket
+	// overrun is set (from a timer's goroutine) to say why the session's
+	// context was cancelled.
+	overrun atomic.Pointer[string]
 }
 
 // Stats are the Table's counters.
@@ -86,13 +160,42 @@ type Stats struct {
 	Ended        int64 `json:"ended"`
 	Errored      int64 `json:"errored"`
 	Disconnected int64 `json:"disconnected"`
+	Reaped       int64 `json:"reaped"`
+	Kicked       int64 `json:"kicked"`
+	Overran      int64 `json:"overran"`
+	Throttled    int64 `json:"throttled"`
+	LineTooLong  int64 `json:"line_too_long"`
 	Malformed    int64 `json:"malformed"`
 	UnknownType  int64 `json:"unknown_type"`
 	Vanished     int64 `json:"vanished"`
 }
 
+// Add returns the sum of two Stats.
+func (s Stats) Add(o Stats) Stats {
+	return Stats{
+		Active: s.Active + o.Active, Started: s.Started + o.Started, Ended: s.Ended + o.Ended,
+		Errored: s.Errored + o.Errored, Disconnected: s.Disconnected + o.Disconnected,
+		Reaped: s.Reaped + o.Reaped, Kicked: s.Kicked + o.Kicked, Overran: s.Overran + o.Overran,
+		Throttled: s.Throttled + o.Throttled, LineTooLong: s.LineTooLong + o.LineTooLong,
+		Malformed: s.Malformed + o.Malformed, UnknownType: s.UnknownType + o.UnknownType,
+		Vanished: s.Vanished + o.Vanished,
+	}
+}
+
 type counters struct {
-	active, started, ended, errored, disconnected, malformed, unknownType, vanished atomic.Int64
+	active, started, ended, errored, disconnected, reaped, kicked, overran,
+	throttled, lineTooLong, malformed, unknownType, vanished atomic.Int64
+}
+
+// Caller describes one online caller for the status page.
+type Caller struct {
+	ConnID string `json:"conn_id"`
+	User   string `json:"user,omitempty"`
+	// Showing is what the caller was last shown: [screen] or a text line.
+	Showing       string `json:"showing"`
+	IdleSeconds   int64  `json:"idle_seconds"`
+	OnlineSeconds int64  `json:"online_seconds"`
+	Version       int    `json:"version"`
 }
 
 // Table maps conn ids to their sessions.
@@ -101,27 +204,27 @@ type Table struct {
 	deps     Deps
 	log      *slog.Logger
 	L        *lua.LState
+	stop     context.CancelFunc
 	entry    *lua.LFunction
 	sessions map[string]*Session
 	byThread map[*lua.LState]*Session
 	counts   counters
 	now      func() time.Time
+
+	// running is the session being resumed, for Abort.
+	mu      sync.Mutex
+	running *Session
 }
 
 // New creates a Lua state with the BBS API, runs the main script and
 // returns a Table ready for requests.
 func New(cfg Config, deps Deps) (*Table, error) {
-	if cfg.Entry == "" {
-		cfg.Entry = "m2bbs"
-	}
-	if cfg.ErrorScreen == "" {
-		cfg.ErrorScreen = "error"
-	}
-	if cfg.LuaOptions == (lua.Options{}) {
-		cfg.LuaOptions = DefaultLuaOptions
-	}
+	cfg.setDefaults()
 	if deps.Log == nil {
 		deps.Log = slog.New(slog.DiscardHandler)
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
 	}
 	t := &Table{
 		cfg:      cfg,
@@ -129,20 +232,25 @@ func New(cfg Config, deps Deps) (*Table, error) {
 		log:      deps.Log,
 		sessions: make(map[string]*Session),
 		byThread: make(map[*lua.LState]*Session),
-		now:      time.Now,
+		now:      deps.Now,
 	}
 	t.L = lua.NewState(cfg.LuaOptions)
+	// With a context on the state, every thread gets a cancel function of
+	// its own: that is how a runaway session is stopped.
+	ctx, stop := context.WithCancel(context.Background())
+	t.L.SetContext(ctx)
+	t.stop = stop
 	env := luaapi.Env{
 		UI:  &luaapi.UI{Screens: deps.Screens},
-		DB:  &luaapi.DB{Store: deps.Store},
+		DB:  &luaapi.DB{Store: deps.Store, OnLogin: t.loggedIn},
 		Log: t.loggerFor,
 	}
 	if err := luaapi.Open(t.L, env); err != nil {
-		t.L.Close()
+		t.Close()
 		return nil, err
 	}
 	if err := t.loadMain(); err != nil {
-		t.L.Close()
+		t.Close()
 		return nil, err
 	}
 	return t, nil
@@ -181,9 +289,10 @@ func (t *Table) loadMain() error {
 // Close releases the Lua state. Sessions still open are dropped without a
 // word to their callers.
 func (t *Table) Close() {
-	for id := range t.sessions {
-		t.remove(t.sessions[id])
+	for _, s := range t.sessions {
+		t.remove(s)
 	}
+	t.stop()
 	t.L.Close()
 }
 
@@ -193,25 +302,51 @@ func (t *Table) Len() int { return len(t.sessions) }
 // Has reports whether connID has a live session.
 func (t *Table) Has(connID string) bool { return t.sessions[connID] != nil }
 
+// Version is the scripts version the table runs (Config.Version).
+func (t *Table) Version() int { return t.cfg.Version }
+
 // Stats returns a snapshot of the counters; safe from any goroutine.
 func (t *Table) Stats() Stats {
 	c := &t.counts
 	return Stats{
 		Active: c.active.Load(), Started: c.started.Load(), Ended: c.ended.Load(),
 		Errored: c.errored.Load(), Disconnected: c.disconnected.Load(),
+		Reaped: c.reaped.Load(), Kicked: c.kicked.Load(), Overran: c.overran.Load(),
+		Throttled: c.throttled.Load(), LineTooLong: c.lineTooLong.Load(),
 		Malformed: c.malformed.Load(), UnknownType: c.unknownType.Load(), Vanished: c.vanished.Load(),
 	}
 }
 
-// loggerFor returns the logger of the session running on L (or on a
-// coroutine the session started), else the table's.
-func (t *Table) loggerFor(L *lua.LState) *slog.Logger {
+// sessionOn returns the session running on L (or on a coroutine the
+// session started), or nil.
+func (t *Table) sessionOn(L *lua.LState) *Session {
 	for th := L; th != nil; th = th.Parent {
 		if s := t.byThread[th]; s != nil {
-			return s.log
+			return s
 		}
 	}
+	return nil
+}
+
+// loggerFor returns the logger of the session running on L, else the
+// table's.
+func (t *Table) loggerFor(L *lua.LState) *slog.Logger {
+	if s := t.sessionOn(L); s != nil {
+		return s.log
+	}
 	return t.log
+}
+
+// loggedIn records who the caller on L is, once the script has checked
+// their password.
+func (t *Table) loggedIn(L *lua.LState, name string) {
+	s := t.sessionOn(L)
+	if s == nil || s.user == name {
+		return
+	}
+	s.user = name
+	s.log = s.log.With("user", name)
+	s.log.Info("caller logged in")
 }
 
 // Handle routes one JSON-socket request: a disconnect notice ends the
@@ -239,18 +374,64 @@ func (t *Table) Handle(req *m2proto.Request) {
 		t.log.Warn("unknown message type", "conn_id", req.ConnID, "type", kind.String())
 		return
 	}
-	if _, ok := msg.RawGetString("msg").(lua.LString); !ok {
+	line, ok := msg.RawGetString("msg").(lua.LString)
+	if !ok {
 		t.counts.malformed.Add(1)
 		t.log.Warn("malformed message: msg is not a string", "conn_id", req.ConnID)
 		return
 	}
+	s := t.sessions[req.ConnID]
+	if s != nil && !t.admit(s, len(line)) {
+		return
+	}
 	reqTable := luaapi.NewRequest(t.L, req, msg)
-	if s := t.sessions[req.ConnID]; s != nil {
+	if s != nil {
 		s.lastInput = t.now()
 		t.resume(s, reqTable)
 		return
 	}
 	t.start(req, reqTable)
+}
+
+// admit applies the per-caller limits to one line of input: a line that is
+// too long, or sent too fast, is refused with a word to the caller, who is
+// asked the last question again; a caller who keeps flooding is cut off.
+func (t *Table) admit(s *Session, lineBytes int) bool {
+	now := t.now()
+	if !s.rate.take(now, t.cfg.RatePerSecond, t.cfg.RateBurst) {
+		t.counts.throttled.Add(1)
+		if s.rate.refused > t.cfg.RateBurst {
+			s.log.Warn("caller flooded the board: disconnecting", "refused", s.rate.refused)
+			t.end(s, t.cfg.FloodScreen, fallbackFloodText)
+			return false
+		}
+		if s.rate.refused == 1 {
+			s.log.Warn("caller throttled")
+			t.refuse(s, "Slow down: that line was ignored.")
+		}
+		return false
+	}
+	if lineBytes > t.cfg.MaxLineBytes {
+		t.counts.lineTooLong.Add(1)
+		s.log.Warn("line too long", "bytes", lineBytes, "max", t.cfg.MaxLineBytes)
+		t.refuse(s, fmt.Sprintf("That line was too long (at most %d characters); try again.", t.cfg.MaxLineBytes))
+		return false
+	}
+	return true
+}
+
+// refuse tells the caller why their line was ignored and asks the last
+// question again, so that the client, which waits for a prompt, goes on.
+func (t *Table) refuse(s *Session, why string) {
+	msg, _ := luaapi.AppendJSON(nil, messageTable(t.L, luaapi.KindScreen, why))
+	if err := s.conn.SendJSON(s.conn.Sender, s.connID, msg, luaapi.KindScreen, ""); err != nil {
+		s.log.Warn("send refusal", "err", err)
+	}
+	if prompt := s.conn.LastPrompt(); prompt != nil {
+		if err := s.conn.Resend(prompt); err != nil {
+			s.log.Warn("ask again", "err", err)
+		}
+	}
 }
 
 // Disconnect drops connID's session after its caller hung up.
@@ -262,6 +443,80 @@ func (t *Table) Disconnect(connID string) {
 	s.log.Info("caller hung up")
 	t.counts.disconnected.Add(1)
 	t.remove(s)
+}
+
+// ReapIdle ends every session without input for longer than the idle
+// timeout, telling its caller so, and returns their conn ids.
+func (t *Table) ReapIdle() []string {
+	if t.cfg.IdleTimeout < 0 {
+		return nil
+	}
+	now := t.now()
+	var reaped []string
+	for id, s := range t.sessions {
+		if idle := now.Sub(s.lastInput); idle > t.cfg.IdleTimeout {
+			s.log.Info("session idle too long: ending it", "idle", idle.Round(time.Second))
+			t.counts.reaped.Add(1)
+			t.end(s, t.cfg.IdleScreen, fallbackIdleText)
+			reaped = append(reaped, id)
+		}
+	}
+	return reaped
+}
+
+// Kick ends connID's session on the sysop's word; it reports whether there
+// was one.
+func (t *Table) Kick(connID string) bool {
+	s := t.sessions[connID]
+	if s == nil {
+		return false
+	}
+	s.log.Info("caller kicked by the sysop")
+	t.counts.kicked.Add(1)
+	t.end(s, t.cfg.KickScreen, fallbackKickText)
+	return true
+}
+
+// Broadcast shows text to every caller online and returns how many.
+func (t *Table) Broadcast(text string) int {
+	msg, _ := luaapi.AppendJSON(nil, messageTable(t.L, luaapi.KindScreen, text))
+	n := 0
+	for _, s := range t.sessions {
+		if err := s.conn.SendJSON(s.conn.Sender, s.connID, msg, luaapi.KindScreen, ""); err != nil {
+			s.log.Warn("broadcast", "err", err)
+			continue
+		}
+		n++
+	}
+	return n
+}
+
+// Callers describes every caller online.
+func (t *Table) Callers() []Caller {
+	now := t.now()
+	out := make([]Caller, 0, len(t.sessions))
+	for _, s := range t.sessions {
+		out = append(out, Caller{
+			ConnID: s.connID, User: s.user, Showing: s.conn.LastText(),
+			IdleSeconds:   int64(now.Sub(s.lastInput) / time.Second),
+			OnlineSeconds: int64(now.Sub(s.started) / time.Second),
+			Version:       t.cfg.Version,
+		})
+	}
+	return out
+}
+
+// Abort stops the session being resumed right now, if any, for reason; it
+// may be called from any goroutine (the host's memory watchdog does).
+func (t *Table) Abort(reason string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.running == nil {
+		return false
+	}
+	t.running.overrun.Store(&reason)
+	t.running.cancel()
+	return true
 }
 
 // start creates the caller's coroutine and runs it to its first prompt.
@@ -289,7 +544,7 @@ func (t *Table) start(req *m2proto.Request, reqTable *lua.LTable) {
 	t.byThread[th] = s
 	t.counts.active.Add(1)
 	t.counts.started.Add(1)
-	s.log.Info("session started")
+	s.log.Info("session started", "version", t.cfg.Version)
 
 	if t.entry.Proto.NumParameters == 1 && t.entry.Proto.IsVarArg == 0 {
 		if t.resume(s, s.connValue) && conn.Sent() == 0 {
@@ -305,11 +560,16 @@ func (t *Table) start(req *m2proto.Request, reqTable *lua.LTable) {
 var errYieldAcross = errors.New("the script waited for input inside an iterator or metamethod, which cannot be resumed; move the prompt outside it")
 
 // resume runs the session until it waits for input, ends or fails, and
-// reports whether it is still waiting.
+// reports whether it is still waiting. The run is bounded by the resume
+// budget.
 func (t *Table) resume(s *Session, args ...lua.LValue) (waiting bool) {
 	state, err := t.safeResume(s, args)
 	switch {
 	case err != nil:
+		if reason := s.overrun.Load(); reason != nil {
+			t.counts.overran.Add(1)
+			err = fmt.Errorf("%s (%s)", *reason, errorText(err))
+		}
 		t.fail(s, err)
 		return false
 	case state == lua.ResumeYield:
@@ -323,10 +583,24 @@ func (t *Table) resume(s *Session, args ...lua.LValue) (waiting bool) {
 	}
 }
 
-// safeResume resumes the thread, turning a Go panic into an error: a
-// broken script must end its own session, never the host.
+// safeResume resumes the thread under the resume budget, turning a Go
+// panic into an error: a broken script must end its own session, never the
+// host.
 func (t *Table) safeResume(s *Session, args []lua.LValue) (state lua.ResumeState, err error) {
+	budget := t.cfg.ResumeBudget
+	overtime := fmt.Sprintf("the script ran for more than %v without waiting for the caller", budget)
+	timer := time.AfterFunc(budget, func() {
+		s.overrun.Store(&overtime)
+		s.cancel()
+	})
+	t.mu.Lock()
+	t.running = s
+	t.mu.Unlock()
 	defer func() {
+		timer.Stop()
+		t.mu.Lock()
+		t.running = nil
+		t.mu.Unlock()
 		if r := recover(); r != nil {
 			state, err = lua.ResumeError, fmt.Errorf("panic: %v", r)
 		}
@@ -345,7 +619,7 @@ func (t *Table) finish(s *Session) {
 }
 
 // fail ends a session whose script raised an error: the sysop gets a log
-// line with the script's file:line and stack, the caller the error screen.
+// line with the script's file:line, the caller the error screen.
 func (t *Table) fail(s *Session, err error) {
 	t.counts.errored.Add(1)
 	attrs := []any{"err", errorText(err)}
@@ -354,18 +628,24 @@ func (t *Table) fail(s *Session, err error) {
 		attrs = append(attrs, "stack", apiErr.StackTrace)
 	}
 	s.log.Error("script error", attrs...)
-	text, screenErr := t.deps.Screens.Screen(t.cfg.ErrorScreen)
-	if screenErr != nil {
-		text = fallbackErrorText
+	t.end(s, t.cfg.ErrorScreen, fallbackErrorText)
+}
+
+// end shows the caller the named screen as an exit message, hangs up and
+// forgets the session.
+func (t *Table) end(s *Session, screen, fallback string) {
+	text, err := t.deps.Screens.Screen(screen)
+	if err != nil {
+		text = fallback
 	}
-	msg, _ := luaapi.AppendJSON(nil, exitTable(t.L, text))
+	msg, _ := luaapi.AppendJSON(nil, messageTable(t.L, luaapi.KindExit, text))
 	t.hangup(s, string(msg))
 	t.remove(s)
 }
 
-func exitTable(L *lua.LState, text string) *lua.LTable {
+func messageTable(L *lua.LState, kind, text string) *lua.LTable {
 	tbl := L.CreateTable(0, 2)
-	tbl.RawSetString("type", lua.LString("exit"))
+	tbl.RawSetString("type", lua.LString(kind))
 	tbl.RawSetString("msg", lua.LString(text))
 	return tbl
 }
@@ -390,7 +670,7 @@ func (t *Table) hangup(s *Session, exitMsg string) {
 		return
 	}
 	if !s.conn.Exited() {
-		if err := s.conn.SendJSON(s.conn.Sender, s.connID, []byte(exitMsg), true); err != nil {
+		if err := s.conn.SendJSON(s.conn.Sender, s.connID, []byte(exitMsg), luaapi.KindExit, ""); err != nil {
 			s.log.Warn("send exit", "err", err)
 		}
 	}
@@ -428,4 +708,31 @@ func (t *Table) Reply(sender string, connIDs []string, body []byte) error {
 		return nil
 	}
 	return t.deps.Replier.Reply(sender, live, body)
+}
+
+// tokenBucket limits how fast one caller may send.
+type tokenBucket struct {
+	tokens  float64
+	last    time.Time
+	started bool
+	// refused counts lines refused since the caller last stayed within
+	// the limit.
+	refused int
+}
+
+// take spends a token if there is one, refilling at rate per second up to
+// burst.
+func (b *tokenBucket) take(now time.Time, rate float64, burst int) bool {
+	if !b.started {
+		b.tokens, b.last, b.started = float64(burst), now, true
+	}
+	b.tokens = min(float64(burst), b.tokens+now.Sub(b.last).Seconds()*rate)
+	b.last = now
+	if b.tokens < 1 {
+		b.refused++
+		return false
+	}
+	b.tokens--
+	b.refused = 0
+	return true
 }

@@ -1,0 +1,361 @@
+package frontend
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// conn is one caller. Two goroutines serve it: readLoop parses its frames
+// and pushes requests to handlers; writeLoop writes what the handlers and
+// the front end send it, from a bounded queue, so a caller who does not
+// read delays nobody else.
+type conn struct {
+	s      *Server
+	id     uint64
+	idText string
+	nc     net.Conn
+	remote string
+	log    *slog.Logger
+
+	queue       chan outgoing // capacity MaxQueuedWrites+1: the last slot is for a final item
+	pending     atomic.Int32  // regular items in queue
+	finalQueued atomic.Bool
+	done        chan struct{} // closed when the connection closes
+	closeOnce   sync.Once
+	lastActive  atomic.Int64 // unix nanoseconds of the last frame in or write out
+
+	mu      sync.Mutex
+	handler *handlerLink // the handler that last got a request from this caller
+	message bool         // the last frame was JSON or XML (Mongrel2's CONN_TYPE_MSG)
+
+	nchains int // size of Mongrel2's header table on this connection; readLoop only
+}
+
+// outgoing is one item of a caller's write queue.
+type outgoing struct {
+	data   []byte
+	reply  bool // a handler's reply (counted in Stats.WritesOut)
+	final  bool // close the connection after writing data
+	reason CloseReason
+	notify bool // on close, send the disconnect notice
+}
+
+func newConn(s *Server, id uint64, nc net.Conn) *conn {
+	remote := nc.RemoteAddr().String()
+	if tcp, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
+		remote = tcp.IP.String()
+	}
+	c := &conn{
+		s:       s,
+		id:      id,
+		idText:  strconv.FormatUint(id, 10),
+		nc:      nc,
+		remote:  remote,
+		log:     s.log.With("conn_id", id, "remote", remote),
+		queue:   make(chan outgoing, s.limits.MaxQueuedWrites+1),
+		done:    make(chan struct{}),
+		nchains: initialChains,
+	}
+	c.touch()
+	return c
+}
+
+func (c *conn) touch() { c.lastActive.Store(time.Now().UnixNano()) }
+
+// lastHandler returns the handler that last got a request from this caller.
+func (c *conn) lastHandler() *handlerLink {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.handler
+}
+
+// enqueue queues data for the caller. More than MaxQueuedWrites items
+// waiting closes the caller, as Mongrel2 does.
+func (c *conn) enqueue(data []byte, reply bool) {
+	select {
+	case <-c.done:
+		return
+	default:
+	}
+	if c.pending.Add(1) > int32(c.s.limits.MaxQueuedWrites) {
+		c.pending.Add(-1)
+		c.close(CloseSlowReader, true)
+		return
+	}
+	c.queue <- outgoing{data: data, reply: reply} // never blocks: see queue
+}
+
+// finish queues data as the last thing written before closing. Only the
+// first call counts.
+func (c *conn) finish(data []byte, reason CloseReason, notify bool) {
+	if c.finalQueued.CompareAndSwap(false, true) {
+		c.queue <- outgoing{data: data, final: true, reason: reason, notify: notify}
+	}
+}
+
+// close closes the connection once, logs why and, if notify is set and a
+// handler has served the caller, tells that handler (Mongrel2's
+// Connection_task does the same when a caller's connection ends).
+func (c *conn) close(reason CloseReason, notify bool) {
+	c.closeOnce.Do(func() {
+		close(c.done)
+		c.s.unregister(c.id)
+		c.s.stats.closed[reason].Add(1)
+		l := c.lastHandler()
+		notified := notify && l != nil
+		level := slog.LevelInfo
+		if reason == CloseShutdown {
+			level = slog.LevelDebug
+		}
+		c.log.Log(context.Background(), level, "caller closed", "reason", reason.String(), "handler_notified", notified)
+		// Notice first, then close, as Mongrel2 does: a handler never hears
+		// of a new caller before the notice about an old one.
+		if notified {
+			c.s.notify(l, c.idText)
+		}
+		c.nc.Close()
+	})
+}
+
+// deliver passes one reply body from handler l to the caller.
+func (c *conn) deliver(l *handlerLink, body []byte) {
+	if len(body) == 0 {
+		c.finish(nil, CloseByHandler, false)
+		return
+	}
+	c.mu.Lock()
+	message := c.message
+	c.mu.Unlock()
+	if l.h.Base64Payload && message {
+		// src/handler.c: handler_cap_payload, then Connection_deliver.
+		if body[len(body)-1] == 0 {
+			body = body[:len(body)-1]
+		}
+		if len(body) == 0 {
+			// Mongrel2 fails to write the empty result and drops the caller.
+			c.finish(nil, CloseByHandler, false)
+			return
+		}
+		body = base64.StdEncoding.AppendEncode(nil, body)
+	}
+	c.enqueue(body, true)
+}
+
+// writeLoop writes the queue to the caller.
+func (c *conn) writeLoop() {
+	defer c.s.connWG.Done()
+	for {
+		var m outgoing
+		select {
+		case <-c.done:
+			return
+		case m = <-c.queue:
+		}
+		if !m.final {
+			c.pending.Add(-1)
+		}
+		if len(m.data) > 0 {
+			if err := c.nc.SetWriteDeadline(time.Now().Add(c.s.limits.WriteTimeout)); err != nil {
+				c.close(CloseWriteFailed, true)
+				return
+			}
+			if _, err := c.nc.Write(m.data); err != nil {
+				select {
+				case <-c.done: // closed meanwhile
+				default:
+					c.log.Debug("write failed", "err", err)
+					c.close(CloseWriteFailed, true)
+				}
+				return
+			}
+			c.touch()
+			if m.reply {
+				c.s.stats.writesOut.Add(1)
+			}
+		}
+		if m.final {
+			c.close(m.reason, m.notify)
+			return
+		}
+	}
+}
+
+// readLoop reads the caller's frames until the connection ends.
+func (c *conn) readLoop() {
+	defer c.s.connWG.Done()
+	fr := NewFrameReader(c.nc, c.s.limits.MaxFrameBytes)
+	for {
+		c.armReadDeadline()
+		f, err := fr.Next()
+		if err != nil {
+			if c.readFailed(err) {
+				return
+			}
+			continue
+		}
+		c.touch()
+		c.s.stats.framesIn.Add(1)
+		if !c.handle(&f, fr) {
+			return
+		}
+	}
+}
+
+// armReadDeadline makes a read fail when the caller has been idle for
+// IdleTimeout.
+func (c *conn) armReadDeadline() {
+	if c.s.limits.IdleTimeout < 0 {
+		return
+	}
+	_ = c.nc.SetReadDeadline(time.Unix(0, c.lastActive.Load()).Add(c.s.limits.IdleTimeout))
+}
+
+// readFailed handles a read error and reports whether reading must stop.
+func (c *conn) readFailed(err error) bool {
+	var fe *FrameError
+	switch {
+	case errors.As(err, &fe):
+		reason := CloseBadFrame
+		if errors.Is(err, ErrFrameTooLarge) {
+			reason = CloseFrameTooLarge
+		}
+		c.log.Debug("bad frame", "err", err)
+		c.finish(respBadRequest, reason, true)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		if time.Since(time.Unix(0, c.lastActive.Load())) < c.s.limits.IdleTimeout {
+			return false // a write kept the caller alive
+		}
+		c.close(CloseIdle, true)
+	default:
+		c.close(CloseHangUp, true)
+	}
+	return true
+}
+
+// handle acts on one frame and reports whether to read on.
+func (c *conn) handle(f *Frame, fr *FrameReader) bool {
+	if f.Kind == KindPolicy {
+		c.finish(respPolicy, ClosePolicy, true)
+		return false
+	}
+	route := c.s.routes.match(f.Path)
+	if route == nil {
+		c.finish(respNotFound, CloseUnknownRoute, true)
+		return false
+	}
+	r := requestInfo{connID: c.idText, path: f.Path, pattern: route.pattern, remote: c.remote}
+	switch f.Kind {
+	case KindJSON:
+		if isPing(f) {
+			c.s.stats.pings.Add(1)
+			return true
+		}
+		r.method, r.body = "JSON", f.Body
+	case KindXML:
+		r.method, r.body = "XML", f.Body
+	case KindHTTP:
+		body, ok := c.readHTTPBody(f, fr)
+		if !ok {
+			return false
+		}
+		r.method, r.body, r.http = f.Method, body, true
+		r.version, r.uri = f.Version, f.URI
+		r.query, r.hasQuery = f.Query, f.HasQuery
+		r.fragment, r.hasFrag = f.Fragment, f.HasFragment
+	}
+
+	table := newHeaderTable(c.nchains)
+	for _, h := range f.Headers {
+		table.add(h.Name, h.Value)
+	}
+	table.set("x-forwarded-for", c.remote)
+	c.nchains = len(table.chains)
+
+	l := route.link
+	c.mu.Lock()
+	c.handler = l
+	c.message = f.Kind != KindHTTP
+	c.mu.Unlock()
+	c.s.stats.requestsOut.Add(1)
+	c.s.send(l, appendRequest(nil, l.h, &r, table.scan()))
+	return true
+}
+
+// readHTTPBody answers what Mongrel2 answers before an HTTP body (100
+// Continue, 417, 413) and reads the body. It reports false when the
+// connection is done.
+func (c *conn) readHTTPBody(f *Frame, fr *FrameReader) ([]byte, bool) {
+	if isWebSocket(f) {
+		c.finish(respBadRequest, CloseWebSocket, true)
+		return nil, false
+	}
+	if expect, ok := f.Header("expect"); ok {
+		if expect != "100-continue" {
+			c.finish(respExpectationFailed, CloseExpectation, true)
+			return nil, false
+		}
+		c.enqueue(respContinue, false)
+	}
+	n := f.ContentLength()
+	if n == -1 || n > int64(c.s.limits.MaxBodyBytes) {
+		c.finish(respTooLarge, CloseBodyTooLarge, true)
+		return nil, false
+	}
+	if n <= 0 {
+		return nil, true
+	}
+	c.armReadDeadline()
+	body, err := fr.ReadBody(int(n))
+	if err != nil { // what was read of the body is lost: stop here
+		reason := CloseHangUp
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			reason = CloseIdle
+		}
+		c.close(reason, true)
+		return nil, false
+	}
+	c.touch()
+	return body, true
+}
+
+// isPing reports whether a JSON frame is one Mongrel2 swallows as a
+// keep-alive: its PING_PATTERN, `@[a-z/]- {"type":\s*"ping"}`, matched
+// from the frame's start.
+func isPing(f *Frame) bool {
+	for i := 1; i < len(f.Path); i++ {
+		if c := f.Path[i]; (c < 'a' || c > 'z') && c != '/' {
+			return false
+		}
+	}
+	rest, ok := strings.CutPrefix(string(f.Body), `{"type":`)
+	if !ok {
+		return false
+	}
+	for len(rest) > 0 && isSpace(rest[0]) {
+		rest = rest[1:]
+	}
+	return strings.HasPrefix(rest, `"ping"}`)
+}
+
+// isWebSocket is Mongrel2's test for a WebSocket handshake
+// (src/connection.c, Request_is_websocket).
+func isWebSocket(f *Frame) bool {
+	for _, name := range []string{"sec-websocket-key", "sec-websocket-version", "host"} {
+		if _, ok := f.Header(name); !ok {
+			return false
+		}
+	}
+	upgrade, ok1 := f.Header("upgrade")
+	connection, ok2 := f.Header("connection")
+	return ok1 && ok2 && strings.EqualFold(upgrade, "websocket") &&
+		strings.Contains(strings.ToLower(connection), "upgrade")
+}

@@ -1,0 +1,303 @@
+package frontend
+
+import (
+	"strconv"
+
+	"github.com/m2bbs/m2bbs/host/m2proto"
+)
+
+// This file builds the messages the front end pushes to a handler, byte for
+// byte as Mongrel2 1.12 builds them (src/request.c, Request_to_payload and
+// Request_to_tnetstring; src/handler.c, Handler_notify_leave).
+//
+// Mongrel2 keeps a request's headers in a hash table (kazlib's hash.c with
+// an FNV-1a hash of the lower-cased name, 64 chains to start with, new
+// entries at the head of their chain, the table doubling once it holds 128
+// names) and writes them in the table's scan order. headerTable replays
+// that, so the handler sees the same order.
+
+// Mongrel2's header limits (src/request.c).
+const (
+	// maxHeaderNames is limits.header_count: further names are dropped.
+	maxHeaderNames = 128 * 10
+	// maxHeaderValues is MAX_DUPE_HEADERS: a repeated header keeps its
+	// first five values.
+	maxHeaderValues = 5
+	// initialChains is kazlib's INIT_SIZE.
+	initialChains = 64
+)
+
+// The disconnect notice's parts (src/handler.c).
+const (
+	disconnectPath = "@*"
+	disconnectBody = `{"type":"disconnect"}`
+)
+
+type hashNode struct {
+	key    string
+	hkey   uint32
+	values []string
+	next   *hashNode
+}
+
+// headerTable is Mongrel2's per-connection header hash. Its size carries
+// over from one request to the next on a connection, as in Mongrel2 (the
+// table is emptied, never shrunk).
+type headerTable struct {
+	chains []*hashNode
+	count  int
+}
+
+func newHeaderTable(nchains int) *headerTable {
+	if nchains < initialChains {
+		nchains = initialChains
+	}
+	return &headerTable{chains: make([]*hashNode, nchains)}
+}
+
+func fnv1a(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
+		h *= 16777619
+	}
+	return h
+}
+
+func (t *headerTable) lookup(key string) *hashNode {
+	h := fnv1a(key)
+	for n := t.chains[h&uint32(len(t.chains)-1)]; n != nil; n = n.next {
+		if n.hkey == h && n.key == key {
+			return n
+		}
+	}
+	return nil
+}
+
+// add appends a caller's header value (Request_set with replace=0).
+// Once the table holds maxHeaderNames names every further header is
+// dropped, repeated ones too.
+func (t *headerTable) add(key, value string) {
+	if t.count >= maxHeaderNames {
+		return
+	}
+	if n := t.lookup(key); n != nil {
+		if len(n.values) < maxHeaderValues {
+			n.values = append(n.values, value)
+		}
+		return
+	}
+	t.insert(key, value)
+}
+
+// set replaces a header's values (Request_set with replace=1), as Mongrel2
+// does for x-forwarded-for.
+func (t *headerTable) set(key, value string) {
+	if n := t.lookup(key); n != nil {
+		n.values = []string{value}
+		return
+	}
+	t.insert(key, value)
+}
+
+func (t *headerTable) insert(key, value string) {
+	if t.count >= 2*len(t.chains) {
+		t.grow()
+	}
+	h := fnv1a(key)
+	c := h & uint32(len(t.chains)-1)
+	t.chains[c] = &hashNode{key: key, hkey: h, values: []string{value}, next: t.chains[c]}
+	t.count++
+}
+
+// grow doubles the table as kazlib's grow_table does: each chain splits in
+// two by the newly exposed hash bit, each half reversed.
+func (t *headerTable) grow() {
+	n := len(t.chains)
+	grown := make([]*hashNode, 2*n)
+	bit := uint32(n)
+	for c := 0; c < n; c++ {
+		var low, high *hashNode
+		for p := t.chains[c]; p != nil; {
+			next := p.next
+			if p.hkey&bit != 0 {
+				p.next, high = high, p
+			} else {
+				p.next, low = low, p
+			}
+			p = next
+		}
+		grown[c], grown[c+n] = low, high
+	}
+	t.chains = grown
+}
+
+// scan returns the nodes in Mongrel2's output order.
+func (t *headerTable) scan() []*hashNode {
+	out := make([]*hashNode, 0, t.count)
+	for _, n := range t.chains {
+		for ; n != nil; n = n.next {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// requestInfo is what goes into one handler message besides the caller's
+// headers.
+type requestInfo struct {
+	connID  string
+	path    string
+	method  string // JSON, XML, GET...
+	pattern string
+	remote  string
+	// HTTP only (http true): VERSION and URI, then QUERY and FRAGMENT when
+	// the URI has a '?' or '#'.
+	http              bool
+	version, uri      string
+	query, fragment   string
+	hasQuery, hasFrag bool
+	body              []byte
+}
+
+// appendRequest appends the message Mongrel2 pushes to handler h for one
+// request. headers are the table's nodes in scan order.
+func appendRequest(dst []byte, h *Handler, r *requestInfo, headers []*hashNode) []byte {
+	type field struct {
+		name   string
+		values []string
+	}
+	one := func(name, v string) field { return field{name, []string{v}} }
+	var optional []field // VERSION, URI, QUERY, FRAGMENT when present
+	if r.http {
+		optional = append(optional, one("VERSION", r.version), one("URI", r.uri))
+	}
+	if r.hasQuery {
+		optional = append(optional, one("QUERY", r.query))
+	}
+	if r.hasFrag {
+		optional = append(optional, one("FRAGMENT", r.fragment))
+	}
+	var fields []field
+	if h.Protocol == ProtocolTNetstring {
+		// Rendered as headers, PATH, VERSION..FRAGMENT, PATTERN, URL_SCHEME,
+		// METHOD, REMOTE_ADDR into a buffer that tnetstrings fill from the
+		// end: the dict comes out in the reverse order.
+		fields = append(fields, one("REMOTE_ADDR", r.remote), one("METHOD", r.method),
+			one("URL_SCHEME", "http"), one("PATTERN", r.pattern))
+		for i := len(optional) - 1; i >= 0; i-- {
+			fields = append(fields, optional[i])
+		}
+		fields = append(fields, one("PATH", r.path))
+		for i := len(headers) - 1; i >= 0; i-- {
+			fields = append(fields, field{headers[i].key, headers[i].values})
+		}
+	} else {
+		fields = append(fields, one("PATH", r.path))
+		for _, n := range headers {
+			fields = append(fields, field{n.key, n.values})
+		}
+		fields = append(fields, one("METHOD", r.method))
+		fields = append(fields, optional...)
+		fields = append(fields, one("PATTERN", r.pattern), one("URL_SCHEME", "http"), one("REMOTE_ADDR", r.remote))
+	}
+
+	repeated := false
+	plain := make([]m2proto.Header, len(fields))
+	for i, f := range fields {
+		plain[i] = m2proto.Header{Name: f.name, Value: f.values[0]}
+		repeated = repeated || len(f.values) > 1
+	}
+	req := &m2proto.Request{Sender: h.SendIdent, ConnID: r.connID, Path: r.path, Headers: plain, Body: r.body}
+	if !repeated {
+		return m2proto.AppendRequest(dst, req, h.headerFormat())
+	}
+
+	// A repeated header is a list, which m2proto.Header cannot carry: write
+	// the message here, the same way.
+	dst = append(dst, req.Sender...)
+	dst = append(dst, ' ')
+	dst = append(dst, req.ConnID...)
+	dst = append(dst, ' ')
+	dst = append(dst, req.Path...)
+	dst = append(dst, ' ')
+	var hdr []byte
+	if h.Protocol == ProtocolTNetstring {
+		for _, f := range fields {
+			hdr = appendTNetString(hdr, f.name)
+			if len(f.values) == 1 {
+				hdr = appendTNetString(hdr, f.values[0])
+				continue
+			}
+			var list []byte
+			for _, v := range f.values {
+				list = appendTNetString(list, v)
+			}
+			hdr = appendTNet(hdr, list, ']')
+		}
+		dst = appendTNet(dst, hdr, '}')
+	} else {
+		hdr = append(hdr, '{')
+		for i, f := range fields {
+			if i > 0 {
+				hdr = append(hdr, ',')
+			}
+			hdr = appendJSONString(hdr, f.name)
+			hdr = append(hdr, ':')
+			if len(f.values) == 1 {
+				hdr = appendJSONString(hdr, f.values[0])
+				continue
+			}
+			hdr = append(hdr, '[')
+			for j, v := range f.values {
+				if j > 0 {
+					hdr = append(hdr, ',')
+				}
+				hdr = appendJSONString(hdr, v)
+			}
+			hdr = append(hdr, ']')
+		}
+		hdr = append(hdr, '}')
+		dst = appendTNet(dst, hdr, ',')
+	}
+	return appendTNet(dst, r.body, ',')
+}
+
+// appendDisconnect appends Mongrel2's notice that connection connID is
+// gone.
+func appendDisconnect(dst []byte, h *Handler, connID string) []byte {
+	return m2proto.AppendRequest(dst, &m2proto.Request{
+		Sender:  h.SendIdent,
+		ConnID:  connID,
+		Path:    disconnectPath,
+		Headers: []m2proto.Header{{Name: "METHOD", Value: "JSON"}},
+		Body:    []byte(disconnectBody),
+	}, h.headerFormat())
+}
+
+func appendTNet(dst, payload []byte, tag byte) []byte {
+	dst = strconv.AppendInt(dst, int64(len(payload)), 10)
+	dst = append(dst, ':')
+	dst = append(dst, payload...)
+	return append(dst, tag)
+}
+
+func appendTNetString(dst []byte, s string) []byte {
+	dst = strconv.AppendInt(dst, int64(len(s)), 10)
+	dst = append(dst, ':')
+	dst = append(dst, s...)
+	return append(dst, ',')
+}
+
+// appendJSONString quotes s as Mongrel2 does: a backslash before '\' and
+// '"', every other byte as it is.
+func appendJSONString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '"' || c == '\\' {
+			dst = append(dst, '\\')
+		}
+		dst = append(dst, s[i])
+	}
+	return append(dst, '"')
+}

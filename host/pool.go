@@ -1,0 +1,194 @@
+package host
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/m2bbs/m2bbs/host/screens"
+	"github.com/m2bbs/m2bbs/host/session"
+)
+
+// generation is one version of the scripts and screens, loaded into a set
+// of workers.
+type generation struct {
+	version  int
+	loadedAt time.Time
+	screens  *screens.Snapshot
+	workers  []*worker
+}
+
+// worker is one Lua state serving its sessions on its own goroutine.
+type worker struct {
+	gen   *generation
+	table *session.Table
+	inbox chan func()
+	// owned counts the callers routed to this worker (guarded by Host.mu).
+	owned int
+	// retired says no new callers come here; the worker stops once its
+	// last caller leaves, and is then closed (both guarded by Host.mu).
+	retired, closed bool
+}
+
+// load reads the screens and starts a generation of workers on the
+// scripts as they are now. Nothing of it runs until startWorkers.
+func (h *Host) load() (*generation, error) {
+	snap, err := screens.Load(h.cfg.ScreensDir)
+	if err != nil {
+		return nil, err
+	}
+	gen := &generation{version: h.versions + 1, loadedAt: time.Now(), screens: snap}
+	cfg := h.cfg.Session
+	cfg.Version = gen.version
+	for range h.cfg.Workers {
+		table, err := session.New(cfg, session.Deps{
+			Replier: replier{h},
+			Screens: snap,
+			Store:   h.deps.Store,
+			Log:     h.log,
+		})
+		if err != nil {
+			for _, w := range gen.workers {
+				w.table.Close()
+			}
+			return nil, err
+		}
+		gen.workers = append(gen.workers, &worker{gen: gen, table: table, inbox: make(chan func(), workerQueue)})
+	}
+	h.versions = gen.version
+	return gen, nil
+}
+
+// leastBusy is the worker with the fewest callers (caller holds Host.mu).
+func (g *generation) leastBusy() *worker {
+	best := g.workers[0]
+	for _, w := range g.workers[1:] {
+		if w.owned < best.owned {
+			best = w
+		}
+	}
+	return best
+}
+
+// startWorkers runs each worker of gen on a goroutine of its own (caller
+// holds Host.mu).
+func (h *Host) startWorkers(ctx context.Context, gen *generation) {
+	for _, w := range gen.workers {
+		h.workersWG.Add(1)
+		go h.runWorker(ctx, w)
+	}
+}
+
+// reapInterval is how often a worker looks for idle sessions.
+func (h *Host) reapInterval() time.Duration {
+	idle := h.cfg.Session.IdleTimeout
+	if idle <= 0 {
+		idle = session.DefaultIdleTimeout
+	}
+	return min(max(idle/4, 10*time.Millisecond), 5*time.Second)
+}
+
+// runWorker serves w's queue, reaps its idle sessions, and ends when ctx is
+// done or w is retired and empty.
+func (h *Host) runWorker(ctx context.Context, w *worker) {
+	defer h.workersWG.Done()
+	defer h.closeWorker(w)
+	reap := time.NewTicker(h.reapInterval())
+	defer reap.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case job := <-w.inbox:
+			job()
+		case <-reap.C:
+			for _, id := range w.table.ReapIdle() {
+				h.settle(w, id, false)
+			}
+		}
+		if h.finished(w) {
+			return
+		}
+	}
+}
+
+// finished reports whether a retired worker has no callers left.
+func (h *Host) finished(w *worker) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return w.retired && w.owned == 0
+}
+
+// closeWorker releases w's Lua state and keeps its counters.
+func (h *Host) closeWorker(w *worker) {
+	stats := w.table.Stats()
+	w.table.Close()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	w.closed = true
+	h.ended = h.ended.Add(stats)
+	for i, g := range h.retired {
+		if g != w.gen {
+			continue
+		}
+		done := true
+		for _, other := range g.workers {
+			done = done && other.closed
+		}
+		if done {
+			h.retired = append(h.retired[:i], h.retired[i+1:]...)
+			h.log.Info("scripts version retired", "version", g.version)
+		}
+		break
+	}
+}
+
+// install makes gen the generation new callers start on and retires the
+// previous one (caller holds Host.mu).
+func (h *Host) install(ctx context.Context, gen *generation) {
+	old := h.current
+	h.current = gen
+	h.startWorkers(ctx, gen)
+	for _, w := range old.workers {
+		w.retired = true
+		// Wake the worker so that an idle one notices it is done.
+		select {
+		case w.inbox <- func() {}:
+		default:
+		}
+	}
+	h.retired = append(h.retired, old)
+}
+
+// liveWorkers lists every worker not yet closed, current and retired
+// (caller holds Host.mu).
+func (h *Host) liveWorkers() []*worker {
+	var all []*worker
+	for _, g := range append([]*generation{h.current}, h.retired...) {
+		for _, w := range g.workers {
+			if !w.closed {
+				all = append(all, w)
+			}
+		}
+	}
+	return all
+}
+
+// onWorker runs fn on w's goroutine and waits for it, up to timeout.
+func onWorker[T any](ctx context.Context, w *worker, timeout time.Duration, fn func(*session.Table) T) (T, error) {
+	var zero T
+	result := make(chan T, 1)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	select {
+	case w.inbox <- func() { result <- fn(w.table) }:
+	case <-ctx.Done():
+		return zero, fmt.Errorf("worker busy: %w", ctx.Err())
+	}
+	select {
+	case r := <-result:
+		return r, nil
+	case <-ctx.Done():
+		return zero, fmt.Errorf("worker busy: %w", ctx.Err())
+	}
+}

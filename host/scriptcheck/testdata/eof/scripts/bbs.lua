@@ -1,0 +1,3 @@
+function m2bbs(conn, req)
+    ui.exit(conn, req, 'bye')
+

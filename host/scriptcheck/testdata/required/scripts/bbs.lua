@@ -1,0 +1,2 @@
+-- The entry function lives in a module.
+require 'board'

@@ -1,0 +1,231 @@
+package host
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/m2bbs/m2bbs/host/m2proto"
+	"github.com/m2bbs/m2bbs/host/session"
+)
+
+// StatusPath is the HTTP path of the status page; the sysop's actions are
+// below it: POST StatusPath/broadcast (the body is the text) and POST
+// StatusPath/kick?conn_id=N.
+const StatusPath = "/status"
+
+// statusTimeout bounds how long the status page waits for a busy worker.
+const statusTimeout = 3 * time.Second
+
+// Status is what the status page reports.
+type Status struct {
+	Sessions session.Stats `json:"sessions"`
+	// Online lists the callers online; only the sysop sees it.
+	Online []session.Caller `json:"online,omitempty"`
+	// Versions are the scripts versions loaded: the current one first,
+	// then older ones still serving callers who started on them.
+	Versions []Version `json:"versions"`
+	// LoadError is why the last change to the scripts was not loaded.
+	LoadError     string `json:"load_error,omitempty"`
+	Reloads       int64  `json:"reloads"`
+	UptimeSeconds int64  `json:"uptime_seconds"`
+	// BadFrames counts handler messages that could not be parsed.
+	BadFrames int64 `json:"bad_frames"`
+	// Unsupported counts requests of a kind the host does not serve
+	// (XML sockets, WebSocket frames).
+	Unsupported int64 `json:"unsupported"`
+	// HTTPRequests counts HTTP requests answered.
+	HTTPRequests int64 `json:"http_requests"`
+	// ReplyErrors counts replies the transport refused.
+	ReplyErrors int64 `json:"reply_errors"`
+	// Busy counts callers turned away because the board was full.
+	Busy int64 `json:"busy"`
+	// MemoryAborts counts scripts stopped because the heap was too big.
+	MemoryAborts int64 `json:"memory_aborts"`
+}
+
+// Version is one loaded generation of the scripts.
+type Version struct {
+	Version  int       `json:"version"`
+	LoadedAt time.Time `json:"loaded_at"`
+	Callers  int       `json:"callers"`
+}
+
+// Status returns the host's counters and versions (without the callers
+// online); safe from any goroutine.
+func (h *Host) Status() Status {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	st := Status{
+		Sessions:      h.ended,
+		LoadError:     h.loadErr,
+		Reloads:       h.reloads.Load(),
+		UptimeSeconds: int64(time.Since(h.started) / time.Second),
+		BadFrames:     h.badFrames.Load(),
+		Unsupported:   h.unsupported.Load(),
+		HTTPRequests:  h.httpRequests.Load(),
+		ReplyErrors:   h.replyErrors.Load(),
+		Busy:          h.busy.Load(),
+		MemoryAborts:  h.memoryAborts.Load(),
+	}
+	for _, w := range h.liveWorkers() {
+		st.Sessions = st.Sessions.Add(w.table.Stats())
+	}
+	for _, g := range append([]*generation{h.current}, h.retired...) {
+		v := Version{Version: g.version, LoadedAt: g.loadedAt}
+		for _, w := range g.workers {
+			v.Callers += w.owned
+		}
+		st.Versions = append(st.Versions, v)
+	}
+	return st
+}
+
+// Callers lists the callers online, by conn id.
+func (h *Host) Callers(ctx context.Context) []session.Caller {
+	h.mu.Lock()
+	workers := h.liveWorkers()
+	h.mu.Unlock()
+	var all []session.Caller
+	for _, w := range workers {
+		callers, err := onWorker(ctx, w, statusTimeout, (*session.Table).Callers)
+		if err != nil {
+			h.log.Warn("status: a worker did not answer", "err", err)
+			continue
+		}
+		all = append(all, callers...)
+	}
+	sort.Slice(all, func(i, j int) bool { return lessConnID(all[i].ConnID, all[j].ConnID) })
+	return all
+}
+
+// lessConnID orders conn ids as numbers.
+func lessConnID(a, b string) bool {
+	if len(a) != len(b) {
+		return len(a) < len(b)
+	}
+	return a < b
+}
+
+// Broadcast shows text to every caller online and returns how many saw it.
+func (h *Host) Broadcast(ctx context.Context, text string) int {
+	h.mu.Lock()
+	workers := h.liveWorkers()
+	h.mu.Unlock()
+	n := 0
+	for _, w := range workers {
+		sent, err := onWorker(ctx, w, statusTimeout, func(t *session.Table) int { return t.Broadcast(text) })
+		if err != nil {
+			h.log.Warn("broadcast: a worker did not answer", "err", err)
+		}
+		n += sent
+	}
+	h.log.Info("sysop broadcast", "text", text, "callers", n)
+	return n
+}
+
+// Kick ends connID's session; it reports whether the caller was online.
+func (h *Host) Kick(ctx context.Context, connID string) bool {
+	h.mu.Lock()
+	o := h.owners[connID]
+	h.mu.Unlock()
+	if o == nil {
+		return false
+	}
+	kicked, err := onWorker(ctx, o.w, statusTimeout, func(t *session.Table) bool { return t.Kick(connID) })
+	if err != nil {
+		h.log.Warn("kick: the worker did not answer", "conn_id", connID, "err", err)
+		return false
+	}
+	h.settle(o.w, connID, false)
+	return kicked
+}
+
+// MaxSysopBody bounds the body of a sysop's request (a broadcast's text).
+const MaxSysopBody = 4096
+
+// serveHTTP answers the HTTP requests routed to the handler: the status
+// page, the sysop's actions, or 404.
+func (h *Host) serveHTTP(ctx context.Context, req *m2proto.Request) {
+	h.httpRequests.Add(1)
+	code, body := h.answer(ctx, req)
+	contentType := "application/json"
+	if code != http.StatusOK {
+		contentType = "text/plain; charset=utf-8"
+	}
+	resp := m2proto.AppendHTTPResponse(nil, code, contentType, body)
+	if err := h.send(req.Sender, []string{req.ConnID}, resp); err != nil {
+		h.log.Warn("http reply", "conn_id", req.ConnID, "err", err)
+	}
+}
+
+// answer works out the status code and body for an HTTP request.
+func (h *Host) answer(ctx context.Context, req *m2proto.Request) (int, []byte) {
+	path := req.Header("PATH")
+	if path == "" {
+		path = req.Path
+	}
+	method := req.Method()
+	switch path {
+	case StatusPath:
+		if method != http.MethodGet && method != http.MethodHead {
+			return http.StatusMethodNotAllowed, []byte("use GET\n")
+		}
+		st := h.Status()
+		if h.isSysop(req) {
+			st.Online = h.Callers(ctx)
+		}
+		b, err := json.Marshal(st)
+		if err != nil {
+			return http.StatusInternalServerError, []byte(err.Error() + "\n")
+		}
+		return http.StatusOK, append(b, '\n')
+	case StatusPath + "/broadcast", StatusPath + "/kick":
+		if method != http.MethodPost {
+			return http.StatusMethodNotAllowed, []byte("use POST\n")
+		}
+		if !h.isSysop(req) {
+			return http.StatusForbidden, []byte("sysop only: send the sysop token, or call from the machine itself\n")
+		}
+		if strings.HasSuffix(path, "/broadcast") {
+			text := strings.TrimSpace(string(req.Body))
+			if text == "" || len(req.Body) > MaxSysopBody {
+				return http.StatusBadRequest, []byte("the body is the text to broadcast (1 to 4096 bytes)\n")
+			}
+			return http.StatusOK, jsonLine(map[string]int{"callers": h.Broadcast(ctx, text)})
+		}
+		query, _ := url.ParseQuery(req.Header("QUERY"))
+		connID := query.Get("conn_id")
+		if connID == "" {
+			return http.StatusBadRequest, []byte("kick needs ?conn_id=N\n")
+		}
+		if !h.Kick(ctx, connID) {
+			return http.StatusNotFound, []byte("no caller online with that conn_id\n")
+		}
+		return http.StatusOK, jsonLine(map[string]string{"kicked": connID})
+	}
+	return http.StatusNotFound, []byte("not found\n")
+}
+
+func jsonLine(v any) []byte {
+	b, _ := json.Marshal(v)
+	return append(b, '\n')
+}
+
+// isSysop reports whether req may see who is online and act: it bears the
+// sysop token, or (with no token set) comes from the loopback address.
+func (h *Host) isSysop(req *m2proto.Request) bool {
+	if h.cfg.SysopToken != "" {
+		auth := req.Header("authorization")
+		token, ok := strings.CutPrefix(auth, "Bearer ")
+		return ok && subtle.ConstantTimeCompare([]byte(token), []byte(h.cfg.SysopToken)) == 1
+	}
+	ip := net.ParseIP(req.Header("REMOTE_ADDR"))
+	return ip != nil && ip.IsLoopback()
+}
