@@ -449,3 +449,43 @@ func decodeFrame(body []byte) ([]byte, error) {
 	s := strings.TrimSuffix(string(body), "\x00")
 	return base64.StdEncoding.DecodeString(s)
 }
+
+// TestOthersAreServedWhileARunawayIsStopped checks that a script looping
+// without yielding delays no one else: another caller's prompts come back
+// promptly while it burns its budget, and then it alone is ended.
+func TestOthersAreServedWhileARunawayIsStopped(t *testing.T) {
+	b := startBoard(t, `require 'ui'
+function m2bbs(conn, req)
+    while true do
+        req = ui.ask(conn, req, 'echo ' .. req.data.msg)
+        if req.data.msg == 'spin' then while true do end end
+    end
+end`, Config{Workers: 2, Session: session.Config{ResumeBudget: 3 * time.Second, RatePerSecond: 1e6, RateBurst: 1e6}})
+	b.say("1", "connect")
+	b.say("2", "connect")
+	b.ft.waitFor(t, "1", kind("prompt"))
+	b.ft.waitFor(t, "2", kind("prompt"))
+
+	start := time.Now()
+	b.say("1", "spin")
+	var slowest time.Duration
+	for i := 0; time.Since(start) < 1500*time.Millisecond && i < 300; i++ {
+		sent := time.Now()
+		text := fmt.Sprint("ping ", i)
+		b.say("2", text)
+		b.ft.waitFor(t, "2", func(r reply) bool { return r.text == "echo "+text })
+		slowest = max(slowest, time.Since(sent))
+	}
+	if r := b.ft.waitFor(t, "1", kind("exit")); r.text != "Oops." {
+		t.Errorf("the runaway's caller got %q", r.text)
+	}
+	// A generous bound for a shared, noisy machine: a stalled worker would
+	// take the rest of the 3 s budget.
+	if slowest > time.Second {
+		t.Errorf("another caller waited %v for a prompt while a script ran away", slowest)
+	}
+	t.Logf("slowest prompt round trip meanwhile: %v", slowest)
+	if st := b.host.Status(); st.Sessions.Overran != 1 || st.Sessions.Active != 1 {
+		t.Errorf("status = %+v", st)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -261,6 +262,22 @@ func (b *bbs) status(t *testing.T) host.Status {
 	return st
 }
 
+// quiet waits until no session is left (a caller's exit message arrives
+// just before their session is removed) and returns the status then.
+func (b *bbs) quiet(t *testing.T) host.Status {
+	t.Helper()
+	deadline := time.Now().Add(readTimeout)
+	for {
+		st := b.status(t)
+		if st.Sessions.Active == 0 {
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sessions still active: %+v", st.Sessions)
+		}
+	}
+}
+
 // call connects a caller and sends "connect" as the classic client does.
 func (b *bbs) call(t *testing.T) *classic.Client {
 	t.Helper()
@@ -394,7 +411,7 @@ func scenarios(t *testing.T, b *bbs) {
 	})
 
 	t.Run("hanging up mid-prompt drops the coroutine", func(t *testing.T) {
-		before := b.status(t).Sessions
+		before := b.quiet(t).Sessions
 		c := b.call(t)
 		m, err := c.Next(readTimeout)
 		if err != nil || m.Type != classic.TypePrompt {
@@ -412,7 +429,7 @@ func scenarios(t *testing.T, b *bbs) {
 	})
 
 	t.Run("a Lua error ends only that caller", func(t *testing.T) {
-		before := b.status(t).Sessions
+		before := b.quiet(t).Sessions
 		steady := b.call(t)
 		if out, err := steady.Run([]string{"carol", "pw", "pw", "y"}, readTimeout); !errors.Is(err, classic.ErrOutOfLines) {
 			t.Fatalf("carol did not reach the menu: %v\n%s", err, out)
@@ -436,7 +453,7 @@ func scenarios(t *testing.T, b *bbs) {
 		if err != nil || !strings.Contains(rest, "From: ann\nFirst line.") || !strings.HasSuffix(rest, "Alright, see ya later.\n") {
 			t.Errorf("carol's session after dave's error: %v\n%s", err, rest)
 		}
-		after := b.status(t).Sessions
+		after := b.quiet(t).Sessions
 		if after.Errored != before.Errored+1 || after.Active != before.Active {
 			t.Errorf("after the error: %+v, before: %+v", after, before)
 		}
@@ -458,7 +475,7 @@ func scenarios(t *testing.T, b *bbs) {
 	})
 
 	t.Run("bad requests are counted, not fatal", func(t *testing.T) {
-		before := b.status(t)
+		before := b.quiet(t)
 		raw, err := net.Dial("tcp", b.addr)
 		if err != nil {
 			t.Fatal(err)
@@ -564,8 +581,129 @@ func TestThousandCallers(t *testing.T) {
 	if failed > 0 {
 		t.Fatalf("%d of %d callers failed", failed, callers)
 	}
-	st := b.status(t).Sessions
+	st := b.quiet(t).Sessions
 	if st.Started != callers || st.Ended != callers || st.Active != 0 || st.Errored != 0 {
 		t.Errorf("after %d visits: %+v", callers, st)
+	}
+}
+
+// TestStatusCommand checks "m2bbs status" against a running board: who is
+// online, a broadcast and a kick.
+func TestStatusCommand(t *testing.T) {
+	b := startBBS(t, viaBuiltIn, "")
+	caller := b.call(t)
+	if out, err := caller.Run([]string{"sysop", "pw", "pw", "y"}, readTimeout); !errors.Is(err, classic.ErrOutOfLines) {
+		t.Fatalf("caller did not reach the menu: %v\n%s", err, out)
+	}
+	status := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(os.Args[0], append([]string{"status", "-addr", "http://" + b.addr}, args...)...)
+		cmd.Env = append(os.Environ(), runMainEnv+"=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("m2bbs status %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	out := status()
+	for _, want := range []string{`(?m)^online +1$`, `(?m)^CONN +USER +IDLE`, `(?m)^\d+ +sysop +\d+s +\d+s +1 +\[menu\]$`} {
+		if !regexp.MustCompile(want).MatchString(out) {
+			t.Errorf("status output does not match %s:\n%s", want, out)
+		}
+	}
+	connID := b.status(t).Online[0].ConnID
+	if out := status("-broadcast", "Board closes at midnight."); !strings.Contains(out, "shown to 1 callers") {
+		t.Errorf("broadcast: %s", out)
+	}
+	if m, err := caller.Next(readTimeout); err != nil || m.Msg != "Board closes at midnight." {
+		t.Errorf("caller got %+v, %v", m, err)
+	}
+	status("-kick", connID)
+	if m, err := caller.Next(readTimeout); err != nil || m.Type != classic.TypeExit || m.Msg != "The sysop has ended your call." {
+		t.Errorf("kicked caller got %+v, %v", m, err)
+	}
+}
+
+// copyDir copies the files of src into dst.
+func copyDir(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestHotEditWhileACallerIsOnline is the README's worked example: a menu
+// item added while a caller sits at the menu reaches the next caller,
+// while the one online keeps the board they started with.
+func TestHotEditWhileACallerIsOnline(t *testing.T) {
+	dir := t.TempDir()
+	scripts, screensDir := filepath.Join(dir, "scripts"), filepath.Join(dir, "screens")
+	copyDir(t, "../../scripts", scripts)
+	copyDir(t, "../../screens", screensDir)
+	port, err := mongrel2.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := startM2BBS(t, "run", "-port", fmt.Sprint(port), "-data", dir, "-db", filepath.Join(dir, "bbs.db"),
+		"-scripts", scripts, "-screens", screensDir, "-bcrypt-cost", "4")
+	logs.waitFor(t, 30*time.Second, "host ready")
+	b := &bbs{addr: fmt.Sprintf("127.0.0.1:%d", port), logs: logs}
+	b.awaitRoute(t)
+
+	early := b.call(t)
+	if out, err := early.Run([]string{"early", "pw", "pw", "y"}, readTimeout); !errors.Is(err, classic.ErrOutOfLines) {
+		t.Fatalf("early caller did not reach the menu: %v\n%s", err, out)
+	}
+
+	// The sysop adds item 5: one line in bbs.lua, one in the menu screen.
+	board, err := os.ReadFile(filepath.Join(scripts, "bbs.lua"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(board), "    ['Q'] = function(conn, req)",
+		"    ['5'] = function(conn, req) ui.screen(conn, req, 'time') end,\n    ['Q'] = function(conn, req)", 1)
+	if edited == string(board) {
+		t.Fatal("bbs.lua no longer has the MAINMENU line this example edits")
+	}
+	menu, err := os.ReadFile(filepath.Join(screensDir, "menu.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range map[string]string{
+		"scripts/bbs.lua":  edited,
+		"screens/menu.txt": strings.Replace(string(menu), "Q. Quit", "5. What time is it?\nQ. Quit", 1),
+		"screens/time.txt": "Time to call another BBS!",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	logs.waitFor(t, 10*time.Second, "scripts reloaded", "version=2")
+
+	late := b.play(t, "late", "pw", "pw", "y", "5", "Q")
+	if !strings.Contains(late, "5. What time is it?") || !strings.Contains(late, "Time to call another BBS!") {
+		t.Errorf("the next caller did not get the new item:\n%s", late)
+	}
+	if err := early.Send("5"); err != nil {
+		t.Fatal(err)
+	}
+	rest, err := early.Run([]string{"Q"}, readTimeout)
+	if err != nil || !strings.Contains(rest, "That's not on the menu.") || strings.Contains(rest, "What time is it?") {
+		t.Errorf("the caller online saw the edit (%v):\n%s", err, rest)
 	}
 }

@@ -6,6 +6,7 @@
 //	m2bbs client [flags] [HOST [PORT]]  call a BBS with the classic client
 //	m2bbs m2conf [flags]  print a Mongrel2 configuration for "m2bbs host"
 //	m2bbs check  [flags]  compile every script, check the screens they name
+//	m2bbs status [flags]  who is online; -broadcast TEXT, -kick CONN_ID
 //
 // Run "m2bbs COMMAND -h" for a command's flags.
 package main
@@ -33,6 +34,7 @@ var commands = []command{
 	{"client", "call a BBS with the classic client", runClient},
 	{"m2conf", "print a Mongrel2 configuration for the host's settings", runM2conf},
 	{"check", "compile every script and check the screens they name", runCheck},
+	{"status", "who is online and how the host is doing; broadcast, kick", runStatus},
 }
 
 func main() {

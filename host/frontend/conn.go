@@ -252,41 +252,28 @@ func (c *conn) handle(f *Frame, fr *FrameReader) bool {
 		c.finish(respNotFound, CloseUnknownRoute, true)
 		return false
 	}
-	r := requestInfo{connID: c.idText, path: f.Path, pattern: route.pattern, remote: c.remote}
+	var body []byte
 	switch f.Kind {
 	case KindJSON:
 		if isPing(f) {
 			c.s.stats.pings.Add(1)
 			return true
 		}
-		r.method, r.body = "JSON", f.Body
-	case KindXML:
-		r.method, r.body = "XML", f.Body
 	case KindHTTP:
-		body, ok := c.readHTTPBody(f, fr)
-		if !ok {
+		var ok bool
+		if body, ok = c.readHTTPBody(f, fr); !ok {
 			return false
 		}
-		r.method, r.body, r.http = f.Method, body, true
-		r.version, r.uri = f.Version, f.URI
-		r.query, r.hasQuery = f.Query, f.HasQuery
-		r.fragment, r.hasFrag = f.Fragment, f.HasFragment
 	}
-
-	table := newHeaderTable(c.nchains)
-	for _, h := range f.Headers {
-		table.add(h.Name, h.Value)
-	}
-	table.set("x-forwarded-for", c.remote)
-	c.nchains = len(table.chains)
-
 	l := route.link
+	msg, nchains := requestMessage(l.h, f, body, c.idText, route.pattern, c.remote, c.nchains)
+	c.nchains = nchains
 	c.mu.Lock()
 	c.handler = l
 	c.message = f.Kind != KindHTTP
 	c.mu.Unlock()
 	c.s.stats.requestsOut.Add(1)
-	c.s.send(l, appendRequest(nil, l.h, &r, table.scan()))
+	c.s.send(l, msg)
 	return true
 }
 

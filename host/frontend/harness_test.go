@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,6 +26,7 @@ const guard = 10 * time.Second
 type rawHandler struct {
 	requests chan []byte // messages the front end pushed
 	replies  chan []byte // messages to publish to the front end
+	stop     func()      // closes the sockets; idempotent
 }
 
 // dialRawHandler connects a rawHandler and returns once the front end can
@@ -39,12 +41,16 @@ func dialRawHandler(t testing.TB, sendSpec, recvSpec string) *rawHandler {
 	h := &rawHandler{requests: make(chan []byte, 4096), replies: make(chan []byte, 64)}
 	quit := make(chan struct{})
 	pullReady, pubReady := make(chan error, 1), make(chan error, 1)
-	t.Cleanup(func() {
-		close(quit)
-		if err := zctx.Term(); err != nil {
-			t.Errorf("zmq term: %v", err)
-		}
-	})
+	var once sync.Once
+	h.stop = func() {
+		once.Do(func() {
+			close(quit)
+			if err := zctx.Term(); err != nil {
+				t.Errorf("zmq term: %v", err)
+			}
+		})
+	}
+	t.Cleanup(h.stop)
 
 	go func() { // owns the PULL socket
 		pull, err := zctx.NewSocket(zmq.PULL)

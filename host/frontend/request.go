@@ -160,6 +160,31 @@ type requestInfo struct {
 	body              []byte
 }
 
+// requestMessage builds the message for handler h about frame f (body is
+// an HTTP request's body) from caller connID at address remote, routed by
+// pattern. nchains is the size of the connection's header table; the new
+// size is returned.
+func requestMessage(h *Handler, f *Frame, body []byte, connID, pattern, remote string, nchains int) ([]byte, int) {
+	r := requestInfo{connID: connID, path: f.Path, pattern: pattern, remote: remote, body: body}
+	switch f.Kind {
+	case KindJSON:
+		r.method, r.body = "JSON", f.Body
+	case KindXML:
+		r.method, r.body = "XML", f.Body
+	default:
+		r.method, r.http = f.Method, true
+		r.version, r.uri = f.Version, f.URI
+		r.query, r.hasQuery = f.Query, f.HasQuery
+		r.fragment, r.hasFrag = f.Fragment, f.HasFragment
+	}
+	table := newHeaderTable(nchains)
+	for _, hf := range f.Headers {
+		table.add(hf.Name, hf.Value)
+	}
+	table.set("x-forwarded-for", remote)
+	return appendRequest(nil, h, &r, table.scan()), len(table.chains)
+}
+
 // appendRequest appends the message Mongrel2 pushes to handler h for one
 // request. headers are the table's nodes in scan order.
 func appendRequest(dst []byte, h *Handler, r *requestInfo, headers []*hashNode) []byte {

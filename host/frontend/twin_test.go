@@ -168,7 +168,9 @@ type twinCase struct {
 	run  func(s *session)
 }
 
-func classicFrame(json string) string { return string(m2proto.AppendClientFrame(nil, []byte(json), false)) }
+func classicFrame(json string) string {
+	return string(m2proto.AppendClientFrame(nil, []byte(json), false))
+}
 
 const (
 	msgConnect = `@bbs {"type":"msg","msg":"connect"}` + "\x00"

@@ -440,9 +440,9 @@ func (t *Table) Disconnect(connID string) {
 	if s == nil {
 		return
 	}
-	s.log.Info("caller hung up")
 	t.counts.disconnected.Add(1)
 	t.remove(s)
+	s.log.Info("caller hung up")
 }
 
 // ReapIdle ends every session without input for longer than the idle

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/m2bbs/m2bbs/host"
+)
+
+// statusTimeout bounds one request to the status page.
+const statusTimeout = 10 * time.Second
+
+// runStatus is "m2bbs status": who is online and how the host is doing,
+// read from the status page; -broadcast and -kick act as the sysop.
+func runStatus(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("m2bbs status", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "http://127.0.0.1:6767", "the board's HTTP address (the built-in front end or Mongrel2)")
+	token := fs.String("sysop-token", os.Getenv("M2BBS_SYSOP_TOKEN"), "sysop token, if the host has one")
+	broadcast := fs.String("broadcast", "", "show this text to every caller online")
+	kick := fs.String("kick", "", "end the call of this conn_id")
+	asJSON := fs.Bool("json", false, "print the status as JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("status: unexpected argument %q", fs.Arg(0))
+	}
+	c := &sysopClient{base: strings.TrimSuffix(*addr, "/") + host.StatusPath, token: *token}
+	ctx, cancel := context.WithTimeout(ctx, statusTimeout)
+	defer cancel()
+	switch {
+	case *broadcast != "":
+		body, err := c.do(ctx, http.MethodPost, "/broadcast", *broadcast)
+		if err != nil {
+			return err
+		}
+		var r struct{ Callers int }
+		_ = json.Unmarshal(body, &r)
+		fmt.Printf("broadcast shown to %d callers\n", r.Callers)
+		return nil
+	case *kick != "":
+		if _, err := c.do(ctx, http.MethodPost, "/kick?conn_id="+url.QueryEscape(*kick), ""); err != nil {
+			return err
+		}
+		fmt.Printf("kicked conn %s\n", *kick)
+		return nil
+	}
+	body, err := c.do(ctx, http.MethodGet, "", "")
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		_, err := os.Stdout.Write(body)
+		return err
+	}
+	var st host.Status
+	if err := json.Unmarshal(body, &st); err != nil {
+		return fmt.Errorf("status: %w", err)
+	}
+	return printStatus(os.Stdout, st)
+}
+
+// sysopClient calls the host's status page and actions.
+type sysopClient struct {
+	base, token string
+}
+
+func (c *sysopClient) do(ctx context.Context, method, path, body string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, strings.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("status: %w", err)
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("status: %w", err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return nil, fmt.Errorf("status: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, errors.New("status: " + resp.Status + ": " + strings.TrimSpace(string(data)))
+	}
+	return data, nil
+}
+
+// printStatus writes the status for a person.
+func printStatus(w io.Writer, st host.Status) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	s := st.Sessions
+	fmt.Fprintf(tw, "uptime\t%s\n", time.Duration(st.UptimeSeconds)*time.Second)
+	fmt.Fprintf(tw, "online\t%d\n", s.Active)
+	fmt.Fprintf(tw, "sessions\tstarted %d, ended %d, errored %d, hung up %d, idle-reaped %d, kicked %d, overran %d\n",
+		s.Started, s.Ended, s.Errored, s.Disconnected, s.Reaped, s.Kicked, s.Overran)
+	fmt.Fprintf(tw, "refused\tbusy %d, throttled %d, lines too long %d, malformed %d, unknown type %d\n",
+		st.Busy, s.Throttled, s.LineTooLong, s.Malformed, s.UnknownType)
+	for i, v := range st.Versions {
+		label := "scripts"
+		if i > 0 {
+			label = "older scripts"
+		}
+		fmt.Fprintf(tw, "%s\tversion %d, loaded %s, %d callers\n", label, v.Version, v.LoadedAt.Format(time.DateTime), v.Callers)
+	}
+	if st.LoadError != "" {
+		fmt.Fprintf(tw, "load error\t%s\n", st.LoadError)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(st.Online) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CONN\tUSER\tIDLE\tONLINE\tVERSION\tSHOWING")
+	for _, c := range st.Online {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", c.ConnID, c.User,
+			time.Duration(c.IdleSeconds)*time.Second, time.Duration(c.OnlineSeconds)*time.Second, c.Version, c.Showing)
+	}
+	return tw.Flush()
+}
