@@ -107,13 +107,17 @@ func (h *Host) reload(ctx context.Context, fp string) {
 	h.log.Info("scripts reloaded: new callers get the new version", "version", gen.version, "screens", gen.screens.Len())
 }
 
+// heapMetric is the runtime metric of the heap's objects, live or not yet
+// collected.
+const heapMetric = "/memory/classes/heap/objects:bytes"
+
 // memoryCheckInterval is how often the heap is measured.
 const memoryCheckInterval = 20 * time.Millisecond
 
 // watchMemory stops the scripts running while the heap is over the limit:
 // a script building an enormous string ends its own session, not the host.
 func (h *Host) watchMemory(ctx context.Context) {
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	sample := []metrics.Sample{{Name: heapMetric}}
 	ticker := time.NewTicker(memoryCheckInterval)
 	defer ticker.Stop()
 	for {

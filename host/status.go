@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime"
+	"runtime/metrics"
 	"sort"
 	"strings"
 	"time"
@@ -48,6 +50,10 @@ type Status struct {
 	Busy int64 `json:"busy"`
 	// MemoryAborts counts scripts stopped because the heap was too big.
 	MemoryAborts int64 `json:"memory_aborts"`
+	// HeapBytes is the Go heap in use (live and not yet collected).
+	HeapBytes uint64 `json:"heap_bytes"`
+	// Goroutines is the number of goroutines in the host process.
+	Goroutines int `json:"goroutines"`
 }
 
 // Version is one loaded generation of the scripts.
@@ -73,6 +79,8 @@ func (h *Host) Status() Status {
 		ReplyErrors:   h.replyErrors.Load(),
 		Busy:          h.busy.Load(),
 		MemoryAborts:  h.memoryAborts.Load(),
+		HeapBytes:     heapBytes(),
+		Goroutines:    runtime.NumGoroutine(),
 	}
 	for _, w := range h.liveWorkers() {
 		st.Sessions = st.Sessions.Add(w.table.Stats())
@@ -85,6 +93,16 @@ func (h *Host) Status() Status {
 		st.Versions = append(st.Versions, v)
 	}
 	return st
+}
+
+// heapBytes reads the Go heap's size in use.
+func heapBytes() uint64 {
+	sample := []metrics.Sample{{Name: heapMetric}}
+	metrics.Read(sample)
+	if sample[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return sample[0].Value.Uint64()
 }
 
 // Callers lists the callers online, by conn id.
