@@ -489,3 +489,33 @@ end`, Config{Workers: 2, Session: session.Config{ResumeBudget: 3 * time.Second, 
 		t.Errorf("status = %+v", st)
 	}
 }
+
+// TestDeliverAcrossWorkers checks that conn:deliver_json reaches a caller
+// whose session lives on another worker.
+func TestDeliverAcrossWorkers(t *testing.T) {
+	b := startBoard(t, `require 'ui'
+function m2bbs(conn, req)
+    while true do
+        req = ui.ask(conn, req, conn:id() .. ' after ' .. req.data.msg)
+        local to, text = req.data.msg:match('^tell (%d+) (.*)$')
+        if to then conn:deliver_json({to}, {type = 'screen', msg = 'from ' .. conn:id() .. ': ' .. text}) end
+    end
+end`, Config{Workers: 2})
+	b.say("1", "connect")
+	b.say("2", "connect")
+	b.ft.waitFor(t, "1", kind("prompt"))
+	b.ft.waitFor(t, "2", kind("prompt"))
+	b.host.mu.Lock()
+	sameWorker := b.host.owners["1"].w == b.host.owners["2"].w
+	b.host.mu.Unlock()
+	if sameWorker {
+		t.Fatal("the callers share a worker; the test needs two")
+	}
+	b.say("1", "tell 2 hello")
+	b.ft.waitFor(t, "2", func(r reply) bool { return r.text == "from 1: hello" })
+	b.say("1", "tell 99 anyone?")
+	b.ft.waitFor(t, "1", func(r reply) bool { return r.text == "1 after tell 99 anyone?" })
+	if st := b.host.Status(); st.Sessions.Vanished != 1 {
+		t.Errorf("a delivery to nobody: vanished = %d, want 1", st.Sessions.Vanished)
+	}
+}

@@ -46,6 +46,7 @@ func (h *Host) load() (*generation, error) {
 			Screens: snap,
 			Store:   h.deps.Store,
 			Log:     h.log,
+			Online:  h.online,
 		})
 		if err != nil {
 			for _, w := range gen.workers {
@@ -57,6 +58,13 @@ func (h *Host) load() (*generation, error) {
 	}
 	h.versions = gen.version
 	return gen, nil
+}
+
+// online reports whether connID has a session on any worker.
+func (h *Host) online(connID string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.owners[connID] != nil
 }
 
 // leastBusy is the worker with the fewest callers (caller holds Host.mu).

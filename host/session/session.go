@@ -126,6 +126,10 @@ type Deps struct {
 	Log     *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Online reports whether a caller is online anywhere in the host (on
+	// this table or another); replies to others are dropped. When nil,
+	// only this table's callers count.
+	Online func(connID string) bool
 }
 
 // Fallback texts for screens that are missing.
@@ -693,11 +697,15 @@ func (t *Table) remove(s *Session) {
 }
 
 // Reply implements luaapi.Replier for the table's conns: replies to conn
-// ids with no live session are logged, counted and dropped.
+// ids of callers no longer online are logged, counted and dropped.
 func (t *Table) Reply(sender string, connIDs []string, body []byte) error {
 	live := connIDs[:0:0]
 	for _, id := range connIDs {
-		if t.sessions[id] == nil {
+		online := t.sessions[id] != nil
+		if !online && t.deps.Online != nil {
+			online = t.deps.Online(id)
+		}
+		if !online {
 			t.counts.vanished.Add(1)
 			t.log.Warn("reply to a caller who is not online", "conn_id", id)
 			continue
