@@ -114,11 +114,12 @@ type Host struct {
 	ended session.Stats
 }
 
-// owner records which worker serves a caller, and how many of the
-// caller's messages are still queued for it.
+// owner records which worker serves a caller, how many of the caller's
+// messages are still queued for it, and who the caller is once logged in.
 type owner struct {
 	w       *worker
 	pending int
+	user    string
 }
 
 // New loads the scripts and screens into a first generation of workers.

@@ -13,8 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/m2bbs/m2bbs/host/m2proto"
 	"github.com/m2bbs/m2bbs/host/session"
+	"github.com/m2bbs/m2bbs/host/store"
 )
 
 // fakeTransport stands in for the ZeroMQ sockets; Send may be called from
@@ -118,9 +121,25 @@ type board struct {
 	done    chan error
 }
 
+// startBoardWithStore is startBoard with a real database.
+func startBoardWithStore(t *testing.T, script string, cfg Config) *board {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), "bbs.db"), store.Options{BcryptCost: bcrypt.MinCost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return startBoardDeps(t, script, cfg, db)
+}
+
 // startBoard runs a host over main.lua (written into a temp dir with
 // screens) until the test ends.
 func startBoard(t *testing.T, script string, cfg Config) *board {
+	t.Helper()
+	return startBoardDeps(t, script, cfg, nil)
+}
+
+func startBoardDeps(t *testing.T, script string, cfg Config, db store.Store) *board {
 	t.Helper()
 	dir := t.TempDir()
 	b := &board{dir: dir, ft: newFakeTransport(), reloads: make(chan error, 16), done: make(chan error, 1)}
@@ -134,7 +153,7 @@ func startBoard(t *testing.T, script string, cfg Config) *board {
 	if cfg.ReloadInterval == 0 {
 		cfg.ReloadInterval = 10 * time.Millisecond
 	}
-	h, err := New(b.ft, cfg, Deps{OnReload: func(_ int, err error) { b.reloads <- err }})
+	h, err := New(b.ft, cfg, Deps{Store: db, OnReload: func(_ int, err error) { b.reloads <- err }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -518,4 +537,51 @@ end`, Config{Workers: 2})
 	if st := b.host.Status(); st.Sessions.Vanished != 1 {
 		t.Errorf("a delivery to nobody: vanished = %d, want 1", st.Sessions.Vanished)
 	}
+}
+
+// TestWhoAndPageAcrossWorkers checks the callers module over two workers:
+// everyone logged in is listed, and a page reaches a caller on the other
+// worker without resuming their coroutine.
+func TestWhoAndPageAcrossWorkers(t *testing.T) {
+	b := startBoardWithStore(t, `require 'ui'
+require 'db'
+require 'callers'
+function m2bbs(conn, req)
+    req = ui.ask(conn, req, 'name?')
+    local name = req.data.msg
+    assert(db.register_user(name, 'pw'))
+    while true do
+        req = ui.ask(conn, req, name .. ' after ' .. req.data.msg)
+        local cmd, arg, text = req.data.msg:match('^(%a+) ?(%S*) ?(.*)$')
+        if cmd == 'who' then
+            local names = {}
+            for _, c in ipairs(callers.online()) do names[#names + 1] = c.user end
+            ui.display(conn, req, 'online: ' .. table.concat(names, ','))
+        elseif cmd == 'page' then
+            local n, err = callers.page(conn, arg, text)
+            ui.display(conn, req, n and ('paged ' .. n) or err)
+        end
+    end
+end`, Config{Workers: 2})
+	b.say("1", "connect")
+	b.ft.waitFor(t, "1", kind("prompt"))
+	b.say("1", "ann")
+	b.ft.waitFor(t, "1", func(r reply) bool { return r.text == "ann after ann" })
+	b.say("2", "connect")
+	b.say("3", "connect") // never logs in: not listed
+	b.ft.waitFor(t, "2", kind("prompt"))
+	b.say("2", "bob")
+	b.ft.waitFor(t, "2", func(r reply) bool { return r.text == "bob after bob" })
+
+	b.say("2", "who")
+	b.ft.waitFor(t, "2", func(r reply) bool { return r.text == "online: ann,bob" })
+	b.say("2", "page ANN lunch?")
+	b.ft.waitFor(t, "1", func(r reply) bool { return r.kind == "screen" && r.text == "Page from bob: lunch?" })
+	b.ft.waitFor(t, "2", func(r reply) bool { return r.text == "paged 1" })
+	b.say("2", "page carol hi")
+	b.ft.waitFor(t, "2", func(r reply) bool { return r.text == "carol is not online" })
+	// ann's coroutine was not resumed by the page: her next answer is
+	// still taken as the answer to her last prompt.
+	b.say("1", "who")
+	b.ft.waitFor(t, "1", func(r reply) bool { return r.text == "online: ann,bob" })
 }

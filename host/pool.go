@@ -3,10 +3,12 @@ package host
 import (
 	"context"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/m2bbs/m2bbs/host/screens"
 	"github.com/m2bbs/m2bbs/host/session"
+	"github.com/m2bbs/m2bbs/luaapi"
 )
 
 // generation is one version of the scripts and screens, loaded into a set
@@ -47,6 +49,8 @@ func (h *Host) load() (*generation, error) {
 			Store:   h.deps.Store,
 			Log:     h.log,
 			Online:  h.online,
+			Who:     h.who,
+			OnLogin: h.loggedIn,
 		})
 		if err != nil {
 			for _, w := range gen.workers {
@@ -65,6 +69,27 @@ func (h *Host) online(connID string) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.owners[connID] != nil
+}
+
+// who lists the callers online on every worker, by conn id.
+func (h *Host) who() []luaapi.OnlineCaller {
+	h.mu.Lock()
+	out := make([]luaapi.OnlineCaller, 0, len(h.owners))
+	for id, o := range h.owners {
+		out = append(out, luaapi.OnlineCaller{ConnID: id, User: o.user})
+	}
+	h.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return session.LessConnID(out[i].ConnID, out[j].ConnID) })
+	return out
+}
+
+// loggedIn records the name of a caller who logged in.
+func (h *Host) loggedIn(connID, user string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if o := h.owners[connID]; o != nil {
+		o.user = user
+	}
 }
 
 // leastBusy is the worker with the fewest callers (caller holds Host.mu).

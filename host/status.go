@@ -119,16 +119,8 @@ func (h *Host) Callers(ctx context.Context) []session.Caller {
 		}
 		all = append(all, callers...)
 	}
-	sort.Slice(all, func(i, j int) bool { return lessConnID(all[i].ConnID, all[j].ConnID) })
+	sort.Slice(all, func(i, j int) bool { return session.LessConnID(all[i].ConnID, all[j].ConnID) })
 	return all
-}
-
-// lessConnID orders conn ids as numbers.
-func lessConnID(a, b string) bool {
-	if len(a) != len(b) {
-		return len(a) < len(b)
-	}
-	return a < b
 }
 
 // Broadcast shows text to every caller online and returns how many saw it.

@@ -8,23 +8,28 @@ import (
 
 // Env is what the Lua API needs from the host.
 type Env struct {
-	UI  *UI
-	DB  *DB
-	Log LoggerLookup
+	UI      *UI
+	DB      *DB
+	Callers *Callers
+	Log     LoggerLookup
 }
 
 // Open prepares L for BBS scripts: the conn type, Lua 5.1 compatibility,
-// print to the log, and the built-in modules ui and db loadable with
-// require.
+// print to the log, and the built-in modules (ui, db, and callers when
+// the host provides it) loadable with require.
 func Open(L *lua.LState, env Env) error {
 	registerConnType(L)
 	if err := OpenCompat(L); err != nil {
 		return fmt.Errorf("open compat: %w", err)
 	}
 	OpenPrint(L, env.Log)
-	InstallModules(L, []Module{
+	modules := []Module{
 		{Name: "ui", Loader: env.UI.Loader},
 		{Name: "db", Loader: env.DB.Loader},
-	})
+	}
+	if env.Callers != nil {
+		modules = append(modules, Module{Name: "callers", Loader: env.Callers.Loader})
+	}
+	InstallModules(L, modules)
 	return nil
 }

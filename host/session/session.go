@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -130,6 +131,11 @@ type Deps struct {
 	// this table or another); replies to others are dropped. When nil,
 	// only this table's callers count.
 	Online func(connID string) bool
+	// Who lists the callers online across the host, for the callers
+	// module; when nil, this table's.
+	Who func() []luaapi.OnlineCaller
+	// OnLogin, if set, is told when a caller of this table logs in.
+	OnLogin func(connID, user string)
 }
 
 // Fallback texts for screens that are missing.
@@ -244,10 +250,15 @@ func New(cfg Config, deps Deps) (*Table, error) {
 	ctx, stop := context.WithCancel(context.Background())
 	t.L.SetContext(ctx)
 	t.stop = stop
+	who := deps.Who
+	if who == nil {
+		who = t.who
+	}
 	env := luaapi.Env{
-		UI:  &luaapi.UI{Screens: deps.Screens},
-		DB:  &luaapi.DB{Store: deps.Store, OnLogin: t.loggedIn},
-		Log: t.loggerFor,
+		UI:      &luaapi.UI{Screens: deps.Screens},
+		DB:      &luaapi.DB{Store: deps.Store, OnLogin: t.loggedIn},
+		Callers: &luaapi.Callers{Who: who},
+		Log:     t.loggerFor,
 	}
 	if err := luaapi.Open(t.L, env); err != nil {
 		t.Close()
@@ -351,6 +362,27 @@ func (t *Table) loggedIn(L *lua.LState, name string) {
 	s.user = name
 	s.log = s.log.With("user", name)
 	s.log.Info("caller logged in")
+	if t.deps.OnLogin != nil {
+		t.deps.OnLogin(s.connID, name)
+	}
+}
+
+// who lists this table's callers, in the order they called.
+func (t *Table) who() []luaapi.OnlineCaller {
+	out := make([]luaapi.OnlineCaller, 0, len(t.sessions))
+	for _, s := range t.sessions {
+		out = append(out, luaapi.OnlineCaller{ConnID: s.connID, User: s.user})
+	}
+	sort.Slice(out, func(i, j int) bool { return LessConnID(out[i].ConnID, out[j].ConnID) })
+	return out
+}
+
+// LessConnID orders conn ids (decimal strings) as numbers.
+func LessConnID(a, b string) bool {
+	if len(a) != len(b) {
+		return len(a) < len(b)
+	}
+	return a < b
 }
 
 // Handle routes one JSON-socket request: a disconnect notice ends the

@@ -1,0 +1,90 @@
+package luaapi
+
+import (
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/m2bbs/m2bbs/host/m2proto"
+)
+
+// OnlineCaller is one caller online, as the callers module lists them.
+type OnlineCaller struct {
+	ConnID string
+	// User is empty until the caller has logged in.
+	User string
+}
+
+// Callers is the callers module: who is online across the whole host, and
+// paging another caller.
+type Callers struct {
+	// Who lists the callers online; safe to call from any worker.
+	Who func() []OnlineCaller
+}
+
+// Loader opens the callers module.
+func (c *Callers) Loader(L *lua.LState) int {
+	L.Push(L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
+		"online": c.online,
+		"page":   c.page,
+	}))
+	return 1
+}
+
+// callers.online() -> list of {conn_id=, user=} for the callers who have
+// logged in, in the order they called.
+func (c *Callers) online(L *lua.LState) int {
+	list := L.NewTable()
+	for _, oc := range c.Who() {
+		if oc.User == "" {
+			continue
+		}
+		entry := L.CreateTable(0, 2)
+		entry.RawSetString("conn_id", lua.LString(oc.ConnID))
+		entry.RawSetString("user", lua.LString(oc.User))
+		list.Append(entry)
+	}
+	L.Push(list)
+	return 1
+}
+
+// MaxPageBytes bounds one page's text.
+const MaxPageBytes = 1024
+
+// callers.page(conn, user, text) -> number of the user's sessions paged,
+// or nil, "message": shows "Page from NAME: text" to every session of user
+// (names are case-insensitive) at once. The paged caller's coroutine is
+// not resumed: the page is a screen their client prints.
+func (c *Callers) page(L *lua.LState) int {
+	conn := checkConn(L, 1)
+	to := L.CheckString(2)
+	text := L.CheckString(3)
+	if len(text) > MaxPageBytes {
+		L.ArgError(3, "page longer than 1024 bytes")
+	}
+	from := ""
+	var targets []string
+	for _, oc := range c.Who() {
+		if oc.ConnID == conn.ID {
+			from = oc.User
+		}
+		if oc.User != "" && strings.EqualFold(oc.User, to) && oc.ConnID != conn.ID {
+			targets = append(targets, oc.ConnID)
+		}
+	}
+	if len(targets) == 0 {
+		L.Push(lua.LNil)
+		L.Push(lua.LString(to + " is not online"))
+		return 2
+	}
+	if from == "" {
+		from = "conn " + conn.ID
+	}
+	msg := append([]byte(`{"msg":`), AppendJSONString(nil, "Page from "+from+": "+text)...)
+	msg = append(msg, `,"type":"screen"}`...)
+	if err := conn.replier.Reply(conn.Sender, targets, m2proto.AppendClientFrame(nil, msg, conn.Raw)); err != nil {
+		L.RaiseError("callers.page: %v", err)
+	}
+	L.Push(lua.LNumber(len(targets)))
+	return 1
+}
