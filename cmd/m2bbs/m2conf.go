@@ -39,6 +39,7 @@ func runM2conf(ctx context.Context, args []string, stderr io.Writer) error {
 		RecvSpec:   s.RecvSpec,
 		Protocol:   protocol,
 		HTTPRoutes: []string{host.StatusPath},
+		MinPing:    frontEndIdle(s.IdleTimeout),
 	}
 	if err := cfg.Validate(); err != nil {
 		return err

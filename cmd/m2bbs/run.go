@@ -17,6 +17,7 @@ import (
 	"github.com/m2bbs/m2bbs/host"
 	"github.com/m2bbs/m2bbs/host/frontend"
 	"github.com/m2bbs/m2bbs/host/mongrel2"
+	"github.com/m2bbs/m2bbs/host/session"
 )
 
 // mongrel2StartTimeout bounds Mongrel2's start-up.
@@ -58,6 +59,16 @@ func runRun(ctx context.Context, args []string, stderr io.Writer) error {
 	return runBuiltIn(ctx, s, opt, log, stderr)
 }
 
+// frontEndIdle is how long a front end keeps a silent connection: a
+// minute longer than the host keeps an idle session, so that the caller
+// hears why they were cut off.
+func frontEndIdle(sessionIdle time.Duration) time.Duration {
+	if sessionIdle <= 0 {
+		sessionIdle = session.DefaultIdleTimeout
+	}
+	return sessionIdle + time.Minute
+}
+
 // announce tells the person at the keyboard how to call the board.
 func announce(w io.Writer, port int) func() {
 	return func() {
@@ -83,6 +94,9 @@ func runBuiltIn(ctx context.Context, s *settings, opt runOptions, log *slog.Logg
 			{Pattern: mongrel2.DefaultRoute, Handler: handler},
 			{Pattern: host.StatusPath, Handler: handler},
 		},
+		// The host ends idle sessions itself; the front end only drops
+		// connections that outlive them (half-open ones).
+		Limits:  frontend.Limits{IdleTimeout: frontEndIdle(s.IdleTimeout)},
 		Context: zctx,
 		Log:     log,
 	})
@@ -122,6 +136,7 @@ func runWithMongrel2(ctx context.Context, s *settings, opt runOptions, log *slog
 		ListenAll:  opt.listenAll,
 		SenderID:   s.SenderID,
 		HTTPRoutes: []string{host.StatusPath},
+		MinPing:    frontEndIdle(s.IdleTimeout),
 	})
 	if err != nil {
 		return fmt.Errorf("start mongrel2: %w", err)

@@ -117,8 +117,8 @@ func (c *conn) close(reason CloseReason, notify bool) {
 			level = slog.LevelDebug
 		}
 		c.log.Log(context.Background(), level, "caller closed", "reason", reason.String(), "handler_notified", notified)
-		// Notice first, then close, as Mongrel2 does: a handler never hears
-		// of a new caller before the notice about an old one.
+		// Notice first, then close, as Mongrel2 does: when the caller sees
+		// the connection end, the handler's notice is already on its way.
 		if notified {
 			c.s.notify(l, c.idText)
 		}

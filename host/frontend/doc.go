@@ -87,7 +87,8 @@
 //     on ids being unique among live callers.)
 //   - A caller with more than 16 replies waiting (DELIVER_OUTSTANDING_MSGS)
 //     is closed.
-//   - A caller quiet for 120 s (limits.min_ping) is closed.
+//   - A caller quiet for 120 s (limits.min_ping) is closed (measured with
+//     min_ping lowered to 3 s: closed after 4 to 5 s).
 //
 // Where Mongrel2 leaves a gap, the rule applies (the caller is
 // closed, the handler told), and these differ on purpose:

@@ -501,7 +501,7 @@ func splitURI(raw string, off int) (uriParts, error) {
 		pathOff += colon + 1
 		rest = rest[colon+1:]
 	}
-	if j := badPathByte(u.path); j >= 0 {
+	if j := badPathByte(u.path, strings.HasPrefix(u.path, "//")); j >= 0 {
 		return u, badFrame(pathOff+j, "bad byte in URI path")
 	}
 	u.uri = rest
@@ -509,9 +509,9 @@ func splitURI(raw string, off int) (uriParts, error) {
 }
 
 // badPathByte returns the index of the first byte that is not allowed in a
-// path (or an authority): unreserved, sub-delims, ':', '@', '/', '[', ']'
-// and %-escapes; -1 if there is none.
-func badPathByte(p string) int {
+// path: unreserved, sub-delims, ':', '@', '/' and %-escapes, and '[' and
+// ']' after an authority's "//" (IPv6 literals); -1 if there is none.
+func badPathByte(p string, authority bool) int {
 	for i := 0; i < len(p); i++ {
 		c := p[i]
 		switch {
@@ -520,7 +520,8 @@ func badPathByte(p string) int {
 				return i
 			}
 			i += 2
-		case isUnreserved(c) || isSubDelim(c) || c == ':' || c == '@' || c == '/' || c == '[' || c == ']':
+		case isUnreserved(c) || isSubDelim(c) || c == ':' || c == '@' || c == '/':
+		case authority && (c == '[' || c == ']'):
 		default:
 			return i
 		}

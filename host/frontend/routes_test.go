@@ -9,16 +9,16 @@ func TestRouteTable(t *testing.T) {
 	}
 	for _, tc := range []struct{ path, want string }{
 		{"@bbs", "@bbs"},
-		{"@bbs.1", "@bbs"},  // a route that is a prefix of the path
-		{"@bbsx", "@bbs"},   // not only at a '/' or '.'
-		{"@bbs/a", "@bbs"},  // longest prefix...
-		{"@chat", "@chat"},  //
-		{"@b", "@bbs"},      // a path that is a prefix of a route
-		{"@", "@bbs"},       // ...the first route inserted below it
-		{"@c", "@chat"},     //
-		{"/", "/status"},    // first inserted of /status and /who
-		{"/s", "/status"},   //
-		{"/w", "/who"},      //
+		{"@bbs.1", "@bbs"}, // a route that is a prefix of the path
+		{"@bbsx", "@bbs"},  // not only at a '/' or '.'
+		{"@bbs/a", "@bbs"}, // longest prefix...
+		{"@chat", "@chat"}, //
+		{"@b", "@bbs"},     // a path that is a prefix of a route
+		{"@", "@bbs"},      // ...the first route inserted below it
+		{"@c", "@chat"},    //
+		{"/", "/status"},   // first inserted of /status and /who
+		{"/s", "/status"},  //
+		{"/w", "/who"},     //
 		{"/status/x/y", "/status/x"},
 		{"/status/y", "/status"},
 		{"<msgs", "<msg"},

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/m2bbs/m2bbs/host/m2proto"
+	"github.com/m2bbs/m2bbs/host/zmqtransport"
+	"github.com/pebbe/zmq4"
 )
 
 // bbs is a built-in front end with one handler on "@bbs" and "/status".
@@ -179,7 +181,8 @@ func TestSlowReaderDoesNotBlockOthers(t *testing.T) {
 func TestWriteTimeout(t *testing.T) {
 	b := startBBS(t, Limits{WriteTimeout: 100 * time.Millisecond})
 	_, id := b.connect(t) // never reads
-	for range 12 { // more than the kernel buffers, fewer than MaxQueuedWrites
+	// More than the kernel buffers hold, fewer than MaxQueuedWrites.
+	for range 12 {
 		b.h.reply("test", bytes.Repeat([]byte("z"), 1<<20), id)
 	}
 	b.waitDisconnect(t, id)
@@ -516,5 +519,85 @@ func TestThousandCallers(t *testing.T) {
 	st := b.s.Stats()
 	if st.ConnsTotal != callers || st.RequestsOut != 2*callers || st.WritesOut != 2*callers || st.Closed[CloseHangUp] != callers {
 		t.Errorf("stats %+v", st)
+	}
+}
+
+// TestInprocWithSharedContext runs the front end and a handler made with
+// zmqtransport in one ZeroMQ context over inproc sockets, as `m2bbs run`
+// does, and checks that the context can be terminated once Serve returns.
+func TestInprocWithSharedContext(t *testing.T) {
+	zctx, err := zmq4.NewContext()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &Handler{SendSpec: "inproc://frontend-test-send", RecvSpec: "inproc://frontend-test-recv", SendIdent: "m2bbs"}
+	s, err := Listen(Config{Addr: "127.0.0.1:0", Routes: []Route{{"@bbs", h}}, Context: zctx})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx) }()
+	handler, err := zmqtransport.DialHandler(zmqtransport.HandlerConfig{SendSpec: h.SendSpec, RecvSpec: h.RecvSpec, Context: zctx})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-handler.Subscribed():
+	case <-time.After(guard):
+		t.Fatal("handler never subscribed")
+	}
+
+	c := dial(t, s.Addr().String())
+	write(t, c, msgConnect)
+	var req *m2proto.Request
+	select {
+	case msg := <-handler.Messages():
+		if req, err = m2proto.ParseRequest(msg); err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(guard):
+		t.Fatal("no request")
+	}
+	frame := classicFrame(`{"type":"exit","msg":"bye"}`)
+	if err := handler.Send(m2proto.AppendReply(nil, "m2bbs", []string{req.ConnID}, []byte(frame))); err != nil {
+		t.Fatal(err)
+	}
+	if got := readN(t, c, len(frame)); string(got) != frame {
+		t.Errorf("caller got %q", got)
+	}
+
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+	handler.Close()
+	term := make(chan error, 1)
+	go func() { term <- zctx.Term() }()
+	select {
+	case err := <-term:
+		if err != nil {
+			t.Errorf("Term: %v", err)
+		}
+	case <-time.After(guard):
+		t.Fatal("Term hangs: the front end left a socket open")
+	}
+}
+
+func BenchmarkRoundTrip(b *testing.B) {
+	bb := startBBS(b, Limits{})
+	c, id := bb.connect(b)
+	r := bufio.NewReader(c)
+	frame := []byte(`@bbs {"type":"msg","msg":"hello"}` + "\x00")
+	reply := []byte(classicFrame(`{"type":"prompt","msg":"hello","pchar":"> "}`))
+	for b.Loop() {
+		if _, err := c.Write(frame); err != nil {
+			b.Fatal(err)
+		}
+		bb.h.next(b)
+		bb.h.reply("test", reply, id)
+		if _, err := r.ReadString(0); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

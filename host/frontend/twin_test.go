@@ -390,6 +390,8 @@ var jsonCases = []twinCase{
 			"GET * HTTP/1.1\r\n\r\n",
 			"GET //status HTTP/1.1\r\n\r\n",
 			"GET /st%41tus HTTP/1.1\r\n\r\n",
+			"GET //[::1]:80/status HTTP/1.1\r\n\r\n",
+			"GET status HTTP/1.1\r\n\r\n",
 		} {
 			c := s.dial()
 			s.send(c, head)
@@ -408,6 +410,10 @@ var jsonCases = []twinCase{
 			"GET /status HTTP/1.1\r\nX-Fold: a\r\n b\r\n\r\n",
 			"GET /status HTTP/1.1\r\nBad Name: x\r\n\r\n",
 			"X123456789012345678901 /status HTTP/1.1\r\n\r\n",
+			"GET /a[b] HTTP/1.1\r\n\r\n",
+			"GET /a%zz HTTP/1.1\r\n\r\n",
+			"GET /status?%4 HTTP/1.1\r\n\r\n",
+			"GET 1http://x/status HTTP/1.1\r\n\r\n",
 			"GET /status HTTP/1.1\r\nHost: x\r\n" + strings.Repeat("X-Pad: "+strings.Repeat("p", 100)+"\r\n", 40) + "\r\n",
 		} {
 			c := s.dial()
@@ -471,6 +477,8 @@ var jsonCases = []twinCase{
 		s.reply("nobody", "999999")
 		s.msg()
 		s.reply("nobody", "0")
+		s.msg()
+		s.reply("nobody", "000123")
 		s.msg()
 	}},
 	{"one reply to several callers", func(s *session) {

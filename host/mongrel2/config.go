@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Defaults used by Render for fields left empty. Start picks free ports
@@ -65,7 +66,17 @@ type Config struct {
 	// HTTPRoutes are URL path prefixes (like "/status") also routed to the
 	// handler, for the host's HTTP pages.
 	HTTPRoutes []string
+	// MinPing is Mongrel2's limits.min_ping: how long a caller may stay
+	// silent before Mongrel2 drops them (without telling the handler).
+	// Zero means DefaultMinPing.
+	MinPing time.Duration
 }
+
+// DefaultMinPing is longer than the host's default idle timeout (15
+// minutes), so that the host, which tells the caller why, ends an idle
+// session first. Mongrel2's own default, 120 seconds, would drop a caller
+// thinking at a prompt.
+const DefaultMinPing = 16 * time.Minute
 
 // withDefaults fills the fields Render needs with the package defaults.
 func (c Config) withDefaults() Config {
@@ -86,6 +97,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Protocol == "" {
 		c.Protocol = DefaultProtocol
+	}
+	if c.MinPing <= 0 {
+		c.MinPing = DefaultMinPing
 	}
 	return c
 }
@@ -176,12 +190,12 @@ main = Server(uuid='%s',
               port=%d,
               hosts=[Host(name='localhost', routes={%s})])
 
-settings = {'zeromq.threads': 1, 'server.daemonize': 0}
+settings = {'zeromq.threads': 1, 'server.daemonize': 0, 'limits.min_ping': %d}
 
 servers = [main]
 `,
 		c.BindAddr(), c.Port, c.Route, c.SendSpec, c.RecvSpec,
 		c.SendSpec, c.SenderID, c.RecvSpec, rawPayload, c.Protocol,
-		serverUUID, c.BindAddr(), c.Port, routes)
+		serverUUID, c.BindAddr(), c.Port, routes, int(c.MinPing/time.Second))
 	return []byte(b.String())
 }

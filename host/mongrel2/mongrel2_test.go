@@ -475,7 +475,7 @@ func TestRender(t *testing.T) {
 		{"defaults", Config{}, []string{
 			"send_spec='tcp://127.0.0.1:9997'", "send_ident='m2bbs'", "recv_spec='tcp://127.0.0.1:9996'",
 			"raw_payload=1", "protocol='json'", "bind_addr='127.0.0.1'", "port=6767",
-			"routes={'@bbs': bbs}", "'server.daemonize': 0",
+			"routes={'@bbs': bbs}", "'server.daemonize': 0", "'limits.min_ping': 960",
 		}},
 		{"custom", Config{Port: 2323, ListenAll: true, Route: "@chat", SenderID: "h1",
 			SendSpec: "tcp://127.0.0.1:1", RecvSpec: "tcp://127.0.0.1:2", Base64Payload: true, Protocol: ProtocolTNetstring},
