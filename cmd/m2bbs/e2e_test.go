@@ -459,6 +459,22 @@ func scenarios(t *testing.T, b *bbs) {
 		}
 	})
 
+	t.Run("go classic client", func(t *testing.T) {
+		host, port, _ := strings.Cut(b.addr, ":")
+		cmd := exec.Command(os.Args[0], "client", host, port)
+		cmd.Env = append(os.Environ(), runMainEnv+"=1")
+		cmd.Stdin = strings.NewReader("ann\ns3cret\ny\n2\n\nq\n")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("m2bbs client: %v\n%s", err, out)
+		}
+		for _, want := range []string{"Connecting to " + b.addr, "> s3cret\n", "From: ann\nFirst line.", "Alright, see ya later."} {
+			if !strings.Contains(string(out), want) {
+				t.Errorf("m2bbs client output lacks %q:\n%s", want, out)
+			}
+		}
+	})
+
 	t.Run("python classic client", func(t *testing.T) {
 		host, port, _ := strings.Cut(b.addr, ":")
 		cmd := exec.Command("python3", "../classic-client/client.py", host, port)
