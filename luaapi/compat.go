@@ -28,14 +28,22 @@ local function run(co, ...)
   end
 end
 
+local getinfo = debug.getinfo
+-- Go functions (error, require, tostring...) run under the plain pcall: a
+-- coroutine cannot start on one, and they do not wait for callers (ui.ask
+-- refuses to under a Go frame, with a clear error).
+local function plain(f)
+  if type(f) ~= 'function' then return true end
+  local what = getinfo(f, 'S').what
+  return what == 'G' or what == 'C'
+end
 function pcall(f, ...)
-  if type(f) ~= 'function' then return raw_pcall(f, ...) end
+  if plain(f) then return raw_pcall(f, ...) end
   return run(co_create(f), ...)
 end
-
 function xpcall(f, handler)
-  if type(f) ~= 'function' then return raw_pcall(f) end
-  local r = pack(run(co_create(f)))
+  local r
+  if plain(f) then r = pack(raw_pcall(f)) else r = pack(run(co_create(f))) end
   if r[1] then return unpack(r, 1, r.n) end
   return false, handler(r[2])
 end

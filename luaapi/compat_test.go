@@ -50,6 +50,13 @@ func TestPcallPlainUse(t *testing.T) {
 		local ok, err = pcall(nil)
 		assert(not ok)
 		assert(pcall(function(a, b) return a + b == 5 end, 2, 3))
+		local ok, s = pcall(tostring, 5)
+		assert(ok and s == '5', 'pcall of a Go function')
+		local ok, err = pcall(error, 'go error')
+		assert(not ok and err:find('go error'), err)
+		package.preload.thing = function() return {x = 1} end
+		local ok, mod = pcall(require, 'thing')
+		assert(ok and mod.x == 1, 'pcall(require, name)')
 	`)
 }
 

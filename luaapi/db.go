@@ -3,6 +3,7 @@ package luaapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -24,7 +25,30 @@ type DB struct {
 	// db.register_user, with the state the script runs on: the host uses
 	// it to know who each caller is.
 	OnLogin func(L *lua.LState, name string)
+	// Accounts, if set, makes db.auth_user refuse banned callers and log
+	// each successful login (for last callers).
+	Accounts store.Accounts
+	// Throttle, if set, refuses logins for a while after repeated
+	// failures for one handle or from one address; Peer gives the address
+	// of the caller running on L.
+	Throttle LoginThrottle
+	Peer     func(L *lua.LState) string
+	// Reserved are names no one may register (compared ignoring case);
+	// DefaultReservedNames when nil.
+	Reserved []string
 }
+
+// LoginThrottle slows down password guessing; throttle.Throttle
+// implements it.
+type LoginThrottle interface {
+	Wait(handle, peer string) time.Duration
+	Failed(handle, peer string)
+	Succeeded(handle, peer string)
+}
+
+// DefaultReservedNames cannot be registered: they would pass for the
+// board's own voice.
+var DefaultReservedNames = []string{"sysop", "root", "admin", "administrator", "system", "guest", "all", "everyone", "nobody", "m2bbs"}
 
 // Loader opens the db module.
 func (d *DB) Loader(L *lua.LState) int {
@@ -112,9 +136,19 @@ func (d *DB) userExists(L *lua.LState) int {
 	return 1
 }
 
-// db.auth_user(name, password) -> bool
+// db.auth_user(name, password) -> bool; nil, "message" while logins for
+// the name are throttled after repeated failures, or for a banned account.
 func (d *DB) authUser(L *lua.LState) int {
 	name, password := L.CheckString(1), L.CheckString(2)
+	peer := ""
+	if d.Peer != nil {
+		peer = d.Peer(L)
+	}
+	if d.Throttle != nil {
+		if wait := d.Throttle.Wait(name, peer); wait > 0 {
+			return fail(L, fmt.Errorf("too many failed logins: try again in %d minutes", int(wait.Minutes())+1))
+		}
+	}
 	var ok bool
 	err := d.call(L, func(ctx context.Context) (err error) {
 		ok, err = d.Store.AuthUser(ctx, name, password)
@@ -123,24 +157,64 @@ func (d *DB) authUser(L *lua.LState) int {
 	if err != nil {
 		return fail(L, err)
 	}
-	if ok && d.OnLogin != nil {
-		d.OnLogin(L, name)
+	if !ok {
+		if d.Throttle != nil {
+			d.Throttle.Failed(name, peer)
+		}
+		L.Push(lua.LFalse)
+		return 1
 	}
-	L.Push(lua.LBool(ok))
+	if d.Throttle != nil {
+		d.Throttle.Succeeded(name, peer)
+	}
+	if d.Accounts != nil {
+		var account store.Account
+		if err := d.call(L, func(ctx context.Context) (err error) {
+			account, err = d.Accounts.Account(ctx, name)
+			return err
+		}); err != nil {
+			return fail(L, err)
+		}
+		if account.Banned {
+			return fail(L, errors.New("this account is banned"))
+		}
+	}
+	d.loggedIn(L, name)
+	L.Push(lua.LTrue)
 	return 1
 }
 
-// db.register_user(name, password) -> true
+// loggedIn tells the host who the caller is and logs the call.
+func (d *DB) loggedIn(L *lua.LState, name string) {
+	if d.Accounts != nil {
+		if err := d.call(L, func(ctx context.Context) error { return d.Accounts.RecordCall(ctx, name) }); err != nil {
+			L.RaiseError("db: record call: %v", err)
+		}
+	}
+	if d.OnLogin != nil {
+		d.OnLogin(L, name)
+	}
+}
+
+// db.register_user(name, password) -> true; nil, "message" for a name
+// taken, reserved or not allowed, or a password not allowed.
 func (d *DB) registerUser(L *lua.LState) int {
 	name, password := L.CheckString(1), L.CheckString(2)
+	reserved := d.Reserved
+	if reserved == nil {
+		reserved = DefaultReservedNames
+	}
+	for _, r := range reserved {
+		if strings.EqualFold(strings.TrimSpace(name), r) {
+			return fail(L, fmt.Errorf("the name %q is reserved", name))
+		}
+	}
 	if err := d.call(L, func(ctx context.Context) error {
 		return d.Store.RegisterUser(ctx, name, password)
 	}); err != nil {
 		return fail(L, err)
 	}
-	if d.OnLogin != nil {
-		d.OnLogin(L, name)
-	}
+	d.loggedIn(L, name)
 	L.Push(lua.LTrue)
 	return 1
 }

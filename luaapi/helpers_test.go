@@ -97,7 +97,7 @@ func newTestEnv(t *testing.T) *testEnv {
 	t.Cleanup(e.L.Close)
 	log := slog.New(slog.NewTextHandler(e.logs, nil))
 	err := Open(e.L, Env{
-		UI:  &UI{Screens: screenMap{"hello": "Hello there.", "name": "What's your name?", "bye": "Bye now."}},
+		UI:  &UI{Screens: screenMap{"hello": "Hello there.", "name": "What's your name?", "bye": "Bye now.", "menu_error": "Oops."}},
 		DB:  &DB{Store: e.store},
 		Log: func(*lua.LState) *slog.Logger { return log.With("conn_id", "7") },
 	})

@@ -10,13 +10,14 @@ import (
 type Env struct {
 	UI      *UI
 	DB      *DB
-	Callers *Callers
+	Callers *Callers // optional
+	Users   *Users   // optional
 	Log     LoggerLookup
 }
 
 // Open prepares L for BBS scripts: the conn type, Lua 5.1 compatibility,
-// print to the log, and the built-in modules (ui, db, and callers when
-// the host provides it) loadable with require.
+// print to the log, and the built-in modules (ui, db, menu, and callers
+// and users when the host provides them) loadable with require.
 func Open(L *lua.LState, env Env) error {
 	registerConnType(L)
 	if err := OpenCompat(L); err != nil {
@@ -26,9 +27,13 @@ func Open(L *lua.LState, env Env) error {
 	modules := []Module{
 		{Name: "ui", Loader: env.UI.Loader},
 		{Name: "db", Loader: env.DB.Loader},
+		{Name: "menu", Loader: MenuLoader},
 	}
 	if env.Callers != nil {
 		modules = append(modules, Module{Name: "callers", Loader: env.Callers.Loader})
+	}
+	if env.Users != nil {
+		modules = append(modules, Module{Name: "users", Loader: env.Users.Loader})
 	}
 	InstallModules(L, modules)
 	return nil

@@ -1,0 +1,431 @@
+package luaapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/m2bbs/m2bbs/host/store"
+)
+
+// MaxDoorList bounds how many installed doors door.list reports.
+const MaxDoorList = 200
+
+// maxRandomSpan bounds door.random's range: Lua numbers are float64, whose
+// integers are exact up to 2^53.
+const maxRandomSpan = 1 << 53
+
+// Door is the door module: what door games need from the host. A door
+// game is scripts/doors/NAME.lua; door.open(NAME) gives it its saved data,
+// per caller and shared, in a store.DoorStore.
+//
+// Register it with the other built-in modules:
+//
+//	InstallModules(L, []Module{..., {Name: "door", Loader: d.Loader}})
+//
+// or L.PreloadModule("door", d.Loader). Each Lua state should get a Door of
+// its own when Rand is set (a *rand.Rand is not safe for concurrent use).
+type Door struct {
+	// Store keeps the doors' data.
+	Store store.DoorStore
+	// Dir is the scripts folder; door.list reports Dir/doors/*.lua.
+	Dir string
+	// Now is the clock (time.Now when nil); Location is the time zone of
+	// door.today's dates (time.Local when nil).
+	Now      func() time.Time
+	Location *time.Location
+	// Rand draws door.random's numbers; nil uses math/rand/v2's global
+	// generator. Tests pass a seeded one.
+	Rand *rand.Rand
+	// User returns the name of the caller whose script runs on L, as the
+	// host learnt it at login ("" before login). Per-caller data is saved
+	// under that name, so a door cannot write another caller's data.
+	User func(L *lua.LState) string
+	// Who returns the names of the callers online; door.who() is empty
+	// when it is nil.
+	Who func(L *lua.LState) []string
+	// Timeout bounds one store call; DefaultDBTimeout when zero.
+	Timeout time.Duration
+}
+
+// doorGame is the handle door.open returns: one door's data, seen as one
+// caller (user "" when nobody is logged in).
+type doorGame struct {
+	name, user string
+}
+
+// Loader opens the door module.
+func (d *Door) Loader(L *lua.LState) int {
+	methods := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
+		"get":        d.get,
+		"set":        d.set,
+		"add":        d.add,
+		"get_global": d.getGlobal,
+		"set_global": d.setGlobal,
+		"add_global": d.addGlobal,
+		"top":        d.top,
+	})
+	mt := L.NewTable()
+	L.SetField(mt, "__index", L.NewClosure(gameIndex, methods))
+	L.SetField(mt, "__tostring", L.NewFunction(gameString))
+	L.SetField(mt, "__metatable", lua.LString("door"))
+	mod := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
+		"list":   d.list,
+		"user":   d.user,
+		"who":    d.who,
+		"now":    d.now,
+		"today":  d.today,
+		"random": d.random,
+	})
+	L.SetField(mod, "open", L.NewClosure(d.open, mt))
+	L.Push(mod)
+	return 1
+}
+
+// gameIndex serves game.name, game.user and the methods (upvalue 1).
+func gameIndex(L *lua.LState) int {
+	g := checkGame(L, 1)
+	key, _ := L.Get(2).(lua.LString)
+	switch key {
+	case "name":
+		L.Push(lua.LString(g.name))
+	case "user":
+		if g.user == "" {
+			L.Push(lua.LNil)
+		} else {
+			L.Push(lua.LString(g.user))
+		}
+	default:
+		L.Push(L.GetField(L.Get(lua.UpvalueIndex(1)), string(key)))
+	}
+	return 1
+}
+
+func gameString(L *lua.LState) int {
+	g := checkGame(L, 1)
+	L.Push(lua.LString(fmt.Sprintf("door %s (%s)", g.name, g.user)))
+	return 1
+}
+
+// checkGame returns the door handle at stack index n or raises an argument
+// error (most often a method called with . instead of :).
+func checkGame(L *lua.LState, n int) *doorGame {
+	if ud, ok := L.Get(n).(*lua.LUserData); ok {
+		if g, ok := ud.Value.(*doorGame); ok {
+			return g
+		}
+	}
+	L.ArgError(n, "door expected (call methods as game:get(key), with a colon)")
+	return nil
+}
+
+// call runs fn with a deadline derived from the state's context.
+func (d *Door) call(L *lua.LState, fn func(ctx context.Context) error) error {
+	parent := L.Context()
+	if parent == nil {
+		parent = context.Background()
+	}
+	timeout := d.Timeout
+	if timeout == 0 {
+		timeout = DefaultDBTimeout
+	}
+	ctx, cancel := context.WithTimeout(parent, timeout)
+	defer cancel()
+	return fn(ctx)
+}
+
+func (d *Door) clock() time.Time {
+	if d.Now == nil {
+		return time.Now()
+	}
+	return d.Now()
+}
+
+// door.open(name) -> game, or nil and a message for a bad name.
+func (d *Door) open(L *lua.LState) int {
+	name := L.CheckString(1)
+	if err := store.CheckDoorName(name); err != nil {
+		return fail(L, err)
+	}
+	g := &doorGame{name: name}
+	if d.User != nil {
+		g.user = d.User(L)
+	}
+	ud := L.NewUserData()
+	ud.Value = g
+	ud.Metatable = L.Get(lua.UpvalueIndex(1))
+	L.Push(ud)
+	return 1
+}
+
+// errNoCaller is the failure of per-caller calls before login.
+var errNoCaller = errors.New("no caller is logged in")
+
+// caller returns the game's user, or "" after pushing the failure.
+func caller(L *lua.LState, g *doorGame) (string, bool) {
+	if g.user == "" {
+		fail(L, errNoCaller)
+		return "", false
+	}
+	return g.user, true
+}
+
+// game:get(key) -> value, or nil (no value), or nil and a message.
+func (d *Door) get(L *lua.LState) int {
+	g := checkGame(L, 1)
+	user, ok := caller(L, g)
+	if !ok {
+		return 2
+	}
+	return d.load(L, g.name, user)
+}
+
+// game:get_global(key) -> value, or nil, or nil and a message.
+func (d *Door) getGlobal(L *lua.LState) int {
+	return d.load(L, checkGame(L, 1).name, "")
+}
+
+func (d *Door) load(L *lua.LState, door, user string) int {
+	key := L.CheckString(2)
+	var (
+		data  []byte
+		found bool
+	)
+	err := d.call(L, func(ctx context.Context) (err error) {
+		data, found, err = d.Store.DoorGet(ctx, door, user, key)
+		return err
+	})
+	if err != nil {
+		return fail(L, err)
+	}
+	if !found {
+		L.Push(lua.LNil)
+		return 1
+	}
+	v, err := DecodeJSON(L, data)
+	if err != nil {
+		return fail(L, fmt.Errorf("saved value of %q: %w", key, err))
+	}
+	L.Push(v)
+	return 1
+}
+
+// game:set(key, value) -> true, or nil and a message. A nil value deletes
+// the key.
+func (d *Door) set(L *lua.LState) int {
+	g := checkGame(L, 1)
+	user, ok := caller(L, g)
+	if !ok {
+		return 2
+	}
+	return d.save(L, g.name, user)
+}
+
+// game:set_global(key, value) -> true, or nil and a message.
+func (d *Door) setGlobal(L *lua.LState) int {
+	return d.save(L, checkGame(L, 1).name, "")
+}
+
+func (d *Door) save(L *lua.LState, door, user string) int {
+	key := L.CheckString(2)
+	value := L.Get(3)
+	var err error
+	if value == lua.LNil {
+		err = d.call(L, func(ctx context.Context) error {
+			return d.Store.DoorDelete(ctx, door, user, key)
+		})
+	} else {
+		data, encErr := AppendJSON(nil, value)
+		if encErr != nil {
+			L.ArgError(3, "cannot save: "+encErr.Error())
+		}
+		err = d.call(L, func(ctx context.Context) error {
+			return d.Store.DoorSet(ctx, door, user, key, data)
+		})
+	}
+	if err != nil {
+		return fail(L, err)
+	}
+	L.Push(lua.LTrue)
+	return 1
+}
+
+// game:add(key, delta) -> the new number, or nil and a message.
+func (d *Door) add(L *lua.LState) int {
+	g := checkGame(L, 1)
+	user, ok := caller(L, g)
+	if !ok {
+		return 2
+	}
+	return d.sum(L, g.name, user)
+}
+
+// game:add_global(key, delta) -> the new number, or nil and a message.
+func (d *Door) addGlobal(L *lua.LState) int {
+	return d.sum(L, checkGame(L, 1).name, "")
+}
+
+func (d *Door) sum(L *lua.LState, door, user string) int {
+	key := L.CheckString(2)
+	delta := float64(L.OptNumber(3, 1))
+	var total float64
+	err := d.call(L, func(ctx context.Context) (err error) {
+		total, err = d.Store.DoorAdd(ctx, door, user, key, delta)
+		return err
+	})
+	if err != nil {
+		return fail(L, err)
+	}
+	L.Push(lua.LNumber(total))
+	return 1
+}
+
+// game:top(key, n [, 'high'|'low']) -> list of {rank=, user=, score=}.
+func (d *Door) top(L *lua.LState) int {
+	g := checkGame(L, 1)
+	key := L.CheckString(2)
+	n := L.OptInt(3, 10)
+	if n < 1 || n > store.MaxDoorTop {
+		L.ArgError(3, fmt.Sprintf("between 1 and %d expected", store.MaxDoorTop))
+	}
+	order := store.HighestFirst
+	switch L.OptString(4, "high") {
+	case "high":
+	case "low":
+		order = store.LowestFirst
+	default:
+		L.ArgError(4, "'high' or 'low' expected")
+	}
+	var entries []store.DoorEntry
+	err := d.call(L, func(ctx context.Context) (err error) {
+		entries, err = d.Store.DoorTop(ctx, g.name, key, n, order)
+		return err
+	})
+	if err != nil {
+		return fail(L, err)
+	}
+	list := L.CreateTable(len(entries), 0)
+	for i, e := range entries {
+		row := L.CreateTable(0, 3)
+		row.RawSetString("rank", lua.LNumber(i+1))
+		row.RawSetString("user", lua.LString(e.User))
+		row.RawSetString("score", lua.LNumber(e.Score))
+		list.Append(row)
+	}
+	L.Push(list)
+	return 1
+}
+
+// door.list() -> sorted names of the installed doors (Dir/doors/NAME.lua),
+// or nil and a message.
+func (d *Door) list(L *lua.LState) int {
+	list := L.NewTable()
+	if d.Dir == "" {
+		L.Push(list)
+		return 1
+	}
+	entries, err := os.ReadDir(filepath.Join(d.Dir, "doors"))
+	if errors.Is(err, os.ErrNotExist) {
+		L.Push(list)
+		return 1
+	}
+	if err != nil {
+		return fail(L, fmt.Errorf("list doors: %w", err))
+	}
+	var names []string
+	for _, e := range entries {
+		name, ok := strings.CutSuffix(e.Name(), ".lua")
+		if !ok || e.IsDir() || store.CheckDoorName(name) != nil {
+			continue
+		}
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names[:min(len(names), MaxDoorList)] {
+		list.Append(lua.LString(name))
+	}
+	L.Push(list)
+	return 1
+}
+
+// door.user() -> the logged-in caller's name, or nil.
+func (d *Door) user(L *lua.LState) int {
+	if d.User != nil {
+		if name := d.User(L); name != "" {
+			L.Push(lua.LString(name))
+			return 1
+		}
+	}
+	L.Push(lua.LNil)
+	return 1
+}
+
+// door.who() -> list of the names of callers online.
+func (d *Door) who(L *lua.LState) int {
+	var names []string
+	if d.Who != nil {
+		names = d.Who(L)
+	}
+	list := L.CreateTable(len(names), 0)
+	for _, name := range names {
+		list.Append(lua.LString(name))
+	}
+	L.Push(list)
+	return 1
+}
+
+// door.now() -> Unix time in whole seconds.
+func (d *Door) now(L *lua.LState) int {
+	L.Push(lua.LNumber(d.clock().Unix()))
+	return 1
+}
+
+// door.today() -> today's date, 'YYYY-MM-DD', in the host's time zone.
+func (d *Door) today(L *lua.LState) int {
+	loc := d.Location
+	if loc == nil {
+		loc = time.Local
+	}
+	L.Push(lua.LString(d.clock().In(loc).Format(time.DateOnly)))
+	return 1
+}
+
+// door.random() -> a number in [0, 1); door.random(n) -> an integer in
+// 1..n; door.random(m, n) -> an integer in m..n.
+func (d *Door) random(L *lua.LState) int {
+	if L.GetTop() == 0 {
+		if d.Rand != nil {
+			L.Push(lua.LNumber(d.Rand.Float64()))
+		} else {
+			L.Push(lua.LNumber(rand.Float64()))
+		}
+		return 1
+	}
+	lo, hi := int64(1), L.CheckInt64(1)
+	if L.GetTop() >= 2 {
+		lo, hi = hi, L.CheckInt64(2)
+	}
+	if lo > hi {
+		L.ArgError(L.GetTop(), "interval is empty")
+	}
+	if lo < -maxRandomSpan || hi > maxRandomSpan {
+		L.ArgError(L.GetTop(), "interval is too large")
+	}
+	span := hi - lo + 1
+	var r int64
+	if d.Rand != nil {
+		r = d.Rand.Int64N(span)
+	} else {
+		r = rand.Int64N(span)
+	}
+	L.Push(lua.LNumber(lo + r))
+	return 1
+}

@@ -1,0 +1,106 @@
+-- menu: menus declared as data, shown and answered for the script.
+--
+--   local main = menu.new {
+--       title = 'MAIN MENU',          -- or screen = 'menu' to show screens/menu.txt
+--       items = {
+--           {key = '1', label = 'Leave a message', action = leave_message},
+--           {key = 'U', label = 'User list', action = user_list, level = 'sysop'},
+--           {key = 'D', label = 'Doors', menu = doors_menu},
+--           {key = 'Q', label = 'Quit', action = 'quit'},
+--       },
+--   }
+--   local req, how = menu.run(conn, req, user, main)   -- how is 'back' or 'quit'
+--
+-- An item's action is called as action(conn, req, user); it may return
+-- 'quit' to end every menu, or 'back' to leave this one. The strings
+-- 'quit' and 'back' work as actions too, and menu = another menu opens a
+-- submenu. Items with a level ('new', 'user' or 'sysop') are shown to, and
+-- accepted from, callers with at least that level only. A key nobody may
+-- use shows the error screen ('menu_error' unless the menu names another).
+local ui = require 'ui'
+
+local M = {}
+
+-- levels are checked with the users module when the host provides one.
+local has_users, users = pcall(require, 'users')
+
+local function may_use(item)
+    if not item.level or not has_users then return true end
+    return users.allowed(item.level)
+end
+
+-- new checks a menu's declaration and returns it.
+function M.new(m)
+    assert(type(m) == 'table', 'menu.new: a table expected')
+    assert(type(m.items) == 'table' and #m.items > 0, 'menu.new: items expected')
+    local seen = {}
+    for i, item in ipairs(m.items) do
+        assert(type(item.key) == 'string' and item.key ~= '', ('menu.new: item %d has no key'):format(i))
+        local key = item.key:upper()
+        assert(not seen[key], ('menu.new: key %q used twice'):format(item.key))
+        seen[key] = true
+        assert(item.action or item.menu, ('menu.new: item %q has no action or menu'):format(item.key))
+    end
+    return m
+end
+
+-- render is the text of a menu without a screen: its title and the items
+-- the caller may use.
+function M.render(m)
+    local lines = {}
+    if m.title then lines[#lines + 1] = '---(((' .. m.title .. ')))---' end
+    for _, item in ipairs(m.items) do
+        if may_use(item) then
+            lines[#lines + 1] = item.key .. '. ' .. (item.label or '')
+        end
+    end
+    return table.concat(lines, '\n')
+end
+
+-- find returns the item for a choice the caller may use, or nil.
+function M.find(m, choice)
+    choice = (choice or ''):gsub('^%s+', ''):gsub('%s+$', ''):upper()
+    for _, item in ipairs(m.items) do
+        if item.key:upper() == choice and may_use(item) then return item end
+    end
+    return nil
+end
+
+-- run shows the menu until the caller picks a way out; it returns the
+-- last request and 'back' or 'quit'.
+function M.run(conn, req, user, m)
+    while true do
+        if m.screen then
+            req = ui.prompt(conn, req, m.screen)
+        else
+            req = ui.ask(conn, req, M.render(m), m.pchar)
+        end
+        local item = M.find(m, req.data.msg)
+        local outcome
+        if not item then
+            ui.screen(conn, req, m.error_screen or 'menu_error')
+        elseif item.menu then
+            req, outcome = M.run(conn, req, user, item.menu)
+            if outcome == 'back' then outcome = nil end
+        elseif type(item.action) == 'string' then
+            outcome = item.action
+        else
+            outcome = item.action(conn, req, user)
+        end
+        if outcome == 'quit' or outcome == 'back' then
+            return req, outcome
+        end
+    end
+end
+
+-- actions maps each key to its action function, the shape of the
+-- original BBS's MAINMENU table.
+function M.actions(m)
+    local t = {}
+    for _, item in ipairs(m.items) do
+        if type(item.action) == 'function' then t[item.key] = item.action end
+    end
+    return t
+end
+
+return M

@@ -1,0 +1,241 @@
+package luaapi
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/m2bbs/m2bbs/host/store"
+)
+
+// CurrentUser returns the name the caller running on L logged in with,
+// or "" before they have.
+type CurrentUser func(L *lua.LState) string
+
+// Users is the users module: accounts and security levels, the sysop's
+// user list, bans and levels, last callers and the one-liners wall.
+// Actions that change someone else's account need the sysop level.
+type Users struct {
+	Accounts store.Accounts
+	Current  CurrentUser
+	Timeout  time.Duration // per call; DefaultDBTimeout when zero
+}
+
+// Loader opens the users module.
+func (u *Users) Loader(L *lua.LState) int {
+	L.Push(L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
+		"me":           u.me,
+		"info":         u.info,
+		"list":         u.list,
+		"is_sysop":     u.isSysop,
+		"allowed":      u.allowed,
+		"set_level":    u.setLevel,
+		"ban":          u.ban,
+		"unban":        u.unban,
+		"last_callers": u.lastCallers,
+		"wall":         u.wall,
+		"write_wall":   u.writeWall,
+	}))
+	return 1
+}
+
+func (u *Users) call(L *lua.LState, fn func(ctx context.Context) error) error {
+	return (&DB{Timeout: u.Timeout}).call(L, fn)
+}
+
+// accountTable converts an account for Lua.
+func accountTable(L *lua.LState, a store.Account) *lua.LTable {
+	t := L.CreateTable(0, 6)
+	t.RawSetString("name", lua.LString(a.Name))
+	t.RawSetString("level", lua.LString(a.Level))
+	t.RawSetString("banned", lua.LBool(a.Banned))
+	t.RawSetString("registered", lua.LNumber(a.Registered.Unix()))
+	t.RawSetString("calls", lua.LNumber(a.Calls))
+	if !a.LastCall.IsZero() {
+		t.RawSetString("last_call", lua.LNumber(a.LastCall.Unix()))
+	}
+	return t
+}
+
+// account looks up name's account.
+func (u *Users) account(L *lua.LState, name string) (store.Account, error) {
+	var a store.Account
+	err := u.call(L, func(ctx context.Context) (err error) {
+		a, err = u.Accounts.Account(ctx, name)
+		return err
+	})
+	return a, err
+}
+
+// level is the security level of the caller running on L ("" before
+// login).
+func (u *Users) level(L *lua.LState) string {
+	name := u.Current(L)
+	if name == "" {
+		return ""
+	}
+	a, err := u.account(L, name)
+	if err != nil || a.Banned {
+		return ""
+	}
+	return a.Level
+}
+
+// errSysopOnly is returned to a script acting on others for a non-sysop.
+var errSysopOnly = errors.New("only the sysop may do that")
+
+// users.me() -> the caller's own account, or nil, "not logged in"
+func (u *Users) me(L *lua.LState) int {
+	name := u.Current(L)
+	if name == "" {
+		return fail(L, errors.New("not logged in"))
+	}
+	a, err := u.account(L, name)
+	if err != nil {
+		return fail(L, err)
+	}
+	L.Push(accountTable(L, a))
+	return 1
+}
+
+// users.info(name) -> account {name, level, banned, registered, calls, last_call}
+func (u *Users) info(L *lua.LState) int {
+	a, err := u.account(L, L.CheckString(1))
+	if err != nil {
+		return fail(L, err)
+	}
+	L.Push(accountTable(L, a))
+	return 1
+}
+
+// users.list([offset [, limit]]) -> accounts by name
+func (u *Users) list(L *lua.LState) int {
+	offset, limit := L.OptInt(1, 0), L.OptInt(2, 20)
+	var list []store.Account
+	if err := u.call(L, func(ctx context.Context) (err error) {
+		list, err = u.Accounts.Accounts(ctx, offset, limit)
+		return err
+	}); err != nil {
+		return fail(L, err)
+	}
+	t := L.CreateTable(len(list), 0)
+	for _, a := range list {
+		t.Append(accountTable(L, a))
+	}
+	L.Push(t)
+	return 1
+}
+
+// users.is_sysop() -> whether the caller is the sysop
+func (u *Users) isSysop(L *lua.LState) int {
+	L.Push(lua.LBool(u.level(L) == store.LevelSysop))
+	return 1
+}
+
+// users.allowed(level) -> whether the caller's level is at least level
+// ('new', 'user' or 'sysop'); nil or '' allows everyone.
+func (u *Users) allowed(L *lua.LState) int {
+	need := L.OptString(1, "")
+	if need == "" {
+		L.Push(lua.LTrue)
+		return 1
+	}
+	if store.LevelRank(need) == 0 {
+		L.ArgError(1, "level must be 'new', 'user' or 'sysop'")
+	}
+	L.Push(lua.LBool(store.LevelRank(u.level(L)) >= store.LevelRank(need)))
+	return 1
+}
+
+// sysopAction runs fn if the caller is the sysop.
+func (u *Users) sysopAction(L *lua.LState, fn func(ctx context.Context) error) int {
+	if u.level(L) != store.LevelSysop {
+		return fail(L, errSysopOnly)
+	}
+	if err := u.call(L, fn); err != nil {
+		return fail(L, err)
+	}
+	L.Push(lua.LTrue)
+	return 1
+}
+
+// users.set_level(name, level) -> true (sysop only)
+func (u *Users) setLevel(L *lua.LState) int {
+	name, level := L.CheckString(1), L.CheckString(2)
+	return u.sysopAction(L, func(ctx context.Context) error { return u.Accounts.SetLevel(ctx, name, level) })
+}
+
+// users.ban(name) -> true (sysop only; the sysop cannot ban themselves)
+func (u *Users) ban(L *lua.LState) int {
+	name := L.CheckString(1)
+	if strings.EqualFold(name, u.Current(L)) {
+		return fail(L, errors.New("you cannot ban yourself"))
+	}
+	return u.sysopAction(L, func(ctx context.Context) error { return u.Accounts.SetBanned(ctx, name, true) })
+}
+
+// users.unban(name) -> true (sysop only)
+func (u *Users) unban(L *lua.LState) int {
+	name := L.CheckString(1)
+	return u.sysopAction(L, func(ctx context.Context) error { return u.Accounts.SetBanned(ctx, name, false) })
+}
+
+// users.last_callers([n]) -> {user, at} newest first (n defaults to 10)
+func (u *Users) lastCallers(L *lua.LState) int {
+	n := L.OptInt(1, 10)
+	var calls []store.Call
+	if err := u.call(L, func(ctx context.Context) (err error) {
+		calls, err = u.Accounts.LastCalls(ctx, n)
+		return err
+	}); err != nil {
+		return fail(L, err)
+	}
+	t := L.CreateTable(len(calls), 0)
+	for _, c := range calls {
+		e := L.CreateTable(0, 2)
+		e.RawSetString("user", lua.LString(c.User))
+		e.RawSetString("at", lua.LNumber(c.At.Unix()))
+		t.Append(e)
+	}
+	L.Push(t)
+	return 1
+}
+
+// users.wall([n]) -> the one-liners wall, {user, text, at} newest first
+func (u *Users) wall(L *lua.LState) int {
+	n := L.OptInt(1, 10)
+	var lines []store.Oneliner
+	if err := u.call(L, func(ctx context.Context) (err error) {
+		lines, err = u.Accounts.Oneliners(ctx, n)
+		return err
+	}); err != nil {
+		return fail(L, err)
+	}
+	t := L.CreateTable(len(lines), 0)
+	for _, o := range lines {
+		e := L.CreateTable(0, 3)
+		e.RawSetString("user", lua.LString(o.User))
+		e.RawSetString("text", lua.LString(o.Text))
+		e.RawSetString("at", lua.LNumber(o.Posted.Unix()))
+		t.Append(e)
+	}
+	L.Push(t)
+	return 1
+}
+
+// users.write_wall(text) -> true: the caller writes a one-liner
+func (u *Users) writeWall(L *lua.LState) int {
+	text := L.CheckString(1)
+	name := u.Current(L)
+	if name == "" {
+		return fail(L, errors.New("not logged in"))
+	}
+	if err := u.call(L, func(ctx context.Context) error { return u.Accounts.AddOneliner(ctx, name, text) }); err != nil {
+		return fail(L, err)
+	}
+	L.Push(lua.LTrue)
+	return 1
+}
