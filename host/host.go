@@ -25,6 +25,7 @@ import (
 	"github.com/m2bbs/m2bbs/host/m2proto"
 	"github.com/m2bbs/m2bbs/host/session"
 	"github.com/m2bbs/m2bbs/host/store"
+	"github.com/m2bbs/m2bbs/host/throttle"
 	"github.com/m2bbs/m2bbs/luaapi"
 )
 
@@ -96,6 +97,7 @@ type Host struct {
 	log       *slog.Logger
 	started   time.Time
 	ready     chan struct{}
+	throttle  *throttle.Throttle
 
 	mu        sync.Mutex // guards current, retired, owners, loadErr, ended and the workers' fields
 	current   *generation
@@ -146,6 +148,7 @@ func New(transport Transport, cfg Config, deps Deps) (*Host, error) {
 	h := &Host{
 		cfg: cfg, deps: deps, transport: transport, log: deps.Log,
 		started: time.Now(), ready: make(chan struct{}), owners: make(map[string]*owner),
+		throttle: throttle.New(throttle.Limits{}, nil),
 	}
 	fp, err := fingerprint(h.watchedDirs())
 	if err != nil {

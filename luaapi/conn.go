@@ -30,6 +30,9 @@ type Conn struct {
 	// Raw sends JSON messages as raw JSON + NUL instead of the classic
 	// client's base64(JSON) + NUL.
 	Raw bool
+	// Colour says the caller's client shows colour: ui.* turn pipe codes
+	// into ANSI escapes for it, or strip codes and escapes when false.
+	Colour bool
 
 	replier Replier
 	sent    int
@@ -47,7 +50,7 @@ const MaxStatusText = 80
 // NewConn returns a Conn for the caller connID whose requests arrive tagged
 // with sender; replies go out through replier.
 func NewConn(connID, sender string, raw bool, replier Replier) *Conn {
-	return &Conn{ID: connID, Sender: sender, Raw: raw, replier: replier}
+	return &Conn{ID: connID, Sender: sender, Raw: raw, Colour: true, replier: replier}
 }
 
 // Sent reports how many messages this conn has sent to its own caller.

@@ -39,6 +39,7 @@ func (u *UI) Loader(L *lua.LState) int {
 func (u *UI) send(L *lua.LState, kind, text, label string, pchar *string) {
 	c := checkConn(L, 1)
 	sender, id := target(L, c, 2)
+	text = RenderColour(text, c.Colour)
 	msg := append([]byte(`{"msg":`), AppendJSONString(nil, text)...)
 	if pchar != nil {
 		msg = append(msg, `,"pchar":`...)

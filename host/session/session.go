@@ -136,6 +136,9 @@ type Deps struct {
 	Who func() []luaapi.OnlineCaller
 	// OnLogin, if set, is told when a caller of this table logs in.
 	OnLogin func(connID, user string)
+	// Throttle, if set, slows down password guessing (shared by every
+	// table of the host).
+	Throttle luaapi.LoginThrottle
 }
 
 // Fallback texts for screens that are missing.
@@ -155,6 +158,7 @@ type Session struct {
 	connValue *lua.LUserData
 	log       *slog.Logger
 	user      string
+	peer      string // the caller's address, as the front end reported it
 	started   time.Time
 	lastInput time.Time
 	rate      tokenBucket
@@ -254,11 +258,18 @@ func New(cfg Config, deps Deps) (*Table, error) {
 	if who == nil {
 		who = t.who
 	}
+	accounts, _ := deps.Store.(store.Accounts)
 	env := luaapi.Env{
-		UI:      &luaapi.UI{Screens: deps.Screens},
-		DB:      &luaapi.DB{Store: deps.Store, OnLogin: t.loggedIn},
+		UI: &luaapi.UI{Screens: deps.Screens},
+		DB: &luaapi.DB{
+			Store: deps.Store, OnLogin: t.loggedIn,
+			Accounts: accounts, Throttle: deps.Throttle, Peer: t.peerOf,
+		},
 		Callers: &luaapi.Callers{Who: who},
 		Log:     t.loggerFor,
+	}
+	if accounts != nil {
+		env.Users = &luaapi.Users{Accounts: accounts, Current: t.currentUser}
 	}
 	if err := luaapi.Open(t.L, env); err != nil {
 		t.Close()
@@ -352,6 +363,22 @@ func (t *Table) loggerFor(L *lua.LState) *slog.Logger {
 	return t.log
 }
 
+// currentUser is the name the caller running on L logged in with.
+func (t *Table) currentUser(L *lua.LState) string {
+	if s := t.sessionOn(L); s != nil {
+		return s.user
+	}
+	return ""
+}
+
+// peerOf is the address of the caller running on L.
+func (t *Table) peerOf(L *lua.LState) string {
+	if s := t.sessionOn(L); s != nil {
+		return s.peer
+	}
+	return ""
+}
+
 // loggedIn records who the caller on L is, once the script has checked
 // their password.
 func (t *Table) loggedIn(L *lua.LState, name string) {
@@ -423,10 +450,21 @@ func (t *Table) Handle(req *m2proto.Request) {
 	reqTable := luaapi.NewRequest(t.L, req, msg)
 	if s != nil {
 		s.lastInput = t.now()
+		setColour(s.conn, msg)
 		t.resume(s, reqTable)
 		return
 	}
-	t.start(req, reqTable)
+	t.start(req, reqTable, msg)
+}
+
+// setColour follows a client that says whether it shows colour, with
+// "color": true or false in any message.
+func setColour(conn *luaapi.Conn, msg *lua.LTable) {
+	for _, key := range []string{"color", "colour"} {
+		if v, ok := msg.RawGetString(key).(lua.LBool); ok {
+			conn.Colour = bool(v)
+		}
+	}
 }
 
 // admit applies the per-caller limits to one line of input: a line that is
@@ -459,7 +497,7 @@ func (t *Table) admit(s *Session, lineBytes int) bool {
 // refuse tells the caller why their line was ignored and asks the last
 // question again, so that the client, which waits for a prompt, goes on.
 func (t *Table) refuse(s *Session, why string) {
-	msg, _ := luaapi.AppendJSON(nil, messageTable(t.L, luaapi.KindScreen, why))
+	msg, _ := luaapi.AppendJSON(nil, messageTable(t.L, luaapi.KindScreen, luaapi.RenderColour(why, s.conn.Colour)))
 	if err := s.conn.SendJSON(s.conn.Sender, s.connID, msg, luaapi.KindScreen, ""); err != nil {
 		s.log.Warn("send refusal", "err", err)
 	}
@@ -515,9 +553,9 @@ func (t *Table) Kick(connID string) bool {
 
 // Broadcast shows text to every caller online and returns how many.
 func (t *Table) Broadcast(text string) int {
-	msg, _ := luaapi.AppendJSON(nil, messageTable(t.L, luaapi.KindScreen, text))
 	n := 0
 	for _, s := range t.sessions {
+		msg, _ := luaapi.AppendJSON(nil, messageTable(t.L, luaapi.KindScreen, luaapi.RenderColour(text, s.conn.Colour)))
 		if err := s.conn.SendJSON(s.conn.Sender, s.connID, msg, luaapi.KindScreen, ""); err != nil {
 			s.log.Warn("broadcast", "err", err)
 			continue
@@ -562,9 +600,10 @@ func (t *Table) Abort(reason string) bool {
 // first act is req = coroutine.yield(): a one-parameter entry is started
 // with the conn alone and, if it then waits without having said anything,
 // resumed with the first request.
-func (t *Table) start(req *m2proto.Request, reqTable *lua.LTable) {
+func (t *Table) start(req *m2proto.Request, reqTable, msg *lua.LTable) {
 	th, cancel := t.L.NewThread()
 	conn := luaapi.NewConn(req.ConnID, req.Sender, t.cfg.RawFrames, t)
+	setColour(conn, msg)
 	now := t.now()
 	s := &Session{
 		connID:    req.ConnID,
@@ -573,6 +612,7 @@ func (t *Table) start(req *m2proto.Request, reqTable *lua.LTable) {
 		conn:      conn,
 		connValue: luaapi.NewConnValue(t.L, conn),
 		log:       t.log.With("conn_id", req.ConnID),
+		peer:      req.Header("REMOTE_ADDR"),
 		started:   now,
 		lastInput: now,
 	}
@@ -674,7 +714,7 @@ func (t *Table) end(s *Session, screen, fallback string) {
 	if err != nil {
 		text = fallback
 	}
-	msg, _ := luaapi.AppendJSON(nil, messageTable(t.L, luaapi.KindExit, text))
+	msg, _ := luaapi.AppendJSON(nil, messageTable(t.L, luaapi.KindExit, luaapi.RenderColour(text, s.conn.Colour)))
 	t.hangup(s, string(msg))
 	t.remove(s)
 }

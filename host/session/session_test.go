@@ -247,3 +247,14 @@ func TestRequestTable(t *testing.T) {
 	tbl.Handle(jsonReq("12", body))
 	expect(t, rec.take(), "12 screen:12|sender-1|@bbs|JSON|@bbs|"+body+"|msg|hi|3", "12 exit:", "12 hangup")
 }
+
+func TestColourFollowsTheClient(t *testing.T) {
+	tbl, rec := newTable(t, "testdata/failing.lua", nil)
+	tbl.Handle(jsonReq("1", `{"type":"msg","msg":"connect","color":false}`))
+	tbl.Handle(msg("1", "|12red"))
+	tbl.Handle(msg("2", "connect"))
+	tbl.Handle(msg("2", "|12red"))
+	expect(t, rec.take(),
+		"1 prompt:say something", "1 screen:echo: red", "1 prompt:say something",
+		"2 prompt:say something", "2 screen:echo: \x1b[1;31mred", "2 prompt:say something")
+}

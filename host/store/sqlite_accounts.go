@@ -1,0 +1,176 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+var _ Accounts = (*SQLite)(nil)
+
+// MaxListed bounds one page of Accounts, LastCalls and Oneliners.
+const MaxListed = 500
+
+// accountColumns selects an Account from users u.
+const accountColumns = `u.name, u.level, u.banned_at IS NOT NULL, u.created_at,
+	coalesce((SELECT max(at) FROM calls WHERE user_id = u.id), 0),
+	(SELECT count(*) FROM calls WHERE user_id = u.id)`
+
+func scanAccount(row interface{ Scan(...any) error }) (Account, error) {
+	var a Account
+	var created, last int64
+	if err := row.Scan(&a.Name, &a.Level, &a.Banned, &created, &last, &a.Calls); err != nil {
+		return Account{}, err
+	}
+	a.Registered = fromMillis(created)
+	if last > 0 {
+		a.LastCall = fromMillis(last)
+	}
+	return a, nil
+}
+
+// Account implements Accounts.
+func (s *SQLite) Account(ctx context.Context, name string) (Account, error) {
+	canon, err := canonicalName(name)
+	if err != nil {
+		return Account{}, fmt.Errorf("%w: %q", ErrNoSuchUser, clip(name))
+	}
+	var a Account
+	err = s.with(func(p *pools) error {
+		a, err = scanAccount(p.r.QueryRowContext(ctx, "SELECT "+accountColumns+" FROM users u WHERE u.name = ?", canon))
+		return err
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return Account{}, fmt.Errorf("%w: %q", ErrNoSuchUser, canon)
+	}
+	return a, wrap("account", err)
+}
+
+// Accounts implements Accounts.
+func (s *SQLite) Accounts(ctx context.Context, offset, limit int) ([]Account, error) {
+	limit = min(max(limit, 0), MaxListed)
+	var out []Account
+	err := s.with(func(p *pools) error {
+		rows, err := p.r.QueryContext(ctx, "SELECT "+accountColumns+" FROM users u ORDER BY u.name LIMIT ? OFFSET ?", limit, max(offset, 0))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			a, err := scanAccount(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, a)
+		}
+		return rows.Err()
+	})
+	return out, wrap("accounts", err)
+}
+
+// updateUser runs one UPDATE on name's row, reporting ErrNoSuchUser if
+// there is none.
+func (s *SQLite) updateUser(ctx context.Context, op, name, set string, args ...any) error {
+	return wrap(op, s.inTx(ctx, func(tx *sql.Tx) error {
+		id, _, err := lookupUser(ctx, tx, "user", name)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, "UPDATE users SET "+set+" WHERE id = ?", append(args, id)...)
+		return err
+	}))
+}
+
+// SetLevel implements Accounts.
+func (s *SQLite) SetLevel(ctx context.Context, name, level string) error {
+	if LevelRank(level) == 0 {
+		return fmt.Errorf("%w: %q", ErrBadLevel, clip(level))
+	}
+	return s.updateUser(ctx, "set level", name, "level = ?", level)
+}
+
+// SetBanned implements Accounts.
+func (s *SQLite) SetBanned(ctx context.Context, name string, banned bool) error {
+	if banned {
+		return s.updateUser(ctx, "ban", name, "banned_at = coalesce(banned_at, ?)", nowMillis())
+	}
+	return s.updateUser(ctx, "unban", name, "banned_at = NULL")
+}
+
+// RecordCall implements Accounts.
+func (s *SQLite) RecordCall(ctx context.Context, name string) error {
+	return wrap("record call", s.inTx(ctx, func(tx *sql.Tx) error {
+		id, _, err := lookupUser(ctx, tx, "caller", name)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, "INSERT INTO calls (user_id, at) VALUES (?, ?)", id, nowMillis())
+		return err
+	}))
+}
+
+// LastCalls implements Accounts.
+func (s *SQLite) LastCalls(ctx context.Context, n int) ([]Call, error) {
+	var out []Call
+	err := s.with(func(p *pools) error {
+		rows, err := p.r.QueryContext(ctx, `SELECT u.name, c.at FROM calls c JOIN users u ON u.id = c.user_id
+			ORDER BY c.id DESC LIMIT ?`, min(max(n, 0), MaxListed))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var c Call
+			var at int64
+			if err := rows.Scan(&c.User, &at); err != nil {
+				return err
+			}
+			c.At = fromMillis(at)
+			out = append(out, c)
+		}
+		return rows.Err()
+	})
+	return out, wrap("last calls", err)
+}
+
+// AddOneliner implements Accounts.
+func (s *SQLite) AddOneliner(ctx context.Context, user, text string) error {
+	text = strings.TrimSpace(text)
+	if text == "" || len(text) > MaxOnelinerBytes || strings.ContainsAny(text, "\r\n") {
+		return fmt.Errorf("%w: a one-liner is one line of 1 to %d bytes", ErrTooLarge, MaxOnelinerBytes)
+	}
+	return wrap("add one-liner", s.inTx(ctx, func(tx *sql.Tx) error {
+		id, _, err := lookupUser(ctx, tx, "author", user)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, "INSERT INTO oneliners (user_id, text, posted_at) VALUES (?, ?, ?)", id, text, nowMillis())
+		return err
+	}))
+}
+
+// Oneliners implements Accounts.
+func (s *SQLite) Oneliners(ctx context.Context, n int) ([]Oneliner, error) {
+	var out []Oneliner
+	err := s.with(func(p *pools) error {
+		rows, err := p.r.QueryContext(ctx, `SELECT u.name, o.text, o.posted_at FROM oneliners o JOIN users u ON u.id = o.user_id
+			ORDER BY o.id DESC LIMIT ?`, min(max(n, 0), MaxListed))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var o Oneliner
+			var at int64
+			if err := rows.Scan(&o.User, &o.Text, &at); err != nil {
+				return err
+			}
+			o.Posted = fromMillis(at)
+			out = append(out, o)
+		}
+		return rows.Err()
+	})
+	return out, wrap("one-liners", err)
+}
