@@ -60,9 +60,9 @@ func TestMenuModule(t *testing.T) {
 func TestMenuDeclarationErrors(t *testing.T) {
 	for src, want := range map[string]string{
 		`menu.new{}`: "items expected",
-		`menu.new{items = {{label = 'no key', action = 'quit'}}}`:                "has no key",
+		`menu.new{items = {{label = 'no key', action = 'quit'}}}`:                        "has no key",
 		`menu.new{items = {{key = 'a', action = 'quit'}, {key = 'A', action = 'back'}}}`: "used twice",
-		`menu.new{items = {{key = 'a'}}}`:                                        "no action or menu",
+		`menu.new{items = {{key = 'a'}}}`:                                                "no action or menu",
 	} {
 		e := newTestEnv(t)
 		err := e.runErr(`local menu = require 'menu' ` + src)

@@ -136,7 +136,7 @@ func (u *Users) isSysop(L *lua.LState) int {
 }
 
 // users.allowed(level) -> whether the caller's level is at least level
-// ('new', 'user' or 'sysop'); nil or '' allows everyone.
+// ('new', 'user' or 'sysop'); nil or ” allows everyone.
 func (u *Users) allowed(L *lua.LState) int {
 	need := L.OptString(1, "")
 	if need == "" {
