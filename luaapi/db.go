@@ -146,7 +146,7 @@ func (d *DB) authUser(L *lua.LState) int {
 	}
 	if d.Throttle != nil {
 		if wait := d.Throttle.Wait(name, peer); wait > 0 {
-			return fail(L, fmt.Errorf("too many failed logins: try again in %d minutes", int(wait.Minutes())+1))
+			return fail(L, fmt.Errorf("too many failed logins: try again in %s", minutes(wait)))
 		}
 	}
 	var ok bool
@@ -182,6 +182,15 @@ func (d *DB) authUser(L *lua.LState) int {
 	d.loggedIn(L, name)
 	L.Push(lua.LTrue)
 	return 1
+}
+
+// minutes says a wait in whole minutes, rounded up.
+func minutes(d time.Duration) string {
+	n := int((d + time.Minute - 1) / time.Minute)
+	if n == 1 {
+		return "1 minute"
+	}
+	return fmt.Sprintf("%d minutes", n)
 }
 
 // loggedIn tells the host who the caller is and logs the call.
