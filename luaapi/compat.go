@@ -37,13 +37,21 @@ local function plain(f)
   local what = getinfo(f, 'S').what
   return what == 'G' or what == 'C'
 end
+-- f is called in non-tail position: gopher-lua loses a yield from a Go
+-- function that a coroutine's first function tail-calls.
+local function start(f)
+  return co_create(function(...)
+    local r = pack(f(...))
+    return unpack(r, 1, r.n)
+  end)
+end
 function pcall(f, ...)
   if plain(f) then return raw_pcall(f, ...) end
-  return run(co_create(f), ...)
+  return run(start(f), ...)
 end
 function xpcall(f, handler)
   local r
-  if plain(f) then r = pack(raw_pcall(f)) else r = pack(run(co_create(f))) end
+  if plain(f) then r = pack(raw_pcall(f)) else r = pack(run(start(f))) end
   if r[1] then return unpack(r, 1, r.n) end
   return false, handler(r[2])
 end

@@ -16,6 +16,8 @@ func TestPcallCanBeYieldedAcross(t *testing.T) {
 			local r = ui.ask(conn, req, 'inside pcall?')
 			return r.data.msg
 		end)
+		local ok1, tail = pcall(function() return ui.ask(conn, req, 'tail call in pcall?') end)
+		assert(ok1 and tail.data.msg == 'tail', 'a tail-called ui.ask inside pcall')
 		local ok2, err = pcall(function()
 			ui.ask(conn, req, 'and now fail')
 			error('boom', 0)
@@ -26,6 +28,7 @@ func TestPcallCanBeYieldedAcross(t *testing.T) {
 	for i, arg := range [][]lua.LValue{
 		{e.L.GetGlobal("conn"), e.L.GetGlobal("req")},
 		{e.request("7", "yes")},
+		{e.request("7", "tail")},
 	} {
 		if st, err := resume(arg...); st != lua.ResumeYield || err != nil {
 			t.Fatalf("resume %d: %v %v, want a yield", i, st, err)

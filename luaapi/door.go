@@ -34,7 +34,8 @@ const maxRandomSpan = 1 << 53
 // or L.PreloadModule("door", d.Loader). Each Lua state should get a Door of
 // its own when Rand is set (a *rand.Rand is not safe for concurrent use).
 type Door struct {
-	// Store keeps the doors' data.
+	// Store keeps the doors' data; without one, saved-data calls return
+	// nil and a message.
 	Store store.DoorStore
 	// Dir is the scripts folder; door.list reports Dir/doors/*.lua.
 	Dir string
@@ -49,9 +50,9 @@ type Door struct {
 	// host learnt it at login ("" before login). Per-caller data is saved
 	// under that name, so a door cannot write another caller's data.
 	User func(L *lua.LState) string
-	// Who returns the names of the callers online; door.who() is empty
-	// when it is nil.
-	Who func(L *lua.LState) []string
+	// Who lists the callers online (the callers module's list); door.who()
+	// names those logged in, each once. It is empty when Who is nil.
+	Who func() []OnlineCaller
 	// Timeout bounds one store call; DefaultDBTimeout when zero.
 	Timeout time.Duration
 }
@@ -127,8 +128,15 @@ func checkGame(L *lua.LState, n int) *doorGame {
 	return nil
 }
 
+// errNoDoorStore is the failure of every saved-data call when the host
+// gave the module no store.
+var errNoDoorStore = errors.New("door data cannot be saved on this board")
+
 // call runs fn with a deadline derived from the state's context.
 func (d *Door) call(L *lua.LState, fn func(ctx context.Context) error) error {
+	if d.Store == nil {
+		return errNoDoorStore
+	}
 	parent := L.Context()
 	if parent == nil {
 		parent = context.Background()
@@ -368,15 +376,21 @@ func (d *Door) user(L *lua.LState) int {
 	return 1
 }
 
-// door.who() -> list of the names of callers online.
+// door.who() -> list of the names of the callers online and logged in,
+// each once, in the order Who gives.
 func (d *Door) who(L *lua.LState) int {
-	var names []string
-	if d.Who != nil {
-		names = d.Who(L)
+	list := L.NewTable()
+	if d.Who == nil {
+		L.Push(list)
+		return 1
 	}
-	list := L.CreateTable(len(names), 0)
-	for _, name := range names {
-		list.Append(lua.LString(name))
+	seen := map[string]bool{}
+	for _, c := range d.Who() {
+		if c.User == "" || seen[strings.ToLower(c.User)] {
+			continue
+		}
+		seen[strings.ToLower(c.User)] = true
+		list.Append(lua.LString(c.User))
 	}
 	L.Push(list)
 	return 1

@@ -197,6 +197,20 @@ func TestDoorMisuseAndFailures(t *testing.T) {
 	`)
 }
 
+func TestDoorWithoutStore(t *testing.T) {
+	user := "kim"
+	L := lua.NewState()
+	t.Cleanup(L.Close)
+	L.PreloadModule("door", (&Door{User: func(*lua.LState) string { return user }}).Loader)
+	runLua(t, L, `
+		local game = require('door').open('guess')
+		local v, err = game:get('best')
+		assert(v == nil and err == 'door data cannot be saved on this board', err)
+		v, err = game:set_global('best', 1)
+		assert(v == nil and err == 'door data cannot be saved on this board', err)
+	`)
+}
+
 func TestDoorRandomIsSeedable(t *testing.T) {
 	draw := func(seed uint64) string {
 		L := doorState(t, &Door{Rand: rand.New(rand.NewPCG(seed, 1))}, nil)
@@ -253,10 +267,12 @@ func TestDoorClock(t *testing.T) {
 }
 
 func TestDoorWho(t *testing.T) {
-	d := &Door{Who: func(*lua.LState) []string { return []string{"kim", "lee"} }}
+	d := &Door{Who: func() []OnlineCaller {
+		return []OnlineCaller{{ConnID: "1", User: "kim"}, {ConnID: "2"}, {ConnID: "3", User: "lee"}, {ConnID: "4", User: "KIM"}}
+	}}
 	runLua(t, doorState(t, d, nil), `
 		local who = require('door').who()
-		assert(#who == 2 and who[1] == 'kim' and who[2] == 'lee')
+		assert(#who == 2 and who[1] == 'kim' and who[2] == 'lee', table.concat(who, ','))
 	`)
 	runLua(t, doorState(t, &Door{}, nil), `assert(#require('door').who() == 0)`)
 }

@@ -129,9 +129,12 @@ func (u *Users) list(L *lua.LState) int {
 	return 1
 }
 
+// IsSysop reports whether the caller running on L is the sysop.
+func (u *Users) IsSysop(L *lua.LState) bool { return u.level(L) == store.LevelSysop }
+
 // users.is_sysop() -> whether the caller is the sysop
 func (u *Users) isSysop(L *lua.LState) int {
-	L.Push(lua.LBool(u.level(L) == store.LevelSysop))
+	L.Push(lua.LBool(u.IsSysop(L)))
 	return 1
 }
 

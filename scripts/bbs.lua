@@ -9,6 +9,10 @@
 require 'strict'
 require 'ui'
 require 'db'
+require 'menu'
+require 'users'
+require 'callers'
+require 'board'
 
 -- MAX_LINES bounds one message, as on the original board.
 MAX_LINES = 24
@@ -108,14 +112,105 @@ local function read_inbox(conn, req, user)
     end
 end
 
--- MAINMENU maps a menu choice to what it does.
-MAINMENU = {
-    ['1'] = leave_message,
-    ['2'] = read_messages,
-    ['3'] = send_message,
-    ['4'] = read_inbox,
-    ['Q'] = function(conn, req) ui.exit(conn, req, 'bye') end,
+-- who: menu 5, the callers online right now.
+local function who(conn, req)
+    local lines = {}
+    for _, c in ipairs(callers.online()) do lines[#lines + 1] = '  ' .. c.user end
+    ui.display(conn, req, 'Online now:\n' .. table.concat(lines, '\n'))
+end
+
+-- wall: menu 6, the one-liners wall; Enter to leave it as it is.
+local function wall(conn, req, user)
+    local lines = {}
+    for _, o in ipairs(assert(users.wall(10))) do
+        lines[#lines + 1] = ('|11%s|07: %s'):format(o.user, o.text)
+    end
+    if #lines == 0 then lines[1] = '(nothing yet)' end
+    req = ui.ask(conn, req, '|15The wall|07\n' .. table.concat(lines, '\n') ..
+        '\nWrite a one-liner, or Enter to go back:')
+    local text = trim(req.data.msg)
+    if text ~= '' then
+        local ok, err = users.write_wall(text)
+        ui.display(conn, req, ok and 'On the wall.' or ('Not written: ' .. err))
+    end
+end
+
+-- last_callers: menu 7.
+local function last_callers(conn, req)
+    local lines = {}
+    for _, c in ipairs(assert(users.last_callers(10))) do
+        lines[#lines + 1] = os.date('  %Y-%m-%d %H:%M  ', c.at) .. c.user
+    end
+    ui.display(conn, req, 'Last callers:\n' .. table.concat(lines, '\n'))
+end
+
+-- page: menu 8, a line to another caller, shown to them at once.
+local function page(conn, req)
+    req = ui.ask(conn, req, 'Page whom?')
+    local to = trim(req.data.msg)
+    req = ui.ask(conn, req, 'Your message to ' .. to .. ':')
+    local n, err = callers.page(conn, to, req.data.msg)
+    ui.display(conn, req, n and 'Paged.' or err)
+end
+
+-- The sysop's menu: the user list, bans and security levels.
+local function user_list(conn, req)
+    local lines = {}
+    for _, a in ipairs(assert(users.list(0, 50))) do
+        lines[#lines + 1] = ('  %-20s %-6s %s calls%s'):format(a.name, a.level, a.calls, a.banned and '  BANNED' or '')
+    end
+    ui.display(conn, req, table.concat(lines, '\n'))
+end
+
+local function account_action(verb, fn)
+    return function(conn, req)
+        req = ui.ask(conn, req, verb .. ' whom?')
+        local ok, err = fn(conn, req, trim(req.data.msg))
+        ui.display(conn, req, ok and 'Done.' or err)
+    end
+end
+
+SYSOP_MENU = menu.new {
+    title = 'SYSOP',
+    items = {
+        {key = 'U', label = 'User list.', action = user_list},
+        {key = 'B', label = 'Ban a caller.', action = account_action('Ban', function(_, _, name) return users.ban(name) end)},
+        {key = 'N', label = 'Unban a caller.', action = account_action('Unban', function(_, _, name) return users.unban(name) end)},
+        {key = 'L', label = 'Set a security level.', action = account_action('Set the level of', function(conn, req, name)
+            req = ui.ask(conn, req, 'Level for ' .. name .. ' (new, user or sysop)?')
+            return users.set_level(name, trim(req.data.msg):lower())
+        end)},
+        {key = 'D', label = 'Delete a post.', action = function(conn, req)
+            req = ui.ask(conn, req, 'Number of the post to delete?')
+            local ok, err = board.delete(tonumber(req.data.msg) or -1)
+            ui.display(conn, req, ok and 'Deleted.' or err)
+        end},
+        {key = 'Q', label = 'Back to the main menu.', action = 'back'},
+    },
 }
+
+-- MAIN_MENU is the main menu as data: add a line here to add an item.
+MAIN_MENU = menu.new {
+    title = 'MAIN MENU',
+    items = {
+        {key = '1', label = 'Leave a message.', action = leave_message},
+        {key = '2', label = 'Read messages left.', action = read_messages},
+        {key = '3', label = 'Send to someone else.', action = send_message},
+        {key = '4', label = 'Read messages to you.', action = read_inbox},
+        {key = '5', label = "Who's online.", action = who},
+        {key = '6', label = 'The one-liners wall.', action = wall},
+        {key = '7', label = 'Last callers.', action = last_callers},
+        {key = '8', label = 'Page someone.', action = page},
+        {key = 'B', label = 'Message boards.', action = function(conn, req, user) require('boards').menu(conn, req, user) end},
+        {key = 'M', label = 'Your mailbox.', action = function(conn, req, user) require('boards').mail_menu(conn, req, user) end},
+        {key = 'D', label = 'Door games.', action = function(conn, req) require('doors').menu(conn, req) end},
+        {key = 'S', label = 'Sysop menu.', menu = SYSOP_MENU, level = 'sysop'},
+        {key = 'Q', label = 'Quit the BBS.', action = function(conn, req) ui.exit(conn, req, 'bye') return 'quit' end},
+    },
+}
+
+-- MAINMENU maps each key to its action, as in the original BBS script.
+MAINMENU = menu.actions(MAIN_MENU)
 
 -- m2bbs is one caller's whole visit: name, password, MOTD, then the menu
 -- until they quit.
@@ -131,23 +226,20 @@ function m2bbs(conn, req)
     if not db.user_exists(user) then
         req = new_user(conn, req, user, password)
         if not req then return end
-    elseif not db.auth_user(user, password) then
-        ui.exit(conn, req, 'bad_pass')
-        return
+    else
+        local ok, err = db.auth_user(user, password)
+        if err then -- throttled after failed logins, or banned
+            conn:reply_json(req, {type = 'exit', msg = 'Sorry: ' .. err .. '.'})
+            return
+        elseif not ok then
+            ui.exit(conn, req, 'bad_pass')
+            return
+        end
     end
     req = ui.prompt(conn, req, 'motd')
     if req.data.msg:lower() == 'n' then
         ui.exit(conn, req, 'bye')
         return
     end
-    repeat
-        req = ui.prompt(conn, req, 'menu')
-        local choice = trim(req.data.msg):upper()
-        local selection = MAINMENU[choice]
-        if selection then
-            selection(conn, req, user)
-        else
-            ui.screen(conn, req, 'menu_error')
-        end
-    until choice == 'Q'
+    menu.run(conn, req, user, MAIN_MENU)
 end

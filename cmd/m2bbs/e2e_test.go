@@ -608,7 +608,7 @@ func TestThousandCallers(t *testing.T) {
 func TestStatusCommand(t *testing.T) {
 	b := startBBS(t, viaBuiltIn, "")
 	caller := b.call(t)
-	if out, err := caller.Run([]string{"sysop", "pw", "pw", "y"}, readTimeout); !errors.Is(err, classic.ErrOutOfLines) {
+	if out, err := caller.Run([]string{"opal", "pw", "pw", "y"}, readTimeout); !errors.Is(err, classic.ErrOutOfLines) {
 		t.Fatalf("caller did not reach the menu: %v\n%s", err, out)
 	}
 	status := func(args ...string) string {
@@ -622,7 +622,7 @@ func TestStatusCommand(t *testing.T) {
 		return string(out)
 	}
 	out := status()
-	for _, want := range []string{`(?m)^online +1$`, `(?m)^CONN +USER +IDLE`, `(?m)^\d+ +sysop +\d+s +\d+s +1 +\[menu\]$`} {
+	for _, want := range []string{`(?m)^online +1$`, `(?m)^CONN +USER +IDLE`, `(?m)^\d+ +opal +\d+s +\d+s +1 +Q\. Quit the BBS\.$`} {
 		if !regexp.MustCompile(want).MatchString(out) {
 			t.Errorf("status output does not match %s:\n%s", want, out)
 		}
@@ -686,23 +686,20 @@ func TestHotEditWhileACallerIsOnline(t *testing.T) {
 		t.Fatalf("early caller did not reach the menu: %v\n%s", err, out)
 	}
 
-	// The sysop adds item 5: one line in bbs.lua, one in the menu screen.
+	// The sysop adds item 9: one line in the menu's data in bbs.lua, and
+	// the screen it shows.
 	board, err := os.ReadFile(filepath.Join(scripts, "bbs.lua"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	edited := strings.Replace(string(board), "    ['Q'] = function(conn, req)",
-		"    ['5'] = function(conn, req) ui.screen(conn, req, 'time') end,\n    ['Q'] = function(conn, req)", 1)
+	quitItem := "        {key = 'Q', label = 'Quit the BBS.'"
+	edited := strings.Replace(string(board), quitItem,
+		"        {key = '9', label = 'What time is it?', action = function(conn, req) ui.screen(conn, req, 'time') end},\n"+quitItem, 1)
 	if edited == string(board) {
-		t.Fatal("bbs.lua no longer has the MAINMENU line this example edits")
-	}
-	menu, err := os.ReadFile(filepath.Join(screensDir, "menu.txt"))
-	if err != nil {
-		t.Fatal(err)
+		t.Fatal("bbs.lua no longer has the MAIN_MENU line this example edits")
 	}
 	for name, text := range map[string]string{
 		"scripts/bbs.lua":  edited,
-		"screens/menu.txt": strings.Replace(string(menu), "Q. Quit", "5. What time is it?\nQ. Quit", 1),
 		"screens/time.txt": "Time to call another BBS!",
 	} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
@@ -711,11 +708,11 @@ func TestHotEditWhileACallerIsOnline(t *testing.T) {
 	}
 	logs.waitFor(t, 10*time.Second, "scripts reloaded", "version=2")
 
-	late := b.play(t, "late", "pw", "pw", "y", "5", "Q")
-	if !strings.Contains(late, "5. What time is it?") || !strings.Contains(late, "Time to call another BBS!") {
+	late := b.play(t, "late", "pw", "pw", "y", "9", "Q")
+	if !strings.Contains(late, "9. What time is it?") || !strings.Contains(late, "Time to call another BBS!") {
 		t.Errorf("the next caller did not get the new item:\n%s", late)
 	}
-	if err := early.Send("5"); err != nil {
+	if err := early.Send("9"); err != nil {
 		t.Fatal(err)
 	}
 	rest, err := early.Run([]string{"Q"}, readTimeout)

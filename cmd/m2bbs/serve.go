@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
+	"runtime/pprof"
 
 	"github.com/pebbe/zmq4"
 
@@ -20,6 +22,13 @@ import (
 // zctx, if not nil, is the ZeroMQ context shared with a front end in the
 // same process (for inproc:// addresses).
 func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logger, ready func()) error {
+	if s.cpuProfile != "" {
+		stop, err := startCPUProfile(s.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop(log)
+	}
 	db, err := store.Open(s.DBPath, store.Options{BcryptCost: s.BcryptCost, Log: log})
 	if err != nil {
 		return err
@@ -65,4 +74,23 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		}
 	}()
 	return h.Run(ctx)
+}
+
+// startCPUProfile starts profiling the process into path; the returned
+// function stops and writes the profile.
+func startCPUProfile(path string) (func(*slog.Logger), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func(log *slog.Logger) {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			log.Error("cpu profile", "err", err)
+		}
+	}, nil
 }

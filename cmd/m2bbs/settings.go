@@ -20,6 +20,8 @@ type settings struct {
 	config.Config
 	file     string
 	logLevel slog.Level
+	// cpuProfile, if set, is where serve writes a CPU profile of its run.
+	cpuProfile string
 }
 
 // parseSettings reads the settings of command name: defaults, then the
@@ -78,6 +80,7 @@ func (s *settings) flagSet(name string, stderr io.Writer, extra func(*flag.FlagS
 	fs.IntVar(&s.RateBurst, "burst", s.RateBurst, "lines a caller may send in a burst (0: 20)")
 	fs.StringVar(&s.SysopToken, "sysop-token", s.SysopToken, "token for the sysop's HTTP actions (default: $M2BBS_SYSOP_TOKEN; none: loopback only)")
 	fs.TextVar(&s.logLevel, "log-level", s.logLevel, "log level: DEBUG, INFO, WARN or ERROR")
+	fs.StringVar(&s.cpuProfile, "cpuprofile", s.cpuProfile, "write a CPU profile of the host to this file (written at shutdown)")
 	if extra != nil {
 		extra(fs)
 	}

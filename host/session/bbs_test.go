@@ -87,7 +87,7 @@ func TestCallersAreKnownByNameAfterLogin(t *testing.T) {
 	tbl, rec := newBoard(t, "../../scripts/bbs.lua", &logs)
 	converse(tbl, rec, "3", "connect", "Kim", "pw", "pw", "y")
 	callers := tbl.Callers()
-	if len(callers) != 1 || callers[0].User != "Kim" || callers[0].Showing != "[menu]" {
+	if len(callers) != 1 || callers[0].User != "Kim" || callers[0].Showing != "Q. Quit the BBS." {
 		t.Fatalf("callers = %+v", callers)
 	}
 	if !strings.Contains(logs.String(), `msg="caller logged in" conn_id=3 user=Kim`) {

@@ -271,6 +271,15 @@ func New(cfg Config, deps Deps) (*Table, error) {
 	if accounts != nil {
 		env.Users = &luaapi.Users{Accounts: accounts, Current: t.currentUser}
 	}
+	if boards, ok := deps.Store.(store.Boards); ok && env.Users != nil {
+		env.Board = &luaapi.Board{Store: boards, Moderator: env.Users.IsSysop}
+	}
+	if mailbox, ok := deps.Store.(store.Mailbox); ok {
+		env.Mail = &luaapi.Mail{Store: mailbox}
+	}
+	if doors, ok := deps.Store.(store.DoorStore); ok {
+		env.Door = &luaapi.Door{Store: doors, Dir: cfg.ScriptsDir, Now: deps.Now, User: t.currentUser, Who: who}
+	}
 	if err := luaapi.Open(t.L, env); err != nil {
 		t.Close()
 		return nil, err

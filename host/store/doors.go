@@ -35,7 +35,8 @@ type DoorStore interface {
 	DoorAdd(ctx context.Context, door, user, key string, delta float64) (float64, error)
 	// DoorTop is a leaderboard: the n (1..MaxDoorTop) users whose values
 	// under key are numbers, best first in the given order. Ties go to
-	// whoever reached the score first. Global data is not ranked.
+	// the value saved first (saving the same value again keeps its time).
+	// Global data is not ranked.
 	DoorTop(ctx context.Context, door, key string, n int, order DoorOrder) ([]DoorEntry, error)
 }
 
@@ -54,7 +55,7 @@ const (
 type DoorEntry struct {
 	User    string    // as first saved
 	Score   float64   // the value saved under the key
-	Updated time.Time // when it was saved (UTC, millisecond precision)
+	Updated time.Time // when the value was last changed (UTC, millisecond precision)
 }
 
 // Limits on door data.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestDoorGetSetDelete(t *testing.T) {
@@ -205,7 +206,7 @@ func TestDoorTop(t *testing.T) {
 	set("amy", "best", "5")
 	set("bob", "best", "3")
 	set("cat", "best", "7")
-	set("dan", "best", "3") // ties with bob, later
+	set("dan", "best", "3") // ties with bob
 	set("eve", "best", `{"not":"a number"}`)
 	set("", "best", "1") // global data is not ranked
 	set("fay", "other", "1")
@@ -241,6 +242,35 @@ func TestDoorTop(t *testing.T) {
 	}
 	if _, err := s.DoorTop(ctx, "guess", "best", 5, DoorOrder(9)); err == nil {
 		t.Error("unknown order accepted")
+	}
+}
+
+func TestDoorTopTiesGoToTheFirst(t *testing.T) {
+	s, path := newStore(t)
+	ctx := context.Background()
+	for _, user := range []string{"zed", "amy"} {
+		if err := s.DoorSet(ctx, "guess", user, "best", []byte("3")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// zed scored first, amy a second later.
+	if _, err := rawDB(t, path).Exec("UPDATE door_data SET updated_at = CASE user WHEN 'zed' THEN 1000 ELSE 2000 END"); err != nil {
+		t.Fatal(err)
+	}
+	// Saving the same score again does not cost zed the place; a new
+	// score does.
+	if err := s.DoorSet(ctx, "guess", "zed", "best", []byte("3")); err != nil {
+		t.Fatal(err)
+	}
+	top, err := s.DoorTop(ctx, "guess", "best", 2, LowestFirst)
+	if err != nil || len(top) != 2 || top[0].User != "zed" || !top[0].Updated.Equal(time.UnixMilli(1000)) {
+		t.Fatalf("top = %+v, %v; want zed first, scored at 1000 ms", top, err)
+	}
+	if err := s.DoorSet(ctx, "guess", "zed", "best", []byte("3.0")); err != nil {
+		t.Fatal(err)
+	}
+	if top, _ := s.DoorTop(ctx, "guess", "best", 2, LowestFirst); top[0].User != "amy" {
+		t.Errorf("after zed saved anew, top = %+v; want amy first", top)
 	}
 }
 

@@ -430,9 +430,9 @@ func (s *SQLite) PostMessage(ctx context.Context, author string, lines []string)
 		m.Author = canon
 		now := nowMillis()
 		res, err := tx.ExecContext(ctx,
-			`INSERT INTO messages (seq, author_id, body, line_count, posted_at)
-			 VALUES ((SELECT coalesce(max(seq), -1) + 1 FROM messages), ?, ?, ?, ?)`,
-			uid, body, count, now)
+			`INSERT INTO messages (area_id, seq, author_id, body, line_count, posted_at)
+			 VALUES (?1, (SELECT coalesce(max(seq), -1) + 1 FROM messages WHERE area_id = ?1), ?2, ?3, ?4, ?5)`,
+			defaultAreaID, uid, body, count, now)
 		if err != nil {
 			return err
 		}
@@ -450,7 +450,7 @@ func (s *SQLite) PostMessage(ctx context.Context, author string, lines []string)
 func (s *SQLite) MessageCount(ctx context.Context) (int, error) {
 	var n int
 	err := s.with(func(p *pools) error {
-		return p.r.QueryRowContext(ctx, "SELECT coalesce(max(seq) + 1, 0) FROM messages").Scan(&n)
+		return p.r.QueryRowContext(ctx, "SELECT coalesce(max(seq) + 1, 0) FROM messages WHERE area_id = ?", defaultAreaID).Scan(&n)
 	})
 	if err != nil {
 		return 0, wrap("message count", err)
@@ -473,7 +473,7 @@ func (s *SQLite) MessageAt(ctx context.Context, i int) (Message, error) {
 		return p.r.QueryRowContext(ctx,
 			`SELECT m.id, u.name, m.body, m.line_count, m.posted_at
 			 FROM messages m JOIN users u ON u.id = m.author_id
-			 WHERE m.seq = ?`, i).Scan(&m.ID, &m.Author, &body, &count, &posted)
+			 WHERE m.area_id = ? AND m.seq = ?`, defaultAreaID, i).Scan(&m.ID, &m.Author, &body, &count, &posted)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return Message{}, fmt.Errorf("%w: message %d", ErrNotFound, i)

@@ -69,7 +69,9 @@ func putDoorValue(ctx context.Context, tx *sql.Tx, door, user, key string, value
 	_, err = tx.ExecContext(ctx,
 		`INSERT INTO door_data (door, user, key, value, score, updated_at) VALUES (?, ?, ?, ?, ?, ?)
 		 ON CONFLICT (door, user, key) DO UPDATE
-		 SET value = excluded.value, score = excluded.score, updated_at = excluded.updated_at`,
+		 SET value = excluded.value, score = excluded.score,
+		     updated_at = CASE WHEN door_data.value = excluded.value
+		                       THEN door_data.updated_at ELSE excluded.updated_at END`,
 		door, user, key, string(value), score, nowMillis())
 	return err
 }

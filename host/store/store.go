@@ -19,14 +19,16 @@ type Store interface {
 	// RegisterUser adds a user. It returns ErrUserExists if the name is
 	// taken in any case, ErrBadName or ErrBadPassword for invalid input.
 	RegisterUser(ctx context.Context, name, password string) error
-	// PostMessage adds a message by author to the public board. It returns
+	// PostMessage adds a message by author to the public board (the
+	// DefaultArea of Boards, with no subject). It returns
 	// ErrNoSuchUser if author is not registered and ErrTooLarge past the
 	// size limits.
 	PostMessage(ctx context.Context, author string, lines []string) (Message, error)
-	// MessageCount returns the number of messages on the board.
+	// MessageCount returns the number of messages on the board (in
+	// DefaultArea).
 	MessageCount(ctx context.Context) (int, error)
-	// MessageAt returns the message at 0-based position i, 0 being the
-	// oldest. It returns ErrNotFound when i is out of range.
+	// MessageAt returns the message at 0-based position i of DefaultArea,
+	// 0 being the oldest. It returns ErrNotFound when i is out of range.
 	MessageAt(ctx context.Context, i int) (Message, error)
 	// SendMail sends a private mail. It returns ErrNoSuchUser if to or from
 	// is not registered and ErrTooLarge past the size limits.
@@ -36,7 +38,8 @@ type Store interface {
 	UnreadMailCount(ctx context.Context, user string) (int, error)
 	// ReadNextMail returns the oldest unread mail to user and marks it read
 	// in the same transaction, so concurrent callers never get the same
-	// mail. It returns ErrNotFound if there is none.
+	// mail. The mail is kept (see Mailbox). It returns ErrNotFound if there
+	// is none.
 	ReadNextMail(ctx context.Context, user string) (Mail, error)
 	// Reconnect closes and reopens the database (the original BBS's
 	// db.reconnect).

@@ -15,7 +15,8 @@
 -- 'quit' to end every menu, or 'back' to leave this one. The strings
 -- 'quit' and 'back' work as actions too, and menu = another menu opens a
 -- submenu. Items with a level ('new', 'user' or 'sysop') are shown to, and
--- accepted from, callers with at least that level only. A key nobody may
+-- accepted from, callers with at least that level only; hidden = true
+-- items are accepted but not listed. A key nobody may
 -- use shows the error screen ('menu_error' unless the menu names another).
 local ui = require 'ui'
 
@@ -50,7 +51,7 @@ function M.render(m)
     local lines = {}
     if m.title then lines[#lines + 1] = '---(((' .. m.title .. ')))---' end
     for _, item in ipairs(m.items) do
-        if may_use(item) then
+        if may_use(item) and not item.hidden then
             lines[#lines + 1] = item.key .. '. ' .. (item.label or '')
         end
     end

@@ -2,9 +2,9 @@
 -- choice X raises a Lua error inside that caller's session.
 require 'bbs'
 
-MAINMENU['X'] = function(conn, req, user)
+table.insert(MAIN_MENU.items, {key = 'X', hidden = true, action = function(conn, req, user)
     local door = nil
     return door.open(user) -- line 7: attempt to index a nil value
-end
+end})
 
 return m2bbs

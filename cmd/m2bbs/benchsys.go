@@ -1,0 +1,309 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/m2bbs/m2bbs/host"
+	"github.com/m2bbs/m2bbs/host/mongrel2"
+)
+
+// Bench processes: what answers callers, and what handles them.
+const (
+	frontBuiltIn  = "built-in" // `m2bbs frontend` in a process of its own
+	frontMongrel2 = "mongrel2" // a real Mongrel2 1.12
+	handlerBoard  = "m2bbs"    // `m2bbs host` running the board
+	handlerEcho   = "echo"     // `m2bbs echo`, the transport floor
+	benchSender   = "m2bbs-bench"
+)
+
+// startTimeout bounds the start of one process (Mongrel2 included).
+const startTimeout = 30 * time.Second
+
+// child is a process the bench started (a re-run of this program).
+type child struct {
+	name   string
+	cmd    *exec.Cmd
+	log    *tail
+	exited chan struct{}
+	err    error // the exit status, once exited is closed
+}
+
+// tail keeps the end of a process's output, for error messages.
+type tail struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+const tailBytes = 8 << 10
+
+func (t *tail) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	if len(t.buf) > 2*tailBytes {
+		t.buf = append(t.buf[:0], t.buf[len(t.buf)-tailBytes:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tail) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	b := t.buf
+	if len(b) > tailBytes {
+		b = b[len(b)-tailBytes:]
+	}
+	return string(bytes.TrimSpace(b))
+}
+
+// startChild runs this program (o.exe) with args.
+func (o *benchOptions) startChild(name string, args ...string) (*child, error) {
+	cmd := exec.Command(o.exe, args...)
+	cmd.Env = o.env
+	c := &child{name: name, cmd: cmd, log: &tail{}, exited: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = c.log, c.log
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	go func() {
+		c.err = cmd.Wait()
+		close(c.exited)
+	}()
+	return c, nil
+}
+
+func (c *child) pid() int { return c.cmd.Process.Pid }
+
+// stop ends the process with SIGTERM (SIGKILL after 20 s) and reports an
+// unclean exit with the end of its log.
+func (c *child) stop() error {
+	select {
+	case <-c.exited:
+		return c.failure("exited early")
+	default:
+	}
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-c.exited:
+	case <-time.After(20 * time.Second):
+		_ = c.cmd.Process.Kill()
+		<-c.exited
+		return c.failure("ignored SIGTERM for 20 s")
+	}
+	if c.err != nil {
+		return c.failure("exited with " + c.err.Error())
+	}
+	return nil
+}
+
+func (c *child) failure(what string) error {
+	return fmt.Errorf("%s (pid %d) %s; its log ends:\n%s", c.name, c.pid(), what, c.log)
+}
+
+// alive returns an error if the process has exited.
+func (c *child) alive() error {
+	select {
+	case <-c.exited:
+		return c.failure("exited")
+	default:
+		return nil
+	}
+}
+
+// freeSpec is a tcp:// ZeroMQ address on a free loopback port.
+func freeSpec() (string, error) {
+	port, err := mongrel2.FreePort()
+	if err != nil {
+		return "", err
+	}
+	return "tcp://127.0.0.1:" + strconv.Itoa(port), nil
+}
+
+// handlerArgs are the arguments of `m2bbs host` or `m2bbs echo` connecting
+// to sendSpec and recvSpec.
+func (o *benchOptions) handlerArgs(kind, dir, sendSpec, recvSpec, profile string) []string {
+	common := []string{"-send-spec", sendSpec, "-recv-spec", recvSpec, "-sender-id", benchSender, "-log-level", "WARN"}
+	if profile != "" {
+		common = append(common, "-cpuprofile", profile)
+	}
+	if kind == handlerEcho {
+		return append([]string{"echo"}, common...)
+	}
+	return append(append([]string{"host"}, common...),
+		"-db", filepath.Join(dir, "bbs.db"),
+		"-scripts", o.scripts, "-screens", o.screens, "-main", o.main,
+		"-bcrypt-cost", strconv.Itoa(o.bcryptCost),
+		"-workers", strconv.Itoa(o.workers),
+		// The bench measures the board, not its flood protection, and
+		// holds more callers than the default allows.
+		"-rate", "1e9", "-burst", "1000000000",
+		"-max-callers", "1000000",
+		"-idle-timeout", "1h",
+	)
+}
+
+// system is a board (or the echo floor) ready for callers.
+type system struct {
+	front, handler string
+	addr           string // callers connect here
+	handlerProc    *child
+	frontProc      *child           // the built-in front end, or nil
+	m2             *mongrel2.Server // Mongrel2, or nil
+}
+
+// frontPID is the front end's process id.
+func (s *system) frontPID() int {
+	if s.m2 != nil {
+		return s.m2.PID
+	}
+	return s.frontProc.pid()
+}
+
+// stop ends every process of the system.
+func (s *system) stop() error {
+	var errs []error
+	if s.handlerProc != nil {
+		errs = append(errs, s.handlerProc.stop())
+	}
+	if s.frontProc != nil {
+		errs = append(errs, s.frontProc.stop())
+	}
+	if s.m2 != nil {
+		errs = append(errs, s.m2.Stop())
+	}
+	return errors.Join(errs...)
+}
+
+// startSystem starts a front end and a handler in dir and waits until a
+// request travels through both.
+func (o *benchOptions) startSystem(ctx context.Context, front, handler, dir, profile string) (_ *system, err error) {
+	s := &system{front: front, handler: handler}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, s.stop())
+		}
+	}()
+	var sendSpec, recvSpec string
+	switch front {
+	case frontBuiltIn:
+		port, err := mongrel2.FreePort()
+		if err != nil {
+			return nil, err
+		}
+		if sendSpec, err = freeSpec(); err != nil {
+			return nil, err
+		}
+		if recvSpec, err = freeSpec(); err != nil {
+			return nil, err
+		}
+		s.addr = "127.0.0.1:" + strconv.Itoa(port)
+		s.frontProc, err = o.startChild("m2bbs frontend", "frontend", "-addr", s.addr,
+			"-send-spec", sendSpec, "-recv-spec", recvSpec, "-sender-id", benchSender, "-log-level", "WARN")
+		if err != nil {
+			return nil, err
+		}
+	case frontMongrel2:
+		startCtx, cancel := context.WithTimeout(ctx, startTimeout)
+		defer cancel()
+		s.m2, err = mongrel2.Start(startCtx, mongrel2.Config{
+			Dir: filepath.Join(dir, "mongrel2"), SenderID: benchSender, HTTPRoutes: []string{host.StatusPath},
+		})
+		if err != nil {
+			return nil, err
+		}
+		s.addr, sendSpec, recvSpec = s.m2.Addr(), s.m2.Cfg.SendSpec, s.m2.Cfg.RecvSpec
+	default:
+		return nil, fmt.Errorf("unknown front end %q", front)
+	}
+	s.handlerProc, err = o.startChild("m2bbs "+handler, o.handlerArgs(handler, dir, sendSpec, recvSpec, profile)...)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.awaitStatus(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// awaitStatus waits until the handler's status page answers through the
+// front end: then callers' messages reach the handler too.
+func (s *system) awaitStatus(ctx context.Context) error {
+	deadline := time.Now().Add(startTimeout)
+	var lastErr error
+	for time.Now().Before(deadline) {
+		for _, c := range []*child{s.handlerProc, s.frontProc} {
+			if c != nil {
+				if err := c.alive(); err != nil {
+					return err
+				}
+			}
+		}
+		if _, err := s.status(ctx); err == nil {
+			return nil
+		} else {
+			lastErr = err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("%s behind %s never answered %s: %v", s.handler, s.front, host.StatusPath, lastErr)
+}
+
+// status fetches the handler's status page through the front end.
+func (s *system) status(ctx context.Context) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.addr+host.StatusPath, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(body)))
+	}
+	return body, nil
+}
+
+// dialable reports whether addr accepts TCP connections.
+func dialable(addr string) bool {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+// executable is this program, for starting the bench's processes.
+func executable() (string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("bench: find this program: %w", err)
+	}
+	return exe, nil
+}

@@ -1,0 +1,365 @@
+package luaapi
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/m2bbs/m2bbs/host/store"
+)
+
+// DefaultListLimit is how many posts or mails board.list and mail.list
+// return when the script gives no limit.
+const DefaultListLimit = 20
+
+// Board is the board module: message areas with threaded posts, paging
+// and each user's new-message pointer, over a store.Boards. Functions
+// return their value, or nil and a message for an expected failure (no
+// such area or post, a subject too long); wrong argument types raise an
+// error.
+type Board struct {
+	Store   store.Boards
+	Timeout time.Duration // per call; DefaultDBTimeout when zero
+	// Moderator, if set, decides whether the caller running on L may
+	// delete posts (board.delete); when nil anyone may.
+	Moderator func(L *lua.LState) bool
+}
+
+// Loader opens the board module.
+func (b *Board) Loader(L *lua.LState) int {
+	L.Push(L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
+		"areas":       b.areas,
+		"area":        b.area,
+		"define_area": b.defineArea,
+		"post":        b.post,
+		"count":       b.count,
+		"list":        b.list,
+		"read":        b.read,
+		"thread":      b.thread,
+		"delete":      b.delete,
+		"new_count":   b.newCount,
+		"next_new":    b.nextNew,
+		"last_read":   b.lastRead,
+		"mark_read":   b.markRead,
+	}))
+	return 1
+}
+
+func (b *Board) call(L *lua.LState, fn func(ctx context.Context) error) error {
+	return (&DB{Timeout: b.Timeout}).call(L, fn)
+}
+
+// areaTable converts an area for Lua: {name, description, posts}.
+func areaTable(L *lua.LState, a store.Area) *lua.LTable {
+	t := L.CreateTable(0, 3)
+	t.RawSetString("name", lua.LString(a.Name))
+	t.RawSetString("description", lua.LString(a.Description))
+	t.RawSetString("posts", lua.LNumber(a.Posts))
+	return t
+}
+
+// postTable converts a post for Lua: {id, area, author, subject, time,
+// root, replies, parent (if any), depth (in a thread), lines (if read)}.
+func postTable(L *lua.LState, p store.Post, depth bool) *lua.LTable {
+	t := L.CreateTable(0, 10)
+	t.RawSetString("id", lua.LNumber(p.ID))
+	t.RawSetString("area", lua.LString(p.Area))
+	t.RawSetString("author", lua.LString(p.Author))
+	t.RawSetString("subject", lua.LString(p.Subject))
+	t.RawSetString("time", lua.LNumber(p.Posted.Unix()))
+	t.RawSetString("root", lua.LNumber(p.RootID))
+	t.RawSetString("replies", lua.LNumber(p.Replies))
+	if p.ParentID != 0 {
+		t.RawSetString("parent", lua.LNumber(p.ParentID))
+	}
+	if depth {
+		t.RawSetString("depth", lua.LNumber(p.Depth))
+	}
+	if p.Lines != nil {
+		t.RawSetString("lines", stringList(L, p.Lines))
+	}
+	return t
+}
+
+// stringList converts lines to a Lua list.
+func stringList(L *lua.LState, lines []string) *lua.LTable {
+	t := L.CreateTable(len(lines), 0)
+	for _, l := range lines {
+		t.Append(lua.LString(l))
+	}
+	return t
+}
+
+// checkID reads a post or mail id.
+func checkID(L *lua.LState, n int) int64 {
+	id := L.CheckNumber(n)
+	if id != lua.LNumber(int64(id)) {
+		L.ArgError(n, "whole number expected")
+	}
+	return int64(id)
+}
+
+// checkPage reads the optional offset (default 0) and limit (default
+// DefaultListLimit) at n and n+1.
+func checkPage(L *lua.LState, n int) (offset, limit int) {
+	offset, limit = L.OptInt(n, 0), L.OptInt(n+1, DefaultListLimit)
+	if offset < 0 {
+		L.ArgError(n, "offset must not be negative")
+	}
+	if limit < 1 {
+		L.ArgError(n+1, "limit must be at least 1")
+	}
+	return offset, min(limit, store.MaxPage)
+}
+
+// board.areas() -> list of areas {name, description, posts}
+func (b *Board) areas(L *lua.LState) int {
+	var areas []store.Area
+	if err := b.call(L, func(ctx context.Context) (err error) {
+		areas, err = b.Store.Areas(ctx)
+		return err
+	}); err != nil {
+		return fail(L, err)
+	}
+	t := L.CreateTable(len(areas), 0)
+	for _, a := range areas {
+		t.Append(areaTable(L, a))
+	}
+	L.Push(t)
+	return 1
+}
+
+// board.area(name) -> area {name, description, posts}
+func (b *Board) area(L *lua.LState) int {
+	name := L.CheckString(1)
+	var a store.Area
+	if err := b.call(L, func(ctx context.Context) (err error) {
+		a, err = b.Store.Area(ctx, name)
+		return err
+	}); err != nil {
+		return fail(L, err)
+	}
+	L.Push(areaTable(L, a))
+	return 1
+}
+
+// board.define_area(name, description) -> area: creates it, or updates
+// its description.
+func (b *Board) defineArea(L *lua.LState) int {
+	name, description := L.CheckString(1), L.OptString(2, "")
+	var a store.Area
+	if err := b.call(L, func(ctx context.Context) (err error) {
+		a, err = b.Store.DefineArea(ctx, name, description)
+		return err
+	}); err != nil {
+		return fail(L, err)
+	}
+	L.Push(areaTable(L, a))
+	return 1
+}
+
+// board.post(area, user, subject, lines [, reply_to]) -> the new post's id.
+// For a reply, area may be nil, and an empty or nil subject becomes
+// "Re: " and the parent's subject.
+func (b *Board) post(L *lua.LState) int {
+	np := store.NewPost{
+		Area:    L.OptString(1, ""),
+		Author:  L.CheckString(2),
+		Subject: L.OptString(3, ""),
+		Lines:   checkLines(L, 4),
+	}
+	if L.Get(5) != lua.LNil {
+		np.ReplyTo = checkID(L, 5)
+	}
+	var p store.Post
+	if err := b.call(L, func(ctx context.Context) (err error) {
+		p, err = b.Store.Post(ctx, np)
+		return err
+	}); err != nil {
+		return fail(L, err)
+	}
+	L.Push(lua.LNumber(p.ID))
+	return 1
+}
+
+// board.count(area) -> number of posts in the area
+func (b *Board) count(L *lua.LState) int {
+	area := L.CheckString(1)
+	var n int
+	if err := b.call(L, func(ctx context.Context) (err error) {
+		n, err = b.Store.PostCount(ctx, area)
+		return err
+	}); err != nil {
+		return fail(L, err)
+	}
+	L.Push(lua.LNumber(n))
+	return 1
+}
+
+// board.list(area [, offset [, limit [, order]]]) -> posts without their
+// lines; order is 'newest' (the default) or 'oldest' first.
+func (b *Board) list(L *lua.LState) int {
+	area := L.CheckString(1)
+	offset, limit := checkPage(L, 2)
+	order := store.NewestFirst
+	switch L.OptString(4, "newest") {
+	case "newest":
+	case "oldest":
+		order = store.OldestFirst
+	default:
+		L.ArgError(4, "'newest' or 'oldest' expected")
+	}
+	var posts []store.Post
+	if err := b.call(L, func(ctx context.Context) (err error) {
+		posts, err = b.Store.Posts(ctx, area, offset, limit, order)
+		return err
+	}); err != nil {
+		return fail(L, err)
+	}
+	t := L.CreateTable(len(posts), 0)
+	for _, p := range posts {
+		t.Append(postTable(L, p, false))
+	}
+	L.Push(t)
+	return 1
+}
+
+// errNoSuchPost replaces the store's not-found error for scripts.
+var errNoSuchPost = errors.New("no such post")
+
+// board.read(id) -> post with its lines
+func (b *Board) read(L *lua.LState) int {
+	id := checkID(L, 1)
+	var p store.Post
+	err := b.call(L, func(ctx context.Context) (err error) {
+		p, err = b.Store.ReadPost(ctx, id)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return fail(L, errNoSuchPost)
+	}
+	if err != nil {
+		return fail(L, err)
+	}
+	L.Push(postTable(L, p, false))
+	return 1
+}
+
+// board.thread(id) -> the posts of id's thread in reading order, without
+// lines, each with its depth (0 for the thread's first post)
+func (b *Board) thread(L *lua.LState) int {
+	id := checkID(L, 1)
+	var posts []store.Post
+	err := b.call(L, func(ctx context.Context) (err error) {
+		posts, err = b.Store.Thread(ctx, id)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return fail(L, errNoSuchPost)
+	}
+	if err != nil {
+		return fail(L, err)
+	}
+	t := L.CreateTable(len(posts), 0)
+	for _, p := range posts {
+		t.Append(postTable(L, p, true))
+	}
+	L.Push(t)
+	return 1
+}
+
+// errNotModerator is returned by board.delete when Moderator says no.
+var errNotModerator = errors.New("only the sysop may delete posts")
+
+// board.delete(id) -> true
+func (b *Board) delete(L *lua.LState) int {
+	id := checkID(L, 1)
+	if b.Moderator != nil && !b.Moderator(L) {
+		return fail(L, errNotModerator)
+	}
+	err := b.call(L, func(ctx context.Context) error {
+		return b.Store.DeletePost(ctx, id)
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return fail(L, errNoSuchPost)
+	}
+	if err != nil {
+		return fail(L, err)
+	}
+	L.Push(lua.LTrue)
+	return 1
+}
+
+// board.new_count(user, area) -> number of posts user has not read there
+func (b *Board) newCount(L *lua.LState) int {
+	user, area := L.CheckString(1), L.CheckString(2)
+	var n int
+	if err := b.call(L, func(ctx context.Context) (err error) {
+		n, err = b.Store.NewCount(ctx, user, area)
+		return err
+	}); err != nil {
+		return fail(L, err)
+	}
+	L.Push(lua.LNumber(n))
+	return 1
+}
+
+// board.next_new(user, area) -> the oldest post user has not read there,
+// with its lines, moving user's pointer past it; nil, 'no new posts' when
+// there is none.
+func (b *Board) nextNew(L *lua.LState) int {
+	user, area := L.CheckString(1), L.CheckString(2)
+	var p store.Post
+	err := b.call(L, func(ctx context.Context) (err error) {
+		p, err = b.Store.NextNew(ctx, user, area)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return fail(L, errors.New("no new posts"))
+	}
+	if err != nil {
+		return fail(L, err)
+	}
+	L.Push(postTable(L, p, false))
+	return 1
+}
+
+// board.last_read(user, area) -> the id of the newest post user has read
+// there (0 if none): posts with a larger id are new to them.
+func (b *Board) lastRead(L *lua.LState) int {
+	user, area := L.CheckString(1), L.CheckString(2)
+	var id int64
+	if err := b.call(L, func(ctx context.Context) (err error) {
+		id, err = b.Store.LastRead(ctx, user, area)
+		return err
+	}); err != nil {
+		return fail(L, err)
+	}
+	L.Push(lua.LNumber(id))
+	return 1
+}
+
+// board.mark_read(user, area [, id]) -> true: posts up to id (all, without
+// id) are no longer new to user. The pointer never moves back.
+func (b *Board) markRead(L *lua.LState) int {
+	user, area := L.CheckString(1), L.CheckString(2)
+	var upTo int64
+	if L.Get(3) != lua.LNil {
+		if upTo = checkID(L, 3); upTo < 1 {
+			L.ArgError(3, "post id expected")
+		}
+	}
+	err := b.call(L, func(ctx context.Context) error {
+		return b.Store.MarkRead(ctx, user, area, upTo)
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return fail(L, errNoSuchPost)
+	}
+	if err != nil {
+		return fail(L, err)
+	}
+	L.Push(lua.LTrue)
+	return 1
+}

@@ -1,0 +1,155 @@
+package luaapi
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/m2bbs/m2bbs/host/store"
+)
+
+// Mail is the mail module: private mail that is kept, read or unread,
+// until its recipient deletes it, over a store.Mailbox. It works on the
+// same mail as db.send_to, db.inbox_count and db.read_inbox. Functions
+// return their value, or nil and a message for an expected failure (no
+// such mail, no such user); wrong argument types raise an error.
+type Mail struct {
+	Store   store.Mailbox
+	Timeout time.Duration // per call; DefaultDBTimeout when zero
+}
+
+// Loader opens the mail module.
+func (m *Mail) Loader(L *lua.LState) int {
+	L.Push(L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
+		"send":   m.send,
+		"list":   m.list,
+		"count":  m.count,
+		"unread": m.unread,
+		"read":   m.read,
+		"delete": m.delete,
+	}))
+	return 1
+}
+
+func (m *Mail) call(L *lua.LState, fn func(ctx context.Context) error) error {
+	return (&DB{Timeout: m.Timeout}).call(L, fn)
+}
+
+// errNoSuchMail replaces the store's not-found error for scripts: mail to
+// someone else is reported the same way as mail that does not exist.
+var errNoSuchMail = errors.New("no such mail")
+
+// mailTable converts a mail for Lua: {id, from, to, subject, time, read,
+// lines (if read)}.
+func mailTable(L *lua.LState, item store.MailItem) *lua.LTable {
+	t := L.CreateTable(0, 7)
+	t.RawSetString("id", lua.LNumber(item.ID))
+	t.RawSetString("from", lua.LString(item.From))
+	t.RawSetString("to", lua.LString(item.To))
+	t.RawSetString("subject", lua.LString(item.Subject))
+	t.RawSetString("time", lua.LNumber(item.Sent.Unix()))
+	t.RawSetString("read", lua.LBool(item.Read))
+	if item.Lines != nil {
+		t.RawSetString("lines", stringList(L, item.Lines))
+	}
+	return t
+}
+
+// mail.send(to, from, subject, lines) -> the new mail's id
+func (m *Mail) send(L *lua.LState) int {
+	to, from, subject, lines := L.CheckString(1), L.CheckString(2), L.OptString(3, ""), checkLines(L, 4)
+	var item store.MailItem
+	if err := m.call(L, func(ctx context.Context) (err error) {
+		item, err = m.Store.WriteMail(ctx, to, from, subject, lines)
+		return err
+	}); err != nil {
+		return fail(L, err)
+	}
+	L.Push(lua.LNumber(item.ID))
+	return 1
+}
+
+// mail.list(user [, offset [, limit]]) -> user's mail, newest first,
+// without lines
+func (m *Mail) list(L *lua.LState) int {
+	user := L.CheckString(1)
+	offset, limit := checkPage(L, 2)
+	var items []store.MailItem
+	if err := m.call(L, func(ctx context.Context) (err error) {
+		items, err = m.Store.ListMail(ctx, user, offset, limit)
+		return err
+	}); err != nil {
+		return fail(L, err)
+	}
+	t := L.CreateTable(len(items), 0)
+	for _, item := range items {
+		t.Append(mailTable(L, item))
+	}
+	L.Push(t)
+	return 1
+}
+
+// mail.count(user) -> total, unread
+func (m *Mail) count(L *lua.LState) int {
+	user := L.CheckString(1)
+	var total, unread int
+	if err := m.call(L, func(ctx context.Context) (err error) {
+		total, unread, err = m.Store.MailCount(ctx, user)
+		return err
+	}); err != nil {
+		return fail(L, err)
+	}
+	L.Push(lua.LNumber(total))
+	L.Push(lua.LNumber(unread))
+	return 2
+}
+
+// mail.unread(user) -> number of unread mails
+func (m *Mail) unread(L *lua.LState) int {
+	user := L.CheckString(1)
+	var n int
+	if err := m.call(L, func(ctx context.Context) (err error) {
+		n, err = m.Store.UnreadMailCount(ctx, user)
+		return err
+	}); err != nil {
+		return fail(L, err)
+	}
+	L.Push(lua.LNumber(n))
+	return 1
+}
+
+// mail.read(user, id) -> the mail with its lines, now marked read
+func (m *Mail) read(L *lua.LState) int {
+	user, id := L.CheckString(1), checkID(L, 2)
+	var item store.MailItem
+	err := m.call(L, func(ctx context.Context) (err error) {
+		item, err = m.Store.ReadMail(ctx, user, id)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return fail(L, errNoSuchMail)
+	}
+	if err != nil {
+		return fail(L, err)
+	}
+	L.Push(mailTable(L, item))
+	return 1
+}
+
+// mail.delete(user, id) -> true; only user's own mail can be deleted
+func (m *Mail) delete(L *lua.LState) int {
+	user, id := L.CheckString(1), checkID(L, 2)
+	err := m.call(L, func(ctx context.Context) error {
+		return m.Store.DeleteMail(ctx, user, id)
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return fail(L, errNoSuchMail)
+	}
+	if err != nil {
+		return fail(L, err)
+	}
+	L.Push(lua.LTrue)
+	return 1
+}
