@@ -6,9 +6,17 @@
 //     reply, deliver_json, deliver and close, as in Mongrel2's Lua library.
 //   - ui (ui.go): display, ask, screen, prompt and exit, the conversation
 //     helpers of the original BBS; ask yields the caller's coroutine.
-//   - db (db.go): the BBS database (users, public messages, private mail)
-//     over a store.Store.
-//   - print and Lua 5.1 compatibility fixes (compat.go).
+//   - db (db.go): the original BBS's database calls (users, public
+//     messages, private mail) over a store.Store, with login throttling.
+//   - board (board.go) and mail (mail.go): message areas with threads and
+//     last-read pointers; a mailbox that keeps mail.
+//   - users (users.go): accounts, security levels, bans, last callers and
+//     the one-liners wall; callers (callers.go): who is online, paging.
+//   - door (door.go): what door games need: saved data per door and
+//     caller, leaderboards, random numbers, the date.
+//   - menu (menu.go, lua/menu.lua): menus declared as data, in Lua.
+//   - print and Lua 5.1 compatibility fixes (compat.go); colour codes
+//     (colour.go).
 //
 // Modules receive their dependencies as interfaces (Replier, Screens,
 // store.Store, a logger lookup) so tests pass fakes. Misuse of an API raises

@@ -1,9 +1,11 @@
-// Package store is the BBS's durable storage: registered users, the public
-// message board and private mail.
+// Package store is the BBS's durable storage: registered users and their
+// accounts, the message areas, private mail (kept until deleted) and the
+// door games' saved data.
 //
-// [Store] is the interface the rest of the host (and the Lua db module) uses;
-// [SQLite], returned by [Open], implements it over one SQLite file with
-// github.com/mattn/go-sqlite3.
+// [Store] is the interface of the original BBS's calls (the Lua db module);
+// [Accounts], [Boards], [Mailbox] and [DoorStore] are the narrower
+// interfaces of the other Lua modules. [SQLite], returned by [Open],
+// implements them all over one SQLite file with github.com/mattn/go-sqlite3.
 //
 // # Layout on disk and concurrency
 //
