@@ -720,3 +720,139 @@ func TestHotEditWhileACallerIsOnline(t *testing.T) {
 		t.Errorf("the caller online saw the edit (%v):\n%s", err, rest)
 	}
 }
+
+// visit answers the prompt a caller on c is at with the first line and
+// the prompts after it with the others (a new caller's first prompt comes
+// unasked: pass "" first to wait for it), and returns what they saw up to
+// the prompt after the last line.
+func visit(t *testing.T, c *classic.Client, lines ...string) string {
+	t.Helper()
+	if lines[0] != "" {
+		if err := c.Send(lines[0]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := c.Run(lines[1:], readTimeout)
+	if !errors.Is(err, classic.ErrOutOfLines) {
+		t.Fatalf("visit ended early (%v):\n%s", err, out)
+	}
+	return out
+}
+
+// TestBoardFeaturesThroughTheFrontEnd drives the shipped board's features
+// through the built-in front end: security levels and the sysop menu, who's
+// online, paging, the wall, last callers, mail, the door and board menus,
+// bans, login throttling and colour for a client that can't show it.
+func TestBoardFeaturesThroughTheFrontEnd(t *testing.T) {
+	b := startBBS(t, viaBuiltIn, "", "-bcrypt-cost", "4")
+	zed := b.call(t) // the first caller ever registered: the sysop
+	zedMenu := visit(t, zed, "", "zed", "pw", "pw", "y")
+	if !strings.Contains(zedMenu, "S. Sysop menu.") {
+		t.Errorf("the sysop's menu lacks the sysop item:\n%s", zedMenu)
+	}
+	ann := b.call(t)
+	annMenu := visit(t, ann, "", "ann", "pw", "pw", "y")
+	if strings.Contains(annMenu, "Sysop") {
+		t.Errorf("a user's menu shows the sysop item:\n%s", annMenu)
+	}
+	if out := visit(t, ann, "S"); !strings.Contains(out, "That's not on the menu.") {
+		t.Errorf("a user reached the sysop menu:\n%s", out)
+	}
+	if out := visit(t, ann, "5"); !strings.Contains(out, "Online now:\n  zed\n  ann\n") {
+		t.Errorf("who's online:\n%s", out)
+	}
+	if out := visit(t, ann, "8", "ZED", "coffee?"); !strings.Contains(out, "Paged.") {
+		t.Errorf("paging:\n%s", out)
+	}
+	if m, err := zed.Next(readTimeout); err != nil || m.Msg != "Page from ann: coffee?" {
+		t.Errorf("zed got %+v, %v; want ann's page", m, err)
+	}
+	if out := visit(t, ann, "6", "|12hello|07 from ann"); !strings.Contains(out, "On the wall.") {
+		t.Errorf("wall:\n%s", out)
+	}
+	if out := visit(t, ann, "7"); !strings.Contains(out, "Last callers:") || !strings.Contains(out, "  ann\n") {
+		t.Errorf("last callers:\n%s", out)
+	}
+	if out := visit(t, ann, "M", "S", "zed", "Lunch", "Noon at the diner?", ".", "Q"); !strings.Contains(out, "Mail sent.") && !strings.Contains(out, "sent") {
+		t.Errorf("sending mail:\n%s", out)
+	}
+	if out := visit(t, zed, "M"); !strings.Contains(out, "Lunch") || !strings.Contains(out, "*") {
+		t.Errorf("zed's mailbox:\n%s", out)
+	}
+	if out := visit(t, zed, "1", "", "Q"); !strings.Contains(out, "Noon at the diner?") {
+		t.Errorf("reading mail:\n%s", out)
+	}
+	if out := visit(t, zed, "D"); !strings.Contains(out, "Guess the Number") || !strings.Contains(out, "Star Trader") {
+		t.Errorf("doors menu:\n%s", out)
+	}
+	if out := visit(t, zed, "Q", "B"); !strings.Contains(out, "MESSAGE AREAS") || !strings.Contains(out, "general") {
+		t.Errorf("message areas:\n%s", out)
+	}
+	// The sysop bans ann, who is hung up on at her next call.
+	if out := visit(t, zed, "Q", "S", "B", "ann"); !strings.Contains(out, "Done.") {
+		t.Errorf("ban:\n%s", out)
+	}
+	banned, err := b.call(t).Run([]string{"ann", "pw"}, readTimeout)
+	if err != nil || !strings.HasSuffix(banned, "Sorry: this account is banned.\n") {
+		t.Errorf("banned caller (%v):\n%s", err, banned)
+	}
+
+	// Five wrong passwords, then even the right one is refused.
+	for range 5 {
+		wrong, err := b.call(t).Run([]string{"zed", "guess"}, readTimeout)
+		if err != nil || !strings.HasSuffix(wrong, "Wrong password. Hang up and try again.\n") {
+			t.Fatalf("wrong password (%v):\n%s", err, wrong)
+		}
+	}
+	locked, err := b.call(t).Run([]string{"zed", "pw"}, readTimeout)
+	if err != nil || !strings.Contains(locked, "too many failed logins") {
+		t.Errorf("after five failures (%v):\n%s", err, locked)
+	}
+
+	// A client without colour sees the wall's pipe codes stripped; one
+	// with colour gets ANSI escapes.
+	plain := plainCaller(t, b.addr, "carol", "pw", "pw", "y", "6")
+	if !strings.Contains(plain, "ann: hello from ann") || strings.Contains(plain, "\x1b") || strings.Contains(plain, "|1") {
+		t.Errorf("colourless caller saw:\n%q", plain)
+	}
+	if out := visit(t, zed, "Q", "6", ""); !strings.Contains(out, "\x1b[1;36mann\x1b[0;37m: \x1b[1;31mhello") {
+		t.Errorf("colour caller saw:\n%q", out)
+	}
+}
+
+// plainCaller is a caller whose client says it shows no colour; it answers
+// the prompts with lines and returns what it was shown, up to the prompt
+// after the last line.
+func plainCaller(t *testing.T, addr string, lines ...string) string {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.SetDeadline(time.Now().Add(readTimeout)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Write([]byte("@bbs {\"type\":\"msg\",\"msg\":\"connect\",\"color\":false}\x00")); err != nil {
+		t.Fatal(err)
+	}
+	frames := classic.NewFrameReader(conn, false)
+	var seen strings.Builder
+	for {
+		m, err := frames.Next()
+		if err != nil {
+			t.Fatalf("%v after:\n%s", err, seen.String())
+		}
+		seen.WriteString(m.Msg + "\n")
+		if m.Type != classic.TypePrompt {
+			continue
+		}
+		if len(lines) == 0 {
+			return seen.String()
+		}
+		if _, err := conn.Write(classic.AppendRequest(nil, "@bbs", lines[0])); err != nil {
+			t.Fatal(err)
+		}
+		lines = lines[1:]
+	}
+}
