@@ -46,6 +46,8 @@ type clientOptions struct {
 	raw     bool
 	script  string        // file of the caller's lines; "" for stdin
 	timeout time.Duration // per read from the BBS when not interactive
+	// noColour asks the BBS to leave colour codes out.
+	noColour bool
 }
 
 // runClient is "m2bbs client": the classic BBS client. On a terminal it
@@ -86,6 +88,7 @@ func parseClientArgs(args []string, stderr io.Writer) (clientOptions, error) {
 	fs.BoolVar(&o.raw, "raw", false, "the BBS sends bare JSON frames, not base64")
 	fs.StringVar(&o.script, "script", "", "read the caller's lines from `FILE` (- for stdin) instead of the terminal")
 	fs.DurationVar(&o.timeout, "timeout", defaultScriptTimeout, "when not interactive, the longest wait for each message from the BBS (0: none)")
+	fs.BoolVar(&o.noColour, "no-color", os.Getenv("NO_COLOR") != "", "ask the BBS for no colour codes (default when $NO_COLOR is set)")
 
 	var positional []string
 	for {
@@ -173,7 +176,11 @@ func callBBS(ctx context.Context, o clientOptions, out io.Writer, timeout time.D
 		defer c.Close()
 		stop := context.AfterFunc(ctx, func() { c.Close() }) // interrupts a read
 		defer stop()
-		if err = c.Connect(); err == nil {
+		connect := c.Connect
+		if o.noColour {
+			connect = c.ConnectPlain
+		}
+		if err = connect(); err == nil {
 			err = c.Converse(out, answer, timeout)
 		}
 	}

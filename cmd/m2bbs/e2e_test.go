@@ -818,6 +818,15 @@ func TestBoardFeaturesThroughTheFrontEnd(t *testing.T) {
 	if out := visit(t, zed, "Q", "6", ""); !strings.Contains(out, "\x1b[1;36mann\x1b[0;37m: \x1b[1;31mhello") {
 		t.Errorf("colour caller saw:\n%q", out)
 	}
+	// m2bbs client -no-color asks for the same.
+	host, port, _ := strings.Cut(b.addr, ":")
+	cmd := exec.Command(os.Args[0], "client", "-no-color", host, port)
+	cmd.Env = append(os.Environ(), runMainEnv+"=1")
+	cmd.Stdin = strings.NewReader("dora\npw\npw\ny\n6\n\nQ\n")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "ann: hello from ann") || strings.Contains(string(out), "\x1b") {
+		t.Errorf("m2bbs client -no-color (%v):\n%q", err, out)
+	}
 }
 
 // plainCaller is a caller whose client says it shows no colour; it answers

@@ -47,11 +47,20 @@ func Dial(ctx context.Context, addr, route string, raw bool) (*Client, error) {
 }
 
 // Connect sends "connect", the classic client's first message.
-func (c *Client) Connect() error { return c.Send("connect") }
+func (c *Client) Connect() error { return c.send(AppendConnect(c.req[:0], c.route, true)) }
+
+// ConnectPlain is Connect for a client that shows no colour: the BBS
+// leaves colour codes out of what it sends.
+func (c *Client) ConnectPlain() error { return c.send(AppendConnect(c.req[:0], c.route, false)) }
 
 // Send sends one message (a line the caller typed).
 func (c *Client) Send(msg string) error {
-	c.req = AppendRequest(c.req[:0], c.route, msg)
+	return c.send(AppendRequest(c.req[:0], c.route, msg))
+}
+
+// send writes one framed request.
+func (c *Client) send(req []byte) error {
+	c.req = req
 	if err := c.conn.SetWriteDeadline(time.Now().Add(WriteTimeout)); err != nil {
 		return fmt.Errorf("classic: send: %w", err)
 	}

@@ -145,6 +145,17 @@ func AppendRequest(dst []byte, route string, msg string) []byte {
 	return append(dst, '}', 0)
 }
 
+// AppendConnect appends the first message of a call, "connect"; with
+// colour false it also tells the BBS that this client shows no colour
+// ("color": false), so colour codes are left out of what it sends.
+func AppendConnect(dst []byte, route string, colour bool) []byte {
+	if colour {
+		return AppendRequest(dst, route, "connect")
+	}
+	dst = append(dst, route...)
+	return append(dst, ` {"type":"msg","msg":"connect","color":false}`+"\x00"...)
+}
+
 // appendJSONString appends s as a JSON string literal.
 func appendJSONString(dst []byte, s string) []byte {
 	const hex = "0123456789abcdef"
