@@ -36,9 +36,19 @@ test: deps
 	$(GO) vet -tags '$(TAGS)' ./...
 	$(GO) test -tags '$(TAGS)' -count=1 -timeout 10m ./...
 
-## bench: the benchmarks, five runs each (compare with benchstat)
-bench: deps
-	$(GO) test -tags '$(TAGS)' -run '^$$' -bench . -benchmem -count 5 ./...
+## bench: the load suite against the echo floor and the micro-benchmarks, as
+## one table of medians (under 5 minutes on 2 cores; see BENCHMARKS.md).
+## BENCHFLAGS adds `m2bbs bench` flags, e.g. BENCHFLAGS='-runs 5 -cpuprofile bin/host.prof'.
+BENCHFLAGS ?=
+MICRO    := bin/micro.txt
+bench: build
+	@echo "micro-benchmarks -> $(MICRO)"
+	@{ $(GO) test -tags '$(TAGS)' -run '^$$' -bench . -benchmem -count 5 -benchtime 200ms ./host/m2proto && \
+	   $(GO) test -tags '$(TAGS)' -run '^$$' -bench 'ResumeAsk|LuaResumeYield' -benchmem -count 5 -benchtime 200ms ./host/session && \
+	   $(GO) test -tags '$(TAGS)' -run '^$$' -bench 'IdleSession' -count 3 -benchtime 5000x ./host/session && \
+	   $(GO) test -tags '$(TAGS)' -run '^$$' -bench 'DB' -benchmem -count 5 -benchtime 100ms ./luaapi; } > $(MICRO) 2>&1 \
+	   || { cat $(MICRO); exit 1; }
+	./$(BIN) bench -micro $(MICRO) $(BENCHFLAGS)
 
 ## fuzz: each fuzz target for FUZZTIME (default 20s)
 FUZZTIME ?= 20s

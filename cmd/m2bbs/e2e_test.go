@@ -721,22 +721,25 @@ func TestHotEditWhileACallerIsOnline(t *testing.T) {
 	}
 }
 
-// visit answers the prompt a caller on c is at with the first line and
-// the prompts after it with the others (a new caller's first prompt comes
-// unasked: pass "" first to wait for it), and returns what they saw up to
-// the prompt after the last line.
-func visit(t *testing.T, c *classic.Client, lines ...string) string {
+// arrive plays a new caller on c through lines, up to the prompt after
+// the last one, and returns what they saw.
+func arrive(t *testing.T, c *classic.Client, lines ...string) string {
 	t.Helper()
-	if lines[0] != "" {
-		if err := c.Send(lines[0]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	out, err := c.Run(lines[1:], readTimeout)
+	out, err := c.Run(lines, readTimeout)
 	if !errors.Is(err, classic.ErrOutOfLines) {
 		t.Fatalf("visit ended early (%v):\n%s", err, out)
 	}
 	return out
+}
+
+// visit answers the prompt a caller on c is at with the first line, and
+// the prompts after it with the others, like arrive.
+func visit(t *testing.T, c *classic.Client, lines ...string) string {
+	t.Helper()
+	if err := c.Send(lines[0]); err != nil {
+		t.Fatal(err)
+	}
+	return arrive(t, c, lines[1:]...)
 }
 
 // TestBoardFeaturesThroughTheFrontEnd drives the shipped board's features
@@ -744,14 +747,15 @@ func visit(t *testing.T, c *classic.Client, lines ...string) string {
 // online, paging, the wall, last callers, mail, the door and board menus,
 // bans, login throttling and colour for a client that can't show it.
 func TestBoardFeaturesThroughTheFrontEnd(t *testing.T) {
-	b := startBBS(t, viaBuiltIn, "", "-bcrypt-cost", "4")
+	// A test types faster than any caller: no throttling.
+	b := startBBS(t, viaBuiltIn, "", "-bcrypt-cost", "4", "-rate", "1000", "-burst", "1000")
 	zed := b.call(t) // the first caller ever registered: the sysop
-	zedMenu := visit(t, zed, "", "zed", "pw", "pw", "y")
+	zedMenu := arrive(t, zed, "zed", "pw", "pw", "y")
 	if !strings.Contains(zedMenu, "S. Sysop menu.") {
 		t.Errorf("the sysop's menu lacks the sysop item:\n%s", zedMenu)
 	}
 	ann := b.call(t)
-	annMenu := visit(t, ann, "", "ann", "pw", "pw", "y")
+	annMenu := arrive(t, ann, "ann", "pw", "pw", "y")
 	if strings.Contains(annMenu, "Sysop") {
 		t.Errorf("a user's menu shows the sysop item:\n%s", annMenu)
 	}
@@ -785,11 +789,20 @@ func TestBoardFeaturesThroughTheFrontEnd(t *testing.T) {
 	if out := visit(t, zed, "D"); !strings.Contains(out, "Guess the Number") || !strings.Contains(out, "Star Trader") {
 		t.Errorf("doors menu:\n%s", out)
 	}
+	if out := visit(t, zed, "1", "50", "Q", "n"); !strings.Contains(out, "I'm thinking of a number from 1 to 100") {
+		t.Errorf("playing Guess the Number:\n%s", out)
+	}
 	if out := visit(t, zed, "Q", "B"); !strings.Contains(out, "MESSAGE AREAS") || !strings.Contains(out, "general") {
 		t.Errorf("message areas:\n%s", out)
 	}
+	if out := visit(t, zed, "1", "W", "Hello board", "First post.", "."); !strings.Contains(out, "Hello board") {
+		t.Errorf("writing a post:\n%s", out)
+	}
+	if out := visit(t, zed, "1"); !strings.Contains(out, "First post.") {
+		t.Errorf("reading the post:\n%s", out)
+	}
 	// The sysop bans ann, who is hung up on at her next call.
-	if out := visit(t, zed, "Q", "S", "B", "ann"); !strings.Contains(out, "Done.") {
+	if out := visit(t, zed, "", "Q", "Q", "S", "B", "ann"); !strings.Contains(out, "Done.") {
 		t.Errorf("ban:\n%s", out)
 	}
 	banned, err := b.call(t).Run([]string{"ann", "pw"}, readTimeout)

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/m2bbs/m2bbs/host/classic"
+	"github.com/m2bbs/m2bbs/host/mongrel2"
+)
+
+// TestBenchSmoke runs the whole suite with tiny settings against the
+// shipped board and checks that it completes and prints one table with no
+// errors.
+func TestBenchSmoke(t *testing.T) {
+	withMongrel2 := mongrel2.Available() == nil
+	var progress bytes.Buffer
+	o, err := parseBenchFlags([]string{
+		"-callers", "5", "-latency-callers", "5", "-think", "10ms",
+		"-runs", "1", "-warmup", "100ms", "-duration", "500ms",
+		"-idle", "20,40", "-active", "200ms",
+		fmt.Sprintf("-mongrel2=%v", withMongrel2),
+		"-scripts", "../../scripts", "-screens", "../../screens", "-main", "bbs.lua",
+	}, &progress)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	o.exe, o.env = os.Args[0], append(os.Environ(), runMainEnv+"=1")
+	o.stdout, o.log = &out, &progress
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	if err := o.bench(ctx); err != nil {
+		t.Fatalf("%v\nprogress:\n%s", err, &progress)
+	}
+	table := out.String()
+	t.Logf("table:\n%s", table)
+	rows := []string{
+		"load: 5 callers without think time, behind built-in front end",
+		"m2bbs prompt round trips/s", "echo floor prompt round trips/s",
+		"latency: 5 callers, each pausing 10ms",
+		"20 idle: host RSS per idle caller", "40 idle: active caller latency p99",
+	}
+	if withMongrel2 {
+		rows = append(rows, "behind Mongrel2 1.12")
+	}
+	for _, want := range rows {
+		if !strings.Contains(table, want) {
+			t.Errorf("the table lacks %q", want)
+		}
+	}
+	errorRows := regexp.MustCompile(`(?m)^  (.*errors.*?)  +(\S+)`)
+	found := errorRows.FindAllStringSubmatch(table, -1)
+	if len(found) < 5 {
+		t.Errorf("%d error rows, want one per configuration and idle step", len(found))
+	}
+	for _, m := range found {
+		if m[2] != "0" {
+			t.Errorf("%s: %s, want 0", m[1], m[2])
+		}
+	}
+	if strings.Contains(table, "MISSED") && strings.Contains(table, "errors") {
+		for line := range strings.SplitSeq(table, "\n") {
+			if strings.Contains(line, "errors") && strings.Contains(line, "MISSED") {
+				t.Errorf("an error target was missed: %s", line)
+			}
+		}
+	}
+}
+
+// TestFrontendAndEcho starts `m2bbs frontend` and `m2bbs echo` as
+// processes of their own and calls through them.
+func TestFrontendAndEcho(t *testing.T) {
+	port, err := mongrel2.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	send, err := freeSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	recv, err := freeSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	fe := startM2BBS(t, "frontend", "-addr", addr, "-send-spec", send, "-recv-spec", recv, "-sender-id", "floor")
+	fe.waitFor(t, 10*time.Second, "front end listening", addr)
+	echo := startM2BBS(t, "echo", "-send-spec", send, "-recv-spec", recv, "-sender-id", "floor")
+	echo.waitFor(t, 10*time.Second, "echo ready")
+
+	c, err := classic.Dial(t.Context(), addr, "@bbs", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Connect(); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{"connect", "hello", `quotes " and \ backslash`, ""} {
+		if line != "connect" {
+			if err := c.Send(line); err != nil {
+				t.Fatal(err)
+			}
+		}
+		m, err := c.Next(readTimeout)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Type != classic.TypePrompt || m.Msg != line || m.PChar != "> " {
+			t.Errorf("echo of %q: %+v", line, m)
+		}
+	}
+}
+
+func TestParseMicro(t *testing.T) {
+	out := `goos: linux
+goarch: amd64
+pkg: github.com/m2bbs/m2bbs/host/m2proto
+cpu: AMD EPYC
+BenchmarkParseRequest-2   	  471213	       480.1 ns/op	 387.42 MB/s	     704 B/op	      19 allocs/op
+BenchmarkParseRequest-2   	  471213	       500.0 ns/op	 387.42 MB/s	     704 B/op	      19 allocs/op
+BenchmarkParseRequest-2   	  471213	       490.0 ns/op	 387.42 MB/s	     704 B/op	      19 allocs/op
+PASS
+pkg: github.com/m2bbs/m2bbs/host/session
+BenchmarkIdleSession/m2bbs-defaults-2   20000	     72999 ns/op	      7453 B/session
+BenchmarkIdleSession/m2bbs-defaults-2   20000	     70000 ns/op	      7400 B/session
+Benchmark-looking line that is not one
+ok  	github.com/m2bbs/m2bbs/host/session	10.624s
+`
+	got, err := parseMicro(strings.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("%d benchmarks: %+v", len(got), got)
+	}
+	if got[0].name != "m2proto ParseRequest" || len(got[0].nsPerOp) != 3 || got[0].note() != "704 B/op, 19 allocs/op" {
+		t.Errorf("first: %+v, note %q", got[0], got[0].note())
+	}
+	if got[1].name != "session IdleSession/m2bbs-defaults" || got[1].note() != "7426 B/session" {
+		t.Errorf("second: %+v, note %q", got[1], got[1].note())
+	}
+	if _, err := parseMicro(strings.NewReader("BenchmarkX-2 10 abc ns/op\n")); err == nil {
+		t.Error("a bad number was accepted")
+	}
+}
+
+func TestThousands(t *testing.T) {
+	for in, want := range map[float64]string{0: "0", 999: "999", 1000: "1,000", 1234567.4: "1,234,567", -45678: "-45,678"} {
+		if got := thousands(in); got != want {
+			t.Errorf("thousands(%v) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestBenchFlags(t *testing.T) {
+	var stderr bytes.Buffer
+	o, err := parseBenchFlags([]string{"-idle", "10_000, 100000"}, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(o.idle) != 2 || o.idle[0] != 10000 || o.idle[1] != 100000 {
+		t.Errorf("idle steps %v", o.idle)
+	}
+	for _, bad := range [][]string{{"-idle", "ten"}, {"-callers", "0"}, {"extra"}} {
+		if _, err := parseBenchFlags(bad, &stderr); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+}
