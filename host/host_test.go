@@ -498,9 +498,9 @@ end`, Config{Workers: 2, Session: session.Config{ResumeBudget: 3 * time.Second, 
 	if r := b.ft.waitFor(t, "1", kind("exit")); r.text != "Oops." {
 		t.Errorf("the runaway's caller got %q", r.text)
 	}
-	// A generous bound for a shared, noisy machine: a stalled worker would
-	// take the rest of the 3 s budget.
-	if slowest > time.Second {
+	// A generous bound for a shared, noisy machine: a caller queued behind
+	// the runaway would wait out the rest of its 3 s budget.
+	if slowest > 2*time.Second {
 		t.Errorf("another caller waited %v for a prompt while a script ran away", slowest)
 	}
 	t.Logf("slowest prompt round trip meanwhile: %v", slowest)

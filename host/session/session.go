@@ -673,14 +673,14 @@ func (t *Table) resume(s *Session, args ...lua.LValue) (waiting bool) {
 // host.
 func (t *Table) safeResume(s *Session, args []lua.LValue) (state lua.ResumeState, err error) {
 	budget := t.cfg.ResumeBudget
-	overtime := fmt.Sprintf("the script ran for more than %v without waiting for the caller", budget)
-	timer := time.AfterFunc(budget, func() {
-		s.overrun.Store(&overtime)
-		s.cancel()
-	})
 	t.mu.Lock()
 	t.running = s
 	t.mu.Unlock()
+	// Abort checks, under t.mu, that s is still running: a timer firing
+	// just as the resume returns must not cancel a session now waiting.
+	timer := time.AfterFunc(budget, func() {
+		t.Abort(fmt.Sprintf("the script ran for more than %v without waiting for the caller", budget))
+	})
 	defer func() {
 		timer.Stop()
 		t.mu.Lock()
