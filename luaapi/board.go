@@ -47,10 +47,6 @@ func (b *Board) Loader(L *lua.LState) int {
 	return 1
 }
 
-func (b *Board) call(L *lua.LState, fn func(ctx context.Context) error) error {
-	return (&DB{Timeout: b.Timeout}).call(L, fn)
-}
-
 // areaTable converts an area for Lua: {name, description, posts}.
 func areaTable(L *lua.LState, a store.Area) *lua.LTable {
 	t := L.CreateTable(0, 3)
@@ -82,6 +78,12 @@ func postTable(L *lua.LState, p store.Post, depth bool) *lua.LTable {
 	}
 	return t
 }
+
+// listedPostTable converts a post as listed: postTable without depth.
+func listedPostTable(L *lua.LState, p store.Post) *lua.LTable { return postTable(L, p, false) }
+
+// threadPostTable converts a post of a thread: postTable with its depth.
+func threadPostTable(L *lua.LState, p store.Post) *lua.LTable { return postTable(L, p, true) }
 
 // stringList converts lines to a Lua list.
 func stringList(L *lua.LState, lines []string) *lua.LTable {
@@ -116,29 +118,21 @@ func checkPage(L *lua.LState, n int) (offset, limit int) {
 
 // board.areas() -> list of areas {name, description, posts}
 func (b *Board) areas(L *lua.LState) int {
-	var areas []store.Area
-	if err := b.call(L, func(ctx context.Context) (err error) {
-		areas, err = b.Store.Areas(ctx)
-		return err
-	}); err != nil {
+	areas, err := callStore(L, b.Timeout, b.Store.Areas)
+	if err != nil {
 		return fail(L, err)
 	}
-	t := L.CreateTable(len(areas), 0)
-	for _, a := range areas {
-		t.Append(areaTable(L, a))
-	}
-	L.Push(t)
+	L.Push(listTable(L, areas, areaTable))
 	return 1
 }
 
 // board.area(name) -> area {name, description, posts}
 func (b *Board) area(L *lua.LState) int {
 	name := L.CheckString(1)
-	var a store.Area
-	if err := b.call(L, func(ctx context.Context) (err error) {
-		a, err = b.Store.Area(ctx, name)
-		return err
-	}); err != nil {
+	a, err := callStore(L, b.Timeout, func(ctx context.Context) (store.Area, error) {
+		return b.Store.Area(ctx, name)
+	})
+	if err != nil {
 		return fail(L, err)
 	}
 	L.Push(areaTable(L, a))
@@ -149,11 +143,10 @@ func (b *Board) area(L *lua.LState) int {
 // its description.
 func (b *Board) defineArea(L *lua.LState) int {
 	name, description := L.CheckString(1), L.OptString(2, "")
-	var a store.Area
-	if err := b.call(L, func(ctx context.Context) (err error) {
-		a, err = b.Store.DefineArea(ctx, name, description)
-		return err
-	}); err != nil {
+	a, err := callStore(L, b.Timeout, func(ctx context.Context) (store.Area, error) {
+		return b.Store.DefineArea(ctx, name, description)
+	})
+	if err != nil {
 		return fail(L, err)
 	}
 	L.Push(areaTable(L, a))
@@ -173,11 +166,10 @@ func (b *Board) post(L *lua.LState) int {
 	if L.Get(5) != lua.LNil {
 		np.ReplyTo = checkID(L, 5)
 	}
-	var p store.Post
-	if err := b.call(L, func(ctx context.Context) (err error) {
-		p, err = b.Store.Post(ctx, np)
-		return err
-	}); err != nil {
+	p, err := callStore(L, b.Timeout, func(ctx context.Context) (store.Post, error) {
+		return b.Store.Post(ctx, np)
+	})
+	if err != nil {
 		return fail(L, err)
 	}
 	L.Push(lua.LNumber(p.ID))
@@ -187,11 +179,10 @@ func (b *Board) post(L *lua.LState) int {
 // board.count(area) -> number of posts in the area
 func (b *Board) count(L *lua.LState) int {
 	area := L.CheckString(1)
-	var n int
-	if err := b.call(L, func(ctx context.Context) (err error) {
-		n, err = b.Store.PostCount(ctx, area)
-		return err
-	}); err != nil {
+	n, err := callStore(L, b.Timeout, func(ctx context.Context) (int, error) {
+		return b.Store.PostCount(ctx, area)
+	})
+	if err != nil {
 		return fail(L, err)
 	}
 	L.Push(lua.LNumber(n))
@@ -204,25 +195,16 @@ func (b *Board) list(L *lua.LState) int {
 	area := L.CheckString(1)
 	offset, limit := checkPage(L, 2)
 	order := store.NewestFirst
-	switch L.OptString(4, "newest") {
-	case "newest":
-	case "oldest":
+	if checkEither(L, 4, "newest", "oldest") {
 		order = store.OldestFirst
-	default:
-		L.ArgError(4, "'newest' or 'oldest' expected")
 	}
-	var posts []store.Post
-	if err := b.call(L, func(ctx context.Context) (err error) {
-		posts, err = b.Store.Posts(ctx, area, offset, limit, order)
-		return err
-	}); err != nil {
+	posts, err := callStore(L, b.Timeout, func(ctx context.Context) ([]store.Post, error) {
+		return b.Store.Posts(ctx, area, offset, limit, order)
+	})
+	if err != nil {
 		return fail(L, err)
 	}
-	t := L.CreateTable(len(posts), 0)
-	for _, p := range posts {
-		t.Append(postTable(L, p, false))
-	}
-	L.Push(t)
+	L.Push(listTable(L, posts, listedPostTable))
 	return 1
 }
 
@@ -232,16 +214,11 @@ var errNoSuchPost = errors.New("no such post")
 // board.read(id) -> post with its lines
 func (b *Board) read(L *lua.LState) int {
 	id := checkID(L, 1)
-	var p store.Post
-	err := b.call(L, func(ctx context.Context) (err error) {
-		p, err = b.Store.ReadPost(ctx, id)
-		return err
+	p, err := callStore(L, b.Timeout, func(ctx context.Context) (store.Post, error) {
+		return b.Store.ReadPost(ctx, id)
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		return fail(L, errNoSuchPost)
-	}
 	if err != nil {
-		return fail(L, err)
+		return failAs(L, err, errNoSuchPost)
 	}
 	L.Push(postTable(L, p, false))
 	return 1
@@ -251,22 +228,13 @@ func (b *Board) read(L *lua.LState) int {
 // lines, each with its depth (0 for the thread's first post)
 func (b *Board) thread(L *lua.LState) int {
 	id := checkID(L, 1)
-	var posts []store.Post
-	err := b.call(L, func(ctx context.Context) (err error) {
-		posts, err = b.Store.Thread(ctx, id)
-		return err
+	posts, err := callStore(L, b.Timeout, func(ctx context.Context) ([]store.Post, error) {
+		return b.Store.Thread(ctx, id)
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		return fail(L, errNoSuchPost)
-	}
 	if err != nil {
-		return fail(L, err)
+		return failAs(L, err, errNoSuchPost)
 	}
-	t := L.CreateTable(len(posts), 0)
-	for _, p := range posts {
-		t.Append(postTable(L, p, true))
-	}
-	L.Push(t)
+	L.Push(listTable(L, posts, threadPostTable))
 	return 1
 }
 
@@ -279,14 +247,11 @@ func (b *Board) delete(L *lua.LState) int {
 	if b.Moderator != nil && !b.Moderator(L) {
 		return fail(L, errNotModerator)
 	}
-	err := b.call(L, func(ctx context.Context) error {
+	err := withDeadline(L, b.Timeout, func(ctx context.Context) error {
 		return b.Store.DeletePost(ctx, id)
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		return fail(L, errNoSuchPost)
-	}
 	if err != nil {
-		return fail(L, err)
+		return failAs(L, err, errNoSuchPost)
 	}
 	L.Push(lua.LTrue)
 	return 1
@@ -295,32 +260,29 @@ func (b *Board) delete(L *lua.LState) int {
 // board.new_count(user, area) -> number of posts user has not read there
 func (b *Board) newCount(L *lua.LState) int {
 	user, area := L.CheckString(1), L.CheckString(2)
-	var n int
-	if err := b.call(L, func(ctx context.Context) (err error) {
-		n, err = b.Store.NewCount(ctx, user, area)
-		return err
-	}); err != nil {
+	n, err := callStore(L, b.Timeout, func(ctx context.Context) (int, error) {
+		return b.Store.NewCount(ctx, user, area)
+	})
+	if err != nil {
 		return fail(L, err)
 	}
 	L.Push(lua.LNumber(n))
 	return 1
 }
 
+// errNoNewPosts replaces the store's not-found error for board.next_new.
+var errNoNewPosts = errors.New("no new posts")
+
 // board.next_new(user, area) -> the oldest post user has not read there,
 // with its lines, moving user's pointer past it; nil, 'no new posts' when
 // there is none.
 func (b *Board) nextNew(L *lua.LState) int {
 	user, area := L.CheckString(1), L.CheckString(2)
-	var p store.Post
-	err := b.call(L, func(ctx context.Context) (err error) {
-		p, err = b.Store.NextNew(ctx, user, area)
-		return err
+	p, err := callStore(L, b.Timeout, func(ctx context.Context) (store.Post, error) {
+		return b.Store.NextNew(ctx, user, area)
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		return fail(L, errors.New("no new posts"))
-	}
 	if err != nil {
-		return fail(L, err)
+		return failAs(L, err, errNoNewPosts)
 	}
 	L.Push(postTable(L, p, false))
 	return 1
@@ -330,11 +292,10 @@ func (b *Board) nextNew(L *lua.LState) int {
 // there (0 if none): posts with a larger id are new to them.
 func (b *Board) lastRead(L *lua.LState) int {
 	user, area := L.CheckString(1), L.CheckString(2)
-	var id int64
-	if err := b.call(L, func(ctx context.Context) (err error) {
-		id, err = b.Store.LastRead(ctx, user, area)
-		return err
-	}); err != nil {
+	id, err := callStore(L, b.Timeout, func(ctx context.Context) (int64, error) {
+		return b.Store.LastRead(ctx, user, area)
+	})
+	if err != nil {
 		return fail(L, err)
 	}
 	L.Push(lua.LNumber(id))
@@ -351,14 +312,11 @@ func (b *Board) markRead(L *lua.LState) int {
 			L.ArgError(3, "post id expected")
 		}
 	}
-	err := b.call(L, func(ctx context.Context) error {
+	err := withDeadline(L, b.Timeout, func(ctx context.Context) error {
 		return b.Store.MarkRead(ctx, user, area, upTo)
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		return fail(L, errNoSuchPost)
-	}
 	if err != nil {
-		return fail(L, err)
+		return failAs(L, err, errNoSuchPost)
 	}
 	L.Push(lua.LTrue)
 	return 1

@@ -34,7 +34,7 @@ type DB struct {
 	Throttle LoginThrottle
 	Peer     func(L *lua.LState) string
 	// Reserved are names no one may register (compared ignoring case);
-	// DefaultReservedNames when nil.
+	// DefaultReservedNames() when nil.
 	Reserved []string
 }
 
@@ -46,9 +46,13 @@ type LoginThrottle interface {
 	Succeeded(handle, peer string)
 }
 
-// DefaultReservedNames cannot be registered: they would pass for the
-// board's own voice.
-var DefaultReservedNames = []string{"sysop", "root", "admin", "administrator", "system", "guest", "all", "everyone", "nobody", "m2bbs"}
+// DefaultReservedNames returns the names no one may register when
+// DB.Reserved is nil: they would pass for the board's own voice. It is a
+// function, not a variable, so that no caller can change the default for
+// every other.
+func DefaultReservedNames() []string {
+	return []string{"sysop", "root", "admin", "administrator", "system", "guest", "all", "everyone", "nobody", "m2bbs"}
+}
 
 // Loader opens the db module.
 func (d *DB) Loader(L *lua.LState) int {
@@ -67,13 +71,13 @@ func (d *DB) Loader(L *lua.LState) int {
 	return 1
 }
 
-// call runs fn with a deadline derived from the state's context.
-func (d *DB) call(L *lua.LState, fn func(ctx context.Context) error) error {
+// withDeadline runs fn with a context that ends with L's context or after
+// timeout (DefaultDBTimeout when zero), whichever comes first.
+func withDeadline(L *lua.LState, timeout time.Duration, fn func(ctx context.Context) error) error {
 	parent := L.Context()
 	if parent == nil {
 		parent = context.Background()
 	}
-	timeout := d.Timeout
 	if timeout == 0 {
 		timeout = DefaultDBTimeout
 	}
@@ -82,12 +86,53 @@ func (d *DB) call(L *lua.LState, fn func(ctx context.Context) error) error {
 	return fn(ctx)
 }
 
+// callStore runs fn as withDeadline does and returns its value.
+func callStore[T any](L *lua.LState, timeout time.Duration, fn func(ctx context.Context) (T, error)) (T, error) {
+	var v T
+	err := withDeadline(L, timeout, func(ctx context.Context) (err error) {
+		v, err = fn(ctx)
+		return err
+	})
+	return v, err
+}
+
+// listTable converts items for Lua, each with conv, into a list.
+func listTable[T any](L *lua.LState, items []T, conv func(L *lua.LState, item T) *lua.LTable) *lua.LTable {
+	t := L.CreateTable(len(items), 0)
+	for _, item := range items {
+		t.Append(conv(L, item))
+	}
+	return t
+}
+
 // fail pushes the expected-failure convention: nil, "message". The
 // store's "store: " prefix is dropped: scripts may show the text to callers.
 func fail(L *lua.LState, err error) int {
 	L.Push(lua.LNil)
 	L.Push(lua.LString(strings.TrimPrefix(err.Error(), "store: ")))
 	return 2
+}
+
+// failAs is fail, with notFound standing for an error wrapping
+// store.ErrNotFound (the store's message names the query, not the thing).
+func failAs(L *lua.LState, err, notFound error) int {
+	if errors.Is(err, store.ErrNotFound) {
+		err = notFound
+	}
+	return fail(L, err)
+}
+
+// checkEither reads the optional string argument n, which must be first
+// (the default) or second, and reports whether it is second.
+func checkEither(L *lua.LState, n int, first, second string) bool {
+	switch L.OptString(n, first) {
+	case first:
+		return false
+	case second:
+		return true
+	}
+	L.ArgError(n, fmt.Sprintf("'%s' or '%s' expected", first, second))
+	return false
 }
 
 // checkLines reads a message body: a list of lines or one string (split at
@@ -124,10 +169,8 @@ func FormatPost(from string, lines []string) string {
 // db.user_exists(name) -> bool
 func (d *DB) userExists(L *lua.LState) int {
 	name := L.CheckString(1)
-	var ok bool
-	err := d.call(L, func(ctx context.Context) (err error) {
-		ok, err = d.Store.UserExists(ctx, name)
-		return err
+	ok, err := callStore(L, d.Timeout, func(ctx context.Context) (bool, error) {
+		return d.Store.UserExists(ctx, name)
 	})
 	if err != nil {
 		return fail(L, err)
@@ -149,10 +192,8 @@ func (d *DB) authUser(L *lua.LState) int {
 			return fail(L, fmt.Errorf("too many failed logins: try again in %s", minutes(wait)))
 		}
 	}
-	var ok bool
-	err := d.call(L, func(ctx context.Context) (err error) {
-		ok, err = d.Store.AuthUser(ctx, name, password)
-		return err
+	ok, err := callStore(L, d.Timeout, func(ctx context.Context) (bool, error) {
+		return d.Store.AuthUser(ctx, name, password)
 	})
 	if err != nil {
 		return fail(L, err)
@@ -168,11 +209,10 @@ func (d *DB) authUser(L *lua.LState) int {
 		d.Throttle.Succeeded(name, peer)
 	}
 	if d.Accounts != nil {
-		var account store.Account
-		if err := d.call(L, func(ctx context.Context) (err error) {
-			account, err = d.Accounts.Account(ctx, name)
-			return err
-		}); err != nil {
+		account, err := callStore(L, d.Timeout, func(ctx context.Context) (store.Account, error) {
+			return d.Accounts.Account(ctx, name)
+		})
+		if err != nil {
 			return fail(L, err)
 		}
 		if account.Banned {
@@ -196,7 +236,7 @@ func minutes(d time.Duration) string {
 // loggedIn tells the host who the caller is and logs the call.
 func (d *DB) loggedIn(L *lua.LState, name string) {
 	if d.Accounts != nil {
-		if err := d.call(L, func(ctx context.Context) error { return d.Accounts.RecordCall(ctx, name) }); err != nil {
+		if err := withDeadline(L, d.Timeout, func(ctx context.Context) error { return d.Accounts.RecordCall(ctx, name) }); err != nil {
 			L.RaiseError("db: record call: %v", err)
 		}
 	}
@@ -211,14 +251,14 @@ func (d *DB) registerUser(L *lua.LState) int {
 	name, password := L.CheckString(1), L.CheckString(2)
 	reserved := d.Reserved
 	if reserved == nil {
-		reserved = DefaultReservedNames
+		reserved = DefaultReservedNames()
 	}
 	for _, r := range reserved {
 		if strings.EqualFold(strings.TrimSpace(name), r) {
 			return fail(L, fmt.Errorf("the name %q is reserved", name))
 		}
 	}
-	if err := d.call(L, func(ctx context.Context) error {
+	if err := withDeadline(L, d.Timeout, func(ctx context.Context) error {
 		return d.Store.RegisterUser(ctx, name, password)
 	}); err != nil {
 		return fail(L, err)
@@ -231,26 +271,19 @@ func (d *DB) registerUser(L *lua.LState) int {
 // db.post_message(user, lines) -> message id
 func (d *DB) postMessage(L *lua.LState) int {
 	user, lines := L.CheckString(1), checkLines(L, 2)
-	var id int64
-	err := d.call(L, func(ctx context.Context) error {
-		m, err := d.Store.PostMessage(ctx, user, lines)
-		id = m.ID
-		return err
+	m, err := callStore(L, d.Timeout, func(ctx context.Context) (store.Message, error) {
+		return d.Store.PostMessage(ctx, user, lines)
 	})
 	if err != nil {
 		return fail(L, err)
 	}
-	L.Push(lua.LNumber(id))
+	L.Push(lua.LNumber(m.ID))
 	return 1
 }
 
 // db.message_count() -> n
 func (d *DB) messageCount(L *lua.LState) int {
-	var n int
-	err := d.call(L, func(ctx context.Context) (err error) {
-		n, err = d.Store.MessageCount(ctx)
-		return err
-	})
+	n, err := callStore(L, d.Timeout, d.Store.MessageCount)
 	if err != nil {
 		return fail(L, err)
 	}
@@ -261,23 +294,20 @@ func (d *DB) messageCount(L *lua.LState) int {
 // db.message_read(i) -> text of the message at 0-based index i (0 = oldest)
 func (d *DB) messageRead(L *lua.LState) int {
 	i := L.CheckInt(1)
-	var text string
-	err := d.call(L, func(ctx context.Context) error {
-		m, err := d.Store.MessageAt(ctx, i)
-		text = FormatPost(m.Author, m.Lines)
-		return err
+	m, err := callStore(L, d.Timeout, func(ctx context.Context) (store.Message, error) {
+		return d.Store.MessageAt(ctx, i)
 	})
 	if err != nil {
 		return fail(L, err)
 	}
-	L.Push(lua.LString(text))
+	L.Push(lua.LString(FormatPost(m.Author, m.Lines)))
 	return 1
 }
 
 // db.send_to(to, from, lines) -> true
 func (d *DB) sendTo(L *lua.LState) int {
 	to, from, lines := L.CheckString(1), L.CheckString(2), checkLines(L, 3)
-	if err := d.call(L, func(ctx context.Context) error {
+	if err := withDeadline(L, d.Timeout, func(ctx context.Context) error {
 		_, err := d.Store.SendMail(ctx, to, from, lines)
 		return err
 	}); err != nil {
@@ -290,10 +320,8 @@ func (d *DB) sendTo(L *lua.LState) int {
 // db.inbox_count(user) -> number of unread private messages
 func (d *DB) inboxCount(L *lua.LState) int {
 	user := L.CheckString(1)
-	var n int
-	err := d.call(L, func(ctx context.Context) (err error) {
-		n, err = d.Store.UnreadMailCount(ctx, user)
-		return err
+	n, err := callStore(L, d.Timeout, func(ctx context.Context) (int, error) {
+		return d.Store.UnreadMailCount(ctx, user)
 	})
 	if err != nil {
 		return fail(L, err)
@@ -302,29 +330,26 @@ func (d *DB) inboxCount(L *lua.LState) int {
 	return 1
 }
 
+// errNoUnreadMail replaces the store's not-found error for db.read_inbox.
+var errNoUnreadMail = errors.New("no unread mail")
+
 // db.read_inbox(user) -> text of the oldest unread private message, now
 // marked read; nil, "no unread mail" when there is none.
 func (d *DB) readInbox(L *lua.LState) int {
 	user := L.CheckString(1)
-	var text string
-	err := d.call(L, func(ctx context.Context) error {
-		m, err := d.Store.ReadNextMail(ctx, user)
-		text = FormatPost(m.From, m.Lines)
-		return err
+	m, err := callStore(L, d.Timeout, func(ctx context.Context) (store.Mail, error) {
+		return d.Store.ReadNextMail(ctx, user)
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		return fail(L, errors.New("no unread mail"))
-	}
 	if err != nil {
-		return fail(L, err)
+		return failAs(L, err, errNoUnreadMail)
 	}
-	L.Push(lua.LString(text))
+	L.Push(lua.LString(FormatPost(m.From, m.Lines)))
 	return 1
 }
 
 // db.reconnect() -> true: close and reopen the database.
 func (d *DB) reconnect(L *lua.LState) int {
-	if err := d.call(L, d.Store.Reconnect); err != nil {
+	if err := withDeadline(L, d.Timeout, d.Store.Reconnect); err != nil {
 		return fail(L, err)
 	}
 	L.Push(lua.LTrue)

@@ -66,12 +66,12 @@ type doorGame struct {
 // Loader opens the door module.
 func (d *Door) Loader(L *lua.LState) int {
 	methods := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
-		"get":        d.get,
-		"set":        d.set,
-		"add":        d.add,
-		"get_global": d.getGlobal,
-		"set_global": d.setGlobal,
-		"add_global": d.addGlobal,
+		"get":        perCaller(d.load),
+		"set":        perCaller(d.save),
+		"add":        perCaller(d.sum),
+		"get_global": shared(d.load),
+		"set_global": shared(d.save),
+		"add_global": shared(d.sum),
 		"top":        d.top,
 	})
 	mt := L.NewTable()
@@ -110,6 +110,7 @@ func gameIndex(L *lua.LState) int {
 	return 1
 }
 
+// gameString serves tostring(game).
 func gameString(L *lua.LState) int {
 	g := checkGame(L, 1)
 	L.Push(lua.LString(fmt.Sprintf("door %s (%s)", g.name, g.user)))
@@ -132,24 +133,16 @@ func checkGame(L *lua.LState, n int) *doorGame {
 // gave the module no store.
 var errNoDoorStore = errors.New("door data cannot be saved on this board")
 
-// call runs fn with a deadline derived from the state's context.
+// call runs fn with a deadline derived from the state's context, or fails
+// with errNoDoorStore when there is no store.
 func (d *Door) call(L *lua.LState, fn func(ctx context.Context) error) error {
 	if d.Store == nil {
 		return errNoDoorStore
 	}
-	parent := L.Context()
-	if parent == nil {
-		parent = context.Background()
-	}
-	timeout := d.Timeout
-	if timeout == 0 {
-		timeout = DefaultDBTimeout
-	}
-	ctx, cancel := context.WithTimeout(parent, timeout)
-	defer cancel()
-	return fn(ctx)
+	return withDeadline(L, d.Timeout, fn)
 }
 
+// clock is the current time from Now.
 func (d *Door) clock() time.Time {
 	if d.Now == nil {
 		return time.Now()
@@ -177,30 +170,32 @@ func (d *Door) open(L *lua.LState) int {
 // errNoCaller is the failure of per-caller calls before login.
 var errNoCaller = errors.New("no caller is logged in")
 
-// caller returns the game's user, or "" after pushing the failure.
-func caller(L *lua.LState, g *doorGame) (string, bool) {
-	if g.user == "" {
-		fail(L, errNoCaller)
-		return "", false
+// gameOp is a game method's work on the game's data: door's data of user,
+// or its shared data when user is "".
+type gameOp func(L *lua.LState, door, user string) int
+
+// perCaller makes the game method that runs op on the data of the game's
+// caller, or returns nil and a message when nobody is logged in.
+func perCaller(op gameOp) lua.LGFunction {
+	return func(L *lua.LState) int {
+		g := checkGame(L, 1)
+		if g.user == "" {
+			return fail(L, errNoCaller)
+		}
+		return op(L, g.name, g.user)
 	}
-	return g.user, true
 }
 
-// game:get(key) -> value, or nil (no value), or nil and a message.
-func (d *Door) get(L *lua.LState) int {
-	g := checkGame(L, 1)
-	user, ok := caller(L, g)
-	if !ok {
-		return 2
+// shared makes the game method that runs op on the game's data shared by
+// every caller.
+func shared(op gameOp) lua.LGFunction {
+	return func(L *lua.LState) int {
+		return op(L, checkGame(L, 1).name, "")
 	}
-	return d.load(L, g.name, user)
 }
 
-// game:get_global(key) -> value, or nil, or nil and a message.
-func (d *Door) getGlobal(L *lua.LState) int {
-	return d.load(L, checkGame(L, 1).name, "")
-}
-
+// load serves game:get(key) and game:get_global(key) -> value, or nil (no
+// value), or nil and a message.
 func (d *Door) load(L *lua.LState, door, user string) int {
 	key := L.CheckString(2)
 	var (
@@ -226,22 +221,8 @@ func (d *Door) load(L *lua.LState, door, user string) int {
 	return 1
 }
 
-// game:set(key, value) -> true, or nil and a message. A nil value deletes
-// the key.
-func (d *Door) set(L *lua.LState) int {
-	g := checkGame(L, 1)
-	user, ok := caller(L, g)
-	if !ok {
-		return 2
-	}
-	return d.save(L, g.name, user)
-}
-
-// game:set_global(key, value) -> true, or nil and a message.
-func (d *Door) setGlobal(L *lua.LState) int {
-	return d.save(L, checkGame(L, 1).name, "")
-}
-
+// save serves game:set(key, value) and game:set_global(key, value) ->
+// true, or nil and a message. A nil value deletes the key.
 func (d *Door) save(L *lua.LState, door, user string) int {
 	key := L.CheckString(2)
 	value := L.Get(3)
@@ -266,21 +247,8 @@ func (d *Door) save(L *lua.LState, door, user string) int {
 	return 1
 }
 
-// game:add(key, delta) -> the new number, or nil and a message.
-func (d *Door) add(L *lua.LState) int {
-	g := checkGame(L, 1)
-	user, ok := caller(L, g)
-	if !ok {
-		return 2
-	}
-	return d.sum(L, g.name, user)
-}
-
-// game:add_global(key, delta) -> the new number, or nil and a message.
-func (d *Door) addGlobal(L *lua.LState) int {
-	return d.sum(L, checkGame(L, 1).name, "")
-}
-
+// sum serves game:add(key [, delta]) and game:add_global(key [, delta]) ->
+// the new number, or nil and a message; delta defaults to 1.
 func (d *Door) sum(L *lua.LState, door, user string) int {
 	key := L.CheckString(2)
 	delta := float64(L.OptNumber(3, 1))
@@ -305,12 +273,8 @@ func (d *Door) top(L *lua.LState) int {
 		L.ArgError(3, fmt.Sprintf("between 1 and %d expected", store.MaxDoorTop))
 	}
 	order := store.HighestFirst
-	switch L.OptString(4, "high") {
-	case "high":
-	case "low":
+	if checkEither(L, 4, "high", "low") {
 		order = store.LowestFirst
-	default:
-		L.ArgError(4, "'high' or 'low' expected")
 	}
 	var entries []store.DoorEntry
 	err := d.call(L, func(ctx context.Context) (err error) {

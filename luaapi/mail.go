@@ -33,10 +33,6 @@ func (m *Mail) Loader(L *lua.LState) int {
 	return 1
 }
 
-func (m *Mail) call(L *lua.LState, fn func(ctx context.Context) error) error {
-	return (&DB{Timeout: m.Timeout}).call(L, fn)
-}
-
 // errNoSuchMail replaces the store's not-found error for scripts: mail to
 // someone else is reported the same way as mail that does not exist.
 var errNoSuchMail = errors.New("no such mail")
@@ -60,11 +56,10 @@ func mailTable(L *lua.LState, item store.MailItem) *lua.LTable {
 // mail.send(to, from, subject, lines) -> the new mail's id
 func (m *Mail) send(L *lua.LState) int {
 	to, from, subject, lines := L.CheckString(1), L.CheckString(2), L.OptString(3, ""), checkLines(L, 4)
-	var item store.MailItem
-	if err := m.call(L, func(ctx context.Context) (err error) {
-		item, err = m.Store.WriteMail(ctx, to, from, subject, lines)
-		return err
-	}); err != nil {
+	item, err := callStore(L, m.Timeout, func(ctx context.Context) (store.MailItem, error) {
+		return m.Store.WriteMail(ctx, to, from, subject, lines)
+	})
+	if err != nil {
 		return fail(L, err)
 	}
 	L.Push(lua.LNumber(item.ID))
@@ -76,18 +71,13 @@ func (m *Mail) send(L *lua.LState) int {
 func (m *Mail) list(L *lua.LState) int {
 	user := L.CheckString(1)
 	offset, limit := checkPage(L, 2)
-	var items []store.MailItem
-	if err := m.call(L, func(ctx context.Context) (err error) {
-		items, err = m.Store.ListMail(ctx, user, offset, limit)
-		return err
-	}); err != nil {
+	items, err := callStore(L, m.Timeout, func(ctx context.Context) ([]store.MailItem, error) {
+		return m.Store.ListMail(ctx, user, offset, limit)
+	})
+	if err != nil {
 		return fail(L, err)
 	}
-	t := L.CreateTable(len(items), 0)
-	for _, item := range items {
-		t.Append(mailTable(L, item))
-	}
-	L.Push(t)
+	L.Push(listTable(L, items, mailTable))
 	return 1
 }
 
@@ -95,7 +85,7 @@ func (m *Mail) list(L *lua.LState) int {
 func (m *Mail) count(L *lua.LState) int {
 	user := L.CheckString(1)
 	var total, unread int
-	if err := m.call(L, func(ctx context.Context) (err error) {
+	if err := withDeadline(L, m.Timeout, func(ctx context.Context) (err error) {
 		total, unread, err = m.Store.MailCount(ctx, user)
 		return err
 	}); err != nil {
@@ -109,11 +99,10 @@ func (m *Mail) count(L *lua.LState) int {
 // mail.unread(user) -> number of unread mails
 func (m *Mail) unread(L *lua.LState) int {
 	user := L.CheckString(1)
-	var n int
-	if err := m.call(L, func(ctx context.Context) (err error) {
-		n, err = m.Store.UnreadMailCount(ctx, user)
-		return err
-	}); err != nil {
+	n, err := callStore(L, m.Timeout, func(ctx context.Context) (int, error) {
+		return m.Store.UnreadMailCount(ctx, user)
+	})
+	if err != nil {
 		return fail(L, err)
 	}
 	L.Push(lua.LNumber(n))
@@ -123,16 +112,11 @@ func (m *Mail) unread(L *lua.LState) int {
 // mail.read(user, id) -> the mail with its lines, now marked read
 func (m *Mail) read(L *lua.LState) int {
 	user, id := L.CheckString(1), checkID(L, 2)
-	var item store.MailItem
-	err := m.call(L, func(ctx context.Context) (err error) {
-		item, err = m.Store.ReadMail(ctx, user, id)
-		return err
+	item, err := callStore(L, m.Timeout, func(ctx context.Context) (store.MailItem, error) {
+		return m.Store.ReadMail(ctx, user, id)
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		return fail(L, errNoSuchMail)
-	}
 	if err != nil {
-		return fail(L, err)
+		return failAs(L, err, errNoSuchMail)
 	}
 	L.Push(mailTable(L, item))
 	return 1
@@ -141,14 +125,11 @@ func (m *Mail) read(L *lua.LState) int {
 // mail.delete(user, id) -> true; only user's own mail can be deleted
 func (m *Mail) delete(L *lua.LState) int {
 	user, id := L.CheckString(1), checkID(L, 2)
-	err := m.call(L, func(ctx context.Context) error {
+	err := withDeadline(L, m.Timeout, func(ctx context.Context) error {
 		return m.Store.DeleteMail(ctx, user, id)
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		return fail(L, errNoSuchMail)
-	}
 	if err != nil {
-		return fail(L, err)
+		return failAs(L, err, errNoSuchMail)
 	}
 	L.Push(lua.LTrue)
 	return 1

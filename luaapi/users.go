@@ -42,10 +42,6 @@ func (u *Users) Loader(L *lua.LState) int {
 	return 1
 }
 
-func (u *Users) call(L *lua.LState, fn func(ctx context.Context) error) error {
-	return (&DB{Timeout: u.Timeout}).call(L, fn)
-}
-
 // accountTable converts an account for Lua.
 func accountTable(L *lua.LState, a store.Account) *lua.LTable {
 	t := L.CreateTable(0, 6)
@@ -60,14 +56,28 @@ func accountTable(L *lua.LState, a store.Account) *lua.LTable {
 	return t
 }
 
+// callTable converts a call for the last-callers list: {user, at}.
+func callTable(L *lua.LState, c store.Call) *lua.LTable {
+	t := L.CreateTable(0, 2)
+	t.RawSetString("user", lua.LString(c.User))
+	t.RawSetString("at", lua.LNumber(c.At.Unix()))
+	return t
+}
+
+// onelinerTable converts a one-liner for the wall: {user, text, at}.
+func onelinerTable(L *lua.LState, o store.Oneliner) *lua.LTable {
+	t := L.CreateTable(0, 3)
+	t.RawSetString("user", lua.LString(o.User))
+	t.RawSetString("text", lua.LString(o.Text))
+	t.RawSetString("at", lua.LNumber(o.Posted.Unix()))
+	return t
+}
+
 // account looks up name's account.
 func (u *Users) account(L *lua.LState, name string) (store.Account, error) {
-	var a store.Account
-	err := u.call(L, func(ctx context.Context) (err error) {
-		a, err = u.Accounts.Account(ctx, name)
-		return err
+	return callStore(L, u.Timeout, func(ctx context.Context) (store.Account, error) {
+		return u.Accounts.Account(ctx, name)
 	})
-	return a, err
 }
 
 // level is the security level of the caller running on L ("" before
@@ -114,18 +124,13 @@ func (u *Users) info(L *lua.LState) int {
 // users.list([offset [, limit]]) -> accounts by name
 func (u *Users) list(L *lua.LState) int {
 	offset, limit := L.OptInt(1, 0), L.OptInt(2, 20)
-	var list []store.Account
-	if err := u.call(L, func(ctx context.Context) (err error) {
-		list, err = u.Accounts.Accounts(ctx, offset, limit)
-		return err
-	}); err != nil {
+	list, err := callStore(L, u.Timeout, func(ctx context.Context) ([]store.Account, error) {
+		return u.Accounts.Accounts(ctx, offset, limit)
+	})
+	if err != nil {
 		return fail(L, err)
 	}
-	t := L.CreateTable(len(list), 0)
-	for _, a := range list {
-		t.Append(accountTable(L, a))
-	}
-	L.Push(t)
+	L.Push(listTable(L, list, accountTable))
 	return 1
 }
 
@@ -158,7 +163,7 @@ func (u *Users) sysopAction(L *lua.LState, fn func(ctx context.Context) error) i
 	if u.level(L) != store.LevelSysop {
 		return fail(L, errSysopOnly)
 	}
-	if err := u.call(L, fn); err != nil {
+	if err := withDeadline(L, u.Timeout, fn); err != nil {
 		return fail(L, err)
 	}
 	L.Push(lua.LTrue)
@@ -189,43 +194,26 @@ func (u *Users) unban(L *lua.LState) int {
 // users.last_callers([n]) -> {user, at} newest first (n defaults to 10)
 func (u *Users) lastCallers(L *lua.LState) int {
 	n := L.OptInt(1, 10)
-	var calls []store.Call
-	if err := u.call(L, func(ctx context.Context) (err error) {
-		calls, err = u.Accounts.LastCalls(ctx, n)
-		return err
-	}); err != nil {
+	calls, err := callStore(L, u.Timeout, func(ctx context.Context) ([]store.Call, error) {
+		return u.Accounts.LastCalls(ctx, n)
+	})
+	if err != nil {
 		return fail(L, err)
 	}
-	t := L.CreateTable(len(calls), 0)
-	for _, c := range calls {
-		e := L.CreateTable(0, 2)
-		e.RawSetString("user", lua.LString(c.User))
-		e.RawSetString("at", lua.LNumber(c.At.Unix()))
-		t.Append(e)
-	}
-	L.Push(t)
+	L.Push(listTable(L, calls, callTable))
 	return 1
 }
 
 // users.wall([n]) -> the one-liners wall, {user, text, at} newest first
 func (u *Users) wall(L *lua.LState) int {
 	n := L.OptInt(1, 10)
-	var lines []store.Oneliner
-	if err := u.call(L, func(ctx context.Context) (err error) {
-		lines, err = u.Accounts.Oneliners(ctx, n)
-		return err
-	}); err != nil {
+	lines, err := callStore(L, u.Timeout, func(ctx context.Context) ([]store.Oneliner, error) {
+		return u.Accounts.Oneliners(ctx, n)
+	})
+	if err != nil {
 		return fail(L, err)
 	}
-	t := L.CreateTable(len(lines), 0)
-	for _, o := range lines {
-		e := L.CreateTable(0, 3)
-		e.RawSetString("user", lua.LString(o.User))
-		e.RawSetString("text", lua.LString(o.Text))
-		e.RawSetString("at", lua.LNumber(o.Posted.Unix()))
-		t.Append(e)
-	}
-	L.Push(t)
+	L.Push(listTable(L, lines, onelinerTable))
 	return 1
 }
 
@@ -236,7 +224,7 @@ func (u *Users) writeWall(L *lua.LState) int {
 	if name == "" {
 		return fail(L, errors.New("not logged in"))
 	}
-	if err := u.call(L, func(ctx context.Context) error { return u.Accounts.AddOneliner(ctx, name, text) }); err != nil {
+	if err := withDeadline(L, u.Timeout, func(ctx context.Context) error { return u.Accounts.AddOneliner(ctx, name, text) }); err != nil {
 		return fail(L, err)
 	}
 	L.Push(lua.LTrue)

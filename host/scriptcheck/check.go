@@ -104,6 +104,7 @@ type checker struct {
 	report   Report
 }
 
+// add puts problems in the report.
 func (c *checker) add(p ...Problem) {
 	c.report.Problems = append(c.report.Problems, p...)
 }

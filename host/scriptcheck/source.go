@@ -129,12 +129,14 @@ type walker struct {
 	depth int // nesting of function bodies; 0 is the chunk itself
 }
 
+// stmts visits a block's statements in order.
 func (w *walker) stmts(list []ast.Stmt) {
 	for _, st := range list {
 		w.stmt(st)
 	}
 }
 
+// stmt visits one statement and the statements and expressions in it.
 func (w *walker) stmt(st ast.Stmt) {
 	switch st := st.(type) {
 	case *ast.AssignStmt:
@@ -188,12 +190,14 @@ func (w *walker) stmt(st ast.Stmt) {
 	}
 }
 
+// exprs visits a list of expressions in order.
 func (w *walker) exprs(list []ast.Expr) {
 	for _, e := range list {
 		w.expr(e)
 	}
 }
 
+// expr visits one expression and those in it; nil is allowed.
 func (w *walker) expr(e ast.Expr) {
 	switch e := e.(type) {
 	case *ast.AttrGetExpr:

@@ -290,6 +290,46 @@ func (s *SQLite) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	})
 }
 
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+// queryer is a *sql.DB or a *sql.Tx.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// queryAll runs query on q and reads every row it returns with scan. The
+// list is empty, not nil, when no row matches; it is nil with an error.
+func queryAll[T any](ctx context.Context, q queryer, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	list := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return list, nil
+}
+
+// readAll is queryAll on the read pool.
+func readAll[T any](ctx context.Context, s *SQLite, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	var list []T
+	err := s.with(func(p *pools) (err error) {
+		list, err = queryAll(ctx, p.r, scan, query, args...)
+		return err
+	})
+	return list, err
+}
+
 // isUniqueViolation reports whether err is SQLite's UNIQUE constraint error.
 func isUniqueViolation(err error) bool {
 	var se sqlite3.Error
@@ -302,7 +342,7 @@ func wrap(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	for _, sentinel := range []error{ErrNotFound, ErrUserExists, ErrNoSuchUser, ErrBadName, ErrBadPassword, ErrTooLarge, ErrClosed, ErrSchemaTooNew} {
+	for _, sentinel := range []error{ErrNotFound, ErrUserExists, ErrNoSuchUser, ErrBadName, ErrBadPassword, ErrTooLarge, ErrClosed, ErrSchemaTooNew, ErrLineTaken} {
 		if errors.Is(err, sentinel) {
 			return err
 		}
@@ -415,35 +455,14 @@ func (s *SQLite) RegisterUser(ctx context.Context, name, password string) error 
 	return wrap("register user", err)
 }
 
-// PostMessage implements Store.
+// PostMessage implements Store: it is Post to DefaultArea without a
+// subject.
 func (s *SQLite) PostMessage(ctx context.Context, author string, lines []string) (Message, error) {
-	body, count, err := encodeLines(lines)
+	p, err := s.post(ctx, "post message", NewPost{Area: DefaultArea, Author: author, Lines: lines})
 	if err != nil {
 		return Message{}, err
 	}
-	m := Message{Lines: decodeLines(body, count)}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		uid, canon, err := lookupUser(ctx, tx, "author", author)
-		if err != nil {
-			return err
-		}
-		m.Author = canon
-		now := nowMillis()
-		res, err := tx.ExecContext(ctx,
-			`INSERT INTO messages (area_id, seq, author_id, body, line_count, posted_at)
-			 VALUES (?1, (SELECT coalesce(max(seq), -1) + 1 FROM messages WHERE area_id = ?1), ?2, ?3, ?4, ?5)`,
-			defaultAreaID, uid, body, count, now)
-		if err != nil {
-			return err
-		}
-		m.Posted = fromMillis(now)
-		m.ID, err = res.LastInsertId()
-		return err
-	})
-	if err != nil {
-		return Message{}, wrap("post message", err)
-	}
-	return m, nil
+	return Message{ID: p.ID, Author: p.Author, Lines: p.Lines, Posted: p.Posted}, nil
 }
 
 // MessageCount implements Store.
@@ -486,38 +505,13 @@ func (s *SQLite) MessageAt(ctx context.Context, i int) (Message, error) {
 	return m, nil
 }
 
-// SendMail implements Store.
+// SendMail implements Store: it is WriteMail without a subject.
 func (s *SQLite) SendMail(ctx context.Context, to, from string, lines []string) (Mail, error) {
-	body, count, err := encodeLines(lines)
+	m, err := s.writeMail(ctx, "send mail", to, from, "", lines)
 	if err != nil {
 		return Mail{}, err
 	}
-	m := Mail{Lines: decodeLines(body, count)}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		toID, toName, err := lookupUser(ctx, tx, "recipient", to)
-		if err != nil {
-			return err
-		}
-		fromID, fromName, err := lookupUser(ctx, tx, "sender", from)
-		if err != nil {
-			return err
-		}
-		m.To, m.From = toName, fromName
-		now := nowMillis()
-		res, err := tx.ExecContext(ctx,
-			`INSERT INTO mail (to_id, from_id, body, line_count, sent_at) VALUES (?, ?, ?, ?, ?)`,
-			toID, fromID, body, count, now)
-		if err != nil {
-			return err
-		}
-		m.Sent = fromMillis(now)
-		m.ID, err = res.LastInsertId()
-		return err
-	})
-	if err != nil {
-		return Mail{}, wrap("send mail", err)
-	}
-	return m, nil
+	return Mail{ID: m.ID, To: m.To, From: m.From, Lines: m.Lines, Sent: m.Sent}, nil
 }
 
 // UnreadMailCount implements Store.

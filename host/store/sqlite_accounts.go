@@ -18,7 +18,8 @@ const accountColumns = `u.name, u.level, u.banned_at IS NOT NULL, u.created_at,
 	coalesce((SELECT max(at) FROM calls WHERE user_id = u.id), 0),
 	(SELECT count(*) FROM calls WHERE user_id = u.id)`
 
-func scanAccount(row interface{ Scan(...any) error }) (Account, error) {
+// scanAccount reads the columns of accountColumns.
+func scanAccount(row scanner) (Account, error) {
 	var a Account
 	var created, last int64
 	if err := row.Scan(&a.Name, &a.Level, &a.Banned, &created, &last, &a.Calls); err != nil {
@@ -51,22 +52,8 @@ func (s *SQLite) Account(ctx context.Context, name string) (Account, error) {
 // Accounts implements Accounts.
 func (s *SQLite) Accounts(ctx context.Context, offset, limit int) ([]Account, error) {
 	limit = min(max(limit, 0), MaxListed)
-	var out []Account
-	err := s.with(func(p *pools) error {
-		rows, err := p.r.QueryContext(ctx, "SELECT "+accountColumns+" FROM users u ORDER BY u.name LIMIT ? OFFSET ?", limit, max(offset, 0))
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			a, err := scanAccount(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, a)
-		}
-		return rows.Err()
-	})
+	out, err := readAll(ctx, s, scanAccount,
+		"SELECT "+accountColumns+" FROM users u ORDER BY u.name LIMIT ? OFFSET ?", limit, max(offset, 0))
 	return out, wrap("accounts", err)
 }
 
@@ -113,26 +100,18 @@ func (s *SQLite) RecordCall(ctx context.Context, name string) error {
 
 // LastCalls implements Accounts.
 func (s *SQLite) LastCalls(ctx context.Context, n int) ([]Call, error) {
-	var out []Call
-	err := s.with(func(p *pools) error {
-		rows, err := p.r.QueryContext(ctx, `SELECT u.name, c.at FROM calls c JOIN users u ON u.id = c.user_id
-			ORDER BY c.id DESC LIMIT ?`, min(max(n, 0), MaxListed))
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var c Call
-			var at int64
-			if err := rows.Scan(&c.User, &at); err != nil {
-				return err
-			}
-			c.At = fromMillis(at)
-			out = append(out, c)
-		}
-		return rows.Err()
-	})
+	out, err := readAll(ctx, s, scanCall, `SELECT u.name, c.at FROM calls c JOIN users u ON u.id = c.user_id
+		ORDER BY c.id DESC LIMIT ?`, min(max(n, 0), MaxListed))
 	return out, wrap("last calls", err)
+}
+
+// scanCall reads a call: the caller's name and the time.
+func scanCall(row scanner) (Call, error) {
+	var c Call
+	var at int64
+	err := row.Scan(&c.User, &at)
+	c.At = fromMillis(at)
+	return c, err
 }
 
 // AddOneliner implements Accounts.
@@ -153,24 +132,16 @@ func (s *SQLite) AddOneliner(ctx context.Context, user, text string) error {
 
 // Oneliners implements Accounts.
 func (s *SQLite) Oneliners(ctx context.Context, n int) ([]Oneliner, error) {
-	var out []Oneliner
-	err := s.with(func(p *pools) error {
-		rows, err := p.r.QueryContext(ctx, `SELECT u.name, o.text, o.posted_at FROM oneliners o JOIN users u ON u.id = o.user_id
-			ORDER BY o.id DESC LIMIT ?`, min(max(n, 0), MaxListed))
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var o Oneliner
-			var at int64
-			if err := rows.Scan(&o.User, &o.Text, &at); err != nil {
-				return err
-			}
-			o.Posted = fromMillis(at)
-			out = append(out, o)
-		}
-		return rows.Err()
-	})
+	out, err := readAll(ctx, s, scanOneliner, `SELECT u.name, o.text, o.posted_at FROM oneliners o JOIN users u ON u.id = o.user_id
+		ORDER BY o.id DESC LIMIT ?`, min(max(n, 0), MaxListed))
 	return out, wrap("one-liners", err)
+}
+
+// scanOneliner reads a one-liner: the author's name, the text and the time.
+func scanOneliner(row scanner) (Oneliner, error) {
+	var o Oneliner
+	var at int64
+	err := row.Scan(&o.User, &o.Text, &at)
+	o.Posted = fromMillis(at)
+	return o, err
 }

@@ -57,54 +57,52 @@ const (
 		JOIN users u ON u.id = m.author_id `
 )
 
-// scanner is a *sql.Row or *sql.Rows.
-type scanner interface{ Scan(dest ...any) error }
-
 // scanPost reads the columns of postColumns (postLineColumns when
 // withLines).
 func scanPost(row scanner, withLines bool) (Post, error) {
 	var (
 		p      Post
 		posted int64
-		body   string
-		count  int
+		err    error
 	)
-	dest := []any{&p.ID, &p.Area, &p.Author, &p.Subject, &posted, &p.ParentID, &p.RootID, &p.Replies}
-	if withLines {
-		dest = append(dest, &body, &count)
-	}
-	if err := row.Scan(dest...); err != nil {
+	p.Lines, err = scanWithLines(row, withLines, &p.ID, &p.Area, &p.Author, &p.Subject, &posted, &p.ParentID, &p.RootID, &p.Replies)
+	if err != nil {
 		return Post{}, err
 	}
 	p.Posted = fromMillis(posted)
-	if withLines {
-		p.Lines = decodeLines(body, count)
-	}
 	return p, nil
+}
+
+// scanWithLines scans row into dest and, when withLines, the two columns
+// after them, a body and its line count, returning the decoded lines (nil
+// without).
+func scanWithLines(row scanner, withLines bool, dest ...any) ([]string, error) {
+	var (
+		body  string
+		count int
+	)
+	if withLines {
+		dest = append(dest, &body, &count)
+	}
+	if err := row.Scan(dest...); err != nil || !withLines {
+		return nil, err
+	}
+	return decodeLines(body, count), nil
 }
 
 // queryPosts runs a query selecting postColumns and returns its posts.
 func queryPosts(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]Post, error) {
-	rows, err := tx.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	posts := []Post{}
-	for rows.Next() {
-		p, err := scanPost(rows, false)
-		if err != nil {
-			return nil, err
-		}
-		posts = append(posts, p)
-	}
-	return posts, rows.Err()
+	return queryAll(ctx, tx, scanListedPost, query, args...)
 }
+
+// scanListedPost reads the columns of postColumns.
+func scanListedPost(row scanner) (Post, error) { return scanPost(row, false) }
 
 // areaColumns select an area (areas a) for scanArea, with its post count.
 const areaColumns = `a.name, a.description,
 	(SELECT coalesce(max(seq) + 1, 0) FROM messages WHERE area_id = a.id)`
 
+// scanArea reads the columns of areaColumns.
 func scanArea(row scanner) (Area, error) {
 	var a Area
 	err := row.Scan(&a.Name, &a.Description, &a.Posts)
@@ -113,22 +111,7 @@ func scanArea(row scanner) (Area, error) {
 
 // Areas implements Boards.
 func (s *SQLite) Areas(ctx context.Context) ([]Area, error) {
-	areas := []Area{}
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, "SELECT "+areaColumns+" FROM areas a ORDER BY a.id")
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			a, err := scanArea(rows)
-			if err != nil {
-				return err
-			}
-			areas = append(areas, a)
-		}
-		return rows.Err()
-	})
+	areas, err := readAll(ctx, s, scanArea, "SELECT "+areaColumns+" FROM areas a ORDER BY a.id")
 	if err != nil {
 		return nil, wrapBoards("areas", err)
 	}
@@ -184,6 +167,11 @@ func (s *SQLite) DefineArea(ctx context.Context, name, description string) (Area
 
 // Post implements Boards.
 func (s *SQLite) Post(ctx context.Context, np NewPost) (Post, error) {
+	return s.post(ctx, "post", np)
+}
+
+// post is Post (and PostMessage), with op naming the call in errors.
+func (s *SQLite) post(ctx context.Context, op string, np NewPost) (Post, error) {
 	body, count, err := encodeLines(np.Lines)
 	if err != nil {
 		return Post{}, err
@@ -248,7 +236,7 @@ func (s *SQLite) Post(ctx context.Context, np NewPost) (Post, error) {
 		return nil
 	})
 	if err != nil {
-		return Post{}, wrapBoards("post", err)
+		return Post{}, wrapBoards(op, err)
 	}
 	return p, nil
 }
@@ -392,21 +380,39 @@ func (s *SQLite) DeletePost(ctx context.Context, id int64) error {
 // pointerSQL is user ?1's last-read pointer in area ?2 (0 if none).
 const pointerSQL = `coalesce((SELECT message_id FROM last_read WHERE user_id = ?1 AND area_id = ?2), 0)`
 
+// readerArea is a user and an area, as looked up in one transaction.
+type readerArea struct {
+	userID, areaID int64
+	user, area     string // as registered and as defined
+}
+
+// lookupReaderArea looks up user (as lookupUser does) and area (as
+// lookupArea does) in tx.
+func lookupReaderArea(ctx context.Context, tx *sql.Tx, user, area string) (readerArea, error) {
+	var (
+		ra  readerArea
+		err error
+	)
+	if ra.userID, ra.user, err = lookupUser(ctx, tx, "user", user); err != nil {
+		return readerArea{}, err
+	}
+	if ra.areaID, ra.area, err = lookupArea(ctx, tx, area); err != nil {
+		return readerArea{}, err
+	}
+	return ra, nil
+}
+
 // NewCount implements Boards.
 func (s *SQLite) NewCount(ctx context.Context, user, area string) (int, error) {
 	var n int
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		uid, _, err := lookupUser(ctx, tx, "user", user)
-		if err != nil {
-			return err
-		}
-		areaID, _, err := lookupArea(ctx, tx, area)
+		ra, err := lookupReaderArea(ctx, tx, user, area)
 		if err != nil {
 			return err
 		}
 		return tx.QueryRowContext(ctx,
 			"SELECT count(*) FROM messages WHERE area_id = ?2 AND author_id <> ?1 AND id > "+pointerSQL,
-			uid, areaID).Scan(&n)
+			ra.userID, ra.areaID).Scan(&n)
 	})
 	if err != nil {
 		return 0, wrapBoards("new count", err)
@@ -418,15 +424,11 @@ func (s *SQLite) NewCount(ctx context.Context, user, area string) (int, error) {
 func (s *SQLite) LastRead(ctx context.Context, user, area string) (int64, error) {
 	var id int64
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		uid, _, err := lookupUser(ctx, tx, "user", user)
+		ra, err := lookupReaderArea(ctx, tx, user, area)
 		if err != nil {
 			return err
 		}
-		areaID, _, err := lookupArea(ctx, tx, area)
-		if err != nil {
-			return err
-		}
-		return tx.QueryRowContext(ctx, "SELECT "+pointerSQL, uid, areaID).Scan(&id)
+		return tx.QueryRowContext(ctx, "SELECT "+pointerSQL, ra.userID, ra.areaID).Scan(&id)
 	})
 	if err != nil {
 		return 0, wrapBoards("last read", err)
@@ -447,24 +449,20 @@ func setPointer(ctx context.Context, tx *sql.Tx, uid, areaID, id int64) error {
 func (s *SQLite) NextNew(ctx context.Context, user, area string) (Post, error) {
 	var p Post
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		uid, name, err := lookupUser(ctx, tx, "user", user)
-		if err != nil {
-			return err
-		}
-		areaID, areaName, err := lookupArea(ctx, tx, area)
+		ra, err := lookupReaderArea(ctx, tx, user, area)
 		if err != nil {
 			return err
 		}
 		p, err = scanPost(tx.QueryRowContext(ctx,
 			"SELECT "+postLineColumns+postFrom+"WHERE m.area_id = ?2 AND m.author_id <> ?1 AND m.id > "+pointerSQL+" ORDER BY m.id LIMIT 1",
-			uid, areaID), true)
+			ra.userID, ra.areaID), true)
 		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("%w: no new posts in %q for %q", ErrNotFound, areaName, name)
+			return fmt.Errorf("%w: no new posts in %q for %q", ErrNotFound, ra.area, ra.user)
 		}
 		if err != nil {
 			return err
 		}
-		return setPointer(ctx, tx, uid, areaID, p.ID)
+		return setPointer(ctx, tx, ra.userID, ra.areaID, p.ID)
 	})
 	if err != nil {
 		return Post{}, wrapBoards("next new", err)
@@ -475,27 +473,23 @@ func (s *SQLite) NextNew(ctx context.Context, user, area string) (Post, error) {
 // MarkRead implements Boards.
 func (s *SQLite) MarkRead(ctx context.Context, user, area string, upTo int64) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		uid, _, err := lookupUser(ctx, tx, "user", user)
-		if err != nil {
-			return err
-		}
-		areaID, areaName, err := lookupArea(ctx, tx, area)
+		ra, err := lookupReaderArea(ctx, tx, user, area)
 		if err != nil {
 			return err
 		}
 		var id int64
 		if upTo == 0 {
-			err = tx.QueryRowContext(ctx, "SELECT coalesce(max(id), 0) FROM messages WHERE area_id = ?", areaID).Scan(&id)
+			err = tx.QueryRowContext(ctx, "SELECT coalesce(max(id), 0) FROM messages WHERE area_id = ?", ra.areaID).Scan(&id)
 		} else {
-			err = tx.QueryRowContext(ctx, "SELECT id FROM messages WHERE id = ? AND area_id = ?", upTo, areaID).Scan(&id)
+			err = tx.QueryRowContext(ctx, "SELECT id FROM messages WHERE id = ? AND area_id = ?", upTo, ra.areaID).Scan(&id)
 			if errors.Is(err, sql.ErrNoRows) {
-				err = fmt.Errorf("%w: post %d in area %q", ErrNotFound, upTo, areaName)
+				err = fmt.Errorf("%w: post %d in area %q", ErrNotFound, upTo, ra.area)
 			}
 		}
 		if err != nil || id == 0 {
 			return err
 		}
-		return setPointer(ctx, tx, uid, areaID, id)
+		return setPointer(ctx, tx, ra.userID, ra.areaID, id)
 	})
 	return wrapBoards("mark read", err)
 }
@@ -512,29 +506,32 @@ const (
 	mailOwner = `(SELECT id FROM users WHERE name = ?1)`
 )
 
+// scanMail reads the columns of mailColumns (mailLineColumns when
+// withLines).
 func scanMail(row scanner, withLines bool) (MailItem, error) {
 	var (
-		m     MailItem
-		sent  int64
-		body  string
-		count int
+		m    MailItem
+		sent int64
+		err  error
 	)
-	dest := []any{&m.ID, &m.To, &m.From, &m.Subject, &sent, &m.Read}
-	if withLines {
-		dest = append(dest, &body, &count)
-	}
-	if err := row.Scan(dest...); err != nil {
+	m.Lines, err = scanWithLines(row, withLines, &m.ID, &m.To, &m.From, &m.Subject, &sent, &m.Read)
+	if err != nil {
 		return MailItem{}, err
 	}
 	m.Sent = fromMillis(sent)
-	if withLines {
-		m.Lines = decodeLines(body, count)
-	}
 	return m, nil
 }
 
+// scanListedMail reads the columns of mailColumns.
+func scanListedMail(row scanner) (MailItem, error) { return scanMail(row, false) }
+
 // WriteMail implements Mailbox.
 func (s *SQLite) WriteMail(ctx context.Context, to, from, subject string, lines []string) (MailItem, error) {
+	return s.writeMail(ctx, "write mail", to, from, subject, lines)
+}
+
+// writeMail is WriteMail (and SendMail), with op naming the call in errors.
+func (s *SQLite) writeMail(ctx context.Context, op, to, from, subject string, lines []string) (MailItem, error) {
 	body, count, err := encodeLines(lines)
 	if err != nil {
 		return MailItem{}, err
@@ -566,36 +563,21 @@ func (s *SQLite) WriteMail(ctx context.Context, to, from, subject string, lines 
 		return err
 	})
 	if err != nil {
-		return MailItem{}, wrapBoards("write mail", err)
+		return MailItem{}, wrapBoards(op, err)
 	}
 	return m, nil
 }
 
 // ListMail implements Mailbox.
 func (s *SQLite) ListMail(ctx context.Context, user string, offset, limit int) ([]MailItem, error) {
-	list := []MailItem{}
 	name, err := canonicalName(user)
 	if err != nil {
-		return list, nil
+		return []MailItem{}, nil
 	}
 	offset, limit = page(offset, limit)
-	err = s.with(func(p *pools) error {
-		rows, err := p.r.QueryContext(ctx,
-			"SELECT "+mailColumns+mailFrom+"WHERE m.to_id = "+mailOwner+" ORDER BY m.id DESC LIMIT ?2 OFFSET ?3",
-			name, limit, offset)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			m, err := scanMail(rows, false)
-			if err != nil {
-				return err
-			}
-			list = append(list, m)
-		}
-		return rows.Err()
-	})
+	list, err := readAll(ctx, s, scanListedMail,
+		"SELECT "+mailColumns+mailFrom+"WHERE m.to_id = "+mailOwner+" ORDER BY m.id DESC LIMIT ?2 OFFSET ?3",
+		name, limit, offset)
 	if err != nil {
 		return nil, wrapBoards("list mail", err)
 	}

@@ -134,40 +134,29 @@ func (s *SQLite) DoorTop(ctx context.Context, door, key string, n int, order Doo
 	if n < 1 || n > MaxDoorTop {
 		return nil, fmt.Errorf("store: door top: n = %d, want 1 to %d", n, MaxDoorTop)
 	}
-	query := `SELECT user, score, updated_at FROM door_data
-		WHERE door = ? AND key = ? AND score IS NOT NULL AND user <> ''
-		ORDER BY score DESC, updated_at, user LIMIT ?`
+	direction := "DESC"
 	switch order {
 	case HighestFirst:
 	case LowestFirst:
-		query = `SELECT user, score, updated_at FROM door_data
-			WHERE door = ? AND key = ? AND score IS NOT NULL AND user <> ''
-			ORDER BY score ASC, updated_at, user LIMIT ?`
+		direction = "ASC"
 	default:
 		return nil, fmt.Errorf("store: door top: unknown order %d", order)
 	}
-	var top []DoorEntry
-	err := s.with(func(p *pools) error {
-		rows, err := p.r.QueryContext(ctx, query, door, key, n)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var (
-				e  DoorEntry
-				ms int64
-			)
-			if err := rows.Scan(&e.User, &e.Score, &ms); err != nil {
-				return err
-			}
-			e.Updated = fromMillis(ms)
-			top = append(top, e)
-		}
-		return rows.Err()
-	})
+	query := `SELECT user, score, updated_at FROM door_data
+		WHERE door = ? AND key = ? AND score IS NOT NULL AND user <> ''
+		ORDER BY score ` + direction + `, updated_at, user LIMIT ?`
+	top, err := readAll(ctx, s, scanDoorEntry, query, door, key, n)
 	if err != nil {
 		return nil, wrapDoor("door top", err)
 	}
 	return top, nil
+}
+
+// scanDoorEntry reads a leaderboard entry: user, score, updated_at.
+func scanDoorEntry(row scanner) (DoorEntry, error) {
+	var e DoorEntry
+	var ms int64
+	err := row.Scan(&e.User, &e.Score, &ms)
+	e.Updated = fromMillis(ms)
+	return e, err
 }
