@@ -9,7 +9,7 @@ BIN      := bin/m2bbs
 APT_PACKAGES := pkg-config libzmq3-dev libsqlite3-dev sqlite3 mongrel2-core python3
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build run test bench fuzz clean
+.PHONY: deps build run run-lines test bench fuzz clean
 
 ## deps: install the system packages that are missing (apt-get update once, then install)
 deps:
@@ -31,24 +31,33 @@ build: deps
 run: build
 	./$(BIN) run
 
+## run-lines: four phone lines (hosts) behind a real Mongrel2 on 127.0.0.1:6767,
+## sharing data/bbs.db; dial with  bin/m2bbs client -dial
+LINES ?= 4
+run-lines: build
+	./$(BIN) run -mongrel2 -lines $(LINES)
+
 ## test: vet and every test, end-to-end ones against a real Mongrel2 included
 test: deps
 	$(GO) vet -tags '$(TAGS)' ./...
 	$(GO) test -tags '$(TAGS)' -count=1 -timeout 10m ./...
 
 ## bench: the load suite against the echo floor and the micro-benchmarks, as
-## one table of medians (under 5 minutes on 2 cores; see BENCHMARKS.md).
-## BENCHFLAGS adds `m2bbs bench` flags, e.g. BENCHFLAGS='-runs 5 -cpuprofile bin/host.prof'.
-BENCHFLAGS ?=
-MICRO    := bin/micro.txt
+## one table of medians, in under 5 minutes on 2 cores (see BENCHMARKS.md).
+## The scale test gets IDLE_BUDGET to log its callers in; BENCHFLAGS adds
+## `m2bbs bench` flags, e.g. BENCHFLAGS='-runs 5 -cpuprofile bin/host.prof'.
+IDLE_BUDGET ?= 100s
+BENCHFLAGS  ?=
+MICRO       := bin/micro.txt
 bench: build
 	@echo "micro-benchmarks -> $(MICRO)"
 	@{ $(GO) test -tags '$(TAGS)' -run '^$$' -bench . -benchmem -count 5 -benchtime 200ms ./host/m2proto && \
+	   $(GO) test -tags '$(TAGS)' -run '^$$' -bench 'RoundTrip' -benchmem -count 5 -benchtime 200ms ./host/zmqtransport && \
 	   $(GO) test -tags '$(TAGS)' -run '^$$' -bench 'ResumeAsk|LuaResumeYield' -benchmem -count 5 -benchtime 200ms ./host/session && \
 	   $(GO) test -tags '$(TAGS)' -run '^$$' -bench 'IdleSession' -count 3 -benchtime 5000x ./host/session && \
 	   $(GO) test -tags '$(TAGS)' -run '^$$' -bench 'DB' -benchmem -count 5 -benchtime 100ms ./luaapi; } > $(MICRO) 2>&1 \
 	   || { cat $(MICRO); exit 1; }
-	./$(BIN) bench -micro $(MICRO) $(BENCHFLAGS)
+	./$(BIN) bench -micro $(MICRO) -idle-budget $(IDLE_BUDGET) $(BENCHFLAGS)
 
 ## fuzz: each fuzz target for FUZZTIME (default 20s)
 FUZZTIME ?= 20s

@@ -78,6 +78,17 @@ type Config struct {
 	// Bearer TOKEN") see who is online, broadcast and kick, from anywhere;
 	// without it only callers from the loopback address may.
 	SysopToken string
+	// Line is the phone line this host serves (route LineRoute(Line)),
+	// 1 or more, with Deps.Lines the directory; 0 is the classic
+	// single-host set-up, with no directory (see lines.go).
+	Line int
+	// SenderID is the handler's send_ident, the sender of replies that
+	// answer no request (the line-down notice); "m2bbs" when empty.
+	SenderID string
+	// Heartbeat is how often the line's row is written (DefaultHeartbeat
+	// when zero); a line whose last heartbeat is older than StaleAfter
+	// (DefaultStaleAfter when zero) is down.
+	Heartbeat, StaleAfter time.Duration
 }
 
 // Deps are the host's collaborators.
@@ -87,6 +98,13 @@ type Deps struct {
 	// OnReload, if set, is told of every attempt to reload the scripts:
 	// the new version, or the error that kept the old one serving.
 	OnReload func(version int, err error)
+	// Lines is the directory of phone lines shared by every host of the
+	// board; needed when Config.Line is set, and for the LinesPath page.
+	Lines store.Lines
+	// Directory, if set, is a second connection to the front end: that of
+	// the directory handler every host connects to, whose HTTP requests
+	// (LinesPath, StatusPath) the host answers too.
+	Directory Transport
 }
 
 // Host connects Lua workers to a transport.
@@ -114,6 +132,8 @@ type Host struct {
 	// ended holds the counters of workers that have been retired and
 	// closed (guarded by mu).
 	ended session.Stats
+
+	line lineState
 }
 
 // owner records which worker serves a caller, how many of the caller's
@@ -150,6 +170,7 @@ func New(transport Transport, cfg Config, deps Deps) (*Host, error) {
 		started: time.Now(), ready: make(chan struct{}), owners: make(map[string]*owner),
 		throttle: throttle.New(throttle.Limits{}, nil),
 	}
+	h.initLine()
 	fp, err := fingerprint(h.watchedDirs())
 	if err != nil {
 		return nil, fmt.Errorf("host: %w", err)
@@ -173,6 +194,7 @@ func (h *Host) Run(ctx context.Context) error {
 	defer func() {
 		cancel()
 		h.workersWG.Wait()
+		h.line.wg.Wait()
 	}()
 	h.mu.Lock()
 	h.startWorkers(ctx, h.current)
@@ -183,6 +205,7 @@ func (h *Host) Run(ctx context.Context) error {
 		return nil
 	}
 	close(h.ready)
+	h.startLine(ctx)
 	for {
 		select {
 		case <-ctx.Done():
@@ -228,7 +251,7 @@ func (h *Host) handle(ctx context.Context, msg []byte) {
 		h.route(ctx, req)
 	case req.IsHTTP():
 		// Off the dispatch loop: gathering who is online asks every worker.
-		go h.serveHTTP(ctx, req)
+		go h.serveHTTP(ctx, req, h.transport)
 	default:
 		h.unsupported.Add(1)
 		h.log.Warn("unsupported request", "conn_id", req.ConnID, "method", req.Method(), "path", req.Path)
@@ -254,6 +277,7 @@ func (h *Host) route(ctx context.Context, req *m2proto.Request) {
 		o = &owner{w: h.current.leastBusy()}
 		o.w.owned++
 		h.owners[req.ConnID] = o
+		h.nudgeLine()
 	}
 	o.pending++
 	w := o.w
@@ -280,6 +304,7 @@ func (h *Host) settle(w *worker, connID string, handled bool) {
 	if o.pending == 0 && !w.table.Has(connID) {
 		delete(h.owners, connID)
 		w.owned--
+		h.nudgeLine()
 	}
 }
 
@@ -302,8 +327,13 @@ func (h *Host) refuseBusy(req *m2proto.Request, gen *generation) {
 
 // send frames a reply to connIDs, split into messages Mongrel2 accepts.
 func (h *Host) send(sender string, connIDs []string, body []byte) error {
+	return h.sendVia(h.transport, sender, connIDs, body)
+}
+
+// sendVia is send through transport t.
+func (h *Host) sendVia(t Transport, sender string, connIDs []string, body []byte) error {
 	for _, group := range m2proto.SplitTargets(connIDs) {
-		if err := h.transport.Send(m2proto.AppendReply(nil, sender, group, body)); err != nil {
+		if err := t.Send(m2proto.AppendReply(nil, sender, group, body)); err != nil {
 			h.replyErrors.Add(1)
 			return fmt.Errorf("send reply: %w", err)
 		}

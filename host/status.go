@@ -160,9 +160,10 @@ func (h *Host) Kick(ctx context.Context, connID string) bool {
 // MaxSysopBody bounds the body of a sysop's request (a broadcast's text).
 const MaxSysopBody = 4096
 
-// serveHTTP answers the HTTP requests routed to the handler: the status
-// page, the sysop's actions, or 404.
-func (h *Host) serveHTTP(ctx context.Context, req *m2proto.Request) {
+// serveHTTP answers the HTTP requests routed to the handler, replying
+// through t: the status page, the sysop's actions, the lines directory,
+// or 404.
+func (h *Host) serveHTTP(ctx context.Context, req *m2proto.Request, t Transport) {
 	h.httpRequests.Add(1)
 	code, body := h.answer(ctx, req)
 	contentType := "application/json"
@@ -170,7 +171,7 @@ func (h *Host) serveHTTP(ctx context.Context, req *m2proto.Request) {
 		contentType = "text/plain; charset=utf-8"
 	}
 	resp := m2proto.AppendHTTPResponse(nil, code, contentType, body)
-	if err := h.send(req.Sender, []string{req.ConnID}, resp); err != nil {
+	if err := h.sendVia(t, req.Sender, []string{req.ConnID}, resp); err != nil {
 		h.log.Warn("http reply", "conn_id", req.ConnID, "err", err)
 	}
 }
@@ -183,6 +184,8 @@ func (h *Host) answer(ctx context.Context, req *m2proto.Request) (int, []byte) {
 	}
 	method := req.Method()
 	switch path {
+	case LinesPath:
+		return h.answerLines(ctx, method)
 	case StatusPath:
 		if method != http.MethodGet && method != http.MethodHead {
 			return http.StatusMethodNotAllowed, []byte("use GET\n")

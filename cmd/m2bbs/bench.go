@@ -7,8 +7,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,11 +31,13 @@ type benchOptions struct {
 	callers        int
 	latencyCallers int
 	think          time.Duration
+	latencyWarmup  time.Duration
 	warmup         time.Duration
 	duration       time.Duration
 	runs           int
 	idle           []int
 	idleRuns       int
+	idleBudget     time.Duration
 	active         time.Duration
 	withMongrel2   bool
 	bcryptCost     int
@@ -42,7 +46,11 @@ type benchOptions struct {
 	screens        string
 	main           string
 	cpuProfile     string
+	profileRun     string
 	micro          string
+	// hostEnv is added to the environment of the host (and echo)
+	// processes: GOGC=50, GOMEMLIMIT=900MiB.
+	hostEnv []string
 
 	exe    string   // the program started as front end, host and echo
 	env    []string // their environment
@@ -76,12 +84,14 @@ func parseBenchFlags(args []string, stderr io.Writer) (*benchOptions, error) {
 	fs.SetOutput(stderr)
 	fs.IntVar(&o.callers, "callers", 100, "active callers of the throughput runs (no think time)")
 	fs.IntVar(&o.latencyCallers, "latency-callers", 1000, "callers of the latency run (0: skip it)")
-	fs.DurationVar(&o.think, "think", 250*time.Millisecond, "mean pause before each answer in the latency run")
-	fs.DurationVar(&o.warmup, "warmup", time.Second, "load before each measuring window")
+	fs.DurationVar(&o.think, "think", time.Second, "mean pause before each answer in the latency run (uniform over ±50%)")
+	fs.DurationVar(&o.warmup, "warmup", time.Second, "load before each measuring window; callers start over its first half")
+	fs.DurationVar(&o.latencyWarmup, "latency-warmup", 4*time.Second, "-warmup of the latency run (its callers log in slowly)")
 	fs.DurationVar(&o.duration, "duration", 3*time.Second, "measuring window of each load run")
 	fs.IntVar(&o.runs, "runs", 3, "runs of each load configuration (the table shows medians)")
 	idle := fs.String("idle", "10000,100000", "idle callers to hold, in steps (empty: skip the scale test)")
 	fs.IntVar(&o.idleRuns, "idle-runs", 1, "runs of the scale test")
+	fs.DurationVar(&o.idleBudget, "idle-budget", 0, "longest the callers of one scale run may take to log in (0: no limit); a step cut short says so")
 	fs.DurationVar(&o.active, "active", 3*time.Second, "how long one active caller is timed at each idle step")
 	fs.BoolVar(&o.withMongrel2, "mongrel2", true, "also run behind a real Mongrel2")
 	fs.IntVar(&o.bcryptCost, "bcrypt-cost", 4, "bcrypt cost of the board's passwords (4 keeps bcrypt from dominating; the default is 10)")
@@ -89,8 +99,10 @@ func parseBenchFlags(args []string, stderr io.Writer) (*benchOptions, error) {
 	fs.StringVar(&o.scripts, "scripts", "scripts", "folder of the board's Lua scripts")
 	fs.StringVar(&o.screens, "screens", "screens", "folder of the board's screens")
 	fs.StringVar(&o.main, "main", "bbs.lua", "the board's main script, relative to -scripts")
-	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the host during the first built-in throughput run to this file")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the host during the first built-in run of -profile-run to this file")
+	fs.StringVar(&o.profileRun, "profile-run", "throughput", "the run -cpuprofile profiles: throughput or latency")
 	fs.StringVar(&o.micro, "micro", "", "output of `go test -bench` to add to the table (medians per benchmark)")
+	hostEnv := fs.String("host-env", "", "comma-separated NAME=VALUE settings for the host's environment, e.g. GOGC=50,GOMEMLIMIT=900MiB")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -106,6 +118,18 @@ func parseBenchFlags(args []string, stderr io.Writer) (*benchOptions, error) {
 			return nil, fmt.Errorf("bench: -idle: %q is not a number of callers", f)
 		}
 		o.idle = append(o.idle, n)
+	}
+	for kv := range strings.SplitSeq(*hostEnv, ",") {
+		if kv = strings.TrimSpace(kv); kv == "" {
+			continue
+		}
+		if name, _, ok := strings.Cut(kv, "="); !ok || name == "" {
+			return nil, fmt.Errorf("bench: -host-env: %q is not NAME=VALUE", kv)
+		}
+		o.hostEnv = append(o.hostEnv, kv)
+	}
+	if o.profileRun != "throughput" && o.profileRun != "latency" {
+		return nil, fmt.Errorf("bench: -profile-run %q: throughput or latency", o.profileRun)
 	}
 	if o.callers <= 0 || o.runs <= 0 || o.duration <= 0 {
 		return nil, errors.New("bench: -callers, -runs and -duration must be positive")
@@ -142,10 +166,10 @@ func (o *benchOptions) bench(ctx context.Context) error {
 		for _, front := range fronts {
 			for _, handler := range []string{handlerBoard, handlerEcho} {
 				profile := ""
-				if run == 0 && front == frontBuiltIn && handler == handlerBoard {
+				if run == 0 && front == frontBuiltIn && handler == handlerBoard && o.profileRun == "throughput" {
 					profile = o.cpuProfile
 				}
-				r, err := o.loadOnce(ctx, front, handler, o.callers, 0, profile)
+				r, err := o.loadOnce(ctx, front, handler, o.callers, 0, o.warmup, profile)
 				if err != nil {
 					return err
 				}
@@ -155,7 +179,11 @@ func (o *benchOptions) bench(ctx context.Context) error {
 		}
 		if o.latencyCallers > 0 {
 			for _, handler := range []string{handlerBoard, handlerEcho} {
-				r, err := o.loadOnce(ctx, frontBuiltIn, handler, o.latencyCallers, o.think, "")
+				profile := ""
+				if run == 0 && handler == handlerBoard && o.profileRun == "latency" {
+					profile = o.cpuProfile
+				}
+				r, err := o.loadOnce(ctx, frontBuiltIn, handler, o.latencyCallers, o.think, o.latencyWarmup, profile)
 				if err != nil {
 					return err
 				}
@@ -209,10 +237,21 @@ type loadRun struct {
 }
 
 func (r loadRun) String() string {
-	return fmt.Sprintf("%.0f round trips/s, %.1f visits/s, p50 %v p99 %v p99.9 %v, %d failed visits, %d host errors, %d lost posts",
+	s := fmt.Sprintf("%.0f round trips/s, %.1f visits/s, p50 %v p99 %v p99.9 %v, %d failed visits, %d host errors, %d lost posts",
 		r.res.RoundTripsPerSecond(), r.res.VisitsPerSecond(),
 		r.res.Latency.Quantile(0.5).Round(time.Microsecond), r.res.Latency.Quantile(0.99).Round(time.Microsecond),
 		r.res.Latency.Quantile(0.999).Round(time.Microsecond), r.res.Errors, r.hostErrors, r.lostPosts)
+	for i, e := range r.res.ErrorSamples {
+		s += fmt.Sprintf("\n  error %d: %s", i+1, e)
+	}
+	if len(r.res.ByStep) > 0 {
+		s += "\n  p50/p99 by step:"
+		for _, step := range slices.Sorted(maps.Keys(r.res.ByStep)) {
+			l := r.res.ByStep[step]
+			s += fmt.Sprintf(" %s %.2f/%.2f ms (%d);", step, ms(l.Quantile(0.5)), ms(l.Quantile(0.99)), len(l))
+		}
+	}
+	return s
 }
 
 // errors is every error the run counted.
@@ -225,7 +264,7 @@ func (r loadRun) errors() int64 {
 }
 
 // loadOnce starts a fresh system, plays callers against it and stops it.
-func (o *benchOptions) loadOnce(ctx context.Context, front, handler string, callers int, think time.Duration, profile string) (r loadRun, err error) {
+func (o *benchOptions) loadOnce(ctx context.Context, front, handler string, callers int, think, warmup time.Duration, profile string) (r loadRun, err error) {
 	dir, err := os.MkdirTemp(o.tmp, "run-")
 	if err != nil {
 		return r, err
@@ -280,7 +319,7 @@ func (o *benchOptions) loadOnce(ctx context.Context, front, handler string, call
 	}
 	r.res, err = loadgen.Run(ctx, loadgen.Config{
 		Addr: sys.addr, Callers: callers, Scripts: scripts,
-		Warmup: o.warmup, Duration: o.duration, Think: think,
+		Warmup: warmup, Duration: o.duration, Think: think, Ramp: warmup / 2,
 		OnWindow: func(open bool) {
 			if open {
 				snapshot(0)
@@ -334,9 +373,13 @@ func hostErrors(st host.Status) int64 {
 		st.BadFrames + st.Unsupported + st.ReplyErrors + st.Busy + st.MemoryAborts
 }
 
-// scaleStep is what the scale test measured with n callers parked.
+// scaleStep is what the scale test measured with callers parked.
 type scaleStep struct {
-	callers int
+	// target is how many callers the step parks; callers how many
+	// sessions the host held when measured.
+	target, callers int
+	// failure says why parking stopped short, if it did.
+	failure string
 	// loginsPerSecond is how fast this step's callers logged in.
 	loginsPerSecond float64
 	// The host's memory with the callers parked, and before any.
@@ -348,19 +391,35 @@ type scaleStep struct {
 	muxStats   loadgen.MuxStats
 }
 
+// errors counts what went wrong: callers not parked, the host's error
+// counters, replies no caller expected.
+func (s scaleStep) errors() int64 {
+	return int64(max(s.target-s.callers, 0)) + s.hostErrors + s.muxStats.Unexpected + s.muxStats.HungUp + int64(s.muxStats.Dropped)
+}
+
 func (s scaleStep) rssPerCaller() float64 {
-	return float64(int64(s.rss)-int64(s.baseRSS)) / float64(s.callers)
+	return float64(int64(s.rss)-int64(s.baseRSS)) / float64(max(s.callers, 1))
 }
 
 func (s scaleStep) heapPerCaller() float64 {
-	return float64(int64(s.heap)-int64(s.baseHeap)) / float64(s.callers)
+	return float64(int64(s.heap)-int64(s.baseHeap)) / float64(max(s.callers, 1))
 }
 
 func (s scaleStep) String() string {
-	return fmt.Sprintf("%d callers parked (%.0f logins/s): host RSS %.1f MiB (%.2f KiB each), heap %.1f MiB (%.2f KiB each), %d goroutines; active caller p50 %v p99 %v p99.9 %v over %d round trips; %d host errors, %+v",
-		s.callers, s.loginsPerSecond, float64(s.rss)/(1<<20), s.rssPerCaller()/1024, float64(s.heap)/(1<<20), s.heapPerCaller()/1024,
+	failure := ""
+	if s.failure != "" {
+		failure = "; " + s.failure
+	}
+	return fmt.Sprintf("%d of %d callers parked (%.0f logins/s): host RSS %.1f MiB (%.2f KiB each), heap %.1f MiB (%.2f KiB each), %d goroutines; active caller p50 %v p99 %v p99.9 %v over %d round trips; %d host errors, %+v%s",
+		s.callers, s.target, s.loginsPerSecond, float64(s.rss)/(1<<20), s.rssPerCaller()/1024, float64(s.heap)/(1<<20), s.heapPerCaller()/1024,
 		s.goroutines, s.active.Quantile(0.5).Round(time.Microsecond), s.active.Quantile(0.99).Round(time.Microsecond),
-		s.active.Quantile(0.999).Round(time.Microsecond), len(s.active), s.hostErrors, s.muxStats)
+		s.active.Quantile(0.999).Round(time.Microsecond), len(s.active), s.hostErrors, s.muxStats, failure)
+}
+
+// lastLines is the last n lines of text, on one line.
+func lastLines(text string, n int) string {
+	lines := strings.Split(strings.TrimSpace(text), "\n")
+	return strings.Join(lines[max(len(lines)-n, 0):], " | ")
 }
 
 // parkWindow is how many idle callers log in at once.
@@ -388,7 +447,7 @@ func (o *benchOptions) scaleOnce(ctx context.Context) (steps []scaleStep, err er
 		return nil, err
 	}
 	defer mux.Close()
-	proc, err := o.startChild("m2bbs host", o.handlerArgs(handlerBoard, dir, sendSpec, recvSpec, "")...)
+	proc, err := o.startChild("m2bbs host", o.hostEnv, o.handlerArgs(handlerBoard, dir, sendSpec, recvSpec, "")...)
 	if err != nil {
 		return nil, err
 	}
@@ -432,6 +491,12 @@ func (o *benchOptions) scaleOnce(ctx context.Context) (steps []scaleStep, err er
 		return nil, err
 	}
 
+	parkCtx := ctx
+	if o.idleBudget > 0 {
+		var cancel context.CancelFunc
+		parkCtx, cancel = context.WithTimeout(ctx, o.idleBudget)
+		defer cancel()
+	}
 	parked := 0
 	for _, n := range o.idle {
 		if n <= parked {
@@ -442,12 +507,18 @@ func (o *benchOptions) scaleOnce(ctx context.Context) (steps []scaleStep, err er
 			name := "idle" + strconv.Itoa(i)
 			scripts = append(scripts, board.Visit(name, "pw-"+name, true, []string{}, ""))
 		}
-		start := time.Now()
-		if err := mux.Park(ctx, scripts, parkWindow, time.Minute); err != nil {
-			return nil, fmt.Errorf("bench: parking %d callers: %w", n-parked, err)
+		start, parked0 := time.Now(), parked
+		parkErr := mux.Park(parkCtx, scripts, parkWindow, time.Minute)
+		step := scaleStep{target: n, baseRSS: base.RSS, baseHeap: baseStatus.HeapBytes}
+		switch {
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		case parkCtx.Err() != nil:
+			step.failure = fmt.Sprintf("the -idle-budget of %v ran out", o.idleBudget)
+		case parkErr != nil:
+			step.failure = fmt.Sprintf("parking failed: %v; the host's log ends: %s", parkErr, lastLines(proc.log.String(), 2))
 		}
-		step := scaleStep{callers: n, loginsPerSecond: float64(n-parked) / time.Since(start).Seconds(),
-			baseRSS: base.RSS, baseHeap: baseStatus.HeapBytes}
+		parkTime := time.Since(start)
 		parked = n
 
 		var samples []time.Duration
@@ -468,12 +539,14 @@ func (o *benchOptions) scaleOnce(ctx context.Context) (steps []scaleStep, err er
 		if err != nil {
 			return nil, err
 		}
+		step.callers = int(st.Sessions.Active)
+		step.loginsPerSecond = float64(step.callers-parked0) / parkTime.Seconds()
 		step.rss, step.heap, step.goroutines = ps.RSS, st.HeapBytes, st.Goroutines
 		step.hostErrors, step.muxStats = hostErrors(st), mux.Stats()
-		if active := st.Sessions.Active; active < int64(n) {
-			step.hostErrors += int64(n) - active
-		}
 		steps = append(steps, step)
+		if step.failure != "" {
+			break
+		}
 	}
 	return steps, nil
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -70,10 +69,11 @@ func (t *tail) String() string {
 	return string(bytes.TrimSpace(b))
 }
 
-// startChild runs this program (o.exe) with args.
-func (o *benchOptions) startChild(name string, args ...string) (*child, error) {
+// startChild runs this program (o.exe) with args; env is added to its
+// environment.
+func (o *benchOptions) startChild(name string, env []string, args ...string) (*child, error) {
 	cmd := exec.Command(o.exe, args...)
-	cmd.Env = o.env
+	cmd.Env = append(append([]string(nil), o.env...), env...)
 	c := &child{name: name, cmd: cmd, log: &tail{}, exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = c.log, c.log
 	if err := cmd.Start(); err != nil {
@@ -211,7 +211,7 @@ func (o *benchOptions) startSystem(ctx context.Context, front, handler, dir, pro
 			return nil, err
 		}
 		s.addr = "127.0.0.1:" + strconv.Itoa(port)
-		s.frontProc, err = o.startChild("m2bbs frontend", "frontend", "-addr", s.addr,
+		s.frontProc, err = o.startChild("m2bbs frontend", nil, "frontend", "-addr", s.addr,
 			"-send-spec", sendSpec, "-recv-spec", recvSpec, "-sender-id", benchSender, "-log-level", "WARN")
 		if err != nil {
 			return nil, err
@@ -229,7 +229,7 @@ func (o *benchOptions) startSystem(ctx context.Context, front, handler, dir, pro
 	default:
 		return nil, fmt.Errorf("unknown front end %q", front)
 	}
-	s.handlerProc, err = o.startChild("m2bbs "+handler, o.handlerArgs(handler, dir, sendSpec, recvSpec, profile)...)
+	s.handlerProc, err = o.startChild("m2bbs "+handler, o.hostEnv, o.handlerArgs(handler, dir, sendSpec, recvSpec, profile)...)
 	if err != nil {
 		return nil, err
 	}
@@ -287,16 +287,6 @@ func (s *system) status(ctx context.Context) ([]byte, error) {
 		return nil, fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(body)))
 	}
 	return body, nil
-}
-
-// dialable reports whether addr accepts TCP connections.
-func dialable(addr string) bool {
-	c, err := net.DialTimeout("tcp", addr, time.Second)
-	if err != nil {
-		return false
-	}
-	c.Close()
-	return true
 }
 
 // executable is this program, for starting the bench's processes.

@@ -2,11 +2,13 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -42,7 +44,7 @@ func (t *benchTable) addLoad(key, handler string, r loadRun) {
 
 func (t *benchTable) addScale(steps []scaleStep) {
 	for _, s := range steps {
-		t.scale[s.callers] = append(t.scale[s.callers], s)
+		t.scale[s.target] = append(t.scale[s.target], s)
 	}
 }
 
@@ -100,6 +102,7 @@ func (t *benchTable) rows() []any {
 			}
 			pre := fmt.Sprintf("%s idle: ", thousands(float64(n)))
 			out = append(out,
+				row{name: pre + "sessions held", values: collect(steps, func(s scaleStep) float64 { return float64(s.callers) }), format: thousands},
 				row{name: pre + "host RSS per idle caller", values: collect(steps, func(s scaleStep) float64 { return s.rssPerCaller() / 1024 }), format: unit("%.2f KiB"), target: target, pass: pass,
 					note: "(RSS − RSS before) ÷ callers"},
 				row{name: pre + "Go heap per idle caller", values: collect(steps, func(s scaleStep) float64 { return s.heapPerCaller() / 1024 }), format: unit("%.2f KiB"),
@@ -120,9 +123,15 @@ func (t *benchTable) rows() []any {
 				out = append(out, row{name: pre + "active caller latency " + q.name,
 					values: collect(steps, func(s scaleStep) float64 { return ms(s.active.Quantile(q.q)) }), format: unit("%.2f ms"), note: note})
 			}
-			out = append(out, row{name: pre + "errors", values: collect(steps, func(s scaleStep) float64 {
-				return float64(s.hostErrors + s.muxStats.Unexpected + s.muxStats.HungUp + int64(s.muxStats.Dropped))
-			}), format: unit("%.0f"), target: "0", pass: func(v float64) bool { return v == 0 }, note: "host counters, sessions lost, stray replies"})
+			note := "callers not parked + host error counters + stray replies"
+			for _, s := range steps {
+				if s.failure != "" {
+					note = s.failure
+					break
+				}
+			}
+			out = append(out, row{name: pre + "errors", values: collect(steps, func(s scaleStep) float64 { return float64(s.errors()) }),
+				format: unit("%.0f"), target: "0", pass: func(v float64) bool { return v == 0 }, note: note})
 		}
 	}
 	if len(t.micro) > 0 {
@@ -167,6 +176,17 @@ func (t *benchTable) loadRows(runs map[string][]loadRun, ratioTarget string, rat
 			row{name: "echo floor latency " + q.name, values: collectRuns(floor, func(r loadRun) float64 { return ms(r.res.Latency.Quantile(q.q)) }), format: unit("%.2f ms")},
 		)
 	}
+	if slow := slowestSteps(board, 3); len(slow) > 0 {
+		note := ""
+		for i, st := range slow {
+			if i > 0 {
+				note += ", "
+			}
+			note += fmt.Sprintf("%s %.1f ms", st.name, st.p99)
+		}
+		out = append(out, row{name: "m2bbs p99 of the slowest steps", values: slow[0].runs, format: unit("%.2f ms"),
+			note: note + " (medians)"})
+	}
 	perRT := func(cpu func(loadRun) time.Duration) func(loadRun) float64 {
 		return func(r loadRun) float64 { return float64(cpu(r).Microseconds()) / float64(max(r.res.RoundTrips, 1)) }
 	}
@@ -195,6 +215,33 @@ func (t *benchTable) loadRows(runs map[string][]loadRun, ratioTarget string, rat
 			pass: func(v float64) bool { return v == 0 }, note: "failed visits"},
 	)
 	return out
+}
+
+// stepP99 is one step of the board's visit and its p99 over runs.
+type stepP99 struct {
+	name string
+	runs []float64 // p99 in ms, per run
+	p99  float64   // their median
+}
+
+// slowestSteps are the n steps with the highest median p99.
+func slowestSteps(runs []loadRun, n int) []stepP99 {
+	byName := map[string]*stepP99{}
+	for _, r := range runs {
+		for name, l := range r.res.ByStep {
+			if byName[name] == nil {
+				byName[name] = &stepP99{name: name}
+			}
+			byName[name].runs = append(byName[name].runs, ms(l.Quantile(0.99)))
+		}
+	}
+	var all []stepP99
+	for _, s := range byName {
+		s.p99 = loadgen.Median(s.runs)
+		all = append(all, *s)
+	}
+	slices.SortFunc(all, func(a, b stepP99) int { return cmp.Compare(b.p99, a.p99) })
+	return all[:min(n, len(all))]
 }
 
 func collectRuns(runs []loadRun, f func(loadRun) float64) []float64 {

@@ -48,6 +48,8 @@ type clientOptions struct {
 	timeout time.Duration // per read from the BBS when not interactive
 	// noColour asks the BBS to leave colour codes out.
 	noColour bool
+	// dial looks up the lines directory and calls a line that is not busy.
+	dial bool
 }
 
 // runClient is "m2bbs client": the classic BBS client. On a terminal it
@@ -88,6 +90,7 @@ func parseClientArgs(args []string, stderr io.Writer) (clientOptions, error) {
 	fs.BoolVar(&o.raw, "raw", false, "the BBS sends bare JSON frames, not base64")
 	fs.StringVar(&o.script, "script", "", "read the caller's lines from `FILE` (- for stdin) instead of the terminal")
 	fs.DurationVar(&o.timeout, "timeout", defaultScriptTimeout, "when not interactive, the longest wait for each message from the BBS (0: none)")
+	fs.BoolVar(&o.dial, "dial", false, "look up the board's lines (GET /lines) and dial them at random until one is not busy")
 	fs.BoolVar(&o.noColour, "no-color", os.Getenv("NO_COLOR") != "", "ask the BBS for no colour codes (default when $NO_COLOR is set)")
 
 	var positional []string
@@ -171,20 +174,42 @@ func callBBS(ctx context.Context, o clientOptions, out io.Writer, timeout time.D
 	if _, err := fmt.Fprintf(out, "Connecting to %s:%d\n", o.host, o.port); err != nil {
 		return fmt.Errorf("client: %w", err)
 	}
-	c, err := classic.Dial(ctx, net.JoinHostPort(o.host, strconv.Itoa(o.port)), o.route, o.raw)
+	var (
+		c     *classic.Client
+		first *classic.Message
+		err   error
+	)
+	if o.dial {
+		var m classic.Message
+		c, m, err = dialLines(ctx, o, out)
+		first = &m
+	} else {
+		c, err = classic.Dial(ctx, net.JoinHostPort(o.host, strconv.Itoa(o.port)), o.route, o.raw)
+		if err == nil {
+			connect := c.Connect
+			if o.noColour {
+				connect = c.ConnectPlain
+			}
+			if err = connect(); err != nil {
+				c.Close()
+			}
+		}
+	}
 	if err == nil {
 		defer c.Close()
 		stop := context.AfterFunc(ctx, func() { c.Close() }) // interrupts a read
 		defer stop()
-		connect := c.Connect
-		if o.noColour {
-			connect = c.ConnectPlain
+		done := false
+		if first != nil {
+			done, err = converseFirst(c, *first, out, answer)
 		}
-		if err = connect(); err == nil {
+		if err == nil && !done {
 			err = c.Converse(out, answer, timeout)
 		}
 	}
 	switch {
+	case errors.Is(err, errAllBusy):
+		return fmt.Errorf("client: %w", err)
 	case err == nil:
 		return nil
 	case ctx.Err() != nil || errors.Is(err, classic.ErrOutOfLines):
@@ -198,6 +223,27 @@ func callBBS(ctx context.Context, o clientOptions, out io.Writer, timeout time.D
 		return fmt.Errorf("client: no message from the BBS for %v: %w", timeout, err)
 	}
 	return fmt.Errorf("client: %w", err)
+}
+
+// converseFirst handles a message already read as Converse would; done
+// says it was an exit.
+func converseFirst(c *classic.Client, m classic.Message, out io.Writer, answer func(pchar string) (string, error)) (done bool, err error) {
+	if m.Msg != "" {
+		if _, err := io.WriteString(out, m.Msg+"\n"); err != nil {
+			return false, err
+		}
+	}
+	switch m.Type {
+	case classic.TypePrompt:
+		line, err := answer(m.PChar)
+		if err != nil {
+			return false, err
+		}
+		return false, c.Send(line)
+	case classic.TypeExit:
+		return true, nil
+	}
+	return false, nil
 }
 
 // termPrompter reads the caller's answers on a terminal.

@@ -20,15 +20,20 @@ func runM2conf(ctx context.Context, args []string, stderr io.Writer) error {
 		listenAll bool
 		route     string
 		protocol  string
+		lines     int
 	)
 	s, err := parseSettings("m2conf", args, stderr, func(fs *flag.FlagSet) {
 		fs.IntVar(&port, "port", mongrel2.DefaultPort, "TCP port callers connect to")
 		fs.BoolVar(&listenAll, "listen-all", false, "accept callers on all interfaces, not only 127.0.0.1")
 		fs.StringVar(&route, "route", mongrel2.DefaultRoute, "JSON-socket route of the BBS")
 		fs.StringVar(&protocol, "protocol", mongrel2.ProtocolJSON, "handler protocol: json or tnetstring")
+		fs.IntVar(&lines, "lines", 0, fmt.Sprintf("phone lines: one handler per line (@bbs.1..@bbs.N, ports from %d) plus the /lines directory (0: one @bbs handler)", linePortBase))
 	})
 	if err != nil {
 		return err
+	}
+	if lines < 0 || lines > maxLines {
+		return fmt.Errorf("m2conf: -lines %d outside 0..%d", lines, maxLines)
 	}
 	cfg := mongrel2.Config{
 		Port:       port,
@@ -41,6 +46,9 @@ func runM2conf(ctx context.Context, args []string, stderr io.Writer) error {
 		HTTPRoutes: []string{host.StatusPath},
 		MinPing:    frontEndIdle(s.IdleTimeout),
 	}
+	if lines > 0 {
+		cfg = linesConfig(cfg, lines)
+	}
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -49,4 +57,30 @@ func runM2conf(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("write config: %w", err)
 	}
 	return nil
+}
+
+// linesConfig turns cfg into the configuration of n phone lines: line 1 is
+// the main handler (routes @bbs.1 and @bbs), lines 2..n and the directory
+// (routes /lines and /status, connected to by every host) follow, each on
+// the ports lineSpecs gives.
+func linesConfig(cfg mongrel2.Config, n int) mongrel2.Config {
+	cfg.Route = host.LineRoute(1)
+	cfg.ExtraRoutes = []string{mongrel2.DefaultRoute}
+	cfg.HTTPRoutes = nil
+	cfg.SenderID = lineSenderID(1)
+	cfg.SendSpec, cfg.RecvSpec = lineSpecs(1)
+	cfg.Handlers = nil
+	for i := 2; i <= n; i++ {
+		send, recv := lineSpecs(i)
+		cfg.Handlers = append(cfg.Handlers, mongrel2.Handler{
+			Name: fmt.Sprintf("line%d", i), SenderID: lineSenderID(i), SendSpec: send, RecvSpec: recv,
+			Routes: []string{host.LineRoute(i)},
+		})
+	}
+	send, recv := lineSpecs(0)
+	cfg.Handlers = append(cfg.Handlers, mongrel2.Handler{
+		Name: "directory", SenderID: lineSenderID(0), SendSpec: send, RecvSpec: recv,
+		Routes: []string{host.LinesPath, host.StatusPath},
+	})
+	return cfg
 }

@@ -36,6 +36,9 @@ type runOptions struct {
 	listenAll   bool
 	dataDir     string
 	useMongrel2 bool
+	// lines is the number of phone lines, each a host in this process (0:
+	// one host on @bbs).
+	lines int
 }
 
 // runRun is "m2bbs run": the BBS in one command. By default the built-in
@@ -48,9 +51,13 @@ func runRun(ctx context.Context, args []string, stderr io.Writer) error {
 		fs.BoolVar(&opt.listenAll, "listen-all", false, "accept callers on all interfaces, not only 127.0.0.1")
 		fs.StringVar(&opt.dataDir, "data", "data", "folder for run files (Mongrel2's go in DATA/mongrel2)")
 		fs.BoolVar(&opt.useMongrel2, "mongrel2", false, "front the host with a real Mongrel2 instead of the built-in front end")
+		fs.IntVar(&opt.lines, "lines", 0, "phone lines: N hosts in this process on routes @bbs.1..@bbs.N (@bbs is line 1), with the /lines directory")
 	})
 	if err != nil {
 		return err
+	}
+	if opt.lines < 0 || opt.lines > maxLines {
+		return fmt.Errorf("run: -lines %d outside 0..%d", opt.lines, maxLines)
 	}
 	log := s.logger(stderr)
 	if opt.useMongrel2 {
@@ -84,16 +91,34 @@ func runBuiltIn(ctx context.Context, s *settings, opt runOptions, log *slog.Logg
 		return fmt.Errorf("zeromq: %w", err)
 	}
 	handler := &frontend.Handler{SendSpec: inprocSendSpec, RecvSpec: inprocRecvSpec, SendIdent: s.SenderID}
+	routes := []frontend.Route{
+		{Pattern: mongrel2.DefaultRoute, Handler: handler},
+		{Pattern: host.StatusPath, Handler: handler},
+	}
+	var lineHandlers []*frontend.Handler
+	if opt.lines > 0 {
+		// Line 1 also takes @bbs, /status and /lines: in one process the
+		// lines live and die together.
+		for i := 1; i <= opt.lines; i++ {
+			send, recv := inprocLineSpecs(i)
+			lineHandlers = append(lineHandlers, &frontend.Handler{SendSpec: send, RecvSpec: recv, SendIdent: lineSenderID(i)})
+		}
+		routes = []frontend.Route{
+			{Pattern: mongrel2.DefaultRoute, Handler: lineHandlers[0]},
+			{Pattern: host.StatusPath, Handler: lineHandlers[0]},
+			{Pattern: host.LinesPath, Handler: lineHandlers[0]},
+		}
+		for i, h := range lineHandlers {
+			routes = append(routes, frontend.Route{Pattern: host.LineRoute(i + 1), Handler: h})
+		}
+	}
 	bind := "127.0.0.1"
 	if opt.listenAll {
 		bind = "0.0.0.0"
 	}
 	fe, err := frontend.Listen(frontend.Config{
-		Addr: net.JoinHostPort(bind, strconv.Itoa(opt.port)),
-		Routes: []frontend.Route{
-			{Pattern: mongrel2.DefaultRoute, Handler: handler},
-			{Pattern: host.StatusPath, Handler: handler},
-		},
+		Addr:   net.JoinHostPort(bind, strconv.Itoa(opt.port)),
+		Routes: routes,
 		// The host ends idle sessions itself; the front end only drops
 		// connections that outlive them (half-open ones).
 		Limits:  frontend.Limits{IdleTimeout: frontEndIdle(s.IdleTimeout)},
@@ -112,8 +137,13 @@ func runBuiltIn(ctx context.Context, s *settings, opt runOptions, log *slog.Logg
 	feDone := make(chan error, 1)
 	go func() { feDone <- fe.Serve(ctx) }()
 
-	s.SendSpec, s.RecvSpec = inprocSendSpec, inprocRecvSpec
-	hostErr := serve(ctx, s, zctx, log, announce(stderr, port))
+	var hostErr error
+	if opt.lines > 0 {
+		hostErr = serveLines(ctx, s, opt.lines, inprocLineSpecs, zctx, log, announce(stderr, port))
+	} else {
+		s.SendSpec, s.RecvSpec = inprocSendSpec, inprocRecvSpec
+		hostErr = serve(ctx, s, zctx, log, announce(stderr, port))
+	}
 	cancel()
 	feErr := <-feDone
 	// Every socket is closed now; Term cannot block.
@@ -130,14 +160,23 @@ func runWithMongrel2(ctx context.Context, s *settings, opt runOptions, log *slog
 	if err != nil {
 		return err
 	}
-	server, err := mongrel2.Start(startCtx, mongrel2.Config{
+	m2cfg := mongrel2.Config{
 		Dir:        m2dir,
 		Port:       opt.port,
 		ListenAll:  opt.listenAll,
 		SenderID:   s.SenderID,
 		HTTPRoutes: []string{host.StatusPath},
 		MinPing:    frontEndIdle(s.IdleTimeout),
-	})
+	}
+	if opt.lines > 0 {
+		// Free ports instead of the fixed ones m2conf writes.
+		m2cfg = linesConfig(m2cfg, opt.lines)
+		m2cfg.SendSpec, m2cfg.RecvSpec = "", ""
+		for i := range m2cfg.Handlers {
+			m2cfg.Handlers[i].SendSpec, m2cfg.Handlers[i].RecvSpec = "", ""
+		}
+	}
+	server, err := mongrel2.Start(startCtx, m2cfg)
 	if err != nil {
 		return fmt.Errorf("start mongrel2: %w", err)
 	}
@@ -156,7 +195,19 @@ func runWithMongrel2(ctx context.Context, s *settings, opt runOptions, log *slog
 		case <-hostCtx.Done():
 		}
 	}()
-	err = serve(hostCtx, s, nil, log, announce(stderr, server.Cfg.Port))
+	if opt.lines > 0 {
+		hs := server.Cfg.Handlers
+		dir := hs[len(hs)-1]
+		s.directorySendSpec, s.directoryRecvSpec = dir.SendSpec, dir.RecvSpec
+		err = serveLines(hostCtx, s, opt.lines, func(i int) (string, string) {
+			if i == 1 {
+				return server.Cfg.SendSpec, server.Cfg.RecvSpec
+			}
+			return hs[i-2].SendSpec, hs[i-2].RecvSpec
+		}, nil, log, announce(stderr, server.Cfg.Port))
+	} else {
+		err = serve(hostCtx, s, nil, log, announce(stderr, server.Cfg.Port))
+	}
 	select {
 	case <-server.Done():
 		if ctx.Err() == nil {
@@ -165,4 +216,51 @@ func runWithMongrel2(ctx context.Context, s *settings, opt runOptions, log *slog
 	default:
 	}
 	return err
+}
+
+// inprocLineSpecs are line n's inproc addresses in "m2bbs run -lines".
+func inprocLineSpecs(n int) (send, recv string) {
+	return fmt.Sprintf("inproc://m2bbs-line-%d-requests", n), fmt.Sprintf("inproc://m2bbs-line-%d-replies", n)
+}
+
+// serveLines runs n hosts, lines 1..n, in this process, line i on the
+// addresses specs(i), until ctx is done or one of them fails (which stops
+// the others). ready is called once every line is ready.
+func serveLines(ctx context.Context, s *settings, n int, specs func(int) (string, string), zctx *zmq4.Context, log *slog.Logger, ready func()) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, n)
+	readies := make(chan struct{}, n)
+	for i := 1; i <= n; i++ {
+		ls := *s
+		ls.line = i
+		ls.SenderID = lineSenderID(i)
+		ls.SendSpec, ls.RecvSpec = specs(i)
+		ls.cpuProfile = ""
+		go func() {
+			err := serve(ctx, &ls, zctx, log.With("line", i), func() { readies <- struct{}{} })
+			if err != nil {
+				err = fmt.Errorf("line %d: %w", i, err)
+			}
+			cancel()
+			errs <- err
+		}()
+	}
+	go func() {
+		for range n {
+			select {
+			case <-readies:
+			case <-ctx.Done():
+				return
+			}
+		}
+		if ready != nil {
+			ready()
+		}
+	}()
+	var all []error
+	for range n {
+		all = append(all, <-errs)
+	}
+	return errors.Join(all...)
 }

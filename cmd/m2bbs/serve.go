@@ -42,6 +42,17 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		return fmt.Errorf("connect to front end: %w", err)
 	}
 	defer transport.Close()
+	var directory host.Transport
+	if s.directorySendSpec != "" {
+		dt, err := zmqtransport.DialHandler(zmqtransport.HandlerConfig{
+			SendSpec: s.directorySendSpec, RecvSpec: s.directoryRecvSpec, Context: zctx, Log: log,
+		})
+		if err != nil {
+			return fmt.Errorf("connect to the lines directory handler: %w", err)
+		}
+		defer dt.Close()
+		directory = dt
+	}
 
 	h, err := host.New(transport, host.Config{
 		Session: session.Config{
@@ -58,14 +69,16 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		Workers:    s.Workers,
 		MaxCallers: s.MaxCallers,
 		SysopToken: s.SysopToken,
-	}, host.Deps{Store: db, Log: log})
+		Line:       s.line,
+		SenderID:   s.SenderID,
+	}, host.Deps{Store: db, Log: log, Lines: db, Directory: directory})
 	if err != nil {
 		return err
 	}
 	go func() {
 		select {
 		case <-h.Ready():
-			log.Info("host ready", "send_spec", s.SendSpec, "recv_spec", s.RecvSpec, "sender_id", s.SenderID,
+			log.Info("host ready", "line", s.line, "send_spec", s.SendSpec, "recv_spec", s.RecvSpec, "sender_id", s.SenderID,
 				"main", s.MainScript, "db", s.DBPath)
 			if ready != nil {
 				ready()

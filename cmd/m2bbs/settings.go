@@ -22,6 +22,10 @@ type settings struct {
 	logLevel slog.Level
 	// cpuProfile, if set, is where serve writes a CPU profile of its run.
 	cpuProfile string
+	// line is the phone line served (0: the classic single host); the
+	// directory specs, if set, are the shared directory handler's.
+	line                                 int
+	directorySendSpec, directoryRecvSpec string
 }
 
 // parseSettings reads the settings of command name: defaults, then the

@@ -175,10 +175,22 @@ type BoardScript struct {
 	BoardCount int
 
 	state    visitState
+	step     string
 	next     int  // index into Plan
 	line     int  // index into Lines while composing
 	mail     bool // composing a private message (else a post)
 	readSeen bool
+}
+
+// Step names what the caller last typed ("connect" before anything):
+// "name", "password", "password again", "MOTD", "menu 1", "message line",
+// "end of message", "reader Q", "recipient", "inbox Enter"... Run sorts
+// round trips by it.
+func (v *BoardScript) Step() string {
+	if v.step == "" {
+		return "connect"
+	}
+	return v.step
 }
 
 // Handle implements Script.
@@ -220,28 +232,29 @@ func (v *BoardScript) prompt(m classic.Message) (Action, string, error) {
 	t := v.board.texts
 	switch {
 	case m.Msg == t["welcome"] && v.state == atStart:
-		v.state = sentName
+		v.state, v.step = sentName, "name"
 		return Answer, v.Name, nil
 	case m.Msg == t["password"] && v.state == sentName:
-		v.state = sentPass
+		v.state, v.step = sentPass, "password"
 		return Answer, v.Password, nil
 	case m.Msg == t["new_user"] && v.state == sentPass && v.New:
-		v.state = sentRepeat
+		v.state, v.step = sentRepeat, "password again"
 		return Answer, v.Password, nil
 	case m.Msg == t["motd"] && (v.state == sentRepeat || v.state == sentPass && !v.New):
 		if v.OnLogin != nil {
 			v.OnLogin(v.Name)
 		}
-		v.state = atMenu
+		v.state, v.step = atMenu, "MOTD"
 		return Answer, "y", nil
 	case firstLine(m.Msg) == firstLine(t["menu"]) && (v.state == atMenu || v.state == reading || v.state == inInbox):
 		return v.menu()
 	case m.Msg == "" && linePChar.MatchString(m.PChar) && v.state == composing:
 		if v.line < len(v.Lines) {
 			v.line++
+			v.step = "message line"
 			return Answer, v.Lines[v.line-1], nil
 		}
-		v.state = composed
+		v.state, v.step = composed, "end of message"
 		return Answer, ".", nil
 	case m.PChar == readerPChar && v.state == reading:
 		if !v.readSeen {
@@ -250,12 +263,14 @@ func (v *BoardScript) prompt(m classic.Message) (Action, string, error) {
 				v.BoardCount, _ = strconv.Atoi(sub[1])
 			}
 		}
+		v.step = "reader Q"
 		return Answer, "Q", nil
 	case m.Msg == t["send_to"] && v.state == addressing:
-		v.state, v.line, v.mail = composing, 0, true
+		v.state, v.line, v.mail, v.step = composing, 0, true, "recipient"
 		return Answer, v.MailTo, nil
 	case m.PChar == inboxPChar && v.state == inInbox:
 		v.MailsRead++
+		v.step = "inbox Enter"
 		return Answer, "", nil
 	}
 	return Read, "", v.unexpected(m)
@@ -277,6 +292,7 @@ func (v *BoardScript) menu() (Action, string, error) {
 	}
 	choice := v.Plan[v.next]
 	v.next++
+	v.step = "menu " + choice
 	switch strings.ToUpper(choice) {
 	case "1":
 		v.state, v.line, v.mail = composing, 0, false

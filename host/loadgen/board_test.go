@@ -94,11 +94,27 @@ func TestBoardScriptPlaysAWholeVisit(t *testing.T) {
 		t.Run(fmt.Sprintf("new=%v", isNew), func(t *testing.T) {
 			b := testBoard(t)
 			v := b.Visit("ann", "pw", isNew, nil, "bob")
+			if v.Step() != "connect" {
+				t.Errorf("first step %q, want connect", v.Step())
+			}
+			var steps []string
 			for i, x := range wholeVisit(isNew) {
 				act, line, err := v.Handle(x.msg)
 				if err != nil || act != x.act || line != x.line {
 					t.Fatalf("message %d %+v: got %v %q %v, want %v %q", i, x.msg, act, line, err, x.act, x.line)
 				}
+				if act == Answer {
+					steps = append(steps, v.Step())
+				}
+			}
+			want := []string{"name", "password", "password again", "MOTD", "menu 1", "message line", "message line", "message line", "end of message",
+				"menu 2", "reader Q", "menu 3", "recipient", "message line", "message line", "message line", "end of message",
+				"menu 4", "inbox Enter", "inbox Enter", "menu Q"}
+			if !isNew {
+				want = slices.Delete(want, 2, 3)
+			}
+			if !slices.Equal(steps, want) {
+				t.Errorf("steps %q\nwant %q", steps, want)
 			}
 			if v.Posts != 1 || v.Mails != 1 || v.MailsRead != 2 || v.BoardCount != 7 {
 				t.Errorf("posts %d mails %d read %d board %d, want 1 1 2 7", v.Posts, v.Mails, v.MailsRead, v.BoardCount)

@@ -37,6 +37,9 @@ type MuxConfig struct {
 	Log *slog.Logger
 }
 
+// maxStatusBytes bounds the status page Status reads.
+const maxStatusBytes = 16 << 20
+
 // statusConnBase numbers the made-up connections of status requests, far
 // above the callers'.
 const statusConnBase = 1 << 40
@@ -210,7 +213,9 @@ func (c *MuxCall) Wait(ctx context.Context, timeout time.Duration) error {
 
 // Status asks the board's handler for path (an HTTP GET, as a browser
 // would through the front end) and returns the response body, or an error
-// for a status other than 200.
+// for a status other than 200. The request comes from a documentation
+// address (192.0.2.1), not the loopback: the host's status page then
+// leaves out the list of callers online, which would be long.
 func (m *Mux) Status(ctx context.Context, path string) ([]byte, error) {
 	m.mu.Lock()
 	m.nextID++
@@ -229,7 +234,7 @@ func (m *Mux) Status(ctx context.Context, path string) ([]byte, error) {
 			{Name: "PATH", Value: path}, {Name: "host", Value: "localhost"},
 			{Name: "METHOD", Value: "GET"}, {Name: "VERSION", Value: "HTTP/1.1"},
 			{Name: "URI", Value: path}, {Name: "PATTERN", Value: path},
-			{Name: "URL_SCHEME", Value: "http"}, {Name: "REMOTE_ADDR", Value: "127.0.0.1"},
+			{Name: "URL_SCHEME", Value: "http"}, {Name: "REMOTE_ADDR", Value: "192.0.2.1"},
 		},
 	}
 	if err := m.t.Send(m2proto.AppendRequest(nil, req, m2proto.JSONHeaders)); err != nil {
@@ -246,7 +251,7 @@ func (m *Mux) Status(ctx context.Context, path string) ([]byte, error) {
 		return nil, fmt.Errorf("loadgen: status: %w", err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxStatusBytes))
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: status: %w", err)
 	}

@@ -52,3 +52,10 @@ type Script interface {
 // ScriptFactory makes the script of each visit: caller is the caller's
 // number (0 to N-1), visit counts that caller's visits from 0.
 type ScriptFactory func(caller, visit int) Script
+
+// Stepper is a Script that names the steps of its visit; Run then reports
+// round-trip times per step too (Result.ByStep).
+type Stepper interface {
+	// Step names what the caller last sent.
+	Step() string
+}

@@ -37,6 +37,9 @@ type Config struct {
 	// Warmup is how long callers run before the measuring window opens;
 	// Duration how long it stays open.
 	Warmup, Duration time.Duration
+	// Ramp spreads the callers' first visits evenly over this time from
+	// the start (at most Warmup), so that they do not all log in at once.
+	Ramp time.Duration
 	// Think is the pause before each answer: each pause is drawn
 	// uniformly from [Think/2, 3·Think/2]. Zero: callers answer at once.
 	// After the window callers no longer pause.
@@ -65,6 +68,9 @@ type Result struct {
 	// RoundTrips the prompt round trips; Latency holds the latter's times.
 	Visits, RoundTrips int
 	Latency            Latencies
+	// ByStep sorts the round trips by the step of the visit they answered,
+	// for scripts that are Steppers.
+	ByStep map[string]Latencies
 	// AllVisits counts the visits that ended at any time; Errors those that
 	// failed, and ErrorSamples quotes the first few.
 	AllVisits, Errors int
@@ -85,6 +91,7 @@ func (w window) holds(t time.Time) bool { return !t.Before(w.open) && t.Before(w
 // callerTally is one caller's share of the Result.
 type callerTally struct {
 	samples                   []time.Duration
+	byStep                    map[string][]time.Duration
 	visits, allVisits, errors int
 	errorSamples              []string
 }
@@ -133,11 +140,20 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	}
 
 	tallies := make([]callerTally, cfg.Callers)
+	ramp := min(max(cfg.Ramp, 0), cfg.Warmup)
 	var wg sync.WaitGroup
 	for i := range cfg.Callers {
 		wg.Go(func() {
 			c := caller{cfg: &cfg, id: i, win: win, tally: &tallies[i],
 				rng: rand.New(rand.NewPCG(uint64(i), uint64(start.UnixNano())))}
+			if ramp > 0 {
+				t := time.NewTimer(time.Until(start.Add(ramp * time.Duration(i) / time.Duration(cfg.Callers))))
+				select {
+				case <-t.C:
+				case <-stopVisits.Done():
+				}
+				t.Stop()
+			}
 			for visit := 0; stopVisits.Err() == nil; visit++ {
 				c.visit(drained, visit)
 			}
@@ -152,8 +168,12 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 
 	r := Result{Callers: cfg.Callers, Window: cfg.Duration}
 	var all []time.Duration
+	steps := map[string][]time.Duration{}
 	for _, t := range tallies {
 		all = append(all, t.samples...)
+		for step, s := range t.byStep {
+			steps[step] = append(steps[step], s...)
+		}
 		r.Visits += t.visits
 		r.AllVisits += t.allVisits
 		r.Errors += t.errors
@@ -165,6 +185,12 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	}
 	r.RoundTrips = len(all)
 	r.Latency = NewLatencies(all)
+	if len(steps) > 0 {
+		r.ByStep = make(map[string]Latencies, len(steps))
+		for step, s := range steps {
+			r.ByStep[step] = NewLatencies(s)
+		}
+	}
 	return r, nil
 }
 
@@ -209,6 +235,8 @@ func (c *caller) play(ctx context.Context, script Script) error {
 	stop := context.AfterFunc(ctx, func() { client.Close() })
 	defer stop()
 
+	stepper, _ := script.(Stepper)
+	step := "connect"
 	sent := time.Now()
 	if err := client.Connect(); err != nil {
 		return err
@@ -228,6 +256,12 @@ func (c *caller) play(ctx context.Context, script Script) error {
 		}
 		if c.win.holds(now) {
 			c.tally.samples = append(c.tally.samples, now.Sub(sent))
+			if stepper != nil {
+				if c.tally.byStep == nil {
+					c.tally.byStep = map[string][]time.Duration{}
+				}
+				c.tally.byStep[step] = append(c.tally.byStep[step], now.Sub(sent))
+			}
 		}
 		switch act {
 		case Leave:
@@ -237,6 +271,9 @@ func (c *caller) play(ctx context.Context, script Script) error {
 		}
 		if err := c.think(ctx); err != nil {
 			return err
+		}
+		if stepper != nil {
+			step = stepper.Step()
 		}
 		sent = time.Now()
 		if err := client.Send(line); err != nil {

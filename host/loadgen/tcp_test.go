@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"sync"
@@ -196,5 +197,72 @@ func TestRunStopsWithItsContext(t *testing.T) {
 func TestRunRefusesABadConfig(t *testing.T) {
 	if _, err := Run(t.Context(), Config{Addr: "127.0.0.1:1", Scripts: echoVisits(1), Duration: time.Second}); err == nil {
 		t.Error("no callers: no error")
+	}
+}
+
+func TestRunRampsCallersUp(t *testing.T) {
+	b := startFakeBoard(t, false)
+	// Ten callers started over 200 ms: caller i's first visit begins
+	// i × 20 ms in.
+	var (
+		mu    sync.Mutex
+		first = map[int]time.Time{}
+	)
+	start := time.Now()
+	_, err := Run(t.Context(), Config{
+		Addr: b.ln.Addr().String(), Callers: 10, Warmup: 250 * time.Millisecond, Ramp: 200 * time.Millisecond,
+		Duration: 50 * time.Millisecond,
+		Scripts: func(caller, visit int) Script {
+			mu.Lock()
+			defer mu.Unlock()
+			if visit == 0 {
+				first[caller] = time.Now()
+			}
+			return NewEchoScript(1)
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(first) != 10 {
+		t.Fatalf("%d callers started", len(first))
+	}
+	if late := first[9].Sub(start); late < 180*time.Millisecond {
+		t.Errorf("the last caller started %v in, want about 180 ms", late)
+	}
+	if early := first[0].Sub(start); early > 100*time.Millisecond {
+		t.Errorf("the first caller started %v in, want at once", early)
+	}
+}
+
+// steppingEcho names its steps by the parity of the line sent.
+type steppingEcho struct {
+	*EchoScript
+}
+
+func (s steppingEcho) Step() string { return fmt.Sprintf("after %d", s.done%2) }
+
+func TestRunSortsRoundTripsBySteps(t *testing.T) {
+	b := startFakeBoard(t, false)
+	r, err := Run(t.Context(), Config{
+		Addr: b.ln.Addr().String(), Callers: 2, Duration: 200 * time.Millisecond,
+		Scripts: func(int, int) Script { return steppingEcho{NewEchoScript(5)} },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for step, l := range r.ByStep {
+		switch step {
+		case "connect", "after 0", "after 1":
+		default:
+			t.Errorf("unknown step %q", step)
+		}
+		total += len(l)
+	}
+	if len(r.ByStep) != 3 || total != r.RoundTrips {
+		t.Errorf("steps %d holding %d round trips of %d", len(r.ByStep), total, r.RoundTrips)
 	}
 }

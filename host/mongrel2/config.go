@@ -66,11 +66,40 @@ type Config struct {
 	// HTTPRoutes are URL path prefixes (like "/status") also routed to the
 	// handler, for the host's HTTP pages.
 	HTTPRoutes []string
+	// ExtraRoutes are more JSON-socket routes ("@...") to the handler,
+	// such as "@bbs" beside "@bbs.1".
+	ExtraRoutes []string
+	// Handlers are more handlers beside the one above (phone lines and
+	// the lines directory), each with routes of its own. With two or more
+	// handlers, m2.conf says raw_payload=0 for every one, because Debian's
+	// m2sh 1.12 crashes (double free) loading two handlers with
+	// raw_payload=1; Start then sets raw_payload=1 in config.sqlite after
+	// loading (see RawPayloadFix).
+	Handlers []Handler
 	// MinPing is Mongrel2's limits.min_ping: how long a caller may stay
 	// silent before Mongrel2 drops them (without telling the handler).
 	// Zero means DefaultMinPing.
 	MinPing time.Duration
 }
+
+// Handler is one more handler in Config.Handlers.
+type Handler struct {
+	// Name is its variable in m2.conf: letters, digits and '_', not
+	// starting with a digit.
+	Name string
+	// SenderID is its send_ident.
+	SenderID string
+	// SendSpec and RecvSpec are as in Config; empty ones get free ports
+	// from Start (Render needs them set).
+	SendSpec, RecvSpec string
+	// Routes are its routes: JSON-socket ('@...') or HTTP ('/...').
+	Routes []string
+}
+
+// RawPayloadFix is the SQL that Start runs on config.sqlite after
+// `m2sh load` when the config has several handlers; whoever loads a
+// rendered config by hand runs it too (sqlite3 config.sqlite "...").
+const RawPayloadFix = "UPDATE handler SET raw_payload = 1"
 
 // DefaultMinPing is longer than the host's default idle timeout (15
 // minutes), so that the host, which tells the caller why, ends an idle
@@ -136,12 +165,60 @@ func (c Config) Validate() error {
 		}
 		fields = append(fields, struct{ name, val string }{"HTTP route", r})
 	}
+	for _, r := range c.ExtraRoutes {
+		if !strings.HasPrefix(r, "@") || len(r) < 2 {
+			return fmt.Errorf("%w: route %q must start with '@'", ErrBadConfig, r)
+		}
+		fields = append(fields, struct{ name, val string }{"route", r})
+	}
+	names := map[string]bool{"bbs": true, "main": true, "settings": true, "servers": true}
+	for _, h := range c.Handlers {
+		if !validName(h.Name) || names[h.Name] {
+			return fmt.Errorf("%w: handler name %q is not a fresh identifier", ErrBadConfig, h.Name)
+		}
+		names[h.Name] = true
+		if len(h.Routes) == 0 {
+			return fmt.Errorf("%w: handler %s has no route", ErrBadConfig, h.Name)
+		}
+		fields = append(fields, struct{ name, val string }{"sender id", h.SenderID},
+			struct{ name, val string }{"send spec", h.SendSpec}, struct{ name, val string }{"recv spec", h.RecvSpec})
+		for _, r := range h.Routes {
+			if !strings.HasPrefix(r, "/") && (!strings.HasPrefix(r, "@") || len(r) < 2) {
+				return fmt.Errorf("%w: route %q must start with '@' or '/'", ErrBadConfig, r)
+			}
+			fields = append(fields, struct{ name, val string }{"route", r})
+		}
+	}
 	for _, f := range fields {
 		if strings.ContainsAny(f.val, "'\"\\ \t\r\n\x00") {
 			return fmt.Errorf("%w: %s %q contains a quote, backslash or space", ErrBadConfig, f.name, f.val)
 		}
 	}
 	return nil
+}
+
+// validName reports whether s is a plain identifier.
+func validName(s string) bool {
+	if s == "" || ('0' <= s[0] && s[0] <= '9') {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// rawPayloadLoaded is the raw_payload value written in m2.conf: with
+// several handlers it is 0 (m2sh crashes otherwise) and RawPayloadFix sets
+// the wanted 1 after loading.
+func (c Config) rawPayloadLoaded() int {
+	if c.Base64Payload || len(c.Handlers) > 0 {
+		return 0
+	}
+	return 1
 }
 
 // Render returns the m2.conf text for cfg, in m2sh's Python-like syntax,
@@ -152,13 +229,32 @@ func (c Config) Validate() error {
 // `m2sh start` owns the mongrel2 process and must stop it.
 func Render(cfg Config) []byte {
 	c := cfg.withDefaults()
-	rawPayload := 1
-	if c.Base64Payload {
-		rawPayload = 0
-	}
+	rawPayload := c.rawPayloadLoaded()
 	routes := fmt.Sprintf("'%s': bbs", c.Route)
-	for _, r := range c.HTTPRoutes {
+	for _, r := range append(append([]string(nil), c.ExtraRoutes...), c.HTTPRoutes...) {
 		routes += fmt.Sprintf(", '%s': bbs", r)
+	}
+	var more strings.Builder
+	for _, h := range c.Handlers {
+		fmt.Fprintf(&more, `
+%s = Handler(send_spec='%s',
+              send_ident='%s',
+              recv_spec='%s',
+              recv_ident='',
+              raw_payload=%d,
+              protocol='%s')
+`, h.Name, h.SendSpec, h.SenderID, h.RecvSpec, rawPayload, c.Protocol)
+		for _, r := range h.Routes {
+			routes += fmt.Sprintf(", '%s': %s", r, h.Name)
+		}
+	}
+	fix := ""
+	if len(c.Handlers) > 0 && !c.Base64Payload {
+		fix = fmt.Sprintf(`#
+# The handlers say raw_payload=0 because m2sh 1.12 crashes loading two with
+# raw_payload=1; right after m2sh load, set it (the classic client needs it):
+#   sqlite3 config.sqlite '%s'
+`, RawPayloadFix)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, `# Mongrel2 config for m2bbs, generated; edits are overwritten.
@@ -168,7 +264,7 @@ func Render(cfg Config) []byte {
 #   m2sh load -config m2.conf -db config.sqlite
 #   m2sh start -db config.sqlite -host localhost
 # Stop it with: kill $(cat run/mongrel2.pid)
-#
+%s#
 # Callers connect to %s:%d and send %s {"type":"msg","msg":"..."} NUL.
 # The m2bbs host connects a PULL socket to %s and a PUB socket to %s.
 
@@ -178,7 +274,7 @@ bbs = Handler(send_spec='%s',
               recv_ident='',
               raw_payload=%d,
               protocol='%s')
-
+%s
 main = Server(uuid='%s',
               name='main',
               chroot='./',
@@ -194,8 +290,8 @@ settings = {'zeromq.threads': 1, 'server.daemonize': 0, 'limits.min_ping': %d}
 
 servers = [main]
 `,
-		c.BindAddr(), c.Port, c.Route, c.SendSpec, c.RecvSpec,
-		c.SendSpec, c.SenderID, c.RecvSpec, rawPayload, c.Protocol,
+		fix, c.BindAddr(), c.Port, c.Route, c.SendSpec, c.RecvSpec,
+		c.SendSpec, c.SenderID, c.RecvSpec, rawPayload, c.Protocol, more.String(),
 		serverUUID, c.BindAddr(), c.Port, routes, int(c.MinPing/time.Second))
 	return []byte(b.String())
 }

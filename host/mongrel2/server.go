@@ -10,6 +10,7 @@ package mongrel2
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net"
@@ -21,6 +22,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	_ "github.com/mattn/go-sqlite3" // to set raw_payload in config.sqlite
 )
 
 // Limits on waiting for Mongrel2.
@@ -215,7 +218,12 @@ func resolve(cfg Config) (Config, error) {
 			return cfg, err
 		}
 	}
-	for _, spec := range []*string{&cfg.SendSpec, &cfg.RecvSpec} {
+	cfg.Handlers = append([]Handler(nil), cfg.Handlers...)
+	specs := []*string{&cfg.SendSpec, &cfg.RecvSpec}
+	for i := range cfg.Handlers {
+		specs = append(specs, &cfg.Handlers[i].SendSpec, &cfg.Handlers[i].RecvSpec)
+	}
+	for _, spec := range specs {
 		if *spec != "" {
 			continue
 		}
@@ -261,7 +269,11 @@ func prepareDir(cfg Config) error {
 // handler address forever instead of failing.
 func checkPortsFree(cfg Config) error {
 	addrs := []string{net.JoinHostPort(cfg.BindAddr(), strconv.Itoa(cfg.Port))}
-	for _, spec := range []string{cfg.SendSpec, cfg.RecvSpec} {
+	specs := []string{cfg.SendSpec, cfg.RecvSpec}
+	for _, h := range cfg.Handlers {
+		specs = append(specs, h.SendSpec, h.RecvSpec)
+	}
+	for _, spec := range specs {
 		if addr, ok := strings.CutPrefix(spec, "tcp://"); ok {
 			addrs = append(addrs, addr)
 		}
@@ -290,6 +302,11 @@ func load(ctx context.Context, cfg Config) error {
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("mongrel2: m2sh load: %w: %s", err, bytes.TrimSpace(out))
+	}
+	if cfg.rawPayloadLoaded() == 0 && !cfg.Base64Payload {
+		if err := fixRawPayload(ctx, filepath.Join(cfg.Dir, dbFile)); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -424,4 +441,17 @@ func isMongrel2(pid int) bool {
 	}
 	argv0, _, _ := bytes.Cut(cmdline, []byte{0})
 	return filepath.Base(string(argv0)) == "mongrel2"
+}
+
+// fixRawPayload runs RawPayloadFix on the loaded config.sqlite.
+func fixRawPayload(ctx context.Context, path string) error {
+	db, err := sql.Open("sqlite3", path)
+	if err != nil {
+		return fmt.Errorf("mongrel2: raw_payload: %w", err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, RawPayloadFix); err != nil {
+		return fmt.Errorf("mongrel2: raw_payload: %w", err)
+	}
+	return nil
 }

@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/m2bbs/m2bbs/host"
+	"github.com/m2bbs/m2bbs/host/classic"
+	"github.com/m2bbs/m2bbs/host/config"
+)
+
+// Phone lines: each "m2bbs host -line N" is line N, route "@bbs.N". Unless
+// told otherwise, line N's handler sockets are on linePortBase+2N
+// (send_spec) and linePortBase+2N+1 (recv_spec), and the shared directory
+// handler's on linePortBase and linePortBase+1, as "m2bbs m2conf -lines"
+// writes them.
+const linePortBase = 9900
+
+// maxLines bounds -lines.
+const maxLines = 99
+
+// lineSpecs are the default handler addresses of line n (0: the directory).
+func lineSpecs(n int) (send, recv string) {
+	p := linePortBase + 2*n
+	return "tcp://127.0.0.1:" + strconv.Itoa(p), "tcp://127.0.0.1:" + strconv.Itoa(p+1)
+}
+
+// lineSenderID is the default send_ident of line n (0: the directory).
+func lineSenderID(n int) string {
+	if n == 0 {
+		return "m2bbs-directory"
+	}
+	return "m2bbs-line-" + strconv.Itoa(n)
+}
+
+// lineOptions are "m2bbs host"'s line flags.
+type lineOptions struct {
+	line                                 int
+	directorySendSpec, directoryRecvSpec string
+}
+
+// flags registers the line flags on fs.
+func (o *lineOptions) flags(fs *flag.FlagSet) {
+	fs.IntVar(&o.line, "line", 0, "serve phone line N (route @bbs.N) and join the lines directory in the database (0: the single @bbs host)")
+	fs.StringVar(&o.directorySendSpec, "directory-send-spec", "", "send_spec of the shared lines directory handler (default with -line and default specs: the one m2conf -lines writes)")
+	fs.StringVar(&o.directoryRecvSpec, "directory-recv-spec", "", "recv_spec of the shared lines directory handler")
+}
+
+// apply copies the options into s.
+func (o *lineOptions) apply(s *settings) {
+	s.line, s.directorySendSpec, s.directoryRecvSpec = o.line, o.directorySendSpec, o.directoryRecvSpec
+}
+
+// applyLineDefaults gives a line host the addresses and sender id that
+// "m2bbs m2conf -lines" uses, where the settings left the defaults.
+func applyLineDefaults(s *settings) error {
+	if s.line < 0 || s.line > maxLines {
+		return fmt.Errorf("host: -line %d outside 0..%d", s.line, maxLines)
+	}
+	if (s.directorySendSpec == "") != (s.directoryRecvSpec == "") {
+		return fmt.Errorf("host: give both -directory-send-spec and -directory-recv-spec, or neither")
+	}
+	if s.line == 0 {
+		return nil
+	}
+	if s.SenderID == config.Defaults.SenderID {
+		s.SenderID = lineSenderID(s.line)
+	}
+	if s.SendSpec == config.Defaults.SendSpec && s.RecvSpec == config.Defaults.RecvSpec {
+		s.SendSpec, s.RecvSpec = lineSpecs(s.line)
+		if s.directorySendSpec == "" {
+			s.directorySendSpec, s.directoryRecvSpec = lineSpecs(0)
+		}
+	}
+	return nil
+}
+
+// maxDirectoryBytes bounds the directory read by -dial.
+const maxDirectoryBytes = 1 << 20
+
+// dialAnswerTimeout bounds the wait for a line's first message when
+// dialing: a line that does not answer in time is skipped.
+const dialAnswerTimeout = 5 * time.Second
+
+// errAllBusy means every line of the directory was busy (or down).
+var errAllBusy = fmt.Errorf("every line was busy")
+
+// fetchLines reads the lines directory from the board's HTTP port.
+func fetchLines(ctx context.Context, addr string) ([]host.LineStatus, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+host.LinesPath, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("lines directory: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("lines directory: %s", resp.Status)
+	}
+	var lines []host.LineStatus
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxDirectoryBytes)).Decode(&lines); err != nil {
+		return nil, fmt.Errorf("lines directory: %w", err)
+	}
+	return lines, nil
+}
+
+// dialLines fetches the directory and calls the lines that are up in a
+// random order until one answers with anything but an exit (the busy
+// signal), printing "Line N: BUSY" for each busy one. It returns the
+// connected client and the first message the line sent.
+func dialLines(ctx context.Context, o clientOptions, out io.Writer) (*classic.Client, classic.Message, error) {
+	addr := net.JoinHostPort(o.host, strconv.Itoa(o.port))
+	lines, err := fetchLines(ctx, addr)
+	if err != nil {
+		return nil, classic.Message{}, err
+	}
+	var up []host.LineStatus
+	for _, l := range lines {
+		if l.Up {
+			up = append(up, l)
+		}
+	}
+	if len(up) == 0 {
+		return nil, classic.Message{}, fmt.Errorf("no line is up (%d in the directory)", len(lines))
+	}
+	rand.Shuffle(len(up), func(i, j int) { up[i], up[j] = up[j], up[i] })
+	for _, l := range up {
+		fmt.Fprintf(out, "Dialing line %d (%s)\n", l.Line, l.Route)
+		c, err := classic.Dial(ctx, addr, l.Route, o.raw)
+		if err != nil {
+			return nil, classic.Message{}, err
+		}
+		connect := c.Connect
+		if o.noColour {
+			connect = c.ConnectPlain
+		}
+		var first classic.Message
+		if err = connect(); err == nil {
+			first, err = c.Next(dialAnswerTimeout)
+		}
+		switch {
+		case err != nil:
+			c.Close()
+			if ctx.Err() != nil {
+				return nil, classic.Message{}, ctx.Err()
+			}
+			fmt.Fprintf(out, "Line %d: no answer\n", l.Line)
+		case first.Type == classic.TypeExit:
+			c.Close()
+			fmt.Fprintf(out, "Line %d: BUSY\n", l.Line)
+		default:
+			return c, first, nil
+		}
+	}
+	fmt.Fprintf(out, "All %d lines are busy. Please call again later.\n", len(up))
+	return nil, classic.Message{}, errAllBusy
+}

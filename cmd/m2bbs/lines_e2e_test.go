@@ -1,0 +1,284 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/m2bbs/m2bbs/host"
+	"github.com/m2bbs/m2bbs/host/classic"
+	"github.com/m2bbs/m2bbs/host/mongrel2"
+)
+
+// lineProc is one "m2bbs host -line N" process.
+type lineProc struct {
+	cmd    *exec.Cmd
+	logs   *logWatcher
+	exited chan error
+	killed bool
+}
+
+// startLine starts line n's host behind server, stopped (SIGTERM) when the
+// test ends unless the test killed it.
+func startLine(t *testing.T, server *mongrel2.Server, db string, n int, extra ...string) *lineProc {
+	t.Helper()
+	h := server.Cfg.Handlers
+	send, recv := server.Cfg.SendSpec, server.Cfg.RecvSpec
+	if n > 1 {
+		send, recv = h[n-2].SendSpec, h[n-2].RecvSpec
+	}
+	dir := h[len(h)-1]
+	args := append([]string{"host", "-line", fmt.Sprint(n),
+		"-send-spec", send, "-recv-spec", recv,
+		"-directory-send-spec", dir.SendSpec, "-directory-recv-spec", dir.RecvSpec,
+		"-db", db, "-scripts", "../../scripts", "-screens", "../../screens", "-main", e2eMain(t),
+		"-bcrypt-cost", "4", "-rate", "1000", "-burst", "1000",
+	}, extra...)
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), runMainEnv+"=1")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &lineProc{cmd: cmd, logs: watchLog(stderr), exited: make(chan error, 1)}
+	go func() {
+		<-p.logs.done
+		p.exited <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		if p.killed {
+			return
+		}
+		_ = syscall.Kill(cmd.Process.Pid, syscall.SIGTERM)
+		select {
+		case err := <-p.exited:
+			if err != nil {
+				t.Errorf("line %d exited with %v:\n%s", n, err, p.logs)
+			}
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Errorf("line %d ignored SIGTERM:\n%s", n, p.logs)
+		}
+		if t.Failed() {
+			t.Logf("line %d log:\n%s", n, p.logs)
+		}
+	})
+	p.logs.waitFor(t, 30*time.Second, "host ready")
+	return p
+}
+
+// kill9 kills the host abruptly and waits for it to be gone.
+func (p *lineProc) kill9(t *testing.T) {
+	t.Helper()
+	p.killed = true
+	if err := syscall.Kill(p.cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-p.exited
+}
+
+// directory reads GET /lines through the front end.
+func directory(t *testing.T, addr string) ([]host.LineStatus, error) {
+	t.Helper()
+	client := &http.Client{Timeout: 2 * time.Second}
+	resp, err := client.Get("http://" + addr + host.LinesPath)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s", resp.Status)
+	}
+	var lines []host.LineStatus
+	err = json.NewDecoder(resp.Body).Decode(&lines)
+	return lines, err
+}
+
+// awaitLines polls the directory until want(lines) holds, up to timeout.
+func awaitLines(t *testing.T, addr string, timeout time.Duration, what string, want func([]host.LineStatus) bool) []host.LineStatus {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		lines, err := directory(t, addr)
+		if err == nil && want(lines) {
+			return lines
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("directory never showed %s: %+v %v", what, lines, err)
+		}
+		time.Sleep(100 * time.Millisecond) // polling the directory, no signal to wait on
+	}
+}
+
+// upLines is a predicate: exactly the lines given are listed as up.
+func upLines(nums ...int) func([]host.LineStatus) bool {
+	return func(lines []host.LineStatus) bool {
+		up := map[int]bool{}
+		for _, l := range lines {
+			if l.Up {
+				up[l.Line] = true
+			}
+		}
+		if len(up) != len(nums) {
+			return false
+		}
+		for _, n := range nums {
+			if !up[n] {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// dialClient runs "m2bbs client -dial" with input and returns its output
+// and error.
+func dialClient(t *testing.T, addr, input string) (string, error) {
+	t.Helper()
+	h, p, _ := strings.Cut(addr, ":")
+	cmd := exec.Command(os.Args[0], "client", "-dial", "-timeout", "10s", h, p)
+	cmd.Env = append(os.Environ(), runMainEnv+"=1")
+	cmd.Stdin = strings.NewReader(input)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// TestPhoneLinesBehindMongrel2 runs two lines of capacity 1 behind a real
+// Mongrel2, sharing one database: the directory, the busy signal, dialing,
+// who's online and paging across lines, a line going down and coming back.
+func TestPhoneLinesBehindMongrel2(t *testing.T) {
+	if err := mongrel2.Available(); err != nil {
+		t.Fatalf("%v (make deps installs it)", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	server, err := mongrel2.Start(ctx, mongrel2.Config{
+		Dir:      t.TempDir(),
+		Route:    host.LineRoute(1),
+		SenderID: lineSenderID(1),
+		Handlers: []mongrel2.Handler{
+			{Name: "line2", SenderID: lineSenderID(2), Routes: []string{host.LineRoute(2)}},
+			{Name: "directory", SenderID: lineSenderID(0), Routes: []string{host.LinesPath, host.StatusPath}},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := server.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	db := filepath.Join(t.TempDir(), "bbs.db")
+	line1 := startLine(t, server, db, 1, "-max-callers", "1")
+	startLine(t, server, db, 2, "-max-callers", "1")
+	addr := server.Addr()
+	lines := awaitLines(t, addr, 20*time.Second, "lines 1 and 2 up", upLines(1, 2))
+	if lines[0].Route != "@bbs.1" || lines[1].Route != "@bbs.2" || lines[0].Capacity != 1 {
+		t.Errorf("directory: %+v", lines)
+	}
+
+	call := func(route string) *classic.Client {
+		t.Helper()
+		c, err := classic.Dial(t.Context(), addr, route, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		if err := c.Connect(); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	ann := call("@bbs.1")
+	if out := arrive(t, ann, "ann", "pw", "pw", "y"); !strings.Contains(out, "MAIN MENU") {
+		t.Fatalf("ann on line 1:\n%s", out)
+	}
+	// Line 1 is full: the next caller there hears the busy signal.
+	if m, err := call("@bbs.1").Next(readTimeout); err != nil || m.Type != classic.TypeExit || !strings.Contains(m.Msg, "busy") {
+		t.Errorf("second caller on line 1 got %+v, %v; want the busy exit", m, err)
+	}
+	// Dialing finds line 2; who's online lists both lines; a page crosses
+	// from line 2's host to ann on line 1.
+	out, err := dialClient(t, addr, "bob\npw\npw\ny\n5\n8\nann\nhi there\n")
+	if err != nil || !strings.Contains(out, "Dialing line 2") || strings.Contains(out, "Line 2: BUSY") {
+		t.Fatalf("m2bbs client -dial (%v):\n%s", err, out)
+	}
+	if strings.Contains(out, "Dialing line 1") && !strings.Contains(out, "Line 1: BUSY") {
+		t.Errorf("line 1 should have been busy:\n%s", out)
+	}
+	if !strings.Contains(out, "Online now:\n  ann\n  bob\n") || !strings.Contains(out, "Paged.") {
+		t.Errorf("who's online / paging across lines:\n%s", out)
+	}
+	if m, err := ann.Next(readTimeout); err != nil || m.Msg != "Page from bob: hi there" {
+		t.Errorf("ann got %+v, %v; want bob's page from line 2", m, err)
+	}
+
+	// Both lines full: dialing gives up after two busy signals.
+	carol := call("@bbs.2")
+	if out := arrive(t, carol, "carol", "pw", "pw", "y"); !strings.Contains(out, "MAIN MENU") {
+		t.Fatalf("carol on line 2:\n%s", out)
+	}
+	out, err = dialClient(t, addr, "")
+	if err == nil || !strings.Contains(out, "Line 1: BUSY") || !strings.Contains(out, "Line 2: BUSY") ||
+		!strings.Contains(out, "All 2 lines are busy") {
+		t.Errorf("dialing two full lines (%v):\n%s", err, out)
+	}
+
+	// Line 1's host dies: ann is told and hung up on, the directory shows
+	// line 1 down, carol on line 2 plays on.
+	line1.kill9(t)
+	m, err := ann.Next(15 * time.Second)
+	if err != nil || m.Type != classic.TypeExit || m.Msg != "Line 1 went down. Please call again." {
+		t.Fatalf("ann after line 1 died got %+v, %v", m, err)
+	}
+	if m, err := ann.Next(readTimeout); err == nil {
+		t.Errorf("ann not hung up on: got %+v", m)
+	}
+	awaitLines(t, addr, 10*time.Second, "only line 2 up", upLines(2))
+	if out := visit(t, carol, "5"); !strings.Contains(out, "Online now:\n  carol\n") || strings.Contains(out, "ann") {
+		t.Errorf("carol's who's online after line 1 died:\n%s", out)
+	}
+
+	// Restarted, line 1 is back and takes callers again.
+	startLine(t, server, db, 1, "-max-callers", "1")
+	awaitLines(t, addr, 20*time.Second, "lines 1 and 2 up again", upLines(1, 2))
+	dan := call("@bbs.1")
+	if m, err := dan.Next(readTimeout); err != nil || m.Type == classic.TypeExit {
+		t.Errorf("caller on the restarted line 1 got %+v, %v", m, err)
+	}
+}
+
+// TestRunLinesBuiltIn runs "m2bbs run -lines 2": the built-in front end and
+// two line hosts in one process, with the directory and who's online
+// across the lines.
+func TestRunLinesBuiltIn(t *testing.T) {
+	port, err := mongrel2.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := startM2BBS(t, "run", "-lines", "2", "-port", fmt.Sprint(port), "-data", t.TempDir(),
+		"-db", filepath.Join(t.TempDir(), "bbs.db"), "-scripts", "../../scripts", "-screens", "../../screens",
+		"-main", e2eMain(t), "-bcrypt-cost", "4", "-rate", "1000", "-burst", "1000", "-max-callers", "1")
+	logs.waitFor(t, 30*time.Second, "m2bbs is ready")
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	awaitLines(t, addr, 10*time.Second, "lines 1 and 2 up", upLines(1, 2))
+	b := &bbs{addr: addr, logs: logs}
+	ann := b.call(t) // @bbs is line 1
+	arrive(t, ann, "ann", "pw", "pw", "y")
+	out, err := dialClient(t, addr, "bob\npw\npw\ny\n5\n")
+	if err != nil || !strings.Contains(out, "Dialing line 2") || !strings.Contains(out, "Online now:\n  ann\n  bob\n") {
+		t.Errorf("dialing the built-in lines (%v):\n%s", err, out)
+	}
+}
