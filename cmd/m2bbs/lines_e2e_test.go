@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -280,5 +282,143 @@ func TestRunLinesBuiltIn(t *testing.T) {
 	out, err := dialClient(t, addr, "bob\npw\npw\ny\n5\n")
 	if err != nil || !strings.Contains(out, "Dialing line 2") || !strings.Contains(out, "Online now:\n  ann\n  bob\n") {
 		t.Errorf("dialing the built-in lines (%v):\n%s", err, out)
+	}
+}
+
+// dialed is a caller who got in through the directory.
+type dialed struct {
+	name string
+	line int
+	c    *classic.Client
+}
+
+// dialIn dials through the directory as name and logs in as a new user,
+// up to the main menu; ok is false if every line was busy, with what the
+// dialer printed.
+func dialIn(t *testing.T, addr, name string) (d dialed, ok bool, out string) {
+	t.Helper()
+	h, p, _ := strings.Cut(addr, ":")
+	port, _ := strconv.Atoi(p)
+	var buf strings.Builder
+	c, first, err := dialLines(t.Context(), clientOptions{host: h, port: port}, &buf)
+	if errors.Is(err, errAllBusy) {
+		return dialed{}, false, buf.String()
+	}
+	if err != nil {
+		t.Fatalf("dialing as %s: %v\n%s", name, err, buf.String())
+	}
+	t.Cleanup(func() { c.Close() })
+	if first.Type != classic.TypePrompt {
+		t.Fatalf("%s's first message: %+v", name, first)
+	}
+	dialing := buf.String()
+	i := strings.LastIndex(dialing, "Dialing line ")
+	fmt.Sscanf(dialing[i:], "Dialing line %d", &d.line)
+	d.name, d.c = name, c
+	if out := visit(t, c, name, "pw", "pw", "y"); !strings.Contains(out, "MAIN MENU") {
+		t.Fatalf("%s on line %d:\n%s", name, d.line, out)
+	}
+	return d, true, dialing
+}
+
+// TestSevenCallersThreeLines is the phone-lines scenario of the issue:
+// three hosts of capacity 2 behind real Mongrel2; seven callers dial in
+// through the directory: six get in on distinct lines, the seventh hears
+// busy on every line; a post made on line 1 is read on line 3; one host is
+// killed and its callers are told while the others keep playing; a new
+// caller lands on a live line.
+func TestSevenCallersThreeLines(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	server, err := mongrel2.Start(ctx, mongrel2.Config{
+		Dir:      t.TempDir(),
+		Route:    host.LineRoute(1),
+		SenderID: lineSenderID(1),
+		Handlers: []mongrel2.Handler{
+			{Name: "line2", SenderID: lineSenderID(2), Routes: []string{host.LineRoute(2)}},
+			{Name: "line3", SenderID: lineSenderID(3), Routes: []string{host.LineRoute(3)}},
+			{Name: "directory", SenderID: lineSenderID(0), Routes: []string{host.LinesPath, host.StatusPath}},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := server.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	db := filepath.Join(t.TempDir(), "bbs.db")
+	hosts := map[int]*lineProc{}
+	for n := 1; n <= 3; n++ {
+		hosts[n] = startLine(t, server, db, n, "-max-callers", "2")
+	}
+	addr := server.Addr()
+	awaitLines(t, addr, 20*time.Second, "lines 1 to 3 up", upLines(1, 2, 3))
+
+	byLine := map[int][]dialed{}
+	for i := range 6 {
+		d, ok, out := dialIn(t, addr, fmt.Sprintf("caller%d", i))
+		if !ok {
+			t.Fatalf("caller%d found every line busy:\n%s", i, out)
+		}
+		byLine[d.line] = append(byLine[d.line], d)
+	}
+	for n := 1; n <= 3; n++ {
+		if len(byLine[n]) != 2 {
+			t.Fatalf("callers per line: %v", byLine)
+		}
+	}
+	if _, ok, out := dialIn(t, addr, "caller6"); ok || !strings.Contains(out, "Line 1: BUSY") ||
+		!strings.Contains(out, "Line 2: BUSY") || !strings.Contains(out, "Line 3: BUSY") {
+		t.Fatalf("the seventh caller got in or did not hear busy everywhere (%v):\n%s", ok, out)
+	}
+
+	// One board across lines: posted on line 1, read on line 3.
+	poster, reader := byLine[1][0], byLine[3][0]
+	if out := visit(t, poster.c, "1", "Hello from line 1", "."); !strings.Contains(out, "Message posted.") {
+		t.Fatalf("posting on line 1:\n%s", out)
+	}
+	if out := visit(t, reader.c, "2", "Q"); !strings.Contains(out, "From: "+poster.name+"\nHello from line 1") {
+		t.Errorf("reading on line 3:\n%s", out)
+	}
+
+	// Line 2's host dies: its two callers are told; the others play on.
+	hosts[2].kill9(t)
+	for _, d := range byLine[2] {
+		m, err := d.c.Next(15 * time.Second)
+		if err != nil || m.Type != classic.TypeExit || m.Msg != "Line 2 went down. Please call again." {
+			t.Errorf("%s after line 2 died got %+v, %v", d.name, m, err)
+		}
+	}
+	awaitLines(t, addr, 10*time.Second, "lines 1 and 3 up", upLines(1, 3))
+	for _, d := range append(byLine[1], byLine[3]...) {
+		if out := visit(t, d.c, "5"); !strings.Contains(out, "Online now:") || strings.Contains(out, byLine[2][0].name) {
+			t.Errorf("%s on line %d after line 2 died:\n%s", d.name, d.line, out)
+		}
+	}
+
+	// A caller on line 1 hangs up; a new caller dials in and lands there.
+	leaving := byLine[1][1].c
+	if err := leaving.Send("Q"); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := leaving.Next(readTimeout); err != nil || m.Type != classic.TypeExit {
+		t.Fatalf("quitting: %+v, %v", m, err)
+	}
+	// The exit comes just before the session is freed: dial until the
+	// line has room, within a bound.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		d, ok, out := dialIn(t, addr, "latecomer")
+		if ok {
+			if d.line != 1 {
+				t.Errorf("the latecomer landed on line %d, want the free line 1", d.line)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no line took the latecomer:\n%s", out)
+		}
 	}
 }
