@@ -27,7 +27,7 @@ deps:
 build: deps
 	$(GO) build -tags '$(TAGS)' -o $(BIN) ./cmd/m2bbs
 
-## run: the BBS on 127.0.0.1:6767 (Mongrel2 in data/mongrel2, SQLite in data/bbs.db)
+## run: the BBS on 127.0.0.1:6767 (built-in front end, SQLite in data/bbs.db)
 run: build
 	./$(BIN) run
 

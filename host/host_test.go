@@ -258,6 +258,11 @@ func TestBrokenEditKeepsThePreviousVersion(t *testing.T) {
 	if st := b.host.Status(); !strings.Contains(st.LoadError, "main.lua") || len(st.Versions) != 1 {
 		t.Errorf("status = %+v", st)
 	}
+	// An error while the main script runs is refused the same way.
+	b.write(t, "scripts/main.lua", "local x = nil\nprint(x.y)\n")
+	if err := <-b.reloads; err == nil || !strings.Contains(err.Error(), "main.lua:2") {
+		t.Fatalf("reload error = %v, want the file and line of the failure", err)
+	}
 	// A missing entry function is refused the same way; a fix loads.
 	b.write(t, "scripts/main.lua", "local x = 1\n")
 	if err := <-b.reloads; err == nil || !strings.Contains(err.Error(), "no entry function") {

@@ -442,8 +442,8 @@ func scenarios(t *testing.T, b *bbs) {
 			t.Errorf("the failing caller did not get the error screen:\n%s", broken)
 		}
 		line := b.logs.waitFor(t, readTimeout, "script error")
-		if !strings.Contains(line, "e2e.lua:7") {
-			t.Errorf("the sysop's log line lacks the script's file:line: %s", line)
+		if !strings.Contains(line, "e2e.lua:7") || !strings.Contains(line, "user=dave") {
+			t.Errorf("the sysop's log line lacks the script's file:line or the caller: %s", line)
 		}
 		// carol, at the menu all along, carries on.
 		if err := steady.Send("2"); err != nil {
@@ -777,7 +777,7 @@ func TestBoardFeaturesThroughTheFrontEnd(t *testing.T) {
 	if out := visit(t, ann, "7"); !strings.Contains(out, "Last callers:") || !strings.Contains(out, "  ann\n") {
 		t.Errorf("last callers:\n%s", out)
 	}
-	if out := visit(t, ann, "M", "S", "zed", "Lunch", "Noon at the diner?", ".", "Q"); !strings.Contains(out, "Mail sent.") && !strings.Contains(out, "sent") {
+	if out := visit(t, ann, "M", "S", "zed", "Lunch", "Noon at the diner?", ".", "Q"); !strings.Contains(out, "Mail sent.") {
 		t.Errorf("sending mail:\n%s", out)
 	}
 	if out := visit(t, zed, "M"); !strings.Contains(out, "Lunch") || !strings.Contains(out, "*") {
@@ -808,6 +808,27 @@ func TestBoardFeaturesThroughTheFrontEnd(t *testing.T) {
 	banned, err := b.call(t).Run([]string{"ann", "pw"}, readTimeout)
 	if err != nil || !strings.HasSuffix(banned, "Sorry: this account is banned.\n") {
 		t.Errorf("banned caller (%v):\n%s", err, banned)
+	}
+	// The rest of the sysop menu: the user list, unban, levels, deleting a post.
+	if out := visit(t, zed, "U"); !regexp.MustCompile(`ann +user +\d+ calls  BANNED`).MatchString(out) {
+		t.Errorf("user list:\n%s", out)
+	}
+	if out := visit(t, zed, "N", "ann"); !strings.Contains(out, "Done.") {
+		t.Errorf("unban:\n%s", out)
+	}
+	if back, err := b.call(t).Run([]string{"ann", "pw", "n"}, readTimeout); err != nil || !strings.HasSuffix(back, "Alright, see ya later.\n") {
+		t.Errorf("unbanned caller (%v):\n%s", err, back)
+	}
+	if out := visit(t, zed, "L", "ann", "new", "U"); !regexp.MustCompile(`ann +new `).MatchString(out) {
+		t.Errorf("setting a level:\n%s", out)
+	}
+	if out := visit(t, zed, "D", "1"); !strings.Contains(out, "Deleted.") {
+		t.Errorf("deleting a post:\n%s", out)
+	}
+	// Handle rules: reserved names cannot be registered.
+	reserved, err := b.call(t).Run([]string{"root", "pw", "pw"}, readTimeout)
+	if err != nil || !strings.Contains(reserved, `Could not register you: the name "root" is reserved`) {
+		t.Errorf("registering a reserved name (%v):\n%s", err, reserved)
 	}
 
 	// Five wrong passwords, then even the right one is refused.

@@ -7,6 +7,9 @@
 //	m2bbs m2conf [flags]  print a Mongrel2 configuration for "m2bbs host"
 //	m2bbs check  [flags]  compile every script, check the screens they name
 //	m2bbs status [flags]  who is online; -broadcast TEXT, -kick CONN_ID
+//	m2bbs bench  [flags]  measure the board against the transport floor
+//	m2bbs frontend [flags]  the built-in front end alone, for a separate host
+//	m2bbs echo   [flags]  a bare echo handler: the transport floor for bench
 //
 // Run "m2bbs COMMAND -h" for a command's flags.
 package main

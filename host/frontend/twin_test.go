@@ -37,7 +37,7 @@ type twinOptions struct {
 func startMongrel2Twin(t *testing.T, opt twinOptions) *twin {
 	t.Helper()
 	if err := mongrel2.Available(); err != nil {
-		t.Skipf("no Mongrel2: %v", err)
+		t.Fatalf("no Mongrel2 (make deps installs it): %v", err)
 	}
 	s, err := mongrel2.Start(t.Context(), mongrel2.Config{
 		Dir: t.TempDir(), SenderID: twinSender, Protocol: opt.protocol,

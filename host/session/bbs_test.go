@@ -1,6 +1,7 @@
 package session
 
 import (
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -22,7 +23,8 @@ func newBoard(t *testing.T, main string, logs *strings.Builder) (*Table, *record
 	}
 	t.Cleanup(func() { db.Close() })
 	rec := &recorder{}
-	tbl, err := New(Config{ScriptsDir: "../../scripts", MainScript: main}, Deps{
+	// A test types faster than any caller: no throttling.
+	tbl, err := New(Config{ScriptsDir: "../../scripts", MainScript: main, RatePerSecond: 1e6, RateBurst: 1 << 20}, Deps{
 		Replier: rec,
 		Screens: screens.NewDir("../../screens"),
 		Store:   db,
@@ -92,5 +94,35 @@ func TestCallersAreKnownByNameAfterLogin(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), `msg="caller logged in" conn_id=3 user=Kim`) {
 		t.Errorf("no login line in the log:\n%s", logs.String())
+	}
+}
+
+// TestMessagesStopAtTwentyFourLines: a message ends at 24 lines even
+// without the closing '.'; the next line is a menu choice again.
+func TestMessagesStopAtTwentyFourLines(t *testing.T) {
+	var logs strings.Builder
+	tbl, rec := newBoard(t, "../../scripts/bbs.lua", &logs)
+	lines := []string{"connect", "Kim", "pw", "pw", "y", "1"}
+	for i := 1; i <= 25; i++ {
+		lines = append(lines, fmt.Sprintf("line %d", i))
+	}
+	got := strings.Join(converse(tbl, rec, "4", lines...), "\n")
+	if !strings.Contains(got, "4 screen:Message posted. Thanks!") {
+		t.Fatalf("the message was not posted after 24 lines:\n%s", got)
+	}
+	if !strings.Contains(got, "4 screen:That's not on the menu.") {
+		t.Errorf("line 25 was not taken as a menu choice:\n%s", got)
+	}
+	rec.take()
+	tbl.Handle(msg("4", "2"))
+	tbl.Handle(msg("4", "Q"))
+	var read string
+	for _, r := range rec.replies {
+		if strings.HasPrefix(r.msg["msg"].(string), "--- 1 of 1 ---") {
+			read = r.msg["msg"].(string)
+		}
+	}
+	if !strings.HasSuffix(read, "line 23\nline 24") || strings.Contains(read, "line 25") {
+		t.Errorf("stored message:\n%s", read)
 	}
 }

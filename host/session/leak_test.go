@@ -31,7 +31,7 @@ func TestNoLeakAfterTenThousandSessions(t *testing.T) {
 			id := fmt.Sprint(i)
 			tbl.Handle(msg(id, "connect"))
 			tbl.Handle(msg(id, "some input to keep"))
-			switch i % 4 {
+			switch i % 5 {
 			case 0:
 				tbl.Handle(msg(id, "crash")) // script error
 			case 1:
@@ -41,6 +41,8 @@ func TestNoLeakAfterTenThousandSessions(t *testing.T) {
 			case 3:
 				clock.Advance(2 * time.Minute)
 				tbl.ReapIdle()
+			case 4:
+				tbl.Handle(msg(id, "bye")) // the script returns
 			}
 			rec.replies = rec.replies[:0]
 		}

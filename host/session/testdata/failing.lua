@@ -1,4 +1,4 @@
--- Fails when the caller answers "crash"; otherwise echoes.
+-- Fails when the caller answers "crash", ends on "bye"; otherwise echoes.
 require 'ui'
 
 function m2bbs(conn, req)
@@ -8,6 +8,7 @@ function m2bbs(conn, req)
             local t = nil
             print(t.field) -- line 9: attempt to index a nil value
         end
+        if req.data.msg == 'bye' then return end
         ui.display(conn, req, 'echo: ' .. req.data.msg)
     end
 end
