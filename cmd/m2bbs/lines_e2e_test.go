@@ -422,3 +422,34 @@ func TestSevenCallersThreeLines(t *testing.T) {
 		}
 	}
 }
+
+// TestM2confLinesLoads checks that "m2bbs m2conf -lines 4" prints a config
+// m2sh loads: four lines, the directory and the static web root.
+func TestM2confLinesLoads(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "m2conf", "-lines", "4")
+	cmd.Env = append(os.Environ(), runMainEnv+"=1")
+	conf, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("m2bbs m2conf -lines 4: %v", err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "m2.conf"), conf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	load := exec.Command("m2sh", "load", "-config", "m2.conf", "-db", "config.sqlite")
+	load.Dir = dir
+	if out, err := load.CombinedOutput(); err != nil {
+		t.Fatalf("m2sh load: %v\n%s\n%s", err, out, conf)
+	}
+	query := exec.Command("sqlite3", "config.sqlite",
+		"SELECT path FROM route ORDER BY path; SELECT count(*) FROM handler; SELECT base FROM directory;")
+	query.Dir = dir
+	out, err := query.Output()
+	if err != nil {
+		t.Fatalf("sqlite3: %v", err)
+	}
+	want := "/\n/lines\n/status\n@bbs\n@bbs.1\n@bbs.2\n@bbs.3\n@bbs.4\n5\nweb/\n"
+	if string(out) != want {
+		t.Errorf("loaded config:\n%s\nwant:\n%s", out, want)
+	}
+}

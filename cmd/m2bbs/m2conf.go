@@ -62,7 +62,8 @@ func runM2conf(ctx context.Context, args []string, stderr io.Writer) error {
 // linesConfig turns cfg into the configuration of n phone lines: line 1 is
 // the main handler (routes @bbs.1 and @bbs), lines 2..n and the directory
 // (routes /lines and /status, connected to by every host) follow, each on
-// the ports lineSpecs gives.
+// the ports lineSpecs gives; the static web root web/ (under the chroot) is
+// served on "/".
 func linesConfig(cfg mongrel2.Config, n int) mongrel2.Config {
 	cfg.Route = host.LineRoute(1)
 	cfg.ExtraRoutes = []string{mongrel2.DefaultRoute}
@@ -82,5 +83,6 @@ func linesConfig(cfg mongrel2.Config, n int) mongrel2.Config {
 		Name: "directory", SenderID: lineSenderID(0), SendSpec: send, RecvSpec: recv,
 		Routes: []string{host.LinesPath, host.StatusPath},
 	})
+	cfg.WebRoot = "web"
 	return cfg
 }

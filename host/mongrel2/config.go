@@ -66,6 +66,9 @@ type Config struct {
 	// HTTPRoutes are URL path prefixes (like "/status") also routed to the
 	// handler, for the host's HTTP pages.
 	HTTPRoutes []string
+	// WebRoot, if set, is a folder (relative to Dir, the chroot) served as
+	// static files on the route "/": the web root for browser callers.
+	WebRoot string
 	// ExtraRoutes are more JSON-socket routes ("@...") to the handler,
 	// such as "@bbs" beside "@bbs.1".
 	ExtraRoutes []string
@@ -189,6 +192,9 @@ func (c Config) Validate() error {
 			fields = append(fields, struct{ name, val string }{"route", r})
 		}
 	}
+	if c.WebRoot != "" {
+		fields = append(fields, struct{ name, val string }{"web root", c.WebRoot})
+	}
 	for _, f := range fields {
 		if strings.ContainsAny(f.val, "'\"\\ \t\r\n\x00") {
 			return fmt.Errorf("%w: %s %q contains a quote, backslash or space", ErrBadConfig, f.name, f.val)
@@ -247,6 +253,12 @@ func Render(cfg Config) []byte {
 		for _, r := range h.Routes {
 			routes += fmt.Sprintf(", '%s': %s", r, h.Name)
 		}
+	}
+	if c.WebRoot != "" {
+		fmt.Fprintf(&more, `
+web = Dir(base='%s/', index_file='index.html', default_ctype='text/plain')
+`, strings.Trim(c.WebRoot, "/"))
+		routes += ", '/': web"
 	}
 	fix := ""
 	if len(c.Handlers) > 0 && !c.Base64Payload {

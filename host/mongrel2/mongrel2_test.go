@@ -484,6 +484,9 @@ func TestRender(t *testing.T) {
 				"raw_payload=0", "protocol='tnetstring'", "bind_addr='0.0.0.0'", "port=2323",
 				"routes={'@chat': bbs}", "Callers connect to 0.0.0.0:2323",
 			}},
+		{"web root", Config{WebRoot: "web"}, []string{
+			"web = Dir(base='web/', index_file='index.html', default_ctype='text/plain')", "'/': web",
+		}},
 		{"http routes", Config{HTTPRoutes: []string{"/status", "/who"}}, []string{
 			"routes={'@bbs': bbs, '/status': bbs, '/who': bbs}",
 		}},
