@@ -143,7 +143,7 @@ ok  	github.com/m2bbs/m2bbs/host/session	10.624s
 	if got[0].name != "m2proto ParseRequest" || len(got[0].nsPerOp) != 3 || got[0].note() != "704 B/op, 19 allocs/op" {
 		t.Errorf("first: %+v, note %q", got[0], got[0].note())
 	}
-	if got[1].name != "session IdleSession/m2bbs-defaults" || got[1].note() != "7426 B/session" {
+	if got[1].name != "session IdleSession/m2bbs-defaults" || got[1].note() != "7,427 B/session" {
 		t.Errorf("second: %+v, note %q", got[1], got[1].note())
 	}
 	if _, err := parseMicro(strings.NewReader("BenchmarkX-2 10 abc ns/op\n")); err == nil {

@@ -391,10 +391,10 @@ func (m microBench) note() string {
 	var parts []string
 	for _, u := range m.units {
 		v := loadgen.Median(m.other[u])
-		if u == "B/op" || u == "allocs/op" {
-			parts = append(parts, fmt.Sprintf("%.0f %s", v, u))
+		if u == "B/op" || u == "allocs/op" || v >= 100 {
+			parts = append(parts, fmt.Sprintf("%s %s", thousands(v), u))
 		} else {
-			parts = append(parts, fmt.Sprintf("%.4g %s", v, u))
+			parts = append(parts, fmt.Sprintf("%.3g %s", v, u))
 		}
 	}
 	return strings.Join(parts, ", ")
