@@ -55,6 +55,7 @@ bench: build
 	   $(GO) test -tags '$(TAGS)' -run '^$$' -bench 'RoundTrip' -benchmem -count 5 -benchtime 200ms ./host/zmqtransport && \
 	   $(GO) test -tags '$(TAGS)' -run '^$$' -bench 'ResumeAsk|LuaResumeYield' -benchmem -count 5 -benchtime 200ms ./host/session && \
 	   $(GO) test -tags '$(TAGS)' -run '^$$' -bench 'IdleSession' -count 3 -benchtime 5000x ./host/session && \
+	   $(GO) test -tags '$(TAGS)' -run '^$$' -bench 'IdleBoardSession' -count 3 -benchtime 2000x ./host/session && \
 	   $(GO) test -tags '$(TAGS)' -run '^$$' -bench 'DB' -benchmem -count 5 -benchtime 100ms ./luaapi; } > $(MICRO) 2>&1 \
 	   || { cat $(MICRO); exit 1; }
 	./$(BIN) bench -micro $(MICRO) -idle-budget $(IDLE_BUDGET) $(BENCHFLAGS)

@@ -22,7 +22,7 @@ func TestBenchSmoke(t *testing.T) {
 	var progress bytes.Buffer
 	o, err := parseBenchFlags([]string{
 		"-callers", "5", "-latency-callers", "5", "-think", "10ms",
-		"-runs", "1", "-warmup", "100ms", "-duration", "500ms",
+		"-runs", "1", "-warmup", "100ms", "-latency-warmup", "100ms", "-duration", "500ms",
 		"-idle", "20,40", "-active", "200ms",
 		fmt.Sprintf("-mongrel2=%v", withMongrel2),
 		"-scripts", "../../scripts", "-screens", "../../screens", "-main", "bbs.lua",

@@ -62,6 +62,9 @@ type row struct {
 // section starts a group of rows.
 type section string
 
+// remark is a line of explanation under a section's title.
+type remark string
+
 func (t *benchTable) rows() []any {
 	var out []any
 	o := t.o
@@ -82,7 +85,12 @@ func (t *benchTable) rows() []any {
 		out = append(out, t.loadRows(runs, target, pass, "", nil)...)
 	}
 	if runs := t.loads[latencyKey]; runs != nil {
-		out = append(out, section(fmt.Sprintf("latency: %d callers, each pausing %v (±50%%) before every answer, built-in front end", o.latencyCallers, o.think)))
+		out = append(out, section(fmt.Sprintf("latency: %d callers, each pausing %v (±50%%) before every answer, built-in front end; window %v–%v after the first call",
+			o.latencyCallers, o.think, o.latencyWarmup, o.latencyWarmup+o.duration)))
+		if visit := 20 * o.think; o.latencyWarmup < visit {
+			out = append(out, remark(fmt.Sprintf("(a visit lasts about %v: this window holds the callers' first steps, logins included; -latency-warmup %v measures the steady state)",
+				visit.Round(time.Second), (visit+visit/4).Round(time.Second))))
+		}
 		target, pass := "", (func(float64) bool)(nil)
 		if o.latencyCallers >= 1000 {
 			target, pass = "< 5 ms", func(v float64) bool { return v < 5 }
@@ -292,13 +300,18 @@ func (t *benchTable) print(w io.Writer, took time.Duration) {
 	if t.o.workers > 0 {
 		workers = strconv.Itoa(t.o.workers)
 	}
-	fmt.Fprintf(w, "%d runs per load figure, each %v after %v of warm-up; median [min … max] of the runs; bcrypt cost %d; host Lua workers: %s\n",
-		t.o.runs, t.o.duration, t.o.warmup, t.o.bcryptCost, workers)
+	fmt.Fprintf(w, "%d runs per load figure, each %v after %v of warm-up (latency run: %v); median [min … max] of the runs; bcrypt cost %d; host Lua workers: %s\n",
+		t.o.runs, t.o.duration, t.o.warmup, t.o.latencyWarmup, t.o.bcryptCost, workers)
+	if len(t.o.hostEnv) > 0 {
+		fmt.Fprintf(w, "host environment: %s\n", strings.Join(t.o.hostEnv, " "))
+	}
 	lines := [][]string{{"figure", "median", "[min … max]", "target", "", "note"}}
 	for _, item := range t.rows() {
 		switch it := item.(type) {
 		case section:
 			lines = append(lines, []string{"— " + string(it)})
+		case remark:
+			lines = append(lines, []string{"  " + string(it)})
 		case row:
 			if len(it.values) == 0 {
 				continue

@@ -76,6 +76,6 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: m2bbs COMMAND [flags]")
 	fmt.Fprintln(w, "\ncommands:")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-6s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
 }

@@ -160,7 +160,9 @@ func (m *Mux) Start(script Script) (*MuxCall, error) {
 
 // Park plays every script (each normally ending parked at a prompt) with
 // at most window visits in progress at once, and waits for all of them;
-// each visit may take at most timeout. It returns the first error.
+// each visit may take at most timeout. When ctx ends no more visits start,
+// and those in progress are still waited for, so that the board is quiet
+// when Park returns. It returns the first error.
 func (m *Mux) Park(ctx context.Context, scripts []Script, window int, timeout time.Duration) error {
 	sem := make(chan struct{}, max(window, 1))
 	var (
@@ -169,13 +171,14 @@ func (m *Mux) Park(ctx context.Context, scripts []Script, window int, timeout ti
 		firstErr error
 	)
 	fail := func(err error) { errOnce.Do(func() { firstErr = err }) }
+	waitCtx := context.WithoutCancel(ctx)
 	for _, s := range scripts {
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
-			fail(ctx.Err())
 		}
 		if ctx.Err() != nil {
+			fail(ctx.Err())
 			break
 		}
 		c, err := m.Start(s)
@@ -186,7 +189,7 @@ func (m *Mux) Park(ctx context.Context, scripts []Script, window int, timeout ti
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			if err := c.Wait(ctx, timeout); err != nil {
+			if err := c.Wait(waitCtx, timeout); err != nil {
 				fail(err)
 			} else if !c.Parked() {
 				fail(fmt.Errorf("loadgen: caller %s left instead of parking", c.id))

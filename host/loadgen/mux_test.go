@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -153,4 +154,38 @@ func TestMuxStatusOfAnUnknownPage(t *testing.T) {
 	if _, err := m.Status(t.Context(), "/nowhere"); err == nil {
 		t.Error("no error for a 404")
 	}
+}
+
+func TestMuxParkStopsStartingWhenItsContextEnds(t *testing.T) {
+	m, h := muxWithEcho(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	// The third caller's first prompt cancels the parking: callers already
+	// started finish parking, no more start.
+	var scripts []Script
+	for i := range 10 {
+		if i == 2 {
+			scripts = append(scripts, cancelling{cancel})
+			continue
+		}
+		scripts = append(scripts, &parkAfter{n: 1})
+	}
+	err := m.Park(ctx, scripts, 1, 10*time.Second)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if _, err := m.Status(t.Context(), echo.StatusPath); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.Stats().Echoed; got != 2*2+1 {
+		t.Errorf("echoed %d lines, want the 5 of the first three callers", got)
+	}
+}
+
+// cancelling cancels a context at its first message, then parks.
+type cancelling struct{ cancel context.CancelFunc }
+
+func (c cancelling) Handle(classic.Message) (Action, string, error) {
+	c.cancel()
+	return Park, "", nil
 }

@@ -2,11 +2,16 @@ package session
 
 import (
 	"log/slog"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	lua "github.com/yuin/gopher-lua"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/m2bbs/m2bbs/host/screens"
+	"github.com/m2bbs/m2bbs/host/store"
 )
 
 // discard is a Replier that drops every reply.
@@ -110,6 +115,45 @@ func BenchmarkIdleSession(b *testing.B) {
 			b.ReportMetric(float64(int64(after)-int64(before))/float64(n), "B/session")
 		})
 	}
+}
+
+// BenchmarkIdleBoardSession is BenchmarkIdleSession on the shipped board
+// (scripts/bbs.lua, the real screens, SQLite with bcrypt at cost 4): each
+// iteration registers a caller and leaves them at the main menu. ns/op is
+// one registration (five prompts, one bcrypt); B/session the live heap
+// each parked caller keeps.
+func BenchmarkIdleBoardSession(b *testing.B) {
+	db, err := store.Open(filepath.Join(b.TempDir(), "bbs.db"), store.Options{BcryptCost: bcrypt.MinCost})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	tbl, err := New(Config{ScriptsDir: "../../scripts", MainScript: "../../scripts/bbs.lua", RatePerSecond: 1e6, RateBurst: 1 << 20},
+		Deps{Replier: discard{}, Screens: screens.NewDir("../../screens"), Store: db, Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(tbl.Close)
+	register := func(id string) {
+		for _, line := range []string{"connect", "caller" + id, "secret", "secret", "y"} {
+			tbl.Handle(msg(id, line))
+		}
+	}
+	for i := range 100 { // the first user is the sysop; the state warms up
+		register("warm" + strconv.Itoa(i))
+	}
+	before := heapAfterGC()
+	n := 0
+	for b.Loop() {
+		register(strconv.Itoa(n))
+		n++
+	}
+	b.StopTimer()
+	after := heapAfterGC()
+	if tbl.Len() != n+100 {
+		b.Fatalf("%d sessions for %d callers: some did not reach the menu", tbl.Len(), n+100)
+	}
+	b.ReportMetric(float64(int64(after)-int64(before))/float64(n), "B/session")
 }
 
 // TestBenchMenuScript checks the benchmarks' script does what they assume.

@@ -1,0 +1,226 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/m2bbs/m2bbs/host"
+	"github.com/m2bbs/m2bbs/host/loadgen"
+)
+
+// scaleStep is what the scale test measured with callers parked.
+type scaleStep struct {
+	// target is how many callers the step parks; callers how many
+	// sessions the host held when measured.
+	target, callers int
+	// failure says why parking stopped short, if it did.
+	failure string
+	// loginsPerSecond is how fast this step's callers logged in.
+	loginsPerSecond float64
+	// The host's memory with the callers parked, and before any.
+	rss, baseRSS, heap, baseHeap uint64
+	goroutines                   int
+	// active holds the round trips of one caller visiting meanwhile.
+	active     loadgen.Latencies
+	hostErrors int64
+	muxStats   loadgen.MuxStats
+}
+
+// errors counts what went wrong: callers not parked, the host's error
+// counters, replies no caller expected.
+func (s scaleStep) errors() int64 {
+	return int64(max(s.target-s.callers, 0)) + s.hostErrors + s.muxStats.Unexpected + s.muxStats.HungUp + int64(s.muxStats.Dropped)
+}
+
+func (s scaleStep) rssPerCaller() float64 {
+	return float64(int64(s.rss)-int64(s.baseRSS)) / float64(max(s.callers, 1))
+}
+
+func (s scaleStep) heapPerCaller() float64 {
+	return float64(int64(s.heap)-int64(s.baseHeap)) / float64(max(s.callers, 1))
+}
+
+func (s scaleStep) String() string {
+	failure := ""
+	if s.failure != "" {
+		failure = "; " + s.failure
+	}
+	return fmt.Sprintf("%d of %d callers parked (%.0f logins/s): host RSS %.1f MiB (%.2f KiB each), heap %.1f MiB (%.2f KiB each), %d goroutines; active caller p50 %v p99 %v p99.9 %v over %d round trips; %d host errors, %+v%s",
+		s.callers, s.target, s.loginsPerSecond, float64(s.rss)/(1<<20), s.rssPerCaller()/1024, float64(s.heap)/(1<<20), s.heapPerCaller()/1024,
+		s.goroutines, s.active.Quantile(0.5).Round(time.Microsecond), s.active.Quantile(0.99).Round(time.Microsecond),
+		s.active.Quantile(0.999).Round(time.Microsecond), len(s.active), s.hostErrors, s.muxStats, failure)
+}
+
+// lastLines is the last n lines of text, on one line.
+func lastLines(text string, n int) string {
+	lines := strings.Split(strings.TrimSpace(text), "\n")
+	return strings.Join(lines[max(len(lines)-n, 0):], " | ")
+}
+
+// parkWindow is how many idle callers log in at once.
+const parkWindow = 256
+
+// scaleOnce starts the host behind a Mux (the bench plays the front end:
+// every caller is a conn id on one ZeroMQ socket pair), parks callers at
+// the main menu in steps, and measures the host and one active caller at
+// each step.
+func (o *benchOptions) scaleOnce(ctx context.Context) (steps []scaleStep, err error) {
+	dir, err := os.MkdirTemp(o.tmp, "scale-")
+	if err != nil {
+		return nil, err
+	}
+	sendSpec, err := freeSpec()
+	if err != nil {
+		return nil, err
+	}
+	recvSpec, err := freeSpec()
+	if err != nil {
+		return nil, err
+	}
+	mux, err := loadgen.ListenMux(loadgen.MuxConfig{SendSpec: sendSpec, RecvSpec: recvSpec, SenderID: benchSender})
+	if err != nil {
+		return nil, err
+	}
+	defer mux.Close()
+	proc, err := o.startChild("m2bbs host", o.hostEnv, o.handlerArgs(handlerBoard, dir, sendSpec, recvSpec, "")...)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if stopErr := proc.stop(); stopErr != nil {
+			err = errors.Join(err, fmt.Errorf("bench: %w", stopErr))
+		}
+	}()
+	if _, err := awaitMuxStatus(ctx, mux, proc); err != nil {
+		return nil, err
+	}
+
+	board, err := loadgen.NewBoard(o.texts)
+	if err != nil {
+		return nil, err
+	}
+	visit := func(s loadgen.Script) ([]time.Duration, error) {
+		c, err := mux.Start(s)
+		if err != nil {
+			return nil, err
+		}
+		if err := c.Wait(ctx, loadgen.DefaultTimeout); err != nil {
+			return nil, fmt.Errorf("bench: scale: %w", err)
+		}
+		return c.RoundTrips(), nil
+	}
+	// The seed receives the active caller's private messages; the active
+	// caller registers before the baseline.
+	if _, err := visit(board.Visit("seed", "pw-seed", true, []string{"Q"}, "")); err != nil {
+		return nil, err
+	}
+	if _, err := visit(board.Visit("active", "pw-active", true, nil, "seed")); err != nil {
+		return nil, err
+	}
+	base, err := loadgen.ReadProc(proc.pid())
+	if err != nil {
+		return nil, err
+	}
+	baseStatus, err := muxStatus(ctx, mux)
+	if err != nil {
+		return nil, err
+	}
+
+	parkCtx := ctx
+	if o.idleBudget > 0 {
+		var cancel context.CancelFunc
+		parkCtx, cancel = context.WithTimeout(ctx, o.idleBudget)
+		defer cancel()
+	}
+	parked := 0
+	for _, n := range o.idle {
+		if n <= parked {
+			continue
+		}
+		scripts := make([]loadgen.Script, 0, n-parked)
+		for i := parked; i < n; i++ {
+			name := "idle" + strconv.Itoa(i)
+			scripts = append(scripts, board.Visit(name, "pw-"+name, true, []string{}, ""))
+		}
+		start, parked0 := time.Now(), parked
+		parkErr := mux.Park(parkCtx, scripts, parkWindow, time.Minute)
+		step := scaleStep{target: n, baseRSS: base.RSS, baseHeap: baseStatus.HeapBytes}
+		switch {
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		case parkCtx.Err() != nil:
+			step.failure = fmt.Sprintf("the -idle-budget of %v ran out", o.idleBudget)
+		case parkErr != nil:
+			step.failure = fmt.Sprintf("parking failed: %v; the host's log ends: %s", parkErr, lastLines(proc.log.String(), 2))
+		}
+		parkTime := time.Since(start)
+		parked = n
+
+		var samples []time.Duration
+		for end := time.Now().Add(o.active); time.Now().Before(end); {
+			rts, err := visit(board.Visit("active", "pw-active", false, nil, "seed"))
+			if err != nil {
+				return nil, err
+			}
+			samples = append(samples, rts...)
+		}
+		step.active = loadgen.NewLatencies(samples)
+
+		ps, err := loadgen.ReadProc(proc.pid())
+		if err != nil {
+			return nil, err
+		}
+		st, err := muxStatus(ctx, mux)
+		if err != nil {
+			return nil, err
+		}
+		step.callers = int(st.Sessions.Active)
+		step.loginsPerSecond = float64(step.callers-parked0) / parkTime.Seconds()
+		step.rss, step.heap, step.goroutines = ps.RSS, st.HeapBytes, st.Goroutines
+		step.hostErrors, step.muxStats = hostErrors(st), mux.Stats()
+		steps = append(steps, step)
+		if step.failure != "" {
+			break
+		}
+	}
+	return steps, nil
+}
+
+// awaitMuxStatus waits until the host answers its status page over the
+// mux.
+func awaitMuxStatus(ctx context.Context, mux *loadgen.Mux, proc *child) (host.Status, error) {
+	deadline := time.Now().Add(startTimeout)
+	for {
+		if err := proc.alive(); err != nil {
+			return host.Status{}, err
+		}
+		st, err := muxStatus(ctx, mux)
+		if err == nil {
+			return st, nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return host.Status{}, fmt.Errorf("bench: the host never answered its status page: %w", err)
+		}
+	}
+}
+
+// muxStatus reads the host's status page over the mux.
+func muxStatus(ctx context.Context, mux *loadgen.Mux) (host.Status, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	body, err := mux.Status(ctx, host.StatusPath)
+	if err != nil {
+		return host.Status{}, err
+	}
+	var st host.Status
+	if err := json.Unmarshal(body, &st); err != nil {
+		return host.Status{}, fmt.Errorf("bench: status: %w", err)
+	}
+	return st, nil
+}
