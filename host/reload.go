@@ -130,6 +130,12 @@ func (h *Host) watchMemory(ctx context.Context) {
 		if sample[0].Value.Kind() != metrics.KindUint64 || sample[0].Value.Uint64() < h.cfg.MemoryLimit {
 			continue
 		}
+		// The heap counts garbage too: collect it before blaming a script.
+		runtime.GC()
+		metrics.Read(sample)
+		if sample[0].Value.Uint64() < h.cfg.MemoryLimit {
+			continue
+		}
 		h.mu.Lock()
 		workers := h.liveWorkers()
 		h.mu.Unlock()

@@ -679,7 +679,7 @@ func (t *Table) safeResume(s *Session, args []lua.LValue) (state lua.ResumeState
 	// Abort checks, under t.mu, that s is still running: a timer firing
 	// just as the resume returns must not cancel a session now waiting.
 	timer := time.AfterFunc(budget, func() {
-		t.Abort(fmt.Sprintf("the script ran for more than %v without waiting for the caller", budget))
+		t.Abort("the script ran for more than " + budget.String() + " without waiting for the caller")
 	})
 	defer func() {
 		timer.Stop()
