@@ -133,7 +133,12 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 				case <-time.After(time.Until(at.t)):
 					cfg.OnWindow(at.open)
 				case <-drained.Done():
-					return
+					// The callers may finish right as the window closes:
+					// an event whose time has come is still told.
+					if time.Now().Before(at.t) {
+						return
+					}
+					cfg.OnWindow(at.open)
 				}
 			}
 		})
