@@ -116,10 +116,26 @@ func openWith(dbPath string, opts Options, fsys fs.FS) (*SQLite, error) {
 	if err := f.Close(); err != nil {
 		return nil, fmt.Errorf("store: open: %w", err)
 	}
-	if s.pools, err = s.openPools(context.Background()); err != nil {
-		return nil, wrap("open", err)
+	// Switching a new file to WAL takes an exclusive lock that the busy
+	// timeout does not wait for: several hosts opening one new database at
+	// once retry for as long as the busy timeout.
+	deadline := time.Now().Add(s.busy)
+	for wait := 10 * time.Millisecond; ; wait = min(2*wait, 500*time.Millisecond) {
+		s.pools, err = s.openPools(context.Background())
+		if err == nil {
+			return s, nil
+		}
+		if !isBusy(err) || time.Now().After(deadline) {
+			return nil, wrap("open", err)
+		}
+		time.Sleep(wait) // SQLite offers no signal for a lock released
 	}
-	return s, nil
+}
+
+// isBusy reports whether err is SQLite's "database is locked" or "busy".
+func isBusy(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked)
 }
 
 // openPools connects to the file, checks WAL mode and migrates the schema.

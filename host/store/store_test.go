@@ -973,3 +973,25 @@ func TestTwoStoresOnOneFile(t *testing.T) {
 		}
 	}
 }
+
+// TestManyOpensOfANewDatabase: hosts started together on a database that
+// does not exist yet all open it (one creates and migrates it).
+func TestManyOpensOfANewDatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bbs.db")
+	const n = 8
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			s, err := Open(path, Options{BcryptCost: bcrypt.MinCost})
+			if err == nil {
+				err = s.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
