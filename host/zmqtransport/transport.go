@@ -375,8 +375,20 @@ type sendState struct {
 // awaitSubscription waits until the XPUB reports a subscription. It reports
 // false if it was stopped or failed first.
 func (t *Transport) awaitSubscription(st *sendState) bool {
+	for t.awaitOut(st, zmq4.POLLIN) {
+		if t.readSubscriptions(st); len(st.topics) > 0 {
+			close(t.subscribed)
+			return true
+		}
+	}
+	return false
+}
+
+// awaitOut waits until out has the events (POLLIN or POLLOUT). It reports
+// false if the transport was stopped or polling failed first.
+func (t *Transport) awaitOut(st *sendState, events zmq4.State) bool {
 	poller := zmq4.NewPoller()
-	poller.Add(st.out, zmq4.POLLIN)
+	poller.Add(st.out, events)
 	poller.Add(st.stop, zmq4.POLLIN)
 	for {
 		polled, err := poller.PollAll(-1)
@@ -390,11 +402,7 @@ func (t *Transport) awaitSubscription(st *sendState) bool {
 		if polled[1].Events&zmq4.POLLIN != 0 {
 			return false
 		}
-		if polled[0].Events&zmq4.POLLIN == 0 {
-			continue
-		}
-		if t.readSubscriptions(st); len(st.topics) > 0 {
-			close(t.subscribed)
+		if polled[0].Events&events != 0 {
 			return true
 		}
 	}
@@ -467,27 +475,7 @@ func (t *Transport) sendOne(st *sendState, msg []byte) bool {
 
 // awaitWritable waits until out can take a message. It reports false if it
 // was stopped or failed first.
-func (t *Transport) awaitWritable(st *sendState) bool {
-	poller := zmq4.NewPoller()
-	poller.Add(st.out, zmq4.POLLOUT)
-	poller.Add(st.stop, zmq4.POLLIN)
-	for {
-		polled, err := poller.PollAll(-1)
-		if err != nil {
-			if retryable(err) {
-				continue
-			}
-			t.fatal("send: poll", err)
-			return false
-		}
-		if polled[1].Events&zmq4.POLLIN != 0 {
-			return false
-		}
-		if polled[0].Events&zmq4.POLLOUT != 0 {
-			return true
-		}
-	}
-}
+func (t *Transport) awaitWritable(st *sendState) bool { return t.awaitOut(st, zmq4.POLLOUT) }
 
 // fatal logs a socket error unless the context is being terminated.
 func (t *Transport) fatal(op string, err error) {
