@@ -22,6 +22,24 @@ type Users struct {
 	Accounts store.Accounts
 	Current  CurrentUser
 	Timeout  time.Duration // per call; DefaultDBTimeout when zero
+	// Now is the clock of the level cache; time.Now when nil.
+	Now func() time.Time
+
+	// levels caches callers' levels for LevelCacheTTL: menus ask for the
+	// level at every render. A Users belongs to one Lua state, so one
+	// goroutine uses the cache.
+	levels map[string]cachedLevel
+}
+
+// LevelCacheTTL is how long a caller's security level is taken from the
+// cache: a change the sysop makes on another worker (or host) reaches a
+// caller within it.
+const LevelCacheTTL = 5 * time.Second
+
+// cachedLevel is a level ("" for a banned caller) and when it was read.
+type cachedLevel struct {
+	level string
+	at    time.Time
 }
 
 // Loader opens the users module.
@@ -87,12 +105,31 @@ func (u *Users) level(L *lua.LState) string {
 	if name == "" {
 		return ""
 	}
+	now := time.Now
+	if u.Now != nil {
+		now = u.Now
+	}
+	key := strings.ToLower(name)
+	if c, ok := u.levels[key]; ok && now().Sub(c.at) < LevelCacheTTL {
+		return c.level
+	}
 	a, err := u.account(L, name)
-	if err != nil || a.Banned {
+	if err != nil {
 		return ""
 	}
-	return a.Level
+	level := a.Level
+	if a.Banned {
+		level = ""
+	}
+	if u.levels == nil || len(u.levels) > 10000 {
+		u.levels = make(map[string]cachedLevel)
+	}
+	u.levels[key] = cachedLevel{level, now()}
+	return level
 }
+
+// forget drops name's cached level after the sysop changed it here.
+func (u *Users) forget(name string) { delete(u.levels, strings.ToLower(name)) }
 
 // errSysopOnly is returned to a script acting on others for a non-sysop.
 var errSysopOnly = errors.New("only the sysop may do that")
@@ -173,6 +210,7 @@ func (u *Users) sysopAction(L *lua.LState, fn func(ctx context.Context) error) i
 // users.set_level(name, level) -> true (sysop only)
 func (u *Users) setLevel(L *lua.LState) int {
 	name, level := L.CheckString(1), L.CheckString(2)
+	u.forget(name)
 	return u.sysopAction(L, func(ctx context.Context) error { return u.Accounts.SetLevel(ctx, name, level) })
 }
 
@@ -182,12 +220,14 @@ func (u *Users) ban(L *lua.LState) int {
 	if strings.EqualFold(name, u.Current(L)) {
 		return fail(L, errors.New("you cannot ban yourself"))
 	}
+	u.forget(name)
 	return u.sysopAction(L, func(ctx context.Context) error { return u.Accounts.SetBanned(ctx, name, true) })
 }
 
 // users.unban(name) -> true (sysop only)
 func (u *Users) unban(L *lua.LState) int {
 	name := L.CheckString(1)
+	u.forget(name)
 	return u.sysopAction(L, func(ctx context.Context) error { return u.Accounts.SetBanned(ctx, name, false) })
 }
 

@@ -1,6 +1,7 @@
 package luaapi
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -103,4 +104,61 @@ func TestLoginThrottle(t *testing.T) {
 	}
 	e.clock = e.clock.Add(time.Minute)
 	e.run(t, `assert(db.auth_user('ann', 'right'))`)
+}
+
+// accountsStore names the embedded store (a field named Accounts would
+// hide the interface's Accounts method).
+type accountsStore = store.Accounts
+
+// countingAccounts counts Account look-ups.
+type countingAccounts struct {
+	accountsStore
+	lookups int
+}
+
+func (c *countingAccounts) Account(ctx context.Context, name string) (store.Account, error) {
+	c.lookups++
+	return c.accountsStore.Account(ctx, name)
+}
+
+// TestLevelIsCached: a menu asks for the caller's level at every render;
+// the database is asked once per LevelCacheTTL, and again after a change.
+func TestLevelIsCached(t *testing.T) {
+	db, err := store.Open(filepath.Join(t.TempDir(), "bbs.db"), store.Options{BcryptCost: bcrypt.MinCost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	for _, name := range []string{"zed", "ann"} {
+		if err := db.RegisterUser(ctx, name, "pw"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	L := lua.NewState()
+	defer L.Close()
+	clock := time.Unix(1_700_000_000, 0)
+	counting := &countingAccounts{accountsStore: db}
+	current := "zed"
+	u := &Users{Accounts: counting, Current: func(*lua.LState) string { return current }, Now: func() time.Time { return clock }}
+	InstallModules(L, []Module{{Name: "users", Loader: u.Loader}})
+	run := func(src string) {
+		t.Helper()
+		if err := L.DoString(src); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(`require 'users' for i = 1, 100 do assert(users.allowed('sysop')) end`)
+	if counting.lookups != 1 {
+		t.Errorf("%d look-ups for 100 renders, want 1", counting.lookups)
+	}
+	run(`assert(users.set_level('ann', 'new'))`)
+	current = "ann"
+	run(`assert(not users.allowed('user'))`)
+	clock = clock.Add(LevelCacheTTL)
+	before := counting.lookups
+	run(`assert(users.allowed('new'))`)
+	if counting.lookups != before+1 {
+		t.Errorf("the cache outlived its %v", LevelCacheTTL)
+	}
 }
