@@ -156,23 +156,23 @@ func dialClient(t *testing.T, addr, input string) (string, error) {
 	return string(out), err
 }
 
-// TestPhoneLinesBehindMongrel2 runs two lines of capacity 1 behind a real
-// Mongrel2, sharing one database: the directory, the busy signal, dialing,
-// who's online and paging across lines, a line going down and coming back.
-func TestPhoneLinesBehindMongrel2(t *testing.T) {
+// startLinesMongrel2 starts a real Mongrel2 for n phone lines (line 1 on
+// the main handler, lines 2..n and the directory on handlers of their
+// own), stopped when the test ends.
+func startLinesMongrel2(t *testing.T, n int) *mongrel2.Server {
+	t.Helper()
 	if err := mongrel2.Available(); err != nil {
 		t.Fatalf("%v (make deps installs it)", err)
 	}
+	var handlers []mongrel2.Handler
+	for i := 2; i <= n; i++ {
+		handlers = append(handlers, mongrel2.Handler{Name: fmt.Sprintf("line%d", i), SenderID: lineSenderID(i), Routes: []string{host.LineRoute(i)}})
+	}
+	handlers = append(handlers, mongrel2.Handler{Name: "directory", SenderID: lineSenderID(0), Routes: []string{host.LinesPath, host.StatusPath}})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	server, err := mongrel2.Start(ctx, mongrel2.Config{
-		Dir:      t.TempDir(),
-		Route:    host.LineRoute(1),
-		SenderID: lineSenderID(1),
-		Handlers: []mongrel2.Handler{
-			{Name: "line2", SenderID: lineSenderID(2), Routes: []string{host.LineRoute(2)}},
-			{Name: "directory", SenderID: lineSenderID(0), Routes: []string{host.LinesPath, host.StatusPath}},
-		},
+		Dir: t.TempDir(), Route: host.LineRoute(1), SenderID: lineSenderID(1), Handlers: handlers,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -182,6 +182,14 @@ func TestPhoneLinesBehindMongrel2(t *testing.T) {
 			t.Error(err)
 		}
 	})
+	return server
+}
+
+// TestPhoneLinesBehindMongrel2 runs two lines of capacity 1 behind a real
+// Mongrel2, sharing one database: the directory, the busy signal, dialing,
+// who's online and paging across lines, a line going down and coming back.
+func TestPhoneLinesBehindMongrel2(t *testing.T) {
+	server := startLinesMongrel2(t, 2)
 	db := filepath.Join(t.TempDir(), "bbs.db")
 	line1 := startLine(t, server, db, 1, "-max-callers", "1")
 	startLine(t, server, db, 2, "-max-callers", "1")
@@ -328,26 +336,7 @@ func dialIn(t *testing.T, addr, name string) (d dialed, ok bool, out string) {
 // killed and its callers are told while the others keep playing; a new
 // caller lands on a live line.
 func TestSevenCallersThreeLines(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	server, err := mongrel2.Start(ctx, mongrel2.Config{
-		Dir:      t.TempDir(),
-		Route:    host.LineRoute(1),
-		SenderID: lineSenderID(1),
-		Handlers: []mongrel2.Handler{
-			{Name: "line2", SenderID: lineSenderID(2), Routes: []string{host.LineRoute(2)}},
-			{Name: "line3", SenderID: lineSenderID(3), Routes: []string{host.LineRoute(3)}},
-			{Name: "directory", SenderID: lineSenderID(0), Routes: []string{host.LinesPath, host.StatusPath}},
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := server.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
+	server := startLinesMongrel2(t, 3)
 	db := filepath.Join(t.TempDir(), "bbs.db")
 	hosts := map[int]*lineProc{}
 	for n := 1; n <= 3; n++ {
