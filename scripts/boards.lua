@@ -188,6 +188,18 @@ local function listing(user, area, posts, offset, total, last_read)
     return table.concat(out, '\n')
 end
 
+-- turn_page moves a listing one page on (N) or back (P), or says there
+-- is no more; it returns the new offset.
+local function turn_page(conn, req, choice, offset, total)
+    if choice == 'N' and offset + boards.PAGE < total then
+        return offset + boards.PAGE
+    elseif choice == 'P' and offset > 0 then
+        return math.max(0, offset - boards.PAGE)
+    end
+    ui.screen(conn, req, 'boards/no_more')
+    return offset
+end
+
 -- area_menu pages through one area: a number reads that post, N and P
 -- page, W writes a new post, M marks the whole area read, Q goes back.
 local function area_menu(conn, req, user, area)
@@ -206,12 +218,8 @@ local function area_menu(conn, req, user, area)
         local n = tonumber(choice)
         if n and posts[n] then
             read_post(conn, req, user, posts[n].id)
-        elseif choice == 'N' and offset + boards.PAGE < total then
-            offset = offset + boards.PAGE
-        elseif choice == 'P' and offset > 0 then
-            offset = math.max(0, offset - boards.PAGE)
         elseif choice == 'N' or choice == 'P' then
-            ui.screen(conn, req, 'boards/no_more')
+            offset = turn_page(conn, req, choice, offset, total)
         elseif choice == 'W' then
             write_post(conn, req, user, area.name)
             offset = 0
@@ -382,12 +390,8 @@ function boards.mail_menu(conn, req, user)
             end
         elseif choice == 'S' then
             send_mail(conn, req, user)
-        elseif choice == 'N' and offset + boards.PAGE < total then
-            offset = offset + boards.PAGE
-        elseif choice == 'P' and offset > 0 then
-            offset = math.max(0, offset - boards.PAGE)
         elseif choice == 'N' or choice == 'P' then
-            ui.screen(conn, req, 'boards/no_more')
+            offset = turn_page(conn, req, choice, offset, total)
         elseif choice == 'Q' then
             return
         else
