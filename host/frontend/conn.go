@@ -168,7 +168,16 @@ func (c *conn) writeLoop() {
 				c.close(CloseWriteFailed, true)
 				return
 			}
+			// Counted before the write, so that a caller who has read the
+			// reply can never observe a count that lacks it; undone if
+			// the write fails.
+			if m.reply {
+				c.s.stats.writesOut.Add(1)
+			}
 			if _, err := c.nc.Write(m.data); err != nil {
+				if m.reply {
+					c.s.stats.writesOut.Add(^uint64(0))
+				}
 				select {
 				case <-c.done: // closed meanwhile
 				default:
@@ -178,9 +187,6 @@ func (c *conn) writeLoop() {
 				return
 			}
 			c.touch()
-			if m.reply {
-				c.s.stats.writesOut.Add(1)
-			}
 		}
 		if m.final {
 			c.close(m.reason, m.notify)
