@@ -500,6 +500,17 @@ func (s *Server) startConn(nc net.Conn) {
 	go c.writeLoop()
 }
 
+// ServeConn serves nc as one more caller, exactly as if it had been
+// accepted on the listening port: it gets a conn_id, its frames go to the
+// handlers and their replies come back on it. Gateways that translate
+// another protocol (telnet, WebSocket) hand it one end of a net.Pipe; if
+// nc's RemoteAddr is a *net.TCPAddr its IP becomes the caller's
+// REMOTE_ADDR. It returns at once; the connection is served until either
+// side closes it or the server stops. On a stopped server nc is closed.
+func (s *Server) ServeConn(nc net.Conn) {
+	s.startConn(nc)
+}
+
 func (s *Server) unregister(id uint64) {
 	s.mu.Lock()
 	delete(s.conns, id)
