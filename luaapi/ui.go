@@ -15,7 +15,8 @@ const DefaultPromptChar = "> "
 
 // UI is the ui module: the original BBS's conversation helpers. Messages
 // have the shapes the classic client understands:
-// {type='screen'|'prompt'|'exit', msg=..., pchar=...}.
+// {type='screen'|'prompt'|'exit', msg=..., pchar=...}; a prompt whose
+// answer is not to be shown (a password) also carries secret=true.
 type UI struct {
 	Screens Screens
 }
@@ -28,6 +29,7 @@ func (u *UI) Loader(L *lua.LState) int {
 		"ask":     u.ask,
 		"screen":  u.screen,
 		"prompt":  u.prompt,
+		"secret":  u.secret,
 		"exit":    u.exit,
 		"text":    u.text,
 	}))
@@ -37,6 +39,11 @@ func (u *UI) Loader(L *lua.LState) int {
 // send encodes one message to the caller; label is what the status page
 // shows (the screen's name, or the text).
 func (u *UI) send(L *lua.LState, kind, text, label string, pchar *string) {
+	u.sendMessage(L, kind, text, label, pchar, false)
+}
+
+// sendMessage is send with the choice of marking a prompt secret.
+func (u *UI) sendMessage(L *lua.LState, kind, text, label string, pchar *string, secret bool) {
 	c := checkConn(L, 1)
 	sender, id := target(L, c, 2)
 	text = RenderColour(text, c.Colour)
@@ -44,6 +51,9 @@ func (u *UI) send(L *lua.LState, kind, text, label string, pchar *string) {
 	if pchar != nil {
 		msg = append(msg, `,"pchar":`...)
 		msg = AppendJSONString(msg, *pchar)
+	}
+	if secret {
+		msg = append(msg, `,"secret":true`...)
 	}
 	msg = append(msg, `,"type":"`...)
 	msg = append(msg, kind...)
@@ -118,6 +128,16 @@ func (u *UI) prompt(L *lua.LState) int {
 	pchar := DefaultPromptChar
 	u.send(L, KindPrompt, text, label, &pchar)
 	return waitForCaller(L, "ui.prompt")
+}
+
+// ui.secret(conn, req, name): like ui.prompt, for an answer the caller's
+// terminal must not show (a password): the prompt carries secret=true, so
+// telnet and the browser page stop echoing until the answer is sent.
+func (u *UI) secret(L *lua.LState) int {
+	text, label := u.screenText(L, 3)
+	pchar := DefaultPromptChar
+	u.sendMessage(L, KindPrompt, text, label, &pchar, true)
+	return waitForCaller(L, "ui.secret")
 }
 
 // ui.exit(conn, req, name): show the named screen and tell the client to

@@ -97,3 +97,33 @@ func TestUIMissingScreen(t *testing.T) {
 		t.Error("a missing screen still sent something")
 	}
 }
+
+func TestUISecretMarksThePromptAndWaits(t *testing.T) {
+	e := newTestEnv(t)
+	resume := e.coroutine(t, `
+		local conn, req = ...
+		req = ui.secret(conn, req, 'hello')
+		ui.display(conn, req, 'got ' .. req.data.msg)
+		req = ui.prompt(conn, req, 'hello')
+	`)
+	e.run(t, `require 'ui'`)
+	if st, err := resume(e.L.GetGlobal("conn"), e.L.GetGlobal("req")); st != lua.ResumeYield || err != nil {
+		t.Fatalf("first resume: %v %v, want a yield", st, err)
+	}
+	if st, err := resume(e.request("7", "hunter2")); st != lua.ResumeYield || err != nil {
+		t.Fatalf("second resume: %v %v, want a yield", st, err)
+	}
+	got := e.replier.messages(t)
+	if len(got) != 3 {
+		t.Fatalf("got %v, want a secret prompt, a screen and a plain prompt", got)
+	}
+	if got[0]["type"] != "prompt" || got[0]["secret"] != true || got[0]["msg"] != "Hello there." {
+		t.Errorf("secret prompt = %v", got[0])
+	}
+	if got[1]["msg"] != "got hunter2" {
+		t.Errorf("answer = %v", got[1])
+	}
+	if _, marked := got[2]["secret"]; marked || got[2]["type"] != "prompt" {
+		t.Errorf("plain prompt = %v, want no secret field", got[2])
+	}
+}

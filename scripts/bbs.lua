@@ -45,7 +45,7 @@ function new_user(conn, req, user, password)
             return nil
         end
         tries = tries + 1
-        req = ui.prompt(conn, req, 'repeat_pass')
+        req = ui.secret(conn, req, 'repeat_pass')
     end
     local ok, err = db.register_user(user, password)
     if not ok then
@@ -221,7 +221,7 @@ function m2bbs(conn, req)
         req = ui.prompt(conn, req, 'name')
         user = trim(req.data.msg)
     end
-    req = ui.prompt(conn, req, 'password')
+    req = ui.secret(conn, req, 'password')
     local password = req.data.msg
     if not db.user_exists(user) then
         req = new_user(conn, req, user, password)

@@ -46,6 +46,8 @@ type Message struct {
 	Type  string `json:"type"`
 	Msg   string `json:"msg"`
 	PChar string `json:"pchar"`
+	// Secret marks a prompt whose answer the terminal must not show.
+	Secret bool `json:"secret"`
 }
 
 // FrameReader reads NUL-terminated frames and decodes them into Messages.

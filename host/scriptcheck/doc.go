@@ -1,6 +1,6 @@
 // Package scriptcheck checks a BBS's scripts and screens before a deploy,
 // without running any script: every Lua file under the scripts folder must
-// compile, every screen a script names literally (ui.screen, ui.prompt,
+// compile, every screen a script names literally (ui.screen, ui.prompt, ui.secret,
 // ui.exit, ui.text) must exist, every screen file must be readable and
 // within [screens.MaxScreenBytes], and the main script must provide the
 // entry function the host calls.

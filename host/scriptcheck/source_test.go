@@ -19,8 +19,8 @@ func TestAnalyse(t *testing.T) {
 	}{
 		{
 			name:    "screen calls",
-			src:     "ui.screen(c, r, 'a')\nui.prompt(c, r, \"b\")\nui.exit(c, r,\n  [[c]])\nlocal s = ui.text('doors/d')\n",
-			screens: []screenUse{{"ui.screen", "a", 1}, {"ui.prompt", "b", 2}, {"ui.exit", "c", 4}, {"ui.text", "doors/d", 5}},
+			src:     "ui.screen(c, r, 'a')\nui.secret(c, r, \"b\")\nui.exit(c, r,\n  [[c]])\nlocal s = ui.text('doors/d')\n",
+			screens: []screenUse{{"ui.screen", "a", 1}, {"ui.secret", "b", 2}, {"ui.exit", "c", 4}, {"ui.text", "doors/d", 5}},
 		},
 		{
 			name:    "bracket field and nested calls",
