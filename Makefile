@@ -6,7 +6,8 @@ GO       ?= go
 TAGS     ?= libsqlite3
 BIN      := bin/m2bbs
 # What the build and the tests need beyond Go and gcc.
-APT_PACKAGES := pkg-config libzmq3-dev libsqlite3-dev sqlite3 mongrel2-core python3
+APT_PACKAGES := pkg-config libzmq3-dev libsqlite3-dev sqlite3 mongrel2-core python3 \
+		nodejs chromium telnet expect
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps build run run-lines test bench fuzz clean
