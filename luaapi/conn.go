@@ -42,6 +42,8 @@ type Conn struct {
 	// lastText a label for the last message (see SendJSON).
 	lastPrompt []byte
 	lastText   string
+	// promptLabel is the label of the last prompt.
+	promptLabel string
 }
 
 // MaxStatusText bounds the text kept per caller for the status page.
@@ -52,6 +54,16 @@ const MaxStatusText = 80
 func NewConn(connID, sender string, raw bool, replier Replier) *Conn {
 	return &Conn{ID: connID, Sender: sender, Raw: raw, Colour: true, replier: replier}
 }
+
+// Reset forgets what was sent to the caller (counts, last prompt, exit),
+// for a session that starts over on the same connection.
+func (c *Conn) Reset() {
+	c.sent, c.exited, c.closed, c.lastPrompt, c.lastText, c.promptLabel = 0, false, false, nil, "", ""
+}
+
+// PromptLabel names the last prompt sent to the caller: its screen's name
+// in brackets, or the last line of its text.
+func (c *Conn) PromptLabel() string { return c.promptLabel }
 
 // Sent reports how many messages this conn has sent to its own caller.
 func (c *Conn) Sent() int { return c.sent }
@@ -95,6 +107,7 @@ func (c *Conn) SendJSON(sender, connID string, msg []byte, kind, label string) e
 		c.exited = true
 	case KindPrompt:
 		c.lastPrompt = body
+		c.promptLabel = statusLabel(label)
 	}
 	if label = statusLabel(label); label != "" {
 		c.lastText = label

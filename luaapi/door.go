@@ -55,6 +55,9 @@ type Door struct {
 	Who func() []OnlineCaller
 	// Timeout bounds one store call; DefaultDBTimeout when zero.
 	Timeout time.Duration
+	// Recorder, if set, journals the methods of door handles (Open sets
+	// it from Env.Recorder).
+	Recorder Recorder
 }
 
 // doorGame is the handle door.open returns: one door's data, seen as one
@@ -74,6 +77,9 @@ func (d *Door) Loader(L *lua.LState) int {
 		"add_global": shared(d.sum),
 		"top":        d.top,
 	})
+	if d.Recorder != nil {
+		journalTable(L, d.Recorder, "door.game", methods)
+	}
 	mt := L.NewTable()
 	L.SetField(mt, "__index", L.NewClosure(gameIndex, methods))
 	L.SetField(mt, "__tostring", L.NewFunction(gameString))

@@ -16,6 +16,14 @@ type Env struct {
 	Board   *Board   // optional
 	Mail    *Mail    // optional
 	Log     LoggerLookup
+	// Recorder, if set, journals the host calls of the db, callers,
+	// users, door, board and mail modules, and os.time, os.date, os.clock
+	// and math.random, for sessions that survive a restart.
+	Recorder Recorder
+	// Checkpoint, if set, is session.checkpoint: the caller on L stands
+	// where the script's resume function would bring user (see
+	// host/session).
+	Checkpoint func(L *lua.LState, user string)
 }
 
 // Open prepares L for BBS scripts: the conn type, Lua 5.1 compatibility,
@@ -28,10 +36,17 @@ func Open(L *lua.LState, env Env) error {
 		return fmt.Errorf("open compat: %w", err)
 	}
 	OpenPrint(L, env.Log)
+	if env.Recorder != nil {
+		journalStandardLibrary(L, env.Recorder)
+		if env.Door != nil {
+			env.Door.Recorder = env.Recorder
+		}
+	}
 	modules := []Module{
 		{Name: "ui", Loader: env.UI.Loader},
 		{Name: "db", Loader: env.DB.Loader},
 		{Name: "menu", Loader: MenuLoader},
+		{Name: "session", Loader: sessionLoader(env.Checkpoint)},
 	}
 	if env.Callers != nil {
 		modules = append(modules, Module{Name: "callers", Loader: env.Callers.Loader})
@@ -47,6 +62,13 @@ func Open(L *lua.LState, env Env) error {
 	}
 	if env.Mail != nil {
 		modules = append(modules, Module{Name: "mail", Loader: env.Mail.Loader})
+	}
+	if env.Recorder != nil {
+		for i, m := range modules {
+			if journaledModules[m.Name] {
+				modules[i].Loader = journalLoader(env.Recorder, m.Name, m.Loader)
+			}
+		}
 	}
 	InstallModules(L, modules)
 	return nil

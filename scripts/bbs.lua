@@ -192,6 +192,9 @@ SYSOP_MENU = menu.new {
 -- MAIN_MENU is the main menu as data: add a line here to add an item.
 MAIN_MENU = menu.new {
     title = 'MAIN MENU',
+    -- Each time the main menu shows, the caller's session journal starts
+    -- over from m2bbs_resume below (see "Sessions that survive").
+    checkpoint = true,
     items = {
         {key = '1', label = 'Leave a message.', action = leave_message},
         {key = '2', label = 'Read messages left.', action = read_messages},
@@ -241,5 +244,13 @@ function m2bbs(conn, req)
         ui.exit(conn, req, 'bye')
         return
     end
+    menu.run(conn, req, user, MAIN_MENU)
+end
+
+-- m2bbs_resume brings a logged-in caller to the main menu. The host calls
+-- it when it rebuilds a session from its journal: after the main menu's
+-- checkpoint, and when the scripts changed under a caller (who is first
+-- shown the 'upgraded' screen).
+function m2bbs_resume(conn, req, user)
     menu.run(conn, req, user, MAIN_MENU)
 end

@@ -26,13 +26,16 @@ const (
 	KindCall Kind = 'C'
 	// KindLogin records that the caller logged in as User.
 	KindLogin Kind = 'L'
+	// KindPrompt records that the session waited for the caller at the
+	// prompt Label.
+	KindPrompt Kind = 'P'
 )
 
 // Entry is one journal entry. Which fields matter depends on Kind.
 type Entry struct {
 	Kind    Kind
 	Message []byte // KindStart, KindCheckpoint, KindRequest: the handler message
-	Label   string // KindRequest: the prompt answered
+	Label   string // KindRequest: the prompt answered; KindPrompt: the prompt shown
 	Name    string // KindCall: the function, e.g. "db.post_message"
 	Args    uint64 // KindCall: digest of the arguments (DigestArgs)
 	Results []byte // KindCall: AppendValues of the results
@@ -62,6 +65,8 @@ func (e *Entry) Append(dst []byte) []byte {
 		dst = appendField(dst, e.Error)
 	case KindLogin:
 		dst = appendField(dst, []byte(e.User))
+	case KindPrompt:
+		dst = appendField(dst, []byte(e.Label))
 	}
 	return dst
 }
@@ -89,6 +94,8 @@ func Parse(b []byte) (Entry, error) {
 		e.Error = r.field()
 	case KindLogin:
 		e.User = string(r.field())
+	case KindPrompt:
+		e.Label = string(r.field())
 	default:
 		return Entry{}, fmt.Errorf("%w: unknown kind %q", ErrBadEntry, b[0])
 	}

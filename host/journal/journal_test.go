@@ -16,6 +16,7 @@ func TestEntryRoundTrip(t *testing.T) {
 		{Kind: KindCall, Name: "db.post_message", Args: 0xdeadbeef, Results: []byte{1, 't'}},
 		{Kind: KindCall, Name: "board.read", Args: 1, Error: []byte("e")},
 		{Kind: KindLogin, User: "bob"},
+		{Kind: KindPrompt, Label: "[menu]"},
 	}
 	for _, e := range entries {
 		got, err := Parse(e.Append(nil))

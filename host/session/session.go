@@ -23,6 +23,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/m2bbs/m2bbs/host/journal"
 	"github.com/m2bbs/m2bbs/host/m2proto"
 	"github.com/m2bbs/m2bbs/host/store"
 	"github.com/m2bbs/m2bbs/luaapi"
@@ -84,6 +85,16 @@ type Config struct {
 	RateBurst     int
 	// Version labels the scripts this table runs, for logs and status.
 	Version int
+	// Journal keeps a journal of every session in the store (which must
+	// implement store.Journals), so that sessions survive a restart of the
+	// host, an upgrade of the scripts and a move to another host: see
+	// journal.go.
+	Journal bool
+	// ResumeEntry is the global function a replay restarts a logged-in
+	// caller at, and replays checkpoints from (DefaultResumeEntry when
+	// empty); UpgradedScreen tells a caller their session was restarted
+	// on new scripts (DefaultUpgradedScreen when empty).
+	ResumeEntry, UpgradedScreen string
 }
 
 func (c *Config) setDefaults() {
@@ -93,6 +104,7 @@ func (c *Config) setDefaults() {
 	}{
 		{&c.Entry, "m2bbs"}, {&c.ErrorScreen, "error"}, {&c.IdleScreen, "idle"},
 		{&c.FloodScreen, "flood"}, {&c.KickScreen, "kicked"},
+		{&c.ResumeEntry, DefaultResumeEntry}, {&c.UpgradedScreen, DefaultUpgradedScreen},
 	}
 	for _, d := range defaults {
 		if *d.field == "" {
@@ -165,6 +177,8 @@ type Session struct {
 	// overrun is set (from a timer's goroutine) to say why the session's
 	// context was cancelled.
 	overrun atomic.Pointer[string]
+	// journal is nil when the table keeps no journals.
+	journal *sessionJournal
 }
 
 // Stats are the Table's counters.
@@ -228,6 +242,26 @@ type Table struct {
 	// running is the session being resumed, for Abort.
 	mu      sync.Mutex
 	running *Session
+
+	// journals is nil unless Config.Journal is set.
+	journals store.Journals
+	jcounts  journalCounters
+	// holding makes Reply keep replies in outbox until release, so that
+	// a resume's journal entries are stored before its replies leave.
+	holding bool
+	outbox  []heldReply
+}
+
+type journalCounters struct {
+	replayed, diverged, entriesReplayed, entriesWritten, bytesWritten,
+	writeErrors, checkpoints atomic.Int64
+}
+
+// heldReply is a reply waiting for its session's journal to be stored.
+type heldReply struct {
+	sender string
+	ids    []string
+	body   []byte
 }
 
 // New creates a Lua state with the BBS API, runs the main script and
@@ -258,6 +292,13 @@ func New(cfg Config, deps Deps) (*Table, error) {
 	if who == nil {
 		who = t.who
 	}
+	if cfg.Journal {
+		j, ok := deps.Store.(store.Journals)
+		if !ok {
+			return nil, errors.New("session: journaling needs a store that keeps journals")
+		}
+		t.journals = j
+	}
 	accounts, _ := deps.Store.(store.Accounts)
 	env := luaapi.Env{
 		UI: &luaapi.UI{Screens: deps.Screens},
@@ -267,6 +308,10 @@ func New(cfg Config, deps Deps) (*Table, error) {
 		},
 		Callers: &luaapi.Callers{Who: who},
 		Log:     t.loggerFor,
+	}
+	if t.journals != nil {
+		env.Recorder = t
+		env.Checkpoint = t.checkpoint
 	}
 	if accounts != nil {
 		env.Users = &luaapi.Users{Accounts: accounts, Current: t.currentUser}
@@ -398,6 +443,7 @@ func (t *Table) loggedIn(L *lua.LState, name string) {
 	s.user = name
 	s.log = s.log.With("user", name)
 	s.log.Info("caller logged in")
+	t.record(s, journalLogin(name))
 	if t.deps.OnLogin != nil {
 		t.deps.OnLogin(s.connID, name)
 	}
@@ -425,6 +471,10 @@ func LessConnID(a, b string) bool {
 // caller's session, a "msg" message starts or resumes it. Anything else is
 // logged and counted.
 func (t *Table) Handle(req *m2proto.Request) {
+	if t.journals != nil {
+		t.hold()
+		defer t.release()
+	}
 	if req.IsDisconnect() {
 		t.Disconnect(req.ConnID)
 		return
@@ -457,13 +507,54 @@ func (t *Table) Handle(req *m2proto.Request) {
 		return
 	}
 	reqTable := luaapi.NewRequest(t.L, req, msg)
+	if s == nil && t.journals != nil && string(line) != "connect" {
+		if entries := t.loadJournal(req.ConnID); len(entries) > 0 {
+			var res replayResult
+			s, res = t.replay(req.ConnID, entries, req)
+			if res != replayDone {
+				t.settleJournal(s)
+				return // restarted afresh: this line answered a prompt that is gone
+			}
+			s.conn.Sender = req.Sender
+		}
+	}
 	if s != nil {
 		s.lastInput = t.now()
 		setColour(s.conn, msg)
+		if t.journaling(s) {
+			message := encodeRequest(req)
+			s.journal.lastMessage = message
+			t.record(s, journal.Entry{Kind: journal.KindRequest, Message: message})
+		}
 		t.resume(s, reqTable)
+		t.settleJournal(s)
 		return
 	}
-	t.start(req, reqTable, msg)
+	s = t.start(req, reqTable, msg)
+	t.settleJournal(s)
+}
+
+// settleJournal stores what s's last resume journaled, unless s ended.
+func (t *Table) settleJournal(s *Session) {
+	if s != nil && t.sessions[s.connID] == s {
+		t.record(s, journal.Entry{Kind: journal.KindPrompt, Label: s.conn.PromptLabel()})
+		t.flushJournal(s)
+	}
+}
+
+// hold keeps replies until release.
+func (t *Table) hold() { t.holding = true }
+
+// release sends the replies held since hold.
+func (t *Table) release() {
+	t.holding = false
+	out := t.outbox
+	t.outbox = nil
+	for _, r := range out {
+		if err := t.deps.Replier.Reply(r.sender, r.ids, r.body); err != nil {
+			t.log.Warn("reply", "err", err, "conn_id", r.ids[0])
+		}
+	}
 }
 
 // setColour follows a client that says whether it shows colour, with
@@ -524,6 +615,7 @@ func (t *Table) Disconnect(connID string) {
 		return
 	}
 	t.counts.disconnected.Add(1)
+	t.dropJournal(s)
 	t.remove(s)
 	s.log.Info("caller hung up")
 }
@@ -609,35 +701,49 @@ func (t *Table) Abort(reason string) bool {
 // first act is req = coroutine.yield(): a one-parameter entry is started
 // with the conn alone and, if it then waits without having said anything,
 // resumed with the first request.
-func (t *Table) start(req *m2proto.Request, reqTable, msg *lua.LTable) {
+func (t *Table) start(req *m2proto.Request, reqTable, msg *lua.LTable) *Session {
+	s := t.newSession(req.ConnID, req.Sender, req)
+	setColour(s.conn, msg)
+	s.log.Info("session started", "version", t.cfg.Version)
+	if s.journal != nil {
+		s.journal.lastMessage = encodeRequest(req)
+		t.resetJournal(s, journal.Entry{Kind: journal.KindStart, Message: s.journal.lastMessage})
+	}
+	if t.entry.Proto.NumParameters == 1 && t.entry.Proto.IsVarArg == 0 {
+		if t.resume(s, s.connValue) && s.conn.Sent() == 0 {
+			t.resume(s, reqTable)
+		}
+		return s
+	}
+	t.resume(s, s.connValue, reqTable)
+	return s
+}
+
+// newSession registers a session for connID with a fresh coroutine; req is
+// its first request (for the caller's address).
+func (t *Table) newSession(connID, sender string, req *m2proto.Request) *Session {
 	th, cancel := t.L.NewThread()
-	conn := luaapi.NewConn(req.ConnID, req.Sender, t.cfg.RawFrames, t)
-	setColour(conn, msg)
+	conn := luaapi.NewConn(connID, sender, t.cfg.RawFrames, t)
 	now := t.now()
 	s := &Session{
-		connID:    req.ConnID,
+		connID:    connID,
 		thread:    th,
 		cancel:    cancel,
 		conn:      conn,
 		connValue: luaapi.NewConnValue(t.L, conn),
-		log:       t.log.With("conn_id", req.ConnID),
+		log:       t.log.With("conn_id", connID),
 		peer:      req.Header("REMOTE_ADDR"),
 		started:   now,
 		lastInput: now,
+	}
+	if t.journals != nil {
+		s.journal = &sessionJournal{}
 	}
 	t.sessions[s.connID] = s
 	t.byThread[th] = s
 	t.counts.active.Add(1)
 	t.counts.started.Add(1)
-	s.log.Info("session started", "version", t.cfg.Version)
-
-	if t.entry.Proto.NumParameters == 1 && t.entry.Proto.IsVarArg == 0 {
-		if t.resume(s, s.connValue) && conn.Sent() == 0 {
-			t.resume(s, reqTable)
-		}
-		return
-	}
-	t.resume(s, s.connValue, reqTable)
+	return s
 }
 
 // errYieldAcross reports a coroutine that yielded from where gopher-lua
@@ -648,7 +754,12 @@ var errYieldAcross = errors.New("the script waited for input inside an iterator 
 // reports whether it is still waiting. The run is bounded by the resume
 // budget.
 func (t *Table) resume(s *Session, args ...lua.LValue) (waiting bool) {
-	state, err := t.safeResume(s, args)
+	return t.resumeFn(s, t.entry, args...)
+}
+
+// resumeFn is resume with the function a fresh coroutine starts with.
+func (t *Table) resumeFn(s *Session, fn *lua.LFunction, args ...lua.LValue) (waiting bool) {
+	state, err := t.safeResumeFn(s, fn, args)
 	switch {
 	case err != nil:
 		if reason := s.overrun.Load(); reason != nil {
@@ -671,7 +782,7 @@ func (t *Table) resume(s *Session, args ...lua.LValue) (waiting bool) {
 // safeResume resumes the thread under the resume budget, turning a Go
 // panic into an error: a broken script must end its own session, never the
 // host.
-func (t *Table) safeResume(s *Session, args []lua.LValue) (state lua.ResumeState, err error) {
+func (t *Table) safeResumeFn(s *Session, fn *lua.LFunction, args []lua.LValue) (state lua.ResumeState, err error) {
 	budget := t.cfg.ResumeBudget
 	t.mu.Lock()
 	t.running = s
@@ -690,7 +801,7 @@ func (t *Table) safeResume(s *Session, args []lua.LValue) (state lua.ResumeState
 			state, err = lua.ResumeError, fmt.Errorf("panic: %v", r)
 		}
 	}()
-	state, err, _ = t.L.Resume(s.thread, t.entry, args...)
+	state, err, _ = t.L.Resume(s.thread, fn, args...)
 	return state, err
 }
 
@@ -700,6 +811,7 @@ func (t *Table) finish(s *Session) {
 	t.counts.ended.Add(1)
 	s.log.Info("session ended", "duration", t.now().Sub(s.started).Round(time.Millisecond))
 	t.hangup(s, `{"msg":"","type":"exit"}`)
+	t.dropJournal(s)
 	t.remove(s)
 }
 
@@ -725,6 +837,7 @@ func (t *Table) end(s *Session, screen, fallback string) {
 	}
 	msg, _ := luaapi.AppendJSON(nil, messageTable(t.L, luaapi.KindExit, luaapi.RenderColour(text, s.conn.Colour)))
 	t.hangup(s, string(msg))
+	t.dropJournal(s)
 	t.remove(s)
 }
 
@@ -780,6 +893,9 @@ func (t *Table) remove(s *Session) {
 // Reply implements luaapi.Replier for the table's conns: replies to conn
 // ids of callers no longer online are logged, counted and dropped.
 func (t *Table) Reply(sender string, connIDs []string, body []byte) error {
+	if r := t.running; r != nil && r.journal != nil && r.journal.replaying {
+		return nil // the caller saw this before the replay
+	}
 	live := connIDs[:0:0]
 	for _, id := range connIDs {
 		online := t.sessions[id] != nil
@@ -794,6 +910,10 @@ func (t *Table) Reply(sender string, connIDs []string, body []byte) error {
 		live = append(live, id)
 	}
 	if len(live) == 0 {
+		return nil
+	}
+	if t.holding {
+		t.outbox = append(t.outbox, heldReply{sender, live, body})
 		return nil
 	}
 	return t.deps.Replier.Reply(sender, live, body)

@@ -19,6 +19,7 @@
 -- items are accepted but not listed. A key nobody may
 -- use shows the error screen ('menu_error' unless the menu names another).
 local ui = require 'ui'
+local session = require 'session'
 
 local M = {}
 
@@ -71,6 +72,11 @@ end
 -- last request and 'back' or 'quit'.
 function M.run(conn, req, user, m)
     while true do
+        if m.checkpoint then
+            -- The caller stands where m2bbs_resume(conn, req, user) brings
+            -- them: their journal can start over from here.
+            session.checkpoint(conn, req, user)
+        end
         if m.screen then
             req = ui.prompt(conn, req, m.screen)
         else
