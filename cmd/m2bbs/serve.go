@@ -64,6 +64,7 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 			MaxLineBytes:  s.MaxLineBytes,
 			RatePerSecond: s.RatePerSecond,
 			RateBurst:     s.RateBurst,
+			Journal:       !s.NoJournal,
 		},
 		ScreensDir: s.ScreensDir,
 		Workers:    s.Workers,

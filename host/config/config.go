@@ -64,6 +64,9 @@ type Config struct {
 	// SysopToken lets HTTP requests bearing it see who is online, broadcast
 	// and kick; without it only requests from the machine itself may.
 	SysopToken string
+	// NoJournal turns off session journals: sessions then live only as
+	// long as their host process (see host/session, journal.go).
+	NoJournal bool
 }
 
 // Defaults are the settings used where neither the file nor a flag says
@@ -106,6 +109,7 @@ func (c *Config) keys() map[string]any {
 		"rate":          &c.RatePerSecond,
 		"burst":         &c.RateBurst,
 		"sysop_token":   &c.SysopToken,
+		"no_journal":    &c.NoJournal,
 	}
 }
 

@@ -317,9 +317,9 @@ func (t *Table) loadJournal(connID string) []journal.Entry {
 type replayResult int
 
 const (
-	replayDone     replayResult = iota // the session waits where it stood
-	replayRestarted                    // diverged; restarted (waiting or gone)
-	replayFailed                       // the session is gone
+	replayDone      replayResult = iota // the session waits where it stood
+	replayRestarted                     // diverged; restarted (waiting or gone)
+	replayFailed                        // the session is gone
 )
 
 // replay rebuilds connID's session from entries. live, if not nil, is the
@@ -613,7 +613,6 @@ func (a JournalStats) Add(b JournalStats) JournalStats {
 		Checkpoints: a.Checkpoints + b.Checkpoints,
 	}
 }
-
 
 // journalLogin is the entry recording a login.
 func journalLogin(user string) journal.Entry {
