@@ -182,7 +182,12 @@ func (h *Host) beatLine(ctx context.Context) {
 		}
 		h.line.claimed = true
 		h.log.Info("line up", "line", h.cfg.Line, "route", LineRoute(h.cfg.Line), "capacity", h.cfg.MaxCallers)
-		if len(orphans) > 0 {
+		switch {
+		case len(orphans) > 0 && h.cfg.Session.Journal:
+			// Their sessions are journaled: each is rebuilt here by replay
+			// when its caller next types.
+			h.log.Info("line: callers left by the previous host on this line will be replayed", "line", h.cfg.Line, "callers", len(orphans))
+		case len(orphans) > 0:
 			h.log.Warn("line: callers left by the previous host on this line", "line", h.cfg.Line, "callers", len(orphans))
 			h.hangUpLine(h.cfg.Line, orphans)
 		}

@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+		"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/m2bbs/m2bbs/host"
+	"github.com/m2bbs/m2bbs/host/classic"
+	"github.com/m2bbs/m2bbs/host/mongrel2"
+)
+
+// survivors are the callers of the restart tests, each stopped somewhere
+// in the middle of something when the host goes away.
+type survivors struct {
+	writer, reader, player *classic.Client
+	hint                   string // what the door said of the player's guess of 50
+}
+
+// callIn connects a new caller to line 1 behind server and plays lines.
+func callIn(t *testing.T, server *mongrel2.Server, lines ...string) (*classic.Client, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), readTimeout)
+	defer cancel()
+	c, err := classic.Dial(ctx, server.Addr(), host.LineRoute(1), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if err := c.Connect(); err != nil {
+		t.Fatal(err)
+	}
+	return c, arrive(t, c, lines...)
+}
+
+// leave answers the prompt a caller on c is at with the first line and the
+// next prompts with the others, the last of which ends the call.
+func leave(t *testing.T, c *classic.Client, lines ...string) string {
+	t.Helper()
+	if err := c.Send(lines[0]); err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.Run(lines[1:], readTimeout)
+	if err != nil {
+		t.Fatalf("call did not end (%v):\n%s", err, out)
+	}
+	return out
+}
+
+// strand puts three callers mid-task: one writing a message (two lines
+// typed), one reading the first of two private messages, one playing Guess
+// the Number (one guess made).
+func strand(t *testing.T, server *mongrel2.Server) survivors {
+	t.Helper()
+	var s survivors
+	s.reader, _ = callIn(t, server, "bob", "pw", "pw", "y")
+	sender, _ := callIn(t, server, "cat", "pw", "pw", "y",
+		"3", "bob", "first letter", ".",
+		"3", "bob", "second letter", ".")
+	if out := leave(t, sender, "Q"); !strings.Contains(out, "see ya") {
+		t.Fatalf("cat could not quit:\n%s", out)
+	}
+	if out := visit(t, s.reader, "4"); !strings.Contains(out, "first letter") || strings.Contains(out, "second letter") {
+		t.Fatalf("bob's inbox shows:\n%s", out)
+	}
+	var out string
+	s.writer, out = callIn(t, server, "ann", "pw", "pw", "y", "1", "line one", "line two")
+	if !strings.Contains(out, "Type your message") {
+		t.Fatalf("ann is not writing:\n%s", out)
+	}
+	s.player, out = callIn(t, server, "dan", "pw", "pw", "y", "D", "1", "50")
+	hint := regexp.MustCompile(`(Higher|Lower)! \(|Got it`).FindStringSubmatch(out)
+	if hint == nil {
+		t.Fatalf("dan's guess of 50 got no hint:\n%s", out)
+	}
+	s.hint = strings.ToLower(hint[1])
+	if s.hint == "" {
+		s.hint = "got it"
+	}
+	return s
+}
+
+// carryOn checks that each stranded caller goes on exactly where they were,
+// and that nothing was lost or done twice.
+func carryOn(t *testing.T, s survivors) {
+	t.Helper()
+	out := visit(t, s.writer, "line three", ".", "2")
+	if strings.Count(out, "Message posted") != 1 || !strings.Contains(out, "line one\nline two\nline three") {
+		t.Errorf("ann's message after the restart:\n%s", out)
+	}
+	out = visit(t, s.reader, "")
+	if !strings.Contains(out, "second letter") || strings.Contains(out, "first letter") {
+		t.Errorf("bob's next letter after the restart:\n%s", out)
+	}
+	if s.hint == "got it" {
+		return
+	}
+	out = visit(t, s.player, "Q")
+	m := regexp.MustCompile(`It was (\d+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("dan gave up and heard:\n%s", out)
+	}
+	secret, _ := strconv.Atoi(m[1])
+	if (s.hint == "higher" && secret <= 50) || (s.hint == "lower" && secret >= 50) {
+		t.Errorf("the door said %q of 50 before the restart, and the number was %d after it", s.hint, secret)
+	}
+	if !strings.Contains(out, "Games played on this board: 1.") {
+		t.Errorf("the door's play count was lost or doubled:\n%s", out)
+	}
+}
+
+// TestCallersSurviveAHostKilledAndRestarted: behind real Mongrel2, the host
+// is killed with SIGKILL while callers are mid-task and started again; each
+// caller goes on where they were.
+func TestCallersSurviveAHostKilledAndRestarted(t *testing.T) {
+	server := startLinesMongrel2(t, 1)
+	db := filepath.Join(t.TempDir(), "bbs.db")
+	line := startLine(t, server, db, 1)
+	s := strand(t, server)
+	line.kill9(t)
+	line = startLine(t, server, db, 1)
+	carryOn(t, s)
+	if out := leave(t, s.writer, "Q", "Q"); !strings.Contains(out, "see ya") {
+		t.Errorf("ann could not quit:\n%s", out)
+	}
+	line.logs.waitFor(t, readTimeout, "session replayed from its journal")
+}
+
+// TestCallersSurviveAScriptEdit: the sysop edits the scripts and restarts
+// the host: callers whose part of the script did not change go on where
+// they were (replay); the caller whose part changed is told the board was
+// upgraded and lands at the main menu, still logged in (divergence).
+func TestCallersSurviveAScriptEdit(t *testing.T) {
+	server := startLinesMongrel2(t, 1)
+	db := filepath.Join(t.TempDir(), "bbs.db")
+	scripts := t.TempDir()
+	copyDir(t, "../../scripts", scripts)
+	line := startLine(t, server, db, 1, "-scripts", scripts, "-main", filepath.Join(scripts, "bbs.lua"))
+	s := strand(t, server)
+	writer2, _ := callIn(t, server, "eve", "pw", "pw", "y", "1", "draft")
+
+	// The edit: the Guess door now asks for a bet first.
+	path := filepath.Join(scripts, "doors", "guess.lua")
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(src), "local secret = door.random(LOW, HIGH)",
+		"req = ui.ask(conn, req, 'Your bet?', 'Bet? ')\n    local secret = door.random(LOW, HIGH)", 1)
+	if edited == string(src) {
+		t.Fatal("guess.lua changed: the test's edit no longer applies")
+	}
+	if err := os.WriteFile(path, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	line.kill9(t)
+	line = startLine(t, server, db, 1, "-scripts", scripts, "-main", filepath.Join(scripts, "bbs.lua"))
+
+	// Ann and Bob are in parts that did not change.
+	out := visit(t, s.writer, "line three", ".", "2")
+	if strings.Count(out, "Message posted") != 1 || !strings.Contains(out, "line one\nline two\nline three") {
+		t.Errorf("ann's message after the upgrade:\n%s", out)
+	}
+	if out := visit(t, s.reader, ""); !strings.Contains(out, "second letter") {
+		t.Errorf("bob's next letter after the upgrade:\n%s", out)
+	}
+	// Dan's door changed under him: told, and at the main menu, logged in.
+	out = visit(t, s.player, "Q")
+	if !strings.Contains(out, "upgraded") || !strings.Contains(out, "MAIN MENU") || strings.Contains(out, "It was") {
+		t.Errorf("dan after the upgrade:\n%s", out)
+	}
+	out = visit(t, s.player, "D", "1", "")
+	if !strings.Contains(out, "Your bet?") {
+		t.Errorf("dan's door after the upgrade does not run the new code:\n%s", out)
+	}
+	// Eve, unchanged part, finishes her message: one post each.
+	if out := visit(t, writer2, "."); !strings.Contains(out, "Message posted") {
+		t.Errorf("eve after the upgrade:\n%s", out)
+	}
+	board := leave(t, s.writer, "Q", "2", "", "", "Q")
+	for _, text := range []string{"line three", "draft"} {
+		if n := strings.Count(board, text); n != 1 {
+			t.Errorf("%q shows %d times on the board:\n%s", text, n, board)
+		}
+	}
+	line.logs.waitFor(t, readTimeout, "replay diverged")
+}
