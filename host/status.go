@@ -199,6 +199,18 @@ func (h *Host) answer(ctx context.Context, req *m2proto.Request) (int, []byte) {
 			return http.StatusInternalServerError, []byte(err.Error() + "\n")
 		}
 		return http.StatusOK, append(b, '\n')
+	case StatusPath + "/upgrade":
+		if method != http.MethodPost {
+			return http.StatusMethodNotAllowed, []byte("use POST\n")
+		}
+		if !h.isSysop(req) {
+			return http.StatusForbidden, []byte("sysop only: send the sysop token, or call from the machine itself\n")
+		}
+		res, err := h.Upgrade(ctx)
+		if err != nil {
+			return http.StatusConflict, []byte(err.Error() + "\n")
+		}
+		return http.StatusOK, jsonLine(res)
 	case StatusPath + "/broadcast", StatusPath + "/kick":
 		if method != http.MethodPost {
 			return http.StatusMethodNotAllowed, []byte("use POST\n")

@@ -38,6 +38,7 @@ var commands = []command{
 	{"m2conf", "print a Mongrel2 configuration for the host's settings", runM2conf},
 	{"check", "compile every script and check the screens they name", runCheck},
 	{"status", "who is online and how the host is doing; broadcast, kick", runStatus},
+	{"upgrade", "move every caller online onto the scripts as they are now", runUpgrade},
 	{"bench", "measure the board against the transport floor", runBench},
 	{"frontend", "the built-in front end alone, for a host in another process", runFrontend},
 	{"echo", "the transport floor: a handler that echoes every line as a prompt", runEcho},

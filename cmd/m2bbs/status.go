@@ -71,6 +71,36 @@ func runStatus(ctx context.Context, args []string, stderr io.Writer) error {
 	return printStatus(os.Stdout, st)
 }
 
+// runUpgrade is "m2bbs upgrade": the host loads the scripts as they are
+// now and moves every caller online onto them (by replaying their session
+// journals; a caller whose part of the scripts changed is restarted at the
+// main menu).
+func runUpgrade(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("m2bbs upgrade", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "http://127.0.0.1:6767", "the board's HTTP address (the built-in front end or Mongrel2)")
+	token := fs.String("sysop-token", os.Getenv("M2BBS_SYSOP_TOKEN"), "sysop token, if the host has one")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("upgrade: unexpected argument %q", fs.Arg(0))
+	}
+	c := &sysopClient{base: strings.TrimSuffix(*addr, "/") + host.StatusPath, token: *token}
+	ctx, cancel := context.WithTimeout(ctx, 2*statusTimeout)
+	defer cancel()
+	body, err := c.do(ctx, http.MethodPost, "/upgrade", "")
+	if err != nil {
+		return err
+	}
+	var r host.UpgradeResult
+	if err := json.Unmarshal(body, &r); err != nil {
+		return fmt.Errorf("upgrade: %w", err)
+	}
+	fmt.Printf("scripts version %d: %d callers moved, %d lost\n", r.Version, r.Moved, r.Lost)
+	return nil
+}
+
 // sysopClient calls the host's status page and actions.
 type sysopClient struct {
 	base, token string

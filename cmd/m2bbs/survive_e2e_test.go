@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 		"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/m2bbs/m2bbs/host"
 	"github.com/m2bbs/m2bbs/host/classic"
@@ -188,4 +190,57 @@ func TestCallersSurviveAScriptEdit(t *testing.T) {
 		}
 	}
 	line.logs.waitFor(t, readTimeout, "replay diverged")
+}
+
+// TestUpgradeMovesCallersOnline: the sysop edits the scripts and runs
+// "m2bbs upgrade": a caller at the main menu gets the new menu item at
+// once, a caller writing a message goes on writing it, and nothing is
+// sent to either twice.
+func TestUpgradeMovesCallersOnline(t *testing.T) {
+	dir := t.TempDir()
+	scripts := filepath.Join(dir, "scripts")
+	copyDir(t, "../../scripts", scripts)
+	copyDir(t, "../../screens", filepath.Join(dir, "screens"))
+	port, err := mongrel2.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := startM2BBS(t, "run", "-port", strconv.Itoa(port), "-data", dir, "-db", filepath.Join(dir, "bbs.db"),
+		"-scripts", scripts, "-screens", filepath.Join(dir, "screens"), "-bcrypt-cost", "4")
+	logs.waitFor(t, 30*time.Second, "host ready")
+	b := &bbs{addr: "127.0.0.1:" + strconv.Itoa(port), logs: logs}
+	b.awaitRoute(t)
+
+	atMenu := b.call(t)
+	arrive(t, atMenu, "gus", "pw", "pw", "y")
+	writing := b.call(t)
+	arrive(t, writing, "hal", "pw", "pw", "y", "1", "before the upgrade")
+
+	path := filepath.Join(scripts, "bbs.lua")
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	quitItem := "        {key = 'Q', label = 'Quit the BBS.'"
+	edited := strings.Replace(string(src), quitItem,
+		"        {key = '9', label = 'What time is it?', action = function(conn, req) ui.display(conn, req, 'Upgrade time!') end},\n"+quitItem, 1)
+	if edited == string(src) {
+		t.Fatal("bbs.lua no longer has the MAIN_MENU line this test edits")
+	}
+	if err := os.WriteFile(path, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "upgrade", "-addr", "http://"+b.addr)
+	cmd.Env = append(os.Environ(), runMainEnv+"=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "2 callers moved, 0 lost") {
+		t.Fatalf("m2bbs upgrade: %v\n%s\n%s", err, out, logs)
+	}
+	if got := visit(t, atMenu, "9"); !strings.Contains(got, "Upgrade time!") {
+		t.Errorf("the caller at the menu does not run the new scripts:\n%s", got)
+	}
+	got := visit(t, writing, "after the upgrade", ".", "2")
+	if strings.Count(got, "Message posted") != 1 || !strings.Contains(got, "before the upgrade\nafter the upgrade") {
+		t.Errorf("the caller writing a message after the upgrade:\n%s", got)
+	}
 }

@@ -569,14 +569,15 @@ func (t *Table) Adopt(connID, sender string) bool {
 	if len(entries) == 0 {
 		return false
 	}
-	live := &m2proto.Request{Sender: sender, ConnID: connID}
-	if sender == "" {
-		live = nil
-	}
 	t.hold()
-	s, res := t.replay(connID, entries, live)
+	s, res := t.replay(connID, entries, nil)
 	if res != replayFailed && s != nil && t.sessions[connID] == s {
-		t.flushJournal(s)
+		if sender != "" {
+			s.conn.Sender = sender
+		}
+		if res == replayRestarted {
+			t.settleJournal(s) // a new journal: its first prompt
+		}
 	}
 	t.release()
 	return res != replayFailed && t.sessions[connID] != nil
@@ -584,14 +585,15 @@ func (t *Table) Adopt(connID, sender string) bool {
 
 // Detach forgets connID's session without a word to the caller and keeps
 // its journal, so that another table (new scripts) can Adopt it.
-func (t *Table) Detach(connID string) bool {
+// It returns the sender the caller's requests come tagged with.
+func (t *Table) Detach(connID string) (sender string, ok bool) {
 	s := t.sessions[connID]
 	if s == nil || !t.journaling(s) {
-		return false
+		return "", false
 	}
 	t.flushJournal(s)
 	t.remove(s)
-	return true
+	return s.conn.Sender, true
 }
 
 // JournalStats returns the journaling counters; safe from any goroutine.

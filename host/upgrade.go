@@ -1,0 +1,106 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/m2bbs/m2bbs/host/session"
+)
+
+// ErrNoJournals is returned by Upgrade when sessions are not journaled:
+// without a journal a session cannot move.
+var ErrNoJournals = errors.New("host: sessions are not journaled (-no-journal): callers cannot be moved")
+
+// UpgradeResult says what Upgrade did.
+type UpgradeResult struct {
+	// Version is the scripts version every caller now runs.
+	Version int `json:"version"`
+	// Moved counts the callers rebuilt on it by replay (or restarted at
+	// the main menu where their part of the scripts changed); Lost those
+	// whose session could not be rebuilt.
+	Moved int `json:"moved"`
+	Lost  int `json:"lost"`
+}
+
+// Upgrade moves every caller online onto the scripts as they are now:
+// edits not loaded yet are loaded first (a script that fails to load stops
+// the upgrade, and the error says why), then each caller running an older
+// version is detached from its worker, journal kept, and rebuilt on a
+// worker of the new version by replay. A caller whose part of the scripts
+// changed is told the board was upgraded and restarted at the main menu.
+func (h *Host) Upgrade(ctx context.Context) (UpgradeResult, error) {
+	if !h.cfg.Session.Journal {
+		return UpgradeResult{}, ErrNoJournals
+	}
+	fp, err := fingerprint(h.watchedDirs())
+	if err != nil {
+		return UpgradeResult{}, fmt.Errorf("host: upgrade: %w", err)
+	}
+	h.mu.Lock()
+	changed := fp != h.fingerprt
+	h.mu.Unlock()
+	if changed {
+		h.reload(ctx, fp)
+	}
+	h.mu.Lock()
+	if h.loadErr != "" {
+		err := fmt.Errorf("host: upgrade: the scripts do not load: %s", h.loadErr)
+		h.mu.Unlock()
+		return UpgradeResult{}, err
+	}
+	gen := h.current
+	type move struct {
+		connID   string
+		from, to *worker
+		detached chan string
+	}
+	var moves []move
+	for id, o := range h.owners {
+		if o.w.gen == gen {
+			continue
+		}
+		m := move{connID: id, from: o.w, to: gen.leastBusy(), detached: make(chan string, 1)}
+		// Queue the detach behind whatever the old worker has for this
+		// caller, and the adoption ahead of what comes next: messages
+		// routed from now on go to the new worker, after the adoption.
+		select {
+		case m.from.inbox <- func() {
+			sender, _ := m.from.table.Detach(id)
+			// Only now may a retired worker count this caller gone (and
+			// stop once it has none left).
+			h.mu.Lock()
+			m.from.owned--
+			h.mu.Unlock()
+			m.detached <- sender
+		}:
+		default:
+			h.log.Warn("upgrade: worker queue full; caller stays on the old version", "conn_id", id)
+			continue
+		}
+		o.w = m.to
+		m.to.owned++
+		moves = append(moves, m)
+	}
+	h.mu.Unlock()
+
+	res := UpgradeResult{Version: gen.version}
+	for _, m := range moves {
+		var sender string
+		select {
+		case sender = <-m.detached:
+		case <-ctx.Done():
+			return res, fmt.Errorf("host: upgrade: %w", ctx.Err())
+		}
+		adopted, err := onWorker(ctx, m.to, statusTimeout, func(t *session.Table) bool { return t.Adopt(m.connID, sender) })
+		if err != nil || !adopted {
+			res.Lost++
+			h.log.Warn("upgrade: caller could not be moved", "conn_id", m.connID, "err", err)
+		} else {
+			res.Moved++
+		}
+		h.settle(m.to, m.connID, false)
+	}
+	h.log.Info("upgrade: callers moved onto the current scripts", "version", gen.version, "moved", res.Moved, "lost", res.Lost)
+	return res, nil
+}
