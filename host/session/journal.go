@@ -68,6 +68,8 @@ type sessionJournal struct {
 	// checkpoints.
 	lastMessage []byte
 	broken      bool // journaling was given up for this session
+	// reset says the pending entries replace the stored journal.
+	reset bool
 }
 
 // JournalStats are the journaling counters of a Table.
@@ -116,22 +118,15 @@ func (t *Table) giveUp(s *Session, err error) {
 	}
 }
 
-// resetJournal replaces s's journal by the single entry e, at once.
+// resetJournal makes e the first entry of a new journal for s, replacing
+// the old one when the pending entries are stored.
 func (t *Table) resetJournal(s *Session, e journal.Entry) {
 	if !t.journaling(s) {
 		return
 	}
-	b := e.Append(nil)
-	ctx, cancel := jctx()
-	defer cancel()
-	if err := t.journals.ResetJournal(ctx, s.connID, b); err != nil {
-		t.jcounts.writeErrors.Add(1)
-		t.giveUp(s, err)
-		return
-	}
-	t.jcounts.entriesWritten.Add(1)
-	t.jcounts.bytesWritten.Add(int64(len(b)))
-	s.journal.next, s.journal.pending = 1, nil
+	s.journal.reset = true
+	s.journal.next = 0
+	s.journal.pending = append(s.journal.pending[:0], e.Append(nil))
 }
 
 // flushJournal stores s's pending entries in one transaction.
@@ -142,7 +137,13 @@ func (t *Table) flushJournal(s *Session) {
 	j := s.journal
 	ctx, cancel := jctx()
 	defer cancel()
-	if err := t.journals.AppendJournal(ctx, s.connID, j.next, j.pending); err != nil {
+	var err error
+	if j.reset {
+		err = t.journals.ResetJournal(ctx, s.connID, j.pending)
+	} else {
+		err = t.journals.AppendJournal(ctx, s.connID, j.next, j.pending)
+	}
+	if err != nil {
 		t.jcounts.writeErrors.Add(1)
 		t.giveUp(s, err)
 		return
@@ -155,6 +156,7 @@ func (t *Table) flushJournal(s *Session) {
 	t.jcounts.bytesWritten.Add(int64(n))
 	j.next += len(j.pending)
 	j.pending = j.pending[:0]
+	j.reset = false
 }
 
 // dropJournal deletes the journal of a session that ended.

@@ -23,7 +23,9 @@ type journaledBoard struct {
 	logs    strings.Builder
 }
 
-func newJournaledBoard(t *testing.T) *journaledBoard {
+func newJournaledBoard(t *testing.T) *journaledBoard { return newJournaledBoardTB(t) }
+
+func newJournaledBoardTB(t testing.TB) *journaledBoard {
 	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "bbs.db"), store.Options{BcryptCost: bcrypt.MinCost})
 	if err != nil {
@@ -38,12 +40,14 @@ func newJournaledBoard(t *testing.T) *journaledBoard {
 }
 
 // table starts a host's session table on the board.
-func (b *journaledBoard) table(t *testing.T) (*Table, *recorder) {
+func (b *journaledBoard) table(t *testing.T) (*Table, *recorder) { return b.tableTB(t, true) }
+
+func (b *journaledBoard) tableTB(t testing.TB, journaled bool) (*Table, *recorder) {
 	t.Helper()
 	rec := &recorder{}
 	tbl, err := New(Config{
 		ScriptsDir: b.scripts, MainScript: filepath.Join(b.scripts, "bbs.lua"),
-		RatePerSecond: 1e6, RateBurst: 1 << 20, Journal: true,
+		RatePerSecond: 1e6, RateBurst: 1 << 20, Journal: journaled,
 	}, Deps{
 		Replier: rec,
 		Screens: screens.NewDir("../../screens"),

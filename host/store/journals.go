@@ -17,9 +17,9 @@ type Journals interface {
 	// LoadJournal returns connID's entries in order (none if it has no
 	// journal).
 	LoadJournal(ctx context.Context, connID string) ([][]byte, error)
-	// ResetJournal replaces connID's journal with the single entry first
-	// (number 0), in one transaction: how a session is compacted.
-	ResetJournal(ctx context.Context, connID string, first []byte) error
+	// ResetJournal replaces connID's journal with entries (numbered from
+	// 0), in one transaction: how a session starts and is compacted.
+	ResetJournal(ctx context.Context, connID string, entries [][]byte) error
 	// DropJournal deletes connID's journal.
 	DropJournal(ctx context.Context, connID string) error
 	// PruneJournals deletes every journal last appended to before cutoff

@@ -39,7 +39,7 @@ func TestJournalAppendLoadResetDrop(t *testing.T) {
 		t.Fatalf("after a refused append the journal has %d entries, want 3", len(got))
 	}
 
-	must(s.ResetJournal(ctx, "7", []byte("checkpoint")))
+	must(s.ResetJournal(ctx, "7", [][]byte{[]byte("checkpoint")}))
 	if got, _ := s.LoadJournal(ctx, "7"); !reflect.DeepEqual(got, [][]byte{[]byte("checkpoint")}) {
 		t.Fatalf("after reset: %q", got)
 	}

@@ -77,16 +77,21 @@ func (s *SQLite) LoadJournal(ctx context.Context, connID string) ([][]byte, erro
 }
 
 // ResetJournal implements Journals.
-func (s *SQLite) ResetJournal(ctx context.Context, connID string, first []byte) error {
-	if err := checkJournal(connID, 0, [][]byte{first}); err != nil {
+func (s *SQLite) ResetJournal(ctx context.Context, connID string, entries [][]byte) error {
+	if err := checkJournal(connID, 0, entries); err != nil {
 		return err
 	}
+	now := nowMillis()
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM journal_entries WHERE conn_id = ?", connID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, "INSERT INTO journal_entries (conn_id, seq, entry, written) VALUES (?, 0, ?, ?)", connID, first, nowMillis())
-		return err
+		for i, e := range entries {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO journal_entries (conn_id, seq, entry, written) VALUES (?, ?, ?, ?)", connID, i, e, now); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return wrap("reset journal", err)
 }
