@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-		"os"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
