@@ -134,6 +134,7 @@ type Host struct {
 	ended session.Stats
 
 	line lineState
+	ws   webSockets // conn ids of WebSocket callers (websocket.go)
 }
 
 // owner records which worker serves a caller, how many of the caller's
@@ -201,6 +202,7 @@ func (h *Host) Run(ctx context.Context) error {
 	h.mu.Unlock()
 	go h.watchScripts(ctx)
 	go h.watchMemory(ctx)
+	go h.pruneJournals(ctx)
 	if !h.awaitSubscriber(ctx) {
 		return nil
 	}
@@ -244,6 +246,9 @@ func (h *Host) handle(ctx context.Context, msg []byte) {
 	if err != nil {
 		h.badFrames.Add(1)
 		h.log.Warn("bad handler message", "err", err, "len", len(msg))
+		return
+	}
+	if h.handleWebSocket(ctx, req) {
 		return
 	}
 	switch {
@@ -327,7 +332,7 @@ func (h *Host) refuseBusy(req *m2proto.Request, gen *generation) {
 
 // send frames a reply to connIDs, split into messages Mongrel2 accepts.
 func (h *Host) send(sender string, connIDs []string, body []byte) error {
-	return h.sendVia(h.transport, sender, connIDs, body)
+	return h.sendToCallers(sender, connIDs, body)
 }
 
 // sendVia is send through transport t.

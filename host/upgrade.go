@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/m2bbs/m2bbs/host/session"
+	"github.com/m2bbs/m2bbs/host/store"
 )
 
 // ErrNoJournals is returned by Upgrade when sessions are not journaled:
@@ -103,4 +105,41 @@ func (h *Host) Upgrade(ctx context.Context) (UpgradeResult, error) {
 	}
 	h.log.Info("upgrade: callers moved onto the current scripts", "version", gen.version, "moved", res.Moved, "lost", res.Lost)
 	return res, nil
+}
+
+// journalPruneInterval is how often the host deletes journals left by
+// calls that ended without a word to it.
+const journalPruneInterval = time.Minute
+
+// pruneJournals deletes, every journalPruneInterval until ctx is done, the
+// journals nobody wrote to for longer than a session may sit idle: their
+// callers are gone (a disconnect notice lost while no host ran, or a
+// front end that restarted).
+func (h *Host) pruneJournals(ctx context.Context) {
+	journals, ok := h.deps.Store.(store.Journals)
+	if !ok || !h.cfg.Session.Journal {
+		return
+	}
+	idle := h.cfg.Session.IdleTimeout
+	if idle <= 0 {
+		idle = session.DefaultIdleTimeout
+	}
+	tick := time.NewTicker(journalPruneInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		pctx, cancel := context.WithTimeout(ctx, statusTimeout)
+		n, err := journals.PruneJournals(pctx, time.Now().Add(-idle-journalPruneInterval))
+		cancel()
+		switch {
+		case err != nil:
+			h.log.Warn("prune journals", "err", err)
+		case n > 0:
+			h.log.Info("journals of calls gone pruned", "entries", n)
+		}
+	}
 }
