@@ -271,7 +271,7 @@ func (c *conn) handle(f *Frame, fr *FrameReader) bool {
 			return false
 		}
 	}
-	l := route.link
+	l := route.handler.Load()
 	msg, nchains := requestMessage(l.h, f, body, c.idText, route.pattern, c.remote, c.nchains)
 	c.nchains = nchains
 	c.mu.Lock()

@@ -1,5 +1,7 @@
 package frontend
 
+import "sync/atomic"
+
 // routeTable finds the route for a frame's path the way Mongrel2 1.12 does
 // (src/adt/tst.c, tst_search_prefix, called by Host_match_backend): routes
 // are keys of a ternary search tree, and the lookup walks the path down it.
@@ -19,10 +21,18 @@ type routeTable struct {
 	root *tstNode
 }
 
-// routeTarget is what a route leads to.
+// routeTarget is what a route leads to. Its handler may change while the
+// server runs (Server.Reroute), so it is read and written atomically.
 type routeTarget struct {
 	pattern string
-	link    *handlerLink
+	handler atomic.Pointer[handlerLink]
+}
+
+// newRouteTarget is a route to l.
+func newRouteTarget(pattern string, l *handlerLink) *routeTarget {
+	r := &routeTarget{pattern: pattern}
+	r.handler.Store(l)
+	return r
 }
 
 type tstNode struct {

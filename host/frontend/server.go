@@ -309,7 +309,7 @@ func Listen(cfg Config) (*Server, error) {
 			return fail(fmt.Errorf("%w: route %d: %v", ErrBadConfig, i, err))
 		}
 		if l := linkOf[r.Handler]; l != nil {
-			s.routes.insert(&routeTarget{pattern: r.Pattern, link: l})
+			s.routes.insert(newRouteTarget(r.Pattern, l))
 			continue
 		}
 		for _, spec := range []string{r.Handler.SendSpec, r.Handler.RecvSpec} {
@@ -331,7 +331,7 @@ func Listen(cfg Config) (*Server, error) {
 		l := &handlerLink{h: r.Handler, t: t, log: hlog}
 		linkOf[r.Handler] = l
 		s.links = append(s.links, l)
-		s.routes.insert(&routeTarget{pattern: r.Pattern, link: l})
+		s.routes.insert(newRouteTarget(r.Pattern, l))
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -498,6 +498,29 @@ func (s *Server) startConn(nc net.Conn) {
 	s.mu.Unlock()
 	go c.readLoop()
 	go c.writeLoop()
+}
+
+// ErrNoSuchRoute is returned by Reroute for a pattern that is not one of
+// the server's routes.
+var ErrNoSuchRoute = errors.New("frontend: no such route")
+
+// Reroute sends what callers send on route pattern to the handler of route
+// to from now on: how a sysop drains a phone line onto another while its
+// callers stay connected (their next message reaches the other handler,
+// whose host rebuilds their sessions from the shared journals). Both must
+// be routes given to Listen.
+func (s *Server) Reroute(pattern, to string) error {
+	from, dst := s.routes.match(pattern), s.routes.match(to)
+	if from == nil || from.pattern != pattern {
+		return fmt.Errorf("%w: %q", ErrNoSuchRoute, pattern)
+	}
+	if dst == nil || dst.pattern != to {
+		return fmt.Errorf("%w: %q", ErrNoSuchRoute, to)
+	}
+	l := dst.handler.Load()
+	from.handler.Store(l)
+	s.log.Info("route moved", "pattern", pattern, "to", to, "send_ident", l.h.SendIdent)
+	return nil
 }
 
 // ServeConn serves nc as one more caller, exactly as if it had been

@@ -601,3 +601,35 @@ func BenchmarkRoundTrip(b *testing.B) {
 		}
 	}
 }
+
+func TestRerouteMovesALineToAnotherHandler(t *testing.T) {
+	h1 := &Handler{SendSpec: freeSpec(t), RecvSpec: freeSpec(t), SendIdent: "line1"}
+	h2 := &Handler{SendSpec: freeSpec(t), RecvSpec: freeSpec(t), SendIdent: "line2"}
+	s := builtIn(t, Config{Routes: []Route{{"@bbs.1", h1}, {"@bbs.2", h2}}})
+	r1 := dialRawHandler(t, h1.SendSpec, h1.RecvSpec)
+	r2 := dialRawHandler(t, h2.SendSpec, h2.RecvSpec)
+
+	c := dial(t, s.Addr().String())
+	write(t, c, "@bbs.1 {}\x00")
+	if msg := r1.next(t); !bytes.HasPrefix(msg, []byte("line1 1 @bbs.1 ")) {
+		t.Fatalf("line 1 got %q", msg)
+	}
+	for _, bad := range [][2]string{{"@bbs.3", "@bbs.2"}, {"@bbs.1", "@bbs"}, {"@bbs", "@bbs.2"}} {
+		if err := s.Reroute(bad[0], bad[1]); !errors.Is(err, ErrNoSuchRoute) {
+			t.Errorf("Reroute(%q, %q) = %v, want ErrNoSuchRoute", bad[0], bad[1], err)
+		}
+	}
+	if err := s.Reroute("@bbs.1", "@bbs.2"); err != nil {
+		t.Fatal(err)
+	}
+	// The same caller, still connected, now reaches line 2's handler, which
+	// can answer it.
+	write(t, c, "@bbs.1 {}\x00")
+	if msg := r2.next(t); !bytes.HasPrefix(msg, []byte("line2 1 @bbs.1 ")) {
+		t.Fatalf("line 2 got %q, want the caller's next request", msg)
+	}
+	r2.reply("line2", []byte("moved\x00"), "1")
+	if got := string(readN(t, c, len("moved\x00"))); got != "moved\x00" {
+		t.Errorf("caller got %q", got)
+	}
+}
