@@ -105,6 +105,12 @@ type Deps struct {
 	// the directory handler every host connects to, whose HTTP requests
 	// (LinesPath, StatusPath) the host answers too.
 	Directory Transport
+	// Drain, if set, moves the callers of phone line `line` to line `to`
+	// (the sysop's /status/drain): the front end reroutes the line and the
+	// line's host detaches its sessions, journals kept, for the other line's
+	// host to rebuild. It returns how many callers were moved. Only a
+	// process that owns the front end can do this (m2bbs run -lines N).
+	Drain func(ctx context.Context, line, to int) (int, error)
 }
 
 // Host connects Lua workers to a transport.

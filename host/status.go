@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -199,6 +200,27 @@ func (h *Host) answer(ctx context.Context, req *m2proto.Request) (int, []byte) {
 			return http.StatusInternalServerError, []byte(err.Error() + "\n")
 		}
 		return http.StatusOK, append(b, '\n')
+	case StatusPath + "/drain":
+		if method != http.MethodPost {
+			return http.StatusMethodNotAllowed, []byte("use POST\n")
+		}
+		if !h.isSysop(req) {
+			return http.StatusForbidden, []byte("sysop only: send the sysop token, or call from the machine itself\n")
+		}
+		if h.deps.Drain == nil {
+			return http.StatusNotImplemented, []byte("draining a line needs the built-in front end in the same process (m2bbs run -lines N)\n")
+		}
+		query, _ := url.ParseQuery(req.Header("QUERY"))
+		line, err1 := strconv.Atoi(query.Get("line"))
+		to, err2 := strconv.Atoi(query.Get("to"))
+		if err1 != nil || err2 != nil {
+			return http.StatusBadRequest, []byte("drain needs ?line=N&to=M\n")
+		}
+		moved, err := h.deps.Drain(ctx, line, to)
+		if err != nil {
+			return http.StatusConflict, []byte(err.Error() + "\n")
+		}
+		return http.StatusOK, jsonLine(map[string]int{"line": line, "to": to, "moved": moved})
 	case StatusPath + "/upgrade":
 		if method != http.MethodPost {
 			return http.StatusMethodNotAllowed, []byte("use POST\n")

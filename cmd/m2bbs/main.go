@@ -39,6 +39,7 @@ var commands = []command{
 	{"check", "compile every script and check the screens they name", runCheck},
 	{"status", "who is online and how the host is doing; broadcast, kick", runStatus},
 	{"upgrade", "move every caller online onto the scripts as they are now", runUpgrade},
+	{"drain", "move the callers of one phone line onto another (run -lines)", runDrain},
 	{"bench", "measure the board against the transport floor", runBench},
 	{"frontend", "the built-in front end alone, for a host in another process", runFrontend},
 	{"echo", "the transport floor: a handler that echoes every line as a prompt", runEcho},

@@ -10,6 +10,7 @@ import (
 	"net"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/pebbe/zmq4"
@@ -139,6 +140,11 @@ func runBuiltIn(ctx context.Context, s *settings, opt runOptions, log *slog.Logg
 
 	var hostErr error
 	if opt.lines > 0 {
+		hosts := newLineHosts()
+		s.onHost = hosts.add
+		s.drain = func(ctx context.Context, line, to int) (int, error) {
+			return drainLine(ctx, fe, hosts, opt.lines, line, to)
+		}
 		hostErr = serveLines(ctx, s, opt.lines, inprocLineSpecs, zctx, log, announce(stderr, port))
 	} else {
 		s.SendSpec, s.RecvSpec = inprocSendSpec, inprocRecvSpec
@@ -263,4 +269,52 @@ func serveLines(ctx context.Context, s *settings, n int, specs func(int) (string
 		all = append(all, <-errs)
 	}
 	return errors.Join(all...)
+}
+
+// lineHosts are the hosts of "m2bbs run -lines N", by line.
+type lineHosts struct {
+	mu    sync.Mutex
+	hosts map[int]*host.Host
+}
+
+func newLineHosts() *lineHosts { return &lineHosts{hosts: map[int]*host.Host{}} }
+
+func (l *lineHosts) add(line int, h *host.Host) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.hosts[line] = h
+}
+
+func (l *lineHosts) get(line int) *host.Host {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.hosts[line]
+}
+
+// drainLine moves line's callers to line to: the front end sends what they
+// type to line to's handler from now on (and, for line 1, the routes it
+// also serves: @bbs, /status, /lines), then line's host lets go of their
+// sessions, and line to's host rebuilds them from their journals.
+func drainLine(ctx context.Context, fe *frontend.Server, hosts *lineHosts, lines, line, to int) (int, error) {
+	if line < 1 || line > lines || to < 1 || to > lines || line == to {
+		return 0, fmt.Errorf("drain: lines are 1..%d, and a line is drained onto another", lines)
+	}
+	h, dst := hosts.get(line), hosts.get(to)
+	if h == nil || dst == nil {
+		return 0, fmt.Errorf("drain: line %d or %d has no host", line, to)
+	}
+	patterns := []string{host.LineRoute(line)}
+	if line == 1 {
+		patterns = append(patterns, mongrel2.DefaultRoute, host.StatusPath, host.LinesPath)
+	}
+	for _, p := range patterns {
+		if err := fe.Reroute(p, host.LineRoute(to)); err != nil {
+			return 0, fmt.Errorf("drain: %w", err)
+		}
+	}
+	detached, err := h.DetachAll(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return dst.AdoptAll(ctx, detached), nil
 }

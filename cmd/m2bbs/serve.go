@@ -72,9 +72,12 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		SysopToken: s.SysopToken,
 		Line:       s.line,
 		SenderID:   s.SenderID,
-	}, host.Deps{Store: db, Log: log, Lines: db, Directory: directory})
+	}, host.Deps{Store: db, Log: log, Lines: db, Directory: directory, Drain: s.drain})
 	if err != nil {
 		return err
+	}
+	if s.onHost != nil {
+		s.onHost(s.line, h)
 	}
 	go func() {
 		select {

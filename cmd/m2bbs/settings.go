@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/m2bbs/m2bbs/host"
 	"github.com/m2bbs/m2bbs/host/config"
 )
 
@@ -26,6 +28,10 @@ type settings struct {
 	// directory specs, if set, are the shared directory handler's.
 	line                                 int
 	directorySendSpec, directoryRecvSpec string
+	// onHost, if set, is told of the host serve creates (for line line);
+	// drain, if set, is the host's Deps.Drain.
+	onHost func(line int, h *host.Host)
+	drain  func(ctx context.Context, line, to int) (int, error)
 }
 
 // parseSettings reads the settings of command name: defaults, then the

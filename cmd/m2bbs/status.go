@@ -101,6 +101,37 @@ func runUpgrade(ctx context.Context, args []string, stderr io.Writer) error {
 	return nil
 }
 
+// runDrain is "m2bbs drain -line N -to M": the callers of phone line N
+// carry on on line M (m2bbs run -lines K only: the front end must be in
+// the host's process).
+func runDrain(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("m2bbs drain", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "http://127.0.0.1:6767", "the board's HTTP address")
+	token := fs.String("sysop-token", os.Getenv("M2BBS_SYSOP_TOKEN"), "sysop token, if the host has one")
+	line := fs.Int("line", 0, "the line to drain")
+	to := fs.Int("to", 0, "the line its callers move to")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 || *line < 1 || *to < 1 {
+		return errors.New("drain: usage: m2bbs drain -line N -to M")
+	}
+	c := &sysopClient{base: strings.TrimSuffix(*addr, "/") + host.StatusPath, token: *token}
+	ctx, cancel := context.WithTimeout(ctx, 2*statusTimeout)
+	defer cancel()
+	body, err := c.do(ctx, http.MethodPost, fmt.Sprintf("/drain?line=%d&to=%d", *line, *to), "")
+	if err != nil {
+		return err
+	}
+	var r struct{ Moved int }
+	if err := json.Unmarshal(body, &r); err != nil {
+		return fmt.Errorf("drain: %w", err)
+	}
+	fmt.Printf("line %d drained onto line %d: %d callers moved\n", *line, *to, r.Moved)
+	return nil
+}
+
 // sysopClient calls the host's status page and actions.
 type sysopClient struct {
 	base, token string

@@ -244,3 +244,47 @@ func TestUpgradeMovesCallersOnline(t *testing.T) {
 		t.Errorf("the caller writing a message after the upgrade:\n%s", got)
 	}
 }
+
+// TestDrainMovesALinesCallers: two lines in one "m2bbs run"; the sysop
+// drains line 1 onto line 2 while a caller on line 1 is writing a message
+// and another is at the menu; both carry on, now served by line 2's host.
+func TestDrainMovesALinesCallers(t *testing.T) {
+	port, err := mongrel2.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := startM2BBS(t, "run", "-lines", "2", "-port", strconv.Itoa(port), "-data", t.TempDir(),
+		"-db", filepath.Join(t.TempDir(), "bbs.db"), "-scripts", "../../scripts", "-screens", "../../screens",
+		"-main", e2eMain(t), "-bcrypt-cost", "4", "-rate", "1000", "-burst", "1000")
+	logs.waitFor(t, 30*time.Second, "m2bbs is ready")
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	awaitLines(t, addr, 10*time.Second, "lines 1 and 2 up", upLines(1, 2))
+	b := &bbs{addr: addr, logs: logs}
+	writer := b.call(t) // @bbs is line 1
+	arrive(t, writer, "ivy", "pw", "pw", "y", "1", "written on line 1")
+	reader := b.call(t)
+	arrive(t, reader, "jon", "pw", "pw", "y")
+
+	cmd := exec.Command(os.Args[0], "drain", "-addr", "http://"+addr, "-line", "1", "-to", "2")
+	cmd.Env = append(os.Environ(), runMainEnv+"=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "line 1 drained onto line 2: 2 callers moved") {
+		t.Fatalf("m2bbs drain: %v\n%s\n%s", err, out, logs)
+	}
+	got := visit(t, writer, "and finished on line 2", ".", "5")
+	if strings.Count(got, "Message posted") != 1 || !strings.Contains(got, "Online now:\n  ivy\n  jon\n") {
+		t.Errorf("the writer after the drain:\n%s", got)
+	}
+	if got := visit(t, reader, "2"); !strings.Contains(got, "written on line 1\nand finished on line 2") {
+		t.Errorf("the reader after the drain:\n%s", got)
+	}
+	logs.waitFor(t, readTimeout, "session replayed from its journal", "line=2")
+	// /status now reaches line 2's host, which serves them both.
+	var names []string
+	for _, c := range b.status(t).Online {
+		names = append(names, c.User)
+	}
+	if strings.Join(names, ",") != "ivy,jon" {
+		t.Errorf("line 2's host serves %v after the drain, want ivy and jon", names)
+	}
+}
