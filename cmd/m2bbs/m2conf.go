@@ -45,6 +45,8 @@ func runM2conf(ctx context.Context, args []string, stderr io.Writer) error {
 		Protocol:   protocol,
 		HTTPRoutes: []string{host.StatusPath},
 		MinPing:    frontEndIdle(s.IdleTimeout),
+		// Browsers: ws://HOST:PORT/ws.
+		WebSocketPaths: []string{host.WebSocketPath(0)},
 	}
 	if lines > 0 {
 		cfg = linesConfig(cfg, lines)
@@ -60,13 +62,15 @@ func runM2conf(ctx context.Context, args []string, stderr io.Writer) error {
 }
 
 // linesConfig turns cfg into the configuration of n phone lines: line 1 is
-// the main handler (routes @bbs.1 and @bbs), lines 2..n and the directory
-// (routes /lines and /status, connected to by every host) follow, each on
-// the ports lineSpecs gives; the static web root web/ (under the chroot) is
-// served on "/".
+// the main handler (routes @bbs.1 and @bbs, WebSockets on /ws/1 and /ws),
+// lines 2..n (@bbs.N, /ws/N) and the directory (routes /lines and
+// /status, connected to by every host) follow, each on the ports
+// lineSpecs gives; the static web root web/ (under the chroot) is served
+// on "/". WebSocket routes are exact, so /ws/1 never takes /ws/10.
 func linesConfig(cfg mongrel2.Config, n int) mongrel2.Config {
 	cfg.Route = host.LineRoute(1)
 	cfg.ExtraRoutes = []string{mongrel2.DefaultRoute}
+	cfg.WebSocketPaths = []string{host.WebSocketPath(1), host.WebSocketPath(0)}
 	cfg.HTTPRoutes = nil
 	cfg.SenderID = lineSenderID(1)
 	cfg.SendSpec, cfg.RecvSpec = lineSpecs(1)
@@ -75,7 +79,7 @@ func linesConfig(cfg mongrel2.Config, n int) mongrel2.Config {
 		send, recv := lineSpecs(i)
 		cfg.Handlers = append(cfg.Handlers, mongrel2.Handler{
 			Name: fmt.Sprintf("line%d", i), SenderID: lineSenderID(i), SendSpec: send, RecvSpec: recv,
-			Routes: []string{host.LineRoute(i)},
+			Routes: []string{host.LineRoute(i)}, WebSocketPaths: []string{host.WebSocketPath(i)},
 		})
 	}
 	send, recv := lineSpecs(0)

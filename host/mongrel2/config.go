@@ -72,6 +72,10 @@ type Config struct {
 	// ExtraRoutes are more JSON-socket routes ("@...") to the handler,
 	// such as "@bbs" beside "@bbs.1".
 	ExtraRoutes []string
+	// WebSocketPaths are URL paths (like "/ws") on which browsers open a
+	// WebSocket to the handler; each is routed exactly (WebSocketRoute),
+	// so that "/ws/1" does not also take "/ws/10".
+	WebSocketPaths []string
 	// Handlers are more handlers beside the one above (phone lines and
 	// the lines directory), each with routes of its own. With two or more
 	// handlers, m2.conf says raw_payload=0 for every one, because Debian's
@@ -97,6 +101,30 @@ type Handler struct {
 	SendSpec, RecvSpec string
 	// Routes are its routes: JSON-socket ('@...') or HTTP ('/...').
 	Routes []string
+	// WebSocketPaths are as in Config, for this handler.
+	WebSocketPaths []string
+}
+
+// WebSocketRoute is the Mongrel2 route that takes exactly the URL path
+// path (and path?query): path + "()$". Mongrel2 routes are prefixes, the
+// longest matching one wins and its pattern (from the first '(') must then
+// match the whole path, else the caller gets 404: so '/ws/1()$' takes
+// /ws/1 but neither /ws/10 nor /ws/1x, beside '/ws/10()$' or not.
+func WebSocketRoute(path string) string { return path + "()$" }
+
+// validWebSocketPath reports whether p is '/' then letters, digits, '/',
+// '_' or '-': nothing Mongrel2's route patterns would read as special.
+func validWebSocketPath(p string) bool {
+	if len(p) < 2 || p[0] != '/' {
+		return false
+	}
+	for i := 1; i < len(p); i++ {
+		c := p[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '/' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // RawPayloadFix is the SQL that Start runs on config.sqlite after
@@ -174,13 +202,22 @@ func (c Config) Validate() error {
 		}
 		fields = append(fields, struct{ name, val string }{"route", r})
 	}
+	paths := append([]string(nil), c.WebSocketPaths...)
+	for _, h := range c.Handlers {
+		paths = append(paths, h.WebSocketPaths...)
+	}
+	for _, p := range paths {
+		if !validWebSocketPath(p) {
+			return fmt.Errorf("%w: WebSocket path %q must be '/' then letters, digits, '/', '_' or '-'", ErrBadConfig, p)
+		}
+	}
 	names := map[string]bool{"bbs": true, "main": true, "settings": true, "servers": true}
 	for _, h := range c.Handlers {
 		if !validName(h.Name) || names[h.Name] {
 			return fmt.Errorf("%w: handler name %q is not a fresh identifier", ErrBadConfig, h.Name)
 		}
 		names[h.Name] = true
-		if len(h.Routes) == 0 {
+		if len(h.Routes) == 0 && len(h.WebSocketPaths) == 0 {
 			return fmt.Errorf("%w: handler %s has no route", ErrBadConfig, h.Name)
 		}
 		fields = append(fields, struct{ name, val string }{"sender id", h.SenderID},
@@ -240,6 +277,9 @@ func Render(cfg Config) []byte {
 	for _, r := range append(append([]string(nil), c.ExtraRoutes...), c.HTTPRoutes...) {
 		routes += fmt.Sprintf(", '%s': bbs", r)
 	}
+	for _, p := range c.WebSocketPaths {
+		routes += fmt.Sprintf(", '%s': bbs", WebSocketRoute(p))
+	}
 	var more strings.Builder
 	for _, h := range c.Handlers {
 		fmt.Fprintf(&more, `
@@ -252,6 +292,9 @@ func Render(cfg Config) []byte {
 `, h.Name, h.SendSpec, h.SenderID, h.RecvSpec, rawPayload, c.Protocol)
 		for _, r := range h.Routes {
 			routes += fmt.Sprintf(", '%s': %s", r, h.Name)
+		}
+		for _, p := range h.WebSocketPaths {
+			routes += fmt.Sprintf(", '%s': %s", WebSocketRoute(p), h.Name)
 		}
 	}
 	if c.WebRoot != "" {
