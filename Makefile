@@ -10,7 +10,7 @@ APT_PACKAGES := pkg-config libzmq3-dev libsqlite3-dev sqlite3 mongrel2-core pyth
 		nodejs chromium telnet expect
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build run run-lines test bench fuzz clean
+.PHONY: deps web build run run-lines test bench fuzz clean
 
 ## deps: install the system packages that are missing (apt-get update once, then install)
 deps:
@@ -24,8 +24,21 @@ deps:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
 	fi
 
+## web: the browser page's npm packages (npm ci, only when package-lock.json
+## changed) and xterm.js copied into host/web/static/vendor/ for go:embed
+WEB := host/web
+web: deps $(WEB)/node_modules/.package-lock.json
+	@mkdir -p $(WEB)/static/vendor
+	cp $(WEB)/node_modules/@xterm/xterm/lib/xterm.js $(WEB)/node_modules/@xterm/xterm/css/xterm.css \
+		$(WEB)/node_modules/@xterm/addon-fit/lib/addon-fit.js $(WEB)/static/vendor/
+
+$(WEB)/node_modules/.package-lock.json: $(WEB)/package-lock.json $(WEB)/package.json
+	@command -v npm >/dev/null || { echo "npm not found: the page's packages need Node.js with npm"; exit 1; }
+	cd $(WEB) && npm ci --no-audit --no-fund
+	@touch $@
+
 ## build: the m2bbs binary in bin/
-build: deps
+build: deps web
 	$(GO) build -tags '$(TAGS)' -o $(BIN) ./cmd/m2bbs
 
 ## run: the BBS on 127.0.0.1:6767 (built-in front end, SQLite in data/bbs.db)
@@ -39,7 +52,7 @@ run-lines: build
 	./$(BIN) run -mongrel2 -lines $(LINES)
 
 ## test: vet and every test, end-to-end ones against a real Mongrel2 included
-test: deps
+test: deps web
 	$(GO) vet -tags '$(TAGS)' ./...
 	$(GO) test -tags '$(TAGS)' -count=1 -timeout 10m ./...
 
@@ -55,6 +68,7 @@ bench: build
 	@{ $(GO) test -tags '$(TAGS)' -run '^$$' -bench . -benchmem -count 5 -benchtime 200ms ./host/m2proto && \
 	   $(GO) test -tags '$(TAGS)' -run '^$$' -bench 'RoundTrip' -benchmem -count 5 -benchtime 200ms ./host/zmqtransport && \
 	   $(GO) test -tags '$(TAGS)' -run '^$$' -bench 'ResumeAsk|LuaResumeYield' -benchmem -count 5 -benchtime 200ms ./host/session && \
+	   $(GO) test -tags '$(TAGS)' -run '^$$' -bench 'Journaling|Replay' -count 5 -benchtime 200x ./host/session && \
 	   $(GO) test -tags '$(TAGS)' -run '^$$' -bench 'IdleSession' -count 3 -benchtime 5000x ./host/session && \
 	   $(GO) test -tags '$(TAGS)' -run '^$$' -bench 'IdleBoardSession' -count 3 -benchtime 2000x ./host/session && \
 	   $(GO) test -tags '$(TAGS)' -run '^$$' -bench 'DB' -benchmem -count 5 -benchtime 100ms ./luaapi; } > $(MICRO) 2>&1 \
