@@ -37,7 +37,7 @@ end
 -- new_user registers a caller: they type their password again until both
 -- match (three tries), then get an account.
 function new_user(conn, req, user, password)
-    req = ui.prompt(conn, req, 'new_user')
+    req = ui.secret(conn, req, 'new_user')
     local tries = 1
     while req.data.msg ~= password do
         if tries == 3 then

@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
+	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -19,6 +21,7 @@ import (
 	"github.com/m2bbs/m2bbs/host/frontend"
 	"github.com/m2bbs/m2bbs/host/mongrel2"
 	"github.com/m2bbs/m2bbs/host/session"
+	"github.com/m2bbs/m2bbs/host/web"
 )
 
 // mongrel2StartTimeout bounds Mongrel2's start-up.
@@ -39,7 +42,8 @@ type runOptions struct {
 	useMongrel2 bool
 	// lines is the number of phone lines, each a host in this process (0:
 	// one host on @bbs).
-	lines int
+	lines    int
+	gateways gatewayOptions
 }
 
 // runRun is "m2bbs run": the BBS in one command. By default the built-in
@@ -53,6 +57,8 @@ func runRun(ctx context.Context, args []string, stderr io.Writer) error {
 		fs.StringVar(&opt.dataDir, "data", "data", "folder for run files (Mongrel2's go in DATA/mongrel2)")
 		fs.BoolVar(&opt.useMongrel2, "mongrel2", false, "front the host with a real Mongrel2 instead of the built-in front end")
 		fs.IntVar(&opt.lines, "lines", 0, "phone lines: N hosts in this process on routes @bbs.1..@bbs.N (@bbs is line 1), with the /lines directory")
+		fs.IntVar(&opt.gateways.webPort, "web-port", defaultWebPort, "port of the browser terminal page and its WebSockets (0: any free port, -1: off)")
+		fs.IntVar(&opt.gateways.telnetPort, "telnet-port", defaultTelnetPort, "port of the telnet gateway (0: any free port, -1: off)")
 	})
 	if err != nil {
 		return err
@@ -78,9 +84,9 @@ func frontEndIdle(sessionIdle time.Duration) time.Duration {
 }
 
 // announce tells the person at the keyboard how to call the board.
-func announce(w io.Writer, port int) func() {
+func announce(w io.Writer, port int, gw *gateways) func() {
 	return func() {
-		fmt.Fprintf(w, "m2bbs is ready on port %d: call it with  bin/m2bbs client 127.0.0.1 %d  or  python3 cmd/classic-client/client.py 127.0.0.1 %d\n", port, port, port)
+		fmt.Fprintf(w, "m2bbs is ready on port %d: call it with  bin/m2bbs client 127.0.0.1 %d  or  python3 cmd/classic-client/client.py 127.0.0.1 %d%s\n", port, port, port, gw.where())
 	}
 }
 
@@ -137,6 +143,9 @@ func runBuiltIn(ctx context.Context, s *settings, opt runOptions, log *slog.Logg
 	defer cancel()
 	feDone := make(chan error, 1)
 	go func() { feDone <- fe.Serve(ctx) }()
+	boardURL := &url.URL{Scheme: "http", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
+	gw := startGateways(ctx, opt.gateways, bind, boardURL, s.RawFrames, web.PipeDial(fe.ServeConn), log)
+	defer gw.wait()
 
 	var hostErr error
 	if opt.lines > 0 {
@@ -145,10 +154,10 @@ func runBuiltIn(ctx context.Context, s *settings, opt runOptions, log *slog.Logg
 		s.drain = func(ctx context.Context, line, to int) (int, error) {
 			return drainLine(ctx, fe, hosts, opt.lines, line, to)
 		}
-		hostErr = serveLines(ctx, s, opt.lines, inprocLineSpecs, zctx, log, announce(stderr, port))
+		hostErr = serveLines(ctx, s, opt.lines, inprocLineSpecs, zctx, log, announce(stderr, port, gw))
 	} else {
 		s.SendSpec, s.RecvSpec = inprocSendSpec, inprocRecvSpec
-		hostErr = serve(ctx, s, zctx, log, announce(stderr, port))
+		hostErr = serve(ctx, s, zctx, log, announce(stderr, port, gw))
 	}
 	cancel()
 	feErr := <-feDone
@@ -173,6 +182,13 @@ func runWithMongrel2(ctx context.Context, s *settings, opt runOptions, log *slog
 		SenderID:   s.SenderID,
 		HTTPRoutes: []string{host.StatusPath},
 		MinPing:    frontEndIdle(s.IdleTimeout),
+		// The browser page: Mongrel2 serves its files from DATA/mongrel2/web
+		// and passes its WebSockets to the host.
+		WebRoot:        "web",
+		WebSocketPaths: []string{host.WebSocketPath(0)},
+	}
+	if err := writeWebRoot(filepath.Join(m2dir, "web")); err != nil {
+		return err
 	}
 	if opt.lines > 0 {
 		// Free ports instead of the fixed ones m2conf writes.
@@ -192,6 +208,16 @@ func runWithMongrel2(ctx context.Context, s *settings, opt runOptions, log *slog
 
 	hostCtx, stopHost := context.WithCancel(ctx)
 	defer stopHost()
+	// Telnet callers reach Mongrel2 like any classic caller; the page is
+	// Mongrel2's own.
+	bind := "127.0.0.1"
+	if opt.listenAll {
+		bind = "0.0.0.0"
+	}
+	gw := startGateways(hostCtx, gatewayOptions{webPort: -1, telnetPort: opt.gateways.telnetPort}, bind, nil,
+		s.RawFrames, tcpDialer(server.Addr()), log)
+	defer gw.wait()
+	gw.webAddr = server.Addr()
 	go func() {
 		// Without Mongrel2 there is no BBS: stop the host too.
 		select {
@@ -210,9 +236,9 @@ func runWithMongrel2(ctx context.Context, s *settings, opt runOptions, log *slog
 				return server.Cfg.SendSpec, server.Cfg.RecvSpec
 			}
 			return hs[i-2].SendSpec, hs[i-2].RecvSpec
-		}, nil, log, announce(stderr, server.Cfg.Port))
+		}, nil, log, announce(stderr, server.Cfg.Port, gw))
 	} else {
-		err = serve(hostCtx, s, nil, log, announce(stderr, server.Cfg.Port))
+		err = serve(hostCtx, s, nil, log, announce(stderr, server.Cfg.Port, gw))
 	}
 	select {
 	case <-server.Done():
@@ -317,4 +343,16 @@ func drainLine(ctx context.Context, fe *frontend.Server, hosts *lineHosts, lines
 		return 0, err
 	}
 	return dst.AdoptAll(ctx, detached), nil
+}
+
+// writeWebRoot writes the browser page's files into dir, for Mongrel2's
+// Dir route.
+func writeWebRoot(dir string) error {
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("web root: %w", err)
+	}
+	if err := os.CopyFS(dir, web.Files()); err != nil {
+		return fmt.Errorf("web root: %w", err)
+	}
+	return nil
 }

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/m2bbs/m2bbs/host/telnet"
+	"github.com/m2bbs/m2bbs/host/web"
+)
+
+// Default ports of the browser page and the telnet gateway.
+const (
+	defaultWebPort    = 8080
+	defaultTelnetPort = 2323
+)
+
+// gatewayOptions say where "m2bbs run" serves the browser page and telnet.
+type gatewayOptions struct {
+	webPort, telnetPort int // -1: off; 0: any free port
+}
+
+// gateways are the browser page's HTTP server and the telnet gateway of a
+// running board, and the addresses they listen on ("" when off).
+type gateways struct {
+	webAddr, telnetAddr string
+	wg                  sync.WaitGroup
+}
+
+// startGateways serves the browser page (with its WebSocket endpoints)
+// and telnet on bind, each passing callers to the BBS through dialBBS
+// (a classic JSON-socket connection: a pipe into the built-in front end,
+// or TCP to Mongrel2). boardURL is the board's own HTTP address, where
+// /lines and /status are answered. A port that cannot be bound is logged
+// and left off: the board still serves its other callers. Everything stops
+// when ctx is done; wait for it with gw.wait.
+func startGateways(ctx context.Context, opt gatewayOptions, bind string, boardURL *url.URL, rawFrames bool,
+	dialBBS func(ctx context.Context, route string, remote net.Addr) (net.Conn, error), log *slog.Logger) *gateways {
+	gw := &gateways{}
+	if opt.webPort >= 0 {
+		if ln, err := net.Listen("tcp", net.JoinHostPort(bind, strconv.Itoa(opt.webPort))); err != nil {
+			log.Warn("browser page: cannot listen; the page is off", "err", err)
+		} else {
+			gw.webAddr = ln.Addr().String()
+			srv := &http.Server{
+				Handler: web.NewHandler(web.Config{
+					Dial: dialBBS, RawFrames: rawFrames,
+					Fallback: httputil.NewSingleHostReverseProxy(boardURL),
+					Log:      log.With("gateway", "web"),
+				}),
+				ReadHeaderTimeout: 10 * time.Second,
+				ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+			}
+			gw.wg.Go(func() {
+				if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+					log.Error("browser page", "err", err)
+				}
+			})
+			gw.wg.Go(func() {
+				<-ctx.Done()
+				shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				_ = srv.Shutdown(shutdown)
+				_ = srv.Close() // WebSockets are hijacked: Shutdown leaves them
+			})
+			log.Info("browser page listening", "url", "http://"+gw.webAddr+"/")
+		}
+	}
+	if opt.telnetPort >= 0 {
+		ts, err := telnet.New(telnet.Config{
+			Dial: func(ctx context.Context, remote net.Addr) (net.Conn, error) {
+				return dialBBS(ctx, telnet.DefaultRoute, remote)
+			},
+			RawFrames: rawFrames,
+			Log:       log.With("gateway", "telnet"),
+		})
+		if err != nil {
+			log.Error("telnet", "err", err)
+			return gw
+		}
+		if ln, err := net.Listen("tcp", net.JoinHostPort(bind, strconv.Itoa(opt.telnetPort))); err != nil {
+			log.Warn("telnet: cannot listen; telnet is off", "err", err)
+		} else {
+			gw.telnetAddr = ln.Addr().String()
+			gw.wg.Go(func() {
+				if err := ts.Serve(ctx, ln); err != nil {
+					log.Error("telnet", "err", err)
+				}
+			})
+			log.Info("telnet listening", "addr", gw.telnetAddr)
+		}
+	}
+	return gw
+}
+
+// wait waits for the gateways to stop (after their context ended).
+func (gw *gateways) wait() { gw.wg.Wait() }
+
+// where tells a person where to point a browser and a telnet client.
+func (gw *gateways) where() string {
+	s := ""
+	if gw.webAddr != "" {
+		s += fmt.Sprintf("; browser: http://%s/", gw.webAddr)
+	}
+	if gw.telnetAddr != "" {
+		host, port, _ := net.SplitHostPort(gw.telnetAddr)
+		s += fmt.Sprintf("; telnet: telnet %s %s", host, port)
+	}
+	return s
+}
+
+// tcpDialer dials the board's JSON-socket port (Mongrel2's) for a gateway.
+func tcpDialer(addr string) func(ctx context.Context, route string, remote net.Addr) (net.Conn, error) {
+	return func(ctx context.Context, route string, remote net.Addr) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "tcp", addr)
+	}
+}

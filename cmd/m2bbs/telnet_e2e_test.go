@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/m2bbs/m2bbs/host/mongrel2"
+)
+
+// TestTelnetPlaysTheBoard calls "m2bbs run" with the telnet program
+// (inetutils), driven by expect as a person would type: register, leave a
+// three-line message, read it back, quit. Behind the built-in front end
+// and behind real Mongrel2, the gateway dialing Mongrel2's port.
+func TestTelnetPlaysTheBoard(t *testing.T) {
+	for _, behindMongrel2 := range []bool{false, true} {
+		t.Run(fmt.Sprintf("mongrel2=%v", behindMongrel2), func(t *testing.T) {
+			telnetPlaysTheBoard(t, behindMongrel2)
+		})
+	}
+}
+
+func telnetPlaysTheBoard(t *testing.T, behindMongrel2 bool) {
+	telnetProg, err1 := exec.LookPath("telnet")
+	expectProg, err2 := exec.LookPath("expect")
+	if err1 != nil || err2 != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("telnet or expect missing (make deps installs them): %v %v", err1, err2)
+		}
+		t.Skip("telnet or expect missing (make deps installs them)")
+	}
+	port, err := mongrel2.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	telnetPort, err := mongrel2.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	args := []string{"run", "-port", fmt.Sprint(port), "-telnet-port", fmt.Sprint(telnetPort), "-web-port", "-1",
+		"-data", dir, "-db", filepath.Join(dir, "bbs.db"), "-scripts", "../../scripts", "-screens", "../../screens",
+		"-bcrypt-cost", "4"}
+	if behindMongrel2 {
+		args = append(args, "-mongrel2")
+	}
+	logs := startM2BBS(t, args...)
+	ready := logs.waitFor(t, 30*time.Second, "m2bbs is ready")
+	if want := fmt.Sprintf("telnet: telnet 127.0.0.1 %d", telnetPort); !strings.Contains(ready, want) {
+		t.Errorf("the ready line does not say %q:\n%s", want, ready)
+	}
+
+	script := fmt.Sprintf(`
+set timeout 10
+set stty_init "rows 40 cols 100"
+spawn -noecho %s 127.0.0.1 %d
+proc step {n pattern} {
+	expect {
+		timeout { puts "\nEXPECT TIMEOUT at step $n"; exit $n }
+		eof { puts "\nEXPECT EOF at step $n"; exit $n }
+		-ex $pattern
+	}
+}
+step 2 "What's your name?"
+step 3 "> "
+send "tess\r"
+step 4 "password?"
+step 5 "> "
+send "hunter2\r"
+step 6 "register:"
+step 7 "> "
+send "hunter2\r"
+step 8 "(Y/n)"
+step 9 "> "
+send "y\r"
+step 10 "Quit the BBS."
+step 11 "> "
+send "1\r"
+step 12 "single . ends it."
+foreach line {"over the wire" "by telnet" "in three lines"} {
+	step 13 ": "
+	send "$line\r"
+}
+step 14 ": "
+send ".\r"
+step 15 "Message posted."
+step 16 "Quit the BBS."
+step 17 "> "
+send "6\r"
+step 30 "Enter to go back:"
+step 31 "> "
+send "\r"
+step 32 "Quit the BBS."
+step 33 "> "
+send "2\r"
+step 18 "in three lines"
+step 19 {[Enter/Q] }
+send "Q\r"
+step 20 "Quit the BBS."
+step 21 "> "
+send "Q\r"
+step 22 "see ya later"
+expect {
+	timeout { puts "\nEXPECT TIMEOUT at the end"; exit 23 }
+	eof
+}
+`, telnetProg, telnetPort)
+	path := filepath.Join(t.TempDir(), "call.exp")
+	if err := os.WriteFile(path, []byte(script), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, expectProg, path)
+	cmd.Env = append(os.Environ(), "TERM=xterm")
+	out, err := cmd.CombinedOutput()
+	screen := strings.ReplaceAll(string(out), "\r", "")
+	if err != nil {
+		t.Fatalf("expect: %v; the telnet screen:\n%s", err, screen)
+	}
+	if strings.Contains(screen, "hunter2") {
+		t.Errorf("the password was shown:\n%s", screen)
+	}
+	if !strings.Contains(screen, "over the wire\nby telnet\nin three lines") {
+		t.Errorf("the message read back is not the one typed:\n%s", screen)
+	}
+	if !strings.Contains(screen, "\x1b[") || !strings.Contains(screen, "The wall") {
+		t.Errorf("no ANSI colour (the wall's title) reached the telnet caller:\n%s", screen)
+	}
+	logs.waitFor(t, readTimeout, "session ended", "user=tess")
+}
