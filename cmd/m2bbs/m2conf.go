@@ -45,7 +45,9 @@ func runM2conf(ctx context.Context, args []string, stderr io.Writer) error {
 		Protocol:   protocol,
 		HTTPRoutes: []string{host.StatusPath},
 		MinPing:    frontEndIdle(s.IdleTimeout),
-		// Browsers: ws://HOST:PORT/ws.
+		// Browsers: the page on "/" (written into CHROOT/web by "m2bbs
+		// webroot"), its WebSocket on /ws.
+		WebRoot:        "web",
 		WebSocketPaths: []string{host.WebSocketPath(0)},
 	}
 	if lines > 0 {
@@ -89,4 +91,23 @@ func linesConfig(cfg mongrel2.Config, n int) mongrel2.Config {
 	})
 	cfg.WebRoot = "web"
 	return cfg
+}
+
+// runWebroot is "m2bbs webroot DIR": the browser page's files, written
+// into DIR (replacing what is there) for a Mongrel2 Dir route such as the
+// one m2conf -lines writes on "/" (DIR is then CHROOT/web).
+func runWebroot(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("m2bbs webroot", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("webroot: usage: m2bbs webroot DIR")
+	}
+	if err := writeWebRoot(fs.Arg(0)); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "the browser page is in %s\n", fs.Arg(0))
+	return nil
 }

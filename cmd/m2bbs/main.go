@@ -36,6 +36,7 @@ var commands = []command{
 	{"host", "run the host behind a Mongrel2 you started yourself", runHost},
 	{"client", "call a BBS with the classic client", runClient},
 	{"m2conf", "print a Mongrel2 configuration for the host's settings", runM2conf},
+	{"webroot", "write the browser page's files into a folder, for Mongrel2's Dir route", runWebroot},
 	{"check", "compile every script and check the screens they name", runCheck},
 	{"status", "who is online and how the host is doing; broadcast, kick", runStatus},
 	{"upgrade", "move every caller online onto the scripts as they are now", runUpgrade},

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -133,4 +134,21 @@ expect {
 		t.Errorf("no ANSI colour (the wall's title) reached the telnet caller:\n%s", screen)
 	}
 	logs.waitFor(t, readTimeout, "session ended", "user=tess")
+}
+
+// TestWebrootWritesThePage: "m2bbs webroot DIR" writes the page with the
+// xterm.js assets, ready for a Mongrel2 Dir route.
+func TestWebrootWritesThePage(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "web")
+	if err := dispatch(t.Context(), []string{"webroot", dir}, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"index.html", "bbs.js", "bbs.css", "vendor/xterm.js", "vendor/xterm.css", "vendor/addon-fit.js"} {
+		if st, err := os.Stat(filepath.Join(dir, name)); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v (make web fetches xterm.js)", name, err)
+		}
+	}
+	if err := dispatch(t.Context(), []string{"webroot"}, io.Discard); err == nil {
+		t.Error("webroot without a folder succeeded")
+	}
 }
