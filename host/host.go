@@ -306,11 +306,14 @@ func (h *Host) settle(w *worker, connID string, handled bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	o := h.owners[connID]
-	if o == nil || o.w != w {
+	if o == nil {
 		return
 	}
 	if handled {
-		o.pending--
+		o.pending-- // queued messages count wherever the caller went since
+	}
+	if o.w != w {
+		return
 	}
 	if o.pending == 0 && !w.table.Has(connID) {
 		delete(h.owners, connID)

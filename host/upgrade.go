@@ -55,28 +55,50 @@ func (h *Host) Upgrade(ctx context.Context) (UpgradeResult, error) {
 	type move struct {
 		connID   string
 		from, to *worker
-		detached chan string
+		adopted  chan bool
 	}
 	var moves []move
 	for id, o := range h.owners {
 		if o.w.gen == gen {
 			continue
 		}
-		m := move{connID: id, from: o.w, to: gen.leastBusy(), detached: make(chan string, 1)}
-		// Queue the detach behind whatever the old worker has for this
-		// caller, and the adoption ahead of what comes next: messages
-		// routed from now on go to the new worker, after the adoption.
+		m := move{connID: id, from: o.w, to: gen.leastBusy(), adopted: make(chan bool, 1)}
+		detached := make(chan string, 1)
+		// The adoption is queued on the new worker now, under h.mu, so it
+		// comes before anything routed there from now on; the detach goes
+		// behind whatever the old worker has queued for this caller. Both
+		// without blocking: a worker's jobs take h.mu too.
 		select {
-		case m.from.inbox <- func() {
-			sender, _ := m.from.table.Detach(id)
-			// Only now may a retired worker count this caller gone (and
-			// stop once it has none left).
-			h.mu.Lock()
-			m.from.owned--
-			h.mu.Unlock()
-			m.detached <- sender
+		case m.to.inbox <- func() {
+			sender := <-detached
+			m.adopted <- sender != "" && m.to.table.Adopt(id, sender)
+			h.settle(m.to, id, false)
 		}:
 		default:
+			h.log.Warn("upgrade: worker queue full; caller stays on the old version", "conn_id", id)
+			continue
+		}
+		select {
+		case m.from.inbox <- func() {
+			sender, ok := m.from.table.Detach(id)
+			h.mu.Lock()
+			if !ok && m.from.table.Has(id) {
+				// Not journaled: it cannot move, so it stays here.
+				if o := h.owners[id]; o != nil && o.w == m.to {
+					o.w = m.from
+					m.to.owned--
+				}
+				sender = ""
+			} else {
+				// Only now may a retired worker count this caller gone
+				// (and stop once it has none left).
+				m.from.owned--
+			}
+			h.mu.Unlock()
+			detached <- sender
+		}:
+		default:
+			detached <- "" // the adoption does nothing
 			h.log.Warn("upgrade: worker queue full; caller stays on the old version", "conn_id", id)
 			continue
 		}
@@ -88,20 +110,17 @@ func (h *Host) Upgrade(ctx context.Context) (UpgradeResult, error) {
 
 	res := UpgradeResult{Version: gen.version}
 	for _, m := range moves {
-		var sender string
 		select {
-		case sender = <-m.detached:
+		case ok := <-m.adopted:
+			if ok {
+				res.Moved++
+			} else {
+				res.Lost++
+				h.log.Warn("upgrade: caller could not be moved", "conn_id", m.connID)
+			}
 		case <-ctx.Done():
 			return res, fmt.Errorf("host: upgrade: %w", ctx.Err())
 		}
-		adopted, err := onWorker(ctx, m.to, statusTimeout, func(t *session.Table) bool { return t.Adopt(m.connID, sender) })
-		if err != nil || !adopted {
-			res.Lost++
-			h.log.Warn("upgrade: caller could not be moved", "conn_id", m.connID, "err", err)
-		} else {
-			res.Moved++
-		}
-		h.settle(m.to, m.connID, false)
 	}
 	h.log.Info("upgrade: callers moved onto the current scripts", "version", gen.version, "moved", res.Moved, "lost", res.Lost)
 	return res, nil
@@ -121,7 +140,10 @@ func (h *Host) pruneJournals(ctx context.Context) {
 		return
 	}
 	idle := h.cfg.Session.IdleTimeout
-	if idle <= 0 {
+	switch {
+	case idle < 0:
+		return // sessions never time out: neither do their journals
+	case idle == 0:
 		idle = session.DefaultIdleTimeout
 	}
 	tick := time.NewTicker(journalPruneInterval)

@@ -97,6 +97,9 @@ func (d *Door) Loader(L *lua.LState) int {
 	return 1
 }
 
+// String names the handle's door and user, for journal digests.
+func (g *doorGame) String() string { return "door " + g.name + " for " + g.user }
+
 // gameIndex serves game.name, game.user and the methods (upvalue 1).
 func gameIndex(L *lua.LState) int {
 	g := checkGame(L, 1)

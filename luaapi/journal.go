@@ -28,6 +28,26 @@ var notJournaled = map[string]bool{
 	"door.open": true, // returns a handle; the handle's methods are journaled
 }
 
+// storeWrites are the journaled calls that change what the store holds
+// (or what other callers see), as opposed to those that only read it.
+var storeWrites = map[string]bool{
+	"db.auth_user": true, "db.register_user": true, "db.post_message": true, "db.send_to": true,
+	"db.read_inbox": true, "db.reconnect": true,
+	"board.define_area": true, "board.post": true, "board.delete": true, "board.mark_read": true,
+	"board.next_new": true,
+	"mail.send":      true, "mail.read": true, "mail.delete": true,
+	"users.set_level": true, "users.ban": true, "users.unban": true, "users.write_wall": true,
+	"callers.page":  true,
+	"door.game.set": true, "door.game.add": true, "door.game.set_global": true, "door.game.add_global": true,
+}
+
+// WritesStore reports whether the journaled call name changes the store
+// or what other callers see. A Recorder stores the journal right after
+// such a call, so that a host that dies can leave at most that one call
+// without its journal entry; the journal of read-only calls can wait for
+// the end of the resume.
+func WritesStore(name string) bool { return storeWrites[name] }
+
 // Journaled returns fn wrapped so that rec journals it under name; with a
 // nil rec it returns fn.
 func Journaled(rec Recorder, name string, fn lua.LGFunction) lua.LGFunction {

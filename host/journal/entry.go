@@ -18,8 +18,7 @@ const (
 	// for User, with Message as the request; it replaces everything
 	// before it (a compacted journal starts with one).
 	KindCheckpoint Kind = 'K'
-	// KindRequest is a request the session was resumed with (Message),
-	// answering the prompt Label.
+	// KindRequest is a request the session was resumed with (Message).
 	KindRequest Kind = 'R'
 	// KindCall is one host call: its Name, a digest of its arguments
 	// (Args), and what it returned (Results) or raised (Error).
@@ -35,7 +34,7 @@ const (
 type Entry struct {
 	Kind    Kind
 	Message []byte // KindStart, KindCheckpoint, KindRequest: the handler message
-	Label   string // KindRequest: the prompt answered; KindPrompt: the prompt shown
+	Label   string // KindPrompt: the prompt shown (KindRequest: unused, kept empty)
 	Name    string // KindCall: the function, e.g. "db.post_message"
 	Args    uint64 // KindCall: digest of the arguments (DigestArgs)
 	Results []byte // KindCall: AppendValues of the results

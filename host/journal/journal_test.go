@@ -107,6 +107,29 @@ func TestDigestArgsTellsArgumentsApart(t *testing.T) {
 	}
 }
 
+type named string
+
+func (n named) String() string { return string(n) }
+
+func TestDigestArgsOfUserdataAndSharedTables(t *testing.T) {
+	L := lua.NewState()
+	defer L.Close()
+	a, b := L.NewUserData(), L.NewUserData()
+	a.Value, b.Value = named("door guess"), named("door trader")
+	if DigestArgs([]lua.LValue{a}) == DigestArgs([]lua.LValue{b}) {
+		t.Error("two door handles digest alike")
+	}
+	// 40 levels of a table holding its child twice: 2^40 paths, bounded.
+	var tbl lua.LValue = lua.LString("leaf")
+	for range 40 {
+		next := L.NewTable()
+		next.Append(tbl)
+		next.Append(tbl)
+		tbl = next
+	}
+	DigestArgs([]lua.LValue{tbl}) // returns, which is the test
+}
+
 func FuzzParse(f *testing.F) {
 	f.Add((&Entry{Kind: KindRequest, Message: []byte("x 1 @bbs 2:{},0:,"), Label: "[menu]"}).Append(nil))
 	f.Add((&Entry{Kind: KindCall, Name: "db.user_exists", Args: 7, Results: []byte{1, 't'}}).Append(nil))

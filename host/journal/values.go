@@ -172,21 +172,33 @@ func decodeValue(L *lua.LState, r *reader, depth int) lua.LValue {
 	}
 }
 
+// MaxDigestNodes bounds how many values DigestArgs looks at: past it, the
+// rest of the arguments count by their number only, so that tables that
+// share subtables cannot make a digest take exponential time.
+const MaxDigestNodes = 10_000
+
 // DigestArgs is a digest of a host call's arguments, for telling a replay
 // that calls with other arguments from one that matches its journal.
-// Values that cannot be journaled count by their type only; table keys are
-// taken in sorted order, so the digest does not depend on table layout.
+// Table keys are taken in sorted order, so the digest does not depend on
+// table layout; userdata counts by its String method when its value has
+// one (a door handle names its door), other values that cannot be
+// journaled by their type only.
 func DigestArgs(args []lua.LValue) uint64 {
 	h := fnv.New64a()
+	budget := MaxDigestNodes
 	var buf []byte
 	for _, a := range args {
-		buf = appendDigest(buf[:0], a, 0)
+		buf = appendDigest(buf[:0], a, 0, &budget)
 		h.Write(buf)
 	}
 	return h.Sum64()
 }
 
-func appendDigest(dst []byte, v lua.LValue, depth int) []byte {
+func appendDigest(dst []byte, v lua.LValue, depth int, budget *int) []byte {
+	if *budget <= 0 {
+		return append(dst, '~')
+	}
+	*budget--
 	switch v := v.(type) {
 	case *lua.LTable:
 		if depth >= MaxDepth {
@@ -195,7 +207,7 @@ func appendDigest(dst []byte, v lua.LValue, depth int) []byte {
 		type pair struct{ k, v []byte }
 		var pairs []pair
 		v.ForEach(func(k, val lua.LValue) {
-			pairs = append(pairs, pair{appendDigest(nil, k, depth+1), appendDigest(nil, val, depth+1)})
+			pairs = append(pairs, pair{appendDigest(nil, k, depth+1, budget), appendDigest(nil, val, depth+1, budget)})
 		})
 		sort.Slice(pairs, func(i, j int) bool { return string(pairs[i].k) < string(pairs[j].k) })
 		dst = append(dst, '{')
@@ -207,6 +219,12 @@ func appendDigest(dst []byte, v lua.LValue, depth int) []byte {
 	case *lua.LNilType, lua.LBool, lua.LNumber, lua.LString:
 		out, _ := appendValue(dst, v, depth)
 		return out
+	case *lua.LUserData:
+		dst = append(dst, "userdata:"...)
+		if s, ok := v.Value.(fmt.Stringer); ok {
+			dst = append(dst, s.String()...)
+		}
+		return dst
 	default:
 		return append(dst, v.Type().String()...)
 	}

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strconv"
@@ -123,12 +124,18 @@ func BenchmarkIdleSession(b *testing.B) {
 // one registration (five prompts, one bcrypt); B/session the live heap
 // each parked caller keeps.
 func BenchmarkIdleBoardSession(b *testing.B) {
+	for _, journaled := range []bool{false, true} {
+		b.Run(fmt.Sprintf("journal=%v", journaled), func(b *testing.B) { benchIdleBoardSession(b, journaled) })
+	}
+}
+
+func benchIdleBoardSession(b *testing.B, journaled bool) {
 	db, err := store.Open(filepath.Join(b.TempDir(), "bbs.db"), store.Options{BcryptCost: bcrypt.MinCost})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	tbl, err := New(Config{ScriptsDir: "../../scripts", MainScript: "../../scripts/bbs.lua", RatePerSecond: 1e6, RateBurst: 1 << 20},
+	tbl, err := New(Config{ScriptsDir: "../../scripts", MainScript: "../../scripts/bbs.lua", RatePerSecond: 1e6, RateBurst: 1 << 20, Journal: journaled},
 		Deps{Replier: discard{}, Screens: screens.NewDir("../../screens"), Store: db, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/m2bbs/m2bbs/host/journal"
 	"github.com/m2bbs/m2bbs/host/m2proto"
+	"github.com/m2bbs/m2bbs/host/store"
 	"github.com/m2bbs/m2bbs/luaapi"
 )
 
@@ -58,7 +59,7 @@ const journalTimeout = 5 * time.Second
 
 // sessionJournal is one session's journal state.
 type sessionJournal struct {
-	next    int      // number of the next entry to store
+	next    int      // the journal's count in the store (see store.Journals)
 	pending [][]byte // entries not stored yet
 	// replay holds the entries a replay still has to feed the script.
 	replay    []journal.Entry
@@ -68,8 +69,15 @@ type sessionJournal struct {
 	// checkpoints.
 	lastMessage []byte
 	broken      bool // journaling was given up for this session
-	// reset says the pending entries replace the stored journal.
-	reset bool
+	// lost says another host wrote this journal meanwhile: it has the
+	// caller now, and this table lets go of the session without a word.
+	lost bool
+	// stored says the store holds next entries of this session's journal;
+	// reset says the pending entries replace them (resetHeld of them, or
+	// whatever is there when resetHeld < 0).
+	stored    bool
+	reset     bool
+	resetHeld int
 }
 
 // JournalStats are the journaling counters of a Table.
@@ -88,8 +96,8 @@ func (t *Table) journaling(s *Session) bool {
 	return s != nil && s.journal != nil && !s.journal.broken
 }
 
-// jctx is the context of one journal operation.
-func jctx() (context.Context, context.CancelFunc) {
+// journalContext bounds one journal read or write.
+func journalContext() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), journalTimeout)
 }
 
@@ -106,12 +114,18 @@ func (t *Table) record(s *Session, e journal.Entry) {
 	s.journal.pending = append(s.journal.pending, e.Append(nil))
 }
 
-// giveUp stops journaling s, which then lives only in this host.
+// giveUp stops journaling s, which then lives only in this host. A
+// journal another host took over is left alone: that host has the caller.
 func (t *Table) giveUp(s *Session, err error) {
-	s.log.Warn("session journal given up: the session will not survive a restart", "err", err)
 	s.journal.broken = true
 	s.journal.pending = nil
-	ctx, cancel := jctx()
+	if errors.Is(err, store.ErrJournalConflict) {
+		s.journal.lost = true
+		s.log.Warn("session journal written by another host: letting go of the caller", "err", err)
+		return
+	}
+	s.log.Warn("session journal given up: the session will not survive a restart", "err", err)
+	ctx, cancel := journalContext()
 	defer cancel()
 	if err := t.journals.DropJournal(ctx, s.connID); err != nil {
 		s.log.Warn("drop journal", "err", err)
@@ -124,9 +138,15 @@ func (t *Table) resetJournal(s *Session, e journal.Entry) {
 	if !t.journaling(s) {
 		return
 	}
-	s.journal.reset = true
-	s.journal.next = 0
-	s.journal.pending = append(s.journal.pending[:0], e.Append(nil))
+	j := s.journal
+	if !j.reset {
+		j.resetHeld = -1
+		if j.stored {
+			j.resetHeld = j.next
+		}
+	}
+	j.reset = true
+	j.pending = append(j.pending[:0], e.Append(nil))
 }
 
 // flushJournal stores s's pending entries in one transaction.
@@ -135,11 +155,12 @@ func (t *Table) flushJournal(s *Session) {
 		return
 	}
 	j := s.journal
-	ctx, cancel := jctx()
+	ctx, cancel := journalContext()
 	defer cancel()
 	var err error
 	if j.reset {
-		err = t.journals.ResetJournal(ctx, s.connID, j.pending)
+		err = t.journals.ResetJournal(ctx, s.connID, j.resetHeld, j.pending)
+		j.next = max(j.resetHeld, 0)
 	} else {
 		err = t.journals.AppendJournal(ctx, s.connID, j.next, j.pending)
 	}
@@ -155,17 +176,18 @@ func (t *Table) flushJournal(s *Session) {
 	t.jcounts.entriesWritten.Add(int64(len(j.pending)))
 	t.jcounts.bytesWritten.Add(int64(n))
 	j.next += len(j.pending)
+	clear(j.pending) // let the encoded entries go
 	j.pending = j.pending[:0]
-	j.reset = false
+	j.reset, j.stored = false, true
 }
 
 // dropJournal deletes the journal of a session that ended.
 func (t *Table) dropJournal(s *Session) {
-	if s.journal == nil || s.journal.broken {
+	if s.journal == nil || s.journal.broken || !s.journal.stored && !s.journal.reset {
 		return
 	}
 	s.journal.broken = true // nothing more is written for it
-	ctx, cancel := jctx()
+	ctx, cancel := journalContext()
 	defer cancel()
 	if err := t.journals.DropJournal(ctx, s.connID); err != nil {
 		s.log.Warn("drop journal", "err", err)
@@ -184,7 +206,22 @@ func (t *Table) Call(L *lua.LState, name string, fn lua.LGFunction) int {
 	}
 	digest := journal.DigestArgs(args)
 	if s.journal.replaying {
-		return t.replayCall(L, s, name, digest)
+		if n, answered := t.replayCall(L, s, name, digest); answered {
+			return n
+		}
+		// The journal ended in the middle of a resume (the host that wrote
+		// it died there): the rest of the resume runs live, and the caller
+		// gets what they never saw.
+		s.journal.replaying = false
+	}
+	write := luaapi.WritesStore(name)
+	if write {
+		// Everything up to this write is stored first: a replay never
+		// runs a journaled write again, and one that finds the journal
+		// ending at a write it cannot know the outcome of diverges instead
+		// of writing twice.
+		t.flushJournal(s)
+		t.checkLost(L, s)
 	}
 	e := journal.Entry{Kind: journal.KindCall, Name: name, Args: digest}
 	defer func() {
@@ -214,17 +251,34 @@ func (t *Table) Call(L *lua.LState, name string, fn lua.LGFunction) int {
 	}
 	e.Results = enc
 	t.record(s, e)
+	if write {
+		t.flushJournal(s) // see luaapi.WritesStore
+		t.checkLost(L, s)
+	}
 	return n
 }
 
-// replayCall answers a host call from the journal.
-func (t *Table) replayCall(L *lua.LState, s *Session, name string, digest uint64) int {
+// errLost ends a session whose journal another host took over.
+var errLost = errors.New("another host took this caller over")
+
+// checkLost stops the script on L if its journal was taken over.
+func (t *Table) checkLost(L *lua.LState, s *Session) {
+	if s.journal.lost {
+		L.RaiseError("%v", errLost)
+	}
+}
+
+// replayCall answers a host call from the journal; answered is false when
+// the journal ends before it and the call may run live (it only reads).
+func (t *Table) replayCall(L *lua.LState, s *Session, name string, digest uint64) (n int, answered bool) {
 	e, ok := t.nextEntry(s)
 	switch {
+	case !ok && luaapi.WritesStore(name):
+		t.diverge(L, s, fmt.Sprintf("%s, a write, called where the journal ends: it may or may not have happened", name))
 	case !ok:
-		t.diverge(L, s, fmt.Sprintf("%s called where the journal ends", name))
+		return 0, false
 	case e.Kind != journal.KindCall:
-		t.diverge(L, s, fmt.Sprintf("%s called where the journal holds the answer to a prompt", name))
+		t.diverge(L, s, fmt.Sprintf("%s called where the journal holds a prompt or its answer", name))
 	case e.Name != name:
 		t.diverge(L, s, fmt.Sprintf("%s called where the journal holds %s", name, e.Name))
 	case e.Args != digest:
@@ -232,6 +286,14 @@ func (t *Table) replayCall(L *lua.LState, s *Session, name string, digest uint64
 	}
 	s.journal.replay = s.journal.replay[1:]
 	t.jcounts.entriesReplayed.Add(1)
+	if len(s.journal.replay) == 0 && luaapi.WritesStore(name) {
+		// The journal ends right after a write: the host that wrote it
+		// died before the end of this resume. From here on the resume
+		// runs live, and the caller gets what they never saw. (A journal
+		// that ends anywhere else was stored just before a write whose
+		// fate is unknown: that write diverges, below.)
+		s.journal.replaying = false
+	}
 	if len(e.Error) > 0 {
 		vals, err := journal.DecodeValues(L, e.Error)
 		if err != nil || len(vals) != 1 {
@@ -246,7 +308,7 @@ func (t *Table) replayCall(L *lua.LState, s *Session, name string, digest uint64
 	for _, v := range vals {
 		L.Push(v)
 	}
-	return len(vals)
+	return len(vals), true
 }
 
 // nextEntry returns the next entry to replay, after applying the login
@@ -279,6 +341,8 @@ func (t *Table) checkpoint(L *lua.LState, user string) {
 	if !t.journaling(s) || s.journal.replaying || t.resumeEntry() == nil {
 		return
 	}
+	t.flushJournal(s) // what came before is stored, so the reset can check it
+	t.checkLost(L, s)
 	t.jcounts.checkpoints.Add(1)
 	t.resetJournal(s, journal.Entry{Kind: journal.KindCheckpoint, Message: s.journal.lastMessage, User: user})
 }
@@ -289,30 +353,39 @@ func (t *Table) resumeEntry() *lua.LFunction {
 	return fn
 }
 
-// loadJournal returns connID's journal, parsed; nil if it has none or it
-// cannot be read (logged).
-func (t *Table) loadJournal(connID string) []journal.Entry {
-	ctx, cancel := jctx()
+// loadedJournal is a journal read from the store.
+type loadedJournal struct {
+	entries []journal.Entry
+	count   int // see store.Journals
+}
+
+// loadJournal returns connID's journal, parsed: no entries if it has none
+// or it is damaged (logged), an error if the store could not be read.
+func (t *Table) loadJournal(connID string) (loadedJournal, error) {
+	ctx, cancel := journalContext()
 	defer cancel()
-	raw, err := t.journals.LoadJournal(ctx, connID)
+	raw, count, err := t.journals.LoadJournal(ctx, connID)
+	if errors.Is(err, store.ErrDamaged) {
+		t.log.Warn("journal damaged: it is not replayed", "conn_id", connID, "err", err)
+		return loadedJournal{}, nil
+	}
 	if err != nil {
-		t.log.Warn("load journal", "conn_id", connID, "err", err)
-		return nil
+		return loadedJournal{}, fmt.Errorf("load journal of conn %s: %w", connID, err)
 	}
 	entries := make([]journal.Entry, 0, len(raw))
 	for i, b := range raw {
 		e, err := journal.Parse(b)
 		if err != nil {
-			t.log.Warn("journal unreadable: starting the caller afresh", "conn_id", connID, "entry", i, "err", err)
-			return nil
+			t.log.Warn("journal damaged: it is not replayed", "conn_id", connID, "entry", i, "err", err)
+			return loadedJournal{}, nil
 		}
 		entries = append(entries, e)
 	}
 	if len(entries) > 0 && entries[0].Kind != journal.KindStart && entries[0].Kind != journal.KindCheckpoint {
-		t.log.Warn("journal does not begin with a start: starting the caller afresh", "conn_id", connID)
-		return nil
+		t.log.Warn("journal does not begin with a start: it is not replayed", "conn_id", connID)
+		return loadedJournal{}, nil
 	}
-	return entries
+	return loadedJournal{entries, count}, nil
 }
 
 // replayResult says how a replay went.
@@ -321,24 +394,32 @@ type replayResult int
 const (
 	replayDone      replayResult = iota // the session waits where it stood
 	replayRestarted                     // diverged; restarted (waiting or gone)
-	replayFailed                        // the session is gone
+	replayGone                          // the session ended or failed (the caller was told)
 )
 
 // replay rebuilds connID's session from entries. live, if not nil, is the
 // request that arrived for it (its sender is where replies go now).
-func (t *Table) replay(connID string, entries []journal.Entry, live *m2proto.Request) (*Session, replayResult) {
+func (t *Table) replay(connID string, loaded loadedJournal, live *m2proto.Request) (*Session, replayResult) {
+	entries := loaded.entries
 	first := entries[0]
 	firstReq, err := m2proto.ParseRequest(first.Message)
 	if err != nil {
-		t.log.Warn("journal's first request unreadable", "conn_id", connID, "err", err)
-		return nil, replayFailed
+		if live == nil {
+			t.log.Warn("journal's first request unreadable", "conn_id", connID, "err", err)
+			return nil, replayGone
+		}
+		s := t.newSession(connID, live.Sender, live)
+		s.journal.next, s.journal.stored = loaded.count, true
+		s.log.Error("journal's first request unreadable: ending the call", "err", err)
+		t.end(s, t.cfg.ErrorScreen, fallbackErrorText)
+		return nil, replayGone
 	}
 	sender := firstReq.Sender
 	if live != nil {
 		sender = live.Sender
 	}
 	s := t.newSession(connID, sender, firstReq)
-	s.journal.next = len(entries)
+	s.journal.next, s.journal.stored = loaded.count, true
 	s.journal.replay = entries[1:]
 	s.journal.replaying = true
 	s.journal.lastMessage = first.Message
@@ -351,19 +432,21 @@ func (t *Table) replay(connID string, entries []journal.Entry, live *m2proto.Req
 	if err != nil {
 		return t.restart(s, live, "journal's first request unreadable")
 	}
-	var waiting bool
-	var why string
+	var (
+		waiting, gone bool
+		why           string
+	)
 	if first.Kind == journal.KindCheckpoint {
 		resume := t.resumeEntry()
 		if resume == nil {
 			return t.restart(s, live, "the script has no "+t.cfg.ResumeEntry+" function")
 		}
 		t.setUser(s, first.User)
-		waiting, why = t.replayStep(s, resume, s.connValue, firstTable, lua.LString(first.User))
+		waiting, why, gone = t.replayStep(s, resume, s.connValue, firstTable, lua.LString(first.User))
 	} else {
-		waiting, why = t.replayStep(s, t.entry, t.entryArgs(s, firstTable)...)
+		waiting, why, gone = t.replayStep(s, t.entry, t.entryArgs(s, firstTable)...)
 	}
-	for why == "" {
+	for why == "" && !gone && s.journal.replaying {
 		e, ok := t.nextEntry(s)
 		if !ok {
 			break
@@ -402,13 +485,21 @@ func (t *Table) replay(connID string, entries []journal.Entry, live *m2proto.Req
 		s.journal.lastMessage = e.Message
 		t.jcounts.entriesReplayed.Add(1)
 		setColourFrom(s.conn, tbl)
-		waiting, why = t.replayStep(s, t.entry, tbl)
+		waiting, why, gone = t.replayStep(s, t.entry, tbl)
 	}
-	if why == "" && !waiting {
+	switch {
+	case gone:
+		return nil, replayGone // it ended live, past the journal's end
+	case why == "" && !waiting:
 		why = "the script ended where the journal goes on"
 	}
 	if why != "" {
 		return t.restart(s, live, why)
+	}
+	if !s.journal.replaying {
+		// It went live past the journal's end and now waits at a prompt
+		// the journal has not seen.
+		t.record(s, journal.Entry{Kind: journal.KindPrompt, Label: s.conn.PromptLabel()})
 	}
 	s.journal.replaying = false
 	s.journal.replay = nil
@@ -425,23 +516,34 @@ func (t *Table) entryArgs(s *Session, reqTable *lua.LTable) []lua.LValue {
 }
 
 // replayStep resumes s during a replay; it reports whether the script
-// waits for the caller, or why the replay cannot go on.
-func (t *Table) replayStep(s *Session, fn *lua.LFunction, args ...lua.LValue) (waiting bool, why string) {
+// waits for the caller, or why the replay cannot go on. If the journal
+// ran out during the step and the script went on live, the step ends as a
+// live resume does: gone says the session ended or failed (and was dealt
+// with).
+func (t *Table) replayStep(s *Session, fn *lua.LFunction, args ...lua.LValue) (waiting bool, why string, gone bool) {
+	if !s.journal.replaying {
+		return t.resumeFn(s, fn, args...), "", t.sessions[s.connID] != s
+	}
 	state, err := t.safeResumeFn(s, fn, args)
+	if !s.journal.replaying && s.journal.diverged == "" {
+		// Live from inside the step on: finish it as resume does.
+		waiting = t.settleResume(s, state, err)
+		return waiting, "", !waiting
+	}
 	switch {
 	case s.journal.diverged != "":
-		return false, s.journal.diverged
+		return false, s.journal.diverged, false
 	case err != nil:
-		return false, "the script failed during the replay: " + errorText(err)
+		return false, "the script failed during the replay: " + errorText(err), false
 	case state == lua.ResumeYield:
 		// A one-parameter entry waiting before saying anything wants the
 		// first request (see start).
 		if fn == t.entry && len(args) == 1 && args[0] == s.connValue && s.conn.Sent() == 0 {
 			return t.replayStep(s, fn, t.firstRequestOf(s))
 		}
-		return true, ""
+		return true, "", false
 	default:
-		return false, ""
+		return false, "", false
 	}
 }
 
@@ -486,23 +588,24 @@ func (t *Table) restart(s *Session, live *m2proto.Request, why string) (*Session
 	if base == nil {
 		req, err := m2proto.ParseRequest(s.journal.lastMessage)
 		if err != nil {
-			t.remove(s)
-			return nil, replayFailed
+			s.log.Error("journaled request unreadable: ending the call", "err", err)
+			t.end(s, t.cfg.ErrorScreen, fallbackErrorText)
+			return nil, replayGone
 		}
 		base = req
 	}
 	if resume := t.resumeEntry(); resume != nil && user != "" {
-		tbl, err := t.requestTable(base)
-		if err != nil {
-			t.remove(s)
-			return nil, replayFailed
-		}
 		s.journal.lastMessage = encodeRequest(base)
-		t.resetJournal(s, journal.Entry{Kind: journal.KindCheckpoint, Message: s.journal.lastMessage, User: user})
+		// The live request's data answered a prompt that is gone: the
+		// resume function gets the request with an empty line.
+		blank := *base
+		blank.Body = []byte(`{"type":"msg","msg":""}`)
+		tbl, _ := t.requestTable(&blank)
+		t.resetJournal(s, journal.Entry{Kind: journal.KindCheckpoint, Message: encodeRequest(&blank), User: user})
 		if t.resumeFn(s, resume, s.connValue, tbl, lua.LString(user)) {
 			return s, replayRestarted
 		}
-		return nil, replayFailed
+		return nil, replayGone
 	}
 	// From the top, as a new call: the first request says "connect".
 	connect := *base
@@ -510,31 +613,28 @@ func (t *Table) restart(s *Session, live *m2proto.Request, why string) (*Session
 	s.user = ""
 	s.journal.lastMessage = encodeRequest(&connect)
 	t.resetJournal(s, journal.Entry{Kind: journal.KindStart, Message: s.journal.lastMessage})
-	tbl, err := t.requestTable(&connect)
-	if err != nil {
-		t.remove(s)
-		return nil, replayFailed
-	}
+	tbl, _ := t.requestTable(&connect)
+	sent := s.conn.Sent() // the notice above
 	if t.resumeFn(s, t.entry, t.entryArgs(s, tbl)...) {
-		if t.entry.Proto.NumParameters == 1 && t.entry.Proto.IsVarArg == 0 && s.conn.Sent() == 0 {
+		if t.entry.Proto.NumParameters == 1 && t.entry.Proto.IsVarArg == 0 && s.conn.Sent() == sent {
 			if !t.resumeFn(s, t.entry, tbl) {
-				return nil, replayFailed
+				return nil, replayGone
 			}
 		}
 		return s, replayRestarted
 	}
-	return nil, replayFailed
+	return nil, replayGone
 }
 
 // requestTable is the Lua request table of a journaled request.
 func (t *Table) requestTable(req *m2proto.Request) (*lua.LTable, error) {
 	data, err := luaapi.DecodeJSON(t.L, req.Body)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("journaled request: %w", err)
 	}
 	msg, ok := data.(*lua.LTable)
 	if !ok {
-		return nil, errors.New("not a JSON object")
+		return nil, errors.New("journaled request: body is not a JSON object")
 	}
 	return luaapi.NewRequest(t.L, req, msg), nil
 }
@@ -567,13 +667,17 @@ func (t *Table) Adopt(connID, sender string) bool {
 	if t.journals == nil || t.sessions[connID] != nil {
 		return t.sessions[connID] != nil
 	}
-	entries := t.loadJournal(connID)
-	if len(entries) == 0 {
+	loaded, err := t.loadJournal(connID)
+	if err != nil {
+		t.log.Warn("adopt", "conn_id", connID, "err", err)
+		return false
+	}
+	if len(loaded.entries) == 0 {
 		return false
 	}
 	t.hold()
-	s, res := t.replay(connID, entries, nil)
-	if res != replayFailed && s != nil && t.sessions[connID] == s {
+	s, res := t.replay(connID, loaded, nil)
+	if res != replayGone && s != nil && t.sessions[connID] == s {
 		if sender != "" {
 			s.conn.Sender = sender
 		}
@@ -582,7 +686,7 @@ func (t *Table) Adopt(connID, sender string) bool {
 		}
 	}
 	t.release()
-	return res != replayFailed && t.sessions[connID] != nil
+	return res != replayGone && t.sessions[connID] != nil
 }
 
 // Detach forgets connID's session without a word to the caller and keeps

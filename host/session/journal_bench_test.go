@@ -68,7 +68,7 @@ func BenchmarkReplay(b *testing.B) {
 				reader = append(reader, "")
 			}
 			converse(tbl, rec, "2", reader...)
-			raw, err := jb.db.LoadJournal(context.Background(), "2")
+			raw, _, err := jb.db.LoadJournal(context.Background(), "2")
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -77,10 +77,13 @@ func BenchmarkReplay(b *testing.B) {
 				size += len(e)
 			}
 			fresh, _ := jb.tableTB(b, true)
-			entries := fresh.loadJournal("2")
+			loaded, err := fresh.loadJournal("2")
+			if err != nil {
+				b.Fatal(err)
+			}
 			b.ResetTimer()
 			for b.Loop() {
-				s, res := fresh.replay("2", entries, nil)
+				s, res := fresh.replay("2", loaded, nil)
 				if res != replayDone {
 					b.Fatalf("replay: %v", res)
 				}

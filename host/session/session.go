@@ -508,12 +508,18 @@ func (t *Table) Handle(req *m2proto.Request) {
 	}
 	reqTable := luaapi.NewRequest(t.L, req, msg)
 	if s == nil && t.journals != nil && string(line) != "connect" {
-		if entries := t.loadJournal(req.ConnID); len(entries) > 0 {
+		loaded, err := t.loadJournal(req.ConnID)
+		if err != nil {
+			t.log.Error("the caller's journal could not be read: their line is refused", "conn_id", req.ConnID, "err", err)
+			t.askAgain(req, "The board could not find your call just now. Type that again, please.")
+			return
+		}
+		if len(loaded.entries) > 0 {
 			var res replayResult
-			s, res = t.replay(req.ConnID, entries, req)
+			s, res = t.replay(req.ConnID, loaded, req)
 			if res != replayDone {
 				t.settleJournal(s)
-				return // restarted afresh: this line answered a prompt that is gone
+				return // restarted, or gone: this line answered a prompt that is gone
 			}
 			s.conn.Sender = req.Sender
 		}
@@ -534,12 +540,52 @@ func (t *Table) Handle(req *m2proto.Request) {
 	t.settleJournal(s)
 }
 
+// askAgain answers a caller who has no session here with a prompt saying
+// why their line was not taken.
+func (t *Table) askAgain(req *m2proto.Request, why string) {
+	msg := append([]byte(`{"msg":`), luaapi.AppendJSONString(nil, why)...)
+	msg = append(msg, `,"pchar":"> ","type":"prompt"}`...)
+	if err := t.Reply(req.Sender, []string{req.ConnID}, m2proto.AppendClientFrame(nil, msg, t.cfg.RawFrames)); err != nil {
+		t.log.Warn("ask again", "conn_id", req.ConnID, "err", err)
+	}
+}
+
 // settleJournal stores what s's last resume journaled, unless s ended.
 func (t *Table) settleJournal(s *Session) {
-	if s != nil && t.sessions[s.connID] == s {
-		t.record(s, journal.Entry{Kind: journal.KindPrompt, Label: s.conn.PromptLabel()})
-		t.flushJournal(s)
+	if s == nil || t.sessions[s.connID] != s {
+		return
 	}
+	t.record(s, journal.Entry{Kind: journal.KindPrompt, Label: s.conn.PromptLabel()})
+	t.flushJournal(s)
+	if s.journal != nil && s.journal.lost {
+		t.letGo(s)
+	}
+}
+
+// letGo forgets a session another host took over, without a word to the
+// caller (that host answers them) and without touching its journal.
+func (t *Table) letGo(s *Session) {
+	s.log.Warn("caller taken over by another host: session dropped here")
+	t.dropHeldFor(s.connID)
+	t.remove(s)
+}
+
+// dropHeldFor drops the replies held for connID.
+func (t *Table) dropHeldFor(connID string) {
+	kept := t.outbox[:0]
+	for _, r := range t.outbox {
+		ids := r.ids[:0:0]
+		for _, id := range r.ids {
+			if id != connID {
+				ids = append(ids, id)
+			}
+		}
+		if len(ids) > 0 {
+			r.ids = ids
+			kept = append(kept, r)
+		}
+	}
+	t.outbox = kept
 }
 
 // hold keeps replies until release.
@@ -760,6 +806,12 @@ func (t *Table) resume(s *Session, args ...lua.LValue) (waiting bool) {
 // resumeFn is resume with the function a fresh coroutine starts with.
 func (t *Table) resumeFn(s *Session, fn *lua.LFunction, args ...lua.LValue) (waiting bool) {
 	state, err := t.safeResumeFn(s, fn, args)
+	return t.settleResume(s, state, err)
+}
+
+// settleResume deals with how a resume ended: the session waits, or it
+// ended or failed and is gone.
+func (t *Table) settleResume(s *Session, state lua.ResumeState, err error) (waiting bool) {
 	switch {
 	case err != nil:
 		if reason := s.overrun.Load(); reason != nil {
@@ -779,9 +831,9 @@ func (t *Table) resumeFn(s *Session, fn *lua.LFunction, args ...lua.LValue) (wai
 	}
 }
 
-// safeResume resumes the thread under the resume budget, turning a Go
-// panic into an error: a broken script must end its own session, never the
-// host.
+// safeResumeFn resumes the thread (starting fn if it is new) under the
+// resume budget, turning a Go panic into an error: a broken script must
+// end its own session, never the host.
 func (t *Table) safeResumeFn(s *Session, fn *lua.LFunction, args []lua.LValue) (state lua.ResumeState, err error) {
 	budget := t.cfg.ResumeBudget
 	t.mu.Lock()
@@ -818,6 +870,10 @@ func (t *Table) finish(s *Session) {
 // fail ends a session whose script raised an error: the sysop gets a log
 // line with the script's file:line, the caller the error screen.
 func (t *Table) fail(s *Session, err error) {
+	if s.journal != nil && s.journal.lost {
+		t.letGo(s)
+		return
+	}
 	t.counts.errored.Add(1)
 	attrs := []any{"err", errorText(err)}
 	var apiErr *lua.ApiError

@@ -10,19 +10,26 @@ import (
 // encodes them) that lets any host sharing the store rebuild the caller's
 // session. Implementations are safe for concurrent use.
 type Journals interface {
-	// AppendJournal stores entries as connID's entries first, first+1, …,
-	// all or none, in one transaction. An entry number already taken fails
-	// with ErrJournalConflict: another host wrote this journal meanwhile.
-	AppendJournal(ctx context.Context, connID string, first int, entries [][]byte) error
-	// LoadJournal returns connID's entries in order (none if it has no
-	// journal).
-	LoadJournal(ctx context.Context, connID string) ([][]byte, error)
-	// ResetJournal replaces connID's journal with entries (numbered from
-	// 0), in one transaction: how a session starts and is compacted.
-	ResetJournal(ctx context.Context, connID string, entries [][]byte) error
+	// A journal's count is how many entries were ever written to it: it
+	// only grows (compacting adds the new entries to it), so two hosts
+	// writing one journal cannot both succeed from the same count.
+	//
+	// AppendJournal adds entries to connID's journal if its count is
+	// exactly count, else fails with ErrJournalConflict (another host
+	// wrote or dropped it meanwhile). The new count is count+len(entries).
+	AppendJournal(ctx context.Context, connID string, count int, entries [][]byte) error
+	// LoadJournal returns connID's entries in order and its count (none
+	// and 0 if it has no journal).
+	LoadJournal(ctx context.Context, connID string) (entries [][]byte, count int, err error)
+	// ResetJournal replaces connID's entries: how a session starts
+	// (count < 0: whatever was there goes; the new count is
+	// len(entries)) and is compacted (count >= 0: the journal's count
+	// must be exactly that, else ErrJournalConflict; the new count is
+	// count+len(entries)).
+	ResetJournal(ctx context.Context, connID string, count int, entries [][]byte) error
 	// DropJournal deletes connID's journal.
 	DropJournal(ctx context.Context, connID string) error
-	// PruneJournals deletes every journal last appended to before cutoff
-	// and returns how many.
+	// PruneJournals deletes every journal last written before cutoff and
+	// returns how many.
 	PruneJournals(ctx context.Context, cutoff time.Time) (int, error)
 }

@@ -12,7 +12,7 @@ import (
 func TestJournalAppendLoadResetDrop(t *testing.T) {
 	s, _ := newStore(t)
 	ctx := context.Background()
-	if got, err := s.LoadJournal(ctx, "7"); err != nil || len(got) != 0 {
+	if got, _, err := s.LoadJournal(ctx, "7"); err != nil || len(got) != 0 {
 		t.Fatalf("empty journal: %q, %v", got, err)
 	}
 	must := func(err error) {
@@ -21,11 +21,17 @@ func TestJournalAppendLoadResetDrop(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	must(s.AppendJournal(ctx, "7", 0, [][]byte{[]byte("start"), []byte("call")}))
+	must(s.ResetJournal(ctx, "7", -1, [][]byte{[]byte("start"), []byte("call")}))
 	must(s.AppendJournal(ctx, "7", 2, [][]byte{[]byte("req")}))
-	must(s.AppendJournal(ctx, "8", 0, [][]byte{[]byte("other")}))
-	got, err := s.LoadJournal(ctx, "7")
+	must(s.ResetJournal(ctx, "8", -1, [][]byte{[]byte("other")}))
+	if err := s.AppendJournal(ctx, "9", 0, [][]byte{[]byte("x")}); !errors.Is(err, ErrJournalConflict) {
+		t.Fatalf("append to no journal: %v, want ErrJournalConflict", err)
+	}
+	got, count, err := s.LoadJournal(ctx, "7")
 	must(err)
+	if count != 3 {
+		t.Fatalf("count %d, want 3", count)
+	}
 	if want := [][]byte{[]byte("start"), []byte("call"), []byte("req")}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("journal 7 = %q, want %q", got, want)
 	}
@@ -35,21 +41,28 @@ func TestJournalAppendLoadResetDrop(t *testing.T) {
 	if !errors.Is(err, ErrJournalConflict) {
 		t.Fatalf("conflicting append: %v, want ErrJournalConflict", err)
 	}
-	if got, _ := s.LoadJournal(ctx, "7"); len(got) != 3 {
+	if got, _, _ := s.LoadJournal(ctx, "7"); len(got) != 3 {
 		t.Fatalf("after a refused append the journal has %d entries, want 3", len(got))
 	}
 
-	must(s.ResetJournal(ctx, "7", [][]byte{[]byte("checkpoint")}))
-	if got, _ := s.LoadJournal(ctx, "7"); !reflect.DeepEqual(got, [][]byte{[]byte("checkpoint")}) {
-		t.Fatalf("after reset: %q", got)
+	if err := s.ResetJournal(ctx, "7", 2, [][]byte{[]byte("checkpoint")}); !errors.Is(err, ErrJournalConflict) {
+		t.Fatalf("compacting a journal of 3 entries as one of 2: %v, want ErrJournalConflict", err)
 	}
-	must(s.AppendJournal(ctx, "7", 1, [][]byte{[]byte("req")}))
+	must(s.ResetJournal(ctx, "7", 3, [][]byte{[]byte("checkpoint")}))
+	if got, count, _ := s.LoadJournal(ctx, "7"); !reflect.DeepEqual(got, [][]byte{[]byte("checkpoint")}) || count != 4 {
+		t.Fatalf("after compaction: %q, count %d; want the checkpoint alone, count 4", got, count)
+	}
+	// The count never goes back: a host still at count 1 cannot write.
+	if err := s.AppendJournal(ctx, "7", 1, [][]byte{[]byte("stale")}); !errors.Is(err, ErrJournalConflict) {
+		t.Fatalf("append at an old count: %v, want ErrJournalConflict", err)
+	}
+	must(s.AppendJournal(ctx, "7", 4, [][]byte{[]byte("req")}))
 
 	must(s.DropJournal(ctx, "7"))
-	if got, _ := s.LoadJournal(ctx, "7"); len(got) != 0 {
+	if got, _, _ := s.LoadJournal(ctx, "7"); len(got) != 0 {
 		t.Fatalf("after drop: %q", got)
 	}
-	if got, _ := s.LoadJournal(ctx, "8"); len(got) != 1 {
+	if got, _, _ := s.LoadJournal(ctx, "8"); len(got) != 1 {
 		t.Fatalf("dropping 7 touched 8: %q", got)
 	}
 }
@@ -58,22 +71,49 @@ func TestJournalLimitsAndPrune(t *testing.T) {
 	s, _ := newStore(t)
 	ctx := context.Background()
 	big := []byte(strings.Repeat("x", MaxJournalEntryBytes+1))
-	if err := s.AppendJournal(ctx, "1", 0, [][]byte{big}); !errors.Is(err, ErrTooLarge) {
+	if err := s.ResetJournal(ctx, "1", -1, [][]byte{big}); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("oversized entry: %v, want ErrTooLarge", err)
 	}
-	if err := s.AppendJournal(ctx, "", 0, [][]byte{[]byte("x")}); err == nil {
+	if err := s.ResetJournal(ctx, "", -1, [][]byte{[]byte("x")}); err == nil {
 		t.Fatal("empty conn id accepted")
 	}
-	if err := s.AppendJournal(ctx, "1", 0, [][]byte{[]byte("a")}); err != nil {
+	if err := s.ResetJournal(ctx, "1", -1, [][]byte{[]byte("a"), {}, []byte("c")}); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := s.PruneJournals(ctx, time.Now().Add(-time.Hour)); err != nil || n != 0 {
 		t.Fatalf("prune of fresh journals: %d, %v", n, err)
 	}
+	if got, _, _ := s.LoadJournal(ctx, "1"); len(got) != 3 || len(got[1]) != 0 || string(got[2]) != "c" {
+		t.Fatalf("journal with an empty entry came back as %q", got)
+	}
 	if n, err := s.PruneJournals(ctx, time.Now().Add(time.Hour)); err != nil || n != 1 {
 		t.Fatalf("prune of stale journals: %d, %v", n, err)
 	}
-	if got, _ := s.LoadJournal(ctx, "1"); len(got) != 0 {
+	if got, _, _ := s.LoadJournal(ctx, "1"); len(got) != 0 {
 		t.Fatalf("pruned journal still there: %q", got)
 	}
+}
+
+func FuzzUnpackJournal(f *testing.F) {
+	blob, _ := packJournal("1", 0, [][]byte{[]byte("S..."), {}, []byte("P[menu]")})
+	f.Add(blob)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		entries, err := unpackJournal(b)
+		if err != nil {
+			return
+		}
+		packed, err := packJournal("1", 0, entries)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := unpackJournal(packed)
+		if err != nil || len(again) != len(entries) {
+			t.Fatalf("entries %q re-packed came back as %q (%v)", entries, again, err)
+		}
+		for i := range again {
+			if string(again[i]) != string(entries[i]) {
+				t.Fatalf("entry %d: %q came back as %q", i, entries[i], again[i])
+			}
+		}
+	})
 }

@@ -3,103 +3,120 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/mattn/go-sqlite3"
 )
 
 var _ Journals = (*SQLite)(nil)
 
-// ErrJournalConflict is returned by AppendJournal when an entry number is
-// already taken.
-var ErrJournalConflict = errors.New("store: journal entry already written")
+// ErrJournalConflict is returned by AppendJournal when the journal does
+// not hold the number of entries the append follows: another host wrote
+// or dropped it meanwhile.
+var ErrJournalConflict = errors.New("store: journal written by another host")
+
+// ErrDamaged is returned by LoadJournal for a journal whose stored form
+// cannot be read.
+var ErrDamaged = errors.New("store: journal damaged")
 
 // MaxJournalEntryBytes bounds one journal entry.
 const MaxJournalEntryBytes = 1 << 20
+
+// Journal statements: each is one statement, atomic on its own.
+const (
+	appendJournalSQL = `UPDATE journals SET entries = entries || ?, count = count + ?, written = ?
+	                    WHERE conn_id = ? AND count = ?`
+	replaceJournalSQL = `UPDATE journals SET entries = ?, count = count + ?, written = ? WHERE conn_id = ? AND count = ?`
+	resetJournalSQL   = `INSERT INTO journals (conn_id, entries, count, written) VALUES (?, ?, ?, ?)
+	                   ON CONFLICT (conn_id) DO UPDATE SET entries = excluded.entries,
+	                       count = excluded.count, written = excluded.written`
+)
 
 // AppendJournal implements Journals.
 func (s *SQLite) AppendJournal(ctx context.Context, connID string, first int, entries [][]byte) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	if err := checkJournal(connID, first, entries); err != nil {
+	blob, err := packJournal(connID, first, entries)
+	if err != nil {
 		return err
 	}
-	now := nowMillis()
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, "INSERT INTO journal_entries (conn_id, seq, entry, written) VALUES (?, ?, ?, ?)")
+	var n int64
+	err = s.with(func(p *pools) error {
+		res, err := p.w.ExecContext(ctx, appendJournalSQL, blob, len(entries), nowMillis(), connID, first)
 		if err != nil {
 			return err
 		}
-		defer stmt.Close()
-		for i, e := range entries {
-			if _, err := stmt.ExecContext(ctx, connID, first+i, e, now); err != nil {
-				var se sqlite3.Error
-				if errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey {
-					return fmt.Errorf("%w: conn %s entry %d", ErrJournalConflict, connID, first+i)
-				}
-				return err
-			}
-		}
-		return nil
-	})
-	if errors.Is(err, ErrJournalConflict) {
+		n, err = res.RowsAffected()
 		return err
-	}
-	return wrap("append journal", err)
-}
-
-// LoadJournal implements Journals.
-func (s *SQLite) LoadJournal(ctx context.Context, connID string) ([][]byte, error) {
-	var out [][]byte
-	err := s.with(func(p *pools) error {
-		rows, err := p.r.QueryContext(ctx, "SELECT entry FROM journal_entries WHERE conn_id = ? ORDER BY seq", connID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var e []byte
-			if err := rows.Scan(&e); err != nil {
-				return err
-			}
-			out = append(out, e)
-		}
-		return rows.Err()
 	})
 	if err != nil {
-		return nil, wrap("load journal", err)
+		return wrap("append journal", err)
 	}
-	return out, nil
+	if n == 0 {
+		return fmt.Errorf("%w: conn %s, appending after entry %d", ErrJournalConflict, connID, first)
+	}
+	return nil
 }
 
 // ResetJournal implements Journals.
-func (s *SQLite) ResetJournal(ctx context.Context, connID string, entries [][]byte) error {
-	if err := checkJournal(connID, 0, entries); err != nil {
+func (s *SQLite) ResetJournal(ctx context.Context, connID string, held int, entries [][]byte) error {
+	blob, err := packJournal(connID, 0, entries)
+	if err != nil {
 		return err
 	}
-	now := nowMillis()
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, "DELETE FROM journal_entries WHERE conn_id = ?", connID); err != nil {
+	var n int64
+	err = s.with(func(p *pools) error {
+		var res sql.Result
+		var err error
+		if held < 0 {
+			res, err = p.w.ExecContext(ctx, resetJournalSQL, connID, blob, len(entries), nowMillis())
+		} else {
+			res, err = p.w.ExecContext(ctx, replaceJournalSQL, blob, len(entries), nowMillis(), connID, held)
+		}
+		if err != nil {
 			return err
 		}
-		for i, e := range entries {
-			if _, err := tx.ExecContext(ctx, "INSERT INTO journal_entries (conn_id, seq, entry, written) VALUES (?, ?, ?, ?)", connID, i, e, now); err != nil {
-				return err
-			}
-		}
-		return nil
+		n, err = res.RowsAffected()
+		return err
 	})
-	return wrap("reset journal", err)
+	if err != nil {
+		return wrap("reset journal", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%w: conn %s, replacing %d entries", ErrJournalConflict, connID, held)
+	}
+	return nil
+}
+
+// LoadJournal implements Journals.
+func (s *SQLite) LoadJournal(ctx context.Context, connID string) ([][]byte, int, error) {
+	var (
+		blob  []byte
+		count int
+	)
+	err := s.with(func(p *pools) error {
+		return p.r.QueryRowContext(ctx, "SELECT entries, count FROM journals WHERE conn_id = ?", connID).Scan(&blob, &count)
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, 0, wrap("load journal", err)
+	}
+	entries, err := unpackJournal(blob)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%w: journal of conn %s: %v", ErrDamaged, connID, err)
+	}
+	return entries, count, nil
 }
 
 // DropJournal implements Journals.
 func (s *SQLite) DropJournal(ctx context.Context, connID string) error {
 	err := s.with(func(p *pools) error {
-		_, err := p.w.ExecContext(ctx, "DELETE FROM journal_entries WHERE conn_id = ?", connID)
+		_, err := p.w.ExecContext(ctx, "DELETE FROM journals WHERE conn_id = ?", connID)
 		return err
 	})
 	return wrap("drop journal", err)
@@ -109,10 +126,7 @@ func (s *SQLite) DropJournal(ctx context.Context, connID string) error {
 func (s *SQLite) PruneJournals(ctx context.Context, cutoff time.Time) (int, error) {
 	var n int64
 	err := s.with(func(p *pools) error {
-		res, err := p.w.ExecContext(ctx,
-			`DELETE FROM journal_entries WHERE conn_id IN (
-			     SELECT conn_id FROM journal_entries GROUP BY conn_id HAVING max(written) < ?)`,
-			cutoff.UnixMilli())
+		res, err := p.w.ExecContext(ctx, "DELETE FROM journals WHERE written < ?", cutoff.UnixMilli())
 		if err != nil {
 			return err
 		}
@@ -125,15 +139,37 @@ func (s *SQLite) PruneJournals(ctx context.Context, cutoff time.Time) (int, erro
 	return int(n), nil
 }
 
-// checkJournal refuses entries that cannot be stored.
-func checkJournal(connID string, first int, entries [][]byte) error {
+// packJournal checks entries and frames them for the entries column: each
+// a uvarint length and its bytes.
+func packJournal(connID string, first int, entries [][]byte) ([]byte, error) {
 	if connID == "" || strings.ContainsRune(connID, 0) || first < 0 {
-		return fmt.Errorf("store: journal of conn %q from entry %d: bad address", connID, first)
+		return nil, fmt.Errorf("store: journal of conn %q from entry %d: bad address", connID, first)
 	}
+	size := 0
 	for i, e := range entries {
 		if len(e) > MaxJournalEntryBytes {
-			return fmt.Errorf("%w: journal entry %d is %d bytes (at most %d)", ErrTooLarge, first+i, len(e), MaxJournalEntryBytes)
+			return nil, fmt.Errorf("%w: journal entry %d is %d bytes (at most %d)", ErrTooLarge, first+i, len(e), MaxJournalEntryBytes)
 		}
+		size += binary.MaxVarintLen32 + len(e)
 	}
-	return nil
+	blob := make([]byte, 0, size)
+	for _, e := range entries {
+		blob = binary.AppendUvarint(blob, uint64(len(e)))
+		blob = append(blob, e...)
+	}
+	return blob, nil
+}
+
+// unpackJournal splits the entries column.
+func unpackJournal(blob []byte) ([][]byte, error) {
+	var out [][]byte
+	for len(blob) > 0 {
+		n, k := binary.Uvarint(blob)
+		if k <= 0 || n > uint64(len(blob)-k) {
+			return out, errors.New("bad entry length")
+		}
+		out = append(out, blob[k:k+int(n):k+int(n)])
+		blob = blob[k+int(n):]
+	}
+	return out, nil
 }
