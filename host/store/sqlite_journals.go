@@ -69,13 +69,15 @@ func (s *SQLite) ResetJournal(ctx context.Context, connID string, held int, entr
 	}
 	var n int64
 	err = s.with(func(p *pools) error {
-		var res sql.Result
-		var err error
-		if held < 0 {
-			res, err = p.w.ExecContext(ctx, resetJournalSQL, connID, blob, len(entries), nowMillis())
-		} else {
-			res, err = p.w.ExecContext(ctx, replaceJournalSQL, blob, len(entries), nowMillis(), connID, held)
+		query, args := resetJournalSQL, []any{connID, blob, len(entries), nowMillis()}
+		if held >= 0 {
+			query, args = replaceJournalSQL, []any{blob, len(entries), nowMillis(), connID, held}
 		}
+		st, err := p.writeStmt(ctx, query)
+		if err != nil {
+			return err
+		}
+		res, err := st.ExecContext(ctx, args...)
 		if err != nil {
 			return err
 		}
