@@ -120,6 +120,10 @@ func (h *Host) startWorkers(ctx context.Context, gen *generation) {
 	}
 }
 
+// maxCommitBatch bounds how many requests a worker handles before it
+// commits their journals and sends their replies, however busy it is.
+const maxCommitBatch = 64
+
 // reapInterval is how often a worker looks for idle sessions.
 func (h *Host) reapInterval() time.Duration {
 	idle := h.cfg.Session.IdleTimeout
@@ -136,16 +140,25 @@ func (h *Host) runWorker(ctx context.Context, w *worker) {
 	defer h.closeWorker(w)
 	reap := time.NewTicker(h.reapInterval())
 	defer reap.Stop()
+	pass := 0 // requests handled since the last commit
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case job := <-w.inbox:
 			job()
+			pass++
 		case <-reap.C:
 			for _, id := range w.table.ReapIdle() {
 				h.settle(w, id, false)
 			}
+		}
+		// Group commit: the journals of every caller served since the
+		// last commit go to the store in one write, and their replies
+		// after it, once nothing more waits (or after maxCommitBatch).
+		if len(w.inbox) == 0 || pass >= maxCommitBatch {
+			w.table.Commit()
+			pass = 0
 		}
 		if h.finished(w) {
 			return

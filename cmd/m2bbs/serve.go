@@ -65,6 +65,7 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 			RatePerSecond: s.RatePerSecond,
 			RateBurst:     s.RateBurst,
 			Journal:       !s.NoJournal,
+			GroupCommit:   true, // the workers commit (host/pool.go)
 		},
 		ScreensDir: s.ScreensDir,
 		Workers:    s.Workers,

@@ -160,7 +160,6 @@ func (t *Table) flushJournal(s *Session) {
 	var err error
 	if j.reset {
 		err = t.journals.ResetJournal(ctx, s.connID, j.resetHeld, j.pending)
-		j.next = max(j.resetHeld, 0)
 	} else {
 		err = t.journals.AppendJournal(ctx, s.connID, j.next, j.pending)
 	}
@@ -168,6 +167,15 @@ func (t *Table) flushJournal(s *Session) {
 		t.jcounts.writeErrors.Add(1)
 		t.giveUp(s, err)
 		return
+	}
+	t.stored(s)
+}
+
+// stored records that s's pending entries are in the store.
+func (t *Table) stored(s *Session) {
+	j := s.journal
+	if j.reset {
+		j.next = max(j.resetHeld, 0)
 	}
 	n := 0
 	for _, e := range j.pending {
@@ -685,7 +693,7 @@ func (t *Table) Adopt(connID, sender string) bool {
 			t.settleJournal(s) // a new journal: its first prompt
 		}
 	}
-	t.release()
+	t.Commit()
 	return res != replayGone && t.sessions[connID] != nil
 }
 

@@ -397,3 +397,37 @@ func TestLiveTailOfAReplayIsJournaled(t *testing.T) {
 		t.Errorf("third host: %+v, want a clean replay", st)
 	}
 }
+
+func TestGroupCommitHoldsRepliesUntilTheJournalIsStored(t *testing.T) {
+	b := newJournaledBoard(t)
+	rec := &recorder{}
+	tbl, err := New(Config{
+		ScriptsDir: b.scripts, MainScript: filepath.Join(b.scripts, "bbs.lua"),
+		RatePerSecond: 1e6, RateBurst: 1 << 20, Journal: true, GroupCommit: true,
+	}, Deps{Replier: rec, Screens: screens.NewDir("../../screens"), Store: b.db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tbl.Close)
+	tbl.Handle(msg("1", "connect"))
+	tbl.Handle(msg("2", "connect"))
+	if got := rec.take(); len(got) != 0 {
+		t.Fatalf("replies left before the commit: %q", got)
+	}
+	if j, _, _ := b.db.LoadJournal(context.Background(), "1"); len(j) != 0 {
+		t.Fatalf("journal stored before the commit: %d entries", len(j))
+	}
+	before := tbl.JournalStats().EntriesWritten
+	tbl.Commit()
+	if got := rec.take(); len(got) != 2 {
+		t.Fatalf("after the commit: %q, want both callers' first prompt", got)
+	}
+	for _, id := range []string{"1", "2"} {
+		if j, _, _ := b.db.LoadJournal(context.Background(), id); len(j) != 2 {
+			t.Errorf("journal %s holds %d entries after the commit, want the start and the prompt", id, len(j))
+		}
+	}
+	if n := tbl.JournalStats().EntriesWritten - before; n != 4 {
+		t.Errorf("%d entries written, want 4", n)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -90,6 +91,11 @@ type Config struct {
 	// host, an upgrade of the scripts and a move to another host: see
 	// journal.go.
 	Journal bool
+	// GroupCommit leaves storing journals and sending the replies held
+	// for them to Commit, which the caller runs when it has no more
+	// requests waiting (the host's worker does), instead of doing both at
+	// the end of every Handle.
+	GroupCommit bool
 	// ResumeEntry is the global function a replay restarts a logged-in
 	// caller at, and replays checkpoints from (DefaultResumeEntry when
 	// empty); UpgradedScreen tells a caller their session was restarted
@@ -247,9 +253,11 @@ type Table struct {
 	journals store.Journals
 	jcounts  journalCounters
 	// holding makes Reply keep replies in outbox until release, so that
-	// a resume's journal entries are stored before its replies leave.
+	// a resume's journal entries are stored before its replies leave;
+	// dirty are the sessions whose entries Commit stores.
 	holding bool
 	outbox  []heldReply
+	dirty   []*Session
 }
 
 type journalCounters struct {
@@ -369,6 +377,9 @@ func (t *Table) loadMain() error {
 // Close releases the Lua state. Sessions still open are dropped without a
 // word to their callers.
 func (t *Table) Close() {
+	if t.journals != nil {
+		t.Commit() // what was handled is stored and answered
+	}
 	for _, s := range t.sessions {
 		t.remove(s)
 	}
@@ -473,7 +484,9 @@ func LessConnID(a, b string) bool {
 func (t *Table) Handle(req *m2proto.Request) {
 	if t.journals != nil {
 		t.hold()
-		defer t.release()
+		if !t.cfg.GroupCommit {
+			defer t.Commit()
+		}
 	}
 	if req.IsDisconnect() {
 		t.Disconnect(req.ConnID)
@@ -556,10 +569,57 @@ func (t *Table) settleJournal(s *Session) {
 		return
 	}
 	t.record(s, journal.Entry{Kind: journal.KindPrompt, Label: s.conn.PromptLabel()})
-	t.flushJournal(s)
+	if t.journaling(s) && len(s.journal.pending) > 0 {
+		t.dirty = append(t.dirty, s)
+	}
 	if s.journal != nil && s.journal.lost {
 		t.letGo(s)
 	}
+}
+
+// Commit stores the journal entries of every session handled since the
+// last Commit in one transaction, then sends the replies held for them.
+// Without Config.GroupCommit, Handle commits before it returns; with it,
+// the caller (the host's worker) commits when it has no more requests
+// waiting, so that many callers' prompts cost one durable write.
+func (t *Table) Commit() {
+	dirty := t.dirty
+	t.dirty = t.dirty[:0]
+	var (
+		writes []store.JournalWrite
+		owners []*Session
+	)
+	for _, s := range dirty {
+		if t.sessions[s.connID] != s || !t.journaling(s) || len(s.journal.pending) == 0 || slices.Contains(owners, s) {
+			continue
+		}
+		j := s.journal
+		w := store.JournalWrite{ConnID: s.connID, Count: j.next, Entries: j.pending}
+		if j.reset {
+			w.Reset, w.Count = true, j.resetHeld
+		}
+		writes = append(writes, w)
+		owners = append(owners, s)
+	}
+	if len(writes) > 0 {
+		ctx, cancel := journalContext()
+		errs, err := t.journals.WriteJournals(ctx, writes)
+		cancel()
+		for i, s := range owners {
+			switch {
+			case err != nil:
+				t.jcounts.writeErrors.Add(1)
+				t.giveUp(s, err)
+			case errs[i] != nil:
+				t.jcounts.writeErrors.Add(1)
+				t.giveUp(s, errs[i])
+				t.letGo(s)
+			default:
+				t.stored(s)
+			}
+		}
+	}
+	t.release()
 }
 
 // letGo forgets a session another host took over, without a word to the

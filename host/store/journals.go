@@ -27,9 +27,25 @@ type Journals interface {
 	// must be exactly that, else ErrJournalConflict; the new count is
 	// count+len(entries)).
 	ResetJournal(ctx context.Context, connID string, count int, entries [][]byte) error
+	// WriteJournals stores several journals' appends and resets in one
+	// transaction (a group commit: one durable write for many callers).
+	// errs[i] is ErrJournalConflict for a write that lost as AppendJournal
+	// or ResetJournal would have, nil for one that was stored; err, if not
+	// nil, is for them all (nothing was stored).
+	WriteJournals(ctx context.Context, writes []JournalWrite) (errs []error, err error)
 	// DropJournal deletes connID's journal.
 	DropJournal(ctx context.Context, connID string) error
 	// PruneJournals deletes every journal last written before cutoff and
 	// returns how many.
 	PruneJournals(ctx context.Context, cutoff time.Time) (int, error)
+}
+
+// JournalWrite is one journal's part of a WriteJournals.
+type JournalWrite struct {
+	ConnID string
+	// Reset replaces the entries (as ResetJournal) instead of appending
+	// to them (as AppendJournal); Count is as there.
+	Reset   bool
+	Count   int
+	Entries [][]byte
 }

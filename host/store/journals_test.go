@@ -117,3 +117,33 @@ func FuzzUnpackJournal(f *testing.F) {
 		}
 	})
 }
+
+func TestWriteJournalsInOneTransaction(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	if err := s.ResetJournal(ctx, "1", -1, [][]byte{[]byte("a")}); err != nil {
+		t.Fatal(err)
+	}
+	errs, err := s.WriteJournals(ctx, []JournalWrite{
+		{ConnID: "1", Count: 1, Entries: [][]byte{[]byte("b")}},                 // append
+		{ConnID: "2", Reset: true, Count: -1, Entries: [][]byte{[]byte("x")}},   // start
+		{ConnID: "1", Count: 1, Entries: [][]byte{[]byte("stale")}},             // lost: count is 2 now
+		{ConnID: "3", Reset: true, Count: 5, Entries: [][]byte{[]byte("nope")}}, // lost: no journal
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if errs[0] != nil || errs[1] != nil || !errors.Is(errs[2], ErrJournalConflict) || !errors.Is(errs[3], ErrJournalConflict) {
+		t.Fatalf("errs = %v", errs)
+	}
+	got, count, _ := s.LoadJournal(ctx, "1")
+	if !reflect.DeepEqual(got, [][]byte{[]byte("a"), []byte("b")}) || count != 2 {
+		t.Errorf("journal 1 = %q (count %d)", got, count)
+	}
+	if got, _, _ := s.LoadJournal(ctx, "2"); len(got) != 1 {
+		t.Errorf("journal 2 = %q", got)
+	}
+	if got, _, _ := s.LoadJournal(ctx, "3"); len(got) != 0 {
+		t.Errorf("journal 3 = %q", got)
+	}
+}

@@ -115,6 +115,67 @@ func (s *SQLite) LoadJournal(ctx context.Context, connID string) ([][]byte, int,
 	return entries, count, nil
 }
 
+// WriteJournals implements Journals.
+func (s *SQLite) WriteJournals(ctx context.Context, writes []JournalWrite) ([]error, error) {
+	type prepared struct {
+		query string
+		args  []any
+	}
+	stmts := make([]prepared, len(writes))
+	now := nowMillis()
+	for i, w := range writes {
+		blob, err := packJournal(w.ConnID, w.Count, w.Entries)
+		if w.Reset {
+			blob, err = packJournal(w.ConnID, 0, w.Entries)
+		}
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case !w.Reset:
+			stmts[i] = prepared{appendJournalSQL, []any{blob, len(w.Entries), now, w.ConnID, w.Count}}
+		case w.Count < 0:
+			stmts[i] = prepared{resetJournalSQL, []any{w.ConnID, blob, len(w.Entries), now}}
+		default:
+			stmts[i] = prepared{replaceJournalSQL, []any{blob, len(w.Entries), now, w.ConnID, w.Count}}
+		}
+	}
+	errs := make([]error, len(writes))
+	err := s.with(func(p *pools) error {
+		// Prepared before the transaction takes the writer's only
+		// connection.
+		preps := make([]*sql.Stmt, len(stmts))
+		for i, st := range stmts {
+			prep, err := p.writeStmt(ctx, st.query)
+			if err != nil {
+				return err
+			}
+			preps[i] = prep
+		}
+		tx, err := p.w.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		for i, st := range stmts {
+			res, err := tx.StmtContext(ctx, preps[i]).ExecContext(ctx, st.args...)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n == 0 {
+				errs[i] = fmt.Errorf("%w: conn %s, count %d", ErrJournalConflict, writes[i].ConnID, writes[i].Count)
+			}
+		}
+		return tx.Commit()
+	})
+	if err != nil {
+		return nil, wrap("write journals", err)
+	}
+	return errs, nil
+}
+
 // DropJournal implements Journals.
 func (s *SQLite) DropJournal(ctx context.Context, connID string) error {
 	err := s.with(func(p *pools) error {
