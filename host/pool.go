@@ -122,7 +122,7 @@ func (h *Host) startWorkers(ctx context.Context, gen *generation) {
 
 // maxCommitBatch bounds how many requests a worker handles before it
 // commits their journals and sends their replies, however busy it is.
-const maxCommitBatch = 64
+const maxCommitBatch = 16
 
 // reapInterval is how often a worker looks for idle sessions.
 func (h *Host) reapInterval() time.Duration {
