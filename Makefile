@@ -33,6 +33,8 @@ web: deps $(WEB)/node_modules/.package-lock.json
 		$(WEB)/node_modules/@xterm/addon-fit/lib/addon-fit.js $(WEB)/static/vendor/
 
 $(WEB)/node_modules/.package-lock.json: $(WEB)/package-lock.json $(WEB)/package.json
+	@# Debian's nodejs comes without npm (NodeSource's has it built in).
+	@command -v npm >/dev/null || DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends npm
 	@command -v npm >/dev/null || { echo "npm not found: the page's packages need Node.js with npm"; exit 1; }
 	cd $(WEB) && npm ci --no-audit --no-fund
 	@touch $@
