@@ -18,6 +18,9 @@
 -- accepted from, callers with at least that level only; hidden = true
 -- items are accepted but not listed. A key nobody may
 -- use shows the error screen ('menu_error' unless the menu names another).
+-- checkpoint = true marks the menu m2bbs_resume(conn, req, user) brings a
+-- caller to: each time it shows, session.checkpoint lets the caller's
+-- journal start over (see host/session).
 local ui = require 'ui'
 local session = require 'session'
 
