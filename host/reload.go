@@ -130,11 +130,16 @@ func (h *Host) watchMemory(ctx context.Context) {
 		if sample[0].Value.Kind() != metrics.KindUint64 || sample[0].Value.Uint64() < h.cfg.MemoryLimit {
 			continue
 		}
-		// The heap counts garbage too: collect it before blaming a script.
-		runtime.GC()
-		metrics.Read(sample)
-		if sample[0].Value.Uint64() < h.cfg.MemoryLimit {
-			continue
+		// The heap counts garbage too: collect it before blaming a script,
+		// unless the heap is already twice over its limit. A collection
+		// waits for a whole cycle, and a script that doubles a string at
+		// every step would grow the heap many times over meanwhile.
+		if sample[0].Value.Uint64() < 2*h.cfg.MemoryLimit {
+			runtime.GC()
+			metrics.Read(sample)
+			if sample[0].Value.Uint64() < h.cfg.MemoryLimit {
+				continue
+			}
 		}
 		h.mu.Lock()
 		workers := h.liveWorkers()

@@ -12,8 +12,10 @@ function m2bbs(conn, req)
         elseif choice == 'recurse' then
             recurse(1)
         elseif choice == 'bigstring' then
-            local s = 'x'
-            while true do s = s .. s end
+            -- Grows by a megabyte a step: a string that doubled at every
+            -- step would take gigabytes before a late timer stopped it.
+            local s, chunk = '', string.rep('x', 1024 * 1024)
+            while true do s = s .. chunk end
         elseif choice == 'pcall-loop' then
             pcall(function() while true do end end)
         end
