@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/m2bbs/m2bbs/host"
 	"github.com/m2bbs/m2bbs/host/telnet"
 	"github.com/m2bbs/m2bbs/host/web"
 )
@@ -26,6 +27,9 @@ const (
 // gatewayOptions say where "m2bbs run" serves the browser page and telnet.
 type gatewayOptions struct {
 	webPort, telnetPort int // -1: off; 0: any free port
+	// lines is the number of phone lines: telnet callers hunt through
+	// them for a free one (0: the single route @bbs).
+	lines int
 }
 
 // gateways are the browser page's HTTP server and the telnet gateway of a
@@ -75,10 +79,15 @@ func startGateways(ctx context.Context, opt gatewayOptions, bind string, boardUR
 		}
 	}
 	if opt.telnetPort >= 0 {
+		var routes []string
+		for i := 1; i <= opt.lines; i++ {
+			routes = append(routes, host.LineRoute(i))
+		}
 		ts, err := telnet.New(telnet.Config{
 			Dial: func(ctx context.Context, remote net.Addr) (net.Conn, error) {
 				return dialBBS(ctx, telnet.DefaultRoute, remote)
 			},
+			Routes:    routes,
 			RawFrames: rawFrames,
 			Log:       log.With("gateway", "telnet"),
 		})

@@ -144,6 +144,7 @@ func runBuiltIn(ctx context.Context, s *settings, opt runOptions, log *slog.Logg
 	feDone := make(chan error, 1)
 	go func() { feDone <- fe.Serve(ctx) }()
 	boardURL := &url.URL{Scheme: "http", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
+	opt.gateways.lines = opt.lines
 	gw := startGateways(ctx, opt.gateways, bind, boardURL, s.RawFrames, web.PipeDial(fe.ServeConn), log)
 	defer gw.wait()
 
@@ -214,7 +215,7 @@ func runWithMongrel2(ctx context.Context, s *settings, opt runOptions, log *slog
 	if opt.listenAll {
 		bind = "0.0.0.0"
 	}
-	gw := startGateways(hostCtx, gatewayOptions{webPort: -1, telnetPort: opt.gateways.telnetPort}, bind, nil,
+	gw := startGateways(hostCtx, gatewayOptions{webPort: -1, telnetPort: opt.gateways.telnetPort, lines: opt.lines}, bind, nil,
 		s.RawFrames, tcpDialer(server.Addr()), log)
 	defer gw.wait()
 	gw.webAddr = server.Addr()

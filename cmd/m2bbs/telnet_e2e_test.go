@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/m2bbs/m2bbs/host"
+	"github.com/m2bbs/m2bbs/host/classic"
 	"github.com/m2bbs/m2bbs/host/mongrel2"
 )
 
@@ -150,5 +153,67 @@ func TestWebrootWritesThePage(t *testing.T) {
 	}
 	if err := dispatch(t.Context(), []string{"webroot"}, io.Discard); err == nil {
 		t.Error("webroot without a folder succeeded")
+	}
+}
+
+// TestTelnetHuntsForAFreeLine: "m2bbs run -lines 2" with one caller a
+// line; a telnet caller gets the free line whichever it tries first, and
+// hears the busy signal once both are taken.
+func TestTelnetHuntsForAFreeLine(t *testing.T) {
+	port, err := mongrel2.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	telnetPort, err := mongrel2.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	logs := startM2BBS(t, "run", "-lines", "2", "-max-callers", "1", "-port", fmt.Sprint(port),
+		"-telnet-port", fmt.Sprint(telnetPort), "-web-port", "-1", "-data", dir, "-db", filepath.Join(dir, "bbs.db"),
+		"-scripts", "../../scripts", "-screens", "../../screens", "-bcrypt-cost", "4")
+	logs.waitFor(t, 30*time.Second, "m2bbs is ready")
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	awaitLines(t, addr, 10*time.Second, "lines 1 and 2 up", upLines(1, 2))
+	occupy := func(route string) {
+		c, err := classic.Dial(t.Context(), addr, route, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		if err := c.Connect(); err != nil {
+			t.Fatal(err)
+		}
+		if m, err := c.Next(readTimeout); err != nil || m.Type != classic.TypePrompt {
+			t.Fatalf("caller on %s got %+v, %v", route, m, err)
+		}
+	}
+	// A telnet caller that negotiates nothing, reading until the
+	// connection ends or the deadline.
+	call := func(until string) string {
+		nc, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", telnetPort))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		nc.SetReadDeadline(time.Now().Add(readTimeout))
+		var got []byte
+		buf := make([]byte, 4096)
+		for !strings.Contains(string(got), until) {
+			n, err := nc.Read(buf)
+			got = append(got, buf[:n]...)
+			if err != nil {
+				break
+			}
+		}
+		return strings.ReplaceAll(string(got), "\r", "")
+	}
+	occupy(host.LineRoute(1))
+	if screen := call("What's your name?"); !strings.Contains(screen, "What's your name?") {
+		t.Errorf("with line 2 free, the telnet caller saw:\n%q", screen)
+	}
+	occupy(host.LineRoute(2))
+	if screen := call("\x00never"); !strings.Contains(screen, "BUSY") || !strings.Contains(screen, "busy") {
+		t.Errorf("with every line taken, the telnet caller saw:\n%q", screen)
 	}
 }

@@ -40,6 +40,11 @@ type caller struct {
 	bbs net.Conn
 	log *slog.Logger
 
+	route     string               // the route the call went through
+	fr        *classic.FrameReader // reads bbs
+	connected bool                 // "connect" was sent while hunting for a line
+	first     *classic.Message     // the line's first message, read while hunting
+
 	dec       Decoder
 	opts      options
 	ed        *Editor
@@ -113,10 +118,12 @@ func (c *caller) run(ctx context.Context) {
 		return
 	}
 
-	dialCtx, cancel := context.WithTimeout(ctx, DialTimeout)
-	bbs, err := c.s.cfg.Dial(dialCtx, c.nc.RemoteAddr())
-	cancel()
-	if err != nil {
+	defer func() {
+		if c.bbs != nil {
+			c.bbs.Close()
+		}
+	}()
+	if err := c.dial(ctx); err != nil {
 		c.log.Warn("telnet: dial the bbs", "err", err)
 		c.out = append(c.out, bbsUnreachable...)
 		_ = c.flush()
@@ -124,11 +131,50 @@ func (c *caller) run(ctx context.Context) {
 		reason = fmt.Errorf("dial the bbs: %w", err)
 		return
 	}
-	c.bbs = bbs
-	defer bbs.Close()
 
 	reason = c.converse(ctx)
 	c.hangUp(!errors.Is(reason, errCallerHungUp))
+}
+
+// dial connects to the BBS. With several routes (Config.Routes, phone
+// lines) it tries them in random order: a line whose first message is an
+// exit (the busy signal) is hung up on, and the next one tried; the last
+// one is kept whatever it says, so a caller who finds every line busy
+// hears why.
+func (c *caller) dial(ctx context.Context) error {
+	routes := c.s.huntOrder()
+	for i, route := range routes {
+		dialCtx, cancel := context.WithTimeout(ctx, DialTimeout)
+		bbs, err := c.s.cfg.Dial(dialCtx, c.nc.RemoteAddr())
+		cancel()
+		if err != nil {
+			return err
+		}
+		c.bbs, c.route = bbs, route
+		c.fr = classic.NewFrameReader(bbs, c.s.cfg.RawFrames)
+		if i == len(routes)-1 {
+			return nil // converse says "connect"
+		}
+		c.req = classic.AppendConnect(c.req[:0], route, true)
+		if err := c.send(); err != nil {
+			bbs.Close()
+			continue
+		}
+		_ = bbs.SetReadDeadline(time.Now().Add(DialTimeout))
+		m, err := c.fr.Next()
+		_ = bbs.SetReadDeadline(time.Time{})
+		if err == nil && m.Type != classic.TypeExit {
+			c.connected, c.first = true, &m
+			return nil
+		}
+		bbs.Close()
+		c.log.Info("telnet: line busy, trying another", "route", route)
+		c.out = AppendNVT(c.out, "BUSY\n")
+		if err := c.flush(); err != nil {
+			return err
+		}
+	}
+	return errors.New("no route to dial")
 }
 
 // converse relays between the caller and the BBS until the call ends,
@@ -155,9 +201,11 @@ func (c *caller) converse(ctx context.Context) error {
 		<-framesDone
 	}()
 
-	c.req = classic.AppendConnect(c.req[:0], c.s.cfg.Route, true)
-	if err := c.send(); err != nil {
-		return err
+	if !c.connected {
+		c.req = classic.AppendConnect(c.req[:0], c.route, true)
+		if err := c.send(); err != nil {
+			return err
+		}
 	}
 
 	var idle <-chan time.Time
@@ -227,7 +275,14 @@ func (c *caller) readKeys(keys chan<- []byte, keysErr chan<- error, done <-chan 
 // readFrames reads the BBS's messages and hands them to frames, until the
 // stream ends. A frame that cannot be decoded is logged and skipped.
 func (c *caller) readFrames(frames chan<- frame, done <-chan struct{}) {
-	fr := classic.NewFrameReader(c.bbs, c.s.cfg.RawFrames)
+	if c.first != nil {
+		select {
+		case frames <- frame{*c.first, nil}:
+		case <-done:
+			return
+		}
+	}
+	fr := c.fr
 	for {
 		m, err := fr.Next()
 		if errors.Is(err, classic.ErrBadBase64) || errors.Is(err, classic.ErrBadJSON) {
@@ -339,7 +394,7 @@ func (c *caller) edit() error {
 			if err := c.flush(); err != nil {
 				return err
 			}
-			c.req = classic.AppendRequest(c.req[:0], c.s.cfg.Route, line)
+			c.req = classic.AppendRequest(c.req[:0], c.route, line)
 			return c.send()
 		}
 	}

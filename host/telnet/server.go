@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -49,6 +51,10 @@ type Config struct {
 	// Route is the JSON-socket route callers are sent to (DefaultRoute),
 	// such as "@bbs" or a phone line "@bbs.2".
 	Route string
+	// Routes, if set, are phone lines ("@bbs.1", "@bbs.2", …) to hunt
+	// through instead of Route: each call tries them in random order and
+	// stays on the first that does not answer with the busy signal.
+	Routes []string
 	// RawFrames says the BBS sends bare JSON frames instead of base64.
 	RawFrames bool
 	// Log receives one line per call and warnings (slog.Default if nil).
@@ -97,6 +103,16 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
+// huntOrder is the order one call tries the routes in.
+func (s *Server) huntOrder() []string {
+	if len(s.cfg.Routes) == 0 {
+		return []string{s.cfg.Route}
+	}
+	routes := slices.Clone(s.cfg.Routes)
+	rand.Shuffle(len(routes), func(i, j int) { routes[i], routes[j] = routes[j], routes[i] })
+	return routes
+}
+
 // Server is the telnet gateway. Its methods are safe for concurrent use.
 type Server struct {
 	cfg Config
@@ -121,8 +137,10 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("telnet: %w", ErrNoDial)
 	}
 	cfg = cfg.withDefaults()
-	if len(cfg.Route) < 2 || cfg.Route[0] != '@' || strings.ContainsAny(cfg.Route, " \t\r\n\x00") {
-		return nil, fmt.Errorf("telnet: %w: %q", ErrBadRoute, cfg.Route)
+	for _, r := range append([]string{cfg.Route}, cfg.Routes...) {
+		if len(r) < 2 || r[0] != '@' || strings.ContainsAny(r, " \t\r\n\x00") {
+			return nil, fmt.Errorf("telnet: %w: %q", ErrBadRoute, r)
+		}
 	}
 	return &Server{cfg: cfg, log: cfg.Log, callers: make(map[*caller]struct{})}, nil
 }

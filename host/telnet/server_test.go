@@ -1,11 +1,16 @@
 package telnet
 
 import (
+	"bufio"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -236,5 +241,75 @@ func TestNewChecksConfig(t *testing.T) {
 	}
 	if _, err := New(Config{Dial: dial, Route: "@bbs.2"}); err != nil {
 		t.Errorf("route @bbs.2: %v", err)
+	}
+}
+
+// TestHuntsForAFreeLine: with phone lines to hunt through, a call that
+// finds a line busy (its first message is an exit) tries the next; the
+// caller sees BUSY for each busy line and then the board of a free one.
+// When every line is busy, the caller hears the last busy signal.
+func TestHuntsForAFreeLine(t *testing.T) {
+	busy := []classic.Message{{Type: classic.TypeExit, Msg: "All lines are busy."}}
+	welcome := []classic.Message{{Type: classic.TypePrompt, Msg: "Welcome on a free line.", PChar: "> "}}
+	for _, tc := range []struct {
+		name      string
+		free      string // the route that answers; "" for none
+		wantFree  bool
+		wantBusys int
+	}{
+		{"one of two free", "@bbs.2", true, -1},
+		{"all busy", "", false, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
+			var dialled []string
+			dial := func(ctx context.Context, remote net.Addr) (net.Conn, error) {
+				gateway, bbs := net.Pipe()
+				go func() {
+					defer bbs.Close()
+					r := bufio.NewReader(bbs)
+					first, err := r.ReadString(0)
+					if err != nil {
+						return
+					}
+					route, _, _ := strings.Cut(first, " ")
+					mu.Lock()
+					dialled = append(dialled, route)
+					mu.Unlock()
+					reply := busy
+					if route == tc.free {
+						reply = welcome
+					}
+					for _, m := range reply {
+						js, _ := json.Marshal(m)
+						io.WriteString(bbs, base64.StdEncoding.EncodeToString(js)+"\x00")
+					}
+					if route == tc.free {
+						r.ReadString(0) // stay until the gateway hangs up
+					}
+				}()
+				return gateway, nil
+			}
+			_, addr := startGateway(t, nil, Config{Dial: dial, Routes: []string{"@bbs.1", "@bbs.2"}})
+			c := dialGateway(t, addr)
+			var screen string
+			if tc.wantFree {
+				screen = c.readUntil("Welcome on a free line.")
+			} else {
+				screen = c.readToEOF()
+			}
+			mu.Lock()
+			got := slices.Clone(dialled)
+			mu.Unlock()
+			if tc.wantFree {
+				if n := strings.Count(screen, "BUSY"); n != len(got)-1 || got[len(got)-1] != "@bbs.2" {
+					t.Errorf("dialled %v and saw %d BUSY:\n%q", got, n, screen)
+				}
+			} else {
+				if len(got) != 2 || strings.Count(screen, "BUSY") != 1 || !strings.Contains(screen, "All lines are busy.") {
+					t.Errorf("dialled %v; screen:\n%q", got, screen)
+				}
+			}
+		})
 	}
 }
