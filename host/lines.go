@@ -260,7 +260,15 @@ func LineDownText(line int) string {
 	return fmt.Sprintf("Line %d went down. Please call again.", line)
 }
 
-// hangUpLine tells callers that their line went down and hangs up on them.
+// LineHoldText is what the callers of a line that went down are told when
+// sessions are journaled: their calls are kept, and go on by replay once a
+// host serves the line again.
+func LineHoldText(line int) string {
+	return fmt.Sprintf("Line %d went down. Hold on: your call is kept and goes on when the line is back.", line)
+}
+
+// hangUpLine tells callers that their line went down and hangs up on them;
+// with journaled sessions it only tells them to hold on.
 func (h *Host) hangUpLine(line int, callers []store.Presence) {
 	if len(callers) == 0 {
 		return
@@ -268,6 +276,14 @@ func (h *Host) hangUpLine(line int, callers []store.Presence) {
 	ids := make([]string, len(callers))
 	for i, c := range callers {
 		ids[i] = c.ConnID
+	}
+	if h.cfg.Session.Journal {
+		msg := append([]byte(`{"msg":`), luaapi.AppendJSONString(nil, LineHoldText(line))...)
+		msg = append(msg, `,"type":"screen"}`...)
+		if err := h.send(h.cfg.SenderID, ids, m2proto.AppendClientFrame(nil, msg, h.cfg.Session.RawFrames)); err != nil {
+			h.log.Warn("line: tell callers the line went down", "line", line, "err", err)
+		}
+		return
 	}
 	msg := append([]byte(`{"msg":`), luaapi.AppendJSONString(nil, LineDownText(line))...)
 	msg = append(msg, `,"type":"exit"}`...)

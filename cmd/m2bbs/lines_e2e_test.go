@@ -246,27 +246,57 @@ func TestPhoneLinesBehindMongrel2(t *testing.T) {
 		t.Errorf("dialing two full lines (%v):\n%s", err, out)
 	}
 
-	// Line 1's host dies: ann is told and hung up on, the directory shows
-	// line 1 down, carol on line 2 plays on.
+	// Line 1's host dies: ann is told to hold on (her call is journaled),
+	// the directory shows line 1 down, carol on line 2 plays on.
 	line1.kill9(t)
 	m, err := ann.Next(15 * time.Second)
-	if err != nil || m.Type != classic.TypeExit || m.Msg != "Line 1 went down. Please call again." {
+	if err != nil || m.Type != classic.TypeScreen || m.Msg != host.LineHoldText(1) {
 		t.Fatalf("ann after line 1 died got %+v, %v", m, err)
-	}
-	if m, err := ann.Next(readTimeout); err == nil {
-		t.Errorf("ann not hung up on: got %+v", m)
 	}
 	awaitLines(t, addr, 10*time.Second, "only line 2 up", upLines(2))
 	if out := visit(t, carol, "5"); !strings.Contains(out, "Online now:\n  carol\n") || strings.Contains(out, "ann") {
 		t.Errorf("carol's who's online after line 1 died:\n%s", out)
 	}
 
-	// Restarted, line 1 is back and takes callers again.
+	// Restarted, line 1 is back: ann goes on where she was (replayed), and
+	// the line, full again with her, gives the next caller the busy signal.
 	startLine(t, server, db, 1, "-max-callers", "1")
 	awaitLines(t, addr, 20*time.Second, "lines 1 and 2 up again", upLines(1, 2))
+	if out := visit(t, ann, "5"); !strings.Contains(out, "Online now:\n  ann\n  carol\n") {
+		t.Errorf("ann after line 1 came back:\n%s", out)
+	}
 	dan := call("@bbs.1")
-	if m, err := dan.Next(readTimeout); err != nil || m.Type == classic.TypeExit {
-		t.Errorf("caller on the restarted line 1 got %+v, %v", m, err)
+	if m, err := dan.Next(readTimeout); err != nil || m.Type != classic.TypeExit {
+		t.Errorf("caller on the restarted line 1, full with ann again, got %+v, %v", m, err)
+	}
+}
+
+// TestLineDownWithoutJournals: with -no-journal, a line's callers cannot
+// outlive its host: a surviving host tells them the line went down and
+// hangs up on them.
+func TestLineDownWithoutJournals(t *testing.T) {
+	server := startLinesMongrel2(t, 2)
+	db := filepath.Join(t.TempDir(), "bbs.db")
+	line1 := startLine(t, server, db, 1, "-no-journal")
+	startLine(t, server, db, 2, "-no-journal")
+	addr := server.Addr()
+	awaitLines(t, addr, 10*time.Second, "lines 1 and 2 up", upLines(1, 2))
+	ann, err := classic.Dial(t.Context(), addr, host.LineRoute(1), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ann.Close()
+	if err := ann.Connect(); err != nil {
+		t.Fatal(err)
+	}
+	arrive(t, ann, "ann", "pw", "pw", "y")
+	line1.kill9(t)
+	m, err := ann.Next(15 * time.Second)
+	if err != nil || m.Type != classic.TypeExit || m.Msg != host.LineDownText(1) {
+		t.Fatalf("ann after line 1 died got %+v, %v", m, err)
+	}
+	if m, err := ann.Next(readTimeout); err == nil {
+		t.Errorf("ann not hung up on: got %+v", m)
 	}
 }
 
@@ -372,11 +402,12 @@ func TestSevenCallersThreeLines(t *testing.T) {
 		t.Errorf("reading on line 3:\n%s", out)
 	}
 
-	// Line 2's host dies: its two callers are told; the others play on.
+	// Line 2's host dies: its two callers are told to hold on; the others
+	// play on.
 	hosts[2].kill9(t)
 	for _, d := range byLine[2] {
 		m, err := d.c.Next(15 * time.Second)
-		if err != nil || m.Type != classic.TypeExit || m.Msg != "Line 2 went down. Please call again." {
+		if err != nil || m.Type != classic.TypeScreen || m.Msg != host.LineHoldText(2) {
 			t.Errorf("%s after line 2 died got %+v, %v", d.name, m, err)
 		}
 	}
