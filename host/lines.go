@@ -73,11 +73,18 @@ type lineState struct {
 
 	// Only runLine's goroutine uses these.
 	claimed   bool
-	synced    map[string]string // conn id -> user as last written
+	synced    map[string]lineCaller // as last written, by conn id
 	takenOnce bool
 
-	mu     sync.Mutex
-	remote map[string]string // conn id -> user of callers on other live lines
+	mu       sync.Mutex
+	remote   map[string]string // conn id -> user of callers on other live lines
+	browsers map[string]bool   // those of them that are browsers
+}
+
+// lineCaller is what a line's presence rows say of one caller.
+type lineCaller struct {
+	user    string
+	browser bool
 }
 
 // initLine fills the line defaults (called by New).
@@ -98,8 +105,9 @@ func (h *Host) initLine() {
 	_, _ = rand.Read(id[:])
 	h.line.instance = strconv.Itoa(os.Getpid()) + "-" + hex.EncodeToString(id[:])
 	h.line.nudge = make(chan struct{}, 1)
-	h.line.synced = map[string]string{}
+	h.line.synced = map[string]lineCaller{}
 	h.line.remote = map[string]string{}
+	h.line.browsers = map[string]bool{}
 }
 
 // onLine reports whether the host serves a numbered line.
@@ -169,11 +177,17 @@ func (h *Host) beatLine(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, lineTimeout)
 	defer cancel()
 	h.mu.Lock()
-	now := make(map[string]string, len(h.owners))
+	now := make(map[string]lineCaller, len(h.owners))
 	for id, o := range h.owners {
-		now[id] = o.user
+		now[id] = lineCaller{user: o.user}
 	}
 	h.mu.Unlock()
+	for id, c := range now {
+		if h.ws.has(id) {
+			c.browser = true
+			now[id] = c
+		}
+	}
 	if !h.line.claimed {
 		orphans, err := h.deps.Lines.ClaimLine(ctx, h.lineBeat(len(now)))
 		if err != nil {
@@ -196,9 +210,9 @@ func (h *Host) beatLine(ctx context.Context) {
 		set  []store.Presence
 		gone []string
 	)
-	for id, user := range now {
-		if prev, ok := h.line.synced[id]; !ok || prev != user {
-			set = append(set, store.Presence{Line: h.cfg.Line, ConnID: id, User: user})
+	for id, c := range now {
+		if prev, ok := h.line.synced[id]; !ok || prev != c {
+			set = append(set, store.Presence{Line: h.cfg.Line, ConnID: id, User: c.user, Browser: c.browser})
 		}
 	}
 	for id := range h.line.synced {
@@ -222,7 +236,7 @@ func (h *Host) beatLine(ctx context.Context) {
 	if revived {
 		// Another host took the line for dead: write every caller again.
 		h.log.Warn("line: was marked down while alive (heartbeats late)", "line", h.cfg.Line)
-		h.line.synced = map[string]string{}
+		h.line.synced = map[string]lineCaller{}
 		h.nudgeLine()
 	}
 }
@@ -273,14 +287,21 @@ func (h *Host) hangUpLine(line int, callers []store.Presence) {
 	if len(callers) == 0 {
 		return
 	}
-	ids := make([]string, len(callers))
-	for i, c := range callers {
-		ids[i] = c.ConnID
+	var browsers, classicIDs []string
+	for _, c := range callers {
+		if c.Browser {
+			browsers = append(browsers, c.ConnID)
+		} else {
+			classicIDs = append(classicIDs, c.ConnID)
+		}
 	}
 	if h.cfg.Session.Journal {
 		msg := append([]byte(`{"msg":`), luaapi.AppendJSONString(nil, LineHoldText(line))...)
 		msg = append(msg, `,"type":"screen"}`...)
-		if err := h.send(h.cfg.SenderID, ids, m2proto.AppendClientFrame(nil, msg, h.cfg.Session.RawFrames)); err != nil {
+		frame := m2proto.AppendClientFrame(nil, msg, h.cfg.Session.RawFrames)
+		err := errors.Join(h.sendVia(h.transport, h.cfg.SenderID, classicIDs, frame),
+			h.sendVia(h.transport, h.cfg.SenderID, browsers, h.webSocketMessage(frame)))
+		if err != nil {
 			h.log.Warn("line: tell callers the line went down", "line", line, "err", err)
 		}
 		return
@@ -288,11 +309,17 @@ func (h *Host) hangUpLine(line int, callers []store.Presence) {
 	msg := append([]byte(`{"msg":`), luaapi.AppendJSONString(nil, LineDownText(line))...)
 	msg = append(msg, `,"type":"exit"}`...)
 	frame := m2proto.AppendClientFrame(nil, msg, h.cfg.Session.RawFrames)
-	if err := h.send(h.cfg.SenderID, ids, frame); err != nil {
+	if err := h.sendVia(h.transport, h.cfg.SenderID, classicIDs, frame); err != nil {
+		h.log.Warn("line: tell callers the line went down", "line", line, "err", err)
+	} else {
+		_ = h.sendVia(h.transport, h.cfg.SenderID, classicIDs, nil)
+	}
+	if err := h.sendVia(h.transport, h.cfg.SenderID, browsers, h.webSocketMessage(frame)); err != nil {
 		h.log.Warn("line: tell callers the line went down", "line", line, "err", err)
 		return
 	}
-	_ = h.send(h.cfg.SenderID, ids, nil)
+	_ = h.sendVia(h.transport, h.cfg.SenderID, browsers, m2proto.AppendWebSocketClose(nil, m2proto.CloseNormal, ""))
+	_ = h.sendVia(h.transport, h.cfg.SenderID, browsers, nil)
 }
 
 // remoteCallers reads the callers of the other lines that are up and keeps
@@ -317,9 +344,13 @@ func (h *Host) remoteCallers(ctx context.Context) []luaapi.OnlineCaller {
 			up[l.Line] = l.Line != h.cfg.Line && l.Up(now, h.cfg.StaleAfter)
 		}
 		h.line.remote = map[string]string{}
+		h.line.browsers = map[string]bool{}
 		for _, c := range callers {
 			if up[c.Line] {
 				h.line.remote[c.ConnID] = c.User
+				if c.Browser {
+					h.line.browsers[c.ConnID] = true
+				}
 			}
 		}
 	}
@@ -328,6 +359,27 @@ func (h *Host) remoteCallers(ctx context.Context) []luaapi.OnlineCaller {
 		out = append(out, luaapi.OnlineCaller{ConnID: id, User: user})
 	}
 	return out
+}
+
+// remoteBrowsers moves out of ids the callers of other lines that are
+// browsers (as last looked), and returns them.
+func (h *Host) remoteBrowsers(ids []string) (rest, browsers []string) {
+	if !h.onLine() {
+		return ids, nil
+	}
+	h.line.mu.Lock()
+	defer h.line.mu.Unlock()
+	if len(h.line.browsers) == 0 {
+		return ids, nil
+	}
+	for _, id := range ids {
+		if h.line.browsers[id] {
+			browsers = append(browsers, id)
+		} else {
+			rest = append(rest, id)
+		}
+	}
+	return rest, browsers
 }
 
 // onRemoteLine reports whether connID was online on another line when

@@ -348,6 +348,9 @@ func (h *Host) sweepWebSockets() {
 // the reply is sent twice, once per kind.
 func (h *Host) sendToCallers(sender string, connIDs []string, body []byte) error {
 	classic, browsers := h.ws.split(connIDs)
+	// Browsers on other phone lines, as their hosts report them.
+	classic, remote := h.remoteBrowsers(classic)
+	browsers = append(browsers, remote...)
 	if len(browsers) == 0 {
 		return h.sendVia(h.transport, sender, connIDs, body)
 	}

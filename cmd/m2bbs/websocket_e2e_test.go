@@ -13,6 +13,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/m2bbs/m2bbs/host"
+	"github.com/m2bbs/m2bbs/host/classic"
 	"github.com/m2bbs/m2bbs/host/mongrel2"
 )
 
@@ -224,5 +225,80 @@ func TestWebSocketPhoneLines(t *testing.T) {
 			}
 			return true
 		})
+	}
+}
+
+// TestBrowserOnAnotherLine: behind Mongrel2 with two lines, a browser on
+// line 2 is paged by a classic caller on line 1, and told to hold on when
+// line 2's host dies: both come from line 1's host, and both must reach
+// the browser as WebSocket text frames (its host reports it as a browser
+// in the shared directory).
+func TestBrowserOnAnotherLine(t *testing.T) {
+	if err := mongrel2.Available(); err != nil {
+		t.Fatalf("%v (make deps installs it)", err)
+	}
+	cfg := linesConfig(mongrel2.Config{Dir: t.TempDir()}, 2)
+	cfg.SendSpec, cfg.RecvSpec = "", ""
+	for i := range cfg.Handlers {
+		cfg.Handlers[i].SendSpec, cfg.Handlers[i].RecvSpec = "", ""
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	m2, err := mongrel2.Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m2.Stop() })
+	db := filepath.Join(t.TempDir(), "bbs.db")
+	startLine(t, m2, db, 1)
+	line2 := startLine(t, m2, db, 2)
+	awaitLines(t, m2.Addr(), 20*time.Second, "lines 1 and 2 up", upLines(1, 2))
+
+	br := dialBrowser(t, m2.Addr(), host.WebSocketPath(2))
+	br.say(t, "connect")
+	br.answer(t, "What's your name?", "webby")
+	br.answer(t, "password", "pw")
+	br.answer(t, "again", "pw")
+	br.answer(t, "continue", "y")
+	for m := br.next(t); m.Type != "prompt"; m = br.next(t) {
+	}
+	// Line 1's host learns of the browser from line 2's heartbeat.
+	awaitLines(t, m2.Addr(), 10*time.Second, "the browser on line 2", func(ls []host.LineStatus) bool {
+		for _, l := range ls {
+			if l.Line == 2 && l.Online == 1 {
+				return true
+			}
+		}
+		return false
+	})
+
+	pager, err := classic.Dial(t.Context(), m2.Addr(), host.LineRoute(1), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pager.Close()
+	if err := pager.Connect(); err != nil {
+		t.Fatal(err)
+	}
+	arrive(t, pager, "pam", "pw", "pw", "y")
+	// Who's online on line 1 lists the browser once line 1 has read the
+	// directory; page until the page goes through.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out := visit(t, pager, "8", "webby", "hello browser")
+		if strings.Contains(out, "Paged.") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("paging the browser on line 2:\n%s", out)
+		}
+	}
+	if m := br.next(t); !strings.Contains(m.Msg, "hello browser") {
+		t.Errorf("the browser got %+v, want the page", m)
+	}
+
+	line2.kill9(t)
+	if m := br.next(t); m.Msg != host.LineHoldText(2) {
+		t.Errorf("the browser after line 2 died got %+v", m)
 	}
 }

@@ -75,6 +75,9 @@ type Presence struct {
 	Line   int
 	ConnID string
 	User   string // empty until the caller logs in
+	// Browser says the caller is the browser page on a WebSocket through
+	// Mongrel2, whose messages must be WebSocket frames.
+	Browser bool
 }
 
 // ErrLineTaken means another host process has claimed the line: two hosts

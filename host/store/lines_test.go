@@ -29,7 +29,7 @@ func TestLinesDirectoryAndPresence(t *testing.T) {
 		t.Fatal(err)
 	}
 	b2 := beat(2, "a", t0.Add(time.Second))
-	if _, err := s.BeatLine(ctx, b2, []Presence{{ConnID: "11", User: "bob"}}, nil); err != nil {
+	if _, err := s.BeatLine(ctx, b2, []Presence{{ConnID: "11", User: "bob", Browser: true}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	// A later beat logs "10" in and "9" off.
@@ -41,7 +41,7 @@ func TestLinesDirectoryAndPresence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Presence{{1, "10", "cy"}, {2, "11", "bob"}}
+	want := []Presence{{1, "10", "cy", false}, {2, "11", "bob", true}}
 	if !reflect.DeepEqual(callers, want) {
 		t.Errorf("callers = %+v, want %+v", callers, want)
 	}
@@ -91,7 +91,7 @@ func TestClaimDownLineHasOneWinner(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	want := []Presence{{3, "5", "ann"}, {3, "6", ""}}
+	want := []Presence{{3, "5", "ann", false}, {3, "6", "", false}}
 	if len(winners) != 1 || !reflect.DeepEqual(winners[0], want) {
 		t.Fatalf("winners = %+v, want one with %+v", winners, want)
 	}
@@ -124,7 +124,7 @@ func TestRestartedHostTakesOverItsLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	orphans, err := s.ClaimLine(ctx, beat(1, "new", t0.Add(time.Second)))
-	if want := []Presence{{1, "7", "ann"}}; err != nil || !reflect.DeepEqual(orphans, want) {
+	if want := []Presence{{1, "7", "ann", false}}; err != nil || !reflect.DeepEqual(orphans, want) {
 		t.Fatalf("orphans = %+v, %v; want %+v", orphans, err, want)
 	}
 	// The old instance, still alive somehow, is told its line is taken.

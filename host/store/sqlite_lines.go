@@ -88,9 +88,9 @@ func (s *SQLite) BeatLine(ctx context.Context, b LineBeat, set []Presence, gone 
 		}
 		for _, p := range set {
 			if _, err := tx.ExecContext(ctx,
-				`INSERT INTO line_callers (line, conn_id, user, since) VALUES (?, ?, ?, ?)
-				 ON CONFLICT (line, conn_id) DO UPDATE SET user = excluded.user`,
-				b.Line, p.ConnID, p.User, b.At.UnixMilli()); err != nil {
+				`INSERT INTO line_callers (line, conn_id, user, since, browser) VALUES (?, ?, ?, ?, ?)
+				 ON CONFLICT (line, conn_id) DO UPDATE SET user = excluded.user, browser = excluded.browser`,
+				b.Line, p.ConnID, p.User, b.At.UnixMilli(), p.Browser); err != nil {
 				return err
 			}
 		}
@@ -147,14 +147,14 @@ func (s *SQLite) LineCallers(ctx context.Context) ([]Presence, error) {
 	var out []Presence
 	err := s.with(func(p *pools) error {
 		rows, err := p.r.QueryContext(ctx,
-			"SELECT line, conn_id, user FROM line_callers ORDER BY line, length(conn_id), conn_id")
+			"SELECT line, conn_id, user, browser FROM line_callers ORDER BY line, length(conn_id), conn_id")
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
 			var c Presence
-			if err := rows.Scan(&c.Line, &c.ConnID, &c.User); err != nil {
+			if err := rows.Scan(&c.Line, &c.ConnID, &c.User, &c.Browser); err != nil {
 				return err
 			}
 			out = append(out, c)
@@ -202,7 +202,7 @@ func (s *SQLite) ClaimDownLine(ctx context.Context, line int, staleBefore time.T
 // linePresence reads the callers' rows of one line in tx.
 func linePresence(ctx context.Context, tx *sql.Tx, line int) ([]Presence, error) {
 	rows, err := tx.QueryContext(ctx,
-		"SELECT conn_id, user FROM line_callers WHERE line = ? ORDER BY length(conn_id), conn_id", line)
+		"SELECT conn_id, user, browser FROM line_callers WHERE line = ? ORDER BY length(conn_id), conn_id", line)
 	if err != nil {
 		return nil, err
 	}
@@ -210,7 +210,7 @@ func linePresence(ctx context.Context, tx *sql.Tx, line int) ([]Presence, error)
 	var out []Presence
 	for rows.Next() {
 		p := Presence{Line: line}
-		if err := rows.Scan(&p.ConnID, &p.User); err != nil {
+		if err := rows.Scan(&p.ConnID, &p.User, &p.Browser); err != nil {
 			return nil, err
 		}
 		out = append(out, p)
