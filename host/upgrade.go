@@ -12,7 +12,7 @@ import (
 
 // ErrNoJournals is returned by Upgrade when sessions are not journaled:
 // without a journal a session cannot move.
-var ErrNoJournals = errors.New("host: sessions are not journaled (-no-journal): callers cannot be moved")
+var ErrNoJournals = errors.New("host: sessions are not journaled: callers cannot be moved")
 
 // UpgradeResult says what Upgrade did.
 type UpgradeResult struct {

@@ -120,8 +120,8 @@ func (gw *gateways) where() string {
 		s += fmt.Sprintf("; browser: http://%s/", gw.webAddr)
 	}
 	if gw.telnetAddr != "" {
-		host, port, _ := net.SplitHostPort(gw.telnetAddr)
-		s += fmt.Sprintf("; telnet: telnet %s %s", host, port)
+		ip, port, _ := net.SplitHostPort(gw.telnetAddr)
+		s += fmt.Sprintf("; telnet: telnet %s %s", ip, port)
 	}
 	return s
 }

@@ -343,7 +343,7 @@ var ErrShortFrame = errors.New("m2proto: websocket frame incomplete")
 // length that is not minimal or is over MaxWebSocketFrame, or a control
 // frame that is fragmented or longer than MaxControlPayload. The payload
 // is a copy: b may be reused. m2bbs itself gets frames already parsed by
-// Mongrel2; this is for the built-in front end and for tests.
+// Mongrel2; this is for tests and tools that read a raw WebSocket stream.
 func ParseWebSocketFrame(b []byte) (WebSocketFrame, int, error) {
 	const op = "websocket frame"
 	if len(b) < 2 {

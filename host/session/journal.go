@@ -132,6 +132,26 @@ func (t *Table) giveUp(s *Session, err error) {
 	}
 }
 
+// batchLost stops journaling the sessions of a group commit the store
+// refused twice: their journals, now behind them, are dropped in one go
+// (if the store lets us), so that no replay can bring a caller back to an
+// older prompt. The sessions live on in this host.
+func (t *Table) batchLost(sessions []*Session, err error) {
+	t.jcounts.writeErrors.Add(1)
+	t.log.Error("session journals could not be stored: these sessions will not survive a restart", "sessions", len(sessions), "err", err)
+	ids := make([]string, 0, len(sessions))
+	for _, s := range sessions {
+		s.journal.broken = true
+		s.journal.pending = nil
+		ids = append(ids, s.connID)
+	}
+	ctx, cancel := journalContext()
+	defer cancel()
+	if err := t.journals.DropJournals(ctx, ids); err != nil {
+		t.log.Warn("drop journals", "err", err)
+	}
+}
+
 // resetJournal makes e the first entry of a new journal for s, replacing
 // the old one when the pending entries are stored.
 func (t *Table) resetJournal(s *Session, e journal.Entry) {

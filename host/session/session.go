@@ -604,12 +604,16 @@ func (t *Table) Commit() {
 	if len(writes) > 0 {
 		ctx, cancel := journalContext()
 		errs, err := t.journals.WriteJournals(ctx, writes)
+		if err != nil {
+			errs, err = t.journals.WriteJournals(ctx, writes) // once more: a lock, a blip
+		}
 		cancel()
+		if err != nil {
+			t.batchLost(owners, err)
+			owners = nil
+		}
 		for i, s := range owners {
 			switch {
-			case err != nil:
-				t.jcounts.writeErrors.Add(1)
-				t.giveUp(s, err)
 			case errs[i] != nil:
 				t.jcounts.writeErrors.Add(1)
 				t.giveUp(s, errs[i])

@@ -33,6 +33,8 @@ type Journals interface {
 	// or ResetJournal would have, nil for one that was stored; err, if not
 	// nil, is for them all (nothing was stored).
 	WriteJournals(ctx context.Context, writes []JournalWrite) (errs []error, err error)
+	// DropJournals deletes several journals in one transaction.
+	DropJournals(ctx context.Context, connIDs []string) error
 	// DropJournal deletes connID's journal.
 	DropJournal(ctx context.Context, connID string) error
 	// PruneJournals deletes every journal last written before cutoff and

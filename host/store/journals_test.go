@@ -147,3 +147,21 @@ func TestWriteJournalsInOneTransaction(t *testing.T) {
 		t.Errorf("journal 3 = %q", got)
 	}
 }
+
+func TestDropJournals(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	for _, id := range []string{"1", "2", "3"} {
+		if err := s.ResetJournal(ctx, id, -1, [][]byte{[]byte("x")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.DropJournals(ctx, []string{"1", "3", "9"}); err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]int{"1": 0, "2": 1, "3": 0} {
+		if got, _, _ := s.LoadJournal(ctx, id); len(got) != want {
+			t.Errorf("journal %s has %d entries, want %d", id, len(got), want)
+		}
+	}
+}

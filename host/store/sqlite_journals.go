@@ -35,17 +35,21 @@ const (
 )
 
 // AppendJournal implements Journals.
-func (s *SQLite) AppendJournal(ctx context.Context, connID string, first int, entries [][]byte) error {
+func (s *SQLite) AppendJournal(ctx context.Context, connID string, count int, entries [][]byte) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	blob, err := packJournal(connID, first, entries)
+	blob, err := packJournal(connID, count, entries)
 	if err != nil {
 		return err
 	}
 	var n int64
 	err = s.with(func(p *pools) error {
-		res, err := p.w.ExecContext(ctx, appendJournalSQL, blob, len(entries), nowMillis(), connID, first)
+		st, err := p.writeStmt(ctx, appendJournalSQL)
+		if err != nil {
+			return err
+		}
+		res, err := st.ExecContext(ctx, blob, len(entries), nowMillis(), connID, count)
 		if err != nil {
 			return err
 		}
@@ -56,13 +60,13 @@ func (s *SQLite) AppendJournal(ctx context.Context, connID string, first int, en
 		return wrap("append journal", err)
 	}
 	if n == 0 {
-		return fmt.Errorf("%w: conn %s, appending after entry %d", ErrJournalConflict, connID, first)
+		return fmt.Errorf("%w: conn %s, appending at count %d", ErrJournalConflict, connID, count)
 	}
 	return nil
 }
 
 // ResetJournal implements Journals.
-func (s *SQLite) ResetJournal(ctx context.Context, connID string, held int, entries [][]byte) error {
+func (s *SQLite) ResetJournal(ctx context.Context, connID string, count int, entries [][]byte) error {
 	blob, err := packJournal(connID, 0, entries)
 	if err != nil {
 		return err
@@ -70,8 +74,8 @@ func (s *SQLite) ResetJournal(ctx context.Context, connID string, held int, entr
 	var n int64
 	err = s.with(func(p *pools) error {
 		query, args := resetJournalSQL, []any{connID, blob, len(entries), nowMillis()}
-		if held >= 0 {
-			query, args = replaceJournalSQL, []any{blob, len(entries), nowMillis(), connID, held}
+		if count >= 0 {
+			query, args = replaceJournalSQL, []any{blob, len(entries), nowMillis(), connID, count}
 		}
 		st, err := p.writeStmt(ctx, query)
 		if err != nil {
@@ -88,7 +92,7 @@ func (s *SQLite) ResetJournal(ctx context.Context, connID string, held int, entr
 		return wrap("reset journal", err)
 	}
 	if n == 0 {
-		return fmt.Errorf("%w: conn %s, replacing %d entries", ErrJournalConflict, connID, held)
+		return fmt.Errorf("%w: conn %s, compacting at count %d", ErrJournalConflict, connID, count)
 	}
 	return nil
 }
@@ -124,10 +128,7 @@ func (s *SQLite) WriteJournals(ctx context.Context, writes []JournalWrite) ([]er
 	stmts := make([]prepared, len(writes))
 	now := nowMillis()
 	for i, w := range writes {
-		blob, err := packJournal(w.ConnID, w.Count, w.Entries)
-		if w.Reset {
-			blob, err = packJournal(w.ConnID, 0, w.Entries)
-		}
+		blob, err := packJournal(w.ConnID, max(w.Count, 0), w.Entries)
 		if err != nil {
 			return nil, err
 		}
@@ -174,6 +175,22 @@ func (s *SQLite) WriteJournals(ctx context.Context, writes []JournalWrite) ([]er
 		return nil, wrap("write journals", err)
 	}
 	return errs, nil
+}
+
+// DropJournals implements Journals.
+func (s *SQLite) DropJournals(ctx context.Context, connIDs []string) error {
+	if len(connIDs) == 0 {
+		return nil
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, id := range connIDs {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM journals WHERE conn_id = ?", id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return wrap("drop journals", err)
 }
 
 // DropJournal implements Journals.

@@ -148,7 +148,7 @@ func (c *caller) dial(ctx context.Context) error {
 		bbs, err := c.s.cfg.Dial(dialCtx, c.nc.RemoteAddr())
 		cancel()
 		if err != nil {
-			return err
+			return fmt.Errorf("dial %s: %w", route, err)
 		}
 		c.bbs, c.route = bbs, route
 		c.fr = classic.NewFrameReader(bbs, c.s.cfg.RawFrames)
@@ -177,6 +177,18 @@ func (c *caller) dial(ctx context.Context) error {
 	return errors.New("no route to dial")
 }
 
+// recoverReader ends a call whose reader goroutine panicked, logging the
+// stack: one caller's bug must not stop the server.
+func (c *caller) recoverReader(which string) {
+	if p := recover(); p != nil {
+		c.log.Error("telnet: reader panicked", "reader", which, "panic", p, "stack", string(debug.Stack()))
+		c.nc.Close()
+		if c.bbs != nil {
+			c.bbs.Close()
+		}
+	}
+}
+
 // converse relays between the caller and the BBS until the call ends,
 // and says why it ended.
 func (c *caller) converse(ctx context.Context) error {
@@ -187,12 +199,14 @@ func (c *caller) converse(ctx context.Context) error {
 	c.keysDone = make(chan struct{})
 	go func() {
 		defer close(c.keysDone)
+		defer c.recoverReader("keys")
 		c.readKeys(keys, keysErr, done)
 	}()
 	frames := make(chan frame)
 	framesDone := make(chan struct{})
 	go func() {
 		defer close(framesDone)
+		defer c.recoverReader("frames")
 		c.readFrames(frames, done)
 	}()
 	defer func() {

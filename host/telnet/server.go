@@ -36,8 +36,8 @@ const lingerTimeout = 2 * time.Second
 
 // Errors New returns, for errors.Is.
 var (
-	ErrNoDial   = errors.New("no Dial function")
-	ErrBadRoute = errors.New("bad route")
+	ErrNoDial   = errors.New("telnet: no Dial function")
+	ErrBadRoute = errors.New("telnet: bad route")
 )
 
 // Config configures a Server. Only Dial is required.
@@ -134,12 +134,12 @@ type CallerInfo struct {
 // New checks cfg and returns a Server.
 func New(cfg Config) (*Server, error) {
 	if cfg.Dial == nil {
-		return nil, fmt.Errorf("telnet: %w", ErrNoDial)
+		return nil, ErrNoDial
 	}
 	cfg = cfg.withDefaults()
 	for _, r := range append([]string{cfg.Route}, cfg.Routes...) {
 		if len(r) < 2 || r[0] != '@' || strings.ContainsAny(r, " \t\r\n\x00") {
-			return nil, fmt.Errorf("telnet: %w: %q", ErrBadRoute, r)
+			return nil, fmt.Errorf("%w: %q", ErrBadRoute, r)
 		}
 	}
 	return &Server{cfg: cfg, log: cfg.Log, callers: make(map[*caller]struct{})}, nil

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -85,6 +86,13 @@ func (b *bridge) run(ctx context.Context) {
 	pageDone := make(chan struct{})
 	go func() {
 		defer close(pageDone)
+		defer func() {
+			if p := recover(); p != nil {
+				// One caller's bug ends that call, not the server.
+				b.log.Error("websocket: page reader panicked", "panic", p, "stack", string(debug.Stack()))
+				b.hangUp(websocket.StatusInternalError, "internal error")
+			}
+		}()
 		b.pageToBBS(ctx)
 	}()
 	b.bbsToPage(ctx)

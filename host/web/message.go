@@ -25,7 +25,7 @@ const (
 
 // ErrBadRequest means a WebSocket message from the page that is not a
 // classic request: a JSON object with "type":"msg" and a string "msg".
-var ErrBadRequest = errors.New("not a request")
+var ErrBadRequest = errors.New("web: not a request")
 
 // pageRequest is one request from the page.
 type pageRequest struct {
