@@ -285,10 +285,7 @@ func (h *Host) route(ctx context.Context, req *m2proto.Request) {
 			h.refuseBusy(req, gen)
 			return
 		}
-		o = &owner{w: h.current.leastBusy()}
-		o.w.owned++
-		h.owners[req.ConnID] = o
-		h.nudgeLine()
+		o = h.newOwner(req.ConnID)
 	}
 	o.pending++
 	w := o.w
@@ -298,6 +295,16 @@ func (h *Host) route(ctx context.Context, req *m2proto.Request) {
 	case w.inbox <- func() { w.table.Handle(req); h.settle(w, req.ConnID, true) }:
 	case <-ctx.Done():
 	}
+}
+
+// newOwner gives connID to the least busy worker of the current
+// generation (caller holds Host.mu).
+func (h *Host) newOwner(connID string) *owner {
+	o := &owner{w: h.current.leastBusy()}
+	o.w.owned++
+	h.owners[connID] = o
+	h.nudgeLine()
+	return o
 }
 
 // settle forgets a caller's owner once the worker has no session for it

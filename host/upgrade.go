@@ -215,9 +215,7 @@ func (h *Host) AdoptAll(ctx context.Context, callers []Detached) int {
 		h.mu.Lock()
 		o := h.owners[c.ConnID]
 		if o == nil {
-			o = &owner{w: h.current.leastBusy()}
-			o.w.owned++
-			h.owners[c.ConnID] = o
+			o = h.newOwner(c.ConnID)
 		}
 		w := o.w
 		h.mu.Unlock()
@@ -230,7 +228,6 @@ func (h *Host) AdoptAll(ctx context.Context, callers []Detached) int {
 		}
 		h.settle(w, c.ConnID, false)
 	}
-	h.nudgeLine()
 	return n
 }
 

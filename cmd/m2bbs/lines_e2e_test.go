@@ -156,24 +156,23 @@ func dialClient(t *testing.T, addr, input string) (string, error) {
 	return string(out), err
 }
 
-// startLinesMongrel2 starts a real Mongrel2 for n phone lines (line 1 on
-// the main handler, lines 2..n and the directory on handlers of their
-// own), stopped when the test ends.
+// startLinesMongrel2 starts a real Mongrel2 configured as "m2bbs m2conf
+// -lines n" does (line 1 and @bbs on the main handler, lines 2..n and the
+// directory on handlers of their own, WebSocket routes, the web root), on
+// free ports, stopped when the test ends.
 func startLinesMongrel2(t *testing.T, n int) *mongrel2.Server {
 	t.Helper()
 	if err := mongrel2.Available(); err != nil {
 		t.Fatalf("%v (make deps installs it)", err)
 	}
-	var handlers []mongrel2.Handler
-	for i := 2; i <= n; i++ {
-		handlers = append(handlers, mongrel2.Handler{Name: fmt.Sprintf("line%d", i), SenderID: lineSenderID(i), Routes: []string{host.LineRoute(i)}})
+	cfg := linesConfig(mongrel2.Config{Dir: t.TempDir()}, n)
+	cfg.SendSpec, cfg.RecvSpec = "", ""
+	for i := range cfg.Handlers {
+		cfg.Handlers[i].SendSpec, cfg.Handlers[i].RecvSpec = "", ""
 	}
-	handlers = append(handlers, mongrel2.Handler{Name: "directory", SenderID: lineSenderID(0), Routes: []string{host.LinesPath, host.StatusPath}})
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	server, err := mongrel2.Start(ctx, mongrel2.Config{
-		Dir: t.TempDir(), Route: host.LineRoute(1), SenderID: lineSenderID(1), Handlers: handlers,
-	})
+	server, err := mongrel2.Start(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,8 +25,7 @@ const statusTimeout = 10 * time.Second
 func runStatus(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("m2bbs status", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addr := fs.String("addr", "http://127.0.0.1:6767", "the board's HTTP address (the built-in front end or Mongrel2)")
-	token := fs.String("sysop-token", os.Getenv("M2BBS_SYSOP_TOKEN"), "sysop token, if the host has one")
+	client := sysopFlags(fs)
 	broadcast := fs.String("broadcast", "", "show this text to every caller online")
 	kick := fs.String("kick", "", "end the call of this conn_id")
 	asJSON := fs.Bool("json", false, "print the status as JSON")
@@ -36,7 +35,7 @@ func runStatus(ctx context.Context, args []string, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("status: unexpected argument %q", fs.Arg(0))
 	}
-	c := &sysopClient{base: strings.TrimSuffix(*addr, "/") + host.StatusPath, token: *token}
+	c := client()
 	ctx, cancel := context.WithTimeout(ctx, statusTimeout)
 	defer cancel()
 	switch {
@@ -78,15 +77,14 @@ func runStatus(ctx context.Context, args []string, stderr io.Writer) error {
 func runUpgrade(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("m2bbs upgrade", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addr := fs.String("addr", "http://127.0.0.1:6767", "the board's HTTP address (the built-in front end or Mongrel2)")
-	token := fs.String("sysop-token", os.Getenv("M2BBS_SYSOP_TOKEN"), "sysop token, if the host has one")
+	client := sysopFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("upgrade: unexpected argument %q", fs.Arg(0))
 	}
-	c := &sysopClient{base: strings.TrimSuffix(*addr, "/") + host.StatusPath, token: *token}
+	c := client()
 	ctx, cancel := context.WithTimeout(ctx, 2*statusTimeout)
 	defer cancel()
 	body, err := c.do(ctx, http.MethodPost, "/upgrade", "")
@@ -107,8 +105,7 @@ func runUpgrade(ctx context.Context, args []string, stderr io.Writer) error {
 func runDrain(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("m2bbs drain", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addr := fs.String("addr", "http://127.0.0.1:6767", "the board's HTTP address")
-	token := fs.String("sysop-token", os.Getenv("M2BBS_SYSOP_TOKEN"), "sysop token, if the host has one")
+	client := sysopFlags(fs)
 	line := fs.Int("line", 0, "the line to drain")
 	to := fs.Int("to", 0, "the line its callers move to")
 	if err := fs.Parse(args); err != nil {
@@ -117,7 +114,7 @@ func runDrain(ctx context.Context, args []string, stderr io.Writer) error {
 	if fs.NArg() > 0 || *line < 1 || *to < 1 {
 		return errors.New("drain: usage: m2bbs drain -line N -to M")
 	}
-	c := &sysopClient{base: strings.TrimSuffix(*addr, "/") + host.StatusPath, token: *token}
+	c := client()
 	ctx, cancel := context.WithTimeout(ctx, 2*statusTimeout)
 	defer cancel()
 	body, err := c.do(ctx, http.MethodPost, fmt.Sprintf("/drain?line=%d&to=%d", *line, *to), "")
@@ -130,6 +127,16 @@ func runDrain(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	fmt.Printf("line %d drained onto line %d: %d callers moved\n", *line, *to, r.Moved)
 	return nil
+}
+
+// sysopFlags registers the flags every sysop command has (-addr,
+// -sysop-token) and returns what makes the client from them once parsed.
+func sysopFlags(fs *flag.FlagSet) func() *sysopClient {
+	addr := fs.String("addr", "http://127.0.0.1:6767", "the board's HTTP address (the built-in front end or Mongrel2)")
+	token := fs.String("sysop-token", os.Getenv("M2BBS_SYSOP_TOKEN"), "sysop token, if the host has one")
+	return func() *sysopClient {
+		return &sysopClient{base: strings.TrimSuffix(*addr, "/") + host.StatusPath, token: *token}
+	}
 }
 
 // sysopClient calls the host's status page and actions.

@@ -29,6 +29,27 @@ func TestTelnetPlaysTheBoard(t *testing.T) {
 	}
 }
 
+// startTelnetBBS starts "m2bbs run" with telnet on a free port (and no
+// web page) plus extra flags, and returns its log, the board's port, the
+// telnet port and the ready line.
+func startTelnetBBS(t *testing.T, extra ...string) (logs *logWatcher, port, telnetPort int, ready string) {
+	t.Helper()
+	var err error
+	if port, err = mongrel2.FreePort(); err != nil {
+		t.Fatal(err)
+	}
+	if telnetPort, err = mongrel2.FreePort(); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	args := append([]string{"run", "-port", fmt.Sprint(port), "-telnet-port", fmt.Sprint(telnetPort), "-web-port", "-1",
+		"-data", dir, "-db", filepath.Join(dir, "bbs.db"), "-scripts", "../../scripts", "-screens", "../../screens",
+		"-bcrypt-cost", "4"}, extra...)
+	logs = startM2BBS(t, args...)
+	ready = logs.waitFor(t, 30*time.Second, "m2bbs is ready")
+	return logs, port, telnetPort, ready
+}
+
 func telnetPlaysTheBoard(t *testing.T, behindMongrel2 bool) {
 	telnetProg, err1 := exec.LookPath("telnet")
 	expectProg, err2 := exec.LookPath("expect")
@@ -38,23 +59,11 @@ func telnetPlaysTheBoard(t *testing.T, behindMongrel2 bool) {
 		}
 		t.Skip("telnet or expect missing (make deps installs them)")
 	}
-	port, err := mongrel2.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	telnetPort, err := mongrel2.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	args := []string{"run", "-port", fmt.Sprint(port), "-telnet-port", fmt.Sprint(telnetPort), "-web-port", "-1",
-		"-data", dir, "-db", filepath.Join(dir, "bbs.db"), "-scripts", "../../scripts", "-screens", "../../screens",
-		"-bcrypt-cost", "4"}
+	var extra []string
 	if behindMongrel2 {
-		args = append(args, "-mongrel2")
+		extra = append(extra, "-mongrel2")
 	}
-	logs := startM2BBS(t, args...)
-	ready := logs.waitFor(t, 30*time.Second, "m2bbs is ready")
+	logs, _, telnetPort, ready := startTelnetBBS(t, extra...)
 	if want := fmt.Sprintf("telnet: telnet 127.0.0.1 %d", telnetPort); !strings.Contains(ready, want) {
 		t.Errorf("the ready line does not say %q:\n%s", want, ready)
 	}
@@ -160,19 +169,7 @@ func TestWebrootWritesThePage(t *testing.T) {
 // line; a telnet caller gets the free line whichever it tries first, and
 // hears the busy signal once both are taken.
 func TestTelnetHuntsForAFreeLine(t *testing.T) {
-	port, err := mongrel2.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	telnetPort, err := mongrel2.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	logs := startM2BBS(t, "run", "-lines", "2", "-max-callers", "1", "-port", fmt.Sprint(port),
-		"-telnet-port", fmt.Sprint(telnetPort), "-web-port", "-1", "-data", dir, "-db", filepath.Join(dir, "bbs.db"),
-		"-scripts", "../../scripts", "-screens", "../../screens", "-bcrypt-cost", "4")
-	logs.waitFor(t, 30*time.Second, "m2bbs is ready")
+	_, port, telnetPort, _ := startTelnetBBS(t, "-lines", "2", "-max-callers", "1")
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	awaitLines(t, addr, 10*time.Second, "lines 1 and 2 up", upLines(1, 2))
 	// occupy puts a classic caller on route. A caller who just hung up

@@ -175,7 +175,7 @@ func TestWebSocketCallerBehindMongrel2(t *testing.T) {
 // TestWebSocketPhoneLines: /ws/2 reaches line 2 and /ws line 1, with the
 // web root on "/" beside them, as "m2bbs m2conf -lines" sets it up.
 func TestWebSocketPhoneLines(t *testing.T) {
-	server := startWebLinesMongrel2(t, 2)
+	server := startLinesMongrel2(t, 2)
 	db := filepath.Join(t.TempDir(), "bbs.db")
 	startLine(t, server, db, 1)
 	startLine(t, server, db, 2)
@@ -216,7 +216,7 @@ func TestWebSocketPhoneLines(t *testing.T) {
 // the browser as WebSocket text frames (its host reports it as a browser
 // in the shared directory).
 func TestBrowserOnAnotherLine(t *testing.T) {
-	m2 := startWebLinesMongrel2(t, 2)
+	m2 := startLinesMongrel2(t, 2)
 	db := filepath.Join(t.TempDir(), "bbs.db")
 	startLine(t, m2, db, 1)
 	line2 := startLine(t, m2, db, 2)
@@ -269,31 +269,4 @@ func TestBrowserOnAnotherLine(t *testing.T) {
 	if m := br.next(t); m.Msg != host.LineHoldText(2) {
 		t.Errorf("the browser after line 2 died got %+v", m)
 	}
-}
-
-// startWebLinesMongrel2 starts a real Mongrel2 configured as "m2bbs m2conf
-// -lines n" does (WebSocket routes included) on free ports, stopped when
-// the test ends.
-func startWebLinesMongrel2(t *testing.T, n int) *mongrel2.Server {
-	t.Helper()
-	if err := mongrel2.Available(); err != nil {
-		t.Fatalf("%v (make deps installs it)", err)
-	}
-	cfg := linesConfig(mongrel2.Config{Dir: t.TempDir()}, n)
-	cfg.SendSpec, cfg.RecvSpec = "", ""
-	for i := range cfg.Handlers {
-		cfg.Handlers[i].SendSpec, cfg.Handlers[i].RecvSpec = "", ""
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	server, err := mongrel2.Start(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := server.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
-	return server
 }

@@ -78,6 +78,8 @@ type sessionJournal struct {
 	stored    bool
 	reset     bool
 	resetHeld int
+	// dirty says the session is in Table.dirty, waiting for Commit.
+	dirty bool
 }
 
 // JournalStats are the journaling counters of a Table.

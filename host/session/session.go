@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -569,7 +568,8 @@ func (t *Table) settleJournal(s *Session) {
 		return
 	}
 	t.record(s, journal.Entry{Kind: journal.KindPrompt, Label: s.conn.PromptLabel()})
-	if t.journaling(s) && len(s.journal.pending) > 0 {
+	if t.journaling(s) && len(s.journal.pending) > 0 && !s.journal.dirty {
+		s.journal.dirty = true
 		t.dirty = append(t.dirty, s)
 	}
 	if s.journal != nil && s.journal.lost {
@@ -590,7 +590,8 @@ func (t *Table) Commit() {
 		owners []*Session
 	)
 	for _, s := range dirty {
-		if t.sessions[s.connID] != s || !t.journaling(s) || len(s.journal.pending) == 0 || slices.Contains(owners, s) {
+		s.journal.dirty = false
+		if t.sessions[s.connID] != s || !t.journaling(s) || len(s.journal.pending) == 0 {
 			continue
 		}
 		j := s.journal
