@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -30,6 +31,10 @@ type gatewayOptions struct {
 	// lines is the number of phone lines: telnet callers hunt through
 	// them for a free one (0: the single route @bbs).
 	lines int
+	// peerKey, if set, is sent with each telnet caller's address in their
+	// "connect" (see telnet.Config.PeerKey): for the gateway that reaches
+	// the host through Mongrel2.
+	peerKey string
 }
 
 // gateways are the browser page's HTTP server and the telnet gateway of a
@@ -89,6 +94,7 @@ func startGateways(ctx context.Context, opt gatewayOptions, bind string, boardUR
 			},
 			Routes:    routes,
 			RawFrames: rawFrames,
+			PeerKey:   opt.peerKey,
 			Log:       log.With("gateway", "telnet"),
 		})
 		if err != nil {
@@ -132,4 +138,11 @@ func tcpDialer(addr string) func(ctx context.Context, route string, remote net.A
 		var d net.Dialer
 		return d.DialContext(ctx, "tcp", addr)
 	}
+}
+
+// newGatewayKey returns a fresh random key for gatewayOptions.peerKey
+// and the host's session.Config.GatewayKey: it lives in this process's
+// memory only.
+func newGatewayKey() string {
+	return rand.Text()
 }

@@ -32,6 +32,9 @@ type settings struct {
 	// drain, if set, is the host's Deps.Drain.
 	onHost func(line int, h *host.Host)
 	drain  func(ctx context.Context, line, to int) (int, error)
+	// gatewayKey, if set, is the key this process's telnet gateway proves
+	// itself with when it reports a caller's address (run -mongrel2).
+	gatewayKey string
 }
 
 // parseSettings reads the settings of command name: defaults, then the
@@ -89,6 +92,8 @@ func (s *settings) flagSet(name string, stderr io.Writer, extra func(*flag.FlagS
 	fs.Float64Var(&s.RatePerSecond, "rate", s.RatePerSecond, "lines per second a caller may send (0: 10)")
 	fs.IntVar(&s.RateBurst, "burst", s.RateBurst, "lines a caller may send in a burst (0: 20)")
 	fs.StringVar(&s.SysopToken, "sysop-token", s.SysopToken, "token for the sysop's HTTP actions (default: $M2BBS_SYSOP_TOKEN; none: loopback only)")
+	fs.IntVar(&s.MinPassword, "min-password", s.MinPassword, "fewest characters a new password may have (0: any)")
+	fs.IntVar(&s.RegistrationsPerHour, "registrations-per-hour", s.RegistrationsPerHour, "new accounts one address may register per hour (0: no bound)")
 	fs.BoolVar(&s.NoJournal, "no-journal", s.NoJournal, "keep no session journals: callers are dropped when the host stops")
 	fs.TextVar(&s.logLevel, "log-level", s.logLevel, "log level: DEBUG, INFO, WARN or ERROR")
 	fs.StringVar(&s.cpuProfile, "cpuprofile", s.cpuProfile, "write a CPU profile of the host to this file (written at shutdown)")

@@ -26,6 +26,7 @@ import (
 	"github.com/m2bbs/m2bbs/host/journal"
 	"github.com/m2bbs/m2bbs/host/m2proto"
 	"github.com/m2bbs/m2bbs/host/store"
+	"github.com/m2bbs/m2bbs/host/throttle"
 	"github.com/m2bbs/m2bbs/luaapi"
 )
 
@@ -95,6 +96,13 @@ type Config struct {
 	// requests waiting (the host's worker does), instead of doing both at
 	// the end of every Handle.
 	GroupCommit bool
+	// Logins says how logins and registrations are throttled (see
+	// host/throttle).
+	Logins throttle.Policy
+	// GatewayKey, if set, is the key a gateway of this board (the telnet
+	// gateway behind Mongrel2) proves itself with when it reports its
+	// caller's address: see peer.go.
+	GatewayKey string
 	// ResumeEntry is the global function a replay restarts a logged-in
 	// caller at, and replays checkpoints from (DefaultResumeEntry when
 	// empty); UpgradedScreen tells a caller their session was restarted
@@ -153,8 +161,8 @@ type Deps struct {
 	Who func() []luaapi.OnlineCaller
 	// OnLogin, if set, is told when a caller of this table logs in.
 	OnLogin func(connID, user string)
-	// Throttle, if set, slows down password guessing (shared by every
-	// table of the host).
+	// Throttle, if set, slows down password guessing; when nil, a store
+	// that implements store.Throttles does, with Config.Logins.
 	Throttle luaapi.LoginThrottle
 }
 
@@ -311,7 +319,8 @@ func New(cfg Config, deps Deps) (*Table, error) {
 		UI: &luaapi.UI{Screens: deps.Screens},
 		DB: &luaapi.DB{
 			Store: deps.Store, OnLogin: t.loggedIn,
-			Accounts: accounts, Throttle: deps.Throttle, Peer: t.peerOf,
+			Accounts: accounts, Throttle: loginThrottle(cfg, deps), Peer: t.peerOf,
+			MinPassword: cfg.Logins.MinPassword,
 		},
 		Callers: &luaapi.Callers{Who: who},
 		Log:     t.loggerFor,
@@ -514,6 +523,7 @@ func (t *Table) Handle(req *m2proto.Request) {
 		t.log.Warn("malformed message: msg is not a string", "conn_id", req.ConnID)
 		return
 	}
+	t.takeGatewayPeer(req, msg)
 	s := t.sessions[req.ConnID]
 	if s != nil && !t.admit(s, len(line)) {
 		return
