@@ -34,6 +34,9 @@ type DB struct {
 	// the address of the caller running on L.
 	Throttle LoginThrottle
 	Peer     func(L *lua.LState) string
+	// OnSecret, if set, is told of the password each db.auth_user and
+	// db.register_user is given, so the host can keep it out of its logs.
+	OnSecret func(L *lua.LState, secret string)
 	// MinPassword is the fewest characters a new password may have (0:
 	// any).
 	MinPassword int
@@ -194,6 +197,7 @@ func (d *DB) userExists(L *lua.LState) int {
 // banned account.
 func (d *DB) authUser(L *lua.LState) int {
 	name, password := L.CheckString(1), L.CheckString(2)
+	d.secret(L, password)
 	peer := d.peer(L)
 	if d.Throttle != nil {
 		if err := withDeadline(L, d.Timeout, func(ctx context.Context) error { return d.Throttle.BeginLogin(ctx, name, peer) }); err != nil {
@@ -228,6 +232,13 @@ func (d *DB) authUser(L *lua.LState) int {
 	d.loggedIn(L, name)
 	L.Push(lua.LTrue)
 	return 1
+}
+
+// secret tells OnSecret of a password.
+func (d *DB) secret(L *lua.LState, password string) {
+	if d.OnSecret != nil {
+		d.OnSecret(L, password)
+	}
 }
 
 // peer is the address of the caller on L ("" when unknown).
@@ -277,6 +288,7 @@ func (d *DB) loggedIn(L *lua.LState, name string) {
 // too many registrations from the caller's address.
 func (d *DB) registerUser(L *lua.LState) int {
 	name, password := L.CheckString(1), L.CheckString(2)
+	d.secret(L, password)
 	if d.reserved(name) {
 		return fail(L, fmt.Errorf("the name %q is reserved", store.CleanName(name)))
 	}

@@ -234,6 +234,7 @@ func (t *Table) Call(L *lua.LState, name string, fn lua.LGFunction) int {
 	for i := range args {
 		args[i] = L.Get(i + 1)
 	}
+	t.secretArgs(s, name, args)
 	digest := journal.DigestArgs(args)
 	if s.journal.replaying {
 		if n, answered := t.replayCall(L, s, name, digest); answered {
@@ -682,7 +683,7 @@ func (t *Table) setUser(s *Session, user string) {
 		return
 	}
 	s.user = user
-	s.log = t.log.With("conn_id", s.connID, "user", user)
+	s.log = sessionLogger(t.log.With("conn_id", s.connID, "user", user), s)
 	if t.deps.OnLogin != nil {
 		t.deps.OnLogin(s.connID, user)
 	}

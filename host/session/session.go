@@ -192,6 +192,9 @@ type Session struct {
 	overrun atomic.Pointer[string]
 	// journal is nil when the table keeps no journals.
 	journal *sessionJournal
+	// secrets are the passwords the caller typed, kept out of the journal
+	// and the log (secrets.go).
+	secrets secretSet
 }
 
 // Stats are the Table's counters.
@@ -265,6 +268,8 @@ type Table struct {
 	holding bool
 	outbox  []heldReply
 	dirty   []*Session
+	// secretKey keys the placeholders of secrets (secrets.go).
+	secretKey []byte
 }
 
 type journalCounters struct {
@@ -296,6 +301,8 @@ func New(cfg Config, deps Deps) (*Table, error) {
 		sessions: make(map[string]*Session),
 		byThread: make(map[*lua.LState]*Session),
 		now:      deps.Now,
+
+		secretKey: newSecretKey(),
 	}
 	t.L = lua.NewState(cfg.LuaOptions)
 	// With a context on the state, every thread gets a cancel function of
@@ -320,7 +327,7 @@ func New(cfg Config, deps Deps) (*Table, error) {
 		DB: &luaapi.DB{
 			Store: deps.Store, OnLogin: t.loggedIn,
 			Accounts: accounts, Throttle: loginThrottle(cfg, deps), Peer: t.peerOf,
-			MinPassword: cfg.Logins.MinPassword,
+			MinPassword: cfg.Logins.MinPassword, OnSecret: t.noteSecret,
 		},
 		Callers: &luaapi.Callers{Who: who},
 		Log:     t.loggerFor,
@@ -549,11 +556,7 @@ func (t *Table) Handle(req *m2proto.Request) {
 	if s != nil {
 		s.lastInput = t.now()
 		setColour(s.conn, msg)
-		if t.journaling(s) {
-			message := encodeRequest(req)
-			s.journal.lastMessage = message
-			t.record(s, journal.Entry{Kind: journal.KindRequest, Message: message})
-		}
+		t.journalRequest(s, req, msg)
 		t.resume(s, reqTable)
 		t.settleJournal(s)
 		return
@@ -852,11 +855,11 @@ func (t *Table) newSession(connID, sender string, req *m2proto.Request) *Session
 		cancel:    cancel,
 		conn:      conn,
 		connValue: luaapi.NewConnValue(t.L, conn),
-		log:       t.log.With("conn_id", connID),
 		peer:      req.Header("REMOTE_ADDR"),
 		started:   now,
 		lastInput: now,
 	}
+	s.log = sessionLogger(t.log.With("conn_id", connID), s)
 	if t.journals != nil {
 		s.journal = &sessionJournal{}
 	}
