@@ -228,6 +228,7 @@ func (d *DB) authUser(L *lua.LState) int {
 		if account.Banned {
 			return fail(L, errors.New("this account is banned"))
 		}
+		name = account.Name // as registered, not as typed ("ＺＥＤ\u2009")
 	}
 	d.loggedIn(L, name)
 	L.Push(lua.LTrue)
