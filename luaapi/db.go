@@ -37,6 +37,9 @@ type DB struct {
 	// OnSecret, if set, is told of the password each db.auth_user and
 	// db.register_user is given, so the host can keep it out of its logs.
 	OnSecret func(L *lua.LState, secret string)
+	// Log, if set, gives the logger of the caller running on L: each
+	// wrong password is logged there (the throttle bounds how many).
+	Log LoggerLookup
 	// MinPassword is the fewest characters a new password may have (0:
 	// any).
 	MinPassword int
@@ -211,6 +214,9 @@ func (d *DB) authUser(L *lua.LState) int {
 		return fail(L, err)
 	}
 	if !ok {
+		if d.Log != nil {
+			d.Log(L).Info("login failed: wrong password", "name", clipName(name), "peer", peer)
+		}
 		L.Push(lua.LFalse)
 		return 1
 	}
@@ -240,6 +246,14 @@ func (d *DB) secret(L *lua.LState, password string) {
 	if d.OnSecret != nil {
 		d.OnSecret(L, password)
 	}
+}
+
+// clipName shortens a name as typed for the log.
+func clipName(name string) string {
+	if len(name) > store.MaxNameLen*2 {
+		return name[:store.MaxNameLen*2] + "..."
+	}
+	return name
 }
 
 // peer is the address of the caller on L ("" when unknown).

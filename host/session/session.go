@@ -327,7 +327,7 @@ func New(cfg Config, deps Deps) (*Table, error) {
 		DB: &luaapi.DB{
 			Store: deps.Store, OnLogin: t.loggedIn,
 			Accounts: accounts, Throttle: loginThrottle(cfg, deps), Peer: t.peerOf,
-			MinPassword: cfg.Logins.MinPassword, OnSecret: t.noteSecret,
+			MinPassword: cfg.Logins.MinPassword, OnSecret: t.noteSecret, Log: t.loggerFor,
 		},
 		Callers: &luaapi.Callers{Who: who},
 		Log:     t.loggerFor,

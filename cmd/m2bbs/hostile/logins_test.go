@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -100,6 +102,33 @@ func TestGuessingTheSysopsPasswordLeavesTheSysopIn(t *testing.T) {
 	if took := time.Since(start); took > maxRoundTrip {
 		t.Errorf("the sysop's login took %v", took)
 	}
+	// The sysop hears of the guesses, by address; no password, right or
+	// wrong, is in the log or the database files (journals included).
+	if n := b.proc.logs.count("login failed: wrong password", "peer=127.0.0.1"); n < 3 {
+		t.Errorf("%d failed logins logged from the attacker's address, want at least 3:\n%s", n, b.proc.logs)
+	}
+	assertNoSecrets(t, b, bystanderPassword, "hunter2-guess")
+}
+
+// assertNoSecrets checks that none of secrets is in the board's log, its
+// database file or the database's WAL.
+func assertNoSecrets(t *testing.T, b *board, secrets ...string) {
+	t.Helper()
+	files := map[string][]byte{"the log": []byte(b.proc.logs.String())}
+	for _, f := range []string{b.db, b.db + "-wal"} {
+		raw, err := os.ReadFile(f)
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		files[filepath.Base(f)] = raw
+	}
+	for name, raw := range files {
+		for _, secret := range secrets {
+			if bytes.Contains(raw, []byte(secret)) {
+				t.Errorf("%q is in %s in clear", secret, name)
+			}
+		}
+	}
 }
 
 // TestGrabbingAccounts: one address registers only a few accounts an
@@ -183,6 +212,7 @@ func TestTelnetBehindMongrel2ThrottlesEachCaller(t *testing.T) {
 	if out := sysop.await(t, "Do you want to continue?", "too many failed logins"); strings.Contains(out, "too many failed logins") {
 		t.Fatalf("the sysop calling over telnet from %s was refused:\n%s", sysopIP, out)
 	}
+	assertNoSecrets(t, b, bystanderPassword, "hunter2-guess")
 }
 
 // telnetCaller is a dumb telnet client: it drops option negotiation and
