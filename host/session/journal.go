@@ -626,11 +626,12 @@ func (t *Table) restart(s *Session, live *m2proto.Request, why string) (*Session
 		base = req
 	}
 	if resume := t.resumeEntry(); resume != nil && user != "" {
-		s.journal.lastMessage = encodeRequest(base)
-		// The live request's data answered a prompt that is gone: the
-		// resume function gets the request with an empty line.
+		// The live request's data answered a prompt that is gone (it may
+		// be a password): the resume function, and the journal, get the
+		// request with an empty line.
 		blank := *base
 		blank.Body = []byte(`{"type":"msg","msg":""}`)
+		s.journal.lastMessage = encodeRequest(&blank)
 		tbl, _ := t.requestTable(&blank)
 		t.resetJournal(s, journal.Entry{Kind: journal.KindCheckpoint, Message: encodeRequest(&blank), User: user})
 		if t.resumeFn(s, resume, s.connValue, tbl, lua.LString(user)) {
