@@ -26,14 +26,13 @@ import (
 // CleanName folds compatibility forms, removes invisible characters and
 // trims spaces; case is kept.
 func CleanName(name string) string {
-	name = norm.NFKC.String(name)
 	name = strings.Map(func(r rune) rune {
 		if unicode.Is(unicode.Cf, r) || r == unicode.ReplacementChar {
 			return -1
 		}
 		return r
 	}, name)
-	return strings.TrimFunc(name, unicode.IsSpace)
+	return strings.TrimFunc(norm.NFKC.String(name), unicode.IsSpace)
 }
 
 // NameKey is the identity of a name: CleanName, lower-cased.

@@ -2,7 +2,9 @@ package store
 
 import (
 	"errors"
+	"strings"
 	"testing"
+	"unicode"
 )
 
 func TestNameFolding(t *testing.T) {
@@ -48,4 +50,26 @@ func TestAccountsUseCleanNames(t *testing.T) {
 	if err := s.RegisterUser(ctx, "1234", "password"); !errors.Is(err, ErrBadName) {
 		t.Errorf("a name without a letter: %v", err)
 	}
+}
+
+// FuzzNameFolding: whatever is typed, a name the store accepts has one
+// key, its lower-cased clean form, and a skeleton of letters only.
+func FuzzNameFolding(f *testing.F) {
+	for _, s := range []string{"dave", " Dave\u2009", "ｄａｖｅ", "\u0455ysop", "s\u200by\u200ds0p.", "\xff\xfe", "é\u200d\u0301"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		clean := CleanName(name)
+		if CleanName(clean) != clean {
+			t.Errorf("CleanName(%q) = %q, not stable", name, clean)
+		}
+		if _, err := canonicalName(name); err == nil && NameKey(name) != strings.ToLower(clean) {
+			t.Errorf("NameKey(%q) = %q, want %q", name, NameKey(name), strings.ToLower(clean))
+		}
+		for _, r := range NameSkeleton(name) {
+			if !unicode.IsLetter(r) {
+				t.Fatalf("NameSkeleton(%q) has %q", name, r)
+			}
+		}
+	})
 }
