@@ -2,11 +2,8 @@ package host
 
 import (
 	"crypto/subtle"
-	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/m2bbs/m2bbs/host/access"
 	"github.com/m2bbs/m2bbs/host/m2proto"
@@ -37,9 +34,9 @@ var (
 	proxiedForHeader = strings.ToLower(access.ProxiedForHeader)
 )
 
-// refusalLogEvery is the shortest time between two log lines about
-// refused requests; those in between are counted in the next line.
-const refusalLogEvery = time.Second
+// refusalLog rate-limits the log lines of refused sysop actions and
+// WebSocket handshakes (Host.refusals).
+type refusalLog = access.RefusalLog
 
 // sysopRefusal returns why req may not act as the sysop (the body of the
 // 403 answer), or "" if it may.
@@ -87,36 +84,8 @@ func loopbackCaller(req *m2proto.Request) bool {
 // a log line (at most one a second: refused requests cost an attacker
 // nothing).
 func (h *Host) refuseSysop(req *m2proto.Request, why string) (int, []byte) {
-	h.refusals.log(h.log, "sysop action refused", "conn_id", req.ConnID,
+	h.refusals.Warn(h.log, "sysop action refused", "conn_id", req.ConnID,
 		"path", req.Header("PATH"), "remote_addr", req.Header("REMOTE_ADDR"),
 		"origin", req.Header("origin"), "reason", strings.TrimSpace(why))
 	return http.StatusForbidden, []byte(why)
-}
-
-// refusalLog writes log lines about refused requests, at most one per
-// refusalLogEvery; safe for concurrent use.
-type refusalLog struct {
-	mu         sync.Mutex
-	last       time.Time
-	suppressed int
-}
-
-// log writes msg with args unless a line went out less than
-// refusalLogEvery ago; the next line says how many were left out.
-func (r *refusalLog) log(log *slog.Logger, msg string, args ...any) {
-	r.mu.Lock()
-	now := time.Now()
-	if now.Sub(r.last) < refusalLogEvery {
-		r.suppressed++
-		r.mu.Unlock()
-		return
-	}
-	r.last = now
-	suppressed := r.suppressed
-	r.suppressed = 0
-	r.mu.Unlock()
-	if suppressed > 0 {
-		args = append(args, "suppressed", suppressed)
-	}
-	log.Warn(msg, args...)
 }

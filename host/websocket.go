@@ -203,7 +203,7 @@ func (h *Host) handleWebSocket(ctx context.Context, req *m2proto.Request) bool {
 func (h *Host) acceptWebSocket(req *m2proto.Request) {
 	if err := access.CheckOrigin(req.Header("origin"), req.Header("host"), h.cfg.WebSocketOrigins); err != nil {
 		h.unsupported.Add(1)
-		h.refusals.log(h.log, "websocket: origin refused", "conn_id", req.ConnID, "path", req.Path,
+		h.refusals.Warn(h.log, "websocket: origin refused", "conn_id", req.ConnID, "path", req.Path,
 			"remote_addr", req.Header("REMOTE_ADDR"), "err", err)
 		h.refuseHandshake(req, http.StatusForbidden, "this board does not take calls from pages of another site\n")
 		return

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/m2bbs/m2bbs/host"
+	"github.com/m2bbs/m2bbs/host/access"
 	"github.com/m2bbs/m2bbs/host/classic"
 	"github.com/m2bbs/m2bbs/host/mongrel2"
 )
@@ -243,11 +244,17 @@ func (b *bbs) awaitRoute(t *testing.T) {
 	}
 }
 
-// status reads the host's counters through Mongrel2.
+// status reads the host's counters and callers online through Mongrel2,
+// as the sysop's tool on the machine itself does.
 func (b *bbs) status(t *testing.T) host.Status {
 	t.Helper()
 	client := &http.Client{Timeout: readTimeout}
-	resp, err := client.Get("http://" + b.addr + host.StatusPath)
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, "http://"+b.addr+host.StatusPath, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set(access.SysopHeader, "1")
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
