@@ -135,7 +135,7 @@ func runDrain(ctx context.Context, args []string, stderr io.Writer) error {
 func sysopFlags(fs *flag.FlagSet) func() *sysopClient {
 	addr := fs.String("addr", "http://127.0.0.1:6767", "the board's HTTP address (the built-in front end or Mongrel2)")
 	// No default shown: -h must not print the token from the environment.
-	token := fs.String("sysop-token", "", "sysop token, if the host has one (default: $M2BBS_SYSOP_TOKEN)")
+	token := fs.String("sysop-token", "", "sysop `TOKEN`, if the host has one (default: $M2BBS_SYSOP_TOKEN)")
 	return func() *sysopClient {
 		if *token == "" {
 			*token = os.Getenv("M2BBS_SYSOP_TOKEN")
