@@ -130,3 +130,18 @@ func mustAbs(t *testing.T, path string) string {
 	}
 	return abs
 }
+
+// TestBadWebSocketOriginsRefused: a bad -ws-origins pattern, from the
+// flag or config.lua, stops the board at start.
+func TestBadWebSocketOriginsRefused(t *testing.T) {
+	dir := t.TempDir()
+	if code, stderr := m2bbsIn(t, dir, "", 30*time.Second, "host", "-ws-origins", "bbs.example.org,[bad"); code == 0 || !strings.Contains(stderr, `bad pattern "[bad"`) {
+		t.Errorf("-ws-origins [bad: exit %d:\n%s", code, stderr)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "config.lua"), []byte("ws_origins = '*.example.org, [bad'\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, stderr := m2bbsIn(t, dir, "", 30*time.Second, "host"); code == 0 || !strings.Contains(stderr, `bad pattern "[bad"`) {
+		t.Errorf("ws_origins in config.lua: exit %d:\n%s", code, stderr)
+	}
+}
