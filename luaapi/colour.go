@@ -100,7 +100,9 @@ func EscapePipes(s string) string {
 
 // isDigitAt reports whether s[i] is a decimal digit: a bar before a lone
 // digit at a string's end could become a code once the board appends to it.
-func isDigitAt(s string, i int) bool { return i < len(s) && s[i] >= '0' && s[i] <= '9' && i+1 == len(s) }
+func isDigitAt(s string, i int) bool {
+	return i < len(s) && s[i] >= '0' && s[i] <= '9' && i+1 == len(s)
+}
 
 // CallerText is text that came from a caller (a post, a subject, a mail, a
 // one-liner, a name), as the luaapi modules hand it to scripts: cleaned of
