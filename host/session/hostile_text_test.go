@@ -187,7 +187,7 @@ func TestRawControlBytesInALineAreCleaned(t *testing.T) {
 
 // TestLongLinesCostLinearTime: the name prompt, the main menu and a
 // board's prompts take lines far longer than any name or key without
-// spending the script's budget. The shipped trim (s:gsub('%s+$', '')) was
+// spending the script's budget. The shipped trim (s:gsub('%s+$', ”)) was
 // quadratic: a 4 KiB name line cost about a second of worker time, a 64
 // KiB one minutes. With ui.trim the same lines cost microseconds, so a
 // budget of half a second is a margin of thousands, not a race.
