@@ -214,3 +214,50 @@ func TestLongLinesCostLinearTime(t *testing.T) {
 		t.Errorf("scripts overran their budget on long lines: %+v", st)
 	}
 }
+
+// TestBoardsAndMailShowCallerTextAsText: subjects and lines of posts and
+// mail, typed with escape sequences or stored raw before the fix (the
+// store always refused control characters in subjects, not in lines),
+// reach the reader as text through scripts/boards.lua, pipe codes as
+// typed.
+func TestBoardsAndMailShowCallerTextAsText(t *testing.T) {
+	tbl, rec, db := boardsTable(t)
+	if _, err := db.Post(context.Background(), store.NewPost{Area: "general", Author: "cy", Subject: "old |04red", Lines: []string{"old " + evil}}); err != nil {
+		t.Fatal(err)
+	}
+	ann := call(t, tbl, rec, "1", "ann")
+	ann.sayAll("B", "1", "W", evil, evil, ".", "Q", "Q")
+	ann.sayAll("M", "S", "bob", evil, evil, ".", "Q")
+
+	bob := call(t, tbl, rec, "2", "bob")
+	var seen []string
+	look := func(s *shown) *shown {
+		seen = append(seen, s.msgs...)
+		return s
+	}
+	look(bob.sayAll("B", "1")).shows("1. "+evilShown, "2. old |04red")
+	look(bob.say("1")).shows("Subject: "+evilShown, evilShown)
+	look(bob.say("")).shows("---")
+	look(bob.say("2")).shows("Subject: old |04red", "old "+evilShown)
+	bob.sayAll("", "Q", "Q")
+	look(bob.say("M")).shows(evilShown)
+	look(bob.say("1")).shows("Subject: "+evilShown, evilShown)
+	for _, text := range seen {
+		if bad := obeyed(text); bad != "" {
+			t.Errorf("bob's terminal would obey %q in %q", bad, text)
+		}
+	}
+}
+
+// TestSysopBroadcastKeepsItsColour: the sysop's text is the board's, and
+// keeps its pipe codes and escapes.
+func TestSysopBroadcastKeepsItsColour(t *testing.T) {
+	tbl, rec, _ := textBoard(t, Config{})
+	converse(tbl, rec, "1", "connect")
+	if n := tbl.Broadcast("|12Back in 5 \x1b[5mminutes"); n != 1 {
+		t.Fatalf("Broadcast reached %d callers", n)
+	}
+	if got := textsFor(rec, "1"); len(got) != 1 || got[0] != "\x1b[1;31mBack in 5 \x1b[5mminutes" {
+		t.Errorf("the caller saw %q", got)
+	}
+}
