@@ -183,14 +183,18 @@ func clean(s string, keepNewline bool) string {
 func IsClean(s string) bool { return !needsCleaning(s, false) }
 
 // StripStrings removes the control strings (OSC, DCS, SOS, PM, APC, each
-// up to its terminator, or to the end of s if it has none) and the C1
-// controls from s, and leaves everything else, colour and cursor (CSI)
-// sequences included. It is for text the board itself sends, where colour
+// up to its terminator, or to the end of s if it has none), the C1
+// controls, and an ESC that ends s or comes before another ESC or a C1
+// control (so that no removal can leave an ESC that opens a control
+// string), and leaves everything else, colour and cursor (CSI) sequences
+// included. It is for text the board itself sends, where colour
 // must pass but nothing may set a window title, write the clipboard or
-// talk to the terminal behind the caller's back. Invalid UTF-8 is kept
-// as it is (a terminal shows it as U+FFFD).
+// talk to the terminal behind the caller's back. Invalid UTF-8 becomes
+// U+FFFD.
 func StripStrings(s string) string {
-	if !hasStrings(s) {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD") // removals then cannot join bytes into a C1
+	} else if !hasStrings(s) {
 		return s
 	}
 	var b strings.Builder
@@ -201,7 +205,10 @@ func StripStrings(s string) string {
 		case c == esc && i+1 < len(s) && isControlString(s[i+1]):
 			i += controlStringLen(s, i)
 			continue
-		case c == 0xc2 && i+1 < len(s) && s[i+1] >= 0x80 && s[i+1] <= 0x9f:
+		case c == esc && !keptEscape(s, i):
+			i++
+			continue
+		case isC1At(s, i):
 			i += 2
 			continue
 		}
@@ -211,13 +218,26 @@ func StripStrings(s string) string {
 	return b.String()
 }
 
+// keptEscape reports whether StripStrings keeps the ESC at s[i] (one that
+// does not open a control string): only if the byte after it is kept as
+// it is, so that removing what follows can never make it open one. An ESC
+// at the end, before another ESC or before a C1 control goes.
+func keptEscape(s string, i int) bool {
+	return i+1 < len(s) && s[i+1] != esc && !isC1At(s, i+1)
+}
+
+// isC1At reports whether s[i:] starts with a C1 control in UTF-8.
+func isC1At(s string, i int) bool {
+	return s[i] == 0xc2 && i+1 < len(s) && s[i+1] >= 0x80 && s[i+1] <= 0x9f
+}
+
 // hasStrings reports whether StripStrings would change s.
 func hasStrings(s string) bool {
-	for i := 0; i+1 < len(s); i++ {
+	for i := 0; i < len(s); i++ {
 		switch {
-		case s[i] == esc && isControlString(s[i+1]):
+		case s[i] == esc && (i+1 < len(s) && isControlString(s[i+1]) || !keptEscape(s, i)):
 			return true
-		case s[i] == 0xc2 && s[i+1] >= 0x80 && s[i+1] <= 0x9f:
+		case isC1At(s, i):
 			return true
 		}
 	}

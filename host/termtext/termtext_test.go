@@ -64,6 +64,10 @@ func TestStripStrings(t *testing.T) {
 		{"a\x1b]0;cut", "a"},
 		{"a\u009b2J\u009d0;t\u009cb", "a2J0;tb"},
 		{"é\u00a0ü", "é\u00a0ü"},
+		{"\x1b\x1bX\x1b\\P", "P"},  // removing a string must not make ESC P
+		{"\x1b\u009bP", "P"},       // nor removing a C1
+		{"a\x1b", "a"},             // nor an ESC at the end meet the next message
+		{"\x1b\x1b[1m", "\x1b[1m"}, // a doubled ESC before colour
 	}
 	for _, tt := range tests {
 		if got := StripStrings(tt.in); got != tt.want {
@@ -144,8 +148,18 @@ func FuzzClean(f *testing.F) {
 			t.Fatalf("clean line %q changed to %q", s, line)
 		}
 		stripped := StripStrings(s)
-		if strings.Contains(stripped, "\x1b]") || strings.Contains(stripped, "\x1bP") || strings.Contains(stripped, "\x1b_") {
-			t.Fatalf("StripStrings(%q) = %q keeps a control string", s, stripped)
+		for _, opener := range []string{"\x1b]", "\x1bP", "\x1bX", "\x1b^", "\x1b_"} {
+			if strings.Contains(stripped, opener) {
+				t.Fatalf("StripStrings(%q) = %q keeps a control string", s, stripped)
+			}
+		}
+		for i := range len(stripped) {
+			if isC1At(stripped, i) {
+				t.Fatalf("StripStrings(%q) = %q keeps a C1 control", s, stripped)
+			}
+		}
+		if StripStrings(stripped) != stripped {
+			t.Fatalf("StripStrings(%q) = %q changes again", s, stripped)
 		}
 		if utf8.ValidString(s) && !utf8.ValidString(stripped) {
 			t.Fatalf("StripStrings(%q) = %q broke UTF-8", s, stripped)
