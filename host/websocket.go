@@ -386,8 +386,9 @@ func (h *Host) sendToCallers(sender string, connIDs []string, body []byte) error
 // webSocketMessage turns a reply body meant for a classic caller into a
 // WebSocket frame: a client frame (ending in NUL) loses the NUL and, unless
 // the host sends raw frames, its base64, and the JSON goes out as a text
-// frame. A body that is not a client frame (a script's conn:reply) goes out
-// as it is: a text frame if it is UTF-8, else a binary one.
+// frame, without control strings (see stripControlStrings). A body that is
+// not a client frame (a script's conn:reply) goes out as it is: a text
+// frame if it is UTF-8, else a binary one.
 func (h *Host) webSocketMessage(body []byte) []byte {
 	payload := body
 	if trimmed, ok := bytes.CutSuffix(body, []byte{0}); ok {
@@ -397,6 +398,7 @@ func (h *Host) webSocketMessage(body []byte) []byte {
 				payload = decoded
 			}
 		}
+		payload = stripControlStrings(payload)
 	}
 	op := m2proto.OpText
 	if !utf8.Valid(payload) {

@@ -850,13 +850,15 @@ func TestBoardFeaturesThroughTheFrontEnd(t *testing.T) {
 		t.Errorf("after five failures (%v):\n%s", err, locked)
 	}
 
-	// A client without colour sees the wall's pipe codes stripped; one
-	// with colour gets ANSI escapes.
+	// The wall's colour is the board's: a client without colour sees it
+	// stripped, one with colour gets ANSI escapes. The pipe codes ann
+	// typed are caller text, shown as typed to both (issue 12: only the
+	// board's own screens and the sysop's text carry colour).
 	plain := plainCaller(t, b.addr, "carol", "pw", "pw", "y", "6")
-	if !strings.Contains(plain, "ann: hello from ann") || strings.Contains(plain, "\x1b") || strings.Contains(plain, "|1") {
+	if !strings.Contains(plain, "ann: |12hello|07 from ann") || strings.Contains(plain, "\x1b") {
 		t.Errorf("colourless caller saw:\n%q", plain)
 	}
-	if out := visit(t, zed, "Q", "6", ""); !strings.Contains(out, "\x1b[1;36mann\x1b[0;37m: \x1b[1;31mhello") {
+	if out := visit(t, zed, "Q", "6", ""); !strings.Contains(out, "\x1b[1;36mann\x1b[0;37m: |12hello|07 from ann") {
 		t.Errorf("colour caller saw:\n%q", out)
 	}
 	// m2bbs client -no-color asks for the same.
@@ -865,7 +867,7 @@ func TestBoardFeaturesThroughTheFrontEnd(t *testing.T) {
 	cmd.Env = append(os.Environ(), runMainEnv+"=1")
 	cmd.Stdin = strings.NewReader("dora\npw\npw\ny\n6\n\nQ\n")
 	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "ann: hello from ann") || strings.Contains(string(out), "\x1b") {
+	if err != nil || !strings.Contains(string(out), "ann: |12hello|07 from ann") || strings.Contains(string(out), "\x1b") {
 		t.Errorf("m2bbs client -no-color (%v):\n%q", err, out)
 	}
 }
