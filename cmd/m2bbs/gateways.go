@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httputil"
 	"net/url"
 	"strconv"
 	"sync"
@@ -35,6 +34,9 @@ type gatewayOptions struct {
 	// "connect" (see telnet.Config.PeerKey): for the gateway that reaches
 	// the host through Mongrel2.
 	peerKey string
+	// wsOrigins are the origins, besides the page's own, whose pages may
+	// open WebSockets (-ws-origins).
+	wsOrigins []string
 }
 
 // gateways are the browser page's HTTP server and the telnet gateway of a
@@ -62,8 +64,9 @@ func startGateways(ctx context.Context, opt gatewayOptions, bind string, boardUR
 			srv := &http.Server{
 				Handler: web.NewHandler(web.Config{
 					Dial: dialBBS, RawFrames: rawFrames,
-					Fallback: httputil.NewSingleHostReverseProxy(boardURL),
-					Log:      log.With("gateway", "web"),
+					Fallback:       web.BoardProxy(boardURL, log.With("gateway", "web")),
+					OriginPatterns: opt.wsOrigins,
+					Log:            log.With("gateway", "web"),
 				}),
 				ReadHeaderTimeout: 10 * time.Second,
 				ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),

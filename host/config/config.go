@@ -69,6 +69,10 @@ type Config struct {
 	// register per hour (0: no bound). See host/throttle.
 	MinPassword          int
 	RegistrationsPerHour int
+	// WebSocketOrigins is a comma-separated list of origin patterns
+	// ("bbs.example.org, *.example.org") whose pages may open WebSockets
+	// to the board besides its own (see host/access.CheckOrigin).
+	WebSocketOrigins string
 	// NoJournal turns off session journals: sessions then live only as
 	// long as their host process (see host/session, journal.go).
 	NoJournal bool
@@ -117,6 +121,7 @@ func (c *Config) keys() map[string]any {
 		"rate":                   &c.RatePerSecond,
 		"burst":                  &c.RateBurst,
 		"sysop_token":            &c.SysopToken,
+		"ws_origins":             &c.WebSocketOrigins,
 		"no_journal":             &c.NoJournal,
 		"min_password":           &c.MinPassword,
 		"registrations_per_hour": &c.RegistrationsPerHour,

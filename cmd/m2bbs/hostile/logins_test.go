@@ -177,14 +177,14 @@ func TestGrabbingAccounts(t *testing.T) {
 // Mongrel2 without the gateway's key are not believed.
 func TestTelnetBehindMongrel2ThrottlesEachCaller(t *testing.T) {
 	b := startBoard(t, boardOptions{telnet: true, extra: []string{"-mongrel2", "-bcrypt-cost", "4"}})
-	reg := dialTelnet(t, sysopIP, b.telnetAddr)
+	reg := dialTelnetLogin(t, sysopIP, b.telnetAddr)
 	reg.answer(t, "What's your name?", "zed")
 	reg.answer(t, "password?", bystanderPassword)
 	reg.answer(t, "Type your password again", bystanderPassword)
 	reg.await(t, "Do you want to continue?")
 
 	guessMany(t, 9, func(name string) guessOutcome {
-		c := dialTelnet(t, attackerIP, b.telnetAddr)
+		c := dialTelnetLogin(t, attackerIP, b.telnetAddr)
 		c.answer(t, "What's your name?", name)
 		c.answer(t, "password?", "hunter2-guess")
 		return c.outcome(t)
@@ -203,7 +203,7 @@ func TestTelnetBehindMongrel2ThrottlesEachCaller(t *testing.T) {
 		}
 	}
 
-	sysop := dialTelnet(t, sysopIP, b.telnetAddr)
+	sysop := dialTelnetLogin(t, sysopIP, b.telnetAddr)
 	sysop.answer(t, "What's your name?", "zed")
 	sysop.answer(t, "password?", bystanderPassword)
 	if out := sysop.await(t, "Do you want to continue?", "too many failed logins"); strings.Contains(out, "too many failed logins") {
@@ -212,21 +212,21 @@ func TestTelnetBehindMongrel2ThrottlesEachCaller(t *testing.T) {
 	assertNoSecrets(t, b, bystanderPassword, "hunter2-guess")
 }
 
-// telnetCaller is a dumb telnet client: it drops option negotiation and
+// telnetLogin is a dumb telnet client: it drops option negotiation and
 // reads text.
-type telnetCaller struct {
+type telnetLogin struct {
 	conn net.Conn
 	seen bytes.Buffer
 }
 
-func dialTelnet(t *testing.T, local, addr string) *telnetCaller {
+func dialTelnetLogin(t *testing.T, local, addr string) *telnetLogin {
 	t.Helper()
-	return &telnetCaller{conn: dialFrom(t, local, addr)}
+	return &telnetLogin{conn: dialFrom(t, local, addr)}
 }
 
 // await reads until the text shown contains one of wants, and returns all
 // of it.
-func (c *telnetCaller) await(t *testing.T, wants ...string) string {
+func (c *telnetLogin) await(t *testing.T, wants ...string) string {
 	t.Helper()
 	deadline := time.Now().Add(readTimeout)
 	buf := make([]byte, 4096)
@@ -238,7 +238,7 @@ func (c *telnetCaller) await(t *testing.T, wants ...string) string {
 		}
 		_ = c.conn.SetReadDeadline(deadline)
 		n, err := c.conn.Read(buf)
-		c.seen.Write(stripTelnet(buf[:n]))
+		c.seen.Write(stripTelnetCommands(buf[:n]))
 		if err != nil {
 			t.Fatalf("telnet: waiting for %q: %v; seen:\n%s", wants, err, c.seen.String())
 		}
@@ -246,7 +246,7 @@ func (c *telnetCaller) await(t *testing.T, wants ...string) string {
 }
 
 // answer waits for prompt, then types line.
-func (c *telnetCaller) answer(t *testing.T, prompt, line string) {
+func (c *telnetLogin) answer(t *testing.T, prompt, line string) {
 	t.Helper()
 	c.await(t, prompt)
 	c.seen.Reset()
@@ -256,7 +256,7 @@ func (c *telnetCaller) answer(t *testing.T, prompt, line string) {
 }
 
 // outcome waits for the answer to a wrong password.
-func (c *telnetCaller) outcome(t *testing.T) guessOutcome {
+func (c *telnetLogin) outcome(t *testing.T) guessOutcome {
 	t.Helper()
 	out := c.await(t, "Wrong password", "too many failed logins: try again in", "continue?")
 	switch {
@@ -269,8 +269,8 @@ func (c *telnetCaller) outcome(t *testing.T) guessOutcome {
 	return 0
 }
 
-// stripTelnet drops telnet commands (IAC sequences) from p.
-func stripTelnet(p []byte) []byte {
+// stripTelnetCommands drops telnet commands (IAC sequences) from p.
+func stripTelnetCommands(p []byte) []byte {
 	const iac, sb, se = 255, 250, 240
 	out := p[:0:0]
 	for i := 0; i < len(p); i++ {
