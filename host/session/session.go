@@ -518,6 +518,9 @@ func (t *Table) Handle(req *m2proto.Request) {
 	if s != nil && !t.admit(s, len(line)) {
 		return
 	}
+	if s != nil && string(line) == "connect" {
+		s = t.freshCall(s) // a new call never carries on an old one
+	}
 	reqTable := luaapi.NewRequest(t.L, req, msg)
 	if s == nil && t.journals != nil && string(line) != "connect" {
 		loaded, err := t.loadJournal(req.ConnID)
