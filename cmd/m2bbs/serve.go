@@ -37,11 +37,14 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 
 	transport, err := zmqtransport.DialHandler(zmqtransport.HandlerConfig{
 		SendSpec: s.SendSpec, RecvSpec: s.RecvSpec, Identity: s.SenderID, Context: zctx, Log: log,
+		PeerGone: host.FrontEndGoneNote,
 	})
 	if err != nil {
 		return fmt.Errorf("connect to front end: %w", err)
 	}
 	defer transport.Close()
+	stopped := context.AfterFunc(ctx, transport.StopReceiving) // lines typed from now on wait for the next host
+	defer stopped()
 	var directory host.Transport
 	if s.directorySendSpec != "" {
 		dt, err := zmqtransport.DialHandler(zmqtransport.HandlerConfig{
@@ -73,6 +76,8 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		SysopToken: s.SysopToken,
 		Line:       s.line,
 		SenderID:   s.SenderID,
+
+		DropJournalsBefore: s.dropJournalsBefore,
 	}, host.Deps{Store: db, Log: log, Lines: db, Directory: directory, Drain: s.drain})
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/m2bbs/m2bbs/host"
 	"github.com/m2bbs/m2bbs/host/config"
@@ -32,6 +33,9 @@ type settings struct {
 	// drain, if set, is the host's Deps.Drain.
 	onHost func(line int, h *host.Host)
 	drain  func(ctx context.Context, line, to int) (int, error)
+	// dropJournalsBefore is the host's Config.DropJournalsBefore: m2bbs
+	// run's start, as its front end starts with it.
+	dropJournalsBefore time.Time
 }
 
 // parseSettings reads the settings of command name: defaults, then the

@@ -32,6 +32,11 @@ type HandlerConfig struct {
 	Context *zmq4.Context
 	// Log receives the transport's logs; nil discards them.
 	Log *slog.Logger
+	// PeerGone, if set, makes the note Messages delivers, in order with
+	// the messages, when the connection to the front end drops (its
+	// process ended, and its callers with it); see peer.go. Nil: the peer
+	// is not watched.
+	PeerGone func(at time.Time) []byte
 }
 
 // DialHandler connects to Mongrel2 (or to a ListenServer) as a handler: a
@@ -66,6 +71,12 @@ func (s *sockets) dialHandler(cfg HandlerConfig) error {
 	if cfg.Identity != "" {
 		if err := in.SetIdentity(cfg.Identity); err != nil {
 			return fmt.Errorf("zmqtransport: set identity: %w", err)
+		}
+	}
+	if cfg.PeerGone != nil {
+		s.in, s.peerGone = in, cfg.PeerGone
+		if s.mon, err = s.watchPeer(); err != nil {
+			return err
 		}
 	}
 	if err := in.Connect(cfg.SendSpec); err != nil {
