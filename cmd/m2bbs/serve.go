@@ -29,6 +29,11 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		}
 		defer stop(log)
 	}
+	release, err := lockHandler(s.SendSpec)
+	if err != nil {
+		return err
+	}
+	defer release()
 	db, err := store.Open(s.DBPath, store.Options{BcryptCost: s.BcryptCost, Log: log})
 	if err != nil {
 		return err
