@@ -94,7 +94,8 @@ func (h *Host) frontEndGone(ctx context.Context, at time.Time) {
 	h.dropJournalsBefore(ctx, at)
 }
 
-// dropJournalsBefore drops every journal last written before cutoff.
+// dropJournalsBefore drops every journal last written before cutoff (or
+// in its millisecond).
 func (h *Host) dropJournalsBefore(ctx context.Context, cutoff time.Time) {
 	journals, ok := h.deps.Store.(store.Journals)
 	if !ok || !h.cfg.Session.Journal || cutoff.IsZero() {
@@ -102,7 +103,9 @@ func (h *Host) dropJournalsBefore(ctx context.Context, cutoff time.Time) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, statusTimeout)
 	defer cancel()
-	n, err := journals.PruneJournals(ctx, cutoff)
+	// Times are stored in milliseconds: one written in cutoff's own
+	// millisecond goes too.
+	n, err := journals.PruneJournals(ctx, cutoff.Add(time.Millisecond))
 	switch {
 	case err != nil:
 		h.log.Error("journals of a front end that went away could not be dropped", "err", err)

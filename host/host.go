@@ -200,9 +200,12 @@ func New(transport Transport, cfg Config, deps Deps) (*Host, error) {
 func (h *Host) Ready() <-chan struct{} { return h.ready }
 
 // Run serves messages until ctx is done or the transport closes. It
-// returns nil after ctx is cancelled.
+// returns nil after ctx is cancelled, once it has answered what the front
+// end sent before it stopped listening (see stopServing).
 func (h *Host) Run(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
+	stop := ctx
+	// The workers outlive stop until stopServing is done.
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer func() {
 		cancel()
 		h.workersWG.Wait()
@@ -215,14 +218,15 @@ func (h *Host) Run(ctx context.Context) error {
 	go h.watchScripts(ctx)
 	go h.watchMemory(ctx)
 	go h.pruneJournals(ctx)
-	if !h.awaitSubscriber(ctx) {
+	if !h.awaitSubscriber(stop) {
 		return nil
 	}
 	close(h.ready)
 	h.startLine(ctx)
 	for {
 		select {
-		case <-ctx.Done():
+		case <-stop.Done():
+			h.stopServing(ctx)
 			return nil
 		case msg, ok := <-h.transport.Messages():
 			if !ok {

@@ -48,8 +48,6 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		return fmt.Errorf("connect to front end: %w", err)
 	}
 	defer transport.Close()
-	stopped := context.AfterFunc(ctx, transport.StopReceiving) // lines typed from now on wait for the next host
-	defer stopped()
 	var directory host.Transport
 	if s.directorySendSpec != "" {
 		dt, err := zmqtransport.DialHandler(zmqtransport.HandlerConfig{

@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/m2bbs/m2bbs/host/session"
+	sess "github.com/m2bbs/m2bbs/host/session"
 )
 
 // connIDOfRun starts a front end with the default first conn id, connects
@@ -27,7 +27,7 @@ func connIDOfRun(t *testing.T) string {
 	b := &bbs{s: s, h: dialRawHandler(t, h.SendSpec, h.RecvSpec)}
 	c, id := b.connect(t)
 	c.Close()
-	b.h.close()
+	b.h.stop()
 	return id
 }
 
@@ -37,7 +37,7 @@ func connIDOfRun(t *testing.T) string {
 func TestConnIDsNeverRepeatAcrossRuns(t *testing.T) {
 	first := connIDOfRun(t)
 	second := connIDOfRun(t)
-	if first == second || !session.LessConnID(first, second) {
+	if first == second || !sess.LessConnID(first, second) {
 		t.Fatalf("first run's caller got conn id %s, the next run's first caller %s", first, second)
 	}
 	if _, err := strconv.ParseUint(second, 10, 64); err != nil || len(second) > 20 {

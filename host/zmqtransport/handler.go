@@ -90,6 +90,9 @@ func (s *sockets) dialHandler(cfg HandlerConfig) error {
 	if err := out.SetSndhwm(s.hwm); err != nil {
 		return fmt.Errorf("zmqtransport: set sndhwm: %w", err)
 	}
+	if err := out.SetLinger(FlushLinger); err != nil {
+		return fmt.Errorf("zmqtransport: set linger: %w", err)
+	}
 	// Refuse (and let us count) a message at the high-water mark instead of
 	// dropping it silently.
 	if err := out.SetXpubNodrop(true); err != nil {

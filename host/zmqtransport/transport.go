@@ -63,6 +63,7 @@ type Transport struct {
 	sendTimeout time.Duration
 
 	queue       chan []byte
+	flushes     chan chan struct{} // Flush's requests to the sending goroutine
 	msgs        chan []byte
 	subscribed  chan struct{}
 	done        chan struct{} // closed by Close
@@ -155,6 +156,7 @@ func (s *sockets) start() (*Transport, error) {
 		ownCtx:      s.ownCtx,
 		sendTimeout: s.sendLimit,
 		queue:       make(chan []byte, QueueLength),
+		flushes:     make(chan chan struct{}),
 		msgs:        make(chan []byte, messagesLength),
 		subscribed:  make(chan struct{}),
 		done:        make(chan struct{}),
@@ -378,16 +380,41 @@ func (t *Transport) transmit(out, stop *zmq4.Socket, xpub bool) {
 		case <-t.done:
 			return
 		case msg := <-t.queue:
-			if xpub {
-				t.readSubscriptions(st)
-				if len(st.topics) == 0 {
-					t.dropped.Add(1) // ZeroMQ would discard it without a word
-					continue
-				}
-			}
-			if !t.sendOne(st, msg) {
+			if !t.transmitOne(st, msg) {
 				return
 			}
+		case done := <-t.flushes:
+			if !t.transmitQueued(st) {
+				return
+			}
+			close(done)
+		}
+	}
+}
+
+// transmitOne sends msg, or drops it (counted) when an XPUB has no
+// subscriber. It reports false when the goroutine must end.
+func (t *Transport) transmitOne(st *sendState, msg []byte) bool {
+	if st.xpub {
+		t.readSubscriptions(st)
+		if len(st.topics) == 0 {
+			t.dropped.Add(1) // ZeroMQ would discard it without a word
+			return true
+		}
+	}
+	return t.sendOne(st, msg)
+}
+
+// transmitQueued sends every message queued so far (for Flush).
+func (t *Transport) transmitQueued(st *sendState) bool {
+	for {
+		select {
+		case msg := <-t.queue:
+			if !t.transmitOne(st, msg) {
+				return false
+			}
+		default:
+			return true
 		}
 	}
 }
