@@ -20,20 +20,37 @@ type flusher interface {
 	Flush(timeout time.Duration) bool
 }
 
+// stopQuiet is how long a stopping host goes on receiving after the last
+// line it got: ZeroMQ gives the front end no word that a handler is going,
+// and a line it sends in the instant the handler's socket closes is lost,
+// so the host closes it when its callers are quiet (or StopTimeout/2 after
+// the stop, whichever comes first).
+const stopQuiet = 100 * time.Millisecond
+
 // stopServing is how a host asked to stop leaves no caller unanswered:
-// the transport stops receiving (the front end then holds new lines for
-// the next host), every line already received is handled, the workers
-// finish them and their replies are sent, all within StopTimeout. Journals
-// stay, so the next host carries the calls on.
+// it answers what comes until its callers are quiet, then the transport
+// stops receiving (the front end then holds new lines for the next host),
+// every line received is handled, the workers finish them and their
+// replies are sent, all within StopTimeout. Journals stay, so the next
+// host carries the calls on.
 func (h *Host) stopServing(ctx context.Context) {
 	rs, ok := h.transport.(receiveStopper)
 	if !ok {
 		return
 	}
-	rs.StopReceiving()
 	ctx, cancel := context.WithTimeout(ctx, StopTimeout)
 	defer cancel()
-	handled := 0
+	quiet := time.NewTimer(stopQuiet)
+	defer quiet.Stop()
+	latest := time.NewTimer(StopTimeout / 2)
+	defer latest.Stop()
+	handled, receiving := 0, true
+	stopReceiving := func() {
+		if receiving {
+			receiving = false
+			rs.StopReceiving()
+		}
+	}
 	for open := true; open; {
 		select {
 		case msg, ok := <-h.transport.Messages():
@@ -43,6 +60,13 @@ func (h *Host) stopServing(ctx context.Context) {
 			}
 			handled++
 			h.handle(ctx, msg)
+			if receiving {
+				quiet.Reset(stopQuiet)
+			}
+		case <-quiet.C:
+			stopReceiving()
+		case <-latest.C:
+			stopReceiving()
 		case <-ctx.Done():
 			h.log.Warn("stopping: lines left unanswered", "err", ctx.Err())
 			return
@@ -61,7 +85,7 @@ func (h *Host) stopServing(ctx context.Context) {
 		h.log.Warn("stopping: replies still queued")
 	}
 	if handled > 0 {
-		h.log.Info("stopping: lines received before the stop answered", "lines", handled)
+		h.log.Info("stopping: lines typed meanwhile answered", "lines", handled)
 	}
 }
 
