@@ -1,5 +1,7 @@
 package session
 
+import "github.com/m2bbs/m2bbs/host/m2proto"
+
 // Caller identity. A conn id names one connection of one front end, and
 // only while it lasts: a front end that restarts may hand the same id to
 // someone else. So a "connect" line always starts a new session, and the
@@ -31,4 +33,22 @@ func (t *Table) Forget(connID string) bool {
 	t.dropHeldFor(connID)
 	t.remove(s)
 	return true
+}
+
+// sameAddress reports whether req comes from the address the journaled
+// call began from (REMOTE_ADDR). A call's connection keeps its address, so
+// a line from elsewhere on that conn id is someone else's: a front end
+// that restarted while no host noticed (the host was down too) handed the
+// id out again. That caller starts a new call, which replaces the journal.
+func (t *Table) sameAddress(loaded loadedJournal, req *m2proto.Request) bool {
+	first, err := m2proto.ParseRequest(loaded.entries[0].Message)
+	if err != nil {
+		return true // the replay deals with an unreadable journal
+	}
+	was, now := first.Header("REMOTE_ADDR"), req.Header("REMOTE_ADDR")
+	if was == "" || now == "" || was == now {
+		return true
+	}
+	t.log.Warn("journal of a call from another address: not replayed, a new call starts", "conn_id", req.ConnID, "remote", now, "journal_remote", was)
+	return false
 }

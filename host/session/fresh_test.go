@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/m2bbs/m2bbs/host/m2proto"
 )
 
 // TestConnectOnALiveSessionStartsAfresh: a "connect" on a conn id whose
@@ -50,5 +52,58 @@ func TestForgetDropsSessionAndJournalSilently(t *testing.T) {
 	got := converse(tbl, rec, "3", "5")
 	if joined := strings.Join(got, "\n"); strings.Contains(joined, "MAIN MENU") || strings.Contains(joined, "Online now") {
 		t.Fatalf("a newcomer on conn 3 reached ann's menu:\n%s", joined)
+	}
+}
+
+// msgFrom is msg with the caller's address.
+func msgFrom(connID, addr, text string) *m2proto.Request {
+	req := msg(connID, text)
+	req.Headers = append(req.Headers, m2proto.Header{Name: "REMOTE_ADDR", Value: addr})
+	return req
+}
+
+// TestJournalReplaysOnlyForItsAddress: after a restart of both the host
+// and the front end, a line on a journaled conn id from another address is
+// a new call; from the caller's own address the call goes on.
+func TestJournalReplaysOnlyForItsAddress(t *testing.T) {
+	b := newJournaledBoard(t)
+	tbl, rec := b.table(t)
+	for _, line := range []string{"connect", "ann", "pw", "pw", "y"} {
+		tbl.Handle(msgFrom("4", "192.0.2.1", line))
+	}
+	rec.take()
+	crash(tbl)
+
+	tbl2, rec2 := b.table(t)
+	tbl2.Handle(msgFrom("4", "192.0.2.99", "5"))
+	got := strings.Join(rec2.take(), "\n")
+	if strings.Contains(got, "MAIN MENU") || tbl2.JournalStats().Replayed != 0 {
+		t.Fatalf("a line from another address was replayed into ann's call:\n%s", got)
+	}
+
+	crash(tbl2)
+	// The newcomer's call replaced ann's journal: ann's own address gets
+	// nothing of hers back either (her connection is gone anyway).
+	tbl4, rec4 := b.table(t)
+	tbl4.Handle(msgFrom("4", "192.0.2.1", "5"))
+	if got := strings.Join(rec4.take(), "\n"); strings.Contains(got, "MAIN MENU") {
+		t.Fatalf("ann's journal outlived the new call:\n%s", got)
+	}
+}
+
+// TestJournalReplaysForTheSameAddress: the host alone restarted; the caller
+// types from the address the call began from and goes on where they were.
+func TestJournalReplaysForTheSameAddress(t *testing.T) {
+	b := newJournaledBoard(t)
+	tbl, rec := b.table(t)
+	for _, line := range []string{"connect", "bea", "pw", "pw", "y"} {
+		tbl.Handle(msgFrom("6", "192.0.2.1", line))
+	}
+	rec.take()
+	crash(tbl)
+	tbl2, rec2 := b.table(t)
+	tbl2.Handle(msgFrom("6", "192.0.2.1", "?"))
+	if got := strings.Join(rec2.take(), "\n"); !strings.Contains(got, "MAIN MENU") {
+		t.Fatalf("bea did not go on at the main menu:\n%s", got)
 	}
 }

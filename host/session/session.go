@@ -529,6 +529,9 @@ func (t *Table) Handle(req *m2proto.Request) {
 			t.askAgain(req, "The board could not find your call just now. Type that again, please.")
 			return
 		}
+		if len(loaded.entries) > 0 && !t.sameAddress(loaded, req) {
+			loaded.entries = nil // a new call, whose start replaces the journal
+		}
 		if len(loaded.entries) > 0 {
 			var res replayResult
 			s, res = t.replay(req.ConnID, loaded, req)
