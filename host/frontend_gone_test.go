@@ -102,3 +102,19 @@ func TestHostRestartKeepsCallsUnlessItsFrontEndRestarted(t *testing.T) {
 		})
 	}
 }
+
+// FuzzFrontEndGoneNote: no handler message is taken for the note, and the
+// note gives back its time.
+func FuzzFrontEndGoneNote(f *testing.F) {
+	f.Add([]byte("m2bbs 1 @bbs 2:{},0:,"), int64(0))
+	f.Add(FrontEndGoneNote(time.UnixMilli(1)), int64(1796242668286))
+	f.Fuzz(func(t *testing.T, msg []byte, ms int64) {
+		if _, ok := parseFrontEndGone(msg); ok && (len(msg) == 0 || msg[0] != 0) {
+			t.Fatalf("%q taken for the note", msg)
+		}
+		at, ok := parseFrontEndGone(FrontEndGoneNote(time.UnixMilli(ms)))
+		if !ok || at.UnixMilli() != ms {
+			t.Fatalf("note of %d read back as %v, %v", ms, at, ok)
+		}
+	})
+}
