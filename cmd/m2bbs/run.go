@@ -66,6 +66,10 @@ func runRun(ctx context.Context, args []string, stderr io.Writer) error {
 	if opt.lines < 0 || opt.lines > maxLines {
 		return fmt.Errorf("run: -lines %d outside 0..%d", opt.lines, maxLines)
 	}
+	if err := checkListenAll("run", opt.listenAll, s.SysopToken); err != nil {
+		return err
+	}
+	opt.gateways.wsOrigins = s.wsOrigins
 	log := s.logger(stderr)
 	// The front end (built in, or the Mongrel2 started here) begins with
 	// this process: no call of an earlier run is still connected.

@@ -80,6 +80,8 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		Line:       s.line,
 		SenderID:   s.SenderID,
 
+		// Pages of these sites may open WebSockets behind Mongrel2.
+		WebSocketOrigins:   s.wsOrigins,
 		DropJournalsBefore: s.dropJournalsBefore,
 	}, host.Deps{Store: db, Log: log, Lines: db, Directory: directory, Drain: s.drain})
 	if err != nil {
