@@ -91,3 +91,35 @@ func TestStopReceivingLeavesMessagesForTheNextHandler(t *testing.T) {
 	}
 	old.StopReceiving() // twice, and before Close: harmless
 }
+
+// TestFlushThenCloseDeliversEveryReply: replies queued before Flush reach
+// the front end even though the handler closes right after.
+func TestFlushThenCloseDeliversEveryReply(t *testing.T) {
+	s := tcpSpecs(t)
+	srv := listen(t, s, ServerConfig{})
+	h, err := DialHandler(HandlerConfig{SendSpec: s.send, RecvSpec: s.recv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitClosed(t, h.Subscribed(), "subscription")
+	const n = 500
+	for i := range n {
+		if err := h.Send([]byte("reply " + strconv.Itoa(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !h.Flush(guard) {
+		t.Fatal("Flush timed out")
+	}
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if got := recv(t, srv); string(got) != "reply "+strconv.Itoa(i) {
+			t.Fatalf("front end got %q, want reply %d", got, i)
+		}
+	}
+	if h.Flush(time.Millisecond) {
+		t.Error("Flush of a closed transport reported success")
+	}
+}
