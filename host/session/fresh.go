@@ -40,13 +40,17 @@ func (t *Table) Forget(connID string) bool {
 // a line from elsewhere on that conn id is someone else's: a front end
 // that restarted while no host noticed (the host was down too) handed the
 // id out again. That caller starts a new call, which replaces the journal.
+// It fails closed: when only one of the two carries an address, they came
+// from different front ends (a front end always passes it or never does),
+// so the journal is not replayed. Only when neither has one (a front end
+// that never passes addresses) is the conn id all there is to go by.
 func (t *Table) sameAddress(loaded loadedJournal, req *m2proto.Request) bool {
 	first, err := m2proto.ParseRequest(loaded.entries[0].Message)
 	if err != nil {
 		return true // the replay deals with an unreadable journal
 	}
 	was, now := first.Header("REMOTE_ADDR"), req.Header("REMOTE_ADDR")
-	if was == "" || now == "" || was == now {
+	if was == now {
 		return true
 	}
 	t.log.Warn("journal of a call from another address: not replayed, a new call starts", "conn_id", req.ConnID, "remote", now, "journal_remote", was)

@@ -107,3 +107,29 @@ func TestJournalReplaysForTheSameAddress(t *testing.T) {
 		t.Fatalf("bea did not go on at the main menu:\n%s", got)
 	}
 }
+
+// TestJournalWithAnAddressIsNotReplayedForALineWithout: a journaled call
+// began from an address; a line on its conn id that carries none (another
+// front end) is a new call, and the other way round too.
+func TestJournalWithAnAddressIsNotReplayedForALineWithout(t *testing.T) {
+	for _, tc := range []struct{ name, was, now string }{
+		{"journal has an address", "192.0.2.1", ""},
+		{"line has an address", "", "192.0.2.1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newJournaledBoard(t)
+			tbl, rec := b.table(t)
+			for _, line := range []string{"connect", "ann", "pw", "pw", "y"} {
+				tbl.Handle(msgFrom("4", tc.was, line))
+			}
+			rec.take()
+			crash(tbl)
+			tbl2, rec2 := b.table(t)
+			tbl2.Handle(msgFrom("4", tc.now, "5"))
+			got := strings.Join(rec2.take(), "\n")
+			if strings.Contains(got, "MAIN MENU") || strings.Contains(got, "Online now") || tbl2.JournalStats().Replayed != 0 {
+				t.Fatalf("ann's journal was replayed for a line from another front end:\n%s", got)
+			}
+		})
+	}
+}

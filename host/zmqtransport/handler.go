@@ -93,6 +93,12 @@ func (s *sockets) dialHandler(cfg HandlerConfig) error {
 	if err := out.SetLinger(FlushLinger); err != nil {
 		return fmt.Errorf("zmqtransport: set linger: %w", err)
 	}
+	// Queue replies only on a live connection: when the front end goes,
+	// what libzmq held for it is dropped with the connection instead of
+	// going to the next front end, whose callers reuse the old conn ids.
+	if err := out.SetImmediate(true); err != nil {
+		return fmt.Errorf("zmqtransport: set immediate: %w", err)
+	}
 	// Refuse (and let us count) a message at the high-water mark instead of
 	// dropping it silently.
 	if err := out.SetXpubNodrop(true); err != nil {

@@ -46,7 +46,9 @@ func (t *Transport) peerEvents(mon *zmq4.Socket) bool {
 		ev, addr, _, err := mon.RecvEvent(zmq4.DONTWAIT)
 		if err != nil {
 			if !wouldBlock(err) && !retryable(err) {
-				t.fatal("monitor", err)
+				// A drop may go unnoticed: the sysop must know.
+				t.monitorErrors.Add(1)
+				t.log.Error("front end monitor failed: a restart of the front end may go unnoticed", "err", err)
 			}
 			return true
 		}
@@ -54,6 +56,9 @@ func (t *Transport) peerEvents(mon *zmq4.Socket) bool {
 			continue
 		}
 		t.peerDrops.Add(1)
+		// Replies from now on are for callers who are gone; the next
+		// front end could hand their conn ids to others (see Send).
+		t.away.Store(true)
 		t.log.Warn("front end went away: its callers are gone", "addr", addr)
 		select {
 		case t.msgs <- t.peerGone(time.Now()):
@@ -67,53 +72,42 @@ func (t *Transport) peerEvents(mon *zmq4.Socket) bool {
 // HandlerConfig.PeerGone set).
 func (t *Transport) PeerDrops() uint64 { return t.peerDrops.Load() }
 
-// StopReceiving closes the receiving socket at once, so that the front end
-// keeps what its callers send for the handler that comes next (Mongrel2
-// and the built-in front end hold requests while no handler is connected)
-// instead of handing it to one that is stopping; Messages is closed. Send
-// goes on working until Close. It is how a host that is asked to stop
-// leaves no line typed meanwhile unanswered.
-func (t *Transport) StopReceiving() { t.wakeReceiver() }
-
-// wakeReceiver tells the receiving goroutine to stop; it may be called from
-// any goroutine, any number of times.
-func (t *Transport) wakeReceiver() {
-	t.stopMu.Lock()
-	defer t.stopMu.Unlock()
-	if t.stopRecv != nil {
-		// If the goroutine has already ended, this fails harmlessly.
-		_, _ = t.stopRecv.SendBytes([]byte{0}, zmq4.DONTWAIT)
-	}
+// PeerStats counts what the peer's watch saw.
+type PeerStats struct {
+	// Drops counts how often the front end's connection dropped.
+	Drops uint64
+	// MonitorErrors counts failures to read the socket monitor: a drop
+	// may have gone unnoticed.
+	MonitorErrors uint64
+	// AwayDropped counts replies dropped because the front end they were
+	// for had gone (see ResumeSending).
+	AwayDropped uint64
 }
 
-// Flush waits up to timeout until every message Send queued before it has
-// been handed to ZeroMQ, and reports whether that happened. The handler's
-// reply socket lingers up to FlushLinger at Close for ZeroMQ to write them.
-func (t *Transport) Flush(timeout time.Duration) bool {
-	if timeout <= 0 {
-		return false
-	}
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	done := make(chan struct{})
-	select {
-	case t.flushes <- done:
-	case <-t.sendStopped:
-		return false
-	case <-timer.C:
-		return false
-	}
-	select {
-	case <-done:
-		return true
-	case <-t.sendStopped:
-		return false
-	case <-timer.C:
-		return false
-	}
+// PeerStats returns the counters of the peer's watch.
+func (t *Transport) PeerStats() PeerStats {
+	return PeerStats{Drops: t.peerDrops.Load(), MonitorErrors: t.monitorErrors.Load(), AwayDropped: t.awayDropped.Load()}
 }
 
-// FlushLinger is how long the handler's reply socket keeps unsent replies
-// at Close (ZeroMQ's linger): long enough to write what Flush handed over,
-// short enough not to hold a stopping host up when the front end is gone.
-const FlushLinger = 250 * time.Millisecond
+// Replies to a front end that went away. From the moment the monitor sees
+// the drop, every reply given to Send, or still queued, is dropped and
+// counted: it answers a caller of the old front end, and the next front
+// end would write it to whoever holds that conn id there. The handler's
+// reply socket is ZMQ_IMMEDIATE, so libzmq drops what it held for the old
+// connection too. The user of Messages calls ResumeSending once it has
+// handled the note (forgotten the old callers); replies after that are for
+// the new front end's callers.
+
+// ResumeSending lets replies go out again after a front end went away.
+func (t *Transport) ResumeSending() { t.away.Store(false) }
+
+// dropAway reports whether msg must be dropped because the front end went
+// away, counting it.
+func (t *Transport) dropAway() bool {
+	if !t.away.Load() {
+		return false
+	}
+	t.dropped.Add(1)
+	t.awayDropped.Add(1)
+	return true
+}

@@ -2,9 +2,12 @@ package zmqtransport
 
 import (
 	"bytes"
+	"crypto/rand"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/pebbe/zmq4"
 )
 
 func gone(at time.Time) []byte { return []byte("\x00gone " + strconv.FormatInt(at.UnixMilli(), 10)) }
@@ -61,9 +64,12 @@ func TestPeerGoneNoteComesInOrder(t *testing.T) {
 // the one that is stopping.
 func TestStopReceivingLeavesMessagesForTheNextHandler(t *testing.T) {
 	s := tcpSpecs(t)
-	srv := listen(t, s, ServerConfig{})
+	// The front end's request socket is the test's own, watched, so that
+	// the test knows when the stopped handler's connection is gone.
+	push, gone := watchedPush(t, s.send)
+	listen(t, specs{send: "inproc://unused-" + rand.Text(), recv: s.recv}, ServerConfig{})
 	old := dial(t, s)
-	if err := srv.Send([]byte("before")); err != nil {
+	if _, err := push.SendBytes([]byte("before"), 0); err != nil {
 		t.Fatal(err)
 	}
 	if got := recv(t, old); string(got) != "before" {
@@ -78,18 +84,151 @@ func TestStopReceivingLeavesMessagesForTheNextHandler(t *testing.T) {
 	case <-time.After(guard):
 		t.Fatal("Messages not closed after StopReceiving")
 	}
-	// ZeroMQ gives the front end no signal that the handler's connection
-	// is gone; a line sent in the instant before it notices goes down
-	// that connection. Give it the moment a caller's typing takes.
-	time.Sleep(100 * time.Millisecond)
-	if err := srv.Send([]byte("meanwhile")); err != nil {
-		t.Fatal(err)
-	}
+	// ZeroMQ gives the front end's socket no word that the handler's
+	// connection is gone, and a line sent before it notices goes down
+	// that connection: wait for its monitor to tell.
+	waitGone(t, push, gone)
+	// With no handler the front end holds the line (the send blocks)
+	// until the next one connects.
+	sent := make(chan error, 1)
+	go func() {
+		_, err := push.SendBytes([]byte("meanwhile"), 0)
+		sent <- err
+	}()
 	next := dial(t, s)
 	if got := recv(t, next); string(got) != "meanwhile" {
 		t.Fatalf("the next handler got %q, want the line sent meanwhile", got)
 	}
+	if err := <-sent; err != nil {
+		t.Fatal(err)
+	}
 	old.StopReceiving() // twice, and before Close: harmless
+}
+
+// watchedPush binds a PUSH socket, owned by the test's goroutine, on spec
+// and returns it with a monitor of its disconnections.
+func watchedPush(t *testing.T, spec string) (push, mon *zmq4.Socket) {
+	t.Helper()
+	ctx, err := zmq4.NewContext()
+	if err != nil {
+		t.Fatal(err)
+	}
+	push, err = ctx.NewSocket(zmq4.PUSH)
+	if err != nil {
+		t.Fatal(err)
+	}
+	endpoint := "inproc://test-monitor-" + rand.Text()
+	if err := push.Monitor(endpoint, zmq4.EVENT_DISCONNECTED); err != nil {
+		t.Fatal(err)
+	}
+	if mon, err = ctx.NewSocket(zmq4.PAIR); err != nil {
+		t.Fatal(err)
+	}
+	if err := mon.Connect(endpoint); err != nil {
+		t.Fatal(err)
+	}
+	if err := push.Bind(spec); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		push.SetLinger(0)
+		push.Close()
+		mon.SetLinger(0)
+		mon.Close()
+		ctx.Term()
+	})
+	return push, mon
+}
+
+// waitGone waits (up to guard) until push's monitor reports the
+// disconnection, then until push has let the connection go (it takes no
+// message any more): a message sent in between would go down it.
+func waitGone(t *testing.T, push, mon *zmq4.Socket) {
+	t.Helper()
+	poller := zmq4.NewPoller()
+	poller.Add(mon, zmq4.POLLIN)
+	polled, err := poller.Poll(guard)
+	if err != nil || len(polled) == 0 {
+		t.Fatalf("no disconnection within %v (%v)", guard, err)
+	}
+	if _, _, _, err := mon.RecvEvent(0); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(guard)
+	for {
+		// Reading the events makes the socket handle the connection's end.
+		ev, err := push.GetEvents()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev&zmq4.POLLOUT == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the front end still holds the stopped handler's connection after %v", guard)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestRepliesForAGoneFrontEndAreNotDelivered: a reply sent after the front
+// end went away (its caller went with it) never reaches the next front
+// end, which would write it to whoever holds that conn id there; replies
+// sent once the host has forgotten the old callers (ResumeSending) do.
+func TestRepliesForAGoneFrontEndAreNotDelivered(t *testing.T) {
+	s := tcpSpecs(t)
+	first, err := ListenServer(ServerConfig{SendSpec: s.send, RecvSpec: s.recv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := DialHandler(HandlerConfig{SendSpec: s.send, RecvSpec: s.recv, PeerGone: gone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	waitClosed(t, h.Subscribed(), "subscription")
+	if err := first.Send([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	recv(t, h)
+	if err := h.Send([]byte("reply to 5")); err != nil {
+		t.Fatal(err)
+	}
+	if got := recv(t, first); string(got) != "reply to 5" {
+		t.Fatalf("first front end got %q", got)
+	}
+	first.Close()
+	if got := recv(t, h); !bytes.HasPrefix(got, []byte("\x00gone ")) {
+		t.Fatalf("got %q, want the note that the front end went away", got)
+	}
+	// A worker answers the old caller 5 late.
+	if err := h.Send([]byte("late reply to old 5")); err != nil {
+		t.Fatal(err)
+	}
+	second := listen(t, s, ServerConfig{})
+	h.ResumeSending()
+	// The new front end's subscription comes when it likes: send until a
+	// reply gets through, and look at everything that came.
+	deadline := time.Now().Add(guard)
+	for {
+		if err := h.Send([]byte("reply to new 5")); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case got := <-second.Messages():
+			if string(got) != "reply to new 5" {
+				t.Fatalf("the next front end got %q, want only replies sent after it came", got)
+			}
+			if st := h.PeerStats(); st.AwayDropped != 1 || st.Drops != 1 {
+				t.Errorf("PeerStats = %+v, want 1 drop and 1 reply dropped", st)
+			}
+			return
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no reply reached the next front end")
+		}
+	}
 }
 
 // TestFlushThenCloseDeliversEveryReply: replies queued before Flush reach

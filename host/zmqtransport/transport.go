@@ -50,7 +50,8 @@ type Stats struct {
 	// Dropped counts messages given to Send that were not sent: refused
 	// because the queue stayed full, refused by an XPUB at its high-water
 	// mark, sent while the handler side's peer had unsubscribed (ZeroMQ
-	// discards those), or still queued at Close.
+	// discards those) or had gone away (PeerStats.AwayDropped), or still
+	// queued at Close.
 	Dropped uint64
 }
 
@@ -87,6 +88,9 @@ type Transport struct {
 	peerGone func(at time.Time) []byte
 
 	received, sent, dropped, peerDrops atomic.Uint64
+	monitorErrors, awayDropped         atomic.Uint64
+	// away is set from a drop of the peer until ResumeSending (peer.go).
+	away atomic.Bool
 }
 
 // sockets are what the constructors hand to newTransport.
@@ -236,6 +240,9 @@ func (t *Transport) Send(msg []byte) error {
 	case <-t.sendStopped:
 		return ErrClosed
 	default:
+	}
+	if t.dropAway() {
+		return nil
 	}
 	select {
 	case t.queue <- msg:
@@ -393,8 +400,11 @@ func (t *Transport) transmit(out, stop *zmq4.Socket, xpub bool) {
 }
 
 // transmitOne sends msg, or drops it (counted) when an XPUB has no
-// subscriber. It reports false when the goroutine must end.
+// subscriber or the peer went away. It reports false when the goroutine must end.
 func (t *Transport) transmitOne(st *sendState, msg []byte) bool {
+	if t.dropAway() {
+		return true
+	}
 	if st.xpub {
 		t.readSubscriptions(st)
 		if len(st.topics) == 0 {
