@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/m2bbs/m2bbs/host/session"
 	"github.com/m2bbs/m2bbs/host/store"
 )
 
@@ -28,19 +27,19 @@ import (
 
 // frontEndGonePrefix starts a FrontEndGoneNote; no handler message starts
 // with a NUL byte (a sender is a word).
-var frontEndGonePrefix = []byte("\x00front-end-gone ")
+const frontEndGonePrefix = "\x00front-end-gone "
 
 // FrontEndGoneNote is the message a Transport delivers, in order with the
 // front end's messages, when the connection to the front end dropped at
 // at (zmqtransport.HandlerConfig.PeerGone).
 func FrontEndGoneNote(at time.Time) []byte {
-	return strconv.AppendInt(bytes.Clone(frontEndGonePrefix), at.UnixMilli(), 10)
+	return strconv.AppendInt([]byte(frontEndGonePrefix), at.UnixMilli(), 10)
 }
 
 // parseFrontEndGone reports whether msg is a FrontEndGoneNote, and when
 // the front end went away.
 func parseFrontEndGone(msg []byte) (time.Time, bool) {
-	rest, ok := bytes.CutPrefix(msg, frontEndGonePrefix)
+	rest, ok := bytes.CutPrefix(msg, []byte(frontEndGonePrefix))
 	if !ok {
 		return time.Time{}, false
 	}
@@ -56,42 +55,63 @@ func parseFrontEndGone(msg []byte) (time.Time, bool) {
 // last written before at is dropped (those of this host's callers, and
 // those a previous host process left). It returns once that is done, so
 // that the messages after the note (a new front end's) find nothing of
-// the old callers.
+// the old callers; then the transport may send replies again.
+//
+// Each worker gets one job that forgets its callers, straight into its
+// inbox (never through route, whose overflow policy may drop a line) and
+// waited for as long as the run lasts: the worker's FIFO puts it after
+// every line of the old callers and before any line of a new caller with
+// the same conn id, which the dispatch loop hands over only after this
+// returns. The owners stay until the job settles them, so a new caller's
+// line goes to the worker that forgot the old one.
 func (h *Host) frontEndGone(ctx context.Context, at time.Time) {
 	h.mu.Lock()
 	byWorker := map[*worker][]string{}
+	n := 0
 	for id, o := range h.owners {
 		byWorker[o.w] = append(byWorker[o.w], id)
-		delete(h.owners, id)
+		n++
 	}
-	h.nudgeLine()
 	h.mu.Unlock()
 
 	var wg sync.WaitGroup
 	for w, ids := range byWorker {
 		h.ws.forget(ids...)
-		wg.Go(func() {
-			_, err := onWorker(ctx, w, statusTimeout, func(t *session.Table) bool {
-				for _, id := range ids {
-					t.Forget(id)
-				}
-				h.mu.Lock()
-				w.owned -= len(ids)
-				h.mu.Unlock()
-				return true
-			})
-			if err != nil {
-				h.log.Warn("front end gone: a worker did not let go of its callers in time", "callers", len(ids), "err", err)
-			}
-		})
+		wg.Go(func() { h.forgetOn(ctx, w, ids) })
 	}
 	wg.Wait()
-	n := 0
-	for _, ids := range byWorker {
-		n += len(ids)
-	}
 	h.log.Warn("front end went away: its callers' sessions ended", "sessions", n, "at", at.Format(time.RFC3339Nano))
 	h.dropJournalsBefore(ctx, at)
+	if r, ok := h.transport.(sendResumer); ok {
+		r.ResumeSending()
+	}
+}
+
+// sendResumer is a Transport that drops replies from a drop of its front
+// end until told the old callers are forgotten (zmqtransport does).
+type sendResumer interface{ ResumeSending() }
+
+// forgetOn forgets ids on w's goroutine, behind whatever w has queued, and
+// waits for it until ctx ends.
+func (h *Host) forgetOn(ctx context.Context, w *worker, ids []string) {
+	done := make(chan struct{})
+	job := func() {
+		defer close(done)
+		for _, id := range ids {
+			w.table.Forget(id)
+			h.settle(w, id, false)
+		}
+	}
+	select {
+	case w.inbox <- job:
+	case <-ctx.Done():
+		h.log.Warn("front end gone: stopping before a worker let go of its callers", "callers", len(ids))
+		return
+	}
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
 }
 
 // dropJournalsBefore drops every journal last written before cutoff (or
