@@ -81,7 +81,7 @@ func (h *Host) frontEndGone(ctx context.Context, at time.Time) {
 	}
 	wg.Wait()
 	h.log.Warn("front end went away: its callers' sessions ended", "sessions", n, "at", at.Format(time.RFC3339Nano))
-	h.dropJournalsBefore(ctx, at)
+	h.dropJournalsBefore(ctx, h.journalCutoff(at))
 	if r, ok := h.transport.(sendResumer); ok {
 		r.ResumeSending()
 	}

@@ -96,6 +96,10 @@ type Config struct {
 	// last written before it: m2bbs run sets its own start, as its front
 	// end started with it and no earlier call survives (frontend_gone.go).
 	DropJournalsBefore time.Time
+	// FrontEndPIDFile, if set, is Mongrel2's pid file: journals last
+	// written before it was (its start) are dropped at start and whenever
+	// the front end goes (frontend_cutoff.go).
+	FrontEndPIDFile string
 }
 
 // Deps are the host's collaborators.
@@ -214,7 +218,7 @@ func (h *Host) Run(ctx context.Context) error {
 		h.workersWG.Wait()
 		h.line.wg.Wait()
 	}()
-	h.dropJournalsBefore(ctx, h.cfg.DropJournalsBefore)
+	h.dropJournalsBefore(ctx, h.journalCutoff(time.Time{}))
 	h.mu.Lock()
 	h.startWorkers(ctx, h.current)
 	h.mu.Unlock()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"io"
 )
 
@@ -9,11 +10,18 @@ import (
 // configured with the same send_spec and recv_spec.
 func runHost(ctx context.Context, args []string, stderr io.Writer) error {
 	var lo lineOptions
-	s, err := parseSettings("host", args, stderr, lo.flags)
+	var pidFile string
+	s, err := parseSettings("host", args, stderr, func(fs *flag.FlagSet) {
+		lo.flags(fs)
+		fs.StringVar(&pidFile, "mongrel2-pidfile", "", "Mongrel2's pid file (its run/mongrel2.pid): journals of calls older than Mongrel2's start are dropped, at start and when Mongrel2 goes (default: config.lua's mongrel2_pidfile)")
+	})
 	if err != nil {
 		return err
 	}
 	lo.apply(s)
+	if pidFile != "" {
+		s.Mongrel2PIDFile = pidFile
+	}
 	if err := applyLineDefaults(s); err != nil {
 		return err
 	}

@@ -72,8 +72,11 @@ func runRun(ctx context.Context, args []string, stderr io.Writer) error {
 	opt.gateways.wsOrigins = s.wsOrigins
 	log := s.logger(stderr)
 	// The front end (built in, or the Mongrel2 started here) begins with
-	// this process: no call of an earlier run is still connected.
-	s.dropJournalsBefore = time.Now()
+	// this process: no call of an earlier run is still connected, so
+	// every journal goes before it listens.
+	if err := dropAllJournals(ctx, s.DBPath, s.BcryptCost, log); err != nil {
+		return err
+	}
 	if opt.useMongrel2 {
 		return runWithMongrel2(ctx, s, opt, log, stderr)
 	}
@@ -212,6 +215,7 @@ func runWithMongrel2(ctx context.Context, s *settings, opt runOptions, log *slog
 	}
 	defer server.Stop()
 	log.Info("mongrel2 started", "pid", server.PID, "dir", m2dir, "callers", server.Addr())
+	s.Mongrel2PIDFile = server.PIDFile()
 	s.SendSpec, s.RecvSpec = server.Cfg.SendSpec, server.Cfg.RecvSpec
 
 	hostCtx, stopHost := context.WithCancel(ctx)

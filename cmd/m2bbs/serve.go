@@ -89,6 +89,7 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		// Pages of these sites may open WebSockets behind Mongrel2.
 		WebSocketOrigins:   s.wsOrigins,
 		DropJournalsBefore: s.dropJournalsBefore,
+		FrontEndPIDFile:    s.Mongrel2PIDFile,
 	}, host.Deps{Store: db, Log: log, Lines: db, Directory: directory, Drain: s.drain})
 	if err != nil {
 		return err

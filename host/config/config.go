@@ -73,6 +73,9 @@ type Config struct {
 	// ("bbs.example.org, *.example.org") whose pages may open WebSockets
 	// to the board besides its own (see host/access.CheckOrigin).
 	WebSocketOrigins string
+	// Mongrel2PIDFile is Mongrel2's pid file (m2bbs host): journals last
+	// written before Mongrel2 started are dropped (host.Config.FrontEndPIDFile).
+	Mongrel2PIDFile string
 	// NoJournal turns off session journals: sessions then live only as
 	// long as their host process (see host/session, journal.go).
 	NoJournal bool
@@ -125,6 +128,7 @@ func (c *Config) keys() map[string]any {
 		"no_journal":             &c.NoJournal,
 		"min_password":           &c.MinPassword,
 		"registrations_per_hour": &c.RegistrationsPerHour,
+		"mongrel2_pidfile":       &c.Mongrel2PIDFile,
 	}
 }
 

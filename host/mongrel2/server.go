@@ -455,3 +455,7 @@ func fixRawPayload(ctx context.Context, path string) error {
 	}
 	return nil
 }
+
+// PIDFile is the path of the pid file Mongrel2 wrote when it started (its
+// modification time is Mongrel2's start).
+func (s *Server) PIDFile() string { return filepath.Join(s.Cfg.Dir, pidFile) }
