@@ -2,6 +2,8 @@ package main
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,21 +14,60 @@ import (
 // second is refused with the holder's PID; once released, it is free.
 func TestHandlerLockIsExclusive(t *testing.T) {
 	spec := "tcp://127.0.0.1:1/" + t.Name() + strconv.FormatInt(time.Now().UnixNano(), 10)
-	release, err := lockHandler(spec)
+	db := filepath.Join(t.TempDir(), "bbs.db")
+	release, err := lockHandler(db, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = lockHandler(spec)
+	_, err = lockHandler(db, spec)
 	if !errors.Is(err, ErrHandlerTaken) || !strings.Contains(err.Error(), "pid ") || !strings.Contains(err.Error(), spec) {
 		t.Fatalf("second lock: %v, want ErrHandlerTaken naming the holder and the spec", err)
 	}
 	release()
-	again, err := lockHandler(spec)
+	again, err := lockHandler(db, spec)
 	if err != nil {
 		t.Fatalf("lock after release: %v", err)
 	}
 	again()
-	if _, err := lockHandler("inproc://x"); err != nil {
+	if _, err := lockHandler(db, "inproc://x"); err != nil {
 		t.Fatalf("inproc needs no lock: %v", err)
+	}
+}
+
+// TestHandlerLockIsNoTrap: the lock lies beside the database, readable by
+// its owner only; a symbolic link planted at its name (to the database,
+// say) is refused and its target left as it was.
+func TestHandlerLockIsNoTrap(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "bbs.db")
+	const spec = "tcp://127.0.0.1:1"
+	release, err := lockHandler(db, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := handlerLockPath(db, spec)
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatalf("no lock file beside the database: %v", err)
+	}
+	if filepath.Dir(path) != dir || fi.Mode().Perm() != 0o600 {
+		t.Errorf("lock file %s mode %v, want beside the database, mode 0600", path, fi.Mode().Perm())
+	}
+	release()
+
+	const precious = "the board's messages"
+	if err := os.WriteFile(db, []byte(precious), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	other := "tcp://127.0.0.1:2"
+	if err := os.Symlink(db, handlerLockPath(db, other)); err != nil {
+		t.Fatal(err)
+	}
+	if release, err := lockHandler(db, other); err == nil {
+		release()
+		t.Fatal("a symbolic link at the lock's name was taken as the lock")
+	}
+	if got, _ := os.ReadFile(db); string(got) != precious {
+		t.Fatalf("the link's target now holds %q", got)
 	}
 }

@@ -31,7 +31,7 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		}
 		defer stop(log)
 	}
-	release, err := lockHandler(s.SendSpec)
+	release, err := lockHandler(s.DBPath, s.SendSpec)
 	if err != nil {
 		return err
 	}
