@@ -1,10 +1,13 @@
 package host
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/m2bbs/m2bbs/host/zmqtransport"
 )
 
 // TestBootTime reads btime from a /proc/stat file, and gives the zero time
@@ -54,5 +57,29 @@ func TestJournalCutoffIsTheLatestStart(t *testing.T) {
 	h.cfg.FrontEndPIDFile = filepath.Join(t.TempDir(), "missing.pid")
 	if got, boot := h.journalCutoff(time.Time{}), bootTime(procStat); !got.Equal(boot) {
 		t.Errorf("without a pid file the cutoff = %v, want the boot %v", got, boot)
+	}
+}
+
+// watchedTransport is a Transport that reports its front end's watch.
+type watchedTransport struct {
+	Transport
+	st zmqtransport.PeerStats
+}
+
+func (w watchedTransport) PeerStats() zmqtransport.PeerStats { return w.st }
+
+// TestStatusShowsMonitorErrors: a failing watch of the front end shows on
+// the status page, with the drops and the replies dropped.
+func TestStatusShowsMonitorErrors(t *testing.T) {
+	h := &Host{transport: watchedTransport{st: zmqtransport.PeerStats{Drops: 2, MonitorErrors: 1, AwayDropped: 7}}}
+	got, err := json.Marshal(h.frontEndWatch())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"drops":2,"monitor_errors":1,"replies_dropped":7}`; string(got) != want {
+		t.Errorf("front_end = %s, want %s", got, want)
+	}
+	if (&Host{transport: watchedTransport{}.Transport}).frontEndWatch() != nil {
+		t.Error("a transport that watches nothing reported a watch")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/m2bbs/m2bbs/host/store"
+	"github.com/m2bbs/m2bbs/host/zmqtransport"
 )
 
 // A caller is a conn id of one front-end process: when that process ends,
@@ -85,6 +86,34 @@ func (h *Host) frontEndGone(ctx context.Context, at time.Time) {
 	if r, ok := h.transport.(sendResumer); ok {
 		r.ResumeSending()
 	}
+}
+
+// FrontEndWatch counts what the watch of the front end saw.
+type FrontEndWatch struct {
+	// Drops counts how often the front end went away.
+	Drops uint64 `json:"drops"`
+	// MonitorErrors counts failures of the watch itself: a restart of the
+	// front end may have gone unnoticed (see the error log).
+	MonitorErrors uint64 `json:"monitor_errors"`
+	// RepliesDropped counts replies for callers of a front end that had
+	// gone, dropped instead of reaching the next front end's callers.
+	RepliesDropped uint64 `json:"replies_dropped"`
+}
+
+// peerWatcher is a Transport that watches its front end (zmqtransport).
+type peerWatcher interface {
+	PeerStats() zmqtransport.PeerStats
+}
+
+// frontEndWatch is the status of the front end's watch, or nil if the
+// transport does not watch it.
+func (h *Host) frontEndWatch() *FrontEndWatch {
+	pw, ok := h.transport.(peerWatcher)
+	if !ok {
+		return nil
+	}
+	st := pw.PeerStats()
+	return &FrontEndWatch{Drops: st.Drops, MonitorErrors: st.MonitorErrors, RepliesDropped: st.AwayDropped}
 }
 
 // sendResumer is a Transport that drops replies from a drop of its front

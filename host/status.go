@@ -58,6 +58,9 @@ type Status struct {
 	// Goroutines is the number of goroutines in the host process; only
 	// the sysop sees it.
 	Goroutines int `json:"goroutines,omitempty"`
+	// FrontEnd is what the watch of the front end saw (behind a transport
+	// that watches it; see frontend_gone.go).
+	FrontEnd *FrontEndWatch `json:"front_end,omitempty"`
 }
 
 // Version is one loaded generation of the scripts.
@@ -85,6 +88,7 @@ func (h *Host) Status() Status {
 		MemoryAborts:  h.memoryAborts.Load(),
 		HeapBytes:     heapBytes(),
 		Goroutines:    runtime.NumGoroutine(),
+		FrontEnd:      h.frontEndWatch(),
 	}
 	for _, w := range h.liveWorkers() {
 		st.Sessions = st.Sessions.Add(w.table.Stats())
