@@ -40,6 +40,25 @@ func (h *Host) stopServing(ctx context.Context) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, StopTimeout)
 	defer cancel()
+	handled, ok := h.answerUntilQuiet(ctx, rs)
+	if !ok {
+		h.log.Warn("stopping: lines left unanswered", "err", ctx.Err())
+		return
+	}
+	h.finishWorkers(ctx)
+	if f, ok := h.transport.(flusher); ok && !f.Flush(time.Until(deadlineOf(ctx))) {
+		h.log.Warn("stopping: replies still queued")
+	}
+	if handled > 0 {
+		h.log.Info("stopping: lines typed meanwhile answered", "lines", handled)
+	}
+}
+
+// answerUntilQuiet handles what the front end sends until the callers are
+// quiet (or StopTimeout/2 passed), stops receiving and handles what was
+// received. It returns how many messages it handled, and false if ctx
+// ended first.
+func (h *Host) answerUntilQuiet(ctx context.Context, rs receiveStopper) (int, bool) {
 	quiet := time.NewTimer(stopQuiet)
 	defer quiet.Stop()
 	latest := time.NewTimer(StopTimeout / 2)
@@ -51,12 +70,11 @@ func (h *Host) stopServing(ctx context.Context) {
 			rs.StopReceiving()
 		}
 	}
-	for open := true; open; {
+	for {
 		select {
 		case msg, ok := <-h.transport.Messages():
 			if !ok {
-				open = false
-				continue
+				return handled, true
 			}
 			handled++
 			h.handle(ctx, msg)
@@ -68,10 +86,14 @@ func (h *Host) stopServing(ctx context.Context) {
 		case <-latest.C:
 			stopReceiving()
 		case <-ctx.Done():
-			h.log.Warn("stopping: lines left unanswered", "err", ctx.Err())
-			return
+			return handled, false
 		}
 	}
+}
+
+// finishWorkers waits until every worker has handled what it was given
+// and committed (it then sends the replies).
+func (h *Host) finishWorkers(ctx context.Context) {
 	h.mu.Lock()
 	workers := h.liveWorkers()
 	h.mu.Unlock()
@@ -80,12 +102,6 @@ func (h *Host) stopServing(ctx context.Context) {
 		if _, err := onWorker(ctx, w, StopTimeout, func(t *session.Table) bool { t.Commit(); return true }); err != nil {
 			h.log.Warn("stopping: a worker did not finish its lines", "err", err)
 		}
-	}
-	if f, ok := h.transport.(flusher); ok && !f.Flush(time.Until(deadlineOf(ctx))) {
-		h.log.Warn("stopping: replies still queued")
-	}
-	if handled > 0 {
-		h.log.Info("stopping: lines typed meanwhile answered", "lines", handled)
 	}
 }
 
