@@ -187,3 +187,26 @@ func TestKickBroadcastAndCallers(t *testing.T) {
 	}
 	expect(t, rec.take(), "2 exit:Kicked.", "2 hangup")
 }
+
+// TestEveryThrottledLineIsAnswered: a pasted message arrives faster than
+// the rate allows; each refused line is answered with the prompt again, so
+// a client waiting for a prompt after every line never hangs, until the
+// flood cut-off ends the call.
+func TestEveryThrottledLineIsAnswered(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	tbl, rec := newLimitedTable(t, "testdata/failing.lua", Config{RatePerSecond: 1, RateBurst: 3}, clock)
+	tbl.Handle(msg("1", "connect"))
+	for range 3 {
+		tbl.Handle(msg("1", "hi"))
+	}
+	rec.take()
+	for i := range 3 {
+		tbl.Handle(msg("1", "pasted line"))
+		expect(t, rec.take(), "1 screen:Slow down: that line was ignored.", "1 prompt:say something")
+		if !tbl.Has("1") {
+			t.Fatalf("cut off after %d refused lines", i+1)
+		}
+	}
+	tbl.Handle(msg("1", "one too many"))
+	expect(t, rec.take(), "1 exit:Flood.", "1 hangup")
+}

@@ -692,8 +692,10 @@ func (t *Table) admit(s *Session, lineBytes int) bool {
 		}
 		if s.rate.refused == 1 {
 			s.log.Warn("caller throttled")
-			t.refuse(s, "Slow down: that line was ignored.")
 		}
+		// Every refused line is answered, or a client that waits for a
+		// prompt would wait forever; the cut-off above bounds how many.
+		t.refuse(s, "Slow down: that line was ignored.")
 		return false
 	}
 	if lineBytes > t.cfg.MaxLineBytes {
