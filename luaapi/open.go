@@ -71,5 +71,7 @@ func Open(L *lua.LState, env Env) error {
 		}
 	}
 	InstallModules(L, modules)
+	// Last, once every Go-side change to the string library is made.
+	LockStringLibrary(L)
 	return nil
 }
