@@ -50,7 +50,7 @@ const SubscribeTimeout = 5 * time.Second
 const (
 	DefaultMaxCallers     = 10000
 	DefaultReloadInterval = 250 * time.Millisecond
-	DefaultMemoryLimit    = 1 << 30
+	DefaultMemoryLimit    = 256 << 20
 	// workerQueue bounds the messages waiting for one worker.
 	workerQueue = 1024
 )
