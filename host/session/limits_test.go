@@ -210,3 +210,41 @@ func TestEveryThrottledLineIsAnswered(t *testing.T) {
 	tbl.Handle(msg("1", "one too many"))
 	expect(t, rec.take(), "1 exit:Flood.", "1 hangup")
 }
+
+// TestHugeBuiltinCallsEndOnlyTheirSession: one call of unpack, string.byte
+// or string.char over a huge range used to run for seconds past the time
+// budget (gopher-lua checks it only between instructions) while the
+// worker's other callers waited; it now fails at once, and only the caller
+// whose script made it sees the error screen.
+func TestHugeBuiltinCallsEndOnlyTheirSession(t *testing.T) {
+	for _, choice := range []string{"unpack", "byte", "char"} {
+		t.Run(choice, func(t *testing.T) {
+			tbl, rec := newLimitedTable(t, "testdata/builtins.lua", Config{ResumeBudget: 2 * time.Second}, nil)
+			tbl.Handle(msg("1", "connect"))
+			tbl.Handle(msg("2", "connect"))
+			rec.take()
+			start := time.Now()
+			tbl.Handle(msg("1", choice))
+			if elapsed := time.Since(start); elapsed > time.Second {
+				t.Errorf("the call ran for %v", elapsed)
+			}
+			expect(t, rec.take(), "1 exit:Sorry, we broke.", "1 hangup")
+			tbl.Handle(msg("2", "fine"))
+			expect(t, rec.take(), "2 screen:ok abab cc", "2 prompt:which?")
+		})
+	}
+}
+
+// TestStringTamperingDoesNotReachOtherCallers: callers share one Lua state;
+// one caller's script changing the string library must not change string
+// methods for another.
+func TestStringTamperingDoesNotReachOtherCallers(t *testing.T) {
+	tbl, rec := newLimitedTable(t, "testdata/builtins.lua", Config{}, nil)
+	tbl.Handle(msg("1", "connect"))
+	tbl.Handle(msg("2", "connect"))
+	rec.take()
+	tbl.Handle(msg("1", "tamper"))
+	expect(t, rec.take(), "1 screen:tamper tried", "1 prompt:which?")
+	tbl.Handle(msg("2", "fine"))
+	expect(t, rec.take(), "2 screen:ok abab cc", "2 prompt:which?")
+}
