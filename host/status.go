@@ -51,6 +51,10 @@ type Status struct {
 	Busy int64 `json:"busy"`
 	// MemoryAborts counts scripts stopped because the heap was too big.
 	MemoryAborts int64 `json:"memory_aborts"`
+	// StoreErrors counts store faults (the disk full, the database
+	// failing): calls from scripts that were answered "not saved", and
+	// session journals that could not be written.
+	StoreErrors int64 `json:"store_errors"`
 	// HeapBytes is the Go heap in use (live and not yet collected).
 	HeapBytes uint64 `json:"heap_bytes"`
 	// Goroutines is the number of goroutines in the host process.
@@ -85,7 +89,9 @@ func (h *Host) Status() Status {
 	}
 	for _, w := range h.liveWorkers() {
 		st.Sessions = st.Sessions.Add(w.table.Stats())
+		st.StoreErrors += w.table.JournalStats().WriteErrors
 	}
+	st.StoreErrors += st.Sessions.StoreErrors
 	for _, g := range append([]*generation{h.current}, h.retired...) {
 		v := Version{Version: g.version, LoadedAt: g.loadedAt}
 		for _, w := range g.workers {

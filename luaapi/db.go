@@ -83,7 +83,7 @@ func withDeadline(L *lua.LState, timeout time.Duration, fn func(ctx context.Cont
 	}
 	ctx, cancel := context.WithTimeout(parent, timeout)
 	defer cancel()
-	return fn(ctx)
+	return asStoreFault(L, parent, fn(ctx))
 }
 
 // callStore runs fn as withDeadline does and returns its value.
@@ -236,8 +236,12 @@ func minutes(d time.Duration) string {
 // loggedIn tells the host who the caller is and logs the call.
 func (d *DB) loggedIn(L *lua.LState, name string) {
 	if d.Accounts != nil {
-		if err := withDeadline(L, d.Timeout, func(ctx context.Context) error { return d.Accounts.RecordCall(ctx, name) }); err != nil {
-			L.RaiseError("db: record call: %v", err)
+		// The caller is logged in even if their call cannot be recorded
+		// (a full disk): a fault is reported by withDeadline, anything
+		// else here.
+		err := withDeadline(L, d.Timeout, func(ctx context.Context) error { return d.Accounts.RecordCall(ctx, name) })
+		if err != nil && !errors.Is(err, store.ErrFault) {
+			reportFault(L, fmt.Errorf("record call: %w", err))
 		}
 	}
 	if d.OnLogin != nil {

@@ -201,6 +201,9 @@ type Stats struct {
 	Malformed    int64 `json:"malformed"`
 	UnknownType  int64 `json:"unknown_type"`
 	Vanished     int64 `json:"vanished"`
+	// StoreErrors counts store faults (disk full, database failing) that
+	// scripts' calls met: see faults.go.
+	StoreErrors int64 `json:"store_errors"`
 }
 
 // Add returns the sum of two Stats.
@@ -211,13 +214,13 @@ func (s Stats) Add(o Stats) Stats {
 		Reaped: s.Reaped + o.Reaped, Kicked: s.Kicked + o.Kicked, Overran: s.Overran + o.Overran,
 		Throttled: s.Throttled + o.Throttled, LineTooLong: s.LineTooLong + o.LineTooLong,
 		Malformed: s.Malformed + o.Malformed, UnknownType: s.UnknownType + o.UnknownType,
-		Vanished: s.Vanished + o.Vanished,
+		Vanished: s.Vanished + o.Vanished, StoreErrors: s.StoreErrors + o.StoreErrors,
 	}
 }
 
 type counters struct {
 	active, started, ended, errored, disconnected, reaped, kicked, overran,
-	throttled, lineTooLong, malformed, unknownType, vanished atomic.Int64
+	throttled, lineTooLong, malformed, unknownType, vanished, storeErrors atomic.Int64
 }
 
 // Caller describes one online caller for the status page.
@@ -315,6 +318,7 @@ func New(cfg Config, deps Deps) (*Table, error) {
 		},
 		Callers: &luaapi.Callers{Who: who},
 		Log:     t.loggerFor,
+		Faults:  t.storeFault,
 	}
 	if t.journals != nil {
 		env.Recorder = t
@@ -404,6 +408,7 @@ func (t *Table) Stats() Stats {
 		Reaped: c.reaped.Load(), Kicked: c.kicked.Load(), Overran: c.overran.Load(),
 		Throttled: c.throttled.Load(), LineTooLong: c.lineTooLong.Load(),
 		Malformed: c.malformed.Load(), UnknownType: c.unknownType.Load(), Vanished: c.vanished.Load(),
+		StoreErrors: c.storeErrors.Load(),
 	}
 }
 
