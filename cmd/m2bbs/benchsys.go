@@ -151,7 +151,7 @@ func (o *benchOptions) handlerArgs(kind, dir, sendSpec, recvSpec, profile string
 		// The bench measures the board, not its flood protection, and
 		// holds more callers than the default allows.
 		"-rate", "1e9", "-burst", "1000000000",
-		"-max-callers", "1000000",
+		"-max-callers", "1000000", "-memory-limit", "4096",
 		"-idle-timeout", "1h",
 	)
 }

@@ -29,7 +29,7 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		}
 		defer stop(log)
 	}
-	db, err := store.Open(s.DBPath, store.Options{BcryptCost: s.BcryptCost, Log: log})
+	db, err := store.Open(s.DBPath, store.Options{BcryptCost: s.BcryptCost, Log: log, Sync: s.Sync})
 	if err != nil {
 		return err
 	}
@@ -67,12 +67,13 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 			Journal:       !s.NoJournal,
 			GroupCommit:   true, // the workers commit (host/pool.go)
 		},
-		ScreensDir: s.ScreensDir,
-		Workers:    s.Workers,
-		MaxCallers: s.MaxCallers,
-		SysopToken: s.SysopToken,
-		Line:       s.line,
-		SenderID:   s.SenderID,
+		ScreensDir:  s.ScreensDir,
+		Workers:     s.Workers,
+		MaxCallers:  s.MaxCallers,
+		MemoryLimit: uint64(max(s.MemoryLimitMiB, 0)) << 20,
+		SysopToken:  s.SysopToken,
+		Line:        s.line,
+		SenderID:    s.SenderID,
 	}, host.Deps{Store: db, Log: log, Lines: db, Directory: directory, Drain: s.drain})
 	if err != nil {
 		return err

@@ -90,6 +90,8 @@ func (s *settings) flagSet(name string, stderr io.Writer, extra func(*flag.FlagS
 	fs.IntVar(&s.RateBurst, "burst", s.RateBurst, "lines a caller may send in a burst (0: 20)")
 	fs.StringVar(&s.SysopToken, "sysop-token", s.SysopToken, "token for the sysop's HTTP actions (default: $M2BBS_SYSOP_TOKEN; none: loopback only)")
 	fs.BoolVar(&s.NoJournal, "no-journal", s.NoJournal, "keep no session journals: callers are dropped when the host stops")
+	fs.StringVar(&s.Sync, "sync", s.Sync, "database sync: normal (a power cut may lose the last commits) or full (loses none; slower writes) (default normal)")
+	fs.IntVar(&s.MemoryLimitMiB, "memory-limit", s.MemoryLimitMiB, "host heap in MiB past which running scripts are stopped (0: 256)")
 	fs.TextVar(&s.logLevel, "log-level", s.logLevel, "log level: DEBUG, INFO, WARN or ERROR")
 	fs.StringVar(&s.cpuProfile, "cpuprofile", s.cpuProfile, "write a CPU profile of the host to this file (written at shutdown)")
 	if extra != nil {

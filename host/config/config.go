@@ -67,6 +67,12 @@ type Config struct {
 	// NoJournal turns off session journals: sessions then live only as
 	// long as their host process (see host/session, journal.go).
 	NoJournal bool
+	// Sync is the database's synchronous setting: "normal" (when empty)
+	// or "full" (see store.SyncNormal, store.SyncFull).
+	Sync string
+	// MemoryLimitMiB is the host's heap limit in MiB, past which running
+	// scripts are stopped (0: the host's default).
+	MemoryLimitMiB int
 }
 
 // Defaults are the settings used where neither the file nor a flag says
@@ -110,6 +116,8 @@ func (c *Config) keys() map[string]any {
 		"burst":         &c.RateBurst,
 		"sysop_token":   &c.SysopToken,
 		"no_journal":    &c.NoJournal,
+		"sync":          &c.Sync,
+		"memory_limit":  &c.MemoryLimitMiB,
 	}
 }
 
