@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httputil"
 	"net/url"
 	"strconv"
 	"sync"
@@ -30,6 +29,9 @@ type gatewayOptions struct {
 	// lines is the number of phone lines: telnet callers hunt through
 	// them for a free one (0: the single route @bbs).
 	lines int
+	// wsOrigins are the origins, besides the page's own, whose pages may
+	// open WebSockets (-ws-origins).
+	wsOrigins []string
 }
 
 // gateways are the browser page's HTTP server and the telnet gateway of a
@@ -57,8 +59,9 @@ func startGateways(ctx context.Context, opt gatewayOptions, bind string, boardUR
 			srv := &http.Server{
 				Handler: web.NewHandler(web.Config{
 					Dial: dialBBS, RawFrames: rawFrames,
-					Fallback: httputil.NewSingleHostReverseProxy(boardURL),
-					Log:      log.With("gateway", "web"),
+					Fallback:       web.BoardProxy(boardURL, log.With("gateway", "web")),
+					OriginPatterns: opt.wsOrigins,
+					Log:            log.With("gateway", "web"),
 				}),
 				ReadHeaderTimeout: 10 * time.Second,
 				ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
