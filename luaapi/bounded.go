@@ -243,9 +243,22 @@ func boundedGsub(L *lua.LState) int {
 	L.CheckTypes(3, lua.LTString, lua.LTTable, lua.LTFunction)
 	repl := L.Get(3)
 	limit := L.OptInt(4, -1)
+	// Each match of a plain string repl adds len(repl) bytes: past
+	// MaxStringBytes/len(repl) matches the result is too large, so there
+	// is no need to find them all first.
+	most := -1
+	if r, ok := repl.(lua.LString); ok && len(r) > 0 && strings.IndexByte(string(r), '%') < 0 {
+		most = MaxStringBytes / len(r)
+		if limit < 0 || limit > most+1 {
+			limit = most + 1
+		}
+	}
 	matches, err := pm.Find(pattern, []byte(s), 0, limit)
 	if err != nil {
 		L.RaiseError("%s", err.Error())
+	}
+	if most >= 0 && len(matches) > most {
+		tooLarge(L, "string.gsub", MaxStringBytes, "bytes")
 	}
 	var b strings.Builder
 	last := 0

@@ -66,7 +66,7 @@ func TestBuiltinsRefuseHugeResultsAtOnce(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "result too large") {
 			t.Errorf("%s: err = %v", src, err)
 		}
-		if elapsed := time.Since(start); elapsed > time.Second {
+		if elapsed := time.Since(start); elapsed > 2*time.Second { // the scripts' time budget
 			t.Errorf("%s took %v", src, elapsed)
 		}
 	}

@@ -73,6 +73,7 @@ func OpenCompat(L *lua.LState) error {
 	// Built-ins that could run for ever in one call, or build strings
 	// without bound, are replaced by bounded ones (bounded.go).
 	openBounded(L)
+	openBoundedLoaders(L)
 	// gopher-lua's os.exit ends the whole process: every caller at once.
 	if osLib, ok := L.GetGlobal("os").(*lua.LTable); ok {
 		L.SetField(osLib, "exit", L.NewFunction(func(L *lua.LState) int {

@@ -355,7 +355,7 @@ func (t *Table) loadMain() error {
 		path := dir + "/?.lua;" + dir + "/?/init.lua;" + lua.LVAsString(t.L.GetField(pkg, "path"))
 		t.L.SetField(pkg, "path", lua.LString(path))
 	}
-	fn, err := t.L.LoadFile(t.cfg.MainScript)
+	fn, err := luaapi.LoadFile(t.L, t.cfg.MainScript)
 	if err != nil {
 		return fmt.Errorf("load %s: %w", t.cfg.MainScript, err)
 	}
