@@ -71,6 +71,9 @@ func runRun(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	opt.gateways.wsOrigins = s.wsOrigins
 	log := s.logger(stderr)
+	// The front end (built in, or the Mongrel2 started here) begins with
+	// this process: no call of an earlier run is still connected.
+	s.dropJournalsBefore = time.Now()
 	if opt.useMongrel2 {
 		return runWithMongrel2(ctx, s, opt, log, stderr)
 	}
