@@ -110,6 +110,7 @@ func TestStringLibraryIsReadOnly(t *testing.T) {
 assert(('ab'):rep(2) == 'abab')
 assert(string.rep('x', 2) == 'xx')
 assert(getmetatable('').__index == string)
+assert(debug.getmetatable('') == getmetatable(''))
 assert(getmetatable(string) == false)
 assert(type(string.format) == 'function')
 assert(math.floor(1.5) == 1)

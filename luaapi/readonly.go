@@ -26,11 +26,9 @@ func LockStringLibrary(L *lua.LState) {
 	lib.ForEach(func(k, v lua.LValue) { private.RawSet(k, v) })
 	view := readOnlyView(L, "string library", private)
 	mtView := readOnlyView(L, "string metatable", tableOf(L, map[string]lua.LValue{"__index": view}))
-	index := L.NewFunction(func(L *lua.LState) int {
-		L.Push(private.RawGet(L.Get(2)))
-		return 1
-	})
-	L.SetMetatable(lua.LString(""), tableOf(L, map[string]lua.LValue{"__index": index, "__metatable": mtView}))
+	// The metatable itself is out of reach: __metatable hides it from
+	// getmetatable and debug.getmetatable, and so the private copy too.
+	L.SetMetatable(lua.LString(""), tableOf(L, map[string]lua.LValue{"__index": private, "__metatable": mtView}))
 	L.SetGlobal("string", view)
 	guardMetatableFunctions(L, view, mtView)
 }
