@@ -12,7 +12,10 @@ import (
 // of a built-in runs to completion however long it takes: the built-ins
 // whose cost a script (or a caller's input) could make unbounded are
 // replaced by versions that refuse, with a Lua error, to build more than
-// these.
+// these. Not bounded: the time one pattern match takes (string.find,
+// match, gmatch, gsub) on a pathological pattern, which backtracks inside
+// one call; what keeps it small is the length of the input (a caller's
+// line is at most 4096 bytes, a string built here at most 1 MiB).
 const (
 	// MaxStringBytes bounds a string built by string.rep, string.char,
 	// string.format, string.gsub and table.concat: 1 MiB.
