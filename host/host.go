@@ -209,9 +209,13 @@ func (h *Host) Run(ctx context.Context) error {
 	stop := ctx
 	// The workers outlive stop until stopServing is done.
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	// The memory watchdog outlives the workers: a script still running
+	// at shutdown is watched until it stops.
+	memCtx, stopMemory := context.WithCancel(context.WithoutCancel(ctx))
 	defer func() {
 		cancel()
 		h.workersWG.Wait()
+		stopMemory()
 		h.line.wg.Wait()
 	}()
 	h.dropJournalsBefore(ctx, h.cfg.DropJournalsBefore)
@@ -219,7 +223,7 @@ func (h *Host) Run(ctx context.Context) error {
 	h.startWorkers(ctx, h.current)
 	h.mu.Unlock()
 	go h.watchScripts(ctx)
-	go h.watchMemory(ctx)
+	go h.watchMemory(memCtx)
 	go h.pruneJournals(ctx)
 	if !h.awaitSubscriber(stop) {
 		return nil

@@ -340,8 +340,11 @@ func TestMemoryWatchdogStopsAStringBomb(t *testing.T) {
 	b := startBoard(t, `require 'ui'
 function m2bbs(conn, req)
     req = ui.ask(conn, req, 'go?')
-    local t, chunk = {}, string.rep('x', 1024 * 1024 - 8)
-    while true do t[#t + 1] = chunk .. #t end
+    if req.data.msg == 'go' then
+        local t, chunk = {}, string.rep('x', 1024 * 1024 - 8)
+        while #t < 1200 do t[#t + 1] = chunk .. #t end
+    end
+    ui.ask(conn, req, 'fine')
 end`, Config{MemoryLimit: 64 << 20, Session: session.Config{ResumeBudget: time.Minute}})
 	b.say("1", "connect")
 	b.ft.waitFor(t, "1", kind("prompt"))
@@ -351,7 +354,8 @@ end`, Config{MemoryLimit: 64 << 20, Session: session.Config{ResumeBudget: time.M
 	if r := b.ft.waitFor(t, "1", kind("exit")); r.text != "Oops." {
 		t.Errorf("exit = %q", r.text)
 	}
-	b.say("2", "go")
+	b.say("2", "no")
+	b.ft.waitFor(t, "2", kind("prompt"))
 	if st := b.host.Status(); st.MemoryAborts < 1 || st.Sessions.Errored != 1 {
 		t.Errorf("status = %+v", st)
 	}
