@@ -51,6 +51,8 @@ type Status struct {
 	Busy int64 `json:"busy"`
 	// MemoryAborts counts scripts stopped because the heap was too big.
 	MemoryAborts int64 `json:"memory_aborts"`
+	// Admission counts lines the dispatch loop refused or dropped.
+	Admission AdmissionStats `json:"admission"`
 	// HeapBytes is the Go heap in use (live and not yet collected).
 	HeapBytes uint64 `json:"heap_bytes"`
 	// Goroutines is the number of goroutines in the host process.
@@ -80,6 +82,7 @@ func (h *Host) Status() Status {
 		ReplyErrors:   h.replyErrors.Load(),
 		Busy:          h.busy.Load(),
 		MemoryAborts:  h.memoryAborts.Load(),
+		Admission:     h.admit.stats(),
 		HeapBytes:     heapBytes(),
 		Goroutines:    runtime.NumGoroutine(),
 	}
