@@ -123,7 +123,7 @@ func TestLinesAfterSessionEndAreDropped(t *testing.T) {
 	b.say("1", "connect") // pipelined behind the quit
 	b.say("1", "again")
 	b.ft.waitFor(t, "1", kind("hangup"))
-	b.say("1", "late") // after the hang-up reached the front end
+	b.say("1", "late")    // after the hang-up reached the front end
 	b.say("2", "connect") // a barrier: one worker serves in order
 	b.ft.waitFor(t, "2", said("connect"))
 	st := b.host.Status()

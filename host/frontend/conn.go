@@ -38,6 +38,13 @@ type conn struct {
 	message bool         // the last frame was JSON or XML (Mongrel2's CONN_TYPE_MSG)
 
 	nchains int // size of Mongrel2's header table on this connection; readLoop only
+
+	// The abuse limits (limits.go): release gives the connection back to
+	// the per-address count; the rest is readLoop's.
+	release   func()
+	accepted  time.Time
+	framed    bool // a complete frame has come
+	badFrames int  // JSON frames that were not JSON
 }
 
 // outgoing is one item of a caller's write queue.
@@ -55,15 +62,16 @@ func newConn(s *Server, id uint64, nc net.Conn) *conn {
 		remote = tcp.IP.String()
 	}
 	c := &conn{
-		s:       s,
-		id:      id,
-		idText:  strconv.FormatUint(id, 10),
-		nc:      nc,
-		remote:  remote,
-		log:     s.log.With("conn_id", id, "remote", remote),
-		queue:   make(chan outgoing, s.limits.MaxQueuedWrites+1),
-		done:    make(chan struct{}),
-		nchains: initialChains,
+		s:        s,
+		id:       id,
+		idText:   strconv.FormatUint(id, 10),
+		nc:       nc,
+		remote:   remote,
+		log:      s.log.With("conn_id", id, "remote", remote),
+		queue:    make(chan outgoing, s.limits.MaxQueuedWrites+1),
+		done:     make(chan struct{}),
+		nchains:  initialChains,
+		accepted: time.Now(),
 	}
 	c.touch()
 	return c
@@ -109,14 +117,17 @@ func (c *conn) close(reason CloseReason, notify bool) {
 	c.closeOnce.Do(func() {
 		close(c.done)
 		c.s.unregister(c.id)
+		if c.release != nil {
+			c.release()
+		}
 		c.s.stats.closed[reason].Add(1)
 		l := c.lastHandler()
 		notified := notify && l != nil
-		level := slog.LevelInfo
-		if reason == CloseShutdown {
-			level = slog.LevelDebug
+		if level, limited := closeLevel(reason); limited {
+			c.s.noisy.Log(level, "caller closed", "conn_id", c.id, "remote", c.remote, "reason", reason.String(), "handler_notified", notified)
+		} else {
+			c.log.Log(context.Background(), level, "caller closed", "reason", reason.String(), "handler_notified", notified)
 		}
-		c.log.Log(context.Background(), level, "caller closed", "reason", reason.String(), "handler_notified", notified)
 		// Notice first, then close, as Mongrel2 does: when the caller sees
 		// the connection end, the handler's notice is already on its way.
 		if notified {
@@ -210,7 +221,7 @@ func (c *conn) readLoop() {
 		}
 		c.touch()
 		c.s.stats.framesIn.Add(1)
-		if !c.handle(&f, fr) {
+		if !c.admitFrame(&f) || !c.handle(&f, fr) {
 			return
 		}
 	}
@@ -219,10 +230,16 @@ func (c *conn) readLoop() {
 // armReadDeadline makes a read fail when the caller has been idle for
 // IdleTimeout.
 func (c *conn) armReadDeadline() {
-	if c.s.limits.IdleTimeout < 0 {
-		return
+	deadline := c.firstFrameDeadline()
+	if c.s.limits.IdleTimeout >= 0 {
+		idle := time.Unix(0, c.lastActive.Load()).Add(c.s.limits.IdleTimeout)
+		if deadline.IsZero() || idle.Before(deadline) {
+			deadline = idle
+		}
 	}
-	_ = c.nc.SetReadDeadline(time.Unix(0, c.lastActive.Load()).Add(c.s.limits.IdleTimeout))
+	if !deadline.IsZero() {
+		_ = c.nc.SetReadDeadline(deadline)
+	}
 }
 
 // readFailed handles a read error and reports whether reading must stop.
@@ -237,7 +254,11 @@ func (c *conn) readFailed(err error) bool {
 		c.log.Debug("bad frame", "err", err)
 		c.finish(respBadRequest, reason, true)
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		if time.Since(time.Unix(0, c.lastActive.Load())) < c.s.limits.IdleTimeout {
+		if first := c.firstFrameDeadline(); !first.IsZero() && !time.Now().Before(first) {
+			c.close(CloseNoFirstFrame, true)
+			return true
+		}
+		if c.s.limits.IdleTimeout < 0 || time.Since(time.Unix(0, c.lastActive.Load())) < c.s.limits.IdleTimeout {
 			return false // a write kept the caller alive
 		}
 		c.close(CloseIdle, true)
