@@ -30,6 +30,8 @@ type gatewayOptions struct {
 	// lines is the number of phone lines: telnet callers hunt through
 	// them for a free one (0: the single route @bbs).
 	lines int
+	// limits, if set, bound what one address may hold of telnet.
+	limits *abuseLimits
 }
 
 // gateways are the browser page's HTTP server and the telnet gateway of a
@@ -83,14 +85,18 @@ func startGateways(ctx context.Context, opt gatewayOptions, bind string, boardUR
 		for i := 1; i <= opt.lines; i++ {
 			routes = append(routes, host.LineRoute(i))
 		}
-		ts, err := telnet.New(telnet.Config{
+		tcfg := telnet.Config{
 			Dial: func(ctx context.Context, remote net.Addr) (net.Conn, error) {
 				return dialBBS(ctx, telnet.DefaultRoute, remote)
 			},
 			Routes:    routes,
 			RawFrames: rawFrames,
 			Log:       log.With("gateway", "telnet"),
-		})
+		}
+		if opt.limits != nil {
+			tcfg = opt.limits.telnet(tcfg)
+		}
+		ts, err := telnet.New(tcfg)
 		if err != nil {
 			log.Error("telnet", "err", err)
 			return gw

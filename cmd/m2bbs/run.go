@@ -44,6 +44,7 @@ type runOptions struct {
 	// one host on @bbs).
 	lines    int
 	gateways gatewayOptions
+	limits   abuseLimits
 }
 
 // runRun is "m2bbs run": the BBS in one command. By default the built-in
@@ -59,6 +60,7 @@ func runRun(ctx context.Context, args []string, stderr io.Writer) error {
 		fs.IntVar(&opt.lines, "lines", 0, "phone lines: N hosts in this process on routes @bbs.1..@bbs.N (@bbs is line 1), with the /lines directory")
 		fs.IntVar(&opt.gateways.webPort, "web-port", defaultWebPort, "port of the browser terminal page and its WebSockets (0: any free port, -1: off)")
 		fs.IntVar(&opt.gateways.telnetPort, "telnet-port", defaultTelnetPort, "port of the telnet gateway (0: any free port, -1: off)")
+		opt.limits.register(fs)
 	})
 	if err != nil {
 		return err
@@ -66,6 +68,7 @@ func runRun(ctx context.Context, args []string, stderr io.Writer) error {
 	if opt.lines < 0 || opt.lines > maxLines {
 		return fmt.Errorf("run: -lines %d outside 0..%d", opt.lines, maxLines)
 	}
+	opt.gateways.limits = &opt.limits
 	log := s.logger(stderr)
 	if opt.useMongrel2 {
 		return runWithMongrel2(ctx, s, opt, log, stderr)
@@ -128,7 +131,7 @@ func runBuiltIn(ctx context.Context, s *settings, opt runOptions, log *slog.Logg
 		Routes: routes,
 		// The host ends idle sessions itself; the front end only drops
 		// connections that outlive them (half-open ones).
-		Limits:  frontend.Limits{IdleTimeout: frontEndIdle(s.IdleTimeout)},
+		Limits:  opt.limits.frontend(frontend.Limits{IdleTimeout: frontEndIdle(s.IdleTimeout)}),
 		Context: zctx,
 		Log:     log,
 	})
@@ -215,7 +218,7 @@ func runWithMongrel2(ctx context.Context, s *settings, opt runOptions, log *slog
 	if opt.listenAll {
 		bind = "0.0.0.0"
 	}
-	gw := startGateways(hostCtx, gatewayOptions{webPort: -1, telnetPort: opt.gateways.telnetPort, lines: opt.lines}, bind, nil,
+	gw := startGateways(hostCtx, gatewayOptions{webPort: -1, telnetPort: opt.gateways.telnetPort, lines: opt.lines, limits: &opt.limits}, bind, nil,
 		s.RawFrames, tcpDialer(server.Addr()), log)
 	defer gw.wait()
 	gw.webAddr = server.Addr()
