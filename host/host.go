@@ -75,8 +75,11 @@ type Config struct {
 	MemoryLimit uint64
 	// SysopToken, if set, lets requests bearing it ("Authorization:
 	// Bearer TOKEN") see who is online, broadcast and kick, from anywhere;
-	// without it only callers from the loopback address may.
+	// without it only sysop tools on the machine itself may (sysop.go).
 	SysopToken string
+	// WebSocketOrigins lists the origins, besides the board's own host,
+	// whose pages may open WebSockets (access.CheckOrigin's patterns).
+	WebSocketOrigins []string
 	// Line is the phone line this host serves (route LineRoute(Line)),
 	// 1 or more, with Deps.Lines the directory; 0 is the classic
 	// single-host set-up, with no directory (see lines.go).
@@ -146,6 +149,9 @@ type Host struct {
 	line  lineState
 	ws    webSockets // conn ids of WebSocket callers (websocket.go)
 	admit admission  // what the dispatch loop refuses (admission.go)
+	// refusals rate-limits the log lines of refused sysop actions and
+	// WebSocket origins (sysop.go).
+	refusals refusalLog
 }
 
 // owner records which worker serves a caller, how many of the caller's

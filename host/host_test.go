@@ -368,7 +368,8 @@ func TestStatusPageAndSysopActions(t *testing.T) {
 	b.say("1", "connect")
 	b.ft.waitFor(t, "1", kind("prompt"))
 
-	httpGet(b, "9", "/status")
+	// The sysop's tool on the machine itself sends the sysop header.
+	httpGet(b, "9", "/status", sysopTool...)
 	st := decodeStatus(t, b.ft.waitFor(t, "9", kind("http")).text)
 	if st.BadFrames != 1 || st.Unsupported != 1 || st.Sessions.Active != 1 || len(st.Online) != 1 || st.Online[0].Showing != "v1 connect" {
 		t.Errorf("status = %+v", st)
@@ -384,11 +385,11 @@ func TestStatusPageAndSysopActions(t *testing.T) {
 		t.Errorf("broadcast from elsewhere answered %q", r.text)
 	}
 
-	b.ft.in <- request("POST", "11", "/status/broadcast", "Closing soon.")
+	b.ft.in <- request("POST", "11", "/status/broadcast", "Closing soon.", sysopTool...)
 	b.ft.waitFor(t, "11", kind("http"))
 	b.ft.waitFor(t, "1", func(r reply) bool { return r.kind == "screen" && r.text == "Closing soon." })
 
-	b.ft.in <- request("POST", "12", "/status/kick", "", m2proto.Header{Name: "QUERY", Value: "conn_id=1"})
+	b.ft.in <- request("POST", "12", "/status/kick", "", withHeaders(sysopTool, m2proto.Header{Name: "QUERY", Value: "conn_id=1"})...)
 	if r := b.ft.waitFor(t, "12", kind("http")); !strings.HasPrefix(r.text, "HTTP/1.1 200") {
 		t.Errorf("kick answered %q", r.text)
 	}

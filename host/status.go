@@ -2,9 +2,7 @@ package host
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
-	"net"
 	"net/http"
 	"net/url"
 	"runtime"
@@ -20,7 +18,9 @@ import (
 
 // StatusPath is the HTTP path of the status page; the sysop's actions are
 // below it: POST StatusPath/broadcast (the body is the text) and POST
-// StatusPath/kick?conn_id=N.
+// StatusPath/kick?conn_id=N. Anyone may GET the public part of the status
+// page; the sysop (see sysop.go) gets all of it, without the callers
+// online if the query says online=0.
 const StatusPath = "/status"
 
 // statusTimeout bounds how long the status page waits for a busy worker.
@@ -34,7 +34,8 @@ type Status struct {
 	// Versions are the scripts versions loaded: the current one first,
 	// then older ones still serving callers who started on them.
 	Versions []Version `json:"versions"`
-	// LoadError is why the last change to the scripts was not loaded.
+	// LoadError is why the last change to the scripts was not loaded;
+	// only the sysop sees it.
 	LoadError     string `json:"load_error,omitempty"`
 	Reloads       int64  `json:"reloads"`
 	UptimeSeconds int64  `json:"uptime_seconds"`
@@ -53,10 +54,12 @@ type Status struct {
 	MemoryAborts int64 `json:"memory_aborts"`
 	// Admission counts lines the dispatch loop refused or dropped.
 	Admission AdmissionStats `json:"admission"`
-	// HeapBytes is the Go heap in use (live and not yet collected).
-	HeapBytes uint64 `json:"heap_bytes"`
-	// Goroutines is the number of goroutines in the host process.
-	Goroutines int `json:"goroutines"`
+	// HeapBytes is the Go heap in use (live and not yet collected); only
+	// the sysop sees it.
+	HeapBytes uint64 `json:"heap_bytes,omitempty"`
+	// Goroutines is the number of goroutines in the host process; only
+	// the sysop sees it.
+	Goroutines int `json:"goroutines,omitempty"`
 }
 
 // Version is one loaded generation of the scripts.
@@ -96,6 +99,14 @@ func (h *Host) Status() Status {
 		}
 		st.Versions = append(st.Versions, v)
 	}
+	return st
+}
+
+// public is the part of st anyone may see: counters and versions, without
+// the callers online, the scripts' load error (it names files and lines)
+// or the process's heap and goroutines.
+func (st Status) public() Status {
+	st.Online, st.LoadError, st.HeapBytes, st.Goroutines = nil, "", 0, 0
 	return st
 }
 
@@ -195,7 +206,9 @@ func (h *Host) answer(ctx context.Context, req *m2proto.Request) (int, []byte) {
 			return http.StatusMethodNotAllowed, []byte("use GET\n")
 		}
 		st := h.Status()
-		if h.isSysop(req) {
+		if !h.isSysop(req) {
+			st = st.public()
+		} else if query, _ := url.ParseQuery(req.Header("QUERY")); query.Get("online") != "0" {
 			st.Online = h.Callers(ctx)
 		}
 		b, err := json.Marshal(st)
@@ -207,8 +220,8 @@ func (h *Host) answer(ctx context.Context, req *m2proto.Request) (int, []byte) {
 		if method != http.MethodPost {
 			return http.StatusMethodNotAllowed, []byte("use POST\n")
 		}
-		if !h.isSysop(req) {
-			return http.StatusForbidden, []byte("sysop only: send the sysop token, or call from the machine itself\n")
+		if why := h.sysopRefusal(req); why != "" {
+			return h.refuseSysop(req, why)
 		}
 		if h.deps.Drain == nil {
 			return http.StatusNotImplemented, []byte("draining a line needs the built-in front end in the same process (m2bbs run -lines N)\n")
@@ -228,8 +241,8 @@ func (h *Host) answer(ctx context.Context, req *m2proto.Request) (int, []byte) {
 		if method != http.MethodPost {
 			return http.StatusMethodNotAllowed, []byte("use POST\n")
 		}
-		if !h.isSysop(req) {
-			return http.StatusForbidden, []byte("sysop only: send the sysop token, or call from the machine itself\n")
+		if why := h.sysopRefusal(req); why != "" {
+			return h.refuseSysop(req, why)
 		}
 		res, err := h.Upgrade(ctx)
 		if err != nil {
@@ -240,8 +253,8 @@ func (h *Host) answer(ctx context.Context, req *m2proto.Request) (int, []byte) {
 		if method != http.MethodPost {
 			return http.StatusMethodNotAllowed, []byte("use POST\n")
 		}
-		if !h.isSysop(req) {
-			return http.StatusForbidden, []byte("sysop only: send the sysop token, or call from the machine itself\n")
+		if why := h.sysopRefusal(req); why != "" {
+			return h.refuseSysop(req, why)
 		}
 		if strings.HasSuffix(path, "/broadcast") {
 			text := strings.TrimSpace(string(req.Body))
@@ -266,16 +279,4 @@ func (h *Host) answer(ctx context.Context, req *m2proto.Request) (int, []byte) {
 func jsonLine(v any) []byte {
 	b, _ := json.Marshal(v)
 	return append(b, '\n')
-}
-
-// isSysop reports whether req may see who is online and act: it bears the
-// sysop token, or (with no token set) comes from the loopback address.
-func (h *Host) isSysop(req *m2proto.Request) bool {
-	if h.cfg.SysopToken != "" {
-		auth := req.Header("authorization")
-		token, ok := strings.CutPrefix(auth, "Bearer ")
-		return ok && subtle.ConstantTimeCompare([]byte(token), []byte(h.cfg.SysopToken)) == 1
-	}
-	ip := net.ParseIP(req.Header("REMOTE_ADDR"))
-	return ip != nil && ip.IsLoopback()
 }

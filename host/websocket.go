@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/m2bbs/m2bbs/host/access"
 	"github.com/m2bbs/m2bbs/host/m2proto"
 )
 
@@ -24,7 +25,8 @@ import (
 // WebSocket's), and every reply to it leaves as a text frame holding the
 // bare JSON message instead of the classic base64(JSON)+NUL.
 //
-// The host answers the handshake (101), pings (pong) and close frames
+// The host answers the handshake (101, or 403 for a page of another site
+// than the board and Config.WebSocketOrigins: see access.CheckOrigin), pings (pong) and close frames
 // (close, then hangs up and frees the session). It refuses, with a close
 // frame, a log line and the session freed: binary messages (1003),
 // fragments Mongrel2 did not join (1008), text that is not UTF-8 (1007),
@@ -196,17 +198,22 @@ func (h *Host) handleWebSocket(ctx context.Context, req *m2proto.Request) bool {
 }
 
 // acceptWebSocket answers a handshake: 101 and the caller joins the set,
+// 403 and a hang-up for a page of another site (see access.CheckOrigin),
 // or 400 and a hang-up for a request RFC 6455 does not allow.
 func (h *Host) acceptWebSocket(req *m2proto.Request) {
+	if err := access.CheckOrigin(req.Header("origin"), req.Header("host"), h.cfg.WebSocketOrigins); err != nil {
+		h.unsupported.Add(1)
+		h.refusals.Warn(h.log, "websocket: origin refused", "conn_id", req.ConnID, "path", req.Path,
+			"remote_addr", req.Header("REMOTE_ADDR"), "err", err)
+		h.refuseHandshake(req, http.StatusForbidden, "this board does not take calls from pages of another site\n")
+		return
+	}
 	key := req.Header("sec-websocket-key")
 	version := req.Header("sec-websocket-version")
 	if !m2proto.ValidWebSocketKey(key) || version != "13" {
 		h.unsupported.Add(1)
 		h.log.Warn("websocket: bad handshake", "conn_id", req.ConnID, "path", req.Path, "key", key, "version", version)
-		body := m2proto.AppendHTTPResponse(nil, http.StatusBadRequest, "text/plain", []byte("bad websocket handshake\n"))
-		if err := h.sendVia(h.transport, req.Sender, []string{req.ConnID}, body); err == nil {
-			_ = h.sendVia(h.transport, req.Sender, []string{req.ConnID}, nil)
-		}
+		h.refuseHandshake(req, http.StatusBadRequest, "bad websocket handshake\n")
 		return
 	}
 	// Known before the 101 leaves, so that nothing reaches the caller in
@@ -221,6 +228,14 @@ func (h *Host) acceptWebSocket(req *m2proto.Request) {
 		return
 	}
 	h.log.Debug("websocket caller", "conn_id", req.ConnID, "path", req.Path, "remote_addr", req.Header("REMOTE_ADDR"))
+}
+
+// refuseHandshake answers a handshake with an HTTP error, then hangs up.
+func (h *Host) refuseHandshake(req *m2proto.Request, code int, text string) {
+	body := m2proto.AppendHTTPResponse(nil, code, "text/plain; charset=utf-8", []byte(text))
+	if err := h.sendVia(h.transport, req.Sender, []string{req.ConnID}, body); err == nil {
+		_ = h.sendVia(h.transport, req.Sender, []string{req.ConnID}, nil)
+	}
 }
 
 // serveWebSocketFrame serves one message from a WebSocket caller.
@@ -371,8 +386,9 @@ func (h *Host) sendToCallers(sender string, connIDs []string, body []byte) error
 // webSocketMessage turns a reply body meant for a classic caller into a
 // WebSocket frame: a client frame (ending in NUL) loses the NUL and, unless
 // the host sends raw frames, its base64, and the JSON goes out as a text
-// frame. A body that is not a client frame (a script's conn:reply) goes out
-// as it is: a text frame if it is UTF-8, else a binary one.
+// frame, without control strings (see stripControlStrings). A body that is
+// not a client frame (a script's conn:reply) goes out as it is: a text
+// frame if it is UTF-8, else a binary one.
 func (h *Host) webSocketMessage(body []byte) []byte {
 	payload := body
 	if trimmed, ok := bytes.CutSuffix(body, []byte{0}); ok {
@@ -382,6 +398,7 @@ func (h *Host) webSocketMessage(body []byte) []byte {
 				payload = decoded
 			}
 		}
+		payload = stripControlStrings(payload)
 	}
 	op := m2proto.OpText
 	if !utf8.Valid(payload) {

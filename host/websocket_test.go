@@ -314,6 +314,10 @@ func TestWebSocketMessageFraming(t *testing.T) {
 		{`{"raw":1}` + "\x00", m2proto.OpText, `{"raw":1}`}, // not base64: sent without the NUL
 		{"plain text from conn:reply", m2proto.OpText, "plain text from conn:reply"},
 		{"\xff\xfe", m2proto.OpBinary, "\xff\xfe"},
+		// No window title, clipboard write or C1 control reaches a browser; colour does.
+		{base64.StdEncoding.EncodeToString([]byte(`{"msg":"a\u001b]0;t\u0007b\u001b]52;c;eA==\u001b\\c\u009b2J\u001b[1md","type":"screen","x":1}`)) + "\x00",
+			m2proto.OpText, `{"msg":"abc2J\u001b[1md","type":"screen","x":1}`},
+		{base64.StdEncoding.EncodeToString([]byte(`{"msg":"\u001b[1mhi","type":"screen"}`)) + "\x00", m2proto.OpText, `{"msg":"\u001b[1mhi","type":"screen"}`},
 	} {
 		f, _, err := m2proto.ParseWebSocketFrame(h.webSocketMessage([]byte(tc.body)))
 		if err != nil || f.Flags.Opcode() != tc.op || string(f.Payload) != tc.want {

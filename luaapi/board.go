@@ -8,6 +8,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/m2bbs/m2bbs/host/store"
+	"github.com/m2bbs/m2bbs/host/termtext"
 )
 
 // DefaultListLimit is how many posts or mails board.list and mail.list
@@ -50,8 +51,8 @@ func (b *Board) Loader(L *lua.LState) int {
 // areaTable converts an area for Lua: {name, description, posts}.
 func areaTable(L *lua.LState, a store.Area) *lua.LTable {
 	t := L.CreateTable(0, 3)
-	t.RawSetString("name", lua.LString(a.Name))
-	t.RawSetString("description", lua.LString(a.Description))
+	t.RawSetString("name", lua.LString(termtext.CleanLine(a.Name)))
+	t.RawSetString("description", lua.LString(CallerLine(a.Description)))
 	t.RawSetString("posts", lua.LNumber(a.Posts))
 	return t
 }
@@ -61,9 +62,9 @@ func areaTable(L *lua.LState, a store.Area) *lua.LTable {
 func postTable(L *lua.LState, p store.Post, depth bool) *lua.LTable {
 	t := L.CreateTable(0, 10)
 	t.RawSetString("id", lua.LNumber(p.ID))
-	t.RawSetString("area", lua.LString(p.Area))
-	t.RawSetString("author", lua.LString(p.Author))
-	t.RawSetString("subject", lua.LString(p.Subject))
+	t.RawSetString("area", lua.LString(termtext.CleanLine(p.Area)))
+	t.RawSetString("author", lua.LString(termtext.CleanLine(p.Author)))
+	t.RawSetString("subject", lua.LString(CallerLine(p.Subject)))
 	t.RawSetString("time", lua.LNumber(p.Posted.Unix()))
 	t.RawSetString("root", lua.LNumber(p.RootID))
 	t.RawSetString("replies", lua.LNumber(p.Replies))
@@ -85,11 +86,12 @@ func listedPostTable(L *lua.LState, p store.Post) *lua.LTable { return postTable
 // threadPostTable converts a post of a thread: postTable with its depth.
 func threadPostTable(L *lua.LState, p store.Post) *lua.LTable { return postTable(L, p, true) }
 
-// stringList converts lines to a Lua list.
+// stringList converts the lines of a post or mail to a Lua list, each
+// line cleaned as caller text (CallerLine).
 func stringList(L *lua.LState, lines []string) *lua.LTable {
 	t := L.CreateTable(len(lines), 0)
 	for _, l := range lines {
-		t.Append(lua.LString(l))
+		t.Append(lua.LString(CallerLine(l)))
 	}
 	return t
 }

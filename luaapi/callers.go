@@ -6,6 +6,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/m2bbs/m2bbs/host/m2proto"
+	"github.com/m2bbs/m2bbs/host/termtext"
 )
 
 // OnlineCaller is one caller online, as the callers module lists them.
@@ -41,7 +42,7 @@ func (c *Callers) online(L *lua.LState) int {
 		}
 		entry := L.CreateTable(0, 2)
 		entry.RawSetString("conn_id", lua.LString(oc.ConnID))
-		entry.RawSetString("user", lua.LString(oc.User))
+		entry.RawSetString("user", lua.LString(termtext.CleanLine(oc.User)))
 		list.Append(entry)
 	}
 	L.Push(list)
@@ -80,7 +81,9 @@ func (c *Callers) page(L *lua.LState) int {
 	if from == "" {
 		from = "conn " + conn.ID
 	}
-	msg := append([]byte(`{"msg":`), AppendJSONString(nil, "Page from "+from+": "+text)...)
+	// The page is caller text, shown without colour rendering: it is
+	// cleaned of anything a terminal would obey.
+	msg := append([]byte(`{"msg":`), AppendJSONString(nil, termtext.CleanLine("Page from "+from+": "+text))...)
 	msg = append(msg, `,"type":"screen"}`...)
 	if err := conn.replier.Reply(conn.Sender, targets, m2proto.AppendClientFrame(nil, msg, conn.Raw)); err != nil {
 		L.RaiseError("callers.page: %v", err)

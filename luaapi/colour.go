@@ -1,6 +1,10 @@
 package luaapi
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/m2bbs/m2bbs/host/termtext"
+)
 
 // Colour codes in screens and prompts.
 //
@@ -68,18 +72,43 @@ func RenderColour(s string, colour bool) string {
 }
 
 // skipEscape returns the index just past the escape sequence starting at
-// s[i] (ESC): a CSI sequence (ESC [ params final) or a two-byte escape.
-func skipEscape(s string, i int) int {
-	if i+1 >= len(s) {
-		return len(s)
+// s[i] (ESC): CSI, a control string such as OSC (ESC ] ... BEL), or a
+// two-byte escape; a malformed one is the ESC alone, so that a UTF-8
+// character after it is never cut (see termtext.EscapeLen).
+func skipEscape(s string, i int) int { return i + termtext.EscapeLen(s, i) }
+
+// EscapePipes returns s with every bar that would start a pipe code (or
+// be read as "||") doubled, so that RenderColour shows s as it was typed:
+// text from callers goes through it before a script sees it, and only the
+// board's own screens and strings carry colour. A bar at the end is
+// doubled too, since the board's text may go on with digits.
+func EscapePipes(s string) string {
+	if !strings.Contains(s, "|") {
+		return s
 	}
-	if s[i+1] != '[' {
-		return i + 2
-	}
-	for j := i + 2; j < len(s); j++ {
-		if s[j] >= 0x40 && s[j] <= 0x7e {
-			return j + 1
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		b.WriteByte(c)
+		if c == '|' && (i+1 == len(s) || s[i+1] == '|' || pipeCode(s, i+1) >= 0 || isDigitAt(s, i+1)) {
+			b.WriteByte('|')
 		}
 	}
-	return len(s)
+	return b.String()
 }
+
+// isDigitAt reports whether s[i] is a decimal digit: a bar before a lone
+// digit at a string's end could become a code once the board appends to it.
+func isDigitAt(s string, i int) bool {
+	return i < len(s) && s[i] >= '0' && s[i] <= '9' && i+1 == len(s)
+}
+
+// CallerText is text that came from a caller (a post, a subject, a mail, a
+// one-liner, a name), as the luaapi modules hand it to scripts: cleaned of
+// control characters and escape sequences (keeping newlines), with its
+// pipe codes escaped so that it is shown as typed.
+func CallerText(s string) string { return EscapePipes(termtext.Clean(s)) }
+
+// CallerLine is CallerText for a one-line field: a newline becomes a space.
+func CallerLine(s string) string { return EscapePipes(termtext.CleanLine(s)) }

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/m2bbs/m2bbs/host/termtext"
 )
 
 func TestRenderColour(t *testing.T) {
@@ -15,6 +17,9 @@ func TestRenderColour(t *testing.T) {
 		{"|24 not a code, |9 neither, |", "|24 not a code, |9 neither, |", "|24 not a code, |9 neither, |"},
 		{"\x1b[1;32mgreen\x1b[0m", "\x1b[1;32mgreen\x1b[0m", "green"},
 		{"cut \x1b[1;3", "cut \x1b[1;3", "cut "},
+		{"\x1b\u0380", "\x1b\u0380", "\u0380"},
+		{"a\x1b]0;title\x07b", "a\x1b]0;title\x07b", "ab"},
+		{"a\x1b]52;c;ZXZpbA==\x1b\\b", "a\x1b]52;c;ZXZpbA==\x1b\\b", "ab"},
 	}
 	for _, tt := range tests {
 		if got := RenderColour(tt.in, true); got != tt.colour {
@@ -23,6 +28,22 @@ func TestRenderColour(t *testing.T) {
 		if got := RenderColour(tt.in, false); got != tt.plain {
 			t.Errorf("RenderColour(%q, false) = %q, want %q", tt.in, got, tt.plain)
 		}
+	}
+}
+
+func TestCallerTextShowsAsTyped(t *testing.T) {
+	for _, typed := range []string{"|12red", "a || b", "50|50", "ends with |", "|1", "|||12", "pipe|07|15"} {
+		for _, colour := range []bool{true, false} {
+			if got := RenderColour("|14"+CallerText(typed)+"07", colour); strings.TrimPrefix(got, "\x1b[1;33m") != typed+"07" {
+				t.Errorf("caller text %q rendered (colour %v) as %q", typed, colour, got)
+			}
+		}
+	}
+	if got := CallerText("x\x1b]0;pwned\x07\x1b[2J|04y\nz"); got != "x||04y\nz" {
+		t.Errorf("CallerText = %q", got)
+	}
+	if got := CallerLine("a\nb"); got != "a b" {
+		t.Errorf("CallerLine = %q", got)
 	}
 }
 
@@ -43,7 +64,8 @@ func TestColourOffForCallersWhoSaySo(t *testing.T) {
 // FuzzRenderColour checks that rendering never panics, keeps valid UTF-8
 // valid, and that plain output holds no escape and no pipe code.
 func FuzzRenderColour(f *testing.F) {
-	for _, seed := range []string{"|12Red|07", "a || b", "\x1b[1;32mx\x1b[0m", "|2", "\x1b", "é|15é"} {
+	for _, seed := range []string{"|12Red|07", "a || b", "\x1b[1;32mx\x1b[0m", "|2", "\x1b", "é|15é",
+		"\x1b\u0380", "\x1b]0;pwned\x07", "\x1b]52;c;ZXZpbA==\x1b\\", "|1", "x|", "|||12"} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -52,8 +74,15 @@ func FuzzRenderColour(f *testing.F) {
 		if utf8.ValidString(s) && (!utf8.ValidString(plain) || !utf8.ValidString(coloured)) {
 			t.Fatalf("broke UTF-8: %q -> %q / %q", s, plain, coloured)
 		}
-		if strings.Contains(plain, "\x1b[") {
+		if strings.Contains(plain, "\x1b[") || strings.Contains(plain, "\x1b]") {
 			t.Fatalf("plain output of %q keeps an escape: %q", s, plain)
+		}
+		// Caller text is shown as typed, whatever pipe codes it holds.
+		text := CallerText(s)
+		for _, colour := range []bool{true, false} {
+			if got, want := RenderColour(text, colour), termtext.Clean(s); got != want {
+				t.Fatalf("caller text %q rendered as %q, want %q", s, got, want)
+			}
 		}
 	})
 }

@@ -7,6 +7,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/m2bbs/m2bbs/host/m2proto"
+	"github.com/m2bbs/m2bbs/host/termtext"
 )
 
 // Replier delivers reply bodies to callers through the front end (Mongrel2
@@ -116,13 +117,15 @@ func (c *Conn) SendJSON(sender, connID string, msg []byte, kind, label string) e
 }
 
 // statusLabel shortens a message's text to its last non-blank line (where
-// a prompt's question usually stands), at most MaxStatusText bytes.
+// a prompt's question usually stands), at most MaxStatusText bytes, with
+// no escape sequence or control character (it is shown on the sysop's
+// terminal by m2bbs status).
 func statusLabel(text string) string {
 	text = strings.TrimRight(text, " \t\r\n")
 	if i := strings.LastIndexByte(text, '\n'); i >= 0 {
 		text = text[i+1:]
 	}
-	text = strings.TrimSpace(text)
+	text = strings.TrimSpace(termtext.CleanLine(text))
 	if len(text) > MaxStatusText {
 		text = text[:MaxStatusText]
 	}

@@ -10,6 +10,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/m2bbs/m2bbs/host/store"
+	"github.com/m2bbs/m2bbs/host/termtext"
 )
 
 // DefaultDBTimeout bounds one db.* call.
@@ -163,7 +164,11 @@ func checkLines(L *lua.LState, n int) []string {
 // FormatPost renders a message as the original BBS did: a From line, then
 // the lines.
 func FormatPost(from string, lines []string) string {
-	return "From: " + from + "\n" + strings.Join(lines, "\n")
+	clean := make([]string, len(lines))
+	for i, l := range lines {
+		clean[i] = CallerLine(l) // text from a caller: shown as typed
+	}
+	return "From: " + termtext.CleanLine(from) + "\n" + strings.Join(clean, "\n")
 }
 
 // db.user_exists(name) -> bool

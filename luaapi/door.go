@@ -14,6 +14,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/m2bbs/m2bbs/host/store"
+	"github.com/m2bbs/m2bbs/host/termtext"
 )
 
 // MaxDoorList bounds how many installed doors door.list reports.
@@ -297,7 +298,7 @@ func (d *Door) top(L *lua.LState) int {
 	for i, e := range entries {
 		row := L.CreateTable(0, 3)
 		row.RawSetString("rank", lua.LNumber(i+1))
-		row.RawSetString("user", lua.LString(e.User))
+		row.RawSetString("user", lua.LString(termtext.CleanLine(e.User)))
 		row.RawSetString("score", lua.LNumber(e.Score))
 		list.Append(row)
 	}
@@ -363,7 +364,7 @@ func (d *Door) who(L *lua.LState) int {
 			continue
 		}
 		seen[strings.ToLower(c.User)] = true
-		list.Append(lua.LString(c.User))
+		list.Append(lua.LString(termtext.CleanLine(c.User)))
 	}
 	L.Push(list)
 	return 1

@@ -8,6 +8,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/m2bbs/m2bbs/host/store"
+	"github.com/m2bbs/m2bbs/host/termtext"
 )
 
 // Mail is the mail module: private mail that is kept, read or unread,
@@ -42,9 +43,9 @@ var errNoSuchMail = errors.New("no such mail")
 func mailTable(L *lua.LState, item store.MailItem) *lua.LTable {
 	t := L.CreateTable(0, 7)
 	t.RawSetString("id", lua.LNumber(item.ID))
-	t.RawSetString("from", lua.LString(item.From))
-	t.RawSetString("to", lua.LString(item.To))
-	t.RawSetString("subject", lua.LString(item.Subject))
+	t.RawSetString("from", lua.LString(termtext.CleanLine(item.From)))
+	t.RawSetString("to", lua.LString(termtext.CleanLine(item.To)))
+	t.RawSetString("subject", lua.LString(CallerLine(item.Subject)))
 	t.RawSetString("time", lua.LNumber(item.Sent.Unix()))
 	t.RawSetString("read", lua.LBool(item.Read))
 	if item.Lines != nil {

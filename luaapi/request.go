@@ -4,12 +4,19 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/m2bbs/m2bbs/host/m2proto"
+	"github.com/m2bbs/m2bbs/host/termtext"
 )
 
 // NewRequest builds the request table a script receives: req.conn_id,
 // req.sender, req.path, req.headers, req.body and req.data (the decoded
-// JSON body, or nil).
+// JSON body, or nil). The line the caller typed, req.data.msg, is cleaned
+// for terminals first (see CleanInput), so that no script can pass a
+// caller's escape sequences on to other callers by mistake; req.body stays
+// as it arrived.
 func NewRequest(L *lua.LState, r *m2proto.Request, data lua.LValue) *lua.LTable {
+	if t, ok := data.(*lua.LTable); ok {
+		CleanInput(t)
+	}
 	headers := L.CreateTable(0, len(r.Headers))
 	for _, h := range r.Headers {
 		headers.RawSetString(h.Name, lua.LString(h.Value))
@@ -22,4 +29,15 @@ func NewRequest(L *lua.LState, r *m2proto.Request, data lua.LValue) *lua.LTable 
 	req.RawSetString("body", lua.LString(r.Body))
 	req.RawSetString("data", data)
 	return req
+}
+
+// CleanInput cleans the line a caller typed, msg.msg, in place: escape
+// sequences, control characters other than tab, DEL and C1 controls are
+// removed, a newline becomes a space, and bytes that are not UTF-8 become
+// U+FFFD (termtext.CleanLine). Every line a caller types is one line, so
+// nothing a caller can type needs them.
+func CleanInput(msg *lua.LTable) {
+	if line, ok := msg.RawGetString("msg").(lua.LString); ok && !termtext.IsClean(string(line)) {
+		msg.RawSetString("msg", lua.LString(termtext.CleanLine(string(line))))
+	}
 }

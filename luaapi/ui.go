@@ -24,7 +24,7 @@ type UI struct {
 // Loader opens the ui module; use it with lua.LState.PreloadModule or
 // Modules.
 func (u *UI) Loader(L *lua.LState) int {
-	L.Push(L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
+	mod := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
 		"display": u.display,
 		"ask":     u.ask,
 		"screen":  u.screen,
@@ -32,7 +32,8 @@ func (u *UI) Loader(L *lua.LState) int {
 		"secret":  u.secret,
 		"exit":    u.exit,
 		"text":    u.text,
-	}))
+	})
+	L.Push(L.SetFuncs(mod, uiTextFuncs))
 	return 1
 }
 

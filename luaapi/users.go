@@ -9,6 +9,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/m2bbs/m2bbs/host/store"
+	"github.com/m2bbs/m2bbs/host/termtext"
 )
 
 // CurrentUser returns the name the caller running on L logged in with,
@@ -63,7 +64,7 @@ func (u *Users) Loader(L *lua.LState) int {
 // accountTable converts an account for Lua.
 func accountTable(L *lua.LState, a store.Account) *lua.LTable {
 	t := L.CreateTable(0, 6)
-	t.RawSetString("name", lua.LString(a.Name))
+	t.RawSetString("name", lua.LString(termtext.CleanLine(a.Name)))
 	t.RawSetString("level", lua.LString(a.Level))
 	t.RawSetString("banned", lua.LBool(a.Banned))
 	t.RawSetString("registered", lua.LNumber(a.Registered.Unix()))
@@ -77,7 +78,7 @@ func accountTable(L *lua.LState, a store.Account) *lua.LTable {
 // callTable converts a call for the last-callers list: {user, at}.
 func callTable(L *lua.LState, c store.Call) *lua.LTable {
 	t := L.CreateTable(0, 2)
-	t.RawSetString("user", lua.LString(c.User))
+	t.RawSetString("user", lua.LString(termtext.CleanLine(c.User)))
 	t.RawSetString("at", lua.LNumber(c.At.Unix()))
 	return t
 }
@@ -85,8 +86,8 @@ func callTable(L *lua.LState, c store.Call) *lua.LTable {
 // onelinerTable converts a one-liner for the wall: {user, text, at}.
 func onelinerTable(L *lua.LState, o store.Oneliner) *lua.LTable {
 	t := L.CreateTable(0, 3)
-	t.RawSetString("user", lua.LString(o.User))
-	t.RawSetString("text", lua.LString(o.Text))
+	t.RawSetString("user", lua.LString(termtext.CleanLine(o.User)))
+	t.RawSetString("text", lua.LString(CallerLine(o.Text)))
 	t.RawSetString("at", lua.LNumber(o.Posted.Unix()))
 	return t
 }

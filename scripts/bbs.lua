@@ -17,9 +17,25 @@ require 'board'
 -- MAX_LINES bounds one message, as on the original board.
 MAX_LINES = 24
 
--- trim removes surrounding white space from what a caller typed.
-local function trim(s)
-    return (s:gsub('^%s+', ''):gsub('%s+$', ''))
+-- MAX_NAME bounds a user name; a longer answer to the name prompt is
+-- refused with the name_too_long screen.
+MAX_NAME = 32
+
+-- trim removes surrounding white space from what a caller typed
+-- (ui.trim is Go: linear whatever a caller types, where the Lua pattern
+-- s:gsub('%s+$', '') is quadratic in gopher-lua).
+local trim = ui.trim
+
+-- ask_name asks the caller's name until they give one that fits: not
+-- empty, at most MAX_NAME bytes. screen is the first prompt's.
+local function ask_name(conn, req, screen)
+    req = ui.prompt(conn, req, screen)
+    local user = trim(req.data.msg)
+    while user == '' or #user > MAX_NAME do
+        req = ui.prompt(conn, req, user == '' and 'name' or 'name_too_long')
+        user = trim(req.data.msg)
+    end
+    return user, req
 end
 
 -- read_lines collects a message: lines until a lone '.', at most MAX_LINES.
@@ -144,12 +160,24 @@ local function last_callers(conn, req)
     ui.display(conn, req, 'Last callers:\n' .. table.concat(lines, '\n'))
 end
 
+-- MAX_PAGE bounds one page's text (callers.page takes at most 1024 bytes).
+MAX_PAGE = 1024
+
 -- page: menu 8, a line to another caller, shown to them at once.
 local function page(conn, req)
     req = ui.ask(conn, req, 'Page whom?')
     local to = trim(req.data.msg)
+    if to == '' or #to > MAX_NAME then
+        ui.display(conn, req, 'Nobody by that name is online.')
+        return
+    end
     req = ui.ask(conn, req, 'Your message to ' .. to .. ':')
-    local n, err = callers.page(conn, to, req.data.msg)
+    local text = req.data.msg
+    if #text > MAX_PAGE then
+        ui.display(conn, req, ('Not paged: a page is at most %d characters.'):format(MAX_PAGE))
+        return
+    end
+    local n, err = callers.page(conn, to, text)
     ui.display(conn, req, n and 'Paged.' or err)
 end
 
@@ -218,12 +246,8 @@ MAINMENU = menu.actions(MAIN_MENU)
 -- m2bbs is one caller's whole visit: name, password, MOTD, then the menu
 -- until they quit.
 function m2bbs(conn, req)
-    req = ui.prompt(conn, req, 'welcome')
-    local user = trim(req.data.msg)
-    while user == '' do
-        req = ui.prompt(conn, req, 'name')
-        user = trim(req.data.msg)
-    end
+    local user
+    user, req = ask_name(conn, req, 'welcome')
     req = ui.secret(conn, req, 'password')
     local password = req.data.msg
     if not db.user_exists(user) then

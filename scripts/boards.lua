@@ -44,10 +44,10 @@ local function define_areas()
     areas_defined = true
 end
 
--- trim removes surrounding white space from what a caller typed.
-local function trim(s)
-    return (s:gsub('^%s+', ''):gsub('%s+$', ''))
-end
+-- trim removes surrounding white space from what a caller typed
+-- (ui.trim is Go: linear whatever a caller types, where the Lua pattern
+-- s:gsub('%s+$', '') is quadratic in gopher-lua.)
+local trim = ui.trim
 
 -- clip shortens s to at most n bytes without cutting a UTF-8 character.
 local function clip(s, n)

@@ -25,9 +25,10 @@ local door = require 'door'
 
 local doors = {}
 
-local function trim(s)
-    return (s:gsub('^%s+', ''):gsub('%s+$', ''))
-end
+-- trim removes surrounding white space from what a caller typed
+-- (ui.trim is Go: linear whatever a caller types, where the Lua pattern
+-- s:gsub('%s+$', '') is quadratic in gopher-lua.)
+local trim = ui.trim
 
 -- doors.installed() -> the doors that load, in file-name order: a list of
 -- {file = 'guess', name = ..., description = ..., run = ...}. A door that

@@ -214,7 +214,7 @@ func awaitMuxStatus(ctx context.Context, mux *loadgen.Mux, proc *child) (host.St
 func muxStatus(ctx context.Context, mux *loadgen.Mux) (host.Status, error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
-	body, err := mux.Status(ctx, host.StatusPath)
+	body, err := mux.Status(ctx, host.StatusPath+"?online=0")
 	if err != nil {
 		return host.Status{}, err
 	}

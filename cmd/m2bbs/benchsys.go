@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/m2bbs/m2bbs/host"
+	"github.com/m2bbs/m2bbs/host/access"
 	"github.com/m2bbs/m2bbs/host/mongrel2"
 )
 
@@ -272,10 +273,12 @@ func (s *system) awaitStatus(ctx context.Context) error {
 func (s *system) status(ctx context.Context) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.addr+host.StatusPath, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.addr+host.StatusPath+"?online=0", nil)
 	if err != nil {
 		return nil, err
 	}
+	// The heap and goroutines are the sysop's to see.
+	req.Header.Set(access.SysopHeader, "1")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return nil, err

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/m2bbs/m2bbs/host"
+	"github.com/m2bbs/m2bbs/host/access"
 	"github.com/m2bbs/m2bbs/host/classic"
 	"github.com/m2bbs/m2bbs/host/mongrel2"
 )
@@ -243,11 +244,17 @@ func (b *bbs) awaitRoute(t *testing.T) {
 	}
 }
 
-// status reads the host's counters through Mongrel2.
+// status reads the host's counters and callers online through Mongrel2,
+// as the sysop's tool on the machine itself does.
 func (b *bbs) status(t *testing.T) host.Status {
 	t.Helper()
 	client := &http.Client{Timeout: readTimeout}
-	resp, err := client.Get("http://" + b.addr + host.StatusPath)
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, "http://"+b.addr+host.StatusPath, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set(access.SysopHeader, "1")
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -845,13 +852,15 @@ func TestBoardFeaturesThroughTheFrontEnd(t *testing.T) {
 		t.Errorf("after five failures (%v):\n%s", err, locked)
 	}
 
-	// A client without colour sees the wall's pipe codes stripped; one
-	// with colour gets ANSI escapes.
+	// The wall's colour is the board's: a client without colour sees it
+	// stripped, one with colour gets ANSI escapes. The pipe codes ann
+	// typed are caller text, shown as typed to both (issue 12: only the
+	// board's own screens and the sysop's text carry colour).
 	plain := plainCaller(t, b.addr, "carol", "pw", "pw", "y", "6")
-	if !strings.Contains(plain, "ann: hello from ann") || strings.Contains(plain, "\x1b") || strings.Contains(plain, "|1") {
+	if !strings.Contains(plain, "ann: |12hello|07 from ann") || strings.Contains(plain, "\x1b") {
 		t.Errorf("colourless caller saw:\n%q", plain)
 	}
-	if out := visit(t, zed, "Q", "6", ""); !strings.Contains(out, "\x1b[1;36mann\x1b[0;37m: \x1b[1;31mhello") {
+	if out := visit(t, zed, "Q", "6", ""); !strings.Contains(out, "\x1b[1;36mann\x1b[0;37m: |12hello|07 from ann") {
 		t.Errorf("colour caller saw:\n%q", out)
 	}
 	// m2bbs client -no-color asks for the same.
@@ -860,7 +869,7 @@ func TestBoardFeaturesThroughTheFrontEnd(t *testing.T) {
 	cmd.Env = append(os.Environ(), runMainEnv+"=1")
 	cmd.Stdin = strings.NewReader("dora\npw\npw\ny\n6\n\nQ\n")
 	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "ann: hello from ann") || strings.Contains(string(out), "\x1b") {
+	if err != nil || !strings.Contains(string(out), "ann: |12hello|07 from ann") || strings.Contains(string(out), "\x1b") {
 		t.Errorf("m2bbs client -no-color (%v):\n%q", err, out)
 	}
 }

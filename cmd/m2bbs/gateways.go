@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httputil"
 	"net/url"
 	"strconv"
 	"sync"
@@ -32,6 +31,9 @@ type gatewayOptions struct {
 	lines int
 	// limits, if set, bound what one address may hold of telnet.
 	limits *abuseLimits
+	// wsOrigins are the origins, besides the page's own, whose pages may
+	// open WebSockets (-ws-origins).
+	wsOrigins []string
 }
 
 // gateways are the browser page's HTTP server and the telnet gateway of a
@@ -59,8 +61,9 @@ func startGateways(ctx context.Context, opt gatewayOptions, bind string, boardUR
 			srv := &http.Server{
 				Handler: web.NewHandler(web.Config{
 					Dial: dialBBS, RawFrames: rawFrames,
-					Fallback: httputil.NewSingleHostReverseProxy(boardURL),
-					Log:      log.With("gateway", "web"),
+					Fallback:       web.BoardProxy(boardURL, log.With("gateway", "web")),
+					OriginPatterns: opt.wsOrigins,
+					Log:            log.With("gateway", "web"),
 				}),
 				ReadHeaderTimeout: 10 * time.Second,
 				ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),

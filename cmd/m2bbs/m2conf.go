@@ -35,6 +35,9 @@ func runM2conf(ctx context.Context, args []string, stderr io.Writer) error {
 	if lines < 0 || lines > maxLines {
 		return fmt.Errorf("m2conf: -lines %d outside 0..%d", lines, maxLines)
 	}
+	if err := checkListenAll("m2conf", listenAll, s.SysopToken); err != nil {
+		return err
+	}
 	cfg := mongrel2.Config{
 		Port:       port,
 		ListenAll:  listenAll,

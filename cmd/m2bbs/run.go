@@ -68,6 +68,10 @@ func runRun(ctx context.Context, args []string, stderr io.Writer) error {
 	if opt.lines < 0 || opt.lines > maxLines {
 		return fmt.Errorf("run: -lines %d outside 0..%d", opt.lines, maxLines)
 	}
+	if err := checkListenAll("run", opt.listenAll, s.SysopToken); err != nil {
+		return err
+	}
+	opt.gateways.wsOrigins = s.wsOrigins
 	opt.gateways.limits = &opt.limits
 	log := s.logger(stderr)
 	if opt.useMongrel2 {

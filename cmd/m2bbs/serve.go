@@ -73,6 +73,9 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		SysopToken: s.SysopToken,
 		Line:       s.line,
 		SenderID:   s.SenderID,
+
+		// Pages of these sites may open WebSockets behind Mongrel2.
+		WebSocketOrigins: s.wsOrigins,
 	}, host.Deps{Store: db, Log: log, Lines: db, Directory: directory, Drain: s.drain})
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/m2bbs/m2bbs/host"
+	"github.com/m2bbs/m2bbs/host/access"
 	"github.com/m2bbs/m2bbs/host/config"
 )
 
@@ -28,6 +29,8 @@ type settings struct {
 	// directory specs, if set, are the shared directory handler's.
 	line                                 int
 	directorySendSpec, directoryRecvSpec string
+	// wsOrigins are the parsed WebSocketOrigins.
+	wsOrigins []string
 	// onHost, if set, is told of the host serve creates (for line line);
 	// drain, if set, is the host's Deps.Drain.
 	onHost func(line int, h *host.Host)
@@ -61,6 +64,9 @@ func parseSettings(name string, args []string, stderr io.Writer, extra func(*fla
 	if s.SysopToken == "" {
 		s.SysopToken = os.Getenv("M2BBS_SYSOP_TOKEN")
 	}
+	if s.wsOrigins, err = access.ParsePatterns(s.WebSocketOrigins); err != nil {
+		return nil, err
+	}
 	if !filepath.IsAbs(s.MainScript) {
 		s.MainScript = filepath.Join(s.ScriptsDir, s.MainScript)
 	}
@@ -88,7 +94,9 @@ func (s *settings) flagSet(name string, stderr io.Writer, extra func(*flag.FlagS
 	fs.IntVar(&s.MaxLineBytes, "max-line", s.MaxLineBytes, "longest line a caller may type, in bytes (0: 4096)")
 	fs.Float64Var(&s.RatePerSecond, "rate", s.RatePerSecond, "lines per second a caller may send (0: 10)")
 	fs.IntVar(&s.RateBurst, "burst", s.RateBurst, "lines a caller may send in a burst (0: 20)")
-	fs.StringVar(&s.SysopToken, "sysop-token", s.SysopToken, "token for the sysop's HTTP actions (default: $M2BBS_SYSOP_TOKEN; none: loopback only)")
+	fs.Func("sysop-token", "`TOKEN` for the sysop's HTTP actions, needed by -listen-all (default: $M2BBS_SYSOP_TOKEN or config.lua's sysop_token, which other users cannot read in ps; none: sysop tools on this machine only)",
+		func(v string) error { s.SysopToken = v; return nil })
+	fs.StringVar(&s.WebSocketOrigins, "ws-origins", s.WebSocketOrigins, "origins besides the board's own whose pages may open WebSockets, comma-separated patterns (bbs.example.org,*.example.org)")
 	fs.BoolVar(&s.NoJournal, "no-journal", s.NoJournal, "keep no session journals: callers are dropped when the host stops")
 	fs.TextVar(&s.logLevel, "log-level", s.logLevel, "log level: DEBUG, INFO, WARN or ERROR")
 	fs.StringVar(&s.cpuProfile, "cpuprofile", s.cpuProfile, "write a CPU profile of the host to this file (written at shutdown)")

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/m2bbs/m2bbs/host"
+	"github.com/m2bbs/m2bbs/host/access"
 )
 
 // statusTimeout bounds one request to the status page.
@@ -133,13 +134,18 @@ func runDrain(ctx context.Context, args []string, stderr io.Writer) error {
 // -sysop-token) and returns what makes the client from them once parsed.
 func sysopFlags(fs *flag.FlagSet) func() *sysopClient {
 	addr := fs.String("addr", "http://127.0.0.1:6767", "the board's HTTP address (the built-in front end or Mongrel2)")
-	token := fs.String("sysop-token", os.Getenv("M2BBS_SYSOP_TOKEN"), "sysop token, if the host has one")
+	// No default shown: -h must not print the token from the environment.
+	token := fs.String("sysop-token", "", "sysop `TOKEN`, if the host has one (default: $M2BBS_SYSOP_TOKEN)")
 	return func() *sysopClient {
+		if *token == "" {
+			*token = os.Getenv("M2BBS_SYSOP_TOKEN")
+		}
 		return &sysopClient{base: strings.TrimSuffix(*addr, "/") + host.StatusPath, token: *token}
 	}
 }
 
-// sysopClient calls the host's status page and actions.
+// sysopClient calls the host's status page and actions, as the sysop:
+// with the token if it has one, and always with access.SysopHeader.
 type sysopClient struct {
 	base, token string
 }
@@ -152,6 +158,9 @@ func (c *sysopClient) do(ctx context.Context, method, path, body string) ([]byte
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
+	// What a board without a token asks of a sysop tool on its machine;
+	// a page of another site cannot send it.
+	req.Header.Set(access.SysopHeader, "1")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("status: %w", err)

@@ -35,13 +35,31 @@ type Client struct {
 // Connect to start a session as the classic client does. raw says the BBS
 // sends bare JSON frames instead of base64.
 func Dial(ctx context.Context, addr, route string, raw bool) (*Client, error) {
-	if len(route) < 2 || route[0] != '@' || strings.ContainsAny(route, " \t\r\n\x00") {
-		return nil, fmt.Errorf("classic: %w: %q", ErrBadRoute, route)
+	if err := checkRoute(route); err != nil {
+		return nil, err
 	}
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("classic: dial: %w", err)
+	}
+	return &Client{conn: conn, fr: NewFrameReader(conn, raw), route: route}, nil
+}
+
+// checkRoute refuses a route Mongrel2 would not take.
+func checkRoute(route string) error {
+	if len(route) < 2 || route[0] != '@' || strings.ContainsAny(route, " \t\r\n\x00") {
+		return fmt.Errorf("classic: %w: %q", ErrBadRoute, route)
+	}
+	return nil
+}
+
+// NewClient is a Client on a connection dialed by the caller (from a
+// chosen local address, say); route and raw are as for Dial. The Client
+// owns conn from then on: Close closes it.
+func NewClient(conn net.Conn, route string, raw bool) (*Client, error) {
+	if err := checkRoute(route); err != nil {
+		return nil, err
 	}
 	return &Client{conn: conn, fr: NewFrameReader(conn, raw), route: route}, nil
 }

@@ -64,6 +64,10 @@ type Config struct {
 	// SysopToken lets HTTP requests bearing it see who is online, broadcast
 	// and kick; without it only requests from the machine itself may.
 	SysopToken string
+	// WebSocketOrigins is a comma-separated list of origin patterns
+	// ("bbs.example.org, *.example.org") whose pages may open WebSockets
+	// to the board besides its own (see host/access.CheckOrigin).
+	WebSocketOrigins string
 	// NoJournal turns off session journals: sessions then live only as
 	// long as their host process (see host/session, journal.go).
 	NoJournal bool
@@ -109,6 +113,7 @@ func (c *Config) keys() map[string]any {
 		"rate":          &c.RatePerSecond,
 		"burst":         &c.RateBurst,
 		"sysop_token":   &c.SysopToken,
+		"ws_origins":    &c.WebSocketOrigins,
 		"no_journal":    &c.NoJournal,
 	}
 }

@@ -12,10 +12,12 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/m2bbs/m2bbs/host/access"
 	"github.com/m2bbs/m2bbs/host/classic"
 	"github.com/m2bbs/m2bbs/host/m2proto"
 	"github.com/m2bbs/m2bbs/host/zmqtransport"
@@ -214,11 +216,12 @@ func (c *MuxCall) Wait(ctx context.Context, timeout time.Duration) error {
 	}
 }
 
-// Status asks the board's handler for path (an HTTP GET, as a browser
-// would through the front end) and returns the response body, or an error
-// for a status other than 200. The request comes from a documentation
-// address (192.0.2.1), not the loopback: the host's status page then
-// leaves out the list of callers online, which would be long.
+// Status asks the board's handler for path (an HTTP GET, as the sysop's
+// tool would through the front end: from the loopback, with
+// access.SysopHeader) and returns the response body, or an error for a
+// status other than 200. path may end in a query: the host's status page
+// takes "?online=0" to leave out the list of callers online, which would
+// be long.
 func (m *Mux) Status(ctx context.Context, path string) ([]byte, error) {
 	m.mu.Lock()
 	m.nextID++
@@ -231,15 +234,19 @@ func (m *Mux) Status(ctx context.Context, path string) ([]byte, error) {
 		delete(m.pending, id)
 		m.mu.Unlock()
 	}()
-	req := &m2proto.Request{
-		Sender: m.cfg.SenderID, ConnID: id, Path: path,
-		Headers: []m2proto.Header{
-			{Name: "PATH", Value: path}, {Name: "host", Value: "localhost"},
-			{Name: "METHOD", Value: "GET"}, {Name: "VERSION", Value: "HTTP/1.1"},
-			{Name: "URI", Value: path}, {Name: "PATTERN", Value: path},
-			{Name: "URL_SCHEME", Value: "http"}, {Name: "REMOTE_ADDR", Value: "192.0.2.1"},
-		},
+	uri := path
+	path, query, hasQuery := strings.Cut(path, "?")
+	headers := []m2proto.Header{
+		{Name: "PATH", Value: path}, {Name: "host", Value: "localhost"},
+		{Name: strings.ToLower(access.SysopHeader), Value: "1"},
+		{Name: "METHOD", Value: "GET"}, {Name: "VERSION", Value: "HTTP/1.1"}, {Name: "URI", Value: uri},
 	}
+	if hasQuery {
+		headers = append(headers, m2proto.Header{Name: "QUERY", Value: query})
+	}
+	headers = append(headers, m2proto.Header{Name: "PATTERN", Value: path},
+		m2proto.Header{Name: "URL_SCHEME", Value: "http"}, m2proto.Header{Name: "REMOTE_ADDR", Value: "127.0.0.1"})
+	req := &m2proto.Request{Sender: m.cfg.SenderID, ConnID: id, Path: path, Headers: headers}
 	if err := m.t.Send(m2proto.AppendRequest(nil, req, m2proto.JSONHeaders)); err != nil {
 		return nil, fmt.Errorf("loadgen: status: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/m2bbs/m2bbs/host/classic"
+	"github.com/m2bbs/m2bbs/host/termtext"
 )
 
 // Why a call ended, for the log.
@@ -425,8 +426,12 @@ func (c *caller) edit() error {
 	return nil
 }
 
-// show renders one message from the BBS.
+// show renders one message from the BBS. Colour and cursor sequences
+// pass; control strings (a window title, a clipboard write: OSC, DCS,
+// APC, …) and C1 controls never reach the caller's terminal
+// (termtext.StripStrings).
 func (c *caller) show(m classic.Message) error {
+	m.Msg, m.PChar = termtext.StripStrings(m.Msg), termtext.StripStrings(m.PChar)
 	if m.Msg != "" {
 		c.out = AppendNVT(c.out, m.Msg)
 		c.out = append(c.out, '\r', '\n')

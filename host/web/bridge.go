@@ -13,6 +13,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/m2bbs/m2bbs/host/access"
 	"github.com/m2bbs/m2bbs/host/classic"
 )
 
@@ -30,10 +31,16 @@ const (
 // route until either side hangs up.
 func (h *Handler) serveWebSocket(w http.ResponseWriter, r *http.Request, route string) {
 	log := h.log.With("route", route, "remote", r.RemoteAddr)
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: h.cfg.OriginPatterns})
+	if err := access.CheckOrigin(r.Header.Get("Origin"), r.Host, h.cfg.OriginPatterns); err != nil {
+		h.refusals.Warn(log, "websocket refused", "err", err)
+		http.Error(w, "this board does not take calls from pages of another site", http.StatusForbidden)
+		return
+	}
+	// The origin is checked above, by the rule the host applies behind
+	// Mongrel2.
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
 	if err != nil {
-		// Accept has answered (403 for a foreign origin, 426 without an
-		// upgrade).
+		// Accept has answered (426 without an upgrade).
 		log.Warn("websocket refused", "err", err)
 		return
 	}

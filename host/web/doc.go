@@ -25,7 +25,10 @@
 // files embedded in the binary ([Files]), and each WebSocket bridged to a
 // connection that [Config.Dial] opens to the BBS, on which the bridge is
 // an ordinary classic JSON-socket caller (package classic). Any other path
-// goes to [Config.Fallback].
+// goes to [Config.Fallback]; [BoardProxy] passes them to the board with
+// the caller's real address, never as the loopback. A WebSocket from a
+// page of another site gets 403 (the rule is host/access.CheckOrigin, the
+// same as behind Mongrel2).
 //
 // The page's xterm.js assets come from npm (package.json and
 // package-lock.json in this folder); `make web` copies them into

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/m2bbs/m2bbs/host/classic"
+	"github.com/m2bbs/m2bbs/host/termtext"
 )
 
 // Limits on what the page sends.
@@ -96,7 +97,9 @@ type pageMessage struct {
 	Secret bool   `json:"secret,omitempty"`
 }
 
-// encodeMessage is the WebSocket text of a BBS message.
+// encodeMessage is the WebSocket text of a BBS message. Colour and cursor
+// sequences pass; control strings (a window title, a clipboard write:
+// OSC, DCS, APC, …) and C1 controls are removed (termtext.StripStrings).
 func encodeMessage(m classic.Message) ([]byte, error) {
-	return json.Marshal(pageMessage{Type: m.Type, Msg: m.Msg, PChar: m.PChar, Secret: m.Secret})
+	return json.Marshal(pageMessage{Type: m.Type, Msg: termtext.StripStrings(m.Msg), PChar: termtext.StripStrings(m.PChar), Secret: m.Secret})
 }

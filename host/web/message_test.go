@@ -70,6 +70,9 @@ func TestEncodeMessage(t *testing.T) {
 		{classic.Message{Type: "prompt", Msg: "name?", PChar: "> "}, `{"type":"prompt","msg":"name?","pchar":"\u003e "}`},
 		{classic.Message{Type: "prompt", Msg: "", PChar: "password: ", Secret: true}, `{"type":"prompt","msg":"","pchar":"password: ","secret":true}`},
 		{classic.Message{Type: "exit", Msg: "All lines are busy."}, `{"type":"exit","msg":"All lines are busy."}`},
+		// No window title, clipboard write or C1 control reaches the page; colour does.
+		{classic.Message{Type: "screen", Msg: "a\x1b]0;pwned\x07b\x1b]52;c;ZXZpbA==\x1b\\c\u009b2J\x1b[1md"}, `{"type":"screen","msg":"abc2J\u001b[1md"}`},
+		{classic.Message{Type: "prompt", Msg: "x", PChar: "\x1b]0;t\x07> "}, `{"type":"prompt","msg":"x","pchar":"\u003e "}`},
 	}
 	for _, tt := range tests {
 		got, err := encodeMessage(tt.in)

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/m2bbs/m2bbs/host/access"
 )
 
 // static holds the page. The directory pattern always matches (index.html
@@ -57,13 +59,15 @@ type Config struct {
 	// (the host's raw-frames setting).
 	RawFrames bool
 	// Fallback serves every path that is neither a file of the page nor a
-	// WebSocket endpoint (/lines, /status); nil answers 404.
+	// WebSocket endpoint (/lines, /status); nil answers 404. BoardProxy
+	// makes one that passes them to the board.
 	Fallback http.Handler
 	// OriginPatterns lists the origins, besides the page's own host,
 	// allowed to open WebSockets (patterns as in path.Match, e.g.
 	// "bbs.example.org" or "*.example.org"). By default only a page
 	// served by the same host:port may: another site cannot call the
-	// board from its visitors' browsers.
+	// board from its visitors' browsers. The rule is access.CheckOrigin,
+	// the one the host applies behind Mongrel2.
 	OriginPatterns []string
 	// WriteTimeout bounds each write to the page or to the BBS
 	// (DefaultWriteTimeout).
@@ -80,6 +84,8 @@ type Handler struct {
 	cfg   Config
 	files fs.FS
 	log   *slog.Logger
+	// refusals rate-limits the log lines of refused WebSockets.
+	refusals access.RefusalLog
 }
 
 // NewHandler returns the handler of the browser terminal. It panics if

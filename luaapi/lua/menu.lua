@@ -62,9 +62,20 @@ function M.render(m)
     return table.concat(lines, '\n')
 end
 
+-- MAX_KEY bounds a menu choice: a longer answer matches no key, and is
+-- not looked at further.
+M.MAX_KEY = 16
+
 -- find returns the item for a choice the caller may use, or nil.
 function M.find(m, choice)
-    choice = (choice or ''):gsub('^%s+', ''):gsub('%s+$', ''):upper()
+    choice = choice or ''
+    if ui.trim then
+        choice = ui.trim(choice) -- in Go: linear however long the line
+    elseif #choice <= M.MAX_KEY then
+        choice = choice:gsub('^%s+', ''):gsub('%s+$', '')
+    end
+    if #choice > M.MAX_KEY then return nil end
+    choice = choice:upper()
     for _, item in ipairs(m.items) do
         if item.key:upper() == choice and may_use(item) then return item end
     end

@@ -25,9 +25,10 @@ local BASE = {
     Titan = { ore = 45, food = 35, tech = 70 },
 }
 
-local function trim(s)
-    return (s:gsub('^%s+', ''):gsub('%s+$', ''))
-end
+-- trim removes surrounding white space from what a caller typed
+-- (ui.trim is Go: linear whatever a caller types, where the Lua pattern
+-- s:gsub('%s+$', '') is quadratic in gopher-lua.)
+local trim = ui.trim
 
 -- market returns today's prices, setting them if this is the day's first
 -- trader: each port's base price, 30% either way. (Two traders arriving at

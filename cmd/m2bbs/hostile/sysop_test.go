@@ -1,0 +1,184 @@
+package hostile
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/m2bbs/m2bbs/host"
+)
+
+// The attacks of issue 12, item 2: the sysop surface from a page in the
+// sysop's browser (cross-site requests, DNS rebinding), through the web
+// port's proxy, and on a board open to the network.
+
+// forgedBroadcast is what a page of another site has the browser send:
+// a "simple" cross-site POST (text/plain, no custom header: no CORS
+// preflight), with the headers a browser adds.
+func forgedBroadcast(t *testing.T, addr, text string) *http.Request {
+	t.Helper()
+	req := postRequest(t, "http://"+addr+host.StatusPath+"/broadcast", text)
+	req.Header.Set("Content-Type", "text/plain")
+	req.Header.Set("Origin", "http://evil.example")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	req.Header.Set("Sec-Fetch-Mode", "no-cors")
+	return req
+}
+
+// postRequest is a POST of body to url.
+func postRequest(t *testing.T, url, body string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
+// do sends req and returns the status code and body.
+func do(t *testing.T, req *http.Request) (int, string) {
+	t.Helper()
+	client := &http.Client{Timeout: readTimeout}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(body)
+}
+
+// sysopCommand runs `m2bbs status` (the sysop's tool) against addr with
+// args and returns what it printed and how it ended.
+func sysopCommand(t *testing.T, addr string, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*readTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, append([]string{"status", "-addr", "http://" + addr}, args...)...)
+	cmd.Env = append(cmd.Environ(), "M2BBS_SYSOP_TOKEN=")
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// TestForeignPageCannotActAsTheSysop: on the default board (loopback, no
+// token), the forged requests a web page can make the sysop's browser
+// send, to the board's port or the web port, are refused, and no caller
+// sees the forged broadcast; the sysop's own tool still works.
+func TestForeignPageCannotActAsTheSysop(t *testing.T) {
+	b := startBoard(t, boardOptions{web: true})
+	by := b.bystander(t, "bystander")
+	const forged = "SYSOP: your account is locked, type your password again"
+
+	assertResponsive(t, by, func() {
+		for _, addr := range []string{b.addr, b.webAddr} {
+			// The cross-site form POST.
+			if code, body := do(t, forgedBroadcast(t, addr, forged)); code != http.StatusForbidden {
+				t.Errorf("a cross-site broadcast via %s answered %d %q", addr, code, body)
+			}
+			// A page that reached the board by DNS rebinding is same-origin
+			// to the browser, so it may add the sysop header: its Host is
+			// its own name.
+			req := postRequest(t, "http://"+addr+host.StatusPath+"/broadcast", forged)
+			req.Host = "evil.example" + addr[strings.LastIndex(addr, ":"):]
+			req.Header.Set("X-M2BBS-Sysop", "1")
+			req.Header.Set("Origin", "http://"+req.Host)
+			if code, body := do(t, req); code != http.StatusForbidden {
+				t.Errorf("a rebound page's broadcast via %s answered %d %q", addr, code, body)
+			}
+			for _, action := range []string{"/kick?conn_id=1", "/upgrade", "/drain?line=1&to=2"} {
+				req := forgedBroadcast(t, addr, "")
+				req.URL.Path, req.URL.RawQuery, _ = strings.Cut(host.StatusPath+action, "?")
+				if code, body := do(t, req); code != http.StatusForbidden {
+					t.Errorf("a cross-site %s via %s answered %d %q", action, addr, code, body)
+				}
+			}
+		}
+	})
+	if strings.Contains(by.seen.String(), forged) {
+		t.Errorf("the bystander was shown the forged broadcast:\n%s", by.seen.String())
+	}
+	if n := b.proc.logs.count("sysop action refused"); n == 0 {
+		t.Error("the refusals were not logged")
+	}
+
+	// Anyone may read the counters, not the insides.
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, "http://"+b.addr+host.StatusPath, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, body := do(t, req)
+	var st host.Status
+	if code != http.StatusOK || json.Unmarshal([]byte(body), &st) != nil || st.Sessions.Active != 1 {
+		t.Fatalf("anonymous status: %d %q", code, body)
+	}
+	for _, secret := range []string{"heap_bytes", "goroutines", "online", "load_error", "bystander"} {
+		if strings.Contains(body, secret) {
+			t.Errorf("anonymous status shows %q: %s", secret, body)
+		}
+	}
+
+	// The sysop's tool on the machine itself.
+	if out, err := sysopCommand(t, b.addr, "-broadcast", "Closing at midnight."); err != nil || !strings.Contains(out, "shown to 1 callers") {
+		t.Fatalf("m2bbs status -broadcast: %v\n%s", err, out)
+	}
+	if out, err := sysopCommand(t, b.addr); err != nil || !strings.Contains(out, "bystander") {
+		t.Errorf("m2bbs status does not list the bystander: %v\n%s", err, out)
+	}
+	if _, err := by.roundTrip(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(by.seen.String(), "Closing at midnight.") {
+		t.Errorf("the bystander missed the sysop's broadcast:\n%s", by.seen.String())
+	}
+}
+
+// TestPublicBoardNeedsTheToken: -listen-all without a token does not
+// start; with one, nothing but the token acts as the sysop, not even the
+// loopback through the web port's proxy.
+func TestPublicBoardNeedsTheToken(t *testing.T) {
+	refused := startProc(t, "run", "-listen-all", "-port", fmt.Sprint(freePort(t)), "-web-port", "-1", "-telnet-port", "-1",
+		"-data", t.TempDir(), "-db", t.TempDir()+"/bbs.db", "-scripts", repoDir(t, "scripts"), "-screens", repoDir(t, "screens"))
+	if err := refused.wait(t); err == nil {
+		t.Errorf("m2bbs run -listen-all without a token exited 0:\n%s", refused.logs)
+	}
+	if !strings.Contains(refused.logs.String(), "-listen-all") || !strings.Contains(refused.logs.String(), "sysop token") {
+		t.Errorf("the refusal does not say why:\n%s", refused.logs)
+	}
+
+	const token = "hostile-suite-token-0123456789"
+	b := startBoard(t, boardOptions{web: true, extra: []string{"-listen-all", "-sysop-token", token}})
+	by := b.bystander(t, "bystander")
+	const forged = "Forged by a caller on the network."
+	assertResponsive(t, by, func() {
+		for _, addr := range []string{b.addr, b.webAddr} {
+			req := postRequest(t, "http://"+addr+host.StatusPath+"/broadcast", forged)
+			req.Header.Set("X-M2BBS-Sysop", "1")
+			req.Header.Set("X-M2BBS-Proxied-For", "127.0.0.1")
+			if code, body := do(t, req); code != http.StatusForbidden {
+				t.Errorf("a broadcast without the token via %s answered %d %q", addr, code, body)
+			}
+		}
+	})
+	req := postRequest(t, "http://"+b.webAddr+host.StatusPath+"/broadcast", "The sysop speaks.")
+	req.Header.Set("Authorization", "Bearer "+token)
+	if code, body := do(t, req); code != http.StatusOK {
+		t.Errorf("the sysop's broadcast with the token answered %d %q", code, body)
+	}
+	if _, err := by.roundTrip(); err != nil {
+		t.Fatal(err)
+	}
+	if seen := by.seen.String(); strings.Contains(seen, forged) || !strings.Contains(seen, "The sysop speaks.") {
+		t.Errorf("the bystander saw:\n%s", seen)
+	}
+	if strings.Contains(b.proc.logs.String(), token) {
+		t.Error("the sysop token is in the log")
+	}
+}

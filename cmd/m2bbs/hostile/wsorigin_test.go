@@ -1,0 +1,153 @@
+package hostile
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/m2bbs/m2bbs/host"
+	"github.com/m2bbs/m2bbs/host/mongrel2"
+)
+
+// The attack of issue 12, item 3: a page of another site opens a
+// WebSocket to the board from its visitor's browser and drives the board
+// as that visitor.
+
+// startWebSocketsBehindMongrel2 starts a real Mongrel2 that passes /ws to
+// `m2bbs host` (the host answers the handshakes), with extra flags for
+// the host.
+func startWebSocketsBehindMongrel2(t *testing.T, extra ...string) *board {
+	t.Helper()
+	if err := mongrel2.Available(); err != nil {
+		t.Fatalf("%v (make deps installs it)", err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	server, err := mongrel2.Start(ctx, mongrel2.Config{
+		Dir:            t.TempDir(),
+		SenderID:       "hostile-ws-handler",
+		HTTPRoutes:     []string{host.StatusPath},
+		WebSocketPaths: []string{host.WebSocketPath(0)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := server.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	dataDir := t.TempDir()
+	b := &board{addr: server.Addr(), dataDir: dataDir, db: filepath.Join(dataDir, "bbs.db"), server: server}
+	b.args = append([]string{"host",
+		"-sender-id", "hostile-ws-handler",
+		"-send-spec", server.Cfg.SendSpec,
+		"-recv-spec", server.Cfg.RecvSpec,
+		"-db", b.db,
+		"-scripts", repoDir(t, "scripts"),
+		"-screens", repoDir(t, "screens"),
+	}, extra...)
+	b.start(t)
+	return b
+}
+
+// openWebSocket opens ws://addr/ws as a page at origin ("" for none)
+// would; it returns the connection, or the HTTP status of the refusal.
+func openWebSocket(t *testing.T, addr, origin string) (*websocket.Conn, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), readTimeout)
+	defer cancel()
+	opts := &websocket.DialOptions{HTTPHeader: http.Header{}}
+	if origin != "" {
+		opts.HTTPHeader.Set("Origin", origin)
+	}
+	conn, resp, err := websocket.Dial(ctx, "ws://"+addr+host.WebSocketPath(0), opts)
+	if err != nil {
+		if resp == nil {
+			t.Fatalf("websocket from %q: %v", origin, err)
+		}
+		return nil, resp.StatusCode
+	}
+	t.Cleanup(func() { conn.CloseNow() })
+	return conn, http.StatusSwitchingProtocols
+}
+
+// firstPrompt says "connect" on conn and returns the text up to the
+// board's first prompt.
+func firstPrompt(t *testing.T, conn *websocket.Conn) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), readTimeout)
+	defer cancel()
+	if err := conn.Write(ctx, websocket.MessageText, []byte(`{"type":"msg","msg":"connect"}`)); err != nil {
+		t.Fatal(err)
+	}
+	var seen strings.Builder
+	for {
+		_, data, err := conn.Read(ctx)
+		if err != nil {
+			t.Fatalf("waiting for the first prompt: %v; seen %q", err, seen.String())
+		}
+		var m struct{ Type, Msg string }
+		if err := json.Unmarshal(data, &m); err != nil {
+			t.Fatalf("message %q: %v", data, err)
+		}
+		seen.WriteString(m.Msg + "\n")
+		if m.Type == "prompt" {
+			return seen.String()
+		}
+	}
+}
+
+// TestForeignWebSocketRefusedBehindMongrel2: behind a real Mongrel2, a
+// page of another site gets 403 for its WebSocket and starts no session;
+// the board's own page, a site the sysop allows (-ws-origins) and a
+// program that sends no Origin get the board.
+func TestForeignWebSocketRefusedBehindMongrel2(t *testing.T) {
+	b := startWebSocketsBehindMongrel2(t, "-ws-origins", "*.example.org")
+	by := b.bystander(t, "bystander")
+	assertResponsive(t, by, func() {
+		for _, origin := range []string{"http://evil.example", "null", "http://bbs.example.org.evil.example", "http://127.0.0.1:1"} {
+			if conn, code := openWebSocket(t, b.addr, origin); code != http.StatusForbidden {
+				if conn != nil {
+					conn.CloseNow()
+				}
+				t.Errorf("a page at %s opened a WebSocket: %d", origin, code)
+			}
+		}
+	})
+	if n := b.proc.logs.count("websocket: origin refused"); n == 0 {
+		t.Error("the refusals were not logged")
+	}
+	for _, origin := range []string{"http://" + b.addr, "https://bbs.example.org", ""} {
+		conn, code := openWebSocket(t, b.addr, origin)
+		if code != http.StatusSwitchingProtocols {
+			t.Errorf("a page at %q was refused: %d", origin, code)
+			continue
+		}
+		if got := firstPrompt(t, conn); !strings.Contains(got, "name") {
+			t.Errorf("a page at %q saw %q", origin, got)
+		}
+	}
+}
+
+// TestForeignWebSocketRefusedOnTheWebPort: the built-in web port applies
+// the same rule.
+func TestForeignWebSocketRefusedOnTheWebPort(t *testing.T) {
+	b := startBoard(t, boardOptions{web: true})
+	if _, code := openWebSocket(t, b.webAddr, "http://evil.example"); code != http.StatusForbidden {
+		t.Errorf("a foreign page opened a WebSocket on the web port: %d", code)
+	}
+	conn, code := openWebSocket(t, b.webAddr, "http://"+b.webAddr)
+	if code != http.StatusSwitchingProtocols {
+		t.Fatalf("the board's own page was refused: %d", code)
+	}
+	if got := firstPrompt(t, conn); !strings.Contains(got, "name") {
+		t.Errorf("the page saw %q", got)
+	}
+}

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// m2bbsIn runs the m2bbs command in dir with the environment variable
+// M2BBS_SYSOP_TOKEN set to token ("" unset), and returns its exit code
+// and stderr; it is stopped after timeout.
+func m2bbsIn(t *testing.T, dir, token string, timeout time.Duration, args ...string) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], args...)
+	cmd.Dir = dir
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "M2BBS_SYSOP_TOKEN=") {
+			env = append(env, kv)
+		}
+	}
+	if token != "" {
+		env = append(env, "M2BBS_SYSOP_TOKEN="+token)
+	}
+	cmd.Env = append(env, runMainEnv+"=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("m2bbs %s did not exit within %v:\n%s", args[0], timeout, stderr.String())
+	}
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return code, stderr.String()
+}
+
+// TestListenAllNeedsASysopToken: a board open to the network without a
+// sysop token (or with a guessable one) does not start, and says why.
+func TestListenAllNeedsASysopToken(t *testing.T) {
+	dir := t.TempDir() // no config.lua
+	for _, tc := range []struct {
+		name, token string
+		args        []string
+	}{
+		{"run without a token", "", []string{"run", "-listen-all", "-port", "0", "-web-port", "-1", "-telnet-port", "-1", "-data", dir}},
+		{"run with a short token", "", []string{"run", "-listen-all", "-sysop-token", "letmein", "-port", "0", "-data", dir}},
+		{"run -mongrel2 without a token", "", []string{"run", "-mongrel2", "-listen-all", "-port", "0", "-data", dir}},
+		{"m2conf without a token", "", []string{"m2conf", "-listen-all"}},
+		{"run with a short token from the environment", "letmein", []string{"run", "-listen-all", "-port", "0", "-data", dir}},
+	} {
+		code, stderr := m2bbsIn(t, dir, tc.token, 30*time.Second, append(tc.args, "-db", filepath.Join(dir, "bbs.db"))...)
+		if code == 0 {
+			t.Errorf("%s: exit status 0, want failure:\n%s", tc.name, stderr)
+			continue
+		}
+		for _, want := range []string{"-listen-all", "sysop token", "M2BBS_SYSOP_TOKEN"} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("%s: the message does not say %q:\n%s", tc.name, want, stderr)
+			}
+		}
+		if strings.Contains(stderr, "listening") || strings.Contains(stderr, "ready") {
+			t.Errorf("%s: the board started:\n%s", tc.name, stderr)
+		}
+		if strings.Contains(stderr, "letmein") {
+			t.Errorf("%s: the token is in the output:\n%s", tc.name, stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "bbs.db")); err == nil {
+		t.Error("a refused board created its database")
+	}
+}
+
+// TestListenAllWithATokenStarts: with a good token the public board
+// starts, and the token appears nowhere in its log.
+func TestListenAllWithATokenStarts(t *testing.T) {
+	dir := t.TempDir()
+	const token = "e2e-0123456789-abcdef-token"
+	cmd := exec.Command(os.Args[0], "run", "-listen-all", "-port", "0", "-web-port", "0", "-telnet-port", "-1",
+		"-data", dir, "-db", filepath.Join(dir, "bbs.db"), "-bcrypt-cost", "4", "-log-level", "DEBUG",
+		"-scripts", mustAbs(t, "../../scripts"), "-screens", mustAbs(t, "../../screens"), "-main", e2eMain(t))
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), runMainEnv+"=1", "M2BBS_SYSOP_TOKEN="+token)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	logs := watchLog(stderr)
+	logs.waitFor(t, 30*time.Second, "m2bbs is ready")
+	_ = syscall.Kill(cmd.Process.Pid, syscall.SIGTERM)
+	<-logs.done
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("m2bbs run: %v", err)
+	}
+	if strings.Contains(logs.String(), token) {
+		t.Errorf("the sysop token is in the log:\n%s", logs)
+	}
+}
+
+// TestSysopTokenNotShownInHelp: -h shows no token from the environment.
+func TestSysopTokenNotShownInHelp(t *testing.T) {
+	const token = "env-0123456789-abcdef-token"
+	for _, cmd := range []string{"status", "run", "host"} {
+		_, stderr := m2bbsIn(t, t.TempDir(), token, 30*time.Second, cmd, "-h")
+		if !strings.Contains(stderr, "-sysop-token") || strings.Contains(stderr, token) {
+			t.Errorf("m2bbs %s -h:\n%s", cmd, stderr)
+		}
+	}
+}
+
+func mustAbs(t *testing.T, path string) string {
+	t.Helper()
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return abs
+}
+
+// TestBadWebSocketOriginsRefused: a bad -ws-origins pattern, from the
+// flag or config.lua, stops the board at start.
+func TestBadWebSocketOriginsRefused(t *testing.T) {
+	dir := t.TempDir()
+	if code, stderr := m2bbsIn(t, dir, "", 30*time.Second, "host", "-ws-origins", "bbs.example.org,[bad"); code == 0 || !strings.Contains(stderr, `bad pattern "[bad"`) {
+		t.Errorf("-ws-origins [bad: exit %d:\n%s", code, stderr)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "config.lua"), []byte("ws_origins = '*.example.org, [bad'\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, stderr := m2bbsIn(t, dir, "", 30*time.Second, "host"); code == 0 || !strings.Contains(stderr, `bad pattern "[bad"`) {
+		t.Errorf("ws_origins in config.lua: exit %d:\n%s", code, stderr)
+	}
+}

@@ -1,0 +1,96 @@
+package luaapi
+
+import (
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/m2bbs/m2bbs/host/termtext"
+)
+
+// String helpers of the ui module, in Go so that their cost is linear in
+// the text whatever a caller types: Lua patterns such as s:gsub('%s+$', '')
+// are quadratic in gopher-lua (a 4 KB line of spaces took a second).
+
+// luaSpace is what Lua's %s matches: ASCII white space.
+const luaSpace = " \t\n\v\f\r"
+
+// MaxSplitParts bounds the list ui.split and ui.words return when the
+// script gives no limit.
+const MaxSplitParts = 10000
+
+// uiTextFuncs are the ui module's string helpers.
+var uiTextFuncs = map[string]lua.LGFunction{
+	"trim":  uiTrim,
+	"split": uiSplit,
+	"words": uiWords,
+	"clean": uiClean,
+	"plain": uiPlain,
+}
+
+// ui.trim(s): s without the white space (Lua's %s) at either end.
+func uiTrim(L *lua.LState) int {
+	L.Push(lua.LString(strings.Trim(L.CheckString(1), luaSpace)))
+	return 1
+}
+
+// ui.split(s, sep [, max]): the parts of s between occurrences of the
+// plain string sep (not a pattern), empty parts included; with max, at
+// most max parts, the last holding the rest of s.
+func uiSplit(L *lua.LState) int {
+	s, sep := L.CheckString(1), L.CheckString(2)
+	if sep == "" {
+		L.ArgError(2, "empty separator")
+	}
+	parts := strings.SplitN(s, sep, checkMaxParts(L, 3))
+	L.Push(stringTable(L, parts))
+	return 1
+}
+
+// ui.words(s [, max]): the words of s, split at runs of white space, with
+// none empty; with max, at most max words (later ones are dropped).
+func uiWords(L *lua.LState) int {
+	s := L.CheckString(1)
+	max := checkMaxParts(L, 2)
+	words := strings.FieldsFunc(s, func(r rune) bool { return r < 0x80 && strings.ContainsRune(luaSpace, r) })
+	if len(words) > max {
+		words = words[:max]
+	}
+	L.Push(stringTable(L, words))
+	return 1
+}
+
+// checkMaxParts reads the optional part limit at index n.
+func checkMaxParts(L *lua.LState, n int) int {
+	max := L.OptInt(n, MaxSplitParts)
+	if max < 1 {
+		L.ArgError(n, "the limit must be at least 1")
+	}
+	return max
+}
+
+// stringTable is a Lua list of strs.
+func stringTable(L *lua.LState, strs []string) *lua.LTable {
+	t := L.CreateTable(len(strs), 0)
+	for _, s := range strs {
+		t.Append(lua.LString(s))
+	}
+	return t
+}
+
+// ui.clean(s): s with nothing a terminal would obey: escape sequences,
+// control characters other than tab and newline, DEL and C1 controls
+// removed; bytes that are not UTF-8 become U+FFFD. Pipe codes stay.
+func uiClean(L *lua.LState) int {
+	L.Push(lua.LString(termtext.Clean(L.CheckString(1))))
+	return 1
+}
+
+// ui.plain(s): s cleaned like ui.clean and with its pipe codes escaped,
+// so that ui.display shows it exactly as typed, without colour: for text
+// a script got from a caller some other way than the modules' returns
+// (which are plain already).
+func uiPlain(L *lua.LState) int {
+	L.Push(lua.LString(CallerText(L.CheckString(1))))
+	return 1
+}
