@@ -180,9 +180,9 @@ func (h *Host) enqueue(o *owner, req *m2proto.Request, fresh bool) (then func())
 			h.nudgeLine()
 		}
 	}
-	answer := !o.refused
+	answer, queued := !o.refused, o.pending > 0
 	o.refused = true
-	return func() { h.refuseLine(req, answer, counter, why) }
+	return func() { h.refuseLine(req, answer, queued, counter, why) }
 }
 
 // job is what w runs for req: a line that was queued before the caller's
@@ -210,16 +210,24 @@ func (h *Host) maxQueuedPerCaller() int {
 
 // refuseLine answers a line the dispatch loop could not queue, once per
 // run of refusals (o.refused, guarded by Host.mu, is cleared when one of
-// the caller's lines is handled): the caller sees why and a prompt, and a
-// flooder does not get a reply per line.
-func (h *Host) refuseLine(req *m2proto.Request, answer bool, counter *atomic.Int64, why string) {
+// the caller's lines is handled), so a flooder does not get a reply per
+// line. A caller with lines still queued (queued) gets the refusal as
+// text: the answers to those lines bring their prompts. One with none
+// gets it as a prompt, so that a client waiting for one goes on; the
+// prompt is secret, since the board's own prompt may have been (a
+// password), and the caller's next line must not be echoed then.
+func (h *Host) refuseLine(req *m2proto.Request, answer, queued bool, counter *atomic.Int64, why string) {
 	counter.Add(1)
 	h.admit.noisy.Warn("line refused", "conn_id", req.ConnID, "why", why)
 	if !answer {
 		return
 	}
 	msg := append([]byte(`{"msg":`), luaapi.AppendJSONString(nil, busyText)...)
-	msg = append(msg, `,"pchar":"> ","type":"prompt"}`...)
+	if queued {
+		msg = append(msg, `,"type":"screen"}`...)
+	} else {
+		msg = append(msg, `,"pchar":"> ","secret":true,"type":"prompt"}`...)
+	}
 	_ = h.send(req.Sender, []string{req.ConnID}, m2proto.AppendClientFrame(nil, msg, h.cfg.Session.RawFrames))
 }
 

@@ -65,6 +65,7 @@ func TestFullWorkerDoesNotStallOthers(t *testing.T) {
 		for i := range 1100 {
 			b.say("1", "x"+strconv.Itoa(i))
 		}
+		b.say("3", "connect") // a newcomer for the full worker (fewest callers, first)
 		b.say("2", "hello")
 	}()
 	start := time.Now()
@@ -72,7 +73,10 @@ func TestFullWorkerDoesNotStallOthers(t *testing.T) {
 	if waited := time.Since(start); waited > time.Second {
 		t.Errorf("caller 2 waited %v for a worker caller 1 filled", waited)
 	}
-	b.ft.waitFor(t, "1", func(r reply) bool { return r.kind == "prompt" && r.text == busyText })
+	// Caller 1 has lines queued, whose answers bring prompts: the refusal
+	// is text. The newcomer has none: the refusal is a prompt.
+	b.ft.waitFor(t, "1", func(r reply) bool { return r.kind == "screen" && r.text == busyText })
+	b.ft.waitFor(t, "3", func(r reply) bool { return r.kind == "prompt" && r.text == busyText })
 	st := waitStatus(t, b, func(st Status) bool { return st.Admission.RefusedBusy > 0 })
 	if st.Admission.RefusedBusy > 1100-1 {
 		t.Errorf("refused %d lines, want fewer than the 1,100 sent (the queue holds some)", st.Admission.RefusedBusy)
