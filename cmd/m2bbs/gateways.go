@@ -61,7 +61,7 @@ func startGateways(ctx context.Context, opt gatewayOptions, bind string, boardUR
 			srv := &http.Server{
 				Handler: web.NewHandler(web.Config{
 					Dial: dialBBS, RawFrames: rawFrames,
-					Fallback:       web.BoardProxy(boardURL, log.With("gateway", "web")),
+					Fallback:       webProxy(boardURL, dialBBS, log.With("gateway", "web")),
 					OriginPatterns: opt.wsOrigins,
 					Log:            log.With("gateway", "web"),
 				}),

@@ -221,3 +221,36 @@ func (b *board) status(t *testing.T) host.Status {
 	}
 	return st
 }
+
+// TestHostileWebPortVisitorsCountApart: requests the browser page's port
+// passes on to the board (/status, /lines) count under each visitor's own
+// address, not under 127.0.0.1 for all of them (whose limits one visitor
+// could then use up): 40 visitors at once, each from an address of their
+// own, are all answered.
+func TestHostileWebPortVisitorsCountApart(t *testing.T) {
+	b := startBoard(t, boardOptions{web: true})
+	const visitors = 40
+	codes := make([]int, visitors)
+	var wg sync.WaitGroup
+	for i := range visitors {
+		wg.Go(func() {
+			local := net.ParseIP("127.0.0.10").To4()
+			local[3] += byte(i)
+			client := &http.Client{Timeout: readTimeout, Transport: &http.Transport{
+				DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: local}}).DialContext,
+			}}
+			resp, err := client.Get("http://" + b.webAddr + host.StatusPath)
+			if err != nil {
+				return
+			}
+			resp.Body.Close()
+			codes[i] = resp.StatusCode
+		})
+	}
+	wg.Wait()
+	for i, code := range codes {
+		if code != http.StatusOK {
+			t.Errorf("visitor %d got %d for %s through the page's port, want 200", i, code, host.StatusPath)
+		}
+	}
+}
