@@ -49,15 +49,14 @@ func (h *Host) load() (*generation, error) {
 	cfg.Version = gen.version
 	for range h.cfg.Workers {
 		table, err := session.New(cfg, session.Deps{
-			Replier:  replier{h},
-			Screens:  snap,
-			Store:    h.deps.Store,
-			Log:      h.log,
-			Online:   h.online,
-			Who:      h.who,
-			OnLogin:  h.loggedIn,
-			Throttle: h.throttle,
-			HungUp:   h.hungUp,
+			Replier: replier{h},
+			Screens: snap,
+			Store:   h.deps.Store,
+			Log:     h.log,
+			Online:  h.online,
+			Who:     h.who,
+			OnLogin: h.loggedIn,
+			HungUp:  h.hungUp,
 		})
 		if err != nil {
 			for _, w := range gen.workers {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -31,6 +32,10 @@ type gatewayOptions struct {
 	lines int
 	// limits, if set, bound what one address may hold of telnet.
 	limits *abuseLimits
+	// peerKey, if set, is sent with each telnet caller's address in their
+	// "connect" (see telnet.Config.PeerKey): for the gateway that reaches
+	// the host through Mongrel2.
+	peerKey string
 	// wsOrigins are the origins, besides the page's own, whose pages may
 	// open WebSockets (-ws-origins).
 	wsOrigins []string
@@ -94,6 +99,7 @@ func startGateways(ctx context.Context, opt gatewayOptions, bind string, boardUR
 			},
 			Routes:    routes,
 			RawFrames: rawFrames,
+			PeerKey:   opt.peerKey,
 			Log:       log.With("gateway", "telnet"),
 		}
 		if opt.limits != nil {
@@ -141,4 +147,11 @@ func tcpDialer(addr string) func(ctx context.Context, route string, remote net.A
 		var d net.Dialer
 		return d.DialContext(ctx, "tcp", addr)
 	}
+}
+
+// newGatewayKey returns a fresh random key for gatewayOptions.peerKey
+// and the host's session.Config.GatewayKey: it lives in this process's
+// memory only.
+func newGatewayKey() string {
+	return rand.Text()
 }

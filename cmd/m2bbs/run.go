@@ -74,6 +74,9 @@ func runRun(ctx context.Context, args []string, stderr io.Writer) error {
 	opt.gateways.wsOrigins = s.wsOrigins
 	opt.gateways.limits = &opt.limits
 	log := s.logger(stderr)
+	// The front end (built in, or the Mongrel2 started here) begins with
+	// this process: no call of an earlier run is still connected.
+	s.dropJournalsBefore = time.Now()
 	if opt.useMongrel2 {
 		return runWithMongrel2(ctx, s, opt, log, stderr)
 	}
@@ -222,7 +225,8 @@ func runWithMongrel2(ctx context.Context, s *settings, opt runOptions, log *slog
 	if opt.listenAll {
 		bind = "0.0.0.0"
 	}
-	gw := startGateways(hostCtx, gatewayOptions{webPort: -1, telnetPort: opt.gateways.telnetPort, lines: opt.lines, limits: &opt.limits}, bind, nil,
+	s.gatewayKey = newGatewayKey() // the telnet gateway tells the host its callers' addresses
+	gw := startGateways(hostCtx, gatewayOptions{webPort: -1, telnetPort: opt.gateways.telnetPort, lines: opt.lines, peerKey: s.gatewayKey, limits: &opt.limits}, bind, nil,
 		s.RawFrames, tcpDialer(server.Addr()), log)
 	defer gw.wait()
 	gw.webAddr = server.Addr()

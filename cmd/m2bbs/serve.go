@@ -6,12 +6,14 @@ import (
 	"log/slog"
 	"os"
 	"runtime/pprof"
+	"time"
 
 	"github.com/pebbe/zmq4"
 
 	"github.com/m2bbs/m2bbs/host"
 	"github.com/m2bbs/m2bbs/host/session"
 	"github.com/m2bbs/m2bbs/host/store"
+	"github.com/m2bbs/m2bbs/host/throttle"
 	"github.com/m2bbs/m2bbs/host/zmqtransport"
 )
 
@@ -29,6 +31,11 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		}
 		defer stop(log)
 	}
+	release, err := lockHandler(s.SendSpec)
+	if err != nil {
+		return err
+	}
+	defer release()
 	db, err := store.Open(s.DBPath, store.Options{BcryptCost: s.BcryptCost, Log: log})
 	if err != nil {
 		return err
@@ -37,6 +44,7 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 
 	transport, err := zmqtransport.DialHandler(zmqtransport.HandlerConfig{
 		SendSpec: s.SendSpec, RecvSpec: s.RecvSpec, Identity: s.SenderID, Context: zctx, Log: log,
+		PeerGone: host.FrontEndGoneNote,
 	})
 	if err != nil {
 		return fmt.Errorf("connect to front end: %w", err)
@@ -66,6 +74,10 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 			RateBurst:     s.RateBurst,
 			Journal:       !s.NoJournal,
 			GroupCommit:   true, // the workers commit (host/pool.go)
+			Logins: throttle.Policy{
+				MinPassword: s.MinPassword, RegistrationsPerAddr: s.RegistrationsPerHour, RegistrationWindow: time.Hour,
+			},
+			GatewayKey: s.gatewayKey,
 		},
 		ScreensDir: s.ScreensDir,
 		Workers:    s.Workers,
@@ -75,7 +87,8 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		SenderID:   s.SenderID,
 
 		// Pages of these sites may open WebSockets behind Mongrel2.
-		WebSocketOrigins: s.wsOrigins,
+		WebSocketOrigins:   s.wsOrigins,
+		DropJournalsBefore: s.dropJournalsBefore,
 	}, host.Deps{Store: db, Log: log, Lines: db, Directory: directory, Drain: s.drain})
 	if err != nil {
 		return err
