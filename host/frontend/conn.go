@@ -33,6 +33,10 @@ type conn struct {
 	closeOnce   sync.Once
 	lastActive  atomic.Int64 // unix nanoseconds of the last frame in or write out
 
+	// sendMu orders the requests pushed to handlers and the disconnect
+	// notice: none follows it (see forward).
+	sendMu sync.Mutex
+
 	mu      sync.Mutex
 	handler *handlerLink // the handler that last got a request from this caller
 	message bool         // the last frame was JSON or XML (Mongrel2's CONN_TYPE_MSG)
@@ -115,6 +119,8 @@ func (c *conn) finish(data []byte, reason CloseReason, notify bool) {
 // Connection_task does the same when a caller's connection ends).
 func (c *conn) close(reason CloseReason, notify bool) {
 	c.closeOnce.Do(func() {
+		c.sendMu.Lock() // see forward
+		defer c.sendMu.Unlock()
 		close(c.done)
 		c.s.unregister(c.id)
 		if c.release != nil {
@@ -299,6 +305,21 @@ func (c *conn) handle(f *Frame, fr *FrameReader) bool {
 	c.handler = l
 	c.message = f.Kind != KindHTTP
 	c.mu.Unlock()
+	return c.forward(l, msg)
+}
+
+// forward pushes a request to handler l unless the connection has closed:
+// under sendMu, so that no request of the caller follows the disconnect
+// notice (the handler takes a request after it for a new caller). It
+// reports whether the connection is still open.
+func (c *conn) forward(l *handlerLink, msg []byte) bool {
+	c.sendMu.Lock()
+	defer c.sendMu.Unlock()
+	select {
+	case <-c.done:
+		return false
+	default:
+	}
 	c.s.stats.requestsOut.Add(1)
 	c.s.send(l, msg)
 	return true
