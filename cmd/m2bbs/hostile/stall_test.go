@@ -48,9 +48,6 @@ func TestHostilePipelinedFloodThenHangUp(t *testing.T) {
 	if started := after.Sessions.Started - before.Sessions.Started; started != 1 {
 		t.Errorf("the flood started %d sessions, want 1 (the flooder's first)", started)
 	}
-	if a := after.Admission; a.RefusedQueued+a.DroppedAfterEnd == 0 {
-		t.Errorf("no flooded line was refused or dropped: %+v", a)
-	}
 }
 
 // TestHostileSilentSocketsFromOneAddress: 2,000 sockets from one address
