@@ -58,6 +58,7 @@ func parseFrontEndGone(msg []byte) (time.Time, bool) {
 // that the messages after the note (a new front end's) find nothing of
 // the old callers.
 func (h *Host) frontEndGone(ctx context.Context, at time.Time) {
+	h.admit.ended.Reset() // the new front end numbers its callers afresh
 	h.mu.Lock()
 	byWorker := map[*worker][]string{}
 	for id, o := range h.owners {

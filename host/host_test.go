@@ -325,7 +325,9 @@ func TestIdleCallersAreReaped(t *testing.T) {
 		t.Errorf("idle exit = %q", r.text)
 	}
 	b.ft.waitFor(t, "1", kind("hangup"))
-	// The caller's owner entry goes with the session: a new message starts afresh.
+	// Once the caller is gone, the conn id may start afresh (until then,
+	// what it sends is dropped: see admission_test.go).
+	b.ft.in <- request("JSON", "1", "@*", `{"type":"disconnect"}`)
 	b.say("1", "connect")
 	b.ft.waitFor(t, "1", func(r reply) bool { return r.kind == "prompt" })
 	if st := b.host.Status(); st.Sessions.Reaped < 1 {

@@ -56,6 +56,8 @@ type Status struct {
 	// failing): calls from scripts that were answered "not saved", and
 	// session journals that could not be written.
 	StoreErrors int64 `json:"store_errors"`
+	// Admission counts lines the dispatch loop refused or dropped.
+	Admission AdmissionStats `json:"admission"`
 	// HeapBytes is the Go heap in use (live and not yet collected); only
 	// the sysop sees it.
 	HeapBytes uint64 `json:"heap_bytes,omitempty"`
@@ -87,6 +89,7 @@ func (h *Host) Status() Status {
 		ReplyErrors:   h.replyErrors.Load(),
 		Busy:          h.busy.Load(),
 		MemoryAborts:  h.memoryAborts.Load(),
+		Admission:     h.admit.stats(),
 		HeapBytes:     heapBytes(),
 		Goroutines:    runtime.NumGoroutine(),
 	}

@@ -215,7 +215,9 @@ func (o *benchOptions) startSystem(ctx context.Context, front, handler, dir, pro
 		}
 		s.addr = "127.0.0.1:" + strconv.Itoa(port)
 		s.frontProc, err = o.startChild("m2bbs frontend", nil, "frontend", "-addr", s.addr,
-			"-send-spec", sendSpec, "-recv-spec", recvSpec, "-sender-id", benchSender, "-log-level", "WARN")
+			"-send-spec", sendSpec, "-recv-spec", recvSpec, "-sender-id", benchSender, "-log-level", "WARN",
+			// Every simulated caller comes from 127.0.0.1, at once.
+			"-max-per-addr", "-1", "-accept-rate", "-1")
 		if err != nil {
 			return nil, err
 		}

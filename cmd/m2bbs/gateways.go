@@ -30,6 +30,8 @@ type gatewayOptions struct {
 	// lines is the number of phone lines: telnet callers hunt through
 	// them for a free one (0: the single route @bbs).
 	lines int
+	// limits, if set, bound what one address may hold of telnet.
+	limits *abuseLimits
 	// peerKey, if set, is sent with each telnet caller's address in their
 	// "connect" (see telnet.Config.PeerKey): for the gateway that reaches
 	// the host through Mongrel2.
@@ -64,7 +66,7 @@ func startGateways(ctx context.Context, opt gatewayOptions, bind string, boardUR
 			srv := &http.Server{
 				Handler: web.NewHandler(web.Config{
 					Dial: dialBBS, RawFrames: rawFrames,
-					Fallback:       web.BoardProxy(boardURL, log.With("gateway", "web")),
+					Fallback:       webProxy(boardURL, dialBBS, log.With("gateway", "web")),
 					OriginPatterns: opt.wsOrigins,
 					Log:            log.With("gateway", "web"),
 				}),
@@ -91,7 +93,7 @@ func startGateways(ctx context.Context, opt gatewayOptions, bind string, boardUR
 		for i := 1; i <= opt.lines; i++ {
 			routes = append(routes, host.LineRoute(i))
 		}
-		ts, err := telnet.New(telnet.Config{
+		tcfg := telnet.Config{
 			Dial: func(ctx context.Context, remote net.Addr) (net.Conn, error) {
 				return dialBBS(ctx, telnet.DefaultRoute, remote)
 			},
@@ -99,7 +101,11 @@ func startGateways(ctx context.Context, opt gatewayOptions, bind string, boardUR
 			RawFrames: rawFrames,
 			PeerKey:   opt.peerKey,
 			Log:       log.With("gateway", "telnet"),
-		})
+		}
+		if opt.limits != nil {
+			tcfg = opt.limits.telnet(tcfg)
+		}
+		ts, err := telnet.New(tcfg)
 		if err != nil {
 			log.Error("telnet", "err", err)
 			return gw

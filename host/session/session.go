@@ -24,6 +24,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/m2bbs/m2bbs/host/journal"
+	"github.com/m2bbs/m2bbs/host/lograte"
 	"github.com/m2bbs/m2bbs/host/m2proto"
 	"github.com/m2bbs/m2bbs/host/store"
 	"github.com/m2bbs/m2bbs/host/throttle"
@@ -164,6 +165,11 @@ type Deps struct {
 	// Throttle, if set, slows down password guessing; when nil, a store
 	// that implements store.Throttles does, with Config.Logins.
 	Throttle luaapi.LoginThrottle
+	// HungUp, if set, is told on the table's goroutine when the table
+	// hangs up on a caller (their session ended or the script closed the
+	// connection), before the hang-up is sent: the host then drops what
+	// that caller sent after, instead of starting a new session with it.
+	HungUp func(connID string)
 }
 
 // Fallback texts for screens that are missing.
@@ -271,6 +277,9 @@ type Table struct {
 	holding bool
 	outbox  []heldReply
 	dirty   []*Session
+	// noisy writes the warnings a caller can cause at will, a few per
+	// interval (see warnNoisy).
+	noisy *lograte.Limiter
 	// secretKey keys the placeholders of secrets (secrets.go).
 	secretKey []byte
 }
@@ -304,6 +313,7 @@ func New(cfg Config, deps Deps) (*Table, error) {
 		sessions: make(map[string]*Session),
 		byThread: make(map[*lua.LState]*Session),
 		now:      deps.Now,
+		noisy:    lograte.New(deps.Log, 0, 0),
 
 		secretKey: newSecretKey(),
 	}
@@ -515,24 +525,24 @@ func (t *Table) Handle(req *m2proto.Request) {
 	data, err := luaapi.DecodeJSON(t.L, req.Body)
 	if err != nil {
 		t.counts.malformed.Add(1)
-		t.log.Warn("malformed message", "conn_id", req.ConnID, "err", err)
+		t.noisy.Warn("malformed message", "conn_id", req.ConnID, "err", err)
 		return
 	}
 	msg, ok := data.(*lua.LTable)
 	if body := bytes.TrimSpace(req.Body); !ok || body[0] != '{' {
 		t.counts.malformed.Add(1)
-		t.log.Warn("malformed message: not a JSON object", "conn_id", req.ConnID)
+		t.noisy.Warn("malformed message: not a JSON object", "conn_id", req.ConnID)
 		return
 	}
 	if kind := msg.RawGetString("type"); kind != lua.LString("msg") {
 		t.counts.unknownType.Add(1)
-		t.log.Warn("unknown message type", "conn_id", req.ConnID, "type", kind.String())
+		t.noisy.Warn("unknown message type", "conn_id", req.ConnID, "type", kind.String())
 		return
 	}
 	line, ok := msg.RawGetString("msg").(lua.LString)
 	if !ok {
 		t.counts.malformed.Add(1)
-		t.log.Warn("malformed message: msg is not a string", "conn_id", req.ConnID)
+		t.noisy.Warn("malformed message: msg is not a string", "conn_id", req.ConnID)
 		return
 	}
 	t.takeGatewayPeer(req, msg)
@@ -1058,6 +1068,11 @@ func (t *Table) Reply(sender string, connIDs []string, body []byte) error {
 	}
 	if len(live) == 0 {
 		return nil
+	}
+	if len(body) == 0 && t.deps.HungUp != nil {
+		for _, id := range live {
+			t.deps.HungUp(id)
+		}
 	}
 	if t.holding {
 		t.outbox = append(t.outbox, heldReply{sender, live, body})

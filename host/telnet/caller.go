@@ -236,6 +236,10 @@ func (c *caller) converse(ctx context.Context) error {
 		}
 	}
 
+	firstTimer, first := c.firstInput()
+	if firstTimer != nil {
+		defer firstTimer.Stop()
+	}
 	var idle <-chan time.Time
 	var timer *time.Timer
 	if c.s.cfg.IdleTimeout > 0 {
@@ -252,7 +256,11 @@ func (c *caller) converse(ctx context.Context) error {
 		case <-idle:
 			c.out = AppendNVT(c.out, "\nIdle too long. Goodbye.\n")
 			err = errIdle
+		case <-first:
+			c.out = AppendNVT(c.out, nothingReceived)
+			err = errNoInput
 		case p := <-keys:
+			first = nil
 			if timer != nil {
 				timer.Reset(c.s.cfg.IdleTimeout)
 			}
