@@ -49,23 +49,35 @@ func TestSysopActionsRefuseForgedRequests(t *testing.T) {
 		{"through the web port's proxy", withHeaders(sysopTool, m2proto.Header{Name: "x-m2bbs-proxied-for", Value: "203.0.113.9"})},
 		{"proxied, address unreadable", withHeaders(sysopTool, m2proto.Header{Name: "x-m2bbs-proxied-for", Value: ""})},
 		{"from the network", withHeaders(sysopTool, m2proto.Header{Name: "REMOTE_ADDR", Value: "203.0.113.9"})},
+		// A reverse proxy on the machine (nginx proxy_pass to the
+		// loopback port, Host rewritten to it): every caller on the
+		// internet comes from 127.0.0.1.
+		{"behind a proxy: X-Real-IP", withHeaders(sysopTool, m2proto.Header{Name: "x-real-ip", Value: "203.0.113.9"})},
+		{"behind a proxy: Forwarded", withHeaders(sysopTool, m2proto.Header{Name: "forwarded", Value: "for=203.0.113.9"})},
+		{"behind a proxy: Via", withHeaders(sysopTool, m2proto.Header{Name: "via", Value: "1.1 nginx"})},
+		{"behind a proxy: X-Forwarded-Proto", withHeaders(sysopTool, m2proto.Header{Name: "x-forwarded-proto", Value: "https"})},
+		{"behind a proxy: X-Forwarded-Host", withHeaders(sysopTool, m2proto.Header{Name: "x-forwarded-host", Value: "bbs.example.org"})},
+		{"behind a proxy: X-Forwarded-For appended", withHeaders(sysopTool, m2proto.Header{Name: "x-forwarded-for", Value: "203.0.113.9, 127.0.0.1"})},
 	}
-	for i, tc := range forged {
-		id := strconv.Itoa(100 + i)
-		b.ft.in <- request("POST", id, "/status/broadcast", "Send your password to evil.example", tc.headers...)
-		if r := b.ft.waitFor(t, id, kind("http")); statusCode(r.text) != "403" || !strings.Contains(r.text, "sysop only") {
-			t.Errorf("%s: answered %q, want 403", tc.name, r.text)
-		}
+	actions := []struct{ path, query, body string }{
+		{"/status/broadcast", "", "Send your password to evil.example"},
+		{"/status/kick", "conn_id=1", ""},
+		{"/status/upgrade", "", ""},
+		{"/status/drain", "line=1&to=2", ""},
 	}
-	b.ft.in <- request("POST", "20", "/status/kick", "", withHeaders(forged[0].headers, m2proto.Header{Name: "QUERY", Value: "conn_id=1"})...)
-	if r := b.ft.waitFor(t, "20", kind("http")); statusCode(r.text) != "403" {
-		t.Errorf("forged kick answered %q", r.text)
-	}
-	for i, action := range []string{"/status/upgrade", "/status/drain"} {
-		id := strconv.Itoa(30 + i)
-		b.ft.in <- request("POST", id, action, "", forged[0].headers...)
-		if r := b.ft.waitFor(t, id, kind("http")); statusCode(r.text) != "403" {
-			t.Errorf("forged %s answered %q", action, r.text)
+	n := 100
+	for _, a := range actions {
+		for _, tc := range forged {
+			n++
+			id := strconv.Itoa(n)
+			hs := tc.headers
+			if a.query != "" {
+				hs = withHeaders(hs, m2proto.Header{Name: "QUERY", Value: a.query})
+			}
+			b.ft.in <- request("POST", id, a.path, a.body, hs...)
+			if r := b.ft.waitFor(t, id, kind("http")); statusCode(r.text) != "403" || !strings.Contains(r.text, "sysop only") {
+				t.Errorf("%s, %s: answered %q, want 403", a.path, tc.name, r.text)
+			}
 		}
 	}
 
@@ -109,6 +121,28 @@ func TestSysopTokenWorksFromAnywhere(t *testing.T) {
 	}
 	if r := b.ft.waitFor(t, "1", kind("screen")); r.text != "From afar." {
 		t.Errorf("caller 1 was shown %q", r.text)
+	}
+	// The scheme's name is case-insensitive (RFC 7235).
+	b.ft.in <- request("POST", "5", "/status/broadcast", "Still here.", far,
+		m2proto.Header{Name: "authorization", Value: "bearer 0123456789abcdef"})
+	if r := b.ft.waitFor(t, "5", kind("http")); statusCode(r.text) != "200" {
+		t.Errorf("a lower-case bearer answered %q", r.text)
+	}
+}
+
+// TestSysopBehindAProxyNeedsTheToken: behind a reverse proxy on the
+// machine itself every caller comes from the loopback with a loopback
+// Host; a request that shows the proxy's headers is told to use a token.
+func TestSysopBehindAProxyNeedsTheToken(t *testing.T) {
+	b := startBoard(t, versioned("v1"), Config{})
+	b.ft.in <- request("POST", "1", "/status/broadcast", "Forged.", withHeaders(sysopTool,
+		m2proto.Header{Name: "x-real-ip", Value: "203.0.113.9"}, m2proto.Header{Name: "x-forwarded-proto", Value: "http"})...)
+	if r := b.ft.waitFor(t, "1", kind("http")); statusCode(r.text) != "403" || !strings.Contains(r.text, "proxy") || !strings.Contains(r.text, "token") {
+		t.Errorf("a proxied request answered %q", r.text)
+	}
+	httpGet(b, "2", "/status", withHeaders(sysopTool, m2proto.Header{Name: "via", Value: "1.1 proxy"})...)
+	if r := b.ft.waitFor(t, "2", kind("http")); strings.Contains(r.text, "heap_bytes") {
+		t.Errorf("a proxied request saw the sysop's status: %s", r.text)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/m2bbs/m2bbs/host"
+	"github.com/m2bbs/m2bbs/host/access"
 	"github.com/m2bbs/m2bbs/host/telnet"
 	"github.com/m2bbs/m2bbs/host/web"
 )
@@ -29,9 +30,9 @@ type gatewayOptions struct {
 	// lines is the number of phone lines: telnet callers hunt through
 	// them for a free one (0: the single route @bbs).
 	lines int
-	// wsOrigins are the origins, besides the page's own, whose pages may
-	// open WebSockets (-ws-origins).
-	wsOrigins []string
+	// origins are the pages that may open WebSockets (-ws-origins, and
+	// the page's own).
+	origins access.Origins
 }
 
 // gateways are the browser page's HTTP server and the telnet gateway of a
@@ -59,9 +60,9 @@ func startGateways(ctx context.Context, opt gatewayOptions, bind string, boardUR
 			srv := &http.Server{
 				Handler: web.NewHandler(web.Config{
 					Dial: dialBBS, RawFrames: rawFrames,
-					Fallback:       web.BoardProxy(boardURL, log.With("gateway", "web")),
-					OriginPatterns: opt.wsOrigins,
-					Log:            log.With("gateway", "web"),
+					Fallback: web.BoardProxy(boardURL, log.With("gateway", "web")),
+					Origins:  opt.origins,
+					Log:      log.With("gateway", "web"),
 				}),
 				ReadHeaderTimeout: 10 * time.Second,
 				ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),

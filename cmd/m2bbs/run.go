@@ -69,7 +69,8 @@ func runRun(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := checkListenAll("run", opt.listenAll, s.SysopToken); err != nil {
 		return err
 	}
-	opt.gateways.wsOrigins = s.wsOrigins
+	s.listenAll = opt.listenAll
+	opt.gateways.origins = s.origins()
 	log := s.logger(stderr)
 	if opt.useMongrel2 {
 		return runWithMongrel2(ctx, s, opt, log, stderr)

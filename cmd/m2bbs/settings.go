@@ -31,6 +31,9 @@ type settings struct {
 	directorySendSpec, directoryRecvSpec string
 	// wsOrigins are the parsed WebSocketOrigins.
 	wsOrigins []string
+	// listenAll says the board takes callers on every interface (run
+	// -listen-all): its pages may use any name it is reached by.
+	listenAll bool
 	// onHost, if set, is told of the host serve creates (for line line);
 	// drain, if set, is the host's Deps.Drain.
 	onHost func(line int, h *host.Host)
@@ -104,6 +107,14 @@ func (s *settings) flagSet(name string, stderr io.Writer, extra func(*flag.FlagS
 		extra(fs)
 	}
 	return fs
+}
+
+// origins is which pages may open WebSockets to the board: those listed
+// in -ws-origins, and its own, under any name with -listen-all and
+// otherwise only under a loopback name or an IP address (against DNS
+// rebinding; see access.Origins).
+func (s *settings) origins() access.Origins {
+	return access.Origins{Patterns: s.wsOrigins, AnyName: s.listenAll}
 }
 
 // logger returns the structured logger the commands write to w.
