@@ -67,6 +67,9 @@ func parseSettings(name string, args []string, stderr io.Writer, extra func(*fla
 	if s.SysopToken == "" {
 		s.SysopToken = os.Getenv("M2BBS_SYSOP_TOKEN")
 	}
+	if err := checkToken(name, s.SysopToken); err != nil {
+		return nil, err
+	}
 	if s.wsOrigins, err = access.ParsePatterns(s.WebSocketOrigins); err != nil {
 		return nil, err
 	}
@@ -97,7 +100,7 @@ func (s *settings) flagSet(name string, stderr io.Writer, extra func(*flag.FlagS
 	fs.IntVar(&s.MaxLineBytes, "max-line", s.MaxLineBytes, "longest line a caller may type, in bytes (0: 4096)")
 	fs.Float64Var(&s.RatePerSecond, "rate", s.RatePerSecond, "lines per second a caller may send (0: 10)")
 	fs.IntVar(&s.RateBurst, "burst", s.RateBurst, "lines a caller may send in a burst (0: 20)")
-	fs.Func("sysop-token", "`TOKEN` for the sysop's HTTP actions, needed by -listen-all (default: $M2BBS_SYSOP_TOKEN or config.lua's sysop_token, which other users cannot read in ps; none: sysop tools on this machine only)",
+	fs.Func("sysop-token", "`TOKEN` (16+ characters) for the sysop's HTTP actions, needed by -listen-all; other users can read a flag in ps: prefer $M2BBS_SYSOP_TOKEN or config.lua's sysop_token (none: sysop tools on this machine only)",
 		func(v string) error { s.SysopToken = v; return nil })
 	fs.StringVar(&s.WebSocketOrigins, "ws-origins", s.WebSocketOrigins, "origins besides the board's own whose pages may open WebSockets, comma-separated patterns (bbs.example.org,*.example.org)")
 	fs.BoolVar(&s.NoJournal, "no-journal", s.NoJournal, "keep no session journals: callers are dropped when the host stops")
