@@ -26,7 +26,6 @@ import (
 	"github.com/m2bbs/m2bbs/host/m2proto"
 	"github.com/m2bbs/m2bbs/host/session"
 	"github.com/m2bbs/m2bbs/host/store"
-	"github.com/m2bbs/m2bbs/host/throttle"
 	"github.com/m2bbs/m2bbs/luaapi"
 )
 
@@ -125,7 +124,6 @@ type Host struct {
 	log       *slog.Logger
 	started   time.Time
 	ready     chan struct{}
-	throttle  *throttle.Throttle
 
 	mu        sync.Mutex // guards current, retired, owners, loadErr, ended and the workers' fields
 	current   *generation
@@ -183,7 +181,6 @@ func New(transport Transport, cfg Config, deps Deps) (*Host, error) {
 	h := &Host{
 		cfg: cfg, deps: deps, transport: transport, log: deps.Log,
 		started: time.Now(), ready: make(chan struct{}), owners: make(map[string]*owner),
-		throttle: throttle.New(throttle.Limits{}, nil),
 	}
 	h.initLine()
 	fp, err := fingerprint(h.watchedDirs())

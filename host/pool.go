@@ -44,14 +44,13 @@ func (h *Host) load() (*generation, error) {
 	cfg.Version = gen.version
 	for range h.cfg.Workers {
 		table, err := session.New(cfg, session.Deps{
-			Replier:  replier{h},
-			Screens:  snap,
-			Store:    h.deps.Store,
-			Log:      h.log,
-			Online:   h.online,
-			Who:      h.who,
-			OnLogin:  h.loggedIn,
-			Throttle: h.throttle,
+			Replier: replier{h},
+			Screens: snap,
+			Store:   h.deps.Store,
+			Log:     h.log,
+			Online:  h.online,
+			Who:     h.who,
+			OnLogin: h.loggedIn,
 		})
 		if err != nil {
 			for _, w := range gen.workers {

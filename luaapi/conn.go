@@ -1,6 +1,7 @@
 package luaapi
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 
@@ -43,8 +44,10 @@ type Conn struct {
 	// lastText a label for the last message (see SendJSON).
 	lastPrompt []byte
 	lastText   string
-	// promptLabel is the label of the last prompt.
-	promptLabel string
+	// promptLabel is the label of the last prompt; promptSecret says it
+	// asked for a secret (ui.secret: the answer is a password).
+	promptLabel  string
+	promptSecret bool
 }
 
 // MaxStatusText bounds the text kept per caller for the status page.
@@ -60,11 +63,17 @@ func NewConn(connID, sender string, raw bool, replier Replier) *Conn {
 // for a session that starts over on the same connection.
 func (c *Conn) Reset() {
 	c.sent, c.exited, c.closed, c.lastPrompt, c.lastText, c.promptLabel = 0, false, false, nil, "", ""
+	c.promptSecret = false
 }
 
 // PromptLabel names the last prompt sent to the caller: its screen's name
 // in brackets, or the last line of its text.
 func (c *Conn) PromptLabel() string { return c.promptLabel }
+
+// PromptSecret reports whether the last prompt sent to the caller asked
+// for a secret (its message has "secret": true, as ui.secret's do): the
+// answer is a password, which the host keeps out of journals and logs.
+func (c *Conn) PromptSecret() bool { return c.promptSecret }
 
 // Sent reports how many messages this conn has sent to its own caller.
 func (c *Conn) Sent() int { return c.sent }
@@ -109,6 +118,7 @@ func (c *Conn) SendJSON(sender, connID string, msg []byte, kind, label string) e
 	case KindPrompt:
 		c.lastPrompt = body
 		c.promptLabel = statusLabel(label)
+		c.promptSecret = bytes.Contains(msg, []byte(`"secret":true`))
 	}
 	if label = statusLabel(label); label != "" {
 		c.lastText = label

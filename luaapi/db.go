@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -29,22 +30,36 @@ type DB struct {
 	// Accounts, if set, makes db.auth_user refuse banned callers and log
 	// each successful login (for last callers).
 	Accounts store.Accounts
-	// Throttle, if set, refuses logins for a while after repeated
-	// failures for one handle or from one address; Peer gives the address
-	// of the caller running on L.
+	// Throttle, if set, pauses password guessing (per name and address,
+	// and per address) and bounds registrations per address; Peer gives
+	// the address of the caller running on L.
 	Throttle LoginThrottle
 	Peer     func(L *lua.LState) string
-	// Reserved are names no one may register (compared ignoring case);
-	// DefaultReservedNames() when nil.
+	// OnSecret, if set, is told of the password each db.auth_user and
+	// db.register_user is given, so the host can keep it out of its logs.
+	OnSecret func(L *lua.LState, secret string)
+	// Log, if set, gives the logger of the caller running on L: each
+	// wrong password is logged there (the throttle bounds how many).
+	Log LoggerLookup
+	// MinPassword is the fewest characters a new password may have (0:
+	// any).
+	MinPassword int
+	// Reserved are names no one may register, compared by
+	// store.NameSkeleton (so look-alikes such as "sys0p", "SysOp." or a
+	// Cyrillic "ѕysop" are reserved too); DefaultReservedNames() when nil.
 	Reserved []string
 }
 
-// LoginThrottle slows down password guessing; throttle.Throttle
-// implements it.
+// LoginThrottle slows down password guessing and mass registration;
+// *throttle.Logins implements it. Refusals wrap store.ErrThrottled.
 type LoginThrottle interface {
-	Wait(handle, peer string) time.Duration
-	Failed(handle, peer string)
-	Succeeded(handle, peer string)
+	// BeginLogin counts an attempt at name from peer, or refuses it.
+	BeginLogin(ctx context.Context, name, peer string) error
+	// LoginSucceeded forgets the attempts at name from peer.
+	LoginSucceeded(ctx context.Context, name, peer string) error
+	// BeginRegistration counts a registration from peer, or refuses it;
+	// undo takes it back.
+	BeginRegistration(ctx context.Context, peer string) (undo func(context.Context) error, err error)
 }
 
 // DefaultReservedNames returns the names no one may register when
@@ -52,7 +67,8 @@ type LoginThrottle interface {
 // function, not a variable, so that no caller can change the default for
 // every other.
 func DefaultReservedNames() []string {
-	return []string{"sysop", "root", "admin", "administrator", "system", "guest", "all", "everyone", "nobody", "m2bbs"}
+	return []string{"sysop", "root", "admin", "administrator", "system", "guest", "all", "everyone", "nobody", "m2bbs",
+		"new", "bbs", "moderator", "operator", "staff", "support", "anonymous", "server", "host"}
 }
 
 // Loader opens the db module.
@@ -184,17 +200,16 @@ func (d *DB) userExists(L *lua.LState) int {
 	return 1
 }
 
-// db.auth_user(name, password) -> bool; nil, "message" while logins for
-// the name are throttled after repeated failures, or for a banned account.
+// db.auth_user(name, password) -> bool; nil, "message" while attempts
+// from the caller's address pause after repeated failures, or for a
+// banned account.
 func (d *DB) authUser(L *lua.LState) int {
 	name, password := L.CheckString(1), L.CheckString(2)
-	peer := ""
-	if d.Peer != nil {
-		peer = d.Peer(L)
-	}
+	d.secret(L, password)
+	peer := d.peer(L)
 	if d.Throttle != nil {
-		if wait := d.Throttle.Wait(name, peer); wait > 0 {
-			return fail(L, fmt.Errorf("too many failed logins: try again in %s", minutes(wait)))
+		if err := withDeadline(L, d.Timeout, func(ctx context.Context) error { return d.Throttle.BeginLogin(ctx, name, peer) }); err != nil {
+			return failThrottled(L, "too many failed logins", err)
 		}
 	}
 	ok, err := callStore(L, d.Timeout, func(ctx context.Context) (bool, error) {
@@ -204,14 +219,15 @@ func (d *DB) authUser(L *lua.LState) int {
 		return fail(L, err)
 	}
 	if !ok {
-		if d.Throttle != nil {
-			d.Throttle.Failed(name, peer)
+		if d.Log != nil {
+			d.Log(L).Info("login failed: wrong password", "name", clipName(name), "peer", peer)
 		}
 		L.Push(lua.LFalse)
 		return 1
 	}
 	if d.Throttle != nil {
-		d.Throttle.Succeeded(name, peer)
+		// A failure to forget only leaves the owner's own count up.
+		_ = withDeadline(L, d.Timeout, func(ctx context.Context) error { return d.Throttle.LoginSucceeded(ctx, name, peer) })
 	}
 	if d.Accounts != nil {
 		account, err := callStore(L, d.Timeout, func(ctx context.Context) (store.Account, error) {
@@ -223,19 +239,56 @@ func (d *DB) authUser(L *lua.LState) int {
 		if account.Banned {
 			return fail(L, errors.New("this account is banned"))
 		}
+		name = account.Name // as registered, not as typed ("ＺＥＤ\u2009")
 	}
 	d.loggedIn(L, name)
 	L.Push(lua.LTrue)
 	return 1
 }
 
-// minutes says a wait in whole minutes, rounded up.
-func minutes(d time.Duration) string {
-	n := int((d + time.Minute - 1) / time.Minute)
-	if n == 1 {
-		return "1 minute"
+// secret tells OnSecret of a password.
+func (d *DB) secret(L *lua.LState, password string) {
+	if d.OnSecret != nil {
+		d.OnSecret(L, password)
 	}
-	return fmt.Sprintf("%d minutes", n)
+}
+
+// clipName shortens a name as typed for the log.
+func clipName(name string) string {
+	if len(name) > store.MaxNameLen*2 {
+		return name[:store.MaxNameLen*2] + "..."
+	}
+	return name
+}
+
+// peer is the address of the caller on L ("" when unknown).
+func (d *DB) peer(L *lua.LState) string {
+	if d.Peer == nil {
+		return ""
+	}
+	return d.Peer(L)
+}
+
+// failThrottled pushes nil, "what: try again in N seconds" for a refusal
+// of the throttle, else the error.
+func failThrottled(L *lua.LState, what string, err error) int {
+	var te *store.ThrottledError
+	if errors.As(err, &te) {
+		return fail(L, fmt.Errorf("%s: try again in %s", what, waitText(te.Wait)))
+	}
+	return fail(L, err)
+}
+
+// waitText says a wait in whole seconds (or minutes past two), rounded up.
+func waitText(d time.Duration) string {
+	if d > 2*time.Minute {
+		return fmt.Sprintf("%d minutes", int((d+time.Minute-1)/time.Minute))
+	}
+	n := max(int((d+time.Second-1)/time.Second), 1)
+	if n == 1 {
+		return "1 second"
+	}
+	return fmt.Sprintf("%d seconds", n)
 }
 
 // loggedIn tells the host who the caller is and logs the call.
@@ -251,26 +304,51 @@ func (d *DB) loggedIn(L *lua.LState, name string) {
 }
 
 // db.register_user(name, password) -> true; nil, "message" for a name
-// taken, reserved or not allowed, or a password not allowed.
+// taken, reserved or not allowed, a password too short or too long, or
+// too many registrations from the caller's address.
 func (d *DB) registerUser(L *lua.LState) int {
 	name, password := L.CheckString(1), L.CheckString(2)
-	reserved := d.Reserved
-	if reserved == nil {
-		reserved = DefaultReservedNames()
+	d.secret(L, password)
+	if d.reserved(name) {
+		return fail(L, fmt.Errorf("the name %q is reserved", store.CleanName(name)))
 	}
-	for _, r := range reserved {
-		if strings.EqualFold(strings.TrimSpace(name), r) {
-			return fail(L, fmt.Errorf("the name %q is reserved", name))
+	if n := utf8.RuneCountInString(password); n < d.MinPassword {
+		return fail(L, fmt.Errorf("a password needs at least %d characters", d.MinPassword))
+	}
+	undo := func(context.Context) error { return nil }
+	if d.Throttle != nil {
+		err := withDeadline(L, d.Timeout, func(ctx context.Context) (err error) {
+			undo, err = d.Throttle.BeginRegistration(ctx, d.peer(L))
+			return err
+		})
+		if err != nil {
+			return failThrottled(L, "too many new accounts from your address", err)
 		}
 	}
 	if err := withDeadline(L, d.Timeout, func(ctx context.Context) error {
 		return d.Store.RegisterUser(ctx, name, password)
 	}); err != nil {
+		_ = withDeadline(L, d.Timeout, undo)
 		return fail(L, err)
 	}
 	d.loggedIn(L, name)
 	L.Push(lua.LTrue)
 	return 1
+}
+
+// reserved reports whether name is, or looks like, a reserved name.
+func (d *DB) reserved(name string) bool {
+	reserved := d.Reserved
+	if reserved == nil {
+		reserved = DefaultReservedNames()
+	}
+	skeleton := store.NameSkeleton(name)
+	for _, r := range reserved {
+		if skeleton == store.NameSkeleton(r) {
+			return true
+		}
+	}
+	return false
 }
 
 // db.post_message(user, lines) -> message id

@@ -20,6 +20,7 @@ type accountsEnv struct {
 	L       *lua.LState
 	current string
 	clock   time.Time
+	peer    string // the caller's address
 }
 
 func newAccountsEnv(t *testing.T) *accountsEnv {
@@ -29,12 +30,12 @@ func newAccountsEnv(t *testing.T) *accountsEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	e := &accountsEnv{L: lua.NewState(), clock: time.Unix(1_700_000_000, 0)}
+	e := &accountsEnv{L: lua.NewState(), clock: time.Unix(1_700_000_000, 0), peer: "192.0.2.7"}
 	t.Cleanup(e.L.Close)
-	th := throttle.New(throttle.Limits{PerHandle: 3, PerPeer: 100, Window: time.Minute}, func() time.Time { return e.clock })
+	th := throttle.New(db, throttle.Policy{RegistrationsPerAddr: 3, MinPassword: 2}, func() time.Time { return e.clock })
 	d := &DB{
-		Store: db, Accounts: db, Throttle: th,
-		Peer:    func(*lua.LState) string { return "192.0.2.7" },
+		Store: db, Accounts: db, Throttle: th, MinPassword: 2,
+		Peer:    func(*lua.LState) string { return e.peer },
 		OnLogin: func(_ *lua.LState, name string) { e.current = name },
 	}
 	u := &Users{Accounts: db, Current: func(*lua.LState) string { return e.current }}
@@ -92,18 +93,66 @@ func TestUsersModule(t *testing.T) {
 	`)
 }
 
+// TestLoginThrottle: three wrong guesses from one address at a name, then
+// each further attempt from that address waits (1 s, then 2 s...), by the
+// name's key whatever its spelling; the owner, from another address, logs
+// in at once.
 func TestLoginThrottle(t *testing.T) {
 	e := newAccountsEnv(t)
 	e.run(t, `require 'db' assert(db.register_user('ann', 'right'))`)
-	for range 3 {
-		e.run(t, `assert(db.auth_user('ann', 'wrong') == false)`)
+	for _, name := range []string{"ann", "ANN", "ann\u2009"} {
+		e.run(t, `assert(db.auth_user('`+name+`', 'wrong') == false)`)
 	}
-	err := e.L.DoString(`local ok, err = db.auth_user('ann', 'right') assert(ok, err)`)
-	if err == nil || !strings.Contains(err.Error(), "too many failed logins: try again in 1 minute") {
-		t.Fatalf("fourth attempt: %v", err)
+	for _, name := range []string{"ann", "\uFF41nn", " ann\u200B"} {
+		err := e.L.DoString(`local ok, err = db.auth_user('` + name + `', 'right') assert(ok, err)`)
+		if err == nil || !strings.Contains(err.Error(), "too many failed logins: try again in 1 second") {
+			t.Fatalf("fourth attempt as %q: %v", name, err)
+		}
 	}
-	e.clock = e.clock.Add(time.Minute)
+	e.peer = "198.51.100.1" // the owner, elsewhere
 	e.run(t, `assert(db.auth_user('ann', 'right'))`)
+	e.peer = "192.0.2.7"
+	e.clock = e.clock.Add(time.Second)
+	e.run(t, `assert(db.auth_user('ann', 'wrong') == false)`)
+	err := e.L.DoString(`local ok, err = db.auth_user('ann', 'wrong') assert(ok ~= nil, err)`)
+	if err == nil || !strings.Contains(err.Error(), "try again in 2 seconds") {
+		t.Fatalf("fifth attempt: %v", err)
+	}
+	e.clock = e.clock.Add(2 * time.Second)
+	e.run(t, `assert(db.auth_user('ann', 'right'))`)
+	e.run(t, `assert(db.auth_user('ann', 'wrong') == false)`) // the success forgot the count
+	e.run(t, `assert(db.auth_user('ann', 'right'))`)
+}
+
+// TestRegistrationRules: look-alikes of reserved names are reserved, a
+// name needs a letter, a password its minimum length, and one address
+// registers at most RegistrationsPerAddr accounts per window.
+func TestRegistrationRules(t *testing.T) {
+	e := newAccountsEnv(t)
+	e.run(t, `require 'db'`)
+	for _, name := range []string{"sys0p", "sysop.", "SysOp", "\u0455ysop", "s-y-s-0-p", "ｓｙｓｏｐ", "Adm1n", "r00t", "new", "guest_"} {
+		err := e.L.DoString(`local ok, err = db.register_user('` + name + `', 'long enough') assert(ok, err)`)
+		if err == nil || !strings.Contains(err.Error(), "is reserved") {
+			t.Errorf("register %q: %v", name, err)
+		}
+	}
+	for src, want := range map[string]string{
+		`db.register_user('1234', 'long enough')`: "a name needs a letter",
+		`db.register_user('ann', 'x')`:            "a password needs at least 2 characters",
+	} {
+		if err := e.L.DoString(`local ok, err = ` + src + ` assert(ok, err)`); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", src, err, want)
+		}
+	}
+	e.run(t, `assert(db.register_user('ann', 'pw'))`)
+	e.run(t, `local ok, err = db.register_user('ANN', 'pw') assert(not ok and err:find('exists'), err)`) // not counted
+	e.run(t, `assert(db.register_user('bob', 'pw')) assert(db.register_user('cy', 'pw'))`)
+	if err := e.L.DoString(`local ok, err = db.register_user('dee', 'pw') assert(ok, err)`); err == nil ||
+		!strings.Contains(err.Error(), "too many new accounts from your address: try again in 60 minutes") {
+		t.Fatalf("fourth registration: %v", err)
+	}
+	e.peer = "198.51.100.1"
+	e.run(t, `assert(db.register_user('dee', 'pw'))`)
 }
 
 // accountsStore names the embedded store (a field named Accounts would

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -30,6 +31,10 @@ type gatewayOptions struct {
 	// lines is the number of phone lines: telnet callers hunt through
 	// them for a free one (0: the single route @bbs).
 	lines int
+	// peerKey, if set, is sent with each telnet caller's address in their
+	// "connect" (see telnet.Config.PeerKey): for the gateway that reaches
+	// the host through Mongrel2.
+	peerKey string
 	// origins are the pages that may open WebSockets (-ws-origins, and
 	// the page's own).
 	origins access.Origins
@@ -93,6 +98,7 @@ func startGateways(ctx context.Context, opt gatewayOptions, bind string, boardUR
 			},
 			Routes:    routes,
 			RawFrames: rawFrames,
+			PeerKey:   opt.peerKey,
 			Log:       log.With("gateway", "telnet"),
 		})
 		if err != nil {
@@ -136,4 +142,11 @@ func tcpDialer(addr string) func(ctx context.Context, route string, remote net.A
 		var d net.Dialer
 		return d.DialContext(ctx, "tcp", addr)
 	}
+}
+
+// newGatewayKey returns a fresh random key for gatewayOptions.peerKey
+// and the host's session.Config.GatewayKey: it lives in this process's
+// memory only.
+func newGatewayKey() string {
+	return rand.Text()
 }

@@ -43,7 +43,7 @@ func startLine(t *testing.T, server *mongrel2.Server, db string, n int, extra ..
 		"-directory-send-spec", dir.SendSpec, "-directory-recv-spec", dir.RecvSpec,
 		"-db", db, "-scripts", "../../scripts", "-screens", "../../screens", "-main", e2eMain(t),
 		"-bcrypt-cost", "4", "-rate", "1000", "-burst", "1000",
-	}, extra...)
+	}, append(e2eLimits, extra...)...)
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), runMainEnv+"=1")
 	stderr, err := cmd.StderrPipe()

@@ -220,7 +220,8 @@ func runWithMongrel2(ctx context.Context, s *settings, opt runOptions, log *slog
 	if opt.listenAll {
 		bind = "0.0.0.0"
 	}
-	gw := startGateways(hostCtx, gatewayOptions{webPort: -1, telnetPort: opt.gateways.telnetPort, lines: opt.lines}, bind, nil,
+	s.gatewayKey = newGatewayKey() // the telnet gateway tells the host its callers' addresses
+	gw := startGateways(hostCtx, gatewayOptions{webPort: -1, telnetPort: opt.gateways.telnetPort, lines: opt.lines, peerKey: s.gatewayKey}, bind, nil,
 		s.RawFrames, tcpDialer(server.Addr()), log)
 	defer gw.wait()
 	gw.webAddr = server.Addr()

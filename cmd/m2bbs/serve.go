@@ -6,12 +6,14 @@ import (
 	"log/slog"
 	"os"
 	"runtime/pprof"
+	"time"
 
 	"github.com/pebbe/zmq4"
 
 	"github.com/m2bbs/m2bbs/host"
 	"github.com/m2bbs/m2bbs/host/session"
 	"github.com/m2bbs/m2bbs/host/store"
+	"github.com/m2bbs/m2bbs/host/throttle"
 	"github.com/m2bbs/m2bbs/host/zmqtransport"
 )
 
@@ -66,6 +68,10 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 			RateBurst:     s.RateBurst,
 			Journal:       !s.NoJournal,
 			GroupCommit:   true, // the workers commit (host/pool.go)
+			Logins: throttle.Policy{
+				MinPassword: s.MinPassword, RegistrationsPerAddr: s.RegistrationsPerHour, RegistrationWindow: time.Hour,
+			},
+			GatewayKey: s.gatewayKey,
 		},
 		ScreensDir: s.ScreensDir,
 		Workers:    s.Workers,

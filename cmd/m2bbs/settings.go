@@ -38,6 +38,9 @@ type settings struct {
 	// drain, if set, is the host's Deps.Drain.
 	onHost func(line int, h *host.Host)
 	drain  func(ctx context.Context, line, to int) (int, error)
+	// gatewayKey, if set, is the key this process's telnet gateway proves
+	// itself with when it reports a caller's address (run -mongrel2).
+	gatewayKey string
 }
 
 // parseSettings reads the settings of command name: defaults, then the
@@ -103,6 +106,8 @@ func (s *settings) flagSet(name string, stderr io.Writer, extra func(*flag.FlagS
 	fs.Func("sysop-token", "`TOKEN` (16+ characters) for the sysop's HTTP actions, needed by -listen-all; other users can read a flag in ps: prefer $M2BBS_SYSOP_TOKEN or config.lua's sysop_token (none: sysop tools on this machine only)",
 		func(v string) error { s.SysopToken = v; return nil })
 	fs.StringVar(&s.WebSocketOrigins, "ws-origins", s.WebSocketOrigins, "origins besides the board's own whose pages may open WebSockets, comma-separated patterns (bbs.example.org,*.example.org)")
+	fs.IntVar(&s.MinPassword, "min-password", s.MinPassword, "fewest characters a new password may have (0: any)")
+	fs.IntVar(&s.RegistrationsPerHour, "registrations-per-hour", s.RegistrationsPerHour, "new accounts one address may register per hour (0: no bound)")
 	fs.BoolVar(&s.NoJournal, "no-journal", s.NoJournal, "keep no session journals: callers are dropped when the host stops")
 	fs.TextVar(&s.logLevel, "log-level", s.logLevel, "log level: DEBUG, INFO, WARN or ERROR")
 	fs.StringVar(&s.cpuProfile, "cpuprofile", s.cpuProfile, "write a CPU profile of the host to this file (written at shutdown)")

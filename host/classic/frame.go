@@ -192,3 +192,16 @@ func appendJSONString(dst []byte, s string) []byte {
 	}
 	return append(dst, '"')
 }
+
+// AppendGatewayConnect appends a gateway's "connect" for a caller at
+// address peer: the request carries the address and the key the board
+// gave its gateways ("peer", "peer_key"), so a host behind Mongrel2 counts
+// the caller's address, not the gateway's (see host/session, peer.go).
+func AppendGatewayConnect(dst []byte, route, peer, key string) []byte {
+	dst = append(dst, route...)
+	dst = append(dst, ` {"type":"msg","msg":"connect","peer":`...)
+	dst = appendJSONString(dst, peer)
+	dst = append(dst, `,"peer_key":`...)
+	dst = appendJSONString(dst, key)
+	return append(dst, '}', 0)
+}

@@ -64,6 +64,11 @@ type Config struct {
 	// SysopToken lets HTTP requests bearing it see who is online, broadcast
 	// and kick; without it only requests from the machine itself may.
 	SysopToken string
+	// MinPassword is the fewest characters a new password may have (0:
+	// any); RegistrationsPerHour bounds the accounts one address may
+	// register per hour (0: no bound). See host/throttle.
+	MinPassword          int
+	RegistrationsPerHour int
 	// WebSocketOrigins is a comma-separated list of origin patterns
 	// ("bbs.example.org, *.example.org") whose pages may open WebSockets
 	// to the board besides its own (see host/access.CheckOrigin).
@@ -83,6 +88,9 @@ var Defaults = Config{
 	ScriptsDir: "scripts",
 	ScreensDir: "screens",
 	MainScript: "bbs.lua",
+
+	MinPassword:          8,
+	RegistrationsPerHour: 3,
 }
 
 // MaxRunTime bounds how long a settings file may run.
@@ -94,27 +102,29 @@ const MaxFileBytes = 1 << 20
 // keys maps each setting's Lua names to where it is stored.
 func (c *Config) keys() map[string]any {
 	return map[string]any{
-		"sender_id":     &c.SenderID,
-		"send_spec":     &c.SendSpec,
-		"sub_addr":      &c.SendSpec,
-		"recv_spec":     &c.RecvSpec,
-		"pub_addr":      &c.RecvSpec,
-		"db_path":       &c.DBPath,
-		"scripts":       &c.ScriptsDir,
-		"screens":       &c.ScreensDir,
-		"main_script":   &c.MainScript,
-		"raw_frames":    &c.RawFrames,
-		"bcrypt_cost":   &c.BcryptCost,
-		"workers":       &c.Workers,
-		"max_callers":   &c.MaxCallers,
-		"idle_timeout":  &c.IdleTimeout,
-		"resume_budget": &c.ResumeBudget,
-		"max_line":      &c.MaxLineBytes,
-		"rate":          &c.RatePerSecond,
-		"burst":         &c.RateBurst,
-		"sysop_token":   &c.SysopToken,
-		"ws_origins":    &c.WebSocketOrigins,
-		"no_journal":    &c.NoJournal,
+		"sender_id":              &c.SenderID,
+		"send_spec":              &c.SendSpec,
+		"sub_addr":               &c.SendSpec,
+		"recv_spec":              &c.RecvSpec,
+		"pub_addr":               &c.RecvSpec,
+		"db_path":                &c.DBPath,
+		"scripts":                &c.ScriptsDir,
+		"screens":                &c.ScreensDir,
+		"main_script":            &c.MainScript,
+		"raw_frames":             &c.RawFrames,
+		"bcrypt_cost":            &c.BcryptCost,
+		"workers":                &c.Workers,
+		"max_callers":            &c.MaxCallers,
+		"idle_timeout":           &c.IdleTimeout,
+		"resume_budget":          &c.ResumeBudget,
+		"max_line":               &c.MaxLineBytes,
+		"rate":                   &c.RatePerSecond,
+		"burst":                  &c.RateBurst,
+		"sysop_token":            &c.SysopToken,
+		"ws_origins":             &c.WebSocketOrigins,
+		"no_journal":             &c.NoJournal,
+		"min_password":           &c.MinPassword,
+		"registrations_per_hour": &c.RegistrationsPerHour,
 	}
 }
 

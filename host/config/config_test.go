@@ -45,11 +45,13 @@ resume_budget = 1.5
 max_line = 1024
 rate = 2.5
 burst = 10
-sysop_token = 'tok'`,
+sysop_token = 'tok'
+min_password = 12
+registrations_per_hour = 0`,
 			want: Config{SenderID: "m2bbs", SendSpec: "tcp://127.0.0.1:9997", RecvSpec: "tcp://127.0.0.1:9996",
 				DBPath: "data/bbs.db", ScriptsDir: "scripts", ScreensDir: "screens", MainScript: "bbs.lua",
 				Workers: 4, MaxCallers: 500, IdleTimeout: 10 * time.Minute, ResumeBudget: 1500 * time.Millisecond,
-				MaxLineBytes: 1024, RatePerSecond: 2.5, RateBurst: 10, SysopToken: "tok"},
+				MaxLineBytes: 1024, RatePerSecond: 2.5, RateBurst: 10, SysopToken: "tok", MinPassword: 12, RegistrationsPerHour: -1},
 		},
 		{
 			name: "computed values and locals",
@@ -65,6 +67,17 @@ screens = dir .. '/screens'`,
 			got, err := Parse("config.lua", []byte(tt.src), Defaults)
 			if err != nil {
 				t.Fatal(err)
+			}
+			// Cases that leave the login limits alone get the defaults; -1
+			// stands for a 0 that was set.
+			if tt.want.MinPassword == 0 {
+				tt.want.MinPassword = Defaults.MinPassword
+			}
+			switch tt.want.RegistrationsPerHour {
+			case 0:
+				tt.want.RegistrationsPerHour = Defaults.RegistrationsPerHour
+			case -1:
+				tt.want.RegistrationsPerHour = 0
 			}
 			if got != tt.want {
 				t.Errorf("got  %+v\nwant %+v", got, tt.want)

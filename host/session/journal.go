@@ -234,6 +234,7 @@ func (t *Table) Call(L *lua.LState, name string, fn lua.LGFunction) int {
 	for i := range args {
 		args[i] = L.Get(i + 1)
 	}
+	t.secretArgs(s, name, args)
 	digest := journal.DigestArgs(args)
 	if s.journal.replaying {
 		if n, answered := t.replayCall(L, s, name, digest); answered {
@@ -625,11 +626,12 @@ func (t *Table) restart(s *Session, live *m2proto.Request, why string) (*Session
 		base = req
 	}
 	if resume := t.resumeEntry(); resume != nil && user != "" {
-		s.journal.lastMessage = encodeRequest(base)
-		// The live request's data answered a prompt that is gone: the
-		// resume function gets the request with an empty line.
+		// The live request's data answered a prompt that is gone (it may
+		// be a password): the resume function, and the journal, get the
+		// request with an empty line.
 		blank := *base
 		blank.Body = []byte(`{"type":"msg","msg":""}`)
+		s.journal.lastMessage = encodeRequest(&blank)
 		tbl, _ := t.requestTable(&blank)
 		t.resetJournal(s, journal.Entry{Kind: journal.KindCheckpoint, Message: encodeRequest(&blank), User: user})
 		if t.resumeFn(s, resume, s.connValue, tbl, lua.LString(user)) {
@@ -682,7 +684,7 @@ func (t *Table) setUser(s *Session, user string) {
 		return
 	}
 	s.user = user
-	s.log = t.log.With("conn_id", s.connID, "user", user)
+	s.log = sessionLogger(t.log.With("conn_id", s.connID, "user", user), s)
 	if t.deps.OnLogin != nil {
 		t.deps.OnLogin(s.connID, user)
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/m2bbs/m2bbs/host/journal"
 	"github.com/m2bbs/m2bbs/host/m2proto"
 	"github.com/m2bbs/m2bbs/host/store"
+	"github.com/m2bbs/m2bbs/host/throttle"
 	"github.com/m2bbs/m2bbs/luaapi"
 )
 
@@ -95,6 +96,13 @@ type Config struct {
 	// requests waiting (the host's worker does), instead of doing both at
 	// the end of every Handle.
 	GroupCommit bool
+	// Logins says how logins and registrations are throttled (see
+	// host/throttle).
+	Logins throttle.Policy
+	// GatewayKey, if set, is the key a gateway of this board (the telnet
+	// gateway behind Mongrel2) proves itself with when it reports its
+	// caller's address: see peer.go.
+	GatewayKey string
 	// ResumeEntry is the global function a replay restarts a logged-in
 	// caller at, and replays checkpoints from (DefaultResumeEntry when
 	// empty); UpgradedScreen tells a caller their session was restarted
@@ -153,8 +161,8 @@ type Deps struct {
 	Who func() []luaapi.OnlineCaller
 	// OnLogin, if set, is told when a caller of this table logs in.
 	OnLogin func(connID, user string)
-	// Throttle, if set, slows down password guessing (shared by every
-	// table of the host).
+	// Throttle, if set, slows down password guessing; when nil, a store
+	// that implements store.Throttles does, with Config.Logins.
 	Throttle luaapi.LoginThrottle
 }
 
@@ -184,6 +192,9 @@ type Session struct {
 	overrun atomic.Pointer[string]
 	// journal is nil when the table keeps no journals.
 	journal *sessionJournal
+	// secrets are the passwords the caller typed, kept out of the journal
+	// and the log (secrets.go).
+	secrets secretSet
 }
 
 // Stats are the Table's counters.
@@ -257,6 +268,8 @@ type Table struct {
 	holding bool
 	outbox  []heldReply
 	dirty   []*Session
+	// secretKey keys the placeholders of secrets (secrets.go).
+	secretKey []byte
 }
 
 type journalCounters struct {
@@ -288,6 +301,8 @@ func New(cfg Config, deps Deps) (*Table, error) {
 		sessions: make(map[string]*Session),
 		byThread: make(map[*lua.LState]*Session),
 		now:      deps.Now,
+
+		secretKey: newSecretKey(),
 	}
 	t.L = lua.NewState(cfg.LuaOptions)
 	// With a context on the state, every thread gets a cancel function of
@@ -311,7 +326,8 @@ func New(cfg Config, deps Deps) (*Table, error) {
 		UI: &luaapi.UI{Screens: deps.Screens},
 		DB: &luaapi.DB{
 			Store: deps.Store, OnLogin: t.loggedIn,
-			Accounts: accounts, Throttle: deps.Throttle, Peer: t.peerOf,
+			Accounts: accounts, Throttle: loginThrottle(cfg, deps), Peer: t.peerOf,
+			MinPassword: cfg.Logins.MinPassword, OnSecret: t.noteSecret, Log: t.loggerFor,
 		},
 		Callers: &luaapi.Callers{Who: who},
 		Log:     t.loggerFor,
@@ -514,6 +530,7 @@ func (t *Table) Handle(req *m2proto.Request) {
 		t.log.Warn("malformed message: msg is not a string", "conn_id", req.ConnID)
 		return
 	}
+	t.takeGatewayPeer(req, msg)
 	s := t.sessions[req.ConnID]
 	if s != nil && !t.admit(s, len(line)) {
 		return
@@ -539,11 +556,7 @@ func (t *Table) Handle(req *m2proto.Request) {
 	if s != nil {
 		s.lastInput = t.now()
 		setColour(s.conn, msg)
-		if t.journaling(s) {
-			message := encodeRequest(req)
-			s.journal.lastMessage = message
-			t.record(s, journal.Entry{Kind: journal.KindRequest, Message: message})
-		}
+		t.journalRequest(s, req, msg)
 		t.resume(s, reqTable)
 		t.settleJournal(s)
 		return
@@ -842,11 +855,11 @@ func (t *Table) newSession(connID, sender string, req *m2proto.Request) *Session
 		cancel:    cancel,
 		conn:      conn,
 		connValue: luaapi.NewConnValue(t.L, conn),
-		log:       t.log.With("conn_id", connID),
 		peer:      req.Header("REMOTE_ADDR"),
 		started:   now,
 		lastInput: now,
 	}
+	s.log = sessionLogger(t.log.With("conn_id", connID), s)
 	if t.journals != nil {
 		s.journal = &sessionJournal{}
 	}

@@ -28,10 +28,15 @@
 //
 // # Rules and limits
 //
-//   - User names are trimmed of surrounding white space and must be 1 to
-//     [MaxNameLen] ASCII letters, digits, '_', '-' or '.'. They are unique
+//   - User names are cleaned ([CleanName]: compatibility forms such as
+//     fullwidth letters folded, invisible characters removed, Unicode
+//     spaces trimmed) and must then be 1 to [MaxNameLen] ASCII letters,
+//     digits, '_', '-' or '.', with a letter among them. They are unique
 //     regardless of case, looked up regardless of case, and reported in the
-//     spelling they were registered with.
+//     spelling they were registered with. [NameKey] and [NameSkeleton] are
+//     the identities the login throttles and the reserved names use.
+//   - Login and registration throttles ([Throttles]) are counted here, so
+//     every host sharing the file sees the same counts.
 //   - Passwords are hashed with bcrypt; the plain text is never stored. An
 //     empty password, or one longer than [MaxPasswordBytes] (bcrypt only
 //     reads the first 72 bytes, so a longer one would be silently

@@ -101,10 +101,10 @@ const (
 	MaxBodyBytes = 64 << 10
 )
 
-// canonicalName trims name and checks it against the naming rules,
-// returning the trimmed name or an error wrapping ErrBadName.
+// canonicalName cleans name (CleanName) and checks it against the naming
+// rules, returning the clean name or an error wrapping ErrBadName.
 func canonicalName(name string) (string, error) {
-	name = strings.TrimSpace(name)
+	name = CleanName(name)
 	if name == "" {
 		return "", fmt.Errorf("%w: empty", ErrBadName)
 	}

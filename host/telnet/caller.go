@@ -156,7 +156,7 @@ func (c *caller) dial(ctx context.Context) error {
 		if i == len(routes)-1 {
 			return nil // converse says "connect"
 		}
-		c.req = classic.AppendConnect(c.req[:0], route, true)
+		c.req = c.connect(route)
 		if err := c.send(); err != nil {
 			bbs.Close()
 			continue
@@ -176,6 +176,19 @@ func (c *caller) dial(ctx context.Context) error {
 		}
 	}
 	return errors.New("no route to dial")
+}
+
+// connect is the first message of a call on route: with Config.PeerKey
+// it tells the BBS the caller's address.
+func (c *caller) connect(route string) []byte {
+	if c.s.cfg.PeerKey == "" {
+		return classic.AppendConnect(c.req[:0], route, true)
+	}
+	peer := c.nc.RemoteAddr().String()
+	if host, _, err := net.SplitHostPort(peer); err == nil {
+		peer = host
+	}
+	return classic.AppendGatewayConnect(c.req[:0], route, peer, c.s.cfg.PeerKey)
 }
 
 // recoverReader ends a call whose reader goroutine panicked, logging the
@@ -217,7 +230,7 @@ func (c *caller) converse(ctx context.Context) error {
 	}()
 
 	if !c.connected {
-		c.req = classic.AppendConnect(c.req[:0], c.route, true)
+		c.req = c.connect(c.route)
 		if err := c.send(); err != nil {
 			return err
 		}

@@ -1,133 +1,151 @@
-// Package throttle slows down password guessing: after repeated failed
-// logins for one handle, or from one peer address, further attempts are
-// refused for a while.
+// Package throttle slows down password guessing and mass registration
+// without ever locking out an account's owner.
+//
+// Login attempts are counted per (name, address) and per address over all
+// names, in the store every host of the board shares (store.Throttles), so
+// a second phone line or a restart of the host gives an attacker nothing.
+// Names are counted by store.NameKey, so "Dave", "dave\u2009" and fullwidth
+// "ｄａｖｅ" share one count. After FreePerName attempts at one name from one
+// address, each further attempt from that address must wait BasePause, then
+// twice that, and so on up to MaxPause; after FreePerAddr attempts from one
+// address at any names, likewise. A refused attempt is answered at once
+// ("try again in N seconds"): nothing sleeps. The owner, calling from
+// another address, is never held back by someone else's guesses. A
+// successful login forgets that name's attempts from that address.
 package throttle
 
 import (
-	"strings"
-	"sync"
+	"context"
 	"time"
+
+	"github.com/m2bbs/m2bbs/host/store"
 )
 
-// Defaults for Limits.
+// Defaults of Policy.
 const (
-	DefaultPerHandle = 5
-	DefaultPerPeer   = 20
-	DefaultWindow    = 15 * time.Minute
-	// MaxTracked bounds the handles and addresses remembered; past it the
-	// oldest are forgotten first.
-	MaxTracked = 100_000
+	DefaultFreePerName = 3
+	DefaultFreePerAddr = 10
+	DefaultBasePause   = time.Second
+	DefaultMaxPause    = 5 * time.Minute
+	DefaultForget      = time.Hour
+	// DefaultRegistrationWindow is the period RegistrationsPerAddr counts
+	// over.
+	DefaultRegistrationWindow = time.Hour
 )
 
-// Limits says how many failures are allowed within Window per handle and
-// per peer address.
-type Limits struct {
-	PerHandle, PerPeer int
-	Window             time.Duration
+// Policy says how logins and registrations are throttled. Zero fields
+// take the defaults, except RegistrationsPerAddr and MinPassword, which
+// are off when zero (the m2bbs command turns them on: see host/config).
+type Policy struct {
+	// FreePerName attempts at one name from one address go through
+	// without a pause; FreePerAddr attempts from one address at any names.
+	FreePerName, FreePerAddr int
+	// BasePause is the first pause past the free attempts; each further
+	// attempt doubles it, up to MaxPause.
+	BasePause, MaxPause time.Duration
+	// Forget is how long counts are kept after the last attempt.
+	Forget time.Duration
+	// RegistrationsPerAddr bounds the accounts one address may register
+	// per RegistrationWindow (0: no bound).
+	RegistrationsPerAddr int
+	RegistrationWindow   time.Duration
+	// MinPassword is the fewest characters a new password may have (0: no
+	// minimum).
+	MinPassword int
 }
 
-// Throttle counts failed logins. It is safe for concurrent use.
-type Throttle struct {
-	limits Limits
+// WithDefaults returns p with zero fields set to the defaults.
+func (p Policy) WithDefaults() Policy {
+	if p.FreePerName <= 0 {
+		p.FreePerName = DefaultFreePerName
+	}
+	if p.FreePerAddr <= 0 {
+		p.FreePerAddr = DefaultFreePerAddr
+	}
+	if p.BasePause <= 0 {
+		p.BasePause = DefaultBasePause
+	}
+	if p.MaxPause <= 0 {
+		p.MaxPause = DefaultMaxPause
+	}
+	if p.Forget <= 0 {
+		p.Forget = DefaultForget
+	}
+	if p.RegistrationWindow <= 0 {
+		p.RegistrationWindow = DefaultRegistrationWindow
+	}
+	return p
+}
+
+// Pause is how long the attempt after the n-th counted one must wait: 0
+// for the free ones, then BasePause, doubling up to MaxPause. perName says
+// whether n counts one name from one address (else one address at every
+// name).
+func (p Policy) Pause(n int, perName bool) time.Duration {
+	free := p.FreePerAddr
+	if perName {
+		free = p.FreePerName
+	}
+	if n < free {
+		return 0
+	}
+	pause := p.BasePause
+	for range n - free {
+		pause *= 2
+		if pause >= p.MaxPause {
+			return p.MaxPause
+		}
+	}
+	return min(pause, p.MaxPause)
+}
+
+// Logins throttles logins and registrations over a store.Throttles. It
+// keeps no state of its own, so any number of them (one per worker, per
+// host, per phone line) share the store's counts.
+type Logins struct {
+	store  store.Throttles
+	policy Policy
 	now    func() time.Time
-
-	mu      sync.Mutex
-	entries map[string]*entry
-	order   []string // keys in the order first seen, for eviction
 }
 
-// entry is the failures of one key within the window.
-type entry struct {
-	failures []time.Time
-}
-
-// New returns a Throttle; zero Limits fields take the defaults. now is
-// the clock (time.Now when nil).
-func New(limits Limits, now func() time.Time) *Throttle {
-	if limits.PerHandle <= 0 {
-		limits.PerHandle = DefaultPerHandle
-	}
-	if limits.PerPeer <= 0 {
-		limits.PerPeer = DefaultPerPeer
-	}
-	if limits.Window <= 0 {
-		limits.Window = DefaultWindow
-	}
+// New returns Logins over st with policy p (zero fields take the
+// defaults) and the clock now (time.Now when nil).
+func New(st store.Throttles, p Policy, now func() time.Time) *Logins {
 	if now == nil {
 		now = time.Now
 	}
-	return &Throttle{limits: limits, now: now, entries: make(map[string]*entry)}
+	return &Logins{store: st, policy: p.WithDefaults(), now: now}
 }
 
-func handleKey(handle string) string { return "h:" + strings.ToLower(handle) }
-func peerKey(peer string) string     { return "p:" + peer }
+// Policy returns the policy in force, defaults filled in.
+func (l *Logins) Policy() Policy { return l.policy }
 
-// Wait is how long login attempts for handle from peer are refused; zero
-// means an attempt may go ahead.
-func (t *Throttle) Wait(handle, peer string) time.Duration {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	now := t.now()
-	wait := t.waitLocked(handleKey(handle), t.limits.PerHandle, now)
-	if peer != "" {
-		wait = max(wait, t.waitLocked(peerKey(peer), t.limits.PerPeer, now))
+// BeginLogin counts an attempt at name from peer, or refuses it with an
+// error wrapping store.ErrThrottled (a *store.ThrottledError, with the
+// wait).
+func (l *Logins) BeginLogin(ctx context.Context, name, peer string) error {
+	return l.store.BeginLogin(ctx, store.NameKey(name), peer, l.now(),
+		store.LoginLimits{Pause: l.policy.Pause, Forget: l.policy.Forget})
+}
+
+// LoginSucceeded forgets the attempts at name from peer.
+func (l *Logins) LoginSucceeded(ctx context.Context, name, peer string) error {
+	return l.store.LoginSucceeded(ctx, store.NameKey(name), peer)
+}
+
+// BeginRegistration counts a registration from peer, or refuses it with
+// an error wrapping store.ErrThrottled. undo takes it back (the name was
+// taken, say); it is never nil.
+func (l *Logins) BeginRegistration(ctx context.Context, peer string) (undo func(context.Context) error, err error) {
+	if l.policy.RegistrationsPerAddr <= 0 {
+		return func(context.Context) error { return nil }, nil
 	}
-	return wait
+	id, err := l.store.BeginRegistration(ctx, peer, l.now(), l.policy.RegistrationsPerAddr, l.policy.RegistrationWindow)
+	if err != nil {
+		return func(context.Context) error { return nil }, err
+	}
+	return func(ctx context.Context) error { return l.store.CancelRegistration(ctx, id) }, nil
 }
 
-// waitLocked is the wait for one key with the given allowance.
-func (t *Throttle) waitLocked(key string, allowed int, now time.Time) time.Duration {
-	e := t.entries[key]
-	if e == nil {
-		return 0
-	}
-	e.prune(now, t.limits.Window)
-	if len(e.failures) < allowed {
-		return 0
-	}
-	// Refused until the oldest counted failure leaves the window.
-	return e.failures[len(e.failures)-allowed].Add(t.limits.Window).Sub(now)
-}
-
-// Failed records a failed login.
-func (t *Throttle) Failed(handle, peer string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	now := t.now()
-	t.add(handleKey(handle), now)
-	if peer != "" {
-		t.add(peerKey(peer), now)
-	}
-}
-
-// Succeeded forgets the handle's failures (not the peer's: one good
-// password must not reset a guessing spree over many handles).
-func (t *Throttle) Succeeded(handle, _ string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	delete(t.entries, handleKey(handle))
-}
-
-func (t *Throttle) add(key string, now time.Time) {
-	e := t.entries[key]
-	if e == nil {
-		for len(t.entries) >= MaxTracked && len(t.order) > 0 {
-			delete(t.entries, t.order[0])
-			t.order = t.order[1:]
-		}
-		e = &entry{}
-		t.entries[key] = e
-		t.order = append(t.order, key)
-	}
-	e.prune(now, t.limits.Window)
-	e.failures = append(e.failures, now)
-}
-
-// prune drops failures older than the window.
-func (e *entry) prune(now time.Time, window time.Duration) {
-	i := 0
-	for i < len(e.failures) && now.Sub(e.failures[i]) >= window {
-		i++
-	}
-	e.failures = e.failures[i:]
-}
+// MinPassword is the fewest characters a new password may have (0: any).
+func (l *Logins) MinPassword() int { return l.policy.MinPassword }
