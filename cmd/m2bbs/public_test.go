@@ -86,6 +86,19 @@ func TestListenAllNeedsASysopToken(t *testing.T) {
 	}
 }
 
+// TestM2confListenAllNamesWSOrigins: a public Mongrel2 configuration
+// says that browsers reaching m2bbs host by a name need it listed.
+func TestM2confListenAllNamesWSOrigins(t *testing.T) {
+	code, stderr := m2bbsIn(t, t.TempDir(), "m2conf-0123456789-abcdef", 30*time.Second, "m2conf", "-listen-all")
+	if code != 0 || !strings.Contains(stderr, "ws_origins") {
+		t.Errorf("m2conf -listen-all: exit %d\n%s", code, stderr)
+	}
+	code, stderr = m2bbsIn(t, t.TempDir(), "m2conf-0123456789-abcdef", 30*time.Second, "m2conf", "-listen-all", "-ws-origins", "bbs.example.org:6767")
+	if code != 0 || strings.Contains(stderr, "ws_origins") {
+		t.Errorf("m2conf -listen-all -ws-origins: exit %d\n%s", code, stderr)
+	}
+}
+
 // TestShortSysopTokenRefused: a guessable token is refused whatever the
 // board listens on (m2bbs host behind Mongrel2, run on the loopback,
 // from a flag, the environment or config.lua), and the message says why
