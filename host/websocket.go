@@ -26,8 +26,8 @@ import (
 //
 // The host answers the handshake (101, or 403 for a page of another site
 // than the board and Config.WebSocketOrigins: see access.Origins.Check),
-// pings (pong) and close frames
-// (close, then hangs up and frees the session). It refuses, with a close
+// pings (pong) and close frames (close, then hangs up and frees the
+// session). It refuses, with a close
 // frame, a log line and the session freed: binary messages (1003),
 // fragments Mongrel2 did not join (1008), text that is not UTF-8 (1007),
 // messages over MaxWebSocketMessage (1009) and bad flags or opcodes
@@ -206,7 +206,7 @@ func (h *Host) acceptWebSocket(req *m2proto.Request) {
 	if err := h.cfg.WebSocketOrigins.Check(req.Header("origin"), req.Header("host")); err != nil {
 		h.unsupported.Add(1)
 		h.wsRefusals.Warn(h.log, "websocket: origin refused", "conn_id", req.ConnID, "path", req.Path,
-			"remote_addr", req.Header("REMOTE_ADDR"), "host", req.Header("host"), "err", err)
+			"remote_addr", req.Header("REMOTE_ADDR"), "host", limitText(req.Header("host"), 256), "err", err)
 		h.refuseHandshake(req, http.StatusForbidden, "this board does not take calls from pages of another site\n")
 		return
 	}
