@@ -143,10 +143,12 @@ type Host struct {
 
 	line lineState
 	ws   webSockets // conn ids of WebSocket callers (websocket.go)
-	// sysopRefusals and wsRefusals rate-limit the log lines of refused
-	// sysop actions (sysop.go) and WebSocket handshakes (websocket.go),
-	// each its own, so that a flood of one never hides the other.
-	sysopRefusals, wsRefusals access.RefusalLog
+	// sysop bounds wrong sysop tokens and rate-limits the log lines of
+	// refused sysop actions (sysop.go); wsRefusals those of refused
+	// WebSocket handshakes (websocket.go): each its own limiter, so that a
+	// flood of one never hides the other.
+	sysop      sysopGuard
+	wsRefusals access.RefusalLog
 }
 
 // owner records which worker serves a caller, how many of the caller's

@@ -4,6 +4,8 @@ import (
 	"crypto/subtle"
 	"net/http"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/m2bbs/m2bbs/host/access"
 	"github.com/m2bbs/m2bbs/host/m2proto"
@@ -37,11 +39,23 @@ var (
 //
 // Anyone else gets the public part of the status page (Status.public)
 // and 403 for the actions.
+//
+// An address that sent MaxWrongTokens wrong tokens within WrongTokenWindow
+// is refused (429) until the window ends, without its token being
+// compared (sysopGuard).
 func (h *Host) sysopRefusal(req *m2proto.Request) string {
 	if h.cfg.SysopToken != "" {
+		addr := callerAddr(req)
+		now := time.Now()
+		if h.sysop.blocked(addr, now) {
+			return tooManyWrongTokens
+		}
 		token, ok := access.BearerToken(req.Header("authorization"))
 		if ok && subtle.ConstantTimeCompare([]byte(token), []byte(h.cfg.SysopToken)) == 1 {
 			return ""
+		}
+		if ok {
+			h.sysop.wrongToken(addr, now)
 		}
 		return "sysop only: send the sysop token (Authorization: Bearer TOKEN)\n"
 	}
@@ -100,12 +114,91 @@ func proxied(req *m2proto.Request) bool {
 	return false
 }
 
-// refuseSysop answers a sysop action req may not take: 403 with why, and
-// a log line (at most one a second: refused requests cost an attacker
-// nothing).
+// refuseSysop answers a sysop action req may not take: 403 with why (429
+// for an address past its wrong tokens), and a log line (at most one a
+// second: refused requests cost an attacker nothing).
 func (h *Host) refuseSysop(req *m2proto.Request, why string) (int, []byte) {
-	h.sysopRefusals.Warn(h.log, "sysop action refused", "conn_id", req.ConnID,
-		"path", req.Header("PATH"), "remote_addr", req.Header("REMOTE_ADDR"),
+	h.sysop.refusals.Warn(h.log, "sysop action refused", "conn_id", req.ConnID,
+		"path", req.Header("PATH"), "remote_addr", req.Header("REMOTE_ADDR"), "caller", callerAddr(req),
 		"origin", req.Header("origin"), "reason", strings.TrimSpace(why))
+	if why == tooManyWrongTokens {
+		return http.StatusTooManyRequests, []byte(why)
+	}
 	return http.StatusForbidden, []byte(why)
+}
+
+// callerAddr is the address of req's caller: REMOTE_ADDR, or, for a
+// request from the loopback, the one the web port's proxy passed on, if
+// any. A caller from elsewhere cannot choose it by sending the header.
+func callerAddr(req *m2proto.Request) string {
+	remote := req.Header("REMOTE_ADDR")
+	if !access.LoopbackAddr(remote) {
+		return remote
+	}
+	if addr := req.Header(proxiedForHeader); addr != "" {
+		return addr
+	}
+	return remote
+}
+
+// Wrong sysop tokens: limits of sysopGuard.
+const (
+	// MaxWrongTokens is how many wrong sysop tokens an address may send
+	// within WrongTokenWindow; past it, its sysop requests get 429 until
+	// the window ends.
+	MaxWrongTokens = 10
+	// WrongTokenWindow is how long wrong tokens are counted.
+	WrongTokenWindow = time.Minute
+	// maxTokenAddrs bounds the addresses counted in one window; past it,
+	// new addresses are not counted until the next window.
+	maxTokenAddrs = 4096
+)
+
+// tooManyWrongTokens is the answer to an address past MaxWrongTokens.
+const tooManyWrongTokens = "sysop only: too many wrong tokens from your address; wait a minute\n"
+
+// sysopGuard counts wrong sysop tokens per address in fixed windows of
+// WrongTokenWindow, and rate-limits the log lines of refused sysop
+// actions. Loopback addresses are not counted: the sysop's own tools on
+// the board's machine must not be locked out by a caller behind a
+// reverse proxy on it, where everyone comes from the loopback (behind a
+// proxy, the token's length is the defence). The zero value is ready; it
+// is safe for concurrent use.
+type sysopGuard struct {
+	refusals access.RefusalLog
+
+	mu    sync.Mutex
+	since time.Time      // start of the current window
+	wrong map[string]int // address -> wrong tokens in the window
+}
+
+// roll starts a new window if the current one is over; g.mu is held.
+func (g *sysopGuard) roll(now time.Time) {
+	if g.wrong == nil || now.Sub(g.since) >= WrongTokenWindow {
+		g.since, g.wrong = now, map[string]int{}
+	}
+}
+
+// blocked reports whether addr is past MaxWrongTokens in this window.
+func (g *sysopGuard) blocked(addr string, now time.Time) bool {
+	if access.LoopbackAddr(addr) {
+		return false
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.roll(now)
+	return g.wrong[addr] >= MaxWrongTokens
+}
+
+// wrongToken counts a wrong token from addr.
+func (g *sysopGuard) wrongToken(addr string, now time.Time) {
+	if access.LoopbackAddr(addr) {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.roll(now)
+	if _, ok := g.wrong[addr]; ok || len(g.wrong) < maxTokenAddrs {
+		g.wrong[addr]++
+	}
 }

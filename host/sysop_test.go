@@ -1,6 +1,7 @@
 package host
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -183,5 +184,47 @@ func TestAnonymousStatusIsRedacted(t *testing.T) {
 	httpGet(b, "24", "/status", withHeaders(sysopTool, m2proto.Header{Name: "QUERY", Value: "online=0"})...)
 	if st := decodeStatus(t, b.ft.waitFor(t, "24", kind("http")).text); len(st.Online) != 0 || st.HeapBytes == 0 {
 		t.Errorf("the sysop's status with online=0 = %+v", st)
+	}
+}
+
+// TestWrongTokensAreBounded: an address that sent MaxWrongTokens wrong
+// tokens gets 429 for the rest of the window, even with the right one,
+// and cannot dodge it by naming another address; other addresses and
+// the machine itself are not locked out.
+func TestWrongTokensAreBounded(t *testing.T) {
+	const token = "0123456789abcdef"
+	b := startBoard(t, versioned("v1"), Config{SysopToken: token})
+	b.say("1", "connect")
+	b.ft.waitFor(t, "1", kind("prompt"))
+	bearer := func(tok string) m2proto.Header { return m2proto.Header{Name: "authorization", Value: "Bearer " + tok} }
+	attacker := m2proto.Header{Name: "REMOTE_ADDR", Value: "203.0.113.9"}
+	n := 100
+	post := func(hs ...m2proto.Header) string {
+		n++
+		id := strconv.Itoa(n)
+		b.ft.in <- request("POST", id, "/status/broadcast", "Guess.", hs...)
+		return statusCode(b.ft.waitFor(t, id, kind("http")).text)
+	}
+	for i := range MaxWrongTokens {
+		if code := post(attacker, bearer(fmt.Sprintf("guess-%012d", i))); code != "403" {
+			t.Fatalf("wrong token %d answered %s", i, code)
+		}
+	}
+	if code := post(attacker, bearer(token)); code != "429" {
+		t.Errorf("the right token after %d wrong ones answered %s, want 429", MaxWrongTokens, code)
+	}
+	if code := post(attacker, bearer(token), m2proto.Header{Name: "x-m2bbs-proxied-for", Value: "198.51.100.1"}); code != "429" {
+		t.Errorf("naming another address answered %s, want 429", code)
+	}
+	if code := post(m2proto.Header{Name: "REMOTE_ADDR", Value: "198.51.100.7"}, bearer(token)); code != "200" {
+		t.Errorf("the sysop from another address answered %s", code)
+	}
+	// Behind a proxy on the machine everyone is the loopback: it is not
+	// counted, so the sysop's tools there keep working.
+	for range MaxWrongTokens + 1 {
+		post(bearer("wrong-wrong-wrong-wrong"))
+	}
+	if code := post(bearer(token)); code != "200" {
+		t.Errorf("the sysop on the machine itself answered %s", code)
 	}
 }

@@ -260,3 +260,49 @@ func TestSysopBehindALocalProxy(t *testing.T) {
 		t.Errorf("m2bbs status: %v\n%s", err, out)
 	}
 }
+
+// TestTokenGuessesBounded: a caller on the network guessing the sysop
+// token gets host.MaxWrongTokens tries a minute, then 429 even for the
+// right one, while the bystander plays on and the sysop on the machine
+// still gets in.
+func TestTokenGuessesBounded(t *testing.T) {
+	ip := networkIP()
+	if ip == "" {
+		t.Skip("this machine has no address besides the loopback")
+	}
+	const token = "hostile-suite-token-0123456789"
+	b := startBoard(t, boardOptions{extra: []string{"-listen-all", "-sysop-token", token}})
+	by := b.bystander(t, "bystander")
+	_, port, _ := net.SplitHostPort(b.addr)
+	far := "http://" + net.JoinHostPort(ip, port) + host.StatusPath + "/broadcast"
+	guess := func(tok string) int {
+		req := postRequest(t, far, "Guessed.")
+		req.Header.Set("Authorization", "Bearer "+tok)
+		code, _ := do(t, req)
+		return code
+	}
+	assertResponsive(t, by, func() {
+		for i := range host.MaxWrongTokens {
+			if code := guess(fmt.Sprintf("guess-%024d", i)); code != http.StatusForbidden {
+				t.Fatalf("guess %d answered %d", i, code)
+			}
+		}
+		if code := guess(token); code != http.StatusTooManyRequests {
+			t.Errorf("the right token after %d guesses answered %d, want 429", host.MaxWrongTokens, code)
+		}
+	})
+	req := postRequest(t, "http://"+b.addr+host.StatusPath+"/broadcast", "The sysop speaks.")
+	req.Header.Set("Authorization", "Bearer "+token)
+	if code, body := do(t, req); code != http.StatusOK {
+		t.Errorf("the sysop on the machine answered %d %q", code, body)
+	}
+	if _, err := by.roundTrip(); err != nil {
+		t.Fatal(err)
+	}
+	if seen := by.seen.String(); strings.Contains(seen, "Guessed.") || !strings.Contains(seen, "The sysop speaks.") {
+		t.Errorf("the bystander saw:\n%s", seen)
+	}
+	if b.proc.logs.count("sysop action refused") == 0 {
+		t.Error("the refusals were not logged")
+	}
+}
