@@ -33,7 +33,8 @@ import (
 // zmqtransport.Transport implements it. Send must be safe for concurrent
 // use.
 type Transport interface {
-	// Messages delivers each message the front end sent; it is closed when
+	// Messages delivers each message the front end sent, and a
+	// FrontEndGoneNote where the front end went away; it is closed when
 	// the transport closes.
 	Messages() <-chan []byte
 	// Send queues one reply message for the front end.
@@ -92,6 +93,10 @@ type Config struct {
 	// when zero); a line whose last heartbeat is older than StaleAfter
 	// (DefaultStaleAfter when zero) is down.
 	Heartbeat, StaleAfter time.Duration
+	// DropJournalsBefore, if set, drops at start every session journal
+	// last written before it: m2bbs run sets its own start, as its front
+	// end started with it and no earlier call survives (frontend_gone.go).
+	DropJournalsBefore time.Time
 }
 
 // Deps are the host's collaborators.
@@ -202,28 +207,33 @@ func New(transport Transport, cfg Config, deps Deps) (*Host, error) {
 func (h *Host) Ready() <-chan struct{} { return h.ready }
 
 // Run serves messages until ctx is done or the transport closes. It
-// returns nil after ctx is cancelled.
+// returns nil after ctx is cancelled, once it has answered what the front
+// end sent before it stopped listening (see stopServing).
 func (h *Host) Run(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
+	stop := ctx
+	// The workers outlive stop until stopServing is done.
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer func() {
 		cancel()
 		h.workersWG.Wait()
 		h.line.wg.Wait()
 	}()
+	h.dropJournalsBefore(ctx, h.cfg.DropJournalsBefore)
 	h.mu.Lock()
 	h.startWorkers(ctx, h.current)
 	h.mu.Unlock()
 	go h.watchScripts(ctx)
 	go h.watchMemory(ctx)
 	go h.pruneJournals(ctx)
-	if !h.awaitSubscriber(ctx) {
+	if !h.awaitSubscriber(stop) {
 		return nil
 	}
 	close(h.ready)
 	h.startLine(ctx)
 	for {
 		select {
-		case <-ctx.Done():
+		case <-stop.Done():
+			h.stopServing(ctx)
 			return nil
 		case msg, ok := <-h.transport.Messages():
 			if !ok {
@@ -255,6 +265,10 @@ func (h *Host) awaitSubscriber(ctx context.Context) bool {
 
 // handle serves one handler message.
 func (h *Host) handle(ctx context.Context, msg []byte) {
+	if at, ok := parseFrontEndGone(msg); ok {
+		h.frontEndGone(ctx, at)
+		return
+	}
 	req, err := m2proto.ParseRequest(msg)
 	if err != nil {
 		h.badFrames.Add(1)

@@ -52,7 +52,8 @@ func (b *Board) Loader(L *lua.LState) int {
 func areaTable(L *lua.LState, a store.Area) *lua.LTable {
 	t := L.CreateTable(0, 3)
 	t.RawSetString("name", lua.LString(termtext.CleanLine(a.Name)))
-	t.RawSetString("description", lua.LString(CallerLine(a.Description)))
+	// The sysop writes descriptions: their colour codes stay.
+	t.RawSetString("description", lua.LString(termtext.CleanLine(a.Description)))
 	t.RawSetString("posts", lua.LNumber(a.Posts))
 	return t
 }

@@ -50,6 +50,9 @@ func TestBoardModuleAreasPostsAndThreads(t *testing.T) {
 
 		local tech = assert(board.define_area('tech', 'Computers'))
 		assert(tech.name == 'tech' and tech.description == 'Computers' and tech.posts == 0)
+		-- The sysop writes descriptions: their colour codes stay.
+		local games = assert(board.define_area('games', '|14Games'))
+		assert(games.description == '|14Games', games.description)
 		local ok, err = board.define_area('no spaces allowed', '')
 		assert(ok == nil and err:find('invalid area name'), err)
 

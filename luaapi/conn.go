@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -137,7 +138,11 @@ func statusLabel(text string) string {
 	}
 	text = strings.TrimSpace(termtext.CleanLine(text))
 	if len(text) > MaxStatusText {
-		text = text[:MaxStatusText]
+		cut := MaxStatusText
+		for cut > 0 && !utf8.RuneStart(text[cut]) {
+			cut-- // never half a character
+		}
+		text = text[:cut]
 	}
 	return text
 }

@@ -15,6 +15,9 @@
 -- ui.ask and friends like the rest of the board. game is the door's saved
 -- data, door.open(NAME): game.user is the caller, game:get/game:set keep
 -- their data, game:get_global/game:set_global what all callers share.
+-- Strings one caller typed and another sees (names, messages kept with
+-- game:set) go through ui.plain first, so they show as typed, never as
+-- colour or control codes.
 -- Drop a file in scripts/doors/ and it is on the menu for the next caller.
 --
 --     local doors = require 'doors'

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/m2bbs/m2bbs/host/classic"
+	"github.com/m2bbs/m2bbs/host/termtext"
 )
 
 // Defaults of "m2bbs client".
@@ -174,6 +175,12 @@ func callBBS(ctx context.Context, o clientOptions, out io.Writer, timeout time.D
 	if _, err := fmt.Fprintf(out, "Connecting to %s:%d\n", o.host, o.port); err != nil {
 		return fmt.Errorf("client: %w", err)
 	}
+	// Whatever board it dials, nothing it sends may set the caller's
+	// window title, write their clipboard or talk to their terminal behind
+	// their back: each message and prompt is written through StripStrings.
+	out = guardedWriter{out}
+	ask := answer
+	answer = func(pchar string) (string, error) { return ask(termtext.StripStrings(pchar)) }
 	var (
 		c     *classic.Client
 		first *classic.Message
@@ -327,4 +334,15 @@ func (s *scriptLines) next() (string, error) {
 		return "", io.EOF
 	}
 	return "", fmt.Errorf("script line %d: %w", s.n, err)
+}
+
+// guardedWriter writes each message the board sent (one Write each)
+// without control strings or C1 controls; colour passes.
+type guardedWriter struct{ w io.Writer }
+
+func (g guardedWriter) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(g.w, termtext.StripStrings(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }

@@ -252,6 +252,19 @@ func TestClientScriptedTranscript(t *testing.T) {
 		wantOut:  "1> a\r\n2> \n3> last\n4> \nBye.\n",
 		wantSent: []string{goRequest("connect"), goRequest("a\r"), goRequest(""), goRequest("last")},
 	}, {
+		name:  "a hostile board cannot talk to the caller's terminal",
+		route: "@bbs",
+		turns: []bbsTurn{
+			{"connect", []classic.Message{
+				{Type: classic.TypeScreen, Msg: "\x1b[1;31mred\x1b[0m \x1b]0;owned\a\x1b]52;c;ZWNobyBoaQ==\a\u009b2J"},
+				{Type: classic.TypePrompt, PChar: "\x1b]0;title\x07> "},
+			}},
+			{"x", []classic.Message{{Type: classic.TypeExit, Msg: "bye"}}},
+		},
+		stdin:    "x\n",
+		wantOut:  "\x1b[1;31mred\x1b[0m 2J\n> x\nbye\n",
+		wantSent: []string{goRequest("connect"), goRequest("x")},
+	}, {
 		name:    "the server hangs up",
 		route:   "@bbs",
 		turns:   login[:1],

@@ -72,6 +72,9 @@ func runRun(ctx context.Context, args []string, stderr io.Writer) error {
 	s.listenAll = opt.listenAll
 	opt.gateways.origins = s.origins()
 	log := s.logger(stderr)
+	// The front end (built in, or the Mongrel2 started here) begins with
+	// this process: no call of an earlier run is still connected.
+	s.dropJournalsBefore = time.Now()
 	if opt.useMongrel2 {
 		return runWithMongrel2(ctx, s, opt, log, stderr)
 	}

@@ -31,6 +31,11 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		}
 		defer stop(log)
 	}
+	release, err := lockHandler(s.SendSpec)
+	if err != nil {
+		return err
+	}
+	defer release()
 	db, err := store.Open(s.DBPath, store.Options{BcryptCost: s.BcryptCost, Log: log})
 	if err != nil {
 		return err
@@ -39,6 +44,7 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 
 	transport, err := zmqtransport.DialHandler(zmqtransport.HandlerConfig{
 		SendSpec: s.SendSpec, RecvSpec: s.RecvSpec, Identity: s.SenderID, Context: zctx, Log: log,
+		PeerGone: host.FrontEndGoneNote,
 	})
 	if err != nil {
 		return fmt.Errorf("connect to front end: %w", err)
@@ -81,7 +87,8 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		SenderID:   s.SenderID,
 
 		// Pages of these sites may open WebSockets behind Mongrel2.
-		WebSocketOrigins: s.origins(),
+		WebSocketOrigins:   s.origins(),
+		DropJournalsBefore: s.dropJournalsBefore,
 	}, host.Deps{Store: db, Log: log, Lines: db, Directory: directory, Drain: s.drain})
 	if err != nil {
 		return err

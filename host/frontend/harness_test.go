@@ -220,6 +220,9 @@ func builtIn(t testing.TB, cfg Config) *Server {
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:0"
 	}
+	if cfg.FirstConnID == 0 {
+		cfg.FirstConnID = 1 // the tests expect the ids from 1
+	}
 	s, err := Listen(cfg)
 	if err != nil {
 		t.Fatalf("Listen: %v", err)

@@ -146,7 +146,19 @@ type Config struct {
 	// Log receives the server's logs; nil discards them. Logs about one
 	// caller carry "conn_id", and every close says why ("reason").
 	Log *slog.Logger
+	// FirstConnID is the conn id of the first caller; the next ones count
+	// up from it. Zero means FirstConnIDNow(): ids that no earlier run of
+	// the front end handed out, so that a caller can never be taken for
+	// one of a previous run (whose session journal may still be stored).
+	FirstConnID uint64
 }
+
+// FirstConnIDNow is a first conn id no earlier run of a front end has
+// reached: the microseconds since 1970. A run would have to accept more
+// than a million callers a second, on average, to reach the ids of a run
+// started after it. The ids stay decimal numbers of 16 digits (Mongrel2's
+// limit is 20).
+func FirstConnIDNow() uint64 { return uint64(time.Now().UnixMicro()) }
 
 // CloseReason says why the front end closed a caller's connection.
 type CloseReason int
@@ -293,6 +305,7 @@ func Listen(cfg Config) (*Server, error) {
 		limits: cfg.Limits.withDefaults(),
 		log:    log,
 		conns:  make(map[uint64]*conn),
+		nextID: firstConnID(cfg.FirstConnID) - 1,
 		served: make(chan struct{}),
 		stop:   make(chan struct{}),
 	}
@@ -339,6 +352,14 @@ func Listen(cfg Config) (*Server, error) {
 	}
 	s.ln = ln
 	return s, nil
+}
+
+// firstConnID is the first conn id of a server configured with first.
+func firstConnID(first uint64) uint64 {
+	if first == 0 {
+		return FirstConnIDNow()
+	}
+	return first
 }
 
 func checkRoute(r Route) error {

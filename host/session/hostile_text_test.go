@@ -210,6 +210,10 @@ func TestLongLinesCostLinearTime(t *testing.T) {
 	if len(got) < 2 || got[1] != "1 screen:Nobody by that name is online." {
 		t.Errorf("a long name to page: %q", got)
 	}
+	got = converse(tbl, rec, "1", "D", "1", strings.Repeat(" ", 64<<10))
+	if len(got) == 0 || !strings.Contains(got[len(got)-1], "A whole number from") {
+		t.Errorf("a long guess in the door: %q", got)
+	}
 	if st := tbl.Stats(); st.Overran != 0 || st.Errored != 0 {
 		t.Errorf("scripts overran their budget on long lines: %+v", st)
 	}

@@ -535,6 +535,9 @@ func (t *Table) Handle(req *m2proto.Request) {
 	if s != nil && !t.admit(s, len(line)) {
 		return
 	}
+	if s != nil && string(line) == "connect" {
+		s = t.freshCall(s) // a new call never carries on an old one
+	}
 	reqTable := luaapi.NewRequest(t.L, req, msg)
 	if s == nil && t.journals != nil && string(line) != "connect" {
 		loaded, err := t.loadJournal(req.ConnID)
@@ -542,6 +545,9 @@ func (t *Table) Handle(req *m2proto.Request) {
 			t.log.Error("the caller's journal could not be read: their line is refused", "conn_id", req.ConnID, "err", err)
 			t.askAgain(req, "The board could not find your call just now. Type that again, please.")
 			return
+		}
+		if len(loaded.entries) > 0 && !t.sameAddress(loaded, req) {
+			loaded.entries = nil // a new call, whose start replaces the journal
 		}
 		if len(loaded.entries) > 0 {
 			var res replayResult

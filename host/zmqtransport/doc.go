@@ -21,8 +21,10 @@
 // ZeroMQ sockets may be used by one goroutine only. Each Transport therefore
 // runs two goroutines: one owns the receiving socket and feeds
 // [Transport.Messages], the other owns the sending socket and drains the
-// queue that [Transport.Send] fills. Every socket has linger 0, so
-// [Transport.Close] is prompt and discards messages not yet sent.
+// queue that [Transport.Send] fills. Every socket has linger 0 but the
+// handler's reply socket ([FlushLinger]), so [Transport.Close] is prompt
+// and discards messages not yet sent; [Transport.Flush] sends what is
+// queued first.
 //
 // Nothing is lost without being counted in [Stats].Dropped: Send waits at
 // most SendTimeout for room in a full queue, then refuses the message with

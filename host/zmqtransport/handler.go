@@ -32,6 +32,11 @@ type HandlerConfig struct {
 	Context *zmq4.Context
 	// Log receives the transport's logs; nil discards them.
 	Log *slog.Logger
+	// PeerGone, if set, makes the note Messages delivers, in order with
+	// the messages, when the connection to the front end drops (its
+	// process ended, and its callers with it); see peer.go. Nil: the peer
+	// is not watched.
+	PeerGone func(at time.Time) []byte
 }
 
 // DialHandler connects to Mongrel2 (or to a ListenServer) as a handler: a
@@ -68,6 +73,12 @@ func (s *sockets) dialHandler(cfg HandlerConfig) error {
 			return fmt.Errorf("zmqtransport: set identity: %w", err)
 		}
 	}
+	if cfg.PeerGone != nil {
+		s.in, s.peerGone = in, cfg.PeerGone
+		if s.mon, err = s.watchPeer(); err != nil {
+			return err
+		}
+	}
 	if err := in.Connect(cfg.SendSpec); err != nil {
 		return fmt.Errorf("zmqtransport: connect %s: %w", cfg.SendSpec, err)
 	}
@@ -78,6 +89,9 @@ func (s *sockets) dialHandler(cfg HandlerConfig) error {
 	}
 	if err := out.SetSndhwm(s.hwm); err != nil {
 		return fmt.Errorf("zmqtransport: set sndhwm: %w", err)
+	}
+	if err := out.SetLinger(FlushLinger); err != nil {
+		return fmt.Errorf("zmqtransport: set linger: %w", err)
 	}
 	// Refuse (and let us count) a message at the high-water mark instead of
 	// dropping it silently.

@@ -63,6 +63,7 @@ type Transport struct {
 	sendTimeout time.Duration
 
 	queue       chan []byte
+	flushes     chan chan struct{} // Flush's requests to the sending goroutine
 	msgs        chan []byte
 	subscribed  chan struct{}
 	done        chan struct{} // closed by Close
@@ -75,15 +76,24 @@ type Transport struct {
 	closeErr  error
 	wg        sync.WaitGroup
 
-	// The far ends of each goroutine's stop socket; used only by Close.
+	// The far ends of each goroutine's stop socket: stopSend is used only
+	// by Close, stopRecv by Close and StopReceiving, under stopMu (nil once
+	// closed).
 	stopRecv, stopSend *zmq4.Socket
+	stopMu             sync.Mutex
 
-	received, sent, dropped atomic.Uint64
+	// peerGone makes the note delivered when the peer goes away (nil: the
+	// peer is not watched); see peer.go.
+	peerGone func(at time.Time) []byte
+
+	received, sent, dropped, peerDrops atomic.Uint64
 }
 
 // sockets are what the constructors hand to newTransport.
 type sockets struct {
 	in, out   *zmq4.Socket
+	mon       *zmq4.Socket // the monitor of in, or nil
+	peerGone  func(at time.Time) []byte
 	xpub      bool // out is an XPUB whose subscriptions matter
 	all       []*zmq4.Socket
 	ctx       *zmq4.Context
@@ -146,10 +156,12 @@ func (s *sockets) start() (*Transport, error) {
 		ownCtx:      s.ownCtx,
 		sendTimeout: s.sendLimit,
 		queue:       make(chan []byte, QueueLength),
+		flushes:     make(chan chan struct{}),
 		msgs:        make(chan []byte, messagesLength),
 		subscribed:  make(chan struct{}),
 		done:        make(chan struct{}),
 		sendStopped: make(chan struct{}),
+		peerGone:    s.peerGone,
 	}
 	recvStop, stopRecv, err := s.stopPair("recv")
 	if err != nil {
@@ -166,7 +178,7 @@ func (s *sockets) start() (*Transport, error) {
 		close(t.subscribed)
 	}
 	t.wg.Add(2)
-	go t.receive(s.in, recvStop)
+	go t.receive(s.in, recvStop, s.mon)
 	go t.transmit(s.out, sendStop, s.xpub)
 	return t, nil
 }
@@ -258,10 +270,13 @@ func (t *Transport) Close() error {
 
 		// Wake goroutines blocked in a ZeroMQ poll. If one has already
 		// ended, its send fails harmlessly.
-		t.stopRecv.SendBytes([]byte{0}, zmq4.DONTWAIT)
+		t.wakeReceiver()
 		t.stopSend.SendBytes([]byte{0}, zmq4.DONTWAIT)
 		t.wg.Wait()
+		t.stopMu.Lock()
 		t.stopRecv.Close()
+		t.stopRecv = nil
+		t.stopMu.Unlock()
 		t.stopSend.Close()
 
 		for drained := false; !drained; {
@@ -281,17 +296,24 @@ func (t *Transport) Close() error {
 	return t.closeErr
 }
 
-// receive owns the receiving socket: it polls it and the stop socket, and
-// hands every message to t.msgs.
-func (t *Transport) receive(in, stop *zmq4.Socket) {
+// receive owns the receiving socket and its monitor (if any): it polls
+// them and the stop socket, and hands every message to t.msgs, after the
+// note of any drop of the peer reported before it.
+func (t *Transport) receive(in, stop, mon *zmq4.Socket) {
 	defer t.wg.Done()
 	defer close(t.msgs)
 	defer in.Close()
 	defer stop.Close()
+	if mon != nil {
+		defer mon.Close()
+	}
 
 	poller := zmq4.NewPoller()
 	poller.Add(in, zmq4.POLLIN)
 	poller.Add(stop, zmq4.POLLIN)
+	if mon != nil {
+		poller.Add(mon, zmq4.POLLIN)
+	}
 	for {
 		polled, err := poller.PollAll(-1)
 		if err != nil {
@@ -302,6 +324,9 @@ func (t *Transport) receive(in, stop *zmq4.Socket) {
 			return
 		}
 		if polled[1].Events&zmq4.POLLIN != 0 {
+			return
+		}
+		if !t.peerEvents(mon) {
 			return
 		}
 		if polled[0].Events&zmq4.POLLIN == 0 {
@@ -324,6 +349,11 @@ func (t *Transport) receive(in, stop *zmq4.Socket) {
 				return
 			}
 			t.received.Add(1)
+			// A drop reported by now may have come before this message:
+			// its note goes first (see peer.go).
+			if !t.peerEvents(mon) {
+				return
+			}
 			select {
 			case t.msgs <- msg:
 			case <-t.done:
@@ -350,16 +380,41 @@ func (t *Transport) transmit(out, stop *zmq4.Socket, xpub bool) {
 		case <-t.done:
 			return
 		case msg := <-t.queue:
-			if xpub {
-				t.readSubscriptions(st)
-				if len(st.topics) == 0 {
-					t.dropped.Add(1) // ZeroMQ would discard it without a word
-					continue
-				}
-			}
-			if !t.sendOne(st, msg) {
+			if !t.transmitOne(st, msg) {
 				return
 			}
+		case done := <-t.flushes:
+			if !t.transmitQueued(st) {
+				return
+			}
+			close(done)
+		}
+	}
+}
+
+// transmitOne sends msg, or drops it (counted) when an XPUB has no
+// subscriber. It reports false when the goroutine must end.
+func (t *Transport) transmitOne(st *sendState, msg []byte) bool {
+	if st.xpub {
+		t.readSubscriptions(st)
+		if len(st.topics) == 0 {
+			t.dropped.Add(1) // ZeroMQ would discard it without a word
+			return true
+		}
+	}
+	return t.sendOne(st, msg)
+}
+
+// transmitQueued sends every message queued so far (for Flush).
+func (t *Transport) transmitQueued(st *sendState) bool {
+	for {
+		select {
+		case msg := <-t.queue:
+			if !t.transmitOne(st, msg) {
+				return false
+			}
+		default:
+			return true
 		}
 	}
 }

@@ -50,7 +50,7 @@ local function play(conn, req, game)
     assert(game:add_global('played', 1))
     req = ui.ask(conn, req, ("I'm thinking of a number from %d to %d. You have %d tries."):format(LOW, HIGH, MAX_TRIES), 'Guess? ')
     while true do
-        local answer = req.data.msg:gsub('%s', '')
+        local answer = ui.trim(req.data.msg)
         local guess = tonumber(answer)
         if answer:upper() == 'Q' then
             ui.display(conn, req, ('Giving up? It was %d.'):format(secret))

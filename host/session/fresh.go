@@ -1,0 +1,54 @@
+package session
+
+import "github.com/m2bbs/m2bbs/host/m2proto"
+
+// Caller identity. A conn id names one connection of one front end, and
+// only while it lasts: a front end that restarts may hand the same id to
+// someone else. So a "connect" line always starts a new session, and the
+// host forgets every session of a front end that went away (Forget),
+// without a word to the conn ids, which may already be other callers'.
+
+// freshCall ends s, whose conn id just said "connect" (what a client sends
+// first): whatever that id did before is dropped, journal included, and
+// the caller starts a new session. It returns nil, for Handle.
+func (t *Table) freshCall(s *Session) *Session {
+	s.log.Info("connect on a conn id with a session: starting a new call")
+	t.dropJournal(s)
+	t.remove(s)
+	return nil
+}
+
+// Forget drops connID's session, if any, without a word to anyone: its
+// front end went away, and the id may belong to another caller by now.
+// Its journal is dropped and the replies held for it are not sent. It
+// reports whether there was a session.
+func (t *Table) Forget(connID string) bool {
+	s := t.sessions[connID]
+	if s == nil {
+		return false
+	}
+	s.log.Info("front end gone: session dropped")
+	t.counts.disconnected.Add(1)
+	t.dropJournal(s)
+	t.dropHeldFor(connID)
+	t.remove(s)
+	return true
+}
+
+// sameAddress reports whether req comes from the address the journaled
+// call began from (REMOTE_ADDR). A call's connection keeps its address, so
+// a line from elsewhere on that conn id is someone else's: a front end
+// that restarted while no host noticed (the host was down too) handed the
+// id out again. That caller starts a new call, which replaces the journal.
+func (t *Table) sameAddress(loaded loadedJournal, req *m2proto.Request) bool {
+	first, err := m2proto.ParseRequest(loaded.entries[0].Message)
+	if err != nil {
+		return true // the replay deals with an unreadable journal
+	}
+	was, now := first.Header("REMOTE_ADDR"), req.Header("REMOTE_ADDR")
+	if was == "" || now == "" || was == now {
+		return true
+	}
+	t.log.Warn("journal of a call from another address: not replayed, a new call starts", "conn_id", req.ConnID, "remote", now, "journal_remote", was)
+	return false
+}
