@@ -22,6 +22,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/m2bbs/m2bbs/host/access"
 	"github.com/m2bbs/m2bbs/host/lograte"
 	"github.com/m2bbs/m2bbs/host/m2proto"
 	"github.com/m2bbs/m2bbs/host/session"
@@ -77,9 +78,9 @@ type Config struct {
 	// Bearer TOKEN") see who is online, broadcast and kick, from anywhere;
 	// without it only sysop tools on the machine itself may (sysop.go).
 	SysopToken string
-	// WebSocketOrigins lists the origins, besides the board's own host,
-	// whose pages may open WebSockets (access.CheckOrigin's patterns).
-	WebSocketOrigins []string
+	// WebSocketOrigins says which pages may open WebSockets, besides the
+	// board's own on the machine itself (access.Origins).
+	WebSocketOrigins access.Origins
 	// Line is the phone line this host serves (route LineRoute(Line)),
 	// 1 or more, with Deps.Lines the directory; 0 is the classic
 	// single-host set-up, with no directory (see lines.go).
@@ -152,9 +153,12 @@ type Host struct {
 	line  lineState
 	ws    webSockets // conn ids of WebSocket callers (websocket.go)
 	admit admission  // what the dispatch loop refuses (admission.go)
-	// refusals rate-limits the log lines of refused sysop actions and
-	// WebSocket origins (sysop.go).
-	refusals refusalLog
+	// sysop bounds wrong sysop tokens and rate-limits the log lines of
+	// refused sysop actions (sysop.go); wsRefusals those of refused
+	// WebSocket handshakes (websocket.go): each its own limiter, so that a
+	// flood of one never hides the other.
+	sysop      sysopGuard
+	wsRefusals access.RefusalLog
 }
 
 // owner records which worker serves a caller, how many of the caller's

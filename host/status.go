@@ -17,9 +17,12 @@ import (
 )
 
 // StatusPath is the HTTP path of the status page; the sysop's actions are
-// below it: POST StatusPath/broadcast (the body is the text) and POST
-// StatusPath/kick?conn_id=N. Anyone may GET the public part of the status
-// page; the sysop (see sysop.go) gets all of it, without the callers
+// below it: POST StatusPath/broadcast (the body is the text), POST
+// StatusPath/kick?conn_id=N, POST StatusPath/upgrade (move every caller
+// onto the edited scripts, see Host.Upgrade) and POST
+// StatusPath/drain?line=N&to=M (move phone line N's callers to line M,
+// Deps.Drain). Anyone may GET the public part of the status page; the
+// sysop (see Host.sysopRefusal) gets all of it, without the callers
 // online if the query says online=0.
 const StatusPath = "/status"
 
@@ -73,9 +76,18 @@ type Version struct {
 	Callers  int       `json:"callers"`
 }
 
-// Status returns the host's counters and versions (without the callers
-// online); safe from any goroutine.
+// Status returns the host's counters and versions, with the process's
+// heap and goroutines (without the callers online); safe from any
+// goroutine.
 func (h *Host) Status() Status {
+	st := h.counters()
+	st.HeapBytes, st.Goroutines = heapBytes(), runtime.NumGoroutine()
+	return st
+}
+
+// counters is Status without the process's figures, which the public
+// status page leaves out: only what is read under h.mu.
+func (h *Host) counters() Status {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	st := Status{
@@ -90,8 +102,6 @@ func (h *Host) Status() Status {
 		Busy:          h.busy.Load(),
 		MemoryAborts:  h.memoryAborts.Load(),
 		Admission:     h.admit.stats(),
-		HeapBytes:     heapBytes(),
-		Goroutines:    runtime.NumGoroutine(),
 	}
 	for _, w := range h.liveWorkers() {
 		st.Sessions = st.Sessions.Add(w.table.Stats())
@@ -211,11 +221,14 @@ func (h *Host) answer(ctx context.Context, req *m2proto.Request) (int, []byte) {
 		if method != http.MethodGet && method != http.MethodHead {
 			return http.StatusMethodNotAllowed, []byte("use GET\n")
 		}
-		st := h.Status()
+		var st Status
 		if !h.isSysop(req) {
-			st = st.public()
-		} else if query, _ := url.ParseQuery(req.Header("QUERY")); query.Get("online") != "0" {
-			st.Online = h.Callers(ctx)
+			st = h.counters().public()
+		} else {
+			st = h.Status()
+			if query, _ := url.ParseQuery(req.Header("QUERY")); query.Get("online") != "0" {
+				st.Online = h.Callers(ctx)
+			}
 		}
 		b, err := json.Marshal(st)
 		if err != nil {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/m2bbs/m2bbs/host"
 	"github.com/m2bbs/m2bbs/host/access"
+	"github.com/m2bbs/m2bbs/host/config"
 	"github.com/m2bbs/m2bbs/host/mongrel2"
 )
 
@@ -166,6 +167,9 @@ type system struct {
 	handlerProc    *child
 	frontProc      *child           // the built-in front end, or nil
 	m2             *mongrel2.Server // Mongrel2, or nil
+	// token is the handler's sysop token, if it has one: the status page
+	// shows the heap and goroutines only to the sysop.
+	token string
 }
 
 // frontPID is the front end's process id.
@@ -234,6 +238,7 @@ func (o *benchOptions) startSystem(ctx context.Context, front, handler, dir, pro
 	default:
 		return nil, fmt.Errorf("unknown front end %q", front)
 	}
+	s.token = o.handlerToken()
 	s.handlerProc, err = o.startChild("m2bbs "+handler, o.hostEnv, o.handlerArgs(handler, dir, sendSpec, recvSpec, profile)...)
 	if err != nil {
 		return nil, err
@@ -271,6 +276,22 @@ func (s *system) awaitStatus(ctx context.Context) error {
 	return fmt.Errorf("%s behind %s never answered %s: %v", s.handler, s.front, host.StatusPath, lastErr)
 }
 
+// handlerToken is the sysop token the handler will run with, as its
+// settings find it: config.lua in the working directory first, then
+// $M2BBS_SYSOP_TOKEN in its environment (the last value wins).
+func (o *benchOptions) handlerToken() string {
+	if c, err := config.LoadFile(defaultConfigFile, config.Defaults); err == nil && c.SysopToken != "" {
+		return c.SysopToken
+	}
+	token := ""
+	for _, kv := range append(append([]string(nil), o.env...), o.hostEnv...) {
+		if v, ok := strings.CutPrefix(kv, "M2BBS_SYSOP_TOKEN="); ok {
+			token = v
+		}
+	}
+	return token
+}
+
 // status fetches the handler's status page through the front end.
 func (s *system) status(ctx context.Context) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
@@ -281,6 +302,9 @@ func (s *system) status(ctx context.Context) ([]byte, error) {
 	}
 	// The heap and goroutines are the sysop's to see.
 	req.Header.Set(access.SysopHeader, "1")
+	if s.token != "" {
+		req.Header.Set("Authorization", "Bearer "+s.token)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return nil, err

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/m2bbs/m2bbs/host"
+	"github.com/m2bbs/m2bbs/host/access"
 	"github.com/m2bbs/m2bbs/host/telnet"
 	"github.com/m2bbs/m2bbs/host/web"
 )
@@ -36,9 +37,9 @@ type gatewayOptions struct {
 	// "connect" (see telnet.Config.PeerKey): for the gateway that reaches
 	// the host through Mongrel2.
 	peerKey string
-	// wsOrigins are the origins, besides the page's own, whose pages may
-	// open WebSockets (-ws-origins).
-	wsOrigins []string
+	// origins are the pages that may open WebSockets (-ws-origins, and
+	// the page's own).
+	origins access.Origins
 }
 
 // gateways are the browser page's HTTP server and the telnet gateway of a
@@ -66,9 +67,9 @@ func startGateways(ctx context.Context, opt gatewayOptions, bind string, boardUR
 			srv := &http.Server{
 				Handler: web.NewHandler(web.Config{
 					Dial: dialBBS, RawFrames: rawFrames,
-					Fallback:       webProxy(boardURL, dialBBS, log.With("gateway", "web")),
-					OriginPatterns: opt.wsOrigins,
-					Log:            log.With("gateway", "web"),
+					Fallback: webProxy(boardURL, dialBBS, log.With("gateway", "web")),
+					Origins:  opt.origins,
+					Log:      log.With("gateway", "web"),
 				}),
 				ReadHeaderTimeout: 10 * time.Second,
 				ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),

@@ -71,8 +71,9 @@ func runRun(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := checkListenAll("run", opt.listenAll, s.SysopToken); err != nil {
 		return err
 	}
-	opt.gateways.wsOrigins = s.wsOrigins
 	opt.gateways.limits = &opt.limits
+	s.listenAll = opt.listenAll
+	opt.gateways.origins = s.origins()
 	log := s.logger(stderr)
 	// The front end (built in, or the Mongrel2 started here) begins with
 	// this process: no call of an earlier run is still connected.

@@ -88,7 +88,7 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		SenderID:    s.SenderID,
 
 		// Pages of these sites may open WebSockets behind Mongrel2.
-		WebSocketOrigins:   s.wsOrigins,
+		WebSocketOrigins:   s.origins(),
 		DropJournalsBefore: s.dropJournalsBefore,
 	}, host.Deps{Store: db, Log: log, Lines: db, Directory: directory, Drain: s.drain})
 	if err != nil {
