@@ -3,7 +3,6 @@ package hostile
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"io"
 	"net"
@@ -202,21 +201,6 @@ func raiseFileLimit(t *testing.T, n uint64) {
 		lim.Cur = old
 		_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
 	})
-}
-
-// status reads the board's status page, as anyone may.
-func (b *board) status(t *testing.T) host.Status {
-	t.Helper()
-	resp, err := http.Get("http://" + b.addr + host.StatusPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var st host.Status
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		t.Fatal(err)
-	}
-	return st
 }
 
 // TestHostileWebPortVisitorsCountApart: requests the browser page's port
