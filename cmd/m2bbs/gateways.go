@@ -30,8 +30,8 @@ type gatewayOptions struct {
 	// lines is the number of phone lines: telnet callers hunt through
 	// them for a free one (0: the single route @bbs).
 	lines int
-	// peerKey, if set, is sent with each telnet caller's address in their
-	// "connect" (see telnet.Config.PeerKey): for the gateway that reaches
+	// peerKey, if set, is sent with each telnet caller's address in
+	// every request (see telnet.Config.PeerKey): for the gateway that reaches
 	// the host through Mongrel2.
 	peerKey string
 	// wsOrigins are the origins, besides the page's own, whose pages may
