@@ -45,8 +45,9 @@ type DB struct {
 	// any).
 	MinPassword int
 	// Reserved are names no one may register, compared by
-	// store.NameSkeleton (so look-alikes such as "sys0p", "SysOp." or a
-	// Cyrillic "ѕysop" are reserved too); DefaultReservedNames() when nil.
+	// store.LooksLike (so look-alikes such as "sys0p", "SysOp.", a
+	// Cyrillic "ѕysop", "adrnin", "sysoop" or "Sysop1" are reserved too);
+	// DefaultReservedNames() when nil.
 	Reserved []string
 }
 
@@ -342,9 +343,8 @@ func (d *DB) reserved(name string) bool {
 	if reserved == nil {
 		reserved = DefaultReservedNames()
 	}
-	skeleton := store.NameSkeleton(name)
 	for _, r := range reserved {
-		if skeleton == store.NameSkeleton(r) {
+		if store.LooksLike(name, r) {
 			return true
 		}
 	}
