@@ -33,8 +33,8 @@ type gatewayOptions struct {
 	lines int
 	// limits, if set, bound what one address may hold of telnet.
 	limits *abuseLimits
-	// peerKey, if set, is sent with each telnet caller's address in their
-	// "connect" (see telnet.Config.PeerKey): for the gateway that reaches
+	// peerKey, if set, is sent with each telnet caller's address in
+	// every request (see telnet.Config.PeerKey): for the gateway that reaches
 	// the host through Mongrel2.
 	peerKey string
 	// origins are the pages that may open WebSockets (-ws-origins, and

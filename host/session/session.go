@@ -853,7 +853,7 @@ func (t *Table) start(req *m2proto.Request, reqTable, msg *lua.LTable) *Session 
 	setColour(s.conn, msg)
 	s.log.Info("session started", "version", t.cfg.Version)
 	if s.journal != nil {
-		s.journal.lastMessage = encodeRequest(req)
+		s.journal.lastMessage = encodeRequest(firstLine(req, msg))
 		t.resetJournal(s, journal.Entry{Kind: journal.KindStart, Message: s.journal.lastMessage})
 	}
 	if t.entry.Proto.NumParameters == 1 && t.entry.Proto.IsVarArg == 0 {

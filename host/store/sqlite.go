@@ -178,9 +178,11 @@ func (s *SQLite) openPools(ctx context.Context) (*pools, error) {
 		"_foreign_keys": {"1"},
 		"_busy_timeout": {busy},
 		"_txlock":       {"immediate"},
-		// Deleted content (ended sessions' journals) is overwritten
-		// where that costs no extra I/O, rather than left in free pages.
-		"_secure_delete": {"FAST"},
+		// Deleted content (ended sessions' journals, what callers
+		// typed) is overwritten with zeros, free pages included, rather
+		// than left in the file. Its old frames stay in the WAL until a
+		// checkpoint: PruneJournals truncates the WAL every minute.
+		"_secure_delete": {"ON"},
 	}))
 	if err != nil {
 		return nil, err

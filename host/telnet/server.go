@@ -60,8 +60,9 @@ type Config struct {
 	Routes []string
 	// RawFrames says the BBS sends bare JSON frames instead of base64.
 	RawFrames bool
-	// PeerKey, if set, makes each call's "connect" carry the caller's
-	// address and this key (classic.AppendGatewayConnect): behind
+	// PeerKey, if set, makes each request of a call, "connect" and every
+	// line, carry the caller's address and this key
+	// (classic.AppendGatewayRequest): behind
 	// Mongrel2, where the gateway's own connection comes from the
 	// loopback address, the host then throttles each caller by their own
 	// address. Only a host given the same key believes it.
