@@ -40,13 +40,25 @@ func AddrKeyString(addr string) string {
 }
 
 func addrKey(a netip.Addr) string {
-	a = a.Unmap().WithZone("")
-	if a.Is4() {
+	p, ok := AddrPrefix(a)
+	if !ok {
 		return a.String()
 	}
-	p, err := a.Prefix(IPv6PrefixBits)
-	if err != nil {
-		return a.String()
+	if p.Addr().Is4() {
+		return p.Addr().String()
 	}
 	return p.String()
+}
+
+// AddrPrefix is the network a caller at a counts under: an IPv4 address
+// (IPv4-mapped included) alone, an IPv6 address with the rest of its
+// /IPv6PrefixBits. ok is false for an invalid address.
+func AddrPrefix(a netip.Addr) (p netip.Prefix, ok bool) {
+	a = a.Unmap().WithZone("")
+	bits := 32
+	if a.Is6() {
+		bits = IPv6PrefixBits
+	}
+	p, err := a.Prefix(bits)
+	return p, err == nil
 }

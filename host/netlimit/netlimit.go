@@ -13,6 +13,8 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/m2bbs/m2bbs/host/access"
 )
 
 // Defaults for a zero field of Limits: suitable for a public board.
@@ -130,13 +132,7 @@ func Key(addr net.Addr) (key netip.Prefix, ok bool) {
 	if !ok {
 		return netip.Prefix{}, false
 	}
-	ip = ip.Unmap()
-	bits := 32
-	if ip.Is6() {
-		bits = 64
-	}
-	p, err := ip.Prefix(bits)
-	return p, err == nil
+	return access.AddrPrefix(ip)
 }
 
 // Admit decides on a new connection from addr. If it is admitted, release
