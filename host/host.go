@@ -22,6 +22,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/m2bbs/m2bbs/host/access"
+	"github.com/m2bbs/m2bbs/host/lograte"
 	"github.com/m2bbs/m2bbs/host/m2proto"
 	"github.com/m2bbs/m2bbs/host/session"
 	"github.com/m2bbs/m2bbs/host/store"
@@ -50,9 +52,7 @@ const SubscribeTimeout = 5 * time.Second
 const (
 	DefaultMaxCallers     = 10000
 	DefaultReloadInterval = 250 * time.Millisecond
-	DefaultMemoryLimit    = 1 << 30
-	// workerQueue bounds the messages waiting for one worker.
-	workerQueue = 1024
+	DefaultMemoryLimit    = 256 << 20
 )
 
 // Config says what the host runs and within which limits.
@@ -78,9 +78,9 @@ type Config struct {
 	// Bearer TOKEN") see who is online, broadcast and kick, from anywhere;
 	// without it only sysop tools on the machine itself may (sysop.go).
 	SysopToken string
-	// WebSocketOrigins lists the origins, besides the board's own host,
-	// whose pages may open WebSockets (access.CheckOrigin's patterns).
-	WebSocketOrigins []string
+	// WebSocketOrigins says which pages may open WebSockets, besides the
+	// board's own on the machine itself (access.Origins).
+	WebSocketOrigins access.Origins
 	// Line is the phone line this host serves (route LineRoute(Line)),
 	// 1 or more, with Deps.Lines the directory; 0 is the classic
 	// single-host set-up, with no directory (see lines.go).
@@ -92,6 +92,11 @@ type Config struct {
 	// when zero); a line whose last heartbeat is older than StaleAfter
 	// (DefaultStaleAfter when zero) is down.
 	Heartbeat, StaleAfter time.Duration
+	// MaxQueuedPerCaller bounds the lines of one caller waiting for their
+	// worker (DefaultMaxQueuedPerCaller when zero); WorkerQueue bounds the
+	// jobs waiting for one worker (DefaultWorkerQueue when zero). Past
+	// either, a line is refused with a word, never waited for.
+	MaxQueuedPerCaller, WorkerQueue int
 	// DropJournalsBefore, if set, drops at start every session journal
 	// last written before it: m2bbs run sets its own start, as its front
 	// end started with it and no earlier call survives (frontend_gone.go).
@@ -149,11 +154,15 @@ type Host struct {
 	// closed (guarded by mu).
 	ended session.Stats
 
-	line lineState
-	ws   webSockets // conn ids of WebSocket callers (websocket.go)
-	// refusals rate-limits the log lines of refused sysop actions and
-	// WebSocket origins (sysop.go).
-	refusals refusalLog
+	line  lineState
+	ws    webSockets // conn ids of WebSocket callers (websocket.go)
+	admit admission  // what the dispatch loop refuses (admission.go)
+	// sysop bounds wrong sysop tokens and rate-limits the log lines of
+	// refused sysop actions (sysop.go); wsRefusals those of refused
+	// WebSocket handshakes (websocket.go): each its own limiter, so that a
+	// flood of one never hides the other.
+	sysop      sysopGuard
+	wsRefusals access.RefusalLog
 }
 
 // owner records which worker serves a caller, how many of the caller's
@@ -162,6 +171,12 @@ type owner struct {
 	w       *worker
 	pending int
 	user    string
+	// refused says the caller's last line was refused and answered; the
+	// next refusals are not, until one of their lines is handled.
+	refused bool
+	// disconnect is the caller's disconnect notice, kept until their
+	// queued lines are handled when it found the worker's queue full.
+	disconnect *m2proto.Request
 }
 
 // New loads the scripts and screens into a first generation of workers.
@@ -189,6 +204,7 @@ func New(transport Transport, cfg Config, deps Deps) (*Host, error) {
 		cfg: cfg, deps: deps, transport: transport, log: deps.Log,
 		started: time.Now(), ready: make(chan struct{}), owners: make(map[string]*owner),
 	}
+	h.admit.noisy = lograte.New(deps.Log, 0, 0)
 	h.initLine()
 	fp, err := fingerprint(h.watchedDirs())
 	if err != nil {
@@ -213,9 +229,13 @@ func (h *Host) Run(ctx context.Context) error {
 	stop := ctx
 	// The workers outlive stop until stopServing is done.
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	// The memory watchdog outlives the workers: a script still running
+	// at shutdown is watched until it stops.
+	memCtx, stopMemory := context.WithCancel(context.WithoutCancel(ctx))
 	defer func() {
 		cancel()
 		h.workersWG.Wait()
+		stopMemory()
 		h.line.wg.Wait()
 	}()
 	h.dropJournalsBefore(ctx, h.journalCutoff(time.Time{}))
@@ -223,7 +243,7 @@ func (h *Host) Run(ctx context.Context) error {
 	h.startWorkers(ctx, h.current)
 	h.mu.Unlock()
 	go h.watchScripts(ctx)
-	go h.watchMemory(ctx)
+	go h.watchMemory(memCtx)
 	go h.pruneJournals(ctx)
 	if !h.awaitSubscriber(stop) {
 		return nil
@@ -272,7 +292,7 @@ func (h *Host) handle(ctx context.Context, msg []byte) {
 	req, err := m2proto.ParseRequest(msg)
 	if err != nil {
 		h.badFrames.Add(1)
-		h.log.Warn("bad handler message", "err", err, "len", len(msg))
+		h.admit.noisy.Warn("bad handler message", "err", err, "len", len(msg))
 		return
 	}
 	if h.handleWebSocket(ctx, req) {
@@ -286,18 +306,24 @@ func (h *Host) handle(ctx context.Context, msg []byte) {
 		go h.serveHTTP(ctx, req, h.transport)
 	default:
 		h.unsupported.Add(1)
-		h.log.Warn("unsupported request", "conn_id", req.ConnID, "method", req.Method(), "path", req.Path)
+		h.admit.noisy.Warn("unsupported request", "conn_id", req.ConnID, "method", req.Method(), "path", req.Path)
 	}
 }
 
 // route queues a JSON-socket request for the worker that owns the caller,
 // picking the least busy worker of the current generation for a new one.
+// It never waits for a worker (see admission.go).
 func (h *Host) route(ctx context.Context, req *m2proto.Request) {
+	if h.dropAfterEnd(req) {
+		return
+	}
 	h.mu.Lock()
 	o := h.owners[req.ConnID]
+	fresh := o == nil
 	if o == nil {
 		if req.IsDisconnect() {
 			h.mu.Unlock()
+			h.admit.ended.forget(req.ConnID)
 			return // a caller with no session left
 		}
 		if len(h.owners) >= h.cfg.MaxCallers {
@@ -308,14 +334,9 @@ func (h *Host) route(ctx context.Context, req *m2proto.Request) {
 		}
 		o = h.newOwner(req.ConnID)
 	}
-	o.pending++
-	w := o.w
+	refuse := h.enqueue(o, req, fresh)
 	h.mu.Unlock()
-
-	select {
-	case w.inbox <- func() { w.table.Handle(req); h.settle(w, req.ConnID, true) }:
-	case <-ctx.Done():
-	}
+	refuse()
 }
 
 // newOwner gives connID to the least busy worker of the current
@@ -339,6 +360,11 @@ func (h *Host) settle(w *worker, connID string, handled bool) {
 	}
 	if handled {
 		o.pending-- // queued messages count wherever the caller went since
+		o.refused = false
+		if o.pending == 0 && o.disconnect != nil {
+			h.deferDisconnect(o.w, o.disconnect)
+			o.disconnect = nil
+		}
 	}
 	if o.w != w {
 		return
@@ -354,7 +380,8 @@ func (h *Host) settle(w *worker, connID string, handled bool) {
 // then a hang-up, and no session.
 func (h *Host) refuseBusy(req *m2proto.Request, gen *generation) {
 	h.busy.Add(1)
-	h.log.Warn("board full: busy signal", "conn_id", req.ConnID, "max_callers", h.cfg.MaxCallers)
+	h.admit.ended.mark(req.ConnID) // hung up on: what else they sent is dropped
+	h.admit.noisy.Warn("board full: busy signal", "conn_id", req.ConnID, "max_callers", h.cfg.MaxCallers)
 	text, err := gen.screens.Screen(h.cfg.BusyScreen)
 	if err != nil {
 		text = "All lines are busy. Call again later."

@@ -426,7 +426,9 @@ func (h *Host) answerLines(ctx context.Context, method string) (int, []byte) {
 	defer cancel()
 	lines, err := h.Lines(ctx)
 	if err != nil {
-		return http.StatusServiceUnavailable, []byte("directory unavailable: " + err.Error() + "\n")
+		// Anyone may ask: the error (paths, SQL) is for the log only.
+		h.log.Warn("lines: directory unavailable", "err", err)
+		return http.StatusServiceUnavailable, []byte("directory unavailable, try again later\n")
 	}
 	b, err := json.Marshal(lines)
 	if err != nil {

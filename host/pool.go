@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/m2bbs/m2bbs/host/m2proto"
 	"github.com/m2bbs/m2bbs/host/screens"
 	"github.com/m2bbs/m2bbs/host/session"
 	"github.com/m2bbs/m2bbs/luaapi"
@@ -30,6 +31,10 @@ type worker struct {
 	// retired says no new callers come here; the worker stops once its
 	// last caller leaves, and is then closed (both guarded by Host.mu).
 	retired, closed bool
+	// disconnects are disconnect notices that found inbox full (guarded
+	// by Host.mu); wake tells the worker of them.
+	disconnects map[string]*m2proto.Request
+	wake        chan struct{}
 }
 
 // load reads the screens and starts a generation of workers on the
@@ -51,6 +56,7 @@ func (h *Host) load() (*generation, error) {
 			Online:  h.online,
 			Who:     h.who,
 			OnLogin: h.loggedIn,
+			HungUp:  h.hungUp,
 		})
 		if err != nil {
 			for _, w := range gen.workers {
@@ -58,7 +64,11 @@ func (h *Host) load() (*generation, error) {
 			}
 			return nil, err
 		}
-		gen.workers = append(gen.workers, &worker{gen: gen, table: table, inbox: make(chan func(), workerQueue)})
+		queue := h.cfg.WorkerQueue
+		if queue <= 0 {
+			queue = DefaultWorkerQueue
+		}
+		gen.workers = append(gen.workers, &worker{gen: gen, table: table, inbox: make(chan func(), queue), wake: make(chan struct{}, 1)})
 	}
 	h.versions = gen.version
 	return gen, nil
@@ -147,6 +157,8 @@ func (h *Host) runWorker(ctx context.Context, w *worker) {
 		case job := <-w.inbox:
 			job()
 			pass++
+		case <-w.wake:
+			h.handleDisconnects(w)
 		case <-reap.C:
 			for _, id := range w.table.ReapIdle() {
 				h.settle(w, id, false)

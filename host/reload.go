@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
-	"runtime"
-	"runtime/metrics"
 	"time"
 )
 
@@ -105,57 +103,4 @@ func (h *Host) reload(ctx context.Context, fp string) {
 	h.reloads.Add(1)
 	h.install(ctx, gen)
 	h.log.Info("scripts reloaded: new callers get the new version", "version", gen.version, "screens", gen.screens.Len())
-}
-
-// heapMetric is the runtime metric of the heap's objects, live or not yet
-// collected.
-const heapMetric = "/memory/classes/heap/objects:bytes"
-
-// memoryCheckInterval is how often the heap is measured.
-const memoryCheckInterval = 20 * time.Millisecond
-
-// watchMemory stops the scripts running while the heap is over the limit:
-// a script building an enormous string ends its own session, not the host.
-func (h *Host) watchMemory(ctx context.Context) {
-	sample := []metrics.Sample{{Name: heapMetric}}
-	ticker := time.NewTicker(memoryCheckInterval)
-	defer ticker.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-		}
-		metrics.Read(sample)
-		if sample[0].Value.Kind() != metrics.KindUint64 || sample[0].Value.Uint64() < h.cfg.MemoryLimit {
-			continue
-		}
-		// The heap counts garbage too: collect it before blaming a script,
-		// unless the heap is already twice over its limit. A collection
-		// waits for a whole cycle, and a script that doubles a string at
-		// every step would grow the heap many times over meanwhile.
-		if sample[0].Value.Uint64() < 2*h.cfg.MemoryLimit {
-			runtime.GC()
-			metrics.Read(sample)
-			if sample[0].Value.Uint64() < h.cfg.MemoryLimit {
-				continue
-			}
-		}
-		h.mu.Lock()
-		workers := h.liveWorkers()
-		h.mu.Unlock()
-		aborted := false
-		for _, w := range workers {
-			if w.table.Abort(fmt.Sprintf("the host's heap passed its limit of %d MiB", h.cfg.MemoryLimit>>20)) {
-				aborted = true
-				h.memoryAborts.Add(1)
-				h.log.Error("heap over its limit: stopped the running script", "heap_bytes", sample[0].Value.Uint64())
-			}
-		}
-		if aborted {
-			// Give the stopped script's garbage back before the next look,
-			// so that the next script to run is not blamed for it.
-			runtime.GC()
-		}
-	}
 }

@@ -17,9 +17,12 @@ import (
 )
 
 // StatusPath is the HTTP path of the status page; the sysop's actions are
-// below it: POST StatusPath/broadcast (the body is the text) and POST
-// StatusPath/kick?conn_id=N. Anyone may GET the public part of the status
-// page; the sysop (see sysop.go) gets all of it, without the callers
+// below it: POST StatusPath/broadcast (the body is the text), POST
+// StatusPath/kick?conn_id=N, POST StatusPath/upgrade (move every caller
+// onto the edited scripts, see Host.Upgrade) and POST
+// StatusPath/drain?line=N&to=M (move phone line N's callers to line M,
+// Deps.Drain). Anyone may GET the public part of the status page; the
+// sysop (see Host.sysopRefusal) gets all of it, without the callers
 // online if the query says online=0.
 const StatusPath = "/status"
 
@@ -52,6 +55,12 @@ type Status struct {
 	Busy int64 `json:"busy"`
 	// MemoryAborts counts scripts stopped because the heap was too big.
 	MemoryAborts int64 `json:"memory_aborts"`
+	// StoreErrors counts store faults (the disk full, the database
+	// failing): calls from scripts that were answered "not saved", and
+	// session journals that could not be written.
+	StoreErrors int64 `json:"store_errors"`
+	// Admission counts lines the dispatch loop refused or dropped.
+	Admission AdmissionStats `json:"admission"`
 	// HeapBytes is the Go heap in use (live and not yet collected); only
 	// the sysop sees it.
 	HeapBytes uint64 `json:"heap_bytes,omitempty"`
@@ -70,9 +79,18 @@ type Version struct {
 	Callers  int       `json:"callers"`
 }
 
-// Status returns the host's counters and versions (without the callers
-// online); safe from any goroutine.
+// Status returns the host's counters and versions, with the process's
+// heap and goroutines (without the callers online); safe from any
+// goroutine.
 func (h *Host) Status() Status {
+	st := h.counters()
+	st.HeapBytes, st.Goroutines = heapBytes(), runtime.NumGoroutine()
+	return st
+}
+
+// counters is Status without the process's figures, which the public
+// status page leaves out: only what is read under h.mu.
+func (h *Host) counters() Status {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	st := Status{
@@ -86,13 +104,14 @@ func (h *Host) Status() Status {
 		ReplyErrors:   h.replyErrors.Load(),
 		Busy:          h.busy.Load(),
 		MemoryAborts:  h.memoryAborts.Load(),
-		HeapBytes:     heapBytes(),
-		Goroutines:    runtime.NumGoroutine(),
+		Admission:     h.admit.stats(),
 		FrontEnd:      h.frontEndWatch(),
 	}
 	for _, w := range h.liveWorkers() {
 		st.Sessions = st.Sessions.Add(w.table.Stats())
+		st.StoreErrors += w.table.JournalStats().WriteErrors
 	}
+	st.StoreErrors += st.Sessions.StoreErrors
 	for _, g := range append([]*generation{h.current}, h.retired...) {
 		v := Version{Version: g.version, LoadedAt: g.loadedAt}
 		for _, w := range g.workers {
@@ -206,11 +225,14 @@ func (h *Host) answer(ctx context.Context, req *m2proto.Request) (int, []byte) {
 		if method != http.MethodGet && method != http.MethodHead {
 			return http.StatusMethodNotAllowed, []byte("use GET\n")
 		}
-		st := h.Status()
+		var st Status
 		if !h.isSysop(req) {
-			st = st.public()
-		} else if query, _ := url.ParseQuery(req.Header("QUERY")); query.Get("online") != "0" {
-			st.Online = h.Callers(ctx)
+			st = h.counters().public()
+		} else {
+			st = h.Status()
+			if query, _ := url.ParseQuery(req.Header("QUERY")); query.Get("online") != "0" {
+				st.Online = h.Callers(ctx)
+			}
 		}
 		b, err := json.Marshal(st)
 		if err != nil {

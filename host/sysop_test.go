@@ -1,6 +1,7 @@
 package host
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -49,23 +50,35 @@ func TestSysopActionsRefuseForgedRequests(t *testing.T) {
 		{"through the web port's proxy", withHeaders(sysopTool, m2proto.Header{Name: "x-m2bbs-proxied-for", Value: "203.0.113.9"})},
 		{"proxied, address unreadable", withHeaders(sysopTool, m2proto.Header{Name: "x-m2bbs-proxied-for", Value: ""})},
 		{"from the network", withHeaders(sysopTool, m2proto.Header{Name: "REMOTE_ADDR", Value: "203.0.113.9"})},
+		// A reverse proxy on the machine (nginx proxy_pass to the
+		// loopback port, Host rewritten to it): every caller on the
+		// internet comes from 127.0.0.1.
+		{"behind a proxy: X-Real-IP", withHeaders(sysopTool, m2proto.Header{Name: "x-real-ip", Value: "203.0.113.9"})},
+		{"behind a proxy: Forwarded", withHeaders(sysopTool, m2proto.Header{Name: "forwarded", Value: "for=203.0.113.9"})},
+		{"behind a proxy: Via", withHeaders(sysopTool, m2proto.Header{Name: "via", Value: "1.1 nginx"})},
+		{"behind a proxy: X-Forwarded-Proto", withHeaders(sysopTool, m2proto.Header{Name: "x-forwarded-proto", Value: "https"})},
+		{"behind a proxy: X-Forwarded-Host", withHeaders(sysopTool, m2proto.Header{Name: "x-forwarded-host", Value: "bbs.example.org"})},
+		{"behind a proxy: X-Forwarded-For appended", withHeaders(sysopTool, m2proto.Header{Name: "x-forwarded-for", Value: "203.0.113.9, 127.0.0.1"})},
 	}
-	for i, tc := range forged {
-		id := strconv.Itoa(100 + i)
-		b.ft.in <- request("POST", id, "/status/broadcast", "Send your password to evil.example", tc.headers...)
-		if r := b.ft.waitFor(t, id, kind("http")); statusCode(r.text) != "403" || !strings.Contains(r.text, "sysop only") {
-			t.Errorf("%s: answered %q, want 403", tc.name, r.text)
-		}
+	actions := []struct{ path, query, body string }{
+		{"/status/broadcast", "", "Send your password to evil.example"},
+		{"/status/kick", "conn_id=1", ""},
+		{"/status/upgrade", "", ""},
+		{"/status/drain", "line=1&to=2", ""},
 	}
-	b.ft.in <- request("POST", "20", "/status/kick", "", withHeaders(forged[0].headers, m2proto.Header{Name: "QUERY", Value: "conn_id=1"})...)
-	if r := b.ft.waitFor(t, "20", kind("http")); statusCode(r.text) != "403" {
-		t.Errorf("forged kick answered %q", r.text)
-	}
-	for i, action := range []string{"/status/upgrade", "/status/drain"} {
-		id := strconv.Itoa(30 + i)
-		b.ft.in <- request("POST", id, action, "", forged[0].headers...)
-		if r := b.ft.waitFor(t, id, kind("http")); statusCode(r.text) != "403" {
-			t.Errorf("forged %s answered %q", action, r.text)
+	n := 100
+	for _, a := range actions {
+		for _, tc := range forged {
+			n++
+			id := strconv.Itoa(n)
+			hs := tc.headers
+			if a.query != "" {
+				hs = withHeaders(hs, m2proto.Header{Name: "QUERY", Value: a.query})
+			}
+			b.ft.in <- request("POST", id, a.path, a.body, hs...)
+			if r := b.ft.waitFor(t, id, kind("http")); statusCode(r.text) != "403" || !strings.Contains(r.text, "sysop only") {
+				t.Errorf("%s, %s: answered %q, want 403", a.path, tc.name, r.text)
+			}
 		}
 	}
 
@@ -110,6 +123,28 @@ func TestSysopTokenWorksFromAnywhere(t *testing.T) {
 	if r := b.ft.waitFor(t, "1", kind("screen")); r.text != "From afar." {
 		t.Errorf("caller 1 was shown %q", r.text)
 	}
+	// The scheme's name is case-insensitive (RFC 7235).
+	b.ft.in <- request("POST", "5", "/status/broadcast", "Still here.", far,
+		m2proto.Header{Name: "authorization", Value: "bearer 0123456789abcdef"})
+	if r := b.ft.waitFor(t, "5", kind("http")); statusCode(r.text) != "200" {
+		t.Errorf("a lower-case bearer answered %q", r.text)
+	}
+}
+
+// TestSysopBehindAProxyNeedsTheToken: behind a reverse proxy on the
+// machine itself every caller comes from the loopback with a loopback
+// Host; a request that shows the proxy's headers is told to use a token.
+func TestSysopBehindAProxyNeedsTheToken(t *testing.T) {
+	b := startBoard(t, versioned("v1"), Config{})
+	b.ft.in <- request("POST", "1", "/status/broadcast", "Forged.", withHeaders(sysopTool,
+		m2proto.Header{Name: "x-real-ip", Value: "203.0.113.9"}, m2proto.Header{Name: "x-forwarded-proto", Value: "http"})...)
+	if r := b.ft.waitFor(t, "1", kind("http")); statusCode(r.text) != "403" || !strings.Contains(r.text, "proxy") || !strings.Contains(r.text, "token") {
+		t.Errorf("a proxied request answered %q", r.text)
+	}
+	httpGet(b, "2", "/status", withHeaders(sysopTool, m2proto.Header{Name: "via", Value: "1.1 proxy"})...)
+	if r := b.ft.waitFor(t, "2", kind("http")); strings.Contains(r.text, "heap_bytes") {
+		t.Errorf("a proxied request saw the sysop's status: %s", r.text)
+	}
 }
 
 // TestAnonymousStatusIsRedacted: anyone sees the counters; only the
@@ -149,5 +184,47 @@ func TestAnonymousStatusIsRedacted(t *testing.T) {
 	httpGet(b, "24", "/status", withHeaders(sysopTool, m2proto.Header{Name: "QUERY", Value: "online=0"})...)
 	if st := decodeStatus(t, b.ft.waitFor(t, "24", kind("http")).text); len(st.Online) != 0 || st.HeapBytes == 0 {
 		t.Errorf("the sysop's status with online=0 = %+v", st)
+	}
+}
+
+// TestWrongTokensAreBounded: an address that sent MaxWrongTokens wrong
+// tokens gets 429 for the rest of the window, even with the right one,
+// and cannot dodge it by naming another address; other addresses and
+// the machine itself are not locked out.
+func TestWrongTokensAreBounded(t *testing.T) {
+	const token = "0123456789abcdef"
+	b := startBoard(t, versioned("v1"), Config{SysopToken: token})
+	b.say("1", "connect")
+	b.ft.waitFor(t, "1", kind("prompt"))
+	bearer := func(tok string) m2proto.Header { return m2proto.Header{Name: "authorization", Value: "Bearer " + tok} }
+	attacker := m2proto.Header{Name: "REMOTE_ADDR", Value: "203.0.113.9"}
+	n := 100
+	post := func(hs ...m2proto.Header) string {
+		n++
+		id := strconv.Itoa(n)
+		b.ft.in <- request("POST", id, "/status/broadcast", "Guess.", hs...)
+		return statusCode(b.ft.waitFor(t, id, kind("http")).text)
+	}
+	for i := range MaxWrongTokens {
+		if code := post(attacker, bearer(fmt.Sprintf("guess-%012d", i))); code != "403" {
+			t.Fatalf("wrong token %d answered %s", i, code)
+		}
+	}
+	if code := post(attacker, bearer(token)); code != "429" {
+		t.Errorf("the right token after %d wrong ones answered %s, want 429", MaxWrongTokens, code)
+	}
+	if code := post(attacker, bearer(token), m2proto.Header{Name: "x-m2bbs-proxied-for", Value: "198.51.100.1"}); code != "429" {
+		t.Errorf("naming another address answered %s, want 429", code)
+	}
+	if code := post(m2proto.Header{Name: "REMOTE_ADDR", Value: "198.51.100.7"}, bearer(token)); code != "200" {
+		t.Errorf("the sysop from another address answered %s", code)
+	}
+	// Behind a proxy on the machine everyone is the loopback: it is not
+	// counted, so the sysop's tools there keep working.
+	for range MaxWrongTokens + 1 {
+		post(bearer("wrong-wrong-wrong-wrong"))
+	}
+	if code := post(bearer(token)); code != "200" {
+		t.Errorf("the sysop on the machine itself answered %s", code)
 	}
 }

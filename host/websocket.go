@@ -12,7 +12,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/m2bbs/m2bbs/host/access"
 	"github.com/m2bbs/m2bbs/host/m2proto"
 )
 
@@ -26,8 +25,9 @@ import (
 // bare JSON message instead of the classic base64(JSON)+NUL.
 //
 // The host answers the handshake (101, or 403 for a page of another site
-// than the board and Config.WebSocketOrigins: see access.CheckOrigin), pings (pong) and close frames
-// (close, then hangs up and frees the session). It refuses, with a close
+// than the board and Config.WebSocketOrigins: see access.Origins.Check),
+// pings (pong) and close frames (close, then hangs up and frees the
+// session). It refuses, with a close
 // frame, a log line and the session freed: binary messages (1003),
 // fragments Mongrel2 did not join (1008), text that is not UTF-8 (1007),
 // messages over MaxWebSocketMessage (1009) and bad flags or opcodes
@@ -198,13 +198,15 @@ func (h *Host) handleWebSocket(ctx context.Context, req *m2proto.Request) bool {
 }
 
 // acceptWebSocket answers a handshake: 101 and the caller joins the set,
-// 403 and a hang-up for a page of another site (see access.CheckOrigin),
-// or 400 and a hang-up for a request RFC 6455 does not allow.
+// 403 and a hang-up for a page of another site (see access.Origins.Check),
+// or 400 and a hang-up for a request RFC 6455 does not allow. Refusals
+// are logged at most once a second (Host.wsRefusals): they cost an
+// attacker nothing.
 func (h *Host) acceptWebSocket(req *m2proto.Request) {
-	if err := access.CheckOrigin(req.Header("origin"), req.Header("host"), h.cfg.WebSocketOrigins); err != nil {
+	if err := h.cfg.WebSocketOrigins.Check(req.Header("origin"), req.Header("host")); err != nil {
 		h.unsupported.Add(1)
-		h.refusals.Warn(h.log, "websocket: origin refused", "conn_id", req.ConnID, "path", req.Path,
-			"remote_addr", req.Header("REMOTE_ADDR"), "err", err)
+		h.wsRefusals.Warn(h.log, "websocket: origin refused", "conn_id", req.ConnID, "path", req.Path,
+			"remote_addr", req.Header("REMOTE_ADDR"), "host", limitText(req.Header("host"), 256), "err", err)
 		h.refuseHandshake(req, http.StatusForbidden, "this board does not take calls from pages of another site\n")
 		return
 	}
@@ -212,7 +214,9 @@ func (h *Host) acceptWebSocket(req *m2proto.Request) {
 	version := req.Header("sec-websocket-version")
 	if !m2proto.ValidWebSocketKey(key) || version != "13" {
 		h.unsupported.Add(1)
-		h.log.Warn("websocket: bad handshake", "conn_id", req.ConnID, "path", req.Path, "key", key, "version", version)
+		// The key is the caller's: its length is enough to tell why.
+		h.wsRefusals.Warn(h.log, "websocket: bad handshake", "conn_id", req.ConnID, "path", req.Path,
+			"remote_addr", req.Header("REMOTE_ADDR"), "key_bytes", len(key), "version", limitText(version, 16))
 		h.refuseHandshake(req, http.StatusBadRequest, "bad websocket handshake\n")
 		return
 	}
@@ -405,4 +409,13 @@ func (h *Host) webSocketMessage(body []byte) []byte {
 		op = m2proto.OpBinary
 	}
 	return m2proto.AppendWebSocketFrame(nil, op, payload)
+}
+
+// limitText is s cut to at most n bytes, for a log line that quotes a
+// caller's header.
+func limitText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }

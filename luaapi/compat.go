@@ -61,8 +61,8 @@ end
 // the original BBS notice the difference: pcall and xpcall can be yielded
 // across, and debug.getinfo reports "C" for Go functions and "main" for a
 // chunk's top level (what strict.lua relies on). os.exit raises an error
-// instead of ending the host, and string.rep refuses results larger than
-// MaxStringBytes.
+// instead of ending the host, and the built-ins whose cost has no bound
+// (string.rep, unpack...) refuse results past MaxStringBytes or MaxResults.
 func OpenCompat(L *lua.LState) error {
 	if err := L.DoString(yieldSafePcall); err != nil {
 		return err
@@ -70,11 +70,10 @@ func OpenCompat(L *lua.LState) error {
 	if debug, ok := L.GetGlobal("debug").(*lua.LTable); ok {
 		L.SetField(debug, "getinfo", L.NewFunction(debugGetInfo))
 	}
-	// string.rep can ask for any size at once; one caller must not be
-	// able to exhaust the host's memory with it.
-	if strLib, ok := L.GetGlobal("string").(*lua.LTable); ok {
-		L.SetField(strLib, "rep", L.NewFunction(stringRep))
-	}
+	// Built-ins that could run for ever in one call, or build strings
+	// without bound, are replaced by bounded ones (bounded.go).
+	openBounded(L)
+	openBoundedLoaders(L)
 	// gopher-lua's os.exit ends the whole process: every caller at once.
 	if osLib, ok := L.GetGlobal("os").(*lua.LTable); ok {
 		L.SetField(osLib, "exit", L.NewFunction(func(L *lua.LState) int {
@@ -83,24 +82,6 @@ func OpenCompat(L *lua.LState) error {
 		}))
 	}
 	return nil
-}
-
-// MaxStringBytes bounds the strings string.rep builds.
-const MaxStringBytes = 16 << 20
-
-// stringRep is string.rep(s, n) with its result bounded by MaxStringBytes.
-func stringRep(L *lua.LState) int {
-	s := L.CheckString(1)
-	n := L.CheckInt(2)
-	if n <= 0 || s == "" {
-		L.Push(lua.LString(""))
-		return 1
-	}
-	if n > MaxStringBytes/len(s) {
-		L.RaiseError("string.rep: result of %d x %d bytes is larger than the %d bytes allowed", n, len(s), MaxStringBytes)
-	}
-	L.Push(lua.LString(strings.Repeat(s, n)))
-	return 1
 }
 
 // debugGetInfo is debug.getinfo with Lua 5.1's "what": "C" for Go

@@ -159,7 +159,7 @@ func TestStringRepIsBounded(t *testing.T) {
 	e := newTestEnv(t)
 	e.run(t, `assert(string.rep('ab', 3) == 'ababab') assert(string.rep('x', 0) == '') assert(('-'):rep(2) == '--')`)
 	err := e.runErr(`local s = string.rep('x', 1e10)`)
-	if err == nil || !strings.Contains(err.Error(), "larger than") {
+	if err == nil || !strings.Contains(err.Error(), "result too large") {
 		t.Fatalf("err = %v", err)
 	}
 }

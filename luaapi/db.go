@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
+	"unicode"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -45,8 +45,9 @@ type DB struct {
 	// any).
 	MinPassword int
 	// Reserved are names no one may register, compared by
-	// store.NameSkeleton (so look-alikes such as "sys0p", "SysOp." or a
-	// Cyrillic "ѕysop" are reserved too); DefaultReservedNames() when nil.
+	// store.LooksLike (so look-alikes such as "sys0p", "SysOp.", a
+	// Cyrillic "ѕysop", "adrnin", "sysoop" or "Sysop1" are reserved too);
+	// DefaultReservedNames() when nil.
 	Reserved []string
 }
 
@@ -100,7 +101,7 @@ func withDeadline(L *lua.LState, timeout time.Duration, fn func(ctx context.Cont
 	}
 	ctx, cancel := context.WithTimeout(parent, timeout)
 	defer cancel()
-	return fn(ctx)
+	return asStoreFault(L, parent, fn(ctx))
 }
 
 // callStore runs fn as withDeadline does and returns its value.
@@ -226,8 +227,11 @@ func (d *DB) authUser(L *lua.LState) int {
 		return 1
 	}
 	if d.Throttle != nil {
-		// A failure to forget only leaves the owner's own count up.
-		_ = withDeadline(L, d.Timeout, func(ctx context.Context) error { return d.Throttle.LoginSucceeded(ctx, name, peer) })
+		// A failure to forget only leaves the owner's own count up: the
+		// login goes on, and the log says why the count stays.
+		if err := withDeadline(L, d.Timeout, func(ctx context.Context) error { return d.Throttle.LoginSucceeded(ctx, name, peer) }); err != nil && d.Log != nil {
+			d.Log(L).Warn("login throttle: could not forget the failed attempts", "name", clipName(name), "peer", peer, "err", err)
+		}
 	}
 	if d.Accounts != nil {
 		account, err := callStore(L, d.Timeout, func(ctx context.Context) (store.Account, error) {
@@ -294,13 +298,29 @@ func waitText(d time.Duration) string {
 // loggedIn tells the host who the caller is and logs the call.
 func (d *DB) loggedIn(L *lua.LState, name string) {
 	if d.Accounts != nil {
-		if err := withDeadline(L, d.Timeout, func(ctx context.Context) error { return d.Accounts.RecordCall(ctx, name) }); err != nil {
-			L.RaiseError("db: record call: %v", err)
+		// The caller is logged in even if their call cannot be recorded
+		// (a full disk): a fault is reported by withDeadline, anything
+		// else here.
+		err := withDeadline(L, d.Timeout, func(ctx context.Context) error { return d.Accounts.RecordCall(ctx, name) })
+		if err != nil && !errors.Is(err, store.ErrFault) {
+			reportFault(L, fmt.Errorf("record call: %w", err))
 		}
 	}
 	if d.OnLogin != nil {
 		d.OnLogin(L, name)
 	}
+}
+
+// passwordLength counts the characters of password that are not spaces:
+// eight spaces are no password.
+func passwordLength(password string) int {
+	n := 0
+	for _, r := range password {
+		if !unicode.IsSpace(r) {
+			n++
+		}
+	}
+	return n
 }
 
 // db.register_user(name, password) -> true; nil, "message" for a name
@@ -312,8 +332,8 @@ func (d *DB) registerUser(L *lua.LState) int {
 	if d.reserved(name) {
 		return fail(L, fmt.Errorf("the name %q is reserved", store.CleanName(name)))
 	}
-	if n := utf8.RuneCountInString(password); n < d.MinPassword {
-		return fail(L, fmt.Errorf("a password needs at least %d characters", d.MinPassword))
+	if n := passwordLength(password); n < d.MinPassword {
+		return fail(L, fmt.Errorf("a password needs at least %d characters, spaces not counted", d.MinPassword))
 	}
 	undo := func(context.Context) error { return nil }
 	if d.Throttle != nil {
@@ -342,9 +362,8 @@ func (d *DB) reserved(name string) bool {
 	if reserved == nil {
 		reserved = DefaultReservedNames()
 	}
-	skeleton := store.NameSkeleton(name)
 	for _, r := range reserved {
-		if skeleton == store.NameSkeleton(r) {
+		if store.LooksLike(name, r) {
 			return true
 		}
 	}

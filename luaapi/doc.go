@@ -17,6 +17,10 @@
 //   - menu (menu.go, lua/menu.lua): menus declared as data, in Lua.
 //   - print and Lua 5.1 compatibility fixes (compat.go); colour codes
 //     (colour.go).
+//   - limits: built-ins bounded in what one call may build (bounded.go),
+//     `..` compiled into a bounded call (concat.go), a read-only string
+//     library (readonly.go), store faults told to scripts as plain
+//     messages (faults.go).
 //
 // Modules receive their dependencies as interfaces (Replier, Screens,
 // store.Store, a logger lookup) so tests pass fakes. Misuse of an API raises

@@ -14,7 +14,7 @@ var menuSource string
 
 // MenuLoader opens the menu module. A scripts/menu.lua replaces it.
 func MenuLoader(L *lua.LState) int {
-	fn, err := L.LoadString(menuSource)
+	fn, err := LoadString(L, menuSource, "<string>")
 	if err != nil {
 		L.RaiseError("menu module: %v", err)
 	}

@@ -20,6 +20,8 @@ type Env struct {
 	// users, door, board and mail modules, and os.time, os.date, os.clock
 	// and math.random, for sessions that survive a restart.
 	Recorder Recorder
+	// Faults, if set, is told of store faults scripts' calls meet.
+	Faults FaultReporter
 	// Checkpoint, if set, is session.checkpoint: the caller on L stands
 	// where the script's resume function would bring user (see
 	// host/session).
@@ -32,6 +34,7 @@ type Env struct {
 // require.
 func Open(L *lua.LState, env Env) error {
 	registerConnType(L)
+	setFaultReporter(L, env.Faults)
 	if err := OpenCompat(L); err != nil {
 		return fmt.Errorf("open compat: %w", err)
 	}
@@ -71,5 +74,7 @@ func Open(L *lua.LState, env Env) error {
 		}
 	}
 	InstallModules(L, modules)
+	// Last, once every Go-side change to the string library is made.
+	LockStringLibrary(L)
 	return nil
 }

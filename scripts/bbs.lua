@@ -80,7 +80,11 @@ local function leave_message(conn, req, user)
         ui.screen(conn, req, 'empty_msg')
         return
     end
-    assert(db.post_message(user, lines))
+    local ok, err = db.post_message(user, lines)
+    if not ok then
+        ui.display(conn, req, 'Your message was not saved: ' .. err .. '.')
+        return
+    end
     ui.screen(conn, req, 'posted')
 end
 
@@ -113,7 +117,11 @@ local function send_message(conn, req, user)
         ui.screen(conn, req, 'empty_msg')
         return
     end
-    assert(db.send_to(to, user, lines))
+    local ok, err = db.send_to(to, user, lines)
+    if not ok then
+        ui.display(conn, req, 'Your message was not sent: ' .. err .. '.')
+        return
+    end
     ui.screen(conn, req, 'sent')
 end
 

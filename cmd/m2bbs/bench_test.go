@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"strings"
@@ -172,5 +173,28 @@ func TestBenchFlags(t *testing.T) {
 		if _, err := parseBenchFlags(bad, &stderr); err == nil {
 			t.Errorf("%q: no error", bad)
 		}
+	}
+}
+
+// TestBenchReadsTheSysopStatusWithAToken: a bench board run with a
+// sysop token in its environment still shows the bench its heap.
+func TestBenchReadsTheSysopStatusWithAToken(t *testing.T) {
+	scripts, screens := mustAbs(t, "../../scripts"), mustAbs(t, "../../screens")
+	t.Chdir(t.TempDir()) // no config.lua
+	o, err := parseBenchFlags([]string{"-scripts", scripts, "-screens", screens, "-main", "bbs.lua"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.exe, o.env = os.Args[0], append(os.Environ(), runMainEnv+"=1", "M2BBS_SYSOP_TOKEN=bench-0123456789-abcdef-token")
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	s, err := o.startSystem(ctx, frontBuiltIn, handlerBoard, t.TempDir(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.stop()
+	body, err := s.status(ctx)
+	if err != nil || !strings.Contains(string(body), "heap_bytes") {
+		t.Errorf("status: %v %s", err, body)
 	}
 }

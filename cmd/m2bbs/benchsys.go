@@ -18,6 +18,7 @@ import (
 
 	"github.com/m2bbs/m2bbs/host"
 	"github.com/m2bbs/m2bbs/host/access"
+	"github.com/m2bbs/m2bbs/host/config"
 	"github.com/m2bbs/m2bbs/host/mongrel2"
 )
 
@@ -154,7 +155,7 @@ func (o *benchOptions) handlerArgs(kind, dir, sendSpec, recvSpec, profile string
 		// from 127.0.0.1.
 		"-rate", "1e9", "-burst", "1000000000",
 		"-registrations-per-hour", "0", "-min-password", "0",
-		"-max-callers", "1000000",
+		"-max-callers", "1000000", "-memory-limit", "4096",
 		"-idle-timeout", "1h",
 	)
 }
@@ -166,6 +167,9 @@ type system struct {
 	handlerProc    *child
 	frontProc      *child           // the built-in front end, or nil
 	m2             *mongrel2.Server // Mongrel2, or nil
+	// token is the handler's sysop token, if it has one: the status page
+	// shows the heap and goroutines only to the sysop.
+	token string
 }
 
 // frontPID is the front end's process id.
@@ -215,7 +219,9 @@ func (o *benchOptions) startSystem(ctx context.Context, front, handler, dir, pro
 		}
 		s.addr = "127.0.0.1:" + strconv.Itoa(port)
 		s.frontProc, err = o.startChild("m2bbs frontend", nil, "frontend", "-addr", s.addr,
-			"-send-spec", sendSpec, "-recv-spec", recvSpec, "-sender-id", benchSender, "-log-level", "WARN")
+			"-send-spec", sendSpec, "-recv-spec", recvSpec, "-sender-id", benchSender, "-log-level", "WARN",
+			// Every simulated caller comes from 127.0.0.1, at once.
+			"-max-per-addr", "-1", "-accept-rate", "-1")
 		if err != nil {
 			return nil, err
 		}
@@ -232,6 +238,7 @@ func (o *benchOptions) startSystem(ctx context.Context, front, handler, dir, pro
 	default:
 		return nil, fmt.Errorf("unknown front end %q", front)
 	}
+	s.token = o.handlerToken()
 	s.handlerProc, err = o.startChild("m2bbs "+handler, o.hostEnv, o.handlerArgs(handler, dir, sendSpec, recvSpec, profile)...)
 	if err != nil {
 		return nil, err
@@ -269,6 +276,22 @@ func (s *system) awaitStatus(ctx context.Context) error {
 	return fmt.Errorf("%s behind %s never answered %s: %v", s.handler, s.front, host.StatusPath, lastErr)
 }
 
+// handlerToken is the sysop token the handler will run with, as its
+// settings find it: config.lua in the working directory first, then
+// $M2BBS_SYSOP_TOKEN in its environment (the last value wins).
+func (o *benchOptions) handlerToken() string {
+	if c, err := config.LoadFile(defaultConfigFile, config.Defaults); err == nil && c.SysopToken != "" {
+		return c.SysopToken
+	}
+	token := ""
+	for _, kv := range append(append([]string(nil), o.env...), o.hostEnv...) {
+		if v, ok := strings.CutPrefix(kv, "M2BBS_SYSOP_TOKEN="); ok {
+			token = v
+		}
+	}
+	return token
+}
+
 // status fetches the handler's status page through the front end.
 func (s *system) status(ctx context.Context) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
@@ -279,6 +302,9 @@ func (s *system) status(ctx context.Context) ([]byte, error) {
 	}
 	// The heap and goroutines are the sysop's to see.
 	req.Header.Set(access.SysopHeader, "1")
+	if s.token != "" {
+		req.Header.Set("Authorization", "Bearer "+s.token)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return nil, err

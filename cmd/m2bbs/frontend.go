@@ -27,6 +27,8 @@ func runFrontend(ctx context.Context, args []string, stderr io.Writer) error {
 	maxConns := fs.Int("max-conns", 0, fmt.Sprintf("callers connected at most (0: %d)", frontend.DefaultMaxConns))
 	level := slog.LevelInfo
 	fs.TextVar(&level, "log-level", level, "log level: DEBUG, INFO, WARN or ERROR")
+	var limits abuseLimits
+	limits.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -41,7 +43,7 @@ func runFrontend(ctx context.Context, args []string, stderr io.Writer) error {
 			{Pattern: mongrel2.DefaultRoute, Handler: handler},
 			{Pattern: host.StatusPath, Handler: handler},
 		},
-		Limits: frontend.Limits{MaxConns: *maxConns},
+		Limits: limits.frontend(frontend.Limits{MaxConns: *maxConns}),
 		Log:    log,
 	})
 	if err != nil {

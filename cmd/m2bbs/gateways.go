@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/m2bbs/m2bbs/host"
+	"github.com/m2bbs/m2bbs/host/access"
 	"github.com/m2bbs/m2bbs/host/telnet"
 	"github.com/m2bbs/m2bbs/host/web"
 )
@@ -30,13 +31,15 @@ type gatewayOptions struct {
 	// lines is the number of phone lines: telnet callers hunt through
 	// them for a free one (0: the single route @bbs).
 	lines int
-	// peerKey, if set, is sent with each telnet caller's address in their
-	// "connect" (see telnet.Config.PeerKey): for the gateway that reaches
+	// limits, if set, bound what one address may hold of telnet.
+	limits *abuseLimits
+	// peerKey, if set, is sent with each telnet caller's address in
+	// every request (see telnet.Config.PeerKey): for the gateway that reaches
 	// the host through Mongrel2.
 	peerKey string
-	// wsOrigins are the origins, besides the page's own, whose pages may
-	// open WebSockets (-ws-origins).
-	wsOrigins []string
+	// origins are the pages that may open WebSockets (-ws-origins, and
+	// the page's own).
+	origins access.Origins
 }
 
 // gateways are the browser page's HTTP server and the telnet gateway of a
@@ -64,9 +67,9 @@ func startGateways(ctx context.Context, opt gatewayOptions, bind string, boardUR
 			srv := &http.Server{
 				Handler: web.NewHandler(web.Config{
 					Dial: dialBBS, RawFrames: rawFrames,
-					Fallback:       web.BoardProxy(boardURL, log.With("gateway", "web")),
-					OriginPatterns: opt.wsOrigins,
-					Log:            log.With("gateway", "web"),
+					Fallback: webProxy(boardURL, dialBBS, log.With("gateway", "web")),
+					Origins:  opt.origins,
+					Log:      log.With("gateway", "web"),
 				}),
 				ReadHeaderTimeout: 10 * time.Second,
 				ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -91,7 +94,7 @@ func startGateways(ctx context.Context, opt gatewayOptions, bind string, boardUR
 		for i := 1; i <= opt.lines; i++ {
 			routes = append(routes, host.LineRoute(i))
 		}
-		ts, err := telnet.New(telnet.Config{
+		tcfg := telnet.Config{
 			Dial: func(ctx context.Context, remote net.Addr) (net.Conn, error) {
 				return dialBBS(ctx, telnet.DefaultRoute, remote)
 			},
@@ -99,7 +102,11 @@ func startGateways(ctx context.Context, opt gatewayOptions, bind string, boardUR
 			RawFrames: rawFrames,
 			PeerKey:   opt.peerKey,
 			Log:       log.With("gateway", "telnet"),
-		})
+		}
+		if opt.limits != nil {
+			tcfg = opt.limits.telnet(tcfg)
+		}
+		ts, err := telnet.New(tcfg)
 		if err != nil {
 			log.Error("telnet", "err", err)
 			return gw

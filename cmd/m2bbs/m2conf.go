@@ -38,6 +38,11 @@ func runM2conf(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := checkListenAll("m2conf", listenAll, s.SysopToken); err != nil {
 		return err
 	}
+	if listenAll && len(s.wsOrigins) == 0 {
+		// m2bbs host cannot tell that this Mongrel2 is public: pages under
+		// a name (not localhost, not an IP address) need it listed.
+		fmt.Fprintf(stderr, "m2conf: browsers that reach the board by a name need it in ws_origins (config.lua) or -ws-origins of m2bbs host, e.g. ws_origins = 'bbs.example.org:%d'\n", port)
+	}
 	cfg := mongrel2.Config{
 		Port:       port,
 		ListenAll:  listenAll,

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/m2bbs/m2bbs/host/access"
 )
 
 // m2bbsIn runs the m2bbs command in dir with the environment variable
@@ -82,6 +86,68 @@ func TestListenAllNeedsASysopToken(t *testing.T) {
 	}
 }
 
+// TestM2confListenAllNamesWSOrigins: a public Mongrel2 configuration
+// says that browsers reaching m2bbs host by a name need it listed.
+func TestM2confListenAllNamesWSOrigins(t *testing.T) {
+	code, stderr := m2bbsIn(t, t.TempDir(), "m2conf-0123456789-abcdef", 30*time.Second, "m2conf", "-listen-all")
+	if code != 0 || !strings.Contains(stderr, "ws_origins") {
+		t.Errorf("m2conf -listen-all: exit %d\n%s", code, stderr)
+	}
+	code, stderr = m2bbsIn(t, t.TempDir(), "m2conf-0123456789-abcdef", 30*time.Second, "m2conf", "-listen-all", "-ws-origins", "bbs.example.org:6767")
+	if code != 0 || strings.Contains(stderr, "ws_origins") {
+		t.Errorf("m2conf -listen-all -ws-origins: exit %d\n%s", code, stderr)
+	}
+}
+
+// TestShortSysopTokenRefused: a guessable token is refused whatever the
+// board listens on (m2bbs host behind Mongrel2, run on the loopback,
+// from a flag, the environment or config.lua), and the message says why
+// without printing it.
+func TestShortSysopTokenRefused(t *testing.T) {
+	dir := t.TempDir()
+	withConfig := t.TempDir()
+	if err := os.WriteFile(filepath.Join(withConfig, "config.lua"), []byte("sysop_token = 'change me'\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, dir, token string
+		args             []string
+	}{
+		{"host with a short flag", dir, "", []string{"host", "-sysop-token", "letmein"}},
+		{"host with a short token from the environment", dir, "letmein", []string{"host"}},
+		{"host with config.lua's placeholder", withConfig, "", []string{"host"}},
+		{"run on the loopback with a short token", dir, "", []string{"run", "-sysop-token", "letmein", "-port", "0", "-web-port", "-1", "-telnet-port", "-1", "-data", dir}},
+	} {
+		code, stderr := m2bbsIn(t, tc.dir, tc.token, 30*time.Second, append(tc.args, "-db", filepath.Join(dir, "bbs.db"))...)
+		if code == 0 {
+			t.Errorf("%s: exit status 0, want failure:\n%s", tc.name, stderr)
+			continue
+		}
+		for _, want := range []string{"sysop token is too short", "M2BBS_SYSOP_TOKEN"} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("%s: the message does not say %q:\n%s", tc.name, want, stderr)
+			}
+		}
+		if strings.Contains(stderr, "letmein") || strings.Contains(stderr, "change me") || strings.Contains(stderr, "ready") {
+			t.Errorf("%s: the token is in the output, or the board started:\n%s", tc.name, stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "bbs.db")); err == nil {
+		t.Error("a refused board created its database")
+	}
+}
+
+func TestCheckToken(t *testing.T) {
+	if err := checkToken("host", "short"); !errors.Is(err, access.ErrShortToken) {
+		t.Errorf("checkToken(short) = %v", err)
+	}
+	for _, ok := range []string{"", "0123456789abcdef"} {
+		if err := checkToken("host", ok); err != nil {
+			t.Errorf("checkToken(%q) = %v", ok, err)
+		}
+	}
+}
+
 // TestListenAllWithATokenStarts: with a good token the public board
 // starts, and the token appears nowhere in its log.
 func TestListenAllWithATokenStarts(t *testing.T) {
@@ -143,5 +209,39 @@ func TestBadWebSocketOriginsRefused(t *testing.T) {
 	}
 	if code, stderr := m2bbsIn(t, dir, "", 30*time.Second, "host"); code == 0 || !strings.Contains(stderr, `bad pattern "[bad"`) {
 		t.Errorf("ws_origins in config.lua: exit %d:\n%s", code, stderr)
+	}
+}
+
+// TestREADMEConfigTokenIsAPlaceholder: the README's config.lua example
+// loads as it is, and its sysop token, uncommented without a change, is
+// refused rather than guarded the board.
+func TestREADMEConfigTokenIsAPlaceholder(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "Settings can also live in `config.lua`")
+	if !ok {
+		t.Fatal("the README has no config.lua example")
+	}
+	_, rest, _ = strings.Cut(rest, "```lua\n")
+	example, _, _ := strings.Cut(rest, "```")
+	if !strings.Contains(example, "-- sysop_token = ") {
+		t.Fatalf("the example has no commented-out sysop_token:\n%s", example)
+	}
+	load := func(text string) error {
+		file := filepath.Join(t.TempDir(), "config.lua")
+		if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("M2BBS_SYSOP_TOKEN", "")
+		_, err := parseSettings("host", []string{"-config", file}, io.Discard, nil)
+		return err
+	}
+	if err := load(example); err != nil {
+		t.Errorf("the example as it is: %v", err)
+	}
+	if err := load(strings.Replace(example, "-- sysop_token = ", "sysop_token = ", 1)); !errors.Is(err, access.ErrShortToken) {
+		t.Errorf("the example's token uncommented: %v, want ErrShortToken", err)
 	}
 }

@@ -44,6 +44,7 @@ type runOptions struct {
 	// one host on @bbs).
 	lines    int
 	gateways gatewayOptions
+	limits   abuseLimits
 }
 
 // runRun is "m2bbs run": the BBS in one command. By default the built-in
@@ -59,6 +60,7 @@ func runRun(ctx context.Context, args []string, stderr io.Writer) error {
 		fs.IntVar(&opt.lines, "lines", 0, "phone lines: N hosts in this process on routes @bbs.1..@bbs.N (@bbs is line 1), with the /lines directory")
 		fs.IntVar(&opt.gateways.webPort, "web-port", defaultWebPort, "port of the browser terminal page and its WebSockets (0: any free port, -1: off)")
 		fs.IntVar(&opt.gateways.telnetPort, "telnet-port", defaultTelnetPort, "port of the telnet gateway (0: any free port, -1: off)")
+		opt.limits.register(fs)
 	})
 	if err != nil {
 		return err
@@ -69,7 +71,9 @@ func runRun(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := checkListenAll("run", opt.listenAll, s.SysopToken); err != nil {
 		return err
 	}
-	opt.gateways.wsOrigins = s.wsOrigins
+	opt.gateways.limits = &opt.limits
+	s.listenAll = opt.listenAll
+	opt.gateways.origins = s.origins()
 	log := s.logger(stderr)
 	// The front end (built in, or the Mongrel2 started here) begins with
 	// this process: no call of an earlier run is still connected, so
@@ -138,7 +142,7 @@ func runBuiltIn(ctx context.Context, s *settings, opt runOptions, log *slog.Logg
 		Routes: routes,
 		// The host ends idle sessions itself; the front end only drops
 		// connections that outlive them (half-open ones).
-		Limits:  frontend.Limits{IdleTimeout: frontEndIdle(s.IdleTimeout)},
+		Limits:  opt.limits.frontend(frontend.Limits{IdleTimeout: frontEndIdle(s.IdleTimeout)}),
 		Context: zctx,
 		Log:     log,
 	})
@@ -227,7 +231,7 @@ func runWithMongrel2(ctx context.Context, s *settings, opt runOptions, log *slog
 		bind = "0.0.0.0"
 	}
 	s.gatewayKey = newGatewayKey() // the telnet gateway tells the host its callers' addresses
-	gw := startGateways(hostCtx, gatewayOptions{webPort: -1, telnetPort: opt.gateways.telnetPort, lines: opt.lines, peerKey: s.gatewayKey}, bind, nil,
+	gw := startGateways(hostCtx, gatewayOptions{webPort: -1, telnetPort: opt.gateways.telnetPort, lines: opt.lines, peerKey: s.gatewayKey, limits: &opt.limits}, bind, nil,
 		s.RawFrames, tcpDialer(server.Addr()), log)
 	defer gw.wait()
 	gw.webAddr = server.Addr()

@@ -36,7 +36,7 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		return err
 	}
 	defer release()
-	db, err := store.Open(s.DBPath, store.Options{BcryptCost: s.BcryptCost, Log: log})
+	db, err := store.Open(s.DBPath, store.Options{BcryptCost: s.BcryptCost, Log: log, Sync: s.Sync})
 	if err != nil {
 		return err
 	}
@@ -79,15 +79,16 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 			},
 			GatewayKey: s.gatewayKey,
 		},
-		ScreensDir: s.ScreensDir,
-		Workers:    s.Workers,
-		MaxCallers: s.MaxCallers,
-		SysopToken: s.SysopToken,
-		Line:       s.line,
-		SenderID:   s.SenderID,
+		ScreensDir:  s.ScreensDir,
+		Workers:     s.Workers,
+		MaxCallers:  s.MaxCallers,
+		MemoryLimit: uint64(max(s.MemoryLimitMiB, 0)) << 20,
+		SysopToken:  s.SysopToken,
+		Line:        s.line,
+		SenderID:    s.SenderID,
 
 		// Pages of these sites may open WebSockets behind Mongrel2.
-		WebSocketOrigins:   s.wsOrigins,
+		WebSocketOrigins:   s.origins(),
 		DropJournalsBefore: s.dropJournalsBefore,
 		FrontEndPIDFile:    s.Mongrel2PIDFile,
 	}, host.Deps{Store: db, Log: log, Lines: db, Directory: directory, Drain: s.drain})

@@ -32,6 +32,9 @@ type settings struct {
 	directorySendSpec, directoryRecvSpec string
 	// wsOrigins are the parsed WebSocketOrigins.
 	wsOrigins []string
+	// listenAll says the board takes callers on every interface (run
+	// -listen-all): its pages may use any name it is reached by.
+	listenAll bool
 	// onHost, if set, is told of the host serve creates (for line line);
 	// drain, if set, is the host's Deps.Drain.
 	onHost func(line int, h *host.Host)
@@ -71,6 +74,9 @@ func parseSettings(name string, args []string, stderr io.Writer, extra func(*fla
 	if s.SysopToken == "" {
 		s.SysopToken = os.Getenv("M2BBS_SYSOP_TOKEN")
 	}
+	if err := checkToken(name, s.SysopToken); err != nil {
+		return nil, err
+	}
 	if s.wsOrigins, err = access.ParsePatterns(s.WebSocketOrigins); err != nil {
 		return nil, err
 	}
@@ -101,18 +107,28 @@ func (s *settings) flagSet(name string, stderr io.Writer, extra func(*flag.FlagS
 	fs.IntVar(&s.MaxLineBytes, "max-line", s.MaxLineBytes, "longest line a caller may type, in bytes (0: 4096)")
 	fs.Float64Var(&s.RatePerSecond, "rate", s.RatePerSecond, "lines per second a caller may send (0: 10)")
 	fs.IntVar(&s.RateBurst, "burst", s.RateBurst, "lines a caller may send in a burst (0: 20)")
-	fs.Func("sysop-token", "`TOKEN` for the sysop's HTTP actions, needed by -listen-all (default: $M2BBS_SYSOP_TOKEN or config.lua's sysop_token, which other users cannot read in ps; none: sysop tools on this machine only)",
+	fs.Func("sysop-token", "`TOKEN` (16+ characters) for the sysop's HTTP actions, needed by -listen-all; other users can read a flag in ps: prefer $M2BBS_SYSOP_TOKEN or config.lua's sysop_token (none: sysop tools on this machine only)",
 		func(v string) error { s.SysopToken = v; return nil })
 	fs.StringVar(&s.WebSocketOrigins, "ws-origins", s.WebSocketOrigins, "origins besides the board's own whose pages may open WebSockets, comma-separated patterns (bbs.example.org,*.example.org)")
 	fs.IntVar(&s.MinPassword, "min-password", s.MinPassword, "fewest characters a new password may have (0: any)")
 	fs.IntVar(&s.RegistrationsPerHour, "registrations-per-hour", s.RegistrationsPerHour, "new accounts one address may register per hour (0: no bound)")
 	fs.BoolVar(&s.NoJournal, "no-journal", s.NoJournal, "keep no session journals: callers are dropped when the host stops")
+	fs.StringVar(&s.Sync, "sync", s.Sync, "database sync: normal (a power cut may lose the last commits) or full (loses none; slower writes) (default normal)")
+	fs.IntVar(&s.MemoryLimitMiB, "memory-limit", s.MemoryLimitMiB, "host heap in MiB past which running scripts are stopped (0: 256)")
 	fs.TextVar(&s.logLevel, "log-level", s.logLevel, "log level: DEBUG, INFO, WARN or ERROR")
 	fs.StringVar(&s.cpuProfile, "cpuprofile", s.cpuProfile, "write a CPU profile of the host to this file (written at shutdown)")
 	if extra != nil {
 		extra(fs)
 	}
 	return fs
+}
+
+// origins is which pages may open WebSockets to the board: those listed
+// in -ws-origins, and its own, under any name with -listen-all and
+// otherwise only under a loopback name or an IP address (against DNS
+// rebinding; see access.Origins).
+func (s *settings) origins() access.Origins {
+	return access.Origins{Patterns: s.wsOrigins, AnyName: s.listenAll}
 }
 
 // logger returns the structured logger the commands write to w.

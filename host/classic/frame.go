@@ -194,12 +194,23 @@ func appendJSONString(dst []byte, s string) []byte {
 }
 
 // AppendGatewayConnect appends a gateway's "connect" for a caller at
-// address peer: the request carries the address and the key the board
-// gave its gateways ("peer", "peer_key"), so a host behind Mongrel2 counts
-// the caller's address, not the gateway's (see host/session, peer.go).
+// address peer (AppendGatewayRequest).
 func AppendGatewayConnect(dst []byte, route, peer, key string) []byte {
+	return AppendGatewayRequest(dst, route, "connect", peer, key)
+}
+
+// AppendGatewayRequest appends a gateway's request for a caller at
+// address peer: besides the line, it carries the address and the key the
+// board gave its gateways ("peer", "peer_key"), so a host behind Mongrel2
+// counts the caller's address, not the gateway's (see host/session,
+// peer.go). A gateway sends them with every line, not only "connect": a
+// host that restarted mid-call checks each line's address against the
+// one the call's journal began with.
+func AppendGatewayRequest(dst []byte, route, msg, peer, key string) []byte {
 	dst = append(dst, route...)
-	dst = append(dst, ` {"type":"msg","msg":"connect","peer":`...)
+	dst = append(dst, ` {"type":"msg","msg":`...)
+	dst = appendJSONString(dst, msg)
+	dst = append(dst, `,"peer":`...)
 	dst = appendJSONString(dst, peer)
 	dst = append(dst, `,"peer_key":`...)
 	dst = appendJSONString(dst, key)

@@ -79,6 +79,12 @@ type Config struct {
 	// NoJournal turns off session journals: sessions then live only as
 	// long as their host process (see host/session, journal.go).
 	NoJournal bool
+	// Sync is the database's synchronous setting: "normal" (when empty)
+	// or "full" (see store.SyncNormal, store.SyncFull).
+	Sync string
+	// MemoryLimitMiB is the host's heap limit in MiB, past which running
+	// scripts are stopped (0: the host's default).
+	MemoryLimitMiB int
 }
 
 // Defaults are the settings used where neither the file nor a flag says
@@ -128,6 +134,8 @@ func (c *Config) keys() map[string]any {
 		"no_journal":             &c.NoJournal,
 		"min_password":           &c.MinPassword,
 		"registrations_per_hour": &c.RegistrationsPerHour,
+		"sync":                   &c.Sync,
+		"memory_limit":           &c.MemoryLimitMiB,
 		"mongrel2_pidfile":       &c.Mongrel2PIDFile,
 	}
 }

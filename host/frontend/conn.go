@@ -33,11 +33,22 @@ type conn struct {
 	closeOnce   sync.Once
 	lastActive  atomic.Int64 // unix nanoseconds of the last frame in or write out
 
+	// sendMu orders the requests pushed to handlers and the disconnect
+	// notice: none follows it (see forward).
+	sendMu sync.Mutex
+
 	mu      sync.Mutex
 	handler *handlerLink // the handler that last got a request from this caller
 	message bool         // the last frame was JSON or XML (Mongrel2's CONN_TYPE_MSG)
 
 	nchains int // size of Mongrel2's header table on this connection; readLoop only
+
+	// The abuse limits (limits.go): release gives the connection back to
+	// the per-address count; the rest is readLoop's.
+	release   func()
+	accepted  time.Time
+	framed    bool // a complete frame has come
+	badFrames int  // JSON frames that were not JSON
 }
 
 // outgoing is one item of a caller's write queue.
@@ -55,15 +66,16 @@ func newConn(s *Server, id uint64, nc net.Conn) *conn {
 		remote = tcp.IP.String()
 	}
 	c := &conn{
-		s:       s,
-		id:      id,
-		idText:  strconv.FormatUint(id, 10),
-		nc:      nc,
-		remote:  remote,
-		log:     s.log.With("conn_id", id, "remote", remote),
-		queue:   make(chan outgoing, s.limits.MaxQueuedWrites+1),
-		done:    make(chan struct{}),
-		nchains: initialChains,
+		s:        s,
+		id:       id,
+		idText:   strconv.FormatUint(id, 10),
+		nc:       nc,
+		remote:   remote,
+		log:      s.log.With("conn_id", id, "remote", remote),
+		queue:    make(chan outgoing, s.limits.MaxQueuedWrites+1),
+		done:     make(chan struct{}),
+		nchains:  initialChains,
+		accepted: time.Now(),
 	}
 	c.touch()
 	return c
@@ -107,16 +119,21 @@ func (c *conn) finish(data []byte, reason CloseReason, notify bool) {
 // Connection_task does the same when a caller's connection ends).
 func (c *conn) close(reason CloseReason, notify bool) {
 	c.closeOnce.Do(func() {
+		c.sendMu.Lock() // see forward
+		defer c.sendMu.Unlock()
 		close(c.done)
 		c.s.unregister(c.id)
+		if c.release != nil {
+			c.release()
+		}
 		c.s.stats.closed[reason].Add(1)
 		l := c.lastHandler()
 		notified := notify && l != nil
-		level := slog.LevelInfo
-		if reason == CloseShutdown {
-			level = slog.LevelDebug
+		if level, limited := closeLevel(reason); limited {
+			c.s.noisy.Log(level, "caller closed", "conn_id", c.id, "remote", c.remote, "reason", reason.String(), "handler_notified", notified)
+		} else {
+			c.log.Log(context.Background(), level, "caller closed", "reason", reason.String(), "handler_notified", notified)
 		}
-		c.log.Log(context.Background(), level, "caller closed", "reason", reason.String(), "handler_notified", notified)
 		// Notice first, then close, as Mongrel2 does: when the caller sees
 		// the connection end, the handler's notice is already on its way.
 		if notified {
@@ -210,7 +227,7 @@ func (c *conn) readLoop() {
 		}
 		c.touch()
 		c.s.stats.framesIn.Add(1)
-		if !c.handle(&f, fr) {
+		if !c.admitFrame(&f) || !c.handle(&f, fr) {
 			return
 		}
 	}
@@ -219,10 +236,16 @@ func (c *conn) readLoop() {
 // armReadDeadline makes a read fail when the caller has been idle for
 // IdleTimeout.
 func (c *conn) armReadDeadline() {
-	if c.s.limits.IdleTimeout < 0 {
-		return
+	deadline := c.firstFrameDeadline()
+	if c.s.limits.IdleTimeout >= 0 {
+		idle := time.Unix(0, c.lastActive.Load()).Add(c.s.limits.IdleTimeout)
+		if deadline.IsZero() || idle.Before(deadline) {
+			deadline = idle
+		}
 	}
-	_ = c.nc.SetReadDeadline(time.Unix(0, c.lastActive.Load()).Add(c.s.limits.IdleTimeout))
+	if !deadline.IsZero() {
+		_ = c.nc.SetReadDeadline(deadline)
+	}
 }
 
 // readFailed handles a read error and reports whether reading must stop.
@@ -237,7 +260,11 @@ func (c *conn) readFailed(err error) bool {
 		c.log.Debug("bad frame", "err", err)
 		c.finish(respBadRequest, reason, true)
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		if time.Since(time.Unix(0, c.lastActive.Load())) < c.s.limits.IdleTimeout {
+		if first := c.firstFrameDeadline(); !first.IsZero() && !time.Now().Before(first) {
+			c.close(CloseNoFirstFrame, true)
+			return true
+		}
+		if c.s.limits.IdleTimeout < 0 || time.Since(time.Unix(0, c.lastActive.Load())) < c.s.limits.IdleTimeout {
 			return false // a write kept the caller alive
 		}
 		c.close(CloseIdle, true)
@@ -278,6 +305,21 @@ func (c *conn) handle(f *Frame, fr *FrameReader) bool {
 	c.handler = l
 	c.message = f.Kind != KindHTTP
 	c.mu.Unlock()
+	return c.forward(l, msg)
+}
+
+// forward pushes a request to handler l unless the connection has closed:
+// under sendMu, so that no request of the caller follows the disconnect
+// notice (the handler takes a request after it for a new caller). It
+// reports whether the connection is still open.
+func (c *conn) forward(l *handlerLink, msg []byte) bool {
+	c.sendMu.Lock()
+	defer c.sendMu.Unlock()
+	select {
+	case <-c.done:
+		return false
+	default:
+	}
 	c.s.stats.requestsOut.Add(1)
 	c.s.send(l, msg)
 	return true

@@ -106,6 +106,15 @@
 //     rule ends such callers after about the same time).
 //   - Past Limits.MaxConns a connection is accepted and closed at once
 //     (Mongrel2 stops accepting at its file-descriptor limit).
+//   - Limits a public board needs and Mongrel2 lacks (limits.go), each
+//     switched off by a negative value: one address may hold at most
+//     Limits.PerAddr.MaxPerAddr connections (8) and open them at
+//     PerAddr.AcceptRate per second (10, bursts of 20), else it is closed
+//     at once without a byte; a connection must complete its first frame
+//     within Limits.FirstFrameTimeout (10 s); a JSON frame whose payload
+//     is not JSON is forwarded as Mongrel2 does, but the
+//     Limits.MaxBadFrames-th (3rd) is answered 400 and the caller closed.
+//     Log lines such callers cause are rate-limited (package lograte).
 //   - WebSocket upgrades get 400: the built-in does not speak WebSocket
 //     (Mongrel2 forwards a WEBSOCKET_HANDSHAKE).
 //   - Route patterns are literal prefixes; Mongrel2's regular-expression

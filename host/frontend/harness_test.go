@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/m2bbs/m2bbs/host/mongrel2"
+	"github.com/m2bbs/m2bbs/host/netlimit"
 	zmq "github.com/pebbe/zmq4"
 )
 
@@ -211,6 +212,14 @@ func freeSpec(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return "tcp://127.0.0.1:" + strconv.Itoa(p)
+}
+
+// withoutAbuseLimits switches off the per-address limits, the first-frame
+// deadline and the malformed-frame limit, which Mongrel2 does not have.
+func withoutAbuseLimits(l Limits) Limits {
+	l.PerAddr = netlimit.Limits{MaxPerAddr: -1, AcceptRate: -1, AcceptBurst: -1}
+	l.FirstFrameTimeout, l.MaxBadFrames = -1, -1
+	return l
 }
 
 // builtIn starts the built-in front end with cfg (Addr defaults to a free

@@ -13,7 +13,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/m2bbs/m2bbs/host/lograte"
 	"github.com/m2bbs/m2bbs/host/m2proto"
+	"github.com/m2bbs/m2bbs/host/netlimit"
 	"github.com/m2bbs/m2bbs/host/zmqtransport"
 	"github.com/pebbe/zmq4"
 )
@@ -106,6 +108,19 @@ type Limits struct {
 	IdleTimeout time.Duration
 	// WriteTimeout bounds each write to a caller (DefaultWriteTimeout).
 	WriteTimeout time.Duration
+	// PerAddr bounds the connections of one address: open at once and
+	// accepted per second (netlimit's defaults for zero fields; a negative
+	// field is off). Connections handed to ServeConn count under their
+	// RemoteAddr if it is an IP. Past it a connection is closed at once,
+	// without a byte.
+	PerAddr netlimit.Limits
+	// FirstFrameTimeout closes a caller who has not completed a first
+	// frame this long after connecting (DefaultFirstFrameTimeout;
+	// negative: off).
+	FirstFrameTimeout time.Duration
+	// MaxBadFrames closes a caller whose JSON frames were not JSON this
+	// many times (DefaultMaxBadFrames; negative: off); see limits.go.
+	MaxBadFrames int
 }
 
 func (l Limits) withDefaults() Limits {
@@ -127,7 +142,7 @@ func (l Limits) withDefaults() Limits {
 	if l.WriteTimeout <= 0 {
 		l.WriteTimeout = DefaultWriteTimeout
 	}
-	return l
+	return l.withAbuseDefaults()
 }
 
 // Config configures a Server.
@@ -196,6 +211,17 @@ const (
 	CloseTooManyConns
 	// CloseShutdown: the server is stopping.
 	CloseShutdown
+	// CloseTooManyFromAddr: the caller's address had PerAddr.MaxPerAddr
+	// connections open already.
+	CloseTooManyFromAddr
+	// CloseAcceptRate: the caller's address connected faster than
+	// PerAddr.AcceptRate.
+	CloseAcceptRate
+	// CloseNoFirstFrame: no complete frame within FirstFrameTimeout.
+	CloseNoFirstFrame
+	// CloseMalformedFrames: MaxBadFrames JSON frames that were not JSON;
+	// answered 400.
+	CloseMalformedFrames
 
 	numCloseReasons
 )
@@ -215,6 +241,11 @@ var closeReasonNames = [numCloseReasons]string{
 	CloseWriteFailed:   "write failed",
 	CloseTooManyConns:  "too many connections",
 	CloseShutdown:      "shutdown",
+
+	CloseTooManyFromAddr: "too many connections from this address",
+	CloseAcceptRate:      "connecting too fast",
+	CloseNoFirstFrame:    "no first frame in time",
+	CloseMalformedFrames: "too many malformed frames",
 }
 
 // String returns the reason in a few words.
@@ -273,6 +304,8 @@ type handlerLink struct {
 type Server struct {
 	limits Limits
 	log    *slog.Logger
+	addrs  *netlimit.Limiter // per-address limits (limits.go)
+	noisy  *lograte.Limiter  // log lines an attacker can cause at will
 	ln     net.Listener
 	routes routeTable
 	links  []*handlerLink
@@ -304,6 +337,7 @@ func Listen(cfg Config) (*Server, error) {
 	s := &Server{
 		limits: cfg.Limits.withDefaults(),
 		log:    log,
+		noisy:  lograte.New(log, 0, 0),
 		conns:  make(map[uint64]*conn),
 		nextID: firstConnID(cfg.FirstConnID) - 1,
 		served: make(chan struct{}),
@@ -351,6 +385,7 @@ func Listen(cfg Config) (*Server, error) {
 		return fail(fmt.Errorf("frontend: listen: %w", err))
 	}
 	s.ln = ln
+	s.addrs = netlimit.New(s.limits.PerAddr, nil)
 	return s, nil
 }
 
@@ -512,8 +547,15 @@ func (s *Server) startConn(nc net.Conn) {
 		}
 		return
 	}
+	release, verdict := s.admitAddr(nc)
+	if release == nil {
+		s.mu.Unlock()
+		s.refuseAddr(nc, verdict)
+		return
+	}
 	s.nextID++
 	c := newConn(s, s.nextID, nc)
+	c.release = release
 	s.conns[c.id] = c
 	s.connWG.Add(2)
 	s.mu.Unlock()

@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -388,10 +389,22 @@ func (s *Server) logTail() string {
 	return b.String()
 }
 
-// env is the environment for m2sh with LOGNAME set: without it Mongrel2
-// logs "getlogin failed".
+// secretEnv are the variables of m2bbs's environment that m2sh and
+// Mongrel2 never get: they need none, and a process's environment is
+// readable by its owner in /proc and travels on to whatever it runs.
+var secretEnv = []string{"M2BBS_SYSOP_TOKEN"}
+
+// env is the environment for m2sh and Mongrel2: this process's, without
+// secretEnv, and with LOGNAME set (without it Mongrel2 logs "getlogin
+// failed").
 func env() []string {
-	e := os.Environ()
+	var e []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if !slices.Contains(secretEnv, name) {
+			e = append(e, kv)
+		}
+	}
 	if os.Getenv("LOGNAME") == "" {
 		name := os.Getenv("USER")
 		if name == "" {

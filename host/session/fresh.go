@@ -1,6 +1,11 @@
 package session
 
-import "github.com/m2bbs/m2bbs/host/m2proto"
+import (
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/m2bbs/m2bbs/host/m2proto"
+	"github.com/m2bbs/m2bbs/luaapi"
+)
 
 // Caller identity. A conn id names one connection of one front end, and
 // only while it lasts: a front end that restarts may hand the same id to
@@ -55,4 +60,25 @@ func (t *Table) sameAddress(loaded loadedJournal, req *m2proto.Request) bool {
 	}
 	t.log.Warn("journal of a call from another address: not replayed, a new call starts", "conn_id", req.ConnID, "remote", now, "journal_remote", was)
 	return false
+}
+
+// firstLine is the request a new call's journal starts with: req itself
+// if it says "connect", else req with an empty line. A line that starts a
+// call without "connect" answered a prompt of a call this host no longer
+// has (its journal was lost or belongs to another address): it may be a
+// password, and no prompt of the new call marked it secret.
+func firstLine(req *m2proto.Request, msg *lua.LTable) *m2proto.Request {
+	line := msg.RawGetString("msg")
+	if line == lua.LString("connect") {
+		return req
+	}
+	blank := *req
+	msg.RawSetString("msg", lua.LString(""))
+	body, err := luaapi.AppendJSON(nil, msg)
+	msg.RawSetString("msg", line)
+	if err != nil {
+		body = []byte(`{"type":"msg","msg":""}`)
+	}
+	blank.Body = body
+	return &blank
 }

@@ -187,3 +187,64 @@ func TestKickBroadcastAndCallers(t *testing.T) {
 	}
 	expect(t, rec.take(), "2 exit:Kicked.", "2 hangup")
 }
+
+// TestEveryThrottledLineIsAnswered: a pasted message arrives faster than
+// the rate allows; each refused line is answered with the prompt again, so
+// a client waiting for a prompt after every line never hangs, until the
+// flood cut-off ends the call.
+func TestEveryThrottledLineIsAnswered(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	tbl, rec := newLimitedTable(t, "testdata/failing.lua", Config{RatePerSecond: 1, RateBurst: 3}, clock)
+	tbl.Handle(msg("1", "connect"))
+	for range 3 {
+		tbl.Handle(msg("1", "hi"))
+	}
+	rec.take()
+	for i := range 3 {
+		tbl.Handle(msg("1", "pasted line"))
+		expect(t, rec.take(), "1 screen:Slow down: that line was ignored.", "1 prompt:say something")
+		if !tbl.Has("1") {
+			t.Fatalf("cut off after %d refused lines", i+1)
+		}
+	}
+	tbl.Handle(msg("1", "one too many"))
+	expect(t, rec.take(), "1 exit:Flood.", "1 hangup")
+}
+
+// TestHugeBuiltinCallsEndOnlyTheirSession: one call of unpack, string.byte
+// or string.char over a huge range used to run for seconds past the time
+// budget (gopher-lua checks it only between instructions) while the
+// worker's other callers waited; it now fails at once, and only the caller
+// whose script made it sees the error screen.
+func TestHugeBuiltinCallsEndOnlyTheirSession(t *testing.T) {
+	for _, choice := range []string{"unpack", "byte", "char"} {
+		t.Run(choice, func(t *testing.T) {
+			tbl, rec := newLimitedTable(t, "testdata/builtins.lua", Config{ResumeBudget: 2 * time.Second}, nil)
+			tbl.Handle(msg("1", "connect"))
+			tbl.Handle(msg("2", "connect"))
+			rec.take()
+			start := time.Now()
+			tbl.Handle(msg("1", choice))
+			if elapsed := time.Since(start); elapsed > time.Second {
+				t.Errorf("the call ran for %v", elapsed)
+			}
+			expect(t, rec.take(), "1 exit:Sorry, we broke.", "1 hangup")
+			tbl.Handle(msg("2", "fine"))
+			expect(t, rec.take(), "2 screen:ok abab cc", "2 prompt:which?")
+		})
+	}
+}
+
+// TestStringTamperingDoesNotReachOtherCallers: callers share one Lua state;
+// one caller's script changing the string library must not change string
+// methods for another.
+func TestStringTamperingDoesNotReachOtherCallers(t *testing.T) {
+	tbl, rec := newLimitedTable(t, "testdata/builtins.lua", Config{}, nil)
+	tbl.Handle(msg("1", "connect"))
+	tbl.Handle(msg("2", "connect"))
+	rec.take()
+	tbl.Handle(msg("1", "tamper"))
+	expect(t, rec.take(), "1 screen:tamper tried", "1 prompt:which?")
+	tbl.Handle(msg("2", "fine"))
+	expect(t, rec.take(), "2 screen:ok abab cc", "2 prompt:which?")
+}

@@ -24,6 +24,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/m2bbs/m2bbs/host/journal"
+	"github.com/m2bbs/m2bbs/host/lograte"
 	"github.com/m2bbs/m2bbs/host/m2proto"
 	"github.com/m2bbs/m2bbs/host/store"
 	"github.com/m2bbs/m2bbs/host/throttle"
@@ -164,6 +165,11 @@ type Deps struct {
 	// Throttle, if set, slows down password guessing; when nil, a store
 	// that implements store.Throttles does, with Config.Logins.
 	Throttle luaapi.LoginThrottle
+	// HungUp, if set, is told on the table's goroutine when the table
+	// hangs up on a caller (their session ended or the script closed the
+	// connection), before the hang-up is sent: the host then drops what
+	// that caller sent after, instead of starting a new session with it.
+	HungUp func(connID string)
 }
 
 // Fallback texts for screens that are missing.
@@ -212,6 +218,9 @@ type Stats struct {
 	Malformed    int64 `json:"malformed"`
 	UnknownType  int64 `json:"unknown_type"`
 	Vanished     int64 `json:"vanished"`
+	// StoreErrors counts store faults (disk full, database failing) that
+	// scripts' calls met: see faults.go.
+	StoreErrors int64 `json:"store_errors"`
 }
 
 // Add returns the sum of two Stats.
@@ -222,13 +231,13 @@ func (s Stats) Add(o Stats) Stats {
 		Reaped: s.Reaped + o.Reaped, Kicked: s.Kicked + o.Kicked, Overran: s.Overran + o.Overran,
 		Throttled: s.Throttled + o.Throttled, LineTooLong: s.LineTooLong + o.LineTooLong,
 		Malformed: s.Malformed + o.Malformed, UnknownType: s.UnknownType + o.UnknownType,
-		Vanished: s.Vanished + o.Vanished,
+		Vanished: s.Vanished + o.Vanished, StoreErrors: s.StoreErrors + o.StoreErrors,
 	}
 }
 
 type counters struct {
 	active, started, ended, errored, disconnected, reaped, kicked, overran,
-	throttled, lineTooLong, malformed, unknownType, vanished atomic.Int64
+	throttled, lineTooLong, malformed, unknownType, vanished, storeErrors atomic.Int64
 }
 
 // Caller describes one online caller for the status page.
@@ -268,6 +277,9 @@ type Table struct {
 	holding bool
 	outbox  []heldReply
 	dirty   []*Session
+	// noisy writes the warnings a caller can cause at will, a few per
+	// interval (see warnNoisy).
+	noisy *lograte.Limiter
 	// secretKey keys the placeholders of secrets (secrets.go).
 	secretKey []byte
 }
@@ -301,6 +313,7 @@ func New(cfg Config, deps Deps) (*Table, error) {
 		sessions: make(map[string]*Session),
 		byThread: make(map[*lua.LState]*Session),
 		now:      deps.Now,
+		noisy:    lograte.New(deps.Log, 0, 0),
 
 		secretKey: newSecretKey(),
 	}
@@ -331,6 +344,7 @@ func New(cfg Config, deps Deps) (*Table, error) {
 		},
 		Callers: &luaapi.Callers{Who: who},
 		Log:     t.loggerFor,
+		Faults:  t.storeFault,
 	}
 	if t.journals != nil {
 		env.Recorder = t
@@ -367,7 +381,7 @@ func (t *Table) loadMain() error {
 		path := dir + "/?.lua;" + dir + "/?/init.lua;" + lua.LVAsString(t.L.GetField(pkg, "path"))
 		t.L.SetField(pkg, "path", lua.LString(path))
 	}
-	fn, err := t.L.LoadFile(t.cfg.MainScript)
+	fn, err := luaapi.LoadFile(t.L, t.cfg.MainScript)
 	if err != nil {
 		return fmt.Errorf("load %s: %w", t.cfg.MainScript, err)
 	}
@@ -420,6 +434,7 @@ func (t *Table) Stats() Stats {
 		Reaped: c.reaped.Load(), Kicked: c.kicked.Load(), Overran: c.overran.Load(),
 		Throttled: c.throttled.Load(), LineTooLong: c.lineTooLong.Load(),
 		Malformed: c.malformed.Load(), UnknownType: c.unknownType.Load(), Vanished: c.vanished.Load(),
+		StoreErrors: c.storeErrors.Load(),
 	}
 }
 
@@ -510,24 +525,24 @@ func (t *Table) Handle(req *m2proto.Request) {
 	data, err := luaapi.DecodeJSON(t.L, req.Body)
 	if err != nil {
 		t.counts.malformed.Add(1)
-		t.log.Warn("malformed message", "conn_id", req.ConnID, "err", err)
+		t.noisy.Warn("malformed message", "conn_id", req.ConnID, "err", err)
 		return
 	}
 	msg, ok := data.(*lua.LTable)
 	if body := bytes.TrimSpace(req.Body); !ok || body[0] != '{' {
 		t.counts.malformed.Add(1)
-		t.log.Warn("malformed message: not a JSON object", "conn_id", req.ConnID)
+		t.noisy.Warn("malformed message: not a JSON object", "conn_id", req.ConnID)
 		return
 	}
 	if kind := msg.RawGetString("type"); kind != lua.LString("msg") {
 		t.counts.unknownType.Add(1)
-		t.log.Warn("unknown message type", "conn_id", req.ConnID, "type", kind.String())
+		t.noisy.Warn("unknown message type", "conn_id", req.ConnID, "type", kind.String())
 		return
 	}
 	line, ok := msg.RawGetString("msg").(lua.LString)
 	if !ok {
 		t.counts.malformed.Add(1)
-		t.log.Warn("malformed message: msg is not a string", "conn_id", req.ConnID)
+		t.noisy.Warn("malformed message: msg is not a string", "conn_id", req.ConnID)
 		return
 	}
 	t.takeGatewayPeer(req, msg)
@@ -711,8 +726,10 @@ func (t *Table) admit(s *Session, lineBytes int) bool {
 		}
 		if s.rate.refused == 1 {
 			s.log.Warn("caller throttled")
-			t.refuse(s, "Slow down: that line was ignored.")
 		}
+		// Every refused line is answered, or a client that waits for a
+		// prompt would wait forever; the cut-off above bounds how many.
+		t.refuse(s, "Slow down: that line was ignored.")
 		return false
 	}
 	if lineBytes > t.cfg.MaxLineBytes {
@@ -836,7 +853,7 @@ func (t *Table) start(req *m2proto.Request, reqTable, msg *lua.LTable) *Session 
 	setColour(s.conn, msg)
 	s.log.Info("session started", "version", t.cfg.Version)
 	if s.journal != nil {
-		s.journal.lastMessage = encodeRequest(req)
+		s.journal.lastMessage = encodeRequest(firstLine(req, msg))
 		t.resetJournal(s, journal.Entry{Kind: journal.KindStart, Message: s.journal.lastMessage})
 	}
 	if t.entry.Proto.NumParameters == 1 && t.entry.Proto.IsVarArg == 0 {
@@ -1051,6 +1068,11 @@ func (t *Table) Reply(sender string, connIDs []string, body []byte) error {
 	}
 	if len(live) == 0 {
 		return nil
+	}
+	if len(body) == 0 && t.deps.HungUp != nil {
+		for _, id := range live {
+			t.deps.HungUp(id)
+		}
 	}
 	if t.holding {
 		t.outbox = append(t.outbox, heldReply{sender, live, body})

@@ -9,7 +9,10 @@
 //
 // # Layout on disk and concurrency
 //
-// The database runs in WAL mode with synchronous=NORMAL and foreign keys on.
+// The database runs in WAL mode with synchronous=NORMAL ([SyncNormal]: a
+// power cut can lose the last transactions committed before it, never
+// corrupt the file; [Options.Sync] = [SyncFull] loses none, at a cost) and
+// foreign keys on.
 // All writes go through one connection (a *sql.DB limited to one open
 // connection, whose transactions start with BEGIN IMMEDIATE), so writers in
 // this process queue in Go instead of failing with SQLITE_BUSY; reads use a

@@ -38,7 +38,8 @@ type Journals interface {
 	// DropJournal deletes connID's journal.
 	DropJournal(ctx context.Context, connID string) error
 	// PruneJournals deletes every journal last written before cutoff and
-	// returns how many.
+	// returns how many; it also erases the copies journals deleted so far
+	// left behind (the SQLite store checkpoints and truncates its WAL).
 	PruneJournals(ctx context.Context, cutoff time.Time) (int, error)
 }
 

@@ -21,7 +21,9 @@ import (
 //   - NameSkeleton is NameKey with look-alikes folded (Cyrillic and Greek
 //     letters that look Latin, digits and signs that pass for letters) and
 //     punctuation dropped: "sys0p", "SysOp.", "ѕysop" and "s-y-s-o-p" all
-//     have the skeleton "sysop". Reserved names are matched by it.
+//     have the skeleton "sysop"; letter pairs that pass for one letter
+//     are folded too ("adrnin" is "admin"). Reserved names are matched
+//     by it (LooksLike), letters repeated and trailing digits allowed.
 
 // CleanName folds compatibility forms, removes invisible characters and
 // trims spaces; case is kept.
@@ -71,7 +73,64 @@ func NameSkeleton(name string) string {
 			b.WriteRune(r)
 		}
 	}
-	return b.String()
+	return pairLookAlikes.Replace(b.String())
+}
+
+// pairLookAlikes folds letter pairs that pass for one letter in many
+// fonts: "adrnin" for "admin", "vvebmaster", "aclmin".
+var pairLookAlikes = strings.NewReplacer("rn", "m", "vv", "w", "cl", "d")
+
+// LooksLike reports whether name passes for the reserved name reserved:
+// their skeletons match (NameSkeleton), allowing name letters repeated
+// more often ("sysoop", "sysopp") and trailing digits or signs
+// ("Sysop1", "admin_42"). A letter the reserved name repeats must be
+// repeated as often, so "Al" does not pass for "all".
+func LooksLike(name, reserved string) bool {
+	want := letterRuns(NameSkeleton(reserved))
+	if len(want) == 0 {
+		return false
+	}
+	key := NameKey(name)
+	trimmed := strings.TrimRightFunc(key, func(r rune) bool { return !unicode.IsLetter(r) })
+	for _, candidate := range []string{key, trimmed} {
+		if runsCover(letterRuns(NameSkeleton(candidate)), want) {
+			return true
+		}
+	}
+	return false
+}
+
+// letterRun is one letter and how many times it comes in a row.
+type letterRun struct {
+	letter rune
+	n      int
+}
+
+// letterRuns splits s into runs of one letter.
+func letterRuns(s string) []letterRun {
+	var runs []letterRun
+	for _, r := range s {
+		if len(runs) > 0 && runs[len(runs)-1].letter == r {
+			runs[len(runs)-1].n++
+			continue
+		}
+		runs = append(runs, letterRun{r, 1})
+	}
+	return runs
+}
+
+// runsCover reports whether got has the letters of want in the same
+// order, each run at least as long.
+func runsCover(got, want []letterRun) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for i := range got {
+		if got[i].letter != want[i].letter || got[i].n < want[i].n {
+			return false
+		}
+	}
+	return true
 }
 
 // hasLetter reports whether name has a letter in it.

@@ -42,6 +42,8 @@ type Options struct {
 	BusyTimeout time.Duration
 	// Log receives migration and reconnect events; nil discards them.
 	Log *slog.Logger
+	// Sync is SyncNormal (when empty) or SyncFull: see those.
+	Sync string
 }
 
 // SQLite is a Store in one SQLite database file. Create it with Open.
@@ -49,6 +51,7 @@ type SQLite struct {
 	path       string // absolute
 	cost       int
 	busy       time.Duration
+	sync       string // SQLite's synchronous pragma
 	log        *slog.Logger
 	migrations []migration
 
@@ -125,6 +128,9 @@ func openWith(dbPath string, opts Options, fsys fs.FS) (*SQLite, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	var err error
+	if s.sync, err = syncPragma(opts.Sync); err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
 	if s.migrations, err = loadMigrations(fsys); err != nil {
 		return nil, fmt.Errorf("store: open: %w", err)
 	}
@@ -168,13 +174,15 @@ func (s *SQLite) openPools(ctx context.Context) (*pools, error) {
 	busy := strconv.FormatInt(max(s.busy.Milliseconds(), 1), 10)
 	w, err := sql.Open("sqlite3", s.dsn(url.Values{
 		"_journal_mode": {"WAL"},
-		"_synchronous":  {"NORMAL"},
+		"_synchronous":  {s.sync},
 		"_foreign_keys": {"1"},
 		"_busy_timeout": {busy},
 		"_txlock":       {"immediate"},
-		// Deleted content (ended sessions' journals) is overwritten
-		// where that costs no extra I/O, rather than left in free pages.
-		"_secure_delete": {"FAST"},
+		// Deleted content (ended sessions' journals, what callers
+		// typed) is overwritten with zeros, free pages included, rather
+		// than left in the file. Its old frames stay in the WAL until a
+		// checkpoint: PruneJournals truncates the WAL every minute.
+		"_secure_delete": {"ON"},
 	}))
 	if err != nil {
 		return nil, err
@@ -390,6 +398,9 @@ func wrap(op string, err error) error {
 		if errors.Is(err, sentinel) {
 			return err
 		}
+	}
+	if fault := asFault(op, err); fault != nil {
+		return fault
 	}
 	return fmt.Errorf("store: %s: %w", op, err)
 }

@@ -210,8 +210,10 @@ func (s *SQLite) PruneJournals(ctx context.Context, cutoff time.Time) (int, erro
 		if err != nil {
 			return err
 		}
-		n, err = res.RowsAffected()
-		return err
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		return eraseWAL(ctx, p.w)
 	})
 	if err != nil {
 		return 0, wrap("prune journals", err)
@@ -252,4 +254,17 @@ func unpackJournal(blob []byte) ([][]byte, error) {
 		blob = blob[k+int(n):]
 	}
 	return out, nil
+}
+
+// eraseWAL copies the write-ahead log into the database file and empties
+// it, so that the journals deleted since (their zeroed pages are in the
+// file: secure_delete) leave no older copy in the WAL. A reader still on
+// an older snapshot makes the checkpoint stop short (SQLite reports
+// "busy", not an error): the next prune finishes it.
+func eraseWAL(ctx context.Context, w *sql.DB) error {
+	var busy, frames, done int
+	if err := w.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &frames, &done); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	return nil
 }

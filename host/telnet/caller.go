@@ -184,11 +184,26 @@ func (c *caller) connect(route string) []byte {
 	if c.s.cfg.PeerKey == "" {
 		return classic.AppendConnect(c.req[:0], route, true)
 	}
+	return classic.AppendGatewayConnect(c.req[:0], route, c.peer(), c.s.cfg.PeerKey)
+}
+
+// request is the caller's line for the BBS: with Config.PeerKey each line
+// carries the caller's address too, so that a host that restarted
+// mid-call knows the line comes from the address the call began from.
+func (c *caller) request(line string) []byte {
+	if c.s.cfg.PeerKey == "" {
+		return classic.AppendRequest(c.req[:0], c.route, line)
+	}
+	return classic.AppendGatewayRequest(c.req[:0], c.route, line, c.peer(), c.s.cfg.PeerKey)
+}
+
+// peer is the caller's IP address.
+func (c *caller) peer() string {
 	peer := c.nc.RemoteAddr().String()
 	if host, _, err := net.SplitHostPort(peer); err == nil {
 		peer = host
 	}
-	return classic.AppendGatewayConnect(c.req[:0], route, peer, c.s.cfg.PeerKey)
+	return peer
 }
 
 // recoverReader ends a call whose reader goroutine panicked, logging the
@@ -236,6 +251,10 @@ func (c *caller) converse(ctx context.Context) error {
 		}
 	}
 
+	firstTimer, first := c.firstInput()
+	if firstTimer != nil {
+		defer firstTimer.Stop()
+	}
 	var idle <-chan time.Time
 	var timer *time.Timer
 	if c.s.cfg.IdleTimeout > 0 {
@@ -252,7 +271,11 @@ func (c *caller) converse(ctx context.Context) error {
 		case <-idle:
 			c.out = AppendNVT(c.out, "\nIdle too long. Goodbye.\n")
 			err = errIdle
+		case <-first:
+			c.out = AppendNVT(c.out, nothingReceived)
+			err = errNoInput
 		case p := <-keys:
+			first = nil
 			if timer != nil {
 				timer.Reset(c.s.cfg.IdleTimeout)
 			}
@@ -422,7 +445,7 @@ func (c *caller) edit() error {
 			if err := c.flush(); err != nil {
 				return err
 			}
-			c.req = classic.AppendRequest(c.req[:0], c.route, line)
+			c.req = c.request(line)
 			return c.send()
 		}
 	}

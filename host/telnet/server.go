@@ -12,6 +12,9 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/m2bbs/m2bbs/host/lograte"
+	"github.com/m2bbs/m2bbs/host/netlimit"
 )
 
 // Defaults for the zero fields of Config.
@@ -57,8 +60,9 @@ type Config struct {
 	Routes []string
 	// RawFrames says the BBS sends bare JSON frames instead of base64.
 	RawFrames bool
-	// PeerKey, if set, makes each call's "connect" carry the caller's
-	// address and this key (classic.AppendGatewayConnect): behind
+	// PeerKey, if set, makes each request of a call, "connect" and every
+	// line, carry the caller's address and this key
+	// (classic.AppendGatewayRequest): behind
 	// Mongrel2, where the gateway's own connection comes from the
 	// loopback address, the host then throttles each caller by their own
 	// address. Only a host given the same key believes it.
@@ -81,6 +85,13 @@ type Config struct {
 	// WriteTimeout bounds each write to the caller or the BBS
 	// (DefaultWriteTimeout).
 	WriteTimeout time.Duration
+	// PerAddr bounds the calls of one address: connected at once, and
+	// new ones per second (netlimit's defaults for zero fields; negative:
+	// off). Past it the caller is told why and hung up on.
+	PerAddr netlimit.Limits
+	// FirstInputTimeout hangs up on a caller who has sent nothing this
+	// long after connecting (DefaultFirstInputTimeout; negative: off).
+	FirstInputTimeout time.Duration
 }
 
 // withDefaults fills the zero fields.
@@ -106,6 +117,10 @@ func (c Config) withDefaults() Config {
 	if c.WriteTimeout <= 0 {
 		c.WriteTimeout = DefaultWriteTimeout
 	}
+	if c.FirstInputTimeout == 0 {
+		c.FirstInputTimeout = DefaultFirstInputTimeout
+	}
+	c.PerAddr = c.PerAddr.WithDefaults()
 	return c
 }
 
@@ -121,8 +136,10 @@ func (s *Server) huntOrder() []string {
 
 // Server is the telnet gateway. Its methods are safe for concurrent use.
 type Server struct {
-	cfg Config
-	log *slog.Logger
+	cfg   Config
+	log   *slog.Logger
+	addrs *netlimit.Limiter // calls per address (limits.go)
+	noisy *lograte.Limiter  // log lines an attacker can cause at will
 
 	mu      sync.Mutex
 	callers map[*caller]struct{}
@@ -148,7 +165,8 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("%w: %q", ErrBadRoute, r)
 		}
 	}
-	return &Server{cfg: cfg, log: cfg.Log, callers: make(map[*caller]struct{})}, nil
+	return &Server{cfg: cfg, log: cfg.Log, callers: make(map[*caller]struct{}),
+		addrs: netlimit.New(cfg.PerAddr, nil), noisy: lograte.New(cfg.Log, 0, 0)}, nil
 }
 
 // Serve accepts telnet callers on ln and serves each until ctx is done,
@@ -203,6 +221,11 @@ func temporaryAcceptError(err error) bool {
 // ServeConn serves one telnet connection until the call ends or ctx is
 // done, and closes it. Serve calls it for each caller it accepts.
 func (s *Server) ServeConn(ctx context.Context, nc net.Conn) {
+	release := s.admit(nc)
+	if release == nil {
+		return
+	}
+	defer release()
 	c := newCaller(s, nc)
 	if !s.register(c) {
 		s.log.Warn("telnet: caller refused: too many callers", "remote", nc.RemoteAddr().String(), "max_callers", s.cfg.MaxCallers)

@@ -18,6 +18,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/m2bbs/m2bbs/host/access"
 	"github.com/m2bbs/m2bbs/host/store"
 )
 
@@ -122,15 +123,16 @@ func (l *Logins) Policy() Policy { return l.policy }
 
 // BeginLogin counts an attempt at name from peer, or refuses it with an
 // error wrapping store.ErrThrottled (a *store.ThrottledError, with the
-// wait).
+// wait). Addresses are counted by access.AddrKeyString: an IPv6 caller
+// by their /64.
 func (l *Logins) BeginLogin(ctx context.Context, name, peer string) error {
-	return l.store.BeginLogin(ctx, store.NameKey(name), peer, l.now(),
+	return l.store.BeginLogin(ctx, store.NameKey(name), access.AddrKeyString(peer), l.now(),
 		store.LoginLimits{Pause: l.policy.Pause, Forget: l.policy.Forget})
 }
 
 // LoginSucceeded forgets the attempts at name from peer.
 func (l *Logins) LoginSucceeded(ctx context.Context, name, peer string) error {
-	return l.store.LoginSucceeded(ctx, store.NameKey(name), peer)
+	return l.store.LoginSucceeded(ctx, store.NameKey(name), access.AddrKeyString(peer))
 }
 
 // BeginRegistration counts a registration from peer, or refuses it with
@@ -140,7 +142,7 @@ func (l *Logins) BeginRegistration(ctx context.Context, peer string) (undo func(
 	if l.policy.RegistrationsPerAddr <= 0 {
 		return func(context.Context) error { return nil }, nil
 	}
-	id, err := l.store.BeginRegistration(ctx, peer, l.now(), l.policy.RegistrationsPerAddr, l.policy.RegistrationWindow)
+	id, err := l.store.BeginRegistration(ctx, access.AddrKeyString(peer), l.now(), l.policy.RegistrationsPerAddr, l.policy.RegistrationWindow)
 	if err != nil {
 		return func(context.Context) error { return nil }, err
 	}

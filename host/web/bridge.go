@@ -13,7 +13,6 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/m2bbs/m2bbs/host/access"
 	"github.com/m2bbs/m2bbs/host/classic"
 )
 
@@ -31,7 +30,7 @@ const (
 // route until either side hangs up.
 func (h *Handler) serveWebSocket(w http.ResponseWriter, r *http.Request, route string) {
 	log := h.log.With("route", route, "remote", r.RemoteAddr)
-	if err := access.CheckOrigin(r.Header.Get("Origin"), r.Host, h.cfg.OriginPatterns); err != nil {
+	if err := h.cfg.Origins.Check(r.Header.Get("Origin"), r.Host); err != nil {
 		h.refusals.Warn(log, "websocket refused", "err", err)
 		http.Error(w, "this board does not take calls from pages of another site", http.StatusForbidden)
 		return

@@ -27,7 +27,7 @@
 // an ordinary classic JSON-socket caller (package classic). Any other path
 // goes to [Config.Fallback]; [BoardProxy] passes them to the board with
 // the caller's real address, never as the loopback. A WebSocket from a
-// page of another site gets 403 (the rule is host/access.CheckOrigin, the
+// page of another site gets 403 (the rule is host/access.Origins, the
 // same as behind Mongrel2).
 //
 // The page's xterm.js assets come from npm (package.json and

@@ -62,13 +62,15 @@ type Config struct {
 	// WebSocket endpoint (/lines, /status); nil answers 404. BoardProxy
 	// makes one that passes them to the board.
 	Fallback http.Handler
-	// OriginPatterns lists the origins, besides the page's own host,
-	// allowed to open WebSockets (patterns as in path.Match, e.g.
-	// "bbs.example.org" or "*.example.org"). By default only a page
-	// served by the same host:port may: another site cannot call the
-	// board from its visitors' browsers. The rule is access.CheckOrigin,
-	// the one the host applies behind Mongrel2.
-	OriginPatterns []string
+	// Origins says which pages may open WebSockets: by default (the zero
+	// value) only a page served by the same host:port, reached under a
+	// loopback name or an IP address (a name could be an attacker's,
+	// rebound to the board's address); with Origins.AnyName under any
+	// name; and those matching Origins.Patterns ("bbs.example.org",
+	// "*.example.org"). Another site cannot call the board from its
+	// visitors' browsers. The rule is access.Origins.Check, the one the
+	// host applies behind Mongrel2.
+	Origins access.Origins
 	// WriteTimeout bounds each write to the page or to the BBS
 	// (DefaultWriteTimeout).
 	WriteTimeout time.Duration

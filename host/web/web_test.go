@@ -18,6 +18,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/m2bbs/m2bbs/host/access"
 	"github.com/m2bbs/m2bbs/host/classic"
 )
 
@@ -452,7 +453,7 @@ func TestForeignOriginRefused(t *testing.T) {
 	}
 
 	// An origin the sysop allows may.
-	srv2 := serve(t, Config{Dial: bbs.dial, OriginPatterns: []string{"bbs.example"}})
+	srv2 := serve(t, Config{Dial: bbs.dial, Origins: access.Origins{Patterns: []string{"bbs.example"}}})
 	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv2.URL, "http")+"/ws/1", &websocket.DialOptions{
 		HTTPHeader: http.Header{"Origin": {"https://bbs.example"}},
 	})
@@ -460,6 +461,66 @@ func TestForeignOriginRefused(t *testing.T) {
 		t.Fatalf("an allowed origin was refused: %v", err)
 	}
 	ws.CloseNow()
+}
+
+// reboundPage opens a WebSocket on srv as a page of name would after DNS
+// rebinding: the browser resolves name to srv's address and sends Host
+// and Origin of name (and srv's port). It returns the HTTP status.
+func reboundPage(t *testing.T, srv *httptest.Server, name string) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), wait)
+	defer cancel()
+	addr := srv.Listener.Addr().String()
+	_, port, _ := net.SplitHostPort(addr)
+	rebound := net.JoinHostPort(name, port)
+	client := &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, network, addr)
+		},
+	}}
+	ws, resp, err := websocket.Dial(ctx, "ws://"+rebound+"/ws/1", &websocket.DialOptions{
+		HTTPClient: client,
+		HTTPHeader: http.Header{"Origin": {"http://" + rebound}},
+	})
+	if err == nil {
+		ws.CloseNow()
+		return http.StatusSwitchingProtocols
+	}
+	if resp == nil {
+		t.Fatalf("rebound page %s: %v", name, err)
+	}
+	return resp.StatusCode
+}
+
+// TestReboundPageRefused: a page of another name that DNS rebinding
+// pointed at the loopback web port is same-origin with its own Host, and
+// is refused; a public board (-listen-all) takes its own page under any
+// name, and a board takes a name the sysop listed.
+func TestReboundPageRefused(t *testing.T) {
+	bbs := newFakeBBS()
+	srv := serve(t, Config{Dial: bbs.dial})
+	if code := reboundPage(t, srv, "evil.example"); code != http.StatusForbidden {
+		t.Errorf("a rebound page got %d, want 403", code)
+	}
+	select {
+	case <-bbs.calls:
+		t.Error("the BBS was dialed for a rebound page")
+	default:
+	}
+	if code := reboundPage(t, srv, "localhost"); code != http.StatusSwitchingProtocols {
+		t.Errorf("the page as localhost got %d", code)
+	}
+	bbs.next(t)
+	public := serve(t, Config{Dial: bbs.dial, Origins: access.Origins{AnyName: true}})
+	if code := reboundPage(t, public, "bbs.example.org"); code != http.StatusSwitchingProtocols {
+		t.Errorf("a public board's own page under its name got %d", code)
+	}
+	bbs.next(t)
+	listed := serve(t, Config{Dial: bbs.dial, Origins: access.Origins{Patterns: []string{"bbs.example.org:*"}}})
+	if code := reboundPage(t, listed, "bbs.example.org"); code != http.StatusSwitchingProtocols {
+		t.Errorf("a listed name got %d", code)
+	}
+	bbs.next(t)
 }
 
 // TestPipeDial: the served end of the pipe carries the caller's address,

@@ -5,7 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os/exec"
 	"strings"
 	"testing"
@@ -141,8 +145,12 @@ func TestForeignPageCannotActAsTheSysop(t *testing.T) {
 }
 
 // TestPublicBoardNeedsTheToken: -listen-all without a token does not
-// start; with one, nothing but the token acts as the sysop, not even the
-// loopback through the web port's proxy.
+// start, nor does any board with a guessable token (m2bbs host behind
+// Mongrel2 too); with a good one, nothing but the token acts as the
+// sysop: a caller claiming the loopback (the sysop header and a forged
+// X-M2BBS-Proxied-For) is refused on either port, from the machine
+// itself and from its address on the network, and the token works from
+// the network.
 func TestPublicBoardNeedsTheToken(t *testing.T) {
 	refused := startProc(t, "run", "-listen-all", "-port", fmt.Sprint(freePort(t)), "-web-port", "-1", "-telnet-port", "-1",
 		"-data", t.TempDir(), "-db", t.TempDir()+"/bbs.db", "-scripts", repoDir(t, "scripts"), "-screens", repoDir(t, "screens"))
@@ -152,25 +160,40 @@ func TestPublicBoardNeedsTheToken(t *testing.T) {
 	if !strings.Contains(refused.logs.String(), "-listen-all") || !strings.Contains(refused.logs.String(), "sysop token") {
 		t.Errorf("the refusal does not say why:\n%s", refused.logs)
 	}
+	weak := startProc(t, "host", "-sysop-token", "letmein", "-db", t.TempDir()+"/bbs.db",
+		"-scripts", repoDir(t, "scripts"), "-screens", repoDir(t, "screens"))
+	if err := weak.wait(t); err == nil || !strings.Contains(weak.logs.String(), "too short") || strings.Contains(weak.logs.String(), "letmein") {
+		t.Errorf("m2bbs host with a short token: %v\n%s", err, weak.logs)
+	}
 
 	const token = "hostile-suite-token-0123456789"
 	b := startBoard(t, boardOptions{web: true, extra: []string{"-listen-all", "-sysop-token", token}})
 	by := b.bystander(t, "bystander")
+	addrs := []string{b.addr, b.webAddr}
+	if ip := networkIP(); ip != "" {
+		// The board listens on every interface: reach it as a caller on
+		// the network does, from an address that is not the loopback.
+		for _, a := range []string{b.addr, b.webAddr} {
+			_, port, _ := net.SplitHostPort(a)
+			addrs = append(addrs, net.JoinHostPort(ip, port))
+		}
+	}
 	const forged = "Forged by a caller on the network."
 	assertResponsive(t, by, func() {
-		for _, addr := range []string{b.addr, b.webAddr} {
+		for _, addr := range addrs {
 			req := postRequest(t, "http://"+addr+host.StatusPath+"/broadcast", forged)
 			req.Header.Set("X-M2BBS-Sysop", "1")
 			req.Header.Set("X-M2BBS-Proxied-For", "127.0.0.1")
-			if code, body := do(t, req); code != http.StatusForbidden {
+			req.Host = "127.0.0.1"
+			if code, body := do(t, req); code != http.StatusForbidden || !strings.Contains(body, "token") {
 				t.Errorf("a broadcast without the token via %s answered %d %q", addr, code, body)
 			}
 		}
 	})
-	req := postRequest(t, "http://"+b.webAddr+host.StatusPath+"/broadcast", "The sysop speaks.")
-	req.Header.Set("Authorization", "Bearer "+token)
+	req := postRequest(t, "http://"+addrs[len(addrs)-1]+host.StatusPath+"/broadcast", "The sysop speaks.")
+	req.Header.Set("Authorization", "bearer "+token)
 	if code, body := do(t, req); code != http.StatusOK {
-		t.Errorf("the sysop's broadcast with the token answered %d %q", code, body)
+		t.Errorf("the sysop's broadcast with the token via %s answered %d %q", addrs[len(addrs)-1], code, body)
 	}
 	if _, err := by.roundTrip(); err != nil {
 		t.Fatal(err)
@@ -180,5 +203,106 @@ func TestPublicBoardNeedsTheToken(t *testing.T) {
 	}
 	if strings.Contains(b.proc.logs.String(), token) {
 		t.Error("the sysop token is in the log")
+	}
+}
+
+// networkIP is an IPv4 address of this machine other than the loopback,
+// or "" if it has none.
+func networkIP() string {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return ""
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && !n.IP.IsLoopback() && !n.IP.IsLinkLocalUnicast() {
+			return n.IP.String()
+		}
+	}
+	return ""
+}
+
+// TestSysopBehindALocalProxy: a loopback board without a token behind a
+// reverse proxy on the same machine (nginx proxy_pass to 127.0.0.1, the
+// Host rewritten to it, X-Real-IP and X-Forwarded-* added as the usual
+// configurations do): every caller on the internet arrives from the
+// loopback with a loopback Host, and the sysop header is still refused.
+func TestSysopBehindALocalProxy(t *testing.T) {
+	b := startBoard(t, boardOptions{})
+	by := b.bystander(t, "bystander")
+	board := &url.URL{Scheme: "http", Host: b.addr}
+	proxy := httptest.NewServer(&httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		r.SetURL(board)
+		r.Out.Host = board.Host // nginx's default: proxy_set_header Host $proxy_host
+		r.SetXForwarded()
+		r.Out.Header.Set("X-Real-IP", "203.0.113.9")
+	}})
+	t.Cleanup(proxy.Close)
+	const forged = "Forged from the internet through the proxy."
+	assertResponsive(t, by, func() {
+		for _, action := range []string{"/broadcast", "/kick?conn_id=1", "/upgrade", "/drain?line=1&to=2"} {
+			path, query, _ := strings.Cut(host.StatusPath+action, "?")
+			req := postRequest(t, proxy.URL+path, forged)
+			req.URL.RawQuery = query
+			req.Header.Set("X-M2BBS-Sysop", "1")
+			if code, body := do(t, req); code != http.StatusForbidden || !strings.Contains(body, "proxy") {
+				t.Errorf("%s through the proxy answered %d %q", action, code, body)
+			}
+		}
+	})
+	if _, err := by.roundTrip(); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(by.seen.String(), forged) {
+		t.Errorf("the bystander was shown the forged broadcast:\n%s", by.seen.String())
+	}
+	// The sysop's own tool, on the machine, still works.
+	if out, err := sysopCommand(t, b.addr); err != nil || !strings.Contains(out, "bystander") {
+		t.Errorf("m2bbs status: %v\n%s", err, out)
+	}
+}
+
+// TestTokenGuessesBounded: a caller on the network guessing the sysop
+// token gets host.MaxWrongTokens tries a minute, then 429 even for the
+// right one, while the bystander plays on and the sysop on the machine
+// still gets in.
+func TestTokenGuessesBounded(t *testing.T) {
+	ip := networkIP()
+	if ip == "" {
+		t.Skip("this machine has no address besides the loopback")
+	}
+	const token = "hostile-suite-token-0123456789"
+	b := startBoard(t, boardOptions{extra: []string{"-listen-all", "-sysop-token", token}})
+	by := b.bystander(t, "bystander")
+	_, port, _ := net.SplitHostPort(b.addr)
+	far := "http://" + net.JoinHostPort(ip, port) + host.StatusPath + "/broadcast"
+	guess := func(tok string) int {
+		req := postRequest(t, far, "Guessed.")
+		req.Header.Set("Authorization", "Bearer "+tok)
+		code, _ := do(t, req)
+		return code
+	}
+	assertResponsive(t, by, func() {
+		for i := range host.MaxWrongTokens {
+			if code := guess(fmt.Sprintf("guess-%024d", i)); code != http.StatusForbidden {
+				t.Fatalf("guess %d answered %d", i, code)
+			}
+		}
+		if code := guess(token); code != http.StatusTooManyRequests {
+			t.Errorf("the right token after %d guesses answered %d, want 429", host.MaxWrongTokens, code)
+		}
+	})
+	req := postRequest(t, "http://"+b.addr+host.StatusPath+"/broadcast", "The sysop speaks.")
+	req.Header.Set("Authorization", "Bearer "+token)
+	if code, body := do(t, req); code != http.StatusOK {
+		t.Errorf("the sysop on the machine answered %d %q", code, body)
+	}
+	if _, err := by.roundTrip(); err != nil {
+		t.Fatal(err)
+	}
+	if seen := by.seen.String(); strings.Contains(seen, "Guessed.") || !strings.Contains(seen, "The sysop speaks.") {
+		t.Errorf("the bystander saw:\n%s", seen)
+	}
+	if b.proc.logs.count("sysop action refused") == 0 {
+		t.Error("the refusals were not logged")
 	}
 }

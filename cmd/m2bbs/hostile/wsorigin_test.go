@@ -3,6 +3,7 @@ package hostile
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -149,5 +150,94 @@ func TestForeignWebSocketRefusedOnTheWebPort(t *testing.T) {
 	}
 	if got := firstPrompt(t, conn); !strings.Contains(got, "name") {
 		t.Errorf("the page saw %q", got)
+	}
+}
+
+// reboundClient is an HTTP client that reaches addr whatever host a URL
+// names: the browser of a visitor whose DNS an attacker rebound, who
+// sends the attacker's name in Host and Origin.
+func reboundClient(addr string) *http.Client {
+	return &http.Client{Timeout: readTimeout, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, network, addr)
+		},
+	}}
+}
+
+// openReboundWebSocket opens a WebSocket on the board at addr as a page
+// of http://name:port (port: addr's) would after DNS rebinding; it
+// returns the connection, or the HTTP status of the refusal.
+func openReboundWebSocket(t *testing.T, addr, name string) (*websocket.Conn, int) {
+	t.Helper()
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rebound := net.JoinHostPort(name, port)
+	ctx, cancel := context.WithTimeout(t.Context(), readTimeout)
+	defer cancel()
+	conn, resp, err := websocket.Dial(ctx, "ws://"+rebound+host.WebSocketPath(0), &websocket.DialOptions{
+		HTTPClient: reboundClient(addr),
+		HTTPHeader: http.Header{"Origin": {"http://" + rebound}},
+	})
+	if err != nil {
+		if resp == nil {
+			t.Fatalf("websocket as %s: %v", rebound, err)
+		}
+		return nil, resp.StatusCode
+	}
+	t.Cleanup(func() { conn.CloseNow() })
+	return conn, http.StatusSwitchingProtocols
+}
+
+// TestReboundPageRefused: a page of the attacker's name, rebound to the
+// loopback, is same-origin with its own Host; it gets 403 for its
+// WebSocket on the web port and behind Mongrel2, while the board's page
+// under localhost gets the board.
+func TestReboundPageRefused(t *testing.T) {
+	b := startBoard(t, boardOptions{web: true})
+	m := startWebSocketsBehindMongrel2(t)
+	by := b.bystander(t, "bystander")
+	assertResponsive(t, by, func() {
+		for _, addr := range []string{b.webAddr, m.addr} {
+			for _, name := range []string{"evil.example", "127.0.0.1.nip.io", "localhost.evil.example"} {
+				if conn, code := openReboundWebSocket(t, addr, name); code != http.StatusForbidden {
+					if conn != nil {
+						conn.CloseNow()
+					}
+					t.Errorf("a page of %s rebound to %s opened a WebSocket: %d", name, addr, code)
+				}
+			}
+		}
+	})
+	if b.proc.logs.count("websocket refused") == 0 || m.proc.logs.count("websocket: origin refused") == 0 {
+		t.Error("the refusals were not logged")
+	}
+	for _, addr := range []string{b.webAddr, m.addr} {
+		conn, code := openReboundWebSocket(t, addr, "localhost")
+		if code != http.StatusSwitchingProtocols {
+			t.Errorf("the board's page as localhost via %s was refused: %d", addr, code)
+			continue
+		}
+		if got := firstPrompt(t, conn); !strings.Contains(got, "name") {
+			t.Errorf("the page via %s saw %q", addr, got)
+		}
+	}
+}
+
+// TestPublicBoardTakesItsPageUnderAnyName: a board open to the network
+// (-listen-all) serves its page under names it cannot know, so its own
+// page under any name gets the board; another site's page still not.
+func TestPublicBoardTakesItsPageUnderAnyName(t *testing.T) {
+	b := startBoard(t, boardOptions{web: true, extra: []string{"-listen-all", "-sysop-token", "hostile-suite-token-0123456789"}})
+	conn, code := openReboundWebSocket(t, b.webAddr, "bbs.example.org")
+	if code != http.StatusSwitchingProtocols {
+		t.Fatalf("the public board's page under its name was refused: %d", code)
+	}
+	if got := firstPrompt(t, conn); !strings.Contains(got, "name") {
+		t.Errorf("the page saw %q", got)
+	}
+	if _, code := openWebSocket(t, b.webAddr, "http://evil.example"); code != http.StatusForbidden {
+		t.Errorf("another site's page opened a WebSocket on the public board: %d", code)
 	}
 }

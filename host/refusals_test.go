@@ -1,0 +1,139 @@
+package host
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/m2bbs/m2bbs/host/m2proto"
+	"github.com/m2bbs/m2bbs/host/store"
+)
+
+// logBuffer collects a host's log lines; safe for concurrent use.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// startLoggedBoard is startBoard with the host's log written to the
+// returned buffer.
+func startLoggedBoard(t *testing.T, script string, cfg Config) (*board, *logBuffer) {
+	t.Helper()
+	logs := &logBuffer{}
+	dir := t.TempDir()
+	b := &board{dir: dir, ft: newFakeTransport(), reloads: make(chan error, 16), done: make(chan error, 1)}
+	b.write(t, "scripts/main.lua", script)
+	b.write(t, "screens/busy.txt", "Busy, call later.")
+	cfg.Session.ScriptsDir = filepath.Join(dir, "scripts")
+	cfg.Session.MainScript = filepath.Join(dir, "scripts", "main.lua")
+	cfg.ScreensDir = filepath.Join(dir, "screens")
+	cfg.ReloadInterval = -1
+	h, err := New(b.ft, cfg, Deps{Log: slog.New(slog.NewTextHandler(logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.host = h
+	ctx, cancel := context.WithCancel(context.Background())
+	b.cancel = cancel
+	go func() { b.done <- h.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-b.done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	<-h.Ready()
+	return b, logs
+}
+
+// TestRefusalLogsAreSeparate: a flood of refused WebSocket handshakes
+// does not hide a refused sysop action from the log, nor the other way
+// round: each kind has its own limiter.
+func TestRefusalLogsAreSeparate(t *testing.T) {
+	b, logs := startLoggedBoard(t, versioned("v1"), Config{})
+	w := &wsWatch{ft: b.ft}
+	start := time.Now()
+	b.wsHandshakeFrom("1", "http://evil.example", "127.0.0.1:6767")
+	w.next(t, "1")
+	b.ft.in <- request("POST", "2", "/status/broadcast", "Forged.", m2proto.Header{Name: "origin", Value: "http://evil.example"})
+	b.ft.waitFor(t, "2", kind("http"))
+	b.wsHandshakeFrom("3", "http://evil.example", "127.0.0.1:6767")
+	w.next(t, "3")
+	if time.Since(start) >= time.Second {
+		t.Skip("the machine is too slow for this test: a second passed")
+	}
+	got := logs.String()
+	if n := strings.Count(got, "websocket: origin refused"); n != 1 {
+		t.Errorf("%d origin refusals logged within a second, want 1:\n%s", n, got)
+	}
+	if n := strings.Count(got, "sysop action refused"); n != 1 {
+		t.Errorf("the sysop refusal after an origin refusal was logged %d times, want 1:\n%s", n, got)
+	}
+}
+
+// TestBadHandshakeLogIsLimited: malformed handshakes are answered 400
+// each, but logged at most once a second, without the caller's key.
+func TestBadHandshakeLogIsLimited(t *testing.T) {
+	b, logs := startLoggedBoard(t, versioned("v1"), Config{})
+	w := &wsWatch{ft: b.ft}
+	key := strings.Repeat("ATTACKER-KEY-", 100)
+	start := time.Now()
+	const n = 50
+	for i := range n {
+		id := strconv.Itoa(100 + i)
+		b.ft.in <- request(m2proto.MethodWebSocketHandshake, id, "/ws", wsAccept,
+			m2proto.Header{Name: "sec-websocket-key", Value: key}, m2proto.Header{Name: "sec-websocket-version", Value: "13"})
+		if got := string(w.next(t, id)); statusCode(got) != "400" {
+			t.Fatalf("bad handshake %d answered %q", i, got)
+		}
+	}
+	got := logs.String()
+	if strings.Contains(got, "ATTACKER-KEY") {
+		t.Errorf("the caller's key is in the log:\n%.300s", got)
+	}
+	lines := strings.Count(got, "websocket: bad handshake")
+	if max := 1 + int(time.Since(start)/time.Second); lines == 0 || lines > max {
+		t.Errorf("%d bad handshakes logged %d lines, want 1 to %d", n, lines, max)
+	}
+}
+
+// failingLines is a directory whose reads fail with a revealing error.
+type failingLines struct{ store.Lines }
+
+func (failingLines) LineList(context.Context) ([]store.LineInfo, error) {
+	return nil, errors.New("open /home/sysop/bbs/data/bbs.db: disk I/O error")
+}
+
+// TestLinesErrorNotShown: when the directory cannot be read, anyone
+// asking for /lines gets 503 and a plain message; the error is logged.
+func TestLinesErrorNotShown(t *testing.T) {
+	logs := &logBuffer{}
+	h := &Host{deps: Deps{Lines: failingLines{}}, log: slog.New(slog.NewTextHandler(logs, nil))}
+	code, body := h.answerLines(t.Context(), "GET")
+	if code != http.StatusServiceUnavailable || strings.Contains(string(body), "/home/sysop") || strings.Contains(string(body), "disk") {
+		t.Errorf("answered %d %q", code, body)
+	}
+	if !strings.Contains(logs.String(), "disk I/O error") {
+		t.Errorf("the error was not logged: %s", logs)
+	}
+}
