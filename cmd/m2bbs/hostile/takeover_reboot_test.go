@@ -67,7 +67,9 @@ func (b *board) assertNoTakeoverFrom(t *testing.T, ip, victimID string) {
 func TestRestartedFrontEndGivesNoCallAwayToTheVictimsAddress(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
 		t.Run(sig.String(), func(t *testing.T) {
-			b := startBoard(t, boardOptions{extra: []string{"-sysop-token", takeoverToken}})
+			// Forty strangers in a row from one address: more than the
+			// accept rate one address is allowed by default.
+			b := startBoard(t, boardOptions{extra: []string{"-sysop-token", takeoverToken, "-accept-rate", "-1"}})
 			_, victimID := b.victimAtMenu(t)
 			b.restart(t, sig)
 			b.assertNoTakeoverFrom(t, bystanderIP, victimID)
