@@ -66,7 +66,6 @@ func parseFrontEndGone(msg []byte) (time.Time, bool) {
 // returns. The owners stay until the job settles them, so a new caller's
 // line goes to the worker that forgot the old one.
 func (h *Host) frontEndGone(ctx context.Context, at time.Time) {
-	h.admit.ended.Reset() // the new front end numbers its callers afresh
 	h.mu.Lock()
 	byWorker := map[*worker][]string{}
 	n := 0
@@ -85,7 +84,8 @@ func (h *Host) frontEndGone(ctx context.Context, at time.Time) {
 	h.log.Warn("front end went away: its callers' sessions ended", "sessions", n, "at", at.Format(time.RFC3339Nano))
 	h.dropJournalsBefore(ctx, h.journalCutoff(at))
 	// The next front end's callers may get the conn ids of old callers
-	// whose sessions had ended: their lines must start calls.
+	// whose sessions had ended (up to the forgetting, which the old
+	// callers' queued lines came before): their lines must start calls.
 	h.ForgetEndedSessions()
 	if r, ok := h.transport.(sendResumer); ok {
 		r.ResumeSending()
