@@ -88,9 +88,8 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		SenderID:    s.SenderID,
 
 		// Pages of these sites may open WebSockets behind Mongrel2.
-		WebSocketOrigins:   s.origins(),
-		DropJournalsBefore: s.dropJournalsBefore,
-		FrontEndPIDFile:    s.Mongrel2PIDFile,
+		WebSocketOrigins: s.origins(),
+		FrontEndPIDFile:  s.Mongrel2PIDFile,
 	}, host.Deps{Store: db, Log: log, Lines: db, Directory: directory, Drain: s.drain})
 	if err != nil {
 		return err

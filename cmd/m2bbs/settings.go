@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/m2bbs/m2bbs/host"
 	"github.com/m2bbs/m2bbs/host/access"
@@ -42,9 +41,6 @@ type settings struct {
 	// gatewayKey, if set, is the key this process's telnet gateway proves
 	// itself with when it reports a caller's address (run -mongrel2).
 	gatewayKey string
-	// dropJournalsBefore is the host's Config.DropJournalsBefore: m2bbs
-	// run's start, as its front end starts with it.
-	dropJournalsBefore time.Time
 }
 
 // parseSettings reads the settings of command name: defaults, then the
