@@ -250,16 +250,21 @@ func (b *board) restart(t *testing.T, sig syscall.Signal) {
 // host, and returns once the status page answers through Mongrel2.
 func startBehindMongrel2(t *testing.T, extra ...string) *board {
 	t.Helper()
+	return startBehind(t, mongrel2.Config{SenderID: "hostile-handler"}, extra...)
+}
+
+// startBehind is startBehindMongrel2 with Mongrel2 configured by cfg (its
+// SenderID and routes; Dir and the status route are filled in).
+func startBehind(t *testing.T, cfg mongrel2.Config, extra ...string) *board {
+	t.Helper()
 	if err := mongrel2.Available(); err != nil {
 		t.Fatalf("%v (make deps installs it)", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	server, err := mongrel2.Start(ctx, mongrel2.Config{
-		Dir:        t.TempDir(),
-		SenderID:   "hostile-handler",
-		HTTPRoutes: []string{host.StatusPath},
-	})
+	cfg.Dir = t.TempDir()
+	cfg.HTTPRoutes = append(cfg.HTTPRoutes, host.StatusPath)
+	server, err := mongrel2.Start(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +276,7 @@ func startBehindMongrel2(t *testing.T, extra ...string) *board {
 	dataDir := t.TempDir()
 	b := &board{addr: server.Addr(), dataDir: dataDir, db: filepath.Join(dataDir, "bbs.db"), server: server}
 	b.args = append([]string{"host",
-		"-sender-id", "hostile-handler",
+		"-sender-id", cfg.SenderID,
 		"-send-spec", server.Cfg.SendSpec,
 		"-recv-spec", server.Cfg.RecvSpec,
 		"-db", b.db,

@@ -58,32 +58,6 @@ func (b *board) victimAtMenu(t *testing.T) (*caller, string) {
 	return v, ids[0]
 }
 
-// strangerFirstLine dials in from the attacker's address and, instead of
-// "connect", sends line first, as a raw client may; it returns what the
-// board answered, up to its first prompt or exit.
-func (b *board) strangerFirstLine(t *testing.T, line string) string {
-	t.Helper()
-	c, err := classic.NewClient(dialFrom(t, attackerIP, b.addr), "@bbs", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := c.Send(line); err != nil {
-		t.Fatal(err)
-	}
-	var seen strings.Builder
-	for {
-		m, err := c.Next(readTimeout)
-		if err != nil {
-			t.Fatalf("the stranger got no prompt (%v); saw:\n%s", err, seen.String())
-		}
-		seen.WriteString(m.Msg + "\n")
-		if m.Type == classic.TypePrompt || m.Type == classic.TypeExit {
-			return seen.String()
-		}
-	}
-}
-
 // assertNoTakeover dials strangers whose first line is "5" (who's online,
 // at the main menu) until the front end has handed out past the victim's
 // old conn id, counted the way a restarted front end counts today: each
@@ -99,7 +73,7 @@ func (b *board) assertNoTakeover(t *testing.T, victimID string) {
 		if i%2 == 1 {
 			line = "connect"
 		}
-		got := b.strangerFirstLine(t, line)
+		got := b.strangerFrom(t, attackerIP, line)
 		if strings.Contains(got, "Online now") || strings.Contains(got, "MAIN MENU") {
 			t.Fatalf("stranger %d (first line %q) landed in the victim's call:\n%s", i, line, got)
 		}

@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/coder/websocket"
 
@@ -25,37 +23,10 @@ import (
 // the host.
 func startWebSocketsBehindMongrel2(t *testing.T, extra ...string) *board {
 	t.Helper()
-	if err := mongrel2.Available(); err != nil {
-		t.Fatalf("%v (make deps installs it)", err)
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	server, err := mongrel2.Start(ctx, mongrel2.Config{
-		Dir:            t.TempDir(),
+	return startBehind(t, mongrel2.Config{
 		SenderID:       "hostile-ws-handler",
-		HTTPRoutes:     []string{host.StatusPath},
 		WebSocketPaths: []string{host.WebSocketPath(0)},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := server.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
-	dataDir := t.TempDir()
-	b := &board{addr: server.Addr(), dataDir: dataDir, db: filepath.Join(dataDir, "bbs.db"), server: server}
-	b.args = append([]string{"host",
-		"-sender-id", "hostile-ws-handler",
-		"-send-spec", server.Cfg.SendSpec,
-		"-recv-spec", server.Cfg.RecvSpec,
-		"-db", b.db,
-		"-scripts", repoDir(t, "scripts"),
-		"-screens", repoDir(t, "screens"),
 	}, extra...)
-	b.start(t)
-	return b
 }
 
 // openWebSocket opens ws://addr/ws as a page at origin ("" for none)
