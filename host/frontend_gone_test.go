@@ -45,7 +45,7 @@ func (b *board) answers(t *testing.T, connID, line, want string) {
 // old caller's session or journal is reached, and nothing is sent to the
 // old conn ids.
 func TestFrontEndGoneEndsItsCalls(t *testing.T) {
-	b := startBoardDeps(t, counting, journaled(), openDB(t))
+	b := startBoardDeps(t, counting, journaled(), Deps{Store: openDB(t)})
 	b.answers(t, "1", "connect", "line 1: connect")
 	b.answers(t, "1", "a", "line 2: a")
 	b.answers(t, "2", "connect", "line 1: connect")
@@ -85,7 +85,7 @@ func TestHostRestartKeepsCallsUnlessItsFrontEndRestarted(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			db := openDB(t)
-			first := startBoardDeps(t, counting, journaled(), db)
+			first := startBoardDeps(t, counting, journaled(), Deps{Store: db})
 			first.answers(t, "1", "connect", "line 1: connect")
 			first.answers(t, "1", "a", "line 2: a")
 			first.cancel()
@@ -97,7 +97,7 @@ func TestHostRestartKeepsCallsUnlessItsFrontEndRestarted(t *testing.T) {
 			if tc.drop {
 				cfg.DropJournalsBefore = time.Now()
 			}
-			second := startBoardDeps(t, counting, cfg, db)
+			second := startBoardDeps(t, counting, cfg, Deps{Store: db})
 			second.answers(t, "1", "b", tc.wantNext)
 		})
 	}

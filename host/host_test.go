@@ -129,17 +129,19 @@ func startBoardWithStore(t *testing.T, script string, cfg Config) *board {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return startBoardDeps(t, script, cfg, db)
+	return startBoardDeps(t, script, cfg, Deps{Store: db})
 }
 
 // startBoard runs a host over main.lua (written into a temp dir with
 // screens) until the test ends.
 func startBoard(t *testing.T, script string, cfg Config) *board {
 	t.Helper()
-	return startBoardDeps(t, script, cfg, nil)
+	return startBoardDeps(t, script, cfg, Deps{})
 }
 
-func startBoardDeps(t *testing.T, script string, cfg Config, db store.Store) *board {
+// startBoardDeps is startBoard with the host's collaborators deps (its
+// OnReload is the board's).
+func startBoardDeps(t *testing.T, script string, cfg Config, deps Deps) *board {
 	t.Helper()
 	dir := t.TempDir()
 	b := &board{dir: dir, ft: newFakeTransport(), reloads: make(chan error, 16), done: make(chan error, 1)}
@@ -153,7 +155,8 @@ func startBoardDeps(t *testing.T, script string, cfg Config, db store.Store) *bo
 	if cfg.ReloadInterval == 0 {
 		cfg.ReloadInterval = 10 * time.Millisecond
 	}
-	h, err := New(b.ft, cfg, Deps{Store: db, OnReload: func(_ int, err error) { b.reloads <- err }})
+	deps.OnReload = func(_ int, err error) { b.reloads <- err }
+	h, err := New(b.ft, cfg, deps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,30 +39,8 @@ func (l *logBuffer) String() string {
 func startLoggedBoard(t *testing.T, script string, cfg Config) (*board, *logBuffer) {
 	t.Helper()
 	logs := &logBuffer{}
-	dir := t.TempDir()
-	b := &board{dir: dir, ft: newFakeTransport(), reloads: make(chan error, 16), done: make(chan error, 1)}
-	b.write(t, "scripts/main.lua", script)
-	b.write(t, "screens/busy.txt", "Busy, call later.")
-	cfg.Session.ScriptsDir = filepath.Join(dir, "scripts")
-	cfg.Session.MainScript = filepath.Join(dir, "scripts", "main.lua")
-	cfg.ScreensDir = filepath.Join(dir, "screens")
 	cfg.ReloadInterval = -1
-	h, err := New(b.ft, cfg, Deps{Log: slog.New(slog.NewTextHandler(logs, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.host = h
-	ctx, cancel := context.WithCancel(context.Background())
-	b.cancel = cancel
-	go func() { b.done <- h.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-b.done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
-	<-h.Ready()
-	return b, logs
+	return startBoardDeps(t, script, cfg, Deps{Log: slog.New(slog.NewTextHandler(logs, nil))}), logs
 }
 
 // TestRefusalLogsAreSeparate: a flood of refused WebSocket handshakes

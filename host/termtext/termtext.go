@@ -64,28 +64,22 @@ func EscapeLen(s string, i int) int {
 	case isControlString(c):
 		return controlStringLen(s, i)
 	}
-	for ; j < len(s); j++ {
-		c := s[j]
-		switch {
-		case c >= 0x20 && c <= 0x2f:
-			continue
-		case c >= 0x30 && c <= 0x7e:
-			return j + 1 - i
-		default:
-			return 1
-		}
-	}
-	return len(s) - i
+	return sequenceLen(s, i, j, 0x30)
 }
 
 // csiLen is EscapeLen for ESC [.
-func csiLen(s string, i int) int {
-	for j := i + 2; j < len(s); j++ {
+func csiLen(s string, i int) int { return sequenceLen(s, i, i+2, 0x40) }
+
+// sequenceLen is EscapeLen for a sequence whose bytes from s[start] on are
+// intermediates (0x20 up to final-1) ended by one final byte (final up to
+// 0x7e); anything else makes the ESC stand alone (length 1).
+func sequenceLen(s string, i, start int, final byte) int {
+	for j := start; j < len(s); j++ {
 		c := s[j]
 		switch {
-		case c >= 0x20 && c <= 0x3f:
+		case c >= 0x20 && c < final:
 			continue
-		case c >= 0x40 && c <= 0x7e:
+		case c >= final && c <= 0x7e:
 			return j + 1 - i
 		default:
 			return 1

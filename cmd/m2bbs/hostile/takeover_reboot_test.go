@@ -41,7 +41,11 @@ func (b *board) strangerFrom(t *testing.T, ip, line string) string {
 	}
 }
 
-// assertNoTakeoverFrom is assertNoTakeover with strangers dialing from ip.
+// assertNoTakeoverFrom dials strangers from ip whose first line is "5"
+// (who's online, at the main menu) or "connect", until the front end has
+// handed out past the victim's old conn id, counted the way a restarted
+// front end used to count: each must get a new call, never the victim's
+// menu.
 func (b *board) assertNoTakeoverFrom(t *testing.T, ip, victimID string) {
 	t.Helper()
 	tries := 40
