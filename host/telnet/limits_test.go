@@ -49,9 +49,22 @@ func (b *manyBBS) waitEnded(t *testing.T) {
 	}
 }
 
+// waitOpen waits until the gateway counts want calls open from addr's
+// address; it gives up after waitLimit.
+func waitOpen(t *testing.T, srv *Server, addr net.Addr, want int) {
+	t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	for srv.addrs.Open(addr) != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("gateway counts %d calls from %v, want %d", srv.addrs.Open(addr), addr, want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 func TestGatewayPerAddressCap(t *testing.T) {
 	bbs := newManyBBS()
-	_, addr := startGateway(t, nil, Config{Dial: bbs.dial, PerAddr: netlimit.Limits{MaxPerAddr: 2, AcceptRate: -1}})
+	srv, addr := startGateway(t, nil, Config{Dial: bbs.dial, PerAddr: netlimit.Limits{MaxPerAddr: 2, AcceptRate: -1}})
 	first := dialGateway(t, addr)
 	first.readUntil("> ")
 	second := dialGateway(t, addr)
@@ -62,7 +75,8 @@ func TestGatewayPerAddressCap(t *testing.T) {
 	}
 	first.conn.Close()
 	bbs.waitEnded(t)
-	again := dialGateway(t, addr) // room again once a call ends
+	waitOpen(t, srv, second.conn.LocalAddr(), 1) // the gateway lets go of the slot after the BBS side ends
+	again := dialGateway(t, addr)                // room again once a call ends
 	again.readUntil("> ")
 }
 
