@@ -81,16 +81,16 @@ type Config struct {
 	// WebSocketOrigins says which pages may open WebSockets, besides the
 	// board's own on the machine itself (access.Origins).
 	WebSocketOrigins access.Origins
-	// Line is the phone line this host serves (route LineRoute(Line)),
+	// Line is the phone line this host serves (route lines.Route(Line)),
 	// 1 or more, with Deps.Lines the directory; 0 is the classic
 	// single-host set-up, with no directory (see lines.go).
 	Line int
 	// SenderID is the handler's send_ident, the sender of replies that
 	// answer no request (the line-down notice); "m2bbs" when empty.
 	SenderID string
-	// Heartbeat is how often the line's row is written (DefaultHeartbeat
-	// when zero); a line whose last heartbeat is older than StaleAfter
-	// (DefaultStaleAfter when zero) is down.
+	// Heartbeat is how often the line's row is written
+	// (lines.DefaultHeartbeat when zero); a line whose last heartbeat is
+	// older than StaleAfter (lines.DefaultStaleAfter when zero) is down.
 	Heartbeat, StaleAfter time.Duration
 	// MaxQueuedPerCaller bounds the lines of one caller waiting for their
 	// worker (DefaultMaxQueuedPerCaller when zero); WorkerQueue bounds the
@@ -115,11 +115,11 @@ type Deps struct {
 	// the new version, or the error that kept the old one serving.
 	OnReload func(version int, err error)
 	// Lines is the directory of phone lines shared by every host of the
-	// board; needed when Config.Line is set, and for the LinesPath page.
+	// board; needed when Config.Line is set, and for the lines.Path page.
 	Lines store.Lines
 	// Directory, if set, is a second connection to the front end: that of
 	// the directory handler every host connects to, whose HTTP requests
-	// (LinesPath, StatusPath) the host answers too.
+	// (lines.Path, StatusPath) the host answers too.
 	Directory Transport
 	// Drain, if set, moves the callers of phone line `line` to line `to`
 	// (the sysop's /status/drain): the front end reroutes the line and the

@@ -2,10 +2,7 @@ package host
 
 import (
 	"bytes"
-	"context"
-	"errors"
 	"log/slog"
-	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,7 +10,6 @@ import (
 	"time"
 
 	"github.com/m2bbs/m2bbs/host/m2proto"
-	"github.com/m2bbs/m2bbs/host/store"
 )
 
 // logBuffer collects a host's log lines; safe for concurrent use.
@@ -91,26 +87,5 @@ func TestBadHandshakeLogIsLimited(t *testing.T) {
 	lines := strings.Count(got, "websocket: bad handshake")
 	if max := 1 + int(time.Since(start)/time.Second); lines == 0 || lines > max {
 		t.Errorf("%d bad handshakes logged %d lines, want 1 to %d", n, lines, max)
-	}
-}
-
-// failingLines is a directory whose reads fail with a revealing error.
-type failingLines struct{ store.Lines }
-
-func (failingLines) LineList(context.Context) ([]store.LineInfo, error) {
-	return nil, errors.New("open /home/sysop/bbs/data/bbs.db: disk I/O error")
-}
-
-// TestLinesErrorNotShown: when the directory cannot be read, anyone
-// asking for /lines gets 503 and a plain message; the error is logged.
-func TestLinesErrorNotShown(t *testing.T) {
-	logs := &logBuffer{}
-	h := &Host{deps: Deps{Lines: failingLines{}}, log: slog.New(slog.NewTextHandler(logs, nil))}
-	code, body := h.answerLines(t.Context(), "GET")
-	if code != http.StatusServiceUnavailable || strings.Contains(string(body), "/home/sysop") || strings.Contains(string(body), "disk") {
-		t.Errorf("answered %d %q", code, body)
-	}
-	if !strings.Contains(logs.String(), "disk I/O error") {
-		t.Errorf("the error was not logged: %s", logs)
 	}
 }

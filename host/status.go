@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/m2bbs/m2bbs/host/handler/lines"
 	"github.com/m2bbs/m2bbs/host/m2proto"
 	"github.com/m2bbs/m2bbs/host/session"
 )
@@ -219,7 +220,7 @@ func (h *Host) answer(ctx context.Context, req *m2proto.Request) (int, []byte) {
 	}
 	method := req.Method()
 	switch path {
-	case LinesPath:
+	case lines.Path:
 		return h.answerLines(ctx, method)
 	case StatusPath:
 		if method != http.MethodGet && method != http.MethodHead {

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/m2bbs/m2bbs/host"
 	"github.com/m2bbs/m2bbs/host/classic"
+	"github.com/m2bbs/m2bbs/host/handler/lines"
 	"github.com/m2bbs/m2bbs/host/mongrel2"
 	"github.com/m2bbs/m2bbs/host/web"
 )
@@ -112,7 +112,7 @@ func browserDialsIn(t *testing.T, behindMongrel2 bool) {
 	awaitLines(t, addr, 10*time.Second, "lines 1 and 2 up", upLines(1, 2))
 
 	// Line 1 is full: one caller at the name prompt.
-	busy, err := classic.Dial(t.Context(), addr, host.LineRoute(1), false)
+	busy, err := classic.Dial(t.Context(), addr, lines.Route(1), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +154,7 @@ func browserDialsIn(t *testing.T, behindMongrel2 bool) {
 
 	// A classic caller reads what the browser left.
 	busy.Close()
-	awaitLines(t, addr, 10*time.Second, "both lines free", func(lines []host.LineStatus) bool {
+	awaitLines(t, addr, 10*time.Second, "both lines free", func(lines []lines.Status) bool {
 		for _, l := range lines {
 			if l.Online > 0 {
 				return false

@@ -13,8 +13,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/m2bbs/m2bbs/host"
 	"github.com/m2bbs/m2bbs/host/access"
+	"github.com/m2bbs/m2bbs/host/handler/lines"
 	"github.com/m2bbs/m2bbs/host/telnet"
 	"github.com/m2bbs/m2bbs/host/web"
 )
@@ -92,7 +92,7 @@ func startGateways(ctx context.Context, opt gatewayOptions, bind string, boardUR
 	if opt.telnetPort >= 0 {
 		var routes []string
 		for i := 1; i <= opt.lines; i++ {
-			routes = append(routes, host.LineRoute(i))
+			routes = append(routes, lines.Route(i))
 		}
 		tcfg := telnet.Config{
 			Dial: func(ctx context.Context, remote net.Addr) (net.Conn, error) {

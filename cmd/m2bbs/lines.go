@@ -12,9 +12,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/m2bbs/m2bbs/host"
 	"github.com/m2bbs/m2bbs/host/classic"
 	"github.com/m2bbs/m2bbs/host/config"
+	"github.com/m2bbs/m2bbs/host/handler/lines"
 )
 
 // Phone lines: each "m2bbs host -line N" is line N, route "@bbs.N". Unless
@@ -94,10 +94,10 @@ const dialAnswerTimeout = 5 * time.Second
 var errAllBusy = fmt.Errorf("every line was busy")
 
 // fetchLines reads the lines directory from the board's HTTP port.
-func fetchLines(ctx context.Context, addr string) ([]host.LineStatus, error) {
+func fetchLines(ctx context.Context, addr string) ([]lines.Status, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+host.LinesPath, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+lines.Path, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -109,11 +109,11 @@ func fetchLines(ctx context.Context, addr string) ([]host.LineStatus, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("lines directory: %s", resp.Status)
 	}
-	var lines []host.LineStatus
-	if err := json.NewDecoder(io.LimitReader(resp.Body, maxDirectoryBytes)).Decode(&lines); err != nil {
+	var dir []lines.Status
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxDirectoryBytes)).Decode(&dir); err != nil {
 		return nil, fmt.Errorf("lines directory: %w", err)
 	}
-	return lines, nil
+	return dir, nil
 }
 
 // dialLines fetches the directory and calls the lines that are up in a
@@ -122,18 +122,18 @@ func fetchLines(ctx context.Context, addr string) ([]host.LineStatus, error) {
 // connected client and the first message the line sent.
 func dialLines(ctx context.Context, o clientOptions, out io.Writer) (*classic.Client, classic.Message, error) {
 	addr := net.JoinHostPort(o.host, strconv.Itoa(o.port))
-	lines, err := fetchLines(ctx, addr)
+	dir, err := fetchLines(ctx, addr)
 	if err != nil {
 		return nil, classic.Message{}, err
 	}
-	var up []host.LineStatus
-	for _, l := range lines {
+	var up []lines.Status
+	for _, l := range dir {
 		if l.Up {
 			up = append(up, l)
 		}
 	}
 	if len(up) == 0 {
-		return nil, classic.Message{}, fmt.Errorf("no line is up (%d in the directory)", len(lines))
+		return nil, classic.Message{}, fmt.Errorf("no line is up (%d in the directory)", len(dir))
 	}
 	rand.Shuffle(len(up), func(i, j int) { up[i], up[j] = up[j], up[i] })
 	for _, l := range up {

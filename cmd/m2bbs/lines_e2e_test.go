@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/m2bbs/m2bbs/host"
 	"github.com/m2bbs/m2bbs/host/classic"
+	"github.com/m2bbs/m2bbs/host/handler/lines"
 	"github.com/m2bbs/m2bbs/host/mongrel2"
 )
 
@@ -91,10 +91,10 @@ func (p *lineProc) kill9(t *testing.T) {
 }
 
 // directory reads GET /lines through the front end.
-func directory(t *testing.T, addr string) ([]host.LineStatus, error) {
+func directory(t *testing.T, addr string) ([]lines.Status, error) {
 	t.Helper()
 	client := &http.Client{Timeout: 2 * time.Second}
-	resp, err := client.Get("http://" + addr + host.LinesPath)
+	resp, err := client.Get("http://" + addr + lines.Path)
 	if err != nil {
 		return nil, err
 	}
@@ -102,13 +102,13 @@ func directory(t *testing.T, addr string) ([]host.LineStatus, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("%s", resp.Status)
 	}
-	var lines []host.LineStatus
-	err = json.NewDecoder(resp.Body).Decode(&lines)
-	return lines, err
+	var dir []lines.Status
+	err = json.NewDecoder(resp.Body).Decode(&dir)
+	return dir, err
 }
 
 // awaitLines polls the directory until want(lines) holds, up to timeout.
-func awaitLines(t *testing.T, addr string, timeout time.Duration, what string, want func([]host.LineStatus) bool) []host.LineStatus {
+func awaitLines(t *testing.T, addr string, timeout time.Duration, what string, want func([]lines.Status) bool) []lines.Status {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -124,8 +124,8 @@ func awaitLines(t *testing.T, addr string, timeout time.Duration, what string, w
 }
 
 // upLines is a predicate: exactly the lines given are listed as up.
-func upLines(nums ...int) func([]host.LineStatus) bool {
-	return func(lines []host.LineStatus) bool {
+func upLines(nums ...int) func([]lines.Status) bool {
+	return func(lines []lines.Status) bool {
 		up := map[int]bool{}
 		for _, l := range lines {
 			if l.Up {
@@ -193,9 +193,9 @@ func TestPhoneLinesBehindMongrel2(t *testing.T) {
 	line1 := startLine(t, server, db, 1, "-max-callers", "1")
 	startLine(t, server, db, 2, "-max-callers", "1")
 	addr := server.Addr()
-	lines := awaitLines(t, addr, 20*time.Second, "lines 1 and 2 up", upLines(1, 2))
-	if lines[0].Route != "@bbs.1" || lines[1].Route != "@bbs.2" || lines[0].Capacity != 1 {
-		t.Errorf("directory: %+v", lines)
+	dir := awaitLines(t, addr, 20*time.Second, "lines 1 and 2 up", upLines(1, 2))
+	if dir[0].Route != "@bbs.1" || dir[1].Route != "@bbs.2" || dir[0].Capacity != 1 {
+		t.Errorf("directory: %+v", dir)
 	}
 
 	call := func(route string) *classic.Client {
@@ -249,7 +249,7 @@ func TestPhoneLinesBehindMongrel2(t *testing.T) {
 	// the directory shows line 1 down, carol on line 2 plays on.
 	line1.kill9(t)
 	m, err := ann.Next(15 * time.Second)
-	if err != nil || m.Type != classic.TypeScreen || m.Msg != host.LineHoldText(1) {
+	if err != nil || m.Type != classic.TypeScreen || m.Msg != lines.HoldText(1) {
 		t.Fatalf("ann after line 1 died got %+v, %v", m, err)
 	}
 	awaitLines(t, addr, 10*time.Second, "only line 2 up", upLines(2))
@@ -280,7 +280,7 @@ func TestLineDownWithoutJournals(t *testing.T) {
 	startLine(t, server, db, 2, "-no-journal")
 	addr := server.Addr()
 	awaitLines(t, addr, 10*time.Second, "lines 1 and 2 up", upLines(1, 2))
-	ann, err := classic.Dial(t.Context(), addr, host.LineRoute(1), false)
+	ann, err := classic.Dial(t.Context(), addr, lines.Route(1), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,7 +291,7 @@ func TestLineDownWithoutJournals(t *testing.T) {
 	arrive(t, ann, "ann", "pw", "pw", "y")
 	line1.kill9(t)
 	m, err := ann.Next(15 * time.Second)
-	if err != nil || m.Type != classic.TypeExit || m.Msg != host.LineDownText(1) {
+	if err != nil || m.Type != classic.TypeExit || m.Msg != lines.DownText(1) {
 		t.Fatalf("ann after line 1 died got %+v, %v", m, err)
 	}
 	if m, err := ann.Next(readTimeout); err == nil {
@@ -406,7 +406,7 @@ func TestSevenCallersThreeLines(t *testing.T) {
 	hosts[2].kill9(t)
 	for _, d := range byLine[2] {
 		m, err := d.c.Next(15 * time.Second)
-		if err != nil || m.Type != classic.TypeScreen || m.Msg != host.LineHoldText(2) {
+		if err != nil || m.Type != classic.TypeScreen || m.Msg != lines.HoldText(2) {
 			t.Errorf("%s after line 2 died got %+v, %v", d.name, m, err)
 		}
 	}

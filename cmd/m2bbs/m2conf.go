@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/m2bbs/m2bbs/host"
+	"github.com/m2bbs/m2bbs/host/handler/lines"
 	"github.com/m2bbs/m2bbs/host/mongrel2"
 )
 
@@ -78,7 +79,7 @@ func runM2conf(ctx context.Context, args []string, stderr io.Writer) error {
 // lineSpecs gives; the static web root web/ (under the chroot) is served
 // on "/". WebSocket routes are exact, so /ws/1 never takes /ws/10.
 func linesConfig(cfg mongrel2.Config, n int) mongrel2.Config {
-	cfg.Route = host.LineRoute(1)
+	cfg.Route = lines.Route(1)
 	cfg.ExtraRoutes = []string{mongrel2.DefaultRoute}
 	cfg.WebSocketPaths = []string{host.WebSocketPath(1), host.WebSocketPath(0)}
 	cfg.HTTPRoutes = nil
@@ -89,13 +90,13 @@ func linesConfig(cfg mongrel2.Config, n int) mongrel2.Config {
 		send, recv := lineSpecs(i)
 		cfg.Handlers = append(cfg.Handlers, mongrel2.Handler{
 			Name: fmt.Sprintf("line%d", i), SenderID: lineSenderID(i), SendSpec: send, RecvSpec: recv,
-			Routes: []string{host.LineRoute(i)}, WebSocketPaths: []string{host.WebSocketPath(i)},
+			Routes: []string{lines.Route(i)}, WebSocketPaths: []string{host.WebSocketPath(i)},
 		})
 	}
 	send, recv := lineSpecs(0)
 	cfg.Handlers = append(cfg.Handlers, mongrel2.Handler{
 		Name: "directory", SenderID: lineSenderID(0), SendSpec: send, RecvSpec: recv,
-		Routes: []string{host.LinesPath, host.StatusPath},
+		Routes: []string{lines.Path, host.StatusPath},
 	})
 	cfg.WebRoot = "web"
 	return cfg

@@ -19,6 +19,7 @@ import (
 
 	"github.com/m2bbs/m2bbs/host"
 	"github.com/m2bbs/m2bbs/host/frontend"
+	"github.com/m2bbs/m2bbs/host/handler/lines"
 	"github.com/m2bbs/m2bbs/host/mongrel2"
 	"github.com/m2bbs/m2bbs/host/session"
 	"github.com/m2bbs/m2bbs/host/web"
@@ -127,10 +128,10 @@ func runBuiltIn(ctx context.Context, s *settings, opt runOptions, log *slog.Logg
 		routes = []frontend.Route{
 			{Pattern: mongrel2.DefaultRoute, Handler: lineHandlers[0]},
 			{Pattern: host.StatusPath, Handler: lineHandlers[0]},
-			{Pattern: host.LinesPath, Handler: lineHandlers[0]},
+			{Pattern: lines.Path, Handler: lineHandlers[0]},
 		}
 		for i, h := range lineHandlers {
-			routes = append(routes, frontend.Route{Pattern: host.LineRoute(i + 1), Handler: h})
+			routes = append(routes, frontend.Route{Pattern: lines.Route(i + 1), Handler: h})
 		}
 	}
 	bind := "127.0.0.1"
@@ -338,20 +339,20 @@ func (l *lineHosts) get(line int) *host.Host {
 // type to line to's handler from now on (and, for line 1, the routes it
 // also serves: @bbs, /status, /lines), then line's host lets go of their
 // sessions, and line to's host rebuilds them from their journals.
-func drainLine(ctx context.Context, fe *frontend.Server, hosts *lineHosts, lines, line, to int) (int, error) {
-	if line < 1 || line > lines || to < 1 || to > lines || line == to {
-		return 0, fmt.Errorf("drain: lines are 1..%d, and a line is drained onto another", lines)
+func drainLine(ctx context.Context, fe *frontend.Server, hosts *lineHosts, n, line, to int) (int, error) {
+	if line < 1 || line > n || to < 1 || to > n || line == to {
+		return 0, fmt.Errorf("drain: lines are 1..%d, and a line is drained onto another", n)
 	}
 	h, dst := hosts.get(line), hosts.get(to)
 	if h == nil || dst == nil {
 		return 0, fmt.Errorf("drain: line %d or %d has no host", line, to)
 	}
-	patterns := []string{host.LineRoute(line)}
+	patterns := []string{lines.Route(line)}
 	if line == 1 {
-		patterns = append(patterns, mongrel2.DefaultRoute, host.StatusPath, host.LinesPath)
+		patterns = append(patterns, mongrel2.DefaultRoute, host.StatusPath, lines.Path)
 	}
 	for _, p := range patterns {
-		if err := fe.Reroute(p, host.LineRoute(to)); err != nil {
+		if err := fe.Reroute(p, lines.Route(to)); err != nil {
 			return 0, fmt.Errorf("drain: %w", err)
 		}
 	}

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/m2bbs/m2bbs/host"
 	"github.com/m2bbs/m2bbs/host/classic"
+	"github.com/m2bbs/m2bbs/host/handler/lines"
 	"github.com/m2bbs/m2bbs/host/mongrel2"
 )
 
@@ -23,12 +23,12 @@ type survivors struct {
 	hint                   string // what the door said of the player's guess of 50
 }
 
-// callIn connects a new caller to line 1 behind server and plays lines.
-func callIn(t *testing.T, server *mongrel2.Server, lines ...string) (*classic.Client, string) {
+// callIn connects a new caller to line 1 behind server and plays typed.
+func callIn(t *testing.T, server *mongrel2.Server, typed ...string) (*classic.Client, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), readTimeout)
 	defer cancel()
-	c, err := classic.Dial(ctx, server.Addr(), host.LineRoute(1), false)
+	c, err := classic.Dial(ctx, server.Addr(), lines.Route(1), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func callIn(t *testing.T, server *mongrel2.Server, lines ...string) (*classic.Cl
 	if err := c.Connect(); err != nil {
 		t.Fatal(err)
 	}
-	return c, arrive(t, c, lines...)
+	return c, arrive(t, c, typed...)
 }
 
 // leave answers the prompt a caller on c is at with the first line and the

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/m2bbs/m2bbs/host"
 	"github.com/m2bbs/m2bbs/host/classic"
+	"github.com/m2bbs/m2bbs/host/handler/lines"
 	"github.com/m2bbs/m2bbs/host/mongrel2"
 )
 
@@ -216,11 +216,11 @@ func TestTelnetHuntsForAFreeLine(t *testing.T) {
 		}
 		return strings.ReplaceAll(string(got), "\r", "")
 	}
-	occupy(host.LineRoute(1))
+	occupy(lines.Route(1))
 	if screen := call("What's your name?"); !strings.Contains(screen, "What's your name?") {
 		t.Errorf("with line 2 free, the telnet caller saw:\n%q", screen)
 	}
-	occupy(host.LineRoute(2))
+	occupy(lines.Route(2))
 	if screen := call("\x00never"); !strings.Contains(screen, "BUSY") || !strings.Contains(screen, "busy") {
 		t.Errorf("with every line taken, the telnet caller saw:\n%q", screen)
 	}

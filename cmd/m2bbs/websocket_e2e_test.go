@@ -14,6 +14,7 @@ import (
 
 	"github.com/m2bbs/m2bbs/host"
 	"github.com/m2bbs/m2bbs/host/classic"
+	"github.com/m2bbs/m2bbs/host/handler/lines"
 	"github.com/m2bbs/m2bbs/host/mongrel2"
 )
 
@@ -188,7 +189,7 @@ func TestWebSocketPhoneLines(t *testing.T) {
 		br := dialBrowser(t, server.Addr(), tc.path)
 		br.say(t, "connect")
 		br.answer(t, "What's your name?", "carol")
-		awaitLines(t, server.Addr(), 10*time.Second, fmt.Sprintf("a caller on line %d", tc.line), func(ls []host.LineStatus) bool {
+		awaitLines(t, server.Addr(), 10*time.Second, fmt.Sprintf("a caller on line %d", tc.line), func(ls []lines.Status) bool {
 			for _, l := range ls {
 				if l.Line == tc.line && l.Online == 1 {
 					return true
@@ -199,7 +200,7 @@ func TestWebSocketPhoneLines(t *testing.T) {
 		if err := br.conn.Close(websocket.StatusNormalClosure, "bye"); err != nil {
 			t.Errorf("%s: close: %v", tc.path, err)
 		}
-		awaitLines(t, server.Addr(), 10*time.Second, "no caller left", func(ls []host.LineStatus) bool {
+		awaitLines(t, server.Addr(), 10*time.Second, "no caller left", func(ls []lines.Status) bool {
 			for _, l := range ls {
 				if l.Online != 0 {
 					return false
@@ -231,7 +232,7 @@ func TestBrowserOnAnotherLine(t *testing.T) {
 	for m := br.next(t); m.Type != "prompt"; m = br.next(t) {
 	}
 	// Line 1's host learns of the browser from line 2's heartbeat.
-	awaitLines(t, m2.Addr(), 10*time.Second, "the browser on line 2", func(ls []host.LineStatus) bool {
+	awaitLines(t, m2.Addr(), 10*time.Second, "the browser on line 2", func(ls []lines.Status) bool {
 		for _, l := range ls {
 			if l.Line == 2 && l.Online == 1 {
 				return true
@@ -240,7 +241,7 @@ func TestBrowserOnAnotherLine(t *testing.T) {
 		return false
 	})
 
-	pager, err := classic.Dial(t.Context(), m2.Addr(), host.LineRoute(1), false)
+	pager, err := classic.Dial(t.Context(), m2.Addr(), lines.Route(1), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,7 +267,7 @@ func TestBrowserOnAnotherLine(t *testing.T) {
 	}
 
 	line2.kill9(t)
-	if m := br.next(t); m.Msg != host.LineHoldText(2) {
+	if m := br.next(t); m.Msg != lines.HoldText(2) {
 		t.Errorf("the browser after line 2 died got %+v", m)
 	}
 }

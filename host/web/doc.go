@@ -8,7 +8,7 @@
 //
 //	/          the page (index.html), its assets beside it (bbs.js, bbs.css,
 //	           vendor/xterm.js, ...), all fetched with relative URLs
-//	/lines     the phone-line directory (served by the host; see host.LinesPath)
+//	/lines     the phone-line directory (served by the host; see package host/handler/lines)
 //	/ws        a WebSocket to the single-host route @bbs
 //	/ws/N      a WebSocket to phone line N (route @bbs.N)
 //
