@@ -11,7 +11,9 @@
 // [DownText] and hangs up on them, through its own [Board] (the front end
 // delivers a reply to any of its conn ids). A restarted host does the same
 // for callers its previous process left on the line. With journaled
-// sessions the callers are told [HoldText] instead and keep their call.
+// sessions nobody is hung up on: the callers of a line that went down are
+// told [HoldText] and keep their call, and those a restarted host finds
+// are rebuilt by replay when they next type.
 //
 // Who's online lists the local callers and those of every other line that
 // is up ([Line.Remote]); a page or a deliver to a caller on another line
