@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -163,6 +164,9 @@ type Host struct {
 	// flood of one never hides the other.
 	sysop      sysopGuard
 	wsRefusals access.RefusalLog
+	// pages serves the HTTP requests: the status page, the sysop's
+	// actions, the lines directory (http.go).
+	pages *http.ServeMux
 }
 
 // owner records which worker serves a caller, how many of the caller's
@@ -205,6 +209,7 @@ func New(transport Transport, cfg Config, deps Deps) (*Host, error) {
 		started: time.Now(), ready: make(chan struct{}), owners: make(map[string]*owner),
 	}
 	h.admit.noisy = lograte.New(deps.Log, 0, 0)
+	h.pages = h.routes()
 	h.initLine()
 	fp, err := fingerprint(h.watchedDirs())
 	if err != nil {
