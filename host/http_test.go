@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -163,4 +164,24 @@ func TestHTTPRequestFromMongrel2(t *testing.T) {
 	if r.Header.Get("Host") != "" || r.Header.Get("Path") != "/lines" {
 		t.Errorf("headers = %v", r.Header)
 	}
+}
+
+// FuzzRoutablePathsAreNeverRedirected: a path routable lets through
+// reaches a page or the 404, never the ServeMux's redirect (asked with a
+// method no page takes, so only the 404 and 405 answers run).
+func FuzzRoutablePathsAreNeverRedirected(f *testing.F) {
+	for _, p := range []string{"/status", "/status/kick", "/lines", "/", "/status/", "/a/../status", "//status", "/./x", "x", "", "/%2e%2e/status", "/status//kick"} {
+		f.Add(p)
+	}
+	mux := (&Host{}).routes()
+	f.Fuzz(func(t *testing.T, p string) {
+		if !routable(p) {
+			return
+		}
+		w := newReplyWriter()
+		mux.ServeHTTP(w, &http.Request{Method: "OPTIONS", URL: &url.URL{Path: p}, Header: http.Header{}})
+		if w.code != http.StatusNotFound && w.code != http.StatusMethodNotAllowed {
+			t.Errorf("%q answered %d %q", p, w.code, w.body.String())
+		}
+	})
 }
