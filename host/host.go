@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -163,20 +164,9 @@ type Host struct {
 	// flood of one never hides the other.
 	sysop      sysopGuard
 	wsRefusals access.RefusalLog
-}
-
-// owner records which worker serves a caller, how many of the caller's
-// messages are still queued for it, and who the caller is once logged in.
-type owner struct {
-	w       *worker
-	pending int
-	user    string
-	// refused says the caller's last line was refused and answered; the
-	// next refusals are not, until one of their lines is handled.
-	refused bool
-	// disconnect is the caller's disconnect notice, kept until their
-	// queued lines are handled when it found the worker's queue full.
-	disconnect *m2proto.Request
+	// pages serves the HTTP requests: the status page, the sysop's
+	// actions, the lines directory (http.go).
+	pages *http.ServeMux
 }
 
 // New loads the scripts and screens into a first generation of workers.
@@ -205,6 +195,7 @@ func New(transport Transport, cfg Config, deps Deps) (*Host, error) {
 		started: time.Now(), ready: make(chan struct{}), owners: make(map[string]*owner),
 	}
 	h.admit.noisy = lograte.New(deps.Log, 0, 0)
+	h.pages = h.routes()
 	h.initLine()
 	fp, err := fingerprint(h.watchedDirs())
 	if err != nil {
@@ -307,72 +298,6 @@ func (h *Host) handle(ctx context.Context, msg []byte) {
 	default:
 		h.unsupported.Add(1)
 		h.admit.noisy.Warn("unsupported request", "conn_id", req.ConnID, "method", req.Method(), "path", req.Path)
-	}
-}
-
-// route queues a JSON-socket request for the worker that owns the caller,
-// picking the least busy worker of the current generation for a new one.
-// It never waits for a worker (see admission.go).
-func (h *Host) route(ctx context.Context, req *m2proto.Request) {
-	if h.dropAfterEnd(req) {
-		return
-	}
-	h.mu.Lock()
-	o := h.owners[req.ConnID]
-	fresh := o == nil
-	if o == nil {
-		if req.IsDisconnect() {
-			h.mu.Unlock()
-			h.admit.ended.forget(req.ConnID)
-			return // a caller with no session left
-		}
-		if len(h.owners) >= h.cfg.MaxCallers {
-			gen := h.current
-			h.mu.Unlock()
-			h.refuseBusy(req, gen)
-			return
-		}
-		o = h.newOwner(req.ConnID)
-	}
-	refuse := h.enqueue(o, req, fresh)
-	h.mu.Unlock()
-	refuse()
-}
-
-// newOwner gives connID to the least busy worker of the current
-// generation (caller holds Host.mu).
-func (h *Host) newOwner(connID string) *owner {
-	o := &owner{w: h.current.leastBusy()}
-	o.w.owned++
-	h.owners[connID] = o
-	h.nudgeLine()
-	return o
-}
-
-// settle forgets a caller's owner once the worker has no session for it
-// and nothing queued; handled says a queued message was just handled.
-func (h *Host) settle(w *worker, connID string, handled bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	o := h.owners[connID]
-	if o == nil {
-		return
-	}
-	if handled {
-		o.pending-- // queued messages count wherever the caller went since
-		o.refused = false
-		if o.pending == 0 && o.disconnect != nil {
-			h.deferDisconnect(o.w, o.disconnect)
-			o.disconnect = nil
-		}
-	}
-	if o.w != w {
-		return
-	}
-	if o.pending == 0 && !w.table.Has(connID) {
-		delete(h.owners, connID)
-		w.owned--
-		h.nudgeLine()
 	}
 }
 

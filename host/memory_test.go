@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/m2bbs/m2bbs/host/session"
 )
 
 // peakHeap samples the heap every millisecond until stop is called, and
@@ -98,5 +100,33 @@ func TestMemoryWatchdogFiresWithDefaultSettings(t *testing.T) {
 	}
 	if st := b.host.Status(); st.MemoryAborts < 1 {
 		t.Errorf("memory aborts = %d: the watchdog did not fire", st.MemoryAborts)
+	}
+}
+
+// TestMemoryWatchdogStopsAStringBomb: a script that keeps ever more
+// strings (a megabyte a step: no one string passes the bound on strings)
+// is stopped when the heap passes the limit.
+func TestMemoryWatchdogStopsAStringBomb(t *testing.T) {
+	b := startBoard(t, `require 'ui'
+function m2bbs(conn, req)
+    req = ui.ask(conn, req, 'go?')
+    if req.data.msg == 'go' then
+        local t, chunk = {}, string.rep('x', 1024 * 1024 - 8)
+        while #t < 1200 do t[#t + 1] = chunk .. #t end
+    end
+    ui.ask(conn, req, 'fine')
+end`, Config{MemoryLimit: 64 << 20, Session: session.Config{ResumeBudget: time.Minute}})
+	b.say("1", "connect")
+	b.ft.waitFor(t, "1", kind("prompt"))
+	b.say("2", "connect")
+	b.ft.waitFor(t, "2", kind("prompt"))
+	b.say("1", "go")
+	if r := b.ft.waitFor(t, "1", kind("exit")); r.text != "Oops." {
+		t.Errorf("exit = %q", r.text)
+	}
+	b.say("2", "no")
+	b.ft.waitFor(t, "2", kind("prompt"))
+	if st := b.host.Status(); st.MemoryAborts < 1 || st.Sessions.Errored != 1 {
+		t.Errorf("status = %+v", st)
 	}
 }

@@ -4,16 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"runtime"
 	"runtime/metrics"
 	"sort"
-	"strconv"
-	"strings"
 	"time"
 
-	"github.com/m2bbs/m2bbs/host/handler/lines"
-	"github.com/m2bbs/m2bbs/host/m2proto"
 	"github.com/m2bbs/m2bbs/host/session"
 )
 
@@ -159,148 +154,22 @@ func (h *Host) Callers(ctx context.Context) []session.Caller {
 	return all
 }
 
-// Broadcast shows text to every caller online and returns how many saw it.
-func (h *Host) Broadcast(ctx context.Context, text string) int {
-	h.mu.Lock()
-	workers := h.liveWorkers()
-	h.mu.Unlock()
-	n := 0
-	for _, w := range workers {
-		sent, err := onWorker(ctx, w, statusTimeout, func(t *session.Table) int { return t.Broadcast(text) })
-		if err != nil {
-			h.log.Warn("broadcast: a worker did not answer", "err", err)
+// answerStatus is the status page (GET StatusPath): the public part
+// (Status.public) for anyone, all of it for the sysop (isSysop), with the
+// callers online unless the query says online=0.
+func (h *Host) answerStatus(r *http.Request) (int, []byte) {
+	var st Status
+	if !h.isSysop(r) {
+		st = h.counters().public()
+	} else {
+		st = h.Status()
+		if r.URL.Query().Get("online") != "0" {
+			st.Online = h.Callers(r.Context())
 		}
-		n += sent
 	}
-	h.log.Info("sysop broadcast", "text", text, "callers", n)
-	return n
-}
-
-// Kick ends connID's session; it reports whether the caller was online.
-func (h *Host) Kick(ctx context.Context, connID string) bool {
-	h.mu.Lock()
-	o := h.owners[connID]
-	h.mu.Unlock()
-	if o == nil {
-		return false
-	}
-	kicked, err := onWorker(ctx, o.w, statusTimeout, func(t *session.Table) bool { return t.Kick(connID) })
+	b, err := json.Marshal(st)
 	if err != nil {
-		h.log.Warn("kick: the worker did not answer", "conn_id", connID, "err", err)
-		return false
+		return http.StatusInternalServerError, []byte(err.Error() + "\n")
 	}
-	h.settle(o.w, connID, false)
-	return kicked
-}
-
-// MaxSysopBody bounds the body of a sysop's request (a broadcast's text).
-const MaxSysopBody = 4096
-
-// serveHTTP answers the HTTP requests routed to the handler, replying
-// through t: the status page, the sysop's actions, the lines directory,
-// or 404.
-func (h *Host) serveHTTP(ctx context.Context, req *m2proto.Request, t Transport) {
-	h.httpRequests.Add(1)
-	code, body := h.answer(ctx, req)
-	contentType := "application/json"
-	if code != http.StatusOK {
-		contentType = "text/plain; charset=utf-8"
-	}
-	resp := m2proto.AppendHTTPResponse(nil, code, contentType, body)
-	if err := h.sendVia(t, req.Sender, []string{req.ConnID}, resp); err != nil {
-		h.log.Warn("http reply", "conn_id", req.ConnID, "err", err)
-	}
-}
-
-// answer works out the status code and body for an HTTP request.
-func (h *Host) answer(ctx context.Context, req *m2proto.Request) (int, []byte) {
-	path := req.Header("PATH")
-	if path == "" {
-		path = req.Path
-	}
-	method := req.Method()
-	switch path {
-	case lines.Path:
-		return h.answerLines(ctx, method)
-	case StatusPath:
-		if method != http.MethodGet && method != http.MethodHead {
-			return http.StatusMethodNotAllowed, []byte("use GET\n")
-		}
-		var st Status
-		if !h.isSysop(req) {
-			st = h.counters().public()
-		} else {
-			st = h.Status()
-			if query, _ := url.ParseQuery(req.Header("QUERY")); query.Get("online") != "0" {
-				st.Online = h.Callers(ctx)
-			}
-		}
-		b, err := json.Marshal(st)
-		if err != nil {
-			return http.StatusInternalServerError, []byte(err.Error() + "\n")
-		}
-		return http.StatusOK, append(b, '\n')
-	case StatusPath + "/drain":
-		if method != http.MethodPost {
-			return http.StatusMethodNotAllowed, []byte("use POST\n")
-		}
-		if why := h.sysopRefusal(req); why != "" {
-			return h.refuseSysop(req, why)
-		}
-		if h.deps.Drain == nil {
-			return http.StatusNotImplemented, []byte("draining a line needs the built-in front end in the same process (m2bbs run -lines N)\n")
-		}
-		query, _ := url.ParseQuery(req.Header("QUERY"))
-		line, err1 := strconv.Atoi(query.Get("line"))
-		to, err2 := strconv.Atoi(query.Get("to"))
-		if err1 != nil || err2 != nil {
-			return http.StatusBadRequest, []byte("drain needs ?line=N&to=M\n")
-		}
-		moved, err := h.deps.Drain(ctx, line, to)
-		if err != nil {
-			return http.StatusConflict, []byte(err.Error() + "\n")
-		}
-		return http.StatusOK, jsonLine(map[string]int{"line": line, "to": to, "moved": moved})
-	case StatusPath + "/upgrade":
-		if method != http.MethodPost {
-			return http.StatusMethodNotAllowed, []byte("use POST\n")
-		}
-		if why := h.sysopRefusal(req); why != "" {
-			return h.refuseSysop(req, why)
-		}
-		res, err := h.Upgrade(ctx)
-		if err != nil {
-			return http.StatusConflict, []byte(err.Error() + "\n")
-		}
-		return http.StatusOK, jsonLine(res)
-	case StatusPath + "/broadcast", StatusPath + "/kick":
-		if method != http.MethodPost {
-			return http.StatusMethodNotAllowed, []byte("use POST\n")
-		}
-		if why := h.sysopRefusal(req); why != "" {
-			return h.refuseSysop(req, why)
-		}
-		if strings.HasSuffix(path, "/broadcast") {
-			text := strings.TrimSpace(string(req.Body))
-			if text == "" || len(req.Body) > MaxSysopBody {
-				return http.StatusBadRequest, []byte("the body is the text to broadcast (1 to 4096 bytes)\n")
-			}
-			return http.StatusOK, jsonLine(map[string]int{"callers": h.Broadcast(ctx, text)})
-		}
-		query, _ := url.ParseQuery(req.Header("QUERY"))
-		connID := query.Get("conn_id")
-		if connID == "" {
-			return http.StatusBadRequest, []byte("kick needs ?conn_id=N\n")
-		}
-		if !h.Kick(ctx, connID) {
-			return http.StatusNotFound, []byte("no caller online with that conn_id\n")
-		}
-		return http.StatusOK, jsonLine(map[string]string{"kicked": connID})
-	}
-	return http.StatusNotFound, []byte("not found\n")
-}
-
-func jsonLine(v any) []byte {
-	b, _ := json.Marshal(v)
-	return append(b, '\n')
+	return http.StatusOK, append(b, '\n')
 }

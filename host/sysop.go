@@ -8,16 +8,24 @@ import (
 	"time"
 
 	"github.com/m2bbs/m2bbs/host/access"
-	"github.com/m2bbs/m2bbs/host/m2proto"
 )
 
-// Header names as Mongrel2 and the built-in front end pass them.
-var (
-	sysopHeader      = strings.ToLower(access.SysopHeader)
-	proxiedForHeader = strings.ToLower(access.ProxiedForHeader)
-)
+// sysopOnly is the authorisation of the sysop's actions: it passes to
+// next only a request that may act as the sysop (sysopRefusal) and
+// answers any other itself, 403 (429 past its wrong tokens) with why,
+// logging it (refuseSysop).
+func (h *Host) sysopOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if why := h.sysopRefusal(r); why != "" {
+			code, body := h.refuseSysop(r, why)
+			writeAnswer(w, code, body)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
 
-// sysopRefusal returns why req may not act as the sysop (the body of the
+// sysopRefusal returns why r may not act as the sysop (the body of the
 // 403 answer), or "" if it may. It decides who may see the status page's
 // callers list and take its actions (broadcast, kick, upgrade, drain):
 //
@@ -43,14 +51,14 @@ var (
 // An address that sent MaxWrongTokens wrong tokens within WrongTokenWindow
 // is refused (429) until the window ends, without its token being
 // compared (sysopGuard).
-func (h *Host) sysopRefusal(req *m2proto.Request) string {
+func (h *Host) sysopRefusal(r *http.Request) string {
 	if h.cfg.SysopToken != "" {
-		addr := callerAddr(req)
+		addr := callerAddr(r)
 		now := time.Now()
 		if h.sysop.blocked(addr, now) {
 			return tooManyWrongTokens
 		}
-		token, ok := access.BearerToken(req.Header("authorization"))
+		token, ok := access.BearerToken(r.Header.Get("Authorization"))
 		if ok && subtle.ConstantTimeCompare([]byte(token), []byte(h.cfg.SysopToken)) == 1 {
 			return ""
 		}
@@ -60,82 +68,82 @@ func (h *Host) sysopRefusal(req *m2proto.Request) string {
 		return "sysop only: send the sysop token (Authorization: Bearer TOKEN)\n"
 	}
 	switch {
-	case !loopbackCaller(req):
+	case !loopbackCaller(r):
 		return "sysop only: this board has no sysop token, so only its own machine may act as the sysop\n"
-	case proxied(req):
+	case proxied(r):
 		return "sysop only: this request came through a proxy; behind a proxy the board needs a sysop token\n"
-	case req.Header(sysopHeader) != "1":
+	case r.Header.Get(access.SysopHeader) != "1":
 		return "sysop only: send the header " + access.SysopHeader + ": 1 (m2bbs status does)\n"
-	case !access.LoopbackHost(req.Header("host")):
+	case !access.LoopbackHost(r.Host):
 		return "sysop only: the Host header must name this machine (localhost or a loopback address)\n"
-	case access.Origins{}.Check(req.Header("origin"), req.Header("host")) != nil,
-		access.CrossSite(req.Header("sec-fetch-site")):
+	case access.Origins{}.Check(r.Header.Get("Origin"), r.Host) != nil,
+		access.CrossSite(r.Header.Get("Sec-Fetch-Site")):
 		return "sysop only: not from another site's page\n"
 	}
 	return ""
 }
 
-// isSysop reports whether req may see who is online and act.
-func (h *Host) isSysop(req *m2proto.Request) bool { return h.sysopRefusal(req) == "" }
+// isSysop reports whether r may see who is online and act.
+func (h *Host) isSysop(r *http.Request) bool { return h.sysopRefusal(r) == "" }
 
-// loopbackCaller reports whether req's caller is on the machine itself:
+// loopbackCaller reports whether r's caller is on the machine itself:
 // REMOTE_ADDR is a loopback address and so is the address the web port's
 // proxy passed on, if any. A request without access.ProxiedForHeader
 // reached the front end directly (the web port's proxy always sets it).
-func loopbackCaller(req *m2proto.Request) bool {
-	if !access.LoopbackAddr(req.Header("REMOTE_ADDR")) {
+func loopbackCaller(r *http.Request) bool {
+	if !access.LoopbackAddr(r.RemoteAddr) {
 		return false
 	}
-	for _, hd := range req.Headers {
-		if hd.Name == proxiedForHeader && !access.LoopbackAddr(hd.Value) {
+	for _, addr := range r.Header.Values(access.ProxiedForHeader) {
+		if !access.LoopbackAddr(addr) {
 			return false
 		}
 	}
 	return true
 }
 
-// proxied reports whether req carries a header that a reverse proxy adds
+// proxied reports whether r carries a header that a reverse proxy adds
 // (access.ProxyHeader), or an X-Forwarded-For naming an address other
 // than the loopback (a front end other than Mongrel2 or the built-in one
 // that appends to it).
-func proxied(req *m2proto.Request) bool {
-	for _, hd := range req.Headers {
-		if access.ProxyHeader(hd.Name) {
+func proxied(r *http.Request) bool {
+	for name := range r.Header {
+		if access.ProxyHeader(name) {
 			return true
 		}
-		if hd.Name == "x-forwarded-for" {
-			for addr := range strings.SplitSeq(hd.Value, ",") {
-				if !access.LoopbackAddr(strings.TrimSpace(addr)) {
-					return true
-				}
+	}
+	for _, value := range r.Header.Values("X-Forwarded-For") {
+		for addr := range strings.SplitSeq(value, ",") {
+			if !access.LoopbackAddr(strings.TrimSpace(addr)) {
+				return true
 			}
 		}
 	}
 	return false
 }
 
-// refuseSysop answers a sysop action req may not take: 403 with why (429
+// refuseSysop answers a sysop action r may not take: 403 with why (429
 // for an address past its wrong tokens), and a log line (at most one a
 // second: refused requests cost an attacker nothing).
-func (h *Host) refuseSysop(req *m2proto.Request, why string) (int, []byte) {
-	h.sysop.refusals.Warn(h.log, "sysop action refused", "conn_id", req.ConnID,
-		"path", req.Header("PATH"), "remote_addr", req.Header("REMOTE_ADDR"), "caller", callerAddr(req),
-		"origin", req.Header("origin"), "reason", strings.TrimSpace(why))
+func (h *Host) refuseSysop(r *http.Request, why string) (int, []byte) {
+	h.sysop.refusals.Warn(h.log, "sysop action refused", "conn_id", connIDOf(r.Context()),
+		"path", r.URL.Path, "remote_addr", r.RemoteAddr, "caller", callerAddr(r),
+		"origin", r.Header.Get("Origin"), "reason", strings.TrimSpace(why))
 	if why == tooManyWrongTokens {
 		return http.StatusTooManyRequests, []byte(why)
 	}
 	return http.StatusForbidden, []byte(why)
 }
 
-// callerAddr is the address of req's caller: REMOTE_ADDR, or, for a
+// callerAddr is the address of r's caller: REMOTE_ADDR, or, for a
 // request from the loopback, the one the web port's proxy passed on, if
 // any. A caller from elsewhere cannot choose it by sending the header.
-func callerAddr(req *m2proto.Request) string {
-	remote := req.Header("REMOTE_ADDR")
+func callerAddr(r *http.Request) string {
+	remote := r.RemoteAddr
 	if !access.LoopbackAddr(remote) {
 		return remote
 	}
-	if addr := req.Header(proxiedForHeader); addr != "" {
+	if addr := r.Header.Get(access.ProxiedForHeader); addr != "" {
 		return addr
 	}
 	return remote

@@ -3,23 +3,11 @@ package host
 import (
 	"context"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/m2bbs/m2bbs/host/m2proto"
-	"github.com/m2bbs/m2bbs/host/screens"
 	"github.com/m2bbs/m2bbs/host/session"
-	"github.com/m2bbs/m2bbs/luaapi"
 )
-
-// generation is one version of the scripts and screens, loaded into a set
-// of workers.
-type generation struct {
-	version  int
-	loadedAt time.Time
-	screens  *screens.Snapshot
-	workers  []*worker
-}
 
 // worker is one Lua state serving its sessions on its own goroutine.
 type worker struct {
@@ -35,89 +23,6 @@ type worker struct {
 	// by Host.mu); wake tells the worker of them.
 	disconnects map[string]*m2proto.Request
 	wake        chan struct{}
-}
-
-// load reads the screens and starts a generation of workers on the
-// scripts as they are now. Nothing of it runs until startWorkers.
-func (h *Host) load() (*generation, error) {
-	snap, err := screens.Load(h.cfg.ScreensDir)
-	if err != nil {
-		return nil, err
-	}
-	gen := &generation{version: h.versions + 1, loadedAt: time.Now(), screens: snap}
-	cfg := h.cfg.Session
-	cfg.Version = gen.version
-	for range h.cfg.Workers {
-		table, err := session.New(cfg, session.Deps{
-			Replier: replier{h},
-			Screens: snap,
-			Store:   h.deps.Store,
-			Log:     h.log,
-			Online:  h.online,
-			Who:     h.who,
-			OnLogin: h.loggedIn,
-			HungUp:  h.hungUp,
-		})
-		if err != nil {
-			for _, w := range gen.workers {
-				w.table.Close()
-			}
-			return nil, err
-		}
-		queue := h.cfg.WorkerQueue
-		if queue <= 0 {
-			queue = DefaultWorkerQueue
-		}
-		gen.workers = append(gen.workers, &worker{gen: gen, table: table, inbox: make(chan func(), queue), wake: make(chan struct{}, 1)})
-	}
-	h.versions = gen.version
-	return gen, nil
-}
-
-// online reports whether connID has a session on any worker.
-func (h *Host) online(connID string) bool {
-	h.mu.Lock()
-	local := h.owners[connID] != nil
-	h.mu.Unlock()
-	return local || h.onRemoteLine(connID)
-}
-
-// who lists the callers online on every worker, and on the other phone
-// lines that are up, by conn id.
-func (h *Host) who() []luaapi.OnlineCaller {
-	ctx, cancel := context.WithTimeout(context.Background(), lineTimeout)
-	remote := h.remoteCallers(ctx)
-	cancel()
-	h.mu.Lock()
-	out := make([]luaapi.OnlineCaller, 0, len(h.owners)+len(remote))
-	for id, o := range h.owners {
-		out = append(out, luaapi.OnlineCaller{ConnID: id, User: o.user})
-	}
-	h.mu.Unlock()
-	out = append(out, remote...)
-	sort.Slice(out, func(i, j int) bool { return session.LessConnID(out[i].ConnID, out[j].ConnID) })
-	return out
-}
-
-// loggedIn records the name of a caller who logged in.
-func (h *Host) loggedIn(connID, user string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if o := h.owners[connID]; o != nil {
-		o.user = user
-		h.nudgeLine()
-	}
-}
-
-// leastBusy is the worker with the fewest callers (caller holds Host.mu).
-func (g *generation) leastBusy() *worker {
-	best := g.workers[0]
-	for _, w := range g.workers[1:] {
-		if w.owned < best.owned {
-			best = w
-		}
-	}
-	return best
 }
 
 // startWorkers runs each worker of gen on a goroutine of its own (caller
@@ -206,23 +111,6 @@ func (h *Host) closeWorker(w *worker) {
 		}
 		break
 	}
-}
-
-// install makes gen the generation new callers start on and retires the
-// previous one (caller holds Host.mu).
-func (h *Host) install(ctx context.Context, gen *generation) {
-	old := h.current
-	h.current = gen
-	h.startWorkers(ctx, gen)
-	for _, w := range old.workers {
-		w.retired = true
-		// Wake the worker so that an idle one notices it is done.
-		select {
-		case w.inbox <- func() {}:
-		default:
-		}
-	}
-	h.retired = append(h.retired, old)
 }
 
 // liveWorkers lists every worker not yet closed, current and retired
