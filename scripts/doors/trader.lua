@@ -103,8 +103,8 @@ end
 -- ask_amount asks how many (0 to most) and returns the number, or nil.
 local function ask_amount(conn, req, text, most)
     req = ui.ask(conn, req, ('%s (0-%d)'):format(text, most), 'How many? ')
-    local n = tonumber(ui.trim(req.data.msg))
-    if not n or n ~= math.floor(n) or n < 0 or n > most then
+    local n = ui.integer(req.data.msg, 0, most)
+    if not n then
         ui.display(conn, req, 'Never mind.')
         return nil, req
     end
