@@ -59,7 +59,7 @@ test: deps web
 	$(GO) test -tags '$(TAGS)' -count=1 -timeout 10m ./...
 
 ## bench: the load suite against the echo floor and the micro-benchmarks, as
-## one table of medians, in under 5 minutes on 2 cores (see BENCHMARKS.md).
+## one table of medians, in under 5 minutes on 2 cores (see docs/benchmarks.md).
 ## The scale test gets IDLE_BUDGET to log its callers in; BENCHFLAGS adds
 ## `m2bbs bench` flags, e.g. BENCHFLAGS='-runs 5 -cpuprofile bin/host.prof'.
 IDLE_BUDGET ?= 100s

@@ -6,6 +6,9 @@
 //     reply, deliver_json, deliver and close, as in Mongrel2's Lua library.
 //   - ui (ui.go): display, ask, screen, prompt and exit, the conversation
 //     helpers of the original BBS; ask yields the caller's coroutine.
+//     read_lines (uiread.go) reads a message line after line; trim,
+//     split, words, integer, clean and plain (uitext.go) read what
+//     callers type in time linear in its length.
 //   - db (db.go): the original BBS's database calls (users, public
 //     messages, private mail) over a store.Store, with login throttling.
 //   - board (board.go) and mail (mail.go): message areas with threads and

@@ -33,7 +33,9 @@ func (u *UI) Loader(L *lua.LState) int {
 		"exit":    u.exit,
 		"text":    u.text,
 	})
-	L.Push(L.SetFuncs(mod, uiTextFuncs))
+	L.SetFuncs(mod, uiTextFuncs)
+	mod.RawSetString("read_lines", readLinesFunc(L, mod.RawGetString("ask")))
+	L.Push(mod)
 	return 1
 }
 

@@ -1,6 +1,8 @@
 package luaapi
 
 import (
+	"math"
+	"strconv"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -21,11 +23,12 @@ const MaxSplitParts = 10000
 
 // uiTextFuncs are the ui module's string helpers.
 var uiTextFuncs = map[string]lua.LGFunction{
-	"trim":  uiTrim,
-	"split": uiSplit,
-	"words": uiWords,
-	"clean": uiClean,
-	"plain": uiPlain,
+	"trim":    uiTrim,
+	"split":   uiSplit,
+	"words":   uiWords,
+	"clean":   uiClean,
+	"plain":   uiPlain,
+	"integer": uiInteger,
 }
 
 // ui.trim(s): s without the white space (Lua's %s) at either end.
@@ -93,4 +96,37 @@ func uiClean(L *lua.LState) int {
 func uiPlain(L *lua.LState) int {
 	L.Push(lua.LString(CallerText(L.CheckString(1))))
 	return 1
+}
+
+// ui.integer(s [, min [, max]]): the whole number s spells, read as the
+// host's tonumber reads it (white space around it allowed, 0x for
+// hexadecimal, a fraction only with a decimal point), or nil when s is not
+// a whole number or lies outside min..max: a menu's number or a game's
+// guess in one call.
+func uiInteger(L *lua.LState) int {
+	s := strings.Trim(L.CheckString(1), luaSpace)
+	min := float64(L.OptNumber(2, lua.LNumber(math.Inf(-1))))
+	max := float64(L.OptNumber(3, lua.LNumber(math.Inf(1))))
+	n, ok := parseLuaNumber(s)
+	if !ok || math.IsInf(n, 0) || n != math.Trunc(n) || n < min || n > max {
+		L.Push(lua.LNil)
+		return 1
+	}
+	L.Push(lua.LNumber(n))
+	return 1
+}
+
+// parseLuaNumber reads s as gopher-lua's tonumber does: with a decimal
+// point a float, else a decimal integer, or a hexadecimal one after 0x.
+func parseLuaNumber(s string) (float64, bool) {
+	if strings.Contains(s, ".") {
+		f, err := strconv.ParseFloat(s, 64)
+		return f, err == nil
+	}
+	base := 10
+	if len(s) >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') {
+		base, s = 16, s[2:]
+	}
+	i, err := strconv.ParseInt(s, base, 64)
+	return float64(i), err == nil
 }

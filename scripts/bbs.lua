@@ -21,33 +21,16 @@ MAX_LINES = 24
 -- refused with the name_too_long screen.
 MAX_NAME = 32
 
--- trim removes surrounding white space from what a caller typed
--- (ui.trim is Go: linear whatever a caller types, where the Lua pattern
--- s:gsub('%s+$', '') is quadratic in gopher-lua).
-local trim = ui.trim
-
 -- ask_name asks the caller's name until they give one that fits: not
 -- empty, at most MAX_NAME bytes. screen is the first prompt's.
 local function ask_name(conn, req, screen)
     req = ui.prompt(conn, req, screen)
-    local user = trim(req.data.msg)
+    local user = ui.trim(req.data.msg)
     while user == '' or #user > MAX_NAME do
         req = ui.prompt(conn, req, user == '' and 'name' or 'name_too_long')
-        user = trim(req.data.msg)
+        user = ui.trim(req.data.msg)
     end
     return user, req
-end
-
--- read_lines collects a message: lines until a lone '.', at most MAX_LINES.
-local function read_lines(conn, req)
-    ui.screen(conn, req, 'leave_msg')
-    local lines = {}
-    while #lines < MAX_LINES do
-        req = ui.ask(conn, req, '', ('%2d: '):format(#lines + 1))
-        if req.data.msg == '.' then break end
-        lines[#lines + 1] = req.data.msg
-    end
-    return lines, req
 end
 
 -- new_user registers a caller: they type their password again until both
@@ -74,8 +57,9 @@ end
 
 -- leave_message: menu 1.
 local function leave_message(conn, req, user)
+    ui.screen(conn, req, 'leave_msg')
     local lines
-    lines, req = read_lines(conn, req)
+    req, lines = ui.read_lines(conn, req, MAX_LINES)   -- until a lone '.'
     if #lines == 0 then
         ui.screen(conn, req, 'empty_msg')
         return
@@ -106,13 +90,14 @@ end
 -- send_message: menu 3, a private message to another caller.
 local function send_message(conn, req, user)
     req = ui.prompt(conn, req, 'send_to')
-    local to = trim(req.data.msg)
+    local to = ui.trim(req.data.msg)
     if not db.user_exists(to) then
         ui.screen(conn, req, 'no_such_user')
         return
     end
+    ui.screen(conn, req, 'leave_msg')
     local lines
-    lines, req = read_lines(conn, req)
+    req, lines = ui.read_lines(conn, req, MAX_LINES)
     if #lines == 0 then
         ui.screen(conn, req, 'empty_msg')
         return
@@ -152,7 +137,7 @@ local function wall(conn, req, user)
     if #lines == 0 then lines[1] = '(nothing yet)' end
     req = ui.ask(conn, req, '|15The wall|07\n' .. table.concat(lines, '\n') ..
         '\nWrite a one-liner, or Enter to go back:')
-    local text = trim(req.data.msg)
+    local text = ui.trim(req.data.msg)
     if text ~= '' then
         local ok, err = users.write_wall(text)
         ui.display(conn, req, ok and 'On the wall.' or ('Not written: ' .. err))
@@ -174,7 +159,7 @@ MAX_PAGE = 1024
 -- page: menu 8, a line to another caller, shown to them at once.
 local function page(conn, req)
     req = ui.ask(conn, req, 'Page whom?')
-    local to = trim(req.data.msg)
+    local to = ui.trim(req.data.msg)
     if to == '' or #to > MAX_NAME then
         ui.display(conn, req, 'Nobody by that name is online.')
         return
@@ -201,7 +186,7 @@ end
 local function account_action(verb, fn)
     return function(conn, req)
         req = ui.ask(conn, req, verb .. ' whom?')
-        local ok, err = fn(conn, req, trim(req.data.msg))
+        local ok, err = fn(conn, req, ui.trim(req.data.msg))
         ui.display(conn, req, ok and 'Done.' or err)
     end
 end
@@ -214,7 +199,7 @@ SYSOP_MENU = menu.new {
         {key = 'N', label = 'Unban a caller.', action = account_action('Unban', function(_, _, name) return users.unban(name) end)},
         {key = 'L', label = 'Set a security level.', action = account_action('Set the level of', function(conn, req, name)
             req = ui.ask(conn, req, 'Level for ' .. name .. ' (new, user or sysop)?')
-            return users.set_level(name, trim(req.data.msg):lower())
+            return users.set_level(name, ui.trim(req.data.msg):lower())
         end)},
         {key = 'D', label = 'Delete a post.', action = function(conn, req)
             req = ui.ask(conn, req, 'Number of the post to delete?')

@@ -44,11 +44,6 @@ local function define_areas()
     areas_defined = true
 end
 
--- trim removes surrounding white space from what a caller typed
--- (ui.trim is Go: linear whatever a caller types, where the Lua pattern
--- s:gsub('%s+$', '') is quadratic in gopher-lua.)
-local trim = ui.trim
-
 -- clip shortens s to at most n bytes without cutting a UTF-8 character.
 local function clip(s, n)
     if #s <= n then return s end
@@ -77,19 +72,7 @@ end
 -- trimmed, upper-cased answer.
 local function answer(conn, req, text, pchar)
     req = ui.ask(conn, req, text, pchar)
-    return req, trim(req.data.msg):upper()
-end
-
--- read_lines collects a message: lines until a lone '.', at most MAX_LINES.
-local function read_lines(conn, req)
-    ui.screen(conn, req, 'boards/write')
-    local lines = {}
-    while #lines < boards.MAX_LINES do
-        req = ui.ask(conn, req, '', ('%2d: '):format(#lines + 1))
-        if req.data.msg == '.' then break end
-        lines[#lines + 1] = req.data.msg
-    end
-    return lines, req
+    return req, ui.trim(req.data.msg):upper()
 end
 
 -- compose asks for a subject (the prompt screen is subject_screen; an
@@ -97,10 +80,11 @@ end
 -- lines, or nil if the caller typed nothing.
 local function compose(conn, req, subject_screen, default)
     req = ui.prompt(conn, req, subject_screen)
-    local subject = clip(trim(req.data.msg), 72)
+    local subject = clip(ui.trim(req.data.msg), 72)
     if subject == '' then subject = default end
+    ui.screen(conn, req, 'boards/write')
     local lines
-    lines, req = read_lines(conn, req)
+    req, lines = ui.read_lines(conn, req, boards.MAX_LINES)   -- until a lone '.'
     if #lines == 0 then
         ui.screen(conn, req, 'boards/empty')
         return nil, nil, req
@@ -294,7 +278,7 @@ end
 local function send_mail(conn, req, user, to, subject)
     if not to then
         req = ui.prompt(conn, req, 'boards/mail_to')
-        to = trim(req.data.msg)
+        to = ui.trim(req.data.msg)
         if not db.user_exists(to) then
             ui.screen(conn, req, 'boards/no_such_user')
             return
@@ -334,7 +318,7 @@ local function read_mail(conn, req, user, id)
     req, choice = answer(conn, req, text, '[R)eply, D)elete, Enter] ')
     if choice == 'R' then
         local re = m.subject:lower():sub(1, 3) == 're:' and m.subject or clip('Re: ' .. m.subject, 72)
-        send_mail(conn, req, user, m.from, trim(re))
+        send_mail(conn, req, user, m.from, ui.trim(re))
     elseif choice == 'D' then
         delete_mail(conn, req, user, m.id)
     end
@@ -380,7 +364,7 @@ function boards.mail_menu(conn, req, user)
             local which = choice:match('^D%s*(%d+)$')
             if choice == 'D' then
                 req = ui.prompt(conn, req, 'boards/delete_which')
-                which = trim(req.data.msg)
+                which = ui.trim(req.data.msg)
             end
             local m = list[tonumber(which) or 0]
             if m then

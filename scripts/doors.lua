@@ -28,11 +28,6 @@ local door = require 'door'
 
 local doors = {}
 
--- trim removes surrounding white space from what a caller typed
--- (ui.trim is Go: linear whatever a caller types, where the Lua pattern
--- s:gsub('%s+$', '') is quadratic in gopher-lua.)
-local trim = ui.trim
-
 -- doors.installed() -> the doors that load, in file-name order: a list of
 -- {file = 'guess', name = ..., description = ..., run = ...}. A door that
 -- fails to load is left out and the reason logged.
@@ -104,7 +99,7 @@ function doors.menu(conn, req)
             return req
         end
         req = ui.ask(conn, req, menu_text(list), 'Door? ')
-        local choice = trim(req.data.msg):upper()
+        local choice = ui.trim(req.data.msg):upper()
         if choice == 'Q' then
             return req
         end

@@ -680,7 +680,7 @@ func copyDir(t *testing.T, src, dst string) {
 	}
 }
 
-// TestHotEditWhileACallerIsOnline is the README's worked example: a menu
+// TestHotEditWhileACallerIsOnline is docs/scripts.md's worked example: a menu
 // item added while a caller sits at the menu reaches the next caller,
 // while the one online keeps the board they started with.
 func TestHotEditWhileACallerIsOnline(t *testing.T) {

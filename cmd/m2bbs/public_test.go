@@ -212,17 +212,17 @@ func TestBadWebSocketOriginsRefused(t *testing.T) {
 	}
 }
 
-// TestREADMEConfigTokenIsAPlaceholder: the README's config.lua example
-// loads as it is, and its sysop token, uncommented without a change, is
-// refused rather than guarded the board.
-func TestREADMEConfigTokenIsAPlaceholder(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+// TestDocumentedConfigTokenIsAPlaceholder: docs/configuration.md's
+// config.lua example loads as it is, and its sysop token, uncommented
+// without a change, is refused rather than guarded the board.
+func TestDocumentedConfigTokenIsAPlaceholder(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/configuration.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, rest, ok := strings.Cut(string(readme), "Settings can also live in `config.lua`")
+	_, rest, ok := strings.Cut(string(doc), "Settings can also live in `config.lua`")
 	if !ok {
-		t.Fatal("the README has no config.lua example")
+		t.Fatal("docs/configuration.md has no config.lua example")
 	}
 	_, rest, _ = strings.Cut(rest, "```lua\n")
 	example, _, _ := strings.Cut(rest, "```")

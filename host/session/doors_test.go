@@ -440,16 +440,16 @@ func scriptsWith(t *testing.T, files map[string]string) string {
 	return dir
 }
 
-// TestDoorsDocExamplePlays installs the example door of the README and
-// plays it.
+// TestDoorsDocExamplePlays installs the example door of docs/doors.md
+// and plays it.
 func TestDoorsDocExamplePlays(t *testing.T) {
-	doc, err := os.ReadFile("../../README.md")
+	doc, err := os.ReadFile("../../docs/doors.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	example := regexp.MustCompile("(?s)```lua\n(-- scripts/doors/coins.lua.*?)```").FindSubmatch(doc)
 	if example == nil {
-		t.Fatal("no door example in README.md")
+		t.Fatal("no door example in docs/doors.md")
 	}
 	b := newDoorBoard(t, scriptsWith(t, map[string]string{"doors/coins.lua": string(example[1])}), 1)
 	mustContain(t, b.play("1", "connect", "kim"), " 1. Coin Flip              How long a streak can you flip?")

@@ -55,7 +55,7 @@ const (
 	SyncNormal = "normal"
 	// SyncFull syncs the WAL at every commit: a power cut loses nothing
 	// committed, at the price of one disk flush per write (see
-	// BENCHMARKS.md).
+	// docs/benchmarks.md).
 	SyncFull = "full"
 )
 

@@ -8,7 +8,7 @@ import (
 
 // BenchmarkPostSync posts one ten-line message per transaction with
 // synchronous=NORMAL and FULL: what -sync full costs a poster. Run it on
-// the disk the board uses (TMPDIR); medians go in BENCHMARKS.md.
+// the disk the board uses (TMPDIR); docs/benchmarks.md has the current medians.
 func BenchmarkPostSync(b *testing.B) {
 	lines := []string{"A message of ten lines, as a caller types it.", "", "Line three.", "Line four.",
 		"Line five.", "Line six.", "Line seven.", "Line eight.", "Line nine.", "Bye."}

@@ -50,12 +50,11 @@ local function play(conn, req, game)
     assert(game:add_global('played', 1))
     req = ui.ask(conn, req, ("I'm thinking of a number from %d to %d. You have %d tries."):format(LOW, HIGH, MAX_TRIES), 'Guess? ')
     while true do
-        local answer = ui.trim(req.data.msg)
-        local guess = tonumber(answer)
-        if answer:upper() == 'Q' then
+        local guess = ui.integer(req.data.msg, LOW, HIGH)
+        if ui.trim(req.data.msg):upper() == 'Q' then
             ui.display(conn, req, ('Giving up? It was %d.'):format(secret))
             return req
-        elseif not guess or guess ~= math.floor(guess) or guess < LOW or guess > HIGH then
+        elseif not guess then
             req = ui.ask(conn, req, ('A whole number from %d to %d, please (Q gives up).'):format(LOW, HIGH), 'Guess? ')
         else
             tries = tries + 1

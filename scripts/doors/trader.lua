@@ -25,11 +25,6 @@ local BASE = {
     Titan = { ore = 45, food = 35, tech = 70 },
 }
 
--- trim removes surrounding white space from what a caller typed
--- (ui.trim is Go: linear whatever a caller types, where the Lua pattern
--- s:gsub('%s+$', '') is quadratic in gopher-lua.)
-local trim = ui.trim
-
 -- market returns today's prices, setting them if this is the day's first
 -- trader: each port's base price, 30% either way. (Two traders arriving at
 -- the very same moment of a new day may each roll prices; the later roll
@@ -81,7 +76,7 @@ end
 -- pick matches what the caller typed against a list by number or by the
 -- start of a name ('t' is Terra, 'ti' Titan, '2' the second).
 local function pick(list, typed)
-    typed = trim(typed):lower()
+    typed = ui.trim(typed):lower()
     if typed == '' then return nil end
     local n = tonumber(typed)
     if n then return list[n] end
@@ -108,8 +103,8 @@ end
 -- ask_amount asks how many (0 to most) and returns the number, or nil.
 local function ask_amount(conn, req, text, most)
     req = ui.ask(conn, req, ('%s (0-%d)'):format(text, most), 'How many? ')
-    local n = tonumber(trim(req.data.msg))
-    if not n or n ~= math.floor(n) or n < 0 or n > most then
+    local n = ui.integer(req.data.msg, 0, most)
+    if not n then
         ui.display(conn, req, 'Never mind.')
         return nil, req
     end
@@ -238,7 +233,7 @@ return {
         save(game, ship, prices)
         while true do
             req = ui.ask(conn, req, status(ship, prices), 'Command? ')
-            local command = trim(req.data.msg):upper():sub(1, 1)
+            local command = ui.trim(req.data.msg):upper():sub(1, 1)
             if command == 'B' then
                 req = buy(conn, req, ship, prices)
             elseif command == 'S' then
