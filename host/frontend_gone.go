@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/m2bbs/m2bbs/host/store"
 	"github.com/m2bbs/m2bbs/host/zmqtransport"
 )
 
@@ -150,15 +149,14 @@ func (h *Host) forgetOn(ctx context.Context, w *worker, ids []string) {
 // dropJournalsBefore drops every journal last written before cutoff (or
 // in its millisecond).
 func (h *Host) dropJournalsBefore(ctx context.Context, cutoff time.Time) {
-	journals, ok := h.deps.Store.(store.Journals)
-	if !ok || !h.cfg.Session.Journal || cutoff.IsZero() {
+	if !h.cfg.Session.Journal || cutoff.IsZero() {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, statusTimeout)
 	defer cancel()
 	// Times are stored in milliseconds: one written in cutoff's own
 	// millisecond goes too.
-	n, err := journals.PruneJournals(ctx, cutoff.Add(time.Millisecond))
+	n, err := h.deps.Store.PruneJournals(ctx, cutoff.Add(time.Millisecond))
 	switch {
 	case err != nil:
 		h.log.Error("journals of a front end that went away could not be dropped", "err", err)

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/m2bbs/m2bbs/host/session"
-	"github.com/m2bbs/m2bbs/host/store"
 )
 
 // ErrNoJournals is returned by Upgrade when sessions are not journaled:
@@ -135,8 +134,7 @@ const journalPruneInterval = time.Minute
 // callers are gone (a disconnect notice lost while no host ran, or a
 // front end that restarted).
 func (h *Host) pruneJournals(ctx context.Context) {
-	journals, ok := h.deps.Store.(store.Journals)
-	if !ok || !h.cfg.Session.Journal {
+	if !h.cfg.Session.Journal {
 		return
 	}
 	idle := h.cfg.Session.IdleTimeout
@@ -155,7 +153,7 @@ func (h *Host) pruneJournals(ctx context.Context) {
 		case <-tick.C:
 		}
 		pctx, cancel := context.WithTimeout(ctx, statusTimeout)
-		n, err := journals.PruneJournals(pctx, time.Now().Add(-idle-journalPruneInterval))
+		n, err := h.deps.Store.PruneJournals(pctx, time.Now().Add(-idle-journalPruneInterval))
 		cancel()
 		switch {
 		case err != nil:
