@@ -28,11 +28,8 @@ const maxRandomSpan = 1 << 53
 // game is scripts/doors/NAME.lua; door.open(NAME) gives it its saved data,
 // per caller and shared, in a store.DoorStore.
 //
-// Register it with the other built-in modules:
-//
-//	InstallModules(L, []Module{..., {Name: "door", Loader: d.Loader}})
-//
-// or L.PreloadModule("door", d.Loader). Each Lua state should get a Door of
+// New wires it with the other built-in modules; alone, register it with
+// L.PreloadModule("door", d.Loader). Each Lua state should get a Door of
 // its own when Rand is set (a *rand.Rand is not safe for concurrent use).
 type Door struct {
 	// Store keeps the doors' data; without one, saved-data calls return

@@ -14,13 +14,13 @@ import (
 	"github.com/m2bbs/m2bbs/luaapi"
 )
 
-// Journaling: with Config.Journal set and a store that keeps journals,
-// every session writes what enters it from outside to its journal (see
-// host/journal), so that a host that never ran it can rebuild it by
-// replay. The rules:
+// Journaling: with Config.Journal set, every session writes what enters
+// it from outside to its journal (see host/journal), so that a host that
+// never ran it can rebuild it by replay. The rules:
 //
 //   - Entries of one resume are written in one transaction before the
-//     replies of that resume leave the host (Table.Reply holds them).
+//     replies of that resume leave the host (Table.Reply holds them until
+//     Table.Commit).
 //   - A session that ends, fails, is reaped or kicked, or whose caller
 //     hangs up loses its journal; a host that stops keeps its sessions'
 //     journals.

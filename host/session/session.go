@@ -490,7 +490,7 @@ func LessConnID(a, b string) bool {
 
 // Handle routes one JSON-socket request: a disconnect notice ends the
 // caller's session, a "msg" message starts or resumes it. Anything else is
-// logged and counted.
+// logged and counted. With Config.Journal, the replies wait for Commit.
 func (t *Table) Handle(req *m2proto.Request) {
 	if t.journals != nil {
 		t.hold() // until Commit
