@@ -63,6 +63,8 @@ type Deps struct {
 // API is the BBS's Lua API for one Lua state, each module wired from the
 // same Deps. Create it with New and install it with Open.
 type API struct {
+	// The modules, as New wired them; a caller may adjust one before Open
+	// (say DB.Reserved or a Timeout).
 	UI      *UI
 	DB      *DB
 	Callers *Callers
