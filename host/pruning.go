@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/m2bbs/m2bbs/host/session"
-	"github.com/m2bbs/m2bbs/host/store"
 )
 
 // journalPruneInterval is how often the host deletes journals left by
@@ -17,8 +16,7 @@ const journalPruneInterval = time.Minute
 // callers are gone (a disconnect notice lost while no host ran, or a
 // front end that restarted).
 func (h *Host) pruneJournals(ctx context.Context) {
-	journals, ok := h.deps.Store.(store.Journals)
-	if !ok || !h.cfg.Session.Journal {
+	if !h.cfg.Session.Journal {
 		return
 	}
 	idle := h.cfg.Session.IdleTimeout
@@ -37,7 +35,7 @@ func (h *Host) pruneJournals(ctx context.Context) {
 		case <-tick.C:
 		}
 		pctx, cancel := context.WithTimeout(ctx, statusTimeout)
-		n, err := journals.PruneJournals(pctx, time.Now().Add(-idle-journalPruneInterval))
+		n, err := h.deps.Store.PruneJournals(pctx, time.Now().Add(-idle-journalPruneInterval))
 		cancel()
 		switch {
 		case err != nil:
@@ -51,15 +49,14 @@ func (h *Host) pruneJournals(ctx context.Context) {
 // dropJournalsBefore drops every journal last written before cutoff (or
 // in its millisecond).
 func (h *Host) dropJournalsBefore(ctx context.Context, cutoff time.Time) {
-	journals, ok := h.deps.Store.(store.Journals)
-	if !ok || !h.cfg.Session.Journal || cutoff.IsZero() {
+	if !h.cfg.Session.Journal || cutoff.IsZero() {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, statusTimeout)
 	defer cancel()
 	// Times are stored in milliseconds: one written in cutoff's own
 	// millisecond goes too.
-	n, err := journals.PruneJournals(ctx, cutoff.Add(time.Millisecond))
+	n, err := h.deps.Store.PruneJournals(ctx, cutoff.Add(time.Millisecond))
 	switch {
 	case err != nil:
 		h.log.Error("journals of a front end that went away could not be dropped", "err", err)

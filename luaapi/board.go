@@ -26,25 +26,29 @@ type Board struct {
 	// Moderator, if set, decides whether the caller running on L may
 	// delete posts (board.delete); when nil anyone may.
 	Moderator func(L *lua.LState) bool
+	// Recorder, if set, journals the module's calls (New sets it from
+	// Deps.Recorder).
+	Recorder Recorder
 }
 
-// Loader opens the board module.
+// Loader opens the board module. Its function table marks each call
+// a read or a write (see Recorder).
 func (b *Board) Loader(L *lua.LState) int {
-	L.Push(L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
-		"areas":       b.areas,
-		"area":        b.area,
-		"define_area": b.defineArea,
-		"post":        b.post,
-		"count":       b.count,
-		"list":        b.list,
-		"read":        b.read,
-		"thread":      b.thread,
-		"delete":      b.delete,
-		"new_count":   b.newCount,
-		"next_new":    b.nextNew,
-		"last_read":   b.lastRead,
-		"mark_read":   b.markRead,
-	}))
+	L.Push(hostCalls{
+		"areas":       reads(b.areas),
+		"area":        reads(b.area),
+		"define_area": writes(b.defineArea),
+		"post":        writes(b.post),
+		"count":       reads(b.count),
+		"list":        reads(b.list),
+		"read":        reads(b.read),
+		"thread":      reads(b.thread),
+		"delete":      writes(b.delete),
+		"new_count":   reads(b.newCount),
+		"next_new":    writes(b.nextNew),
+		"last_read":   reads(b.lastRead),
+		"mark_read":   writes(b.markRead),
+	}.table(L, b.Recorder, "board"))
 	return 1
 }
 

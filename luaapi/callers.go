@@ -21,14 +21,18 @@ type OnlineCaller struct {
 type Callers struct {
 	// Who lists the callers online; safe to call from any worker.
 	Who func() []OnlineCaller
+	// Recorder, if set, journals the module's calls (New sets it from
+	// Deps.Recorder).
+	Recorder Recorder
 }
 
-// Loader opens the callers module.
+// Loader opens the callers module. Its function table marks each call
+// a read or a write (see Recorder).
 func (c *Callers) Loader(L *lua.LState) int {
-	L.Push(L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
-		"online": c.online,
-		"page":   c.page,
-	}))
+	L.Push(hostCalls{
+		"online": reads(c.online),
+		"page":   writes(c.page),
+	}.table(L, c.Recorder, "callers"))
 	return 1
 }
 

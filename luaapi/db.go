@@ -18,10 +18,10 @@ import (
 const DefaultDBTimeout = 10 * time.Second
 
 // DB is the db module: the original BBS's database calls over a
-// store.Store. Each function returns its value, or nil and an error message,
+// store.Basic. Each function returns its value, or nil and an error message,
 // so both assert(db.x()) and local v, err = db.x() work.
 type DB struct {
-	Store   store.Store
+	Store   store.Basic
 	Timeout time.Duration // per call; DefaultDBTimeout when zero
 	// OnLogin, if set, is told of each successful db.auth_user and
 	// db.register_user, with the state the script runs on: the host uses
@@ -49,6 +49,9 @@ type DB struct {
 	// Cyrillic "ѕysop", "adrnin", "sysoop" or "Sysop1" are reserved too);
 	// DefaultReservedNames() when nil.
 	Reserved []string
+	// Recorder, if set, journals the module's calls (New sets it from
+	// Deps.Recorder).
+	Recorder Recorder
 }
 
 // LoginThrottle slows down password guessing and mass registration;
@@ -72,20 +75,21 @@ func DefaultReservedNames() []string {
 		"new", "bbs", "moderator", "operator", "staff", "support", "anonymous", "server", "host"}
 }
 
-// Loader opens the db module.
+// Loader opens the db module. Its function table marks each call
+// a read or a write (see Recorder).
 func (d *DB) Loader(L *lua.LState) int {
-	L.Push(L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
-		"user_exists":   d.userExists,
-		"auth_user":     d.authUser,
-		"register_user": d.registerUser,
-		"post_message":  d.postMessage,
-		"message_count": d.messageCount,
-		"message_read":  d.messageRead,
-		"send_to":       d.sendTo,
-		"inbox_count":   d.inboxCount,
-		"read_inbox":    d.readInbox,
-		"reconnect":     d.reconnect,
-	}))
+	L.Push(hostCalls{
+		"user_exists":   reads(d.userExists),
+		"auth_user":     writes(d.authUser),
+		"register_user": writes(d.registerUser),
+		"post_message":  writes(d.postMessage),
+		"message_count": reads(d.messageCount),
+		"message_read":  reads(d.messageRead),
+		"send_to":       writes(d.sendTo),
+		"inbox_count":   reads(d.inboxCount),
+		"read_inbox":    writes(d.readInbox),
+		"reconnect":     writes(d.reconnect),
+	}.table(L, d.Recorder, "db"))
 	return 1
 }
 

@@ -33,7 +33,7 @@ func benchDB(b *testing.B) (*lua.LState, *store.SQLite) {
 	L := lua.NewState()
 	b.Cleanup(L.Close)
 	log := slog.New(slog.DiscardHandler)
-	if err := Open(L, Env{UI: &UI{Screens: screenMap{}}, DB: &DB{Store: s}, Log: func(*lua.LState) *slog.Logger { return log }}); err != nil {
+	if err := New(Deps{Screens: screenMap{}, Store: s, Log: func(*lua.LState) *slog.Logger { return log }}).Open(L); err != nil {
 		b.Fatal(err)
 	}
 	if err := L.DoString(`require 'db'`); err != nil {

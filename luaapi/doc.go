@@ -10,7 +10,7 @@
 //     split, words, integer, clean and plain (uitext.go) read what
 //     callers type in time linear in its length.
 //   - db (db.go): the original BBS's database calls (users, public
-//     messages, private mail) over a store.Store, with login throttling.
+//     messages, private mail) over a store.Basic, with login throttling.
 //   - board (board.go) and mail (mail.go): message areas with threads and
 //     last-read pointers; a mailbox that keeps mail.
 //   - users (users.go): accounts, security levels, bans, last callers and
@@ -24,6 +24,13 @@
 //     `..` compiled into a bounded call (concat.go), a read-only string
 //     library (readonly.go), store faults told to scripts as plain
 //     messages (faults.go).
+//
+// [New] wires every module from one [Deps] (the store, the screens, the
+// clock, the session table's answers about the caller on a state), and
+// [API.Open] installs them in a Lua state in a fixed order (open.go).
+// The host calls of the journaled modules are listed in each module's
+// function table, each marked as a read or a write, which is what a
+// [Recorder] needs to journal them (journal.go).
 //
 // Modules receive their dependencies as interfaces (Replier, Screens,
 // store.Store, a logger lookup) so tests pass fakes. Misuse of an API raises

@@ -28,11 +28,8 @@ const maxRandomSpan = 1 << 53
 // game is scripts/doors/NAME.lua; door.open(NAME) gives it its saved data,
 // per caller and shared, in a store.DoorStore.
 //
-// Register it with the other built-in modules:
-//
-//	InstallModules(L, []Module{..., {Name: "door", Loader: d.Loader}})
-//
-// or L.PreloadModule("door", d.Loader). Each Lua state should get a Door of
+// New wires it with the other built-in modules; alone, register it with
+// L.PreloadModule("door", d.Loader). Each Lua state should get a Door of
 // its own when Rand is set (a *rand.Rand is not safe for concurrent use).
 type Door struct {
 	// Store keeps the doors' data; without one, saved-data calls return
@@ -56,8 +53,8 @@ type Door struct {
 	Who func() []OnlineCaller
 	// Timeout bounds one store call; DefaultDBTimeout when zero.
 	Timeout time.Duration
-	// Recorder, if set, journals the methods of door handles (Open sets
-	// it from Env.Recorder).
+	// Recorder, if set, journals the module's calls and the methods of
+	// door handles (New sets it from Deps.Recorder).
 	Recorder Recorder
 }
 
@@ -67,32 +64,30 @@ type doorGame struct {
 	name, user string
 }
 
-// Loader opens the door module.
+// Loader opens the door module. Its function table marks each call
+// a read or a write (see Recorder).
 func (d *Door) Loader(L *lua.LState) int {
-	methods := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
-		"get":        perCaller(d.load),
-		"set":        perCaller(d.save),
-		"add":        perCaller(d.sum),
-		"get_global": shared(d.load),
-		"set_global": shared(d.save),
-		"add_global": shared(d.sum),
-		"top":        d.top,
-	})
-	if d.Recorder != nil {
-		journalTable(L, d.Recorder, "door.game", methods)
-	}
+	methods := hostCalls{
+		"get":        reads(perCaller(d.load)),
+		"set":        writes(perCaller(d.save)),
+		"add":        writes(perCaller(d.sum)),
+		"get_global": reads(shared(d.load)),
+		"set_global": writes(shared(d.save)),
+		"add_global": writes(shared(d.sum)),
+		"top":        reads(d.top),
+	}.table(L, d.Recorder, "door.game")
 	mt := L.NewTable()
 	L.SetField(mt, "__index", L.NewClosure(gameIndex, methods))
 	L.SetField(mt, "__tostring", L.NewFunction(gameString))
 	L.SetField(mt, "__metatable", lua.LString("door"))
-	mod := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
-		"list":   d.list,
-		"user":   d.user,
-		"who":    d.who,
-		"now":    d.now,
-		"today":  d.today,
-		"random": d.random,
-	})
+	mod := hostCalls{
+		"list":   reads(d.list),
+		"user":   reads(d.user),
+		"who":    reads(d.who),
+		"now":    reads(d.now),
+		"today":  reads(d.today),
+		"random": reads(d.random),
+	}.table(L, d.Recorder, "door")
 	L.SetField(mod, "open", L.NewClosure(d.open, mt))
 	L.Push(mod)
 	return 1

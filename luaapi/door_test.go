@@ -16,8 +16,10 @@ import (
 	"github.com/m2bbs/m2bbs/host/store"
 )
 
-// memDoors is an in-memory store.DoorStore.
+// memDoors is an in-memory store.DoorStore. The other modules' calls are
+// not faked: calling one panics on the nil embedded Store.
 type memDoors struct {
+	store.Store
 	data     map[[3]string][]byte
 	failWith error
 }
@@ -79,19 +81,22 @@ func (m *memDoors) DoorTop(_ context.Context, door, key string, n int, order sto
 	return top[:min(n, len(top))], m.failWith
 }
 
-// doorState is a Lua state with the door module over d; the caller is
-// whoever *user names.
-func doorState(t *testing.T, d *Door, user *string) *lua.LState {
+// doorState is a Lua state opened with the API wired from deps, whose
+// store is an in-memory one unless deps has one; the caller is whoever
+// *user names.
+func doorState(t *testing.T, deps Deps, user *string) *lua.LState {
 	t.Helper()
 	L := lua.NewState()
 	t.Cleanup(L.Close)
-	if d.Store == nil {
-		d.Store = newMemDoors()
+	if deps.Store == nil {
+		deps.Store = newMemDoors()
 	}
 	if user != nil {
-		d.User = func(*lua.LState) string { return *user }
+		deps.User = func(*lua.LState) string { return *user }
 	}
-	L.PreloadModule("door", d.Loader)
+	if err := New(deps).Open(L); err != nil {
+		t.Fatal(err)
+	}
 	return L
 }
 
@@ -104,7 +109,7 @@ func runLua(t *testing.T, L *lua.LState, src string) {
 
 func TestDoorDataPerCallerAndShared(t *testing.T) {
 	user := "kim"
-	L := doorState(t, &Door{}, &user)
+	L := doorState(t, Deps{}, &user)
 	runLua(t, L, `
 		door = require 'door'
 		local game = assert(door.open('dragon'))
@@ -143,7 +148,7 @@ func TestDoorDataPerCallerAndShared(t *testing.T) {
 
 func TestDoorBeforeLogin(t *testing.T) {
 	user := ""
-	L := doorState(t, &Door{}, &user)
+	L := doorState(t, Deps{}, &user)
 	runLua(t, L, `
 		door = require 'door'
 		assert(door.user() == nil)
@@ -158,7 +163,7 @@ func TestDoorBeforeLogin(t *testing.T) {
 		assert(game:set_global('plays', 1), 'global data needs no login')
 	`)
 	// Without a User function at all, nobody is logged in either.
-	L = doorState(t, &Door{}, nil)
+	L = doorState(t, Deps{}, nil)
 	runLua(t, L, `
 		local door = require 'door'
 		assert(door.user() == nil and door.open('guess').user == nil)
@@ -168,7 +173,7 @@ func TestDoorBeforeLogin(t *testing.T) {
 func TestDoorMisuseAndFailures(t *testing.T) {
 	user := "kim"
 	doors := newMemDoors()
-	L := doorState(t, &Door{Store: doors}, &user)
+	L := doorState(t, Deps{Store: doors}, &user)
 	runLua(t, L, `
 		door = require 'door'
 		local game, err = door.open('No Such/Door')
@@ -201,7 +206,9 @@ func TestDoorWithoutStore(t *testing.T) {
 	user := "kim"
 	L := lua.NewState()
 	t.Cleanup(L.Close)
-	L.PreloadModule("door", (&Door{User: func(*lua.LState) string { return user }}).Loader)
+	if err := New(Deps{User: func(*lua.LState) string { return user }}).Open(L); err != nil {
+		t.Fatal(err)
+	}
 	runLua(t, L, `
 		local game = require('door').open('guess')
 		local v, err = game:get('best')
@@ -213,7 +220,7 @@ func TestDoorWithoutStore(t *testing.T) {
 
 func TestDoorRandomIsSeedable(t *testing.T) {
 	draw := func(seed uint64) string {
-		L := doorState(t, &Door{Rand: rand.New(rand.NewPCG(seed, 1))}, nil)
+		L := doorState(t, Deps{Rand: rand.New(rand.NewPCG(seed, 1))}, nil)
 		runLua(t, L, `
 			door = require 'door'
 			draws = {}
@@ -236,7 +243,7 @@ func TestDoorRandomIsSeedable(t *testing.T) {
 	if a, b := draw(7), draw(8); a == b {
 		t.Errorf("different seeds, same draws: %s", a)
 	}
-	L := doorState(t, &Door{}, nil)
+	L := doorState(t, Deps{}, nil)
 	runLua(t, L, `
 		door = require 'door'
 		local x = door.random(1, 3)
@@ -252,7 +259,7 @@ func TestDoorRandomIsSeedable(t *testing.T) {
 
 func TestDoorClock(t *testing.T) {
 	at := time.Date(2026, 3, 1, 23, 30, 0, 0, time.UTC)
-	d := &Door{Now: func() time.Time { return at }, Location: time.FixedZone("east", 2*3600)}
+	d := Deps{Now: func() time.Time { return at }, Location: time.FixedZone("east", 2*3600)}
 	L := doorState(t, d, nil)
 	runLua(t, L, `
 		door = require 'door'
@@ -267,14 +274,14 @@ func TestDoorClock(t *testing.T) {
 }
 
 func TestDoorWho(t *testing.T) {
-	d := &Door{Who: func() []OnlineCaller {
+	d := Deps{Who: func() []OnlineCaller {
 		return []OnlineCaller{{ConnID: "1", User: "kim"}, {ConnID: "2"}, {ConnID: "3", User: "lee"}, {ConnID: "4", User: "KIM"}}
 	}}
 	runLua(t, doorState(t, d, nil), `
 		local who = require('door').who()
 		assert(#who == 2 and who[1] == 'kim' and who[2] == 'lee', table.concat(who, ','))
 	`)
-	runLua(t, doorState(t, &Door{}, nil), `assert(#require('door').who() == 0)`)
+	runLua(t, doorState(t, Deps{}, nil), `assert(#require('door').who() == 0)`)
 }
 
 func TestDoorList(t *testing.T) {
@@ -294,7 +301,7 @@ func TestDoorList(t *testing.T) {
 		{"", ""},
 		{filepath.Join(dir, "missing"), ""},
 	} {
-		L := doorState(t, &Door{Dir: c.dir}, nil)
+		L := doorState(t, Deps{ScriptsDir: c.dir}, nil)
 		runLua(t, L, `names = table.concat(assert(require('door').list()), ',')`)
 		if got := L.GetGlobal("names").String(); got != c.want {
 			t.Errorf("door.list() in %q = %q; want %q", c.dir, got, c.want)

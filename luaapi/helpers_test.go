@@ -96,11 +96,11 @@ func newTestEnv(t *testing.T) *testEnv {
 	}
 	t.Cleanup(e.L.Close)
 	log := slog.New(slog.NewTextHandler(e.logs, nil))
-	err := Open(e.L, Env{
-		UI:  &UI{Screens: screenMap{"hello": "Hello there.", "name": "What's your name?", "bye": "Bye now.", "menu_error": "Oops."}},
-		DB:  &DB{Store: e.store},
-		Log: func(*lua.LState) *slog.Logger { return log.With("conn_id", "7") },
-	})
+	err := New(Deps{
+		Screens: screenMap{"hello": "Hello there.", "name": "What's your name?", "bye": "Bye now.", "menu_error": "Oops."},
+		Store:   e.store,
+		Log:     func(*lua.LState) *slog.Logger { return log.With("conn_id", "7") },
+	}).Open(e.L)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,9 +148,12 @@ func (e *testEnv) coroutine(t *testing.T, src string) func(args ...lua.LValue) (
 	}
 }
 
-// memStore is an in-memory store.Store for testing the db module's Lua
-// conventions.
+// memStore is an in-memory store for testing the db module's Lua
+// conventions: it keeps the db module's calls (store.Basic) and the two
+// account calls db.auth_user makes. The other modules' calls are not
+// faked: calling one panics on the nil embedded Store.
 type memStore struct {
+	store.Store
 	users    map[string]string
 	messages []store.Message
 	mail     []store.Mail
@@ -228,6 +231,16 @@ func (m *memStore) ReadNextMail(_ context.Context, user string) (store.Mail, err
 }
 
 func (m *memStore) Reconnect(context.Context) error { return m.failWith }
-func (m *memStore) Close() error                    { return nil }
+
+// Account is a plain account for every registered user.
+func (m *memStore) Account(_ context.Context, name string) (store.Account, error) {
+	if _, ok := m.users[name]; !ok {
+		return store.Account{}, store.ErrNoSuchUser
+	}
+	return store.Account{Name: name}, nil
+}
+
+// RecordCall keeps no calls log.
+func (m *memStore) RecordCall(context.Context, string) error { return nil }
 
 var errDiskFull = errors.New("disk full")

@@ -9,88 +9,56 @@ import (
 // Call runs fn, the host call named name, for the script on L and records
 // what it returned or raised; while that session is being replayed it
 // returns (or raises) the journaled answer instead, without running fn.
+//
+// writes says that the call changes what the store holds or what other
+// callers see. A Recorder stores the journal right after such a call, so
+// that a host that dies can leave at most that one call without its
+// journal entry; the journal of read-only calls can wait for the end of
+// the resume.
 type Recorder interface {
-	Call(L *lua.LState, name string, fn lua.LGFunction) int
+	Call(L *lua.LState, name string, writes bool, fn lua.LGFunction) int
 }
 
-// journaledModules are the built-in modules whose Go functions all go
-// through the Recorder: their answers come from the database, the clock,
-// the random number generator or the other callers. ui, menu and the conn
-// methods are not journaled: what they send is suppressed during a
-// replay, and ui's prompts are answered from the journaled requests.
-var journaledModules = map[string]bool{
-	"db": true, "callers": true, "users": true, "door": true, "board": true, "mail": true,
+// hostCall is one Go function of a module whose answers come from the
+// database, the clock, the random number generator or the other callers
+// (the db, callers, users, door, board and mail modules): a Recorder
+// journals it. ui, menu and the conn methods are not host calls: what
+// they send is suppressed during a replay, and ui's prompts are answered
+// from the journaled requests.
+type hostCall struct {
+	fn lua.LGFunction
+	// writes: the call changes what the store holds or what other
+	// callers see (see Recorder).
+	writes bool
 }
 
-// notJournaled are functions of journaled modules whose answers are fixed
-// by their arguments alone.
-var notJournaled = map[string]bool{
-	"door.open": true, // returns a handle; the handle's methods are journaled
+// reads marks fn as a host call that only reads.
+func reads(fn lua.LGFunction) hostCall { return hostCall{fn: fn} }
+
+// writes marks fn as a host call that writes.
+func writes(fn lua.LGFunction) hostCall { return hostCall{fn: fn, writes: true} }
+
+// hostCalls is a module's function table, each function marked as a read
+// or a write where it is listed.
+type hostCalls map[string]hostCall
+
+// table returns the Lua table of the calls; with rec set, each is
+// journaled under prefix.name.
+func (c hostCalls) table(L *lua.LState, rec Recorder, prefix string) *lua.LTable {
+	tbl := L.CreateTable(0, len(c))
+	for name, call := range c {
+		tbl.RawSetString(name, L.NewFunction(journaled(rec, prefix+"."+name, call)))
+	}
+	return tbl
 }
 
-// storeWrites are the journaled calls that change what the store holds
-// (or what other callers see), as opposed to those that only read it.
-var storeWrites = map[string]bool{
-	"db.auth_user": true, "db.register_user": true, "db.post_message": true, "db.send_to": true,
-	"db.read_inbox": true, "db.reconnect": true,
-	"board.define_area": true, "board.post": true, "board.delete": true, "board.mark_read": true,
-	"board.next_new": true,
-	"mail.send":      true, "mail.read": true, "mail.delete": true,
-	"users.set_level": true, "users.ban": true, "users.unban": true, "users.write_wall": true,
-	"callers.page":  true,
-	"door.game.set": true, "door.game.add": true, "door.game.set_global": true, "door.game.add_global": true,
-}
-
-// WritesStore reports whether the journaled call name changes the store
-// or what other callers see. A Recorder stores the journal right after
-// such a call, so that a host that dies can leave at most that one call
-// without its journal entry; the journal of read-only calls can wait for
-// the end of the resume.
-func WritesStore(name string) bool { return storeWrites[name] }
-
-// Journaled returns fn wrapped so that rec journals it under name; with a
-// nil rec it returns fn.
-func Journaled(rec Recorder, name string, fn lua.LGFunction) lua.LGFunction {
+// journaled returns call's function wrapped so that rec journals it under
+// name; with a nil rec it returns the function itself.
+func journaled(rec Recorder, name string, call hostCall) lua.LGFunction {
 	if rec == nil {
-		return fn
+		return call.fn
 	}
-	return func(L *lua.LState) int { return rec.Call(L, name, fn) }
-}
-
-// journalTable replaces every Go function in module table tbl (named
-// module) by its journaled form.
-func journalTable(L *lua.LState, rec Recorder, module string, tbl *lua.LTable) {
-	type field struct {
-		key string
-		fn  *lua.LFunction
-	}
-	var fields []field
-	tbl.ForEach(func(k, v lua.LValue) {
-		key, ok := k.(lua.LString)
-		fn, isFn := v.(*lua.LFunction)
-		if ok && isFn && fn.IsG && len(fn.Upvalues) == 0 {
-			fields = append(fields, field{string(key), fn})
-		}
-	})
-	for _, f := range fields {
-		name := module + "." + f.key
-		if notJournaled[name] {
-			continue
-		}
-		tbl.RawSetString(f.key, L.NewFunction(Journaled(rec, name, f.fn.GFunction)))
-	}
-}
-
-// journalLoader wraps a module loader so the module's functions are
-// journaled.
-func journalLoader(rec Recorder, module string, loader lua.LGFunction) lua.LGFunction {
-	return func(L *lua.LState) int {
-		n := loader(L)
-		if tbl, ok := L.Get(-1).(*lua.LTable); ok && n > 0 {
-			journalTable(L, rec, module, tbl)
-		}
-		return n
-	}
+	return func(L *lua.LState) int { return rec.Call(L, name, call.writes, call.fn) }
 }
 
 // journalStandardLibrary journals the standard functions whose answers
@@ -106,7 +74,7 @@ func journalStandardLibrary(L *lua.LState, rec Recorder) {
 		}
 		for _, name := range lib.funcs {
 			if fn, ok := tbl.RawGetString(name).(*lua.LFunction); ok && fn.IsG {
-				tbl.RawSetString(name, L.NewFunction(Journaled(rec, lib.table+"."+name, fn.GFunction)))
+				tbl.RawSetString(name, L.NewFunction(journaled(rec, lib.table+"."+name, reads(fn.GFunction))))
 			}
 		}
 	}

@@ -19,18 +19,22 @@ import (
 type Mail struct {
 	Store   store.Mailbox
 	Timeout time.Duration // per call; DefaultDBTimeout when zero
+	// Recorder, if set, journals the module's calls (New sets it from
+	// Deps.Recorder).
+	Recorder Recorder
 }
 
-// Loader opens the mail module.
+// Loader opens the mail module. Its function table marks each call
+// a read or a write (see Recorder).
 func (m *Mail) Loader(L *lua.LState) int {
-	L.Push(L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
-		"send":   m.send,
-		"list":   m.list,
-		"count":  m.count,
-		"unread": m.unread,
-		"read":   m.read,
-		"delete": m.delete,
-	}))
+	L.Push(hostCalls{
+		"send":   writes(m.send),
+		"list":   reads(m.list),
+		"count":  reads(m.count),
+		"unread": reads(m.unread),
+		"read":   writes(m.read),
+		"delete": writes(m.delete),
+	}.table(L, m.Recorder, "mail"))
 	return 1
 }
 

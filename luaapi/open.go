@@ -2,78 +2,142 @@ package luaapi
 
 import (
 	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/m2bbs/m2bbs/host/store"
 )
 
-// Env is what the Lua API needs from the host.
-type Env struct {
-	UI      *UI
-	DB      *DB
-	Callers *Callers // optional
-	Users   *Users   // optional
-	Door    *Door    // optional
-	Board   *Board   // optional
-	Mail    *Mail    // optional
-	Log     LoggerLookup
+// Deps are what the Lua API needs from the host: the store, the screens,
+// the clock, and the session table's answers about the caller running on
+// a state. Only Store and Screens are needed for scripts to run; the rest
+// may be nil or zero.
+type Deps struct {
+	Screens Screens
+	// Store keeps everything the db, users, board, mail and door modules
+	// read and write.
+	Store store.Store
+	// Log gives the logger of the caller running on L (print, failed
+	// logins); nothing is logged when nil.
+	Log LoggerLookup
+	// Faults, if set, is told of store faults scripts' calls meet.
+	Faults FaultReporter
 	// Recorder, if set, journals the host calls of the db, callers,
 	// users, door, board and mail modules, and os.time, os.date, os.clock
 	// and math.random, for sessions that survive a restart.
 	Recorder Recorder
-	// Faults, if set, is told of store faults scripts' calls meet.
-	Faults FaultReporter
 	// Checkpoint, if set, is session.checkpoint: the caller on L stands
 	// where the script's resume function would bring user (see
 	// host/session).
 	Checkpoint func(L *lua.LState, user string)
+
+	// User is the name the caller running on L logged in with (nobody
+	// when nil); Peer is their address.
+	User CurrentUser
+	Peer func(L *lua.LState) string
+	// OnLogin is told of each login (db.auth_user, db.register_user);
+	// OnSecret of each password a script hands the db module.
+	OnLogin  func(L *lua.LState, name string)
+	OnSecret func(L *lua.LState, secret string)
+	// Who lists the callers online across the host; nobody when nil.
+	Who func() []OnlineCaller
+	// Throttle, if set, slows down password guessing; MinPassword is the
+	// fewest characters a new password may have.
+	Throttle    LoginThrottle
+	MinPassword int
+
+	// ScriptsDir is the scripts folder (door.list reads its doors/).
+	ScriptsDir string
+	// Now is the clock (time.Now when nil); Location the time zone of
+	// door.today (time.Local when nil); Rand draws door.random's numbers
+	// (math/rand/v2's global generator when nil; not safe for concurrent
+	// use, so one per Lua state).
+	Now      func() time.Time
+	Location *time.Location
+	Rand     *rand.Rand
+}
+
+// API is the BBS's Lua API for one Lua state, each module wired from the
+// same Deps. Create it with New and install it with Open.
+type API struct {
+	// The modules, as New wired them; a caller may adjust one before Open
+	// (say DB.Reserved or a Timeout).
+	UI      *UI
+	DB      *DB
+	Callers *Callers
+	Users   *Users
+	Door    *Door
+	Board   *Board
+	Mail    *Mail
+
+	deps Deps
+}
+
+// New wires every module from deps.
+func New(deps Deps) *API {
+	if deps.Who == nil {
+		deps.Who = func() []OnlineCaller { return nil }
+	}
+	if deps.Log == nil {
+		discard := slog.New(slog.DiscardHandler)
+		deps.Log = func(*lua.LState) *slog.Logger { return discard }
+	}
+	if deps.User == nil {
+		deps.User = func(*lua.LState) string { return "" }
+	}
+	a := &API{
+		UI: &UI{Screens: deps.Screens},
+		DB: &DB{
+			Store: deps.Store, Accounts: deps.Store, OnLogin: deps.OnLogin, Throttle: deps.Throttle,
+			Peer: deps.Peer, OnSecret: deps.OnSecret, Log: deps.Log, MinPassword: deps.MinPassword,
+			Recorder: deps.Recorder,
+		},
+		Callers: &Callers{Who: deps.Who, Recorder: deps.Recorder},
+		Users:   &Users{Accounts: deps.Store, Current: deps.User, Now: deps.Now, Recorder: deps.Recorder},
+		Door: &Door{
+			Store: deps.Store, Dir: deps.ScriptsDir, Now: deps.Now, Location: deps.Location, Rand: deps.Rand,
+			User: deps.User, Who: deps.Who, Recorder: deps.Recorder,
+		},
+		Mail: &Mail{Store: deps.Store, Recorder: deps.Recorder},
+		deps: deps,
+	}
+	a.Board = &Board{Store: deps.Store, Moderator: a.Users.IsSysop, Recorder: deps.Recorder}
+	return a
+}
+
+// Modules lists the built-in modules in the order they are installed: a
+// slice, so that every state is opened alike.
+func (a *API) Modules() []Module {
+	return []Module{
+		{Name: "ui", Loader: a.UI.Loader},
+		{Name: "db", Loader: a.DB.Loader},
+		{Name: "menu", Loader: MenuLoader},
+		{Name: "session", Loader: sessionLoader(a.deps.Checkpoint)},
+		{Name: "callers", Loader: a.Callers.Loader},
+		{Name: "users", Loader: a.Users.Loader},
+		{Name: "door", Loader: a.Door.Loader},
+		{Name: "board", Loader: a.Board.Loader},
+		{Name: "mail", Loader: a.Mail.Loader},
+	}
 }
 
 // Open prepares L for BBS scripts: the conn type, Lua 5.1 compatibility,
-// print to the log, and the built-in modules (ui, db, menu, and callers,
-// users, door, board and mail when the host provides them) loadable with
-// require.
-func Open(L *lua.LState, env Env) error {
+// print to the log, the journaled standard functions when there is a
+// Recorder, and the built-in modules (Modules) loadable with require.
+func (a *API) Open(L *lua.LState) error {
 	registerConnType(L)
-	setFaultReporter(L, env.Faults)
+	setFaultReporter(L, a.deps.Faults)
 	if err := OpenCompat(L); err != nil {
 		return fmt.Errorf("open compat: %w", err)
 	}
-	OpenPrint(L, env.Log)
-	if env.Recorder != nil {
-		journalStandardLibrary(L, env.Recorder)
-		if env.Door != nil {
-			env.Door.Recorder = env.Recorder
-		}
+	OpenPrint(L, a.deps.Log)
+	if a.deps.Recorder != nil {
+		journalStandardLibrary(L, a.deps.Recorder)
 	}
-	modules := []Module{
-		{Name: "ui", Loader: env.UI.Loader},
-		{Name: "db", Loader: env.DB.Loader},
-		{Name: "menu", Loader: MenuLoader},
-		{Name: "session", Loader: sessionLoader(env.Checkpoint)},
-	}
-	if env.Callers != nil {
-		modules = append(modules, Module{Name: "callers", Loader: env.Callers.Loader})
-	}
-	if env.Users != nil {
-		modules = append(modules, Module{Name: "users", Loader: env.Users.Loader})
-	}
-	if env.Door != nil {
-		modules = append(modules, Module{Name: "door", Loader: env.Door.Loader})
-	}
-	if env.Board != nil {
-		modules = append(modules, Module{Name: "board", Loader: env.Board.Loader})
-	}
-	if env.Mail != nil {
-		modules = append(modules, Module{Name: "mail", Loader: env.Mail.Loader})
-	}
-	if env.Recorder != nil {
-		for i, m := range modules {
-			if journaledModules[m.Name] {
-				modules[i].Loader = journalLoader(env.Recorder, m.Name, m.Loader)
-			}
-		}
-	}
-	InstallModules(L, modules)
+	InstallModules(L, a.Modules())
 	// Last, once every Go-side change to the string library is made.
 	LockStringLibrary(L)
 	return nil

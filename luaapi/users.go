@@ -25,6 +25,9 @@ type Users struct {
 	Timeout  time.Duration // per call; DefaultDBTimeout when zero
 	// Now is the clock of the level cache; time.Now when nil.
 	Now func() time.Time
+	// Recorder, if set, journals the module's calls (New sets it from
+	// Deps.Recorder).
+	Recorder Recorder
 
 	// levels caches callers' levels for LevelCacheTTL: menus ask for the
 	// level at every render. A Users belongs to one Lua state, so one
@@ -43,21 +46,22 @@ type cachedLevel struct {
 	at    time.Time
 }
 
-// Loader opens the users module.
+// Loader opens the users module. Its function table marks each call
+// a read or a write (see Recorder).
 func (u *Users) Loader(L *lua.LState) int {
-	L.Push(L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
-		"me":           u.me,
-		"info":         u.info,
-		"list":         u.list,
-		"is_sysop":     u.isSysop,
-		"allowed":      u.allowed,
-		"set_level":    u.setLevel,
-		"ban":          u.ban,
-		"unban":        u.unban,
-		"last_callers": u.lastCallers,
-		"wall":         u.wall,
-		"write_wall":   u.writeWall,
-	}))
+	L.Push(hostCalls{
+		"me":           reads(u.me),
+		"info":         reads(u.info),
+		"list":         reads(u.list),
+		"is_sysop":     reads(u.isSysop),
+		"allowed":      reads(u.allowed),
+		"set_level":    writes(u.setLevel),
+		"ban":          writes(u.ban),
+		"unban":        writes(u.unban),
+		"last_callers": reads(u.lastCallers),
+		"wall":         reads(u.wall),
+		"write_wall":   writes(u.writeWall),
+	}.table(L, u.Recorder, "users"))
 	return 1
 }
 

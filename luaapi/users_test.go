@@ -33,13 +33,15 @@ func newAccountsEnv(t *testing.T) *accountsEnv {
 	e := &accountsEnv{L: lua.NewState(), clock: time.Unix(1_700_000_000, 0), peer: "192.0.2.7"}
 	t.Cleanup(e.L.Close)
 	th := throttle.New(db, throttle.Policy{RegistrationsPerAddr: 3, MinPassword: 2}, func() time.Time { return e.clock })
-	d := &DB{
-		Store: db, Accounts: db, Throttle: th, MinPassword: 2,
+	err = New(Deps{
+		Screens: screenMap{}, Store: db, Throttle: th, MinPassword: 2,
 		Peer:    func(*lua.LState) string { return e.peer },
 		OnLogin: func(_ *lua.LState, name string) { e.current = name },
+		User:    func(*lua.LState) string { return e.current },
+	}).Open(e.L)
+	if err != nil {
+		t.Fatal(err)
 	}
-	u := &Users{Accounts: db, Current: func(*lua.LState) string { return e.current }}
-	InstallModules(e.L, []Module{{Name: "db", Loader: d.Loader}, {Name: "users", Loader: u.Loader}})
 	return e
 }
 

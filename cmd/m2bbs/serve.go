@@ -73,7 +73,6 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 			RatePerSecond: s.RatePerSecond,
 			RateBurst:     s.RateBurst,
 			Journal:       !s.NoJournal,
-			GroupCommit:   true, // the workers commit (host/pool.go)
 			Logins: throttle.Policy{
 				MinPassword: s.MinPassword, RegistrationsPerAddr: s.RegistrationsPerHour, RegistrationWindow: time.Hour,
 			},

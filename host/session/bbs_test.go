@@ -37,11 +37,11 @@ func newBoard(t *testing.T, main string, logs *strings.Builder) (*Table, *record
 	return tbl, rec
 }
 
-// converse sends each line as the caller and returns every message's
-// "type:first line" in order.
+// converse sends each line as the caller (handle) and returns every
+// message's "type:first line" in order.
 func converse(tbl *Table, rec *recorder, connID string, lines ...string) []string {
 	for _, line := range lines {
-		tbl.Handle(msg(connID, line))
+		handle(tbl, msg(connID, line))
 	}
 	var out []string
 	for _, r := range rec.take() {

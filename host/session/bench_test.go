@@ -143,7 +143,7 @@ func benchIdleBoardSession(b *testing.B, journaled bool) {
 	b.Cleanup(tbl.Close)
 	register := func(id string) {
 		for _, line := range []string{"connect", "caller" + id, "secret", "secret", "y"} {
-			tbl.Handle(msg(id, line))
+			handle(tbl, msg(id, line))
 		}
 	}
 	for i := range 100 { // the first user is the sysop; the state warms up

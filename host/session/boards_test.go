@@ -13,7 +13,6 @@ import (
 
 	"github.com/m2bbs/m2bbs/host/screens"
 	"github.com/m2bbs/m2bbs/host/store"
-	"github.com/m2bbs/m2bbs/luaapi"
 )
 
 // boardsMain is a small main script around scripts/boards.lua: the first
@@ -85,8 +84,6 @@ func boardsTable(t *testing.T) (*Table, *recorder, *store.SQLite) {
 			t.Logf("log:\n%s", logs.String())
 		}
 	})
-	tbl.L.PreloadModule("board", (&luaapi.Board{Store: db}).Loader)
-	tbl.L.PreloadModule("mail", (&luaapi.Mail{Store: db}).Loader)
 	return tbl, rec, db
 }
 

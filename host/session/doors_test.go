@@ -18,7 +18,6 @@ import (
 
 	"github.com/m2bbs/m2bbs/host/screens"
 	"github.com/m2bbs/m2bbs/host/store"
-	"github.com/m2bbs/m2bbs/luaapi"
 )
 
 // doorBoard is a table running testdata/doors_main.lua (a board whose menu
@@ -33,9 +32,10 @@ type doorBoard struct {
 	transcript strings.Builder
 }
 
-// newDoorBoard wires the door module the way the host should: the caller's
-// name is the one their session logged in with (Table.currentUser), who's
-// online lists the table's callers (Table.who).
+// newDoorBoard runs the board with the door module as the host wires it
+// (the caller's name is the one their session logged in with, who's
+// online lists the table's callers), over a fake clock in UTC and a
+// seeded random source.
 func newDoorBoard(t *testing.T, scriptsDir string, seed uint64) *doorBoard {
 	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "bbs.db"), store.Options{BcryptCost: bcrypt.MinCost})
@@ -50,26 +50,18 @@ func newDoorBoard(t *testing.T, scriptsDir string, seed uint64) *doorBoard {
 		logs:  &strings.Builder{},
 	}
 	b.tbl, err = New(Config{ScriptsDir: scriptsDir, MainScript: "testdata/doors_main.lua"}, Deps{
-		Replier: b.rec,
-		Screens: screens.NewDir("../../screens"),
-		Store:   db,
-		Log:     slog.New(slog.NewTextHandler(b.logs, nil)),
-		Now:     b.clock.Now,
+		Replier:  b.rec,
+		Screens:  screens.NewDir("../../screens"),
+		Store:    db,
+		Log:      slog.New(slog.NewTextHandler(b.logs, nil)),
+		Now:      b.clock.Now,
+		Location: time.UTC,
+		Rand:     rand.New(rand.NewPCG(seed, 2026)),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(b.tbl.Close)
-	d := &luaapi.Door{
-		Store:    db,
-		Dir:      scriptsDir,
-		Now:      b.clock.Now,
-		Location: time.UTC,
-		Rand:     rand.New(rand.NewPCG(seed, 2026)),
-		User:     b.tbl.currentUser,
-		Who:      b.tbl.who,
-	}
-	b.tbl.L.PreloadModule("door", d.Loader)
 	return b
 }
 

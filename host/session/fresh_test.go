@@ -69,13 +69,13 @@ func TestJournalReplaysOnlyForItsAddress(t *testing.T) {
 	b := newJournaledBoard(t)
 	tbl, rec := b.table(t)
 	for _, line := range []string{"connect", "ann", "pw", "pw", "y"} {
-		tbl.Handle(msgFrom("4", "192.0.2.1", line))
+		handle(tbl, msgFrom("4", "192.0.2.1", line))
 	}
 	rec.take()
 	crash(tbl)
 
 	tbl2, rec2 := b.table(t)
-	tbl2.Handle(msgFrom("4", "192.0.2.99", "5"))
+	handle(tbl2, msgFrom("4", "192.0.2.99", "5"))
 	got := strings.Join(rec2.take(), "\n")
 	if strings.Contains(got, "MAIN MENU") || tbl2.JournalStats().Replayed != 0 {
 		t.Fatalf("a line from another address was replayed into ann's call:\n%s", got)
@@ -85,7 +85,7 @@ func TestJournalReplaysOnlyForItsAddress(t *testing.T) {
 	// The newcomer's call replaced ann's journal: ann's own address gets
 	// nothing of hers back either (her connection is gone anyway).
 	tbl4, rec4 := b.table(t)
-	tbl4.Handle(msgFrom("4", "192.0.2.1", "5"))
+	handle(tbl4, msgFrom("4", "192.0.2.1", "5"))
 	if got := strings.Join(rec4.take(), "\n"); strings.Contains(got, "MAIN MENU") {
 		t.Fatalf("ann's journal outlived the new call:\n%s", got)
 	}
@@ -97,12 +97,12 @@ func TestJournalReplaysForTheSameAddress(t *testing.T) {
 	b := newJournaledBoard(t)
 	tbl, rec := b.table(t)
 	for _, line := range []string{"connect", "bea", "pw", "pw", "y"} {
-		tbl.Handle(msgFrom("6", "192.0.2.1", line))
+		handle(tbl, msgFrom("6", "192.0.2.1", line))
 	}
 	rec.take()
 	crash(tbl)
 	tbl2, rec2 := b.table(t)
-	tbl2.Handle(msgFrom("6", "192.0.2.1", "?"))
+	handle(tbl2, msgFrom("6", "192.0.2.1", "?"))
 	if got := strings.Join(rec2.take(), "\n"); !strings.Contains(got, "MAIN MENU") {
 		t.Fatalf("bea did not go on at the main menu:\n%s", got)
 	}
@@ -120,12 +120,12 @@ func TestJournalWithAnAddressIsNotReplayedForALineWithout(t *testing.T) {
 			b := newJournaledBoard(t)
 			tbl, rec := b.table(t)
 			for _, line := range []string{"connect", "ann", "pw", "pw", "y"} {
-				tbl.Handle(msgFrom("4", tc.was, line))
+				handle(tbl, msgFrom("4", tc.was, line))
 			}
 			rec.take()
 			crash(tbl)
 			tbl2, rec2 := b.table(t)
-			tbl2.Handle(msgFrom("4", tc.now, "5"))
+			handle(tbl2, msgFrom("4", tc.now, "5"))
 			got := strings.Join(rec2.take(), "\n")
 			if strings.Contains(got, "MAIN MENU") || strings.Contains(got, "Online now") || tbl2.JournalStats().Replayed != 0 {
 				t.Fatalf("ann's journal was replayed for a line from another front end:\n%s", got)

@@ -14,13 +14,13 @@ import (
 	"github.com/m2bbs/m2bbs/luaapi"
 )
 
-// Journaling: with Config.Journal set and a store that keeps journals,
-// every session writes what enters it from outside to its journal (see
-// host/journal), so that a host that never ran it can rebuild it by
-// replay. The rules:
+// Journaling: with Config.Journal set, every session writes what enters
+// it from outside to its journal (see host/journal), so that a host that
+// never ran it can rebuild it by replay. The rules:
 //
 //   - Entries of one resume are written in one transaction before the
-//     replies of that resume leave the host (Table.Reply holds them).
+//     replies of that resume leave the host (Table.Reply holds them until
+//     Table.Commit).
 //   - A session that ends, fails, is reaped or kicked, or whose caller
 //     hangs up loses its journal; a host that stops keeps its sessions'
 //     journals.
@@ -225,7 +225,7 @@ func (t *Table) dropJournal(s *Session) {
 }
 
 // Call implements luaapi.Recorder.
-func (t *Table) Call(L *lua.LState, name string, fn lua.LGFunction) int {
+func (t *Table) Call(L *lua.LState, name string, writes bool, fn lua.LGFunction) int {
 	s := t.sessionOn(L)
 	if !t.journaling(s) {
 		return fn(L)
@@ -237,7 +237,7 @@ func (t *Table) Call(L *lua.LState, name string, fn lua.LGFunction) int {
 	t.secretArgs(s, name, args)
 	digest := journal.DigestArgs(args)
 	if s.journal.replaying {
-		if n, answered := t.replayCall(L, s, name, digest); answered {
+		if n, answered := t.replayCall(L, s, name, writes, digest); answered {
 			return n
 		}
 		// The journal ended in the middle of a resume (the host that wrote
@@ -245,8 +245,7 @@ func (t *Table) Call(L *lua.LState, name string, fn lua.LGFunction) int {
 		// gets what they never saw.
 		s.journal.replaying = false
 	}
-	write := luaapi.WritesStore(name)
-	if write {
+	if writes {
 		// Everything up to this write is stored first: a replay never
 		// runs a journaled write again, and one that finds the journal
 		// ending at a write it cannot know the outcome of diverges instead
@@ -282,8 +281,8 @@ func (t *Table) Call(L *lua.LState, name string, fn lua.LGFunction) int {
 	}
 	e.Results = enc
 	t.record(s, e)
-	if write {
-		t.flushJournal(s) // see luaapi.WritesStore
+	if writes {
+		t.flushJournal(s) // see luaapi.Recorder
 		t.checkLost(L, s)
 	}
 	return n
@@ -301,10 +300,10 @@ func (t *Table) checkLost(L *lua.LState, s *Session) {
 
 // replayCall answers a host call from the journal; answered is false when
 // the journal ends before it and the call may run live (it only reads).
-func (t *Table) replayCall(L *lua.LState, s *Session, name string, digest uint64) (n int, answered bool) {
+func (t *Table) replayCall(L *lua.LState, s *Session, name string, writes bool, digest uint64) (n int, answered bool) {
 	e, ok := t.nextEntry(s)
 	switch {
-	case !ok && luaapi.WritesStore(name):
+	case !ok && writes:
 		t.diverge(L, s, fmt.Sprintf("%s, a write, called where the journal ends: it may or may not have happened", name))
 	case !ok:
 		return 0, false
@@ -317,7 +316,7 @@ func (t *Table) replayCall(L *lua.LState, s *Session, name string, digest uint64
 	}
 	s.journal.replay = s.journal.replay[1:]
 	t.jcounts.entriesReplayed.Add(1)
-	if len(s.journal.replay) == 0 && luaapi.WritesStore(name) {
+	if len(s.journal.replay) == 0 && writes {
 		// The journal ends right after a write: the host that wrote it
 		// died before the end of this resume. From here on the resume
 		// runs live, and the caller gets what they never saw. (A journal

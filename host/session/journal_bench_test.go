@@ -32,7 +32,7 @@ func BenchmarkJournaling(b *testing.B) {
 			b.ResetTimer()
 			for b.Loop() {
 				for _, line := range benchVisit {
-					tbl.Handle(msg("2", line))
+					handle(tbl, msg("2", line))
 					prompts++
 				}
 				rec.take()

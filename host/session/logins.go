@@ -1,7 +1,6 @@
 package session
 
 import (
-	"github.com/m2bbs/m2bbs/host/store"
 	"github.com/m2bbs/m2bbs/host/throttle"
 	"github.com/m2bbs/m2bbs/luaapi"
 )
@@ -12,8 +11,5 @@ func loginThrottle(cfg Config, deps Deps) luaapi.LoginThrottle {
 	if deps.Throttle != nil {
 		return deps.Throttle
 	}
-	if st, ok := deps.Store.(store.Throttles); ok {
-		return throttle.New(st, cfg.Logins, deps.Now)
-	}
-	return nil
+	return throttle.New(deps.Store, cfg.Logins, deps.Now)
 }

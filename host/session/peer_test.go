@@ -37,7 +37,7 @@ func TestGatewayPeer(t *testing.T) {
 			t.Cleanup(tbl.Close)
 			req := jsonReq("1", `{"type":"msg","msg":"connect","peer":"203.0.113.9","peer_key":"`+tc.sentKey+`"}`)
 			req.Headers = append(req.Headers, m2proto.Header{Name: "REMOTE_ADDR", Value: tc.remote})
-			tbl.Handle(req)
+			handle(tbl, req)
 			s := tbl.sessions["1"]
 			if s == nil {
 				t.Fatal("no session")

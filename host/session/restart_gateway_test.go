@@ -27,14 +27,14 @@ func TestGatewayCallerReplaysAfterARestart(t *testing.T) {
 	tbl, rec := b.table(t)
 	keyed(tbl)
 	for _, line := range []string{"connect", "ann", "pw", "pw", "y"} {
-		tbl.Handle(gatewayLine("5", "203.0.113.9", key, line))
+		handle(tbl, gatewayLine("5", "203.0.113.9", key, line))
 	}
 	rec.take()
 	crash(tbl)
 
 	tbl2, rec2 := b.table(t)
 	keyed(tbl2)
-	tbl2.Handle(gatewayLine("5", "203.0.113.9", key, "?"))
+	handle(tbl2, gatewayLine("5", "203.0.113.9", key, "?"))
 	if got := strings.Join(rec2.take(), "\n"); !strings.Contains(got, "MAIN MENU") || tbl2.JournalStats().Replayed != 1 {
 		t.Fatalf("the gateway caller did not go on at the main menu:\n%s", got)
 	}
@@ -45,7 +45,7 @@ func TestGatewayCallerReplaysAfterARestart(t *testing.T) {
 	crash(tbl2)
 	tbl3, rec3 := b.table(t)
 	keyed(tbl3)
-	tbl3.Handle(msgFrom("5", "127.0.0.1", "?"))
+	handle(tbl3, msgFrom("5", "127.0.0.1", "?"))
 	if got := strings.Join(rec3.take(), "\n"); strings.Contains(got, "MAIN MENU") || tbl3.JournalStats().Replayed != 0 {
 		t.Fatalf("a line without the gateway's address was replayed into ann's call:\n%s", got)
 	}

@@ -12,14 +12,14 @@ func TestPasswordStartingANewCallIsNotStored(t *testing.T) {
 	b, path := secretBoard(t, nil)
 	tbl, rec := b.table(t)
 	for _, line := range []string{"connect", "ann"} {
-		tbl.Handle(msgFrom("1", "192.0.2.1", line))
+		handle(tbl, msgFrom("1", "192.0.2.1", line))
 	}
 	rec.take()
 	crash(tbl)
 
 	tbl2, rec2 := b.table(t)
-	tbl2.Handle(msgFrom("1", "192.0.2.99", pw))
-	tbl2.Handle(msgFrom("7", "192.0.2.7", pw2))
+	handle(tbl2, msgFrom("1", "192.0.2.99", pw))
+	handle(tbl2, msgFrom("7", "192.0.2.7", pw2))
 	rec2.take()
 	if tbl2.sessions["1"] == nil || tbl2.sessions["7"] == nil {
 		t.Fatal("the lines did not start new calls")

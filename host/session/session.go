@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -87,16 +88,13 @@ type Config struct {
 	RateBurst     int
 	// Version labels the scripts this table runs, for logs and status.
 	Version int
-	// Journal keeps a journal of every session in the store (which must
-	// implement store.Journals), so that sessions survive a restart of the
-	// host, an upgrade of the scripts and a move to another host: see
-	// journal.go.
+	// Journal keeps a journal of every session in the store, so that
+	// sessions survive a restart of the host, an upgrade of the scripts
+	// and a move to another host: see journal.go. The replies of a resume
+	// are held until Commit has stored its journal: the caller runs Commit
+	// when it has no more requests waiting (the host's worker does), so
+	// that many callers' prompts cost one durable write.
 	Journal bool
-	// GroupCommit leaves storing journals and sending the replies held
-	// for them to Commit, which the caller runs when it has no more
-	// requests waiting (the host's worker does), instead of doing both at
-	// the end of every Handle.
-	GroupCommit bool
 	// Logins says how logins and registrations are throttled (see
 	// host/throttle).
 	Logins throttle.Policy
@@ -151,8 +149,12 @@ type Deps struct {
 	Screens luaapi.Screens
 	Store   store.Store
 	Log     *slog.Logger
-	// Now is the clock; time.Now when nil.
-	Now func() time.Time
+	// Now is the clock; time.Now when nil. Location is the time zone of
+	// door.today (time.Local when nil); Rand, if set, draws door.random's
+	// numbers (tests pass a seeded one).
+	Now      func() time.Time
+	Location *time.Location
+	Rand     *rand.Rand
 	// Online reports whether a caller is online anywhere in the host (on
 	// this table or another); replies to others are dropped. When nil,
 	// only this table's callers count.
@@ -162,8 +164,8 @@ type Deps struct {
 	Who func() []luaapi.OnlineCaller
 	// OnLogin, if set, is told when a caller of this table logs in.
 	OnLogin func(connID, user string)
-	// Throttle, if set, slows down password guessing; when nil, a store
-	// that implements store.Throttles does, with Config.Logins.
+	// Throttle, if set, slows down password guessing; when nil, the
+	// store's shared counts do, with Config.Logins.
 	Throttle luaapi.LoginThrottle
 	// HungUp, if set, is told on the table's goroutine when the table
 	// hangs up on a caller (their session ended or the script closed the
@@ -328,41 +330,19 @@ func New(cfg Config, deps Deps) (*Table, error) {
 		who = t.who
 	}
 	if cfg.Journal {
-		j, ok := deps.Store.(store.Journals)
-		if !ok {
-			return nil, errors.New("session: journaling needs a store that keeps journals")
-		}
-		t.journals = j
+		t.journals = deps.Store
 	}
-	accounts, _ := deps.Store.(store.Accounts)
-	env := luaapi.Env{
-		UI: &luaapi.UI{Screens: deps.Screens},
-		DB: &luaapi.DB{
-			Store: deps.Store, OnLogin: t.loggedIn,
-			Accounts: accounts, Throttle: loginThrottle(cfg, deps), Peer: t.peerOf,
-			MinPassword: cfg.Logins.MinPassword, OnSecret: t.noteSecret, Log: t.loggerFor,
-		},
-		Callers: &luaapi.Callers{Who: who},
-		Log:     t.loggerFor,
-		Faults:  t.storeFault,
+	api := luaapi.Deps{
+		Screens: deps.Screens, Store: deps.Store, Log: t.loggerFor, Faults: t.storeFault,
+		User: t.currentUser, Peer: t.peerOf, OnLogin: t.loggedIn, OnSecret: t.noteSecret, Who: who,
+		Throttle: loginThrottle(cfg, deps), MinPassword: cfg.Logins.MinPassword,
+		ScriptsDir: cfg.ScriptsDir, Now: deps.Now, Location: deps.Location, Rand: deps.Rand,
 	}
 	if t.journals != nil {
-		env.Recorder = t
-		env.Checkpoint = t.checkpoint
+		api.Recorder = t
+		api.Checkpoint = t.checkpoint
 	}
-	if accounts != nil {
-		env.Users = &luaapi.Users{Accounts: accounts, Current: t.currentUser}
-	}
-	if boards, ok := deps.Store.(store.Boards); ok && env.Users != nil {
-		env.Board = &luaapi.Board{Store: boards, Moderator: env.Users.IsSysop}
-	}
-	if mailbox, ok := deps.Store.(store.Mailbox); ok {
-		env.Mail = &luaapi.Mail{Store: mailbox}
-	}
-	if doors, ok := deps.Store.(store.DoorStore); ok {
-		env.Door = &luaapi.Door{Store: doors, Dir: cfg.ScriptsDir, Now: deps.Now, User: t.currentUser, Who: who}
-	}
-	if err := luaapi.Open(t.L, env); err != nil {
+	if err := luaapi.New(api).Open(t.L); err != nil {
 		t.Close()
 		return nil, err
 	}
@@ -510,13 +490,10 @@ func LessConnID(a, b string) bool {
 
 // Handle routes one JSON-socket request: a disconnect notice ends the
 // caller's session, a "msg" message starts or resumes it. Anything else is
-// logged and counted.
+// logged and counted. With Config.Journal, the replies wait for Commit.
 func (t *Table) Handle(req *m2proto.Request) {
 	if t.journals != nil {
-		t.hold()
-		if !t.cfg.GroupCommit {
-			defer t.Commit()
-		}
+		t.hold() // until Commit
 	}
 	if req.IsDisconnect() {
 		t.Disconnect(req.ConnID)
@@ -613,8 +590,7 @@ func (t *Table) settleJournal(s *Session) {
 
 // Commit stores the journal entries of every session handled since the
 // last Commit in one transaction, then sends the replies held for them.
-// Without Config.GroupCommit, Handle commits before it returns; with it,
-// the caller (the host's worker) commits when it has no more requests
+// The caller (the host's worker) commits when it has no more requests
 // waiting, so that many callers' prompts cost one durable write.
 func (t *Table) Commit() {
 	dirty := t.dirty

@@ -2,10 +2,12 @@
 // accounts, the message areas, private mail (kept until deleted) and the
 // door games' saved data.
 //
-// [Store] is the interface of the original BBS's calls (the Lua db module);
-// [Accounts], [Boards], [Mailbox] and [DoorStore] are the narrower
-// interfaces of the other Lua modules. [SQLite], returned by [Open],
-// implements them all over one SQLite file with github.com/mattn/go-sqlite3.
+// [Store] is the whole storage, composed of the narrow interfaces each
+// part of the host takes: [Basic] (the original BBS's calls, the Lua db
+// module), [Accounts], [Boards], [Mailbox] and [DoorStore] (the other Lua
+// modules), [Throttles] (login throttles), [Journals] (durable sessions)
+// and [Lines] (the phone-line directory). [SQLite], returned by [Open],
+// implements it over one SQLite file with github.com/mattn/go-sqlite3.
 //
 // # Layout on disk and concurrency
 //

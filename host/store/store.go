@@ -8,8 +8,26 @@ import (
 	"time"
 )
 
-// Store is the BBS's storage. Implementations are safe for concurrent use.
+// Store is the BBS's storage: every narrow interface a part of the host
+// needs, composed, so the host wires one value and each part takes only
+// the interface it uses. *SQLite implements it. Implementations are safe
+// for concurrent use.
 type Store interface {
+	Basic
+	Accounts
+	Boards
+	Mailbox
+	DoorStore
+	Throttles
+	Journals
+	Lines
+	// Close releases the database. Later calls return ErrClosed.
+	Close() error
+}
+
+// Basic is the storage of the original BBS's calls (the Lua db module):
+// users, the public board and private mail.
+type Basic interface {
 	// UserExists reports whether a user of that name (any case) is
 	// registered. An invalid name is reported as not registered.
 	UserExists(ctx context.Context, name string) (bool, error)
@@ -44,8 +62,6 @@ type Store interface {
 	// Reconnect closes and reopens the database (the original BBS's
 	// db.reconnect).
 	Reconnect(ctx context.Context) error
-	// Close releases the database. Later calls return ErrClosed.
-	Close() error
 }
 
 // Message is a post on the public board.
