@@ -14,7 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/m2bbs/m2bbs/host/loadgen"
+	"github.com/m2bbs/m2bbs/cmd/m2bbs-bench/internal/loadgen"
 )
 
 // Keys of the load configurations in the table.
@@ -295,7 +295,7 @@ func nanos(v float64) string {
 
 // print writes the table.
 func (t *benchTable) print(w io.Writer, took time.Duration) {
-	fmt.Fprintf(w, "m2bbs bench: %s; took %v\n", machine(), took.Round(time.Second))
+	fmt.Fprintf(w, "m2bbs-bench: %s; took %v\n", machine(), took.Round(time.Second))
 	workers := "one per core"
 	if t.o.workers > 0 {
 		workers = strconv.Itoa(t.o.workers)

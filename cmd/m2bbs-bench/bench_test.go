@@ -32,7 +32,7 @@ func TestBenchSmoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	o.exe, o.env = os.Args[0], append(os.Environ(), runMainEnv+"=1")
+	testOptions(t, o)
 	o.stdout, o.log = &out, &progress
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
@@ -74,7 +74,7 @@ func TestBenchSmoke(t *testing.T) {
 	}
 }
 
-// TestFrontendAndEcho starts `m2bbs frontend` and `m2bbs echo` as
+// TestFrontendAndEcho starts `m2bbs frontend` and `m2bbs-bench echo` as
 // processes of their own and calls through them.
 func TestFrontendAndEcho(t *testing.T) {
 	port, err := mongrel2.FreePort()
@@ -90,9 +90,9 @@ func TestFrontendAndEcho(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	fe := startM2BBS(t, "frontend", "-addr", addr, "-send-spec", send, "-recv-spec", recv, "-sender-id", "floor")
+	fe := startProcess(t, boardBinary(t), nil, "frontend", "-addr", addr, "-send-spec", send, "-recv-spec", recv, "-sender-id", "floor")
 	fe.waitFor(t, 10*time.Second, "front end listening", addr)
-	echo := startM2BBS(t, "echo", "-send-spec", send, "-recv-spec", recv, "-sender-id", "floor")
+	echo := startProcess(t, os.Args[0], []string{runMainEnv + "=1"}, "echo", "-send-spec", send, "-recv-spec", recv, "-sender-id", "floor")
 	echo.waitFor(t, 10*time.Second, "echo ready")
 
 	c, err := classic.Dial(t.Context(), addr, "@bbs", false)
@@ -185,7 +185,7 @@ func TestBenchReadsTheSysopStatusWithAToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o.exe, o.env = os.Args[0], append(os.Environ(), runMainEnv+"=1", "M2BBS_SYSOP_TOKEN=bench-0123456789-abcdef-token")
+	testOptions(t, o, "M2BBS_SYSOP_TOKEN=bench-0123456789-abcdef-token")
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	s, err := o.startSystem(ctx, frontBuiltIn, handlerBoard, t.TempDir(), "")
