@@ -119,47 +119,6 @@ func TestFrontendAndEcho(t *testing.T) {
 	}
 }
 
-func TestParseMicro(t *testing.T) {
-	out := `goos: linux
-goarch: amd64
-pkg: github.com/m2bbs/m2bbs/host/m2proto
-cpu: AMD EPYC
-BenchmarkParseRequest-2   	  471213	       480.1 ns/op	 387.42 MB/s	     704 B/op	      19 allocs/op
-BenchmarkParseRequest-2   	  471213	       500.0 ns/op	 387.42 MB/s	     704 B/op	      19 allocs/op
-BenchmarkParseRequest-2   	  471213	       490.0 ns/op	 387.42 MB/s	     704 B/op	      19 allocs/op
-PASS
-pkg: github.com/m2bbs/m2bbs/host/session
-BenchmarkIdleSession/m2bbs-defaults-2   20000	     72999 ns/op	      7453 B/session
-BenchmarkIdleSession/m2bbs-defaults-2   20000	     70000 ns/op	      7400 B/session
-Benchmark-looking line that is not one
-ok  	github.com/m2bbs/m2bbs/host/session	10.624s
-`
-	got, err := parseMicro(strings.NewReader(out))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 2 {
-		t.Fatalf("%d benchmarks: %+v", len(got), got)
-	}
-	if got[0].name != "m2proto ParseRequest" || len(got[0].nsPerOp) != 3 || got[0].note() != "704 B/op, 19 allocs/op" {
-		t.Errorf("first: %+v, note %q", got[0], got[0].note())
-	}
-	if got[1].name != "session IdleSession/m2bbs-defaults" || got[1].note() != "7,427 B/session" {
-		t.Errorf("second: %+v, note %q", got[1], got[1].note())
-	}
-	if _, err := parseMicro(strings.NewReader("BenchmarkX-2 10 abc ns/op\n")); err == nil {
-		t.Error("a bad number was accepted")
-	}
-}
-
-func TestThousands(t *testing.T) {
-	for in, want := range map[float64]string{0: "0", 999: "999", 1000: "1,000", 1234567.4: "1,234,567", -45678: "-45,678"} {
-		if got := thousands(in); got != want {
-			t.Errorf("thousands(%v) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestBenchFlags(t *testing.T) {
 	var stderr bytes.Buffer
 	o, err := parseBenchFlags([]string{"-idle", "10_000, 100000"}, &stderr)

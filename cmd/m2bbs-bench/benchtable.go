@@ -1,20 +1,17 @@
 package main
 
 import (
-	"bufio"
 	"cmp"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
-	"github.com/m2bbs/m2bbs/cmd/m2bbs-bench/internal/loadgen"
+	"github.com/m2bbs/m2bbs/cmd/m2bbs-bench/internal/report"
 )
 
 // Keys of the load configurations in the table.
@@ -23,12 +20,12 @@ const latencyKey = "latency"
 func throughputKey(front string) string { return "throughput/" + front }
 
 // benchTable gathers the bench's measurements and prints them as one
-// table of medians.
+// table of medians (package report).
 type benchTable struct {
 	o     *benchOptions
 	loads map[string]map[string][]loadRun // configuration → handler → runs
 	scale map[int][]scaleStep             // idle callers → runs
-	micro []microBench
+	micro []report.Micro
 }
 
 func newTable(o *benchOptions) *benchTable {
@@ -48,25 +45,10 @@ func (t *benchTable) addScale(steps []scaleStep) {
 	}
 }
 
-// row is one line of the table: a figure measured in several runs.
-type row struct {
-	name   string
-	values []float64
-	format func(float64) string
-	target string
-	// pass, if set, says whether the median meets the target.
-	pass func(float64) bool
-	note string
-}
-
-// section starts a group of rows.
-type section string
-
-// remark is a line of explanation under a section's title.
-type remark string
-
-func (t *benchTable) rows() []any {
-	var out []any
+// rows are the table's lines: each load configuration, the scale test's
+// steps and the micro-benchmarks, in that order.
+func (t *benchTable) rows() []report.Item {
+	var out []report.Item
 	o := t.o
 	for _, front := range []string{frontBuiltIn, frontMongrel2} {
 		runs := t.loads[throughputKey(front)]
@@ -77,7 +59,7 @@ func (t *benchTable) rows() []any {
 		if front == frontMongrel2 {
 			title = "Mongrel2 1.12"
 		}
-		out = append(out, section(fmt.Sprintf("load: %d callers without think time, behind %s", o.callers, title)))
+		out = append(out, report.Section(fmt.Sprintf("load: %d callers without think time, behind %s", o.callers, title)))
 		target, pass := "", func(float64) bool { return true }
 		if front == frontBuiltIn && o.callers >= 100 {
 			target, pass = "≥ 0.50", func(v float64) bool { return v >= 0.5 }
@@ -85,10 +67,10 @@ func (t *benchTable) rows() []any {
 		out = append(out, t.loadRows(runs, target, pass, "", nil)...)
 	}
 	if runs := t.loads[latencyKey]; runs != nil {
-		out = append(out, section(fmt.Sprintf("latency: %d callers, each pausing %v (±50%%) before every answer, built-in front end; window %v–%v after the first call",
+		out = append(out, report.Section(fmt.Sprintf("latency: %d callers, each pausing %v (±50%%) before every answer, built-in front end; window %v–%v after the first call",
 			o.latencyCallers, o.think, o.latencyWarmup, o.latencyWarmup+o.duration)))
 		if visit := 20 * o.think; o.latencyWarmup < visit {
-			out = append(out, remark(fmt.Sprintf("(a visit lasts about %v: this window holds the callers' first steps, logins included; -latency-warmup %v measures the steady state)",
+			out = append(out, report.Remark(fmt.Sprintf("(a visit lasts about %v: this window holds the callers' first steps, logins included; -latency-warmup %v measures the steady state)",
 				visit.Round(time.Second), (visit+visit/4).Round(time.Second))))
 		}
 		target, pass := "", (func(float64) bool)(nil)
@@ -98,7 +80,7 @@ func (t *benchTable) rows() []any {
 		out = append(out, t.loadRows(runs, "", nil, target, pass)...)
 	}
 	if len(t.scale) > 0 {
-		out = append(out, section(fmt.Sprintf("idle callers parked at the main menu: the bench plays the front end, all callers share one ZeroMQ socket pair; %d run(s)", o.idleRuns)))
+		out = append(out, report.Section(fmt.Sprintf("idle callers parked at the main menu: the bench plays the front end, all callers share one ZeroMQ socket pair; %d run(s)", o.idleRuns)))
 		for _, n := range o.idle {
 			steps := t.scale[n]
 			if steps == nil {
@@ -108,17 +90,17 @@ func (t *benchTable) rows() []any {
 			if n >= 100000 {
 				target, pass = "≤ 8 KiB", func(v float64) bool { return v <= 8 }
 			}
-			pre := fmt.Sprintf("%s idle: ", thousands(float64(n)))
+			pre := fmt.Sprintf("%s idle: ", report.Thousands(float64(n)))
 			out = append(out,
-				row{name: pre + "sessions held", values: collect(steps, func(s scaleStep) float64 { return float64(s.callers) }), format: thousands},
-				row{name: pre + "host RSS per idle caller", values: collect(steps, func(s scaleStep) float64 { return s.rssPerCaller() / 1024 }), format: unit("%.2f KiB"), target: target, pass: pass,
-					note: "(RSS − RSS before) ÷ callers"},
-				row{name: pre + "Go heap per idle caller", values: collect(steps, func(s scaleStep) float64 { return s.heapPerCaller() / 1024 }), format: unit("%.2f KiB"),
-					note: "heap objects, live or not yet collected"},
-				row{name: pre + "host RSS", values: collect(steps, func(s scaleStep) float64 { return float64(s.rss) / (1 << 20) }), format: unit("%.0f MiB")},
-				row{name: pre + "host goroutines", values: collect(steps, func(s scaleStep) float64 { return float64(s.goroutines) }), format: unit("%.0f")},
-				row{name: pre + "logins/s while parking", values: collect(steps, func(s scaleStep) float64 { return s.loginsPerSecond }), format: thousands,
-					note: fmt.Sprintf("new users, bcrypt cost %d, %d at once", o.bcryptCost, parkWindow)},
+				report.Row{Name: pre + "sessions held", Values: collect(steps, func(s scaleStep) float64 { return float64(s.callers) }), Format: report.Thousands},
+				report.Row{Name: pre + "host RSS per idle caller", Values: collect(steps, func(s scaleStep) float64 { return s.rssPerCaller() / 1024 }), Format: report.Unit("%.2f KiB"), Target: target, Pass: pass,
+					Note: "(RSS − RSS before) ÷ callers"},
+				report.Row{Name: pre + "Go heap per idle caller", Values: collect(steps, func(s scaleStep) float64 { return s.heapPerCaller() / 1024 }), Format: report.Unit("%.2f KiB"),
+					Note: "heap objects, live or not yet collected"},
+				report.Row{Name: pre + "host RSS", Values: collect(steps, func(s scaleStep) float64 { return float64(s.rss) / (1 << 20) }), Format: report.Unit("%.0f MiB")},
+				report.Row{Name: pre + "host goroutines", Values: collect(steps, func(s scaleStep) float64 { return float64(s.goroutines) }), Format: report.Unit("%.0f")},
+				report.Row{Name: pre + "logins/s while parking", Values: collect(steps, func(s scaleStep) float64 { return s.loginsPerSecond }), Format: report.Thousands,
+					Note: fmt.Sprintf("new users, bcrypt cost %d, %d at once", o.bcryptCost, parkWindow)},
 			)
 			for _, q := range []struct {
 				name string
@@ -128,8 +110,8 @@ func (t *benchTable) rows() []any {
 				if q.name == "p50" {
 					note = fmt.Sprintf("one caller's whole visits over the same link for %v", o.active)
 				}
-				out = append(out, row{name: pre + "active caller latency " + q.name,
-					values: collect(steps, func(s scaleStep) float64 { return ms(s.active.Quantile(q.q)) }), format: unit("%.2f ms"), note: note})
+				out = append(out, report.Row{Name: pre + "active caller latency " + q.name,
+					Values: collect(steps, func(s scaleStep) float64 { return ms(s.active.Quantile(q.q)) }), Format: report.Unit("%.2f ms"), Note: note})
 			}
 			note := "callers not parked + host error counters + stray replies"
 			for _, s := range steps {
@@ -138,14 +120,14 @@ func (t *benchTable) rows() []any {
 					break
 				}
 			}
-			out = append(out, row{name: pre + "errors", values: collect(steps, func(s scaleStep) float64 { return float64(s.errors()) }),
-				format: unit("%.0f"), target: "0", pass: func(v float64) bool { return v == 0 }, note: note})
+			out = append(out, report.Row{Name: pre + "errors", Values: collect(steps, func(s scaleStep) float64 { return float64(s.errors()) }),
+				Format: report.Unit("%.0f"), Target: "0", Pass: func(v float64) bool { return v == 0 }, Note: note})
 		}
 	}
 	if len(t.micro) > 0 {
-		out = append(out, section("micro-benchmarks (go test -bench, median of the runs in the file)"))
+		out = append(out, report.Section("micro-benchmarks (go test -bench, median of the runs in the file)"))
 		for _, m := range t.micro {
-			out = append(out, row{name: m.name, values: m.nsPerOp, format: nanos, note: m.note()})
+			out = append(out, report.Row{Name: m.Name, Values: m.NsPerOp, Format: report.Nanos, Note: m.Note()})
 		}
 	}
 	return out
@@ -153,24 +135,24 @@ func (t *benchTable) rows() []any {
 
 // loadRows are the rows of one load configuration: the board, its floor,
 // and the ratio.
-func (t *benchTable) loadRows(runs map[string][]loadRun, ratioTarget string, ratioPass func(float64) bool, p99Target string, p99Pass func(float64) bool) []any {
+func (t *benchTable) loadRows(runs map[string][]loadRun, ratioTarget string, ratioPass func(float64) bool, p99Target string, p99Pass func(float64) bool) []report.Item {
 	board, floor := runs[handlerBoard], runs[handlerEcho]
-	var out []any
+	var out []report.Item
 	rtps := func(r loadRun) float64 { return r.res.RoundTripsPerSecond() }
 	out = append(out,
-		row{name: "m2bbs prompt round trips/s", values: collectRuns(board, rtps), format: thousands},
-		row{name: "echo floor prompt round trips/s", values: collectRuns(floor, rtps), format: thousands},
+		report.Row{Name: "m2bbs prompt round trips/s", Values: collectRuns(board, rtps), Format: report.Thousands},
+		report.Row{Name: "echo floor prompt round trips/s", Values: collectRuns(floor, rtps), Format: report.Thousands},
 	)
 	if len(board) > 0 && len(floor) > 0 && ratioPass != nil {
 		var ratios []float64
 		for i := range min(len(board), len(floor)) {
 			ratios = append(ratios, rtps(board[i])/rtps(floor[i]))
 		}
-		out = append(out, row{name: "m2bbs ÷ floor (round trips/s)", values: ratios, format: unit("%.2f"), target: ratioTarget, pass: ratioPass,
-			note: "paired runs"})
+		out = append(out, report.Row{Name: "m2bbs ÷ floor (round trips/s)", Values: ratios, Format: report.Unit("%.2f"), Target: ratioTarget, Pass: ratioPass,
+			Note: "paired runs"})
 	}
-	out = append(out, row{name: "m2bbs sessions/s", values: collectRuns(board, func(r loadRun) float64 { return r.res.VisitsPerSecond() }), format: unit("%.1f"),
-		note: "whole visits, about 20 prompts each"})
+	out = append(out, report.Row{Name: "m2bbs sessions/s", Values: collectRuns(board, func(r loadRun) float64 { return r.res.VisitsPerSecond() }), Format: report.Unit("%.1f"),
+		Note: "whole visits, about 20 prompts each"})
 	for _, q := range []struct {
 		name string
 		q    float64
@@ -180,8 +162,8 @@ func (t *benchTable) loadRows(runs map[string][]loadRun, ratioTarget string, rat
 			target, pass = p99Target, p99Pass
 		}
 		out = append(out,
-			row{name: "m2bbs latency " + q.name, values: collectRuns(board, func(r loadRun) float64 { return ms(r.res.Latency.Quantile(q.q)) }), format: unit("%.2f ms"), target: target, pass: pass},
-			row{name: "echo floor latency " + q.name, values: collectRuns(floor, func(r loadRun) float64 { return ms(r.res.Latency.Quantile(q.q)) }), format: unit("%.2f ms")},
+			report.Row{Name: "m2bbs latency " + q.name, Values: collectRuns(board, func(r loadRun) float64 { return ms(r.res.Latency.Quantile(q.q)) }), Format: report.Unit("%.2f ms"), Target: target, Pass: pass},
+			report.Row{Name: "echo floor latency " + q.name, Values: collectRuns(floor, func(r loadRun) float64 { return ms(r.res.Latency.Quantile(q.q)) }), Format: report.Unit("%.2f ms")},
 		)
 	}
 	if slow := slowestSteps(board, 3); len(slow) > 0 {
@@ -192,8 +174,8 @@ func (t *benchTable) loadRows(runs map[string][]loadRun, ratioTarget string, rat
 			}
 			note += fmt.Sprintf("%s %.1f ms", st.name, st.p99)
 		}
-		out = append(out, row{name: "m2bbs p99 of the slowest steps", values: slow[0].runs, format: unit("%.2f ms"),
-			note: note + " (medians)"})
+		out = append(out, report.Row{Name: "m2bbs p99 of the slowest steps", Values: slow[0].runs, Format: report.Unit("%.2f ms"),
+			Note: note + " (medians)"})
 	}
 	perRT := func(cpu func(loadRun) time.Duration) func(loadRun) float64 {
 		return func(r loadRun) float64 { return float64(cpu(r).Microseconds()) / float64(max(r.res.RoundTrips, 1)) }
@@ -207,20 +189,20 @@ func (t *benchTable) loadRows(runs map[string][]loadRun, ratioTarget string, rat
 		{"load generator", func(r loadRun) time.Duration { return r.selfCPU }},
 	} {
 		out = append(out,
-			row{name: "CPU per round trip: " + c.name + " (m2bbs)", values: collectRuns(board, perRT(c.cpu)), format: unit("%.1f µs")},
-			row{name: "CPU per round trip: " + c.name + " (echo)", values: collectRuns(floor, perRT(c.cpu)), format: unit("%.1f µs")},
+			report.Row{Name: "CPU per round trip: " + c.name + " (m2bbs)", Values: collectRuns(board, perRT(c.cpu)), Format: report.Unit("%.1f µs")},
+			report.Row{Name: "CPU per round trip: " + c.name + " (echo)", Values: collectRuns(floor, perRT(c.cpu)), Format: report.Unit("%.1f µs")},
 		)
 	}
 	out = append(out,
-		row{name: "host CPU seconds in the window (m2bbs)", values: collectRuns(board, func(r loadRun) float64 { return r.handlerCPU.Seconds() }), format: unit("%.2f s"),
-			note: fmt.Sprintf("of %v × %d cores", t.o.duration, runtime.NumCPU())},
-		row{name: "host RSS (m2bbs)", values: collectRuns(board, func(r loadRun) float64 { return float64(r.handlerRSS) / (1 << 20) }), format: unit("%.1f MiB")},
-		row{name: "host Go heap (m2bbs)", values: collectRuns(board, func(r loadRun) float64 { return float64(r.heap) / (1 << 20) }), format: unit("%.1f MiB")},
-		row{name: "host goroutines (m2bbs)", values: collectRuns(board, func(r loadRun) float64 { return float64(r.goroutines) }), format: unit("%.0f")},
-		row{name: "errors (m2bbs)", values: collectRuns(board, func(r loadRun) float64 { return float64(r.errors()) }), format: unit("%.0f"), target: "0",
-			pass: func(v float64) bool { return v == 0 }, note: "failed visits + host error counters + lost posts"},
-		row{name: "errors (echo)", values: collectRuns(floor, func(r loadRun) float64 { return float64(r.errors()) }), format: unit("%.0f"), target: "0",
-			pass: func(v float64) bool { return v == 0 }, note: "failed visits"},
+		report.Row{Name: "host CPU seconds in the window (m2bbs)", Values: collectRuns(board, func(r loadRun) float64 { return r.handlerCPU.Seconds() }), Format: report.Unit("%.2f s"),
+			Note: fmt.Sprintf("of %v × %d cores", t.o.duration, runtime.NumCPU())},
+		report.Row{Name: "host RSS (m2bbs)", Values: collectRuns(board, func(r loadRun) float64 { return float64(r.handlerRSS) / (1 << 20) }), Format: report.Unit("%.1f MiB")},
+		report.Row{Name: "host Go heap (m2bbs)", Values: collectRuns(board, func(r loadRun) float64 { return float64(r.heap) / (1 << 20) }), Format: report.Unit("%.1f MiB")},
+		report.Row{Name: "host goroutines (m2bbs)", Values: collectRuns(board, func(r loadRun) float64 { return float64(r.goroutines) }), Format: report.Unit("%.0f")},
+		report.Row{Name: "errors (m2bbs)", Values: collectRuns(board, func(r loadRun) float64 { return float64(r.errors()) }), Format: report.Unit("%.0f"), Target: "0",
+			Pass: func(v float64) bool { return v == 0 }, Note: "failed visits + host error counters + lost posts"},
+		report.Row{Name: "errors (echo)", Values: collectRuns(floor, func(r loadRun) float64 { return float64(r.errors()) }), Format: report.Unit("%.0f"), Target: "0",
+			Pass: func(v float64) bool { return v == 0 }, Note: "failed visits"},
 	)
 	return out
 }
@@ -245,7 +227,7 @@ func slowestSteps(runs []loadRun, n int) []stepP99 {
 	}
 	var all []stepP99
 	for _, s := range byName {
-		s.p99 = loadgen.Median(s.runs)
+		s.p99 = report.Median(s.runs)
 		all = append(all, *s)
 	}
 	slices.SortFunc(all, func(a, b stepP99) int { return cmp.Compare(b.p99, a.p99) })
@@ -270,32 +252,9 @@ func collect(steps []scaleStep, f func(scaleStep) float64) []float64 {
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-func unit(format string) func(float64) string {
-	return func(v float64) string { return fmt.Sprintf(format, v) }
-}
-
-// thousands formats v rounded, with thin thousands separators.
-func thousands(v float64) string {
-	s := strconv.FormatInt(int64(math.Round(v)), 10)
-	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}
-
-func nanos(v float64) string {
-	switch {
-	case v >= 1e6:
-		return fmt.Sprintf("%.2f ms", v/1e6)
-	case v >= 1e4:
-		return fmt.Sprintf("%.1f µs", v/1e3)
-	}
-	return fmt.Sprintf("%.0f ns", v)
-}
-
 // print writes the table.
 func (t *benchTable) print(w io.Writer, took time.Duration) {
-	fmt.Fprintf(w, "m2bbs-bench: %s; took %v\n", machine(), took.Round(time.Second))
+	fmt.Fprintf(w, "m2bbs-bench: %s; took %v\n", report.Machine(), took.Round(time.Second))
 	workers := "one per core"
 	if t.o.workers > 0 {
 		workers = strconv.Itoa(t.o.workers)
@@ -305,112 +264,7 @@ func (t *benchTable) print(w io.Writer, took time.Duration) {
 	if len(t.o.hostEnv) > 0 {
 		fmt.Fprintf(w, "host environment: %s\n", strings.Join(t.o.hostEnv, " "))
 	}
-	lines := [][]string{{"figure", "median", "[min … max]", "target", "", "note"}}
-	for _, item := range t.rows() {
-		switch it := item.(type) {
-		case section:
-			lines = append(lines, []string{"— " + string(it)})
-		case remark:
-			lines = append(lines, []string{"  " + string(it)})
-		case row:
-			if len(it.values) == 0 {
-				continue
-			}
-			med := loadgen.Median(it.values)
-			lo, hi := minMax(it.values)
-			spread := ""
-			if len(it.values) > 1 {
-				spread = "[" + it.format(lo) + " … " + it.format(hi) + "]"
-			}
-			verdict := ""
-			if it.pass != nil && it.target != "" {
-				verdict = "MISSED"
-				if it.pass(med) {
-					verdict = "met"
-				}
-			}
-			lines = append(lines, []string{"  " + it.name, it.format(med), spread, it.target, verdict, it.note})
-		}
-	}
-	writeColumns(w, lines)
-}
-
-// writeColumns prints lines of cells in aligned columns; a line of one
-// cell (a section title) spans the table and does not widen the first
-// column.
-func writeColumns(w io.Writer, lines [][]string) {
-	var widths []int
-	for _, cells := range lines {
-		if len(cells) == 1 {
-			continue
-		}
-		for i, c := range cells {
-			if i >= len(widths) {
-				widths = append(widths, 0)
-			}
-			widths[i] = max(widths[i], utf8.RuneCountInString(c))
-		}
-	}
-	for _, cells := range lines {
-		var b strings.Builder
-		for i, c := range cells {
-			b.WriteString(c)
-			if i < len(cells)-1 {
-				b.WriteString(strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)+2))
-			}
-		}
-		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
-	}
-}
-
-func minMax(v []float64) (lo, hi float64) {
-	lo, hi = math.Inf(1), math.Inf(-1)
-	for _, x := range v {
-		lo, hi = min(lo, x), max(hi, x)
-	}
-	return lo, hi
-}
-
-// machine describes the computer: cores, CPU model, kernel, Go.
-func machine() string {
-	model := "unknown CPU"
-	if f, err := os.Open("/proc/cpuinfo"); err == nil {
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
-				model = strings.TrimSpace(v)
-				break
-			}
-		}
-		f.Close()
-	}
-	kernel := "unknown kernel"
-	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
-		kernel = "Linux " + strings.TrimSpace(string(b))
-	}
-	return fmt.Sprintf("%d × %s, %s, %s", runtime.NumCPU(), model, kernel, runtime.Version())
-}
-
-// microBench is one Go benchmark's results over its runs.
-type microBench struct {
-	name    string
-	nsPerOp []float64
-	// other metrics by unit: B/op, allocs/op and custom ones.
-	other map[string][]float64
-	units []string // order of first appearance
-}
-
-func (m microBench) note() string {
-	var parts []string
-	for _, u := range m.units {
-		v := loadgen.Median(m.other[u])
-		if u == "B/op" || u == "allocs/op" || v >= 100 {
-			parts = append(parts, fmt.Sprintf("%s %s", thousands(v), u))
-		} else {
-			parts = append(parts, fmt.Sprintf("%.3g %s", v, u))
-		}
-	}
-	return strings.Join(parts, ", ")
+	report.Write(w, t.rows())
 }
 
 // addMicro reads `go test -bench` output.
@@ -420,70 +274,10 @@ func (t *benchTable) addMicro(path string) error {
 		return fmt.Errorf("bench: -micro: %w", err)
 	}
 	defer f.Close()
-	ms, err := parseMicro(f)
+	ms, err := report.ParseMicro(f)
 	if err != nil {
 		return fmt.Errorf("bench: -micro %s: %w", path, err)
 	}
 	t.micro = ms
 	return nil
-}
-
-// parseMicro reads benchmark lines ("BenchmarkX-2  N  V ns/op  V B/op ...")
-// grouped under their "pkg:" lines.
-func parseMicro(r io.Reader) ([]microBench, error) {
-	var (
-		out   []microBench
-		index = map[string]int{}
-		pkg   string
-	)
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if p, ok := strings.CutPrefix(line, "pkg: "); ok {
-			pkg = p[strings.LastIndexByte(p, '/')+1:]
-			continue
-		}
-		f := strings.Fields(line)
-		if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") || len(f)%2 != 0 {
-			continue
-		}
-		if _, err := strconv.Atoi(f[1]); err != nil {
-			continue
-		}
-		name := strings.TrimPrefix(f[0], "Benchmark")
-		if i := strings.LastIndexByte(name, '-'); i > 0 {
-			if _, err := strconv.Atoi(name[i+1:]); err == nil {
-				name = name[:i]
-			}
-		}
-		if pkg != "" {
-			name = pkg + " " + name
-		}
-		i, ok := index[name]
-		if !ok {
-			i = len(out)
-			index[name] = i
-			out = append(out, microBench{name: name, other: map[string][]float64{}})
-		}
-		m := &out[i]
-		for j := 2; j+1 < len(f); j += 2 {
-			v, err := strconv.ParseFloat(f[j], 64)
-			if err != nil {
-				return nil, fmt.Errorf("%q: %w", line, err)
-			}
-			u := f[j+1]
-			switch u {
-			case "ns/op":
-				m.nsPerOp = append(m.nsPerOp, v)
-			case "MB/s":
-			default:
-				if _, seen := m.other[u]; !seen {
-					m.units = append(m.units, u)
-				}
-				m.other[u] = append(m.other[u], v)
-			}
-		}
-	}
-	return out, sc.Err()
 }
