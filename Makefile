@@ -5,6 +5,8 @@ GO       ?= go
 # (3 s instead of 35 s per clean build).
 TAGS     ?= libsqlite3
 BIN      := bin/m2bbs
+# The load suite and its echo floor (cmd/m2bbs-bench), not part of the BBS.
+BENCHBIN := bin/m2bbs-bench
 # What the build and the tests need beyond Go and gcc.
 APT_PACKAGES := pkg-config libzmq3-dev libsqlite3-dev sqlite3 mongrel2-core python3 \
 		nodejs chromium telnet expect
@@ -39,9 +41,10 @@ $(WEB)/node_modules/.package-lock.json: $(WEB)/package-lock.json $(WEB)/package.
 	cd $(WEB) && npm ci --no-audit --no-fund
 	@touch $@
 
-## build: the m2bbs binary in bin/
+## build: the m2bbs binary, and m2bbs-bench beside it, in bin/
 build: deps web
 	$(GO) build -tags '$(TAGS)' -o $(BIN) ./cmd/m2bbs
+	$(GO) build -tags '$(TAGS)' -o $(BENCHBIN) ./cmd/m2bbs-bench
 
 ## run: the BBS on 127.0.0.1:6767 (built-in front end, SQLite in data/bbs.db)
 run: build
@@ -61,7 +64,8 @@ test: deps web
 ## bench: the load suite against the echo floor and the micro-benchmarks, as
 ## one table of medians, in under 5 minutes on 2 cores (see docs/benchmarks.md).
 ## The scale test gets IDLE_BUDGET to log its callers in; BENCHFLAGS adds
-## `m2bbs bench` flags, e.g. BENCHFLAGS='-runs 5 -cpuprofile bin/host.prof'.
+## `m2bbs-bench bench` flags, e.g. BENCHFLAGS='-runs 5 -cpuprofile bin/host.prof'.
+## m2bbs-bench starts bin/m2bbs beside it as front end and host.
 IDLE_BUDGET ?= 100s
 BENCHFLAGS  ?=
 MICRO       := bin/micro.txt
@@ -75,7 +79,7 @@ bench: build
 	   $(GO) test -tags '$(TAGS)' -run '^$$' -bench 'IdleBoardSession' -count 3 -benchtime 2000x ./host/session && \
 	   $(GO) test -tags '$(TAGS)' -run '^$$' -bench 'DB' -benchmem -count 5 -benchtime 100ms ./luaapi; } > $(MICRO) 2>&1 \
 	   || { cat $(MICRO); exit 1; }
-	./$(BIN) bench -micro $(MICRO) -idle-budget $(IDLE_BUDGET) $(BENCHFLAGS)
+	./$(BENCHBIN) bench -micro $(MICRO) -idle-budget $(IDLE_BUDGET) $(BENCHFLAGS)
 
 ## fuzz: each fuzz target for FUZZTIME (default 20s)
 FUZZTIME ?= 20s

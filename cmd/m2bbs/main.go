@@ -7,11 +7,10 @@
 //	m2bbs m2conf [flags]  print a Mongrel2 configuration for "m2bbs host"
 //	m2bbs check  [flags]  compile every script, check the screens they name
 //	m2bbs status [flags]  who is online; -broadcast TEXT, -kick CONN_ID
-//	m2bbs bench  [flags]  measure the board against the transport floor
 //	m2bbs frontend [flags]  the built-in front end alone, for a separate host
-//	m2bbs echo   [flags]  a bare echo handler: the transport floor for bench
 //
-// Run "m2bbs COMMAND -h" for a command's flags.
+// Run "m2bbs COMMAND -h" for a command's flags. The load suite and its
+// echo floor are a command of their own, m2bbs-bench.
 package main
 
 import (
@@ -41,9 +40,7 @@ var commands = []command{
 	{"status", "who is online and how the host is doing; broadcast, kick", runStatus},
 	{"upgrade", "move every caller online onto the scripts as they are now", runUpgrade},
 	{"drain", "move the callers of one phone line onto another (run -lines)", runDrain},
-	{"bench", "measure the board against the transport floor", runBench},
 	{"frontend", "the built-in front end alone, for a host in another process", runFrontend},
-	{"echo", "the transport floor: a handler that echoes every line as a prompt", runEcho},
 }
 
 func main() {

@@ -1,7 +1,6 @@
 package loadgen
 
 import (
-	"math"
 	"testing"
 	"time"
 )
@@ -26,28 +25,5 @@ func TestQuantile(t *testing.T) {
 	}
 	if got := Latencies(nil).Quantile(0.5); got != 0 {
 		t.Errorf("Quantile of nothing = %v", got)
-	}
-}
-
-func TestMedian(t *testing.T) {
-	tests := []struct {
-		in   []float64
-		want float64
-	}{
-		{[]float64{3, 1, 2}, 2}, {[]float64{4, 1, 3, 2}, 2.5}, {[]float64{7}, 7},
-	}
-	for _, tt := range tests {
-		in := append([]float64(nil), tt.in...)
-		if got := Median(tt.in); got != tt.want {
-			t.Errorf("Median(%v) = %v, want %v", in, got, tt.want)
-		}
-		for i := range in {
-			if in[i] != tt.in[i] {
-				t.Fatalf("Median reordered its input: %v", tt.in)
-			}
-		}
-	}
-	if !math.IsNaN(Median(nil)) {
-		t.Error("Median of nothing is not NaN")
 	}
 }

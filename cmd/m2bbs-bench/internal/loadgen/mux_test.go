@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/m2bbs/m2bbs/cmd/m2bbs-bench/internal/echo"
 	"github.com/m2bbs/m2bbs/host/classic"
-	"github.com/m2bbs/m2bbs/host/echo"
 	"github.com/m2bbs/m2bbs/host/mongrel2"
 	"github.com/m2bbs/m2bbs/host/zmqtransport"
 )

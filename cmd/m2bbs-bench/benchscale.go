@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/m2bbs/m2bbs/cmd/m2bbs-bench/internal/loadgen"
 	"github.com/m2bbs/m2bbs/host"
-	"github.com/m2bbs/m2bbs/host/loadgen"
 )
 
 // scaleStep is what the scale test measured with callers parked.
@@ -88,7 +88,8 @@ func (o *benchOptions) scaleOnce(ctx context.Context) (steps []scaleStep, err er
 		return nil, err
 	}
 	defer mux.Close()
-	proc, err := o.startChild("m2bbs host", o.hostEnv, o.handlerArgs(handlerBoard, dir, sendSpec, recvSpec, "")...)
+	exe, name, args := o.handlerCmd(handlerBoard, dir, sendSpec, recvSpec, "")
+	proc, err := o.startChild(name, exe, o.hostEnv, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -17,8 +17,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/m2bbs/m2bbs/cmd/m2bbs-bench/internal/loadgen"
 	"github.com/m2bbs/m2bbs/host"
-	"github.com/m2bbs/m2bbs/host/loadgen"
 	"github.com/m2bbs/m2bbs/host/screens"
 )
 
@@ -26,7 +26,7 @@ import (
 // (19 round trips and one per private message read).
 const echoRoundTrips = 20
 
-// benchOptions are the flags of "m2bbs bench" and what it runs with.
+// benchOptions are the flags of "m2bbs-bench bench" and what it runs with.
 type benchOptions struct {
 	callers        int
 	latencyCallers int
@@ -51,8 +51,11 @@ type benchOptions struct {
 	// hostEnv is added to the environment of the host (and echo)
 	// processes: GOGC=50, GOMEMLIMIT=900MiB.
 	hostEnv []string
+	// board is the m2bbs binary, started as front end and host; empty
+	// until runBench finds it (-m2bbs, or m2bbs next to this program).
+	board string
 
-	exe    string   // the program started as front end, host and echo
+	exe    string   // this program, started as the echo floor
 	env    []string // their environment
 	tmp    string   // the bench's scratch folder
 	texts  loadgen.Screens
@@ -60,11 +63,12 @@ type benchOptions struct {
 	log    io.Writer
 }
 
-// runBench is "m2bbs bench": the load suite of `make bench`. It starts the
-// board and the echo floor behind the built-in front end and behind
-// Mongrel2 (each in processes of their own), plays callers against them,
-// holds idle callers over a multiplexed ZeroMQ link, and prints one table
-// of medians and ratios on standard output.
+// runBench is "m2bbs-bench bench": the load suite of `make bench`. It
+// starts the board (the m2bbs binary) and the echo floor (this program)
+// behind the built-in front end and behind Mongrel2, each in processes of
+// their own, plays callers against them, holds idle callers over a
+// multiplexed ZeroMQ link, and prints one table of medians and ratios on
+// standard output.
 func runBench(ctx context.Context, args []string, stderr io.Writer) error {
 	o, err := parseBenchFlags(args, stderr)
 	if err != nil {
@@ -73,6 +77,11 @@ func runBench(ctx context.Context, args []string, stderr io.Writer) error {
 	if o.exe, err = executable(); err != nil {
 		return err
 	}
+	if o.board == "" {
+		if o.board, err = findBoard(o.exe); err != nil {
+			return err
+		}
+	}
 	o.env = os.Environ()
 	o.stdout, o.log = os.Stdout, stderr
 	return o.bench(ctx)
@@ -80,8 +89,9 @@ func runBench(ctx context.Context, args []string, stderr io.Writer) error {
 
 func parseBenchFlags(args []string, stderr io.Writer) (*benchOptions, error) {
 	o := &benchOptions{}
-	fs := flag.NewFlagSet("m2bbs bench", flag.ContinueOnError)
+	fs := flag.NewFlagSet("m2bbs-bench bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.StringVar(&o.board, "m2bbs", "", "the m2bbs binary to measure, started as front end and host (default: m2bbs next to this program, else on $PATH)")
 	fs.IntVar(&o.callers, "callers", 100, "active callers of the throughput runs (no think time)")
 	fs.IntVar(&o.latencyCallers, "latency-callers", 1000, "callers of the latency run (0: skip it)")
 	fs.DurationVar(&o.think, "think", time.Second, "mean pause before each answer in the latency run (uniform over ±50%)")

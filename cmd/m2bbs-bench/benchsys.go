@@ -27,14 +27,15 @@ const (
 	frontBuiltIn  = "built-in" // `m2bbs frontend` in a process of its own
 	frontMongrel2 = "mongrel2" // a real Mongrel2 1.12
 	handlerBoard  = "m2bbs"    // `m2bbs host` running the board
-	handlerEcho   = "echo"     // `m2bbs echo`, the transport floor
+	handlerEcho   = "echo"     // `m2bbs-bench echo`, the transport floor
 	benchSender   = "m2bbs-bench"
 )
 
 // startTimeout bounds the start of one process (Mongrel2 included).
 const startTimeout = 30 * time.Second
 
-// child is a process the bench started (a re-run of this program).
+// child is a process the bench started: m2bbs, or this program as the
+// echo floor.
 type child struct {
 	name   string
 	cmd    *exec.Cmd
@@ -71,10 +72,10 @@ func (t *tail) String() string {
 	return string(bytes.TrimSpace(b))
 }
 
-// startChild runs this program (o.exe) with args; env is added to its
+// startChild runs the program exe with args; env is added to its
 // environment.
-func (o *benchOptions) startChild(name string, env []string, args ...string) (*child, error) {
-	cmd := exec.Command(o.exe, args...)
+func (o *benchOptions) startChild(name, exe string, env []string, args ...string) (*child, error) {
+	cmd := exec.Command(exe, args...)
 	cmd.Env = append(append([]string(nil), o.env...), env...)
 	c := &child{name: name, cmd: cmd, log: &tail{}, exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = c.log, c.log
@@ -135,17 +136,17 @@ func freeSpec() (string, error) {
 	return "tcp://127.0.0.1:" + strconv.Itoa(port), nil
 }
 
-// handlerArgs are the arguments of `m2bbs host` or `m2bbs echo` connecting
-// to sendSpec and recvSpec.
-func (o *benchOptions) handlerArgs(kind, dir, sendSpec, recvSpec, profile string) []string {
+// handlerCmd is the program, name and arguments of `m2bbs host` or
+// `m2bbs-bench echo` connecting to sendSpec and recvSpec.
+func (o *benchOptions) handlerCmd(kind, dir, sendSpec, recvSpec, profile string) (exe, name string, args []string) {
 	common := []string{"-send-spec", sendSpec, "-recv-spec", recvSpec, "-sender-id", benchSender, "-log-level", "WARN"}
 	if profile != "" {
 		common = append(common, "-cpuprofile", profile)
 	}
 	if kind == handlerEcho {
-		return append([]string{"echo"}, common...)
+		return o.exe, "m2bbs-bench echo", append([]string{"echo"}, common...)
 	}
-	return append(append([]string{"host"}, common...),
+	return o.board, "m2bbs host", append(append([]string{"host"}, common...),
 		"-db", filepath.Join(dir, "bbs.db"),
 		"-scripts", o.scripts, "-screens", o.screens, "-main", o.main,
 		"-bcrypt-cost", strconv.Itoa(o.bcryptCost),
@@ -218,7 +219,7 @@ func (o *benchOptions) startSystem(ctx context.Context, front, handler, dir, pro
 			return nil, err
 		}
 		s.addr = "127.0.0.1:" + strconv.Itoa(port)
-		s.frontProc, err = o.startChild("m2bbs frontend", nil, "frontend", "-addr", s.addr,
+		s.frontProc, err = o.startChild("m2bbs frontend", o.board, nil, "frontend", "-addr", s.addr,
 			"-send-spec", sendSpec, "-recv-spec", recvSpec, "-sender-id", benchSender, "-log-level", "WARN",
 			// Every simulated caller comes from 127.0.0.1, at once.
 			"-max-per-addr", "-1", "-accept-rate", "-1")
@@ -239,7 +240,8 @@ func (o *benchOptions) startSystem(ctx context.Context, front, handler, dir, pro
 		return nil, fmt.Errorf("unknown front end %q", front)
 	}
 	s.token = o.handlerToken()
-	s.handlerProc, err = o.startChild("m2bbs "+handler, o.hostEnv, o.handlerArgs(handler, dir, sendSpec, recvSpec, profile)...)
+	exe, name, args := o.handlerCmd(handler, dir, sendSpec, recvSpec, profile)
+	s.handlerProc, err = o.startChild(name, exe, o.hostEnv, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -280,7 +282,7 @@ func (s *system) awaitStatus(ctx context.Context) error {
 // settings find it: config.lua in the working directory first, then
 // $M2BBS_SYSOP_TOKEN in its environment (the last value wins).
 func (o *benchOptions) handlerToken() string {
-	if c, err := config.LoadFile(defaultConfigFile, config.Defaults); err == nil && c.SysopToken != "" {
+	if c, err := config.LoadFile(boardConfigFile, config.Defaults); err == nil && c.SysopToken != "" {
 		return c.SysopToken
 	}
 	token := ""
@@ -320,11 +322,28 @@ func (s *system) status(ctx context.Context) ([]byte, error) {
 	return body, nil
 }
 
-// executable is this program, for starting the bench's processes.
+// boardConfigFile is the settings file m2bbs reads from its working
+// directory when no -config flag is given.
+const boardConfigFile = "config.lua"
+
+// executable is this program, for starting the echo floor.
 func executable() (string, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return "", fmt.Errorf("bench: find this program: %w", err)
 	}
 	return exe, nil
+}
+
+// findBoard is the m2bbs binary beside exe (both are built into bin/), or
+// else the one on $PATH.
+func findBoard(exe string) (string, error) {
+	beside := filepath.Join(filepath.Dir(exe), "m2bbs")
+	if fi, err := os.Stat(beside); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+		return beside, nil
+	}
+	if path, err := exec.LookPath("m2bbs"); err == nil {
+		return path, nil
+	}
+	return "", fmt.Errorf("bench: no m2bbs binary beside %s nor on $PATH: run `make build`, or pass -m2bbs PATH", exe)
 }

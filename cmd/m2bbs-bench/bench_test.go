@@ -32,7 +32,7 @@ func TestBenchSmoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	o.exe, o.env = os.Args[0], append(os.Environ(), runMainEnv+"=1")
+	testOptions(t, o)
 	o.stdout, o.log = &out, &progress
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
@@ -74,7 +74,7 @@ func TestBenchSmoke(t *testing.T) {
 	}
 }
 
-// TestFrontendAndEcho starts `m2bbs frontend` and `m2bbs echo` as
+// TestFrontendAndEcho starts `m2bbs frontend` and `m2bbs-bench echo` as
 // processes of their own and calls through them.
 func TestFrontendAndEcho(t *testing.T) {
 	port, err := mongrel2.FreePort()
@@ -90,9 +90,9 @@ func TestFrontendAndEcho(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	fe := startM2BBS(t, "frontend", "-addr", addr, "-send-spec", send, "-recv-spec", recv, "-sender-id", "floor")
+	fe := startProcess(t, boardBinary(t), nil, "frontend", "-addr", addr, "-send-spec", send, "-recv-spec", recv, "-sender-id", "floor")
 	fe.waitFor(t, 10*time.Second, "front end listening", addr)
-	echo := startM2BBS(t, "echo", "-send-spec", send, "-recv-spec", recv, "-sender-id", "floor")
+	echo := startProcess(t, os.Args[0], []string{runMainEnv + "=1"}, "echo", "-send-spec", send, "-recv-spec", recv, "-sender-id", "floor")
 	echo.waitFor(t, 10*time.Second, "echo ready")
 
 	c, err := classic.Dial(t.Context(), addr, "@bbs", false)
@@ -115,47 +115,6 @@ func TestFrontendAndEcho(t *testing.T) {
 		}
 		if m.Type != classic.TypePrompt || m.Msg != line || m.PChar != "> " {
 			t.Errorf("echo of %q: %+v", line, m)
-		}
-	}
-}
-
-func TestParseMicro(t *testing.T) {
-	out := `goos: linux
-goarch: amd64
-pkg: github.com/m2bbs/m2bbs/host/m2proto
-cpu: AMD EPYC
-BenchmarkParseRequest-2   	  471213	       480.1 ns/op	 387.42 MB/s	     704 B/op	      19 allocs/op
-BenchmarkParseRequest-2   	  471213	       500.0 ns/op	 387.42 MB/s	     704 B/op	      19 allocs/op
-BenchmarkParseRequest-2   	  471213	       490.0 ns/op	 387.42 MB/s	     704 B/op	      19 allocs/op
-PASS
-pkg: github.com/m2bbs/m2bbs/host/session
-BenchmarkIdleSession/m2bbs-defaults-2   20000	     72999 ns/op	      7453 B/session
-BenchmarkIdleSession/m2bbs-defaults-2   20000	     70000 ns/op	      7400 B/session
-Benchmark-looking line that is not one
-ok  	github.com/m2bbs/m2bbs/host/session	10.624s
-`
-	got, err := parseMicro(strings.NewReader(out))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 2 {
-		t.Fatalf("%d benchmarks: %+v", len(got), got)
-	}
-	if got[0].name != "m2proto ParseRequest" || len(got[0].nsPerOp) != 3 || got[0].note() != "704 B/op, 19 allocs/op" {
-		t.Errorf("first: %+v, note %q", got[0], got[0].note())
-	}
-	if got[1].name != "session IdleSession/m2bbs-defaults" || got[1].note() != "7,427 B/session" {
-		t.Errorf("second: %+v, note %q", got[1], got[1].note())
-	}
-	if _, err := parseMicro(strings.NewReader("BenchmarkX-2 10 abc ns/op\n")); err == nil {
-		t.Error("a bad number was accepted")
-	}
-}
-
-func TestThousands(t *testing.T) {
-	for in, want := range map[float64]string{0: "0", 999: "999", 1000: "1,000", 1234567.4: "1,234,567", -45678: "-45,678"} {
-		if got := thousands(in); got != want {
-			t.Errorf("thousands(%v) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -185,7 +144,7 @@ func TestBenchReadsTheSysopStatusWithAToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o.exe, o.env = os.Args[0], append(os.Environ(), runMainEnv+"=1", "M2BBS_SYSOP_TOKEN=bench-0123456789-abcdef-token")
+	testOptions(t, o, "M2BBS_SYSOP_TOKEN=bench-0123456789-abcdef-token")
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	s, err := o.startSystem(ctx, frontBuiltIn, handlerBoard, t.TempDir(), "")

@@ -25,18 +25,3 @@ func (l Latencies) Quantile(q float64) time.Duration {
 	i := int(math.Ceil(q*float64(len(l)))) - 1
 	return l[min(max(i, 0), len(l)-1)]
 }
-
-// Median returns the middle of values (the mean of the two middle ones
-// for an even count), or NaN for none. values is not changed.
-func Median(values []float64) float64 {
-	if len(values) == 0 {
-		return math.NaN()
-	}
-	s := slices.Clone(values)
-	slices.Sort(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
-}

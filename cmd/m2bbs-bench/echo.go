@@ -8,16 +8,16 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/m2bbs/m2bbs/cmd/m2bbs-bench/internal/echo"
 	"github.com/m2bbs/m2bbs/host/config"
-	"github.com/m2bbs/m2bbs/host/echo"
 	"github.com/m2bbs/m2bbs/host/zmqtransport"
 )
 
-// runEcho is "m2bbs echo": the transport floor of "m2bbs bench", a handler
-// that answers every line with a prompt repeating it (package echo). It
-// connects to a front end as "m2bbs host" does.
+// runEcho is "m2bbs-bench echo": the transport floor of the bench, a
+// handler that answers every line with a prompt repeating it (package
+// echo). It connects to a front end as "m2bbs host" does.
 func runEcho(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("m2bbs echo", flag.ContinueOnError)
+	fs := flag.NewFlagSet("m2bbs-bench echo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	sendSpec := fs.String("send-spec", config.Defaults.SendSpec, "the front end's send_spec: where requests are PULLed from")
 	recvSpec := fs.String("recv-spec", config.Defaults.RecvSpec, "the front end's recv_spec: where replies are PUBlished")
