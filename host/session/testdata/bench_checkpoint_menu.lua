@@ -3,6 +3,7 @@
 -- m2bbs_resume, so a journaled benchmark's journal stays one entry long
 -- plus the line being answered. It uses no database and no screens.
 require 'ui'
+local session = require 'session'
 
 local MENU = [[---(((MAIN MENU)))---
 1. Leave a message.
