@@ -853,8 +853,8 @@ func (t *Table) start(req *m2proto.Request, reqTable, msg *lua.LTable) *Session 
 	setColour(s.conn, msg)
 	s.log.Info("session started", "version", t.cfg.Version)
 	if s.journal != nil {
-		s.journal.lastMessage = encodeRequest(firstLine(req, msg))
-		t.resetJournal(s, journal.Entry{Kind: journal.KindStart, Message: s.journal.lastMessage})
+		s.journal.lastRequest = journal.EncodeRequest(firstLine(req, msg))
+		t.resetJournal(s, journal.Entry{Kind: journal.KindStart, Request: s.journal.lastRequest})
 	}
 	if t.entry.Proto.NumParameters == 1 && t.entry.Proto.IsVarArg == 0 {
 		if t.resume(s, s.connValue) && s.conn.Sent() == 0 {
