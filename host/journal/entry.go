@@ -73,12 +73,12 @@ func kindOfTag(tag byte) (k Kind, wire bool) {
 type Entry struct {
 	Kind    Kind
 	Request Request // KindStart, KindCheckpoint, KindRequest: the request
-	Label   string // KindPrompt: the prompt shown (KindRequest: unused, kept empty)
-	Name    string // KindCall: the function, e.g. "db.post_message"
-	Args    uint64 // KindCall: digest of the arguments (DigestArgs)
-	Results []byte // KindCall: AppendValues of the results
-	Error   []byte // KindCall: AppendValues of the raised value; empty if none
-	User    string // KindLogin, KindCheckpoint
+	Label   string  // KindPrompt: the prompt shown (KindRequest: unused, kept empty)
+	Name    string  // KindCall: the function, e.g. "db.post_message"
+	Args    uint64  // KindCall: digest of the arguments (DigestArgs)
+	Results []byte  // KindCall: AppendValues of the results
+	Error   []byte  // KindCall: AppendValues of the raised value; empty if none
+	User    string  // KindLogin, KindCheckpoint
 }
 
 // ErrBadEntry is wrapped by Parse's errors.
