@@ -200,12 +200,7 @@ const (
 // same bytes. r's fields must meet ParseRequest's rules (no spaces in
 // Sender, ConnID and Path; a numeric ConnID) for the result to parse.
 func AppendRequest(dst []byte, r *Request, f HeaderFormat) []byte {
-	dst = append(dst, r.Sender...)
-	dst = append(dst, ' ')
-	dst = append(dst, r.ConnID...)
-	dst = append(dst, ' ')
-	dst = append(dst, r.Path...)
-	dst = append(dst, ' ')
+	dst = appendRequestStart(dst, r.Sender, r.ConnID, r.Path)
 	if f == TNetstringHeaders {
 		dst = appendTNetHeaders(dst, r.Headers)
 	} else {
