@@ -65,12 +65,19 @@ func (r *Request) Method() string { return r.Header("METHOD") }
 // one of Mongrel2's own JSON notices, such as a disconnect).
 func (r *Request) IsJSON() bool { return r.Method() == "JSON" }
 
+// disconnectNotice is the body of Mongrel2's disconnect notice
+// (src/handler.c, Handler_notify_leave).
+const disconnectNotice = `{"type":"disconnect"}`
+
 // IsDisconnect reports whether the request is Mongrel2's notice that the
 // caller hung up: a JSON message whose body is an object with "type" equal
 // to "disconnect".
 func (r *Request) IsDisconnect() bool {
 	if !r.IsJSON() || !bytes.Contains(r.Body, []byte("disconnect")) {
 		return false
+	}
+	if string(r.Body) == disconnectNotice {
+		return true // as Mongrel2 writes it: no need to parse it
 	}
 	var msg map[string]any
 	if err := json.Unmarshal(r.Body, &msg); err != nil {

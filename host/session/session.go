@@ -518,11 +518,13 @@ func (t *Table) Handle(req *m2proto.Request) {
 			defer t.Commit()
 		}
 	}
-	if req.IsDisconnect() {
+	// The body is decoded once: the disconnect notice is told apart from
+	// a caller's line by the decoded value (see isDisconnect).
+	data, err := luaapi.DecodeJSON(t.L, req.Body)
+	if isDisconnect(req, data, err) {
 		t.Disconnect(req.ConnID)
 		return
 	}
-	data, err := luaapi.DecodeJSON(t.L, req.Body)
 	if err != nil {
 		t.counts.malformed.Add(1)
 		t.noisy.Warn("malformed message", "conn_id", req.ConnID, "err", err)
