@@ -1,8 +1,6 @@
 package frontend
 
 import (
-	"strconv"
-
 	"github.com/m2bbs/m2bbs/host/m2proto"
 )
 
@@ -188,12 +186,10 @@ func requestMessage(h *Handler, f *Frame, body []byte, connID, pattern, remote s
 // appendRequest appends the message Mongrel2 pushes to handler h for one
 // request. headers are the table's nodes in scan order.
 func appendRequest(dst []byte, h *Handler, r *requestInfo, headers []*hashNode) []byte {
-	type field struct {
-		name   string
-		values []string
+	one := func(name, v string) m2proto.HeaderValues {
+		return m2proto.HeaderValues{Name: name, Values: []string{v}}
 	}
-	one := func(name, v string) field { return field{name, []string{v}} }
-	var optional []field // VERSION, URI, QUERY, FRAGMENT when present
+	var optional []m2proto.HeaderValues // VERSION, URI, QUERY, FRAGMENT when present
 	if r.http {
 		optional = append(optional, one("VERSION", r.version), one("URI", r.uri))
 	}
@@ -203,7 +199,7 @@ func appendRequest(dst []byte, h *Handler, r *requestInfo, headers []*hashNode) 
 	if r.hasFrag {
 		optional = append(optional, one("FRAGMENT", r.fragment))
 	}
-	var fields []field
+	fields := make([]m2proto.HeaderValues, 0, len(headers)+len(optional)+5)
 	if h.Protocol == ProtocolTNetstring {
 		// Rendered as headers, PATH, VERSION..FRAGMENT, PATTERN, URL_SCHEME,
 		// METHOD, REMOTE_ADDR into a buffer that tnetstrings fill from the
@@ -215,77 +211,18 @@ func appendRequest(dst []byte, h *Handler, r *requestInfo, headers []*hashNode) 
 		}
 		fields = append(fields, one("PATH", r.path))
 		for i := len(headers) - 1; i >= 0; i-- {
-			fields = append(fields, field{headers[i].key, headers[i].values})
+			fields = append(fields, m2proto.HeaderValues{Name: headers[i].key, Values: headers[i].values})
 		}
 	} else {
 		fields = append(fields, one("PATH", r.path))
 		for _, n := range headers {
-			fields = append(fields, field{n.key, n.values})
+			fields = append(fields, m2proto.HeaderValues{Name: n.key, Values: n.values})
 		}
 		fields = append(fields, one("METHOD", r.method))
 		fields = append(fields, optional...)
 		fields = append(fields, one("PATTERN", r.pattern), one("URL_SCHEME", "http"), one("REMOTE_ADDR", r.remote))
 	}
-
-	repeated := false
-	plain := make([]m2proto.Header, len(fields))
-	for i, f := range fields {
-		plain[i] = m2proto.Header{Name: f.name, Value: f.values[0]}
-		repeated = repeated || len(f.values) > 1
-	}
-	req := &m2proto.Request{Sender: h.SendIdent, ConnID: r.connID, Path: r.path, Headers: plain, Body: r.body}
-	if !repeated {
-		return m2proto.AppendRequest(dst, req, h.headerFormat())
-	}
-
-	// A repeated header is a list, which m2proto.Header cannot carry: write
-	// the message here, the same way.
-	dst = append(dst, req.Sender...)
-	dst = append(dst, ' ')
-	dst = append(dst, req.ConnID...)
-	dst = append(dst, ' ')
-	dst = append(dst, req.Path...)
-	dst = append(dst, ' ')
-	var hdr []byte
-	if h.Protocol == ProtocolTNetstring {
-		for _, f := range fields {
-			hdr = appendTNetString(hdr, f.name)
-			if len(f.values) == 1 {
-				hdr = appendTNetString(hdr, f.values[0])
-				continue
-			}
-			var list []byte
-			for _, v := range f.values {
-				list = appendTNetString(list, v)
-			}
-			hdr = appendTNet(hdr, list, ']')
-		}
-		dst = appendTNet(dst, hdr, '}')
-	} else {
-		hdr = append(hdr, '{')
-		for i, f := range fields {
-			if i > 0 {
-				hdr = append(hdr, ',')
-			}
-			hdr = appendJSONString(hdr, f.name)
-			hdr = append(hdr, ':')
-			if len(f.values) == 1 {
-				hdr = appendJSONString(hdr, f.values[0])
-				continue
-			}
-			hdr = append(hdr, '[')
-			for j, v := range f.values {
-				if j > 0 {
-					hdr = append(hdr, ',')
-				}
-				hdr = appendJSONString(hdr, v)
-			}
-			hdr = append(hdr, ']')
-		}
-		hdr = append(hdr, '}')
-		dst = appendTNet(dst, hdr, ',')
-	}
-	return appendTNet(dst, r.body, ',')
+	return m2proto.AppendRequestValues(dst, h.SendIdent, r.connID, r.path, fields, r.body, h.headerFormat())
 }
 
 // appendDisconnect appends Mongrel2's notice that connection connID is
@@ -298,31 +235,4 @@ func appendDisconnect(dst []byte, h *Handler, connID string) []byte {
 		Headers: []m2proto.Header{{Name: "METHOD", Value: "JSON"}},
 		Body:    []byte(disconnectBody),
 	}, h.headerFormat())
-}
-
-func appendTNet(dst, payload []byte, tag byte) []byte {
-	dst = strconv.AppendInt(dst, int64(len(payload)), 10)
-	dst = append(dst, ':')
-	dst = append(dst, payload...)
-	return append(dst, tag)
-}
-
-func appendTNetString(dst []byte, s string) []byte {
-	dst = strconv.AppendInt(dst, int64(len(s)), 10)
-	dst = append(dst, ':')
-	dst = append(dst, s...)
-	return append(dst, ',')
-}
-
-// appendJSONString quotes s as Mongrel2 does: a backslash before '\' and
-// '"', every other byte as it is.
-func appendJSONString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c == '"' || c == '\\' {
-			dst = append(dst, '\\')
-		}
-		dst = append(dst, s[i])
-	}
-	return append(dst, '"')
 }

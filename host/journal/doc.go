@@ -8,7 +8,9 @@
 // host/session for the replay itself.
 //
 // An entry is a kind byte followed by length-prefixed fields (uvarint
-// lengths). Lua values (call results and raised errors) are encoded by
+// lengths). Requests are kept in the journal's compact form
+// (EncodeRequest); the wire format that journals written by earlier
+// versions hold is still read (Request.Decode). Lua values (call results and raised errors) are encoded by
 // AppendValues: nil, booleans, numbers, strings and tables of those,
 // nested at most MaxDepth deep; functions, userdata and threads cannot be
 // journaled (ErrNotJournalable).

@@ -11,14 +11,14 @@ type Kind byte
 
 // Entry kinds.
 const (
-	// KindStart is the request that started the session (Message), run
+	// KindStart is the request that started the session (Request), run
 	// through the script's entry function.
 	KindStart Kind = 'S'
 	// KindCheckpoint restarts a replay at the script's resume function,
-	// for User, with Message as the request; it replaces everything
+	// for User, with Request as the request; it replaces everything
 	// before it (a compacted journal starts with one).
 	KindCheckpoint Kind = 'K'
-	// KindRequest is a request the session was resumed with (Message).
+	// KindRequest is a request the session was resumed with (Request).
 	KindRequest Kind = 'R'
 	// KindCall is one host call: its Name, a digest of its arguments
 	// (Args), and what it returned (Results) or raised (Error).
@@ -30,16 +30,55 @@ const (
 	KindPrompt Kind = 'P'
 )
 
+// Entries of the kinds that carry a request begin with the kind's own
+// byte when the request is in Mongrel2's wire format (Request.Wire), as
+// the journals written before the compact form hold it, and with these
+// tags when it is in the journal's compact form.
+const (
+	tagCompactStart      = 's'
+	tagCompactCheckpoint = 'k'
+	tagCompactRequest    = 'r'
+)
+
+// tagOf is the byte that begins an entry of kind k whose request is in the
+// wire format or not.
+func tagOf(k Kind, wire bool) byte {
+	switch {
+	case wire:
+	case k == KindStart:
+		return tagCompactStart
+	case k == KindCheckpoint:
+		return tagCompactCheckpoint
+	case k == KindRequest:
+		return tagCompactRequest
+	}
+	return byte(k)
+}
+
+// kindOfTag is the kind of an entry beginning with tag, and whether its
+// request (if it has one) is in the wire format.
+func kindOfTag(tag byte) (k Kind, wire bool) {
+	switch tag {
+	case tagCompactStart:
+		return KindStart, false
+	case tagCompactCheckpoint:
+		return KindCheckpoint, false
+	case tagCompactRequest:
+		return KindRequest, false
+	}
+	return Kind(tag), true
+}
+
 // Entry is one journal entry. Which fields matter depends on Kind.
 type Entry struct {
 	Kind    Kind
-	Message []byte // KindStart, KindCheckpoint, KindRequest: the handler message
-	Label   string // KindPrompt: the prompt shown (KindRequest: unused, kept empty)
-	Name    string // KindCall: the function, e.g. "db.post_message"
-	Args    uint64 // KindCall: digest of the arguments (DigestArgs)
-	Results []byte // KindCall: AppendValues of the results
-	Error   []byte // KindCall: AppendValues of the raised value; empty if none
-	User    string // KindLogin, KindCheckpoint
+	Request Request // KindStart, KindCheckpoint, KindRequest: the request
+	Label   string  // KindPrompt: the prompt shown (KindRequest: unused, kept empty)
+	Name    string  // KindCall: the function, e.g. "db.post_message"
+	Args    uint64  // KindCall: digest of the arguments (DigestArgs)
+	Results []byte  // KindCall: AppendValues of the results
+	Error   []byte  // KindCall: AppendValues of the raised value; empty if none
+	User    string  // KindLogin, KindCheckpoint
 }
 
 // ErrBadEntry is wrapped by Parse's errors.
@@ -47,15 +86,15 @@ var ErrBadEntry = errors.New("journal: bad entry")
 
 // Append appends e's encoding to dst.
 func (e *Entry) Append(dst []byte) []byte {
-	dst = append(dst, byte(e.Kind))
+	dst = append(dst, tagOf(e.Kind, e.Request.Wire))
 	switch e.Kind {
 	case KindStart:
-		dst = appendField(dst, e.Message)
+		dst = appendField(dst, e.Request.Data)
 	case KindCheckpoint:
-		dst = appendField(dst, e.Message)
+		dst = appendField(dst, e.Request.Data)
 		dst = appendField(dst, []byte(e.User))
 	case KindRequest:
-		dst = appendField(dst, e.Message)
+		dst = appendField(dst, e.Request.Data)
 		dst = appendField(dst, []byte(e.Label))
 	case KindCall:
 		dst = appendField(dst, []byte(e.Name))
@@ -75,16 +114,17 @@ func Parse(b []byte) (Entry, error) {
 	if len(b) == 0 {
 		return Entry{}, fmt.Errorf("%w: empty", ErrBadEntry)
 	}
-	e := Entry{Kind: Kind(b[0])}
+	kind, wire := kindOfTag(b[0])
+	e := Entry{Kind: kind}
 	r := reader{b: b[1:]}
 	switch e.Kind {
 	case KindStart:
-		e.Message = r.field()
+		e.Request = Request{Data: r.field(), Wire: wire}
 	case KindCheckpoint:
-		e.Message = r.field()
+		e.Request = Request{Data: r.field(), Wire: wire}
 		e.User = string(r.field())
 	case KindRequest:
-		e.Message = r.field()
+		e.Request = Request{Data: r.field(), Wire: wire}
 		e.Label = string(r.field())
 	case KindCall:
 		e.Name = string(r.field())

@@ -6,13 +6,18 @@ import (
 	"testing"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/m2bbs/m2bbs/host/m2proto"
 )
 
 func TestEntryRoundTrip(t *testing.T) {
 	entries := []Entry{
-		{Kind: KindStart, Message: []byte("UUID 5 @bbs 2:{},24:{\"type\":\"msg\",\"msg\":\"x\"},")},
-		{Kind: KindCheckpoint, Message: []byte("m"), User: "ann"},
-		{Kind: KindRequest, Message: []byte("m2"), Label: "[password]"},
+		{Kind: KindStart, Request: Request{Data: []byte("UUID 5 @bbs 2:{},24:{\"type\":\"msg\",\"msg\":\"x\"},"), Wire: true}},
+		{Kind: KindStart, Request: EncodeRequest(&m2proto.Request{Sender: "UUID", ConnID: "5", Path: "@bbs", Body: []byte("{}")})},
+		{Kind: KindCheckpoint, Request: Request{Data: []byte("m")}, User: "ann"},
+		{Kind: KindCheckpoint, Request: Request{Data: []byte("m"), Wire: true}, User: "ann"},
+		{Kind: KindRequest, Request: Request{Data: []byte("m2")}, Label: "[password]"},
+		{Kind: KindRequest, Request: Request{Data: []byte("m2"), Wire: true}, Label: "[password]"},
 		{Kind: KindCall, Name: "db.post_message", Args: 0xdeadbeef, Results: []byte{1, 't'}},
 		{Kind: KindCall, Name: "board.read", Args: 1, Error: []byte("e")},
 		{Kind: KindLogin, User: "bob"},
@@ -24,7 +29,7 @@ func TestEntryRoundTrip(t *testing.T) {
 			t.Fatalf("%c: %v", e.Kind, err)
 		}
 		norm := func(x Entry) Entry {
-			for _, f := range []*[]byte{&x.Message, &x.Results, &x.Error} {
+			for _, f := range []*[]byte{&x.Request.Data, &x.Results, &x.Error} {
 				if len(*f) == 0 {
 					*f = nil
 				}
@@ -131,7 +136,8 @@ func TestDigestArgsOfUserdataAndSharedTables(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	f.Add((&Entry{Kind: KindRequest, Message: []byte("x 1 @bbs 2:{},0:,"), Label: "[menu]"}).Append(nil))
+	f.Add((&Entry{Kind: KindRequest, Request: Request{Data: []byte("x 1 @bbs 2:{},0:,"), Wire: true}, Label: "[menu]"}).Append(nil))
+	f.Add((&Entry{Kind: KindRequest, Request: EncodeRequest(&m2proto.Request{Sender: "x", ConnID: "1", Path: "@bbs"}), Label: "[menu]"}).Append(nil))
 	f.Add((&Entry{Kind: KindCall, Name: "db.user_exists", Args: 7, Results: []byte{1, 't'}}).Append(nil))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		e, err := Parse(b)
@@ -139,7 +145,7 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		again, err := Parse(e.Append(nil))
-		if err != nil || again.Kind != e.Kind || string(again.Message) != string(e.Message) || again.Name != e.Name {
+		if err != nil || again.Kind != e.Kind || string(again.Request.Data) != string(e.Request.Data) || again.Request.Wire != e.Request.Wire || again.Name != e.Name {
 			t.Fatalf("re-encoding %+v gave %+v, %v", e, again, err)
 		}
 	})

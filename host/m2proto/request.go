@@ -65,12 +65,19 @@ func (r *Request) Method() string { return r.Header("METHOD") }
 // one of Mongrel2's own JSON notices, such as a disconnect).
 func (r *Request) IsJSON() bool { return r.Method() == "JSON" }
 
+// disconnectNotice is the body of Mongrel2's disconnect notice
+// (src/handler.c, Handler_notify_leave).
+const disconnectNotice = `{"type":"disconnect"}`
+
 // IsDisconnect reports whether the request is Mongrel2's notice that the
 // caller hung up: a JSON message whose body is an object with "type" equal
 // to "disconnect".
 func (r *Request) IsDisconnect() bool {
 	if !r.IsJSON() || !bytes.Contains(r.Body, []byte("disconnect")) {
 		return false
+	}
+	if string(r.Body) == disconnectNotice {
+		return true // as Mongrel2 writes it: no need to parse it
 	}
 	var msg map[string]any
 	if err := json.Unmarshal(r.Body, &msg); err != nil {
@@ -200,12 +207,7 @@ const (
 // same bytes. r's fields must meet ParseRequest's rules (no spaces in
 // Sender, ConnID and Path; a numeric ConnID) for the result to parse.
 func AppendRequest(dst []byte, r *Request, f HeaderFormat) []byte {
-	dst = append(dst, r.Sender...)
-	dst = append(dst, ' ')
-	dst = append(dst, r.ConnID...)
-	dst = append(dst, ' ')
-	dst = append(dst, r.Path...)
-	dst = append(dst, ' ')
+	dst = appendRequestStart(dst, r.Sender, r.ConnID, r.Path)
 	if f == TNetstringHeaders {
 		dst = appendTNetHeaders(dst, r.Headers)
 	} else {

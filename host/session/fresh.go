@@ -50,7 +50,7 @@ func (t *Table) Forget(connID string) bool {
 // so the journal is not replayed. Only when neither has one (a front end
 // that never passes addresses) is the conn id all there is to go by.
 func (t *Table) sameAddress(loaded loadedJournal, req *m2proto.Request) bool {
-	first, err := m2proto.ParseRequest(loaded.entries[0].Message)
+	first, err := loaded.entries[0].Request.Decode()
 	if err != nil {
 		return true // the replay deals with an unreadable journal
 	}

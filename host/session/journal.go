@@ -65,9 +65,9 @@ type sessionJournal struct {
 	replay    []journal.Entry
 	replaying bool
 	diverged  string // why the replay diverged, once it has
-	// lastMessage is the handler message of the last request, for
+	// lastRequest is the last request, as the journal keeps it, for
 	// checkpoints.
-	lastMessage []byte
+	lastRequest journal.Request
 	broken      bool // journaling was given up for this session
 	// lost says another host wrote this journal meanwhile: it has the
 	// caller now, and this table lets go of the session without a word.
@@ -101,11 +101,6 @@ func (t *Table) journaling(s *Session) bool {
 // journalContext bounds one journal read or write.
 func journalContext() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), journalTimeout)
-}
-
-// encodeRequest is the handler message a journal keeps of req.
-func encodeRequest(req *m2proto.Request) []byte {
-	return m2proto.AppendRequest(nil, req, m2proto.JSONHeaders)
 }
 
 // record queues entry e of s's journal.
@@ -374,7 +369,7 @@ func (t *Table) checkpoint(L *lua.LState, user string) {
 	// The pending entries are not stored: the checkpoint replaces them
 	// with the journal they would have joined, whose count it checks.
 	t.jcounts.checkpoints.Add(1)
-	t.resetJournal(s, journal.Entry{Kind: journal.KindCheckpoint, Message: s.journal.lastMessage, User: user})
+	t.resetJournal(s, journal.Entry{Kind: journal.KindCheckpoint, Request: s.journal.lastRequest, User: user})
 }
 
 // resumeEntry is the script's resume function, or nil.
@@ -432,7 +427,7 @@ const (
 func (t *Table) replay(connID string, loaded loadedJournal, live *m2proto.Request) (*Session, replayResult) {
 	entries := loaded.entries
 	first := entries[0]
-	firstReq, err := m2proto.ParseRequest(first.Message)
+	firstReq, err := first.Request.Decode()
 	if err != nil {
 		if live == nil {
 			t.log.Warn("journal's first request unreadable", "conn_id", connID, "err", err)
@@ -452,7 +447,7 @@ func (t *Table) replay(connID string, loaded loadedJournal, live *m2proto.Reques
 	s.journal.next, s.journal.stored = loaded.count, true
 	s.journal.replay = entries[1:]
 	s.journal.replaying = true
-	s.journal.lastMessage = first.Message
+	s.journal.lastRequest = first.Request
 	t.counts.started.Add(-1) // not a new call
 	t.jcounts.replayed.Add(1)
 	t.jcounts.entriesReplayed.Add(1)
@@ -501,7 +496,7 @@ func (t *Table) replay(connID string, loaded loadedJournal, live *m2proto.Reques
 			why = "the journal holds " + e.Name + " where the caller answered"
 			break
 		}
-		req, err := m2proto.ParseRequest(e.Message)
+		req, err := e.Request.Decode()
 		if err != nil {
 			why = "a journaled request is unreadable"
 			break
@@ -512,7 +507,7 @@ func (t *Table) replay(connID string, loaded loadedJournal, live *m2proto.Reques
 			break
 		}
 		s.journal.replay = s.journal.replay[1:]
-		s.journal.lastMessage = e.Message
+		s.journal.lastRequest = e.Request
 		t.jcounts.entriesReplayed.Add(1)
 		setColourFrom(s.conn, tbl)
 		waiting, why, gone = t.replayStep(s, t.entry, tbl)
@@ -579,7 +574,7 @@ func (t *Table) replayStep(s *Session, fn *lua.LFunction, args ...lua.LValue) (w
 
 // firstRequestOf rebuilds the first request table of s.
 func (t *Table) firstRequestOf(s *Session) lua.LValue {
-	req, err := m2proto.ParseRequest(s.journal.lastMessage)
+	req, err := s.journal.lastRequest.Decode()
 	if err != nil {
 		return lua.LNil
 	}
@@ -616,7 +611,7 @@ func (t *Table) restart(s *Session, live *m2proto.Request, why string) (*Session
 
 	base := live
 	if base == nil {
-		req, err := m2proto.ParseRequest(s.journal.lastMessage)
+		req, err := s.journal.lastRequest.Decode()
 		if err != nil {
 			s.log.Error("journaled request unreadable: ending the call", "err", err)
 			t.end(s, t.cfg.ErrorScreen, fallbackErrorText)
@@ -630,9 +625,9 @@ func (t *Table) restart(s *Session, live *m2proto.Request, why string) (*Session
 		// request with an empty line.
 		blank := *base
 		blank.Body = []byte(`{"type":"msg","msg":""}`)
-		s.journal.lastMessage = encodeRequest(&blank)
+		s.journal.lastRequest = journal.EncodeRequest(&blank)
 		tbl, _ := t.requestTable(&blank)
-		t.resetJournal(s, journal.Entry{Kind: journal.KindCheckpoint, Message: encodeRequest(&blank), User: user})
+		t.resetJournal(s, journal.Entry{Kind: journal.KindCheckpoint, Request: s.journal.lastRequest, User: user})
 		if t.resumeFn(s, resume, s.connValue, tbl, lua.LString(user)) {
 			return s, replayRestarted
 		}
@@ -642,8 +637,8 @@ func (t *Table) restart(s *Session, live *m2proto.Request, why string) (*Session
 	connect := *base
 	connect.Body = []byte(`{"type":"msg","msg":"connect"}`)
 	s.user = ""
-	s.journal.lastMessage = encodeRequest(&connect)
-	t.resetJournal(s, journal.Entry{Kind: journal.KindStart, Message: s.journal.lastMessage})
+	s.journal.lastRequest = journal.EncodeRequest(&connect)
+	t.resetJournal(s, journal.Entry{Kind: journal.KindStart, Request: s.journal.lastRequest})
 	tbl, _ := t.requestTable(&connect)
 	sent := s.conn.Sent() // the notice above
 	if t.resumeFn(s, t.entry, t.entryArgs(s, tbl)...) {

@@ -368,7 +368,7 @@ end`
 
 func TestUnreadableJournalEndsTheCallPlainly(t *testing.T) {
 	b := newJournaledBoard(t)
-	if err := b.db.ResetJournal(context.Background(), "1", -1, [][]byte{(&journal.Entry{Kind: journal.KindStart, Message: []byte("garbage")}).Append(nil)}); err != nil {
+	if err := b.db.ResetJournal(context.Background(), "1", -1, [][]byte{(&journal.Entry{Kind: journal.KindStart, Request: journal.Request{Data: []byte("garbage")}}).Append(nil)}); err != nil {
 		t.Fatal(err)
 	}
 	tbl, rec := b.table(t)

@@ -110,17 +110,17 @@ func (t *Table) journalRequest(s *Session, req *m2proto.Request, msg *lua.LTable
 	if !t.journaling(s) {
 		return
 	}
-	message := encodeRequest(req)
+	journaled := journal.EncodeRequest(req)
 	if secret {
-		message = t.redactedRequest(req, msg, t.placeholder(string(line)))
+		journaled = t.redactedRequest(req, msg, t.placeholder(string(line)))
 	}
-	s.journal.lastMessage = message
-	t.record(s, journal.Entry{Kind: journal.KindRequest, Message: message})
+	s.journal.lastRequest = journaled
+	t.record(s, journal.Entry{Kind: journal.KindRequest, Request: journaled})
 }
 
-// redactedRequest is req's journal encoding with msg's line replaced by
-// placeholder.
-func (t *Table) redactedRequest(req *m2proto.Request, msg *lua.LTable, placeholder string) []byte {
+// redactedRequest is req as the journal keeps it, with msg's line
+// replaced by placeholder.
+func (t *Table) redactedRequest(req *m2proto.Request, msg *lua.LTable, placeholder string) journal.Request {
 	line := msg.RawGetString("msg")
 	msg.RawSetString("msg", lua.LString(placeholder))
 	body, err := luaapi.AppendJSON(nil, msg)
@@ -130,7 +130,7 @@ func (t *Table) redactedRequest(req *m2proto.Request, msg *lua.LTable, placehold
 	}
 	redacted := *req
 	redacted.Body = body
-	return encodeRequest(&redacted)
+	return journal.EncodeRequest(&redacted)
 }
 
 // secretArgs handles a call that consumes a secret (see secretCalls): the
@@ -169,30 +169,30 @@ func (t *Table) redactPending(s *Session, secret string) {
 		if err != nil || e.Kind != journal.KindRequest && e.Kind != journal.KindCheckpoint {
 			continue
 		}
-		if redacted, ok := t.redactMessage(e.Message, secret); ok {
-			e.Message = redacted
+		if redacted, ok := t.redactRequest(e.Request, secret); ok {
+			e.Request = redacted
 			j.pending[i] = e.Append(nil)
 		}
 	}
-	if redacted, ok := t.redactMessage(j.lastMessage, secret); ok {
-		j.lastMessage = redacted
+	if redacted, ok := t.redactRequest(j.lastRequest, secret); ok {
+		j.lastRequest = redacted
 	}
 }
 
-// redactMessage returns the handler message with its line replaced by
+// redactRequest returns the journaled request with its line replaced by
 // secret's placeholder if the line is secret.
-func (t *Table) redactMessage(message []byte, secret string) ([]byte, bool) {
-	req, err := m2proto.ParseRequest(message)
+func (t *Table) redactRequest(journaled journal.Request, secret string) (journal.Request, bool) {
+	req, err := journaled.Decode()
 	if err != nil {
-		return nil, false
+		return journal.Request{}, false
 	}
 	data, err := luaapi.DecodeJSON(t.L, req.Body)
 	if err != nil {
-		return nil, false
+		return journal.Request{}, false
 	}
 	msg, ok := data.(*lua.LTable)
 	if !ok || msg.RawGetString("msg") != lua.LString(secret) {
-		return nil, false
+		return journal.Request{}, false
 	}
 	return t.redactedRequest(req, msg, t.placeholder(secret)), true
 }

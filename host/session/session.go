@@ -495,11 +495,13 @@ func (t *Table) Handle(req *m2proto.Request) {
 	if t.journals != nil {
 		t.hold() // until Commit
 	}
-	if req.IsDisconnect() {
+	// The body is decoded once: the disconnect notice is told apart from
+	// a caller's line by the decoded value (see isDisconnect).
+	data, err := luaapi.DecodeJSON(t.L, req.Body)
+	if isDisconnect(req, data, err) {
 		t.Disconnect(req.ConnID)
 		return
 	}
-	data, err := luaapi.DecodeJSON(t.L, req.Body)
 	if err != nil {
 		t.counts.malformed.Add(1)
 		t.noisy.Warn("malformed message", "conn_id", req.ConnID, "err", err)
@@ -829,8 +831,8 @@ func (t *Table) start(req *m2proto.Request, reqTable, msg *lua.LTable) *Session 
 	setColour(s.conn, msg)
 	s.log.Info("session started", "version", t.cfg.Version)
 	if s.journal != nil {
-		s.journal.lastMessage = encodeRequest(firstLine(req, msg))
-		t.resetJournal(s, journal.Entry{Kind: journal.KindStart, Message: s.journal.lastMessage})
+		s.journal.lastRequest = journal.EncodeRequest(firstLine(req, msg))
+		t.resetJournal(s, journal.Entry{Kind: journal.KindStart, Request: s.journal.lastRequest})
 	}
 	if t.entry.Proto.NumParameters == 1 && t.entry.Proto.IsVarArg == 0 {
 		if t.resume(s, s.connValue) && s.conn.Sent() == 0 {
