@@ -58,7 +58,7 @@ func BenchmarkInboundLine(b *testing.B) {
 			b.Cleanup(func() { db.Close() })
 			tbl, err := New(Config{
 				ScriptsDir: "testdata", MainScript: "testdata/bench_checkpoint_menu.lua",
-				RatePerSecond: 1e9, RateBurst: 1 << 30, Journal: journaled, GroupCommit: true,
+				RatePerSecond: 1e9, RateBurst: 1 << 30, Journal: journaled,
 			}, Deps{Replier: discard{}, Screens: screenMap{}, Store: db, Log: slog.New(slog.DiscardHandler)})
 			if err != nil {
 				b.Fatal(err)
