@@ -59,7 +59,7 @@ func TestJournalOfThePreviousVersionReplays(t *testing.T) {
 	b := newJournaledBoard(t)
 	tbl, rec := b.table(t)
 	for _, line := range []string{"connect", "ann", "pw", "pw", "y", "1", "first line", "second line"} {
-		tbl.Handle(msgFrom("1", "192.0.2.1", line))
+		handle(tbl, msgFrom("1", "192.0.2.1", line))
 	}
 	rec.take()
 	crash(tbl)
@@ -67,7 +67,7 @@ func TestJournalOfThePreviousVersionReplays(t *testing.T) {
 
 	tbl2, rec2 := b.table(t)
 	for _, line := range []string{"third line", "."} {
-		tbl2.Handle(msgFrom("1", "192.0.2.1", line))
+		handle(tbl2, msgFrom("1", "192.0.2.1", line))
 	}
 	got := converse(tbl2, rec2, "1")
 	expect(t, got, "1 prompt:", "1 screen:Message posted. Thanks!", "1 prompt:---(((MAIN MENU)))---")
@@ -97,14 +97,14 @@ func TestJournalOfThePreviousVersionKeepsItsAddress(t *testing.T) {
 	b := newJournaledBoard(t)
 	tbl, rec := b.table(t)
 	for _, line := range []string{"connect", "bo", "pw", "pw", "y"} {
-		tbl.Handle(msgFrom("4", "192.0.2.1", line))
+		handle(tbl, msgFrom("4", "192.0.2.1", line))
 	}
 	rec.take()
 	crash(tbl)
 	asPreviousVersion(t, b, "4")
 
 	tbl2, rec2 := b.table(t)
-	tbl2.Handle(msgFrom("4", "192.0.2.99", "5"))
+	handle(tbl2, msgFrom("4", "192.0.2.99", "5"))
 	if got := strings.Join(rec2.take(), "\n"); strings.Contains(got, "MAIN MENU") || tbl2.JournalStats().Replayed != 0 {
 		t.Fatalf("a line from another address was replayed into bo's call:\n%s", got)
 	}
