@@ -25,9 +25,9 @@ import (
 	"github.com/m2bbs/m2bbs/host/access"
 	"github.com/m2bbs/m2bbs/host/lograte"
 	"github.com/m2bbs/m2bbs/host/m2proto"
+	"github.com/m2bbs/m2bbs/host/message"
 	"github.com/m2bbs/m2bbs/host/session"
 	"github.com/m2bbs/m2bbs/host/store"
-	"github.com/m2bbs/m2bbs/luaapi"
 )
 
 // Transport carries handler messages between the host and the front end.
@@ -60,6 +60,9 @@ type Config struct {
 	// Session is the configuration of every worker's session table; its
 	// Version is set per generation.
 	Session session.Config
+	// RawFrames sends messages to classic callers as JSON + NUL instead
+	// of base64(JSON) + NUL (outbound.go).
+	RawFrames bool
 	// ScreensDir holds the screens, read into a snapshot per generation.
 	ScreensDir string
 	// Workers is the number of Lua states; runtime.NumCPU() when zero.
@@ -386,10 +389,7 @@ func (h *Host) refuseBusy(req *m2proto.Request, gen *generation) {
 	if err != nil {
 		text = "All lines are busy. Call again later."
 	}
-	msg := append([]byte(`{"msg":`), luaapi.AppendJSONString(nil, text)...)
-	msg = append(msg, `,"type":"exit"}`...)
-	frame := m2proto.AppendClientFrame(nil, msg, h.cfg.Session.RawFrames)
-	if err := h.send(req.Sender, []string{req.ConnID}, frame); err == nil {
+	if err := h.sendMessage(req.Sender, []string{req.ConnID}, message.Exit(text)); err == nil {
 		_ = h.send(req.Sender, []string{req.ConnID}, nil)
 	}
 }
@@ -415,4 +415,8 @@ type replier struct{ h *Host }
 
 func (r replier) Reply(sender string, connIDs []string, body []byte) error {
 	return r.h.send(sender, connIDs, body)
+}
+
+func (r replier) SendMessage(sender string, connIDs []string, m message.Message) error {
+	return r.h.sendMessage(sender, connIDs, m)
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/m2bbs/m2bbs/host/m2proto"
+	"github.com/m2bbs/m2bbs/host/message"
 	"github.com/m2bbs/m2bbs/host/store"
 	"github.com/m2bbs/m2bbs/luaapi"
 )
@@ -296,25 +297,21 @@ func (h *Host) hangUpLine(line int, callers []store.Presence) {
 		}
 	}
 	if h.cfg.Session.Journal {
-		msg := append([]byte(`{"msg":`), luaapi.AppendJSONString(nil, LineHoldText(line))...)
-		msg = append(msg, `,"type":"screen"}`...)
-		frame := m2proto.AppendClientFrame(nil, msg, h.cfg.Session.RawFrames)
-		err := errors.Join(h.sendVia(h.transport, h.cfg.SenderID, classicIDs, frame),
-			h.sendVia(h.transport, h.cfg.SenderID, browsers, h.webSocketMessage(frame)))
+		msg := message.Screen(LineHoldText(line))
+		err := errors.Join(h.sendVia(h.transport, h.cfg.SenderID, classicIDs, h.classicFrame(msg)),
+			h.sendVia(h.transport, h.cfg.SenderID, browsers, webSocketText(msg)))
 		if err != nil {
 			h.log.Warn("line: tell callers the line went down", "line", line, "err", err)
 		}
 		return
 	}
-	msg := append([]byte(`{"msg":`), luaapi.AppendJSONString(nil, LineDownText(line))...)
-	msg = append(msg, `,"type":"exit"}`...)
-	frame := m2proto.AppendClientFrame(nil, msg, h.cfg.Session.RawFrames)
-	if err := h.sendVia(h.transport, h.cfg.SenderID, classicIDs, frame); err != nil {
+	msg := message.Exit(LineDownText(line))
+	if err := h.sendVia(h.transport, h.cfg.SenderID, classicIDs, h.classicFrame(msg)); err != nil {
 		h.log.Warn("line: tell callers the line went down", "line", line, "err", err)
 	} else {
 		_ = h.sendVia(h.transport, h.cfg.SenderID, classicIDs, nil)
 	}
-	if err := h.sendVia(h.transport, h.cfg.SenderID, browsers, h.webSocketMessage(frame)); err != nil {
+	if err := h.sendVia(h.transport, h.cfg.SenderID, browsers, webSocketText(msg)); err != nil {
 		h.log.Warn("line: tell callers the line went down", "line", line, "err", err)
 		return
 	}

@@ -397,7 +397,7 @@ func (h *Host) webSocketMessage(body []byte) []byte {
 	payload := body
 	if trimmed, ok := bytes.CutSuffix(body, []byte{0}); ok {
 		payload = trimmed
-		if !h.cfg.Session.RawFrames {
+		if !h.cfg.RawFrames {
 			if decoded, err := base64.StdEncoding.AppendDecode(nil, trimmed); err == nil {
 				payload = decoded
 			}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/m2bbs/m2bbs/host/m2proto"
+	"github.com/m2bbs/m2bbs/host/message"
 )
 
 // wsKey is the example key of RFC 6455; Mongrel2 sends its accept value
@@ -270,21 +271,19 @@ func TestWebSocketBusySignal(t *testing.T) {
 	}
 }
 
-// TestWebSocketMixedTargets: one reply to callers of both kinds leaves as
-// two, each in its caller's framing; raw frames lose only the NUL.
+// TestWebSocketMixedTargets: one message to callers of both kinds leaves
+// as two replies, each in its caller's framing.
 func TestWebSocketMixedTargets(t *testing.T) {
 	for _, raw := range []bool{false, true} {
 		t.Run(fmt.Sprintf("raw=%v", raw), func(t *testing.T) {
-			cfg := Config{}
-			cfg.Session.RawFrames = raw
-			b := startBoard(t, versioned("v1"), cfg)
+			b := startBoard(t, versioned("v1"), Config{RawFrames: raw})
 			w := &wsWatch{ft: b.ft}
 			b.wsHandshake("2")
 			w.next(t, "2")
 
-			msg := []byte(`{"type":"screen","msg":"Closing soon."}`)
+			msg := []byte(`{"msg":"Closing soon.","type":"screen"}`)
 			frame := m2proto.AppendClientFrame(nil, msg, raw)
-			if err := b.host.send("s1", []string{"1", "2", "3"}, frame); err != nil {
+			if err := b.host.sendMessage("s1", []string{"1", "2", "3"}, message.Screen("Closing soon.")); err != nil {
 				t.Fatal(err)
 			}
 			b.ft.mu.Lock()
@@ -303,6 +302,29 @@ func TestWebSocketMixedTargets(t *testing.T) {
 	}
 }
 
+// TestWebSocketText: a message reaches a browser as one text frame of its
+// JSON, without window titles, clipboard writes or C1 controls; colour
+// passes.
+func TestWebSocketText(t *testing.T) {
+	for _, tc := range []struct {
+		m    message.Message
+		want string
+	}{
+		{message.Prompt("Name?", "> "), `{"msg":"Name?","pchar":"> ","type":"prompt"}`},
+		{message.Message{Type: "screen", Text: "a\x1b]0;t\x07b\x1b]52;c;eA==\x1b\\c\u009b2J\x1b[1md", Extra: []message.Member{{Key: "x", Value: []byte("1")}}},
+			`{"msg":"abc2J\u001b[1md","type":"screen","x":1}`},
+		{message.Message{Type: "prompt", Text: "\x1b[1mhi", PromptChar: "\x1b]0;t\x07> ", Secret: true},
+			`{"msg":"\u001b[1mhi","pchar":"> ","secret":true,"type":"prompt"}`},
+	} {
+		f, _, err := m2proto.ParseWebSocketFrame(webSocketText(tc.m))
+		if err != nil || f.Flags.Opcode() != m2proto.OpText || string(f.Payload) != tc.want {
+			t.Errorf("%+v became %v %q (%v), want %q", tc.m, f.Flags.Opcode(), f.Payload, err, tc.want)
+		}
+	}
+}
+
+// TestWebSocketMessageFraming: bytes a script sends as they are
+// (conn:reply) reach a browser as a frame of their own.
 func TestWebSocketMessageFraming(t *testing.T) {
 	h := &Host{}
 	for _, tc := range []struct {

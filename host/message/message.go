@@ -25,8 +25,9 @@ const (
 	TypeExit   = "exit"   // show Text and hang up
 )
 
-// Message is one message to a caller. Fields left at their zero value are
-// not written, so that a message carries only what its sender put in it.
+// Message is one message to a caller. Text is always written ("msg":""
+// when empty, which clients show as nothing); the other fields are not
+// written when left at their zero value.
 type Message struct {
 	// Type is TypeScreen, TypePrompt, TypeExit, or a script's own type.
 	Type string
@@ -40,7 +41,8 @@ type Message struct {
 	// Extra holds the members a script put in a message besides the
 	// above, in key order, each value already JSON. A member named like a
 	// field whose value the field cannot hold (a number as "msg", an
-	// empty string as "pchar") is kept here too, as the script wrote it.
+	// empty string as "pchar") is kept here too, as the script wrote it;
+	// an Extra "msg" replaces Text.
 	Extra []Member
 }
 
@@ -78,7 +80,7 @@ func (m *Message) AppendJSON(dst []byte) []byte {
 		}
 		dst = appendMember(dst, &first, key)
 	}
-	if m.Text != "" {
+	if !m.hasExtra("msg") {
 		member("msg")
 		dst = AppendString(dst, m.Text)
 	}
@@ -99,6 +101,16 @@ func (m *Message) AppendJSON(dst []byte) []byte {
 		dst = append(dst, e.Value...)
 	}
 	return append(dst, '}')
+}
+
+// hasExtra reports whether Extra has a member named key.
+func (m *Message) hasExtra(key string) bool {
+	for _, e := range m.Extra {
+		if e.Key == key {
+			return true
+		}
+	}
+	return false
 }
 
 // appendMember appends a member's key and colon, after a comma unless it

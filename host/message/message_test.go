@@ -17,8 +17,8 @@ func TestAppendJSON(t *testing.T) {
 		{"secret", Message{Type: TypePrompt, Text: "Password?", PromptChar: "> ", Secret: true},
 			`{"msg":"Password?","pchar":"> ","secret":true,"type":"prompt"}`},
 		{"screen", Screen("Hi\n"), `{"msg":"Hi\n","type":"screen"}`},
-		{"bare exit", Exit(""), `{"type":"exit"}`},
-		{"empty", Message{}, `{}`},
+		{"bare exit", Exit(""), `{"msg":"","type":"exit"}`},
+		{"empty", Message{}, `{"msg":""}`},
 		{"escapes", Screen("\x1b[1m\"a\"\\\u2028\xff"), `{"msg":"\u001b[1m\"a\"\\\u2028\ufffd","type":"screen"}`},
 		{"extra merged in key order", Message{Type: "chat", Text: "x", Extra: []Member{
 			{"a", json.RawMessage(`1`)}, {"n", json.RawMessage(`[2]`)}, {"pchar", json.RawMessage(`""`)}, {"z", json.RawMessage(`null`)},
