@@ -28,6 +28,7 @@ import (
 	"github.com/m2bbs/m2bbs/host/message"
 	"github.com/m2bbs/m2bbs/host/session"
 	"github.com/m2bbs/m2bbs/host/store"
+	"github.com/m2bbs/m2bbs/host/wire/websocket"
 )
 
 // Transport carries handler messages between the host and the front end.
@@ -158,14 +159,12 @@ type Host struct {
 	ended session.Stats
 
 	line  lineState
-	ws    webSockets // conn ids of WebSocket callers (websocket.go)
-	admit admission  // what the dispatch loop refuses (admission.go)
+	ws    *websocket.Layer // browsers on Mongrel2 WebSockets (websocket.go)
+	admit admission        // what the dispatch loop refuses (admission.go)
 	// sysop bounds wrong sysop tokens and rate-limits the log lines of
-	// refused sysop actions (sysop.go); wsRefusals those of refused
-	// WebSocket handshakes (websocket.go): each its own limiter, so that a
-	// flood of one never hides the other.
-	sysop      sysopGuard
-	wsRefusals access.RefusalLog
+	// refused sysop actions (sysop.go); the WebSocket layer has its own
+	// limiter, so that a flood of one never hides the other.
+	sysop sysopGuard
 }
 
 // owner records which worker serves a caller, how many of the caller's
@@ -208,6 +207,7 @@ func New(transport Transport, cfg Config, deps Deps) (*Host, error) {
 		started: time.Now(), ready: make(chan struct{}), owners: make(map[string]*owner),
 	}
 	h.admit.noisy = lograte.New(deps.Log, 0, 0)
+	h.ws = h.newWebSocketLayer()
 	h.initLine()
 	fp, err := fingerprint(h.watchedDirs())
 	if err != nil {
@@ -298,7 +298,7 @@ func (h *Host) handle(ctx context.Context, msg []byte) {
 		h.admit.noisy.Warn("bad handler message", "err", err, "len", len(msg))
 		return
 	}
-	if h.handleWebSocket(ctx, req) {
+	if h.ws.Serve(ctx, req) {
 		return
 	}
 	switch {
@@ -392,11 +392,6 @@ func (h *Host) refuseBusy(req *m2proto.Request, gen *generation) {
 	if err := h.sendMessage(req.Sender, []string{req.ConnID}, message.Exit(text)); err == nil {
 		_ = h.send(req.Sender, []string{req.ConnID}, nil)
 	}
-}
-
-// send frames a reply to connIDs, split into messages Mongrel2 accepts.
-func (h *Host) send(sender string, connIDs []string, body []byte) error {
-	return h.sendToCallers(sender, connIDs, body)
 }
 
 // sendVia is send through transport t.

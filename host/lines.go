@@ -16,6 +16,7 @@ import (
 	"github.com/m2bbs/m2bbs/host/m2proto"
 	"github.com/m2bbs/m2bbs/host/message"
 	"github.com/m2bbs/m2bbs/host/store"
+	"github.com/m2bbs/m2bbs/host/wire/websocket"
 	"github.com/m2bbs/m2bbs/luaapi"
 )
 
@@ -184,7 +185,7 @@ func (h *Host) beatLine(ctx context.Context) {
 	}
 	h.mu.Unlock()
 	for id, c := range now {
-		if h.ws.has(id) {
+		if h.ws.Has(id) {
 			c.browser = true
 			now[id] = c
 		}
@@ -299,7 +300,7 @@ func (h *Host) hangUpLine(line int, callers []store.Presence) {
 	if h.cfg.Session.Journal {
 		msg := message.Screen(LineHoldText(line))
 		err := errors.Join(h.sendVia(h.transport, h.cfg.SenderID, classicIDs, h.classicFrame(msg)),
-			h.sendVia(h.transport, h.cfg.SenderID, browsers, webSocketText(msg)))
+			h.sendVia(h.transport, h.cfg.SenderID, browsers, websocket.AppendText(nil, msg)))
 		if err != nil {
 			h.log.Warn("line: tell callers the line went down", "line", line, "err", err)
 		}
@@ -311,7 +312,7 @@ func (h *Host) hangUpLine(line int, callers []store.Presence) {
 	} else {
 		_ = h.sendVia(h.transport, h.cfg.SenderID, classicIDs, nil)
 	}
-	if err := h.sendVia(h.transport, h.cfg.SenderID, browsers, webSocketText(msg)); err != nil {
+	if err := h.sendVia(h.transport, h.cfg.SenderID, browsers, websocket.AppendText(nil, msg)); err != nil {
 		h.log.Warn("line: tell callers the line went down", "line", line, "err", err)
 		return
 	}

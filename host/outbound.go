@@ -5,31 +5,54 @@ import (
 
 	"github.com/m2bbs/m2bbs/host/m2proto"
 	"github.com/m2bbs/m2bbs/host/message"
-	"github.com/m2bbs/m2bbs/host/termtext"
+	"github.com/m2bbs/m2bbs/host/wire/websocket"
 )
 
 // The outbound edge. Scripts and the host hand messages (message.Message)
 // to sendMessage, which knows which callers are classic clients and which
 // are browsers on a Mongrel2 WebSocket, and frames each message once per
 // kind of caller: base64(JSON)+NUL, or JSON+NUL with Config.RawFrames, for
-// the classic client; one WebSocket text frame for a browser. Bytes a
-// script sends as they are (conn:reply) and hang-ups go through send.
+// the classic client; one WebSocket text frame (websocket.AppendText) for
+// a browser. Bytes a script sends as they are (conn:reply) and hang-ups
+// go through send.
 
 // sendMessage frames m for connIDs and sends it through the transport;
 // with callers of both kinds the message is sent twice, once per kind.
 func (h *Host) sendMessage(sender string, connIDs []string, m message.Message) error {
-	classic, browsers := h.ws.split(connIDs)
-	// Browsers on other phone lines, as their hosts report them.
-	classic, remote := h.remoteBrowsers(classic)
-	browsers = append(browsers, remote...)
+	classic, browsers := h.splitBrowsers(connIDs)
 	var errs []error
 	if len(classic) > 0 {
 		errs = append(errs, h.sendVia(h.transport, sender, classic, h.classicFrame(m)))
 	}
 	if len(browsers) > 0 {
-		errs = append(errs, h.sendVia(h.transport, sender, browsers, webSocketText(m)))
+		errs = append(errs, h.sendVia(h.transport, sender, browsers, websocket.AppendText(nil, m)))
 	}
 	return errors.Join(errs...)
+}
+
+// send sends a reply body to connIDs through the transport, browsers
+// getting it through the WebSocket layer (websocket.Layer.SendBody): bytes
+// as a frame, a hang-up (empty body) as a close frame and the hang-up.
+// With callers of both kinds the reply is sent twice, once per kind.
+func (h *Host) send(sender string, connIDs []string, body []byte) error {
+	classic, browsers := h.splitBrowsers(connIDs)
+	if len(browsers) == 0 {
+		return h.sendVia(h.transport, sender, connIDs, body)
+	}
+	var errs []error
+	if len(classic) > 0 {
+		errs = append(errs, h.sendVia(h.transport, sender, classic, body))
+	}
+	errs = append(errs, h.ws.SendBody(sender, browsers, body))
+	return errors.Join(errs...)
+}
+
+// splitBrowsers separates the browsers among connIDs (this host's, and
+// those other phone lines report) from the classic callers.
+func (h *Host) splitBrowsers(connIDs []string) (classic, browsers []string) {
+	classic, browsers = h.ws.Split(connIDs)
+	classic, remote := h.remoteBrowsers(classic)
+	return classic, append(browsers, remote...)
 }
 
 // classicFrame is m as the classic client reads it: base64(JSON)+NUL, or
@@ -39,15 +62,4 @@ func (h *Host) classicFrame(m message.Message) []byte {
 		return append(m.AppendJSON(nil), 0)
 	}
 	return m2proto.AppendClientFrame(nil, m.AppendJSON(nil), false)
-}
-
-// webSocketText is m as one WebSocket text frame for a browser behind
-// Mongrel2: its JSON, without control strings in its text and prompt
-// (OSC such as a window title or a clipboard write, DCS, APC, PM, SOS,
-// and C1 controls), as the built-in browser bridge and the telnet
-// gateway send it; colour and cursor sequences pass.
-func webSocketText(m message.Message) []byte {
-	m.Text = termtext.StripStrings(m.Text)
-	m.PromptChar = termtext.StripStrings(m.PromptChar)
-	return m2proto.AppendWebSocketFrame(nil, m2proto.OpText, m.AppendJSON(nil))
 }
