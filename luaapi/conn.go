@@ -271,9 +271,9 @@ func messageField(m *message.Message, key string, v lua.LValue) bool {
 	case key == "type" && isString:
 		m.Type = string(s)
 	case key == "msg" && v.Type() == lua.LTString:
-		m.Text = string(s)
+		m.Msg = string(s)
 	case key == "pchar" && isString:
-		m.PromptChar = string(s)
+		m.PChar = string(s)
 	case key == "secret" && v == lua.LTrue:
 		m.Secret = true
 	default:

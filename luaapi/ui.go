@@ -45,7 +45,7 @@ func (u *UI) Loader(L *lua.LState) int {
 func (u *UI) send(L *lua.LState, m message.Message, label string) {
 	c := checkConn(L, 1)
 	sender, id := target(L, c, 2)
-	m.Text = RenderColour(m.Text, c.Colour)
+	m.Msg = RenderColour(m.Msg, c.Colour)
 	if err := c.Send(sender, id, m, label); err != nil {
 		L.RaiseError("ui.%s: %v", m.Type, err)
 	}

@@ -24,7 +24,7 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("AppendJSON(%+v) = %q, not JSON", m, out)
 		}
 		again, err := Decode(out)
-		if err != nil || again.Type != m.Type || again.Text != m.Text || again.PromptChar != m.PromptChar || again.Secret != m.Secret {
+		if err != nil || again.Type != m.Type || again.Msg != m.Msg || again.PChar != m.PChar || again.Secret != m.Secret {
 			t.Fatalf("round trip of %q: %+v, %v; want %+v", data, again, err, m)
 		}
 	})

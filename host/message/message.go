@@ -20,21 +20,22 @@ import (
 
 // Types the classic client understands.
 const (
-	TypeScreen = "screen" // show Text
-	TypePrompt = "prompt" // show Text, then read one line after PromptChar
-	TypeExit   = "exit"   // show Text and hang up
+	TypeScreen = "screen" // show Msg
+	TypePrompt = "prompt" // show Msg, then read one line after PChar
+	TypeExit   = "exit"   // show Msg and hang up
 )
 
-// Message is one message to a caller. Text is always written ("msg":""
+// Message is one message to a caller; its fields are named after the
+// members they are written as. Msg is always written ("msg":""
 // when empty, which clients show as nothing); the other fields are not
 // written when left at their zero value.
 type Message struct {
 	// Type is TypeScreen, TypePrompt, TypeExit, or a script's own type.
 	Type string
-	// Text is what the caller is shown ("msg").
-	Text string
-	// PromptChar is written after a prompt's text ("pchar").
-	PromptChar string
+	// Msg is the text the caller is shown.
+	Msg string
+	// PChar is the prompt character, shown after a prompt's text.
+	PChar string
 	// Secret marks a prompt whose answer the caller's terminal must not
 	// show: a password.
 	Secret bool
@@ -42,7 +43,7 @@ type Message struct {
 	// above, in key order, each value already JSON. A member named like a
 	// field whose value the field cannot hold (a number as "msg", an
 	// empty string as "pchar") is kept here too, as the script wrote it;
-	// an Extra "msg" replaces Text.
+	// an Extra "msg" replaces Msg.
 	Extra []Member
 }
 
@@ -55,14 +56,14 @@ type Member struct {
 
 // Prompt returns a prompt showing text and waiting after pchar.
 func Prompt(text, pchar string) Message {
-	return Message{Type: TypePrompt, Text: text, PromptChar: pchar}
+	return Message{Type: TypePrompt, Msg: text, PChar: pchar}
 }
 
 // Screen returns a screen showing text.
-func Screen(text string) Message { return Message{Type: TypeScreen, Text: text} }
+func Screen(text string) Message { return Message{Type: TypeScreen, Msg: text} }
 
 // Exit returns the message that shows text and ends the call.
-func Exit(text string) Message { return Message{Type: TypeExit, Text: text} }
+func Exit(text string) Message { return Message{Type: TypeExit, Msg: text} }
 
 // AppendJSON appends m as one JSON object to dst: its members in key
 // order (fields and Extra merged), strings escaped as AppendString does.
@@ -82,11 +83,11 @@ func (m *Message) AppendJSON(dst []byte) []byte {
 	}
 	if !m.hasExtra("msg") {
 		member("msg")
-		dst = AppendString(dst, m.Text)
+		dst = AppendString(dst, m.Msg)
 	}
-	if m.PromptChar != "" {
+	if m.PChar != "" {
 		member("pchar")
-		dst = AppendString(dst, m.PromptChar)
+		dst = AppendString(dst, m.PChar)
 	}
 	if m.Secret {
 		member("secret")
@@ -102,6 +103,10 @@ func (m *Message) AppendJSON(dst []byte) []byte {
 	}
 	return append(dst, '}')
 }
+
+// MarshalJSON makes encoding/json write m as AppendJSON does (then
+// escaping <, > and & as it always does).
+func (m Message) MarshalJSON() ([]byte, error) { return m.AppendJSON(nil), nil }
 
 // hasExtra reports whether Extra has a member named key.
 func (m *Message) hasExtra(key string) bool {
@@ -200,5 +205,5 @@ func Decode(data []byte) (Message, error) {
 	if w.Type == "" {
 		return Message{}, fmt.Errorf("message: %w: no type", ErrMalformed)
 	}
-	return Message{Type: w.Type, Text: w.Msg, PromptChar: w.PChar, Secret: w.Secret}, nil
+	return Message{Type: w.Type, Msg: w.Msg, PChar: w.PChar, Secret: w.Secret}, nil
 }

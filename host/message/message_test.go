@@ -14,13 +14,13 @@ func TestAppendJSON(t *testing.T) {
 		want string
 	}{
 		{"prompt", Prompt("Your name?", "> "), `{"msg":"Your name?","pchar":"> ","type":"prompt"}`},
-		{"secret", Message{Type: TypePrompt, Text: "Password?", PromptChar: "> ", Secret: true},
+		{"secret", Message{Type: TypePrompt, Msg: "Password?", PChar: "> ", Secret: true},
 			`{"msg":"Password?","pchar":"> ","secret":true,"type":"prompt"}`},
 		{"screen", Screen("Hi\n"), `{"msg":"Hi\n","type":"screen"}`},
 		{"bare exit", Exit(""), `{"msg":"","type":"exit"}`},
 		{"empty", Message{}, `{"msg":""}`},
 		{"escapes", Screen("\x1b[1m\"a\"\\\u2028\xff"), `{"msg":"\u001b[1m\"a\"\\\u2028\ufffd","type":"screen"}`},
-		{"extra merged in key order", Message{Type: "chat", Text: "x", Extra: []Member{
+		{"extra merged in key order", Message{Type: "chat", Msg: "x", Extra: []Member{
 			{"a", json.RawMessage(`1`)}, {"n", json.RawMessage(`[2]`)}, {"pchar", json.RawMessage(`""`)}, {"z", json.RawMessage(`null`)},
 		}}, `{"a":1,"msg":"x","n":[2],"pchar":"","type":"chat","z":null}`},
 		{"extra only", Message{Extra: []Member{{"msg", json.RawMessage(`42`)}}}, `{"msg":42}`},
@@ -39,8 +39,8 @@ func TestAppendJSON(t *testing.T) {
 
 func TestDecode(t *testing.T) {
 	m, err := Decode([]byte(` {"type":"prompt","msg":"Password?","pchar":": ","secret":true,"other":[1]}`))
-	want := Message{Type: TypePrompt, Text: "Password?", PromptChar: ": ", Secret: true}
-	if err != nil || m.Type != want.Type || m.Text != want.Text || m.PromptChar != want.PromptChar || !m.Secret || m.Extra != nil {
+	want := Message{Type: TypePrompt, Msg: "Password?", PChar: ": ", Secret: true}
+	if err != nil || m.Type != want.Type || m.Msg != want.Msg || m.PChar != want.PChar || !m.Secret || m.Extra != nil {
 		t.Fatalf("Decode = %+v, %v; want %+v", m, err, want)
 	}
 	for _, bad := range []string{``, `[]`, `"x"`, `{"msg":"no type"}`, `{"type":1}`, `{"type":"screen"`, `{"type":"screen","msg":2}`} {
@@ -55,9 +55,9 @@ func TestDecode(t *testing.T) {
 }
 
 func TestDecodeReadsWhatAppendJSONWrites(t *testing.T) {
-	for _, m := range []Message{Prompt("a\x00b\n", "> "), Exit("bye"), {Type: "x", Text: "é\u2029", Secret: true}} {
+	for _, m := range []Message{Prompt("a\x00b\n", "> "), Exit("bye"), {Type: "x", Msg: "é\u2029", Secret: true}} {
 		got, err := Decode(m.AppendJSON(nil))
-		if err != nil || got.Type != m.Type || got.Text != m.Text || got.PromptChar != m.PromptChar || got.Secret != m.Secret {
+		if err != nil || got.Type != m.Type || got.Msg != m.Msg || got.PChar != m.PChar || got.Secret != m.Secret {
 			t.Errorf("Decode(AppendJSON(%+v)) = %+v, %v", m, got, err)
 		}
 	}

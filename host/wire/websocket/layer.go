@@ -446,8 +446,8 @@ func (l *Layer) SendBody(sender string, browsers []string, body []byte) error {
 // and C1 controls), as the built-in browser bridge and the telnet gateway
 // send it; colour and cursor sequences pass.
 func AppendText(dst []byte, m message.Message) []byte {
-	m.Text = termtext.StripStrings(m.Text)
-	m.PromptChar = termtext.StripStrings(m.PromptChar)
+	m.Msg = termtext.StripStrings(m.Msg)
+	m.PChar = termtext.StripStrings(m.PChar)
 	return m2proto.AppendWebSocketFrame(dst, m2proto.OpText, m.AppendJSON(nil))
 }
 

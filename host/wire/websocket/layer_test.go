@@ -19,9 +19,9 @@ func TestAppendText(t *testing.T) {
 		want string
 	}{
 		{message.Prompt("Name?", "> "), `{"msg":"Name?","pchar":"> ","type":"prompt"}`},
-		{message.Message{Type: "screen", Text: "a\x1b]0;t\x07b\x1b]52;c;eA==\x1b\\c\u009b2J\x1b[1md", Extra: []message.Member{{Key: "x", Value: []byte("1")}}},
+		{message.Message{Type: "screen", Msg: "a\x1b]0;t\x07b\x1b]52;c;eA==\x1b\\c\u009b2J\x1b[1md", Extra: []message.Member{{Key: "x", Value: []byte("1")}}},
 			`{"msg":"abc2J\u001b[1md","type":"screen","x":1}`},
-		{message.Message{Type: "prompt", Text: "\x1b[1mhi", PromptChar: "\x1b]0;t\x07> ", Secret: true},
+		{message.Message{Type: "prompt", Msg: "\x1b[1mhi", PChar: "\x1b]0;t\x07> ", Secret: true},
 			`{"msg":"\u001b[1mhi","pchar":"> ","secret":true,"type":"prompt"}`},
 	} {
 		f, _, err := m2proto.ParseWebSocketFrame(AppendText(nil, tc.m))
