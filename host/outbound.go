@@ -1,6 +1,7 @@
 package host
 
 import (
+	"encoding/base64"
 	"errors"
 
 	"github.com/m2bbs/m2bbs/host/m2proto"
@@ -58,8 +59,9 @@ func (h *Host) splitBrowsers(connIDs []string) (classic, browsers []string) {
 // classicFrame is m as the classic client reads it: base64(JSON)+NUL, or
 // JSON+NUL with Config.RawFrames.
 func (h *Host) classicFrame(m message.Message) []byte {
+	json := m.AppendJSON(nil)
 	if h.cfg.RawFrames {
-		return append(m.AppendJSON(nil), 0)
+		return append(json, 0)
 	}
-	return m2proto.AppendClientFrame(nil, m.AppendJSON(nil), false)
+	return m2proto.AppendClientFrame(make([]byte, 0, base64.StdEncoding.EncodedLen(len(json))+1), json, false)
 }

@@ -44,7 +44,8 @@ type Conn struct {
 	closed  bool
 	// lastPrompt is the last prompt sent to the caller, and lastText a
 	// label for the last message (see Send).
-	lastPrompt *message.Message
+	lastPrompt message.Message
+	hasPrompt  bool
 	lastText   string
 	// promptLabel is the label of the last prompt; promptSecret says it
 	// asked for a secret (ui.secret: the answer is a password).
@@ -64,8 +65,8 @@ func NewConn(connID, sender string, replier Replier) *Conn {
 // Reset forgets what was sent to the caller (counts, last prompt, exit),
 // for a session that starts over on the same connection.
 func (c *Conn) Reset() {
-	c.sent, c.exited, c.closed, c.lastPrompt, c.lastText, c.promptLabel = 0, false, false, nil, "", ""
-	c.promptSecret = false
+	c.sent, c.exited, c.closed, c.lastPrompt, c.lastText, c.promptLabel = 0, false, false, message.Message{}, "", ""
+	c.promptSecret, c.hasPrompt = false, false
 }
 
 // PromptLabel names the last prompt sent to the caller: its screen's name
@@ -88,7 +89,12 @@ func (c *Conn) Closed() bool { return c.closed }
 
 // LastPrompt is the last prompt sent to the caller (nil if none), for
 // asking again after input that was refused.
-func (c *Conn) LastPrompt() *message.Message { return c.lastPrompt }
+func (c *Conn) LastPrompt() *message.Message {
+	if !c.hasPrompt {
+		return nil
+	}
+	return &c.lastPrompt
+}
 
 // LastText says what the caller was last shown: a screen's name or the
 // last line of a message.
@@ -116,7 +122,7 @@ func (c *Conn) Send(sender, connID string, m message.Message, label string) erro
 	case KindExit:
 		c.exited = true
 	case KindPrompt:
-		c.lastPrompt = &m
+		c.lastPrompt, c.hasPrompt = m, true
 		c.promptLabel = statusLabel(label)
 		c.promptSecret = m.Secret
 	}

@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"unicode/utf8"
 )
 
@@ -69,6 +70,7 @@ func Exit(text string) Message { return Message{Type: TypeExit, Msg: text} }
 // order (fields and Extra merged), strings escaped as AppendString does.
 // It is the only encoder of messages.
 func (m *Message) AppendJSON(dst []byte) []byte {
+	dst = slices.Grow(dst, m.sizeHint())
 	dst = append(dst, '{')
 	first := true
 	extra := m.Extra
@@ -102,6 +104,17 @@ func (m *Message) AppendJSON(dst []byte) []byte {
 		dst = append(dst, e.Value...)
 	}
 	return append(dst, '}')
+}
+
+// sizeHint is about the length of m's JSON, so that AppendJSON grows its
+// buffer once: the members, their quotes and keys, and room for a few
+// escapes.
+func (m *Message) sizeHint() int {
+	n := len(m.Type) + len(m.Msg) + len(m.PChar) + len(`{"msg":"","pchar":"","secret":true,"type":""}`)
+	for _, e := range m.Extra {
+		n += len(e.Key) + len(e.Value) + 4
+	}
+	return n + n/8
 }
 
 // MarshalJSON makes encoding/json write m as AppendJSON does (then

@@ -293,7 +293,8 @@ type journalCounters struct {
 type heldReply struct {
 	sender string
 	ids    []string
-	msg    *message.Message
+	msg    message.Message
+	isMsg  bool // msg is to be sent, not body
 	body   []byte
 }
 
@@ -1046,7 +1047,7 @@ func (t *Table) Reply(sender string, connIDs []string, body []byte) error {
 
 // SendMessage implements luaapi.Replier for the table's conns, as Reply.
 func (t *Table) SendMessage(sender string, connIDs []string, m message.Message) error {
-	return t.reply(heldReply{sender: sender, ids: connIDs, msg: &m})
+	return t.reply(heldReply{sender: sender, ids: connIDs, msg: m, isMsg: true})
 }
 
 // reply sends r to those of its callers who are online, or holds it
@@ -1071,7 +1072,7 @@ func (t *Table) reply(r heldReply) error {
 	if len(live) == 0 {
 		return nil
 	}
-	if r.msg == nil && len(r.body) == 0 && t.deps.HungUp != nil {
+	if !r.isMsg && len(r.body) == 0 && t.deps.HungUp != nil {
 		for _, id := range live {
 			t.deps.HungUp(id)
 		}
@@ -1086,8 +1087,8 @@ func (t *Table) reply(r heldReply) error {
 
 // deliver hands r to the front end.
 func (t *Table) deliver(r heldReply) error {
-	if r.msg != nil {
-		return t.deps.Replier.SendMessage(r.sender, r.ids, *r.msg)
+	if r.isMsg {
+		return t.deps.Replier.SendMessage(r.sender, r.ids, r.msg)
 	}
 	return t.deps.Replier.Reply(r.sender, r.ids, r.body)
 }
