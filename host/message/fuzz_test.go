@@ -2,6 +2,7 @@ package message
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -26,6 +27,31 @@ func FuzzDecode(f *testing.F) {
 		again, err := Decode(out)
 		if err != nil || again.Type != m.Type || again.Msg != m.Msg || again.PChar != m.PChar || again.Secret != m.Secret {
 			t.Fatalf("round trip of %q: %+v, %v; want %+v", data, again, err, m)
+		}
+	})
+}
+
+// FuzzAppendJSON: whatever a message holds, its JSON is valid and decodes
+// back to the same fields.
+func FuzzAppendJSON(f *testing.F) {
+	f.Add("prompt", "Name?\x1b[1m", "> ", true)
+	f.Add("", "\xff\u2028\x00", "", false)
+	f.Fuzz(func(t *testing.T, typ, msg, pchar string, secret bool) {
+		m := Message{Type: typ, Msg: msg, PChar: pchar, Secret: secret}
+		out := m.AppendJSON(nil)
+		var w wireMessage
+		if err := json.Unmarshal(out, &w); err != nil {
+			t.Fatalf("AppendJSON(%+v) = %q: %v", m, out, err)
+		}
+		valid := func(s string) string { // each invalid byte one U+FFFD
+			var b strings.Builder
+			for _, r := range s {
+				b.WriteRune(r)
+			}
+			return b.String()
+		}
+		if w.Type != valid(typ) || w.Msg != valid(msg) || w.PChar != valid(pchar) || w.Secret != secret {
+			t.Fatalf("AppendJSON(%+v) = %q decodes to %+v", m, out, w)
 		}
 	})
 }
