@@ -7,6 +7,7 @@ import (
 
 	"github.com/m2bbs/m2bbs/host/lograte"
 	"github.com/m2bbs/m2bbs/host/m2proto"
+	"github.com/m2bbs/m2bbs/host/message"
 	"github.com/m2bbs/m2bbs/luaapi"
 )
 
@@ -222,13 +223,12 @@ func (h *Host) refuseLine(req *m2proto.Request, answer, queued bool, counter *at
 	if !answer {
 		return
 	}
-	msg := append([]byte(`{"msg":`), luaapi.AppendJSONString(nil, busyText)...)
-	if queued {
-		msg = append(msg, `,"type":"screen"}`...)
-	} else {
-		msg = append(msg, `,"pchar":"> ","secret":true,"type":"prompt"}`...)
+	msg := message.Screen(busyText)
+	if !queued {
+		msg = message.Prompt(busyText, luaapi.DefaultPromptChar)
+		msg.Secret = true
 	}
-	_ = h.send(req.Sender, []string{req.ConnID}, m2proto.AppendClientFrame(nil, msg, h.cfg.Session.RawFrames))
+	_ = h.sendMessage(req.Sender, []string{req.ConnID}, msg)
 }
 
 // deferDisconnect keeps a disconnect notice that found w's queue full, for

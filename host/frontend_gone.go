@@ -76,7 +76,7 @@ func (h *Host) frontEndGone(ctx context.Context, at time.Time) {
 
 	var wg sync.WaitGroup
 	for w, ids := range byWorker {
-		h.ws.forget(ids...)
+		h.ws.Forget(ids...)
 		wg.Go(func() { h.forgetOn(ctx, w, ids) })
 	}
 	wg.Wait()

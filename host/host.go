@@ -26,9 +26,10 @@ import (
 	"github.com/m2bbs/m2bbs/host/access"
 	"github.com/m2bbs/m2bbs/host/lograte"
 	"github.com/m2bbs/m2bbs/host/m2proto"
+	"github.com/m2bbs/m2bbs/host/message"
 	"github.com/m2bbs/m2bbs/host/session"
 	"github.com/m2bbs/m2bbs/host/store"
-	"github.com/m2bbs/m2bbs/luaapi"
+	"github.com/m2bbs/m2bbs/host/wire/websocket"
 )
 
 // Transport carries handler messages between the host and the front end.
@@ -61,6 +62,9 @@ type Config struct {
 	// Session is the configuration of every worker's session table; its
 	// Version is set per generation.
 	Session session.Config
+	// RawFrames sends messages to classic callers as JSON + NUL instead
+	// of base64(JSON) + NUL (outbound.go).
+	RawFrames bool
 	// ScreensDir holds the screens, read into a snapshot per generation.
 	ScreensDir string
 	// Workers is the number of Lua states; runtime.NumCPU() when zero.
@@ -156,14 +160,12 @@ type Host struct {
 	ended session.Stats
 
 	line  lineState
-	ws    webSockets // conn ids of WebSocket callers (websocket.go)
-	admit admission  // what the dispatch loop refuses (admission.go)
+	ws    *websocket.Layer // browsers on Mongrel2 WebSockets (websocket.go)
+	admit admission        // what the dispatch loop refuses (admission.go)
 	// sysop bounds wrong sysop tokens and rate-limits the log lines of
-	// refused sysop actions (sysop.go); wsRefusals those of refused
-	// WebSocket handshakes (websocket.go): each its own limiter, so that a
-	// flood of one never hides the other.
-	sysop      sysopGuard
-	wsRefusals access.RefusalLog
+	// refused sysop actions (sysop.go); the WebSocket layer has its own
+	// limiter, so that a flood of one never hides the other.
+	sysop sysopGuard
 	// pages serves the HTTP requests: the status page, the sysop's
 	// actions, the lines directory (http.go).
 	pages *http.ServeMux
@@ -196,6 +198,7 @@ func New(transport Transport, cfg Config, deps Deps) (*Host, error) {
 	}
 	h.admit.noisy = lograte.New(deps.Log, 0, 0)
 	h.pages = h.routes()
+	h.ws = h.newWebSocketLayer()
 	h.initLine()
 	fp, err := fingerprint(h.watchedDirs())
 	if err != nil {
@@ -286,7 +289,7 @@ func (h *Host) handle(ctx context.Context, msg []byte) {
 		h.admit.noisy.Warn("bad handler message", "err", err, "len", len(msg))
 		return
 	}
-	if h.handleWebSocket(ctx, req) {
+	if h.ws.Serve(ctx, req) {
 		return
 	}
 	switch {
@@ -311,17 +314,9 @@ func (h *Host) refuseBusy(req *m2proto.Request, gen *generation) {
 	if err != nil {
 		text = "All lines are busy. Call again later."
 	}
-	msg := append([]byte(`{"msg":`), luaapi.AppendJSONString(nil, text)...)
-	msg = append(msg, `,"type":"exit"}`...)
-	frame := m2proto.AppendClientFrame(nil, msg, h.cfg.Session.RawFrames)
-	if err := h.send(req.Sender, []string{req.ConnID}, frame); err == nil {
+	if err := h.sendMessage(req.Sender, []string{req.ConnID}, message.Exit(text)); err == nil {
 		_ = h.send(req.Sender, []string{req.ConnID}, nil)
 	}
-}
-
-// send frames a reply to connIDs, split into messages Mongrel2 accepts.
-func (h *Host) send(sender string, connIDs []string, body []byte) error {
-	return h.sendToCallers(sender, connIDs, body)
 }
 
 // sendVia is send through transport t.
@@ -340,4 +335,8 @@ type replier struct{ h *Host }
 
 func (r replier) Reply(sender string, connIDs []string, body []byte) error {
 	return r.h.send(sender, connIDs, body)
+}
+
+func (r replier) SendMessage(sender string, connIDs []string, m message.Message) error {
+	return r.h.sendMessage(sender, connIDs, m)
 }

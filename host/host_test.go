@@ -267,6 +267,7 @@ func TestIdleCallersAreReaped(t *testing.T) {
 func TestRepliesAreSplitForMongrel2(t *testing.T) {
 	ft := newFakeTransport()
 	h := &Host{transport: ft}
+	h.ws = h.newWebSocketLayer()
 	ids := make([]string, m2proto.MaxReplyTargets*2+1)
 	for i := range ids {
 		ids[i] = fmt.Sprint(i + 1)

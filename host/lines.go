@@ -7,6 +7,8 @@ import (
 
 	"github.com/m2bbs/m2bbs/host/handler/lines"
 	"github.com/m2bbs/m2bbs/host/m2proto"
+	"github.com/m2bbs/m2bbs/host/message"
+	"github.com/m2bbs/m2bbs/host/wire/websocket"
 	"github.com/m2bbs/m2bbs/luaapi"
 )
 
@@ -98,23 +100,18 @@ func (b lineBoard) Online() []lines.Caller {
 	}
 	h.mu.Unlock()
 	for i := range out {
-		out[i].Browser = h.ws.has(out[i].ConnID)
+		out[i].Browser = h.ws.Has(out[i].ConnID)
 	}
 	return out
 }
 
-// Tell sends to a client message {"msg": text, "type": kind}: as a client
-// frame to classic callers, as a WebSocket text frame to browsers.
-func (b lineBoard) Tell(to []lines.Caller, kind, text string) error {
+// Tell sends m to callers: framed once for the classic callers, once
+// for the browsers (outbound.go).
+func (b lineBoard) Tell(to []lines.Caller, m message.Message) error {
 	h := b.h
-	msg := append([]byte(`{"msg":`), luaapi.AppendJSONString(nil, text)...)
-	msg = append(msg, `,"type":`...)
-	msg = luaapi.AppendJSONString(msg, kind)
-	msg = append(msg, '}')
-	frame := m2proto.AppendClientFrame(nil, msg, h.cfg.Session.RawFrames)
 	classic, browsers := splitBrowsers(to)
-	return errors.Join(h.sendVia(h.transport, h.cfg.SenderID, classic, frame),
-		h.sendVia(h.transport, h.cfg.SenderID, browsers, h.webSocketMessage(frame)))
+	return errors.Join(h.sendVia(h.transport, h.cfg.SenderID, classic, h.classicFrame(m)),
+		h.sendVia(h.transport, h.cfg.SenderID, browsers, websocket.AppendText(nil, m)))
 }
 
 // HangUp ends the connections of to; browsers get a close frame first.

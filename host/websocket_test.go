@@ -1,7 +1,6 @@
 package host
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -9,6 +8,8 @@ import (
 	"time"
 
 	"github.com/m2bbs/m2bbs/host/m2proto"
+	"github.com/m2bbs/m2bbs/host/message"
+	"github.com/m2bbs/m2bbs/host/wire/websocket"
 )
 
 // wsKey is the example key of RFC 6455; Mongrel2 sends its accept value
@@ -127,9 +128,9 @@ func (w *wsWatch) closed(t *testing.T, connID string, code m2proto.CloseCode) {
 func awaitNoSession(t *testing.T, h *Host) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for h.Status().Sessions.Active != 0 || h.ws.len() != 0 {
+	for h.Status().Sessions.Active != 0 || h.ws.Len() != 0 {
 		if time.Now().After(deadline) {
-			t.Fatalf("sessions %+v, websocket callers %d", h.Status().Sessions, h.ws.len())
+			t.Fatalf("sessions %+v, websocket callers %d", h.Status().Sessions, h.ws.Len())
 		}
 		time.Sleep(time.Millisecond) // freeing a session has no event to wait on
 	}
@@ -203,7 +204,7 @@ func TestWebSocketRefusals(t *testing.T) {
 		{"fragment", "0x01", `{"type":`, m2proto.ClosePolicyViolation},
 		{"continuation", "0x80", `"msg"}`, m2proto.ClosePolicyViolation},
 		{"not utf-8", "0x81", "\xff\xfe", m2proto.CloseInvalidPayload},
-		{"too long", "0x81", `{"type":"msg","msg":"` + strings.Repeat("x", MaxWebSocketMessage) + `"}`, m2proto.CloseMessageTooBig},
+		{"too long", "0x81", `{"type":"msg","msg":"` + strings.Repeat("x", websocket.MaxMessage) + `"}`, m2proto.CloseMessageTooBig},
 		{"reserved bits", "0xc1", `{}`, m2proto.CloseProtocolError},
 		{"reserved opcode", "0x83", `{}`, m2proto.CloseProtocolError},
 		{"long ping", "0x89", strings.Repeat("p", 126), m2proto.CloseProtocolError},
@@ -237,7 +238,7 @@ func TestWebSocketBadHandshake(t *testing.T) {
 	if body := w.next(t, "6"); len(body) != 0 {
 		t.Errorf("no hang-up after the 400: %q", body)
 	}
-	if b.host.ws.len() != 0 {
+	if b.host.ws.Len() != 0 {
 		t.Error("refused caller kept as a WebSocket caller")
 	}
 }
@@ -265,26 +266,24 @@ func TestWebSocketBusySignal(t *testing.T) {
 		t.Errorf("busy signal = %s %q", kind, text)
 	}
 	w.closed(t, "2", m2proto.CloseNormal)
-	if b.host.ws.len() != 0 {
+	if b.host.ws.Len() != 0 {
 		t.Error("busy caller kept as a WebSocket caller")
 	}
 }
 
-// TestWebSocketMixedTargets: one reply to callers of both kinds leaves as
-// two, each in its caller's framing; raw frames lose only the NUL.
+// TestWebSocketMixedTargets: one message to callers of both kinds leaves
+// as two replies, each in its caller's framing.
 func TestWebSocketMixedTargets(t *testing.T) {
 	for _, raw := range []bool{false, true} {
 		t.Run(fmt.Sprintf("raw=%v", raw), func(t *testing.T) {
-			cfg := Config{}
-			cfg.Session.RawFrames = raw
-			b := startBoard(t, versioned("v1"), cfg)
+			b := startBoard(t, versioned("v1"), Config{RawFrames: raw})
 			w := &wsWatch{ft: b.ft}
 			b.wsHandshake("2")
 			w.next(t, "2")
 
-			msg := []byte(`{"type":"screen","msg":"Closing soon."}`)
+			msg := []byte(`{"msg":"Closing soon.","type":"screen"}`)
 			frame := m2proto.AppendClientFrame(nil, msg, raw)
-			if err := b.host.send("s1", []string{"1", "2", "3"}, frame); err != nil {
+			if err := b.host.sendMessage("s1", []string{"1", "2", "3"}, message.Screen("Closing soon.")); err != nil {
 				t.Fatal(err)
 			}
 			b.ft.mu.Lock()
@@ -300,56 +299,5 @@ func TestWebSocketMixedTargets(t *testing.T) {
 				t.Errorf("browser reply to %v: %q, want %q", browsers, browserBody, want)
 			}
 		})
-	}
-}
-
-func TestWebSocketMessageFraming(t *testing.T) {
-	h := &Host{}
-	for _, tc := range []struct {
-		body string
-		op   m2proto.Opcode
-		want string
-	}{
-		{base64.StdEncoding.EncodeToString([]byte(`{"type":"prompt"}`)) + "\x00", m2proto.OpText, `{"type":"prompt"}`},
-		{`{"raw":1}` + "\x00", m2proto.OpText, `{"raw":1}`}, // not base64: sent without the NUL
-		{"plain text from conn:reply", m2proto.OpText, "plain text from conn:reply"},
-		{"\xff\xfe", m2proto.OpBinary, "\xff\xfe"},
-		// No window title, clipboard write or C1 control reaches a browser; colour does.
-		{base64.StdEncoding.EncodeToString([]byte(`{"msg":"a\u001b]0;t\u0007b\u001b]52;c;eA==\u001b\\c\u009b2J\u001b[1md","type":"screen","x":1}`)) + "\x00",
-			m2proto.OpText, `{"msg":"abc2J\u001b[1md","type":"screen","x":1}`},
-		{base64.StdEncoding.EncodeToString([]byte(`{"msg":"\u001b[1mhi","type":"screen"}`)) + "\x00", m2proto.OpText, `{"msg":"\u001b[1mhi","type":"screen"}`},
-	} {
-		f, _, err := m2proto.ParseWebSocketFrame(h.webSocketMessage([]byte(tc.body)))
-		if err != nil || f.Flags.Opcode() != tc.op || string(f.Payload) != tc.want {
-			t.Errorf("body %q became %v %q (%v), want %v %q", tc.body, f.Flags.Opcode(), f.Payload, err, tc.op, tc.want)
-		}
-	}
-}
-
-// TestWebSocketSweep: entries Mongrel2 dropped without telling are
-// forgotten once stale, unless their caller still has a session.
-func TestWebSocketSweep(t *testing.T) {
-	h := &Host{owners: map[string]*owner{"0": {}}}
-	old := time.Now().Add(-2 * webSocketForgetAfter)
-	for i := range webSocketSweepMin - 1 {
-		h.ws.add(fmt.Sprint(i), old)
-	}
-	if !h.ws.add("fresh", time.Now()) {
-		t.Fatal("no sweep asked for at the threshold")
-	}
-	h.sweepWebSockets()
-	if h.ws.len() != 2 || !h.ws.has("0") || !h.ws.has("fresh") {
-		t.Errorf("after the sweep %d callers left, want the one online and the fresh one", h.ws.len())
-	}
-	if h.ws.add("another", time.Now()) {
-		t.Error("sweep asked for again at once")
-	}
-}
-
-func TestWebSocketPath(t *testing.T) {
-	for n, want := range map[int]string{0: "/ws", -1: "/ws", 1: "/ws/1", 12: "/ws/12"} {
-		if got := WebSocketPath(n); got != want {
-			t.Errorf("WebSocketPath(%d) = %q", n, got)
-		}
 	}
 }

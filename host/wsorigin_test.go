@@ -49,7 +49,7 @@ func TestWebSocketForeignOriginRefused(t *testing.T) {
 			}
 		}
 	}
-	if n := b.host.ws.len(); n != 3 {
+	if n := b.host.ws.Len(); n != 3 {
 		t.Errorf("%d WebSocket callers, want the 3 accepted", n)
 	}
 	if st := b.host.Status(); st.Unsupported != 3 || st.Sessions.Started != 0 {
@@ -85,8 +85,8 @@ func TestWebSocketReboundPageRefused(t *testing.T) {
 			if got := string(w.next(t, "1")); statusCode(got) != tc.want {
 				t.Fatalf("Host %s answered %q, want %s", tc.host, got, tc.want)
 			}
-			if want := map[string]int{"101": 1, "403": 0}[tc.want]; b.host.ws.len() != want {
-				t.Errorf("%d WebSocket callers, want %d", b.host.ws.len(), want)
+			if want := map[string]int{"101": 1, "403": 0}[tc.want]; b.host.ws.Len() != want {
+				t.Errorf("%d WebSocket callers, want %d", b.host.ws.Len(), want)
 			}
 		})
 	}

@@ -5,7 +5,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/m2bbs/m2bbs/host/m2proto"
+	"github.com/m2bbs/m2bbs/host/message"
 	"github.com/m2bbs/m2bbs/host/termtext"
 )
 
@@ -87,9 +87,8 @@ func (c *Callers) page(L *lua.LState) int {
 	}
 	// The page is caller text, shown without colour rendering: it is
 	// cleaned of anything a terminal would obey.
-	msg := append([]byte(`{"msg":`), AppendJSONString(nil, termtext.CleanLine("Page from "+from+": "+text))...)
-	msg = append(msg, `,"type":"screen"}`...)
-	if err := conn.replier.Reply(conn.Sender, targets, m2proto.AppendClientFrame(nil, msg, conn.Raw)); err != nil {
+	page := message.Screen(termtext.CleanLine("Page from " + from + ": " + text))
+	if err := conn.replier.SendMessage(conn.Sender, targets, page); err != nil {
 		L.RaiseError("callers.page: %v", err)
 	}
 	L.Push(lua.LNumber(len(targets)))

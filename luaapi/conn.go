@@ -1,22 +1,26 @@
 package luaapi
 
 import (
-	"bytes"
 	"fmt"
+	"sort"
 	"strings"
 	"unicode/utf8"
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/m2bbs/m2bbs/host/m2proto"
+	"github.com/m2bbs/m2bbs/host/message"
 	"github.com/m2bbs/m2bbs/host/termtext"
 )
 
-// Replier delivers reply bodies to callers through the front end (Mongrel2
-// or the built-in one). sender is the handler ident the request came with;
-// an empty body closes the callers' connections.
+// Replier delivers to callers through the front end (Mongrel2 or the
+// built-in one). sender is the handler ident the request came with.
 type Replier interface {
+	// Reply delivers bytes as they are (a script's conn:reply); an empty
+	// body closes the callers' connections.
 	Reply(sender string, connIDs []string, body []byte) error
+	// SendMessage delivers one message, which the edge frames for each
+	// caller as their client expects.
+	SendMessage(sender string, connIDs []string, m message.Message) error
 }
 
 // connTypeName names the conn userdata's metatable in the Lua registry.
@@ -30,9 +34,6 @@ type Conn struct {
 	ID string
 	// Sender is the handler ident Mongrel2 tagged the caller's requests with.
 	Sender string
-	// Raw sends JSON messages as raw JSON + NUL instead of the classic
-	// client's base64(JSON) + NUL.
-	Raw bool
 	// Colour says the caller's client shows colour: ui.* turn pipe codes
 	// into ANSI escapes for it, or strip codes and escapes when false.
 	Colour bool
@@ -41,9 +42,10 @@ type Conn struct {
 	sent    int
 	exited  bool
 	closed  bool
-	// lastPrompt is the frame of the last prompt sent to the caller, and
-	// lastText a label for the last message (see SendJSON).
-	lastPrompt []byte
+	// lastPrompt is the last prompt sent to the caller, and lastText a
+	// label for the last message (see Send).
+	lastPrompt message.Message
+	hasPrompt  bool
 	lastText   string
 	// promptLabel is the label of the last prompt; promptSecret says it
 	// asked for a secret (ui.secret: the answer is a password).
@@ -56,15 +58,15 @@ const MaxStatusText = 80
 
 // NewConn returns a Conn for the caller connID whose requests arrive tagged
 // with sender; replies go out through replier.
-func NewConn(connID, sender string, raw bool, replier Replier) *Conn {
-	return &Conn{ID: connID, Sender: sender, Raw: raw, Colour: true, replier: replier}
+func NewConn(connID, sender string, replier Replier) *Conn {
+	return &Conn{ID: connID, Sender: sender, Colour: true, replier: replier}
 }
 
 // Reset forgets what was sent to the caller (counts, last prompt, exit),
 // for a session that starts over on the same connection.
 func (c *Conn) Reset() {
-	c.sent, c.exited, c.closed, c.lastPrompt, c.lastText, c.promptLabel = 0, false, false, nil, "", ""
-	c.promptSecret = false
+	c.sent, c.exited, c.closed, c.lastPrompt, c.lastText, c.promptLabel = 0, false, false, message.Message{}, "", ""
+	c.promptSecret, c.hasPrompt = false, false
 }
 
 // PromptLabel names the last prompt sent to the caller: its screen's name
@@ -72,7 +74,7 @@ func (c *Conn) Reset() {
 func (c *Conn) PromptLabel() string { return c.promptLabel }
 
 // PromptSecret reports whether the last prompt sent to the caller asked
-// for a secret (its message has "secret": true, as ui.secret's do): the
+// for a secret (its message is Secret, as ui.secret's are): the
 // answer is a password, which the host keeps out of journals and logs.
 func (c *Conn) PromptSecret() bool { return c.promptSecret }
 
@@ -85,9 +87,14 @@ func (c *Conn) Exited() bool { return c.exited }
 // Closed reports whether the script hung up on the caller.
 func (c *Conn) Closed() bool { return c.closed }
 
-// LastPrompt is the frame of the last prompt sent to the caller (nil if
-// none), for asking again after input that was refused.
-func (c *Conn) LastPrompt() []byte { return c.lastPrompt }
+// LastPrompt is the last prompt sent to the caller (nil if none), for
+// asking again after input that was refused.
+func (c *Conn) LastPrompt() *message.Message {
+	if !c.hasPrompt {
+		return nil
+	}
+	return &c.lastPrompt
+}
 
 // LastText says what the caller was last shown: a screen's name or the
 // last line of a message.
@@ -95,31 +102,29 @@ func (c *Conn) LastText() string { return c.lastText }
 
 // Message kinds the classic client understands.
 const (
-	KindScreen = "screen"
-	KindPrompt = "prompt"
-	KindExit   = "exit"
+	KindScreen = message.TypeScreen
+	KindPrompt = message.TypePrompt
+	KindExit   = message.TypeExit
 )
 
-// SendJSON sends one JSON message (already encoded) of the given kind
-// (KindScreen, KindPrompt, KindExit or another type) to a caller, framed
-// as the classic client expects. label says what the caller is looking at,
-// for the status page: a screen's name, or the message's text.
-func (c *Conn) SendJSON(sender, connID string, msg []byte, kind, label string) error {
-	body := m2proto.AppendClientFrame(nil, msg, c.Raw)
-	if err := c.replier.Reply(sender, []string{connID}, body); err != nil {
+// Send sends one message to a caller; the host frames it for their
+// client. label says what the caller is looking at, for the status page:
+// a screen's name, or the message's text.
+func (c *Conn) Send(sender, connID string, m message.Message, label string) error {
+	if err := c.replier.SendMessage(sender, []string{connID}, m); err != nil {
 		return err
 	}
 	if connID != c.ID {
 		return nil
 	}
 	c.sent++
-	switch kind {
+	switch m.Type {
 	case KindExit:
 		c.exited = true
 	case KindPrompt:
-		c.lastPrompt = body
+		c.lastPrompt, c.hasPrompt = m, true
 		c.promptLabel = statusLabel(label)
-		c.promptSecret = bytes.Contains(msg, []byte(`"secret":true`))
+		c.promptSecret = m.Secret
 	}
 	if label = statusLabel(label); label != "" {
 		c.lastText = label
@@ -147,9 +152,9 @@ func statusLabel(text string) string {
 	return text
 }
 
-// Resend sends a frame again (a prompt the caller must answer anew).
-func (c *Conn) Resend(frame []byte) error {
-	return c.replier.Reply(c.Sender, []string{c.ID}, frame)
+// Resend sends a message again (a prompt the caller must answer anew).
+func (c *Conn) Resend(m *message.Message) error {
+	return c.replier.SendMessage(c.Sender, []string{c.ID}, *m)
 }
 
 // Hangup closes the caller's connection.
@@ -222,23 +227,73 @@ func target(L *lua.LState, c *Conn, n int) (sender, connID string) {
 	return sender, connID
 }
 
-// encodeMessage encodes the table at index n as JSON, raising an argument
-// error if it cannot be encoded, and returns its type and msg fields.
-func encodeMessage(L *lua.LState, n int) (msg []byte, kind, text string) {
+// checkMessage reads the table at index n as a message, raising an
+// argument error if it is a list or holds what JSON cannot, and returns it
+// with its msg as a label. Members other than a string msg, a non-empty
+// type and pchar and a true secret are kept in the message's Extra,
+// encoded as AppendJSON would, so that the caller gets what the script
+// wrote (a table without msg gets "msg":"", as every message has it).
+func checkMessage(L *lua.LState, n int) (m message.Message, label string) {
 	tbl := L.CheckTable(n)
-	msg, err := AppendJSON(nil, tbl)
+	if size := tbl.Len(); size > 0 && isSequence(tbl, size) {
+		L.ArgError(n, "message table expected, got a list")
+	}
+	var err error
+	tbl.ForEach(func(k, v lua.LValue) {
+		if err != nil {
+			return
+		}
+		var key string
+		switch k := k.(type) {
+		case lua.LString:
+			key = string(k)
+		case lua.LNumber:
+			key = k.String()
+		default:
+			err = fmt.Errorf("cannot encode a table key of type %s as JSON", k.Type())
+			return
+		}
+		if messageField(&m, key, v) {
+			return
+		}
+		var value []byte
+		if value, err = appendJSON(nil, v, 1); err == nil {
+			m.Extra = append(m.Extra, message.Member{Key: key, Value: value})
+		}
+	})
 	if err != nil {
 		L.ArgError(n, err.Error())
 	}
-	return msg, lua.LVAsString(tbl.RawGetString("type")), lua.LVAsString(tbl.RawGetString("msg"))
+	sort.Slice(m.Extra, func(i, j int) bool { return m.Extra[i].Key < m.Extra[j].Key })
+	return m, lua.LVAsString(tbl.RawGetString("msg"))
 }
 
-// conn:reply_json(req, table): send a JSON message to the request's caller.
+// messageField sets the field of m that key names, if v is a value the
+// field holds and writes back as it is, and reports whether it did.
+func messageField(m *message.Message, key string, v lua.LValue) bool {
+	s, isString := v.(lua.LString)
+	isString = isString && s != ""
+	switch {
+	case key == "type" && isString:
+		m.Type = string(s)
+	case key == "msg" && v.Type() == lua.LTString:
+		m.Msg = string(s)
+	case key == "pchar" && isString:
+		m.PChar = string(s)
+	case key == "secret" && v == lua.LTrue:
+		m.Secret = true
+	default:
+		return false
+	}
+	return true
+}
+
+// conn:reply_json(req, table): send a message to the request's caller.
 func connReplyJSON(L *lua.LState) int {
 	c := checkConn(L, 1)
 	sender, id := target(L, c, 2)
-	msg, kind, text := encodeMessage(L, 3)
-	if err := c.SendJSON(sender, id, msg, kind, text); err != nil {
+	m, text := checkMessage(L, 3)
+	if err := c.Send(sender, id, m, text); err != nil {
 		L.RaiseError("conn:reply_json: %v", err)
 	}
 	return 0
@@ -286,15 +341,14 @@ func checkConnIDs(L *lua.LState, n int) []string {
 	return nil
 }
 
-// conn:deliver_json(conn_ids, table): send a JSON message to other callers.
+// conn:deliver_json(conn_ids, table): send a message to other callers.
 // Returns the number of callers addressed.
 func connDeliverJSON(L *lua.LState) int {
 	c := checkConn(L, 1)
 	ids := checkConnIDs(L, 2)
-	msg, _, _ := encodeMessage(L, 3)
+	m, _ := checkMessage(L, 3)
 	if len(ids) > 0 {
-		body := m2proto.AppendClientFrame(nil, msg, c.Raw)
-		if err := c.replier.Reply(c.Sender, ids, body); err != nil {
+		if err := c.replier.SendMessage(c.Sender, ids, m); err != nil {
 			L.RaiseError("conn:deliver_json: %v", err)
 		}
 	}

@@ -31,12 +31,30 @@ func TestConnReplyJSON(t *testing.T) {
 	}
 }
 
-func TestConnRawFrames(t *testing.T) {
+func TestConnReplyJSONSendsWhatTheScriptWrote(t *testing.T) {
+	for _, table := range []string{
+		`{type = 'screen', msg = 'x'}`,
+		`{type = 'prompt', msg = 'Password?', pchar = ': ', secret = true}`,
+		`{type = 'chat', msg = 5, pchar = '', secret = false, from = {name = 'ann', ids = {1, 2}}, [3] = 'three'}`,
+		`{msg = ''}`, `{msg = 'x', [1] = 'one'}`,
+	} {
+		e := newTestEnv(t)
+		e.run(t, `tbl = `+table+` conn:reply_json(req, tbl)`)
+		want, err := AppendJSON(nil, e.L.GetGlobal("tbl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := e.replier.replies[0].Message
+		if m == nil {
+			t.Fatalf("%s: sent as bytes, not a message", table)
+		}
+		if got := m.AppendJSON(nil); string(got) != string(want) {
+			t.Errorf("%s: message %s, want %s", table, got, want)
+		}
+	}
 	e := newTestEnv(t)
-	e.conn.Raw = true
-	e.run(t, `conn:reply_json(req, {type = 'screen', msg = 'x'})`)
-	if got, want := string(e.replier.replies[0].Body), `{"msg":"x","type":"screen"}`+"\x00"; got != want {
-		t.Errorf("raw frame = %q, want %q", got, want)
+	if err := e.L.DoString(`conn:reply_json(req, {'a', 'list'})`); err == nil {
+		t.Error("a list was sent as a message")
 	}
 }
 

@@ -12,6 +12,8 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/m2bbs/m2bbs/host/m2proto"
+	"github.com/m2bbs/m2bbs/host/message"
 	"github.com/m2bbs/m2bbs/host/store"
 )
 
@@ -20,6 +22,8 @@ type sentReply struct {
 	Sender  string
 	ConnIDs []string
 	Body    []byte
+	// Message is the message sent, nil for bytes.
+	Message *message.Message
 }
 
 // recordingReplier records replies; failWith makes it refuse them.
@@ -32,7 +36,17 @@ func (r *recordingReplier) Reply(sender string, connIDs []string, body []byte) e
 	if r.failWith != nil {
 		return r.failWith
 	}
-	r.replies = append(r.replies, sentReply{sender, append([]string(nil), connIDs...), append([]byte(nil), body...)})
+	r.replies = append(r.replies, sentReply{sender, append([]string(nil), connIDs...), append([]byte(nil), body...), nil})
+	return nil
+}
+
+// SendMessage records a message as the classic client's frame of it, the
+// message itself kept beside.
+func (r *recordingReplier) SendMessage(sender string, connIDs []string, m message.Message) error {
+	if err := r.Reply(sender, connIDs, m2proto.AppendClientFrame(nil, m.AppendJSON(nil), false)); err != nil {
+		return err
+	}
+	r.replies[len(r.replies)-1].Message = &m
 	return nil
 }
 
@@ -104,7 +118,7 @@ func newTestEnv(t *testing.T) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.conn = NewConn("7", "sender-1", false, e.replier)
+	e.conn = NewConn("7", "sender-1", e.replier)
 	e.L.SetGlobal("conn", NewConnValue(e.L, e.conn))
 	e.L.SetGlobal("req", e.request("7", "connect"))
 	return e

@@ -7,9 +7,10 @@ import (
 	"math"
 	"sort"
 	"strconv"
-	"unicode/utf8"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/m2bbs/m2bbs/host/message"
 )
 
 // MaxJSONDepth bounds the nesting of tables converted to or from JSON; it
@@ -119,45 +120,9 @@ func isSequence(t *lua.LTable, n int) bool {
 	return seq && count == n
 }
 
-const hexDigits = "0123456789abcdef"
-
 // AppendJSONString appends s quoted as a JSON string. Invalid UTF-8 becomes U+FFFD,
-// as encoding/json does; <, > and & are left as they are.
-func AppendJSONString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				dst = append(dst, '\\', c)
-			case c == '\n':
-				dst = append(dst, '\\', 'n')
-			case c == '\r':
-				dst = append(dst, '\\', 'r')
-			case c == '\t':
-				dst = append(dst, '\\', 't')
-			case c < 0x20 || c == 0x7f:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			default:
-				dst = append(dst, c)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			dst = append(dst, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-		default:
-			dst = append(dst, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(dst, '"')
-}
+// as encoding/json does; <, > and & are left as they are (message.AppendString).
+func AppendJSONString(dst []byte, s string) []byte { return message.AppendString(dst, s) }
 
 // DecodeJSON parses a JSON document into a Lua value: objects and arrays
 // become tables, null becomes nil.

@@ -2,6 +2,8 @@ package luaapi
 
 import (
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/m2bbs/m2bbs/host/message"
 )
 
 // Screens looks up screen texts by name (screens/NAME.txt).
@@ -39,30 +41,15 @@ func (u *UI) Loader(L *lua.LState) int {
 	return 1
 }
 
-// send encodes one message to the caller; label is what the status page
-// shows (the screen's name, or the text).
-func (u *UI) send(L *lua.LState, kind, text, label string, pchar *string) {
-	u.sendMessage(L, kind, text, label, pchar, false)
-}
-
-// sendMessage is send with the choice of marking a prompt secret.
-func (u *UI) sendMessage(L *lua.LState, kind, text, label string, pchar *string, secret bool) {
+// send sends one message to the caller, its text in colour or not as the
+// caller's client shows; label is what the status page shows (the
+// screen's name, or the text).
+func (u *UI) send(L *lua.LState, m message.Message, label string) {
 	c := checkConn(L, 1)
 	sender, id := target(L, c, 2)
-	text = RenderColour(text, c.Colour)
-	msg := append([]byte(`{"msg":`), AppendJSONString(nil, text)...)
-	if pchar != nil {
-		msg = append(msg, `,"pchar":`...)
-		msg = AppendJSONString(msg, *pchar)
-	}
-	if secret {
-		msg = append(msg, `,"secret":true`...)
-	}
-	msg = append(msg, `,"type":"`...)
-	msg = append(msg, kind...)
-	msg = append(msg, `"}`...)
-	if err := c.SendJSON(sender, id, msg, kind, label); err != nil {
-		L.RaiseError("ui.%s: %v", kind, err)
+	m.Msg = RenderColour(m.Msg, c.Colour)
+	if err := c.Send(sender, id, m, label); err != nil {
+		L.RaiseError("ui.%s: %v", m.Type, err)
 	}
 }
 
@@ -104,7 +91,7 @@ func goFuncName(dbg *lua.Debug) string {
 // ui.display(conn, req, text): show text.
 func (u *UI) display(L *lua.LState) int {
 	text := L.CheckString(3)
-	u.send(L, KindScreen, text, text, nil)
+	u.send(L, message.Screen(text), text)
 	return 0
 }
 
@@ -113,14 +100,20 @@ func (u *UI) display(L *lua.LState) int {
 func (u *UI) ask(L *lua.LState) int {
 	text := L.CheckString(3)
 	pchar := L.OptString(4, DefaultPromptChar)
-	u.send(L, KindPrompt, text, text, &pchar)
+	m := message.Prompt(text, pchar)
+	if pchar == "" {
+		// Written as the script gave it: the client's own default is not
+		// asked for.
+		m.Extra = []message.Member{{Key: "pchar", Value: []byte(`""`)}}
+	}
+	u.send(L, m, text)
 	return waitForCaller(L, "ui.ask")
 }
 
 // ui.screen(conn, req, name): show the named screen.
 func (u *UI) screen(L *lua.LState) int {
 	text, label := u.screenText(L, 3)
-	u.send(L, KindScreen, text, label, nil)
+	u.send(L, message.Screen(text), label)
 	return 0
 }
 
@@ -128,8 +121,7 @@ func (u *UI) screen(L *lua.LState) int {
 // the caller's answer.
 func (u *UI) prompt(L *lua.LState) int {
 	text, label := u.screenText(L, 3)
-	pchar := DefaultPromptChar
-	u.send(L, KindPrompt, text, label, &pchar)
+	u.send(L, message.Prompt(text, DefaultPromptChar), label)
 	return waitForCaller(L, "ui.prompt")
 }
 
@@ -138,8 +130,9 @@ func (u *UI) prompt(L *lua.LState) int {
 // telnet and the browser page stop echoing until the answer is sent.
 func (u *UI) secret(L *lua.LState) int {
 	text, label := u.screenText(L, 3)
-	pchar := DefaultPromptChar
-	u.sendMessage(L, KindPrompt, text, label, &pchar, true)
+	m := message.Prompt(text, DefaultPromptChar)
+	m.Secret = true
+	u.send(L, m, label)
 	return waitForCaller(L, "ui.secret")
 }
 
@@ -147,7 +140,7 @@ func (u *UI) secret(L *lua.LState) int {
 // quit.
 func (u *UI) exit(L *lua.LState) int {
 	text, label := u.screenText(L, 3)
-	u.send(L, KindExit, text, label, nil)
+	u.send(L, message.Exit(text), label)
 	return 0
 }
 

@@ -66,7 +66,6 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		Session: session.Config{
 			ScriptsDir:    s.ScriptsDir,
 			MainScript:    s.MainScript,
-			RawFrames:     s.RawFrames,
 			IdleTimeout:   s.IdleTimeout,
 			ResumeBudget:  s.ResumeBudget,
 			MaxLineBytes:  s.MaxLineBytes,
@@ -78,6 +77,7 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 			},
 			GatewayKey: s.gatewayKey,
 		},
+		RawFrames:   s.RawFrames,
 		ScreensDir:  s.ScreensDir,
 		Workers:     s.Workers,
 		MaxCallers:  s.MaxCallers,

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"reflect"
 	"testing"
 )
 
@@ -38,13 +39,13 @@ func TestClientSendsClassicBytes(t *testing.T) {
 		if err := c.Connect(); err != nil {
 			t.Fatal(err)
 		}
-		if m, err := c.Next(wait); err != nil || m != (Message{Type: TypePrompt, Msg: "name?", PChar: "> "}) {
+		if m, err := c.Next(wait); err != nil || !reflect.DeepEqual(m, Message{Type: TypePrompt, Msg: "name?", PChar: "> "}) {
 			t.Fatalf("raw=%v: first message %+v, %v", raw, m, err)
 		}
 		if err := c.Send("zed"); err != nil {
 			t.Fatal(err)
 		}
-		if m, err := c.Next(wait); err != nil || m != (Message{Type: TypeExit, Msg: "bye"}) {
+		if m, err := c.Next(wait); err != nil || !reflect.DeepEqual(m, Message{Type: TypeExit, Msg: "bye"}) {
 			t.Fatalf("raw=%v: second message %+v, %v", raw, m, err)
 		}
 		c.Close()

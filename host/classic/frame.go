@@ -12,13 +12,13 @@ package classic
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"unicode/utf8"
+
+	"github.com/m2bbs/m2bbs/host/message"
 )
 
 // MaxFrameBytes is the largest frame FrameReader accepts, NUL excluded and
@@ -27,9 +27,9 @@ const MaxFrameBytes = 1 << 20
 
 // Message types the classic client understands.
 const (
-	TypeScreen = "screen" // print Msg
-	TypePrompt = "prompt" // print Msg, then answer one line after PChar
-	TypeExit   = "exit"   // print Msg and hang up
+	TypeScreen = message.TypeScreen // print Msg
+	TypePrompt = message.TypePrompt // print Msg, then answer one line after PChar
+	TypeExit   = message.TypeExit   // print Msg and hang up
 )
 
 // Errors FrameReader returns, for errors.Is. ErrBadBase64 and ErrBadJSON
@@ -41,14 +41,9 @@ var (
 	ErrBadJSON       = errors.New("frame is not a JSON message")
 )
 
-// Message is one message from the BBS.
-type Message struct {
-	Type  string `json:"type"`
-	Msg   string `json:"msg"`
-	PChar string `json:"pchar"`
-	// Secret marks a prompt whose answer the terminal must not show.
-	Secret bool `json:"secret"`
-}
+// Message is one message from the BBS, the host's message.Message read
+// back with message.Decode (its Extra stays empty).
+type Message = message.Message
 
 // FrameReader reads NUL-terminated frames and decodes them into Messages.
 type FrameReader struct {
@@ -114,15 +109,9 @@ func (fr *FrameReader) decode(frame []byte) (Message, error) {
 		}
 		data = fr.dec
 	}
-	var m Message
-	if trimmed := bytes.TrimLeft(data, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '{' {
-		return Message{}, fmt.Errorf("classic: %w: not an object: %q", ErrBadJSON, quote(data))
-	}
-	if err := json.Unmarshal(data, &m); err != nil {
+	m, err := message.Decode(data)
+	if err != nil {
 		return Message{}, fmt.Errorf("classic: %w: %v: %q", ErrBadJSON, err, quote(data))
-	}
-	if m.Type == "" {
-		return Message{}, fmt.Errorf("classic: %w: no type: %q", ErrBadJSON, quote(data))
 	}
 	return m, nil
 }

@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"slices"
+	"reflect"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -70,7 +70,7 @@ func TestFrameReader(t *testing.T) {
 				{"byte by byte", iotest.OneByteReader(strings.NewReader(tc.input))},
 			} {
 				got, err := readAll(NewFrameReader(split.r, tc.raw))
-				if !slices.Equal(got, tc.want) || !errors.Is(err, tc.wantErr) {
+				if !reflect.DeepEqual(got, tc.want) || !errors.Is(err, tc.wantErr) {
 					t.Errorf("%s: got %+v, %v; want %+v, %v", split.name, got, err, tc.want, tc.wantErr)
 				}
 			}
@@ -87,7 +87,7 @@ func TestFrameReaderLimitIsExact(t *testing.T) {
 		t.Fatalf("test frame is %d bytes", len(frame))
 	}
 	got, err := readAll(NewFrameReader(strings.NewReader(frame+"\x00"), true))
-	if len(got) != 1 || got[0] != msg || err != io.EOF {
+	if len(got) != 1 || !reflect.DeepEqual(got[0], msg) || err != io.EOF {
 		t.Errorf("frame of MaxFrameBytes: got %+v, %v; want one message then EOF", got, err)
 	}
 }
@@ -213,7 +213,7 @@ func FuzzFrameReader(f *testing.F) {
 			t.Fatalf("split reader gave %d results, whole reader %d:\n%+v\n%+v", len(got), len(want), got, want)
 		}
 		for i := range got {
-			if got[i] != want[i] {
+			if !reflect.DeepEqual(got[i], want[i]) {
 				t.Fatalf("result %d: split %+v, whole %+v", i, got[i], want[i])
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/m2bbs/m2bbs/host/message"
 	"github.com/m2bbs/m2bbs/host/screens"
 	"github.com/m2bbs/m2bbs/host/store"
 )
@@ -19,6 +20,12 @@ import (
 type discard struct{}
 
 func (discard) Reply(string, []string, []byte) error { return nil }
+
+// SendMessage encodes the message, as the edge would, and drops it.
+func (discard) SendMessage(_ string, _ []string, m message.Message) error {
+	_ = m.AppendJSON(nil)
+	return nil
+}
 
 // benchTable is a table running testdata/bench_menu.lua with opts.
 func benchTable(b *testing.B, opts lua.Options) *Table {

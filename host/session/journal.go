@@ -10,6 +10,7 @@ import (
 
 	"github.com/m2bbs/m2bbs/host/journal"
 	"github.com/m2bbs/m2bbs/host/m2proto"
+	"github.com/m2bbs/m2bbs/host/message"
 	"github.com/m2bbs/m2bbs/host/store"
 	"github.com/m2bbs/m2bbs/luaapi"
 )
@@ -604,8 +605,8 @@ func (t *Table) restart(s *Session, live *m2proto.Request, why string) (*Session
 	if err != nil {
 		text = fallbackUpgradedText
 	}
-	msg, _ := luaapi.AppendJSON(nil, messageTable(t.L, luaapi.KindScreen, luaapi.RenderColour(text, s.conn.Colour)))
-	if err := s.conn.SendJSON(s.conn.Sender, s.connID, msg, luaapi.KindScreen, "[upgraded]"); err != nil {
+	msg := message.Screen(luaapi.RenderColour(text, s.conn.Colour))
+	if err := s.conn.Send(s.conn.Sender, s.connID, msg, "[upgraded]"); err != nil {
 		s.log.Warn("send upgraded notice", "err", err)
 	}
 

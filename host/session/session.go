@@ -27,6 +27,7 @@ import (
 	"github.com/m2bbs/m2bbs/host/journal"
 	"github.com/m2bbs/m2bbs/host/lograte"
 	"github.com/m2bbs/m2bbs/host/m2proto"
+	"github.com/m2bbs/m2bbs/host/message"
 	"github.com/m2bbs/m2bbs/host/store"
 	"github.com/m2bbs/m2bbs/host/throttle"
 	"github.com/m2bbs/m2bbs/luaapi"
@@ -68,8 +69,6 @@ type Config struct {
 	// ("flood") and KickScreen ("kicked") likewise end a session that sat
 	// idle, flooded the board, or was kicked by the sysop.
 	ErrorScreen, IdleScreen, FloodScreen, KickScreen string
-	// RawFrames sends messages as raw JSON + NUL instead of base64 + NUL.
-	RawFrames bool
 	// LuaOptions for the state and its threads; DefaultLuaOptions when zero.
 	LuaOptions lua.Options
 	// IdleTimeout ends a session that had no input for this long
@@ -291,10 +290,13 @@ type journalCounters struct {
 	writeErrors, checkpoints atomic.Int64
 }
 
-// heldReply is a reply waiting for its session's journal to be stored.
+// heldReply is a reply waiting for its session's journal to be stored:
+// a message, or bytes as a script gave them (empty: a hang-up).
 type heldReply struct {
 	sender string
 	ids    []string
+	msg    message.Message
+	isMsg  bool // msg is to be sent, not body
 	body   []byte
 }
 
@@ -568,9 +570,7 @@ func (t *Table) Handle(req *m2proto.Request) {
 // askAgain answers a caller who has no session here with a prompt saying
 // why their line was not taken.
 func (t *Table) askAgain(req *m2proto.Request, why string) {
-	msg := append([]byte(`{"msg":`), luaapi.AppendJSONString(nil, why)...)
-	msg = append(msg, `,"pchar":"> ","type":"prompt"}`...)
-	if err := t.Reply(req.Sender, []string{req.ConnID}, m2proto.AppendClientFrame(nil, msg, t.cfg.RawFrames)); err != nil {
+	if err := t.SendMessage(req.Sender, []string{req.ConnID}, message.Prompt(why, luaapi.DefaultPromptChar)); err != nil {
 		t.log.Warn("ask again", "conn_id", req.ConnID, "err", err)
 	}
 }
@@ -674,7 +674,7 @@ func (t *Table) release() {
 	out := t.outbox
 	t.outbox = nil
 	for _, r := range out {
-		if err := t.deps.Replier.Reply(r.sender, r.ids, r.body); err != nil {
+		if err := t.deliver(r); err != nil {
 			t.log.Warn("reply", "err", err, "conn_id", r.ids[0])
 		}
 	}
@@ -722,8 +722,8 @@ func (t *Table) admit(s *Session, lineBytes int) bool {
 // refuse tells the caller why their line was ignored and asks the last
 // question again, so that the client, which waits for a prompt, goes on.
 func (t *Table) refuse(s *Session, why string) {
-	msg, _ := luaapi.AppendJSON(nil, messageTable(t.L, luaapi.KindScreen, luaapi.RenderColour(why, s.conn.Colour)))
-	if err := s.conn.SendJSON(s.conn.Sender, s.connID, msg, luaapi.KindScreen, ""); err != nil {
+	msg := message.Screen(luaapi.RenderColour(why, s.conn.Colour))
+	if err := s.conn.Send(s.conn.Sender, s.connID, msg, ""); err != nil {
 		s.log.Warn("send refusal", "err", err)
 	}
 	if prompt := s.conn.LastPrompt(); prompt != nil {
@@ -781,8 +781,8 @@ func (t *Table) Kick(connID string) bool {
 func (t *Table) Broadcast(text string) int {
 	n := 0
 	for _, s := range t.sessions {
-		msg, _ := luaapi.AppendJSON(nil, messageTable(t.L, luaapi.KindScreen, luaapi.RenderColour(text, s.conn.Colour)))
-		if err := s.conn.SendJSON(s.conn.Sender, s.connID, msg, luaapi.KindScreen, ""); err != nil {
+		msg := message.Screen(luaapi.RenderColour(text, s.conn.Colour))
+		if err := s.conn.Send(s.conn.Sender, s.connID, msg, ""); err != nil {
 			s.log.Warn("broadcast", "err", err)
 			continue
 		}
@@ -848,7 +848,7 @@ func (t *Table) start(req *m2proto.Request, reqTable, msg *lua.LTable) *Session 
 // its first request (for the caller's address).
 func (t *Table) newSession(connID, sender string, req *m2proto.Request) *Session {
 	th, cancel := t.L.NewThread()
-	conn := luaapi.NewConn(connID, sender, t.cfg.RawFrames, t)
+	conn := luaapi.NewConn(connID, sender, t)
 	now := t.now()
 	s := &Session{
 		connID:    connID,
@@ -941,7 +941,7 @@ func (t *Table) safeResumeFn(s *Session, fn *lua.LFunction, args []lua.LValue) (
 func (t *Table) finish(s *Session) {
 	t.counts.ended.Add(1)
 	s.log.Info("session ended", "duration", t.now().Sub(s.started).Round(time.Millisecond))
-	t.hangup(s, `{"msg":"","type":"exit"}`)
+	t.hangup(s, message.Exit(""))
 	t.dropJournal(s)
 	t.remove(s)
 }
@@ -970,17 +970,9 @@ func (t *Table) end(s *Session, screen, fallback string) {
 	if err != nil {
 		text = fallback
 	}
-	msg, _ := luaapi.AppendJSON(nil, messageTable(t.L, luaapi.KindExit, luaapi.RenderColour(text, s.conn.Colour)))
-	t.hangup(s, string(msg))
+	t.hangup(s, message.Exit(luaapi.RenderColour(text, s.conn.Colour)))
 	t.dropJournal(s)
 	t.remove(s)
-}
-
-func messageTable(L *lua.LState, kind, text string) *lua.LTable {
-	tbl := L.CreateTable(0, 2)
-	tbl.RawSetString("type", lua.LString(kind))
-	tbl.RawSetString("msg", lua.LString(text))
-	return tbl
 }
 
 // errorText is the error's message without gopher-lua's stack trace.
@@ -996,14 +988,14 @@ func errorText(err error) string {
 	return msg
 }
 
-// hangup sends exitMsg unless the script already sent an exit, then closes
+// hangup sends exit unless the script already sent an exit, then closes
 // the caller's connection unless the script already did.
-func (t *Table) hangup(s *Session, exitMsg string) {
+func (t *Table) hangup(s *Session, exit message.Message) {
 	if s.conn.Closed() {
 		return
 	}
 	if !s.conn.Exited() {
-		if err := s.conn.SendJSON(s.conn.Sender, s.connID, []byte(exitMsg), luaapi.KindExit, ""); err != nil {
+		if err := s.conn.Send(s.conn.Sender, s.connID, exit, ""); err != nil {
 			s.log.Warn("send exit", "err", err)
 		}
 	}
@@ -1028,11 +1020,22 @@ func (t *Table) remove(s *Session) {
 // Reply implements luaapi.Replier for the table's conns: replies to conn
 // ids of callers no longer online are logged, counted and dropped.
 func (t *Table) Reply(sender string, connIDs []string, body []byte) error {
-	if r := t.running; r != nil && r.journal != nil && r.journal.replaying {
+	return t.reply(heldReply{sender: sender, ids: connIDs, body: body})
+}
+
+// SendMessage implements luaapi.Replier for the table's conns, as Reply.
+func (t *Table) SendMessage(sender string, connIDs []string, m message.Message) error {
+	return t.reply(heldReply{sender: sender, ids: connIDs, msg: m, isMsg: true})
+}
+
+// reply sends r to those of its callers who are online, or holds it
+// until their journals are stored.
+func (t *Table) reply(r heldReply) error {
+	if run := t.running; run != nil && run.journal != nil && run.journal.replaying {
 		return nil // the caller saw this before the replay
 	}
-	live := connIDs[:0:0]
-	for _, id := range connIDs {
+	live := r.ids[:0:0]
+	for _, id := range r.ids {
 		online := t.sessions[id] != nil
 		if !online && t.deps.Online != nil {
 			online = t.deps.Online(id)
@@ -1047,16 +1050,25 @@ func (t *Table) Reply(sender string, connIDs []string, body []byte) error {
 	if len(live) == 0 {
 		return nil
 	}
-	if len(body) == 0 && t.deps.HungUp != nil {
+	if !r.isMsg && len(r.body) == 0 && t.deps.HungUp != nil {
 		for _, id := range live {
 			t.deps.HungUp(id)
 		}
 	}
+	r.ids = live
 	if t.holding {
-		t.outbox = append(t.outbox, heldReply{sender, live, body})
+		t.outbox = append(t.outbox, r)
 		return nil
 	}
-	return t.deps.Replier.Reply(sender, live, body)
+	return t.deliver(r)
+}
+
+// deliver hands r to the front end.
+func (t *Table) deliver(r heldReply) error {
+	if r.isMsg {
+		return t.deps.Replier.SendMessage(r.sender, r.ids, r.msg)
+	}
+	return t.deps.Replier.Reply(r.sender, r.ids, r.body)
 }
 
 // tokenBucket limits how fast one caller may send.

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/m2bbs/m2bbs/host/m2proto"
+	"github.com/m2bbs/m2bbs/host/message"
 )
 
 // reply is one message the table sent.
@@ -36,6 +37,12 @@ func (r *recorder) Reply(sender string, connIDs []string, body []byte) error {
 		r.replies = append(r.replies, reply{id, msg})
 	}
 	return nil
+}
+
+// SendMessage records a message as Reply records the classic client's
+// frame of it.
+func (r *recorder) SendMessage(sender string, connIDs []string, m message.Message) error {
+	return r.Reply(sender, connIDs, m2proto.AppendClientFrame(nil, m.AppendJSON(nil), false))
 }
 
 // take returns and forgets the replies so far, as "type:msg" strings, with

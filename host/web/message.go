@@ -89,17 +89,13 @@ func (r pageRequest) appendClassic(dst []byte, route string) []byte {
 	return classic.AppendRequest(dst, route, r.msg)
 }
 
-// pageMessage is one BBS message as the page gets it.
-type pageMessage struct {
-	Type   string `json:"type"`
-	Msg    string `json:"msg"`
-	PChar  string `json:"pchar,omitempty"`
-	Secret bool   `json:"secret,omitempty"`
-}
-
-// encodeMessage is the WebSocket text of a BBS message. Colour and cursor
-// sequences pass; control strings (a window title, a clipboard write:
-// OSC, DCS, APC, …) and C1 controls are removed (termtext.StripStrings).
+// encodeMessage is the WebSocket text of a BBS message: its JSON, written
+// by the one encoder of messages (message.Message.AppendJSON). Colour and
+// cursor sequences pass; control strings (a window title, a clipboard
+// write: OSC, DCS, APC, …) and C1 controls are removed
+// (termtext.StripStrings) before it is encoded.
 func encodeMessage(m classic.Message) ([]byte, error) {
-	return json.Marshal(pageMessage{Type: m.Type, Msg: termtext.StripStrings(m.Msg), PChar: termtext.StripStrings(m.PChar), Secret: m.Secret})
+	m.Msg = termtext.StripStrings(m.Msg)
+	m.PChar = termtext.StripStrings(m.PChar)
+	return m.AppendJSON(nil), nil
 }

@@ -66,13 +66,13 @@ func TestEncodeMessage(t *testing.T) {
 		in   classic.Message
 		want string
 	}{
-		{classic.Message{Type: "screen", Msg: "\x1b[1;32mhi\x1b[0m\nthere"}, `{"type":"screen","msg":"\u001b[1;32mhi\u001b[0m\nthere"}`},
-		{classic.Message{Type: "prompt", Msg: "name?", PChar: "> "}, `{"type":"prompt","msg":"name?","pchar":"\u003e "}`},
-		{classic.Message{Type: "prompt", Msg: "", PChar: "password: ", Secret: true}, `{"type":"prompt","msg":"","pchar":"password: ","secret":true}`},
-		{classic.Message{Type: "exit", Msg: "All lines are busy."}, `{"type":"exit","msg":"All lines are busy."}`},
+		{classic.Message{Type: "screen", Msg: "\x1b[1;32mhi\x1b[0m\nthere"}, `{"msg":"\u001b[1;32mhi\u001b[0m\nthere","type":"screen"}`},
+		{classic.Message{Type: "prompt", Msg: "name?", PChar: "> "}, `{"msg":"name?","pchar":"> ","type":"prompt"}`},
+		{classic.Message{Type: "prompt", Msg: "", PChar: "password: ", Secret: true}, `{"msg":"","pchar":"password: ","secret":true,"type":"prompt"}`},
+		{classic.Message{Type: "exit", Msg: "All lines are busy."}, `{"msg":"All lines are busy.","type":"exit"}`},
 		// No window title, clipboard write or C1 control reaches the page; colour does.
-		{classic.Message{Type: "screen", Msg: "a\x1b]0;pwned\x07b\x1b]52;c;ZXZpbA==\x1b\\c\u009b2J\x1b[1md"}, `{"type":"screen","msg":"abc2J\u001b[1md"}`},
-		{classic.Message{Type: "prompt", Msg: "x", PChar: "\x1b]0;t\x07> "}, `{"type":"prompt","msg":"x","pchar":"\u003e "}`},
+		{classic.Message{Type: "screen", Msg: "a\x1b]0;pwned\x07b\x1b]52;c;ZXZpbA==\x1b\\c\u009b2J\x1b[1md"}, `{"msg":"abc2J\u001b[1md","type":"screen"}`},
+		{classic.Message{Type: "prompt", Msg: "x", PChar: "\x1b]0;t\x07> "}, `{"msg":"x","pchar":"> ","type":"prompt"}`},
 	}
 	for _, tt := range tests {
 		got, err := encodeMessage(tt.in)

@@ -296,17 +296,17 @@ func TestWebSocketRoundTrip(t *testing.T) {
 
 			c.send(t, classic.Message{Type: "screen", Msg: "\x1b[32mWelcome\x1b[0m\nto the board"})
 			c.send(t, classic.Message{Type: "prompt", Msg: "What's your password?", PChar: "> ", Secret: true})
-			if got, want := pageRead(t, ws), `{"type":"screen","msg":"\u001b[32mWelcome\u001b[0m\nto the board"}`; got != want {
+			if got, want := pageRead(t, ws), `{"msg":"\u001b[32mWelcome\u001b[0m\nto the board","type":"screen"}`; got != want {
 				t.Errorf("page got %s, want %s", got, want)
 			}
-			if got, want := pageRead(t, ws), `{"type":"prompt","msg":"What's your password?","pchar":"\u003e ","secret":true}`; got != want {
+			if got, want := pageRead(t, ws), `{"msg":"What's your password?","pchar":"> ","secret":true,"type":"prompt"}`; got != want {
 				t.Errorf("page got %s, want %s", got, want)
 			}
 			pageSend(t, ws, `{"type":"msg","msg":"s3cr\"t é"}`)
 			c.expect(t, `@bbs.2 {"type":"msg","msg":"s3cr\"t é"}`+"\x00")
 
 			c.send(t, classic.Message{Type: "exit", Msg: "Alright, see ya later."})
-			if got, want := pageRead(t, ws), `{"type":"exit","msg":"Alright, see ya later."}`; got != want {
+			if got, want := pageRead(t, ws), `{"msg":"Alright, see ya later.","type":"exit"}`; got != want {
 				t.Errorf("page got %s, want %s", got, want)
 			}
 			if code, reason := pageClosed(t, ws); code != websocket.StatusNormalClosure {
@@ -337,7 +337,7 @@ func TestBusyLine(t *testing.T) {
 	c.expect(t, `@bbs.1 {"type":"msg","msg":"connect"}`+"\x00")
 	c.send(t, classic.Message{Type: "exit", Msg: "All lines are busy. Please call again later."})
 	c.conn.Close()
-	if got, want := pageRead(t, ws), `{"type":"exit","msg":"All lines are busy. Please call again later."}`; got != want {
+	if got, want := pageRead(t, ws), `{"msg":"All lines are busy. Please call again later.","type":"exit"}`; got != want {
 		t.Errorf("page got %s, want %s", got, want)
 	}
 	if code, reason := pageClosed(t, ws); code != websocket.StatusNormalClosure || reason != reasonExit {
@@ -400,7 +400,7 @@ func TestBBSHangsUp(t *testing.T) {
 	c := bbs.next(t)
 	c.send(t, classic.Message{Type: "screen", Msg: "going down"})
 	c.conn.Close()
-	if got := pageRead(t, ws); got != `{"type":"screen","msg":"going down"}` {
+	if got := pageRead(t, ws); got != `{"msg":"going down","type":"screen"}` {
 		t.Errorf("page got %s", got)
 	}
 	if code, reason := pageClosed(t, ws); code != websocket.StatusGoingAway || reason != reasonBBSGone {
@@ -419,7 +419,7 @@ func TestBadFrameFromBBSSkipped(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.send(t, classic.Message{Type: "prompt", Msg: "name?", PChar: "> "})
-	if got := pageRead(t, ws); got != `{"type":"prompt","msg":"name?","pchar":"\u003e "}` {
+	if got := pageRead(t, ws); got != `{"msg":"name?","pchar":"> ","type":"prompt"}` {
 		t.Errorf("page got %s", got)
 	}
 }

@@ -37,6 +37,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/m2bbs/m2bbs/host/message"
 	"github.com/m2bbs/m2bbs/host/store"
 )
 
@@ -48,14 +49,6 @@ const (
 
 // Timeout bounds one write or read of the directory.
 const Timeout = 2 * time.Second
-
-// The kinds of message a Line tells callers (the client protocol's "type").
-const (
-	// KindScreen is text shown to the caller, who stays connected.
-	KindScreen = "screen"
-	// KindExit is the last text a caller sees before the line hangs up.
-	KindExit = "exit"
-)
 
 // Route is the route of line n ("@bbs.N"), or "@bbs" for n < 1.
 func Route(n int) string {
@@ -91,10 +84,9 @@ type Caller struct {
 type Board interface {
 	// Online lists the callers with a session on this host.
 	Online() []Caller
-	// Tell sends each of to (callers of any line) a message of kind
-	// (KindScreen or KindExit) with text, framed for the kind of caller
-	// they are (Caller.Browser).
-	Tell(to []Caller, kind, text string) error
+	// Tell sends each of to (callers of any line) the message m, framed
+	// for the kind of caller they are (Caller.Browser).
+	Tell(to []Caller, m message.Message) error
 	// HangUp ends the connections of to.
 	HangUp(to []Caller) error
 }
@@ -316,14 +308,14 @@ func (l *Line) hangUp(line int, callers []store.Presence) {
 	}
 	if l.cfg.Journal {
 		text := HoldText(line)
-		err := errors.Join(l.board.Tell(classic, KindScreen, text), l.board.Tell(browsers, KindScreen, text))
+		err := errors.Join(l.board.Tell(classic, message.Screen(text)), l.board.Tell(browsers, message.Screen(text)))
 		if err != nil {
 			l.log.Warn("line: tell callers the line went down", "line", line, "err", err)
 		}
 		return
 	}
 	for _, group := range [][]Caller{classic, browsers} {
-		if err := l.board.Tell(group, KindExit, DownText(line)); err != nil {
+		if err := l.board.Tell(group, message.Exit(DownText(line))); err != nil {
 			l.log.Warn("line: tell callers the line went down", "line", line, "err", err)
 			continue
 		}

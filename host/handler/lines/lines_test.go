@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/m2bbs/m2bbs/host/message"
 	"github.com/m2bbs/m2bbs/host/store"
 )
 
@@ -53,8 +54,8 @@ func (b *fakeBoard) record(c told) error {
 	return nil
 }
 
-func (b *fakeBoard) Tell(to []Caller, kind, text string) error {
-	return b.record(told{op: "tell", to: to, kind: kind, text: text})
+func (b *fakeBoard) Tell(to []Caller, m message.Message) error {
+	return b.record(told{op: "tell", to: to, kind: m.Type, text: m.Msg})
 }
 
 func (b *fakeBoard) HangUp(to []Caller) error { return b.record(told{op: "hang up", to: to}) }
@@ -119,9 +120,9 @@ func TestLineDownIsToldOnce(t *testing.T) {
 
 	got := append(b2.told(), b3.told()...)
 	want := []told{
-		{op: "tell", to: []Caller{ann}, kind: KindExit, text: DownText(1)},
+		{op: "tell", to: []Caller{ann}, kind: message.TypeExit, text: DownText(1)},
 		{op: "hang up", to: []Caller{ann}},
-		{op: "tell", to: []Caller{bob}, kind: KindExit, text: DownText(1)},
+		{op: "tell", to: []Caller{bob}, kind: message.TypeExit, text: DownText(1)},
 		{op: "hang up", to: []Caller{bob}},
 	}
 	if !reflect.DeepEqual(got, want) {
@@ -146,8 +147,8 @@ func TestLineDownWithJournalsHoldsTheCall(t *testing.T) {
 	}
 	l2.watch(ctx)
 	want := []told{
-		{op: "tell", to: []Caller{ann}, kind: KindScreen, text: HoldText(1)},
-		{op: "tell", to: []Caller{bob}, kind: KindScreen, text: HoldText(1)},
+		{op: "tell", to: []Caller{ann}, kind: message.TypeScreen, text: HoldText(1)},
+		{op: "tell", to: []Caller{bob}, kind: message.TypeScreen, text: HoldText(1)},
 	}
 	if got := b2.told(); !reflect.DeepEqual(got, want) {
 		t.Errorf("line 2 did\n%+v\nwant\n%+v", got, want)
@@ -168,7 +169,7 @@ func TestRestartedLineHangsUpOnItsOrphans(t *testing.T) {
 		var want []told
 		if !journal {
 			want = []told{
-				{op: "tell", to: []Caller{ann}, kind: KindExit, text: DownText(1)},
+				{op: "tell", to: []Caller{ann}, kind: message.TypeExit, text: DownText(1)},
 				{op: "hang up", to: []Caller{ann}},
 			}
 		}
@@ -250,7 +251,7 @@ func TestRunWritesCallersAndLeaves(t *testing.T) {
 	stop1()
 	select {
 	case c := <-b2.events:
-		if want := (told{op: "tell", to: []Caller{ann}, kind: KindExit, text: DownText(1)}); !reflect.DeepEqual(c, want) {
+		if want := (told{op: "tell", to: []Caller{ann}, kind: message.TypeExit, text: DownText(1)}); !reflect.DeepEqual(c, want) {
 			t.Errorf("line 2 did %+v, want %+v", c, want)
 		}
 	case <-time.After(10 * time.Second):

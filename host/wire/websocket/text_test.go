@@ -1,4 +1,4 @@
-package host
+package websocket
 
 import (
 	"encoding/json"

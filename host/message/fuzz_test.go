@@ -1,0 +1,57 @@
+package message
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// FuzzDecode feeds Decode arbitrary bytes: it never panics, and what it
+// returns, encoded again, is valid JSON that decodes to the same message.
+func FuzzDecode(f *testing.F) {
+	for _, seed := range []string{
+		`{"type":"prompt","msg":"Name?","pchar":"> "}`, `{"type":"screen","msg":"\u001b[1mhi"}`,
+		`{"type":"exit","msg":"","secret":true}`, `{"type":"x","msg":"\ud800"}`, `[]`, `{"type":`, ``,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := Decode(data)
+		if err != nil {
+			return
+		}
+		out := m.AppendJSON(nil)
+		if !json.Valid(out) {
+			t.Fatalf("AppendJSON(%+v) = %q, not JSON", m, out)
+		}
+		again, err := Decode(out)
+		if err != nil || again.Type != m.Type || again.Msg != m.Msg || again.PChar != m.PChar || again.Secret != m.Secret {
+			t.Fatalf("round trip of %q: %+v, %v; want %+v", data, again, err, m)
+		}
+	})
+}
+
+// FuzzAppendJSON: whatever a message holds, its JSON is valid and decodes
+// back to the same fields.
+func FuzzAppendJSON(f *testing.F) {
+	f.Add("prompt", "Name?\x1b[1m", "> ", true)
+	f.Add("", "\xff\u2028\x00", "", false)
+	f.Fuzz(func(t *testing.T, typ, msg, pchar string, secret bool) {
+		m := Message{Type: typ, Msg: msg, PChar: pchar, Secret: secret}
+		out := m.AppendJSON(nil)
+		var w wireMessage
+		if err := json.Unmarshal(out, &w); err != nil {
+			t.Fatalf("AppendJSON(%+v) = %q: %v", m, out, err)
+		}
+		valid := func(s string) string { // each invalid byte one U+FFFD
+			var b strings.Builder
+			for _, r := range s {
+				b.WriteRune(r)
+			}
+			return b.String()
+		}
+		if w.Type != valid(typ) || w.Msg != valid(msg) || w.PChar != valid(pchar) || w.Secret != secret {
+			t.Fatalf("AppendJSON(%+v) = %q decodes to %+v", m, out, w)
+		}
+	})
+}
