@@ -27,8 +27,8 @@ deps:
 	fi
 
 ## web: the browser page's npm packages (npm ci, only when package-lock.json
-## changed) and xterm.js copied into host/web/static/vendor/ for go:embed
-WEB := host/web
+## changed) and xterm.js copied into host/gateway/web/static/vendor/ for go:embed
+WEB := host/gateway/web
 web: deps $(WEB)/node_modules/.package-lock.json
 	@mkdir -p $(WEB)/static/vendor
 	cp $(WEB)/node_modules/@xterm/xterm/lib/xterm.js $(WEB)/node_modules/@xterm/xterm/css/xterm.css \
@@ -71,12 +71,12 @@ BENCHFLAGS  ?=
 MICRO       := bin/micro.txt
 bench: build
 	@echo "micro-benchmarks -> $(MICRO)"
-	@{ $(GO) test -tags '$(TAGS)' -run '^$$' -bench . -benchmem -count 5 -benchtime 200ms ./host/m2proto && \
-	   $(GO) test -tags '$(TAGS)' -run '^$$' -bench 'RoundTrip' -benchmem -count 5 -benchtime 200ms ./host/zmqtransport && \
-	   $(GO) test -tags '$(TAGS)' -run '^$$' -bench 'ResumeAsk|LuaResumeYield' -benchmem -count 5 -benchtime 200ms ./host/session && \
-	   $(GO) test -tags '$(TAGS)' -run '^$$' -bench 'Journaling|Replay' -count 5 -benchtime 200x ./host/session && \
-	   $(GO) test -tags '$(TAGS)' -run '^$$' -bench 'IdleSession' -count 3 -benchtime 5000x ./host/session && \
-	   $(GO) test -tags '$(TAGS)' -run '^$$' -bench 'IdleBoardSession' -count 3 -benchtime 2000x ./host/session && \
+	@{ $(GO) test -tags '$(TAGS)' -run '^$$' -bench . -benchmem -count 5 -benchtime 200ms ./host/wire/m2proto && \
+	   $(GO) test -tags '$(TAGS)' -run '^$$' -bench 'RoundTrip' -benchmem -count 5 -benchtime 200ms ./host/wire/zmqtransport && \
+	   $(GO) test -tags '$(TAGS)' -run '^$$' -bench 'ResumeAsk|LuaResumeYield' -benchmem -count 5 -benchtime 200ms ./host/handler/session && \
+	   $(GO) test -tags '$(TAGS)' -run '^$$' -bench 'Journaling|Replay' -count 5 -benchtime 200x ./host/handler/session && \
+	   $(GO) test -tags '$(TAGS)' -run '^$$' -bench 'IdleSession' -count 3 -benchtime 5000x ./host/handler/session && \
+	   $(GO) test -tags '$(TAGS)' -run '^$$' -bench 'IdleBoardSession' -count 3 -benchtime 2000x ./host/handler/session && \
 	   $(GO) test -tags '$(TAGS)' -run '^$$' -bench 'DB' -benchmem -count 5 -benchtime 100ms ./luaapi; } > $(MICRO) 2>&1 \
 	   || { cat $(MICRO); exit 1; }
 	./$(BENCHBIN) bench -micro $(MICRO) -idle-budget $(IDLE_BUDGET) $(BENCHFLAGS)

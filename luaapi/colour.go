@@ -3,7 +3,7 @@ package luaapi
 import (
 	"strings"
 
-	"github.com/m2bbs/m2bbs/host/termtext"
+	"github.com/m2bbs/m2bbs/host/shared/termtext"
 )
 
 // Colour codes in screens and prompts.

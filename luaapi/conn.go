@@ -9,7 +9,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/m2bbs/m2bbs/host/message"
-	"github.com/m2bbs/m2bbs/host/termtext"
+	"github.com/m2bbs/m2bbs/host/shared/termtext"
 )
 
 // Replier delivers to callers through the front end (Mongrel2 or the

@@ -9,7 +9,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/m2bbs/m2bbs/host/store"
+	"github.com/m2bbs/m2bbs/host/handler/store"
 )
 
 // benchDB is a Lua state with the db module over a real SQLite store

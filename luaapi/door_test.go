@@ -13,7 +13,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/m2bbs/m2bbs/host/store"
+	"github.com/m2bbs/m2bbs/host/handler/store"
 )
 
 // memDoors is an in-memory store.DoorStore. The other modules' calls are

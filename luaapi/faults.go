@@ -6,7 +6,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/m2bbs/m2bbs/host/store"
+	"github.com/m2bbs/m2bbs/host/handler/store"
 )
 
 // FaultReporter is told of each store fault a script's call met (the disk

@@ -12,9 +12,9 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/m2bbs/m2bbs/host/m2proto"
+	"github.com/m2bbs/m2bbs/host/handler/store"
 	"github.com/m2bbs/m2bbs/host/message"
-	"github.com/m2bbs/m2bbs/host/store"
+	"github.com/m2bbs/m2bbs/host/wire/m2proto"
 )
 
 // sentReply is one Reply call the fake replier saw.

@@ -5,7 +5,7 @@ import (
 )
 
 // Recorder journals host calls whose answers the script cannot know in
-// advance, so that a session can be rebuilt by replay (see host/session).
+// advance, so that a session can be rebuilt by replay (see host/handler/session).
 // Call runs fn, the host call named name, for the script on L and records
 // what it returned or raised; while that session is being replayed it
 // returns (or raises) the journaled answer instead, without running fn.

@@ -8,7 +8,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/m2bbs/m2bbs/host/store"
+	"github.com/m2bbs/m2bbs/host/handler/store"
 )
 
 // Deps are what the Lua API needs from the host: the store, the screens,
@@ -31,7 +31,7 @@ type Deps struct {
 	Recorder Recorder
 	// Checkpoint, if set, is session.checkpoint: the caller on L stands
 	// where the script's resume function would bring user (see
-	// host/session).
+	// host/handler/session).
 	Checkpoint func(L *lua.LState, user string)
 
 	// User is the name the caller running on L logged in with (nobody

@@ -12,8 +12,8 @@ import (
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/m2bbs/m2bbs/host/store"
-	"github.com/m2bbs/m2bbs/host/throttle"
+	"github.com/m2bbs/m2bbs/host/handler/store"
+	"github.com/m2bbs/m2bbs/host/handler/throttle"
 )
 
 // TestReservedLookAlikes: letter pairs that pass for one letter, repeated

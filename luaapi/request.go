@@ -3,8 +3,8 @@ package luaapi
 import (
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/m2bbs/m2bbs/host/m2proto"
-	"github.com/m2bbs/m2bbs/host/termtext"
+	"github.com/m2bbs/m2bbs/host/shared/termtext"
+	"github.com/m2bbs/m2bbs/host/wire/m2proto"
 )
 
 // NewRequest builds the request table a script receives: req.conn_id,

@@ -7,7 +7,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/m2bbs/m2bbs/host/termtext"
+	"github.com/m2bbs/m2bbs/host/shared/termtext"
 )
 
 // String helpers of the ui module, in Go so that their cost is linear in

@@ -8,8 +8,8 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/m2bbs/m2bbs/host/store"
-	"github.com/m2bbs/m2bbs/host/termtext"
+	"github.com/m2bbs/m2bbs/host/handler/store"
+	"github.com/m2bbs/m2bbs/host/shared/termtext"
 )
 
 // CurrentUser returns the name the caller running on L logged in with,

@@ -10,8 +10,8 @@ import (
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/m2bbs/m2bbs/host/store"
-	"github.com/m2bbs/m2bbs/host/throttle"
+	"github.com/m2bbs/m2bbs/host/handler/store"
+	"github.com/m2bbs/m2bbs/host/handler/throttle"
 )
 
 // accountsEnv is a Lua state with db and users over a real database; the

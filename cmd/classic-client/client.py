@@ -21,7 +21,7 @@ import json
 import socket
 import sys
 
-MAX_FRAME = 1 << 20  # bytes per frame before decoding, as in host/classic
+MAX_FRAME = 1 << 20  # bytes per frame before decoding, as in host/gateway/classic
 
 
 class ProtocolError(Exception):

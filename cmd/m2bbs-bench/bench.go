@@ -18,8 +18,8 @@ import (
 	"time"
 
 	"github.com/m2bbs/m2bbs/cmd/m2bbs-bench/internal/loadgen"
-	"github.com/m2bbs/m2bbs/host"
-	"github.com/m2bbs/m2bbs/host/screens"
+	"github.com/m2bbs/m2bbs/host/handler/dispatch"
+	"github.com/m2bbs/m2bbs/host/handler/screens"
 )
 
 // echoRoundTrips is the length of an echo visit: about a board visit's
@@ -360,7 +360,7 @@ func (o *benchOptions) loadOnce(ctx context.Context, front, handler string, call
 	if err != nil {
 		return r, fmt.Errorf("bench: status after the run: %w", err)
 	}
-	var st host.Status
+	var st dispatch.Status
 	if err := json.Unmarshal(body, &st); err != nil {
 		return r, fmt.Errorf("bench: status: %w", err)
 	}
@@ -377,7 +377,7 @@ func (o *benchOptions) loadOnce(ctx context.Context, front, handler string, call
 }
 
 // hostErrors sums the host's counters of things that went wrong.
-func hostErrors(st host.Status) int64 {
+func hostErrors(st dispatch.Status) int64 {
 	s := st.Sessions
 	return s.Errored + s.Overran + s.Throttled + s.LineTooLong + s.Malformed + s.UnknownType + s.Vanished +
 		st.BadFrames + st.Unsupported + st.ReplyErrors + st.Busy + st.MemoryAborts

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/m2bbs/m2bbs/host/classic"
-	"github.com/m2bbs/m2bbs/host/mongrel2"
+	"github.com/m2bbs/m2bbs/host/gateway/classic"
+	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
 )
 
 // TestBenchSmoke runs the whole suite with tiny settings against the

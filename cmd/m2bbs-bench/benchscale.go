@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/m2bbs/m2bbs/cmd/m2bbs-bench/internal/loadgen"
-	"github.com/m2bbs/m2bbs/host"
+	"github.com/m2bbs/m2bbs/host/handler/dispatch"
 )
 
 // scaleStep is what the scale test measured with callers parked.
@@ -195,33 +195,33 @@ func (o *benchOptions) scaleOnce(ctx context.Context) (steps []scaleStep, err er
 
 // awaitMuxStatus waits until the host answers its status page over the
 // mux.
-func awaitMuxStatus(ctx context.Context, mux *loadgen.Mux, proc *child) (host.Status, error) {
+func awaitMuxStatus(ctx context.Context, mux *loadgen.Mux, proc *child) (dispatch.Status, error) {
 	deadline := time.Now().Add(startTimeout)
 	for {
 		if err := proc.alive(); err != nil {
-			return host.Status{}, err
+			return dispatch.Status{}, err
 		}
 		st, err := muxStatus(ctx, mux)
 		if err == nil {
 			return st, nil
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			return host.Status{}, fmt.Errorf("bench: the host never answered its status page: %w", err)
+			return dispatch.Status{}, fmt.Errorf("bench: the host never answered its status page: %w", err)
 		}
 	}
 }
 
 // muxStatus reads the host's status page over the mux.
-func muxStatus(ctx context.Context, mux *loadgen.Mux) (host.Status, error) {
+func muxStatus(ctx context.Context, mux *loadgen.Mux) (dispatch.Status, error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
-	body, err := mux.Status(ctx, host.StatusPath+"?online=0")
+	body, err := mux.Status(ctx, dispatch.StatusPath+"?online=0")
 	if err != nil {
-		return host.Status{}, err
+		return dispatch.Status{}, err
 	}
-	var st host.Status
+	var st dispatch.Status
 	if err := json.Unmarshal(body, &st); err != nil {
-		return host.Status{}, fmt.Errorf("bench: status: %w", err)
+		return dispatch.Status{}, fmt.Errorf("bench: status: %w", err)
 	}
 	return st, nil
 }

@@ -16,10 +16,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/m2bbs/m2bbs/host"
-	"github.com/m2bbs/m2bbs/host/access"
-	"github.com/m2bbs/m2bbs/host/config"
-	"github.com/m2bbs/m2bbs/host/mongrel2"
+	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
+	"github.com/m2bbs/m2bbs/host/handler/config"
+	"github.com/m2bbs/m2bbs/host/handler/dispatch"
+	"github.com/m2bbs/m2bbs/host/shared/access"
 )
 
 // Bench processes: what answers callers, and what handles them.
@@ -230,7 +230,7 @@ func (o *benchOptions) startSystem(ctx context.Context, front, handler, dir, pro
 		startCtx, cancel := context.WithTimeout(ctx, startTimeout)
 		defer cancel()
 		s.m2, err = mongrel2.Start(startCtx, mongrel2.Config{
-			Dir: filepath.Join(dir, "mongrel2"), SenderID: benchSender, HTTPRoutes: []string{host.StatusPath},
+			Dir: filepath.Join(dir, "mongrel2"), SenderID: benchSender, HTTPRoutes: []string{dispatch.StatusPath},
 		})
 		if err != nil {
 			return nil, err
@@ -275,7 +275,7 @@ func (s *system) awaitStatus(ctx context.Context) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	return fmt.Errorf("%s behind %s never answered %s: %v", s.handler, s.front, host.StatusPath, lastErr)
+	return fmt.Errorf("%s behind %s never answered %s: %v", s.handler, s.front, dispatch.StatusPath, lastErr)
 }
 
 // handlerToken is the sysop token the handler will run with, as its
@@ -298,7 +298,7 @@ func (o *benchOptions) handlerToken() string {
 func (s *system) status(ctx context.Context) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.addr+host.StatusPath+"?online=0", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.addr+dispatch.StatusPath+"?online=0", nil)
 	if err != nil {
 		return nil, err
 	}

@@ -9,8 +9,8 @@ import (
 	"log/slog"
 
 	"github.com/m2bbs/m2bbs/cmd/m2bbs-bench/internal/echo"
-	"github.com/m2bbs/m2bbs/host/config"
-	"github.com/m2bbs/m2bbs/host/zmqtransport"
+	"github.com/m2bbs/m2bbs/host/handler/config"
+	"github.com/m2bbs/m2bbs/host/wire/zmqtransport"
 )
 
 // runEcho is "m2bbs-bench echo": the transport floor of the bench, a

@@ -34,7 +34,7 @@ var commands = []command{
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := dispatch(ctx, os.Args[1:], os.Stderr); err != nil {
+	if err := runCommand(ctx, os.Args[1:], os.Stderr); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "m2bbs-bench:", err)
 		}
@@ -42,8 +42,8 @@ func main() {
 	}
 }
 
-// dispatch runs the subcommand args[0] with the remaining arguments.
-func dispatch(ctx context.Context, args []string, stderr io.Writer) error {
+// runCommand runs the subcommand args[0] with the remaining arguments.
+func runCommand(ctx context.Context, args []string, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stderr)
 		if len(args) == 0 {

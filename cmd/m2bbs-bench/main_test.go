@@ -204,7 +204,7 @@ func mustAbs(t *testing.T, path string) string {
 // answers an unknown one with its usage.
 func TestCommands(t *testing.T) {
 	var usage bytes.Buffer
-	if err := dispatch(t.Context(), []string{"help"}, &usage); err != nil {
+	if err := runCommand(t.Context(), []string{"help"}, &usage); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"bench", "echo"} {
@@ -212,7 +212,7 @@ func TestCommands(t *testing.T) {
 			t.Errorf("usage lacks %q:\n%s", name, &usage)
 		}
 	}
-	if err := dispatch(t.Context(), []string{"run"}, io.Discard); err == nil || !strings.Contains(err.Error(), `unknown command "run"`) {
+	if err := runCommand(t.Context(), []string{"run"}, io.Discard); err == nil || !strings.Contains(err.Error(), `unknown command "run"`) {
 		t.Errorf("run: %v, want unknown command", err)
 	}
 }

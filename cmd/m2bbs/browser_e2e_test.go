@@ -14,10 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/m2bbs/m2bbs/host/classic"
+	"github.com/m2bbs/m2bbs/host/gateway/classic"
+	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
+	"github.com/m2bbs/m2bbs/host/gateway/web"
 	"github.com/m2bbs/m2bbs/host/handler/lines"
-	"github.com/m2bbs/m2bbs/host/mongrel2"
-	"github.com/m2bbs/m2bbs/host/web"
 )
 
 // chromiumPath is Debian's Chromium, which the browser test drives.
@@ -33,7 +33,7 @@ const browserTimeout = 3 * time.Minute
 // installs them all.
 func needBrowser(t *testing.T) string {
 	t.Helper()
-	webDir, err := filepath.Abs("../../host/web")
+	webDir, err := filepath.Abs("../../host/gateway/web")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,10 +45,10 @@ func needBrowser(t *testing.T) string {
 		missing = append(missing, "node (make deps)")
 	}
 	if _, err := os.Stat(filepath.Join(webDir, "node_modules", "playwright-core")); err != nil {
-		missing = append(missing, "host/web/node_modules (make web)")
+		missing = append(missing, "host/gateway/web/node_modules (make web)")
 	}
 	if _, err := fs.Stat(web.Files(), "vendor/xterm.js"); err != nil {
-		missing = append(missing, "xterm.js in host/web/static/vendor when this test was built (make web)")
+		missing = append(missing, "xterm.js in host/gateway/web/static/vendor when this test was built (make web)")
 	}
 	if len(missing) > 0 {
 		if os.Getenv("CI") != "" {
@@ -59,7 +59,7 @@ func needBrowser(t *testing.T) string {
 	return webDir
 }
 
-// browserResult is the last line host/web/e2e/dial.mjs prints.
+// browserResult is the last line host/gateway/web/e2e/dial.mjs prints.
 type browserResult struct {
 	User   string   `json:"user"`
 	Lines  []string `json:"lines"`
@@ -68,7 +68,7 @@ type browserResult struct {
 
 // TestBrowserDialsIn plays the board in a real browser: "m2bbs run" with
 // two phone lines of one caller each and its web page; a classic caller
-// keeps line 1 busy; the page (driven by host/web/e2e/dial.mjs in headless
+// keeps line 1 busy; the page (driven by host/gateway/web/e2e/dial.mjs in headless
 // Chromium, once phone-sized) dials line 1, hears BUSY, gets CONNECT on
 // line 2, logs in as a new user, leaves a message, reads it back and quits.
 // A classic caller then reads the message the browser left. Screenshots

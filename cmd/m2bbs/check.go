@@ -8,7 +8,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/m2bbs/m2bbs/host/scriptcheck"
+	"github.com/m2bbs/m2bbs/host/handler/scriptcheck"
 )
 
 // runCheck is "m2bbs check": compile every script and check the screens

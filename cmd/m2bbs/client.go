@@ -15,8 +15,8 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/m2bbs/m2bbs/host/classic"
-	"github.com/m2bbs/m2bbs/host/termtext"
+	"github.com/m2bbs/m2bbs/host/gateway/classic"
+	"github.com/m2bbs/m2bbs/host/shared/termtext"
 )
 
 // Defaults of "m2bbs client".

@@ -21,10 +21,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/m2bbs/m2bbs/host"
-	"github.com/m2bbs/m2bbs/host/access"
-	"github.com/m2bbs/m2bbs/host/classic"
-	"github.com/m2bbs/m2bbs/host/mongrel2"
+	"github.com/m2bbs/m2bbs/host/gateway/classic"
+	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
+	"github.com/m2bbs/m2bbs/host/handler/dispatch"
+	"github.com/m2bbs/m2bbs/host/shared/access"
 )
 
 // runMainEnv makes the test binary act as the m2bbs command, so the tests
@@ -207,7 +207,7 @@ func startBBS(t *testing.T, frontEnd, protocol string, extra ...string) *bbs {
 			Dir:        t.TempDir(),
 			SenderID:   "e2e-handler",
 			Protocol:   protocol,
-			HTTPRoutes: []string{host.StatusPath},
+			HTTPRoutes: []string{dispatch.StatusPath},
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -239,7 +239,7 @@ func (b *bbs) awaitRoute(t *testing.T) {
 	client := &http.Client{Timeout: 500 * time.Millisecond}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		resp, err := client.Get("http://" + b.addr + host.StatusPath)
+		resp, err := client.Get("http://" + b.addr + dispatch.StatusPath)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -247,17 +247,17 @@ func (b *bbs) awaitRoute(t *testing.T) {
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the host never answered %s: %v", host.StatusPath, err)
+			t.Fatalf("the host never answered %s: %v", dispatch.StatusPath, err)
 		}
 	}
 }
 
 // status reads the host's counters and callers online through Mongrel2,
 // as the sysop's tool on the machine itself does.
-func (b *bbs) status(t *testing.T) host.Status {
+func (b *bbs) status(t *testing.T) dispatch.Status {
 	t.Helper()
 	client := &http.Client{Timeout: readTimeout}
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, "http://"+b.addr+host.StatusPath, nil)
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, "http://"+b.addr+dispatch.StatusPath, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +270,7 @@ func (b *bbs) status(t *testing.T) host.Status {
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/json" {
 		t.Fatalf("status page: %s %s", resp.Status, resp.Header.Get("Content-Type"))
 	}
-	var st host.Status
+	var st dispatch.Status
 	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
 		t.Fatal(err)
 	}
@@ -279,7 +279,7 @@ func (b *bbs) status(t *testing.T) host.Status {
 
 // quiet waits until no session is left (a caller's exit message arrives
 // just before their session is removed) and returns the status then.
-func (b *bbs) quiet(t *testing.T) host.Status {
+func (b *bbs) quiet(t *testing.T) dispatch.Status {
 	t.Helper()
 	deadline := time.Now().Add(readTimeout)
 	for {

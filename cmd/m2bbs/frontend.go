@@ -7,10 +7,10 @@ import (
 	"io"
 	"log/slog"
 
-	"github.com/m2bbs/m2bbs/host"
-	"github.com/m2bbs/m2bbs/host/config"
-	"github.com/m2bbs/m2bbs/host/frontend"
-	"github.com/m2bbs/m2bbs/host/mongrel2"
+	"github.com/m2bbs/m2bbs/host/gateway/frontend"
+	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
+	"github.com/m2bbs/m2bbs/host/handler/config"
+	"github.com/m2bbs/m2bbs/host/handler/dispatch"
 )
 
 // runFrontend is "m2bbs frontend": the built-in front end alone, binding
@@ -41,7 +41,7 @@ func runFrontend(ctx context.Context, args []string, stderr io.Writer) error {
 		Addr: *addr,
 		Routes: []frontend.Route{
 			{Pattern: mongrel2.DefaultRoute, Handler: handler},
-			{Pattern: host.StatusPath, Handler: handler},
+			{Pattern: dispatch.StatusPath, Handler: handler},
 		},
 		Limits: limits.frontend(frontend.Limits{MaxConns: *maxConns}),
 		Log:    log,

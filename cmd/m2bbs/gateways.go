@@ -13,10 +13,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/m2bbs/m2bbs/host/access"
+	"github.com/m2bbs/m2bbs/host/gateway/telnet"
+	"github.com/m2bbs/m2bbs/host/gateway/web"
 	"github.com/m2bbs/m2bbs/host/handler/lines"
-	"github.com/m2bbs/m2bbs/host/telnet"
-	"github.com/m2bbs/m2bbs/host/web"
+	"github.com/m2bbs/m2bbs/host/shared/access"
 )
 
 // Default ports of the browser page and the telnet gateway.

@@ -6,7 +6,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/m2bbs/m2bbs/host/store"
+	"github.com/m2bbs/m2bbs/host/handler/store"
 )
 
 // allJournals is a cutoff later than any journal's last write.

@@ -4,9 +4,9 @@ import (
 	"flag"
 	"time"
 
-	"github.com/m2bbs/m2bbs/host/frontend"
-	"github.com/m2bbs/m2bbs/host/netlimit"
-	"github.com/m2bbs/m2bbs/host/telnet"
+	"github.com/m2bbs/m2bbs/host/gateway/frontend"
+	"github.com/m2bbs/m2bbs/host/gateway/telnet"
+	"github.com/m2bbs/m2bbs/host/shared/netlimit"
 )
 
 // abuseLimits are "m2bbs run"'s limits on what one address or connection

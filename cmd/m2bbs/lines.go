@@ -12,8 +12,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/m2bbs/m2bbs/host/classic"
-	"github.com/m2bbs/m2bbs/host/config"
+	"github.com/m2bbs/m2bbs/host/gateway/classic"
+	"github.com/m2bbs/m2bbs/host/handler/config"
 	"github.com/m2bbs/m2bbs/host/handler/lines"
 )
 

@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/m2bbs/m2bbs/host/classic"
+	"github.com/m2bbs/m2bbs/host/gateway/classic"
+	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
 	"github.com/m2bbs/m2bbs/host/handler/lines"
-	"github.com/m2bbs/m2bbs/host/mongrel2"
 )
 
 // lineProc is one "m2bbs host -line N" process.

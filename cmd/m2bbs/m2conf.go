@@ -7,9 +7,9 @@ import (
 	"io"
 	"os"
 
-	"github.com/m2bbs/m2bbs/host"
+	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
+	"github.com/m2bbs/m2bbs/host/handler/dispatch"
 	"github.com/m2bbs/m2bbs/host/handler/lines"
-	"github.com/m2bbs/m2bbs/host/mongrel2"
 )
 
 // runM2conf is "m2bbs m2conf": print a Mongrel2 configuration for the
@@ -52,12 +52,12 @@ func runM2conf(ctx context.Context, args []string, stderr io.Writer) error {
 		SendSpec:   s.SendSpec,
 		RecvSpec:   s.RecvSpec,
 		Protocol:   protocol,
-		HTTPRoutes: []string{host.StatusPath},
+		HTTPRoutes: []string{dispatch.StatusPath},
 		MinPing:    frontEndIdle(s.IdleTimeout),
 		// Browsers: the page on "/" (written into CHROOT/web by "m2bbs
 		// webroot"), its WebSocket on /ws.
 		WebRoot:        "web",
-		WebSocketPaths: []string{host.WebSocketPath(0)},
+		WebSocketPaths: []string{dispatch.WebSocketPath(0)},
 	}
 	if lines > 0 {
 		cfg = linesConfig(cfg, lines)
@@ -81,7 +81,7 @@ func runM2conf(ctx context.Context, args []string, stderr io.Writer) error {
 func linesConfig(cfg mongrel2.Config, n int) mongrel2.Config {
 	cfg.Route = lines.Route(1)
 	cfg.ExtraRoutes = []string{mongrel2.DefaultRoute}
-	cfg.WebSocketPaths = []string{host.WebSocketPath(1), host.WebSocketPath(0)}
+	cfg.WebSocketPaths = []string{dispatch.WebSocketPath(1), dispatch.WebSocketPath(0)}
 	cfg.HTTPRoutes = nil
 	cfg.SenderID = lineSenderID(1)
 	cfg.SendSpec, cfg.RecvSpec = lineSpecs(1)
@@ -90,13 +90,13 @@ func linesConfig(cfg mongrel2.Config, n int) mongrel2.Config {
 		send, recv := lineSpecs(i)
 		cfg.Handlers = append(cfg.Handlers, mongrel2.Handler{
 			Name: fmt.Sprintf("line%d", i), SenderID: lineSenderID(i), SendSpec: send, RecvSpec: recv,
-			Routes: []string{lines.Route(i)}, WebSocketPaths: []string{host.WebSocketPath(i)},
+			Routes: []string{lines.Route(i)}, WebSocketPaths: []string{dispatch.WebSocketPath(i)},
 		})
 	}
 	send, recv := lineSpecs(0)
 	cfg.Handlers = append(cfg.Handlers, mongrel2.Handler{
 		Name: "directory", SenderID: lineSenderID(0), SendSpec: send, RecvSpec: recv,
-		Routes: []string{lines.Path, host.StatusPath},
+		Routes: []string{lines.Path, dispatch.StatusPath},
 	})
 	cfg.WebRoot = "web"
 	return cfg

@@ -11,7 +11,7 @@ import (
 func TestShippedCommandsLeaveTheBenchOut(t *testing.T) {
 	for _, name := range []string{"bench", "echo"} {
 		var usage bytes.Buffer
-		err := dispatch(t.Context(), []string{name}, &usage)
+		err := runCommand(t.Context(), []string{name}, &usage)
 		if err == nil || !strings.Contains(err.Error(), "unknown command") {
 			t.Errorf("m2bbs %s: %v, want unknown command", name, err)
 		}

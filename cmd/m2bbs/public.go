@@ -3,7 +3,7 @@ package main
 import (
 	"fmt"
 
-	"github.com/m2bbs/m2bbs/host/access"
+	"github.com/m2bbs/m2bbs/host/shared/access"
 )
 
 // tokenAdvice says how to set a good sysop token.

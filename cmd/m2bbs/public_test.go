@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/m2bbs/m2bbs/host/access"
+	"github.com/m2bbs/m2bbs/host/shared/access"
 )
 
 // m2bbsIn runs the m2bbs command in dir with the environment variable

@@ -17,12 +17,12 @@ import (
 
 	"github.com/pebbe/zmq4"
 
-	"github.com/m2bbs/m2bbs/host"
-	"github.com/m2bbs/m2bbs/host/frontend"
+	"github.com/m2bbs/m2bbs/host/gateway/frontend"
+	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
+	"github.com/m2bbs/m2bbs/host/gateway/web"
+	"github.com/m2bbs/m2bbs/host/handler/dispatch"
 	"github.com/m2bbs/m2bbs/host/handler/lines"
-	"github.com/m2bbs/m2bbs/host/mongrel2"
-	"github.com/m2bbs/m2bbs/host/session"
-	"github.com/m2bbs/m2bbs/host/web"
+	"github.com/m2bbs/m2bbs/host/handler/session"
 )
 
 // mongrel2StartTimeout bounds Mongrel2's start-up.
@@ -115,7 +115,7 @@ func runBuiltIn(ctx context.Context, s *settings, opt runOptions, log *slog.Logg
 	handler := &frontend.Handler{SendSpec: inprocSendSpec, RecvSpec: inprocRecvSpec, SendIdent: s.SenderID}
 	routes := []frontend.Route{
 		{Pattern: mongrel2.DefaultRoute, Handler: handler},
-		{Pattern: host.StatusPath, Handler: handler},
+		{Pattern: dispatch.StatusPath, Handler: handler},
 	}
 	var lineHandlers []*frontend.Handler
 	if opt.lines > 0 {
@@ -127,7 +127,7 @@ func runBuiltIn(ctx context.Context, s *settings, opt runOptions, log *slog.Logg
 		}
 		routes = []frontend.Route{
 			{Pattern: mongrel2.DefaultRoute, Handler: lineHandlers[0]},
-			{Pattern: host.StatusPath, Handler: lineHandlers[0]},
+			{Pattern: dispatch.StatusPath, Handler: lineHandlers[0]},
 			{Pattern: lines.Path, Handler: lineHandlers[0]},
 		}
 		for i, h := range lineHandlers {
@@ -196,12 +196,12 @@ func runWithMongrel2(ctx context.Context, s *settings, opt runOptions, log *slog
 		Port:       opt.port,
 		ListenAll:  opt.listenAll,
 		SenderID:   s.SenderID,
-		HTTPRoutes: []string{host.StatusPath},
+		HTTPRoutes: []string{dispatch.StatusPath},
 		MinPing:    frontEndIdle(s.IdleTimeout),
 		// The browser page: Mongrel2 serves its files from DATA/mongrel2/web
 		// and passes its WebSockets to the host.
 		WebRoot:        "web",
-		WebSocketPaths: []string{host.WebSocketPath(0)},
+		WebSocketPaths: []string{dispatch.WebSocketPath(0)},
 	}
 	if err := writeWebRoot(filepath.Join(m2dir, "web")); err != nil {
 		return err
@@ -318,18 +318,18 @@ func serveLines(ctx context.Context, s *settings, n int, specs func(int) (string
 // lineHosts are the hosts of "m2bbs run -lines N", by line.
 type lineHosts struct {
 	mu    sync.Mutex
-	hosts map[int]*host.Host
+	hosts map[int]*dispatch.Host
 }
 
-func newLineHosts() *lineHosts { return &lineHosts{hosts: map[int]*host.Host{}} }
+func newLineHosts() *lineHosts { return &lineHosts{hosts: map[int]*dispatch.Host{}} }
 
-func (l *lineHosts) add(line int, h *host.Host) {
+func (l *lineHosts) add(line int, h *dispatch.Host) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.hosts[line] = h
 }
 
-func (l *lineHosts) get(line int) *host.Host {
+func (l *lineHosts) get(line int) *dispatch.Host {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.hosts[line]
@@ -349,7 +349,7 @@ func drainLine(ctx context.Context, fe *frontend.Server, hosts *lineHosts, n, li
 	}
 	patterns := []string{lines.Route(line)}
 	if line == 1 {
-		patterns = append(patterns, mongrel2.DefaultRoute, host.StatusPath, lines.Path)
+		patterns = append(patterns, mongrel2.DefaultRoute, dispatch.StatusPath, lines.Path)
 	}
 	for _, p := range patterns {
 		if err := fe.Reroute(p, lines.Route(to)); err != nil {

@@ -10,11 +10,11 @@ import (
 
 	"github.com/pebbe/zmq4"
 
-	"github.com/m2bbs/m2bbs/host"
-	"github.com/m2bbs/m2bbs/host/session"
-	"github.com/m2bbs/m2bbs/host/store"
-	"github.com/m2bbs/m2bbs/host/throttle"
-	"github.com/m2bbs/m2bbs/host/zmqtransport"
+	"github.com/m2bbs/m2bbs/host/handler/dispatch"
+	"github.com/m2bbs/m2bbs/host/handler/session"
+	"github.com/m2bbs/m2bbs/host/handler/store"
+	"github.com/m2bbs/m2bbs/host/handler/throttle"
+	"github.com/m2bbs/m2bbs/host/wire/zmqtransport"
 )
 
 // serve runs the host over a ZeroMQ connection to the front end at the
@@ -44,13 +44,13 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 
 	transport, err := zmqtransport.DialHandler(zmqtransport.HandlerConfig{
 		SendSpec: s.SendSpec, RecvSpec: s.RecvSpec, Identity: s.SenderID, Context: zctx, Log: log,
-		PeerGone: host.FrontEndGoneNote,
+		PeerGone: dispatch.FrontEndGoneNote,
 	})
 	if err != nil {
 		return fmt.Errorf("connect to front end: %w", err)
 	}
 	defer transport.Close()
-	var directory host.Transport
+	var directory dispatch.Transport
 	if s.directorySendSpec != "" {
 		dt, err := zmqtransport.DialHandler(zmqtransport.HandlerConfig{
 			SendSpec: s.directorySendSpec, RecvSpec: s.directoryRecvSpec, Context: zctx, Log: log,
@@ -62,7 +62,7 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		directory = dt
 	}
 
-	h, err := host.New(transport, host.Config{
+	h, err := dispatch.New(transport, dispatch.Config{
 		Session: session.Config{
 			ScriptsDir:    s.ScriptsDir,
 			MainScript:    s.MainScript,
@@ -89,7 +89,7 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		// Pages of these sites may open WebSockets behind Mongrel2.
 		WebSocketOrigins: s.origins(),
 		FrontEndPIDFile:  s.Mongrel2PIDFile,
-	}, host.Deps{Store: db, Log: log, Lines: db, Directory: directory, Drain: s.drain})
+	}, dispatch.Deps{Store: db, Log: log, Lines: db, Directory: directory, Drain: s.drain})
 	if err != nil {
 		return err
 	}

@@ -10,9 +10,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/m2bbs/m2bbs/host"
-	"github.com/m2bbs/m2bbs/host/access"
-	"github.com/m2bbs/m2bbs/host/config"
+	"github.com/m2bbs/m2bbs/host/handler/config"
+	"github.com/m2bbs/m2bbs/host/handler/dispatch"
+	"github.com/m2bbs/m2bbs/host/shared/access"
 )
 
 // defaultConfigFile is read when present and no -config flag is given.
@@ -36,7 +36,7 @@ type settings struct {
 	listenAll bool
 	// onHost, if set, is told of the host serve creates (for line line);
 	// drain, if set, is the host's Deps.Drain.
-	onHost func(line int, h *host.Host)
+	onHost func(line int, h *dispatch.Host)
 	drain  func(ctx context.Context, line, to int) (int, error)
 	// gatewayKey, if set, is the key this process's telnet gateway proves
 	// itself with when it reports a caller's address (run -mongrel2).

@@ -14,8 +14,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/m2bbs/m2bbs/host"
-	"github.com/m2bbs/m2bbs/host/access"
+	"github.com/m2bbs/m2bbs/host/handler/dispatch"
+	"github.com/m2bbs/m2bbs/host/shared/access"
 )
 
 // statusTimeout bounds one request to the status page.
@@ -64,7 +64,7 @@ func runStatus(ctx context.Context, args []string, stderr io.Writer) error {
 		_, err := os.Stdout.Write(body)
 		return err
 	}
-	var st host.Status
+	var st dispatch.Status
 	if err := json.Unmarshal(body, &st); err != nil {
 		return fmt.Errorf("status: %w", err)
 	}
@@ -92,7 +92,7 @@ func runUpgrade(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var r host.UpgradeResult
+	var r dispatch.UpgradeResult
 	if err := json.Unmarshal(body, &r); err != nil {
 		return fmt.Errorf("upgrade: %w", err)
 	}
@@ -140,7 +140,7 @@ func sysopFlags(fs *flag.FlagSet) func() *sysopClient {
 		if *token == "" {
 			*token = os.Getenv("M2BBS_SYSOP_TOKEN")
 		}
-		return &sysopClient{base: strings.TrimSuffix(*addr, "/") + host.StatusPath, token: *token}
+		return &sysopClient{base: strings.TrimSuffix(*addr, "/") + dispatch.StatusPath, token: *token}
 	}
 }
 
@@ -177,7 +177,7 @@ func (c *sysopClient) do(ctx context.Context, method, path, body string) ([]byte
 }
 
 // printStatus writes the status for a person.
-func printStatus(w io.Writer, st host.Status) error {
+func printStatus(w io.Writer, st dispatch.Status) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	s := st.Sessions
 	fmt.Fprintf(tw, "uptime\t%s\n", time.Duration(st.UptimeSeconds)*time.Second)

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/m2bbs/m2bbs/host/classic"
+	"github.com/m2bbs/m2bbs/host/gateway/classic"
+	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
 	"github.com/m2bbs/m2bbs/host/handler/lines"
-	"github.com/m2bbs/m2bbs/host/mongrel2"
 )
 
 // TestTelnetPlaysTheBoard calls "m2bbs run" with the telnet program
@@ -152,7 +152,7 @@ expect {
 // xterm.js assets, ready for a Mongrel2 Dir route.
 func TestWebrootWritesThePage(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "web")
-	if err := dispatch(t.Context(), []string{"webroot", dir}, io.Discard); err != nil {
+	if err := runCommand(t.Context(), []string{"webroot", dir}, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"index.html", "bbs.js", "bbs.css", "vendor/xterm.js", "vendor/xterm.css", "vendor/addon-fit.js"} {
@@ -160,7 +160,7 @@ func TestWebrootWritesThePage(t *testing.T) {
 			t.Errorf("%s: %v (make web fetches xterm.js)", name, err)
 		}
 	}
-	if err := dispatch(t.Context(), []string{"webroot"}, io.Discard); err == nil {
+	if err := runCommand(t.Context(), []string{"webroot"}, io.Discard); err == nil {
 		t.Error("webroot without a folder succeeded")
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/m2bbs/m2bbs/host/web"
+	"github.com/m2bbs/m2bbs/host/gateway/web"
 )
 
 // proxyTimeout bounds one request the browser page's port passes to the

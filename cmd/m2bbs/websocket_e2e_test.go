@@ -12,10 +12,10 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/m2bbs/m2bbs/host"
-	"github.com/m2bbs/m2bbs/host/classic"
+	"github.com/m2bbs/m2bbs/host/gateway/classic"
+	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
+	"github.com/m2bbs/m2bbs/host/handler/dispatch"
 	"github.com/m2bbs/m2bbs/host/handler/lines"
-	"github.com/m2bbs/m2bbs/host/mongrel2"
 )
 
 // browser is a WebSocket caller, as the browser page is: it sends the
@@ -107,7 +107,7 @@ func startWebSocketBBS(t *testing.T) *bbs {
 	defer cancel()
 	server, err := mongrel2.Start(ctx, mongrel2.Config{
 		Dir: t.TempDir(), SenderID: "ws-handler",
-		HTTPRoutes: []string{host.StatusPath}, WebSocketPaths: []string{host.WebSocketPath(0)},
+		HTTPRoutes: []string{dispatch.StatusPath}, WebSocketPaths: []string{dispatch.WebSocketPath(0)},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -133,7 +133,7 @@ func startWebSocketBBS(t *testing.T) *bbs {
 func TestWebSocketCallerBehindMongrel2(t *testing.T) {
 	b := startWebSocketBBS(t)
 
-	ann := dialBrowser(t, b.addr, host.WebSocketPath(0))
+	ann := dialBrowser(t, b.addr, dispatch.WebSocketPath(0))
 	ann.say(t, "connect")
 	ann.answer(t, "What's your name?", "ann")
 	if p := ann.answer(t, "password", "s3cret"); !p.Secret {
@@ -161,7 +161,7 @@ func TestWebSocketCallerBehindMongrel2(t *testing.T) {
 		t.Errorf("after ann left: %+v", st)
 	}
 
-	gone := dialBrowser(t, b.addr, host.WebSocketPath(0))
+	gone := dialBrowser(t, b.addr, dispatch.WebSocketPath(0))
 	gone.say(t, "connect")
 	gone.answer(t, "What's your name?", "bob")
 	for b.status(t).Sessions.Active != 1 {
@@ -185,7 +185,7 @@ func TestWebSocketPhoneLines(t *testing.T) {
 	for _, tc := range []struct {
 		path string
 		line int
-	}{{host.WebSocketPath(2), 2}, {host.WebSocketPath(0), 1}, {host.WebSocketPath(1), 1}} {
+	}{{dispatch.WebSocketPath(2), 2}, {dispatch.WebSocketPath(0), 1}, {dispatch.WebSocketPath(1), 1}} {
 		br := dialBrowser(t, server.Addr(), tc.path)
 		br.say(t, "connect")
 		br.answer(t, "What's your name?", "carol")
@@ -223,7 +223,7 @@ func TestBrowserOnAnotherLine(t *testing.T) {
 	line2 := startLine(t, m2, db, 2)
 	awaitLines(t, m2.Addr(), 20*time.Second, "lines 1 and 2 up", upLines(1, 2))
 
-	br := dialBrowser(t, m2.Addr(), host.WebSocketPath(2))
+	br := dialBrowser(t, m2.Addr(), dispatch.WebSocketPath(2))
 	br.say(t, "connect")
 	br.answer(t, "What's your name?", "webby")
 	br.answer(t, "password", "pw")

@@ -20,7 +20,7 @@
 -- use shows the error screen ('menu_error' unless the menu names another).
 -- checkpoint = true marks the menu m2bbs_resume(conn, req, user) brings a
 -- caller to: each time it shows, session.checkpoint lets the caller's
--- journal start over (see host/session).
+-- journal start over (see host/handler/session).
 local ui = require 'ui'
 local session = require 'session'
 

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/m2bbs/m2bbs/host/classic"
+	"github.com/m2bbs/m2bbs/host/gateway/classic"
 )
 
 // bombBoard is the shipped board with one addition for the test: a

@@ -11,8 +11,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/m2bbs/m2bbs/host"
-	"github.com/m2bbs/m2bbs/host/classic"
+	"github.com/m2bbs/m2bbs/host/gateway/classic"
+	"github.com/m2bbs/m2bbs/host/handler/dispatch"
 )
 
 // TestHostilePastedMessageIsAnsweredLineByLine: a caller pastes a long
@@ -127,9 +127,9 @@ func setFileSizeLimit(t *testing.T, p *proc, limit uint64) {
 }
 
 // status reads the board's public status page.
-func (b *board) status(t *testing.T) host.Status {
+func (b *board) status(t *testing.T) dispatch.Status {
 	t.Helper()
-	resp, err := http.Get("http://" + b.addr + host.StatusPath)
+	resp, err := http.Get("http://" + b.addr + dispatch.StatusPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func (b *board) status(t *testing.T) host.Status {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var st host.Status
+	var st dispatch.Status
 	if err := json.Unmarshal(body, &st); err != nil {
 		t.Fatalf("status %q: %v", body, err)
 	}

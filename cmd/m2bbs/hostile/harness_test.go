@@ -16,9 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/m2bbs/m2bbs/host"
-	"github.com/m2bbs/m2bbs/host/classic"
-	"github.com/m2bbs/m2bbs/host/mongrel2"
+	"github.com/m2bbs/m2bbs/host/gateway/classic"
+	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
+	"github.com/m2bbs/m2bbs/host/handler/dispatch"
 )
 
 // Limits of the suite's waits and assertions.
@@ -263,7 +263,7 @@ func startBehind(t *testing.T, cfg mongrel2.Config, extra ...string) *board {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cfg.Dir = t.TempDir()
-	cfg.HTTPRoutes = append(cfg.HTTPRoutes, host.StatusPath)
+	cfg.HTTPRoutes = append(cfg.HTTPRoutes, dispatch.StatusPath)
 	server, err := mongrel2.Start(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -294,7 +294,7 @@ func (b *board) awaitStatus(t *testing.T) {
 	client := &http.Client{Timeout: 500 * time.Millisecond}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		resp, err := client.Get("http://" + b.addr + host.StatusPath)
+		resp, err := client.Get("http://" + b.addr + dispatch.StatusPath)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -302,7 +302,7 @@ func (b *board) awaitStatus(t *testing.T) {
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the board never answered %s: %v", host.StatusPath, err)
+			t.Fatalf("the board never answered %s: %v", dispatch.StatusPath, err)
 		}
 	}
 }

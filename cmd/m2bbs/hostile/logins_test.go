@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/m2bbs/m2bbs/host/classic"
+	"github.com/m2bbs/m2bbs/host/gateway/classic"
 )
 
 // Password guessing and account grabbing (issue 12, item 7): the attacker

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/m2bbs/m2bbs/host"
+	"github.com/m2bbs/m2bbs/host/handler/dispatch"
 )
 
 // Issue 12 item 4: one connection, or one address, cannot stall everyone.
@@ -220,7 +220,7 @@ func TestHostileWebPortVisitorsCountApart(t *testing.T) {
 			client := &http.Client{Timeout: readTimeout, Transport: &http.Transport{
 				DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: local}}).DialContext,
 			}}
-			resp, err := client.Get("http://" + b.webAddr + host.StatusPath)
+			resp, err := client.Get("http://" + b.webAddr + dispatch.StatusPath)
 			if err != nil {
 				return
 			}
@@ -231,7 +231,7 @@ func TestHostileWebPortVisitorsCountApart(t *testing.T) {
 	wg.Wait()
 	for i, code := range codes {
 		if code != http.StatusOK {
-			t.Errorf("visitor %d got %d for %s through the page's port, want 200", i, code, host.StatusPath)
+			t.Errorf("visitor %d got %d for %s through the page's port, want 200", i, code, dispatch.StatusPath)
 		}
 	}
 }

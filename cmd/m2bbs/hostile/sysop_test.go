@@ -14,7 +14,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/m2bbs/m2bbs/host"
+	"github.com/m2bbs/m2bbs/host/handler/dispatch"
 )
 
 // The attacks of issue 12, item 2: the sysop surface from a page in the
@@ -26,7 +26,7 @@ import (
 // preflight), with the headers a browser adds.
 func forgedBroadcast(t *testing.T, addr, text string) *http.Request {
 	t.Helper()
-	req := postRequest(t, "http://"+addr+host.StatusPath+"/broadcast", text)
+	req := postRequest(t, "http://"+addr+dispatch.StatusPath+"/broadcast", text)
 	req.Header.Set("Content-Type", "text/plain")
 	req.Header.Set("Origin", "http://evil.example")
 	req.Header.Set("Sec-Fetch-Site", "cross-site")
@@ -90,7 +90,7 @@ func TestForeignPageCannotActAsTheSysop(t *testing.T) {
 			// A page that reached the board by DNS rebinding is same-origin
 			// to the browser, so it may add the sysop header: its Host is
 			// its own name.
-			req := postRequest(t, "http://"+addr+host.StatusPath+"/broadcast", forged)
+			req := postRequest(t, "http://"+addr+dispatch.StatusPath+"/broadcast", forged)
 			req.Host = "evil.example" + addr[strings.LastIndex(addr, ":"):]
 			req.Header.Set("X-M2BBS-Sysop", "1")
 			req.Header.Set("Origin", "http://"+req.Host)
@@ -99,7 +99,7 @@ func TestForeignPageCannotActAsTheSysop(t *testing.T) {
 			}
 			for _, action := range []string{"/kick?conn_id=1", "/upgrade", "/drain?line=1&to=2"} {
 				req := forgedBroadcast(t, addr, "")
-				req.URL.Path, req.URL.RawQuery, _ = strings.Cut(host.StatusPath+action, "?")
+				req.URL.Path, req.URL.RawQuery, _ = strings.Cut(dispatch.StatusPath+action, "?")
 				if code, body := do(t, req); code != http.StatusForbidden {
 					t.Errorf("a cross-site %s via %s answered %d %q", action, addr, code, body)
 				}
@@ -114,12 +114,12 @@ func TestForeignPageCannotActAsTheSysop(t *testing.T) {
 	}
 
 	// Anyone may read the counters, not the insides.
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, "http://"+b.addr+host.StatusPath, nil)
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, "http://"+b.addr+dispatch.StatusPath, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	code, body := do(t, req)
-	var st host.Status
+	var st dispatch.Status
 	if code != http.StatusOK || json.Unmarshal([]byte(body), &st) != nil || st.Sessions.Active != 1 {
 		t.Fatalf("anonymous status: %d %q", code, body)
 	}
@@ -181,7 +181,7 @@ func TestPublicBoardNeedsTheToken(t *testing.T) {
 	const forged = "Forged by a caller on the network."
 	assertResponsive(t, by, func() {
 		for _, addr := range addrs {
-			req := postRequest(t, "http://"+addr+host.StatusPath+"/broadcast", forged)
+			req := postRequest(t, "http://"+addr+dispatch.StatusPath+"/broadcast", forged)
 			req.Header.Set("X-M2BBS-Sysop", "1")
 			req.Header.Set("X-M2BBS-Proxied-For", "127.0.0.1")
 			req.Host = "127.0.0.1"
@@ -190,7 +190,7 @@ func TestPublicBoardNeedsTheToken(t *testing.T) {
 			}
 		}
 	})
-	req := postRequest(t, "http://"+addrs[len(addrs)-1]+host.StatusPath+"/broadcast", "The sysop speaks.")
+	req := postRequest(t, "http://"+addrs[len(addrs)-1]+dispatch.StatusPath+"/broadcast", "The sysop speaks.")
 	req.Header.Set("Authorization", "bearer "+token)
 	if code, body := do(t, req); code != http.StatusOK {
 		t.Errorf("the sysop's broadcast with the token via %s answered %d %q", addrs[len(addrs)-1], code, body)
@@ -240,7 +240,7 @@ func TestSysopBehindALocalProxy(t *testing.T) {
 	const forged = "Forged from the internet through the proxy."
 	assertResponsive(t, by, func() {
 		for _, action := range []string{"/broadcast", "/kick?conn_id=1", "/upgrade", "/drain?line=1&to=2"} {
-			path, query, _ := strings.Cut(host.StatusPath+action, "?")
+			path, query, _ := strings.Cut(dispatch.StatusPath+action, "?")
 			req := postRequest(t, proxy.URL+path, forged)
 			req.URL.RawQuery = query
 			req.Header.Set("X-M2BBS-Sysop", "1")
@@ -274,7 +274,7 @@ func TestTokenGuessesBounded(t *testing.T) {
 	b := startBoard(t, boardOptions{extra: []string{"-listen-all", "-sysop-token", token}})
 	by := b.bystander(t, "bystander")
 	_, port, _ := net.SplitHostPort(b.addr)
-	far := "http://" + net.JoinHostPort(ip, port) + host.StatusPath + "/broadcast"
+	far := "http://" + net.JoinHostPort(ip, port) + dispatch.StatusPath + "/broadcast"
 	guess := func(tok string) int {
 		req := postRequest(t, far, "Guessed.")
 		req.Header.Set("Authorization", "Bearer "+tok)
@@ -282,16 +282,16 @@ func TestTokenGuessesBounded(t *testing.T) {
 		return code
 	}
 	assertResponsive(t, by, func() {
-		for i := range host.MaxWrongTokens {
+		for i := range dispatch.MaxWrongTokens {
 			if code := guess(fmt.Sprintf("guess-%024d", i)); code != http.StatusForbidden {
 				t.Fatalf("guess %d answered %d", i, code)
 			}
 		}
 		if code := guess(token); code != http.StatusTooManyRequests {
-			t.Errorf("the right token after %d guesses answered %d, want 429", host.MaxWrongTokens, code)
+			t.Errorf("the right token after %d guesses answered %d, want 429", dispatch.MaxWrongTokens, code)
 		}
 	})
-	req := postRequest(t, "http://"+b.addr+host.StatusPath+"/broadcast", "The sysop speaks.")
+	req := postRequest(t, "http://"+b.addr+dispatch.StatusPath+"/broadcast", "The sysop speaks.")
 	req.Header.Set("Authorization", "Bearer "+token)
 	if code, body := do(t, req); code != http.StatusOK {
 		t.Errorf("the sysop on the machine answered %d %q", code, body)

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/m2bbs/m2bbs/host/classic"
-	"github.com/m2bbs/m2bbs/host/mongrel2"
+	"github.com/m2bbs/m2bbs/host/gateway/classic"
+	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
 )
 
 // Takeover from the victim's own address: behind NAT, a shared machine or

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/m2bbs/m2bbs/host"
-	"github.com/m2bbs/m2bbs/host/classic"
-	"github.com/m2bbs/m2bbs/host/mongrel2"
+	"github.com/m2bbs/m2bbs/host/gateway/classic"
+	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
+	"github.com/m2bbs/m2bbs/host/handler/dispatch"
 )
 
 // Session takeover: a caller must never land in a call that was someone
@@ -26,7 +26,7 @@ const takeoverToken = "takeover-test-token"
 // status page lists them.
 func (b *board) sysopConnIDs(t *testing.T) []string {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, "http://"+b.addr+host.StatusPath, nil)
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, "http://"+b.addr+dispatch.StatusPath, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func (b *board) sysopConnIDs(t *testing.T) []string {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var st host.Status
+	var st dispatch.Status
 	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
 		t.Fatal(err)
 	}

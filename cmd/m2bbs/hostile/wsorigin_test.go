@@ -10,8 +10,8 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/m2bbs/m2bbs/host"
-	"github.com/m2bbs/m2bbs/host/mongrel2"
+	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
+	"github.com/m2bbs/m2bbs/host/handler/dispatch"
 )
 
 // The attack of issue 12, item 3: a page of another site opens a
@@ -25,7 +25,7 @@ func startWebSocketsBehindMongrel2(t *testing.T, extra ...string) *board {
 	t.Helper()
 	return startBehind(t, mongrel2.Config{
 		SenderID:       "hostile-ws-handler",
-		WebSocketPaths: []string{host.WebSocketPath(0)},
+		WebSocketPaths: []string{dispatch.WebSocketPath(0)},
 	}, extra...)
 }
 
@@ -39,7 +39,7 @@ func openWebSocket(t *testing.T, addr, origin string) (*websocket.Conn, int) {
 	if origin != "" {
 		opts.HTTPHeader.Set("Origin", origin)
 	}
-	conn, resp, err := websocket.Dial(ctx, "ws://"+addr+host.WebSocketPath(0), opts)
+	conn, resp, err := websocket.Dial(ctx, "ws://"+addr+dispatch.WebSocketPath(0), opts)
 	if err != nil {
 		if resp == nil {
 			t.Fatalf("websocket from %q: %v", origin, err)
@@ -147,7 +147,7 @@ func openReboundWebSocket(t *testing.T, addr, name string) (*websocket.Conn, int
 	rebound := net.JoinHostPort(name, port)
 	ctx, cancel := context.WithTimeout(t.Context(), readTimeout)
 	defer cancel()
-	conn, resp, err := websocket.Dial(ctx, "ws://"+rebound+host.WebSocketPath(0), &websocket.DialOptions{
+	conn, resp, err := websocket.Dial(ctx, "ws://"+rebound+dispatch.WebSocketPath(0), &websocket.DialOptions{
 		HTTPClient: reboundClient(addr),
 		HTTPHeader: http.Header{"Origin": {"http://" + rebound}},
 	})

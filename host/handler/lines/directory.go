@@ -7,8 +7,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/m2bbs/m2bbs/host/m2proto"
-	"github.com/m2bbs/m2bbs/host/store"
+	"github.com/m2bbs/m2bbs/host/handler/store"
+	"github.com/m2bbs/m2bbs/host/wire/m2proto"
 )
 
 // Path is the HTTP path of the lines directory: JSON, a list of Status.

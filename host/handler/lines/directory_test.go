@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/m2bbs/m2bbs/host/m2proto"
-	"github.com/m2bbs/m2bbs/host/store"
+	"github.com/m2bbs/m2bbs/host/handler/store"
+	"github.com/m2bbs/m2bbs/host/wire/m2proto"
 )
 
 // logBuffer collects log lines; safe for concurrent use.

@@ -37,8 +37,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/m2bbs/m2bbs/host/handler/store"
 	"github.com/m2bbs/m2bbs/host/message"
-	"github.com/m2bbs/m2bbs/host/store"
 )
 
 // Defaults for the durations of Config.

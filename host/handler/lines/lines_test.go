@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/m2bbs/m2bbs/host/handler/store"
 	"github.com/m2bbs/m2bbs/host/message"
-	"github.com/m2bbs/m2bbs/host/store"
 )
 
 // told is one call of a fakeBoard's Tell or HangUp.

@@ -48,10 +48,10 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/m2bbs/m2bbs/host/access"
-	"github.com/m2bbs/m2bbs/host/m2proto"
 	"github.com/m2bbs/m2bbs/host/message"
-	"github.com/m2bbs/m2bbs/host/termtext"
+	"github.com/m2bbs/m2bbs/host/shared/access"
+	"github.com/m2bbs/m2bbs/host/shared/termtext"
+	"github.com/m2bbs/m2bbs/host/wire/m2proto"
 )
 
 // WebSocket limits.

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/m2bbs/m2bbs/host/m2proto"
 	"github.com/m2bbs/m2bbs/host/message"
+	"github.com/m2bbs/m2bbs/host/wire/m2proto"
 )
 
 // TestAppendText: a message reaches a browser as one text frame of its

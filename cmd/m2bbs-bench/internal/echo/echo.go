@@ -22,7 +22,7 @@ import (
 	"runtime/metrics"
 	"sync/atomic"
 
-	"github.com/m2bbs/m2bbs/host/m2proto"
+	"github.com/m2bbs/m2bbs/host/wire/m2proto"
 	"github.com/m2bbs/m2bbs/luaapi"
 )
 

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/m2bbs/m2bbs/host/m2proto"
+	"github.com/m2bbs/m2bbs/host/wire/m2proto"
 )
 
 // Requests as Mongrel2 1.12 sends them (see shared/PROTOCOL.md).

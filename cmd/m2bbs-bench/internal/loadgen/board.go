@@ -8,7 +8,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/m2bbs/m2bbs/host/classic"
+	"github.com/m2bbs/m2bbs/host/gateway/classic"
 )
 
 // Screens looks up the text of a screen by name, as the board shows it

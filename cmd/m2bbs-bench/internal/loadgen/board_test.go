@@ -6,7 +6,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/m2bbs/m2bbs/host/classic"
+	"github.com/m2bbs/m2bbs/host/gateway/classic"
 )
 
 // fakeScreens are the texts the tests' board shows.

@@ -3,7 +3,7 @@ package loadgen
 import (
 	"fmt"
 
-	"github.com/m2bbs/m2bbs/host/classic"
+	"github.com/m2bbs/m2bbs/host/gateway/classic"
 )
 
 // EchoScript is a visit to an echo handler, which answers every line with a

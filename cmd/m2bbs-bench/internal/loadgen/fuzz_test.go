@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/m2bbs/m2bbs/host/classic"
+	"github.com/m2bbs/m2bbs/host/gateway/classic"
 )
 
 // FuzzParseProc feeds arbitrary /proc files to the parsers: they must

@@ -17,10 +17,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/m2bbs/m2bbs/host/access"
-	"github.com/m2bbs/m2bbs/host/classic"
-	"github.com/m2bbs/m2bbs/host/m2proto"
-	"github.com/m2bbs/m2bbs/host/zmqtransport"
+	"github.com/m2bbs/m2bbs/host/gateway/classic"
+	"github.com/m2bbs/m2bbs/host/shared/access"
+	"github.com/m2bbs/m2bbs/host/wire/m2proto"
+	"github.com/m2bbs/m2bbs/host/wire/zmqtransport"
 )
 
 // MuxConfig configures a Mux.

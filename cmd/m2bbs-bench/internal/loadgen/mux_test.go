@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/m2bbs/m2bbs/cmd/m2bbs-bench/internal/echo"
-	"github.com/m2bbs/m2bbs/host/classic"
-	"github.com/m2bbs/m2bbs/host/mongrel2"
-	"github.com/m2bbs/m2bbs/host/zmqtransport"
+	"github.com/m2bbs/m2bbs/host/gateway/classic"
+	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
+	"github.com/m2bbs/m2bbs/host/wire/zmqtransport"
 )
 
 // parkAfter answers n prompts with "ok", then parks.

@@ -1,7 +1,7 @@
 package loadgen
 
 import (
-	"github.com/m2bbs/m2bbs/host/classic"
+	"github.com/m2bbs/m2bbs/host/gateway/classic"
 )
 
 // Action is what a caller does after a message from the board.

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/m2bbs/m2bbs/host/classic"
+	"github.com/m2bbs/m2bbs/host/gateway/classic"
 )
 
 // Defaults for Config.

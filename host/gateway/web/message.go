@@ -1,0 +1,101 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/m2bbs/m2bbs/host/gateway/classic"
+	"github.com/m2bbs/m2bbs/host/shared/termtext"
+)
+
+// Limits on what the page sends.
+const (
+	// MaxPageMessageBytes bounds one WebSocket message from the page. A
+	// longer one closes the WebSocket with status 1009 (message too big).
+	MaxPageMessageBytes = 4096
+	// MaxLineBytes bounds the msg of one request as written in the
+	// classic request (a JSON string, quotes and escapes included), so that
+	// the request fits the front end's frame limit
+	// (frontend.DefaultMaxFrameBytes, 4 KiB with the route). The page
+	// itself stops the typing at 1,000 characters.
+	MaxLineBytes = 3072
+)
+
+// ErrBadRequest means a WebSocket message from the page that is not a
+// classic request: a JSON object with "type":"msg" and a string "msg".
+var ErrBadRequest = errors.New("web: not a request")
+
+// pageRequest is one request from the page.
+type pageRequest struct {
+	msg string
+	// colour is set when the request says whether the page shows colour
+	// ("color" or "colour": true or false).
+	colour *bool
+}
+
+// parseRequest reads one WebSocket message from the page: a JSON object
+// {"type":"msg","msg":STRING}, optionally with "color": BOOL.
+func parseRequest(data []byte) (pageRequest, error) {
+	trimmed := bytes.TrimLeft(data, " \t\r\n")
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return pageRequest{}, fmt.Errorf("%w: not a JSON object", ErrBadRequest)
+	}
+	if !utf8.Valid(data) {
+		return pageRequest{}, fmt.Errorf("%w: not UTF-8", ErrBadRequest)
+	}
+	var req struct {
+		Type   *string `json:"type"`
+		Msg    *string `json:"msg"`
+		Color  *bool   `json:"color"`
+		Colour *bool   `json:"colour"`
+	}
+	if err := json.Unmarshal(data, &req); err != nil {
+		return pageRequest{}, fmt.Errorf("%w: bad JSON", ErrBadRequest)
+	}
+	switch {
+	case req.Type == nil || *req.Type != "msg":
+		return pageRequest{}, fmt.Errorf("%w: type must be \"msg\"", ErrBadRequest)
+	case req.Msg == nil:
+		return pageRequest{}, fmt.Errorf("%w: no msg string", ErrBadRequest)
+	case len(*req.Msg) > MaxLineBytes || encodedLen(*req.Msg) > MaxLineBytes:
+		return pageRequest{}, fmt.Errorf("%w: msg longer than %d bytes", ErrBadRequest, MaxLineBytes)
+	}
+	out := pageRequest{msg: *req.Msg, colour: req.Color}
+	if req.Colour != nil {
+		out.colour = req.Colour
+	}
+	return out, nil
+}
+
+// requestOverhead is the length of a classic request for route "",
+// less its msg: ` {"type":"msg","msg":` MSG `}` and the NUL.
+const requestOverhead = len(` {"type":"msg","msg":}`) + 1
+
+// encodedLen is the length of msg written as a JSON string in a classic
+// request.
+func encodedLen(msg string) int {
+	return len(classic.AppendRequest(nil, "", msg)) - requestOverhead
+}
+
+// appendClassic appends the classic request for r on route to dst: the
+// bytes a classic client would send for it.
+func (r pageRequest) appendClassic(dst []byte, route string) []byte {
+	if r.msg == "connect" && r.colour != nil && !*r.colour {
+		return classic.AppendConnect(dst, route, false)
+	}
+	return classic.AppendRequest(dst, route, r.msg)
+}
+
+// encodeMessage is the WebSocket text of a BBS message: its JSON, written
+// by the one encoder of messages (message.Message.AppendJSON). Colour and
+// cursor sequences pass; control strings (a window title, a clipboard
+// write: OSC, DCS, APC, …) and C1 controls are removed
+// (termtext.StripStrings) before it is encoded.
+func encodeMessage(m classic.Message) ([]byte, error) {
+	m.Msg = termtext.StripStrings(m.Msg)
+	m.PChar = termtext.StripStrings(m.PChar)
+	return m.AppendJSON(nil), nil
+}

@@ -1,0 +1,342 @@
+// Package dispatch runs the BBS behind a front end: it takes the handler
+// messages the front end (Mongrel2, or m2bbs's own) sends over a Transport,
+// parses them with m2proto, and hands each caller's messages to the Lua
+// worker that owns the caller's session. It also answers HTTP requests for
+// the status page, reloads the scripts when they change, reaps idle
+// sessions and stops runaway ones.
+//
+// Sessions are spread over several workers, each one Lua state (a
+// session.Table) on a goroutine of its own, so that both cores serve
+// callers. A session stays on its worker for life. When the scripts or
+// screens change, a new generation of workers is loaded for new callers;
+// callers online keep the generation they started on until they leave.
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/m2bbs/m2bbs/host/handler/session"
+	"github.com/m2bbs/m2bbs/host/handler/store"
+	"github.com/m2bbs/m2bbs/host/message"
+	"github.com/m2bbs/m2bbs/host/shared/access"
+	"github.com/m2bbs/m2bbs/host/shared/lograte"
+	"github.com/m2bbs/m2bbs/host/wire/m2proto"
+	"github.com/m2bbs/m2bbs/host/wire/websocket"
+)
+
+// Transport carries handler messages between the host and the front end.
+// zmqtransport.Transport implements it. Send must be safe for concurrent
+// use.
+type Transport interface {
+	// Messages delivers each message the front end sent, and a
+	// FrontEndGoneNote where the front end went away; it is closed when
+	// the transport closes.
+	Messages() <-chan []byte
+	// Send queues one reply message for the front end.
+	Send(msg []byte) error
+	// Subscribed is closed once the front end listens to replies.
+	Subscribed() <-chan struct{}
+}
+
+// SubscribeTimeout bounds how long Run holds the first requests back while
+// waiting for the front end to subscribe to replies.
+const SubscribeTimeout = 5 * time.Second
+
+// Defaults for Config.
+const (
+	DefaultMaxCallers     = 10000
+	DefaultReloadInterval = 250 * time.Millisecond
+	DefaultMemoryLimit    = 256 << 20
+)
+
+// Config says what the host runs and within which limits.
+type Config struct {
+	// Session is the configuration of every worker's session table; its
+	// Version is set per generation.
+	Session session.Config
+	// RawFrames sends messages to classic callers as JSON + NUL instead
+	// of base64(JSON) + NUL (outbound.go).
+	RawFrames bool
+	// ScreensDir holds the screens, read into a snapshot per generation.
+	ScreensDir string
+	// Workers is the number of Lua states; runtime.NumCPU() when zero.
+	Workers int
+	// MaxCallers bounds the callers online (DefaultMaxCallers when zero):
+	// past it a new caller gets the BusyScreen ("busy") and no session.
+	MaxCallers int
+	BusyScreen string
+	// ReloadInterval is how often the scripts and screens are checked for
+	// changes (DefaultReloadInterval when zero; negative: never).
+	ReloadInterval time.Duration
+	// MemoryLimit is the Go heap size past which the scripts running at
+	// that moment are stopped (DefaultMemoryLimit when zero).
+	MemoryLimit uint64
+	// SysopToken, if set, lets requests bearing it ("Authorization:
+	// Bearer TOKEN") see who is online, broadcast and kick, from anywhere;
+	// without it only sysop tools on the machine itself may (sysop.go).
+	SysopToken string
+	// WebSocketOrigins says which pages may open WebSockets, besides the
+	// board's own on the machine itself (access.Origins).
+	WebSocketOrigins access.Origins
+	// Line is the phone line this host serves (route lines.Route(Line)),
+	// 1 or more, with Deps.Lines the directory; 0 is the classic
+	// single-host set-up, with no directory (see lines.go).
+	Line int
+	// SenderID is the handler's send_ident, the sender of replies that
+	// answer no request (the line-down notice); "m2bbs" when empty.
+	SenderID string
+	// Heartbeat is how often the line's row is written
+	// (lines.DefaultHeartbeat when zero); a line whose last heartbeat is
+	// older than StaleAfter (lines.DefaultStaleAfter when zero) is down.
+	Heartbeat, StaleAfter time.Duration
+	// MaxQueuedPerCaller bounds the lines of one caller waiting for their
+	// worker (DefaultMaxQueuedPerCaller when zero); WorkerQueue bounds the
+	// jobs waiting for one worker (DefaultWorkerQueue when zero). Past
+	// either, a line is refused with a word, never waited for.
+	MaxQueuedPerCaller, WorkerQueue int
+	// DropJournalsBefore, if set, drops at start every session journal
+	// last written before it: m2bbs run sets its own start, as its front
+	// end started with it and no earlier call survives (frontend_gone.go).
+	DropJournalsBefore time.Time
+	// FrontEndPIDFile, if set, is Mongrel2's pid file: journals last
+	// written before it was (its start) are dropped at start and whenever
+	// the front end goes (frontend_cutoff.go).
+	FrontEndPIDFile string
+}
+
+// Deps are the host's collaborators.
+type Deps struct {
+	Store store.Store
+	Log   *slog.Logger
+	// OnReload, if set, is told of every attempt to reload the scripts:
+	// the new version, or the error that kept the old one serving.
+	OnReload func(version int, err error)
+	// Lines is the directory of phone lines shared by every host of the
+	// board; needed when Config.Line is set, and for the lines.Path page.
+	Lines store.Lines
+	// Directory, if set, is a second connection to the front end: that of
+	// the directory handler every host connects to, whose HTTP requests
+	// (lines.Path, StatusPath) the host answers too.
+	Directory Transport
+	// Drain, if set, moves the callers of phone line `line` to line `to`
+	// (the sysop's /status/drain): the front end reroutes the line and the
+	// line's host detaches its sessions, journals kept, for the other line's
+	// host to rebuild. It returns how many callers were moved. Only a
+	// process that owns the front end can do this (m2bbs run -lines N).
+	Drain func(ctx context.Context, line, to int) (int, error)
+}
+
+// Host connects Lua workers to a transport.
+type Host struct {
+	cfg       Config
+	deps      Deps
+	transport Transport
+	log       *slog.Logger
+	started   time.Time
+	ready     chan struct{}
+
+	mu        sync.Mutex // guards current, retired, owners, loadErr, ended and the workers' fields
+	current   *generation
+	retired   []*generation
+	owners    map[string]*owner
+	loadErr   string
+	versions  int
+	reloads   atomic.Int64
+	fingerprt string // of the files the current generation was loaded from
+
+	workersWG sync.WaitGroup
+
+	badFrames, unsupported, httpRequests, replyErrors, busy, memoryAborts atomic.Int64
+	// ended holds the counters of workers that have been retired and
+	// closed (guarded by mu).
+	ended session.Stats
+
+	line  lineState
+	ws    *websocket.Layer // browsers on Mongrel2 WebSockets (websocket.go)
+	admit admission        // what the dispatch loop refuses (admission.go)
+	// sysop bounds wrong sysop tokens and rate-limits the log lines of
+	// refused sysop actions (sysop.go); the WebSocket layer has its own
+	// limiter, so that a flood of one never hides the other.
+	sysop sysopGuard
+	// pages serves the HTTP requests: the status page, the sysop's
+	// actions, the lines directory (http.go).
+	pages *http.ServeMux
+}
+
+// New loads the scripts and screens into a first generation of workers.
+// Nothing runs until Run.
+func New(transport Transport, cfg Config, deps Deps) (*Host, error) {
+	if deps.Log == nil {
+		deps.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = runtime.NumCPU()
+	}
+	if cfg.MaxCallers <= 0 {
+		cfg.MaxCallers = DefaultMaxCallers
+	}
+	if cfg.BusyScreen == "" {
+		cfg.BusyScreen = "busy"
+	}
+	if cfg.ReloadInterval == 0 {
+		cfg.ReloadInterval = DefaultReloadInterval
+	}
+	if cfg.MemoryLimit == 0 {
+		cfg.MemoryLimit = DefaultMemoryLimit
+	}
+	h := &Host{
+		cfg: cfg, deps: deps, transport: transport, log: deps.Log,
+		started: time.Now(), ready: make(chan struct{}), owners: make(map[string]*owner),
+	}
+	h.admit.noisy = lograte.New(deps.Log, 0, 0)
+	h.pages = h.routes()
+	h.ws = h.newWebSocketLayer()
+	h.initLine()
+	fp, err := fingerprint(h.watchedDirs())
+	if err != nil {
+		return nil, fmt.Errorf("host: %w", err)
+	}
+	gen, err := h.load()
+	if err != nil {
+		return nil, fmt.Errorf("host: %w", err)
+	}
+	h.current, h.fingerprt = gen, fp
+	return h, nil
+}
+
+// Ready is closed when Run starts serving: the front end has subscribed to
+// replies (or SubscribeTimeout passed).
+func (h *Host) Ready() <-chan struct{} { return h.ready }
+
+// Run serves messages until ctx is done or the transport closes. It
+// returns nil after ctx is cancelled, once it has answered what the front
+// end sent before it stopped listening (see stopServing).
+func (h *Host) Run(ctx context.Context) error {
+	stop := ctx
+	// The workers outlive stop until stopServing is done.
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	// The memory watchdog outlives the workers: a script still running
+	// at shutdown is watched until it stops.
+	memCtx, stopMemory := context.WithCancel(context.WithoutCancel(ctx))
+	defer func() {
+		cancel()
+		h.workersWG.Wait()
+		stopMemory()
+		h.line.wg.Wait()
+	}()
+	h.dropJournalsBefore(ctx, h.journalCutoff(time.Time{}))
+	h.mu.Lock()
+	h.startWorkers(ctx, h.current)
+	h.mu.Unlock()
+	go h.watchScripts(ctx)
+	go h.watchMemory(memCtx)
+	go h.pruneJournals(ctx)
+	if !h.awaitSubscriber(stop) {
+		return nil
+	}
+	close(h.ready)
+	h.startLine(ctx)
+	for {
+		select {
+		case <-stop.Done():
+			h.stopServing(ctx)
+			return nil
+		case msg, ok := <-h.transport.Messages():
+			if !ok {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return errors.New("host: transport closed")
+			}
+			h.handle(ctx, msg)
+		}
+	}
+}
+
+// awaitSubscriber waits (bounded) until the front end listens to replies,
+// so that the first callers' screens are not lost; it reports false if ctx
+// ended first.
+func (h *Host) awaitSubscriber(ctx context.Context) bool {
+	timer := time.NewTimer(SubscribeTimeout)
+	defer timer.Stop()
+	select {
+	case <-h.transport.Subscribed():
+	case <-timer.C:
+		h.log.Warn("front end has not subscribed to replies yet; serving anyway", "waited", SubscribeTimeout)
+	case <-ctx.Done():
+		return false
+	}
+	return true
+}
+
+// handle serves one handler message.
+func (h *Host) handle(ctx context.Context, msg []byte) {
+	if at, ok := parseFrontEndGone(msg); ok {
+		h.frontEndGone(ctx, at)
+		return
+	}
+	req, err := m2proto.ParseRequest(msg)
+	if err != nil {
+		h.badFrames.Add(1)
+		h.admit.noisy.Warn("bad handler message", "err", err, "len", len(msg))
+		return
+	}
+	if h.ws.Serve(ctx, req) {
+		return
+	}
+	switch {
+	case req.IsJSON():
+		h.route(ctx, req)
+	case req.IsHTTP():
+		// Off the dispatch loop: gathering who is online asks every worker.
+		go h.serveHTTP(ctx, req, h.transport)
+	default:
+		h.unsupported.Add(1)
+		h.admit.noisy.Warn("unsupported request", "conn_id", req.ConnID, "method", req.Method(), "path", req.Path)
+	}
+}
+
+// refuseBusy gives a caller the busy signal: an exit with the busy screen,
+// then a hang-up, and no session.
+func (h *Host) refuseBusy(req *m2proto.Request, gen *generation) {
+	h.busy.Add(1)
+	h.admit.ended.mark(req.ConnID) // hung up on: what else they sent is dropped
+	h.admit.noisy.Warn("board full: busy signal", "conn_id", req.ConnID, "max_callers", h.cfg.MaxCallers)
+	text, err := gen.screens.Screen(h.cfg.BusyScreen)
+	if err != nil {
+		text = "All lines are busy. Call again later."
+	}
+	if err := h.sendMessage(req.Sender, []string{req.ConnID}, message.Exit(text)); err == nil {
+		_ = h.send(req.Sender, []string{req.ConnID}, nil)
+	}
+}
+
+// sendVia is send through transport t.
+func (h *Host) sendVia(t Transport, sender string, connIDs []string, body []byte) error {
+	for _, group := range m2proto.SplitTargets(connIDs) {
+		if err := t.Send(m2proto.AppendReply(nil, sender, group, body)); err != nil {
+			h.replyErrors.Add(1)
+			return fmt.Errorf("send reply: %w", err)
+		}
+	}
+	return nil
+}
+
+// replier lets the session tables reply through the host.
+type replier struct{ h *Host }
+
+func (r replier) Reply(sender string, connIDs []string, body []byte) error {
+	return r.h.send(sender, connIDs, body)
+}
+
+func (r replier) SendMessage(sender string, connIDs []string, m message.Message) error {
+	return r.h.sendMessage(sender, connIDs, m)
+}

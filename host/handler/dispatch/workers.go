@@ -1,0 +1,147 @@
+package dispatch
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/m2bbs/m2bbs/host/handler/session"
+	"github.com/m2bbs/m2bbs/host/wire/m2proto"
+)
+
+// worker is one Lua state serving its sessions on its own goroutine.
+type worker struct {
+	gen   *generation
+	table *session.Table
+	inbox chan func()
+	// owned counts the callers routed to this worker (guarded by Host.mu).
+	owned int
+	// retired says no new callers come here; the worker stops once its
+	// last caller leaves, and is then closed (both guarded by Host.mu).
+	retired, closed bool
+	// disconnects are disconnect notices that found inbox full (guarded
+	// by Host.mu); wake tells the worker of them.
+	disconnects map[string]*m2proto.Request
+	wake        chan struct{}
+}
+
+// startWorkers runs each worker of gen on a goroutine of its own (caller
+// holds Host.mu).
+func (h *Host) startWorkers(ctx context.Context, gen *generation) {
+	for _, w := range gen.workers {
+		h.workersWG.Add(1)
+		go h.runWorker(ctx, w)
+	}
+}
+
+// maxCommitBatch bounds how many requests a worker handles before it
+// commits their journals and sends their replies, however busy it is.
+const maxCommitBatch = 16
+
+// reapInterval is how often a worker looks for idle sessions.
+func (h *Host) reapInterval() time.Duration {
+	idle := h.cfg.Session.IdleTimeout
+	if idle <= 0 {
+		idle = session.DefaultIdleTimeout
+	}
+	return min(max(idle/4, 10*time.Millisecond), 5*time.Second)
+}
+
+// runWorker serves w's queue, reaps its idle sessions, and ends when ctx is
+// done or w is retired and empty.
+func (h *Host) runWorker(ctx context.Context, w *worker) {
+	defer h.workersWG.Done()
+	defer h.closeWorker(w)
+	reap := time.NewTicker(h.reapInterval())
+	defer reap.Stop()
+	pass := 0 // requests handled since the last commit
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case job := <-w.inbox:
+			job()
+			pass++
+		case <-w.wake:
+			h.handleDisconnects(w)
+		case <-reap.C:
+			for _, id := range w.table.ReapIdle() {
+				h.settle(w, id, false)
+			}
+		}
+		// Group commit: the journals of every caller served since the
+		// last commit go to the store in one write, and their replies
+		// after it, once nothing more waits (or after maxCommitBatch).
+		if len(w.inbox) == 0 || pass >= maxCommitBatch {
+			w.table.Commit()
+			pass = 0
+		}
+		if h.finished(w) {
+			return
+		}
+	}
+}
+
+// finished reports whether a retired worker has no callers left.
+func (h *Host) finished(w *worker) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return w.retired && w.owned == 0
+}
+
+// closeWorker releases w's Lua state and keeps its counters.
+func (h *Host) closeWorker(w *worker) {
+	stats := w.table.Stats()
+	w.table.Close()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	w.closed = true
+	h.ended = h.ended.Add(stats)
+	for i, g := range h.retired {
+		if g != w.gen {
+			continue
+		}
+		done := true
+		for _, other := range g.workers {
+			done = done && other.closed
+		}
+		if done {
+			h.retired = append(h.retired[:i], h.retired[i+1:]...)
+			h.log.Info("scripts version retired", "version", g.version)
+		}
+		break
+	}
+}
+
+// liveWorkers lists every worker not yet closed, current and retired
+// (caller holds Host.mu).
+func (h *Host) liveWorkers() []*worker {
+	var all []*worker
+	for _, g := range append([]*generation{h.current}, h.retired...) {
+		for _, w := range g.workers {
+			if !w.closed {
+				all = append(all, w)
+			}
+		}
+	}
+	return all
+}
+
+// onWorker runs fn on w's goroutine and waits for it, up to timeout.
+func onWorker[T any](ctx context.Context, w *worker, timeout time.Duration, fn func(*session.Table) T) (T, error) {
+	var zero T
+	result := make(chan T, 1)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	select {
+	case w.inbox <- func() { result <- fn(w.table) }:
+	case <-ctx.Done():
+		return zero, fmt.Errorf("worker busy: %w", ctx.Err())
+	}
+	select {
+	case r := <-result:
+		return r, nil
+	case <-ctx.Done():
+		return zero, fmt.Errorf("worker busy: %w", ctx.Err())
+	}
+}

@@ -1,0 +1,279 @@
+package scriptcheck
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/m2bbs/m2bbs/host/handler/screens"
+)
+
+// DefaultEntry is the global entry function the host calls when the main
+// script returns none.
+const DefaultEntry = "m2bbs"
+
+// Config says what to check.
+type Config struct {
+	// ScriptsDir is searched recursively: every *.lua file in it and its
+	// subfolders is checked. require finds modules here.
+	ScriptsDir string
+	// ScreensDir holds the screens, NAME.txt each, in subfolders for names
+	// with a '/'.
+	ScreensDir string
+	// MainScript is the path the host runs first, as the host opens it
+	// (already joined with ScriptsDir when relative to it). Empty skips the
+	// entry-function check.
+	MainScript string
+	// Entry is the name of the global entry function; DefaultEntry when
+	// empty.
+	Entry string
+}
+
+// Problem is one thing wrong with a script or a screen.
+type Problem struct {
+	// File is the script or screen, as found under the configured folders.
+	File string
+	// Line is 1-based; 0 when the problem is the whole file's.
+	Line int
+	// Msg says what is wrong.
+	Msg string
+}
+
+// String formats the problem as "FILE:LINE: message", or "FILE: message"
+// for a whole-file problem.
+func (p Problem) String() string {
+	if p.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Msg)
+	}
+	return p.File + ": " + p.Msg
+}
+
+// Report is the outcome of Check.
+type Report struct {
+	// Scripts is the number of Lua files read and compiled.
+	Scripts int
+	// Screens is the number of screen files found.
+	Screens int
+	// Problems are sorted by file, then line; none means all is well.
+	Problems []Problem
+}
+
+// Check compiles every script in cfg.ScriptsDir, checks the screens they
+// name literally and the screen files themselves, and checks that
+// cfg.MainScript provides an entry function. Problems in the scripts and
+// screens are in the Report; the error is only for a check that could not
+// run, such as a missing scripts or screens folder.
+func Check(cfg Config) (*Report, error) {
+	if cfg.Entry == "" {
+		cfg.Entry = DefaultEntry
+	}
+	c := &checker{
+		cfg:      cfg,
+		screens:  screens.NewDir(cfg.ScreensDir),
+		scripts:  make(map[string]*script),
+		reported: make(map[string]bool),
+	}
+	if err := c.checkScreenFiles(); err != nil {
+		return nil, err
+	}
+	if err := c.checkScripts(); err != nil {
+		return nil, err
+	}
+	if cfg.MainScript != "" {
+		c.checkMain()
+	}
+	slices.SortStableFunc(c.report.Problems, func(a, b Problem) int {
+		return cmp.Or(strings.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line))
+	})
+	return &c.report, nil
+}
+
+// checker holds one Check's progress.
+type checker struct {
+	cfg     Config
+	screens *screens.Dir
+	// scripts are the scripts read so far, by key.
+	scripts map[string]*script
+	// reported holds the keys of screen files with a problem already.
+	reported map[string]bool
+	report   Report
+}
+
+// add puts problems in the report.
+func (c *checker) add(p ...Problem) {
+	c.report.Problems = append(c.report.Problems, p...)
+}
+
+// key identifies a file whatever path it was reached by.
+func key(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return filepath.Clean(path)
+}
+
+// checkScreenFiles reports screen files that are unreadable or too large
+// for the host to show.
+func (c *checker) checkScreenFiles() error {
+	return c.walk(c.cfg.ScreensDir, "screens", ".txt", func(path string) {
+		c.report.Screens++
+		f, err := os.Open(path)
+		if err != nil {
+			c.fileProblem(path, "cannot read: "+reason(err))
+			return
+		}
+		defer f.Close()
+		info, err := f.Stat()
+		switch {
+		case err != nil:
+			c.fileProblem(path, "cannot read: "+reason(err))
+		case info.Size() > screens.MaxScreenBytes:
+			c.fileProblem(path, fmt.Sprintf("screen is %d bytes, over the host's limit of %d", info.Size(), screens.MaxScreenBytes))
+		}
+	})
+}
+
+// checkScripts checks every *.lua file under the scripts folder.
+func (c *checker) checkScripts() error {
+	return c.walk(c.cfg.ScriptsDir, "scripts", ".lua", func(path string) { c.checkScript(path) })
+}
+
+// walk calls fn with the path of every file under root whose name ends in
+// ext, in lexical order. root may be a symbolic link to the folder; links
+// to folders below it are not followed. An unreadable subfolder is a
+// problem of the report; an unreadable root is walk's error, what says
+// which folder it is.
+func (c *checker) walk(root, what, ext string, fn func(path string)) error {
+	info, err := os.Stat(root)
+	if err != nil {
+		return fmt.Errorf("scriptcheck: %s: %w", what, err)
+	}
+	if !info.IsDir() {
+		return fmt.Errorf("scriptcheck: %s: %s is not a folder", what, root)
+	}
+	return fs.WalkDir(os.DirFS(root), ".", func(rel string, d fs.DirEntry, err error) error {
+		path := filepath.Join(root, filepath.FromSlash(rel))
+		if err != nil {
+			if rel == "." {
+				return fmt.Errorf("scriptcheck: %s: %w", what, err)
+			}
+			c.fileProblem(path, "cannot read: "+reason(err))
+			return skip(d)
+		}
+		if !d.IsDir() && strings.HasSuffix(d.Name(), ext) {
+			fn(path)
+		}
+		return nil
+	})
+}
+
+// fileProblem reports a problem with a whole file.
+func (c *checker) fileProblem(path, msg string) {
+	c.reported[key(path)] = true
+	c.add(Problem{File: path, Msg: msg})
+}
+
+// checkScript compiles one script and checks the screens it names.
+func (c *checker) checkScript(path string) *script {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		c.fileProblem(path, "cannot read: "+reason(err))
+		return nil
+	}
+	c.report.Scripts++
+	s := analyse(path, src, c.cfg.Entry)
+	c.scripts[key(path)] = s
+	c.add(s.problems...)
+	for _, use := range s.screens {
+		c.checkScreenUse(path, use)
+	}
+	return s
+}
+
+// checkScreenUse reports a screen named in a script that the host could
+// not show.
+func (c *checker) checkScreenUse(path string, use screenUse) {
+	_, err := c.screens.Screen(use.name)
+	if err == nil {
+		return
+	}
+	file := filepath.Join(c.cfg.ScreensDir, filepath.FromSlash(use.name)+".txt")
+	var msg string
+	switch {
+	case errors.Is(err, screens.ErrNotFound):
+		msg = fmt.Sprintf("screen %q not found (%s)", use.name, file)
+	case errors.Is(err, screens.ErrBadName):
+		msg = fmt.Sprintf("%s: %q is not a screen name (use letters, digits, '_', '-', and '/' for subfolders)", use.call, use.name)
+	case c.reported[key(file)]:
+		return // the file's own problem is reported already
+	default:
+		msg = fmt.Sprintf("screen %q: %v", use.name, err)
+	}
+	c.add(Problem{File: path, Line: use.line, Msg: msg})
+}
+
+// checkMain reports a main script that is missing or provides no entry
+// function.
+func (c *checker) checkMain() {
+	path := c.cfg.MainScript
+	s, ok := c.scripts[key(path)]
+	if !ok {
+		// The main script may live outside the scripts folder.
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			c.add(Problem{File: path, Msg: "main script not found (set main_script in the settings file, or -main)"})
+			return
+		}
+		if s = c.checkScript(path); s == nil {
+			return
+		}
+	}
+	if !s.parsed || s.returnsValue || c.definesEntry(s, make(map[*script]bool)) {
+		return
+	}
+	c.add(Problem{File: path, Msg: fmt.Sprintf(
+		"no entry function: define a global function %s(conn, req), or end the main script with `return` and the entry function",
+		c.cfg.Entry)})
+}
+
+// definesEntry reports whether s, or a module it requires from the scripts
+// folder, assigns the global entry function.
+func (c *checker) definesEntry(s *script, seen map[*script]bool) bool {
+	if seen[s] {
+		return false
+	}
+	seen[s] = true
+	if s.definesEntry {
+		return true
+	}
+	for _, name := range s.requires {
+		base := filepath.Join(c.cfg.ScriptsDir, filepath.FromSlash(strings.ReplaceAll(name, ".", "/")))
+		for _, path := range []string{base + ".lua", filepath.Join(base, "init.lua")} {
+			if mod, ok := c.scripts[key(path)]; ok && c.definesEntry(mod, seen) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// reason is err without the path a *fs.PathError repeats.
+func reason(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// skip tells WalkDir to leave out a folder it could not read.
+func skip(d fs.DirEntry) error {
+	if d != nil && d.IsDir() {
+		return fs.SkipDir
+	}
+	return nil
+}
