@@ -91,9 +91,9 @@ func TestFrontendAndEcho(t *testing.T) {
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	fe := startProcess(t, boardBinary(t), nil, "frontend", "-addr", addr, "-send-spec", send, "-recv-spec", recv, "-sender-id", "floor")
-	fe.waitFor(t, 10*time.Second, "front end listening", addr)
+	fe.WaitFor(t, 10*time.Second, "front end listening", addr)
 	echo := startProcess(t, os.Args[0], []string{runMainEnv + "=1"}, "echo", "-send-spec", send, "-recv-spec", recv, "-sender-id", "floor")
-	echo.waitFor(t, 10*time.Second, "echo ready")
+	echo.WaitFor(t, 10*time.Second, "echo ready")
 
 	c, err := classic.Dial(t.Context(), addr, "@bbs", false)
 	if err != nil {

@@ -1,19 +1,17 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
-	"errors"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/m2bbs/m2bbs/cmd/internal/proctest"
 )
 
 // runMainEnv makes the test binary act as the m2bbs-bench command, so the
@@ -52,25 +50,9 @@ func boardBinary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		out := filepath.Join(binDir, "m2bbs")
-		args := []string{"build", "-o", out}
-		if bi, ok := debug.ReadBuildInfo(); ok {
-			for _, s := range bi.Settings {
-				if s.Key == "-tags" && s.Value != "" {
-					args = append(args, "-tags", s.Value)
-				}
-			}
+		if boardBuild = proctest.Build("github.com/m2bbs/m2bbs/cmd/m2bbs", out); boardBuild == nil {
+			boardPath = out
 		}
-		goCmd, err := exec.LookPath("go")
-		if err != nil {
-			boardBuild = err
-			return
-		}
-		msgs, err := exec.Command(goCmd, append(args, "github.com/m2bbs/m2bbs/cmd/m2bbs")...).CombinedOutput()
-		if err != nil {
-			boardBuild = errors.Join(err, errors.New(string(msgs)))
-			return
-		}
-		boardPath = out
 	})
 	if boardBuild != nil {
 		t.Fatalf("build m2bbs: %v", boardBuild)
@@ -88,107 +70,14 @@ func testOptions(t *testing.T, o *benchOptions, env ...string) {
 	o.env = append(append(os.Environ(), runMainEnv+"=1"), env...)
 }
 
-// logWatcher collects a process's log lines and lets a test wait for one.
-type logWatcher struct {
-	mu      sync.Mutex
-	lines   []string
-	changed chan struct{} // closed and replaced on every new line
-	done    chan struct{} // closed at EOF
-}
-
-func watchLog(r io.Reader) *logWatcher {
-	w := &logWatcher{changed: make(chan struct{}), done: make(chan struct{})}
-	go func() {
-		defer close(w.done)
-		sc := bufio.NewScanner(r)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			w.mu.Lock()
-			w.lines = append(w.lines, sc.Text())
-			close(w.changed)
-			w.changed = make(chan struct{})
-			w.mu.Unlock()
-		}
-	}()
-	return w
-}
-
-// waitFor returns the first log line containing every one of parts,
-// waiting for it up to timeout.
-func (w *logWatcher) waitFor(t *testing.T, timeout time.Duration, parts ...string) string {
-	t.Helper()
-	deadline := time.After(timeout)
-	for {
-		w.mu.Lock()
-		for _, line := range w.lines {
-			if containsAll(line, parts) {
-				w.mu.Unlock()
-				return line
-			}
-		}
-		changed := w.changed
-		w.mu.Unlock()
-		select {
-		case <-changed:
-		case <-w.done:
-			t.Fatalf("process exited before logging %q:\n%s", parts, w.String())
-		case <-deadline:
-			t.Fatalf("no log line with %q after %v:\n%s", parts, timeout, w.String())
-		}
-	}
-}
-
-func containsAll(s string, parts []string) bool {
-	for _, p := range parts {
-		if !strings.Contains(s, p) {
-			return false
-		}
-	}
-	return true
-}
-
-func (w *logWatcher) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return strings.Join(w.lines, "\n")
-}
-
 // startProcess starts exe with args as a process of its own (env added to
 // its environment), stopped with SIGTERM when the test ends.
-func startProcess(t *testing.T, exe string, env []string, args ...string) *logWatcher {
+func startProcess(t *testing.T, exe string, env []string, args ...string) *proctest.Log {
 	t.Helper()
 	name := filepath.Base(exe) + " " + args[0]
 	cmd := exec.Command(exe, args...)
 	cmd.Env = append(os.Environ(), env...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	logs := watchLog(stderr)
-	exited := make(chan error, 1)
-	go func() {
-		<-logs.done
-		exited <- cmd.Wait()
-	}()
-	t.Cleanup(func() {
-		_ = syscall.Kill(cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case err := <-exited:
-			if err != nil {
-				t.Errorf("%s exited with %v:\n%s", name, err, logs)
-			}
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			t.Errorf("%s ignored SIGTERM for 10s:\n%s", name, logs)
-		}
-		if t.Failed() {
-			t.Logf("%s log:\n%s", name, logs)
-		}
-	})
-	return logs
+	return proctest.Start(t, name, cmd)
 }
 
 func mustAbs(t *testing.T, path string) string {

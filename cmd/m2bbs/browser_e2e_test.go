@@ -107,7 +107,7 @@ func browserDialsIn(t *testing.T, behindMongrel2 bool) {
 		name = "browser-mongrel2.png"
 	}
 	logs := startM2BBS(t, args...)
-	logs.waitFor(t, 30*time.Second, "m2bbs is ready")
+	logs.WaitFor(t, 30*time.Second, "m2bbs is ready")
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	awaitLines(t, addr, 10*time.Second, "lines 1 and 2 up", upLines(1, 2))
 

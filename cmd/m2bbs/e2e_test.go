@@ -17,10 +17,10 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/m2bbs/m2bbs/cmd/internal/proctest"
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
 	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
 	"github.com/m2bbs/m2bbs/host/handler/dispatch"
@@ -44,71 +44,6 @@ func TestMain(m *testing.M) {
 // readTimeout bounds each wait for a message from the BBS.
 const readTimeout = 10 * time.Second
 
-// logWatcher collects a process's log lines and lets a test wait for one.
-type logWatcher struct {
-	mu      sync.Mutex
-	lines   []string
-	changed chan struct{} // closed and replaced on every new line
-	done    chan struct{} // closed at EOF
-}
-
-func watchLog(r io.Reader) *logWatcher {
-	w := &logWatcher{changed: make(chan struct{}), done: make(chan struct{})}
-	go func() {
-		defer close(w.done)
-		sc := bufio.NewScanner(r)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			w.mu.Lock()
-			w.lines = append(w.lines, sc.Text())
-			close(w.changed)
-			w.changed = make(chan struct{})
-			w.mu.Unlock()
-		}
-	}()
-	return w
-}
-
-// waitFor returns the first log line containing every one of parts, waiting
-// for it up to timeout.
-func (w *logWatcher) waitFor(t *testing.T, timeout time.Duration, parts ...string) string {
-	t.Helper()
-	deadline := time.After(timeout)
-	for {
-		w.mu.Lock()
-		for _, line := range w.lines {
-			if containsAll(line, parts) {
-				w.mu.Unlock()
-				return line
-			}
-		}
-		changed := w.changed
-		w.mu.Unlock()
-		select {
-		case <-changed:
-		case <-w.done:
-			t.Fatalf("process exited before logging %q:\n%s", parts, w.String())
-		case <-deadline:
-			t.Fatalf("no log line with %q after %v:\n%s", parts, timeout, w.String())
-		}
-	}
-}
-
-func containsAll(s string, parts []string) bool {
-	for _, p := range parts {
-		if !strings.Contains(s, p) {
-			return false
-		}
-	}
-	return true
-}
-
-func (w *logWatcher) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return strings.Join(w.lines, "\n")
-}
-
 // e2eLimits lift the bounds on passwords and registrations for the e2e
 // tests, whose callers register short passwords, many of them from
 // 127.0.0.1 (tests of those bounds set their own).
@@ -116,48 +51,20 @@ var e2eLimits = []string{"-min-password", "0", "-registrations-per-hour", "0"}
 
 // startM2BBS starts the m2bbs command with args as a process of its own,
 // stopped by PID when the test ends.
-func startM2BBS(t *testing.T, args ...string) *logWatcher {
+func startM2BBS(t *testing.T, args ...string) *proctest.Log {
 	t.Helper()
 	if len(args) > 0 && (args[0] == "run" || args[0] == "host") {
 		args = append([]string{args[0]}, append(e2eLimits, args[1:]...)...)
 	}
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), runMainEnv+"=1")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	logs := watchLog(stderr)
-	exited := make(chan error, 1)
-	go func() {
-		<-logs.done
-		exited <- cmd.Wait()
-	}()
-	t.Cleanup(func() {
-		_ = syscall.Kill(cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case err := <-exited:
-			if err != nil {
-				t.Errorf("m2bbs %s exited with %v:\n%s", args[0], err, logs)
-			}
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			t.Errorf("m2bbs %s ignored SIGTERM for 10s:\n%s", args[0], logs)
-		}
-		if t.Failed() {
-			t.Logf("m2bbs %s log:\n%s", args[0], logs)
-		}
-	})
-	return logs
+	return proctest.Start(t, "m2bbs "+args[0], cmd)
 }
 
 // bbs is a running board: a real Mongrel2 with the host behind it.
 type bbs struct {
 	addr string // callers' address
-	logs *logWatcher
+	logs *proctest.Log
 }
 
 // The front ends the end-to-end suite runs behind.
@@ -226,7 +133,7 @@ func startBBS(t *testing.T, frontEnd, protocol string, extra ...string) *bbs {
 	default:
 		t.Fatalf("unknown front end %q", frontEnd)
 	}
-	b.logs.waitFor(t, 30*time.Second, "host ready")
+	b.logs.WaitFor(t, 30*time.Second, "host ready")
 	b.awaitRoute(t)
 	return b
 }
@@ -436,7 +343,7 @@ func scenarios(t *testing.T, b *bbs) {
 			t.Fatalf("active sessions = %d while a caller is at the prompt, want %d", got, before.Active+1)
 		}
 		c.Close()
-		b.logs.waitFor(t, readTimeout, `msg="caller hung up"`)
+		b.logs.WaitFor(t, readTimeout, `msg="caller hung up"`)
 		after := b.status(t).Sessions
 		if after.Active != before.Active || after.Disconnected != before.Disconnected+1 {
 			t.Errorf("after hang-up: %+v, before: %+v", after, before)
@@ -456,7 +363,7 @@ func scenarios(t *testing.T, b *bbs) {
 		if !strings.HasSuffix(broken, "Sorry, the BBS hit an error and had to hang up on you. The sysop has been told.\n") {
 			t.Errorf("the failing caller did not get the error screen:\n%s", broken)
 		}
-		line := b.logs.waitFor(t, readTimeout, "script error")
+		line := b.logs.WaitFor(t, readTimeout, "script error")
 		if !strings.Contains(line, "e2e.lua:7") || !strings.Contains(line, "user=dave") {
 			t.Errorf("the sysop's log line lacks the script's file:line or the caller: %s", line)
 		}
@@ -523,7 +430,7 @@ func scenarios(t *testing.T, b *bbs) {
 		if resp.StatusCode != http.StatusNotFound {
 			t.Errorf("unknown page: %s, want 404", resp.Status)
 		}
-		b.logs.waitFor(t, readTimeout, "unknown message type")
+		b.logs.WaitFor(t, readTimeout, "unknown message type")
 		after := b.status(t)
 		if after.Sessions.UnknownType != before.Sessions.UnknownType+1 || after.HTTPRequests < before.HTTPRequests+2 {
 			t.Errorf("after bad requests: %+v, before: %+v", after, before)
@@ -546,7 +453,7 @@ func TestEndToEndTNetstringHeaders(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Close()
-	b.logs.waitFor(t, readTimeout, `msg="caller hung up"`)
+	b.logs.WaitFor(t, readTimeout, `msg="caller hung up"`)
 }
 
 // TestRunWithMongrel2 checks "m2bbs run -mongrel2": Mongrel2 started and
@@ -559,7 +466,7 @@ func TestRunWithMongrel2(t *testing.T) {
 	dir := t.TempDir()
 	logs := startM2BBS(t, "run", "-mongrel2", "-port", fmt.Sprint(port), "-data", dir,
 		"-db", filepath.Join(dir, "bbs.db"), "-scripts", "../../scripts", "-screens", "../../screens")
-	logs.waitFor(t, 30*time.Second, "host ready")
+	logs.WaitFor(t, 30*time.Second, "host ready")
 	b := &bbs{addr: fmt.Sprintf("127.0.0.1:%d", port), logs: logs}
 	b.awaitRoute(t)
 	if got := b.play(t, "zed", "pw", "pw", "y", "Q"); !strings.HasSuffix(got, "Alright, see ya later.\n") {
@@ -694,7 +601,7 @@ func TestHotEditWhileACallerIsOnline(t *testing.T) {
 	}
 	logs := startM2BBS(t, "run", "-port", fmt.Sprint(port), "-data", dir, "-db", filepath.Join(dir, "bbs.db"),
 		"-scripts", scripts, "-screens", screensDir, "-bcrypt-cost", "4")
-	logs.waitFor(t, 30*time.Second, "host ready")
+	logs.WaitFor(t, 30*time.Second, "host ready")
 	b := &bbs{addr: fmt.Sprintf("127.0.0.1:%d", port), logs: logs}
 	b.awaitRoute(t)
 
@@ -723,7 +630,7 @@ func TestHotEditWhileACallerIsOnline(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	logs.waitFor(t, 10*time.Second, "scripts reloaded", "version=2")
+	logs.WaitFor(t, 10*time.Second, "scripts reloaded", "version=2")
 
 	late := b.play(t, "late", "pw", "pw", "y", "9", "Q")
 	if !strings.Contains(late, "9. What time is it?") || !strings.Contains(late, "Time to call another BBS!") {

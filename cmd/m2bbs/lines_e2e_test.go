@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/m2bbs/m2bbs/cmd/internal/proctest"
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
 	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
 	"github.com/m2bbs/m2bbs/host/handler/lines"
@@ -23,7 +24,7 @@ import (
 // lineProc is one "m2bbs host -line N" process.
 type lineProc struct {
 	cmd    *exec.Cmd
-	logs   *logWatcher
+	logs   *proctest.Log
 	exited chan error
 	killed bool
 }
@@ -53,9 +54,9 @@ func startLine(t *testing.T, server *mongrel2.Server, db string, n int, extra ..
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &lineProc{cmd: cmd, logs: watchLog(stderr), exited: make(chan error, 1)}
+	p := &lineProc{cmd: cmd, logs: proctest.Watch(stderr), exited: make(chan error, 1)}
 	go func() {
-		<-p.logs.done
+		<-p.logs.Done()
 		p.exited <- cmd.Wait()
 	}()
 	t.Cleanup(func() {
@@ -76,7 +77,7 @@ func startLine(t *testing.T, server *mongrel2.Server, db string, n int, extra ..
 			t.Logf("line %d log:\n%s", n, p.logs)
 		}
 	})
-	p.logs.waitFor(t, 30*time.Second, "host ready")
+	p.logs.WaitFor(t, 30*time.Second, "host ready")
 	return p
 }
 
@@ -310,7 +311,7 @@ func TestRunLinesBuiltIn(t *testing.T) {
 	logs := startM2BBS(t, "run", "-lines", "2", "-port", fmt.Sprint(port), "-data", t.TempDir(),
 		"-db", filepath.Join(t.TempDir(), "bbs.db"), "-scripts", "../../scripts", "-screens", "../../screens",
 		"-main", e2eMain(t), "-bcrypt-cost", "4", "-rate", "1000", "-burst", "1000", "-max-callers", "1")
-	logs.waitFor(t, 30*time.Second, "m2bbs is ready")
+	logs.WaitFor(t, 30*time.Second, "m2bbs is ready")
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	awaitLines(t, addr, 10*time.Second, "lines 1 and 2 up", upLines(1, 2))
 	b := &bbs{addr: addr, logs: logs}

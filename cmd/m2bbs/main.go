@@ -15,67 +15,28 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
-	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
+
+	"github.com/m2bbs/m2bbs/cmd/internal/command"
 )
 
-// command is one subcommand: its name, a line of help and its Run.
-type command struct {
-	name, summary string
-	run           func(ctx context.Context, args []string, stderr io.Writer) error
+// commands are the subcommands, in the order the usage lists them.
+var commands = []command.Command{
+	{Name: "run", Summary: "the BBS, ready for callers: built-in front end and host in one process", Run: runRun},
+	{Name: "host", Summary: "run the host behind a Mongrel2 you started yourself", Run: runHost},
+	{Name: "client", Summary: "call a BBS with the classic client", Run: runClient},
+	{Name: "m2conf", Summary: "print a Mongrel2 configuration for the host's settings", Run: runM2conf},
+	{Name: "webroot", Summary: "write the browser page's files into a folder, for Mongrel2's Dir route", Run: runWebroot},
+	{Name: "check", Summary: "compile every script and check the screens they name", Run: runCheck},
+	{Name: "status", Summary: "who is online and how the host is doing; broadcast, kick", Run: runStatus},
+	{Name: "upgrade", Summary: "move every caller online onto the scripts as they are now", Run: runUpgrade},
+	{Name: "drain", Summary: "move the callers of one phone line onto another (run -lines)", Run: runDrain},
+	{Name: "frontend", Summary: "the built-in front end alone, for a host in another process", Run: runFrontend},
 }
 
-var commands = []command{
-	{"run", "the BBS, ready for callers: built-in front end and host in one process", runRun},
-	{"host", "run the host behind a Mongrel2 you started yourself", runHost},
-	{"client", "call a BBS with the classic client", runClient},
-	{"m2conf", "print a Mongrel2 configuration for the host's settings", runM2conf},
-	{"webroot", "write the browser page's files into a folder, for Mongrel2's Dir route", runWebroot},
-	{"check", "compile every script and check the screens they name", runCheck},
-	{"status", "who is online and how the host is doing; broadcast, kick", runStatus},
-	{"upgrade", "move every caller online onto the scripts as they are now", runUpgrade},
-	{"drain", "move the callers of one phone line onto another (run -lines)", runDrain},
-	{"frontend", "the built-in front end alone, for a host in another process", runFrontend},
-}
-
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := runCommand(ctx, os.Args[1:], os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "m2bbs:", err)
-		}
-		os.Exit(2)
-	}
-}
+func main() { command.Main("m2bbs", commands) }
 
 // runCommand runs the subcommand args[0] with the remaining arguments.
 func runCommand(ctx context.Context, args []string, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(stderr)
-		if len(args) == 0 {
-			return errors.New("no command given")
-		}
-		return nil
-	}
-	for _, c := range commands {
-		if c.name == args[0] {
-			return c.run(ctx, args[1:], stderr)
-		}
-	}
-	usage(stderr)
-	return fmt.Errorf("unknown command %q", args[0])
-}
-
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: m2bbs COMMAND [flags]")
-	fmt.Fprintln(w, "\ncommands:")
-	for _, c := range commands {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
-	}
+	return command.Run(ctx, "m2bbs", commands, args, stderr)
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/m2bbs/m2bbs/cmd/internal/proctest"
 	"github.com/m2bbs/m2bbs/host/shared/access"
 )
 
@@ -165,10 +166,10 @@ func TestListenAllWithATokenStarts(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	logs := watchLog(stderr)
-	logs.waitFor(t, 30*time.Second, "m2bbs is ready")
+	logs := proctest.Watch(stderr)
+	logs.WaitFor(t, 30*time.Second, "m2bbs is ready")
 	_ = syscall.Kill(cmd.Process.Pid, syscall.SIGTERM)
-	<-logs.done
+	<-logs.Done()
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("m2bbs run: %v", err)
 	}

@@ -129,7 +129,7 @@ func TestCallersSurviveAHostKilledAndRestarted(t *testing.T) {
 	if out := leave(t, s.writer, "Q", "Q"); !strings.Contains(out, "see ya") {
 		t.Errorf("ann could not quit:\n%s", out)
 	}
-	line.logs.waitFor(t, readTimeout, "session replayed from its journal")
+	line.logs.WaitFor(t, readTimeout, "session replayed from its journal")
 }
 
 // TestCallersSurviveAScriptEdit: the sysop edits the scripts and restarts
@@ -189,7 +189,7 @@ func TestCallersSurviveAScriptEdit(t *testing.T) {
 			t.Errorf("%q shows %d times on the board:\n%s", text, n, board)
 		}
 	}
-	line.logs.waitFor(t, readTimeout, "replay diverged")
+	line.logs.WaitFor(t, readTimeout, "replay diverged")
 }
 
 // TestUpgradeMovesCallersOnline: the sysop edits the scripts and runs
@@ -207,7 +207,7 @@ func TestUpgradeMovesCallersOnline(t *testing.T) {
 	}
 	logs := startM2BBS(t, "run", "-port", strconv.Itoa(port), "-data", dir, "-db", filepath.Join(dir, "bbs.db"),
 		"-scripts", scripts, "-screens", filepath.Join(dir, "screens"), "-bcrypt-cost", "4")
-	logs.waitFor(t, 30*time.Second, "host ready")
+	logs.WaitFor(t, 30*time.Second, "host ready")
 	b := &bbs{addr: "127.0.0.1:" + strconv.Itoa(port), logs: logs}
 	b.awaitRoute(t)
 
@@ -256,7 +256,7 @@ func TestDrainMovesALinesCallers(t *testing.T) {
 	logs := startM2BBS(t, "run", "-lines", "2", "-port", strconv.Itoa(port), "-data", t.TempDir(),
 		"-db", filepath.Join(t.TempDir(), "bbs.db"), "-scripts", "../../scripts", "-screens", "../../screens",
 		"-main", e2eMain(t), "-bcrypt-cost", "4", "-rate", "1000", "-burst", "1000")
-	logs.waitFor(t, 30*time.Second, "m2bbs is ready")
+	logs.WaitFor(t, 30*time.Second, "m2bbs is ready")
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	awaitLines(t, addr, 10*time.Second, "lines 1 and 2 up", upLines(1, 2))
 	b := &bbs{addr: addr, logs: logs}
@@ -278,7 +278,7 @@ func TestDrainMovesALinesCallers(t *testing.T) {
 	if got := visit(t, reader, "2"); !strings.Contains(got, "written on line 1\nand finished on line 2") {
 		t.Errorf("the reader after the drain:\n%s", got)
 	}
-	logs.waitFor(t, readTimeout, "session replayed from its journal", "line=2")
+	logs.WaitFor(t, readTimeout, "session replayed from its journal", "line=2")
 	// /status now reaches line 2's host, which serves them both.
 	var names []string
 	for _, c := range b.status(t).Online {

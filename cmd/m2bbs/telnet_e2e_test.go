@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/m2bbs/m2bbs/cmd/internal/proctest"
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
 	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
 	"github.com/m2bbs/m2bbs/host/handler/lines"
@@ -32,7 +33,7 @@ func TestTelnetPlaysTheBoard(t *testing.T) {
 // startTelnetBBS starts "m2bbs run" with telnet on a free port (and no
 // web page) plus extra flags, and returns its log, the board's port, the
 // telnet port and the ready line.
-func startTelnetBBS(t *testing.T, extra ...string) (logs *logWatcher, port, telnetPort int, ready string) {
+func startTelnetBBS(t *testing.T, extra ...string) (logs *proctest.Log, port, telnetPort int, ready string) {
 	t.Helper()
 	var err error
 	if port, err = mongrel2.FreePort(); err != nil {
@@ -46,7 +47,7 @@ func startTelnetBBS(t *testing.T, extra ...string) (logs *logWatcher, port, teln
 		"-data", dir, "-db", filepath.Join(dir, "bbs.db"), "-scripts", "../../scripts", "-screens", "../../screens",
 		"-bcrypt-cost", "4"}, extra...)
 	logs = startM2BBS(t, args...)
-	ready = logs.waitFor(t, 30*time.Second, "m2bbs is ready")
+	ready = logs.WaitFor(t, 30*time.Second, "m2bbs is ready")
 	return logs, port, telnetPort, ready
 }
 
@@ -145,7 +146,7 @@ expect {
 	if !strings.Contains(screen, "\x1b[") || !strings.Contains(screen, "The wall") {
 		t.Errorf("no ANSI colour (the wall's title) reached the telnet caller:\n%s", screen)
 	}
-	logs.waitFor(t, readTimeout, "session ended", "user=tess")
+	logs.WaitFor(t, readTimeout, "session ended", "user=tess")
 }
 
 // TestWebrootWritesThePage: "m2bbs webroot DIR" writes the page with the

@@ -122,7 +122,7 @@ func startWebSocketBBS(t *testing.T) *bbs {
 		"-db", filepath.Join(t.TempDir(), "bbs.db"), "-bcrypt-cost", "4",
 		"-scripts", "../../scripts", "-screens", "../../screens", "-main", e2eMain(t))
 	b := &bbs{addr: server.Addr(), logs: logs}
-	b.logs.waitFor(t, 30*time.Second, "host ready")
+	b.logs.WaitFor(t, 30*time.Second, "host ready")
 	b.awaitRoute(t)
 	return b
 }

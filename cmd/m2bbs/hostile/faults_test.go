@@ -184,7 +184,7 @@ func TestHostileDiskFullPostIsToldAndStaysOnline(t *testing.T) {
 	if st := b.status(t); st.StoreErrors < 2 {
 		t.Errorf("store_errors = %d, want the post and the login at least", st.StoreErrors)
 	}
-	if b.proc.logs.count("store fault") == 0 {
+	if b.proc.logs.Count("store fault") == 0 {
 		t.Error("no store fault in the log")
 	}
 	setFileSizeLimit(t, b.proc, unix.RLIM_INFINITY)

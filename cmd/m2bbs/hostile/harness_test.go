@@ -1,10 +1,8 @@
 package hostile
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -16,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/m2bbs/m2bbs/cmd/internal/proctest"
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
 	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
 	"github.com/m2bbs/m2bbs/host/handler/dispatch"
@@ -41,13 +40,8 @@ const (
 	bystanderIP = "127.0.0.2"
 )
 
-var (
-	// buildTags are the tags the suite itself was built with (set by
-	// tags_*_test.go), given to `go build` for the binary under test.
-	buildTags string
-	// binary is the m2bbs binary under test, set by TestMain.
-	binary string
-)
+// binary is the m2bbs binary under test, set by TestMain.
+var binary string
 
 func TestMain(m *testing.M) {
 	os.Exit(buildAndRun(m))
@@ -67,13 +61,7 @@ func buildAndRun(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	binary = filepath.Join(dir, "m2bbs")
-	args := []string{"build", "-o", binary}
-	if buildTags != "" {
-		args = append(args, "-tags", buildTags)
-	}
-	cmd := exec.Command("go", append(args, "github.com/m2bbs/m2bbs/cmd/m2bbs")...)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
+	if err := proctest.Build("github.com/m2bbs/m2bbs/cmd/m2bbs", binary); err != nil {
 		fmt.Fprintln(os.Stderr, "hostile: build m2bbs:", err)
 		return 1
 	}
@@ -103,7 +91,7 @@ func freePort(t *testing.T) int {
 // proc is a running m2bbs process, stopped by PID when the test ends.
 type proc struct {
 	cmd    *exec.Cmd
-	logs   *logWatcher
+	logs   *proctest.Log
 	exited chan struct{} // closed once Wait returned; err is then set
 	err    error
 }
@@ -121,9 +109,9 @@ func startProc(t *testing.T, args ...string) *proc {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{cmd: cmd, logs: watchLog(stderr), exited: make(chan struct{})}
+	p := &proc{cmd: cmd, logs: proctest.Watch(stderr), exited: make(chan struct{})}
 	go func() {
-		<-p.logs.done
+		<-p.logs.Done()
 		p.err = cmd.Wait()
 		close(p.exited)
 	}()
@@ -233,7 +221,7 @@ func startBoard(t *testing.T, opts boardOptions) *board {
 func (b *board) start(t *testing.T) {
 	t.Helper()
 	b.proc = startProc(t, b.args...)
-	b.proc.logs.waitFor(t, 30*time.Second, "host ready")
+	b.proc.logs.WaitFor(t, 30*time.Second, "host ready")
 	b.awaitStatus(t)
 }
 
@@ -481,85 +469,4 @@ func assertResponsive(t *testing.T, bystander *caller, attack func()) {
 	if after >= maxRoundTrip {
 		t.Errorf("the bystander's menu round trip after the attack took %v (limit %v)", after, maxRoundTrip)
 	}
-}
-
-// logWatcher collects a process's log lines and lets a test wait for one.
-type logWatcher struct {
-	mu      sync.Mutex
-	lines   []string
-	changed chan struct{} // closed and replaced on every new line
-	done    chan struct{} // closed at EOF
-}
-
-// watchLog reads r's lines until EOF.
-func watchLog(r io.Reader) *logWatcher {
-	w := &logWatcher{changed: make(chan struct{}), done: make(chan struct{})}
-	go func() {
-		defer close(w.done)
-		sc := bufio.NewScanner(r)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			w.mu.Lock()
-			w.lines = append(w.lines, sc.Text())
-			close(w.changed)
-			w.changed = make(chan struct{})
-			w.mu.Unlock()
-		}
-		_, _ = io.Copy(io.Discard, r) // a line past the buffer: keep the pipe drained
-	}()
-	return w
-}
-
-// waitFor returns the first log line containing every one of parts,
-// waiting for it up to timeout.
-func (w *logWatcher) waitFor(t *testing.T, timeout time.Duration, parts ...string) string {
-	t.Helper()
-	deadline := time.After(timeout)
-	for {
-		w.mu.Lock()
-		for _, line := range w.lines {
-			if containsAll(line, parts) {
-				w.mu.Unlock()
-				return line
-			}
-		}
-		changed := w.changed
-		w.mu.Unlock()
-		select {
-		case <-changed:
-		case <-w.done:
-			t.Fatalf("process exited before logging %q:\n%s", parts, w)
-		case <-deadline:
-			t.Fatalf("no log line with %q after %v:\n%s", parts, timeout, w)
-		}
-	}
-}
-
-// count is the number of log lines so far that contain every one of parts.
-func (w *logWatcher) count(parts ...string) int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	n := 0
-	for _, line := range w.lines {
-		if containsAll(line, parts) {
-			n++
-		}
-	}
-	return n
-}
-
-// String is the log so far.
-func (w *logWatcher) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return strings.Join(w.lines, "\n")
-}
-
-func containsAll(s string, parts []string) bool {
-	for _, p := range parts {
-		if !strings.Contains(s, p) {
-			return false
-		}
-	}
-	return true
 }

@@ -101,7 +101,7 @@ func TestGuessingTheSysopsPasswordLeavesTheSysopIn(t *testing.T) {
 	}
 	// The sysop hears of the guesses, by address; no password, right or
 	// wrong, is in the log or the database files (journals included).
-	if n := b.proc.logs.count("login failed: wrong password", "peer=127.0.0.1"); n < 3 {
+	if n := b.proc.logs.Count("login failed: wrong password", "peer=127.0.0.1"); n < 3 {
 		t.Errorf("%d failed logins logged from the attacker's address, want at least 3:\n%s", n, b.proc.logs)
 	}
 	assertNoSecrets(t, b, bystanderPassword, "hunter2-guess")

@@ -127,13 +127,13 @@ func TestHostileMalformedFrameFlood(t *testing.T) {
 		_ = odd.SetWriteDeadline(time.Now().Add(readTimeout))
 		_, _ = odd.Write(bytes.Repeat([]byte(`@bbs {"type":"msg","msg":5}`+"\x00"), 20_000))
 		odd.Close()
-		b.proc.logs.waitFor(t, readTimeout, "malformed message: msg is not a string")
+		b.proc.logs.WaitFor(t, readTimeout, "malformed message: msg is not a string")
 		time.Sleep(time.Second) // let the host work through the rest
 	})
 	if !strings.HasPrefix(notJSON, "HTTP/1.1 400 Bad Request") {
 		t.Errorf("the caller sending frames that are not JSON got %q, want 400 and the end", notJSON)
 	}
-	if n := b.proc.logs.count("malformed message"); n > 20 {
+	if n := b.proc.logs.Count("malformed message"); n > 20 {
 		t.Errorf("%d log lines about malformed messages for one flood, want a few", n)
 	}
 }

@@ -109,7 +109,7 @@ func TestForeignPageCannotActAsTheSysop(t *testing.T) {
 	if strings.Contains(by.seen.String(), forged) {
 		t.Errorf("the bystander was shown the forged broadcast:\n%s", by.seen.String())
 	}
-	if n := b.proc.logs.count("sysop action refused"); n == 0 {
+	if n := b.proc.logs.Count("sysop action refused"); n == 0 {
 		t.Error("the refusals were not logged")
 	}
 
@@ -302,7 +302,7 @@ func TestTokenGuessesBounded(t *testing.T) {
 	if seen := by.seen.String(); strings.Contains(seen, "Guessed.") || !strings.Contains(seen, "The sysop speaks.") {
 		t.Errorf("the bystander saw:\n%s", seen)
 	}
-	if b.proc.logs.count("sysop action refused") == 0 {
+	if b.proc.logs.Count("sysop action refused") == 0 {
 		t.Error("the refusals were not logged")
 	}
 }

@@ -105,6 +105,6 @@ func TestRebootGivesNoCallAway(t *testing.T) {
 	t.Cleanup(func() { _ = server.Stop() })
 	b.server = server
 	b.start(t)
-	b.proc.logs.waitFor(t, readTimeout, "journals of a front end that went away dropped")
+	b.proc.logs.WaitFor(t, readTimeout, "journals of a front end that went away dropped")
 	b.assertNoTakeoverFrom(t, bystanderIP, victimID)
 }

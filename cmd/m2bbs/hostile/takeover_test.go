@@ -151,7 +151,7 @@ func TestSecondHostOnTheSameHandlerIsRefused(t *testing.T) {
 	if err == nil {
 		t.Fatal("the second host exited with status 0")
 	}
-	second.logs.waitFor(t, readTimeout, "another m2bbs host already serves this handler", "pid ", b.server.Cfg.SendSpec)
+	second.logs.WaitFor(t, readTimeout, "another m2bbs host already serves this handler", "pid ", b.server.Cfg.SendSpec)
 	// ZeroMQ would deal a second host every other line: ten in a row
 	// answered by the menu show the first host alone serves them.
 	for i := range 10 {

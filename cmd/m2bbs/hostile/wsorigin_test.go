@@ -93,7 +93,7 @@ func TestForeignWebSocketRefusedBehindMongrel2(t *testing.T) {
 			}
 		}
 	})
-	if n := b.proc.logs.count("websocket: origin refused"); n == 0 {
+	if n := b.proc.logs.Count("websocket: origin refused"); n == 0 {
 		t.Error("the refusals were not logged")
 	}
 	for _, origin := range []string{"http://" + b.addr, "https://bbs.example.org", ""} {
@@ -181,7 +181,7 @@ func TestReboundPageRefused(t *testing.T) {
 			}
 		}
 	})
-	if b.proc.logs.count("websocket refused") == 0 || m.proc.logs.count("websocket: origin refused") == 0 {
+	if b.proc.logs.Count("websocket refused") == 0 || m.proc.logs.Count("websocket: origin refused") == 0 {
 		t.Error("the refusals were not logged")
 	}
 	for _, addr := range []string{b.webAddr, m.addr} {
