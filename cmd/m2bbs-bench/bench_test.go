@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/m2bbs/m2bbs/cmd/internal/proctest"
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
 	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
 )
@@ -138,7 +139,7 @@ func TestBenchFlags(t *testing.T) {
 // TestBenchReadsTheSysopStatusWithAToken: a bench board run with a
 // sysop token in its environment still shows the bench its heap.
 func TestBenchReadsTheSysopStatusWithAToken(t *testing.T) {
-	scripts, screens := mustAbs(t, "../../scripts"), mustAbs(t, "../../screens")
+	scripts, screens := proctest.Abs(t, "../../scripts"), proctest.Abs(t, "../../screens")
 	t.Chdir(t.TempDir()) // no config.lua
 	o, err := parseBenchFlags([]string{"-scripts", scripts, "-screens", screens, "-main", "bbs.lua"}, io.Discard)
 	if err != nil {

@@ -80,15 +80,6 @@ func startProcess(t *testing.T, exe string, env []string, args ...string) *proct
 	return proctest.Start(t, name, cmd)
 }
 
-func mustAbs(t *testing.T, path string) string {
-	t.Helper()
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return abs
-}
-
 // TestCommands: m2bbs-bench has the bench and echo subcommands, and
 // answers an unknown one with its usage.
 func TestCommands(t *testing.T) {

@@ -156,7 +156,7 @@ func TestListenAllWithATokenStarts(t *testing.T) {
 	const token = "e2e-0123456789-abcdef-token"
 	cmd := exec.Command(os.Args[0], "run", "-listen-all", "-port", "0", "-web-port", "0", "-telnet-port", "-1",
 		"-data", dir, "-db", filepath.Join(dir, "bbs.db"), "-bcrypt-cost", "4", "-log-level", "DEBUG",
-		"-scripts", mustAbs(t, "../../scripts"), "-screens", mustAbs(t, "../../screens"), "-main", e2eMain(t))
+		"-scripts", proctest.Abs(t, "../../scripts"), "-screens", proctest.Abs(t, "../../screens"), "-main", e2eMain(t))
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), runMainEnv+"=1", "M2BBS_SYSOP_TOKEN="+token)
 	stderr, err := cmd.StderrPipe()
@@ -187,15 +187,6 @@ func TestSysopTokenNotShownInHelp(t *testing.T) {
 			t.Errorf("m2bbs %s -h:\n%s", cmd, stderr)
 		}
 	}
-}
-
-func mustAbs(t *testing.T, path string) string {
-	t.Helper()
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return abs
 }
 
 // TestBadWebSocketOriginsRefused: a bad -ws-origins pattern, from the

@@ -3,6 +3,7 @@ package proctest
 import (
 	"errors"
 	"os/exec"
+	"path/filepath"
 	"runtime/debug"
 	"syscall"
 	"testing"
@@ -83,4 +84,14 @@ func Build(pkg, out string) error {
 		return errors.Join(err, errors.New(string(msgs)))
 	}
 	return nil
+}
+
+// Abs is path made absolute, failing the test if it cannot be.
+func Abs(t testing.TB, path string) string {
+	t.Helper()
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return abs
 }

@@ -84,3 +84,11 @@ func TestBuildAndStart(t *testing.T) {
 		t.Errorf("logger was not stopped with SIGTERM:\n%s", logs)
 	}
 }
+
+// TestAbs: a relative path comes back absolute, naming the same place.
+func TestAbs(t *testing.T) {
+	got := Abs(t, "testdata/logger")
+	if !filepath.IsAbs(got) || !strings.HasSuffix(got, filepath.Join("proctest", "testdata", "logger")) {
+		t.Errorf("Abs = %q", got)
+	}
+}
