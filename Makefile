@@ -77,6 +77,7 @@ bench: build
 	   $(GO) test -tags '$(TAGS)' -run '^$$' -bench 'Journaling|Replay' -count 5 -benchtime 200x ./host/handler/session && \
 	   $(GO) test -tags '$(TAGS)' -run '^$$' -bench 'IdleSession' -count 3 -benchtime 5000x ./host/handler/session && \
 	   $(GO) test -tags '$(TAGS)' -run '^$$' -bench 'IdleBoardSession' -count 3 -benchtime 2000x ./host/handler/session && \
+	   $(GO) test -tags '$(TAGS)' -run '^$$' -bench 'PromptToWire' -benchmem -count 5 -benchtime 200ms ./host/handler/dispatch && \
 	   $(GO) test -tags '$(TAGS)' -run '^$$' -bench 'DB' -benchmem -count 5 -benchtime 100ms ./luaapi; } > $(MICRO) 2>&1 \
 	   || { cat $(MICRO); exit 1; }
 	./$(BENCHBIN) bench -micro $(MICRO) -idle-budget $(IDLE_BUDGET) $(BENCHFLAGS)

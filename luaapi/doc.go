@@ -18,6 +18,8 @@
 //   - door (door.go): what door games need: saved data per door and
 //     caller, leaderboards, random numbers, the date.
 //   - menu (menu.go, lua/menu.lua): menus declared as data, in Lua.
+//   - session (journal.go): session.checkpoint(conn, req, user) lets the
+//     host start a caller's journal over from a point the script names.
 //   - print and Lua 5.1 compatibility fixes (compat.go); colour codes
 //     (colour.go).
 //   - limits: built-ins bounded in what one call may build (bounded.go),

@@ -49,7 +49,7 @@ func appendJSON(dst []byte, v lua.LValue, depth int) ([]byte, error) {
 		}
 		return strconv.AppendFloat(dst, f, 'g', -1, 64), nil
 	case lua.LString:
-		return AppendJSONString(dst, string(v)), nil
+		return message.AppendString(dst, string(v)), nil
 	case *lua.LTable:
 		return appendJSONTable(dst, v, depth)
 	default:
@@ -97,7 +97,7 @@ func appendJSONTable(dst []byte, t *lua.LTable, depth int) ([]byte, error) {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = AppendJSONString(dst, f.key)
+		dst = message.AppendString(dst, f.key)
 		dst = append(dst, ':')
 		var err error
 		if dst, err = appendJSON(dst, f.value, depth+1); err != nil {
@@ -119,10 +119,6 @@ func isSequence(t *lua.LTable, n int) bool {
 	})
 	return seq && count == n
 }
-
-// AppendJSONString appends s quoted as a JSON string. Invalid UTF-8 becomes U+FFFD,
-// as encoding/json does; <, > and & are left as they are (message.AppendString).
-func AppendJSONString(dst []byte, s string) []byte { return message.AppendString(dst, s) }
 
 // DecodeJSON parses a JSON document into a Lua value: objects and arrays
 // become tables, null becomes nil.

@@ -14,6 +14,7 @@ import (
 	"github.com/m2bbs/m2bbs/cmd/internal/proctest"
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
 	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
+	"github.com/m2bbs/m2bbs/host/message"
 )
 
 // TestBenchSmoke runs the whole suite with tiny settings against the
@@ -114,7 +115,7 @@ func TestFrontendAndEcho(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if m.Type != classic.TypePrompt || m.Msg != line || m.PChar != "> " {
+		if m.Type != message.TypePrompt || m.Msg != line || m.PChar != "> " {
 			t.Errorf("echo of %q: %+v", line, m)
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
 	"github.com/m2bbs/m2bbs/host/gateway/web"
 	"github.com/m2bbs/m2bbs/host/handler/lines"
+	"github.com/m2bbs/m2bbs/host/message"
 )
 
 // chromiumPath is Debian's Chromium, which the browser test drives.
@@ -120,7 +121,7 @@ func browserDialsIn(t *testing.T, behindMongrel2 bool) {
 	if err := busy.Connect(); err != nil {
 		t.Fatal(err)
 	}
-	if m, err := busy.Next(readTimeout); err != nil || m.Type != classic.TypePrompt {
+	if m, err := busy.Next(readTimeout); err != nil || m.Type != message.TypePrompt {
 		t.Fatalf("the caller on line 1 got %+v, %v; want the name prompt", m, err)
 	}
 

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
+	"github.com/m2bbs/m2bbs/host/message"
 	"github.com/m2bbs/m2bbs/host/shared/termtext"
 )
 
@@ -183,11 +184,11 @@ func callBBS(ctx context.Context, o clientOptions, out io.Writer, timeout time.D
 	answer = func(pchar string) (string, error) { return ask(termtext.StripStrings(pchar)) }
 	var (
 		c     *classic.Client
-		first *classic.Message
+		first *message.Message
 		err   error
 	)
 	if o.dial {
-		var m classic.Message
+		var m message.Message
 		c, m, err = dialLines(ctx, o, out)
 		first = &m
 	} else {
@@ -234,20 +235,20 @@ func callBBS(ctx context.Context, o clientOptions, out io.Writer, timeout time.D
 
 // converseFirst handles a message already read as Converse would; done
 // says it was an exit.
-func converseFirst(c *classic.Client, m classic.Message, out io.Writer, answer func(pchar string) (string, error)) (done bool, err error) {
+func converseFirst(c *classic.Client, m message.Message, out io.Writer, answer func(pchar string) (string, error)) (done bool, err error) {
 	if m.Msg != "" {
 		if _, err := io.WriteString(out, m.Msg+"\n"); err != nil {
 			return false, err
 		}
 	}
 	switch m.Type {
-	case classic.TypePrompt:
+	case message.TypePrompt:
 		line, err := answer(m.PChar)
 		if err != nil {
 			return false, err
 		}
 		return false, c.Send(line)
-	case classic.TypeExit:
+	case message.TypeExit:
 		return true, nil
 	}
 	return false, nil

@@ -26,6 +26,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
+	"github.com/m2bbs/m2bbs/host/message"
 )
 
 // clientWait bounds every wait in the client tests.
@@ -38,7 +39,7 @@ var pythonClientPath = filepath.Join("..", "classic-client", "client.py")
 // the messages the BBS answers with.
 type bbsTurn struct {
 	expect string
-	send   []classic.Message
+	send   []message.Message
 }
 
 // fakeBBS is the server side of the classic protocol (Mongrel2 and the
@@ -174,7 +175,7 @@ func requestMsgOf(req []byte, route string) (string, error) {
 }
 
 // frameOf frames m as the host does.
-func frameOf(m classic.Message, raw bool) []byte {
+func frameOf(m message.Message, raw bool) []byte {
 	data, _ := json.Marshal(m) // three strings: cannot fail
 	if !raw {
 		data = []byte(base64.StdEncoding.EncodeToString(data))
@@ -190,12 +191,12 @@ func goRequest(msg string) string {
 // login is a short conversation: a screen, a prompt with a message, a
 // prompt without one, an exit.
 var login = []bbsTurn{
-	{"connect", []classic.Message{
-		{Type: classic.TypeScreen, Msg: "Welcome to the test BBS."},
-		{Type: classic.TypePrompt, Msg: "What's your name?", PChar: "> "},
+	{"connect", []message.Message{
+		{Type: message.TypeScreen, Msg: "Welcome to the test BBS."},
+		{Type: message.TypePrompt, Msg: "What's your name?", PChar: "> "},
 	}},
-	{"zed", []classic.Message{{Type: classic.TypePrompt, PChar: "password: "}}},
-	{`s3cr"t é`, []classic.Message{{Type: classic.TypeExit, Msg: "Bye, zed."}}},
+	{"zed", []message.Message{{Type: message.TypePrompt, PChar: "password: "}}},
+	{`s3cr"t é`, []message.Message{{Type: message.TypeExit, Msg: "Bye, zed."}}},
 }
 
 func TestClientScriptedTranscript(t *testing.T) {
@@ -243,10 +244,10 @@ func TestClientScriptedTranscript(t *testing.T) {
 		name:  "a last line without newline counts, a CR stays",
 		route: "@bbs",
 		turns: []bbsTurn{
-			{"connect", []classic.Message{{Type: classic.TypePrompt, PChar: "1> "}}},
-			{"a\r", []classic.Message{{Type: classic.TypePrompt, PChar: "2> "}}},
-			{"", []classic.Message{{Type: classic.TypePrompt, PChar: "3> "}}},
-			{"last", []classic.Message{{Type: classic.TypePrompt, PChar: "4> "}}},
+			{"connect", []message.Message{{Type: message.TypePrompt, PChar: "1> "}}},
+			{"a\r", []message.Message{{Type: message.TypePrompt, PChar: "2> "}}},
+			{"", []message.Message{{Type: message.TypePrompt, PChar: "3> "}}},
+			{"last", []message.Message{{Type: message.TypePrompt, PChar: "4> "}}},
 		},
 		stdin:    "a\r\n\nlast",
 		wantOut:  "1> a\r\n2> \n3> last\n4> \nBye.\n",
@@ -255,11 +256,11 @@ func TestClientScriptedTranscript(t *testing.T) {
 		name:  "a hostile board cannot talk to the caller's terminal",
 		route: "@bbs",
 		turns: []bbsTurn{
-			{"connect", []classic.Message{
-				{Type: classic.TypeScreen, Msg: "\x1b[1;31mred\x1b[0m \x1b]0;owned\a\x1b]52;c;ZWNobyBoaQ==\a\u009b2J"},
-				{Type: classic.TypePrompt, PChar: "\x1b]0;title\x07> "},
+			{"connect", []message.Message{
+				{Type: message.TypeScreen, Msg: "\x1b[1;31mred\x1b[0m \x1b]0;owned\a\x1b]52;c;ZWNobyBoaQ==\a\u009b2J"},
+				{Type: message.TypePrompt, PChar: "\x1b]0;title\x07> "},
 			}},
-			{"x", []classic.Message{{Type: classic.TypeExit, Msg: "bye"}}},
+			{"x", []message.Message{{Type: message.TypeExit, Msg: "bye"}}},
 		},
 		stdin:    "x\n",
 		wantOut:  "\x1b[1;31mred\x1b[0m 2J\n> x\nbye\n",
@@ -478,19 +479,19 @@ func TestClientMatchesPythonClient(t *testing.T) {
 		{"end of input", login[:2], "zed\n"},
 		{"no input at all", login[:1], ""},
 		{"CR, empty and unterminated lines", []bbsTurn{
-			{"connect", []classic.Message{{Type: classic.TypePrompt, PChar: "1> "}}},
-			{"a\r", []classic.Message{{Type: classic.TypePrompt, PChar: "2> "}}},
-			{"", []classic.Message{{Type: classic.TypePrompt, PChar: "3> "}}},
-			{"last", []classic.Message{{Type: classic.TypeExit}}},
+			{"connect", []message.Message{{Type: message.TypePrompt, PChar: "1> "}}},
+			{"a\r", []message.Message{{Type: message.TypePrompt, PChar: "2> "}}},
+			{"", []message.Message{{Type: message.TypePrompt, PChar: "3> "}}},
+			{"last", []message.Message{{Type: message.TypeExit}}},
 		}, "a\r\n\nlast"},
 		{"screens, empty and unknown messages", []bbsTurn{
-			{"connect", []classic.Message{
-				{Type: classic.TypeScreen, Msg: "line one\nline two\n\x1b[1mbold\x1b[0m"},
-				{Type: classic.TypeScreen},
+			{"connect", []message.Message{
+				{Type: message.TypeScreen, Msg: "line one\nline two\n\x1b[1mbold\x1b[0m"},
+				{Type: message.TypeScreen},
 				{Type: "beep", Msg: "unknown type, shown"},
-				{Type: classic.TypePrompt, Msg: "Ünïcode?", PChar: "» "},
+				{Type: message.TypePrompt, Msg: "Ünïcode?", PChar: "» "},
 			}},
-			{"ja ☃", []classic.Message{{Type: classic.TypeExit, Msg: "Bye!\n"}}},
+			{"ja ☃", []message.Message{{Type: message.TypeExit, Msg: "Bye!\n"}}},
 		}, "ja ☃\nextra line\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -546,7 +547,7 @@ func TestClientProcessExits(t *testing.T) {
 		fake.visit(t)
 	})
 	t.Run("server hangs up", func(t *testing.T) {
-		fake := serveBBS(t, "@bbs", false, []bbsTurn{{"connect", []classic.Message{{Type: classic.TypeScreen, Msg: "going away"}}}}, true)
+		fake := serveBBS(t, "@bbs", false, []bbsTurn{{"connect", []message.Message{{Type: message.TypeScreen, Msg: "going away"}}}}, true)
 		out, errOut, code := runClientProcess(t, "zed\n", fake.hostPort()...)
 		if out != "Connecting to "+fake.addr+"\ngoing away\n" || code == 0 ||
 			errOut != "m2bbs: client: connection closed by the server\n" {
@@ -715,12 +716,12 @@ const (
 
 func TestClientInteractive(t *testing.T) {
 	askTwice := []bbsTurn{
-		{"connect", []classic.Message{
-			{Type: classic.TypeScreen, Msg: "Welcome to the test BBS."},
-			{Type: classic.TypePrompt, Msg: "What's your name?", PChar: "name> "},
+		{"connect", []message.Message{
+			{Type: message.TypeScreen, Msg: "Welcome to the test BBS."},
+			{Type: message.TypePrompt, Msg: "What's your name?", PChar: "name> "},
 		}},
-		{"zed", []classic.Message{{Type: classic.TypePrompt, PChar: "again> "}}},
-		{"zed", []classic.Message{{Type: classic.TypePrompt, PChar: "last> "}}},
+		{"zed", []message.Message{{Type: message.TypePrompt, PChar: "again> "}}},
+		{"zed", []message.Message{{Type: message.TypePrompt, PChar: "last> "}}},
 	}
 
 	t.Run("history, then Ctrl-D says Bye", func(t *testing.T) {
@@ -747,8 +748,8 @@ func TestClientInteractive(t *testing.T) {
 
 	t.Run("line editing", func(t *testing.T) {
 		fake := serveBBS(t, "@bbs", false, []bbsTurn{
-			{"connect", []classic.Message{{Type: classic.TypePrompt, PChar: "name> "}}},
-			{"zed", []classic.Message{{Type: classic.TypeExit, Msg: "Goodbye, zed."}}},
+			{"connect", []message.Message{{Type: message.TypePrompt, PChar: "name> "}}},
+			{"zed", []message.Message{{Type: message.TypeExit, Msg: "Goodbye, zed."}}},
 		}, false)
 		p := startClientOnPTY(t, fake.hostPort()...)
 		p.waitFor(t, "name> ")

@@ -24,6 +24,7 @@ import (
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
 	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
 	"github.com/m2bbs/m2bbs/host/handler/dispatch"
+	"github.com/m2bbs/m2bbs/host/message"
 	"github.com/m2bbs/m2bbs/host/shared/access"
 )
 
@@ -293,7 +294,7 @@ func rawSession(t *testing.T, addr string, lines ...string) []byte {
 		if err != nil {
 			t.Fatalf("frame %q: %v", frame, err)
 		}
-		if m.Type == classic.TypePrompt {
+		if m.Type == message.TypePrompt {
 			if len(lines) == 0 {
 				t.Fatalf("out of lines at prompt %q", m.Msg)
 			}
@@ -336,7 +337,7 @@ func scenarios(t *testing.T, b *bbs) {
 		before := b.quiet(t).Sessions
 		c := b.call(t)
 		m, err := c.Next(readTimeout)
-		if err != nil || m.Type != classic.TypePrompt {
+		if err != nil || m.Type != message.TypePrompt {
 			t.Fatalf("first message = %+v, %v; want the name prompt", m, err)
 		}
 		if got := b.status(t).Sessions.Active; got != before.Active+1 {
@@ -559,7 +560,7 @@ func TestStatusCommand(t *testing.T) {
 		t.Errorf("caller got %+v, %v", m, err)
 	}
 	status("-kick", connID)
-	if m, err := caller.Next(readTimeout); err != nil || m.Type != classic.TypeExit || m.Msg != "The sysop has ended your call." {
+	if m, err := caller.Next(readTimeout); err != nil || m.Type != message.TypeExit || m.Msg != "The sysop has ended your call." {
 		t.Errorf("kicked caller got %+v, %v", m, err)
 	}
 }
@@ -821,7 +822,7 @@ func plainCaller(t *testing.T, addr string, lines ...string) string {
 			t.Fatalf("%v after:\n%s", err, seen.String())
 		}
 		seen.WriteString(m.Msg + "\n")
-		if m.Type != classic.TypePrompt {
+		if m.Type != message.TypePrompt {
 			continue
 		}
 		if len(lines) == 0 {

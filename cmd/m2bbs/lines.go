@@ -15,6 +15,7 @@ import (
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
 	"github.com/m2bbs/m2bbs/host/handler/config"
 	"github.com/m2bbs/m2bbs/host/handler/lines"
+	"github.com/m2bbs/m2bbs/host/message"
 )
 
 // Phone lines: each "m2bbs host -line N" is line N, route "@bbs.N". Unless
@@ -120,11 +121,11 @@ func fetchLines(ctx context.Context, addr string) ([]lines.Status, error) {
 // random order until one answers with anything but an exit (the busy
 // signal), printing "Line N: BUSY" for each busy one. It returns the
 // connected client and the first message the line sent.
-func dialLines(ctx context.Context, o clientOptions, out io.Writer) (*classic.Client, classic.Message, error) {
+func dialLines(ctx context.Context, o clientOptions, out io.Writer) (*classic.Client, message.Message, error) {
 	addr := net.JoinHostPort(o.host, strconv.Itoa(o.port))
 	dir, err := fetchLines(ctx, addr)
 	if err != nil {
-		return nil, classic.Message{}, err
+		return nil, message.Message{}, err
 	}
 	var up []lines.Status
 	for _, l := range dir {
@@ -133,20 +134,20 @@ func dialLines(ctx context.Context, o clientOptions, out io.Writer) (*classic.Cl
 		}
 	}
 	if len(up) == 0 {
-		return nil, classic.Message{}, fmt.Errorf("no line is up (%d in the directory)", len(dir))
+		return nil, message.Message{}, fmt.Errorf("no line is up (%d in the directory)", len(dir))
 	}
 	rand.Shuffle(len(up), func(i, j int) { up[i], up[j] = up[j], up[i] })
 	for _, l := range up {
 		fmt.Fprintf(out, "Dialing line %d (%s)\n", l.Line, l.Route)
 		c, err := classic.Dial(ctx, addr, l.Route, o.raw)
 		if err != nil {
-			return nil, classic.Message{}, err
+			return nil, message.Message{}, err
 		}
 		connect := c.Connect
 		if o.noColour {
 			connect = c.ConnectPlain
 		}
-		var first classic.Message
+		var first message.Message
 		if err = connect(); err == nil {
 			first, err = c.Next(dialAnswerTimeout)
 		}
@@ -154,10 +155,10 @@ func dialLines(ctx context.Context, o clientOptions, out io.Writer) (*classic.Cl
 		case err != nil:
 			c.Close()
 			if ctx.Err() != nil {
-				return nil, classic.Message{}, ctx.Err()
+				return nil, message.Message{}, ctx.Err()
 			}
 			fmt.Fprintf(out, "Line %d: no answer\n", l.Line)
-		case first.Type == classic.TypeExit:
+		case first.Type == message.TypeExit:
 			c.Close()
 			fmt.Fprintf(out, "Line %d: BUSY\n", l.Line)
 		default:
@@ -165,5 +166,5 @@ func dialLines(ctx context.Context, o clientOptions, out io.Writer) (*classic.Cl
 		}
 	}
 	fmt.Fprintf(out, "All %d lines are busy. Please call again later.\n", len(up))
-	return nil, classic.Message{}, errAllBusy
+	return nil, message.Message{}, errAllBusy
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
 	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
 	"github.com/m2bbs/m2bbs/host/handler/lines"
+	"github.com/m2bbs/m2bbs/host/message"
 )
 
 // lineProc is one "m2bbs host -line N" process.
@@ -216,7 +217,7 @@ func TestPhoneLinesBehindMongrel2(t *testing.T) {
 		t.Fatalf("ann on line 1:\n%s", out)
 	}
 	// Line 1 is full: the next caller there hears the busy signal.
-	if m, err := call("@bbs.1").Next(readTimeout); err != nil || m.Type != classic.TypeExit || !strings.Contains(m.Msg, "busy") {
+	if m, err := call("@bbs.1").Next(readTimeout); err != nil || m.Type != message.TypeExit || !strings.Contains(m.Msg, "busy") {
 		t.Errorf("second caller on line 1 got %+v, %v; want the busy exit", m, err)
 	}
 	// Dialing finds line 2; who's online lists both lines; a page crosses
@@ -250,7 +251,7 @@ func TestPhoneLinesBehindMongrel2(t *testing.T) {
 	// the directory shows line 1 down, carol on line 2 plays on.
 	line1.kill9(t)
 	m, err := ann.Next(15 * time.Second)
-	if err != nil || m.Type != classic.TypeScreen || m.Msg != lines.HoldText(1) {
+	if err != nil || m.Type != message.TypeScreen || m.Msg != lines.HoldText(1) {
 		t.Fatalf("ann after line 1 died got %+v, %v", m, err)
 	}
 	awaitLines(t, addr, 10*time.Second, "only line 2 up", upLines(2))
@@ -266,7 +267,7 @@ func TestPhoneLinesBehindMongrel2(t *testing.T) {
 		t.Errorf("ann after line 1 came back:\n%s", out)
 	}
 	dan := call("@bbs.1")
-	if m, err := dan.Next(readTimeout); err != nil || m.Type != classic.TypeExit {
+	if m, err := dan.Next(readTimeout); err != nil || m.Type != message.TypeExit {
 		t.Errorf("caller on the restarted line 1, full with ann again, got %+v, %v", m, err)
 	}
 }
@@ -292,7 +293,7 @@ func TestLineDownWithoutJournals(t *testing.T) {
 	arrive(t, ann, "ann", "pw", "pw", "y")
 	line1.kill9(t)
 	m, err := ann.Next(15 * time.Second)
-	if err != nil || m.Type != classic.TypeExit || m.Msg != lines.DownText(1) {
+	if err != nil || m.Type != message.TypeExit || m.Msg != lines.DownText(1) {
 		t.Fatalf("ann after line 1 died got %+v, %v", m, err)
 	}
 	if m, err := ann.Next(readTimeout); err == nil {
@@ -346,7 +347,7 @@ func dialIn(t *testing.T, addr, name string) (d dialed, ok bool, out string) {
 		t.Fatalf("dialing as %s: %v\n%s", name, err, buf.String())
 	}
 	t.Cleanup(func() { c.Close() })
-	if first.Type != classic.TypePrompt {
+	if first.Type != message.TypePrompt {
 		t.Fatalf("%s's first message: %+v", name, first)
 	}
 	dialing := buf.String()
@@ -407,7 +408,7 @@ func TestSevenCallersThreeLines(t *testing.T) {
 	hosts[2].kill9(t)
 	for _, d := range byLine[2] {
 		m, err := d.c.Next(15 * time.Second)
-		if err != nil || m.Type != classic.TypeScreen || m.Msg != lines.HoldText(2) {
+		if err != nil || m.Type != message.TypeScreen || m.Msg != lines.HoldText(2) {
 			t.Errorf("%s after line 2 died got %+v, %v", d.name, m, err)
 		}
 	}
@@ -423,7 +424,7 @@ func TestSevenCallersThreeLines(t *testing.T) {
 	if err := leaving.Send("Q"); err != nil {
 		t.Fatal(err)
 	}
-	if m, err := leaving.Next(readTimeout); err != nil || m.Type != classic.TypeExit {
+	if m, err := leaving.Next(readTimeout); err != nil || m.Type != message.TypeExit {
 		t.Fatalf("quitting: %+v, %v", m, err)
 	}
 	// The exit comes just before the session is freed: dial until the

@@ -16,6 +16,7 @@ import (
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
 	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
 	"github.com/m2bbs/m2bbs/host/handler/lines"
+	"github.com/m2bbs/m2bbs/host/message"
 )
 
 // TestTelnetPlaysTheBoard calls "m2bbs run" with the telnet program
@@ -187,7 +188,7 @@ func TestTelnetHuntsForAFreeLine(t *testing.T) {
 				t.Fatal(err)
 			}
 			m, err := c.Next(readTimeout)
-			if err == nil && m.Type == classic.TypePrompt {
+			if err == nil && m.Type == message.TypePrompt {
 				t.Cleanup(func() { c.Close() })
 				return
 			}

@@ -39,7 +39,12 @@ func FuzzAppendJSON(f *testing.F) {
 	f.Fuzz(func(t *testing.T, typ, msg, pchar string, secret bool) {
 		m := Message{Type: typ, Msg: msg, PChar: pchar, Secret: secret}
 		out := m.AppendJSON(nil)
-		var w wireMessage
+		var w struct { // encoding/json's own reading, independent of Decode
+			Type   string `json:"type"`
+			Msg    string `json:"msg"`
+			PChar  string `json:"pchar"`
+			Secret bool   `json:"secret"`
+		}
 		if err := json.Unmarshal(out, &w); err != nil {
 			t.Fatalf("AppendJSON(%+v) = %q: %v", m, out, err)
 		}

@@ -193,17 +193,11 @@ var (
 	ErrMalformed = errors.New("not a JSON message")
 )
 
-// wireMessage is the JSON form Decode reads.
-type wireMessage struct {
-	Type   string `json:"type"`
-	Msg    string `json:"msg"`
-	PChar  string `json:"pchar"`
-	Secret bool   `json:"secret"`
-}
-
 // Decode parses one message as the gateways receive it (the JSON inside a
 // classic frame): a JSON object with a non-empty "type". Members other
-// than the four fields are ignored; Extra stays empty.
+// than the four fields are ignored; Extra stays empty. Keys match exactly,
+// as the host that wrote the message matched them: "Secret" is not
+// "secret" (encoding/json alone would fold case and take either).
 func Decode(data []byte) (Message, error) {
 	if len(data) > MaxBytes {
 		return Message{}, fmt.Errorf("message: %w (%d bytes)", ErrTooLarge, len(data))
@@ -211,12 +205,25 @@ func Decode(data []byte) (Message, error) {
 	if trimmed := bytes.TrimLeft(data, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '{' {
 		return Message{}, fmt.Errorf("message: %w: not an object", ErrMalformed)
 	}
-	var w wireMessage
-	if err := json.Unmarshal(data, &w); err != nil {
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(data, &members); err != nil {
 		return Message{}, fmt.Errorf("message: %w: %v", ErrMalformed, err)
 	}
-	if w.Type == "" {
+	var m Message
+	for _, f := range []struct {
+		key string
+		dst any
+	}{{"type", &m.Type}, {"msg", &m.Msg}, {"pchar", &m.PChar}, {"secret", &m.Secret}} {
+		raw, ok := members[f.key]
+		if !ok {
+			continue
+		}
+		if err := json.Unmarshal(raw, f.dst); err != nil {
+			return Message{}, fmt.Errorf("message: %w: member %q: %v", ErrMalformed, f.key, err)
+		}
+	}
+	if m.Type == "" {
 		return Message{}, fmt.Errorf("message: %w: no type", ErrMalformed)
 	}
-	return Message{Type: w.Type, Msg: w.Msg, PChar: w.PChar, Secret: w.Secret}, nil
+	return m, nil
 }

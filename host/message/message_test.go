@@ -62,3 +62,27 @@ func TestDecodeReadsWhatAppendJSONWrites(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeMatchesKeysExactly: the host marks a prompt secret only for
+// the member "secret", so a gateway must not take "Secret" or "ſecret"
+// (which encoding/json folds to it) as one, nor "Type" as the type:
+// a caller's terminal hides exactly the answers the host keeps out of its
+// journal.
+func TestDecodeMatchesKeysExactly(t *testing.T) {
+	for _, data := range []string{
+		`{"type":"prompt","msg":"Name?","Secret":true}`,
+		`{"type":"prompt","msg":"Name?","\u017fecret":true}`,
+		`{"type":"prompt","msg":"Name?","SECRET":true,"secret":false}`,
+	} {
+		m, err := Decode([]byte(data))
+		if err != nil || m.Secret {
+			t.Errorf("Decode(%s) = %+v, %v; want a prompt that is not secret", data, m, err)
+		}
+	}
+	if m, err := Decode([]byte(`{"Type":"prompt","MSG":"x","type":"screen","msg":"y"}`)); err != nil || m.Type != TypeScreen || m.Msg != "y" {
+		t.Errorf("Decode with folded duplicates = %+v, %v; want the screen \"y\"", m, err)
+	}
+	if _, err := Decode([]byte(`{"Type":"prompt"}`)); !errors.Is(err, ErrMalformed) {
+		t.Errorf("Decode of a message with only \"Type\" = %v, want ErrMalformed (no type)", err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
+	"github.com/m2bbs/m2bbs/host/message"
 )
 
 // bombBoard is the shipped board with one addition for the test: a
@@ -58,7 +59,7 @@ func TestHostileScriptBombs(t *testing.T) {
 				t.Fatal(err)
 			}
 			m, err := c.Next(readTimeout)
-			if err != nil || m.Type != classic.TypeExit || !strings.Contains(m.Msg, "hit an error") {
+			if err != nil || m.Type != message.TypeExit || !strings.Contains(m.Msg, "hit an error") {
 				t.Errorf("bomb %s: the attacker got %v (%s %q), not the error screen", kind, err, m.Type, m.Msg)
 			}
 		})

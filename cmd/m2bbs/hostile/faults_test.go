@@ -11,8 +11,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/m2bbs/m2bbs/host/gateway/classic"
 	"github.com/m2bbs/m2bbs/host/handler/dispatch"
+	"github.com/m2bbs/m2bbs/host/message"
 )
 
 // TestHostilePastedMessageIsAnsweredLineByLine: a caller pastes a long
@@ -31,7 +31,7 @@ func TestHostilePastedMessageIsAnsweredLineByLine(t *testing.T) {
 	if err := paster.c.Send("1"); err != nil { // leave a message
 		t.Fatal(err)
 	}
-	if _, m, err := paster.next(); err != nil || m.Type != classic.TypePrompt {
+	if _, m, err := paster.next(); err != nil || m.Type != message.TypePrompt {
 		t.Fatalf("no prompt for the message's first line: %v", err)
 	}
 	slowDowns := 0
@@ -41,7 +41,7 @@ func TestHostilePastedMessageIsAnsweredLineByLine(t *testing.T) {
 				t.Fatal(err)
 			}
 			out, m, err := paster.next()
-			if err != nil || m.Type != classic.TypePrompt {
+			if err != nil || m.Type != message.TypePrompt {
 				t.Fatalf("pasted line %d (after %d slow-downs) got no prompt back: %v (%s)\n%s", i, slowDowns, err, m.Type, out)
 			}
 			if strings.Contains(out, "Slow down") {
@@ -82,7 +82,7 @@ func TestHostileFloodIsStillCutOff(t *testing.T) {
 				t.Fatalf("the flooder was never cut off (%d answers): %v", answers, err)
 			}
 			answers++
-			if m.Type == classic.TypeExit {
+			if m.Type == message.TypeExit {
 				if !strings.Contains(m.Msg, "too many lines too fast") {
 					t.Errorf("the flooder's last message: %q", m.Msg)
 				}
@@ -106,7 +106,7 @@ func (c *caller) say(t *testing.T, line string) string {
 		t.Fatal(err)
 	}
 	out, m, err := c.next()
-	if err != nil || m.Type != classic.TypePrompt {
+	if err != nil || m.Type != message.TypePrompt {
 		t.Fatalf("after %q: %v (%s); the caller saw:\n%s", line, err, m.Type, c.seen.String())
 	}
 	return out
@@ -171,14 +171,14 @@ func TestHostileDiskFullPostIsToldAndStaysOnline(t *testing.T) {
 	// checks the password; with no room for it the caller is told so
 	// plainly instead of being let in unthrottled.
 	again := b.call(t, bystanderIP)
-	if _, m, err := again.next(); err != nil || m.Type != classic.TypePrompt {
+	if _, m, err := again.next(); err != nil || m.Type != message.TypePrompt {
 		t.Fatalf("no name prompt: %v", err)
 	}
 	again.say(t, "poster")
 	if err := again.c.Send(bystanderPassword); err != nil {
 		t.Fatal(err)
 	}
-	if out, m, err := again.next(); err != nil || m.Type != classic.TypeExit || !strings.Contains(out, "Sorry: the board's database failed; try again later.") {
+	if out, m, err := again.next(); err != nil || m.Type != message.TypeExit || !strings.Contains(out, "Sorry: the board's database failed; try again later.") {
 		t.Fatalf("logging in with a full disk: %v (%s)\n%s", err, m.Type, again.seen.String())
 	}
 	if st := b.status(t); st.StoreErrors < 2 {

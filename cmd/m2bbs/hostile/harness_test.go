@@ -18,6 +18,7 @@ import (
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
 	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
 	"github.com/m2bbs/m2bbs/host/handler/dispatch"
+	"github.com/m2bbs/m2bbs/host/message"
 )
 
 // Limits of the suite's waits and assertions.
@@ -330,7 +331,7 @@ func (b *board) call(t *testing.T, local string) *caller {
 
 // next reads messages until a prompt or an exit and returns the text of
 // all of them, and the last one.
-func (c *caller) next() (string, classic.Message, error) {
+func (c *caller) next() (string, message.Message, error) {
 	var text strings.Builder
 	for {
 		m, err := c.c.Next(readTimeout)
@@ -341,7 +342,7 @@ func (c *caller) next() (string, classic.Message, error) {
 			text.WriteString(m.Msg + "\n")
 			c.seen.WriteString(m.Msg + "\n")
 		}
-		if m.Type == classic.TypePrompt || m.Type == classic.TypeExit {
+		if m.Type == message.TypePrompt || m.Type == message.TypeExit {
 			return text.String(), m, nil
 		}
 	}
@@ -352,7 +353,7 @@ func (c *caller) next() (string, classic.Message, error) {
 // prompt or exit.
 func (c *caller) answer(t *testing.T, lines ...string) string {
 	t.Helper()
-	if _, m, err := c.next(); err != nil || m.Type != classic.TypePrompt {
+	if _, m, err := c.next(); err != nil || m.Type != message.TypePrompt {
 		t.Fatalf("waiting for a prompt: %v (%s); the caller saw:\n%s", err, m.Type, c.seen.String())
 	}
 	var text string
@@ -365,7 +366,7 @@ func (c *caller) answer(t *testing.T, lines ...string) string {
 			t.Fatalf("after %q: %v; the caller saw:\n%s", line, err, c.seen.String())
 		}
 		text = out
-		if m.Type == classic.TypeExit && i < len(lines)-1 {
+		if m.Type == message.TypeExit && i < len(lines)-1 {
 			t.Fatalf("hung up on after %q; the caller saw:\n%s", line, c.seen.String())
 		}
 	}
@@ -406,7 +407,7 @@ func (c *caller) roundTrip() (time.Duration, error) {
 	if err != nil {
 		return took, fmt.Errorf("menu round trip: %w", err)
 	}
-	if m.Type != classic.TypePrompt || !strings.Contains(out, "MAIN MENU") {
+	if m.Type != message.TypePrompt || !strings.Contains(out, "MAIN MENU") {
 		return took, fmt.Errorf("menu round trip: got %s message:\n%s", m.Type, out)
 	}
 	return took, nil

@@ -262,7 +262,7 @@ func TestSysopBehindALocalProxy(t *testing.T) {
 }
 
 // TestTokenGuessesBounded: a caller on the network guessing the sysop
-// token gets host.MaxWrongTokens tries a minute, then 429 even for the
+// token gets dispatch.MaxWrongTokens tries a minute, then 429 even for the
 // right one, while the bystander plays on and the sysop on the machine
 // still gets in.
 func TestTokenGuessesBounded(t *testing.T) {

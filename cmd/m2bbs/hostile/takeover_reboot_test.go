@@ -10,6 +10,7 @@ import (
 
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
 	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
+	"github.com/m2bbs/m2bbs/host/message"
 )
 
 // Takeover from the victim's own address: behind NAT, a shared machine or
@@ -35,7 +36,7 @@ func (b *board) strangerFrom(t *testing.T, ip, line string) string {
 			t.Fatalf("the stranger got no prompt (%v); saw:\n%s", err, seen.String())
 		}
 		seen.WriteString(m.Msg + "\n")
-		if m.Type == classic.TypePrompt || m.Type == classic.TypeExit {
+		if m.Type == message.TypePrompt || m.Type == message.TypeExit {
 			return seen.String()
 		}
 	}

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/m2bbs/m2bbs/host/gateway/classic"
 	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
 	"github.com/m2bbs/m2bbs/host/handler/dispatch"
+	"github.com/m2bbs/m2bbs/host/message"
 )
 
 // Session takeover: a caller must never land in a call that was someone
@@ -134,7 +134,7 @@ func TestLinesTypedWhileTheHostRestartsAreAnswered(t *testing.T) {
 	b.start(t)
 	for i, c := range callers {
 		out, m, err := c.next()
-		if err != nil || m.Type != classic.TypePrompt || !strings.Contains(out, "MAIN MENU") {
+		if err != nil || m.Type != message.TypePrompt || !strings.Contains(out, "MAIN MENU") {
 			t.Errorf("caller %d's line typed during the restart: %v, %s message:\n%s", i, err, m.Type, out)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/m2bbs/m2bbs/host/message"
 	"io"
 	"net"
 	"strings"
@@ -91,13 +92,13 @@ func (c *Client) send(req []byte) error {
 // Next reads the next message, waiting at most timeout (no limit if
 // timeout <= 0). A timeout error matches os.ErrDeadlineExceeded, and a
 // frame cut by it is completed by the next call.
-func (c *Client) Next(timeout time.Duration) (Message, error) {
+func (c *Client) Next(timeout time.Duration) (message.Message, error) {
 	var deadline time.Time
 	if timeout > 0 {
 		deadline = time.Now().Add(timeout)
 	}
 	if err := c.conn.SetReadDeadline(deadline); err != nil {
-		return Message{}, fmt.Errorf("classic: next: %w", err)
+		return message.Message{}, fmt.Errorf("classic: next: %w", err)
 	}
 	return c.fr.Next()
 }
@@ -125,7 +126,7 @@ func (c *Client) Converse(w io.Writer, answer func(pchar string) (string, error)
 			}
 		}
 		switch m.Type {
-		case TypePrompt:
+		case message.TypePrompt:
 			line, err := answer(m.PChar)
 			if err != nil {
 				return fmt.Errorf("classic: converse: %w", err)
@@ -133,7 +134,7 @@ func (c *Client) Converse(w io.Writer, answer func(pchar string) (string, error)
 			if err := c.Send(line); err != nil {
 				return fmt.Errorf("classic: converse: %w", err)
 			}
-		case TypeExit:
+		case message.TypeExit:
 			return nil
 		}
 	}

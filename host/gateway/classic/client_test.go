@@ -3,6 +3,7 @@ package classic
 import (
 	"bufio"
 	"errors"
+	"github.com/m2bbs/m2bbs/host/message"
 	"io"
 	"net"
 	"os"
@@ -32,20 +33,20 @@ func TestDialRejectsBadRoute(t *testing.T) {
 func TestClientSendsClassicBytes(t *testing.T) {
 	for _, raw := range []bool{false, true} {
 		srv := serveScript(t, "@bbs", raw, []step{
-			{"connect", []Message{{Type: TypePrompt, Msg: "name?", PChar: "> "}}},
-			{"zed", []Message{{Type: TypeExit, Msg: "bye"}}},
+			{"connect", []message.Message{{Type: message.TypePrompt, Msg: "name?", PChar: "> "}}},
+			{"zed", []message.Message{{Type: message.TypeExit, Msg: "bye"}}},
 		})
 		c := dialT(t, srv.addr, "@bbs", raw)
 		if err := c.Connect(); err != nil {
 			t.Fatal(err)
 		}
-		if m, err := c.Next(wait); err != nil || !reflect.DeepEqual(m, Message{Type: TypePrompt, Msg: "name?", PChar: "> "}) {
+		if m, err := c.Next(wait); err != nil || !reflect.DeepEqual(m, message.Message{Type: message.TypePrompt, Msg: "name?", PChar: "> "}) {
 			t.Fatalf("raw=%v: first message %+v, %v", raw, m, err)
 		}
 		if err := c.Send("zed"); err != nil {
 			t.Fatal(err)
 		}
-		if m, err := c.Next(wait); err != nil || !reflect.DeepEqual(m, Message{Type: TypeExit, Msg: "bye"}) {
+		if m, err := c.Next(wait); err != nil || !reflect.DeepEqual(m, message.Message{Type: message.TypeExit, Msg: "bye"}) {
 			t.Fatalf("raw=%v: second message %+v, %v", raw, m, err)
 		}
 		c.Close()
@@ -117,7 +118,7 @@ func TestRunServerHangsUp(t *testing.T) {
 		}
 		defer conn.Close()
 		if _, err := bufio.NewReader(conn).ReadBytes(0); err == nil {
-			conn.Write(encodeFrame(Message{Type: TypeScreen, Msg: "going away"}, false))
+			conn.Write(encodeFrame(message.Message{Type: message.TypeScreen, Msg: "going away"}, false))
 		}
 	}()
 	c := dialT(t, l.Addr().String(), "@bbs", false)

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/m2bbs/m2bbs/host/message"
 	"net"
 	"testing"
 	"time"
@@ -18,7 +19,7 @@ const wait = 10 * time.Second
 // then send the messages.
 type step struct {
 	expect string
-	send   []Message
+	send   []message.Message
 }
 
 // fakeServer is the BBS side of the classic protocol, standing in for
@@ -121,7 +122,7 @@ func requestMsg(req []byte, route string) (string, error) {
 
 // encodeFrame frames m as the host does: base64 of JSON (or bare JSON)
 // followed by NUL.
-func encodeFrame(m Message, raw bool) []byte {
+func encodeFrame(m message.Message, raw bool) []byte {
 	data, _ := json.Marshal(m) // three strings: cannot fail
 	if !raw {
 		data = []byte(base64.StdEncoding.EncodeToString(data))

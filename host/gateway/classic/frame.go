@@ -5,7 +5,8 @@
 // by a NUL byte (AppendRequest). The BBS answers with frames ended by a
 // NUL byte, each the base64 of a JSON object (or the bare JSON with raw
 // frames): {"type":"screen"|"prompt"|"exit","msg":"...","pchar":"> "}.
-// FrameReader parses that stream; Client dials, sends and reads;
+// FrameReader parses that stream into message.Message values (read with
+// message.Decode, so Extra stays empty); Client dials, sends and reads;
 // Client.Converse plays a caller whose answers come from a function (a
 // terminal, a script), and Client.Run a scripted caller for tests.
 package classic
@@ -25,13 +26,6 @@ import (
 // before base64 decoding. A longer frame fails with ErrFrameTooLarge.
 const MaxFrameBytes = 1 << 20
 
-// Message types the classic client understands.
-const (
-	TypeScreen = message.TypeScreen // print Msg
-	TypePrompt = message.TypePrompt // print Msg, then answer one line after PChar
-	TypeExit   = message.TypeExit   // print Msg and hang up
-)
-
 // Errors FrameReader returns, for errors.Is. ErrBadBase64 and ErrBadJSON
 // concern one frame: the next call to Next reads the next frame.
 // ErrFrameTooLarge, io.EOF and io.ErrUnexpectedEOF end the stream.
@@ -40,10 +34,6 @@ var (
 	ErrBadBase64     = errors.New("frame is not base64")
 	ErrBadJSON       = errors.New("frame is not a JSON message")
 )
-
-// Message is one message from the BBS, the host's message.Message read
-// back with message.Decode (its Extra stays empty).
-type Message = message.Message
 
 // FrameReader reads NUL-terminated frames and decodes them into Messages.
 type FrameReader struct {
@@ -64,9 +54,9 @@ func NewFrameReader(r io.Reader, raw bool) *FrameReader {
 // io.EOF; if the stream ends inside a frame, io.ErrUnexpectedEOF. Any other
 // read error (a deadline, say) is returned as is and the partial frame is
 // kept, so a later call picks up where this one stopped.
-func (fr *FrameReader) Next() (Message, error) {
+func (fr *FrameReader) Next() (message.Message, error) {
 	if fr.err != nil {
-		return Message{}, fr.err
+		return message.Message{}, fr.err
 	}
 	for {
 		chunk, err := fr.r.ReadSlice(0)
@@ -77,7 +67,7 @@ func (fr *FrameReader) Next() (Message, error) {
 		if body > fr.limit {
 			fr.frame = nil
 			fr.err = fmt.Errorf("classic: %w (%d bytes)", ErrFrameTooLarge, fr.limit)
-			return Message{}, fr.err
+			return message.Message{}, fr.err
 		}
 		fr.frame = append(fr.frame, chunk...)
 		switch {
@@ -92,26 +82,26 @@ func (fr *FrameReader) Next() (Message, error) {
 		case errors.Is(err, io.EOF):
 			fr.err = fmt.Errorf("classic: stream ended inside a %d-byte frame: %w", len(fr.frame), io.ErrUnexpectedEOF)
 		default:
-			return Message{}, fmt.Errorf("classic: read: %w", err)
+			return message.Message{}, fmt.Errorf("classic: read: %w", err)
 		}
-		return Message{}, fr.err
+		return message.Message{}, fr.err
 	}
 }
 
 // decode turns one frame (NUL removed) into a Message.
-func (fr *FrameReader) decode(frame []byte) (Message, error) {
+func (fr *FrameReader) decode(frame []byte) (message.Message, error) {
 	data := frame
 	if !fr.raw {
 		fr.dec = fr.dec[:0]
 		var err error
 		if fr.dec, err = base64.StdEncoding.AppendDecode(fr.dec, frame); err != nil {
-			return Message{}, fmt.Errorf("classic: %w: %v: %q", ErrBadBase64, err, quote(frame))
+			return message.Message{}, fmt.Errorf("classic: %w: %v: %q", ErrBadBase64, err, quote(frame))
 		}
 		data = fr.dec
 	}
 	m, err := message.Decode(data)
 	if err != nil {
-		return Message{}, fmt.Errorf("classic: %w: %v: %q", ErrBadJSON, err, quote(data))
+		return message.Message{}, fmt.Errorf("classic: %w: %v: %q", ErrBadJSON, err, quote(data))
 	}
 	return m, nil
 }

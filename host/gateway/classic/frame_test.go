@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"github.com/m2bbs/m2bbs/host/message"
 	"io"
 	"reflect"
 	"strings"
@@ -22,8 +23,8 @@ var capturedPrompt = base64.StdEncoding.EncodeToString([]byte(capturedPromptJSON
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 
 // readAll reads messages until an error and returns them with the error.
-func readAll(fr *FrameReader) ([]Message, error) {
-	var ms []Message
+func readAll(fr *FrameReader) ([]message.Message, error) {
+	var ms []message.Message
 	for {
 		m, err := fr.Next()
 		if err != nil {
@@ -34,22 +35,22 @@ func readAll(fr *FrameReader) ([]Message, error) {
 }
 
 func TestFrameReader(t *testing.T) {
-	prompt := Message{Type: TypePrompt, Msg: "hello 1", PChar: "> "}
+	prompt := message.Message{Type: message.TypePrompt, Msg: "hello 1", PChar: "> "}
 	for _, tc := range []struct {
 		name    string
 		raw     bool
 		input   string
-		want    []Message
+		want    []message.Message
 		wantErr error // error after the messages
 	}{
-		{"captured prompt", false, capturedPrompt, []Message{prompt}, io.EOF},
-		{"raw prompt", true, capturedPromptJSON + "\x00", []Message{prompt}, io.EOF},
+		{"captured prompt", false, capturedPrompt, []message.Message{prompt}, io.EOF},
+		{"raw prompt", true, capturedPromptJSON + "\x00", []message.Message{prompt}, io.EOF},
 		{"several frames", false, b64(`{"type":"screen","msg":"a\nb"}`) + "\x00" + capturedPrompt + b64(`{"type":"exit","msg":"bye"}`) + "\x00",
-			[]Message{{Type: TypeScreen, Msg: "a\nb"}, prompt, {Type: TypeExit, Msg: "bye"}}, io.EOF},
+			[]message.Message{{Type: message.TypeScreen, Msg: "a\nb"}, prompt, {Type: message.TypeExit, Msg: "bye"}}, io.EOF},
 		{"unknown fields and types pass", true, `{"type":"beep","msg":"é","extra":[1,2]}` + "\x00",
-			[]Message{{Type: "beep", Msg: "é"}}, io.EOF},
+			[]message.Message{{Type: "beep", Msg: "é"}}, io.EOF},
 		{"empty stream", false, "", nil, io.EOF},
-		{"eof inside frame", false, capturedPrompt + "eyJ0", []Message{prompt}, io.ErrUnexpectedEOF},
+		{"eof inside frame", false, capturedPrompt + "eyJ0", []message.Message{prompt}, io.ErrUnexpectedEOF},
 		{"bad base64", false, "not base64!\x00", nil, ErrBadBase64},
 		{"base64 the raw reader cannot read", true, capturedPrompt, nil, ErrBadJSON},
 		{"bad json", false, b64(`{"type":`) + "\x00", nil, ErrBadJSON},
@@ -79,7 +80,7 @@ func TestFrameReader(t *testing.T) {
 }
 
 func TestFrameReaderLimitIsExact(t *testing.T) {
-	msg := Message{Type: TypeScreen}
+	msg := message.Message{Type: message.TypeScreen}
 	body, _ := json.Marshal(msg)
 	pad := MaxFrameBytes - len(body)
 	frame := string(body[:len(body)-1]) + strings.Repeat(" ", pad) + "}" // exactly MaxFrameBytes
@@ -177,7 +178,7 @@ func (r *chunkReader) Read(p []byte) (int, error) {
 
 // outcome is one result of Next, comparable across readers.
 type outcome struct {
-	m   Message
+	m   message.Message
 	err string
 }
 

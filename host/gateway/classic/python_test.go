@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/m2bbs/m2bbs/host/message"
 	"net"
 	"os/exec"
 	"path/filepath"
@@ -18,12 +19,12 @@ var pythonClient = filepath.Join("..", "..", "..", "cmd", "classic-client", "cli
 // loginScript is a short conversation: a screen, a prompt with a message,
 // a prompt without one, an exit.
 var loginScript = []step{
-	{"connect", []Message{
-		{Type: TypeScreen, Msg: "Welcome to the test BBS."},
-		{Type: TypePrompt, Msg: "What's your name?", PChar: "> "},
+	{"connect", []message.Message{
+		{Type: message.TypeScreen, Msg: "Welcome to the test BBS."},
+		{Type: message.TypePrompt, Msg: "What's your name?", PChar: "> "},
 	}},
-	{"zed", []Message{{Type: TypePrompt, PChar: "password: "}}},
-	{`s3cr"t é`, []Message{{Type: TypeExit, Msg: "Bye, zed."}}},
+	{"zed", []message.Message{{Type: message.TypePrompt, PChar: "password: "}}},
+	{`s3cr"t é`, []message.Message{{Type: message.TypeExit, Msg: "Bye, zed."}}},
 }
 
 const loginTranscript = "Welcome to the test BBS.\n" +

@@ -148,8 +148,23 @@ func (s *Server) Done() <-chan struct{} { return s.done }
 // it has not exited within StopTimeout. It returns once the process is
 // gone. Calling it again returns the first result.
 func (s *Server) Stop() error {
-	s.stopOnce.Do(func() { s.stopErr = s.stop() })
+	s.stopOnce.Do(func() {
+		s.stopErr = s.stop()
+		if s.stopErr == nil {
+			s.removePIDFile()
+		}
+	})
 	return s.stopErr
+}
+
+// removePIDFile removes the pid file of the stopped mongrel2, which it
+// leaves behind when it is killed rather than let finish (a loaded machine
+// can make its SIGTERM exit slower than m2sh's).
+func (s *Server) removePIDFile() {
+	path := filepath.Join(s.Cfg.Dir, pidFile)
+	if pid, err := readPID(path); err == nil && pid == s.PID {
+		_ = os.Remove(path)
+	}
 }
 
 func (s *Server) stop() error {

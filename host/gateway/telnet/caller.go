@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
+	"github.com/m2bbs/m2bbs/host/message"
 	"github.com/m2bbs/m2bbs/host/shared/termtext"
 )
 
@@ -44,7 +45,7 @@ type caller struct {
 	route     string               // the route the call went through
 	fr        *classic.FrameReader // reads bbs
 	connected bool                 // "connect" was sent while hunting for a line
-	first     *classic.Message     // the line's first message, read while hunting
+	first     *message.Message     // the line's first message, read while hunting
 
 	dec       Decoder
 	opts      options
@@ -53,7 +54,7 @@ type caller struct {
 	out       []byte           // output for the caller, written by flush
 	req       []byte           // request for the BBS
 	typeAhead []byte           // keys not yet given to the editor
-	prompt    *classic.Message // the prompt waiting for a line, if any
+	prompt    *message.Message // the prompt waiting for a line, if any
 	overflow  bool             // typeAhead is full: keys are being dropped
 	keysDone  chan struct{}    // closed when readKeys returns; nil before it runs
 
@@ -83,7 +84,7 @@ func (c *caller) info() CallerInfo {
 
 // frame is what the BBS reader goroutine passes on.
 type frame struct {
-	m   classic.Message
+	m   message.Message
 	err error
 }
 
@@ -164,7 +165,7 @@ func (c *caller) dial(ctx context.Context) error {
 		_ = bbs.SetReadDeadline(time.Now().Add(DialTimeout))
 		m, err := c.fr.Next()
 		_ = bbs.SetReadDeadline(time.Time{})
-		if err == nil && m.Type != classic.TypeExit {
+		if err == nil && m.Type != message.TypeExit {
 			c.connected, c.first = true, &m
 			return nil
 		}
@@ -458,18 +459,18 @@ func (c *caller) edit() error {
 // pass; control strings (a window title, a clipboard write: OSC, DCS,
 // APC, …) and C1 controls never reach the caller's terminal
 // (termtext.StripStrings).
-func (c *caller) show(m classic.Message) error {
+func (c *caller) show(m message.Message) error {
 	m.Msg, m.PChar = termtext.StripStrings(m.Msg), termtext.StripStrings(m.PChar)
 	if m.Msg != "" {
 		c.out = AppendNVT(c.out, m.Msg)
 		c.out = append(c.out, '\r', '\n')
 	}
 	switch m.Type {
-	case classic.TypePrompt:
+	case message.TypePrompt:
 		c.out = AppendNVT(c.out, m.PChar)
 		c.prompt = &m
 		return c.edit()
-	case classic.TypeExit:
+	case message.TypeExit:
 		return errExit
 	}
 	return nil

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
+	"github.com/m2bbs/m2bbs/host/message"
 )
 
 // waitLimit bounds every wait in these tests; nothing waits for it to pass.
@@ -25,7 +26,7 @@ const waitLimit = 10 * time.Second
 // request byte for byte, and after the last reply either hangs up
 // (hangUp) or reads on until the gateway hangs up.
 type fakeBBS struct {
-	replies [][]classic.Message
+	replies [][]message.Message
 	hangUp  bool
 	srv     *Server       // if set, its callers are recorded at each request
 	hold    chan struct{} // if set, the first replies wait until it is closed
@@ -36,7 +37,7 @@ type fakeBBS struct {
 	remotes  chan net.Addr     // the remote address Dial was given
 }
 
-func newFakeBBS(hangUp bool, replies ...[]classic.Message) *fakeBBS {
+func newFakeBBS(hangUp bool, replies ...[]message.Message) *fakeBBS {
 	return &fakeBBS{
 		replies:  replies,
 		hangUp:   hangUp,

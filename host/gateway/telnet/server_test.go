@@ -15,17 +15,18 @@ import (
 	"time"
 
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
+	"github.com/m2bbs/m2bbs/host/message"
 )
 
 // The conversation the fake BBS plays in most tests.
 var (
-	welcome = []classic.Message{
-		{Type: classic.TypeScreen, Msg: "\x1b[1;32mWelcome\x1b[0m\nto m2bbs"},
-		{Type: classic.TypePrompt, Msg: "What is your name?", PChar: "> "},
+	welcome = []message.Message{
+		{Type: message.TypeScreen, Msg: "\x1b[1;32mWelcome\x1b[0m\nto m2bbs"},
+		{Type: message.TypePrompt, Msg: "What is your name?", PChar: "> "},
 	}
-	askPassword = []classic.Message{{Type: classic.TypePrompt, Msg: "Password:", PChar: ": ", Secret: true}}
-	menu        = []classic.Message{{Type: classic.TypeScreen, Msg: "Hello, zed"}, {Type: classic.TypePrompt, Msg: "Command", PChar: "> "}}
-	goodbye     = []classic.Message{{Type: classic.TypeExit, Msg: "Bye!\n"}}
+	askPassword = []message.Message{{Type: message.TypePrompt, Msg: "Password:", PChar: ": ", Secret: true}}
+	menu        = []message.Message{{Type: message.TypeScreen, Msg: "Hello, zed"}, {Type: message.TypePrompt, Msg: "Command", PChar: "> "}}
+	goodbye     = []message.Message{{Type: message.TypeExit, Msg: "Bye!\n"}}
 
 	welcomeText = "\x1b[1;32mWelcome\x1b[0m\r\nto m2bbs\r\nWhat is your name?\r\n> "
 	connectReq  = string(classic.AppendConnect(nil, "@bbs", true))
@@ -106,7 +107,7 @@ func TestGatewayPlainClientAndCallerHangUp(t *testing.T) {
 }
 
 func TestGatewayTypeAhead(t *testing.T) {
-	next := []classic.Message{{Type: classic.TypePrompt, Msg: "Next", PChar: "> "}}
+	next := []message.Message{{Type: message.TypePrompt, Msg: "Next", PChar: "> "}}
 	bbs := newFakeBBS(true, welcome, next, goodbye)
 	_, addr := startGateway(t, bbs, Config{})
 	c := dialGateway(t, addr)
@@ -146,7 +147,7 @@ func TestGatewayTypeAheadLimit(t *testing.T) {
 }
 
 func TestGatewayBBSHangsUp(t *testing.T) {
-	bbs := newFakeBBS(true, []classic.Message{{Type: classic.TypeScreen, Msg: "Line noise."}})
+	bbs := newFakeBBS(true, []message.Message{{Type: message.TypeScreen, Msg: "Line noise."}})
 	_, addr := startGateway(t, bbs, Config{})
 	c := dialGateway(t, addr)
 	if got, want := c.readToEOF(), gatewayOpening+"Line noise.\r\n"; got != want {
@@ -249,8 +250,8 @@ func TestNewChecksConfig(t *testing.T) {
 // caller sees BUSY for each busy line and then the board of a free one.
 // When every line is busy, the caller hears the last busy signal.
 func TestHuntsForAFreeLine(t *testing.T) {
-	busy := []classic.Message{{Type: classic.TypeExit, Msg: "All lines are busy."}}
-	welcome := []classic.Message{{Type: classic.TypePrompt, Msg: "Welcome on a free line.", PChar: "> "}}
+	busy := []message.Message{{Type: message.TypeExit, Msg: "All lines are busy."}}
+	welcome := []message.Message{{Type: message.TypePrompt, Msg: "Welcome on a free line.", PChar: "> "}}
 	for _, tc := range []struct {
 		name      string
 		free      string // the route that answers; "" for none

@@ -14,6 +14,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
+	"github.com/m2bbs/m2bbs/host/message"
 )
 
 // Close reasons the page sees (at most 123 bytes each).
@@ -182,7 +183,7 @@ func (b *bridge) bbsToPage(ctx context.Context) {
 			b.hangUp(websocket.StatusGoingAway, reasonPageGone)
 			return
 		}
-		if m.Type == classic.TypeExit {
+		if m.Type == message.TypeExit {
 			b.hangUp(websocket.StatusNormalClosure, reasonExit)
 			return
 		}

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
+	"github.com/m2bbs/m2bbs/host/message"
 	"github.com/m2bbs/m2bbs/host/shared/termtext"
 )
 
@@ -94,7 +95,7 @@ func (r pageRequest) appendClassic(dst []byte, route string) []byte {
 // cursor sequences pass; control strings (a window title, a clipboard
 // write: OSC, DCS, APC, …) and C1 controls are removed
 // (termtext.StripStrings) before it is encoded.
-func encodeMessage(m classic.Message) ([]byte, error) {
+func encodeMessage(m message.Message) ([]byte, error) {
 	m.Msg = termtext.StripStrings(m.Msg)
 	m.PChar = termtext.StripStrings(m.PChar)
 	return m.AppendJSON(nil), nil

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
+	"github.com/m2bbs/m2bbs/host/message"
 )
 
 func TestParseRequest(t *testing.T) {
@@ -63,16 +64,16 @@ func TestParseRequest(t *testing.T) {
 
 func TestEncodeMessage(t *testing.T) {
 	tests := []struct {
-		in   classic.Message
+		in   message.Message
 		want string
 	}{
-		{classic.Message{Type: "screen", Msg: "\x1b[1;32mhi\x1b[0m\nthere"}, `{"msg":"\u001b[1;32mhi\u001b[0m\nthere","type":"screen"}`},
-		{classic.Message{Type: "prompt", Msg: "name?", PChar: "> "}, `{"msg":"name?","pchar":"> ","type":"prompt"}`},
-		{classic.Message{Type: "prompt", Msg: "", PChar: "password: ", Secret: true}, `{"msg":"","pchar":"password: ","secret":true,"type":"prompt"}`},
-		{classic.Message{Type: "exit", Msg: "All lines are busy."}, `{"msg":"All lines are busy.","type":"exit"}`},
+		{message.Message{Type: "screen", Msg: "\x1b[1;32mhi\x1b[0m\nthere"}, `{"msg":"\u001b[1;32mhi\u001b[0m\nthere","type":"screen"}`},
+		{message.Message{Type: "prompt", Msg: "name?", PChar: "> "}, `{"msg":"name?","pchar":"> ","type":"prompt"}`},
+		{message.Message{Type: "prompt", Msg: "", PChar: "password: ", Secret: true}, `{"msg":"","pchar":"password: ","secret":true,"type":"prompt"}`},
+		{message.Message{Type: "exit", Msg: "All lines are busy."}, `{"msg":"All lines are busy.","type":"exit"}`},
 		// No window title, clipboard write or C1 control reaches the page; colour does.
-		{classic.Message{Type: "screen", Msg: "a\x1b]0;pwned\x07b\x1b]52;c;ZXZpbA==\x1b\\c\u009b2J\x1b[1md"}, `{"msg":"abc2J\u001b[1md","type":"screen"}`},
-		{classic.Message{Type: "prompt", Msg: "x", PChar: "\x1b]0;t\x07> "}, `{"msg":"x","pchar":"> ","type":"prompt"}`},
+		{message.Message{Type: "screen", Msg: "a\x1b]0;pwned\x07b\x1b]52;c;ZXZpbA==\x1b\\c\u009b2J\x1b[1md"}, `{"msg":"abc2J\u001b[1md","type":"screen"}`},
+		{message.Message{Type: "prompt", Msg: "x", PChar: "\x1b]0;t\x07> "}, `{"msg":"x","pchar":"> ","type":"prompt"}`},
 	}
 	for _, tt := range tests {
 		got, err := encodeMessage(tt.in)

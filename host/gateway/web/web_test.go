@@ -18,7 +18,7 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/m2bbs/m2bbs/host/gateway/classic"
+	"github.com/m2bbs/m2bbs/host/message"
 	"github.com/m2bbs/m2bbs/host/shared/access"
 )
 
@@ -77,7 +77,7 @@ func (c *call) expect(t *testing.T, want string) {
 }
 
 // send writes one message as the host frames it.
-func (c *call) send(t *testing.T, m classic.Message) {
+func (c *call) send(t *testing.T, m message.Message) {
 	t.Helper()
 	data, err := json.Marshal(m)
 	if err != nil {
@@ -294,8 +294,8 @@ func TestWebSocketRoundTrip(t *testing.T) {
 			}
 			c.expect(t, `@bbs.2 {"type":"msg","msg":"connect"}`+"\x00")
 
-			c.send(t, classic.Message{Type: "screen", Msg: "\x1b[32mWelcome\x1b[0m\nto the board"})
-			c.send(t, classic.Message{Type: "prompt", Msg: "What's your password?", PChar: "> ", Secret: true})
+			c.send(t, message.Message{Type: "screen", Msg: "\x1b[32mWelcome\x1b[0m\nto the board"})
+			c.send(t, message.Message{Type: "prompt", Msg: "What's your password?", PChar: "> ", Secret: true})
 			if got, want := pageRead(t, ws), `{"msg":"\u001b[32mWelcome\u001b[0m\nto the board","type":"screen"}`; got != want {
 				t.Errorf("page got %s, want %s", got, want)
 			}
@@ -305,7 +305,7 @@ func TestWebSocketRoundTrip(t *testing.T) {
 			pageSend(t, ws, `{"type":"msg","msg":"s3cr\"t é"}`)
 			c.expect(t, `@bbs.2 {"type":"msg","msg":"s3cr\"t é"}`+"\x00")
 
-			c.send(t, classic.Message{Type: "exit", Msg: "Alright, see ya later."})
+			c.send(t, message.Message{Type: "exit", Msg: "Alright, see ya later."})
 			if got, want := pageRead(t, ws), `{"msg":"Alright, see ya later.","type":"exit"}`; got != want {
 				t.Errorf("page got %s, want %s", got, want)
 			}
@@ -335,7 +335,7 @@ func TestBusyLine(t *testing.T) {
 	pageSend(t, ws, `{"type":"msg","msg":"connect"}`)
 	c := bbs.next(t)
 	c.expect(t, `@bbs.1 {"type":"msg","msg":"connect"}`+"\x00")
-	c.send(t, classic.Message{Type: "exit", Msg: "All lines are busy. Please call again later."})
+	c.send(t, message.Message{Type: "exit", Msg: "All lines are busy. Please call again later."})
 	c.conn.Close()
 	if got, want := pageRead(t, ws), `{"msg":"All lines are busy. Please call again later.","type":"exit"}`; got != want {
 		t.Errorf("page got %s, want %s", got, want)
@@ -398,7 +398,7 @@ func TestBBSHangsUp(t *testing.T) {
 	srv := serve(t, Config{Dial: bbs.dial})
 	ws := page(t, srv, "/ws/1")
 	c := bbs.next(t)
-	c.send(t, classic.Message{Type: "screen", Msg: "going down"})
+	c.send(t, message.Message{Type: "screen", Msg: "going down"})
 	c.conn.Close()
 	if got := pageRead(t, ws); got != `{"msg":"going down","type":"screen"}` {
 		t.Errorf("page got %s", got)
@@ -418,7 +418,7 @@ func TestBadFrameFromBBSSkipped(t *testing.T) {
 	if _, err := c.conn.Write([]byte("not base64!\x00")); err != nil {
 		t.Fatal(err)
 	}
-	c.send(t, classic.Message{Type: "prompt", Msg: "name?", PChar: "> "})
+	c.send(t, message.Message{Type: "prompt", Msg: "name?", PChar: "> "})
 	if got := pageRead(t, ws); got != `{"msg":"name?","pchar":"> ","type":"prompt"}` {
 		t.Errorf("page got %s", got)
 	}

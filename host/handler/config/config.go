@@ -71,7 +71,7 @@ type Config struct {
 	RegistrationsPerHour int
 	// WebSocketOrigins is a comma-separated list of origin patterns
 	// ("bbs.example.org, *.example.org") whose pages may open WebSockets
-	// to the board besides its own (see host/shared/access.CheckOrigin).
+	// to the board besides its own (see access.Origins.Check).
 	WebSocketOrigins string
 	// Mongrel2PIDFile is Mongrel2's pid file (m2bbs host): journals last
 	// written before Mongrel2 started are dropped (dispatch.Config.FrontEndPIDFile).

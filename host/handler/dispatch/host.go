@@ -1,15 +1,3 @@
-// Package dispatch runs the BBS behind a front end: it takes the handler
-// messages the front end (Mongrel2, or m2bbs's own) sends over a Transport,
-// parses them with m2proto, and hands each caller's messages to the Lua
-// worker that owns the caller's session. It also answers HTTP requests for
-// the status page, reloads the scripts when they change, reaps idle
-// sessions and stops runaway ones.
-//
-// Sessions are spread over several workers, each one Lua state (a
-// session.Table) on a goroutine of its own, so that both cores serve
-// callers. A session stays on its worker for life. When the scripts or
-// screens change, a new generation of workers is loaded for new callers;
-// callers online keep the generation they started on until they leave.
 package dispatch
 
 import (
@@ -317,26 +305,4 @@ func (h *Host) refuseBusy(req *m2proto.Request, gen *generation) {
 	if err := h.sendMessage(req.Sender, []string{req.ConnID}, message.Exit(text)); err == nil {
 		_ = h.send(req.Sender, []string{req.ConnID}, nil)
 	}
-}
-
-// sendVia is send through transport t.
-func (h *Host) sendVia(t Transport, sender string, connIDs []string, body []byte) error {
-	for _, group := range m2proto.SplitTargets(connIDs) {
-		if err := t.Send(m2proto.AppendReply(nil, sender, group, body)); err != nil {
-			h.replyErrors.Add(1)
-			return fmt.Errorf("send reply: %w", err)
-		}
-	}
-	return nil
-}
-
-// replier lets the session tables reply through the host.
-type replier struct{ h *Host }
-
-func (r replier) Reply(sender string, connIDs []string, body []byte) error {
-	return r.h.send(sender, connIDs, body)
-}
-
-func (r replier) SendMessage(sender string, connIDs []string, m message.Message) error {
-	return r.h.sendMessage(sender, connIDs, m)
 }

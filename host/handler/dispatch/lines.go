@@ -109,7 +109,7 @@ func (b lineBoard) Online() []lines.Caller {
 // for the browsers (outbound.go).
 func (b lineBoard) Tell(to []lines.Caller, m message.Message) error {
 	h := b.h
-	classic, browsers := splitBrowsers(to)
+	classic, browsers := splitLineCallers(to)
 	return errors.Join(h.sendVia(h.transport, h.cfg.SenderID, classic, h.classicFrame(m)),
 		h.sendVia(h.transport, h.cfg.SenderID, browsers, websocket.AppendText(nil, m)))
 }
@@ -117,14 +117,14 @@ func (b lineBoard) Tell(to []lines.Caller, m message.Message) error {
 // HangUp ends the connections of to; browsers get a close frame first.
 func (b lineBoard) HangUp(to []lines.Caller) error {
 	h := b.h
-	classic, browsers := splitBrowsers(to)
+	classic, browsers := splitLineCallers(to)
 	return errors.Join(h.sendVia(h.transport, h.cfg.SenderID, classic, nil),
 		h.sendVia(h.transport, h.cfg.SenderID, browsers, m2proto.AppendWebSocketClose(nil, m2proto.CloseNormal, "")),
 		h.sendVia(h.transport, h.cfg.SenderID, browsers, nil))
 }
 
-// splitBrowsers sorts callers' conn ids into classic callers and browsers.
-func splitBrowsers(callers []lines.Caller) (classic, browsers []string) {
+// splitLineCallers sorts phone-line callers' conn ids into classic callers and browsers.
+func splitLineCallers(callers []lines.Caller) (classic, browsers []string) {
 	for _, c := range callers {
 		if c.Browser {
 			browsers = append(browsers, c.ConnID)

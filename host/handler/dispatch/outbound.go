@@ -3,6 +3,7 @@ package dispatch
 import (
 	"encoding/base64"
 	"errors"
+	"fmt"
 
 	"github.com/m2bbs/m2bbs/host/message"
 	"github.com/m2bbs/m2bbs/host/wire/m2proto"
@@ -64,4 +65,27 @@ func (h *Host) classicFrame(m message.Message) []byte {
 		return append(json, 0)
 	}
 	return m2proto.AppendClientFrame(make([]byte, 0, base64.StdEncoding.EncodedLen(len(json))+1), json, false)
+}
+
+// sendVia is send through transport t.
+func (h *Host) sendVia(t Transport, sender string, connIDs []string, body []byte) error {
+	for _, group := range m2proto.SplitTargets(connIDs) {
+		if err := t.Send(m2proto.AppendReply(nil, sender, group, body)); err != nil {
+			h.replyErrors.Add(1)
+			return fmt.Errorf("send reply: %w", err)
+		}
+	}
+	return nil
+}
+
+// replier is the session tables' way out: Lua's messages and raw
+// replies reach the outbound edge through it.
+type replier struct{ h *Host }
+
+func (r replier) Reply(sender string, connIDs []string, body []byte) error {
+	return r.h.send(sender, connIDs, body)
+}
+
+func (r replier) SendMessage(sender string, connIDs []string, m message.Message) error {
+	return r.h.sendMessage(sender, connIDs, m)
 }

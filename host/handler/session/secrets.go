@@ -13,6 +13,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/m2bbs/m2bbs/host/handler/journal"
+	"github.com/m2bbs/m2bbs/host/message"
 	"github.com/m2bbs/m2bbs/host/wire/m2proto"
 	"github.com/m2bbs/m2bbs/luaapi"
 )
@@ -126,7 +127,8 @@ func (t *Table) redactedRequest(req *m2proto.Request, msg *lua.LTable, placehold
 	body, err := luaapi.AppendJSON(nil, msg)
 	msg.RawSetString("msg", line)
 	if err != nil {
-		body = []byte(`{"type":"msg","msg":` + string(luaapi.AppendJSONString(nil, placeholder)) + `}`)
+		m := message.Message{Type: "msg", Msg: placeholder}
+		body = m.AppendJSON(nil)
 	}
 	redacted := *req
 	redacted.Body = body

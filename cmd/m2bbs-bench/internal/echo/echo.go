@@ -22,8 +22,8 @@ import (
 	"runtime/metrics"
 	"sync/atomic"
 
+	"github.com/m2bbs/m2bbs/host/message"
 	"github.com/m2bbs/m2bbs/host/wire/m2proto"
-	"github.com/m2bbs/m2bbs/luaapi"
 )
 
 // StatusPath is the HTTP path of the handler's status.
@@ -122,9 +122,8 @@ func (h *Handler) handle(in, frame, msg []byte) ([]byte, []byte) {
 			h.ignored.Add(1)
 			return frame, msg
 		}
-		msg = append(msg, `{"msg":`...)
-		msg = luaapi.AppendJSONString(msg, l.Msg)
-		msg = append(msg, `,"pchar":"`+PromptChar+`","type":"prompt"}`...)
+		reply := message.Prompt(l.Msg, PromptChar)
+		msg = reply.AppendJSON(msg)
 		frame = m2proto.AppendClientFrame(frame, msg, h.raw)
 		body = frame
 		h.echoed.Add(1)

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/m2bbs/m2bbs/host/gateway/classic"
+	"github.com/m2bbs/m2bbs/host/message"
 )
 
 // Screens looks up the text of a screen by name, as the board shows it
@@ -194,22 +194,22 @@ func (v *BoardScript) Step() string {
 }
 
 // Handle implements Script.
-func (v *BoardScript) Handle(m classic.Message) (Action, string, error) {
+func (v *BoardScript) Handle(m message.Message) (Action, string, error) {
 	switch m.Type {
-	case classic.TypeScreen:
+	case message.TypeScreen:
 		return v.screen(m)
-	case classic.TypeExit:
+	case message.TypeExit:
 		if v.state == quitting && m.Msg == v.board.texts["bye"] {
 			return Leave, "", nil
 		}
 		return Read, "", v.unexpected(m)
-	case classic.TypePrompt:
+	case message.TypePrompt:
 		return v.prompt(m)
 	}
 	return Read, "", v.unexpected(m)
 }
 
-func (v *BoardScript) screen(m classic.Message) (Action, string, error) {
+func (v *BoardScript) screen(m message.Message) (Action, string, error) {
 	t := v.board.texts
 	switch m.Msg {
 	case t["posted"], t["sent"]:
@@ -228,7 +228,7 @@ func (v *BoardScript) screen(m classic.Message) (Action, string, error) {
 	return Read, "", nil
 }
 
-func (v *BoardScript) prompt(m classic.Message) (Action, string, error) {
+func (v *BoardScript) prompt(m message.Message) (Action, string, error) {
 	t := v.board.texts
 	switch {
 	case m.Msg == t["welcome"] && v.state == atStart:
@@ -318,7 +318,7 @@ var stateNames = [...]string{
 }
 
 // unexpected describes a message that does not fit the visit.
-func (v *BoardScript) unexpected(m classic.Message) error {
+func (v *BoardScript) unexpected(m message.Message) error {
 	text := m.Msg
 	if i := strings.IndexByte(text, '\n'); i >= 0 {
 		text = text[:i] + "..."

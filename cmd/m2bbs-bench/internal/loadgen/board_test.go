@@ -6,7 +6,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/m2bbs/m2bbs/host/gateway/classic"
+	"github.com/m2bbs/m2bbs/host/message"
 )
 
 // fakeScreens are the texts the tests' board shows.
@@ -33,15 +33,15 @@ func testBoard(t *testing.T) *Board {
 	return b
 }
 
-func prompt(msg, pchar string) classic.Message {
-	return classic.Message{Type: classic.TypePrompt, Msg: msg, PChar: pchar}
+func prompt(msg, pchar string) message.Message {
+	return message.Message{Type: message.TypePrompt, Msg: msg, PChar: pchar}
 }
 
-func screen(msg string) classic.Message { return classic.Message{Type: classic.TypeScreen, Msg: msg} }
+func screen(msg string) message.Message { return message.Message{Type: message.TypeScreen, Msg: msg} }
 
 // exchange is one message from the board and what the caller should do.
 type exchange struct {
-	msg  classic.Message
+	msg  message.Message
 	act  Action
 	line string
 }
@@ -85,7 +85,7 @@ func wholeVisit(isNew bool) []exchange {
 		exchange{prompt("From: bob\nhello", inboxPChar), Answer, ""},
 		exchange{prompt("From: cy\nhey", inboxPChar), Answer, ""},
 		exchange{menuPrompt, Answer, "Q"},
-		exchange{classic.Message{Type: classic.TypeExit, Msg: "<bye>"}, Leave, ""},
+		exchange{message.Message{Type: message.TypeExit, Msg: "<bye>"}, Leave, ""},
 	)
 }
 
@@ -131,21 +131,21 @@ func TestBoardScriptPlaysAWholeVisit(t *testing.T) {
 }
 
 func TestBoardScriptRefusesTheUnexpected(t *testing.T) {
-	login := []classic.Message{prompt("<welcome>", "> "), prompt("<password>", "> "), prompt("<motd>", "> ")}
+	login := []message.Message{prompt("<welcome>", "> "), prompt("<password>", "> "), prompt("<motd>", "> ")}
 	tests := []struct {
 		name   string
-		before []classic.Message
-		bad    classic.Message
+		before []message.Message
+		bad    message.Message
 	}{
-		{"wrong password", login[:2], classic.Message{Type: classic.TypeExit, Msg: "<bad_pass>"}},
+		{"wrong password", login[:2], message.Message{Type: message.TypeExit, Msg: "<bad_pass>"}},
 		{"menu before the login", login[:1], menuPrompt},
 		{"new-user prompt for a returning user", login[:2], prompt("<new_user>", "> ")},
 		{"menu error", append(login, menuPrompt), screen("<menu_error>")},
 		{"confirmation before the end of the message", append(login, menuPrompt, prompt("", " 1: ")), screen("<posted>")},
 		{"mail confirmed for a post", append(login, menuPrompt, prompt("", " 1: "), prompt("", " 2: "), prompt("", " 3: "), prompt("", " 4: ")), screen("<sent>")},
-		{"goodbye before quitting", login, classic.Message{Type: classic.TypeExit, Msg: "<bye>"}},
+		{"goodbye before quitting", login, message.Message{Type: message.TypeExit, Msg: "<bye>"}},
 		{"unknown prompt", login, prompt("What is your quest?", "> ")},
-		{"unknown message type", nil, classic.Message{Type: "beep"}},
+		{"unknown message type", nil, message.Message{Type: "beep"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -164,7 +164,7 @@ func TestBoardScriptRefusesTheUnexpected(t *testing.T) {
 
 func TestBoardScriptParksWhenThePlanEnds(t *testing.T) {
 	v := testBoard(t).Visit("ann", "pw", false, []string{}, "")
-	for _, m := range []classic.Message{prompt("<welcome>", "> "), prompt("<password>", "> "), prompt("<motd>", "> ")} {
+	for _, m := range []message.Message{prompt("<welcome>", "> "), prompt("<password>", "> "), prompt("<motd>", "> ")} {
 		if _, _, err := v.Handle(m); err != nil {
 			t.Fatal(err)
 		}

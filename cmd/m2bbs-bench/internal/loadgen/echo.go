@@ -3,7 +3,7 @@ package loadgen
 import (
 	"fmt"
 
-	"github.com/m2bbs/m2bbs/host/gateway/classic"
+	"github.com/m2bbs/m2bbs/host/message"
 )
 
 // EchoScript is a visit to an echo handler, which answers every line with a
@@ -22,8 +22,8 @@ func NewEchoScript(n int) *EchoScript {
 }
 
 // Handle implements Script.
-func (e *EchoScript) Handle(m classic.Message) (Action, string, error) {
-	if m.Type != classic.TypePrompt {
+func (e *EchoScript) Handle(m message.Message) (Action, string, error) {
+	if m.Type != message.TypePrompt {
 		return Read, "", fmt.Errorf("echo: got a %s message, want a prompt", m.Type)
 	}
 	if m.Msg != e.sent {

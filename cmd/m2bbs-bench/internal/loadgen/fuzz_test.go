@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/m2bbs/m2bbs/host/gateway/classic"
+	"github.com/m2bbs/m2bbs/host/message"
 )
 
 // FuzzParseProc feeds arbitrary /proc files to the parsers: they must
@@ -41,7 +41,7 @@ func FuzzBoardScript(f *testing.F) {
 		for line := range strings.SplitSeq(transcript, "\n") {
 			kind, rest, _ := strings.Cut(line, "|")
 			pchar, msg, _ := strings.Cut(rest, "|")
-			act, _, err := v.Handle(classic.Message{Type: kind, PChar: pchar, Msg: msg})
+			act, _, err := v.Handle(message.Message{Type: kind, PChar: pchar, Msg: msg})
 			if err != nil || act == Leave || act == Park {
 				return
 			}

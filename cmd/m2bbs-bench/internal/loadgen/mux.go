@@ -17,7 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/m2bbs/m2bbs/host/gateway/classic"
+	"github.com/m2bbs/m2bbs/host/message"
 	"github.com/m2bbs/m2bbs/host/shared/access"
 	"github.com/m2bbs/m2bbs/host/wire/m2proto"
 	"github.com/m2bbs/m2bbs/host/wire/zmqtransport"
@@ -380,7 +380,7 @@ func (m *Mux) deliver(id string, body []byte, now time.Time) {
 }
 
 // handle runs one message through the caller's script.
-func (c *MuxCall) handle(msg classic.Message, now time.Time) error {
+func (c *MuxCall) handle(msg message.Message, now time.Time) error {
 	if c.leaving {
 		return fmt.Errorf("loadgen: %w after the goodbye: %s %q", ErrUnexpected, msg.Type, msg.Msg)
 	}
@@ -426,17 +426,17 @@ func (m *Mux) forget(c *MuxCall) {
 }
 
 // decodeFrame turns one frame (NUL removed) into a message.
-func decodeFrame(frame []byte, raw bool) (classic.Message, error) {
+func decodeFrame(frame []byte, raw bool) (message.Message, error) {
 	data := frame
 	if !raw {
 		var err error
 		if data, err = base64.StdEncoding.AppendDecode(nil, frame); err != nil {
-			return classic.Message{}, fmt.Errorf("loadgen: frame is not base64: %w", err)
+			return message.Message{}, fmt.Errorf("loadgen: frame is not base64: %w", err)
 		}
 	}
-	var msg classic.Message
-	if err := json.Unmarshal(data, &msg); err != nil {
-		return classic.Message{}, fmt.Errorf("loadgen: frame is not a JSON message: %w", err)
+	msg, err := message.Decode(data)
+	if err != nil {
+		return message.Message{}, fmt.Errorf("loadgen: frame: %w", err)
 	}
 	return msg, nil
 }

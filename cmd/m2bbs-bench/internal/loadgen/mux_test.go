@@ -9,15 +9,15 @@ import (
 	"time"
 
 	"github.com/m2bbs/m2bbs/cmd/m2bbs-bench/internal/echo"
-	"github.com/m2bbs/m2bbs/host/gateway/classic"
 	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
+	"github.com/m2bbs/m2bbs/host/message"
 	"github.com/m2bbs/m2bbs/host/wire/zmqtransport"
 )
 
 // parkAfter answers n prompts with "ok", then parks.
 type parkAfter struct{ n int }
 
-func (p *parkAfter) Handle(m classic.Message) (Action, string, error) {
+func (p *parkAfter) Handle(m message.Message) (Action, string, error) {
 	if p.n == 0 {
 		return Park, "", nil
 	}
@@ -28,7 +28,7 @@ func (p *parkAfter) Handle(m classic.Message) (Action, string, error) {
 // failAt fails at the first message.
 type failAt struct{}
 
-func (failAt) Handle(classic.Message) (Action, string, error) {
+func (failAt) Handle(message.Message) (Action, string, error) {
 	return Read, "", errors.New("not what I expected")
 }
 
@@ -185,7 +185,7 @@ func TestMuxParkStopsStartingWhenItsContextEnds(t *testing.T) {
 // cancelling cancels a context at its first message, then parks.
 type cancelling struct{ cancel context.CancelFunc }
 
-func (c cancelling) Handle(classic.Message) (Action, string, error) {
+func (c cancelling) Handle(message.Message) (Action, string, error) {
 	c.cancel()
 	return Park, "", nil
 }

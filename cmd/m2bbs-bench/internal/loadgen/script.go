@@ -1,7 +1,7 @@
 package loadgen
 
 import (
-	"github.com/m2bbs/m2bbs/host/gateway/classic"
+	"github.com/m2bbs/m2bbs/host/message"
 )
 
 // Action is what a caller does after a message from the board.
@@ -46,7 +46,7 @@ type Script interface {
 	// Handle is told the board's next message and says what the caller
 	// does: with Answer, line is what they type. Every action but Read
 	// ends a prompt round trip. An error ends the visit as failed.
-	Handle(m classic.Message) (act Action, line string, err error)
+	Handle(m message.Message) (act Action, line string, err error)
 }
 
 // ScriptFactory makes the script of each visit: caller is the caller's
