@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/m2bbs/m2bbs/cmd/internal/command"
 	"github.com/m2bbs/m2bbs/cmd/m2bbs-bench/internal/echo"
 	"github.com/m2bbs/m2bbs/host/handler/config"
 	"github.com/m2bbs/m2bbs/host/wire/zmqtransport"
@@ -34,7 +35,7 @@ func runEcho(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	if *cpuProfile != "" {
-		stop, err := startCPUProfile(*cpuProfile)
+		stop, err := command.StartCPUProfile(*cpuProfile)
 		if err != nil {
 			return err
 		}

@@ -4,12 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
-	"runtime/pprof"
 	"time"
 
 	"github.com/pebbe/zmq4"
 
+	"github.com/m2bbs/m2bbs/cmd/internal/command"
 	"github.com/m2bbs/m2bbs/host/handler/dispatch"
 	"github.com/m2bbs/m2bbs/host/handler/session"
 	"github.com/m2bbs/m2bbs/host/handler/store"
@@ -25,7 +24,7 @@ import (
 // same process (for inproc:// addresses).
 func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logger, ready func()) error {
 	if s.cpuProfile != "" {
-		stop, err := startCPUProfile(s.cpuProfile)
+		stop, err := command.StartCPUProfile(s.cpuProfile)
 		if err != nil {
 			return err
 		}
@@ -108,23 +107,4 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		}
 	}()
 	return h.Run(ctx)
-}
-
-// startCPUProfile starts profiling the process into path; the returned
-// function stops and writes the profile.
-func startCPUProfile(path string) (func(*slog.Logger), error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, fmt.Errorf("cpu profile: %w", err)
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("cpu profile: %w", err)
-	}
-	return func(log *slog.Logger) {
-		pprof.StopCPUProfile()
-		if err := f.Close(); err != nil {
-			log.Error("cpu profile", "err", err)
-		}
-	}, nil
 }

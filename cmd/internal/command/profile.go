@@ -1,4 +1,4 @@
-package main
+package command
 
 import (
 	"fmt"
@@ -7,9 +7,10 @@ import (
 	"runtime/pprof"
 )
 
-// startCPUProfile starts profiling the process into path; the returned
-// function stops and writes the profile.
-func startCPUProfile(path string) (func(*slog.Logger), error) {
+// StartCPUProfile starts profiling the process into path (the -cpuprofile
+// flag of m2bbs host and m2bbs-bench echo); the returned function stops
+// and writes the profile, logging a failure to close the file.
+func StartCPUProfile(path string) (func(*slog.Logger), error) {
 	f, err := os.Create(path)
 	if err != nil {
 		return nil, fmt.Errorf("cpu profile: %w", err)
