@@ -20,7 +20,11 @@
 // this process queue in Go instead of failing with SQLITE_BUSY; reads use a
 // separate pool of read-only connections, which WAL lets run alongside the
 // writer. Other processes writing the same file are tolerated through the
-// busy timeout ([Options.BusyTimeout]).
+// busy timeout ([Options.BusyTimeout]). Each connection prepares a
+// statement the first time it runs it and keeps it, by its SQL text, for
+// the next call (go-sqlite3's statement cache, sized to hold every
+// statement of the store), so a call compiles no SQL once its connection
+// has run it before.
 //
 // # Schema
 //

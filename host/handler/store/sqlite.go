@@ -44,6 +44,9 @@ type Options struct {
 	Log *slog.Logger
 	// Sync is SyncNormal (when empty) or SyncFull: see those.
 	Sync string
+
+	// connectHook, if set, runs on every new connection (tests).
+	connectHook func(*sqlite3.SQLiteConn) error
 }
 
 // SQLite is a Store in one SQLite database file. Create it with Open.
@@ -54,6 +57,8 @@ type SQLite struct {
 	sync       string // SQLite's synchronous pragma
 	log        *slog.Logger
 	migrations []migration
+
+	connectHook func(*sqlite3.SQLiteConn) error // Options.connectHook
 
 	// mu is held for reading by every call while it uses the pools and for
 	// writing by Reconnect and Close while they swap them.
@@ -111,7 +116,7 @@ func openWith(dbPath string, opts Options, fsys fs.FS) (*SQLite, error) {
 	if dbPath == "" || strings.HasPrefix(dbPath, ":memory:") || strings.HasPrefix(dbPath, "file:") {
 		return nil, fmt.Errorf("store: open: %q is not a file path", dbPath)
 	}
-	s := &SQLite{cost: opts.BcryptCost, busy: opts.BusyTimeout, log: opts.Log}
+	s := &SQLite{cost: opts.BcryptCost, busy: opts.BusyTimeout, log: opts.Log, connectHook: opts.connectHook}
 	if s.cost == 0 {
 		s.cost = bcrypt.DefaultCost
 	}
@@ -172,7 +177,7 @@ func isBusy(err error) bool {
 // openPools connects to the file, checks WAL mode and migrates the schema.
 func (s *SQLite) openPools(ctx context.Context) (*pools, error) {
 	busy := strconv.FormatInt(max(s.busy.Milliseconds(), 1), 10)
-	w, err := sql.Open("sqlite3", s.dsn(url.Values{
+	w := sql.OpenDB(s.connector(url.Values{
 		"_journal_mode": {"WAL"},
 		"_synchronous":  {s.sync},
 		"_foreign_keys": {"1"},
@@ -182,11 +187,9 @@ func (s *SQLite) openPools(ctx context.Context) (*pools, error) {
 		// typed) is overwritten with zeros, free pages included, rather
 		// than left in the file. Its old frames stay in the WAL until a
 		// checkpoint: PruneJournals truncates the WAL every minute.
-		"_secure_delete": {"ON"},
+		"_secure_delete":   {"ON"},
+		"_stmt_cache_size": {strconv.Itoa(writerStmtCache)},
 	}))
-	if err != nil {
-		return nil, err
-	}
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
@@ -206,15 +209,12 @@ func (s *SQLite) openPools(ctx context.Context) (*pools, error) {
 	}
 	// Readers: no journal_mode (a read-only connection cannot set it; the
 	// writer already has), and mode=ro so a stray write fails loudly.
-	r, err := sql.Open("sqlite3", s.dsn(url.Values{
-		"mode":          {"ro"},
-		"_foreign_keys": {"1"},
-		"_busy_timeout": {busy},
+	r := sql.OpenDB(s.connector(url.Values{
+		"mode":             {"ro"},
+		"_foreign_keys":    {"1"},
+		"_busy_timeout":    {busy},
+		"_stmt_cache_size": {strconv.Itoa(readerStmtCache)},
 	}))
-	if err != nil {
-		w.Close()
-		return nil, err
-	}
 	n := max(4, 2*runtime.GOMAXPROCS(0))
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
