@@ -138,3 +138,44 @@ func TestVisitPreparesNothingTwice(t *testing.T) {
 		t.Error("the first visit prepared nothing: the counter does not see prepares")
 	}
 }
+
+// TestCachedStatementsFollowAnotherHostsSchemaChange: a statement kept
+// prepared on a connection still runs, with the same answers, after
+// another connection (another host, migrating) changed the schema of the
+// tables it reads and writes.
+func TestCachedStatementsFollowAnotherHostsSchemaChange(t *testing.T) {
+	s, path := newStore(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	mustRegister(t, s, "ann", "bob")
+	check := func(wantPosts int) {
+		t.Helper()
+		if _, err := s.PostMessage(ctx, "ann", []string{"hello"}); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := s.MessageCount(ctx); err != nil || n != wantPosts {
+			t.Fatalf("MessageCount = %d, %v; want %d", n, err, wantPosts)
+		}
+		if m, err := s.MessageAt(ctx, wantPosts-1); err != nil || m.Author != "ann" {
+			t.Fatalf("MessageAt = %+v, %v", m, err)
+		}
+		if err := s.RecordCall(ctx, "bob"); err != nil {
+			t.Fatal(err)
+		}
+		if a, err := s.Account(ctx, "bob"); err != nil || a.Calls != wantPosts {
+			t.Fatalf("Account = %+v, %v; want %d calls", a, err, wantPosts)
+		}
+	}
+	check(1) // prepares and keeps the statements
+	other := rawDB(t, path)
+	for _, ddl := range []string{
+		"ALTER TABLE messages ADD COLUMN extra TEXT",
+		"ALTER TABLE users ADD COLUMN extra TEXT",
+		"CREATE INDEX calls_extra ON calls (at)",
+	} {
+		if _, err := other.Exec(ddl); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check(2)
+}
