@@ -37,6 +37,15 @@ func TestParksIdleCallers(t *testing.T) {
 	if got := s.Cfg.Tuning().Callers; got < idleCallers {
 		t.Skipf("the open-file limit %d leaves Mongrel2 room for %d callers, not %d", s.Cfg.FileLimit, got, idleCallers)
 	}
+	// Mongrel2 sets its own open-file limit to max_fd, whatever soft
+	// limit it inherited, since Start keeps max_fd within the hard limit.
+	limits, err := os.ReadFile(fmt.Sprintf("/proc/%d/limits", s.PID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("Max open files            %-20d %-20d", s.Cfg.Tuning().MaxFD, s.Cfg.Tuning().MaxFD); !strings.Contains(string(limits), want) {
+		t.Errorf("Mongrel2's limits lack %q:\n%s", want, limits)
+	}
 	hangUps := echoHandler(t, s.Cfg)
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
