@@ -109,12 +109,9 @@ func (t Tuning) settings() map[string]int {
 }
 
 // renderSettings is the settings dict of m2.conf: the fixed ones, then
-// the tuning's in name order, with extra (tests' overrides) replacing them.
-func renderSettings(t Tuning, extra map[string]int) string {
+// the tuning's in name order.
+func renderSettings(t Tuning) string {
 	all := t.settings()
-	for k, v := range extra {
-		all[k] = v
-	}
 	names := make([]string, 0, len(all))
 	for k := range all {
 		names = append(names, k)

@@ -96,9 +96,6 @@ type Config struct {
 	// rather than falling back to its soft limit. Start sets it from
 	// HardFileLimit when zero; Render leaves max_fd uncut when zero.
 	FileLimit int
-
-	// settings override rendered settings by name (tests only).
-	settings map[string]int
 }
 
 // Handler is one more handler in Config.Handlers.
@@ -371,6 +368,6 @@ servers = [main]
 		tuning.Callers, tuning.MaxFD, tuning.MaxFD, tuning.MaxFD, fdReserve,
 		fix, c.BindAddr(), c.Port, c.Route, c.SendSpec, c.RecvSpec,
 		c.SendSpec, c.SenderID, c.RecvSpec, rawPayload, c.Protocol, more.String(),
-		serverUUID, c.BindAddr(), c.Port, routes, renderSettings(tuning, c.settings))
+		serverUUID, c.BindAddr(), c.Port, routes, renderSettings(tuning))
 	return []byte(b.String())
 }
