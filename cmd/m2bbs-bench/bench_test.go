@@ -149,7 +149,7 @@ func TestBenchReadsTheSysopStatusWithAToken(t *testing.T) {
 	testOptions(t, o, "M2BBS_SYSOP_TOKEN=bench-0123456789-abcdef-token")
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	s, err := o.startSystem(ctx, frontBuiltIn, handlerBoard, t.TempDir(), "")
+	s, err := o.startSystem(ctx, frontBuiltIn, handlerBoard, o.shipped(), t.TempDir(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
