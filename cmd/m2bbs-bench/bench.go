@@ -54,6 +54,7 @@ type benchOptions struct {
 	// the messages a returning user reads; defaultCostRuns the runs of
 	// its workloads at the default bcrypt cost.
 	original        string
+	originalCallers int
 	originalReads   int
 	defaultCostRuns int
 	// hashCallers log in at once to find the sustained login rate at the
@@ -158,6 +159,7 @@ func parseBenchFlags(args []string, stderr io.Writer) (o *benchOptions, err erro
 	fs.StringVar(&o.micro, "micro", "", "output of `go test -bench` to add to the table (medians per benchmark)")
 	steps := fs.String("steps", strings.Join(allSteps, ","), "parts of the suite to run, comma-separated: "+strings.Join(allSteps, ", "))
 	fs.StringVar(&o.original, "original", originalDir, "folder of the original 2010 board's files (Debian's mongrel2-core examples); the original step is skipped when they are missing")
+	fs.IntVar(&o.originalCallers, "original-callers", originalCallers, "callers of the original board's workloads (the original's figures are for 100)")
 	fs.IntVar(&o.originalReads, "original-reads", 50, "messages a returning user of the original board reads in a visit")
 	fs.IntVar(&o.defaultCostRuns, "default-cost-runs", 1, "runs of the original board's workloads at the default bcrypt cost (0: none)")
 	fs.IntVar(&o.hashCallers, "hash-callers", 16, "callers registering at once to find the sustained login rate at the default bcrypt cost")
@@ -235,14 +237,12 @@ func (o *benchOptions) bench(ctx context.Context) error {
 			return err
 		}
 	}
-	if o.step(stepThroughput) || o.step(stepJournal) || o.step(stepHashing) {
-		// The CPU of one hash, to take hashing out of the host's CPU per
-		// round trip (at the load runs' cost) and to report it.
-		for _, cost := range []int{o.bcryptCost, defaultCost} {
-			if _, ok := t.hashCPU[cost]; !ok {
-				t.hashCPU[cost] = hashCPU(cost)
-				o.progress("one bcrypt hash at cost %d: %v of CPU", cost, t.hashCPU[cost].Round(time.Microsecond))
-			}
+	// The CPU of one hash, to take hashing out of the host's CPU per round
+	// trip (at the load runs' cost) and to report it.
+	for _, cost := range []int{o.bcryptCost, defaultCost} {
+		if _, ok := t.hashCPU[cost]; !ok {
+			t.hashCPU[cost] = hashCPU(cost)
+			o.progress("one bcrypt hash at cost %d: %v of CPU", cost, t.hashCPU[cost].Round(time.Microsecond))
 		}
 	}
 	if o.step(stepScale) && len(o.idle) > 0 {

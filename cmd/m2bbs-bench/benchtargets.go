@@ -38,9 +38,9 @@ func (t *benchTable) originalRows() []report.Item {
 			if len(runs) == 0 {
 				continue
 			}
-			pre := fmt.Sprintf("%s, %d callers, cost %d: ", w.title, w.callers, cost)
+			pre := fmt.Sprintf("%s, %d caller(s), cost %d: ", w.title, o.callersOf(w), cost)
 			target, pass := "", (func(float64) bool)(nil)
-			if cost == o.bcryptCost && w.target > 0 {
+			if cost == o.bcryptCost && w.target > 0 && o.callersOf(w) == originalCallers {
 				target, pass = fmt.Sprintf("≥ %.0f×", w.target), func(v float64) bool { return v >= w.target }
 			}
 			out = append(out,
@@ -115,13 +115,15 @@ func (t *benchTable) targetRows() []report.Item {
 		if w.target == 0 {
 			continue
 		}
-		name := fmt.Sprintf("2. %s ÷ original, %d callers", w.title, w.callers)
+		name := fmt.Sprintf("2. %s ÷ original, %d callers", w.title, o.callersOf(w))
 		runs := t.loads[originalKey(w, o.bcryptCost)][handlerBoard]
 		switch {
 		case t.originalSkipped != "":
 			out = append(out, report.Remark(name+": skipped ("+t.originalSkipped+")"))
 		case len(runs) == 0:
 			out = append(out, missing(name, "-steps without original"))
+		case o.callersOf(w) != originalCallers:
+			out = append(out, missing(name, fmt.Sprintf("the original's figures are for %d callers", originalCallers)))
 		default:
 			out = append(out, report.Row{Name: name, Values: collectRuns(runs, func(r loadRun) float64 { return rtps(r) / w.rtps }), Format: report.Unit("%.2f×"),
 				Target: fmt.Sprintf("≥ %.0f×", w.target), Pass: func(v float64) bool { return v >= w.target },
@@ -172,7 +174,7 @@ func (t *benchTable) targetRows() []report.Item {
 				Format: report.Unit("%.2f KiB"), Target: kib, Pass: passKiB},
 			report.Row{Name: "   callers parked", Values: collect(steps, func(s scaleStep) float64 { return float64(s.callers) }), Format: report.Thousands,
 				Target: parked, Pass: passAll, Note: fmt.Sprintf("-idle-budget %v (0: none)", o.idleBudget)},
-			report.Row{Name: "   time to park them", Values: collect(steps, func(s scaleStep) float64 { return s.elapsed.Seconds() }), Format: report.Unit("%.0f s")},
+			report.Row{Name: "   time to park them", Values: collect(steps, func(s scaleStep) float64 { return s.elapsed.Seconds() }), Format: report.Unit("%.1f s")},
 		)
 	}
 

@@ -113,6 +113,8 @@ type OriginalScript struct {
 	line  int // index into Lines while writing
 	read  int // messages read in this "2"
 	index int // the current message's index
+	// titled says the reader's title came.
+	titled bool
 }
 
 // NewUserVisit is the original's new-user visit of 13 prompt round
@@ -172,15 +174,22 @@ func (v *OriginalScript) screen(m message.Message) error {
 	case v.state == oStart && m.Msg == t["welcome"],
 		v.state == oRepeat && m.Msg == t["welcome_newbie"],
 		v.state == oWriting && v.line == 0 && m.Msg == t["leave_msg"],
-		v.state == oReadStart && m.Msg == t["read_msg"],
 		v.state == oReadDone:
+		return nil
+	case v.state == oReadStart && m.Msg == t["read_msg"] && !v.titled:
+		v.titled = true
 		return nil
 	case v.state == oWritten && m.Msg == t["posted"]:
 		v.Posts++
 		v.state = oMenu
 		return nil
-	case v.state == oReadStart || v.state == oReadText:
+	case v.state == oReadStart && v.titled || v.state == oReadText:
 		sub := originalHeader.FindStringSubmatch(m.Msg)
+		if sub == nil && v.state == oReadStart && v.BoardCount < 0 {
+			// An empty board says so instead; the menu comes next.
+			v.BoardCount, v.state = 0, oReadDone
+			return nil
+		}
 		if sub == nil {
 			break
 		}
@@ -257,7 +266,7 @@ func (v *OriginalScript) menu() (Action, string, error) {
 	case "1":
 		v.state, v.line = oWriting, 0
 	case "2":
-		v.state, v.read = oReadStart, 0
+		v.state, v.read, v.titled = oReadStart, 0, false
 	case "Q":
 		v.state = oQuit
 	default:
