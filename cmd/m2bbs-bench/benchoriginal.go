@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"compress/gzip"
 	"context"
 	"errors"
@@ -152,8 +151,7 @@ func editOriginalMain(src []byte) ([]byte, error) {
 		return nil, errors.New("bbs.lua: the original's require 'mongrel2' or its start-up block is not where expected")
 	}
 	src = requireMongrel2.ReplaceAll(src, nil)
-	src = startUp.ReplaceAll(src, []byte("\nreturn m2bbs\n"))
-	return bytes.Clone(src), nil
+	return startUp.ReplaceAll(src, []byte("\nreturn m2bbs\n")), nil
 }
 
 // originalRuns runs the original's workloads against m2bbs running the
