@@ -222,6 +222,15 @@ func (o *benchOptions) bench(ctx context.Context) error {
 	}
 
 	t := newTable(o)
+	// The CPU of one hash, to take hashing out of the host's CPU per round
+	// trip (at the load runs' cost) and to report it; measured first, while
+	// no board runs.
+	for _, cost := range []int{o.bcryptCost, defaultCost} {
+		if _, ok := t.hashCPU[cost]; !ok {
+			t.hashCPU[cost] = hashCPU(cost)
+			o.progress("one bcrypt hash at cost %d: %v of CPU", cost, t.hashCPU[cost].Round(time.Microsecond))
+		}
+	}
 	for run := range o.runs {
 		if err := o.loadRuns(ctx, t, run); err != nil {
 			return err
@@ -235,14 +244,6 @@ func (o *benchOptions) bench(ctx context.Context) error {
 	if o.step(stepHashing) {
 		if err := o.hashingRuns(ctx, t); err != nil {
 			return err
-		}
-	}
-	// The CPU of one hash, to take hashing out of the host's CPU per round
-	// trip (at the load runs' cost) and to report it.
-	for _, cost := range []int{o.bcryptCost, defaultCost} {
-		if _, ok := t.hashCPU[cost]; !ok {
-			t.hashCPU[cost] = hashCPU(cost)
-			o.progress("one bcrypt hash at cost %d: %v of CPU", cost, t.hashCPU[cost].Round(time.Microsecond))
 		}
 	}
 	if o.step(stepScale) && len(o.idle) > 0 {
@@ -395,7 +396,7 @@ func (o *benchOptions) loadOnce(ctx context.Context, front, handler string, spec
 		board     *loadgen.Board
 		scripts   loadgen.ScriptFactory
 		seedPosts int
-		posts     atomic.Int64
+		posts     postTally
 	)
 	if handler == handlerBoard {
 		if board, err = loadgen.NewBoard(o.texts); err != nil {
@@ -414,9 +415,9 @@ func (o *benchOptions) loadOnce(ctx context.Context, front, handler string, spec
 	}
 	r, err = o.measure(ctx, sys, loadgen.Config{
 		Callers: callers, Scripts: scripts, Warmup: warmup, Think: think, Ramp: warmup / 2,
-		OnVisit: func(s loadgen.Script, _ error) {
+		OnVisit: func(s loadgen.Script, err error) {
 			if b, ok := s.(*loadgen.BoardScript); ok {
-				posts.Add(int64(b.Posts))
+				posts.add(b.Posts, err != nil && b.PostPending())
 			}
 		},
 	})
@@ -430,7 +431,7 @@ func (o *benchOptions) loadOnce(ctx context.Context, front, handler string, spec
 	if err := loadgen.Play(ctx, sys.addr, false, check); err != nil {
 		return r, fmt.Errorf("bench: checking the posts: %w", err)
 	}
-	r.lostPosts = seedPosts + int(posts.Load()) - check.BoardCount
+	r.lostPosts = posts.lost(seedPosts, check.BoardCount)
 	return r, nil
 }
 
@@ -512,6 +513,36 @@ func (o *benchOptions) measure(ctx context.Context, sys *system, cfg loadgen.Con
 	}
 	r.heap, r.goroutines, r.hostErrors = st.HeapBytes, st.Goroutines, hostErrors(st)
 	return r, nil
+}
+
+// postTally counts the posts the board confirmed to callers, and those
+// sent but not yet confirmed when their visit was cut off at the end of a
+// run; safe for concurrent use.
+type postTally struct {
+	confirmed, pending atomic.Int64
+}
+
+// add counts a visit's confirmed posts and whether it was cut off with
+// one pending.
+func (p *postTally) add(confirmed int, pending bool) {
+	p.confirmed.Add(int64(confirmed))
+	if pending {
+		p.pending.Add(1)
+	}
+}
+
+// lost compares onBoard, the messages on the board after a run, with the
+// seed's posts and those confirmed: positive, posts confirmed and lost;
+// negative, posts nobody sent. Pending posts may be on the board or not.
+func (p *postTally) lost(seeded, onBoard int) int {
+	confirmed := seeded + int(p.confirmed.Load())
+	switch pending := int(p.pending.Load()); {
+	case onBoard < confirmed:
+		return confirmed - onBoard
+	case onBoard > confirmed+pending:
+		return confirmed + pending - onBoard
+	}
+	return 0
 }
 
 // hostErrors sums the host's counters of things that went wrong.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -175,7 +176,13 @@ func (o *benchOptions) originalRuns(ctx context.Context, t *benchTable) error {
 		spec.bcryptCost = cost
 		for run := range runs {
 			for _, w := range originalWorkloads {
-				r, err := o.originalOnce(ctx, spec, texts, w)
+				warmup := o.warmup
+				if w.returning {
+					// The returning users all log in at the start: the
+					// window opens once their hashes are done.
+					warmup += time.Duration(o.callersOf(w)) * t.hashCPU[cost] / time.Duration(runtime.NumCPU())
+				}
+				r, err := o.originalOnce(ctx, spec, texts, w, warmup)
 				if err != nil {
 					return err
 				}
@@ -188,24 +195,25 @@ func (o *benchOptions) originalRuns(ctx context.Context, t *benchTable) error {
 }
 
 // originalOnce starts m2bbs on the original scripts behind the built-in
-// front end and plays one workload against it.
-func (o *benchOptions) originalOnce(ctx context.Context, spec boardSpec, texts loadgen.OriginalTexts, w originalWorkload) (r loadRun, err error) {
+// front end and plays one workload against it, measuring after warmup.
+func (o *benchOptions) originalOnce(ctx context.Context, spec boardSpec, texts loadgen.OriginalTexts, w originalWorkload, warmup time.Duration) (r loadRun, err error) {
 	sys, err := o.startRun(ctx, frontBuiltIn, handlerBoard, spec, "")
 	if err != nil {
 		return r, err
 	}
 	defer func() { err = errors.Join(err, sys.stopErr()) }()
 
-	var posts atomic.Int64
+	var (
+		posts  postTally
+		seeded int
+	)
 	scripts := func(caller, visit int) loadgen.Script {
 		return loadgen.NewUserVisit(texts, "nu"+strconv.Itoa(caller)+"-"+strconv.Itoa(visit))
 	}
 	if w.returning {
-		seeded, err := o.seedOriginal(ctx, sys.addr, texts, o.callersOf(w))
-		if err != nil {
+		if seeded, err = o.seedOriginal(ctx, sys.addr, texts, o.callersOf(w)); err != nil {
 			return r, err
 		}
-		posts.Add(int64(seeded))
 		scripts = func(caller, _ int) loadgen.Script {
 			return loadgen.ReturningVisit(texts, "caller"+strconv.Itoa(caller), o.originalReads)
 		}
@@ -217,10 +225,10 @@ func (o *benchOptions) originalOnce(ctx context.Context, spec boardSpec, texts l
 		timeout = backlogTimeout
 	}
 	r, err = o.measure(ctx, sys, loadgen.Config{
-		Callers: o.callersOf(w), Scripts: scripts, Warmup: o.warmup, Ramp: o.warmup / 2, Timeout: timeout,
-		OnVisit: func(s loadgen.Script, _ error) {
+		Callers: o.callersOf(w), Scripts: scripts, Warmup: warmup, Ramp: o.warmup / 2, Timeout: timeout,
+		OnVisit: func(s loadgen.Script, err error) {
 			if v, ok := s.(*loadgen.OriginalScript); ok {
-				posts.Add(int64(v.Posts))
+				posts.add(v.Posts, err != nil && v.PostPending())
 			}
 		},
 	})
@@ -233,7 +241,7 @@ func (o *benchOptions) originalOnce(ctx context.Context, spec boardSpec, texts l
 	if err := loadgen.PlayWithin(ctx, sys.addr, false, check, backlogTimeout); err != nil {
 		return r, fmt.Errorf("bench: original: checking the posts: %w", err)
 	}
-	r.lostPosts = int(posts.Load()) - check.BoardCount
+	r.lostPosts = posts.lost(seeded, check.BoardCount)
 	return r, nil
 }
 

@@ -53,3 +53,19 @@ func TestPrepareOriginalSkipsMissingFiles(t *testing.T) {
 		t.Errorf("error %v, want errNoOriginal", err)
 	}
 }
+
+func TestPostTallyAllowsPostsPendingAtTheCutOff(t *testing.T) {
+	var p postTally
+	p.add(5, false)
+	p.add(2, true) // cut off after sending a post's last line
+	for _, c := range []struct{ onBoard, lost int }{
+		{8, 0},   // seed + 7 confirmed
+		{9, 0},   // and the pending one
+		{7, 1},   // one confirmed post missing
+		{10, -1}, // one post nobody sent
+	} {
+		if got := p.lost(1, c.onBoard); got != c.lost {
+			t.Errorf("%d on the board: lost %d, want %d", c.onBoard, got, c.lost)
+		}
+	}
+}

@@ -142,6 +142,11 @@ func SeedVisit(texts OriginalTexts, name string, posts int) *OriginalScript {
 		Plan: append(plan, "Q"), Lines: DefaultLines, Reads: 1, BoardCount: -1}
 }
 
+// PostPending says the visit sent a message's last line and had no
+// confirmation yet: cut off there, the post may or may not be on the
+// board.
+func (v *OriginalScript) PostPending() bool { return v.state == oWritten }
+
 // Step implements Stepper: "name", "password", "password again", "MOTD",
 // "menu 1", "message line", "end of message", "reader Enter", "reader
 // Q"...

@@ -54,7 +54,8 @@ type Config struct {
 	// closes (false), from a goroutine of Run's.
 	OnWindow func(open bool)
 	// OnVisit, if set, is called after each visit with its script and
-	// error, from the caller's goroutine.
+	// error, from the caller's goroutine; also after a visit cut off at
+	// the end of the drain (its error is then the context's).
 	OnVisit func(s Script, err error)
 	// Arrivals, if positive, makes the load open: a visit starts every
 	// 1/Arrivals seconds from the start until the window closes, each by a
@@ -266,7 +267,12 @@ func (c *caller) visit(ctx context.Context, n int) {
 	script := c.cfg.Scripts(c.id, n)
 	err := c.play(ctx, script)
 	if err != nil && ctx.Err() != nil {
-		return // cut off by the drain deadline or the caller of Run
+		// Cut off by the drain deadline or the caller of Run: not a
+		// failure, but what the visit did so far counts.
+		if c.cfg.OnVisit != nil {
+			c.cfg.OnVisit(script, err)
+		}
+		return
 	}
 	c.tally.allVisits++
 	if err != nil {
