@@ -132,14 +132,22 @@ func TestFrontendAndEcho(t *testing.T) {
 
 func TestBenchFlags(t *testing.T) {
 	var stderr bytes.Buffer
-	o, err := parseBenchFlags([]string{"-idle", "10_000, 100000"}, &stderr)
+	o, err := parseBenchFlags([]string{"-idle", "10_000, 100000", "-steps", "original, hashing"}, &stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(o.idle) != 2 || o.idle[0] != 10000 || o.idle[1] != 100000 {
 		t.Errorf("idle steps %v", o.idle)
 	}
-	for _, bad := range [][]string{{"-idle", "ten"}, {"-callers", "0"}, {"extra"}} {
+	if !o.step(stepOriginal) || !o.step(stepHashing) || o.step(stepThroughput) || o.step(stepScale) {
+		t.Errorf("-steps original,hashing: %v", o.steps)
+	}
+	if o, err := parseBenchFlags(nil, &stderr); err != nil {
+		t.Error(err)
+	} else if len(o.steps) != len(allSteps) {
+		t.Errorf("default steps %v, want all of %v", o.steps, allSteps)
+	}
+	for _, bad := range [][]string{{"-idle", "ten"}, {"-callers", "0"}, {"extra"}, {"-steps", "throughput,fast"}} {
 		if _, err := parseBenchFlags(bad, &stderr); err == nil {
 			t.Errorf("%q: no error", bad)
 		}
