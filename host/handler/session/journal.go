@@ -663,7 +663,7 @@ func (t *Table) requestTable(req *m2proto.Request) (*lua.LTable, error) {
 	if !ok {
 		return nil, errors.New("journaled request: body is not a JSON object")
 	}
-	return luaapi.NewRequest(t.L, req, msg), nil
+	return t.requests.New(t.L, req, msg), nil
 }
 
 // setColourFrom follows the colour flag of a request table's data.

@@ -283,6 +283,9 @@ type Table struct {
 	noisy *lograte.Limiter
 	// secretKey keys the placeholders of secrets (secrets.go).
 	secretKey []byte
+	// requests builds the request tables scripts get, their headers on
+	// first read.
+	requests *luaapi.Requests
 }
 
 type journalCounters struct {
@@ -322,6 +325,7 @@ func New(cfg Config, deps Deps) (*Table, error) {
 		secretKey: newSecretKey(),
 	}
 	t.L = lua.NewState(cfg.LuaOptions)
+	t.requests = luaapi.NewRequests(t.L)
 	// With a context on the state, every thread gets a cancel function of
 	// its own: that is how a runaway session is stopped.
 	ctx, stop := context.WithCancel(context.Background())
@@ -534,7 +538,7 @@ func (t *Table) Handle(req *m2proto.Request) {
 	if s != nil && string(line) == "connect" {
 		s = t.freshCall(s) // a new call never carries on an old one
 	}
-	reqTable := luaapi.NewRequest(t.L, req, msg)
+	reqTable := t.requests.New(t.L, req, msg)
 	if s == nil && t.journals != nil && string(line) != "connect" {
 		loaded, err := t.loadJournal(req.ConnID)
 		if err != nil {
