@@ -596,7 +596,7 @@ func (t *Table) restart(s *Session, live *m2proto.Request, why string) (*Session
 	// A fresh coroutine; the old one is dropped.
 	delete(t.byThread, s.thread)
 	s.cancel()
-	s.thread, s.cancel = t.L.NewThread()
+	s.thread, s.cancel = t.newThread()
 	t.byThread[s.thread] = s
 	s.journal.replaying, s.journal.replay, s.journal.diverged = false, nil, ""
 	s.conn.Reset()

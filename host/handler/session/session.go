@@ -851,7 +851,7 @@ func (t *Table) start(req *m2proto.Request, reqTable, msg *lua.LTable) *Session 
 // newSession registers a session for connID with a fresh coroutine; req is
 // its first request (for the caller's address).
 func (t *Table) newSession(connID, sender string, req *m2proto.Request) *Session {
-	th, cancel := t.L.NewThread()
+	th, cancel := t.newThread()
 	conn := luaapi.NewConn(connID, sender, t)
 	now := t.now()
 	s := &Session{
