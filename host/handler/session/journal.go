@@ -678,8 +678,7 @@ func (t *Table) setUser(s *Session, user string) {
 	if s.user == user {
 		return
 	}
-	s.user = user
-	s.log = sessionLogger(t.log.With("conn_id", s.connID, "user", user), s)
+	s.user = user // s.log's records carry it from now on
 	if t.deps.OnLogin != nil {
 		t.deps.OnLogin(s.connID, user)
 	}

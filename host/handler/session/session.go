@@ -467,8 +467,7 @@ func (t *Table) loggedIn(L *lua.LState, name string) {
 	if s == nil || s.user == name {
 		return
 	}
-	s.user = name
-	s.log = s.log.With("user", name)
+	s.user = name // s.log's records carry it from now on
 	s.log.Info("caller logged in")
 	t.record(s, journalLogin(name))
 	if t.deps.OnLogin != nil {
@@ -864,7 +863,7 @@ func (t *Table) newSession(connID, sender string, req *m2proto.Request) *Session
 		started:   now,
 		lastInput: now,
 	}
-	s.log = sessionLogger(t.log.With("conn_id", connID), s)
+	s.log = sessionLogger(t.log, s)
 	if t.journals != nil {
 		s.journal = &sessionJournal{}
 	}
