@@ -324,6 +324,12 @@ var stateNames = [...]string{
 
 // unexpected describes a message that does not fit the visit.
 func (v *BoardScript) unexpected(m message.Message) error {
+	return unexpectedMessage(m, stateNames[v.state], v.Name, "")
+}
+
+// unexpectedMessage is the error of a visit that got m while in the state
+// named state: the message's first line, at most 60 bytes of it.
+func unexpectedMessage(m message.Message, state, user, board string) error {
 	text := m.Msg
 	if i := strings.IndexByte(text, '\n'); i >= 0 {
 		text = text[:i] + "..."
@@ -331,5 +337,5 @@ func (v *BoardScript) unexpected(m message.Message) error {
 	if len(text) > 60 {
 		text = text[:60] + "..."
 	}
-	return fmt.Errorf("loadgen: %w: %s %q (pchar %q) %s, user %s", ErrUnexpected, m.Type, text, m.PChar, stateNames[v.state], v.Name)
+	return fmt.Errorf("loadgen: %w: %s %q (pchar %q) %s, user %s%s", ErrUnexpected, m.Type, text, m.PChar, state, user, board)
 }

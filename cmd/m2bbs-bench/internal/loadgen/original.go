@@ -289,12 +289,5 @@ var originalStateNames = [...]string{
 
 // unexpected describes a message that does not fit the visit.
 func (v *OriginalScript) unexpected(m message.Message) error {
-	text := m.Msg
-	if i := strings.IndexByte(text, '\n'); i >= 0 {
-		text = text[:i] + "..."
-	}
-	if len(text) > 60 {
-		text = text[:60] + "..."
-	}
-	return fmt.Errorf("loadgen: %w: %s %q (pchar %q) %s, user %s (original board)", ErrUnexpected, m.Type, text, m.PChar, originalStateNames[v.state], v.Name)
+	return unexpectedMessage(m, originalStateNames[v.state], v.Name, " (original board)")
 }
