@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -59,7 +58,8 @@ func TestHostilePastedMessageIsAnsweredLineByLine(t *testing.T) {
 // TestHostileFloodIsStillCutOff: answering every refused line does not
 // let a flooder make the board talk for ever: lines pipelined without
 // waiting for prompts end with the flood screen or a hang-up, after a
-// bounded number of answers.
+// bounded number of answers, however many of them the dispatch loop
+// refused before the session saw them (a loaded machine refuses most).
 func TestHostileFloodIsStillCutOff(t *testing.T) {
 	b := startBoard(t, boardOptions{})
 	by := b.bystander(t, "ann")
@@ -68,7 +68,7 @@ func TestHostileFloodIsStillCutOff(t *testing.T) {
 		t.Fatalf("the flooder did not reach the main menu:\n%s", flooder.seen.String())
 	}
 	const lines = 500
-	answers, last := 0, ""
+	answers := 0
 	assertResponsive(t, by, func() {
 		for range lines {
 			if err := flooder.c.Send("?"); err != nil { // the menu again, for ever
@@ -80,19 +80,10 @@ func TestHostileFloodIsStillCutOff(t *testing.T) {
 			if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
 				return // hung up on (a reset when the board closed with the flood unread)
 			}
-			if err != nil && answers > 0 && last == message.TypePrompt && errors.Is(err, os.ErrDeadlineExceeded) {
-				// The front end's queue bound refused the flood before
-				// the session's throttle saw it: the refusal was told,
-				// the queued lines answered, and the flooder sits at a
-				// prompt, costing nobody anything.
-				t.Logf("the flood was absorbed by the queue bound (%d answers, at a prompt)", answers)
-				return
-			}
 			if err != nil {
 				t.Fatalf("the flooder was never cut off (%d answers): %v", answers, err)
 			}
 			answers++
-			last = m.Type
 			if m.Type == message.TypeExit {
 				if !strings.Contains(m.Msg, "too many lines too fast") {
 					t.Errorf("the flooder's last message: %q", m.Msg)

@@ -183,6 +183,9 @@ func (h *Host) enqueue(o *owner, req *m2proto.Request, fresh bool) (then func())
 	}
 	answer, queued := !o.refused, o.pending > 0
 	o.refused = true
+	if o.pending > 0 {
+		o.unchargedRefusals++ // charged when the next queued line is handled
+	}
 	return func() { h.refuseLine(req, answer, queued, counter, why) }
 }
 
@@ -197,7 +200,22 @@ func (h *Host) job(w *worker, req *m2proto.Request) func() {
 				h.admit.ended.forget(req.ConnID)
 			}
 		}
-		h.settle(w, req.ConnID, true)
+		h.chargeRefusals(w, req.ConnID, h.settle(w, req.ConnID, true))
+	}
+}
+
+// chargeRefusals counts lines the dispatch loop refused against the
+// caller's flood limit, as if the session had seen them: a flooder whose
+// lines mostly pile up here, because the worker is slower than the flood,
+// is cut off as surely as one whose lines all reach the session. Each
+// refused line was counted while one of the caller's lines was still
+// queued, so the handling of a later one charges it.
+func (h *Host) chargeRefusals(w *worker, connID string, refusals int) {
+	if refusals == 0 {
+		return
+	}
+	if w.table.ChargeRefused(connID, refusals) {
+		h.settle(w, connID, false) // the session ended: forget its owner
 	}
 }
 

@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -113,6 +114,36 @@ func TestQueuedLinesPerCallerAreBounded(t *testing.T) {
 	b.ft.mu.Unlock()
 	if busy != 1 {
 		t.Errorf("caller 1 was told %d times the board is busy, want once", busy)
+	}
+}
+
+// TestFloodRefusedInTheQueueIsCutOff: a flooder whose lines mostly pile
+// up in the dispatch loop, because their worker is slower than the flood,
+// is cut off by the session's flood limit as if the session had seen every
+// line, rather than left at a prompt with the flood shrugged off.
+func TestFloodRefusedInTheQueueIsCutOff(t *testing.T) {
+	b := startBoard(t, spinner, Config{Workers: 1, MaxQueuedPerCaller: 3,
+		Session: session.Config{ResumeBudget: 10 * time.Second, RateBurst: 5}})
+	b.say("1", "connect")
+	b.ft.waitFor(t, "1", said("connect"))
+	b.say("1", "spin")
+	for i := range 30 {
+		b.say("1", "x"+strconv.Itoa(i))
+	}
+	b.ft.waitFor(t, "1", func(r reply) bool {
+		return r.kind == "exit" && strings.Contains(r.text, "Too many lines too fast")
+	})
+	b.ft.waitFor(t, "1", kind("hangup"))
+	b.say("2", "connect") // a barrier: one worker serves in order
+	b.ft.waitFor(t, "2", said("connect"))
+	b.ft.mu.Lock()
+	defer b.ft.mu.Unlock()
+	for _, raw := range b.ft.sent {
+		for _, r := range decodeReply(t, raw) {
+			if r.connID == "1" && strings.HasPrefix(r.text, "said x") {
+				t.Errorf("the flooder's queued line was answered after the cut-off: %q", r.text)
+			}
+		}
 	}
 }
 

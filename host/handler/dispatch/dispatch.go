@@ -15,6 +15,9 @@ type owner struct {
 	// refused says the caller's last line was refused and answered; the
 	// next refusals are not, until one of their lines is handled.
 	refused bool
+	// unchargedRefusals counts the caller's lines refused since one of
+	// their lines was last handled, for the session's flood limit.
+	unchargedRefusals int
 	// disconnect is the caller's disconnect notice, kept until their
 	// queued lines are handled when it found the worker's queue full.
 	disconnect *m2proto.Request
@@ -60,28 +63,32 @@ func (h *Host) newOwner(connID string) *owner {
 }
 
 // settle forgets a caller's owner once the worker has no session for it
-// and nothing queued; handled says a queued message was just handled.
-func (h *Host) settle(w *worker, connID string, handled bool) {
+// and nothing queued; handled says a queued message was just handled. It
+// returns how many of the caller's lines were refused since then, which
+// the caller of settle charges to the session (see chargeRefusals).
+func (h *Host) settle(w *worker, connID string, handled bool) (refusals int) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	o := h.owners[connID]
 	if o == nil {
-		return
+		return 0
 	}
 	if handled {
 		o.pending-- // queued messages count wherever the caller went since
 		o.refused = false
+		refusals, o.unchargedRefusals = o.unchargedRefusals, 0
 		if o.pending == 0 && o.disconnect != nil {
 			h.deferDisconnect(o.w, o.disconnect)
 			o.disconnect = nil
 		}
 	}
 	if o.w != w {
-		return
+		return refusals
 	}
 	if o.pending == 0 && !w.table.Has(connID) {
 		delete(h.owners, connID)
 		w.owned--
 		h.nudgeLine()
 	}
+	return refusals
 }

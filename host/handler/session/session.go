@@ -722,6 +722,32 @@ func (t *Table) admit(s *Session, lineBytes int) bool {
 	return true
 }
 
+// ChargeRefused counts lines of connID's caller that were refused before
+// they reached the session (the dispatch loop had too many of theirs
+// waiting, and answered them itself) against the caller's rate limit, as
+// lines sent too fast. It answers nothing more; a caller past the flood
+// limit is cut off, as admit would, and ChargeRefused reports that the
+// session ended.
+func (t *Table) ChargeRefused(connID string, lines int) (ended bool) {
+	s := t.sessions[connID]
+	if s == nil || lines <= 0 {
+		return false
+	}
+	now := t.now()
+	for range lines {
+		if s.rate.take(now, t.cfg.RatePerSecond, t.cfg.RateBurst) {
+			continue
+		}
+		t.counts.throttled.Add(1)
+		if s.rate.refused > t.cfg.RateBurst {
+			s.log.Warn("caller flooded the board: disconnecting", "refused", s.rate.refused)
+			t.end(s, t.cfg.FloodScreen, fallbackFloodText)
+			return true
+		}
+	}
+	return false
+}
+
 // refuse tells the caller why their line was ignored and asks the last
 // question again, so that the client, which waits for a prompt, goes on.
 func (t *Table) refuse(s *Session, why string) {
