@@ -40,6 +40,7 @@ type benchOptions struct {
 	idleBudget     time.Duration
 	active         time.Duration
 	withMongrel2   bool
+	mongrel2Idle   int // idle callers parked behind Mongrel2 (idle_mongrel2.go)
 	bcryptCost     int
 	workers        int
 	scripts        string
@@ -104,6 +105,7 @@ func parseBenchFlags(args []string, stderr io.Writer) (*benchOptions, error) {
 	fs.DurationVar(&o.idleBudget, "idle-budget", 0, "longest the callers of one scale run may take to log in (0: no limit); a step cut short says so")
 	fs.DurationVar(&o.active, "active", 3*time.Second, "how long one active caller is timed at each idle step")
 	fs.BoolVar(&o.withMongrel2, "mongrel2", true, "also run behind a real Mongrel2")
+	fs.IntVar(&o.mongrel2Idle, "mongrel2-idle", 0, "idle callers to park behind Mongrel2 sized for them (0: the first -idle step; -1: skip)")
 	fs.IntVar(&o.bcryptCost, "bcrypt-cost", 4, "bcrypt cost of the board's passwords (4 keeps bcrypt from dominating; the default is 10)")
 	fs.IntVar(&o.workers, "workers", 0, "the host's Lua workers (0: one per core)")
 	fs.StringVar(&o.scripts, "scripts", "scripts", "folder of the board's Lua scripts")
@@ -214,12 +216,17 @@ func (o *benchOptions) bench(ctx context.Context) error {
 			t.addScale(steps)
 		}
 	}
+	m2idle, err := o.idleMongrel2Step(ctx)
+	if err != nil {
+		return err
+	}
 	if o.micro != "" {
 		if err := t.addMicro(o.micro); err != nil {
 			return err
 		}
 	}
 	t.print(o.stdout, time.Since(started))
+	fmt.Fprint(o.stdout, m2idle)
 	if o.cpuProfile != "" {
 		fmt.Fprintf(o.log, "host CPU profile written to %s (go tool pprof -top %s)\n", o.cpuProfile, o.cpuProfile)
 	}

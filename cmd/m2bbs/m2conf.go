@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 
 	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
@@ -22,12 +23,14 @@ func runM2conf(ctx context.Context, args []string, stderr io.Writer) error {
 		route     string
 		protocol  string
 		lines     int
+		callers   int
 	)
 	s, err := parseSettings("m2conf", args, stderr, func(fs *flag.FlagSet) {
 		fs.IntVar(&port, "port", mongrel2.DefaultPort, "TCP port callers connect to")
 		fs.BoolVar(&listenAll, "listen-all", false, "accept callers on all interfaces, not only 127.0.0.1")
 		fs.StringVar(&route, "route", mongrel2.DefaultRoute, "JSON-socket route of the BBS")
 		fs.StringVar(&protocol, "protocol", mongrel2.ProtocolJSON, "handler protocol: json or tnetstring")
+		fs.IntVar(&callers, "callers", 0, fmt.Sprintf("callers Mongrel2 must hold at once, at most %d: sizes its superpoll settings and the open-file limit it needs (0: -max-callers, else %d)", mongrel2.MaxCallers, dispatch.DefaultMaxCallers))
 		fs.IntVar(&lines, "lines", 0, fmt.Sprintf("phone lines: one handler per line (@bbs.1..@bbs.N, ports from %d) plus the /lines directory (0: one @bbs handler)", linePortBase))
 	})
 	if err != nil {
@@ -54,6 +57,7 @@ func runM2conf(ctx context.Context, args []string, stderr io.Writer) error {
 		Protocol:   protocol,
 		HTTPRoutes: []string{dispatch.StatusPath},
 		MinPing:    frontEndIdle(s.IdleTimeout),
+		Callers:    mongrel2Callers(callers, s.MaxCallers),
 		// Browsers: the page on "/" (written into CHROOT/web by "m2bbs
 		// webroot"), its WebSocket on /ws.
 		WebRoot:        "web",
@@ -69,7 +73,22 @@ func runM2conf(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("write config: %w", err)
 	}
+	fmt.Fprintf(stderr, "m2conf: sized for %d callers: start Mongrel2 with an open-file limit of %d or more (ulimit -n, or LimitNOFILE= in its systemd unit)\n",
+		cfg.Tuning().Callers, cfg.Tuning().MaxFD)
 	return nil
+}
+
+// mongrel2Callers is the number of callers to size Mongrel2 for: the
+// -callers flag if set, else the host's -max-callers (the host's default
+// if that is unset too).
+func mongrel2Callers(flagged, maxCallers int) int {
+	switch {
+	case flagged > 0:
+		return flagged
+	case maxCallers > 0:
+		return min(maxCallers, mongrel2.MaxCallers)
+	}
+	return dispatch.DefaultMaxCallers
 }
 
 // linesConfig turns cfg into the configuration of n phone lines: line 1 is
@@ -119,4 +138,15 @@ func runWebroot(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stderr, "the browser page is in %s\n", fs.Arg(0))
 	return nil
+}
+
+// warnFileLimit logs when the open-file limit gave the Mongrel2 just
+// started room for fewer callers than wanted.
+func warnFileLimit(log *slog.Logger, wanted int, got mongrel2.Tuning) {
+	if got.Callers >= wanted {
+		return
+	}
+	log.Warn("the open-file limit leaves Mongrel2 room for fewer callers than -max-callers: past them its replies stall",
+		"room_for", got.Callers, "max_callers", wanted,
+		"limit", got.MaxFD, "needed", mongrel2.FileLimitFor(wanted), "fix", "ulimit -n, or LimitNOFILE= in the systemd unit")
 }

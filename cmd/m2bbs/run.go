@@ -198,6 +198,7 @@ func runWithMongrel2(ctx context.Context, s *settings, opt runOptions, log *slog
 		SenderID:   s.SenderID,
 		HTTPRoutes: []string{dispatch.StatusPath},
 		MinPing:    frontEndIdle(s.IdleTimeout),
+		Callers:    mongrel2Callers(0, s.MaxCallers),
 		// The browser page: Mongrel2 serves its files from DATA/mongrel2/web
 		// and passes its WebSockets to the host.
 		WebRoot:        "web",
@@ -220,6 +221,7 @@ func runWithMongrel2(ctx context.Context, s *settings, opt runOptions, log *slog
 	}
 	defer server.Stop()
 	log.Info("mongrel2 started", "pid", server.PID, "dir", m2dir, "callers", server.Addr())
+	warnFileLimit(log, m2cfg.Callers, server.Cfg.Tuning())
 	s.Mongrel2PIDFile = server.PIDFile()
 	s.SendSpec, s.RecvSpec = server.Cfg.SendSpec, server.Cfg.RecvSpec
 

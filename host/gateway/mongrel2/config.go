@@ -87,6 +87,15 @@ type Config struct {
 	// silent before Mongrel2 drops them (without telling the handler).
 	// Zero means DefaultMinPing.
 	MinPing time.Duration
+	// Callers is how many callers Mongrel2 must hold at once, at most
+	// MaxCallers; it sizes superpoll.max_fd and superpoll.hot_dividend
+	// (see TuningFor). Zero means DefaultCallers.
+	Callers int
+	// FileLimit is the hard open-file limit Mongrel2 will run under, if
+	// known: superpoll.max_fd is cut to it, so that Mongrel2 gets all of it
+	// rather than falling back to its soft limit. Start sets it from
+	// HardFileLimit when zero; Render leaves max_fd uncut when zero.
+	FileLimit int
 }
 
 // Handler is one more handler in Config.Handlers.
@@ -164,6 +173,9 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
+// Tuning is the settings that size Mongrel2 for c.Callers callers.
+func (c Config) Tuning() Tuning { return TuningFor(c.Callers, c.MinPing, c.FileLimit) }
+
 // BindAddr is the address Mongrel2 binds the caller port on.
 func (c Config) BindAddr() string {
 	if c.ListenAll {
@@ -182,6 +194,9 @@ func (c Config) Validate() error {
 	}
 	if !strings.HasPrefix(c.Route, "@") || len(c.Route) < 2 {
 		return fmt.Errorf("%w: route %q must start with '@'", ErrBadConfig, c.Route)
+	}
+	if c.Callers < 0 || c.Callers > MaxCallers {
+		return fmt.Errorf("%w: %d callers: one Mongrel2 holds 1 to %d", ErrBadConfig, c.Callers, MaxCallers)
 	}
 	if c.Protocol != ProtocolJSON && c.Protocol != ProtocolTNetstring {
 		return fmt.Errorf("%w: protocol %q is neither %q nor %q", ErrBadConfig, c.Protocol, ProtocolJSON, ProtocolTNetstring)
@@ -272,6 +287,7 @@ func (c Config) rawPayloadLoaded() int {
 // `m2sh start` owns the mongrel2 process and must stop it.
 func Render(cfg Config) []byte {
 	c := cfg.withDefaults()
+	tuning := c.Tuning()
 	rawPayload := c.rawPayloadLoaded()
 	routes := fmt.Sprintf("'%s': bbs", c.Route)
 	for _, r := range append(append([]string(nil), c.ExtraRoutes...), c.HTTPRoutes...) {
@@ -319,6 +335,10 @@ web = Dir(base='%s/', index_file='index.html', default_ctype='text/plain')
 #   m2sh load -config m2.conf -db config.sqlite
 #   m2sh start -db config.sqlite -host localhost
 # Stop it with: kill $(cat run/mongrel2.pid)
+#
+# Sized for %d callers: Mongrel2 needs an open-file limit of %d
+# (ulimit -n %d before m2sh start, or LimitNOFILE=%d in its systemd
+# unit); under a lower hard limit it holds half of its soft limit, less %d.
 %s#
 # Callers connect to %s:%d and send %s {"type":"msg","msg":"..."} NUL.
 # The m2bbs host connects a PULL socket to %s and a PUB socket to %s.
@@ -341,12 +361,13 @@ main = Server(uuid='%s',
               port=%d,
               hosts=[Host(name='localhost', routes={%s})])
 
-settings = {'zeromq.threads': 1, 'server.daemonize': 0, 'limits.min_ping': %d}
+settings = %s
 
 servers = [main]
 `,
+		tuning.Callers, tuning.MaxFD, tuning.MaxFD, tuning.MaxFD, fdReserve,
 		fix, c.BindAddr(), c.Port, c.Route, c.SendSpec, c.RecvSpec,
 		c.SendSpec, c.SenderID, c.RecvSpec, rawPayload, c.Protocol, more.String(),
-		serverUUID, c.BindAddr(), c.Port, routes, int(c.MinPing/time.Second))
+		serverUUID, c.BindAddr(), c.Port, routes, renderSettings(tuning))
 	return []byte(b.String())
 }

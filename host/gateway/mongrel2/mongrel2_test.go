@@ -117,6 +117,9 @@ func connectHandler(t *testing.T, cfg Config) *handler {
 		if err == nil {
 			err = pub.SetRcvtimeo(wait)
 		}
+		if err == nil { // PUB drops at its high-water mark: keep every reply
+			err = pub.SetSndhwm(0)
+		}
 		if err == nil {
 			err = pub.Connect(cfg.RecvSpec)
 		}

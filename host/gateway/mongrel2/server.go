@@ -105,7 +105,8 @@ type Server struct {
 
 // Start writes cfg.Dir/m2.conf, loads it into cfg.Dir/config.sqlite and
 // starts Mongrel2 there, filling a zero Port and empty specs with free
-// ports. It returns once the caller port accepts connections, or an error
+// ports and a zero FileLimit with this process's hard limit (the
+// Server's Cfg.Tuning then says how many callers fit). It returns once the caller port accepts connections, or an error
 // quoting the end of Mongrel2's logs. ctx bounds start-up only: the server
 // runs until Stop.
 func Start(ctx context.Context, cfg Config) (*Server, error) {
@@ -250,6 +251,10 @@ func resolve(cfg Config) (Config, error) {
 		*spec = "tcp://127.0.0.1:" + strconv.Itoa(port)
 	}
 	cfg = cfg.withDefaults()
+	if cfg.FileLimit == 0 {
+		// Mongrel2 inherits this hard limit: ask it for no more.
+		cfg.FileLimit = HardFileLimit()
+	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, fmt.Errorf("mongrel2: %w", err)
 	}
