@@ -242,7 +242,7 @@ func (d *DB) authUser(L *lua.LState) int {
 	}
 	var match bool
 	return d.answerAfter(L, hash != nil, func() {
-		match, err = store.CheckPasswordHash(name, hash, password)
+		match, err = split.ComparePassword(name, hash, password)
 	}, func(L *lua.LState) []lua.LValue {
 		return d.authDone(L, name, peer, match, err)
 	})

@@ -14,9 +14,10 @@ import (
 // or a yield from L would not reach the session's coroutine cleanly); the
 // function then runs work and done itself. When it reports true, the
 // function must return L.Yield() at once: the host runs work on another
-// goroutine, then, back on the state's goroutine, done(L), whose values
-// are what the call returns to the script. done must not push onto L's
-// stack nor raise a Lua error; it may call the store and the Deps hooks.
+// goroutine, then, back on the state's goroutine, done(L) with L the
+// session's coroutine (suspended), whose values are what the call returns
+// to the script. done must not push onto L's stack nor raise a Lua error;
+// it may call the store and the Deps hooks.
 type Offloader interface {
 	Offload(L *lua.LState, work func(), done func(L *lua.LState) []lua.LValue) bool
 }
@@ -74,11 +75,30 @@ func goFrameAbove(th *lua.LState) bool {
 // the state's goroutine through d.Offload when offload is set and the host
 // can, else here and now.
 func (d *DB) answerAfter(L *lua.LState, offload bool, work func(), done func(L *lua.LState) []lua.LValue) int {
-	if offload && d.Offload != nil && d.Offload.Offload(L, work, done) {
+	if offload && d.Offload != nil && d.Offload.Offload(L, work, padded(done)) {
 		return L.Yield()
 	}
 	work()
 	return pushValues(L, done(L))
+}
+
+// maxResults is the most values a db call returns (nil, "message").
+const maxResults = 2
+
+// padded returns done with its values padded with nils to maxResults: a
+// Go function resumed after a yield returns exactly the values it is
+// resumed with, and gopher-lua leaves a caller's expected results past
+// them unset (not nil) instead of filling them in. So a resumed db call
+// always returns two values (a caller taking all of them, say print,
+// sees a trailing nil).
+func padded(done func(L *lua.LState) []lua.LValue) func(L *lua.LState) []lua.LValue {
+	return func(L *lua.LState) []lua.LValue {
+		vals := done(L)
+		for len(vals) < maxResults {
+			vals = append(vals, lua.LNil)
+		}
+		return vals
+	}
 }
 
 // pushValues pushes vals and returns how many.

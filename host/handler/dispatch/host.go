@@ -91,7 +91,9 @@ type Config struct {
 	// either, a line is refused with a word, never waited for.
 	MaxQueuedPerCaller, WorkerQueue int
 	// HashWorkers is how many password hashes run at once, off the
-	// workers (DefaultHashWorkers() when zero; see hashing.go).
+	// workers (DefaultHashWorkers() when zero; negative: none, each hash
+	// runs on its caller's worker, holding up the worker's other callers;
+	// see hashing.go).
 	HashWorkers int
 	// DropJournalsBefore, if set, drops at start every session journal
 	// last written before it: m2bbs run sets its own start, as its front
@@ -185,7 +187,7 @@ func New(transport Transport, cfg Config, deps Deps) (*Host, error) {
 	if cfg.MemoryLimit == 0 {
 		cfg.MemoryLimit = DefaultMemoryLimit
 	}
-	if cfg.HashWorkers <= 0 {
+	if cfg.HashWorkers == 0 {
 		cfg.HashWorkers = DefaultHashWorkers()
 	}
 	h := &Host{
@@ -193,7 +195,9 @@ func New(transport Transport, cfg Config, deps Deps) (*Host, error) {
 		started: time.Now(), ready: make(chan struct{}), owners: make(map[string]*owner),
 	}
 	h.admit.noisy = lograte.New(deps.Log, 0, 0)
-	h.hashes = newHashPool(cfg.HashWorkers)
+	if cfg.HashWorkers > 0 {
+		h.hashes = newHashPool(cfg.HashWorkers)
+	}
 	h.pages = h.routes()
 	h.ws = h.newWebSocketLayer()
 	h.initLine()

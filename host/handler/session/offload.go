@@ -52,7 +52,6 @@ const waitingText = "One moment: that line was ignored."
 
 // offload is a host call waiting for work done off the table's goroutine.
 type offload struct {
-	L    *lua.LState // the coroutine the call runs on
 	work func()
 	done func(L *lua.LState) []lua.LValue
 	// call is the call's journal entry, recorded with its results when it
@@ -75,7 +74,7 @@ func (t *Table) Offload(L *lua.LState, work func(), done func(L *lua.LState) []l
 	if s == nil || s.offload != nil || s.inReplay || t.sessions[s.connID] != s || !luaapi.CanYieldTo(L, s.thread) {
 		return false
 	}
-	s.offload = &offload{L: L, work: work, done: done, finished: make(chan struct{})}
+	s.offload = &offload{work: work, done: done, finished: make(chan struct{})}
 	return true
 }
 
@@ -136,7 +135,7 @@ func (t *Table) finishCall(s *Session, o *offload) (results []lua.LValue, err er
 			err = fmt.Errorf("panic: %v", r)
 		}
 	}()
-	results = o.done(o.L)
+	results = o.done(s.thread) // a pcall's coroutine no longer knows its session
 	if o.call == nil || !t.journaling(s) {
 		return results, nil
 	}

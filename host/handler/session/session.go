@@ -596,7 +596,9 @@ func (t *Table) settleJournal(s *Session) {
 	if s == nil || t.sessions[s.connID] != s {
 		return
 	}
-	t.record(s, journal.Entry{Kind: journal.KindPrompt, Label: s.conn.PromptLabel()})
+	if !s.waitingForWork() { // else it waits in a call, not at a prompt
+		t.record(s, journal.Entry{Kind: journal.KindPrompt, Label: s.conn.PromptLabel()})
+	}
 	if t.journaling(s) && len(s.journal.pending) > 0 && !s.journal.dirty {
 		s.journal.dirty = true
 		t.dirty = append(t.dirty, s)

@@ -24,8 +24,11 @@ type Passwords interface {
 	// and that the name is not plainly taken: the errors are
 	// RegisterUser's.
 	CheckRegistration(ctx context.Context, name, password string) error
-	// HashPassword hashes password with bcrypt at the store's cost. It
-	// touches no database and is safe on any goroutine.
+	// ComparePassword reports whether password matches hash (from
+	// PasswordHash): CheckPasswordHash. HashPassword hashes password with
+	// bcrypt at the store's cost. Neither touches the database; both are
+	// safe on any goroutine.
+	ComparePassword(name string, hash []byte, password string) (bool, error)
 	HashPassword(password string) ([]byte, error)
 	// RegisterHashed adds user name with a hash from HashPassword; the
 	// UNIQUE constraint settles a race for the name (ErrUserExists).
@@ -50,3 +53,8 @@ func CheckPasswordHash(name string, hash []byte, password string) (bool, error) 
 }
 
 var _ Passwords = (*SQLite)(nil)
+
+// ComparePassword implements Passwords.
+func (s *SQLite) ComparePassword(name string, hash []byte, password string) (bool, error) {
+	return CheckPasswordHash(name, hash, password)
+}
