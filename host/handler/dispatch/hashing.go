@@ -46,14 +46,20 @@ func (p *hashPool) run(ctx context.Context, work, then func()) {
 }
 
 // background is the session tables' Deps.Background for w: the work runs
-// on the host's hash pool, then goes back to w's goroutine. It is nil
-// when the host has no pool (Config.HashWorkers negative).
-func (h *Host) background(w *worker) func(ctx context.Context, work, then func()) {
+// on the host's hash pool, then goes back to w's goroutine, where the
+// caller is forgotten if their session ended on it. It is nil when the
+// host has no pool (Config.HashWorkers negative).
+func (h *Host) background(w *worker) func(ctx context.Context, connID string, work, then func()) {
 	if h.hashes == nil {
 		return nil
 	}
-	return func(ctx context.Context, work, then func()) {
-		h.hashes.run(ctx, work, func() { w.post(then) })
+	return func(ctx context.Context, connID string, work, then func()) {
+		h.hashes.run(ctx, work, func() {
+			w.post(func() {
+				then()
+				h.settle(w, connID, false)
+			})
+		})
 	}
 }
 

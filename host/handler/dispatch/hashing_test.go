@@ -1,6 +1,7 @@
 package dispatch
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -144,4 +145,33 @@ func promptLatency(t *testing.T, hashWorkers int, d time.Duration) (trips []time
 	close(stop)
 	<-finished
 	return trips, done.Load()
+}
+
+// TestACallerWhoseSessionEndsOnTheHashIsForgotten: a script that ends
+// right after the registration leaves no owner behind (the worker's
+// count of callers goes back to 0).
+func TestACallerWhoseSessionEndsOnTheHashIsForgotten(t *testing.T) {
+	db := openStore(t, bcrypt.MinCost)
+	b := startBoardDeps(t, `require 'ui'
+require 'db'
+function m2bbs(conn, req)
+    req = ui.ask(conn, req, 'password?')
+    local ok = db.register_user('ann', req.data.msg)
+    ui.exit(conn, req, 'bye')
+end`, Config{Workers: 1, HashWorkers: 1}, Deps{Store: db})
+	b.answers(t, "1", "connect", "password?")
+	b.say("1", "password")
+	b.ft.waitFor(t, "1", kind("hangup"))
+	// The hang-up leaves from the worker's goroutine, inside the hash's
+	// answer; a job queued after it runs once that answer is done.
+	w := b.host.current.workers[0]
+	if _, err := onWorker(context.Background(), w, 10*time.Second, func(*session.Table) int { return 0 }); err != nil {
+		t.Fatal(err)
+	}
+	b.host.mu.Lock()
+	owners, owned := len(b.host.owners), w.owned
+	b.host.mu.Unlock()
+	if owners != 0 || owned != 0 {
+		t.Errorf("%d callers (worker: %d) still owned after the session ended", owners, owned)
+	}
 }

@@ -94,7 +94,7 @@ func (t *Table) startOffload(s *Session) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	t.deps.Background(ctx, func() {
+	t.deps.Background(ctx, s.connID, func() {
 		defer close(o.finished)
 		o.work()
 	}, func() { t.offloadDone(s, o) })

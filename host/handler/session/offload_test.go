@@ -99,7 +99,7 @@ func (b *hashBoard) start(t *testing.T) {
 	}, Deps{
 		Replier: b.rec, Screens: screenMap{"kicked": "Kicked.", "idle": "Idle."}, Store: b.db,
 		Log: slog.New(slog.NewTextHandler(&b.logs, nil)), Now: b.clock,
-		Background: func(ctx context.Context, work, then func()) {
+		Background: func(ctx context.Context, _ string, work, then func()) {
 			b.held = append(b.held, heldWork{ctx, work, then})
 		},
 	})

@@ -171,11 +171,12 @@ type Deps struct {
 	// connection), before the hang-up is sent: the host then drops what
 	// that caller sent after, instead of starting a new session with it.
 	HungUp func(connID string)
-	// Background, if set, runs work (a password hash) off the table's
-	// goroutine, unless ctx is done first, and then calls then on the
-	// table's goroutine (see offload.go). Without it the work runs in
-	// place, holding up the table's other callers.
-	Background func(ctx context.Context, work, then func())
+	// Background, if set, runs work (a password hash) for connID's
+	// session off the table's goroutine, unless ctx is done first, and
+	// then calls then on the table's goroutine, after which connID may
+	// have no session any more (see offload.go). Without it the work runs
+	// in place, holding up the table's other callers.
+	Background func(ctx context.Context, connID string, work, then func())
 }
 
 // Fallback texts for screens that are missing.
