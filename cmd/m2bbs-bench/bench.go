@@ -49,6 +49,21 @@ type benchOptions struct {
 	cpuProfile     string
 	profileRun     string
 	micro          string
+	// steps are the parts of the suite to run (-steps).
+	steps map[string]bool
+	// original is the folder of the 2010 board's files; originalReads
+	// the messages a returning user reads; defaultCostRuns the runs of
+	// its workloads at the default bcrypt cost.
+	original        string
+	originalCallers int
+	originalReads   int
+	defaultCostRuns int
+	// hashCallers log in at once to find the sustained login rate at the
+	// default cost; hashThink is the pause of the callers whose logins
+	// then arrive at half that rate, hashWindow their measuring window.
+	hashCallers int
+	hashThink   time.Duration
+	hashWindow  time.Duration
 	// hostEnv is added to the environment of the host (and echo)
 	// processes: GOGC=50, GOMEMLIMIT=900MiB.
 	hostEnv []string
@@ -88,8 +103,38 @@ func runBench(ctx context.Context, args []string, stderr io.Writer) error {
 	return o.bench(ctx)
 }
 
-func parseBenchFlags(args []string, stderr io.Writer) (*benchOptions, error) {
-	o := &benchOptions{}
+// The steps of the suite (-steps).
+const (
+	stepThroughput = "throughput" // 100 callers, board and floor
+	stepJournal    = "journal"    // the board again with -no-journal, paired
+	stepLatency    = "latency"    // 1,000 callers with think time
+	stepOriginal   = "original"   // the original 2010 board's workloads
+	stepHashing    = "hashing"    // logins at the default bcrypt cost
+	stepScale      = "scale"      // idle callers parked
+)
+
+var allSteps = []string{stepThroughput, stepJournal, stepLatency, stepOriginal, stepHashing, stepScale}
+
+// parseSteps reads -steps.
+func parseSteps(list string) (map[string]bool, error) {
+	steps := map[string]bool{}
+	for name := range strings.SplitSeq(list, ",") {
+		if name = strings.TrimSpace(name); name == "" {
+			continue
+		}
+		if !slices.Contains(allSteps, name) {
+			return nil, fmt.Errorf("bench: -steps: no step %q (%s)", name, strings.Join(allSteps, ", "))
+		}
+		steps[name] = true
+	}
+	return steps, nil
+}
+
+// step says whether the suite runs the step name.
+func (o *benchOptions) step(name string) bool { return o.steps[name] }
+
+func parseBenchFlags(args []string, stderr io.Writer) (o *benchOptions, err error) {
+	o = &benchOptions{}
 	fs := flag.NewFlagSet("m2bbs-bench bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.board, "m2bbs", "", "the m2bbs binary to measure, started as front end and host (default: m2bbs next to this program, else on $PATH)")
@@ -114,6 +159,14 @@ func parseBenchFlags(args []string, stderr io.Writer) (*benchOptions, error) {
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the host during the first built-in run of -profile-run to this file")
 	fs.StringVar(&o.profileRun, "profile-run", "throughput", "the run -cpuprofile profiles: throughput or latency")
 	fs.StringVar(&o.micro, "micro", "", "output of `go test -bench` to add to the table (medians per benchmark)")
+	steps := fs.String("steps", strings.Join(allSteps, ","), "parts of the suite to run, comma-separated: "+strings.Join(allSteps, ", "))
+	fs.StringVar(&o.original, "original", originalDir, "folder of the original 2010 board's files (Debian's mongrel2-core examples); the original step is skipped when they are missing")
+	fs.IntVar(&o.originalCallers, "original-callers", originalCallers, "callers of the original board's workloads (the original's figures are for 100)")
+	fs.IntVar(&o.originalReads, "original-reads", 50, "messages a returning user of the original board reads in a visit")
+	fs.IntVar(&o.defaultCostRuns, "default-cost-runs", 1, "runs of the original board's workloads at the default bcrypt cost (0: none)")
+	fs.IntVar(&o.hashCallers, "hash-callers", 16, "callers registering at once to find the sustained login rate at the default bcrypt cost")
+	fs.DurationVar(&o.hashThink, "hash-think", 100*time.Millisecond, "mean pause of the callers whose logins arrive at half the sustained rate")
+	fs.DurationVar(&o.hashWindow, "hash-window", 5*time.Second, "measuring window of the run with logins at half the sustained rate")
 	hostEnv := fs.String("host-env", "", "comma-separated NAME=VALUE settings for the host's environment, e.g. GOGC=50,GOMEMLIMIT=900MiB")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -130,6 +183,9 @@ func parseBenchFlags(args []string, stderr io.Writer) (*benchOptions, error) {
 			return nil, fmt.Errorf("bench: -idle: %q is not a number of callers", f)
 		}
 		o.idle = append(o.idle, n)
+	}
+	if o.steps, err = parseSteps(*steps); err != nil {
+		return nil, err
 	}
 	for kv := range strings.SplitSeq(*hostEnv, ",") {
 		if kv = strings.TrimSpace(kv); kv == "" {
@@ -168,43 +224,31 @@ func (o *benchOptions) bench(ctx context.Context) error {
 	}
 
 	t := newTable(o)
-	fronts := []string{frontBuiltIn}
-	if o.withMongrel2 {
-		fronts = append(fronts, frontMongrel2)
+	// The CPU of one hash, to take hashing out of the host's CPU per round
+	// trip (at the load runs' cost) and to report it; measured first, while
+	// no board runs.
+	for _, cost := range []int{o.bcryptCost, defaultCost} {
+		if _, ok := t.hashCPU[cost]; !ok {
+			t.hashCPU[cost] = hashCPU(cost)
+			o.progress("one bcrypt hash at cost %d: %v of CPU", cost, t.hashCPU[cost].Round(time.Microsecond))
+		}
 	}
-	// Runs alternate between the board and its floor, so that the
-	// machine's drift affects both alike.
 	for run := range o.runs {
-		for _, front := range fronts {
-			for _, handler := range []string{handlerBoard, handlerEcho} {
-				profile := ""
-				if run == 0 && front == frontBuiltIn && handler == handlerBoard && o.profileRun == "throughput" {
-					profile = o.cpuProfile
-				}
-				r, err := o.loadOnce(ctx, front, handler, o.callers, 0, o.warmup, profile)
-				if err != nil {
-					return err
-				}
-				o.progress("run %d/%d  %-8s %-5s %4d callers: %s", run+1, o.runs, front, handler, o.callers, r)
-				t.addLoad(throughputKey(front), handler, r)
-			}
-		}
-		if o.latencyCallers > 0 {
-			for _, handler := range []string{handlerBoard, handlerEcho} {
-				profile := ""
-				if run == 0 && handler == handlerBoard && o.profileRun == "latency" {
-					profile = o.cpuProfile
-				}
-				r, err := o.loadOnce(ctx, frontBuiltIn, handler, o.latencyCallers, o.think, o.latencyWarmup, profile)
-				if err != nil {
-					return err
-				}
-				o.progress("run %d/%d  %-8s %-5s %4d callers, think %v: %s", run+1, o.runs, frontBuiltIn, handler, o.latencyCallers, o.think, r)
-				t.addLoad(latencyKey, handler, r)
-			}
+		if err := o.loadRuns(ctx, t, run); err != nil {
+			return err
 		}
 	}
-	if len(o.idle) > 0 {
+	if o.step(stepOriginal) {
+		if err := o.originalRuns(ctx, t); err != nil {
+			return err
+		}
+	}
+	if o.step(stepHashing) {
+		if err := o.hashingRuns(ctx, t); err != nil {
+			return err
+		}
+	}
+	if o.step(stepScale) && len(o.idle) > 0 {
 		for run := range o.idleRuns {
 			steps, err := o.scaleOnce(ctx)
 			if err != nil {
@@ -233,6 +277,68 @@ func (o *benchOptions) bench(ctx context.Context) error {
 	return nil
 }
 
+// loadRuns is run number run of the load configurations of the
+// throughput, journal and latency steps. Runs alternate between the
+// board and its floor (and the board without journals), so that the
+// machine's drift affects them alike.
+func (o *benchOptions) loadRuns(ctx context.Context, t *benchTable, run int) error {
+	fronts := []string{frontBuiltIn}
+	if o.withMongrel2 {
+		fronts = append(fronts, frontMongrel2)
+	}
+	type config struct {
+		front, handler, key string
+		spec                boardSpec
+	}
+	var configs []config
+	if o.step(stepThroughput) {
+		for _, front := range fronts {
+			for _, handler := range []string{handlerBoard, handlerEcho} {
+				configs = append(configs, config{front, handler, throughputKey(front), o.shipped()})
+			}
+		}
+	} else if o.step(stepJournal) {
+		configs = append(configs, config{frontBuiltIn, handlerBoard, throughputKey(frontBuiltIn), o.shipped()})
+	}
+	if o.step(stepJournal) {
+		spec := o.shipped()
+		spec.noJournal = true
+		configs = append(configs, config{frontBuiltIn, handlerBoard, noJournalKey, spec})
+	}
+	for _, c := range configs {
+		profile := ""
+		if run == 0 && c.key == throughputKey(frontBuiltIn) && c.handler == handlerBoard && o.profileRun == "throughput" {
+			profile = o.cpuProfile
+		}
+		r, err := o.loadOnce(ctx, c.front, c.handler, c.spec, o.callers, 0, o.warmup, profile)
+		if err != nil {
+			return err
+		}
+		journal := ""
+		if c.spec.noJournal {
+			journal = " -no-journal"
+		}
+		o.progress("run %d/%d  %-8s %-5s%s %4d callers: %s", run+1, o.runs, c.front, c.handler, journal, o.callers, r)
+		t.addLoad(c.key, c.handler, r)
+	}
+	if !o.step(stepLatency) || o.latencyCallers <= 0 {
+		return nil
+	}
+	for _, handler := range []string{handlerBoard, handlerEcho} {
+		profile := ""
+		if run == 0 && handler == handlerBoard && o.profileRun == "latency" {
+			profile = o.cpuProfile
+		}
+		r, err := o.loadOnce(ctx, frontBuiltIn, handler, o.shipped(), o.latencyCallers, o.think, o.latencyWarmup, profile)
+		if err != nil {
+			return err
+		}
+		o.progress("run %d/%d  %-8s %-5s %4d callers, think %v: %s", run+1, o.runs, frontBuiltIn, handler, o.latencyCallers, o.think, r)
+		t.addLoad(latencyKey, handler, r)
+	}
+	return nil
+}
+
 func (o *benchOptions) progress(format string, args ...any) {
 	fmt.Fprintf(o.log, "bench: "+format+"\n", args...)
 }
@@ -251,6 +357,9 @@ type loadRun struct {
 	// board's message count with the posts it confirmed (board only).
 	hostErrors int64
 	lostPosts  int
+	// hashes is the number of bcrypt hashes (logins and registrations)
+	// the host ran in the window: one per visit of the shipped board.
+	hashes int
 }
 
 func (r loadRun) String() string {
@@ -280,27 +389,21 @@ func (r loadRun) errors() int64 {
 	return int64(r.res.Errors) + r.hostErrors + lost
 }
 
-// loadOnce starts a fresh system, plays callers against it and stops it.
-func (o *benchOptions) loadOnce(ctx context.Context, front, handler string, callers int, think, warmup time.Duration, profile string) (r loadRun, err error) {
-	dir, err := os.MkdirTemp(o.tmp, "run-")
+// loadOnce starts a fresh system running the shipped board (spec) or the
+// echo floor, plays callers of the board's whole visit against it and
+// stops it.
+func (o *benchOptions) loadOnce(ctx context.Context, front, handler string, spec boardSpec, callers int, think, warmup time.Duration, profile string) (r loadRun, err error) {
+	sys, err := o.startRun(ctx, front, handler, spec, profile)
 	if err != nil {
 		return r, err
 	}
-	sys, err := o.startSystem(ctx, front, handler, dir, profile)
-	if err != nil {
-		return r, fmt.Errorf("bench: %w", err)
-	}
-	defer func() {
-		if stopErr := sys.stop(); stopErr != nil {
-			err = errors.Join(err, fmt.Errorf("bench: %w", stopErr))
-		}
-	}()
+	defer func() { err = errors.Join(err, sys.stopErr()) }()
 
 	var (
 		board     *loadgen.Board
 		scripts   loadgen.ScriptFactory
 		seedPosts int
-		posts     atomic.Int64
+		posts     postTally
 	)
 	if handler == handlerBoard {
 		if board, err = loadgen.NewBoard(o.texts); err != nil {
@@ -317,7 +420,55 @@ func (o *benchOptions) loadOnce(ctx context.Context, front, handler string, call
 	} else {
 		scripts = func(int, int) loadgen.Script { return loadgen.NewEchoScript(echoRoundTrips) }
 	}
+	r, err = o.measure(ctx, sys, loadgen.Config{
+		Callers: callers, Scripts: scripts, Warmup: warmup, Think: think, Ramp: warmup / 2,
+		OnVisit: func(s loadgen.Script, err error) {
+			if b, ok := s.(*loadgen.BoardScript); ok {
+				posts.add(b.Posts, err != nil && b.PostPending())
+			}
+		},
+	})
+	if err != nil || board == nil {
+		return r, err
+	}
+	// Each visit's one bcrypt is at its password step: the login, or the
+	// registration after the password typed again.
+	r.hashes = len(r.res.ByStep["password"])
+	check := board.Visit("checker", "pw-checker", true, []string{"2", "Q"}, "")
+	if err := loadgen.Play(ctx, sys.addr, false, check); err != nil {
+		return r, fmt.Errorf("bench: checking the posts: %w", err)
+	}
+	r.lostPosts = posts.lost(seedPosts, check.BoardCount)
+	return r, nil
+}
 
+// startRun starts a fresh system in a folder of its own.
+func (o *benchOptions) startRun(ctx context.Context, front, handler string, spec boardSpec, profile string) (*system, error) {
+	dir, err := os.MkdirTemp(o.tmp, "run-")
+	if err != nil {
+		return nil, err
+	}
+	sys, err := o.startSystem(ctx, front, handler, spec, dir, profile)
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	return sys, nil
+}
+
+// stopErr stops the system, wrapping what went wrong.
+func (s *system) stopErr() error {
+	if err := s.stop(); err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	return nil
+}
+
+// measure plays cfg (its address, and its duration if unset, filled in
+// here) against
+// sys and reads the CPU of the handler, the front end and the load
+// generator over the measuring window, and the handler's memory and error
+// counters after it.
+func (o *benchOptions) measure(ctx context.Context, sys *system, cfg loadgen.Config) (r loadRun, err error) {
 	var (
 		mu      sync.Mutex
 		window  [2][3]loadgen.ProcStats // open/close × handler, front, self
@@ -334,22 +485,18 @@ func (o *benchOptions) loadOnce(ctx context.Context, front, handler string, call
 			window[i][j] = st
 		}
 	}
-	r.res, err = loadgen.Run(ctx, loadgen.Config{
-		Addr: sys.addr, Callers: callers, Scripts: scripts,
-		Warmup: warmup, Duration: o.duration, Think: think, Ramp: warmup / 2,
-		OnWindow: func(open bool) {
-			if open {
-				snapshot(0)
-			} else {
-				snapshot(1)
-			}
-		},
-		OnVisit: func(s loadgen.Script, _ error) {
-			if b, ok := s.(*loadgen.BoardScript); ok {
-				posts.Add(int64(b.Posts))
-			}
-		},
-	})
+	cfg.Addr = sys.addr
+	if cfg.Duration <= 0 {
+		cfg.Duration = o.duration
+	}
+	cfg.OnWindow = func(open bool) {
+		if open {
+			snapshot(0)
+		} else {
+			snapshot(1)
+		}
+	}
+	r.res, err = loadgen.Run(ctx, cfg)
 	if err != nil {
 		return r, err
 	}
@@ -372,15 +519,37 @@ func (o *benchOptions) loadOnce(ctx context.Context, front, handler string, call
 		return r, fmt.Errorf("bench: status: %w", err)
 	}
 	r.heap, r.goroutines, r.hostErrors = st.HeapBytes, st.Goroutines, hostErrors(st)
-
-	if board != nil {
-		check := board.Visit("checker", "pw-checker", true, []string{"2", "Q"}, "")
-		if err := loadgen.Play(ctx, sys.addr, false, check); err != nil {
-			return r, fmt.Errorf("bench: checking the posts: %w", err)
-		}
-		r.lostPosts = seedPosts + int(posts.Load()) - check.BoardCount
-	}
 	return r, nil
+}
+
+// postTally counts the posts the board confirmed to callers, and those
+// sent but not yet confirmed when their visit was cut off at the end of a
+// run; safe for concurrent use.
+type postTally struct {
+	confirmed, pending atomic.Int64
+}
+
+// add counts a visit's confirmed posts and whether it was cut off with
+// one pending.
+func (p *postTally) add(confirmed int, pending bool) {
+	p.confirmed.Add(int64(confirmed))
+	if pending {
+		p.pending.Add(1)
+	}
+}
+
+// lost compares onBoard, the messages on the board after a run, with the
+// seed's posts and those confirmed: positive, posts confirmed and lost;
+// negative, posts nobody sent. Pending posts may be on the board or not.
+func (p *postTally) lost(seeded, onBoard int) int {
+	confirmed := seeded + int(p.confirmed.Load())
+	switch pending := int(p.pending.Load()); {
+	case onBoard < confirmed:
+		return confirmed - onBoard
+	case onBoard > confirmed+pending:
+		return confirmed + pending - onBoard
+	}
+	return 0
 }
 
 // hostErrors sums the host's counters of things that went wrong.

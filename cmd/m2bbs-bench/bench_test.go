@@ -27,6 +27,8 @@ func TestBenchSmoke(t *testing.T) {
 		"-callers", "5", "-latency-callers", "5", "-think", "10ms",
 		"-runs", "1", "-warmup", "100ms", "-latency-warmup", "100ms", "-duration", "500ms",
 		"-idle", "20,40", "-active", "200ms",
+		"-original-callers", "4", "-original-reads", "5",
+		"-hash-callers", "2", "-hash-window", "500ms", "-hash-think", "10ms",
 		fmt.Sprintf("-mongrel2=%v", withMongrel2),
 		"-scripts", "../../scripts", "-screens", "../../screens", "-main", "bbs.lua",
 	}, &progress)
@@ -48,6 +50,13 @@ func TestBenchSmoke(t *testing.T) {
 		"m2bbs prompt round trips/s", "echo floor prompt round trips/s",
 		"latency: 5 callers, each pausing 10ms",
 		"20 idle: host RSS per idle caller", "40 idle: active caller latency p99",
+		"sustained login rate", "paced: p99 of non-login prompts",
+		"issue 14's targets", "1. host CPU per prompt round trip, hashing excluded", "3. p99 of non-login prompts",
+		"5. host RSS per idle caller at 40", "6. journaling's share of a prompt's host CPU",
+	}
+	if _, err := os.Stat(originalDir); err == nil {
+		rows = append(rows, "returning users (log in once, then read messages), 4 caller(s), cost 4: round trips/s",
+			"new-user visits, 1 caller(s), cost 10: ÷ original")
 	}
 	if withMongrel2 {
 		rows = append(rows, "behind Mongrel2 1.12")
@@ -123,14 +132,22 @@ func TestFrontendAndEcho(t *testing.T) {
 
 func TestBenchFlags(t *testing.T) {
 	var stderr bytes.Buffer
-	o, err := parseBenchFlags([]string{"-idle", "10_000, 100000"}, &stderr)
+	o, err := parseBenchFlags([]string{"-idle", "10_000, 100000", "-steps", "original, hashing"}, &stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(o.idle) != 2 || o.idle[0] != 10000 || o.idle[1] != 100000 {
 		t.Errorf("idle steps %v", o.idle)
 	}
-	for _, bad := range [][]string{{"-idle", "ten"}, {"-callers", "0"}, {"extra"}} {
+	if !o.step(stepOriginal) || !o.step(stepHashing) || o.step(stepThroughput) || o.step(stepScale) {
+		t.Errorf("-steps original,hashing: %v", o.steps)
+	}
+	if o, err := parseBenchFlags(nil, &stderr); err != nil {
+		t.Error(err)
+	} else if len(o.steps) != len(allSteps) {
+		t.Errorf("default steps %v, want all of %v", o.steps, allSteps)
+	}
+	for _, bad := range [][]string{{"-idle", "ten"}, {"-callers", "0"}, {"extra"}, {"-steps", "throughput,fast"}} {
 		if _, err := parseBenchFlags(bad, &stderr); err == nil {
 			t.Errorf("%q: no error", bad)
 		}
@@ -149,7 +166,7 @@ func TestBenchReadsTheSysopStatusWithAToken(t *testing.T) {
 	testOptions(t, o, "M2BBS_SYSOP_TOKEN=bench-0123456789-abcdef-token")
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	s, err := o.startSystem(ctx, frontBuiltIn, handlerBoard, t.TempDir(), "")
+	s, err := o.startSystem(ctx, frontBuiltIn, handlerBoard, o.shipped(), t.TempDir(), "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,8 +21,11 @@ type scaleStep struct {
 	target, callers int
 	// failure says why parking stopped short, if it did.
 	failure string
-	// loginsPerSecond is how fast this step's callers logged in.
+	// loginsPerSecond is how fast this step's callers logged in;
+	// elapsed is the time spent parking callers, this step's and the
+	// steps' before it.
 	loginsPerSecond float64
+	elapsed         time.Duration
 	// The host's memory with the callers parked, and before any.
 	rss, baseRSS, heap, baseHeap uint64
 	goroutines                   int
@@ -88,7 +91,7 @@ func (o *benchOptions) scaleOnce(ctx context.Context) (steps []scaleStep, err er
 		return nil, err
 	}
 	defer mux.Close()
-	exe, name, args := o.handlerCmd(handlerBoard, dir, sendSpec, recvSpec, "")
+	exe, name, args := o.handlerCmd(handlerBoard, o.shipped(), dir, sendSpec, recvSpec, "")
 	proc, err := o.startChild(name, exe, o.hostEnv, args...)
 	if err != nil {
 		return nil, err
@@ -139,7 +142,7 @@ func (o *benchOptions) scaleOnce(ctx context.Context) (steps []scaleStep, err er
 		parkCtx, cancel = context.WithTimeout(ctx, o.idleBudget)
 		defer cancel()
 	}
-	parked := 0
+	parked, parking := 0, time.Duration(0)
 	for _, n := range o.idle {
 		if n <= parked {
 			continue
@@ -161,6 +164,8 @@ func (o *benchOptions) scaleOnce(ctx context.Context) (steps []scaleStep, err er
 			step.failure = fmt.Sprintf("parking failed: %v; the host's log ends: %s", parkErr, lastLines(proc.log.String(), 2))
 		}
 		parkTime := time.Since(start)
+		parking += parkTime
+		step.elapsed = parking
 		parked = n
 
 		var samples []time.Duration

@@ -136,9 +136,23 @@ func freeSpec() (string, error) {
 	return "tcp://127.0.0.1:" + strconv.Itoa(port), nil
 }
 
-// handlerCmd is the program, name and arguments of `m2bbs host` or
-// `m2bbs-bench echo` connecting to sendSpec and recvSpec.
-func (o *benchOptions) handlerCmd(kind, dir, sendSpec, recvSpec, profile string) (exe, name string, args []string) {
+// boardSpec is what `m2bbs host` runs: which scripts, at which bcrypt
+// cost, with or without session journals.
+type boardSpec struct {
+	scripts, screens, main string
+	bcryptCost             int
+	noJournal              bool
+}
+
+// shipped is the board of -scripts, -screens and -main at -bcrypt-cost,
+// journals on.
+func (o *benchOptions) shipped() boardSpec {
+	return boardSpec{scripts: o.scripts, screens: o.screens, main: o.main, bcryptCost: o.bcryptCost}
+}
+
+// handlerCmd is the program, name and arguments of `m2bbs host` running
+// board, or of `m2bbs-bench echo`, connecting to sendSpec and recvSpec.
+func (o *benchOptions) handlerCmd(kind string, board boardSpec, dir, sendSpec, recvSpec, profile string) (exe, name string, args []string) {
 	common := []string{"-send-spec", sendSpec, "-recv-spec", recvSpec, "-sender-id", benchSender, "-log-level", "WARN"}
 	if profile != "" {
 		common = append(common, "-cpuprofile", profile)
@@ -146,10 +160,13 @@ func (o *benchOptions) handlerCmd(kind, dir, sendSpec, recvSpec, profile string)
 	if kind == handlerEcho {
 		return o.exe, "m2bbs-bench echo", append([]string{"echo"}, common...)
 	}
+	if board.noJournal {
+		common = append(common, "-no-journal")
+	}
 	return o.board, "m2bbs host", append(append([]string{"host"}, common...),
 		"-db", filepath.Join(dir, "bbs.db"),
-		"-scripts", o.scripts, "-screens", o.screens, "-main", o.main,
-		"-bcrypt-cost", strconv.Itoa(o.bcryptCost),
+		"-scripts", board.scripts, "-screens", board.screens, "-main", board.main,
+		"-bcrypt-cost", strconv.Itoa(board.bcryptCost),
 		"-workers", strconv.Itoa(o.workers),
 		// The bench measures the board, not its flood protection, and
 		// holds more callers than the default allows; they all register
@@ -196,9 +213,9 @@ func (s *system) stop() error {
 	return errors.Join(errs...)
 }
 
-// startSystem starts a front end and a handler in dir and waits until a
-// request travels through both.
-func (o *benchOptions) startSystem(ctx context.Context, front, handler, dir, profile string) (_ *system, err error) {
+// startSystem starts a front end and a handler (running board, if it is
+// the board) in dir and waits until a request travels through both.
+func (o *benchOptions) startSystem(ctx context.Context, front, handler string, board boardSpec, dir, profile string) (_ *system, err error) {
 	s := &system{front: front, handler: handler}
 	defer func() {
 		if err != nil {
@@ -240,7 +257,7 @@ func (o *benchOptions) startSystem(ctx context.Context, front, handler, dir, pro
 		return nil, fmt.Errorf("unknown front end %q", front)
 	}
 	s.token = o.handlerToken()
-	exe, name, args := o.handlerCmd(handler, dir, sendSpec, recvSpec, profile)
+	exe, name, args := o.handlerCmd(handler, board, dir, sendSpec, recvSpec, profile)
 	s.handlerProc, err = o.startChild(name, exe, o.hostEnv, args...)
 	if err != nil {
 		return nil, err

@@ -26,10 +26,14 @@ type benchTable struct {
 	loads map[string]map[string][]loadRun // configuration → handler → runs
 	scale map[int][]scaleStep             // idle callers → runs
 	micro []report.Micro
+	// hashCPU is the CPU of one bcrypt hash by cost.
+	hashCPU map[int]time.Duration
+	// originalSkipped says why the original step did not run, if so.
+	originalSkipped string
 }
 
 func newTable(o *benchOptions) *benchTable {
-	return &benchTable{o: o, loads: map[string]map[string][]loadRun{}, scale: map[int][]scaleStep{}}
+	return &benchTable{o: o, loads: map[string]map[string][]loadRun{}, scale: map[int][]scaleStep{}, hashCPU: map[int]time.Duration{}}
 }
 
 func (t *benchTable) addLoad(key, handler string, r loadRun) {
@@ -124,13 +128,15 @@ func (t *benchTable) rows() []report.Item {
 				Format: report.Unit("%.0f"), Target: "0", Pass: func(v float64) bool { return v == 0 }, Note: note})
 		}
 	}
+	out = append(out, t.originalRows()...)
+	out = append(out, t.hashingRows()...)
 	if len(t.micro) > 0 {
 		out = append(out, report.Section("micro-benchmarks (go test -bench, median of the runs in the file)"))
 		for _, m := range t.micro {
 			out = append(out, report.Row{Name: m.Name, Values: m.NsPerOp, Format: report.Nanos, Note: m.Note()})
 		}
 	}
-	return out
+	return append(out, t.targetRows()...)
 }
 
 // loadRows are the rows of one load configuration: the board, its floor,

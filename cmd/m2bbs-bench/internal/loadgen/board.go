@@ -182,6 +182,11 @@ type BoardScript struct {
 	readSeen bool
 }
 
+// PostPending says the visit sent a post's last line and had no
+// confirmation yet: cut off there, the post may or may not be on the
+// board.
+func (v *BoardScript) PostPending() bool { return v.state == composed && !v.mail }
+
 // Step names what the caller last typed ("connect" before anything):
 // "name", "password", "password again", "MOTD", "menu 1", "message line",
 // "end of message", "reader Q", "recipient", "inbox Enter"... Run sorts

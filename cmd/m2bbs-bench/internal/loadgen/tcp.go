@@ -54,8 +54,14 @@ type Config struct {
 	// closes (false), from a goroutine of Run's.
 	OnWindow func(open bool)
 	// OnVisit, if set, is called after each visit with its script and
-	// error, from the caller's goroutine.
+	// error, from the caller's goroutine; also after a visit cut off at
+	// the end of the drain (its error is then the context's).
 	OnVisit func(s Script, err error)
+	// Arrivals, if positive, makes the load open: a visit starts every
+	// 1/Arrivals seconds from the start until the window closes, each by a
+	// caller of its own (caller i plays Scripts(i, 0)), however many are
+	// still in their visits; Callers and Ramp are then unused.
+	Arrivals float64
 }
 
 // Result is what Run measured. Rates count only what finished inside the
@@ -101,6 +107,9 @@ type callerTally struct {
 // reports. It returns an error only for a bad Config or when ctx ends
 // first.
 func Run(ctx context.Context, cfg Config) (Result, error) {
+	if cfg.Arrivals > 0 {
+		cfg.Callers = max(cfg.Callers, 1)
+	}
 	if cfg.Callers <= 0 || cfg.Scripts == nil || cfg.Duration <= 0 || cfg.Addr == "" {
 		return Result{}, errors.New("loadgen: run needs an address, callers, scripts and a duration")
 	}
@@ -144,34 +153,19 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		})
 	}
 
-	tallies := make([]callerTally, cfg.Callers)
-	ramp := min(max(cfg.Ramp, 0), cfg.Warmup)
-	var wg sync.WaitGroup
-	for i := range cfg.Callers {
-		wg.Go(func() {
-			c := caller{cfg: &cfg, id: i, win: win, tally: &tallies[i],
-				rng: rand.New(rand.NewPCG(uint64(i), uint64(start.UnixNano())))}
-			if ramp > 0 {
-				t := time.NewTimer(time.Until(start.Add(ramp * time.Duration(i) / time.Duration(cfg.Callers))))
-				select {
-				case <-t.C:
-				case <-stopVisits.Done():
-				}
-				t.Stop()
-			}
-			for visit := 0; stopVisits.Err() == nil; visit++ {
-				c.visit(drained, visit)
-			}
-		})
+	var tallies []callerTally
+	if cfg.Arrivals > 0 {
+		tallies = arrive(stopVisits, drained, &cfg, win, start)
+	} else {
+		tallies = loop(stopVisits, drained, &cfg, win, start)
 	}
-	wg.Wait()
 	cancelDrain()
 	timers.Wait()
 	if err := ctx.Err(); err != nil {
 		return Result{}, fmt.Errorf("loadgen: run: %w", err)
 	}
 
-	r := Result{Callers: cfg.Callers, Window: cfg.Duration}
+	r := Result{Callers: len(tallies), Window: cfg.Duration}
 	var all []time.Duration
 	steps := map[string][]time.Duration{}
 	for _, t := range tallies {
@@ -199,6 +193,66 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	return r, nil
 }
 
+// loop runs cfg.Callers callers, each playing one visit after another
+// until stop ends, and returns their tallies.
+func loop(stop, drained context.Context, cfg *Config, win window, start time.Time) []callerTally {
+	tallies := make([]callerTally, cfg.Callers)
+	var wg sync.WaitGroup
+	ramp := min(max(cfg.Ramp, 0), cfg.Warmup)
+	for i := range cfg.Callers {
+		wg.Go(func() {
+			c := caller{cfg: cfg, id: i, win: win, tally: &tallies[i],
+				rng: rand.New(rand.NewPCG(uint64(i), uint64(start.UnixNano())))}
+			if ramp > 0 {
+				t := time.NewTimer(time.Until(start.Add(ramp * time.Duration(i) / time.Duration(cfg.Callers))))
+				select {
+				case <-t.C:
+				case <-stop.Done():
+				}
+				t.Stop()
+			}
+			for visit := 0; stop.Err() == nil; visit++ {
+				c.visit(drained, visit)
+			}
+		})
+	}
+	wg.Wait()
+	return tallies
+}
+
+// arrive starts a visit every 1/cfg.Arrivals seconds until stop ends,
+// each by a caller of its own, waits for them all and returns their
+// tallies.
+func arrive(stop, drained context.Context, cfg *Config, win window, start time.Time) []callerTally {
+	var (
+		tallies []*callerTally
+		wg      sync.WaitGroup
+	)
+	every := time.Duration(float64(time.Second) / cfg.Arrivals)
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for i := 0; ; i++ {
+		select {
+		case <-t.C:
+		case <-stop.Done():
+			wg.Wait()
+			out := make([]callerTally, len(tallies))
+			for j, tally := range tallies {
+				out[j] = *tally
+			}
+			return out
+		}
+		t.Reset(time.Until(start.Add(every * time.Duration(i+1))))
+		tally := &callerTally{}
+		tallies = append(tallies, tally)
+		wg.Go(func() {
+			c := caller{cfg: cfg, id: i, win: win, tally: tally,
+				rng: rand.New(rand.NewPCG(uint64(i), uint64(start.UnixNano())))}
+			c.visit(drained, 0)
+		})
+	}
+}
+
 // caller is one of Run's callers.
 type caller struct {
 	cfg   *Config
@@ -213,7 +267,12 @@ func (c *caller) visit(ctx context.Context, n int) {
 	script := c.cfg.Scripts(c.id, n)
 	err := c.play(ctx, script)
 	if err != nil && ctx.Err() != nil {
-		return // cut off by the drain deadline or the caller of Run
+		// Cut off by the drain deadline or the caller of Run: not a
+		// failure, but what the visit did so far counts.
+		if c.cfg.OnVisit != nil {
+			c.cfg.OnVisit(script, err)
+		}
+		return
 	}
 	c.tally.allVisits++
 	if err != nil {
@@ -324,6 +383,12 @@ func awaitHangUp(client *classic.Client, timeout time.Duration) error {
 // Play runs one visit on a connection of its own, outside any load: to
 // seed a board, or to check it after a run.
 func Play(ctx context.Context, addr string, raw bool, script Script) error {
-	c := caller{cfg: &Config{Addr: addr, Route: DefaultRoute, Raw: raw, Timeout: DefaultTimeout}, tally: &callerTally{}}
+	return PlayWithin(ctx, addr, raw, script, DefaultTimeout)
+}
+
+// PlayWithin is Play waiting up to timeout for each message: for a board
+// still working off a backlog (slow hashes) when the visit starts.
+func PlayWithin(ctx context.Context, addr string, raw bool, script Script, timeout time.Duration) error {
+	c := caller{cfg: &Config{Addr: addr, Route: DefaultRoute, Raw: raw, Timeout: timeout}, tally: &callerTally{}}
 	return c.play(ctx, script)
 }

@@ -266,3 +266,30 @@ func TestRunSortsRoundTripsBySteps(t *testing.T) {
 		t.Errorf("steps %d holding %d round trips of %d", len(r.ByStep), total, r.RoundTrips)
 	}
 }
+
+func TestRunStartsVisitsAtTheArrivalRate(t *testing.T) {
+	b := startFakeBoard(t, false)
+	var started atomic.Int64
+	r, err := Run(t.Context(), Config{
+		Addr: b.ln.Addr().String(), Arrivals: 50, Duration: 400 * time.Millisecond, Warmup: 100 * time.Millisecond,
+		// Each visit lasts about 200 ms: ten or more are under way at once.
+		Think: 20 * time.Millisecond,
+		Scripts: func(caller, visit int) Script {
+			started.Add(1)
+			if visit != 0 {
+				t.Errorf("caller %d: visit %d, want every caller's first", caller, visit)
+			}
+			return NewEchoScript(10)
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 50 visits/s over 500 ms: 25, give or take the machine's load.
+	if n := started.Load(); n < 15 || n > 27 {
+		t.Errorf("%d visits started in 500 ms at 50/s", n)
+	}
+	if r.Errors != 0 || r.Callers != int(started.Load()) {
+		t.Errorf("%d errors, %d callers for %d visits", r.Errors, r.Callers, started.Load())
+	}
+}
