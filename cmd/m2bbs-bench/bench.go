@@ -111,9 +111,10 @@ const (
 	stepOriginal   = "original"   // the original 2010 board's workloads
 	stepHashing    = "hashing"    // logins at the default bcrypt cost
 	stepScale      = "scale"      // idle callers parked
+	stepM2Idle     = "m2idle"     // idle callers parked behind a sized Mongrel2
 )
 
-var allSteps = []string{stepThroughput, stepJournal, stepLatency, stepOriginal, stepHashing, stepScale}
+var allSteps = []string{stepThroughput, stepJournal, stepLatency, stepOriginal, stepHashing, stepScale, stepM2Idle}
 
 // parseSteps reads -steps.
 func parseSteps(list string) (map[string]bool, error) {
@@ -260,9 +261,11 @@ func (o *benchOptions) bench(ctx context.Context) error {
 			t.addScale(steps)
 		}
 	}
-	m2idle, err := o.idleMongrel2Step(ctx)
-	if err != nil {
-		return err
+	var m2idle string
+	if o.step(stepM2Idle) {
+		if m2idle, err = o.idleMongrel2Step(ctx); err != nil {
+			return err
+		}
 	}
 	if o.micro != "" {
 		if err := t.addMicro(o.micro); err != nil {
