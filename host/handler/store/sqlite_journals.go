@@ -24,14 +24,22 @@ var ErrDamaged = errors.New("store: journal damaged")
 // MaxJournalEntryBytes bounds one journal entry.
 const MaxJournalEntryBytes = 1 << 20
 
-// Journal statements: each is one statement, atomic on its own.
+// Journal statements. A journal is a header row in journals (its count,
+// when it was last written) and its entries in journal_entries, one row
+// per batch written, keyed by the journal's count before the batch: an
+// append inserts one row and bumps the header, so it costs the bytes it
+// adds at any length of the journal. Each write runs in one transaction.
 const (
-	appendJournalSQL = `UPDATE journals SET entries = entries || ?, count = count + ?, written = ?
-	                    WHERE conn_id = ? AND count = ?`
-	replaceJournalSQL = `UPDATE journals SET entries = ?, count = count + ?, written = ? WHERE conn_id = ? AND count = ?`
-	resetJournalSQL   = `INSERT INTO journals (conn_id, entries, count, written) VALUES (?, ?, ?, ?)
-	                   ON CONFLICT (conn_id) DO UPDATE SET entries = excluded.entries,
-	                       count = excluded.count, written = excluded.written`
+	// advanceJournalSQL claims the next entries of a journal whose count
+	// is exactly the one given (an append, a compaction).
+	advanceJournalSQL = `UPDATE journals SET count = count + ?, written = ? WHERE conn_id = ? AND count = ?`
+	// startJournalSQL starts a journal over, whatever was there.
+	startJournalSQL = `INSERT INTO journals (conn_id, count, written) VALUES (?, ?, ?)
+	                   ON CONFLICT (conn_id) DO UPDATE SET count = excluded.count, written = excluded.written`
+	clearJournalSQL = `DELETE FROM journal_entries WHERE conn_id = ?`
+	insertBatchSQL  = `INSERT INTO journal_entries (conn_id, first, entries) VALUES (?, ?, ?)`
+	loadJournalSQL  = `SELECT j.count, e.entries FROM journals j LEFT JOIN journal_entries e ON e.conn_id = j.conn_id
+	                    WHERE j.conn_id = ? ORDER BY e.first`
 )
 
 // AppendJournal implements Journals.
@@ -39,142 +47,155 @@ func (s *SQLite) AppendJournal(ctx context.Context, connID string, count int, en
 	if len(entries) == 0 {
 		return nil
 	}
-	blob, err := packJournal(connID, count, entries)
+	errs, err := s.writeJournals(ctx, "append journal", []JournalWrite{{ConnID: connID, Count: count, Entries: entries}})
 	if err != nil {
 		return err
 	}
-	var n int64
-	err = s.with(func(p *pools) error {
-		st, err := p.writeStmt(ctx, appendJournalSQL)
-		if err != nil {
-			return err
-		}
-		res, err := st.ExecContext(ctx, blob, len(entries), nowMillis(), connID, count)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	if err != nil {
-		return wrap("append journal", err)
-	}
-	if n == 0 {
-		return fmt.Errorf("%w: conn %s, appending at count %d", ErrJournalConflict, connID, count)
-	}
-	return nil
+	return errs[0]
 }
 
 // ResetJournal implements Journals.
 func (s *SQLite) ResetJournal(ctx context.Context, connID string, count int, entries [][]byte) error {
-	blob, err := packJournal(connID, 0, entries)
+	errs, err := s.writeJournals(ctx, "reset journal", []JournalWrite{{ConnID: connID, Reset: true, Count: count, Entries: entries}})
 	if err != nil {
 		return err
 	}
-	var n int64
-	err = s.with(func(p *pools) error {
-		query, args := resetJournalSQL, []any{connID, blob, len(entries), nowMillis()}
-		if count >= 0 {
-			query, args = replaceJournalSQL, []any{blob, len(entries), nowMillis(), connID, count}
-		}
-		st, err := p.writeStmt(ctx, query)
-		if err != nil {
-			return err
-		}
-		res, err := st.ExecContext(ctx, args...)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	if err != nil {
-		return wrap("reset journal", err)
-	}
-	if n == 0 {
-		return fmt.Errorf("%w: conn %s, compacting at count %d", ErrJournalConflict, connID, count)
-	}
-	return nil
+	return errs[0]
 }
 
 // LoadJournal implements Journals.
 func (s *SQLite) LoadJournal(ctx context.Context, connID string) ([][]byte, int, error) {
 	var (
-		blob  []byte
-		count int
+		entries [][]byte
+		count   int
+		damaged error
 	)
 	err := s.with(func(p *pools) error {
-		return p.r.QueryRowContext(ctx, "SELECT entries, count FROM journals WHERE conn_id = ?", connID).Scan(&blob, &count)
+		rows, err := p.r.QueryContext(ctx, loadJournalSQL, connID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var blob []byte
+			if err := rows.Scan(&count, &blob); err != nil {
+				return err
+			}
+			batch, err := unpackJournal(blob)
+			if err != nil && damaged == nil {
+				damaged = err
+			}
+			entries = append(entries, batch...)
+		}
+		return rows.Err()
 	})
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, 0, nil
-	}
 	if err != nil {
 		return nil, 0, wrap("load journal", err)
 	}
-	entries, err := unpackJournal(blob)
-	if err != nil {
-		return nil, 0, fmt.Errorf("%w: journal of conn %s: %v", ErrDamaged, connID, err)
+	if damaged != nil {
+		return nil, 0, fmt.Errorf("%w: journal of conn %s: %v", ErrDamaged, connID, damaged)
 	}
 	return entries, count, nil
 }
 
+// journalStmts are the writer's prepared statements of WriteJournals.
+type journalStmts struct {
+	advance, start, clear, insert *sql.Stmt
+}
+
+// prepareJournalStmts returns the journal statements prepared on p's
+// writer. Call it before a transaction takes the writer's only connection.
+func prepareJournalStmts(ctx context.Context, p *pools) (journalStmts, error) {
+	var st journalStmts
+	for _, q := range []struct {
+		dst   **sql.Stmt
+		query string
+	}{{&st.advance, advanceJournalSQL}, {&st.start, startJournalSQL}, {&st.clear, clearJournalSQL}, {&st.insert, insertBatchSQL}} {
+		prep, err := p.writeStmt(ctx, q.query)
+		if err != nil {
+			return journalStmts{}, err
+		}
+		*q.dst = prep
+	}
+	return st, nil
+}
+
 // WriteJournals implements Journals.
 func (s *SQLite) WriteJournals(ctx context.Context, writes []JournalWrite) ([]error, error) {
-	type prepared struct {
-		query string
-		args  []any
-	}
-	stmts := make([]prepared, len(writes))
-	now := nowMillis()
+	return s.writeJournals(ctx, "write journals", writes)
+}
+
+// writeJournals is WriteJournals, op naming it in errors.
+func (s *SQLite) writeJournals(ctx context.Context, op string, writes []JournalWrite) ([]error, error) {
+	batches := make([][]byte, len(writes))
 	for i, w := range writes {
 		blob, err := packJournal(w.ConnID, max(w.Count, 0), w.Entries)
 		if err != nil {
 			return nil, err
 		}
-		switch {
-		case !w.Reset:
-			stmts[i] = prepared{appendJournalSQL, []any{blob, len(w.Entries), now, w.ConnID, w.Count}}
-		case w.Count < 0:
-			stmts[i] = prepared{resetJournalSQL, []any{w.ConnID, blob, len(w.Entries), now}}
-		default:
-			stmts[i] = prepared{replaceJournalSQL, []any{blob, len(w.Entries), now, w.ConnID, w.Count}}
-		}
+		batches[i] = blob
 	}
 	errs := make([]error, len(writes))
+	now := nowMillis()
 	err := s.with(func(p *pools) error {
-		// Prepared before the transaction takes the writer's only
-		// connection.
-		preps := make([]*sql.Stmt, len(stmts))
-		for i, st := range stmts {
-			prep, err := p.writeStmt(ctx, st.query)
-			if err != nil {
-				return err
-			}
-			preps[i] = prep
+		st, err := prepareJournalStmts(ctx, p)
+		if err != nil {
+			return err
 		}
 		tx, err := p.w.BeginTx(ctx, nil)
 		if err != nil {
 			return err
 		}
 		defer tx.Rollback()
-		for i, st := range stmts {
-			res, err := tx.StmtContext(ctx, preps[i]).ExecContext(ctx, st.args...)
+		for i, w := range writes {
+			ok, err := writeJournal(ctx, tx, st, w, batches[i], now)
 			if err != nil {
 				return err
 			}
-			if n, err := res.RowsAffected(); err != nil {
-				return err
-			} else if n == 0 {
-				errs[i] = fmt.Errorf("%w: conn %s, count %d", ErrJournalConflict, writes[i].ConnID, writes[i].Count)
+			if !ok {
+				errs[i] = fmt.Errorf("%w: conn %s, count %d", ErrJournalConflict, w.ConnID, w.Count)
 			}
 		}
 		return tx.Commit()
 	})
 	if err != nil {
-		return nil, wrap("write journals", err)
+		return nil, wrap(op, err)
 	}
 	return errs, nil
+}
+
+// writeJournal stores one journal's part of a WriteJournals in tx, batch
+// being its entries packed; it reports false when the journal's count is
+// not the one the write follows (nothing is written then).
+func writeJournal(ctx context.Context, tx *sql.Tx, st journalStmts, w JournalWrite, batch []byte, now int64) (bool, error) {
+	var (
+		res   sql.Result
+		err   error
+		first = w.Count
+	)
+	if w.Reset && w.Count < 0 {
+		first = 0
+		res, err = tx.StmtContext(ctx, st.start).ExecContext(ctx, w.ConnID, len(w.Entries), now)
+	} else {
+		res, err = tx.StmtContext(ctx, st.advance).ExecContext(ctx, len(w.Entries), now, w.ConnID, w.Count)
+	}
+	if err != nil {
+		return false, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return false, err
+	}
+	if w.Reset {
+		if _, err := tx.StmtContext(ctx, st.clear).ExecContext(ctx, w.ConnID); err != nil {
+			return false, err
+		}
+	}
+	if len(w.Entries) > 0 {
+		if _, err := tx.StmtContext(ctx, st.insert).ExecContext(ctx, w.ConnID, first, batch); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 // DropJournals implements Journals.
@@ -221,8 +242,8 @@ func (s *SQLite) PruneJournals(ctx context.Context, cutoff time.Time) (int, erro
 	return int(n), nil
 }
 
-// packJournal checks entries and frames them for the entries column: each
-// a uvarint length and its bytes.
+// packJournal checks entries and frames them as one batch of
+// journal_entries: each a uvarint length and its bytes.
 func packJournal(connID string, first int, entries [][]byte) ([]byte, error) {
 	if connID == "" || strings.ContainsRune(connID, 0) || first < 0 {
 		return nil, fmt.Errorf("store: journal of conn %q from entry %d: bad address", connID, first)
@@ -242,7 +263,7 @@ func packJournal(connID string, first int, entries [][]byte) ([]byte, error) {
 	return blob, nil
 }
 
-// unpackJournal splits the entries column.
+// unpackJournal splits a batch of journal_entries.
 func unpackJournal(blob []byte) ([][]byte, error) {
 	var out [][]byte
 	for len(blob) > 0 {
