@@ -282,3 +282,23 @@ func TestJournalsOfEarlierVersionsMigrate(t *testing.T) {
 		t.Fatalf("entries of pruned journals left: %d, %v", left, err)
 	}
 }
+
+// TestWriteJournalsEmptyAppend: an append of no entries checks the count
+// and changes nothing else.
+func TestWriteJournalsEmptyAppend(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	if err := s.ResetJournal(ctx, "1", -1, [][]byte{[]byte("a"), []byte("b")}); err != nil {
+		t.Fatal(err)
+	}
+	errs, err := s.WriteJournals(ctx, []JournalWrite{{ConnID: "1", Count: 2}, {ConnID: "1", Count: 1}, {ConnID: "2", Count: 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if errs[0] != nil || !errors.Is(errs[1], ErrJournalConflict) || !errors.Is(errs[2], ErrJournalConflict) {
+		t.Fatalf("errs = %v", errs)
+	}
+	if got, count, err := s.LoadJournal(ctx, "1"); err != nil || count != 2 || len(got) != 2 {
+		t.Fatalf("journal: %q, count %d, %v", got, count, err)
+	}
+}

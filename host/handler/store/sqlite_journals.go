@@ -24,22 +24,41 @@ var ErrDamaged = errors.New("store: journal damaged")
 // MaxJournalEntryBytes bounds one journal entry.
 const MaxJournalEntryBytes = 1 << 20
 
-// Journal statements. A journal is a header row in journals (its count,
-// when it was last written) and its entries in journal_entries, one row
-// per batch written, keyed by the journal's count before the batch: an
-// append inserts one row and bumps the header, so it costs the bytes it
-// adds at any length of the journal. Each write runs in one transaction.
+// Journal statements. A journal is a row in journals, with the entries it
+// was started or last compacted with, and one row in journal_entries per
+// batch appended since (see migration 010): an append is one INSERT of the
+// bytes it adds, whatever the journal's length, and checks the journal's
+// count in the same statement. Each write runs in one transaction.
 const (
-	// advanceJournalSQL claims the next entries of a journal whose count
-	// is exactly the one given (an append, a compaction).
-	advanceJournalSQL = `UPDATE journals SET count = count + ?, written = ? WHERE conn_id = ? AND count = ?`
+	// journalCountSQL is the count of journal ?5 (see migration 010).
+	journalCountSQL = `max(j.count, coalesce((SELECT next FROM journal_entries
+	                   WHERE conn_id = ?5 ORDER BY first DESC LIMIT 1), 0))`
+	// appendJournalSQL appends batch ?4 of ?2 entries, written at ?3, to
+	// journal ?5 if its count is exactly ?1.
+	appendJournalSQL = `INSERT INTO journal_entries (conn_id, first, next, written, entries)
+	                    SELECT j.conn_id, ?1, ?1 + ?2, ?3, ?4 FROM journals j
+	                    WHERE j.conn_id = ?5 AND ` + journalCountSQL + ` = ?1`
+	// touchJournalSQL notes that journal ?5 was written at ?3 if its
+	// count is exactly ?1 (?2 and ?4 are not used).
+	touchJournalSQL = `UPDATE journals AS j SET written = ?3
+	                   WHERE j.conn_id = ?5 AND ` + journalCountSQL + ` = ?1`
+	// compactJournalSQL replaces the head of journal ?5 with ?4 (?2
+	// entries) at ?3, if its count is exactly ?1.
+	compactJournalSQL = `UPDATE journals AS j SET entries = ?4, count = ?1 + ?2, written = ?3
+	                     WHERE j.conn_id = ?5 AND ` + journalCountSQL + ` = ?1`
 	// startJournalSQL starts a journal over, whatever was there.
-	startJournalSQL = `INSERT INTO journals (conn_id, count, written) VALUES (?, ?, ?)
-	                   ON CONFLICT (conn_id) DO UPDATE SET count = excluded.count, written = excluded.written`
+	startJournalSQL = `INSERT INTO journals (conn_id, entries, count, written) VALUES (?, ?, ?, ?)
+	                   ON CONFLICT (conn_id) DO UPDATE SET entries = excluded.entries,
+	                       count = excluded.count, written = excluded.written`
+	// clearJournalSQL deletes a journal's appended batches.
 	clearJournalSQL = `DELETE FROM journal_entries WHERE conn_id = ?`
-	insertBatchSQL  = `INSERT INTO journal_entries (conn_id, first, entries) VALUES (?, ?, ?)`
-	loadJournalSQL  = `SELECT j.count, e.entries FROM journals j LEFT JOIN journal_entries e ON e.conn_id = j.conn_id
-	                    WHERE j.conn_id = ? ORDER BY e.first`
+	// loadJournalSQL reads a journal's head, then its batches in order.
+	loadJournalSQL = `SELECT -1, count, entries FROM journals WHERE conn_id = ?1
+	                  UNION ALL SELECT first, next, entries FROM journal_entries WHERE conn_id = ?1
+	                  ORDER BY 1`
+	// pruneJournalsSQL deletes the journals last written before ?1.
+	pruneJournalsSQL = `DELETE FROM journals WHERE written < ?1 AND coalesce((SELECT written FROM journal_entries e
+	                    WHERE e.conn_id = journals.conn_id ORDER BY first DESC LIMIT 1), 0) < ?1`
 )
 
 // AppendJournal implements Journals.
@@ -77,8 +96,11 @@ func (s *SQLite) LoadJournal(ctx context.Context, connID string) ([][]byte, int,
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var blob []byte
-			if err := rows.Scan(&count, &blob); err != nil {
+			var (
+				first int
+				blob  []byte
+			)
+			if err := rows.Scan(&first, &count, &blob); err != nil {
 				return err
 			}
 			batch, err := unpackJournal(blob)
@@ -100,7 +122,7 @@ func (s *SQLite) LoadJournal(ctx context.Context, connID string) ([][]byte, int,
 
 // journalStmts are the writer's prepared statements of WriteJournals.
 type journalStmts struct {
-	advance, start, clear, insert *sql.Stmt
+	append, touch, compact, start, clear *sql.Stmt
 }
 
 // prepareJournalStmts returns the journal statements prepared on p's
@@ -110,7 +132,7 @@ func prepareJournalStmts(ctx context.Context, p *pools) (journalStmts, error) {
 	for _, q := range []struct {
 		dst   **sql.Stmt
 		query string
-	}{{&st.advance, advanceJournalSQL}, {&st.start, startJournalSQL}, {&st.clear, clearJournalSQL}, {&st.insert, insertBatchSQL}} {
+	}{{&st.append, appendJournalSQL}, {&st.touch, touchJournalSQL}, {&st.compact, compactJournalSQL}, {&st.start, startJournalSQL}, {&st.clear, clearJournalSQL}} {
 		prep, err := p.writeStmt(ctx, q.query)
 		if err != nil {
 			return journalStmts{}, err
@@ -169,15 +191,19 @@ func (s *SQLite) writeJournals(ctx context.Context, op string, writes []JournalW
 // not the one the write follows (nothing is written then).
 func writeJournal(ctx context.Context, tx *sql.Tx, st journalStmts, w JournalWrite, batch []byte, now int64) (bool, error) {
 	var (
-		res   sql.Result
-		err   error
-		first = w.Count
+		res sql.Result
+		err error
 	)
-	if w.Reset && w.Count < 0 {
-		first = 0
-		res, err = tx.StmtContext(ctx, st.start).ExecContext(ctx, w.ConnID, len(w.Entries), now)
-	} else {
-		res, err = tx.StmtContext(ctx, st.advance).ExecContext(ctx, len(w.Entries), now, w.ConnID, w.Count)
+	switch {
+	case !w.Reset && len(w.Entries) == 0:
+		// Nothing to add: the count is checked, the time noted.
+		res, err = tx.StmtContext(ctx, st.touch).ExecContext(ctx, w.Count, 0, now, nil, w.ConnID)
+	case !w.Reset:
+		res, err = tx.StmtContext(ctx, st.append).ExecContext(ctx, w.Count, len(w.Entries), now, batch, w.ConnID)
+	case w.Count < 0:
+		res, err = tx.StmtContext(ctx, st.start).ExecContext(ctx, w.ConnID, batch, len(w.Entries), now)
+	default:
+		res, err = tx.StmtContext(ctx, st.compact).ExecContext(ctx, w.Count, len(w.Entries), now, batch, w.ConnID)
 	}
 	if err != nil {
 		return false, err
@@ -187,11 +213,6 @@ func writeJournal(ctx context.Context, tx *sql.Tx, st journalStmts, w JournalWri
 	}
 	if w.Reset {
 		if _, err := tx.StmtContext(ctx, st.clear).ExecContext(ctx, w.ConnID); err != nil {
-			return false, err
-		}
-	}
-	if len(w.Entries) > 0 {
-		if _, err := tx.StmtContext(ctx, st.insert).ExecContext(ctx, w.ConnID, first, batch); err != nil {
 			return false, err
 		}
 	}
@@ -227,7 +248,7 @@ func (s *SQLite) DropJournal(ctx context.Context, connID string) error {
 func (s *SQLite) PruneJournals(ctx context.Context, cutoff time.Time) (int, error) {
 	var n int64
 	err := s.with(func(p *pools) error {
-		res, err := p.w.ExecContext(ctx, "DELETE FROM journals WHERE written < ?", cutoff.UnixMilli())
+		res, err := p.w.ExecContext(ctx, pruneJournalsSQL, cutoff.UnixMilli())
 		if err != nil {
 			return err
 		}
