@@ -301,4 +301,14 @@ func TestWriteJournalsEmptyAppend(t *testing.T) {
 	if got, count, err := s.LoadJournal(ctx, "1"); err != nil || count != 2 || len(got) != 2 {
 		t.Fatalf("journal: %q, count %d, %v", got, count, err)
 	}
+	// Started over: the appended entries go too.
+	if err := s.AppendJournal(ctx, "1", 2, [][]byte{[]byte("c")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ResetJournal(ctx, "1", -1, [][]byte{[]byte("new")}); err != nil {
+		t.Fatal(err)
+	}
+	if got, count, err := s.LoadJournal(ctx, "1"); err != nil || count != 1 || !reflect.DeepEqual(got, [][]byte{[]byte("new")}) {
+		t.Fatalf("journal started over: %q, count %d, %v", got, count, err)
+	}
 }

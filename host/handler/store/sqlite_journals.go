@@ -28,7 +28,8 @@ const MaxJournalEntryBytes = 1 << 20
 // was started or last compacted with, and one row in journal_entries per
 // batch appended since (see migration 010): an append is one INSERT of the
 // bytes it adds, whatever the journal's length, and checks the journal's
-// count in the same statement. Each write runs in one transaction.
+// count in the same statement; a new head (start, compaction) deletes the
+// batches (trigger journal_compacted). Each write runs in one transaction.
 const (
 	// journalCountSQL is the count of journal ?5 (see migration 010).
 	journalCountSQL = `max(j.count, coalesce((SELECT next FROM journal_entries
@@ -50,8 +51,6 @@ const (
 	startJournalSQL = `INSERT INTO journals (conn_id, entries, count, written) VALUES (?, ?, ?, ?)
 	                   ON CONFLICT (conn_id) DO UPDATE SET entries = excluded.entries,
 	                       count = excluded.count, written = excluded.written`
-	// clearJournalSQL deletes a journal's appended batches.
-	clearJournalSQL = `DELETE FROM journal_entries WHERE conn_id = ?`
 	// loadJournalSQL reads a journal's head, then its batches in order.
 	loadJournalSQL = `SELECT -1, count, entries FROM journals WHERE conn_id = ?1
 	                  UNION ALL SELECT first, next, entries FROM journal_entries WHERE conn_id = ?1
@@ -122,7 +121,7 @@ func (s *SQLite) LoadJournal(ctx context.Context, connID string) ([][]byte, int,
 
 // journalStmts are the writer's prepared statements of WriteJournals.
 type journalStmts struct {
-	append, touch, compact, start, clear *sql.Stmt
+	append, touch, compact, start *sql.Stmt
 }
 
 // prepareJournalStmts returns the journal statements prepared on p's
@@ -132,7 +131,7 @@ func prepareJournalStmts(ctx context.Context, p *pools) (journalStmts, error) {
 	for _, q := range []struct {
 		dst   **sql.Stmt
 		query string
-	}{{&st.append, appendJournalSQL}, {&st.touch, touchJournalSQL}, {&st.compact, compactJournalSQL}, {&st.start, startJournalSQL}, {&st.clear, clearJournalSQL}} {
+	}{{&st.append, appendJournalSQL}, {&st.touch, touchJournalSQL}, {&st.compact, compactJournalSQL}, {&st.start, startJournalSQL}} {
 		prep, err := p.writeStmt(ctx, q.query)
 		if err != nil {
 			return journalStmts{}, err
@@ -210,11 +209,6 @@ func writeJournal(ctx context.Context, tx *sql.Tx, st journalStmts, w JournalWri
 	}
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
 		return false, err
-	}
-	if w.Reset {
-		if _, err := tx.StmtContext(ctx, st.clear).ExecContext(ctx, w.ConnID); err != nil {
-			return false, err
-		}
 	}
 	return true, nil
 }

@@ -9,8 +9,8 @@
 -- written: a journal's count is the next of its last batch, or
 -- journals.count if it has none, and it was last written when its last
 -- batch was, or journals.written. An append is one INSERT that checks that
--- count; a compaction deletes the batches. Deleting a journal deletes its
--- batches (foreign key).
+-- count; a compaction (a new head) deletes the batches (trigger), and
+-- deleting a journal deletes them too (foreign key).
 CREATE TABLE journal_entries (
     conn_id TEXT    NOT NULL REFERENCES journals (conn_id) ON DELETE CASCADE,
     first   INTEGER NOT NULL CHECK (first >= 0),
@@ -19,3 +19,8 @@ CREATE TABLE journal_entries (
     entries BLOB    NOT NULL,
     PRIMARY KEY (conn_id, first)
 ) WITHOUT ROWID;
+
+CREATE TRIGGER journal_compacted AFTER UPDATE OF entries ON journals
+BEGIN
+    DELETE FROM journal_entries WHERE conn_id = NEW.conn_id;
+END;
