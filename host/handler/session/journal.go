@@ -604,7 +604,7 @@ func (t *Table) restart(s *Session, live *m2proto.Request, why string) (*Session
 	// A fresh coroutine; the old one is dropped.
 	delete(t.byThread, s.thread)
 	s.cancel()
-	s.thread, s.cancel = t.L.NewThread()
+	s.thread, s.cancel = t.newThread()
 	t.byThread[s.thread] = s
 	s.journal.replaying, s.journal.replay, s.journal.diverged = false, nil, ""
 	s.conn.Reset()
@@ -671,7 +671,7 @@ func (t *Table) requestTable(req *m2proto.Request) (*lua.LTable, error) {
 	if !ok {
 		return nil, errors.New("journaled request: body is not a JSON object")
 	}
-	return luaapi.NewRequest(t.L, req, msg), nil
+	return t.requests.New(t.L, req, msg), nil
 }
 
 // setColourFrom follows the colour flag of a request table's data.
@@ -686,8 +686,7 @@ func (t *Table) setUser(s *Session, user string) {
 	if s.user == user {
 		return
 	}
-	s.user = user
-	s.log = sessionLogger(t.log.With("conn_id", s.connID, "user", user), s)
+	s.user = user // s.log's records carry it from now on
 	if t.deps.OnLogin != nil {
 		t.deps.OnLogin(s.connID, user)
 	}

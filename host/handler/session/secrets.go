@@ -266,14 +266,6 @@ type redactingHandler struct {
 	secrets *secretSet
 }
 
-// sessionLogger returns a logger over base that hides s's secrets.
-func sessionLogger(base *slog.Logger, s *Session) *slog.Logger {
-	if _, ok := base.Handler().(*redactingHandler); ok {
-		return base
-	}
-	return slog.New(&redactingHandler{inner: base.Handler(), secrets: &s.secrets})
-}
-
 func (h *redactingHandler) Enabled(ctx context.Context, level slog.Level) bool {
 	return h.inner.Enabled(ctx, level)
 }

@@ -295,6 +295,9 @@ type Table struct {
 	noisy *lograte.Limiter
 	// secretKey keys the placeholders of secrets (secrets.go).
 	secretKey []byte
+	// requests builds the request tables scripts get, their headers on
+	// first read.
+	requests *luaapi.Requests
 }
 
 type journalCounters struct {
@@ -334,6 +337,7 @@ func New(cfg Config, deps Deps) (*Table, error) {
 		secretKey: newSecretKey(),
 	}
 	t.L = lua.NewState(cfg.LuaOptions)
+	t.requests = luaapi.NewRequests(t.L)
 	// With a context on the state, every thread gets a cancel function of
 	// its own: that is how a runaway session is stopped.
 	ctx, stop := context.WithCancel(context.Background())
@@ -476,8 +480,7 @@ func (t *Table) loggedIn(L *lua.LState, name string) {
 	if s == nil || s.user == name {
 		return
 	}
-	s.user = name
-	s.log = s.log.With("user", name)
+	s.user = name // s.log's records carry it from now on
 	s.log.Info("caller logged in")
 	t.record(s, journalLogin(name))
 	if t.deps.OnLogin != nil {
@@ -551,7 +554,7 @@ func (t *Table) Handle(req *m2proto.Request) {
 	if s != nil && string(line) == "connect" {
 		s = t.freshCall(s) // a new call never carries on an old one
 	}
-	reqTable := luaapi.NewRequest(t.L, req, msg)
+	reqTable := t.requests.New(t.L, req, msg)
 	if s == nil && t.journals != nil && string(line) != "connect" {
 		loaded, err := t.loadJournal(req.ConnID)
 		if err != nil {
@@ -869,7 +872,7 @@ func (t *Table) start(req *m2proto.Request, reqTable, msg *lua.LTable) *Session 
 // newSession registers a session for connID with a fresh coroutine; req is
 // its first request (for the caller's address).
 func (t *Table) newSession(connID, sender string, req *m2proto.Request) *Session {
-	th, cancel := t.L.NewThread()
+	th, cancel := t.newThread()
 	conn := luaapi.NewConn(connID, sender, t)
 	now := t.now()
 	s := &Session{
@@ -882,7 +885,7 @@ func (t *Table) newSession(connID, sender string, req *m2proto.Request) *Session
 		started:   now,
 		lastInput: now,
 	}
-	s.log = sessionLogger(t.log.With("conn_id", connID), s)
+	s.log = sessionLogger(t.log, s)
 	if t.journals != nil {
 		s.journal = &sessionJournal{}
 	}
