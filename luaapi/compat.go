@@ -55,6 +55,7 @@ function xpcall(f, handler)
   if r[1] then return unpack(r, 1, r.n) end
   return false, handler(r[2])
 end
+return run
 `
 
 // OpenCompat makes gopher-lua behave like Lua 5.1 where scripts written for
@@ -64,9 +65,13 @@ end
 // instead of ending the host, and the built-ins whose cost has no bound
 // (string.rep, unpack...) refuse results past MaxStringBytes or MaxResults.
 func OpenCompat(L *lua.LState) error {
+	top := L.GetTop()
 	if err := L.DoString(yieldSafePcall); err != nil {
 		return err
 	}
+	// run is how a yield passes through pcall: offload.go looks for it.
+	L.SetField(L.Get(lua.RegistryIndex), pcallRunKey, L.Get(top+1))
+	L.SetTop(top)
 	if debug, ok := L.GetGlobal("debug").(*lua.LTable); ok {
 		L.SetField(debug, "getinfo", L.NewFunction(debugGetInfo))
 	}

@@ -52,6 +52,11 @@ type DB struct {
 	// Recorder, if set, journals the module's calls (New sets it from
 	// Deps.Recorder).
 	Recorder Recorder
+	// Offload, if set, runs the password hashes of db.auth_user and
+	// db.register_user away from the Lua state's goroutine while the
+	// caller waits (see Offloader), when Store implements
+	// store.Passwords.
+	Offload Offloader
 }
 
 // LoginThrottle slows down password guessing and mass registration;
@@ -131,8 +136,13 @@ func listTable[T any](L *lua.LState, items []T, conv func(L *lua.LState, item T)
 // store's "store: " prefix is dropped: scripts may show the text to callers.
 func fail(L *lua.LState, err error) int {
 	L.Push(lua.LNil)
-	L.Push(lua.LString(strings.TrimPrefix(err.Error(), "store: ")))
+	L.Push(lua.LString(failText(err)))
 	return 2
+}
+
+// failText is err as fail shows it to scripts.
+func failText(err error) string {
+	return strings.TrimPrefix(err.Error(), "store: ")
 }
 
 // failAs is fail, with notFound standing for an error wrapping
@@ -207,7 +217,7 @@ func (d *DB) userExists(L *lua.LState) int {
 
 // db.auth_user(name, password) -> bool; nil, "message" while attempts
 // from the caller's address pause after repeated failures, or for a
-// banned account.
+// banned account. The bcrypt check runs through Offload when it can.
 func (d *DB) authUser(L *lua.LState) int {
 	name, password := L.CheckString(1), L.CheckString(2)
 	d.secret(L, password)
@@ -217,18 +227,38 @@ func (d *DB) authUser(L *lua.LState) int {
 			return failThrottled(L, "too many failed logins", err)
 		}
 	}
-	ok, err := callStore(L, d.Timeout, func(ctx context.Context) (bool, error) {
-		return d.Store.AuthUser(ctx, name, password)
+	split, ok := d.Store.(store.Passwords)
+	if !ok {
+		ok, err := callStore(L, d.Timeout, func(ctx context.Context) (bool, error) {
+			return d.Store.AuthUser(ctx, name, password)
+		})
+		return pushValues(L, d.authDone(L, name, peer, ok, err))
+	}
+	hash, err := callStore(L, d.Timeout, func(ctx context.Context) ([]byte, error) {
+		return split.PasswordHash(ctx, name, password)
 	})
 	if err != nil {
 		return fail(L, err)
+	}
+	var match bool
+	return d.answerAfter(L, hash != nil, func() {
+		match, err = split.ComparePassword(name, hash, password)
+	}, func(L *lua.LState) []lua.LValue {
+		return d.authDone(L, name, peer, match, err)
+	})
+}
+
+// authDone is db.auth_user once the password is checked: ok says whether
+// it matched, err why it could not be checked.
+func (d *DB) authDone(L *lua.LState, name, peer string, ok bool, err error) []lua.LValue {
+	if err != nil {
+		return failValues(err)
 	}
 	if !ok {
 		if d.Log != nil {
 			d.Log(L).Info("login failed: wrong password", "name", clipName(name), "peer", peer)
 		}
-		L.Push(lua.LFalse)
-		return 1
+		return []lua.LValue{lua.LFalse}
 	}
 	if d.Throttle != nil {
 		// A failure to forget only leaves the owner's own count up: the
@@ -242,16 +272,15 @@ func (d *DB) authUser(L *lua.LState) int {
 			return d.Accounts.Account(ctx, name)
 		})
 		if err != nil {
-			return fail(L, err)
+			return failValues(err)
 		}
 		if account.Banned {
-			return fail(L, errors.New("this account is banned"))
+			return failValues(errors.New("this account is banned"))
 		}
 		name = account.Name // as registered, not as typed ("ＺＥＤ\u2009")
 	}
 	d.loggedIn(L, name)
-	L.Push(lua.LTrue)
-	return 1
+	return []lua.LValue{lua.LTrue}
 }
 
 // secret tells OnSecret of a password.
@@ -349,15 +378,43 @@ func (d *DB) registerUser(L *lua.LState) int {
 			return failThrottled(L, "too many new accounts from your address", err)
 		}
 	}
+	split, ok := d.Store.(store.Passwords)
+	if !ok {
+		err := withDeadline(L, d.Timeout, func(ctx context.Context) error {
+			return d.Store.RegisterUser(ctx, name, password)
+		})
+		return pushValues(L, d.registerDone(L, name, err, undo))
+	}
 	if err := withDeadline(L, d.Timeout, func(ctx context.Context) error {
-		return d.Store.RegisterUser(ctx, name, password)
+		return split.CheckRegistration(ctx, name, password)
 	}); err != nil {
+		return pushValues(L, d.registerDone(L, name, err, undo))
+	}
+	var (
+		hash []byte
+		err  error
+	)
+	return d.answerAfter(L, true, func() {
+		hash, err = split.HashPassword(password)
+	}, func(L *lua.LState) []lua.LValue {
+		if err == nil {
+			err = withDeadline(L, d.Timeout, func(ctx context.Context) error {
+				return split.RegisterHashed(ctx, name, hash)
+			})
+		}
+		return d.registerDone(L, name, err, undo)
+	})
+}
+
+// registerDone is db.register_user once the account is stored, or err
+// said why not (the registration is then given back to the throttle).
+func (d *DB) registerDone(L *lua.LState, name string, err error, undo func(context.Context) error) []lua.LValue {
+	if err != nil {
 		_ = withDeadline(L, d.Timeout, undo)
-		return fail(L, err)
+		return failValues(err)
 	}
 	d.loggedIn(L, name)
-	L.Push(lua.LTrue)
-	return 1
+	return []lua.LValue{lua.LTrue}
 }
 
 // reserved reports whether name is, or looks like, a reserved name.

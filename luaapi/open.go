@@ -48,6 +48,9 @@ type Deps struct {
 	// fewest characters a new password may have.
 	Throttle    LoginThrottle
 	MinPassword int
+	// Offload, if set, runs password hashes away from the state's
+	// goroutine while the caller's coroutine waits (see Offloader).
+	Offload Offloader
 
 	// ScriptsDir is the scripts folder (door.list reads its doors/).
 	ScriptsDir string
@@ -93,7 +96,7 @@ func New(deps Deps) *API {
 		DB: &DB{
 			Store: deps.Store, Accounts: deps.Store, OnLogin: deps.OnLogin, Throttle: deps.Throttle,
 			Peer: deps.Peer, OnSecret: deps.OnSecret, Log: deps.Log, MinPassword: deps.MinPassword,
-			Recorder: deps.Recorder,
+			Recorder: deps.Recorder, Offload: deps.Offload,
 		},
 		Callers: &Callers{Who: deps.Who, Recorder: deps.Recorder},
 		Users:   &Users{Accounts: deps.Store, Current: deps.User, Now: deps.Now, Recorder: deps.Recorder},

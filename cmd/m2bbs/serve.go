@@ -79,6 +79,7 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		RawFrames:   s.RawFrames,
 		ScreensDir:  s.ScreensDir,
 		Workers:     s.Workers,
+		HashWorkers: s.HashWorkers,
 		MaxCallers:  s.MaxCallers,
 		MemoryLimit: uint64(max(s.MemoryLimitMiB, 0)) << 20,
 		SysopToken:  s.SysopToken,

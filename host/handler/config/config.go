@@ -50,6 +50,10 @@ type Config struct {
 	// Workers is the number of Lua states sessions are spread over (0:
 	// one per core).
 	Workers int
+	// HashWorkers is how many password hashes run at once, off the Lua
+	// states (0: one per core but one, at least one; negative: on the
+	// Lua states, holding up their other callers).
+	HashWorkers int
 	// MaxCallers bounds the callers online; past it callers get the busy
 	// screen (0: the host's default).
 	MaxCallers int
@@ -123,6 +127,7 @@ func (c *Config) keys() map[string]any {
 		"raw_frames":             &c.RawFrames,
 		"bcrypt_cost":            &c.BcryptCost,
 		"workers":                &c.Workers,
+		"hash_workers":           &c.HashWorkers,
 		"max_callers":            &c.MaxCallers,
 		"idle_timeout":           &c.IdleTimeout,
 		"resume_budget":          &c.ResumeBudget,

@@ -28,6 +28,14 @@ func (h *Host) load() (*generation, error) {
 	cfg := h.cfg.Session
 	cfg.Version = gen.version
 	for range h.cfg.Workers {
+		queue := h.cfg.WorkerQueue
+		if queue <= 0 {
+			queue = DefaultWorkerQueue
+		}
+		w := &worker{
+			gen: gen, inbox: make(chan func(), queue), wake: make(chan struct{}, 1),
+			results: make(chan func(), workerResults), exited: make(chan struct{}),
+		}
 		table, err := session.New(cfg, session.Deps{
 			Replier: replier{h},
 			Screens: snap,
@@ -37,6 +45,8 @@ func (h *Host) load() (*generation, error) {
 			Who:     h.who,
 			OnLogin: h.loggedIn,
 			HungUp:  h.hungUp,
+
+			Background: h.background(w),
 		})
 		if err != nil {
 			for _, w := range gen.workers {
@@ -44,11 +54,8 @@ func (h *Host) load() (*generation, error) {
 			}
 			return nil, err
 		}
-		queue := h.cfg.WorkerQueue
-		if queue <= 0 {
-			queue = DefaultWorkerQueue
-		}
-		gen.workers = append(gen.workers, &worker{gen: gen, table: table, inbox: make(chan func(), queue), wake: make(chan struct{}, 1)})
+		w.table = table
+		gen.workers = append(gen.workers, w)
 	}
 	h.versions = gen.version
 	return gen, nil

@@ -90,6 +90,11 @@ type Config struct {
 	// jobs waiting for one worker (DefaultWorkerQueue when zero). Past
 	// either, a line is refused with a word, never waited for.
 	MaxQueuedPerCaller, WorkerQueue int
+	// HashWorkers is how many password hashes run at once, off the
+	// workers (DefaultHashWorkers() when zero; negative: none, each hash
+	// runs on its caller's worker, holding up the worker's other callers;
+	// see hashing.go).
+	HashWorkers int
 	// DropJournalsBefore, if set, drops at start every session journal
 	// last written before it: m2bbs run sets its own start, as its front
 	// end started with it and no earlier call survives (frontend_gone.go).
@@ -150,6 +155,8 @@ type Host struct {
 	line  lineState
 	ws    *websocket.Layer // browsers on Mongrel2 WebSockets (websocket.go)
 	admit admission        // what the dispatch loop refuses (admission.go)
+	// hashes runs the password hashes (hashing.go).
+	hashes *hashPool
 	// sysop bounds wrong sysop tokens and rate-limits the log lines of
 	// refused sysop actions (sysop.go); the WebSocket layer has its own
 	// limiter, so that a flood of one never hides the other.
@@ -180,11 +187,17 @@ func New(transport Transport, cfg Config, deps Deps) (*Host, error) {
 	if cfg.MemoryLimit == 0 {
 		cfg.MemoryLimit = DefaultMemoryLimit
 	}
+	if cfg.HashWorkers == 0 {
+		cfg.HashWorkers = DefaultHashWorkers()
+	}
 	h := &Host{
 		cfg: cfg, deps: deps, transport: transport, log: deps.Log,
 		started: time.Now(), ready: make(chan struct{}), owners: make(map[string]*owner),
 	}
 	h.admit.noisy = lograte.New(deps.Log, 0, 0)
+	if cfg.HashWorkers > 0 {
+		h.hashes = newHashPool(cfg.HashWorkers)
+	}
 	h.pages = h.routes()
 	h.ws = h.newWebSocketLayer()
 	h.initLine()

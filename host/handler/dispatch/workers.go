@@ -23,7 +23,15 @@ type worker struct {
 	// by Host.mu); wake tells the worker of them.
 	disconnects map[string]*m2proto.Request
 	wake        chan struct{}
+	// results bring back to the worker the hashes its callers wait for
+	// (hashing.go); exited is closed when the worker stops.
+	results chan func()
+	exited  chan struct{}
 }
+
+// workerResults is how many finished hashes wait for a busy worker before
+// the pool waits for it.
+const workerResults = 64
 
 // startWorkers runs each worker of gen on a goroutine of its own (caller
 // holds Host.mu).
@@ -52,6 +60,7 @@ func (h *Host) reapInterval() time.Duration {
 func (h *Host) runWorker(ctx context.Context, w *worker) {
 	defer h.workersWG.Done()
 	defer h.closeWorker(w)
+	defer close(w.exited)
 	reap := time.NewTicker(h.reapInterval())
 	defer reap.Stop()
 	pass := 0 // requests handled since the last commit
@@ -61,6 +70,9 @@ func (h *Host) runWorker(ctx context.Context, w *worker) {
 			return
 		case job := <-w.inbox:
 			job()
+			pass++
+		case done := <-w.results:
+			done()
 			pass++
 		case <-w.wake:
 			h.handleDisconnects(w)
@@ -72,7 +84,7 @@ func (h *Host) runWorker(ctx context.Context, w *worker) {
 		// Group commit: the journals of every caller served since the
 		// last commit go to the store in one write, and their replies
 		// after it, once nothing more waits (or after maxCommitBatch).
-		if len(w.inbox) == 0 || pass >= maxCommitBatch {
+		if len(w.inbox) == 0 && len(w.results) == 0 || pass >= maxCommitBatch {
 			w.table.Commit()
 			pass = 0
 		}

@@ -266,6 +266,12 @@ func (t *Table) Call(L *lua.LState, name string, writes bool, fn lua.LGFunction)
 		panic(r)
 	}()
 	n := fn(L)
+	if n < 0 {
+		// The call yielded for a hash (offload.go): its entry is recorded
+		// when it finishes.
+		t.noteOffloadCall(s, e, writes)
+		return n
+	}
 	results := make([]lua.LValue, n)
 	for i := range results {
 		results[i] = L.Get(L.GetTop() - n + 1 + i)
@@ -445,6 +451,8 @@ func (t *Table) replay(connID string, loaded loadedJournal, live *m2proto.Reques
 		sender = live.Sender
 	}
 	s := t.newSession(connID, sender, firstReq)
+	s.inReplay = true // a hash past the journal's end runs in place
+	defer func() { s.inReplay = false }()
 	s.journal.next, s.journal.stored = loaded.count, true
 	s.journal.replay = entries[1:]
 	s.journal.replaying = true
@@ -722,6 +730,10 @@ func (t *Table) Detach(connID string) (sender string, ok bool) {
 	s := t.sessions[connID]
 	if s == nil || !t.journaling(s) {
 		return "", false
+	}
+	t.finishWaiting(s) // see offload.go
+	if t.sessions[connID] != s {
+		return "", false // it ended on the hash's answer
 	}
 	t.flushJournal(s)
 	t.remove(s)

@@ -21,7 +21,8 @@ func benchBoard(b *testing.B, journaled bool) (*Table, *recorder, *journaledBoar
 
 // BenchmarkJournaling measures what journaling costs a live session: one
 // prompt round trip (answer, script runs, next prompt) with and without
-// the journal. Report: ns/op per prompt; journal-bytes/prompt.
+// the journal. Report: ns/op per prompt; cpu-ns/prompt, the process's
+// CPU time (see BenchmarkJournalLength); journal-bytes/prompt.
 func BenchmarkJournaling(b *testing.B) {
 	for _, journaled := range []bool{false, true} {
 		b.Run(fmt.Sprintf("journal=%v", journaled), func(b *testing.B) {
@@ -29,6 +30,7 @@ func BenchmarkJournaling(b *testing.B) {
 			converse(tbl, rec, "2", "connect", "reader", "pw", "pw", "y")
 			before := tbl.JournalStats().BytesWritten
 			prompts := 0
+			cpu := processCPU(b)
 			b.ResetTimer()
 			for b.Loop() {
 				for _, line := range benchVisit {
@@ -39,6 +41,7 @@ func BenchmarkJournaling(b *testing.B) {
 			}
 			b.StopTimer()
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(prompts), "ns/prompt")
+			b.ReportMetric(float64((processCPU(b)-cpu).Nanoseconds())/float64(prompts), "cpu-ns/prompt")
 			if journaled {
 				b.ReportMetric(float64(tbl.JournalStats().BytesWritten-before)/float64(prompts), "journal-bytes/prompt")
 			}

@@ -171,6 +171,12 @@ type Deps struct {
 	// connection), before the hang-up is sent: the host then drops what
 	// that caller sent after, instead of starting a new session with it.
 	HungUp func(connID string)
+	// Background, if set, runs work (a password hash) for connID's
+	// session off the table's goroutine, unless ctx is done first, and
+	// then calls then on the table's goroutine, after which connID may
+	// have no session any more (see offload.go). Without it the work runs
+	// in place, holding up the table's other callers.
+	Background func(ctx context.Context, connID string, work, then func())
 }
 
 // Fallback texts for screens that are missing.
@@ -202,6 +208,12 @@ type Session struct {
 	// secrets are the passwords the caller typed, kept out of the journal
 	// and the log (secrets.go).
 	secrets secretSet
+	// offload is the host call waiting for a hash, if any; queued are the
+	// lines that came meanwhile; inReplay says a replay is running the
+	// session (offload.go).
+	offload  *offload
+	queued   []*m2proto.Request
+	inReplay bool
 }
 
 // Stats are the Table's counters.
@@ -343,6 +355,7 @@ func New(cfg Config, deps Deps) (*Table, error) {
 		User: t.currentUser, Peer: t.peerOf, OnLogin: t.loggedIn, OnSecret: t.noteSecret, Who: who,
 		Throttle: loginThrottle(cfg, deps), MinPassword: cfg.Logins.MinPassword,
 		ScriptsDir: cfg.ScriptsDir, Now: deps.Now, Location: deps.Location, Rand: deps.Rand,
+		Offload: t,
 	}
 	if t.journals != nil {
 		api.Recorder = t
@@ -531,6 +544,10 @@ func (t *Table) Handle(req *m2proto.Request) {
 	}
 	t.takeGatewayPeer(req, msg)
 	s := t.sessions[req.ConnID]
+	if s != nil && s.waitingForWork() {
+		t.queueLine(s, req) // handled, and admitted, once the hash is done
+		return
+	}
 	if s != nil && !t.admit(s, len(line)) {
 		return
 	}
@@ -583,7 +600,9 @@ func (t *Table) settleJournal(s *Session) {
 	if s == nil || t.sessions[s.connID] != s {
 		return
 	}
-	t.record(s, journal.Entry{Kind: journal.KindPrompt, Label: s.conn.PromptLabel()})
+	if !s.waitingForWork() { // else it waits in a call, not at a prompt
+		t.record(s, journal.Entry{Kind: journal.KindPrompt, Label: s.conn.PromptLabel()})
+	}
 	if t.journaling(s) && len(s.journal.pending) > 0 && !s.journal.dirty {
 		s.journal.dirty = true
 		t.dirty = append(t.dirty, s)
@@ -783,6 +802,9 @@ func (t *Table) ReapIdle() []string {
 	now := t.now()
 	var reaped []string
 	for id, s := range t.sessions {
+		if s.waitingForWork() {
+			continue // the board is working for it
+		}
 		if idle := now.Sub(s.lastInput); idle > t.cfg.IdleTimeout {
 			s.log.Info("session idle too long: ending it", "idle", idle.Round(time.Second))
 			t.counts.reaped.Add(1)
@@ -864,7 +886,7 @@ func (t *Table) start(req *m2proto.Request, reqTable, msg *lua.LTable) *Session 
 		t.resetJournal(s, journal.Entry{Kind: journal.KindStart, Request: s.journal.lastRequest})
 	}
 	if t.entry.Proto.NumParameters == 1 && t.entry.Proto.IsVarArg == 0 {
-		if t.resume(s, s.connValue) && s.conn.Sent() == 0 {
+		if t.resume(s, s.connValue) && s.conn.Sent() == 0 && !s.waitingForWork() {
 			t.resume(s, reqTable)
 		}
 		return s
@@ -929,6 +951,9 @@ func (t *Table) settleResume(s *Session, state lua.ResumeState, err error) (wait
 		t.fail(s, err)
 		return false
 	case state == lua.ResumeYield:
+		if s.offload != nil && !s.offload.started {
+			t.startOffload(s)
+		}
 		return true
 	case !s.thread.Dead:
 		t.fail(s, errYieldAcross)

@@ -3,9 +3,14 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 )
 
@@ -163,5 +168,147 @@ func TestDropJournals(t *testing.T) {
 		if got, _, _ := s.LoadJournal(ctx, id); len(got) != want {
 			t.Errorf("journal %s has %d entries, want %d", id, len(got), want)
 		}
+	}
+}
+
+// TestJournalAppendWritesOnlyWhatItAdds: appending to a long journal
+// writes a few pages to the write-ahead log, not the journal again.
+func TestJournalAppendWritesOnlyWhatItAdds(t *testing.T) {
+	s, path := newStore(t)
+	ctx := context.Background()
+	entry := []byte(strings.Repeat("e", 120))
+	long := make([][]byte, 2000)
+	for i := range long {
+		long[i] = entry
+	}
+	if err := s.ResetJournal(ctx, "1", -1, long); err != nil {
+		t.Fatal(err)
+	}
+	// Empties the write-ahead log (nothing is old enough to prune).
+	if _, err := s.PruneJournals(ctx, time.Unix(0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AppendJournal(ctx, "1", len(long), [][]byte{entry, entry}); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A WAL frame is a 24-byte header and a 4 KiB page; the journal is
+	// 60 pages.
+	if frames := (fi.Size() - 32) / (24 + 4096); frames > 6 {
+		t.Errorf("an append of 2 entries to a journal of 2,000 wrote %d pages", frames)
+	}
+	got, count, err := s.LoadJournal(ctx, "1")
+	if err != nil || count != 2002 || len(got) != 2002 {
+		t.Fatalf("journal: %d entries, count %d, %v", len(got), count, err)
+	}
+}
+
+// TestJournalsOfEarlierVersionsMigrate: a journal stored in one row, as
+// migration 007 kept it, reads back the same after migration 010, and
+// goes on growing and being compacted.
+func TestJournalsOfEarlierVersionsMigrate(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "bbs.db")
+	fsys := fstest.MapFS{}
+	for v := 1; v <= 9; v++ {
+		names, err := fs.Glob(migrationFiles, fmt.Sprintf("migrations/%03d_*.sql", v))
+		if err != nil || len(names) != 1 {
+			t.Fatalf("migration %d: %v %v", v, names, err)
+		}
+		data, err := fs.ReadFile(migrationFiles, names[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		fsys[names[0]] = &fstest.MapFile{Data: data}
+	}
+	old, err := openWith(path, testOptions, fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+	legacy := [][]byte{[]byte("checkpoint"), {}, []byte("req")}
+	blob, err := packJournal("7", 0, legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := rawDB(t, path)
+	for _, row := range []struct {
+		id    string
+		blob  []byte
+		count int
+	}{{"7", blob, 12}, {"8", []byte{}, 0}} {
+		if _, err := raw.Exec("INSERT INTO journals (conn_id, entries, count, written) VALUES (?, ?, ?, ?)",
+			row.id, row.blob, row.count, time.Now().UnixMilli()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw.Close()
+
+	s, err := Open(path, testOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, count, err := s.LoadJournal(ctx, "7")
+	if err != nil || count != 12 || !reflect.DeepEqual(got, legacy) {
+		t.Fatalf("migrated journal: %q, count %d, %v; want %q, count 12", got, count, err, legacy)
+	}
+	if got, count, err := s.LoadJournal(ctx, "8"); err != nil || count != 0 || len(got) != 0 {
+		t.Fatalf("migrated empty journal: %q, count %d, %v", got, count, err)
+	}
+	if err := s.AppendJournal(ctx, "7", 12, [][]byte{[]byte("more")}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := s.LoadJournal(ctx, "7"); len(got) != 4 || string(got[3]) != "more" {
+		t.Fatalf("after an append: %q", got)
+	}
+	if err := s.AppendJournal(ctx, "8", 0, [][]byte{[]byte("first")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ResetJournal(ctx, "7", 13, [][]byte{[]byte("checkpoint 2")}); err != nil {
+		t.Fatal(err)
+	}
+	if got, count, _ := s.LoadJournal(ctx, "7"); !reflect.DeepEqual(got, [][]byte{[]byte("checkpoint 2")}) || count != 14 {
+		t.Fatalf("after compaction: %q, count %d", got, count)
+	}
+	if n, err := s.PruneJournals(ctx, time.Now().Add(time.Hour)); err != nil || n != 2 {
+		t.Fatalf("prune: %d, %v", n, err)
+	}
+	var left int
+	if err := rawDB(t, path).QueryRow("SELECT count(*) FROM journal_entries").Scan(&left); err != nil || left != 0 {
+		t.Fatalf("entries of pruned journals left: %d, %v", left, err)
+	}
+}
+
+// TestWriteJournalsEmptyAppend: an append of no entries checks the count
+// and changes nothing else.
+func TestWriteJournalsEmptyAppend(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	if err := s.ResetJournal(ctx, "1", -1, [][]byte{[]byte("a"), []byte("b")}); err != nil {
+		t.Fatal(err)
+	}
+	errs, err := s.WriteJournals(ctx, []JournalWrite{{ConnID: "1", Count: 2}, {ConnID: "1", Count: 1}, {ConnID: "2", Count: 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if errs[0] != nil || !errors.Is(errs[1], ErrJournalConflict) || !errors.Is(errs[2], ErrJournalConflict) {
+		t.Fatalf("errs = %v", errs)
+	}
+	if got, count, err := s.LoadJournal(ctx, "1"); err != nil || count != 2 || len(got) != 2 {
+		t.Fatalf("journal: %q, count %d, %v", got, count, err)
+	}
+	// Started over: the appended entries go too.
+	if err := s.AppendJournal(ctx, "1", 2, [][]byte{[]byte("c")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ResetJournal(ctx, "1", -1, [][]byte{[]byte("new")}); err != nil {
+		t.Fatal(err)
+	}
+	if got, count, err := s.LoadJournal(ctx, "1"); err != nil || count != 1 || !reflect.DeepEqual(got, [][]byte{[]byte("new")}) {
+		t.Fatalf("journal started over: %q, count %d, %v", got, count, err)
 	}
 }

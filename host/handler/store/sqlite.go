@@ -450,36 +450,50 @@ func (s *SQLite) UserExists(ctx context.Context, name string) (bool, error) {
 	return n > 0, nil
 }
 
-// AuthUser implements Store. The bcrypt comparison runs outside any
-// database lock.
+// AuthUser implements Store: PasswordHash, then CheckPasswordHash, which
+// runs outside any database lock.
 func (s *SQLite) AuthUser(ctx context.Context, name, password string) (bool, error) {
+	hash, err := s.PasswordHash(ctx, name, password)
+	if err != nil {
+		return false, err
+	}
+	return CheckPasswordHash(name, hash, password)
+}
+
+// PasswordHash implements Passwords.
+func (s *SQLite) PasswordHash(ctx context.Context, name, password string) ([]byte, error) {
 	name, err := canonicalName(name)
 	if err != nil || checkPassword(password) != nil {
-		return false, nil // no such user could exist, or such a password be set
+		return nil, nil // no such user could exist, or such a password be set
 	}
 	var hash []byte
 	err = s.with(func(p *pools) error {
 		return p.r.QueryRowContext(ctx, "SELECT password_hash FROM users WHERE name = ?", name).Scan(&hash)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
+		return nil, nil
 	}
 	if err != nil {
-		return false, wrap("auth user", err)
+		return nil, wrap("auth user", err)
 	}
-	err = bcrypt.CompareHashAndPassword(hash, []byte(password))
-	if errors.Is(err, bcrypt.ErrMismatchedHashAndPassword) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("store: auth user %q: %w", name, err)
-	}
-	return true, nil
+	return hash, nil
 }
 
-// RegisterUser implements Store. The password is hashed before the write
-// lock is taken.
+// RegisterUser implements Store: CheckRegistration, HashPassword (before
+// the write lock is taken), then RegisterHashed.
 func (s *SQLite) RegisterUser(ctx context.Context, name, password string) error {
+	if err := s.CheckRegistration(ctx, name, password); err != nil {
+		return err
+	}
+	hash, err := s.HashPassword(password)
+	if err != nil {
+		return err
+	}
+	return s.RegisterHashed(ctx, name, hash)
+}
+
+// CheckRegistration implements Passwords.
+func (s *SQLite) CheckRegistration(ctx context.Context, name, password string) error {
 	name, err := canonicalName(name)
 	if err != nil {
 		return err
@@ -497,9 +511,23 @@ func (s *SQLite) RegisterUser(ctx context.Context, name, password string) error 
 	} else if exists {
 		return fmt.Errorf("%w: %q", ErrUserExists, name)
 	}
+	return nil
+}
+
+// HashPassword implements Passwords.
+func (s *SQLite) HashPassword(password string) ([]byte, error) {
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cost)
 	if err != nil {
-		return fmt.Errorf("store: register user: %w", err)
+		return nil, fmt.Errorf("store: register user: %w", err)
+	}
+	return hash, nil
+}
+
+// RegisterHashed implements Passwords.
+func (s *SQLite) RegisterHashed(ctx context.Context, name string, hash []byte) error {
+	name, err := canonicalName(name)
+	if err != nil {
+		return err
 	}
 	err = s.with(func(p *pools) error {
 		_, err := p.w.ExecContext(ctx,

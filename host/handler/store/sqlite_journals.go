@@ -24,14 +24,40 @@ var ErrDamaged = errors.New("store: journal damaged")
 // MaxJournalEntryBytes bounds one journal entry.
 const MaxJournalEntryBytes = 1 << 20
 
-// Journal statements: each is one statement, atomic on its own.
+// Journal statements. A journal is a row in journals, with the entries it
+// was started or last compacted with, and one row in journal_entries per
+// batch appended since (see migration 010): an append is one INSERT of the
+// bytes it adds, whatever the journal's length, and checks the journal's
+// count in the same statement; a new head (start, compaction) deletes the
+// batches (trigger journal_compacted). Each write runs in one transaction.
 const (
-	appendJournalSQL = `UPDATE journals SET entries = entries || ?, count = count + ?, written = ?
-	                    WHERE conn_id = ? AND count = ?`
-	replaceJournalSQL = `UPDATE journals SET entries = ?, count = count + ?, written = ? WHERE conn_id = ? AND count = ?`
-	resetJournalSQL   = `INSERT INTO journals (conn_id, entries, count, written) VALUES (?, ?, ?, ?)
+	// journalCountSQL is the count of journal ?5 (see migration 010).
+	journalCountSQL = `max(j.count, coalesce((SELECT next FROM journal_entries
+	                   WHERE conn_id = ?5 ORDER BY first DESC LIMIT 1), 0))`
+	// appendJournalSQL appends batch ?4 of ?2 entries, written at ?3, to
+	// journal ?5 if its count is exactly ?1.
+	appendJournalSQL = `INSERT INTO journal_entries (conn_id, first, next, written, entries)
+	                    SELECT j.conn_id, ?1, ?1 + ?2, ?3, ?4 FROM journals j
+	                    WHERE j.conn_id = ?5 AND ` + journalCountSQL + ` = ?1`
+	// touchJournalSQL notes that journal ?5 was written at ?3 if its
+	// count is exactly ?1 (?2 and ?4 are not used).
+	touchJournalSQL = `UPDATE journals AS j SET written = ?3
+	                   WHERE j.conn_id = ?5 AND ` + journalCountSQL + ` = ?1`
+	// compactJournalSQL replaces the head of journal ?5 with ?4 (?2
+	// entries) at ?3, if its count is exactly ?1.
+	compactJournalSQL = `UPDATE journals AS j SET entries = ?4, count = ?1 + ?2, written = ?3
+	                     WHERE j.conn_id = ?5 AND ` + journalCountSQL + ` = ?1`
+	// startJournalSQL starts a journal over, whatever was there.
+	startJournalSQL = `INSERT INTO journals (conn_id, entries, count, written) VALUES (?, ?, ?, ?)
 	                   ON CONFLICT (conn_id) DO UPDATE SET entries = excluded.entries,
 	                       count = excluded.count, written = excluded.written`
+	// loadJournalSQL reads a journal's head, then its batches in order.
+	loadJournalSQL = `SELECT -1, count, entries FROM journals WHERE conn_id = ?1
+	                  UNION ALL SELECT first, next, entries FROM journal_entries WHERE conn_id = ?1
+	                  ORDER BY 1`
+	// pruneJournalsSQL deletes the journals last written before ?1.
+	pruneJournalsSQL = `DELETE FROM journals WHERE written < ?1 AND coalesce((SELECT written FROM journal_entries e
+	                    WHERE e.conn_id = journals.conn_id ORDER BY first DESC LIMIT 1), 0) < ?1`
 )
 
 // AppendJournal implements Journals.
@@ -39,142 +65,152 @@ func (s *SQLite) AppendJournal(ctx context.Context, connID string, count int, en
 	if len(entries) == 0 {
 		return nil
 	}
-	blob, err := packJournal(connID, count, entries)
+	errs, err := s.writeJournals(ctx, "append journal", []JournalWrite{{ConnID: connID, Count: count, Entries: entries}})
 	if err != nil {
 		return err
 	}
-	var n int64
-	err = s.with(func(p *pools) error {
-		st, err := p.writeStmt(ctx, appendJournalSQL)
-		if err != nil {
-			return err
-		}
-		res, err := st.ExecContext(ctx, blob, len(entries), nowMillis(), connID, count)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	if err != nil {
-		return wrap("append journal", err)
-	}
-	if n == 0 {
-		return fmt.Errorf("%w: conn %s, appending at count %d", ErrJournalConflict, connID, count)
-	}
-	return nil
+	return errs[0]
 }
 
 // ResetJournal implements Journals.
 func (s *SQLite) ResetJournal(ctx context.Context, connID string, count int, entries [][]byte) error {
-	blob, err := packJournal(connID, 0, entries)
+	errs, err := s.writeJournals(ctx, "reset journal", []JournalWrite{{ConnID: connID, Reset: true, Count: count, Entries: entries}})
 	if err != nil {
 		return err
 	}
-	var n int64
-	err = s.with(func(p *pools) error {
-		query, args := resetJournalSQL, []any{connID, blob, len(entries), nowMillis()}
-		if count >= 0 {
-			query, args = replaceJournalSQL, []any{blob, len(entries), nowMillis(), connID, count}
-		}
-		st, err := p.writeStmt(ctx, query)
-		if err != nil {
-			return err
-		}
-		res, err := st.ExecContext(ctx, args...)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	if err != nil {
-		return wrap("reset journal", err)
-	}
-	if n == 0 {
-		return fmt.Errorf("%w: conn %s, compacting at count %d", ErrJournalConflict, connID, count)
-	}
-	return nil
+	return errs[0]
 }
 
 // LoadJournal implements Journals.
 func (s *SQLite) LoadJournal(ctx context.Context, connID string) ([][]byte, int, error) {
 	var (
-		blob  []byte
-		count int
+		entries [][]byte
+		count   int
+		damaged error
 	)
 	err := s.with(func(p *pools) error {
-		return p.r.QueryRowContext(ctx, "SELECT entries, count FROM journals WHERE conn_id = ?", connID).Scan(&blob, &count)
+		rows, err := p.r.QueryContext(ctx, loadJournalSQL, connID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				first int
+				blob  []byte
+			)
+			if err := rows.Scan(&first, &count, &blob); err != nil {
+				return err
+			}
+			batch, err := unpackJournal(blob)
+			if err != nil && damaged == nil {
+				damaged = err
+			}
+			entries = append(entries, batch...)
+		}
+		return rows.Err()
 	})
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, 0, nil
-	}
 	if err != nil {
 		return nil, 0, wrap("load journal", err)
 	}
-	entries, err := unpackJournal(blob)
-	if err != nil {
-		return nil, 0, fmt.Errorf("%w: journal of conn %s: %v", ErrDamaged, connID, err)
+	if damaged != nil {
+		return nil, 0, fmt.Errorf("%w: journal of conn %s: %v", ErrDamaged, connID, damaged)
 	}
 	return entries, count, nil
 }
 
+// journalStmts are the writer's prepared statements of WriteJournals.
+type journalStmts struct {
+	append, touch, compact, start *sql.Stmt
+}
+
+// prepareJournalStmts returns the journal statements prepared on p's
+// writer. Call it before a transaction takes the writer's only connection.
+func prepareJournalStmts(ctx context.Context, p *pools) (journalStmts, error) {
+	var st journalStmts
+	for _, q := range []struct {
+		dst   **sql.Stmt
+		query string
+	}{{&st.append, appendJournalSQL}, {&st.touch, touchJournalSQL}, {&st.compact, compactJournalSQL}, {&st.start, startJournalSQL}} {
+		prep, err := p.writeStmt(ctx, q.query)
+		if err != nil {
+			return journalStmts{}, err
+		}
+		*q.dst = prep
+	}
+	return st, nil
+}
+
 // WriteJournals implements Journals.
 func (s *SQLite) WriteJournals(ctx context.Context, writes []JournalWrite) ([]error, error) {
-	type prepared struct {
-		query string
-		args  []any
-	}
-	stmts := make([]prepared, len(writes))
-	now := nowMillis()
+	return s.writeJournals(ctx, "write journals", writes)
+}
+
+// writeJournals is WriteJournals, op naming it in errors.
+func (s *SQLite) writeJournals(ctx context.Context, op string, writes []JournalWrite) ([]error, error) {
+	batches := make([][]byte, len(writes))
 	for i, w := range writes {
 		blob, err := packJournal(w.ConnID, max(w.Count, 0), w.Entries)
 		if err != nil {
 			return nil, err
 		}
-		switch {
-		case !w.Reset:
-			stmts[i] = prepared{appendJournalSQL, []any{blob, len(w.Entries), now, w.ConnID, w.Count}}
-		case w.Count < 0:
-			stmts[i] = prepared{resetJournalSQL, []any{w.ConnID, blob, len(w.Entries), now}}
-		default:
-			stmts[i] = prepared{replaceJournalSQL, []any{blob, len(w.Entries), now, w.ConnID, w.Count}}
-		}
+		batches[i] = blob
 	}
 	errs := make([]error, len(writes))
+	now := nowMillis()
 	err := s.with(func(p *pools) error {
-		// Prepared before the transaction takes the writer's only
-		// connection.
-		preps := make([]*sql.Stmt, len(stmts))
-		for i, st := range stmts {
-			prep, err := p.writeStmt(ctx, st.query)
-			if err != nil {
-				return err
-			}
-			preps[i] = prep
+		st, err := prepareJournalStmts(ctx, p)
+		if err != nil {
+			return err
 		}
 		tx, err := p.w.BeginTx(ctx, nil)
 		if err != nil {
 			return err
 		}
 		defer tx.Rollback()
-		for i, st := range stmts {
-			res, err := tx.StmtContext(ctx, preps[i]).ExecContext(ctx, st.args...)
+		for i, w := range writes {
+			ok, err := writeJournal(ctx, tx, st, w, batches[i], now)
 			if err != nil {
 				return err
 			}
-			if n, err := res.RowsAffected(); err != nil {
-				return err
-			} else if n == 0 {
-				errs[i] = fmt.Errorf("%w: conn %s, count %d", ErrJournalConflict, writes[i].ConnID, writes[i].Count)
+			if !ok {
+				errs[i] = fmt.Errorf("%w: conn %s, count %d", ErrJournalConflict, w.ConnID, w.Count)
 			}
 		}
 		return tx.Commit()
 	})
 	if err != nil {
-		return nil, wrap("write journals", err)
+		return nil, wrap(op, err)
 	}
 	return errs, nil
+}
+
+// writeJournal stores one journal's part of a WriteJournals in tx, batch
+// being its entries packed; it reports false when the journal's count is
+// not the one the write follows (nothing is written then).
+func writeJournal(ctx context.Context, tx *sql.Tx, st journalStmts, w JournalWrite, batch []byte, now int64) (bool, error) {
+	var (
+		res sql.Result
+		err error
+	)
+	switch {
+	case !w.Reset && len(w.Entries) == 0:
+		// Nothing to add: the count is checked, the time noted.
+		res, err = tx.StmtContext(ctx, st.touch).ExecContext(ctx, w.Count, 0, now, nil, w.ConnID)
+	case !w.Reset:
+		res, err = tx.StmtContext(ctx, st.append).ExecContext(ctx, w.Count, len(w.Entries), now, batch, w.ConnID)
+	case w.Count < 0:
+		res, err = tx.StmtContext(ctx, st.start).ExecContext(ctx, w.ConnID, batch, len(w.Entries), now)
+	default:
+		res, err = tx.StmtContext(ctx, st.compact).ExecContext(ctx, w.Count, len(w.Entries), now, batch, w.ConnID)
+	}
+	if err != nil {
+		return false, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return false, err
+	}
+	return true, nil
 }
 
 // DropJournals implements Journals.
@@ -206,7 +242,7 @@ func (s *SQLite) DropJournal(ctx context.Context, connID string) error {
 func (s *SQLite) PruneJournals(ctx context.Context, cutoff time.Time) (int, error) {
 	var n int64
 	err := s.with(func(p *pools) error {
-		res, err := p.w.ExecContext(ctx, "DELETE FROM journals WHERE written < ?", cutoff.UnixMilli())
+		res, err := p.w.ExecContext(ctx, pruneJournalsSQL, cutoff.UnixMilli())
 		if err != nil {
 			return err
 		}
@@ -221,8 +257,8 @@ func (s *SQLite) PruneJournals(ctx context.Context, cutoff time.Time) (int, erro
 	return int(n), nil
 }
 
-// packJournal checks entries and frames them for the entries column: each
-// a uvarint length and its bytes.
+// packJournal checks entries and frames them as one batch of
+// journal_entries: each a uvarint length and its bytes.
 func packJournal(connID string, first int, entries [][]byte) ([]byte, error) {
 	if connID == "" || strings.ContainsRune(connID, 0) || first < 0 {
 		return nil, fmt.Errorf("store: journal of conn %q from entry %d: bad address", connID, first)
@@ -242,7 +278,7 @@ func packJournal(connID string, first int, entries [][]byte) ([]byte, error) {
 	return blob, nil
 }
 
-// unpackJournal splits the entries column.
+// unpackJournal splits a batch of journal_entries.
 func unpackJournal(blob []byte) ([][]byte, error) {
 	var out [][]byte
 	for len(blob) > 0 {
