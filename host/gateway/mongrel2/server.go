@@ -24,6 +24,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/m2bbs/m2bbs/host/shared/freeport"
 	_ "github.com/mattn/go-sqlite3" // to set raw_payload in config.sqlite
 )
 
@@ -79,14 +80,14 @@ func Available() error {
 	return nil
 }
 
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+// FreePort returns a TCP port that was free a moment ago (see
+// freeport.Pick).
 func FreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := freeport.Pick()
 	if err != nil {
-		return 0, fmt.Errorf("mongrel2: free port: %w", err)
+		return 0, fmt.Errorf("mongrel2: %w", err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return port, nil
 }
 
 // Server is a running Mongrel2. Stop it with Stop.

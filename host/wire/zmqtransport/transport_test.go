@@ -3,12 +3,12 @@ package zmqtransport
 import (
 	"errors"
 	"fmt"
-	"net"
 	"runtime"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/m2bbs/m2bbs/host/shared/freeport"
 	"github.com/pebbe/zmq4"
 )
 
@@ -19,12 +19,11 @@ const guard = 10 * time.Second
 // freeTCP returns a tcp:// endpoint on a port that was free a moment ago.
 func freeTCP(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := freeport.Pick()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return "tcp://" + l.Addr().String()
+	return fmt.Sprintf("tcp://127.0.0.1:%d", port)
 }
 
 type specs struct {
