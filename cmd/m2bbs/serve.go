@@ -73,6 +73,7 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 			Journal:       !s.NoJournal,
 			Logins: throttle.Policy{
 				MinPassword: s.MinPassword, RegistrationsPerAddr: s.RegistrationsPerHour, RegistrationWindow: time.Hour,
+				FreePerAddr: s.LoginsPerAddress,
 			},
 			GatewayKey: s.gatewayKey,
 		},

@@ -109,6 +109,7 @@ func (s *settings) flagSet(name string, stderr io.Writer, extra func(*flag.FlagS
 	fs.StringVar(&s.WebSocketOrigins, "ws-origins", s.WebSocketOrigins, "origins besides the board's own whose pages may open WebSockets, comma-separated patterns (bbs.example.org,*.example.org)")
 	fs.IntVar(&s.MinPassword, "min-password", s.MinPassword, "fewest characters a new password may have (0: any)")
 	fs.IntVar(&s.RegistrationsPerHour, "registrations-per-hour", s.RegistrationsPerHour, "new accounts one address may register per hour (0: no bound)")
+	fs.IntVar(&s.LoginsPerAddress, "logins-per-address", s.LoginsPerAddress, "login attempts one address may make, at any names, before pauses; an attempt counts until it succeeds (0: 10)")
 	fs.BoolVar(&s.NoJournal, "no-journal", s.NoJournal, "keep no session journals: callers are dropped when the host stops")
 	fs.StringVar(&s.Sync, "sync", s.Sync, "database sync: normal (a power cut may lose the last commits) or full (loses none; slower writes) (default normal)")
 	fs.IntVar(&s.MemoryLimitMiB, "memory-limit", s.MemoryLimitMiB, "host heap in MiB past which running scripts are stopped (0: 256)")

@@ -70,9 +70,13 @@ type Config struct {
 	SysopToken string
 	// MinPassword is the fewest characters a new password may have (0:
 	// any); RegistrationsPerHour bounds the accounts one address may
-	// register per hour (0: no bound). See host/handler/throttle.
+	// register per hour (0: no bound); LoginsPerAddress is how many login
+	// attempts one address may make, at any names, before each further
+	// one must wait (0: throttle.DefaultFreePerAddr). See
+	// host/handler/throttle.
 	MinPassword          int
 	RegistrationsPerHour int
+	LoginsPerAddress     int
 	// WebSocketOrigins is a comma-separated list of origin patterns
 	// ("bbs.example.org, *.example.org") whose pages may open WebSockets
 	// to the board besides its own (see access.Origins.Check).
@@ -139,6 +143,7 @@ func (c *Config) keys() map[string]any {
 		"no_journal":             &c.NoJournal,
 		"min_password":           &c.MinPassword,
 		"registrations_per_hour": &c.RegistrationsPerHour,
+		"logins_per_address":     &c.LoginsPerAddress,
 		"sync":                   &c.Sync,
 		"memory_limit":           &c.MemoryLimitMiB,
 		"mongrel2_pidfile":       &c.Mongrel2PIDFile,

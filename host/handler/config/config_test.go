@@ -47,11 +47,12 @@ rate = 2.5
 burst = 10
 sysop_token = 'tok'
 min_password = 12
-registrations_per_hour = 0`,
+registrations_per_hour = 0
+logins_per_address = 50`,
 			want: Config{SenderID: "m2bbs", SendSpec: "tcp://127.0.0.1:9997", RecvSpec: "tcp://127.0.0.1:9996",
 				DBPath: "data/bbs.db", ScriptsDir: "scripts", ScreensDir: "screens", MainScript: "bbs.lua",
 				Workers: 4, MaxCallers: 500, IdleTimeout: 10 * time.Minute, ResumeBudget: 1500 * time.Millisecond,
-				MaxLineBytes: 1024, RatePerSecond: 2.5, RateBurst: 10, SysopToken: "tok", MinPassword: 12, RegistrationsPerHour: -1},
+				MaxLineBytes: 1024, RatePerSecond: 2.5, RateBurst: 10, SysopToken: "tok", MinPassword: 12, RegistrationsPerHour: -1, LoginsPerAddress: 50},
 		},
 		{
 			name: "computed values and locals",
