@@ -1,9 +1,7 @@
 package mongrel2
 
 import (
-	"database/sql"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 )
@@ -48,11 +46,7 @@ func TestRenderedTuningLoads(t *testing.T) {
 	if err := load(t.Context(), cfg); err != nil {
 		t.Fatal(err)
 	}
-	db, err := sql.Open("sqlite3", "file:"+filepath.Join(cfg.Dir, dbFile)+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openLoaded(t, cfg.Dir)
 	want := map[string]string{
 		"superpoll.max_fd": "60128", "superpoll.hot_dividend": "2",
 		"limits.handler_targets": "128", "limits.min_ping": "1200",

@@ -508,6 +508,17 @@ func TestRender(t *testing.T) {
 	}
 }
 
+// openLoaded opens, read-only, the config.sqlite m2sh loaded into dir.
+func openLoaded(t *testing.T, dir string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+filepath.Join(dir, dbFile)+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
 // TestRenderLoads checks that m2sh accepts Render's output and stores what
 // it says, bind address included.
 func TestRenderLoads(t *testing.T) {
@@ -516,13 +527,9 @@ func TestRenderLoads(t *testing.T) {
 	if err := load(t.Context(), cfg); err != nil {
 		t.Fatal(err)
 	}
-	db, err := sql.Open("sqlite3", "file:"+filepath.Join(cfg.Dir, dbFile)+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openLoaded(t, cfg.Dir)
 	var got [9]string
-	err = db.QueryRow(`SELECT s.bind_addr, s.port, s.chroot, s.pid_file, r.path,
+	err := db.QueryRow(`SELECT s.bind_addr, s.port, s.chroot, s.pid_file, r.path,
 		h.send_spec, h.send_ident, h.recv_spec, h.raw_payload || '/' || h.protocol
 		FROM server s JOIN host ON host.server_id = s.id JOIN route r ON r.host_id = host.id
 		JOIN handler h ON h.id = r.target_id`).

@@ -31,7 +31,7 @@ import (
 //   - A line that arrives while its caller waits is kept, up to
 //     MaxQueuedWhileHashing of them, and handled in order once the
 //     session waits for the caller again; past that it is refused with a
-//     word.
+//     word, and counts against the caller's flood limit.
 //   - A caller who hangs up, is kicked or whose session ends meanwhile is
 //     forgotten at once; the hash's result is dropped (and a hash not
 //     started yet is skipped). A waiting session is not idle: ReapIdle
@@ -155,9 +155,15 @@ func (t *Table) finishCall(s *Session, o *offload) (results []lua.LValue, err er
 	return results, nil
 }
 
-// queueLine keeps a line for s, which waits for a hash, or refuses it.
+// queueLine keeps a line for s, which waits for a hash, or refuses it. A
+// refused line counts against the caller's rate limit (a kept one counts
+// when it is handled), so a caller who floods during a long wait is cut
+// off as surely as one who floods a prompt.
 func (t *Table) queueLine(s *Session, req *m2proto.Request) {
 	if len(s.queued) >= MaxQueuedWhileHashing {
+		if _, cut := t.spendLine(s, t.now()); cut {
+			return
+		}
 		t.counts.throttled.Add(1)
 		t.noisy.Warn("line while waiting for a hash: refused", "conn_id", s.connID)
 		msg := message.Screen(luaapi.RenderColour(waitingText, s.conn.Colour))

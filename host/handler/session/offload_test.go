@@ -1,6 +1,7 @@
 package session
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"os"
@@ -70,6 +71,8 @@ type hashBoard struct {
 	logs  strings.Builder
 	dir   string
 	clock func() time.Time
+	// burst is the callers' rate burst (0: no practical limit).
+	burst int
 }
 
 func newHashBoard(t *testing.T) *hashBoard {
@@ -95,7 +98,7 @@ func (b *hashBoard) start(t *testing.T) {
 	b.rec, b.held = &recorder{}, nil
 	tbl, err := New(Config{
 		ScriptsDir: b.dir, MainScript: filepath.Join(b.dir, "main.lua"),
-		RatePerSecond: 1e6, RateBurst: 1 << 20, Journal: true, IdleTimeout: time.Minute,
+		RatePerSecond: 1e6, RateBurst: cmp.Or(b.burst, 1<<20), Journal: true, IdleTimeout: time.Minute,
 	}, Deps{
 		Replier: b.rec, Screens: screenMap{"kicked": "Kicked.", "idle": "Idle."}, Store: b.db,
 		Log: slog.New(slog.NewTextHandler(&b.logs, nil)), Now: b.clock,
@@ -234,6 +237,33 @@ func TestALineFloodWhileHashingIsRefused(t *testing.T) {
 	if len(got) != 1+MaxQueuedWhileHashing || got[len(got)-1] != "1 prompt:echo aheadh" {
 		t.Errorf("after the hash: %q", got)
 	}
+}
+
+// TestAFloodWhileHashingIsCutOff: lines refused while their caller waits
+// for a hash count against the flood limit, so a caller who keeps typing
+// through a long wait is cut off, not answered for ever; the hash's
+// result is then dropped.
+func TestAFloodWhileHashingIsCutOff(t *testing.T) {
+	b := newHashBoard(t)
+	b.burst = 5 // the clock stands still: no token comes back
+	b.start(t)
+	b.say("1", "connect")
+	b.say("1", "ann")
+	b.say("1", "pw") // 2 of the 5 tokens spent ("connect" starts the call)
+	for i := range MaxQueuedWhileHashing {
+		expect(t, b.say("1", "ahead"+string(rune('a'+i))))
+	}
+	var last []string
+	refusals := 0
+	for refusals < 100 && b.tbl.Len() == 1 {
+		last = b.say("1", "more")
+		refusals++
+	}
+	// 3 tokens left, then 5 refusals within the limit, then the cut-off.
+	if refusals != 9 || len(last) == 0 || !strings.Contains(last[0], "exit:"+fallbackFloodText) {
+		t.Fatalf("after %d lines past the queue: %q", refusals, last)
+	}
+	expect(t, b.finish(t)) // nobody left to answer
 }
 
 func TestDetachFinishesTheHashFirst(t *testing.T) {

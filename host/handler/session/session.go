@@ -716,19 +716,15 @@ func setColour(conn *luaapi.Conn, msg *lua.LTable) {
 // too long, or sent too fast, is refused with a word to the caller, who is
 // asked the last question again; a caller who keeps flooding is cut off.
 func (t *Table) admit(s *Session, lineBytes int) bool {
-	now := t.now()
-	if !s.rate.take(now, t.cfg.RatePerSecond, t.cfg.RateBurst) {
-		t.counts.throttled.Add(1)
-		if s.rate.refused > t.cfg.RateBurst {
-			s.log.Warn("caller flooded the board: disconnecting", "refused", s.rate.refused)
-			t.end(s, t.cfg.FloodScreen, fallbackFloodText)
+	if ok, cut := t.spendLine(s, t.now()); !ok {
+		if cut {
 			return false
 		}
 		if s.rate.refused == 1 {
 			s.log.Warn("caller throttled")
 		}
 		// Every refused line is answered, or a client that waits for a
-		// prompt would wait forever; the cut-off above bounds how many.
+		// prompt would wait forever; spendLine's cut-off bounds how many.
 		t.refuse(s, "Slow down: that line was ignored.")
 		return false
 	}
@@ -754,17 +750,27 @@ func (t *Table) ChargeRefused(connID string, lines int) (ended bool) {
 	}
 	now := t.now()
 	for range lines {
-		if s.rate.take(now, t.cfg.RatePerSecond, t.cfg.RateBurst) {
-			continue
-		}
-		t.counts.throttled.Add(1)
-		if s.rate.refused > t.cfg.RateBurst {
-			s.log.Warn("caller flooded the board: disconnecting", "refused", s.rate.refused)
-			t.end(s, t.cfg.FloodScreen, fallbackFloodText)
+		if _, cut := t.spendLine(s, now); cut {
 			return true
 		}
 	}
 	return false
+}
+
+// spendLine counts one line of s's caller against their rate limit: ok
+// says it was within the limit; cut says the caller is past the flood
+// limit, and their session has been ended with the flood screen.
+func (t *Table) spendLine(s *Session, now time.Time) (ok, cut bool) {
+	if s.rate.take(now, t.cfg.RatePerSecond, t.cfg.RateBurst) {
+		return true, false
+	}
+	t.counts.throttled.Add(1)
+	if s.rate.refused > t.cfg.RateBurst {
+		s.log.Warn("caller flooded the board: disconnecting", "refused", s.rate.refused)
+		t.end(s, t.cfg.FloodScreen, fallbackFloodText)
+		return false, true
+	}
+	return false, false
 }
 
 // refuse tells the caller why their line was ignored and asks the last
