@@ -3,7 +3,6 @@ package luaapi
 import (
 	"context"
 	"errors"
-	"time"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -21,8 +20,7 @@ const DefaultListLimit = 20
 // such area or post, a subject too long); wrong argument types raise an
 // error.
 type Board struct {
-	Store   store.Boards
-	Timeout time.Duration // per call; DefaultDBTimeout when zero
+	Store store.Boards
 	// Moderator, if set, decides whether the caller running on L may
 	// delete posts (board.delete); when nil anyone may.
 	Moderator func(L *lua.LState) bool
@@ -125,7 +123,7 @@ func checkPage(L *lua.LState, n int) (offset, limit int) {
 
 // board.areas() -> list of areas {name, description, posts}
 func (b *Board) areas(L *lua.LState) int {
-	areas, err := callStore(L, b.Timeout, b.Store.Areas)
+	areas, err := callStore(L, b.Store.Areas)
 	if err != nil {
 		return fail(L, err)
 	}
@@ -136,7 +134,7 @@ func (b *Board) areas(L *lua.LState) int {
 // board.area(name) -> area {name, description, posts}
 func (b *Board) area(L *lua.LState) int {
 	name := L.CheckString(1)
-	a, err := callStore(L, b.Timeout, func(ctx context.Context) (store.Area, error) {
+	a, err := callStore(L, func(ctx context.Context) (store.Area, error) {
 		return b.Store.Area(ctx, name)
 	})
 	if err != nil {
@@ -150,7 +148,7 @@ func (b *Board) area(L *lua.LState) int {
 // its description.
 func (b *Board) defineArea(L *lua.LState) int {
 	name, description := L.CheckString(1), L.OptString(2, "")
-	a, err := callStore(L, b.Timeout, func(ctx context.Context) (store.Area, error) {
+	a, err := callStore(L, func(ctx context.Context) (store.Area, error) {
 		return b.Store.DefineArea(ctx, name, description)
 	})
 	if err != nil {
@@ -173,7 +171,7 @@ func (b *Board) post(L *lua.LState) int {
 	if L.Get(5) != lua.LNil {
 		np.ReplyTo = checkID(L, 5)
 	}
-	p, err := callStore(L, b.Timeout, func(ctx context.Context) (store.Post, error) {
+	p, err := callStore(L, func(ctx context.Context) (store.Post, error) {
 		return b.Store.Post(ctx, np)
 	})
 	if err != nil {
@@ -186,7 +184,7 @@ func (b *Board) post(L *lua.LState) int {
 // board.count(area) -> number of posts in the area
 func (b *Board) count(L *lua.LState) int {
 	area := L.CheckString(1)
-	n, err := callStore(L, b.Timeout, func(ctx context.Context) (int, error) {
+	n, err := callStore(L, func(ctx context.Context) (int, error) {
 		return b.Store.PostCount(ctx, area)
 	})
 	if err != nil {
@@ -205,7 +203,7 @@ func (b *Board) list(L *lua.LState) int {
 	if checkEither(L, 4, "newest", "oldest") {
 		order = store.OldestFirst
 	}
-	posts, err := callStore(L, b.Timeout, func(ctx context.Context) ([]store.Post, error) {
+	posts, err := callStore(L, func(ctx context.Context) ([]store.Post, error) {
 		return b.Store.Posts(ctx, area, offset, limit, order)
 	})
 	if err != nil {
@@ -221,7 +219,7 @@ var errNoSuchPost = errors.New("no such post")
 // board.read(id) -> post with its lines
 func (b *Board) read(L *lua.LState) int {
 	id := checkID(L, 1)
-	p, err := callStore(L, b.Timeout, func(ctx context.Context) (store.Post, error) {
+	p, err := callStore(L, func(ctx context.Context) (store.Post, error) {
 		return b.Store.ReadPost(ctx, id)
 	})
 	if err != nil {
@@ -235,7 +233,7 @@ func (b *Board) read(L *lua.LState) int {
 // lines, each with its depth (0 for the thread's first post)
 func (b *Board) thread(L *lua.LState) int {
 	id := checkID(L, 1)
-	posts, err := callStore(L, b.Timeout, func(ctx context.Context) ([]store.Post, error) {
+	posts, err := callStore(L, func(ctx context.Context) ([]store.Post, error) {
 		return b.Store.Thread(ctx, id)
 	})
 	if err != nil {
@@ -254,7 +252,7 @@ func (b *Board) delete(L *lua.LState) int {
 	if b.Moderator != nil && !b.Moderator(L) {
 		return fail(L, errNotModerator)
 	}
-	err := withDeadline(L, b.Timeout, func(ctx context.Context) error {
+	err := storeCall(L, func(ctx context.Context) error {
 		return b.Store.DeletePost(ctx, id)
 	})
 	if err != nil {
@@ -267,7 +265,7 @@ func (b *Board) delete(L *lua.LState) int {
 // board.new_count(user, area) -> number of posts user has not read there
 func (b *Board) newCount(L *lua.LState) int {
 	user, area := L.CheckString(1), L.CheckString(2)
-	n, err := callStore(L, b.Timeout, func(ctx context.Context) (int, error) {
+	n, err := callStore(L, func(ctx context.Context) (int, error) {
 		return b.Store.NewCount(ctx, user, area)
 	})
 	if err != nil {
@@ -285,7 +283,7 @@ var errNoNewPosts = errors.New("no new posts")
 // there is none.
 func (b *Board) nextNew(L *lua.LState) int {
 	user, area := L.CheckString(1), L.CheckString(2)
-	p, err := callStore(L, b.Timeout, func(ctx context.Context) (store.Post, error) {
+	p, err := callStore(L, func(ctx context.Context) (store.Post, error) {
 		return b.Store.NextNew(ctx, user, area)
 	})
 	if err != nil {
@@ -299,7 +297,7 @@ func (b *Board) nextNew(L *lua.LState) int {
 // there (0 if none): posts with a larger id are new to them.
 func (b *Board) lastRead(L *lua.LState) int {
 	user, area := L.CheckString(1), L.CheckString(2)
-	id, err := callStore(L, b.Timeout, func(ctx context.Context) (int64, error) {
+	id, err := callStore(L, func(ctx context.Context) (int64, error) {
 		return b.Store.LastRead(ctx, user, area)
 	})
 	if err != nil {
@@ -319,7 +317,7 @@ func (b *Board) markRead(L *lua.LState) int {
 			L.ArgError(3, "post id expected")
 		}
 	}
-	err := withDeadline(L, b.Timeout, func(ctx context.Context) error {
+	err := storeCall(L, func(ctx context.Context) error {
 		return b.Store.MarkRead(ctx, user, area, upTo)
 	})
 	if err != nil {

@@ -14,15 +14,11 @@ import (
 	"github.com/m2bbs/m2bbs/host/shared/termtext"
 )
 
-// DefaultDBTimeout bounds one db.* call.
-const DefaultDBTimeout = 10 * time.Second
-
 // DB is the db module: the original BBS's database calls over a
 // store.Basic. Each function returns its value, or nil and an error message,
 // so both assert(db.x()) and local v, err = db.x() work.
 type DB struct {
-	Store   store.Basic
-	Timeout time.Duration // per call; DefaultDBTimeout when zero
+	Store store.Basic
 	// OnLogin, if set, is told of each successful db.auth_user and
 	// db.register_user, with the state the script runs on: the host uses
 	// it to know who each caller is.
@@ -98,25 +94,26 @@ func (d *DB) Loader(L *lua.LState) int {
 	return 1
 }
 
-// withDeadline runs fn with a context that ends with L's context or after
-// timeout (DefaultDBTimeout when zero), whichever comes first.
-func withDeadline(L *lua.LState, timeout time.Duration, fn func(ctx context.Context) error) error {
+// storeCall runs fn, one call into the store, and reports a store fault
+// (see asStoreFault). fn's context carries L's values but is never
+// cancelled: given a context that can be, go-sqlite3 runs each statement
+// on a goroutine of its own to be able to interrupt it, and database/sql
+// watches each transaction with another, which cost more than the
+// statements of a prompt themselves. The store bounds its own calls
+// instead: SQLite gives up waiting for a lock after the store's busy
+// timeout (store.DefaultBusyTimeout), and its statements are bounded.
+func storeCall(L *lua.LState, fn func(ctx context.Context) error) error {
 	parent := L.Context()
 	if parent == nil {
 		parent = context.Background()
 	}
-	if timeout == 0 {
-		timeout = DefaultDBTimeout
-	}
-	ctx, cancel := context.WithTimeout(parent, timeout)
-	defer cancel()
-	return asStoreFault(L, parent, fn(ctx))
+	return asStoreFault(L, parent, fn(context.WithoutCancel(parent)))
 }
 
-// callStore runs fn as withDeadline does and returns its value.
-func callStore[T any](L *lua.LState, timeout time.Duration, fn func(ctx context.Context) (T, error)) (T, error) {
+// callStore runs fn as storeCall does and returns its value.
+func callStore[T any](L *lua.LState, fn func(ctx context.Context) (T, error)) (T, error) {
 	var v T
-	err := withDeadline(L, timeout, func(ctx context.Context) (err error) {
+	err := storeCall(L, func(ctx context.Context) (err error) {
 		v, err = fn(ctx)
 		return err
 	})
@@ -205,7 +202,7 @@ func FormatPost(from string, lines []string) string {
 // db.user_exists(name) -> bool
 func (d *DB) userExists(L *lua.LState) int {
 	name := L.CheckString(1)
-	ok, err := callStore(L, d.Timeout, func(ctx context.Context) (bool, error) {
+	ok, err := callStore(L, func(ctx context.Context) (bool, error) {
 		return d.Store.UserExists(ctx, name)
 	})
 	if err != nil {
@@ -223,18 +220,18 @@ func (d *DB) authUser(L *lua.LState) int {
 	d.secret(L, password)
 	peer := d.peer(L)
 	if d.Throttle != nil {
-		if err := withDeadline(L, d.Timeout, func(ctx context.Context) error { return d.Throttle.BeginLogin(ctx, name, peer) }); err != nil {
+		if err := storeCall(L, func(ctx context.Context) error { return d.Throttle.BeginLogin(ctx, name, peer) }); err != nil {
 			return failThrottled(L, "too many failed logins", err)
 		}
 	}
 	split, ok := d.Store.(store.Passwords)
 	if !ok {
-		ok, err := callStore(L, d.Timeout, func(ctx context.Context) (bool, error) {
+		ok, err := callStore(L, func(ctx context.Context) (bool, error) {
 			return d.Store.AuthUser(ctx, name, password)
 		})
 		return pushValues(L, d.authDone(L, name, peer, ok, err))
 	}
-	hash, err := callStore(L, d.Timeout, func(ctx context.Context) ([]byte, error) {
+	hash, err := callStore(L, func(ctx context.Context) ([]byte, error) {
 		return split.PasswordHash(ctx, name, password)
 	})
 	if err != nil {
@@ -263,12 +260,12 @@ func (d *DB) authDone(L *lua.LState, name, peer string, ok bool, err error) []lu
 	if d.Throttle != nil {
 		// A failure to forget only leaves the owner's own count up: the
 		// login goes on, and the log says why the count stays.
-		if err := withDeadline(L, d.Timeout, func(ctx context.Context) error { return d.Throttle.LoginSucceeded(ctx, name, peer) }); err != nil && d.Log != nil {
+		if err := storeCall(L, func(ctx context.Context) error { return d.Throttle.LoginSucceeded(ctx, name, peer) }); err != nil && d.Log != nil {
 			d.Log(L).Warn("login throttle: could not forget the failed attempts", "name", clipName(name), "peer", peer, "err", err)
 		}
 	}
 	if d.Accounts != nil {
-		account, err := callStore(L, d.Timeout, func(ctx context.Context) (store.Account, error) {
+		account, err := callStore(L, func(ctx context.Context) (store.Account, error) {
 			return d.Accounts.Account(ctx, name)
 		})
 		if err != nil {
@@ -332,9 +329,9 @@ func waitText(d time.Duration) string {
 func (d *DB) loggedIn(L *lua.LState, name string) {
 	if d.Accounts != nil {
 		// The caller is logged in even if their call cannot be recorded
-		// (a full disk): a fault is reported by withDeadline, anything
+		// (a full disk): a fault is reported by storeCall, anything
 		// else here.
-		err := withDeadline(L, d.Timeout, func(ctx context.Context) error { return d.Accounts.RecordCall(ctx, name) })
+		err := storeCall(L, func(ctx context.Context) error { return d.Accounts.RecordCall(ctx, name) })
 		if err != nil && !errors.Is(err, store.ErrFault) {
 			reportFault(L, fmt.Errorf("record call: %w", err))
 		}
@@ -370,7 +367,7 @@ func (d *DB) registerUser(L *lua.LState) int {
 	}
 	undo := func(context.Context) error { return nil }
 	if d.Throttle != nil {
-		err := withDeadline(L, d.Timeout, func(ctx context.Context) (err error) {
+		err := storeCall(L, func(ctx context.Context) (err error) {
 			undo, err = d.Throttle.BeginRegistration(ctx, d.peer(L))
 			return err
 		})
@@ -380,12 +377,12 @@ func (d *DB) registerUser(L *lua.LState) int {
 	}
 	split, ok := d.Store.(store.Passwords)
 	if !ok {
-		err := withDeadline(L, d.Timeout, func(ctx context.Context) error {
+		err := storeCall(L, func(ctx context.Context) error {
 			return d.Store.RegisterUser(ctx, name, password)
 		})
 		return pushValues(L, d.registerDone(L, name, err, undo))
 	}
-	if err := withDeadline(L, d.Timeout, func(ctx context.Context) error {
+	if err := storeCall(L, func(ctx context.Context) error {
 		return split.CheckRegistration(ctx, name, password)
 	}); err != nil {
 		return pushValues(L, d.registerDone(L, name, err, undo))
@@ -398,7 +395,7 @@ func (d *DB) registerUser(L *lua.LState) int {
 		hash, err = split.HashPassword(password)
 	}, func(L *lua.LState) []lua.LValue {
 		if err == nil {
-			err = withDeadline(L, d.Timeout, func(ctx context.Context) error {
+			err = storeCall(L, func(ctx context.Context) error {
 				return split.RegisterHashed(ctx, name, hash)
 			})
 		}
@@ -410,7 +407,7 @@ func (d *DB) registerUser(L *lua.LState) int {
 // said why not (the registration is then given back to the throttle).
 func (d *DB) registerDone(L *lua.LState, name string, err error, undo func(context.Context) error) []lua.LValue {
 	if err != nil {
-		_ = withDeadline(L, d.Timeout, undo)
+		_ = storeCall(L, undo)
 		return failValues(err)
 	}
 	d.loggedIn(L, name)
@@ -434,7 +431,7 @@ func (d *DB) reserved(name string) bool {
 // db.post_message(user, lines) -> message id
 func (d *DB) postMessage(L *lua.LState) int {
 	user, lines := L.CheckString(1), checkLines(L, 2)
-	m, err := callStore(L, d.Timeout, func(ctx context.Context) (store.Message, error) {
+	m, err := callStore(L, func(ctx context.Context) (store.Message, error) {
 		return d.Store.PostMessage(ctx, user, lines)
 	})
 	if err != nil {
@@ -446,7 +443,7 @@ func (d *DB) postMessage(L *lua.LState) int {
 
 // db.message_count() -> n
 func (d *DB) messageCount(L *lua.LState) int {
-	n, err := callStore(L, d.Timeout, d.Store.MessageCount)
+	n, err := callStore(L, d.Store.MessageCount)
 	if err != nil {
 		return fail(L, err)
 	}
@@ -457,7 +454,7 @@ func (d *DB) messageCount(L *lua.LState) int {
 // db.message_read(i) -> text of the message at 0-based index i (0 = oldest)
 func (d *DB) messageRead(L *lua.LState) int {
 	i := L.CheckInt(1)
-	m, err := callStore(L, d.Timeout, func(ctx context.Context) (store.Message, error) {
+	m, err := callStore(L, func(ctx context.Context) (store.Message, error) {
 		return d.Store.MessageAt(ctx, i)
 	})
 	if err != nil {
@@ -470,7 +467,7 @@ func (d *DB) messageRead(L *lua.LState) int {
 // db.send_to(to, from, lines) -> true
 func (d *DB) sendTo(L *lua.LState) int {
 	to, from, lines := L.CheckString(1), L.CheckString(2), checkLines(L, 3)
-	if err := withDeadline(L, d.Timeout, func(ctx context.Context) error {
+	if err := storeCall(L, func(ctx context.Context) error {
 		_, err := d.Store.SendMail(ctx, to, from, lines)
 		return err
 	}); err != nil {
@@ -483,7 +480,7 @@ func (d *DB) sendTo(L *lua.LState) int {
 // db.inbox_count(user) -> number of unread private messages
 func (d *DB) inboxCount(L *lua.LState) int {
 	user := L.CheckString(1)
-	n, err := callStore(L, d.Timeout, func(ctx context.Context) (int, error) {
+	n, err := callStore(L, func(ctx context.Context) (int, error) {
 		return d.Store.UnreadMailCount(ctx, user)
 	})
 	if err != nil {
@@ -500,7 +497,7 @@ var errNoUnreadMail = errors.New("no unread mail")
 // marked read; nil, "no unread mail" when there is none.
 func (d *DB) readInbox(L *lua.LState) int {
 	user := L.CheckString(1)
-	m, err := callStore(L, d.Timeout, func(ctx context.Context) (store.Mail, error) {
+	m, err := callStore(L, func(ctx context.Context) (store.Mail, error) {
 		return d.Store.ReadNextMail(ctx, user)
 	})
 	if err != nil {
@@ -512,7 +509,7 @@ func (d *DB) readInbox(L *lua.LState) int {
 
 // db.reconnect() -> true: close and reopen the database.
 func (d *DB) reconnect(L *lua.LState) int {
-	if err := withDeadline(L, d.Timeout, d.Store.Reconnect); err != nil {
+	if err := storeCall(L, d.Store.Reconnect); err != nil {
 		return fail(L, err)
 	}
 	L.Push(lua.LTrue)

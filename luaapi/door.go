@@ -51,8 +51,6 @@ type Door struct {
 	// Who lists the callers online (the callers module's list); door.who()
 	// names those logged in, each once. It is empty when Who is nil.
 	Who func() []OnlineCaller
-	// Timeout bounds one store call; DefaultDBTimeout when zero.
-	Timeout time.Duration
 	// Recorder, if set, journals the module's calls and the methods of
 	// door handles (New sets it from Deps.Recorder).
 	Recorder Recorder
@@ -144,7 +142,7 @@ func (d *Door) call(L *lua.LState, fn func(ctx context.Context) error) error {
 	if d.Store == nil {
 		return errNoDoorStore
 	}
-	return withDeadline(L, d.Timeout, fn)
+	return storeCall(L, fn)
 }
 
 // clock is the current time from Now.

@@ -3,7 +3,6 @@ package luaapi
 import (
 	"context"
 	"errors"
-	"time"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -17,8 +16,7 @@ import (
 // return their value, or nil and a message for an expected failure (no
 // such mail, no such user); wrong argument types raise an error.
 type Mail struct {
-	Store   store.Mailbox
-	Timeout time.Duration // per call; DefaultDBTimeout when zero
+	Store store.Mailbox
 	// Recorder, if set, journals the module's calls (New sets it from
 	// Deps.Recorder).
 	Recorder Recorder
@@ -61,7 +59,7 @@ func mailTable(L *lua.LState, item store.MailItem) *lua.LTable {
 // mail.send(to, from, subject, lines) -> the new mail's id
 func (m *Mail) send(L *lua.LState) int {
 	to, from, subject, lines := L.CheckString(1), L.CheckString(2), L.OptString(3, ""), checkLines(L, 4)
-	item, err := callStore(L, m.Timeout, func(ctx context.Context) (store.MailItem, error) {
+	item, err := callStore(L, func(ctx context.Context) (store.MailItem, error) {
 		return m.Store.WriteMail(ctx, to, from, subject, lines)
 	})
 	if err != nil {
@@ -76,7 +74,7 @@ func (m *Mail) send(L *lua.LState) int {
 func (m *Mail) list(L *lua.LState) int {
 	user := L.CheckString(1)
 	offset, limit := checkPage(L, 2)
-	items, err := callStore(L, m.Timeout, func(ctx context.Context) ([]store.MailItem, error) {
+	items, err := callStore(L, func(ctx context.Context) ([]store.MailItem, error) {
 		return m.Store.ListMail(ctx, user, offset, limit)
 	})
 	if err != nil {
@@ -90,7 +88,7 @@ func (m *Mail) list(L *lua.LState) int {
 func (m *Mail) count(L *lua.LState) int {
 	user := L.CheckString(1)
 	var total, unread int
-	if err := withDeadline(L, m.Timeout, func(ctx context.Context) (err error) {
+	if err := storeCall(L, func(ctx context.Context) (err error) {
 		total, unread, err = m.Store.MailCount(ctx, user)
 		return err
 	}); err != nil {
@@ -104,7 +102,7 @@ func (m *Mail) count(L *lua.LState) int {
 // mail.unread(user) -> number of unread mails
 func (m *Mail) unread(L *lua.LState) int {
 	user := L.CheckString(1)
-	n, err := callStore(L, m.Timeout, func(ctx context.Context) (int, error) {
+	n, err := callStore(L, func(ctx context.Context) (int, error) {
 		return m.Store.UnreadMailCount(ctx, user)
 	})
 	if err != nil {
@@ -117,7 +115,7 @@ func (m *Mail) unread(L *lua.LState) int {
 // mail.read(user, id) -> the mail with its lines, now marked read
 func (m *Mail) read(L *lua.LState) int {
 	user, id := L.CheckString(1), checkID(L, 2)
-	item, err := callStore(L, m.Timeout, func(ctx context.Context) (store.MailItem, error) {
+	item, err := callStore(L, func(ctx context.Context) (store.MailItem, error) {
 		return m.Store.ReadMail(ctx, user, id)
 	})
 	if err != nil {
@@ -130,7 +128,7 @@ func (m *Mail) read(L *lua.LState) int {
 // mail.delete(user, id) -> true; only user's own mail can be deleted
 func (m *Mail) delete(L *lua.LState) int {
 	user, id := L.CheckString(1), checkID(L, 2)
-	err := withDeadline(L, m.Timeout, func(ctx context.Context) error {
+	err := storeCall(L, func(ctx context.Context) error {
 		return m.Store.DeleteMail(ctx, user, id)
 	})
 	if err != nil {

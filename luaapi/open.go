@@ -67,7 +67,7 @@ type Deps struct {
 // same Deps. Create it with New and install it with Open.
 type API struct {
 	// The modules, as New wired them; a caller may adjust one before Open
-	// (say DB.Reserved or a Timeout).
+	// (say DB.Reserved).
 	UI      *UI
 	DB      *DB
 	Callers *Callers

@@ -22,7 +22,6 @@ type CurrentUser func(L *lua.LState) string
 type Users struct {
 	Accounts store.Accounts
 	Current  CurrentUser
-	Timeout  time.Duration // per call; DefaultDBTimeout when zero
 	// Now is the clock of the level cache; time.Now when nil.
 	Now func() time.Time
 	// Recorder, if set, journals the module's calls (New sets it from
@@ -98,7 +97,7 @@ func onelinerTable(L *lua.LState, o store.Oneliner) *lua.LTable {
 
 // account looks up name's account.
 func (u *Users) account(L *lua.LState, name string) (store.Account, error) {
-	return callStore(L, u.Timeout, func(ctx context.Context) (store.Account, error) {
+	return callStore(L, func(ctx context.Context) (store.Account, error) {
 		return u.Accounts.Account(ctx, name)
 	})
 }
@@ -166,7 +165,7 @@ func (u *Users) info(L *lua.LState) int {
 // users.list([offset [, limit]]) -> accounts by name
 func (u *Users) list(L *lua.LState) int {
 	offset, limit := L.OptInt(1, 0), L.OptInt(2, 20)
-	list, err := callStore(L, u.Timeout, func(ctx context.Context) ([]store.Account, error) {
+	list, err := callStore(L, func(ctx context.Context) ([]store.Account, error) {
 		return u.Accounts.Accounts(ctx, offset, limit)
 	})
 	if err != nil {
@@ -205,7 +204,7 @@ func (u *Users) sysopAction(L *lua.LState, fn func(ctx context.Context) error) i
 	if u.level(L) != store.LevelSysop {
 		return fail(L, errSysopOnly)
 	}
-	if err := withDeadline(L, u.Timeout, fn); err != nil {
+	if err := storeCall(L, fn); err != nil {
 		return fail(L, err)
 	}
 	L.Push(lua.LTrue)
@@ -239,7 +238,7 @@ func (u *Users) unban(L *lua.LState) int {
 // users.last_callers([n]) -> {user, at} newest first (n defaults to 10)
 func (u *Users) lastCallers(L *lua.LState) int {
 	n := L.OptInt(1, 10)
-	calls, err := callStore(L, u.Timeout, func(ctx context.Context) ([]store.Call, error) {
+	calls, err := callStore(L, func(ctx context.Context) ([]store.Call, error) {
 		return u.Accounts.LastCalls(ctx, n)
 	})
 	if err != nil {
@@ -252,7 +251,7 @@ func (u *Users) lastCallers(L *lua.LState) int {
 // users.wall([n]) -> the one-liners wall, {user, text, at} newest first
 func (u *Users) wall(L *lua.LState) int {
 	n := L.OptInt(1, 10)
-	lines, err := callStore(L, u.Timeout, func(ctx context.Context) ([]store.Oneliner, error) {
+	lines, err := callStore(L, func(ctx context.Context) ([]store.Oneliner, error) {
 		return u.Accounts.Oneliners(ctx, n)
 	})
 	if err != nil {
@@ -269,7 +268,7 @@ func (u *Users) writeWall(L *lua.LState) int {
 	if name == "" {
 		return fail(L, errors.New("not logged in"))
 	}
-	if err := withDeadline(L, u.Timeout, func(ctx context.Context) error { return u.Accounts.AddOneliner(ctx, name, text) }); err != nil {
+	if err := storeCall(L, func(ctx context.Context) error { return u.Accounts.AddOneliner(ctx, name, text) }); err != nil {
 		return fail(L, err)
 	}
 	L.Push(lua.LTrue)

@@ -55,9 +55,6 @@ const fallbackUpgradedText = "The board was upgraded while you were online: taki
 // errDiverged is raised in the script when a replay diverges.
 var errDiverged = errors.New("the script no longer matches this caller's journal")
 
-// journalTimeout bounds one journal read or write.
-const journalTimeout = 5 * time.Second
-
 // sessionJournal is one session's journal state.
 type sessionJournal struct {
 	next    int      // the journal's count in the store (see store.Journals)
@@ -99,10 +96,11 @@ func (t *Table) journaling(s *Session) bool {
 	return s != nil && s.journal != nil && !s.journal.broken
 }
 
-// journalContext bounds one journal read or write.
-func journalContext() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), journalTimeout)
-}
+// journalContext is the context of a journal read or write: never
+// cancelled, since a cancellable context costs a goroutine per statement
+// in go-sqlite3 (see luaapi's storeCall). The store bounds the call: it
+// waits for SQLite's write lock at most its busy timeout.
+func journalContext() context.Context { return context.Background() }
 
 // record queues entry e of s's journal.
 func (t *Table) record(s *Session, e journal.Entry) {
@@ -123,8 +121,7 @@ func (t *Table) giveUp(s *Session, err error) {
 		return
 	}
 	s.log.Warn("session journal given up: the session will not survive a restart", "err", err)
-	ctx, cancel := journalContext()
-	defer cancel()
+	ctx := journalContext()
 	if err := t.journals.DropJournal(ctx, s.connID); err != nil {
 		s.log.Warn("drop journal", "err", err)
 	}
@@ -143,8 +140,7 @@ func (t *Table) batchLost(sessions []*Session, err error) {
 		s.journal.pending = nil
 		ids = append(ids, s.connID)
 	}
-	ctx, cancel := journalContext()
-	defer cancel()
+	ctx := journalContext()
 	if err := t.journals.DropJournals(ctx, ids); err != nil {
 		t.log.Warn("drop journals", "err", err)
 	}
@@ -173,8 +169,7 @@ func (t *Table) flushJournal(s *Session) {
 		return
 	}
 	j := s.journal
-	ctx, cancel := journalContext()
-	defer cancel()
+	ctx := journalContext()
 	var err error
 	if j.reset {
 		err = t.journals.ResetJournal(ctx, s.connID, j.resetHeld, j.pending)
@@ -213,8 +208,7 @@ func (t *Table) dropJournal(s *Session) {
 		return
 	}
 	s.journal.broken = true // nothing more is written for it
-	ctx, cancel := journalContext()
-	defer cancel()
+	ctx := journalContext()
 	if err := t.journals.DropJournal(ctx, s.connID); err != nil {
 		s.log.Warn("drop journal", "err", err)
 	}
@@ -394,8 +388,7 @@ type loadedJournal struct {
 // loadJournal returns connID's journal, parsed: no entries if it has none
 // or it is damaged (logged), an error if the store could not be read.
 func (t *Table) loadJournal(connID string) (loadedJournal, error) {
-	ctx, cancel := journalContext()
-	defer cancel()
+	ctx := journalContext()
 	raw, count, err := t.journals.LoadJournal(ctx, connID)
 	if errors.Is(err, store.ErrDamaged) {
 		t.log.Warn("journal damaged: it is not replayed", "conn_id", connID, "err", err)

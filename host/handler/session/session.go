@@ -637,12 +637,11 @@ func (t *Table) Commit() {
 		owners = append(owners, s)
 	}
 	if len(writes) > 0 {
-		ctx, cancel := journalContext()
+		ctx := journalContext()
 		errs, err := t.journals.WriteJournals(ctx, writes)
 		if err != nil {
 			errs, err = t.journals.WriteJournals(ctx, writes) // once more: a lock, a blip
 		}
-		cancel()
 		if err != nil {
 			t.batchLost(owners, err)
 			owners = nil
