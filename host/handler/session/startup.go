@@ -53,22 +53,28 @@ func (t *Table) StopLoad(_ *lua.LState, why string) {
 
 // runMain runs the main script's chunk within the load budget and returns
 // what it returned and the entry engine.run installed, if any.
+//
+// The load's context is cancelled only when the load overruns or fails:
+// a coroutine the script made while loading derives its context from it,
+// and callers may resume that coroutine long after.
 func (t *Table) runMain(fn *lua.LFunction) (ret lua.LValue, installed *lua.LFunction, err error) {
 	base := t.L.Context()
-	ctx, cancel := context.WithTimeout(base, t.cfg.LoadBudget)
+	ctx, cancel := context.WithCancel(base)
+	overrun := time.AfterFunc(t.cfg.LoadBudget, cancel)
 	t.loading = &loading{stop: cancel}
 	t.L.SetContext(ctx)
 	defer func() {
+		overrun.Stop()
 		t.L.SetContext(base)
-		cancel()
 		t.loading = nil
 	}()
 	t.L.Push(fn)
 	if err := t.L.PCall(0, 1, nil); err != nil {
+		cancel()
 		switch {
 		case t.loading.why != "":
 			return nil, nil, fmt.Errorf("run %s: %s", t.cfg.MainScript, t.loading.why)
-		case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		case ctx.Err() != nil:
 			return nil, nil, fmt.Errorf("run %s: still running after %s: the main script must define its entry function and return (the host receives each caller's lines): %w",
 				t.cfg.MainScript, t.cfg.LoadBudget, err)
 		}

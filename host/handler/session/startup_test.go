@@ -46,3 +46,13 @@ func TestEngineRunInsideASessionFails(t *testing.T) {
 		t.Errorf("stats %+v, want the session ended with an error", st)
 	}
 }
+
+// TestCoroutineMadeAtLoadOutlivesTheLoad: the load's time budget ends
+// with the load; a coroutine the main script made runs on for callers.
+func TestCoroutineMadeAtLoadOutlivesTheLoad(t *testing.T) {
+	tbl, rec := newTable(t, "testdata/startup/load_coroutine.lua", nil)
+	tbl.Handle(msg("1", "connect"))
+	expect(t, rec.take(), "1 screen:caller number 1", "1 exit:", "1 hangup")
+	tbl.Handle(msg("2", "connect"))
+	expect(t, rec.take(), "2 screen:caller number 2", "2 exit:", "2 hangup")
+}
