@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
 )
@@ -89,7 +90,30 @@ func TestTheOriginalBoardUnchanged(t *testing.T) {
 			if st := b.quiet(t); st.Sessions.Errored != 0 || st.Sessions.Started != 3 {
 				t.Errorf("sessions %+v, want 3 calls and no errors", st.Sessions)
 			}
+			hotEditOriginal(t, b, scripts)
 		})
+	}
+}
+
+// hotEditOriginal edits the welcome text in the original's ui.lua, with
+// no screens folder to watch: the next caller sees the edit.
+func hotEditOriginal(t *testing.T, b *bbs, scripts string) {
+	t.Helper()
+	path := filepath.Join(scripts, "ui.lua")
+	ui, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(ui), "Welcome to the Mongrel2 BBS.", "Welcome back to the Mongrel2 BBS.", 1)
+	if edited == string(ui) {
+		t.Fatal("ui.lua no longer has the welcome text this test edits")
+	}
+	if err := os.WriteFile(path, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b.logs.WaitFor(t, 10*time.Second, "scripts reloaded", "version=2")
+	if out := b.play(t, "bob", "pw", "", "Q"); !strings.Contains(out, "Welcome back to the Mongrel2 BBS.") {
+		t.Errorf("the caller after the edit saw:\n%s", out)
 	}
 }
 
