@@ -170,6 +170,8 @@ var connMethods = map[string]lua.LGFunction{
 	"deliver":      connDeliver,
 	"close":        connClose,
 	"id":           connID,
+	"recv_json":    connRecv("recv_json"),
+	"recv":         connRecv("recv"),
 }
 
 // registerConnType creates the conn metatable in the registry (not in the

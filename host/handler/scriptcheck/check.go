@@ -67,7 +67,7 @@ type Report struct {
 // name literally and the screen files themselves, and checks that
 // cfg.MainScript provides an entry function. Problems in the scripts and
 // screens are in the Report; the error is only for a check that could not
-// run, such as a missing scripts or screens folder.
+// run, such as a missing scripts folder (no screens folder is no error).
 func Check(cfg Config) (*Report, error) {
 	if cfg.Entry == "" {
 		cfg.Entry = DefaultEntry
@@ -120,6 +120,9 @@ func key(path string) string {
 // checkScreenFiles reports screen files that are unreadable or too large
 // for the host to show.
 func (c *checker) checkScreenFiles() error {
+	if _, err := os.Stat(c.cfg.ScreensDir); errors.Is(err, fs.ErrNotExist) {
+		return nil // no screens folder: the scripts keep their texts
+	}
 	return c.walk(c.cfg.ScreensDir, "screens", ".txt", func(path string) {
 		c.report.Screens++
 		f, err := os.Open(path)

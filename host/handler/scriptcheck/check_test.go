@@ -282,15 +282,17 @@ func TestCheckMainScript(t *testing.T) {
 
 func TestCheckMissingFolders(t *testing.T) {
 	dir := writeBoard(t, map[string]string{"scripts/bbs.lua": entryScript, "screens/big.txt": "Big\n"})
-	for _, cfg := range []Config{
-		{ScriptsDir: filepath.Join(dir, "nope"), ScreensDir: filepath.Join(dir, "screens")},
-		{ScriptsDir: filepath.Join(dir, "scripts"), ScreensDir: filepath.Join(dir, "nope")},
-	} {
-		if _, err := Check(cfg); !errors.Is(err, fs.ErrNotExist) {
-			t.Errorf("Check(%+v) error = %v, want one wrapping fs.ErrNotExist", cfg, err)
-		}
+	cfg := Config{ScriptsDir: filepath.Join(dir, "nope"), ScreensDir: filepath.Join(dir, "screens")}
+	if _, err := Check(cfg); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Check(%+v) error = %v, want one wrapping fs.ErrNotExist", cfg, err)
 	}
-	cfg := Config{ScriptsDir: filepath.Join(dir, "scripts", "bbs.lua"), ScreensDir: filepath.Join(dir, "screens")}
+	// No screens folder is no error: the 2010 board keeps its texts in
+	// ui.lua.
+	cfg = Config{ScriptsDir: filepath.Join(dir, "scripts"), ScreensDir: filepath.Join(dir, "nope")}
+	if report, err := Check(cfg); err != nil || report.Screens != 0 {
+		t.Errorf("Check without a screens folder: %v", err)
+	}
+	cfg = Config{ScriptsDir: filepath.Join(dir, "scripts", "bbs.lua"), ScreensDir: filepath.Join(dir, "screens")}
 	if _, err := Check(cfg); err == nil || !strings.Contains(err.Error(), "is not a folder") {
 		t.Errorf("Check with a file for the scripts folder: error = %v, want \"is not a folder\"", err)
 	}
