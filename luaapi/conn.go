@@ -295,10 +295,29 @@ func connReplyJSON(L *lua.LState) int {
 	c := checkConn(L, 1)
 	sender, id := target(L, c, 2)
 	m, text := checkMessage(L, 3)
+	if m.Type == KindPrompt && !m.Secret && L.CheckTable(3).RawGetString("secret") == lua.LNil && asksForPassword(m.Msg) {
+		m.Secret = true
+	}
 	if err := c.Send(sender, id, m, text); err != nil {
 		L.RaiseError("conn:reply_json: %v", err)
 	}
 	return 0
+}
+
+// asksForPassword reports whether a prompt's text asks for a password
+// ("password", "passphrase" or "passwd", in any case). A script that
+// builds its own prompts and never says secret = true, as the 2010
+// board's ui.lua does, still gets its callers' passwords kept out of the
+// journal, the log and the terminal's echo; secret = false in the message
+// says a prompt that mentions a password is not asking for one.
+func asksForPassword(text string) bool {
+	lower := strings.ToLower(text)
+	for _, word := range []string{"password", "passphrase", "passwd"} {
+		if strings.Contains(lower, word) {
+			return true
+		}
+	}
+	return false
 }
 
 // conn:reply(req, string): send raw bytes to the request's caller.
