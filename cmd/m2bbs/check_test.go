@@ -59,7 +59,7 @@ func TestCheckShippedBoard(t *testing.T) {
 func TestCheckReportsProblems(t *testing.T) {
 	dir := t.TempDir()
 	for name, text := range map[string]string{
-		"scripts/bbs.lua":    "function m2bbs(conn, req)\n    ui.exit(conn, req, 'gone')\nend\n",
+		"scripts/bbs.lua":    "function m2bbs(conn, req)\n    ui.exit(conn, req, 'gone')\nend\nrequire 'ui'\n",
 		"scripts/broken.lua": "local x = 1\nif x then\n    print(x)\nelse if\n",
 		"screens/bye.txt":    "Bye!\n",
 	} {

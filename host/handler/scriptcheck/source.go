@@ -12,8 +12,14 @@ import (
 
 // script is what the check learns from one script's source.
 type script struct {
+	// path is the file, as found under the configured folders.
+	path string
 	// parsed is false when the source has a syntax error.
 	parsed bool
+	// chunk is the syntax tree; facts what the name resolver learnt from
+	// it. Both are nil when the source has a syntax error.
+	chunk []ast.Stmt
+	facts *facts
 	// problems are syntax and compile errors.
 	problems []Problem
 	// screens are the screen names the script uses literally.
@@ -41,9 +47,10 @@ const maxTokenQuote = 40
 
 // analyse parses and compiles src, the script at path, and walks its syntax
 // tree for the screens, modules and entry function it names. entry is the
-// entry function's global name.
-func analyse(path string, src []byte, entry string) *script {
-	s := &script{}
+// entry function's global name; genv holds the globals of _G the board's
+// scripts assign, shared by all of them.
+func analyse(path string, src []byte, entry string, genv *env) *script {
+	s := &script{path: path}
 	lines := countLines(src)
 	chunk, err := parse.Parse(bytes.NewReader(src), path)
 	if err != nil {
@@ -51,8 +58,10 @@ func analyse(path string, src []byte, entry string) *script {
 		return s
 	}
 	s.parsed = true
+	s.chunk = chunk
 	w := walker{s: s, entry: entry}
 	w.stmts(chunk)
+	s.facts = resolve(chunk, genv)
 	if err := compile(chunk, path); err != nil {
 		p := Problem{File: path, Msg: err.Error()}
 		var ce *lua.CompileError

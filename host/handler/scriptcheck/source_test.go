@@ -57,7 +57,7 @@ func TestAnalyse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := analyse("t.lua", []byte(tt.src), DefaultEntry)
+			s := analyse("t.lua", []byte(tt.src), DefaultEntry, newEnv())
 			if !s.parsed || len(s.problems) > 0 {
 				t.Fatalf("parsed = %v, problems = %v", s.parsed, s.problems)
 			}
@@ -90,7 +90,7 @@ func TestAnalyseErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := analyse("t.lua", []byte(tt.src), DefaultEntry)
+			s := analyse("t.lua", []byte(tt.src), DefaultEntry, newEnv())
 			if len(s.problems) != 1 || s.problems[0] != tt.want {
 				t.Errorf("problems = %q, want [%q]", s.problems, tt.want)
 			}
@@ -123,7 +123,7 @@ func FuzzCheckSource(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		lines := countLines(src)
-		s := analyse("fuzz.lua", src, DefaultEntry)
+		s := analyse("fuzz.lua", src, DefaultEntry, newEnv())
 		if !s.parsed && len(s.problems) != 1 {
 			t.Fatalf("unparsed with problems %v", s.problems)
 		}
