@@ -172,12 +172,21 @@ func (c *checker) checkGlobals(main *script) {
 			}
 			reported[rd.name] = true
 			msg := fmt.Sprintf("undefined global '%s'", rd.name)
-			if c.findModule(rd.name).found {
+			switch {
+			case requires(f, rd.name):
+				// It is required but is a file that sets no global.
+				msg += fmt.Sprintf(" (require '%s' returns the module without setting a global: local %s = require '%s')", rd.name, rd.name, rd.name)
+			case c.findModule(rd.name).found:
 				msg += fmt.Sprintf(" (add require '%s' to this script)", rd.name)
 			}
 			c.add(Problem{File: s.path, Line: rd.line, Msg: msg})
 		}
 	}
+}
+
+// requires reports whether f requires the module name.
+func requires(f *facts, name string) bool {
+	return slices.ContainsFunc(f.requires, func(r requireUse) bool { return r.name == name })
 }
 
 // reachable returns the functions that may run inside a caller's entry

@@ -169,13 +169,14 @@ func (r *resolver) isGlobal(e ast.Expr, name string) bool {
 	return ok && id.Value == name && r.local(name) == nil
 }
 
-// refer adds what add appends to every sink.
+// referVar adds b to every sink.
 func (r *resolver) referVar(b *binding) {
 	for _, s := range r.sinks {
 		s.vars = append(s.vars, b)
 	}
 }
 
+// referModule adds m to every sink.
 func (r *resolver) referModule(m moduleRef) {
 	for _, s := range r.sinks {
 		s.modules = append(s.modules, m)
@@ -375,10 +376,13 @@ func (r *resolver) funcDef(st *ast.FuncDefStmt) {
 			r.write(target, st.Line())
 		}
 	default:
-		if id, ok := name.Func.(*ast.IdentExpr); ok {
-			target = r.target(id, st.Line())
+		// function f(), function M.f() and function _G.f() assign as
+		// f = ..., M.f = ... and _G.f = ... do.
+		target = r.target(name.Func, st.Line())
+		if target != nil {
 			break
 		}
+		// function a.b.f(): the value is reachable through a.
 		root := name.Func
 		for {
 			a, ok := root.(*ast.AttrGetExpr)
@@ -387,7 +391,6 @@ func (r *resolver) funcDef(st *ast.FuncDefStmt) {
 			}
 			root = a.Object
 		}
-		r.expr(name.Func)
 		if id, ok := root.(*ast.IdentExpr); ok {
 			target = r.variable(id.Value)
 		}
@@ -416,6 +419,9 @@ func (r *resolver) function(e *ast.FunctionExpr, method bool) {
 	if e.ParList != nil {
 		for _, p := range e.ParList.Names {
 			r.declare(p)
+		}
+		if e.ParList.HasVargs {
+			r.declare("arg") // Lua 5.1's implicit table of the extra arguments
 		}
 	}
 	r.stmts(e.Stmts)
