@@ -118,6 +118,8 @@ func FuzzCheckSource(f *testing.F) {
 	for _, src := range []string{
 		"", "ui.screen(c, r, x and 'a' or 'b')", "return function() end", "goto x", "::a:: ::a::",
 		"x = [[\n", "for i = 1, 2, 3 do end", "local t = {[1] = ui.text('a'), b = 2, 3}", "_G.m2bbs = 1",
+		"local T = {}\nfunction f(...) T[#T+1] = arg; table.insert(T, 1) end", "module('m', package.seeall)\nx = y",
+		"local engine = require 'engine'\ndo engine.run(c, function() end) end", "rawset(_G, 'a', 1) function _G.b() end",
 	} {
 		f.Add([]byte(src))
 	}
@@ -137,5 +139,27 @@ func FuzzCheckSource(f *testing.F) {
 				t.Errorf("screen %q at line %d of a %d-line file", u.name, u.line, lines)
 			}
 		}
+		if !s.parsed {
+			return
+		}
+		// What the lint reports points into the file too.
+		for _, r := range s.facts.reads {
+			if r.line < 1 || r.line > lines {
+				t.Errorf("global %q read at line %d of a %d-line file", r.name, r.line, lines)
+			}
+		}
+		for _, r := range s.facts.requires {
+			if r.line < 1 || r.line > lines {
+				t.Errorf("require %q at line %d of a %d-line file", r.name, r.line, lines)
+			}
+		}
+		for _, f := range s.facts.funcs {
+			for _, w := range f.writes {
+				if w.line < 1 || w.line > lines {
+					t.Errorf("write into %q at line %d of a %d-line file", w.v.name, w.line, lines)
+				}
+			}
+		}
+		uiTexts(s.chunk)
 	})
 }
