@@ -127,7 +127,7 @@ func indexesByParam(stmts []ast.Stmt) map[string]string {
 // anywhere in stmts.
 func assignedTables(stmts []ast.Stmt) map[string]bool {
 	out := make(map[string]bool)
-	visit(stmts, func(st ast.Stmt) {
+	visit(stmts, func(st ast.Stmt, _ int) {
 		if as, ok := st.(*ast.AssignStmt); ok {
 			for _, lhs := range as.Lhs {
 				if a, ok := lhs.(*ast.AttrGetExpr); ok {

@@ -2,28 +2,31 @@ package scriptcheck
 
 import "github.com/yuin/gopher-lua/ast"
 
-// visit calls onStmt with every statement of stmts and onExpr with every
-// expression, function bodies included, in source order; either may be
-// nil.
-func visit(stmts []ast.Stmt, onStmt func(ast.Stmt), onExpr func(ast.Expr)) {
-	v := visitor{onStmt: onStmt, onExpr: onExpr}
+// visit calls onStmt with every statement of stmts and how deep in
+// function bodies it is (0 for the chunk itself), and onExpr with every
+// expression, function bodies included, each before what it contains, in
+// source order; either may be nil.
+func visit(stmts []ast.Stmt, onStmt func(st ast.Stmt, depth int), onExpr func(ast.Expr)) {
+	v := &visitor{onStmt: onStmt, onExpr: onExpr}
 	v.stmts(stmts)
 }
 
+// visitor is one visit's callbacks and depth.
 type visitor struct {
-	onStmt func(ast.Stmt)
+	onStmt func(ast.Stmt, int)
 	onExpr func(ast.Expr)
+	depth  int
 }
 
-func (v visitor) stmts(list []ast.Stmt) {
+func (v *visitor) stmts(list []ast.Stmt) {
 	for _, st := range list {
 		v.stmt(st)
 	}
 }
 
-func (v visitor) stmt(st ast.Stmt) {
+func (v *visitor) stmt(st ast.Stmt) {
 	if v.onStmt != nil {
-		v.onStmt(st)
+		v.onStmt(st, v.depth)
 	}
 	switch st := st.(type) {
 	case *ast.AssignStmt:
@@ -66,13 +69,13 @@ func (v visitor) stmt(st ast.Stmt) {
 	}
 }
 
-func (v visitor) exprs(list []ast.Expr) {
+func (v *visitor) exprs(list []ast.Expr) {
 	for _, e := range list {
 		v.expr(e)
 	}
 }
 
-func (v visitor) expr(e ast.Expr) {
+func (v *visitor) expr(e ast.Expr) {
 	if e == nil {
 		return
 	}
@@ -113,6 +116,8 @@ func (v visitor) expr(e ast.Expr) {
 	case *ast.UnaryLenOpExpr:
 		v.expr(e.Expr)
 	case *ast.FunctionExpr:
+		v.depth++
 		v.stmts(e.Stmts)
+		v.depth--
 	}
 }
