@@ -192,7 +192,8 @@ func requires(f *facts, name string) bool {
 // reachable returns the functions that may run inside a caller's entry
 // function: what the entry refers to, and what that refers to in turn.
 // A module referred to (required, or named through a variable holding it)
-// brings in every function of its file.
+// brings in what it exports: the value its chunk returns and, after
+// module(...), the module's fields. Its globals are reached by name.
 func (c *checker) reachable(main *script) map[*funcNode]bool {
 	fns := make(map[*funcNode]bool)
 	vars := make(map[*binding]bool)
@@ -210,7 +211,12 @@ func (c *checker) reachable(main *script) map[*funcNode]bool {
 			return
 		}
 		files[s] = true
-		work = append(work, refs{funcs: s.facts.funcs})
+		work = append(work, s.facts.entryRefs)
+		if s.facts.menv != nil {
+			for _, b := range s.facts.menv.vars {
+				work = append(work, refs{vars: []*binding{b}})
+			}
+		}
 	}
 	for len(work) > 0 {
 		r := work[len(work)-1]

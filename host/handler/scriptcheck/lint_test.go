@@ -248,6 +248,20 @@ func TestCheckBadScripts(t *testing.T) {
 			},
 		},
 		{
+			name: "a module filling its tables as it loads",
+			files: map[string]string{
+				"scripts/bbs.lua": "local ui = require 'ui'\n" +
+					"local areas = require 'areas'\n" +
+					"return function(conn, req) ui.display(conn, req, areas.describe('tech')) end\n",
+				"scripts/areas.lua": "local M = {}\n" +
+					"local names = {}\n" +
+					"local function define(name, text) names[name] = text end\n" +
+					"define('tech', 'Computers')\n" +
+					"function M.describe(name) return names[name] end\n" +
+					"return M\n",
+			},
+		},
+		{
 			name: "a global table written in a door",
 			files: map[string]string{
 				"scripts/bbs.lua": "require 'ui'\n" +

@@ -21,7 +21,8 @@ type facts struct {
 	// funcs are every function in the script, in source order.
 	funcs []*funcNode
 	// entryRefs is what the chunk's top-level return and the entry of
-	// engine.run(conn, entry) refer to.
+	// engine.run(conn, entry) refer to: the main script's entry, or what
+	// a module exports.
 	entryRefs refs
 	// engineRun is set when the chunk calls engine.run(conn, f) at its
 	// top level: the original 2010 way of installing the entry.
