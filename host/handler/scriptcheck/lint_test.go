@@ -96,7 +96,7 @@ func TestCheckBadScripts(t *testing.T) {
 					"    ui.display(conn, req, shout('hi'))\n" +
 					"    print('said hi')\n" +
 					"end\n" +
-					"function shout(s) return s end\n",
+					"function shout(s) return s .. _NAME end\n",
 			},
 			want: []string{"scripts/greet.lua:5: global 'print' is not visible here: after module(...) without package.seeall only the module's own names are"},
 		},

@@ -480,6 +480,10 @@ func (r *resolver) moduleCall(call *ast.FuncCallExpr) {
 	}
 	r.f.module = d
 	r.f.menv = newEnv()
+	// module() sets these fields of the module table.
+	for _, name := range []string{"_M", "_NAME", "_PACKAGE"} {
+		r.f.menv.get(name).defined = true
+	}
 }
 
 func (r *resolver) exprs(list []ast.Expr) {
