@@ -129,8 +129,9 @@ func (c *checker) loadTime(main *script) map[*script]bool {
 // assigns it (at the top level or in a function, plainly, through _G or
 // rawset(_G, ...)), or when a require sets it: one the reading script
 // makes, or one made at the top level of a script that runs when the
-// main script loads. After module(...) without package.seeall only the
-// module's own fields are visible.
+// main script loads. After module(...) without options (package.seeall
+// or another) only the module's own fields are visible. NAME in
+// "NAME or default" is a test of a global that may be nil, not reported.
 func (c *checker) checkGlobals(main *script) {
 	loaded := make(map[string]bool)
 	for s := range c.loadTime(main) {
@@ -150,7 +151,7 @@ func (c *checker) checkGlobals(main *script) {
 		}
 		reported := make(map[string]bool)
 		for _, rd := range f.reads {
-			if reported[rd.name] {
+			if reported[rd.name] || rd.defaulted {
 				continue
 			}
 			if rd.inModule {

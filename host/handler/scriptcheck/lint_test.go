@@ -107,6 +107,7 @@ func TestCheckBadScripts(t *testing.T) {
 					"require 'strict'\n" +
 					"require 'lib'\n" +
 					"DEBUG = nil -- declared the strict.lua way\n" +
+					"local VERBOSE = VERBOSE or false -- a global that may be set\n" +
 					"function m2bbs(conn, req, ...)\n" +
 					"    local n = select('#', ...) + #arg\n" +
 					"    set_later()\n" +

@@ -32,7 +32,7 @@ type facts struct {
 // moduleDecl is a module('name', ...) call at a script's top level.
 type moduleDecl struct {
 	name   string // "" for module(...)
-	seeall bool   // package.seeall is among its arguments
+	seeall bool   // it has options, such as package.seeall
 	line   int
 }
 
@@ -103,6 +103,9 @@ type globalRead struct {
 	// inModule is set for a read after module(...), where globals are
 	// the module table's fields (and _G's only with package.seeall).
 	inModule bool
+	// defaulted is set for NAME in NAME or default: a global that may
+	// well be nil, read to test it.
+	defaulted bool
 }
 
 // requireUse is a require call with a literal module name.
@@ -473,11 +476,9 @@ func (r *resolver) moduleCall(call *ast.FuncCallExpr) {
 			d.name = s.Value
 		}
 	}
-	for _, a := range call.Args[min(1, len(call.Args)):] {
-		if at, ok := a.(*ast.AttrGetExpr); ok && r.isGlobal(at.Object, "package") && isString(at.Key, "seeall") {
-			d.seeall = true
-		}
-	}
+	// package.seeall, or any other option: an option is a function of
+	// the module table, which may well give it a metatable as seeall does.
+	d.seeall = len(call.Args) > 1
 	r.f.module = d
 	r.f.menv = newEnv()
 	// module() sets these fields of the module table.
@@ -519,7 +520,11 @@ func (r *resolver) expr(e ast.Expr) {
 	case *ast.FuncCallExpr:
 		r.call(e)
 	case *ast.LogicalOpExpr:
+		n := len(r.f.reads)
 		r.expr(e.Lhs)
+		if _, ok := e.Lhs.(*ast.IdentExpr); ok && e.Operator == "or" && len(r.f.reads) == n+1 {
+			r.f.reads[n].defaulted = true
+		}
 		r.expr(e.Rhs)
 	case *ast.RelationalOpExpr:
 		r.expr(e.Lhs)
