@@ -158,6 +158,15 @@ func TestCheckBadScripts(t *testing.T) {
 			},
 		},
 		{
+			name: "engine.run under another name",
+			files: map[string]string{
+				"scripts/bbs.lua": "local ui = require 'ui'\n" +
+					"local e = require 'engine'\n" +
+					"e.run({}, function(conn) ui.exit(conn, coroutine.yield(), 'bye') end)\n",
+				"scripts/engine.lua": "module 'engine'\nfunction run(conn, entry) end\n",
+			},
+		},
+		{
 			name: "engine.run inside a function installs nothing",
 			files: map[string]string{
 				"scripts/bbs.lua": "local engine = require 'engine'\n" +

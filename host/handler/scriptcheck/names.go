@@ -1,6 +1,8 @@
 package scriptcheck
 
 import (
+	"slices"
+
 	"github.com/yuin/gopher-lua/ast"
 )
 
@@ -447,8 +449,7 @@ func (r *resolver) callStmt(st *ast.FuncCallStmt) {
 			r.moduleCall(call)
 			return
 		}
-		if a, ok := call.Func.(*ast.AttrGetExpr); ok && len(call.Args) >= 2 && isIdent(a.Object) &&
-			a.Object.(*ast.IdentExpr).Value == "engine" && isString(a.Key, "run") {
+		if a, ok := call.Func.(*ast.AttrGetExpr); ok && len(call.Args) >= 2 && r.isEngine(a.Object) && isString(a.Key, "run") {
 			r.f.engineRun = true
 			r.expr(call.Func)
 			r.expr(call.Args[0])
@@ -458,6 +459,20 @@ func (r *resolver) callStmt(st *ast.FuncCallStmt) {
 		}
 	}
 	r.expr(call)
+}
+
+// isEngine reports whether e names the engine module: engine, or a local
+// given require 'engine'.
+func (r *resolver) isEngine(e ast.Expr) bool {
+	id, ok := e.(*ast.IdentExpr)
+	if !ok {
+		return false
+	}
+	if id.Value == "engine" {
+		return true
+	}
+	b := r.local(id.Value)
+	return b != nil && slices.Contains(b.refs.modules, moduleRef{name: "engine"})
 }
 
 func isString(e ast.Expr, s string) bool {
