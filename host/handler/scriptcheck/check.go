@@ -94,11 +94,13 @@ func (r *Report) Errors() int {
 // Warnings is the number of warnings among the problems.
 func (r *Report) Warnings() int { return len(r.Problems) - r.Errors() }
 
-// Check compiles every script in cfg.ScriptsDir, checks the screens they
-// name literally and the screen files themselves, and checks that
-// cfg.MainScript provides an entry function. Problems in the scripts and
-// screens are in the Report; the error is only for a check that could not
-// run, such as a missing scripts or screens folder.
+// Check compiles every script in cfg.ScriptsDir, checks the modules they
+// require, the screens they name literally and the screen files
+// themselves, checks that cfg.MainScript provides an entry function, and
+// from the main script lints the globals the scripts read and warns of
+// top-level tables written while a caller runs. Problems in the scripts
+// and screens are in the Report; the error is only for a check that could
+// not run, such as a missing scripts or screens folder.
 func Check(cfg Config) (*Report, error) {
 	if cfg.Entry == "" {
 		cfg.Entry = DefaultEntry

@@ -207,6 +207,12 @@ func (c *checker) reachable(main *script) map[*funcNode]bool {
 		}
 	}
 	byModule := c.moduleNames()
+	declared := make(map[string][]*script) // module 'a.b' files by a
+	for _, s := range c.scriptsInOrder() {
+		if m := s.facts.module; m != nil {
+			declared[firstPart(m.name)] = append(declared[firstPart(m.name)], s)
+		}
+	}
 	addFile := func(s *script) {
 		if s == nil || s.facts == nil || files[s] {
 			return
@@ -233,10 +239,8 @@ func (c *checker) reachable(main *script) map[*funcNode]bool {
 				vars[v] = true
 				work = append(work, v.refs)
 				if v.global {
-					for _, s := range c.scriptsInOrder() {
-						if m := s.facts.module; m != nil && firstPart(m.name) == v.name {
-							addFile(s)
-						}
+					for _, s := range declared[v.name] {
+						addFile(s)
 					}
 				}
 			}
