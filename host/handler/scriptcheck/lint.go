@@ -150,7 +150,9 @@ func (c *checker) checkGlobals(main *script) {
 			}
 		}
 		reported := make(map[string]bool)
-		for _, rd := range f.reads {
+		reads := slices.Clone(f.reads)
+		slices.SortStableFunc(reads, func(a, b globalRead) int { return a.line - b.line })
+		for _, rd := range reads {
 			if reported[rd.name] || rd.defaulted {
 				continue
 			}
