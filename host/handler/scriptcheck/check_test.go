@@ -310,3 +310,18 @@ func TestProblemString(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkCheckShippedBoard is the cost of one "m2bbs check" of the
+// board in the repository, host globals and lint included.
+func BenchmarkCheckShippedBoard(b *testing.B) {
+	cfg := Config{
+		ScriptsDir: "../../../scripts",
+		ScreensDir: "../../../screens",
+		MainScript: "../../../scripts/bbs.lua",
+	}
+	for b.Loop() {
+		if _, err := Check(cfg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
