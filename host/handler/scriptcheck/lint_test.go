@@ -246,6 +246,27 @@ func TestCheckBadScripts(t *testing.T) {
 			},
 		},
 		{
+			name: "a table of a module(...) written by its functions",
+			files: map[string]string{
+				"scripts/bbs.lua": "require 'ui'\n" +
+					"require 'room'\n" +
+					"function m2bbs(conn, req)\n" +
+					"    room.leave(conn)\n" +
+					"end\n",
+				"scripts/room.lua": "module('room', package.seeall)\n" +
+					"members = {}\n" +
+					"local bans = {}\n" +
+					"function leave(conn)\n" +
+					"    table.remove(members, 1)\n" +
+					"    rawset(bans, conn, true)\n" +
+					"end\n",
+			},
+			want: []string{
+				"scripts/room.lua:5: warning: writes into 'members', " + sharedWarning,
+				"scripts/room.lua:6: warning: writes into 'bans', " + sharedWarning,
+			},
+		},
+		{
 			name: "a table written by code the entry never reaches",
 			files: map[string]string{
 				"scripts/bbs.lua": "require 'ui'\n" +
