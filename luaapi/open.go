@@ -122,6 +122,7 @@ func New(deps Deps) *API {
 
 // Modules lists the built-in modules in the order they are installed: a
 // slice, so that every state is opened alike.
+// m2bbs check knows the modules listed here (BuiltinModuleNames).
 func (a *API) Modules() []Module {
 	return []Module{
 		{Name: "ui", Loader: a.UI.Loader},

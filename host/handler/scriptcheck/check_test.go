@@ -56,7 +56,7 @@ func TestCheck(t *testing.T) {
 			`scripts/bbs.lua:9: screen "menu_eror" not found (testdata/missing/screens/menu_eror.txt)`,
 		}},
 		{name: "noentry", scripts: 1, want: []string{
-			"scripts/bbs.lua: no entry function: define a global function m2bbs(conn, req), or end the main script with `return` and the entry function",
+			"scripts/bbs.lua: no entry function: define a global function m2bbs(conn, req), end the main script with `return` and the entry function, or install it with engine.run(conn, entry)",
 		}},
 	}
 	for _, tt := range tests {
@@ -160,7 +160,7 @@ func tempConfig(dir string) Config {
 	}
 }
 
-const entryScript = "function m2bbs(conn, req)\n    ui.exit(conn, req, 'big')\nend\n"
+const entryScript = "function m2bbs(conn, req)\n    ui.exit(conn, req, 'big')\nend\nrequire 'ui'\n"
 
 func TestCheckOversizedScreen(t *testing.T) {
 	dir := writeBoard(t, map[string]string{
@@ -237,7 +237,7 @@ func TestCheckMainScript(t *testing.T) {
 	dir := writeBoard(t, map[string]string{
 		"scripts/lib.lua":   "function helper() end\n",
 		"screens/big.txt":   "Big\n",
-		"elsewhere/bbs.lua": "function m2bbs(conn, req)\n    ui.exit(conn, req, 'gone')\nend\n",
+		"elsewhere/bbs.lua": "function m2bbs(conn, req)\n    ui.exit(conn, req, 'gone')\nend\nrequire 'ui'\n",
 	})
 	cfg := tempConfig(dir)
 
@@ -309,6 +309,21 @@ func TestProblemString(t *testing.T) {
 	for _, tt := range tests {
 		if got := tt.p.String(); got != tt.want {
 			t.Errorf("%+v.String() = %q, want %q", tt.p, got, tt.want)
+		}
+	}
+}
+
+// BenchmarkCheckShippedBoard is the cost of one "m2bbs check" of the
+// board in the repository, host globals and lint included.
+func BenchmarkCheckShippedBoard(b *testing.B) {
+	cfg := Config{
+		ScriptsDir: "../../../scripts",
+		ScreensDir: "../../../screens",
+		MainScript: "../../../scripts/bbs.lua",
+	}
+	for b.Loop() {
+		if _, err := Check(cfg); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
