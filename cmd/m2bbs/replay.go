@@ -53,6 +53,7 @@ func openReplay(s *settings, f *replayFlags) (*replay.Board, error) {
 		},
 		ScreensDir:      s.ScreensDir,
 		MaxJournalBytes: f.maxJournal,
+		MemoryLimit:     uint64(max(s.MemoryLimitMiB, 0)) << 20,
 		Log:             s.logger(os.Stderr),
 	}, s.DBPath)
 }

@@ -41,6 +41,9 @@ type Config struct {
 	ScreensDir string
 	// MaxJournalBytes bounds a journal (DefaultMaxJournalBytes when 0).
 	MaxJournalBytes int64
+	// MemoryLimit is the heap in bytes past which a replay's script is
+	// stopped (DefaultMemoryLimit when 0).
+	MemoryLimit uint64
 	// Log receives the scripts' log lines; nil discards them.
 	Log *slog.Logger
 }
@@ -57,6 +60,9 @@ type Board struct {
 func Open(cfg Config, dbPath string) (*Board, error) {
 	if cfg.MaxJournalBytes <= 0 {
 		cfg.MaxJournalBytes = DefaultMaxJournalBytes
+	}
+	if cfg.MemoryLimit == 0 {
+		cfg.MemoryLimit = DefaultMemoryLimit
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
@@ -177,6 +183,8 @@ func (b *Board) replay(ctx context.Context, info store.JournalInfo) (session.Dry
 		return session.DryOutcome{}, fmt.Errorf("replay: %w", err)
 	}
 	defer d.Close()
+	stop := watchHeap(d, b.cfg.MemoryLimit)
+	defer stop()
 	return d.Replay(info.ConnID, raw), nil
 }
 

@@ -336,3 +336,7 @@ func (discardJournals) DropJournal(context.Context, string) error { return nil }
 
 // PruneJournals implements store.Journals: nothing is pruned.
 func (discardJournals) PruneJournals(context.Context, time.Time) (int, error) { return 0, nil }
+
+// Abort stops the script of the replay running now, if any, for reason;
+// it may be called from any goroutine (a memory watchdog).
+func (d *DryRun) Abort(reason string) bool { return d.t.Abort(reason) }
