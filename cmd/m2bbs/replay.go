@@ -45,6 +45,21 @@ func (f *replayFlags) register(fs *flag.FlagSet, withList, withDryRun bool) {
 	}
 }
 
+// parseReplaySettings reads the settings and flags of m2bbs replay or
+// m2bbs upgrade -dry-run (name) and returns the arguments after them.
+func parseReplaySettings(name string, args []string, stderr io.Writer) (*settings, *replayFlags, []string, error) {
+	f := &replayFlags{}
+	var flags *flag.FlagSet
+	s, err := parseSettings(name, args, stderr, func(fs *flag.FlagSet) {
+		f.register(fs, name == "replay", name == "upgrade")
+		flags = fs
+	})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return s, f, flags.Args(), nil
+}
+
 // openReplay opens the board of s read-only for replays.
 func openReplay(s *settings, f *replayFlags) (*replay.Board, error) {
 	return replay.Open(replay.Config{
@@ -62,18 +77,14 @@ func openReplay(s *settings, f *replayFlags) (*replay.Board, error) {
 // on the scripts (-scripts, the board's by default) and printed as the
 // caller saw it; "m2bbs replay -list" lists the journals.
 func runReplay(ctx context.Context, args []string, stderr io.Writer) error {
-	var (
-		f     replayFlags
-		flags *flag.FlagSet
-	)
-	s, err := parseSettings("replay", args, stderr, func(fs *flag.FlagSet) { f.register(fs, true, false); flags = fs })
+	s, f, rest, err := parseReplaySettings("replay", args, stderr)
 	if err != nil {
 		return err
 	}
-	if f.list != (flags.NArg() == 0) || flags.NArg() > 1 {
+	if f.list != (len(rest) == 0) || len(rest) > 1 {
 		return errors.New("replay: usage: m2bbs replay [flags] CONN_ID, or m2bbs replay -list")
 	}
-	board, err := openReplay(s, &f)
+	board, err := openReplay(s, f)
 	if err != nil {
 		return err
 	}
@@ -90,7 +101,7 @@ func runReplay(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		return printJournals(w, list)
 	}
-	out, err := board.Replay(ctx, flags.Arg(0))
+	out, err := board.Replay(ctx, rest[0])
 	if err != nil {
 		return err
 	}

@@ -289,3 +289,24 @@ func TestUpgradeDryRunHostileJournals(t *testing.T) {
 		t.Errorf("hostile dry run: exit %d", code)
 	}
 }
+
+// TestReplayCommandErrors: a wrong use, or no database, exits with 2 and
+// says why (1 is for callers who would not replay cleanly).
+func TestReplayCommandErrors(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "none.db")
+	for _, args := range [][]string{
+		{"replay"},
+		{"replay", "-list", "7"},
+		{"replay", "-db", missing, "7"},
+		{"upgrade", "-dry-run", "-db", missing},
+		{"upgrade", "-dry-run", "extra"},
+	} {
+		_, errOut, code := runProcess(t, []string{runMainEnv + "=1"}, "", os.Args[0], args...)
+		if code != 2 || errOut == "" {
+			t.Errorf("m2bbs %s: exit %d, stderr %q", strings.Join(args, " "), code, errOut)
+		}
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Errorf("a replay created %s", missing)
+	}
+}

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -41,18 +40,14 @@ type dryRunReport struct {
 // are on disk, and each caller is listed with how their replay went. It
 // touches no caller, no session and no row; it needs no running board.
 func runUpgradeDryRun(ctx context.Context, args []string, stderr io.Writer) error {
-	var (
-		f     replayFlags
-		flags *flag.FlagSet
-	)
-	s, err := parseSettings("upgrade", args, stderr, func(fs *flag.FlagSet) { f.register(fs, false, true); flags = fs })
+	s, f, rest, err := parseReplaySettings("upgrade", args, stderr)
 	if err != nil {
 		return err
 	}
-	if flags.NArg() > 0 {
-		return fmt.Errorf("upgrade: unexpected argument %q", flags.Arg(0))
+	if len(rest) > 0 {
+		return fmt.Errorf("upgrade: unexpected argument %q", rest[0])
 	}
-	board, err := openReplay(s, &f)
+	board, err := openReplay(s, f)
 	if err != nil {
 		return err
 	}

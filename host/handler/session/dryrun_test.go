@@ -272,3 +272,17 @@ func FuzzDryRun(f *testing.F) {
 		}
 	})
 }
+
+// TestDryRunCannotSeeNewTextAboveAPromptsLastLine: a journal keeps only
+// a prompt's last line, so a renamed menu item (not the last) replays
+// cleanly; docs/sessions.md says so.
+func TestDryRunCannotSeeNewTextAboveAPromptsLastLine(t *testing.T) {
+	b := newJournaledBoard(t)
+	tbl, rec := b.table(t)
+	converse(tbl, rec, "1", "connect", "ann", "pw", "pw", "y", "3")
+	editScript(t, b, "bbs.lua", "label = 'Send to someone else.'", "label = 'Send a letter.'")
+	out := dryRunOf(t, b, 0).Replay("1", storedJournal(t, b, "1"))
+	if text := transcriptText(out.Transcript); out.Result != DryClean || !strings.Contains(text, "3. Send a letter.") {
+		t.Errorf("replay after a menu item was renamed: %+v\n%s", out, text)
+	}
+}
