@@ -209,6 +209,26 @@ func TestReplayPrintsWhatTheCallerSaw(t *testing.T) {
 		t.Errorf("replay of dan shows the password:\n%s", out)
 	}
 
+	out, _, code = p.m2bbs(t, "replay", "-json", p.ids["dan"])
+	var dan session.DryOutcome
+	if err := json.Unmarshal([]byte(out), &dan); err != nil || code != 0 || dan.Result != session.DryClean || dan.User != "dan" {
+		t.Fatalf("replay -json of dan: %v, exit %d:\n%s", err, code, out)
+	}
+	hidden := 0
+	for _, l := range dan.Transcript {
+		if l.Hidden && l.Caller && l.Text == "" {
+			hidden++
+		}
+	}
+	if hidden != 2 || strings.Contains(out, p.password) {
+		t.Errorf("replay -json of dan: %d hidden lines, password shown: %v\n%s", hidden, strings.Contains(out, p.password), out)
+	}
+	// The journals themselves hold no password in clear.
+	rows := strings.Join(journalRows(t, p.db), " ")
+	if strings.Contains(rows, fmt.Sprintf("%X", p.password)) || !strings.Contains(rows, fmt.Sprintf("%X", `"msg":"dan"`)) {
+		t.Errorf("the stored journals hold dan's password in clear, or not his name (the search finds nothing)")
+	}
+
 	out, _, code = p.m2bbs(t, "replay", p.ids["ann"])
 	if code != 0 || !strings.Contains(out, "from the main menu") || !strings.Contains(out, "MAIN MENU") || !strings.Contains(out, "\n> 1\n") || !strings.Contains(out, "\n 1: first line\n") {
 		t.Errorf("replay of ann, exit %d:\n%s", code, out)

@@ -286,3 +286,48 @@ func TestDryRunCannotSeeNewTextAboveAPromptsLastLine(t *testing.T) {
 		t.Errorf("replay after a menu item was renamed: %+v\n%s", out, text)
 	}
 }
+
+// BenchmarkDryRun is what m2bbs upgrade -dry-run spends per caller: a
+// fresh Lua state on the shipped board, and the replay of a caller's
+// journal (from the main menu, writing a message: 3 prompts).
+func BenchmarkDryRun(b *testing.B) {
+	board := newJournaledBoardTB(b)
+	tbl, rec := board.tableTB(b, true)
+	converse(tbl, rec, "1", "connect", "ann", "pw", "pw", "y", "1", "first line")
+	raw, _, err := board.db.LoadJournal(context.Background(), "1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ro, err := store.OpenReadOnly(board.path, store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { ro.Close() })
+	snap, err := screens.Load("../../../screens")
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := Config{ScriptsDir: board.scripts, MainScript: filepath.Join(board.scripts, "bbs.lua")}
+	deps := Deps{Screens: snap, Store: ro}
+	b.Run("new", func(b *testing.B) {
+		for b.Loop() {
+			d, err := NewDryRun(cfg, deps)
+			if err != nil {
+				b.Fatal(err)
+			}
+			d.Close()
+		}
+	})
+	b.Run("replay", func(b *testing.B) {
+		d, err := NewDryRun(cfg, deps)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer d.Close()
+		for b.Loop() {
+			if out := d.Replay("1", raw); out.Result != DryClean {
+				b.Fatalf("%+v", out)
+			}
+		}
+	})
+}
