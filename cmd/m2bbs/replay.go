@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -56,6 +57,13 @@ func parseReplaySettings(name string, args []string, stderr io.Writer) (*setting
 	})
 	if err != nil {
 		return nil, nil, nil, err
+	}
+	// A replay logs what the scripts log, and a line per journal at INFO:
+	// warnings only, unless -log-level says otherwise.
+	quiet := true
+	flags.Visit(func(fl *flag.Flag) { quiet = quiet && fl.Name != "log-level" })
+	if quiet {
+		s.logLevel = slog.LevelWarn
 	}
 	return s, f, flags.Args(), nil
 }

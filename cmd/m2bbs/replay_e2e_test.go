@@ -138,7 +138,7 @@ func TestUpgradeDryRunListsTheCallerWhosePathChanged(t *testing.T) {
 	}
 
 	out, errOut, code := p.m2bbs(t, "upgrade", "-dry-run")
-	if code != exitDiverged {
+	if code != exitDiverged || errOut != "m2bbs: upgrade -dry-run: 1 caller would not replay cleanly\n" {
 		t.Errorf("exit status %d, want %d; stderr:\n%s", code, exitDiverged, errOut)
 	}
 	for _, want := range []string{
