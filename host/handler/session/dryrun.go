@@ -164,6 +164,9 @@ func (d *DryRun) Replay(connID string, raw [][]byte) DryOutcome {
 	out.Transcript, out.Truncated = dr.lines, dr.truncated
 	if s != nil {
 		redactTranscript(s, out.Transcript)
+		for _, text := range []*string{&out.Saw, &out.Shows, &out.Why} {
+			*text = s.secrets.redact(*text) // a script error quoting a password
+		}
 	}
 	if live := t.sessions[connID]; live != nil {
 		t.remove(live)
