@@ -111,7 +111,7 @@ func TestAScriptThatEatsMemoryIsStopped(t *testing.T) {
 	cfg, path := board(t, "Name?")
 	cfg.MemoryLimit = 64 << 20
 	cfg.Session.ResumeBudget = 20 * time.Second
-	script := "function m2bbs(conn, req)\n    local t = {}\n    for i = 1, 1e9 do t[i] = string.rep('x', 64) .. i end\nend\n"
+	script := "function m2bbs(conn, req)\n    local t = {}\n    for i = 1, 1e9 do t[i] = string.rep('x', 4096) .. i end\nend\n"
 	if err := os.WriteFile(cfg.Session.MainScript, []byte(script), 0o644); err != nil {
 		t.Fatal(err)
 	}
