@@ -307,6 +307,8 @@ type Table struct {
 	requests *luaapi.Requests
 	// loading is set while the main script loads (startup.go).
 	loading *loading
+	// dry is set on the table of a DryRun only (dryrun.go).
+	dry *dryRun
 }
 
 type journalCounters struct {
@@ -1104,6 +1106,9 @@ func (t *Table) SendMessage(sender string, connIDs []string, m message.Message) 
 // until their journals are stored.
 func (t *Table) reply(r heldReply) error {
 	if run := t.running; run != nil && run.journal != nil && run.journal.replaying {
+		if t.dry != nil {
+			t.dry.replied(run, r) // the transcript of a dry run
+		}
 		return nil // the caller saw this before the replay
 	}
 	live := r.ids[:0:0]
