@@ -304,13 +304,19 @@ func connReplyJSON(L *lua.LState) int {
 	return 0
 }
 
-// asksForPassword reports whether a prompt's text asks for a password
-// ("password", "passphrase" or "passwd", in any case). A script that
-// builds its own prompts and never says secret = true, as the 2010
-// board's ui.lua does, still gets its callers' passwords kept out of the
-// journal, the log and the terminal's echo; secret = false in the message
-// says a prompt that mentions a password is not asking for one.
+// asksForPassword reports whether a prompt asks for a password: whether
+// its last non-blank line, where the question stands, says "password",
+// "passphrase" or "passwd", in any case (a menu that offers to change a
+// password on an earlier line is not asking for one). A script that builds
+// its own prompts and never says secret = true, as the 2010 board's ui.lua
+// does, still gets its callers' passwords kept out of the journal, the log
+// and the terminal's echo; secret = false in a message says a prompt that
+// mentions a password is not asking for one.
 func asksForPassword(text string) bool {
+	text = strings.TrimRight(text, " \t\r\n")
+	if i := strings.LastIndexByte(text, '\n'); i >= 0 {
+		text = text[i+1:]
+	}
 	lower := strings.ToLower(text)
 	for _, word := range []string{"password", "passphrase", "passwd"} {
 		if strings.Contains(lower, word) {
