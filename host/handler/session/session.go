@@ -24,6 +24,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/m2bbs/m2bbs/host/handler/events"
 	"github.com/m2bbs/m2bbs/host/handler/journal"
 	"github.com/m2bbs/m2bbs/host/handler/store"
 	"github.com/m2bbs/m2bbs/host/handler/throttle"
@@ -110,6 +111,9 @@ type Config struct {
 	// empty); UpgradedScreen tells a caller their session was restarted
 	// on new scripts (DefaultUpgradedScreen when empty).
 	ResumeEntry, UpgradedScreen string
+	// EventsScript, if set and the file exists, declares the sysop's
+	// scheduled events (events.go); it runs after the main script.
+	EventsScript string
 }
 
 func (c *Config) setDefaults() {
@@ -309,6 +313,9 @@ type Table struct {
 	loading *loading
 	// dry is set on the table of a DryRun only (dryrun.go).
 	dry *dryRun
+	// events and eventFns are the events the scripts declare (events.go).
+	events   []events.Event
+	eventFns map[string]*lua.LFunction
 }
 
 type journalCounters struct {
@@ -377,6 +384,10 @@ func New(cfg Config, deps Deps) (*Table, error) {
 		return nil, err
 	}
 	if err := t.loadMain(); err != nil {
+		t.Close()
+		return nil, err
+	}
+	if err := t.loadEvents(); err != nil {
 		t.Close()
 		return nil, err
 	}
@@ -942,6 +953,10 @@ func (t *Table) newSession(connID, sender string, req *m2proto.Request) *Session
 	return s
 }
 
+// budgetReason starts the reason a script over its resume budget is
+// stopped for.
+const budgetReason = "the script ran for more than "
+
 // errYieldAcross reports a coroutine that yielded from where gopher-lua
 // cannot resume it (an iterator or a metamethod).
 var errYieldAcross = errors.New("the script waited for input inside an iterator or metamethod, which cannot be resumed; move the prompt outside it")
@@ -995,7 +1010,7 @@ func (t *Table) safeResumeFn(s *Session, fn *lua.LFunction, args []lua.LValue) (
 	// Abort checks, under t.mu, that s is still running: a timer firing
 	// just as the resume returns must not cancel a session now waiting.
 	timer := time.AfterFunc(budget, func() {
-		t.Abort("the script ran for more than " + budget.String() + " without waiting for the caller")
+		t.Abort(budgetReason + budget.String() + " without waiting for the caller")
 	})
 	defer func() {
 		timer.Stop()
