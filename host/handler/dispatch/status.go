@@ -66,6 +66,9 @@ type Status struct {
 	// FrontEnd is what the watch of the front end saw (behind a transport
 	// that watches it; see frontend_gone.go).
 	FrontEnd *FrontEndWatch `json:"front_end,omitempty"`
+	// Events are the sysop's scheduled events, their next due times and
+	// last runs (events.go); only the sysop sees them.
+	Events []EventStatus `json:"events,omitempty"`
 }
 
 // Version is one loaded generation of the scripts.
@@ -122,7 +125,7 @@ func (h *Host) counters() Status {
 // the callers online, the scripts' load error (it names files and lines)
 // or the process's heap and goroutines.
 func (st Status) public() Status {
-	st.Online, st.LoadError, st.HeapBytes, st.Goroutines = nil, "", 0, 0
+	st.Online, st.LoadError, st.HeapBytes, st.Goroutines, st.Events = nil, "", 0, 0, nil
 	return st
 }
 
@@ -166,6 +169,7 @@ func (h *Host) answerStatus(r *http.Request) (int, []byte) {
 		if r.URL.Query().Get("online") != "0" {
 			st.Online = h.Callers(r.Context())
 		}
+		st.Events = h.EventList(r.Context())
 	}
 	b, err := json.Marshal(st)
 	if err != nil {

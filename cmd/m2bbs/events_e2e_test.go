@@ -1,0 +1,105 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
+)
+
+// e2eEvents is the events.lua of TestEventsEndToEnd: docs/events.md's
+// bulletin, posted every second until it is on the board, and a job that
+// never ends.
+const e2eEvents = `local db = require 'db'
+local door = require 'door'
+return {
+    zone = 'Europe/London',
+    { name = 'bulletin', when = 'every 1s', missed = 'skip', run = function(ev)
+        local state = door.open('bulletin')
+        if state:get_global('posted') or not db.user_exists('zed') then return end
+        assert(db.post_message('zed', {'BULLETIN: the board is open all night.'}))
+        assert(state:set_global('posted', true))
+        print('bulletin posted (' .. ev.cause .. ')')
+    end },
+    { name = 'stuck', when = 'weekly sun 03:00', zone = 'America/New_York', run = function()
+        while true do end
+    end },
+}
+`
+
+// TestEventsEndToEnd: a real board with events.lua runs its every-second
+// bulletin by itself, a caller then reads it, "m2bbs events" lists the
+// events and their runs, and "m2bbs events -run" of a job that loops
+// reports it stopped at the resume budget while the caller is served.
+func TestEventsEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	scripts, screensDir := filepath.Join(dir, "scripts"), filepath.Join(dir, "screens")
+	copyDir(t, "../../scripts", scripts)
+	copyDir(t, "../../screens", screensDir)
+	if err := os.WriteFile(filepath.Join(scripts, "events.lua"), []byte(e2eEvents), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	port, err := mongrel2.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := startM2BBS(t, "run", "-port", fmt.Sprint(port), "-data", dir, "-db", filepath.Join(dir, "bbs.db"),
+		"-scripts", scripts, "-screens", screensDir, "-bcrypt-cost", "4", "-resume-budget", "700ms",
+		"-web-port", "-1", "-telnet-port", "-1")
+	logs.WaitFor(t, 30*time.Second, "host ready")
+	logs.WaitFor(t, 5*time.Second, `msg=events`, "declared=2", "host_zone=")
+	logs.WaitFor(t, 5*time.Second, `msg="event declared"`, "event=stuck", `when="weekly sun 03:00"`, "zone=America/New_York", "missed=once")
+	b := &bbs{addr: fmt.Sprintf("127.0.0.1:%d", port), logs: logs}
+	b.awaitRoute(t)
+
+	zed := b.call(t)
+	arrive(t, zed, "zed", "pw", "pw", "y")
+	logs.WaitFor(t, 10*time.Second, "lua print", "bulletin posted (schedule)")
+	if out := visit(t, zed, "2"); !strings.Contains(out, "BULLETIN: the board is open all night.") {
+		t.Errorf("the caller does not see the bulletin:\n%s", out)
+	}
+
+	events := func(args ...string) (string, error) {
+		cmd := exec.Command(os.Args[0], append([]string{"events", "-addr", "http://" + b.addr}, args...)...)
+		cmd.Env = append(os.Environ(), runMainEnv+"=1")
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	out, err := events()
+	if err != nil {
+		t.Fatalf("m2bbs events: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		`(?m)^EVENT +WHEN +ZONE +MISSED +NEXT DUE$`,
+		`(?m)^bulletin +every 1s +Europe/London +skip +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (GMT|BST)$`,
+		`(?m)^  \d{4}-\d\d-\d\d \d\d:\d\d:\d\d (GMT|BST) +ok in \d+ms \(schedule, pid \d+\)`,
+		`(?m)^stuck +weekly sun 03:00 +America/New_York +once +\d{4}-\d\d-\d\d 03:00:00 E[SD]T$`,
+	} {
+		if !regexp.MustCompile(want).MatchString(out) {
+			t.Errorf("m2bbs events does not match %s:\n%s", want, out)
+		}
+	}
+
+	start := time.Now()
+	out, err = events("-run", "stuck")
+	if err == nil || !strings.Contains(out, "event stuck: timed out in") || !strings.Contains(out, "(sysop, pid") ||
+		!strings.Contains(out, "ran for more than 700ms") {
+		t.Errorf("m2bbs events -run stuck (%v):\n%s", err, out)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("running the stuck event took %s", took)
+	}
+	logs.WaitFor(t, 5*time.Second, `msg="event failed"`, "event=stuck", "cause=sysop", `outcome="timed out"`)
+	if out := visit(t, zed, "Q", "5"); !strings.Contains(out, "Online now:\n  zed\n") {
+		t.Errorf("the caller after the stuck event:\n%s", out)
+	}
+	if out, err := events("-run", "nope"); err == nil || !strings.Contains(out, "404") {
+		t.Errorf("m2bbs events -run nope (%v):\n%s", err, out)
+	}
+}
