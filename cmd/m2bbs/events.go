@@ -70,8 +70,8 @@ func runEvents(ctx context.Context, args []string, stderr io.Writer) error {
 	return printEvents(os.Stdout, st.Events)
 }
 
-// printEvents writes the events for a person: one line each, then its
-// last runs, indented.
+// printEvents writes the events for a person: one line each, then their
+// last runs, newest first.
 func printEvents(w io.Writer, evs []dispatch.EventStatus) error {
 	if len(evs) == 0 {
 		_, err := fmt.Fprintln(w, "no events: the scripts folder has no events.lua (see docs/events.md)")
@@ -79,14 +79,23 @@ func printEvents(w io.Writer, evs []dispatch.EventStatus) error {
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "EVENT\tWHEN\tZONE\tMISSED\tNEXT DUE")
+	runs := 0
 	for _, e := range evs {
 		next := "not yet stored"
 		if !e.NextDue.IsZero() {
 			next = localTime(e.NextDue, e.Zone)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Name, e.Schedule, e.Zone, e.Missed, next)
+		runs += len(e.Runs)
+	}
+	if err := tw.Flush(); err != nil || runs == 0 {
+		return err
+	}
+	fmt.Fprintln(w, "\nLAST RUNS")
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, e := range evs {
 		for _, r := range e.Runs {
-			fmt.Fprintf(tw, "  %s\t%s\t\t\t\n", localTime(r.Started, e.Zone), runSummary(r))
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", e.Name, localTime(r.Started, e.Zone), runSummary(r))
 		}
 	}
 	return tw.Flush()

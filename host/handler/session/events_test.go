@@ -131,3 +131,28 @@ func TestEventsRefusedAtLoad(t *testing.T) {
 		}
 	}
 }
+
+// The example of docs/events.md loads, and each of its events runs.
+func TestEventsManualExample(t *testing.T) {
+	manual, err := os.ReadFile("../../../docs/events.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, _ := strings.Cut(string(manual), "```lua\n")
+	example, _, _ := strings.Cut(rest, "```")
+	tbl, db, err := eventsTable(t, example)
+	if err != nil {
+		t.Fatalf("the manual's events.lua: %v", err)
+	}
+	if len(tbl.Events()) != 3 {
+		t.Fatalf("%d events, want 3", len(tbl.Events()))
+	}
+	for _, e := range tbl.Events() {
+		if res := tbl.RunEvent(e.Name, events.CauseSysop); res.Outcome != events.OutcomeOK {
+			t.Errorf("%s: %+v", e.Name, res)
+		}
+	}
+	if n, err := db.MessageCount(context.Background()); err != nil || n != 1 {
+		t.Errorf("the bulletin posted %d messages, %v", n, err)
+	}
+}
