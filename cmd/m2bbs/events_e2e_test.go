@@ -60,7 +60,7 @@ func TestEventsEndToEnd(t *testing.T) {
 
 	zed := b.call(t)
 	arrive(t, zed, "zed", "pw", "pw", "y")
-	logs.WaitFor(t, 10*time.Second, "lua print", "bulletin posted (schedule)")
+	logs.WaitFor(t, 10*time.Second, "lua print", "bulletin posted (schedule)", "event=bulletin")
 	if out := visit(t, zed, "2"); !strings.Contains(out, "BULLETIN: the board is open all night.") {
 		t.Errorf("the caller does not see the bulletin:\n%s", out)
 	}

@@ -128,3 +128,28 @@ return {{name = 'count', when = 'every 1s', run = function() assert(door.open('e
 		t.Errorf("run of an unknown event answered %q", r.text)
 	}
 }
+
+// An event that hoards memory is stopped by the memory watchdog, as a
+// caller's script is, and the run says so.
+func TestEventHoardingMemoryIsStopped(t *testing.T) {
+	b, _ := startEventBoard(t, `return {{name = 'hoard', when = 'daily 03:00', run = function()
+    local t, chunk = {}, string.rep('x', 1024 * 1024 - 8)
+    while #t < 1200 do t[#t + 1] = chunk .. #t end
+end}}`, Config{MemoryLimit: 64 << 20, EventTick: time.Hour, Session: session.Config{ResumeBudget: time.Minute}})
+	b.say("1", "connect")
+	b.ft.waitFor(t, "1", kind("prompt"))
+	b.ft.in <- request("POST", "9", "/status/events/run", "", withHeaders(sysopTool, m2proto.Header{Name: "QUERY", Value: "name=hoard"})...)
+	_, body, _ := strings.Cut(b.ft.waitFor(t, "9", kind("http")).text, "\r\n\r\n")
+	var run store.EventRun
+	if err := json.Unmarshal([]byte(body), &run); err != nil {
+		t.Fatalf("run answered %q", body)
+	}
+	if run.Outcome != events.OutcomeError || !strings.Contains(run.Error, "heap passed its limit") {
+		t.Errorf("run = %+v", run)
+	}
+	if st := b.host.Status(); st.MemoryAborts < 1 {
+		t.Errorf("memory aborts = %d", st.MemoryAborts)
+	}
+	b.say("1", "still here")
+	b.ft.waitFor(t, "1", func(r reply) bool { return r.text == "echo still here" })
+}

@@ -151,6 +151,8 @@ func (t *Table) RunEvent(name, cause string) events.Result {
 	// A stand-in session, known to Abort but to nothing else: host calls
 	// see no caller, and nothing of it is journaled.
 	s := &Session{connID: "event:" + name, thread: th, cancel: cancel, log: t.log.With("event", name)}
+	t.eventLog = s.log // what the event prints carries its name
+	defer func() { t.eventLog = nil }()
 	info := t.L.CreateTable(0, 2)
 	info.RawSetString("name", lua.LString(name))
 	info.RawSetString("cause", lua.LString(cause))

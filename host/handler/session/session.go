@@ -316,6 +316,7 @@ type Table struct {
 	// events and eventFns are the events the scripts declare (events.go).
 	events   []events.Event
 	eventFns map[string]*lua.LFunction
+	eventLog *slog.Logger // while an event runs, its logger
 }
 
 type journalCounters struct {
@@ -479,6 +480,9 @@ func (t *Table) sessionOn(L *lua.LState) *Session {
 func (t *Table) loggerFor(L *lua.LState) *slog.Logger {
 	if s := t.sessionOn(L); s != nil {
 		return s.log
+	}
+	if t.eventLog != nil {
+		return t.eventLog // an event is running (events.go)
 	}
 	return t.log
 }
