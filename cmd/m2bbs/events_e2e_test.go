@@ -103,3 +103,44 @@ func TestEventsEndToEnd(t *testing.T) {
 		t.Errorf("m2bbs events -run nope (%v):\n%s", err, out)
 	}
 }
+
+// TestEventsOncePerBoardWithLines: two phone lines (two hosts, one
+// database) both tick an every-second event; each due time runs once.
+func TestEventsOncePerBoardWithLines(t *testing.T) {
+	dir := t.TempDir()
+	scripts := filepath.Join(dir, "scripts")
+	copyDir(t, "../../scripts", scripts)
+	if err := os.WriteFile(filepath.Join(scripts, "events.lua"), []byte(`local door = require 'door'
+return {{name = 'tick', when = 'every 1s', run = function(ev)
+    print('tick due ' .. ev.due)
+end}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	port, err := mongrel2.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := startM2BBS(t, "run", "-lines", "2", "-port", fmt.Sprint(port), "-data", dir,
+		"-db", filepath.Join(dir, "bbs.db"), "-scripts", scripts, "-screens", "../../screens",
+		"-web-port", "-1", "-telnet-port", "-1")
+	logs.WaitFor(t, 30*time.Second, "m2bbs is ready")
+	for _, line := range []string{"line=1", "line=2"} { // each line's host runs a scheduler
+		logs.WaitFor(t, 10*time.Second, `msg=events`, line, "declared=1")
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for logs.Count("lua print", "tick due") < 5 {
+		if time.Now().After(deadline) {
+			t.Fatalf("fewer than 5 ticks in 15 s:\n%s", logs.String())
+		}
+		logs.WaitFor(t, 5*time.Second, "lua print", "tick due")
+	}
+	// Each due time (in Unix seconds) is printed by the one host that
+	// claimed it: twice would mean both lines ran it.
+	seen := map[string]bool{}
+	for _, r := range regexp.MustCompile(`tick due (\d+)`).FindAllStringSubmatch(logs.String(), -1) {
+		if seen[r[1]] {
+			t.Errorf("due time %s ran twice:\n%s", r[1], logs.String())
+		}
+		seen[r[1]] = true
+	}
+}

@@ -50,9 +50,9 @@ func (h *Host) runEvents(ctx context.Context) {
 		return
 	}
 	evs := h.declaredEvents()
-	h.log.Info("events", "declared", len(evs), "host_zone", time.Local.String())
+	h.log.Info("events", "declared", len(evs), "host_zone", events.ZoneName(time.Local))
 	for _, e := range evs {
-		h.log.Info("event declared", "event", e.Name, "when", e.Schedule.String(), "zone", e.Zone.String(), "missed", e.Missed.String())
+		h.log.Info("event declared", "event", e.Name, "when", e.Schedule.String(), "zone", events.ZoneName(e.Zone), "missed", e.Missed.String())
 	}
 	h.sched.Run(ctx, h.cfg.EventTick)
 }
@@ -71,7 +71,7 @@ func (h *Host) declaredEvents() []events.Event {
 type eventRunner struct{ h *Host }
 
 // RunEvent implements events.Runner.
-func (r eventRunner) RunEvent(ctx context.Context, name, cause string) events.Result {
+func (r eventRunner) RunEvent(ctx context.Context, c events.Call) events.Result {
 	h := r.h
 	h.mu.Lock()
 	w := h.current.leastBusy()
@@ -82,7 +82,7 @@ func (r eventRunner) RunEvent(ctx context.Context, name, cause string) events.Re
 	}
 	started := time.Now()
 	res, err := onWorker(ctx, w, 2*budget+statusTimeout, func(t *session.Table) events.Result {
-		return t.RunEvent(name, cause)
+		return t.RunEvent(c)
 	})
 	if err != nil {
 		return events.Result{Outcome: events.OutcomeError, Error: "not run: " + err.Error(), Started: started, Ended: time.Now()}
@@ -109,7 +109,7 @@ func (h *Host) EventList(ctx context.Context) []EventStatus {
 	}
 	out := make([]EventStatus, 0, len(evs))
 	for _, e := range evs {
-		st := EventStatus{Name: e.Name, Schedule: e.Schedule.String(), Zone: e.Zone.String(), Missed: e.Missed.String()}
+		st := EventStatus{Name: e.Name, Schedule: e.Schedule.String(), Zone: events.ZoneName(e.Zone), Missed: e.Missed.String()}
 		if info, ok := stored[e.Name]; ok {
 			st.Runs = info.Runs
 			if info.Schedule == e.Key() {

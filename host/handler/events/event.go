@@ -3,6 +3,8 @@ package events
 import (
 	"errors"
 	"fmt"
+	"os"
+	"strings"
 	"time"
 )
 
@@ -75,3 +77,33 @@ func CheckName(name string) error {
 
 // ErrUnknown is returned for an event no script declares.
 var ErrUnknown = errors.New("no such event")
+
+// ZoneName names loc for people: its IANA name, and for the host's local
+// zone the name $TZ or /etc/localtime gives it, else "Local" with its
+// abbreviation and offset now.
+func ZoneName(loc *time.Location) string {
+	if loc != time.Local {
+		return loc.String()
+	}
+	if tz, ok := os.LookupEnv("TZ"); ok {
+		if tz = strings.TrimPrefix(tz, ":"); tz == "" {
+			return "UTC"
+		} else if _, err := time.LoadLocation(tz); err == nil {
+			return tz
+		}
+	}
+	if target, err := os.Readlink("/etc/localtime"); err == nil {
+		if _, name, ok := strings.Cut(target, "zoneinfo/"); ok && name != "" {
+			return name
+		}
+	}
+	abbr, offset := time.Now().In(loc).Zone()
+	return fmt.Sprintf("Local (%s, UTC%+03d:%02d)", abbr, offset/3600, abs(offset%3600)/60)
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
+}

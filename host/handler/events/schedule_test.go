@@ -162,3 +162,17 @@ func TestNextBounds(t *testing.T) {
 		}
 	}
 }
+
+func TestZoneName(t *testing.T) {
+	if got := ZoneName(zone(t, "Europe/London")); got != "Europe/London" {
+		t.Errorf("ZoneName(London) = %q", got)
+	}
+	t.Setenv("TZ", "America/New_York")
+	if got := ZoneName(time.Local); got != "America/New_York" {
+		t.Errorf("ZoneName(Local) with TZ set = %q", got)
+	}
+	t.Setenv("TZ", "")
+	if got := ZoneName(time.Local); got != "UTC" {
+		t.Errorf("ZoneName(Local) with TZ empty = %q", got)
+	}
+}

@@ -42,10 +42,19 @@ type Result struct {
 	Started, Ended time.Time
 }
 
+// Call is one run asked of a Runner.
+type Call struct {
+	Name string
+	// Cause is CauseSchedule, CauseCatchUp or CauseSysop.
+	Cause string
+	// Due is the due time the run is for (zero for CauseSysop).
+	Due time.Time
+}
+
 // Runner runs an event's function once and says how it went. The host's
 // runs it on one of its Lua workers, within the resume budget.
 type Runner interface {
-	RunEvent(ctx context.Context, name, cause string) Result
+	RunEvent(ctx context.Context, c Call) Result
 }
 
 // Scheduler runs the events due. Its fields are set before Run or Tick
@@ -125,7 +134,7 @@ func (s *Scheduler) tickOne(ctx context.Context, e Event) (store.EventRun, bool)
 	if late {
 		cause = CauseCatchUp
 	}
-	return s.run(ctx, e.Name, cause), true
+	return s.run(ctx, Call{Name: e.Name, Cause: cause, Due: due}), true
 }
 
 // RunNow runs the event name at once (the sysop's m2bbs events -run),
@@ -133,17 +142,17 @@ func (s *Scheduler) tickOne(ctx context.Context, e Event) (store.EventRun, bool)
 func (s *Scheduler) RunNow(ctx context.Context, name string) (store.EventRun, error) {
 	for _, e := range s.Events() {
 		if e.Name == name {
-			return s.run(ctx, name, CauseSysop), nil
+			return s.run(ctx, Call{Name: name, Cause: CauseSysop}), nil
 		}
 	}
 	return store.EventRun{}, fmt.Errorf("%w: %q", ErrUnknown, name)
 }
 
-// run has the Runner run name, then stores and logs the run.
-func (s *Scheduler) run(ctx context.Context, name, cause string) store.EventRun {
-	s.log().Info("event started", "event", name, "cause", cause)
-	res := s.Runner.RunEvent(ctx, name, cause)
-	run := store.EventRun{Event: name, Cause: cause, Outcome: res.Outcome, Error: res.Error, Host: s.Host,
+// run has the Runner run c, then stores and logs the run.
+func (s *Scheduler) run(ctx context.Context, c Call) store.EventRun {
+	s.log().Info("event started", "event", c.Name, "cause", c.Cause)
+	res := s.Runner.RunEvent(ctx, c)
+	run := store.EventRun{Event: c.Name, Cause: c.Cause, Outcome: res.Outcome, Error: res.Error, Host: s.Host,
 		Started: res.Started, Ended: res.Ended}
 	s.record(ctx, run)
 	return run

@@ -30,10 +30,10 @@ type runner struct {
 	runs  []string // "name/cause"
 }
 
-func (r *runner) RunEvent(_ context.Context, name, cause string) Result {
+func (r *runner) RunEvent(_ context.Context, c Call) Result {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.runs = append(r.runs, name+"/"+cause)
+	r.runs = append(r.runs, c.Name+"/"+c.Cause)
 	now := r.clock.Now()
 	return Result{Outcome: OutcomeOK, Started: now, Ended: now}
 }

@@ -131,14 +131,16 @@ func readEvent(tbl *lua.LTable, board *time.Location) (events.Event, *lua.LFunct
 // events script).
 func (t *Table) Events() []events.Event { return t.events }
 
-// RunEvent runs the named event's function on a coroutine of its own,
-// with no caller: it gets a table {name = ..., cause = ...} and the API
+// RunEvent runs the event c names on a coroutine of its own, with no
+// caller: it gets a table {name = ..., cause = ..., due = ...} (due: the
+// due time in Unix seconds, nil for a sysop's run) and the API
 // a door has (db, board, mail, door's _global calls, callers...). It is
 // bounded as a caller's script is: the resume budget, the memory limit
 // (Abort), and a Go panic is the event's failure, never the host's. An
 // event must run to its end: one that waits (a prompt, coroutine.yield)
 // fails.
-func (t *Table) RunEvent(name, cause string) events.Result {
+func (t *Table) RunEvent(c events.Call) events.Result {
+	name := c.Name
 	res := events.Result{Started: t.now()}
 	fn := t.eventFns[name]
 	if fn == nil {
@@ -153,9 +155,12 @@ func (t *Table) RunEvent(name, cause string) events.Result {
 	s := &Session{connID: "event:" + name, thread: th, cancel: cancel, log: t.log.With("event", name)}
 	t.eventLog = s.log // what the event prints carries its name
 	defer func() { t.eventLog = nil }()
-	info := t.L.CreateTable(0, 2)
+	info := t.L.CreateTable(0, 3)
 	info.RawSetString("name", lua.LString(name))
-	info.RawSetString("cause", lua.LString(cause))
+	info.RawSetString("cause", lua.LString(c.Cause))
+	if !c.Due.IsZero() {
+		info.RawSetString("due", lua.LNumber(c.Due.Unix()))
+	}
 	state, err := t.safeResumeFn(s, fn, []lua.LValue{info})
 	res.Ended = t.now()
 	switch {

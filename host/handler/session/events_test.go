@@ -78,7 +78,7 @@ func TestEventsDeclaredAndRun(t *testing.T) {
 		t.Errorf("zones/missed: %v %v %v", evs[0].Zone, evs[1].Zone, evs[1].Missed)
 	}
 
-	res := tbl.RunEvent("bulletin", events.CauseSysop)
+	res := tbl.RunEvent(events.Call{Name: "bulletin", Cause: events.CauseSysop})
 	if res.Outcome != events.OutcomeOK {
 		t.Fatalf("bulletin: %+v", res)
 	}
@@ -86,28 +86,28 @@ func TestEventsDeclaredAndRun(t *testing.T) {
 	if err != nil || m.Author != "sysop" || m.Lines[0] != "Weekly bulletin (sysop)" {
 		t.Fatalf("the bulletin's post: %+v, %v", m, err)
 	}
-	if res := tbl.RunEvent("reset", events.CauseSchedule); res.Outcome != events.OutcomeOK {
+	if res := tbl.RunEvent(events.Call{Name: "reset", Cause: events.CauseSchedule}); res.Outcome != events.OutcomeOK {
 		t.Fatalf("reset: %+v", res)
 	}
 
-	res = tbl.RunEvent("broken", events.CauseSchedule)
+	res = tbl.RunEvent(events.Call{Name: "broken", Cause: events.CauseSchedule})
 	if res.Outcome != events.OutcomeError || !strings.Contains(res.Error, "events.lua:14:") {
 		t.Errorf("broken: %+v, want an error at events.lua:14", res)
 	}
 	start := time.Now()
-	res = tbl.RunEvent("loop", events.CauseSchedule)
+	res = tbl.RunEvent(events.Call{Name: "loop", Cause: events.CauseSchedule})
 	if res.Outcome != events.OutcomeTimedOut || time.Since(start) > 2*time.Second {
 		t.Errorf("loop: %+v after %s, want timed out after the 200ms budget", res, time.Since(start))
 	}
-	res = tbl.RunEvent("waits", events.CauseSchedule)
+	res = tbl.RunEvent(events.Call{Name: "waits", Cause: events.CauseSchedule})
 	if res.Outcome != events.OutcomeError || !strings.Contains(res.Error, "must run to its end") {
 		t.Errorf("waits: %+v", res)
 	}
-	if res := tbl.RunEvent("nope", events.CauseSysop); res.Outcome != events.OutcomeError {
+	if res := tbl.RunEvent(events.Call{Name: "nope", Cause: events.CauseSysop}); res.Outcome != events.OutcomeError {
 		t.Errorf("an undeclared event ran: %+v", res)
 	}
 	// The table still serves after all that.
-	if res := tbl.RunEvent("bulletin", events.CauseSchedule); res.Outcome != events.OutcomeOK {
+	if res := tbl.RunEvent(events.Call{Name: "bulletin", Cause: events.CauseSchedule}); res.Outcome != events.OutcomeOK {
 		t.Errorf("bulletin after the failures: %+v", res)
 	}
 }
@@ -148,7 +148,7 @@ func TestEventsManualExample(t *testing.T) {
 		t.Fatalf("%d events, want 3", len(tbl.Events()))
 	}
 	for _, e := range tbl.Events() {
-		if res := tbl.RunEvent(e.Name, events.CauseSysop); res.Outcome != events.OutcomeOK {
+		if res := tbl.RunEvent(events.Call{Name: e.Name, Cause: events.CauseSysop}); res.Outcome != events.OutcomeOK {
 			t.Errorf("%s: %+v", e.Name, res)
 		}
 	}
