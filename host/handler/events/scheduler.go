@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/m2bbs/m2bbs/host/handler/store"
+	"github.com/m2bbs/m2bbs/host/shared/lograte"
 )
 
 // Grace is how late a due time may be seen and still count as on time;
@@ -70,6 +72,11 @@ type Scheduler struct {
 	// Host names this host in the runs it stores.
 	Host string
 	Log  *slog.Logger
+
+	// noisy writes the store's warnings, a few a minute (a failing
+	// database would otherwise get one a tick per event).
+	noisy     *lograte.Limiter
+	noisyOnce sync.Once
 }
 
 // Run ticks every interval (DefaultTick when zero) until ctx is done.
@@ -109,7 +116,7 @@ func (s *Scheduler) tickOne(ctx context.Context, e Event) (store.EventRun, bool)
 	now := s.now()
 	due, err := s.Store.EventDue(ctx, e.Name, e.Key(), e.Next(now))
 	if err != nil {
-		s.log().Warn("event: reading its due time", "event", e.Name, "err", err)
+		s.warn("event: reading its due time", "event", e.Name, "err", err)
 		return store.EventRun{}, false
 	}
 	if now.Before(due) {
@@ -118,7 +125,7 @@ func (s *Scheduler) tickOne(ctx context.Context, e Event) (store.EventRun, bool)
 	claimed, err := s.Store.ClaimEvent(ctx, e.Name, due, e.Next(now))
 	if err != nil || !claimed {
 		if err != nil {
-			s.log().Warn("event: claiming its run", "event", e.Name, "err", err)
+			s.warn("event: claiming its run", "event", e.Name, "err", err)
 		}
 		return store.EventRun{}, false // another host has it
 	}
@@ -171,7 +178,7 @@ func (s *Scheduler) record(ctx context.Context, run store.EventRun) {
 		s.log().Error("event failed", append(attrs, "err", run.Error)...)
 	}
 	if err := s.Store.RecordEventRun(context.WithoutCancel(ctx), run); err != nil {
-		s.log().Warn("event: storing its run", "event", run.Event, "err", err)
+		s.warn("event: storing its run", "event", run.Event, "err", err)
 	}
 }
 
@@ -180,6 +187,12 @@ func (s *Scheduler) now() time.Time {
 		return time.Now()
 	}
 	return s.Now()
+}
+
+// warn logs a store's failure, rate-limited.
+func (s *Scheduler) warn(msg string, args ...any) {
+	s.noisyOnce.Do(func() { s.noisy = lograte.New(s.log(), 0, 0) })
+	s.noisy.Warn(msg, args...)
 }
 
 func (s *Scheduler) log() *slog.Logger {
