@@ -3,6 +3,7 @@ package events
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -184,5 +185,49 @@ func TestSchedulerChangedScheduleAndRunNow(t *testing.T) {
 	}
 	if _, err := s.RunNow(ctx, "nope"); err == nil {
 		t.Fatal("RunNow of an undeclared event succeeded")
+	}
+}
+
+// dueRunner records the due time of each run.
+type dueRunner struct{ dues []time.Time }
+
+func (r *dueRunner) RunEvent(_ context.Context, c Call) Result {
+	r.dues = append(r.dues, c.Due)
+	return Result{Outcome: OutcomeOK}
+}
+
+// A daily 02:30 job in Berlin, the scheduler ticking every minute across
+// both clock changes of 2026: once a day, at the jump on the spring day,
+// the first 02:30 on the autumn day.
+func TestSchedulerAcrossClockChanges(t *testing.T) {
+	berlin := zone(t, "Europe/Berlin")
+	ev := event(t, "backup", "daily 02:30", berlin, MissedOnce)
+	for _, tc := range []struct {
+		name string
+		from time.Time
+		want []string // the runs, in Berlin time
+	}{
+		{"spring", time.Date(2026, 3, 27, 12, 0, 0, 0, time.UTC),
+			[]string{"03-28 02:30 CET", "03-29 03:00 CEST", "03-30 02:30 CEST"}},
+		{"autumn", time.Date(2026, 10, 23, 12, 0, 0, 0, time.UTC),
+			[]string{"10-24 02:30 CEST", "10-25 02:30 CEST", "10-26 02:30 CET"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &clock{t: tc.from}
+			r := &dueRunner{}
+			s := &Scheduler{Store: openStore(t, filepath.Join(t.TempDir(), "bbs.db")), Runner: r,
+				Events: func() []Event { return []Event{ev} }, Now: c.Now}
+			for at := tc.from; at.Before(tc.from.Add(3 * 24 * time.Hour)); at = at.Add(time.Minute) {
+				c.Set(at)
+				s.Tick(context.Background())
+			}
+			var got []string
+			for _, d := range r.dues {
+				got = append(got, d.In(berlin).Format("01-02 15:04 MST"))
+			}
+			if strings.Join(got, ", ") != strings.Join(tc.want, ", ") {
+				t.Errorf("runs at %v, want %v", got, tc.want)
+			}
+		})
 	}
 }
