@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
+	"github.com/m2bbs/m2bbs/host/handler/events"
+	"github.com/m2bbs/m2bbs/host/handler/store"
 )
 
 // e2eEvents is the events.lua of TestEventsEndToEnd: docs/events.md's
@@ -65,13 +67,13 @@ func TestEventsEndToEnd(t *testing.T) {
 		t.Errorf("the caller does not see the bulletin:\n%s", out)
 	}
 
-	events := func(args ...string) (string, error) {
+	eventsCmd := func(args ...string) (string, error) {
 		cmd := exec.Command(os.Args[0], append([]string{"events", "-addr", "http://" + b.addr}, args...)...)
 		cmd.Env = append(os.Environ(), runMainEnv+"=1")
 		out, err := cmd.CombinedOutput()
 		return string(out), err
 	}
-	out, err := events()
+	out, err := eventsCmd()
 	if err != nil {
 		t.Fatalf("m2bbs events: %v\n%s", err, out)
 	}
@@ -87,7 +89,7 @@ func TestEventsEndToEnd(t *testing.T) {
 	}
 
 	start := time.Now()
-	out, err = events("-run", "stuck")
+	out, err = eventsCmd("-run", "stuck")
 	if err == nil || !strings.Contains(out, "event stuck: timed out in") || !strings.Contains(out, "(sysop, pid") ||
 		!strings.Contains(out, "ran for more than 700ms") {
 		t.Errorf("m2bbs events -run stuck (%v):\n%s", err, out)
@@ -99,7 +101,7 @@ func TestEventsEndToEnd(t *testing.T) {
 	if out := visit(t, zed, "Q", "5"); !strings.Contains(out, "Online now:\n  zed\n") {
 		t.Errorf("the caller after the stuck event:\n%s", out)
 	}
-	if out, err := events("-run", "nope"); err == nil || !strings.Contains(out, "404") {
+	if out, err := eventsCmd("-run", "nope"); err == nil || !strings.Contains(out, "404") {
 		t.Errorf("m2bbs events -run nope (%v):\n%s", err, out)
 	}
 }
@@ -142,5 +144,74 @@ end}}`), 0o644); err != nil {
 			t.Errorf("due time %s ran twice:\n%s", r[1], logs.String())
 		}
 		seen[r[1]] = true
+	}
+}
+
+// TestEventsMissedWhileDown: a board whose database says its events were
+// due three days ago (it was down since) starts: the 'once' event runs one
+// catch-up, the 'skip' event is stored as skipped, and both wait for
+// their next time.
+func TestEventsMissedWhileDown(t *testing.T) {
+	dir := t.TempDir()
+	scripts := filepath.Join(dir, "scripts")
+	copyDir(t, "../../scripts", scripts)
+	if err := os.WriteFile(filepath.Join(scripts, "events.lua"), []byte(`return {
+    zone = 'Europe/London',
+    { name = 'nightly', when = 'daily 03:00', run = function(ev) print('nightly ' .. ev.cause) end },
+    { name = 'greeting', when = 'daily 18:00', missed = 'skip', run = function() print('good evening') end },
+}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The database as the board left it three days ago.
+	dbPath := filepath.Join(dir, "bbs.db")
+	db, err := store.Open(dbPath, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	london, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		t.Fatal(err)
+	}
+	threeDaysAgo := time.Now().Add(-72 * time.Hour)
+	for name, when := range map[string]string{"nightly": "daily 03:00", "greeting": "daily 18:00"} {
+		sched, err := events.Parse(when)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev := events.Event{Name: name, Schedule: sched, Zone: london}
+		if _, err := db.EventDue(t.Context(), name, ev.Key(), ev.Next(threeDaysAgo)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	port, err := mongrel2.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := startM2BBS(t, "run", "-port", fmt.Sprint(port), "-data", dir, "-db", dbPath,
+		"-scripts", scripts, "-screens", "../../screens", "-web-port", "-1", "-telnet-port", "-1")
+	logs.WaitFor(t, 30*time.Second, "lua print", "nightly catch-up", "event=nightly")
+	logs.WaitFor(t, 10*time.Second, `msg="event skipped"`, "event=greeting", "the board was down")
+	b := &bbs{addr: fmt.Sprintf("127.0.0.1:%d", port), logs: logs}
+	b.awaitRoute(t)
+	st := b.status(t)
+	if len(st.Events) != 2 {
+		t.Fatalf("events on the status page: %+v", st.Events)
+	}
+	for _, e := range st.Events {
+		if len(e.Runs) != 1 || !e.NextDue.After(time.Now()) {
+			t.Errorf("%s: next due %s, runs %+v; want one run and a due time to come", e.Name, e.NextDue, e.Runs)
+			continue
+		}
+		want := map[string]string{"nightly": "catch-up ok", "greeting": "schedule skipped"}[e.Name]
+		if got := e.Runs[0].Cause + " " + e.Runs[0].Outcome; got != want {
+			t.Errorf("%s ran as %q, want %q", e.Name, got, want)
+		}
+	}
+	if n := logs.Count("good evening"); n != 0 {
+		t.Errorf("the skipped event ran %d times", n)
 	}
 }

@@ -165,8 +165,12 @@ func (s *Scheduler) run(ctx context.Context, c Call) store.EventRun {
 	return run
 }
 
-// record stores run and logs its end.
+// record stores run, then logs its end (so that the log line says the
+// run is stored).
 func (s *Scheduler) record(ctx context.Context, run store.EventRun) {
+	if err := s.Store.RecordEventRun(context.WithoutCancel(ctx), run); err != nil {
+		s.warn("event: storing its run", "event", run.Event, "err", err)
+	}
 	attrs := []any{"event", run.Event, "cause", run.Cause, "outcome", run.Outcome,
 		"duration", run.Duration().Round(time.Millisecond)}
 	switch run.Outcome {
@@ -176,9 +180,6 @@ func (s *Scheduler) record(ctx context.Context, run store.EventRun) {
 		s.log().Warn("event skipped", append(attrs, "why", run.Error)...)
 	default:
 		s.log().Error("event failed", append(attrs, "err", run.Error)...)
-	}
-	if err := s.Store.RecordEventRun(context.WithoutCancel(ctx), run); err != nil {
-		s.warn("event: storing its run", "event", run.Event, "err", err)
 	}
 }
 
