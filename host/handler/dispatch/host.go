@@ -130,7 +130,7 @@ type Deps struct {
 	// process that owns the front end can do this (m2bbs run -lines N).
 	Drain func(ctx context.Context, line, to int) (int, error)
 	// Events, if set, is where the sysop's scheduled events are claimed
-	// and their runs kept (events.go); without it the host runs none.
+	// and their runs kept (schedule.go); without it the host runs none.
 	Events store.Events
 	// Now is the events' clock (time.Now when nil).
 	Now func() time.Time
@@ -173,7 +173,7 @@ type Host struct {
 	// pages serves the HTTP requests: the status page, the sysop's
 	// actions, the lines directory (http.go).
 	pages *http.ServeMux
-	// sched runs the sysop's events; nil without Deps.Events (events.go).
+	// sched runs the sysop's events; nil without Deps.Events (schedule.go).
 	sched       *events.Scheduler
 	schedulerWG sync.WaitGroup
 }

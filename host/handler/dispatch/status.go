@@ -67,7 +67,7 @@ type Status struct {
 	// that watches it; see frontend_gone.go).
 	FrontEnd *FrontEndWatch `json:"front_end,omitempty"`
 	// Events are the sysop's scheduled events, their next due times and
-	// last runs (events.go); only the sysop sees them.
+	// last runs (schedule.go); only the sysop sees them.
 	Events []EventStatus `json:"events,omitempty"`
 }
 

@@ -112,7 +112,7 @@ type Config struct {
 	// on new scripts (DefaultUpgradedScreen when empty).
 	ResumeEntry, UpgradedScreen string
 	// EventsScript, if set and the file exists, declares the sysop's
-	// scheduled events (events.go); it runs after the main script.
+	// scheduled events (schedule.go); it runs after the main script.
 	EventsScript string
 }
 
@@ -313,7 +313,7 @@ type Table struct {
 	loading *loading
 	// dry is set on the table of a DryRun only (dryrun.go).
 	dry *dryRun
-	// events and eventFns are the events the scripts declare (events.go).
+	// events and eventFns are the events the scripts declare (schedule.go).
 	events   []events.Event
 	eventFns map[string]*lua.LFunction
 	eventLog *slog.Logger // while an event runs, its logger
@@ -482,7 +482,7 @@ func (t *Table) loggerFor(L *lua.LState) *slog.Logger {
 		return s.log
 	}
 	if t.eventLog != nil {
-		return t.eventLog // an event is running (events.go)
+		return t.eventLog // an event is running (schedule.go)
 	}
 	return t.log
 }
