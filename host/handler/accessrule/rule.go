@@ -158,15 +158,3 @@ func NamedLevel(name string) (int, bool) {
 	n, ok := levelNames[name]
 	return n, ok
 }
-
-// LevelName names a security level by the highest named level it
-// reaches: "sysop" from 255, "user" from 20, else "new".
-func LevelName(level int) string {
-	switch {
-	case level >= LevelSysop:
-		return "sysop"
-	case level >= LevelUser:
-		return "user"
-	}
-	return "new"
-}

@@ -115,15 +115,6 @@ func TestCacheCompilesOnce(t *testing.T) {
 	}
 }
 
-// TestLevelName names numeric levels by the named level they reach.
-func TestLevelName(t *testing.T) {
-	for level, want := range map[int]string{0: "new", 10: "new", 19: "new", 20: "user", 254: "user", 255: "sysop"} {
-		if got := LevelName(level); got != want {
-			t.Errorf("LevelName(%d) = %q, want %q", level, got, want)
-		}
-	}
-}
-
 // FuzzCompile feeds any text to the parser: it compiles or refuses with
 // a SyntaxError whose column lies within the rule (or just past it), and
 // a compiled rule evaluates without panicking.
