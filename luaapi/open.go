@@ -44,6 +44,9 @@ type Deps struct {
 	OnSecret func(L *lua.LState, secret string)
 	// Who lists the callers online across the host; nobody when nil.
 	Who func() []OnlineCaller
+	// TimeLeft, if set, is how long the caller on L has left before their
+	// time limit (users.time_left).
+	TimeLeft func(L *lua.LState) (time.Duration, bool)
 	// Throttle, if set, slows down password guessing; MinPassword is the
 	// fewest characters a new password may have.
 	Throttle    LoginThrottle
@@ -99,7 +102,10 @@ func New(deps Deps) *API {
 			Recorder: deps.Recorder, Offload: deps.Offload,
 		},
 		Callers: &Callers{Who: deps.Who, Recorder: deps.Recorder},
-		Users:   &Users{Accounts: deps.Store, Current: deps.User, Now: deps.Now, Recorder: deps.Recorder},
+		Users: &Users{
+			Accounts: deps.Store, Access: deps.Store, Current: deps.User, Now: deps.Now, Recorder: deps.Recorder,
+			TimeLeft: deps.TimeLeft,
+		},
 		Door: &Door{
 			Store: deps.Store, Dir: deps.ScriptsDir, Now: deps.Now, Location: deps.Location, Rand: deps.Rand,
 			User: deps.User, Who: deps.Who, Recorder: deps.Recorder,
