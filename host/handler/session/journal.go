@@ -680,6 +680,7 @@ func (t *Table) setUser(s *Session, user string) {
 		return
 	}
 	s.user = user // s.log's records carry it from now on
+	t.startClock(s)
 	if t.deps.OnLogin != nil {
 		t.deps.OnLogin(s.connID, user)
 	}
