@@ -3,6 +3,7 @@ package luaapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"time"
 
@@ -76,6 +77,31 @@ func (u *Users) Allowed(L *lua.LState, rule lua.LValue) bool {
 	}
 	L.TypeError(1, lua.LTString)
 	return false
+}
+
+// MaxRules bounds the rules of one users.allowed_all.
+const MaxRules = 1024
+
+// users.allowed_all(rules) -> a list of booleans, one per rule of the
+// list (users.allowed's rules; false or '' allows everyone): a menu asks
+// for all its items at once, one journaled call per render instead of
+// one per item.
+func (u *Users) allowedAll(L *lua.LState) int {
+	rules := L.CheckTable(1)
+	n := rules.Len()
+	if n > MaxRules {
+		L.ArgError(1, fmt.Sprintf("at most %d rules", MaxRules))
+	}
+	out := L.CreateTable(n, 0)
+	for i := 1; i <= n; i++ {
+		rule := rules.RawGetInt(i)
+		if rule == lua.LFalse {
+			rule = lua.LNil
+		}
+		out.Append(lua.LBool(u.Allowed(L, rule)))
+	}
+	L.Push(out)
+	return 1
 }
 
 // users.check_rule(rule) -> true, or nil, "access rule ...: column N:

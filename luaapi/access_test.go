@@ -33,6 +33,8 @@ func TestAccessRules(t *testing.T) {
 		assert(users.allowed("level >= 20 and group('cosysop')"))
 		assert(users.allowed('user') and not users.allowed('sysop') and users.allowed(100) and not users.allowed(101))
 		assert(users.allowed("flag(X) and not flag(Y)"))
+		local r = users.allowed_all({'user', false, "group('cosysop')", 'sysop', 100})
+		assert(#r == 5 and r[1] and r[2] and r[3] and not r[4] and r[5])
 		local ok, err = users.set_group('bob', 'cosysop')
 		assert(ok == nil and err == 'only the sysop may do that', err)
 

@@ -77,6 +77,7 @@ func (u *Users) Loader(L *lua.LState) int {
 		"approve":      writes(u.approve),
 		"time_left":    reads(u.timeLeft),
 		"check_rule":   reads(u.checkRule),
+		"allowed_all":  reads(u.allowedAll),
 	}.table(L, u.Recorder, "users"))
 	return 1
 }
