@@ -83,7 +83,7 @@ func (u *Users) Allowed(L *lua.LState, rule lua.LValue) bool {
 const MaxRules = 1024
 
 // users.allowed_all(rules) -> a list of booleans, one per rule of the
-// list (users.allowed's rules; false or '' allows everyone): a menu asks
+// list (users.allowed's rules; false or ” allows everyone): a menu asks
 // for all its items at once, one journaled call per render instead of
 // one per item.
 func (u *Users) allowedAll(L *lua.LState) int {
