@@ -239,11 +239,17 @@ SYSOP_MENU = menu.new {
     },
 }
 
+-- minutes says a number of seconds in minutes, rounded up.
+local function minutes(seconds)
+    local n = math.ceil(seconds / 60)
+    return n == 1 and '1 minute' or (n .. ' minutes')
+end
+
 -- time_status is the main menu's last line for a caller with a time
 -- limit: how many minutes they have left.
 local function time_status()
     local left = users.time_left()
-    if left then return ('(%d minutes left)'):format(math.ceil(left / 60)) end
+    if left then return '(' .. minutes(left) .. ' left)' end
 end
 
 -- MAIN_MENU is the main menu as data: add a line here to add an item.
@@ -283,7 +289,7 @@ local function greet(conn, req)
     if me and me.waiting then ui.screen(conn, req, 'waiting') end
     local left = users.time_left()
     if left then
-        ui.display(conn, req, ('You have %d minutes on the board this call.'):format(math.ceil(left / 60)))
+        ui.display(conn, req, 'You have ' .. minutes(left) .. ' on the board this call.')
     end
 end
 
