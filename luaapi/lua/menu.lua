@@ -41,17 +41,28 @@ local function may_use(item)
 end
 
 -- usable says, item by item, whether the caller may use m's items: with
--- the host's users module, in one call for the whole menu.
+-- the host's users module, in one call for the distinct rules of the
+-- whole menu (so that an item added without a rule leaves the call, and a
+-- caller's journal, as they were).
 local function usable(m)
     local out = {}
     if has_users and users.allowed_all then
-        local rules = {}
+        local rules, seen = {}, {}
         for _, item in ipairs(m.items) do
-            rules[#rules + 1] = item.level or false
-            rules[#rules + 1] = item.access or false
+            for _, rule in ipairs({item.level or false, item.access or false}) do
+                if rule and not seen[rule] then
+                    seen[rule] = true
+                    rules[#rules + 1] = rule
+                end
+            end
         end
-        local ok = users.allowed_all(rules)
-        for i = 1, #m.items do out[i] = ok[2 * i - 1] and ok[2 * i] end
+        local passes = {}
+        if #rules > 0 then
+            for i, ok in ipairs(users.allowed_all(rules)) do passes[rules[i]] = ok end
+        end
+        for i, item in ipairs(m.items) do
+            out[i] = (not item.level or passes[item.level]) and (not item.access or passes[item.access]) or false
+        end
         return out
     end
     for i, item in ipairs(m.items) do out[i] = may_use(item) end
