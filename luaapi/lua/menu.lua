@@ -48,13 +48,15 @@ local function usable(m)
     local out = {}
     if has_users and users.allowed_all then
         local rules, seen = {}, {}
-        for _, item in ipairs(m.items) do
-            for _, rule in ipairs({item.level or false, item.access or false}) do
-                if rule and not seen[rule] then
-                    seen[rule] = true
-                    rules[#rules + 1] = rule
-                end
+        local function add(rule)
+            if rule and not seen[rule] then
+                seen[rule] = true
+                rules[#rules + 1] = rule
             end
+        end
+        for _, item in ipairs(m.items) do
+            add(item.level)
+            add(item.access)
         end
         local passes = {}
         if #rules > 0 then
