@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/m2bbs/m2bbs/host/handler/screens"
 	"github.com/m2bbs/m2bbs/host/handler/store"
 )
 
@@ -145,5 +146,71 @@ func TestParseTimeLimits(t *testing.T) {
 		if _, err := ParseTimeLimits(bad); err == nil {
 			t.Errorf("ParseTimeLimits(%q) accepted", bad)
 		}
+	}
+}
+
+// TestTimeLimitSurvivesACrash: the shipped board shows a caller's time
+// under the main menu; after the host dies, the caller's session is
+// replayed on a new host without diverging (users.time_left is a
+// journaled host call), the day's time charged before the crash holds,
+// and the new host starts a new per-call clock.
+func TestTimeLimitSurvivesACrash(t *testing.T) {
+	b := newJournaledBoard(t)
+	clock := &fakeClock{t: time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)}
+	limits, err := ParseTimeLimits("0=30/35, 255=0/0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := func() (*Table, *recorder) {
+		rec := &recorder{}
+		tbl, err := New(Config{
+			ScriptsDir: b.scripts, MainScript: filepath.Join(b.scripts, "bbs.lua"),
+			RatePerSecond: 1e6, RateBurst: 1 << 20, Journal: true, TimeLimits: limits, TimeZone: time.UTC,
+		}, Deps{Replier: rec, Screens: screens.NewDir("../../../screens"), Store: b.db, Now: clock.Now,
+			Log: slog.New(slog.NewTextHandler(&b.logs, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(tbl.Close)
+		return tbl, rec
+	}
+	menuText := func(rec *recorder) string {
+		got := rec.take()
+		return got[len(got)-1]
+	}
+	tbl, rec := table()
+	converse(tbl, rec, "9", "connect", "zed", "pw", "pw", "y") // the sysop
+	for _, line := range []string{"connect", "ann", "pw", "pw"} {
+		handle(tbl, msg("1", line))
+	}
+	if got := strings.Join(rec.take(), "\n"); !strings.Contains(got, "You have 30 minutes on the board this call.") {
+		t.Errorf("ann is not told her time at login:\n%s", got)
+	}
+	handle(tbl, msg("1", "y"))
+	if got := menuText(rec); !strings.Contains(got, "(30 minutes left)") {
+		t.Errorf("the menu does not show her time:\n%s", got)
+	}
+	clock.Advance(10 * time.Minute)
+	tbl.ReapIdle() // charges the day's time
+	handle(tbl, msg("1", "5"))
+	if got := menuText(rec); !strings.Contains(got, "(20 minutes left)") {
+		t.Errorf("after 10 minutes:\n%s", got)
+	}
+	crash(tbl)
+
+	clock.Advance(time.Minute)
+	tbl2, rec2 := table()
+	handle(tbl2, msg("1", "5"))
+	if got := menuText(rec2); !strings.Contains(got, "(25 minutes left)") { // 35 of the day - 10
+		t.Errorf("on the new host:\n%s", got)
+	}
+	if st := tbl2.JournalStats(); st.Replayed != 1 || st.Diverged != 0 {
+		t.Errorf("journal stats %+v, want one replay and no divergence", st)
+	}
+	clock.Advance(12 * time.Minute) // 10 + 12 of the day's 35; 12 of a new call's 30
+	tbl2.ReapIdle()
+	handle(tbl2, msg("1", "5"))
+	if got := menuText(rec2); !strings.Contains(got, "(13 minutes left)") {
+		t.Errorf("the day's time before the crash is forgotten:\n%s", got)
 	}
 }
