@@ -114,6 +114,14 @@ func New(deps Deps) *API {
 		deps: deps,
 	}
 	a.Board = &Board{Store: deps.Store, Moderator: a.Users.IsSysop, Recorder: deps.Recorder}
+	// A caller's level is read afresh at each login: the sysop may have
+	// changed it (approved them) from elsewhere since it was cached.
+	a.DB.OnLogin = func(L *lua.LState, name string) {
+		a.Users.forget(name)
+		if deps.OnLogin != nil {
+			deps.OnLogin(L, name)
+		}
+	}
 	return a
 }
 

@@ -157,3 +157,33 @@ func TestBrokenAccessRuleStopsTheScript(t *testing.T) {
 		t.Errorf("the sysop is not told where the rule is wrong:\n%s", out)
 	}
 }
+
+// TestApproveWithTheStatusCommand: "m2bbs status -waiting" lists the new
+// users waiting, "-approve NAME" approves one, who then has the board.
+func TestApproveWithTheStatusCommand(t *testing.T) {
+	b := startBBS(t, viaBuiltIn, "", append(fastCallers, "-new-users-wait")...)
+	for _, name := range []string{"zed", "ann", "bob"} {
+		b.play(t, name, "pw", "pw", "y", "Q")
+	}
+	status := func(args ...string) (string, error) {
+		cmd := exec.Command(os.Args[0], append([]string{"status", "-addr", "http://" + b.addr}, args...)...)
+		cmd.Env = append(os.Environ(), runMainEnv+"=1")
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := status("-waiting"); err != nil || !strings.Contains(out, " ann\n") || !strings.Contains(out, " bob\n") || strings.Contains(out, "zed") {
+		t.Fatalf("status -waiting: %v\n%s", err, out)
+	}
+	if out, err := status("-approve", "bob"); err != nil || out != "approved bob\n" {
+		t.Fatalf("status -approve bob: %v\n%s", err, out)
+	}
+	if out, err := status("-approve", "zed"); err == nil || !strings.Contains(out, "not waiting") {
+		t.Errorf("approving the sysop: %v\n%s", err, out)
+	}
+	if out, err := status("-waiting"); err != nil || strings.Contains(out, "bob") || !strings.Contains(out, " ann\n") {
+		t.Errorf("status -waiting after approving bob: %v\n%s", err, out)
+	}
+	if out := b.play(t, "bob", "pw", "y", "Q"); strings.Contains(out, "approval") || !strings.Contains(out, "1. Leave a message.") {
+		t.Errorf("bob, approved, does not get the board:\n%s", out)
+	}
+}
