@@ -61,6 +61,9 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		directory = dt
 	}
 
+	if len(s.timeLimits) > 0 {
+		log.Info("time limits", "limits", s.TimeLimits, "time_zone", s.timeZone.String())
+	}
 	h, err := dispatch.New(transport, dispatch.Config{
 		Session: session.Config{
 			ScriptsDir:    s.ScriptsDir,
