@@ -492,7 +492,7 @@ func (t *Table) loggedIn(L *lua.LState, name string) {
 	}
 	s.user = name // s.log's records carry it from now on
 	s.log.Info("caller logged in")
-	t.startClock(s)
+	t.startClock(s, true)
 	t.record(s, journalLogin(name))
 	if t.deps.OnLogin != nil {
 		t.deps.OnLogin(s.connID, name)

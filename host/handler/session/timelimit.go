@@ -22,9 +22,10 @@ import (
 // Config.TimeScreen. The day's time is kept in the store
 // (store.Access.AddTimeUsed), charged every ChargeEvery and when the
 // session ends, so that it counts across phone lines and survives a
-// restart; a day starts at midnight in Config.TimeZone. The per-call
-// clock starts at login on this host: a caller whose session is rebuilt
-// after a restart starts a new per-call clock (the day's time holds).
+// restart; a day starts at midnight in Config.TimeZone. When a call
+// began is kept in the store too (store.Access.CallStarted), so that a
+// session rebuilt after a restart, an upgrade or a move to another line
+// goes on with its call's clock; it is forgotten when the call ends.
 
 // TimeLimit is the time a caller whose level is at least Level may spend
 // online: PerCall in one call, PerDay in one day (zero: no limit).
@@ -120,6 +121,8 @@ type callClock struct {
 	lastCharge time.Time
 	// warned is the shortest warning given (0: none yet).
 	warned time.Duration
+	// kept says the store keeps when the call began (CallStarted).
+	kept bool
 }
 
 // left is how long the caller has at now.
@@ -145,8 +148,10 @@ func (t *Table) location() *time.Location {
 // dayOf is the date of now in the board's time zone.
 func (t *Table) dayOf(now time.Time) string { return now.In(t.location()).Format(time.DateOnly) }
 
-// startClock starts s's time limit once its caller is known.
-func (t *Table) startClock(s *Session) {
+// startClock starts s's time limit once its caller is known: fresh at a
+// login, or going on with the call's clock kept in the store when the
+// session is rebuilt by a replay.
+func (t *Table) startClock(s *Session, fresh bool) {
 	if len(t.cfg.TimeLimits) == 0 || s.clock != nil || s.user == "" || t.deps.Store == nil {
 		return
 	}
@@ -162,6 +167,14 @@ func (t *Table) startClock(s *Session) {
 	}
 	now := t.now()
 	c := &callClock{perCall: limit.PerCall, perDay: limit.PerDay, loginAt: now, day: t.dayOf(now), lastCharge: now}
+	if c.perCall > 0 {
+		started, err := t.deps.Store.CallStarted(ctx, s.connID, s.user, now, fresh)
+		if err != nil {
+			s.log.Warn("time limit: when the call began could not be kept", "err", err)
+		} else {
+			c.loginAt, c.kept = started, true
+		}
+	}
 	if c.perDay > 0 {
 		used, err := t.deps.Store.TimeUsed(ctx, s.user, c.day)
 		if err != nil {
@@ -171,6 +184,17 @@ func (t *Table) startClock(s *Session) {
 	}
 	s.clock = c
 	s.log.Info("time limit", "per_call", c.perCall, "per_day", c.perDay, "left", c.left(now).Round(time.Second))
+}
+
+// endClock forgets when s's call began: the call is over.
+func (t *Table) endClock(s *Session) {
+	if s.clock == nil || !s.clock.kept {
+		return
+	}
+	s.clock.kept = false
+	if err := t.deps.Store.CallEnded(context.Background(), s.connID); err != nil {
+		s.log.Warn("time limit: the call's start could not be forgotten", "err", err)
+	}
 }
 
 // timeLeft is users.time_left: how long the caller on L has.

@@ -152,8 +152,9 @@ func TestParseTimeLimits(t *testing.T) {
 // TestTimeLimitSurvivesACrash: the shipped board shows a caller's time
 // under the main menu; after the host dies, the caller's session is
 // replayed on a new host without diverging (users.time_left is a
-// journaled host call), the day's time charged before the crash holds,
-// and the new host starts a new per-call clock.
+// journaled host call), and both the day's time charged before the
+// crash and the call's own clock hold on the new host; once the call
+// ends, the store forgets when it began.
 func TestTimeLimitSurvivesACrash(t *testing.T) {
 	b := newJournaledBoard(t)
 	clock := &fakeClock{t: time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)}
@@ -201,16 +202,21 @@ func TestTimeLimitSurvivesACrash(t *testing.T) {
 	clock.Advance(time.Minute)
 	tbl2, rec2 := table()
 	handle(tbl2, msg("1", "5"))
-	if got := menuText(rec2); !strings.Contains(got, "(25 minutes left)") { // 35 of the day - 10
+	if got := menuText(rec2); !strings.Contains(got, "(19 minutes left)") { // 30 of the call - 11
 		t.Errorf("on the new host:\n%s", got)
 	}
 	if st := tbl2.JournalStats(); st.Replayed != 1 || st.Diverged != 0 {
 		t.Errorf("journal stats %+v, want one replay and no divergence", st)
 	}
-	clock.Advance(12 * time.Minute) // 10 + 12 of the day's 35; 12 of a new call's 30
+	clock.Advance(12 * time.Minute) // 23 of the call's 30; 10 + 12 of the day's 35
 	tbl2.ReapIdle()
 	handle(tbl2, msg("1", "5"))
-	if got := menuText(rec2); !strings.Contains(got, "(13 minutes left)") {
-		t.Errorf("the day's time before the crash is forgotten:\n%s", got)
+	if got := menuText(rec2); !strings.Contains(got, "(7 minutes left)") {
+		t.Errorf("the call's clock before the crash is forgotten:\n%s", got)
+	}
+	converse(tbl2, rec2, "1", "Q")
+	probe := clock.Now()
+	if started, err := b.db.CallStarted(t.Context(), "1", "ann", probe, false); err != nil || !started.Equal(probe) {
+		t.Errorf("the call's start is kept after it ended: %v, %v", started, err)
 	}
 }

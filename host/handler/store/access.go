@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/m2bbs/m2bbs/host/handler/accessrule"
 )
@@ -36,7 +37,18 @@ type Access interface {
 	AddTimeUsed(ctx context.Context, name, day string, seconds int) (int, error)
 	// TimeUsed returns the seconds name spent online on day.
 	TimeUsed(ctx context.Context, name, day string) (int, error)
+	// CallStarted returns when the call on connID by name began: at, and
+	// kept as such, if fresh (a login) or if no start is kept for that
+	// call; else the start kept (a session rebuilt after a restart).
+	// Starts kept longer than MaxCallAge before at are forgotten.
+	CallStarted(ctx context.Context, connID, name string, at time.Time, fresh bool) (time.Time, error)
+	// CallEnded forgets the start of the call on connID.
+	CallEnded(ctx context.Context, connID string) error
 }
+
+// MaxCallAge is how long CallStarted keeps the start of a call whose end
+// was never reported (its host died and the caller never came back).
+const MaxCallAge = 48 * time.Hour
 
 // Security levels, as numbers; the named levels are LevelNew, LevelUser
 // and LevelSysop (accessrule.LevelNew, ...).

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -160,6 +161,44 @@ func TestTimeUsed(t *testing.T) {
 		t.Errorf("bad day: %v", err)
 	}
 	if _, err := s.TimeUsed(ctx, "nobody", "2026-12-03"); !errors.Is(err, ErrNoSuchUser) {
+		t.Errorf("nobody: %v", err)
+	}
+}
+
+// TestCallStarted: a login keeps when its call began; a rebuilt session
+// gets that start back; another user on the same conn id, a call ended,
+// or a start older than MaxCallAge starts over.
+func TestCallStarted(t *testing.T) {
+	ctx := context.Background()
+	s := openAccounts(t)
+	for _, name := range []string{"ann", "bob"} {
+		if err := s.RegisterUser(ctx, name, "pw"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	login := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	later := login.Add(10 * time.Minute)
+	check := func(what string, got time.Time, err error, want time.Time) {
+		t.Helper()
+		if err != nil || !got.Equal(want) {
+			t.Errorf("%s: %v, %v; want %v", what, got, err, want)
+		}
+	}
+	got, err := s.CallStarted(ctx, "7", "ann", login, true)
+	check("login", got, err, login)
+	got, err = s.CallStarted(ctx, "7", "ann", later, false)
+	check("rebuilt", got, err, login)
+	got, err = s.CallStarted(ctx, "7", "bob", later, false)
+	check("another user on the conn id", got, err, later)
+	if err := s.CallEnded(ctx, "7"); err != nil {
+		t.Fatal(err)
+	}
+	got, err = s.CallStarted(ctx, "7", "bob", later.Add(time.Minute), false)
+	check("after the call ended", got, err, later.Add(time.Minute))
+	much := later.Add(MaxCallAge + time.Hour)
+	got, err = s.CallStarted(ctx, "7", "bob", much, false)
+	check("a start older than MaxCallAge", got, err, much)
+	if _, err := s.CallStarted(ctx, "8", "nobody", login, true); !errors.Is(err, ErrNoSuchUser) {
 		t.Errorf("nobody: %v", err)
 	}
 }

@@ -166,3 +166,41 @@ func wrapAccess(op string, err error) error {
 	}
 	return wrap(op, err)
 }
+
+// CallStarted implements Access.
+func (s *SQLite) CallStarted(ctx context.Context, connID, name string, at time.Time, fresh bool) (time.Time, error) {
+	started := at.UnixMilli()
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		id, _, err := lookupUser(ctx, tx, "user", name)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM call_clocks WHERE started < ?", at.Add(-MaxCallAge).UnixMilli()); err != nil {
+			return err
+		}
+		if !fresh {
+			err := tx.QueryRowContext(ctx, "SELECT started FROM call_clocks WHERE conn_id = ? AND user_id = ?", connID, id).Scan(&started)
+			if err == nil {
+				return nil
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO call_clocks (conn_id, user_id, started) VALUES (?, ?, ?)
+			ON CONFLICT (conn_id) DO UPDATE SET user_id = excluded.user_id, started = excluded.started`, connID, id, started)
+		return err
+	})
+	if err != nil {
+		return time.Time{}, wrapAccess("call started", err)
+	}
+	return time.UnixMilli(started).In(at.Location()), nil
+}
+
+// CallEnded implements Access.
+func (s *SQLite) CallEnded(ctx context.Context, connID string) error {
+	return wrap("call ended", s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "DELETE FROM call_clocks WHERE conn_id = ?", connID)
+		return err
+	}))
+}

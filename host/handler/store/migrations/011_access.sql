@@ -42,6 +42,14 @@ CREATE TABLE user_groups (
     PRIMARY KEY (user_id, name)
 ) WITHOUT ROWID;
 
+-- When each call online began (per conn_id), so that a call's time limit
+-- holds when its session is rebuilt on another host or after a restart.
+CREATE TABLE call_clocks (
+    conn_id TEXT    PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    started INTEGER NOT NULL
+) WITHOUT ROWID;
+
 -- Seconds a user spent online on a day (YYYY-MM-DD in the board's time
 -- zone); only the latest day is kept.
 CREATE TABLE time_used (
