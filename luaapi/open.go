@@ -55,8 +55,12 @@ type Deps struct {
 	// goroutine while the caller's coroutine waits (see Offloader).
 	Offload Offloader
 
-	// ScriptsDir is the scripts folder (door.list reads its doors/).
+	// ScriptsDir is the scripts folder (door.list reads its doors/;
+	// loadfile and dofile look relative paths up there first).
 	ScriptsDir string
+	// Startup, if set, takes the entry function engine.run installs and
+	// stops a load that would never end (see startup.go).
+	Startup Startup
 	// Now is the clock (time.Now when nil); Location the time zone of
 	// door.today (time.Local when nil); Rand draws door.random's numbers
 	// (math/rand/v2's global generator when nil; not safe for concurrent
@@ -78,6 +82,9 @@ type API struct {
 	Door    *Door
 	Board   *Board
 	Mail    *Mail
+	// Mongrel2 and Engine are the 2010 start-up's modules (startup.go).
+	Mongrel2 *Mongrel2
+	Engine   *Engine
 
 	deps Deps
 }
@@ -114,6 +121,8 @@ func New(deps Deps) *API {
 		deps: deps,
 	}
 	a.Board = &Board{Store: deps.Store, Moderator: a.Users.IsSysop, Recorder: deps.Recorder}
+	a.Mongrel2 = &Mongrel2{Log: deps.Log}
+	a.Engine = &Engine{Startup: deps.Startup, Log: deps.Log}
 	// A caller's level is read afresh at each login: the sysop may have
 	// changed it (approved them) from elsewhere since it was cached.
 	a.DB.OnLogin = func(L *lua.LState, name string) {
@@ -127,6 +136,7 @@ func New(deps Deps) *API {
 
 // Modules lists the built-in modules in the order they are installed: a
 // slice, so that every state is opened alike.
+// m2bbs check knows the modules listed here (BuiltinModuleNames).
 func (a *API) Modules() []Module {
 	return []Module{
 		{Name: "ui", Loader: a.UI.Loader},
@@ -138,6 +148,8 @@ func (a *API) Modules() []Module {
 		{Name: "door", Loader: a.Door.Loader},
 		{Name: "board", Loader: a.Board.Loader},
 		{Name: "mail", Loader: a.Mail.Loader},
+		{Name: "mongrel2", Loader: a.Mongrel2.Loader},
+		{Name: engineModule, Loader: a.Engine.Loader},
 	}
 }
 
@@ -151,6 +163,9 @@ func (a *API) Open(L *lua.LState) error {
 		return fmt.Errorf("open compat: %w", err)
 	}
 	OpenPrint(L, a.deps.Log)
+	setScriptsDir(L, a.deps.ScriptsDir)
+	setStartup(L, a.deps.Startup)
+	a.Engine.installEngineSearcher(L)
 	if a.deps.Recorder != nil {
 		journalStandardLibrary(L, a.deps.Recorder)
 	}

@@ -152,8 +152,8 @@ func (t *Table) dayOf(now time.Time) string { return now.In(t.location()).Format
 // login, or going on with the call's clock kept in the store when the
 // session is rebuilt by a replay.
 func (t *Table) startClock(s *Session, fresh bool) {
-	if len(t.cfg.TimeLimits) == 0 || s.clock != nil || s.user == "" || t.deps.Store == nil {
-		return
+	if len(t.cfg.TimeLimits) == 0 || s.clock != nil || s.user == "" || t.deps.Store == nil || t.dry != nil {
+		return // a dry run (dryrun.go) keeps no clock: it writes nothing
 	}
 	ctx := context.Background()
 	a, err := t.deps.Store.Account(ctx, s.user)
