@@ -19,11 +19,8 @@ func BenchmarkMenuRenderWithRules(b *testing.B) {
 func benchmarkMenuRender(b *testing.B, rules bool) {
 	e := newAccountsEnv(b)
 	e.L.SetGlobal("with_rules", lua.LBool(rules))
+	e.run(b, sysopAnnBob)
 	e.run(b, `
-		require 'db' require 'users'
-		assert(db.register_user('Zed', 'pw'))
-		assert(db.register_user('ann', 'pw'))
-		assert(db.auth_user('zed', 'pw'))
 		assert(users.set_group('ann', 'cosysop'))
 		assert(db.auth_user('ann', 'pw'))
 		local menu = require 'menu'

@@ -8,17 +8,22 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
+// sysopAnnBob registers Zed (the sysop), ann and bob, and logs Zed in.
+const sysopAnnBob = `
+	require 'db' require 'users'
+	assert(db.register_user('Zed', 'pw'))
+	assert(db.register_user('ann', 'pw'))
+	assert(db.register_user('bob', 'pw'))
+	assert(db.auth_user('zed', 'pw'))
+`
+
 // TestAccessRules: the sysop gives callers numbered levels, groups and
 // flags; users.allowed answers rules over them, and refuses a broken
 // rule with its column.
 func TestAccessRules(t *testing.T) {
 	e := newAccountsEnv(t)
+	e.run(t, sysopAnnBob)
 	e.run(t, `
-		require 'db' require 'users'
-		assert(db.register_user('Zed', 'pw'))
-		assert(db.register_user('ann', 'pw'))
-		assert(db.register_user('bob', 'pw'))
-		assert(db.auth_user('zed', 'pw'))
 		assert(users.set_level('ann', 100))
 		assert(users.set_group('ann', 'CoSysop', true))
 		assert(users.set_flags('ann', 'x'))
@@ -56,12 +61,8 @@ func TestAccessRules(t *testing.T) {
 // that does not compile, with its column.
 func TestMenuAccessRules(t *testing.T) {
 	e := newAccountsEnv(t)
+	e.run(t, sysopAnnBob)
 	e.run(t, `
-		require 'db' require 'users'
-		assert(db.register_user('Zed', 'pw'))
-		assert(db.register_user('ann', 'pw'))
-		assert(db.register_user('bob', 'pw'))
-		assert(db.auth_user('zed', 'pw'))
 		assert(users.set_group('ann', 'cosysop'))
 		local menu = require 'menu'
 		m = menu.new { title = 'M', status = function() return 'status line' end, items = {
