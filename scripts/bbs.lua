@@ -283,14 +283,17 @@ MAIN_MENU = menu.new {
 MAINMENU = menu.actions(MAIN_MENU)
 
 -- greet tells a caller who just logged in whether they wait for the
--- sysop's approval, and how long they may stay.
+-- sysop's approval, and how long they may stay; it returns false when
+-- their time for the day is used up.
 local function greet(conn, req)
     local me = users.me()
     if me and me.waiting then ui.screen(conn, req, 'waiting') end
     local left = users.time_left()
+    if left and left <= 0 then return false end
     if left then
         ui.display(conn, req, 'You have ' .. minutes(left) .. ' on the board this call.')
     end
+    return true
 end
 
 -- m2bbs is one caller's whole visit: name, password, MOTD, then the menu
@@ -313,7 +316,10 @@ function m2bbs(conn, req)
             return
         end
     end
-    greet(conn, req)
+    if not greet(conn, req) then
+        ui.exit(conn, req, 'timeout')
+        return
+    end
     req = ui.prompt(conn, req, 'motd')
     if req.data.msg:lower() == 'n' then
         ui.exit(conn, req, 'bye')

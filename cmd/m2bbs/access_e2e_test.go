@@ -187,3 +187,26 @@ func TestApproveWithTheStatusCommand(t *testing.T) {
 		t.Errorf("bob, approved, does not get the board:\n%s", out)
 	}
 }
+
+// TestDayLimitHoldsAcrossCalls: a caller who used up their day (3
+// seconds here) is hung up on, and told at once on their next call that
+// their time is up: the day's time is in the store.
+func TestDayLimitHoldsAcrossCalls(t *testing.T) {
+	b := startBBS(t, viaBuiltIn, "", append(fastCallers, "-time-limits", "0=1h/3s, 255=0/0", "-time-zone", "UTC")...)
+	b.play(t, "zed", "pw", "pw", "y", "Q")
+	ann := b.call(t)
+	arrive(t, ann, "ann", "pw", "pw", "y")
+	for {
+		m, err := ann.Next(readTimeout)
+		if err != nil {
+			t.Fatalf("ann was never hung up on: %v", err)
+		}
+		if m.Type == "exit" {
+			break
+		}
+	}
+	again := b.play(t, "ann", "pw")
+	if !strings.Contains(again, "Your time on the board is up") || strings.Contains(again, "MAIN MENU") {
+		t.Errorf("ann's next call the same day:\n%s", again)
+	}
+}
