@@ -114,9 +114,11 @@ const fallbackTimeText = "Your time is up. Thanks for calling, and call again so
 type callClock struct {
 	perCall, perDay time.Duration
 	loginAt         time.Time
-	// day is the date the day's time is kept under; today is that day's
-	// time as the store last said, up to lastCharge.
+	// day is the date the day's time is kept under, until dayEnds (its
+	// midnight); today is that day's time as the store last said, up to
+	// lastCharge.
 	day        string
+	dayEnds    time.Time
 	today      time.Duration
 	lastCharge time.Time
 	// warned is the shortest warning given (0: none yet).
@@ -145,8 +147,13 @@ func (t *Table) location() *time.Location {
 	return time.Local
 }
 
-// dayOf is the date of now in the board's time zone.
-func (t *Table) dayOf(now time.Time) string { return now.In(t.location()).Format(time.DateOnly) }
+// dayOf is the date of now in the board's time zone, and the midnight
+// that ends that day.
+func (t *Table) dayOf(now time.Time) (day string, ends time.Time) {
+	local := now.In(t.location())
+	y, m, d := local.Date()
+	return local.Format(time.DateOnly), time.Date(y, m, d+1, 0, 0, 0, 0, t.location())
+}
 
 // startClock starts s's time limit once its caller is known: fresh at a
 // login, or going on with the call's clock kept in the store when the
@@ -166,7 +173,8 @@ func (t *Table) startClock(s *Session, fresh bool) {
 		return
 	}
 	now := t.now()
-	c := &callClock{perCall: limit.PerCall, perDay: limit.PerDay, loginAt: now, day: t.dayOf(now), lastCharge: now}
+	c := &callClock{perCall: limit.PerCall, perDay: limit.PerDay, loginAt: now, lastCharge: now}
+	c.day, c.dayEnds = t.dayOf(now)
 	if c.perCall > 0 {
 		started, err := t.deps.Store.CallStarted(ctx, s.connID, s.user, now, fresh)
 		if err != nil {
@@ -211,13 +219,13 @@ func (t *Table) timeLeft(L *lua.LState) (time.Duration, bool) {
 // session when their time is up, reporting whether it did.
 func (t *Table) checkTime(s *Session, now time.Time) (ended bool) {
 	c := s.clock
-	if day := t.dayOf(now); day != c.day {
-		midnight, _ := time.ParseInLocation(time.DateOnly, day, t.location())
-		if midnight.After(c.lastCharge) {
+	if !now.Before(c.dayEnds) { // midnight: the day's time goes to the old day
+		if midnight := c.dayEnds; midnight.After(c.lastCharge) {
 			t.charge(s, midnight)
 			c.lastCharge = midnight
 		}
-		c.day, c.today = day, 0
+		c.day, c.dayEnds = t.dayOf(now)
+		c.today = 0
 	}
 	if now.Sub(c.lastCharge) >= ChargeEvery {
 		t.charge(s, now)
