@@ -230,6 +230,10 @@ SYSOP_MENU = menu.new {
             local leave = group:sub(1, 1) == '-'
             return users.set_group(name, leave and group:sub(2) or group, not leave)
         end)},
+        {key = 'F', label = "Set a caller's flags.", action = account_action('Set the flags of', function(conn, req, name)
+            req = ui.ask(conn, req, 'Flags for ' .. name .. ' (letters A to Z, Enter for none)?')
+            return users.set_flags(name, ui.trim(req.data.msg))
+        end)},
         {key = 'D', label = 'Delete a post.', action = function(conn, req)
             req = ui.ask(conn, req, 'Number of the post to delete?')
             local ok, err = board.delete(tonumber(req.data.msg) or -1)

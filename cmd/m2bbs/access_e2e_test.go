@@ -114,16 +114,22 @@ func TestAccessRuleOnMenuItem(t *testing.T) {
 	b.play(t, "zed", "pw", "pw", "y", "Q")
 	b.play(t, "bob", "pw", "pw", "y", "Q")
 	b.play(t, "ann", "pw", "pw", "y", "Q")
-	if out := b.play(t, "zed", "pw", "y", "S", "G", "ann", "cosysop", "Q", "Q"); !strings.Contains(out, "Done.") {
-		t.Fatalf("the sysop could not put ann in cosysop:\n%s", out)
+	if out := b.play(t, "zed", "pw", "y", "S", "G", "ann", "cosysop", "F", "bob", "v", "Q", "Q"); strings.Count(out, "Done.") != 2 {
+		t.Fatalf("the sysop could not put ann in cosysop and flag bob V:\n%s", out)
 	}
 	ann := b.play(t, "ann", "pw", "y", "C", "Q")
 	if !strings.Contains(ann, "C. The co-sysops' corner.") || !strings.Contains(ann, "Welcome to the corner.") {
 		t.Errorf("ann, in cosysop, is refused the corner:\n%s", ann)
 	}
-	bob := b.play(t, "bob", "pw", "y", "C", "Q")
+	if strings.Contains(ann, "lounge") {
+		t.Errorf("ann, without flag V, sees the lounge:\n%s", ann)
+	}
+	bob := b.play(t, "bob", "pw", "y", "C", "V", "Q")
 	if strings.Contains(bob, "corner") || !strings.Contains(bob, "That's not on the menu.") {
 		t.Errorf("bob, in no group, gets the corner:\n%s", bob)
+	}
+	if !strings.Contains(bob, "V. The verified lounge.") || !strings.Contains(bob, "Welcome to the lounge.") {
+		t.Errorf("bob, flagged V, is refused the lounge:\n%s", bob)
 	}
 }
 

@@ -6,6 +6,9 @@ require 'bbs'
 table.insert(MAIN_MENU.items, #MAIN_MENU.items, {key = 'C', label = "The co-sysops' corner.",
     access = "level >= 20 and group('cosysop')",
     action = function(conn, req) ui.display(conn, req, 'Welcome to the corner.') end})
-assert(menu.new(MAIN_MENU)) -- checks the new item's rule
+table.insert(MAIN_MENU.items, #MAIN_MENU.items, {key = 'V', label = 'The verified lounge.',
+    access = "flag('V')",
+    action = function(conn, req) ui.display(conn, req, 'Welcome to the lounge.') end})
+assert(menu.new(MAIN_MENU)) -- checks the new items' rules
 
 return m2bbs
