@@ -126,3 +126,21 @@ func TestTimeLeft(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestTimeLeftWithoutLimitsIsNotJournaled: on a board without time
+// limits users.time_left is always nil, and the menus that ask for it at
+// every render add nothing to callers' journals.
+func TestTimeLeftWithoutLimitsIsNotJournaled(t *testing.T) {
+	calls := callLog{}
+	L := lua.NewState()
+	t.Cleanup(L.Close)
+	if err := New(Deps{Screens: screenMap{}, Recorder: calls}).Open(L); err != nil {
+		t.Fatal(err)
+	}
+	if err := L.DoString(`assert(require('users').time_left() == nil)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := calls["users.time_left"]; ok {
+		t.Error("users.time_left was journaled on a board without time limits")
+	}
+}

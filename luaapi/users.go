@@ -59,7 +59,7 @@ type cachedLevel struct {
 // Loader opens the users module. Its function table marks each call
 // a read or a write (see Recorder).
 func (u *Users) Loader(L *lua.LState) int {
-	L.Push(hostCalls{
+	tbl := hostCalls{
 		"me":           reads(u.me),
 		"info":         reads(u.info),
 		"list":         reads(u.list),
@@ -78,7 +78,13 @@ func (u *Users) Loader(L *lua.LState) int {
 		"time_left":    reads(u.timeLeft),
 		"check_rule":   reads(u.checkRule),
 		"allowed_all":  reads(u.allowedAll),
-	}.table(L, u.Recorder, "users"))
+	}.table(L, u.Recorder, "users")
+	if u.TimeLeft == nil {
+		// No time limits: always nil, so nothing to journal (a menu
+		// asks at every render).
+		tbl.RawSetString("time_left", L.NewFunction(u.timeLeft))
+	}
+	L.Push(tbl)
 	return 1
 }
 

@@ -376,7 +376,10 @@ func New(cfg Config, deps Deps) (*Table, error) {
 		User: t.currentUser, Peer: t.peerOf, OnLogin: t.loggedIn, OnSecret: t.noteSecret, Who: who,
 		Throttle: loginThrottle(cfg, deps), MinPassword: cfg.Logins.MinPassword,
 		ScriptsDir: cfg.ScriptsDir, Now: deps.Now, Location: deps.Location, Rand: deps.Rand,
-		Offload: t, Startup: t, TimeLeft: t.timeLeft,
+		Offload: t, Startup: t,
+	}
+	if len(cfg.TimeLimits) > 0 {
+		api.TimeLeft = t.timeLeft // else users.time_left is always nil
 	}
 	if t.journals != nil {
 		api.Recorder = t
