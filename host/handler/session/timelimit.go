@@ -159,8 +159,18 @@ func (t *Table) dayOf(now time.Time) (day string, ends time.Time) {
 // login, or going on with the call's clock kept in the store when the
 // session is rebuilt by a replay.
 func (t *Table) startClock(s *Session, fresh bool) {
-	if len(t.cfg.TimeLimits) == 0 || s.clock != nil || s.user == "" || t.deps.Store == nil || t.dry != nil {
+	if len(t.cfg.TimeLimits) == 0 || s.user == "" || t.deps.Store == nil || t.dry != nil {
 		return // a dry run (dryrun.go) keeps no clock: it writes nothing
+	}
+	if s.clock != nil {
+		if !fresh {
+			return
+		}
+		// A new login on the session (a replay that restarted the call
+		// from the top): the old clock's time is charged, and it ends.
+		t.charge(s, t.now())
+		t.endClock(s)
+		s.clock = nil
 	}
 	ctx := context.Background()
 	a, err := t.deps.Store.Account(ctx, s.user)
