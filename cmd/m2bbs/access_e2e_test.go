@@ -90,9 +90,17 @@ func TestTimeLimitWarnsAndHangsUp(t *testing.T) {
 			break
 		}
 	}
-	if len(seen) != 2 || seen[0].Type != "screen" || !strings.Contains(seen[0].Msg, "Time check: you have 1 minute left") ||
-		!strings.Contains(seen[1].Msg, "Your time on the board is up") {
-		t.Errorf("ann got %+v; want a warning, then the goodbye", seen)
+	// The warning comes with the host's next look at the clock: while
+	// she sits at the menu, or (on a slow machine) while she logs in.
+	const warning = "Time check: you have 1 minute left"
+	warnings := strings.Count(login, warning)
+	for _, m := range seen[:len(seen)-1] {
+		if m.Type == "screen" && strings.Contains(m.Msg, warning) {
+			warnings++
+		}
+	}
+	if warnings != 1 || !strings.Contains(seen[len(seen)-1].Msg, "Your time on the board is up") {
+		t.Errorf("ann got %+v after logging in; want one warning, then the goodbye", seen)
 	}
 	if took := time.Since(start); took < 3*time.Second {
 		t.Errorf("hung up after %v, before her 3 s", took)
