@@ -92,4 +92,3 @@ func eventRequest(s *Session, ev queuedEvent) *m2proto.Request {
 	}}
 	return &m2proto.Request{Sender: s.conn.Sender, ConnID: s.connID, Path: "@event", Body: m.AppendJSON(nil)}
 }
-
