@@ -11,7 +11,9 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/m2bbs/m2bbs/host/handler/live"
+	"github.com/m2bbs/m2bbs/host/handler/screens"
 	"github.com/m2bbs/m2bbs/host/handler/store"
+	"github.com/m2bbs/m2bbs/luaapi"
 )
 
 // chatScript is a chat room: the caller gives a name; each line
@@ -58,6 +60,11 @@ type pendingEvent struct {
 }
 
 func newChatHost(t *testing.T, db store.Store, scripts string) *chatHost {
+	return newHubHost(t, db, Config{ScriptsDir: scripts, MainScript: filepath.Join(scripts, "main.lua"), Journal: true}, screenMap{})
+}
+
+// newHubHost is a host of two workers running cfg, sharing a hub.
+func newHubHost(t *testing.T, db store.Store, cfg Config, scr luaapi.Screens) *chatHost {
 	t.Helper()
 	h := &chatHost{}
 	h.hub = live.New(func(connID string, ev live.Event) {
@@ -65,10 +72,8 @@ func newChatHost(t *testing.T, db store.Store, scripts string) *chatHost {
 	}, nil, nil)
 	for range 2 {
 		rec := &recorder{}
-		tbl, err := New(Config{
-			ScriptsDir: scripts, MainScript: filepath.Join(scripts, "main.lua"), Journal: true,
-		}, Deps{
-			Replier: rec, Screens: screenMap{}, Store: db, Log: slog.New(slog.DiscardHandler),
+		tbl, err := New(cfg, Deps{
+			Replier: rec, Screens: scr, Store: db, Log: slog.New(slog.DiscardHandler),
 			Channels: h.hub, Online: h.online,
 		})
 		if err != nil {
@@ -208,4 +213,36 @@ func TestReplayAnswersFromTheJournal(t *testing.T) {
 	if !strings.Contains(strings.Join(h2.recs[0].take(), "\n"), "1 prompt:Say:") {
 		t.Error("kim was not asked again")
 	}
+}
+
+// TestChatDoorAcrossWorkers: the shipped Teleconference door, two callers
+// on two workers: what one says reaches the other at their Chat> prompt.
+func TestChatDoorAcrossWorkers(t *testing.T) {
+	db, err := store.Open(filepath.Join(t.TempDir(), "bbs.db"), store.Options{BcryptCost: bcrypt.MinCost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	h := newHubHost(t, db, Config{
+		ScriptsDir: "../../../scripts", MainScript: "testdata/doors_main.lua", Journal: true,
+	}, screens.NewDir("../../../screens"))
+	for w, name := range []string{"kim", "lee"} {
+		id := string(rune('1' + w))
+		h.join(w, id, name)
+		h.say(w, id, "3") // the third door: wire.lua
+	}
+	kim, lee := strings.Join(h.recs[0].take(), "\n"), strings.Join(h.recs[1].take(), "\n")
+	if !strings.Contains(kim, "1 prompt:") || !strings.Contains(kim, "T E L E C O N F E R E N C E") {
+		t.Fatalf("kim did not get into the room:\n%s", kim)
+	}
+	if !strings.Contains(lee, "Lately:") || !strings.Contains(lee, "* kim comes in.") {
+		t.Errorf("lee was not shown the room's last lines:\n%s", lee)
+	}
+	if !strings.Contains(kim, "1 screen:* lee comes in.") {
+		t.Errorf("kim, at his prompt, did not see lee come in:\n%s", kim)
+	}
+	h.say(0, "1", "hello lee")
+	expect(t, h.recs[1].take(), "2 screen:kim: hello lee", "2 prompt:")
+	h.say(1, "2", "/q")
+	expect(t, h.recs[0].take(), "1 prompt:", "1 screen:* lee leaves.", "1 prompt:")
 }
