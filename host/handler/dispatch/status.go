@@ -142,11 +142,14 @@ func (h *Host) Callers(ctx context.Context) []session.Caller {
 	workers := h.liveWorkers()
 	h.mu.Unlock()
 	var all []session.Caller
-	for _, w := range workers {
+	for i, w := range workers {
 		callers, err := onWorker(ctx, w, statusTimeout, (*session.Table).Callers)
 		if err != nil {
 			h.log.Warn("status: a worker did not answer", "err", err)
 			continue
+		}
+		for j := range callers {
+			callers[j].Worker = i + 1
 		}
 		all = append(all, callers...)
 	}

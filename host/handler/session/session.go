@@ -276,6 +276,9 @@ type Caller struct {
 	IdleSeconds   int64  `json:"idle_seconds"`
 	OnlineSeconds int64  `json:"online_seconds"`
 	Version       int    `json:"version"`
+	// Worker numbers the Lua state (worker) serving the caller, from 1,
+	// among the host's live ones; the host sets it.
+	Worker int `json:"worker,omitempty"`
 }
 
 // Table maps conn ids to their sessions.

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/m2bbs/m2bbs/host/gateway/classic"
+	"github.com/m2bbs/m2bbs/host/message"
+)
+
+// The shared module end to end: two real callers through the built-in
+// front end, on a host with two workers, in the Teleconference door.
+
+// enterRoom registers name and takes them into the Teleconference door
+// (the Doors menu's third door), up to its Chat> prompt.
+func enterRoom(t *testing.T, b *bbs, name string) *classic.Client {
+	t.Helper()
+	c := b.call(t)
+	arrive(t, c, name, "pw", "pw", "y")
+	if err := c.Send("D"); err != nil {
+		t.Fatal(err)
+	}
+	waitPrompt(t, c, "Door? ")
+	if err := c.Send("3"); err != nil {
+		t.Fatal(err)
+	}
+	waitPrompt(t, c, "Chat> ")
+	return c
+}
+
+// waitFor reads c's messages until one of type kind whose text (for a
+// screen) or pchar (for a prompt) is want, and returns when it came.
+func waitFor(t *testing.T, c *classic.Client, kind, want string) time.Time {
+	t.Helper()
+	var seen []string
+	for {
+		m, err := c.Next(readTimeout)
+		if err != nil {
+			t.Fatalf("waiting for %s %q: %v; seen %q", kind, want, err, seen)
+		}
+		got := m.Msg
+		if m.Type == message.TypePrompt {
+			got = m.PChar
+		}
+		if m.Type == kind && got == want {
+			return time.Now()
+		}
+		seen = append(seen, m.Type+":"+got)
+	}
+}
+
+func waitPrompt(t *testing.T, c *classic.Client, pchar string) { waitFor(t, c, message.TypePrompt, pchar) }
+
+// workerOf is the worker serving user, as the status page says.
+func workerOf(t *testing.T, b *bbs, user string) int {
+	t.Helper()
+	for _, c := range b.status(t).Online {
+		if c.User == user {
+			return c.Worker
+		}
+	}
+	t.Fatalf("%s is not online", user)
+	return 0
+}
+
+// TestChatReachesACallerOnAnotherWorker: what kim says in the room
+// reaches lee, sitting at his own Chat> prompt on the other worker; the
+// latency of each delivery (kim's line sent to lee's screen received) is
+// logged.
+func TestChatReachesACallerOnAnotherWorker(t *testing.T) {
+	b := startBBS(t, viaBuiltIn, "", "-workers", "2", "-bcrypt-cost", "4", "-rate", "1000", "-burst", "1000")
+	kim := enterRoom(t, b, "kim")
+	lee := enterRoom(t, b, "lee")
+	if wk, wl := workerOf(t, b, "kim"), workerOf(t, b, "lee"); wk == 0 || wk == wl {
+		t.Fatalf("kim on worker %d, lee on worker %d: the test needs them apart", wk, wl)
+	}
+	waitFor(t, kim, message.TypeScreen, "* lee comes in.")
+	waitPrompt(t, kim, "Chat> ")
+
+	// Each speaks in turn, within the publishing burst.
+	const rounds = 8
+	var took []time.Duration
+	callers := map[string]*classic.Client{"kim": kim, "lee": lee}
+	for i := range rounds {
+		from, to := "kim", "lee"
+		if i%2 == 1 {
+			from, to = to, from
+		}
+		line := fmt.Sprintf("line %d", i)
+		sent := time.Now()
+		if err := callers[from].Send(line); err != nil {
+			t.Fatal(err)
+		}
+		got := waitFor(t, callers[to], message.TypeScreen, from+": "+line)
+		took = append(took, got.Sub(sent))
+		waitPrompt(t, callers[to], "Chat> ")
+		waitPrompt(t, callers[from], "Chat> ")
+	}
+	slices.Sort(took)
+	t.Logf("a line said on one worker reached the caller at his prompt on the other: median %v, max %v (%d lines)",
+		took[len(took)/2], took[len(took)-1], len(took))
+	if st := b.status(t); st.Sessions.Events < rounds {
+		t.Errorf("the status page counts %d events; want at least %d", st.Sessions.Events, rounds)
+	}
+}
+
+// floodBound is how long a caller's line may take to reach another
+// while a third floods the room: the flooder's lines past the publishing
+// limit reach nobody, and theirs queue on their worker behind at most
+// the per-caller queue.
+const floodBound = 2 * time.Second
+
+// TestChatFloodDoesNotDelayOthers: mal types hundreds of lines into the
+// room as fast as the connection takes them; lee still gets kim's line
+// within floodBound, and only a bounded part of mal's.
+func TestChatFloodDoesNotDelayOthers(t *testing.T) {
+	b := startBBS(t, viaBuiltIn, "", "-workers", "2", "-bcrypt-cost", "4", "-rate", "1000", "-burst", "1000")
+	kim := enterRoom(t, b, "kim")
+	lee := enterRoom(t, b, "lee")
+	mal := enterRoom(t, b, "mal")
+	waitFor(t, lee, message.TypeScreen, "* mal comes in.")
+	waitPrompt(t, lee, "Chat> ")
+	waitFor(t, kim, message.TypeScreen, "* mal comes in.")
+	waitPrompt(t, kim, "Chat> ")
+
+	const flood = 500
+	sentAll := make(chan error, 1)
+	go func() {
+		for i := range flood {
+			if err := mal.Send(fmt.Sprintf("spam %d", i)); err != nil {
+				sentAll <- err
+				return
+			}
+		}
+		sentAll <- nil
+	}()
+	if err := <-sentAll; err != nil {
+		t.Fatal(err)
+	}
+	sent := time.Now()
+	if err := kim.Send("are you there?"); err != nil {
+		t.Fatal(err)
+	}
+	// Lee reads on: mal's few lines that passed, then kim's.
+	var fromMal int
+	for {
+		m, err := lee.Next(readTimeout)
+		if err != nil {
+			t.Fatalf("lee never got kim's line: %v", err)
+		}
+		if strings.HasPrefix(m.Msg, "mal: spam") {
+			fromMal++
+		}
+		if m.Msg == "kim: are you there?" {
+			break
+		}
+	}
+	took := time.Since(sent)
+	t.Logf("while mal flooded %d lines, kim's line reached lee in %v; lee was shown %d of mal's", flood, took, fromMal)
+	if took > floodBound {
+		t.Errorf("kim's line took %v to reach lee; the bound is %v", took, floodBound)
+	}
+	// The burst, and the rate for the time the flood lasted, at most.
+	if limit := 10 + 5*int(took/time.Second+2); fromMal > limit {
+		t.Errorf("lee was shown %d of mal's lines; the publishing limit allows about %d", fromMal, limit)
+	}
+}
