@@ -52,7 +52,9 @@ func waitFor(t *testing.T, c *classic.Client, kind, want string) time.Time {
 	}
 }
 
-func waitPrompt(t *testing.T, c *classic.Client, pchar string) { waitFor(t, c, message.TypePrompt, pchar) }
+func waitPrompt(t *testing.T, c *classic.Client, pchar string) {
+	waitFor(t, c, message.TypePrompt, pchar)
+}
 
 // workerOf is the worker serving user, as the status page says.
 func workerOf(t *testing.T, b *bbs, user string) int {
