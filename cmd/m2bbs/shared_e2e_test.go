@@ -2,12 +2,16 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
+	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
+	"github.com/m2bbs/m2bbs/host/handler/lines"
+	"github.com/m2bbs/m2bbs/host/handler/live"
 	"github.com/m2bbs/m2bbs/host/message"
 )
 
@@ -18,7 +22,12 @@ import (
 // (the Doors menu's third door), up to its Chat> prompt.
 func enterRoom(t *testing.T, b *bbs, name string) *classic.Client {
 	t.Helper()
-	c := b.call(t)
+	return enterRoomOn(t, b.call(t), name)
+}
+
+// enterRoomOn is enterRoom for a caller c who has just connected.
+func enterRoomOn(t *testing.T, c *classic.Client, name string) *classic.Client {
+	t.Helper()
 	arrive(t, c, name, "pw", "pw", "y")
 	if err := c.Send("D"); err != nil {
 		t.Fatal(err)
@@ -169,4 +178,49 @@ func TestChatFloodDoesNotDelayOthers(t *testing.T) {
 	if limit := 10 + 5*int(took/time.Second+2); fromMal > limit {
 		t.Errorf("lee was shown %d of mal's lines; the publishing limit allows about %d", fromMal, limit)
 	}
+}
+
+// TestChatAcrossPhoneLines: kim on line 1 and lee on line 2 (m2bbs run
+// -lines 2: two hosts over one database): kim's line reaches lee at his
+// prompt through the database's event table, which each line polls.
+func TestChatAcrossPhoneLines(t *testing.T) {
+	port, err := mongrel2.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := startM2BBS(t, "run", "-lines", "2", "-port", fmt.Sprint(port), "-data", t.TempDir(),
+		"-db", filepath.Join(t.TempDir(), "bbs.db"), "-scripts", "../../scripts", "-screens", "../../screens",
+		"-main", e2eMain(t), "-bcrypt-cost", "4", "-rate", "1000", "-burst", "1000")
+	logs.WaitFor(t, 30*time.Second, "m2bbs is ready")
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	awaitLines(t, addr, 10*time.Second, "lines 1 and 2 up", upLines(1, 2))
+	dial := func(route string) *classic.Client {
+		c, err := classic.Dial(t.Context(), addr, route, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		if err := c.Connect(); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	kim := enterRoomOn(t, dial(lines.Route(1)), "kim")
+	lee := enterRoomOn(t, dial(lines.Route(2)), "lee")
+	waitFor(t, kim, message.TypeScreen, "* lee comes in.")
+	waitPrompt(t, kim, "Chat> ")
+	var took []time.Duration
+	for i := range 4 {
+		line := fmt.Sprintf("over the line %d", i)
+		sent := time.Now()
+		if err := kim.Send(line); err != nil {
+			t.Fatal(err)
+		}
+		took = append(took, waitFor(t, lee, message.TypeScreen, "kim: "+line).Sub(sent))
+		waitPrompt(t, lee, "Chat> ")
+		waitPrompt(t, kim, "Chat> ")
+	}
+	slices.Sort(took)
+	t.Logf("a line said on line 1 reached the caller at his prompt on line 2: median %v, max %v (%d lines; poll every %v)",
+		took[len(took)/2], took[len(took)-1], len(took), live.DefaultPollInterval)
 }
