@@ -72,7 +72,7 @@ return {
             return req
         end
         shared.incr('chat.here', me, 1)
-        ui.screen(conn, req, 'doors/chat_intro')
+        ui.screen(conn, req, 'doors/wire_intro')
         local last = recent()
         if #last > 0 then
             ui.display(conn, req, 'Lately:\n' .. table.concat(last, '\n'))

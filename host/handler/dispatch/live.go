@@ -12,6 +12,14 @@ import (
 // on another; on a phone line the hub also stores its events for the
 // other lines' hosts, and polls for theirs.
 
+// SharedStats counts the shared module's events on this host: the hub's
+// counters, and the events lost because the listener's worker had a full
+// queue.
+type SharedStats struct {
+	live.Stats
+	WorkerBusy int64 `json:"worker_busy"`
+}
+
 // newHub creates the host's hub (before the first generation is loaded).
 func (h *Host) newHub() {
 	var events store.SharedState
