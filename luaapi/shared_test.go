@@ -63,7 +63,7 @@ func sharedEnv(t *testing.T, db store.Store, ch Channels) (*lua.LState, *Conn) {
 	return L, conn
 }
 
-func openSharedStore(t *testing.T) store.Store {
+func openSharedStore(t testing.TB) store.Store {
 	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "bbs.db"), store.Options{BcryptCost: bcrypt.MinCost})
 	if err != nil {
