@@ -9,6 +9,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/m2bbs/m2bbs/host/handler/live"
 	"github.com/m2bbs/m2bbs/host/handler/store"
 )
 
@@ -241,5 +242,32 @@ func TestSharedIncrementsFromManyStates(t *testing.T) {
 	L, _ := sharedEnv(t, db, nil)
 	if err := L.DoString(`assert(require('shared').get('game', 'moves') == 100)`); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSharedPublishFloodIsBounded: a script publishing in a loop reaches
+// the listeners with its burst only; the rest is refused with a message.
+func TestSharedPublishFloodIsBounded(t *testing.T) {
+	delivered := 0
+	hub := live.New(func(string, live.Event) { delivered++ }, nil, nil)
+	if err := hub.Subscribe("8", "chat", false); err != nil {
+		t.Fatal(err)
+	}
+	L, _ := sharedEnv(t, openSharedStore(t), hub)
+	err := L.DoString(`
+		local shared = require 'shared'
+		local sent, refused, why = 0, 0, nil
+		for i = 1, 1000 do
+			local n, err = shared.publish(conn, 'chat', 'spam ' .. i)
+			if n then sent = sent + 1 else refused, why = refused + 1, err end
+		end
+		assert(sent <= 11 and refused >= 989, sent .. ' sent')
+		assert(why == 'publishing too fast: wait a moment', tostring(why))
+	`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if delivered > live.PublishBurst+1 {
+		t.Errorf("the listener got %d events; the burst is %d", delivered, live.PublishBurst)
 	}
 }
