@@ -182,7 +182,7 @@ func TestSharedAskReturnsLineOrEvent(t *testing.T) {
 		local r, ev = shared.ask(conn, nil, 'Say:', 'Chat> ')
 		got_line = r and r.data.msg
 		r, ev = shared.ask(conn, nil, 'Say:', 'Chat> ')
-		got_event = r == nil and ev.channel .. '|' .. ev.from .. '|' .. ev.text
+		got_event = r == nil and #ev == 1 and ev[1].channel .. '|' .. ev[1].from .. '|' .. ev[1].text
 	`)
 	if err != nil {
 		t.Fatal(err)
@@ -199,11 +199,15 @@ func TestSharedAskReturnsLineOrEvent(t *testing.T) {
 	if st, err, _ := L.Resume(th, fn, line); st != lua.ResumeYield || err != nil {
 		t.Fatalf("second resume: %v %v", st, err)
 	}
-	ev := L.NewTable()
-	evData := L.NewTable()
-	for k, v := range map[string]string{"type": "event", "channel": "chat", "from": "lee", "msg": "yo"} {
-		evData.RawSetString(k, lua.LString(v))
+	one := L.NewTable()
+	for k, v := range map[string]string{"channel": "chat", "from": "lee", "text": "yo"} {
+		one.RawSetString(k, lua.LString(v))
 	}
+	evData := L.NewTable()
+	evData.RawSetString("type", lua.LString("event"))
+	evData.RawSetString("events", L.NewTable())
+	evData.RawGetString("events").(*lua.LTable).Append(one)
+	ev := L.NewTable()
 	ev.RawSetString("data", evData)
 	if st, err, _ := L.Resume(th, fn, ev); st != lua.ResumeOK || err != nil {
 		t.Fatalf("third resume: %v %v", st, err)

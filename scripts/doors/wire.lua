@@ -4,8 +4,8 @@
 -- What one caller says reaches everyone else in the room at once, on any
 -- worker and any phone line, while they sit at their own prompt: the
 -- room is the shared module's channel 'chat', and shared.ask, unlike
--- ui.ask, also returns when someone else speaks, so the door shows the
--- line and asks again.
+-- ui.ask, also returns when others speak, so the door asks again with
+-- what they said as the prompt's text.
 --
 -- Shared state: table 'chat' holds 'said' (lines said, ever); 'chat.log'
 -- the last LOG_LINES lines, under 'said' modulo LOG_LINES; 'chat.here' a
@@ -79,11 +79,18 @@ return {
         end
         ui.display(conn, req, 'In the room: ' .. table.concat(here(), ', '))
         say(conn, '* ' .. me .. ' comes in.')
+        -- Each prompt carries what there is to show (what others said,
+        -- an answer to /W): one message per turn, however many spoke.
+        local show = ''
         while true do
-            local answer, event = shared.ask(conn, req, '', 'Chat> ')
-            if event then
-                -- Someone else spoke: show it; the loop asks again.
-                ui.display(conn, req, ui.plain(event.text))
+            local answer, events = shared.ask(conn, req, show, 'Chat> ')
+            show = ''
+            if events then
+                local lines = {}
+                for _, event in ipairs(events) do
+                    lines[#lines + 1] = ui.plain(event.text)
+                end
+                show = table.concat(lines, '\n')
             else
                 req = answer
                 local line = ui.trim(req.data.msg)
@@ -91,11 +98,11 @@ return {
                 if command == '/Q' then
                     break
                 elseif command == '/W' then
-                    ui.display(conn, req, 'In the room: ' .. table.concat(here(), ', '))
+                    show = 'In the room: ' .. table.concat(here(), ', ')
                 elseif line ~= '' then
                     local said, why = say(conn, me .. ': ' .. line)
                     if not said then
-                        ui.display(conn, req, '(' .. why .. ')')
+                        show = '(' .. why .. ')'
                     end
                 end
             end

@@ -36,7 +36,9 @@ func (h *Host) startHub(ctx context.Context) {
 
 // deliverEvent hands ev to the worker of connID's caller, without
 // waiting: a worker whose queue is full loses the event (counted), as it
-// would refuse a line.
+// would refuse a line. The worker keeps it for the caller, and gives the
+// caller every event kept in one resume when it has no more requests
+// waiting (session.Table.DeliverEvents, run before each commit).
 func (h *Host) deliverEvent(connID string, ev live.Event) {
 	h.mu.Lock()
 	o := h.owners[connID]
@@ -46,10 +48,7 @@ func (h *Host) deliverEvent(connID string, ev live.Event) {
 	}
 	w := o.w
 	select {
-	case w.inbox <- func() {
-		w.table.Wake(connID, ev.Channel, ev.From, ev.Text)
-		h.settle(w, connID, false) // the event may have ended the session
-	}:
+	case w.inbox <- func() { w.table.Wake(connID, ev.Channel, ev.From, ev.Text) }:
 	default:
 		h.eventsDropped.Add(1)
 		h.admit.noisy.Warn("event dropped: the caller's worker is too busy", "conn_id", connID, "channel", ev.Channel)

@@ -218,10 +218,12 @@ type Session struct {
 	offload  *offload
 	queued   []*m2proto.Request
 	inReplay bool
-	// listening says the caller waits in shared.ask, where an event may
-	// resume them; events are those waiting for it (events.go).
+	// listening says the caller waits in shared.ask, where events may
+	// resume them; events are those kept for it, and eventsDue says it is
+	// in Table.eventsDue (events.go).
 	listening bool
 	events    []queuedEvent
+	eventsDue bool
 }
 
 // Stats are the Table's counters.
@@ -242,8 +244,9 @@ type Stats struct {
 	// StoreErrors counts store faults (disk full, database failing) that
 	// scripts' calls met: see faults.go.
 	StoreErrors int64 `json:"store_errors"`
-	// Events counts the shared module's events that resumed a caller;
-	// EventsDropped those dropped for a caller with too many waiting.
+	// Events counts the shared module's events given to a caller in
+	// shared.ask; EventsDropped those dropped for a caller with too many
+	// waiting.
 	Events        int64 `json:"events"`
 	EventsDropped int64 `json:"events_dropped"`
 }
@@ -315,6 +318,9 @@ type Table struct {
 	// requests builds the request tables scripts get, their headers on
 	// first read.
 	requests *luaapi.Requests
+	// eventsDue are the sessions with events kept since the last
+	// DeliverEvents (events.go).
+	eventsDue []*Session
 }
 
 type journalCounters struct {
