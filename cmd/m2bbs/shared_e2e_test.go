@@ -253,3 +253,31 @@ func TestChatAcrossPhoneLines(t *testing.T) {
 	t.Logf("a line said on line 1 reached the caller at his prompt on line 2: median %v, max %v (%d lines; poll every %v)",
 		took[len(took)/2], took[len(took)-1], len(took), live.DefaultPollInterval)
 }
+
+// TestWorkersOneKeepsModuleState: an old script keeping notes in a
+// module-level table. With -workers 1 (the compatibility mode) a note one
+// caller adds is seen by the next; with two workers the second caller
+// lands on the other Lua state and sees none: what the shared module is
+// for.
+func TestWorkersOneKeepsModuleState(t *testing.T) {
+	main, err := filepath.Abs("testdata/module_state.lua")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for workers, want := range map[string]string{"1": "Notes: from ann", "2": "Notes: "} {
+		t.Run("workers="+workers, func(t *testing.T) {
+			b := startBBS(t, viaBuiltIn, "", "-workers", workers, "-main", main)
+			ann := b.call(t)
+			waitPrompt(t, ann, "> ")
+			if err := ann.Send("from ann"); err != nil {
+				t.Fatal(err)
+			}
+			waitPrompt(t, ann, "> ")
+			bob := b.call(t)
+			m, err := bob.Next(readTimeout)
+			if err != nil || m.Msg != want {
+				t.Errorf("bob, calling after ann's note, sees %q (%v); want %q", m.Msg, err, want)
+			}
+		})
+	}
+}
