@@ -269,12 +269,12 @@ func openBoundedLoaders(L *lua.LState) {
 		return loaded(L, fn, err)
 	}))
 	globals.RawSetString("loadfile", L.NewFunction(func(L *lua.LState) int {
-		fn, err := LoadFile(L, L.CheckString(1))
+		fn, err := LoadFile(L, scriptPath(L, L.CheckString(1)))
 		return loaded(L, fn, err)
 	}))
 	globals.RawSetString("load", L.NewFunction(loadReader))
 	globals.RawSetString("dofile", L.NewFunction(func(L *lua.LState) int {
-		fn, err := LoadFile(L, L.CheckString(1))
+		fn, err := LoadFile(L, scriptPath(L, L.CheckString(1)))
 		if err != nil {
 			L.RaiseError("%s", err.Error())
 		}
@@ -340,28 +340,37 @@ func loadReader(L *lua.LState) int {
 // loadModuleFile is require's loader of Lua files: it finds name along
 // package.path as Lua 5.1 does and compiles the file.
 func loadModuleFile(L *lua.LState) int {
-	name := L.CheckString(1)
-	path, ok := L.GetField(L.GetGlobal("package"), "path").(lua.LString)
+	path, tried := searchPath(L, L.CheckString(1))
+	if path == "" {
+		L.Push(lua.LString(tried))
+		return 1
+	}
+	fn, err := LoadFile(L, path)
+	if err != nil {
+		L.RaiseError("%s", err.Error())
+	}
+	L.Push(fn)
+	return 1
+}
+
+// searchPath finds module name's file along package.path as Lua 5.1 does:
+// the first that exists, or "" and the list of files tried.
+func searchPath(L *lua.LState, name string) (path, tried string) {
+	packagePath, ok := L.GetField(L.GetGlobal("package"), "path").(lua.LString)
 	if !ok {
 		L.RaiseError("package.path must be a string")
 	}
 	file := strings.ReplaceAll(name, ".", string(os.PathSeparator))
-	var tried strings.Builder
-	for _, pattern := range strings.Split(string(path), ";") {
+	var b strings.Builder
+	for _, pattern := range strings.Split(string(packagePath), ";") {
 		candidate := strings.ReplaceAll(pattern, "?", file)
 		if _, err := os.Stat(candidate); err != nil {
-			fmt.Fprintf(&tried, "\n\tno file '%s'", candidate)
+			fmt.Fprintf(&b, "\n\tno file '%s'", candidate)
 			continue
 		}
-		fn, err := LoadFile(L, candidate)
-		if err != nil {
-			L.RaiseError("%s", err.Error())
-		}
-		L.Push(fn)
-		return 1
+		return candidate, ""
 	}
-	L.Push(lua.LString(tried.String()))
-	return 1
+	return "", b.String()
 }
 
 // guardConcatUpvalue makes debug.setupvalue refuse to replace a chunk's

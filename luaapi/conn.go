@@ -170,6 +170,8 @@ var connMethods = map[string]lua.LGFunction{
 	"deliver":      connDeliver,
 	"close":        connClose,
 	"id":           connID,
+	"recv_json":    connRecv("recv_json"),
+	"recv":         connRecv("recv"),
 }
 
 // registerConnType creates the conn metatable in the registry (not in the
@@ -293,10 +295,35 @@ func connReplyJSON(L *lua.LState) int {
 	c := checkConn(L, 1)
 	sender, id := target(L, c, 2)
 	m, text := checkMessage(L, 3)
+	if m.Type == KindPrompt && !m.Secret && L.CheckTable(3).RawGetString("secret") == lua.LNil && asksForPassword(m.Msg) {
+		m.Secret = true
+	}
 	if err := c.Send(sender, id, m, text); err != nil {
 		L.RaiseError("conn:reply_json: %v", err)
 	}
 	return 0
+}
+
+// asksForPassword reports whether a prompt asks for a password: whether
+// its last non-blank line, where the question stands, says "password",
+// "passphrase" or "passwd", in any case (a menu that offers to change a
+// password on an earlier line is not asking for one). A script that builds
+// its own prompts and never says secret = true, as the 2010 board's ui.lua
+// does, still gets its callers' passwords kept out of the journal, the log
+// and the terminal's echo; secret = false in a message says a prompt that
+// mentions a password is not asking for one.
+func asksForPassword(text string) bool {
+	text = strings.TrimRight(text, " \t\r\n")
+	if i := strings.LastIndexByte(text, '\n'); i >= 0 {
+		text = text[i+1:]
+	}
+	lower := strings.ToLower(text)
+	for _, word := range []string{"password", "passphrase", "passwd"} {
+		if strings.Contains(lower, word) {
+			return true
+		}
+	}
+	return false
 }
 
 // conn:reply(req, string): send raw bytes to the request's caller.

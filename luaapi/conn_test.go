@@ -128,3 +128,53 @@ func TestConnReplierFailure(t *testing.T) {
 		t.Errorf("err = %v, want the replier's error", err)
 	}
 }
+
+// TestAPromptAskingForAPasswordIsSecret: a script's own prompt that asks
+// for a password (the 2010 board's ui.lua never says secret = true) is
+// marked secret, so its answer is kept out of the journal and the log;
+// secret = false, or a prompt that asks for something else, is not.
+func TestAPromptAskingForAPasswordIsSecret(t *testing.T) {
+	for _, c := range []struct {
+		table  string
+		secret bool
+	}{
+		{`{type = 'prompt', msg = "What's your password?"}`, true},
+		{`{type = 'prompt', msg = "Type your PASSWORD again and make it match."}`, true},
+		{`{type = 'prompt', msg = "Passphrase:", pchar = '*'}`, true},
+		{`{type = 'prompt', msg = "Forgot your password? (y/n)", secret = false}`, false},
+		{`{type = 'prompt', msg = "What's your name?"}`, false},
+		{`{type = 'prompt', msg = "P) Change your password\nQ) Quit\nChoose: "}`, false},
+		{`{type = 'prompt', msg = "Welcome!\nYour password, please:\n\n"}`, true},
+		{`{type = 'screen', msg = "Your password was changed."}`, false},
+	} {
+		e := newTestEnv(t)
+		e.run(t, `conn:reply_json(req, `+c.table+`)`)
+		m := e.replier.replies[0].Message
+		if m == nil {
+			t.Fatalf("%s: sent as bytes, not a message", c.table)
+		}
+		if m.Secret != c.secret || e.conn.PromptSecret() != (c.secret && m.Type == KindPrompt) {
+			t.Errorf("%s: secret %v (conn says %v), want %v", c.table, m.Secret, e.conn.PromptSecret(), c.secret)
+		}
+	}
+}
+
+// TestUIAskForAPasswordIsSecret: ui.ask and ui.prompt mark a prompt that
+// asks for a password secret, as ui.secret does.
+func TestUIAskForAPasswordIsSecret(t *testing.T) {
+	for _, c := range []struct {
+		call   string
+		secret bool
+	}{
+		{`require('ui').ask(conn, req, 'Your password: ')`, true},
+		{`require('ui').ask(conn, req, 'Your name: ')`, false},
+	} {
+		e := newTestEnv(t)
+		if st, err := e.coroutine(t, c.call)(); err != nil || st != lua.ResumeYield {
+			t.Fatalf("%s: %v %v", c.call, st, err)
+		}
+		if got := e.conn.PromptSecret(); got != c.secret {
+			t.Errorf("%s: secret %v, want %v", c.call, got, c.secret)
+		}
+	}
+}

@@ -23,6 +23,11 @@
 //     store, and channels whose events wake callers waiting in shared.ask.
 //   - session (journal.go): session.checkpoint(conn, req, user) lets the
 //     host start a caller's journal over from a point the script names.
+//   - mongrel2 and engine (startup.go): the 2010 board's start-up block
+//     runs unchanged; engine.run installs the entry function, and a
+//     scripts-folder engine.lua that is a Mongrel2 receive loop gives way
+//     to the built-in one. loadfile and dofile look relative paths up in
+//     the scripts folder first (scriptfiles.go).
 //   - print and Lua 5.1 compatibility fixes (compat.go); colour codes
 //     (colour.go).
 //   - limits: built-ins bounded in what one call may build (bounded.go),

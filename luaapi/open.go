@@ -52,8 +52,12 @@ type Deps struct {
 	// goroutine while the caller's coroutine waits (see Offloader).
 	Offload Offloader
 
-	// ScriptsDir is the scripts folder (door.list reads its doors/).
+	// ScriptsDir is the scripts folder (door.list reads its doors/;
+	// loadfile and dofile look relative paths up there first).
 	ScriptsDir string
+	// Startup, if set, takes the entry function engine.run installs and
+	// stops a load that would never end (see startup.go).
+	Startup Startup
 	// Now is the clock (time.Now when nil); Location the time zone of
 	// door.today (time.Local when nil); Rand draws door.random's numbers
 	// (math/rand/v2's global generator when nil; not safe for concurrent
@@ -82,6 +86,9 @@ type API struct {
 	Board   *Board
 	Mail    *Mail
 	Shared  *Shared
+	// Mongrel2 and Engine are the 2010 start-up's modules (startup.go).
+	Mongrel2 *Mongrel2
+	Engine   *Engine
 
 	deps Deps
 }
@@ -119,11 +126,14 @@ func New(deps Deps) *API {
 		Store: deps.Store, Channels: deps.Channels, User: deps.User, Listen: deps.Listen,
 		Recorder: deps.Recorder, UI: a.UI,
 	}
+	a.Mongrel2 = &Mongrel2{Log: deps.Log}
+	a.Engine = &Engine{Startup: deps.Startup, Log: deps.Log}
 	return a
 }
 
 // Modules lists the built-in modules in the order they are installed: a
 // slice, so that every state is opened alike.
+// m2bbs check knows the modules listed here (BuiltinModuleNames).
 func (a *API) Modules() []Module {
 	return []Module{
 		{Name: "ui", Loader: a.UI.Loader},
@@ -136,6 +146,8 @@ func (a *API) Modules() []Module {
 		{Name: "board", Loader: a.Board.Loader},
 		{Name: "mail", Loader: a.Mail.Loader},
 		{Name: "shared", Loader: a.Shared.Loader},
+		{Name: "mongrel2", Loader: a.Mongrel2.Loader},
+		{Name: engineModule, Loader: a.Engine.Loader},
 	}
 }
 
@@ -149,6 +161,9 @@ func (a *API) Open(L *lua.LState) error {
 		return fmt.Errorf("open compat: %w", err)
 	}
 	OpenPrint(L, a.deps.Log)
+	setScriptsDir(L, a.deps.ScriptsDir)
+	setStartup(L, a.deps.Startup)
+	a.Engine.installEngineSearcher(L)
 	if a.deps.Recorder != nil {
 		journalStandardLibrary(L, a.deps.Recorder)
 	}

@@ -101,6 +101,7 @@ func (u *UI) ask(L *lua.LState) int {
 	text := L.CheckString(3)
 	pchar := L.OptString(4, DefaultPromptChar)
 	m := message.Prompt(text, pchar)
+	m.Secret = asksForPassword(text)
 	if pchar == "" {
 		// Written as the script gave it: the client's own default is not
 		// asked for.
@@ -118,10 +119,13 @@ func (u *UI) screen(L *lua.LState) int {
 }
 
 // ui.prompt(conn, req, name): show the named screen as a prompt and return
-// the caller's answer.
+// the caller's answer. Like ui.ask, a prompt whose question asks for a
+// password is sent as ui.secret sends it (see asksForPassword).
 func (u *UI) prompt(L *lua.LState) int {
 	text, label := u.screenText(L, 3)
-	u.send(L, message.Prompt(text, DefaultPromptChar), label)
+	m := message.Prompt(text, DefaultPromptChar)
+	m.Secret = asksForPassword(text)
+	u.send(L, m, label)
 	return waitForCaller(L, "ui.prompt")
 }
 

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"strconv"
 	"sync"
@@ -31,9 +30,9 @@ const backlogTimeout = time.Minute
 // defaultCost is m2bbs's bcrypt cost when -bcrypt-cost is not given.
 const defaultCost = 10
 
-// originalFiles are the original's scripts m2bbs runs; its db.lua (Redis)
-// is left out, m2bbs's own db module takes its place.
-var originalFiles = []string{"bbs.lua", "ui.lua", "engine.lua", "strict.lua"}
+// originalFiles are the original's scripts m2bbs runs, as they are; its
+// db.lua (Redis) is left out, m2bbs's own db module takes its place.
+var originalFiles = []string{"bbs.lua", "ui.lua", "engine.lua", "strict.lua", "config.lua"}
 
 // originalWorkload is one of the original's two workloads, with the
 // figures the original M2BBS reached on it.
@@ -78,21 +77,18 @@ func originalKey(w originalWorkload, cost int) string {
 // errNoOriginal says the original's files are not installed.
 var errNoOriginal = errors.New("the original board's files are not installed")
 
-// prepareOriginal copies the original's scripts into a folder of the
-// bench's, unzipping what is gzipped, makes the two edits m2bbs needs
-// (no `require 'mongrel2'`; the start-up block that connects to Mongrel2
-// becomes `return m2bbs`), creates an empty screens folder, and reads
-// ui.lua's texts.
+// prepareOriginal copies the original's scripts, unchanged, into a
+// folder of the bench's, unzipping what is gzipped, and reads ui.lua's
+// texts. The board has no screens folder: the original keeps its texts
+// in ui.lua.
 func (o *benchOptions) prepareOriginal() (boardSpec, loadgen.OriginalTexts, error) {
 	dir, err := os.MkdirTemp(o.tmp, "original-")
 	if err != nil {
 		return boardSpec{}, nil, err
 	}
 	spec := boardSpec{scripts: filepath.Join(dir, "scripts"), screens: filepath.Join(dir, "screens"), main: "bbs.lua"}
-	for _, d := range []string{spec.scripts, spec.screens} {
-		if err := os.Mkdir(d, 0o755); err != nil {
-			return boardSpec{}, nil, err
-		}
+	if err := os.Mkdir(spec.scripts, 0o755); err != nil {
+		return boardSpec{}, nil, err
 	}
 	files := map[string][]byte{}
 	for _, name := range originalFiles {
@@ -101,9 +97,6 @@ func (o *benchOptions) prepareOriginal() (boardSpec, loadgen.OriginalTexts, erro
 			return boardSpec{}, nil, err
 		}
 		files[name] = b
-	}
-	if files["bbs.lua"], err = editOriginalMain(files["bbs.lua"]); err != nil {
-		return boardSpec{}, nil, err
 	}
 	for name, b := range files {
 		if err := os.WriteFile(filepath.Join(spec.scripts, name), b, 0o644); err != nil {
@@ -137,22 +130,6 @@ func readMaybeGzipped(path string) ([]byte, error) {
 		return nil, fmt.Errorf("%s.gz: %w", path, err)
 	}
 	return io.ReadAll(io.LimitReader(zr, 1<<20))
-}
-
-var (
-	requireMongrel2 = regexp.MustCompile(`(?m)^[^\n]*require\s*\(?\s*['"]mongrel2['"][^\n]*\n`)
-	// startUp is the original's closing block: it reads config.lua,
-	// connects to Mongrel2 and runs the engine.
-	startUp = regexp.MustCompile(`(?s)\ndo\s*\n[^\n]*\n\s*local config = \{\}.*engine\.run\(conn, m2bbs\)\s*\nend\s*$`)
-)
-
-// editOriginalMain makes the two edits to the original's bbs.lua.
-func editOriginalMain(src []byte) ([]byte, error) {
-	if !requireMongrel2.Match(src) || !startUp.Match(src) {
-		return nil, errors.New("bbs.lua: the original's require 'mongrel2' or its start-up block is not where expected")
-	}
-	src = requireMongrel2.ReplaceAll(src, nil)
-	return startUp.ReplaceAll(src, []byte("\nreturn m2bbs\n")), nil
 }
 
 // originalRuns runs the original's workloads against m2bbs running the

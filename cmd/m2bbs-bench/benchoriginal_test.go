@@ -1,49 +1,37 @@
 package main
 
 import (
+	"bytes"
 	"errors"
-	"strings"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
-// fakeOriginalMain is shaped like the original bbs.lua: a require of the
-// mongrel2 module, an entry function, and a closing block that connects
-// to Mongrel2 and runs the engine. Its text is the test's own.
-const fakeOriginalMain = `local strict = require 'strict'
-local m2 = require 'mongrel2'
-local ui = require 'ui'
-
-local function m2bbs(conn)
-    local req = coroutine.yield()
-end
-
-
-do
-  -- start-up
-  local config = {}
-  setfenv(assert(loadfile('config.lua')), config)()
-  local ctx = mongrel2.new(config.io_threads)
-  local conn = ctx:new_connection(config.sender_id, config.sub_addr, config.pub_addr)
-  engine.run(conn, m2bbs)
-end
-`
-
-func TestEditOriginalMain(t *testing.T) {
-	got, err := editOriginalMain([]byte(fakeOriginalMain))
+func TestPrepareOriginalCopiesTheFilesUnchanged(t *testing.T) {
+	if _, err := os.Stat(originalDir); err != nil {
+		t.Skipf("the original board's files are not installed (%v): Debian's mongrel2-core installs them", err)
+	}
+	o := &benchOptions{tmp: t.TempDir(), original: originalDir}
+	spec, texts, err := o.prepareOriginal()
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := string(got)
-	for _, gone := range []string{"mongrel2", "loadfile", "engine.run"} {
-		if strings.Contains(src, gone) {
-			t.Errorf("the edited script still holds %q:\n%s", gone, src)
+	for _, name := range originalFiles {
+		want, err := readMaybeGzipped(filepath.Join(originalDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(filepath.Join(spec.scripts, name))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s was not copied as it is (%v)", name, err)
 		}
 	}
-	if !strings.HasSuffix(src, "end\n\n\nreturn m2bbs\n") || !strings.Contains(src, "local ui = require 'ui'\n") {
-		t.Errorf("edited script:\n%s", src)
+	if _, err := os.Stat(spec.screens); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a screens folder was made (%v): the original keeps its texts in ui.lua", err)
 	}
-	if _, err := editOriginalMain([]byte("local m2 = require 'mongrel2'\nreturn 1\n")); err == nil {
-		t.Error("a script without the start-up block was accepted")
+	if texts["menu"] == "" {
+		t.Error("ui.lua's texts were not read")
 	}
 }
 

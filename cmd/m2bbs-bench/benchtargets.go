@@ -20,7 +20,7 @@ const (
 // figures beside the original's, and the ratios.
 func (t *benchTable) originalRows() []report.Item {
 	o := t.o
-	title := report.Section("the original 2010 board (Mongrel2's examples/bbs: bbs.lua, ui.lua, engine.lua, strict.lua, two edits) on m2bbs, built-in front end, journals on")
+	title := report.Section("the original 2010 board (Mongrel2's examples/bbs: bbs.lua, ui.lua, engine.lua, strict.lua, config.lua, unchanged) on m2bbs, built-in front end, journals on")
 	if t.originalSkipped != "" {
 		return []report.Item{title, report.Remark("skipped: " + t.originalSkipped)}
 	}

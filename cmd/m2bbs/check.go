@@ -12,9 +12,10 @@ import (
 )
 
 // runCheck is "m2bbs check": compile every script and check the screens
-// they name, for use before a deploy. Problems go to stdout, one per line
-// as FILE:LINE: message, then a summary; any problem makes the command
-// fail.
+// they name, the modules they require, the entry function and the globals
+// they use, for use before a deploy. Problems go to stdout, one per line
+// as FILE:LINE: message, then a summary; any problem but a warning makes
+// the command fail (exit status 2). Warnings alone exit 0.
 func runCheck(ctx context.Context, args []string, stderr io.Writer) error {
 	return check(args, os.Stdout, stderr)
 }
@@ -42,14 +43,17 @@ func check(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(w, p)
 	}
 	result := "ok"
-	if n := len(report.Problems); n > 0 {
+	if n := report.Errors(); n > 0 {
 		result = plural(n, "problem")
+	}
+	if n := report.Warnings(); n > 0 {
+		result += ", " + plural(n, "warning")
 	}
 	fmt.Fprintf(w, "checked %s and %s: %s\n", plural(report.Scripts, "script"), plural(report.Screens, "screen"), result)
 	if err := w.Flush(); err != nil {
 		return fmt.Errorf("check: write report: %w", err)
 	}
-	if n := len(report.Problems); n > 0 {
+	if n := report.Errors(); n > 0 {
 		return fmt.Errorf("check: %s found", plural(n, "problem"))
 	}
 	return nil

@@ -2,15 +2,21 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
+	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/m2bbs/m2bbs/luaapi"
 )
 
 // runCheckProcess runs "m2bbs check ARGS" as a process of its own in dir
@@ -59,7 +65,7 @@ func TestCheckShippedBoard(t *testing.T) {
 func TestCheckReportsProblems(t *testing.T) {
 	dir := t.TempDir()
 	for name, text := range map[string]string{
-		"scripts/bbs.lua":    "function m2bbs(conn, req)\n    ui.exit(conn, req, 'gone')\nend\n",
+		"scripts/bbs.lua":    "function m2bbs(conn, req)\n    ui.exit(conn, req, 'gone')\nend\nrequire 'ui'\n",
 		"scripts/broken.lua": "local x = 1\nif x then\n    print(x)\nelse if\n",
 		"screens/bye.txt":    "Bye!\n",
 	} {
@@ -82,6 +88,109 @@ func TestCheckReportsProblems(t *testing.T) {
 	}, "\n") + "\n"
 	if out != want {
 		t.Errorf("stdout:\n%s\nwant:\n%s", out, want)
+	}
+}
+
+// writeCheckFiles writes name → text under dir.
+func writeCheckFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, text := range files {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestCheckExitStatus: problems fail the command (status 2), warnings
+// alone do not (status 0); both are printed.
+func TestCheckExitStatus(t *testing.T) {
+	const warning = "scripts/chat.lua:3: warning: writes into 'members', a table at the top level of this script, " +
+		"while a caller runs: each worker's Lua state has its own copy, so callers on other workers do not see the change " +
+		"(keep live shared state in the shared module, or run with -workers 1)"
+	chat := "local M = {}\nlocal members = {}\nfunction M.join(conn) members[#members + 1] = conn end\nreturn M\n"
+	tests := []struct {
+		name string
+		bbs  string
+		code int
+		want []string
+	}{
+		{
+			name: "a warning",
+			bbs:  "require 'ui'\nlocal chat = require 'chat'\nfunction m2bbs(conn, req) chat.join(conn) ui.exit(conn, req, 'bye') end\n",
+			want: []string{warning, "checked 2 scripts and 1 screen: ok, 1 warning"},
+		},
+		{
+			name: "a warning and a problem",
+			bbs:  "local chat = require 'chat'\nfunction m2bbs(conn, req) chat.join(conn) ui.exit(conn, req, 'bye') end\n",
+			code: 2,
+			want: []string{
+				"scripts/bbs.lua:2: undefined global 'ui' (add require 'ui' to this script)",
+				warning,
+				"checked 2 scripts and 1 screen: 1 problem, 1 warning",
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeCheckFiles(t, dir, map[string]string{"scripts/bbs.lua": tt.bbs, "scripts/chat.lua": chat, "screens/bye.txt": "Bye!\n"})
+			out, code := runCheckProcess(t, dir)
+			if code != tt.code {
+				t.Errorf("exit status %d, want %d", code, tt.code)
+			}
+			if want := strings.Join(tt.want, "\n") + "\n"; out != want {
+				t.Errorf("stdout:\n%s\nwant:\n%s", out, want)
+			}
+		})
+	}
+}
+
+// TestCheckCommandOnOriginalBoard runs "m2bbs check" where the 2010 board's files
+// were copied unchanged (from mongrel2-core's examples, at test time): it
+// fails only while the host has no mongrel2 module, and says so.
+func TestCheckCommandOnOriginalBoard(t *testing.T) {
+	const examples = "/usr/share/doc/mongrel2-core/examples/bbs"
+	gz, err := os.ReadFile(filepath.Join(examples, "bbs.lua.gz"))
+	if errors.Is(err, fs.ErrNotExist) {
+		t.Skip("the 2010 board is not installed here (apt-get install mongrel2-core)")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bbs, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	files := map[string]string{"scripts/bbs.lua": string(bbs)}
+	for _, name := range []string{"ui.lua", "strict.lua", "engine.lua", "config.lua"} {
+		text, err := os.ReadFile(filepath.Join(examples, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files["scripts/"+name] = string(text)
+	}
+	writeCheckFiles(t, dir, files)
+	if err := os.Mkdir(filepath.Join(dir, "screens"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	want, wantCode := "checked 5 scripts and 0 screens: ok\n", 0
+	if !slices.Contains(luaapi.BuiltinModuleNames(), "mongrel2") {
+		want = "scripts/bbs.lua:2: require 'mongrel2': no such module in scripts/ or the host\n" +
+			"checked 5 scripts and 0 screens: 1 problem\n"
+		wantCode = 2
+	}
+	out, code := runCheckProcess(t, dir)
+	if code != wantCode || out != want {
+		t.Errorf("exit status %d, stdout:\n%s\nwant %d and:\n%s", code, out, wantCode, want)
 	}
 }
 

@@ -76,9 +76,13 @@ func runStatus(ctx context.Context, args []string, stderr io.Writer) error {
 // journals; a caller whose part of the scripts changed is restarted at the
 // main menu).
 func runUpgrade(ctx context.Context, args []string, stderr io.Writer) error {
+	if wantsDryRun(args) {
+		return runUpgradeDryRun(ctx, args, stderr) // offline: upgrade_dryrun.go
+	}
 	fs := flag.NewFlagSet("m2bbs upgrade", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	client := sysopFlags(fs)
+	fs.Bool("dry-run", false, "list who an upgrade would restart, touching no one (offline: takes m2bbs run's -db, -scripts, -screens, -main, -config)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

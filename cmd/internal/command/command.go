@@ -53,7 +53,8 @@ func Usage(w io.Writer, prog string, cmds []Command) {
 
 // Main is a program's main: it runs the command named by os.Args[1] with a
 // context cancelled on SIGINT or SIGTERM. An error other than flag.ErrHelp
-// is printed as "prog: error"; any error exits with status 2.
+// is printed as "prog: error"; any error exits with status 2, or an
+// ExitStatus's own.
 func Main(prog string, cmds []Command) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := Run(ctx, prog, cmds, os.Args[1:], os.Stderr)
@@ -62,6 +63,21 @@ func Main(prog string, cmds []Command) {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintf(os.Stderr, "%s: %v\n", prog, err)
 		}
+		var status *ExitStatus
+		if errors.As(err, &status) {
+			os.Exit(status.Code)
+		}
 		os.Exit(2)
 	}
 }
+
+// ExitStatus is an error that makes Main exit with Code instead of 2: a
+// command whose run went as asked but found what a script should act on
+// (m2bbs upgrade -dry-run: a caller would diverge).
+type ExitStatus struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitStatus) Error() string { return e.Err.Error() }
+func (e *ExitStatus) Unwrap() error { return e.Err }

@@ -2,6 +2,9 @@ package dispatch
 
 import (
 	"context"
+	"errors"
+	"io/fs"
+	"os"
 	"time"
 
 	"github.com/m2bbs/m2bbs/host/handler/screens"
@@ -23,6 +26,9 @@ func (h *Host) load() (*generation, error) {
 	snap, err := screens.Load(h.cfg.ScreensDir)
 	if err != nil {
 		return nil, err
+	}
+	if _, err := os.Stat(h.cfg.ScreensDir); errors.Is(err, fs.ErrNotExist) {
+		h.log.Info("no screens folder: the scripts keep their texts themselves (as the 2010 board's ui.lua does)", "screens", h.cfg.ScreensDir)
 	}
 	gen := &generation{version: h.versions + 1, loadedAt: time.Now(), screens: snap}
 	cfg := h.cfg.Session

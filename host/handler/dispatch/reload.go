@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path/filepath"
@@ -26,6 +27,12 @@ func fingerprint(dirs []string) (string, error) {
 		}
 		seen[dir] = true
 		err := filepath.WalkDir(dir, func(path string, entry fs.DirEntry, err error) error {
+			if err != nil && path == dir && errors.Is(err, fs.ErrNotExist) {
+				// A folder that is not there (no screens/): creating it
+				// later is a change.
+				fmt.Fprintf(sum, "%s\x00absent\n", path)
+				return nil
+			}
 			if err != nil {
 				return err
 			}

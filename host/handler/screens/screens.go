@@ -102,11 +102,15 @@ type Snapshot struct {
 }
 
 // Load reads every NAME.txt under dir (subfolders give names like
-// doors/chess).
+// doors/chess). A dir that does not exist holds no screens: scripts may
+// keep their texts themselves, as the 2010 board's ui.lua does.
 func Load(dir string) (*Snapshot, error) {
 	d := NewDir(dir)
 	snap := &Snapshot{texts: make(map[string]string)}
 	err := filepath.WalkDir(dir, func(path string, entry fs.DirEntry, err error) error {
+		if err != nil && path == dir && errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}

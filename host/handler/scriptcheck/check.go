@@ -17,6 +17,10 @@ import (
 // script returns none.
 const DefaultEntry = "m2bbs"
 
+// DefaultResumeEntry is the global function the host restarts a caller at
+// when it rebuilds their session (see host/handler/session).
+const DefaultResumeEntry = "m2bbs_resume"
+
 // Config says what to check.
 type Config struct {
 	// ScriptsDir is searched recursively: every *.lua file in it and its
@@ -32,6 +36,10 @@ type Config struct {
 	// Entry is the name of the global entry function; DefaultEntry when
 	// empty.
 	Entry string
+	// ResumeEntry is the global function the host resumes callers at;
+	// DefaultResumeEntry when empty. Like Entry, it runs inside a
+	// caller's session.
+	ResumeEntry string
 }
 
 // Problem is one thing wrong with a script or a screen.
@@ -42,15 +50,23 @@ type Problem struct {
 	Line int
 	// Msg says what is wrong.
 	Msg string
+	// Warning is set for what may be wrong but runs: the script loads
+	// and works with one worker (see checkSharedWrites). A warning does
+	// not fail "m2bbs check".
+	Warning bool
 }
 
 // String formats the problem as "FILE:LINE: message", or "FILE: message"
-// for a whole-file problem.
+// for a whole-file problem; a warning's message starts "warning: ".
 func (p Problem) String() string {
-	if p.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Msg)
+	msg := p.Msg
+	if p.Warning {
+		msg = "warning: " + msg
 	}
-	return p.File + ": " + p.Msg
+	if p.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", p.File, p.Line, msg)
+	}
+	return p.File + ": " + msg
 }
 
 // Report is the outcome of Check.
@@ -60,23 +76,49 @@ type Report struct {
 	// Screens is the number of screen files found.
 	Screens int
 	// Problems are sorted by file, then line; none means all is well.
+	// Warnings are among them, marked.
 	Problems []Problem
 }
 
-// Check compiles every script in cfg.ScriptsDir, checks the screens they
-// name literally and the screen files themselves, and checks that
-// cfg.MainScript provides an entry function. Problems in the scripts and
-// screens are in the Report; the error is only for a check that could not
-// run, such as a missing scripts or screens folder.
+// Errors is the number of problems that are not warnings.
+func (r *Report) Errors() int {
+	n := 0
+	for _, p := range r.Problems {
+		if !p.Warning {
+			n++
+		}
+	}
+	return n
+}
+
+// Warnings is the number of warnings among the problems.
+func (r *Report) Warnings() int { return len(r.Problems) - r.Errors() }
+
+// Check compiles every script in cfg.ScriptsDir, checks the modules they
+// require, the screens they name literally and the screen files
+// themselves, checks that cfg.MainScript provides an entry function, and
+// from the main script lints the globals the scripts read and warns of
+// top-level tables written while a caller runs. Problems in the scripts
+// and screens are in the Report; the error is only for a check that could
+// not run, such as a missing scripts folder (no screens folder is no error).
 func Check(cfg Config) (*Report, error) {
 	if cfg.Entry == "" {
 		cfg.Entry = DefaultEntry
+	}
+	if cfg.ResumeEntry == "" {
+		cfg.ResumeEntry = DefaultResumeEntry
+	}
+	h, err := newHost()
+	if err != nil {
+		return nil, err
 	}
 	c := &checker{
 		cfg:      cfg,
 		screens:  screens.NewDir(cfg.ScreensDir),
 		scripts:  make(map[string]*script),
 		reported: make(map[string]bool),
+		host:     h,
+		genv:     newEnv(),
 	}
 	if err := c.checkScreenFiles(); err != nil {
 		return nil, err
@@ -84,8 +126,15 @@ func Check(cfg Config) (*Report, error) {
 	if err := c.checkScripts(); err != nil {
 		return nil, err
 	}
+	var main *script
 	if cfg.MainScript != "" {
-		c.checkMain()
+		main = c.checkMain()
+	}
+	c.checkRequires()
+	c.checkScreenUses()
+	if main != nil && main.facts != nil {
+		c.checkGlobals(main)
+		c.checkSharedWrites(main)
 	}
 	slices.SortStableFunc(c.report.Problems, func(a, b Problem) int {
 		return cmp.Or(strings.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line))
@@ -102,6 +151,10 @@ type checker struct {
 	// reported holds the keys of screen files with a problem already.
 	reported map[string]bool
 	report   Report
+	// host is what the host gives scripts; genv the globals of _G that
+	// scripts assign, shared by all of them.
+	host *host
+	genv *env
 }
 
 // add puts problems in the report.
@@ -120,6 +173,9 @@ func key(path string) string {
 // checkScreenFiles reports screen files that are unreadable or too large
 // for the host to show.
 func (c *checker) checkScreenFiles() error {
+	if _, err := os.Stat(c.cfg.ScreensDir); errors.Is(err, fs.ErrNotExist) {
+		return nil // no screens folder: the scripts keep their texts
+	}
 	return c.walk(c.cfg.ScreensDir, "screens", ".txt", func(path string) {
 		c.report.Screens++
 		f, err := os.Open(path)
@@ -186,13 +242,32 @@ func (c *checker) checkScript(path string) *script {
 		return nil
 	}
 	c.report.Scripts++
-	s := analyse(path, src, c.cfg.Entry)
+	s := analyse(path, src, c.cfg.Entry, c.genv)
 	c.scripts[key(path)] = s
 	c.add(s.problems...)
-	for _, use := range s.screens {
-		c.checkScreenUse(path, use)
-	}
 	return s
+}
+
+// checkScreenUses checks the screens scripts name. When the scripts folder
+// has a ui module of its own, the names are its texts, not screens: they
+// are checked against the table its functions look them up in, when that
+// can be read from its source (see uiTexts), and otherwise not at all.
+func (c *checker) checkScreenUses() {
+	ui := c.findModule("ui")
+	var texts map[string]uiText
+	if !ui.builtin && ui.file != nil {
+		texts = uiTexts(ui.file.chunk)
+	}
+	for _, s := range c.scriptsInOrder() {
+		for _, use := range s.screens {
+			switch {
+			case ui.builtin || !ui.found:
+				c.checkScreenUse(s.path, use)
+			default:
+				c.checkTextUse(s.path, ui.file, texts, use)
+			}
+		}
+	}
 }
 
 // checkScreenUse reports a screen named in a script that the host could
@@ -218,26 +293,28 @@ func (c *checker) checkScreenUse(path string, use screenUse) {
 }
 
 // checkMain reports a main script that is missing or provides no entry
-// function.
-func (c *checker) checkMain() {
+// function, and returns it when it was read.
+func (c *checker) checkMain() *script {
 	path := c.cfg.MainScript
 	s, ok := c.scripts[key(path)]
 	if !ok {
 		// The main script may live outside the scripts folder.
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 			c.add(Problem{File: path, Msg: "main script not found (set main_script in the settings file, or -main)"})
-			return
+			return nil
 		}
 		if s = c.checkScript(path); s == nil {
-			return
+			return nil
 		}
 	}
-	if !s.parsed || s.returnsValue || c.definesEntry(s, make(map[*script]bool)) {
-		return
+	if !s.parsed || s.returnsValue || s.facts.engineRun || c.definesEntry(s, make(map[*script]bool)) {
+		return s
 	}
 	c.add(Problem{File: path, Msg: fmt.Sprintf(
-		"no entry function: define a global function %s(conn, req), or end the main script with `return` and the entry function",
+		"no entry function: define a global function %s(conn, req), end the main script with `return` and the entry function, "+
+			"or install it with engine.run(conn, entry)",
 		c.cfg.Entry)})
+	return s
 }
 
 // definesEntry reports whether s, or a module it requires from the scripts

@@ -56,7 +56,7 @@ func TestCheck(t *testing.T) {
 			`scripts/bbs.lua:9: screen "menu_eror" not found (testdata/missing/screens/menu_eror.txt)`,
 		}},
 		{name: "noentry", scripts: 1, want: []string{
-			"scripts/bbs.lua: no entry function: define a global function m2bbs(conn, req), or end the main script with `return` and the entry function",
+			"scripts/bbs.lua: no entry function: define a global function m2bbs(conn, req), end the main script with `return` and the entry function, or install it with engine.run(conn, entry)",
 		}},
 	}
 	for _, tt := range tests {
@@ -160,7 +160,7 @@ func tempConfig(dir string) Config {
 	}
 }
 
-const entryScript = "function m2bbs(conn, req)\n    ui.exit(conn, req, 'big')\nend\n"
+const entryScript = "function m2bbs(conn, req)\n    ui.exit(conn, req, 'big')\nend\nrequire 'ui'\n"
 
 func TestCheckOversizedScreen(t *testing.T) {
 	dir := writeBoard(t, map[string]string{
@@ -237,7 +237,7 @@ func TestCheckMainScript(t *testing.T) {
 	dir := writeBoard(t, map[string]string{
 		"scripts/lib.lua":   "function helper() end\n",
 		"screens/big.txt":   "Big\n",
-		"elsewhere/bbs.lua": "function m2bbs(conn, req)\n    ui.exit(conn, req, 'gone')\nend\n",
+		"elsewhere/bbs.lua": "function m2bbs(conn, req)\n    ui.exit(conn, req, 'gone')\nend\nrequire 'ui'\n",
 	})
 	cfg := tempConfig(dir)
 
@@ -282,15 +282,17 @@ func TestCheckMainScript(t *testing.T) {
 
 func TestCheckMissingFolders(t *testing.T) {
 	dir := writeBoard(t, map[string]string{"scripts/bbs.lua": entryScript, "screens/big.txt": "Big\n"})
-	for _, cfg := range []Config{
-		{ScriptsDir: filepath.Join(dir, "nope"), ScreensDir: filepath.Join(dir, "screens")},
-		{ScriptsDir: filepath.Join(dir, "scripts"), ScreensDir: filepath.Join(dir, "nope")},
-	} {
-		if _, err := Check(cfg); !errors.Is(err, fs.ErrNotExist) {
-			t.Errorf("Check(%+v) error = %v, want one wrapping fs.ErrNotExist", cfg, err)
-		}
+	cfg := Config{ScriptsDir: filepath.Join(dir, "nope"), ScreensDir: filepath.Join(dir, "screens")}
+	if _, err := Check(cfg); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Check(%+v) error = %v, want one wrapping fs.ErrNotExist", cfg, err)
 	}
-	cfg := Config{ScriptsDir: filepath.Join(dir, "scripts", "bbs.lua"), ScreensDir: filepath.Join(dir, "screens")}
+	// No screens folder is no error: the 2010 board keeps its texts in
+	// ui.lua.
+	cfg = Config{ScriptsDir: filepath.Join(dir, "scripts"), ScreensDir: filepath.Join(dir, "nope")}
+	if report, err := Check(cfg); err != nil || report.Screens != 0 {
+		t.Errorf("Check without a screens folder: %v", err)
+	}
+	cfg = Config{ScriptsDir: filepath.Join(dir, "scripts", "bbs.lua"), ScreensDir: filepath.Join(dir, "screens")}
 	if _, err := Check(cfg); err == nil || !strings.Contains(err.Error(), "is not a folder") {
 		t.Errorf("Check with a file for the scripts folder: error = %v, want \"is not a folder\"", err)
 	}
@@ -307,6 +309,21 @@ func TestProblemString(t *testing.T) {
 	for _, tt := range tests {
 		if got := tt.p.String(); got != tt.want {
 			t.Errorf("%+v.String() = %q, want %q", tt.p, got, tt.want)
+		}
+	}
+}
+
+// BenchmarkCheckShippedBoard is the cost of one "m2bbs check" of the
+// board in the repository, host globals and lint included.
+func BenchmarkCheckShippedBoard(b *testing.B) {
+	cfg := Config{
+		ScriptsDir: "../../../scripts",
+		ScreensDir: "../../../screens",
+		MainScript: "../../../scripts/bbs.lua",
+	}
+	for b.Loop() {
+		if _, err := Check(cfg); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -12,8 +12,14 @@ import (
 
 // script is what the check learns from one script's source.
 type script struct {
+	// path is the file, as found under the configured folders.
+	path string
 	// parsed is false when the source has a syntax error.
 	parsed bool
+	// chunk is the syntax tree; facts what the name resolver learnt from
+	// it. Both are nil when the source has a syntax error.
+	chunk []ast.Stmt
+	facts *facts
 	// problems are syntax and compile errors.
 	problems []Problem
 	// screens are the screen names the script uses literally.
@@ -41,9 +47,10 @@ const maxTokenQuote = 40
 
 // analyse parses and compiles src, the script at path, and walks its syntax
 // tree for the screens, modules and entry function it names. entry is the
-// entry function's global name.
-func analyse(path string, src []byte, entry string) *script {
-	s := &script{}
+// entry function's global name; genv holds the globals of _G the board's
+// scripts assign, shared by all of them.
+func analyse(path string, src []byte, entry string, genv *env) *script {
+	s := &script{path: path}
 	lines := countLines(src)
 	chunk, err := parse.Parse(bytes.NewReader(src), path)
 	if err != nil {
@@ -51,8 +58,9 @@ func analyse(path string, src []byte, entry string) *script {
 		return s
 	}
 	s.parsed = true
-	w := walker{s: s, entry: entry}
-	w.stmts(chunk)
+	s.chunk = chunk
+	s.survey(chunk, entry)
+	s.facts = resolve(chunk, genv)
 	if err := compile(chunk, path); err != nil {
 		p := Problem{File: path, Msg: err.Error()}
 		var ce *lua.CompileError
@@ -122,127 +130,36 @@ func screenArg(name string) (int, bool) {
 	return 0, false
 }
 
-// walker visits a chunk's syntax tree, filling in a script.
-type walker struct {
-	s     *script
-	entry string
-	depth int // nesting of function bodies; 0 is the chunk itself
-}
-
-// stmts visits a block's statements in order.
-func (w *walker) stmts(list []ast.Stmt) {
-	for _, st := range list {
-		w.stmt(st)
-	}
-}
-
-// stmt visits one statement and the statements and expressions in it.
-func (w *walker) stmt(st ast.Stmt) {
-	switch st := st.(type) {
-	case *ast.AssignStmt:
-		for _, lhs := range st.Lhs {
-			if w.namesEntry(lhs) {
-				w.s.definesEntry = true
+// survey fills in what s names: the screens, the modules and the entry
+// function. entry is the entry function's global name.
+func (s *script) survey(chunk []ast.Stmt, entry string) {
+	visit(chunk, func(st ast.Stmt, depth int) {
+		switch st := st.(type) {
+		case *ast.AssignStmt:
+			for _, lhs := range st.Lhs {
+				if namesEntry(lhs, entry) {
+					s.definesEntry = true
+				}
+			}
+		case *ast.FuncDefStmt:
+			if st.Name != nil && st.Name.Receiver == nil && namesEntry(st.Name.Func, entry) {
+				s.definesEntry = true
+			}
+		case *ast.ReturnStmt:
+			if depth == 0 && len(st.Exprs) > 0 && mayBeFunction(st.Exprs[0]) {
+				s.returnsValue = true
 			}
 		}
-		w.exprs(st.Lhs)
-		w.exprs(st.Rhs)
-	case *ast.LocalAssignStmt:
-		w.exprs(st.Exprs)
-	case *ast.FuncCallStmt:
-		w.expr(st.Expr)
-	case *ast.DoBlockStmt:
-		w.stmts(st.Stmts)
-	case *ast.WhileStmt:
-		w.expr(st.Condition)
-		w.stmts(st.Stmts)
-	case *ast.RepeatStmt:
-		w.stmts(st.Stmts)
-		w.expr(st.Condition)
-	case *ast.IfStmt:
-		w.expr(st.Condition)
-		w.stmts(st.Then)
-		w.stmts(st.Else)
-	case *ast.NumberForStmt:
-		w.expr(st.Init)
-		w.expr(st.Limit)
-		w.expr(st.Step)
-		w.stmts(st.Stmts)
-	case *ast.GenericForStmt:
-		w.exprs(st.Exprs)
-		w.stmts(st.Stmts)
-	case *ast.FuncDefStmt:
-		if st.Name != nil {
-			if st.Name.Receiver == nil && w.namesEntry(st.Name.Func) {
-				w.s.definesEntry = true
-			}
-			w.expr(st.Name.Func)
-			w.expr(st.Name.Receiver)
+	}, func(e ast.Expr) {
+		if call, ok := e.(*ast.FuncCallExpr); ok {
+			s.call(call)
 		}
-		if st.Func != nil {
-			w.expr(st.Func)
-		}
-	case *ast.ReturnStmt:
-		if w.depth == 0 && len(st.Exprs) > 0 && mayBeFunction(st.Exprs[0]) {
-			w.s.returnsValue = true
-		}
-		w.exprs(st.Exprs)
-	}
-}
-
-// exprs visits a list of expressions in order.
-func (w *walker) exprs(list []ast.Expr) {
-	for _, e := range list {
-		w.expr(e)
-	}
-}
-
-// expr visits one expression and those in it; nil is allowed.
-func (w *walker) expr(e ast.Expr) {
-	switch e := e.(type) {
-	case *ast.AttrGetExpr:
-		w.expr(e.Object)
-		w.expr(e.Key)
-	case *ast.TableExpr:
-		for _, f := range e.Fields {
-			if f != nil {
-				w.expr(f.Key)
-				w.expr(f.Value)
-			}
-		}
-	case *ast.FuncCallExpr:
-		w.call(e)
-		w.expr(e.Func)
-		w.expr(e.Receiver)
-		w.exprs(e.Args)
-	case *ast.LogicalOpExpr:
-		w.expr(e.Lhs)
-		w.expr(e.Rhs)
-	case *ast.RelationalOpExpr:
-		w.expr(e.Lhs)
-		w.expr(e.Rhs)
-	case *ast.StringConcatOpExpr:
-		w.expr(e.Lhs)
-		w.expr(e.Rhs)
-	case *ast.ArithmeticOpExpr:
-		w.expr(e.Lhs)
-		w.expr(e.Rhs)
-	case *ast.UnaryMinusOpExpr:
-		w.expr(e.Expr)
-	case *ast.UnaryNotOpExpr:
-		w.expr(e.Expr)
-	case *ast.UnaryLenOpExpr:
-		w.expr(e.Expr)
-	case *ast.FunctionExpr:
-		w.depth++
-		w.stmts(e.Stmts)
-		w.depth--
-	}
+	})
 }
 
 // call records what a function call names: a screen in ui.screen,
 // ui.prompt, ui.exit or ui.text, a module in require.
-func (w *walker) call(e *ast.FuncCallExpr) {
+func (s *script) call(e *ast.FuncCallExpr) {
 	if e.Receiver != nil {
 		return // a method call, obj:name(...)
 	}
@@ -250,7 +167,7 @@ func (w *walker) call(e *ast.FuncCallExpr) {
 	case *ast.IdentExpr:
 		if fn.Value == "require" && len(e.Args) > 0 {
 			if name, ok := e.Args[0].(*ast.StringExpr); ok {
-				w.s.requires = append(w.s.requires, name.Value)
+				s.requires = append(s.requires, name.Value)
 			}
 		}
 	case *ast.AttrGetExpr:
@@ -271,21 +188,21 @@ func (w *walker) call(e *ast.FuncCallExpr) {
 			if line == 0 {
 				line = e.Line()
 			}
-			w.s.screens = append(w.s.screens, screenUse{call: "ui." + method.Value, name: lit.Value, line: line})
+			s.screens = append(s.screens, screenUse{call: "ui." + method.Value, name: lit.Value, line: line})
 		}
 	}
 }
 
 // namesEntry reports whether assigning to e sets the global entry
 // function: NAME or _G.NAME.
-func (w *walker) namesEntry(e ast.Expr) bool {
+func namesEntry(e ast.Expr, entry string) bool {
 	switch e := e.(type) {
 	case *ast.IdentExpr:
-		return e.Value == w.entry
+		return e.Value == entry
 	case *ast.AttrGetExpr:
 		g, ok := e.Object.(*ast.IdentExpr)
 		k, isString := e.Key.(*ast.StringExpr)
-		return ok && isString && g.Value == "_G" && k.Value == w.entry
+		return ok && isString && g.Value == "_G" && k.Value == entry
 	}
 	return false
 }

@@ -57,7 +57,7 @@ func TestAnalyse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := analyse("t.lua", []byte(tt.src), DefaultEntry)
+			s := analyse("t.lua", []byte(tt.src), DefaultEntry, newEnv())
 			if !s.parsed || len(s.problems) > 0 {
 				t.Fatalf("parsed = %v, problems = %v", s.parsed, s.problems)
 			}
@@ -90,7 +90,7 @@ func TestAnalyseErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := analyse("t.lua", []byte(tt.src), DefaultEntry)
+			s := analyse("t.lua", []byte(tt.src), DefaultEntry, newEnv())
 			if len(s.problems) != 1 || s.problems[0] != tt.want {
 				t.Errorf("problems = %q, want [%q]", s.problems, tt.want)
 			}
@@ -118,12 +118,14 @@ func FuzzCheckSource(f *testing.F) {
 	for _, src := range []string{
 		"", "ui.screen(c, r, x and 'a' or 'b')", "return function() end", "goto x", "::a:: ::a::",
 		"x = [[\n", "for i = 1, 2, 3 do end", "local t = {[1] = ui.text('a'), b = 2, 3}", "_G.m2bbs = 1",
+		"local T = {}\nfunction f(...) T[#T+1] = arg; table.insert(T, 1) end", "module('m', package.seeall)\nx = y",
+		"local engine = require 'engine'\ndo engine.run(c, function() end) end", "rawset(_G, 'a', 1) function _G.b() end",
 	} {
 		f.Add([]byte(src))
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		lines := countLines(src)
-		s := analyse("fuzz.lua", src, DefaultEntry)
+		s := analyse("fuzz.lua", src, DefaultEntry, newEnv())
 		if !s.parsed && len(s.problems) != 1 {
 			t.Fatalf("unparsed with problems %v", s.problems)
 		}
@@ -137,5 +139,27 @@ func FuzzCheckSource(f *testing.F) {
 				t.Errorf("screen %q at line %d of a %d-line file", u.name, u.line, lines)
 			}
 		}
+		if !s.parsed {
+			return
+		}
+		// What the lint reports points into the file too.
+		for _, r := range s.facts.reads {
+			if r.line < 1 || r.line > lines {
+				t.Errorf("global %q read at line %d of a %d-line file", r.name, r.line, lines)
+			}
+		}
+		for _, r := range s.facts.requires {
+			if r.line < 1 || r.line > lines {
+				t.Errorf("require %q at line %d of a %d-line file", r.name, r.line, lines)
+			}
+		}
+		for _, f := range s.facts.funcs {
+			for _, w := range f.writes {
+				if w.line < 1 || w.line > lines {
+					t.Errorf("write into %q at line %d of a %d-line file", w.v.name, w.line, lines)
+				}
+			}
+		}
+		uiTexts(s.chunk)
 	})
 }

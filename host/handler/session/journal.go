@@ -397,21 +397,36 @@ func (t *Table) loadJournal(connID string) (loadedJournal, error) {
 	if err != nil {
 		return loadedJournal{}, fmt.Errorf("load journal of conn %s: %w", connID, err)
 	}
-	entries := make([]journal.Entry, 0, len(raw))
-	for i, b := range raw {
-		e, err := journal.Parse(b)
-		if err != nil {
-			t.log.Warn("journal damaged: it is not replayed", "conn_id", connID, "entry", i, "err", err)
-			return loadedJournal{}, nil
-		}
-		entries = append(entries, e)
-	}
-	if len(entries) > 0 && entries[0].Kind != journal.KindStart && entries[0].Kind != journal.KindCheckpoint {
-		t.log.Warn("journal does not begin with a start: it is not replayed", "conn_id", connID)
+	entries, err := parseEntries(raw)
+	if err != nil {
+		t.log.Warn("journal damaged: it is not replayed", "conn_id", connID, "err", err)
 		return loadedJournal{}, nil
 	}
 	return loadedJournal{entries, count}, nil
 }
+
+// errNoStart is parseEntries' error for a journal whose first entry is
+// neither a start nor a checkpoint.
+var errNoStart = errors.New("journal does not begin with a start")
+
+// parseEntries parses a journal's stored entries.
+func parseEntries(raw [][]byte) ([]journal.Entry, error) {
+	entries := make([]journal.Entry, 0, len(raw))
+	for i, b := range raw {
+		e, err := journal.Parse(b)
+		if err != nil {
+			return nil, fmt.Errorf("entry %d: %w", i, err)
+		}
+		entries = append(entries, e)
+	}
+	if len(entries) > 0 && entries[0].Kind != journal.KindStart && entries[0].Kind != journal.KindCheckpoint {
+		return nil, errNoStart
+	}
+	return entries, nil
+}
+
+// replayFailed begins the reason of a replay stopped by a script error.
+const replayFailed = "the script failed during the replay: "
 
 // replayResult says how a replay went.
 type replayResult int
@@ -511,6 +526,9 @@ func (t *Table) replay(connID string, loaded loadedJournal, live *m2proto.Reques
 		s.journal.replay = s.journal.replay[1:]
 		s.journal.lastRequest = e.Request
 		t.jcounts.entriesReplayed.Add(1)
+		if t.dry != nil {
+			t.dry.answered(s, req)
+		}
 		setColourFrom(s.conn, tbl)
 		waiting, why, gone = t.replayStep(s, t.entry, tbl)
 	}
@@ -561,7 +579,7 @@ func (t *Table) replayStep(s *Session, fn *lua.LFunction, args ...lua.LValue) (w
 	case s.journal.diverged != "":
 		return false, s.journal.diverged, false
 	case err != nil:
-		return false, "the script failed during the replay: " + errorText(err), false
+		return false, replayFailed + errorText(err), false
 	case state == lua.ResumeYield:
 		// A one-parameter entry waiting before saying anything wants the
 		// first request (see start).
@@ -591,6 +609,9 @@ func (t *Table) firstRequestOf(s *Session) lua.LValue {
 // upgraded and starts again at the resume function (logged in) or at the
 // entry function, with a fresh journal.
 func (t *Table) restart(s *Session, live *m2proto.Request, why string) (*Session, replayResult) {
+	if t.dry != nil {
+		return t.dry.stop(t, s, why) // a dry run restarts no one
+	}
 	t.jcounts.diverged.Add(1)
 	s.log.Warn("replay diverged: restarting the caller on the current scripts", "why", why, "version", t.cfg.Version)
 	user := s.user

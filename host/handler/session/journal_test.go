@@ -21,6 +21,7 @@ import (
 // it). Each call to table is a host started afresh on them.
 type journaledBoard struct {
 	db      *store.SQLite
+	path    string // the database file
 	scripts string
 	logs    strings.Builder
 	// snaps, if set, is the store the tables use (see snapshotStore).
@@ -81,7 +82,8 @@ func newJournaledBoard(t *testing.T) *journaledBoard { return newJournaledBoardT
 
 func newJournaledBoardTB(t testing.TB) *journaledBoard {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "bbs.db"), store.Options{BcryptCost: bcrypt.MinCost})
+	path := filepath.Join(t.TempDir(), "bbs.db")
+	db, err := store.Open(path, store.Options{BcryptCost: bcrypt.MinCost})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +92,7 @@ func newJournaledBoardTB(t testing.TB) *journaledBoard {
 	if err := os.CopyFS(scripts, os.DirFS("../../../scripts")); err != nil {
 		t.Fatal(err)
 	}
-	return &journaledBoard{db: db, scripts: scripts}
+	return &journaledBoard{db: db, path: path, scripts: scripts}
 }
 
 // table starts a host's session table on the board.

@@ -20,7 +20,8 @@ import (
 
 // Secrets: a password a caller types never reaches the store or the log
 // in clear. The host knows which strings are secrets: the answer to a
-// prompt sent with ui.secret, and the password given to db.auth_user and
+// prompt sent with ui.secret (or whose text asks for a password, see
+// luaapi's asksForPassword), and the password given to db.auth_user and
 // db.register_user. For each session it keeps the latest MaxSecrets of
 // them, and:
 //

@@ -59,9 +59,13 @@ const (
 type Config struct {
 	// ScriptsDir is searched by require (ScriptsDir/?.lua).
 	ScriptsDir string
-	// MainScript is run once at start; it returns the entry function or
-	// defines the global named Entry.
+	// MainScript is run once at start, within LoadBudget; it returns the
+	// entry function, installs it with engine.run(conn, entry) or defines
+	// the global named Entry.
 	MainScript string
+	// LoadBudget bounds the main script's run at load
+	// (DefaultLoadBudget when zero).
+	LoadBudget time.Duration
 	// Entry is the global entry function's name; "m2bbs" when empty.
 	Entry string
 	// ErrorScreen is shown (as an exit message) to a caller whose script
@@ -130,6 +134,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.ResumeBudget <= 0 {
 		c.ResumeBudget = DefaultResumeBudget
+	}
+	if c.LoadBudget <= 0 {
+		c.LoadBudget = DefaultLoadBudget
 	}
 	if c.MaxLineBytes <= 0 {
 		c.MaxLineBytes = DefaultMaxLineBytes
@@ -321,6 +328,10 @@ type Table struct {
 	// eventsDue are the sessions with events kept since the last
 	// DeliverEvents (events.go).
 	eventsDue []*Session
+	// loading is set while the main script loads (startup.go).
+	loading *loading
+	// dry is set on the table of a DryRun only (dryrun.go).
+	dry *dryRun
 }
 
 type journalCounters struct {
@@ -378,7 +389,7 @@ func New(cfg Config, deps Deps) (*Table, error) {
 		User: t.currentUser, Peer: t.peerOf, OnLogin: t.loggedIn, OnSecret: t.noteSecret, Who: who,
 		Throttle: loginThrottle(cfg, deps), MinPassword: cfg.Logins.MinPassword,
 		ScriptsDir: cfg.ScriptsDir, Now: deps.Now, Location: deps.Location, Rand: deps.Rand,
-		Offload: t, Channels: deps.Channels, Listen: t.listen,
+		Offload: t, Startup: t, Channels: deps.Channels, Listen: t.listen,
 	}
 	if t.journals != nil {
 		api.Recorder = t
@@ -395,7 +406,9 @@ func New(cfg Config, deps Deps) (*Table, error) {
 	return t, nil
 }
 
-// loadMain runs the main script and finds the entry function.
+// loadMain runs the main script and finds the entry function: the one
+// the script returns, else the one it installed with engine.run, else the
+// global Config.Entry.
 func (t *Table) loadMain() error {
 	if t.cfg.ScriptsDir != "" {
 		dir := filepath.ToSlash(t.cfg.ScriptsDir)
@@ -407,14 +420,16 @@ func (t *Table) loadMain() error {
 	if err != nil {
 		return fmt.Errorf("load %s: %w", t.cfg.MainScript, err)
 	}
-	t.L.Push(fn)
-	if err := t.L.PCall(0, 1, nil); err != nil {
-		return fmt.Errorf("run %s: %w", t.cfg.MainScript, err)
+	ret, installed, err := t.runMain(fn)
+	if err != nil {
+		return err
 	}
-	ret := t.L.Get(-1)
-	t.L.Pop(1)
 	if entry, ok := ret.(*lua.LFunction); ok {
 		t.entry = entry
+		return nil
+	}
+	if installed != nil {
+		t.entry = installed
 		return nil
 	}
 	globals := t.L.Get(lua.GlobalsIndex).(*lua.LTable)
@@ -422,7 +437,7 @@ func (t *Table) loadMain() error {
 		t.entry = entry
 		return nil
 	}
-	return fmt.Errorf("%s: no entry function: return one from the script or define global %s(conn, req)", t.cfg.MainScript, t.cfg.Entry)
+	return fmt.Errorf("%s: no entry function: return one from the script, install it with engine.run(conn, entry) or define global %s(conn, req)", t.cfg.MainScript, t.cfg.Entry)
 }
 
 // Close releases the Lua state. Sessions still open are dropped without a
@@ -1116,6 +1131,9 @@ func (t *Table) SendMessage(sender string, connIDs []string, m message.Message) 
 // until their journals are stored.
 func (t *Table) reply(r heldReply) error {
 	if run := t.running; run != nil && run.journal != nil && run.journal.replaying {
+		if t.dry != nil {
+			t.dry.replied(run, r) // the transcript of a dry run
+		}
 		return nil // the caller saw this before the replay
 	}
 	live := r.ids[:0:0]

@@ -59,6 +59,9 @@ type SQLite struct {
 	migrations []migration
 
 	connectHook func(*sqlite3.SQLiteConn) error // Options.connectHook
+	// readOnly says the store was opened by OpenReadOnly: every
+	// connection is read-only (sqlite_readonly.go).
+	readOnly bool
 
 	// mu is held for reading by every call while it uses the pools and for
 	// writing by Reconnect and Close while they swap them.
@@ -176,6 +179,9 @@ func isBusy(err error) bool {
 
 // openPools connects to the file, checks WAL mode and migrates the schema.
 func (s *SQLite) openPools(ctx context.Context) (*pools, error) {
+	if s.readOnly {
+		return s.openReadOnlyPools(ctx)
+	}
 	busy := strconv.FormatInt(max(s.busy.Milliseconds(), 1), 10)
 	w := sql.OpenDB(s.connector(url.Values{
 		"_journal_mode": {"WAL"},

@@ -5,3 +5,4 @@ end
 local function stray()
     break
 end
+require 'ui'

@@ -8,3 +8,4 @@ function m2bbs(conn, req)
     ui.screen(conn, req, 'bad name!')
     ui.screen(conn, req, req.data.msg == '' and 'menu' or 'menu_eror')
 end
+require 'ui'

@@ -6,3 +6,4 @@ end
 local function helper()
     return m2bbs
 end
+require 'ui'

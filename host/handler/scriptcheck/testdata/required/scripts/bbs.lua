@@ -1,2 +1,3 @@
--- The entry function lives in a module.
+-- The entry function lives in a module; it uses the built-in ui.
 require 'board'
+require 'ui'

@@ -3,5 +3,5 @@ local function main(conn)
     local req = coroutine.yield()
     ui.exit(conn, req, 'bye')
 end
-
+require 'ui'
 return main

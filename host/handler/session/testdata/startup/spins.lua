@@ -1,0 +1,2 @@
+-- A main script that never finishes loading.
+while true do end
