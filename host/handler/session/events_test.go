@@ -65,7 +65,7 @@ func newChatHost(t *testing.T, db store.Store, scripts string) *chatHost {
 }
 
 // newHubHost is a host of two workers running cfg, sharing a hub.
-func newHubHost(t *testing.T, db store.Store, cfg Config, scr luaapi.Screens) *chatHost {
+func newHubHost(t testing.TB, db store.Store, cfg Config, scr luaapi.Screens) *chatHost {
 	t.Helper()
 	h := &chatHost{}
 	h.hub = live.New(func(connID string, ev live.Event) {
