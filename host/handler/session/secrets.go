@@ -42,10 +42,11 @@ import (
 //   - the session's log lines (print, script errors) show "***" in place
 //     of a known secret.
 //
-// Not covered: a password typed at an ordinary prompt in an earlier
-// resume than the one that passes it to db.auth_user is already stored in
-// clear (ask for passwords with ui.secret), and a print before the
-// db.auth_user call that names it a secret shows it. A replayed session
+// Not covered: a password typed at a prompt that is not secret and does
+// not ask for a password in its question, in an earlier resume than the
+// one that passes it to db.auth_user, is already stored in clear (ask for
+// passwords with ui.secret), and a print before the db.auth_user call
+// that names it a secret shows it. A replayed session
 // holds placeholders, not passwords: a secret typed before a host restart
 // never equals one typed after it (a caller registering across a restart
 // is told the passwords don't match, and calls again).
