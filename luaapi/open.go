@@ -68,6 +68,12 @@ type Deps struct {
 	Now      func() time.Time
 	Location *time.Location
 	Rand     *rand.Rand
+
+	// Channels carries the shared module's events between callers;
+	// Listen is told that the caller on L waits in shared.ask (see
+	// Shared). Without Channels, the module's channel calls fail.
+	Channels Channels
+	Listen   func(L *lua.LState)
 }
 
 // API is the BBS's Lua API for one Lua state, each module wired from the
@@ -82,6 +88,7 @@ type API struct {
 	Door    *Door
 	Board   *Board
 	Mail    *Mail
+	Shared  *Shared
 	// Mongrel2 and Engine are the 2010 start-up's modules (startup.go).
 	Mongrel2 *Mongrel2
 	Engine   *Engine
@@ -121,6 +128,10 @@ func New(deps Deps) *API {
 		deps: deps,
 	}
 	a.Board = &Board{Store: deps.Store, Moderator: a.Users.IsSysop, Recorder: deps.Recorder}
+	a.Shared = &Shared{
+		Store: deps.Store, Channels: deps.Channels, User: deps.User, Listen: deps.Listen,
+		Recorder: deps.Recorder, UI: a.UI,
+	}
 	a.Mongrel2 = &Mongrel2{Log: deps.Log}
 	a.Engine = &Engine{Startup: deps.Startup, Log: deps.Log}
 	// A caller's level is read afresh at each login: the sysop may have
@@ -148,6 +159,7 @@ func (a *API) Modules() []Module {
 		{Name: "door", Loader: a.Door.Loader},
 		{Name: "board", Loader: a.Board.Loader},
 		{Name: "mail", Loader: a.Mail.Loader},
+		{Name: "shared", Loader: a.Shared.Loader},
 		{Name: "mongrel2", Loader: a.Mongrel2.Loader},
 		{Name: engineModule, Loader: a.Engine.Loader},
 	}

@@ -104,7 +104,7 @@ func (s *settings) flagSet(name string, stderr io.Writer, extra func(*flag.FlagS
 	fs.StringVar(&s.MainScript, "main", s.MainScript, "main script, relative to -scripts")
 	fs.BoolVar(&s.RawFrames, "raw", s.RawFrames, "send raw JSON + NUL to callers instead of base64 + NUL")
 	fs.IntVar(&s.BcryptCost, "bcrypt-cost", s.BcryptCost, "bcrypt work factor for new passwords, 4-31 (0: 10)")
-	fs.IntVar(&s.Workers, "workers", s.Workers, "Lua states to spread sessions over (0: one per core)")
+	fs.IntVar(&s.Workers, "workers", s.Workers, "Lua states to spread sessions over (0: one per core; 1: all on one, for old scripts that keep state in module-level tables)")
 	fs.IntVar(&s.HashWorkers, "hash-workers", s.HashWorkers, "password hashes run at once, off the Lua states (0: cores - 1, at least 1; <0: on them)")
 	fs.IntVar(&s.MaxCallers, "max-callers", s.MaxCallers, "callers online at most; more get the busy screen (0: 10000)")
 	fs.DurationVar(&s.IdleTimeout, "idle-timeout", s.IdleTimeout, "end sessions idle this long (0: 15m)")

@@ -89,6 +89,9 @@ func (h *Host) runWorker(ctx context.Context, w *worker) {
 		// last commit go to the store in one write, and their replies
 		// after it, once nothing more waits (or after maxCommitBatch).
 		if len(w.inbox) == 0 && len(w.results) == 0 || pass >= maxCommitBatch {
+			for _, id := range w.table.DeliverEvents() { // one resume per listener (live.go)
+				h.settle(w, id, false)
+			}
 			w.table.Commit()
 			pass = 0
 		}

@@ -192,6 +192,10 @@ type Deps struct {
 	// have no session any more (see offload.go). Without it the work runs
 	// in place, holding up the table's other callers.
 	Background func(ctx context.Context, connID string, work, then func())
+	// Channels, if set, carries the shared module's events between
+	// callers (host/handler/live); without it the module's channel calls
+	// fail. Wake brings an event to a caller of this table.
+	Channels luaapi.Channels
 }
 
 // Fallback texts for screens that are missing.
@@ -229,6 +233,12 @@ type Session struct {
 	offload  *offload
 	queued   []*m2proto.Request
 	inReplay bool
+	// listening says the caller waits in shared.ask, where events may
+	// resume them; events are those kept for it, and eventsDue says it is
+	// in Table.eventsDue (events.go).
+	listening bool
+	events    []queuedEvent
+	eventsDue bool
 	// clock is the caller's time limit, if they have one (timelimit.go).
 	clock *callClock
 }
@@ -251,6 +261,11 @@ type Stats struct {
 	// StoreErrors counts store faults (disk full, database failing) that
 	// scripts' calls met: see faults.go.
 	StoreErrors int64 `json:"store_errors"`
+	// Events counts the shared module's events given to a caller in
+	// shared.ask; EventsDropped those dropped for a caller with too many
+	// waiting.
+	Events        int64 `json:"events"`
+	EventsDropped int64 `json:"events_dropped"`
 }
 
 // Add returns the sum of two Stats.
@@ -262,12 +277,14 @@ func (s Stats) Add(o Stats) Stats {
 		Throttled: s.Throttled + o.Throttled, LineTooLong: s.LineTooLong + o.LineTooLong,
 		Malformed: s.Malformed + o.Malformed, UnknownType: s.UnknownType + o.UnknownType,
 		Vanished: s.Vanished + o.Vanished, StoreErrors: s.StoreErrors + o.StoreErrors,
+		Events: s.Events + o.Events, EventsDropped: s.EventsDropped + o.EventsDropped,
 	}
 }
 
 type counters struct {
 	active, started, ended, errored, disconnected, reaped, kicked, overran,
 	throttled, lineTooLong, malformed, unknownType, vanished, storeErrors atomic.Int64
+	events, eventsDropped atomic.Int64
 }
 
 // Caller describes one online caller for the status page.
@@ -279,6 +296,9 @@ type Caller struct {
 	IdleSeconds   int64  `json:"idle_seconds"`
 	OnlineSeconds int64  `json:"online_seconds"`
 	Version       int    `json:"version"`
+	// Worker numbers the Lua state (worker) serving the caller, from 1,
+	// among the host's live ones; the host sets it.
+	Worker int `json:"worker,omitempty"`
 }
 
 // Table maps conn ids to their sessions.
@@ -315,6 +335,9 @@ type Table struct {
 	// requests builds the request tables scripts get, their headers on
 	// first read.
 	requests *luaapi.Requests
+	// eventsDue are the sessions with events kept since the last
+	// DeliverEvents (events.go).
+	eventsDue []*Session
 	// loading is set while the main script loads (startup.go).
 	loading *loading
 	// dry is set on the table of a DryRun only (dryrun.go).
@@ -376,7 +399,7 @@ func New(cfg Config, deps Deps) (*Table, error) {
 		User: t.currentUser, Peer: t.peerOf, OnLogin: t.loggedIn, OnSecret: t.noteSecret, Who: who,
 		Throttle: loginThrottle(cfg, deps), MinPassword: cfg.Logins.MinPassword,
 		ScriptsDir: cfg.ScriptsDir, Now: deps.Now, Location: deps.Location, Rand: deps.Rand,
-		Offload: t, Startup: t,
+		Offload: t, Startup: t, Channels: deps.Channels, Listen: t.listen,
 	}
 	if len(cfg.TimeLimits) > 0 {
 		api.TimeLeft = t.timeLeft // else users.time_left is always nil
@@ -461,7 +484,7 @@ func (t *Table) Stats() Stats {
 		Reaped: c.reaped.Load(), Kicked: c.kicked.Load(), Overran: c.overran.Load(),
 		Throttled: c.throttled.Load(), LineTooLong: c.lineTooLong.Load(),
 		Malformed: c.malformed.Load(), UnknownType: c.unknownType.Load(), Vanished: c.vanished.Load(),
-		StoreErrors: c.storeErrors.Load(),
+		StoreErrors: c.storeErrors.Load(), Events: c.events.Load(), EventsDropped: c.eventsDropped.Load(),
 	}
 }
 
@@ -610,6 +633,7 @@ func (t *Table) Handle(req *m2proto.Request) {
 		t.journalRequest(s, req, msg)
 		t.resume(s, reqTable)
 		t.settleJournal(s)
+		t.deliverEvents(s)
 		return
 	}
 	s = t.start(req, reqTable, msg)
@@ -1006,6 +1030,7 @@ func (t *Table) settleResume(s *Session, state lua.ResumeState, err error) (wait
 // end its own session, never the host.
 func (t *Table) safeResumeFn(s *Session, fn *lua.LFunction, args []lua.LValue) (state lua.ResumeState, err error) {
 	budget := t.cfg.ResumeBudget
+	s.listening = false // until the script waits in shared.ask again
 	t.mu.Lock()
 	t.running = s
 	t.mu.Unlock()

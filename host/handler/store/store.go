@@ -22,6 +22,7 @@ type Store interface {
 	Journals
 	Lines
 	Access
+	SharedState
 	// Close releases the database. Later calls return ErrClosed.
 	Close() error
 }

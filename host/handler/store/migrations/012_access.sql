@@ -1,4 +1,4 @@
--- 011: numbered security levels, groups and flags for access rules, new
+-- 012: numbered security levels, groups and flags for access rules, new
 -- users waiting for the sysop's approval, and the time each caller spent
 -- online per day (for time limits).
 
