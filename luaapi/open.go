@@ -44,6 +44,9 @@ type Deps struct {
 	OnSecret func(L *lua.LState, secret string)
 	// Who lists the callers online across the host; nobody when nil.
 	Who func() []OnlineCaller
+	// TimeLeft, if set, is how long the caller on L has left before their
+	// time limit (users.time_left).
+	TimeLeft func(L *lua.LState) (time.Duration, bool)
 	// Throttle, if set, slows down password guessing; MinPassword is the
 	// fewest characters a new password may have.
 	Throttle    LoginThrottle
@@ -113,7 +116,10 @@ func New(deps Deps) *API {
 			Recorder: deps.Recorder, Offload: deps.Offload,
 		},
 		Callers: &Callers{Who: deps.Who, Recorder: deps.Recorder},
-		Users:   &Users{Accounts: deps.Store, Current: deps.User, Now: deps.Now, Recorder: deps.Recorder},
+		Users: &Users{
+			Accounts: deps.Store, Access: deps.Store, Current: deps.User, Now: deps.Now, Recorder: deps.Recorder,
+			TimeLeft: deps.TimeLeft,
+		},
 		Door: &Door{
 			Store: deps.Store, Dir: deps.ScriptsDir, Now: deps.Now, Location: deps.Location, Rand: deps.Rand,
 			User: deps.User, Who: deps.Who, Recorder: deps.Recorder,
@@ -128,6 +134,14 @@ func New(deps Deps) *API {
 	}
 	a.Mongrel2 = &Mongrel2{Log: deps.Log}
 	a.Engine = &Engine{Startup: deps.Startup, Log: deps.Log}
+	// A caller's level is read afresh at each login: the sysop may have
+	// changed it (approved them) from elsewhere since it was cached.
+	a.DB.OnLogin = func(L *lua.LState, name string) {
+		a.Users.forget(name)
+		if deps.OnLogin != nil {
+			deps.OnLogin(L, name)
+		}
+	}
 	return a
 }
 

@@ -52,7 +52,11 @@ func (h *Host) reapInterval() time.Duration {
 	if idle <= 0 {
 		idle = session.DefaultIdleTimeout
 	}
-	return min(max(idle/4, 10*time.Millisecond), 5*time.Second)
+	every := min(max(idle/4, 10*time.Millisecond), 5*time.Second)
+	if len(h.cfg.Session.TimeLimits) > 0 {
+		every = min(every, time.Second) // time limits warn to the second
+	}
+	return every
 }
 
 // runWorker serves w's queue, reaps its idle sessions, and ends when ctx is

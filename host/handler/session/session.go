@@ -110,6 +110,13 @@ type Config struct {
 	// empty); UpgradedScreen tells a caller their session was restarted
 	// on new scripts (DefaultUpgradedScreen when empty).
 	ResumeEntry, UpgradedScreen string
+	// TimeLimits are the minutes per call and per day by level (none
+	// when empty; see timelimit.go and ParseTimeLimits); days start at
+	// midnight in TimeZone (time.Local when nil). TimeScreen ("timeout")
+	// ends a call whose time is up.
+	TimeLimits []TimeLimit
+	TimeZone   *time.Location
+	TimeScreen string
 }
 
 func (c *Config) setDefaults() {
@@ -120,6 +127,7 @@ func (c *Config) setDefaults() {
 		{&c.Entry, "m2bbs"}, {&c.ErrorScreen, "error"}, {&c.IdleScreen, "idle"},
 		{&c.FloodScreen, "flood"}, {&c.KickScreen, "kicked"},
 		{&c.ResumeEntry, DefaultResumeEntry}, {&c.UpgradedScreen, DefaultUpgradedScreen},
+		{&c.TimeScreen, "timeout"},
 	}
 	for _, d := range defaults {
 		if *d.field == "" {
@@ -231,6 +239,8 @@ type Session struct {
 	listening bool
 	events    []queuedEvent
 	eventsDue bool
+	// clock is the caller's time limit, if they have one (timelimit.go).
+	clock *callClock
 }
 
 // Stats are the Table's counters.
@@ -391,6 +401,9 @@ func New(cfg Config, deps Deps) (*Table, error) {
 		ScriptsDir: cfg.ScriptsDir, Now: deps.Now, Location: deps.Location, Rand: deps.Rand,
 		Offload: t, Startup: t, Channels: deps.Channels, Listen: t.listen,
 	}
+	if len(cfg.TimeLimits) > 0 {
+		api.TimeLeft = t.timeLeft // else users.time_left is always nil
+	}
 	if t.journals != nil {
 		api.Recorder = t
 		api.Checkpoint = t.checkpoint
@@ -520,6 +533,7 @@ func (t *Table) loggedIn(L *lua.LState, name string) {
 	}
 	s.user = name // s.log's records carry it from now on
 	s.log.Info("caller logged in")
+	t.startClock(s, true)
 	t.record(s, journalLogin(name))
 	if t.deps.OnLogin != nil {
 		t.deps.OnLogin(s.connID, name)
@@ -838,18 +852,21 @@ func (t *Table) Disconnect(connID string) {
 }
 
 // ReapIdle ends every session without input for longer than the idle
-// timeout, telling its caller so, and returns their conn ids.
+// timeout, telling its caller so, and keeps the time limits of callers
+// who have one (warning them, and ending their call when their time is
+// up: timelimit.go); it returns the conn ids of the sessions it ended.
 func (t *Table) ReapIdle() []string {
-	if t.cfg.IdleTimeout < 0 {
-		return nil
-	}
 	now := t.now()
 	var reaped []string
 	for id, s := range t.sessions {
 		if s.waitingForWork() {
 			continue // the board is working for it
 		}
-		if idle := now.Sub(s.lastInput); idle > t.cfg.IdleTimeout {
+		if s.clock != nil && t.checkTime(s, now) {
+			reaped = append(reaped, id)
+			continue
+		}
+		if idle := now.Sub(s.lastInput); t.cfg.IdleTimeout >= 0 && idle > t.cfg.IdleTimeout {
 			s.log.Info("session idle too long: ending it", "idle", idle.Round(time.Second))
 			t.counts.reaped.Add(1)
 			t.end(s, t.cfg.IdleScreen, fallbackIdleText)
@@ -1107,6 +1124,9 @@ func (t *Table) hangup(s *Session, exit message.Message) {
 func (t *Table) remove(s *Session) {
 	if t.sessions[s.connID] != s {
 		return
+	}
+	if s.clock != nil {
+		t.charge(s, t.now())
 	}
 	delete(t.sessions, s.connID)
 	delete(t.byThread, s.thread)

@@ -21,6 +21,7 @@ type Store interface {
 	Throttles
 	Journals
 	Lines
+	Access
 	SharedState
 	// Close releases the database. Later calls return ErrClosed.
 	Close() error
