@@ -18,6 +18,9 @@
 //   - door (door.go): what door games need: saved data per door and
 //     caller, leaderboards, random numbers, the date.
 //   - menu (menu.go, lua/menu.lua): menus declared as data, in Lua.
+//   - shared (shared.go, lua/shared_ask.lua): live state every caller
+//     sees, on every worker and phone line: tables of small values in the
+//     store, and channels whose events wake callers waiting in shared.ask.
 //   - session (journal.go): session.checkpoint(conn, req, user) lets the
 //     host start a caller's journal over from a point the script names.
 //   - mongrel2 and engine (startup.go): the 2010 board's start-up block

@@ -44,6 +44,9 @@ type Deps struct {
 	OnSecret func(L *lua.LState, secret string)
 	// Who lists the callers online across the host; nobody when nil.
 	Who func() []OnlineCaller
+	// TimeLeft, if set, is how long the caller on L has left before their
+	// time limit (users.time_left).
+	TimeLeft func(L *lua.LState) (time.Duration, bool)
 	// Throttle, if set, slows down password guessing; MinPassword is the
 	// fewest characters a new password may have.
 	Throttle    LoginThrottle
@@ -65,6 +68,12 @@ type Deps struct {
 	Now      func() time.Time
 	Location *time.Location
 	Rand     *rand.Rand
+
+	// Channels carries the shared module's events between callers;
+	// Listen is told that the caller on L waits in shared.ask (see
+	// Shared). Without Channels, the module's channel calls fail.
+	Channels Channels
+	Listen   func(L *lua.LState)
 }
 
 // API is the BBS's Lua API for one Lua state, each module wired from the
@@ -79,6 +88,7 @@ type API struct {
 	Door    *Door
 	Board   *Board
 	Mail    *Mail
+	Shared  *Shared
 	// Mongrel2 and Engine are the 2010 start-up's modules (startup.go).
 	Mongrel2 *Mongrel2
 	Engine   *Engine
@@ -106,7 +116,10 @@ func New(deps Deps) *API {
 			Recorder: deps.Recorder, Offload: deps.Offload,
 		},
 		Callers: &Callers{Who: deps.Who, Recorder: deps.Recorder},
-		Users:   &Users{Accounts: deps.Store, Current: deps.User, Now: deps.Now, Recorder: deps.Recorder},
+		Users: &Users{
+			Accounts: deps.Store, Access: deps.Store, Current: deps.User, Now: deps.Now, Recorder: deps.Recorder,
+			TimeLeft: deps.TimeLeft,
+		},
 		Door: &Door{
 			Store: deps.Store, Dir: deps.ScriptsDir, Now: deps.Now, Location: deps.Location, Rand: deps.Rand,
 			User: deps.User, Who: deps.Who, Recorder: deps.Recorder,
@@ -115,8 +128,20 @@ func New(deps Deps) *API {
 		deps: deps,
 	}
 	a.Board = &Board{Store: deps.Store, Moderator: a.Users.IsSysop, Recorder: deps.Recorder}
+	a.Shared = &Shared{
+		Store: deps.Store, Channels: deps.Channels, User: deps.User, Listen: deps.Listen,
+		Recorder: deps.Recorder, UI: a.UI,
+	}
 	a.Mongrel2 = &Mongrel2{Log: deps.Log}
 	a.Engine = &Engine{Startup: deps.Startup, Log: deps.Log}
+	// A caller's level is read afresh at each login: the sysop may have
+	// changed it (approved them) from elsewhere since it was cached.
+	a.DB.OnLogin = func(L *lua.LState, name string) {
+		a.Users.forget(name)
+		if deps.OnLogin != nil {
+			deps.OnLogin(L, name)
+		}
+	}
 	return a
 }
 
@@ -134,6 +159,7 @@ func (a *API) Modules() []Module {
 		{Name: "door", Loader: a.Door.Loader},
 		{Name: "board", Loader: a.Board.Loader},
 		{Name: "mail", Loader: a.Mail.Loader},
+		{Name: "shared", Loader: a.Shared.Loader},
 		{Name: "mongrel2", Loader: a.Mongrel2.Loader},
 		{Name: engineModule, Loader: a.Engine.Loader},
 	}

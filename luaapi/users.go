@@ -8,6 +8,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/m2bbs/m2bbs/host/handler/accessrule"
 	"github.com/m2bbs/m2bbs/host/handler/store"
 	"github.com/m2bbs/m2bbs/host/shared/termtext"
 )
@@ -21,17 +22,25 @@ type CurrentUser func(L *lua.LState) string
 // Actions that change someone else's account need the sysop level.
 type Users struct {
 	Accounts store.Accounts
-	Current  CurrentUser
+	// Access keeps numbered levels, groups, flags, approvals and time
+	// used; the functions that need it fail without it.
+	Access  store.Access
+	Current CurrentUser
 	// Now is the clock of the level cache; time.Now when nil.
 	Now func() time.Time
 	// Recorder, if set, journals the module's calls (New sets it from
 	// Deps.Recorder).
 	Recorder Recorder
 
+	// TimeLeft, if set, says how long the caller running on L has left
+	// before their time limit ends the call (ok false: no limit).
+	TimeLeft func(L *lua.LState) (left time.Duration, ok bool)
+
 	// levels caches callers' levels for LevelCacheTTL: menus ask for the
 	// level at every render. A Users belongs to one Lua state, so one
-	// goroutine uses the cache.
+	// goroutine uses the cache, and the compiled access rules.
 	levels map[string]cachedLevel
+	rules  accessrule.Cache
 }
 
 // LevelCacheTTL is how long a caller's security level is taken from the
@@ -39,16 +48,18 @@ type Users struct {
 // caller within it.
 const LevelCacheTTL = 5 * time.Second
 
-// cachedLevel is a level ("" for a banned caller) and when it was read.
+// cachedLevel is a level ("" for a banned caller), what access rules
+// ask of the caller (nil when banned), and when it was read.
 type cachedLevel struct {
-	level string
-	at    time.Time
+	level   string
+	subject *accessrule.Subject
+	at      time.Time
 }
 
 // Loader opens the users module. Its function table marks each call
 // a read or a write (see Recorder).
 func (u *Users) Loader(L *lua.LState) int {
-	L.Push(hostCalls{
+	tbl := hostCalls{
 		"me":           reads(u.me),
 		"info":         reads(u.info),
 		"list":         reads(u.list),
@@ -60,13 +71,27 @@ func (u *Users) Loader(L *lua.LState) int {
 		"last_callers": reads(u.lastCallers),
 		"wall":         reads(u.wall),
 		"write_wall":   writes(u.writeWall),
-	}.table(L, u.Recorder, "users"))
+		"set_group":    writes(u.setGroup),
+		"set_flags":    writes(u.setFlags),
+		"waiting":      reads(u.waiting),
+		"approve":      writes(u.approve),
+		"time_left":    reads(u.timeLeft),
+		"check_rule":   reads(u.checkRule),
+		"allowed_all":  reads(u.allowedAll),
+	}.table(L, u.Recorder, "users")
+	if u.TimeLeft == nil {
+		// No time limits: always nil, so nothing to journal (a menu
+		// asks at every render).
+		tbl.RawSetString("time_left", L.NewFunction(u.timeLeft))
+	}
+	L.Push(tbl)
 	return 1
 }
 
 // accountTable converts an account for Lua.
 func accountTable(L *lua.LState, a store.Account) *lua.LTable {
-	t := L.CreateTable(0, 6)
+	t := L.CreateTable(0, 10)
+	accessFields(L, t, a)
 	t.RawSetString("name", lua.LString(termtext.CleanLine(a.Name)))
 	t.RawSetString("level", lua.LString(a.Level))
 	t.RawSetString("banned", lua.LBool(a.Banned))
@@ -104,10 +129,14 @@ func (u *Users) account(L *lua.LState, name string) (store.Account, error) {
 
 // level is the security level of the caller running on L ("" before
 // login).
-func (u *Users) level(L *lua.LState) string {
+func (u *Users) level(L *lua.LState) string { return u.cached(L).level }
+
+// cached is what the level cache knows of the caller running on L (the
+// zero value before login or when their account cannot be read).
+func (u *Users) cached(L *lua.LState) cachedLevel {
 	name := u.Current(L)
 	if name == "" {
-		return ""
+		return cachedLevel{}
 	}
 	now := time.Now
 	if u.Now != nil {
@@ -115,21 +144,21 @@ func (u *Users) level(L *lua.LState) string {
 	}
 	key := strings.ToLower(name)
 	if c, ok := u.levels[key]; ok && now().Sub(c.at) < LevelCacheTTL {
-		return c.level
+		return c
 	}
 	a, err := u.account(L, name)
 	if err != nil {
-		return ""
+		return cachedLevel{}
 	}
-	level := a.Level
+	c := cachedLevel{level: a.Level, subject: subjectOf(a, now()), at: now()}
 	if a.Banned {
-		level = ""
+		c.level, c.subject = "", nil
 	}
 	if u.levels == nil || len(u.levels) > 10000 {
 		u.levels = make(map[string]cachedLevel)
 	}
-	u.levels[key] = cachedLevel{level, now()}
-	return level
+	u.levels[key] = c
+	return c
 }
 
 // forget drops name's cached level after the sysop changed it here.
@@ -184,18 +213,13 @@ func (u *Users) isSysop(L *lua.LState) int {
 	return 1
 }
 
-// users.allowed(level) -> whether the caller's level is at least level
-// ('new', 'user' or 'sysop'); nil or ” allows everyone.
+// users.allowed(rule) -> whether the caller passes rule: a level name
+// ('new', 'user' or 'sysop': at least that level), a level number, or an
+// access rule ("level >= 20 and group('cosysop')", see
+// host/handler/accessrule); nil or ” allows everyone. A rule that does
+// not compile raises an error giving its column.
 func (u *Users) allowed(L *lua.LState) int {
-	need := L.OptString(1, "")
-	if need == "" {
-		L.Push(lua.LTrue)
-		return 1
-	}
-	if store.LevelRank(need) == 0 {
-		L.ArgError(1, "level must be 'new', 'user' or 'sysop'")
-	}
-	L.Push(lua.LBool(store.LevelRank(u.level(L)) >= store.LevelRank(need)))
+	L.Push(lua.LBool(u.Allowed(L, L.Get(1))))
 	return 1
 }
 
@@ -211,10 +235,17 @@ func (u *Users) sysopAction(L *lua.LState, fn func(ctx context.Context) error) i
 	return 1
 }
 
-// users.set_level(name, level) -> true (sysop only)
+// users.set_level(name, level) -> true (sysop only): level is a name
+// ('new', 'user', 'sysop') or a number from 0 to 255.
 func (u *Users) setLevel(L *lua.LState) int {
-	name, level := L.CheckString(1), L.CheckString(2)
+	name := L.CheckString(1)
 	u.forget(name)
+	if n, ok := L.Get(2).(lua.LNumber); ok {
+		return u.sysopAction(L, u.withAccess(func(ctx context.Context, a store.Access) error {
+			return a.SetSecurity(ctx, name, int(n))
+		}))
+	}
+	level := L.CheckString(2)
 	return u.sysopAction(L, func(ctx context.Context) error { return u.Accounts.SetLevel(ctx, name, level) })
 }
 

@@ -23,7 +23,7 @@ type accountsEnv struct {
 	peer    string // the caller's address
 }
 
-func newAccountsEnv(t *testing.T) *accountsEnv {
+func newAccountsEnv(t testing.TB) *accountsEnv {
 	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "bbs.db"), store.Options{BcryptCost: bcrypt.MinCost})
 	if err != nil {
@@ -45,7 +45,7 @@ func newAccountsEnv(t *testing.T) *accountsEnv {
 	return e
 }
 
-func (e *accountsEnv) run(t *testing.T, src string) {
+func (e *accountsEnv) run(t testing.TB, src string) {
 	t.Helper()
 	if err := e.L.DoString(src); err != nil {
 		t.Fatalf("lua: %v", err)

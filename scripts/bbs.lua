@@ -183,6 +183,27 @@ local function user_list(conn, req)
     ui.display(conn, req, table.concat(lines, '\n'))
 end
 
+-- approve_users lists the new users waiting for the sysop's approval and
+-- approves them one name at a time, until an empty answer.
+local function approve_users(conn, req)
+    while true do
+        local lines = {}
+        for _, a in ipairs(assert(users.waiting(20))) do
+            lines[#lines + 1] = os.date('  %Y-%m-%d %H:%M  ', a.registered) .. a.name
+        end
+        if #lines == 0 then
+            ui.display(conn, req, 'Nobody is waiting for approval.')
+            return
+        end
+        req = ui.ask(conn, req, 'Waiting for approval:\n' .. table.concat(lines, '\n') ..
+            '\nApprove whom? (Enter to go back)')
+        local name = ui.trim(req.data.msg)
+        if name == '' then return end
+        local ok, err = users.approve(name)
+        ui.display(conn, req, ok and (name .. ' is approved.') or err)
+    end
+end
+
 local function account_action(verb, fn)
     return function(conn, req)
         req = ui.ask(conn, req, verb .. ' whom?')
@@ -198,8 +219,20 @@ SYSOP_MENU = menu.new {
         {key = 'B', label = 'Ban a caller.', action = account_action('Ban', function(_, _, name) return users.ban(name) end)},
         {key = 'N', label = 'Unban a caller.', action = account_action('Unban', function(_, _, name) return users.unban(name) end)},
         {key = 'L', label = 'Set a security level.', action = account_action('Set the level of', function(conn, req, name)
-            req = ui.ask(conn, req, 'Level for ' .. name .. ' (new, user or sysop)?')
-            return users.set_level(name, ui.trim(req.data.msg):lower())
+            req = ui.ask(conn, req, 'Level for ' .. name .. ' (new, user, sysop, or 0 to 255)?')
+            local level = ui.trim(req.data.msg):lower()
+            return users.set_level(name, tonumber(level) or level)
+        end)},
+        {key = 'W', label = 'New users waiting for approval.', action = approve_users},
+        {key = 'G', label = 'Put a caller in a group, or take them out.', action = account_action('Change the groups of', function(conn, req, name)
+            req = ui.ask(conn, req, 'Group for ' .. name .. ' (-name takes them out)?')
+            local group = ui.trim(req.data.msg)
+            local leave = group:sub(1, 1) == '-'
+            return users.set_group(name, leave and group:sub(2) or group, not leave)
+        end)},
+        {key = 'F', label = "Set a caller's flags.", action = account_action('Set the flags of', function(conn, req, name)
+            req = ui.ask(conn, req, 'Flags for ' .. name .. ' (letters A to Z, Enter for none)?')
+            return users.set_flags(name, ui.trim(req.data.msg))
         end)},
         {key = 'D', label = 'Delete a post.', action = function(conn, req)
             req = ui.ask(conn, req, 'Number of the post to delete?')
@@ -210,24 +243,41 @@ SYSOP_MENU = menu.new {
     },
 }
 
+-- minutes says a number of seconds in minutes, rounded up.
+local function minutes(seconds)
+    local n = math.ceil(seconds / 60)
+    return n == 1 and '1 minute' or (n .. ' minutes')
+end
+
+-- time_status is the main menu's last line for a caller with a time
+-- limit: how many minutes they have left.
+local function time_status()
+    local left = users.time_left()
+    if left then return '(' .. minutes(left) .. ' left)' end
+end
+
 -- MAIN_MENU is the main menu as data: add a line here to add an item.
+-- level = 'user' items are not for new users waiting for approval;
+-- access = "rule" items are for callers who pass the rule, such as
+-- access = "level >= 20 and group('cosysop')" (see docs/lua-api.md).
 MAIN_MENU = menu.new {
     title = 'MAIN MENU',
+    status = time_status,
     -- Each time the main menu shows, the caller's session journal starts
     -- over from m2bbs_resume below (see "Sessions that survive").
     checkpoint = true,
     items = {
-        {key = '1', label = 'Leave a message.', action = leave_message},
+        {key = '1', label = 'Leave a message.', action = leave_message, level = 'user'},
         {key = '2', label = 'Read messages left.', action = read_messages},
-        {key = '3', label = 'Send to someone else.', action = send_message},
+        {key = '3', label = 'Send to someone else.', action = send_message, level = 'user'},
         {key = '4', label = 'Read messages to you.', action = read_inbox},
         {key = '5', label = "Who's online.", action = who},
-        {key = '6', label = 'The one-liners wall.', action = wall},
+        {key = '6', label = 'The one-liners wall.', action = wall, level = 'user'},
         {key = '7', label = 'Last callers.', action = last_callers},
-        {key = '8', label = 'Page someone.', action = page},
-        {key = 'B', label = 'Message boards.', action = function(conn, req, user) require('boards').menu(conn, req, user) end},
-        {key = 'M', label = 'Your mailbox.', action = function(conn, req, user) require('boards').mail_menu(conn, req, user) end},
-        {key = 'D', label = 'Door games.', action = function(conn, req) require('doors').menu(conn, req) end},
+        {key = '8', label = 'Page someone.', action = page, level = 'user'},
+        {key = 'B', label = 'Message boards.', action = function(conn, req, user) require('boards').menu(conn, req, user) end, level = 'user'},
+        {key = 'M', label = 'Your mailbox.', action = function(conn, req, user) require('boards').mail_menu(conn, req, user) end, level = 'user'},
+        {key = 'D', label = 'Door games.', action = function(conn, req) require('doors').menu(conn, req) end, level = 'user'},
         {key = 'S', label = 'Sysop menu.', menu = SYSOP_MENU, level = 'sysop'},
         {key = 'Q', label = 'Quit the BBS.', action = function(conn, req) ui.exit(conn, req, 'bye') return 'quit' end},
     },
@@ -235,6 +285,20 @@ MAIN_MENU = menu.new {
 
 -- MAINMENU maps each key to its action, as in the original BBS script.
 MAINMENU = menu.actions(MAIN_MENU)
+
+-- greet tells a caller who just logged in whether they wait for the
+-- sysop's approval, and how long they may stay; it returns false when
+-- their time for the day is used up.
+local function greet(conn, req)
+    local me = users.me()
+    if me and me.waiting then ui.screen(conn, req, 'waiting') end
+    local left = users.time_left()
+    if left and left <= 0 then return false end
+    if left then
+        ui.display(conn, req, 'You have ' .. minutes(left) .. ' on the board this call.')
+    end
+    return true
+end
 
 -- m2bbs is one caller's whole visit: name, password, MOTD, then the menu
 -- until they quit.
@@ -255,6 +319,10 @@ function m2bbs(conn, req)
             ui.exit(conn, req, 'bad_pass')
             return
         end
+    end
+    if not greet(conn, req) then
+        ui.exit(conn, req, 'timeout')
+        return
     end
     req = ui.prompt(conn, req, 'motd')
     if req.data.msg:lower() == 'n' then

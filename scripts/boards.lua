@@ -12,12 +12,15 @@ local ui = require 'ui'
 local db = require 'db'
 local board = require 'board'
 local mail = require 'mail'
+local users = require 'users'
 
 local boards = {}
 
 -- AREAS are the sysop's message areas, created (or their descriptions
 -- updated) the first time a caller opens the boards. 'general' is the
--- default area: the main menu's "leave a message" posts there.
+-- default area: the main menu's "leave a message" posts there. An area
+-- with access = "rule" (say access = "level >= 20 and group('cosysop')",
+-- see docs/sysop.md) is listed and opened for callers who pass it only.
 boards.AREAS = {
     {name = 'general', description = 'Anything goes'},
     {name = 'tech', description = 'Computers, modems and code'},
@@ -42,6 +45,21 @@ local function define_areas()
         assert(board.define_area(a.name, a.description))
     end
     areas_defined = true
+end
+
+-- visible keeps the areas of list the caller may enter: those whose
+-- boards.AREAS entry has no access rule, or a rule the caller passes.
+local function visible(list)
+    local rules = {}
+    for _, a in ipairs(boards.AREAS) do
+        if a.access then rules[a.name:lower()] = a.access end
+    end
+    local out = {}
+    for _, area in ipairs(list) do
+        local rule = rules[area.name:lower()]
+        if not rule or users.allowed(rule) then out[#out + 1] = area end
+    end
+    return out
 end
 
 -- clip shortens s to at most n bytes without cutting a UTF-8 character.
@@ -224,7 +242,7 @@ end
 function boards.new_scan(conn, req, user)
     define_areas()
     local shown, choice = 0, nil
-    for _, area in ipairs(assert(board.areas())) do
+    for _, area in ipairs(visible(assert(board.areas()))) do
         local count = assert(board.new_count(user, area.name))
         local seen = 0
         while seen < count do
@@ -252,7 +270,7 @@ function boards.menu(conn, req, user)
     define_areas()
     local choice
     while true do
-        local areas = assert(board.areas())
+        local areas = visible(assert(board.areas()))
         local out = {}
         for i, a in ipairs(areas) do
             local new = assert(board.new_count(user, a.name))

@@ -36,7 +36,7 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		return err
 	}
 	defer release()
-	db, err := store.Open(s.DBPath, store.Options{BcryptCost: s.BcryptCost, Log: log, Sync: s.Sync})
+	db, err := store.Open(s.DBPath, store.Options{BcryptCost: s.BcryptCost, Log: log, Sync: s.Sync, NewUsersWait: s.NewUsersWait})
 	if err != nil {
 		return err
 	}
@@ -62,6 +62,9 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		directory = dt
 	}
 
+	if len(s.timeLimits) > 0 {
+		log.Info("time limits", "limits", s.TimeLimits, "time_zone", s.timeZone.String())
+	}
 	h, err := dispatch.New(transport, dispatch.Config{
 		Session: session.Config{
 			ScriptsDir:    s.ScriptsDir,
@@ -77,6 +80,8 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 				FreePerAddr: s.LoginsPerAddress,
 			},
 			GatewayKey:   s.gatewayKey,
+			TimeLimits:   s.timeLimits,
+			TimeZone:     s.timeZone,
 			EventsScript: filepath.Join(s.ScriptsDir, "events.lua"),
 		},
 		RawFrames:   s.RawFrames,

@@ -9,9 +9,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/m2bbs/m2bbs/host/handler/config"
 	"github.com/m2bbs/m2bbs/host/handler/dispatch"
+	"github.com/m2bbs/m2bbs/host/handler/session"
 	"github.com/m2bbs/m2bbs/host/shared/access"
 )
 
@@ -29,8 +31,11 @@ type settings struct {
 	// directory specs, if set, are the shared directory handler's.
 	line                                 int
 	directorySendSpec, directoryRecvSpec string
-	// wsOrigins are the parsed WebSocketOrigins.
-	wsOrigins []string
+	// wsOrigins are the parsed WebSocketOrigins; timeLimits and timeZone
+	// the parsed TimeLimits and TimeZone.
+	wsOrigins  []string
+	timeLimits []session.TimeLimit
+	timeZone   *time.Location
 	// listenAll says the board takes callers on every interface (run
 	// -listen-all): its pages may use any name it is reached by.
 	listenAll bool
@@ -76,6 +81,9 @@ func parseSettings(name string, args []string, stderr io.Writer, extra func(*fla
 	if s.wsOrigins, err = access.ParsePatterns(s.WebSocketOrigins); err != nil {
 		return nil, err
 	}
+	if s.timeLimits, s.timeZone, err = parseTimeSettings(s.TimeLimits, s.TimeZone); err != nil {
+		return nil, err
+	}
 	if !filepath.IsAbs(s.MainScript) {
 		s.MainScript = filepath.Join(s.ScriptsDir, s.MainScript)
 	}
@@ -96,7 +104,7 @@ func (s *settings) flagSet(name string, stderr io.Writer, extra func(*flag.FlagS
 	fs.StringVar(&s.MainScript, "main", s.MainScript, "main script, relative to -scripts")
 	fs.BoolVar(&s.RawFrames, "raw", s.RawFrames, "send raw JSON + NUL to callers instead of base64 + NUL")
 	fs.IntVar(&s.BcryptCost, "bcrypt-cost", s.BcryptCost, "bcrypt work factor for new passwords, 4-31 (0: 10)")
-	fs.IntVar(&s.Workers, "workers", s.Workers, "Lua states to spread sessions over (0: one per core)")
+	fs.IntVar(&s.Workers, "workers", s.Workers, "Lua states to spread sessions over (0: one per core; 1: all on one, for old scripts that keep state in module-level tables)")
 	fs.IntVar(&s.HashWorkers, "hash-workers", s.HashWorkers, "password hashes run at once, off the Lua states (0: cores - 1, at least 1; <0: on them)")
 	fs.IntVar(&s.MaxCallers, "max-callers", s.MaxCallers, "callers online at most; more get the busy screen (0: 10000)")
 	fs.DurationVar(&s.IdleTimeout, "idle-timeout", s.IdleTimeout, "end sessions idle this long (0: 15m)")
@@ -114,6 +122,9 @@ func (s *settings) flagSet(name string, stderr io.Writer, extra func(*flag.FlagS
 	fs.StringVar(&s.Sync, "sync", s.Sync, "database sync: normal (a power cut may lose the last commits) or full (loses none; slower writes) (default normal)")
 	fs.IntVar(&s.MemoryLimitMiB, "memory-limit", s.MemoryLimitMiB, "host heap in MiB past which running scripts are stopped (0: 256)")
 	fs.TextVar(&s.logLevel, "log-level", s.logLevel, "log level: DEBUG, INFO, WARN or ERROR")
+	fs.BoolVar(&s.NewUsersWait, "new-users-wait", s.NewUsersWait, "new users wait at the new level until the sysop approves them")
+	fs.StringVar(&s.TimeLimits, "time-limits", s.TimeLimits, "time per call and per day by level, LEVEL=PERCALL/PERDAY in minutes or durations, 0 for none (\"0=60/120,255=0/0\"; default: no limits)")
+	fs.StringVar(&s.TimeZone, "time-zone", s.TimeZone, "time zone whose midnight starts a day for time limits (\"Local\" or an IANA name; default Local)")
 	fs.StringVar(&s.cpuProfile, "cpuprofile", s.cpuProfile, "write a CPU profile of the host to this file (written at shutdown)")
 	if extra != nil {
 		extra(fs)

@@ -30,6 +30,8 @@ func runStatus(ctx context.Context, args []string, stderr io.Writer) error {
 	broadcast := fs.String("broadcast", "", "show this text to every caller online")
 	kick := fs.String("kick", "", "end the call of this conn_id")
 	asJSON := fs.Bool("json", false, "print the status as JSON")
+	waiting := fs.Bool("waiting", false, "list the new users waiting for approval (new_users_wait)")
+	approve := fs.String("approve", "", "approve this new user")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -55,6 +57,8 @@ func runStatus(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		fmt.Printf("kicked conn %s\n", *kick)
 		return nil
+	case *waiting || *approve != "":
+		return approvals(ctx, c, *approve)
 	}
 	body, err := c.do(ctx, http.MethodGet, "", "")
 	if err != nil {

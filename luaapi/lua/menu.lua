@@ -14,9 +14,14 @@
 -- An item's action is called as action(conn, req, user); it may return
 -- 'quit' to end every menu, or 'back' to leave this one. The strings
 -- 'quit' and 'back' work as actions too, and menu = another menu opens a
--- submenu. Items with a level ('new', 'user' or 'sysop') are shown to, and
--- accepted from, callers with at least that level only; hidden = true
--- items are accepted but not listed. A key nobody may
+-- submenu. Items with a level ('new', 'user' or 'sysop', or a number from
+-- 0 to 255) are shown to, and accepted from, callers with at least that
+-- level only; items with an access rule (access = "level >= 20 and
+-- group('cosysop')", see users.allowed) to callers who pass it only, and
+-- menu.new refuses a rule that does not compile, naming its column;
+-- hidden = true items are accepted but not listed. status = function()
+-- returning a line (or nil) adds that line under the items each time the
+-- menu is drawn. A key nobody may
 -- use shows the error screen ('menu_error' unless the menu names another).
 -- checkpoint = true marks the menu m2bbs_resume(conn, req, user) brings a
 -- caller to: each time it shows, session.checkpoint lets the caller's
@@ -30,8 +35,40 @@ local M = {}
 local has_users, users = pcall(require, 'users')
 
 local function may_use(item)
-    if not item.level or not has_users then return true end
-    return users.allowed(item.level)
+    if not has_users then return true end
+    if item.level and not users.allowed(item.level) then return false end
+    return not item.access or users.allowed(item.access)
+end
+
+-- usable says, item by item, whether the caller may use m's items: with
+-- the host's users module, in one call for the distinct rules of the
+-- whole menu (so that an item added without a rule leaves the call, and a
+-- caller's journal, as they were).
+local function usable(m)
+    local out = {}
+    if has_users and users.allowed_all then
+        local rules, seen = {}, {}
+        local function add(rule)
+            if rule and not seen[rule] then
+                seen[rule] = true
+                rules[#rules + 1] = rule
+            end
+        end
+        for _, item in ipairs(m.items) do
+            add(item.level)
+            add(item.access)
+        end
+        local passes = {}
+        if #rules > 0 then
+            for i, ok in ipairs(users.allowed_all(rules)) do passes[rules[i]] = ok end
+        end
+        for i, item in ipairs(m.items) do
+            out[i] = (not item.level or passes[item.level]) and (not item.access or passes[item.access]) or false
+        end
+        return out
+    end
+    for i, item in ipairs(m.items) do out[i] = may_use(item) end
+    return out
 end
 
 -- new checks a menu's declaration and returns it.
@@ -45,6 +82,10 @@ function M.new(m)
         assert(not seen[key], ('menu.new: key %q used twice'):format(item.key))
         seen[key] = true
         assert(item.action or item.menu, ('menu.new: item %q has no action or menu'):format(item.key))
+        if item.access ~= nil and has_users and users.check_rule then
+            local ok, err = users.check_rule(item.access)
+            assert(ok, ('menu.new: item %q: %s'):format(item.key, tostring(err)))
+        end
     end
     return m
 end
@@ -54,11 +95,14 @@ end
 function M.render(m)
     local lines = {}
     if m.title then lines[#lines + 1] = '---(((' .. m.title .. ')))---' end
-    for _, item in ipairs(m.items) do
-        if may_use(item) and not item.hidden then
+    local ok = usable(m)
+    for i, item in ipairs(m.items) do
+        if ok[i] and not item.hidden then
             lines[#lines + 1] = item.key .. '. ' .. (item.label or '')
         end
     end
+    local status = m.status and m.status()
+    if status then lines[#lines + 1] = status end
     return table.concat(lines, '\n')
 end
 

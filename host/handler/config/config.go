@@ -93,6 +93,14 @@ type Config struct {
 	// MemoryLimitMiB is the host's heap limit in MiB, past which running
 	// scripts are stopped (0: the host's default).
 	MemoryLimitMiB int
+	// NewUsersWait makes new users wait at the new level until the sysop
+	// approves them (store.Options.NewUsersWait).
+	NewUsersWait bool
+	// TimeLimits are the minutes per call and per day by level
+	// ("20=60/180, 255=0/0", see session.ParseTimeLimits; "": none), and
+	// TimeZone the zone whose midnight starts a day ("Local" when empty,
+	// or an IANA name such as "Europe/Paris").
+	TimeLimits, TimeZone string
 }
 
 // Defaults are the settings used where neither the file nor a flag says
@@ -147,6 +155,9 @@ func (c *Config) keys() map[string]any {
 		"sync":                   &c.Sync,
 		"memory_limit":           &c.MemoryLimitMiB,
 		"mongrel2_pidfile":       &c.Mongrel2PIDFile,
+		"new_users_wait":         &c.NewUsersWait,
+		"time_limits":            &c.TimeLimits,
+		"time_zone":              &c.TimeZone,
 	}
 }
 

@@ -87,6 +87,7 @@ func (h *Host) settle(w *worker, connID string, handled bool) (refusals int) {
 	}
 	if o.pending == 0 && !w.table.Has(connID) {
 		delete(h.owners, connID)
+		h.live.Forget(connID)
 		w.owned--
 		h.nudgeLine()
 	}

@@ -53,6 +53,7 @@ func (h *Host) load() (*generation, error) {
 			HungUp:  h.hungUp,
 
 			Background: h.background(w),
+			Channels:   h.live,
 		})
 		if err != nil {
 			for _, w := range gen.workers {

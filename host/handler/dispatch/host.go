@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/m2bbs/m2bbs/host/handler/events"
+	"github.com/m2bbs/m2bbs/host/handler/live"
 	"github.com/m2bbs/m2bbs/host/handler/session"
 	"github.com/m2bbs/m2bbs/host/handler/store"
 	"github.com/m2bbs/m2bbs/host/message"
@@ -157,6 +158,10 @@ type Host struct {
 	workersWG sync.WaitGroup
 
 	badFrames, unsupported, httpRequests, replyErrors, busy, memoryAborts atomic.Int64
+	// live carries the shared module's events between callers (live.go);
+	// eventsDropped counts those that found a worker's queue full.
+	live          *live.Hub
+	eventsDropped atomic.Int64
 	// ended holds the counters of workers that have been retired and
 	// closed (guarded by mu).
 	ended session.Stats
@@ -213,6 +218,7 @@ func New(transport Transport, cfg Config, deps Deps) (*Host, error) {
 	h.pages = h.routes()
 	h.ws = h.newWebSocketLayer()
 	h.initLine()
+	h.newHub()
 	fp, err := fingerprint(h.watchedDirs())
 	if err != nil {
 		return nil, fmt.Errorf("host: %w", err)
@@ -259,6 +265,9 @@ func (h *Host) Run(ctx context.Context) error {
 	}
 	close(h.ready)
 	h.startLine(ctx)
+	if h.cfg.Line > 0 {
+		h.startHub(ctx)
+	}
 	h.schedulerWG.Add(1)
 	go func() {
 		defer h.schedulerWG.Done()

@@ -66,6 +66,8 @@ type Status struct {
 	// FrontEnd is what the watch of the front end saw (behind a transport
 	// that watches it; see frontend_gone.go).
 	FrontEnd *FrontEndWatch `json:"front_end,omitempty"`
+	// Shared counts the shared module's events (live.go).
+	Shared SharedStats `json:"shared"`
 	// Events are the sysop's scheduled events, their next due times and
 	// last runs (schedule.go); only the sysop sees them.
 	Events []EventStatus `json:"events,omitempty"`
@@ -105,6 +107,7 @@ func (h *Host) counters() Status {
 		MemoryAborts:  h.memoryAborts.Load(),
 		Admission:     h.admit.stats(),
 		FrontEnd:      h.frontEndWatch(),
+		Shared:        SharedStats{Stats: h.live.Stats(), WorkerBusy: h.eventsDropped.Load()},
 	}
 	for _, w := range h.liveWorkers() {
 		st.Sessions = st.Sessions.Add(w.table.Stats())
@@ -145,11 +148,14 @@ func (h *Host) Callers(ctx context.Context) []session.Caller {
 	workers := h.liveWorkers()
 	h.mu.Unlock()
 	var all []session.Caller
-	for _, w := range workers {
+	for i, w := range workers {
 		callers, err := onWorker(ctx, w, statusTimeout, (*session.Table).Callers)
 		if err != nil {
 			h.log.Warn("status: a worker did not answer", "err", err)
 			continue
+		}
+		for j := range callers {
+			callers[j].Worker = i + 1
 		}
 		all = append(all, callers...)
 	}

@@ -24,6 +24,7 @@ func (h *Host) sysopActions() []sysopAction {
 		{"/kick", h.answerKick},
 		{"/upgrade", h.answerUpgrade},
 		{"/drain", h.answerDrain},
+		{"/approve", h.answerApprove},
 		{"/events/run", h.answerRunEvent},
 	}
 }

@@ -52,7 +52,11 @@ func (h *Host) reapInterval() time.Duration {
 	if idle <= 0 {
 		idle = session.DefaultIdleTimeout
 	}
-	return min(max(idle/4, 10*time.Millisecond), 5*time.Second)
+	every := min(max(idle/4, 10*time.Millisecond), 5*time.Second)
+	if len(h.cfg.Session.TimeLimits) > 0 {
+		every = min(every, time.Second) // time limits warn to the second
+	}
+	return every
 }
 
 // runWorker serves w's queue, reaps its idle sessions, and ends when ctx is
@@ -85,6 +89,9 @@ func (h *Host) runWorker(ctx context.Context, w *worker) {
 		// last commit go to the store in one write, and their replies
 		// after it, once nothing more waits (or after maxCommitBatch).
 		if len(w.inbox) == 0 && len(w.results) == 0 || pass >= maxCommitBatch {
+			for _, id := range w.table.DeliverEvents() { // one resume per listener (live.go)
+				h.settle(w, id, false)
+			}
 			w.table.Commit()
 			pass = 0
 		}

@@ -48,6 +48,12 @@ end
 // modules added the way the host wires them.
 func boardsTable(t *testing.T) (*Table, *recorder, *store.SQLite) {
 	t.Helper()
+	return boardsTableWith(t, boardsMain)
+}
+
+// boardsTableWith is boardsTable running main instead of boardsMain.
+func boardsTableWith(t *testing.T, boardsMain string) (*Table, *recorder, *store.SQLite) {
+	t.Helper()
 	dir := t.TempDir()
 	db, err := store.Open(filepath.Join(dir, "bbs.db"), store.Options{BcryptCost: bcrypt.MinCost})
 	if err != nil {

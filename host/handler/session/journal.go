@@ -204,6 +204,7 @@ func (t *Table) stored(s *Session) {
 
 // dropJournal deletes the journal of a session that ended.
 func (t *Table) dropJournal(s *Session) {
+	t.endClock(s) // the call is over
 	if s.journal == nil || s.journal.broken || !s.journal.stored && !s.journal.reset {
 		return
 	}
@@ -701,6 +702,7 @@ func (t *Table) setUser(s *Session, user string) {
 		return
 	}
 	s.user = user // s.log's records carry it from now on
+	t.startClock(s, false)
 	if t.deps.OnLogin != nil {
 		t.deps.OnLogin(s.connID, user)
 	}

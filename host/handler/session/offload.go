@@ -125,6 +125,7 @@ func (t *Table) offloadDone(s *Session, o *offload) {
 	t.resume(s, results...)
 	t.settleJournal(s)
 	t.handleQueued(s)
+	t.deliverEvents(s)
 }
 
 // finishCall runs the call's done and journals its results; a panic

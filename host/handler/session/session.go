@@ -111,6 +111,13 @@ type Config struct {
 	// empty); UpgradedScreen tells a caller their session was restarted
 	// on new scripts (DefaultUpgradedScreen when empty).
 	ResumeEntry, UpgradedScreen string
+	// TimeLimits are the minutes per call and per day by level (none
+	// when empty; see timelimit.go and ParseTimeLimits); days start at
+	// midnight in TimeZone (time.Local when nil). TimeScreen ("timeout")
+	// ends a call whose time is up.
+	TimeLimits []TimeLimit
+	TimeZone   *time.Location
+	TimeScreen string
 	// EventsScript, if set and the file exists, declares the sysop's
 	// scheduled events (schedule.go); it runs after the main script.
 	EventsScript string
@@ -124,6 +131,7 @@ func (c *Config) setDefaults() {
 		{&c.Entry, "m2bbs"}, {&c.ErrorScreen, "error"}, {&c.IdleScreen, "idle"},
 		{&c.FloodScreen, "flood"}, {&c.KickScreen, "kicked"},
 		{&c.ResumeEntry, DefaultResumeEntry}, {&c.UpgradedScreen, DefaultUpgradedScreen},
+		{&c.TimeScreen, "timeout"},
 	}
 	for _, d := range defaults {
 		if *d.field == "" {
@@ -188,6 +196,10 @@ type Deps struct {
 	// have no session any more (see offload.go). Without it the work runs
 	// in place, holding up the table's other callers.
 	Background func(ctx context.Context, connID string, work, then func())
+	// Channels, if set, carries the shared module's events between
+	// callers (host/handler/live); without it the module's channel calls
+	// fail. Wake brings an event to a caller of this table.
+	Channels luaapi.Channels
 }
 
 // Fallback texts for screens that are missing.
@@ -225,6 +237,14 @@ type Session struct {
 	offload  *offload
 	queued   []*m2proto.Request
 	inReplay bool
+	// listening says the caller waits in shared.ask, where events may
+	// resume them; events are those kept for it, and eventsDue says it is
+	// in Table.eventsDue (events.go).
+	listening bool
+	events    []queuedEvent
+	eventsDue bool
+	// clock is the caller's time limit, if they have one (timelimit.go).
+	clock *callClock
 }
 
 // Stats are the Table's counters.
@@ -245,6 +265,11 @@ type Stats struct {
 	// StoreErrors counts store faults (disk full, database failing) that
 	// scripts' calls met: see faults.go.
 	StoreErrors int64 `json:"store_errors"`
+	// Events counts the shared module's events given to a caller in
+	// shared.ask; EventsDropped those dropped for a caller with too many
+	// waiting.
+	Events        int64 `json:"events"`
+	EventsDropped int64 `json:"events_dropped"`
 }
 
 // Add returns the sum of two Stats.
@@ -256,12 +281,14 @@ func (s Stats) Add(o Stats) Stats {
 		Throttled: s.Throttled + o.Throttled, LineTooLong: s.LineTooLong + o.LineTooLong,
 		Malformed: s.Malformed + o.Malformed, UnknownType: s.UnknownType + o.UnknownType,
 		Vanished: s.Vanished + o.Vanished, StoreErrors: s.StoreErrors + o.StoreErrors,
+		Events: s.Events + o.Events, EventsDropped: s.EventsDropped + o.EventsDropped,
 	}
 }
 
 type counters struct {
 	active, started, ended, errored, disconnected, reaped, kicked, overran,
 	throttled, lineTooLong, malformed, unknownType, vanished, storeErrors atomic.Int64
+	events, eventsDropped atomic.Int64
 }
 
 // Caller describes one online caller for the status page.
@@ -273,6 +300,9 @@ type Caller struct {
 	IdleSeconds   int64  `json:"idle_seconds"`
 	OnlineSeconds int64  `json:"online_seconds"`
 	Version       int    `json:"version"`
+	// Worker numbers the Lua state (worker) serving the caller, from 1,
+	// among the host's live ones; the host sets it.
+	Worker int `json:"worker,omitempty"`
 }
 
 // Table maps conn ids to their sessions.
@@ -309,6 +339,9 @@ type Table struct {
 	// requests builds the request tables scripts get, their headers on
 	// first read.
 	requests *luaapi.Requests
+	// eventsDue are the sessions with events kept since the last
+	// DeliverEvents (events.go).
+	eventsDue []*Session
 	// loading is set while the main script loads (startup.go).
 	loading *loading
 	// dry is set on the table of a DryRun only (dryrun.go).
@@ -374,7 +407,10 @@ func New(cfg Config, deps Deps) (*Table, error) {
 		User: t.currentUser, Peer: t.peerOf, OnLogin: t.loggedIn, OnSecret: t.noteSecret, Who: who,
 		Throttle: loginThrottle(cfg, deps), MinPassword: cfg.Logins.MinPassword,
 		ScriptsDir: cfg.ScriptsDir, Now: deps.Now, Location: deps.Location, Rand: deps.Rand,
-		Offload: t, Startup: t,
+		Offload: t, Startup: t, Channels: deps.Channels, Listen: t.listen,
+	}
+	if len(cfg.TimeLimits) > 0 {
+		api.TimeLeft = t.timeLeft // else users.time_left is always nil
 	}
 	if t.journals != nil {
 		api.Recorder = t
@@ -460,7 +496,7 @@ func (t *Table) Stats() Stats {
 		Reaped: c.reaped.Load(), Kicked: c.kicked.Load(), Overran: c.overran.Load(),
 		Throttled: c.throttled.Load(), LineTooLong: c.lineTooLong.Load(),
 		Malformed: c.malformed.Load(), UnknownType: c.unknownType.Load(), Vanished: c.vanished.Load(),
-		StoreErrors: c.storeErrors.Load(),
+		StoreErrors: c.storeErrors.Load(), Events: c.events.Load(), EventsDropped: c.eventsDropped.Load(),
 	}
 }
 
@@ -512,6 +548,7 @@ func (t *Table) loggedIn(L *lua.LState, name string) {
 	}
 	s.user = name // s.log's records carry it from now on
 	s.log.Info("caller logged in")
+	t.startClock(s, true)
 	t.record(s, journalLogin(name))
 	if t.deps.OnLogin != nil {
 		t.deps.OnLogin(s.connID, name)
@@ -611,6 +648,7 @@ func (t *Table) Handle(req *m2proto.Request) {
 		t.journalRequest(s, req, msg)
 		t.resume(s, reqTable)
 		t.settleJournal(s)
+		t.deliverEvents(s)
 		return
 	}
 	s = t.start(req, reqTable, msg)
@@ -829,18 +867,21 @@ func (t *Table) Disconnect(connID string) {
 }
 
 // ReapIdle ends every session without input for longer than the idle
-// timeout, telling its caller so, and returns their conn ids.
+// timeout, telling its caller so, and keeps the time limits of callers
+// who have one (warning them, and ending their call when their time is
+// up: timelimit.go); it returns the conn ids of the sessions it ended.
 func (t *Table) ReapIdle() []string {
-	if t.cfg.IdleTimeout < 0 {
-		return nil
-	}
 	now := t.now()
 	var reaped []string
 	for id, s := range t.sessions {
 		if s.waitingForWork() {
 			continue // the board is working for it
 		}
-		if idle := now.Sub(s.lastInput); idle > t.cfg.IdleTimeout {
+		if s.clock != nil && t.checkTime(s, now) {
+			reaped = append(reaped, id)
+			continue
+		}
+		if idle := now.Sub(s.lastInput); t.cfg.IdleTimeout >= 0 && idle > t.cfg.IdleTimeout {
 			s.log.Info("session idle too long: ending it", "idle", idle.Round(time.Second))
 			t.counts.reaped.Add(1)
 			t.end(s, t.cfg.IdleScreen, fallbackIdleText)
@@ -1008,6 +1049,7 @@ func (t *Table) settleResume(s *Session, state lua.ResumeState, err error) (wait
 // end its own session, never the host.
 func (t *Table) safeResumeFn(s *Session, fn *lua.LFunction, args []lua.LValue) (state lua.ResumeState, err error) {
 	budget := t.cfg.ResumeBudget
+	s.listening = false // until the script waits in shared.ask again
 	t.mu.Lock()
 	t.running = s
 	t.mu.Unlock()
@@ -1101,6 +1143,9 @@ func (t *Table) hangup(s *Session, exit message.Message) {
 func (t *Table) remove(s *Session) {
 	if t.sessions[s.connID] != s {
 		return
+	}
+	if s.clock != nil {
+		t.charge(s, t.now())
 	}
 	delete(t.sessions, s.connID)
 	delete(t.byThread, s.thread)

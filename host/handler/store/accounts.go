@@ -36,9 +36,19 @@ var ErrBadLevel = errors.New("store: unknown security level")
 
 // Account is what the board knows of a registered caller.
 type Account struct {
-	Name       string
-	Level      string
-	Banned     bool
+	Name string
+	// Level is the name of the highest named level Security reaches
+	// (LevelOf).
+	Level  string
+	Banned bool
+	// Security is the level as a number, 0 to MaxSecurity; Groups (lower
+	// case, sorted) and Flags (letters A to Z, sorted) are what access
+	// rules test besides it (see Access).
+	Security int
+	Groups   []string
+	Flags    string
+	// Waiting says the account waits for the sysop's approval.
+	Waiting    bool
 	Registered time.Time
 	// LastCall is the last successful login, zero if none.
 	LastCall time.Time

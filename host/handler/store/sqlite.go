@@ -44,6 +44,9 @@ type Options struct {
 	Log *slog.Logger
 	// Sync is SyncNormal (when empty) or SyncFull: see those.
 	Sync string
+	// NewUsersWait makes every user registered after the first wait for
+	// the sysop's approval (Access.Approve), at SecurityNew.
+	NewUsersWait bool
 
 	// connectHook, if set, runs on every new connection (tests).
 	connectHook func(*sqlite3.SQLiteConn) error
@@ -55,6 +58,7 @@ type SQLite struct {
 	cost       int
 	busy       time.Duration
 	sync       string // SQLite's synchronous pragma
+	wait       bool   // Options.NewUsersWait
 	log        *slog.Logger
 	migrations []migration
 
@@ -119,7 +123,7 @@ func openWith(dbPath string, opts Options, fsys fs.FS) (*SQLite, error) {
 	if dbPath == "" || strings.HasPrefix(dbPath, ":memory:") || strings.HasPrefix(dbPath, "file:") {
 		return nil, fmt.Errorf("store: open: %q is not a file path", dbPath)
 	}
-	s := &SQLite{cost: opts.BcryptCost, busy: opts.BusyTimeout, log: opts.Log, connectHook: opts.connectHook}
+	s := &SQLite{cost: opts.BcryptCost, busy: opts.BusyTimeout, log: opts.Log, connectHook: opts.connectHook, wait: opts.NewUsersWait}
 	if s.cost == 0 {
 		s.cost = bcrypt.DefaultCost
 	}
@@ -536,6 +540,12 @@ func (s *SQLite) RegisterHashed(ctx context.Context, name string, hash []byte) e
 		return err
 	}
 	err = s.with(func(p *pools) error {
+		if s.wait { // the first user's trigger lets them in at once
+			_, err := p.w.ExecContext(ctx,
+				"INSERT INTO users (name, password_hash, created_at, waiting, security, level) VALUES (?, ?, ?, 1, ?, ?)",
+				name, string(hash), nowMillis(), SecurityNew, LevelNew)
+			return err
+		}
 		_, err := p.w.ExecContext(ctx,
 			"INSERT INTO users (name, password_hash, created_at) VALUES (?, ?, ?)",
 			name, string(hash), nowMillis())

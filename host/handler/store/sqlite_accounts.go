@@ -16,15 +16,20 @@ const MaxListed = 500
 // accountColumns selects an Account from users u.
 const accountColumns = `u.name, u.level, u.banned_at IS NOT NULL, u.created_at,
 	coalesce((SELECT max(at) FROM calls WHERE user_id = u.id), 0),
-	(SELECT count(*) FROM calls WHERE user_id = u.id)`
+	(SELECT count(*) FROM calls WHERE user_id = u.id),
+	u.security, u.flags, u.waiting,
+	coalesce((SELECT group_concat(name, ',') FROM user_groups WHERE user_id = u.id), '')`
 
 // scanAccount reads the columns of accountColumns.
 func scanAccount(row scanner) (Account, error) {
 	var a Account
 	var created, last int64
-	if err := row.Scan(&a.Name, &a.Level, &a.Banned, &created, &last, &a.Calls); err != nil {
+	var groups string
+	if err := row.Scan(&a.Name, &a.Level, &a.Banned, &created, &last, &a.Calls,
+		&a.Security, &a.Flags, &a.Waiting, &groups); err != nil {
 		return Account{}, err
 	}
+	a.Groups = splitGroups(groups)
 	a.Registered = fromMillis(created)
 	if last > 0 {
 		a.LastCall = fromMillis(last)

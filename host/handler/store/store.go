@@ -21,6 +21,8 @@ type Store interface {
 	Throttles
 	Journals
 	Lines
+	Access
+	SharedState
 	// Close releases the database. Later calls return ErrClosed.
 	Close() error
 }

@@ -1,7 +1,8 @@
--- 014: the sysop's scheduled events (host/handler/events). events holds
--- one row per event a board declared: the schedule it was last declared
--- with (its text and zone: a change resets the due time) and when it is
--- next due, in Unix milliseconds. A host claims a due run by moving
+-- 013: the sysop's scheduled events (host/handler/events). (Assigned 014;
+-- 013 once main had 011_shared and 012_access: the loader refuses gaps.)
+-- events holds one row per event a board declared: the schedule it was
+-- last declared with (its text and zone: a change resets the due time)
+-- and when it is next due, in Unix milliseconds. A host claims a due run by moving
 -- next_due on with an UPDATE that checks the old value, so one host of
 -- several runs it. event_runs keeps each event's last runs: why it ran
 -- (schedule, catch-up, sysop), how it ended (ok, error, timed out,

@@ -1,0 +1,257 @@
+// Package live carries the events of the Lua shared module between the
+// callers of a board: who listens on which channel, and handing each
+// event published to the worker of every listener, at once on this host
+// and, through the shared database, on the other phone lines.
+//
+// A Hub is one host's: every worker's sessions share it, so a caller on
+// one worker wakes a caller on another. Listening is per host (a caller's
+// session lives on one host); events cross lines through
+// store.SharedState's event table, which each host polls (Poll).
+package live
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/m2bbs/m2bbs/host/handler/store"
+)
+
+// Limits on what one caller may cost the others.
+const (
+	// MaxChannelsPerCaller bounds the channels one caller listens on.
+	MaxChannelsPerCaller = 8
+	// MaxListenersPerChannel bounds the listeners of one channel on one
+	// host.
+	MaxListenersPerChannel = 256
+	// PublishRate and PublishBurst bound how fast one caller publishes:
+	// a token bucket of PublishBurst events refilled at PublishRate per
+	// second. Past it, Publish returns ErrTooFast.
+	PublishRate  = 5
+	PublishBurst = 10
+)
+
+// Sentinel errors; their text is what scripts are told.
+var (
+	// ErrTooFast means the caller publishes faster than PublishRate.
+	ErrTooFast = errors.New("publishing too fast: wait a moment")
+	// ErrTooManyChannels means the caller listens on MaxChannelsPerCaller
+	// channels already.
+	ErrTooManyChannels = fmt.Errorf("listening on %d channels already", MaxChannelsPerCaller)
+	// ErrChannelFull means the channel has MaxListenersPerChannel
+	// listeners already.
+	ErrChannelFull = fmt.Errorf("the channel has %d listeners already", MaxListenersPerChannel)
+)
+
+// Event is one event for one listener.
+type Event struct {
+	Channel, From, Text string
+}
+
+// Deliver hands ev to the worker of connID's caller; it must not block
+// (a worker publishing must never wait for another).
+type Deliver func(connID string, ev Event)
+
+// Stats are a hub's counters.
+type Stats struct {
+	Published     int64 `json:"published"`
+	Delivered     int64 `json:"delivered"`
+	FromLines     int64 `json:"from_other_lines"`
+	TooFast       int64 `json:"too_fast"`
+	LinesFailures int64 `json:"lines_failures"`
+}
+
+// Hub is one host's listeners and publishers. It is safe for concurrent
+// use.
+type Hub struct {
+	deliver Deliver
+	// events, if set, carries events to and from other phone lines.
+	events store.SharedState
+	origin string
+	// since is the last stored event when the hub was made: Poll
+	// delivers those after it.
+	since int64
+	now   func() time.Time
+	log   *slog.Logger
+
+	mu        sync.Mutex
+	listeners map[string]map[string]struct{} // channel -> conn ids
+	callers   map[string]*caller             // conn id -> what they do
+
+	published, delivered, fromLines, tooFast, linesFailures atomic.Int64
+}
+
+// caller is what the hub knows of one caller.
+type caller struct {
+	channels map[string]struct{}
+	tokens   float64
+	last     time.Time
+}
+
+// New returns a hub delivering with deliver; with events set, every
+// event published is also stored there for other lines, and Poll
+// delivers theirs, from those stored after New on.
+func New(deliver Deliver, events store.SharedState, log *slog.Logger) *Hub {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	h := &Hub{
+		deliver: deliver, events: events, origin: newOrigin(), now: time.Now, log: log,
+		listeners: make(map[string]map[string]struct{}), callers: make(map[string]*caller),
+	}
+	if events != nil {
+		var err error
+		if h.since, err = events.LastSharedEvent(context.Background()); err != nil {
+			h.log.Warn("shared events of other lines: cannot read the last one", "err", err)
+		}
+	}
+	return h
+}
+
+// newOrigin names this host process in the events it stores.
+func newOrigin() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// callerOf returns connID's record, creating it (caller holds h.mu).
+func (h *Hub) callerOf(connID string) *caller {
+	c := h.callers[connID]
+	if c == nil {
+		c = &caller{channels: make(map[string]struct{}), tokens: PublishBurst, last: h.now()}
+		h.callers[connID] = c
+	}
+	return c
+}
+
+// Subscribe implements luaapi.Channels.
+func (h *Hub) Subscribe(connID, channel string, force bool) error {
+	if err := store.CheckSharedName("channel", channel); err != nil {
+		return err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c := h.callerOf(connID)
+	if _, ok := c.channels[channel]; ok {
+		return nil
+	}
+	if !force && len(c.channels) >= MaxChannelsPerCaller {
+		return ErrTooManyChannels
+	}
+	set := h.listeners[channel]
+	if !force && len(set) >= MaxListenersPerChannel {
+		return ErrChannelFull
+	}
+	if set == nil {
+		set = make(map[string]struct{})
+		h.listeners[channel] = set
+	}
+	set[connID] = struct{}{}
+	c.channels[channel] = struct{}{}
+	return nil
+}
+
+// Unsubscribe implements luaapi.Channels.
+func (h *Hub) Unsubscribe(connID, channel string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if c := h.callers[connID]; c != nil {
+		delete(c.channels, channel)
+	}
+	h.unlisten(connID, channel)
+}
+
+// unlisten removes connID from channel's listeners (caller holds h.mu).
+func (h *Hub) unlisten(connID, channel string) {
+	if set := h.listeners[channel]; set != nil {
+		delete(set, connID)
+		if len(set) == 0 {
+			delete(h.listeners, channel)
+		}
+	}
+}
+
+// Forget drops everything of connID's caller, whose session ended here.
+func (h *Hub) Forget(connID string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c := h.callers[connID]
+	if c == nil {
+		return
+	}
+	for channel := range c.channels {
+		h.unlisten(connID, channel)
+	}
+	delete(h.callers, connID)
+}
+
+// Publish implements luaapi.Channels: the listeners on this host get the
+// event at once, those of other lines when their host polls.
+func (h *Hub) Publish(connID, from, channel, text string) (int, error) {
+	if err := store.CheckSharedName("channel", channel); err != nil {
+		return 0, err
+	}
+	if len(text) > store.MaxSharedValueBytes {
+		return 0, fmt.Errorf("%w: text longer than %d bytes", store.ErrSharedValue, store.MaxSharedValueBytes)
+	}
+	h.mu.Lock()
+	if !h.callerOf(connID).take(h.now()) {
+		h.mu.Unlock()
+		h.tooFast.Add(1)
+		return 0, ErrTooFast
+	}
+	targets := h.listenersOf(channel, connID)
+	h.mu.Unlock()
+	h.published.Add(1)
+	ev := Event{Channel: channel, From: from, Text: text}
+	for _, id := range targets {
+		h.deliver(id, ev)
+	}
+	h.delivered.Add(int64(len(targets)))
+	if h.events != nil {
+		e := store.SharedEvent{Origin: h.origin, Channel: channel, From: from, Text: text, At: h.now()}
+		if _, err := h.events.AppendSharedEvent(context.Background(), e); err != nil {
+			h.linesFailures.Add(1)
+			h.log.Warn("shared event not stored for other lines", "channel", channel, "err", err)
+		}
+	}
+	return len(targets), nil
+}
+
+// listenersOf lists channel's listeners but except (caller holds h.mu).
+func (h *Hub) listenersOf(channel, except string) []string {
+	set := h.listeners[channel]
+	out := make([]string, 0, len(set))
+	for id := range set {
+		if id != except {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// take spends one publishing token, if there is one.
+func (c *caller) take(now time.Time) bool {
+	c.tokens = min(PublishBurst, c.tokens+now.Sub(c.last).Seconds()*PublishRate)
+	c.last = now
+	if c.tokens < 1 {
+		return false
+	}
+	c.tokens--
+	return true
+}
+
+// Stats returns the hub's counters.
+func (h *Hub) Stats() Stats {
+	return Stats{
+		Published: h.published.Load(), Delivered: h.delivered.Load(), FromLines: h.fromLines.Load(),
+		TooFast: h.tooFast.Load(), LinesFailures: h.linesFailures.Load(),
+	}
+}

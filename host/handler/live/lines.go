@@ -1,0 +1,84 @@
+package live
+
+import (
+	"context"
+	"time"
+)
+
+// Across phone lines: each host stores the events its callers publish
+// (Publish) and polls for those of the other hosts.
+const (
+	// DefaultPollInterval is how often Poll looks for other lines'
+	// events: an event reaches a listener on another line within about
+	// this long (plus the store's write).
+	DefaultPollInterval = 100 * time.Millisecond
+	// EventsKept is how long stored events are kept for slow pollers.
+	EventsKept = time.Minute
+	// pollBatch bounds the events read at once.
+	pollBatch = 256
+)
+
+// Poll delivers the events the hosts of other lines publish, looking
+// every interval (DefaultPollInterval when not positive), until ctx is
+// done; it also deletes stored events older than EventsKept. Events
+// stored before New made the hub are not delivered. Without an event
+// store it returns at once.
+func (h *Hub) Poll(ctx context.Context, interval time.Duration) {
+	if h.events == nil {
+		return
+	}
+	if interval <= 0 {
+		interval = DefaultPollInterval
+	}
+	after := h.since
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	lastPrune := h.now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		after = h.pollOnce(ctx, after)
+		if now := h.now(); now.Sub(lastPrune) >= EventsKept {
+			lastPrune = now
+			if _, err := h.events.PruneSharedEvents(ctx, now.Add(-EventsKept)); err != nil && ctx.Err() == nil {
+				h.log.Warn("shared events: prune", "err", err)
+			}
+		}
+	}
+}
+
+// pollOnce delivers the events stored after the id after by other hosts
+// and returns the last id it read.
+func (h *Hub) pollOnce(ctx context.Context, after int64) int64 {
+	for {
+		events, err := h.events.SharedEventsAfter(ctx, after, pollBatch)
+		if err != nil {
+			if ctx.Err() == nil {
+				h.linesFailures.Add(1)
+				h.log.Warn("shared events of other lines: read", "err", err)
+			}
+			return after
+		}
+		for _, e := range events {
+			after = e.ID
+			if e.Origin == h.origin {
+				continue
+			}
+			h.mu.Lock()
+			targets := h.listenersOf(e.Channel, "")
+			h.mu.Unlock()
+			ev := Event{Channel: e.Channel, From: e.From, Text: e.Text}
+			for _, id := range targets {
+				h.deliver(id, ev)
+			}
+			h.fromLines.Add(1)
+			h.delivered.Add(int64(len(targets)))
+		}
+		if len(events) < pollBatch {
+			return after
+		}
+	}
+}
