@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,6 +28,33 @@ end`
 // database.
 func startEventBoard(t *testing.T, eventsLua string, cfg Config) (*board, *store.SQLite) {
 	t.Helper()
+	return startEventBoardLog(t, eventsLua, cfg, nil)
+}
+
+// printed is a log handler that passes on what scripts print.
+type printed chan string
+
+func (p printed) Enabled(context.Context, slog.Level) bool { return true }
+func (p printed) WithAttrs([]slog.Attr) slog.Handler       { return p }
+func (p printed) WithGroup(string) slog.Handler            { return p }
+func (p printed) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == "lua print" {
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == "text" {
+				select {
+				case p <- a.Value.String():
+				default: // nobody waits for it
+				}
+			}
+			return true
+		})
+	}
+	return nil
+}
+
+// startEventBoardLog is startEventBoard with the host's log (nil: none).
+func startEventBoardLog(t *testing.T, eventsLua string, cfg Config, log *slog.Logger) (*board, *store.SQLite) {
+	t.Helper()
 	dir := t.TempDir()
 	db, err := store.Open(filepath.Join(dir, "bbs.db"), store.Options{BcryptCost: bcrypt.MinCost})
 	if err != nil {
@@ -38,7 +66,7 @@ func startEventBoard(t *testing.T, eventsLua string, cfg Config) (*board, *store
 		t.Fatal(err)
 	}
 	cfg.Session.EventsScript = path
-	return startBoardDeps(t, echoMain, cfg, Deps{Store: db, Events: db}), db
+	return startBoardDeps(t, echoMain, cfg, Deps{Store: db, Events: db, Log: log}), db
 }
 
 // An event that loops runs on the worker with no callers and is stopped at
@@ -152,4 +180,38 @@ end}}`, Config{MemoryLimit: 64 << 20, EventTick: time.Hour, Session: session.Con
 	}
 	b.say("1", "still here")
 	b.ft.waitFor(t, "1", func(r reply) bool { return r.text == "echo still here" })
+}
+
+// With one worker (-workers 1) the event shares it with the callers: a
+// caller who types while a looping event runs waits for it at most the
+// resume budget, as for another caller's script, and is then served.
+func TestLoopingEventOnTheOnlyWorker(t *testing.T) {
+	const budget = 500 * time.Millisecond
+	prints := make(printed, 1)
+	b, _ := startEventBoardLog(t, `return {{name = 'spin', when = 'daily 03:00', run = function()
+    print('spinning')
+    while true do end
+end}}`, Config{Workers: 1, EventTick: time.Hour, Session: session.Config{ResumeBudget: budget, RatePerSecond: 1e6, RateBurst: 1e6}},
+		slog.New(prints))
+	b.say("1", "connect")
+	b.ft.waitFor(t, "1", kind("prompt"))
+	b.ft.in <- request("POST", "9", "/status/events/run", "", withHeaders(sysopTool, m2proto.Header{Name: "QUERY", Value: "name=spin"})...)
+	if got := <-prints; got != "spinning" {
+		t.Fatalf("printed %q", got)
+	}
+	sent := time.Now() // the event is running on the caller's worker
+	b.say("1", "ping")
+	b.ft.waitFor(t, "1", func(r reply) bool { return r.text == "echo ping" })
+	waited := time.Since(sent)
+	if r := b.ft.waitFor(t, "9", kind("http")); !strings.Contains(r.text, `"outcome":"timed out"`) {
+		t.Errorf("run answered %q", r.text)
+	}
+	if waited < budget/4 {
+		t.Errorf("the caller waited only %v: the event was not running on their worker", waited)
+	}
+	// A generous margin over the budget for a shared, noisy machine.
+	if waited > budget+time.Second {
+		t.Errorf("the caller waited %v behind the event, past the %v budget", waited, budget)
+	}
+	t.Logf("the caller waited %v behind the event (budget %v)", waited, budget)
 }
