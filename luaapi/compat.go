@@ -58,6 +58,9 @@ end
 return run
 `
 
+// pcallChunkName names the yield-safe pcall's chunk in stack traces.
+const pcallChunkName = "=(m2bbs pcall)"
+
 // OpenCompat makes gopher-lua behave like Lua 5.1 where scripts written for
 // the original BBS notice the difference: pcall and xpcall can be yielded
 // across, and debug.getinfo reports "C" for Go functions and "main" for a
@@ -66,7 +69,12 @@ return run
 // (string.rep, unpack...) refuse results past MaxStringBytes or MaxResults.
 func OpenCompat(L *lua.LState) error {
 	top := L.GetTop()
-	if err := L.DoString(yieldSafePcall); err != nil {
+	chunk, err := L.Load(strings.NewReader(yieldSafePcall), pcallChunkName)
+	if err != nil {
+		return err
+	}
+	L.Push(chunk)
+	if err := L.PCall(0, 1, nil); err != nil {
 		return err
 	}
 	// run is how a yield passes through pcall: offload.go looks for it.
@@ -78,6 +86,8 @@ func OpenCompat(L *lua.LState) error {
 	// Built-ins that could run for ever in one call, or build strings
 	// without bound, are replaced by bounded ones (bounded.go).
 	openBounded(L)
+	// error and assert name the positions Lua 5.1 names (errorlevel.go).
+	openErrorPositions(L, newPlumbing(chunk.Proto))
 	openBoundedLoaders(L)
 	// gopher-lua's os.exit ends the whole process: every caller at once.
 	if osLib, ok := L.GetGlobal("os").(*lua.LTable); ok {
