@@ -1,8 +1,10 @@
 package luaapi
 
 import (
+	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -93,4 +95,119 @@ func diffLines(t *testing.T, got, want string) {
 			t.Errorf("line %d:\n got %q\nwant %q", i+1, gl, wl)
 		}
 	}
+}
+
+// original2010 is where Debian's mongrel2-core installs the 2010 board.
+const original2010 = "/usr/share/doc/mongrel2-core/examples/bbs"
+
+// copyStrict copies the 2010 strict.lua into dir, skipping the test when
+// it is not installed.
+func copyStrict(t *testing.T, dir string) {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join(original2010, "strict.lua"))
+	if err != nil {
+		t.Skipf("the 2010 strict.lua is not installed (apt install mongrel2-core): %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "strict.lua"), src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestErrorPositionsThroughModulesAndMetamethods runs main.lua (with the
+// modules beside it) and compares the error it raises with what Lua 5.1
+// raises for the same files.
+func TestErrorPositionsThroughModulesAndMetamethods(t *testing.T) {
+	check := "local M = {}\nfunction M.check(x)\n  if not x then error('check failed', 2) end\nend\nreturn M\n"
+	for _, tt := range []struct {
+		name   string
+		strict bool
+		files  map[string]string
+		main   string
+		want   string
+	}{
+		{name: "strict.lua: a function reads an undeclared global", strict: true,
+			main: "require 'strict'\nlocal function f()\n  return undeclared\nend\nf()\n",
+			want: "main.lua:3: variable 'undeclared' is not declared"},
+		{name: "strict.lua: a function assigns an undeclared global", strict: true,
+			main: "require 'strict'\nlocal function g()\n  newglobal = 1\nend\ng()\n",
+			want: "main.lua:3: assign to undeclared variable 'newglobal'"},
+		{name: "strict.lua: inside pcall", strict: true,
+			main: "require 'strict'\nlocal ok, err = pcall(function()\n  local a = 1\n  return undeclared\nend)\nerror(err, 0)\n",
+			want: "main.lua:4: variable 'undeclared' is not declared"},
+		{name: "strict.lua: inside a coroutine", strict: true,
+			main: "require 'strict'\nlocal co = coroutine.create(function()\n  return undeclared\nend)\nlocal ok, err = coroutine.resume(co)\nerror(err, 0)\n",
+			want: "main.lua:3: variable 'undeclared' is not declared"},
+		{name: "a module's function blames its caller",
+			files: map[string]string{"mod.lua": check},
+			main:  "local mod = require 'mod'\n\nmod.check(false)\n",
+			want:  "main.lua:3: check failed"},
+		{name: "a module's function blames its caller through pcall",
+			files: map[string]string{"mod.lua": check},
+			main:  "local mod = require 'mod'\nlocal ok, err = pcall(mod.check, false)\nassert(not ok)\nerror(err, 0)\n",
+			want:  "check failed"},
+		{name: "a module's function blames its caller inside pcall",
+			files: map[string]string{"mod.lua": check},
+			main:  "local mod = require 'mod'\nlocal ok, err = pcall(function()\n  mod.check(false)\nend)\nerror(err, 0)\n",
+			want:  "main.lua:3: check failed"},
+		{name: "a module's top level, level 1",
+			files: map[string]string{"broken.lua": "local x = 1\nerror('broken module')\n"},
+			main:  "require 'broken'\n",
+			want:  "./broken.lua:2: broken module"},
+		{name: "a module's top level, level 2 is require",
+			files: map[string]string{"top2.lua": "local x = 1\nerror('top', 2)\n"},
+			main:  "require 'top2'\n",
+			want:  "top"},
+		{name: "a module's top level, level 3 is the line that required it",
+			files: map[string]string{"top3.lua": "local x = 1\nerror('top', 3)\n"},
+			main:  "local x = 1\nrequire 'top3'\n",
+			want:  "main.lua:2: top"},
+		{name: "assert names its caller",
+			main: "local function f(x)\n  assert(x, 'x is required')\nend\nf()\n",
+			want: "main.lua:2: x is required"},
+		{name: "a Go function's argument error names the script line",
+			main: "local function f()\n  return string.rep()\nend\nf()\n",
+			want: "main.lua:2: bad argument #1 to rep (string expected, got nil)"},
+		{name: "a host function's argument error names the script line",
+			main: "require 'ui'\nlocal ok, err = pcall(function()\n  ui.trim({})\nend)\nerror(err, 0)\n",
+			want: "main.lua:3: bad argument #1 to trim (string expected, got table)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tt.strict {
+				copyStrict(t, dir)
+			}
+			for name, src := range tt.files {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := os.WriteFile(filepath.Join(dir, "main.lua"), []byte(tt.main), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			t.Chdir(dir)
+			e := newTestEnv(t)
+			e.run(t, `package.path = './?.lua'`)
+			fn, err := LoadFile(e.L, "main.lua")
+			if err != nil {
+				t.Fatal(err)
+			}
+			th, _ := e.L.NewThread()
+			st, err, _ := e.L.Resume(th, fn)
+			if st != lua.ResumeError {
+				t.Fatalf("main.lua ran without an error (%v)", st)
+			}
+			if got := errorText(err); got != tt.want {
+				t.Errorf("error = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// errorText is the error value a script raised, without the stack trace.
+func errorText(err error) string {
+	var apiErr *lua.ApiError
+	if errors.As(err, &apiErr) && apiErr.Object != nil {
+		return apiErr.Object.String()
+	}
+	return err.Error()
 }
