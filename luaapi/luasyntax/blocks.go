@@ -1,0 +1,218 @@
+package luasyntax
+
+import (
+	"fmt"
+
+	"github.com/yuin/gopher-lua/parse"
+)
+
+// opener is a bracket or a block keyword and what became of it.
+type opener struct {
+	tok   token
+	index int // in the token list
+	// awaiting is the keyword the construct still needs before its body
+	// (then after if and elseif, do after while and for), 0 if none.
+	awaiting int
+	// closedBy is the index of the token that closes it, -1 while open or
+	// if never closed.
+	closedBy int
+	// unclosed is set once a closer of an outer construct, or the end of
+	// the file, came while it was open.
+	unclosed bool
+	// misplacedEnd is the 'end' that misindented found for this block.
+	misplacedEnd *token
+}
+
+// blocks is the result of matching a script's brackets and blocks.
+type blocks struct {
+	toks    []token
+	openers []*opener
+	// stop is the token the parser stopped at; openAtStop the constructs
+	// open just before it, innermost last.
+	stop       int
+	openAtStop []*opener
+}
+
+// match pairs the brackets and blocks of toks, as far as tokens alone
+// tell: a closer closes the innermost open construct it can close, and
+// the constructs inside that one are unclosed. stop is the token the
+// parser stopped at. It takes time linear in the number of tokens.
+func match(toks []token, stop int) *blocks {
+	b := &blocks{toks: toks, stop: stop}
+	var stack []*opener
+	closeWith := func(i int, kinds ...int) {
+		for k := len(stack) - 1; k >= 0; k-- {
+			if !oneOf(stack[k].tok.Type, kinds) {
+				continue
+			}
+			for _, inner := range stack[k+1:] {
+				inner.unclosed = true
+			}
+			stack[k].closedBy = i
+			stack = stack[:k]
+			return
+		}
+		// A closer that closes nothing: the parser stops there itself.
+	}
+	push := func(i int, awaiting int) {
+		o := &opener{tok: toks[i], index: i, awaiting: awaiting, closedBy: -1}
+		b.openers = append(b.openers, o)
+		stack = append(stack, o)
+	}
+	for i, t := range toks {
+		if i == stop {
+			b.openAtStop = append([]*opener(nil), stack...)
+		}
+		var top *opener
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch t.Type {
+		case '(', '{', '[', parse.TFunction, parse.TRepeat:
+			push(i, 0)
+		case parse.TIf:
+			push(i, parse.TThen)
+		case parse.TWhile, parse.TFor:
+			push(i, parse.TDo)
+		case parse.TElseIf:
+			if top != nil && top.tok.Type == parse.TIf {
+				top.awaiting = parse.TThen
+			}
+		case parse.TThen:
+			if top != nil && top.awaiting == parse.TThen {
+				top.awaiting = 0
+			}
+		case parse.TDo:
+			if top != nil && top.awaiting == parse.TDo {
+				top.awaiting = 0
+			} else {
+				push(i, 0)
+			}
+		case ')':
+			closeWith(i, '(')
+		case '}':
+			closeWith(i, '{')
+		case ']':
+			closeWith(i, '[')
+		case parse.TEnd:
+			closeWith(i, parse.TFunction, parse.TIf, parse.TWhile, parse.TFor, parse.TDo)
+		case parse.TUntil:
+			closeWith(i, parse.TRepeat)
+		}
+	}
+	for _, o := range stack {
+		o.unclosed = true
+	}
+	return b
+}
+
+// oneOf reports whether typ is one of kinds.
+func oneOf(typ int, kinds []int) bool {
+	for _, k := range kinds {
+		if typ == k {
+			return true
+		}
+	}
+	return false
+}
+
+// unclosedAtStop is the innermost construct open where the parser stopped
+// that is never closed, nil if every construct open there is closed
+// later.
+func (b *blocks) unclosedAtStop() *opener {
+	for k := len(b.openAtStop) - 1; k >= 0; k-- {
+		if b.openAtStop[k].unclosed {
+			return b.openAtStop[k]
+		}
+	}
+	return nil
+}
+
+// misindented returns the block the missing 'end' of o more likely
+// belongs to, o itself if none (or if o is a bracket). o is never closed,
+// so every block after it is inside it. When a block lacks its 'end', the
+// 'end' meant for the block around it closes it, and so on outwards: each
+// of them is closed by an 'end' indented less than the line it starts on,
+// and the one lacking the 'end' is the one closed first.
+func (b *blocks) misindented(o *opener, src []byte) *opener {
+	if !isBlock(o.tok.Type) {
+		return o
+	}
+	indents := lineIndents(src)
+	found := o
+	for _, inner := range b.openers {
+		if inner.index <= o.index || inner.closedBy < 0 || !isBlock(inner.tok.Type) {
+			continue
+		}
+		if found != o && inner.closedBy > found.closedBy {
+			continue
+		}
+		end := b.toks[inner.closedBy]
+		if end.Type != parse.TEnd || end.Pos.Line == inner.tok.Pos.Line {
+			continue
+		}
+		if indentOf(indents, end.Pos.Line) < indentOf(indents, inner.tok.Pos.Line) {
+			found = inner
+		}
+	}
+	if found != o {
+		end := b.toks[found.closedBy]
+		found.misplacedEnd = &end
+	}
+	return found
+}
+
+// isBlock reports whether typ opens a block closed by 'end' or 'until'.
+func isBlock(typ int) bool {
+	switch typ {
+	case parse.TFunction, parse.TIf, parse.TWhile, parse.TFor, parse.TDo, parse.TRepeat:
+		return true
+	}
+	return false
+}
+
+// unclosedMessage says what o lacks.
+func unclosedMessage(o *opener) string {
+	switch o.tok.Type {
+	case '(', '{', '[':
+		return fmt.Sprintf("unclosed '%s'", o.tok.Str)
+	case parse.TRepeat:
+		return "'repeat' has no 'until'"
+	default:
+		return fmt.Sprintf("'%s' has no 'end'", o.tok.Str)
+	}
+}
+
+// lineIndents is the indentation of each line of src (index 0 is line 1),
+// a tab counting up to the next multiple of 8.
+func lineIndents(src []byte) []int {
+	var indents []int
+	start := 0
+	indent := func(line []byte) int {
+		width := 0
+		for _, c := range line {
+			switch c {
+			case ' ':
+				width++
+			case '\t':
+				width = width/8*8 + 8
+			default:
+				return width
+			}
+		}
+		return width
+	}
+	forEachNewline(src, func(next int) {
+		indents = append(indents, indent(src[start:next]))
+		start = next
+	})
+	return append(indents, indent(src[start:]))
+}
+
+// indentOf is the indentation of line (from 1), 0 past the end.
+func indentOf(indents []int, line int) int {
+	if line < 1 || line > len(indents) {
+		return 0
+	}
+	return indents[line-1]
+}

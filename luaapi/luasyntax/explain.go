@@ -1,0 +1,272 @@
+package luasyntax
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/yuin/gopher-lua/ast"
+	"github.com/yuin/gopher-lua/parse"
+)
+
+// Error is a syntax error placed at the line of the mistake.
+type Error struct {
+	// Source is the chunk's name, the script's path.
+	Source string
+	// Line is the line of the mistake, from 1.
+	Line int
+	// Message says what is wrong: "unclosed '('".
+	Message string
+	// Hint says why Line was chosen when that is not plain, empty
+	// otherwise: "the 'end' on line 12 is indented less than it".
+	Hint string
+	// Noticed says where the parser stopped when that is not Line: "at
+	// 'local' on line 119"; empty otherwise.
+	Noticed string
+	// Cause is the parser's own error.
+	Cause *parse.Error
+}
+
+// Error is "source:line: message", then, in brackets, the hint and where
+// the parser stopped when that is elsewhere.
+func (e *Error) Error() string {
+	var notes []string
+	if e.Hint != "" {
+		notes = append(notes, e.Hint)
+	}
+	if e.Noticed != "" {
+		notes = append(notes, "noticed "+e.Noticed)
+	}
+	if len(notes) == 0 {
+		return fmt.Sprintf("%s:%d: %s", e.Source, e.Line, e.Message)
+	}
+	return fmt.Sprintf("%s:%d: %s (%s)", e.Source, e.Line, e.Message, strings.Join(notes, "; "))
+}
+
+// Unwrap returns the parser's error.
+func (e *Error) Unwrap() error { return e.Cause }
+
+// maxQuote bounds how much of a token a message quotes.
+const maxQuote = 40
+
+// Explain places err, what parse.Parse returned for src, at the line of
+// the mistake (see the package documentation). An error that is not a
+// *parse.Error is returned as it is.
+func Explain(src []byte, err error) error {
+	var pe *parse.Error
+	if !errors.As(err, &pe) {
+		return err
+	}
+	toks, lexErr := scan(src, pe.Pos.Source)
+	lines := countLines(src)
+	e := &Error{Source: pe.Pos.Source, Cause: pe}
+	if lexErr != nil {
+		lexical(e, lexErr, pe, lines)
+		return e
+	}
+	at := stoppedAt(toks, pe)
+	noticed := notice(toks[at], lines)
+	blocks := match(toks, at)
+	switch o := blocks.unclosedAtStop(); {
+	case o != nil:
+		o = blocks.misindented(o, src)
+		e.Line, e.Message = o.tok.Pos.Line, unclosedMessage(o)
+		if o.misplacedEnd != nil {
+			e.Hint = fmt.Sprintf("the 'end' on line %d is indented less than it", o.misplacedEnd.Pos.Line)
+		}
+	case at > 0 && pe.Message == "syntax error" && startsLine(toks, at) && startsStatement(toks[at].Type):
+		prev := toks[at-1]
+		e.Line, e.Message = endLine(prev), "syntax error after "+quote(prev)
+	default:
+		e.Line = noticed.line
+		if toks[at].Type == parse.EOF {
+			e.Message = pe.Message + " at the end of the file"
+		} else {
+			e.Message = pe.Message + " near " + quote(toks[at])
+		}
+	}
+	e.Line = min(max(e.Line, 1), lines)
+	if e.Line != noticed.line {
+		e.Noticed = noticed.where
+	}
+	return e
+}
+
+// token is one token of the script and where it ends.
+type token struct {
+	ast.Token
+	end ast.Position
+}
+
+// lexError is the scanner's error and where the token it stopped in
+// starts.
+type lexError struct {
+	err   *parse.Error
+	start ast.Position
+}
+
+// scan reads src's tokens with gopher-lua's own scanner, up to and with
+// the end of the file, or up to a token it cannot read.
+func scan(src []byte, name string) ([]token, *lexError) {
+	sc := parse.NewScanner(bytes.NewReader(src), name)
+	lx := &parse.Lexer{}
+	var toks []token
+	for {
+		tok, err := sc.Scan(lx)
+		if err != nil {
+			var pe *parse.Error
+			if !errors.As(err, &pe) {
+				pe = &parse.Error{Pos: tok.Pos, Message: err.Error()}
+			}
+			return toks, &lexError{err: pe, start: tok.Pos}
+		}
+		lx.PrevTokenType = tok.Type
+		toks = append(toks, token{Token: tok, end: sc.Pos})
+		if tok.Type == parse.EOF {
+			return toks, nil
+		}
+	}
+}
+
+// lexical fills e for a token the scanner could not read: an unfinished
+// string or comment is reported where it starts.
+func lexical(e *Error, le *lexError, pe *parse.Error, lines int) {
+	e.Line = le.start.Line
+	switch le.err.Message {
+	case "unterminated string":
+		e.Message = "unfinished string"
+	case "unterminated multiline string":
+		e.Message = "unfinished long string"
+	case "invalid multiline comment":
+		e.Message = "unfinished long comment"
+	case "Invalid token", "Invalid '~' token":
+		e.Message = "invalid character '" + clip(le.err.Token) + "'"
+	case "illegal hexadecimal number":
+		e.Message = "malformed number near '" + clip(le.err.Token) + "'"
+	default:
+		e.Message = le.err.Message + " near '" + clip(le.err.Token) + "'"
+	}
+	if e.Line == parse.EOF {
+		e.Line = lines
+	}
+	e.Line = min(max(e.Line, 1), lines)
+	if pe.Pos.Line == parse.EOF && e.Line != lines {
+		e.Noticed = fmt.Sprintf("at the end of the file, line %d", lines)
+	}
+}
+
+// stoppedAt is the index in toks of the token the parser stopped at.
+func stoppedAt(toks []token, pe *parse.Error) int {
+	last := len(toks) - 1
+	if pe.Pos.Line == parse.EOF {
+		return last
+	}
+	for i, t := range toks {
+		if t.end == pe.Pos || t.Pos == pe.Pos {
+			return i
+		}
+		if t.Pos.Line == parse.EOF || after(t.Pos, pe.Pos) {
+			return max(i-1, 0)
+		}
+	}
+	return last
+}
+
+// after reports whether position a comes after b.
+func after(a, b ast.Position) bool {
+	return a.Line > b.Line || a.Line == b.Line && a.Column > b.Column
+}
+
+// noticed is where the parser stopped, as a line and as words.
+type noticed struct {
+	line  int
+	where string
+}
+
+// notice describes the token the parser stopped at.
+func notice(t token, lines int) noticed {
+	if t.Type == parse.EOF {
+		return noticed{lines, fmt.Sprintf("at the end of the file, line %d", lines)}
+	}
+	return noticed{t.Pos.Line, fmt.Sprintf("at %s on line %d", quote(t), t.Pos.Line)}
+}
+
+// startsLine reports whether toks[i] is the first token of its line.
+func startsLine(toks []token, i int) bool {
+	return i > 0 && toks[i].Type != parse.EOF && endLine(toks[i-1]) < toks[i].Pos.Line
+}
+
+// endLine is the line a token ends on (a long string spans lines).
+func endLine(t token) int {
+	if t.end.Line == parse.EOF || t.end.Line < t.Pos.Line {
+		return t.Pos.Line
+	}
+	return t.end.Line
+}
+
+// startsStatement reports whether a token of type typ can begin a
+// statement: a parser stopping there found the line before unfinished.
+func startsStatement(typ int) bool {
+	switch typ {
+	case parse.TIdent, parse.TLocal, parse.TFunction, parse.TIf, parse.TWhile, parse.TFor,
+		parse.TRepeat, parse.TReturn, parse.TDo, parse.TBreak, parse.TGoto:
+		return true
+	}
+	return false
+}
+
+// quote is a token as messages show it: 'local', '<eof>'.
+func quote(t token) string {
+	if t.Type == parse.EOF {
+		return "the end of the file"
+	}
+	if t.Type == parse.TString {
+		return `the string "` + clip(t.Str) + `"`
+	}
+	return "'" + clip(t.Str) + "'"
+}
+
+// clip shortens s to its first line and at most maxQuote bytes, with any
+// byte that is not printable ASCII shown as '?'.
+func clip(s string) string {
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s = s[:i] + "..."
+	}
+	if len(s) > maxQuote {
+		s = s[:maxQuote] + "..."
+	}
+	return strings.Map(func(r rune) rune {
+		if r < ' ' || r > '~' {
+			return '?'
+		}
+		return r
+	}, s)
+}
+
+// countLines is the number of lines of src, the last one possibly without
+// a newline; at least 1. As gopher-lua's scanner, it takes "\r\n", "\n\r",
+// "\n" and "\r" each for one newline.
+func countLines(src []byte) int {
+	n := 1
+	forEachNewline(src, func(int) { n++ })
+	if len(src) > 0 && (src[len(src)-1] == '\n' || src[len(src)-1] == '\r') {
+		n--
+	}
+	return max(n, 1)
+}
+
+// forEachNewline calls f with the offset of the byte after each newline
+// of src.
+func forEachNewline(src []byte, f func(next int)) {
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		if c != '\n' && c != '\r' {
+			continue
+		}
+		if i+1 < len(src) && (src[i+1] == '\n' || src[i+1] == '\r') && src[i+1] != c {
+			i++
+		}
+		f(i + 1)
+	}
+}
