@@ -211,3 +211,48 @@ func errorText(err error) string {
 	}
 	return err.Error()
 }
+
+// TestSyntaxErrorsNameTheLineOfTheMistake: however a script is compiled
+// (the main script, require, dofile, loadfile, loadstring), a syntax error
+// names the line of the mistake.
+func TestSyntaxErrorsNameTheLineOfTheMistake(t *testing.T) {
+	broken := "local a = 1\nprint('a',\n  1\nlocal x = 2\n"
+	const want = "broken.lua:2: unclosed '(' (noticed at 'local' on line 4)"
+	dir := t.TempDir()
+	for name, src := range map[string]string{
+		"broken.lua":  broken,
+		"shebang.lua": "#!/usr/bin/lua\nlocal a = 1\nif a then\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Chdir(dir)
+	e := newTestEnv(t)
+	e.run(t, `package.path = './?.lua'`)
+	for _, tt := range []struct{ name, src, want string }{
+		{"require", `require 'broken'`, "error loading module 'broken' from file './broken.lua':\n\t./" + want},
+		{"dofile", `dofile 'broken.lua'`, want},
+		{"loadfile", `local f, err = loadfile('broken.lua') error(err, 0)`, want},
+		{"loadstring", `local f, err = loadstring(...) error(err, 0)`, strings.Replace(want, "broken.lua", "<string>", 1)},
+		{"a first line starting with #", `local f, err = loadfile('shebang.lua') error(err, 0)`,
+			"shebang.lua:3: 'if' has no 'end'"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			fn, err := LoadString(e.L, tt.src, "main.lua")
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.L.Push(fn)
+			e.L.Push(lua.LString(broken))
+			err = e.L.PCall(1, 0, nil)
+			if err == nil || errorText(err) != tt.want {
+				t.Errorf("error = %q, want %q", errorText(err), tt.want)
+			}
+		})
+	}
+	_, err := LoadFile(e.L, "broken.lua")
+	if err == nil || errorText(err) != want {
+		t.Errorf("LoadFile: %v, want %q", err, want)
+	}
+}

@@ -28,9 +28,14 @@ type Error struct {
 	Cause *parse.Error
 }
 
-// Error is "source:line: message", then, in brackets, the hint and where
-// the parser stopped when that is elsewhere.
+// Error is "source:line: " and Detail.
 func (e *Error) Error() string {
+	return fmt.Sprintf("%s:%d: %s", e.Source, e.Line, e.Detail())
+}
+
+// Detail is the message, then, in brackets, the hint and where the parser
+// stopped when that is elsewhere.
+func (e *Error) Detail() string {
 	var notes []string
 	if e.Hint != "" {
 		notes = append(notes, e.Hint)
@@ -39,9 +44,9 @@ func (e *Error) Error() string {
 		notes = append(notes, "noticed "+e.Noticed)
 	}
 	if len(notes) == 0 {
-		return fmt.Sprintf("%s:%d: %s", e.Source, e.Line, e.Message)
+		return e.Message
 	}
-	return fmt.Sprintf("%s:%d: %s (%s)", e.Source, e.Line, e.Message, strings.Join(notes, "; "))
+	return e.Message + " (" + strings.Join(notes, "; ") + ")"
 }
 
 // Unwrap returns the parser's error.
@@ -69,7 +74,7 @@ func Explain(src []byte, err error) error {
 	noticed := notice(toks[at], lines)
 	blocks := match(toks, at)
 	switch o := blocks.unclosedAtStop(); {
-	case o != nil:
+	case o != nil && closingExplains(src, toks, at, o):
 		o = blocks.misindented(o, src)
 		e.Line, e.Message = o.tok.Pos.Line, unclosedMessage(o)
 		if o.misplacedEnd != nil {
@@ -91,6 +96,81 @@ func Explain(src []byte, err error) error {
 		e.Noticed = noticed.where
 	}
 	return e
+}
+
+// closingExplains reports whether o's missing closer is why the parser
+// stopped at toks[at]: with the closer put just before that token, before
+// the first token of its line, or before a ',' or ';' ending the line
+// before, the parser gets past it (or, at the end of the file, to the
+// end). An unclosed block around a line with a
+// mistake of its own ("if then") is not the mistake.
+func closingExplains(src []byte, toks []token, at int, o *opener) bool {
+	closer := map[int]string{'(': ")", '{': "}", '[': "]", parse.TRepeat: " until true "}[o.tok.Type]
+	if closer == "" {
+		closer = " end "
+	}
+	starts := lineStarts(src)
+	t := toks[at]
+	if t.Type == parse.EOF {
+		return parsesPast(src, len(src), closer, -1)
+	}
+	first := at
+	for first > 0 && !startsLine(toks, first) {
+		first--
+	}
+	tries := []int{at}
+	if first != at {
+		tries = append(tries, first)
+	}
+	if sep := first - 1; sep > o.index && (toks[sep].Type == ',' || toks[sep].Type == ';') {
+		tries = append(tries, sep) // a list left open: "f(a," / "b = 2"
+	}
+	tEnd := offset(starts, t.end, len(src))
+	for _, i := range tries {
+		if parsesPast(src, offset(starts, toks[i].Pos, len(src)), closer, tEnd) {
+			return true
+		}
+	}
+	return false
+}
+
+// parsesPast reports whether src with closer inserted at offset insertAt
+// parses, or fails past the byte at offset past of src (-1: fails only at
+// the end of the file).
+func parsesPast(src []byte, insertAt int, closer string, past int) bool {
+	fixed := make([]byte, 0, len(src)+len(closer))
+	fixed = append(append(append(fixed, src[:insertAt]...), closer...), src[insertAt:]...)
+	_, err := parse.Parse(bytes.NewReader(fixed), "")
+	var pe *parse.Error
+	if err == nil || !errors.As(err, &pe) {
+		return err == nil
+	}
+	if pe.Pos.Line == parse.EOF {
+		return true // the parser got to the end of the file
+	}
+	if past < 0 {
+		return false
+	}
+	// A parse error is at the end of the parser's lookahead token: past
+	// the end of the token it stopped at before, it took that one.
+	return offset(lineStarts(fixed), pe.Pos, len(fixed)) > past+len(closer)
+}
+
+// lineStarts is the offset in src of each line's first byte (index 0 is
+// line 1).
+func lineStarts(src []byte) []int {
+	starts := []int{0}
+	forEachNewline(src, func(next int) { starts = append(starts, next) })
+	return starts
+}
+
+// offset is the offset in src of the byte at pos (the scanner counts
+// columns from 1), n (the length of src) past the end.
+func offset(starts []int, pos ast.Position, n int) int {
+	if pos.Line < 1 || pos.Line > len(starts) {
+		return n
+	}
+	return min(starts[pos.Line-1]+max(pos.Column-1, 0), n)
 }
 
 // token is one token of the script and where it ends.

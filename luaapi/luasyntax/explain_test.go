@@ -78,8 +78,9 @@ func TestSyntaxErrorsAtTheLineOfTheMistake(t *testing.T) {
 // nested brackets, which one lacks its ')' is a guess).
 func TestMistakesInRealScripts(t *testing.T) {
 	files := map[string]func() ([]byte, error){
-		"scripts/bbs.lua": func() ([]byte, error) { return os.ReadFile("../../scripts/bbs.lua") },
-		"2010 bbs.lua":    func() ([]byte, error) { return gunzip("/usr/share/doc/mongrel2-core/examples/bbs/bbs.lua.gz") },
+		"scripts/bbs.lua":         func() ([]byte, error) { return os.ReadFile("../../scripts/bbs.lua") },
+		"scripts/doors/guess.lua": func() ([]byte, error) { return os.ReadFile("../../scripts/doors/guess.lua") },
+		"2010 bbs.lua":            func() ([]byte, error) { return gunzip("/usr/share/doc/mongrel2-core/examples/bbs/bbs.lua.gz") },
 	}
 	for name, read := range files {
 		t.Run(name, func(t *testing.T) {
@@ -120,6 +121,7 @@ func TestMistakesInRealScripts(t *testing.T) {
 					t.Errorf("without the %q of line %d: %v, want line %d", closer.Str, closer.Pos.Line, e, o.tok.Pos.Line)
 				}
 			}
+			t.Logf("%d mistakes tried", tried)
 			if tried < 50 {
 				t.Errorf("only %d mistakes tried", tried)
 			}
@@ -158,6 +160,18 @@ func TestLineEndings(t *testing.T) {
 		{"function f()\r\n  g(1,\r\n    2\r\n  return 3\r\nend\r\n", "main.lua:2: unclosed '(' (noticed at 'return' on line 4)"},
 		{"function f()\r  g(1,\r    2\r  return 3\rend\r", "main.lua:2: unclosed '(' (noticed at 'return' on line 4)"},
 		{"function a()\r\n  if x then\r\n    foo()\r\nend\r\n", "main.lua:2: 'if' has no 'end' (the 'end' on line 4 is indented less than it; noticed at the end of the file, line 4)"},
+	} {
+		if got := explain(t, tt.src); got != tt.want {
+			t.Errorf("%q:\ngot  %s\nwant %s", tt.src, got, tt.want)
+		}
+	}
+}
+
+func TestAnUnclosedBlockAroundAnotherMistake(t *testing.T) {
+	for _, tt := range []struct{ src, want string }{
+		{"function m2bbs(conn, req)\n  if then\nend\n", "main.lua:2: syntax error near 'then'"},
+		{"x = (1 2\n", "main.lua:1: syntax error near '2'"},
+		{"function f()\n  local t = {1, 2 3}\n", "main.lua:2: syntax error near '3'"},
 	} {
 		if got := explain(t, tt.src); got != tt.want {
 			t.Errorf("%q:\ngot  %s\nwant %s", tt.src, got, tt.want)
