@@ -20,7 +20,9 @@ import (
 //   - a Go function (pcall, tostring, table.sort...) is a level of its own
 //     with no position, as a C function is in Lua 5.1;
 //   - a tail call is a level with no position;
-//   - a level past the coroutine's first function gets no position.
+//   - a level past the coroutine's first function gets no position;
+//   - the Go function that runs a chunk's `..` (concat.go) is no level:
+//     in Lua 5.1 `..` is an instruction that calls __concat itself.
 //
 // The yield-safe pcall and xpcall (compat.go) are Lua functions that run
 // the protected function in a coroutine of their own: every frame of that
@@ -122,7 +124,12 @@ func (p plumbing) walk(L *lua.LState, visit func(frame) bool) {
 			if err != nil {
 				return
 			}
-			isGo := fn.(*lua.LFunction).IsG
+			lf := fn.(*lua.LFunction)
+			isGo := lf.IsG
+			if isGo && isConcat(lf) {
+				level++ // a .. b is an instruction in Lua 5.1, not a call
+				continue
+			}
 			f := frame{plumbing: p.has(fn)}
 			if isGo && (th != L || level > 0) {
 				// A Go function other than error itself that the
@@ -157,6 +164,14 @@ func (p plumbing) walk(L *lua.LState, visit func(frame) bool) {
 			return
 		}
 	}
+}
+
+// isConcat reports whether the Go function fn is a chunk's bounded `..`
+// (concatOp, concat.go): its frame is not a level, as `..` is an
+// instruction in Lua 5.1, so a __concat metamethod's error(msg, 2) names
+// the line of the `..`.
+func isConcat(fn *lua.LFunction) bool {
+	return fn.GFunction != nil && reflect.ValueOf(fn.GFunction).Pointer() == reflect.ValueOf(lua.LGFunction(concatOp)).Pointer()
 }
 
 // tailCalls is how many tail calls replaced the Lua function's frame dbg
