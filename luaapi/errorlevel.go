@@ -86,10 +86,18 @@ type frame struct {
 	plumbing bool
 }
 
+// maxLevel bounds the levels where walks: past it, no position (a
+// stack is walked level by level, each costing up to the depth of its
+// coroutine).
+const maxLevel = 1000
+
 // where is Lua 5.1's luaL_where(L, level) for the function running on L
 // (level 0): the position of the function level levels up the stack, or
 // "" when it has none.
 func (p plumbing) where(L *lua.LState, level int) string {
+	if level > maxLevel {
+		return ""
+	}
 	n := 0
 	prevPlumbing := false
 	found := ""

@@ -256,3 +256,38 @@ func TestSyntaxErrorsNameTheLineOfTheMistake(t *testing.T) {
 		t.Errorf("LoadFile: %v, want %q", err, want)
 	}
 }
+
+// BenchmarkError is error(msg, 2) caught by a protected call from Go,
+// with the host's error and with gopher-lua's own.
+func BenchmarkError(b *testing.B) {
+	const src = `
+		local function check(x) if not x then error('bad', 2) end end
+		return function() check(false) end`
+	for _, tt := range []struct {
+		name string
+		open func(L *lua.LState) error
+	}{
+		{"host", OpenCompat},
+		{"gopher-lua", func(*lua.LState) error { return nil }},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			L := lua.NewState()
+			defer L.Close()
+			if err := tt.open(L); err != nil {
+				b.Fatal(err)
+			}
+			if err := L.DoString(src); err != nil {
+				b.Fatal(err)
+			}
+			f := L.Get(-1)
+			L.Pop(1)
+			b.ReportAllocs()
+			for b.Loop() {
+				L.Push(f)
+				if err := L.PCall(0, 0, nil); err == nil {
+					b.Fatal("no error")
+				}
+			}
+		})
+	}
+}
