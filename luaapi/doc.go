@@ -20,8 +20,10 @@
 //   - menu (menu.go, lua/menu.lua): menus declared as data, in Lua.
 //   - session (journal.go): session.checkpoint(conn, req, user) lets the
 //     host start a caller's journal over from a point the script names.
-//   - print and Lua 5.1 compatibility fixes (compat.go); colour codes
-//     (colour.go).
+//   - print and Lua 5.1 compatibility fixes (compat.go), error and
+//     assert with Lua 5.1's positions (errorlevel.go); colour codes
+//     (colour.go). Syntax errors of every chunk compiled are placed at
+//     the line of the mistake by package luasyntax.
 //   - limits: built-ins bounded in what one call may build (bounded.go),
 //     `..` compiled into a bounded call (concat.go), a read-only string
 //     library (readonly.go), store faults told to scripts as plain
