@@ -59,6 +59,13 @@ func TestSyntaxErrorsAtTheLineOfTheMistake(t *testing.T) {
 		{"a doubled =", "local x = 1\nlocal x = = 2\n", "main.lua:2: syntax error near '='"},
 		{"a stray end", "x = 1\nend\n", "main.lua:2: syntax error near 'end'"},
 		{"a stray )", "x = 1\n)\n", "main.lua:2: syntax error near ')'"},
+		{"CRLF line endings", "function f()\r\n  g(1,\r\n    2\r\n  return 3\r\nend\r\n", "main.lua:2: unclosed '(' (noticed at 'return' on line 4)"},
+		{"CR line endings", "function f()\r  g(1,\r    2\r  return 3\rend\r", "main.lua:2: unclosed '(' (noticed at 'return' on line 4)"},
+		{"CRLF and indentation", "function a()\r\n  if x then\r\n    foo()\r\nend\r\n",
+			"main.lua:2: 'if' has no 'end' (the 'end' on line 4 is indented less than it; noticed at the end of the file, line 4)"},
+		{"a mistake of its own inside an unclosed function", "function m2bbs(conn, req)\n  if then\nend\n", "main.lua:2: syntax error near 'then'"},
+		{"a mistake of its own inside an unclosed (", "x = (1 2\n", "main.lua:1: syntax error near '2'"},
+		{"a mistake of its own on an unclosed function's line", "function f()\n  local t = {1, 2 3}\n", "main.lua:2: syntax error near '3'"},
 		{"a lone ~", "x = 1\nx = 1 ~ 2\n", "main.lua:2: invalid character '~'"},
 		{"an invalid character", "x = 1\ny = @\n", "main.lua:2: invalid character '@'"},
 		{"a malformed number", "x = 0x\n", "main.lua:1: malformed number near '0x'"},
@@ -153,28 +160,4 @@ func gunzip(path string) ([]byte, error) {
 		return nil, err
 	}
 	return io.ReadAll(zr)
-}
-
-func TestLineEndings(t *testing.T) {
-	for _, tt := range []struct{ src, want string }{
-		{"function f()\r\n  g(1,\r\n    2\r\n  return 3\r\nend\r\n", "main.lua:2: unclosed '(' (noticed at 'return' on line 4)"},
-		{"function f()\r  g(1,\r    2\r  return 3\rend\r", "main.lua:2: unclosed '(' (noticed at 'return' on line 4)"},
-		{"function a()\r\n  if x then\r\n    foo()\r\nend\r\n", "main.lua:2: 'if' has no 'end' (the 'end' on line 4 is indented less than it; noticed at the end of the file, line 4)"},
-	} {
-		if got := explain(t, tt.src); got != tt.want {
-			t.Errorf("%q:\ngot  %s\nwant %s", tt.src, got, tt.want)
-		}
-	}
-}
-
-func TestAnUnclosedBlockAroundAnotherMistake(t *testing.T) {
-	for _, tt := range []struct{ src, want string }{
-		{"function m2bbs(conn, req)\n  if then\nend\n", "main.lua:2: syntax error near 'then'"},
-		{"x = (1 2\n", "main.lua:1: syntax error near '2'"},
-		{"function f()\n  local t = {1, 2 3}\n", "main.lua:2: syntax error near '3'"},
-	} {
-		if got := explain(t, tt.src); got != tt.want {
-			t.Errorf("%q:\ngot  %s\nwant %s", tt.src, got, tt.want)
-		}
-	}
 }
