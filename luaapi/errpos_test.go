@@ -2,6 +2,7 @@ package luaapi
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -167,6 +168,9 @@ func TestErrorPositionsThroughModulesAndMetamethods(t *testing.T) {
 		{name: "a Go function's argument error names the script line",
 			main: "local function f()\n  return string.rep()\nend\nf()\n",
 			want: "main.lua:2: bad argument #1 to rep (string expected, got nil)"},
+		{name: "a host function written in Lua blames its caller",
+			main: "require 'ui'\nlocal function f()\n  ui.read_lines(conn, req, 0)\nend\nf()\n",
+			want: fmt.Sprintf("main.lua:3: ui.read_lines: the line limit must be a whole number from 1 to %d", MaxMessageLines)},
 		{name: "a host function's argument error names the script line",
 			main: "require 'ui'\nlocal ok, err = pcall(function()\n  ui.trim({})\nend)\nerror(err, 0)\n",
 			want: "main.lua:3: bad argument #1 to trim (string expected, got table)"},
