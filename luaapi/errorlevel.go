@@ -1,6 +1,7 @@
 package luaapi
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 
@@ -54,8 +55,10 @@ func (p plumbing) has(fn lua.LValue) bool {
 	return ok && !f.IsG && p[f.Proto]
 }
 
-// openErrorPositions installs error and assert with Lua 5.1's positions.
+// openErrorPositions installs error, assert and coroutine.wrap with Lua
+// 5.1's positions.
 func openErrorPositions(L *lua.LState, p plumbing) {
+	openWrapPositions(L, p)
 	L.SetGlobal("error", L.NewFunction(func(L *lua.LState) int {
 		msg := L.Get(1)
 		level := L.OptInt(2, 1)
@@ -76,6 +79,50 @@ func openErrorPositions(L *lua.LState, p plumbing) {
 		L.Error(lua.LString(p.where(L, 1)+msg), 0)
 		return 0
 	}))
+}
+
+// openWrapPositions replaces coroutine.wrap with one whose function, as
+// Lua 5.1's, puts the position of its caller before a string error raised
+// inside the coroutine.
+func openWrapPositions(L *lua.LState, p plumbing) {
+	co, ok := L.GetGlobal("coroutine").(*lua.LTable)
+	if !ok {
+		return
+	}
+	wrap, ok := co.RawGetString("wrap").(*lua.LFunction)
+	if !ok {
+		return
+	}
+	co.RawSetString("wrap", L.NewFunction(func(L *lua.LState) int {
+		L.Push(wrap)
+		L.Push(L.Get(1))
+		L.Call(1, 1)
+		resume := L.Get(-1)
+		L.Pop(1)
+		L.Push(L.NewFunction(func(L *lua.LState) int {
+			n := L.GetTop()
+			L.Insert(resume, 1)
+			if err := L.PCall(n, lua.MultRet, nil); err != nil {
+				msg := errorValue(err)
+				switch msg.(type) {
+				case lua.LString, lua.LNumber:
+					msg = lua.LString(p.where(L, 1) + lua.LVAsString(msg))
+				}
+				L.Error(msg, 0)
+			}
+			return L.GetTop()
+		}))
+		return 1
+	}))
+}
+
+// errorValue is the value a Lua error raised, from PCall's error.
+func errorValue(err error) lua.LValue {
+	var apiErr *lua.ApiError
+	if errors.As(err, &apiErr) && apiErr.Object != nil {
+		return apiErr.Object
+	}
+	return lua.LString(err.Error())
 }
 
 // frame is one level of the stack as Lua 5.1 counts them.
