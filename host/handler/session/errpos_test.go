@@ -50,3 +50,24 @@ end
 		t.Errorf("log lacks %q:\n%s", want, log)
 	}
 }
+
+// TestBrokenDoorLogsTheLineOfTheMistake: a door that does not compile is
+// left out of the Doors menu with a log line naming the line of the
+// mistake; a door that fails names its own line.
+func TestBrokenDoorLogsTheLineOfTheMistake(t *testing.T) {
+	b := newDoorBoard(t, scriptsWith(t, map[string]string{
+		"doors/broken.lua": "return {\n    name = 'Broken',\n    run = function(conn, req, game)\n        return ui.ask(conn, req, 'hi'\n    end,\n}\n",
+		"doors/boom.lua":   "return { name = 'Boom', run = function(conn, req, game)\n    local x = nil\n    return x.y\nend }\n",
+	}), 1)
+	b.play("1", "connect", "kim")
+	mustContain(t, b.play("1", "1"), "That door jammed")
+	logs := b.logs.String()
+	for _, want := range []string{
+		"doors/broken.lua:4: unclosed '(' (noticed at 'end' on line 5)",
+		"doors/boom.lua:3: attempt to index a non-table object(nil) with key 'y'",
+	} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("log lacks %q:\n%s", want, logs)
+		}
+	}
+}
