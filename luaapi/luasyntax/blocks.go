@@ -40,24 +40,31 @@ type blocks struct {
 func match(toks []token, stop int) *blocks {
 	b := &blocks{toks: toks, stop: stop}
 	var stack []*opener
-	closeWith := func(i int, kinds ...int) {
+	// open counts the constructs on the stack by the closer they need, so
+	// that a closer with nothing to close is passed over without a search
+	// (a search pops what it passes: linear time in all).
+	open := map[int]int{}
+	closeWith := func(i int, closer int) {
+		if open[closer] == 0 {
+			return // it closes nothing: the parser stops there itself
+		}
 		for k := len(stack) - 1; k >= 0; k-- {
-			if !oneOf(stack[k].tok.Type, kinds) {
+			o := stack[k]
+			open[closerOf(o.tok.Type)]--
+			if closerOf(o.tok.Type) != closer {
+				o.unclosed = true
 				continue
 			}
-			for _, inner := range stack[k+1:] {
-				inner.unclosed = true
-			}
-			stack[k].closedBy = i
+			o.closedBy = i
 			stack = stack[:k]
 			return
 		}
-		// A closer that closes nothing: the parser stops there itself.
 	}
 	push := func(i int, awaiting int) {
 		o := &opener{tok: toks[i], index: i, awaiting: awaiting, closedBy: -1}
 		b.openers = append(b.openers, o)
 		stack = append(stack, o)
+		open[closerOf(o.tok.Type)]++
 	}
 	for i, t := range toks {
 		if i == stop {
@@ -88,16 +95,8 @@ func match(toks []token, stop int) *blocks {
 			} else {
 				push(i, 0)
 			}
-		case ')':
-			closeWith(i, '(')
-		case '}':
-			closeWith(i, '{')
-		case ']':
-			closeWith(i, '[')
-		case parse.TEnd:
-			closeWith(i, parse.TFunction, parse.TIf, parse.TWhile, parse.TFor, parse.TDo)
-		case parse.TUntil:
-			closeWith(i, parse.TRepeat)
+		case ')', '}', ']', parse.TEnd, parse.TUntil:
+			closeWith(i, t.Type)
 		}
 	}
 	for _, o := range stack {
@@ -106,14 +105,20 @@ func match(toks []token, stop int) *blocks {
 	return b
 }
 
-// oneOf reports whether typ is one of kinds.
-func oneOf(typ int, kinds []int) bool {
-	for _, k := range kinds {
-		if typ == k {
-			return true
-		}
+// closerOf is the token that closes a construct opened by typ.
+func closerOf(typ int) int {
+	switch typ {
+	case '(':
+		return ')'
+	case '{':
+		return '}'
+	case '[':
+		return ']'
+	case parse.TRepeat:
+		return parse.TUntil
+	default:
+		return parse.TEnd
 	}
-	return false
 }
 
 // unclosedAtStop is the innermost construct open where the parser stopped

@@ -102,8 +102,8 @@ func Explain(src []byte, err error) error {
 // stopped at toks[at]: with the closer put just before that token, before
 // the first token of its line, or before a ',' or ';' ending the line
 // before, the parser gets past it (or, at the end of the file, to the
-// end). An unclosed block around a line with a
-// mistake of its own ("if then") is not the mistake.
+// end). An unclosed block around a line with a mistake of its own ("if
+// then") is not the mistake.
 func closingExplains(src []byte, toks []token, at int, o *opener) bool {
 	closer := map[int]string{'(': ")", '{': "}", '[': "]", parse.TRepeat: " until true "}[o.tok.Type]
 	if closer == "" {

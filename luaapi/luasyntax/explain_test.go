@@ -6,7 +6,9 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/yuin/gopher-lua/parse"
 )
@@ -160,4 +162,29 @@ func gunzip(path string) ([]byte, error) {
 		return nil, err
 	}
 	return io.ReadAll(zr)
+}
+
+// TestExplainOnHostileInput: a script may hand loadstring a chunk of up
+// to 1 MiB; closers that close nothing, or close through many unclosed
+// openers, must not make the explanation quadratic (this test would run
+// for minutes).
+func TestExplainOnHostileInput(t *testing.T) {
+	if testing.Short() {
+		t.Skip("parses megabytes")
+	}
+	const n = 100000
+	for name, src := range map[string]string{
+		"stray ends":                strings.Repeat("(", n) + strings.Repeat(" end", n),
+		"one end under many (":      "function f() " + strings.Repeat("(", n) + " end",
+		"many functions, no end":    strings.Repeat("function f() ", n),
+		"deep tables, stray untils": "x = " + strings.Repeat("{", n) + strings.Repeat("}", n/2) + strings.Repeat(" until", n),
+	} {
+		t.Run(name, func(t *testing.T) {
+			start := time.Now()
+			_, _ = parse.Parse(strings.NewReader(src), "main.lua")
+			parsed := time.Now()
+			got := explain(t, src)
+			t.Logf("%s: parse %v, parse and explain %v", got, parsed.Sub(start), time.Since(parsed))
+		})
+	}
 }
