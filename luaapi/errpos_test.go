@@ -119,6 +119,10 @@ func copyStrict(t *testing.T, dir string) {
 // raises for the same files.
 func TestErrorPositionsThroughModulesAndMetamethods(t *testing.T) {
 	check := "local M = {}\nfunction M.check(x)\n  if not x then error('check failed', 2) end\nend\nreturn M\n"
+	shippedStrict, err := os.ReadFile("../scripts/strict.lua")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range []struct {
 		name   string
 		strict bool
@@ -138,6 +142,10 @@ func TestErrorPositionsThroughModulesAndMetamethods(t *testing.T) {
 		{name: "strict.lua: inside a coroutine", strict: true,
 			main: "require 'strict'\nlocal co = coroutine.create(function()\n  return undeclared\nend)\nlocal ok, err = coroutine.resume(co)\nerror(err, 0)\n",
 			want: "main.lua:3: variable 'undeclared' is not declared"},
+		{name: "the shipped strict.lua",
+			files: map[string]string{"strict.lua": string(shippedStrict)},
+			main:  "require 'strict'\nlocal function f()\n  return undeclared\nend\nf()\n",
+			want:  "main.lua:3: undeclared global 'undeclared'"},
 		{name: "a module's function blames its caller",
 			files: map[string]string{"mod.lua": check},
 			main:  "local mod = require 'mod'\n\nmod.check(false)\n",
