@@ -303,3 +303,37 @@ func BenchmarkError(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkWrap is one resume of a coroutine.wrap generator, with the
+// host's wrap and with gopher-lua's own.
+func BenchmarkWrap(b *testing.B) {
+	const src = `
+		local gen = coroutine.wrap(function() while true do coroutine.yield(1) end end)
+		return gen`
+	for _, tt := range []struct {
+		name string
+		open func(L *lua.LState) error
+	}{
+		{"host", OpenCompat},
+		{"gopher-lua", func(*lua.LState) error { return nil }},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			L := lua.NewState()
+			defer L.Close()
+			if err := tt.open(L); err != nil {
+				b.Fatal(err)
+			}
+			if err := L.DoString(src); err != nil {
+				b.Fatal(err)
+			}
+			gen := L.Get(-1)
+			L.Pop(1)
+			b.ReportAllocs()
+			for b.Loop() {
+				L.Push(gen)
+				L.Call(0, 1)
+				L.Pop(1)
+			}
+		})
+	}
+}

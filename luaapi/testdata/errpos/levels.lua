@@ -88,3 +88,8 @@ show('an error through coroutine.wrap', pcall(function()
   co()
 end))
 show('a table through coroutine.wrap', pcall(coroutine.wrap(function() error({}) end)))
+local function tail_error() return error('te', 2) end
+show('error tail-called', pcall(function()
+  tail_error()
+end))
+show('a % in the message', pcall(function() error('100%s %d', 1) end))
