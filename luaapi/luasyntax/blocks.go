@@ -21,6 +21,8 @@ type opener struct {
 	unclosed bool
 	// misplacedEnd is the 'end' that misindented found for this block.
 	misplacedEnd *token
+	// sawElse is set on an if once its 'else' came.
+	sawElse bool
 }
 
 // blocks is the result of matching a script's brackets and blocks.
@@ -31,6 +33,10 @@ type blocks struct {
 	// open just before it, innermost last.
 	stop       int
 	openAtStop []*opener
+	// strayAtStop is set when the token the parser stopped at is an
+	// 'end', 'until', 'else' or 'elseif' with nothing open for it to
+	// close or continue.
+	strayAtStop bool
 }
 
 // match pairs the brackets and blocks of toks, as far as tokens alone
@@ -67,12 +73,13 @@ func match(toks []token, stop int) *blocks {
 		open[closerOf(o.tok.Type)]++
 	}
 	for i, t := range toks {
-		if i == stop {
-			b.openAtStop = append([]*opener(nil), stack...)
-		}
 		var top *opener
 		if len(stack) > 0 {
 			top = stack[len(stack)-1]
+		}
+		if i == stop {
+			b.openAtStop = append([]*opener(nil), stack...)
+			b.strayAtStop = stray(t.Type, open, top)
 		}
 		switch t.Type {
 		case '(', '{', '[', parse.TFunction, parse.TRepeat:
@@ -84,6 +91,10 @@ func match(toks []token, stop int) *blocks {
 		case parse.TElseIf:
 			if top != nil && top.tok.Type == parse.TIf {
 				top.awaiting = parse.TThen
+			}
+		case parse.TElse:
+			if top != nil && top.tok.Type == parse.TIf {
+				top.sawElse = true
 			}
 		case parse.TThen:
 			if top != nil && top.awaiting == parse.TThen {
@@ -103,6 +114,58 @@ func match(toks []token, stop int) *blocks {
 		o.unclosed = true
 	}
 	return b
+}
+
+// stray reports whether a token of type typ has nothing to close or
+// continue, open counting the constructs open by their closers, top the
+// innermost of them.
+func stray(typ int, open map[int]int, top *opener) bool {
+	switch typ {
+	case parse.TEnd:
+		return open[typ] == 0 || top.tok.Type == parse.TRepeat
+	case parse.TUntil:
+		return open[typ] == 0
+	case parse.TElse, parse.TElseIf:
+		return top == nil || top.tok.Type != parse.TIf || top.sawElse
+	}
+	return false
+}
+
+// earlyEnd finds, when the parser stopped at a stray 'end' (or else,
+// elseif, until), the 'end' more likely to be one too many: an 'end' too
+// many closes the block it is in early, the 'end' of that block closes the
+// block around it, and so on; each of them is indented more than the
+// line of the block it closes, and the one too many comes first. Failing
+// that, an 'end' just before a stray 'else' or 'elseif' is the one too
+// many whatever its indentation. It returns the block that 'end' closes
+// and why it is the one, or nil.
+func (b *blocks) earlyEnd(src []byte) (*opener, string) {
+	if !b.strayAtStop {
+		return nil, ""
+	}
+	indents := lineIndents(src)
+	var closed *opener
+	for _, o := range b.openers {
+		if o.closedBy < 0 || o.closedBy >= b.stop || !isBlock(o.tok.Type) || closed != nil && o.closedBy > closed.closedBy {
+			continue
+		}
+		end := b.toks[o.closedBy]
+		if end.Type == parse.TEnd && end.Pos.Line != o.tok.Pos.Line && indentOf(indents, end.Pos.Line) > indentOf(indents, o.tok.Pos.Line) {
+			closed = o
+		}
+	}
+	if closed != nil {
+		return closed, fmt.Sprintf("it closes the '%s' of line %d, which is indented less", closed.tok.Str, closed.tok.Pos.Line)
+	}
+	t := b.toks[b.stop]
+	if (t.Type == parse.TElse || t.Type == parse.TElseIf) && b.stop > 0 && b.toks[b.stop-1].Type == parse.TEnd {
+		for _, o := range b.openers {
+			if o.closedBy == b.stop-1 {
+				return o, fmt.Sprintf("it closes the '%s' of line %d before its '%s'", o.tok.Str, o.tok.Pos.Line, t.Str)
+			}
+		}
+	}
+	return nil, ""
 }
 
 // closerOf is the token that closes a construct opened by typ.

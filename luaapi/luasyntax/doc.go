@@ -17,6 +17,10 @@
 //     of that keyword ("'function' has no 'end'"), or, when an 'end' inside
 //     it is indented less than the line of the block it closes, the line
 //     of that block (the 'end' more likely belongs to an outer one);
+//   - an 'end', 'else' or 'elseif' with nothing open to close or go on
+//     (an 'end' too many closed a block early): the first 'end' indented
+//     more than the line of the block it closes, or else the 'end' just
+//     before that 'else';
 //   - the first token of a line that cannot go on from the line before
 //     ("x = {" / "a = 1" / "b = 2"): the line before, whose end is where
 //     something is missing ("syntax error after '1'");

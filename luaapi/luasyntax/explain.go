@@ -73,7 +73,10 @@ func Explain(src []byte, err error) error {
 	at := stoppedAt(toks, pe)
 	noticed := notice(toks[at], lines)
 	blocks := match(toks, at)
+	early, why := blocks.earlyEnd(src)
 	switch o := blocks.unclosedAtStop(); {
+	case early != nil:
+		e.Line, e.Message, e.Hint = toks[early.closedBy].Pos.Line, "an 'end' too many", why
 	case o != nil && closingExplains(src, toks, at, o):
 		o = blocks.misindented(o, src)
 		e.Line, e.Message = o.tok.Pos.Line, unclosedMessage(o)
@@ -109,8 +112,11 @@ func closingExplains(src []byte, toks []token, at int, o *opener) bool {
 	if closer == "" {
 		closer = " end "
 	}
-	starts := lineStarts(src)
 	t := toks[at]
+	if o.tok.Type == parse.TRepeat && t.Type == parse.TEnd && untilAfter(toks, at) {
+		return false // an 'end' too many inside the loop, closed later
+	}
+	starts := lineStarts(src)
 	if t.Type == parse.EOF {
 		return parsesPast(src, len(src), closer, -1)
 	}
@@ -128,6 +134,16 @@ func closingExplains(src []byte, toks []token, at int, o *opener) bool {
 	tEnd := offset(starts, t.end, len(src))
 	for _, i := range tries {
 		if parsesPast(src, offset(starts, toks[i].Pos, len(src)), closer, tEnd) {
+			return true
+		}
+	}
+	return false
+}
+
+// untilAfter reports whether an 'until' comes after toks[at].
+func untilAfter(toks []token, at int) bool {
+	for _, t := range toks[at+1:] {
+		if t.Type == parse.TUntil {
 			return true
 		}
 	}

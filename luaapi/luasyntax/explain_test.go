@@ -68,6 +68,10 @@ func TestSyntaxErrorsAtTheLineOfTheMistake(t *testing.T) {
 		{"a mistake of its own inside an unclosed function", "function m2bbs(conn, req)\n  if then\nend\n", "main.lua:2: syntax error near 'then'"},
 		{"a mistake of its own inside an unclosed (", "x = (1 2\n", "main.lua:1: syntax error near '2'"},
 		{"a mistake of its own on an unclosed function's line", "function f()\n  local t = {1, 2 3}\n", "main.lua:2: syntax error near '3'"},
+		{"an end too many", "function f()\n  if x then\n    y()\n    end\n  end\nend\n",
+			"main.lua:4: an 'end' too many (it closes the 'if' of line 2, which is indented less; noticed at 'end' on line 6)"},
+		{"an end too many before else", "if x then\n  y()\nend\nelse\n  z()\nend\n",
+			"main.lua:3: an 'end' too many (it closes the 'if' of line 1 before its 'else'; noticed at 'else' on line 4)"},
 		{"a lone ~", "x = 1\nx = 1 ~ 2\n", "main.lua:2: invalid character '~'"},
 		{"an invalid character", "x = 1\ny = @\n", "main.lua:2: invalid character '@'"},
 		{"a malformed number", "x = 0x\n", "main.lua:1: malformed number near '0x'"},
@@ -84,7 +88,8 @@ func TestSyntaxErrorsAtTheLineOfTheMistake(t *testing.T) {
 // when installed, the 2010 original), removes one ')' or one 'end' at a
 // time, and checks that the error names the line of the block that lost
 // its 'end', or of the '(' that lost its ')' or of a '(' around it (with
-// nested brackets, which one lacks its ')' is a guess).
+// nested brackets, which one lacks its ')' is a guess); then it adds one
+// 'end' too many at a time (extraEnds).
 func TestMistakesInRealScripts(t *testing.T) {
 	files := map[string]func() ([]byte, error){
 		"scripts/bbs.lua":         func() ([]byte, error) { return os.ReadFile("../../scripts/bbs.lua") },
@@ -130,12 +135,52 @@ func TestMistakesInRealScripts(t *testing.T) {
 					t.Errorf("without the %q of line %d: %v, want line %d", closer.Str, closer.Pos.Line, e, o.tok.Pos.Line)
 				}
 			}
+			tried += extraEnds(t, name, src)
 			t.Logf("%d mistakes tried", tried)
 			if tried < 50 {
 				t.Errorf("only %d mistakes tried", tried)
 			}
 		})
 	}
+}
+
+// extraEnds puts an 'end' too many after each line of src, indented as
+// the next line, and checks that the error names it (or an 'end' next to
+// it: of two 'end' lines in a row, which one is too many is a guess) in
+// 95% of the cases at least: an 'end' too many that closes a block where
+// it could ("if x then end") and makes the parser stop at something else
+// than an 'end' is not found. A next line that is blank or an 'end' gives
+// no indentation to go by and is passed over. It returns how many it
+// tried.
+func extraEnds(t *testing.T, name string, src []byte) int {
+	lines := strings.Split(string(src), "\n")
+	tried, missed := 0, 0
+	for i := 0; i+1 < len(lines); i++ {
+		next := lines[i+1]
+		if strings.TrimSpace(next) == "" || strings.TrimSpace(next) == "end" {
+			continue
+		}
+		indent := next[:len(next)-len(strings.TrimLeft(next, " \t"))]
+		broken := append(append(append([]string{}, lines[:i+1]...), indent+"end"), lines[i+1:]...)
+		text := []byte(strings.Join(broken, "\n"))
+		_, perr := parse.Parse(bytes.NewReader(text), name)
+		if perr == nil {
+			continue
+		}
+		tried++
+		var e *Error
+		if !errors.As(Explain(text, perr), &e) {
+			t.Fatalf("not explained: %v", perr)
+		}
+		if e.Line != i+2 && !(e.Line >= 1 && e.Line <= len(broken) && strings.HasPrefix(strings.TrimSpace(broken[e.Line-1]), "end") && (e.Line == i+1 || e.Line == i+3)) {
+			missed++
+			t.Logf("with an 'end' too many on line %d: %v", i+2, e)
+		}
+	}
+	if missed*20 > tried {
+		t.Errorf("%d of %d 'end's too many not found", missed, tried)
+	}
+	return tried
 }
 
 // removeToken returns src without the token t (a ')' or an 'end' on one
