@@ -72,7 +72,7 @@ func openErrorPositions(L *lua.LState, p plumbing) {
 		return 0
 	}))
 	L.SetGlobal("assert", L.NewFunction(func(L *lua.LState) int {
-		if lua.LVAsBool(L.Get(1)) {
+		if lua.LVAsBool(L.CheckAny(1)) {
 			return L.GetTop()
 		}
 		msg := L.OptString(2, "assertion failed!")
