@@ -26,6 +26,9 @@
 //     something is missing ("syntax error after '1'");
 //   - anything else: the line of the token where the parser stopped.
 //
+// A chunk over MaxExplained bytes is not read again: its error is given at
+// the line where the parser stopped.
+//
 // When the line of the mistake is not where the parser stopped, the
 // message says where it stopped too, so nothing gopher-lua reported is
 // lost: "bbs.lua:118: unclosed '(' (noticed at 'local' on line 119)".

@@ -55,6 +55,11 @@ func (e *Error) Unwrap() error { return e.Cause }
 // maxQuote bounds how much of a token a message quotes.
 const maxQuote = 40
 
+// MaxExplained bounds the source Explain reads again: a larger chunk (a
+// script's loadstring of a generated string, say) gets the parser's own
+// line, so that a failing load costs about one parse, not several.
+const MaxExplained = 256 << 10
+
 // Explain places err, what parse.Parse returned for src, at the line of
 // the mistake (see the package documentation). An error that is not a
 // *parse.Error is returned as it is.
@@ -63,9 +68,19 @@ func Explain(src []byte, err error) error {
 	if !errors.As(err, &pe) {
 		return err
 	}
-	toks, lexErr := scan(src, pe.Pos.Source)
 	lines := countLines(src)
 	e := &Error{Source: pe.Pos.Source, Cause: pe}
+	if len(src) > MaxExplained {
+		e.Line, e.Message = pe.Pos.Line, pe.Message
+		if pe.Pos.Line == parse.EOF {
+			e.Line, e.Message = lines, pe.Message+" at the end of the file"
+		} else if pe.Token != "" {
+			e.Message += " near '" + clip(pe.Token) + "'"
+		}
+		e.Line = min(max(e.Line, 1), lines)
+		return e
+	}
+	toks, lexErr := scan(src, pe.Pos.Source)
 	if lexErr != nil {
 		lexical(e, lexErr, pe, lines)
 		return e
