@@ -337,3 +337,30 @@ func BenchmarkWrap(b *testing.B) {
 		})
 	}
 }
+
+// TestTailCallsAreRead: tailCalls reads gopher-lua's count of the tail
+// calls that replaced a frame (an unexported field); this fails first if
+// a gopher-lua upgrade renames it.
+func TestTailCallsAreRead(t *testing.T) {
+	L := lua.NewState()
+	defer L.Close()
+	var got []int
+	L.SetGlobal("probe", L.NewFunction(func(L *lua.LState) int {
+		dbg, ok := L.GetStack(1)
+		if !ok {
+			t.Fatal("no caller")
+		}
+		got = append(got, tailCalls(dbg))
+		return 0
+	}))
+	if err := L.DoString(`
+		local function g() probe() end
+		local function f() return g() end
+		f()
+		g()`); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0] != 1 || got[1] != 0 {
+		t.Errorf("tail calls = %v, want [1 0]", got)
+	}
+}
