@@ -71,20 +71,29 @@ func Explain(src []byte, err error) error {
 	lines := countLines(src)
 	e := &Error{Source: pe.Pos.Source, Cause: pe}
 	if len(src) > MaxExplained {
-		e.Line, e.Message = pe.Pos.Line, pe.Message
-		if pe.Pos.Line == parse.EOF {
-			e.Line, e.Message = lines, pe.Message+" at the end of the file"
-		} else if pe.Token != "" {
-			e.Message += " near '" + clip(pe.Token) + "'"
-		}
-		e.Line = min(max(e.Line, 1), lines)
-		return e
-	}
-	toks, lexErr := scan(src, pe.Pos.Source)
-	if lexErr != nil {
+		asReported(e, pe, lines)
+	} else if toks, lexErr := scan(src, pe.Pos.Source); lexErr != nil {
 		lexical(e, lexErr, pe, lines)
-		return e
+	} else {
+		grammar(e, src, toks, pe, lines)
 	}
+	e.Line = min(max(e.Line, 1), lines)
+	return e
+}
+
+// asReported fills e with the parser's own line and words.
+func asReported(e *Error, pe *parse.Error, lines int) {
+	e.Line, e.Message = pe.Pos.Line, pe.Message
+	if pe.Pos.Line == parse.EOF {
+		e.Line, e.Message = lines, pe.Message+" at the end of the file"
+	} else if pe.Token != "" {
+		e.Message += " near '" + clip(pe.Token) + "'"
+	}
+}
+
+// grammar fills e for a script whose tokens toks the parser could not
+// put together, stopping at one of them.
+func grammar(e *Error, src []byte, toks []token, pe *parse.Error, lines int) {
 	at := stoppedAt(toks, pe)
 	noticed := notice(toks[at], lines)
 	blocks := match(toks, at)
@@ -101,19 +110,14 @@ func Explain(src []byte, err error) error {
 	case at > 0 && pe.Message == "syntax error" && startsLine(toks, at) && startsStatement(toks[at].Type):
 		prev := toks[at-1]
 		e.Line, e.Message = endLine(prev), "syntax error after "+quote(prev)
+	case toks[at].Type == parse.EOF:
+		e.Line, e.Message = noticed.line, pe.Message+" at the end of the file"
 	default:
-		e.Line = noticed.line
-		if toks[at].Type == parse.EOF {
-			e.Message = pe.Message + " at the end of the file"
-		} else {
-			e.Message = pe.Message + " near " + quote(toks[at])
-		}
+		e.Line, e.Message = noticed.line, pe.Message+" near "+quote(toks[at])
 	}
-	e.Line = min(max(e.Line, 1), lines)
-	if e.Line != noticed.line {
+	if min(max(e.Line, 1), lines) != noticed.line {
 		e.Noticed = noticed.where
 	}
-	return e
 }
 
 // closingExplains reports whether o's missing closer is why the parser
