@@ -185,19 +185,7 @@ func (p plumbing) walk(L *lua.LState, visit func(frame) bool) {
 				level++ // a .. b is an instruction in Lua 5.1, not a call
 				continue
 			}
-			f := frame{plumbing: p.has(fn)}
-			if isGo && (th != L || level > 0) {
-				// A Go function other than error itself that the
-				// machinery called (its coroutine.resume, the plain
-				// pcall) is part of it.
-				if caller, ok := th.GetStack(level + 1); ok {
-					callerFn, err := th.GetInfo("f", caller, lua.LNil)
-					f.plumbing = err == nil && p.has(callerFn)
-				}
-			}
-			if !isGo && !f.plumbing && dbg.CurrentLine > 0 {
-				f.pos = fmt.Sprintf("%s:%d: ", dbg.Source, dbg.CurrentLine)
-			}
+			f := p.describe(th, level, dbg, lf, th == L && level == 0)
 			if !visit(f) {
 				return
 			}
@@ -219,6 +207,24 @@ func (p plumbing) walk(L *lua.LState, visit func(frame) bool) {
 			return
 		}
 	}
+}
+
+// describe is the frame of lf at level of th's stack, dbg its Debug
+// filled with "Sl"; self is set for error's own frame.
+func (p plumbing) describe(th *lua.LState, level int, dbg *lua.Debug, lf *lua.LFunction, self bool) frame {
+	f := frame{plumbing: p.has(lf)}
+	if lf.IsG && !self {
+		// A Go function that the machinery called (its
+		// coroutine.resume, the plain pcall) is part of it.
+		if caller, ok := th.GetStack(level + 1); ok {
+			callerFn, err := th.GetInfo("f", caller, lua.LNil)
+			f.plumbing = err == nil && p.has(callerFn)
+		}
+	}
+	if !lf.IsG && !f.plumbing && dbg.CurrentLine > 0 {
+		f.pos = fmt.Sprintf("%s:%d: ", dbg.Source, dbg.CurrentLine)
+	}
+	return f
 }
 
 // isConcat reports whether the Go function fn is a chunk's bounded `..`
