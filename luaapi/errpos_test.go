@@ -272,28 +272,10 @@ func TestSyntaxErrorsNameTheLineOfTheMistake(t *testing.T) {
 // BenchmarkError is error(msg, 2) caught by a protected call from Go,
 // with the host's error and with gopher-lua's own.
 func BenchmarkError(b *testing.B) {
-	const src = `
+	benchHostAndStock(b, `
 		local function check(x) if not x then error('bad', 2) end end
-		return function() check(false) end`
-	for _, tt := range []struct {
-		name string
-		open func(L *lua.LState) error
-	}{
-		{"host", OpenCompat},
-		{"gopher-lua", func(*lua.LState) error { return nil }},
-	} {
-		b.Run(tt.name, func(b *testing.B) {
-			L := lua.NewState()
-			defer L.Close()
-			if err := tt.open(L); err != nil {
-				b.Fatal(err)
-			}
-			if err := L.DoString(src); err != nil {
-				b.Fatal(err)
-			}
-			f := L.Get(-1)
-			L.Pop(1)
-			b.ReportAllocs()
+		return function() check(false) end`,
+		func(b *testing.B, L *lua.LState, f lua.LValue) {
 			for b.Loop() {
 				L.Push(f)
 				if err := L.PCall(0, 0, nil); err == nil {
@@ -301,15 +283,26 @@ func BenchmarkError(b *testing.B) {
 				}
 			}
 		})
-	}
 }
 
 // BenchmarkWrap is one resume of a coroutine.wrap generator, with the
 // host's wrap and with gopher-lua's own.
 func BenchmarkWrap(b *testing.B) {
-	const src = `
-		local gen = coroutine.wrap(function() while true do coroutine.yield(1) end end)
-		return gen`
+	benchHostAndStock(b, `
+		return coroutine.wrap(function() while true do coroutine.yield(1) end end)`,
+		func(b *testing.B, L *lua.LState, gen lua.LValue) {
+			for b.Loop() {
+				L.Push(gen)
+				L.Call(0, 1)
+				L.Pop(1)
+			}
+		})
+}
+
+// benchHostAndStock runs bench on a state opened as the host opens its
+// states (OpenCompat) and on a plain gopher-lua state, with the value src
+// returns.
+func benchHostAndStock(b *testing.B, src string, bench func(b *testing.B, L *lua.LState, v lua.LValue)) {
 	for _, tt := range []struct {
 		name string
 		open func(L *lua.LState) error
@@ -326,14 +319,10 @@ func BenchmarkWrap(b *testing.B) {
 			if err := L.DoString(src); err != nil {
 				b.Fatal(err)
 			}
-			gen := L.Get(-1)
+			v := L.Get(-1)
 			L.Pop(1)
 			b.ReportAllocs()
-			for b.Loop() {
-				L.Push(gen)
-				L.Call(0, 1)
-				L.Pop(1)
-			}
+			bench(b, L, v)
 		})
 	}
 }
