@@ -13,8 +13,9 @@ import (
 // return at once and corrupt the caller's coroutine. Errors and return
 // values behave as in Lua 5.1.
 const yieldSafePcall = `
+local chunk_name = ...
 local co_create, co_resume, co_status, co_yield = coroutine.create, coroutine.resume, coroutine.status, coroutine.yield
-local select, type, unpack = select, type, unpack
+local select, type, unpack, sub, find = select, type, unpack, string.sub, string.find
 local raw_pcall = pcall
 
 local function pack(...) return { n = select('#', ...), ... } end
@@ -45,18 +46,33 @@ local function start(f)
     return unpack(r, 1, r.n)
   end)
 end
+-- A Go function's error under the plain pcall names a line of this chunk
+-- (gopher-lua names the first Lua function up the stack): in Lua 5.1 it
+-- names none, the function that called it being pcall.
+local function unplace(ok, ...)
+  if ok then return ok, ... end
+  local err = ...
+  if type(err) == 'string' and sub(err, 1, #chunk_name + 1) == chunk_name .. ':' then
+    local _, e = find(err, ': ', #chunk_name + 2, true)
+    if e then err = sub(err, e + 1) end
+  end
+  return false, err
+end
 function pcall(f, ...)
-  if plain(f) then return raw_pcall(f, ...) end
+  if plain(f) then return unplace(raw_pcall(f, ...)) end
   return run(start(f), ...)
 end
 function xpcall(f, handler)
   local r
-  if plain(f) then r = pack(raw_pcall(f)) else r = pack(run(start(f))) end
+  if plain(f) then r = pack(unplace(raw_pcall(f))) else r = pack(run(start(f))) end
   if r[1] then return unpack(r, 1, r.n) end
-  return false, handler(r[2])
+  return false, (handler(r[2])) -- one value, as in Lua 5.1
 end
 return run
 `
+
+// pcallChunkName names the yield-safe pcall's chunk in stack traces.
+const pcallChunkName = "m2bbs-pcall"
 
 // OpenCompat makes gopher-lua behave like Lua 5.1 where scripts written for
 // the original BBS notice the difference: pcall and xpcall can be yielded
@@ -66,7 +82,13 @@ return run
 // (string.rep, unpack...) refuse results past MaxStringBytes or MaxResults.
 func OpenCompat(L *lua.LState) error {
 	top := L.GetTop()
-	if err := L.DoString(yieldSafePcall); err != nil {
+	chunk, err := L.Load(strings.NewReader(yieldSafePcall), pcallChunkName)
+	if err != nil {
+		return err
+	}
+	L.Push(chunk)
+	L.Push(lua.LString(pcallChunkName))
+	if err := L.PCall(1, 1, nil); err != nil {
 		return err
 	}
 	// run is how a yield passes through pcall: offload.go looks for it.
@@ -78,6 +100,8 @@ func OpenCompat(L *lua.LState) error {
 	// Built-ins that could run for ever in one call, or build strings
 	// without bound, are replaced by bounded ones (bounded.go).
 	openBounded(L)
+	// error and assert name the positions Lua 5.1 names (errorlevel.go).
+	openErrorPositions(L, newPlumbing(chunk.Proto))
 	openBoundedLoaders(L)
 	// gopher-lua's os.exit ends the whole process: every caller at once.
 	if osLib, ok := L.GetGlobal("os").(*lua.LTable); ok {

@@ -1,7 +1,8 @@
 package luaapi
 
 import (
-	"bufio"
+	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +11,8 @@ import (
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/ast"
 	"github.com/yuin/gopher-lua/parse"
+
+	"github.com/m2bbs/m2bbs/luaapi/luasyntax"
 )
 
 // Bounded concatenation. gopher-lua runs `..` in its VM: one instruction
@@ -26,22 +29,23 @@ import (
 // valid Lua name, so no script can refer to it.
 const concatLocal = "(concat)"
 
-// LoadFile compiles the Lua file at path (a first line starting with #
-// skipped) with bounded concatenation, as gopher-lua's LState.LoadFile
-// does without it.
+// LoadFile compiles the Lua file at path with bounded concatenation, as
+// gopher-lua's LState.LoadFile does without it. A first line starting with
+// # is skipped, its line kept empty so that errors name the file's own
+// line numbers (as Lua 5.1's loadfile does).
 func LoadFile(L *lua.LState, path string) (*lua.LFunction, error) {
-	f, err := os.Open(path)
+	src, err := os.ReadFile(path)
 	if err != nil {
 		return nil, &lua.ApiError{Type: lua.ApiErrorFile, Object: lua.LString(err.Error()), Cause: err}
 	}
-	defer f.Close()
-	r := bufio.NewReader(f)
-	if first, err := r.Peek(1); err == nil && first[0] == '#' {
-		if _, err := r.ReadString('\n'); err != nil && err != io.EOF {
-			return nil, &lua.ApiError{Type: lua.ApiErrorFile, Object: lua.LString(err.Error()), Cause: err}
+	if len(src) > 0 && src[0] == '#' {
+		if i := bytes.IndexByte(src, '\n'); i >= 0 {
+			src = src[i:]
+		} else {
+			src = nil
 		}
 	}
-	return Load(L, r, path)
+	return Load(L, bytes.NewReader(src), path)
 }
 
 // LoadString compiles src, named name in errors, with bounded
@@ -51,10 +55,16 @@ func LoadString(L *lua.LState, src, name string) (*lua.LFunction, error) {
 }
 
 // Load compiles the chunk read from r, named name in errors, with bounded
-// concatenation; the function returned runs in L's globals.
+// concatenation; the function returned runs in L's globals. A syntax error
+// names the line of the mistake (see luasyntax).
 func Load(L *lua.LState, r io.Reader, name string) (*lua.LFunction, error) {
-	chunk, err := parse.Parse(r, name)
+	src, err := io.ReadAll(r)
 	if err != nil {
+		return nil, &lua.ApiError{Type: lua.ApiErrorFile, Object: lua.LString(err.Error()), Cause: err}
+	}
+	chunk, err := parse.Parse(bytes.NewReader(src), name)
+	if err != nil {
+		err = luasyntax.Explain(src, err)
 		return nil, &lua.ApiError{Type: lua.ApiErrorSyntax, Object: lua.LString(err.Error()), Cause: err}
 	}
 	boundConcat(chunk)
@@ -66,7 +76,12 @@ func Load(L *lua.LState, r io.Reader, name string) (*lua.LFunction, error) {
 	}
 	proto, err := lua.Compile(wrapper, name)
 	if err != nil {
-		return nil, &lua.ApiError{Type: lua.ApiErrorSyntax, Object: lua.LString(err.Error()), Cause: err}
+		msg := err.Error()
+		var ce *lua.CompileError
+		if errors.As(err, &ce) {
+			msg = fmt.Sprintf("%s:%d: %s", name, ce.Line, ce.Message)
+		}
+		return nil, &lua.ApiError{Type: lua.ApiErrorSyntax, Object: lua.LString(msg), Cause: err}
 	}
 	L.Push(L.NewFunctionFromProto(proto))
 	L.Push(L.NewFunction(concatOp))
@@ -276,7 +291,7 @@ func openBoundedLoaders(L *lua.LState) {
 	globals.RawSetString("dofile", L.NewFunction(func(L *lua.LState) int {
 		fn, err := LoadFile(L, scriptPath(L, L.CheckString(1)))
 		if err != nil {
-			L.RaiseError("%s", err.Error())
+			L.Error(lua.LString(loadMessage(err)), 0) // it names its file and line
 		}
 		top := L.GetTop()
 		L.Push(fn)
@@ -347,7 +362,9 @@ func loadModuleFile(L *lua.LState) int {
 	}
 	fn, err := LoadFile(L, path)
 	if err != nil {
-		L.RaiseError("%s", err.Error())
+		// Lua 5.1's words, with no position of the require: the message
+		// names the file and line of the mistake.
+		L.Error(lua.LString(fmt.Sprintf("error loading module '%s' from file '%s':\n\t%s", L.CheckString(1), path, loadMessage(err))), 0)
 	}
 	L.Push(fn)
 	return 1
@@ -371,6 +388,15 @@ func searchPath(L *lua.LState, name string) (path, tried string) {
 		return candidate, ""
 	}
 	return "", b.String()
+}
+
+// loadMessage is the message of an error from Load or LoadFile.
+func loadMessage(err error) string {
+	var apiErr *lua.ApiError
+	if errors.As(err, &apiErr) && apiErr.Object != nil {
+		return apiErr.Object.String()
+	}
+	return err.Error()
 }
 
 // guardConcatUpvalue makes debug.setupvalue refuse to replace a chunk's

@@ -28,8 +28,10 @@
 //     scripts-folder engine.lua that is a Mongrel2 receive loop gives way
 //     to the built-in one. loadfile and dofile look relative paths up in
 //     the scripts folder first (scriptfiles.go).
-//   - print and Lua 5.1 compatibility fixes (compat.go); colour codes
-//     (colour.go).
+//   - print and Lua 5.1 compatibility fixes (compat.go), error and
+//     assert with Lua 5.1's positions (errorlevel.go); colour codes
+//     (colour.go). Syntax errors of every chunk compiled are placed at
+//     the line of the mistake by package luasyntax.
 //   - limits: built-ins bounded in what one call may build (bounded.go),
 //     `..` compiled into a bounded call (concat.go), a read-only string
 //     library (readonly.go), store faults told to scripts as plain

@@ -14,7 +14,7 @@ var menuSource string
 
 // MenuLoader opens the menu module. A scripts/menu.lua replaces it.
 func MenuLoader(L *lua.LState) int {
-	fn, err := LoadString(L, menuSource, "<string>")
+	fn, err := LoadString(L, menuSource, "menu.lua (built in)")
 	if err != nil {
 		L.RaiseError("menu module: %v", err)
 	}

@@ -65,9 +65,10 @@ func TestMenuDeclarationErrors(t *testing.T) {
 		`menu.new{items = {{key = 'a'}}}`:                                                "no action or menu",
 	} {
 		e := newTestEnv(t)
-		err := e.runErr(`local menu = require 'menu' ` + src)
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("%s: err = %v, want %q", src, err, want)
+		err := e.runErr("local menu = require 'menu'\n\n" + src)
+		// The script's line of the mistake, not menu.lua's.
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), ":3: menu.new") {
+			t.Errorf("%s: err = %v, want %q at line 3", src, err, want)
 		}
 	}
 }

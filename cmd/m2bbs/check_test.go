@@ -83,7 +83,7 @@ func TestCheckReportsProblems(t *testing.T) {
 	}
 	want := strings.Join([]string{
 		`scripts/bbs.lua:2: screen "gone" not found (screens/gone.txt)`,
-		`scripts/broken.lua:4: syntax error at end of file`,
+		`scripts/broken.lua:4: syntax error at the end of the file`,
 		`checked 2 scripts and 1 screen: 2 problems`,
 	}, "\n") + "\n"
 	if out != want {

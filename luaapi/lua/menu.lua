@@ -71,20 +71,26 @@ local function usable(m)
     return out
 end
 
+-- declared raises msg at the line of the script that called menu.new
+-- unless ok: level 1 is this function, 2 menu.new, 3 its caller.
+local function declared(ok, msg)
+    if not ok then error(msg, 3) end
+end
+
 -- new checks a menu's declaration and returns it.
 function M.new(m)
-    assert(type(m) == 'table', 'menu.new: a table expected')
-    assert(type(m.items) == 'table' and #m.items > 0, 'menu.new: items expected')
+    declared(type(m) == 'table', 'menu.new: a table expected')
+    declared(type(m.items) == 'table' and #m.items > 0, 'menu.new: items expected')
     local seen = {}
     for i, item in ipairs(m.items) do
-        assert(type(item.key) == 'string' and item.key ~= '', ('menu.new: item %d has no key'):format(i))
+        declared(type(item.key) == 'string' and item.key ~= '', ('menu.new: item %d has no key'):format(i))
         local key = item.key:upper()
-        assert(not seen[key], ('menu.new: key %q used twice'):format(item.key))
+        declared(not seen[key], ('menu.new: key %q used twice'):format(item.key))
         seen[key] = true
-        assert(item.action or item.menu, ('menu.new: item %q has no action or menu'):format(item.key))
+        declared(item.action or item.menu, ('menu.new: item %q has no action or menu'):format(item.key))
         if item.access ~= nil and has_users and users.check_rule then
             local ok, err = users.check_rule(item.access)
-            assert(ok, ('menu.new: item %q: %s'):format(item.key, tostring(err)))
+            declared(ok, ('menu.new: item %q: %s'):format(item.key, tostring(err)))
         end
     end
     return m

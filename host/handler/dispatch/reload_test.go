@@ -40,7 +40,7 @@ func TestBrokenEditKeepsThePreviousVersion(t *testing.T) {
 	b := startBoard(t, versioned("v1"), Config{})
 	b.write(t, "scripts/main.lua", "function m2bbs(conn, req)\n  if then\nend\n")
 	err := <-b.reloads
-	if err == nil || !strings.Contains(err.Error(), "main.lua") || !strings.Contains(err.Error(), "line:2") {
+	if err == nil || !strings.Contains(err.Error(), "main.lua:2: syntax error near 'then'") {
 		t.Fatalf("reload error = %v, want the file and line", err)
 	}
 	b.say("1", "connect")

@@ -41,10 +41,10 @@ func TestCheck(t *testing.T) {
 		{name: "returns", scripts: 1},
 		{name: "required", scripts: 2},
 		{name: "syntax", scripts: 2, want: []string{
-			`scripts/broken.lua:5: syntax error near "return"`,
+			`scripts/broken.lua:4: syntax error after '1' (noticed at 'return' on line 5)`,
 		}},
 		{name: "eof", scripts: 1, want: []string{
-			`scripts/bbs.lua:3: syntax error at end of file`,
+			`scripts/bbs.lua:1: 'function' has no 'end' (noticed at the end of the file, line 3)`,
 		}},
 		{name: "compile", scripts: 1, want: []string{
 			`scripts/bbs.lua:6: no loop to break`,

@@ -8,6 +8,8 @@ import (
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/ast"
 	"github.com/yuin/gopher-lua/parse"
+
+	"github.com/m2bbs/m2bbs/luaapi/luasyntax"
 )
 
 // script is what the check learns from one script's source.
@@ -41,10 +43,6 @@ type screenUse struct {
 	line int
 }
 
-// maxTokenQuote bounds how much of the offending token a syntax error
-// quotes: an unterminated string's token runs to the end of the file.
-const maxTokenQuote = 40
-
 // analyse parses and compiles src, the script at path, and walks its syntax
 // tree for the screens, modules and entry function it names. entry is the
 // entry function's global name; genv holds the globals of _G the board's
@@ -54,7 +52,7 @@ func analyse(path string, src []byte, entry string, genv *env) *script {
 	lines := countLines(src)
 	chunk, err := parse.Parse(bytes.NewReader(src), path)
 	if err != nil {
-		s.problems = append(s.problems, syntaxProblem(path, err, lines))
+		s.problems = append(s.problems, syntaxProblem(path, src, err))
 		return s
 	}
 	s.parsed = true
@@ -84,26 +82,14 @@ func countLines(src []byte) int {
 	return n
 }
 
-// syntaxProblem turns a parse error into a Problem at its line.
-func syntaxProblem(path string, err error, lines int) Problem {
-	var pe *parse.Error
-	if !errors.As(err, &pe) {
+// syntaxProblem turns a parse error of src into a Problem at the line of
+// the mistake (see luasyntax).
+func syntaxProblem(path string, src []byte, err error) Problem {
+	var se *luasyntax.Error
+	if !errors.As(luasyntax.Explain(src, err), &se) {
 		return Problem{File: path, Msg: err.Error()}
 	}
-	if pe.Pos.Line == parse.EOF {
-		return Problem{File: path, Line: lines, Msg: pe.Message + " at end of file"}
-	}
-	line, msg := pe.Pos.Line, pe.Message
-	if msg == "unterminated string" {
-		line-- // gopher-lua reports it after reading the newline that ends it
-	}
-	if tok := pe.Token; tok != "" {
-		if len(tok) > maxTokenQuote {
-			tok = tok[:maxTokenQuote] + "..."
-		}
-		msg += fmt.Sprintf(" near %q", tok)
-	}
-	return Problem{File: path, Line: min(max(line, 1), lines), Msg: msg}
+	return Problem{File: path, Line: se.Line, Msg: se.Detail()}
 }
 
 // compile runs gopher-lua's compiler, which reports what the parser does

@@ -79,12 +79,13 @@ func TestAnalyseErrors(t *testing.T) {
 		name, src string
 		want      Problem
 	}{
-		{"syntax", "x = = 1\n", Problem{File: "t.lua", Line: 1, Msg: `syntax error near "="`}},
-		{"unterminated string", "local a\nx = 'abc\nlocal b\n", Problem{File: "t.lua", Line: 2, Msg: `unterminated string near "abc"`}},
-		{"unterminated string at the end", "local a\nx = 'abc", Problem{File: "t.lua", Line: 2, Msg: "unterminated string at end of file"}},
-		{"end of file", "if x then\n", Problem{File: "t.lua", Line: 1, Msg: "syntax error at end of file"}},
+		{"syntax", "x = = 1\n", Problem{File: "t.lua", Line: 1, Msg: `syntax error near '='`}},
+		{"unterminated string", "local a\nx = 'abc\nlocal b\n", Problem{File: "t.lua", Line: 2, Msg: "unfinished string"}},
+		{"unterminated string at the end", "local a\nx = 'abc", Problem{File: "t.lua", Line: 2, Msg: "unfinished string"}},
+		{"end of file", "if x then\n", Problem{File: "t.lua", Line: 1, Msg: "'if' has no 'end'"}},
+		{"unclosed bracket", "f(1,\n  2\nlocal y\n", Problem{File: "t.lua", Line: 1, Msg: "unclosed '(' (noticed at 'local' on line 3)"}},
 		{"long token quoted short", "x = 1\ny y" + string(bytes.Repeat([]byte("z"), 100)), Problem{File: "t.lua", Line: 2,
-			Msg: `parse error near "y` + string(bytes.Repeat([]byte("z"), maxTokenQuote-1)) + `..."`}},
+			Msg: `parse error near 'y` + string(bytes.Repeat([]byte("z"), 39)) + `...'`}},
 		{"compile", "break\n", Problem{File: "t.lua", Line: 1, Msg: "no loop to break"}},
 		{"compile line past the end", "goto nowhere", Problem{File: "t.lua", Line: 1, Msg: "no visible label 'nowhere' for <goto> at line 1"}},
 	}
