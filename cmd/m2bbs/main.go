@@ -9,6 +9,7 @@
 //	m2bbs status [flags]  who is online; -broadcast TEXT, -kick CONN_ID
 //	m2bbs upgrade -dry-run [flags]  who an upgrade would restart, and where
 //	m2bbs replay [flags] CONN_ID  a caller's journal replayed offline
+//	m2bbs events [flags]  the sysop's scheduled events and their last runs; -run NAME
 //	m2bbs frontend [flags]  the built-in front end alone, for a separate host
 //
 // Run "m2bbs COMMAND -h" for a command's flags. The load suite and its
@@ -33,6 +34,7 @@ var commands = []command.Command{
 	{Name: "status", Summary: "who is online and how the host is doing; broadcast, kick", Run: runStatus},
 	{Name: "upgrade", Summary: "move every caller online onto the scripts as they are now; -dry-run: who would diverge", Run: runUpgrade},
 	{Name: "replay", Summary: "replay a caller's stored journal offline and print what they saw; -list", Run: runReplay},
+	{Name: "events", Summary: "the sysop's scheduled events, next due times and last runs; -run NAME runs one now", Run: runEvents},
 	{Name: "drain", Summary: "move the callers of one phone line onto another (run -lines)", Run: runDrain},
 	{Name: "frontend", Summary: "the built-in front end alone, for a host in another process", Run: runFrontend},
 }

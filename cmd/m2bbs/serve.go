@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/pebbe/zmq4"
@@ -78,9 +79,10 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 				MinPassword: s.MinPassword, RegistrationsPerAddr: s.RegistrationsPerHour, RegistrationWindow: time.Hour,
 				FreePerAddr: s.LoginsPerAddress,
 			},
-			GatewayKey: s.gatewayKey,
-			TimeLimits: s.timeLimits,
-			TimeZone:   s.timeZone,
+			GatewayKey:   s.gatewayKey,
+			TimeLimits:   s.timeLimits,
+			TimeZone:     s.timeZone,
+			EventsScript: filepath.Join(s.ScriptsDir, "events.lua"),
 		},
 		RawFrames:   s.RawFrames,
 		ScreensDir:  s.ScreensDir,
@@ -95,7 +97,7 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		// Pages of these sites may open WebSockets behind Mongrel2.
 		WebSocketOrigins: s.origins(),
 		FrontEndPIDFile:  s.Mongrel2PIDFile,
-	}, dispatch.Deps{Store: db, Log: log, Lines: db, Directory: directory, Drain: s.drain})
+	}, dispatch.Deps{Store: db, Log: log, Lines: db, Directory: directory, Drain: s.drain, Events: db})
 	if err != nil {
 		return err
 	}

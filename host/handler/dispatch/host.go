@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/m2bbs/m2bbs/host/handler/events"
 	"github.com/m2bbs/m2bbs/host/handler/live"
 	"github.com/m2bbs/m2bbs/host/handler/session"
 	"github.com/m2bbs/m2bbs/host/handler/store"
@@ -104,6 +105,9 @@ type Config struct {
 	// written before it was (its start) are dropped at start and whenever
 	// the front end goes (frontend_cutoff.go).
 	FrontEndPIDFile string
+	// EventTick is how often the host looks for events due
+	// (events.DefaultTick when zero).
+	EventTick time.Duration
 }
 
 // Deps are the host's collaborators.
@@ -126,6 +130,11 @@ type Deps struct {
 	// host to rebuild. It returns how many callers were moved. Only a
 	// process that owns the front end can do this (m2bbs run -lines N).
 	Drain func(ctx context.Context, line, to int) (int, error)
+	// Events, if set, is where the sysop's scheduled events are claimed
+	// and their runs kept (schedule.go); without it the host runs none.
+	Events store.Events
+	// Now is the events' clock (time.Now when nil).
+	Now func() time.Time
 }
 
 // Host connects Lua workers to a transport.
@@ -169,6 +178,9 @@ type Host struct {
 	// pages serves the HTTP requests: the status page, the sysop's
 	// actions, the lines directory (http.go).
 	pages *http.ServeMux
+	// sched runs the sysop's events; nil without Deps.Events (schedule.go).
+	sched       *events.Scheduler
+	schedulerWG sync.WaitGroup
 }
 
 // New loads the scripts and screens into a first generation of workers.
@@ -216,6 +228,7 @@ func New(transport Transport, cfg Config, deps Deps) (*Host, error) {
 		return nil, fmt.Errorf("host: %w", err)
 	}
 	h.current, h.fingerprt = gen, fp
+	h.sched = h.newScheduler()
 	return h, nil
 }
 
@@ -236,6 +249,7 @@ func (h *Host) Run(ctx context.Context) error {
 	defer func() {
 		cancel()
 		h.workersWG.Wait()
+		h.schedulerWG.Wait()
 		stopMemory()
 		h.line.wg.Wait()
 	}()
@@ -254,6 +268,11 @@ func (h *Host) Run(ctx context.Context) error {
 	if h.cfg.Line > 0 {
 		h.startHub(ctx)
 	}
+	h.schedulerWG.Add(1)
+	go func() {
+		defer h.schedulerWG.Done()
+		h.runEvents(ctx)
+	}()
 	for {
 		select {
 		case <-stop.Done():

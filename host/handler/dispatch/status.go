@@ -68,6 +68,9 @@ type Status struct {
 	FrontEnd *FrontEndWatch `json:"front_end,omitempty"`
 	// Shared counts the shared module's events (live.go).
 	Shared SharedStats `json:"shared"`
+	// Events are the sysop's scheduled events, their next due times and
+	// last runs (schedule.go); only the sysop sees them.
+	Events []EventStatus `json:"events,omitempty"`
 }
 
 // Version is one loaded generation of the scripts.
@@ -125,7 +128,7 @@ func (h *Host) counters() Status {
 // the callers online, the scripts' load error (it names files and lines)
 // or the process's heap and goroutines.
 func (st Status) public() Status {
-	st.Online, st.LoadError, st.HeapBytes, st.Goroutines = nil, "", 0, 0
+	st.Online, st.LoadError, st.HeapBytes, st.Goroutines, st.Events = nil, "", 0, 0, nil
 	return st
 }
 
@@ -172,6 +175,7 @@ func (h *Host) answerStatus(r *http.Request) (int, []byte) {
 		if r.URL.Query().Get("online") != "0" {
 			st.Online = h.Callers(r.Context())
 		}
+		st.Events = h.EventList(r.Context())
 	}
 	b, err := json.Marshal(st)
 	if err != nil {

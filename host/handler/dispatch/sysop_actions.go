@@ -25,6 +25,7 @@ func (h *Host) sysopActions() []sysopAction {
 		{"/upgrade", h.answerUpgrade},
 		{"/drain", h.answerDrain},
 		{"/approve", h.answerApprove},
+		{"/events/run", h.answerRunEvent},
 	}
 }
 

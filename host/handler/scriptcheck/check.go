@@ -132,6 +132,7 @@ func Check(cfg Config) (*Report, error) {
 	}
 	c.checkRequires()
 	c.checkScreenUses()
+	c.checkEvents()
 	if main != nil && main.facts != nil {
 		c.checkGlobals(main)
 		c.checkSharedWrites(main)

@@ -24,6 +24,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/m2bbs/m2bbs/host/handler/events"
 	"github.com/m2bbs/m2bbs/host/handler/journal"
 	"github.com/m2bbs/m2bbs/host/handler/store"
 	"github.com/m2bbs/m2bbs/host/handler/throttle"
@@ -117,6 +118,9 @@ type Config struct {
 	TimeLimits []TimeLimit
 	TimeZone   *time.Location
 	TimeScreen string
+	// EventsScript, if set and the file exists, declares the sysop's
+	// scheduled events (schedule.go); it runs after the main script.
+	EventsScript string
 }
 
 func (c *Config) setDefaults() {
@@ -342,6 +346,10 @@ type Table struct {
 	loading *loading
 	// dry is set on the table of a DryRun only (dryrun.go).
 	dry *dryRun
+	// events and eventFns are the events the scripts declare (schedule.go).
+	events   []events.Event
+	eventFns map[string]*lua.LFunction
+	eventLog *slog.Logger // while an event runs, its logger
 }
 
 type journalCounters struct {
@@ -413,6 +421,10 @@ func New(cfg Config, deps Deps) (*Table, error) {
 		return nil, err
 	}
 	if err := t.loadMain(); err != nil {
+		t.Close()
+		return nil, err
+	}
+	if err := t.loadEvents(); err != nil {
 		t.Close()
 		return nil, err
 	}
@@ -504,6 +516,9 @@ func (t *Table) sessionOn(L *lua.LState) *Session {
 func (t *Table) loggerFor(L *lua.LState) *slog.Logger {
 	if s := t.sessionOn(L); s != nil {
 		return s.log
+	}
+	if t.eventLog != nil {
+		return t.eventLog // an event is running (schedule.go)
 	}
 	return t.log
 }
@@ -983,6 +998,10 @@ func (t *Table) newSession(connID, sender string, req *m2proto.Request) *Session
 	return s
 }
 
+// budgetReason starts the reason a script over its resume budget is
+// stopped for.
+const budgetReason = "the script ran for more than "
+
 // errYieldAcross reports a coroutine that yielded from where gopher-lua
 // cannot resume it (an iterator or a metamethod).
 var errYieldAcross = errors.New("the script waited for input inside an iterator or metamethod, which cannot be resumed; move the prompt outside it")
@@ -1037,7 +1056,7 @@ func (t *Table) safeResumeFn(s *Session, fn *lua.LFunction, args []lua.LValue) (
 	// Abort checks, under t.mu, that s is still running: a timer firing
 	// just as the resume returns must not cancel a session now waiting.
 	timer := time.AfterFunc(budget, func() {
-		t.Abort("the script ran for more than " + budget.String() + " without waiting for the caller")
+		t.Abort(budgetReason + budget.String() + " without waiting for the caller")
 	})
 	defer func() {
 		timer.Stop()
