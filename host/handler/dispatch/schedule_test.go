@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -84,14 +85,14 @@ func TestLoopingEventDelaysNoCaller(t *testing.T) {
 		b.ft.in <- request("POST", "9", "/status/events/run", "", withHeaders(sysopTool, m2proto.Header{Name: "QUERY", Value: "name=spin"})...)
 	}()
 	start := time.Now()
-	var slowest time.Duration
+	var waits []time.Duration
 	var lastReply time.Time
 	for i := 0; time.Since(start) < budget*3/4 && i < 300; i++ {
 		sent := time.Now()
 		text := fmt.Sprint("ping ", i)
 		b.say("1", text)
 		b.ft.waitFor(t, "1", func(r reply) bool { return r.text == "echo "+text })
-		slowest = max(slowest, time.Since(sent))
+		waits = append(waits, time.Since(sent))
 		lastReply = time.Now()
 	}
 	resp := b.ft.waitFor(t, "9", kind("http")).text
@@ -107,10 +108,16 @@ func TestLoopingEventDelaysNoCaller(t *testing.T) {
 	if !run.Ended.After(lastReply) {
 		t.Errorf("the event ended at %s, before the last prompt measured (%s): the test measured nothing", run.Ended, lastReply)
 	}
-	if slowest > budget/2 {
-		t.Errorf("a caller waited %v for a prompt while an event looped", slowest)
+	// A caller held up by the event would wait for its end (the budget):
+	// one round trip of about 2 s, no more. The 90th percentile, not the
+	// slowest, is asserted: on a loaded machine one round trip can stall
+	// on the CPU, which is not what this test is about.
+	slices.Sort(waits)
+	p90 := waits[len(waits)*9/10]
+	if len(waits) < 10 || p90 > budget/8 {
+		t.Errorf("%d prompts while an event looped, 90th percentile %v (slowest %v): the caller was held up", len(waits), p90, waits[len(waits)-1])
 	}
-	t.Logf("slowest prompt round trip during the event: %v", slowest)
+	t.Logf("%d prompt round trips during the event: 90th percentile %v, slowest %v", len(waits), p90, waits[len(waits)-1])
 	list, err := db.EventList(context.Background(), 5)
 	if err != nil || len(list) != 1 || len(list[0].Runs) != 1 || list[0].Runs[0].Outcome != events.OutcomeTimedOut {
 		t.Errorf("stored: %+v, %v", list, err)
