@@ -44,6 +44,9 @@ type Deps struct {
 	OnSecret func(L *lua.LState, secret string)
 	// Who lists the callers online across the host; nobody when nil.
 	Who func() []OnlineCaller
+	// Watch, if set, lets the sysop's session watch a caller (the watch
+	// module); without it the module's functions fail.
+	Watch Watcher
 	// Throttle, if set, slows down password guessing; MinPassword is the
 	// fewest characters a new password may have.
 	Throttle    LoginThrottle
@@ -79,6 +82,7 @@ type API struct {
 	Door    *Door
 	Board   *Board
 	Mail    *Mail
+	Watch   *Watch
 	// Mongrel2 and Engine are the 2010 start-up's modules (startup.go).
 	Mongrel2 *Mongrel2
 	Engine   *Engine
@@ -115,6 +119,7 @@ func New(deps Deps) *API {
 		deps: deps,
 	}
 	a.Board = &Board{Store: deps.Store, Moderator: a.Users.IsSysop, Recorder: deps.Recorder}
+	a.Watch = &Watch{Host: deps.Watch, IsSysop: a.Users.IsSysop, Recorder: deps.Recorder}
 	a.Mongrel2 = &Mongrel2{Log: deps.Log}
 	a.Engine = &Engine{Startup: deps.Startup, Log: deps.Log}
 	return a
@@ -134,6 +139,7 @@ func (a *API) Modules() []Module {
 		{Name: "door", Loader: a.Door.Loader},
 		{Name: "board", Loader: a.Board.Loader},
 		{Name: "mail", Loader: a.Mail.Loader},
+		{Name: "watch", Loader: a.Watch.Loader},
 		{Name: "mongrel2", Loader: a.Mongrel2.Loader},
 		{Name: engineModule, Loader: a.Engine.Loader},
 	}

@@ -164,6 +164,8 @@ type Host struct {
 	// pages serves the HTTP requests: the status page, the sysop's
 	// actions, the lines directory (http.go).
 	pages *http.ServeMux
+	// watch holds the sysop's watches of callers (watch.go).
+	watch watchHub
 }
 
 // New loads the scripts and screens into a first generation of workers.
@@ -230,6 +232,7 @@ func (h *Host) Run(ctx context.Context) error {
 	defer func() {
 		cancel()
 		h.workersWG.Wait()
+		h.watch.closeAll()
 		stopMemory()
 		h.line.wg.Wait()
 	}()

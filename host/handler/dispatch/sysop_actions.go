@@ -24,6 +24,7 @@ func (h *Host) sysopActions() []sysopAction {
 		{"/kick", h.answerKick},
 		{"/upgrade", h.answerUpgrade},
 		{"/drain", h.answerDrain},
+		{"/chat", h.answerChat},
 	}
 }
 

@@ -170,6 +170,9 @@ type Deps struct {
 	Who func() []luaapi.OnlineCaller
 	// OnLogin, if set, is told when a caller of this table logs in.
 	OnLogin func(connID, user string)
+	// Watch, if set, lets the sysop's session watch callers (the watch
+	// module).
+	Watch luaapi.Watcher
 	// Throttle, if set, slows down password guessing; when nil, the
 	// store's shared counts do, with Config.Logins.
 	Throttle luaapi.LoginThrottle
@@ -366,7 +369,7 @@ func New(cfg Config, deps Deps) (*Table, error) {
 		User: t.currentUser, Peer: t.peerOf, OnLogin: t.loggedIn, OnSecret: t.noteSecret, Who: who,
 		Throttle: loginThrottle(cfg, deps), MinPassword: cfg.Logins.MinPassword,
 		ScriptsDir: cfg.ScriptsDir, Now: deps.Now, Location: deps.Location, Rand: deps.Rand,
-		Offload: t, Startup: t,
+		Offload: t, Startup: t, Watch: deps.Watch,
 	}
 	if t.journals != nil {
 		api.Recorder = t
