@@ -264,3 +264,76 @@ func TestSlowWatcherDoesNotDelayTheCaller(t *testing.T) {
 		t.Errorf("the slow watcher delayed A: median %v, worst %v", median, worst)
 	}
 }
+
+// awaitMessage reads c's messages until one says text, and returns it.
+func awaitMessage(t *testing.T, c *classic.Client, text string) message.Message {
+	t.Helper()
+	var seen []string
+	for range 50 {
+		m := nextMessage(t, c)
+		if strings.Contains(m.Msg, text) {
+			return m
+		}
+		seen = append(seen, m.Msg)
+	}
+	t.Fatalf("no message says %q; got:\n%s", text, strings.Join(seen, "\n---\n"))
+	return message.Message{}
+}
+
+// TestSysopMenuWatchesACaller: the shipped board's sysop menu watches a
+// caller from the sysop's own session (the watch module), breaks in to
+// chat and stops; the caller is told of each, and their lines after the
+// chat reach their script.
+func TestSysopMenuWatchesACaller(t *testing.T) {
+	b := startBBS(t, viaBuiltIn, "", "-bcrypt-cost", "4", "-rate", "1000", "-burst", "1000")
+	zed := b.call(t) // the first caller registered: the sysop
+	arrive(t, zed, "zed", "pw", "pw", "y")
+	ann := b.call(t)
+	arrive(t, ann, "ann", "pw", "pw", "y")
+	if out := visit(t, ann, "S", "W"); strings.Contains(out, "Watch whom?") {
+		t.Fatalf("a user reached the watch:\n%s", out)
+	}
+	if out := visit(t, zed, "S", "W"); !strings.Contains(out, "Watch whom?\n  1. ann\n") {
+		t.Fatalf("the sysop's list of callers:\n%s", out)
+	}
+	if err := zed.Send("1"); err != nil {
+		t.Fatal(err)
+	}
+	awaitMessage(t, zed, "Watching ann. C to chat")
+	expectScreen(t, ann, dispatch.WatchStartText)
+	visit(t, ann, "5")
+	awaitMessage(t, zed, "Online now:")
+
+	if err := zed.Send("C"); err != nil {
+		t.Fatal(err)
+	}
+	awaitMessage(t, zed, "Chat with ann")
+	expectScreen(t, ann, dispatch.ChatStartText)
+	if err := zed.Send("hi ann"); err != nil {
+		t.Fatal(err)
+	}
+	expectScreen(t, ann, dispatch.SysopChatPrefix+"hi ann")
+	if err := ann.Send("hello sysop"); err != nil {
+		t.Fatal(err)
+	}
+	if m := nextMessage(t, ann); m.PChar != dispatch.ChatPChar {
+		t.Fatalf("ann's chat line was answered with %+v", m)
+	}
+	awaitMessage(t, zed, "[to the sysop] hello sysop")
+	if err := zed.Send("."); err != nil {
+		t.Fatal(err)
+	}
+	expectScreen(t, ann, dispatch.ChatEndText)
+	if m := nextMessage(t, ann); m.Type != message.TypePrompt || !strings.Contains(m.Msg, "Q. Quit the BBS.") {
+		t.Fatalf("after the chat ann got %+v, want her menu again", m)
+	}
+	if out := visit(t, ann, "7"); !strings.Contains(out, "Last callers:") {
+		t.Errorf("ann's line after the chat:\n%s", out)
+	}
+	awaitMessage(t, zed, "Watching ann. C to chat")
+	if err := zed.Send(""); err != nil {
+		t.Fatal(err)
+	}
+	expectScreen(t, ann, dispatch.WatchStopText)
+	awaitMessage(t, zed, "SYSOP")
+}
