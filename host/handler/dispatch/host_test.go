@@ -67,7 +67,7 @@ func decodeReply(t *testing.T, raw []byte) []reply {
 		switch {
 		case len(body) == 0:
 			out = append(out, reply{id, "hangup", ""})
-		case strings.HasPrefix(string(body), "HTTP/1.1"):
+		case strings.HasPrefix(string(body), "HTTP/1.1"), isChunk(body):
 			out = append(out, reply{id, "http", string(body)})
 		default:
 			var m struct{ Type, Msg string }

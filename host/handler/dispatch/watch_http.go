@@ -1,6 +1,7 @@
 package dispatch
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -67,12 +68,13 @@ func (h *Host) watchPage(w http.ResponseWriter, r *http.Request) {
 	}
 	rw.stream = func(ctx context.Context, send func([]byte) error) {
 		h.pump(ctx, wt, func(batch []WatchEvent) error {
-			var buf []byte
+			var buf bytes.Buffer
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false) // the caller's "> " as it is
 			for _, e := range batch {
-				line, _ := json.Marshal(e)
-				buf = append(append(buf, line...), '\n')
+				_ = enc.Encode(e) // one line each
 			}
-			return send(buf)
+			return send(buf.Bytes())
 		}, func() error { return send([]byte("\n")) })
 	}
 }
