@@ -47,7 +47,7 @@ func (h *Host) deliverMessage(sender string, connIDs []string, m message.Message
 // With callers of both kinds the reply is sent twice, once per kind.
 func (h *Host) send(sender string, connIDs []string, body []byte) error {
 	if h.watch.on.Load() {
-		h.watch.raw(connIDs, body)
+		h.watchedSend(connIDs, body)
 	}
 	classic, browsers := h.splitBrowsers(connIDs)
 	if len(browsers) == 0 {

@@ -362,13 +362,15 @@ func sentEvent(m message.Message) WatchEvent {
 }
 
 // raw copies bytes sent to connIDs as they are; an empty body is the
-// hang-up, which ends their watches.
-func (hub *watchHub) raw(connIDs []string, body []byte) {
+// hang-up, which ends their watches, and the watch of a sysop's session
+// among them (returning what to tell the caller it watched).
+func (hub *watchHub) raw(connIDs []string, body []byte) (tell []outgoing) {
 	if len(body) == 0 {
 		for _, id := range connIDs {
 			hub.callerGone(id, "the caller's call ended")
+			tell = append(tell, hub.remove(id, "the sysop's call ended", true)...)
 		}
-		return
+		return tell
 	}
 	hub.mu.Lock()
 	defer hub.mu.Unlock()
@@ -377,6 +379,7 @@ func (hub *watchHub) raw(connIDs []string, body []byte) {
 			c.pushAll(WatchEvent{Kind: WatchRaw, Msg: strings.ToValidUTF8(string(body), "\uFFFD")})
 		}
 	}
+	return nil
 }
 
 // line copies a line a watched caller typed to their watchers, and
@@ -522,6 +525,12 @@ func (h *Host) startWatch(watcherID, callerID string, chat bool) (*watcher, erro
 // stopWatch ends watcherID's watch, telling the caller.
 func (h *Host) stopWatch(watcherID, why string) {
 	h.tellCallers(h.watch.remove(watcherID, why, true))
+}
+
+// watchedSend is send's look at bytes or a hang-up sent while someone is
+// watched (watchHub.raw).
+func (h *Host) watchedSend(connIDs []string, body []byte) {
+	h.tellCallers(h.watch.raw(connIDs, body))
 }
 
 // tellCallers sends the hub's messages to callers: copied to their

@@ -159,6 +159,7 @@ func (h *Host) pump(ctx context.Context, w *watcher, deliver func([]WatchEvent) 
 			h.stopWatch(w.id, "the host is stopping")
 		case <-w.done:
 			_ = deliver(append(pending(WatchEvent{}, w.out)[1:], WatchEvent{Kind: WatchEnd, Msg: w.why}))
+			h.log.Info("sysop watch ended", "conn_id", w.caller.connID, "watcher", w.id, "why", w.why)
 			return
 		}
 		if err != nil {

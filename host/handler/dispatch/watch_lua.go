@@ -10,7 +10,7 @@ import (
 // luaWatch is the host's side of the watch Lua module (luaapi.Watch): the
 // sysop's own session on the board watches a caller, whose events reach
 // the sysop's client as screens, one per batch, written as WatchTranscript
-// writes them. Its functions never wait for a worker: they run on the
+// writes them (one transcript per screen). Its functions never wait for a worker: they run on the
 // sysop's.
 type luaWatch struct{ h *Host }
 
@@ -21,8 +21,10 @@ func (l luaWatch) Watch(sender, sysopID, callerID string) error {
 		return err
 	}
 	to := []string{sysopID}
-	var tr WatchTranscript
 	go l.h.pump(context.Background(), w, func(batch []WatchEvent) error {
+		// A transcript per screen: a line the caller typed at the start of
+		// one is shown with its "> ", though the prompt ended the last.
+		var tr WatchTranscript
 		var b strings.Builder
 		for _, e := range batch {
 			tr.Write(&b, e)

@@ -255,3 +255,40 @@ type discardTransport struct{}
 func (discardTransport) Messages() <-chan []byte     { return nil }
 func (discardTransport) Subscribed() <-chan struct{} { return nil }
 func (discardTransport) Send([]byte) error           { return nil }
+
+// TestSysopSessionWatches: the watch module's side of the host copies the
+// caller's screens to the sysop's session as screens, and the sysop's
+// hang-up ends the watch, telling the caller.
+func TestSysopSessionWatches(t *testing.T) {
+	b := startBoard(t, versioned("v1"), Config{Workers: 1})
+	b.say("1", "connect")
+	b.ft.waitFor(t, "1", kind("prompt"))
+	b.say("5", "connect") // the sysop's session
+	b.ft.waitFor(t, "5", kind("prompt"))
+	lw := luaWatch{b.host}
+	if err := lw.Watch("s1", "5", "1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := lw.Watch("s1", "5", "1"); !errors.Is(err, ErrAlreadyWatching) {
+		t.Errorf("a second watch: %v", err)
+	}
+	b.ft.waitFor(t, "1", screenSaying(WatchStartText))
+	b.say("1", "hello there")
+	var seen strings.Builder // the batches' screens, as they came
+	b.ft.waitFor(t, "5", func(r reply) bool {
+		if r.kind == message.TypeScreen {
+			seen.WriteString(r.text + "\n")
+		}
+		return strings.Contains(seen.String(), "[watching conn 1]\n") && strings.Contains(seen.String(), "> hello there\nv1 hello there\n> ")
+	})
+	if err := lw.Say("5", "hi"); !errors.Is(err, ErrNoChat) {
+		t.Errorf("a chat line before the chat: %v", err)
+	}
+	if err := b.host.send("s1", []string{"5"}, nil); err != nil { // the sysop's session hangs up
+		t.Fatal(err)
+	}
+	b.ft.waitFor(t, "1", screenSaying(WatchStopText))
+	if err := lw.Unwatch("5"); !errors.Is(err, ErrNotWatching) {
+		t.Errorf("unwatch after the hang-up: %v", err)
+	}
+}
