@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
+	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
 	"github.com/m2bbs/m2bbs/host/handler/dispatch"
 	"github.com/m2bbs/m2bbs/host/message"
 )
@@ -336,4 +337,21 @@ func TestSysopMenuWatchesACaller(t *testing.T) {
 	}
 	expectScreen(t, ann, dispatch.WatchStopText)
 	awaitMessage(t, zed, "SYSOP")
+}
+
+// TestSysopWatchesBehindMongrel2: the watch's stream passes through the
+// real Mongrel2, and the sysop's Ctrl-C reaches the host as Mongrel2's
+// disconnect notice, ending the watch.
+func TestSysopWatchesBehindMongrel2(t *testing.T) {
+	b := startBBS(t, viaMongrel2, mongrel2.ProtocolTNetstring, "-bcrypt-cost", "4", "-rate", "1000", "-burst", "1000")
+	a := b.call(t)
+	arrive(t, a, "cy", "pw", "pw", "y")
+	connID := b.status(t).Online[0].ConnID
+	watch := startSysopTool(t, b.addr, "-watch", connID)
+	watch.waitFor(t, "[watching conn "+connID+" (cy)]")
+	expectScreen(t, a, dispatch.WatchStartText)
+	visit(t, a, "5")
+	watch.waitFor(t, "> 5\nOnline now:\n  cy\n")
+	watch.stop(t)
+	expectScreen(t, a, dispatch.WatchStopText)
 }
