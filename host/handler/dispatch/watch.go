@@ -47,6 +47,12 @@ const (
 	// MaxChatBytes bounds one chat line, the sysop's or the caller's
 	// (longer ones are cut).
 	MaxChatBytes = 1024
+	// MaxChatLinesPerSecond bounds the chat lines a caller sends; past
+	// it, their lines are dropped unanswered until the next second.
+	MaxChatLinesPerSecond = 10
+	// chatTouchEvery is how often a caller's chat lines count as input
+	// to their session, whose idle time then starts over.
+	chatTouchEvery = time.Minute
 	// watchHeartbeat is how often a quiet stream gets a blank line, so
 	// that the front end does not close it as idle.
 	watchHeartbeat = 30 * time.Second
@@ -132,6 +138,11 @@ type watchedCaller struct {
 	// prompt, not at the script's.
 	chat      *watcher
 	chatTyped bool
+	// chatSecond is the second the caller's chat lines are counted in
+	// (chatLines of them); touched is when one last counted as input.
+	chatSecond time.Time
+	chatLines  int
+	touched    time.Time
 }
 
 // watcher is one sysop watching one caller.
@@ -384,23 +395,27 @@ func (hub *watchHub) raw(connIDs []string, body []byte) (tell []outgoing) {
 
 // line copies a line a watched caller typed to their watchers, and
 // reports whether it was a chat line, which the caller's script never
-// gets (it answers the chat's prompt, sent in the returned outgoing). A
+// gets (it answers the chat's prompt, sent in the returned outgoing;
+// touch says the caller's session should count it as input). A
 // disconnect notice ends the watches of a caller, or of a watcher's
 // stream, and is never taken.
-func (hub *watchHub) line(req *m2proto.Request) (chat bool, reply []outgoing) {
+func (hub *watchHub) line(req *m2proto.Request, now time.Time) (chat, touch bool, reply []outgoing) {
 	if req.IsDisconnect() {
 		hub.callerGone(req.ConnID, "the caller hung up")
-		return false, hub.remove(req.ConnID, "the watcher hung up", true)
+		return false, false, hub.remove(req.ConnID, "the watcher hung up", true)
 	}
 	hub.mu.Lock()
 	defer hub.mu.Unlock()
 	c := hub.callers[req.ConnID]
 	if c == nil {
-		return false, nil
+		return false, false, nil
 	}
 	var typed struct{ Type, Msg string }
 	if json.Unmarshal(req.Body, &typed) != nil || typed.Type != "msg" {
-		return false, nil
+		return false, false, nil
+	}
+	if c.chat != nil && !c.countChatLine(now) {
+		return true, false, nil // a flood: dropped unanswered
 	}
 	if c.sender == "" {
 		c.sender = req.Sender
@@ -412,12 +427,25 @@ func (hub *watchHub) line(req *m2proto.Request) (chat bool, reply []outgoing) {
 	c.secret = false
 	if c.chat == nil {
 		c.pushAll(e)
-		return false, nil
+		return false, false, nil
 	}
 	e.Kind = WatchChat
 	c.pushAll(e)
 	c.chatTyped = true
-	return true, []outgoing{{c.sender, c.connID, message.Prompt("", ChatPChar)}}
+	if touch = now.Sub(c.touched) >= chatTouchEvery; touch {
+		c.touched = now
+	}
+	return true, touch, []outgoing{{c.sender, c.connID, message.Prompt("", ChatPChar)}}
+}
+
+// countChatLine counts a chat line of c's at now and reports whether it
+// is within MaxChatLinesPerSecond; hub.mu is held.
+func (c *watchedCaller) countChatLine(now time.Time) bool {
+	if now.Sub(c.chatSecond) >= time.Second {
+		c.chatSecond, c.chatLines = now, 0
+	}
+	c.chatLines++
+	return c.chatLines <= MaxChatLinesPerSecond
 }
 
 // cutText cuts s to MaxChatBytes, never inside a character.
@@ -548,7 +576,27 @@ func (h *Host) tellCallers(out []outgoing) {
 // watchedLine is route's look at a caller's line while someone is
 // watched; it reports whether the line was a chat line, now answered.
 func (h *Host) watchedLine(req *m2proto.Request) bool {
-	chat, reply := h.watch.line(req)
+	chat, touch, reply := h.watch.line(req, time.Now())
 	h.tellCallers(reply)
+	if touch {
+		h.touchSession(req.ConnID)
+	}
 	return chat
+}
+
+// touchSession counts now as connID's last input, on their worker,
+// without waiting for it.
+func (h *Host) touchSession(connID string) {
+	h.mu.Lock()
+	o := h.owners[connID]
+	h.mu.Unlock()
+	if o == nil {
+		return
+	}
+	go func() {
+		_, err := onWorker(context.Background(), o.w, statusTimeout, func(t *session.Table) bool { t.Touch(connID); return true })
+		if err != nil {
+			h.log.Warn("watch: the caller's worker did not answer", "conn_id", connID, "err", err)
+		}
+	}()
 }

@@ -292,3 +292,34 @@ func TestSysopSessionWatches(t *testing.T) {
 		t.Errorf("unwatch after the hang-up: %v", err)
 	}
 }
+
+// TestChatLinesAreBounded: a caller's chat lines past
+// MaxChatLinesPerSecond are dropped unanswered, and their session counts
+// chat lines as input at most once per chatTouchEvery.
+func TestChatLinesAreBounded(t *testing.T) {
+	var hub watchHub
+	if _, _, err := hub.add("9", "1", true); err != nil {
+		t.Fatal(err)
+	}
+	hub.sent("s1", []string{"1"}, message.Prompt("Menu", "> "), true)
+	line := &m2proto.Request{Sender: "s1", ConnID: "1", Path: "@bbs", Body: []byte(`{"type":"msg","msg":"hi"}`),
+		Headers: []m2proto.Header{{Name: "METHOD", Value: "JSON"}}}
+	now := time.Unix(1000, 0)
+	var answered, touched int
+	for i := range MaxChatLinesPerSecond + 5 {
+		chat, touch, reply := hub.line(line, now.Add(time.Duration(i)*time.Millisecond))
+		if !chat {
+			t.Fatal("a chat line went to the script")
+		}
+		answered += len(reply)
+		if touch {
+			touched++
+		}
+	}
+	if answered != MaxChatLinesPerSecond || touched != 1 {
+		t.Errorf("%d chat lines answered, %d touched the session; want %d and 1", answered, touched, MaxChatLinesPerSecond)
+	}
+	if _, touch, reply := hub.line(line, now.Add(time.Second+chatTouchEvery)); len(reply) != 1 || !touch {
+		t.Errorf("a chat line a minute later: %v, %v", reply, touch)
+	}
+}

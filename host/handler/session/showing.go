@@ -29,3 +29,12 @@ func (t *Table) Showing(connID string) (Showing, bool) {
 	}
 	return out, true
 }
+
+// Touch counts now as connID's last input, so that their idle time starts
+// over: the host's chat with the sysop takes their lines without their
+// script seeing them.
+func (t *Table) Touch(connID string) {
+	if s := t.sessions[connID]; s != nil {
+		s.lastInput = t.now()
+	}
+}
