@@ -249,7 +249,7 @@ func TestSlowWatcherDoesNotDelayTheCaller(t *testing.T) {
 	}
 	expectScreen(t, a, dispatch.WatchStartText)
 
-	const rounds = 150
+	const rounds = 300
 	var took []time.Duration
 	for range rounds {
 		start := time.Now()
