@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,6 +30,9 @@ type fakeTransport struct {
 	sent       [][]byte
 	notify     chan struct{} // closed and replaced on each Send
 	failSend   error
+	// gate, if set, sees each message before Send keeps it, and may
+	// hold it up (a reader that does not read).
+	gate atomic.Pointer[func(msg []byte)]
 }
 
 func newFakeTransport() *fakeTransport {
@@ -40,6 +44,9 @@ func newFakeTransport() *fakeTransport {
 func (f *fakeTransport) Messages() <-chan []byte     { return f.in }
 func (f *fakeTransport) Subscribed() <-chan struct{} { return f.subscribed }
 func (f *fakeTransport) Send(msg []byte) error {
+	if gate := f.gate.Load(); gate != nil {
+		(*gate)(msg)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.failSend != nil {

@@ -150,7 +150,7 @@ func (h *Host) pump(ctx context.Context, w *watcher, deliver func([]WatchEvent) 
 	for {
 		select {
 		case e := <-w.out:
-			err = deliver(pending(e, w.out))
+			err = deliver(h.watch.withDropped(w, pending(e, w.out)))
 		case <-tick:
 			err = heartbeat()
 		case <-limit.C:
@@ -158,7 +158,7 @@ func (h *Host) pump(ctx context.Context, w *watcher, deliver func([]WatchEvent) 
 		case <-ctx.Done():
 			h.stopWatch(w.id, "the host is stopping")
 		case <-w.done:
-			_ = deliver(append(pending(WatchEvent{}, w.out)[1:], WatchEvent{Kind: WatchEnd, Msg: w.why}))
+			_ = deliver(append(h.watch.withDropped(w, pending(WatchEvent{}, w.out)[1:]), WatchEvent{Kind: WatchEnd, Msg: w.why}))
 			h.log.Info("sysop watch ended", "conn_id", w.caller.connID, "watcher", w.id, "why", w.why)
 			return
 		}
@@ -180,4 +180,17 @@ func pending(first WatchEvent, out chan WatchEvent) []WatchEvent {
 			return batch
 		}
 	}
+}
+
+// withDropped is batch, followed by the notice of the events w lost since
+// the last that got through, if any.
+func (hub *watchHub) withDropped(w *watcher, batch []WatchEvent) []WatchEvent {
+	hub.mu.Lock()
+	defer hub.mu.Unlock()
+	if w.dropped == 0 {
+		return batch
+	}
+	batch = append(batch, WatchEvent{Kind: WatchNotice, Msg: droppedText(w.dropped)})
+	w.dropped = 0
+	return batch
 }

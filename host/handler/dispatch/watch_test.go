@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -322,4 +323,35 @@ func TestChatLinesAreBounded(t *testing.T) {
 	if _, touch, reply := hub.line(line, now.Add(time.Second+chatTouchEvery)); len(reply) != 1 || !touch {
 		t.Errorf("a chat line a minute later: %v, %v", reply, touch)
 	}
+}
+
+// TestStuckWatcherHoldsUpNoOne: a watcher whose stream cannot be sent at
+// all (its sends block) neither delays the caller it watches nor the
+// host; it loses events and is told how many once it moves again.
+func TestStuckWatcherHoldsUpNoOne(t *testing.T) {
+	cfg := Config{Workers: 1}
+	cfg.Session.RatePerSecond, cfg.Session.RateBurst = 1e9, 1e9 // no throttling
+	b := startBoard(t, versioned("v1"), cfg)
+	b.say("1", "connect")
+	b.ft.waitFor(t, "1", kind("prompt"))
+	release := make(chan struct{})
+	gate := func(msg []byte) {
+		if _, ids, body, err := m2proto.ParseReply(msg); err == nil && len(ids) == 1 && ids[0] == "901" && isChunk(body) {
+			<-release
+		}
+	}
+	b.ft.gate.Store(&gate)
+	b.ft.in <- request("POST", "901", StatusPath+watchPath, "", withHeaders(sysopTool, m2proto.Header{Name: "QUERY", Value: "conn_id=1"})...)
+	b.ft.waitFor(t, "1", screenSaying(WatchStartText))
+	start := time.Now()
+	const lines = WatchBuffer/2 + 20 // two events each: more than the buffer holds
+	for i := range lines {
+		line := "line " + strconv.Itoa(i)
+		b.say("1", line)
+		b.ft.waitFor(t, "1", promptSaying("v1 "+line))
+	}
+	took := time.Since(start)
+	t.Logf("%d round trips with a stuck watcher: %v", lines, took)
+	close(release)
+	b.ft.awaitStream(t, "901", "events dropped: the watcher reads too slowly)")
 }
