@@ -152,6 +152,8 @@ type watcher struct {
 	out    chan WatchEvent
 	// dropped counts events lost since the last that got through.
 	dropped int
+	// sawPrompt says a prompt was copied to w since it began.
+	sawPrompt bool
 	// done is closed when the watch ends; why says why.
 	done chan struct{}
 	why  string
@@ -263,8 +265,8 @@ func (hub *watchHub) begin(w *watcher, s session.Showing) []outgoing {
 	if s.HasPrompt && !c.promptSeen {
 		c.prompt, c.hasPrompt, c.secret = s.Prompt, true, s.Prompt.Secret
 	}
-	if c.hasPrompt {
-		w.push(sentEvent(c.prompt))
+	if c.hasPrompt && !w.sawPrompt {
+		w.push(sentEvent(c.prompt)) // where the caller stands
 	}
 	var tell []outgoing
 	if c.sender == "" && s.Sender != "" {
@@ -364,6 +366,11 @@ func (hub *watchHub) sent(sender string, connIDs []string, m message.Message, tr
 			c.chatTyped = false
 		}
 		c.pushAll(sentEvent(m))
+		if m.Type == message.TypePrompt {
+			for _, w := range c.watchers {
+				w.sawPrompt = true
+			}
+		}
 	}
 }
 
