@@ -355,3 +355,17 @@ func TestStuckWatcherHoldsUpNoOne(t *testing.T) {
 	close(release)
 	b.ft.awaitStream(t, "901", "events dropped: the watcher reads too slowly)")
 }
+
+// TestWatchEndsWithTheHost: a host that stops ends its watches: the
+// stream's last line says so, then the stream closes (a watch does not
+// survive a restart).
+func TestWatchEndsWithTheHost(t *testing.T) {
+	b := startBoard(t, versioned("v1"), Config{Workers: 1})
+	b.say("1", "connect")
+	b.ft.waitFor(t, "1", kind("prompt"))
+	b.ft.in <- request("POST", "901", StatusPath+watchPath, "", withHeaders(sysopTool, m2proto.Header{Name: "QUERY", Value: "conn_id=1"})...)
+	b.ft.waitFor(t, "1", screenSaying(WatchStartText))
+	b.cancel()
+	b.ft.awaitStream(t, "901", `{"kind":"end","msg":"the host is stopping"}`)
+	b.ft.waitFor(t, "901", kind("hangup"))
+}
