@@ -47,6 +47,9 @@ type Deps struct {
 	// TimeLeft, if set, is how long the caller on L has left before their
 	// time limit (users.time_left).
 	TimeLeft func(L *lua.LState) (time.Duration, bool)
+	// Watch, if set, lets the sysop's session watch a caller (the watch
+	// module); without it the module's functions fail.
+	Watch Watcher
 	// Throttle, if set, slows down password guessing; MinPassword is the
 	// fewest characters a new password may have.
 	Throttle    LoginThrottle
@@ -89,6 +92,7 @@ type API struct {
 	Board   *Board
 	Mail    *Mail
 	Shared  *Shared
+	Watch   *Watch
 	// Mongrel2 and Engine are the 2010 start-up's modules (startup.go).
 	Mongrel2 *Mongrel2
 	Engine   *Engine
@@ -132,6 +136,7 @@ func New(deps Deps) *API {
 		Store: deps.Store, Channels: deps.Channels, User: deps.User, Listen: deps.Listen,
 		Recorder: deps.Recorder, UI: a.UI,
 	}
+	a.Watch = &Watch{Host: deps.Watch, IsSysop: a.Users.IsSysop, Recorder: deps.Recorder}
 	a.Mongrel2 = &Mongrel2{Log: deps.Log}
 	a.Engine = &Engine{Startup: deps.Startup, Log: deps.Log}
 	// A caller's level is read afresh at each login: the sysop may have
@@ -160,6 +165,7 @@ func (a *API) Modules() []Module {
 		{Name: "board", Loader: a.Board.Loader},
 		{Name: "mail", Loader: a.Mail.Loader},
 		{Name: "shared", Loader: a.Shared.Loader},
+		{Name: "watch", Loader: a.Watch.Loader},
 		{Name: "mongrel2", Loader: a.Mongrel2.Loader},
 		{Name: engineModule, Loader: a.Engine.Loader},
 	}

@@ -212,6 +212,48 @@ local function account_action(verb, fn)
     end
 end
 
+require 'watch'
+
+-- watch_caller: the sysop watches another caller's screens live (they
+-- arrive as screens while the sysop sits at the prompt below) and may
+-- break in to chat; the caller is told of both.
+local function watch_caller(conn, req)
+    local list = {}
+    for _, c in ipairs(callers.online()) do
+        if c.conn_id ~= conn:id() then list[#list + 1] = c end
+    end
+    if #list == 0 then
+        ui.display(conn, req, 'Nobody else is online.')
+        return
+    end
+    local lines = {}
+    for i, c in ipairs(list) do lines[i] = ('  %d. %s'):format(i, c.user) end
+    req = ui.ask(conn, req, 'Watch whom?\n' .. table.concat(lines, '\n') .. '\nNumber, or Enter to go back:')
+    local c = list[tonumber(req.data.msg)]
+    if not c then return end
+    local ok, err = watch.start(conn, c.conn_id)
+    if not ok then
+        ui.display(conn, req, 'Cannot watch ' .. c.user .. ': ' .. err .. '.')
+        return
+    end
+    while true do
+        req = ui.ask(conn, req, 'Watching ' .. c.user .. '. C to chat, Enter to stop watching:')
+        if ui.trim(req.data.msg):upper() ~= 'C' then break end
+        ok, err = watch.chat(conn)
+        if not ok then
+            ui.display(conn, req, 'No chat: ' .. err .. '.')
+        else
+            repeat
+                req = ui.ask(conn, req, 'Chat with ' .. c.user .. ' (a lone . ends it):')
+                local text = req.data.msg
+                if text ~= '.' and ui.trim(text) ~= '' then watch.say(conn, text) end
+            until text == '.'
+            watch.end_chat(conn)
+        end
+    end
+    watch.stop(conn)
+end
+
 SYSOP_MENU = menu.new {
     title = 'SYSOP',
     items = {
@@ -239,6 +281,7 @@ SYSOP_MENU = menu.new {
             local ok, err = board.delete(tonumber(req.data.msg) or -1)
             ui.display(conn, req, ok and 'Deleted.' or err)
         end},
+        {key = 'V', label = "View a caller's screen live (watch, chat).", action = watch_caller},
         {key = 'Q', label = 'Back to the main menu.', action = 'back'},
     },
 }

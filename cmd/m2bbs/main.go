@@ -6,7 +6,7 @@
 //	m2bbs client [flags] [HOST [PORT]]  call a BBS with the classic client
 //	m2bbs m2conf [flags]  print a Mongrel2 configuration for "m2bbs host"
 //	m2bbs check  [flags]  compile every script; check requires, entry, globals, screens
-//	m2bbs status [flags]  who is online; -broadcast TEXT, -kick CONN_ID
+//	m2bbs status [flags]  who is online; -broadcast TEXT, -kick CONN_ID, -watch CONN_ID, -chat CONN_ID
 //	m2bbs upgrade -dry-run [flags]  who an upgrade would restart, and where
 //	m2bbs replay [flags] CONN_ID  a caller's journal replayed offline
 //	m2bbs events [flags]  the sysop's scheduled events and their last runs; -run NAME
@@ -31,7 +31,7 @@ var commands = []command.Command{
 	{Name: "m2conf", Summary: "print a Mongrel2 configuration for the host's settings", Run: runM2conf},
 	{Name: "webroot", Summary: "write the browser page's files into a folder, for Mongrel2's Dir route", Run: runWebroot},
 	{Name: "check", Summary: "compile every script; check its requires, entry, globals and the screens it names", Run: runCheck},
-	{Name: "status", Summary: "who is online and how the host is doing; broadcast, kick", Run: runStatus},
+	{Name: "status", Summary: "who is online and how the host is doing; broadcast, kick, watch a caller and chat", Run: runStatus},
 	{Name: "upgrade", Summary: "move every caller online onto the scripts as they are now; -dry-run: who would diverge", Run: runUpgrade},
 	{Name: "replay", Summary: "replay a caller's stored journal offline and print what they saw; -list", Run: runReplay},
 	{Name: "events", Summary: "the sysop's scheduled events, next due times and last runs; -run NAME runs one now", Run: runEvents},

@@ -32,6 +32,8 @@ func runStatus(ctx context.Context, args []string, stderr io.Writer) error {
 	asJSON := fs.Bool("json", false, "print the status as JSON")
 	waiting := fs.Bool("waiting", false, "list the new users waiting for approval (new_users_wait)")
 	approve := fs.String("approve", "", "approve this new user")
+	watch := fs.String("watch", "", "show this conn_id's screens live, as the caller sees them, until Ctrl-C")
+	chat := fs.String("chat", "", "watch this conn_id and break in to chat: each line you type goes to the caller; Ctrl-D ends the chat, Ctrl-C the watch")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -39,6 +41,12 @@ func runStatus(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("status: unexpected argument %q", fs.Arg(0))
 	}
 	c := client()
+	if *watch != "" && *chat != "" {
+		return errors.New("status: -watch or -chat, not both")
+	}
+	if *watch != "" || *chat != "" {
+		return watchCaller(ctx, c, *watch+*chat, *chat != "", os.Stdin, os.Stdout, stderr)
+	}
 	ctx, cancel := context.WithTimeout(ctx, statusTimeout)
 	defer cancel()
 	switch {

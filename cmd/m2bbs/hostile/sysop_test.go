@@ -97,7 +97,7 @@ func TestForeignPageCannotActAsTheSysop(t *testing.T) {
 			if code, body := do(t, req); code != http.StatusForbidden {
 				t.Errorf("a rebound page's broadcast via %s answered %d %q", addr, code, body)
 			}
-			for _, action := range []string{"/kick?conn_id=1", "/upgrade", "/drain?line=1&to=2"} {
+			for _, action := range []string{"/kick?conn_id=1", "/upgrade", "/drain?line=1&to=2", "/watch?conn_id=1", "/chat?conn_id=1"} {
 				req := forgedBroadcast(t, addr, "")
 				req.URL.Path, req.URL.RawQuery, _ = strings.Cut(dispatch.StatusPath+action, "?")
 				if code, body := do(t, req); code != http.StatusForbidden {

@@ -27,6 +27,9 @@ type owner struct {
 // picking the least busy worker of the current generation for a new one.
 // It never waits for a worker (see admission.go).
 func (h *Host) route(ctx context.Context, req *m2proto.Request) {
+	if h.watch.on.Load() && h.watchedLine(req) {
+		return // a chat line: for the sysop, not the script (watch.go)
+	}
 	if h.dropAfterEnd(req) {
 		return
 	}

@@ -51,6 +51,7 @@ func (h *Host) load() (*generation, error) {
 			Who:     h.who,
 			OnLogin: h.loggedIn,
 			HungUp:  h.hungUp,
+			Watch:   luaWatch{h},
 
 			Background: h.background(w),
 			Channels:   h.live,

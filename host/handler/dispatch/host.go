@@ -181,6 +181,8 @@ type Host struct {
 	// sched runs the sysop's events; nil without Deps.Events (schedule.go).
 	sched       *events.Scheduler
 	schedulerWG sync.WaitGroup
+	// watch holds the sysop's watches of callers (watch.go).
+	watch watchHub
 }
 
 // New loads the scripts and screens into a first generation of workers.
@@ -250,6 +252,7 @@ func (h *Host) Run(ctx context.Context) error {
 		cancel()
 		h.workersWG.Wait()
 		h.schedulerWG.Wait()
+		h.watch.closeAll()
 		stopMemory()
 		h.line.wg.Wait()
 	}()

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,6 +30,9 @@ type fakeTransport struct {
 	sent       [][]byte
 	notify     chan struct{} // closed and replaced on each Send
 	failSend   error
+	// gate, if set, sees each message before Send keeps it, and may
+	// hold it up (a reader that does not read).
+	gate atomic.Pointer[func(msg []byte)]
 }
 
 func newFakeTransport() *fakeTransport {
@@ -40,6 +44,9 @@ func newFakeTransport() *fakeTransport {
 func (f *fakeTransport) Messages() <-chan []byte     { return f.in }
 func (f *fakeTransport) Subscribed() <-chan struct{} { return f.subscribed }
 func (f *fakeTransport) Send(msg []byte) error {
+	if gate := f.gate.Load(); gate != nil {
+		(*gate)(msg)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.failSend != nil {
@@ -67,7 +74,7 @@ func decodeReply(t *testing.T, raw []byte) []reply {
 		switch {
 		case len(body) == 0:
 			out = append(out, reply{id, "hangup", ""})
-		case strings.HasPrefix(string(body), "HTTP/1.1"):
+		case strings.HasPrefix(string(body), "HTTP/1.1"), isChunk(body):
 			out = append(out, reply{id, "http", string(body)})
 		default:
 			var m struct{ Type, Msg string }

@@ -21,6 +21,10 @@ func (h *Host) serveHTTP(ctx context.Context, req *m2proto.Request, t Transport)
 	} else {
 		answerFunc(notFound).ServeHTTP(w, r)
 	}
+	if w.stream != nil {
+		h.serveStream(ctx, req, t, w.stream)
+		return
+	}
 	if err := h.sendVia(t, req.Sender, []string{req.ConnID}, w.reply()); err != nil {
 		h.log.Warn("http reply", "conn_id", req.ConnID, "err", err)
 	}
@@ -37,6 +41,8 @@ func (h *Host) routes() *http.ServeMux {
 	mux.Handle(lines.Path, answerFunc(func(r *http.Request) (int, []byte) { return h.answerLines(r.Context(), r.Method) }))
 	mux.Handle(http.MethodGet+" "+StatusPath, answerFunc(h.answerStatus))
 	mux.Handle(StatusPath, onlyMethod(http.MethodGet))
+	mux.Handle(http.MethodPost+" "+StatusPath+watchPath, h.sysopOnly(http.HandlerFunc(h.watchPage)))
+	mux.Handle(StatusPath+watchPath, onlyMethod(http.MethodPost))
 	for _, a := range h.sysopActions() {
 		mux.Handle(http.MethodPost+" "+StatusPath+a.path, h.sysopOnly(a.answer))
 		mux.Handle(StatusPath+a.path, onlyMethod(http.MethodPost))

@@ -91,6 +91,10 @@ type replyWriter struct {
 	header http.Header
 	code   int
 	body   bytes.Buffer
+	// stream, if a page set it, answers instead of the above: serveHTTP
+	// runs it after the handler returns, and its pieces go out as they
+	// come (watch_http.go).
+	stream streamFunc
 }
 
 // newReplyWriter returns an empty replyWriter.

@@ -20,7 +20,16 @@ import (
 
 // sendMessage frames m for connIDs and sends it through the transport;
 // with callers of both kinds the message is sent twice, once per kind.
+// A caller's watchers get a copy (watch.go).
 func (h *Host) sendMessage(sender string, connIDs []string, m message.Message) error {
+	if h.watch.on.Load() {
+		h.watch.sent(sender, connIDs, m, true)
+	}
+	return h.deliverMessage(sender, connIDs, m)
+}
+
+// deliverMessage is sendMessage without the watchers' copy.
+func (h *Host) deliverMessage(sender string, connIDs []string, m message.Message) error {
 	classic, browsers := h.splitBrowsers(connIDs)
 	var errs []error
 	if len(classic) > 0 {
@@ -37,6 +46,9 @@ func (h *Host) sendMessage(sender string, connIDs []string, m message.Message) e
 // as a frame, a hang-up (empty body) as a close frame and the hang-up.
 // With callers of both kinds the reply is sent twice, once per kind.
 func (h *Host) send(sender string, connIDs []string, body []byte) error {
+	if h.watch.on.Load() {
+		h.watchedSend(connIDs, body)
+	}
 	classic, browsers := h.splitBrowsers(connIDs)
 	if len(browsers) == 0 {
 		return h.sendVia(h.transport, sender, connIDs, body)

@@ -26,6 +26,7 @@ func (h *Host) sysopActions() []sysopAction {
 		{"/drain", h.answerDrain},
 		{"/approve", h.answerApprove},
 		{"/events/run", h.answerRunEvent},
+		{"/chat", h.answerChat},
 	}
 }
 

@@ -182,6 +182,9 @@ type Deps struct {
 	Who func() []luaapi.OnlineCaller
 	// OnLogin, if set, is told when a caller of this table logs in.
 	OnLogin func(connID, user string)
+	// Watch, if set, lets the sysop's session watch callers (the watch
+	// module).
+	Watch luaapi.Watcher
 	// Throttle, if set, slows down password guessing; when nil, the
 	// store's shared counts do, with Config.Logins.
 	Throttle luaapi.LoginThrottle
@@ -407,7 +410,7 @@ func New(cfg Config, deps Deps) (*Table, error) {
 		User: t.currentUser, Peer: t.peerOf, OnLogin: t.loggedIn, OnSecret: t.noteSecret, Who: who,
 		Throttle: loginThrottle(cfg, deps), MinPassword: cfg.Logins.MinPassword,
 		ScriptsDir: cfg.ScriptsDir, Now: deps.Now, Location: deps.Location, Rand: deps.Rand,
-		Offload: t, Startup: t, Channels: deps.Channels, Listen: t.listen,
+		Offload: t, Startup: t, Channels: deps.Channels, Listen: t.listen, Watch: deps.Watch,
 	}
 	if len(cfg.TimeLimits) > 0 {
 		api.TimeLeft = t.timeLeft // else users.time_left is always nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -60,7 +61,8 @@ func (t *Table) StopLoad(_ *lua.LState, why string) {
 func (t *Table) runMain(fn *lua.LFunction) (ret lua.LValue, installed *lua.LFunction, err error) {
 	base := t.L.Context()
 	ctx, cancel := context.WithCancel(base)
-	overrun := time.AfterFunc(t.cfg.LoadBudget, cancel)
+	var overran atomic.Bool
+	overrun := time.AfterFunc(t.cfg.LoadBudget, func() { overran.Store(true); cancel() })
 	t.loading = &loading{stop: cancel}
 	t.L.SetContext(ctx)
 	defer func() {
@@ -74,7 +76,7 @@ func (t *Table) runMain(fn *lua.LFunction) (ret lua.LValue, installed *lua.LFunc
 		switch {
 		case t.loading.why != "":
 			return nil, nil, fmt.Errorf("run %s: %s", t.cfg.MainScript, t.loading.why)
-		case ctx.Err() != nil:
+		case overran.Load():
 			return nil, nil, fmt.Errorf("run %s: still running after %s: the main script must define its entry function and return (the host receives each caller's lines): %w",
 				t.cfg.MainScript, t.cfg.LoadBudget, err)
 		}

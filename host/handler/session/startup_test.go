@@ -38,6 +38,16 @@ func TestLoadThatNeverEndsIsStopped(t *testing.T) {
 	}
 }
 
+// TestLoadErrorIsNotAnOverrun: a main script that fails as it loads is
+// reported with its own error and line, not as one that ran too long.
+func TestLoadErrorIsNotAnOverrun(t *testing.T) {
+	_, err := New(Config{ScriptsDir: "testdata/startup", MainScript: "testdata/startup/fails.lua", LoadBudget: 10 * time.Second},
+		Deps{Replier: &recorder{}, Screens: screenMap{}})
+	if err == nil || !strings.Contains(err.Error(), "fails.lua:3: the board is not set up yet") || strings.Contains(err.Error(), "still running") {
+		t.Errorf("err = %v, want the script's own error at line 3", err)
+	}
+}
+
 func TestEngineRunInsideASessionFails(t *testing.T) {
 	tbl, rec := newTable(t, "testdata/startup/late_install.lua", nil)
 	tbl.Handle(msg("2", "connect"))
