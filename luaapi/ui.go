@@ -101,7 +101,6 @@ func (u *UI) ask(L *lua.LState) int {
 	text := L.CheckString(3)
 	pchar := L.OptString(4, DefaultPromptChar)
 	m := message.Prompt(text, pchar)
-	m.Secret = asksForPassword(text)
 	if pchar == "" {
 		// Written as the script gave it: the client's own default is not
 		// asked for.
@@ -119,8 +118,11 @@ func (u *UI) screen(L *lua.LState) int {
 }
 
 // ui.prompt(conn, req, name): show the named screen as a prompt and return
-// the caller's answer. Like ui.ask, a prompt whose question asks for a
-// password is sent as ui.secret sends it (see asksForPassword).
+// the caller's answer. A screen whose question asks for a password is
+// sent as ui.secret sends it (see asksForPassword): screens are the
+// sysop's text, where ui.ask's text is often what callers wrote (a post
+// ending with the word password must not make its reader's answer a
+// secret).
 func (u *UI) prompt(L *lua.LState) int {
 	text, label := u.screenText(L, 3)
 	m := message.Prompt(text, DefaultPromptChar)
