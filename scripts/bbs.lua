@@ -13,6 +13,7 @@ require 'menu'
 require 'users'
 require 'callers'
 require 'board'
+require 'boards' -- now, so that a message area's broken access rule stops the load
 
 -- MAX_LINES bounds one message, as on the original board.
 MAX_LINES = 24

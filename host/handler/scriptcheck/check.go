@@ -133,6 +133,7 @@ func Check(cfg Config) (*Report, error) {
 	c.checkRequires()
 	c.checkScreenUses()
 	c.checkEvents()
+	c.checkAccessRules()
 	if main != nil && main.facts != nil {
 		c.checkGlobals(main)
 		c.checkSharedWrites(main)
