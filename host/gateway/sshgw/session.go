@@ -31,6 +31,7 @@ type session struct {
 	reqs  <-chan *ssh.Request
 	log   *slog.Logger
 	shell chan struct{} // closed when the shell request came
+	ended chan struct{} // closed when the channel's requests end
 
 	mu   sync.Mutex // guards the fields below, set by handleRequests
 	term telnet.Terminal
@@ -39,18 +40,21 @@ type session struct {
 }
 
 func newSession(s *Server, conn *ssh.ServerConn, ch ssh.Channel, reqs <-chan *ssh.Request, log *slog.Logger) *session {
-	sess := &session{s: s, conn: conn, ch: ch, reqs: reqs, log: log, shell: make(chan struct{})}
+	sess := &session{s: s, conn: conn, ch: ch, reqs: reqs, log: log, shell: make(chan struct{}), ended: make(chan struct{})}
 	go sess.handleRequests()
 	return sess
 }
 
-// waitShell waits until the client asks for a shell, or deadline.
+// waitShell waits until the client asks for a shell, or deadline, or the
+// channel closes.
 func (sess *session) waitShell(deadline time.Time) bool {
 	t := time.NewTimer(time.Until(deadline))
 	defer t.Stop()
 	select {
 	case <-sess.shell:
 		return true
+	case <-sess.ended:
+		return false
 	case <-t.C:
 		return false
 	}
@@ -60,6 +64,7 @@ func (sess *session) waitShell(deadline time.Time) bool {
 // closes: a terminal (pty-req, env TERM, window-change) and one shell;
 // exec, subsystems, X11 and agent forwarding are refused.
 func (sess *session) handleRequests() {
+	defer close(sess.ended)
 	pending := 0
 	shell := false
 	for req := range sess.reqs {
