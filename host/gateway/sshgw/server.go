@@ -223,6 +223,10 @@ func (s *Server) ServeConn(ctx context.Context, nc net.Conn) {
 		}
 	}
 	defer done()
+	// Stopping the server ends a connection at any stage, the handshake
+	// included.
+	stop := context.AfterFunc(ctx, func() { nc.Close() })
+	defer stop()
 	deadline := time.Now().Add(s.cfg.HandshakeTimeout)
 	_ = nc.SetDeadline(deadline)
 	sconn, chans, reqs, err := ssh.NewServerConn(nc, s.ssh)
@@ -232,8 +236,6 @@ func (s *Server) ServeConn(ctx context.Context, nc net.Conn) {
 	}
 	defer sconn.Close()
 	go ssh.DiscardRequests(reqs)
-	stop := context.AfterFunc(ctx, func() { sconn.Close() })
-	defer stop()
 	log := s.log.With("remote", nc.RemoteAddr().String())
 
 	// The session channel must be open by the deadline too; then the

@@ -1,8 +1,10 @@
 package sshgw
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -15,6 +17,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/m2bbs/m2bbs/host/gateway/telnet"
 	"github.com/m2bbs/m2bbs/host/shared/netlimit"
 )
 
@@ -245,5 +248,48 @@ func TestHostKeysAreKeptAndReused(t *testing.T) {
 	}
 	if a, b := Fingerprints(first), Fingerprints(second); !slices.Equal(a, b) || !strings.HasPrefix(a[0], "ssh-ed25519 SHA256:") {
 		t.Errorf("first start %v, second %v", a, b)
+	}
+}
+
+// TestStopEndsHandshakes: stopping the server hangs up on a connection
+// still in its handshake at once, not at the handshake deadline.
+func TestStopEndsHandshakes(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	calls, err := telnet.New(telnet.Config{Dial: fakeBoard, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := LoadHostKeys(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := New(Config{Calls: calls, HostKeys: keys, Auth: &fakeAuth{}, Log: log, HandshakeTimeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, ln) }()
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	line := make([]byte, len(ServerVersion))
+	if _, err := io.ReadFull(conn, line); err != nil { // the gateway has the connection
+		t.Fatal(err)
+	}
+	cancel()
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	case <-time.After(waitLimit):
+		t.Fatal("Serve waited for a connection in its handshake")
 	}
 }
