@@ -96,12 +96,25 @@ func (a *fakeAuth) CheckPassword(ctx context.Context, name, password, peer strin
 	return "", Refused, nil
 }
 
-// testWriter sends log lines to t.Log.
-type testWriter struct{ t *testing.T }
+// testWriter sends log lines to t.Log until the test ends (the log-flood
+// limiter may still write a summary after it).
+type testWriter struct {
+	t    *testing.T
+	done *atomic.Bool
+}
 
 func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	if !w.done.Load() {
+		w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	}
 	return len(p), nil
+}
+
+// testLog is a logger writing to t.Log.
+func testLog(t *testing.T) *slog.Logger {
+	done := new(atomic.Bool)
+	t.Cleanup(func() { done.Store(true) })
+	return slog.New(slog.NewTextHandler(testWriter{t, done}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 // startServer serves cfg (Calls, HostKeys, Auth and Log filled in when
@@ -109,7 +122,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 // address; both stop at the end of the test.
 func startServer(t *testing.T, cfg Config) (*Server, *telnet.Server, string) {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log := testLog(t)
 	if cfg.Calls == nil {
 		calls, err := telnet.New(telnet.Config{Dial: fakeBoard, Log: log})
 		if err != nil {

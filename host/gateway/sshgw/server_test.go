@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -254,7 +253,7 @@ func TestHostKeysAreKeptAndReused(t *testing.T) {
 // TestStopEndsHandshakes: stopping the server hangs up on a connection
 // still in its handshake at once, not at the handshake deadline.
 func TestStopEndsHandshakes(t *testing.T) {
-	log := slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	log := testLog(t)
 	calls, err := telnet.New(telnet.Config{Dial: fakeBoard, Log: log})
 	if err != nil {
 		t.Fatal(err)
