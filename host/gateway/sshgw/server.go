@@ -80,8 +80,9 @@ type Config struct {
 	// MaxHandshakes bounds the connections not yet logged in, over all
 	// addresses (DefaultMaxHandshakes); past it a new connection is closed.
 	MaxHandshakes int
-	// MaxHashes bounds the password hashes run at once (the number of
-	// CPUs when 0).
+	// MaxHashes bounds the password hashes run at once (when 0, one less
+	// than GOMAXPROCS, at least 1: the host's hash pool's default), so
+	// that hashing leaves a CPU to the callers.
 	MaxHashes int
 	// PerAddr bounds the connections of one address: open at once, and
 	// new ones per second (netlimit's defaults for zero fields; negative:
@@ -103,7 +104,7 @@ func (c Config) withDefaults() Config {
 		c.MaxHandshakes = DefaultMaxHandshakes
 	}
 	if c.MaxHashes <= 0 {
-		c.MaxHashes = runtime.NumCPU()
+		c.MaxHashes = max(runtime.GOMAXPROCS(0)-1, 1)
 	}
 	c.PerAddr = c.PerAddr.WithDefaults()
 	return c
