@@ -94,7 +94,7 @@ type frame struct {
 // run serves the call and closes both connections. A panic ends this
 // call only.
 func (c *caller) run(ctx context.Context) {
-	c.log.Info("telnet caller connected")
+	c.log.Info(c.kind() + " caller connected")
 	var reason error
 	defer func() {
 		if p := recover(); p != nil {
@@ -106,7 +106,7 @@ func (c *caller) run(ctx context.Context) {
 			reason = errors.New("unknown")
 		}
 		c.mu.Lock()
-		c.log.Info("telnet caller gone", "reason", reason.Error(), "terminal", c.term, "width", c.width, "height", c.height,
+		c.log.Info(c.kind()+" caller gone", "reason", reason.Error(), "terminal", c.term, "width", c.width, "height", c.height,
 			"duration", time.Since(c.since).Round(time.Millisecond))
 		c.mu.Unlock()
 	}()

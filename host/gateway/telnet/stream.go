@@ -99,6 +99,15 @@ func (k *Call) Serve(ctx context.Context) {
 	c.run(ctx)
 }
 
+// kind names the call in the log: "telnet", or "stream" for a Stream
+// caller (whose logger says which gateway).
+func (c *caller) kind() string {
+	if c.stream != nil {
+		return "stream"
+	}
+	return "telnet"
+}
+
 // text appends text for the caller's terminal: NVT for telnet; for a
 // stream, LF becomes CR LF and nothing else changes.
 func (c *caller) text(dst []byte, text string) []byte {
