@@ -18,6 +18,10 @@ import (
 // before its shell starts (env variables, a pty, signals).
 const maxPendingRequests = 32
 
+// copyBufferBytes is the buffer of each direction of a call's relay:
+// io.Copy's 32 KiB twice would double an idle caller's memory.
+const copyBufferBytes = 4096
+
 // lingerTimeout bounds how long the last output of a call may take to
 // leave, once the call has ended.
 const lingerTimeout = 2 * time.Second
@@ -146,13 +150,13 @@ func (sess *session) serve(ctx context.Context) {
 	keysDone := make(chan struct{})
 	go func() { // the caller's keys
 		defer close(keysDone)
-		_, _ = io.Copy(far, sess.ch)
+		_, _ = io.CopyBuffer(far, sess.ch, make([]byte, copyBufferBytes))
 		far.Close()
 	}()
 	outDone := make(chan struct{})
 	go func() { // the board's output, until the call closes near
 		defer close(outDone)
-		_, _ = io.Copy(sess.ch, far)
+		_, _ = io.CopyBuffer(sess.ch, far, make([]byte, copyBufferBytes))
 	}()
 	call.Serve(ctx) // closes near
 	// The last output (the goodbye) may still be on its way into the
