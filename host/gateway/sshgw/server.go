@@ -259,7 +259,7 @@ func (s *Server) ServeConn(ctx context.Context, nc net.Conn) {
 	}
 	go rejectChannels(chans)
 	if !sess.waitShell(deadline) {
-		log.Info("ssh: no shell requested in time")
+		log.Info("ssh: no shell: the session closed, or none was asked for in time")
 		return
 	}
 	_ = nc.SetDeadline(time.Time{})
