@@ -58,6 +58,9 @@ type caller struct {
 	overflow  bool             // typeAhead is full: keys are being dropped
 	keysDone  chan struct{}    // closed when readKeys returns; nil before it runs
 
+	// stream is set for a caller whose bytes are not telnet (stream.go).
+	stream *streamCall
+
 	mu     sync.Mutex // guards the fields below, read by Server.Callers
 	since  time.Time
 	term   string
@@ -91,7 +94,7 @@ type frame struct {
 // run serves the call and closes both connections. A panic ends this
 // call only.
 func (c *caller) run(ctx context.Context) {
-	c.log.Info("telnet caller connected")
+	c.log.Info(c.kind() + " caller connected")
 	var reason error
 	defer func() {
 		if p := recover(); p != nil {
@@ -103,17 +106,13 @@ func (c *caller) run(ctx context.Context) {
 			reason = errors.New("unknown")
 		}
 		c.mu.Lock()
-		c.log.Info("telnet caller gone", "reason", reason.Error(), "terminal", c.term, "width", c.width, "height", c.height,
+		c.log.Info(c.kind()+" caller gone", "reason", reason.Error(), "terminal", c.term, "width", c.width, "height", c.height,
 			"duration", time.Since(c.since).Round(time.Millisecond))
 		c.mu.Unlock()
 	}()
 
 	// Negotiate first: the client answers while the BBS is dialled.
-	c.out = c.opts.offer(c.out, WILL, OptEcho)
-	c.out = c.opts.offer(c.out, WILL, OptSuppressGoAhead)
-	c.out = c.opts.offer(c.out, DO, OptSuppressGoAhead)
-	c.out = c.opts.offer(c.out, DO, OptNAWS)
-	c.out = c.opts.offer(c.out, DO, OptTerminalType)
+	c.negotiate()
 	if err := c.flush(); err != nil {
 		c.nc.Close()
 		reason = err
@@ -136,6 +135,19 @@ func (c *caller) run(ctx context.Context) {
 
 	reason = c.converse(ctx)
 	c.hangUp(!errors.Is(reason, errCallerHungUp))
+}
+
+// negotiate offers the telnet options the gateway wants; a stream caller
+// has none.
+func (c *caller) negotiate() {
+	if c.stream != nil {
+		return
+	}
+	c.out = c.opts.offer(c.out, WILL, OptEcho)
+	c.out = c.opts.offer(c.out, WILL, OptSuppressGoAhead)
+	c.out = c.opts.offer(c.out, DO, OptSuppressGoAhead)
+	c.out = c.opts.offer(c.out, DO, OptNAWS)
+	c.out = c.opts.offer(c.out, DO, OptTerminalType)
 }
 
 // dial connects to the BBS. With several routes (Config.Routes, phone
@@ -171,7 +183,7 @@ func (c *caller) dial(ctx context.Context) error {
 		}
 		bbs.Close()
 		c.log.Info("telnet: line busy, trying another", "route", route)
-		c.out = AppendNVT(c.out, "BUSY\n")
+		c.out = c.text(c.out, "BUSY\n")
 		if err := c.flush(); err != nil {
 			return err
 		}
@@ -267,13 +279,13 @@ func (c *caller) converse(ctx context.Context) error {
 		var err error
 		select {
 		case <-ctx.Done():
-			c.out = AppendNVT(c.out, "\nThe BBS is shutting down. Goodbye.\n")
+			c.out = c.text(c.out, "\nThe BBS is shutting down. Goodbye.\n")
 			err = errStopped
 		case <-idle:
-			c.out = AppendNVT(c.out, "\nIdle too long. Goodbye.\n")
+			c.out = c.text(c.out, "\nIdle too long. Goodbye.\n")
 			err = errIdle
 		case <-first:
-			c.out = AppendNVT(c.out, nothingReceived)
+			c.out = c.text(c.out, nothingReceived)
 			err = errNoInput
 		case p := <-keys:
 			first = nil
@@ -358,6 +370,10 @@ func (c *caller) readFrames(frames chan<- frame, done <-chan struct{}) {
 // keys handles input from the caller: negotiation, and keys for the
 // editor.
 func (c *caller) keys(p []byte) error {
+	if c.stream != nil {
+		c.queue(p)
+		return c.edit()
+	}
 	c.tokens = c.dec.Decode(c.tokens[:0], p)
 	for _, t := range c.tokens {
 		switch t.Kind {
@@ -380,7 +396,7 @@ func (c *caller) keys(p []byte) error {
 			case EL:
 				c.queue([]byte{keyCtrlU})
 			case AYT:
-				c.out = AppendNVT(c.out, "\n[yes]\n")
+				c.out = c.text(c.out, "\n[yes]\n")
 			}
 		}
 	}
@@ -426,7 +442,7 @@ func (c *caller) edit() error {
 	if c.prompt == nil {
 		return nil
 	}
-	serverEcho := c.opts.ours(OptEcho)
+	serverEcho := c.opts.ours(OptEcho) || c.stream != nil && c.stream.echo
 	c.ed.Echo = serverEcho && !c.prompt.Secret
 	for i, b := range c.typeAhead {
 		var ev Event
@@ -434,7 +450,7 @@ func (c *caller) edit() error {
 		c.out, ev, line = c.ed.Key(c.out, b)
 		switch ev {
 		case HangUp:
-			c.out = AppendNVT(c.out, "\nGoodbye.\n")
+			c.out = c.text(c.out, "\nGoodbye.\n")
 			return errCallerQuit
 		case Entered:
 			c.typeAhead = c.typeAhead[:copy(c.typeAhead, c.typeAhead[i+1:])]
@@ -462,12 +478,15 @@ func (c *caller) edit() error {
 func (c *caller) show(m message.Message) error {
 	m.Msg, m.PChar = termtext.StripStrings(m.Msg), termtext.StripStrings(m.PChar)
 	if m.Msg != "" {
-		c.out = AppendNVT(c.out, m.Msg)
+		c.out = c.text(c.out, m.Msg)
 		c.out = append(c.out, '\r', '\n')
 	}
 	switch m.Type {
 	case message.TypePrompt:
-		c.out = AppendNVT(c.out, m.PChar)
+		c.out = c.text(c.out, m.PChar)
+		if answer, ok := c.autoAnswer(m); ok {
+			return c.answer(answer)
+		}
 		c.prompt = &m
 		return c.edit()
 	case message.TypeExit:

@@ -47,7 +47,7 @@ func (s *Server) admit(nc net.Conn) (release func()) {
 // nothing for FirstInputTimeout since connecting (nil when that is off).
 // Stop the timer when input comes.
 func (c *caller) firstInput() (*time.Timer, <-chan time.Time) {
-	if c.s.cfg.FirstInputTimeout <= 0 {
+	if c.s.cfg.FirstInputTimeout <= 0 || c.stream != nil {
 		return nil, nil
 	}
 	timer := time.NewTimer(time.Until(c.since.Add(c.s.cfg.FirstInputTimeout)))
