@@ -180,12 +180,13 @@ func (c *caller) dial(ctx context.Context) error {
 }
 
 // connect is the first message of a call on route: with Config.PeerKey
-// it tells the BBS the caller's address.
+// it tells the BBS the caller's address. It says the caller's terminal
+// shows ANSI (classic.WithANSI), so the board sends its ANSI art.
 func (c *caller) connect(route string) []byte {
 	if c.s.cfg.PeerKey == "" {
-		return classic.AppendConnect(c.req[:0], route, true)
+		return classic.WithANSI(classic.AppendConnect(c.req[:0], route, true))
 	}
-	return classic.AppendGatewayConnect(c.req[:0], route, c.peer(), c.s.cfg.PeerKey)
+	return classic.WithANSI(classic.AppendGatewayConnect(c.req[:0], route, c.peer(), c.s.cfg.PeerKey))
 }
 
 // request is the caller's line for the BBS: with Config.PeerKey each line

@@ -3,6 +3,7 @@ package telnet
 import (
 	"net"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -29,7 +30,7 @@ func TestGatewayPeerOnEveryLine(t *testing.T) {
 	}
 	with := `,"peer":"` + peer + `","peer_key":"` + key + `"}` + "\x00"
 	want := []string{
-		`@bbs {"type":"msg","msg":"connect"` + with,
+		`@bbs {"type":"msg","msg":"connect"` + strings.TrimSuffix(with, "}\x00") + `,"ansi":true}` + "\x00",
 		`@bbs {"type":"msg","msg":"zed"` + with,
 		`@bbs {"type":"msg","msg":"pw"` + with,
 	}

@@ -87,6 +87,9 @@ func (r pageRequest) appendClassic(dst []byte, route string) []byte {
 	if r.msg == "connect" && r.colour != nil && !*r.colour {
 		return classic.AppendConnect(dst, route, false)
 	}
+	if r.msg == "connect" { // the page is a terminal: it shows ANSI art
+		return classic.WithANSI(classic.AppendRequest(dst, route, r.msg))
+	}
 	return classic.AppendRequest(dst, route, r.msg)
 }
 

@@ -15,10 +15,10 @@ func TestParseRequest(t *testing.T) {
 		in   string
 		want string // the classic request on @bbs.2, or "" for ErrBadRequest
 	}{
-		{"connect", `{"type":"msg","msg":"connect"}`, `@bbs.2 {"type":"msg","msg":"connect"}` + "\x00"},
+		{"connect", `{"type":"msg","msg":"connect"}`, `@bbs.2 {"type":"msg","msg":"connect","ansi":true}` + "\x00"},
 		{"connect without colour", `{"type":"msg","msg":"connect","color":false}`, `@bbs.2 {"type":"msg","msg":"connect","color":false}` + "\x00"},
 		{"british colour", `{"type":"msg","msg":"connect","colour":false}`, `@bbs.2 {"type":"msg","msg":"connect","color":false}` + "\x00"},
-		{"colour on", `{"type":"msg","msg":"connect","color":true}`, `@bbs.2 {"type":"msg","msg":"connect"}` + "\x00"},
+		{"colour on", `{"type":"msg","msg":"connect","color":true}`, `@bbs.2 {"type":"msg","msg":"connect","ansi":true}` + "\x00"},
 		{"a line", ` {"msg":"hi \"there\"","type":"msg"} `, `@bbs.2 {"type":"msg","msg":"hi \"there\""}` + "\x00"},
 		{"empty line", `{"type":"msg","msg":""}`, `@bbs.2 {"type":"msg","msg":""}` + "\x00"},
 		{"NUL cannot end the frame", `{"type":"msg","msg":"a\u0000b"}`, `@bbs.2 {"type":"msg","msg":"a\u0000b"}` + "\x00"},

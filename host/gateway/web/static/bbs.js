@@ -187,7 +187,7 @@
       }
       let answered = false;
       sock.onopen = function () {
-        sock.send(JSON.stringify({ type: 'msg', msg: 'connect' }));
+        sock.send(JSON.stringify({ type: 'msg', msg: 'connect', ansi: true }));
       };
       sock.onmessage = function (ev) {
         let m;
