@@ -1,5 +1,11 @@
 package luaapi
 
+import (
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/m2bbs/m2bbs/host/message"
+)
+
 // ArtScreens is implemented by Screens that also hold ANSI art
 // (screens/NAME.ans, see host/handler/screens): ui.screen, ui.prompt,
 // ui.secret and ui.exit show a screen's art, not its text, to callers who
@@ -24,4 +30,18 @@ func (u *UI) art(c *Conn, name string) (string, bool) {
 		return "", false
 	}
 	return screens.Art(name)
+}
+
+// ui.art(conn, req, name): show the named screen's ANSI art to a caller
+// who shows art, and nothing to others (a menu's header, see menu.lua);
+// returns whether it was shown.
+func (u *UI) artOnly(L *lua.LState) int {
+	c := checkConn(L, 1)
+	name := L.CheckString(3)
+	art, ok := u.art(c, name)
+	if ok {
+		u.send(L, message.Screen(art), "["+name+"]")
+	}
+	L.Push(lua.LBool(ok))
+	return 1
 }

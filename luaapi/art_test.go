@@ -52,14 +52,22 @@ func TestScreenArtByCaller(t *testing.T) {
 			if err := L.DoString(`require 'ui'
 				ui.screen(conn, nil, 'welcome')
 				ui.screen(conn, nil, 'menu')
+				shown = ui.art(conn, nil, 'welcome')
+				assert(ui.art(conn, nil, 'menu') == false, 'ui.art showed a screen without art')
 				ui.exit(conn, nil, 'welcome')`); err != nil {
 				t.Fatal(err)
 			}
 			got := replier.messages(t)
-			if len(got) != 3 {
-				t.Fatalf("got %d messages, want 3", len(got))
+			want := []string{tc.wantWelcome, tc.wantMenu, tc.wantWelcome}
+			if shown := L.GetGlobal("shown") == lua.LTrue; shown != (tc.wantWelcome == art) {
+				t.Errorf("ui.art(welcome) = %v", shown)
+			} else if shown {
+				want = []string{art, "Menu:", art, art} // ui.art sent the art too
 			}
-			for i, want := range []string{tc.wantWelcome, tc.wantMenu, tc.wantWelcome} {
+			if len(got) != len(want) {
+				t.Fatalf("got %d messages, want %d", len(got), len(want))
+			}
+			for i, want := range want {
 				if got[i]["msg"] != want {
 					t.Errorf("message %d = %q, want %q", i, got[i]["msg"], want)
 				}

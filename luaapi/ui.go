@@ -34,6 +34,7 @@ func (u *UI) Loader(L *lua.LState) int {
 		"secret":  u.secret,
 		"exit":    u.exit,
 		"text":    u.text,
+		"art":     u.artOnly,
 	})
 	L.SetFuncs(mod, uiTextFuncs)
 	mod.RawSetString("read_lines", readLinesFunc(L, mod.RawGetString("ask")))
