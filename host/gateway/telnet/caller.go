@@ -13,6 +13,7 @@ import (
 
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
 	"github.com/m2bbs/m2bbs/host/message"
+	"github.com/m2bbs/m2bbs/host/shared/chunkwrite"
 	"github.com/m2bbs/m2bbs/host/shared/termtext"
 )
 
@@ -482,8 +483,9 @@ func (c *caller) flush() error {
 	if len(c.out) == 0 {
 		return nil
 	}
-	_ = c.nc.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
-	_, err := c.nc.Write(c.out)
+	// In chunks, each within WriteTimeout: a big screen reaches a slow
+	// caller who keeps reading (chunkwrite).
+	_, err := chunkwrite.Write(c.nc, c.out, c.s.cfg.WriteTimeout)
 	c.out = c.out[:0]
 	if cap(c.out) > maxKeptOutput { // after a big screen: let it go
 		c.out = nil
