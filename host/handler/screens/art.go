@@ -25,6 +25,12 @@ const (
 	// MaxArtBytes bounds one .ans file, SAUCE included. Decoded to UTF-8
 	// the art may grow up to threefold (box characters are 3 bytes).
 	MaxArtBytes = 256 << 10
+	// MaxArtJSONBytes bounds the art once decoded, as the JSON string a
+	// message carries it in (an ESC is 6 bytes there): with its message
+	// around it and in base64, it stays under the 1 MiB frame the telnet
+	// gateway, the browser page's bridge and the classic client read
+	// (classic.MaxFrameBytes). About 200 KiB of CP437 box characters.
+	MaxArtJSONBytes = 640 << 10
 	// DefaultArtWidth is the width of art without a SAUCE width.
 	DefaultArtWidth = 80
 	// MaxArtWidth bounds the SAUCE width honoured; wider art is laid out
@@ -70,11 +76,32 @@ func ParseArt(data []byte) (Art, error) {
 		ice = rec.ICE()
 	}
 	text := decodeCP437Art(content)
+	ansi := layout(text, width, ice, false)
+	if n := jsonLen(ansi); n > MaxArtJSONBytes {
+		return Art{}, fmt.Errorf("art is %d bytes once decoded (as JSON), larger than %d", n, MaxArtJSONBytes)
+	}
 	return Art{
-		ANSI:  layout(text, width, ice, false),
+		ANSI:  ansi,
 		Plain: layout(text, width, false, true),
 		Sauce: rec,
 	}, nil
+}
+
+// jsonLen is the length of s written as a JSON string's contents by
+// message.Message.AppendJSON.
+func jsonLen(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t':
+			n += 2
+		case c < 0x20 || c == 0x7F:
+			n += 6
+		default:
+			n++
+		}
+	}
+	return n
 }
 
 // cp437Glyphs are the pictures CP437 gives the control bytes 0x00-0x1F

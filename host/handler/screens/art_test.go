@@ -1,6 +1,7 @@
 package screens
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,6 +82,15 @@ func TestParseArtRefuses(t *testing.T) {
 	}
 	if _, err := ParseArt(make([]byte, MaxArtBytes+1)); err == nil {
 		t.Error("art over MaxArtBytes was accepted")
+	}
+	// Box characters are 3 bytes of UTF-8: a file within MaxArtBytes can
+	// still be too large for a caller's frame once decoded.
+	blocks := bytes.Repeat([]byte{0xDB}, MaxArtBytes)
+	if _, err := ParseArt(blocks); err == nil || !strings.Contains(err.Error(), "once decoded") {
+		t.Errorf("%d bytes of blocks (3 bytes each in UTF-8): err = %v, want too large once decoded", len(blocks), err)
+	}
+	if _, err := ParseArt(blocks[:150<<10]); err != nil {
+		t.Errorf("150 KiB of blocks: %v", err)
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/m2bbs/m2bbs/host/message"
 )
 
 // testSauce describes a SAUCE trailer for sauceTrailer.
@@ -190,6 +192,10 @@ func FuzzSplitSauce(f *testing.F) {
 		}
 		if strings.ContainsRune(art.Plain, 0x1b) {
 			t.Fatalf("plain text holds ESC: %q", art.Plain)
+		}
+		m := message.Screen(art.ANSI)
+		if n, want := len(m.AppendJSON(nil)), jsonLen(art.ANSI)+len(`{"type":"screen","msg":""}`); n != want {
+			t.Fatalf("the art's message is %d bytes of JSON, jsonLen says %d", n, want)
 		}
 	})
 }
