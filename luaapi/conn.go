@@ -39,7 +39,8 @@ type Conn struct {
 	Colour bool
 	// ANSI says the caller's terminal shows ANSI art: a gateway that
 	// renders for a terminal (telnet, the browser page) says so with
-	// "ansi": true; the classic client does not (see ShowsArt).
+	// "ansi": true on every line; the classic client does not (see
+	// ShowsArt).
 	ANSI bool
 
 	replier Replier

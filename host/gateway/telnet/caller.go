@@ -193,11 +193,13 @@ func (c *caller) connect(route string) []byte {
 // request is the caller's line for the BBS: with Config.PeerKey each line
 // carries the caller's address too, so that a host that restarted
 // mid-call knows the line comes from the address the call began from.
+// It says the caller shows ANSI, as connect does: a session rebuilt from
+// a journal that starts after the connect still knows.
 func (c *caller) request(line string) []byte {
 	if c.s.cfg.PeerKey == "" {
-		return classic.AppendRequest(c.req[:0], c.route, line)
+		return classic.WithANSI(classic.AppendRequest(c.req[:0], c.route, line))
 	}
-	return classic.AppendGatewayRequest(c.req[:0], c.route, line, c.peer(), c.s.cfg.PeerKey)
+	return classic.WithANSI(classic.AppendGatewayRequest(c.req[:0], c.route, line, c.peer(), c.s.cfg.PeerKey))
 }
 
 // peer is the caller's IP address.

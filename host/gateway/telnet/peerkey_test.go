@@ -3,7 +3,6 @@ package telnet
 import (
 	"net"
 	"slices"
-	"strings"
 	"testing"
 )
 
@@ -28,9 +27,9 @@ func TestGatewayPeerOnEveryLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	with := `,"peer":"` + peer + `","peer_key":"` + key + `"}` + "\x00"
+	with := `,"peer":"` + peer + `","peer_key":"` + key + `","ansi":true}` + "\x00"
 	want := []string{
-		`@bbs {"type":"msg","msg":"connect"` + strings.TrimSuffix(with, "}\x00") + `,"ansi":true}` + "\x00",
+		`@bbs {"type":"msg","msg":"connect"` + with,
 		`@bbs {"type":"msg","msg":"zed"` + with,
 		`@bbs {"type":"msg","msg":"pw"` + with,
 	}

@@ -303,7 +303,7 @@ func TestWebSocketRoundTrip(t *testing.T) {
 				t.Errorf("page got %s, want %s", got, want)
 			}
 			pageSend(t, ws, `{"type":"msg","msg":"s3cr\"t é"}`)
-			c.expect(t, `@bbs.2 {"type":"msg","msg":"s3cr\"t é"}`+"\x00")
+			c.expect(t, `@bbs.2 {"type":"msg","msg":"s3cr\"t é","ansi":true}`+"\x00")
 
 			c.send(t, message.Message{Type: "exit", Msg: "Alright, see ya later."})
 			if got, want := pageRead(t, ws), `{"msg":"Alright, see ya later.","type":"exit"}`; got != want {

@@ -256,7 +256,7 @@
     prompt = null;
     input = '';
     m2bbs.waiting = false;
-    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'msg', msg: line }));
+    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'msg', msg: line, ansi: true }));
   }
 
   // Local line editing: the BBS gets whole lines.
