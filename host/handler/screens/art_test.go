@@ -2,6 +2,7 @@ package screens
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -137,5 +138,22 @@ func TestDirArt(t *testing.T) {
 	}
 	if _, ok := snap.Art("nothing"); ok {
 		t.Error("Snapshot.Art of a screen without .ans said ok")
+	}
+}
+
+// BenchmarkParseArt loads a 100 KB art file: SAUCE, CP437, layout of both
+// texts. It runs once per .ans file at each (re)load, never per caller.
+func BenchmarkParseArt(b *testing.B) {
+	var art []byte
+	for row := 0; len(art) < 100<<10; row++ {
+		art = fmt.Appendf(art, "\x1b[%d;3%dm", row%2, row%8)
+		art = append(art, bytes.Repeat([]byte{0xB0, 0xB1, 0xB2, 0xDB}, 20)...)
+	}
+	art = append(art, sauceTrailer(testSauce{dataType: 1, fileType: 1, width: 80, flags: 1})...)
+	b.SetBytes(int64(len(art)))
+	for b.Loop() {
+		if _, err := ParseArt(art); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
