@@ -6,7 +6,7 @@
 // m2bbs, a returned function, or engine.run(conn, entry) at its top
 // level); every global a script reads must be defined somewhere (a Lua
 // 5.1-style lint, see checkGlobals); every screen a script names
-// literally (ui.screen, ui.prompt, ui.secret, ui.exit, ui.text) must
+// literally (ui.screen, ui.prompt, ui.secret, ui.exit, ui.art, ui.text) must
 // exist when ui is the host's, or be a key of the text table of the
 // scripts' own ui.lua (a NAME.txt or a NAME.ans); every screen file must be
 // readable and within [screens.MaxScreenBytes], and every ANSI art file
