@@ -37,6 +37,11 @@ type Conn struct {
 	// Colour says the caller's client shows colour: ui.* turn pipe codes
 	// into ANSI escapes for it, or strip codes and escapes when false.
 	Colour bool
+	// ANSI says the caller's terminal shows ANSI art: a gateway that
+	// renders for a terminal (telnet, the browser page) says so with
+	// "ansi": true on every line; the classic client does not (see
+	// ShowsArt).
+	ANSI bool
 
 	replier Replier
 	sent    int

@@ -34,6 +34,7 @@ func (u *UI) Loader(L *lua.LState) int {
 		"secret":  u.secret,
 		"exit":    u.exit,
 		"text":    u.text,
+		"art":     u.artOnly,
 	})
 	L.SetFuncs(mod, uiTextFuncs)
 	mod.RawSetString("read_lines", readLinesFunc(L, mod.RawGetString("ask")))
@@ -53,10 +54,14 @@ func (u *UI) send(L *lua.LState, m message.Message, label string) {
 	}
 }
 
-// screenText returns the named screen and its name, or raises an error
-// naming it.
+// screenText returns the named screen for the caller (conn, argument 1)
+// and its label, or raises an error naming it: the screen's ANSI art for
+// a caller who shows it (ShowsArt), else its text.
 func (u *UI) screenText(L *lua.LState, n int) (text, name string) {
 	name = L.CheckString(n)
+	if art, ok := u.art(checkConn(L, 1), name); ok {
+		return art, "[" + name + "]"
+	}
 	text, err := u.Screens.Screen(name)
 	if err != nil {
 		L.RaiseError("screen %q: %v", name, err)

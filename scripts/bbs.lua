@@ -306,6 +306,7 @@ end
 -- access = "level >= 20 and group('cosysop')" (see docs/lua-api.md).
 MAIN_MENU = menu.new {
     title = 'MAIN MENU',
+    header = 'main_header', -- screens/main_header.ans, for callers who show ANSI art
     status = time_status,
     -- Each time the main menu shows, the caller's session journal starts
     -- over from m2bbs_resume below (see "Sessions that survive").

@@ -13,6 +13,7 @@ import (
 
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
 	"github.com/m2bbs/m2bbs/host/message"
+	"github.com/m2bbs/m2bbs/host/shared/chunkwrite"
 	"github.com/m2bbs/m2bbs/host/shared/termtext"
 )
 
@@ -192,22 +193,25 @@ func (c *caller) dial(ctx context.Context) error {
 }
 
 // connect is the first message of a call on route: with Config.PeerKey
-// it tells the BBS the caller's address.
+// it tells the BBS the caller's address. It says the caller's terminal
+// shows ANSI (classic.WithANSI), so the board sends its ANSI art.
 func (c *caller) connect(route string) []byte {
 	if c.s.cfg.PeerKey == "" {
-		return classic.AppendConnect(c.req[:0], route, true)
+		return classic.WithANSI(classic.AppendConnect(c.req[:0], route, true))
 	}
-	return classic.AppendGatewayConnect(c.req[:0], route, c.peer(), c.s.cfg.PeerKey)
+	return classic.WithANSI(classic.AppendGatewayConnect(c.req[:0], route, c.peer(), c.s.cfg.PeerKey))
 }
 
 // request is the caller's line for the BBS: with Config.PeerKey each line
 // carries the caller's address too, so that a host that restarted
 // mid-call knows the line comes from the address the call began from.
+// It says the caller shows ANSI, as connect does: a session rebuilt from
+// a journal that starts after the connect still knows.
 func (c *caller) request(line string) []byte {
 	if c.s.cfg.PeerKey == "" {
-		return classic.AppendRequest(c.req[:0], c.route, line)
+		return classic.WithANSI(classic.AppendRequest(c.req[:0], c.route, line))
 	}
-	return classic.AppendGatewayRequest(c.req[:0], c.route, line, c.peer(), c.s.cfg.PeerKey)
+	return classic.WithANSI(classic.AppendGatewayRequest(c.req[:0], c.route, line, c.peer(), c.s.cfg.PeerKey))
 }
 
 // peer is the caller's IP address.
@@ -500,8 +504,9 @@ func (c *caller) flush() error {
 	if len(c.out) == 0 {
 		return nil
 	}
-	_ = c.nc.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
-	_, err := c.nc.Write(c.out)
+	// In chunks, each within WriteTimeout: a big screen reaches a slow
+	// caller who keeps reading (chunkwrite).
+	_, err := chunkwrite.Write(c.nc, c.out, c.s.cfg.WriteTimeout)
 	c.out = c.out[:0]
 	if cap(c.out) > maxKeptOutput { // after a big screen: let it go
 		c.out = nil

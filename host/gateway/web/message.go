@@ -87,7 +87,10 @@ func (r pageRequest) appendClassic(dst []byte, route string) []byte {
 	if r.msg == "connect" && r.colour != nil && !*r.colour {
 		return classic.AppendConnect(dst, route, false)
 	}
-	return classic.AppendRequest(dst, route, r.msg)
+	// The page is a terminal: it shows ANSI art. Said with every line, so
+	// a session rebuilt from a journal that starts after the connect
+	// still knows.
+	return classic.WithANSI(classic.AppendRequest(dst, route, r.msg))
 }
 
 // encodeMessage is the WebSocket text of a BBS message: its JSON, written

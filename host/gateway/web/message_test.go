@@ -15,16 +15,16 @@ func TestParseRequest(t *testing.T) {
 		in   string
 		want string // the classic request on @bbs.2, or "" for ErrBadRequest
 	}{
-		{"connect", `{"type":"msg","msg":"connect"}`, `@bbs.2 {"type":"msg","msg":"connect"}` + "\x00"},
+		{"connect", `{"type":"msg","msg":"connect"}`, `@bbs.2 {"type":"msg","msg":"connect","ansi":true}` + "\x00"},
 		{"connect without colour", `{"type":"msg","msg":"connect","color":false}`, `@bbs.2 {"type":"msg","msg":"connect","color":false}` + "\x00"},
 		{"british colour", `{"type":"msg","msg":"connect","colour":false}`, `@bbs.2 {"type":"msg","msg":"connect","color":false}` + "\x00"},
-		{"colour on", `{"type":"msg","msg":"connect","color":true}`, `@bbs.2 {"type":"msg","msg":"connect"}` + "\x00"},
-		{"a line", ` {"msg":"hi \"there\"","type":"msg"} `, `@bbs.2 {"type":"msg","msg":"hi \"there\""}` + "\x00"},
-		{"empty line", `{"type":"msg","msg":""}`, `@bbs.2 {"type":"msg","msg":""}` + "\x00"},
-		{"NUL cannot end the frame", `{"type":"msg","msg":"a\u0000b"}`, `@bbs.2 {"type":"msg","msg":"a\u0000b"}` + "\x00"},
-		{"unicode", `{"type":"msg","msg":"h\u00e9 ☎"}`, `@bbs.2 {"type":"msg","msg":"hé ☎"}` + "\x00"},
-		{"unknown fields ignored", `{"type":"msg","msg":"x","extra":[1,2]}`, `@bbs.2 {"type":"msg","msg":"x"}` + "\x00"},
-		{"longest line", `{"type":"msg","msg":"` + strings.Repeat("a", MaxLineBytes-2) + `"}`, `@bbs.2 {"type":"msg","msg":"` + strings.Repeat("a", MaxLineBytes-2) + `"}` + "\x00"},
+		{"colour on", `{"type":"msg","msg":"connect","color":true}`, `@bbs.2 {"type":"msg","msg":"connect","ansi":true}` + "\x00"},
+		{"a line", ` {"msg":"hi \"there\"","type":"msg"} `, `@bbs.2 {"type":"msg","msg":"hi \"there\"","ansi":true}` + "\x00"},
+		{"empty line", `{"type":"msg","msg":""}`, `@bbs.2 {"type":"msg","msg":"","ansi":true}` + "\x00"},
+		{"NUL cannot end the frame", `{"type":"msg","msg":"a\u0000b"}`, `@bbs.2 {"type":"msg","msg":"a\u0000b","ansi":true}` + "\x00"},
+		{"unicode", `{"type":"msg","msg":"h\u00e9 ☎"}`, `@bbs.2 {"type":"msg","msg":"hé ☎","ansi":true}` + "\x00"},
+		{"unknown fields ignored", `{"type":"msg","msg":"x","extra":[1,2]}`, `@bbs.2 {"type":"msg","msg":"x","ansi":true}` + "\x00"},
+		{"longest line", `{"type":"msg","msg":"` + strings.Repeat("a", MaxLineBytes-2) + `"}`, `@bbs.2 {"type":"msg","msg":"` + strings.Repeat("a", MaxLineBytes-2) + `","ansi":true}` + "\x00"},
 
 		{"not JSON", `hello`, ""},
 		{"empty", ``, ""},

@@ -773,12 +773,15 @@ func (t *Table) release() {
 }
 
 // setColour follows a client that says whether it shows colour, with
-// "color": true or false in any message.
+// "color": true or false in any message, and ANSI art, with "ansi".
 func setColour(conn *luaapi.Conn, msg *lua.LTable) {
 	for _, key := range []string{"color", "colour"} {
 		if v, ok := msg.RawGetString(key).(lua.LBool); ok {
 			conn.Colour = bool(v)
 		}
+	}
+	if v, ok := msg.RawGetString("ansi").(lua.LBool); ok {
+		conn.ANSI = bool(v)
 	}
 }
 

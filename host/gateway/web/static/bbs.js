@@ -187,7 +187,7 @@
       }
       let answered = false;
       sock.onopen = function () {
-        sock.send(JSON.stringify({ type: 'msg', msg: 'connect' }));
+        sock.send(JSON.stringify({ type: 'msg', msg: 'connect', ansi: true }));
       };
       sock.onmessage = function (ev) {
         let m;
@@ -256,7 +256,7 @@
     prompt = null;
     input = '';
     m2bbs.waiting = false;
-    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'msg', msg: line }));
+    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'msg', msg: line, ansi: true }));
   }
 
   // Local line editing: the BBS gets whole lines.
