@@ -32,13 +32,15 @@ const maxBeforePrompt = 64 << 10
 // IdleTerminal, window IdleWidth × IdleHeight, echo and go-ahead
 // suppression accepted, anything else refused), reads until prompt has
 // been shown and returns the connection, which stays open and silent
-// until closed. timeout bounds the whole call.
+// until closed. timeout and ctx bound the call up to the prompt.
 func ParkTelnet(ctx context.Context, addr, prompt string, timeout time.Duration) (net.Conn, error) {
 	d := net.Dialer{Timeout: timeout}
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: telnet caller: %w", err)
 	}
+	// Until the prompt, a cancelled ctx or the deadline fails the call.
+	defer context.AfterFunc(ctx, func() { conn.Close() })()
 	_ = conn.SetDeadline(time.Now().Add(timeout))
 	var (
 		dec    telnet.Decoder
@@ -109,18 +111,21 @@ func answerTelnet(dst []byte, verb, option byte) []byte {
 // board's guest names, such as "new", land at its own prompts), opens a
 // session with a PTY (IdleTerminal, IdleWidth × IdleHeight) and a shell,
 // reads until prompt has been shown and returns the call, which stays
-// open and silent until closed. timeout bounds the whole call.
+// open and silent until closed. timeout and ctx bound the call up to
+// the prompt.
 func ParkSSH(ctx context.Context, addr, user, prompt string, timeout time.Duration) (io.Closer, error) {
 	d := net.Dialer{Timeout: timeout}
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: ssh caller: %w", err)
 	}
-	// The deadline covers the handshake and the wait for the prompt: the
-	// client's reader fails with it, and so does every read below.
+	// The deadline (or a cancelled ctx) covers the handshake and the wait
+	// for the prompt: the client's reader fails with it, and so does
+	// every read below.
+	defer context.AfterFunc(ctx, func() { conn.Close() })()
 	_ = conn.SetDeadline(time.Now().Add(timeout))
 	sc, chans, reqs, err := ssh.NewClientConn(conn, addr, &ssh.ClientConfig{
-		User: user, HostKeyCallback: ssh.InsecureIgnoreHostKey(), Timeout: timeout,
+		User: user, HostKeyCallback: ssh.InsecureIgnoreHostKey(),
 	})
 	if err != nil {
 		conn.Close()

@@ -155,3 +155,22 @@ func TestParkMany(t *testing.T) {
 		t.Errorf("%d calls at once, want at most 4", most.Load())
 	}
 }
+
+// TestParkTelnetCancelled: a cancelled context ends a call still waiting
+// for its prompt, well before its timeout.
+func TestParkTelnetCancelled(t *testing.T) {
+	g := startFakeTelnetGateway(t, "Please wait.", true)
+	ctx, cancel := context.WithCancel(t.Context())
+	go func() {
+		<-g.heard // the negotiation is over: the caller now waits for the prompt
+		cancel()
+	}()
+	start := time.Now()
+	if _, err := ParkTelnet(ctx, g.addr, "What's your name?", time.Minute); err == nil {
+		t.Fatal("a cancelled call parked")
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("the cancelled call took %v", took)
+	}
+	<-g.hungUp
+}
