@@ -64,6 +64,9 @@ type benchOptions struct {
 	hashCallers int
 	hashThink   time.Duration
 	hashWindow  time.Duration
+	// gatewayCallers are the idle callers of each kind the gateways step
+	// parks (benchgateways.go).
+	gatewayCallers int
 	// hostEnv is added to the environment of the host (and echo)
 	// processes: GOGC=50, GOMEMLIMIT=900MiB.
 	hostEnv []string
@@ -112,9 +115,10 @@ const (
 	stepHashing    = "hashing"    // logins at the default bcrypt cost
 	stepScale      = "scale"      // idle callers parked
 	stepM2Idle     = "m2idle"     // idle callers parked behind a sized Mongrel2
+	stepGateways   = "gateways"   // idle telnet and SSH callers of m2bbs run
 )
 
-var allSteps = []string{stepThroughput, stepJournal, stepLatency, stepOriginal, stepHashing, stepScale, stepM2Idle}
+var allSteps = []string{stepThroughput, stepJournal, stepLatency, stepOriginal, stepHashing, stepScale, stepM2Idle, stepGateways}
 
 // parseSteps reads -steps.
 func parseSteps(list string) (map[string]bool, error) {
@@ -168,6 +172,7 @@ func parseBenchFlags(args []string, stderr io.Writer) (o *benchOptions, err erro
 	fs.IntVar(&o.hashCallers, "hash-callers", 16, "callers registering at once to find the sustained login rate at the default bcrypt cost")
 	fs.DurationVar(&o.hashThink, "hash-think", 100*time.Millisecond, "mean pause of the callers whose logins arrive at half the sustained rate")
 	fs.DurationVar(&o.hashWindow, "hash-window", 5*time.Second, "measuring window of the run with logins at half the sustained rate")
+	fs.IntVar(&o.gatewayCallers, "gateway-callers", 1000, "idle callers of each kind (telnet, SSH) the gateways step parks on m2bbs run")
 	hostEnv := fs.String("host-env", "", "comma-separated NAME=VALUE settings for the host's environment, e.g. GOGC=50,GOMEMLIMIT=900MiB")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -200,8 +205,8 @@ func parseBenchFlags(args []string, stderr io.Writer) (o *benchOptions, err erro
 	if o.profileRun != "throughput" && o.profileRun != "latency" {
 		return nil, fmt.Errorf("bench: -profile-run %q: throughput or latency", o.profileRun)
 	}
-	if o.callers <= 0 || o.runs <= 0 || o.duration <= 0 {
-		return nil, errors.New("bench: -callers, -runs and -duration must be positive")
+	if o.callers <= 0 || o.runs <= 0 || o.duration <= 0 || o.gatewayCallers <= 0 {
+		return nil, errors.New("bench: -callers, -runs, -duration and -gateway-callers must be positive")
 	}
 	return o, nil
 }
@@ -246,6 +251,11 @@ func (o *benchOptions) bench(ctx context.Context) error {
 	}
 	if o.step(stepHashing) {
 		if err := o.hashingRuns(ctx, t); err != nil {
+			return err
+		}
+	}
+	if o.step(stepGateways) {
+		if err := o.gatewaysRuns(ctx, t); err != nil {
 			return err
 		}
 	}

@@ -29,6 +29,7 @@ func TestBenchSmoke(t *testing.T) {
 		"-idle", "20,40", "-active", "200ms",
 		"-original-callers", "4", "-original-reads", "5",
 		"-hash-callers", "2", "-hash-window", "500ms", "-hash-think", "10ms",
+		"-gateway-callers", "3",
 		fmt.Sprintf("-mongrel2=%v", withMongrel2),
 		"-scripts", "../../scripts", "-screens", "../../screens", "-main", "bbs.lua",
 	}, &progress)
@@ -51,6 +52,7 @@ func TestBenchSmoke(t *testing.T) {
 		"latency: 5 callers, each pausing 10ms",
 		"20 idle: host RSS per idle caller", "40 idle: active caller latency p99",
 		"sustained login rate", "paced: p99 of non-login prompts",
+		"3 callers of one kind parked at the board's name prompt", "telnet: RSS per idle caller", "SSH: RSS per idle caller", "gateways: errors",
 		"issue 14's targets", "1. host CPU per prompt round trip, hashing excluded", "3. p99 of non-login prompts",
 		"5. host RSS per idle caller at 40", "6. journaling's share of a prompt's host CPU",
 	}
@@ -68,7 +70,7 @@ func TestBenchSmoke(t *testing.T) {
 	}
 	errorRows := regexp.MustCompile(`(?m)^  (.*errors.*?)  +(\S+)`)
 	found := errorRows.FindAllStringSubmatch(table, -1)
-	if len(found) < 5 {
+	if len(found) < 6 {
 		t.Errorf("%d error rows, want one per configuration and idle step", len(found))
 	}
 	for _, m := range found {
@@ -147,7 +149,7 @@ func TestBenchFlags(t *testing.T) {
 	} else if len(o.steps) != len(allSteps) {
 		t.Errorf("default steps %v, want all of %v", o.steps, allSteps)
 	}
-	for _, bad := range [][]string{{"-idle", "ten"}, {"-callers", "0"}, {"extra"}, {"-steps", "throughput,fast"}} {
+	for _, bad := range [][]string{{"-idle", "ten"}, {"-callers", "0"}, {"extra"}, {"-steps", "throughput,fast"}, {"-gateway-callers", "0"}} {
 		if _, err := parseBenchFlags(bad, &stderr); err == nil {
 			t.Errorf("%q: no error", bad)
 		}

@@ -30,6 +30,8 @@ type benchTable struct {
 	hashCPU map[int]time.Duration
 	// originalSkipped says why the original step did not run, if so.
 	originalSkipped string
+	// gateways are the gateways step's processes, in the order they ran.
+	gateways []gatewayRun
 }
 
 func newTable(o *benchOptions) *benchTable {
@@ -50,7 +52,8 @@ func (t *benchTable) addScale(steps []scaleStep) {
 }
 
 // rows are the table's lines: each load configuration, the scale test's
-// steps and the micro-benchmarks, in that order.
+// steps, the idle callers of the gateways, the original board, hashing
+// and the micro-benchmarks, in that order.
 func (t *benchTable) rows() []report.Item {
 	var out []report.Item
 	o := t.o
@@ -128,6 +131,7 @@ func (t *benchTable) rows() []report.Item {
 				Format: report.Unit("%.0f"), Target: "0", Pass: func(v float64) bool { return v == 0 }, Note: note})
 		}
 	}
+	out = append(out, t.gatewayRows()...)
 	out = append(out, t.originalRows()...)
 	out = append(out, t.hashingRows()...)
 	if len(t.micro) > 0 {

@@ -19,6 +19,11 @@
 //     each a made-up conn id, over that one socket pair. It is for holding
 //     more callers than the machine has file descriptors.
 //
+// [ParkTelnet] and [ParkSSH] call m2bbs's telnet and SSH gateways as a
+// terminal client would and leave the caller silent at a prompt;
+// [ParkMany] places many of them at once. They are for measuring what an
+// idle caller of each kind costs.
+//
 // [ReadProc] reads a process's CPU time and resident memory from /proc,
 // for the figures a run reports about the host.
 package loadgen
