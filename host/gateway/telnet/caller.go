@@ -13,6 +13,7 @@ import (
 
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
 	"github.com/m2bbs/m2bbs/host/message"
+	"github.com/m2bbs/m2bbs/host/shared/termprofile"
 	"github.com/m2bbs/m2bbs/host/shared/termtext"
 )
 
@@ -51,18 +52,18 @@ type caller struct {
 	opts      options
 	ed        *Editor
 	tokens    []Token
-	out       []byte           // output for the caller, written by flush
-	req       []byte           // request for the BBS
-	typeAhead []byte           // keys not yet given to the editor
-	prompt    *message.Message // the prompt waiting for a line, if any
-	overflow  bool             // typeAhead is full: keys are being dropped
-	keysDone  chan struct{}    // closed when readKeys returns; nil before it runs
+	out       []byte              // output for the caller, written by flush
+	req       []byte              // request for the BBS
+	typeAhead []byte              // keys not yet given to the editor
+	prompt    *message.Message    // the prompt waiting for a line, if any
+	overflow  bool                // typeAhead is full: keys are being dropped
+	keysDone  chan struct{}       // closed when readKeys returns; nil before it runs
+	told      termprofile.Profile // the terminal as the BBS was last told it (terminal.go)
+	heard     bool                // the caller sent something before the BBS was dialled
 
-	mu     sync.Mutex // guards the fields below, read by Server.Callers
-	since  time.Time
-	term   string
-	width  int
-	height int
+	mu    sync.Mutex // guards the fields below, read by Server.Callers
+	since time.Time
+	prof  termprofile.Profile // the caller's terminal
 }
 
 func newCaller(s *Server, nc net.Conn) *caller {
@@ -79,7 +80,8 @@ func newCaller(s *Server, nc net.Conn) *caller {
 func (c *caller) info() CallerInfo {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return CallerInfo{Remote: c.nc.RemoteAddr().String(), Since: c.since, TerminalType: c.term, Width: c.width, Height: c.height}
+	return CallerInfo{Remote: c.nc.RemoteAddr().String(), Since: c.since, TerminalType: c.prof.Type, Width: c.prof.Width, Height: c.prof.Height,
+		Encoding: c.prof.Encoding}
 }
 
 // frame is what the BBS reader goroutine passes on.
@@ -103,7 +105,7 @@ func (c *caller) run(ctx context.Context) {
 			reason = errors.New("unknown")
 		}
 		c.mu.Lock()
-		c.log.Info("telnet caller gone", "reason", reason.Error(), "terminal", c.term, "width", c.width, "height", c.height,
+		c.log.Info("telnet caller gone", "reason", reason.Error(), "terminal", c.prof.Type, "width", c.prof.Width, "height", c.prof.Height, "encoding", c.prof.Encoding,
 			"duration", time.Since(c.since).Round(time.Millisecond))
 		c.mu.Unlock()
 	}()
@@ -115,6 +117,11 @@ func (c *caller) run(ctx context.Context) {
 	c.out = c.opts.offer(c.out, DO, OptNAWS)
 	c.out = c.opts.offer(c.out, DO, OptTerminalType)
 	if err := c.flush(); err != nil {
+		c.nc.Close()
+		reason = err
+		return
+	}
+	if err := c.settle(); err != nil {
 		c.nc.Close()
 		reason = err
 		return
@@ -182,10 +189,11 @@ func (c *caller) dial(ctx context.Context) error {
 // connect is the first message of a call on route: with Config.PeerKey
 // it tells the BBS the caller's address.
 func (c *caller) connect(route string) []byte {
+	c.told = termprofile.Profile{} // a new call on this route knows nothing yet
 	if c.s.cfg.PeerKey == "" {
-		return classic.AppendConnect(c.req[:0], route, true)
+		return c.withTerminal(classic.AppendConnect(c.req[:0], route, true))
 	}
-	return classic.AppendGatewayConnect(c.req[:0], route, c.peer(), c.s.cfg.PeerKey)
+	return c.withTerminal(classic.AppendGatewayConnect(c.req[:0], route, c.peer(), c.s.cfg.PeerKey))
 }
 
 // request is the caller's line for the BBS: with Config.PeerKey each line
@@ -193,9 +201,9 @@ func (c *caller) connect(route string) []byte {
 // mid-call knows the line comes from the address the call began from.
 func (c *caller) request(line string) []byte {
 	if c.s.cfg.PeerKey == "" {
-		return classic.AppendRequest(c.req[:0], c.route, line)
+		return c.withTerminal(classic.AppendRequest(c.req[:0], c.route, line))
 	}
-	return classic.AppendGatewayRequest(c.req[:0], c.route, line, c.peer(), c.s.cfg.PeerKey)
+	return c.withTerminal(classic.AppendGatewayRequest(c.req[:0], c.route, line, c.peer(), c.s.cfg.PeerKey))
 }
 
 // peer is the caller's IP address.
@@ -362,7 +370,7 @@ func (c *caller) keys(p []byte) error {
 	for _, t := range c.tokens {
 		switch t.Kind {
 		case KindData:
-			c.queue(t.Data)
+			c.queue(c.typed(t.Data))
 		case KindNegotiation:
 			var changed bool
 			c.out, changed = c.opts.receive(c.out, t.Command, t.Option)
@@ -394,12 +402,12 @@ func (c *caller) subnegotiation(option byte, payload []byte) {
 	switch option {
 	case OptNAWS:
 		if w, h, ok := ParseNAWS(payload); ok {
-			c.width, c.height = w, h
+			c.prof.Width, c.prof.Height = w, h
 			c.log.Debug("telnet: window size", "width", w, "height", h)
 		}
 	case OptTerminalType:
-		if name, ok := ParseTerminalType(payload); ok {
-			c.term = name
+		if name, ok := ParseTerminalType(payload); ok && c.prof.Type == "" {
+			c.prof = c.prof.WithType(name)
 			c.log.Debug("telnet: terminal type", "terminal", name)
 		}
 	}
@@ -428,12 +436,16 @@ func (c *caller) edit() error {
 	}
 	serverEcho := c.opts.ours(OptEcho)
 	c.ed.Echo = serverEcho && !c.prompt.Secret
+	mark := len(c.out)
+	defer func() { c.encodeEcho(mark) }()
 	for i, b := range c.typeAhead {
 		var ev Event
 		var line string
 		c.out, ev, line = c.ed.Key(c.out, b)
 		switch ev {
 		case HangUp:
+			c.encodeEcho(mark)
+			mark = len(c.out)
 			c.out = AppendNVT(c.out, "\nGoodbye.\n")
 			return errCallerQuit
 		case Entered:
@@ -443,6 +455,8 @@ func (c *caller) edit() error {
 			if serverEcho {
 				c.out = append(c.out, '\r', '\n')
 			}
+			c.encodeEcho(mark)
+			mark = len(c.out)
 			if err := c.flush(); err != nil {
 				return err
 			}
@@ -460,7 +474,7 @@ func (c *caller) edit() error {
 // APC, …) and C1 controls never reach the caller's terminal
 // (termtext.StripStrings).
 func (c *caller) show(m message.Message) error {
-	m.Msg, m.PChar = termtext.StripStrings(m.Msg), termtext.StripStrings(m.PChar)
+	m.Msg, m.PChar = c.text(termtext.StripStrings(m.Msg)), c.text(termtext.StripStrings(m.PChar))
 	if m.Msg != "" {
 		c.out = AppendNVT(c.out, m.Msg)
 		c.out = append(c.out, '\r', '\n')

@@ -85,7 +85,9 @@ exit $status
 		t.Error("the password was shown")
 	}
 	bbs.waitGone(t)
-	if got, want := bbs.receivedRequests(), []string{connectReq, req("zed"), req("s3cret"), req("Q")}; !slices.Equal(got, want) {
+	// The gateway waited for the terminal type and size before it dialled.
+	connect := withTerminal(connectReq, `{"type":"XTERM-256COLOR","width":100,"height":30,"encoding":"utf-8","ansi":true}`)
+	if got, want := bbs.receivedRequests(), []string{connect, req("zed"), req("s3cret"), req("Q")}; !slices.Equal(got, want) {
 		t.Errorf("BBS received %q, want %q", got, want)
 	}
 	<-bbs.callers
