@@ -52,14 +52,13 @@ type caller struct {
 	opts      options
 	ed        *Editor
 	tokens    []Token
-	out       []byte              // output for the caller, written by flush
-	req       []byte              // request for the BBS
-	typeAhead []byte              // keys not yet given to the editor
-	prompt    *message.Message    // the prompt waiting for a line, if any
-	overflow  bool                // typeAhead is full: keys are being dropped
-	keysDone  chan struct{}       // closed when readKeys returns; nil before it runs
-	told      termprofile.Profile // the terminal as the BBS was last told it (terminal.go)
-	heard     bool                // the caller sent something before the BBS was dialled
+	out       []byte           // output for the caller, written by flush
+	req       []byte           // request for the BBS
+	typeAhead []byte           // keys not yet given to the editor
+	prompt    *message.Message // the prompt waiting for a line, if any
+	overflow  bool             // typeAhead is full: keys are being dropped
+	keysDone  chan struct{}    // closed when readKeys returns; nil before it runs
+	heard     bool             // the caller sent something before the BBS was dialled
 
 	mu    sync.Mutex // guards the fields below, read by Server.Callers
 	since time.Time
@@ -189,7 +188,6 @@ func (c *caller) dial(ctx context.Context) error {
 // connect is the first message of a call on route: with Config.PeerKey
 // it tells the BBS the caller's address.
 func (c *caller) connect(route string) []byte {
-	c.told = termprofile.Profile{} // a new call on this route knows nothing yet
 	if c.s.cfg.PeerKey == "" {
 		return c.withTerminal(classic.AppendConnect(c.req[:0], route, true))
 	}

@@ -67,10 +67,11 @@ func TestGatewayCall(t *testing.T) {
 	bbs.waitGone(t)
 
 	// The window size came before the BBS was dialled; the terminal type,
-	// which came later, goes with the next line.
-	connect := withTerminal(connectReq, `{"width":100,"height":30,"ansi":true}`)
-	zed := withTerminal(req("zed"), `{"type":"VT100","width":100,"height":30,"ansi":true}`)
-	if got, want := bbs.receivedRequests(), []string{connect, zed, req("s3cret"), req("Q")}; !slices.Equal(got, want) {
+	// which came later, goes with the next line, and every line after.
+	term := `{"type":"VT100","width":100,"height":30,"ansi":true}`
+	want := []string{withTerminal(connectReq, `{"width":100,"height":30,"ansi":true}`),
+		withTerminal(req("zed"), term), withTerminal(req("s3cret"), term), withTerminal(req("Q"), term)}
+	if got := bbs.receivedRequests(); !slices.Equal(got, want) {
 		t.Errorf("BBS received %q, want %q", got, want)
 	}
 	<-bbs.callers // at "connect": nothing known yet

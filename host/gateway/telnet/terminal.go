@@ -16,14 +16,15 @@ const DefaultNegotiationWait = 2 * time.Second
 // a script) is waited for before the BBS is dialled anyway.
 const silentClientWait = 300 * time.Millisecond
 
-// The terminal a caller has, and what the host has been told of it.
+// The terminal a caller has, and what the host is told of it.
 //
 // The gateway reads the caller's answers to its opening negotiation
 // before it dials the BBS (settle), so that "connect" already says what
-// the terminal is. A change later (a window resized: NAWS again) goes to
-// the host with the caller's next line: a script runs only when a line
-// arrives, so it sees the change as soon as it could act on it, and a
-// journal replaying the lines replays the changes with them.
+// the terminal is. Every request after it says it again, a change (a
+// window resized: NAWS again) included: a script runs only when a line
+// arrives, so it sees a change as soon as it could act on it, and a host
+// that restarted, replays a journal or takes the call over from another
+// learns the terminal from the line in hand.
 
 // settle reads the client's answers to the opening negotiation until the
 // terminal type and window size are known or refused, for at most
@@ -80,18 +81,17 @@ func (c *caller) encoding() termprofile.Encoding {
 	return c.prof.Encoding
 }
 
-// withTerminal adds the caller's terminal to the request just built, if
-// the host has not been told it yet: a "terminal" member
-// (termprofile.Profile.AppendJSON) and "color", false for a terminal
-// that shows no ANSI codes. Nothing is added while nothing is known.
+// withTerminal adds the caller's terminal to the request just built: a
+// "terminal" member (termprofile.Profile.AppendJSON), and "color": false
+// for a terminal that shows no ANSI codes. Nothing is added while
+// nothing is known.
 func (c *caller) withTerminal(req []byte) []byte {
 	c.mu.Lock()
 	p := c.prof
 	c.mu.Unlock()
-	if p == c.told {
+	if p == (termprofile.Profile{}) {
 		return req
 	}
-	c.told = p
 	req = classic.AppendMember(req, "terminal", p.AppendJSON(nil))
 	if p.NoANSI {
 		req = classic.AppendMember(req, "color", []byte("false"))

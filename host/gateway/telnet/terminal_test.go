@@ -39,9 +39,10 @@ func TestCP437Caller(t *testing.T) {
 	c.readToEOF()
 	bbs.waitGone(t)
 
-	connect := withTerminal(connectReq, `{"type":"ANSI","width":80,"height":25,"encoding":"cp437","ansi":true}`)
-	q := withTerminal(req("Q"), `{"type":"ANSI","width":132,"height":50,"encoding":"cp437","ansi":true}`)
-	if got, want := bbs.receivedRequests(), []string{connect, req("Renée"), q}; !slices.Equal(got, want) {
+	term := `{"type":"ANSI","width":80,"height":25,"encoding":"cp437","ansi":true}`
+	resized := `{"type":"ANSI","width":132,"height":50,"encoding":"cp437","ansi":true}`
+	want := []string{withTerminal(connectReq, term), withTerminal(req("Renée"), term), withTerminal(req("Q"), resized)}
+	if got := bbs.receivedRequests(); !slices.Equal(got, want) {
 		t.Errorf("BBS received %q, want %q", got, want)
 	}
 }
