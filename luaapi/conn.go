@@ -9,6 +9,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/m2bbs/m2bbs/host/message"
+	"github.com/m2bbs/m2bbs/host/shared/termprofile"
 	"github.com/m2bbs/m2bbs/host/shared/termtext"
 )
 
@@ -37,6 +38,9 @@ type Conn struct {
 	// Colour says the caller's client shows colour: ui.* turn pipe codes
 	// into ANSI escapes for it, or strip codes and escapes when false.
 	Colour bool
+	// Terminal is the caller's terminal as their gateway describes it
+	// (SetTerminal; conn:terminal()).
+	Terminal termprofile.Profile
 
 	replier Replier
 	sent    int
@@ -172,6 +176,7 @@ var connMethods = map[string]lua.LGFunction{
 	"id":           connID,
 	"recv_json":    connRecv("recv_json"),
 	"recv":         connRecv("recv"),
+	"terminal":     connTerminal,
 }
 
 // registerConnType creates the conn metatable in the registry (not in the
