@@ -68,3 +68,19 @@ func orDefault(n, def int) int {
 	}
 	return def
 }
+
+// conn:set_encoding(encoding): the caller's terminal shows encoding
+// ('utf-8', 'cp437' or 'ascii'); the next message the caller gets tells
+// their edge, which translates from then on, and conn:terminal() reports
+// it. For a caller whose terminal type did not tell (see the shipped
+// board, which asks once and keeps the answer with users.set_encoding).
+// Another name is an error.
+func connSetEncoding(L *lua.LState) int {
+	c := checkConn(L, 1)
+	enc, ok := termprofile.ParseEncoding(L.CheckString(2))
+	if !ok {
+		L.ArgError(2, "encoding must be 'utf-8', 'cp437' or 'ascii'")
+	}
+	c.Terminal.Encoding, c.tellEncoding = enc, enc
+	return 0
+}

@@ -472,6 +472,7 @@ func (c *caller) edit() error {
 // APC, …) and C1 controls never reach the caller's terminal
 // (termtext.StripStrings).
 func (c *caller) show(m message.Message) error {
+	c.adoptEncoding(m.Encoding)
 	m.Msg, m.PChar = c.text(termtext.StripStrings(m.Msg)), c.text(termtext.StripStrings(m.PChar))
 	if m.Msg != "" {
 		c.out = AppendNVT(c.out, m.Msg)

@@ -99,6 +99,22 @@ func (c *caller) withTerminal(req []byte) []byte {
 	return req
 }
 
+// adoptEncoding follows the BBS when a script chose the caller's
+// character set (message.Message.Encoding; "" changes nothing): this
+// message and the ones after it are sent in it, and the requests say it.
+func (c *caller) adoptEncoding(name string) {
+	if name == "" {
+		return
+	}
+	enc, ok := termprofile.ParseEncoding(name)
+	if !ok {
+		return
+	}
+	c.mu.Lock()
+	c.prof.Encoding = enc
+	c.mu.Unlock()
+}
+
 // text is s, UTF-8 from the BBS, in the caller's character set.
 func (c *caller) text(s string) string {
 	enc := c.encoding()

@@ -82,3 +82,33 @@ func TestSilentClientIsWaitedForBriefly(t *testing.T) {
 		t.Errorf("the welcome came after %v", waited)
 	}
 }
+
+// TestEncodingChosenByTheBBS: a terminal type that tells no encoding
+// (VT100) gets UTF-8 until the BBS says otherwise; from the message that
+// says CP437 on, output is CP437, typed CP437 comes back as UTF-8, and
+// the requests say cp437.
+func TestEncodingChosenByTheBBS(t *testing.T) {
+	ask := []message.Message{{Type: message.TypePrompt, Msg: "┌─┐ ?", PChar: "> "}}
+	askCP437 := []message.Message{{Type: message.TypePrompt, Msg: "┌─┐ ?", PChar: "> ", Encoding: "cp437"}}
+	bbs := newFakeBBS(true, ask, askCP437, goodbye)
+	_, addr := startGateway(t, bbs, Config{})
+	c := dialGateway(t, addr)
+	c.readUntil(gatewayOpening)
+	c.write("\xff\xfc\x1f\xff\xfb\x18", false)
+	c.readUntil(ttypeSend)
+	c.write("\xff\xfa\x18\x00VT100\xff\xf0", false)
+	if got, want := c.readUntil("> "), "┌─┐ ?\r\n> "; got != want {
+		t.Fatalf("before the BBS chose: %q, want %q", got, want)
+	}
+	c.write("n\r", false)
+	if got, want := c.readUntil("> "), "\xda\xc4\xbf ?\r\n> "; got != want {
+		t.Fatalf("after the BBS chose CP437: %q, want %q", got, want)
+	}
+	c.write("\x82\r", false)
+	c.readToEOF()
+	bbs.waitGone(t)
+	got := bbs.receivedRequests()
+	if want := withTerminal(req("é"), `{"type":"VT100","encoding":"cp437","ansi":true}`); len(got) != 3 || got[2] != want {
+		t.Errorf("requests %q, want the last %q", got, want)
+	}
+}
