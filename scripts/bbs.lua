@@ -367,6 +367,7 @@ function m2bbs(conn, req)
         ui.exit(conn, req, 'timeout')
         return
     end
+    req = require('charset').settle(conn, req, user)
     req = ui.prompt(conn, req, 'motd')
     if req.data.msg:lower() == 'n' then
         ui.exit(conn, req, 'bye')
