@@ -9,6 +9,15 @@
 // Detection (Detect) knows the names BBS terminals and modern emulators
 // send; a name it does not know leaves the encoding unknown, and the
 // edge sends UTF-8 until the caller says otherwise.
+//
+// A gateway that dials the board as a classic client (host/gateway/telnet
+// does; an SSH gateway would fill the same Profile from pty-req,
+// window-change and TERM) keeps one Profile per caller, built with
+// WithType and the window size, and adds it to every request it sends
+// with classic.AppendMember(req, "terminal", p.AppendJSON(nil)). It
+// translates each message with Encode before it writes it, and what the
+// caller types with Decode before editing it; a message whose Encoding is
+// set (a script chose it: conn:set_encoding) changes the Profile's.
 package termprofile
 
 import (
