@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -104,5 +105,41 @@ func TestTelnetTerminalsGetTheirEncoding(t *testing.T) {
 			t.Errorf("%s: after the window changed: %q, want %q", tc.ttype, got, want)
 		}
 		c.write("Q\r\n")
+	}
+}
+
+// TestTelnetCallerIsAskedTheirEncodingOnce: on the shipped board, a
+// telnet caller whose terminal says VT100 (a type that tells no encoding)
+// is asked once whether a box shows: in UTF-8 first, then, after "n", in
+// CP437 bytes; the answer is kept, so their next call is not asked.
+func TestTelnetCallerIsAskedTheirEncodingOnce(t *testing.T) {
+	_, _, telnetPort, _ := startTelnetBBS(t)
+	const question = "Does this look like a box: "
+	c := dialTerminal(t, telnetPort, "VT100", 80, 24)
+	c.readUntil("What's your name?\r\n> ")
+	c.write("tess\r\n")
+	c.readUntil("> ")
+	c.write("hunter2\r\n")
+	c.readUntil("> ")
+	c.write("hunter2\r\n")
+	if got := c.readUntil("(Y/n)\r\n> "); !strings.Contains(got, question+"┌─┐ ?") {
+		t.Fatalf("no box question in UTF-8 after registering: %q", got)
+	}
+	c.write("n\r\n")
+	if got := c.readUntil("(Y/n)\r\n> "); !strings.Contains(got, question+"\xda\xc4\xbf ?") {
+		t.Fatalf("no box question in CP437 after n: %q", got)
+	}
+	c.write("y\r\n")
+	c.readUntil("Do you want to continue? (Y/n)\r\n> ")
+	c.write("Q\r\n") // not y: says goodbye
+	c.conn.Close()
+
+	again := dialTerminal(t, telnetPort, "VT100", 80, 24)
+	again.readUntil("What's your name?\r\n> ")
+	again.write("tess\r\n")
+	again.readUntil("> ")
+	again.write("hunter2\r\n")
+	if got := again.readUntil("Do you want to continue? (Y/n)\r\n> "); strings.Contains(got, question) {
+		t.Errorf("asked again on the second call: %q", got)
 	}
 }
