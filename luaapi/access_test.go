@@ -127,10 +127,11 @@ func TestTimeLeft(t *testing.T) {
 	}
 }
 
-// TestTimeLeftWithoutLimitsIsNotJournaled: on a board without time
-// limits users.time_left is always nil, and the menus that ask for it at
-// every render add nothing to callers' journals.
-func TestTimeLeftWithoutLimitsIsNotJournaled(t *testing.T) {
+// TestTimeLeftIsJournaledWithoutLimits: on a board without time limits
+// users.time_left is always nil, and still journaled, so that a session
+// journaled before the sysop turns limits on (or off) replays the same
+// calls after.
+func TestTimeLeftIsJournaledWithoutLimits(t *testing.T) {
 	calls := callLog{}
 	L := lua.NewState()
 	t.Cleanup(L.Close)
@@ -140,7 +141,7 @@ func TestTimeLeftWithoutLimitsIsNotJournaled(t *testing.T) {
 	if err := L.DoString(`assert(require('users').time_left() == nil)`); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := calls["users.time_left"]; ok {
-		t.Error("users.time_left was journaled on a board without time limits")
+	if _, ok := calls["users.time_left"]; !ok {
+		t.Error("users.time_left was not journaled on a board without time limits")
 	}
 }

@@ -38,6 +38,11 @@ type Conn struct {
 	// Colour says the caller's client shows colour: ui.* turn pipe codes
 	// into ANSI escapes for it, or strip codes and escapes when false.
 	Colour bool
+	// ANSI says the caller's terminal shows ANSI art: a gateway that
+	// renders for a terminal (telnet, the browser page) says so with
+	// "ansi": true on every line; the classic client does not (see
+	// ShowsArt).
+	ANSI bool
 	// Terminal is the caller's terminal as their gateway describes it
 	// (SetTerminal; conn:terminal()).
 	Terminal termprofile.Profile

@@ -159,15 +159,17 @@ func TestAPromptAskingForAPasswordIsSecret(t *testing.T) {
 	}
 }
 
-// TestUIAskForAPasswordIsSecret: ui.ask and ui.prompt mark a prompt that
-// asks for a password secret, as ui.secret does.
-func TestUIAskForAPasswordIsSecret(t *testing.T) {
+// TestOnlyScreensAskingForAPasswordAreSecret: ui.prompt marks a screen
+// whose question asks for a password secret, as ui.secret does; ui.ask,
+// whose text is often what callers wrote, never guesses.
+func TestOnlyScreensAskingForAPasswordAreSecret(t *testing.T) {
 	for _, c := range []struct {
 		call   string
 		secret bool
 	}{
-		{`require('ui').ask(conn, req, 'Your password: ')`, true},
-		{`require('ui').ask(conn, req, 'Your name: ')`, false},
+		{`require('ui').prompt(conn, req, 'password')`, true},
+		{`require('ui').prompt(conn, req, 'name')`, false},
+		{`require('ui').ask(conn, req, 'A post by ann:\nRemember to change your password')`, false},
 	} {
 		e := newTestEnv(t)
 		if st, err := e.coroutine(t, c.call)(); err != nil || st != lua.ResumeYield {

@@ -111,7 +111,7 @@ func newTestEnv(t *testing.T) *testEnv {
 	t.Cleanup(e.L.Close)
 	log := slog.New(slog.NewTextHandler(e.logs, nil))
 	err := New(Deps{
-		Screens: screenMap{"hello": "Hello there.", "name": "What's your name?", "bye": "Bye now.", "menu_error": "Oops."},
+		Screens: screenMap{"hello": "Hello there.", "name": "What's your name?", "bye": "Bye now.", "menu_error": "Oops.", "password": "What's your password?"},
 		Store:   e.store,
 		Log:     func(*lua.LState) *slog.Logger { return log.With("conn_id", "7") },
 	}).Open(e.L)

@@ -318,17 +318,19 @@ func (s *Shared) unsubscribe(L *lua.LState) int {
 }
 
 // shared.publish(conn, channel, text) -> how many listeners it reached
-// on this host, or nil and a message (the caller publishes too fast).
+// on this host, or nil and a message (the caller publishes too fast, or
+// text is longer than store.MaxSharedValueBytes).
 // The event goes to the listeners of channel on every line, the caller
 // excepted.
 func (s *Shared) publish(L *lua.LState) int {
 	conn, channel := s.channelCall(L)
 	text := L.CheckString(3)
-	if len(text) > store.MaxSharedValueBytes {
-		L.ArgError(3, fmt.Sprintf("text longer than %d bytes", store.MaxSharedValueBytes))
-	}
 	if s.Channels == nil {
 		return fail(L, errNoShared)
+	}
+	if len(text) > store.MaxSharedValueBytes {
+		// Expected: the text is often what a caller typed.
+		return fail(L, fmt.Errorf("text longer than %d bytes", store.MaxSharedValueBytes))
 	}
 	from := ""
 	if s.User != nil {

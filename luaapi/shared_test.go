@@ -104,16 +104,29 @@ func TestSharedTables(t *testing.T) {
 	}
 }
 
+// TestPublishingTooMuchTextIsRefused: a text longer than a value may be
+// is refused with nil and a message, as callers' lines often are, not
+// raised as a script error.
+func TestPublishingTooMuchTextIsRefused(t *testing.T) {
+	ch := &fakeChannels{listening: map[string]bool{}}
+	L, _ := sharedEnv(t, openSharedStore(t), ch)
+	if err := L.DoString(`local shared = require 'shared'
+		local n, err = shared.publish(conn, 'chat', string.rep('x', 1025))
+		assert(n == nil and err == 'text longer than 1024 bytes', tostring(err))
+		assert(shared.publish(conn, 'chat', string.rep('x', 1024)))`); err != nil {
+		t.Error(err)
+	}
+}
+
 func TestSharedMisuseAndLimits(t *testing.T) {
 	L, _ := sharedEnv(t, openSharedStore(t), nil)
 	for src, want := range map[string]string{
-		`shared.set('t', 'k', {})`:                            "string, number or boolean expected",
-		`shared.set('t', 'k', 0/0)`:                           "finite number expected",
-		`shared.set('t', 'k', string.rep('x', 1025))`:         "string longer than 1024 bytes",
-		`shared.get('', 'k')`:                                 "empty table",
-		`shared.get('t', string.rep('k', 65))`:                "key longer than 64 bytes",
-		`assert(shared.publish(conn, 'chat', 'hi'))`:          "shared state is not available",
-		`shared.publish(conn, 'chat', string.rep('x', 1025))`: "text longer than 1024 bytes",
+		`shared.set('t', 'k', {})`:                    "string, number or boolean expected",
+		`shared.set('t', 'k', 0/0)`:                   "finite number expected",
+		`shared.set('t', 'k', string.rep('x', 1025))`: "string longer than 1024 bytes",
+		`shared.get('', 'k')`:                         "empty table",
+		`shared.get('t', string.rep('k', 65))`:        "key longer than 64 bytes",
+		`assert(shared.publish(conn, 'chat', 'hi'))`:  "shared state is not available",
 	} {
 		err := L.DoString("local shared = require 'shared'\n" + src)
 		switch {

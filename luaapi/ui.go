@@ -34,6 +34,7 @@ func (u *UI) Loader(L *lua.LState) int {
 		"secret":  u.secret,
 		"exit":    u.exit,
 		"text":    u.text,
+		"art":     u.artOnly,
 	})
 	L.SetFuncs(mod, uiTextFuncs)
 	mod.RawSetString("read_lines", readLinesFunc(L, mod.RawGetString("ask")))
@@ -53,10 +54,14 @@ func (u *UI) send(L *lua.LState, m message.Message, label string) {
 	}
 }
 
-// screenText returns the named screen and its name, or raises an error
-// naming it.
+// screenText returns the named screen for the caller (conn, argument 1)
+// and its label, or raises an error naming it: the screen's ANSI art for
+// a caller who shows it (ShowsArt), else its text.
 func (u *UI) screenText(L *lua.LState, n int) (text, name string) {
 	name = L.CheckString(n)
+	if art, ok := u.art(checkConn(L, 1), name); ok {
+		return art, "[" + name + "]"
+	}
 	text, err := u.Screens.Screen(name)
 	if err != nil {
 		L.RaiseError("screen %q: %v", name, err)
@@ -101,7 +106,6 @@ func (u *UI) ask(L *lua.LState) int {
 	text := L.CheckString(3)
 	pchar := L.OptString(4, DefaultPromptChar)
 	m := message.Prompt(text, pchar)
-	m.Secret = asksForPassword(text)
 	if pchar == "" {
 		// Written as the script gave it: the client's own default is not
 		// asked for.
@@ -119,8 +123,11 @@ func (u *UI) screen(L *lua.LState) int {
 }
 
 // ui.prompt(conn, req, name): show the named screen as a prompt and return
-// the caller's answer. Like ui.ask, a prompt whose question asks for a
-// password is sent as ui.secret sends it (see asksForPassword).
+// the caller's answer. A screen whose question asks for a password is
+// sent as ui.secret sends it (see asksForPassword): screens are the
+// sysop's text, where ui.ask's text is often what callers wrote (a post
+// ending with the word password must not make its reader's answer a
+// secret).
 func (u *UI) prompt(L *lua.LState) int {
 	text, label := u.screenText(L, 3)
 	m := message.Prompt(text, DefaultPromptChar)

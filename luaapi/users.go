@@ -79,11 +79,9 @@ func (u *Users) Loader(L *lua.LState) int {
 		"check_rule":   reads(u.checkRule),
 		"allowed_all":  reads(u.allowedAll),
 	}.table(L, u.Recorder, "users")
-	if u.TimeLeft == nil {
-		// No time limits: always nil, so nothing to journal (a menu
-		// asks at every render).
-		tbl.RawSetString("time_left", L.NewFunction(u.timeLeft))
-	}
+	// time_left is journaled even without time limits (it is then always
+	// nil): a session journaled before the sysop turned limits on or off
+	// must replay the same calls on the host after.
 	L.Push(tbl)
 	return 1
 }

@@ -13,6 +13,7 @@ require 'menu'
 require 'users'
 require 'callers'
 require 'board'
+require 'boards' -- now, so that a message area's broken access rule stops the load
 
 -- MAX_LINES bounds one message, as on the original board.
 MAX_LINES = 24
@@ -305,6 +306,7 @@ end
 -- access = "level >= 20 and group('cosysop')" (see docs/lua-api.md).
 MAIN_MENU = menu.new {
     title = 'MAIN MENU',
+    header = 'main_header', -- screens/main_header.ans, for callers who show ANSI art
     status = time_status,
     -- Each time the main menu shows, the caller's session journal starts
     -- over from m2bbs_resume below (see "Sessions that survive").

@@ -28,6 +28,18 @@ boards.AREAS = {
     {name = 'games', description = 'Door games, high scores, trash talk'},
 }
 
+-- An area's rule that does not compile stops the scripts as they load, as
+-- a menu item's does (menu.new), instead of every caller who opens the
+-- boards.
+for _, a in ipairs(boards.AREAS) do
+    if a.access ~= nil then
+        local ok, err = users.check_rule(a.access)
+        if not ok then
+            error(('boards.AREAS: area %q: %s'):format(a.name, tostring(err)), 0)
+        end
+    end
+end
+
 -- PAGE is how many posts or mails a listing shows at once.
 boards.PAGE = 10
 

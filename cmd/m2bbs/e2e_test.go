@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -56,6 +57,11 @@ func startM2BBS(t *testing.T, args ...string) *proctest.Log {
 	t.Helper()
 	if len(args) > 0 && (args[0] == "run" || args[0] == "host") {
 		args = append([]string{args[0]}, append(e2eLimits, args[1:]...)...)
+	}
+	if len(args) > 0 && args[0] == "run" && !slices.Contains(args, "-ssh-port") {
+		// No SSH unless the test asks: it would make host keys (an RSA
+		// key costs CPU) and contend for port 2222 with the other tests.
+		args = append(args, "-ssh-port", "-1")
 	}
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), runMainEnv+"=1")

@@ -28,6 +28,9 @@ const (
 // gatewayOptions say where "m2bbs run" serves the browser page and telnet.
 type gatewayOptions struct {
 	webPort, telnetPort int // -1: off; 0: any free port
+	sshPort             int // -1: off; 0: any free port
+	// ssh says how the SSH gateway checks passwords and keeps its keys.
+	ssh sshOptions
 	// lines is the number of phone lines: telnet callers hunt through
 	// them for a free one (0: the single route @bbs).
 	lines int
@@ -46,6 +49,7 @@ type gatewayOptions struct {
 // running board, and the addresses they listen on ("" when off).
 type gateways struct {
 	webAddr, telnetAddr string
+	sshAddr             string
 	wg                  sync.WaitGroup
 }
 
@@ -89,23 +93,26 @@ func startGateways(ctx context.Context, opt gatewayOptions, bind string, boardUR
 			log.Info("browser page listening", "url", "http://"+gw.webAddr+"/")
 		}
 	}
+	var routes []string
+	for i := 1; i <= opt.lines; i++ {
+		routes = append(routes, lines.Route(i))
+	}
+	tcfg := telnet.Config{
+		Dial: func(ctx context.Context, remote net.Addr) (net.Conn, error) {
+			return dialBBS(ctx, telnet.DefaultRoute, remote)
+		},
+		Routes:    routes,
+		RawFrames: rawFrames,
+		PeerKey:   opt.peerKey,
+		Log:       log.With("gateway", "telnet"),
+	}
+	if opt.limits != nil {
+		tcfg = opt.limits.telnet(tcfg)
+	}
+	if opt.sshPort >= 0 {
+		gw.sshAddr = startSSH(ctx, gw, opt.sshPort, bind, opt.ssh, tcfg, opt.limits, log)
+	}
 	if opt.telnetPort >= 0 {
-		var routes []string
-		for i := 1; i <= opt.lines; i++ {
-			routes = append(routes, lines.Route(i))
-		}
-		tcfg := telnet.Config{
-			Dial: func(ctx context.Context, remote net.Addr) (net.Conn, error) {
-				return dialBBS(ctx, telnet.DefaultRoute, remote)
-			},
-			Routes:    routes,
-			RawFrames: rawFrames,
-			PeerKey:   opt.peerKey,
-			Log:       log.With("gateway", "telnet"),
-		}
-		if opt.limits != nil {
-			tcfg = opt.limits.telnet(tcfg)
-		}
 		ts, err := telnet.New(tcfg)
 		if err != nil {
 			log.Error("telnet", "err", err)
@@ -138,6 +145,10 @@ func (gw *gateways) where() string {
 	if gw.telnetAddr != "" {
 		ip, port, _ := net.SplitHostPort(gw.telnetAddr)
 		s += fmt.Sprintf("; telnet: telnet %s %s", ip, port)
+	}
+	if gw.sshAddr != "" {
+		ip, port, _ := net.SplitHostPort(gw.sshAddr)
+		s += fmt.Sprintf("; ssh: ssh -p %s new@%s", port, ip)
 	}
 	return s
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/m2bbs/m2bbs/host/handler/dispatch"
 	"github.com/m2bbs/m2bbs/host/handler/lines"
 	"github.com/m2bbs/m2bbs/host/handler/session"
+	"github.com/m2bbs/m2bbs/host/handler/throttle"
 )
 
 // mongrel2StartTimeout bounds Mongrel2's start-up.
@@ -61,6 +62,7 @@ func runRun(ctx context.Context, args []string, stderr io.Writer) error {
 		fs.IntVar(&opt.lines, "lines", 0, "phone lines: N hosts in this process on routes @bbs.1..@bbs.N (@bbs is line 1), with the /lines directory")
 		fs.IntVar(&opt.gateways.webPort, "web-port", defaultWebPort, "port of the browser terminal page and its WebSockets (0: any free port, -1: off)")
 		fs.IntVar(&opt.gateways.telnetPort, "telnet-port", defaultTelnetPort, "port of the telnet gateway (0: any free port, -1: off)")
+		fs.IntVar(&opt.gateways.sshPort, "ssh-port", defaultSSHPort, "port of the SSH gateway (0: any free port, -1: off); its host keys are kept in -data")
 		opt.limits.register(fs)
 	})
 	if err != nil {
@@ -73,6 +75,8 @@ func runRun(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	opt.gateways.limits = &opt.limits
+	opt.gateways.ssh = sshOptions{dataDir: opt.dataDir, dbPath: s.DBPath, bcryptCost: s.BcryptCost,
+		logins: throttle.Policy{FreePerAddr: s.LoginsPerAddress}}
 	s.listenAll = opt.listenAll
 	opt.gateways.origins = s.origins()
 	log := s.logger(stderr)
@@ -234,7 +238,8 @@ func runWithMongrel2(ctx context.Context, s *settings, opt runOptions, log *slog
 		bind = "0.0.0.0"
 	}
 	s.gatewayKey = newGatewayKey() // the telnet gateway tells the host its callers' addresses
-	gw := startGateways(hostCtx, gatewayOptions{webPort: -1, telnetPort: opt.gateways.telnetPort, lines: opt.lines, peerKey: s.gatewayKey, limits: &opt.limits}, bind, nil,
+	gw := startGateways(hostCtx, gatewayOptions{webPort: -1, telnetPort: opt.gateways.telnetPort, sshPort: opt.gateways.sshPort, ssh: opt.gateways.ssh,
+		lines: opt.lines, peerKey: s.gatewayKey, limits: &opt.limits}, bind, nil,
 		s.RawFrames, tcpDialer(server.Addr()), log)
 	defer gw.wait()
 	gw.webAddr = server.Addr()

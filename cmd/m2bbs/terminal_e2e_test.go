@@ -116,7 +116,8 @@ func TestTelnetCallerIsAskedTheirEncodingOnce(t *testing.T) {
 	_, _, telnetPort, _ := startTelnetBBS(t)
 	const question = "Does this look like a box: "
 	c := dialTerminal(t, telnetPort, "VT100", 80, 24)
-	c.readUntil("What's your name?\r\n> ")
+	c.readUntil("What's your name?") // in colour: the welcome is art
+	c.readUntil("> ")
 	c.write("tess\r\n")
 	c.readUntil("> ")
 	c.write("hunter2\r\n")
@@ -135,7 +136,8 @@ func TestTelnetCallerIsAskedTheirEncodingOnce(t *testing.T) {
 	c.conn.Close()
 
 	again := dialTerminal(t, telnetPort, "VT100", 80, 24)
-	again.readUntil("What's your name?\r\n> ")
+	again.readUntil("What's your name?")
+	again.readUntil("> ")
 	again.write("tess\r\n")
 	again.readUntil("> ")
 	again.write("hunter2\r\n")

@@ -21,7 +21,8 @@
 -- menu.new refuses a rule that does not compile, naming its column;
 -- hidden = true items are accepted but not listed. status = function()
 -- returning a line (or nil) adds that line under the items each time the
--- menu is drawn. A key nobody may
+-- menu is drawn; header = 'name' shows that screen's ANSI art above the
+-- menu to callers who show art (ui.art), and nothing to others. A key nobody may
 -- use shows the error screen ('menu_error' unless the menu names another).
 -- checkpoint = true marks the menu m2bbs_resume(conn, req, user) brings a
 -- caller to: each time it shows, session.checkpoint lets the caller's
@@ -141,6 +142,7 @@ function M.run(conn, req, user, m)
             -- them: their journal can start over from here.
             session.checkpoint(conn, req, user)
         end
+        if m.header and ui.art then ui.art(conn, req, m.header) end
         if m.screen then
             req = ui.prompt(conn, req, m.screen)
         else

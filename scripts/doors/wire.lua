@@ -18,6 +18,9 @@ local shared = require 'shared'
 
 local CHANNEL = 'chat'
 local LOG_LINES = 10
+-- MAX_LINE bounds what a caller says in one line, in bytes, so that with
+-- their name it fits in one event (shared's 1,024 bytes).
+local MAX_LINE = 400
 
 -- say publishes line to the room and keeps it in the log; it returns nil
 -- and a message when the caller talks too fast.
@@ -61,6 +64,48 @@ local function here()
     return names
 end
 
+-- talk is the caller's stay in the room, until they type /Q.
+local function talk(conn, req, me)
+    ui.screen(conn, req, 'doors/wire_intro')
+    local last = recent()
+    if #last > 0 then
+        ui.display(conn, req, 'Lately:\n' .. table.concat(last, '\n'))
+    end
+    ui.display(conn, req, 'In the room: ' .. table.concat(here(), ', '))
+    say(conn, '* ' .. me .. ' comes in.')
+    -- Each prompt carries what there is to show (what others said,
+    -- an answer to /W): one message per turn, however many spoke.
+    local show = ''
+    while true do
+        local answer, events = shared.ask(conn, req, show, 'Chat> ')
+        show = ''
+        if events then
+            local lines = {}
+            for _, event in ipairs(events) do
+                lines[#lines + 1] = ui.plain(event.text)
+            end
+            show = table.concat(lines, '\n')
+        else
+            req = answer
+            local line = ui.trim(req.data.msg)
+            local command = line:upper()
+            if command == '/Q' then
+                break
+            elseif command == '/W' then
+                show = 'In the room: ' .. table.concat(here(), ', ')
+            elseif #line > MAX_LINE then
+                show = ('(that line is too long for the room: %d bytes at most)'):format(MAX_LINE)
+            elseif line ~= '' then
+                local said, why = say(conn, me .. ': ' .. line)
+                if not said then
+                    show = '(' .. why .. ')'
+                end
+            end
+        end
+    end
+    return req
+end
+
 return {
     name = 'Teleconference',
     description = 'Talk live with everyone in the room.',
@@ -72,44 +117,15 @@ return {
             return req
         end
         shared.incr('chat.here', me, 1)
-        ui.screen(conn, req, 'doors/wire_intro')
-        local last = recent()
-        if #last > 0 then
-            ui.display(conn, req, 'Lately:\n' .. table.concat(last, '\n'))
-        end
-        ui.display(conn, req, 'In the room: ' .. table.concat(here(), ', '))
-        say(conn, '* ' .. me .. ' comes in.')
-        -- Each prompt carries what there is to show (what others said,
-        -- an answer to /W): one message per turn, however many spoke.
-        local show = ''
-        while true do
-            local answer, events = shared.ask(conn, req, show, 'Chat> ')
-            show = ''
-            if events then
-                local lines = {}
-                for _, event in ipairs(events) do
-                    lines[#lines + 1] = ui.plain(event.text)
-                end
-                show = table.concat(lines, '\n')
-            else
-                req = answer
-                local line = ui.trim(req.data.msg)
-                local command = line:upper()
-                if command == '/Q' then
-                    break
-                elseif command == '/W' then
-                    show = 'In the room: ' .. table.concat(here(), ', ')
-                elseif line ~= '' then
-                    local said, why = say(conn, me .. ': ' .. line)
-                    if not said then
-                        show = '(' .. why .. ')'
-                    end
-                end
-            end
-        end
+        -- However the stay ends, even by an error, the caller leaves the
+        -- room: no events for them at the Doors menu, not listed by /W.
+        local stayed, after = pcall(talk, conn, req, me)
         say(conn, '* ' .. me .. ' leaves.')
         shared.incr('chat.here', me, -1)
         shared.unsubscribe(conn, CHANNEL)
-        return req
+        if not stayed then
+            error(after, 0)
+        end
+        return after
     end,
 }

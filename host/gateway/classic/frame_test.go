@@ -225,3 +225,15 @@ func FuzzFrameReader(f *testing.F) {
 		}
 	})
 }
+
+func TestWithANSI(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{string(AppendConnect(nil, "@bbs", true)), `@bbs {"type":"msg","msg":"connect","ansi":true}` + "\x00"},
+		{string(AppendGatewayConnect(nil, "@bbs", "10.0.0.1", "k")), `@bbs {"type":"msg","msg":"connect","peer":"10.0.0.1","peer_key":"k","ansi":true}` + "\x00"},
+		{"not a frame", "not a frame"},
+	} {
+		if got := string(WithANSI([]byte(tc.in))); got != tc.want {
+			t.Errorf("WithANSI(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

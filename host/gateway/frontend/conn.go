@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/m2bbs/m2bbs/host/shared/chunkwrite"
 )
 
 // conn is one caller. Two goroutines serve it: readLoop parses its frames
@@ -181,17 +183,15 @@ func (c *conn) writeLoop() {
 			c.pending.Add(-1)
 		}
 		if len(m.data) > 0 {
-			if err := c.nc.SetWriteDeadline(time.Now().Add(c.s.limits.WriteTimeout)); err != nil {
-				c.close(CloseWriteFailed, true)
-				return
-			}
 			// Counted before the write, so that a caller who has read the
 			// reply can never observe a count that lacks it; undone if
-			// the write fails.
+			// the write fails. Written in chunks, each within
+			// WriteTimeout: a big screen reaches a slow caller who keeps
+			// reading (chunkwrite).
 			if m.reply {
 				c.s.stats.writesOut.Add(1)
 			}
-			if _, err := c.nc.Write(m.data); err != nil {
+			if _, err := chunkwrite.Write(c.nc, m.data, c.s.limits.WriteTimeout); err != nil {
 				if m.reply {
 					c.s.stats.writesOut.Add(^uint64(0))
 				}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
 	"github.com/m2bbs/m2bbs/host/message"
+	"github.com/m2bbs/m2bbs/host/shared/chunkwrite"
 	"github.com/m2bbs/m2bbs/host/shared/termprofile"
 	"github.com/m2bbs/m2bbs/host/shared/termtext"
 )
@@ -60,6 +61,9 @@ type caller struct {
 	keysDone  chan struct{}    // closed when readKeys returns; nil before it runs
 	heard     bool             // the caller sent something before the BBS was dialled
 
+	// stream is set for a caller whose bytes are not telnet (stream.go).
+	stream *streamCall
+
 	mu    sync.Mutex // guards the fields below, read by Server.Callers
 	since time.Time
 	prof  termprofile.Profile // the caller's terminal
@@ -92,7 +96,7 @@ type frame struct {
 // run serves the call and closes both connections. A panic ends this
 // call only.
 func (c *caller) run(ctx context.Context) {
-	c.log.Info("telnet caller connected")
+	c.log.Info(c.kind() + " caller connected")
 	var reason error
 	defer func() {
 		if p := recover(); p != nil {
@@ -104,17 +108,13 @@ func (c *caller) run(ctx context.Context) {
 			reason = errors.New("unknown")
 		}
 		c.mu.Lock()
-		c.log.Info("telnet caller gone", "reason", reason.Error(), "terminal", c.prof.Type, "width", c.prof.Width, "height", c.prof.Height, "encoding", c.prof.Encoding,
+		c.log.Info(c.kind()+" caller gone", "reason", reason.Error(), "terminal", c.prof.Type, "width", c.prof.Width, "height", c.prof.Height, "encoding", c.prof.Encoding,
 			"duration", time.Since(c.since).Round(time.Millisecond))
 		c.mu.Unlock()
 	}()
 
 	// Negotiate first: the client answers while the BBS is dialled.
-	c.out = c.opts.offer(c.out, WILL, OptEcho)
-	c.out = c.opts.offer(c.out, WILL, OptSuppressGoAhead)
-	c.out = c.opts.offer(c.out, DO, OptSuppressGoAhead)
-	c.out = c.opts.offer(c.out, DO, OptNAWS)
-	c.out = c.opts.offer(c.out, DO, OptTerminalType)
+	c.negotiate()
 	if err := c.flush(); err != nil {
 		c.nc.Close()
 		reason = err
@@ -142,6 +142,19 @@ func (c *caller) run(ctx context.Context) {
 
 	reason = c.converse(ctx)
 	c.hangUp(!errors.Is(reason, errCallerHungUp))
+}
+
+// negotiate offers the telnet options the gateway wants; a stream caller
+// has none.
+func (c *caller) negotiate() {
+	if c.stream != nil {
+		return
+	}
+	c.out = c.opts.offer(c.out, WILL, OptEcho)
+	c.out = c.opts.offer(c.out, WILL, OptSuppressGoAhead)
+	c.out = c.opts.offer(c.out, DO, OptSuppressGoAhead)
+	c.out = c.opts.offer(c.out, DO, OptNAWS)
+	c.out = c.opts.offer(c.out, DO, OptTerminalType)
 }
 
 // dial connects to the BBS. With several routes (Config.Routes, phone
@@ -177,7 +190,7 @@ func (c *caller) dial(ctx context.Context) error {
 		}
 		bbs.Close()
 		c.log.Info("telnet: line busy, trying another", "route", route)
-		c.out = AppendNVT(c.out, "BUSY\n")
+		c.out = c.text(c.out, "BUSY\n")
 		if err := c.flush(); err != nil {
 			return err
 		}
@@ -186,7 +199,9 @@ func (c *caller) dial(ctx context.Context) error {
 }
 
 // connect is the first message of a call on route: with Config.PeerKey
-// it tells the BBS the caller's address.
+// it tells the BBS the caller's address. It says the caller's terminal
+// (withTerminal), and that it shows ANSI (classic.WithANSI) unless it is
+// dumb, so the board sends its ANSI art.
 func (c *caller) connect(route string) []byte {
 	if c.s.cfg.PeerKey == "" {
 		return c.withTerminal(classic.AppendConnect(c.req[:0], route, true))
@@ -197,6 +212,8 @@ func (c *caller) connect(route string) []byte {
 // request is the caller's line for the BBS: with Config.PeerKey each line
 // carries the caller's address too, so that a host that restarted
 // mid-call knows the line comes from the address the call began from.
+// It says the caller shows ANSI, as connect does: a session rebuilt from
+// a journal that starts after the connect still knows.
 func (c *caller) request(line string) []byte {
 	if c.s.cfg.PeerKey == "" {
 		return c.withTerminal(classic.AppendRequest(c.req[:0], c.route, line))
@@ -273,13 +290,13 @@ func (c *caller) converse(ctx context.Context) error {
 		var err error
 		select {
 		case <-ctx.Done():
-			c.out = AppendNVT(c.out, "\nThe BBS is shutting down. Goodbye.\n")
+			c.out = c.text(c.out, "\nThe BBS is shutting down. Goodbye.\n")
 			err = errStopped
 		case <-idle:
-			c.out = AppendNVT(c.out, "\nIdle too long. Goodbye.\n")
+			c.out = c.text(c.out, "\nIdle too long. Goodbye.\n")
 			err = errIdle
 		case <-first:
-			c.out = AppendNVT(c.out, nothingReceived)
+			c.out = c.text(c.out, nothingReceived)
 			err = errNoInput
 		case p := <-keys:
 			first = nil
@@ -364,6 +381,10 @@ func (c *caller) readFrames(frames chan<- frame, done <-chan struct{}) {
 // keys handles input from the caller: negotiation, and keys for the
 // editor.
 func (c *caller) keys(p []byte) error {
+	if c.stream != nil {
+		c.queue(c.typed(p))
+		return c.edit()
+	}
 	c.tokens = c.dec.Decode(c.tokens[:0], p)
 	for _, t := range c.tokens {
 		switch t.Kind {
@@ -386,7 +407,7 @@ func (c *caller) keys(p []byte) error {
 			case EL:
 				c.queue([]byte{keyCtrlU})
 			case AYT:
-				c.out = AppendNVT(c.out, "\n[yes]\n")
+				c.out = c.text(c.out, "\n[yes]\n")
 			}
 		}
 	}
@@ -432,7 +453,7 @@ func (c *caller) edit() error {
 	if c.prompt == nil {
 		return nil
 	}
-	serverEcho := c.opts.ours(OptEcho)
+	serverEcho := c.opts.ours(OptEcho) || c.stream != nil && c.stream.echo
 	c.ed.Echo = serverEcho && !c.prompt.Secret
 	mark := len(c.out)
 	defer func() { c.encodeEcho(mark) }()
@@ -444,7 +465,7 @@ func (c *caller) edit() error {
 		case HangUp:
 			c.encodeEcho(mark)
 			mark = len(c.out)
-			c.out = AppendNVT(c.out, "\nGoodbye.\n")
+			c.out = c.text(c.out, "\nGoodbye.\n")
 			return errCallerQuit
 		case Entered:
 			c.typeAhead = c.typeAhead[:copy(c.typeAhead, c.typeAhead[i+1:])]
@@ -473,14 +494,17 @@ func (c *caller) edit() error {
 // (termtext.StripStrings).
 func (c *caller) show(m message.Message) error {
 	c.adoptEncoding(m.Encoding)
-	m.Msg, m.PChar = c.text(termtext.StripStrings(m.Msg)), c.text(termtext.StripStrings(m.PChar))
+	m.Msg, m.PChar = c.charset(termtext.StripStrings(m.Msg)), c.charset(termtext.StripStrings(m.PChar))
 	if m.Msg != "" {
-		c.out = AppendNVT(c.out, m.Msg)
+		c.out = c.text(c.out, m.Msg)
 		c.out = append(c.out, '\r', '\n')
 	}
 	switch m.Type {
 	case message.TypePrompt:
-		c.out = AppendNVT(c.out, m.PChar)
+		c.out = c.text(c.out, m.PChar)
+		if answer, ok := c.autoAnswer(m); ok {
+			return c.answer(answer)
+		}
 		c.prompt = &m
 		return c.edit()
 	case message.TypeExit:
@@ -494,8 +518,9 @@ func (c *caller) flush() error {
 	if len(c.out) == 0 {
 		return nil
 	}
-	_ = c.nc.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
-	_, err := c.nc.Write(c.out)
+	// In chunks, each within WriteTimeout: a big screen reaches a slow
+	// caller who keeps reading (chunkwrite).
+	_, err := chunkwrite.Write(c.nc, c.out, c.s.cfg.WriteTimeout)
 	c.out = c.out[:0]
 	if cap(c.out) > maxKeptOutput { // after a big screen: let it go
 		c.out = nil

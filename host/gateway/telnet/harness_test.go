@@ -120,7 +120,9 @@ func withMember(r, key, js string) string {
 }
 
 // req is the request the gateway should send for line.
-func req(line string) string { return string(classic.AppendRequest(nil, "@bbs", line)) }
+func req(line string) string {
+	return string(classic.WithANSI(classic.AppendRequest(nil, "@bbs", line)))
+}
 
 // startGateway serves cfg (Dial and Log filled in) on a free port and
 // returns the server and its address; it stops at the end of the test.

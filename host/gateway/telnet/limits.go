@@ -48,7 +48,7 @@ func (s *Server) admit(nc net.Conn) (release func()) {
 // Stop the timer when input comes. A caller heard while the negotiation
 // settled has sent something already.
 func (c *caller) firstInput() (*time.Timer, <-chan time.Time) {
-	if c.s.cfg.FirstInputTimeout <= 0 || c.heard {
+	if c.s.cfg.FirstInputTimeout <= 0 || c.stream != nil || c.heard {
 		return nil, nil
 	}
 	timer := time.NewTimer(time.Until(c.since.Add(c.s.cfg.FirstInputTimeout)))

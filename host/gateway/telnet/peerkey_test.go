@@ -27,7 +27,7 @@ func TestGatewayPeerOnEveryLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	with := `,"peer":"` + peer + `","peer_key":"` + key + `"}` + "\x00"
+	with := `,"peer":"` + peer + `","peer_key":"` + key + `","ansi":true}` + "\x00"
 	want := []string{
 		`@bbs {"type":"msg","msg":"connect"` + with,
 		`@bbs {"type":"msg","msg":"zed"` + with,

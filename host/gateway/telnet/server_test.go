@@ -29,7 +29,7 @@ var (
 	goodbye     = []message.Message{{Type: message.TypeExit, Msg: "Bye!\n"}}
 
 	welcomeText = "\x1b[1;32mWelcome\x1b[0m\r\nto m2bbs\r\nWhat is your name?\r\n> "
-	connectReq  = string(classic.AppendConnect(nil, "@bbs", true))
+	connectReq  = string(classic.WithANSI(classic.AppendConnect(nil, "@bbs", true)))
 	ttypeSend   = "\xff\xfa\x18\x01\xff\xf0"
 )
 

@@ -32,7 +32,7 @@ const silentClientWait = 300 * time.Millisecond
 // Keys typed meanwhile are kept for the first prompt.
 func (c *caller) settle() error {
 	wait := c.s.cfg.NegotiationWait
-	if wait <= 0 {
+	if wait <= 0 || c.stream != nil {
 		return nil
 	}
 	start := time.Now()
@@ -81,14 +81,17 @@ func (c *caller) encoding() termprofile.Encoding {
 	return c.prof.Encoding
 }
 
-// withTerminal adds the caller's terminal to the request just built: a
-// "terminal" member (termprofile.Profile.AppendJSON), and "color": false
-// for a terminal that shows no ANSI codes. Nothing is added while
-// nothing is known.
+// withTerminal adds the caller's terminal to the request just built:
+// "ansi": true (classic.WithANSI) unless the terminal is dumb, and once
+// anything is known a "terminal" member (termprofile.Profile.AppendJSON),
+// with "color": false for a dumb terminal.
 func (c *caller) withTerminal(req []byte) []byte {
 	c.mu.Lock()
 	p := c.prof
 	c.mu.Unlock()
+	if !p.NoANSI {
+		req = classic.WithANSI(req)
+	}
 	if p == (termprofile.Profile{}) {
 		return req
 	}
@@ -115,8 +118,8 @@ func (c *caller) adoptEncoding(name string) {
 	c.mu.Unlock()
 }
 
-// text is s, UTF-8 from the BBS, in the caller's character set.
-func (c *caller) text(s string) string {
+// charset is s, UTF-8 from the BBS, in the caller's character set.
+func (c *caller) charset(s string) string {
 	enc := c.encoding()
 	if enc != termprofile.CP437 && enc != termprofile.ASCII {
 		return s

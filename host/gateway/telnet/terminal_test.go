@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/m2bbs/m2bbs/host/gateway/classic"
 	"github.com/m2bbs/m2bbs/host/message"
 )
 
@@ -64,7 +65,8 @@ func TestDumbCaller(t *testing.T) {
 	c.readToEOF()
 	bbs.waitGone(t)
 	got := bbs.receivedRequests()
-	want := withTerminal(connectReq, `{"type":"dumb","encoding":"ascii","ansi":false}`)
+	// No "ansi": true: a dumb terminal gets no art.
+	want := withTerminal(string(classic.AppendConnect(nil, "@bbs", true)), `{"type":"dumb","encoding":"ascii","ansi":false}`)
 	want = withMember(want, "color", "false")
 	if len(got) == 0 || got[0] != want {
 		t.Errorf("connect = %q, want %q", got, want)

@@ -117,7 +117,10 @@ func (r pageRequest) appendClassic(dst []byte, route string) []byte {
 	if r.msg == "connect" && r.colour != nil && !*r.colour {
 		dst = classic.AppendConnect(dst, route, false)
 	} else {
-		dst = classic.AppendRequest(dst, route, r.msg)
+		// The page is a terminal: it shows ANSI art. Said with every line,
+		// so a session rebuilt from a journal that starts after the
+		// connect still knows.
+		dst = classic.WithANSI(classic.AppendRequest(dst, route, r.msg))
 	}
 	if r.terminal != nil {
 		dst = classic.AppendMember(dst, "terminal", r.terminal.AppendJSON(nil))

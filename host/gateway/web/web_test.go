@@ -292,7 +292,7 @@ func TestWebSocketRoundTrip(t *testing.T) {
 			if a, ok := c.remote.(*net.TCPAddr); !ok || !a.IP.IsLoopback() {
 				t.Errorf("remote address %#v, want the caller's 127.0.0.1 as a *net.TCPAddr", c.remote)
 			}
-			c.expect(t, `@bbs.2 {"type":"msg","msg":"connect"}`+"\x00")
+			c.expect(t, `@bbs.2 {"type":"msg","msg":"connect","ansi":true}`+"\x00")
 
 			c.send(t, message.Message{Type: "screen", Msg: "\x1b[32mWelcome\x1b[0m\nto the board"})
 			c.send(t, message.Message{Type: "prompt", Msg: "What's your password?", PChar: "> ", Secret: true})
@@ -303,7 +303,7 @@ func TestWebSocketRoundTrip(t *testing.T) {
 				t.Errorf("page got %s, want %s", got, want)
 			}
 			pageSend(t, ws, `{"type":"msg","msg":"s3cr\"t é"}`)
-			c.expect(t, `@bbs.2 {"type":"msg","msg":"s3cr\"t é"}`+"\x00")
+			c.expect(t, `@bbs.2 {"type":"msg","msg":"s3cr\"t é","ansi":true}`+"\x00")
 
 			c.send(t, message.Message{Type: "exit", Msg: "Alright, see ya later."})
 			if got, want := pageRead(t, ws), `{"msg":"Alright, see ya later.","type":"exit"}`; got != want {
@@ -334,7 +334,7 @@ func TestBusyLine(t *testing.T) {
 	ws := page(t, srv, "/ws/1")
 	pageSend(t, ws, `{"type":"msg","msg":"connect"}`)
 	c := bbs.next(t)
-	c.expect(t, `@bbs.1 {"type":"msg","msg":"connect"}`+"\x00")
+	c.expect(t, `@bbs.1 {"type":"msg","msg":"connect","ansi":true}`+"\x00")
 	c.send(t, message.Message{Type: "exit", Msg: "All lines are busy. Please call again later."})
 	c.conn.Close()
 	if got, want := pageRead(t, ws), `{"msg":"All lines are busy. Please call again later.","type":"exit"}`; got != want {

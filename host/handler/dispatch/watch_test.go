@@ -71,7 +71,8 @@ func promptSaying(text string) func(reply) bool {
 // secretScript asks a password, then echoes each line after in a prompt.
 const secretScript = `require 'ui'
 function m2bbs(conn, req)
-    req = ui.ask(conn, req, 'Password?')
+    conn:reply_json(req, {type = 'prompt', msg = 'Password?', pchar = '> ', secret = true})
+    req = coroutine.yield()
     req = ui.ask(conn, req, 'Logged in.')
     while true do req = ui.ask(conn, req, 'You said ' .. req.data.msg) end
 end`

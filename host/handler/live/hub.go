@@ -30,11 +30,16 @@ const (
 	// MaxListenersPerChannel bounds the listeners of one channel on one
 	// host.
 	MaxListenersPerChannel = 256
-	// PublishRate and PublishBurst bound how fast one caller publishes:
-	// a token bucket of PublishBurst events refilled at PublishRate per
-	// second. Past it, Publish returns ErrTooFast.
+	// PublishRate and PublishBurst bound how fast one publisher (an
+	// account, however many connections it has; a caller not logged in
+	// by their connection) publishes on this host: a token bucket of
+	// PublishBurst events refilled at PublishRate per second. Past it,
+	// Publish returns ErrTooFast.
 	PublishRate  = 5
 	PublishBurst = 10
+	// maxBuckets bounds the publishers' buckets kept; past it, the full
+	// (idle) ones are forgotten.
+	maxBuckets = 4096
 )
 
 // Sentinel errors; their text is what scripts are told.
@@ -83,6 +88,10 @@ type Hub struct {
 	mu        sync.Mutex
 	listeners map[string]map[string]struct{} // channel -> conn ids
 	callers   map[string]*caller             // conn id -> what they do
+	// publishers are the token buckets of PublishRate, by publisher
+	// name. (No bound per channel: a flooder would deny the room to
+	// everyone else.)
+	publishers map[string]*bucket
 
 	published, delivered, fromLines, tooFast, linesFailures atomic.Int64
 }
@@ -90,8 +99,12 @@ type Hub struct {
 // caller is what the hub knows of one caller.
 type caller struct {
 	channels map[string]struct{}
-	tokens   float64
-	last     time.Time
+}
+
+// bucket is a token bucket.
+type bucket struct {
+	tokens float64
+	last   time.Time
 }
 
 // New returns a hub delivering with deliver; with events set, every
@@ -104,6 +117,7 @@ func New(deliver Deliver, events store.SharedState, log *slog.Logger) *Hub {
 	h := &Hub{
 		deliver: deliver, events: events, origin: newOrigin(), now: time.Now, log: log,
 		listeners: make(map[string]map[string]struct{}), callers: make(map[string]*caller),
+		publishers: make(map[string]*bucket),
 	}
 	if events != nil {
 		var err error
@@ -125,7 +139,7 @@ func newOrigin() string {
 func (h *Hub) callerOf(connID string) *caller {
 	c := h.callers[connID]
 	if c == nil {
-		c = &caller{channels: make(map[string]struct{}), tokens: PublishBurst, last: h.now()}
+		c = &caller{channels: make(map[string]struct{})}
 		h.callers[connID] = c
 	}
 	return c
@@ -202,7 +216,8 @@ func (h *Hub) Publish(connID, from, channel, text string) (int, error) {
 		return 0, fmt.Errorf("%w: text longer than %d bytes", store.ErrSharedValue, store.MaxSharedValueBytes)
 	}
 	h.mu.Lock()
-	if !h.callerOf(connID).take(h.now()) {
+	now := h.now()
+	if !take(h.publishers, from, now, PublishRate, PublishBurst) {
 		h.mu.Unlock()
 		h.tooFast.Add(1)
 		return 0, ErrTooFast
@@ -237,14 +252,29 @@ func (h *Hub) listenersOf(channel, except string) []string {
 	return out
 }
 
-// take spends one publishing token, if there is one.
-func (c *caller) take(now time.Time) bool {
-	c.tokens = min(PublishBurst, c.tokens+now.Sub(c.last).Seconds()*PublishRate)
-	c.last = now
-	if c.tokens < 1 {
+// take spends one token of key's bucket in buckets (rate a second,
+// burst at most), if there is one (caller holds h.mu). Past maxBuckets
+// buckets, the full ones, whose keys have been idle long enough to be
+// as good as new, are forgotten first.
+func take(buckets map[string]*bucket, key string, now time.Time, rate, burst float64) bool {
+	b := buckets[key]
+	if b == nil {
+		if len(buckets) >= maxBuckets {
+			for k, old := range buckets {
+				if old.tokens+now.Sub(old.last).Seconds()*rate >= burst {
+					delete(buckets, k)
+				}
+			}
+		}
+		b = &bucket{tokens: burst, last: now}
+		buckets[key] = b
+	}
+	b.tokens = min(burst, b.tokens+now.Sub(b.last).Seconds()*rate)
+	b.last = now
+	if b.tokens < 1 {
 		return false
 	}
-	c.tokens--
+	b.tokens--
 	return true
 }
 

@@ -104,6 +104,29 @@ func TestHubLimits(t *testing.T) {
 	}
 }
 
+// TestOneAccountOnManyConnectionsSharesItsRate: a caller logged in on
+// several connections publishes at one caller's rate, not at that rate
+// per connection (each event grows every listener's journal).
+func TestOneAccountOnManyConnectionsSharesItsRate(t *testing.T) {
+	h := New(func(string, Event) {}, nil, nil)
+	now := time.Unix(1000, 0)
+	h.now = func() time.Time { return now }
+	sent := 0
+	for i := range 8 * PublishBurst {
+		if _, err := h.Publish(fmt.Sprint(1+i%8), "lee", fmt.Sprint("room", i%2), "x"); err == nil {
+			sent++
+		} else if !errors.Is(err, ErrTooFast) {
+			t.Fatal(err)
+		}
+	}
+	if sent != PublishBurst {
+		t.Errorf("lee on 8 connections published %d events at once, want %d", sent, PublishBurst)
+	}
+	if _, err := h.Publish("9", "conn 9", "room0", "x"); err != nil {
+		t.Errorf("a caller not logged in is held back by lee: %v", err)
+	}
+}
+
 // TestEventsCrossLines: two hubs (two lines' hosts) over one database.
 func TestEventsCrossLines(t *testing.T) {
 	db, err := store.Open(filepath.Join(t.TempDir(), "bbs.db"), store.Options{BcryptCost: bcrypt.MinCost})

@@ -133,6 +133,7 @@ func Check(cfg Config) (*Report, error) {
 	c.checkRequires()
 	c.checkScreenUses()
 	c.checkEvents()
+	c.checkAccessRules()
 	if main != nil && main.facts != nil {
 		c.checkGlobals(main)
 		c.checkSharedWrites(main)
@@ -171,13 +172,13 @@ func key(path string) string {
 	return filepath.Clean(path)
 }
 
-// checkScreenFiles reports screen files that are unreadable or too large
-// for the host to show.
+// checkScreenFiles reports screen files (NAME.txt, NAME.ans) that are
+// unreadable or too large for the host to show, and art it would refuse.
 func (c *checker) checkScreenFiles() error {
 	if _, err := os.Stat(c.cfg.ScreensDir); errors.Is(err, fs.ErrNotExist) {
 		return nil // no screens folder: the scripts keep their texts
 	}
-	return c.walk(c.cfg.ScreensDir, "screens", ".txt", func(path string) {
+	err := c.walk(c.cfg.ScreensDir, "screens", ".txt", func(path string) {
 		c.report.Screens++
 		f, err := os.Open(path)
 		if err != nil {
@@ -193,6 +194,34 @@ func (c *checker) checkScreenFiles() error {
 			c.fileProblem(path, fmt.Sprintf("screen is %d bytes, over the host's limit of %d", info.Size(), screens.MaxScreenBytes))
 		}
 	})
+	if err != nil {
+		return err
+	}
+	return c.walk(c.cfg.ScreensDir, "screens", ".ans", c.checkArtFile)
+}
+
+// checkArtFile reports ANSI art (NAME.ans) the host would refuse: too
+// large, a damaged SAUCE record, or a SAUCE record that is not of
+// character art.
+func (c *checker) checkArtFile(path string) {
+	c.report.Screens++
+	info, err := os.Stat(path)
+	switch {
+	case err != nil:
+		c.fileProblem(path, "cannot read: "+reason(err))
+		return
+	case info.Size() > screens.MaxArtBytes:
+		c.fileProblem(path, fmt.Sprintf("art is %d bytes, over the host's limit of %d", info.Size(), screens.MaxArtBytes))
+		return
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		c.fileProblem(path, "cannot read: "+reason(err))
+		return
+	}
+	if _, err := screens.ParseArt(data); err != nil {
+		c.fileProblem(path, err.Error())
+	}
 }
 
 // checkScripts checks every *.lua file under the scripts folder.

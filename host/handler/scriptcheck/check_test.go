@@ -327,3 +327,31 @@ func BenchmarkCheckShippedBoard(b *testing.B) {
 		}
 	}
 }
+
+// TestCheckArtScreens: ANSI art (NAME.ans) counts as a screen a script may
+// name, and art the host would refuse is reported.
+func TestCheckArtScreens(t *testing.T) {
+	damaged := "art\x1aSAUCE99" + strings.Repeat(" ", 121)
+	dir := writeBoard(t, map[string]string{
+		"scripts/bbs.lua":     "function m2bbs(conn, req)\n    ui.screen(conn, req, 'logo')\n    ui.art(conn, req, 'logo')\n    ui.art(conn, req, 'header')\n    ui.exit(conn, req, 'bye')\nend\nrequire 'ui'\n",
+		"screens/logo.ans":    "\x1b[1;34m\xdb\xdb\xdb\r\n",
+		"screens/bye.txt":     "Bye.",
+		"screens/big.ans":     strings.Repeat("\xb0", screens.MaxArtBytes+1),
+		"screens/damaged.ans": damaged,
+	})
+	report, err := Check(tempConfig(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		filepath.Join(dir, "screens", "big.ans") + ": art is 262145 bytes, over the host's limit of 262144",
+		filepath.Join(dir, "screens", "damaged.ans") + `: bad SAUCE record: version "99", want "00"`,
+		filepath.Join(dir, "scripts", "bbs.lua") + `:4: screen "header" not found (` + filepath.Join(dir, "screens", "header.txt") + ")",
+	}
+	if got := problemStrings(report); !slices.Equal(got, want) {
+		t.Errorf("problems = %q, want %q", got, want)
+	}
+	if report.Screens != 4 {
+		t.Errorf("Screens = %d, want 4", report.Screens)
+	}
+}

@@ -6,10 +6,12 @@
 // m2bbs, a returned function, or engine.run(conn, entry) at its top
 // level); every global a script reads must be defined somewhere (a Lua
 // 5.1-style lint, see checkGlobals); every screen a script names
-// literally (ui.screen, ui.prompt, ui.secret, ui.exit, ui.text) must
+// literally (ui.screen, ui.prompt, ui.secret, ui.exit, ui.art, ui.text) must
 // exist when ui is the host's, or be a key of the text table of the
-// scripts' own ui.lua; every screen file must be readable and within
-// [screens.MaxScreenBytes].
+// scripts' own ui.lua (a NAME.txt or a NAME.ans); every screen file must be
+// readable and within [screens.MaxScreenBytes], and every ANSI art file
+// (NAME.ans) within [screens.MaxArtBytes], with a valid SAUCE record of
+// character art if it has one.
 //
 // It also warns, as a [Problem] with Warning set, of code reachable from
 // the entry that writes into a table held in a top-level variable: each

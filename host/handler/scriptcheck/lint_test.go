@@ -54,6 +54,16 @@ func TestCheckBadScripts(t *testing.T) {
 			want: []string{"scripts/bbs.lua:2: undefined global 'ui' (add require 'ui' to this script)"},
 		},
 		{
+			name: "an access rule that does not compile",
+			files: map[string]string{"scripts/bbs.lua": "require 'ui'\n" +
+				"local items = {\n" +
+				"    {key = 'A', access = \"level >= 20\"},\n" +
+				"    {key = 'B', access = \"level >= 20 and group('tech'\"},\n" +
+				"}\n" +
+				"return function(conn, req) ui.exit(conn, req, 'bye') end\n"},
+			want: []string{`scripts/bbs.lua:4: access rule "level >= 20 and group('tech'": column 29: expected ')', found the end of the rule`},
+		},
+		{
 			name: "a module that does not exist",
 			files: map[string]string{"scripts/bbs.lua": "require 'ui'\n" +
 				"local sidereal = require 'sidereal'\n" +

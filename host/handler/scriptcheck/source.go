@@ -108,7 +108,7 @@ func compile(chunk []ast.Stmt, name string) (err error) {
 // screenArg returns which argument of ui.NAME is a screen name.
 func screenArg(name string) (int, bool) {
 	switch name {
-	case "screen", "prompt", "secret", "exit":
+	case "screen", "prompt", "secret", "exit", "art":
 		return 2, true // ui.screen(conn, req, name)
 	case "text":
 		return 0, true // ui.text(name)

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -218,8 +219,9 @@ func TestDryRunReportsAScriptError(t *testing.T) {
 	converse(tbl, rec, "1", "connect", "ann", "pw", "pw", "y", "1", "first line")
 	editScript(t, b, "bbs.lua", "local function leave_message(conn, req, user)\n", "local function leave_message(conn, req, user)\n    local broken = nil\n    broken.field = 1\n")
 	out := dryRunOf(t, b, 0).Replay("1", storedJournal(t, b, "1"))
-	if out.Result != DryFailed || !strings.Contains(out.Why, "bbs.lua:61: attempt to index") {
-		t.Errorf("replay of a broken script: %+v", out)
+	want := fmt.Sprintf("bbs.lua:%d: attempt to index", lineOf(t, filepath.Join(b.scripts, "bbs.lua"), "broken.field = 1"))
+	if out.Result != DryFailed || !strings.Contains(out.Why, want) {
+		t.Errorf("replay of a broken script: %+v, want %q", out, want)
 	}
 }
 
@@ -330,4 +332,20 @@ func BenchmarkDryRun(b *testing.B) {
 			}
 		}
 	})
+}
+
+// lineOf is the number of the first line of file that contains text.
+func lineOf(t *testing.T, file, text string) int {
+	t.Helper()
+	src, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, line := range strings.Split(string(src), "\n") {
+		if strings.Contains(line, text) {
+			return i + 1
+		}
+	}
+	t.Fatalf("%s has no line with %q", file, text)
+	return 0
 }

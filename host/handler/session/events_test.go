@@ -256,6 +256,14 @@ func TestChatDoorAcrossWorkers(t *testing.T) {
 	if len(got) != 1 || !strings.HasPrefix(got[0], "2 prompt:kim: burst 0\nkim: burst 1\n") || !strings.HasSuffix(got[0], "kim: burst 19") {
 		t.Errorf("lee got %q; want one prompt with the 20 lines", got)
 	}
+	// A line too long for one event is refused to its sayer, and the
+	// room goes on.
+	expect(t, h.recs[0].take(), "1 prompt:") // kim's own, after he spoke
+	h.say(1, "2", strings.Repeat("x", 1100))
+	expect(t, h.recs[1].take(), "2 prompt:(that line is too long for the room: 400 bytes at most)")
+	if got := h.recs[0].take(); len(got) != 0 {
+		t.Errorf("kim was told of a line the room refused: %q", got)
+	}
 	h.say(1, "2", "/q")
-	expect(t, h.recs[0].take(), "1 prompt:", "1 prompt:* lee leaves.")
+	expect(t, h.recs[0].take(), "1 prompt:* lee leaves.")
 }

@@ -773,14 +773,17 @@ func (t *Table) release() {
 }
 
 // setColour follows a client that says whether it shows colour, with
-// "color": true or false in any message, and the terminal its gateway
-// says it has ("terminal": luaapi.Conn.SetTerminal).
+// "color": true or false in any message, ANSI art, with "ansi", and the
+// terminal its gateway says it has ("terminal": luaapi.Conn.SetTerminal).
 func setColour(conn *luaapi.Conn, msg *lua.LTable) {
 	conn.SetTerminal(msg)
 	for _, key := range []string{"color", "colour"} {
 		if v, ok := msg.RawGetString(key).(lua.LBool); ok {
 			conn.Colour = bool(v)
 		}
+	}
+	if v, ok := msg.RawGetString("ansi").(lua.LBool); ok {
+		conn.ANSI = bool(v)
 	}
 }
 

@@ -220,3 +220,47 @@ func TestTimeLimitSurvivesACrash(t *testing.T) {
 		t.Errorf("the call's start is kept after it ended: %v, %v", started, err)
 	}
 }
+
+// TestTurningTimeLimitsOnOrOffKeepsSessions: a caller who was writing a
+// message when the host died, on a host without time limits, carries on
+// after a restart with limits on (and the other way round): their
+// journal replays without diverging, and the message is posted.
+func TestTurningTimeLimitsOnOrOffKeepsSessions(t *testing.T) {
+	limits, err := ParseTimeLimits("0=30/60, 255=0/0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name          string
+		before, after []TimeLimit
+	}{{"on", nil, limits}, {"off", limits, nil}} {
+		t.Run(c.name, func(t *testing.T) {
+			b := newJournaledBoard(t)
+			table := func(limits []TimeLimit) (*Table, *recorder) {
+				rec := &recorder{}
+				tbl, err := New(Config{
+					ScriptsDir: b.scripts, MainScript: filepath.Join(b.scripts, "bbs.lua"),
+					RatePerSecond: 1e6, RateBurst: 1 << 20, Journal: true, TimeLimits: limits, TimeZone: time.UTC,
+				}, Deps{Replier: rec, Screens: screens.NewDir("../../../screens"), Store: b.db,
+					Log: slog.New(slog.NewTextHandler(&b.logs, nil))})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(tbl.Close)
+				return tbl, rec
+			}
+			tbl, rec := table(c.before)
+			converse(tbl, rec, "9", "connect", "zed", "pw", "pw", "y") // the sysop
+			converse(tbl, rec, "1", "connect", "ann", "pw", "pw", "y", "1", "line one")
+			crash(tbl)
+			tbl2, rec2 := table(c.after)
+			converse(tbl2, rec2, "1", "line two", ".")
+			if st := tbl2.JournalStats(); st.Replayed != 1 || st.Diverged != 0 {
+				t.Errorf("journal stats %+v, want one replay and no divergence", st)
+			}
+			if n, err := b.db.MessageCount(t.Context()); err != nil || n != 1 {
+				t.Errorf("%d messages (%v), want ann's one", n, err)
+			}
+		})
+	}
+}

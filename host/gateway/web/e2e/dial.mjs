@@ -198,6 +198,9 @@ async function desktop() {
     const c = new Caller('desktop', page);
     await page.goto(url);
     await c.dialIn();
+    // The page is a terminal: the board sends its ANSI welcome art
+    // (screens/welcome.ans), box and block characters decoded from CP437.
+    await c.waitFor('the welcome art', (s, screen) => screen.includes('█▄ ▄█') && screen.includes('╔═══'));
     await c.answer("What's your name?", user, false);
     await c.answer("What's your password?", password, true);
     await c.answer('Type your password again', password);

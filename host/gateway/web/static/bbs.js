@@ -192,7 +192,7 @@
       }
       let answered = false;
       sock.onopen = function () {
-        sock.send(JSON.stringify({ type: 'msg', msg: 'connect', terminal: terminal() }));
+        sock.send(JSON.stringify({ type: 'msg', msg: 'connect', ansi: true, terminal: terminal() }));
       };
       sock.onmessage = function (ev) {
         let m;
@@ -261,7 +261,7 @@
     prompt = null;
     input = '';
     m2bbs.waiting = false;
-    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'msg', msg: line, terminal: terminal() }));
+    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'msg', msg: line, ansi: true, terminal: terminal() }));
   }
 
   // Local line editing: the BBS gets whole lines.

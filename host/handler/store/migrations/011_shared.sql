@@ -1,4 +1,4 @@
--- 013: live state shared by every caller of the board, on every worker
+-- 011: live state shared by every caller of the board, on every worker
 -- and every phone line (the Lua shared module; see store.SharedState).
 
 -- Named tables of values: a value is a string (s), a number (n) or a

@@ -1,5 +1,4 @@
--- 013: the sysop's scheduled events (host/handler/events). (Assigned 014;
--- 013 once main had 011_shared and 012_access: the loader refuses gaps.)
+-- 013: the sysop's scheduled events (host/handler/events).
 -- events holds one row per event a board declared: the schedule it was
 -- last declared with (its text and zone: a change resets the due time)
 -- and when it is next due, in Unix milliseconds. A host claims a due run by moving

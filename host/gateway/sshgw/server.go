@@ -1,0 +1,285 @@
+package sshgw
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"runtime"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/m2bbs/m2bbs/host/gateway/telnet"
+	"github.com/m2bbs/m2bbs/host/shared/lograte"
+	"github.com/m2bbs/m2bbs/host/shared/netlimit"
+)
+
+// Defaults for the zero fields of Config.
+const (
+	DefaultHandshakeTimeout = 30 * time.Second
+	DefaultMaxAuthTries     = 3
+	DefaultMaxHandshakes    = 64
+)
+
+// ServerVersion is the version line the gateway sends.
+const ServerVersion = "SSH-2.0-m2bbs"
+
+// Errors New returns, for errors.Is.
+var (
+	ErrNoCalls    = errors.New("ssh: no Calls server")
+	ErrNoHostKeys = errors.New("ssh: no host keys")
+	ErrNoAuth     = errors.New("ssh: no Authenticator")
+)
+
+// Algorithms the gateway offers, in order of preference: modern ones
+// first, then what older BBS terminals (SyncTERM's cryptlib, NetRunner)
+// need: diffie-hellman-group14-sha1 and group-exchange-sha256, AES-CTR,
+// HMAC-SHA1 and HMAC-SHA2, and an RSA host key. No CBC, RC4 or 3DES, and
+// no diffie-hellman-group1-sha1.
+var (
+	KeyExchanges = []string{
+		ssh.KeyExchangeMLKEM768X25519, ssh.KeyExchangeCurve25519, "curve25519-sha256@libssh.org",
+		ssh.KeyExchangeECDHP256, ssh.KeyExchangeECDHP384, ssh.KeyExchangeECDHP521,
+		ssh.KeyExchangeDHGEXSHA256, ssh.KeyExchangeDH16SHA512, ssh.KeyExchangeDH14SHA256,
+		ssh.InsecureKeyExchangeDH14SHA1,
+	}
+	Ciphers = []string{
+		ssh.CipherChaCha20Poly1305, ssh.CipherAES128GCM, ssh.CipherAES256GCM,
+		ssh.CipherAES128CTR, ssh.CipherAES192CTR, ssh.CipherAES256CTR,
+	}
+	MACs = []string{
+		ssh.HMACSHA256ETM, ssh.HMACSHA512ETM, ssh.HMACSHA256, ssh.HMACSHA512, ssh.HMACSHA1,
+	}
+)
+
+// Config configures a Server. Calls, HostKeys and Auth are required.
+type Config struct {
+	// Calls renders each caller's session and dials the board for it (a
+	// telnet gateway's Server: its Dial, routes, MaxCallers, idle and write
+	// timeouts and line limits apply to SSH callers too).
+	Calls *telnet.Server
+	// HostKeys are the keys the gateway proves itself with (LoadHostKeys).
+	HostKeys []ssh.Signer
+	// Auth checks names and passwords.
+	Auth Authenticator
+	// Log receives one line per connection refused and warnings
+	// (slog.Default if nil).
+	Log *slog.Logger
+
+	// HandshakeTimeout bounds the SSH handshake, the login and the
+	// opening of the session, from the TCP connection on
+	// (DefaultHandshakeTimeout).
+	HandshakeTimeout time.Duration
+	// MaxAuthTries bounds the login attempts of one connection
+	// (DefaultMaxAuthTries).
+	MaxAuthTries int
+	// MaxHandshakes bounds the connections not yet logged in, over all
+	// addresses (DefaultMaxHandshakes); past it a new connection is closed.
+	MaxHandshakes int
+	// MaxHashes bounds the password hashes run at once (when 0, one less
+	// than GOMAXPROCS, at least 1: the host's hash pool's default), so
+	// that hashing leaves a CPU to the callers.
+	MaxHashes int
+	// PerAddr bounds the connections of one address: open at once, and
+	// new ones per second (netlimit's defaults for zero fields; negative:
+	// off).
+	PerAddr netlimit.Limits
+}
+
+func (c Config) withDefaults() Config {
+	if c.Log == nil {
+		c.Log = slog.Default()
+	}
+	if c.HandshakeTimeout <= 0 {
+		c.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if c.MaxAuthTries <= 0 {
+		c.MaxAuthTries = DefaultMaxAuthTries
+	}
+	if c.MaxHandshakes <= 0 {
+		c.MaxHandshakes = DefaultMaxHandshakes
+	}
+	if c.MaxHashes <= 0 {
+		c.MaxHashes = max(runtime.GOMAXPROCS(0)-1, 1)
+	}
+	c.PerAddr = c.PerAddr.WithDefaults()
+	return c
+}
+
+// Server is the SSH gateway. Its methods are safe for concurrent use.
+type Server struct {
+	cfg        Config
+	log        *slog.Logger
+	noisy      *lograte.Limiter // log lines an attacker can cause at will
+	addrs      *netlimit.Limiter
+	handshakes chan struct{} // a slot per connection not yet logged in
+	hashes     chan struct{} // a slot per password hash running
+	ssh        *ssh.ServerConfig
+}
+
+// New checks cfg and returns a Server.
+func New(cfg Config) (*Server, error) {
+	switch {
+	case cfg.Calls == nil:
+		return nil, ErrNoCalls
+	case len(cfg.HostKeys) == 0:
+		return nil, ErrNoHostKeys
+	case cfg.Auth == nil:
+		return nil, ErrNoAuth
+	}
+	cfg = cfg.withDefaults()
+	s := &Server{cfg: cfg, log: cfg.Log, noisy: lograte.New(cfg.Log, 0, 0), addrs: netlimit.New(cfg.PerAddr, nil),
+		handshakes: make(chan struct{}, cfg.MaxHandshakes), hashes: make(chan struct{}, cfg.MaxHashes)}
+	sc := &ssh.ServerConfig{
+		Config:                      ssh.Config{KeyExchanges: KeyExchanges, Ciphers: Ciphers, MACs: MACs},
+		MaxAuthTries:                cfg.MaxAuthTries,
+		NoClientAuth:                true,
+		NoClientAuthCallback:        s.noAuth,
+		PasswordCallback:            s.password,
+		KeyboardInteractiveCallback: s.keyboardInteractive,
+		ServerVersion:               ServerVersion,
+	}
+	for _, k := range cfg.HostKeys {
+		sc.AddHostKey(k)
+	}
+	s.ssh = sc
+	return s, nil
+}
+
+// Serve accepts SSH callers on ln and serves each until ctx is done, then
+// closes ln, hangs up on every caller it accepted and returns nil. It
+// returns an error if accepting fails for good.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() { ln.Close() })
+	defer stop()
+	defer ln.Close()
+	var backoff time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			if temporaryAcceptError(err) {
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				s.log.Warn("ssh: accept", "err", err, "retry_in", backoff)
+				select {
+				case <-time.After(backoff):
+				case <-ctx.Done():
+				}
+				continue
+			}
+			return fmt.Errorf("ssh: accept: %w", err)
+		}
+		backoff = 0
+		wg.Go(func() { s.ServeConn(ctx, nc) })
+	}
+}
+
+// temporaryAcceptError reports whether accepting may work if tried again.
+func temporaryAcceptError(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	for _, e := range []error{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM, syscall.ECONNABORTED, syscall.EINTR} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// ServeConn serves one SSH connection until the call ends or ctx is done,
+// and closes it. The handshake and the login run here, on the
+// connection's own goroutine.
+func (s *Server) ServeConn(ctx context.Context, nc net.Conn) {
+	defer nc.Close()
+	verdict, release := s.addrs.Admit(nc.RemoteAddr())
+	if verdict != netlimit.Admitted {
+		s.noisy.Warn("ssh: caller refused", "reason", verdict.String(), "remote", nc.RemoteAddr().String(),
+			"max_per_addr", s.cfg.PerAddr.MaxPerAddr, "accept_rate", s.cfg.PerAddr.AcceptRate)
+		return
+	}
+	defer release()
+	select {
+	case s.handshakes <- struct{}{}:
+	default:
+		s.noisy.Warn("ssh: caller refused: too many handshakes under way", "remote", nc.RemoteAddr().String(), "max_handshakes", s.cfg.MaxHandshakes)
+		return
+	}
+	handshaking := true
+	done := func() {
+		if handshaking {
+			handshaking = false
+			<-s.handshakes
+		}
+	}
+	defer done()
+	// Stopping the server ends a connection at any stage, the handshake
+	// included.
+	stop := context.AfterFunc(ctx, func() { nc.Close() })
+	defer stop()
+	deadline := time.Now().Add(s.cfg.HandshakeTimeout)
+	_ = nc.SetDeadline(deadline)
+	sconn, chans, reqs, err := ssh.NewServerConn(nc, s.ssh)
+	if err != nil {
+		s.noisy.Log(slog.LevelInfo, "ssh: handshake failed", "remote", nc.RemoteAddr().String(), "err", err)
+		return
+	}
+	defer sconn.Close()
+	go ssh.DiscardRequests(reqs)
+	log := s.log.With("remote", nc.RemoteAddr().String())
+
+	// The session channel must be open by the deadline too; then the
+	// connection is the call's, with no deadline but the call's own.
+	var sess *session
+	for sess == nil {
+		newCh, ok := <-chans
+		if !ok {
+			return
+		}
+		if newCh.ChannelType() != "session" {
+			_ = newCh.Reject(ssh.Prohibited, "only a terminal session is offered")
+			continue
+		}
+		ch, chReqs, err := newCh.Accept()
+		if err != nil {
+			return
+		}
+		sess = newSession(s, sconn, ch, chReqs, log)
+	}
+	go rejectChannels(chans)
+	if !sess.waitShell(deadline) {
+		log.Info("ssh: no shell: the session closed, or none was asked for in time")
+		return
+	}
+	_ = nc.SetDeadline(time.Time{})
+	done()
+	sess.serve(ctx)
+}
+
+// rejectChannels refuses every further channel of a connection: one
+// session is all a caller gets.
+func rejectChannels(chans <-chan ssh.NewChannel) {
+	for newCh := range chans {
+		_ = newCh.Reject(ssh.Prohibited, "one session per connection")
+	}
+}
+
+// peerIP is the IP address of addr, as a string.
+func peerIP(addr net.Addr) string {
+	s := addr.String()
+	if host, _, err := net.SplitHostPort(s); err == nil {
+		return host
+	}
+	return s
+}
