@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -134,7 +135,9 @@ expect {
 	cmd := exec.CommandContext(ctx, expectProg, path)
 	cmd.Env = append(os.Environ(), "TERM=xterm")
 	out, err := cmd.CombinedOutput()
-	screen := strings.ReplaceAll(string(out), "\r", "")
+	// What she read, without colour: the board's art and prompts are
+	// coloured for an SSH terminal.
+	screen := ansiCodes.ReplaceAllString(strings.ReplaceAll(string(out), "\r", ""), "")
 	if err != nil {
 		t.Fatalf("expect: %v; the ssh screen:\n%s", err, screen)
 	}
@@ -152,6 +155,9 @@ expect {
 	logs.WaitFor(t, readTimeout, "ssh caller logged in", "login=tess", "terminal=xterm", "width=100", "height=40")
 	logs.WaitFor(t, readTimeout, "session ended", "user=tess")
 }
+
+// ansiCodes matches the escape codes of colour and cursor movement.
+var ansiCodes = regexp.MustCompile("\x1b\\[[0-9;?]*[A-Za-z]")
 
 // sshTerminal is a Go SSH client's session on a pty, its output kept for
 // expect-like reads.
