@@ -9,6 +9,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/m2bbs/m2bbs/host/shared/freeport"
 )
 
 // boxScript shows a box and, at every prompt, the caller's terminal.
@@ -143,5 +147,30 @@ func TestTelnetCallerIsAskedTheirEncodingOnce(t *testing.T) {
 	again.write("hunter2\r\n")
 	if got := again.readUntil("Do you want to continue? (Y/n)\r\n> "); strings.Contains(got, question) {
 		t.Errorf("asked again on the second call: %q", got)
+	}
+}
+
+// TestCP437TelnetAndUTF8SSHGetTheSameBox: through one "m2bbs run", a
+// telnet caller whose terminal says ANSI and an SSH caller on an
+// xterm-256color pty get the same box screen, each in their own bytes
+// (CP437 and UTF-8), and the script sees each one's window.
+func TestCP437TelnetAndUTF8SSHGetTheSameBox(t *testing.T) {
+	scripts := t.TempDir()
+	if err := os.WriteFile(filepath.Join(scripts, "box.lua"), []byte(boxScript), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	telnetPort, err := freeport.Pick()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sshPort := startSSHBBS(t, "-telnet-port", fmt.Sprint(telnetPort), "-scripts", scripts, "-main", "box.lua")
+
+	tn := dialTerminal(t, telnetPort, "ANSI", 80, 25)
+	if got, want := tn.readUntil("> "), "\xda\xc4\xc4\xbf\r\n\xb3ok\xb3\r\n\xc0\xc4\xc4\xd9 caf\x82\r\n80x25 cp437 ANSI\r\n> "; got != want {
+		t.Errorf("the CP437 telnet caller got %q, want %q", got, want)
+	}
+	sh := dialSSHTerminal(t, fmt.Sprintf("127.0.0.1:%d", sshPort), legacySSH("new", ssh.Password("x")), "xterm-256color", 100, 40)
+	if got, want := sh.expect("> "), "┌──┐\r\n│ok│\r\n└──┘ café\r\n100x40 utf-8 xterm-256color\r\n> "; got != want {
+		t.Errorf("the UTF-8 SSH caller got %q, want %q", got, want)
 	}
 }
