@@ -67,6 +67,7 @@ type caller struct {
 	mu    sync.Mutex // guards the fields below, read by Server.Callers
 	since time.Time
 	prof  termprofile.Profile // the caller's terminal
+	sized bool                // a window size came (NAWS), if only 0x0: not known
 }
 
 func newCaller(s *Server, nc net.Conn) *caller {
@@ -421,7 +422,7 @@ func (c *caller) subnegotiation(option byte, payload []byte) {
 	switch option {
 	case OptNAWS:
 		if w, h, ok := ParseNAWS(payload); ok {
-			c.prof.Width, c.prof.Height = w, h
+			c.prof.Width, c.prof.Height, c.sized = w, h, true
 			c.log.Debug("telnet: window size", "width", w, "height", h)
 		}
 	case OptTerminalType:

@@ -70,7 +70,7 @@ func (c *caller) settled() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ttype := !c.opts.asked(OptTerminalType) && (!c.opts.his(OptTerminalType) || c.prof.Type != "")
-	naws := !c.opts.asked(OptNAWS) && (!c.opts.his(OptNAWS) || c.prof.Width > 0)
+	naws := !c.opts.asked(OptNAWS) && (!c.opts.his(OptNAWS) || c.sized)
 	return ttype && naws
 }
 
