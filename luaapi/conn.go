@@ -9,6 +9,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/m2bbs/m2bbs/host/message"
+	"github.com/m2bbs/m2bbs/host/shared/termprofile"
 	"github.com/m2bbs/m2bbs/host/shared/termtext"
 )
 
@@ -42,6 +43,12 @@ type Conn struct {
 	// "ansi": true on every line; the classic client does not (see
 	// ShowsArt).
 	ANSI bool
+	// Terminal is the caller's terminal as their gateway describes it
+	// (SetTerminal; conn:terminal()).
+	Terminal termprofile.Profile
+	// tellEncoding is an encoding conn:set_encoding chose that the
+	// caller's edge has not been told yet: the next message says it.
+	tellEncoding termprofile.Encoding
 
 	replier Replier
 	sent    int
@@ -116,6 +123,9 @@ const (
 // client. label says what the caller is looking at, for the status page:
 // a screen's name, or the message's text.
 func (c *Conn) Send(sender, connID string, m message.Message, label string) error {
+	if connID == c.ID && c.tellEncoding != "" {
+		m.Encoding, c.tellEncoding = string(c.tellEncoding), ""
+	}
 	if err := c.replier.SendMessage(sender, []string{connID}, m); err != nil {
 		return err
 	}
@@ -177,6 +187,8 @@ var connMethods = map[string]lua.LGFunction{
 	"id":           connID,
 	"recv_json":    connRecv("recv_json"),
 	"recv":         connRecv("recv"),
+	"terminal":     connTerminal,
+	"set_encoding": connSetEncoding,
 }
 
 // registerConnType creates the conn metatable in the registry (not in the

@@ -83,7 +83,7 @@ local function read_messages(conn, req)
     ui.screen(conn, req, 'read_msg')
     for i = count, 1, -1 do
         local text = assert(db.message_read(i - 1))
-        req = ui.ask(conn, req, ('--- %d of %d ---\n%s'):format(count - i + 1, count, text), '[Enter/Q] ')
+        req = require('pager').ask(conn, req, ('--- %d of %d ---\n%s'):format(count - i + 1, count, text), '[Enter/Q] ')
         if req.data.msg:upper() == 'Q' then return end
     end
 end
@@ -126,7 +126,7 @@ end
 local function who(conn, req)
     local lines = {}
     for _, c in ipairs(callers.online()) do lines[#lines + 1] = '  ' .. c.user end
-    ui.display(conn, req, 'Online now:\n' .. table.concat(lines, '\n'))
+    require('pager').show(conn, req, 'Online now:\n' .. table.concat(lines, '\n'))
 end
 
 -- wall: menu 6, the one-liners wall; Enter to leave it as it is.
@@ -151,7 +151,7 @@ local function last_callers(conn, req)
     for _, c in ipairs(assert(users.last_callers(10))) do
         lines[#lines + 1] = os.date('  %Y-%m-%d %H:%M  ', c.at) .. c.user
     end
-    ui.display(conn, req, 'Last callers:\n' .. table.concat(lines, '\n'))
+    require('pager').show(conn, req, 'Last callers:\n' .. table.concat(lines, '\n'))
 end
 
 -- MAX_PAGE bounds one page's text (callers.page takes at most 1024 bytes).
@@ -181,7 +181,7 @@ local function user_list(conn, req)
     for _, a in ipairs(assert(users.list(0, 50))) do
         lines[#lines + 1] = ('  %-20s %-6s %s calls%s'):format(a.name, a.level, a.calls, a.banned and '  BANNED' or '')
     end
-    ui.display(conn, req, table.concat(lines, '\n'))
+    require('pager').show(conn, req, table.concat(lines, '\n'))
 end
 
 -- approve_users lists the new users waiting for the sysop's approval and
@@ -369,6 +369,7 @@ function m2bbs(conn, req)
         ui.exit(conn, req, 'timeout')
         return
     end
+    req = require('charset').settle(conn, req, user)
     req = ui.prompt(conn, req, 'motd')
     if req.data.msg:lower() == 'n' then
         ui.exit(conn, req, 'bye')

@@ -13,6 +13,7 @@ local db = require 'db'
 local board = require 'board'
 local mail = require 'mail'
 local users = require 'users'
+local pager = require 'pager'
 
 local boards = {}
 
@@ -98,10 +99,11 @@ local function date(t)
     return os.date('%Y-%m-%d %H:%M', t)
 end
 
--- answer asks text with prompt pchar and returns the new request and the
--- trimmed, upper-cased answer.
+-- answer asks text with prompt pchar, a screenful at a time
+-- (pager.ask), and returns the new request and the trimmed, upper-cased
+-- answer.
 local function answer(conn, req, text, pchar)
-    req = ui.ask(conn, req, text, pchar)
+    req = pager.ask(conn, req, text, pchar)
     return req, ui.trim(req.data.msg):upper()
 end
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
 	"github.com/m2bbs/m2bbs/host/message"
+	"github.com/m2bbs/m2bbs/host/shared/termprofile"
 	"github.com/m2bbs/m2bbs/host/shared/termtext"
 )
 
@@ -52,6 +53,26 @@ type clientOptions struct {
 	noColour bool
 	// dial looks up the lines directory and calls a line that is not busy.
 	dial bool
+	// tty, when the client runs on one, is described to the BBS
+	// (terminal).
+	tty *os.File
+}
+
+// terminal describes o's tty to the BBS (classic.Client.Terminal): its
+// size, and the type $TERM names; nil without a tty.
+func (o clientOptions) terminal() func() termprofile.Profile {
+	if o.tty == nil {
+		return nil
+	}
+	fd := int(o.tty.Fd())
+	return func() termprofile.Profile {
+		p := termprofile.Profile{}.WithType(os.Getenv("TERM"))
+		if w, h, err := term.GetSize(fd); err == nil {
+			p.Width, p.Height = w, h
+		}
+		p.NoANSI = p.NoANSI || o.noColour
+		return p
+	}
 }
 
 // runClient is "m2bbs client": the classic BBS client. On a terminal it
@@ -155,6 +176,7 @@ func callScripted(ctx context.Context, o clientOptions, in io.Reader, out io.Wri
 // The terminal's state is restored on every way out, a panic included.
 func callInteractive(ctx context.Context, o clientOptions, tty *os.File, out io.Writer) error {
 	fd := int(tty.Fd())
+	o.tty = tty
 	saved, err := term.GetState(fd)
 	if err != nil {
 		return fmt.Errorf("client: terminal: %w", err)
@@ -194,6 +216,7 @@ func callBBS(ctx context.Context, o clientOptions, out io.Writer, timeout time.D
 	} else {
 		c, err = classic.Dial(ctx, net.JoinHostPort(o.host, strconv.Itoa(o.port)), o.route, o.raw)
 		if err == nil {
+			c.Terminal = o.terminal()
 			connect := c.Connect
 			if o.noColour {
 				connect = c.ConnectPlain

@@ -598,7 +598,7 @@ func startClientOnPTY(t *testing.T, args ...string) *ptyClient {
 	}
 	p := &ptyClient{ptmx: ptmx, tty: tty, before: before, exited: make(chan error, 1), changed: make(chan struct{})}
 	cmd := exec.Command(os.Args[0], append([]string{"client"}, args...)...)
-	cmd.Env = append(os.Environ(), runMainEnv+"=1")
+	cmd.Env = append(os.Environ(), runMainEnv+"=1", "TERM=xterm-256color")
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
 	if err := cmd.Start(); err != nil {
@@ -740,7 +740,12 @@ func TestClientInteractive(t *testing.T) {
 			t.Errorf("exit status %d, want 0", code)
 		}
 		p.checkRestored(t)
-		want := []string{goRequest("connect"), goRequest("zed"), goRequest("zed")}
+		// On a terminal the client says what it is: $TERM and the pty's size.
+		const tty = `{"type":"xterm-256color","width":80,"height":24,"encoding":"utf-8","ansi":true}`
+		var want []string
+		for _, line := range []string{"connect", "zed", "zed"} {
+			want = append(want, string(classic.AppendMember([]byte(goRequest(line)), "terminal", []byte(tty))))
+		}
 		if v := fake.visit(t); v.err != nil || !slices.Equal(v.requests, want) {
 			t.Errorf("sent %q (%v), want %q", v.requests, v.err, want)
 		}

@@ -143,6 +143,7 @@ func dialLines(ctx context.Context, o clientOptions, out io.Writer) (*classic.Cl
 		if err != nil {
 			return nil, message.Message{}, err
 		}
+		c.Terminal = o.terminal()
 		connect := c.Connect
 		if o.noColour {
 			connect = c.ConnectPlain

@@ -173,6 +173,13 @@ type sshTerminal struct {
 // dialSSH logs in to addr with cfg and opens a shell on an 80×24 pty.
 func dialSSH(t *testing.T, addr string, cfg *ssh.ClientConfig) *sshTerminal {
 	t.Helper()
+	return dialSSHTerminal(t, addr, cfg, "ansi", 80, 24)
+}
+
+// dialSSHTerminal logs in to addr with cfg and opens a shell on a pty of
+// terminal type termType, width by height.
+func dialSSHTerminal(t *testing.T, addr string, cfg *ssh.ClientConfig, termType string, width, height int) *sshTerminal {
+	t.Helper()
 	client, err := ssh.Dial("tcp", addr, cfg)
 	if err != nil {
 		t.Fatalf("ssh %s@%s: %v", cfg.User, addr, err)
@@ -182,7 +189,7 @@ func dialSSH(t *testing.T, addr string, cfg *ssh.ClientConfig) *sshTerminal {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := sess.RequestPty("ansi", 24, 80, ssh.TerminalModes{}); err != nil {
+	if err := sess.RequestPty(termType, height, width, ssh.TerminalModes{}); err != nil {
 		t.Fatal(err)
 	}
 	in, _ := sess.StdinPipe()

@@ -6,7 +6,8 @@
 // frame, telnet bytes. The gateways read them back with Decode.
 //
 // On the wire a message is a JSON object with string members "type",
-// "msg" and "pchar" and a boolean "secret", in key order, as the classic
+// "msg" and "pchar" and a boolean "secret" (and "encoding" when a script
+// chose its caller's character set), in key order, as the classic
 // client of 2010 expects: {"msg":"Your name?","pchar":"> ","type":"prompt"}.
 package message
 
@@ -40,6 +41,10 @@ type Message struct {
 	// Secret marks a prompt whose answer the caller's terminal must not
 	// show: a password.
 	Secret bool
+	// Encoding, when set, is the character set a script chose for its
+	// caller (conn:set_encoding: "utf-8", "cp437" or "ascii"): the edge
+	// translates this message and the ones after it into it.
+	Encoding string
 	// Extra holds the members a script put in a message besides the
 	// above, in key order, each value already JSON. A member named like a
 	// field whose value the field cannot hold (a number as "msg", an
@@ -83,6 +88,10 @@ func (m *Message) AppendJSON(dst []byte) []byte {
 		}
 		dst = appendMember(dst, &first, key)
 	}
+	if m.Encoding != "" && !m.hasExtra("encoding") {
+		member("encoding")
+		dst = AppendString(dst, m.Encoding)
+	}
 	if !m.hasExtra("msg") {
 		member("msg")
 		dst = AppendString(dst, m.Msg)
@@ -110,7 +119,7 @@ func (m *Message) AppendJSON(dst []byte) []byte {
 // buffer once: the members, their quotes and keys, and room for a few
 // escapes.
 func (m *Message) sizeHint() int {
-	n := len(m.Type) + len(m.Msg) + len(m.PChar) + len(`{"msg":"","pchar":"","secret":true,"type":""}`)
+	n := len(m.Type) + len(m.Msg) + len(m.PChar) + len(m.Encoding) + len(`{"msg":"","pchar":"","secret":true,"type":""}`)
 	for _, e := range m.Extra {
 		n += len(e.Key) + len(e.Value) + 4
 	}
@@ -195,7 +204,7 @@ var (
 
 // Decode parses one message as the gateways receive it (the JSON inside a
 // classic frame): a JSON object with a non-empty "type". Members other
-// than the four fields are ignored; Extra stays empty. Keys match exactly,
+// than the fields are ignored; Extra stays empty. Keys match exactly,
 // as the host that wrote the message matched them: "Secret" is not
 // "secret" (encoding/json alone would fold case and take either).
 func Decode(data []byte) (Message, error) {
@@ -213,7 +222,7 @@ func Decode(data []byte) (Message, error) {
 	for _, f := range []struct {
 		key string
 		dst any
-	}{{"type", &m.Type}, {"msg", &m.Msg}, {"pchar", &m.PChar}, {"secret", &m.Secret}} {
+	}{{"type", &m.Type}, {"msg", &m.Msg}, {"pchar", &m.PChar}, {"secret", &m.Secret}, {"encoding", &m.Encoding}} {
 		raw, ok := members[f.key]
 		if !ok {
 			continue

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/m2bbs/m2bbs/host/message"
+	"github.com/m2bbs/m2bbs/host/shared/termprofile"
 	"io"
 	"net"
 	"strings"
@@ -26,6 +27,11 @@ var (
 // Client is one caller connected to the BBS over TCP. Its methods are not
 // safe for concurrent use.
 type Client struct {
+	// Terminal, if set, describes the caller's terminal; "connect" and
+	// every line then carry it (a "terminal" member, as the telnet
+	// gateway sends), so the BBS's scripts know its size and type.
+	Terminal func() termprofile.Profile
+
 	conn  net.Conn
 	fr    *FrameReader
 	route string
@@ -66,15 +72,27 @@ func NewClient(conn net.Conn, route string, raw bool) (*Client, error) {
 }
 
 // Connect sends "connect", the classic client's first message.
-func (c *Client) Connect() error { return c.send(AppendConnect(c.req[:0], c.route, true)) }
+func (c *Client) Connect() error {
+	return c.send(c.withTerminal(AppendConnect(c.req[:0], c.route, true)))
+}
 
 // ConnectPlain is Connect for a client that shows no colour: the BBS
 // leaves colour codes out of what it sends.
-func (c *Client) ConnectPlain() error { return c.send(AppendConnect(c.req[:0], c.route, false)) }
+func (c *Client) ConnectPlain() error {
+	return c.send(c.withTerminal(AppendConnect(c.req[:0], c.route, false)))
+}
 
 // Send sends one message (a line the caller typed).
 func (c *Client) Send(msg string) error {
-	return c.send(AppendRequest(c.req[:0], c.route, msg))
+	return c.send(c.withTerminal(AppendRequest(c.req[:0], c.route, msg)))
+}
+
+// withTerminal adds the caller's terminal to req, if Terminal is set.
+func (c *Client) withTerminal(req []byte) []byte {
+	if c.Terminal == nil {
+		return req
+	}
+	return AppendMember(req, "terminal", c.Terminal().AppendJSON(nil))
 }
 
 // send writes one framed request.

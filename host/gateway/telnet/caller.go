@@ -14,6 +14,7 @@ import (
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
 	"github.com/m2bbs/m2bbs/host/message"
 	"github.com/m2bbs/m2bbs/host/shared/chunkwrite"
+	"github.com/m2bbs/m2bbs/host/shared/termprofile"
 	"github.com/m2bbs/m2bbs/host/shared/termtext"
 )
 
@@ -58,15 +59,15 @@ type caller struct {
 	prompt    *message.Message // the prompt waiting for a line, if any
 	overflow  bool             // typeAhead is full: keys are being dropped
 	keysDone  chan struct{}    // closed when readKeys returns; nil before it runs
+	heard     bool             // the caller sent something before the BBS was dialled
 
 	// stream is set for a caller whose bytes are not telnet (stream.go).
 	stream *streamCall
 
-	mu     sync.Mutex // guards the fields below, read by Server.Callers
-	since  time.Time
-	term   string
-	width  int
-	height int
+	mu    sync.Mutex // guards the fields below, read by Server.Callers
+	since time.Time
+	prof  termprofile.Profile // the caller's terminal
+	sized bool                // a window size came (NAWS), if only 0x0: not known
 }
 
 func newCaller(s *Server, nc net.Conn) *caller {
@@ -83,7 +84,8 @@ func newCaller(s *Server, nc net.Conn) *caller {
 func (c *caller) info() CallerInfo {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return CallerInfo{Remote: c.nc.RemoteAddr().String(), Since: c.since, TerminalType: c.term, Width: c.width, Height: c.height}
+	return CallerInfo{Remote: c.nc.RemoteAddr().String(), Since: c.since, TerminalType: c.prof.Type, Width: c.prof.Width, Height: c.prof.Height,
+		Encoding: c.prof.Encoding}
 }
 
 // frame is what the BBS reader goroutine passes on.
@@ -107,7 +109,7 @@ func (c *caller) run(ctx context.Context) {
 			reason = errors.New("unknown")
 		}
 		c.mu.Lock()
-		c.log.Info(c.kind()+" caller gone", "reason", reason.Error(), "terminal", c.term, "width", c.width, "height", c.height,
+		c.log.Info(c.kind()+" caller gone", "reason", reason.Error(), "terminal", c.prof.Type, "width", c.prof.Width, "height", c.prof.Height, "encoding", c.prof.Encoding,
 			"duration", time.Since(c.since).Round(time.Millisecond))
 		c.mu.Unlock()
 	}()
@@ -115,6 +117,11 @@ func (c *caller) run(ctx context.Context) {
 	// Negotiate first: the client answers while the BBS is dialled.
 	c.negotiate()
 	if err := c.flush(); err != nil {
+		c.nc.Close()
+		reason = err
+		return
+	}
+	if err := c.settle(); err != nil {
 		c.nc.Close()
 		reason = err
 		return
@@ -194,12 +201,13 @@ func (c *caller) dial(ctx context.Context) error {
 
 // connect is the first message of a call on route: with Config.PeerKey
 // it tells the BBS the caller's address. It says the caller's terminal
-// shows ANSI (classic.WithANSI), so the board sends its ANSI art.
+// (withTerminal), and that it shows ANSI (classic.WithANSI) unless it is
+// dumb, so the board sends its ANSI art.
 func (c *caller) connect(route string) []byte {
 	if c.s.cfg.PeerKey == "" {
-		return classic.WithANSI(classic.AppendConnect(c.req[:0], route, true))
+		return c.withTerminal(classic.AppendConnect(c.req[:0], route, true))
 	}
-	return classic.WithANSI(classic.AppendGatewayConnect(c.req[:0], route, c.peer(), c.s.cfg.PeerKey))
+	return c.withTerminal(classic.AppendGatewayConnect(c.req[:0], route, c.peer(), c.s.cfg.PeerKey))
 }
 
 // request is the caller's line for the BBS: with Config.PeerKey each line
@@ -209,9 +217,9 @@ func (c *caller) connect(route string) []byte {
 // a journal that starts after the connect still knows.
 func (c *caller) request(line string) []byte {
 	if c.s.cfg.PeerKey == "" {
-		return classic.WithANSI(classic.AppendRequest(c.req[:0], c.route, line))
+		return c.withTerminal(classic.AppendRequest(c.req[:0], c.route, line))
 	}
-	return classic.WithANSI(classic.AppendGatewayRequest(c.req[:0], c.route, line, c.peer(), c.s.cfg.PeerKey))
+	return c.withTerminal(classic.AppendGatewayRequest(c.req[:0], c.route, line, c.peer(), c.s.cfg.PeerKey))
 }
 
 // peer is the caller's IP address.
@@ -375,14 +383,14 @@ func (c *caller) readFrames(frames chan<- frame, done <-chan struct{}) {
 // editor.
 func (c *caller) keys(p []byte) error {
 	if c.stream != nil {
-		c.queue(p)
+		c.queue(c.typed(p))
 		return c.edit()
 	}
 	c.tokens = c.dec.Decode(c.tokens[:0], p)
 	for _, t := range c.tokens {
 		switch t.Kind {
 		case KindData:
-			c.queue(t.Data)
+			c.queue(c.typed(t.Data))
 		case KindNegotiation:
 			var changed bool
 			c.out, changed = c.opts.receive(c.out, t.Command, t.Option)
@@ -414,12 +422,12 @@ func (c *caller) subnegotiation(option byte, payload []byte) {
 	switch option {
 	case OptNAWS:
 		if w, h, ok := ParseNAWS(payload); ok {
-			c.width, c.height = w, h
+			c.prof.Width, c.prof.Height, c.sized = w, h, true
 			c.log.Debug("telnet: window size", "width", w, "height", h)
 		}
 	case OptTerminalType:
-		if name, ok := ParseTerminalType(payload); ok {
-			c.term = name
+		if name, ok := ParseTerminalType(payload); ok && c.prof.Type == "" {
+			c.prof = c.prof.WithType(name)
 			c.log.Debug("telnet: terminal type", "terminal", name)
 		}
 	}
@@ -448,12 +456,16 @@ func (c *caller) edit() error {
 	}
 	serverEcho := c.opts.ours(OptEcho) || c.stream != nil && c.stream.echo
 	c.ed.Echo = serverEcho && !c.prompt.Secret
+	mark := len(c.out)
+	defer func() { c.encodeEcho(mark) }()
 	for i, b := range c.typeAhead {
 		var ev Event
 		var line string
 		c.out, ev, line = c.ed.Key(c.out, b)
 		switch ev {
 		case HangUp:
+			c.encodeEcho(mark)
+			mark = len(c.out)
 			c.out = c.text(c.out, "\nGoodbye.\n")
 			return errCallerQuit
 		case Entered:
@@ -463,6 +475,8 @@ func (c *caller) edit() error {
 			if serverEcho {
 				c.out = append(c.out, '\r', '\n')
 			}
+			c.encodeEcho(mark)
+			mark = len(c.out)
 			if err := c.flush(); err != nil {
 				return err
 			}
@@ -480,7 +494,8 @@ func (c *caller) edit() error {
 // APC, …) and C1 controls never reach the caller's terminal
 // (termtext.StripStrings).
 func (c *caller) show(m message.Message) error {
-	m.Msg, m.PChar = termtext.StripStrings(m.Msg), termtext.StripStrings(m.PChar)
+	c.adoptEncoding(m.Encoding)
+	m.Msg, m.PChar = c.charset(termtext.StripStrings(m.Msg)), c.charset(termtext.StripStrings(m.PChar))
 	if m.Msg != "" {
 		c.out = c.text(c.out, m.Msg)
 		c.out = append(c.out, '\r', '\n')

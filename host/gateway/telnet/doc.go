@@ -22,13 +22,23 @@
 //     once per change of state, so two telnet programs never loop.
 //   - editor.go: [Editor], server-side line editing (echo, backspace,
 //     Ctrl-U, Ctrl-W, secret input, a length limit, UTF-8).
+//   - terminal.go: the caller's terminal (termprofile.Profile): the
+//     answers to the opening negotiation are waited for before the BBS
+//     is dialled ([Config.NegotiationWait]), every request carries the
+//     terminal ("terminal"), and text goes out in the caller's character
+//     set (CP437 and ASCII translated from the BBS's UTF-8, typed CP437
+//     read back as UTF-8).
 //   - server.go and caller.go: [Server], the network side.
 //
 // # What the caller sees
 //
 // On connecting the gateway offers to echo and to suppress go-ahead, and
 // asks for the window size (NAWS) and terminal type; clients that answer
-// nothing (nc) or refuse get no server echo and work in line mode. A
+// nothing (nc) or refuse get no server echo and work in line mode. The
+// terminal type sets the character set (termprofile.Detect): an ANSI
+// terminal (SyncTERM, NetRunner) gets CP437, xterm and its kin UTF-8, a
+// dumb terminal ASCII without colour; an unknown type UTF-8 until the BBS
+// chooses (message.Message.Encoding). A
 // prompt's answer is echoed as typed, except after a secret prompt
 // (a password), where nothing is echoed. Enter may arrive as CR LF, CR NUL,
 // a bare CR or a bare LF; each ends exactly one line. Ctrl-C or Ctrl-D on

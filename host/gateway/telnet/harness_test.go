@@ -111,6 +111,14 @@ func (b *fakeBBS) waitGone(t *testing.T) {
 	}
 }
 
+// withTerminal is request r with the "terminal" member js.
+func withTerminal(r, js string) string { return withMember(r, "terminal", js) }
+
+// withMember is request r with the member key: js.
+func withMember(r, key, js string) string {
+	return string(classic.AppendMember([]byte(r), key, []byte(js)))
+}
+
 // req is the request the gateway should send for line.
 func req(line string) string {
 	return string(classic.WithANSI(classic.AppendRequest(nil, "@bbs", line)))

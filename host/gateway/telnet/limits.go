@@ -45,9 +45,10 @@ func (s *Server) admit(nc net.Conn) (release func()) {
 
 // firstInput returns a channel that fires when the caller has sent
 // nothing for FirstInputTimeout since connecting (nil when that is off).
-// Stop the timer when input comes.
+// Stop the timer when input comes. A caller heard while the negotiation
+// settled has sent something already.
 func (c *caller) firstInput() (*time.Timer, <-chan time.Time) {
-	if c.s.cfg.FirstInputTimeout <= 0 || c.stream != nil {
+	if c.s.cfg.FirstInputTimeout <= 0 || c.stream != nil || c.heard {
 		return nil, nil
 	}
 	timer := time.NewTimer(time.Until(c.since.Add(c.s.cfg.FirstInputTimeout)))

@@ -85,7 +85,11 @@ exit $status
 		t.Error("the password was shown")
 	}
 	bbs.waitGone(t)
-	if got, want := bbs.receivedRequests(), []string{connectReq, req("zed"), req("s3cret"), req("Q")}; !slices.Equal(got, want) {
+	// The gateway waited for the terminal type and size before it dialled.
+	// Every request says what the terminal is.
+	term := `{"type":"XTERM-256COLOR","width":100,"height":30,"encoding":"utf-8","ansi":true}`
+	want := []string{withTerminal(connectReq, term), withTerminal(req("zed"), term), withTerminal(req("s3cret"), term), withTerminal(req("Q"), term)}
+	if got := bbs.receivedRequests(); !slices.Equal(got, want) {
 		t.Errorf("BBS received %q, want %q", got, want)
 	}
 	<-bbs.callers

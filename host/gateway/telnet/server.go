@@ -15,6 +15,7 @@ import (
 
 	"github.com/m2bbs/m2bbs/host/shared/lograte"
 	"github.com/m2bbs/m2bbs/host/shared/netlimit"
+	"github.com/m2bbs/m2bbs/host/shared/termprofile"
 )
 
 // Defaults for the zero fields of Config.
@@ -92,6 +93,11 @@ type Config struct {
 	// FirstInputTimeout hangs up on a caller who has sent nothing this
 	// long after connecting (DefaultFirstInputTimeout; negative: off).
 	FirstInputTimeout time.Duration
+	// NegotiationWait bounds how long a new caller's answers to the
+	// opening negotiation (terminal type, window size) are waited for
+	// before the BBS is dialled (DefaultNegotiationWait; negative: not
+	// at all). A client that answers nothing is waited for 300 ms at most.
+	NegotiationWait time.Duration
 }
 
 // withDefaults fills the zero fields.
@@ -116,6 +122,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.WriteTimeout <= 0 {
 		c.WriteTimeout = DefaultWriteTimeout
+	}
+	if c.NegotiationWait == 0 {
+		c.NegotiationWait = DefaultNegotiationWait
 	}
 	if c.FirstInputTimeout == 0 {
 		c.FirstInputTimeout = DefaultFirstInputTimeout
@@ -152,6 +161,7 @@ type CallerInfo struct {
 	TerminalType string    // as the client named it; "" if it did not say
 	Width        int       // window size in characters; 0 if unknown
 	Height       int
+	Encoding     termprofile.Encoding // from the terminal type; "" if unknown
 }
 
 // New checks cfg and returns a Server.

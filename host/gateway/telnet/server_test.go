@@ -39,7 +39,7 @@ const inetutilsAnswers = "\xff\xfd\x01\xff\xfd\x03\xff\xfb\x03\xff\xfb\x1f\xff\x
 
 func TestGatewayCall(t *testing.T) {
 	bbs := newFakeBBS(true, welcome, askPassword, menu, goodbye)
-	_, addr := startGateway(t, bbs, Config{})
+	_, addr := startGateway(t, bbs, Config{NegotiationWait: 200 * time.Millisecond})
 	c := dialGateway(t, addr)
 
 	if got := c.readUntil(gatewayOpening); got != gatewayOpening {
@@ -66,7 +66,12 @@ func TestGatewayCall(t *testing.T) {
 	}
 	bbs.waitGone(t)
 
-	if got, want := bbs.receivedRequests(), []string{connectReq, req("zed"), req("s3cret"), req("Q")}; !slices.Equal(got, want) {
+	// The window size came before the BBS was dialled; the terminal type,
+	// which came later, goes with the next line, and every line after.
+	term := `{"type":"VT100","width":100,"height":30,"ansi":true}`
+	want := []string{withTerminal(connectReq, `{"width":100,"height":30,"ansi":true}`),
+		withTerminal(req("zed"), term), withTerminal(req("s3cret"), term), withTerminal(req("Q"), term)}
+	if got := bbs.receivedRequests(); !slices.Equal(got, want) {
 		t.Errorf("BBS received %q, want %q", got, want)
 	}
 	<-bbs.callers // at "connect": nothing known yet

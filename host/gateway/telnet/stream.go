@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/m2bbs/m2bbs/host/message"
+	"github.com/m2bbs/m2bbs/host/shared/termprofile"
 )
 
 // Terminal is what a caller's terminal said of itself: its type (TERM,
@@ -65,23 +66,30 @@ func (s *Server) NewCall(nc net.Conn, st Stream) *Call {
 		login := *st.Login
 		c.stream.login = &login
 	}
-	c.term, c.width, c.height = st.Terminal.Type, st.Terminal.Width, st.Terminal.Height
+	c.prof = termprofile.Profile{Width: st.Terminal.Width, Height: st.Terminal.Height}.WithType(st.Terminal.Type)
 	return &Call{c: c}
 }
 
 // SetTerminal records a change of the caller's terminal (a new window
-// size). It is safe to call while Serve runs.
+// size); the board hears of it with the caller's next line. The
+// character set follows a new type (termprofile.Detect) and is kept
+// otherwise. It is safe to call while Serve runs.
 func (k *Call) SetTerminal(t Terminal) {
 	k.c.mu.Lock()
 	defer k.c.mu.Unlock()
-	k.c.term, k.c.width, k.c.height = t.Type, t.Width, t.Height
+	p := k.c.prof
+	p.Width, p.Height = t.Width, t.Height
+	if t.Type != p.Type {
+		p = p.WithType(t.Type)
+	}
+	k.c.prof = p
 }
 
 // Terminal returns the caller's terminal as last recorded.
 func (k *Call) Terminal() Terminal {
 	k.c.mu.Lock()
 	defer k.c.mu.Unlock()
-	return Terminal{Type: k.c.term, Width: k.c.width, Height: k.c.height}
+	return Terminal{Type: k.c.prof.Type, Width: k.c.prof.Width, Height: k.c.prof.Height}
 }
 
 // Serve serves the call until it ends or ctx is done, and closes the

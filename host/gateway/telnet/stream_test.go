@@ -49,7 +49,11 @@ func TestStreamTypesTheLogin(t *testing.T) {
 		t.Errorf("telnet bytes reached a stream caller: %q", got)
 	}
 	reqs := bbs.receivedRequests()
-	if len(reqs) < 4 || reqs[1] != req("tess") || reqs[2] != req("hunter22") || reqs[3] != req("q") {
+	// Every line says the terminal; the resize goes with the next one.
+	term := `{"type":"xterm","width":80,"height":24,"encoding":"utf-8","ansi":true}`
+	resized := `{"type":"xterm","width":100,"height":30,"encoding":"utf-8","ansi":true}`
+	if len(reqs) < 4 || reqs[1] != withTerminal(req("tess"), term) || reqs[2] != withTerminal(req("hunter22"), term) ||
+		reqs[3] != withTerminal(req("q"), resized) {
 		t.Errorf("the board got %q", reqs)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
 	"github.com/m2bbs/m2bbs/host/message"
+	"github.com/m2bbs/m2bbs/host/shared/termprofile"
 	"github.com/m2bbs/m2bbs/host/shared/termtext"
 )
 
@@ -35,6 +36,9 @@ type pageRequest struct {
 	// colour is set when the request says whether the page shows colour
 	// ("color" or "colour": true or false).
 	colour *bool
+	// terminal is the page's terminal, when the request says it
+	// ("terminal": an object as termprofile.Profile.AppendJSON writes).
+	terminal *termprofile.Profile
 }
 
 // parseRequest reads one WebSocket message from the page: a JSON object
@@ -52,6 +56,9 @@ func parseRequest(data []byte) (pageRequest, error) {
 		Msg    *string `json:"msg"`
 		Color  *bool   `json:"color"`
 		Colour *bool   `json:"colour"`
+		// Terminal is read on its own (pageTerminal): a bad one is
+		// dropped, not the line.
+		Terminal json.RawMessage `json:"terminal"`
 	}
 	if err := json.Unmarshal(data, &req); err != nil {
 		return pageRequest{}, fmt.Errorf("%w: bad JSON", ErrBadRequest)
@@ -64,7 +71,7 @@ func parseRequest(data []byte) (pageRequest, error) {
 	case len(*req.Msg) > MaxLineBytes || encodedLen(*req.Msg) > MaxLineBytes:
 		return pageRequest{}, fmt.Errorf("%w: msg longer than %d bytes", ErrBadRequest, MaxLineBytes)
 	}
-	out := pageRequest{msg: *req.Msg, colour: req.Color}
+	out := pageRequest{msg: *req.Msg, colour: req.Color, terminal: pageTerminal(req.Terminal)}
 	if req.Colour != nil {
 		out.colour = req.Colour
 	}
@@ -81,16 +88,44 @@ func encodedLen(msg string) int {
 	return len(classic.AppendRequest(nil, "", msg)) - requestOverhead
 }
 
+// pageTerminal reads the "terminal" member of a request from the page:
+// {"type":…,"width":…,"height":…,"encoding":…,"ansi":…}; nil if there is
+// none or it is not such an object. What a profile may not hold is
+// dropped (termprofile.Profile.Clean).
+func pageTerminal(raw json.RawMessage) *termprofile.Profile {
+	if len(raw) == 0 {
+		return nil
+	}
+	var t struct {
+		Type     string `json:"type"`
+		Width    int    `json:"width"`
+		Height   int    `json:"height"`
+		Encoding string `json:"encoding"`
+		ANSI     *bool  `json:"ansi"`
+	}
+	if json.Unmarshal(raw, &t) != nil {
+		return nil
+	}
+	p := termprofile.Profile{Type: t.Type, Width: t.Width, Height: t.Height, Encoding: termprofile.Encoding(t.Encoding),
+		NoANSI: t.ANSI != nil && !*t.ANSI}.Clean()
+	return &p
+}
+
 // appendClassic appends the classic request for r on route to dst: the
-// bytes a classic client would send for it.
+// bytes a classic client would send for it, with the page's terminal.
 func (r pageRequest) appendClassic(dst []byte, route string) []byte {
 	if r.msg == "connect" && r.colour != nil && !*r.colour {
-		return classic.AppendConnect(dst, route, false)
+		dst = classic.AppendConnect(dst, route, false)
+	} else {
+		// The page is a terminal: it shows ANSI art. Said with every line,
+		// so a session rebuilt from a journal that starts after the
+		// connect still knows.
+		dst = classic.WithANSI(classic.AppendRequest(dst, route, r.msg))
 	}
-	// The page is a terminal: it shows ANSI art. Said with every line, so
-	// a session rebuilt from a journal that starts after the connect
-	// still knows.
-	return classic.WithANSI(classic.AppendRequest(dst, route, r.msg))
+	if r.terminal != nil {
+		dst = classic.AppendMember(dst, "terminal", r.terminal.AppendJSON(nil))
+	}
+	return dst
 }
 
 // encodeMessage is the WebSocket text of a BBS message: its JSON, written

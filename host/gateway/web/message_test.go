@@ -25,6 +25,11 @@ func TestParseRequest(t *testing.T) {
 		{"unicode", `{"type":"msg","msg":"h\u00e9 ☎"}`, `@bbs.2 {"type":"msg","msg":"hé ☎","ansi":true}` + "\x00"},
 		{"unknown fields ignored", `{"type":"msg","msg":"x","extra":[1,2]}`, `@bbs.2 {"type":"msg","msg":"x","ansi":true}` + "\x00"},
 		{"longest line", `{"type":"msg","msg":"` + strings.Repeat("a", MaxLineBytes-2) + `"}`, `@bbs.2 {"type":"msg","msg":"` + strings.Repeat("a", MaxLineBytes-2) + `","ansi":true}` + "\x00"},
+		{"the page's terminal", `{"type":"msg","msg":"x","terminal":{"type":"xterm.js","width":120,"height":40,"encoding":"utf-8","ansi":true}}`,
+			`@bbs.2 {"type":"msg","msg":"x","ansi":true,"terminal":{"type":"xterm.js","width":120,"height":40,"encoding":"utf-8","ansi":true}}` + "\x00"},
+		{"a terminal's garbage dropped", `{"type":"msg","msg":"x","terminal":{"type":"a b","width":99999,"height":40,"encoding":"koi8"}}`,
+			`@bbs.2 {"type":"msg","msg":"x","ansi":true,"terminal":{"height":40,"ansi":true}}` + "\x00"},
+		{"a terminal that is not an object ignored", `{"type":"msg","msg":"x","terminal":[1]}`, `@bbs.2 {"type":"msg","msg":"x","ansi":true}` + "\x00"},
 
 		{"not JSON", `hello`, ""},
 		{"empty", ``, ""},

@@ -115,11 +115,14 @@ func TestMessagesStopAtTwentyFourLines(t *testing.T) {
 	}
 	rec.take()
 	tbl.Handle(msg("4", "2"))
+	tbl.Handle(msg("4", "")) // past the "-- more --" of a 24-line window
 	tbl.Handle(msg("4", "Q"))
 	var read string
 	for _, r := range rec.replies {
-		if strings.HasPrefix(r.msg["msg"].(string), "--- 1 of 1 ---") {
-			read = r.msg["msg"].(string)
+		if text := r.msg["msg"].(string); strings.HasPrefix(text, "--- 1 of 1 ---") {
+			read = text
+		} else if read != "" && strings.HasPrefix(text, "line") {
+			read += "\n" + text
 		}
 	}
 	if !strings.HasSuffix(read, "line 23\nline 24") || strings.Contains(read, "line 25") {

@@ -475,6 +475,7 @@ func (t *Table) replay(connID string, loaded loadedJournal, live *m2proto.Reques
 	if err != nil {
 		return t.restart(s, live, "journal's first request unreadable")
 	}
+	setColourFrom(s.conn, firstTable) // as start did
 	var (
 		waiting, gone bool
 		why           string

@@ -773,8 +773,10 @@ func (t *Table) release() {
 }
 
 // setColour follows a client that says whether it shows colour, with
-// "color": true or false in any message, and ANSI art, with "ansi".
+// "color": true or false in any message, ANSI art, with "ansi", and the
+// terminal its gateway says it has ("terminal": luaapi.Conn.SetTerminal).
 func setColour(conn *luaapi.Conn, msg *lua.LTable) {
+	conn.SetTerminal(msg)
 	for _, key := range []string{"color", "colour"} {
 		if v, ok := msg.RawGetString(key).(lua.LBool); ok {
 			conn.Colour = bool(v)

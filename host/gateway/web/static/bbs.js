@@ -63,6 +63,11 @@
   refit();
   window.addEventListener('resize', refit);
   if (window.visualViewport) window.visualViewport.addEventListener('resize', refit);
+  // terminal describes this terminal to the board with every line
+  // (conn:terminal() in scripts): its size as the fit addon made it.
+  const terminal = function () {
+    return { type: 'xterm.js', width: term.cols, height: term.rows, encoding: 'utf-8', ansi: true };
+  };
   screen.addEventListener('click', function () { term.focus(); });
   term.focus();
 
@@ -187,7 +192,7 @@
       }
       let answered = false;
       sock.onopen = function () {
-        sock.send(JSON.stringify({ type: 'msg', msg: 'connect', ansi: true }));
+        sock.send(JSON.stringify({ type: 'msg', msg: 'connect', ansi: true, terminal: terminal() }));
       };
       sock.onmessage = function (ev) {
         let m;
@@ -256,7 +261,7 @@
     prompt = null;
     input = '';
     m2bbs.waiting = false;
-    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'msg', msg: line, ansi: true }));
+    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'msg', msg: line, ansi: true, terminal: terminal() }));
   }
 
   // Local line editing: the BBS gets whole lines.
