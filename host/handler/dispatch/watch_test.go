@@ -335,15 +335,20 @@ func TestStuckWatcherHoldsUpNoOne(t *testing.T) {
 	b := startBoard(t, versioned("v1"), cfg)
 	b.say("1", "connect")
 	b.ft.waitFor(t, "1", kind("prompt"))
-	release := make(chan struct{})
+	release, stuck := make(chan struct{}), make(chan struct{}, 1)
 	gate := func(msg []byte) {
 		if _, ids, body, err := m2proto.ParseReply(msg); err == nil && len(ids) == 1 && ids[0] == "901" && isChunk(body) {
+			select {
+			case stuck <- struct{}{}:
+			default:
+			}
 			<-release
 		}
 	}
 	b.ft.gate.Store(&gate)
 	b.ft.in <- request("POST", "901", StatusPath+watchPath, "", withHeaders(sysopTool, m2proto.Header{Name: "QUERY", Value: "conn_id=1"})...)
 	b.ft.waitFor(t, "1", screenSaying(WatchStartText))
+	<-stuck // the stream is stuck on its first send: every event from now on waits in the buffer
 	start := time.Now()
 	const lines = WatchBuffer/2 + 20 // two events each: more than the buffer holds
 	for i := range lines {
