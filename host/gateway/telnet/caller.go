@@ -195,9 +195,9 @@ func (c *caller) dial(ctx context.Context) error {
 // it tells the BBS the caller's address.
 func (c *caller) connect(route string) []byte {
 	if c.s.cfg.PeerKey == "" {
-		return classic.AppendConnect(c.req[:0], route, true)
+		return c.vouched(classic.AppendConnect(c.req[:0], route, true))
 	}
-	return classic.AppendGatewayConnect(c.req[:0], route, c.peer(), c.s.cfg.PeerKey)
+	return c.vouched(classic.AppendGatewayConnect(c.req[:0], route, c.peer(), c.s.cfg.PeerKey))
 }
 
 // request is the caller's line for the BBS: with Config.PeerKey each line
