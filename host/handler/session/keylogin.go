@@ -13,7 +13,7 @@ import (
 // takeKeyLogin handles the SSH gateway's word that its caller proved a
 // public key of an account (host/shared/keylogin): a "connect" from a
 // loopback REMOTE_ADDR carrying an assertion signed with
-// Config.KeyLoginKey, fresh and never seen before. It returns the
+// the key of Config.KeyLogins, fresh and never seen before. It returns the
 // account's name, which db.preauthenticated then gives the script, or ""
 // for a caller who did not log in by key.
 //
@@ -64,7 +64,7 @@ func (t *Table) takeKeyLogin(req *m2proto.Request, msg *lua.LTable, line string)
 	if ip := net.ParseIP(remote); ip == nil || !ip.IsLoopback() {
 		return refuse("not from this host's gateway", nil)
 	}
-	name, err := t.keyLogins.Verify(a, t.now())
+	name, err := t.cfg.KeyLogins.Verify(a, t.now())
 	if err != nil {
 		return refuse("assertion not valid", err)
 	}

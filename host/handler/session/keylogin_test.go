@@ -21,7 +21,7 @@ func keyLoginTable(t *testing.T, b *journaledBoard, key keylogin.Key) (*Table, *
 	rec := &recorder{}
 	tbl, err := New(Config{
 		ScriptsDir: b.scripts, MainScript: filepath.Join(b.scripts, "bbs.lua"),
-		RatePerSecond: 1e6, RateBurst: 1 << 20, Journal: true, KeyLoginKey: key,
+		RatePerSecond: 1e6, RateBurst: 1 << 20, Journal: true, KeyLogins: keylogin.NewVerifier(key),
 	}, Deps{Replier: rec, Screens: screens.NewDir("../../../screens"), Store: b.db, Log: slog.New(slog.NewTextHandler(&b.logs, nil))})
 	if err != nil {
 		t.Fatal(err)

@@ -29,8 +29,8 @@ import (
 	"github.com/m2bbs/m2bbs/host/handler/store"
 	"github.com/m2bbs/m2bbs/host/handler/throttle"
 	"github.com/m2bbs/m2bbs/host/message"
-	"github.com/m2bbs/m2bbs/host/shared/lograte"
 	"github.com/m2bbs/m2bbs/host/shared/keylogin"
+	"github.com/m2bbs/m2bbs/host/shared/lograte"
 	"github.com/m2bbs/m2bbs/host/wire/m2proto"
 	"github.com/m2bbs/m2bbs/luaapi"
 )
@@ -107,9 +107,11 @@ type Config struct {
 	// gateway behind Mongrel2) proves itself with when it reports its
 	// caller's address: see peer.go.
 	GatewayKey string
-	// KeyLoginKey, if set, is the key the SSH gateway of this process
-	// signs its key logins with: see keylogin.go.
-	KeyLoginKey keylogin.Key
+	// KeyLogins, if set, checks the key logins of the SSH gateway of this
+	// process (see keylogin.go); one Verifier serves every table of the
+	// process, so that an assertion is good for one call on any line.
+	// Without it every key login is refused.
+	KeyLogins *keylogin.Verifier
 	// ResumeEntry is the global function a replay restarts a logged-in
 	// caller at, and replays checkpoints from (DefaultResumeEntry when
 	// empty); UpgradedScreen tells a caller their session was restarted
@@ -344,8 +346,6 @@ type Table struct {
 	noisy *lograte.Limiter
 	// secretKey keys the placeholders of secrets (secrets.go).
 	secretKey []byte
-	// keyLogins checks the SSH gateway's key logins (keylogin.go).
-	keyLogins *keylogin.Verifier
 	// requests builds the request tables scripts get, their headers on
 	// first read.
 	requests *luaapi.Requests
@@ -397,7 +397,6 @@ func New(cfg Config, deps Deps) (*Table, error) {
 		noisy:    lograte.New(deps.Log, 0, 0),
 
 		secretKey: newSecretKey(),
-		keyLogins: keylogin.NewVerifier(cfg.KeyLoginKey),
 	}
 	t.L = lua.NewState(cfg.LuaOptions)
 	t.requests = luaapi.NewRequests(t.L)
