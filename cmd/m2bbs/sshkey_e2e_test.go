@@ -14,18 +14,30 @@ import (
 	"time"
 
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
+	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
 	"github.com/m2bbs/m2bbs/host/message"
 	"github.com/m2bbs/m2bbs/host/shared/keylogin"
 )
 
-// TestSSHKeyLogin drives OpenSSH's ssh with expect through "m2bbs run":
-// kate registers at the board's prompt with a password, adds the public
-// key ssh-keygen made to her account from the K menu and hangs up; then
-// she calls with the key and lands at the MOTD and the main menu without
-// being asked for a name or a password. A caller of the classic port who
-// sends a key login of their own making meets the name prompt, and the
-// log says the assertion was refused.
+// TestSSHKeyLogin drives OpenSSH's ssh with expect through "m2bbs run",
+// with the built-in front end and with Mongrel2: kate registers at the
+// board's prompt with a password, adds the public key ssh-keygen made to
+// her account from the K menu and hangs up; then she calls with the key
+// and lands at the MOTD and the main menu without being asked for a name
+// or a password. A caller of the board's port who sends a key login of
+// their own making meets the name prompt, and the log says the assertion
+// was refused.
 func TestSSHKeyLogin(t *testing.T) {
+	t.Run("built-in", func(t *testing.T) { sshKeyLogin(t) })
+	t.Run("mongrel2", func(t *testing.T) {
+		if err := mongrel2.Available(); err != nil {
+			t.Skipf("mongrel2: %v", err)
+		}
+		sshKeyLogin(t, "-mongrel2")
+	})
+}
+
+func sshKeyLogin(t *testing.T, extra ...string) {
 	sshProg, err1 := exec.LookPath("ssh")
 	expectProg, err2 := exec.LookPath("expect")
 	keygen, err3 := exec.LookPath("ssh-keygen")
@@ -44,7 +56,7 @@ func TestSSHKeyLogin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs, sshPort := startSSHBBS(t)
+	logs, sshPort := startSSHBBS(t, extra...)
 	common := fmt.Sprintf("%s -p %d -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR", sshProg, sshPort)
 	script := fmt.Sprintf(`
 set timeout 10
