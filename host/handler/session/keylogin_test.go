@@ -141,3 +141,27 @@ func assertNoAssertionStored(t *testing.T, b *journaledBoard, connID string) {
 		}
 	}
 }
+
+// TestKeyLoginOfABannedAccount: an account banned between the SSH login
+// and the board's first words is turned away.
+func TestKeyLoginOfABannedAccount(t *testing.T) {
+	b := newJournaledBoard(t)
+	ctx := context.Background()
+	for _, name := range []string{"Ann", "Bob"} {
+		if err := b.db.RegisterUser(ctx, name, "pw"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.db.SetBanned(ctx, "bob", true); err != nil {
+		t.Fatal(err)
+	}
+	key := keylogin.NewKey()
+	tbl, rec := keyLoginTable(t, b, key)
+	handle(tbl, vouchedConnect("1", "127.0.0.1", keylogin.Sign(key, "Bob", time.Now())))
+	if got := all(rec.take()); !strings.Contains(got, "exit:Sorry: this account is banned.") {
+		t.Errorf("a banned key login saw %q", got)
+	}
+	if s := tbl.sessions["1"]; s != nil {
+		t.Errorf("the banned caller's session goes on: %+v", s)
+	}
+}
