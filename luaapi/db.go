@@ -48,6 +48,9 @@ type DB struct {
 	// Recorder, if set, journals the module's calls (New sets it from
 	// Deps.Recorder).
 	Recorder Recorder
+	// Preauth, if set, is the account the host says the caller on L
+	// logged in as by an SSH key ("" for none): db.preauthenticated.
+	Preauth func(L *lua.LState) string
 	// Offload, if set, runs the password hashes of db.auth_user and
 	// db.register_user away from the Lua state's goroutine while the
 	// caller waits (see Offloader), when Store implements
@@ -90,6 +93,8 @@ func (d *DB) Loader(L *lua.LState) int {
 		"inbox_count":   reads(d.inboxCount),
 		"read_inbox":    writes(d.readInbox),
 		"reconnect":     writes(d.reconnect),
+		// preauthenticated: sshkeys.go
+		"preauthenticated": reads(d.preauthenticated), // its login is journaled as auth_user's
 	}.table(L, d.Recorder, "db"))
 	return 1
 }

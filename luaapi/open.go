@@ -42,6 +42,9 @@ type Deps struct {
 	// OnSecret of each password a script hands the db module.
 	OnLogin  func(L *lua.LState, name string)
 	OnSecret func(L *lua.LState, secret string)
+	// Preauthenticated, if set, is the account the caller on L logged in
+	// as with an SSH key, as the host verified it ("" for none).
+	Preauthenticated func(L *lua.LState) string
 	// Who lists the callers online across the host; nobody when nil.
 	Who func() []OnlineCaller
 	// TimeLeft, if set, is how long the caller on L has left before their
@@ -93,6 +96,7 @@ type API struct {
 	Mail    *Mail
 	Shared  *Shared
 	Watch   *Watch
+	SSHKeys *SSHKeys
 	// Mongrel2 and Engine are the 2010 start-up's modules (startup.go).
 	Mongrel2 *Mongrel2
 	Engine   *Engine
@@ -117,7 +121,7 @@ func New(deps Deps) *API {
 		DB: &DB{
 			Store: deps.Store, Accounts: deps.Store, OnLogin: deps.OnLogin, Throttle: deps.Throttle,
 			Peer: deps.Peer, OnSecret: deps.OnSecret, Log: deps.Log, MinPassword: deps.MinPassword,
-			Recorder: deps.Recorder, Offload: deps.Offload,
+			Recorder: deps.Recorder, Offload: deps.Offload, Preauth: deps.Preauthenticated,
 		},
 		Callers: &Callers{Who: deps.Who, Recorder: deps.Recorder},
 		Users: &Users{
@@ -137,6 +141,7 @@ func New(deps Deps) *API {
 		Recorder: deps.Recorder, UI: a.UI,
 	}
 	a.Watch = &Watch{Host: deps.Watch, IsSysop: a.Users.IsSysop, Recorder: deps.Recorder}
+	a.SSHKeys = &SSHKeys{Store: deps.Store, Current: deps.User, Recorder: deps.Recorder}
 	a.Mongrel2 = &Mongrel2{Log: deps.Log}
 	a.Engine = &Engine{Startup: deps.Startup, Log: deps.Log}
 	// A caller's level is read afresh at each login: the sysop may have
@@ -166,6 +171,7 @@ func (a *API) Modules() []Module {
 		{Name: "mail", Loader: a.Mail.Loader},
 		{Name: "shared", Loader: a.Shared.Loader},
 		{Name: "watch", Loader: a.Watch.Loader},
+		{Name: "sshkeys", Loader: a.SSHKeys.Loader},
 		{Name: "mongrel2", Loader: a.Mongrel2.Loader},
 		{Name: engineModule, Loader: a.Engine.Loader},
 	}

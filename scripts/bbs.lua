@@ -323,6 +323,7 @@ MAIN_MENU = menu.new {
         {key = 'B', label = 'Message boards.', action = function(conn, req, user) require('boards').menu(conn, req, user) end, level = 'user'},
         {key = 'M', label = 'Your mailbox.', action = function(conn, req, user) require('boards').mail_menu(conn, req, user) end, level = 'user'},
         {key = 'D', label = 'Door games.', action = function(conn, req) require('doors').menu(conn, req) end, level = 'user'},
+        {key = 'K', label = 'Your SSH keys.', action = function(conn, req) require('keys').menu(conn, req) end},
         {key = 'S', label = 'Sysop menu.', menu = SYSOP_MENU, level = 'sysop'},
         {key = 'Q', label = 'Quit the BBS.', action = function(conn, req) ui.exit(conn, req, 'bye') return 'quit' end},
     },
@@ -345,9 +346,9 @@ local function greet(conn, req)
     return true
 end
 
--- m2bbs is one caller's whole visit: name, password, MOTD, then the menu
--- until they quit.
-function m2bbs(conn, req)
+-- log_in asks the caller's name and password (or registers them) and
+-- returns their name and last request, or nothing if they are turned away.
+local function log_in(conn, req)
     local user
     user, req = ask_name(conn, req, 'welcome')
     req = ui.secret(conn, req, 'password')
@@ -364,6 +365,23 @@ function m2bbs(conn, req)
             ui.exit(conn, req, 'bad_pass')
             return
         end
+    end
+    return user, req
+end
+
+-- m2bbs is one caller's whole visit: name, password, MOTD, then the menu
+-- until they quit. A caller who logged in over SSH with a key they
+-- registered (the K menu) is known already: no name, no password.
+function m2bbs(conn, req)
+    local user, err = db.preauthenticated(conn)
+    if err then -- their account was banned since
+        conn:reply_json(req, {type = 'exit', msg = 'Sorry: ' .. err .. '.'})
+        return
+    elseif user then
+        ui.display(conn, req, 'Welcome back, ' .. user .. ': you are logged in by your SSH key.')
+    else
+        user, req = log_in(conn, req)
+        if not user then return end
     end
     if not greet(conn, req) then
         ui.exit(conn, req, 'timeout')

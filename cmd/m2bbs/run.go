@@ -24,6 +24,7 @@ import (
 	"github.com/m2bbs/m2bbs/host/handler/lines"
 	"github.com/m2bbs/m2bbs/host/handler/session"
 	"github.com/m2bbs/m2bbs/host/handler/throttle"
+	"github.com/m2bbs/m2bbs/host/shared/keylogin"
 )
 
 // mongrel2StartTimeout bounds Mongrel2's start-up.
@@ -75,8 +76,12 @@ func runRun(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	opt.gateways.limits = &opt.limits
+	// The SSH gateway vouches for key logins with a key that lives in this
+	// process's memory only; the hosts it runs check them.
+	loginKey := keylogin.NewKey()
+	s.keyLogins = keylogin.NewVerifier(loginKey)
 	opt.gateways.ssh = sshOptions{dataDir: opt.dataDir, dbPath: s.DBPath, bcryptCost: s.BcryptCost,
-		logins: throttle.Policy{FreePerAddr: s.LoginsPerAddress}}
+		logins: throttle.Policy{FreePerAddr: s.LoginsPerAddress}, loginKey: loginKey}
 	s.listenAll = opt.listenAll
 	opt.gateways.origins = s.origins()
 	log := s.logger(stderr)

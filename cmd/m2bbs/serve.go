@@ -80,6 +80,7 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 				FreePerAddr: s.LoginsPerAddress,
 			},
 			GatewayKey:   s.gatewayKey,
+			KeyLogins:    s.keyLogins,
 			TimeLimits:   s.timeLimits,
 			TimeZone:     s.timeZone,
 			EventsScript: filepath.Join(s.ScriptsDir, "events.lua"),

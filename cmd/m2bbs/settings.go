@@ -15,6 +15,7 @@ import (
 	"github.com/m2bbs/m2bbs/host/handler/dispatch"
 	"github.com/m2bbs/m2bbs/host/handler/session"
 	"github.com/m2bbs/m2bbs/host/shared/access"
+	"github.com/m2bbs/m2bbs/host/shared/keylogin"
 )
 
 // defaultConfigFile is read when present and no -config flag is given.
@@ -46,6 +47,9 @@ type settings struct {
 	// gatewayKey, if set, is the key this process's telnet gateway proves
 	// itself with when it reports a caller's address (run -mongrel2).
 	gatewayKey string
+	// keyLogins, if set, checks the key logins of this process's SSH
+	// gateway (run): every host of the process shares it.
+	keyLogins *keylogin.Verifier
 }
 
 // parseSettings reads the settings of command name: defaults, then the

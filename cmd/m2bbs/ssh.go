@@ -13,6 +13,7 @@ import (
 	"github.com/m2bbs/m2bbs/host/gateway/telnet"
 	"github.com/m2bbs/m2bbs/host/handler/store"
 	"github.com/m2bbs/m2bbs/host/handler/throttle"
+	"github.com/m2bbs/m2bbs/host/shared/keylogin"
 )
 
 // defaultSSHPort is the SSH gateway's port.
@@ -25,6 +26,9 @@ type sshOptions struct {
 	dbPath     string
 	bcryptCost int
 	logins     throttle.Policy // the host's login throttle
+	// loginKey, if set, signs key logins for this process's host (see
+	// host/shared/keylogin); without it keys are refused.
+	loginKey keylogin.Key
 }
 
 // startSSH serves SSH on bind:port, each call rendered by a telnet
@@ -48,7 +52,8 @@ func startSSH(ctx context.Context, gw *gateways, port int, bind string, opt sshO
 		log.Error("ssh: open the accounts; ssh is off", "err", err)
 		return ""
 	}
-	cfg := sshgw.Config{Calls: calls, HostKeys: keys, Auth: storeAuth{db: db, logins: throttle.New(db, opt.logins, time.Now)}, Log: log}
+	auth := storeAuth{db: db, logins: throttle.New(db, opt.logins, time.Now)}
+	cfg := sshgw.Config{Calls: calls, HostKeys: keys, Auth: auth, Keys: auth, KeyLoginKey: opt.loginKey, Log: log}
 	if limits != nil {
 		cfg.PerAddr = limits.perAddr
 	}
@@ -81,6 +86,7 @@ type storeAuth struct {
 		store.Passwords
 		UserExists(ctx context.Context, name string) (bool, error)
 		Account(ctx context.Context, name string) (store.Account, error)
+		FindSSHKey(ctx context.Context, name, fingerprint string) (string, store.SSHKey, error)
 	}
 	logins *throttle.Logins
 }
@@ -121,4 +127,32 @@ func (a storeAuth) CheckPassword(ctx context.Context, name, password, peer strin
 		return "", sshgw.Refused, errors.New("banned")
 	}
 	return account.Name, sshgw.Member, nil
+}
+
+// CheckKey implements sshgw.KeyAuthenticator: a registered key of an
+// account that is not banned, through the login throttle.
+func (a storeAuth) CheckKey(ctx context.Context, name, fingerprint, peer string) (string, sshgw.Verdict, error) {
+	registered, _, err := a.db.FindSSHKey(ctx, name, fingerprint)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", sshgw.Refused, nil
+	}
+	if err != nil {
+		return "", sshgw.Refused, err
+	}
+	if err := a.logins.BeginLogin(ctx, registered, peer); err != nil {
+		return "", sshgw.Refused, err
+	}
+	account, err := a.db.Account(ctx, registered)
+	if err != nil {
+		return "", sshgw.Refused, err
+	}
+	if account.Banned {
+		return "", sshgw.Refused, errors.New("banned")
+	}
+	return account.Name, sshgw.Member, nil
+}
+
+// KeyLoginSucceeded implements sshgw.KeyAuthenticator.
+func (a storeAuth) KeyLoginSucceeded(ctx context.Context, name, peer string) error {
+	return a.logins.LoginSucceeded(ctx, name, peer)
 }

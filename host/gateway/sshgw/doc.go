@@ -20,6 +20,14 @@
 // assertion travels to the host that a caller of the classic port could
 // forge. The cost is a second bcrypt hash per SSH login.
 //
+// A member may instead prove a public key they registered
+// ([Config.Keys], through the same login throttle). There is then no
+// password to type, so the call's "connect" carries an assertion signed
+// with [Config.KeyLoginKey], a key the process that runs both the gateway
+// and the host keeps in memory (host/shared/keylogin); the host verifies
+// and strips it, refuses one from anywhere else, and the board's script
+// learns of the login from db.preauthenticated.
+//
 // The user names in [GuestNames] ("new", "bbs"), and any name that is not
 // an account, get in with any password or none (keyboard-interactive
 // with no question, or the "none" method) and meet the board's own name

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/m2bbs/m2bbs/host/gateway/telnet"
+	"github.com/m2bbs/m2bbs/host/shared/keylogin"
 	"github.com/m2bbs/m2bbs/host/shared/lograte"
 	"github.com/m2bbs/m2bbs/host/shared/netlimit"
 )
@@ -66,6 +67,14 @@ type Config struct {
 	HostKeys []ssh.Signer
 	// Auth checks names and passwords.
 	Auth Authenticator
+	// Keys, if set with KeyLoginKey, lets members log in with a public key
+	// they registered (keyauth.go): the call then tells the host so with
+	// an assertion signed with KeyLoginKey (host/shared/keylogin), and the
+	// board skips its login prompts. Without them keys are refused.
+	Keys        KeyAuthenticator
+	KeyLoginKey keylogin.Key
+	// Now is the clock assertions are signed with (time.Now when nil).
+	Now func() time.Time
 	// Log receives one line per connection refused and warnings
 	// (slog.Default if nil).
 	Log *slog.Logger
@@ -102,6 +111,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxHandshakes <= 0 {
 		c.MaxHandshakes = DefaultMaxHandshakes
+	}
+	if c.Now == nil {
+		c.Now = time.Now
 	}
 	if c.MaxHashes <= 0 {
 		c.MaxHashes = max(runtime.GOMAXPROCS(0)-1, 1)
@@ -142,6 +154,10 @@ func New(cfg Config) (*Server, error) {
 		PasswordCallback:            s.password,
 		KeyboardInteractiveCallback: s.keyboardInteractive,
 		ServerVersion:               ServerVersion,
+	}
+	if cfg.Keys != nil && len(cfg.KeyLoginKey) > 0 {
+		sc.PublicKeyCallback = s.publicKey
+		sc.VerifiedPublicKeyCallback = s.verifiedKey
 	}
 	for _, k := range cfg.HostKeys {
 		sc.AddHostKey(k)

@@ -135,6 +135,10 @@ func (sess *session) serve(ctx context.Context) {
 	if name := sess.conn.Permissions.Extensions[extLogin]; name != "" {
 		st.Login = &telnet.Login{Name: name, Password: sess.conn.Permissions.Extensions[extPassword]}
 	}
+	keyLogin := sess.conn.Permissions.Extensions[extKeyLogin]
+	if keyLogin != "" {
+		st.Vouch = sess.s.vouchFor(keyLogin)
+	}
 	call := sess.s.cfg.Calls.NewCall(remoteConn{Conn: near, remote: sess.conn.RemoteAddr()}, st)
 	sess.call = call
 	sess.mu.Unlock()
@@ -143,6 +147,9 @@ func (sess *session) serve(ctx context.Context) {
 	login := "no"
 	if st.Login != nil {
 		login = st.Login.Name
+	}
+	if keyLogin != "" {
+		login = keyLogin + " (key)"
 	}
 	sess.log.Info("ssh caller logged in", "user", clip(sess.conn.User()), "login", login, "terminal", st.Terminal.Type,
 		"width", st.Terminal.Width, "height", st.Terminal.Height, "pty", st.Echo)

@@ -205,9 +205,9 @@ func (c *caller) dial(ctx context.Context) error {
 // dumb, so the board sends its ANSI art.
 func (c *caller) connect(route string) []byte {
 	if c.s.cfg.PeerKey == "" {
-		return c.withTerminal(classic.AppendConnect(c.req[:0], route, true))
+		return c.vouched(c.withTerminal(classic.AppendConnect(c.req[:0], route, true)))
 	}
-	return c.withTerminal(classic.AppendGatewayConnect(c.req[:0], route, c.peer(), c.s.cfg.PeerKey))
+	return c.vouched(c.withTerminal(classic.AppendGatewayConnect(c.req[:0], route, c.peer(), c.s.cfg.PeerKey)))
 }
 
 // request is the caller's line for the BBS: with Config.PeerKey each line

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/m2bbs/m2bbs/host/message"
+	"github.com/m2bbs/m2bbs/host/shared/keylogin"
 	"github.com/m2bbs/m2bbs/host/shared/termprofile"
 )
 
@@ -40,12 +41,17 @@ type Stream struct {
 	Echo bool
 	// Login, if set, is typed into the board's login prompts.
 	Login *Login
+	// Vouch, if set, is called for each "connect" the call sends: the
+	// assertion it returns goes with it, telling the host that the caller
+	// proved a public key of an account (see host/shared/keylogin).
+	Vouch func() keylogin.Assertion
 }
 
 // streamCall is the part of a caller that only a Stream call has.
 type streamCall struct {
 	echo  bool
 	login *Login
+	vouch func() keylogin.Assertion
 	typed int // prompts answered from login
 }
 
@@ -61,7 +67,7 @@ type Call struct {
 // NewCall does not apply them.
 func (s *Server) NewCall(nc net.Conn, st Stream) *Call {
 	c := newCaller(s, nc)
-	c.stream = &streamCall{echo: st.Echo}
+	c.stream = &streamCall{echo: st.Echo, vouch: st.Vouch}
 	if st.Login != nil {
 		login := *st.Login
 		c.stream.login = &login
@@ -166,4 +172,16 @@ func (c *caller) answer(line string) error {
 	}
 	c.req = c.request(line)
 	return c.send()
+}
+
+// vouched adds the Stream's key-login assertion, if it has one, to req,
+// a "connect" message (a JSON object and its NUL).
+func (c *caller) vouched(req []byte) []byte {
+	if c.stream == nil || c.stream.vouch == nil || len(req) < 2 || req[len(req)-2] != '}' {
+		return req
+	}
+	members := c.stream.vouch().AppendJSONMembers(nil)
+	req = req[:len(req)-2]
+	req = append(req, members...)
+	return append(req, '}', 0)
 }

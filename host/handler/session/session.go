@@ -29,6 +29,7 @@ import (
 	"github.com/m2bbs/m2bbs/host/handler/store"
 	"github.com/m2bbs/m2bbs/host/handler/throttle"
 	"github.com/m2bbs/m2bbs/host/message"
+	"github.com/m2bbs/m2bbs/host/shared/keylogin"
 	"github.com/m2bbs/m2bbs/host/shared/lograte"
 	"github.com/m2bbs/m2bbs/host/wire/m2proto"
 	"github.com/m2bbs/m2bbs/luaapi"
@@ -106,6 +107,11 @@ type Config struct {
 	// gateway behind Mongrel2) proves itself with when it reports its
 	// caller's address: see peer.go.
 	GatewayKey string
+	// KeyLogins, if set, checks the key logins of the SSH gateway of this
+	// process (see keylogin.go); one Verifier serves every table of the
+	// process, so that an assertion is good for one call on any line.
+	// Without it every key login is refused.
+	KeyLogins *keylogin.Verifier
 	// ResumeEntry is the global function a replay restarts a logged-in
 	// caller at, and replays checkpoints from (DefaultResumeEntry when
 	// empty); UpgradedScreen tells a caller their session was restarted
@@ -223,6 +229,7 @@ type Session struct {
 	log       *slog.Logger
 	user      string
 	peer      string // the caller's address, as the front end reported it
+	preauth   string // the account the caller proved an SSH key of (keylogin.go)
 	started   time.Time
 	lastInput time.Time
 	rate      tokenBucket
@@ -407,7 +414,7 @@ func New(cfg Config, deps Deps) (*Table, error) {
 	}
 	api := luaapi.Deps{
 		Screens: deps.Screens, Store: deps.Store, Log: t.loggerFor, Faults: t.storeFault,
-		User: t.currentUser, Peer: t.peerOf, OnLogin: t.loggedIn, OnSecret: t.noteSecret, Who: who,
+		User: t.currentUser, Peer: t.peerOf, Preauthenticated: t.preauthOf, OnLogin: t.loggedIn, OnSecret: t.noteSecret, Who: who,
 		Throttle: loginThrottle(cfg, deps), MinPassword: cfg.Logins.MinPassword,
 		ScriptsDir: cfg.ScriptsDir, Now: deps.Now, Location: deps.Location, Rand: deps.Rand,
 		Offload: t, Startup: t, Channels: deps.Channels, Listen: t.listen, Watch: deps.Watch,
@@ -612,6 +619,7 @@ func (t *Table) Handle(req *m2proto.Request) {
 		t.noisy.Warn("malformed message: msg is not a string", "conn_id", req.ConnID)
 		return
 	}
+	keyUser := t.takeKeyLogin(req, msg, string(line)) // before the address changes
 	t.takeGatewayPeer(req, msg)
 	s := t.sessions[req.ConnID]
 	if s != nil && s.waitingForWork() {
@@ -654,7 +662,7 @@ func (t *Table) Handle(req *m2proto.Request) {
 		t.deliverEvents(s)
 		return
 	}
-	s = t.start(req, reqTable, msg)
+	s = t.start(req, reqTable, msg, keyUser)
 	t.settleJournal(s)
 }
 
@@ -961,8 +969,12 @@ func (t *Table) Abort(reason string) bool {
 // first act is req = coroutine.yield(): a one-parameter entry is started
 // with the conn alone and, if it then waits without having said anything,
 // resumed with the first request.
-func (t *Table) start(req *m2proto.Request, reqTable, msg *lua.LTable) *Session {
+//
+// keyUser is the account the caller proved an SSH key of, if any
+// (keylogin.go).
+func (t *Table) start(req *m2proto.Request, reqTable, msg *lua.LTable, keyUser string) *Session {
 	s := t.newSession(req.ConnID, req.Sender, req)
+	s.preauth = keyUser
 	setColour(s.conn, msg)
 	s.log.Info("session started", "version", t.cfg.Version)
 	if s.journal != nil {

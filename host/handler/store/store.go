@@ -23,6 +23,7 @@ type Store interface {
 	Lines
 	Access
 	SharedState
+	SSHKeys
 	// Close releases the database. Later calls return ErrClosed.
 	Close() error
 }

@@ -1,0 +1,89 @@
+package session
+
+import (
+	"net"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/m2bbs/m2bbs/host/shared/keylogin"
+	"github.com/m2bbs/m2bbs/host/wire/m2proto"
+	"github.com/m2bbs/m2bbs/luaapi"
+)
+
+// takeKeyLogin handles the SSH gateway's word that its caller proved a
+// public key of an account (host/shared/keylogin): a "connect" from a
+// loopback REMOTE_ADDR carrying an assertion signed with
+// the key of Config.KeyLogins, fresh and never seen before. It returns the
+// account's name, which db.preauthenticated then gives the script, or ""
+// for a caller who did not log in by key.
+//
+// An assertion anywhere else (another line than "connect", from another
+// address, a wrong MAC, stale or replayed, or on a host that takes no key
+// logins) is refused and logged: the caller goes on as one who did not
+// log in, to the board's own prompts. The fields are removed from every
+// request (its data table, body and the journal's copy), so a script, a
+// log or a journal never sees them; a session rebuilt from its journal
+// needs no assertion, as the journal holds what db.preauthenticated said.
+func (t *Table) takeKeyLogin(req *m2proto.Request, msg *lua.LTable, line string) string {
+	var a keylogin.Assertion
+	present := false
+	for _, field := range keylogin.Fields() {
+		v := msg.RawGetString(field)
+		if v == lua.LNil {
+			continue
+		}
+		present = true
+		msg.RawSetString(field, lua.LNil)
+		switch field {
+		case keylogin.FieldName:
+			a.Name = lua.LVAsString(v)
+		case keylogin.FieldAt:
+			if n, ok := v.(lua.LNumber); ok {
+				a.At = int64(n)
+			}
+		case keylogin.FieldNonce:
+			a.Nonce = lua.LVAsString(v)
+		case keylogin.FieldMAC:
+			a.MAC = lua.LVAsString(v)
+		}
+	}
+	if !present {
+		return ""
+	}
+	if body, err := luaapi.AppendJSON(nil, msg); err == nil {
+		req.Body = body
+	}
+	remote := req.Header("REMOTE_ADDR")
+	refuse := func(why string, err error) string {
+		t.noisy.Warn("key login refused", "conn_id", req.ConnID, "remote", remote, "name", clipName(a.Name), "why", why, "err", err)
+		return ""
+	}
+	if line != "connect" {
+		return refuse("not on a connect", nil)
+	}
+	if ip := net.ParseIP(remote); ip == nil || !ip.IsLoopback() {
+		return refuse("not from this host's gateway", nil)
+	}
+	name, err := t.cfg.KeyLogins.Verify(a, t.now())
+	if err != nil {
+		return refuse("assertion not valid", err)
+	}
+	return name
+}
+
+// preauthOf is the account the caller on L proved an SSH key of, as
+// takeKeyLogin verified it at the start of their call ("" for none).
+func (t *Table) preauthOf(L *lua.LState) string {
+	if s := t.sessionOn(L); s != nil {
+		return s.preauth
+	}
+	return ""
+}
+
+// clipName shortens a name for the log.
+func clipName(name string) string {
+	if len(name) > 64 {
+		return name[:64] + "..."
+	}
+	return name
+}
