@@ -46,7 +46,8 @@
 // [Config.HandshakeTimeout]; it has [Config.MaxAuthTries] tries; one
 // address may hold and open only as many connections as
 // [Config.PerAddr] allows, and at most [Config.MaxHandshakes] connections
-// may be unauthenticated at once; a connection gets one session channel
+// may be unauthenticated at once, [Config.MaxHandshakesPerAddr] of them
+// from one address (pending.go); a connection gets one session channel
 // and nothing else (no exec, no forwarding, no subsystems); an idle
 // caller is hung up on by the call's IdleTimeout.
 package sshgw

@@ -89,6 +89,10 @@ type Config struct {
 	// MaxHandshakes bounds the connections not yet logged in, over all
 	// addresses (DefaultMaxHandshakes); past it a new connection is closed.
 	MaxHandshakes int
+	// MaxHandshakesPerAddr bounds the connections not yet logged in of
+	// one IPv4 address or IPv6 /64 (DefaultMaxHandshakesPerAddr), so that
+	// a few addresses cannot hold all of MaxHandshakes.
+	MaxHandshakesPerAddr int
 	// MaxHashes bounds the password hashes run at once (when 0, one less
 	// than GOMAXPROCS, at least 1: the host's hash pool's default), so
 	// that hashing leaves a CPU to the callers.
@@ -112,6 +116,9 @@ func (c Config) withDefaults() Config {
 	if c.MaxHandshakes <= 0 {
 		c.MaxHandshakes = DefaultMaxHandshakes
 	}
+	if c.MaxHandshakesPerAddr <= 0 {
+		c.MaxHandshakesPerAddr = DefaultMaxHandshakesPerAddr
+	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -129,6 +136,7 @@ type Server struct {
 	noisy      *lograte.Limiter // log lines an attacker can cause at will
 	addrs      *netlimit.Limiter
 	handshakes chan struct{} // a slot per connection not yet logged in
+	pending    pendingByAddr // those slots, by address
 	hashes     chan struct{} // a slot per password hash running
 	ssh        *ssh.ServerConfig
 }
@@ -226,9 +234,16 @@ func (s *Server) ServeConn(ctx context.Context, nc net.Conn) {
 		return
 	}
 	defer release()
+	key, ok := s.pending.take(nc.RemoteAddr(), s.cfg.MaxHandshakesPerAddr)
+	if !ok {
+		s.noisy.Warn("ssh: caller refused: too many handshakes under way from this address", "remote", nc.RemoteAddr().String(),
+			"max_handshakes_per_addr", s.cfg.MaxHandshakesPerAddr)
+		return
+	}
 	select {
 	case s.handshakes <- struct{}{}:
 	default:
+		s.pending.release(key)
 		s.noisy.Warn("ssh: caller refused: too many handshakes under way", "remote", nc.RemoteAddr().String(), "max_handshakes", s.cfg.MaxHandshakes)
 		return
 	}
@@ -237,6 +252,7 @@ func (s *Server) ServeConn(ctx context.Context, nc net.Conn) {
 		if handshaking {
 			handshaking = false
 			<-s.handshakes
+			s.pending.release(key)
 		}
 	}
 	defer done()

@@ -162,7 +162,7 @@ func TestSilentConnectionIsClosed(t *testing.T) {
 // once than MaxHashes.
 func TestFloodDelaysNoCaller(t *testing.T) {
 	auth := &fakeAuth{users: map[string]string{"tess": "hunter22"}, hashTime: 20 * time.Millisecond}
-	_, _, addr := startServer(t, Config{Auth: auth, MaxHashes: 2, MaxHandshakes: 16, HandshakeTimeout: 2 * time.Second,
+	_, _, addr := startServer(t, Config{Auth: auth, MaxHashes: 2, MaxHandshakes: 16, MaxHandshakesPerAddr: 16, HandshakeTimeout: 2 * time.Second,
 		PerAddr: netlimit.Limits{MaxPerAddr: -1, AcceptRate: -1}})
 	term := call(t, addr, legacyClient("tess", ssh.Password("hunter22")), 80, 24)
 	term.readUntil("Password?\r\n> \r\n")
@@ -291,4 +291,38 @@ func TestStopEndsHandshakes(t *testing.T) {
 	case <-time.After(waitLimit):
 		t.Fatal("Serve waited for a connection in its handshake")
 	}
+}
+
+// TestSilentAddressesLeaveRoomForANewcomer: eight addresses each holding
+// as many silent connections as they may cannot take every handshake
+// slot: a caller from a ninth address still logs in.
+func TestSilentAddressesLeaveRoomForANewcomer(t *testing.T) {
+	auth := &fakeAuth{users: map[string]string{"tess": "hunter22"}}
+	_, _, addr := startServer(t, Config{Auth: auth, MaxHandshakes: 20, HandshakeTimeout: 5 * time.Second})
+	var held []net.Conn
+	t.Cleanup(func() {
+		for _, c := range held {
+			c.Close()
+		}
+	})
+	for i := 2; i <= 9; i++ {
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(i))}}
+		for range 8 { // past the per-address share: the extra ones are closed
+			c, err := d.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			held = append(held, c)
+		}
+	}
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 10)}, Timeout: waitLimit}
+	nc, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc, chans, reqs, err := ssh.NewClientConn(nc, addr, legacyClient("tess", ssh.Password("hunter22")))
+	if err != nil {
+		t.Fatalf("a caller from another address could not log in while others held their handshakes: %v", err)
+	}
+	ssh.NewClient(cc, chans, reqs).Close()
 }
