@@ -1,7 +1,6 @@
 package session
 
 import (
-
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/m2bbs/m2bbs/host/shared/keylogin"
