@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"golang.org/x/text/encoding/charmap"
+
+	"github.com/m2bbs/m2bbs/host/shared/termprofile"
 )
 
 // ANSI art screens: NAME.ans, CP437 bytes with ANSI escape codes and
@@ -104,13 +106,6 @@ func jsonLen(s string) int {
 	return n
 }
 
-// cp437Glyphs are the pictures CP437 gives the control bytes 0x00-0x1F
-// on screen; charmap decodes them as controls.
-var cp437Glyphs = [32]rune{
-	' ', '☺', '☻', '♥', '♦', '♣', '♠', '•', '◘', '○', '◙', '♂', '♀', '♪', '♫', '☼',
-	'►', '◄', '↕', '‼', '¶', '§', '▬', '↨', '↑', '↓', '→', '←', '∟', '↔', '▲', '▼',
-}
-
 // decodeCP437Art decodes art bytes to UTF-8. ESC, CR, LF and TAB keep
 // their meaning; every other control byte is the glyph CP437 shows for it
 // (a DOS screen had no other controls), and DEL is ⌂.
@@ -123,9 +118,9 @@ func decodeCP437Art(b []byte) string {
 		case c == 0x1B || c == '\r' || c == '\n' || c == '\t':
 			out.WriteByte(c)
 		case c < 0x20:
-			out.WriteRune(cp437Glyphs[c])
+			out.WriteRune(termprofile.ControlGlyphs[c])
 		case c == 0x7F:
-			out.WriteRune('⌂')
+			out.WriteRune(termprofile.DELGlyph)
 		default:
 			out.WriteRune(dec.DecodeByte(c))
 		}

@@ -8,7 +8,9 @@ import (
 
 // Encode appends text, UTF-8 as the host writes it, to dst in enc. UTF-8
 // (and the unknown encoding) pass as they are. In CP437 a character the
-// code page has becomes its byte, box drawing included; another becomes
+// code page has becomes its byte, box drawing included, and so does the
+// glyph of a control byte a CP437 terminal shows and does not act on
+// (shownControls: ☺ ♥ ►, not ←, which is ESC); another becomes
 // its ASCII stand-in (Fallback) or '?'. In ASCII every character past
 // 0x7f becomes its stand-in or '?': box drawing becomes + - | and = .
 // Escape sequences are ASCII and pass unchanged; invalid UTF-8 becomes
@@ -28,6 +30,10 @@ func Encode(dst []byte, text string, enc Encoding) []byte {
 		i += size
 		if enc == CP437 && !(r == utf8.RuneError && size == 1) {
 			if b, ok := charmap.CodePage437.EncodeRune(r); ok {
+				dst = append(dst, b)
+				continue
+			}
+			if b, ok := glyphByte(r); ok { // art's ☺ ♥ ►: see shownControls
 				dst = append(dst, b)
 				continue
 			}
