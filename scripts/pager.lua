@@ -2,8 +2,9 @@
 --
 -- A screenful is the caller's window height (conn:terminal().height: the
 -- size telnet's NAWS, the browser's fit or SSH gave, 24 when the client
--- did not say) less one line, for the "-- more --" prompt that follows
--- it: Enter shows the next screenful, Q stops.
+-- did not say) less one row, for the "-- more --" prompt that follows
+-- it, counted in rows of the window's width (a long line wraps): Enter
+-- shows the next screenful, Q stops.
 
 local ui = require 'ui'
 
@@ -19,17 +20,35 @@ local function lines_of(text)
     return lines
 end
 
+-- rows_of is how many rows line takes on a terminal width columns wide:
+-- its characters (UTF-8 continuation bytes and colour codes not counted)
+-- over the width, rounded up, and at least one.
+local function rows_of(line, width)
+    local shown = line:gsub('\27%[[%d;]*m', ''):gsub('[\128-\191]', '')
+    return math.max(1, math.ceil(#shown / width))
+end
+
 -- page shows all but the last screenful of text, each followed by the
--- "-- more --" prompt. It returns the new request, the last screenful's
--- text, and whether the caller typed Q (then the request is their Q).
+-- "-- more --" prompt. A screenful is counted in rows: a line wider than
+-- the caller's window wraps onto several. It returns the new request, the
+-- last screenful's text, and whether the caller typed Q (then the request
+-- is their Q).
 local function page(conn, req, text)
-    local per = math.max(conn:terminal().height - 1, 1)
+    local term = conn:terminal()
+    local per, width = math.max(term.height - 1, 1), math.max(term.width, 1)
     local lines = lines_of(text)
     local first = 1
-    while #lines - first + 1 > per do
-        req = ui.ask(conn, req, table.concat(lines, '\n', first, first + per - 1), pager.MORE)
+    while true do
+        local last, rows = first - 1, 0
+        while last < #lines and rows + rows_of(lines[last + 1], width) <= per do
+            last = last + 1
+            rows = rows + rows_of(lines[last], width)
+        end
+        if last == #lines then break end
+        last = math.max(last, first) -- one line taller than the window still goes
+        req = ui.ask(conn, req, table.concat(lines, '\n', first, last), pager.MORE)
         if ui.trim(req.data.msg):upper() == 'Q' then return req, nil, true end
-        first = first + per
+        first = last + 1
     end
     return req, table.concat(lines, '\n', first, #lines), false
 end

@@ -75,3 +75,54 @@ func TestShippedBoardPagesAtTheCallersHeight(t *testing.T) {
 		t.Errorf("without a size: %q, want %q", got, want)
 	}
 }
+
+// TestWideLinesPageByRows: lines wider than the caller's 80-column window
+// wrap, so a screenful of a 10-row window holds fewer of them: no page
+// the reader is shown before "-- more --" takes more than 9 rows, and
+// every line is shown once, in order.
+func TestWideLinesPageByRows(t *testing.T) {
+	b := newJournaledBoard(t)
+	tbl, rec := b.table(t)
+	var pchar string
+	say := func(lines ...string) []string {
+		for _, l := range lines {
+			handle(tbl, jsonReq("5", tallLine("5", l)))
+		}
+		if n := len(rec.replies); n > 0 && rec.replies[n-1].msg != nil {
+			pchar, _ = rec.replies[n-1].msg["pchar"].(string)
+		}
+		return rec.take()
+	}
+	say("connect", "ann", "pw", "pw", "y", "1")
+	var body []string
+	for i := 1; i <= 8; i++ {
+		body = append(body, fmt.Sprintf("%d %s", i, strings.Repeat("w", 150))) // two rows each
+	}
+	say(append(body, ".")...)
+	got := say("2")
+	var shown []string
+	for pages := 0; ; pages++ {
+		if pages > 10 {
+			t.Fatal("the reader never reached its own prompt")
+		}
+		page := strings.TrimPrefix(got[len(got)-1], "5 prompt:")
+		rows := 0
+		for _, line := range strings.Split(page, "\n") {
+			rows += max(1, (len(line)+79)/80)
+		}
+		shown = append(shown, page)
+		if !strings.HasPrefix(pchar, "-- more --") {
+			break
+		}
+		if rows > 9 {
+			t.Errorf("a screenful of %d rows in a 10-row window:\n%s", rows, page)
+		}
+		got = say("")
+	}
+	if want := "--- 1 of 1 ---\nFrom: ann\n" + strings.Join(body, "\n"); strings.Join(shown, "\n") != want {
+		t.Errorf("the pages together:\n%s\nwant:\n%s", strings.Join(shown, "\n"), want)
+	}
+	if len(shown) < 2 {
+		t.Errorf("16 rows of text in a 10-row window came in %d page(s)", len(shown))
+	}
+}
