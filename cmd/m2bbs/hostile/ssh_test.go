@@ -120,9 +120,12 @@ func (c *sshCaller) send(line string) {
 	}
 }
 
+// silentIP is the attacker's second address, for silent connections.
+const silentIP = "127.0.0.3"
+
 // TestSSHAttackDelaysNoCaller: while the attacker holds silent
-// connections to the SSH port and guesses the bystander's password
-// without pause, the bystander, logged in by SSH, keeps quick round
+// connections to the SSH port from one address and guesses the
+// bystander's password without pause from another, the bystander, logged in by SSH, keeps quick round
 // trips; the guesses meet the login throttle.
 func TestSSHAttackDelaysNoCaller(t *testing.T) {
 	sshPort := freePort(t)
@@ -162,7 +165,9 @@ func TestSSHAttackDelaysNoCaller(t *testing.T) {
 					return
 				default:
 				}
-				d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(attackerIP)}}
+				// From the attacker's second address: one address gets 2
+				// handshakes at once, which the guessers below use.
+				d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(silentIP)}}
 				nc, err := d.Dial("tcp", addr)
 				if err != nil {
 					time.Sleep(50 * time.Millisecond) // refused for the address: call again soon

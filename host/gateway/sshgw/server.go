@@ -90,8 +90,10 @@ type Config struct {
 	// addresses (DefaultMaxHandshakes); past it a new connection is closed.
 	MaxHandshakes int
 	// MaxHandshakesPerAddr bounds the connections not yet logged in of
-	// one IPv4 address or IPv6 /64 (DefaultMaxHandshakesPerAddr), so that
-	// a few addresses cannot hold all of MaxHandshakes.
+	// one IPv4 address or IPv6 /64 (DefaultMaxHandshakesPerAddr; with the
+	// per-address limits off, PerAddr.MaxPerAddr negative, it is
+	// MaxHandshakes), so that a few addresses cannot hold all of
+	// MaxHandshakes.
 	MaxHandshakesPerAddr int
 	// MaxHashes bounds the password hashes run at once (when 0, one less
 	// than GOMAXPROCS, at least 1: the host's hash pool's default), so
@@ -116,7 +118,11 @@ func (c Config) withDefaults() Config {
 	if c.MaxHandshakes <= 0 {
 		c.MaxHandshakes = DefaultMaxHandshakes
 	}
-	if c.MaxHandshakesPerAddr <= 0 {
+	switch {
+	case c.MaxHandshakesPerAddr > 0:
+	case c.PerAddr.MaxPerAddr < 0: // per-address limits off (a bench, a test)
+		c.MaxHandshakesPerAddr = c.MaxHandshakes
+	default:
 		c.MaxHandshakesPerAddr = DefaultMaxHandshakesPerAddr
 	}
 	if c.Now == nil {
