@@ -193,7 +193,7 @@ func TestPhoneLinesBehindMongrel2(t *testing.T) {
 	server := startLinesMongrel2(t, 2)
 	db := filepath.Join(t.TempDir(), "bbs.db")
 	line1 := startLine(t, server, db, 1, "-max-callers", "1")
-	startLine(t, server, db, 2, "-max-callers", "1")
+	line2 := startLine(t, server, db, 2, "-max-callers", "1")
 	addr := server.Addr()
 	dir := awaitLines(t, addr, 20*time.Second, "lines 1 and 2 up", upLines(1, 2))
 	if dir[0].Route != "@bbs.1" || dir[1].Route != "@bbs.2" || dir[0].Capacity != 1 {
@@ -236,7 +236,10 @@ func TestPhoneLinesBehindMongrel2(t *testing.T) {
 		t.Errorf("ann got %+v, %v; want bob's page from line 2", m, err)
 	}
 
-	// Both lines full: dialing gives up after two busy signals.
+	// Both lines full: dialing gives up after two busy signals. (Bob's
+	// call on line 2 must have ended first: the client hangs up at the
+	// end of its input, and the line hears of it a moment later.)
+	line2.logs.WaitFor(t, readTimeout, "caller hung up", "user=bob")
 	carol := call("@bbs.2")
 	if out := arrive(t, carol, "carol", "pw", "pw", "y"); !strings.Contains(out, "MAIN MENU") {
 		t.Fatalf("carol on line 2:\n%s", out)
