@@ -372,7 +372,7 @@ func (s *Server) waitReady(ctx context.Context) error {
 				s.PID = pid
 			}
 		}
-		if s.PID != 0 {
+		if s.PID != 0 && s.errorLogOpen() {
 			if c, err := dialer.DialContext(ctx, "tcp", s.Addr()); err == nil {
 				c.Close()
 				return nil
@@ -391,6 +391,15 @@ func (s *Server) waitReady(ctx context.Context) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// errorLogOpen reports whether Mongrel2's error log is a file, as it is
+// once Mongrel2 got past opening it. A Mongrel2 that cannot open it exits,
+// and may have its port open for a moment before: that moment is not
+// "ready".
+func (s *Server) errorLogOpen() bool {
+	fi, err := os.Stat(filepath.Join(s.Cfg.Dir, errorLog))
+	return err == nil && fi.Mode().IsRegular()
 }
 
 // logTail quotes the last lines of Mongrel2's logs for an error message.
