@@ -10,9 +10,9 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
+	"github.com/m2bbs/m2bbs/host/shared/acceptloop"
 	"github.com/m2bbs/m2bbs/host/shared/lograte"
 	"github.com/m2bbs/m2bbs/host/shared/netlimit"
 	"github.com/m2bbs/m2bbs/host/wire/m2proto"
@@ -500,8 +500,8 @@ func (s *Server) acceptLoop() error {
 			if errors.Is(err, net.ErrClosed) {
 				return nil
 			}
-			if temporaryAcceptError(err) {
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			if acceptloop.Temporary(err) {
+				backoff = acceptloop.Backoff(backoff)
 				s.log.Warn("accept", "err", err, "retry_in", backoff)
 				select {
 				case <-time.After(backoff):
@@ -514,19 +514,6 @@ func (s *Server) acceptLoop() error {
 		backoff = 0
 		s.startConn(nc)
 	}
-}
-
-func temporaryAcceptError(err error) bool {
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return true
-	}
-	for _, e := range []error{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM, syscall.ECONNABORTED, syscall.EINTR} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
-	return false
 }
 
 // startConn registers a new caller and starts its two goroutines, or

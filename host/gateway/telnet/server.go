@@ -10,9 +10,9 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
+	"github.com/m2bbs/m2bbs/host/shared/acceptloop"
 	"github.com/m2bbs/m2bbs/host/shared/lograte"
 	"github.com/m2bbs/m2bbs/host/shared/netlimit"
 	"github.com/m2bbs/m2bbs/host/shared/termprofile"
@@ -184,48 +184,7 @@ func New(cfg Config) (*Server, error) {
 // returns an error if accepting fails for good; callers already connected
 // are then hung up on too. Serve may run on several listeners at once.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	var wg sync.WaitGroup
-	defer wg.Wait() // after cancel, below: the callers end with ctx
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	stop := context.AfterFunc(ctx, func() { ln.Close() })
-	defer stop()
-	defer ln.Close()
-	var backoff time.Duration
-	for {
-		nc, err := ln.Accept()
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			if temporaryAcceptError(err) {
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				s.log.Warn("telnet: accept", "err", err, "retry_in", backoff)
-				select {
-				case <-time.After(backoff):
-				case <-ctx.Done():
-				}
-				continue
-			}
-			return fmt.Errorf("telnet: accept: %w", err)
-		}
-		backoff = 0
-		wg.Go(func() { s.ServeConn(ctx, nc) })
-	}
-}
-
-// temporaryAcceptError reports whether accepting may work if tried again.
-func temporaryAcceptError(err error) bool {
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return true
-	}
-	for _, e := range []error{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM, syscall.ECONNABORTED, syscall.EINTR} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
-	return false
+	return acceptloop.Serve(ctx, ln, s.log, "telnet", s.ServeConn)
 }
 
 // ServeConn serves one telnet connection until the call ends or ctx is
