@@ -101,6 +101,11 @@ type Config struct {
 	// TimeZone the zone whose midnight starts a day ("Local" when empty,
 	// or an IANA name such as "Europe/Paris").
 	TimeLimits, TimeZone string
+	// FTN is the settings file's ftn table (FidoNet-technology mail: the
+	// board's addresses, uplinks and echoes), as plain Go values: tables
+	// become map[string]any or []any, see Table. host/handler/ftn reads it;
+	// nil when the file sets none.
+	FTN map[string]any
 }
 
 // Defaults are the settings used where neither the file nor a flag says
@@ -158,6 +163,7 @@ func (c *Config) keys() map[string]any {
 		"new_users_wait":         &c.NewUsersWait,
 		"time_limits":            &c.TimeLimits,
 		"time_zone":              &c.TimeZone,
+		"ftn":                    &c.FTN,
 	}
 }
 
@@ -295,6 +301,18 @@ func apply(name string, tbl *lua.LTable, skip map[string]bool, base Config) (Con
 				return
 			}
 			*dst = float64(n)
+		case *map[string]any:
+			t, ok := v.(*lua.LTable)
+			if !ok {
+				errs = append(errs, fmt.Errorf("%s must be a table, not a %s", key, v.Type()))
+				return
+			}
+			m, err := Table(t)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", key, err))
+				return
+			}
+			*dst = m
 		case *time.Duration:
 			d, err := duration(v)
 			if err != nil {

@@ -1,0 +1,304 @@
+package ftn
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/m2bbs/m2bbs/host/ftn/pkt"
+	"github.com/m2bbs/m2bbs/host/handler/store"
+)
+
+// board is one board of a test: its store, settings, tosser and scanner.
+type board struct {
+	st   *store.SQLite
+	set  *Settings
+	toss *Tosser
+	scan *Scanner
+}
+
+// newBoard opens a board at address addr with one uplink, up, and the
+// echo M2.TEST in its area "fido".
+func newBoard(t *testing.T, addr, up string) *board {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := store.Open(filepath.Join(dir, "bbs.db"), store.Options{BcryptCost: bcrypt.MinCost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	set, err := ParseSettings(map[string]any{
+		"address": addr,
+		"uplinks": []any{map[string]any{"address": up, "host": "127.0.0.1", "password": "sess", "packet_password": "PKTPW"}},
+		"echoes":  map[string]any{"M2.TEST": "fido"},
+		"origin":  "Board " + addr,
+	}, filepath.Join(dir, "bbs.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, u := range []string{"sysop", "ann", "bob"} {
+		if err := st.RegisterUser(ctx, u, "password1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := st.DefineArea(ctx, "fido", "the test echo"); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	return &board{st: st, set: &set,
+		toss: &Tosser{Settings: &set, Store: st, Log: log},
+		scan: &Scanner{Settings: &set, Store: st, Log: log}}
+}
+
+// deliver plays the mailer: it moves every packet in from's outbound (as
+// listed in its flo files) into to's inbound, and empties the flo files.
+// It returns the packets' bytes.
+func deliver(t *testing.T, from, to *board) [][]byte {
+	t.Helper()
+	var out [][]byte
+	for _, up := range from.set.Uplinks {
+		for _, f := range from.set.OutboundFor(up.Addr) {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, b)
+			putInbound(t, to, filepath.Base(f), b)
+			os.Remove(f)
+		}
+		os.Remove(from.set.nodeBase(up.Addr) + ".flo")
+	}
+	return out
+}
+
+// putInbound writes a file into b's inbound.
+func putInbound(t *testing.T, b *board, name string, data []byte) {
+	t.Helper()
+	if err := os.MkdirAll(b.set.InboundDir(), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(b.set.InboundDir(), name), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustScan(t *testing.T, b *board) ScanResult {
+	t.Helper()
+	r, err := b.scan.Scan(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func mustToss(t *testing.T, b *board) TossResult {
+	t.Helper()
+	r, err := b.toss.Toss(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestEchoRoundTripThreadsAndDupes(t *testing.T) {
+	ctx := context.Background()
+	a := newBoard(t, "21:1/100", "21:1/101")
+	b := newBoard(t, "21:1/101", "21:1/100")
+	post, err := a.st.Post(ctx, store.NewPost{Area: "fido", Author: "ann", Subject: "Hello network", Lines: []string{"Grüße from A", "--- not a tear"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := mustScan(t, a); r.Posts != 1 || r.Packets != 1 {
+		t.Fatalf("scan A = %+v", r)
+	}
+	if r := mustScan(t, a); r.Posts != 0 {
+		t.Fatalf("second scan exported again: %+v", r)
+	}
+	packets := deliver(t, a, b)
+	if len(packets) != 1 {
+		t.Fatalf("%d packets delivered", len(packets))
+	}
+	if r := mustToss(t, b); r.Tossed != 1 || r.Bad != 0 {
+		t.Fatalf("toss B = %+v", r)
+	}
+	list, _ := b.st.Posts(ctx, "fido", 0, 10, store.OldestFirst)
+	if len(list) != 1 || list[0].Author != "ann" || list[0].Subject != "Hello network" {
+		t.Fatalf("B's echo = %+v", list)
+	}
+	got, _ := b.st.ReadPost(ctx, list[0].ID)
+	want := []string{"Grüße from A", "---- not a tear", "--- m2bbs", " * Origin: Board 21:1/100 (21:1/100)"}
+	if strings.Join(got.Lines, "|") != strings.Join(want, "|") {
+		t.Errorf("B reads %q, want %q", got.Lines, want)
+	}
+	// The same packet delivered again: dropped as a duplicate.
+	putInbound(t, b, "again.pkt", packets[0])
+	if r := mustToss(t, b); r.Tossed != 0 || r.Dupes != 1 {
+		t.Errorf("re-delivered packet: %+v", r)
+	}
+	// bob replies on B; the reply reaches A under ann's post.
+	if _, err := b.st.Post(ctx, store.NewPost{Author: "bob", Lines: []string{"Hi ann"}, ReplyTo: list[0].ID}); err != nil {
+		t.Fatal(err)
+	}
+	if r := mustScan(t, b); r.Posts != 1 {
+		t.Fatalf("scan B = %+v", r)
+	}
+	reply := deliver(t, b, a)
+	p, _ := pkt.Parse(reply[0])
+	text := pkt.ParseText(p.Messages[0].Text)
+	if r, _ := text.Kludge("REPLY"); !strings.HasPrefix(r, "21:1/100 ") || p.Messages[0].To != "ann" {
+		t.Errorf("reply's REPLY kludge %q, to %q", r, p.Messages[0].To)
+	}
+	if r := mustToss(t, a); r.Tossed != 1 {
+		t.Fatalf("toss A = %+v", r)
+	}
+	thread, _ := a.st.Thread(ctx, post.ID)
+	if len(thread) != 2 || thread[1].Author != "bob" || thread[1].ParentID != post.ID || thread[1].Subject != "Re: Hello network" {
+		t.Errorf("A's thread = %+v", thread)
+	}
+	// A tossed reply is not exported back.
+	if r := mustScan(t, a); r.Posts != 0 {
+		t.Errorf("A re-exported a tossed post: %+v", r)
+	}
+}
+
+func TestNetmailRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	a := newBoard(t, "21:1/100", "21:1/101")
+	b := newBoard(t, "21:1/101", "21:1/100")
+	if _, err := a.st.WriteMail(ctx, "bob@21:1/101", "ann", "Private", []string{"just for you"}); err != nil {
+		t.Fatal(err)
+	}
+	if r := mustScan(t, a); r.Netmail != 1 {
+		t.Fatalf("scan = %+v", r)
+	}
+	deliver(t, a, b)
+	if r := mustToss(t, b); r.Tossed != 1 {
+		t.Fatalf("toss = %+v", r)
+	}
+	list, _ := b.st.ListMail(ctx, "bob", 0, 10)
+	if len(list) != 1 || list[0].From != "ann@21:1/100" || list[0].Subject != "Private" {
+		t.Fatalf("bob's mailbox = %+v", list)
+	}
+	// bob answers to the From shown: it goes back with REPLY.
+	if _, err := b.st.WriteMail(ctx, list[0].From, "bob", "Re: Private", []string{"thanks"}); err != nil {
+		t.Fatal(err)
+	}
+	mustScan(t, b)
+	back := deliver(t, b, a)
+	text := pkt.ParseText(mustParse(t, back[0]).Messages[0].Text)
+	if r, _ := text.Kludge("REPLY"); !strings.HasPrefix(r, "21:1/100 ") {
+		t.Errorf("netmail reply without REPLY: %+v", text.Kludges)
+	}
+	mustToss(t, a)
+	if _, unread, _ := a.st.MailCount(ctx, "ann"); unread != 1 {
+		t.Errorf("ann has %d unread", unread)
+	}
+	// Netmail to a user B does not have is counted bad, not lost silently.
+	a.st.WriteMail(ctx, "Nobody Here@21:1/101", "ann", "x", []string{"x"})
+	mustScan(t, a)
+	deliver(t, a, b)
+	if r := mustToss(t, b); r.Bad != 1 {
+		t.Errorf("netmail to nobody: %+v", r)
+	}
+}
+
+func mustParse(t *testing.T, b []byte) *pkt.Packet {
+	t.Helper()
+	p, err := pkt.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestBadPacketsSetAsideWhileTheRestTosses(t *testing.T) {
+	ctx := context.Background()
+	a := newBoard(t, "21:1/100", "21:1/101")
+	b := newBoard(t, "21:1/101", "21:1/100")
+	a.st.Post(ctx, store.NewPost{Area: "fido", Author: "ann", Lines: []string{"one"}})
+	mustScan(t, a)
+	good := deliver(t, a, b)[0]
+	os.RemoveAll(b.set.InboundDir())
+	// A bundle holding a corrupt packet and the good one; a corrupt
+	// packet on its own; a packet with the wrong password; an ARJ bundle.
+	var zbuf bytes.Buffer
+	zw := zip.NewWriter(&zbuf)
+	w, _ := zw.Create("00000001.pkt")
+	w.Write(good[:70])
+	w, _ = zw.Create("00000002.pkt")
+	w.Write(good)
+	zw.Close()
+	putInbound(t, b, "0000abcd.su0", zbuf.Bytes())
+	putInbound(t, b, "corrupt.pkt", []byte("not a packet at all"))
+	wrong := mustParse(t, good)
+	wrong.Header.Password = "WRONG"
+	putInbound(t, b, "wrongpw.pkt", wrong.Bytes())
+	putInbound(t, b, "0000abcd.mo1", []byte("\x60\xea arj bundle"))
+	r := mustToss(t, b)
+	if r.Tossed != 1 || r.Bad != 3 || r.Refused != 1 {
+		t.Errorf("toss = %+v; want 1 tossed, 3 bad, 1 refused", r)
+	}
+	bad, _ := os.ReadDir(b.set.BadDir())
+	var names []string
+	for _, e := range bad {
+		names = append(names, e.Name())
+	}
+	if len(names) != 4 {
+		t.Errorf("bad folder holds %v", names)
+	}
+	if left, _ := os.ReadDir(b.set.InboundDir()); len(left) != 0 {
+		t.Errorf("inbound still holds %d files", len(left))
+	}
+	if n, _ := b.st.PostCount(ctx, "fido"); n != 1 {
+		t.Errorf("%d posts in the echo", n)
+	}
+}
+
+// TestScanSurvivesACrash plays the two crashes the scanner guards
+// against: after writing a packet and before marking (the packet is
+// dropped and written again, once), and after marking and before
+// handing over (the staged packet is handed over, once).
+func TestScanSurvivesACrash(t *testing.T) {
+	ctx := context.Background()
+	a := newBoard(t, "21:1/100", "21:1/101")
+	b := newBoard(t, "21:1/101", "21:1/100")
+	a.st.Post(ctx, store.NewPost{Area: "fido", Author: "ann", Lines: []string{"one"}})
+
+	// Crash 1: a staged file the store does not know.
+	os.MkdirAll(a.set.StagingDir(), 0o700)
+	os.WriteFile(filepath.Join(a.set.StagingDir(), "deadbeef.pkt"), []byte("half"), 0o600)
+	if r := mustScan(t, a); r.Posts != 1 || r.Packets != 1 {
+		t.Fatalf("scan after crash 1 = %+v", r)
+	}
+	if _, err := os.Stat(filepath.Join(a.set.StagingDir(), "deadbeef.pkt")); err == nil {
+		t.Error("the orphan staged packet is still there")
+	}
+
+	// Crash 2: marked and staged, not handed over (the node was busy).
+	a.st.Post(ctx, store.NewPost{Area: "fido", Author: "ann", Lines: []string{"two"}})
+	bsy := a.set.nodeBase(a.set.Uplinks[0].Addr) + ".bsy"
+	os.WriteFile(bsy, []byte("1\n"), 0o600) // pid 1 is alive: busy
+	if r := mustScan(t, a); r.Posts != 1 || r.Packets != 0 {
+		t.Fatalf("scan with the node busy = %+v", r)
+	}
+	os.Remove(bsy)
+	if r := mustScan(t, a); r.Posts != 0 || r.Packets != 0 {
+		t.Fatalf("scan after the node freed = %+v", r)
+	}
+	if staged, _ := a.st.StagedPackets(ctx); len(staged) != 0 {
+		t.Errorf("still staged: %+v", staged)
+	}
+	deliver(t, a, b)
+	if r := mustToss(t, b); r.Tossed != 2 || r.Dupes != 0 {
+		t.Errorf("B tossed %+v; want both posts once", r)
+	}
+}

@@ -1,0 +1,361 @@
+package ftn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/m2bbs/m2bbs/host/ftn/pkt"
+	"github.com/m2bbs/m2bbs/host/handler/store"
+)
+
+// MaxScanBatch is the most posts, and the most netmails, one scan
+// exports; the rest go with the next.
+const MaxScanBatch = 500
+
+// productCode is the packet header's product code: 0xFE, "not
+// registered with the FTSC".
+const productCode = 0xFE
+
+// ScanResult counts what one scan did.
+type ScanResult struct {
+	Posts, Netmail int // exported
+	Packets        int // packets handed to the mailer
+}
+
+// Scanner exports new local posts in echo areas, and netmail written to
+// FTN addresses, into packets in the mailer's outbound.
+//
+// A scan is crash-safe in three steps: the packets are written to the
+// staging folder; one transaction marks their messages exported and
+// records the packets as staged; each staged packet is moved into the
+// outbound and listed in its uplink's flo file, then forgotten. At the
+// start of each scan, staged files the store does not know (a crash
+// before the transaction) are deleted, their messages being still
+// unexported, and packets the store lists as staged are handed over (or
+// forgotten, if they already were). No message is lost or sent twice.
+type Scanner struct {
+	Settings *Settings
+	Store    store.FTN
+	Log      *slog.Logger
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// now returns the scanner's clock.
+func (sc *Scanner) now() time.Time {
+	if sc.Now != nil {
+		return sc.Now()
+	}
+	return time.Now()
+}
+
+// Scan exports what is new and hands staged packets to the mailer.
+func (sc *Scanner) Scan(ctx context.Context) (ScanResult, error) {
+	var res ScanResult
+	if err := sc.recover(ctx); err != nil {
+		return res, err
+	}
+	var areas []string
+	for _, e := range sc.Settings.Echoes {
+		areas = append(areas, e.Area)
+	}
+	posts, err := sc.Store.UnexportedPosts(ctx, areas, MaxScanBatch)
+	if err != nil {
+		return res, fmt.Errorf("ftn scan: %w", err)
+	}
+	netmail, err := sc.Store.UnexportedNetmail(ctx, MaxScanBatch)
+	if err != nil {
+		return res, fmt.Errorf("ftn scan: %w", err)
+	}
+	if len(posts) == 0 && len(netmail) == 0 {
+		return res, nil
+	}
+	if len(sc.Settings.Uplinks) == 0 {
+		return res, errors.New("ftn scan: mail to export but no uplinks in the settings")
+	}
+	serial, err := sc.Store.NextSerials(ctx, len(posts)+len(netmail)+len(sc.Settings.Uplinks))
+	if err != nil {
+		return res, fmt.Errorf("ftn scan: %w", err)
+	}
+	next := func() uint32 { serial++; return serial - 1 }
+	batch, files, err := sc.build(posts, netmail, next)
+	if err != nil {
+		return res, err
+	}
+	if err := os.MkdirAll(sc.Settings.StagingDir(), 0o700); err != nil {
+		return res, fmt.Errorf("ftn scan: %w", err)
+	}
+	for name, data := range files {
+		if err := writeFileSync(filepath.Join(sc.Settings.StagingDir(), name), data); err != nil {
+			sc.dropStaged(files)
+			return res, fmt.Errorf("ftn scan: staging a packet: %w", err)
+		}
+	}
+	if err := sc.Store.MarkExported(ctx, batch); err != nil {
+		sc.dropStaged(files)
+		return res, fmt.Errorf("ftn scan: %w", err)
+	}
+	res.Posts, res.Netmail = len(batch.Posts), len(batch.Netmail)
+	sc.Log.Info("ftn: exported", "posts", res.Posts, "netmail", res.Netmail, "packets", len(files))
+	handed, err := sc.handOver(ctx)
+	res.Packets = handed
+	return res, err
+}
+
+// dropStaged removes packets written to the staging folder whose
+// messages were not marked exported.
+func (sc *Scanner) dropStaged(files map[string][]byte) {
+	for name := range files {
+		os.Remove(filepath.Join(sc.Settings.StagingDir(), name))
+	}
+}
+
+// recover deletes staged files the store does not list, then hands over
+// the ones it does.
+func (sc *Scanner) recover(ctx context.Context) error {
+	staged, err := sc.Store.StagedPackets(ctx)
+	if err != nil {
+		return fmt.Errorf("ftn scan: %w", err)
+	}
+	known := make(map[string]bool, len(staged))
+	for _, p := range staged {
+		known[p.Name] = true
+	}
+	entries, err := os.ReadDir(sc.Settings.StagingDir())
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("ftn scan: %w", err)
+	}
+	for _, e := range entries {
+		if !known[e.Name()] {
+			sc.Log.Info("ftn: removing a packet staged before a crash; its messages go out with the next one", "file", e.Name())
+			os.Remove(filepath.Join(sc.Settings.StagingDir(), e.Name()))
+		}
+	}
+	if len(staged) == 0 {
+		return nil
+	}
+	_, err = sc.handOver(ctx)
+	return err
+}
+
+// handOver moves each staged packet into the outbound and its uplink's
+// flo file, then forgets it. A node busy with the mailer waits for the
+// next scan.
+func (sc *Scanner) handOver(ctx context.Context) (int, error) {
+	staged, err := sc.Store.StagedPackets(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("ftn scan: %w", err)
+	}
+	if err := os.MkdirAll(sc.Settings.SentDir(), 0o700); err != nil {
+		return 0, fmt.Errorf("ftn scan: %w", err)
+	}
+	sentDir, err := filepath.Abs(sc.Settings.SentDir())
+	if err != nil {
+		return 0, fmt.Errorf("ftn scan: %w", err)
+	}
+	n := 0
+	for _, p := range staged {
+		up, err := pkt.ParseAddr(p.Uplink)
+		if err != nil {
+			return n, fmt.Errorf("ftn scan: staged packet %s: %w", p.Name, err)
+		}
+		src := filepath.Join(sc.Settings.StagingDir(), p.Name)
+		dst := filepath.Join(sentDir, p.Name)
+		err = sc.Settings.withBusy(up, func() error {
+			if _, err := os.Stat(src); err == nil {
+				if err := os.Rename(src, dst); err != nil {
+					return err
+				}
+				if err := syncDir(sentDir); err != nil {
+					return err
+				}
+			}
+			if _, err := os.Stat(dst); err != nil {
+				return nil // sent and deleted by the mailer already
+			}
+			return sc.Settings.addToFlo(up, dst)
+		})
+		if errors.Is(err, errBusy) {
+			continue
+		}
+		if err != nil {
+			return n, fmt.Errorf("ftn scan: handing %s over: %w", p.Name, err)
+		}
+		if err := sc.Store.UnstagePacket(ctx, p.Name); err != nil {
+			return n, fmt.Errorf("ftn scan: %w", err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+// build makes one packet per uplink that has mail: every echo post goes
+// to every uplink, each netmail to the uplink it is routed through.
+func (sc *Scanner) build(posts []store.ExportPost, netmail []store.ExportNetmail, serial func() uint32) (store.ExportBatch, map[string][]byte, error) {
+	s := sc.Settings
+	var batch store.ExportBatch
+	msgs := make(map[pkt.Addr][]pkt.Message)
+	now := sc.now().UTC()
+	for _, p := range posts {
+		tag, ok := s.EchoTag(p.Area)
+		if !ok {
+			continue
+		}
+		from := s.Addresses[0]
+		msgid := fmt.Sprintf("%s %08x", from, serial())
+		batch.Posts = append(batch.Posts, store.ExportedPost{ID: p.ID, Tag: tag, MsgID: msgid})
+		for _, up := range s.Uplinks {
+			msgs[up.Addr] = append(msgs[up.Addr], sc.echoMessage(p, tag, msgid, up))
+		}
+	}
+	for _, n := range netmail {
+		to, err := pkt.ParseAddr(n.ToAddr)
+		if err != nil {
+			sc.Log.Warn("ftn: netmail to a bad address is not exported", "to", n.ToAddr, "id", n.ID)
+			batch.Netmail = append(batch.Netmail, n.ID)
+			continue
+		}
+		up, _ := s.RouteNetmail(to)
+		msgid := fmt.Sprintf("%s %08x", s.Addresses[0], serial())
+		batch.Netmail = append(batch.Netmail, n.ID)
+		msgs[up.Addr] = append(msgs[up.Addr], sc.netmailMessage(n, to, msgid))
+	}
+	files := make(map[string][]byte)
+	var ups []pkt.Addr
+	for a := range msgs {
+		ups = append(ups, a)
+	}
+	sort.Slice(ups, func(i, j int) bool { return ups[i].String() < ups[j].String() })
+	for _, a := range ups {
+		up, _ := s.Uplink(a)
+		p := pkt.Packet{
+			Header: pkt.Header{
+				Orig: s.addressFor(a), Dest: a, Created: now,
+				Password: up.PacketPassword.Reveal(), ProductCode: productCode, RevMajor: 1,
+			},
+			Messages: msgs[a],
+		}
+		name := fmt.Sprintf("%08x.pkt", serial())
+		files[name] = p.Bytes()
+		batch.Packets = append(batch.Packets, store.StagedPacket{Name: name, Uplink: a.String()})
+	}
+	return batch, files, nil
+}
+
+// addressFor is the board's address to use towards a: the first in a's
+// zone, else the main one.
+func (s *Settings) addressFor(a pkt.Addr) pkt.Addr {
+	for _, o := range s.Addresses {
+		if o.Zone == a.Zone {
+			return o
+		}
+	}
+	return s.Addresses[0]
+}
+
+// echoMessage is a post as an echomail message to uplink up.
+func (sc *Scanner) echoMessage(p store.ExportPost, tag, msgid string, up Uplink) pkt.Message {
+	s := sc.Settings
+	me := s.addressFor(up.Addr)
+	chrs := s.Charset
+	enc := func(v string) string { return pkt.Encode(chrs, v) }
+	t := pkt.Text{Area: tag}
+	t.SetKludge("MSGID", msgid)
+	if p.ReplyMsgID != "" {
+		t.SetKludge("REPLY", p.ReplyMsgID)
+	}
+	t.SetKludge("PID", "m2bbs")
+	t.SetKludge("TZUTC", "0000")
+	t.SetKludge("CHRS", chrs)
+	t.Lines = bodyLines(p.Lines, enc)
+	t.Tear, t.HasTear = "m2bbs", true
+	t.Origin = enc(s.Origin) + " (" + me.String() + ")"
+	seen := []pkt.NetNode{me.Node2D()}
+	for _, u := range s.Uplinks {
+		if u.Addr.Point == 0 {
+			seen = append(seen, u.Addr.Node2D())
+		}
+	}
+	sort.Slice(seen, func(i, j int) bool {
+		if seen[i].Net != seen[j].Net {
+			return seen[i].Net < seen[j].Net
+		}
+		return seen[i].Node < seen[j].Node
+	})
+	t.SeenBy = seen
+	if me.Point == 0 {
+		t.Path = []pkt.NetNode{me.Node2D()}
+	}
+	to := "All"
+	if p.ReplyTo != "" {
+		to = p.ReplyTo
+	}
+	return pkt.Message{
+		OrigNet: me.Net, OrigNode: me.Node, DestNet: up.Addr.Net, DestNode: up.Addr.Node,
+		Date: pkt.FormatDate(p.Posted.UTC()),
+		To:   enc(to), From: enc(p.Author), Subject: enc(p.Subject),
+		Text: t.Bytes(),
+	}
+}
+
+// netmailMessage is a netmail written here, to address to.
+func (sc *Scanner) netmailMessage(n store.ExportNetmail, to pkt.Addr, msgid string) pkt.Message {
+	s := sc.Settings
+	me := s.addressFor(to)
+	chrs := s.Charset
+	enc := func(v string) string { return pkt.Encode(chrs, v) }
+	var t pkt.Text
+	t.SetKludge("INTL", to.Boss().String()+" "+me.Boss().String())
+	if me.Point != 0 {
+		t.SetKludge("FMPT", fmt.Sprint(me.Point))
+	}
+	if to.Point != 0 {
+		t.SetKludge("TOPT", fmt.Sprint(to.Point))
+	}
+	t.SetKludge("MSGID", msgid)
+	if n.Reply != "" {
+		t.SetKludge("REPLY", n.Reply)
+	}
+	t.SetKludge("PID", "m2bbs")
+	t.SetKludge("TZUTC", "0000")
+	t.SetKludge("CHRS", chrs)
+	t.Lines = bodyLines(n.Lines, enc)
+	t.Tear, t.HasTear = "m2bbs", true
+	t.Via = []pkt.Kludge{{Name: "Via", Value: me.String() + " @" + sc.now().UTC().Format("20060102.150405") + " m2bbs"}}
+	return pkt.Message{
+		OrigNet: me.Net, OrigNode: me.Node, DestNet: to.Net, DestNode: to.Node,
+		Attr: pkt.AttrPrivate,
+		Date: pkt.FormatDate(n.Written.UTC()),
+		To:   enc(n.ToName), From: enc(n.From), Subject: enc(n.Subject),
+		Text: t.Bytes(),
+	}
+}
+
+// bodyLines encodes a local message's lines, keeping lines that would
+// read as a kludge, a tear, an origin or a SEEN-BY line from doing so.
+func bodyLines(lines []string, enc func(string) string) []string {
+	out := make([]string, 0, len(lines))
+	for _, l := range lines {
+		l = strings.Map(func(r rune) rune {
+			if r < ' ' && r != '\t' {
+				return -1
+			}
+			return r
+		}, l)
+		switch {
+		case strings.HasPrefix(l, " * Origin:"), strings.HasPrefix(l, "SEEN-BY:"), strings.HasPrefix(l, "AREA:"):
+			l = " " + l
+		case l == "---" || strings.HasPrefix(l, "--- "):
+			l = "-" + l
+		}
+		out = append(out, enc(l))
+	}
+	return out
+}
