@@ -135,6 +135,9 @@ type Deps struct {
 	Events store.Events
 	// Now is the events' clock (time.Now when nil).
 	Now func() time.Time
+	// FTN, if set, reports the FidoNet side (host/handler/ftn's Status)
+	// for the sysop's status page.
+	FTN func(ctx context.Context) any
 }
 
 // Host connects Lua workers to a transport.

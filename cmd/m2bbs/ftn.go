@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+
+	"github.com/m2bbs/m2bbs/host/ftn/pkt"
+	"github.com/m2bbs/m2bbs/host/handler/ftn"
+	"github.com/m2bbs/m2bbs/host/handler/store"
+)
+
+// ftnUsage is "m2bbs ftn"'s usage line.
+const ftnUsage = "usage: m2bbs ftn [flags] poll [ADDRESS] | toss | scan | status"
+
+// runFTN is "m2bbs ftn": the sysop's FidoNet tools, run on the database
+// and FTN folder directly (beside a running board or without one).
+//
+//	poll [ADDRESS]  call the uplinks (or one) now with binkd, and toss what came
+//	toss            toss the inbound now
+//	scan            export new local posts and netmail now
+//	status          addresses, uplinks, mail waiting, counters, binkd
+func runFTN(ctx context.Context, args []string, stderr io.Writer) error {
+	asJSON := false
+	s, err := parseSettings("ftn", args, stderr, func(fs *flag.FlagSet) {
+		fs.BoolVar(&asJSON, "json", false, "status as JSON")
+		fs.Usage = func() { fmt.Fprintln(stderr, ftnUsage); fs.PrintDefaults() }
+	})
+	if err != nil {
+		return err
+	}
+	rest := ftnArgs(args)
+	if len(rest) == 0 {
+		return errors.New(ftnUsage)
+	}
+	set, err := ftn.ParseSettings(s.FTN, s.DBPath)
+	if err != nil {
+		return err
+	}
+	log := s.logger(stderr)
+	db, err := store.Open(s.DBPath, store.Options{BcryptCost: s.BcryptCost, Log: log, Sync: s.Sync})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	switch rest[0] {
+	case "toss":
+		return ftnToss(ctx, &set, db, log)
+	case "scan":
+		return ftnScan(ctx, &set, db, log)
+	case "poll":
+		targets := set.Uplinks
+		if len(rest) > 1 {
+			a, err := pkt.ParseAddr(rest[1])
+			if err != nil {
+				return err
+			}
+			u, ok := set.Uplink(a)
+			if !ok {
+				return fmt.Errorf("ftn poll: %s is not an uplink", a)
+			}
+			targets = []ftn.Uplink{u}
+		}
+		if err := ftnScan(ctx, &set, db, log); err != nil {
+			return err
+		}
+		for _, u := range targets {
+			if err := ftn.Poll(ctx, &set, u.Addr); err != nil {
+				return err
+			}
+			fmt.Printf("polled %s\n", u.Addr)
+		}
+		return ftnToss(ctx, &set, db, log)
+	case "status":
+		st := ftn.ReadStatus(ctx, &set, db)
+		st.Binkd = binkdFromPIDFile(&set)
+		if asJSON {
+			out, _ := json.MarshalIndent(st, "", "  ")
+			_, err := fmt.Printf("%s\n", out)
+			return err
+		}
+		return printFTNStatus(os.Stdout, st)
+	}
+	return fmt.Errorf("ftn: unknown action %q; %s", rest[0], ftnUsage)
+}
+
+// ftnArgs returns the arguments after the flags (the action and its
+// argument): parseSettings has checked the flags already.
+func ftnArgs(args []string) []string {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if !strings.HasPrefix(a, "-") {
+			return args[i:]
+		}
+		if a == "--" {
+			return args[i+1:]
+		}
+		if !strings.Contains(a, "=") && !isBoolFlag(a) {
+			i++ // the flag's value
+		}
+	}
+	return nil
+}
+
+// isBoolFlag reports whether a flag of the serving commands takes no
+// value.
+func isBoolFlag(a string) bool {
+	switch strings.TrimLeft(a, "-") {
+	case "json", "raw", "no-journal", "new-users-wait":
+		return true
+	}
+	return false
+}
+
+// ftnToss tosses the inbound under the FTN folder's lock.
+func ftnToss(ctx context.Context, set *ftn.Settings, db store.FTN, log *slog.Logger) error {
+	return ftn.WithLock(ctx, set, func() error {
+		r, err := (&ftn.Tosser{Settings: set, Store: db, Log: log}).Toss(ctx)
+		fmt.Printf("tossed: %d files, %d messages, %d duplicates, %d bad, %d refused\n", r.Files, r.Tossed, r.Dupes, r.Bad, r.Refused)
+		return err
+	})
+}
+
+// ftnScan scans for new mail under the FTN folder's lock.
+func ftnScan(ctx context.Context, set *ftn.Settings, db store.FTN, log *slog.Logger) error {
+	return ftn.WithLock(ctx, set, func() error {
+		r, err := (&ftn.Scanner{Settings: set, Store: db, Log: log}).Scan(ctx)
+		fmt.Printf("scanned: %d posts, %d netmail exported, %d packets to the mailer\n", r.Posts, r.Netmail, r.Packets)
+		return err
+	})
+}
+
+// binkdFromPIDFile reports whether the binkd of the FTN folder runs,
+// from its pid file.
+func binkdFromPIDFile(set *ftn.Settings) *ftn.BinkdState {
+	st := &ftn.BinkdState{Port: set.BinkdPort}
+	b, err := os.ReadFile(set.Dir + "/binkd.pid")
+	if err != nil {
+		return st
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err == nil && pid > 0 && syscall.Kill(pid, 0) == nil {
+		st.Running, st.PID = true, pid
+	}
+	return st
+}
+
+// printFTNStatus writes the status for a person.
+func printFTNStatus(w io.Writer, st ftn.Status) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "addresses:\t%s\n", strings.Join(st.Addresses, " "))
+	if st.Binkd != nil {
+		state := "not running"
+		if st.Binkd.Running {
+			state = fmt.Sprintf("running, pid %d", st.Binkd.PID)
+		}
+		fmt.Fprintf(tw, "binkd:\t%s, port %d, %d restarts\n", state, st.Binkd.Port, st.Binkd.Restarts)
+	}
+	fmt.Fprintf(tw, "echoes:\t%d\n", st.Echoes)
+	fmt.Fprintf(tw, "counters:\ttossed %d, duplicates %d, bad %d, exported %d\n",
+		st.Counters["tossed"], st.Counters["dupes"], st.Counters["bad"], st.Counters["exported"])
+	for _, u := range st.Uplinks {
+		fmt.Fprintf(tw, "uplink %s:\t%s:%d, %d packets waiting\n", u.Address, u.Host, u.Port, u.Waiting)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/m2bbs/m2bbs/host/handler/ftn"
+	"github.com/m2bbs/m2bbs/host/handler/store"
+)
+
+// startFTN starts the FidoNet side of the board when the settings have an
+// ftn table: binkd supervised, toss, scan and polls, until ctx ends. It
+// runs on the classic host and on phone line 1 only (one binkd per
+// board). It returns the status function for dispatch.Deps.FTN (nil when
+// FTN is off) and stop, which ends the service and waits until binkd is
+// stopped.
+func startFTN(ctx context.Context, s *settings, db store.FTN, log *slog.Logger) (status func(context.Context) any, stop func(), err error) {
+	if s.FTN == nil || s.line > 1 {
+		return nil, func() {}, nil
+	}
+	set, err := ftn.ParseSettings(s.FTN, s.DBPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	svc := &ftn.Service{Settings: &set, Store: db, Log: log.With("ftn", set.Addresses[0].String())}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := svc.Run(ctx); err != nil {
+			log.Error("ftn: stopped", "err", err)
+		}
+	}()
+	stop = func() {
+		cancel()
+		<-done
+	}
+	return func(ctx context.Context) any { return svc.Status(ctx) }, stop, nil
+}
