@@ -311,7 +311,8 @@ local function send_mail(conn, req, user, to, subject)
     if not to then
         req = ui.prompt(conn, req, 'boards/mail_to')
         to = ui.trim(req.data.msg)
-        if not db.user_exists(to) then
+        -- Name@zone:net/node is FidoNet netmail (docs/fidonet.md).
+        if not db.user_exists(to) and not to:match('^[^@]+@%d+:%d+/%d+[%.%d]*$') then
             ui.screen(conn, req, 'boards/no_such_user')
             return
         end

@@ -8,13 +8,19 @@ import (
 	"github.com/m2bbs/m2bbs/host/handler/store"
 )
 
+// ftnStore is what the FTN service needs of the store.
+type ftnStore interface {
+	store.FTN
+	ftn.AreaDefiner
+}
+
 // startFTN starts the FidoNet side of the board when the settings have an
 // ftn table: binkd supervised, toss, scan and polls, until ctx ends. It
 // runs on the classic host and on phone line 1 only (one binkd per
 // board). It returns the status function for dispatch.Deps.FTN (nil when
 // FTN is off) and stop, which ends the service and waits until binkd is
 // stopped.
-func startFTN(ctx context.Context, s *settings, db store.FTN, log *slog.Logger) (status func(context.Context) any, stop func(), err error) {
+func startFTN(ctx context.Context, s *settings, db ftnStore, log *slog.Logger) (status func(context.Context) any, stop func(), err error) {
 	if s.FTN == nil || s.line > 1 {
 		return nil, func() {}, nil
 	}
@@ -22,7 +28,7 @@ func startFTN(ctx context.Context, s *settings, db store.FTN, log *slog.Logger) 
 	if err != nil {
 		return nil, nil, err
 	}
-	svc := &ftn.Service{Settings: &set, Store: db, Log: log.With("ftn", set.Addresses[0].String())}
+	svc := &ftn.Service{Settings: &set, Store: db, Areas: db, Log: log.With("ftn", set.Addresses[0].String())}
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {

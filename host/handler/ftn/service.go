@@ -50,6 +50,9 @@ type Service struct {
 	Settings *Settings
 	Store    store.FTN
 	Log      *slog.Logger
+	// Areas, if set, is where the echoes' local areas are created when
+	// they do not exist yet.
+	Areas AreaDefiner
 	// NoBinkd runs without a supervised binkd (tests, or a sysop whose
 	// mailer is run otherwise).
 	NoBinkd bool
@@ -63,9 +66,18 @@ type Service struct {
 	lastPoll map[pkt.Addr]RunStatus
 }
 
+// AreaDefiner creates message areas (store.Boards has it).
+type AreaDefiner interface {
+	Area(ctx context.Context, name string) (store.Area, error)
+	DefineArea(ctx context.Context, name, description string) (store.Area, error)
+}
+
 // Run serves until ctx ends.
 func (s *Service) Run(ctx context.Context) error {
 	s.init()
+	if err := s.defineAreas(ctx); err != nil {
+		return err
+	}
 	var wg sync.WaitGroup
 	if s.binkd != nil {
 		wg.Add(1)
@@ -248,4 +260,24 @@ func WithLock(ctx context.Context, s *Settings, fn func() error) error {
 	}
 	defer syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 	return fn()
+}
+
+// defineAreas creates the echoes' local areas that do not exist yet.
+func (s *Service) defineAreas(ctx context.Context) error {
+	if s.Areas == nil {
+		return nil
+	}
+	for _, e := range s.Settings.Echoes {
+		_, err := s.Areas.Area(ctx, e.Area)
+		if errors.Is(err, store.ErrNoSuchArea) {
+			_, err = s.Areas.DefineArea(ctx, e.Area, "FidoNet echo "+e.Tag)
+			if err == nil {
+				s.Log.Info("ftn: area created for an echo", "area", e.Area, "tag", e.Tag)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("ftn: echo %s's area %q: %w", e.Tag, e.Area, err)
+		}
+	}
+	return nil
 }
