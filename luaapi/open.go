@@ -80,6 +80,8 @@ type Deps struct {
 	// Shared). Without Channels, the module's channel calls fail.
 	Channels Channels
 	Listen   func(L *lua.LState)
+	// FTN, if set, is the board's FidoNet side (the ftn module).
+	FTN FTNHost
 }
 
 // API is the BBS's Lua API for one Lua state, each module wired from the
@@ -97,6 +99,7 @@ type API struct {
 	Shared  *Shared
 	Watch   *Watch
 	SSHKeys *SSHKeys
+	FTN     *FTN
 	// Mongrel2 and Engine are the 2010 start-up's modules (startup.go).
 	Mongrel2 *Mongrel2
 	Engine   *Engine
@@ -142,6 +145,7 @@ func New(deps Deps) *API {
 	}
 	a.Watch = &Watch{Host: deps.Watch, IsSysop: a.Users.IsSysop, Recorder: deps.Recorder}
 	a.SSHKeys = &SSHKeys{Store: deps.Store, Current: deps.User, Recorder: deps.Recorder}
+	a.FTN = &FTN{Host: deps.FTN, Mail: deps.Store, User: deps.User, IsSysop: a.Users.IsSysop, Recorder: deps.Recorder}
 	a.Mongrel2 = &Mongrel2{Log: deps.Log}
 	a.Engine = &Engine{Startup: deps.Startup, Log: deps.Log}
 	// A caller's level is read afresh at each login: the sysop may have
@@ -172,6 +176,7 @@ func (a *API) Modules() []Module {
 		{Name: "shared", Loader: a.Shared.Loader},
 		{Name: "watch", Loader: a.Watch.Loader},
 		{Name: "sshkeys", Loader: a.SSHKeys.Loader},
+		{Name: "ftn", Loader: a.FTN.Loader},
 		{Name: "mongrel2", Loader: a.Mongrel2.Loader},
 		{Name: engineModule, Loader: a.Engine.Loader},
 	}

@@ -17,10 +17,10 @@ type ftnStore interface {
 // startFTN starts the FidoNet side of the board when the settings have an
 // ftn table: binkd supervised, toss, scan and polls, until ctx ends. It
 // runs on the classic host and on phone line 1 only (one binkd per
-// board). It returns the status function for dispatch.Deps.FTN (nil when
-// FTN is off) and stop, which ends the service and waits until binkd is
-// stopped.
-func startFTN(ctx context.Context, s *settings, db ftnStore, log *slog.Logger) (status func(context.Context) any, stop func(), err error) {
+// board). It returns the service (nil when FTN is off), for the ftn Lua
+// module and dispatch.Deps.FTN, and stop, which ends the service and
+// waits until binkd is stopped.
+func startFTN(ctx context.Context, s *settings, db ftnStore, log *slog.Logger) (svc *ftn.Service, stop func(), err error) {
 	if s.FTN == nil || s.line > 1 {
 		return nil, func() {}, nil
 	}
@@ -28,7 +28,7 @@ func startFTN(ctx context.Context, s *settings, db ftnStore, log *slog.Logger) (
 	if err != nil {
 		return nil, nil, err
 	}
-	svc := &ftn.Service{Settings: &set, Store: db, Areas: db, Log: log.With("ftn", set.Addresses[0].String())}
+	svc = &ftn.Service{Settings: &set, Store: db, Areas: db, Log: log.With("ftn", set.Addresses[0].String())}
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -41,5 +41,5 @@ func startFTN(ctx context.Context, s *settings, db ftnStore, log *slog.Logger) (
 		cancel()
 		<-done
 	}
-	return func(ctx context.Context) any { return svc.Status(ctx) }, stop, nil
+	return svc, stop, nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/m2bbs/m2bbs/host/handler/store"
 	"github.com/m2bbs/m2bbs/host/handler/throttle"
 	"github.com/m2bbs/m2bbs/host/wire/zmqtransport"
+	"github.com/m2bbs/m2bbs/luaapi"
 )
 
 // serve runs the host over a ZeroMQ connection to the front end at the
@@ -62,11 +63,17 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		directory = dt
 	}
 
-	ftnStatus, stopFTN, err := startFTN(ctx, s, db, log)
+	ftnService, stopFTN, err := startFTN(ctx, s, db, log)
 	if err != nil {
 		return err
 	}
 	defer stopFTN()
+	var ftnHost luaapi.FTNHost
+	var ftnStatus func(context.Context) any
+	if ftnService != nil {
+		ftnHost = ftnService
+		ftnStatus = func(ctx context.Context) any { return ftnService.Status(ctx) }
+	}
 	if len(s.timeLimits) > 0 {
 		log.Info("time limits", "limits", s.TimeLimits, "time_zone", s.timeZone.String())
 	}
@@ -89,6 +96,7 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 			TimeLimits:   s.timeLimits,
 			TimeZone:     s.timeZone,
 			EventsScript: filepath.Join(s.ScriptsDir, "events.lua"),
+			FTN:          ftnHost,
 		},
 		RawFrames:   s.RawFrames,
 		ScreensDir:  s.ScreensDir,

@@ -281,3 +281,6 @@ func (s *Service) defineAreas(ctx context.Context) error {
 	}
 	return nil
 }
+
+// EchoList returns the echoes of the settings.
+func (s *Service) EchoList() []Echo { return append([]Echo(nil), s.Settings.Echoes...) }

@@ -127,6 +127,8 @@ type Config struct {
 	// EventsScript, if set and the file exists, declares the sysop's
 	// scheduled events (schedule.go); it runs after the main script.
 	EventsScript string
+	// FTN, if set, is the board's FidoNet side, for the ftn module.
+	FTN luaapi.FTNHost
 }
 
 func (c *Config) setDefaults() {
@@ -423,6 +425,7 @@ func New(cfg Config, deps Deps) (*Table, error) {
 		Throttle: loginThrottle(cfg, deps), MinPassword: cfg.Logins.MinPassword,
 		ScriptsDir: cfg.ScriptsDir, Now: deps.Now, Location: deps.Location, Rand: deps.Rand,
 		Offload: t, Startup: t, Channels: deps.Channels, Listen: t.listen, Watch: deps.Watch,
+		FTN: cfg.FTN,
 	}
 	if len(cfg.TimeLimits) > 0 {
 		api.TimeLeft = t.timeLeft // else users.time_left is always nil
