@@ -267,15 +267,7 @@ func (sc *Scanner) echoMessage(p store.ExportPost, tag, msgid string, up Uplink)
 	chrs := s.Charset
 	enc := func(v string) string { return pkt.Encode(chrs, v) }
 	t := pkt.Text{Area: tag}
-	t.SetKludge("MSGID", msgid)
-	if p.ReplyMsgID != "" {
-		t.SetKludge("REPLY", p.ReplyMsgID)
-	}
-	t.SetKludge("PID", "m2bbs")
-	t.SetKludge("TZUTC", "0000")
-	t.SetKludge("CHRS", chrs)
-	t.Lines = bodyLines(p.Lines, enc)
-	t.Tear, t.HasTear = "m2bbs", true
+	setText(&t, msgid, p.ReplyMsgID, chrs, p.Lines)
 	t.Origin = enc(s.Origin) + " (" + me.String() + ")"
 	seen := []pkt.NetNode{me.Node2D()}
 	for _, u := range s.Uplinks {
@@ -319,15 +311,7 @@ func (sc *Scanner) netmailMessage(n store.ExportNetmail, to pkt.Addr, msgid stri
 	if to.Point != 0 {
 		t.SetKludge("TOPT", fmt.Sprint(to.Point))
 	}
-	t.SetKludge("MSGID", msgid)
-	if n.Reply != "" {
-		t.SetKludge("REPLY", n.Reply)
-	}
-	t.SetKludge("PID", "m2bbs")
-	t.SetKludge("TZUTC", "0000")
-	t.SetKludge("CHRS", chrs)
-	t.Lines = bodyLines(n.Lines, enc)
-	t.Tear, t.HasTear = "m2bbs", true
+	setText(&t, msgid, n.Reply, chrs, n.Lines)
 	t.Via = []pkt.Kludge{{Name: "Via", Value: me.String() + " @" + sc.now().UTC().Format("20060102.150405") + " m2bbs"}}
 	return pkt.Message{
 		OrigNet: me.Net, OrigNode: me.Node, DestNet: to.Net, DestNode: to.Node,
@@ -336,6 +320,21 @@ func (sc *Scanner) netmailMessage(n store.ExportNetmail, to pkt.Addr, msgid stri
 		To:   enc(n.ToName), From: enc(n.From), Subject: enc(n.Subject),
 		Text: t.Bytes(),
 	}
+}
+
+// setText adds the kludges every exported message carries (MSGID, REPLY
+// when it answers one, PID, TZUTC, CHRS), its body lines encoded in chrs
+// and the tear line.
+func setText(t *pkt.Text, msgid, reply, chrs string, lines []string) {
+	t.SetKludge("MSGID", msgid)
+	if reply != "" {
+		t.SetKludge("REPLY", reply)
+	}
+	t.SetKludge("PID", "m2bbs")
+	t.SetKludge("TZUTC", "0000")
+	t.SetKludge("CHRS", chrs)
+	t.Lines = bodyLines(lines, func(v string) string { return pkt.Encode(chrs, v) })
+	t.Tear, t.HasTear = "m2bbs", true
 }
 
 // bodyLines encodes a local message's lines, keeping lines that would

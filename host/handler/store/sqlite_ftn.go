@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -91,28 +92,41 @@ func nullable(s string) any {
 	return s
 }
 
-// TossPost implements FTN.
-func (s *SQLite) TossPost(ctx context.Context, tp TossedPost) (int64, bool, error) {
-	body, count, err := encodeLines(tp.Lines)
+// toss runs store in a transaction unless key was seen before (then it
+// reports dupe), with the message's lines encoded and subject cleaned;
+// store returns the new row's id. op names the call in errors.
+func (s *SQLite) toss(ctx context.Context, op, key, subject string, lines []string,
+	store func(tx *sql.Tx, subject, body string, count int) (int64, error)) (id int64, dupe bool, err error) {
+	body, count, err := encodeLines(lines)
 	if err != nil {
 		return 0, false, err
 	}
-	subject := ftnSubject(tp.Subject)
-	var (
-		id   int64
-		dupe bool
-	)
+	subject = ftnSubject(subject)
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		if dupe, err = seenDupe(ctx, tx, tp.DupeKey); err != nil || dupe {
+		if dupe, err = seenDupe(ctx, tx, key); err != nil || dupe {
 			return err
 		}
+		if id, err = store(tx, subject, body, count); err != nil {
+			return err
+		}
+		return countFTN(ctx, tx, "tossed", 1)
+	})
+	if err != nil {
+		return 0, false, wrapBoards(op, err)
+	}
+	return id, dupe, nil
+}
+
+// TossPost implements FTN.
+func (s *SQLite) TossPost(ctx context.Context, tp TossedPost) (int64, bool, error) {
+	return s.toss(ctx, "toss post", tp.DupeKey, tp.Subject, tp.Lines, func(tx *sql.Tx, subject, body string, count int) (int64, error) {
 		areaID, _, err := lookupArea(ctx, tx, tp.Area)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		author, err := ftnAccountID(ctx, tx)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		var parent, root any
 		if tp.Reply != "" {
@@ -125,85 +139,63 @@ func (s *SQLite) TossPost(ctx context.Context, tp TossedPost) (int64, bool, erro
 			case err == nil:
 				parent, root = p, r
 			case !errors.Is(err, sql.ErrNoRows):
-				return err
+				return 0, err
 			}
-		}
-		posted := tp.Posted.UnixMilli()
-		if tp.Posted.IsZero() {
-			posted = nowMillis()
 		}
 		res, err := tx.ExecContext(ctx,
 			`INSERT INTO messages (area_id, seq, author_id, subject, parent_id, root_id, body, line_count, posted_at)
 			 VALUES (?1, (SELECT coalesce(max(seq), -1) + 1 FROM messages WHERE area_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8)`,
-			areaID, author, subject, parent, root, body, count, posted)
+			areaID, author, subject, parent, root, body, count, millisOrNow(tp.Posted))
 		if err != nil {
-			return err
+			return 0, err
 		}
-		if id, err = res.LastInsertId(); err != nil {
-			return err
+		id, err := res.LastInsertId()
+		if err != nil {
+			return 0, err
 		}
-		if _, err := tx.ExecContext(ctx,
+		_, err = tx.ExecContext(ctx,
 			`INSERT INTO ftn_posts (message_id, inbound, area_tag, from_name, from_addr, to_name, msgid, reply, kludges, seen_by, path)
 			 VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			id, tp.Tag, ftnName(tp.FromName), tp.FromAddr, ftnName(tp.ToName), nullable(tp.MsgID), nullable(tp.Reply),
-			ftnMeta(tp.Kludges), ftnMeta([]string{tp.SeenBy}), ftnMeta([]string{tp.Path})); err != nil {
-			return err
-		}
-		return countFTN(ctx, tx, "tossed", 1)
+			ftnMeta(tp.Kludges), ftnMeta([]string{tp.SeenBy}), ftnMeta([]string{tp.Path}))
+		return id, err
 	})
-	if err != nil {
-		return 0, false, wrapBoards("toss post", err)
+}
+
+// millisOrNow is t as stored, or now for a zero t.
+func millisOrNow(t time.Time) int64 {
+	if t.IsZero() {
+		return nowMillis()
 	}
-	return id, dupe, nil
+	return t.UnixMilli()
 }
 
 // TossMail implements FTN.
 func (s *SQLite) TossMail(ctx context.Context, tm TossedMail) (int64, bool, error) {
-	body, count, err := encodeLines(tm.Lines)
-	if err != nil {
-		return 0, false, err
-	}
-	subject := ftnSubject(tm.Subject)
-	var (
-		id   int64
-		dupe bool
-	)
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		if dupe, err = seenDupe(ctx, tx, tm.DupeKey); err != nil || dupe {
-			return err
-		}
+	return s.toss(ctx, "toss mail", tm.DupeKey, tm.Subject, tm.Lines, func(tx *sql.Tx, subject, body string, count int) (int64, error) {
 		to, _, err := lookupUser(ctx, tx, "recipient", tm.To)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		from, err := ftnAccountID(ctx, tx)
 		if err != nil {
-			return err
-		}
-		sent := tm.Sent.UnixMilli()
-		if tm.Sent.IsZero() {
-			sent = nowMillis()
+			return 0, err
 		}
 		res, err := tx.ExecContext(ctx,
 			`INSERT INTO mail (to_id, from_id, subject, body, line_count, sent_at) VALUES (?, ?, ?, ?, ?, ?)`,
-			to, from, subject, body, count, sent)
+			to, from, subject, body, count, millisOrNow(tm.Sent))
 		if err != nil {
-			return err
+			return 0, err
 		}
-		if id, err = res.LastInsertId(); err != nil {
-			return err
+		id, err := res.LastInsertId()
+		if err != nil {
+			return 0, err
 		}
-		if _, err := tx.ExecContext(ctx,
+		_, err = tx.ExecContext(ctx,
 			`INSERT INTO ftn_mail (mail_id, from_name, from_addr, msgid, kludges) VALUES (?, ?, ?, ?, ?)`,
-			id, ftnName(tm.FromName), tm.FromAddr, nullable(tm.MsgID), ftnMeta(tm.Kludges)); err != nil {
-			return err
-		}
-		return countFTN(ctx, tx, "tossed", 1)
+			id, ftnName(tm.FromName), tm.FromAddr, nullable(tm.MsgID), ftnMeta(tm.Kludges))
+		return id, err
 	})
-	if err != nil {
-		return 0, false, wrapBoards("toss mail", err)
-	}
-	return id, dupe, nil
 }
 
 // UnexportedPosts implements FTN: posts by local authors (not
