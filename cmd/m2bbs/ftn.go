@@ -30,15 +30,10 @@ const ftnUsage = "usage: m2bbs ftn [flags] poll [ADDRESS] | toss | scan | status
 //	scan            export new local posts and netmail now
 //	status          addresses, uplinks, mail waiting, counters, binkd
 func runFTN(ctx context.Context, args []string, stderr io.Writer) error {
-	asJSON := false
-	s, err := parseSettings("ftn", args, stderr, func(fs *flag.FlagSet) {
-		fs.BoolVar(&asJSON, "json", false, "status as JSON")
-		fs.Usage = func() { fmt.Fprintln(stderr, ftnUsage); fs.PrintDefaults() }
-	})
+	s, rest, asJSON, err := parseFTNArgs(args, stderr)
 	if err != nil {
 		return err
 	}
-	rest := ftnArgs(args)
 	if len(rest) == 0 {
 		return errors.New(ftnUsage)
 	}
@@ -93,32 +88,40 @@ func runFTN(ctx context.Context, args []string, stderr io.Writer) error {
 	return fmt.Errorf("ftn: unknown action %q; %s", rest[0], ftnUsage)
 }
 
-// ftnArgs returns the arguments after the flags (the action and its
-// argument): parseSettings has checked the flags already.
-func ftnArgs(args []string) []string {
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if !strings.HasPrefix(a, "-") {
-			return args[i:]
+// parseFTNArgs reads the settings and flags of "m2bbs ftn", which may
+// stand before or after the action, and returns the action and its
+// argument.
+func parseFTNArgs(args []string, stderr io.Writer) (*settings, []string, bool, error) {
+	asJSON := false
+	var fset *flag.FlagSet
+	extra := func(fs *flag.FlagSet) {
+		fs.BoolVar(&asJSON, "json", asJSON, "status as JSON")
+		fs.Usage = func() { fmt.Fprintln(stderr, ftnUsage); fs.PrintDefaults() }
+		fset = fs
+	}
+	s, err := parseSettings("ftn", args, stderr, extra)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	rest := fset.Args()
+	if len(rest) == 0 {
+		return s, nil, asJSON, nil
+	}
+	action := rest[:1]
+	tail := rest[1:]
+	if len(tail) > 0 && !strings.HasPrefix(tail[0], "-") {
+		action, tail = rest[:2], rest[2:]
+	}
+	if len(tail) > 0 {
+		flags := append(append([]string{}, args[:len(args)-len(rest)]...), tail...)
+		if s, err = parseSettings("ftn", flags, stderr, extra); err != nil {
+			return nil, nil, false, err
 		}
-		if a == "--" {
-			return args[i+1:]
-		}
-		if !strings.Contains(a, "=") && !isBoolFlag(a) {
-			i++ // the flag's value
+		if len(fset.Args()) > 0 {
+			return nil, nil, false, fmt.Errorf("ftn: unexpected argument %q; %s", fset.Arg(0), ftnUsage)
 		}
 	}
-	return nil
-}
-
-// isBoolFlag reports whether a flag of the serving commands takes no
-// value.
-func isBoolFlag(a string) bool {
-	switch strings.TrimLeft(a, "-") {
-	case "json", "raw", "no-journal", "new-users-wait":
-		return true
-	}
-	return false
+	return s, action, asJSON, nil
 }
 
 // ftnToss tosses the inbound under the FTN folder's lock.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -23,6 +24,7 @@ type ftnBoard struct {
 	addr   string // its FTN address
 	dir    string // its FTN folder
 	dbPath string
+	conf   string // its settings file
 }
 
 // startFTNBoard starts a board at FTN address addr, its binkd on port,
@@ -44,7 +46,7 @@ func startFTNBoard(t *testing.T, addr string, port int, up string, upPort int, o
 	db := filepath.Join(dir, "bbs.db")
 	b := startBBS(t, viaBuiltIn, "", "-config", conf, "-db", db, "-bcrypt-cost", "4", "-rate", "1000", "-burst", "1000",
 		"-web-port", "-1", "-telnet-port", "-1")
-	fb := &ftnBoard{bbs: b, addr: addr, dir: filepath.Join(dir, "ftn"), dbPath: db}
+	fb := &ftnBoard{bbs: b, addr: addr, dir: filepath.Join(dir, "ftn"), dbPath: db, conf: conf}
 	fb.await(t, "binkd running and a first scan done", func(st ftn.Status) bool {
 		return st.Binkd != nil && st.Binkd.Running && st.LastScan != nil
 	})
@@ -259,6 +261,13 @@ func TestFidoNetBetweenTwoBoards(t *testing.T) {
 		t.Errorf("B holds %s copies of the first post", n)
 	}
 
+	// The sysop polls B's uplink on demand, beside the running board.
+	poll := exec.Command(os.Args[0], "ftn", "-config", b.conf, "-db", b.dbPath, "poll", "21:1/100")
+	poll.Env = append(os.Environ(), runMainEnv+"=1")
+	if out, err := poll.CombinedOutput(); err != nil || !strings.Contains(string(out), "polled 21:1/100") {
+		t.Errorf("m2bbs ftn poll (%v):\n%s", err, out)
+	}
+
 	// binkd dies: the board starts it again.
 	st := b.ftnStatus(t)
 	if err := syscall.Kill(st.Binkd.PID, syscall.SIGKILL); err != nil {
@@ -267,4 +276,71 @@ func TestFidoNetBetweenTwoBoards(t *testing.T) {
 	b.await(t, "restarted binkd", func(s ftn.Status) bool {
 		return s.Binkd.Running && s.Binkd.Restarts >= 1 && s.Binkd.PID != st.Binkd.PID
 	})
+}
+
+// TestFTNCommands runs the sysop's tools with no board running: status,
+// a toss of a packet from the uplink, a scan, and a poll of an uplink that
+// does not answer (reported, not hung).
+func TestFTNCommands(t *testing.T) {
+	if _, err := exec.LookPath("binkd"); err != nil {
+		t.Fatalf("binkd is not installed (make deps installs it): %v", err)
+	}
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "config.lua")
+	deadPort, err := freeport.Pick()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := fmt.Sprintf(`db_path = %q
+	ftn = { address = '21:1/100', dir = %q, echoes = { ['M2BBS.TEST'] = 'general' },
+		uplinks = { { address = '21:1/101', host = '127.0.0.1', port = %d, password = 'sesspw', packet_password = 'PKTPW' } } }`,
+		filepath.Join(dir, "bbs.db"), filepath.Join(dir, "ftn"), deadPort)
+	if err := os.WriteFile(conf, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(os.Args[0], append([]string{"ftn", "-config", conf}, args...)...)
+		cmd.Env = append(os.Environ(), runMainEnv+"=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("m2bbs ftn %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	if out := run("status"); !regexp.MustCompile(`addresses: +21:1/100`).MatchString(out) || !regexp.MustCompile(`binkd: +not running`).MatchString(out) ||
+		!strings.Contains(out, "uplink 21:1/101:") || strings.Contains(out, "sesspw") || strings.Contains(out, "PKTPW") {
+		t.Errorf("status:\n%s", out)
+	}
+	text := pkt.Text{Area: "M2BBS.TEST", Lines: []string{"hi"}}
+	text.SetKludge("MSGID", "21:1/101 00000001")
+	p := pkt.Packet{
+		Header: pkt.Header{Orig: pkt.Addr{Zone: 21, Net: 1, Node: 101}, Dest: pkt.Addr{Zone: 21, Net: 1, Node: 100}, Password: "PKTPW"},
+		Messages: []pkt.Message{{OrigNet: 1, OrigNode: 101, DestNet: 1, DestNode: 100, Date: pkt.FormatDate(time.Now()),
+			To: "All", From: "Bob", Subject: "hello", Text: text.Bytes()}},
+	}
+	inbound := filepath.Join(dir, "ftn", "inbound")
+	os.MkdirAll(inbound, 0o700)
+	if err := os.WriteFile(filepath.Join(inbound, "00000001.pkt"), p.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out := run("toss"); !strings.Contains(out, "tossed: 1 files, 1 messages, 0 duplicates, 0 bad") {
+		t.Errorf("toss:\n%s", out)
+	}
+	if out := run("scan"); !strings.Contains(out, "scanned: 0 posts, 0 netmail") {
+		t.Errorf("scan:\n%s", out)
+	}
+	if out := run("status", "-json"); !strings.Contains(out, `"tossed": 1`) {
+		t.Errorf("status -json:\n%s", out)
+	}
+	start := time.Now()
+	cmd := exec.Command(os.Args[0], "ftn", "-config", conf, "poll", "21:1/101")
+	cmd.Env = append(os.Environ(), runMainEnv+"=1")
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "connection to 21:1/101@fidonet failed") {
+		t.Errorf("polling an uplink that does not answer (%v):\n%s", err, out)
+	}
+	if took := time.Since(start); took > time.Minute {
+		t.Errorf("polling an uplink that does not answer took %v", took)
+	}
 }

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -147,6 +150,7 @@ func Poll(ctx context.Context, s *Settings, a pkt.Addr) error {
 	if err != nil {
 		return err
 	}
+	logStart := fileSize(s.BinkdLogPath())
 	ctx, cancel := context.WithTimeout(ctx, PollTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, s.Binkd, "-q", "-p", "-P", a.String()+"@"+s.Domain, conf)
@@ -159,7 +163,44 @@ func Poll(ctx context.Context, s *Settings, a pkt.Addr) error {
 		}
 		return fmt.Errorf("ftn poll %s: binkd: %w: %s", a, err, clipOutput(out))
 	}
-	return nil
+	return pollOutcome(s.BinkdLogPath(), logStart, a.String()+"@"+s.Domain)
+}
+
+// pollOutcome reads what binkd logged from offset on about a session with
+// node: nil if one ended well ("done (to NODE, OK"), else an error with
+// binkd's last complaint.
+func pollOutcome(logPath string, offset int64, node string) error {
+	f, err := os.Open(logPath)
+	if err != nil {
+		return fmt.Errorf("ftn poll %s: binkd's log: %w", node, err)
+	}
+	defer f.Close()
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		return fmt.Errorf("ftn poll %s: binkd's log: %w", node, err)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, 1<<20))
+	if err != nil {
+		return fmt.Errorf("ftn poll %s: binkd's log: %w", node, err)
+	}
+	complaint := "no session"
+	for _, line := range strings.Split(string(b), "\n") {
+		switch {
+		case strings.Contains(line, "done (to "+node+", OK") || strings.Contains(line, "done (from "+node+", OK"):
+			return nil
+		case (strings.HasPrefix(line, "?") || strings.HasPrefix(line, "!")) && strings.Contains(line, node):
+			complaint = strings.TrimSpace(line)
+		}
+	}
+	return fmt.Errorf("ftn poll %s: %s", node, complaint)
+}
+
+// fileSize is a file's size, 0 if it does not exist.
+func fileSize(path string) int64 {
+	info, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return info.Size()
 }
 
 // clipOutput shortens a program's output for an error.
