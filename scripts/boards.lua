@@ -312,7 +312,8 @@ local function send_mail(conn, req, user, to, subject)
         req = ui.prompt(conn, req, 'boards/mail_to')
         to = ui.trim(req.data.msg)
         -- Name@zone:net/node is FidoNet netmail (docs/fidonet.md).
-        if not db.user_exists(to) and not to:match('^[^@]+@%d+:%d+/%d+[%.%d]*$') then
+        local netmail = to:match('^[^@]+@%d+:%d+/%d+[%.%d]*$') and require('ftn').enabled()
+        if not netmail and not db.user_exists(to) then
             ui.screen(conn, req, 'boards/no_such_user')
             return
         end

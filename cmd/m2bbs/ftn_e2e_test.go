@@ -28,18 +28,19 @@ type ftnBoard struct {
 }
 
 // startFTNBoard starts a board at FTN address addr, its binkd on port,
-// linked to the board at up (whose binkd listens on upPort).
-func startFTNBoard(t *testing.T, addr string, port int, up string, upPort int, origin string) *ftnBoard {
+// linked to the board at up (whose binkd listens on upPort); poll is its
+// poll setting (false, or seconds).
+func startFTNBoard(t *testing.T, addr string, port int, up string, upPort int, origin, poll string) *ftnBoard {
 	t.Helper()
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "config.lua")
 	src := fmt.Sprintf(`ftn = {
-		address = %q, binkd_port = %d, interval = 1, poll = false,
+		address = %q, binkd_port = %d, interval = 1, poll = %s,
 		dir = %q, origin = %q, system = %q,
 		uplinks = { { address = %q, host = '127.0.0.1', port = %d, password = 'sesspw', packet_password = 'PKTPW' } },
 		echoes = { ['M2BBS.TEST'] = 'fido' },
 	}
-	`, addr, port, filepath.Join(dir, "ftn"), origin, origin, up, upPort)
+	`, addr, port, poll, filepath.Join(dir, "ftn"), origin, origin, up, upPort)
 	if err := os.WriteFile(conf, []byte(src), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -160,8 +161,8 @@ func TestFidoNetBetweenTwoBoards(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := startFTNBoard(t, "21:1/100", portA, "21:1/101", portB, "Board A")
-	b := startFTNBoard(t, "21:1/101", portB, "21:1/100", portA, "Board B")
+	a := startFTNBoard(t, "21:1/100", portA, "21:1/101", portB, "Board A", "false")
+	b := startFTNBoard(t, "21:1/101", portB, "21:1/100", portA, "Board B", "2") // B polls A every 2 s
 
 	// A post on A's echo arrives on B with its kludges.
 	zed := a.call(t)
@@ -267,6 +268,9 @@ func TestFidoNetBetweenTwoBoards(t *testing.T) {
 	if out, err := poll.CombinedOutput(); err != nil || !strings.Contains(string(out), "polled 21:1/100") {
 		t.Errorf("m2bbs ftn poll (%v):\n%s", err, out)
 	}
+
+	// B has polled A on its schedule.
+	b.await(t, "polled on schedule", func(s ftn.Status) bool { return !s.Uplinks[0].LastPoll.IsZero() })
 
 	// binkd dies: the board starts it again.
 	st := b.ftnStatus(t)

@@ -302,3 +302,26 @@ func TestScanSurvivesACrash(t *testing.T) {
 		t.Errorf("B tossed %+v; want both posts once", r)
 	}
 }
+
+// TestCP437Export: a board that exports in CP437 writes its text in that
+// charset with CHRS saying so; the other board decodes it to UTF-8.
+func TestCP437Export(t *testing.T) {
+	ctx := context.Background()
+	a := newBoard(t, "21:1/100", "21:1/101")
+	b := newBoard(t, "21:1/101", "21:1/100")
+	a.set.Charset = "CP437 2"
+	a.st.Post(ctx, store.NewPost{Area: "fido", Author: "ann", Subject: "Café", Lines: []string{"½ café, ░▒▓ and ✓"}})
+	mustScan(t, a)
+	raw := deliver(t, a, b)[0]
+	m := mustParse(t, raw).Messages[0]
+	text := pkt.ParseText(m.Text)
+	if chrs, _ := text.Kludge("CHRS"); chrs != "CP437 2" || m.Subject != "Caf\x82" || text.Lines[0] != "\xab caf\x82, \xb0\xb1\xb2 and ?" {
+		t.Errorf("exported CHRS %q, subject %q, line %q", chrs, m.Subject, text.Lines[0])
+	}
+	mustToss(t, b)
+	list, _ := b.st.Posts(ctx, "fido", 0, 1, store.NewestFirst)
+	p, _ := b.st.ReadPost(ctx, list[0].ID)
+	if p.Subject != "Café" || p.Lines[0] != "½ café, ░▒▓ and ?" {
+		t.Errorf("B reads %q: %q", p.Subject, p.Lines)
+	}
+}
