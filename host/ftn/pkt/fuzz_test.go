@@ -9,6 +9,7 @@ import (
 // accepts must survive a write and a second parse unchanged.
 func FuzzParse(f *testing.F) {
 	f.Add(goldenEcho())
+	f.Add(goldenNetmail())
 	f.Add(goldenEcho()[:HeaderSize])
 	f.Add(goldenEcho()[:70])
 	f.Fuzz(func(t *testing.T, b []byte) {

@@ -312,3 +312,75 @@ func TestTextTearInBody(t *testing.T) {
 		t.Errorf("%+v", text)
 	}
 }
+
+// netmailText is the text of the golden netmail: from point 2:5020/1.7 to
+// 1:123/45, so INTL carries the zones and FMPT the point (FTS-0001 and
+// its kludges).
+const netmailText = "\x01INTL 1:123/45 2:5020/1\r" +
+	"\x01FMPT 7\r" +
+	"\x01MSGID: 2:5020/1.7 00c0ffee\r" +
+	"\x01CHRS: UTF-8 4\r" +
+	"Привет!\r" +
+	"\x01Via 2:5020/1 @20261203.102030 m2bbs\r"
+
+// goldenNetmail is a type 2+ packet from the point 2:5020/1.7 to
+// 2:5020/1 (its boss) holding a private netmail for another zone, laid
+// out as FSC-0048 says a point writes it: origin net 0xFFFF, the real net
+// in AuxNet.
+func goldenNetmail() []byte {
+	return le(
+		1, 1, // origNode, destNode
+		2026, 11, 3, 10, 20, 30,
+		0, 2,
+		0xFFFF, 5020, // origNet (a point: -1), destNet
+		byte(0xFE), byte(1),
+		"\x00\x00\x00\x00\x00\x00\x00\x00", // no password
+		2, 2,                               // QOrgZone, QDestZone
+		5020,   // AuxNet: the point's net
+		0x0100, // capability word, byte-swapped copy
+		byte(0), byte(0),
+		0x0001,
+		2, 2, // origZone, destZone
+		7, 0, // origPoint, destPoint
+		"\x00\x00\x00\x00",
+		2, 1, 45, 5020, 123, // type, origNode, destNode, origNet, destNet
+		AttrPrivate, 0,
+		"03 Dec 26  10:20:30\x00",
+		"Joe Remote\x00", "Ann Point\x00", "Zone to zone\x00",
+		netmailText, "\x00",
+		0,
+	)
+}
+
+func TestGoldenNetmail(t *testing.T) {
+	p, err := Parse(goldenNetmail())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Header.Orig != (Addr{2, 5020, 1, 7}) || p.Header.Dest != (Addr{2, 5020, 1, 0}) || !p.Header.Plus {
+		t.Errorf("header %+v", p.Header)
+	}
+	m := p.Messages[0]
+	text := ParseText(m.Text)
+	if v, _ := text.Kludge("INTL"); v != "1:123/45 2:5020/1" || m.Attr != AttrPrivate || m.DestNet != 123 || m.DestNode != 45 {
+		t.Errorf("message %+v, text %+v", m, text)
+	}
+	if v, _ := text.Kludge("FMPT"); v != "7" || len(text.Via) != 1 || Decode("UTF-8 4", text.Lines[0]) != "Привет!" {
+		t.Errorf("text %+v", text)
+	}
+	if string(text.Bytes()) != netmailText {
+		t.Errorf("text written back:\n%q", text.Bytes())
+	}
+	if out := p.Bytes(); !bytes.Equal(out, goldenNetmail()) {
+		t.Errorf("written back:\n% x\nwant\n% x", out, goldenNetmail())
+	}
+	golden := filepath.Join("testdata", "netmail.pkt")
+	if os.Getenv("UPDATE") == "1" {
+		if err := os.WriteFile(golden, goldenNetmail(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if file, err := os.ReadFile(golden); err != nil || !bytes.Equal(file, goldenNetmail()) {
+		t.Errorf("testdata/netmail.pkt differs (UPDATE=1 rewrites it): %v", err)
+	}
+}
