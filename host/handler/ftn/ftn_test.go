@@ -4,12 +4,14 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -323,5 +325,39 @@ func TestCP437Export(t *testing.T) {
 	p, _ := b.st.ReadPost(ctx, list[0].ID)
 	if p.Subject != "Café" || p.Lines[0] != "½ café, ░▒▓ and ?" {
 		t.Errorf("B reads %q: %q", p.Subject, p.Lines)
+	}
+}
+
+// BenchmarkTossPacket tosses a packet of 100 echomail messages into the
+// store (each message its own transaction, as the tosser does).
+func BenchmarkTossPacket(b *testing.B) {
+	dir := b.TempDir()
+	st, err := store.Open(filepath.Join(dir, "bbs.db"), store.Options{BcryptCost: bcrypt.MinCost})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	st.DefineArea(ctx, "fido", "")
+	set, err := ParseSettings(map[string]any{"address": "21:1/101",
+		"uplinks": []any{map[string]any{"address": "21:1/100", "host": "x"}}, "echoes": map[string]any{"BENCH": "fido"}}, filepath.Join(dir, "bbs.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	tosser := &Tosser{Settings: &set, Store: st, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	round := 0
+	for b.Loop() {
+		p := pkt.Packet{Header: pkt.Header{Orig: pkt.Addr{Zone: 21, Net: 1, Node: 100}, Dest: pkt.Addr{Zone: 21, Net: 1, Node: 101}}}
+		for i := 0; i < 100; i++ {
+			text := pkt.Text{Area: "BENCH", Lines: []string{"a line of text", "another one"}, HasTear: true, Origin: "B (21:1/100)"}
+			text.SetKludge("MSGID", fmt.Sprintf("21:1/100 %04x%04x", round, i))
+			p.Messages = append(p.Messages, pkt.Message{OrigNet: 1, OrigNode: 100, DestNet: 1, DestNode: 101,
+				Date: pkt.FormatDate(time.Now()), To: "All", From: "Bench", Subject: "bench", Text: text.Bytes()})
+		}
+		round++
+		r, err := tosser.TossPacket(ctx, "bench.pkt", p.Bytes())
+		if err != nil || r.Tossed != 100 {
+			b.Fatalf("%+v %v", r, err)
+		}
 	}
 }
