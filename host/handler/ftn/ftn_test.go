@@ -55,6 +55,9 @@ func newBoard(t *testing.T, addr, up string) *board {
 	if _, err := st.DefineArea(ctx, "fido", "the test echo"); err != nil {
 		t.Fatal(err)
 	}
+	if err := st.LinkEchoes(ctx, []string{"fido"}); err != nil {
+		t.Fatal(err)
+	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	return &board{st: st, set: &set,
 		toss: &Tosser{Settings: &set, Store: st, Log: log},

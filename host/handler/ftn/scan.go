@@ -66,6 +66,9 @@ func (sc *Scanner) Scan(ctx context.Context) (ScanResult, error) {
 	for _, e := range sc.Settings.Echoes {
 		areas = append(areas, e.Area)
 	}
+	if err := sc.Store.LinkEchoes(ctx, areas); err != nil {
+		return res, fmt.Errorf("ftn scan: %w", err)
+	}
 	posts, err := sc.Store.UnexportedPosts(ctx, areas, MaxScanBatch)
 	if err != nil {
 		return res, fmt.Errorf("ftn scan: %w", err)

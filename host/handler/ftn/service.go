@@ -262,12 +262,15 @@ func WithLock(ctx context.Context, s *Settings, fn func() error) error {
 	return fn()
 }
 
-// defineAreas creates the echoes' local areas that do not exist yet.
+// defineAreas creates the echoes' local areas that do not exist yet, and
+// links them (store.FTN.LinkEchoes): posts written from now on go out.
 func (s *Service) defineAreas(ctx context.Context) error {
 	if s.Areas == nil {
 		return nil
 	}
+	var areas []string
 	for _, e := range s.Settings.Echoes {
+		areas = append(areas, e.Area)
 		_, err := s.Areas.Area(ctx, e.Area)
 		if errors.Is(err, store.ErrNoSuchArea) {
 			_, err = s.Areas.DefineArea(ctx, e.Area, "FidoNet echo "+e.Tag)
@@ -278,6 +281,9 @@ func (s *Service) defineAreas(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("ftn: echo %s's area %q: %w", e.Tag, e.Area, err)
 		}
+	}
+	if err := s.Store.LinkEchoes(ctx, areas); err != nil {
+		return fmt.Errorf("ftn: linking the echoes' areas: %w", err)
 	}
 	return nil
 }

@@ -245,11 +245,23 @@ func (t *Tosser) TossPacket(ctx context.Context, name string, b []byte) (TossRes
 		res.Bad++
 		return res, fmt.Errorf("%w: wrong packet password from %s", errBadPacket, p.Header.Orig)
 	}
+	firstBad := ""
 	for i := range p.Messages {
-		r, err := t.tossMessage(ctx, p.Header, &p.Messages[i])
+		r, why, err := t.tossMessage(ctx, p.Header, &p.Messages[i])
 		res.add(r)
 		if err != nil {
 			return res, err
+		}
+		if firstBad == "" {
+			firstBad = why
+		}
+	}
+	if res.Bad > 0 {
+		// One line and one count per packet, however many of its
+		// messages were bad: a hostile packet cannot flood the log.
+		t.Log.Warn("ftn: messages not tossed", "packet", name, "count", res.Bad, "first_reason", firstBad)
+		if err := t.Store.CountFTN(ctx, "bad", res.Bad); err != nil {
+			return res, fmt.Errorf("ftn toss: %w", err)
 		}
 	}
 	t.Log.Info("ftn: packet tossed", "packet", name, "from", p.Header.Orig.String(), "messages", len(p.Messages),
@@ -259,8 +271,8 @@ func (t *Tosser) TossPacket(ctx context.Context, name string, b []byte) (TossRes
 
 // tossMessage stores one message. A message that cannot be stored for
 // what it is (an unknown echo, a recipient who is not here) is counted
-// bad and logged; only a storage failure is returned.
-func (t *Tosser) tossMessage(ctx context.Context, h pkt.Header, m *pkt.Message) (TossResult, error) {
+// bad, with why; only a storage failure is returned.
+func (t *Tosser) tossMessage(ctx context.Context, h pkt.Header, m *pkt.Message) (TossResult, string, error) {
 	var res TossResult
 	text := pkt.ParseText(m.Text)
 	chrs, _ := text.Kludge("CHRS")
@@ -296,17 +308,16 @@ func (t *Tosser) tossMessage(ctx context.Context, h pkt.Header, m *pkt.Message) 
 	var bad *badMessage
 	switch {
 	case errors.As(err, &bad):
-		t.Log.Warn("ftn: message not tossed", "reason", bad.why, "from", dec(m.From), "subject", dec(m.Subject))
 		res.Bad++
-		return res, t.Store.CountFTN(ctx, "bad", 1)
+		return res, fmt.Sprintf("%s (from %q, subject %q)", bad.why, dec(m.From), dec(m.Subject)), nil
 	case err != nil:
-		return res, fmt.Errorf("ftn toss: %w", err)
+		return res, "", fmt.Errorf("ftn toss: %w", err)
 	case dupe:
 		res.Dupes++
 	default:
 		res.Tossed++
 	}
-	return res, nil
+	return res, "", nil
 }
 
 // echoFields are a message's decoded parts.

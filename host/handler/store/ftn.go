@@ -20,8 +20,13 @@ type FTN interface {
 	// DupeKey was seen before. Errors: ErrNoSuchUser, ErrBadSubject,
 	// ErrTooLarge.
 	TossMail(ctx context.Context, m TossedMail) (id int64, dupe bool, err error)
+	// LinkEchoes records, for each named area not linked yet, that it is
+	// an echo from now on: only posts written after this call are
+	// exported from it. ErrNoSuchArea if an area does not exist.
+	LinkEchoes(ctx context.Context, areas []string) error
 	// UnexportedPosts lists, oldest first, at most limit posts written
-	// here in the named areas that were never exported.
+	// here in the named areas, since each was linked (LinkEchoes), that
+	// were never exported.
 	UnexportedPosts(ctx context.Context, areas []string, limit int) ([]ExportPost, error)
 	// UnexportedNetmail lists, oldest first, at most limit netmails
 	// written here to FTN addresses that were never exported.

@@ -64,6 +64,9 @@ func TestTossPostThreadsAndDropsDuplicates(t *testing.T) {
 		t.Errorf("counters %v", c)
 	}
 	// Tossed posts are never exported; a local reply is, with REPLY.
+	if err := s.LinkEchoes(ctx, []string{"fido"}); err != nil {
+		t.Fatal(err)
+	}
 	local := mustPost(t, s, NewPost{Author: "zed", Lines: []string{"local"}, ReplyTo: id2})
 	mustPost(t, s, NewPost{Area: "general", Author: "zed", Lines: []string{"not an echo"}})
 	out, err := s.UnexportedPosts(ctx, []string{"fido"}, 10)
@@ -135,5 +138,28 @@ func TestNetmailInAndOut(t *testing.T) {
 	}
 	if _, err := s.WriteMail(ctx, "nobody", "bob", "", nil); !errors.Is(err, ErrNoSuchUser) {
 		t.Errorf("unknown local user: %v", err)
+	}
+}
+
+// TestLinkingAnEchoSendsNoHistory: posts written in an area before it
+// became an echo stay home; those written after go out.
+func TestLinkingAnEchoSendsNoHistory(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	mustRegister(t, s, "zed")
+	old := mustPost(t, s, NewPost{Area: "general", Author: "zed", Lines: []string{"history"}})
+	if err := s.LinkEchoes(ctx, []string{"general"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.LinkEchoes(ctx, []string{"general"}); err != nil { // linked once
+		t.Fatal(err)
+	}
+	fresh := mustPost(t, s, NewPost{Area: "general", Author: "zed", Lines: []string{"new"}})
+	out, err := s.UnexportedPosts(ctx, []string{"general"}, 10)
+	if err != nil || len(out) != 1 || out[0].ID != fresh.ID {
+		t.Errorf("unexported = %+v, %v; want only %d, not %d", out, err, fresh.ID, old.ID)
+	}
+	if err := s.LinkEchoes(ctx, []string{"nowhere"}); !errors.Is(err, ErrNoSuchArea) {
+		t.Errorf("linking a missing area: %v", err)
 	}
 }

@@ -198,9 +198,28 @@ func (s *SQLite) TossMail(ctx context.Context, tm TossedMail) (int64, bool, erro
 	})
 }
 
+// LinkEchoes implements FTN.
+func (s *SQLite) LinkEchoes(ctx context.Context, areas []string) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, a := range areas {
+			id, _, err := lookupArea(ctx, tx, a)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx,
+				`INSERT INTO ftn_links (area_id, after_id) VALUES (?, (SELECT coalesce(max(id), 0) FROM messages))
+				 ON CONFLICT DO NOTHING`, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return wrapBoards("link echoes", err)
+}
+
 // UnexportedPosts implements FTN: posts by local authors (not
-// FTNAccount) with no ftn_posts row, newer than the newest post ever
-// exported.
+// FTNAccount) with no ftn_posts row, written since their area was linked
+// and newer than the newest post ever exported.
 func (s *SQLite) UnexportedPosts(ctx context.Context, areas []string, limit int) ([]ExportPost, error) {
 	if len(areas) == 0 {
 		return nil, nil
@@ -220,6 +239,7 @@ func (s *SQLite) UnexportedPosts(ctx context.Context, areas []string, limit int)
 			LEFT JOIN ftn_posts f ON f.message_id = pm.id WHERE pm.id = m.parent_id), ''),
 		m.body, m.line_count
 		FROM messages m JOIN areas a ON a.id = m.area_id JOIN users u ON u.id = m.author_id
+		JOIN ftn_links l ON l.area_id = m.area_id AND m.id > l.after_id
 		WHERE a.name IN (` + marks + `) AND u.name <> '` + FTNAccount + `'
 		AND m.id > coalesce((SELECT max(message_id) FROM ftn_posts WHERE inbound = 0), 0)
 		AND NOT EXISTS (SELECT 1 FROM ftn_posts f WHERE f.message_id = m.id)

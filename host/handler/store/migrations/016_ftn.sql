@@ -80,6 +80,14 @@ CREATE TABLE ftn_staged (
     staged_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 
+-- When each echo's area was linked: the newest post id then. Only posts
+-- written after it are exported, so linking an area that has a history
+-- does not send the history to the network.
+CREATE TABLE ftn_links (
+    area_id  INTEGER PRIMARY KEY REFERENCES areas (id) ON DELETE CASCADE,
+    after_id INTEGER NOT NULL
+);
+
 -- Counters: the next MSGID serial (seeded from the clock so that a new
 -- database does not repeat an old one's serials), tossed, duplicates, bad.
 CREATE TABLE ftn_state (
