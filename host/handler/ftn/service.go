@@ -95,7 +95,12 @@ func (s *Service) Run(ctx context.Context) error {
 	}()
 	tick := time.NewTicker(s.Settings.Interval)
 	defer tick.Stop()
+	var pruned time.Time
 	for {
+		if time.Since(pruned) > 24*time.Hour {
+			s.pruneDupes(ctx)
+			pruned = time.Now()
+		}
 		s.TossAndScan(ctx)
 		select {
 		case <-ctx.Done():
@@ -103,6 +108,20 @@ func (s *Service) Run(ctx context.Context) error {
 			return nil
 		case <-tick.C:
 		}
+	}
+}
+
+// DupeMemory is how long a message's duplicate key is kept: a copy
+// delivered again later than that is tossed again.
+const DupeMemory = 180 * 24 * time.Hour
+
+// pruneDupes forgets duplicate keys older than DupeMemory.
+func (s *Service) pruneDupes(ctx context.Context) {
+	n, err := s.Store.PruneFTNDupes(ctx, time.Now().Add(-DupeMemory))
+	if err != nil {
+		s.Log.Error("ftn: pruning duplicate keys", "err", err)
+	} else if n > 0 {
+		s.Log.Info("ftn: old duplicate keys forgotten", "count", n)
 	}
 }
 

@@ -66,6 +66,8 @@ const (
 	MaxAddresses = 16
 	// MaxTagLen is the longest echo tag.
 	MaxTagLen = 60
+	// MinInterval is the shortest toss/scan interval and poll period.
+	MinInterval = 100 * time.Millisecond
 )
 
 // ErrNotConfigured means the settings file has no ftn table.
@@ -136,6 +138,9 @@ func ParseSettings(t map[string]any, dbPath string) (Settings, error) {
 	}
 	if len(s.Addresses) > MaxAddresses || len(s.Uplinks) > MaxUplinks || len(s.Echoes) > MaxEchoes {
 		r.errs = append(r.errs, fmt.Errorf("at most %d addresses, %d uplinks and %d echoes", MaxAddresses, MaxUplinks, MaxEchoes))
+	}
+	if s.Interval < MinInterval || (s.PollEvery != 0 && s.PollEvery < MinInterval) {
+		r.errs = append(r.errs, fmt.Errorf("interval and poll must be at least %v", MinInterval))
 	}
 	if !pkt.KnownCharset(s.Charset) {
 		r.errs = append(r.errs, fmt.Errorf("charset %q: not one m2bbs knows (UTF-8 4, CP437 2, LATIN-1 2, ...)", s.Charset))

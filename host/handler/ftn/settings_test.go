@@ -56,6 +56,7 @@ func TestParseSettingsErrors(t *testing.T) {
 		"echo with space":   {"address": "1:2/3", "echoes": map[string]any{"A B": "x"}},
 		"bad charset":       {"address": "1:2/3", "charset": "EBCDIC"},
 		"bad interval":      {"address": "1:2/3", "interval": "soon"},
+		"busy interval":     {"address": "1:2/3", "interval": 0.001},
 	} {
 		if _, err := ParseSettings(table, "bbs.db"); err == nil {
 			t.Errorf("%s: accepted", name)

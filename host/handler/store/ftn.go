@@ -41,6 +41,9 @@ type FTN interface {
 	StagedPackets(ctx context.Context) ([]StagedPacket, error)
 	// UnstagePacket forgets a staged packet once the mailer has it.
 	UnstagePacket(ctx context.Context, name string) error
+	// PruneFTNDupes forgets duplicate keys seen before the given time,
+	// returning how many were forgotten.
+	PruneFTNDupes(ctx context.Context, before time.Time) (int64, error)
 	// CountFTN adds n to one of the FTN counters (FTNCounters' names).
 	CountFTN(ctx context.Context, counter string, n int) error
 	// FTNCounters returns the counters: tossed, dupes, bad, exported.

@@ -46,6 +46,9 @@ func TestTossPostThreadsAndDropsDuplicates(t *testing.T) {
 	if _, dupe, err := s.TossPost(ctx, first); err != nil || !dupe {
 		t.Fatalf("second toss: dupe %v err %v", dupe, err)
 	}
+	if n, err := s.PruneFTNDupes(ctx, time.Now().Add(-time.Hour)); err != nil || n != 0 {
+		t.Errorf("pruned %d fresh keys, %v", n, err)
+	}
 	reply := first
 	reply.FromName, reply.MsgID, reply.Reply, reply.DupeKey, reply.Subject = "Bob", "21:1/101 00000002", first.MsgID, "k2", "Re: hello"
 	id2, _, err := s.TossPost(ctx, reply)

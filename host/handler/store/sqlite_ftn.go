@@ -339,6 +339,20 @@ func (s *SQLite) UnstagePacket(ctx context.Context, name string) error {
 	}))
 }
 
+// PruneFTNDupes implements FTN.
+func (s *SQLite) PruneFTNDupes(ctx context.Context, before time.Time) (int64, error) {
+	var n int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "DELETE FROM ftn_dupes WHERE seen_at < ?", before.UnixMilli())
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, wrap("prune ftn dupes", err)
+}
+
 // CountFTN implements FTN.
 func (s *SQLite) CountFTN(ctx context.Context, counter string, n int) error {
 	return wrap("count ftn", s.inTx(ctx, func(tx *sql.Tx) error { return countFTN(ctx, tx, counter, n) }))
