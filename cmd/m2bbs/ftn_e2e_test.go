@@ -197,7 +197,7 @@ func TestFidoNetBetweenTwoBoards(t *testing.T) {
 		t.Fatalf("B's echo listing:\n%s", out)
 	}
 	out := visit(t, bob, "1")
-	if !strings.Contains(out, "Posted on board A.") || !strings.Contains(out, " * Origin: Board A (21:1/100)") {
+	if !strings.Contains(out, "From: zed@21:1/100") || !strings.Contains(out, "Posted on board A.") || !strings.Contains(out, " * Origin: Board A (21:1/100)") {
 		t.Errorf("bob reads:\n%s", out)
 	}
 	if out := visit(t, bob, "R", "", "Thanks, A!", "."); !strings.Contains(out, "Re: Hello from A") {

@@ -136,7 +136,7 @@ func TestEchoRoundTripThreadsAndDupes(t *testing.T) {
 		t.Fatalf("toss B = %+v", r)
 	}
 	list, _ := b.st.Posts(ctx, "fido", 0, 10, store.OldestFirst)
-	if len(list) != 1 || list[0].Author != "ann" || list[0].Subject != "Hello network" {
+	if len(list) != 1 || list[0].Author != "ann@21:1/100" || list[0].Subject != "Hello network" {
 		t.Fatalf("B's echo = %+v", list)
 	}
 	got, _ := b.st.ReadPost(ctx, list[0].ID)
@@ -166,7 +166,7 @@ func TestEchoRoundTripThreadsAndDupes(t *testing.T) {
 		t.Fatalf("toss A = %+v", r)
 	}
 	thread, _ := a.st.Thread(ctx, post.ID)
-	if len(thread) != 2 || thread[1].Author != "bob" || thread[1].ParentID != post.ID || thread[1].Subject != "Re: Hello network" {
+	if len(thread) != 2 || thread[1].Author != "bob@21:1/101" || thread[1].ParentID != post.ID || thread[1].Subject != "Re: Hello network" {
 		t.Errorf("A's thread = %+v", thread)
 	}
 	// A tossed reply is not exported back.

@@ -56,10 +56,10 @@ func TestTossPostThreadsAndDropsDuplicates(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, err := s.ReadPost(ctx, id2)
-	if err != nil || p.ParentID != id1 || p.RootID != id1 || p.Author != "Bob" {
+	if err != nil || p.ParentID != id1 || p.RootID != id1 || p.Author != "Bob@21:1/100" {
 		t.Errorf("reply = %+v, %v; want Bob's reply under %d", p, err, id1)
 	}
-	if p, _ := s.ReadPost(ctx, id1); p.Author != "Ann Example" || !p.Posted.Equal(first.Posted) || len(p.Lines) != 3 {
+	if p, _ := s.ReadPost(ctx, id1); p.Author != "Ann Example@21:1/100" || !p.Posted.Equal(first.Posted) || len(p.Lines) != 3 {
 		t.Errorf("first = %+v", p)
 	}
 	c, _ := s.FTNCounters(ctx)

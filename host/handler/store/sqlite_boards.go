@@ -47,9 +47,10 @@ func lookupArea(ctx context.Context, tx *sql.Tx, name string) (int64, string, er
 
 // postColumns select a post (from messages m joined with areas a and users
 // u) for scanPost; postLineColumns add its lines. A post tossed in from an
-// FTN network (ftn_posts fp) shows its FTN author's name.
+// FTN network (ftn_posts fp) shows its FTN author as "Name@zone:net/node",
+// so that nobody elsewhere can pass for a local caller.
 const (
-	postColumns = `m.id, a.name, coalesce(fp.from_name, u.name), m.subject, m.posted_at,
+	postColumns = `m.id, a.name, coalesce(fp.from_name || '@' || fp.from_addr, u.name), m.subject, m.posted_at,
 		coalesce(m.parent_id, 0), coalesce(m.root_id, m.id),
 		(SELECT count(*) FROM messages c WHERE c.parent_id = m.id)`
 	postLineColumns = postColumns + `, m.body, m.line_count`
