@@ -58,9 +58,12 @@ func TestFTNModule(t *testing.T) {
 		t.Errorf("polls %v", host.polls)
 	}
 
-	L2, _ := newBoardState(t)
+	L2, db2 := newBoardState(t)
 	L2.PreloadModule("ftn", (&FTN{}).Loader)
+	L2.PreloadModule("mail", (&Mail{Store: db2}).Loader)
 	runLuaOK(t, L2, `
+		local none, why = require('mail').send('Joe@1:2/3', 'ann', 'hi', {'x'})
+		assert(none == nil and why == 'FidoNet is not configured on this board', why)
 		local ftn = require 'ftn'
 		assert(ftn.enabled() == false)
 		local none, why = ftn.status()

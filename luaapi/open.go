@@ -135,7 +135,7 @@ func New(deps Deps) *API {
 			Store: deps.Store, Dir: deps.ScriptsDir, Now: deps.Now, Location: deps.Location, Rand: deps.Rand,
 			User: deps.User, Who: deps.Who, Recorder: deps.Recorder,
 		},
-		Mail: &Mail{Store: deps.Store, Recorder: deps.Recorder},
+		Mail: &Mail{Store: deps.Store, Recorder: deps.Recorder, Netmail: deps.FTN != nil},
 		deps: deps,
 	}
 	a.Board = &Board{Store: deps.Store, Moderator: a.Users.IsSysop, Recorder: deps.Recorder}

@@ -4,6 +4,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/m2bbs/m2bbs/host/ftn/pkt"
+	"github.com/m2bbs/m2bbs/host/handler/dispatch"
 	"github.com/m2bbs/m2bbs/host/handler/ftn"
 	"github.com/m2bbs/m2bbs/host/shared/freeport"
 )
@@ -267,6 +270,17 @@ func TestFidoNetBetweenTwoBoards(t *testing.T) {
 	poll.Env = append(os.Environ(), runMainEnv+"=1")
 	if out, err := poll.CombinedOutput(); err != nil || !strings.Contains(string(out), "polled 21:1/100") {
 		t.Errorf("m2bbs ftn poll (%v):\n%s", err, out)
+	}
+
+	// The FTN section is the sysop's: the public status page has none.
+	resp, err := http.Get("http://" + b.bbs.addr + dispatch.StatusPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	public, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if strings.Contains(string(public), `"ftn"`) || strings.Contains(string(public), "21:1/100") {
+		t.Errorf("the public status page shows the FTN section:\n%s", public)
 	}
 
 	// B has polled A on its schedule.
