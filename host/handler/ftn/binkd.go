@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -101,8 +103,11 @@ func (sv *Supervisor) runOnce(ctx context.Context, conf string) error {
 	if sv.Settings.BinkdPort <= 0 {
 		args = []string{"-q", "-c", conf} // calls out only
 	}
+	sv.stopStale()
 	cmd := exec.Command(sv.Settings.Binkd, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Its own process group, so that its session children stop with it;
+	// and a signal if the board dies without stopping it (Linux).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	if err := cmd.Start(); err != nil {
 		sv.update(func(st *BinkdState) { st.Running, st.LastError = false, err.Error() })
 		return fmt.Errorf("ftn: starting binkd: %w", err)
@@ -123,15 +128,47 @@ func (sv *Supervisor) runOnce(ctx context.Context, conf string) error {
 			syscall.Kill(-pid, syscall.SIGKILL)
 			err = <-done
 		}
-		// Children of binkd still in its group (sessions) go with it.
-		syscall.Kill(-pid, syscall.SIGKILL)
 	}
+	// binkd's children still in its group (its client manager, sessions)
+	// go with it, whether it was stopped or died: a binkd killed outright
+	// leaves them running.
+	syscall.Kill(-pid, syscall.SIGKILL)
 	exit := "exited"
 	if err != nil {
 		exit = err.Error()
 	}
 	sv.update(func(st *BinkdState) { st.Running, st.PID, st.LastExit = false, 0, exit })
 	return err
+}
+
+// stopStale stops a binkd left running by a board that died without
+// stopping it (the FTN folder's pid file names a live process called
+// binkd: binkd rewrites its command line, so the config's name is not
+// there to compare), so that the new one can listen: binkd refuses to
+// start while its pid file names a live process.
+func (sv *Supervisor) stopStale() {
+	b, err := os.ReadFile(sv.Settings.binkdPIDPath())
+	if err != nil {
+		return
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return
+	}
+	comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	if err != nil || strings.TrimSpace(string(comm)) != filepath.Base(sv.Settings.Binkd) {
+		return
+	}
+	sv.Log.Warn("ftn: stopping a binkd left running by an earlier run", "pid", pid)
+	syscall.Kill(-pid, syscall.SIGTERM)
+	syscall.Kill(pid, syscall.SIGTERM)
+	for deadline := time.Now().Add(StopGrace); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if syscall.Kill(pid, 0) != nil {
+			return
+		}
+	}
+	syscall.Kill(-pid, syscall.SIGKILL)
+	syscall.Kill(pid, syscall.SIGKILL)
 }
 
 // Poll calls uplink a now, with a binkd of its own that polls and quits
