@@ -194,6 +194,10 @@ func Poll(ctx context.Context, s *Settings, a pkt.Addr) error {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	out, err := cmd.CombinedOutput()
+	if cmd.Process != nil {
+		// Whatever the poll's binkd forked goes with it.
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return fmt.Errorf("ftn poll %s: no answer within %v", a, PollTimeout)
