@@ -224,19 +224,40 @@
     });
   }
 
-  // show prints one BBS message as the classic client does.
+  // show prints one BBS message as the classic client does. A message
+  // that comes while the caller types an answer (a chat line, a page)
+  // goes above the prompt, which is written again with what was typed
+  // (interrupt, retype): the answer is kept, on the screen too.
   function show(m) {
+    const typing = prompt !== null;
+    if (typing) interrupt();
     if (typeof m.msg === 'string' && m.msg !== '') say(m.msg);
     if (m.type === 'prompt') {
-      if (typeof m.pchar === 'string') term.write(m.pchar);
-      prompt = { secret: m.secret === true };
-      input = '';
+      const pchar = typeof m.pchar === 'string' ? m.pchar : '';
+      term.write(pchar);
+      prompt = { secret: m.secret === true, pchar: pchar };
+      if (typing) retype(); else input = '';
       m2bbs.prompts++;
       m2bbs.waiting = true;
       m2bbs.secret = prompt.secret;
     } else if (m.type === 'exit') {
       hangUp();
+    } else if (typing) {
+      term.write(prompt.pchar);
+      retype();
     }
+  }
+
+  // interrupt clears the line where the caller types, or, when the
+  // prompt and the answer are wider than the terminal, starts a new one.
+  function interrupt() {
+    const cols = Array.from(prompt.pchar).length + Array.from(input).length;
+    term.write(cols >= term.cols ? '\r\n' : '\r\x1b[K');
+  }
+
+  // retype writes again what the caller had typed of their answer.
+  function retype() {
+    term.write(prompt.secret ? '*'.repeat(Array.from(input).length) : input);
   }
 
   // hangUp ends the call once.

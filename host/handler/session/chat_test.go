@@ -1,0 +1,106 @@
+package session
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/m2bbs/m2bbs/host/handler/screens"
+	"github.com/m2bbs/m2bbs/host/handler/store"
+)
+
+// chatRooms is the shipped chat rooms (scripts/chat.lua, through the
+// Teleconference door) with kim, lee and max in the lobby, all on worker
+// 0 (the harness's online list is per worker).
+func chatRooms(t *testing.T) *chatHost {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), "bbs.db"), store.Options{BcryptCost: bcrypt.MinCost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	h := newHubHost(t, db, Config{
+		ScriptsDir: "../../../scripts", MainScript: "testdata/doors_main.lua", Journal: true,
+	}, screens.NewDir("../../../screens"))
+	for i, name := range []string{"kim", "lee", "max"} {
+		id := string(rune('1' + i))
+		h.join(0, id, name)
+		h.say(0, id, "3") // the third door: Teleconference
+	}
+	h.recs[0].take()
+	return h
+}
+
+// lines is what the callers were sent, as one text.
+func lines(h *chatHost) string { return strings.Join(h.recs[0].take(), "\n") }
+
+// TestChatRoomCommands: /who, /me, a /msg only its target sees, /join,
+// /rooms, and a line of control sequences shown as text.
+func TestChatRoomCommands(t *testing.T) {
+	h := chatRooms(t)
+	h.say(0, "1", "/who")
+	expect(t, h.recs[0].take(), "1 prompt:In lobby: kim, lee, max")
+
+	h.say(0, "1", "/me waves")
+	got := lines(h)
+	for _, want := range []string{"1 prompt:* kim waves", "2 prompt:* kim waves", "3 prompt:* kim waves"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("after /me: no %q in\n%s", want, got)
+		}
+	}
+
+	h.say(0, "1", "/msg LEE psst, lee")
+	expect(t, h.recs[0].take(), "1 prompt:(to lee) psst, lee", "2 prompt:*kim* psst, lee")
+	h.say(0, "1", "/msg zed hello")
+	expect(t, h.recs[0].take(), "1 prompt:(nobody called zed is in the chat)")
+
+	h.say(0, "3", "/join Cellar")
+	got = lines(h)
+	for _, want := range []string{"3 prompt:You are in cellar.\nIn cellar: max", "1 prompt:* max leaves for cellar.", "2 prompt:* max leaves for cellar."} {
+		if !strings.Contains(got, want) {
+			t.Errorf("after /join: no %q in\n%s", want, got)
+		}
+	}
+	h.say(0, "1", "/rooms")
+	expect(t, h.recs[0].take(), "1 prompt:Rooms:\n  cellar (1): max\n  lobby (2): kim, lee")
+	h.say(0, "3", "/join no/such room")
+	expect(t, h.recs[0].take(), "3 prompt:(a room name is 1-16 letters, digits or -)")
+
+	// In the lobby now: kim and lee. What max says in the cellar stays there.
+	h.say(0, "3", "anyone?")
+	expect(t, h.recs[0].take(), "3 prompt:")
+	h.say(0, "2", "\x1b[2J\x1b]0;owned\x07clear")
+	got = lines(h)
+	if strings.ContainsAny(got, "\x1b\x07") || !strings.Contains(got, "1 prompt:lee: ") {
+		t.Errorf("lee's control sequences reached kim: %q", got)
+	}
+	h.say(0, "2", "/frobnicate")
+	expect(t, h.recs[0].take(), "2 prompt:(no such command: /frobnicate; /help lists them)")
+	h.say(0, "2", "/quit")
+	got = lines(h)
+	if !strings.Contains(got, "1 prompt:* lee leaves.") || !strings.Contains(got, "2 prompt:---(((DOORS)))---") {
+		t.Errorf("after lee's /quit:\n%s", got)
+	}
+	h.say(0, "1", "/who")
+	expect(t, h.recs[0].take(), "1 prompt:In lobby: kim")
+}
+
+// TestChatHangUpIsAnnounced: max hangs up in the room; the host (not his
+// script, which is gone) tells the others, and frees his seat.
+func TestChatHangUpIsAnnounced(t *testing.T) {
+	h := chatRooms(t)
+	h.tables[0].Disconnect("3")
+	h.hub.Forget("3")
+	h.hub.WaitDepartures()
+	h.pump()
+	got := lines(h)
+	for _, want := range []string{"1 prompt:* max hangs up.", "2 prompt:* max hangs up."} {
+		if !strings.Contains(got, want) {
+			t.Errorf("no %q in\n%s", want, got)
+		}
+	}
+	h.say(0, "1", "/rooms")
+	expect(t, h.recs[0].take(), "1 prompt:Rooms:\n  lobby (2): kim, lee")
+}
