@@ -6,7 +6,7 @@ local chat = require 'chat'
 
 return {
     name = 'Teleconference',
-    description = 'Talk live with everyone in the chat rooms.',
+    description = 'Talk live with everyone in the room.',
     run = function(conn, req, game)
         return chat.enter(conn, req, game.user)
     end,
