@@ -1,0 +1,238 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/m2bbs/m2bbs/host/shared/freeport"
+)
+
+// The chat rooms (scripts/chat.lua) end to end, through the gateways
+// callers use: a telnet caller, an SSH caller and a browser caller meet
+// in the lobby of "m2bbs run" and see each other's lines as they are
+// said, while typing lines of their own.
+
+// chatter is a caller in a chat test, whatever their gateway.
+type chatter interface {
+	// keys types s ("\r" is Enter).
+	keys(s string)
+	// expect waits until the caller's terminal shows mark and returns
+	// what it was sent up to it (for a browser: the whole screen).
+	expect(mark string) string
+}
+
+// telnetChatter and sshChatter are the Go terminals of the telnet and
+// SSH tests as chatters.
+type telnetChatter struct{ *telnetTerminal }
+
+func (c telnetChatter) keys(s string)              { c.write(s) }
+func (c telnetChatter) expect(mark string) string { return c.readUntil(mark) }
+
+type sshChatter struct{ *sshTerminal }
+
+func (c sshChatter) keys(s string) {
+	c.t.Helper()
+	if _, err := io.WriteString(c.in, s); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// browserChatter is the m2bbs page in headless Chromium, driven by
+// host/gateway/web/e2e/chat.mjs one command at a time.
+type browserChatter struct {
+	t   *testing.T
+	in  io.Writer
+	out *bufio.Scanner
+}
+
+// chatReply is what chat.mjs answers to each command.
+type chatReply struct {
+	OK     bool   `json:"ok"`
+	Error  string `json:"error"`
+	Screen string `json:"screen"`
+}
+
+// openChatPage opens page in a browser of its own, until CONNECT.
+func openChatPage(t *testing.T, page string) *browserChatter {
+	t.Helper()
+	webDir := needBrowser(t)
+	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
+	cmd := exec.CommandContext(ctx, "node", filepath.Join(webDir, "e2e", "chat.mjs"), page)
+	cmd.Dir = webDir
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		in.Close() // chat.mjs closes the browser and ends
+		_ = cmd.Wait()
+		cancel()
+	})
+	b := &browserChatter{t: t, in: in, out: bufio.NewScanner(out)}
+	b.out.Buffer(make([]byte, 1<<20), 1<<20)
+	b.reply("the page's CONNECT")
+	return b
+}
+
+func (b *browserChatter) reply(what string) string {
+	b.t.Helper()
+	if !b.out.Scan() {
+		b.t.Fatalf("the browser ended waiting for %s: %v", what, b.out.Err())
+	}
+	var r chatReply
+	if err := json.Unmarshal(b.out.Bytes(), &r); err != nil {
+		b.t.Fatalf("the browser said %q: %v", b.out.Text(), err)
+	}
+	if !r.OK {
+		b.t.Fatalf("the browser, for %s: %s; its screen:\n%s", what, r.Error, r.Screen)
+	}
+	return r.Screen
+}
+
+func (b *browserChatter) command(op, text string) string {
+	b.t.Helper()
+	js, _ := json.Marshal(map[string]string{"op": op, "text": text})
+	if _, err := b.in.Write(append(js, '\n')); err != nil {
+		b.t.Fatal(err)
+	}
+	return b.reply(op + " " + fmt.Sprintf("%q", text))
+}
+
+func (b *browserChatter) keys(s string)              { b.command("type", s) }
+func (b *browserChatter) expect(mark string) string { return b.command("wait", mark) }
+
+// registerAndChat registers name at the shipped board's prompts and goes
+// to the chat rooms from the main menu.
+func registerAndChat(t *testing.T, c chatter, name string) {
+	t.Helper()
+	for _, step := range []struct{ mark, answer string }{
+		{"What's your name?", name}, {"password?", "pw-" + name}, {"register:", "pw-" + name},
+		{"(Y/n)", "y"}, {"Quit the BBS.", "C"},
+	} {
+		c.expect(step.mark)
+		c.expect("> ")
+		c.keys(step.answer + "\r")
+	}
+	c.expect("Chat> ")
+}
+
+// lastLine is the last line of a browser's screen.
+func lastLine(screen string) string {
+	return screen[strings.LastIndex(screen, "\n")+1:]
+}
+
+// TestChatTelnetSSHAndBrowser: telly on telnet, shelly on SSH and webby
+// in a browser chat in the lobby: each sees the others come in and what
+// they say as they say it, while typing a line of their own, which is
+// kept on their screen and sent whole; /me, a /msg only its target sees,
+// /who, the notice when shelly hangs up, and webby's /quit.
+func TestChatTelnetSSHAndBrowser(t *testing.T) {
+	sshPort, err := freeport.Pick()
+	if err != nil {
+		t.Fatal(err)
+	}
+	webPort, err := freeport.Pick()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs, _, telnetPort, _ := startTelnetBBS(t, "-ssh-port", fmt.Sprint(sshPort), "-web-port", fmt.Sprint(webPort),
+		"-rate", "1000", "-burst", "1000")
+	logs.WaitFor(t, readTimeout, "ssh listening")
+	webby := openChatPage(t, fmt.Sprintf("http://127.0.0.1:%d/", webPort))
+
+	telly := telnetChatter{dialTerminal(t, telnetPort, "xterm-256color", 100, 30)}
+	registerAndChat(t, telly, "telly")
+	cfg := &ssh.ClientConfig{User: "new", Auth: []ssh.AuthMethod{ssh.Password("")},
+		HostKeyCallback: ssh.InsecureIgnoreHostKey(), Timeout: readTimeout}
+	shelly := sshChatter{dialSSHTerminal(t, fmt.Sprintf("127.0.0.1:%d", sshPort), cfg, "xterm-256color", 100, 30)}
+	registerAndChat(t, shelly, "shelly")
+	telly.expect("* shelly comes in.")
+	registerAndChat(t, webby, "webby")
+	telly.expect("* webby comes in.")
+	shelly.expect("* webby comes in.")
+
+	// A line said reaches the others at their prompts.
+	telly.keys("hello from telnet\r")
+	shelly.expect("telly: hello from telnet")
+	webby.expect("telly: hello from telnet")
+
+	// Each, in turn, has half a line typed when another's line comes: the
+	// line is shown above theirs, which stays on their screen and goes
+	// out whole.
+	webby.keys("half")
+	webby.expect("Chat> half")
+	shelly.keys("ssh speaks\r")
+	screen := webby.expect("shelly: ssh speaks")
+	if got := lastLine(screen); got != "Chat> half" {
+		t.Errorf("webby's last line, after shelly spoke: %q, want %q; screen:\n%s", got, "Chat> half", screen)
+	}
+	webby.keys("way\r")
+	telly.expect("webby: halfway")
+	shelly.expect("webby: halfway")
+
+	telly.keys("par")
+	telly.expect("par")
+	webby.keys("web speaks\r")
+	if got, want := telly.expect("Chat> par"), "\r\x1b[Kwebby: web speaks\r\nChat> par"; !strings.HasSuffix(got, want) {
+		t.Errorf("telly's terminal, typing when webby spoke: %q, want it to end %q", got, want)
+	}
+	telly.keys("tial\r")
+	shelly.expect("telly: partial")
+	webby.expect("telly: partial")
+
+	shelly.keys("mid")
+	shelly.expect("mid")
+	telly.keys("telnet speaks\r")
+	if got, want := shelly.expect("Chat> mid"), "\r\x1b[Ktelly: telnet speaks\r\nChat> mid"; !strings.HasSuffix(got, want) {
+		t.Errorf("shelly's terminal, typing when telly spoke: %q, want it to end %q", got, want)
+	}
+	shelly.keys("dle\r")
+	telly.expect("shelly: middle")
+	webby.expect("shelly: middle")
+
+	shelly.keys("/me waves\r")
+	telly.expect("* shelly waves")
+	webby.expect("* shelly waves")
+
+	// A private line: telly sees it, shelly does not.
+	webby.keys("/msg telly psst, telly\r")
+	webby.expect("(to telly) psst, telly")
+	telly.expect("*webby* psst, telly")
+	telly.keys("after the secret\r")
+	if got := shelly.expect("telly: after the secret"); strings.Contains(got, "psst") {
+		t.Errorf("shelly saw webby's private line to telly: %q", got)
+	}
+	webby.expect("telly: after the secret")
+
+	telly.keys("/who\r")
+	telly.expect("In lobby: shelly, telly, webby")
+
+	// shelly hangs up in the room (Ctrl-D on an empty line).
+	shelly.keys("\x04")
+	telly.expect("* shelly hangs up.")
+	webby.expect("* shelly hangs up.")
+	telly.keys("/who\r")
+	telly.expect("In lobby: telly, webby")
+
+	webby.keys("/quit\r")
+	telly.expect("* webby leaves.")
+	webby.expect("Quit the BBS.")
+}
