@@ -35,7 +35,7 @@ type chatter interface {
 // SSH tests as chatters.
 type telnetChatter struct{ *telnetTerminal }
 
-func (c telnetChatter) keys(s string)              { c.write(s) }
+func (c telnetChatter) keys(s string)             { c.write(s) }
 func (c telnetChatter) expect(mark string) string { return c.readUntil(mark) }
 
 type sshChatter struct{ *sshTerminal }
@@ -116,7 +116,7 @@ func (b *browserChatter) command(op, text string) string {
 	return b.reply(op + " " + fmt.Sprintf("%q", text))
 }
 
-func (b *browserChatter) keys(s string)              { b.command("type", s) }
+func (b *browserChatter) keys(s string)             { b.command("type", s) }
 func (b *browserChatter) expect(mark string) string { return b.command("wait", mark) }
 
 // registerAndChat registers name at the shipped board's prompts and goes
