@@ -10,10 +10,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/m2bbs/m2bbs/host/gateway/classic"
 	"github.com/m2bbs/m2bbs/host/shared/freeport"
 )
 
@@ -235,4 +238,97 @@ func TestChatTelnetSSHAndBrowser(t *testing.T) {
 	webby.keys("/quit\r")
 	telly.expect("* webby leaves.")
 	webby.expect("Quit the BBS.")
+}
+
+// TestChatHostileCommandsDoNotDelayOthers: mal, in the lobby with kim
+// and lee, sends the room's commands as fast as the connection takes
+// them (joins of ever new rooms, /rooms, /who, private lines, lines too
+// long, control sequences); lee's own /who still comes back, and kim's
+// line still reaches him, within floodBound each time, and what lee is
+// shown of mal is text.
+func TestChatHostileCommandsDoNotDelayOthers(t *testing.T) {
+	b := startBBS(t, viaBuiltIn, "", "-workers", "2", "-bcrypt-cost", "4", "-rate", "1000", "-burst", "1000")
+	kim := enterRoom(t, b, "kim")
+	lee := enterRoom(t, b, "lee")
+	waitLine(t, kim, "* lee comes in.", "")
+	mal := enterRoom(t, b, "mal")
+	waitLine(t, lee, "* mal comes in.", "")
+	waitLine(t, kim, "* mal comes in.", "")
+
+	go func() { // what mal is sent, read and dropped
+		for {
+			if _, err := mal.Next(readTimeout); err != nil {
+				return
+			}
+		}
+	}()
+	hostile := []string{"/join r%d", "/rooms", "/who", "/msg lee spam %d", "/msg nobody%d x", "/me spams %d",
+		strings.Repeat("x", 2000), "\x1b[2J\x1b]0;owned %d\x07", "/join lobby", "/nonsense %d"}
+	var sent atomic.Int64
+	underWay := make(chan struct{})
+	go func() {
+		for i := 0; ; i++ {
+			sent.Store(int64(i))
+			if i == 200 {
+				close(underWay)
+			}
+			line := hostile[i%len(hostile)]
+			if strings.Contains(line, "%d") {
+				line = fmt.Sprintf(line, i)
+			}
+			if err := mal.Send(line); err != nil {
+				return // hung up on at the end of the test
+			}
+		}
+	}()
+
+	select {
+	case <-underWay:
+	case <-time.After(readTimeout):
+		t.Fatal("mal's flood never got going")
+	}
+	var worst time.Duration
+	for i := range 5 {
+		sent := time.Now()
+		if err := lee.Send("/who"); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := waitLineText(t, lee, "In lobby: kim, lee") // mal comes and goes
+		worst = max(worst, got.Sub(sent))
+		line := fmt.Sprintf("still there %d?", i)
+		sent = time.Now()
+		if err := kim.Send(line); err != nil {
+			t.Fatal(err)
+		}
+		got, _ = waitLineText(t, lee, "kim: "+line)
+		worst = max(worst, got.Sub(sent))
+	}
+	t.Logf("while mal flooded the room with commands (%d lines sent by the end), lee's /who and kim's lines took at most %v",
+		sent.Load(), worst)
+	if worst > floodBound {
+		t.Errorf("the slowest took %v; the bound is %v", worst, floodBound)
+	}
+}
+
+// waitLineText reads c's messages until a line that starts with line,
+// and checks that nothing c is shown on the way carries an escape or a
+// bell.
+func waitLineText(t *testing.T, c *classic.Client, line string) (time.Time, int) {
+	t.Helper()
+	var seen []string
+	for {
+		m, err := c.Next(readTimeout)
+		if err != nil {
+			t.Fatalf("waiting for %q: %v; seen %q", line, err, seen)
+		}
+		if strings.ContainsAny(m.Msg, "\x1b\x07") {
+			t.Errorf("control sequences reached a caller: %q", m.Msg)
+		}
+		for _, l := range strings.Split(m.Msg, "\n") {
+			if strings.HasPrefix(l, line) {
+				return time.Now(), 0
+			}
+		}
+		seen = append(seen, m.Type+":"+m.Msg)
+	}
 }

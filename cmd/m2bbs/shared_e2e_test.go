@@ -212,7 +212,8 @@ func floodFrom(c *classic.Client, n int) {
 
 // TestChatAcrossPhoneLines: kim on line 1 and lee on line 2 (m2bbs run
 // -lines 2: two hosts over one database): kim's line reaches lee at his
-// prompt through the database's event table, which each line polls.
+// prompt through the database's event table, which each line polls; kim
+// sees lee in the room, whispers to him, and hears him hang up.
 func TestChatAcrossPhoneLines(t *testing.T) {
 	port, err := mongrel2.FreePort()
 	if err != nil {
@@ -252,6 +253,23 @@ func TestChatAcrossPhoneLines(t *testing.T) {
 	slices.Sort(took)
 	t.Logf("a line said on line 1 reached the caller at his prompt on line 2: median %v, max %v (%d lines; poll every %v)",
 		took[len(took)/2], took[len(took)-1], len(took), live.DefaultPollInterval)
+	// The rooms across the lines: who is in, a private line, and the
+	// notice when lee hangs up on line 2, which his host gives line 1.
+	if err := kim.Send("/who"); err != nil {
+		t.Fatal(err)
+	}
+	waitLine(t, kim, "In lobby: kim, lee", "")
+	if err := kim.Send("/msg lee over the line, privately"); err != nil {
+		t.Fatal(err)
+	}
+	waitLine(t, kim, "(to lee) over the line, privately", "")
+	waitLine(t, lee, "*kim* over the line, privately", "")
+	lee.Close()
+	waitLine(t, kim, "* lee hangs up.", "")
+	if err := kim.Send("/rooms"); err != nil {
+		t.Fatal(err)
+	}
+	waitLine(t, kim, "  lobby (1): kim", "")
 }
 
 // TestWorkersOneKeepsModuleState: an old script keeping notes in a
