@@ -14,7 +14,7 @@ import (
 // chatRooms is the shipped chat rooms (scripts/chat.lua, through the
 // Teleconference door) with kim, lee and max in the lobby, all on worker
 // 0 (the harness's online list is per worker).
-func chatRooms(t *testing.T) *chatHost {
+func chatRooms(t testing.TB) *chatHost {
 	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "bbs.db"), store.Options{BcryptCost: bcrypt.MinCost})
 	if err != nil {
@@ -23,6 +23,7 @@ func chatRooms(t *testing.T) *chatHost {
 	t.Cleanup(func() { db.Close() })
 	h := newHubHost(t, db, Config{
 		ScriptsDir: "../../../scripts", MainScript: "testdata/doors_main.lua", Journal: true,
+		RatePerSecond: 1e9, RateBurst: 1e9, // the tests and the fuzz type faster than a caller may
 	}, screens.NewDir("../../../screens"))
 	for i, name := range []string{"kim", "lee", "max"} {
 		id := string(rune('1' + i))
@@ -103,4 +104,35 @@ func TestChatHangUpIsAnnounced(t *testing.T) {
 	}
 	h.say(0, "1", "/rooms")
 	expect(t, h.recs[0].take(), "1 prompt:Rooms:\n  lobby (2): kim, lee")
+}
+
+// FuzzChatLine: whatever kim types in the room, his call goes on (no
+// script error ends it) and lee, in the same room, is shown only text:
+// no escape, bell or other control character but newlines.
+func FuzzChatLine(f *testing.F) {
+	for _, seed := range []string{"hello", "/who", "/me waves", "/msg lee hi", "/msg", "/join cellar", "/join lobby",
+		"/rooms", "/help", "/x", "/", "/me", "/join " + strings.Repeat("a", 40), "\x1b[2J\x1b]0;t\x07hi", "|04red",
+		strings.Repeat("x", 401), "/msg lee \x9b31m", "%s %d %%"} {
+		f.Add(seed)
+	}
+	h := chatRooms(f) // one board for the whole run: the room goes on
+	f.Fuzz(func(t *testing.T, line string) {
+		if verb := strings.ToLower(strings.Fields(line + " x")[0]); verb == "/quit" || verb == "/q" {
+			t.Skip("leaves the room")
+		}
+		h.say(0, "1", line)
+		if !h.tables[0].Has("1") {
+			t.Fatalf("kim's call ended on %q", line)
+		}
+		for _, r := range h.recs[0].take() {
+			if !strings.HasPrefix(r, "2 ") {
+				continue
+			}
+			for _, c := range r {
+				if c < 0x20 && c != '\n' || c == 0x7f || c >= 0x80 && c < 0xa0 {
+					t.Fatalf("lee was shown %q (after kim typed %q)", r, line)
+				}
+			}
+		}
+	})
 }
