@@ -332,3 +332,45 @@ func waitLineText(t *testing.T, c *classic.Client, line string) (time.Time, int)
 		seen = append(seen, m.Type+":"+m.Msg)
 	}
 }
+
+// TestChatSurvivesAHostKilledAndRestarted: behind real Mongrel2, kim and
+// lee are in the lobby when the host is killed with SIGKILL and started
+// again: once each has typed a line their sessions are rebuilt in the
+// room (from the main menu's C) and listening, /who lists both, kim's
+// lines reach lee, and
+// when lee then hangs up kim hears it from the restarted host (the
+// farewell was set again by the replay).
+func TestChatSurvivesAHostKilledAndRestarted(t *testing.T) {
+	server := startLinesMongrel2(t, 1)
+	db := filepath.Join(t.TempDir(), "bbs.db")
+	line := startLine(t, server, db, 1)
+	kim, _ := callIn(t, server, "kim", "pw", "pw", "y", "C")
+	lee, _ := callIn(t, server, "lee", "pw", "pw", "y", "C")
+	waitLine(t, kim, "* lee comes in.", "")
+	if err := kim.Send("before"); err != nil {
+		t.Fatal(err)
+	}
+	waitLine(t, lee, "kim: before", "")
+	waitPrompt(t, kim, "Chat> ")
+
+	line.kill9(t)
+	line = startLine(t, server, db, 1)
+	// A session is rebuilt when its caller's next line comes (sessions.md):
+	// until then the restarted host neither counts the caller online nor
+	// has them listening. Both speak once.
+	if err := kim.Send("after"); err != nil {
+		t.Fatal(err)
+	}
+	waitPrompt(t, kim, "Chat> ")
+	if err := lee.Send("/who"); err != nil {
+		t.Fatal(err)
+	}
+	waitLine(t, lee, "In lobby: kim, lee", "")
+	if err := kim.Send("again"); err != nil {
+		t.Fatal(err)
+	}
+	waitLine(t, lee, "kim: again", "")
+	lee.Close()
+	waitLine(t, kim, "* lee hangs up.", "")
+	line.logs.WaitFor(t, readTimeout, "session replayed from its journal")
+}
