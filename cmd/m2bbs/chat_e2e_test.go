@@ -137,6 +137,32 @@ func registerAndChat(t *testing.T, c chatter, name string) {
 	c.expect("Chat> ")
 }
 
+// interrupted: typer (a telnet or SSH terminal) has typed half of a line
+// when speaker's line, said, comes: their terminal clears the half line,
+// writes said, then the prompt and the half line again; the line they
+// finish reaches the speaker and other whole.
+func interrupted(t *testing.T, typer chatter, half, rest string, speaker chatter, said string, other chatter) {
+	t.Helper()
+	typer.keys(half)
+	typer.expect(half)
+	_, text, _ := strings.Cut(said, ": ")
+	speaker.keys(text + "\r")
+	if got, want := typer.expect("Chat> "+half), "\r\x1b[K"+said+"\r\nChat> "+half; !strings.HasSuffix(got, want) {
+		t.Errorf("a terminal typing %q when %q came: %q, want it to end %q", half, said, got, want)
+	}
+	typer.keys(rest + "\r")
+	speaker.expect(": " + half + rest)
+	other.expect(": " + half + rest)
+}
+
+// say sends line as c.
+func say(t *testing.T, c *classic.Client, line string) {
+	t.Helper()
+	if err := c.Send(line); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // lastLine is the last line of a browser's screen.
 func lastLine(screen string) string {
 	return screen[strings.LastIndex(screen, "\n")+1:]
@@ -191,25 +217,8 @@ func TestChatTelnetSSHAndBrowser(t *testing.T) {
 	telly.expect("webby: halfway")
 	shelly.expect("webby: halfway")
 
-	telly.keys("par")
-	telly.expect("par")
-	webby.keys("web speaks\r")
-	if got, want := telly.expect("Chat> par"), "\r\x1b[Kwebby: web speaks\r\nChat> par"; !strings.HasSuffix(got, want) {
-		t.Errorf("telly's terminal, typing when webby spoke: %q, want it to end %q", got, want)
-	}
-	telly.keys("tial\r")
-	shelly.expect("telly: partial")
-	webby.expect("telly: partial")
-
-	shelly.keys("mid")
-	shelly.expect("mid")
-	telly.keys("telnet speaks\r")
-	if got, want := shelly.expect("Chat> mid"), "\r\x1b[Ktelly: telnet speaks\r\nChat> mid"; !strings.HasSuffix(got, want) {
-		t.Errorf("shelly's terminal, typing when telly spoke: %q, want it to end %q", got, want)
-	}
-	shelly.keys("dle\r")
-	telly.expect("shelly: middle")
-	webby.expect("shelly: middle")
+	interrupted(t, telly, "par", "tial", webby, "webby: web speaks", shelly)
+	interrupted(t, shelly, "mid", "dle", telly, "telly: telnet speaks", webby)
 
 	shelly.keys("/me waves\r")
 	telly.expect("* shelly waves")
@@ -315,22 +324,11 @@ func TestChatHostileCommandsDoNotDelayOthers(t *testing.T) {
 // bell.
 func waitLineText(t *testing.T, c *classic.Client, line string) (time.Time, int) {
 	t.Helper()
-	var seen []string
-	for {
-		m, err := c.Next(readTimeout)
-		if err != nil {
-			t.Fatalf("waiting for %q: %v; seen %q", line, err, seen)
+	return waitMatch(t, c, line, func(l string) bool { return strings.HasPrefix(l, line) }, "", func(msg string) {
+		if strings.ContainsAny(msg, "\x1b\x07") {
+			t.Errorf("control sequences reached a caller: %q", msg)
 		}
-		if strings.ContainsAny(m.Msg, "\x1b\x07") {
-			t.Errorf("control sequences reached a caller: %q", m.Msg)
-		}
-		for _, l := range strings.Split(m.Msg, "\n") {
-			if strings.HasPrefix(l, line) {
-				return time.Now(), 0
-			}
-		}
-		seen = append(seen, m.Type+":"+m.Msg)
-	}
+	})
 }
 
 // TestChatSurvivesAHostKilledAndRestarted: behind real Mongrel2, kim and
@@ -358,17 +356,11 @@ func TestChatSurvivesAHostKilledAndRestarted(t *testing.T) {
 	// A session is rebuilt when its caller's next line comes (sessions.md):
 	// until then the restarted host neither counts the caller online nor
 	// has them listening. Both speak once.
-	if err := kim.Send("after"); err != nil {
-		t.Fatal(err)
-	}
+	say(t, kim, "after")
 	waitPrompt(t, kim, "Chat> ")
-	if err := lee.Send("/who"); err != nil {
-		t.Fatal(err)
-	}
+	say(t, lee, "/who")
 	waitLine(t, lee, "In lobby: kim, lee", "")
-	if err := kim.Send("again"); err != nil {
-		t.Fatal(err)
-	}
+	say(t, kim, "again")
 	waitLine(t, lee, "kim: again", "")
 	lee.Close()
 	waitLine(t, kim, "* lee hangs up.", "")

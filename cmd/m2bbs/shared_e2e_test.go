@@ -67,15 +67,26 @@ func waitFor(t *testing.T, c *classic.Client, kind, want string) time.Time {
 // on the way (that one included).
 func waitLine(t *testing.T, c *classic.Client, line, count string) (at time.Time, counted int) {
 	t.Helper()
+	return waitMatch(t, c, line, func(l string) bool { return l == line }, count, nil)
+}
+
+// waitMatch is waitLine for the first line that match accepts (want
+// says which, in a failure), calling each, if set, with every message's
+// text on the way.
+func waitMatch(t *testing.T, c *classic.Client, want string, match func(string) bool, count string, each func(string)) (at time.Time, counted int) {
+	t.Helper()
 	var seen []string
 	for {
 		m, err := c.Next(readTimeout)
 		if err != nil {
-			t.Fatalf("waiting for %q: %v; seen %q", line, err, seen)
+			t.Fatalf("waiting for %q: %v; seen %q", want, err, seen)
+		}
+		if each != nil {
+			each(m.Msg)
 		}
 		found := false
 		for _, l := range strings.Split(m.Msg, "\n") {
-			found = found || l == line
+			found = found || match(l)
 			if count != "" && strings.HasPrefix(l, count) {
 				counted++
 			}
@@ -255,20 +266,14 @@ func TestChatAcrossPhoneLines(t *testing.T) {
 		took[len(took)/2], took[len(took)-1], len(took), live.DefaultPollInterval)
 	// The rooms across the lines: who is in, a private line, and the
 	// notice when lee hangs up on line 2, which his host gives line 1.
-	if err := kim.Send("/who"); err != nil {
-		t.Fatal(err)
-	}
+	say(t, kim, "/who")
 	waitLine(t, kim, "In lobby: kim, lee", "")
-	if err := kim.Send("/msg lee over the line, privately"); err != nil {
-		t.Fatal(err)
-	}
+	say(t, kim, "/msg lee over the line, privately")
 	waitLine(t, kim, "(to lee) over the line, privately", "")
 	waitLine(t, lee, "*kim* over the line, privately", "")
 	lee.Close()
 	waitLine(t, kim, "* lee hangs up.", "")
-	if err := kim.Send("/rooms"); err != nil {
-		t.Fatal(err)
-	}
+	say(t, kim, "/rooms")
 	waitLine(t, kim, "  lobby (1): kim", "")
 }
 

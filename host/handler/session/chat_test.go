@@ -16,15 +16,7 @@ import (
 // 0 (the harness's online list is per worker).
 func chatRooms(t testing.TB) *chatHost {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "bbs.db"), store.Options{BcryptCost: bcrypt.MinCost})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	h := newHubHost(t, db, Config{
-		ScriptsDir: "../../../scripts", MainScript: "testdata/doors_main.lua", Journal: true,
-		RatePerSecond: 1e9, RateBurst: 1e9, // the tests and the fuzz type faster than a caller may
-	}, screens.NewDir("../../../screens"))
+	h := doorsHost(t, 1e9) // the tests and the fuzz type faster than a caller may
 	for i, name := range []string{"kim", "lee", "max"} {
 		id := string(rune('1' + i))
 		h.join(0, id, name)
@@ -32,6 +24,22 @@ func chatRooms(t testing.TB) *chatHost {
 	}
 	h.recs[0].take()
 	return h
+}
+
+// doorsHost is a host of two workers running the shipped doors
+// (testdata/doors_main.lua) over a fresh database, callers allowed rate
+// lines a second (0: the default).
+func doorsHost(t testing.TB, rate float64) *chatHost {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), "bbs.db"), store.Options{BcryptCost: bcrypt.MinCost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return newHubHost(t, db, Config{
+		ScriptsDir: "../../../scripts", MainScript: "testdata/doors_main.lua", Journal: true,
+		RatePerSecond: rate, RateBurst: int(rate),
+	}, screens.NewDir("../../../screens"))
 }
 
 // lines is what the callers were sent, as one text.

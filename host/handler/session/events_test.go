@@ -12,7 +12,6 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/m2bbs/m2bbs/host/handler/live"
-	"github.com/m2bbs/m2bbs/host/handler/screens"
 	"github.com/m2bbs/m2bbs/host/handler/store"
 	"github.com/m2bbs/m2bbs/luaapi"
 )
@@ -221,14 +220,7 @@ func TestReplayAnswersFromTheJournal(t *testing.T) {
 // TestChatDoorAcrossWorkers: the shipped Teleconference door, two callers
 // on two workers: what one says reaches the other at their Chat> prompt.
 func TestChatDoorAcrossWorkers(t *testing.T) {
-	db, err := store.Open(filepath.Join(t.TempDir(), "bbs.db"), store.Options{BcryptCost: bcrypt.MinCost})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	h := newHubHost(t, db, Config{
-		ScriptsDir: "../../../scripts", MainScript: "testdata/doors_main.lua", Journal: true,
-	}, screens.NewDir("../../../screens"))
+	h := doorsHost(t, 0)
 	for w, name := range []string{"kim", "lee"} {
 		id := string(rune('1' + w))
 		h.join(w, id, name)
