@@ -366,3 +366,41 @@ func TestChatSurvivesAHostKilledAndRestarted(t *testing.T) {
 	waitLine(t, kim, "* lee hangs up.", "")
 	line.logs.WaitFor(t, readTimeout, "session replayed from its journal")
 }
+
+// TestChatSurvivesADrain: kim and lee are in the lobby on line 1 when the
+// sysop drains it onto line 2; line 2's host rebuilds them in the room
+// at once, listening: kim's next line reaches lee, /who lists both, and
+// nobody is told that anyone hung up (they did not).
+func TestChatSurvivesADrain(t *testing.T) {
+	port, err := freeport.Pick()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := startM2BBS(t, "run", "-lines", "2", "-port", fmt.Sprint(port), "-data", t.TempDir(),
+		"-db", filepath.Join(t.TempDir(), "bbs.db"), "-scripts", "../../scripts", "-screens", "../../screens",
+		"-main", e2eMain(t), "-bcrypt-cost", "4", "-rate", "1000", "-burst", "1000")
+	logs.WaitFor(t, 30*time.Second, "m2bbs is ready")
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	awaitLines(t, addr, 10*time.Second, "lines 1 and 2 up", upLines(1, 2))
+	b := &bbs{addr: addr, logs: logs}
+	kim := b.call(t) // @bbs is line 1
+	arrive(t, kim, "kim", "pw", "pw", "y", "C")
+	lee := b.call(t)
+	arrive(t, lee, "lee", "pw", "pw", "y", "C")
+	waitLine(t, kim, "* lee comes in.", "")
+
+	cmd := exec.Command(os.Args[0], "drain", "-addr", "http://"+addr, "-line", "1", "-to", "2")
+	cmd.Env = append(os.Environ(), runMainEnv+"=1")
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "2 callers moved") {
+		t.Fatalf("m2bbs drain: %v\n%s", err, out)
+	}
+	noHangUp := func(msg string) {
+		if strings.Contains(msg, "hangs up") {
+			t.Errorf("a caller moved by the drain was announced as gone: %q", msg)
+		}
+	}
+	say(t, kim, "on line 2 now")
+	waitMatch(t, lee, "kim: on line 2 now", func(l string) bool { return l == "kim: on line 2 now" }, "", noHangUp)
+	say(t, kim, "/who")
+	waitMatch(t, kim, "In lobby: kim, lee", func(l string) bool { return l == "In lobby: kim, lee" }, "", noHangUp)
+}

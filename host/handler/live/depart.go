@@ -94,6 +94,19 @@ func (h *Hub) Hold(connID, table, key string, v store.SharedValue, force bool) e
 	return nil
 }
 
+// Moving says that connID's session is leaving this host for another
+// (a line drained): it did not end, so when the hub forgets the caller
+// it publishes none of their farewells and releases none of their
+// values; the host that takes the session over holds them again when it
+// rebuilds it.
+func (h *Hub) Moving(connID string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if c := h.callers[connID]; c != nil {
+		c.farewells, c.holds = nil, nil
+	}
+}
+
 // depart releases the values connID's caller held, then publishes their
 // farewells, so that whoever reads the table after a farewell no longer
 // finds the caller there.

@@ -14,7 +14,8 @@ import (
 
 // TestFarewellOnlyWhenTheCallEndsInTheChannel: a caller whose call ends
 // while listening says their farewell to the others once; one who left
-// the channel first says nothing.
+// the channel first says nothing, nor one whose session moves to another
+// host.
 func TestFarewellOnlyWhenTheCallEndsInTheChannel(t *testing.T) {
 	b := newInbox()
 	h := New(b.deliver, nil, nil)
@@ -28,6 +29,12 @@ func TestFarewellOnlyWhenTheCallEndsInTheChannel(t *testing.T) {
 	h.SetFarewell("3", "elsewhere", "max", "* max is not here.") // not listening: ignored
 	h.Unsubscribe("2", "room")
 	h.Forget("2")
+	if err := h.Subscribe("4", "room", false); err != nil {
+		t.Fatal(err)
+	}
+	h.SetFarewell("4", "room", "ann", "* ann hangs up.")
+	h.Moving("4") // drained to another line: she goes on there
+	h.Forget("4")
 	h.Forget("1")
 	h.WaitDepartures()
 	if got := b.of("3"); len(got) != 1 || got[0] != (Event{"room", "kim", "* kim hangs up."}) {
@@ -64,8 +71,16 @@ func TestHeldValuesReleasedAtTheEndOfTheCall(t *testing.T) {
 		}
 	}
 	set("lee", "cellar") // someone else's since: kept
+	if err := h.Hold("9", "who", "ann", set("ann", "lobby"), false); err != nil {
+		t.Fatal(err)
+	}
+	h.Moving("9") // drained to another line: her seat stays
+	h.Forget("9")
 	h.Forget("1")
 	h.WaitDepartures()
+	if _, ok, _ := db.SharedGet(ctx, "who", "ann"); !ok {
+		t.Error("the seat of a caller moved to another host was released")
+	}
 	if _, ok, _ := db.SharedGet(ctx, "who", "kim"); ok {
 		t.Error("kim's value outlived the call")
 	}
