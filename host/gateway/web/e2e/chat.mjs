@@ -8,7 +8,8 @@
 // a line on stdin, a JSON object, and answers each with one JSON line on
 // stdout, {"ok": true|false, "screen": the terminal's text, "error": ...}:
 //
-//   {"op": "type", "text": "hello\r"}  types text; "\r" presses Enter
+//   {"op": "type", "text": "hello\r"}  types text; "\r" presses Enter and
+//                                      waits for the BBS's next prompt
 //   {"op": "wait", "text": "Chat> "}   waits until the screen shows text
 //   {"op": "screen"}                   the screen as it is
 //
@@ -45,12 +46,24 @@ async function until(text) {
   }
 }
 
-// typeText types text into the terminal, Enter for each "\r".
+// prompts is how many prompts the page has had on this call.
+const prompts = () => page.evaluate(() => (window.m2bbs ? window.m2bbs.prompts : 0));
+
+// typeText types text into the terminal, Enter for each "\r". After an
+// Enter it waits for the BBS's next prompt: the page drops keys typed
+// while no prompt waits, as a terminal that edits lines locally does.
 async function typeText(text) {
   const parts = text.split('\r');
   for (let i = 0; i < parts.length; i++) {
     if (parts[i] !== '') await page.keyboard.type(parts[i]);
-    if (i < parts.length - 1) await page.keyboard.press('Enter');
+    if (i === parts.length - 1) break;
+    const before = await prompts();
+    await page.keyboard.press('Enter');
+    const deadline = Date.now() + STEP;
+    while (await prompts() <= before) {
+      if (Date.now() > deadline) throw new Error(`no prompt after Enter for ${STEP} ms`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
   }
 }
 
