@@ -266,8 +266,8 @@ func TestChatAcrossPhoneLines(t *testing.T) {
 		took[len(took)/2], took[len(took)-1], len(took), live.DefaultPollInterval)
 	// The rooms across the lines: who is in, a private line, and the
 	// notice when lee hangs up on line 2, which his host gives line 1.
-	say(t, kim, "/who")
-	waitLine(t, kim, "In lobby: kim, lee", "")
+	say(t, lee, "/who")
+	waitLine(t, lee, "In lobby: kim, lee", "")
 	say(t, kim, "/msg lee over the line, privately")
 	waitLine(t, kim, "(to lee) over the line, privately", "")
 	waitLine(t, lee, "*kim* over the line, privately", "")

@@ -1,9 +1,11 @@
 package session
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -16,7 +18,7 @@ import (
 // 0 (the harness's online list is per worker).
 func chatRooms(t testing.TB) *chatHost {
 	t.Helper()
-	h := doorsHost(t, 1e9) // the tests and the fuzz type faster than a caller may
+	h := doorsHost(t, 1e9, nil) // the tests and the fuzz type faster than a caller may
 	for i, name := range []string{"kim", "lee", "max"} {
 		id := string(rune('1' + i))
 		h.join(0, id, name)
@@ -28,8 +30,8 @@ func chatRooms(t testing.TB) *chatHost {
 
 // doorsHost is a host of two workers running the shipped doors
 // (testdata/doors_main.lua) over a fresh database, callers allowed rate
-// lines a second (0: the default).
-func doorsHost(t testing.TB, rate float64) *chatHost {
+// lines a second (0: the default), on the clock now (nil: time.Now).
+func doorsHost(t testing.TB, rate float64, now func() time.Time) *chatHost {
 	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "bbs.db"), store.Options{BcryptCost: bcrypt.MinCost})
 	if err != nil {
@@ -39,7 +41,7 @@ func doorsHost(t testing.TB, rate float64) *chatHost {
 	return newHubHost(t, db, Config{
 		ScriptsDir: "../../../scripts", MainScript: "testdata/doors_main.lua", Journal: true,
 		RatePerSecond: rate, RateBurst: int(rate),
-	}, screens.NewDir("../../../screens"))
+	}, screens.NewDir("../../../screens"), now)
 }
 
 // lines is what the callers were sent, as one text.
@@ -49,8 +51,8 @@ func lines(h *chatHost) string { return strings.Join(h.recs[0].take(), "\n") }
 // /rooms, and a line of control sequences shown as text.
 func TestChatRoomCommands(t *testing.T) {
 	h := chatRooms(t)
-	h.say(0, "1", "/who")
-	expect(t, h.recs[0].take(), "1 prompt:In lobby: kim, lee, max")
+	h.say(0, "3", "/who")
+	expect(t, h.recs[0].take(), "3 prompt:In lobby: kim, lee, max")
 
 	h.say(0, "1", "/me waves")
 	got := lines(h)
@@ -72,8 +74,10 @@ func TestChatRoomCommands(t *testing.T) {
 			t.Errorf("after /join: no %q in\n%s", want, got)
 		}
 	}
-	h.say(0, "1", "/rooms")
-	expect(t, h.recs[0].take(), "1 prompt:Rooms:\n  cellar (1): max\n  lobby (2): kim, lee")
+	h.say(0, "2", "/rooms")
+	expect(t, h.recs[0].take(), "2 prompt:Rooms:\n  cellar (1): max\n  lobby (2): kim, lee")
+	h.say(0, "2", "/who") // a list a second, at most
+	expect(t, h.recs[0].take(), "2 prompt:(one /who or /rooms a second: wait a moment)")
 	h.say(0, "3", "/join no/such room")
 	expect(t, h.recs[0].take(), "3 prompt:(a room name is 1-16 letters, digits or -)")
 
@@ -143,4 +147,27 @@ func FuzzChatLine(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkChatWho: what a /who costs the worker in a room of 50 callers
+// (the seats read one by one from the shared table, each read journaled).
+func BenchmarkChatWho(b *testing.B) {
+	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	h := doorsHost(b, 1e9, clock.Now)
+	const members = 50
+	for i := range members {
+		id := fmt.Sprint(i + 1)
+		h.join(0, id, fmt.Sprintf("caller%02d", i))
+		h.say(0, id, "3")
+	}
+	h.recs[0].take()
+	b.ResetTimer()
+	for range b.N {
+		clock.Advance(time.Second) // past the list limit
+		h.say(0, "1", "/who")
+	}
+	b.StopTimer()
+	if got := h.recs[0].take(); len(got) == 0 || !strings.Contains(got[len(got)-1], "caller49") {
+		b.Fatalf("the last /who: %q", got[len(got)-1:])
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -60,11 +61,12 @@ type pendingEvent struct {
 }
 
 func newChatHost(t *testing.T, db store.Store, scripts string) *chatHost {
-	return newHubHost(t, db, Config{ScriptsDir: scripts, MainScript: filepath.Join(scripts, "main.lua"), Journal: true}, screenMap{})
+	return newHubHost(t, db, Config{ScriptsDir: scripts, MainScript: filepath.Join(scripts, "main.lua"), Journal: true}, screenMap{}, nil)
 }
 
-// newHubHost is a host of two workers running cfg, sharing a hub.
-func newHubHost(t testing.TB, db store.Store, cfg Config, scr luaapi.Screens) *chatHost {
+// newHubHost is a host of two workers running cfg, sharing a hub, on the
+// clock now (time.Now when nil).
+func newHubHost(t testing.TB, db store.Store, cfg Config, scr luaapi.Screens, now func() time.Time) *chatHost {
 	t.Helper()
 	h := &chatHost{}
 	h.hub = live.New(func(connID string, ev live.Event) {
@@ -75,7 +77,7 @@ func newHubHost(t testing.TB, db store.Store, cfg Config, scr luaapi.Screens) *c
 		rec := &recorder{}
 		tbl, err := New(cfg, Deps{
 			Replier: rec, Screens: scr, Store: db, Log: slog.New(slog.DiscardHandler),
-			Channels: h.hub, Online: h.online,
+			Channels: h.hub, Online: h.online, Now: now,
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -220,7 +222,7 @@ func TestReplayAnswersFromTheJournal(t *testing.T) {
 // TestChatDoorAcrossWorkers: the shipped Teleconference door, two callers
 // on two workers: what one says reaches the other at their Chat> prompt.
 func TestChatDoorAcrossWorkers(t *testing.T) {
-	h := doorsHost(t, 0)
+	h := doorsHost(t, 0, nil)
 	for w, name := range []string{"kim", "lee"} {
 		id := string(rune('1' + w))
 		h.join(w, id, name)
