@@ -8,10 +8,11 @@ import "unicode/utf8"
 // from the screen while the editor still holds it. So the line being
 // edited is taken off the screen first (interrupt: the cursor back to
 // the start of the line and the line cleared, or, on a terminal without
-// ANSI or when the prompt and the answer fill the terminal's width, a
-// new line under them), the message is written, and then the prompt and
-// what the caller had typed so far are written again (retype), so that
-// they carry on typing where they were. The answer is kept by the
+// ANSI, when the prompt and the answer fill the terminal's width, or
+// when the client echoes by itself, a new line under them), the message
+// is written, and then the prompt and what the caller had typed so far
+// are written again (retype, when the gateway echoes), so that they
+// carry on typing where they were. The answer is kept by the
 // editor throughout; only the screen is redrawn.
 
 // interrupt clears the line on which the caller answers a prompt, if one
@@ -28,8 +29,10 @@ func (c *caller) interrupt() bool {
 	if c.echoesAnswer() {
 		cols += utf8.RuneCount(c.ed.line)
 	}
-	if p.NoANSI || p.Width > 0 && cols >= p.Width {
-		if cols > 0 {
+	// A client that echoes by itself shows what was typed where the
+	// gateway cannot write it again: it is left on its line.
+	if p.NoANSI || !c.serverEchoes() || p.Width > 0 && cols >= p.Width {
+		if cols > 0 || !c.serverEchoes() {
 			c.out = append(c.out, '\r', '\n')
 		}
 		return true
@@ -52,6 +55,11 @@ func (c *caller) retype() {
 // echoesAnswer reports whether the gateway shows the caller what they
 // type at the prompt that waits (not a secret, and the gateway echoes).
 func (c *caller) echoesAnswer() bool {
-	serverEcho := c.opts.ours(OptEcho) || c.stream != nil && c.stream.echo
-	return c.prompt != nil && !c.prompt.Secret && serverEcho
+	return c.prompt != nil && !c.prompt.Secret && c.serverEchoes()
+}
+
+// serverEchoes reports whether the gateway echoes what the caller types
+// (the client agreed to it; an SSH session always), as edit does.
+func (c *caller) serverEchoes() bool {
+	return c.opts.ours(OptEcho) || c.stream != nil && c.stream.echo
 }

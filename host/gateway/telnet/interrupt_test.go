@@ -27,6 +27,24 @@ func (b *pushBBS) dial(context.Context, net.Addr) (net.Conn, error) {
 	return gateway, nil
 }
 
+// answer waits for the gateway's call and reads its "connect"; it
+// returns the BBS's side of the call and a reader of the lines sent.
+func (b *pushBBS) answer(t *testing.T) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	var side net.Conn
+	select {
+	case side = <-b.conns:
+	case <-time.After(waitLimit):
+		t.Fatal("the gateway never dialled")
+	}
+	t.Cleanup(func() { side.Close() })
+	lines := bufio.NewReader(side)
+	if _, err := lines.ReadString(0); err != nil { // connect
+		t.Fatal(err)
+	}
+	return side, lines
+}
+
 func pushFrame(t *testing.T, w io.Writer, m message.Message) {
 	t.Helper()
 	js, _ := json.Marshal(m)
@@ -46,17 +64,7 @@ func TestMessagesWhileTypingKeepTheAnswer(t *testing.T) {
 	c.readUntil(gatewayOpening)
 	c.write(inetutilsAnswers, false) // the window is 100 columns wide
 
-	var side net.Conn
-	select {
-	case side = <-bbs.conns:
-	case <-time.After(waitLimit):
-		t.Fatal("the gateway never dialled")
-	}
-	defer side.Close()
-	lines := bufio.NewReader(side)
-	if _, err := lines.ReadString(0); err != nil { // connect
-		t.Fatal(err)
-	}
+	side, lines := bbs.answer(t)
 	pushFrame(t, side, message.Message{Type: message.TypePrompt, Msg: "Welcome to the lobby.", PChar: "Chat> "})
 	c.readUntil("Chat> ")
 	c.write("hel", true)
@@ -79,5 +87,27 @@ func TestMessagesWhileTypingKeepTheAnswer(t *testing.T) {
 	}
 	if !strings.Contains(line, `"msg":"hello"`) {
 		t.Errorf("the BBS got %q; want the whole line, hello", line)
+	}
+}
+
+// TestMessagesWhileTypingOnAClientThatEchoes: a client that negotiates
+// nothing echoes by itself; what its caller typed is left on its line,
+// and the message starts on the next.
+func TestMessagesWhileTypingOnAClientThatEchoes(t *testing.T) {
+	bbs := &pushBBS{conns: make(chan net.Conn, 1)}
+	_, addr := startGateway(t, nil, Config{Dial: bbs.dial, NegotiationWait: 200 * time.Millisecond})
+	c := dialGateway(t, addr)
+	c.readUntil(gatewayOpening)
+	side, lines := bbs.answer(t)
+	pushFrame(t, side, message.Message{Type: message.TypePrompt, PChar: "Chat> "})
+	c.readUntil("Chat> ")
+	c.write("hel", false)
+	pushFrame(t, side, message.Message{Type: message.TypePrompt, Msg: "lee: hi", PChar: "Chat> "})
+	if got, want := c.readUntil("lee: hi\r\nChat> "), "\r\nlee: hi\r\nChat> "; got != want {
+		t.Errorf("a new prompt while typing: %q, want %q", got, want)
+	}
+	c.write("lo\r\n", false)
+	if line, err := lines.ReadString(0); err != nil || !strings.Contains(line, `"msg":"hello"`) {
+		t.Errorf("the BBS got %q, %v; want the whole line, hello", line, err)
 	}
 }
