@@ -343,14 +343,18 @@ func (s *Shared) setFarewell(L *lua.LState, conn *Conn, channel string, v lua.LV
 	if !ok || !isText || len(text) > store.MaxSharedValueBytes {
 		return
 	}
-	from := ""
+	d.SetFarewell(conn.ID, channel, s.speaker(L, conn), string(text))
+}
+
+// speaker names the caller on L in the events they publish: their user
+// name, or "conn ID" before login.
+func (s *Shared) speaker(L *lua.LState, conn *Conn) string {
 	if s.User != nil {
-		from = s.User(L)
+		if name := s.User(L); name != "" {
+			return name
+		}
 	}
-	if from == "" {
-		from = "conn " + conn.ID
-	}
-	d.SetFarewell(conn.ID, channel, from, string(text))
+	return "conn " + conn.ID
 }
 
 // errNoHolds answers shared.hold when the host cannot release values at
@@ -405,14 +409,7 @@ func (s *Shared) publish(L *lua.LState) int {
 		// Expected: the text is often what a caller typed.
 		return fail(L, fmt.Errorf("text longer than %d bytes", store.MaxSharedValueBytes))
 	}
-	from := ""
-	if s.User != nil {
-		from = s.User(L)
-	}
-	if from == "" {
-		from = "conn " + conn.ID
-	}
-	n, err := s.Channels.Publish(conn.ID, from, channel, text)
+	n, err := s.Channels.Publish(conn.ID, s.speaker(L, conn), channel, text)
 	if err != nil {
 		return fail(L, err)
 	}
