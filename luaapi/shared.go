@@ -38,6 +38,9 @@ type Departures interface {
 	// their call ends, when the host deletes it if it is still v; force
 	// skips the limit (a replay).
 	Hold(connID, table, key string, v store.SharedValue, force bool) error
+	// Release forgets connID's hold of table[key] and returns the value
+	// held (ok false if none).
+	Release(connID, table, key string) (v store.SharedValue, ok bool)
 }
 
 // Shared is the shared module: live state every caller of the board sees,
@@ -128,7 +131,11 @@ func (s *Shared) reapply(name string, journaledFn *lua.LFunction) lua.LGFunction
 				s.Channels.Unsubscribe(conn.ID, channel)
 			case "hold":
 				if d, ok := s.Channels.(Departures); ok {
-					_ = d.Hold(conn.ID, channel, L.CheckString(3), *checkValue(L, 4, false), true)
+					if v := checkValue(L, 4, true); v != nil {
+						_ = d.Hold(conn.ID, channel, L.CheckString(3), *v, true)
+					} else {
+						d.Release(conn.ID, channel, L.CheckString(3))
+					}
 				}
 			}
 		}
@@ -364,24 +371,36 @@ var errNoHolds = errors.New("holding values is not available on this board")
 // shared.hold(conn, table, key, value) -> true, or nil and a message:
 // shared.set, and the host deletes the key when the caller's call ends
 // (a hang-up included) if it still holds value. Past
-// live.MaxHoldsPerCaller keys held: nil and a message.
+// live.MaxHoldsPerCaller keys held: nil and a message. A nil value gives
+// the key up now: it is deleted if it still holds what the caller held,
+// and no longer held.
 func (s *Shared) hold(L *lua.LState) int {
 	conn := checkConn(L, 1)
 	table, key := checkName(L, 2, "table"), checkName(L, 3, "key")
-	v := checkValue(L, 4, false)
+	v := checkValue(L, 4, true)
 	d, ok := s.Channels.(Departures)
 	if !ok || s.Store == nil {
 		return fail(L, errNoHolds)
+	}
+	pushTrue := func(store.SharedValue, bool) int {
+		L.Push(lua.LTrue)
+		return 1
+	}
+	if v == nil {
+		held, was := d.Release(conn.ID, table, key)
+		if !was {
+			return pushTrue(held, false)
+		}
+		return s.updateWith(L, table, key, func(cur store.SharedValue, ok bool) (*store.SharedValue, bool, error) {
+			return nil, ok && cur.Equal(held), nil
+		}, pushTrue)
 	}
 	if err := d.Hold(conn.ID, table, key, *v, false); err != nil {
 		return fail(L, err)
 	}
 	return s.updateWith(L, table, key, func(store.SharedValue, bool) (*store.SharedValue, bool, error) {
 		return v, true, nil
-	}, func(store.SharedValue, bool) int {
-		L.Push(lua.LTrue)
-		return 1
-	})
+	}, pushTrue)
 }
 
 // shared.unsubscribe(conn, channel) -> true.

@@ -316,6 +316,13 @@ func TestSharedFarewellAndHoldAtHangUp(t *testing.T) {
 		assert(shared.get('who', 'kim') == 'room')
 		local ok, err = pcall(shared.hold, conn, 'who', 'kim', {})
 		assert(not ok and tostring(err):find('string, number or boolean expected'), tostring(err))
+		-- given up before the end: deleted if still held, and not held
+		assert(shared.hold(conn, 'who', 'kim2', 'cellar'))
+		assert(shared.set('who', 'kim2', 'someone else') and shared.hold(conn, 'who', 'kim2', nil))
+		assert(shared.get('who', 'kim2') == 'someone else')
+		assert(shared.hold(conn, 'who', 'kim3', 'x') and shared.hold(conn, 'who', 'kim3', nil))
+		assert(shared.get('who', 'kim3') == nil)
+		assert(shared.set('who', 'kim3', 'x')) -- not held any more: kept at the hang-up
 	`)
 	if err != nil {
 		t.Fatal(err)
@@ -325,7 +332,8 @@ func TestSharedFarewellAndHoldAtHangUp(t *testing.T) {
 	if len(got) != 1 || got[0] != (live.Event{Channel: "room", From: "kim", Text: "* kim hangs up."}) {
 		t.Errorf("the other listener got %v; want kim's farewell", got)
 	}
-	if err := L.DoString(`assert(require('shared').get('who', 'kim') == nil, 'the seat outlived the call')`); err != nil {
+	if err := L.DoString(`assert(require('shared').get('who', 'kim') == nil, 'the seat outlived the call')
+		assert(require('shared').get('who', 'kim3') == 'x', 'a key given up was released at the hang-up')`); err != nil {
 		t.Error(err)
 	}
 	// Without a hub that releases values: nil and a message.

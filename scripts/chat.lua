@@ -265,7 +265,7 @@ function chat.enter(conn, req, user, room)
     local state = {room = room}
     local stayed, after = pcall(talk, conn, req, me, state)
     stand(conn, me, state.room, '* ' .. me .. ' leaves.')
-    shared.update(WHERE, me:lower(), state.room .. ' ' .. me, nil)
+    shared.hold(conn, WHERE, me:lower(), nil) -- the seat, if still theirs
     shared.unsubscribe(conn, inbox(me))
     if not stayed then
         error(after, 0)

@@ -94,6 +94,25 @@ func (h *Hub) Hold(connID, table, key string, v store.SharedValue, force bool) e
 	return nil
 }
 
+// Release forgets that connID's caller holds table[key] and returns the
+// value they held there (ok false if they held none): the caller gives
+// it up before their call ends.
+func (h *Hub) Release(connID, table, key string) (v store.SharedValue, ok bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c := h.callers[connID]
+	if c == nil {
+		return v, false
+	}
+	for i, hd := range c.holds {
+		if hd.table == table && hd.key == key {
+			c.holds = append(c.holds[:i], c.holds[i+1:]...)
+			return hd.value, true
+		}
+	}
+	return v, false
+}
+
 // Moving says that connID's session is leaving this host for another
 // (a line drained): it did not end, so when the hub forgets the caller
 // it publishes none of their farewells and releases none of their

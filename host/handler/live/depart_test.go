@@ -102,4 +102,14 @@ func TestHeldValuesReleasedAtTheEndOfTheCall(t *testing.T) {
 	if err := h.Hold("2", "who", "one more", set("x", "y"), true); err != nil {
 		t.Errorf("forced (a replay): %v", err)
 	}
+	if v, ok := h.Release("2", "who", "0"); !ok || v.Str != "z" {
+		t.Errorf("Release = %v, %v; want the value held, z", v, ok)
+	}
+	if _, ok := h.Release("2", "who", "0"); ok {
+		t.Error("a key released twice")
+	}
+	h.Release("2", "who", "one more") // 7 held now
+	if err := h.Hold("2", "who", "room again", set("x", "y"), false); err != nil {
+		t.Errorf("a key released makes room for another: %v", err)
+	}
 }
