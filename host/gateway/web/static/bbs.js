@@ -211,7 +211,7 @@
           say('CONNECT 2400');
           resolve('connected');
         }
-        show(m);
+        showAbove(m);
       };
       sock.onclose = function () {
         if (!answered) {
@@ -224,40 +224,19 @@
     });
   }
 
-  // show prints one BBS message as the classic client does. A message
-  // that comes while the caller types an answer (a chat line, a page)
-  // goes above the prompt, which is written again with what was typed
-  // (interrupt, retype): the answer is kept, on the screen too.
+  // show prints one BBS message as the classic client does.
   function show(m) {
-    const typing = prompt !== null;
-    if (typing) interrupt();
     if (typeof m.msg === 'string' && m.msg !== '') say(m.msg);
     if (m.type === 'prompt') {
-      const pchar = typeof m.pchar === 'string' ? m.pchar : '';
-      term.write(pchar);
-      prompt = { secret: m.secret === true, pchar: pchar };
-      if (typing) retype(); else input = '';
+      if (typeof m.pchar === 'string') term.write(m.pchar);
+      prompt = { secret: m.secret === true };
+      input = '';
       m2bbs.prompts++;
       m2bbs.waiting = true;
       m2bbs.secret = prompt.secret;
     } else if (m.type === 'exit') {
       hangUp();
-    } else if (typing) {
-      term.write(prompt.pchar);
-      retype();
     }
-  }
-
-  // interrupt clears the line where the caller types, or, when the
-  // prompt and the answer are wider than the terminal, starts a new one.
-  function interrupt() {
-    const cols = Array.from(prompt.pchar).length + Array.from(input).length;
-    term.write(cols >= term.cols ? '\r\n' : '\r\x1b[K');
-  }
-
-  // retype writes again what the caller had typed of their answer.
-  function retype() {
-    term.write(prompt.secret ? '*'.repeat(Array.from(input).length) : input);
   }
 
   // hangUp ends the call once.
@@ -273,6 +252,35 @@
     say('');
     say('NO CARRIER');
     say('Press Enter to call again.');
+  }
+
+  // showAbove shows a message as show does; one that comes while the
+  // caller types an answer (a chat line, a page) goes above the prompt,
+  // which is written again with what was typed (interrupt, retype): the
+  // answer is kept, on the screen too.
+  let promptChar = ''; // the pchar of the last prompt shown
+  function showAbove(m) {
+    const typing = prompt !== null && m.type !== 'keys';
+    const kept = input;
+    if (typing) interrupt(kept);
+    show(m);
+    if (m.type === 'prompt') promptChar = typeof m.pchar === 'string' ? m.pchar : '';
+    if (!typing || !prompt) return; // not typing, or the call or the prompt ended
+    if (m.type !== 'prompt') term.write(promptChar);
+    input = kept;
+    retype();
+  }
+
+  // interrupt clears the line where the caller types, or, when the
+  // prompt and the answer are wider than the terminal, starts a new one.
+  function interrupt(typed) {
+    const cols = Array.from(promptChar).length + Array.from(typed).length;
+    term.write(cols >= term.cols ? '\r\n' : '\r\x1b[K');
+  }
+
+  // retype writes again what the caller had typed of their answer.
+  function retype() {
+    term.write(prompt.secret ? '*'.repeat(Array.from(input).length) : input);
   }
 
   // send answers the prompt with the line typed.
