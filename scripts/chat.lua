@@ -45,6 +45,9 @@ chat.MAX_ROOM_NAME = 16
 chat.LIST_EVERY = 1
 
 local WHERE = 'chat.where'
+-- LOG_LINES is how many of the default room's last lines are kept, and
+-- shown to who comes in.
+local LOG_LINES = 10
 
 local HELP = table.concat({
     'Type to talk to the room. Commands:',
@@ -131,7 +134,28 @@ end
 local function publish(conn, room, text)
     local n, err = shared.publish(conn, channel(room), text)
     if not n then return nil, err end
+    if room == chat.DEFAULT_ROOM then
+        local said = shared.incr('chat', 'said')
+        if said then
+            shared.set('chat.log', tostring(said % LOG_LINES), text)
+        end
+    end
     return true
+end
+
+-- lately returns what was said last in room, oldest first, after a
+-- 'Lately:' line, or '' (only the default room keeps its last lines: a
+-- room's log would outlive the room, and rooms come and go).
+local function lately(room)
+    if room ~= chat.DEFAULT_ROOM then return '' end
+    local said = shared.get('chat', 'said') or 0
+    local lines = {}
+    for i = math.max(1, said - LOG_LINES + 1), said do
+        local line = shared.get('chat.log', tostring(i % LOG_LINES))
+        if line then lines[#lines + 1] = ui.plain(line) end
+    end
+    if #lines == 0 then return '' end
+    return 'Lately:\n' .. table.concat(lines, '\n') .. '\n'
 end
 
 -- sit puts the caller in room: listening, seated, announced. It returns
@@ -201,10 +225,11 @@ local function command(conn, me, room, line, state)
         local next, why = chat.room_name(rest)
         if not next then return '(' .. why .. ')', room end
         if next == room then return ('(you are in %s)'):format(room), room end
+        local before = lately(next)
         local ok, err = sit(conn, me, next)
         if not ok then return '(' .. err .. ')', room end
         stand(conn, me, room, ('* %s leaves for %s.'):format(me, next))
-        return 'You are in ' .. next .. '.\n' .. who_line(next), next
+        return before .. 'You are in ' .. next .. '.\n' .. who_line(next), next
     end
     return ('(no such command: /%s; /help lists them)'):format(ui.plain(verb)), room
 end
@@ -212,7 +237,7 @@ end
 -- talk is the caller's stay in the chat, until /quit; it returns the
 -- last request and the room they were in.
 local function talk(conn, req, me, state)
-    local show = 'You are in ' .. state.room .. '. /help lists the commands.\n' .. who_line(state.room)
+    local show = state.lately .. 'You are in ' .. state.room .. '. /help lists the commands.\n' .. who_line(state.room)
     while true do
         local answer, events = shared.ask(conn, req, show, 'Chat> ')
         show = ''
@@ -251,6 +276,7 @@ function chat.enter(conn, req, user, room)
     end
     room = chat.room_name(room or chat.DEFAULT_ROOM) or chat.DEFAULT_ROOM
     ui.screen(conn, req, 'doors/wire_intro')
+    local state = {room = room, lately = lately(room)}
     local ok, err = shared.subscribe(conn, inbox(me))
     if ok then
         ok, err = sit(conn, me, room)
@@ -262,7 +288,6 @@ function chat.enter(conn, req, user, room)
     end
     -- However the stay ends, even by an error, the caller leaves the
     -- room: no events for them at the menu, not listed by /who.
-    local state = {room = room}
     local stayed, after = pcall(talk, conn, req, me, state)
     stand(conn, me, state.room, '* ' .. me .. ' leaves.')
     shared.hold(conn, WHERE, me:lower(), nil) -- the seat, if still theirs

@@ -233,8 +233,8 @@ func TestChatDoorAcrossWorkers(t *testing.T) {
 		t.Fatalf("kim did not get into the room:\n%s", kim)
 	}
 	// (Each worker's table sees only its own callers online here.)
-	if !strings.Contains(lee, "You are in lobby.") || !strings.Contains(lee, "In lobby: lee") {
-		t.Errorf("lee was not shown the room he is in:\n%s", lee)
+	if !strings.Contains(lee, "Lately:\n* kim comes in.\nYou are in lobby.") || !strings.Contains(lee, "In lobby: lee") {
+		t.Errorf("lee was not shown the room's last lines and the room he is in:\n%s", lee)
 	}
 	if !strings.Contains(kim, "1 prompt:* lee comes in.") {
 		t.Errorf("kim, at his prompt, did not see lee come in:\n%s", kim)
