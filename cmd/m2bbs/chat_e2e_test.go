@@ -370,16 +370,7 @@ func TestChatSurvivesAHostKilledAndRestarted(t *testing.T) {
 // at once, listening: kim's next line reaches lee, /who lists both, and
 // nobody is told that anyone hung up (they did not).
 func TestChatSurvivesADrain(t *testing.T) {
-	port, err := freeport.Pick()
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs := startM2BBS(t, "run", "-lines", "2", "-port", fmt.Sprint(port), "-data", t.TempDir(),
-		"-db", filepath.Join(t.TempDir(), "bbs.db"), "-scripts", "../../scripts", "-screens", "../../screens",
-		"-main", e2eMain(t), "-bcrypt-cost", "4", "-rate", "1000", "-burst", "1000")
-	logs.WaitFor(t, 30*time.Second, "m2bbs is ready")
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	awaitLines(t, addr, 10*time.Second, "lines 1 and 2 up", upLines(1, 2))
+	addr, logs := startTwoLines(t)
 	b := &bbs{addr: addr, logs: logs}
 	kim := b.call(t) // @bbs is line 1
 	arrive(t, kim, "kim", "pw", "pw", "y", "C")

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/m2bbs/m2bbs/cmd/internal/proctest"
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
 	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
 	"github.com/m2bbs/m2bbs/host/handler/lines"
@@ -221,11 +222,11 @@ func floodFrom(c *classic.Client, n int) {
 	}()
 }
 
-// TestChatAcrossPhoneLines: kim on line 1 and lee on line 2 (m2bbs run
-// -lines 2: two hosts over one database): kim's line reaches lee at his
-// prompt through the database's event table, which each line polls; kim
-// sees lee in the room, whispers to him, and hears him hang up.
-func TestChatAcrossPhoneLines(t *testing.T) {
+// startTwoLines starts "m2bbs run -lines 2" (two hosts over one
+// database, the e2e board) and returns the front end's address and the
+// log once both lines are up.
+func startTwoLines(t *testing.T) (string, *proctest.Log) {
+	t.Helper()
 	port, err := mongrel2.FreePort()
 	if err != nil {
 		t.Fatal(err)
@@ -236,6 +237,15 @@ func TestChatAcrossPhoneLines(t *testing.T) {
 	logs.WaitFor(t, 30*time.Second, "m2bbs is ready")
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	awaitLines(t, addr, 10*time.Second, "lines 1 and 2 up", upLines(1, 2))
+	return addr, logs
+}
+
+// TestChatAcrossPhoneLines: kim on line 1 and lee on line 2 (m2bbs run
+// -lines 2: two hosts over one database): kim's line reaches lee at his
+// prompt through the database's event table, which each line polls; kim
+// sees lee in the room, whispers to him, and hears him hang up.
+func TestChatAcrossPhoneLines(t *testing.T) {
+	addr, _ := startTwoLines(t)
 	dial := func(route string) *classic.Client {
 		c, err := classic.Dial(t.Context(), addr, route, false)
 		if err != nil {
