@@ -218,6 +218,16 @@ func TestFidoNetBetweenTwoBoards(t *testing.T) {
 		t.Errorf("zed reads bob's reply:\n%s", out)
 	}
 
+	// A's sysop sees the FidoNet side from the sysop menu and polls.
+	out = visit(t, zed, "", "Q", "Q", "S", "E")
+	if !strings.Contains(out, "FidoNet address: 21:1/100") || !strings.Contains(out, "binkd: running") ||
+		!strings.Contains(out, "Uplink 21:1/101 at 127.0.0.1:") || !strings.Contains(out, "Tossed 1,") {
+		t.Errorf("the sysop's FidoNet screen:\n%s", out)
+	}
+	if out := visit(t, zed, "P"); !strings.Contains(out, "Polling the uplinks.") {
+		t.Errorf("the sysop's poll:\n%s", out)
+	}
+
 	// Netmail from ann on A reaches bob's mailbox on B.
 	ann := a.call(t)
 	arrive(t, ann, "ann", "pw", "pw", "y")
