@@ -142,14 +142,10 @@ func (s *SQLite) TossPost(ctx context.Context, tp TossedPost) (int64, bool, erro
 				return 0, err
 			}
 		}
-		res, err := tx.ExecContext(ctx,
+		id, err := insertID(ctx, tx,
 			`INSERT INTO messages (area_id, seq, author_id, subject, parent_id, root_id, body, line_count, posted_at)
 			 VALUES (?1, (SELECT coalesce(max(seq), -1) + 1 FROM messages WHERE area_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8)`,
 			areaID, author, subject, parent, root, body, count, millisOrNow(tp.Posted))
-		if err != nil {
-			return 0, err
-		}
-		id, err := res.LastInsertId()
 		if err != nil {
 			return 0, err
 		}
@@ -160,6 +156,15 @@ func (s *SQLite) TossPost(ctx context.Context, tp TossedPost) (int64, bool, erro
 			ftnMeta(tp.Kludges), ftnMeta([]string{tp.SeenBy}), ftnMeta([]string{tp.Path}))
 		return id, err
 	})
+}
+
+// insertID runs an INSERT in tx and returns the new row's id.
+func insertID(ctx context.Context, tx *sql.Tx, query string, args ...any) (int64, error) {
+	res, err := tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
 }
 
 // millisOrNow is t as stored, or now for a zero t.
@@ -181,13 +186,9 @@ func (s *SQLite) TossMail(ctx context.Context, tm TossedMail) (int64, bool, erro
 		if err != nil {
 			return 0, err
 		}
-		res, err := tx.ExecContext(ctx,
+		id, err := insertID(ctx, tx,
 			`INSERT INTO mail (to_id, from_id, subject, body, line_count, sent_at) VALUES (?, ?, ?, ?, ?, ?)`,
 			to, from, subject, body, count, millisOrNow(tm.Sent))
-		if err != nil {
-			return 0, err
-		}
-		id, err := res.LastInsertId()
 		if err != nil {
 			return 0, err
 		}
