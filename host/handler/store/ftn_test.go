@@ -166,3 +166,38 @@ func TestLinkingAnEchoSendsNoHistory(t *testing.T) {
 		t.Errorf("linking a missing area: %v", err)
 	}
 }
+
+// TestTossReplyBeforeItsParent: a reply that arrives before the post it
+// answers (with a reply of its own) is threaded under it when it comes.
+func TestTossReplyBeforeItsParent(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	mustRegister(t, s, "zed")
+	if _, err := s.DefineArea(ctx, "fido", ""); err != nil {
+		t.Fatal(err)
+	}
+	toss := func(msgid, reply string) int64 {
+		t.Helper()
+		id, _, err := s.TossPost(ctx, TossedPost{Area: "fido", Tag: "T", FromName: "x", FromAddr: "1:2/3",
+			Lines: []string{msgid}, MsgID: msgid, Reply: reply, DupeKey: msgid})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	reply := toss("1:2/3 2", "1:2/3 1")
+	replyToReply := toss("1:2/3 3", "1:2/3 2")
+	parent := toss("1:2/3 1", "")
+	thread, err := s.Thread(ctx, reply)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int64
+	for _, p := range thread {
+		got = append(got, p.ID, int64(p.Depth))
+	}
+	want := []int64{parent, 0, reply, 1, replyToReply, 2}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("thread (id, depth) = %v, want %v", got, want)
+	}
+}

@@ -154,8 +154,39 @@ func (s *SQLite) TossPost(ctx context.Context, tp TossedPost) (int64, bool, erro
 			 VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			id, tp.Tag, ftnName(tp.FromName), tp.FromAddr, ftnName(tp.ToName), nullable(tp.MsgID), nullable(tp.Reply),
 			ftnMeta(tp.Kludges), ftnMeta([]string{tp.SeenBy}), ftnMeta([]string{tp.Path}))
-		return id, err
+		if err != nil || tp.MsgID == "" {
+			return id, err
+		}
+		newRoot := any(id)
+		if root != nil {
+			newRoot = root
+		}
+		return id, adoptReplies(ctx, tx, areaID, tp.Tag, tp.MsgID, id, newRoot)
 	})
+}
+
+// adoptReplies threads under post id (of thread root) the posts of the
+// area that arrived before it and reply to its MSGID: mail travels by
+// different paths, and a reply may come first.
+func adoptReplies(ctx context.Context, tx *sql.Tx, areaID int64, tag, msgid string, id int64, root any) error {
+	orphans, err := queryAll(ctx, tx, func(row scanner) (int64, error) {
+		var o int64
+		return o, row.Scan(&o)
+	}, `SELECT m.id FROM ftn_posts f JOIN messages m ON m.id = f.message_id
+		WHERE f.area_tag = ? AND f.reply = ? AND m.area_id = ? AND m.parent_id IS NULL AND m.id <> ?`,
+		tag, msgid, areaID, id)
+	if err != nil {
+		return err
+	}
+	for _, o := range orphans {
+		if _, err := tx.ExecContext(ctx, "UPDATE messages SET parent_id = ? WHERE id = ?", id, o); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE messages SET root_id = ?1 WHERE id = ?2 OR root_id = ?2", root, o); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // insertID runs an INSERT in tx and returns the new row's id.
