@@ -25,8 +25,10 @@ import (
 const (
 	// MaxBundleEntries is the most files one ZIP bundle may hold.
 	MaxBundleEntries = 1000
-	// MaxBundleBytes bounds a bundle's size, packed and unpacked.
-	MaxBundleBytes = 64 << 20
+	// MaxBundleBytes bounds a bundle's size, packed and unpacked. The
+	// tosser holds a bundle and one of its packets in memory at a time, in
+	// the host's heap, under its memory limit (-memory-limit).
+	MaxBundleBytes = 32 << 20
 	// MaxInboundFiles is the most inbound files one toss takes; the rest
 	// wait for the next.
 	MaxInboundFiles = 500
@@ -136,13 +138,17 @@ func (t *Tosser) Toss(ctx context.Context) (TossResult, error) {
 // toss, which drops what this one stored as duplicates).
 func (t *Tosser) tossFile(ctx context.Context, path string) (TossResult, error) {
 	res := TossResult{Files: 1}
-	b, err := readLimited(path, MaxBundleBytes)
+	name := filepath.Base(path)
+	limit := int64(pkt.MaxPacketBytes)
+	if bundleExt(name) {
+		limit = MaxBundleBytes
+	}
+	b, err := readLimited(path, limit)
 	if err != nil {
 		t.setAside(path, "unreadable: "+err.Error())
 		res.Bad++
 		return res, nil
 	}
-	name := filepath.Base(path)
 	switch {
 	case bytes.HasPrefix(b, []byte("PK\x03\x04")) || bytes.HasPrefix(b, []byte("PK\x05\x06")):
 		r, err := t.tossBundle(ctx, path, b)
