@@ -38,7 +38,7 @@ func startFTNBoard(t *testing.T, addr string, port int, up string, upPort int, o
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "config.lua")
 	src := fmt.Sprintf(`ftn = {
-		address = %q, binkd_port = %d, interval = 1, poll = %s,
+		address = %q, binkd_port = %d, interval = 1, poll = %s, keep_tossed = true,
 		dir = %q, origin = %q, system = %q,
 		uplinks = { { address = %q, host = '127.0.0.1', port = %d, password = 'sesspw', packet_password = 'PKTPW' } },
 		echoes = { ['M2BBS.TEST'] = 'fido' },
@@ -150,6 +150,34 @@ func (b *ftnBoard) sendRaw(t *testing.T, up pkt.Addr, files map[string][]byte) {
 	}
 }
 
+// tossedPacketWith returns the packet b tossed (and kept) that holds the
+// message of that MSGID.
+func (b *ftnBoard) tossedPacketWith(t *testing.T, msgid string) []byte {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(b.dir, "tossed", "*.pkt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := pkt.Parse(raw)
+		if err != nil {
+			continue
+		}
+		for _, m := range p.Messages {
+			text := pkt.ParseText(m.Text)
+			if id, _ := text.Kludge("MSGID"); id == msgid {
+				return raw
+			}
+		}
+	}
+	t.Fatalf("board %s kept no tossed packet with MSGID %q (of %v)", b.addr, msgid, files)
+	return nil
+}
+
 // TestFidoNetBetweenTwoBoards links two boards, each with its own
 // supervised binkd, over binkp on 127.0.0.1 (issue 19's end-to-end test).
 func TestFidoNetBetweenTwoBoards(t *testing.T) {
@@ -242,8 +270,10 @@ func TestFidoNetBetweenTwoBoards(t *testing.T) {
 		t.Errorf("bob reads the netmail:\n%s", out)
 	}
 
-	// A's first packet delivered again is dropped as a duplicate; a
-	// corrupt packet is set aside while a good one beside it tosses.
+	// A's first packet, as B received it (B keeps what it tossed),
+	// delivered again is dropped as a duplicate; a corrupt packet is set
+	// aside while a good one beside it tosses.
+	first := b.tossedPacketWith(t, origMsgID)
 	up := pkt.Addr{Zone: 21, Net: 1, Node: 101}
 	me := pkt.Addr{Zone: 21, Net: 1, Node: 100}
 	echo := func(msgid, subject string) pkt.Message {
@@ -258,7 +288,7 @@ func TestFidoNetBetweenTwoBoards(t *testing.T) {
 	}
 	before := b.ftnStatus(t).Counters
 	a.sendRaw(t, up, map[string][]byte{
-		"dd000001.pkt": packet(echo(origMsgID, "Hello from A")),
+		"dd000001.pkt": first,
 		"dd000002.pkt": packet(echo("21:1/100 feedf00d", "A good one")),
 		"dd000003.pkt": []byte("this is no packet"),
 	})

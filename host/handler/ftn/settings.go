@@ -40,6 +40,10 @@ type Settings struct {
 	Charset string
 	// Domain is the network's domain for binkd (default "fidonet").
 	Domain string
+	// KeepTossed moves tossed packets and bundles into the tossed folder
+	// instead of deleting them (for a sysop looking into a problem; the
+	// folder is not emptied by m2bbs).
+	KeepTossed bool
 }
 
 // Uplink is a system the board exchanges mail with.
@@ -93,6 +97,7 @@ func ParseSettings(t map[string]any, dbPath string) (Settings, error) {
 		Origin:     r.str("origin"),
 		Charset:    r.str("charset"),
 		Domain:     r.str("domain"),
+		KeepTossed: r.bool("keep_tossed"),
 	}
 	if s.Dir == "" {
 		s.Dir = filepath.Join(filepath.Dir(dbPath), "ftn")
@@ -237,6 +242,19 @@ func (r *reader) str(key string) string {
 		r.errs = append(r.errs, fmt.Errorf("%s must be a string", key))
 	}
 	return s
+}
+
+// bool reads true or false (false when absent).
+func (r *reader) bool(key string) bool {
+	v, ok := r.get(key)
+	if !ok {
+		return false
+	}
+	b, ok := v.(bool)
+	if !ok {
+		r.errs = append(r.errs, fmt.Errorf("%s must be true or false", key))
+	}
+	return b
 }
 
 // int reads a whole number, def when absent.

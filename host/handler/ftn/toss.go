@@ -171,11 +171,35 @@ func (t *Tosser) tossFile(ctx context.Context, path string) (TossResult, error) 
 			return res, err
 		}
 	}
-	if err := os.Remove(path); err != nil {
+	if err := t.done(path); err != nil {
 		return res, fmt.Errorf("ftn toss: %w", err)
 	}
 	return res, nil
 }
+
+// done removes a tossed file, or moves it to the tossed folder with
+// KeepTossed.
+func (t *Tosser) done(path string) error {
+	if !t.Settings.KeepTossed {
+		return os.Remove(path)
+	}
+	dir := t.Settings.TossedDir()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return os.Rename(path, freeName(filepath.Join(dir, filepath.Base(path))))
+}
+
+// freeName is path, or path with a suffix if a file of that name exists.
+func freeName(path string) string {
+	if _, err := os.Stat(path); err == nil {
+		return path + "." + strconv.FormatInt(time.Now().UnixNano(), 36)
+	}
+	return path
+}
+
+// TossedDir is where tossed files are kept with KeepTossed.
+func (s *Settings) TossedDir() string { return filepath.Join(s.Dir, "tossed") }
 
 // errBadPacket marks a packet to set aside.
 var errBadPacket = errors.New("bad packet")
@@ -489,12 +513,9 @@ func joinNetNodes(list []pkt.NetNode) string {
 // setAside moves an inbound file to the bad folder, with a log line.
 func (t *Tosser) setAside(path, why string) {
 	bad := t.Settings.BadDir()
-	dst := filepath.Join(bad, filepath.Base(path))
+	dst := freeName(filepath.Join(bad, filepath.Base(path)))
 	err := os.MkdirAll(bad, 0o700)
 	if err == nil {
-		if _, statErr := os.Stat(dst); statErr == nil {
-			dst += "." + strconv.FormatInt(time.Now().UnixNano(), 36)
-		}
 		err = os.Rename(path, dst)
 	}
 	if err != nil {
