@@ -9,9 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strconv"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 
 	"github.com/m2bbs/m2bbs/host/ftn/pkt"
@@ -77,7 +75,7 @@ func runFTN(ctx context.Context, args []string, stderr io.Writer) error {
 		return ftnToss(ctx, &set, db, log)
 	case "status":
 		st := ftn.ReadStatus(ctx, &set, db)
-		st.Binkd = binkdFromPIDFile(&set)
+		st.Binkd = ftn.BinkdFromPIDFile(&set)
 		if asJSON {
 			out, _ := json.MarshalIndent(st, "", "  ")
 			_, err := fmt.Printf("%s\n", out)
@@ -140,21 +138,6 @@ func ftnScan(ctx context.Context, set *ftn.Settings, db store.FTN, log *slog.Log
 		fmt.Printf("scanned: %d posts, %d netmail exported, %d packets to the mailer\n", r.Posts, r.Netmail, r.Packets)
 		return err
 	})
-}
-
-// binkdFromPIDFile reports whether the binkd of the FTN folder runs,
-// from its pid file.
-func binkdFromPIDFile(set *ftn.Settings) *ftn.BinkdState {
-	st := &ftn.BinkdState{Port: set.BinkdPort}
-	b, err := os.ReadFile(set.Dir + "/binkd.pid")
-	if err != nil {
-		return st
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err == nil && pid > 0 && syscall.Kill(pid, 0) == nil {
-		st.Running, st.PID = true, pid
-	}
-	return st
 }
 
 // printFTNStatus writes the status for a person.

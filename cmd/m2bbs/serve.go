@@ -15,7 +15,6 @@ import (
 	"github.com/m2bbs/m2bbs/host/handler/store"
 	"github.com/m2bbs/m2bbs/host/handler/throttle"
 	"github.com/m2bbs/m2bbs/host/wire/zmqtransport"
-	"github.com/m2bbs/m2bbs/luaapi"
 )
 
 // serve runs the host over a ZeroMQ connection to the front end at the
@@ -63,16 +62,14 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		directory = dt
 	}
 
-	ftnService, stopFTN, err := startFTN(ctx, s, db, log)
+	ftnHost, stopFTN, err := startFTN(ctx, s, db, log)
 	if err != nil {
 		return err
 	}
 	defer stopFTN()
-	var ftnHost luaapi.FTNHost
 	var ftnStatus func(context.Context) any
-	if ftnService != nil {
-		ftnHost = ftnService
-		ftnStatus = func(ctx context.Context) any { return ftnService.Status(ctx) }
+	if ftnHost != nil {
+		ftnStatus = func(ctx context.Context) any { return ftnHost.Status(ctx) }
 	}
 	if len(s.timeLimits) > 0 {
 		log.Info("time limits", "limits", s.TimeLimits, "time_zone", s.timeZone.String())

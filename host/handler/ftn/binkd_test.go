@@ -87,6 +87,16 @@ func TestSupervisor(t *testing.T) {
 		t.Fatal("the stale binkd was not stopped")
 	}
 	first := awaitState(t, sv, "started", func(st BinkdState) bool { return st.Running })
+	// Another process (a phone line, the sysop's commands) sees it from
+	// its pid file.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if seen := BinkdFromPIDFile(&set); seen.Running && seen.PID == first.PID {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the pid file never named the running binkd %d: %+v", first.PID, BinkdFromPIDFile(&set))
+		}
+	}
 	if err := syscall.Kill(first.PID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -103,6 +113,9 @@ func TestSupervisor(t *testing.T) {
 	}
 	if st := sv.State(); st.Running || st.LastExit == "" {
 		t.Errorf("state after stop: %+v", st)
+	}
+	if seen := BinkdFromPIDFile(&set); seen.Running {
+		t.Errorf("the pid file names a running binkd after the stop: %+v", seen)
 	}
 	// Nothing of binkd's process groups is left: not the first one's
 	// client manager (killed outright, binkd cannot stop it), not the
