@@ -174,7 +174,8 @@ func parseKludge(s string) Kludge {
 
 // Bytes writes t as a message text: lines ended by CR, in the order
 // AREA, kludges, body, tear, origin, SEEN-BY, PATH, Via. SEEN-BY and
-// PATH lines are cut to 79 bytes.
+// PATH lines are cut to 79 bytes; a body line that would read back as an
+// origin, SEEN-BY or AREA line gets a leading space.
 func (t *Text) Bytes() []byte {
 	var b bytes.Buffer
 	line := func(s string) {
@@ -187,8 +188,14 @@ func (t *Text) Bytes() []byte {
 	for _, k := range t.Kludges {
 		line("\x01" + k.String())
 	}
-	for _, l := range t.Lines {
-		line(strings.ReplaceAll(l, "\r", ""))
+	for i, l := range t.Lines {
+		l = strings.ReplaceAll(l, "\r", "")
+		// A body line that would read back as an origin, SEEN-BY or AREA
+		// line is indented, so that the text parses to the same parts.
+		if strings.HasPrefix(l, " * Origin: ") || strings.HasPrefix(l, "SEEN-BY:") || (i == 0 && t.Area == "" && strings.HasPrefix(l, "AREA:")) {
+			l = " " + l
+		}
+		line(l)
 	}
 	if t.HasTear {
 		line("---" + prefixedTear(t.Tear))
