@@ -7,12 +7,16 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/m2bbs/m2bbs/host/ftn/pkt"
+	"github.com/m2bbs/m2bbs/host/handler/ftn"
 )
 
 // TestHostileUplinkFloodsTheTosser: an uplink (or whoever got files into
@@ -99,4 +103,72 @@ func ftnCounter(t *testing.T, path, name string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestFTNBoardKilledLeavesNoBinkd: the board is killed outright (SIGKILL,
+// as a crash or the OOM killer would) while its binkd runs. binkd goes
+// with it (it is told when its parent dies), and the board started again
+// runs a binkd of its own on the same port.
+func TestFTNBoardKilledLeavesNoBinkd(t *testing.T) {
+	dir := t.TempDir()
+	ftnDir := filepath.Join(dir, "ftn")
+	conf := filepath.Join(dir, "config.lua")
+	src := fmt.Sprintf(`ftn = {
+		address = '21:1/100', binkd_port = %d, poll = false, dir = %q,
+		uplinks = { { address = '21:1/101', host = '127.0.0.1', port = %d } },
+	}`, freePort(t), ftnDir, freePort(t))
+	if err := os.WriteFile(conf, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	set, err := ftn.ParseSettings(map[string]any{"address": "21:1/100", "dir": ftnDir}, filepath.Join(dir, "bbs.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := startBoard(t, boardOptions{extra: []string{"-config", conf}})
+	first := awaitBinkd(t, &set, 0)
+	b.restart(t, syscall.SIGKILL)
+	second := awaitBinkd(t, &set, first)
+	if live := liveInGroup(t, first); len(live) > 0 {
+		t.Errorf("the killed board's binkd (group %d) still runs: %v", first, live)
+	}
+	if second == first {
+		t.Errorf("the same binkd %d after the restart", first)
+	}
+}
+
+// awaitBinkd waits until the FTN folder's pid file names a running binkd
+// other than not, and returns its pid.
+func awaitBinkd(t *testing.T, set *ftn.Settings, not int) int {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if st := ftn.BinkdFromPIDFile(set); st.Running && st.PID != not {
+			return st.PID
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no binkd running (other than %d)", not)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// liveInGroup lists the running (not zombie) processes of group pgid.
+func liveInGroup(t *testing.T, pgid int) []string {
+	t.Helper()
+	stats, err := filepath.Glob("/proc/[0-9]*/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var live []string
+	for _, path := range stats {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+		if len(f) > 2 && f[0] != "Z" && f[2] == strconv.Itoa(pgid) {
+			live = append(live, path)
+		}
+	}
+	return live
 }
