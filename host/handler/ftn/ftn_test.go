@@ -364,3 +364,40 @@ func BenchmarkTossPacket(b *testing.B) {
 		}
 	}
 }
+
+// TestEchoUplinks: a board on two networks sends each echo only to the
+// uplinks that carry it, lists only those in SEEN-BY, and tosses an
+// echo's mail only from them.
+func TestEchoUplinks(t *testing.T) {
+	ctx := context.Background()
+	a := newBoard(t, "21:1/100", "21:1/101")
+	fido := Uplink{Addr: pkt.Addr{Zone: 2, Net: 5020, Node: 1}, Host: "127.0.0.1", PacketPassword: "PKTPW"}
+	a.set.Addresses = append(a.set.Addresses, pkt.Addr{Zone: 2, Net: 5020, Node: 999})
+	a.set.Uplinks = append(a.set.Uplinks, fido)
+	a.set.Echoes = []Echo{
+		{Tag: "M2BBS.TEST", Area: "fido", Uplinks: []pkt.Addr{{Zone: 21, Net: 1, Node: 101}}},
+	}
+	a.st.Post(ctx, store.NewPost{Area: "fido", Author: "ann", Lines: []string{"for fsxNet only"}})
+	if r := mustScan(t, a); r.Packets != 1 {
+		t.Fatalf("scan = %+v; want one packet, to 21:1/101", r)
+	}
+	if files := a.set.OutboundFor(fido.Addr); len(files) != 0 {
+		t.Errorf("the FidoNet uplink got the fsxNet echo: %v", files)
+	}
+	files := a.set.OutboundFor(a.set.Uplinks[0].Addr)
+	if len(files) != 1 {
+		t.Fatalf("the fsxNet uplink's outbound: %v", files)
+	}
+	raw, _ := os.ReadFile(files[0])
+	text := pkt.ParseText(mustParse(t, raw).Messages[0].Text)
+	if got := joinNetNodes(text.SeenBy); got != "1/100 1/101" {
+		t.Errorf("SEEN-BY %q lists uplinks that do not carry the echo", got)
+	}
+	// The same echo from the FidoNet uplink is not tossed.
+	m := mustParse(t, raw)
+	m.Header.Orig, m.Header.Dest = fido.Addr, pkt.Addr{Zone: 2, Net: 5020, Node: 999}
+	r, err := a.toss.TossPacket(ctx, "x.pkt", m.Bytes())
+	if err != nil || r.Tossed != 0 || r.Bad != 1 {
+		t.Errorf("the echo from an uplink that does not carry it: %+v, %v", r, err)
+	}
+}

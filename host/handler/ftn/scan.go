@@ -207,15 +207,19 @@ func (sc *Scanner) build(posts []store.ExportPost, netmail []store.ExportNetmail
 	msgs := make(map[pkt.Addr][]pkt.Message)
 	now := sc.now().UTC()
 	for _, p := range posts {
-		tag, ok := s.EchoTag(p.Area)
+		echo, ok := s.EchoByArea(p.Area)
 		if !ok {
 			continue
 		}
+		ups := s.EchoUplinks(echo)
 		from := s.Addresses[0]
+		if len(ups) > 0 {
+			from = s.addressFor(ups[0].Addr)
+		}
 		msgid := fmt.Sprintf("%s %08x", from, serial())
-		batch.Posts = append(batch.Posts, store.ExportedPost{ID: p.ID, Tag: tag, MsgID: msgid})
-		for _, up := range s.Uplinks {
-			msgs[up.Addr] = append(msgs[up.Addr], sc.echoMessage(p, tag, msgid, up))
+		batch.Posts = append(batch.Posts, store.ExportedPost{ID: p.ID, Tag: echo.Tag, MsgID: msgid})
+		for _, up := range ups {
+			msgs[up.Addr] = append(msgs[up.Addr], sc.echoMessage(p, echo, msgid, up))
 		}
 	}
 	for _, n := range netmail {
@@ -264,16 +268,16 @@ func (s *Settings) addressFor(a pkt.Addr) pkt.Addr {
 }
 
 // echoMessage is a post as an echomail message to uplink up.
-func (sc *Scanner) echoMessage(p store.ExportPost, tag, msgid string, up Uplink) pkt.Message {
+func (sc *Scanner) echoMessage(p store.ExportPost, echo Echo, msgid string, up Uplink) pkt.Message {
 	s := sc.Settings
 	me := s.addressFor(up.Addr)
 	chrs := s.Charset
 	enc := func(v string) string { return pkt.Encode(chrs, v) }
-	t := pkt.Text{Area: tag}
+	t := pkt.Text{Area: echo.Tag}
 	setText(&t, msgid, p.ReplyMsgID, chrs, p.Lines)
 	t.Origin = enc(s.Origin) + " (" + me.String() + ")"
 	seen := []pkt.NetNode{me.Node2D()}
-	for _, u := range s.Uplinks {
+	for _, u := range s.EchoUplinks(echo) {
 		if u.Addr.Point == 0 {
 			seen = append(seen, u.Addr.Node2D())
 		}

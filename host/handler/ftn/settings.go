@@ -57,9 +57,26 @@ type Uplink struct {
 	SessionPassword, PacketPassword Secret
 }
 
-// Echo is an echo area: its tag in the network and its local area.
+// Echo is an echo area: its tag in the network, its local area, and the
+// uplinks that carry it (all of them when Uplinks is empty). A board on
+// two networks names each echo's uplinks, so that no echo leaks into the
+// other network; an echo's mail is tossed only from its uplinks.
 type Echo struct {
 	Tag, Area string
+	Uplinks   []pkt.Addr
+}
+
+// Carries reports whether uplink a carries the echo.
+func (e Echo) Carries(a pkt.Addr) bool {
+	if len(e.Uplinks) == 0 {
+		return true
+	}
+	for _, u := range e.Uplinks {
+		if u == a {
+			return true
+		}
+	}
+	return false
 }
 
 // Limits of the settings.
@@ -137,7 +154,7 @@ func ParseSettings(t map[string]any, dbPath string) (Settings, error) {
 	for i, u := range r.tables("uplinks") {
 		s.Uplinks = append(s.Uplinks, r.uplink(i+1, u))
 	}
-	s.Echoes = r.echoes()
+	s.Echoes = r.echoes(s.Uplinks)
 	if len(s.Addresses) == 0 {
 		r.errs = append(r.errs, errors.New("address: the board's FTN address is missing (address = 'zone:net/node')"))
 	}
@@ -157,24 +174,35 @@ func ParseSettings(t map[string]any, dbPath string) (Settings, error) {
 	return s, nil
 }
 
-// EchoArea returns the local area of an echo tag (any case).
-func (s *Settings) EchoArea(tag string) (string, bool) {
+// EchoByTag returns the echo of a tag (any case).
+func (s *Settings) EchoByTag(tag string) (Echo, bool) {
 	for _, e := range s.Echoes {
 		if strings.EqualFold(e.Tag, tag) {
-			return e.Area, true
+			return e, true
 		}
 	}
-	return "", false
+	return Echo{}, false
 }
 
-// EchoTag returns the echo tag of a local area (any case).
-func (s *Settings) EchoTag(area string) (string, bool) {
+// EchoByArea returns the echo of a local area (any case).
+func (s *Settings) EchoByArea(area string) (Echo, bool) {
 	for _, e := range s.Echoes {
 		if strings.EqualFold(e.Area, area) {
-			return e.Tag, true
+			return e, true
 		}
 	}
-	return "", false
+	return Echo{}, false
+}
+
+// EchoUplinks returns the uplinks that carry echo e.
+func (s *Settings) EchoUplinks(e Echo) []Uplink {
+	var out []Uplink
+	for _, u := range s.Uplinks {
+		if e.Carries(u.Addr) {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 // Uplink returns the uplink of that address (points compared too).
@@ -374,8 +402,10 @@ func (r *reader) uplink(n int, t map[string]any) Uplink {
 	return u
 }
 
-// echoes reads echoes: { TAG = 'area', ... } or { { tag = .., area = .. }, ... }.
-func (r *reader) echoes() []Echo {
+// echoes reads echoes: { TAG = 'area', TAG = { area = 'area', uplinks =
+// { 'zone:net/node', ... } }, ... }, or a list of { tag = .., area = ..,
+// uplinks = .. }.
+func (r *reader) echoes(uplinks []Uplink) []Echo {
 	v, ok := r.get("echoes")
 	if !ok {
 		return nil
@@ -383,21 +413,24 @@ func (r *reader) echoes() []Echo {
 	var out []Echo
 	switch v := v.(type) {
 	case map[string]any:
-		for tag, area := range v {
-			a, ok := area.(string)
-			if !ok {
-				r.errs = append(r.errs, fmt.Errorf("echoes[%q] must name a local area", tag))
+		for tag, e := range v {
+			if area, ok := e.(string); ok {
+				out = append(out, Echo{Tag: tag, Area: area})
 				continue
 			}
-			out = append(out, Echo{Tag: tag, Area: a})
+			m, ok := e.(map[string]any)
+			if !ok {
+				r.errs = append(r.errs, fmt.Errorf("echoes[%q] must name a local area, or be { area = .., uplinks = .. }", tag))
+				continue
+			}
+			m["tag"] = tag
+			out = append(out, r.echo(m))
 		}
 		sort.Slice(out, func(i, j int) bool { return out[i].Tag < out[j].Tag })
 	case []any:
 		for _, e := range v {
 			m, _ := e.(map[string]any)
-			tag, _ := m["tag"].(string)
-			area, _ := m["area"].(string)
-			out = append(out, Echo{Tag: tag, Area: area})
+			out = append(out, r.echo(m))
 		}
 	default:
 		r.errs = append(r.errs, errors.New("echoes must be a table: { TAG = 'area' }"))
@@ -406,8 +439,36 @@ func (r *reader) echoes() []Echo {
 		if e.Tag == "" || len(e.Tag) > MaxTagLen || strings.ContainsAny(e.Tag, " \t\r\n\x00\x01") || e.Area == "" {
 			r.errs = append(r.errs, fmt.Errorf("echo %q -> %q: a tag of 1 to %d bytes without spaces, and a local area", e.Tag, e.Area, MaxTagLen))
 		}
+		for _, a := range e.Uplinks {
+			known := false
+			for _, u := range uplinks {
+				known = known || u.Addr == a
+			}
+			if !known {
+				r.errs = append(r.errs, fmt.Errorf("echo %q: %s is not one of the uplinks", e.Tag, a))
+			}
+		}
 	}
 	return out
+}
+
+// echo reads one echo's table: tag, area, uplinks.
+func (r *reader) echo(m map[string]any) Echo {
+	er := reader{t: m}
+	e := Echo{Tag: er.str("tag"), Area: er.str("area")}
+	for _, a := range er.strs("uplinks") {
+		addr, err := pkt.ParseAddr(a)
+		if err != nil {
+			er.errs = append(er.errs, err)
+			continue
+		}
+		e.Uplinks = append(e.Uplinks, addr)
+	}
+	er.unknown()
+	for _, err := range er.errs {
+		r.errs = append(r.errs, fmt.Errorf("echo %q: %w", e.Tag, err))
+	}
+	return e
 }
 
 // unknown reports keys of the table nobody read.

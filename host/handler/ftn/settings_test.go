@@ -24,8 +24,8 @@ func TestParseSettings(t *testing.T) {
 	if s.Dir != "data/ftn" || s.Interval != 5*time.Second || s.PollEvery != 0 || s.BinkdPort != -1 || s.Charset != "UTF-8 4" || len(s.Addresses) != 2 {
 		t.Errorf("settings %+v", s)
 	}
-	if a, ok := s.EchoArea("fsx_gen"); !ok || a != "general" {
-		t.Errorf("EchoArea = %q %v", a, ok)
+	if e, ok := s.EchoByTag("fsx_gen"); !ok || e.Area != "general" || !e.Carries(pkt.Addr{Zone: 21, Net: 1, Node: 1}) {
+		t.Errorf("EchoByTag = %+v %v", e, ok)
 	}
 	if u, ok := s.RouteNetmail(pkt.Addr{Zone: 21, Net: 3, Node: 4}); !ok || u.Host != "hub.example" {
 		t.Errorf("route %+v", u)
@@ -46,17 +46,19 @@ func TestParseSettings(t *testing.T) {
 
 func TestParseSettingsErrors(t *testing.T) {
 	for name, table := range map[string]map[string]any{
-		"no table":          nil,
-		"no address":        {"uplinks": []any{}},
-		"bad address":       {"address": "1/2"},
-		"unknown key":       {"address": "1:2/3", "adress": "x"},
-		"long pkt password": {"address": "1:2/3", "uplinks": []any{map[string]any{"address": "1:2/4", "host": "h", "packet_password": "123456789"}}},
-		"space in password": {"address": "1:2/3", "uplinks": []any{map[string]any{"address": "1:2/4", "host": "h", "password": "a b"}}},
-		"uplink no host":    {"address": "1:2/3", "uplinks": []any{map[string]any{"address": "1:2/4"}}},
-		"echo with space":   {"address": "1:2/3", "echoes": map[string]any{"A B": "x"}},
-		"bad charset":       {"address": "1:2/3", "charset": "EBCDIC"},
-		"bad interval":      {"address": "1:2/3", "interval": "soon"},
-		"busy interval":     {"address": "1:2/3", "interval": 0.001},
+		"no table":              nil,
+		"no address":            {"uplinks": []any{}},
+		"bad address":           {"address": "1/2"},
+		"unknown key":           {"address": "1:2/3", "adress": "x"},
+		"long pkt password":     {"address": "1:2/3", "uplinks": []any{map[string]any{"address": "1:2/4", "host": "h", "packet_password": "123456789"}}},
+		"space in password":     {"address": "1:2/3", "uplinks": []any{map[string]any{"address": "1:2/4", "host": "h", "password": "a b"}}},
+		"uplink no host":        {"address": "1:2/3", "uplinks": []any{map[string]any{"address": "1:2/4"}}},
+		"echo with space":       {"address": "1:2/3", "echoes": map[string]any{"A B": "x"}},
+		"bad charset":           {"address": "1:2/3", "charset": "EBCDIC"},
+		"bad interval":          {"address": "1:2/3", "interval": "soon"},
+		"echo's unknown uplink": {"address": "1:2/3", "echoes": map[string]any{"A": map[string]any{"area": "a", "uplinks": []any{"1:2/9"}}}},
+		"echo's unknown key":    {"address": "1:2/3", "echoes": map[string]any{"A": map[string]any{"area": "a", "uplink": "1:2/9"}}},
+		"busy interval":         {"address": "1:2/3", "interval": 0.001},
 	} {
 		if _, err := ParseSettings(table, "bbs.db"); err == nil {
 			t.Errorf("%s: accepted", name)

@@ -367,10 +367,14 @@ func (b *badMessage) Error() string { return b.why }
 
 // tossEcho stores an echomail message in its area.
 func (t *Tosser) tossEcho(ctx context.Context, h pkt.Header, m *pkt.Message, text *pkt.Text, f echoFields) (bool, error) {
-	area, ok := t.Settings.EchoArea(text.Area)
+	echo, ok := t.Settings.EchoByTag(text.Area)
 	if !ok {
 		return false, &badMessage{fmt.Sprintf("echo %q is not linked to a local area", text.Area)}
 	}
+	if !echo.Carries(h.Orig) {
+		return false, &badMessage{fmt.Sprintf("echo %q does not come from %s", text.Area, h.Orig)}
+	}
+	area := echo.Area
 	from := pkt.Addr{Zone: h.Orig.Zone, Net: m.OrigNet, Node: m.OrigNode}
 	if a, ok := pkt.OriginAddr(text.Origin); ok {
 		from = a
