@@ -3,6 +3,7 @@ package session
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -96,5 +97,66 @@ func TestKeystrokeLimits(t *testing.T) {
 	}
 	if st := tbl.Stats(); st.KeysDropped != int64(sent-resumed+1) || st.Throttled != 0 {
 		t.Errorf("stats %+v: want %d keys dropped, no line throttled", st, sent-resumed+1)
+	}
+}
+
+// fullEditScript edits a message with ui.edit and shows what came back.
+const fullEditScript = `require 'ui'
+function m2bbs(conn, req)
+    req = ui.ask(conn, req, 'ready')
+    local lines
+    req, lines = ui.edit(conn, req, {title = 'Re: hello', quote = {'the original'}, max_lines = 10})
+    if lines == nil then
+        req = ui.ask(conn, req, 'aborted')
+    else
+        req = ui.ask(conn, req, 'saved ' .. table.concat(lines, '|'))
+    end
+end
+`
+
+// TestEditSurvivesARestart: ui.edit in keystroke mode takes keys, a
+// restart mid-edit replays them (the caller's text is back, the screen
+// goes on from it), and Ctrl-Z returns the lines, the quote included.
+// Without keystroke mode the line editor reads the message.
+func TestEditSurvivesARestart(t *testing.T) {
+	b := newJournaledBoard(t)
+	if err := os.WriteFile(filepath.Join(b.scripts, "bbs.lua"), []byte(fullEditScript), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tbl, rec := b.table(t)
+	term := `{"ansi":true,"keys":true,"width":40,"height":10}`
+	handle(tbl, jsonReq("7", termLine("7", "connect", term)))
+	handle(tbl, jsonReq("7", termLine("7", "go", term)))
+	got := rec.take()
+	if len(got) != 2 || !strings.HasPrefix(got[1], "7 keys:") || !strings.Contains(got[1], "Re: hello") {
+		t.Fatalf("the editor's first screen: %q", got)
+	}
+	handle(tbl, jsonReq("7", `{"type":"keys","msg":"Hi there","terminal":`+term+`}`))
+	handle(tbl, jsonReq("7", `{"type":"keys","msg":"\r\u0011","terminal":`+term+`}`))
+	rec.take()
+	crash(tbl)
+
+	tbl2, rec2 := b.table(t)
+	handle(tbl2, jsonReq("7", `{"type":"keys","msg":"!","terminal":`+term+`}`))
+	if got := rec2.take(); len(got) != 1 || !strings.HasPrefix(got[0], "7 keys:") || !strings.Contains(got[0], "!") {
+		t.Fatalf("after the restart, a key shows %q", got)
+	}
+	handle(tbl2, jsonReq("7", `{"type":"keys","msg":"\u001a","terminal":`+term+`}`))
+	got = rec2.take()
+	if len(got) != 2 || got[1] != "7 prompt:saved Hi there|> the original|!" {
+		t.Fatalf("after Ctrl-Z: %q", got)
+	}
+	if st := tbl2.JournalStats(); st.Replayed != 1 || st.Diverged != 0 {
+		t.Errorf("journal stats %+v: want the call replayed, not diverged", st)
+	}
+
+	// The classic client: the quote shown, then the line editor.
+	handle(tbl2, jsonReq("8", termLine("8", "connect", "")))
+	handle(tbl2, jsonReq("8", termLine("8", "go", "")))
+	handle(tbl2, jsonReq("8", termLine("8", "one line", "")))
+	handle(tbl2, jsonReq("8", termLine("8", ".", "")))
+	got = rec2.take()
+	if want := []string{"8 prompt:ready", "8 screen:> the original", "8 prompt:", "8 prompt:", "8 prompt:saved one line"}; !slices.Equal(got, want) {
+		t.Errorf("classic caller: %q, want %q", got, want)
 	}
 }
