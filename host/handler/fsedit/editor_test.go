@@ -60,7 +60,7 @@ func TestCursorKeysAndEditing(t *testing.T) {
 	s.feed("X")
 	s.feed("\x1b[C\x1b[3~") // right, Delete: "Xac"
 	s.feed("\x1bOF\x1b[3~") // End, Delete joins "def!"
-	s.feed("\x7f")         // Backspace: "Xadef!"
+	s.feed("\x7f")          // Backspace: "Xadef!"
 	if got, want := s.e.Lines(), []string{"Xadef!"}; !slices.Equal(got, want) {
 		t.Errorf("lines %q, want %q", got, want)
 	}
