@@ -11,7 +11,10 @@ import (
 	"time"
 
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
+	"github.com/m2bbs/m2bbs/host/handler/lines"
+	"github.com/m2bbs/m2bbs/host/message"
 	"github.com/m2bbs/m2bbs/host/shared/freeport"
+	"github.com/m2bbs/m2bbs/host/shared/termprofile"
 )
 
 // expectSteps is the expect preamble the editor tests share: a step
@@ -200,4 +203,62 @@ expect eof
 	if !strings.Contains(transcript, want) || !strings.Contains(transcript, "Subject: Re: Editors") || !strings.Contains(transcript, body) {
 		t.Errorf("the reader saw:\n%s\nwant the reply from bob:\n%s", transcript, body)
 	}
+}
+
+// typeKeys sends keys from a caller in keystroke mode and returns the
+// output of the board's answer (a keys message).
+func typeKeys(t *testing.T, c *classic.Client, keys string) string {
+	t.Helper()
+	if err := c.SendKeys(keys); err != nil {
+		t.Fatal(err)
+	}
+	m, err := c.Next(readTimeout)
+	if err != nil || m.Type != message.TypeKeys {
+		t.Fatalf("after keys %q: %v, a %s message %q", keys, err, m.Type, m.Msg)
+	}
+	return m.Msg
+}
+
+// TestEditorSurvivesAHostKilledAndRestarted: behind real Mongrel2, the
+// host is killed with SIGKILL while a caller is in the full-screen
+// editor; started again, it replays the caller's keys from the journal,
+// and the caller types on: the message posted holds what they typed
+// before and after.
+func TestEditorSurvivesAHostKilledAndRestarted(t *testing.T) {
+	server := startLinesMongrel2(t, 1)
+	db := filepath.Join(t.TempDir(), "bbs.db")
+	line := startLine(t, server, db, 1)
+	ctx, cancel := context.WithTimeout(t.Context(), readTimeout)
+	defer cancel()
+	c, err := classic.Dial(ctx, server.Addr(), lines.Route(1), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Terminal = func() termprofile.Profile { return termprofile.Profile{Width: 80, Height: 24, Keys: true} }
+	if err := c.Connect(); err != nil {
+		t.Fatal(err)
+	}
+	arrive(t, c, "ann", "pw", "pw", "y")
+	if err := c.Send("1"); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := c.Next(readTimeout); err != nil || m.Type != message.TypeKeys || !strings.Contains(m.Msg, "^Z Save") {
+		t.Fatalf("the editor did not open: %v %s %q", err, m.Type, m.Msg)
+	}
+	typeKeys(t, c, "line one\r")
+	typeKeys(t, c, "line two")
+	line.kill9(t)
+	line = startLine(t, server, db, 1)
+	if out := typeKeys(t, c, "\rline three"); !strings.Contains(out, "line three") || !strings.Contains(out, "3:11") {
+		t.Errorf("after the restart the editor showed %q", out)
+	}
+	if err := c.SendKeys("\x1a"); err != nil {
+		t.Fatal(err)
+	}
+	out := arrive(t, c, "2")
+	if strings.Count(out, "Message posted") != 1 || !strings.Contains(out, "line one\nline two\nline three") {
+		t.Errorf("ann's message after the restart:\n%s", out)
+	}
+	line.logs.WaitFor(t, readTimeout, "session replayed from its journal")
 }
