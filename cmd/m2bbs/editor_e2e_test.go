@@ -29,6 +29,22 @@ proc step {n pattern} {
 		-ex $pattern
 	}
 }
+proc register {name pass} {
+	step 2 "What's your name?"
+	step 3 "> "
+	send "$name\r"
+	step 4 "password?"
+	step 5 "> "
+	send "$pass\r"
+	step 6 "register:"
+	step 7 "> "
+	send "$pass\r"
+	step 8 "(Y/n)"
+	step 9 "> "
+	send "y\r"
+	step 10 "Quit the BBS."
+	step 11 "> "
+}
 `
 
 // runExpect runs an expect script and returns the screen it saw, without
@@ -90,20 +106,7 @@ func TestEditorPostsAndQuotes(t *testing.T) {
 	// tess, by SSH: a new post in the first area, in the editor.
 	screen := runExpect(t, fmt.Sprintf(`
 spawn -noecho %s new@127.0.0.1
-step 2 "What's your name?"
-step 3 "> "
-send "tess\r"
-step 4 "password?"
-step 5 "> "
-send "hunter22\r"
-step 6 "register:"
-step 7 "> "
-send "hunter22\r"
-step 8 "(Y/n)"
-step 9 "> "
-send "y\r"
-step 10 "Quit the BBS."
-step 11 "> "
+register tess hunter22
 send "B\r"
 step 12 "Q)uit] "
 send "1\r"
@@ -135,20 +138,7 @@ expect eof
 	// take him above the quote to type a greeting there.
 	screen = runExpect(t, fmt.Sprintf(`
 spawn -noecho %s 127.0.0.1 %d
-step 2 "What's your name?"
-step 3 "> "
-send "bob\r"
-step 4 "password?"
-step 5 "> "
-send "bobspass\r"
-step 6 "register:"
-step 7 "> "
-send "bobspass\r"
-step 8 "(Y/n)"
-step 9 "> "
-send "y\r"
-step 10 "Quit the BBS."
-step 11 "> "
+register bob bobspass
 send "B\r"
 step 12 "Q)uit] "
 send "1\r"

@@ -104,35 +104,18 @@ func escape(p []byte) (int, key) {
 	return 1, key{}
 }
 
+// finalKeys names the keys of CSI and SS3 sequences by their final
+// byte; tildeKeys those of CSI sequences ending in ~ by their parameter.
+var (
+	finalKeys = map[byte]keyKind{'A': kindUp, 'B': kindDown, 'C': kindRight, 'D': kindLeft, 'H': kindHome, 'F': kindEnd}
+	tildeKeys = map[string]keyKind{"1": kindHome, "7": kindHome, "4": kindEnd, "8": kindEnd, "3": kindDelete, "5": kindPgUp, "6": kindPgDn}
+)
+
 // finalKey names the key of a CSI or SS3 sequence with final byte f and
-// parameters params.
+// parameters params (kindNone for one the editor does not know).
 func finalKey(f byte, params []byte) key {
-	switch f {
-	case 'A':
-		return key{kind: kindUp}
-	case 'B':
-		return key{kind: kindDown}
-	case 'C':
-		return key{kind: kindRight}
-	case 'D':
-		return key{kind: kindLeft}
-	case 'H':
-		return key{kind: kindHome}
-	case 'F':
-		return key{kind: kindEnd}
-	case '~':
-		switch string(params) {
-		case "1", "7":
-			return key{kind: kindHome}
-		case "4", "8":
-			return key{kind: kindEnd}
-		case "3":
-			return key{kind: kindDelete}
-		case "5":
-			return key{kind: kindPgUp}
-		case "6":
-			return key{kind: kindPgDn}
-		}
+	if f == '~' {
+		return key{kind: tildeKeys[string(params)]}
 	}
-	return key{}
+	return key{kind: finalKeys[f]}
 }
