@@ -90,8 +90,9 @@ func needProgram(t *testing.T, prog string) string {
 
 // TestEditorPostsAndQuotes: the full-screen editor writes a post over
 // SSH (OpenSSH, driven by expect), a reply over telnet that quotes it
-// with Ctrl-Q and moves about the text with the arrow keys, and a third
-// caller, on the classic client, reads the reply as a reader sees it.
+// with Ctrl-Q and moves about the text with the arrow keys, and a reply
+// to the reply over SSH quoting that; a third caller, on the classic
+// client, reads the replies as a reader sees them.
 func TestEditorPostsAndQuotes(t *testing.T) {
 	sshProg := needProgram(t, "ssh")
 	telnetProg := needProgram(t, "telnet")
@@ -175,7 +176,50 @@ expect eof
 		t.Errorf("the quote did not show in bob's editor:\n%s", screen)
 	}
 
-	// carol, on the classic client, reads the area: the reply first.
+	// tess, by SSH again (her password as the SSH login), replies to
+	// bob's reply, quoting it: a quote of a quote.
+	screen = runExpect(t, fmt.Sprintf(`
+spawn -noecho %s tess@127.0.0.1
+step 2 "assword:"
+send "hunter22\r"
+step 3 "(Y/n)"
+step 4 "> "
+send "y\r"
+step 10 "Quit the BBS."
+step 11 "> "
+send "B\r"
+step 12 "Q)uit] "
+send "1\r"
+step 13 "Q)uit] "
+send "1\r"
+step 14 "Agreed, by telnet."
+step 15 "Enter] "
+send "R\r"
+step 16 "Subject of your reply?"
+step 17 "> "
+send "\r"
+step 18 "^Z Save"
+send "\021"
+step 19 "5:1"
+send "Thanks, bob."
+step 20 "5:13"
+send "\032"
+step 23 "Posted."
+step 24 "Q)uit] "
+send "Q\r"
+step 25 "Q)uit] "
+send "Q\r"
+step 26 "Quit the BBS."
+step 27 "> "
+send "Q\r"
+step 28 "see ya later"
+expect eof
+`, ssh))
+	if !strings.Contains(screen, "> > Full-screen editing") {
+		t.Errorf("the quote did not show in tess's editor:\n%s", screen)
+	}
+
+	// carol, on the classic client, reads the area: the replies first.
 	cc, err := classic.Dial(t.Context(), fmt.Sprintf("127.0.0.1:%d", port), "@bbs", false)
 	if err != nil {
 		t.Fatal(err)
@@ -184,14 +228,18 @@ expect eof
 	if err := cc.Connect(); err != nil {
 		t.Fatal(err)
 	}
-	transcript, err := cc.Run([]string{"carol", "carolspass", "carolspass", "y", "B", "1", "1", "", "Q", "Q", "Q"}, 20*time.Second)
+	transcript, err := cc.Run([]string{"carol", "carolspass", "carolspass", "y", "B", "1", "2", "", "1", "", "Q", "Q", "Q"}, 20*time.Second)
 	if err != nil {
 		t.Fatalf("classic reader: %v\n%s", err, transcript)
 	}
-	want := "From: bob"
-	body := "Hi tess!\n> Full-screen editing\n> over SSH works\nAgreed, by telnet."
-	if !strings.Contains(transcript, want) || !strings.Contains(transcript, "Subject: Re: Editors") || !strings.Contains(transcript, body) {
-		t.Errorf("the reader saw:\n%s\nwant the reply from bob:\n%s", transcript, body)
+	for _, want := range []string{
+		"From: bob", "Subject: Re: Editors",
+		"Hi tess!\n> Full-screen editing\n> over SSH works\nAgreed, by telnet.",
+		"From: tess", "> Hi tess!\n> > Full-screen editing\n> > over SSH works\n> Agreed, by telnet.\nThanks, bob.",
+	} {
+		if !strings.Contains(transcript, want) {
+			t.Errorf("the reader did not see %q:\n%s", want, transcript)
+		}
 	}
 }
 
