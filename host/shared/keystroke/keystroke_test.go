@@ -85,6 +85,7 @@ func TestPacer(t *testing.T) {
 func FuzzBatcher(f *testing.F) {
 	f.Add([]byte("hello\r\n\x1b[A\x1bOB"), 3)
 	f.Add(bytes.Repeat([]byte("\x1b[1;5D"), 400), 700)
+	f.Add(bytes.Repeat([]byte("\x01\"é"), 600), 1)
 	f.Fuzz(func(t *testing.T, in []byte, split int) {
 		if split < 0 || split > len(in) {
 			split = len(in) / 2
@@ -95,8 +96,8 @@ func FuzzBatcher(f *testing.F) {
 		var out []byte
 		for b.Pending() > 0 {
 			k := b.Next()
-			if len(k) == 0 || len(k) > MaxRequestBytes {
-				t.Fatalf("request of %d bytes", len(k))
+			if len(k) == 0 || len(k) > MaxRequestBytes || JSONLen(k) > MaxRequestBytes {
+				t.Fatalf("request of %d bytes, %d as JSON", len(k), JSONLen(k))
 			}
 			if utf8.Valid(in) && !utf8.ValidString(k) {
 				t.Fatalf("request not UTF-8: %q", k)

@@ -14,9 +14,10 @@
   // Keystroke mode (a 'keys' message from the board): keys go to the
   // board as they are typed, at most KEYS_PER_SECOND requests a second
   // (faster keys are merged), each at most KEYS_CHUNK characters (a
-  // paste is cut), at most KEYS_PENDING characters held.
+  // paste is cut; 170 characters are at most 1,020 bytes as JSON, within
+  // the board's 1,024), at most KEYS_PENDING characters held.
   const KEYS_PER_SECOND = 30;
-  const KEYS_CHUNK = 256;
+  const KEYS_CHUNK = 170;
   const KEYS_PENDING = 4096;
 
   // m2bbs is the page's state, for people poking around and for tests.
