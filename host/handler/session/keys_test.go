@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/m2bbs/m2bbs/host/shared/keystroke"
+	"github.com/m2bbs/m2bbs/host/wire/m2proto"
 )
 
 // keysScript collects keys in keystroke mode until Enter, echoing what it
@@ -158,5 +159,34 @@ func TestEditSurvivesARestart(t *testing.T) {
 	got = rec2.take()
 	if want := []string{"8 prompt:ready", "8 screen:> the original", "8 prompt:", "8 prompt:", "8 prompt:saved one line"}; !slices.Equal(got, want) {
 		t.Errorf("classic caller: %q, want %q", got, want)
+	}
+}
+
+// BenchmarkEditorKeystroke: one keys request to a caller in the shipped
+// board's full-screen editor, journaled: decode, the keys rate, the
+// journal entry, the Lua resume, the editor, the reply, the commit.
+func BenchmarkEditorKeystroke(b *testing.B) {
+	board := newJournaledBoardTB(b)
+	if err := os.WriteFile(filepath.Join(board.scripts, "bbs.lua"), []byte(fullEditScript), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	tbl, rec := board.tableTB(b, true)
+	term := `{"ansi":true,"keys":true,"width":80,"height":24}`
+	handle(tbl, jsonReq("7", termLine("7", "connect", term)))
+	handle(tbl, jsonReq("7", termLine("7", "go", term)))
+	keys := []*m2proto.Request{
+		jsonReq("7", `{"type":"keys","msg":"x","terminal":`+term+`}`),
+		jsonReq("7", `{"type":"keys","msg":"\u007f","terminal":`+term+`}`),
+	}
+	rec.take()
+	s := tbl.sessions["7"]
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		s.keyRate.tokens = keystroke.HostKeysBurst // the bench types faster than a person
+		handle(tbl, keys[i%2])
+		if len(rec.replies) != 1 {
+			b.Fatalf("replies %v", rec.take())
+		}
+		rec.replies = rec.replies[:0]
 	}
 }
