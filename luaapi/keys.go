@@ -11,13 +11,35 @@ import (
 // gateway in keystroke mode, in which each key the caller types comes
 // back at once as a request of type "keys" ({type='keys', msg=KEYS}),
 // resuming the caller's coroutine as a line does (and journaled like
-// one). Any other message ends keystroke mode. Only a caller whose
-// conn:terminal().keys is true can be put in it.
+// one). A prompt or an exit ends keystroke mode; a screen (a time
+// warning, a page, a broadcast) is shown and keystroke mode goes on.
+// Only a caller whose conn:terminal().keys is true can be put in it.
 
-// KeysMode reports whether the last message sent to the caller was of
-// type "keys": their gateway is in keystroke mode, and the host takes
-// their keys requests.
+// KeysMode reports whether a keys message was sent to the caller since
+// the last prompt or exit: their gateway is in keystroke mode, and the
+// host takes their keys requests.
 func (c *Conn) KeysMode() bool { return c.keysMode }
+
+// followKeysMode follows a message of type typ sent to the caller.
+func (c *Conn) followKeysMode(typ string) {
+	switch typ {
+	case message.TypeKeys:
+		c.keysMode, c.interrupted = true, false
+	case message.TypePrompt, message.TypeExit:
+		c.keysMode, c.interrupted = false, false
+	default:
+		c.interrupted = c.keysMode
+	}
+}
+
+// Interrupted reports, and forgets, whether a message other than keys
+// was shown to the caller in keystroke mode since the last keys message:
+// full-screen output must be drawn again.
+func (c *Conn) Interrupted() bool {
+	was := c.interrupted
+	c.interrupted = false
+	return was
+}
 
 // SendKeys sends out, terminal output, to the caller as a keys message,
 // putting their gateway in keystroke mode (or keeping it there). label

@@ -187,6 +187,9 @@ func editorFeed(L *lua.LState) int {
 	e := checkEditor(L, 1)
 	keys := L.CheckString(2)
 	e.ed.Resize(e.conn.Terminal.Width, e.conn.Terminal.Height)
+	if e.conn.Interrupted() { // a time warning, say, written over the editor
+		e.ed.Invalidate()
+	}
 	out, res := e.ed.Feed(keys)
 	L.Push(lua.LString(out))
 	L.Push(lua.LString([...]string{fsedit.Editing: "editing", fsedit.Saved: "saved", fsedit.Aborted: "aborted"}[res]))

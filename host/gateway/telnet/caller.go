@@ -513,10 +513,12 @@ func (c *caller) edit() error {
 // APC, …) and C1 controls never reach the caller's terminal
 // (termtext.StripStrings).
 func (c *caller) show(m message.Message) error {
-	if m.Type == message.TypeKeys {
+	switch m.Type {
+	case message.TypeKeys:
 		return c.showKeys(m)
+	case message.TypePrompt, message.TypeExit:
+		c.endKeyMode()
 	}
-	c.endKeyMode()
 	c.adoptEncoding(m.Encoding)
 	m.Msg, m.PChar = c.charset(termtext.StripStrings(m.Msg)), c.charset(termtext.StripStrings(m.PChar))
 	if m.Msg != "" {

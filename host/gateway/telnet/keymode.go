@@ -49,8 +49,8 @@ func (c *caller) showKeys(m message.Message) error {
 	return c.sendKeys()
 }
 
-// endKeyMode leaves keystroke mode (a message of another type came):
-// keys not sent yet are dropped.
+// endKeyMode leaves keystroke mode (a prompt or an exit came; a screen
+// is shown and the mode goes on): keys not sent yet are dropped.
 func (c *caller) endKeyMode() {
 	if !c.km.on {
 		return

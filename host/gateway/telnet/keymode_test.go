@@ -18,17 +18,18 @@ func keysReq(keys, js string) string {
 
 // TestStreamKeystrokeMode: a keys message is written as it is and puts
 // the caller in keystroke mode: keys go to the board as typed (an arrow
-// key whole, Enter as one CR), nothing is echoed; the next prompt ends
-// the mode and lines are edited again.
+// key whole, Enter as one CR), nothing is echoed; a screen (a page) is
+// shown and the mode goes on; the next prompt ends the mode and lines
+// are edited again.
 func TestStreamKeystrokeMode(t *testing.T) {
 	bbs := newFakeBBS(false,
-		[]message.Message{message.Keys("\x1b[2J\x1b[HEDIT")},
+		[]message.Message{message.Keys("\x1b[2J\x1b[HEDIT"), message.Screen("A page!")},
 		[]message.Message{message.Keys("\x1b[1;1Hab")},
 		[]message.Message{message.Prompt("Done?", "> ")},
 		[]message.Message{message.Exit("Bye.")},
 	)
 	c, _ := serveStream(t, bbs, Stream{Echo: true, Terminal: Terminal{Type: "xterm", Width: 80, Height: 24}})
-	if got := c.readUntil("EDIT"); got != "\x1b[2J\x1b[HEDIT" {
+	if got := c.readUntil("A page!\r\n"); got != "\x1b[2J\x1b[HEDITA page!\r\n" {
 		t.Fatalf("the caller saw %q", got)
 	}
 	c.write("ab", false)

@@ -149,6 +149,10 @@ func (e *Editor) Lines() []string {
 	return out
 }
 
+// Invalidate forgets what the caller's screen shows (something else was
+// written over it): the next Feed redraws it all.
+func (e *Editor) Invalidate() { e.shown = nil }
+
 // Redraw returns the whole screen.
 func (e *Editor) Redraw() string {
 	e.shown = nil

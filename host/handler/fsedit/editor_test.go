@@ -207,3 +207,15 @@ func TestJoinWrapsAndKeepsTheCursor(t *testing.T) {
 		t.Errorf("typed at %q", got)
 	}
 }
+
+// TestInvalidateRedraws: after something else was written over the
+// editor, the next key draws the whole screen again.
+func TestInvalidateRedraws(t *testing.T) {
+	s := start(t, Options{Text: []string{"kept"}})
+	s.sc.write(t, "\x1b[5;1Hsomeone paged you")
+	s.e.Invalidate()
+	s.feed("\x1b[F")
+	if strings.Contains(s.sc.text(), "paged") || s.sc.line(1) != "kept" {
+		t.Errorf("after Invalidate and a key:\n%s", s.sc.text())
+	}
+}

@@ -6,7 +6,7 @@ import "github.com/m2bbs/m2bbs/host/shared/keystroke"
 // "keys" resumes the caller's coroutine like a line, and is journaled
 // like one, so an editor or a door bridge driven by keys replays after a
 // restart. It is taken only from a caller the script put in keystroke
-// mode (its last message to them was of type "keys"), at most
+// mode (a message of type "keys" since the last prompt or exit), at most
 // keystroke.MaxRequestBytes a request and keystroke.HostKeysPerSecond
 // requests a second (burst keystroke.HostKeysBurst); anything else is
 // dropped unanswered and counted (Stats.KeysDropped): a keys request

@@ -190,3 +190,33 @@ func BenchmarkEditorKeystroke(b *testing.B) {
 		rec.replies = rec.replies[:0]
 	}
 }
+
+// TestScreenKeepsKeystrokeMode: a screen shown to a caller in keystroke
+// mode (a time warning, say) leaves them in it: their next keys are
+// taken; a prompt ends it.
+func TestScreenKeepsKeystrokeMode(t *testing.T) {
+	b := newJournaledBoard(t)
+	script := `require 'ui'
+function m2bbs(conn, req)
+    req = ui.keys(conn, req, 'in')
+    ui.display(conn, req, 'a warning')
+    req = ui.keys(conn, req)
+    req = ui.ask(conn, req, 'got ' .. req.data.msg)
+    req = ui.ask(conn, req, 'and ' .. req.data.type)
+end
+`
+	if err := os.WriteFile(filepath.Join(b.scripts, "bbs.lua"), []byte(script), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tbl, rec := b.table(t)
+	handle(tbl, jsonReq("7", termLine("7", "connect", `{"ansi":true,"keys":true}`)))
+	expect(t, rec.take(), "7 keys:in")
+	handle(tbl, jsonReq("7", keysReq("7", "a")))
+	expect(t, rec.take(), "7 screen:a warning")
+	handle(tbl, jsonReq("7", keysReq("7", "b"))) // after the screen: taken
+	expect(t, rec.take(), "7 prompt:got b")
+	handle(tbl, jsonReq("7", keysReq("7", "c"))) // at a prompt: dropped
+	expect(t, rec.take())
+	handle(tbl, jsonReq("7", termLine("7", "line", `{"ansi":true,"keys":true}`)))
+	expect(t, rec.take(), "7 prompt:and msg")
+}

@@ -266,7 +266,8 @@
 
   // show prints one BBS message as the classic client does; a 'keys'
   // message is terminal output written as it is, and starts keystroke
-  // mode, which any other message ends.
+  // mode, which a prompt or an exit ends (a screen is shown, and the
+  // mode goes on).
   function show(m) {
     if (m.type === 'keys') {
       if (!m2bbs.keys) {
@@ -278,7 +279,7 @@
       if (typeof m.msg === 'string') term.write(m.msg);
       return;
     }
-    endKeys();
+    if (m.type === 'prompt' || m.type === 'exit') endKeys();
     if (typeof m.msg === 'string' && m.msg !== '') say(m.msg);
     if (m.type === 'prompt') {
       if (typeof m.pchar === 'string') term.write(m.pchar);
