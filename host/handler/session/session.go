@@ -877,7 +877,9 @@ func (t *Table) refuse(s *Session, why string) {
 	if err := s.conn.Send(s.conn.Sender, s.connID, msg, ""); err != nil {
 		s.log.Warn("send refusal", "err", err)
 	}
-	if prompt := s.conn.LastPrompt(); prompt != nil {
+	// Not in keystroke mode: the old prompt would end it at the edge
+	// while the script waits for keys.
+	if prompt := s.conn.LastPrompt(); prompt != nil && !s.conn.KeysMode() {
 		if err := s.conn.Resend(prompt); err != nil {
 			s.log.Warn("ask again", "err", err)
 		}
