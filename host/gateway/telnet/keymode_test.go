@@ -126,3 +126,28 @@ func TestTelnetKeystrokeMode(t *testing.T) {
 		t.Errorf("the board got %q, want after the connect %q", reqs, want)
 	}
 }
+
+// TestCP437KeystrokeMode: a CP437 caller in keystroke mode gets the
+// output in CP437 with its escape codes intact, and their keys reach the
+// board in UTF-8.
+func TestCP437KeystrokeMode(t *testing.T) {
+	bbs := newFakeBBS(false,
+		[]message.Message{message.Keys("\x1b[7m─ café ─\x1b[0m")},
+		[]message.Message{message.Keys("ok")},
+	)
+	_, addr := startGateway(t, bbs, Config{})
+	c := dialGateway(t, addr)
+	c.readUntil(gatewayOpening)
+	c.write(answersANSI, false)
+	c.readUntil(ttypeSend)
+	c.write("\xff\xfa\x18\x00ANSI\xff\xf0", false)
+	if got, want := c.readUntil("\x1b[0m"), "\x1b[7m\xc4 caf\x82 \xc4\x1b[0m"; got != want {
+		t.Fatalf("the output: %q, want %q", got, want)
+	}
+	c.write("\x82\x1b[D", false) // é, left arrow
+	c.readUntil("ok")
+	term := `{"type":"ANSI","width":80,"height":25,"encoding":"cp437","ansi":true,"keys":true}`
+	if reqs := bbs.receivedRequests(); len(reqs) != 2 || reqs[1] != keysReq("é\x1b[D", term) {
+		t.Errorf("the board got %q", reqs)
+	}
+}
