@@ -146,6 +146,12 @@ func (c *Conn) Send(sender, connID string, m message.Message, label string) erro
 		c.lastPrompt, c.hasPrompt = m, true
 		c.promptLabel = statusLabel(label)
 		c.promptSecret = m.Secret
+	case message.TypeKeys:
+		// Keystroke mode is a prompt of its own: what the caller types
+		// next answers it, never a secret prompt before it, and a replay
+		// that reaches another place than the journal says diverges.
+		c.promptLabel = statusLabel(label)
+		c.promptSecret = false
 	}
 	if label = statusLabel(label); label != "" {
 		c.lastText = label

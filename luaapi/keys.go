@@ -32,6 +32,12 @@ func (c *Conn) followKeysMode(typ string) {
 	}
 }
 
+// ScreenLost says the caller's screen may not show what was last sent in
+// keystroke mode (their session was replayed after a restart, and the
+// host may have died before a reply left): full-screen output must be
+// drawn again, as after Interrupted.
+func (c *Conn) ScreenLost() { c.interrupted = c.keysMode }
+
 // Interrupted reports, and forgets, whether a message other than keys
 // was shown to the caller in keystroke mode since the last keys message:
 // full-screen output must be drawn again.
@@ -73,7 +79,7 @@ func WaitForKeys(L *lua.LState, c *Conn, out, label, fn string) int {
 func (u *UI) keys(L *lua.LState) int {
 	c := checkConn(L, 1)
 	out := L.OptString(3, "")
-	if !c.Terminal.Keys {
+	if !c.Terminal.Keys && !c.keysMode { // a gateway that stops saying so mid-mode goes on
 		L.RaiseError("ui.keys: the caller's terminal has no keystroke mode (check conn:terminal().keys)")
 	}
 	return WaitForKeys(L, c, out, "[keys]", "ui.keys")

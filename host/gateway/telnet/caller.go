@@ -414,17 +414,15 @@ func (c *caller) keys(p []byte) error {
 		case KindCommand:
 			switch t.Command {
 			case IP, BRK:
-				if c.km.on {
-					c.keystrokes([]byte{keyCtrlC})
-				} else {
-					c.queue([]byte{keyCtrlC})
-				}
+				c.commandKey(keyCtrlC)
 			case EC:
-				c.queue([]byte{keyBackspace})
+				c.commandKey(keyBackspace)
 			case EL:
-				c.queue([]byte{keyCtrlU})
+				c.commandKey(keyCtrlU)
 			case AYT:
-				c.out = c.text(c.out, "\n[yes]\n")
+				if !c.km.on { // not over a full-screen editor or door
+					c.out = c.text(c.out, "\n[yes]\n")
+				}
 			}
 		}
 	}

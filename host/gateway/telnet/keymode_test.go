@@ -151,3 +151,24 @@ func TestCP437KeystrokeMode(t *testing.T) {
 		t.Errorf("the board got %q", reqs)
 	}
 }
+
+// TestCRLFAcrossLeavingKeystrokeMode: Enter as CR LF, its CR a key that
+// ends the editor and its LF read after the prompt came, is one Enter:
+// the LF answers no prompt with an empty line.
+func TestCRLFAcrossLeavingKeystrokeMode(t *testing.T) {
+	bbs := newFakeBBS(false,
+		[]message.Message{message.Keys("EDIT")},
+		[]message.Message{message.Prompt("Next?", "> ")},
+		[]message.Message{message.Exit("Bye.")},
+	)
+	c, _ := serveStream(t, bbs, Stream{Echo: true})
+	c.readUntil("EDIT")
+	c.write("\r", false)
+	c.readUntil("Next?\r\n> ")
+	c.write("\nok\r", false)
+	c.readUntil("Bye.\r\n")
+	reqs := bbs.receivedRequests()
+	if len(reqs) != 3 || reqs[1] != keysReq("\r", echoed) || reqs[2] != withTerminal(req("ok"), echoed) {
+		t.Errorf("the board got %q", reqs)
+	}
+}

@@ -172,10 +172,11 @@ func (h *Host) enqueue(o *owner, req *m2proto.Request, fresh bool) (then func())
 		return func() {}
 	}
 	counter, why := &h.admit.refusedQueued, "too many lines waiting"
-	if o.pending < h.maxQueuedPerCaller() {
+	if o.pending < h.queueLimit(req) {
 		select {
 		case w.inbox <- h.job(w, req):
 			o.pending++
+			o.droppedKeys = 0
 			return func() {}
 		default:
 		}
@@ -187,7 +188,7 @@ func (h *Host) enqueue(o *owner, req *m2proto.Request, fresh bool) (then func())
 		}
 	}
 	if isKeys(req.Body) {
-		h.dropKeys(req, why)
+		h.dropKeys(o, req, why)
 		return func() {}
 	}
 	answer, queued := !o.refused, o.pending > 0

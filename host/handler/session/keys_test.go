@@ -35,16 +35,18 @@ func keysReq(connID, keys string) string {
 }
 
 // TestKeystrokeMode: keys requests resume the coroutine only while the
-// script has the caller in keystroke mode; a restart mid-way replays the
-// keys from the journal and goes on where the caller was.
+// script has the caller in keystroke mode (keys for no session are
+// answered with a prompt, which ends the mode at the gateway); a restart
+// mid-way replays the keys from the journal and goes on where the caller
+// was.
 func TestKeystrokeMode(t *testing.T) {
 	b := newJournaledBoard(t)
 	if err := os.WriteFile(filepath.Join(b.scripts, "bbs.lua"), []byte(keysScript), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	tbl, rec := b.table(t)
-	handle(tbl, jsonReq("7", keysReq("7", "x"))) // no session: dropped
-	expect(t, rec.take())
+	handle(tbl, jsonReq("7", keysReq("7", "x"))) // no session: a stray, told to press Enter
+	expect(t, rec.take(), "7 prompt:"+strayText)
 	handle(tbl, jsonReq("7", termLine("7", "connect", `{"ansi":true,"keys":true}`)))
 	expect(t, rec.take(), "7 prompt:keys=true")
 	handle(tbl, jsonReq("7", keysReq("7", "x"))) // at a prompt: dropped
@@ -219,4 +221,22 @@ end
 	expect(t, rec.take())
 	handle(tbl, jsonReq("7", termLine("7", "line", `{"ansi":true,"keys":true}`)))
 	expect(t, rec.take(), "7 prompt:and msg")
+}
+
+// TestStrayKeysAreHungUpOn: a conn id that keeps sending keys with no
+// session gets one prompt, then nothing, then is hung up on; a line from
+// it starts a call as usual.
+func TestStrayKeysAreHungUpOn(t *testing.T) {
+	b := newJournaledBoard(t)
+	if err := os.WriteFile(filepath.Join(b.scripts, "bbs.lua"), []byte(keysScript), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tbl, rec := b.table(t)
+	for range strayCutOff + 10 {
+		handle(tbl, jsonReq("9", keysReq("9", "k")))
+	}
+	expect(t, rec.take(), "9 prompt:"+strayText, "9 hangup")
+	handle(tbl, jsonReq("8", keysReq("8", "k")))
+	handle(tbl, jsonReq("8", termLine("8", "", `{"ansi":true,"keys":true}`)))
+	expect(t, rec.take(), "8 prompt:"+strayText, "8 prompt:keys=true")
 }

@@ -365,6 +365,8 @@ type Table struct {
 	events   []events.Event
 	eventFns map[string]*lua.LFunction
 	eventLog *slog.Logger // while an event runs, its logger
+	// strays are conn ids that sent keys with no session here (keys.go).
+	strays map[string]int
 }
 
 type journalCounters struct {
@@ -633,6 +635,12 @@ func (t *Table) Handle(req *m2proto.Request) {
 	if keys && !t.admitKeys(s, req.ConnID, len(line)) {
 		return
 	}
+	if keys && s == nil && t.knownStray(req) {
+		return
+	}
+	if !keys {
+		t.forgetStray(req.ConnID)
+	}
 	if s != nil && s.waitingForWork() {
 		t.queueLine(s, req) // handled, and admitted, once the hash is done
 		return
@@ -662,9 +670,10 @@ func (t *Table) Handle(req *m2proto.Request) {
 				return // restarted, or gone: this line answered a prompt that is gone
 			}
 			s.conn.Sender = req.Sender
+			s.conn.ScreenLost() // the editor, say, draws itself whole
 		}
 	}
-	if keys && !t.takesKeys(s, req.ConnID) {
+	if keys && !t.takesKeys(s, req) {
 		return
 	}
 	if s != nil {

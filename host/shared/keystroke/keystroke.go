@@ -69,15 +69,42 @@ func (b *Batcher) Add(p []byte) (dropped int) {
 	return dropped
 }
 
-// Pending reports how many bytes of keys wait.
-func (b *Batcher) Pending() int { return len(b.pending) }
+// AfterCR reports whether the last key kept or dropped was a CR, so
+// that an LF or NUL coming next belongs to it; SetAfterCR says so for
+// keys that come after a CR read by a line editor before keystroke mode
+// began (a gateway hands its state over both ways, so a CR LF split
+// across the switch is one Enter).
+func (b *Batcher) AfterCR() bool { return b.afterCR }
 
-// Next takes the next request's keys: all that wait, or at most
+// SetAfterCR sets what AfterCR reports.
+func (b *Batcher) SetAfterCR(afterCR bool) { b.afterCR = afterCR }
+
+// Pending reports how many bytes of keys are ready to send: all that
+// wait but an incomplete UTF-8 character at the end, which waits for the
+// rest of its bytes (a read may end inside one; a request can only carry
+// whole characters).
+func (b *Batcher) Pending() int { return len(b.pending) - incompleteTail(b.pending) }
+
+// incompleteTail is the length of the incomplete UTF-8 character p ends
+// with, or 0.
+func incompleteTail(p []byte) int {
+	for i := len(p) - 1; i >= 0 && i >= len(p)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(p[i]) {
+			if p[i] < utf8.RuneSelf || utf8.FullRune(p[i:]) {
+				return 0
+			}
+			return len(p) - i
+		}
+	}
+	return 0
+}
+
+// Next takes the next request's keys: all that are ready, or at most
 // MaxRequestBytes cut before a UTF-8 character or an escape sequence
 // (ESC [ … final, ESC O x) that would not fit whole. It returns "" when
 // nothing waits.
 func (b *Batcher) Next() string {
-	n := Cut(b.pending, MaxRequestBytes)
+	n := Cut(b.pending[:b.Pending()], MaxRequestBytes)
 	keys := string(b.pending[:n])
 	b.pending = b.pending[:copy(b.pending, b.pending[n:])]
 	return keys

@@ -329,7 +329,8 @@
       return;
     }
     if (m2bbs.phase === 'online' && m2bbs.keys) {
-      if (keysPending.length + data.length <= KEYS_PENDING) keysPending += data;
+      // At most KEYS_PENDING held: the rest of a huge paste is dropped.
+      keysPending += Array.from(data).slice(0, Math.max(KEYS_PENDING - keysPending.length, 0)).join('');
       if (!keysTimer) sendKeys();
       return;
     }
