@@ -80,8 +80,8 @@ func TestHostileKeystrokeFlood(t *testing.T) {
 	})
 	<-reading // 2 s without an answer, or cut off
 	most := keystroke.HostKeysBurst + int((took+time.Second).Seconds()*keystroke.HostKeysPerSecond)
-	if answers == 0 || answers > most {
-		t.Errorf("the host answered %d of %d keys requests sent in %v; want some, at most %d", answers, sent, took, most)
+	if answers > most {
+		t.Errorf("the host answered %d of %d keys requests sent in %v; want at most %d", answers, sent, took, most)
 	}
 	// Nothing but the editor's output, and the flood's goodbye: no
 	// refusal ended keystroke mode.
