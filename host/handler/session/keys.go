@@ -1,6 +1,10 @@
 package session
 
 import (
+	"errors"
+
+	lua "github.com/yuin/gopher-lua"
+
 	"github.com/m2bbs/m2bbs/host/message"
 	"github.com/m2bbs/m2bbs/host/shared/keystroke"
 	"github.com/m2bbs/m2bbs/host/wire/m2proto"
@@ -67,6 +71,31 @@ func (t *Table) takesKeys(s *Session, req *m2proto.Request) bool {
 func (t *Table) dropKeys(connID, why string) {
 	t.counts.keysDropped.Add(1)
 	t.log.Debug(why, "conn_id", connID)
+}
+
+// DefaultMaxJournaledKeys is Config.MaxJournaledKeys's default: the keys
+// requests one session's journal keeps since it began (or since its last
+// checkpoint). Past it journaling is
+// given up for the session, which lives on in this host but will not
+// survive a restart, and its journal is dropped. A keys request costs
+// about a kilobyte of journal at most, so this bounds a caller's journal
+// at some 50 MB however long they type; an editor session rarely takes
+// more than a few thousand keys.
+const DefaultMaxJournaledKeys = 50000
+
+// errTooManyKeys is why a session's journal was given up.
+var errTooManyKeys = errors.New("too many keystrokes journaled since the last checkpoint")
+
+// countJournaledKeys counts a journaled request msg of s, giving up the
+// journal past Config.MaxJournaledKeys keys requests.
+func (t *Table) countJournaledKeys(s *Session, msg *lua.LTable) {
+	if !t.journaling(s) || msg.RawGetString("type") != lua.LString(message.TypeKeys) {
+		return
+	}
+	s.journal.keys++
+	if s.journal.keys > t.cfg.MaxJournaledKeys {
+		t.giveUp(s, errTooManyKeys)
+	}
 }
 
 // Strays: a caller in keystroke mode whose session is gone (the host

@@ -1,6 +1,8 @@
 package session
 
 import (
+	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -8,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/m2bbs/m2bbs/host/handler/screens"
 	"github.com/m2bbs/m2bbs/host/shared/keystroke"
 	"github.com/m2bbs/m2bbs/host/wire/m2proto"
 )
@@ -239,4 +242,34 @@ func TestStrayKeysAreHungUpOn(t *testing.T) {
 	handle(tbl, jsonReq("8", keysReq("8", "k")))
 	handle(tbl, jsonReq("8", termLine("8", "", `{"ansi":true,"keys":true}`)))
 	expect(t, rec.take(), "8 prompt:"+strayText, "8 prompt:keys=true")
+}
+
+// TestJournaledKeysAreBounded: past Config.MaxJournaledKeys keys requests
+// the session's journal is given up (and dropped): the caller types on
+// in this host, and a restart no longer brings them back.
+func TestJournaledKeysAreBounded(t *testing.T) {
+	b := newJournaledBoard(t)
+	if err := os.WriteFile(filepath.Join(b.scripts, "bbs.lua"), []byte(keysScript), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{}
+	tbl, err := New(Config{
+		ScriptsDir: b.scripts, MainScript: filepath.Join(b.scripts, "bbs.lua"), Journal: true, MaxJournaledKeys: 5,
+	}, Deps{Replier: rec, Screens: screens.NewDir("../../../screens"), Store: b.db, Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tbl.Close)
+	handle(tbl, jsonReq("7", termLine("7", "connect", `{"ansi":true,"keys":true}`)))
+	handle(tbl, jsonReq("7", termLine("7", "go", `{"ansi":true,"keys":true}`)))
+	for range 6 {
+		handle(tbl, jsonReq("7", keysReq("7", "k")))
+	}
+	if got := rec.take(); got[len(got)-1] != "7 keys:[kkkkkk]" {
+		t.Fatalf("the caller typing on sees %q", got[len(got)-1])
+	}
+	entries, _, err := b.db.LoadJournal(context.Background(), "7")
+	if err != nil || len(entries) != 0 {
+		t.Errorf("the journal holds %d entries (%v), want none: given up", len(entries), err)
+	}
 }

@@ -119,6 +119,7 @@ func (t *Table) journalRequest(s *Session, req *m2proto.Request, msg *lua.LTable
 	}
 	s.journal.lastRequest = journaled
 	t.record(s, journal.Entry{Kind: journal.KindRequest, Request: journaled})
+	t.countJournaledKeys(s, msg)
 }
 
 // redactedRequest is req as the journal keeps it, with msg's line

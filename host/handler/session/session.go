@@ -91,6 +91,9 @@ type Config struct {
 	// a caller who keeps going is disconnected.
 	RatePerSecond float64
 	RateBurst     int
+	// MaxJournaledKeys bounds the keystroke-mode requests a session's
+	// journal keeps (DefaultMaxJournaledKeys when zero; keys.go).
+	MaxJournaledKeys int
 	// Version labels the scripts this table runs, for logs and status.
 	Version int
 	// Journal keeps a journal of every session in the store, so that
@@ -164,6 +167,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.RateBurst <= 0 {
 		c.RateBurst = DefaultRateBurst
+	}
+	if c.MaxJournaledKeys <= 0 {
+		c.MaxJournaledKeys = DefaultMaxJournaledKeys
 	}
 }
 
