@@ -85,13 +85,13 @@ type Editor struct {
 func New(opt Options) *Editor {
 	opt.MaxLines = clamp(opt.MaxLines, DefaultMaxLines, 1, MaxLines)
 	opt.MaxBytes = clamp(opt.MaxBytes, DefaultMaxBytes, 1, MaxBytes)
-	opt.Title = termtext.CleanLine(opt.Title)
+	opt.Title = string(keptOnly([]rune(termtext.CleanLine(opt.Title))))
 	e := &Editor{opt: opt}
 	e.resize(opt.Width, opt.Height)
 text:
 	for _, l := range opt.Text {
 		for _, part := range strings.Split(l, "\n") {
-			for _, line := range wrapText([]rune(termtext.CleanLine(part)), "", e.wrapAt()) {
+			for _, line := range wrapText(keptOnly([]rune(termtext.CleanLine(part))), "", e.wrapAt()) {
 				if !e.fits(line) {
 					break text
 				}
@@ -273,11 +273,19 @@ func (e *Editor) refuse(why string) bool {
 
 // insert types r at the cursor, wrapping the line if it grows too wide.
 func (e *Editor) insert(r rune) bool {
-	if e.size()+utf8.RuneLen(r) > e.opt.MaxBytes {
-		return e.refuse("The message is full.")
+	if !kept(r) {
+		return true // takes no column: see width.go
 	}
 	line := e.lines[e.row]
-	if len(line)+1 > e.wrapAt() && len(e.lines) >= e.opt.MaxLines {
+	wraps := columns(line)+runeWidth(r) > e.wrapAt()
+	newline := 0
+	if wraps {
+		newline = 1 // a wrap may add a line break
+	}
+	if e.size()+utf8.RuneLen(r)+newline > e.opt.MaxBytes {
+		return e.refuse("The message is full.")
+	}
+	if wraps && len(e.lines) >= e.opt.MaxLines {
 		return e.refuse("No more lines: at most " + strconv.Itoa(e.opt.MaxLines) + ".")
 	}
 	line = append(line[:e.col], append([]rune{r}, line[e.col:]...)...)
@@ -292,15 +300,9 @@ func (e *Editor) insert(r rune) bool {
 // after it; the cursor follows its character.
 func (e *Editor) wrapFrom(row int) {
 	w := e.wrapAt()
-	for ; row < len(e.lines) && len(e.lines[row]) > w && len(e.lines) < e.opt.MaxLines; row++ {
+	for ; row < len(e.lines) && columns(e.lines[row]) > w && len(e.lines) < e.opt.MaxLines; row++ {
 		line := e.lines[row]
-		cut, skip := w, 0
-		for i := w; i > 0; i-- {
-			if line[i] == ' ' {
-				cut, skip = i, 1
-				break
-			}
-		}
+		cut, skip := breakAt(line, w)
 		head := append([]rune(nil), line[:cut]...)
 		tail := append([]rune(nil), line[cut+skip:]...)
 		e.lines[row] = head
@@ -373,8 +375,12 @@ func (e *Editor) deleteForward() bool {
 // false, and joins nothing, when the wrapped result would pass MaxLines.
 func (e *Editor) join(i int) bool {
 	joined := append(append([]rune(nil), e.lines[i]...), e.lines[i+1]...)
-	if len(e.lines)-2+len(wrapText(joined, "", e.wrapAt())) > e.opt.MaxLines {
+	parts := len(wrapText(joined, "", e.wrapAt()))
+	if len(e.lines)-2+parts > e.opt.MaxLines {
 		return e.refuse("No more lines: at most " + strconv.Itoa(e.opt.MaxLines) + ".")
+	}
+	if e.size()-1+(parts-1) > e.opt.MaxBytes { // its breaks cost a byte each
+		return e.refuse("The message is full.")
 	}
 	e.lines[i] = joined
 	e.lines = append(e.lines[:i+1], e.lines[i+2:]...)
@@ -401,7 +407,7 @@ func (e *Editor) quote() bool {
 	}
 	at := e.row
 	for _, l := range e.opt.Quote {
-		for _, line := range wrapText([]rune(termtext.CleanLine(l)), "> ", e.wrapAt()) {
+		for _, line := range wrapText(keptOnly([]rune(termtext.CleanLine(l))), "> ", e.wrapAt()) {
 			if !e.fits(line) {
 				e.row = at
 				return e.refuse("The quote was cut short: the message is full.")
@@ -419,21 +425,28 @@ func (e *Editor) fits(line []rune) bool {
 	return len(e.lines)+1 <= e.opt.MaxLines && e.size()+len(string(line))+1 <= e.opt.MaxBytes
 }
 
+// breakAt is where a line wider than w columns breaks: before its last
+// space within the first w columns (skip 1: the space goes), or, with
+// none, after the characters that fit (skip 0).
+func breakAt(line []rune, w int) (cut, skip int) {
+	fit := fitting(line, w) // < len(line): the line is wider
+	for i := fit; i > 0; i-- {
+		if line[i] == ' ' {
+			return i, 1
+		}
+	}
+	return max(fit, 1), 0
+}
+
 // wrapText cuts text into lines of at most w characters, each after
 // prefix, at the last space that fits (or at w, if none).
 func wrapText(text []rune, prefix string, w int) [][]rune {
-	w -= len([]rune(prefix))
+	w -= columns([]rune(prefix))
 	var out [][]rune
 	for {
 		part, next := text, []rune(nil)
-		if len(text) > w {
-			cut, skip := w, 0
-			for i := w; i > 0; i-- {
-				if text[i] == ' ' {
-					cut, skip = i, 1
-					break
-				}
-			}
+		if columns(text) > w {
+			cut, skip := breakAt(text, w)
 			part, next = text[:cut], text[cut+skip:]
 		}
 		out = append(out, append([]rune(prefix), part...))

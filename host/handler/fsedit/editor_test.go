@@ -183,7 +183,7 @@ func FuzzEditor(f *testing.F) {
 			t.Fatalf("%d lines, %d bytes", len(s.e.lines), s.e.size())
 		}
 		for _, l := range s.e.lines {
-			if len(l) > s.e.wrapAt() {
+			if columns(l) > s.e.wrapAt() {
 				t.Fatalf("line %q wider than %d", string(l), s.e.wrapAt())
 			}
 		}
@@ -217,5 +217,23 @@ func TestInvalidateRedraws(t *testing.T) {
 	s.feed("\x1b[F")
 	if strings.Contains(s.sc.text(), "paged") || s.sc.line(1) != "kept" {
 		t.Errorf("after Invalidate and a key:\n%s", s.sc.text())
+	}
+}
+
+// TestWideCharacters: East Asian wide characters take two columns: they
+// wrap by columns, the cursor lands after them, and combining marks are
+// not kept.
+func TestWideCharacters(t *testing.T) {
+	s := start(t, Options{Width: 20, Height: 6})
+	s.feed("漢字漢字漢字漢字 漢字") // 8 wide + space + 2 wide: 21 columns
+	if got := []string{s.sc.line(1), s.sc.line(2)}; !slices.Equal(got, []string{"漢字漢字漢字漢字", "漢字"}) {
+		t.Fatalf("rows %q", got)
+	}
+	if s.sc.row != 2 || s.sc.col != 4 {
+		t.Errorf("cursor at %d,%d, want 2,4", s.sc.row, s.sc.col)
+	}
+	s.feed("e\u0301")
+	if got := s.e.Lines()[1]; got != "漢字e" {
+		t.Errorf("line %q: the combining mark was kept", got)
 	}
 }

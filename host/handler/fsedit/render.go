@@ -31,7 +31,8 @@ func (e *Editor) render() string {
 	b.WriteString("\x1b[")
 	b.WriteString(strconv.Itoa(e.row - e.top + 2))
 	b.WriteByte(';')
-	b.WriteString(strconv.Itoa(min(e.col, e.wrapAt()) + 1))
+	line := e.lines[e.row]
+	b.WriteString(strconv.Itoa(min(columns(line[:min(e.col, len(line))]), e.wrapAt()) + 1))
 	b.WriteByte('H')
 	return b.String()
 }
@@ -61,7 +62,7 @@ func (e *Editor) frame() []string {
 			continue
 		}
 		line := e.lines[n]
-		rows = append(rows, string(line[:min(len(line), e.wrapAt())]))
+		rows = append(rows, string(line[:fitting(line, e.wrapAt())]))
 	}
 	status := e.msg
 	if status == "" {
@@ -72,11 +73,9 @@ func (e *Editor) frame() []string {
 	return rows
 }
 
-// bar is text in reverse video, padded or cut to width characters.
+// bar is text in reverse video, padded or cut to width columns.
 func bar(text string, width int) string {
 	r := []rune(text)
-	if len(r) > width {
-		r = r[:width]
-	}
-	return "\x1b[7m" + string(r) + strings.Repeat(" ", width-len(r)) + "\x1b[0m"
+	r = r[:fitting(r, width)]
+	return "\x1b[7m" + string(r) + strings.Repeat(" ", width-columns(r)) + "\x1b[0m"
 }

@@ -53,10 +53,14 @@ func (s *screen) write(t *testing.T, out string) {
 		case c < 0x20:
 			t.Fatalf("control %q in output %q", c, out)
 		default:
-			if s.row < s.h && s.col < s.w {
+			w := runeWidth(c)
+			if s.row < s.h && s.col+w <= s.w {
 				s.cells[s.row][s.col] = c
+				if w == 2 {
+					s.cells[s.row][s.col+1] = wideTail
+				}
 			}
-			s.col++
+			s.col += w
 		}
 	}
 }
@@ -81,8 +85,19 @@ func (s *screen) csi(params string, final rune) {
 	}
 }
 
+// wideTail marks the second cell of a wide character.
+const wideTail = -1
+
 // line is screen row n (0-based), without trailing spaces.
-func (s *screen) line(n int) string { return strings.TrimRight(string(s.cells[n]), " ") }
+func (s *screen) line(n int) string {
+	var b strings.Builder
+	for _, r := range s.cells[n] {
+		if r != wideTail {
+			b.WriteRune(r)
+		}
+	}
+	return strings.TrimRight(b.String(), " ")
+}
 
 func (s *screen) text() string {
 	var out []string
