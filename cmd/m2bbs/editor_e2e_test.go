@@ -29,6 +29,18 @@ proc step {n pattern} {
 		-ex $pattern
 	}
 }
+proc posted_and_gone {} {
+	step 23 "Posted."
+	step 24 "Q)uit] "
+	send "Q\r"
+	step 25 "Q)uit] "
+	send "Q\r"
+	step 26 "Quit the BBS."
+	step 27 "> "
+	send "Q\r"
+	step 28 "see ya later"
+	expect eof
+}
 proc register {name pass} {
 	step 2 "What's your name?"
 	step 3 "> "
@@ -120,16 +132,7 @@ step 16 "^Z Save"
 send "Full-screen editing\rover SSH works"
 step 17 "2:15"
 send "\032"
-step 18 "Posted."
-step 19 "Q)uit] "
-send "Q\r"
-step 20 "Q)uit] "
-send "Q\r"
-step 21 "Quit the BBS."
-step 22 "> "
-send "Q\r"
-step 23 "see ya later"
-expect eof
+posted_and_gone
 `, ssh))
 	if !strings.Contains(screen, " Editors") {
 		t.Errorf("the editor's title line did not show the subject:\n%s", screen)
@@ -161,16 +164,7 @@ step 21 "1:1"
 send "Hi tess!\r"
 step 22 "2:1"
 send "\032"
-step 23 "Posted."
-step 24 "Q)uit] "
-send "Q\r"
-step 25 "Q)uit] "
-send "Q\r"
-step 26 "Quit the BBS."
-step 27 "> "
-send "Q\r"
-step 28 "see ya later"
-expect eof
+posted_and_gone
 `, telnetProg, telnetPort))
 	if !strings.Contains(screen, "> Full-screen editing") {
 		t.Errorf("the quote did not show in bob's editor:\n%s", screen)
@@ -204,16 +198,7 @@ step 19 "5:1"
 send "Thanks, bob."
 step 20 "5:13"
 send "\032"
-step 23 "Posted."
-step 24 "Q)uit] "
-send "Q\r"
-step 25 "Q)uit] "
-send "Q\r"
-step 26 "Quit the BBS."
-step 27 "> "
-send "Q\r"
-step 28 "see ya later"
-expect eof
+posted_and_gone
 `, ssh))
 	if !strings.Contains(screen, "> > Full-screen editing") {
 		t.Errorf("the quote did not show in tess's editor:\n%s", screen)

@@ -15,11 +15,10 @@ import (
 	"github.com/m2bbs/m2bbs/host/wire/m2proto"
 )
 
-// keysScript collects keys in keystroke mode until Enter, echoing what it
-// has so far, then asks a line.
-const keysScript = `require 'ui'
-function m2bbs(conn, req)
-    req = ui.ask(conn, req, 'keys=' .. tostring(conn:terminal().keys))
+// keysLoop, the end of a script's entry function, collects keys in
+// keystroke mode until Enter, echoing what it has so far, then asks a
+// line.
+const keysLoop = `
     local got = ''
     req = ui.keys(conn, req, 'start')
     while true do
@@ -32,6 +31,12 @@ function m2bbs(conn, req)
     req = ui.ask(conn, req, 'got ' .. got)
 end
 `
+
+// keysScript says whether the caller can do keystroke mode, then runs
+// keysLoop.
+const keysScript = `require 'ui'
+function m2bbs(conn, req)
+    req = ui.ask(conn, req, 'keys=' .. tostring(conn:terminal().keys))` + keysLoop
 
 func keysReq(connID, keys string) string {
 	return `{"type":"keys","msg":"` + keys + `","terminal":{"ansi":true,"keys":true}}`

@@ -24,19 +24,7 @@ import (
 const secretThenKeys = `require 'ui'
 function m2bbs(conn, req)
     req = ui.ask(conn, req, 'hi')
-    req = ui.secret(conn, req, 'password')
-    local got = ''
-    req = ui.keys(conn, req, 'start')
-    while true do
-        if req.data.type == 'keys' then
-            if req.data.msg == '\r' then break end
-            got = got .. req.data.msg
-        end
-        req = ui.keys(conn, req, '[' .. got .. ']')
-    end
-    req = ui.ask(conn, req, 'got ' .. got)
-end
-`
+    req = ui.secret(conn, req, 'password')` + keysLoop
 
 // TestReviewKeysAfterSecretReplayPlaceholders: keys typed in keystroke
 // mode right after a secret prompt are journaled as secret placeholders
