@@ -331,6 +331,7 @@ MAIN_MENU = menu.new {
         {key = 'B', label = 'Message boards.', action = function(conn, req, user) require('boards').menu(conn, req, user) end, level = 'user'},
         {key = 'M', label = 'Your mailbox.', action = function(conn, req, user) require('boards').mail_menu(conn, req, user) end, level = 'user'},
         {key = 'D', label = 'Door games.', action = function(conn, req) require('doors').menu(conn, req) end, level = 'user'},
+        {key = 'C', label = 'Chat rooms (teleconference).', action = function(conn, req, user) require('chat').enter(conn, req, user) end, level = 'user'},
         {key = 'K', label = 'Your SSH keys.', action = function(conn, req) require('keys').menu(conn, req) end},
         {key = 'S', label = 'Sysop menu.', menu = SYSOP_MENU, level = 'sysop'},
         {key = 'Q', label = 'Quit the BBS.', action = function(conn, req) ui.exit(conn, req, 'bye') return 'quit' end},

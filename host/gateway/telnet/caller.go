@@ -519,6 +519,7 @@ func (c *caller) show(m message.Message) error {
 	}
 	c.adoptEncoding(m.Encoding)
 	m.Msg, m.PChar = c.charset(termtext.StripStrings(m.Msg)), c.charset(termtext.StripStrings(m.PChar))
+	interrupted := c.interrupt() // a prompt waits: the message goes above it (interrupt.go)
 	if m.Msg != "" {
 		c.out = c.text(c.out, m.Msg)
 		c.out = append(c.out, '\r', '\n')
@@ -530,9 +531,14 @@ func (c *caller) show(m message.Message) error {
 			return c.answer(answer)
 		}
 		c.prompt = &m
+		c.retype()
 		return c.edit()
 	case message.TypeExit:
 		return errExit
+	}
+	if interrupted {
+		c.out = c.text(c.out, c.prompt.PChar)
+		c.retype()
 	}
 	return nil
 }

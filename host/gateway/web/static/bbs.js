@@ -220,7 +220,7 @@
           say('CONNECT 2400');
           resolve('connected');
         }
-        show(m);
+        showAbove(m);
       };
       sock.onclose = function () {
         if (!answered) {
@@ -307,6 +307,35 @@
     say('');
     say('NO CARRIER');
     say('Press Enter to call again.');
+  }
+
+  // showAbove shows a message as show does; one that comes while the
+  // caller types an answer (a chat line, a page) goes above the prompt,
+  // which is written again with what was typed (interrupt, retype): the
+  // answer is kept, on the screen too.
+  let promptChar = ''; // the pchar of the last prompt shown
+  function showAbove(m) {
+    const typing = prompt !== null && m.type !== 'keys';
+    const kept = input;
+    if (typing) interrupt(kept);
+    show(m);
+    if (m.type === 'prompt') promptChar = typeof m.pchar === 'string' ? m.pchar : '';
+    if (!typing || !prompt) return; // not typing, or the call or the prompt ended
+    if (m.type !== 'prompt') term.write(promptChar);
+    input = kept;
+    retype();
+  }
+
+  // interrupt clears the line where the caller types, or, when the
+  // prompt and the answer are wider than the terminal, starts a new one.
+  function interrupt(typed) {
+    const cols = Array.from(promptChar).length + Array.from(typed).length;
+    term.write(cols >= term.cols ? '\r\n' : '\r\x1b[K');
+  }
+
+  // retype writes again what the caller had typed of their answer.
+  function retype() {
+    term.write(prompt.secret ? '*'.repeat(Array.from(input).length) : input);
   }
 
   // send answers the prompt with the line typed.
