@@ -14,9 +14,10 @@
   // Keystroke mode (a 'keys' message from the board): keys go to the
   // board as they are typed, at most KEYS_PER_SECOND requests a second
   // (faster keys are merged), each at most KEYS_CHUNK characters (a
-  // paste is cut), at most KEYS_PENDING characters held.
+  // paste is cut; 170 characters are at most 1,020 bytes as JSON, within
+  // the board's 1,024), at most KEYS_PENDING characters held.
   const KEYS_PER_SECOND = 30;
-  const KEYS_CHUNK = 256;
+  const KEYS_CHUNK = 170;
   const KEYS_PENDING = 4096;
 
   // m2bbs is the page's state, for people poking around and for tests.
@@ -265,7 +266,8 @@
 
   // show prints one BBS message as the classic client does; a 'keys'
   // message is terminal output written as it is, and starts keystroke
-  // mode, which any other message ends.
+  // mode, which a prompt or an exit ends (a screen is shown, and the
+  // mode goes on).
   function show(m) {
     if (m.type === 'keys') {
       if (!m2bbs.keys) {
@@ -277,7 +279,7 @@
       if (typeof m.msg === 'string') term.write(m.msg);
       return;
     }
-    endKeys();
+    if (m.type === 'prompt' || m.type === 'exit') endKeys();
     if (typeof m.msg === 'string' && m.msg !== '') say(m.msg);
     if (m.type === 'prompt') {
       if (typeof m.pchar === 'string') term.write(m.pchar);
@@ -356,7 +358,8 @@
       return;
     }
     if (m2bbs.phase === 'online' && m2bbs.keys) {
-      if (keysPending.length + data.length <= KEYS_PENDING) keysPending += data;
+      // At most KEYS_PENDING held: the rest of a huge paste is dropped.
+      keysPending += Array.from(data).slice(0, Math.max(KEYS_PENDING - keysPending.length, 0)).join('');
       if (!keysTimer) sendKeys();
       return;
     }
