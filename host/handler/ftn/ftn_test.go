@@ -401,3 +401,80 @@ func TestEchoUplinks(t *testing.T) {
 		t.Errorf("the echo from an uplink that does not carry it: %+v, %v", r, err)
 	}
 }
+
+// deliverTo plays the mailer for one uplink of from: the packets listed
+// for it go into to's inbound. It returns them.
+func deliverTo(t *testing.T, from *board, up pkt.Addr, to *board) [][]byte {
+	t.Helper()
+	var out [][]byte
+	for _, f := range from.set.OutboundFor(up) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, b)
+		putInbound(t, to, filepath.Base(f), b)
+		os.Remove(f)
+	}
+	os.Remove(from.set.nodeBase(up) + ".flo")
+	return out
+}
+
+// TestForwardBetweenUplinks: B links A and C in one echo. A's post
+// reaches C through B with all three in SEEN-BY and A, B in PATH; it is
+// not sent back to A, and C's copy is not passed on again.
+func TestForwardBetweenUplinks(t *testing.T) {
+	ctx := context.Background()
+	addrA, addrB, addrC := pkt.Addr{Zone: 21, Net: 1, Node: 100}, pkt.Addr{Zone: 21, Net: 1, Node: 101}, pkt.Addr{Zone: 21, Net: 1, Node: 102}
+	a := newBoard(t, "21:1/100", "21:1/101")
+	b := newBoard(t, "21:1/101", "21:1/100")
+	c := newBoard(t, "21:1/102", "21:1/101")
+	b.set.Uplinks = append(b.set.Uplinks, Uplink{Addr: addrC, Host: "127.0.0.1", PacketPassword: "PKTPW"})
+	a.st.Post(ctx, store.NewPost{Area: "fido", Author: "ann", Subject: "round", Lines: []string{"to everyone"}})
+	mustScan(t, a)
+	deliverTo(t, a, addrB, b)
+	if r := mustToss(t, b); r.Tossed != 1 {
+		t.Fatalf("B tossed %+v", r)
+	}
+	kept, err := b.st.UnforwardedPosts(ctx, 10)
+	if err != nil || len(kept) != 1 || mustParse(t, kept[0].Packet).Header.Password != "" {
+		t.Errorf("the packet kept to pass on (%v) holds a password, or is missing: %d", err, len(kept))
+	}
+	if r := mustScan(t, b); r.Forwarded != 1 || r.Posts != 0 {
+		t.Fatalf("B's scan = %+v; want the post passed on", r)
+	}
+	if back := b.set.OutboundFor(addrA); len(back) != 0 {
+		t.Errorf("B sent A's post back to A: %v", back)
+	}
+	toC := deliverTo(t, b, addrC, c)
+	if len(toC) != 1 {
+		t.Fatalf("%d packets for C", len(toC))
+	}
+	p := mustParse(t, toC[0])
+	if p.Header.Password != "PKTPW" || p.Header.Orig != addrB {
+		t.Errorf("forwarded packet header %+v", p.Header)
+	}
+	text := pkt.ParseText(p.Messages[0].Text)
+	if got := joinNetNodes(text.SeenBy); got != "1/100 1/101 1/102" {
+		t.Errorf("SEEN-BY %q", got)
+	}
+	if got := joinNetNodes(text.Path); got != "1/100 1/101" {
+		t.Errorf("PATH %q", got)
+	}
+	if id, _ := text.Kludge("MSGID"); !strings.HasPrefix(id, "21:1/100 ") || text.Origin != "Board 21:1/100 (21:1/100)" {
+		t.Errorf("the forwarded message's MSGID %q or origin %q changed", id, text.Origin)
+	}
+	if r := mustToss(t, c); r.Tossed != 1 {
+		t.Fatalf("C tossed %+v", r)
+	}
+	list, _ := c.st.Posts(ctx, "fido", 0, 1, store.NewestFirst)
+	if len(list) != 1 || list[0].Subject != "round" || list[0].Author != "ann@21:1/100" {
+		t.Errorf("C's echo: %+v", list)
+	}
+	if r := mustScan(t, b); r.Forwarded != 0 {
+		t.Errorf("B passed the post on twice: %+v", r)
+	}
+	if r := mustScan(t, c); r.Forwarded != 0 || r.Packets != 0 {
+		t.Errorf("C passed on a post its only uplink had seen: %+v", r)
+	}
+}

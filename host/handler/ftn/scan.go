@@ -26,6 +26,7 @@ const productCode = 0xFE
 // ScanResult counts what one scan did.
 type ScanResult struct {
 	Posts, Netmail int // exported
+	Forwarded      int // tossed posts passed on to other uplinks
 	Packets        int // packets handed to the mailer
 }
 
@@ -77,7 +78,11 @@ func (sc *Scanner) Scan(ctx context.Context) (ScanResult, error) {
 	if err != nil {
 		return res, fmt.Errorf("ftn scan: %w", err)
 	}
-	if len(posts) == 0 && len(netmail) == 0 {
+	forwards, err := sc.Store.UnforwardedPosts(ctx, MaxScanBatch)
+	if err != nil {
+		return res, fmt.Errorf("ftn scan: %w", err)
+	}
+	if len(posts) == 0 && len(netmail) == 0 && len(forwards) == 0 {
 		return res, nil
 	}
 	if len(sc.Settings.Uplinks) == 0 {
@@ -88,7 +93,7 @@ func (sc *Scanner) Scan(ctx context.Context) (ScanResult, error) {
 		return res, fmt.Errorf("ftn scan: %w", err)
 	}
 	next := func() uint32 { serial++; return serial - 1 }
-	batch, files, err := sc.build(posts, netmail, next)
+	batch, files, err := sc.build(posts, netmail, forwards, next)
 	if err != nil {
 		return res, err
 	}
@@ -105,8 +110,8 @@ func (sc *Scanner) Scan(ctx context.Context) (ScanResult, error) {
 		sc.dropStaged(files)
 		return res, fmt.Errorf("ftn scan: %w", err)
 	}
-	res.Posts, res.Netmail = len(batch.Posts), len(batch.Netmail)
-	sc.Log.Info("ftn: exported", "posts", res.Posts, "netmail", res.Netmail, "packets", len(files))
+	res.Posts, res.Netmail, res.Forwarded = len(batch.Posts), len(batch.Netmail), len(batch.Forwarded)
+	sc.Log.Info("ftn: exported", "posts", res.Posts, "netmail", res.Netmail, "forwarded", res.Forwarded, "packets", len(files))
 	handed, err := sc.handOver(ctx)
 	res.Packets = handed
 	return res, err
@@ -201,11 +206,17 @@ func (sc *Scanner) handOver(ctx context.Context) (int, error) {
 
 // build makes one packet per uplink that has mail: every echo post goes
 // to every uplink, each netmail to the uplink it is routed through.
-func (sc *Scanner) build(posts []store.ExportPost, netmail []store.ExportNetmail, serial func() uint32) (store.ExportBatch, map[string][]byte, error) {
+func (sc *Scanner) build(posts []store.ExportPost, netmail []store.ExportNetmail, forwards []store.ForwardPost, serial func() uint32) (store.ExportBatch, map[string][]byte, error) {
 	s := sc.Settings
 	var batch store.ExportBatch
 	msgs := make(map[pkt.Addr][]pkt.Message)
 	now := sc.now().UTC()
+	for _, f := range forwards {
+		batch.Forwarded = append(batch.Forwarded, f.ID)
+		for up, m := range sc.forwardMessages(f) {
+			msgs[up] = append(msgs[up], m)
+		}
+	}
 	for _, p := range posts {
 		echo, ok := s.EchoByArea(p.Area)
 		if !ok {
@@ -256,6 +267,58 @@ func (sc *Scanner) build(posts []store.ExportPost, netmail []store.ExportNetmail
 	return batch, files, nil
 }
 
+// forwardMessages passes a tossed echomail message on to the echo's
+// uplinks it has not reached: the same text, with this board and those
+// uplinks added to its SEEN-BY and this board to its PATH. A packet that
+// no longer parses, or an echo no longer linked, yields none.
+func (sc *Scanner) forwardMessages(f store.ForwardPost) map[pkt.Addr]pkt.Message {
+	p, err := pkt.Parse(f.Packet)
+	if err != nil || len(p.Messages) != 1 {
+		sc.Log.Warn("ftn: a post to pass on has no readable packet; dropped", "post", f.ID)
+		return nil
+	}
+	m := p.Messages[0]
+	text := pkt.ParseText(m.Text)
+	echo, ok := sc.Settings.EchoByTag(text.Area)
+	if !ok {
+		return nil
+	}
+	targets := forwardTargets(sc.Settings, echo, p.Header.Orig, text.SeenBy)
+	out := make(map[pkt.Addr]pkt.Message, len(targets))
+	for _, up := range targets {
+		me := sc.Settings.addressFor(up.Addr)
+		t := text
+		t.SeenBy = append([]pkt.NetNode{me.Node2D()}, text.SeenBy...)
+		for _, u := range targets {
+			t.SeenBy = append(t.SeenBy, u.Addr.Node2D())
+		}
+		t.SeenBy = sortNetNodes(t.SeenBy)
+		t.Path = append(append([]pkt.NetNode(nil), text.Path...), me.Node2D())
+		fm := m
+		fm.OrigNet, fm.OrigNode, fm.DestNet, fm.DestNode = me.Net, me.Node, up.Addr.Net, up.Addr.Node
+		fm.Text = t.Bytes()
+		out[up.Addr] = fm
+	}
+	return out
+}
+
+// sortNetNodes sorts a SEEN-BY list by net and node and drops repeats.
+func sortNetNodes(list []pkt.NetNode) []pkt.NetNode {
+	sort.Slice(list, func(i, j int) bool {
+		if list[i].Net != list[j].Net {
+			return list[i].Net < list[j].Net
+		}
+		return list[i].Node < list[j].Node
+	})
+	var out []pkt.NetNode
+	for _, n := range list {
+		if len(out) == 0 || n != out[len(out)-1] {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 // addressFor is the board's address to use towards a: the first in a's
 // zone, else the main one.
 func (s *Settings) addressFor(a pkt.Addr) pkt.Addr {
@@ -282,13 +345,7 @@ func (sc *Scanner) echoMessage(p store.ExportPost, echo Echo, msgid string, up U
 			seen = append(seen, u.Addr.Node2D())
 		}
 	}
-	sort.Slice(seen, func(i, j int) bool {
-		if seen[i].Net != seen[j].Net {
-			return seen[i].Net < seen[j].Net
-		}
-		return seen[i].Node < seen[j].Node
-	})
-	t.SeenBy = seen
+	t.SeenBy = sortNetNodes(seen)
 	if me.Point == 0 {
 		t.Path = []pkt.NetNode{me.Node2D()}
 	}

@@ -388,8 +388,38 @@ func (t *Tosser) tossEcho(ctx context.Context, h pkt.Header, m *pkt.Message, tex
 		Lines: f.lines, Posted: f.posted, MsgID: f.msgid, Reply: f.reply, Kludges: f.kludges,
 		SeenBy: joinNetNodes(text.SeenBy), Path: joinNetNodes(text.Path),
 		DupeKey: dupeKey("echo:"+tag, f.msgid, m),
+		Forward: t.forwardPacket(echo, h, m, text),
 	})
 	return dupe, storeErr(err)
+}
+
+// forwardPacket is what the scanner needs to pass an echomail message on
+// to the echo's other uplinks (those not in its SEEN-BY, the sender
+// excluded): the packet it came in, without its password; nil when no
+// uplink is left to pass it to.
+func (t *Tosser) forwardPacket(echo Echo, h pkt.Header, m *pkt.Message, text *pkt.Text) []byte {
+	if len(forwardTargets(t.Settings, echo, h.Orig, text.SeenBy)) == 0 {
+		return nil
+	}
+	h.Password = ""
+	p := pkt.Packet{Header: h, Messages: []pkt.Message{*m}}
+	return p.Bytes()
+}
+
+// forwardTargets are the uplinks of echo, other than from, that a message
+// with that SEEN-BY has not reached.
+func forwardTargets(s *Settings, echo Echo, from pkt.Addr, seenBy []pkt.NetNode) []Uplink {
+	seen := make(map[pkt.NetNode]bool, len(seenBy))
+	for _, n := range seenBy {
+		seen[n] = true
+	}
+	var out []Uplink
+	for _, u := range s.EchoUplinks(echo) {
+		if u.Addr != from && !seen[u.Addr.Node2D()] {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 // tossNetmail stores a netmail to one of this board's addresses in its

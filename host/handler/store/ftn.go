@@ -28,6 +28,9 @@ type FTN interface {
 	// here in the named areas, since each was linked (LinkEchoes), that
 	// were never exported.
 	UnexportedPosts(ctx context.Context, areas []string, limit int) ([]ExportPost, error)
+	// UnforwardedPosts lists, oldest first, at most limit tossed posts
+	// still to pass on to other uplinks, with the packet each came in.
+	UnforwardedPosts(ctx context.Context, limit int) ([]ForwardPost, error)
 	// UnexportedNetmail lists, oldest first, at most limit netmails
 	// written here to FTN addresses that were never exported.
 	UnexportedNetmail(ctx context.Context, limit int) ([]ExportNetmail, error)
@@ -79,6 +82,15 @@ type TossedPost struct {
 	SeenBy   string
 	Path     string
 	DupeKey  string
+	// Forward, if set, is the packet the message came in (its header and
+	// the message alone), to pass on to the echo's other uplinks.
+	Forward []byte
+}
+
+// ForwardPost is a tossed post to pass on, with the packet it came in.
+type ForwardPost struct {
+	ID     int64
+	Packet []byte
 }
 
 // TossedMail is a netmail to store in a local user's mailbox.
@@ -138,9 +150,10 @@ type StagedPacket struct {
 
 // ExportBatch is one scan's result, marked in one transaction.
 type ExportBatch struct {
-	Posts   []ExportedPost
-	Netmail []int64
-	Packets []StagedPacket
+	Posts     []ExportedPost
+	Forwarded []int64 // tossed posts passed on
+	Netmail   []int64
+	Packets   []StagedPacket
 }
 
 // FTNDestination splits a mail recipient written "Name@zone:net/node"

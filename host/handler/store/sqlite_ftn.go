@@ -150,10 +150,10 @@ func (s *SQLite) TossPost(ctx context.Context, tp TossedPost) (int64, bool, erro
 			return 0, err
 		}
 		_, err = tx.ExecContext(ctx,
-			`INSERT INTO ftn_posts (message_id, inbound, area_tag, from_name, from_addr, to_name, msgid, reply, kludges, seen_by, path)
-			 VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			`INSERT INTO ftn_posts (message_id, inbound, area_tag, from_name, from_addr, to_name, msgid, reply, kludges, seen_by, path, forward)
+			 VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			id, tp.Tag, ftnName(tp.FromName), tp.FromAddr, ftnName(tp.ToName), nullable(tp.MsgID), nullable(tp.Reply),
-			ftnMeta(tp.Kludges), ftnMeta([]string{tp.SeenBy}), ftnMeta([]string{tp.Path}))
+			ftnMeta(tp.Kludges), ftnMeta([]string{tp.SeenBy}), ftnMeta([]string{tp.Path}), tp.Forward)
 		if err != nil || tp.MsgID == "" {
 			return id, err
 		}
@@ -290,6 +290,18 @@ func (s *SQLite) UnexportedPosts(ctx context.Context, areas []string, limit int)
 	return posts, nil
 }
 
+// UnforwardedPosts implements FTN.
+func (s *SQLite) UnforwardedPosts(ctx context.Context, limit int) ([]ForwardPost, error) {
+	list, err := readAll(ctx, s, func(row scanner) (ForwardPost, error) {
+		var p ForwardPost
+		return p, row.Scan(&p.ID, &p.Packet)
+	}, "SELECT message_id, forward FROM ftn_posts WHERE forward IS NOT NULL ORDER BY message_id LIMIT ?", limit)
+	if err != nil {
+		return nil, wrap("unforwarded posts", err)
+	}
+	return list, nil
+}
+
 // UnexportedNetmail implements FTN.
 func (s *SQLite) UnexportedNetmail(ctx context.Context, limit int) ([]ExportNetmail, error) {
 	list, err := readAll(ctx, s, func(row scanner) (ExportNetmail, error) {
@@ -332,6 +344,11 @@ func (s *SQLite) MarkExported(ctx context.Context, b ExportBatch) error {
 				`INSERT INTO ftn_posts (message_id, inbound, area_tag, from_name, from_addr, msgid)
 				 SELECT m.id, 0, ?, u.name, '', ? FROM messages m JOIN users u ON u.id = m.author_id WHERE m.id = ?`,
 				p.Tag, nullable(p.MsgID), p.ID); err != nil {
+				return err
+			}
+		}
+		for _, id := range b.Forwarded {
+			if _, err := tx.ExecContext(ctx, "UPDATE ftn_posts SET forward = NULL WHERE message_id = ?", id); err != nil {
 				return err
 			}
 		}

@@ -35,8 +35,12 @@ CREATE TABLE ftn_posts (
     -- The kludge lines (without ^A), SEEN-BY and PATH entries, "\n"-joined.
     kludges    TEXT    NOT NULL DEFAULT '',
     seen_by    TEXT    NOT NULL DEFAULT '',
-    path       TEXT    NOT NULL DEFAULT ''
+    path       TEXT    NOT NULL DEFAULT '',
+    -- A tossed message to pass on to the echo's other uplinks: the packet
+    -- it came in (header and that one message), until it is exported.
+    forward    BLOB
 );
+CREATE INDEX ftn_posts_forward ON ftn_posts (message_id) WHERE forward IS NOT NULL;
 CREATE INDEX ftn_posts_msgid ON ftn_posts (area_tag, msgid) WHERE msgid IS NOT NULL;
 
 -- The FTN side of a mail tossed in as netmail.
