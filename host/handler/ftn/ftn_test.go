@@ -71,16 +71,7 @@ func deliver(t *testing.T, from, to *board) [][]byte {
 	t.Helper()
 	var out [][]byte
 	for _, up := range from.set.Uplinks {
-		for _, f := range from.set.OutboundFor(up.Addr) {
-			b, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, b)
-			putInbound(t, to, filepath.Base(f), b)
-			os.Remove(f)
-		}
-		os.Remove(from.set.nodeBase(up.Addr) + ".flo")
+		out = append(out, deliverTo(t, from, up.Addr, to)...)
 	}
 	return out
 }
