@@ -45,6 +45,12 @@ func runFTN(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer db.Close()
+	if rest[0] != "status" {
+		// As the board does at start: the echoes' areas exist and are linked.
+		if err := ftn.DefineEchoAreas(ctx, &set, db, db, log); err != nil {
+			return err
+		}
+	}
 	switch rest[0] {
 	case "toss":
 		return ftnToss(ctx, &set, db, log)

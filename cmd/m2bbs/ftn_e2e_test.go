@@ -350,7 +350,7 @@ func TestFTNCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	src := fmt.Sprintf(`db_path = %q
-	ftn = { address = '21:1/100', dir = %q, echoes = { ['M2BBS.TEST'] = 'general' },
+	ftn = { address = '21:1/100', dir = %q, echoes = { ['M2BBS.TEST'] = 'fido' },
 		uplinks = { { address = '21:1/101', host = '127.0.0.1', port = %d, password = 'sesspw', packet_password = 'PKTPW' } } }`,
 		filepath.Join(dir, "bbs.db"), filepath.Join(dir, "ftn"), deadPort)
 	if err := os.WriteFile(conf, []byte(src), 0o600); err != nil {

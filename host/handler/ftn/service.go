@@ -281,27 +281,33 @@ func WithLock(ctx context.Context, s *Settings, fn func() error) error {
 	return fn()
 }
 
-// defineAreas creates the echoes' local areas that do not exist yet, and
-// links them (store.FTN.LinkEchoes): posts written from now on go out.
+// defineAreas is DefineEchoAreas for the service.
 func (s *Service) defineAreas(ctx context.Context) error {
 	if s.Areas == nil {
 		return nil
 	}
+	return DefineEchoAreas(ctx, s.Settings, s.Areas, s.Store, s.Log)
+}
+
+// DefineEchoAreas creates the echoes' local areas that do not exist yet,
+// and links them (store.FTN.LinkEchoes): posts written from now on go
+// out.
+func DefineEchoAreas(ctx context.Context, set *Settings, boards AreaDefiner, st store.FTN, log *slog.Logger) error {
 	var areas []string
-	for _, e := range s.Settings.Echoes {
+	for _, e := range set.Echoes {
 		areas = append(areas, e.Area)
-		_, err := s.Areas.Area(ctx, e.Area)
+		_, err := boards.Area(ctx, e.Area)
 		if errors.Is(err, store.ErrNoSuchArea) {
-			_, err = s.Areas.DefineArea(ctx, e.Area, "FidoNet echo "+e.Tag)
+			_, err = boards.DefineArea(ctx, e.Area, "FidoNet echo "+e.Tag)
 			if err == nil {
-				s.Log.Info("ftn: area created for an echo", "area", e.Area, "tag", e.Tag)
+				log.Info("ftn: area created for an echo", "area", e.Area, "tag", e.Tag)
 			}
 		}
 		if err != nil {
 			return fmt.Errorf("ftn: echo %s's area %q: %w", e.Tag, e.Area, err)
 		}
 	}
-	if err := s.Store.LinkEchoes(ctx, areas); err != nil {
+	if err := st.LinkEchoes(ctx, areas); err != nil {
 		return fmt.Errorf("ftn: linking the echoes' areas: %w", err)
 	}
 	return nil
