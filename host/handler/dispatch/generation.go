@@ -55,6 +55,7 @@ func (h *Host) load() (*generation, error) {
 
 			Background: h.background(w),
 			Channels:   h.live,
+			Nodes:      h.nodes,
 		})
 		if err != nil {
 			for _, w := range gen.workers {

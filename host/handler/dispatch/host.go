@@ -13,6 +13,7 @@ import (
 
 	"github.com/m2bbs/m2bbs/host/handler/events"
 	"github.com/m2bbs/m2bbs/host/handler/live"
+	"github.com/m2bbs/m2bbs/host/handler/nodes"
 	"github.com/m2bbs/m2bbs/host/handler/session"
 	"github.com/m2bbs/m2bbs/host/handler/store"
 	"github.com/m2bbs/m2bbs/host/message"
@@ -183,6 +184,8 @@ type Host struct {
 	schedulerWG sync.WaitGroup
 	// watch holds the sysop's watches of callers (watch.go).
 	watch watchHub
+	// nodes numbers the line's callers (nodes.go).
+	nodes *nodes.Allocator
 }
 
 // New loads the scripts and screens into a first generation of workers.
@@ -221,6 +224,7 @@ func New(transport Transport, cfg Config, deps Deps) (*Host, error) {
 	h.ws = h.newWebSocketLayer()
 	h.initLine()
 	h.newHub()
+	h.initNodes()
 	fp, err := fingerprint(h.watchedDirs())
 	if err != nil {
 		return nil, fmt.Errorf("host: %w", err)
@@ -257,6 +261,7 @@ func (h *Host) Run(ctx context.Context) error {
 		h.line.wg.Wait()
 	}()
 	h.dropJournalsBefore(ctx, h.journalCutoff(time.Time{}))
+	h.pruneNodes(ctx)
 	h.mu.Lock()
 	h.startWorkers(ctx, h.current)
 	h.mu.Unlock()

@@ -209,6 +209,8 @@ type Deps struct {
 	// callers (host/handler/live); without it the module's channel calls
 	// fail. Wake brings an event to a caller of this table.
 	Channels luaapi.Channels
+	// Nodes, if set, numbers the callers of the table's line (nodes.go).
+	Nodes Nodes
 }
 
 // Fallback texts for screens that are missing.
@@ -255,6 +257,8 @@ type Session struct {
 	eventsDue bool
 	// clock is the caller's time limit, if they have one (timelimit.go).
 	clock *callClock
+	// node is the caller's node number on the line, 0 for none (nodes.go).
+	node int
 }
 
 // Stats are the Table's counters.
@@ -313,6 +317,8 @@ type Caller struct {
 	// Worker numbers the Lua state (worker) serving the caller, from 1,
 	// among the host's live ones; the host sets it.
 	Worker int `json:"worker,omitempty"`
+	// Node is the caller's node number on the line (0: none).
+	Node int `json:"node,omitempty"`
 }
 
 // Table maps conn ids to their sessions.
@@ -744,6 +750,7 @@ func (t *Table) Commit() {
 func (t *Table) letGo(s *Session) {
 	s.log.Warn("caller taken over by another host: session dropped here")
 	t.dropHeldFor(s.connID)
+	t.forgetNode(s)
 	t.remove(s)
 }
 
@@ -944,6 +951,7 @@ func (t *Table) Callers() []Caller {
 			IdleSeconds:   int64(now.Sub(s.lastInput) / time.Second),
 			OnlineSeconds: int64(now.Sub(s.started) / time.Second),
 			Version:       t.cfg.Version,
+			Node:          s.node,
 		})
 	}
 	return out
@@ -1013,6 +1021,7 @@ func (t *Table) newSession(connID, sender string, req *m2proto.Request) *Session
 	}
 	t.sessions[s.connID] = s
 	t.byThread[th] = s
+	t.claimNode(s)
 	t.counts.active.Add(1)
 	t.counts.started.Add(1)
 	return s
