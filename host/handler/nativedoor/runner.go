@@ -170,7 +170,6 @@ type Run struct {
 	drained chan struct{} // closed once Read has met the stream's end
 	drainMu sync.Once
 	result  Result
-	timer   *time.Timer
 
 	pace time.Time // Read's schedule: output may be read again from here
 }
@@ -235,12 +234,15 @@ func (r *Runner) Start(ctx context.Context, spec Spec, caller dropfile.Caller) (
 	if tl == 0 {
 		tl = DefaultTimeLimit
 	}
-	run.timer = time.AfterFunc(tl, func() { run.end(EndTime) })
 	go run.wait()
 	go func() {
+		limit := time.NewTimer(tl)
+		defer limit.Stop()
 		select {
 		case <-ctx.Done():
 			run.end(EndHungUp)
+		case <-limit.C:
+			run.end(EndTime)
 		case <-run.done:
 		}
 	}()
@@ -413,7 +415,6 @@ func (run *Run) wait() {
 func (run *Run) end(why string) {
 	run.endOnce.Do(func() {
 		run.why = why
-		run.timer.Stop()
 		go run.killGroup()
 	})
 }
