@@ -54,6 +54,9 @@ type Door struct {
 	// Recorder, if set, journals the module's calls and the methods of
 	// door handles (New sets it from Deps.Recorder).
 	Recorder Recorder
+	// External, if set, runs the native doors door.external declares
+	// (doorexternal.go).
+	External ExternalDoors
 }
 
 // doorGame is the handle door.open returns: one door's data, seen as one
@@ -87,6 +90,7 @@ func (d *Door) Loader(L *lua.LState) int {
 		"random": reads(d.random),
 	}.table(L, d.Recorder, "door")
 	L.SetField(mod, "open", L.NewClosure(d.open, mt))
+	L.SetField(mod, "external", L.NewFunction(d.external))
 	L.Push(mod)
 	return 1
 }

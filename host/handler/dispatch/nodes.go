@@ -26,3 +26,20 @@ func (h *Host) pruneNodes(ctx context.Context) {
 		h.log.Warn("nodes not pruned", "err", err)
 	}
 }
+
+// post is the session tables' Deps.Post for w: fn runs on w's goroutine
+// (a native door's output, its end), then the caller is settled as after
+// a line. It waits while w's results are full; false if w has stopped.
+func (h *Host) post(w *worker) func(connID string, fn func()) bool {
+	return func(connID string, fn func()) bool {
+		select {
+		case w.results <- func() {
+			fn()
+			h.settle(w, connID, false)
+		}:
+			return true
+		case <-w.exited:
+			return false
+		}
+	}
+}

@@ -129,10 +129,45 @@ func (s Spec) Check() error {
 	return nil
 }
 
-// Runner starts doors.
+// Runner starts doors. Its methods are safe for concurrent use.
 type Runner struct {
-	// TempRoot holds the nodes' folders (TempRoot/node3); os.TempDir()/m2bbs-doors when empty.
+	// TempRoot holds the nodes' folders (TempRoot/node3). When empty, the
+	// first door makes a folder of the runner's own in os.TempDir(), which
+	// Close removes: boards and lines on one machine never share one.
 	TempRoot string
+
+	mu   sync.Mutex
+	made string
+}
+
+// root is the folder of the nodes' folders.
+func (r *Runner) root() (string, error) {
+	if r.TempRoot != "" {
+		return r.TempRoot, nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.made == "" {
+		dir, err := os.MkdirTemp("", "m2bbs-doors-")
+		if err != nil {
+			return "", fmt.Errorf("doors folder: %w", err)
+		}
+		r.made = dir
+	}
+	return r.made, nil
+}
+
+// Close removes the folder the runner made, if any: call it once no door
+// runs.
+func (r *Runner) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.made == "" {
+		return nil
+	}
+	err := os.RemoveAll(r.made)
+	r.made = ""
+	return err
 }
 
 // Why a door ended.
@@ -251,9 +286,9 @@ func (r *Runner) Start(ctx context.Context, spec Spec, caller dropfile.Caller) (
 
 // nodeDir makes an empty folder for node n.
 func (r *Runner) nodeDir(n int) (string, error) {
-	root := r.TempRoot
-	if root == "" {
-		root = filepath.Join(os.TempDir(), "m2bbs-doors")
+	root, err := r.root()
+	if err != nil {
+		return "", err
 	}
 	dir := filepath.Join(root, "node"+strconv.Itoa(n))
 	if err := os.RemoveAll(dir); err != nil {

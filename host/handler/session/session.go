@@ -26,6 +26,7 @@ import (
 
 	"github.com/m2bbs/m2bbs/host/handler/events"
 	"github.com/m2bbs/m2bbs/host/handler/journal"
+	"github.com/m2bbs/m2bbs/host/handler/nativedoor"
 	"github.com/m2bbs/m2bbs/host/handler/store"
 	"github.com/m2bbs/m2bbs/host/handler/throttle"
 	"github.com/m2bbs/m2bbs/host/message"
@@ -211,6 +212,12 @@ type Deps struct {
 	Channels luaapi.Channels
 	// Nodes, if set, numbers the callers of the table's line (nodes.go).
 	Nodes Nodes
+	// Doors, if set, runs native doors (nativedoor.go); Post, needed with it,
+	// runs fn on the table's goroutine, then settles connID's session as
+	// after a line, and reports false if the table has stopped. Post may
+	// wait while the table is busy.
+	Doors *nativedoor.Runner
+	Post  func(connID string, fn func()) bool
 }
 
 // Fallback texts for screens that are missing.
@@ -259,6 +266,8 @@ type Session struct {
 	clock *callClock
 	// node is the caller's node number on the line, 0 for none (nodes.go).
 	node int
+	// door is the native door the caller is in, if any (nativedoor.go).
+	door *doorRun
 }
 
 // Stats are the Table's counters.
@@ -333,6 +342,9 @@ type Table struct {
 	byThread map[*lua.LState]*Session
 	counts   counters
 	now      func() time.Time
+
+	// doorsRunning counts the native doors not yet ended (nativedoor.go).
+	doorsRunning sync.WaitGroup
 
 	// running is the session being resumed, for Abort.
 	mu      sync.Mutex
@@ -424,6 +436,7 @@ func New(cfg Config, deps Deps) (*Table, error) {
 		Throttle: loginThrottle(cfg, deps), MinPassword: cfg.Logins.MinPassword,
 		ScriptsDir: cfg.ScriptsDir, Now: deps.Now, Location: deps.Location, Rand: deps.Rand,
 		Offload: t, Startup: t, Channels: deps.Channels, Listen: t.listen, Watch: deps.Watch,
+		ExternalDoors: t,
 	}
 	if len(cfg.TimeLimits) > 0 {
 		api.TimeLeft = t.timeLeft // else users.time_left is always nil
@@ -490,6 +503,7 @@ func (t *Table) Close() {
 	for _, s := range t.sessions {
 		t.remove(s)
 	}
+	t.doorsRunning.Wait() // their process groups are gone: see nativedoor.go
 	t.stop()
 	t.L.Close()
 }
@@ -628,6 +642,10 @@ func (t *Table) Handle(req *m2proto.Request) {
 	keyUser := t.takeKeyLogin(req, msg, string(line)) // before the address changes
 	t.takeGatewayPeer(req, msg)
 	s := t.sessions[req.ConnID]
+	if s != nil && s.door != nil {
+		t.doorInput(s, msg) // keys for the door: see nativedoor.go
+		return
+	}
 	if s != nil && s.waitingForWork() {
 		t.queueLine(s, req) // handled, and admitted, once the hash is done
 		return

@@ -1,0 +1,311 @@
+package session
+
+import (
+	"encoding/json"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/m2bbs/m2bbs/host/handler/nativedoor"
+	"github.com/m2bbs/m2bbs/host/handler/store"
+	"github.com/m2bbs/m2bbs/host/wire/m2proto"
+)
+
+// doorScript plays a native door from a menu: the test door, which reads
+// DOOR32.SYS and echoes keys until Q.
+const doorScript = `require 'ui'
+local door = require 'door'
+local game = door.external{name = 'Echo', command = {TESTDOOR, 'echo'}, dropfile = {'door32.sys', 'door.sys'}, charset = 'utf-8'}
+local hang = door.external{name = 'Hang', command = {TESTDOOR, 'hang'}}
+function m2bbs(conn, req)
+    while true do
+        req = ui.ask(conn, req, 'menu')
+        if req.data.msg == 'd' then
+            local ok, why, code
+            req, ok, why, code = game.run(conn, req)
+            ui.display(conn, req, ('door: %s %s %s'):format(tostring(ok), tostring(why), tostring(code)))
+        elseif req.data.msg == 'h' then
+            local ok, why, code
+            req, ok, why, code = hang.run(conn, req)
+            ui.display(conn, req, ('door: %s %s %s'):format(tostring(ok), tostring(why), tostring(code)))
+        end
+    end
+end`
+
+var (
+	testDoorOnce sync.Once
+	testDoorPath string
+)
+
+// buildTestDoor builds nativedoor's test door once.
+func buildTestDoor(t *testing.T) string {
+	t.Helper()
+	testDoorOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "testdoor")
+		if err != nil {
+			t.Fatal(err)
+		}
+		testDoorPath = filepath.Join(dir, "testdoor")
+		if out, err := exec.Command("go", "build", "-o", testDoorPath, "../nativedoor/testdata/testdoor").CombinedOutput(); err != nil {
+			t.Fatalf("build test door: %v\n%s", err, out)
+		}
+	})
+	return testDoorPath
+}
+
+// nativeBoard is a table whose door output and ends come back through a
+// channel the test pumps, as a worker's results do.
+type nativeBoard struct {
+	tbl    *Table
+	rec    *recorder
+	db     *store.SQLite
+	dir    string
+	posted chan func()
+	nodes  *fakeNodes
+	closed bool
+	logs   syncBuffer
+}
+
+// syncBuffer is a log the door's goroutines may write too.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type fakeNodes struct{ held map[string]int }
+
+func (f *fakeNodes) Claim(id string) int {
+	if n := f.held[id]; n != 0 {
+		return n
+	}
+	n := 1
+	for taken := true; taken; {
+		taken = false
+		for _, m := range f.held {
+			if m == n {
+				taken, n = true, n+1
+			}
+		}
+	}
+	f.held[id] = n
+	return n
+}
+func (f *fakeNodes) Release(id string) { delete(f.held, id) }
+func (f *fakeNodes) Forget(id string)  { delete(f.held, id) }
+
+func newNativeBoard(t *testing.T) *nativeBoard {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), "bbs.db"), store.Options{BcryptCost: bcrypt.MinCost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	dir := t.TempDir()
+	script := strings.ReplaceAll(doorScript, "TESTDOOR", `'`+buildTestDoor(t)+`'`)
+	if err := os.WriteFile(filepath.Join(dir, "main.lua"), []byte(script), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b := &nativeBoard{db: db, dir: dir, nodes: &fakeNodes{held: map[string]int{}}}
+	b.start(t)
+	return b
+}
+
+// start runs a fresh table (a new host) on the board's database.
+func (b *nativeBoard) start(t *testing.T) {
+	t.Helper()
+	b.rec = &recorder{}
+	b.posted = make(chan func(), 16)
+	runner := &nativedoor.Runner{TempRoot: t.TempDir()}
+	tbl, err := New(Config{
+		ScriptsDir: b.dir, MainScript: filepath.Join(b.dir, "main.lua"),
+		RatePerSecond: 1e6, RateBurst: 1 << 20, Journal: true, IdleTimeout: time.Minute,
+	}, Deps{
+		Replier: b.rec, Screens: screenMap{}, Store: b.db, Log: slog.New(slog.NewTextHandler(&b.logs, nil)),
+		Nodes: b.nodes, Doors: runner,
+		Post: func(_ string, fn func()) bool { b.posted <- fn; return true },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.tbl, b.closed = tbl, false
+	t.Cleanup(func() {
+		if b.tbl == tbl && !b.closed {
+			tbl.Close()
+		}
+	})
+}
+
+// stop stops the table as a host that shuts down does.
+func (b *nativeBoard) stop() {
+	b.tbl.Close()
+	b.closed = true
+}
+
+// say handles a line from a telnet caller (who has a terminal).
+func (b *nativeBoard) say(connID, line string) []string {
+	body, _ := json.Marshal(map[string]any{"type": "msg", "msg": line,
+		"terminal": map[string]any{"type": "ansi", "width": 80, "height": 24, "encoding": "utf-8", "ansi": true}})
+	handle(b.tbl, &m2proto.Request{
+		Sender: "sender-1", ConnID: connID, Path: "@bbs",
+		Headers: []m2proto.Header{{Name: "METHOD", Value: "JSON"}, {Name: "PATH", Value: "@bbs"}},
+		Body:    body,
+	})
+	return b.rec.take()
+}
+
+// pumpUntil runs what the door's goroutines posted, as the worker does,
+// until the replies so far hold want.
+func (b *nativeBoard) pumpUntil(t *testing.T, want string) string {
+	t.Helper()
+	var all strings.Builder
+	deadline := time.After(10 * time.Second)
+	for {
+		for _, r := range b.rec.take() {
+			all.WriteString(r + "\n")
+		}
+		if strings.Contains(all.String(), want) {
+			return all.String()
+		}
+		select {
+		case fn := <-b.posted:
+			fn()
+			b.tbl.Commit()
+		case <-deadline:
+			t.Fatalf("no %q in:\n%s", want, all.String())
+		}
+	}
+}
+
+// TestNativeDoor: a caller plays the door: it greets them from its drop
+// files with their node, takes their keys, and when it exits the script
+// goes on with its result; the door's call is journaled, the keys are not.
+func TestNativeDoor(t *testing.T) {
+	b := newNativeBoard(t)
+	expect(t, b.say("1", "connect"), "1 prompt:menu")
+	expect(t, b.say("2", "connect"), "2 prompt:menu")
+	expect(t, b.say("2", "d")) // the door runs; the coroutine waits
+	b.pumpUntil(t, "Hello , 30 minutes left on node 2.")
+	// Others are served meanwhile.
+	expect(t, b.say("1", "x"), "1 prompt:menu")
+	b.say("2", "a")
+	b.pumpUntil(t, `key 'a'`)
+	b.say("2", "q")
+	out := b.pumpUntil(t, "2 prompt:menu")
+	if !strings.Contains(out, "Bye!") || !strings.Contains(out, "2 screen:door: true exited 0") {
+		t.Errorf("after the door:\n%s", out)
+	}
+	raw, _, err := b.db.LoadJournal(t.Context(), "2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	joined := ""
+	for _, r := range raw {
+		joined += string(r)
+	}
+	if !strings.Contains(joined, DoorCall) || strings.Contains(joined, `"msg":"a"`) {
+		t.Errorf("journal: %q", joined)
+	}
+}
+
+// TestDoorAfterRestart: the host dies while a caller is in a door; the
+// door dies with it (its group is killed), and the caller, resumed on a
+// new host, is told so and goes on at the menu.
+func TestDoorAfterRestart(t *testing.T) {
+	b := newNativeBoard(t)
+	b.say("1", "connect")
+	b.say("1", "d")
+	b.pumpUntil(t, "Q quits.")
+	pgid := b.tbl.sessions["1"].door.run.Pgid()
+	b.stop() // the host stops: the door is killed, the journal kept
+	if err := syscallKill0(pgid); err == nil && processAlive(pgid) {
+		t.Errorf("door's group %d alive after the host stopped", pgid)
+	}
+	b.start(t)
+	// The caller's next key brings them back: told the door is over, at
+	// the menu (which that key answered).
+	got := b.say("1", "k")
+	expect(t, got, "1 screen:The board restarted while you were in Echo: the door had to close.",
+		"1 screen:door: nil the board restarted while you were in the door nil", "1 prompt:menu", "1 prompt:menu")
+	expect(t, b.say("1", "x"), "1 prompt:menu")
+}
+
+// TestHangUpKillsTheDoor: a caller who hangs up in a door that never
+// exits leaves no process behind: its whole group is killed.
+func TestHangUpKillsTheDoor(t *testing.T) {
+	b := newNativeBoard(t)
+	b.say("1", "connect")
+	b.say("1", "h")
+	b.pumpUntil(t, "hanging, child")
+	pgid := b.tbl.sessions["1"].door.run.Pgid()
+	if !processAlive(pgid) {
+		t.Fatal("door not running")
+	}
+	handle(b.tbl, &m2proto.Request{Sender: "sender-1", ConnID: "1", Path: "@bbs", Body: []byte(`{"type":"disconnect"}`),
+		Headers: []m2proto.Header{{Name: "METHOD", Value: "JSON"}}})
+	deadline := time.Now().Add(10 * time.Second)
+	for processAlive(pgid) {
+		if time.Now().After(deadline) {
+			t.Fatalf("door's group %d alive after the hang-up", pgid)
+		}
+		select {
+		case fn := <-b.posted:
+			fn()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	if b.tbl.Has("1") {
+		t.Error("session left after the hang-up")
+	}
+}
+
+// TestClassicCallerIsToldDoorsNeedATerminal: the classic client has no
+// terminal: the door does not start and the caller is told why.
+func TestClassicCallerIsToldDoorsNeedATerminal(t *testing.T) {
+	b := newNativeBoard(t)
+	handle(b.tbl, msg("1", "connect"))
+	b.rec.take()
+	handle(b.tbl, msg("1", "d"))
+	expect(t, b.rec.take(), "1 screen:"+doorNeedsTerminal, "1 screen:door: nil "+doorNeedsTerminal+" nil", "1 prompt:menu")
+}
+
+// syscallKill0 probes process group pgid.
+func syscallKill0(pgid int) error { return syscall.Kill(-pgid, 0) }
+
+// processAlive reports whether a process of group pgid is alive (not a
+// zombie the machine's init has not reaped yet).
+func processAlive(pgid int) bool {
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		i := strings.LastIndexByte(string(b), ')')
+		f := strings.Fields(string(b[i+2:]))
+		if len(f) > 2 && f[0] != "Z" && f[2] == strconv.Itoa(pgid) {
+			return true
+		}
+	}
+	return false
+}
