@@ -467,6 +467,11 @@ func (run *Run) killGroup() {
 	waited.Stop()
 	_ = syscall.Kill(-run.pgid, syscall.SIGKILL)
 	<-run.reaped
+	// SIGKILL takes a moment: the run ends once the group's last process
+	// has died (KillGrace at most).
+	for deadline := time.Now().Add(KillGrace); len(Alive(run.pgid)) > 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	// What the door wrote last is still to be read: the stream ends by
 	// itself once no process holds the door's side (DrainWait at most,
 	// for a process that left the group with it).
@@ -545,4 +550,35 @@ func (run *Run) Done() <-chan struct{} { return run.done }
 func (run *Run) Wait() Result {
 	<-run.done
 	return run.result
+}
+
+// Alive lists the processes of group pgid that have not died: zombies are
+// left out (an orphan's zombie waits for the machine's init to reap it,
+// which may take a while in a container). It reads /proc.
+func Alive(pgid int) []int {
+	entries, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid pgrp ...: comm may hold spaces and parens.
+		i := strings.LastIndexByte(string(b), ')')
+		if i < 0 || i+2 > len(b) {
+			continue
+		}
+		f := strings.Fields(string(b[i+2:]))
+		if len(f) < 3 || f[0] == "Z" || f[0] == "X" {
+			continue
+		}
+		if g, _ := strconv.Atoi(f[2]); g == pgid {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -106,36 +105,9 @@ func (rd *reader) waitFor(t *testing.T, want string) {
 	}
 }
 
-// alive lists the processes of group pgid that are not zombies (the
-// machine's init may not reap orphans quickly).
-func alive(pgid int) []int {
-	entries, _ := os.ReadDir("/proc")
-	var pids []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid pgrp ...: comm may hold spaces.
-		rest := string(b[bytes.LastIndexByte(b, ')')+2:])
-		f := strings.Fields(rest)
-		if len(f) < 3 || f[0] == "Z" {
-			continue
-		}
-		if g, _ := strconv.Atoi(f[2]); g == pgid {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
-}
-
 func assertGroupGone(t *testing.T, pgid int) {
 	t.Helper()
-	if pids := alive(pgid); len(pids) > 0 {
+	if pids := Alive(pgid); len(pids) > 0 {
 		t.Fatalf("process group %d still has %v", pgid, pids)
 	}
 }
@@ -208,7 +180,7 @@ func TestTimeLimitKillsGroup(t *testing.T) {
 	}
 	out := readAll(run)
 	out.waitFor(t, "hanging, child")
-	if n := len(alive(run.Pgid())); n < 2 {
+	if n := len(Alive(run.Pgid())); n < 2 {
 		t.Fatalf("group has %d processes, want the door and its child", n)
 	}
 	res := run.Wait()

@@ -11,7 +11,6 @@ import (
 	"github.com/m2bbs/m2bbs/host/handler/nativedoor"
 	"github.com/m2bbs/m2bbs/host/handler/nativedoor/dropfile"
 	"github.com/m2bbs/m2bbs/host/handler/termbridge"
-	"github.com/m2bbs/m2bbs/host/message"
 	"github.com/m2bbs/m2bbs/luaapi"
 )
 
@@ -43,8 +42,8 @@ const DoorCall = "door.external"
 // restart that ended their door.
 const doorInterrupted = "the board restarted while you were in the door"
 
-// doorKeysText is what a caller without a terminal is told (the classic
-// client).
+// doorNeedsTerminal is what a caller whose gateway cannot do keystroke
+// mode is told (the classic client).
 const doorNeedsTerminal = "Doors need a terminal: call in with telnet, SSH or the browser."
 
 // doorRun is a door a session waits for.
@@ -98,6 +97,11 @@ func (t *Table) RunExternal(L *lua.LState, door luaapi.ExternalDoor, req lua.LVa
 		return t.doorOutput(s, d, text)
 	}})
 	s.door = d
+	// Keystroke mode from the start: keys typed before the door writes
+	// anything reach it as typed.
+	if err := s.conn.SendKeys("", doorLabel); err != nil {
+		s.log.Warn("send door output", "err", err)
+	}
 	t.doorsRunning.Add(1)
 	go t.awaitDoor(s, d)
 	return L.Yield()
@@ -108,7 +112,7 @@ func (t *Table) cannotRunDoor(L *lua.LState, s *Session, door luaapi.ExternalDoo
 	switch {
 	case t.deps.Doors == nil || t.deps.Post == nil || t.dry != nil:
 		return "Doors cannot run on this board."
-	case s.conn.Terminal.Type == "" && s.conn.Terminal.Width == 0:
+	case !s.conn.Terminal.Keys:
 		return doorNeedsTerminal
 	case s.door != nil || s.offload != nil || !luaapi.CanYieldTo(L, s.thread):
 		return "The door cannot start from here (inside pcall, an iterator or another door)."
@@ -158,7 +162,7 @@ func (t *Table) doorOutput(s *Session, d *doorRun, text string) error {
 		if t.sessions[s.connID] != s || s.door != d {
 			return
 		}
-		if err := s.conn.Send(s.conn.Sender, s.connID, doorOutputMessage(text), ""); err != nil {
+		if err := s.conn.SendKeys(text, doorLabel); err != nil {
 			s.log.Warn("send door output", "err", err)
 		}
 	})
@@ -177,14 +181,17 @@ func (t *Table) doorOutput(s *Session, d *doorRun, text string) error {
 // errTableGone is doorOutput's error once the table stopped.
 var errTableGone = fmt.Errorf("the worker stopped")
 
-// doorOutputMessage is the message carrying a door's output.
-func doorOutputMessage(text string) message.Message { return message.Screen(text) }
+// doorLabel is the label of a door's output in the caller's journal and
+// on the status page.
+const doorLabel = "[door]"
 
 // awaitDoor waits, on a goroutine of its own, for d to end, then hands
 // its result to the table's goroutine.
 func (t *Table) awaitDoor(s *Session, d *doorRun) {
 	<-d.bridge.Done()
-	d.bridge.Close()
+	if d.bridge.Err() != nil {
+		d.bridge.Close() // the caller's side failed: the door goes
+	}
 	res := d.run.Wait()
 	t.doorsRunning.Done()
 	t.deps.Post(s.connID, func() { t.doorDone(s, d, res) })
@@ -254,8 +261,9 @@ func pushDoorResult(L *lua.LState, req lua.LValue, vals []lua.LValue) int {
 	return 1 + len(vals)
 }
 
-// doorInput hands what the caller typed to s's door: a line (the classic
-// message) with the Enter that sent it.
+// doorInput hands what the caller typed to s's door: keys as typed (a
+// keys request), or a line with the Enter that sent it (a line sent before
+// the caller's gateway took keystroke mode).
 func (t *Table) doorInput(s *Session, msg *lua.LTable) {
 	text, ok := msg.RawGetString("msg").(lua.LString)
 	if !ok {

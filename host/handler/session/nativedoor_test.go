@@ -6,10 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -162,10 +160,16 @@ func (b *nativeBoard) stop() {
 	b.closed = true
 }
 
-// say handles a line from a telnet caller (who has a terminal).
-func (b *nativeBoard) say(connID, line string) []string {
-	body, _ := json.Marshal(map[string]any{"type": "msg", "msg": line,
-		"terminal": map[string]any{"type": "ansi", "width": 80, "height": 24, "encoding": "utf-8", "ansi": true}})
+// say handles a line from a telnet caller (whose terminal does keystroke
+// mode).
+func (b *nativeBoard) say(connID, line string) []string { return b.send(connID, "msg", line) }
+
+// keys handles keys from the telnet caller.
+func (b *nativeBoard) keys(connID, keys string) []string { return b.send(connID, "keys", keys) }
+
+func (b *nativeBoard) send(connID, kind, text string) []string {
+	body, _ := json.Marshal(map[string]any{"type": kind, "msg": text,
+		"terminal": map[string]any{"type": "ansi", "width": 80, "height": 24, "encoding": "utf-8", "ansi": true, "keys": true}})
 	handle(b.tbl, &m2proto.Request{
 		Sender: "sender-1", ConnID: connID, Path: "@bbs",
 		Headers: []m2proto.Header{{Name: "METHOD", Value: "JSON"}, {Name: "PATH", Value: "@bbs"}},
@@ -204,13 +208,15 @@ func TestNativeDoor(t *testing.T) {
 	b := newNativeBoard(t)
 	expect(t, b.say("1", "connect"), "1 prompt:menu")
 	expect(t, b.say("2", "connect"), "2 prompt:menu")
-	expect(t, b.say("2", "d")) // the door runs; the coroutine waits
+	expect(t, b.say("2", "d"), "2 keys:") // the door runs; the coroutine waits
 	b.pumpUntil(t, "Hello , 30 minutes left on node 2.")
 	// Others are served meanwhile.
 	expect(t, b.say("1", "x"), "1 prompt:menu")
-	b.say("2", "a")
+	b.keys("2", "a")
 	b.pumpUntil(t, `key 'a'`)
-	b.say("2", "q")
+	b.say("2", "b") // a line sent before the gateway took keystroke mode
+	b.pumpUntil(t, `key '\r'`)
+	b.keys("2", "q")
 	out := b.pumpUntil(t, "2 prompt:menu")
 	if !strings.Contains(out, "Bye!") || !strings.Contains(out, "2 screen:door: true exited 0") {
 		t.Errorf("after the door:\n%s", out)
@@ -223,7 +229,7 @@ func TestNativeDoor(t *testing.T) {
 	for _, r := range raw {
 		joined += string(r)
 	}
-	if !strings.Contains(joined, DoorCall) || strings.Contains(joined, `"msg":"a"`) {
+	if !strings.Contains(joined, DoorCall) || strings.Contains(joined, `"msg":"a"`) || strings.Contains(joined, `"msg":"b"`) {
 		t.Errorf("journal: %q", joined)
 	}
 }
@@ -238,15 +244,15 @@ func TestDoorAfterRestart(t *testing.T) {
 	b.pumpUntil(t, "Q quits.")
 	pgid := b.tbl.sessions["1"].door.run.Pgid()
 	b.stop() // the host stops: the door is killed, the journal kept
-	if err := syscallKill0(pgid); err == nil && processAlive(pgid) {
+	if len(nativedoor.Alive(pgid)) > 0 {
 		t.Errorf("door's group %d alive after the host stopped", pgid)
 	}
 	b.start(t)
 	// The caller's next key brings them back: told the door is over, at
-	// the menu (which that key answered).
-	got := b.say("1", "k")
+	// the menu (the key itself is dropped: the menu takes lines).
+	got := b.keys("1", "k")
 	expect(t, got, "1 screen:The board restarted while you were in Echo: the door had to close.",
-		"1 screen:door: nil the board restarted while you were in the door nil", "1 prompt:menu", "1 prompt:menu")
+		"1 screen:door: nil the board restarted while you were in the door nil", "1 prompt:menu")
 	expect(t, b.say("1", "x"), "1 prompt:menu")
 }
 
@@ -258,13 +264,13 @@ func TestHangUpKillsTheDoor(t *testing.T) {
 	b.say("1", "h")
 	b.pumpUntil(t, "hanging, child")
 	pgid := b.tbl.sessions["1"].door.run.Pgid()
-	if !processAlive(pgid) {
+	if len(nativedoor.Alive(pgid)) == 0 {
 		t.Fatal("door not running")
 	}
 	handle(b.tbl, &m2proto.Request{Sender: "sender-1", ConnID: "1", Path: "@bbs", Body: []byte(`{"type":"disconnect"}`),
 		Headers: []m2proto.Header{{Name: "METHOD", Value: "JSON"}}})
 	deadline := time.Now().Add(10 * time.Second)
-	for processAlive(pgid) {
+	for len(nativedoor.Alive(pgid)) > 0 {
 		if time.Now().After(deadline) {
 			t.Fatalf("door's group %d alive after the hang-up", pgid)
 		}
@@ -287,25 +293,8 @@ func TestClassicCallerIsToldDoorsNeedATerminal(t *testing.T) {
 	b.rec.take()
 	handle(b.tbl, msg("1", "d"))
 	expect(t, b.rec.take(), "1 screen:"+doorNeedsTerminal, "1 screen:door: nil "+doorNeedsTerminal+" nil", "1 prompt:menu")
-}
-
-// syscallKill0 probes process group pgid.
-func syscallKill0(pgid int) error { return syscall.Kill(-pgid, 0) }
-
-// processAlive reports whether a process of group pgid is alive (not a
-// zombie the machine's init has not reaped yet).
-func processAlive(pgid int) bool {
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		i := strings.LastIndexByte(string(b), ')')
-		f := strings.Fields(string(b[i+2:]))
-		if len(f) > 2 && f[0] != "Z" && f[2] == strconv.Itoa(pgid) {
-			return true
-		}
-	}
-	return false
+	// Nor does a telnet caller whose client would not do keystroke mode.
+	body := `{"type":"msg","msg":"d","terminal":{"type":"ansi","width":80,"height":24,"ansi":true}}`
+	handle(b.tbl, jsonReq("1", body))
+	expect(t, b.rec.take(), "1 screen:"+doorNeedsTerminal, "1 screen:door: nil "+doorNeedsTerminal+" nil", "1 prompt:menu")
 }
