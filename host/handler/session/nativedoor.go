@@ -194,6 +194,9 @@ func (t *Table) awaitDoor(s *Session, d *doorRun) {
 	}
 	res := d.run.Wait()
 	t.doorsRunning.Done()
+	st := d.bridge.Stats()
+	s.log.Info("door ended", "door", d.spec.Name, "why", res.Why, "exit", res.ExitCode, "ran", res.Ran.Round(time.Millisecond),
+		"bytes_out", st.BytesOut, "keys_in", st.KeysIn, "keys_dropped", st.Dropped)
 	t.deps.Post(s.connID, func() { t.doorDone(s, d, res) })
 }
 
@@ -204,9 +207,6 @@ func (t *Table) doorDone(s *Session, d *doorRun, res nativedoor.Result) {
 		return
 	}
 	s.door = nil
-	st := d.bridge.Stats()
-	s.log.Info("door ended", "door", d.spec.Name, "why", res.Why, "exit", res.ExitCode, "ran", res.Ran.Round(time.Millisecond),
-		"bytes_out", st.BytesOut, "keys_in", st.KeysIn, "keys_dropped", st.Dropped)
 	if t.journals != nil {
 		t.hold() // until Commit, as for a line
 	}

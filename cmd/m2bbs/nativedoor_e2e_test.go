@@ -1,0 +1,346 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/m2bbs/m2bbs/cmd/internal/proctest"
+	"github.com/m2bbs/m2bbs/host/handler/nativedoor"
+	"github.com/m2bbs/m2bbs/host/shared/freeport"
+)
+
+var (
+	e2eDoorOnce sync.Once
+	e2eDoorPath string
+	e2eDoorErr  error
+)
+
+// e2eTestDoor builds the native test door (it reads its DOOR32.SYS and
+// DOOR.SYS, greets the caller and echoes keys; other modes hang or flood).
+func e2eTestDoor(t *testing.T) string {
+	t.Helper()
+	e2eDoorOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "testdoor")
+		if err != nil {
+			e2eDoorErr = err
+			return
+		}
+		e2eDoorPath = filepath.Join(dir, "testdoor")
+		e2eDoorErr = proctest.Build("../../host/handler/nativedoor/testdata/testdoor", e2eDoorPath)
+	})
+	if e2eDoorErr != nil {
+		t.Fatalf("build the test door: %v", e2eDoorErr)
+	}
+	return e2eDoorPath
+}
+
+// nativeDoorsScripts is the shipped board with three native doors on its
+// Doors menu: 1 Native Echo, 2 Flood, 4 Never Ends (3 is Guess the
+// Number).
+func nativeDoorsScripts(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "scripts")
+	if out, err := exec.Command("cp", "-r", "../../scripts", dir).CombinedOutput(); err != nil {
+		t.Fatalf("copy scripts: %v\n%s", err, out)
+	}
+	door := e2eTestDoor(t)
+	for file, decl := range map[string]string{
+		"echo":  `name = 'Native Echo', description = 'reads its drop files', command = {%q, 'echo'}, dropfile = {'door32.sys', 'door.sys'}`,
+		"flood": `name = 'Flood', description = 'writes without end', command = {%q, 'flood'}`,
+		"hang":  `name = 'Never Ends', description = 'never exits', command = {%q, 'hang'}, time_limit = 0.05`,
+	} {
+		src := "return require('door').external{" + fmt.Sprintf(decl, door) + "}\n"
+		if err := os.WriteFile(filepath.Join(dir, "doors", file+".lua"), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// startDoorBBS starts "m2bbs run" with telnet and SSH and the native
+// doors, and returns its log and the telnet, SSH and board ports.
+func startDoorBBS(t *testing.T) (logs *proctest.Log, telnetPort, sshPort, port int) {
+	t.Helper()
+	var ports [3]int
+	for i := range ports {
+		p, err := freeport.Pick()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ports[i] = p
+	}
+	dir := t.TempDir()
+	logs = startM2BBS(t, "run", "-port", fmt.Sprint(ports[2]), "-telnet-port", fmt.Sprint(ports[0]), "-ssh-port", fmt.Sprint(ports[1]),
+		"-web-port", "-1", "-data", dir, "-db", filepath.Join(dir, "bbs.db"), "-scripts", nativeDoorsScripts(t), "-screens", "../../screens",
+		"-bcrypt-cost", "4")
+	logs.WaitFor(t, 30*time.Second, "m2bbs is ready")
+	logs.WaitFor(t, readTimeout, "ssh listening")
+	return logs, ports[0], ports[1], ports[2]
+}
+
+// expectTools returns the paths of telnet, ssh and expect, or skips.
+func expectTools(t *testing.T) (telnet, ssh, expect string) {
+	t.Helper()
+	var errs []error
+	for _, p := range []*string{&telnet, &ssh, &expect} {
+		name := map[*string]string{&telnet: "telnet", &ssh: "ssh", &expect: "expect"}[p]
+		path, err := exec.LookPath(name)
+		*p = path
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("telnet, ssh or expect missing (make deps installs them): %v", errs)
+		}
+		t.Skip("telnet, ssh or expect missing (make deps installs them)")
+	}
+	return telnet, ssh, expect
+}
+
+// expectPrelude defines step and register NAME: a new caller signs up and
+// stands at the main menu.
+const expectPrelude = `
+set timeout 15
+set stty_init "rows 40 cols 100"
+proc step {n pattern} {
+	expect {
+		timeout { puts "\nEXPECT TIMEOUT at step $n"; exit $n }
+		eof { puts "\nEXPECT EOF at step $n"; exit $n }
+		-ex $pattern
+	}
+}
+proc register {name} {
+	step 2 "What's your name?"
+	step 3 "> "
+	send "$name\r"
+	step 4 "password?"
+	step 5 "> "
+	send "hunter22\r"
+	step 6 "register:"
+	step 7 "> "
+	send "hunter22\r"
+	step 8 "(Y/n)"
+	step 9 "> "
+	send "y\r"
+	step 10 "Quit the BBS."
+	step 11 "> "
+}
+`
+
+// runExpect runs an expect script and returns the screen it saw.
+func runExpect(t *testing.T, ctx context.Context, expectProg, script string) (string, error) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "call.exp")
+	if err := os.WriteFile(path, []byte(expectPrelude+script), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(ctx, expectProg, path)
+	cmd.Env = append(os.Environ(), "TERM=xterm")
+	out, err := cmd.CombinedOutput()
+	return strings.ReplaceAll(string(out), "\r", ""), err
+}
+
+// doorStarted waits for the log line of door's start and returns its
+// process group.
+func doorStarted(t *testing.T, logs *proctest.Log, user, door string) int {
+	t.Helper()
+	attr := "door=" + door // slog quotes a value with spaces
+	if strings.Contains(door, " ") {
+		attr = "door=" + strconv.Quote(door)
+	}
+	line := logs.WaitFor(t, readTimeout, "door started", "user="+user, attr)
+	m := regexp.MustCompile(`pgid=(\d+)`).FindStringSubmatch(line)
+	if m == nil {
+		t.Fatalf("no pgid in %q", line)
+	}
+	pgid, _ := strconv.Atoi(m[1])
+	return pgid
+}
+
+// waitGroupGone fails unless every process of group pgid dies within
+// timeout.
+func waitGroupGone(t *testing.T, pgid int, timeout time.Duration, why string) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for len(nativedoor.Alive(pgid)) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: the door's process group %d still has %v", why, pgid, nativedoor.Alive(pgid))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestNativeDoorOverTelnetAndSSH: a caller on telnet, then one on SSH
+// (OpenSSH's ssh), both driven by expect, play a native door from the
+// Doors menu: it reads their DOOR32.SYS and DOOR.SYS and greets them by
+// name with their time left and node, takes their keys one at a time, and
+// exits back to the menu; nothing of it is left running.
+func TestNativeDoorOverTelnetAndSSH(t *testing.T) {
+	telnetProg, sshProg, expectProg := expectTools(t)
+	logs, telnetPort, sshPort, _ := startDoorBBS(t)
+	play := `
+send "D\r"
+step 12 "Door? "
+send "1\r"
+step 13 "DOOR32.SYS: Hello NAME, 30 minutes left on node 1."
+step 14 "DOOR.SYS: Hello NAME, 30 minutes left on node 1."
+step 15 "Q quits."
+send "x"
+step 16 "key 'x'"
+send "\r"
+step 17 "key '\\r'"
+send "q"
+step 18 "Bye!"
+step 19 "Door? "
+send "Q\r"
+step 20 "Quit the BBS."
+step 21 "> "
+send "Q\r"
+step 22 "see ya later"
+expect {
+	timeout { puts "\nEXPECT TIMEOUT at the end"; exit 23 }
+	eof
+}
+`
+	for _, c := range []struct{ name, spawn string }{
+		{"tess", fmt.Sprintf("%s 127.0.0.1 %d", telnetProg, telnetPort)},
+		{"sven", fmt.Sprintf("%s -p %d -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o PubkeyAuthentication=no -o LogLevel=ERROR new@127.0.0.1", sshProg, sshPort)},
+	} {
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+		screen, err := runExpect(t, ctx, expectProg, "spawn -noecho "+c.spawn+"\nregister "+c.name+"\n"+strings.ReplaceAll(play, "NAME", c.name))
+		cancel()
+		if err != nil {
+			t.Fatalf("%s: expect: %v; the screen:\n%s", c.name, err, screen)
+		}
+		if strings.Contains(screen, "x\nkey") {
+			t.Errorf("%s: the key was echoed besides the door's answer:\n%s", c.name, screen)
+		}
+		pgid := doorStarted(t, logs, c.name, "Native Echo")
+		logs.WaitFor(t, readTimeout, "door ended", "user="+c.name, "why=exited")
+		waitGroupGone(t, pgid, 5*time.Second, c.name+" after the door exited")
+	}
+}
+
+// TestNativeDoorKilledAtItsTimeLimitAndAtHangUp: a door that never exits
+// (and ignores SIGHUP, with a child) is killed, child and all, when its
+// time is up, and the caller is back at the Doors menu; a caller who
+// hangs up in it leaves nothing running either.
+func TestNativeDoorKilledAtItsTimeLimitAndAtHangUp(t *testing.T) {
+	telnetProg, _, expectProg := expectTools(t)
+	logs, telnetPort, _, _ := startDoorBBS(t)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	screen, err := runExpect(t, ctx, expectProg, fmt.Sprintf(`spawn -noecho %s 127.0.0.1 %d
+register tina
+send "D\r"
+step 12 "Door? "
+send "4\r"
+step 13 "hanging, child"
+step 14 "Your time in Never Ends is up."
+step 15 "Door? "
+send "4\r"
+step 16 "hanging, child"
+exit 0
+`, telnetProg, telnetPort))
+	if err != nil {
+		t.Fatalf("expect: %v; the screen:\n%s", err, screen)
+	}
+	first := doorStarted(t, logs, "tina", "Never Ends")
+	logs.WaitFor(t, readTimeout, "door ended", "user=tina", `why="time limit"`)
+	waitGroupGone(t, first, 5*time.Second, "at the time limit")
+	// The second run: expect exited, telnet with it: the caller hung up.
+	logs.WaitFor(t, readTimeout, "door ended", "user=tina", `why="hung up"`)
+	if n := logs.Count("door started", "user=tina"); n != 2 {
+		t.Fatalf("%d doors started, want 2", n)
+	}
+	second := regexp.MustCompile(`pgid=(\d+)`).FindAllStringSubmatch(logs.String(), -1)
+	pgid, _ := strconv.Atoi(second[len(second)-1][1])
+	waitGroupGone(t, pgid, 5*time.Second, "at the hang-up")
+}
+
+// TestAFloodingDoorSlowsNoOtherCaller: while a telnet caller sits in a
+// door that writes without end (and reads it all), a second caller's
+// menu answers within a second every time; the door's output reaches its
+// caller at its output rate; when that caller hangs up the door goes.
+func TestAFloodingDoorSlowsNoOtherCaller(t *testing.T) {
+	telnetProg, _, expectProg := expectTools(t)
+	logs, telnetPort, _, port := startDoorBBS(t)
+	flowing := filepath.Join(t.TempDir(), "flowing")
+	ctx, hangUp := context.WithCancel(t.Context())
+	defer hangUp()
+	flood := make(chan string, 1)
+	go func() {
+		screen, err := runExpect(t, ctx, expectProg, fmt.Sprintf(`spawn -noecho %s 127.0.0.1 %d
+register fred
+send "D\r"
+step 12 "Door? "
+send "2\r"
+step 13 "flood flood flood"
+exec touch %s
+set timeout 120
+expect "never written"
+`, telnetProg, telnetPort, flowing))
+		flood <- fmt.Sprintf("%v\n%s", err, screen)
+	}()
+	select {
+	case screen := <-flood:
+		t.Fatalf("the flooded caller's call ended: %s", screen)
+	case <-time.After(0):
+	}
+	pgid := doorStarted(t, logs, "fred", "Flood")
+	for deadline := time.Now().Add(readTimeout); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(flowing); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the flood never reached its caller")
+		}
+	}
+
+	b := &bbs{addr: fmt.Sprintf("127.0.0.1:%d", port), logs: logs}
+	c := b.call(t)
+	arrive(t, c, "bea", "hunter22", "hunter22", "y")
+	var worst time.Duration
+	pace := time.NewTicker(200 * time.Millisecond) // within the board's line rate
+	defer pace.Stop()
+	for n, began := 0, time.Now(); n < 10 || time.Since(began) < 3*time.Second; n++ {
+		<-pace.C
+		began := time.Now()
+		out := visit(t, c, "Z")
+		took := time.Since(began)
+		worst = max(worst, took)
+		if !strings.Contains(out, "Quit the BBS.") {
+			t.Fatalf("the menu did not come back:\n%s", out)
+		}
+	}
+	if worst >= time.Second {
+		t.Errorf("a menu took %v while a door flooded", worst)
+	}
+	t.Logf("slowest menu round trip during the flood: %v", worst)
+
+	hangUp()
+	<-flood
+	line := logs.WaitFor(t, readTimeout, "door ended", "user=fred", `why="hung up"`)
+	m := regexp.MustCompile(`ran=([0-9.]+)s bytes_out=(\d+)`).FindStringSubmatch(line)
+	if m == nil {
+		t.Fatalf("no ran= and bytes_out= in %q", line)
+	}
+	ran, _ := strconv.ParseFloat(m[1], 64)
+	n, _ := strconv.Atoi(m[2])
+	// Paced to the output rate: a burst of one read, then the rate.
+	if n < 64<<10 || float64(n) > float64(nativedoor.DefaultOutputRate)*(ran+1) {
+		t.Errorf("the flood reached its caller at %d bytes in %.1fs (output rate %d a second): %s", n, ran, nativedoor.DefaultOutputRate, line)
+	}
+	waitGroupGone(t, pgid, 5*time.Second, "after the flooded caller hung up")
+}
