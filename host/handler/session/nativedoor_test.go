@@ -15,6 +15,7 @@ import (
 
 	"github.com/m2bbs/m2bbs/host/handler/nativedoor"
 	"github.com/m2bbs/m2bbs/host/handler/store"
+	"github.com/m2bbs/m2bbs/host/handler/termbridge"
 	"github.com/m2bbs/m2bbs/host/wire/m2proto"
 )
 
@@ -298,3 +299,44 @@ func TestClassicCallerIsToldDoorsNeedATerminal(t *testing.T) {
 	handle(b.tbl, jsonReq("1", body))
 	expect(t, b.rec.take(), "1 screen:"+doorNeedsTerminal, "1 screen:door: nil "+doorNeedsTerminal+" nil", "1 prompt:menu")
 }
+
+// TestKeysFloodIntoADoorHoldsUpNoOne: a hostile caller pours keys into a
+// door that never reads them; each of their requests is taken or dropped
+// at once (the worker never waits for the door), the keys held for the
+// door stay bounded, and another caller's prompts keep answering at once.
+func TestKeysFloodIntoADoorHoldsUpNoOne(t *testing.T) {
+	b := newNativeBoard(t)
+	b.say("1", "connect")
+	b.say("2", "connect")
+	b.say("1", "h")
+	b.pumpUntil(t, "hanging, child")
+	d := b.tbl.sessions["1"].door
+	burst := strings.Repeat("k", 1000)
+	var worst time.Duration
+	began := time.Now()
+	for i := range 2000 {
+		b.keys("1", burst)
+		if i%200 == 0 {
+			t0 := time.Now()
+			expect(t, b.say("2", "x"), "2 prompt:menu")
+			worst = max(worst, time.Since(t0))
+		}
+	}
+	took := time.Since(began)
+	st := d.bridge.Stats()
+	if took > 5*time.Second || worst > 500*time.Millisecond {
+		t.Errorf("2,000 keys requests took %v; the other caller's slowest prompt %v", took, worst)
+	}
+	// The host's keys rate took at most its burst; the door, reading
+	// nothing, was handed at most its queue and its terminal's buffer.
+	if st.KeysIn > int64(termbridgeMaxHeld) || st.Dropped == 0 && b.tbl.Stats().KeysDropped == 0 {
+		t.Errorf("keys held for the door: %+v (host dropped %d)", st, b.tbl.Stats().KeysDropped)
+	}
+	t.Logf("2,000 keys requests in %v; other caller's slowest prompt %v; door took %d bytes, dropped %d pieces; host dropped %d requests",
+		took, worst, st.KeysIn, st.Dropped, b.tbl.Stats().KeysDropped)
+}
+
+// termbridgeMaxHeld bounds the bytes of keys a door that reads nothing
+// can be handed: the bridge's queue, the one piece its writer holds, and
+// what the kernel's pseudo-terminal buffers (a few KiB; 64 KiB allowed).
+const termbridgeMaxHeld = (termbridge.MaxQueued+1)*termbridge.MaxKeys + 64<<10
