@@ -344,3 +344,36 @@ expect "never written"
 	}
 	waitGroupGone(t, pgid, 5*time.Second, "after the flooded caller hung up")
 }
+
+// TestNodesSurviveAHostRestart: behind real Mongrel2, callers hold the
+// lowest free nodes, a caller who leaves frees theirs, and when the host
+// is killed and started again the callers it resumes keep their nodes: a
+// new caller gets the node that was free, not one of theirs.
+func TestNodesSurviveAHostRestart(t *testing.T) {
+	server := startLinesMongrel2(t, 1)
+	db := filepath.Join(t.TempDir(), "bbs.db")
+	line := startLine(t, server, db, 1)
+	amy, _ := callIn(t, server, "amy", "pw", "pw", "y")
+	ben, _ := callIn(t, server, "ben", "pw", "pw", "y")
+	cal, _ := callIn(t, server, "cal", "pw", "pw", "y")
+	if out := visit(t, cal, "5"); !strings.Contains(out, "Nodes: 1 amy, 2 ben, 3 cal\n") {
+		t.Fatalf("who's online:\n%s", out)
+	}
+	if out := leave(t, amy, "Q"); !strings.Contains(out, "see ya") {
+		t.Fatalf("amy could not quit:\n%s", out)
+	}
+	line.kill9(t)
+	line = startLine(t, server, db, 1)
+	dee, _ := callIn(t, server, "dee", "pw", "pw", "y")
+	// Listed in the order they called: ben, cal (once replayed), dee.
+	if out := visit(t, ben, "5"); !strings.Contains(out, "Nodes: 2 ben, 1 dee\n") {
+		t.Errorf("who's online after the restart, for ben:\n%s", out)
+	}
+	if out := visit(t, cal, "5"); !strings.Contains(out, "Nodes: 2 ben, 3 cal, 1 dee\n") {
+		t.Errorf("who's online after the restart, for cal:\n%s", out)
+	}
+	if out := visit(t, dee, "5"); !strings.Contains(out, "Nodes: 2 ben, 3 cal, 1 dee\n") {
+		t.Errorf("who's online after the restart, for dee:\n%s", out)
+	}
+	line.logs.WaitFor(t, readTimeout, "session replayed from its journal")
+}
