@@ -243,7 +243,7 @@ func TestDoorAfterRestart(t *testing.T) {
 	b.say("1", "connect")
 	b.say("1", "d")
 	b.pumpUntil(t, "Q quits.")
-	pgid := b.tbl.sessions["1"].door.run.Pgid()
+	pgid := b.tbl.sessions["1"].stream.stream.(*nativedoor.Run).Pgid()
 	b.stop() // the host stops: the door is killed, the journal kept
 	if len(nativedoor.Alive(pgid)) > 0 {
 		t.Errorf("door's group %d alive after the host stopped", pgid)
@@ -252,7 +252,7 @@ func TestDoorAfterRestart(t *testing.T) {
 	// The caller's next key brings them back: told the door is over, at
 	// the menu (the key itself is dropped: the menu takes lines).
 	got := b.keys("1", "k")
-	expect(t, got, "1 screen:The board restarted while you were in Echo: the door had to close.",
+	expect(t, got, "1 screen:The board restarted while you were in Echo: it had to close.",
 		"1 screen:door: nil the board restarted while you were in the door nil", "1 prompt:menu")
 	expect(t, b.say("1", "x"), "1 prompt:menu")
 }
@@ -264,7 +264,7 @@ func TestHangUpKillsTheDoor(t *testing.T) {
 	b.say("1", "connect")
 	b.say("1", "h")
 	b.pumpUntil(t, "hanging, child")
-	pgid := b.tbl.sessions["1"].door.run.Pgid()
+	pgid := b.tbl.sessions["1"].stream.stream.(*nativedoor.Run).Pgid()
 	if len(nativedoor.Alive(pgid)) == 0 {
 		t.Fatal("door not running")
 	}
@@ -293,11 +293,11 @@ func TestClassicCallerIsToldDoorsNeedATerminal(t *testing.T) {
 	handle(b.tbl, msg("1", "connect"))
 	b.rec.take()
 	handle(b.tbl, msg("1", "d"))
-	expect(t, b.rec.take(), "1 screen:"+doorNeedsTerminal, "1 screen:door: nil "+doorNeedsTerminal+" nil", "1 prompt:menu")
+	expect(t, b.rec.take(), "1 screen:"+streamNeedsTerminal, "1 screen:door: nil "+streamNeedsTerminal+" nil", "1 prompt:menu")
 	// Nor does a telnet caller whose client would not do keystroke mode.
 	body := `{"type":"msg","msg":"d","terminal":{"type":"ansi","width":80,"height":24,"ansi":true}}`
 	handle(b.tbl, jsonReq("1", body))
-	expect(t, b.rec.take(), "1 screen:"+doorNeedsTerminal, "1 screen:door: nil "+doorNeedsTerminal+" nil", "1 prompt:menu")
+	expect(t, b.rec.take(), "1 screen:"+streamNeedsTerminal, "1 screen:door: nil "+streamNeedsTerminal+" nil", "1 prompt:menu")
 }
 
 // TestKeysFloodIntoADoorHoldsUpNoOne: a hostile caller pours keys into a
@@ -310,7 +310,7 @@ func TestKeysFloodIntoADoorHoldsUpNoOne(t *testing.T) {
 	b.say("2", "connect")
 	b.say("1", "h")
 	b.pumpUntil(t, "hanging, child")
-	d := b.tbl.sessions["1"].door
+	d := b.tbl.sessions["1"].stream
 	burst := strings.Repeat("k", 1000)
 	var worst time.Duration
 	began := time.Now()

@@ -101,8 +101,8 @@ func (t *Table) startOffload(s *Session) {
 }
 
 // waitingForWork reports whether s waits for offloaded work, or for a
-// native door (nativedoor.go).
-func (s *Session) waitingForWork() bool { return s.offload != nil || s.door != nil }
+// stream such as a native door (stream.go).
+func (s *Session) waitingForWork() bool { return s.offload != nil || s.stream != nil }
 
 // offloadDone finishes s's call once its work has run, on the table's
 // goroutine, and resumes the caller's coroutine with the call's results.

@@ -267,8 +267,9 @@ type Session struct {
 	clock *callClock
 	// node is the caller's node number on the line, 0 for none (nodes.go).
 	node int
-	// door is the native door the caller is in, if any (nativedoor.go).
-	door *doorRun
+	// stream is the stream the caller's terminal is joined to, if any: a
+	// native door (stream.go).
+	stream *joined
 }
 
 // Stats are the Table's counters.
@@ -348,8 +349,8 @@ type Table struct {
 	counts   counters
 	now      func() time.Time
 
-	// doorsRunning counts the native doors not yet ended (nativedoor.go).
-	doorsRunning sync.WaitGroup
+	// streamsOpen counts the streams not yet ended (stream.go).
+	streamsOpen sync.WaitGroup
 
 	// running is the session being resumed, for Abort.
 	mu      sync.Mutex
@@ -508,7 +509,7 @@ func (t *Table) Close() {
 	for _, s := range t.sessions {
 		t.remove(s)
 	}
-	t.doorsRunning.Wait() // their process groups are gone: see nativedoor.go
+	t.streamsOpen.Wait() // doors' process groups are gone: see stream.go
 	t.stop()
 	t.L.Close()
 }
@@ -653,8 +654,8 @@ func (t *Table) Handle(req *m2proto.Request) {
 	if keys && !t.admitKeys(s, req.ConnID, len(line)) {
 		return
 	}
-	if s != nil && s.door != nil {
-		t.doorInput(s, msg) // keys for the door: see nativedoor.go
+	if s != nil && s.stream != nil {
+		t.streamInput(s, msg) // keys for a door: see stream.go
 		return
 	}
 	if s != nil && s.waitingForWork() {
