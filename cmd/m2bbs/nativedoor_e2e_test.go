@@ -9,39 +9,14 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/m2bbs/m2bbs/cmd/internal/proctest"
 	"github.com/m2bbs/m2bbs/host/handler/nativedoor"
+	"github.com/m2bbs/m2bbs/host/handler/nativedoor/doortest"
 	"github.com/m2bbs/m2bbs/host/shared/freeport"
 )
-
-var (
-	e2eDoorOnce sync.Once
-	e2eDoorPath string
-	e2eDoorErr  error
-)
-
-// e2eTestDoor builds the native test door (it reads its DOOR32.SYS and
-// DOOR.SYS, greets the caller and echoes keys; other modes hang or flood).
-func e2eTestDoor(t *testing.T) string {
-	t.Helper()
-	e2eDoorOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "testdoor")
-		if err != nil {
-			e2eDoorErr = err
-			return
-		}
-		e2eDoorPath = filepath.Join(dir, "testdoor")
-		e2eDoorErr = proctest.Build("../../host/handler/nativedoor/testdata/testdoor", e2eDoorPath)
-	})
-	if e2eDoorErr != nil {
-		t.Fatalf("build the test door: %v", e2eDoorErr)
-	}
-	return e2eDoorPath
-}
 
 // nativeDoorsScripts is the shipped board with three native doors on its
 // Doors menu: 1 Native Echo, 2 Flood, 4 Never Ends (3 is Guess the
@@ -52,7 +27,7 @@ func nativeDoorsScripts(t *testing.T) string {
 	if out, err := exec.Command("cp", "-r", "../../scripts", dir).CombinedOutput(); err != nil {
 		t.Fatalf("copy scripts: %v\n%s", err, out)
 	}
-	door := e2eTestDoor(t)
+	door := doortest.Build(t)
 	for file, decl := range map[string]string{
 		"echo":  `name = 'Native Echo', description = 'reads its drop files', command = {%q, 'echo'}, dropfile = {'door32.sys', 'door.sys'}`,
 		"flood": `name = 'Flood', description = 'writes without end', command = {%q, 'flood'}`,

@@ -6,43 +6,18 @@ import (
 	"context"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/m2bbs/m2bbs/host/handler/nativedoor/doortest"
 	"github.com/m2bbs/m2bbs/host/handler/nativedoor/dropfile"
 )
 
-var (
-	buildOnce sync.Once
-	doorPath  string
-	buildErr  error
-)
-
-// testDoor builds testdata/testdoor once and returns its path.
-func testDoor(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "testdoor")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		doorPath = filepath.Join(dir, "testdoor")
-		out, err := exec.Command("go", "build", "-o", doorPath, "./testdata/testdoor").CombinedOutput()
-		if err != nil {
-			buildErr = err
-			t.Log(string(out))
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("build test door: %v", buildErr)
-	}
-	return doorPath
-}
+// testDoor is the test door's path.
+func testDoor(t *testing.T) string { return doortest.Build(t) }
 
 func caller(node int) dropfile.Caller {
 	return dropfile.Caller{Name: "ann", RealName: "Ann Example", Level: 20, TimeLeft: 42 * time.Minute, ANSI: true, Node: node}

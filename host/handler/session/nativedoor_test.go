@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -14,6 +13,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/m2bbs/m2bbs/host/handler/nativedoor"
+	"github.com/m2bbs/m2bbs/host/handler/nativedoor/doortest"
 	"github.com/m2bbs/m2bbs/host/handler/store"
 	"github.com/m2bbs/m2bbs/host/handler/termbridge"
 	"github.com/m2bbs/m2bbs/host/wire/m2proto"
@@ -39,27 +39,6 @@ function m2bbs(conn, req)
         end
     end
 end`
-
-var (
-	testDoorOnce sync.Once
-	testDoorPath string
-)
-
-// buildTestDoor builds nativedoor's test door once.
-func buildTestDoor(t *testing.T) string {
-	t.Helper()
-	testDoorOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "testdoor")
-		if err != nil {
-			t.Fatal(err)
-		}
-		testDoorPath = filepath.Join(dir, "testdoor")
-		if out, err := exec.Command("go", "build", "-o", testDoorPath, "../nativedoor/testdata/testdoor").CombinedOutput(); err != nil {
-			t.Fatalf("build test door: %v\n%s", err, out)
-		}
-	})
-	return testDoorPath
-}
 
 // nativeBoard is a table whose door output and ends come back through a
 // channel the test pumps, as a worker's results do.
@@ -121,7 +100,7 @@ func newNativeBoard(t *testing.T) *nativeBoard {
 	}
 	t.Cleanup(func() { db.Close() })
 	dir := t.TempDir()
-	script := strings.ReplaceAll(doorScript, "TESTDOOR", `'`+buildTestDoor(t)+`'`)
+	script := strings.ReplaceAll(doorScript, "TESTDOOR", `'`+doortest.Build(t)+`'`)
 	if err := os.WriteFile(filepath.Join(dir, "main.lua"), []byte(script), 0o644); err != nil {
 		t.Fatal(err)
 	}
