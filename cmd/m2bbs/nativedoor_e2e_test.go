@@ -19,8 +19,8 @@ import (
 )
 
 // nativeDoorsScripts is the shipped board with three native doors on its
-// Doors menu: 1 Native Echo, 2 Flood, 4 Never Ends (3 is Guess the
-// Number).
+// Doors menu: 1 Native Echo, 2 Flood, 4 Never Ends, 5 Socket Echo (3 is
+// Guess the Number).
 func nativeDoorsScripts(t *testing.T) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "scripts")
@@ -32,6 +32,7 @@ func nativeDoorsScripts(t *testing.T) string {
 		"echo":  `name = 'Native Echo', description = 'reads its drop files', command = {%q, 'echo'}, dropfile = {'door32.sys', 'door.sys'}`,
 		"flood": `name = 'Flood', description = 'writes without end', command = {%q, 'flood'}`,
 		"hang":  `name = 'Never Ends', description = 'never exits', command = {%q, 'hang'}, time_limit = 0.05`,
+		"sock":  `name = 'Socket Echo', description = 'DOOR32 on fd 3', command = {%q, 'socket'}, io = 'socket', dropfile = 'door32.sys'`,
 	} {
 		src := "return require('door').external{" + fmt.Sprintf(decl, door) + "}\n"
 		if err := os.WriteFile(filepath.Join(dir, "doors", file+".lua"), []byte(src), 0o644); err != nil {
@@ -351,4 +352,34 @@ func TestNodesSurviveAHostRestart(t *testing.T) {
 		t.Errorf("who's online after the restart, for dee:\n%s", out)
 	}
 	line.logs.WaitFor(t, readTimeout, "session replayed from its journal")
+}
+
+// TestNativeDoorOnASocket: a DOOR32 door in socket mode finds its telnet
+// caller on fd 3: it reads DOOR32.SYS (comm type 2, handle 3), greets
+// them, takes their keys and exits back to the menu.
+func TestNativeDoorOnASocket(t *testing.T) {
+	telnetProg, _, expectProg := expectTools(t)
+	logs, telnetPort, _, _ := startDoorBBS(t)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	screen, err := runExpect(t, ctx, expectProg, fmt.Sprintf(`spawn -noecho %s 127.0.0.1 %d
+register suki
+send "D\r"
+step 12 "Door? "
+send "5\r"
+step 13 "DOOR32.SYS: Hello suki, 30 minutes left on node 1."
+step 14 "Q quits."
+send "z"
+step 15 "key 'z'"
+send "q"
+step 16 "Bye!"
+step 17 "Door? "
+exit 0
+`, telnetProg, telnetPort))
+	if err != nil {
+		t.Fatalf("expect: %v; the screen:\n%s", err, screen)
+	}
+	pgid := doorStarted(t, logs, "suki", "Socket Echo")
+	logs.WaitFor(t, readTimeout, "door ended", "user=suki", "why=exited", "exit=0")
+	waitGroupGone(t, pgid, 5*time.Second, "after the socket door exited")
 }

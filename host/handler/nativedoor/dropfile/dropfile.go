@@ -30,11 +30,11 @@ const (
 )
 
 // Kinds lists every format, in a fixed order.
-var Kinds = []Kind{Door32, DoorSys, DorInfo, Chain}
+func Kinds() []Kind { return []Kind{Door32, DoorSys, DorInfo, Chain} }
 
 // ParseKind returns the Kind named s (case-insensitive), or an error.
 func ParseKind(s string) (Kind, error) {
-	for _, k := range Kinds {
+	for _, k := range Kinds() {
 		if strings.EqualFold(s, string(k)) {
 			return k, nil
 		}
@@ -352,10 +352,12 @@ type ParseError struct {
 	Err  error
 }
 
+// Error says which file and line.
 func (e *ParseError) Error() string {
 	return fmt.Sprintf("%s line %d: %v", e.Kind.FileName(), e.Line, e.Err)
 }
 
+// Unwrap returns what was wrong with the line.
 func (e *ParseError) Unwrap() error { return e.Err }
 
 // Parse reads a DOOR32.SYS or DOOR.SYS (lines ending in CR LF or LF).

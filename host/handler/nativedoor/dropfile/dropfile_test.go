@@ -17,7 +17,7 @@ var ann = Caller{
 // gives, each ending in CR LF.
 func TestLineCounts(t *testing.T) {
 	want := map[Kind]int{Door32: 11, DoorSys: 52, DorInfo: 13, Chain: 32}
-	for _, k := range Kinds {
+	for _, k := range Kinds() {
 		b, err := Write(k, ann)
 		if err != nil {
 			t.Fatal(err)
@@ -67,7 +67,7 @@ func TestHostileName(t *testing.T) {
 	evil.Name = "eve\r\n999\x1b[2J\x00" + strings.Repeat("é", 100)
 	evil.RealName = ""
 	evil.Location = "\n\n"
-	for _, k := range Kinds {
+	for _, k := range Kinds() {
 		b, _ := Write(k, evil)
 		plain := Caller{Node: 1}
 		p, _ := Write(k, plain)
