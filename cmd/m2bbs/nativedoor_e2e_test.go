@@ -383,3 +383,34 @@ exit 0
 	logs.WaitFor(t, readTimeout, "door ended", "user=suki", "why=exited", "exit=0")
 	waitGroupGone(t, pgid, 5*time.Second, "after the socket door exited")
 }
+
+// TestNativeDoorInTheBrowser: the browser page (headless Chromium, driven
+// by host/gateway/web/e2e/door.mjs) plays the native test door: greeted
+// from its drop files, keys one at a time, back to the menu.
+func TestNativeDoorInTheBrowser(t *testing.T) {
+	webDir := needBrowser(t)
+	var ports [2]int
+	for i := range ports {
+		p, err := freeport.Pick()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ports[i] = p
+	}
+	dir := t.TempDir()
+	logs := startM2BBS(t, "run", "-port", fmt.Sprint(ports[0]), "-web-port", fmt.Sprint(ports[1]), "-telnet-port", "-1",
+		"-data", dir, "-db", filepath.Join(dir, "bbs.db"), "-scripts", nativeDoorsScripts(t), "-screens", "../../screens",
+		"-bcrypt-cost", "4")
+	logs.WaitFor(t, 30*time.Second, "m2bbs is ready")
+	ctx, cancel := context.WithTimeout(t.Context(), browserTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", filepath.Join(webDir, "e2e", "door.mjs"), fmt.Sprintf("http://127.0.0.1:%d/", ports[1]), "webdee")
+	cmd.Dir = webDir
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), `RESULT {"user":"webdee"}`) {
+		t.Fatalf("the browser test failed (%v):\n%s", err, out)
+	}
+	pgid := doorStarted(t, logs, "webdee", "Native Echo")
+	logs.WaitFor(t, readTimeout, "door ended", "user=webdee", "why=exited", "exit=0")
+	waitGroupGone(t, pgid, 5*time.Second, "after the browser's door exited")
+}
