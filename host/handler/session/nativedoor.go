@@ -33,7 +33,7 @@ func (t *Table) RunExternal(L *lua.LState, door luaapi.ExternalDoor, req lua.LVa
 		name: DoorCall, args: []lua.LValue{lua.LString(door.Spec.Name)}, what: door.Spec.Name,
 		charset: door.Charset, interrupted: doorInterrupted,
 		refuse: func(s *Session) string { return t.cannotRunDoor(s, door) },
-		start: func(ctx context.Context, s *Session) (io.ReadWriteCloser, func(termbridge.Stats) []lua.LValue, error) {
+		start: func(ctx context.Context, s *Session) (io.ReadWriteCloser, func(termbridge.Stats) streamEnd, error) {
 			return t.startDoor(ctx, s, door)
 		},
 	})
@@ -54,7 +54,7 @@ func (t *Table) cannotRunDoor(s *Session, door luaapi.ExternalDoor) string {
 
 // startDoor starts door for s; wait returns the door's result once it
 // has ended: true, 'exited' and its exit status, or nil and why.
-func (t *Table) startDoor(ctx context.Context, s *Session, door luaapi.ExternalDoor) (io.ReadWriteCloser, func(termbridge.Stats) []lua.LValue, error) {
+func (t *Table) startDoor(ctx context.Context, s *Session, door luaapi.ExternalDoor) (io.ReadWriteCloser, func(termbridge.Stats) streamEnd, error) {
 	spec := door.Spec
 	spec.TimeLimit = t.doorTime(s, spec.TimeLimit)
 	run, err := t.deps.Doors.Start(ctx, spec, t.doorCaller(s, spec.TimeLimit))
@@ -62,21 +62,17 @@ func (t *Table) startDoor(ctx context.Context, s *Session, door luaapi.ExternalD
 		return nil, nil, err
 	}
 	s.log.Info("door started", "door", spec.Name, "node", s.node, "pgid", run.Pgid(), "time_limit", spec.TimeLimit)
-	wait := func(st termbridge.Stats) []lua.LValue {
+	wait := func(st termbridge.Stats) streamEnd {
 		res := run.Wait()
 		s.log.Info("door ended", "door", spec.Name, "why", res.Why, "exit", res.ExitCode, "ran", res.Ran.Round(time.Millisecond),
 			"bytes_out", st.BytesOut, "keys_in", st.KeysIn, "keys_dropped", st.Dropped)
-		if res.Why == nativedoor.EndTime {
-			t.deps.Post(s.connID, func() {
-				if t.sessions[s.connID] == s {
-					t.tell(s, fmt.Sprintf("Your time in %s is up.", spec.Name))
-				}
-			})
+		switch res.Why {
+		case nativedoor.EndExited:
+			return streamEnd{results: []lua.LValue{lua.LTrue, lua.LString(res.Why), lua.LNumber(res.ExitCode)}}
+		case nativedoor.EndTime:
+			return streamEnd{results: streamFailed(res.Why), notice: fmt.Sprintf("Your time in %s is up.", spec.Name)}
 		}
-		if res.Why != nativedoor.EndExited {
-			return streamFailed(res.Why)
-		}
-		return []lua.LValue{lua.LTrue, lua.LString(res.Why), lua.LNumber(res.ExitCode)}
+		return streamEnd{results: streamFailed(res.Why)}
 	}
 	return run, wait, nil
 }

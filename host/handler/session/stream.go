@@ -50,13 +50,20 @@ type streamCall struct {
 	refuse func(s *Session) string
 	// start opens the stream for s with ctx, which ends with the caller's
 	// session; what it returns is the stream, and wait, which blocks
-	// until the stream's other side has ended and returns the call's
-	// results (after req); wait runs on a goroutine of its own once the
-	// stream's output has ended, and gets the bridge's counts.
-	start func(ctx context.Context, s *Session) (stream io.ReadWriteCloser, wait func(termbridge.Stats) []lua.LValue, err error)
+	// until the stream's other side has ended and says how it ended; wait
+	// runs on a goroutine of its own once the stream's output has ended,
+	// and gets the bridge's counts.
+	start func(ctx context.Context, s *Session) (stream io.ReadWriteCloser, wait func(termbridge.Stats) streamEnd, err error)
 	// interrupted is the call's result for a caller resumed after a host
 	// restart ended the stream.
 	interrupted string
+}
+
+// streamEnd is how a stream ended: the call's results (after req), and a
+// line to tell the caller first ("" for none).
+type streamEnd struct {
+	results []lua.LValue
+	notice  string
 }
 
 // streamNeedsTerminal is what a caller whose gateway cannot do keystroke
@@ -75,8 +82,8 @@ type joined struct {
 	req    lua.LValue // the request the call was made with, returned with the result
 	entry  journal.Entry
 	// ended, set on the bridge's goroutine before the end is posted, is
-	// the call's result.
-	ended []lua.LValue
+	// how the stream ended.
+	ended streamEnd
 }
 
 // joinStream runs c for the caller on L (a Go function of theirs that
@@ -177,7 +184,7 @@ var errTableGone = fmt.Errorf("the worker stopped")
 
 // awaitStream waits, on a goroutine of its own, for j's stream to end,
 // then hands its result to the table's goroutine.
-func (t *Table) awaitStream(s *Session, j *joined, wait func(termbridge.Stats) []lua.LValue) {
+func (t *Table) awaitStream(s *Session, j *joined, wait func(termbridge.Stats) streamEnd) {
 	<-j.bridge.Done()
 	if j.bridge.Err() != nil {
 		j.bridge.Close() // the caller's side failed: the stream goes
@@ -197,8 +204,11 @@ func (t *Table) streamDone(s *Session, j *joined) {
 	if t.journals != nil {
 		t.hold() // until Commit, as for a line
 	}
+	if j.ended.notice != "" {
+		t.tell(s, j.ended.notice)
+	}
 	if t.journaling(s) {
-		if enc, err := journal.AppendValues(nil, j.ended); err == nil {
+		if enc, err := journal.AppendValues(nil, j.ended.results); err == nil {
 			j.entry.Results = enc
 			t.record(s, j.entry)
 			t.flushJournal(s)
@@ -208,7 +218,7 @@ func (t *Table) streamDone(s *Session, j *joined) {
 			}
 		}
 	}
-	t.resume(s, append([]lua.LValue{j.req}, j.ended...)...)
+	t.resume(s, append([]lua.LValue{j.req}, j.ended.results...)...)
 	t.settleJournal(s)
 	t.deliverEvents(s)
 }
