@@ -262,6 +262,7 @@ func (h *Host) Run(ctx context.Context) error {
 		h.watch.closeAll()
 		stopMemory()
 		h.line.wg.Wait()
+		h.nodes.Close() // what the line's nodes wrote is stored
 		if err := h.doors.Close(); err != nil {
 			h.log.Warn("doors folder not removed", "err", err)
 		}

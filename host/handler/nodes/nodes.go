@@ -11,9 +11,16 @@
 // The table's name begins with a NUL, which no shipped script uses; a
 // script that writes it anyway only confuses the next start's copy.
 //
+// The copy is written by a goroutine of the allocator's, in order, so that
+// a caller's start and end do not wait for the database (a claim and a
+// release cost two writes, about 0.1 ms together); a host killed within
+// moments of a claim may not have kept it.
+//
 // Limits: at most MaxNodes nodes a line (past it a caller has node 0:
-// none); store writes are bounded by StoreTimeout and their failure is
-// logged, never the caller's (the node then may not survive a restart).
+// none); at most MaxPendingWrites writes waiting (past it a claim waits
+// for the writer); store writes are bounded by StoreTimeout and their
+// failure is logged, never the caller's (the node then may not survive a
+// restart).
 package nodes
 
 import (
@@ -35,6 +42,9 @@ const MaxNodes = store.MaxSharedKeysPerTable
 // StoreTimeout bounds one store read or write of the allocator.
 const StoreTimeout = 5 * time.Second
 
+// MaxPendingWrites bounds the writes waiting for the allocator's writer.
+const MaxPendingWrites = 1024
+
 // NodeTable is the shared table that keeps line's nodes.
 func NodeTable(line int) string { return "\x00m2bbs.nodes." + strconv.Itoa(line) }
 
@@ -53,6 +63,18 @@ type Allocator struct {
 	mu     sync.Mutex
 	byConn map[string]int
 	byNode map[int]string
+
+	// writes feeds the writer (nil without a store); written is closed
+	// when it has stopped.
+	writes  chan nodeWrite
+	written chan struct{}
+	closing sync.Once
+}
+
+// nodeWrite is a node's holder to keep ("" deletes it).
+type nodeWrite struct {
+	node   int
+	connID string
 }
 
 // New returns the allocator of line. With st set it loads the nodes kept
@@ -66,6 +88,8 @@ func New(ctx context.Context, line int, st store.SharedState, log *slog.Logger) 
 	if st == nil {
 		return a
 	}
+	a.writes, a.written = make(chan nodeWrite, MaxPendingWrites), make(chan struct{})
+	go a.writer()
 	kept, err := a.load(ctx)
 	if err != nil {
 		log.Warn("nodes kept in the store unreadable: callers resumed may get other nodes", "line", line, "err", err)
@@ -192,11 +216,34 @@ type Holder struct {
 	ConnID string
 }
 
-// write keeps node's holder in the store ("" deletes it).
+// write queues node's holder for the store ("" deletes it).
 func (a *Allocator) write(node int, connID string) {
 	if a.store == nil || node < 1 {
 		return
 	}
+	a.writes <- nodeWrite{node, connID}
+}
+
+// writer keeps the queued holders in the store, in order, until Close.
+func (a *Allocator) writer() {
+	defer close(a.written)
+	for w := range a.writes {
+		a.store1(w.node, w.connID)
+	}
+}
+
+// Close stores the writes queued and stops the writer. The allocator
+// must not be used after.
+func (a *Allocator) Close() {
+	if a.writes == nil {
+		return
+	}
+	a.closing.Do(func() { close(a.writes) })
+	<-a.written
+}
+
+// store1 keeps node's holder in the store ("" deletes it).
+func (a *Allocator) store1(node int, connID string) {
 	ctx, cancel := context.WithTimeout(context.Background(), StoreTimeout)
 	defer cancel()
 	_, _, err := a.store.SharedUpdate(ctx, NodeTable(a.line), strconv.Itoa(node), func(store.SharedValue, bool) (*store.SharedValue, bool, error) {

@@ -3,6 +3,7 @@ package nodes
 import (
 	"context"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"golang.org/x/crypto/bcrypt"
@@ -63,6 +64,8 @@ func TestRestart(t *testing.T) {
 	claim(t, a, "12", 3)
 	claim(t, other, "20", 1)
 	a.Release("10")
+	a.Close() // the host stops: what it queued is stored
+	other.Close()
 	for _, id := range []string{"12", "20"} {
 		if err := s.ResetJournal(ctx, id, -1, [][]byte{[]byte("start")}); err != nil {
 			t.Fatal(err)
@@ -76,10 +79,49 @@ func TestRestart(t *testing.T) {
 	claim(t, b, "13", 1)
 	claim(t, b, "14", 2)
 	claim(t, b, "15", 4)
+	b.Close()
 	c := New(ctx, 2, s, nil)
+	defer c.Close()
 	claim(t, c, "20", 1)
 	keys, _ := s.SharedKeys(ctx, NodeTable(1))
 	if len(keys) != 4 {
 		t.Errorf("store keeps %v", keys)
+	}
+}
+
+// BenchmarkClaimRelease: calls' nodes claimed and released without end,
+// kept in SQLite (two writes a call): past MaxPendingWrites the claims
+// wait for the writer, so this is the writer's pace.
+func BenchmarkClaimRelease(b *testing.B) {
+	s, err := store.Open(filepath.Join(b.TempDir(), "bbs.db"), store.Options{BcryptCost: bcrypt.MinCost})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	a := New(context.Background(), 1, s, nil)
+	defer a.Close()
+	for i := range 20 {
+		a.Claim(strconv.Itoa(i)) // twenty callers online
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		id := strconv.Itoa(1000 + i)
+		a.Claim(id)
+		a.Release(id)
+	}
+}
+
+// BenchmarkClaimReleaseMemory: a claim and a release as a session's start
+// and end pay them when the writer keeps up (here: no store).
+func BenchmarkClaimReleaseMemory(b *testing.B) {
+	a := New(context.Background(), 1, nil, nil)
+	for i := range 20 {
+		a.Claim(strconv.Itoa(i))
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		id := strconv.Itoa(1000 + i)
+		a.Claim(id)
+		a.Release(id)
 	}
 }

@@ -190,3 +190,31 @@ func FuzzDecoder(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkOutputCP437: a CP437 door's output, 4 KiB pieces, decoded and
+// handed to the caller's side.
+func BenchmarkOutputCP437(b *testing.B) {
+	host, door := net.Pipe()
+	got := make(chan int, 1)
+	total := 0
+	br := Start(host, Config{Charset: termprofile.CP437, Output: func(text string) error {
+		total += len(text)
+		if total >= b.N*MaxPiece {
+			got <- total
+		}
+		return nil
+	}})
+	defer br.Close()
+	piece := make([]byte, MaxPiece)
+	for i := range piece {
+		piece[i] = byte(0x20 + i%0xd0) // half ASCII, half CP437's upper half
+	}
+	b.SetBytes(MaxPiece)
+	b.ResetTimer()
+	go func() {
+		for range b.N {
+			door.Write(piece)
+		}
+	}()
+	<-got
+}
