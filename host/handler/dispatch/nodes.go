@@ -29,9 +29,10 @@ func (h *Host) pruneNodes(ctx context.Context) {
 
 // post is the session tables' Deps.Post for w: fn runs on w's goroutine
 // (a native door's output, its end), then the caller is settled as after
-// a line. It waits while w's results are full; false if w has stopped.
-func (h *Host) post(w *worker) func(connID string, fn func()) bool {
-	return func(connID string, fn func()) bool {
+// a line. It waits while w's results are full; false if w has stopped or
+// ctx (the caller's session) ended first.
+func (h *Host) post(w *worker) func(ctx context.Context, connID string, fn func()) bool {
+	return func(ctx context.Context, connID string, fn func()) bool {
 		select {
 		case w.results <- func() {
 			fn()
@@ -39,6 +40,8 @@ func (h *Host) post(w *worker) func(connID string, fn func()) bool {
 		}:
 			return true
 		case <-w.exited:
+			return false
+		case <-ctx.Done():
 			return false
 		}
 	}

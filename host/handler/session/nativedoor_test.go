@@ -1,6 +1,7 @@
 package session
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
 	"os"
@@ -121,7 +122,7 @@ func (b *nativeBoard) start(t *testing.T) {
 	}, Deps{
 		Replier: b.rec, Screens: screenMap{}, Store: b.db, Log: slog.New(slog.NewTextHandler(&b.logs, nil)),
 		Nodes: b.nodes, Doors: runner,
-		Post: func(_ string, fn func()) bool { b.posted <- fn; return true },
+		Post: func(_ context.Context, _ string, fn func()) bool { b.posted <- fn; return true },
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -212,12 +212,13 @@ type Deps struct {
 	Channels luaapi.Channels
 	// Nodes, if set, numbers the callers of the table's line (nodes.go).
 	Nodes Nodes
-	// Doors, if set, runs native doors (nativedoor.go); Post, needed with it,
-	// runs fn on the table's goroutine, then settles connID's session as
-	// after a line, and reports false if the table has stopped. Post may
-	// wait while the table is busy.
+	// Doors, if set, runs native doors (nativedoor.go). Post, needed for
+	// them, runs fn on the table's goroutine, then settles connID's
+	// session as after a line; it may wait while the table is busy, and
+	// reports false, fn dropped, if the table has stopped or ctx ended
+	// first.
 	Doors *nativedoor.Runner
-	Post  func(connID string, fn func()) bool
+	Post  func(ctx context.Context, connID string, fn func()) bool
 }
 
 // Fallback texts for screens that are missing.

@@ -158,7 +158,8 @@ func (t *Table) cannotJoin(L *lua.LState, s *Session, c *streamCall) string {
 // waits until it has gone (or the session is gone).
 func (t *Table) streamOutput(s *Session, j *joined, text string) error {
 	sent := make(chan struct{})
-	posted := t.deps.Post(s.connID, func() {
+	ctx := s.thread.Context()
+	posted := t.deps.Post(ctx, s.connID, func() {
 		defer close(sent)
 		if t.sessions[s.connID] != s || s.stream != j {
 			return
@@ -170,7 +171,6 @@ func (t *Table) streamOutput(s *Session, j *joined, text string) error {
 	if !posted {
 		return errTableGone
 	}
-	ctx := s.thread.Context()
 	select {
 	case <-sent:
 		return nil
@@ -191,7 +191,8 @@ func (t *Table) awaitStream(s *Session, j *joined, wait func(termbridge.Stats) s
 	}
 	j.ended = wait(j.bridge.Stats())
 	t.streamsOpen.Done()
-	t.deps.Post(s.connID, func() { t.streamDone(s, j) })
+	// Not posted when the session has ended meanwhile: nobody waits.
+	t.deps.Post(s.thread.Context(), s.connID, func() { t.streamDone(s, j) })
 }
 
 // streamDone resumes s, whose stream j ended, with the call's result,
