@@ -114,7 +114,8 @@ func newNativeBoard(t *testing.T) *nativeBoard {
 func (b *nativeBoard) start(t *testing.T) {
 	t.Helper()
 	b.rec = &recorder{}
-	b.posted = make(chan func(), 16)
+	posted := make(chan func(), 16) // this table's: an old one's goroutines may still post
+	b.posted = posted
 	runner := &nativedoor.Runner{TempRoot: t.TempDir()}
 	tbl, err := New(Config{
 		ScriptsDir: b.dir, MainScript: filepath.Join(b.dir, "main.lua"),
@@ -122,7 +123,14 @@ func (b *nativeBoard) start(t *testing.T) {
 	}, Deps{
 		Replier: b.rec, Screens: screenMap{}, Store: b.db, Log: slog.New(slog.NewTextHandler(&b.logs, nil)),
 		Nodes: b.nodes, Doors: runner,
-		Post: func(_ context.Context, _ string, fn func()) bool { b.posted <- fn; return true },
+		Post: func(ctx context.Context, _ string, fn func()) bool {
+			select {
+			case posted <- fn:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		},
 	})
 	if err != nil {
 		t.Fatal(err)
