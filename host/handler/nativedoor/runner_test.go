@@ -265,3 +265,21 @@ func TestSpecCheck(t *testing.T) {
 		t.Error("missing program started")
 	}
 }
+
+// BenchmarkStart: what starting a door costs the worker that starts it
+// (node folder, drop file, pty, fork and exec); the door, /bin/true, is
+// waited for outside the timing.
+func BenchmarkStart(b *testing.B) {
+	r := &Runner{TempRoot: b.TempDir()}
+	spec := Spec{Name: "true", Command: []string{"/bin/true"}, DropFiles: []dropfile.Kind{dropfile.Door32}}
+	for range b.N {
+		run, err := r.Start(context.Background(), spec, dropfile.Caller{Name: "ann", Node: 1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		io.Copy(io.Discard, run)
+		run.Wait()
+		b.StartTimer()
+	}
+}
