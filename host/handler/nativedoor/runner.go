@@ -488,6 +488,19 @@ func (run *Run) killGroup() {
 	close(run.done)
 }
 
+// Resize gives the door's terminal a new size (the caller resized
+// theirs): the kernel tells the door with SIGWINCH. A socket-mode door
+// has no terminal: nothing happens.
+func (run *Run) Resize(width, height int) error {
+	if run.cmd.ExtraFiles != nil || width <= 0 || height <= 0 || width > 0xffff || height > 0xffff {
+		return nil
+	}
+	if err := pty.Setsize(run.stream, &pty.Winsize{Cols: uint16(width), Rows: uint16(height)}); err != nil {
+		return fmt.Errorf("resize door terminal: %w", err)
+	}
+	return nil
+}
+
 // Pgid is the door's process group.
 func (run *Run) Pgid() int { return run.pgid }
 

@@ -283,3 +283,22 @@ func BenchmarkStart(b *testing.B) {
 		b.StartTimer()
 	}
 }
+
+// TestResize: the caller resizes their terminal; the door's follows and
+// the door hears of it (SIGWINCH).
+func TestResize(t *testing.T) {
+	r := &Runner{TempRoot: t.TempDir()}
+	c := caller(1)
+	c.Width, c.Height = 100, 30
+	run, err := r.Start(context.Background(), Spec{Name: "size", Command: []string{testDoor(t), "size"}}, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer run.Close()
+	out := readAll(run)
+	out.waitFor(t, "size 100x30")
+	if err := run.Resize(132, 50); err != nil {
+		t.Fatal(err)
+	}
+	out.waitFor(t, "size 132x50")
+}

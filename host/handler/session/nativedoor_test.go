@@ -26,6 +26,7 @@ const doorScript = `require 'ui'
 local door = require 'door'
 local game = door.external{name = 'Echo', command = {TESTDOOR, 'echo'}, dropfile = {'door32.sys', 'door.sys'}, charset = 'utf-8'}
 local hang = door.external{name = 'Hang', command = {TESTDOOR, 'hang'}}
+local size = door.external{name = 'Size', command = {TESTDOOR, 'size'}, charset = 'utf-8'}
 function m2bbs(conn, req)
     while true do
         req = ui.ask(conn, req, 'menu')
@@ -33,6 +34,8 @@ function m2bbs(conn, req)
             local ok, why, code
             req, ok, why, code = game.run(conn, req)
             ui.display(conn, req, ('door: %s %s %s'):format(tostring(ok), tostring(why), tostring(code)))
+        elseif req.data.msg == 's' then
+            req = size.run(conn, req)
         elseif req.data.msg == 'h' then
             local ok, why, code
             req, ok, why, code = hang.run(conn, req)
@@ -157,8 +160,13 @@ func (b *nativeBoard) say(connID, line string) []string { return b.send(connID, 
 func (b *nativeBoard) keys(connID, keys string) []string { return b.send(connID, "keys", keys) }
 
 func (b *nativeBoard) send(connID, kind, text string) []string {
+	return b.sendSized(connID, kind, text, 80, 24)
+}
+
+// sendSized is send from a terminal of width × height.
+func (b *nativeBoard) sendSized(connID, kind, text string, width, height int) []string {
 	body, _ := json.Marshal(map[string]any{"type": kind, "msg": text,
-		"terminal": map[string]any{"type": "ansi", "width": 80, "height": 24, "encoding": "utf-8", "ansi": true, "keys": true}})
+		"terminal": map[string]any{"type": "ansi", "width": width, "height": height, "encoding": "utf-8", "ansi": true, "keys": true}})
 	handle(b.tbl, &m2proto.Request{
 		Sender: "sender-1", ConnID: connID, Path: "@bbs",
 		Headers: []m2proto.Header{{Name: "METHOD", Value: "JSON"}, {Name: "PATH", Value: "@bbs"}},
@@ -328,3 +336,16 @@ func TestKeysFloodIntoADoorHoldsUpNoOne(t *testing.T) {
 // can be handed: the bridge's queue, the one piece its writer holds, and
 // what the kernel's pseudo-terminal buffers (a few KiB; 64 KiB allowed).
 const termbridgeMaxHeld = (termbridge.MaxQueued+1)*termbridge.MaxKeys + 64<<10
+
+// TestDoorFollowsTheCallersTerminalSize: the door's terminal has the
+// caller's size, and takes the new one when they resize theirs.
+func TestDoorFollowsTheCallersTerminalSize(t *testing.T) {
+	b := newNativeBoard(t)
+	b.say("1", "connect")
+	b.say("1", "s")
+	b.pumpUntil(t, "size 80x24")
+	b.sendSized("1", "keys", "", 120, 40) // the gateway reports the resize with the next keys
+	b.pumpUntil(t, "size 120x40")
+	b.keys("1", "x")
+	b.pumpUntil(t, "1 prompt:menu")
+}

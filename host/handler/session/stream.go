@@ -59,6 +59,26 @@ type streamCall struct {
 	interrupted string
 }
 
+// resizer is a stream whose terminal can take the caller's size (a
+// native door's pseudo-terminal).
+type resizer interface{ Resize(width, height int) error }
+
+// followResize gives s's stream the terminal size the request says the
+// caller has now, if it changed.
+func (t *Table) followResize(s *Session, msg *lua.LTable) {
+	before := s.conn.Terminal
+	s.conn.SetTerminal(msg)
+	after := s.conn.Terminal
+	if after.Width == before.Width && after.Height == before.Height {
+		return
+	}
+	if r, ok := s.stream.stream.(resizer); ok {
+		if err := r.Resize(after.Width, after.Height); err != nil {
+			s.log.Warn("door terminal not resized", "err", err)
+		}
+	}
+}
+
 // streamEnd is how a stream ended: the call's results (after req), and a
 // line to tell the caller first ("" for none).
 type streamEnd struct {
@@ -262,6 +282,7 @@ func (t *Table) streamInput(s *Session, msg *lua.LTable) {
 		return
 	}
 	s.lastInput = t.now()
+	t.followResize(s, msg)
 	keys := string(text)
 	if msg.RawGetString("type") == lua.LString("msg") {
 		keys += "\r"

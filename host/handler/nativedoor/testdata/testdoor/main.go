@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/term"
+
 	"github.com/m2bbs/m2bbs/host/handler/nativedoor/dropfile"
 )
 
@@ -55,6 +57,19 @@ func main() {
 		fmt.Println("allocated", len(b))
 	case "env":
 		fmt.Println(strings.Join(os.Environ(), "\n"))
+	case "size":
+		// Its terminal's size, at the start and on each SIGWINCH, until
+		// a key.
+		winch := make(chan os.Signal, 1)
+		signal.Notify(winch, syscall.SIGWINCH)
+		go func() {
+			for {
+				w, h, _ := term.GetSize(0)
+				fmt.Printf("size %dx%d\n", w, h)
+				<-winch
+			}
+		}()
+		os.Stdin.Read(make([]byte, 1))
 	}
 }
 
