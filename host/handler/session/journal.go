@@ -754,8 +754,7 @@ func (t *Table) Detach(connID string) (sender string, ok bool) {
 		return "", false // it ended on the hash's answer
 	}
 	t.flushJournal(s)
-	t.forgetNode(s)
-	t.remove(s)
+	t.remove(s) // its node stays held: an upgrade adopts it at once (nodes.go)
 	return s.conn.Sender, true
 }
 

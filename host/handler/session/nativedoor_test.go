@@ -349,3 +349,25 @@ func TestDoorFollowsTheCallersTerminalSize(t *testing.T) {
 	b.keys("1", "x")
 	b.pumpUntil(t, "1 prompt:menu")
 }
+
+// TestDetachKeepsTheNode: a caller detached from one table (an upgrade)
+// and adopted by the next keeps their node.
+func TestDetachKeepsTheNode(t *testing.T) {
+	b := newNativeBoard(t)
+	b.say("1", "connect")
+	b.say("2", "connect")
+	if n := b.tbl.NodeOf("2"); n != 2 {
+		t.Fatalf("caller 2 on node %d", n)
+	}
+	old := b.tbl
+	sender, ok := old.Detach("2")
+	if !ok {
+		t.Fatal("not detached")
+	}
+	b.start(t)
+	b.say("3", "connect") // a new caller meanwhile: node 2 is not free
+	if !b.tbl.Adopt("2", sender) || b.tbl.NodeOf("2") != 2 || b.tbl.NodeOf("3") != 3 {
+		t.Errorf("adopted on node %d (the new caller on %d), want 2 (and 3)", b.tbl.NodeOf("2"), b.tbl.NodeOf("3"))
+	}
+	old.Close()
+}

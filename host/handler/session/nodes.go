@@ -4,7 +4,9 @@ package session
 // (host/handler/nodes.Allocator is one): a session claims its node when it
 // starts or is rebuilt by replay (a resumed caller gets the node they
 // had), releases it when the call ends, and forgets it, the store's copy
-// kept, when another host takes the caller over.
+// kept, when another host takes the caller over. Detach leaves it held:
+// the table that adopts the caller (an upgrade) claims the same one; a
+// host whose line is drained releases its callers' nodes itself.
 type Nodes interface {
 	Claim(connID string) int
 	Release(connID string)
