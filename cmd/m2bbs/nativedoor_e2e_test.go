@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/m2bbs/m2bbs/cmd/internal/proctest"
+	"github.com/m2bbs/m2bbs/host/gateway/classic"
 	"github.com/m2bbs/m2bbs/host/handler/nativedoor"
 	"github.com/m2bbs/m2bbs/host/handler/nativedoor/doortest"
 	"github.com/m2bbs/m2bbs/host/shared/freeport"
@@ -413,4 +414,51 @@ func TestNativeDoorInTheBrowser(t *testing.T) {
 	pgid := doorStarted(t, logs, "webdee", "Native Echo")
 	logs.WaitFor(t, readTimeout, "door ended", "user=webdee", "why=exited", "exit=0")
 	waitGroupGone(t, pgid, 5*time.Second, "after the browser's door exited")
+}
+
+// TestNodesSurviveAnUpgrade: "m2bbs upgrade" moves the callers online
+// onto the scripts as they are now; they keep their nodes, and a caller
+// arriving after gets the next one.
+func TestNodesSurviveAnUpgrade(t *testing.T) {
+	dir := t.TempDir()
+	port, err := freeport.Pick()
+	if err != nil {
+		t.Fatal(err)
+	}
+	scripts := filepath.Join(dir, "scripts")
+	copyDir(t, "../../scripts", scripts)
+	logs := startM2BBS(t, "run", "-port", strconv.Itoa(port), "-web-port", "-1", "-telnet-port", "-1", "-data", dir,
+		"-db", filepath.Join(dir, "bbs.db"), "-scripts", scripts, "-screens", "../../screens", "-bcrypt-cost", "4")
+	logs.WaitFor(t, 30*time.Second, "host ready")
+	b := &bbs{addr: "127.0.0.1:" + strconv.Itoa(port), logs: logs}
+	b.awaitRoute(t)
+	var callers []*classic.Client
+	for _, name := range []string{"ada", "bo", "cy"} {
+		c := b.call(t)
+		arrive(t, c, name, "pw", "pw", "y")
+		callers = append(callers, c)
+	}
+	if out := leave(t, callers[0], "Q"); !strings.Contains(out, "see ya") {
+		t.Fatalf("ada could not quit:\n%s", out)
+	}
+	// A new version of the scripts (a comment more), for upgrade to move
+	// the callers onto.
+	main := filepath.Join(scripts, "bbs.lua")
+	src, err := os.ReadFile(main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(main, append(src, "\n-- upgraded\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "upgrade", "-addr", "http://"+b.addr)
+	cmd.Env = append(os.Environ(), runMainEnv+"=1")
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "2 callers moved, 0 lost") {
+		t.Fatalf("m2bbs upgrade: %v\n%s", err, out)
+	}
+	dee := b.call(t)
+	arrive(t, dee, "dee", "pw", "pw", "y")
+	if out := visit(t, dee, "5"); !strings.Contains(out, "Nodes: 2 bo, 3 cy, 1 dee\n") {
+		t.Errorf("who's online after the upgrade:\n%s", out)
+	}
 }
