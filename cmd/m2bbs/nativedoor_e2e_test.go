@@ -305,6 +305,11 @@ expect "never written"
 		t.Errorf("a menu took %v while a door flooded", worst)
 	}
 	t.Logf("slowest menu round trip during the flood: %v", worst)
+	// The classic client cannot send keystrokes: it is told, and stays at
+	// the Doors menu.
+	if out := visit(t, c, "D", "1"); !strings.Contains(out, "Doors need a terminal") || !strings.Contains(out, "Door? ") {
+		t.Errorf("the classic caller picking a native door:\n%s", out)
+	}
 
 	hangUp()
 	<-flood
