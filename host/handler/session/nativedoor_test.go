@@ -371,3 +371,22 @@ func TestDetachKeepsTheNode(t *testing.T) {
 	}
 	old.Close()
 }
+
+// TestConnectInADoorStartsANewCall: a "connect" on the conn id of a caller
+// in a door (a front end that restarted and gave the id to someone else)
+// starts a new call; the old caller's door is killed.
+func TestConnectInADoorStartsANewCall(t *testing.T) {
+	b := newNativeBoard(t)
+	b.say("1", "connect")
+	b.say("1", "h")
+	b.pumpUntil(t, "hanging, child")
+	pgid := b.tbl.sessions["1"].stream.stream.(*nativedoor.Run).Pgid()
+	expect(t, b.say("1", "connect"), "1 prompt:menu")
+	deadline := time.Now().Add(10 * time.Second)
+	for len(nativedoor.Alive(pgid)) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the old call's door (group %d) is still running", pgid)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -656,8 +656,11 @@ func (t *Table) Handle(req *m2proto.Request) {
 		return
 	}
 	if s != nil && s.stream != nil {
-		t.streamInput(s, msg) // keys for a door: see stream.go
-		return
+		if keys || string(line) != "connect" {
+			t.streamInput(s, msg) // keys for a door: see stream.go
+			return
+		}
+		s = t.freshCall(s) // a new call never carries on an old one, nor its door
 	}
 	if s != nil && s.waitingForWork() {
 		t.queueLine(s, req) // handled, and admitted, once the hash is done
