@@ -128,6 +128,19 @@ func runExpect(t *testing.T, ctx context.Context, expectProg, script string) (st
 	return strings.ReplaceAll(string(out), "\r", ""), err
 }
 
+// mustExpect runs an expect script (a minute at most) and fails with the
+// screen it saw unless the script succeeded; it returns the screen.
+func mustExpect(t *testing.T, expectProg, script string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	screen, err := runExpect(t, ctx, expectProg, script)
+	if err != nil {
+		t.Fatalf("expect: %v; the screen:\n%s", err, screen)
+	}
+	return screen
+}
+
 // doorStarted waits for the log line of door's start and returns its
 // process group.
 func doorStarted(t *testing.T, logs *proctest.Log, user, door string) int {
@@ -216,9 +229,7 @@ expect {
 func TestNativeDoorKilledAtItsTimeLimitAndAtHangUp(t *testing.T) {
 	telnetProg, _, expectProg := expectTools(t)
 	logs, telnetPort, _, _ := startDoorBBS(t)
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-	defer cancel()
-	screen, err := runExpect(t, ctx, expectProg, fmt.Sprintf(`spawn -noecho %s 127.0.0.1 %d
+	mustExpect(t, expectProg, fmt.Sprintf(`spawn -noecho %s 127.0.0.1 %d
 register tina
 send "D\r"
 step 12 "Door? "
@@ -230,9 +241,6 @@ send "4\r"
 step 16 "hanging, child"
 exit 0
 `, telnetProg, telnetPort))
-	if err != nil {
-		t.Fatalf("expect: %v; the screen:\n%s", err, screen)
-	}
 	first := doorStarted(t, logs, "tina", "Never Ends")
 	logs.WaitFor(t, readTimeout, "door ended", "user=tina", `why="time limit"`)
 	waitGroupGone(t, first, 5*time.Second, "at the time limit")
@@ -366,9 +374,7 @@ func TestNodesSurviveAHostRestart(t *testing.T) {
 func TestNativeDoorOnASocket(t *testing.T) {
 	telnetProg, _, expectProg := expectTools(t)
 	logs, telnetPort, _, _ := startDoorBBS(t)
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-	defer cancel()
-	screen, err := runExpect(t, ctx, expectProg, fmt.Sprintf(`spawn -noecho %s 127.0.0.1 %d
+	mustExpect(t, expectProg, fmt.Sprintf(`spawn -noecho %s 127.0.0.1 %d
 register suki
 send "D\r"
 step 12 "Door? "
@@ -382,9 +388,6 @@ step 16 "Bye!"
 step 17 "Door? "
 exit 0
 `, telnetProg, telnetPort))
-	if err != nil {
-		t.Fatalf("expect: %v; the screen:\n%s", err, screen)
-	}
 	pgid := doorStarted(t, logs, "suki", "Socket Echo")
 	logs.WaitFor(t, readTimeout, "door ended", "user=suki", "why=exited", "exit=0")
 	waitGroupGone(t, pgid, 5*time.Second, "after the socket door exited")

@@ -152,6 +152,28 @@ func (b *nativeBoard) stop() {
 	b.closed = true
 }
 
+// doorGroup is the process group of the door connID is in.
+func (b *nativeBoard) doorGroup(connID string) int {
+	return b.tbl.sessions[connID].stream.stream.(*nativedoor.Run).Pgid()
+}
+
+// awaitGroupGone runs what the door's goroutines post until every process
+// of group pgid has died, or fails.
+func (b *nativeBoard) awaitGroupGone(t *testing.T, pgid int, why string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(nativedoor.Alive(pgid)) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: the door's group %d is still running", why, pgid)
+		}
+		select {
+		case fn := <-b.posted:
+			fn()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
 // say handles a line from a telnet caller (whose terminal does keystroke
 // mode).
 func (b *nativeBoard) say(connID, line string) []string { return b.send(connID, "msg", line) }
@@ -239,7 +261,7 @@ func TestDoorAfterRestart(t *testing.T) {
 	b.say("1", "connect")
 	b.say("1", "d")
 	b.pumpUntil(t, "Q quits.")
-	pgid := b.tbl.sessions["1"].stream.stream.(*nativedoor.Run).Pgid()
+	pgid := b.doorGroup("1")
 	b.stop() // the host stops: the door is killed, the journal kept
 	if len(nativedoor.Alive(pgid)) > 0 {
 		t.Errorf("door's group %d alive after the host stopped", pgid)
@@ -260,23 +282,13 @@ func TestHangUpKillsTheDoor(t *testing.T) {
 	b.say("1", "connect")
 	b.say("1", "h")
 	b.pumpUntil(t, "hanging, child")
-	pgid := b.tbl.sessions["1"].stream.stream.(*nativedoor.Run).Pgid()
+	pgid := b.doorGroup("1")
 	if len(nativedoor.Alive(pgid)) == 0 {
 		t.Fatal("door not running")
 	}
 	handle(b.tbl, &m2proto.Request{Sender: "sender-1", ConnID: "1", Path: "@bbs", Body: []byte(`{"type":"disconnect"}`),
 		Headers: []m2proto.Header{{Name: "METHOD", Value: "JSON"}}})
-	deadline := time.Now().Add(10 * time.Second)
-	for len(nativedoor.Alive(pgid)) > 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("door's group %d alive after the hang-up", pgid)
-		}
-		select {
-		case fn := <-b.posted:
-			fn()
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
+	b.awaitGroupGone(t, pgid, "after the hang-up")
 	if b.tbl.Has("1") {
 		t.Error("session left after the hang-up")
 	}
@@ -380,13 +392,7 @@ func TestConnectInADoorStartsANewCall(t *testing.T) {
 	b.say("1", "connect")
 	b.say("1", "h")
 	b.pumpUntil(t, "hanging, child")
-	pgid := b.tbl.sessions["1"].stream.stream.(*nativedoor.Run).Pgid()
+	pgid := b.doorGroup("1")
 	expect(t, b.say("1", "connect"), "1 prompt:menu")
-	deadline := time.Now().Add(10 * time.Second)
-	for len(nativedoor.Alive(pgid)) > 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("the old call's door (group %d) is still running", pgid)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	b.awaitGroupGone(t, pgid, "after a new call on the id")
 }
