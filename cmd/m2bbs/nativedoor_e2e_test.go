@@ -14,9 +14,11 @@ import (
 
 	"github.com/m2bbs/m2bbs/cmd/internal/proctest"
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
+	"github.com/m2bbs/m2bbs/host/handler/lines"
 	"github.com/m2bbs/m2bbs/host/handler/nativedoor"
 	"github.com/m2bbs/m2bbs/host/handler/nativedoor/doortest"
 	"github.com/m2bbs/m2bbs/host/shared/freeport"
+	"github.com/m2bbs/m2bbs/host/shared/termprofile"
 )
 
 // nativeDoorsScripts is the shipped board with three native doors on its
@@ -469,4 +471,67 @@ func TestNodesSurviveAnUpgrade(t *testing.T) {
 	if out := visit(t, dee, "5"); !strings.Contains(out, "Nodes: 2 bo, 3 cy, 1 dee\n") {
 		t.Errorf("who's online after the upgrade:\n%s", out)
 	}
+}
+
+// readUntil reads c's messages until one holds want, and returns their
+// text.
+func readUntil(t *testing.T, c *classic.Client, want string) string {
+	t.Helper()
+	var seen strings.Builder
+	for !strings.Contains(seen.String(), want) {
+		m, err := c.Next(readTimeout)
+		if err != nil {
+			t.Fatalf("waiting for %q: %v; got:\n%s", want, err, seen.String())
+		}
+		seen.WriteString(m.Msg + "\n")
+	}
+	return seen.String()
+}
+
+// TestNativeDoorAcrossAHostRestart: behind real Mongrel2, a caller (one
+// whose client does keystroke mode) is in a native door when the host is
+// killed with SIGKILL: the door goes with it (the kernel hangs up its
+// terminal), and the host started again tells the caller, at their next
+// key, that the board restarted while they were in the door; they are
+// back at the Doors menu.
+func TestNativeDoorAcrossAHostRestart(t *testing.T) {
+	server := startLinesMongrel2(t, 1)
+	db := filepath.Join(t.TempDir(), "bbs.db")
+	scripts := nativeDoorsScripts(t)
+	line := startLine(t, server, db, 1, "-scripts", scripts)
+	ctx, cancel := context.WithTimeout(t.Context(), readTimeout)
+	defer cancel()
+	c, err := classic.Dial(ctx, server.Addr(), lines.Route(1), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.Terminal = func() termprofile.Profile {
+		return termprofile.Profile{Type: "ansi", Width: 80, Height: 24, Encoding: termprofile.UTF8, Keys: true}
+	}
+	if err := c.Connect(); err != nil {
+		t.Fatal(err)
+	}
+	arrive(t, c, "kay", "pw", "pw", "y")
+	if err := c.Send("D"); err != nil {
+		t.Fatal(err)
+	}
+	readUntil(t, c, "Native Echo")
+	if err := c.Send("1"); err != nil {
+		t.Fatal(err)
+	}
+	readUntil(t, c, "Q quits.")
+	pgid := doorStarted(t, line.logs, "kay", "Native Echo")
+	line.kill9(t)
+	waitGroupGone(t, pgid, 5*time.Second, "after the host was killed")
+	line = startLine(t, server, db, 1, "-scripts", scripts)
+	if err := c.Send("x"); err != nil {
+		t.Fatal(err)
+	}
+	out := readUntil(t, c, "The board restarted while you were in Native Echo")
+	out += readUntil(t, c, "Q. Back to the main menu.")
+	if strings.Contains(out, "key 'x'") {
+		t.Errorf("a key reached a door that is gone:\n%s", out)
+	}
+	line.logs.WaitFor(t, readTimeout, "session replayed from its journal")
 }
