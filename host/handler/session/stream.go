@@ -90,9 +90,8 @@ type streamEnd struct {
 // mode is told (the classic client).
 const streamNeedsTerminal = "Doors need a terminal: call in with telnet, SSH or the browser."
 
-// streamLabel is the label of a stream's output in the caller's journal
-// and on the status page.
-const streamLabel = "[door]"
+// streamLabel is what the status page shows a caller in c's stream doing.
+func streamLabel(c *streamCall) string { return "[door " + c.what + "]" }
 
 // joined is the stream a session waits for.
 type joined struct {
@@ -149,7 +148,7 @@ func (t *Table) joinStream(L *lua.LState, req lua.LValue, c *streamCall) int {
 	s.stream = j
 	// Keystroke mode from the start: keys typed before the stream writes
 	// anything reach it as typed.
-	if err := s.conn.SendKeys("", streamLabel); err != nil {
+	if err := s.conn.SendKeys("", streamLabel(c)); err != nil {
 		s.log.Warn("send stream output", "err", err)
 	}
 	t.streamsOpen.Add(1)
@@ -184,7 +183,7 @@ func (t *Table) streamOutput(s *Session, j *joined, text string) error {
 		if t.sessions[s.connID] != s || s.stream != j {
 			return
 		}
-		if err := s.conn.SendKeys(text, streamLabel); err != nil {
+		if err := s.conn.SendKeys(text, streamLabel(j.call)); err != nil {
 			s.log.Warn("send stream output", "err", err)
 		}
 	})
