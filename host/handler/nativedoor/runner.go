@@ -131,7 +131,8 @@ func (s Spec) Check() error {
 
 // Runner starts doors. Its methods are safe for concurrent use.
 type Runner struct {
-	// TempRoot holds the nodes' folders (TempRoot/node3). When empty, the
+	// TempRoot holds the nodes' folders (TempRoot/node3-RANDOM, one a
+	// run). When empty, the
 	// first door makes a folder of the runner's own in os.TempDir(), which
 	// Close removes: boards and lines on one machine never share one.
 	TempRoot string
@@ -285,16 +286,17 @@ func (r *Runner) Start(ctx context.Context, spec Spec, caller dropfile.Caller) (
 }
 
 // nodeDir makes an empty folder for node n.
+//
+// The folder is new for each run (nodeN-RANDOM): a door still being
+// killed after its caller hung up removes its own folder, never that of
+// the next caller given the node.
 func (r *Runner) nodeDir(n int) (string, error) {
 	root, err := r.root()
 	if err != nil {
 		return "", err
 	}
-	dir := filepath.Join(root, "node"+strconv.Itoa(n))
-	if err := os.RemoveAll(dir); err != nil {
-		return "", fmt.Errorf("clear node folder: %w", err)
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	dir, err := os.MkdirTemp(root, "node"+strconv.Itoa(n)+"-")
+	if err != nil {
 		return "", fmt.Errorf("node folder: %w", err)
 	}
 	return dir, nil

@@ -101,7 +101,7 @@ func TestDoorReadsDropFiles(t *testing.T) {
 	out.waitFor(t, "DOOR32.SYS: Hello ann, 42 minutes left on node 2.")
 	out.waitFor(t, "DOOR.SYS: Hello ann, 42 minutes left on node 2.")
 	out.waitFor(t, "Q quits.")
-	if _, err := os.Stat(filepath.Join(r.TempRoot, "node2", "DOOR32.SYS")); err != nil {
+	if _, err := os.Stat(filepath.Join(run.NodeDir(), "DOOR32.SYS")); err != nil || !strings.HasPrefix(filepath.Base(run.NodeDir()), "node2-") {
 		t.Errorf("node folder: %v", err)
 	}
 	run.Write([]byte("x\r"))
@@ -116,7 +116,7 @@ func TestDoorReadsDropFiles(t *testing.T) {
 	if strings.Contains(out.buf.String(), "x\r\n") || strings.Count(out.buf.String(), "key 'x'") != 1 {
 		t.Errorf("keys echoed by the terminal: %q", out.buf.String())
 	}
-	if _, err := os.Stat(filepath.Join(r.TempRoot, "node2")); !os.IsNotExist(err) {
+	if _, err := os.Stat(run.NodeDir()); !os.IsNotExist(err) {
 		t.Errorf("node folder left behind: %v", err)
 	}
 	assertGroupGone(t, run.Pgid())
@@ -239,7 +239,7 @@ func TestEnvironment(t *testing.T) {
 	for sc.Scan() {
 		seen[strings.TrimSpace(sc.Text())] = true
 	}
-	if !seen["M2BBS_NODE=4"] || !seen["M2BBS_DROPFILE="+filepath.Join(r.TempRoot, "node4", "DORINFO1.DEF")] {
+	if !seen["M2BBS_NODE=4"] || !seen["M2BBS_DROPFILE="+filepath.Join(run.NodeDir(), "DORINFO1.DEF")] {
 		t.Errorf("environment %q", env)
 	}
 }
