@@ -27,6 +27,12 @@ const DoorCall = "door.external"
 // restart that ended their door.
 const doorInterrupted = "the board restarted while you were in the door"
 
+// DoorStartEvery is how often one caller may start a native door: a
+// start costs the worker about 2 ms (a pseudo-terminal, a fork), so a
+// caller going in and out of doors as fast as they can type costs it at
+// most 0.2%.
+const DoorStartEvery = time.Second
+
 // RunExternal implements luaapi.ExternalDoors.
 func (t *Table) RunExternal(L *lua.LState, door luaapi.ExternalDoor, req lua.LValue) int {
 	return t.joinStream(L, req, &streamCall{
@@ -46,6 +52,8 @@ func (t *Table) cannotRunDoor(s *Session, door luaapi.ExternalDoor) string {
 		return "Doors cannot run on this board."
 	case s.node == 0:
 		return "No node is free for the door: try again later."
+	case !s.doorStarted.IsZero() && t.now().Sub(s.doorStarted) < DoorStartEvery:
+		return "One moment before the next door, please."
 	case door.MaxNode > 0 && s.node > door.MaxNode:
 		return fmt.Sprintf("%s runs on nodes 1 to %d only, and you are on node %d: try again later.", door.Spec.Name, door.MaxNode, s.node)
 	}
@@ -57,6 +65,7 @@ func (t *Table) cannotRunDoor(s *Session, door luaapi.ExternalDoor) string {
 func (t *Table) startDoor(ctx context.Context, s *Session, door luaapi.ExternalDoor) (io.ReadWriteCloser, func(termbridge.Stats) streamEnd, error) {
 	spec := door.Spec
 	spec.TimeLimit = t.doorTime(s, spec.TimeLimit)
+	s.doorStarted = t.now()
 	run, err := t.deps.Doors.Start(ctx, spec, t.doorCaller(s, spec.TimeLimit))
 	if err != nil {
 		return nil, nil, err

@@ -55,6 +55,8 @@ type nativeBoard struct {
 	nodes  *fakeNodes
 	closed bool
 	logs   syncBuffer
+	// now is the tables' clock; the test moves it.
+	now time.Time
 }
 
 // syncBuffer is a log the door's goroutines may write too.
@@ -108,7 +110,7 @@ func newNativeBoard(t *testing.T) *nativeBoard {
 	if err := os.WriteFile(filepath.Join(dir, "main.lua"), []byte(script), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	b := &nativeBoard{db: db, dir: dir, nodes: &fakeNodes{held: map[string]int{}}}
+	b := &nativeBoard{db: db, dir: dir, nodes: &fakeNodes{held: map[string]int{}}, now: time.Unix(1e9, 0)}
 	b.start(t)
 	return b
 }
@@ -125,7 +127,7 @@ func (b *nativeBoard) start(t *testing.T) {
 		RatePerSecond: 1e6, RateBurst: 1 << 20, Journal: true, IdleTimeout: time.Minute,
 	}, Deps{
 		Replier: b.rec, Screens: screenMap{}, Store: b.db, Log: slog.New(slog.NewTextHandler(&b.logs, nil)),
-		Nodes: b.nodes, Doors: runner,
+		Nodes: b.nodes, Doors: runner, Now: func() time.Time { return b.now },
 		Post: func(ctx context.Context, _ string, fn func()) bool {
 			select {
 			case posted <- fn:
@@ -395,4 +397,20 @@ func TestConnectInADoorStartsANewCall(t *testing.T) {
 	pgid := b.doorGroup("1")
 	expect(t, b.say("1", "connect"), "1 prompt:menu")
 	b.awaitGroupGone(t, pgid, "after a new call on the id")
+}
+
+// TestDoorStartsArePaced: a caller going in and out of doors as fast as
+// they can is refused a start within DoorStartEvery of the last.
+func TestDoorStartsArePaced(t *testing.T) {
+	b := newNativeBoard(t)
+	b.say("1", "connect")
+	b.say("1", "d")
+	b.keys("1", "q")
+	b.pumpUntil(t, "1 prompt:menu")
+	b.now = b.now.Add(DoorStartEvery - time.Millisecond)
+	expect(t, b.say("1", "d"), "1 screen:One moment before the next door, please.",
+		"1 screen:door: nil One moment before the next door, please. nil", "1 prompt:menu")
+	b.now = b.now.Add(time.Millisecond)
+	expect(t, b.say("1", "d"), "1 keys:")
+	b.pumpUntil(t, "Q quits.")
 }

@@ -269,8 +269,9 @@ type Session struct {
 	// node is the caller's node number on the line, 0 for none (nodes.go).
 	node int
 	// stream is the stream the caller's terminal is joined to, if any: a
-	// native door (stream.go).
-	stream *joined
+	// native door (stream.go); doorStarted is when they last started one.
+	stream      *joined
+	doorStarted time.Time
 }
 
 // Stats are the Table's counters.
