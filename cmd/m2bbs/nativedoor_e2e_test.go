@@ -45,11 +45,10 @@ func nativeDoorsScripts(t *testing.T) string {
 	return dir
 }
 
-// startDoorBBS starts "m2bbs run" with telnet and SSH and the native
-// doors, and returns its log and the telnet, SSH and board ports.
-func startDoorBBS(t *testing.T) (logs *proctest.Log, telnetPort, sshPort, port int) {
+// freePorts picks n free ports.
+func freePorts(t *testing.T, n int) []int {
 	t.Helper()
-	var ports [3]int
+	ports := make([]int, n)
 	for i := range ports {
 		p, err := freeport.Pick()
 		if err != nil {
@@ -57,6 +56,14 @@ func startDoorBBS(t *testing.T) (logs *proctest.Log, telnetPort, sshPort, port i
 		}
 		ports[i] = p
 	}
+	return ports
+}
+
+// startDoorBBS starts "m2bbs run" with telnet and SSH and the native
+// doors, and returns its log and the telnet, SSH and board ports.
+func startDoorBBS(t *testing.T) (logs *proctest.Log, telnetPort, sshPort, port int) {
+	t.Helper()
+	ports := freePorts(t, 3)
 	dir := t.TempDir()
 	logs = startM2BBS(t, "run", "-port", fmt.Sprint(ports[2]), "-telnet-port", fmt.Sprint(ports[0]), "-ssh-port", fmt.Sprint(ports[1]),
 		"-web-port", "-1", "-data", dir, "-db", filepath.Join(dir, "bbs.db"), "-scripts", nativeDoorsScripts(t), "-screens", "../../screens",
@@ -400,14 +407,7 @@ exit 0
 // from its drop files, keys one at a time, back to the menu.
 func TestNativeDoorInTheBrowser(t *testing.T) {
 	webDir := needBrowser(t)
-	var ports [2]int
-	for i := range ports {
-		p, err := freeport.Pick()
-		if err != nil {
-			t.Fatal(err)
-		}
-		ports[i] = p
-	}
+	ports := freePorts(t, 2)
 	dir := t.TempDir()
 	logs := startM2BBS(t, "run", "-port", fmt.Sprint(ports[0]), "-web-port", fmt.Sprint(ports[1]), "-telnet-port", "-1",
 		"-data", dir, "-db", filepath.Join(dir, "bbs.db"), "-scripts", nativeDoorsScripts(t), "-screens", "../../screens",
