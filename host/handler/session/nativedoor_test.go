@@ -308,6 +308,11 @@ func TestClassicCallerIsToldDoorsNeedATerminal(t *testing.T) {
 	body := `{"type":"msg","msg":"d","terminal":{"type":"ansi","width":80,"height":24,"ansi":true}}`
 	handle(b.tbl, jsonReq("1", body))
 	expect(t, b.rec.take(), "1 screen:"+streamNeedsTerminal, "1 screen:door: nil "+streamNeedsTerminal+" nil", "1 prompt:menu")
+	// The refusals are journaled: a new host replays them as they were.
+	b.stop()
+	b.start(t)
+	handle(b.tbl, msg("1", "x"))
+	expect(t, b.rec.take(), "1 prompt:menu")
 }
 
 // TestKeysFloodIntoADoorHoldsUpNoOne: a hostile caller pours keys into a

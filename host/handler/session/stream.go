@@ -131,8 +131,10 @@ func (t *Table) joinStream(L *lua.LState, req lua.LValue, c *streamCall) int {
 		return t.streamAnswer(L, s, e, req, streamFailed(c.interrupted))
 	}
 	if why := t.cannotJoin(L, s, c); why != "" {
+		// Journaled like any answer: a replay must not ask again (the
+		// node, the clock and the caller's terminal may differ by then).
 		t.tell(s, why)
-		return pushStreamResult(L, req, streamFailed(why))
+		return t.streamAnswer(L, s, e, req, streamFailed(why))
 	}
 	t.flushJournal(s) // everything up to the call is stored: see Call
 	t.checkLost(L, s)
