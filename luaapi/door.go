@@ -55,8 +55,10 @@ type Door struct {
 	// door handles (New sets it from Deps.Recorder).
 	Recorder Recorder
 	// External, if set, runs the native doors door.external declares
-	// (doorexternal.go).
+	// (doorexternal.go); Node, if set, is the node number of the caller
+	// whose script runs on L (0: none).
 	External ExternalDoors
+	Node     func(L *lua.LState) int
 }
 
 // doorGame is the handle door.open returns: one door's data, seen as one
@@ -84,6 +86,7 @@ func (d *Door) Loader(L *lua.LState) int {
 	mod := hostCalls{
 		"list":   reads(d.list),
 		"user":   reads(d.user),
+		"node":   reads(d.node),
 		"who":    reads(d.who),
 		"now":    reads(d.now),
 		"today":  reads(d.today),

@@ -63,6 +63,18 @@ func (d *Door) external(L *lua.LState) int {
 	return 1
 }
 
+// door.node() -> the caller's node number on their phone line, or nil.
+func (d *Door) node(L *lua.LState) int {
+	if d.Node != nil {
+		if n := d.Node(L); n > 0 {
+			L.Push(lua.LNumber(n))
+			return 1
+		}
+	}
+	L.Push(lua.LNil)
+	return 1
+}
+
 // run(conn, req [, game]) -> req, true, why, exit code; or req, nil, why.
 func (d *Door) runExternal(L *lua.LState) int {
 	checkConn(L, 1)

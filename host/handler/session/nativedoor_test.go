@@ -34,6 +34,8 @@ function m2bbs(conn, req)
             local ok, why, code
             req, ok, why, code = game.run(conn, req)
             ui.display(conn, req, ('door: %s %s %s'):format(tostring(ok), tostring(why), tostring(code)))
+        elseif req.data.msg == 'n' then
+            ui.display(conn, req, 'node ' .. tostring(door.node()))
         elseif req.data.msg == 's' then
             req = size.run(conn, req)
         elseif req.data.msg == 'h' then
@@ -367,6 +369,14 @@ func TestDoorFollowsTheCallersTerminalSize(t *testing.T) {
 	b.pumpUntil(t, "size 120x40")
 	b.keys("1", "x")
 	b.pumpUntil(t, "1 prompt:menu")
+}
+
+// TestScriptsSeeTheNode: door.node() is the caller's node.
+func TestScriptsSeeTheNode(t *testing.T) {
+	b := newNativeBoard(t)
+	b.say("1", "connect")
+	b.say("2", "connect")
+	expect(t, b.say("2", "n"), "2 screen:node 2", "2 prompt:menu")
 }
 
 // TestDetachKeepsTheNode: a caller detached from one table (an upgrade)

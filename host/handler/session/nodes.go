@@ -1,5 +1,7 @@
 package session
 
+import lua "github.com/yuin/gopher-lua"
+
 // Nodes numbers the callers of the table's phone line
 // (host/handler/nodes.Allocator is one): a session claims its node when it
 // starts or is rebuilt by replay (a resumed caller gets the node they
@@ -37,8 +39,15 @@ func (t *Table) forgetNode(s *Session) {
 	}
 }
 
-// NodeOf returns the node of the caller whose script runs on the
-// coroutine L, or 0.
+// nodeOn is door.node: the node of the caller running on L, or 0.
+func (t *Table) nodeOn(L *lua.LState) int {
+	if s := t.sessionOn(L); s != nil {
+		return s.node
+	}
+	return 0
+}
+
+// NodeOf returns the node of connID's caller, or 0.
 func (t *Table) NodeOf(connID string) int {
 	if s := t.sessions[connID]; s != nil {
 		return s.node
