@@ -124,8 +124,8 @@ proc register {name} {
 }
 `
 
-// runExpect runs an expect script and returns the screen it saw.
-func runExpect(t *testing.T, ctx context.Context, expectProg, script string) (string, error) {
+// runDoorExpect runs an expect script and returns the screen it saw.
+func runDoorExpect(t *testing.T, ctx context.Context, expectProg, script string) (string, error) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "call.exp")
 	if err := os.WriteFile(path, []byte(expectPrelude+script), 0o644); err != nil {
@@ -143,7 +143,7 @@ func mustExpect(t *testing.T, expectProg, script string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	screen, err := runExpect(t, ctx, expectProg, script)
+	screen, err := runDoorExpect(t, ctx, expectProg, script)
 	if err != nil {
 		t.Fatalf("expect: %v; the screen:\n%s", err, screen)
 	}
@@ -217,7 +217,7 @@ expect {
 		{"sven", fmt.Sprintf("%s -p %d -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o PubkeyAuthentication=no -o LogLevel=ERROR new@127.0.0.1", sshProg, sshPort)},
 	} {
 		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-		screen, err := runExpect(t, ctx, expectProg, "spawn -noecho "+c.spawn+"\nregister "+c.name+"\n"+strings.ReplaceAll(play, "NAME", c.name))
+		screen, err := runDoorExpect(t, ctx, expectProg, "spawn -noecho "+c.spawn+"\nregister "+c.name+"\n"+strings.ReplaceAll(play, "NAME", c.name))
 		cancel()
 		if err != nil {
 			t.Fatalf("%s: expect: %v; the screen:\n%s", c.name, err, screen)
@@ -275,7 +275,7 @@ func TestAFloodingDoorSlowsNoOtherCaller(t *testing.T) {
 	defer hangUp()
 	flood := make(chan string, 1)
 	go func() {
-		screen, err := runExpect(t, ctx, expectProg, fmt.Sprintf(`spawn -noecho %s 127.0.0.1 %d
+		screen, err := runDoorExpect(t, ctx, expectProg, fmt.Sprintf(`spawn -noecho %s 127.0.0.1 %d
 register fred
 send "D\r"
 step 12 "Door? "
