@@ -54,6 +54,11 @@ type Door struct {
 	// Recorder, if set, journals the module's calls and the methods of
 	// door handles (New sets it from Deps.Recorder).
 	Recorder Recorder
+	// External, if set, runs the native doors door.external declares
+	// (doorexternal.go); Node, if set, is the node number of the caller
+	// whose script runs on L (0: none).
+	External ExternalDoors
+	Node     func(L *lua.LState) int
 }
 
 // doorGame is the handle door.open returns: one door's data, seen as one
@@ -81,12 +86,14 @@ func (d *Door) Loader(L *lua.LState) int {
 	mod := hostCalls{
 		"list":   reads(d.list),
 		"user":   reads(d.user),
+		"node":   reads(d.node),
 		"who":    reads(d.who),
 		"now":    reads(d.now),
 		"today":  reads(d.today),
 		"random": reads(d.random),
 	}.table(L, d.Recorder, "door")
 	L.SetField(mod, "open", L.NewClosure(d.open, mt))
+	L.SetField(mod, "external", L.NewFunction(d.external))
 	L.Push(mod)
 	return 1
 }

@@ -35,7 +35,9 @@ func TestEveryHostCallGoesThroughTheRecorder(t *testing.T) {
 		local called = {}
 		for _, name in ipairs({'db', 'callers', 'users', 'door', 'board', 'mail'}) do
 			for key, fn in pairs(require(name)) do
-				if name ~= 'door' or key ~= 'open' then
+				-- door.external declares a door (the same answer every time);
+				-- the run it returns is journaled by the session (nativedoor.go).
+				if name ~= 'door' or key ~= 'open' and key ~= 'external' then
 					fn()
 					called[#called + 1] = name .. '.' .. key
 				end

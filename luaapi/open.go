@@ -60,6 +60,10 @@ type Deps struct {
 	// Offload, if set, runs password hashes away from the state's
 	// goroutine while the caller's coroutine waits (see Offloader).
 	Offload Offloader
+	// ExternalDoors, if set, runs the native doors of door.external;
+	// Node is the node number of the caller on L (door.node).
+	ExternalDoors ExternalDoors
+	Node          func(L *lua.LState) int
 
 	// ScriptsDir is the scripts folder (door.list reads its doors/;
 	// loadfile and dofile look relative paths up there first).
@@ -133,7 +137,7 @@ func New(deps Deps) *API {
 		},
 		Door: &Door{
 			Store: deps.Store, Dir: deps.ScriptsDir, Now: deps.Now, Location: deps.Location, Rand: deps.Rand,
-			User: deps.User, Who: deps.Who, Recorder: deps.Recorder,
+			User: deps.User, Who: deps.Who, Recorder: deps.Recorder, External: deps.ExternalDoors, Node: deps.Node,
 		},
 		Mail: &Mail{Store: deps.Store, Recorder: deps.Recorder, Netmail: deps.FTN != nil},
 		deps: deps,

@@ -133,7 +133,12 @@ end
 -- who: menu 5, the callers online right now.
 local function who(conn, req)
     local lines = {}
-    for _, c in ipairs(callers.online()) do lines[#lines + 1] = '  ' .. c.user end
+    local nodes = {}
+    for _, c in ipairs(callers.online()) do
+        lines[#lines + 1] = '  ' .. c.user
+        if c.node then nodes[#nodes + 1] = c.node .. ' ' .. c.user end
+    end
+    if #nodes > 0 then lines[#lines + 1] = 'Nodes: ' .. table.concat(nodes, ', ') end
     require('pager').show(conn, req, 'Online now:\n' .. table.concat(lines, '\n'))
 end
 
