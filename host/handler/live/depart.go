@@ -141,7 +141,9 @@ func (h *Hub) depart(connID string, farewells []Event, holds []held) {
 		}
 	}
 	for _, ev := range farewells {
-		h.spread(ctx, connID, ev)
+		if h.noticeAllowed(ev.From) { // many connections of one account hanging up at once
+			h.spread(ctx, connID, ev)
+		}
 	}
 }
 

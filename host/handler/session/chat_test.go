@@ -67,9 +67,9 @@ func TestChatRoomCommands(t *testing.T) {
 	h.say(0, "1", "/msg zed hello")
 	expect(t, h.recs[0].take(), "1 prompt:(nobody called zed is in the chat)")
 
-	h.say(0, "3", "/join Cellar")
+	h.say(0, "3", "/join Cellar") // within a second of max's /who: no list
 	got = lines(h)
-	for _, want := range []string{"3 prompt:You are in cellar.\nIn cellar: max", "1 prompt:* max leaves for cellar.", "2 prompt:* max leaves for cellar."} {
+	for _, want := range []string{"3 prompt:You are in cellar.\n(/who lists who is here)", "1 prompt:* max leaves for cellar.", "2 prompt:* max leaves for cellar."} {
 		if !strings.Contains(got, want) {
 			t.Errorf("after /join: no %q in\n%s", want, got)
 		}
