@@ -296,3 +296,4 @@ func TestChatDivergedReplayLeavesTheRoom(t *testing.T) {
 		t.Errorf("kim, started over outside the room, was announced by his farewell: %q", got)
 	}
 }
+
