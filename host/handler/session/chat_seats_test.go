@@ -296,4 +296,3 @@ func TestChatDivergedReplayLeavesTheRoom(t *testing.T) {
 		t.Errorf("kim, started over outside the room, was announced by his farewell: %q", got)
 	}
 }
-
