@@ -304,6 +304,16 @@ local function who_seen(conn, me, room, state)
     return '(/who lists who is here)'
 end
 
+-- host_words reports whether a /me action starts as the host's notices
+-- of comings and goings do ('* NAME comes in.'), which it would fake.
+local function host_words(action)
+    local a = action:lower()
+    for _, words in ipairs({'comes in', 'leaves', 'hangs up'}) do
+        if a:sub(1, #words) == words then return true end
+    end
+    return false
+end
+
 -- command runs one of the caller's /commands and returns what to show
 -- them and the room they are in after it (nil: they leave the chat).
 local function command(conn, me, room, line, state)
@@ -324,6 +334,9 @@ local function command(conn, me, room, line, state)
     elseif verb == 'me' then
         rest = ui.flat(rest)
         if rest == '' then return '(/me ACTION: say what you do)', room end
+        if host_words(rest) then
+            return "(that is how the host's notices read: say it another way)", room
+        end
         local action = '* ' .. me .. ' ' .. rest
         local ok, why = publish(conn, room, action)
         return ok and ui.plain(action) or '(' .. why .. ')', room

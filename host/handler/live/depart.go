@@ -148,5 +148,5 @@ func (h *Hub) depart(connID string, farewells []Event, holds []held) {
 }
 
 // WaitDepartures waits for the departures under way (for tests, and a
-// host stopping).
+// host stopping: dispatch.Host.Run waits for them before it returns).
 func (h *Hub) WaitDepartures() { h.departing.Wait() }

@@ -296,3 +296,17 @@ func TestChatDivergedReplayLeavesTheRoom(t *testing.T) {
 		t.Errorf("kim, started over outside the room, was announced by his farewell: %q", got)
 	}
 }
+
+// TestChatMeCannotFakeANotice: "/me hangs up." would read as the host's
+// notice that someone hung up: it is refused, and nobody sees it.
+func TestChatMeCannotFakeANotice(t *testing.T) {
+	h := chatRooms(t)
+	for _, action := range []string{"hangs up.", "Comes in.", "leaves for cellar."} {
+		h.say(0, "2", "/me "+action)
+		expect(t, h.recs[0].take(), "2 prompt:(that is how the host's notices read: say it another way)")
+	}
+	h.say(0, "2", "/me leans back")
+	if got := lines(h); !strings.Contains(got, "1 prompt:* lee leans back") {
+		t.Errorf("an action that starts like no notice: %q", got)
+	}
+}
