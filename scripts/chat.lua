@@ -51,7 +51,7 @@ chat.MAX_ROOMS = 16
 chat.MAX_ROOM_NAME = 16
 -- LIST_EVERY is how many seconds a caller waits between two lists (/who,
 -- /rooms, the one shown on entering a room), which read every seat
--- (BenchmarkChatWho).
+-- (BenchmarkChatWho: about 2.7 ms for 50 callers in the rooms).
 chat.LIST_EVERY = 1
 
 local WHERE = 'chat.where'
