@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/m2bbs/m2bbs/host/handler/store"
 )
 
 // Regression tests of the chat rooms' seats (scripts/chat.lua): who sits
@@ -305,5 +307,30 @@ func TestChatMeCannotFakeANotice(t *testing.T) {
 	h.say(0, "2", "/me leans back")
 	if got := lines(h); !strings.Contains(got, "1 prompt:* lee leans back") {
 		t.Errorf("an action that starts like no notice: %q", got)
+	}
+}
+
+// TestChatFullOfSeatsLeftBehindTakesACaller: chat.where is full of seats
+// left behind (their connections long gone); a caller entering the chat
+// clears them and sits down, instead of finding the chat closed.
+func TestChatFullOfSeatsLeftBehindTakesACaller(t *testing.T) {
+	h := doorsHost(t, 1e9, nil)
+	db := h.tables[0].deps.Store
+	for i := range store.MaxSharedKeysPerTable {
+		v := store.SharedValue{Kind: store.SharedString, Str: fmt.Sprintf("lobby ghost%d %d", i, 9000+i)}
+		if _, _, err := db.SharedUpdate(context.Background(), "chat.where", fmt.Sprintf("ghost%d", i), func(store.SharedValue, bool) (*store.SharedValue, bool, error) {
+			return &v, true, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.join(0, "1", "kim")
+	h.say(0, "1", "3")
+	got := lines(h)
+	if strings.Contains(got, "The chat is closed") || !strings.Contains(got, "1 prompt:You are in lobby.") {
+		t.Errorf("kim entering a chat full of seats left behind: %q", got)
+	}
+	if keys, err := db.SharedKeys(context.Background(), "chat.where"); err != nil || len(keys) != 1 || keys[0] != "kim" {
+		t.Errorf("the seats after kim came in: %d, %v", len(keys), err)
 	}
 }
