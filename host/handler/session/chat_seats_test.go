@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/m2bbs/m2bbs/host/handler/store"
 )
@@ -332,5 +333,34 @@ func TestChatFullOfSeatsLeftBehindTakesACaller(t *testing.T) {
 	}
 	if keys, err := db.SharedKeys(context.Background(), "chat.where"); err != nil || len(keys) != 1 || keys[0] != "kim" {
 		t.Errorf("the seats after kim came in: %d, %v", len(keys), err)
+	}
+}
+
+// TestChatSixteenRoomsBesidesTheLobby: 16 rooms with callers in them,
+// besides the lobby, and a 17th is refused; rooms emptied since do not
+// count, and a caller who has just listed waits a second for the count.
+func TestChatSixteenRoomsBesidesTheLobby(t *testing.T) {
+	h, clock := crowdedLobby(t, 18)
+	for i := range 16 {
+		h.say(0, fmt.Sprint(i+1), fmt.Sprintf("/join room%d", i))
+	}
+	h.recs[0].take()
+	h.say(0, "17", "/join one-more")
+	expect(t, h.recs[0].take(), "17 prompt:(16 rooms are open already: join one of them (/rooms))")
+	h.say(0, "17", "/join room3") // an open room: fine
+	if got := lines(h); !strings.Contains(got, "17 prompt:You are in room3.") {
+		t.Fatalf("/join of an open room: %q", got)
+	}
+	clock.Advance(time.Second)
+	h.say(0, "4", "/join lobby") // room3 still has caller 17; room0 empties next
+	h.say(0, "1", "/join lobby")
+	h.say(0, "18", "/who") // caller 18 has just listed
+	h.recs[0].take()
+	h.say(0, "18", "/join one-more")
+	expect(t, h.recs[0].take(), "18 prompt:(16 rooms are open already: join one of them (/rooms))")
+	clock.Advance(time.Second)
+	h.say(0, "18", "/join one-more")
+	if got := lines(h); !strings.Contains(got, "18 prompt:You are in one-more.") {
+		t.Errorf("/join once room0 is empty: %q", got)
 	}
 }
