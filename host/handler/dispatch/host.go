@@ -261,6 +261,9 @@ func (h *Host) Run(ctx context.Context) error {
 	defer func() {
 		cancel()
 		h.workersWG.Wait()
+		if h.live != nil {
+			h.live.WaitDepartures() // hang-ups' farewells and seats, before the store closes
+		}
 		h.schedulerWG.Wait()
 		h.watch.closeAll()
 		stopMemory()

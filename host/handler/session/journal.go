@@ -612,6 +612,10 @@ func (t *Table) firstRequestOf(s *Session) lua.LValue {
 	return tbl
 }
 
+// restarter is implemented by Channels that can drop what a session whose
+// replay diverged set up in them (live.Hub).
+type restarter interface{ Restarted(connID string) }
+
 // restart handles a replay that diverged: the caller is told the board was
 // upgraded and starts again at the resume function (logged in) or at the
 // entry function, with a fresh journal.
@@ -629,6 +633,11 @@ func (t *Table) restart(s *Session, live *m2proto.Request, why string) (*Session
 	t.byThread[s.thread] = s
 	s.journal.replaying, s.journal.replay, s.journal.diverged = false, nil, ""
 	s.conn.Reset()
+	// What the replay set up again in the shared module (listening, a
+	// farewell, held values) was the old coroutine's: it goes with it.
+	if r, ok := t.deps.Channels.(restarter); ok {
+		r.Restarted(s.connID)
+	}
 
 	text, err := t.deps.Screens.Screen(t.cfg.UpgradedScreen)
 	if err != nil {
