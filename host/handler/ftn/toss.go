@@ -151,10 +151,15 @@ func (t *Tosser) tossFile(ctx context.Context, path string) (TossResult, error) 
 	}
 	switch {
 	case bytes.HasPrefix(b, []byte("PK\x03\x04")) || bytes.HasPrefix(b, []byte("PK\x05\x06")):
-		r, err := t.tossBundle(ctx, path, b)
+		r, asideWhy, err := t.tossBundle(ctx, path, b)
 		res.add(r)
 		if err != nil {
 			return res, err
+		}
+		if asideWhy != "" {
+			t.setAside(path, asideWhy)
+			res.Bad++
+			return res, nil
 		}
 	case bundleExt(name):
 		t.setAside(path, "an ARCmail bundle of a kind other than ZIP (only ZIP bundles are unpacked)")
@@ -205,34 +210,49 @@ func (s *Settings) TossedDir() string { return filepath.Join(s.Dir, "tossed") }
 var errBadPacket = errors.New("bad packet")
 
 // tossBundle tosses each .pkt of a ZIP bundle; a packet in it that is bad
-// is written to the bad folder on its own.
-func (t *Tosser) tossBundle(ctx context.Context, path string, b []byte) (TossResult, error) {
+// is written to the bad folder on its own. A bundle that is not a
+// readable ZIP archive, holds too many files or unpacks to more than
+// MaxBundleBytes (a ZIP bomb) returns why, and the caller sets the whole
+// bundle aside: its packets are unpacked no further, and what reaches the
+// bad folder stays within MaxBundleBytes per bundle.
+func (t *Tosser) tossBundle(ctx context.Context, path string, b []byte) (TossResult, string, error) {
 	var res TossResult
 	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
-		t.setAside(path, "not a readable ZIP bundle: "+err.Error())
-		res.Bad++
-		return res, nil
+		return res, "not a readable ZIP bundle: " + err.Error(), nil
 	}
 	if len(zr.File) > MaxBundleEntries {
-		t.setAside(path, fmt.Sprintf("a bundle of more than %d files", MaxBundleEntries))
-		res.Bad++
-		return res, nil
+		return res, fmt.Sprintf("a bundle of more than %d files", MaxBundleEntries), nil
+	}
+	declared := uint64(0)
+	for _, f := range zr.File {
+		if strings.EqualFold(filepath.Ext(f.Name), ".pkt") {
+			declared += f.UncompressedSize64
+		}
+	}
+	if declared > MaxBundleBytes {
+		return res, fmt.Sprintf("a bundle that unpacks to more than %d bytes", MaxBundleBytes), nil
 	}
 	total := int64(0)
 	for _, f := range zr.File {
 		if !strings.EqualFold(filepath.Ext(f.Name), ".pkt") {
 			continue
 		}
+		// archive/zip fails an entry that unpacks to more than it
+		// declares; the limit reader is the second bound.
+		limit := min(int64(pkt.MaxPacketBytes), MaxBundleBytes-total)
 		rc, err := f.Open()
 		var data []byte
 		if err == nil {
-			data, err = io.ReadAll(io.LimitReader(rc, pkt.MaxPacketBytes+1))
+			data, err = io.ReadAll(io.LimitReader(rc, limit+1))
 			rc.Close()
 		}
 		total += int64(len(data))
-		if err == nil && (len(data) > pkt.MaxPacketBytes || total > MaxBundleBytes) {
-			err = errors.New("unpacks to more than the limit")
+		if total > MaxBundleBytes {
+			return res, fmt.Sprintf("a bundle that unpacks to more than %d bytes", MaxBundleBytes), nil
+		}
+		if err == nil && len(data) > pkt.MaxPacketBytes {
+			err = fmt.Errorf("unpacks to more than %d bytes", pkt.MaxPacketBytes)
 		}
 		entry := filepath.Base(path) + "." + filepath.Base(f.Name)
 		if err != nil {
@@ -247,10 +267,10 @@ func (t *Tosser) tossBundle(ctx context.Context, path string, b []byte) (TossRes
 			continue
 		}
 		if err != nil {
-			return res, err
+			return res, "", err
 		}
 	}
-	return res, nil
+	return res, "", nil
 }
 
 // TossPacket tosses one packet's bytes (name is for the log). It returns
@@ -566,7 +586,7 @@ func (t *Tosser) setAside(path, why string) {
 func (t *Tosser) writeBad(name string, data []byte, why string) {
 	bad := t.Settings.BadDir()
 	if err := os.MkdirAll(bad, 0o700); err == nil {
-		err = os.WriteFile(filepath.Join(bad, name), data, 0o600)
+		err = os.WriteFile(freeName(filepath.Join(bad, name)), data, 0o600)
 		if err != nil {
 			t.Log.Error("ftn: writing a bad packet", "file", name, "err", err)
 		}
