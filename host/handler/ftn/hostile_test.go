@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -83,5 +84,98 @@ func TestCorruptBundleDoesNotStopTheToss(t *testing.T) {
 	}
 	if r.Tossed != 1 || r.Bad != 1 {
 		t.Errorf("toss = %+v; want 1 tossed, 1 bad", r)
+	}
+}
+
+// echoPacket is a packet from uplink 21:1/100 to board 21:1/101 with one
+// M2.TEST message whose text is text.
+func echoPacket(t *testing.T, text string) []byte {
+	t.Helper()
+	orig, _ := pkt.ParseAddr("21:1/100")
+	dest, _ := pkt.ParseAddr("21:1/101")
+	p := pkt.Packet{
+		Header: pkt.Header{Orig: orig, Dest: dest, Password: "PKTPW"},
+		Messages: []pkt.Message{{
+			OrigNet: 1, OrigNode: 100, DestNet: 1, DestNode: 101,
+			Date: "03 Dec 26  10:00:00", To: "All", From: "Carol", Subject: "Hi",
+			Text: []byte("AREA:M2.TEST\r" + text),
+		}},
+	}
+	return p.Bytes()
+}
+
+// TestOwnPostComingBackIsADupe: a post this board exported that an
+// uplink sends back (a loop in the echo's topology) is dropped as a
+// duplicate, not stored a second time and passed on again.
+func TestOwnPostComingBackIsADupe(t *testing.T) {
+	ctx := context.Background()
+	a := newBoard(t, "21:1/101", "21:1/100")
+	if _, err := a.st.Post(ctx, store.NewPost{Area: "fido", Author: "ann", Subject: "Loop", Lines: []string{"round and round"}}); err != nil {
+		t.Fatal(err)
+	}
+	if r := mustScan(t, a); r.Posts != 1 {
+		t.Fatalf("scan = %+v", r)
+	}
+	var sent [][]byte
+	for _, up := range a.set.Uplinks {
+		for _, f := range a.set.OutboundFor(up.Addr) {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sent = append(sent, b)
+		}
+	}
+	if len(sent) != 1 {
+		t.Fatalf("%d packets in the outbound", len(sent))
+	}
+	// The uplink echoes the message back, in a packet of its own.
+	p := mustParse(t, sent[0])
+	p.Header.Orig, p.Header.Dest = p.Header.Dest, p.Header.Orig
+	putInbound(t, a, "back.pkt", p.Bytes())
+	if r := mustToss(t, a); r.Dupes != 1 || r.Tossed != 0 {
+		t.Errorf("own post coming back: %+v; want a duplicate", r)
+	}
+	if n, _ := a.st.PostCount(ctx, "fido"); n != 1 {
+		t.Errorf("%d posts in the echo; want 1", n)
+	}
+}
+
+// TestMsgIDVariantsAreDupes: the same MSGID written with another case of
+// its serial or other white space is the same message.
+func TestMsgIDVariantsAreDupes(t *testing.T) {
+	ctx := context.Background()
+	b := newBoard(t, "21:1/101", "21:1/100")
+	for i, id := range []string{"21:1/100 abcd1234", "21:1/100  ABCD1234 ", "21:1/100\tAbCd1234"} {
+		putInbound(t, b, fmt.Sprintf("%08x.pkt", i), echoPacket(t, "\x01MSGID: "+id+"\rhello\r"))
+		r := mustToss(t, b)
+		if want := (TossResult{Files: 1, Tossed: 1}); i == 0 && r != want {
+			t.Fatalf("first copy: %+v", r)
+		}
+		if want := (TossResult{Files: 1, Dupes: 1}); i > 0 && r != want {
+			t.Errorf("MSGID %q: %+v; want a duplicate", id, r)
+		}
+	}
+	if n, _ := b.st.PostCount(ctx, "fido"); n != 1 {
+		t.Errorf("%d posts; want 1", n)
+	}
+}
+
+// TestNoMsgIDDupeAcrossRoutes: a message without MSGID that arrives
+// again by another way (more SEEN-BY, a longer PATH, a kludge a tosser
+// added) is a duplicate.
+func TestNoMsgIDDupeAcrossRoutes(t *testing.T) {
+	b := newBoard(t, "21:1/101", "21:1/100")
+	body := "hello\r--- old tosser\r * Origin: Far away (21:3/7)\r"
+	copies := []string{
+		body + "SEEN-BY: 3/7 1/100\r\x01PATH: 3/7\r",
+		"\x01TID: hub 1.0\r" + body + "SEEN-BY: 2/5 3/7 1/100\r\x01PATH: 3/7 2/5\r",
+	}
+	for i, c := range copies {
+		putInbound(t, b, fmt.Sprintf("%08x.pkt", i), echoPacket(t, c))
+		r := mustToss(t, b)
+		if i == 1 && r.Dupes != 1 {
+			t.Errorf("copy by another route: %+v; want a duplicate", r)
+		}
 	}
 }

@@ -228,7 +228,8 @@ func (sc *Scanner) build(posts []store.ExportPost, netmail []store.ExportNetmail
 			from = s.addressFor(ups[0].Addr)
 		}
 		msgid := fmt.Sprintf("%s %08x", from, serial())
-		batch.Posts = append(batch.Posts, store.ExportedPost{ID: p.ID, Tag: echo.Tag, MsgID: msgid})
+		batch.Posts = append(batch.Posts, store.ExportedPost{ID: p.ID, Tag: echo.Tag, MsgID: msgid,
+			DupeKey: msgidKey("echo:"+strings.ToUpper(echo.Tag), msgid)})
 		for _, up := range ups {
 			msgs[up.Addr] = append(msgs[up.Addr], sc.echoMessage(p, echo, msgid, up))
 		}

@@ -407,7 +407,7 @@ func (t *Tosser) tossEcho(ctx context.Context, h pkt.Header, m *pkt.Message, tex
 		FromName: f.dec(m.From), FromAddr: from.String(), ToName: f.dec(m.To), Subject: f.dec(m.Subject),
 		Lines: f.lines, Posted: f.posted, MsgID: f.msgid, Reply: f.reply, Kludges: f.kludges,
 		SeenBy: joinNetNodes(text.SeenBy), Path: joinNetNodes(text.Path),
-		DupeKey: dupeKey("echo:"+tag, f.msgid, m),
+		DupeKey: dupeKey("echo:"+tag, f.msgid, m, text),
 		Forward: t.forwardPacket(echo, h, m, text),
 	})
 	return dupe, storeErr(err)
@@ -463,7 +463,7 @@ func (t *Tosser) tossNetmail(ctx context.Context, h pkt.Header, m *pkt.Message, 
 		return false, &badMessage{fmt.Sprintf("netmail to %s, which is not this board (m2bbs routes no netmail)", dest)}
 	}
 	to := f.dec(m.To)
-	key := dupeKey("net", f.msgid, m)
+	key := dupeKey("net", f.msgid, m, text)
 	for _, name := range localNames(to) {
 		_, dupe, err := t.Store.TossMail(ctx, store.TossedMail{
 			To: name, FromName: f.dec(m.From), FromAddr: orig.String(), Subject: f.dec(m.Subject),
@@ -511,19 +511,36 @@ func kludgePoint(text *pkt.Text, name string) uint16 {
 	return uint16(n)
 }
 
-// dupeKey is a message's duplicate key: its MSGID under prefix, or a
-// hash of its header and text when it has none.
-func dupeKey(prefix, msgid string, m *pkt.Message) string {
+// dupeKey is a message's duplicate key: its MSGID under prefix
+// (msgidKey), or a hash of its header and what every copy of it carries
+// when it has none: names, subject, date, body, tear and origin; not the
+// kludges, SEEN-BY, PATH and Via lines, which tossers on the way add to.
+func dupeKey(prefix, msgid string, m *pkt.Message, text *pkt.Text) string {
 	if msgid != "" {
-		return prefix + ":" + msgid
+		return msgidKey(prefix, msgid)
 	}
 	h := sha256.New()
-	for _, s := range []string{m.From, m.To, m.Subject, m.Date} {
+	field := func(s string) {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}
-	h.Write(m.Text)
+	for _, s := range []string{m.From, m.To, m.Subject, m.Date} {
+		field(s)
+	}
+	for _, l := range text.Lines {
+		field(l)
+	}
+	field(strconv.FormatBool(text.HasTear) + text.Tear)
+	field(text.Origin)
 	return prefix + ":#" + hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// msgidKey is the duplicate key of a MSGID under prefix. The MSGID is
+// read as FTS-0009 writes it, an address and a hexadecimal serial: case
+// and runs of white space do not make another message, so they are
+// folded.
+func msgidKey(prefix, msgid string) string {
+	return prefix + ":" + strings.ToLower(strings.Join(strings.Fields(msgid), " "))
 }
 
 // messageTime is when a message was written, in UTC: its date field read

@@ -139,6 +139,9 @@ type ExportedPost struct {
 	ID    int64
 	Tag   string
 	MsgID string
+	// DupeKey, if set, is recorded as seen: the post coming back from
+	// the network (an echo's loop) is then dropped as a duplicate.
+	DupeKey string
 }
 
 // StagedPacket is a packet written by the scanner and not yet handed to

@@ -346,6 +346,11 @@ func (s *SQLite) MarkExported(ctx context.Context, b ExportBatch) error {
 				p.Tag, nullable(p.MsgID), p.ID); err != nil {
 				return err
 			}
+			if p.DupeKey != "" {
+				if _, err := tx.ExecContext(ctx, "INSERT INTO ftn_dupes (key, seen_at) VALUES (?, ?) ON CONFLICT DO NOTHING", p.DupeKey, now); err != nil {
+					return err
+				}
+			}
 		}
 		for _, id := range b.Forwarded {
 			if _, err := tx.ExecContext(ctx, "UPDATE ftn_posts SET forward = NULL WHERE message_id = ?", id); err != nil {
