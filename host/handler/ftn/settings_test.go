@@ -67,3 +67,15 @@ func TestParseSettingsErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestSecretMatchesFold(t *testing.T) {
+	s := Secret("PktPw")
+	for got, want := range map[string]bool{"PKTPW": true, "pktpw": true, "PktPw": true, "PKTP": false, "PKTPWX": false, "": false, "PKTPW\x00": false} {
+		if s.MatchesFold(got) != want {
+			t.Errorf("MatchesFold(%q) = %v", got, !want)
+		}
+	}
+	if !Secret("").MatchesFold("") || Secret("").MatchesFold("x") {
+		t.Error("an empty password matches only an empty one")
+	}
+}

@@ -291,7 +291,7 @@ func (t *Tosser) TossPacket(ctx context.Context, name string, b []byte) (TossRes
 	case !t.Settings.Ours(p.Header.Dest):
 		res.Bad++
 		return res, fmt.Errorf("%w: to %s, which is not this board", errBadPacket, p.Header.Dest)
-	case !strings.EqualFold(p.Header.Password, up.PacketPassword.Reveal()):
+	case !up.PacketPassword.MatchesFold(p.Header.Password):
 		res.Bad++
 		return res, fmt.Errorf("%w: wrong packet password from %s", errBadPacket, p.Header.Orig)
 	}
