@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -177,5 +178,42 @@ func TestNoMsgIDDupeAcrossRoutes(t *testing.T) {
 		if i == 1 && r.Dupes != 1 {
 			t.Errorf("copy by another route: %+v; want a duplicate", r)
 		}
+	}
+}
+
+// TestScanKeepsPacketsUnderTheTossLimit: many long posts go out over
+// several scans in packets the other side's tosser reads (each under
+// pkt.MaxPacketBytes), all of them once; one scan no longer writes them
+// all into one packet the uplink sets aside whole.
+func TestScanKeepsPacketsUnderTheTossLimit(t *testing.T) {
+	ctx := context.Background()
+	a := newBoard(t, "21:1/100", "21:1/101")
+	b := newBoard(t, "21:1/101", "21:1/100")
+	line := strings.Repeat("x", 63)
+	lines := make([]string, 900)
+	for i := range lines {
+		lines[i] = line
+	}
+	const posts = 300 // 300 × 57 KB: 17 MB of text
+	for i := 0; i < posts; i++ {
+		if _, err := a.st.Post(ctx, store.NewPost{Area: "fido", Author: "ann", Subject: fmt.Sprint("long ", i), Lines: lines}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exported := 0
+	for scans := 0; exported < posts; scans++ {
+		if scans == 10 {
+			t.Fatalf("%d of %d posts exported after 10 scans", exported, posts)
+		}
+		r := mustScan(t, a)
+		exported += r.Posts
+		for _, p := range deliver(t, a, b) {
+			if len(p) > pkt.MaxPacketBytes {
+				t.Fatalf("a packet of %d bytes (the tosser's limit is %d)", len(p), pkt.MaxPacketBytes)
+			}
+		}
+	}
+	if r := mustToss(t, b); r.Tossed != posts || r.Bad != 0 {
+		t.Errorf("toss = %+v; want %d tossed", r, posts)
 	}
 }

@@ -15,9 +15,22 @@ import (
 	"github.com/m2bbs/m2bbs/host/handler/store"
 )
 
-// MaxScanBatch is the most posts, and the most netmails, one scan
-// exports; the rest go with the next.
-const MaxScanBatch = 500
+// Limits of one scan; what does not fit goes with the next.
+const (
+	// MaxScanBatch is the most posts, and the most netmails, one scan
+	// exports.
+	MaxScanBatch = 500
+	// MaxForwardBatch is the most tossed posts one scan passes on (each
+	// is held in memory as the packet it came in, up to a message's 256
+	// KiB).
+	MaxForwardBatch = 100
+	// MaxScanBytes bounds the message texts one scan writes, summed over
+	// every uplink's copy: it bounds the scan's memory, and keeps each
+	// packet well under what a tosser reads (pkt.MaxPacketBytes; a
+	// larger packet is set aside whole by the uplink). A single message
+	// larger than it still goes, alone.
+	MaxScanBytes = 8 << 20
+)
 
 // productCode is the packet header's product code: 0xFE, "not
 // registered with the FTSC".
@@ -78,7 +91,7 @@ func (sc *Scanner) Scan(ctx context.Context) (ScanResult, error) {
 	if err != nil {
 		return res, fmt.Errorf("ftn scan: %w", err)
 	}
-	forwards, err := sc.Store.UnforwardedPosts(ctx, MaxScanBatch)
+	forwards, err := sc.Store.UnforwardedPosts(ctx, MaxForwardBatch)
 	if err != nil {
 		return res, fmt.Errorf("ftn scan: %w", err)
 	}
@@ -211,11 +224,29 @@ func (sc *Scanner) build(posts []store.ExportPost, netmail []store.ExportNetmail
 	var batch store.ExportBatch
 	msgs := make(map[pkt.Addr][]pkt.Message)
 	now := sc.now().UTC()
-	for _, f := range forwards {
-		batch.Forwarded = append(batch.Forwarded, f.ID)
-		for up, m := range sc.forwardMessages(f) {
+	// fits adds one item's messages to the batch unless they would take
+	// it past MaxScanBytes (the first item always fits); false ends the
+	// list, whose rest waits for the next scan, in order.
+	size := 0
+	fits := func(out map[pkt.Addr]pkt.Message) bool {
+		cost := 0
+		for _, m := range out {
+			cost += len(m.Text) + 256 // its text, and a header at most
+		}
+		if size > 0 && size+cost > MaxScanBytes {
+			return false
+		}
+		size += cost
+		for up, m := range out {
 			msgs[up] = append(msgs[up], m)
 		}
+		return true
+	}
+	for _, f := range forwards {
+		if !fits(sc.forwardMessages(f)) {
+			break
+		}
+		batch.Forwarded = append(batch.Forwarded, f.ID)
 	}
 	for _, p := range posts {
 		echo, ok := s.EchoByArea(p.Area)
@@ -228,11 +259,15 @@ func (sc *Scanner) build(posts []store.ExportPost, netmail []store.ExportNetmail
 			from = s.addressFor(ups[0].Addr)
 		}
 		msgid := fmt.Sprintf("%s %08x", from, serial())
+		out := make(map[pkt.Addr]pkt.Message, len(ups))
+		for _, up := range ups {
+			out[up.Addr] = sc.echoMessage(p, echo, msgid, up)
+		}
+		if !fits(out) {
+			break // later posts too: the scan exports posts in order
+		}
 		batch.Posts = append(batch.Posts, store.ExportedPost{ID: p.ID, Tag: echo.Tag, MsgID: msgid,
 			DupeKey: msgidKey("echo:"+strings.ToUpper(echo.Tag), msgid)})
-		for _, up := range ups {
-			msgs[up.Addr] = append(msgs[up.Addr], sc.echoMessage(p, echo, msgid, up))
-		}
 	}
 	for _, n := range netmail {
 		to, err := pkt.ParseAddr(n.ToAddr)
@@ -243,8 +278,10 @@ func (sc *Scanner) build(posts []store.ExportPost, netmail []store.ExportNetmail
 		}
 		up, _ := s.RouteNetmail(to)
 		msgid := fmt.Sprintf("%s %08x", s.Addresses[0], serial())
+		if !fits(map[pkt.Addr]pkt.Message{up.Addr: sc.netmailMessage(n, to, msgid)}) {
+			break
+		}
 		batch.Netmail = append(batch.Netmail, n.ID)
-		msgs[up.Addr] = append(msgs[up.Addr], sc.netmailMessage(n, to, msgid))
 	}
 	files := make(map[string][]byte)
 	var ups []pkt.Addr
