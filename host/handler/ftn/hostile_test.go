@@ -217,3 +217,37 @@ func TestScanKeepsPacketsUnderTheTossLimit(t *testing.T) {
 		t.Errorf("toss = %+v; want %d tossed", r, posts)
 	}
 }
+
+// TestLongMessageCutNotLost: a post at the board's limits (1,000 lines)
+// reaches the other board, its tear and origin line added on the way;
+// and a network message longer than a post may be is kept cut, with its
+// origin, not counted bad and lost.
+func TestLongMessageCutNotLost(t *testing.T) {
+	ctx := context.Background()
+	a := newBoard(t, "21:1/100", "21:1/101")
+	b := newBoard(t, "21:1/101", "21:1/100")
+	lines := make([]string, store.MaxLines)
+	for i := range lines {
+		lines[i] = "line"
+	}
+	if _, err := a.st.Post(ctx, store.NewPost{Area: "fido", Author: "ann", Subject: "full", Lines: lines}); err != nil {
+		t.Fatal(err)
+	}
+	mustScan(t, a)
+	deliver(t, a, b)
+	long := strings.Repeat(strings.Repeat("y", 199)+"\r", 1000) // 200 KB
+	putInbound(t, b, "long.pkt", echoPacket(t, "\x01MSGID: 21:1/100 00000bad\r"+long+" * Origin: Far (21:1/100)\r"))
+	if r := mustToss(t, b); r.Tossed != 2 || r.Bad != 0 {
+		t.Fatalf("toss = %+v; want both messages tossed", r)
+	}
+	list, _ := b.st.Posts(ctx, "fido", 0, 10, store.OldestFirst)
+	for _, p := range list {
+		got, err := b.st.ReadPost(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(got.Lines); n == 0 || !strings.HasPrefix(got.Lines[n-1], " * Origin: ") {
+			t.Errorf("post %q ends %q; want its origin line", p.Subject, got.Lines[n-1:])
+		}
+	}
+}

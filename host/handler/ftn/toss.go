@@ -342,12 +342,14 @@ func (t *Tosser) tossMessage(ctx context.Context, h pkt.Header, m *pkt.Message) 
 	for len(lines) > 0 && strings.TrimSpace(lines[len(lines)-1]) == "" {
 		lines = lines[:len(lines)-1]
 	}
+	var tail []string
 	if text.HasTear {
-		lines = append(lines, strings.TrimSpace("--- "+dec(text.Tear)))
+		tail = append(tail, strings.TrimSpace("--- "+dec(text.Tear)))
 	}
 	if text.Origin != "" {
-		lines = append(lines, " * Origin: "+dec(text.Origin))
+		tail = append(tail, " * Origin: "+dec(text.Origin))
 	}
+	lines = fitLines(lines, tail)
 	var err error
 	var dupe bool
 	if text.Area != "" {
@@ -368,6 +370,43 @@ func (t *Tosser) tossMessage(ctx context.Context, h pkt.Header, m *pkt.Message) 
 		res.Tossed++
 	}
 	return res, "", nil
+}
+
+// fitLines is a tossed message's body and tail (tear and origin lines)
+// within the board's limits for a post (store.MaxLines, MaxBodyBytes):
+// a body too long is cut, with a line saying so, and the tail kept. A
+// post written on a board at its limits, with a tear and origin line
+// added on the way, was otherwise counted bad on arrival.
+func fitLines(body, tail []string) []string {
+	const markerRoom = 128 // the cut line below, and its newline
+	size, count := 0, len(body)+len(tail)
+	for _, l := range body {
+		size += len(l) + 1
+	}
+	for _, l := range tail {
+		size += len(l) + 1
+	}
+	if count <= store.MaxLines && size-1 <= store.MaxBodyBytes {
+		return append(body, tail...)
+	}
+	budget := store.MaxBodyBytes - markerRoom
+	for _, l := range tail {
+		budget -= len(l) + 1
+	}
+	maxLines := store.MaxLines - len(tail) - 1
+	out := make([]string, 0, min(len(body), maxLines)+len(tail)+1)
+	for _, l := range body {
+		if len(out) == maxLines || budget <= 0 {
+			break
+		}
+		if len(l)+1 > budget {
+			l = strings.ToValidUTF8(l[:budget-1], "")
+		}
+		budget -= len(l) + 1
+		out = append(out, l)
+	}
+	out = append(out, fmt.Sprintf("[cut here: the message was longer than this board keeps, %d lines]", len(body)))
+	return append(out, tail...)
 }
 
 // echoFields are a message's decoded parts.
