@@ -251,3 +251,88 @@ func TestLongMessageCutNotLost(t *testing.T) {
 		}
 	}
 }
+
+// TestHugeTossLeavesCallersResponsive: while a packet of thousands of
+// messages tosses, a caller's post on the same board is stored within a
+// second each time (the toss takes one short transaction per message, on
+// the FTN service's goroutine, never a caller's).
+func TestHugeTossLeavesCallersResponsive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a toss of 3,000 messages")
+	}
+	ctx := context.Background()
+	b := newBoard(t, "21:1/101", "21:1/100")
+	if _, err := b.st.DefineArea(ctx, "local", "not an echo"); err != nil {
+		t.Fatal(err)
+	}
+	orig, _ := pkt.ParseAddr("21:1/100")
+	dest, _ := pkt.ParseAddr("21:1/101")
+	p := pkt.Packet{Header: pkt.Header{Orig: orig, Dest: dest, Password: "PKTPW"}}
+	for i := 0; i < 3000; i++ {
+		p.Messages = append(p.Messages, pkt.Message{OrigNet: 1, OrigNode: 100, DestNet: 1, DestNode: 101,
+			Date: "03 Dec 26  10:00:00", To: "All", From: "Flood", Subject: "flood",
+			Text: []byte(fmt.Sprintf("AREA:M2.TEST\r\x01MSGID: 21:1/100 %08x\rflood %d\r", i, i))})
+	}
+	putInbound(t, b, "flood.pkt", p.Bytes())
+	done := make(chan TossResult)
+	go func() {
+		r, err := b.toss.Toss(ctx)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- r
+	}()
+	var worst time.Duration
+	posts := 0
+	for tossing := true; tossing; {
+		select {
+		case r := <-done:
+			if r.Tossed != 3000 {
+				t.Errorf("toss = %+v", r)
+			}
+			tossing = false
+		default:
+			start := time.Now()
+			if _, err := b.st.Post(ctx, store.NewPost{Area: "local", Author: "bob", Subject: "still here", Lines: []string{"hi"}}); err != nil {
+				t.Fatal(err)
+			}
+			worst = max(worst, time.Since(start))
+			posts++
+		}
+	}
+	t.Logf("%d posts during the toss; the slowest took %v", posts, worst)
+	if worst > time.Second {
+		t.Errorf("a caller's post took %v during the toss", worst)
+	}
+}
+
+// TestLocalPostCannotForgeKludges: a caller's post whose lines look like
+// kludges, SEEN-BY, PATH, an origin or an AREA line goes out with them as
+// body text: the packet's MSGID, SEEN-BY, PATH and origin are the
+// board's.
+func TestLocalPostCannotForgeKludges(t *testing.T) {
+	ctx := context.Background()
+	a := newBoard(t, "21:1/100", "21:1/101")
+	forged := []string{"AREA:OTHER.ECHO", "\x01MSGID: 9:9/9 deadbeef", "\x01REPLY: 9:9/9 00000001", "x\r\x01PATH: 9/9",
+		"SEEN-BY: 9/9 1/101", "--- forged", " * Origin: Forged (9:9/9)", "\x01Via 9:9/9"}
+	if _, err := a.st.Post(ctx, store.NewPost{Area: "fido", Author: "ann", Subject: "forge", Lines: forged}); err != nil {
+		t.Fatal(err)
+	}
+	mustScan(t, a)
+	var sent []byte
+	for _, f := range a.set.OutboundFor(a.set.Uplinks[0].Addr) {
+		sent, _ = os.ReadFile(f)
+	}
+	text := pkt.ParseText(mustParse(t, sent).Messages[0].Text)
+	msgid, _ := text.Kludge("MSGID")
+	_, reply := text.Kludge("REPLY")
+	if text.Area != "M2.TEST" || !strings.HasPrefix(msgid, "21:1/100 ") || reply || len(text.Via) != 0 {
+		t.Errorf("area %q, MSGID %q, REPLY %v, Via %v", text.Area, msgid, reply, text.Via)
+	}
+	if joinNetNodes(text.SeenBy) != "1/100 1/101" || joinNetNodes(text.Path) != "1/100" || text.Origin != "Board 21:1/100 (21:1/100)" || text.Tear != "m2bbs" {
+		t.Errorf("SEEN-BY %v, PATH %v, origin %q, tear %q", text.SeenBy, text.Path, text.Origin, text.Tear)
+	}
+	if len(text.Lines) != len(forged) {
+		t.Errorf("body %q; want the %d lines as text", text.Lines, len(forged))
+	}
+}
