@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -199,5 +200,33 @@ func TestTossReplyBeforeItsParent(t *testing.T) {
 	want := []int64{parent, 0, reply, 1, replyToReply, 2}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("thread (id, depth) = %v, want %v", got, want)
+	}
+}
+
+// TestThreadSearchesUseAnIndex: a toss's two searches for its post's
+// thread read an index of ftn_posts, not every post of the echo's area
+// (230 ms a tossed message in an echo of 200,000 posts, inside the toss's
+// write transaction).
+func TestThreadSearchesUseAnIndex(t *testing.T) {
+	_, path := newStore(t)
+	db := rawDB(t, path)
+	for query, index := range map[string]string{replyParentQuery: "ftn_posts_msgid", orphanRepliesQuery: "ftn_posts_reply"} {
+		rows, err := db.Query("EXPLAIN QUERY PLAN "+query, "M2.TEST", "21:1/100 00000001", 1, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		if len(plan) == 0 || !strings.HasPrefix(plan[0], "SEARCH f USING") || !strings.Contains(plan[0], "INDEX "+index) {
+			t.Errorf("plan %q; want it to start from %s", plan, index)
+		}
 	}
 }
