@@ -150,3 +150,63 @@ func liveInGroup(t *testing.T, pgid int) []string {
 	}
 	return live
 }
+
+// TestBinkdRefusesFilesFromStrangers: a node that is not an uplink calls
+// the board's binkd without a password and offers a file: it is not
+// received (inbound-insecure stays empty), and stays with the sender.
+func TestBinkdRefusesFilesFromStrangers(t *testing.T) {
+	if _, err := exec.LookPath("binkd"); err != nil {
+		t.Fatalf("binkd is not installed (make deps installs it): %v", err)
+	}
+	port, err := freeport.Pick()
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := ParseSettings(map[string]any{"address": "21:1/100", "binkd_port": float64(port), "dir": t.TempDir(),
+		"uplinks": []any{map[string]any{"address": "21:1/101", "host": "127.0.0.1", "port": float64(port + 1), "password": "sess"}}}, "bbs.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sv := &Supervisor{Settings: &set, Log: slog.New(slog.DiscardHandler)}
+	ctx, cancel := context.WithCancel(context.Background())
+	runDone := make(chan error, 1)
+	go func() { runDone <- sv.Run(ctx) }()
+	defer func() { cancel(); <-runDone }()
+	awaitState(t, sv, "started", func(st BinkdState) bool { return st.Running })
+
+	// The stranger: 21:9/9, calling 21:1/100 with no password.
+	stranger, err := ParseSettings(map[string]any{"address": "21:9/9", "binkd_port": float64(-1), "dir": t.TempDir(),
+		"uplinks": []any{map[string]any{"address": "21:1/100", "host": "127.0.0.1", "port": float64(port)}}}, "bbs.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stranger.WriteBinkdConfig(); err != nil {
+		t.Fatal(err)
+	}
+	junk := filepath.Join(stranger.Dir, "junk.pkt")
+	if err := os.WriteFile(junk, make([]byte, 4096), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	board := stranger.Uplinks[0].Addr
+	if err := stranger.withBusy(board, func() error { return stranger.addToFlo(board, junk) }); err != nil {
+		t.Fatal(err)
+	}
+	// The board's binkd may still be binding its port: call until a
+	// session happens.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		err := Poll(ctx, &stranger, board)
+		if err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	got, _ := os.ReadDir(filepath.Join(set.Dir, "inbound-insecure"))
+	in, _ := os.ReadDir(set.InboundDir())
+	if len(got) != 0 || len(in) != 0 {
+		t.Errorf("the stranger's file was received: inbound-insecure %v, inbound %v", got, in)
+	}
+	if _, err := os.Stat(junk); err != nil {
+		t.Errorf("the stranger's file left its outbound: %v", err)
+	}
+}

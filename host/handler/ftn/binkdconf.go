@@ -64,6 +64,14 @@ func (s *Settings) BinkdConfig() (string, error) {
 	w("kill-old-partial-files 86400")
 	w("kill-old-bsy 3600")
 	w("send-if-pwd")
+	// Files offered in a session without a password (a node not in the
+	// settings, or an uplink without one) are refused, left with the
+	// sender: m2bbs never tosses them, and a stranger calling a binkd that
+	// listens on the network could otherwise fill the disk. And none is
+	// taken while it would leave less than 10 MiB free.
+	w("skip unsecure 0 *")
+	w("minfree 10240")
+	w("minfree-nonsecure 10240")
 	for _, u := range s.Uplinks {
 		host := u.Host
 		if u.Port != 0 {
