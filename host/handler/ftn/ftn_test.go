@@ -218,12 +218,7 @@ func mustParse(t *testing.T, b []byte) *pkt.Packet {
 
 func TestBadPacketsSetAsideWhileTheRestTosses(t *testing.T) {
 	ctx := context.Background()
-	a := newBoard(t, "21:1/100", "21:1/101")
-	b := newBoard(t, "21:1/101", "21:1/100")
-	a.st.Post(ctx, store.NewPost{Area: "fido", Author: "ann", Lines: []string{"one"}})
-	mustScan(t, a)
-	good := deliver(t, a, b)[0]
-	os.RemoveAll(b.set.InboundDir())
+	b, good := boardAndPacket(t)
 	// A bundle holding a corrupt packet and the good one; a corrupt
 	// packet on its own; a packet with the wrong password; an ARJ bundle.
 	var zbuf bytes.Buffer

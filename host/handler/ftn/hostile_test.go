@@ -60,17 +60,25 @@ func TestZipBombBundleSetAsideWhole(t *testing.T) {
 	}
 }
 
+// boardAndPacket is board 21:1/101 with an empty inbound, and a good
+// packet to it from its uplink holding one post.
+func boardAndPacket(t *testing.T) (*board, []byte) {
+	t.Helper()
+	a := newBoard(t, "21:1/100", "21:1/101")
+	b := newBoard(t, "21:1/101", "21:1/100")
+	a.st.Post(context.Background(), store.NewPost{Area: "fido", Author: "ann", Lines: []string{"one"}})
+	mustScan(t, a)
+	good := deliver(t, a, b)[0]
+	os.RemoveAll(b.set.InboundDir())
+	return b, good
+}
+
 // TestCorruptBundleDoesNotStopTheToss: a file that starts like a ZIP
 // archive but is none is set aside, and the packets after it toss in the
 // same run.
 func TestCorruptBundleDoesNotStopTheToss(t *testing.T) {
 	ctx := context.Background()
-	a := newBoard(t, "21:1/100", "21:1/101")
-	b := newBoard(t, "21:1/101", "21:1/100")
-	a.st.Post(ctx, store.NewPost{Area: "fido", Author: "ann", Lines: []string{"one"}})
-	mustScan(t, a)
-	good := deliver(t, a, b)[0]
-	os.RemoveAll(b.set.InboundDir())
+	b, good := boardAndPacket(t)
 	putInbound(t, b, "0000abcd.th0", []byte("PK\x03\x04 but not a zip archive at all"))
 	putInbound(t, b, "zzzzzzzz.pkt", good)
 	// The bundle is the older file: it is tossed first.
