@@ -230,3 +230,36 @@ func TestThreadSearchesUseAnIndex(t *testing.T) {
 		}
 	}
 }
+
+// TestTossedRepliesMakeNoCycle: messages that reply to each other in a
+// ring (crafted, or broken software) stay one thread whose every post the
+// thread view shows; none is adopted under its own reply.
+func TestTossedRepliesMakeNoCycle(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	if _, err := s.DefineArea(ctx, "fido", "an echo"); err != nil {
+		t.Fatal(err)
+	}
+	ring := [][2]string{{"21:1/100 0000000a", "21:1/100 0000000c"}, {"21:1/100 0000000b", "21:1/100 0000000a"}, {"21:1/100 0000000c", "21:1/100 0000000b"}}
+	var first int64
+	for i, r := range ring {
+		id, _, err := s.TossPost(ctx, TossedPost{Area: "fido", Tag: "M2.TEST", FromName: "Eve", FromAddr: "21:1/100",
+			Subject: "ring", Lines: []string{"x"}, MsgID: r[0], Reply: r[1], DupeKey: r[0]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = id
+		}
+	}
+	thread, err := s.Thread(ctx, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(thread) != 3 {
+		t.Fatalf("the thread view shows %d of 3 posts: %+v", len(thread), thread)
+	}
+	if thread[0].ID != first || thread[0].ParentID != 0 {
+		t.Errorf("thread starts with %+v; want the first post, with no parent", thread[0])
+	}
+}

@@ -190,6 +190,12 @@ func adoptReplies(ctx context.Context, tx *sql.Tx, areaID int64, tag, msgid stri
 		return err
 	}
 	for _, o := range orphans {
+		if r, ok := root.(int64); ok && r == o {
+			// The orphan is the first post of id's own thread (two
+			// messages replying to each other): adopting it would make
+			// a cycle that no thread view reaches.
+			continue
+		}
 		if _, err := tx.ExecContext(ctx, "UPDATE messages SET parent_id = ? WHERE id = ?", id, o); err != nil {
 			return err
 		}
