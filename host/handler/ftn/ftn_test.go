@@ -29,7 +29,7 @@ type board struct {
 
 // newBoard opens a board at address addr with one uplink, up, and the
 // echo M2.TEST in its area "fido".
-func newBoard(t *testing.T, addr, up string) *board {
+func newBoard(t testing.TB, addr, up string) *board {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := store.Open(filepath.Join(dir, "bbs.db"), store.Options{BcryptCost: bcrypt.MinCost})
@@ -67,7 +67,7 @@ func newBoard(t *testing.T, addr, up string) *board {
 // deliver plays the mailer: it moves every packet in from's outbound (as
 // listed in its flo files) into to's inbound, and empties the flo files.
 // It returns the packets' bytes.
-func deliver(t *testing.T, from, to *board) [][]byte {
+func deliver(t testing.TB, from, to *board) [][]byte {
 	t.Helper()
 	var out [][]byte
 	for _, up := range from.set.Uplinks {
@@ -77,7 +77,7 @@ func deliver(t *testing.T, from, to *board) [][]byte {
 }
 
 // putInbound writes a file into b's inbound.
-func putInbound(t *testing.T, b *board, name string, data []byte) {
+func putInbound(t testing.TB, b *board, name string, data []byte) {
 	t.Helper()
 	if err := os.MkdirAll(b.set.InboundDir(), 0o700); err != nil {
 		t.Fatal(err)
@@ -87,7 +87,7 @@ func putInbound(t *testing.T, b *board, name string, data []byte) {
 	}
 }
 
-func mustScan(t *testing.T, b *board) ScanResult {
+func mustScan(t testing.TB, b *board) ScanResult {
 	t.Helper()
 	r, err := b.scan.Scan(context.Background())
 	if err != nil {
@@ -207,7 +207,7 @@ func TestNetmailRoundTrip(t *testing.T) {
 	}
 }
 
-func mustParse(t *testing.T, b []byte) *pkt.Packet {
+func mustParse(t testing.TB, b []byte) *pkt.Packet {
 	t.Helper()
 	p, err := pkt.Parse(b)
 	if err != nil {
@@ -390,7 +390,7 @@ func TestEchoUplinks(t *testing.T) {
 
 // deliverTo plays the mailer for one uplink of from: the packets listed
 // for it go into to's inbound. It returns them.
-func deliverTo(t *testing.T, from *board, up pkt.Addr, to *board) [][]byte {
+func deliverTo(t testing.TB, from *board, up pkt.Addr, to *board) [][]byte {
 	t.Helper()
 	var out [][]byte
 	for _, f := range from.set.OutboundFor(up) {

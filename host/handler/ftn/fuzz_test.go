@@ -1,9 +1,12 @@
 package ftn
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -54,6 +57,42 @@ func FuzzTossPacket(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if _, err := tosser.TossPacket(ctx, "fuzz.pkt", b); err != nil && !errors.Is(err, errBadPacket) {
 			t.Fatalf("toss: %v", err)
+		}
+	})
+}
+
+// FuzzTossBundle feeds ZIP bundles from the uplink to the tosser through
+// the inbound folder: nothing a bundle holds may panic it or stop the
+// toss; the bundle leaves the inbound, tossed or set aside, and what it
+// puts in the bad folder stays within MaxBundleBytes and the bundle
+// itself.
+func FuzzTossBundle(f *testing.F) {
+	b, good := boardAndPacket(f)
+	for _, entries := range [][]string{{"00000001.pkt"}, {"a.pkt", "../../b.pkt", "c.txt"}} {
+		var zbuf bytes.Buffer
+		zw := zip.NewWriter(&zbuf)
+		for _, name := range entries {
+			w, err := zw.Create(name)
+			if err != nil {
+				f.Fatal(err)
+			}
+			w.Write(good)
+		}
+		zw.Close()
+		f.Add(zbuf.Bytes())
+	}
+	ctx := context.Background()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		os.RemoveAll(b.set.BadDir())
+		putInbound(t, b, "0000abcd.su0", data)
+		if _, err := b.toss.Toss(ctx); err != nil {
+			t.Fatalf("toss: %v", err)
+		}
+		if left, _ := os.ReadDir(b.set.InboundDir()); len(left) != 0 {
+			t.Fatalf("the bundle stayed in the inbound")
+		}
+		if size, _ := dirBytes(t, b.set.BadDir()); size > MaxBundleBytes+int64(len(data)) {
+			t.Fatalf("the bad folder holds %d bytes", size)
 		}
 	})
 }

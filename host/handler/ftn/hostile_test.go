@@ -16,7 +16,7 @@ import (
 )
 
 // dirBytes is the total size of the files in dir.
-func dirBytes(t *testing.T, dir string) (int64, []string) {
+func dirBytes(t testing.TB, dir string) (int64, []string) {
 	t.Helper()
 	entries, _ := os.ReadDir(dir)
 	var n int64
@@ -62,7 +62,7 @@ func TestZipBombBundleSetAsideWhole(t *testing.T) {
 
 // boardAndPacket is board 21:1/101 with an empty inbound, and a good
 // packet to it from its uplink holding one post.
-func boardAndPacket(t *testing.T) (*board, []byte) {
+func boardAndPacket(t testing.TB) (*board, []byte) {
 	t.Helper()
 	a := newBoard(t, "21:1/100", "21:1/101")
 	b := newBoard(t, "21:1/101", "21:1/100")
