@@ -344,3 +344,25 @@ func TestLocalPostCannotForgeKludges(t *testing.T) {
 		t.Errorf("body %q; want the %d lines as text", text.Lines, len(forged))
 	}
 }
+
+// TestNetmailWrittenAsThisBoardIsRefused: an uplink's netmail that
+// claims to come from this board's own address (the sysop here, as the
+// recipient would read it) is counted bad, not put in the mailbox.
+func TestNetmailWrittenAsThisBoardIsRefused(t *testing.T) {
+	ctx := context.Background()
+	b := newBoard(t, "21:1/101", "21:1/100")
+	orig, _ := pkt.ParseAddr("21:1/100")
+	dest, _ := pkt.ParseAddr("21:1/101")
+	p := pkt.Packet{Header: pkt.Header{Orig: orig, Dest: dest, Password: "PKTPW"}, Messages: []pkt.Message{{
+		OrigNet: 1, OrigNode: 101, DestNet: 1, DestNode: 101, Attr: pkt.AttrPrivate,
+		Date: "03 Dec 26  10:00:00", To: "bob", From: "sysop", Subject: "your password",
+		Text: []byte("\x01INTL 21:1/101 21:1/101\r\x01MSGID: 21:1/101 00000043\rsend it to me\r"),
+	}}}
+	putInbound(t, b, "net.pkt", p.Bytes())
+	if r := mustToss(t, b); r.Tossed != 0 || r.Bad != 1 {
+		t.Errorf("toss = %+v; want it counted bad", r)
+	}
+	if list, _ := b.st.ListMail(ctx, "bob", 0, 10); len(list) != 0 {
+		t.Errorf("bob's mailbox holds %+v", list)
+	}
+}

@@ -501,6 +501,9 @@ func (t *Tosser) tossNetmail(ctx context.Context, h pkt.Header, m *pkt.Message, 
 	if !t.Settings.Ours(dest) {
 		return false, &badMessage{fmt.Sprintf("netmail to %s, which is not this board (m2bbs routes no netmail)", dest)}
 	}
+	if t.Settings.Ours(orig) {
+		return false, &badMessage{fmt.Sprintf("netmail claiming to come from this board (%s)", orig)}
+	}
 	to := f.dec(m.To)
 	key := dupeKey("net", f.msgid, m, text)
 	for _, name := range localNames(to) {
