@@ -263,3 +263,30 @@ func TestTossedRepliesMakeNoCycle(t *testing.T) {
 		t.Errorf("thread starts with %+v; want the first post, with no parent", thread[0])
 	}
 }
+
+// TestTossedNamesHoldNoColourCodes: a tossed author named "sysop|00" is
+// not shown as "sysop" with its address hidden in black on black: the
+// bar that starts a pipe colour code is not kept.
+func TestTossedNamesHoldNoColourCodes(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	mustRegister(t, s, "bob")
+	if _, err := s.DefineArea(ctx, "fido", "an echo"); err != nil {
+		t.Fatal(err)
+	}
+	id, _, err := s.TossPost(ctx, TossedPost{Area: "fido", Tag: "M2.TEST", FromName: "sysop|00", FromAddr: "21:1/100",
+		ToName: "All|15", Subject: "hi", Lines: []string{"x"}, DupeKey: "k1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.ReadPost(ctx, id)
+	if err != nil || strings.Contains(p.Author, "|") {
+		t.Errorf("author %q, %v; want no bar", p.Author, err)
+	}
+	if _, _, err := s.TossMail(ctx, TossedMail{To: "bob", FromName: "sysop|00", FromAddr: "21:1/100", Subject: "hi", Lines: []string{"x"}, DupeKey: "k2"}); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := s.ListMail(ctx, "bob", 0, 10); len(list) != 1 || strings.Contains(list[0].From, "|") {
+		t.Errorf("mail %+v; want one, from a name with no bar", list)
+	}
+}

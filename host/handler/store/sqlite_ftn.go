@@ -40,11 +40,17 @@ func countFTN(ctx context.Context, tx *sql.Tx, counter string, n int) error {
 }
 
 // ftnName cleans an FTN user name for storage: valid UTF-8, no control
-// characters, at most MaxFTNNameLen bytes; "" becomes "Unknown".
+// characters, at most MaxFTNNameLen bytes; "" becomes "Unknown". A bar
+// becomes a broken bar: the board shows names through its pipe colour
+// codes, and "sysop|00" would show as "sysop" with its "@address" in
+// black on black (local names never hold a bar).
 func ftnName(s string) string {
 	s = strings.Map(func(r rune) rune {
 		if r < ' ' || r == 0x7f {
 			return -1
+		}
+		if r == '|' {
+			return '¦'
 		}
 		return r
 	}, strings.ToValidUTF8(s, "?"))
