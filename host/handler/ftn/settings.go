@@ -435,7 +435,21 @@ func (r *reader) echoes(uplinks []Uplink) []Echo {
 	default:
 		r.errs = append(r.errs, errors.New("echoes must be a table: { TAG = 'area' }"))
 	}
+	tags, areas := make(map[string]bool, len(out)), make(map[string]string, len(out))
 	for _, e := range out {
+		// One echo per area and per tag: the scanner exports an area's
+		// posts to one echo only, so a second echo's posts (another
+		// network's) would be answered into the first.
+		if tag := strings.ToUpper(e.Tag); tags[tag] {
+			r.errs = append(r.errs, fmt.Errorf("echo %q is given twice", e.Tag))
+		} else {
+			tags[tag] = true
+		}
+		if area := strings.ToLower(e.Area); areas[area] != "" {
+			r.errs = append(r.errs, fmt.Errorf("echoes %q and %q both name the local area %q: give each echo an area of its own", areas[area], e.Tag, e.Area))
+		} else if area != "" {
+			areas[area] = e.Tag
+		}
 		if e.Tag == "" || len(e.Tag) > MaxTagLen || strings.ContainsAny(e.Tag, " \t\r\n\x00\x01") || e.Area == "" {
 			r.errs = append(r.errs, fmt.Errorf("echo %q -> %q: a tag of 1 to %d bytes without spaces, and a local area", e.Tag, e.Area, MaxTagLen))
 		}

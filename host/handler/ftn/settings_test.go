@@ -59,6 +59,11 @@ func TestParseSettingsErrors(t *testing.T) {
 		"echo's unknown uplink": {"address": "1:2/3", "echoes": map[string]any{"A": map[string]any{"area": "a", "uplinks": []any{"1:2/9"}}}},
 		"echo's unknown key":    {"address": "1:2/3", "echoes": map[string]any{"A": map[string]any{"area": "a", "uplink": "1:2/9"}}},
 		"busy interval":         {"address": "1:2/3", "interval": 0.001},
+		// Two echoes in one area: a caller's reply to the second's post
+		// would go out to the first (another network, maybe).
+		"two echoes, one area": {"address": "1:2/3", "echoes": map[string]any{"FSX_GEN": "general", "FIDO_GEN": "General"}},
+		"an echo twice": {"address": "1:2/3", "echoes": []any{map[string]any{"tag": "FSX_GEN", "area": "a"},
+			map[string]any{"tag": "fsx_gen", "area": "b"}}},
 	} {
 		if _, err := ParseSettings(table, "bbs.db"); err == nil {
 			t.Errorf("%s: accepted", name)
