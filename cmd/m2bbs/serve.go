@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pebbe/zmq4"
@@ -108,6 +110,7 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		// Pages of these sites may open WebSockets behind Mongrel2.
 		WebSocketOrigins: s.origins(),
 		FrontEndPIDFile:  s.Mongrel2PIDFile,
+		DoorsDir:         doorsDir(s),
 	}, dispatch.Deps{Store: db, Log: log, Lines: db, Directory: directory, Drain: s.drain, Events: db, FTN: ftnStatus})
 	if err != nil {
 		return err
@@ -127,4 +130,14 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		}
 	}()
 	return h.Run(ctx)
+}
+
+// doorsDir is the folder of the line's native doors, beside the database,
+// so that the next host on the line finds what a killed one left; "" (the
+// system's temporary folder) for a database in memory.
+func doorsDir(s *settings) string {
+	if s.DBPath == "" || strings.HasPrefix(s.DBPath, ":memory:") || strings.HasPrefix(s.DBPath, "file:") {
+		return ""
+	}
+	return filepath.Join(filepath.Dir(s.DBPath), "doors", "line"+strconv.Itoa(s.line))
 }

@@ -15,6 +15,18 @@ func (h *Host) initNodes() {
 	h.nodes = nodes.New(ctx, h.cfg.Line, h.deps.Store, h.log)
 }
 
+// reapDoors kills what the doors of a host on the same folder, killed
+// with SIGKILL, left running (a door ignoring SIGHUP, a setsid child).
+func (h *Host) reapDoors() {
+	n, err := h.doors.Reap()
+	if err != nil {
+		h.log.Warn("doors of a host gone not all reaped", "err", err)
+	}
+	if n > 0 {
+		h.log.Warn("doors of a host gone killed", "processes", n)
+	}
+}
+
 // pruneNodes frees the nodes of callers whose journal is gone: their
 // calls ended while no host ran, or their journals were just dropped.
 func (h *Host) pruneNodes(ctx context.Context) {

@@ -954,10 +954,12 @@ func (t *Table) ReapIdle() []string {
 	now := t.now()
 	var reaped []string
 	for id, s := range t.sessions {
-		if s.waitingForWork() {
+		if s.offload != nil {
 			continue // the board is working for it
 		}
-		if s.clock != nil && t.checkTime(s, now) {
+		// A caller in a door is ended when idle as anywhere (the door goes
+		// with their session); its time was cut to theirs when it started.
+		if s.stream == nil && s.clock != nil && t.checkTime(s, now) {
 			reaped = append(reaped, id)
 			continue
 		}
