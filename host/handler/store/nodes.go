@@ -16,7 +16,7 @@ type NodeStore interface {
 // Limits of NodeStore.
 const (
 	// MaxNodes bounds the nodes of a line.
-	MaxNodes = 10000
+	MaxNodes = 1000
 	// MaxNodeConnID bounds a holder's conn id, in bytes.
 	MaxNodeConnID = 200
 )

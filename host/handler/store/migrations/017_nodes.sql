@@ -7,7 +7,7 @@
 -- are compared as blobs.)
 CREATE TABLE nodes (
     line    INTEGER NOT NULL,
-    node    INTEGER NOT NULL CHECK (node BETWEEN 1 AND 10000),
+    node    INTEGER NOT NULL CHECK (node BETWEEN 1 AND 1000),
     conn_id TEXT    NOT NULL CHECK (length(conn_id) BETWEEN 1 AND 200),
     PRIMARY KEY (line, node)
 ) WITHOUT ROWID;
@@ -17,6 +17,6 @@ SELECT CAST(CAST(substr(CAST(tbl AS BLOB), 14) AS TEXT) AS INTEGER), CAST(key AS
 FROM shared_values
 WHERE substr(CAST(tbl AS BLOB), 1, 13) = CAST(char(0) || 'm2bbs.nodes.' AS BLOB)
   AND kind = 's' AND length(s) BETWEEN 1 AND 200
-  AND CAST(key AS INTEGER) BETWEEN 1 AND 10000 AND key = CAST(CAST(key AS INTEGER) AS TEXT);
+  AND CAST(key AS INTEGER) BETWEEN 1 AND 1000 AND key = CAST(CAST(key AS INTEGER) AS TEXT);
 
 DELETE FROM shared_values WHERE substr(CAST(tbl AS BLOB), 1, 13) = CAST(char(0) || 'm2bbs.nodes.' AS BLOB);
