@@ -186,3 +186,33 @@ func TestTempRootChecked(t *testing.T) {
 		t.Error("a doors folder that is a symbolic link was used")
 	}
 }
+
+// TestByteAtATimeOutputIsGathered: a door writing one byte at a time,
+// many times a second (unbuffered output), reaches the caller in pieces
+// at most every PieceEvery (each piece costs the caller's worker a turn),
+// not a piece a byte.
+func TestByteAtATimeOutputIsGathered(t *testing.T) {
+	r := &Runner{TempRoot: t.TempDir()}
+	run, err := r.Start(context.Background(), Spec{Name: "drip", Command: []string{"sh", "-c", "while :; do printf x; sleep 0.0001; done"}}, caller(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer run.Close()
+	const window = time.Second
+	pieces, bytes := 0, 0
+	buf := make([]byte, ReadChunk)
+	for began := time.Now(); time.Since(began) < window; pieces++ {
+		n, err := run.Read(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bytes += n
+	}
+	t.Logf("%d pieces, %d bytes", pieces, bytes)
+	if most := int(window/PieceEvery) + 2; pieces > most {
+		t.Errorf("%d pieces (%d bytes) in %v: more than %d", pieces, bytes, window, most)
+	}
+	if bytes < pieces*2 {
+		t.Errorf("%d bytes in %d pieces: the output was not gathered", bytes, pieces)
+	}
+}

@@ -48,6 +48,11 @@ const (
 	// ReadChunk is the most one Read returns: a door's output reaches the
 	// caller in pieces of at most this many bytes.
 	ReadChunk = 4 << 10
+	// PieceEvery is the least time between two Reads that return output:
+	// a door writing a byte at a time (unbuffered output) reaches the
+	// caller in pieces gathered over this long, so it costs the caller's
+	// worker at most 100 pieces a second, whatever its output rate.
+	PieceEvery = 10 * time.Millisecond
 	// KillGrace is how long a door has between SIGHUP and SIGKILL.
 	KillGrace = 2 * time.Second
 	// DrainWait bounds how long the output of a door that ended is
@@ -590,7 +595,7 @@ func (run *Run) Pgid() int { return run.pgid }
 func (run *Run) NodeDir() string { return run.nodeDir }
 
 // Read returns what the door wrote, at most ReadChunk bytes, paced to the
-// output rate; io.EOF once it has ended.
+// output rate and PieceEvery apart; io.EOF once it has ended.
 func (run *Run) Read(p []byte) (int, error) {
 	if wait := time.Until(run.pace); wait > 0 {
 		t := time.NewTimer(wait)
@@ -611,6 +616,9 @@ func (run *Run) Read(p []byte) (int, error) {
 			run.pace = now
 		}
 		run.pace = run.pace.Add(time.Duration(n) * time.Second / time.Duration(run.rate))
+		if next := now.Add(PieceEvery); run.pace.Before(next) {
+			run.pace = next
+		}
 	}
 	if err != nil {
 		// The pty's master reads EIO once the door's side is closed.
