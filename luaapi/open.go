@@ -45,6 +45,9 @@ type Deps struct {
 	// Preauthenticated, if set, is the account the caller on L logged in
 	// as with an SSH key, as the host verified it ("" for none).
 	Preauthenticated func(L *lua.LState) string
+	// Remote, if set, describes the caller on L if they are a remote
+	// board's caller, as the host verified it (Name "" for anyone else).
+	Remote func(L *lua.LState) RemoteCaller
 	// Who lists the callers online across the host; nobody when nil.
 	Who func() []OnlineCaller
 	// TimeLeft, if set, is how long the caller on L has left before their
@@ -122,6 +125,7 @@ func New(deps Deps) *API {
 			Store: deps.Store, Accounts: deps.Store, OnLogin: deps.OnLogin, Throttle: deps.Throttle,
 			Peer: deps.Peer, OnSecret: deps.OnSecret, Log: deps.Log, MinPassword: deps.MinPassword,
 			Recorder: deps.Recorder, Offload: deps.Offload, Preauth: deps.Preauthenticated,
+			Remote: deps.Remote,
 		},
 		Callers: &Callers{Who: deps.Who, Recorder: deps.Recorder},
 		Users: &Users{

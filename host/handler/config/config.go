@@ -101,6 +101,10 @@ type Config struct {
 	// TimeZone the zone whose midnight starts a day ("Local" when empty,
 	// or an IANA name such as "Europe/Paris").
 	TimeLimits, TimeZone string
+	// RLoginBoards are the remote boards whose callers may play this
+	// board's doors over RLogin (boards.go; m2bbs run -rlogin-port); nil
+	// for none. A pointer, so that a Config stays comparable.
+	RLoginBoards *[]RemoteBoard
 }
 
 // Defaults are the settings used where neither the file nor a flag says
@@ -158,6 +162,7 @@ func (c *Config) keys() map[string]any {
 		"new_users_wait":         &c.NewUsersWait,
 		"time_limits":            &c.TimeLimits,
 		"time_zone":              &c.TimeZone,
+		"rlogin_boards":          &c.RLoginBoards,
 	}
 }
 
@@ -295,6 +300,13 @@ func apply(name string, tbl *lua.LTable, skip map[string]bool, base Config) (Con
 				return
 			}
 			*dst = float64(n)
+		case **[]RemoteBoard:
+			boards, err := remoteBoards(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", key, err))
+				return
+			}
+			*dst = &boards
 		case *time.Duration:
 			d, err := duration(v)
 			if err != nil {

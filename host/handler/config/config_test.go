@@ -144,3 +144,29 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestRLoginBoards(t *testing.T) {
+	cfg, err := Parse("config.lua", []byte(`
+rlogin_boards = {
+    {name = 'alpha', secret = 'env:ALPHA_SECRET', door = 'guess'},
+    {name = 'beta', allow = '192.0.2.0/24, 127.0.0.1', door = 'doors'},
+}`), Defaults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []RemoteBoard{{Name: "alpha", Secret: "env:ALPHA_SECRET", Door: "guess"}, {Name: "beta", Allow: "192.0.2.0/24, 127.0.0.1", Door: "doors"}}
+	if cfg.RLoginBoards == nil || len(*cfg.RLoginBoards) != 2 || (*cfg.RLoginBoards)[0] != want[0] || (*cfg.RLoginBoards)[1] != want[1] {
+		t.Errorf("rlogin_boards = %+v, want %+v", cfg.RLoginBoards, want)
+	}
+	for _, bad := range []string{
+		`rlogin_boards = 'alpha'`,
+		`rlogin_boards = {'alpha'}`,
+		`rlogin_boards = {{secret = 'x'}}`,
+		`rlogin_boards = {{name = 'alpha', sekret = 'x'}}`,
+		`rlogin_boards = {{name = 'alpha', secret = 42}}`,
+	} {
+		if _, err := Parse("config.lua", []byte(bad), Defaults); err == nil || !strings.Contains(err.Error(), "rlogin_boards") {
+			t.Errorf("%s: err = %v, want one naming rlogin_boards", bad, err)
+		}
+	}
+}

@@ -112,6 +112,12 @@ type Config struct {
 	// process, so that an assertion is good for one call on any line.
 	// Without it every key login is refused.
 	KeyLogins *keylogin.Verifier
+	// RemoteCallers, if set, checks the RLogin gateway's remote callers
+	// (see remotecaller.go), and RemoteEntries names, by remote board
+	// (lower case), the door or menu its callers go straight into
+	// (db.remote_caller's entry). Without it no caller is a remote one.
+	RemoteCallers *keylogin.Verifier
+	RemoteEntries map[string]string
 	// ResumeEntry is the global function a replay restarts a logged-in
 	// caller at, and replays checkpoints from (DefaultResumeEntry when
 	// empty); UpgradedScreen tells a caller their session was restarted
@@ -230,6 +236,7 @@ type Session struct {
 	user      string
 	peer      string // the caller's address, as the front end reported it
 	preauth   string // the account the caller proved an SSH key of (keylogin.go)
+	remote    string // the remote board's caller, "board:user" (remotecaller.go)
 	started   time.Time
 	lastInput time.Time
 	rate      tokenBucket
@@ -414,7 +421,7 @@ func New(cfg Config, deps Deps) (*Table, error) {
 	}
 	api := luaapi.Deps{
 		Screens: deps.Screens, Store: deps.Store, Log: t.loggerFor, Faults: t.storeFault,
-		User: t.currentUser, Peer: t.peerOf, Preauthenticated: t.preauthOf, OnLogin: t.loggedIn, OnSecret: t.noteSecret, Who: who,
+		User: t.currentUser, Peer: t.peerOf, Preauthenticated: t.preauthOf, Remote: t.remoteOf, OnLogin: t.loggedIn, OnSecret: t.noteSecret, Who: who,
 		Throttle: loginThrottle(cfg, deps), MinPassword: cfg.Logins.MinPassword,
 		ScriptsDir: cfg.ScriptsDir, Now: deps.Now, Location: deps.Location, Rand: deps.Rand,
 		Offload: t, Startup: t, Channels: deps.Channels, Listen: t.listen, Watch: deps.Watch,
@@ -620,6 +627,7 @@ func (t *Table) Handle(req *m2proto.Request) {
 		return
 	}
 	keyUser := t.takeKeyLogin(req, msg, string(line)) // before the address changes
+	remote := t.takeRemoteCaller(req, msg, string(line))
 	t.takeGatewayPeer(req, msg)
 	s := t.sessions[req.ConnID]
 	if s != nil && s.waitingForWork() {
@@ -662,7 +670,7 @@ func (t *Table) Handle(req *m2proto.Request) {
 		t.deliverEvents(s)
 		return
 	}
-	s = t.start(req, reqTable, msg, keyUser)
+	s = t.start(req, reqTable, msg, keyUser, remote)
 	t.settleJournal(s)
 }
 
@@ -971,10 +979,11 @@ func (t *Table) Abort(reason string) bool {
 // resumed with the first request.
 //
 // keyUser is the account the caller proved an SSH key of, if any
-// (keylogin.go).
-func (t *Table) start(req *m2proto.Request, reqTable, msg *lua.LTable, keyUser string) *Session {
+// (keylogin.go); remote the remote board's caller, if any
+// (remotecaller.go).
+func (t *Table) start(req *m2proto.Request, reqTable, msg *lua.LTable, keyUser, remote string) *Session {
 	s := t.newSession(req.ConnID, req.Sender, req)
-	s.preauth = keyUser
+	s.preauth, s.remote = keyUser, remote
 	setColour(s.conn, msg)
 	s.log.Info("session started", "version", t.cfg.Version)
 	if s.journal != nil {

@@ -1,0 +1,47 @@
+package luaapi
+
+import (
+	"testing"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// TestRemoteCaller: db.remote_caller gives a remote board's caller their
+// name, board, user and entry and logs them in under board:user; anyone
+// else gets nil and is not logged in.
+func TestRemoteCaller(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		remote RemoteCaller
+		want   string
+	}{
+		{"remote", RemoteCaller{Name: "alpha:bob", Board: "alpha", User: "bob", Entry: "guess"}, "alpha:bob alpha bob guess"},
+		{"local", RemoteCaller{}, "nil"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var logins []string
+			L := lua.NewState()
+			defer L.Close()
+			d := &DB{
+				Remote:  func(*lua.LState) RemoteCaller { return c.remote },
+				OnLogin: func(_ *lua.LState, name string) { logins = append(logins, name) },
+			}
+			L.PreloadModule("db", d.Loader)
+			err := L.DoString(`
+				local c = require('db').remote_caller(conn)
+				if c then got = c.name .. ' ' .. c.board .. ' ' .. c.user .. ' ' .. c.entry else got = 'nil' end`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := L.GetGlobal("got").String(); got != c.want {
+				t.Errorf("db.remote_caller gave %q, want %q", got, c.want)
+			}
+			if c.remote.Name != "" && (len(logins) != 1 || logins[0] != c.remote.Name) {
+				t.Errorf("logins %q, want %q", logins, c.remote.Name)
+			}
+			if c.remote.Name == "" && len(logins) != 0 {
+				t.Errorf("a local caller was logged in as %q", logins)
+			}
+		})
+	}
+}
