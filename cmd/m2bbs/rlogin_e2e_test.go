@@ -350,3 +350,63 @@ func TestRLoginHostileCallersDoNotSlowAPlayer(t *testing.T) {
 	}
 	t.Logf("the player's answers under attack: %v; %d calls of guessers, %d of them wrong secrets, the rest refused as too fast", lat, tries, wrong)
 }
+
+// TestRealRLoginClientPlaysADoor: Debian's rlogin (rsh-redone-client),
+// driven by expect, calls as board beta's bob (let in by address: the
+// program sends the local user as the client user, no secret) and is
+// taken to the Doors menu, plays a round of Guess the Number and leaves.
+func TestRealRLoginClientPlaysADoor(t *testing.T) {
+	rloginProg, err1 := exec.LookPath("rlogin")
+	expectProg, err2 := exec.LookPath("expect")
+	if err1 != nil || err2 != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("rlogin or expect missing (make deps installs them): %v %v", err1, err2)
+		}
+		t.Skip("rlogin or expect missing (make deps installs them)")
+	}
+	b := startRLoginBBS(t)
+	_, port, _ := net.SplitHostPort(b.rloginAddr)
+	script := fmt.Sprintf(`
+set timeout 10
+spawn -noecho %s -l beta:bob -p %s 127.0.0.1
+proc step {n pattern} {
+	expect {
+		timeout { puts "\nEXPECT TIMEOUT at step $n"; exit $n }
+		eof { puts "\nEXPECT EOF at step $n"; exit $n }
+		-ex $pattern
+	}
+}
+step 2 "Door? "
+send "1\r"
+step 3 "Guess? "
+send "fifty\r"
+step 4 "Guess? "
+send "Q\r"
+step 5 "(y/N)"
+send "n\r"
+step 6 "Door? "
+send "Q\r"
+step 7 "Back to beta. Goodbye!"
+expect {
+	timeout { puts "\nEXPECT TIMEOUT at the end"; exit 8 }
+	eof
+}
+`, rloginProg, port)
+	path := filepath.Join(t.TempDir(), "call.exp")
+	if err := os.WriteFile(path, []byte(script), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, expectProg, path)
+	cmd.Env = append(os.Environ(), "TERM=xterm")
+	out, err := cmd.CombinedOutput()
+	screen := strings.ReplaceAll(string(out), "\r", "")
+	if err != nil {
+		t.Fatalf("expect: %v; the rlogin screen:\n%s", err, screen)
+	}
+	if !strings.Contains(screen, "Welcome, bob of beta.") || !strings.Contains(screen, "Guess? fifty\nA whole number from 1 to 100") {
+		t.Errorf("the rlogin caller did not play:\n%s", screen)
+	}
+	b.logs.WaitFor(t, readTimeout, "session ended", "user=beta:bob")
+}
