@@ -63,6 +63,9 @@ type Conn struct {
 	// asked for a secret (ui.secret: the answer is a password).
 	promptLabel  string
 	promptSecret bool
+	// keysMode says the last message to the caller was of type "keys":
+	// the caller's gateway is in keystroke mode (keys.go).
+	keysMode bool
 }
 
 // MaxStatusText bounds the text kept per caller for the status page.
@@ -78,7 +81,7 @@ func NewConn(connID, sender string, replier Replier) *Conn {
 // for a session that starts over on the same connection.
 func (c *Conn) Reset() {
 	c.sent, c.exited, c.closed, c.lastPrompt, c.lastText, c.promptLabel = 0, false, false, message.Message{}, "", ""
-	c.promptSecret, c.hasPrompt = false, false
+	c.promptSecret, c.hasPrompt, c.keysMode = false, false, false
 }
 
 // PromptLabel names the last prompt sent to the caller: its screen's name
@@ -133,6 +136,7 @@ func (c *Conn) Send(sender, connID string, m message.Message, label string) erro
 		return nil
 	}
 	c.sent++
+	c.keysMode = m.Type == message.TypeKeys
 	switch m.Type {
 	case KindExit:
 		c.exited = true

@@ -1,7 +1,12 @@
 package luaapi
 
 import (
+	"strings"
+	"unicode/utf8"
+
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/m2bbs/m2bbs/host/message"
 
 	"github.com/m2bbs/m2bbs/host/shared/termtext"
 	"github.com/m2bbs/m2bbs/host/wire/m2proto"
@@ -36,7 +41,18 @@ func NewRequest(L *lua.LState, r *m2proto.Request, data lua.LValue) *lua.LTable 
 // removed, a newline becomes a space, and bytes that are not UTF-8 become
 // U+FFFD (termtext.CleanLine). Every line a caller types is one line, so
 // nothing a caller can type needs them.
+//
+// The keys of a keystroke-mode request (type "keys") are kept as typed,
+// control characters and escape sequences included, only made valid
+// UTF-8: an editor or a door needs them. A script must never pass them
+// on to other callers.
 func CleanInput(msg *lua.LTable) {
+	if msg.RawGetString("type") == lua.LString(message.TypeKeys) {
+		if keys, ok := msg.RawGetString("msg").(lua.LString); ok && !utf8.ValidString(string(keys)) {
+			msg.RawSetString("msg", lua.LString(strings.ToValidUTF8(string(keys), string(utf8.RuneError))))
+		}
+		return
+	}
 	if line, ok := msg.RawGetString("msg").(lua.LString); ok && !termtext.IsClean(string(line)) {
 		msg.RawSetString("msg", lua.LString(termtext.CleanLine(string(line))))
 	}

@@ -33,6 +33,9 @@ func (c *Conn) SetTerminal(data *lua.LTable) {
 	if b, ok := t.RawGetString("ansi").(lua.LBool); ok {
 		p.NoANSI = !bool(b)
 	}
+	if b, ok := t.RawGetString("keys").(lua.LBool); ok {
+		p.Keys = bool(b)
+	}
 	c.Terminal = p.Clean()
 }
 
@@ -40,12 +43,14 @@ func (c *Conn) SetTerminal(data *lua.LTable) {
 // characters (80 and 24 when the client did not say), encoding ('utf-8',
 // 'cp437' or 'ascii'; 'utf-8' when unknown), ansi (the terminal shows
 // colour and cursor codes, and the client wants them), type (the terminal
-// type the client named, ” if none), and size_known and encoding_known
-// (false when the values are the defaults).
+// type the client named, ” if none), size_known and encoding_known
+// (false when the values are the defaults), and keys (the caller's
+// gateway can do keystroke mode and the terminal shows ANSI: ui.keys and
+// ui.edit's full-screen editor work; never for the classic client).
 func connTerminal(L *lua.LState) int {
 	c := checkConn(L, 1)
 	p := c.Terminal
-	t := L.CreateTable(0, 7)
+	t := L.CreateTable(0, 8)
 	t.RawSetString("width", lua.LNumber(orDefault(p.Width, termprofile.DefaultWidth)))
 	t.RawSetString("height", lua.LNumber(orDefault(p.Height, termprofile.DefaultHeight)))
 	t.RawSetString("size_known", lua.LBool(p.Width > 0 && p.Height > 0))
@@ -57,6 +62,7 @@ func connTerminal(L *lua.LState) int {
 	t.RawSetString("encoding", lua.LString(enc))
 	t.RawSetString("ansi", lua.LBool(c.Colour && !p.NoANSI))
 	t.RawSetString("type", lua.LString(p.Type))
+	t.RawSetString("keys", lua.LBool(p.Keys && c.Colour && !p.NoANSI))
 	L.Push(t)
 	return 1
 }

@@ -35,6 +35,7 @@ func (u *UI) Loader(L *lua.LState) int {
 		"exit":    u.exit,
 		"text":    u.text,
 		"art":     u.artOnly,
+		"keys":    u.keys,
 	})
 	L.SetFuncs(mod, uiTextFuncs)
 	mod.RawSetString("read_lines", readLinesFunc(L, mod.RawGetString("ask")))

@@ -71,6 +71,7 @@ func (u *Users) Loader(L *lua.LState) int {
 		"last_callers": reads(u.lastCallers),
 		"wall":         reads(u.wall),
 		"write_wall":   writes(u.writeWall),
+		"set_encoding": writes(u.setEncoding),
 		"set_group":    writes(u.setGroup),
 		"set_flags":    writes(u.setFlags),
 		"waiting":      reads(u.waiting),
@@ -95,6 +96,7 @@ func accountTable(L *lua.LState, a store.Account) *lua.LTable {
 	t.RawSetString("banned", lua.LBool(a.Banned))
 	t.RawSetString("registered", lua.LNumber(a.Registered.Unix()))
 	t.RawSetString("calls", lua.LNumber(a.Calls))
+	t.RawSetString("encoding", lua.LString(a.Encoding))
 	if !a.LastCall.IsZero() {
 		t.RawSetString("last_call", lua.LNumber(a.LastCall.Unix()))
 	}
@@ -298,6 +300,26 @@ func (u *Users) writeWall(L *lua.LState) int {
 		return fail(L, errors.New("not logged in"))
 	}
 	if err := storeCall(L, func(ctx context.Context) error { return u.Accounts.AddOneliner(ctx, name, text) }); err != nil {
+		return fail(L, err)
+	}
+	L.Push(lua.LTrue)
+	return 1
+}
+
+// users.set_encoding(enc) -> true: the caller keeps the character set of
+// their terminal ("utf-8", "cp437", "ascii"; "" forgets it) in their
+// account, or nil, "unknown character set: utf-8, cp437 or ascii"
+func (u *Users) setEncoding(L *lua.LState) int {
+	enc := L.CheckString(1)
+	name := u.Current(L)
+	if name == "" {
+		return fail(L, errors.New("not logged in"))
+	}
+	err := storeCall(L, func(ctx context.Context) error { return u.Accounts.SetEncoding(ctx, name, enc) })
+	if errors.Is(err, store.ErrBadEncoding) {
+		return fail(L, errors.New("unknown character set: utf-8, cp437 or ascii"))
+	}
+	if err != nil {
 		return fail(L, err)
 	}
 	L.Push(lua.LTrue)

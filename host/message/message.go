@@ -27,6 +27,15 @@ const (
 	TypeExit   = "exit"   // show Msg and hang up
 )
 
+// TypeKeys is keystroke mode (docs/clients.md). From the host, a message
+// of this type carries terminal output (ANSI allowed) that the caller's
+// gateway writes as it is, translating only the character set, and puts
+// the gateway in keystroke mode: no local echo or line editing, each
+// keystroke (or burst of them) sent at once as a request of this type,
+// {"type":"keys","msg":KEYS}. A message of any other type ends keystroke
+// mode. Only a gateway whose terminal profile says "keys" gets one.
+const TypeKeys = "keys"
+
 // Message is one message to a caller; its fields are named after the
 // members they are written as. Msg is always written ("msg":""
 // when empty, which clients show as nothing); the other fields are not
@@ -67,6 +76,10 @@ func Prompt(text, pchar string) Message {
 
 // Screen returns a screen showing text.
 func Screen(text string) Message { return Message{Type: TypeScreen, Msg: text} }
+
+// Keys returns the keystroke-mode message that writes out to the
+// caller's terminal as it is (see TypeKeys).
+func Keys(out string) Message { return Message{Type: TypeKeys, Msg: out} }
 
 // Exit returns the message that shows text and ends the call.
 func Exit(text string) Message { return Message{Type: TypeExit, Msg: text} }

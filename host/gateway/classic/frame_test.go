@@ -237,3 +237,12 @@ func TestWithANSI(t *testing.T) {
 		}
 	}
 }
+
+func TestAppendKeys(t *testing.T) {
+	if got := string(AppendKeys(nil, "@bbs", "a\x1b[A\r")); got != `@bbs {"type":"keys","msg":"a\u001b[A\r"}`+"\x00" {
+		t.Errorf("AppendKeys = %q", got)
+	}
+	if got := string(AppendGatewayKeys(nil, "@bbs", "x", "10.0.0.1", "k")); got != `@bbs {"type":"keys","msg":"x","peer":"10.0.0.1","peer_key":"k"}`+"\x00" {
+		t.Errorf("AppendGatewayKeys = %q", got)
+	}
+}

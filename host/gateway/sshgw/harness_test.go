@@ -72,6 +72,10 @@ type fakeAuth struct {
 	hashTime time.Duration
 
 	checks, running, most atomic.Int32
+
+	// flooded, if set, is closed by the floodAt-th check.
+	flooded chan struct{}
+	floodAt int32
 }
 
 func (a *fakeAuth) Exists(ctx context.Context, name string) (bool, error) {
@@ -80,7 +84,9 @@ func (a *fakeAuth) Exists(ctx context.Context, name string) (bool, error) {
 }
 
 func (a *fakeAuth) CheckPassword(ctx context.Context, name, password, peer string) (string, Verdict, error) {
-	a.checks.Add(1)
+	if a.checks.Add(1) == a.floodAt && a.flooded != nil {
+		close(a.flooded)
+	}
 	n := a.running.Add(1)
 	defer a.running.Add(-1)
 	for {

@@ -63,6 +63,8 @@ type caller struct {
 
 	// stream is set for a caller whose bytes are not telnet (stream.go).
 	stream *streamCall
+	// km is keystroke mode (keymode.go).
+	km keyMode
 
 	mu    sync.Mutex // guards the fields below, read by Server.Callers
 	since time.Time
@@ -306,6 +308,8 @@ func (c *caller) converse(ctx context.Context) error {
 			}
 			err = c.keys(p)
 		case err = <-keysErr:
+		case <-c.km.tick:
+			err = c.sendKeys()
 		case f := <-frames:
 			err = f.err
 			if err == nil {
@@ -382,6 +386,10 @@ func (c *caller) readFrames(frames chan<- frame, done <-chan struct{}) {
 // keys handles input from the caller: negotiation, and keys for the
 // editor.
 func (c *caller) keys(p []byte) error {
+	if c.stream != nil && c.km.on {
+		c.keystrokes(c.typed(p))
+		return c.sendKeys()
+	}
 	if c.stream != nil {
 		c.queue(c.typed(p))
 		return c.edit()
@@ -390,7 +398,11 @@ func (c *caller) keys(p []byte) error {
 	for _, t := range c.tokens {
 		switch t.Kind {
 		case KindData:
-			c.queue(c.typed(t.Data))
+			if c.km.on {
+				c.keystrokes(c.typed(t.Data))
+			} else {
+				c.queue(c.typed(t.Data))
+			}
 		case KindNegotiation:
 			var changed bool
 			c.out, changed = c.opts.receive(c.out, t.Command, t.Option)
@@ -402,7 +414,11 @@ func (c *caller) keys(p []byte) error {
 		case KindCommand:
 			switch t.Command {
 			case IP, BRK:
-				c.queue([]byte{keyCtrlC})
+				if c.km.on {
+					c.keystrokes([]byte{keyCtrlC})
+				} else {
+					c.queue([]byte{keyCtrlC})
+				}
 			case EC:
 				c.queue([]byte{keyBackspace})
 			case EL:
@@ -411,6 +427,9 @@ func (c *caller) keys(p []byte) error {
 				c.out = c.text(c.out, "\n[yes]\n")
 			}
 		}
+	}
+	if c.km.on {
+		return c.sendKeys()
 	}
 	return c.edit()
 }
@@ -494,6 +513,10 @@ func (c *caller) edit() error {
 // APC, …) and C1 controls never reach the caller's terminal
 // (termtext.StripStrings).
 func (c *caller) show(m message.Message) error {
+	if m.Type == message.TypeKeys {
+		return c.showKeys(m)
+	}
+	c.endKeyMode()
 	c.adoptEncoding(m.Encoding)
 	m.Msg, m.PChar = c.charset(termtext.StripStrings(m.Msg)), c.charset(termtext.StripStrings(m.PChar))
 	if m.Msg != "" {

@@ -50,8 +50,8 @@ func TestStreamTypesTheLogin(t *testing.T) {
 	}
 	reqs := bbs.receivedRequests()
 	// Every line says the terminal; the resize goes with the next one.
-	term := `{"type":"xterm","width":80,"height":24,"encoding":"utf-8","ansi":true}`
-	resized := `{"type":"xterm","width":100,"height":30,"encoding":"utf-8","ansi":true}`
+	term := `{"type":"xterm","width":80,"height":24,"encoding":"utf-8","ansi":true,"keys":true}`
+	resized := `{"type":"xterm","width":100,"height":30,"encoding":"utf-8","ansi":true,"keys":true}`
 	if len(reqs) < 4 || reqs[1] != withTerminal(req("tess"), term) || reqs[2] != withTerminal(req("hunter22"), term) ||
 		reqs[3] != withTerminal(req("q"), resized) {
 		t.Errorf("the board got %q", reqs)

@@ -89,6 +89,7 @@ func (c *caller) withTerminal(req []byte) []byte {
 	c.mu.Lock()
 	p := c.prof
 	c.mu.Unlock()
+	p.Keys = c.canKeys()
 	if !p.NoANSI {
 		req = classic.WithANSI(req)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
 	"github.com/m2bbs/m2bbs/host/message"
+	"github.com/m2bbs/m2bbs/host/shared/keystroke"
 	"github.com/m2bbs/m2bbs/host/shared/termprofile"
 	"github.com/m2bbs/m2bbs/host/shared/termtext"
 )
@@ -33,6 +34,9 @@ var ErrBadRequest = errors.New("web: not a request")
 // pageRequest is one request from the page.
 type pageRequest struct {
 	msg string
+	// keys is set for a keystroke-mode request ("type":"keys"): msg holds
+	// the keys typed, at most keystroke.MaxRequestBytes.
+	keys bool
 	// colour is set when the request says whether the page shows colour
 	// ("color" or "colour": true or false).
 	colour *bool
@@ -42,7 +46,8 @@ type pageRequest struct {
 }
 
 // parseRequest reads one WebSocket message from the page: a JSON object
-// {"type":"msg","msg":STRING}, optionally with "color": BOOL.
+// {"type":"msg","msg":STRING}, optionally with "color": BOOL; or a
+// keystroke-mode request, {"type":"keys","msg":KEYS}.
 func parseRequest(data []byte) (pageRequest, error) {
 	trimmed := bytes.TrimLeft(data, " \t\r\n")
 	if len(trimmed) == 0 || trimmed[0] != '{' {
@@ -63,15 +68,18 @@ func parseRequest(data []byte) (pageRequest, error) {
 	if err := json.Unmarshal(data, &req); err != nil {
 		return pageRequest{}, fmt.Errorf("%w: bad JSON", ErrBadRequest)
 	}
+	keys := req.Type != nil && *req.Type == message.TypeKeys
 	switch {
-	case req.Type == nil || *req.Type != "msg":
-		return pageRequest{}, fmt.Errorf("%w: type must be \"msg\"", ErrBadRequest)
+	case req.Type == nil || *req.Type != "msg" && !keys:
+		return pageRequest{}, fmt.Errorf("%w: type must be \"msg\" or \"keys\"", ErrBadRequest)
+	case keys && req.Msg != nil && len(*req.Msg) > keystroke.MaxRequestBytes:
+		return pageRequest{}, fmt.Errorf("%w: keys longer than %d bytes", ErrBadRequest, keystroke.MaxRequestBytes)
 	case req.Msg == nil:
 		return pageRequest{}, fmt.Errorf("%w: no msg string", ErrBadRequest)
 	case len(*req.Msg) > MaxLineBytes || encodedLen(*req.Msg) > MaxLineBytes:
 		return pageRequest{}, fmt.Errorf("%w: msg longer than %d bytes", ErrBadRequest, MaxLineBytes)
 	}
-	out := pageRequest{msg: *req.Msg, colour: req.Color, terminal: pageTerminal(req.Terminal)}
+	out := pageRequest{msg: *req.Msg, keys: keys, colour: req.Color, terminal: pageTerminal(req.Terminal)}
 	if req.Colour != nil {
 		out.colour = req.Colour
 	}
@@ -102,19 +110,22 @@ func pageTerminal(raw json.RawMessage) *termprofile.Profile {
 		Height   int    `json:"height"`
 		Encoding string `json:"encoding"`
 		ANSI     *bool  `json:"ansi"`
+		Keys     bool   `json:"keys"`
 	}
 	if json.Unmarshal(raw, &t) != nil {
 		return nil
 	}
 	p := termprofile.Profile{Type: t.Type, Width: t.Width, Height: t.Height, Encoding: termprofile.Encoding(t.Encoding),
-		NoANSI: t.ANSI != nil && !*t.ANSI}.Clean()
+		NoANSI: t.ANSI != nil && !*t.ANSI, Keys: t.Keys}.Clean()
 	return &p
 }
 
 // appendClassic appends the classic request for r on route to dst: the
 // bytes a classic client would send for it, with the page's terminal.
 func (r pageRequest) appendClassic(dst []byte, route string) []byte {
-	if r.msg == "connect" && r.colour != nil && !*r.colour {
+	if r.keys {
+		dst = classic.WithANSI(classic.AppendKeys(dst, route, r.msg))
+	} else if r.msg == "connect" && r.colour != nil && !*r.colour {
 		dst = classic.AppendConnect(dst, route, false)
 	} else {
 		// The page is a terminal: it shows ANSI art. Said with every line,

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"github.com/m2bbs/m2bbs/host/shared/keystroke"
 	"strings"
 	"testing"
 
@@ -29,6 +30,9 @@ func TestParseRequest(t *testing.T) {
 			`@bbs.2 {"type":"msg","msg":"x","ansi":true,"terminal":{"type":"xterm.js","width":120,"height":40,"encoding":"utf-8","ansi":true}}` + "\x00"},
 		{"a terminal's garbage dropped", `{"type":"msg","msg":"x","terminal":{"type":"a b","width":99999,"height":40,"encoding":"koi8"}}`,
 			`@bbs.2 {"type":"msg","msg":"x","ansi":true,"terminal":{"height":40,"ansi":true}}` + "\x00"},
+		{"keys", `{"type":"keys","msg":"\u001b[A\r","terminal":{"type":"xterm.js","ansi":true,"keys":true}}`,
+			`@bbs.2 {"type":"keys","msg":"\u001b[A\r","ansi":true,"terminal":{"type":"xterm.js","ansi":true,"keys":true}}` + "\x00"},
+		{"keys too long", `{"type":"keys","msg":"` + strings.Repeat("k", keystroke.MaxRequestBytes+1) + `"}`, ""},
 		{"a terminal that is not an object ignored", `{"type":"msg","msg":"x","terminal":[1]}`, `@bbs.2 {"type":"msg","msg":"x","ansi":true}` + "\x00"},
 
 		{"not JSON", `hello`, ""},

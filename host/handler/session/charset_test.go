@@ -1,9 +1,12 @@
 package session
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/m2bbs/m2bbs/host/handler/store"
 )
 
 // vt100Line is line from a telnet caller whose terminal says VT100: a
@@ -46,6 +49,9 @@ func TestShippedBoardAsksTheEncodingOnce(t *testing.T) {
 		t.Fatalf("after y: %q, want the MOTD", got)
 	}
 
+	if a, err := b.db.Account(context.Background(), "ann"); err != nil || a.Encoding != "cp437" {
+		t.Fatalf("ann's account after answering: %+v, %v; want encoding cp437", a, err)
+	}
 	if got := say("2", "", "connect", "ann", "pw"); strings.Contains(strings.Join(got, "\n"), box) {
 		t.Errorf("the second call was asked again: %q", got)
 	}
@@ -64,5 +70,37 @@ func TestShippedBoardAsksTheEncodingOnce(t *testing.T) {
 	}
 	if got := strings.Join(rec.take(), "\n"); strings.Contains(got, box) || !strings.Contains(got, "MOTD") {
 		t.Errorf("a classic caller: %q, want the MOTD and no question", got)
+	}
+}
+
+// TestAnEncodingKeptTheOldWayMovesToTheAccount: a board that kept answers
+// in the shared table 'encodings' (before accounts had a column for it)
+// does not ask its callers again: the answer moves to the account.
+func TestAnEncodingKeptTheOldWayMovesToTheAccount(t *testing.T) {
+	b := newJournaledBoard(t)
+	tbl, rec := b.table(t)
+	for _, l := range []string{"connect", "ann", "pw", "pw", "y"} {
+		handle(tbl, msg("1", l)) // registers ann without asking: a classic caller
+	}
+	rec.take()
+	ctx := context.Background()
+	if _, _, err := b.db.SharedUpdate(ctx, "encodings", "ann", func(store.SharedValue, bool) (*store.SharedValue, bool, error) {
+		return &store.SharedValue{Kind: store.SharedString, Str: "ascii"}, true, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []string{"connect", "ann"} {
+		handle(tbl, jsonReq("2", vt100Line(l, "")))
+	}
+	rec.take()
+	handle(tbl, jsonReq("2", vt100Line("pw", "")))
+	if got := rec.replies[len(rec.replies)-1].msg; !strings.Contains(got["msg"].(string), "MOTD") || got["encoding"] != "ascii" {
+		t.Fatalf("ann's first prompt: %v, want the MOTD in ASCII, unasked", got)
+	}
+	if a, err := b.db.Account(ctx, "ann"); err != nil || a.Encoding != "ascii" {
+		t.Errorf("ann's account: %+v, %v; want encoding ascii", a, err)
+	}
+	if v, ok, err := b.db.SharedGet(ctx, "encodings", "ann"); err != nil || ok {
+		t.Errorf("the old table still holds ann: %v, %v", v, err)
 	}
 }

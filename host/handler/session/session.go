@@ -240,6 +240,7 @@ type Session struct {
 	started   time.Time
 	lastInput time.Time
 	rate      tokenBucket
+	keyRate   tokenBucket // keystroke-mode requests (keys.go)
 	// overrun is set (from a timer's goroutine) to say why the session's
 	// context was cancelled.
 	overrun atomic.Pointer[string]
@@ -287,6 +288,8 @@ type Stats struct {
 	// waiting.
 	Events        int64 `json:"events"`
 	EventsDropped int64 `json:"events_dropped"`
+	// KeysDropped counts keystroke-mode requests dropped (keys.go).
+	KeysDropped int64 `json:"keys_dropped"`
 }
 
 // Add returns the sum of two Stats.
@@ -299,6 +302,7 @@ func (s Stats) Add(o Stats) Stats {
 		Malformed: s.Malformed + o.Malformed, UnknownType: s.UnknownType + o.UnknownType,
 		Vanished: s.Vanished + o.Vanished, StoreErrors: s.StoreErrors + o.StoreErrors,
 		Events: s.Events + o.Events, EventsDropped: s.EventsDropped + o.EventsDropped,
+		KeysDropped: s.KeysDropped + o.KeysDropped,
 	}
 }
 
@@ -306,6 +310,7 @@ type counters struct {
 	active, started, ended, errored, disconnected, reaped, kicked, overran,
 	throttled, lineTooLong, malformed, unknownType, vanished, storeErrors atomic.Int64
 	events, eventsDropped atomic.Int64
+	keysDropped           atomic.Int64
 }
 
 // Caller describes one online caller for the status page.
@@ -514,6 +519,7 @@ func (t *Table) Stats() Stats {
 		Throttled: c.throttled.Load(), LineTooLong: c.lineTooLong.Load(),
 		Malformed: c.malformed.Load(), UnknownType: c.unknownType.Load(), Vanished: c.vanished.Load(),
 		StoreErrors: c.storeErrors.Load(), Events: c.events.Load(), EventsDropped: c.eventsDropped.Load(),
+		KeysDropped: c.keysDropped.Load(),
 	}
 }
 
@@ -615,7 +621,9 @@ func (t *Table) Handle(req *m2proto.Request) {
 		t.noisy.Warn("malformed message: not a JSON object", "conn_id", req.ConnID)
 		return
 	}
-	if kind := msg.RawGetString("type"); kind != lua.LString("msg") {
+	kind := msg.RawGetString("type")
+	keys := kind == lua.LString(message.TypeKeys)
+	if kind != lua.LString("msg") && !keys {
 		t.counts.unknownType.Add(1)
 		t.noisy.Warn("unknown message type", "conn_id", req.ConnID, "type", kind.String())
 		return
@@ -630,18 +638,21 @@ func (t *Table) Handle(req *m2proto.Request) {
 	remote := t.takeRemoteCaller(req, msg, string(line))
 	t.takeGatewayPeer(req, msg)
 	s := t.sessions[req.ConnID]
+	if keys && !t.admitKeys(s, req.ConnID, len(line)) {
+		return
+	}
 	if s != nil && s.waitingForWork() {
 		t.queueLine(s, req) // handled, and admitted, once the hash is done
 		return
 	}
-	if s != nil && !t.admit(s, len(line)) {
+	if s != nil && !keys && !t.admit(s, len(line)) {
 		return
 	}
-	if s != nil && string(line) == "connect" {
+	if s != nil && !keys && string(line) == "connect" {
 		s = t.freshCall(s) // a new call never carries on an old one
 	}
 	reqTable := t.requests.New(t.L, req, msg)
-	if s == nil && t.journals != nil && string(line) != "connect" {
+	if s == nil && t.journals != nil && (keys || string(line) != "connect") {
 		loaded, err := t.loadJournal(req.ConnID)
 		if err != nil {
 			t.log.Error("the caller's journal could not be read: their line is refused", "conn_id", req.ConnID, "err", err)
@@ -660,6 +671,9 @@ func (t *Table) Handle(req *m2proto.Request) {
 			}
 			s.conn.Sender = req.Sender
 		}
+	}
+	if keys && !t.takesKeys(s, req.ConnID) {
+		return
 	}
 	if s != nil {
 		s.lastInput = t.now()

@@ -34,6 +34,10 @@ const MaxOnelinerBytes = 200
 // LevelNew, LevelUser and LevelSysop.
 var ErrBadLevel = errors.New("store: unknown security level")
 
+// ErrBadEncoding is returned for a character set other than "utf-8",
+// "cp437", "ascii" and "".
+var ErrBadEncoding = errors.New("store: unknown character set")
+
 // Account is what the board knows of a registered caller.
 type Account struct {
 	Name string
@@ -48,7 +52,10 @@ type Account struct {
 	Groups   []string
 	Flags    string
 	// Waiting says the account waits for the sysop's approval.
-	Waiting    bool
+	Waiting bool
+	// Encoding is the character set the caller chose for their terminal
+	// ("utf-8", "cp437" or "ascii"), "" until they chose one.
+	Encoding   string
 	Registered time.Time
 	// LastCall is the last successful login, zero if none.
 	LastCall time.Time
@@ -77,6 +84,10 @@ type Accounts interface {
 	Accounts(ctx context.Context, offset, limit int) ([]Account, error)
 	SetLevel(ctx context.Context, name, level string) error
 	SetBanned(ctx context.Context, name string, banned bool) error
+	// SetEncoding keeps the character set name chose for their terminal:
+	// "utf-8", "cp437", "ascii", or "" to forget it; ErrBadEncoding for
+	// another.
+	SetEncoding(ctx context.Context, name, encoding string) error
 	// RecordCall logs a successful login.
 	RecordCall(ctx context.Context, name string) error
 	// LastCalls lists the n latest logins, newest first.

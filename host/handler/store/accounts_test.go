@@ -45,6 +45,15 @@ func TestAccounts(t *testing.T) {
 	if err := s.SetLevel(ctx, "ann", "god"); !errors.Is(err, ErrBadLevel) {
 		t.Errorf("bad level: %v", err)
 	}
+	if err := s.SetEncoding(ctx, "ann", "cp437"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetEncoding(ctx, "ann", "ebcdic"); !errors.Is(err, ErrBadEncoding) {
+		t.Errorf("set encoding ebcdic: %v, want ErrBadEncoding", err)
+	}
+	if a, _ := s.Account(ctx, "ann"); a.Encoding != "cp437" {
+		t.Errorf("ann's encoding = %q, want cp437", a.Encoding)
+	}
 	if err := s.SetBanned(ctx, "bob", true); err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ const MaxListed = 500
 const accountColumns = `u.name, u.level, u.banned_at IS NOT NULL, u.created_at,
 	coalesce((SELECT max(at) FROM calls WHERE user_id = u.id), 0),
 	(SELECT count(*) FROM calls WHERE user_id = u.id),
-	u.security, u.flags, u.waiting,
+	u.security, u.flags, u.waiting, u.encoding,
 	coalesce((SELECT group_concat(name, ',') FROM user_groups WHERE user_id = u.id), '')`
 
 // scanAccount reads the columns of accountColumns.
@@ -26,7 +26,7 @@ func scanAccount(row scanner) (Account, error) {
 	var created, last int64
 	var groups string
 	if err := row.Scan(&a.Name, &a.Level, &a.Banned, &created, &last, &a.Calls,
-		&a.Security, &a.Flags, &a.Waiting, &groups); err != nil {
+		&a.Security, &a.Flags, &a.Waiting, &a.Encoding, &groups); err != nil {
 		return Account{}, err
 	}
 	a.Groups = splitGroups(groups)
@@ -81,6 +81,16 @@ func (s *SQLite) SetLevel(ctx context.Context, name, level string) error {
 		return fmt.Errorf("%w: %q", ErrBadLevel, clip(level))
 	}
 	return s.updateUser(ctx, "set level", name, "level = ?", level)
+}
+
+// SetEncoding implements Accounts.
+func (s *SQLite) SetEncoding(ctx context.Context, name, encoding string) error {
+	switch encoding {
+	case "", "utf-8", "cp437", "ascii":
+	default:
+		return fmt.Errorf("%w: %q", ErrBadEncoding, clip(encoding))
+	}
+	return s.updateUser(ctx, "set encoding", name, "encoding = ?", encoding)
 }
 
 // SetBanned implements Accounts.

@@ -77,6 +77,11 @@ type Profile struct {
 	// dumb terminal). It is negative so that the zero Profile is a
 	// colour terminal, as callers are by default.
 	NoANSI bool
+	// Keys says the caller's gateway can do keystroke mode (a message of
+	// type "keys": raw keystrokes in, raw terminal output out; see
+	// docs/clients.md): telnet with the gateway echoing, SSH with a pty,
+	// the browser page. The classic client never says it.
+	Keys bool
 }
 
 // Clean returns p with what a Profile may not hold made unknown: a size
@@ -112,7 +117,8 @@ func (p Profile) WithType(name string) Profile {
 
 // AppendJSON appends p as the JSON object gateways send the host in a
 // request's "terminal" member: {"type":…,"width":…,"height":…,
-// "encoding":…,"ansi":…}, unknown fields left out.
+// "encoding":…,"ansi":…,"keys":true}, unknown fields left out (keys
+// only when set).
 func (p Profile) AppendJSON(dst []byte) []byte {
 	p = p.Clean()
 	dst = append(dst, '{')
@@ -145,5 +151,8 @@ func (p Profile) AppendJSON(dst []byte) []byte {
 	sep()
 	dst = append(dst, `"ansi":`...)
 	dst = strconv.AppendBool(dst, !p.NoANSI)
+	if p.Keys {
+		dst = append(dst, `,"keys":true`...)
+	}
 	return append(dst, '}')
 }

@@ -120,6 +120,7 @@ func TestAppendJSON(t *testing.T) {
 		{Profile{}.WithType("ANSI"), `{"type":"ANSI","encoding":"cp437","ansi":true}`},
 		{Profile{Width: 132, Height: 50}.WithType("dumb"), `{"type":"dumb","width":132,"height":50,"encoding":"ascii","ansi":false}`},
 		{Profile{Type: `a"b\c`}, `{"type":"a\"b\\c","ansi":true}`},
+		{Profile{Width: 80, Keys: true}, `{"width":80,"ansi":true,"keys":true}`},
 	} {
 		if got := string(tc.p.AppendJSON(nil)); got != tc.want {
 			t.Errorf("AppendJSON(%+v) = %s, want %s", tc.p, got, tc.want)

@@ -11,6 +11,13 @@
   const REDIAL_PAUSE = 1000; // after BUSY, before the next ATDT
   // The longest line the page lets a caller type.
   const MAX_INPUT = 1000;
+  // Keystroke mode (a 'keys' message from the board): keys go to the
+  // board as they are typed, at most KEYS_PER_SECOND requests a second
+  // (faster keys are merged), each at most KEYS_CHUNK characters (a
+  // paste is cut), at most KEYS_PENDING characters held.
+  const KEYS_PER_SECOND = 30;
+  const KEYS_CHUNK = 256;
+  const KEYS_PENDING = 4096;
 
   // m2bbs is the page's state, for people poking around and for tests.
   const m2bbs = {
@@ -20,6 +27,7 @@
     prompts: 0,        // prompts the BBS sent on this call
     waiting: false,    // the BBS waits for a line
     secret: false,     // ... that the page does not show (a password)
+    keys: false,       // keystroke mode: the board gets each key
     text: function () { return ''; },
   };
   window.m2bbs = m2bbs;
@@ -66,7 +74,7 @@
   // terminal describes this terminal to the board with every line
   // (conn:terminal() in scripts): its size as the fit addon made it.
   const terminal = function () {
-    return { type: 'xterm.js', width: term.cols, height: term.rows, encoding: 'utf-8', ansi: true };
+    return { type: 'xterm.js', width: term.cols, height: term.rows, encoding: 'utf-8', ansi: true, keys: true };
   };
   screen.addEventListener('click', function () { term.focus(); });
   term.focus();
@@ -224,8 +232,52 @@
     });
   }
 
-  // show prints one BBS message as the classic client does.
+  // Keystroke mode's state: keys not sent yet, and when the last
+  // request went.
+  let keysPending = '';
+  let keysLast = 0;
+  let keysTimer = null;
+
+  // sendKeys sends the keys that wait, paced.
+  function sendKeys() {
+    keysTimer = null;
+    if (!m2bbs.keys || keysPending === '') return;
+    const wait = keysLast + 1000 / KEYS_PER_SECOND - Date.now();
+    if (wait > 0) {
+      keysTimer = setTimeout(sendKeys, wait);
+      return;
+    }
+    const chars = Array.from(keysPending);
+    const keys = chars.slice(0, KEYS_CHUNK).join('');
+    keysPending = chars.slice(KEYS_CHUNK).join('');
+    keysLast = Date.now();
+    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'keys', msg: keys, ansi: true, terminal: terminal() }));
+    if (keysPending !== '') keysTimer = setTimeout(sendKeys, 1000 / KEYS_PER_SECOND);
+  }
+
+  // endKeys leaves keystroke mode; keys not sent are dropped.
+  function endKeys() {
+    m2bbs.keys = false;
+    keysPending = '';
+    if (keysTimer) clearTimeout(keysTimer);
+    keysTimer = null;
+  }
+
+  // show prints one BBS message as the classic client does; a 'keys'
+  // message is terminal output written as it is, and starts keystroke
+  // mode, which any other message ends.
   function show(m) {
+    if (m.type === 'keys') {
+      if (!m2bbs.keys) {
+        m2bbs.keys = true;
+        prompt = null;
+        input = '';
+        m2bbs.waiting = false;
+      }
+      if (typeof m.msg === 'string') term.write(m.msg);
+      return;
+    }
+    endKeys();
     if (typeof m.msg === 'string' && m.msg !== '') say(m.msg);
     if (m.type === 'prompt') {
       if (typeof m.pchar === 'string') term.write(m.pchar);
@@ -245,6 +297,7 @@
     const sock = ws;
     ws = null;
     prompt = null;
+    endKeys();
     input = '';
     m2bbs.waiting = false;
     if (sock) sock.close();
@@ -271,6 +324,11 @@
         say('');
         call();
       }
+      return;
+    }
+    if (m2bbs.phase === 'online' && m2bbs.keys) {
+      if (keysPending.length + data.length <= KEYS_PENDING) keysPending += data;
+      if (!keysTimer) sendKeys();
       return;
     }
     if (m2bbs.phase !== 'online' || !prompt) return;
