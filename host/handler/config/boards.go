@@ -8,7 +8,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-// MaxRemoteBoards bounds the entries of rlogin_boards.
+// MaxRemoteBoards bounds the entries of rlogin_boards and of door_servers.
 const MaxRemoteBoards = 1000
 
 // RemoteBoard is one entry of rlogin_boards: another board whose callers
@@ -38,26 +38,65 @@ var remoteBoardFields = map[string]func(*RemoteBoard) *string{
 	"door":   func(b *RemoteBoard) *string { return &b.Door },
 }
 
+// DoorServer is one entry of door_servers: a door server (a door
+// network, another board) scripts may send callers to, over RLogin or
+// telnet, with credentials the scripts never see (host/handler/doorserver).
+//
+//	door_servers = {
+//	    {name = 'alpha', address = 'doors.example.org:513', secret = 'env:ALPHA_SECRET',
+//	     server_user = 'mybbs:{user}'},
+//	}
+type DoorServer struct {
+	Name, Protocol, Address          string
+	ClientUser, ServerUser, Terminal string
+	// Secret is the password the server gave this board; "env:VAR" reads
+	// it from the environment variable VAR.
+	Secret string
+}
+
+// doorServerFields are the fields a door_servers entry may have.
+var doorServerFields = map[string]func(*DoorServer) *string{
+	"name":        func(d *DoorServer) *string { return &d.Name },
+	"protocol":    func(d *DoorServer) *string { return &d.Protocol },
+	"address":     func(d *DoorServer) *string { return &d.Address },
+	"client_user": func(d *DoorServer) *string { return &d.ClientUser },
+	"server_user": func(d *DoorServer) *string { return &d.ServerUser },
+	"terminal":    func(d *DoorServer) *string { return &d.Terminal },
+	"secret":      func(d *DoorServer) *string { return &d.Secret },
+}
+
 // remoteBoards reads rlogin_boards: a list of tables of strings.
 func remoteBoards(v lua.LValue) ([]RemoteBoard, error) {
+	return stringTables(v, remoteBoardFields, "{name = 'alpha', secret = '...', door = 'guess'}")
+}
+
+// doorServers reads door_servers: a list of tables of strings.
+func doorServers(v lua.LValue) ([]DoorServer, error) {
+	return stringTables(v, doorServerFields, "{name = 'alpha', address = 'host:513', secret = '...'}")
+}
+
+// stringTables reads a list (at most MaxRemoteBoards entries) of tables
+// whose fields, all strings, are those of fields; each must have a
+// name. example shows an entry in the messages.
+func stringTables[T any](v lua.LValue, fields map[string]func(*T) *string, example string) ([]T, error) {
 	list, ok := v.(*lua.LTable)
 	if !ok {
 		return nil, fmt.Errorf("must be a list of tables, not a %s", v.Type())
 	}
 	n := list.Len()
 	if n > MaxRemoteBoards {
-		return nil, fmt.Errorf("more than %d boards", MaxRemoteBoards)
+		return nil, fmt.Errorf("more than %d entries", MaxRemoteBoards)
 	}
-	out := make([]RemoteBoard, 0, n)
+	out := make([]T, 0, n)
 	for i := 1; i <= n; i++ {
 		entry, ok := list.RawGetInt(i).(*lua.LTable)
 		if !ok {
-			return nil, fmt.Errorf("entry %d must be a table like {name = 'alpha', secret = '...', door = 'guess'}", i)
+			return nil, fmt.Errorf("entry %d must be a table like %s", i, example)
 		}
-		var b RemoteBoard
+		var item T
 		var errs []string
 		entry.ForEach(func(k, val lua.LValue) {
-			field, known := remoteBoardFields[k.String()]
+			field, known := fields[k.String()]
 			s, isString := val.(lua.LString)
 			switch {
 			case !known:
@@ -65,17 +104,17 @@ func remoteBoards(v lua.LValue) ([]RemoteBoard, error) {
 			case !isString:
 				errs = append(errs, fmt.Sprintf("%s must be a string", k.String()))
 			default:
-				*field(&b) = string(s)
+				*field(&item) = string(s)
 			}
 		})
-		if b.Name == "" {
+		if entry.RawGetString("name") == lua.LNil {
 			errs = append(errs, "no name")
 		}
 		if len(errs) > 0 {
 			sort.Strings(errs)
 			return nil, fmt.Errorf("entry %d: %s", i, strings.Join(errs, "; "))
 		}
-		out = append(out, b)
+		out = append(out, item)
 	}
 	return out, nil
 }

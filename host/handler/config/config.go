@@ -105,6 +105,9 @@ type Config struct {
 	// board's doors over RLogin (boards.go; m2bbs run -rlogin-port); nil
 	// for none. A pointer, so that a Config stays comparable.
 	RLoginBoards *[]RemoteBoard
+	// DoorServers are the door servers scripts may send callers to
+	// (boards.go; door.server); nil for none.
+	DoorServers *[]DoorServer
 }
 
 // Defaults are the settings used where neither the file nor a flag says
@@ -163,6 +166,7 @@ func (c *Config) keys() map[string]any {
 		"time_limits":            &c.TimeLimits,
 		"time_zone":              &c.TimeZone,
 		"rlogin_boards":          &c.RLoginBoards,
+		"door_servers":           &c.DoorServers,
 	}
 }
 
@@ -307,6 +311,13 @@ func apply(name string, tbl *lua.LTable, skip map[string]bool, base Config) (Con
 				return
 			}
 			*dst = &boards
+		case **[]DoorServer:
+			servers, err := doorServers(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", key, err))
+				return
+			}
+			*dst = &servers
 		case *time.Duration:
 			d, err := duration(v)
 			if err != nil {

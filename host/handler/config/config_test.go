@@ -170,3 +170,21 @@ rlogin_boards = {
 		}
 	}
 }
+
+func TestDoorServers(t *testing.T) {
+	cfg, err := Parse("config.lua", []byte(`
+door_servers = {
+    {name = 'alpha', address = '127.0.0.1:513', secret = 'env:ALPHA', server_user = 'mybbs:{user}'},
+    {name = 'tel', protocol = 'telnet', address = '127.0.0.1:23'},
+}`), Defaults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []DoorServer{{Name: "alpha", Address: "127.0.0.1:513", Secret: "env:ALPHA", ServerUser: "mybbs:{user}"}, {Name: "tel", Protocol: "telnet", Address: "127.0.0.1:23"}}
+	if cfg.DoorServers == nil || len(*cfg.DoorServers) != 2 || (*cfg.DoorServers)[0] != want[0] || (*cfg.DoorServers)[1] != want[1] {
+		t.Errorf("door_servers = %+v, want %+v", cfg.DoorServers, want)
+	}
+	if _, err := Parse("config.lua", []byte(`door_servers = {{name = 'a', password = 'x'}}`), Defaults); err == nil || !strings.Contains(err.Error(), "unknown field password") {
+		t.Errorf("an unknown field: %v", err)
+	}
+}
