@@ -366,47 +366,44 @@ func TestRealRLoginClientPlaysADoor(t *testing.T) {
 	}
 	b := startRLoginBBS(t)
 	_, port, _ := net.SplitHostPort(b.rloginAddr)
-	script := fmt.Sprintf(`
-set timeout 10
-spawn -noecho %s -l beta:bob -p %s 127.0.0.1
-proc step {n pattern} {
-	expect {
-		timeout { puts "\nEXPECT TIMEOUT at step $n"; exit $n }
-		eof { puts "\nEXPECT EOF at step $n"; exit $n }
-		-ex $pattern
-	}
-}
-step 2 "Door? "
-send "1\r"
-step 3 "Guess? "
-send "fifty\r"
-step 4 "Guess? "
-send "Q\r"
-step 5 "(y/N)"
-send "n\r"
-step 6 "Door? "
-send "Q\r"
-step 7 "Back to beta. Goodbye!"
-expect {
-	timeout { puts "\nEXPECT TIMEOUT at the end"; exit 8 }
-	eof
-}
-`, rloginProg, port)
-	path := filepath.Join(t.TempDir(), "call.exp")
-	if err := os.WriteFile(path, []byte(script), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, expectProg, path)
-	cmd.Env = append(os.Environ(), "TERM=xterm")
-	out, err := cmd.CombinedOutput()
-	screen := strings.ReplaceAll(string(out), "\r", "")
-	if err != nil {
-		t.Fatalf("expect: %v; the rlogin screen:\n%s", err, screen)
-	}
+	screen := expectDialogue(t, expectProg, []string{rloginProg, "-l", "beta:bob", "-p", port, "127.0.0.1"}, [][2]string{
+		{"Door? ", "1"}, {"Guess? ", "fifty"}, {"Guess? ", "Q"}, {"(y/N)", "n"}, {"Door? ", "Q"}, {"Back to beta. Goodbye!", ""},
+	})
 	if !strings.Contains(screen, "Welcome, bob of beta.") || !strings.Contains(screen, "Guess? fifty\nA whole number from 1 to 100") {
 		t.Errorf("the rlogin caller did not play:\n%s", screen)
 	}
 	b.logs.WaitFor(t, readTimeout, "session ended", "user=beta:bob")
+}
+
+// expectDialogue runs program (with its arguments) under expect, as a
+// person would: for each step it waits for the text step[0], then types
+// step[1] and Enter (nothing for ""), and at the end waits for the
+// program to exit. It returns the screen, CRs dropped; a step not met
+// within 10 seconds fails the test with the screen so far.
+func expectDialogue(t *testing.T, expectProg string, program []string, steps [][2]string) string {
+	t.Helper()
+	var script strings.Builder
+	script.WriteString("set timeout 10\nspawn -noecho")
+	for _, arg := range program {
+		fmt.Fprintf(&script, " {%s}", arg)
+	}
+	script.WriteString("\n")
+	for i, step := range steps {
+		fmt.Fprintf(&script, "expect {\n timeout { puts \"\\nSTEP %d TIMED OUT\"; exit %d }\n eof { puts \"\\nSTEP %d: EOF\"; exit %d }\n -ex {%s}\n}\n",
+			i+1, i+2, i+1, i+2, step[0])
+		if step[1] != "" {
+			fmt.Fprintf(&script, "send {%s}\nsend \"\\r\"\n", step[1])
+		}
+	}
+	script.WriteString("expect { timeout { puts \"\\nNO HANG-UP\"; exit 1 } eof }\n")
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, expectProg, "-c", script.String())
+	cmd.Env = append(os.Environ(), "TERM=xterm")
+	out, err := cmd.CombinedOutput()
+	screen := strings.ReplaceAll(string(out), "\r", "")
+	if err != nil {
+		t.Fatalf("%s under expect: %v; the screen:\n%s", program[0], err, screen)
+	}
+	return screen
 }
