@@ -11,6 +11,7 @@ import (
 
 	"github.com/m2bbs/m2bbs/host/gateway/rlogin"
 	"github.com/m2bbs/m2bbs/host/gateway/telnet"
+	"github.com/m2bbs/m2bbs/host/handler/doorserver"
 	"github.com/m2bbs/m2bbs/host/handler/store"
 	"github.com/m2bbs/m2bbs/host/shared/keylogin"
 )
@@ -44,13 +45,11 @@ func rloginBoards(s *settings) ([]rlogin.Board, map[string]string, error) {
 	var boards []rlogin.Board
 	entries := make(map[string]string)
 	for _, rb := range *s.RLoginBoards {
-		b := rlogin.Board{Name: rb.Name, Secret: rb.Secret, Entry: rb.Door}
-		if name, ok := strings.CutPrefix(rb.Secret, "env:"); ok {
-			b.Secret = os.Getenv(name)
-			if b.Secret == "" {
-				return nil, nil, fmt.Errorf("rlogin_boards: %s: the environment variable %s is empty", rb.Name, name)
-			}
+		secret, err := settingSecret(rb.Secret)
+		if err != nil {
+			return nil, nil, fmt.Errorf("rlogin_boards: %s: %w", rb.Name, err)
 		}
+		b := rlogin.Board{Name: rb.Name, Secret: secret, Entry: rb.Door}
 		allow, err := rlogin.ParseAllow(rb.Allow)
 		if err != nil {
 			return nil, nil, fmt.Errorf("rlogin_boards: %s: %w", rb.Name, err)
@@ -71,6 +70,43 @@ func rloginBoards(s *settings) ([]rlogin.Board, map[string]string, error) {
 		entries[strings.ToLower(b.Name)] = b.Entry
 	}
 	return boards, entries, nil
+}
+
+// settingSecret is a secret of the settings: "env:VAR" is read from the
+// environment variable VAR (so that it need not sit in the file), any
+// other value is the secret itself.
+func settingSecret(value string) (string, error) {
+	name, ok := strings.CutPrefix(value, "env:")
+	if !ok {
+		return value, nil
+	}
+	secret := os.Getenv(name)
+	if secret == "" {
+		return "", fmt.Errorf("the environment variable %s is empty", name)
+	}
+	return secret, nil
+}
+
+// doorServers turns the settings' door_servers into the servers scripts
+// may send callers to (door.server), their secrets read.
+func doorServers(s *settings) ([]doorserver.Server, error) {
+	if s.DoorServers == nil {
+		return nil, nil
+	}
+	var out []doorserver.Server
+	for _, ds := range *s.DoorServers {
+		secret, err := settingSecret(ds.Secret)
+		if err != nil {
+			return nil, fmt.Errorf("door_servers: %s: %w", ds.Name, err)
+		}
+		srv := doorserver.Server{Name: ds.Name, Title: ds.Title, Protocol: ds.Protocol, Address: ds.Address,
+			ClientUser: ds.ClientUser, ServerUser: ds.ServerUser, Terminal: ds.Terminal, Secret: secret}
+		if err := srv.Check(); err != nil {
+			return nil, fmt.Errorf("door_servers: %w", err)
+		}
+		out = append(out, srv)
+	}
+	return out, nil
 }
 
 // startRLogin serves RLogin on bind:port, each call rendered by a telnet

@@ -47,7 +47,8 @@ var remoteBoardFields = map[string]func(*RemoteBoard) *string{
 //	     server_user = 'mybbs:{user}'},
 //	}
 type DoorServer struct {
-	Name, Protocol, Address          string
+	// Title is what the Doors menu shows for it (the name when empty).
+	Name, Title, Protocol, Address   string
 	ClientUser, ServerUser, Terminal string
 	// Secret is the password the server gave this board; "env:VAR" reads
 	// it from the environment variable VAR.
@@ -57,6 +58,7 @@ type DoorServer struct {
 // doorServerFields are the fields a door_servers entry may have.
 var doorServerFields = map[string]func(*DoorServer) *string{
 	"name":        func(d *DoorServer) *string { return &d.Name },
+	"title":       func(d *DoorServer) *string { return &d.Title },
 	"protocol":    func(d *DoorServer) *string { return &d.Protocol },
 	"address":     func(d *DoorServer) *string { return &d.Address },
 	"client_user": func(d *DoorServer) *string { return &d.ClientUser },

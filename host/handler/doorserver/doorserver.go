@@ -45,6 +45,8 @@ var (
 type Server struct {
 	// Name is how scripts name it: 1 to 32 letters, digits, '_' or '-'.
 	Name string
+	// Title is what a menu shows for it (Name when empty).
+	Title string
 	// Protocol is ProtocolRLogin (the default) or ProtocolTelnet.
 	Protocol string
 	// Address is host:port.

@@ -200,3 +200,52 @@ func TestDialTelnet(t *testing.T) {
 		t.Errorf("the server heard %q, want %q", got, want)
 	}
 }
+
+// TestOpenDialsInTheBackground: Open returns before the server answers;
+// the first Read waits for the call; a failed dial is the Read's error;
+// Close ends a dial under way.
+func TestOpenDialsInTheBackground(t *testing.T) {
+	answer := make(chan struct{})
+	addr := listen(t, func(nc net.Conn) {
+		buf := make([]byte, rlogin.MaxHandshake)
+		_, _ = nc.Read(buf)
+		<-answer
+		_, _ = nc.Write([]byte("\x00hello"))
+		_, _ = io.Copy(io.Discard, nc)
+	})
+	s := Server{Name: "slow", Address: addr}
+	start := time.Now()
+	stream := s.Open(Caller{User: "ann"})
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("Open took %v", took)
+	}
+	close(answer)
+	if got := readFor(t, stream, "hello"); got != "hello" {
+		t.Errorf("read %q", got)
+	}
+	stream.Close()
+	if _, err := stream.Read(make([]byte, 1)); !errors.Is(err, ErrClosed) {
+		t.Errorf("read after Close: %v", err)
+	}
+
+	refused := Server{Name: "gone", Address: "127.0.0.1:1"}.Open(Caller{User: "ann"})
+	if _, err := refused.Read(make([]byte, 1)); err == nil || errors.Is(err, ErrClosed) {
+		t.Errorf("a failed dial read as %v", err)
+	}
+
+	hold := make(chan struct{})
+	t.Cleanup(func() { close(hold) })
+	silent := listen(t, func(nc net.Conn) { <-hold })
+	pending := Server{Name: "silent", Address: silent}.Open(Caller{User: "ann"})
+	done := make(chan error, 1)
+	go func() { _, err := pending.Read(make([]byte, 1)); done <- err }()
+	pending.Close()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Error("a read of a closed dial succeeded")
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("Close did not end the dial under way")
+	}
+}
