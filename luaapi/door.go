@@ -13,6 +13,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/m2bbs/m2bbs/host/handler/doorserver"
 	"github.com/m2bbs/m2bbs/host/handler/store"
 	"github.com/m2bbs/m2bbs/host/shared/termtext"
 )
@@ -54,6 +55,9 @@ type Door struct {
 	// Recorder, if set, journals the module's calls and the methods of
 	// door handles (New sets it from Deps.Recorder).
 	Recorder Recorder
+	// Servers are the door servers scripts may send callers to
+	// (door.servers, door.server: doorserver.go).
+	Servers []doorserver.Server
 }
 
 // doorGame is the handle door.open returns: one door's data, seen as one
@@ -85,6 +89,8 @@ func (d *Door) Loader(L *lua.LState) int {
 		"now":    reads(d.now),
 		"today":  reads(d.today),
 		"random": reads(d.random),
+		// doorserver.go
+		"servers": reads(d.servers),
 	}.table(L, d.Recorder, "door")
 	L.SetField(mod, "open", L.NewClosure(d.open, mt))
 	L.Push(mod)

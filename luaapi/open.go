@@ -8,6 +8,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/m2bbs/m2bbs/host/handler/doorserver"
 	"github.com/m2bbs/m2bbs/host/handler/store"
 )
 
@@ -48,6 +49,8 @@ type Deps struct {
 	// Remote, if set, describes the caller on L if they are a remote
 	// board's caller, as the host verified it (Name "" for anyone else).
 	Remote func(L *lua.LState) RemoteCaller
+	// DoorServers are the door servers of the settings (door.server).
+	DoorServers []doorserver.Server
 	// Who lists the callers online across the host; nobody when nil.
 	Who func() []OnlineCaller
 	// TimeLeft, if set, is how long the caller on L has left before their
@@ -134,7 +137,7 @@ func New(deps Deps) *API {
 		},
 		Door: &Door{
 			Store: deps.Store, Dir: deps.ScriptsDir, Now: deps.Now, Location: deps.Location, Rand: deps.Rand,
-			User: deps.User, Who: deps.Who, Recorder: deps.Recorder,
+			User: deps.User, Who: deps.Who, Recorder: deps.Recorder, Servers: deps.DoorServers,
 		},
 		Mail: &Mail{Store: deps.Store, Recorder: deps.Recorder},
 		deps: deps,

@@ -31,6 +31,10 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		}
 		defer stop(log)
 	}
+	servers, err := doorServers(s)
+	if err != nil {
+		return err
+	}
 	release, err := lockHandler(s.DBPath, s.SendSpec)
 	if err != nil {
 		return err
@@ -83,6 +87,7 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 			KeyLogins:     s.keyLogins,
 			RemoteCallers: s.remoteCallers,
 			RemoteEntries: s.remoteEntries,
+			DoorServers:   servers,
 			TimeLimits:    s.timeLimits,
 			TimeZone:      s.timeZone,
 			EventsScript:  filepath.Join(s.ScriptsDir, "events.lua"),

@@ -24,6 +24,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/m2bbs/m2bbs/host/handler/doorserver"
 	"github.com/m2bbs/m2bbs/host/handler/events"
 	"github.com/m2bbs/m2bbs/host/handler/journal"
 	"github.com/m2bbs/m2bbs/host/handler/store"
@@ -118,6 +119,9 @@ type Config struct {
 	// (db.remote_caller's entry). Without it no caller is a remote one.
 	RemoteCallers *keylogin.Verifier
 	RemoteEntries map[string]string
+	// DoorServers are the door servers of the settings, for door.servers
+	// and door.server.
+	DoorServers []doorserver.Server
 	// ResumeEntry is the global function a replay restarts a logged-in
 	// caller at, and replays checkpoints from (DefaultResumeEntry when
 	// empty); UpgradedScreen tells a caller their session was restarted
@@ -430,6 +434,7 @@ func New(cfg Config, deps Deps) (*Table, error) {
 		Throttle: loginThrottle(cfg, deps), MinPassword: cfg.Logins.MinPassword,
 		ScriptsDir: cfg.ScriptsDir, Now: deps.Now, Location: deps.Location, Rand: deps.Rand,
 		Offload: t, Startup: t, Channels: deps.Channels, Listen: t.listen, Watch: deps.Watch,
+		DoorServers: cfg.DoorServers,
 	}
 	if len(cfg.TimeLimits) > 0 {
 		api.TimeLeft = t.timeLeft // else users.time_left is always nil
