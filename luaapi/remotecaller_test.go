@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/m2bbs/m2bbs/host/handler/doorserver"
 )
 
 // TestRemoteCaller: db.remote_caller gives a remote board's caller their
@@ -43,5 +45,31 @@ func TestRemoteCaller(t *testing.T) {
 				t.Errorf("a local caller was logged in as %q", logins)
 			}
 		})
+	}
+}
+
+// TestDoorServersList: door.servers names the servers of the settings
+// and their titles (the name when there is none), nothing of their
+// addresses or secrets.
+func TestDoorServersList(t *testing.T) {
+	L := lua.NewState()
+	defer L.Close()
+	d := &Door{Servers: []doorserver.Server{
+		{Name: "alpha", Title: "Alpha's doors", Address: "192.0.2.1:513", Secret: "pw"},
+		{Name: "tel", Protocol: "telnet", Address: "192.0.2.2:23"},
+	}}
+	L.PreloadModule("door", d.Loader)
+	err := L.DoString(`
+		local out = {}
+		for _, s in ipairs(require('door').servers()) do
+			for k, v in pairs(s) do out[#out + 1] = k .. '=' .. v end
+		end
+		table.sort(out)
+		got = table.concat(out, ' ')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := L.GetGlobal("got").String(), "name=alpha name=tel title=Alpha's doors title=tel"; got != want {
+		t.Errorf("door.servers() = %q, want %q", got, want)
 	}
 }

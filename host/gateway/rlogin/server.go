@@ -216,10 +216,15 @@ func readHandshake(nc net.Conn, deadline time.Time) (Handshake, []byte, error) {
 }
 
 // refuse tells a refused caller why, after RLogin's error byte, and
-// gives the words a second to leave.
+// gives the words a second to leave: what the caller sends meanwhile is
+// read and dropped, so that closing does not reset the connection before
+// they read the words.
 func refuse(nc net.Conn, why string) {
-	_ = nc.SetWriteDeadline(time.Now().Add(time.Second))
+	_ = nc.SetDeadline(time.Now().Add(time.Second))
 	_, _ = nc.Write(append([]byte{1}, why...))
+	if cw, ok := nc.(interface{ CloseWrite() error }); ok && cw.CloseWrite() == nil {
+		_, _ = io.CopyN(io.Discard, nc, MaxHandshake)
+	}
 }
 
 // prefixConn is a connection whose first reads return rest (bytes that
@@ -237,5 +242,3 @@ func (c *prefixConn) Read(p []byte) (int, error) {
 	}
 	return c.Conn.Read(p)
 }
-
-var _ io.Reader = (*prefixConn)(nil)
