@@ -58,6 +58,8 @@ type Door struct {
 	// Servers are the door servers scripts may send callers to
 	// (door.servers, door.server: doorserver.go).
 	Servers []doorserver.Server
+	// ServerRunner, if set, runs door.server's calls.
+	ServerRunner DoorServerRunner
 }
 
 // doorGame is the handle door.open returns: one door's data, seen as one
@@ -93,6 +95,7 @@ func (d *Door) Loader(L *lua.LState) int {
 		"servers": reads(d.servers),
 	}.table(L, d.Recorder, "door")
 	L.SetField(mod, "open", L.NewClosure(d.open, mt))
+	L.SetField(mod, "server", L.NewFunction(d.server)) // doorserver.go; journaled by ServerRunner
 	L.Push(mod)
 	return 1
 }

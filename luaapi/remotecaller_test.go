@@ -1,6 +1,7 @@
 package luaapi
 
 import (
+	"strings"
 	"testing"
 
 	lua "github.com/yuin/gopher-lua"
@@ -71,5 +72,66 @@ func TestDoorServersList(t *testing.T) {
 	}
 	if got, want := L.GetGlobal("got").String(), "name=alpha name=tel title=Alpha's doors title=tel"; got != want {
 		t.Errorf("door.servers() = %q, want %q", got, want)
+	}
+}
+
+// fakeServerRunner records the calls door.server hands over.
+type fakeServerRunner struct {
+	calls []doorserver.Caller
+}
+
+func (f *fakeServerRunner) RunDoorServer(L *lua.LState, server doorserver.Server, caller doorserver.Caller, req lua.LValue) int {
+	f.calls = append(f.calls, caller)
+	L.Push(req)
+	L.Push(lua.LTrue)
+	return 2
+}
+
+// TestDoorServerCall: door.server hands a logged-in caller's call to the
+// runner with their name, terminal and the door code; an unknown server,
+// a bad door code, nobody logged in or no runner is an answer, not an
+// error.
+func TestDoorServerCall(t *testing.T) {
+	runner := &fakeServerRunner{}
+	user := ""
+	L := lua.NewState()
+	defer L.Close()
+	d := &Door{
+		Servers:      []doorserver.Server{{Name: "alpha", Address: "192.0.2.1:513", Terminal: "xtrn={door}"}},
+		User:         func(*lua.LState) string { return user },
+		ServerRunner: runner,
+	}
+	L.PreloadModule("door", d.Loader)
+	conn := NewConn("7", "sender-1", &recordingReplier{})
+	conn.Terminal.Type = "ansi-bbs"
+	L.SetGlobal("conn", NewConnValue(L, conn))
+	call := func(args string) string {
+		t.Helper()
+		if err := L.DoString(`local r, ok, why = require('door').server(conn, 'REQ', ` + args + `)
+			got = tostring(r) .. ' ' .. tostring(ok) .. ' ' .. tostring(why)`); err != nil {
+			t.Fatal(err)
+		}
+		return L.GetGlobal("got").String()
+	}
+	if got := call(`'alpha', 'lord'`); got != "REQ nil log in first" {
+		t.Errorf("before login: %q", got)
+	}
+	user = "ann"
+	if got := call(`'alpha', 'lord'`); got != "REQ true nil" || len(runner.calls) != 1 ||
+		runner.calls[0] != (doorserver.Caller{User: "ann", Terminal: "ansi-bbs", Door: "lord"}) {
+		t.Errorf("a call: %q, runner saw %+v", got, runner.calls)
+	}
+	if got := call(`'beta'`); !strings.Contains(got, `REQ nil no door server is called "beta"`) {
+		t.Errorf("an unknown server: %q", got)
+	}
+	if got := call(`'alpha', 'lo rd'`); !strings.HasPrefix(got, "REQ nil ") || !strings.Contains(got, "door code") {
+		t.Errorf("a bad door code: %q", got)
+	}
+	d.ServerRunner = nil
+	if got := call(`'alpha'`); got != "REQ nil door servers cannot be reached from here" {
+		t.Errorf("no runner: %q", got)
+	}
+	if len(runner.calls) != 1 {
+		t.Errorf("the runner saw %d calls, want 1", len(runner.calls))
 	}
 }
