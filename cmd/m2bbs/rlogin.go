@@ -100,7 +100,7 @@ func doorServers(s *settings) ([]doorserver.Server, error) {
 			return nil, fmt.Errorf("door_servers: %s: %w", ds.Name, err)
 		}
 		srv := doorserver.Server{Name: ds.Name, Title: ds.Title, Protocol: ds.Protocol, Address: ds.Address,
-			ClientUser: ds.ClientUser, ServerUser: ds.ServerUser, Terminal: ds.Terminal, Secret: secret}
+			ClientUser: ds.ClientUser, ServerUser: ds.ServerUser, Terminal: ds.Terminal, Secret: secret, Charset: ds.Charset}
 		if err := srv.Check(); err != nil {
 			return nil, fmt.Errorf("door_servers: %w", err)
 		}

@@ -53,6 +53,9 @@ type DoorServer struct {
 	// Secret is the password the server gave this board; "env:VAR" reads
 	// it from the environment variable VAR.
 	Secret string
+	// Charset is what the server writes in: "cp437" (when empty) or
+	// "utf-8".
+	Charset string
 }
 
 // doorServerFields are the fields a door_servers entry may have.
@@ -65,6 +68,7 @@ var doorServerFields = map[string]func(*DoorServer) *string{
 	"server_user": func(d *DoorServer) *string { return &d.ServerUser },
 	"terminal":    func(d *DoorServer) *string { return &d.Terminal },
 	"secret":      func(d *DoorServer) *string { return &d.Secret },
+	"charset":     func(d *DoorServer) *string { return &d.Charset },
 }
 
 // remoteBoards reads rlogin_boards: a list of tables of strings.

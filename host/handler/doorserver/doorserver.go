@@ -54,12 +54,23 @@ type Server struct {
 	// ClientUser, ServerUser and Terminal are the RLogin handshake's
 	// fields as templates: {user} is the caller's name, {secret} Secret,
 	// {door} the door code the script passed, {terminal} the caller's
-	// terminal type. Their defaults: "{secret}", "{user}", "{terminal}".
-	// A telnet server gets none of them (its own prompts ask).
+	// terminal type. Their defaults: "{secret}", "{user}", "ansi-bbs"
+	// (door servers write CP437 ANSI to it). A telnet server gets none of
+	// them (its own prompts ask), but its terminal type question is
+	// answered with Terminal's.
 	ClientUser, ServerUser, Terminal string
 	// Secret is the password the network gave this board.
 	Secret string
+	// Charset is what the server writes in: CharsetCP437 (when empty) or
+	// CharsetUTF8.
+	Charset string
 }
+
+// The character sets a door server may write in.
+const (
+	CharsetCP437 = "cp437"
+	CharsetUTF8  = "utf-8"
+)
 
 // Caller is who is dialling, and where to.
 type Caller struct {
@@ -84,7 +95,10 @@ func (s Server) withDefaults() Server {
 		s.ServerUser = "{user}"
 	}
 	if s.Terminal == "" {
-		s.Terminal = "{terminal}"
+		s.Terminal = "ansi-bbs"
+	}
+	if s.Charset == "" {
+		s.Charset = CharsetCP437
 	}
 	return s
 }
@@ -97,6 +111,9 @@ func (s Server) Check() error {
 	}
 	if s.Protocol != ProtocolRLogin && s.Protocol != ProtocolTelnet {
 		return fmt.Errorf("%w: %s: protocol %q is neither rlogin nor telnet", ErrBadServer, s.Name, s.Protocol)
+	}
+	if s.Charset != CharsetCP437 && s.Charset != CharsetUTF8 {
+		return fmt.Errorf("%w: %s: charset %q is neither cp437 nor utf-8", ErrBadServer, s.Name, s.Charset)
 	}
 	if _, _, err := net.SplitHostPort(s.Address); err != nil {
 		return fmt.Errorf("%w: %s: address %q is not host:port", ErrBadServer, s.Name, s.Address)
@@ -126,11 +143,7 @@ func (s Server) Handshake(c Caller) (rlogin.Handshake, error) {
 	if c.Door != "" && !validName(c.Door, MaxDoorCode) {
 		return rlogin.Handshake{}, fmt.Errorf("%w: door code %q must be 1 to %d letters, digits, '_' or '-'", ErrBadCaller, c.Door, MaxDoorCode)
 	}
-	term := c.Terminal
-	if term == "" || strings.ContainsFunc(term, isControl) || strings.Contains(term, "/") {
-		term = "ansi"
-	}
-	fill := strings.NewReplacer("{user}", c.User, "{secret}", s.Secret, "{door}", c.Door, "{terminal}", term)
+	fill := s.filler(c)
 	h := rlogin.Handshake{ClientUser: fill.Replace(s.ClientUser), ServerUser: fill.Replace(s.ServerUser), Terminal: fill.Replace(s.Terminal), Speed: 38400}
 	if len(h.ClientUser) > rlogin.MaxClientUser || len(h.ServerUser) > rlogin.MaxServerUser || len(h.Terminal) > rlogin.MaxTerminal {
 		return rlogin.Handshake{}, fmt.Errorf("%w: %s: the handshake for %s is longer than RLogin allows", ErrBadCaller, s.Name, c.User)
@@ -139,6 +152,27 @@ func (s Server) Handshake(c Caller) (rlogin.Handshake, error) {
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+
+// filler fills s's templates for c.
+func (s Server) filler(c Caller) *strings.Replacer {
+	term := c.Terminal
+	if term == "" || strings.ContainsFunc(term, isControl) || strings.Contains(term, "/") {
+		term = "ansi"
+	}
+	return strings.NewReplacer("{user}", c.User, "{secret}", s.Secret, "{door}", c.Door, "{terminal}", term)
+}
+
+// terminalFor is the terminal type s is told for c: Terminal filled in
+// (the secret never: a telnet server gets no credentials).
+func (s Server) terminalFor(c Caller) string {
+	s = s.withDefaults()
+	s.Secret = ""
+	term := s.filler(c).Replace(s.Terminal)
+	if len(term) > rlogin.MaxTerminal || strings.ContainsFunc(term, isControl) {
+		return "ansi"
+	}
+	return term
+}
 
 // Dial calls s for c and returns the stream of the call: the server's
 // output to read, the caller's keys to write. A refusing RLogin server
@@ -156,11 +190,7 @@ func (s Server) Dial(ctx context.Context, c Caller) (io.ReadWriteCloser, error) 
 		if err != nil {
 			return nil, fmt.Errorf("doorserver: %s: %w", s.Name, err)
 		}
-		term := c.Terminal
-		if term == "" {
-			term = "ansi"
-		}
-		return newTelnetStream(nc, term), nil
+		return newTelnetStream(nc, s.terminalFor(c)), nil
 	}
 	h, err := s.Handshake(c)
 	if err != nil {

@@ -23,12 +23,14 @@ func TestHandshakeTemplates(t *testing.T) {
 		err    error
 	}{
 		{"defaults", Server{Name: "s", Secret: "pw"}, Caller{User: "ann", Terminal: "xterm"},
-			rlogin.Handshake{ClientUser: "pw", ServerUser: "ann", Terminal: "xterm", Speed: 38400}, nil},
+			rlogin.Handshake{ClientUser: "pw", ServerUser: "ann", Terminal: "ansi-bbs", Speed: 38400}, nil},
+		{"the caller's terminal", Server{Name: "s", Terminal: "{terminal}"}, Caller{User: "ann", Terminal: "xterm"},
+			rlogin.Handshake{ServerUser: "ann", Terminal: "xterm", Speed: 38400}, nil},
 		{"an m2bbs door server", Server{Name: "s", Secret: "pw", ServerUser: "alpha:{user}"}, Caller{User: "ann"},
-			rlogin.Handshake{ClientUser: "pw", ServerUser: "alpha:ann", Terminal: "ansi", Speed: 38400}, nil},
+			rlogin.Handshake{ClientUser: "pw", ServerUser: "alpha:ann", Terminal: "ansi-bbs", Speed: 38400}, nil},
 		{"a door code", Server{Name: "dp", Secret: "pw", ServerUser: "[TAG]{user}", Terminal: "xtrn={door}"}, Caller{User: "ann", Door: "lord"},
 			rlogin.Handshake{ClientUser: "pw", ServerUser: "[TAG]ann", Terminal: "xtrn=lord", Speed: 38400}, nil},
-		{"a terminal with a slash", Server{Name: "s"}, Caller{User: "ann", Terminal: "ansi/9600"},
+		{"a terminal with a slash", Server{Name: "s", Terminal: "{terminal}"}, Caller{User: "ann", Terminal: "ansi/9600"},
 			rlogin.Handshake{ServerUser: "ann", Terminal: "ansi", Speed: 38400}, nil},
 		{"a bad door code", Server{Name: "s", Terminal: "xtrn={door}"}, Caller{User: "ann", Door: "lo rd\x00"}, rlogin.Handshake{}, ErrBadCaller},
 		{"no caller", Server{Name: "s"}, Caller{}, rlogin.Handshake{}, ErrBadCaller},
@@ -53,6 +55,7 @@ func TestCheck(t *testing.T) {
 		{Name: "a b", Address: "127.0.0.1:513"},
 		{Name: "a", Address: "127.0.0.1"},
 		{Name: "a", Address: "127.0.0.1:513", Protocol: "ssh"},
+		{Name: "a", Address: "127.0.0.1:513", Charset: "latin1"},
 	} {
 		if err := bad.Check(); !errors.Is(err, ErrBadServer) {
 			t.Errorf("%+v: %v, want ErrBadServer", bad, err)
@@ -107,7 +110,7 @@ func TestDialRLogin(t *testing.T) {
 			n += m
 		}
 	})
-	s := Server{Name: "alpha", Address: addr, Secret: "pw", ServerUser: "alpha:{user}"}
+	s := Server{Name: "alpha", Address: addr, Secret: "pw", ServerUser: "alpha:{user}", Terminal: "{terminal}"}
 	stream, err := s.Dial(t.Context(), Caller{User: "ann", Terminal: "xterm"})
 	if err != nil {
 		t.Fatal(err)
@@ -179,7 +182,7 @@ func TestDialTelnet(t *testing.T) {
 		}
 		heard <- got
 	})
-	s := Server{Name: "tel", Protocol: ProtocolTelnet, Address: addr}
+	s := Server{Name: "tel", Protocol: ProtocolTelnet, Address: addr, Terminal: "{terminal}", Secret: "pw"}
 	stream, err := s.Dial(t.Context(), Caller{User: "ann", Terminal: "ansi-bbs"})
 	if err != nil {
 		t.Fatal(err)
