@@ -241,9 +241,21 @@ func (c *telnetTerminal) readToEOF() {
 
 // TestRLoginCallerSurvivesAnUpgrade: a remote board's caller mid-game
 // when the sysop edits the scripts and runs "m2bbs upgrade" goes on with
-// the same number, and the game is counted once.
+// the same number, and the game is counted once; behind the built-in
+// front end and behind real Mongrel2 (the gateway dialling its port).
 func TestRLoginCallerSurvivesAnUpgrade(t *testing.T) {
-	b := startRLoginBBS(t)
+	for _, behindMongrel2 := range []bool{false, true} {
+		t.Run(fmt.Sprintf("mongrel2=%v", behindMongrel2), func(t *testing.T) {
+			var extra []string
+			if behindMongrel2 {
+				extra = append(extra, "-mongrel2")
+			}
+			rloginCallerSurvivesAnUpgrade(t, startRLoginBBS(t, extra...))
+		})
+	}
+}
+
+func rloginCallerSurvivesAnUpgrade(t *testing.T, b *rloginBBS) {
 	c := b.call(t, e2eRLoginSecret, "alpha:dot")
 	c.readUntil("Guess? ")
 	c.write("50\r")
