@@ -35,7 +35,8 @@ func TestEveryHostCallGoesThroughTheRecorder(t *testing.T) {
 		local called = {}
 		for _, name in ipairs({'db', 'callers', 'users', 'door', 'board', 'mail'}) do
 			for key, fn in pairs(require(name)) do
-				if name ~= 'door' or key ~= 'open' then
+				-- door.server's call is journaled by the session (doorserver.go).
+				if name ~= 'door' or key ~= 'open' and key ~= 'server' then
 					fn()
 					called[#called + 1] = name .. '.' .. key
 				end

@@ -49,8 +49,10 @@ type Deps struct {
 	// Remote, if set, describes the caller on L if they are a remote
 	// board's caller, as the host verified it (Name "" for anyone else).
 	Remote func(L *lua.LState) RemoteCaller
-	// DoorServers are the door servers of the settings (door.server).
-	DoorServers []doorserver.Server
+	// DoorServers are the door servers of the settings (door.server),
+	// and DoorServerRunner, if set, runs door.server's calls.
+	DoorServers      []doorserver.Server
+	DoorServerRunner DoorServerRunner
 	// Who lists the callers online across the host; nobody when nil.
 	Who func() []OnlineCaller
 	// TimeLeft, if set, is how long the caller on L has left before their
@@ -137,7 +139,8 @@ func New(deps Deps) *API {
 		},
 		Door: &Door{
 			Store: deps.Store, Dir: deps.ScriptsDir, Now: deps.Now, Location: deps.Location, Rand: deps.Rand,
-			User: deps.User, Who: deps.Who, Recorder: deps.Recorder, Servers: deps.DoorServers,
+			User: deps.User, Who: deps.Who, Recorder: deps.Recorder,
+			Servers: deps.DoorServers, ServerRunner: deps.DoorServerRunner,
 		},
 		Mail: &Mail{Store: deps.Store, Recorder: deps.Recorder},
 		deps: deps,

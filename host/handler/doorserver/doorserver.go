@@ -174,9 +174,32 @@ func (s Server) terminalFor(c Caller) string {
 	return term
 }
 
+// DialError is a call to a door server that could not be made: Dial's
+// error, and the error of the first Read or Write of a stream Open made.
+type DialError struct {
+	Server string // the server's name
+	Err    error  // an *rlogin.RefusedError when the server refused
+}
+
+func (e *DialError) Error() string { return "doorserver: " + e.Server + ": " + e.Err.Error() }
+
+func (e *DialError) Unwrap() error { return e.Err }
+
+// Why says what went wrong in words for the caller: the server's own
+// words if it refused, else that it cannot be reached (never its
+// address).
+func (e *DialError) Why() string {
+	var r *rlogin.RefusedError
+	if errors.As(e.Err, &r) {
+		return "the door server refused the call: " + strings.TrimRight(r.Message, ".")
+	}
+	return "the door server cannot be reached just now"
+}
+
 // Dial calls s for c and returns the stream of the call: the server's
-// output to read, the caller's keys to write. A refusing RLogin server
-// gives an *rlogin.RefusedError. ctx bounds the dial (and DialTimeout).
+// output to read, the caller's keys to write. A call that cannot be made
+// is a *DialError (wrapping an *rlogin.RefusedError when the server
+// refused). ctx bounds the dial (and DialTimeout).
 func (s Server) Dial(ctx context.Context, c Caller) (io.ReadWriteCloser, error) {
 	s = s.withDefaults()
 	if err := s.Check(); err != nil {
@@ -188,7 +211,7 @@ func (s Server) Dial(ctx context.Context, c Caller) (io.ReadWriteCloser, error) 
 		var d net.Dialer
 		nc, err := d.DialContext(ctx, "tcp", s.Address)
 		if err != nil {
-			return nil, fmt.Errorf("doorserver: %s: %w", s.Name, err)
+			return nil, &DialError{Server: s.Name, Err: err}
 		}
 		return newTelnetStream(nc, s.terminalFor(c)), nil
 	}
@@ -198,7 +221,7 @@ func (s Server) Dial(ctx context.Context, c Caller) (io.ReadWriteCloser, error) 
 	}
 	nc, err := rlogin.Dial(ctx, s.Address, h)
 	if err != nil {
-		return nil, fmt.Errorf("doorserver: %s: %w", s.Name, err)
+		return nil, &DialError{Server: s.Name, Err: err}
 	}
 	return nc, nil
 }
