@@ -64,6 +64,9 @@ type Server struct {
 	// Charset is what the server writes in: CharsetCP437 (when empty) or
 	// CharsetUTF8.
 	Charset string
+	// OutputRate bounds how fast its output is read, in bytes a second
+	// (DefaultOutputRate when zero).
+	OutputRate int
 }
 
 // The character sets a door server may write in.

@@ -252,3 +252,31 @@ func TestOpenDialsInTheBackground(t *testing.T) {
 		t.Error("Close did not end the dial under way")
 	}
 }
+
+// TestOutputIsPaced: a server pouring out output is read at OutputRate:
+// 16 KiB at 40 KiB/s take at least 300 ms (the first piece at once).
+func TestOutputIsPaced(t *testing.T) {
+	addr := listen(t, func(nc net.Conn) {
+		buf := make([]byte, rlogin.MaxHandshake)
+		_, _ = nc.Read(buf)
+		_, _ = nc.Write([]byte{0})
+		_, _ = nc.Write(bytes.Repeat([]byte("x"), 64<<10))
+	})
+	stream := Server{Name: "flood", Address: addr, OutputRate: 40 << 10}.Open(Caller{User: "ann"})
+	defer stream.Close()
+	start := time.Now()
+	got, buf := 0, make([]byte, 64<<10)
+	for got < 16<<10 {
+		n, err := stream.Read(buf)
+		if n > ReadChunk {
+			t.Fatalf("one read gave %d bytes, more than ReadChunk", n)
+		}
+		got += n
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if took := time.Since(start); took < 300*time.Millisecond {
+		t.Errorf("16 KiB read in %v at 40 KiB/s", took)
+	}
+}
