@@ -102,3 +102,12 @@ func FuzzParseHandshake(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkParseHandshake(b *testing.B) {
+	in := AppendHandshake(nil, Handshake{ClientUser: "s3cret-of-twenty-four-ch", ServerUser: "alpha:bob", Terminal: "ansi-bbs", Speed: 38400})
+	for b.Loop() {
+		if _, _, err := ParseHandshake(in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
