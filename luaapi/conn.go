@@ -63,9 +63,11 @@ type Conn struct {
 	// asked for a secret (ui.secret: the answer is a password).
 	promptLabel  string
 	promptSecret bool
-	// keysMode says the last message to the caller was of type "keys":
-	// the caller's gateway is in keystroke mode (keys.go).
-	keysMode bool
+	// keysMode says the caller's gateway is in keystroke mode: a keys
+	// message was sent since the last prompt or exit (keys.go);
+	// interrupted says another message was shown since the last keys
+	// message (a time warning): the editor redraws.
+	keysMode, interrupted bool
 }
 
 // MaxStatusText bounds the text kept per caller for the status page.
@@ -81,7 +83,7 @@ func NewConn(connID, sender string, replier Replier) *Conn {
 // for a session that starts over on the same connection.
 func (c *Conn) Reset() {
 	c.sent, c.exited, c.closed, c.lastPrompt, c.lastText, c.promptLabel = 0, false, false, message.Message{}, "", ""
-	c.promptSecret, c.hasPrompt, c.keysMode = false, false, false
+	c.promptSecret, c.hasPrompt, c.keysMode, c.interrupted = false, false, false, false
 }
 
 // PromptLabel names the last prompt sent to the caller: its screen's name
@@ -136,7 +138,7 @@ func (c *Conn) Send(sender, connID string, m message.Message, label string) erro
 		return nil
 	}
 	c.sent++
-	c.keysMode = m.Type == message.TypeKeys
+	c.followKeysMode(m.Type)
 	switch m.Type {
 	case KindExit:
 		c.exited = true
@@ -144,6 +146,12 @@ func (c *Conn) Send(sender, connID string, m message.Message, label string) erro
 		c.lastPrompt, c.hasPrompt = m, true
 		c.promptLabel = statusLabel(label)
 		c.promptSecret = m.Secret
+	case message.TypeKeys:
+		// Keystroke mode is a prompt of its own: what the caller types
+		// next answers it, never a secret prompt before it, and a replay
+		// that reaches another place than the journal says diverges.
+		c.promptLabel = statusLabel(label)
+		c.promptSecret = false
 	}
 	if label = statusLabel(label); label != "" {
 		c.lastText = label

@@ -11,13 +11,41 @@ import (
 // gateway in keystroke mode, in which each key the caller types comes
 // back at once as a request of type "keys" ({type='keys', msg=KEYS}),
 // resuming the caller's coroutine as a line does (and journaled like
-// one). Any other message ends keystroke mode. Only a caller whose
-// conn:terminal().keys is true can be put in it.
+// one). A prompt or an exit ends keystroke mode; a screen (a time
+// warning, a page, a broadcast) is shown and keystroke mode goes on.
+// Only a caller whose conn:terminal().keys is true can be put in it.
 
-// KeysMode reports whether the last message sent to the caller was of
-// type "keys": their gateway is in keystroke mode, and the host takes
-// their keys requests.
+// KeysMode reports whether a keys message was sent to the caller since
+// the last prompt or exit: their gateway is in keystroke mode, and the
+// host takes their keys requests.
 func (c *Conn) KeysMode() bool { return c.keysMode }
+
+// followKeysMode follows a message of type typ sent to the caller.
+func (c *Conn) followKeysMode(typ string) {
+	switch typ {
+	case message.TypeKeys:
+		c.keysMode, c.interrupted = true, false
+	case message.TypePrompt, message.TypeExit:
+		c.keysMode, c.interrupted = false, false
+	default:
+		c.interrupted = c.keysMode
+	}
+}
+
+// ScreenLost says the caller's screen may not show what was last sent in
+// keystroke mode (their session was replayed after a restart, and the
+// host may have died before a reply left): full-screen output must be
+// drawn again, as after Interrupted.
+func (c *Conn) ScreenLost() { c.interrupted = c.keysMode }
+
+// Interrupted reports, and forgets, whether a message other than keys
+// was shown to the caller in keystroke mode since the last keys message:
+// full-screen output must be drawn again.
+func (c *Conn) Interrupted() bool {
+	was := c.interrupted
+	c.interrupted = false
+	return was
+}
 
 // SendKeys sends out, terminal output, to the caller as a keys message,
 // putting their gateway in keystroke mode (or keeping it there). label
@@ -51,7 +79,7 @@ func WaitForKeys(L *lua.LState, c *Conn, out, label, fn string) int {
 func (u *UI) keys(L *lua.LState) int {
 	c := checkConn(L, 1)
 	out := L.OptString(3, "")
-	if !c.Terminal.Keys {
+	if !c.Terminal.Keys && !c.keysMode { // a gateway that stops saying so mid-mode goes on
 		L.RaiseError("ui.keys: the caller's terminal has no keystroke mode (check conn:terminal().keys)")
 	}
 	return WaitForKeys(L, c, out, "[keys]", "ui.keys")

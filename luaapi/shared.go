@@ -26,6 +26,23 @@ type Channels interface {
 	Publish(connID, from, channel, text string) (int, error)
 }
 
+// Departures is implemented by Channels that act for a caller whose
+// call ends (hang-up included) while they still listen or hold: the
+// host's hub (host/handler/live). Without it, shared.subscribe's
+// farewell is ignored and shared.hold returns nil and a message.
+type Departures interface {
+	// SetFarewell makes text, said by from, what connID's caller says on
+	// channel if their call ends while they listen there.
+	SetFarewell(connID, channel, from, text string)
+	// Hold records that connID's caller holds v at table[key] until
+	// their call ends, when the host deletes it if it is still v; force
+	// skips the limit (a replay).
+	Hold(connID, table, key string, v store.SharedValue, force bool) error
+	// Release forgets connID's hold of table[key] and returns the value
+	// held (ok false if none).
+	Release(connID, table, key string) (v store.SharedValue, ok bool)
+}
+
 // Shared is the shared module: live state every caller of the board sees,
 // whichever worker (Lua state) or phone line runs their session. Named
 // tables of small values live in the store (store.SharedState), read and
@@ -69,10 +86,12 @@ func (s *Shared) Loader(L *lua.LState) int {
 		"subscribe":   writes(s.subscribe),
 		"unsubscribe": writes(s.unsubscribe),
 		"publish":     writes(s.publish),
+		"hold":        writes(s.hold),
 	}
 	mod := calls.table(L, s.Recorder, "shared")
-	// Listening is re-applied around the journaled call (see Shared).
-	for _, name := range []string{"subscribe", "unsubscribe"} {
+	// Listening and holding are re-applied around the journaled call (see
+	// Shared).
+	for _, name := range []string{"subscribe", "unsubscribe", "hold"} {
 		journaledFn := mod.RawGetString(name).(*lua.LFunction)
 		mod.RawSetString(name, L.NewFunction(s.reapply(name, journaledFn)))
 	}
@@ -95,7 +114,7 @@ func (s *Shared) Loader(L *lua.LState) int {
 func (s *Shared) reapply(name string, journaledFn *lua.LFunction) lua.LGFunction {
 	return func(L *lua.LState) int {
 		conn := checkConn(L, 1)
-		channel := L.CheckString(2)
+		channel := L.CheckString(2) // for hold: the table
 		top := L.GetTop()
 		L.Push(journaledFn)
 		for i := 1; i <= top; i++ {
@@ -104,10 +123,20 @@ func (s *Shared) reapply(name string, journaledFn *lua.LFunction) lua.LGFunction
 		L.Call(top, lua.MultRet)
 		n := L.GetTop() - top
 		if s.Channels != nil && n > 0 && L.Get(top+1) == lua.LTrue {
-			if name == "subscribe" {
+			switch name {
+			case "subscribe":
 				_ = s.Channels.Subscribe(conn.ID, channel, true)
-			} else {
+				s.setFarewell(L, conn, channel, L.Get(3))
+			case "unsubscribe":
 				s.Channels.Unsubscribe(conn.ID, channel)
+			case "hold":
+				if d, ok := s.Channels.(Departures); ok {
+					if v := checkValue(L, 4, true); v != nil {
+						_ = d.Hold(conn.ID, channel, L.CheckString(3), *v, true)
+					} else {
+						d.Release(conn.ID, channel, L.CheckString(3))
+					}
+				}
 			}
 		}
 		return n
@@ -292,11 +321,17 @@ func (s *Shared) channelCall(L *lua.LState) (*Conn, string) {
 	return conn, checkName(L, 2, "channel")
 }
 
-// shared.subscribe(conn, channel) -> true, or nil and a message (past the
-// limits of listeners per channel or channels per caller): from now on
-// events published on channel wake the caller in shared.ask.
+// shared.subscribe(conn, channel [, farewell]) -> true, or nil and a
+// message (past the limits of listeners per channel or channels per
+// caller): from now on events published on channel wake the caller in
+// shared.ask. farewell, a text, is published on channel as the caller
+// if their call ends while they listen there (a hang-up).
 func (s *Shared) subscribe(L *lua.LState) int {
 	conn, channel := s.channelCall(L)
+	farewell := L.OptString(3, "")
+	if len(farewell) > store.MaxSharedValueBytes {
+		L.ArgError(3, fmt.Sprintf("farewell longer than %d bytes", store.MaxSharedValueBytes))
+	}
 	if s.Channels == nil {
 		return fail(L, errNoShared)
 	}
@@ -305,6 +340,67 @@ func (s *Shared) subscribe(L *lua.LState) int {
 	}
 	L.Push(lua.LTrue)
 	return 1
+}
+
+// setFarewell gives the hub the caller's farewell on channel (v: the
+// third argument of shared.subscribe; nil or "" for none).
+func (s *Shared) setFarewell(L *lua.LState, conn *Conn, channel string, v lua.LValue) {
+	d, ok := s.Channels.(Departures)
+	text, isText := v.(lua.LString)
+	if !ok || !isText || len(text) > store.MaxSharedValueBytes {
+		return
+	}
+	d.SetFarewell(conn.ID, channel, s.speaker(L, conn), string(text))
+}
+
+// speaker names the caller on L in the events they publish: their user
+// name, or "conn ID" before login.
+func (s *Shared) speaker(L *lua.LState, conn *Conn) string {
+	if s.User != nil {
+		if name := s.User(L); name != "" {
+			return name
+		}
+	}
+	return "conn " + conn.ID
+}
+
+// errNoHolds answers shared.hold when the host cannot release values at
+// the end of a call.
+var errNoHolds = errors.New("holding values is not available on this board")
+
+// shared.hold(conn, table, key, value) -> true, or nil and a message:
+// shared.set, and the host deletes the key when the caller's call ends
+// (a hang-up included) if it still holds value. Past
+// live.MaxHoldsPerCaller keys held: nil and a message. A nil value gives
+// the key up now: it is deleted if it still holds what the caller held,
+// and no longer held.
+func (s *Shared) hold(L *lua.LState) int {
+	conn := checkConn(L, 1)
+	table, key := checkName(L, 2, "table"), checkName(L, 3, "key")
+	v := checkValue(L, 4, true)
+	d, ok := s.Channels.(Departures)
+	if !ok || s.Store == nil {
+		return fail(L, errNoHolds)
+	}
+	pushTrue := func(store.SharedValue, bool) int {
+		L.Push(lua.LTrue)
+		return 1
+	}
+	if v == nil {
+		held, was := d.Release(conn.ID, table, key)
+		if !was {
+			return pushTrue(held, false)
+		}
+		return s.updateWith(L, table, key, func(cur store.SharedValue, ok bool) (*store.SharedValue, bool, error) {
+			return nil, ok && cur.Equal(held), nil
+		}, pushTrue)
+	}
+	if err := d.Hold(conn.ID, table, key, *v, false); err != nil {
+		return fail(L, err)
+	}
+	return s.updateWith(L, table, key, func(store.SharedValue, bool) (*store.SharedValue, bool, error) {
+		return v, true, nil
+	}, pushTrue)
 }
 
 // shared.unsubscribe(conn, channel) -> true.
@@ -332,14 +428,7 @@ func (s *Shared) publish(L *lua.LState) int {
 		// Expected: the text is often what a caller typed.
 		return fail(L, fmt.Errorf("text longer than %d bytes", store.MaxSharedValueBytes))
 	}
-	from := ""
-	if s.User != nil {
-		from = s.User(L)
-	}
-	if from == "" {
-		from = "conn " + conn.ID
-	}
-	n, err := s.Channels.Publish(conn.ID, from, channel, text)
+	n, err := s.Channels.Publish(conn.ID, s.speaker(L, conn), channel, text)
 	if err != nil {
 		return fail(L, err)
 	}

@@ -288,3 +288,58 @@ func TestSharedPublishFloodIsBounded(t *testing.T) {
 		t.Errorf("the listener got %d events; the burst is %d", delivered, live.PublishBurst)
 	}
 }
+
+// TestSharedFarewellAndHoldAtHangUp: a caller who hangs up while in the
+// room (subscribed with a farewell, holding their seat) is announced to
+// the others as gone and loses the seat; the host does it, not the
+// script, which is not run again.
+func TestSharedFarewellAndHoldAtHangUp(t *testing.T) {
+	var mu sync.Mutex
+	var got []live.Event
+	hub := live.New(func(id string, ev live.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		if id == "8" {
+			got = append(got, ev)
+		}
+	}, nil, nil)
+	db := openSharedStore(t)
+	hub.SetTables(db)
+	if err := hub.Subscribe("8", "room", false); err != nil {
+		t.Fatal(err)
+	}
+	L, conn := sharedEnv(t, db, hub)
+	err := L.DoString(`
+		local shared = require 'shared'
+		assert(shared.subscribe(conn, 'room', '* kim hangs up.'))
+		assert(shared.hold(conn, 'who', 'kim', 'room') == true)
+		assert(shared.get('who', 'kim') == 'room')
+		local ok, err = pcall(shared.hold, conn, 'who', 'kim', {})
+		assert(not ok and tostring(err):find('string, number or boolean expected'), tostring(err))
+		-- given up before the end: deleted if still held, and not held
+		assert(shared.hold(conn, 'who', 'kim2', 'cellar'))
+		assert(shared.set('who', 'kim2', 'someone else') and shared.hold(conn, 'who', 'kim2', nil))
+		assert(shared.get('who', 'kim2') == 'someone else')
+		assert(shared.hold(conn, 'who', 'kim3', 'x') and shared.hold(conn, 'who', 'kim3', nil))
+		assert(shared.get('who', 'kim3') == nil)
+		assert(shared.set('who', 'kim3', 'x')) -- not held any more: kept at the hang-up
+	`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub.Forget(conn.ID)
+	hub.WaitDepartures()
+	if len(got) != 1 || got[0] != (live.Event{Channel: "room", From: "kim", Text: "* kim hangs up."}) {
+		t.Errorf("the other listener got %v; want kim's farewell", got)
+	}
+	if err := L.DoString(`assert(require('shared').get('who', 'kim') == nil, 'the seat outlived the call')
+		assert(require('shared').get('who', 'kim3') == 'x', 'a key given up was released at the hang-up')`); err != nil {
+		t.Error(err)
+	}
+	// Without a hub that releases values: nil and a message.
+	L2, _ := sharedEnv(t, db, &fakeChannels{listening: map[string]bool{}})
+	if err := L2.DoString(`local ok, err = require('shared').hold(conn, 'who', 'lee', 'x')
+		assert(ok == nil and err:find('not available'), tostring(err))`); err != nil {
+		t.Error(err)
+	}
+}

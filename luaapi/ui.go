@@ -39,6 +39,7 @@ func (u *UI) Loader(L *lua.LState) int {
 	})
 	L.SetFuncs(mod, uiTextFuncs)
 	mod.RawSetString("read_lines", readLinesFunc(L, mod.RawGetString("ask")))
+	mod.RawSetString("edit", editFunc(L, mod))
 	L.Push(mod)
 	return 1
 }

@@ -58,10 +58,14 @@ end
 
 -- leave_message: menu 1.
 local function leave_message(conn, req, user)
-    ui.screen(conn, req, 'leave_msg')
     local lines
-    req, lines = ui.read_lines(conn, req, MAX_LINES)   -- until a lone '.'
-    if #lines == 0 then
+    if conn:terminal().keys then   -- the full-screen editor (Ctrl-Z saves)
+        req, lines = ui.edit(conn, req, {title = 'A message for the board', max_lines = MAX_LINES})
+    else
+        ui.screen(conn, req, 'leave_msg')
+        req, lines = ui.read_lines(conn, req, MAX_LINES)   -- until a lone '.'
+    end
+    if not lines or #lines == 0 then
         ui.screen(conn, req, 'empty_msg')
         return
     end
@@ -96,10 +100,14 @@ local function send_message(conn, req, user)
         ui.screen(conn, req, 'no_such_user')
         return
     end
-    ui.screen(conn, req, 'leave_msg')
     local lines
-    req, lines = ui.read_lines(conn, req, MAX_LINES)
-    if #lines == 0 then
+    if conn:terminal().keys then
+        req, lines = ui.edit(conn, req, {title = 'A message for ' .. to, max_lines = MAX_LINES})
+    else
+        ui.screen(conn, req, 'leave_msg')
+        req, lines = ui.read_lines(conn, req, MAX_LINES)
+    end
+    if not lines or #lines == 0 then
         ui.screen(conn, req, 'empty_msg')
         return
     end
@@ -323,6 +331,7 @@ MAIN_MENU = menu.new {
         {key = 'B', label = 'Message boards.', action = function(conn, req, user) require('boards').menu(conn, req, user) end, level = 'user'},
         {key = 'M', label = 'Your mailbox.', action = function(conn, req, user) require('boards').mail_menu(conn, req, user) end, level = 'user'},
         {key = 'D', label = 'Door games.', action = function(conn, req) require('doors').menu(conn, req) end, level = 'user'},
+        {key = 'C', label = 'Chat rooms (teleconference).', action = function(conn, req, user) require('chat').enter(conn, req, user) end, level = 'user'},
         {key = 'K', label = 'Your SSH keys.', action = function(conn, req) require('keys').menu(conn, req) end},
         {key = 'S', label = 'Sysop menu.', menu = SYSOP_MENU, level = 'sysop'},
         {key = 'Q', label = 'Quit the BBS.', action = function(conn, req) ui.exit(conn, req, 'bye') return 'quit' end},

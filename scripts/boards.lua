@@ -108,16 +108,24 @@ local function answer(conn, req, text, pchar)
 end
 
 -- compose asks for a subject (the prompt screen is subject_screen; an
--- empty answer gives default) and the lines. It returns the subject and
--- lines, or nil if the caller typed nothing.
-local function compose(conn, req, subject_screen, default)
+-- empty answer gives default) and the lines: in the full-screen editor
+-- for a terminal that can (ui.edit; quote, the lines replied to, is
+-- there for Ctrl-Q and does not count against MAX_LINES), else in the
+-- line editor. It returns the subject and lines, or nil if the caller
+-- typed nothing or aborted.
+local function compose(conn, req, subject_screen, default, quote)
     req = ui.prompt(conn, req, subject_screen)
     local subject = clip(ui.trim(req.data.msg), 72)
     if subject == '' then subject = default end
-    ui.screen(conn, req, 'boards/write')
     local lines
-    req, lines = ui.read_lines(conn, req, boards.MAX_LINES)   -- until a lone '.'
-    if #lines == 0 then
+    if conn:terminal().keys then
+        req, lines = ui.edit(conn, req, {title = subject, quote = quote,
+            max_lines = boards.MAX_LINES + (quote and #quote or 0)})
+    else
+        ui.screen(conn, req, 'boards/write')
+        req, lines = ui.read_lines(conn, req, boards.MAX_LINES)   -- until a lone '.'
+    end
+    if not lines or #lines == 0 then
         ui.screen(conn, req, 'boards/empty')
         return nil, nil, req
     end
@@ -129,7 +137,7 @@ local function write_post(conn, req, user, area, reply_to)
     local subject, lines
     if reply_to then
         ui.display(conn, req, 'Replying to #' .. reply_to.id .. ': ' .. reply_to.subject)
-        subject, lines, req = compose(conn, req, 'boards/reply_subject', '')
+        subject, lines, req = compose(conn, req, 'boards/reply_subject', '', reply_to.lines)
     else
         subject, lines, req = compose(conn, req, 'boards/subject', '')
     end
@@ -306,8 +314,9 @@ function boards.menu(conn, req, user)
     end
 end
 
--- send_mail writes a mail to to (asked for when nil) with a default subject.
-local function send_mail(conn, req, user, to, subject)
+-- send_mail writes a mail to to (asked for when nil) with a default
+-- subject; quote is the mail replied to, if any.
+local function send_mail(conn, req, user, to, subject, quote)
     if not to then
         req = ui.prompt(conn, req, 'boards/mail_to')
         to = ui.trim(req.data.msg)
@@ -317,7 +326,7 @@ local function send_mail(conn, req, user, to, subject)
         end
     end
     local lines
-    subject, lines, req = compose(conn, req, 'boards/mail_subject', subject or '')
+    subject, lines, req = compose(conn, req, 'boards/mail_subject', subject or '', quote)
     if not lines then return end
     local id, err = mail.send(to, user, subject, lines)
     if not id then
@@ -350,7 +359,7 @@ local function read_mail(conn, req, user, id)
     req, choice = answer(conn, req, text, '[R)eply, D)elete, Enter] ')
     if choice == 'R' then
         local re = m.subject:lower():sub(1, 3) == 're:' and m.subject or clip('Re: ' .. m.subject, 72)
-        send_mail(conn, req, user, m.from, ui.trim(re))
+        send_mail(conn, req, user, m.from, ui.trim(re), m.lines)
     elseif choice == 'D' then
         delete_mail(conn, req, user, m.id)
     end

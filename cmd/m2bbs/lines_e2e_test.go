@@ -239,7 +239,17 @@ func TestPhoneLinesBehindMongrel2(t *testing.T) {
 	// Both lines full: dialing gives up after two busy signals. (Bob's
 	// call on line 2 must have ended first: the client hangs up at the
 	// end of its input, and the line hears of it a moment later.)
+	// The session logs the hang-up before the line lets go of its seat,
+	// and the directory shows it once it has.
 	line2.logs.WaitFor(t, readTimeout, "caller hung up", "user=bob")
+	awaitLines(t, addr, readTimeout, "line 2 empty", func(ls []lines.Status) bool {
+		for _, l := range ls {
+			if l.Line == 2 {
+				return l.Online == 0
+			}
+		}
+		return false
+	})
 	carol := call("@bbs.2")
 	if out := arrive(t, carol, "carol", "pw", "pw", "y"); !strings.Contains(out, "MAIN MENU") {
 		t.Fatalf("carol on line 2:\n%s", out)

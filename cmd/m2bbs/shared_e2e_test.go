@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/m2bbs/m2bbs/cmd/internal/proctest"
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
 	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
 	"github.com/m2bbs/m2bbs/host/handler/lines"
@@ -67,15 +68,26 @@ func waitFor(t *testing.T, c *classic.Client, kind, want string) time.Time {
 // on the way (that one included).
 func waitLine(t *testing.T, c *classic.Client, line, count string) (at time.Time, counted int) {
 	t.Helper()
+	return waitMatch(t, c, line, func(l string) bool { return l == line }, count, nil)
+}
+
+// waitMatch is waitLine for the first line that match accepts (want
+// says which, in a failure), calling each, if set, with every message's
+// text on the way.
+func waitMatch(t *testing.T, c *classic.Client, want string, match func(string) bool, count string, each func(string)) (at time.Time, counted int) {
+	t.Helper()
 	var seen []string
 	for {
 		m, err := c.Next(readTimeout)
 		if err != nil {
-			t.Fatalf("waiting for %q: %v; seen %q", line, err, seen)
+			t.Fatalf("waiting for %q: %v; seen %q", want, err, seen)
+		}
+		if each != nil {
+			each(m.Msg)
 		}
 		found := false
 		for _, l := range strings.Split(m.Msg, "\n") {
-			found = found || l == line
+			found = found || match(l)
 			if count != "" && strings.HasPrefix(l, count) {
 				counted++
 			}
@@ -210,10 +222,11 @@ func floodFrom(c *classic.Client, n int) {
 	}()
 }
 
-// TestChatAcrossPhoneLines: kim on line 1 and lee on line 2 (m2bbs run
-// -lines 2: two hosts over one database): kim's line reaches lee at his
-// prompt through the database's event table, which each line polls.
-func TestChatAcrossPhoneLines(t *testing.T) {
+// startTwoLines starts "m2bbs run -lines 2" (two hosts over one
+// database, the e2e board) and returns the front end's address and the
+// log once both lines are up.
+func startTwoLines(t *testing.T) (string, *proctest.Log) {
+	t.Helper()
 	port, err := mongrel2.FreePort()
 	if err != nil {
 		t.Fatal(err)
@@ -224,6 +237,15 @@ func TestChatAcrossPhoneLines(t *testing.T) {
 	logs.WaitFor(t, 30*time.Second, "m2bbs is ready")
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	awaitLines(t, addr, 10*time.Second, "lines 1 and 2 up", upLines(1, 2))
+	return addr, logs
+}
+
+// TestChatAcrossPhoneLines: kim on line 1 and lee on line 2 (m2bbs run
+// -lines 2: two hosts over one database): kim's line reaches lee at his
+// prompt through the database's event table, which each line polls; kim
+// sees lee in the room, whispers to him, and hears him hang up.
+func TestChatAcrossPhoneLines(t *testing.T) {
+	addr, _ := startTwoLines(t)
 	dial := func(route string) *classic.Client {
 		c, err := classic.Dial(t.Context(), addr, route, false)
 		if err != nil {
@@ -252,6 +274,17 @@ func TestChatAcrossPhoneLines(t *testing.T) {
 	slices.Sort(took)
 	t.Logf("a line said on line 1 reached the caller at his prompt on line 2: median %v, max %v (%d lines; poll every %v)",
 		took[len(took)/2], took[len(took)-1], len(took), live.DefaultPollInterval)
+	// The rooms across the lines: who is in, a private line, and the
+	// notice when lee hangs up on line 2, which his host gives line 1.
+	say(t, lee, "/who")
+	waitLine(t, lee, "In lobby: kim, lee", "")
+	say(t, kim, "/msg lee over the line, privately")
+	waitLine(t, kim, "(to lee) over the line, privately", "")
+	waitLine(t, lee, "*kim* over the line, privately", "")
+	lee.Close()
+	waitLine(t, kim, "* lee hangs up.", "")
+	say(t, kim, "/rooms")
+	waitLine(t, kim, "  lobby (1): kim", "")
 }
 
 // TestWorkersOneKeepsModuleState: an old script keeping notes in a

@@ -202,6 +202,9 @@ func printStatus(w io.Writer, st dispatch.Status) error {
 		s.Started, s.Ended, s.Errored, s.Disconnected, s.Reaped, s.Kicked, s.Overran)
 	fmt.Fprintf(tw, "refused\tbusy %d, throttled %d, lines too long %d, malformed %d, unknown type %d\n",
 		st.Busy, s.Throttled, s.LineTooLong, s.Malformed, s.UnknownType)
+	if keys := s.KeysDropped + st.Admission.DroppedKeys; keys > 0 {
+		fmt.Fprintf(tw, "keys dropped\t%d (keystroke mode, past its limits)\n", keys)
+	}
 	for i, v := range st.Versions {
 		label := "scripts"
 		if i > 0 {

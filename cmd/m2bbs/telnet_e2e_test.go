@@ -21,7 +21,7 @@ import (
 
 // TestTelnetPlaysTheBoard calls "m2bbs run" with the telnet program
 // (inetutils), driven by expect as a person would type: register, leave a
-// three-line message, read it back, quit. Behind the built-in front end
+// three-line message in the full-screen editor (keystroke mode), read it back, quit. Behind the built-in front end
 // and behind real Mongrel2, the gateway dialing Mongrel2's port.
 func TestTelnetPlaysTheBoard(t *testing.T) {
 	for _, behindMongrel2 := range []bool{false, true} {
@@ -96,13 +96,10 @@ send "y\r"
 step 10 "Quit the BBS."
 step 11 "> "
 send "1\r"
-step 12 "single . ends it."
-foreach line {"over the wire" "by telnet" "in three lines"} {
-	step 13 ": "
-	send "$line\r"
-}
-step 14 ": "
-send ".\r"
+step 12 "^Z Save"
+send "over the wire\rby telnet\rin three lines"
+step 13 "3:15"
+send "\032"
 step 15 "Message posted."
 step 16 "Quit the BBS."
 step 17 "> "

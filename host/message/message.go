@@ -32,8 +32,9 @@ const (
 // gateway writes as it is, translating only the character set, and puts
 // the gateway in keystroke mode: no local echo or line editing, each
 // keystroke (or burst of them) sent at once as a request of this type,
-// {"type":"keys","msg":KEYS}. A message of any other type ends keystroke
-// mode. Only a gateway whose terminal profile says "keys" gets one.
+// {"type":"keys","msg":KEYS}. A prompt or an exit ends keystroke mode;
+// a screen (a page, a time warning) is shown and the mode goes on. Only
+// a gateway whose terminal profile says "keys" gets one.
 const TypeKeys = "keys"
 
 // Message is one message to a caller; its fields are named after the

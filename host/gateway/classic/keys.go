@@ -19,3 +19,10 @@ func AppendGatewayKeys(dst []byte, route, keys, peer, key string) []byte {
 	dst = AppendMember(dst, "peer", appendJSONString(nil, peer))
 	return AppendMember(dst, "peer_key", appendJSONString(nil, key))
 }
+
+// SendKeys sends a keystroke-mode request: keys the caller typed while
+// the BBS had them in keystroke mode (a test's caller; the gateways send
+// their own).
+func (c *Client) SendKeys(keys string) error {
+	return c.send(c.withTerminal(AppendKeys(c.req[:0], c.route, keys)))
+}

@@ -191,6 +191,10 @@ func (c *conn) writeLoop() {
 			if m.reply {
 				c.s.stats.writesOut.Add(1)
 			}
+			// Touched before the write as well as after: a read deadline
+			// that fires while the write is under way must not find the
+			// caller idle (they may already be reading what it wrote).
+			c.touch()
 			if _, err := chunkwrite.Write(c.nc, m.data, c.s.limits.WriteTimeout); err != nil {
 				if m.reply {
 					c.s.stats.writesOut.Add(^uint64(0))

@@ -251,10 +251,12 @@ func TestIdleCallersAreClosed(t *testing.T) {
 }
 
 func TestWritesKeepACallerAlive(t *testing.T) {
-	b := startBBS(t, Limits{IdleTimeout: 300 * time.Millisecond})
+	// The idle timeout is 20 times the writes' pace, so that a loaded
+	// machine's pause between two writes is not taken for idleness.
+	b := startBBS(t, Limits{IdleTimeout: time.Second})
 	c, id := b.connect(t)
 	r := bufio.NewReader(c)
-	deadline := time.Now().Add(time.Second)
+	deadline := time.Now().Add(3 * time.Second)
 	for i := 0; time.Now().Before(deadline); i++ {
 		b.h.reply("test", fmt.Appendf(nil, "tick %d\x00", i), id)
 		c.SetReadDeadline(time.Now().Add(guard))

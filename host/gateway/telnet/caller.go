@@ -414,17 +414,15 @@ func (c *caller) keys(p []byte) error {
 		case KindCommand:
 			switch t.Command {
 			case IP, BRK:
-				if c.km.on {
-					c.keystrokes([]byte{keyCtrlC})
-				} else {
-					c.queue([]byte{keyCtrlC})
-				}
+				c.commandKey(keyCtrlC)
 			case EC:
-				c.queue([]byte{keyBackspace})
+				c.commandKey(keyBackspace)
 			case EL:
-				c.queue([]byte{keyCtrlU})
+				c.commandKey(keyCtrlU)
 			case AYT:
-				c.out = c.text(c.out, "\n[yes]\n")
+				if !c.km.on { // not over a full-screen editor or door
+					c.out = c.text(c.out, "\n[yes]\n")
+				}
 			}
 		}
 	}
@@ -513,12 +511,15 @@ func (c *caller) edit() error {
 // APC, …) and C1 controls never reach the caller's terminal
 // (termtext.StripStrings).
 func (c *caller) show(m message.Message) error {
-	if m.Type == message.TypeKeys {
+	switch m.Type {
+	case message.TypeKeys:
 		return c.showKeys(m)
+	case message.TypePrompt, message.TypeExit:
+		c.endKeyMode()
 	}
-	c.endKeyMode()
 	c.adoptEncoding(m.Encoding)
 	m.Msg, m.PChar = c.charset(termtext.StripStrings(m.Msg)), c.charset(termtext.StripStrings(m.PChar))
+	interrupted := c.interrupt() // a prompt waits: the message goes above it (interrupt.go)
 	if m.Msg != "" {
 		c.out = c.text(c.out, m.Msg)
 		c.out = append(c.out, '\r', '\n')
@@ -530,9 +531,14 @@ func (c *caller) show(m message.Message) error {
 			return c.answer(answer)
 		}
 		c.prompt = &m
+		c.retype()
 		return c.edit()
 	case message.TypeExit:
 		return errExit
+	}
+	if interrupted {
+		c.out = c.text(c.out, c.prompt.PChar)
+		c.retype()
 	}
 	return nil
 }

@@ -40,6 +40,7 @@ func (c *caller) showKeys(m message.Message) error {
 	if !c.km.on {
 		c.km.on = true
 		c.prompt = nil
+		c.km.batch.SetAfterCR(c.ed.afterCR) // a CR LF split across the switch is one Enter
 		c.ed = NewEditor(c.s.cfg.MaxLine)
 		c.keystrokes(c.typeAhead)
 		c.typeAhead = c.typeAhead[:0]
@@ -49,15 +50,27 @@ func (c *caller) showKeys(m message.Message) error {
 	return c.sendKeys()
 }
 
-// endKeyMode leaves keystroke mode (a message of another type came):
-// keys not sent yet are dropped.
+// endKeyMode leaves keystroke mode (a prompt or an exit came; a screen
+// is shown and the mode goes on): keys not sent yet are dropped.
 func (c *caller) endKeyMode() {
 	if !c.km.on {
 		return
 	}
 	c.km.on = false
+	c.ed.afterCR = c.km.batch.AfterCR() // an LF after the last key's CR is no empty line
 	c.km.batch.Reset()
 	c.km.tick = nil
+}
+
+// commandKey is the key a telnet command stands for (IP is Ctrl-C, EC
+// Backspace, EL Ctrl-U): a keystroke in keystroke mode, else a key for
+// the line editor.
+func (c *caller) commandKey(key byte) {
+	if c.km.on {
+		c.keystrokes([]byte{key})
+	} else {
+		c.queue([]byte{key})
+	}
 }
 
 // keystrokes keeps keys p (UTF-8) for the board.

@@ -18,17 +18,18 @@ func keysReq(keys, js string) string {
 
 // TestStreamKeystrokeMode: a keys message is written as it is and puts
 // the caller in keystroke mode: keys go to the board as typed (an arrow
-// key whole, Enter as one CR), nothing is echoed; the next prompt ends
-// the mode and lines are edited again.
+// key whole, Enter as one CR), nothing is echoed; a screen (a page) is
+// shown and the mode goes on; the next prompt ends the mode and lines
+// are edited again.
 func TestStreamKeystrokeMode(t *testing.T) {
 	bbs := newFakeBBS(false,
-		[]message.Message{message.Keys("\x1b[2J\x1b[HEDIT")},
+		[]message.Message{message.Keys("\x1b[2J\x1b[HEDIT"), message.Screen("A page!")},
 		[]message.Message{message.Keys("\x1b[1;1Hab")},
 		[]message.Message{message.Prompt("Done?", "> ")},
 		[]message.Message{message.Exit("Bye.")},
 	)
 	c, _ := serveStream(t, bbs, Stream{Echo: true, Terminal: Terminal{Type: "xterm", Width: 80, Height: 24}})
-	if got := c.readUntil("EDIT"); got != "\x1b[2J\x1b[HEDIT" {
+	if got := c.readUntil("A page!\r\n"); got != "\x1b[2J\x1b[HEDITA page!\r\n" {
 		t.Fatalf("the caller saw %q", got)
 	}
 	c.write("ab", false)
@@ -123,5 +124,51 @@ func TestTelnetKeystrokeMode(t *testing.T) {
 	want := []string{keysReq("x\r", echoed), keysReq("\x03", echoed), withTerminal(req("ok"), echoed)}
 	if len(reqs) != 4 || reqs[1] != want[0] || reqs[2] != want[1] || reqs[3] != want[2] {
 		t.Errorf("the board got %q, want after the connect %q", reqs, want)
+	}
+}
+
+// TestCP437KeystrokeMode: a CP437 caller in keystroke mode gets the
+// output in CP437 with its escape codes intact, and their keys reach the
+// board in UTF-8.
+func TestCP437KeystrokeMode(t *testing.T) {
+	bbs := newFakeBBS(false,
+		[]message.Message{message.Keys("\x1b[7m─ café ─\x1b[0m")},
+		[]message.Message{message.Keys("ok")},
+	)
+	_, addr := startGateway(t, bbs, Config{})
+	c := dialGateway(t, addr)
+	c.readUntil(gatewayOpening)
+	c.write(answersANSI, false)
+	c.readUntil(ttypeSend)
+	c.write("\xff\xfa\x18\x00ANSI\xff\xf0", false)
+	if got, want := c.readUntil("\x1b[0m"), "\x1b[7m\xc4 caf\x82 \xc4\x1b[0m"; got != want {
+		t.Fatalf("the output: %q, want %q", got, want)
+	}
+	c.write("\x82\x1b[D", false) // é, left arrow
+	c.readUntil("ok")
+	term := `{"type":"ANSI","width":80,"height":25,"encoding":"cp437","ansi":true,"keys":true}`
+	if reqs := bbs.receivedRequests(); len(reqs) != 2 || reqs[1] != keysReq("é\x1b[D", term) {
+		t.Errorf("the board got %q", reqs)
+	}
+}
+
+// TestCRLFAcrossLeavingKeystrokeMode: Enter as CR LF, its CR a key that
+// ends the editor and its LF read after the prompt came, is one Enter:
+// the LF answers no prompt with an empty line.
+func TestCRLFAcrossLeavingKeystrokeMode(t *testing.T) {
+	bbs := newFakeBBS(false,
+		[]message.Message{message.Keys("EDIT")},
+		[]message.Message{message.Prompt("Next?", "> ")},
+		[]message.Message{message.Exit("Bye.")},
+	)
+	c, _ := serveStream(t, bbs, Stream{Echo: true})
+	c.readUntil("EDIT")
+	c.write("\r", false)
+	c.readUntil("Next?\r\n> ")
+	c.write("\nok\r", false)
+	c.readUntil("Bye.\r\n")
+	reqs := bbs.receivedRequests()
+	if len(reqs) != 3 || reqs[1] != keysReq("\r", echoed) || reqs[2] != withTerminal(req("ok"), echoed) {
+		t.Errorf("the board got %q", reqs)
 	}
 }

@@ -72,7 +72,7 @@ func parseRequest(data []byte) (pageRequest, error) {
 	switch {
 	case req.Type == nil || *req.Type != "msg" && !keys:
 		return pageRequest{}, fmt.Errorf("%w: type must be \"msg\" or \"keys\"", ErrBadRequest)
-	case keys && req.Msg != nil && len(*req.Msg) > keystroke.MaxRequestBytes:
+	case keys && req.Msg != nil && (len(*req.Msg) > keystroke.MaxRequestBytes || keystroke.JSONLen(*req.Msg) > keystroke.MaxRequestBytes):
 		return pageRequest{}, fmt.Errorf("%w: keys longer than %d bytes", ErrBadRequest, keystroke.MaxRequestBytes)
 	case req.Msg == nil:
 		return pageRequest{}, fmt.Errorf("%w: no msg string", ErrBadRequest)

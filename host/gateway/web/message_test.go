@@ -33,6 +33,7 @@ func TestParseRequest(t *testing.T) {
 		{"keys", `{"type":"keys","msg":"\u001b[A\r","terminal":{"type":"xterm.js","ansi":true,"keys":true}}`,
 			`@bbs.2 {"type":"keys","msg":"\u001b[A\r","ansi":true,"terminal":{"type":"xterm.js","ansi":true,"keys":true}}` + "\x00"},
 		{"keys too long", `{"type":"keys","msg":"` + strings.Repeat("k", keystroke.MaxRequestBytes+1) + `"}`, ""},
+		{"keys too long once escaped", `{"type":"keys","msg":"` + strings.Repeat(`\u0001`, keystroke.MaxRequestBytes/6+1) + `"}`, ""},
 		{"a terminal that is not an object ignored", `{"type":"msg","msg":"x","terminal":[1]}`, `@bbs.2 {"type":"msg","msg":"x","ansi":true}` + "\x00"},
 
 		{"not JSON", `hello`, ""},
@@ -105,6 +106,7 @@ func FuzzParseRequest(f *testing.F) {
 		`{"type":"ping"}`,
 		`[]`,
 		`{"type":"msg","msg":`,
+		`{"type":"keys","msg":"\u001b[A\r"}`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -117,7 +119,11 @@ func FuzzParseRequest(f *testing.F) {
 			return
 		}
 		frame := req.appendClassic(nil, "@bbs.12")
-		if !strings.HasPrefix(string(frame), `@bbs.12 {"type":"msg","msg":`) {
+		typ := "msg"
+		if req.keys {
+			typ = "keys"
+		}
+		if !strings.HasPrefix(string(frame), `@bbs.12 {"type":"`+typ+`","msg":`) {
 			t.Fatalf("frame %q does not start as a request", frame)
 		}
 		if i := strings.IndexByte(string(frame), 0); i != len(frame)-1 {
@@ -127,7 +133,7 @@ func FuzzParseRequest(f *testing.F) {
 			t.Fatalf("frame of %d bytes passes the front end's limit", len(frame))
 		}
 		m, err := classic.NewFrameReader(strings.NewReader(string(frame[len("@bbs.12 "):])), true).Next()
-		if err != nil || m.Type != "msg" || m.Msg != req.msg {
+		if err != nil || m.Type != typ || m.Msg != req.msg {
 			t.Fatalf("frame %q decodes to %+v, %v; want msg %q", frame, m, err, req.msg)
 		}
 	})

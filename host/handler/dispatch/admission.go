@@ -50,6 +50,9 @@ type AdmissionStats struct {
 	// DeferredDisconnects counts disconnect notices that found their
 	// worker's queue full and were delivered once there was room.
 	DeferredDisconnects int64 `json:"deferred_disconnects"`
+	// DroppedKeys counts keystroke-mode requests that found the caller's
+	// queue or worker full: dropped unanswered (keys.go).
+	DroppedKeys int64 `json:"dropped_keys"`
 }
 
 // admission is the dispatch loop's bookkeeping for the limits above.
@@ -60,6 +63,7 @@ type admission struct {
 	noisy *lograte.Limiter
 
 	droppedAfterEnd, refusedQueued, refusedBusy, deferredDisconnects atomic.Int64
+	droppedKeys                                                      atomic.Int64
 }
 
 func (a *admission) stats() AdmissionStats {
@@ -68,6 +72,7 @@ func (a *admission) stats() AdmissionStats {
 		RefusedQueued:       a.refusedQueued.Load(),
 		RefusedBusy:         a.refusedBusy.Load(),
 		DeferredDisconnects: a.deferredDisconnects.Load(),
+		DroppedKeys:         a.droppedKeys.Load(),
 	}
 }
 
@@ -167,10 +172,11 @@ func (h *Host) enqueue(o *owner, req *m2proto.Request, fresh bool) (then func())
 		return func() {}
 	}
 	counter, why := &h.admit.refusedQueued, "too many lines waiting"
-	if o.pending < h.maxQueuedPerCaller() {
+	if o.pending < h.queueLimit(req) {
 		select {
 		case w.inbox <- h.job(w, req):
 			o.pending++
+			o.droppedKeys = 0
 			return func() {}
 		default:
 		}
@@ -180,6 +186,10 @@ func (h *Host) enqueue(o *owner, req *m2proto.Request, fresh bool) (then func())
 			w.owned--
 			h.nudgeLine()
 		}
+	}
+	if isKeys(req.Body) {
+		h.dropKeys(o, req, why)
+		return func() {}
 	}
 	answer, queued := !o.refused, o.pending > 0
 	o.refused = true

@@ -18,6 +18,9 @@ type owner struct {
 	// unchargedRefusals counts the caller's lines refused since one of
 	// their lines was last handled, for the session's flood limit.
 	unchargedRefusals int
+	// droppedKeys counts the caller's keys requests dropped in a row
+	// (keys.go).
+	droppedKeys int
 	// disconnect is the caller's disconnect notice, kept until their
 	// queued lines are handled when it found the worker's queue full.
 	disconnect *m2proto.Request

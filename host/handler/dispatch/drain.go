@@ -39,6 +39,7 @@ func (h *Host) DetachAll(ctx context.Context) ([]Detached, error) {
 		}
 		if ok {
 			out = append(out, Detached{c.id, sender})
+			h.live.Moving(c.id) // no "hangs up" for a caller who goes on elsewhere
 		}
 		h.settle(c.w, c.id, false)
 	}

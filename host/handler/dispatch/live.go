@@ -27,6 +27,9 @@ func (h *Host) newHub() {
 		events = h.deps.Store
 	}
 	h.live = live.New(h.deliverEvent, events, h.log)
+	if h.deps.Store != nil {
+		h.live.SetTables(h.deps.Store) // shared.hold's values, released at hang-up
+	}
 }
 
 // startHub polls for other lines' events, on a phone line.

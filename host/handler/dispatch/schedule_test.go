@@ -86,14 +86,14 @@ func TestLoopingEventDelaysNoCaller(t *testing.T) {
 	}()
 	start := time.Now()
 	var waits []time.Duration
-	var lastReply time.Time
+	var lastSent time.Time
 	for i := 0; time.Since(start) < budget*3/4 && i < 300; i++ {
 		sent := time.Now()
 		text := fmt.Sprint("ping ", i)
 		b.say("1", text)
 		b.ft.waitFor(t, "1", func(r reply) bool { return r.text == "echo "+text })
 		waits = append(waits, time.Since(sent))
-		lastReply = time.Now()
+		lastSent = sent
 	}
 	resp := b.ft.waitFor(t, "9", kind("http")).text
 	<-ran
@@ -105,8 +105,10 @@ func TestLoopingEventDelaysNoCaller(t *testing.T) {
 	if run.Outcome != events.OutcomeTimedOut || run.Cause != events.CauseSysop || run.Duration() < budget {
 		t.Errorf("run = %+v, want timed out after %s", run, budget)
 	}
-	if !run.Ended.After(lastReply) {
-		t.Errorf("the event ended at %s, before the last prompt measured (%s): the test measured nothing", run.Ended, lastReply)
+	// Every prompt measured was sent while the event ran (one sent just
+	// before its end may be answered after it on a loaded machine).
+	if !run.Ended.After(lastSent) {
+		t.Errorf("the event ended at %s, before the last prompt measured was sent (%s): the test measured nothing", run.Ended, lastSent)
 	}
 	// A caller held up by the event would wait for its end (the budget):
 	// one round trip of about 2 s, no more. The 90th percentile, not the

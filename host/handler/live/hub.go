@@ -84,6 +84,11 @@ type Hub struct {
 	since int64
 	now   func() time.Time
 	log   *slog.Logger
+	// tables, if set, is where values held for a call are released
+	// (SetTables).
+	tables store.SharedState
+	// departing counts the departures under way (Forget).
+	departing sync.WaitGroup
 
 	mu        sync.Mutex
 	listeners map[string]map[string]struct{} // channel -> conn ids
@@ -99,6 +104,11 @@ type Hub struct {
 // caller is what the hub knows of one caller.
 type caller struct {
 	channels map[string]struct{}
+	// farewells are the texts to publish, by channel, if the call ends
+	// while the caller listens there (SetFarewell).
+	farewells map[string]Event
+	// holds are the values held for the length of the call (Hold).
+	holds []held
 }
 
 // bucket is a token bucket.
@@ -178,6 +188,7 @@ func (h *Hub) Unsubscribe(connID, channel string) {
 	defer h.mu.Unlock()
 	if c := h.callers[connID]; c != nil {
 		delete(c.channels, channel)
+		delete(c.farewells, channel)
 	}
 	h.unlisten(connID, channel)
 }
@@ -200,10 +211,17 @@ func (h *Hub) Forget(connID string) {
 	if c == nil {
 		return
 	}
+	var farewells []Event
 	for channel := range c.channels {
 		h.unlisten(connID, channel)
+		if ev, ok := c.farewells[channel]; ok {
+			farewells = append(farewells, ev)
+		}
 	}
 	delete(h.callers, connID)
+	if len(farewells) > 0 || len(c.holds) > 0 {
+		h.departing.Go(func() { h.depart(connID, farewells, c.holds) })
+	}
 }
 
 // Publish implements luaapi.Channels: the listeners on this host get the
@@ -222,22 +240,30 @@ func (h *Hub) Publish(connID, from, channel, text string) (int, error) {
 		h.tooFast.Add(1)
 		return 0, ErrTooFast
 	}
-	targets := h.listenersOf(channel, connID)
+	h.mu.Unlock()
+	return h.spread(context.Background(), connID, Event{Channel: channel, From: from, Text: text}), nil
+}
+
+// spread delivers ev to its channel's listeners on this host but
+// except, stores it for the other lines, and returns how many it
+// reached here.
+func (h *Hub) spread(ctx context.Context, except string, ev Event) int {
+	h.mu.Lock()
+	targets := h.listenersOf(ev.Channel, except)
 	h.mu.Unlock()
 	h.published.Add(1)
-	ev := Event{Channel: channel, From: from, Text: text}
 	for _, id := range targets {
 		h.deliver(id, ev)
 	}
 	h.delivered.Add(int64(len(targets)))
 	if h.events != nil {
-		e := store.SharedEvent{Origin: h.origin, Channel: channel, From: from, Text: text, At: h.now()}
-		if _, err := h.events.AppendSharedEvent(context.Background(), e); err != nil {
+		e := store.SharedEvent{Origin: h.origin, Channel: ev.Channel, From: ev.From, Text: ev.Text, At: h.now()}
+		if _, err := h.events.AppendSharedEvent(ctx, e); err != nil {
 			h.linesFailures.Add(1)
-			h.log.Warn("shared event not stored for other lines", "channel", channel, "err", err)
+			h.log.Warn("shared event not stored for other lines", "channel", ev.Channel, "err", err)
 		}
 	}
-	return len(targets), nil
+	return len(targets)
 }
 
 // listenersOf lists channel's listeners but except (caller holds h.mu).

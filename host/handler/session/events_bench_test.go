@@ -23,7 +23,7 @@ func BenchmarkEventWakesAListener(b *testing.B) {
 	defer db.Close()
 	h := newHubHost(b, db, Config{
 		ScriptsDir: "../../../scripts", MainScript: "testdata/doors_main.lua", Journal: true,
-	}, screens.NewDir("../../../screens"))
+	}, screens.NewDir("../../../screens"), nil)
 	h.join(1, "2", "lee")
 	h.say(1, "2", "3") // the Teleconference
 	tbl, rec := h.tables[1], h.recs[1]

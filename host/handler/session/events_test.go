@@ -8,11 +8,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/m2bbs/m2bbs/host/handler/live"
-	"github.com/m2bbs/m2bbs/host/handler/screens"
 	"github.com/m2bbs/m2bbs/host/handler/store"
 	"github.com/m2bbs/m2bbs/luaapi"
 )
@@ -61,21 +61,23 @@ type pendingEvent struct {
 }
 
 func newChatHost(t *testing.T, db store.Store, scripts string) *chatHost {
-	return newHubHost(t, db, Config{ScriptsDir: scripts, MainScript: filepath.Join(scripts, "main.lua"), Journal: true}, screenMap{})
+	return newHubHost(t, db, Config{ScriptsDir: scripts, MainScript: filepath.Join(scripts, "main.lua"), Journal: true}, screenMap{}, nil)
 }
 
-// newHubHost is a host of two workers running cfg, sharing a hub.
-func newHubHost(t testing.TB, db store.Store, cfg Config, scr luaapi.Screens) *chatHost {
+// newHubHost is a host of two workers running cfg, sharing a hub, on the
+// clock now (time.Now when nil).
+func newHubHost(t testing.TB, db store.Store, cfg Config, scr luaapi.Screens, now func() time.Time) *chatHost {
 	t.Helper()
 	h := &chatHost{}
 	h.hub = live.New(func(connID string, ev live.Event) {
 		h.pending = append(h.pending, pendingEvent{connID, ev}) // as dispatch posts to the worker
 	}, nil, nil)
+	h.hub.SetTables(db)
 	for range 2 {
 		rec := &recorder{}
 		tbl, err := New(cfg, Deps{
 			Replier: rec, Screens: scr, Store: db, Log: slog.New(slog.DiscardHandler),
-			Channels: h.hub, Online: h.online,
+			Channels: h.hub, Online: h.online, Now: now,
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -220,14 +222,7 @@ func TestReplayAnswersFromTheJournal(t *testing.T) {
 // TestChatDoorAcrossWorkers: the shipped Teleconference door, two callers
 // on two workers: what one says reaches the other at their Chat> prompt.
 func TestChatDoorAcrossWorkers(t *testing.T) {
-	db, err := store.Open(filepath.Join(t.TempDir(), "bbs.db"), store.Options{BcryptCost: bcrypt.MinCost})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	h := newHubHost(t, db, Config{
-		ScriptsDir: "../../../scripts", MainScript: "testdata/doors_main.lua", Journal: true,
-	}, screens.NewDir("../../../screens"))
+	h := doorsHost(t, 0, nil)
 	for w, name := range []string{"kim", "lee"} {
 		id := string(rune('1' + w))
 		h.join(w, id, name)
@@ -237,8 +232,9 @@ func TestChatDoorAcrossWorkers(t *testing.T) {
 	if !strings.Contains(kim, "1 prompt:") || !strings.Contains(kim, "T E L E C O N F E R E N C E") {
 		t.Fatalf("kim did not get into the room:\n%s", kim)
 	}
-	if !strings.Contains(lee, "Lately:") || !strings.Contains(lee, "* kim comes in.") {
-		t.Errorf("lee was not shown the room's last lines:\n%s", lee)
+	// (Each worker's table sees only its own callers online here.)
+	if !strings.Contains(lee, "Lately:\n* kim comes in.\nYou are in lobby.") || !strings.Contains(lee, "In lobby: lee") {
+		t.Errorf("lee was not shown the room's last lines and the room he is in:\n%s", lee)
 	}
 	if !strings.Contains(kim, "1 prompt:* lee comes in.") {
 		t.Errorf("kim, at his prompt, did not see lee come in:\n%s", kim)

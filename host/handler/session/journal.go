@@ -78,6 +78,9 @@ type sessionJournal struct {
 	resetHeld int
 	// dirty says the session is in Table.dirty, waiting for Commit.
 	dirty bool
+	// keys counts the keys requests journaled since the journal began
+	// (keys.go).
+	keys int
 }
 
 // JournalStats are the journaling counters of a Table.
@@ -160,6 +163,7 @@ func (t *Table) resetJournal(s *Session, e journal.Entry) {
 		}
 	}
 	j.reset = true
+	j.keys = 0
 	j.pending = append(j.pending[:0], e.Append(nil))
 }
 

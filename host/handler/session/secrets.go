@@ -106,7 +106,7 @@ func (t *Table) addSecret(s *Session, secret string) {
 // secret prompt is recorded with its placeholder.
 func (t *Table) journalRequest(s *Session, req *m2proto.Request, msg *lua.LTable) {
 	line, ok := msg.RawGetString("msg").(lua.LString)
-	secret := ok && s.conn.PromptSecret()
+	secret := ok && s.conn.PromptSecret() && msg.RawGetString("type") == lua.LString("msg") // keys are never a password
 	if secret {
 		t.addSecret(s, string(line))
 	}
@@ -119,6 +119,7 @@ func (t *Table) journalRequest(s *Session, req *m2proto.Request, msg *lua.LTable
 	}
 	s.journal.lastRequest = journaled
 	t.record(s, journal.Entry{Kind: journal.KindRequest, Request: journaled})
+	t.countJournaledKeys(s, msg)
 }
 
 // redactedRequest is req as the journal keeps it, with msg's line

@@ -92,6 +92,9 @@ type Config struct {
 	// a caller who keeps going is disconnected.
 	RatePerSecond float64
 	RateBurst     int
+	// MaxJournaledKeys bounds the keystroke-mode requests a session's
+	// journal keeps (DefaultMaxJournaledKeys when zero; keys.go).
+	MaxJournaledKeys int
 	// Version labels the scripts this table runs, for logs and status.
 	Version int
 	// Journal keeps a journal of every session in the store, so that
@@ -174,6 +177,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.RateBurst <= 0 {
 		c.RateBurst = DefaultRateBurst
+	}
+	if c.MaxJournaledKeys <= 0 {
+		c.MaxJournaledKeys = DefaultMaxJournaledKeys
 	}
 }
 
@@ -376,6 +382,8 @@ type Table struct {
 	events   []events.Event
 	eventFns map[string]*lua.LFunction
 	eventLog *slog.Logger // while an event runs, its logger
+	// strays are conn ids that sent keys with no session here (keys.go).
+	strays map[string]int
 }
 
 type journalCounters struct {
@@ -646,6 +654,12 @@ func (t *Table) Handle(req *m2proto.Request) {
 	if keys && !t.admitKeys(s, req.ConnID, len(line)) {
 		return
 	}
+	if keys && s == nil && t.knownStray(req) {
+		return
+	}
+	if !keys {
+		t.forgetStray(req.ConnID)
+	}
 	if s != nil && s.waitingForWork() {
 		t.queueLine(s, req) // handled, and admitted, once the hash is done
 		return
@@ -675,9 +689,10 @@ func (t *Table) Handle(req *m2proto.Request) {
 				return // restarted, or gone: this line answered a prompt that is gone
 			}
 			s.conn.Sender = req.Sender
+			s.conn.ScreenLost() // the editor, say, draws itself whole
 		}
 	}
-	if keys && !t.takesKeys(s, req.ConnID) {
+	if keys && !t.takesKeys(s, req) {
 		return
 	}
 	if s != nil {
@@ -890,7 +905,9 @@ func (t *Table) refuse(s *Session, why string) {
 	if err := s.conn.Send(s.conn.Sender, s.connID, msg, ""); err != nil {
 		s.log.Warn("send refusal", "err", err)
 	}
-	if prompt := s.conn.LastPrompt(); prompt != nil {
+	// Not in keystroke mode: the old prompt would end it at the edge
+	// while the script waits for keys.
+	if prompt := s.conn.LastPrompt(); prompt != nil && !s.conn.KeysMode() {
 		if err := s.conn.Resend(prompt); err != nil {
 			s.log.Warn("ask again", "err", err)
 		}

@@ -19,9 +19,11 @@ import (
 
 // Limits of keystroke mode, shared by the gateways and the host.
 const (
-	// MaxRequestBytes bounds the keys of one keys request (UTF-8 bytes).
-	// A gateway cuts a longer burst (a paste) into several requests; the
-	// host drops a longer request.
+	// MaxRequestBytes bounds the keys of one keys request: their UTF-8
+	// bytes, and also their length written as a JSON string (a control
+	// character takes 6 bytes there), so that a request always fits the
+	// front end's frame limit. A gateway cuts a longer burst (a paste)
+	// into several requests (Cut); the host drops a longer request.
 	MaxRequestBytes = 1024
 	// MaxPendingBytes bounds the keys a gateway holds for a caller while
 	// it waits to send them; keys past it are dropped and counted.
@@ -67,15 +69,42 @@ func (b *Batcher) Add(p []byte) (dropped int) {
 	return dropped
 }
 
-// Pending reports how many bytes of keys wait.
-func (b *Batcher) Pending() int { return len(b.pending) }
+// AfterCR reports whether the last key kept or dropped was a CR, so
+// that an LF or NUL coming next belongs to it; SetAfterCR says so for
+// keys that come after a CR read by a line editor before keystroke mode
+// began (a gateway hands its state over both ways, so a CR LF split
+// across the switch is one Enter).
+func (b *Batcher) AfterCR() bool { return b.afterCR }
 
-// Next takes the next request's keys: all that wait, or at most
+// SetAfterCR sets what AfterCR reports.
+func (b *Batcher) SetAfterCR(afterCR bool) { b.afterCR = afterCR }
+
+// Pending reports how many bytes of keys are ready to send: all that
+// wait but an incomplete UTF-8 character at the end, which waits for the
+// rest of its bytes (a read may end inside one; a request can only carry
+// whole characters).
+func (b *Batcher) Pending() int { return len(b.pending) - incompleteTail(b.pending) }
+
+// incompleteTail is the length of the incomplete UTF-8 character p ends
+// with, or 0.
+func incompleteTail(p []byte) int {
+	for i := len(p) - 1; i >= 0 && i >= len(p)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(p[i]) {
+			if p[i] < utf8.RuneSelf || utf8.FullRune(p[i:]) {
+				return 0
+			}
+			return len(p) - i
+		}
+	}
+	return 0
+}
+
+// Next takes the next request's keys: all that are ready, or at most
 // MaxRequestBytes cut before a UTF-8 character or an escape sequence
 // (ESC [ … final, ESC O x) that would not fit whole. It returns "" when
 // nothing waits.
 func (b *Batcher) Next() string {
-	n := Cut(b.pending, MaxRequestBytes)
+	n := Cut(b.pending[:b.Pending()], MaxRequestBytes)
 	keys := string(b.pending[:n])
 	b.pending = b.pending[:copy(b.pending, b.pending[n:])]
 	return keys
@@ -87,25 +116,52 @@ func (b *Batcher) Reset() {
 	b.afterCR = false
 }
 
-// Cut returns how many bytes of p go in a request of at most max bytes:
-// all of p if it fits, else the longest prefix that ends neither inside
-// a UTF-8 character nor inside an escape sequence (unless a single
-// sequence is longer than max: then it is cut at max, at a character).
+// Cut returns how many bytes of p go in a request of at most max bytes
+// written as a JSON string (JSONLen): all of p if it fits, else the
+// longest prefix that ends neither inside a UTF-8 character nor inside
+// an escape sequence (unless a single sequence is longer than max: then
+// it is cut at max, at a character).
 func Cut(p []byte, max int) int {
-	if len(p) <= max {
-		return len(p)
+	n, cost := 0, 0
+	for n < len(p) && cost+jsonCost(p[n]) <= max {
+		cost += jsonCost(p[n])
+		n++
 	}
-	n := max
+	if n == len(p) {
+		return n
+	}
 	for n > 0 && !utf8.RuneStart(p[n]) {
 		n--
 	}
 	if start := openSequence(p[:n]); start > 0 {
 		n = start
 	}
-	if n == 0 { // one character longer than max: impossible for UTF-8 with max >= 4
-		n = max
+	if n == 0 { // one character longer than max: impossible for UTF-8 with max >= 6
+		n = min(max, len(p))
 	}
 	return n
+}
+
+// JSONLen is the length of keys written as a JSON string, without its
+// quotes: a control character as \u00XX, a quote, backslash, CR, LF or
+// tab as two bytes.
+func JSONLen(keys string) int {
+	n := 0
+	for i := 0; i < len(keys); i++ {
+		n += jsonCost(keys[i])
+	}
+	return n
+}
+
+// jsonCost is what byte c takes in a JSON string.
+func jsonCost(c byte) int {
+	switch {
+	case c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t':
+		return 2
+	case c < 0x20 || c == 0x7f:
+		return 6
+	}
+	return 1
 }
 
 // openSequence returns where an escape sequence that p ends inside of

@@ -5,7 +5,8 @@
 //      line, gets CONNECT on the next, and fits the screen; it hangs up at
 //      the name prompt;
 //   2. on a desktop-sized one: the same dialing, then a new user logs in
-//      (password typed twice, never shown), leaves a 3-line message, reads
+//      (password typed twice, never shown), leaves a 3-line message in the
+//      full-screen editor (keystroke mode), reads
 //      it back, looks at the wall (its title in colour), quits and sees NO
 //      CARRIER.
 //
@@ -82,7 +83,7 @@ class Caller {
       const s = window.m2bbs;
       if (!s) return { phase: 'none', screen: document.body.innerText };
       return {
-        phase: s.phase, prompts: s.prompts, waiting: s.waiting, secret: s.secret,
+        phase: s.phase, prompts: s.prompts, waiting: s.waiting, secret: s.secret, keys: s.keys,
         dialed: s.dialed, screen: s.text(),
       };
     });
@@ -206,10 +207,16 @@ async function desktop() {
     await c.answer('Type your password again', password);
     await c.answer('Do you want to continue?', 'y');
     await c.answer('MAIN MENU', '1');
-    await c.answer('A line with a single . ends it.', message[0]);
-    await c.answer('', message[1]);
-    await c.answer('', message[2]);
-    await c.answer('', '.');
+    // The full-screen editor, in keystroke mode: each key goes to the
+    // board as it is typed, and the board draws the text.
+    await c.waitFor('the editor', (s, screen) => s.keys && screen.includes('^Z Save'));
+    for (let i = 0; i < message.length; i++) {
+      if (i > 0) await page.keyboard.press('Enter');
+      await page.keyboard.type(message[i], { delay: 5 });
+    }
+    await c.waitFor('the text typed in the editor', (s, screen, m) => screen.includes(m), message[2]);
+    await page.keyboard.press('Control+z');
+    c.mark = 0; // the editor cleared the screen: its text starts at the top
     await c.answer('Message posted.', '2');
     await c.answer(`From: ${user}\n${message.join('\n')}`, 'Q');
     await c.answer('MAIN MENU', '6');

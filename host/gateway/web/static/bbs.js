@@ -14,9 +14,10 @@
   // Keystroke mode (a 'keys' message from the board): keys go to the
   // board as they are typed, at most KEYS_PER_SECOND requests a second
   // (faster keys are merged), each at most KEYS_CHUNK characters (a
-  // paste is cut), at most KEYS_PENDING characters held.
+  // paste is cut; 170 characters are at most 1,020 bytes as JSON, within
+  // the board's 1,024), at most KEYS_PENDING characters held.
   const KEYS_PER_SECOND = 30;
-  const KEYS_CHUNK = 256;
+  const KEYS_CHUNK = 170;
   const KEYS_PENDING = 4096;
 
   // m2bbs is the page's state, for people poking around and for tests.
@@ -219,7 +220,7 @@
           say('CONNECT 2400');
           resolve('connected');
         }
-        show(m);
+        showAbove(m);
       };
       sock.onclose = function () {
         if (!answered) {
@@ -265,7 +266,8 @@
 
   // show prints one BBS message as the classic client does; a 'keys'
   // message is terminal output written as it is, and starts keystroke
-  // mode, which any other message ends.
+  // mode, which a prompt or an exit ends (a screen is shown, and the
+  // mode goes on).
   function show(m) {
     if (m.type === 'keys') {
       if (!m2bbs.keys) {
@@ -277,7 +279,7 @@
       if (typeof m.msg === 'string') term.write(m.msg);
       return;
     }
-    endKeys();
+    if (m.type === 'prompt' || m.type === 'exit') endKeys();
     if (typeof m.msg === 'string' && m.msg !== '') say(m.msg);
     if (m.type === 'prompt') {
       if (typeof m.pchar === 'string') term.write(m.pchar);
@@ -307,6 +309,35 @@
     say('Press Enter to call again.');
   }
 
+  // showAbove shows a message as show does; one that comes while the
+  // caller types an answer (a chat line, a page) goes above the prompt,
+  // which is written again with what was typed (interrupt, retype): the
+  // answer is kept, on the screen too.
+  let promptChar = ''; // the pchar of the last prompt shown
+  function showAbove(m) {
+    const typing = prompt !== null && m.type !== 'keys';
+    const kept = input;
+    if (typing) interrupt(kept);
+    show(m);
+    if (m.type === 'prompt') promptChar = typeof m.pchar === 'string' ? m.pchar : '';
+    if (!typing || !prompt) return; // not typing, or the call or the prompt ended
+    if (m.type !== 'prompt') term.write(promptChar);
+    input = kept;
+    retype();
+  }
+
+  // interrupt clears the line where the caller types, or, when the
+  // prompt and the answer are wider than the terminal, starts a new one.
+  function interrupt(typed) {
+    const cols = Array.from(promptChar).length + Array.from(typed).length;
+    term.write(cols >= term.cols ? '\r\n' : '\r\x1b[K');
+  }
+
+  // retype writes again what the caller had typed of their answer.
+  function retype() {
+    term.write(prompt.secret ? '*'.repeat(Array.from(input).length) : input);
+  }
+
   // send answers the prompt with the line typed.
   function send() {
     term.write('\r\n');
@@ -327,7 +358,8 @@
       return;
     }
     if (m2bbs.phase === 'online' && m2bbs.keys) {
-      if (keysPending.length + data.length <= KEYS_PENDING) keysPending += data;
+      // At most KEYS_PENDING held: the rest of a huge paste is dropped.
+      keysPending += Array.from(data).slice(0, Math.max(KEYS_PENDING - keysPending.length, 0)).join('');
       if (!keysTimer) sendKeys();
       return;
     }
