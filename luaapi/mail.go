@@ -17,6 +17,9 @@ import (
 // such mail, no such user); wrong argument types raise an error.
 type Mail struct {
 	Store store.Mailbox
+	// Netmail says the board is on a FidoNet network: only then may mail
+	// go to "Name@zone:net/node" (see the ftn module).
+	Netmail bool
 	// Recorder, if set, journals the module's calls (New sets it from
 	// Deps.Recorder).
 	Recorder Recorder
@@ -59,6 +62,9 @@ func mailTable(L *lua.LState, item store.MailItem) *lua.LTable {
 // mail.send(to, from, subject, lines) -> the new mail's id
 func (m *Mail) send(L *lua.LState) int {
 	to, from, subject, lines := L.CheckString(1), L.CheckString(2), L.OptString(3, ""), checkLines(L, 4)
+	if _, _, ftn := store.FTNDestination(to); ftn && !m.Netmail {
+		return fail(L, errNoFTN)
+	}
 	item, err := callStore(L, func(ctx context.Context) (store.MailItem, error) {
 		return m.Store.WriteMail(ctx, to, from, subject, lines)
 	})

@@ -68,6 +68,10 @@ type Deps struct {
 	// Offload, if set, runs password hashes away from the state's
 	// goroutine while the caller's coroutine waits (see Offloader).
 	Offload Offloader
+	// ExternalDoors, if set, runs the native doors of door.external;
+	// Node is the node number of the caller on L (door.node).
+	ExternalDoors ExternalDoors
+	Node          func(L *lua.LState) int
 
 	// ScriptsDir is the scripts folder (door.list reads its doors/;
 	// loadfile and dofile look relative paths up there first).
@@ -88,6 +92,8 @@ type Deps struct {
 	// Shared). Without Channels, the module's channel calls fail.
 	Channels Channels
 	Listen   func(L *lua.LState)
+	// FTN, if set, is the board's FidoNet side (the ftn module).
+	FTN FTNHost
 }
 
 // API is the BBS's Lua API for one Lua state, each module wired from the
@@ -105,6 +111,7 @@ type API struct {
 	Shared  *Shared
 	Watch   *Watch
 	SSHKeys *SSHKeys
+	FTN     *FTN
 	// Mongrel2 and Engine are the 2010 start-up's modules (startup.go).
 	Mongrel2 *Mongrel2
 	Engine   *Engine
@@ -139,10 +146,10 @@ func New(deps Deps) *API {
 		},
 		Door: &Door{
 			Store: deps.Store, Dir: deps.ScriptsDir, Now: deps.Now, Location: deps.Location, Rand: deps.Rand,
-			User: deps.User, Who: deps.Who, Recorder: deps.Recorder,
+			User: deps.User, Who: deps.Who, Recorder: deps.Recorder, External: deps.ExternalDoors, Node: deps.Node,
 			Servers: deps.DoorServers, ServerRunner: deps.DoorServerRunner,
 		},
-		Mail: &Mail{Store: deps.Store, Recorder: deps.Recorder},
+		Mail: &Mail{Store: deps.Store, Recorder: deps.Recorder, Netmail: deps.FTN != nil},
 		deps: deps,
 	}
 	a.Board = &Board{Store: deps.Store, Moderator: a.Users.IsSysop, Recorder: deps.Recorder}
@@ -152,6 +159,7 @@ func New(deps Deps) *API {
 	}
 	a.Watch = &Watch{Host: deps.Watch, IsSysop: a.Users.IsSysop, Recorder: deps.Recorder}
 	a.SSHKeys = &SSHKeys{Store: deps.Store, Current: deps.User, Recorder: deps.Recorder}
+	a.FTN = &FTN{Host: deps.FTN, Mail: deps.Store, User: deps.User, IsSysop: a.Users.IsSysop, Recorder: deps.Recorder}
 	a.Mongrel2 = &Mongrel2{Log: deps.Log}
 	a.Engine = &Engine{Startup: deps.Startup, Log: deps.Log}
 	// A caller's level is read afresh at each login: the sysop may have
@@ -182,6 +190,7 @@ func (a *API) Modules() []Module {
 		{Name: "shared", Loader: a.Shared.Loader},
 		{Name: "watch", Loader: a.Watch.Loader},
 		{Name: "sshkeys", Loader: a.SSHKeys.Loader},
+		{Name: "ftn", Loader: a.FTN.Loader},
 		{Name: "mongrel2", Loader: a.Mongrel2.Loader},
 		{Name: engineModule, Loader: a.Engine.Loader},
 	}

@@ -133,7 +133,12 @@ end
 -- who: menu 5, the callers online right now.
 local function who(conn, req)
     local lines = {}
-    for _, c in ipairs(callers.online()) do lines[#lines + 1] = '  ' .. c.user end
+    local nodes = {}
+    for _, c in ipairs(callers.online()) do
+        lines[#lines + 1] = '  ' .. c.user
+        if c.node then nodes[#nodes + 1] = c.node .. ' ' .. c.user end
+    end
+    if #nodes > 0 then lines[#lines + 1] = 'Nodes: ' .. table.concat(nodes, ', ') end
     require('pager').show(conn, req, 'Online now:\n' .. table.concat(lines, '\n'))
 end
 
@@ -263,6 +268,31 @@ local function watch_caller(conn, req)
     watch.stop(conn)
 end
 
+-- fidonet shows the board's FidoNet side (docs/fidonet.md) and polls the
+-- uplinks when the sysop asks.
+local function fidonet(conn, req)
+    local ftn = require 'ftn'
+    local st, err = ftn.status()
+    if not st then
+        ui.display(conn, req, err .. '.')
+        return
+    end
+    local c, b = st.counters, st.binkd or {}
+    local out = {
+        'FidoNet address: ' .. table.concat(st.addresses, ' '),
+        ('binkd: %s, %d restarts'):format(b.running and 'running' or 'not running', b.restarts or 0),
+        ('Tossed %d, duplicates %d, bad %d, exported %d.'):format(c.tossed or 0, c.dupes or 0, c.bad or 0, c.exported or 0),
+    }
+    for _, u in ipairs(st.uplinks) do
+        out[#out + 1] = ('Uplink %s at %s:%d, %d packets waiting.'):format(u.address, u.host, u.port, u.waiting)
+    end
+    req = ui.ask(conn, req, table.concat(out, '\n') .. '\nP polls the uplinks now, Enter goes back:')
+    if ui.trim(req.data.msg):upper() == 'P' then
+        local ok, why = ftn.poll()
+        ui.display(conn, req, ok and 'Polling the uplinks.' or why .. '.')
+    end
+end
+
 SYSOP_MENU = menu.new {
     title = 'SYSOP',
     items = {
@@ -291,6 +321,7 @@ SYSOP_MENU = menu.new {
             ui.display(conn, req, ok and 'Deleted.' or err)
         end},
         {key = 'V', label = "View a caller's screen live (watch, chat).", action = watch_caller},
+        {key = 'E', label = 'FidoNet echomail: status, poll.', action = fidonet},
         {key = 'Q', label = 'Back to the main menu.', action = 'back'},
     },
 }

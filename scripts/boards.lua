@@ -320,7 +320,9 @@ local function send_mail(conn, req, user, to, subject, quote)
     if not to then
         req = ui.prompt(conn, req, 'boards/mail_to')
         to = ui.trim(req.data.msg)
-        if not db.user_exists(to) then
+        -- Name@zone:net/node is FidoNet netmail (docs/fidonet.md).
+        local netmail = to:match('^[^@]+@%d+:%d+/%d+[%.%d]*$') and require('ftn').enabled()
+        if not netmail and not db.user_exists(to) then
             ui.screen(conn, req, 'boards/no_such_user')
             return
         end

@@ -10,6 +10,7 @@
 //	m2bbs upgrade -dry-run [flags]  who an upgrade would restart, and where
 //	m2bbs replay [flags] CONN_ID  a caller's journal replayed offline
 //	m2bbs events [flags]  the sysop's scheduled events and their last runs; -run NAME
+//	m2bbs ftn [flags] poll|toss|scan|status  FidoNet: the sysop's tools
 //	m2bbs frontend [flags]  the built-in front end alone, for a separate host
 //
 // Run "m2bbs COMMAND -h" for a command's flags. The load suite and its
@@ -36,6 +37,7 @@ var commands = []command.Command{
 	{Name: "replay", Summary: "replay a caller's stored journal offline and print what they saw; -list", Run: runReplay},
 	{Name: "events", Summary: "the sysop's scheduled events, next due times and last runs; -run NAME runs one now", Run: runEvents},
 	{Name: "drain", Summary: "move the callers of one phone line onto another (run -lines)", Run: runDrain},
+	{Name: "ftn", Summary: "FidoNet: poll the uplinks, toss the inbound, scan new mail out, show the state (docs/fidonet.md)", Run: runFTN},
 	{Name: "frontend", Summary: "the built-in front end alone, for a host in another process", Run: runFrontend},
 }
 

@@ -66,6 +66,15 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		directory = dt
 	}
 
+	ftnHost, stopFTN, err := startFTN(ctx, s, db, log)
+	if err != nil {
+		return err
+	}
+	defer stopFTN()
+	var ftnStatus func(context.Context) any
+	if ftnHost != nil {
+		ftnStatus = func(ctx context.Context) any { return ftnHost.Status(ctx) }
+	}
 	if len(s.timeLimits) > 0 {
 		log.Info("time limits", "limits", s.TimeLimits, "time_zone", s.timeZone.String())
 	}
@@ -105,7 +114,7 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		// Pages of these sites may open WebSockets behind Mongrel2.
 		WebSocketOrigins: s.origins(),
 		FrontEndPIDFile:  s.Mongrel2PIDFile,
-	}, dispatch.Deps{Store: db, Log: log, Lines: db, Directory: directory, Drain: s.drain, Events: db})
+	}, dispatch.Deps{Store: db, Log: log, Lines: db, Directory: directory, Drain: s.drain, Events: db, FTN: ftnStatus})
 	if err != nil {
 		return err
 	}

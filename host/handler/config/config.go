@@ -108,6 +108,11 @@ type Config struct {
 	// DoorServers are the door servers scripts may send callers to
 	// (boards.go; door.server); nil for none.
 	DoorServers *[]DoorServer
+	// FTN is the settings file's ftn table (FidoNet-technology mail: the
+	// board's addresses, uplinks and echoes), as plain Go values: tables
+	// become map[string]any or []any, see Table. host/handler/ftn reads it;
+	// nil when the file sets none.
+	FTN map[string]any
 }
 
 // Defaults are the settings used where neither the file nor a flag says
@@ -167,6 +172,7 @@ func (c *Config) keys() map[string]any {
 		"time_zone":              &c.TimeZone,
 		"rlogin_boards":          &c.RLoginBoards,
 		"door_servers":           &c.DoorServers,
+		"ftn":                    &c.FTN,
 	}
 }
 
@@ -304,6 +310,18 @@ func apply(name string, tbl *lua.LTable, skip map[string]bool, base Config) (Con
 				return
 			}
 			*dst = float64(n)
+		case *map[string]any:
+			t, ok := v.(*lua.LTable)
+			if !ok {
+				errs = append(errs, fmt.Errorf("%s must be a table, not a %s", key, v.Type()))
+				return
+			}
+			m, err := Table(t)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", key, err))
+				return
+			}
+			*dst = m
 		case **[]RemoteBoard:
 			boards, err := remoteBoards(v)
 			if err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -80,7 +81,7 @@ screens = dir .. '/screens'`,
 			case -1:
 				tt.want.RegistrationsPerHour = 0
 			}
-			if got != tt.want {
+			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got  %+v\nwant %+v", got, tt.want)
 			}
 		})
@@ -109,7 +110,7 @@ func TestParseErrors(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("err = %v, want it to mention %q", err, tt.wantErr)
 			}
-			if got != Defaults {
+			if !reflect.DeepEqual(got, Defaults) {
 				t.Errorf("a failed parse changed the settings: %+v", got)
 			}
 		})
@@ -139,7 +140,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("for i = 1, 10 do end"))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		cfg, err := Parse("fuzz.lua", src, Defaults)
-		if err != nil && cfg != Defaults {
+		if err != nil && !reflect.DeepEqual(cfg, Defaults) {
 			t.Fatalf("failed parse returned changed settings: %+v", cfg)
 		}
 	})
@@ -186,5 +187,33 @@ door_servers = {
 	}
 	if _, err := Parse("config.lua", []byte(`door_servers = {{name = 'a', password = 'x'}}`), Defaults); err == nil || !strings.Contains(err.Error(), "unknown field password") {
 		t.Errorf("an unknown field: %v", err)
+	}
+}
+func TestParseTableSetting(t *testing.T) {
+	src := `ftn = { address = '21:1/100', port = 24554, secure = true,
+		uplinks = { { address = '21:1/101', password = 'pw' } },
+		echoes = { ['M2.TEST'] = 'fido' } }`
+	got, err := Parse("t.lua", []byte(src), Defaults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"address": "21:1/100", "port": float64(24554), "secure": true,
+		"uplinks": []any{map[string]any{"address": "21:1/101", "password": "pw"}},
+		"echoes":  map[string]any{"M2.TEST": "fido"},
+	}
+	if !reflect.DeepEqual(got.FTN, want) {
+		t.Errorf("ftn = %#v\nwant %#v", got.FTN, want)
+	}
+	for _, bad := range []string{
+		`ftn = 'x'`,
+		`ftn = { f = function() end }`,
+		`ftn = { 1, x = 2 }`,
+		`local t = {} ; for i = 1, 20000 do t[i] = i end ; ftn = { list = t }`,
+		`local t = {} ; local c = t ; for i = 1, 20 do c.x = {} ; c = c.x end ; ftn = t`,
+	} {
+		if _, err := Parse("t.lua", []byte(bad), Defaults); err == nil {
+			t.Errorf("%s: accepted", bad)
+		}
 	}
 }

@@ -13,6 +13,8 @@ import (
 
 	"github.com/m2bbs/m2bbs/host/handler/events"
 	"github.com/m2bbs/m2bbs/host/handler/live"
+	"github.com/m2bbs/m2bbs/host/handler/nativedoor"
+	"github.com/m2bbs/m2bbs/host/handler/nodes"
 	"github.com/m2bbs/m2bbs/host/handler/session"
 	"github.com/m2bbs/m2bbs/host/handler/store"
 	"github.com/m2bbs/m2bbs/host/message"
@@ -135,6 +137,9 @@ type Deps struct {
 	Events store.Events
 	// Now is the events' clock (time.Now when nil).
 	Now func() time.Time
+	// FTN, if set, reports the FidoNet side (host/handler/ftn's Status)
+	// for the sysop's status page.
+	FTN func(ctx context.Context) any
 }
 
 // Host connects Lua workers to a transport.
@@ -183,6 +188,9 @@ type Host struct {
 	schedulerWG sync.WaitGroup
 	// watch holds the sysop's watches of callers (watch.go).
 	watch watchHub
+	// nodes numbers the line's callers; doors runs native doors (nodes.go).
+	nodes *nodes.Allocator
+	doors *nativedoor.Runner
 }
 
 // New loads the scripts and screens into a first generation of workers.
@@ -221,6 +229,8 @@ func New(transport Transport, cfg Config, deps Deps) (*Host, error) {
 	h.ws = h.newWebSocketLayer()
 	h.initLine()
 	h.newHub()
+	h.initNodes()
+	h.doors = &nativedoor.Runner{} // its folder is made by the first door
 	fp, err := fingerprint(h.watchedDirs())
 	if err != nil {
 		return nil, fmt.Errorf("host: %w", err)
@@ -255,8 +265,13 @@ func (h *Host) Run(ctx context.Context) error {
 		h.watch.closeAll()
 		stopMemory()
 		h.line.wg.Wait()
+		h.nodes.Close() // what the line's nodes wrote is stored
+		if err := h.doors.Close(); err != nil {
+			h.log.Warn("doors folder not removed", "err", err)
+		}
 	}()
 	h.dropJournalsBefore(ctx, h.journalCutoff(time.Time{}))
+	h.pruneNodes(ctx)
 	h.mu.Lock()
 	h.startWorkers(ctx, h.current)
 	h.mu.Unlock()

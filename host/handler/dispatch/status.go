@@ -71,6 +71,9 @@ type Status struct {
 	// Events are the sysop's scheduled events, their next due times and
 	// last runs (schedule.go); only the sysop sees them.
 	Events []EventStatus `json:"events,omitempty"`
+	// FTN is the FidoNet side: addresses, uplinks, binkd's state, the
+	// tosser's and scanner's counters (Deps.FTN); only the sysop sees it.
+	FTN any `json:"ftn,omitempty"`
 }
 
 // Version is one loaded generation of the scripts.
@@ -129,6 +132,7 @@ func (h *Host) counters() Status {
 // or the process's heap and goroutines.
 func (st Status) public() Status {
 	st.Online, st.LoadError, st.HeapBytes, st.Goroutines, st.Events = nil, "", 0, 0, nil
+	st.FTN = nil
 	return st
 }
 
@@ -176,6 +180,9 @@ func (h *Host) answerStatus(r *http.Request) (int, []byte) {
 			st.Online = h.Callers(r.Context())
 		}
 		st.Events = h.EventList(r.Context())
+		if h.deps.FTN != nil {
+			st.FTN = h.deps.FTN(r.Context())
+		}
 	}
 	b, err := json.Marshal(st)
 	if err != nil {

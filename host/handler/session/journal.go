@@ -209,6 +209,7 @@ func (t *Table) stored(s *Session) {
 // dropJournal deletes the journal of a session that ended.
 func (t *Table) dropJournal(s *Session) {
 	t.endClock(s) // the call is over
+	t.releaseNode(s)
 	if s.journal == nil || s.journal.broken || !s.journal.stored && !s.journal.reset {
 		return
 	}
@@ -757,7 +758,7 @@ func (t *Table) Detach(connID string) (sender string, ok bool) {
 		return "", false // it ended on the hash's answer
 	}
 	t.flushJournal(s)
-	t.remove(s)
+	t.remove(s) // its node stays held: an upgrade adopts it at once (nodes.go)
 	return s.conn.Sender, true
 }
 

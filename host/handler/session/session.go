@@ -27,6 +27,7 @@ import (
 	"github.com/m2bbs/m2bbs/host/handler/doorserver"
 	"github.com/m2bbs/m2bbs/host/handler/events"
 	"github.com/m2bbs/m2bbs/host/handler/journal"
+	"github.com/m2bbs/m2bbs/host/handler/nativedoor"
 	"github.com/m2bbs/m2bbs/host/handler/store"
 	"github.com/m2bbs/m2bbs/host/handler/throttle"
 	"github.com/m2bbs/m2bbs/host/message"
@@ -140,6 +141,8 @@ type Config struct {
 	// EventsScript, if set and the file exists, declares the sysop's
 	// scheduled events (schedule.go); it runs after the main script.
 	EventsScript string
+	// FTN, if set, is the board's FidoNet side, for the ftn module.
+	FTN luaapi.FTNHost
 }
 
 func (c *Config) setDefaults() {
@@ -225,6 +228,15 @@ type Deps struct {
 	// callers (host/handler/live); without it the module's channel calls
 	// fail. Wake brings an event to a caller of this table.
 	Channels luaapi.Channels
+	// Nodes, if set, numbers the callers of the table's line (nodes.go).
+	Nodes Nodes
+	// Doors, if set, runs native doors (nativedoor.go). Post, needed for
+	// them, runs fn on the table's goroutine, then settles connID's
+	// session as after a line; it may wait while the table is busy, and
+	// reports false, fn dropped, if the table has stopped or ctx ended
+	// first.
+	Doors *nativedoor.Runner
+	Post  func(ctx context.Context, connID string, fn func()) bool
 }
 
 // Fallback texts for screens that are missing.
@@ -273,6 +285,12 @@ type Session struct {
 	eventsDue bool
 	// clock is the caller's time limit, if they have one (timelimit.go).
 	clock *callClock
+	// node is the caller's node number on the line, 0 for none (nodes.go).
+	node int
+	// stream is the stream the caller's terminal is joined to, if any: a
+	// native door (stream.go); doorStarted is when they last started one.
+	stream      *joined
+	doorStarted time.Time
 }
 
 // Stats are the Table's counters.
@@ -335,6 +353,8 @@ type Caller struct {
 	// Worker numbers the Lua state (worker) serving the caller, from 1,
 	// among the host's live ones; the host sets it.
 	Worker int `json:"worker,omitempty"`
+	// Node is the caller's node number on the line (0: none).
+	Node int `json:"node,omitempty"`
 }
 
 // Table maps conn ids to their sessions.
@@ -349,6 +369,9 @@ type Table struct {
 	byThread map[*lua.LState]*Session
 	counts   counters
 	now      func() time.Time
+
+	// streamsOpen counts the streams not yet ended (stream.go).
+	streamsOpen sync.WaitGroup
 
 	// running is the session being resumed, for Abort.
 	mu      sync.Mutex
@@ -442,6 +465,7 @@ func New(cfg Config, deps Deps) (*Table, error) {
 		Throttle: loginThrottle(cfg, deps), MinPassword: cfg.Logins.MinPassword,
 		ScriptsDir: cfg.ScriptsDir, Now: deps.Now, Location: deps.Location, Rand: deps.Rand,
 		Offload: t, Startup: t, Channels: deps.Channels, Listen: t.listen, Watch: deps.Watch,
+		FTN: cfg.FTN, ExternalDoors: t, Node: t.nodeOn,
 		DoorServers: cfg.DoorServers,
 	}
 	if len(cfg.TimeLimits) > 0 {
@@ -509,6 +533,7 @@ func (t *Table) Close() {
 	for _, s := range t.sessions {
 		t.remove(s)
 	}
+	t.streamsOpen.Wait() // doors' process groups are gone: see stream.go
 	t.stop()
 	t.L.Close()
 }
@@ -660,6 +685,13 @@ func (t *Table) Handle(req *m2proto.Request) {
 	if !keys {
 		t.forgetStray(req.ConnID)
 	}
+	if s != nil && s.stream != nil {
+		if keys || string(line) != "connect" {
+			t.streamInput(s, msg) // keys for a door: see stream.go
+			return
+		}
+		s = t.freshCall(s) // a new call never carries on an old one, nor its door
+	}
 	if s != nil && s.waitingForWork() {
 		t.queueLine(s, req) // handled, and admitted, once the hash is done
 		return
@@ -786,6 +818,7 @@ func (t *Table) Commit() {
 func (t *Table) letGo(s *Session) {
 	s.log.Warn("caller taken over by another host: session dropped here")
 	t.dropHeldFor(s.connID)
+	t.forgetNode(s)
 	t.remove(s)
 }
 
@@ -988,6 +1021,7 @@ func (t *Table) Callers() []Caller {
 			IdleSeconds:   int64(now.Sub(s.lastInput) / time.Second),
 			OnlineSeconds: int64(now.Sub(s.started) / time.Second),
 			Version:       t.cfg.Version,
+			Node:          s.node,
 		})
 	}
 	return out
@@ -1058,6 +1092,7 @@ func (t *Table) newSession(connID, sender string, req *m2proto.Request) *Session
 	}
 	t.sessions[s.connID] = s
 	t.byThread[th] = s
+	t.claimNode(s)
 	t.counts.active.Add(1)
 	t.counts.started.Add(1)
 	return s

@@ -69,8 +69,9 @@ type Boards interface {
 // recipient deletes it. *SQLite implements it; its SendMail,
 // UnreadMailCount and ReadNextMail (from Store) work on the same mail.
 type Mailbox interface {
-	// WriteMail sends mail with a subject. Errors: ErrNoSuchUser,
-	// ErrBadSubject, ErrTooLarge.
+	// WriteMail sends mail with a subject. Mail to "Name@zone:net/node"
+	// is FTN netmail, kept for the FTN scanner to export (see FTN).
+	// Errors: ErrNoSuchUser, ErrBadSubject, ErrTooLarge.
 	WriteMail(ctx context.Context, to, from, subject string, lines []string) (MailItem, error)
 	// ListMail lists a page of user's mail, without lines, newest first
 	// (offset and limit as in Boards.Posts). An unknown user has none.

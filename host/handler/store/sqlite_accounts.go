@@ -54,11 +54,11 @@ func (s *SQLite) Account(ctx context.Context, name string) (Account, error) {
 	return a, wrap("account", err)
 }
 
-// Accounts implements Accounts.
+// Accounts implements Accounts. FTNAccount is not listed.
 func (s *SQLite) Accounts(ctx context.Context, offset, limit int) ([]Account, error) {
 	limit = min(max(limit, 0), MaxListed)
 	out, err := readAll(ctx, s, scanAccount,
-		"SELECT "+accountColumns+" FROM users u ORDER BY u.name LIMIT ? OFFSET ?", limit, max(offset, 0))
+		"SELECT "+accountColumns+" FROM users u WHERE u.name <> '"+FTNAccount+"' ORDER BY u.name LIMIT ? OFFSET ?", limit, max(offset, 0))
 	return out, wrap("accounts", err)
 }
 

@@ -46,15 +46,18 @@ func lookupArea(ctx context.Context, tx *sql.Tx, name string) (int64, string, er
 }
 
 // postColumns select a post (from messages m joined with areas a and users
-// u) for scanPost; postLineColumns add its lines.
+// u) for scanPost; postLineColumns add its lines. A post tossed in from an
+// FTN network (ftn_posts fp) shows its FTN author as "Name@zone:net/node",
+// so that nobody elsewhere can pass for a local caller.
 const (
-	postColumns = `m.id, a.name, u.name, m.subject, m.posted_at,
+	postColumns = `m.id, a.name, coalesce(fp.from_name || '@' || fp.from_addr, u.name), m.subject, m.posted_at,
 		coalesce(m.parent_id, 0), coalesce(m.root_id, m.id),
 		(SELECT count(*) FROM messages c WHERE c.parent_id = m.id)`
 	postLineColumns = postColumns + `, m.body, m.line_count`
 	postFrom        = ` FROM messages m
 		JOIN areas a ON a.id = m.area_id
-		JOIN users u ON u.id = m.author_id `
+		JOIN users u ON u.id = m.author_id
+		LEFT JOIN ftn_posts fp ON fp.message_id = m.id AND fp.inbound = 1 `
 )
 
 // scanPost reads the columns of postColumns (postLineColumns when
@@ -495,13 +498,15 @@ func (s *SQLite) MarkRead(ctx context.Context, user, area string, upTo int64) er
 }
 
 // mailColumns select a mail (mail m joined with users t (to) and f (from))
-// for scanMail; mailLineColumns add its lines.
+// for scanMail; mailLineColumns add its lines. Netmail tossed in from an
+// FTN network (ftn_mail fm) is from "Name@zone:net/node".
 const (
-	mailColumns     = `m.id, t.name, f.name, m.subject, m.sent_at, m.read_at IS NOT NULL`
+	mailColumns     = `m.id, t.name, coalesce(fm.from_name || '@' || fm.from_addr, f.name), m.subject, m.sent_at, m.read_at IS NOT NULL`
 	mailLineColumns = mailColumns + `, m.body, m.line_count`
 	mailFrom        = ` FROM mail m
 		JOIN users t ON t.id = m.to_id
-		JOIN users f ON f.id = m.from_id `
+		JOIN users f ON f.id = m.from_id
+		LEFT JOIN ftn_mail fm ON fm.mail_id = m.id `
 	// mailOwner is the recipient ?1's id.
 	mailOwner = `(SELECT id FROM users WHERE name = ?1)`
 )
@@ -542,6 +547,10 @@ func (s *SQLite) writeMail(ctx context.Context, op, to, from, subject string, li
 	}
 	m := MailItem{Subject: subject, Lines: decodeLines(body, count)}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, _, ftn := FTNDestination(to); ftn {
+			m, err = writeNetmail(ctx, tx, to, from, subject, body, count)
+			return err
+		}
 		toID, toName, err := lookupUser(ctx, tx, "recipient", to)
 		if err != nil {
 			return err
