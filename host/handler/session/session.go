@@ -466,7 +466,7 @@ func New(cfg Config, deps Deps) (*Table, error) {
 		ScriptsDir: cfg.ScriptsDir, Now: deps.Now, Location: deps.Location, Rand: deps.Rand,
 		Offload: t, Startup: t, Channels: deps.Channels, Listen: t.listen, Watch: deps.Watch,
 		FTN: cfg.FTN, ExternalDoors: t, Node: t.nodeOn,
-		DoorServers: cfg.DoorServers,
+		DoorServers: cfg.DoorServers, DoorServerRunner: t,
 	}
 	if len(cfg.TimeLimits) > 0 {
 		api.TimeLeft = t.timeLeft // else users.time_left is always nil
