@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/m2bbs/m2bbs/cmd/internal/proctest"
 	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
 	"github.com/m2bbs/m2bbs/host/gateway/rlogin"
 )
@@ -24,33 +25,12 @@ import (
 func TestDoorServerAcrossTwoBoards(t *testing.T) {
 	b := startRLoginBBS(t)
 
-	dir := t.TempDir()
-	config := filepath.Join(dir, "config.lua")
-	servers := fmt.Sprintf(`door_servers = {
+	a := startDoorServerClient(t, fmt.Sprintf(`door_servers = {
     {name = 'beta', title = "Beta's doors", address = %q, secret = 'env:M2BBS_E2E_ALPHA_SECRET', server_user = 'alpha:{user}'},
     {name = 'nope', title = 'Nope', address = %q, secret = 'not-the-secret', server_user = 'alpha:{user}'},
 }
-`, b.rloginAddr, b.rloginAddr)
-	if err := os.WriteFile(config, []byte(servers), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	port, err1 := mongrel2.FreePort()
-	telnetPort, err2 := mongrel2.FreePort()
-	if err1 != nil || err2 != nil {
-		t.Fatal(err1, err2)
-	}
-	a := startM2BBS(t, "run", "-config", config, "-port", strconv.Itoa(port), "-telnet-port", strconv.Itoa(telnetPort),
-		"-web-port", "-1", "-data", dir, "-db", filepath.Join(dir, "bbs.db"),
-		"-scripts", "../../scripts", "-screens", "../../screens", "-bcrypt-cost", "4")
-	a.WaitFor(t, 30*time.Second, "m2bbs is ready")
-
-	ann := dialTerminal(t, telnetPort, "ANSI", 80, 25)
-	ann.readUntil("> ")
-	for _, step := range [][2]string{{"ann", "> "}, {"pw", "> "}, {"pw", "(Y/n)"}, {"y", "Quit the BBS."}} {
-		ann.write(step[0] + "\r")
-		ann.readUntil(step[1])
-	}
-	ann.readUntil("> ")
+`, b.rloginAddr, b.rloginAddr))
+	ann := a.register(t, "ann")
 	ann.write("D\r")
 	menu := ann.readUntil("Door? ")
 	m := regexp.MustCompile(`(\d+)\. Beta's doors`).FindStringSubmatch(menu)
@@ -84,7 +64,7 @@ func TestDoorServerAcrossTwoBoards(t *testing.T) {
 	if out := zed.readUntil("(y/N)"); !regexp.MustCompile(`1\. alpha:ann +\d`).MatchString(out) {
 		t.Errorf("B's hall of fame does not keep alpha:ann's win:\n%s", out)
 	}
-	if strings.Contains(a.String(), e2eRLoginSecret) || strings.Contains(b.logs.String(), e2eRLoginSecret) {
+	if strings.Contains(a.logs.String(), e2eRLoginSecret) || strings.Contains(b.logs.String(), e2eRLoginSecret) {
 		t.Error("the secret is in a log")
 	}
 }
@@ -119,32 +99,8 @@ func TestFloodingDoorServerSlowsNoOne(t *testing.T) {
 			}
 		}
 	}()
-	dir := t.TempDir()
-	config := filepath.Join(dir, "config.lua")
-	if err := os.WriteFile(config, []byte(fmt.Sprintf("door_servers = {{name = 'flood', title = 'Flood', address = %q}}\n", ln.Addr().String())), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	port, err1 := mongrel2.FreePort()
-	telnetPort, err2 := mongrel2.FreePort()
-	if err1 != nil || err2 != nil {
-		t.Fatal(err1, err2)
-	}
-	a := startM2BBS(t, "run", "-config", config, "-port", strconv.Itoa(port), "-telnet-port", strconv.Itoa(telnetPort),
-		"-web-port", "-1", "-data", dir, "-db", filepath.Join(dir, "bbs.db"),
-		"-scripts", "../../scripts", "-screens", "../../screens", "-bcrypt-cost", "4")
-	a.WaitFor(t, 30*time.Second, "m2bbs is ready")
-
-	register := func(name string) *telnetTerminal {
-		c := dialTerminal(t, telnetPort, "ANSI", 80, 25)
-		c.readUntil("> ")
-		for _, step := range [][2]string{{name, "> "}, {"pw", "> "}, {"pw", "(Y/n)"}, {"y", "Quit the BBS."}} {
-			c.write(step[0] + "\r")
-			c.readUntil(step[1])
-		}
-		c.readUntil("> ")
-		return c
-	}
-	eve, bob := register("eve"), register("bob")
+	a := startDoorServerClient(t, fmt.Sprintf("door_servers = {{name = 'flood', title = 'Flood', address = %q}}\n", ln.Addr().String()))
+	eve, bob := a.register(t, "eve"), a.register(t, "bob")
 	eve.write("D\r")
 	menu := eve.readUntil("Door? ")
 	m := regexp.MustCompile(`(\d+)\. Flood`).FindStringSubmatch(menu)
@@ -182,4 +138,45 @@ func TestFloodingDoorServerSlowsNoOne(t *testing.T) {
 		t.Error("the call to the door server outlived the caller")
 	}
 	t.Logf("bob's slowest menu while the door server flooded: %v", worst)
+}
+
+// doorServerClient is a board ("m2bbs run" with telnet) whose settings
+// list door servers.
+type doorServerClient struct {
+	logs       *proctest.Log
+	telnetPort int
+}
+
+// startDoorServerClient starts a board whose config.lua says settings.
+func startDoorServerClient(t *testing.T, settings string) *doorServerClient {
+	t.Helper()
+	dir := t.TempDir()
+	config := filepath.Join(dir, "config.lua")
+	if err := os.WriteFile(config, []byte(settings), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	port, err1 := mongrel2.FreePort()
+	telnetPort, err2 := mongrel2.FreePort()
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	logs := startM2BBS(t, "run", "-config", config, "-port", strconv.Itoa(port), "-telnet-port", strconv.Itoa(telnetPort),
+		"-web-port", "-1", "-data", dir, "-db", filepath.Join(dir, "bbs.db"),
+		"-scripts", "../../scripts", "-screens", "../../screens", "-bcrypt-cost", "4")
+	logs.WaitFor(t, 30*time.Second, "m2bbs is ready")
+	return &doorServerClient{logs: logs, telnetPort: telnetPort}
+}
+
+// register calls the board over telnet as a new user name and returns
+// them at the main menu's prompt.
+func (a *doorServerClient) register(t *testing.T, name string) *telnetTerminal {
+	t.Helper()
+	c := dialTerminal(t, a.telnetPort, "ANSI", 80, 25)
+	c.readUntil("> ")
+	for _, step := range [][2]string{{name, "> "}, {"pw", "> "}, {"pw", "(Y/n)"}, {"y", "Quit the BBS."}} {
+		c.write(step[0] + "\r")
+		c.readUntil(step[1])
+	}
+	c.readUntil("> ")
+	return c
 }
