@@ -180,3 +180,31 @@ func (a *doorServerClient) register(t *testing.T, name string) *telnetTerminal {
 	c.readUntil("> ")
 	return c
 }
+
+// TestTelnetDoorServer: a door server reached over telnet (another m2bbs's
+// telnet port): its option negotiation is answered and kept off the
+// caller's screen, the caller logs in at its own prompts, quits it, and
+// is back on A's Doors menu.
+func TestTelnetDoorServer(t *testing.T) {
+	_, _, bTelnet, _ := startTelnetBBS(t)
+	a := startDoorServerClient(t, fmt.Sprintf("door_servers = {{name = 'old', title = 'The old board', protocol = 'telnet', address = '127.0.0.1:%d'}}\n", bTelnet))
+	cat := a.register(t, "cat")
+	cat.write("D\r")
+	m := regexp.MustCompile(`(\d+)\. The old board`).FindStringSubmatch(cat.readUntil("Door? "))
+	if m == nil {
+		t.Fatal("no telnet door server on the Doors menu")
+	}
+	cat.write(m[1] + "\r")
+	if out := cat.readUntil("> "); !strings.Contains(out, "What's your name?") || strings.Contains(out, "\xff") {
+		t.Fatalf("B's first prompt through A (no telnet commands wanted):\n%q", out)
+	}
+	for _, step := range [][2]string{{"dee", "> "}, {"pw", "> "}, {"pw", "(Y/n)"}, {"y", "Quit the BBS."}} {
+		cat.write(step[0] + "\r")
+		cat.readUntil(step[1])
+	}
+	cat.readUntil("> ")
+	cat.write("Q\r")
+	if out := cat.readUntil("Door? "); !strings.Contains(out, "see ya") {
+		t.Errorf("leaving B for A's Doors menu:\n%s", out)
+	}
+}
