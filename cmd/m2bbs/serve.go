@@ -100,6 +100,7 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 			TimeLimits:    s.timeLimits,
 			TimeZone:      s.timeZone,
 			EventsScript:  filepath.Join(s.ScriptsDir, "events.lua"),
+			FTN:           ftnHost,
 		},
 		RawFrames:   s.RawFrames,
 		ScreensDir:  s.ScreensDir,
