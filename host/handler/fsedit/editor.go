@@ -85,9 +85,9 @@ type Editor struct {
 	lines         [][]rune
 	bytes         int   // the text's size: see size
 	cols          []int // the columns each line takes: see size
-	quoted        int // lines Ctrl-Q added to the line limit
-	row, col      int // the cursor, in the text
-	top           int // the first text line on screen
+	quoted        int   // lines Ctrl-Q added to the line limit
+	row, col      int   // the cursor, in the text
+	top           int   // the first text line on screen
 	msg           string
 	abortAsked    bool
 	ps            parser
