@@ -1,0 +1,129 @@
+package session
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/m2bbs/m2bbs/luaapi"
+)
+
+// quoteEditScript replies in ui.edit to a post whose lines and subject
+// the script got from the board module (pipe-escaped, as for ui.display),
+// then shows the saved lines, each bar as '!' (a prompt reads pipe codes).
+const quoteEditScript = `require 'ui'
+function m2bbs(conn, req)
+    req = ui.ask(conn, req, 'ready')
+    local lines
+    req, lines = ui.edit(conn, req, {title = TITLE, quote = QUOTE})
+    local saved = table.concat(lines or {}, '/'):gsub('|', '!')
+    req = ui.ask(conn, req, 'saved ' .. saved)
+end
+`
+
+// TestEditorQuotesPostsAsTyped: the board module hands a script a
+// post's lines and subject with their bars escaped ("||") so that
+// ui.display shows them as typed; ui.edit shows and quotes them as typed
+// too, not with every escaped bar doubled ("| ascii art |" was saved as
+// "> | ascii art ||", and each reply of a reply doubled them again); the
+// lines it returns are as typed, like ui.read_lines', for board.post.
+func TestEditorQuotesPostsAsTyped(t *testing.T) {
+	post := []string{"| ascii art |", "code: a || b", "colour |04red"}
+	var quote []string
+	for _, l := range post {
+		quote = append(quote, "'"+luaapi.CallerLine(l)+"'") // as board.read gives post.lines
+	}
+	script := strings.Replace(quoteEditScript, "QUOTE", "{"+strings.Join(quote, ", ")+"}", 1)
+	script = strings.Replace(script, "TITLE", "'"+luaapi.CallerLine("Re: a || b")+"'", 1)
+	b := newJournaledBoard(t)
+	if err := os.WriteFile(filepath.Join(b.scripts, "bbs.lua"), []byte(script), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tbl, rec := b.table(t)
+	term := `{"ansi":true,"keys":true,"width":80,"height":24}`
+	handle(tbl, jsonReq("7", termLine("7", "connect", term)))
+	handle(tbl, jsonReq("7", termLine("7", "go", term)))
+	if got := strings.Join(rec.take(), "\n"); !strings.Contains(got, "Re: a || b") || strings.Contains(got, "|||") {
+		t.Errorf("the title bar shows %q", got)
+	}
+	handle(tbl, jsonReq("7", `{"type":"keys","msg":"\u0011","terminal":`+term+`}`))
+	if got := strings.Join(rec.take(), "\n"); !strings.Contains(got, "> | ascii art |\x1b[K") {
+		t.Errorf("the quote shows %q", got)
+	}
+	handle(tbl, jsonReq("7", `{"type":"keys","msg":"typed |04 ||\u001a","terminal":`+term+`}`))
+	want := []string{"7 keys:\x1b[0m\x1b[2J\x1b[H", "7 prompt:saved > ! ascii art !/> code: a !! b/> colour !04red/typed !04 !!"}
+	if got := rec.take(); !slices.Equal(got, want) {
+		t.Errorf("saved %q\nwant %q", got, want)
+	}
+}
+
+// lineEditScript is ui.edit with the given opts, the saved lines counted.
+const lineEditScript = `require 'ui'
+function m2bbs(conn, req)
+    req = ui.ask(conn, req, 'ready')
+    local ok, lines = pcall(function() local _, l = ui.edit(conn, req, OPTS); return l end)
+    if not ok then req = ui.ask(conn, req, 'error ' .. tostring(lines)) end
+    req = ui.ask(conn, req, 'got ' .. #(lines or {}))
+end
+`
+
+// TestLineEditorFallbackKeepsTheEditorsLimits: a caller without
+// keystroke mode gets the line editor with the editor's defaults (100
+// lines, not 24) and its checks (a max_lines of 0 or not a number is an
+// error the script sees, not a message that ends at once or a Lua
+// arithmetic error).
+func TestLineEditorFallbackKeepsTheEditorsLimits(t *testing.T) {
+	for _, c := range []struct{ opts, want string }{
+		{"{}", "got 30"},
+		{"{max_lines = 0}", "error <ui.edit fallback>"},
+		{"{max_lines = 'x'}", "error <ui.edit fallback>"},
+		{"{max_bytes = 26}", "got 2"},
+	} {
+		b := newJournaledBoard(t)
+		script := strings.Replace(lineEditScript, "OPTS", c.opts, 1)
+		if err := os.WriteFile(filepath.Join(b.scripts, "bbs.lua"), []byte(script), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		tbl, rec := b.table(t)
+		handle(tbl, jsonReq("8", termLine("8", "connect", "")))
+		handle(tbl, jsonReq("8", termLine("8", "go", "")))
+		for i := range 30 {
+			handle(tbl, jsonReq("8", termLine("8", "line number "+strings.Repeat("x", i%3), "")))
+		}
+		handle(tbl, jsonReq("8", termLine("8", ".", "")))
+		got := rec.take()
+		found := false
+		for _, g := range got {
+			found = found || strings.HasPrefix(g, "8 prompt:"+c.want)
+		}
+		if !found {
+			t.Errorf("opts %s: %q, want a prompt %q", c.opts, got[len(got)-3:], c.want)
+		}
+	}
+}
+
+// TestEditorCountsColumnsAsACP437CallerSeesThem: a CP437 caller's edge
+// writes "…" as "...": the editor quotes it as such, so a quoted row of
+// 70 of them wraps within the 80-column window instead of running to
+// 212 columns.
+func TestEditorCountsColumnsAsACP437CallerSeesThem(t *testing.T) {
+	script := strings.Replace(quoteEditScript, "QUOTE", "{'"+strings.Repeat("…", 70)+"'}", 1)
+	script = strings.Replace(script, "TITLE", "'Re: dots'", 1)
+	b := newJournaledBoard(t)
+	if err := os.WriteFile(filepath.Join(b.scripts, "bbs.lua"), []byte(script), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tbl, rec := b.table(t)
+	term := `{"ansi":true,"keys":true,"width":80,"height":24,"encoding":"cp437"}`
+	handle(tbl, jsonReq("7", termLine("7", "connect", term)))
+	handle(tbl, jsonReq("7", termLine("7", "go", term)))
+	handle(tbl, jsonReq("7", `{"type":"keys","msg":"\u0011\u001a","terminal":`+term+`}`))
+	got := rec.take()
+	dots := strings.Repeat(".", 77) // a row of 79 columns after "> "
+	want := "7 prompt:saved > " + dots + "/> " + dots + "/> " + strings.Repeat(".", 210-2*77)
+	if len(got) == 0 || got[len(got)-1] != want {
+		t.Errorf("saved %q\nwant %q", got[len(got)-1], want)
+	}
+}
