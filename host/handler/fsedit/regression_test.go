@@ -219,3 +219,31 @@ func FuzzResize(f *testing.F) {
 		}
 	})
 }
+
+// TestSS3PrefixDoesNotEatTheNextKey: ESC O followed by a byte that ends
+// no SS3 sequence (Alt-O, then Ctrl-Z) drops the ESC O only: the Ctrl-Z
+// still saves.
+func TestSS3PrefixDoesNotEatTheNextKey(t *testing.T) {
+	s := start(t, Options{Text: []string{"kept"}})
+	if res := s.feed("\x1bO\x1a"); res != Saved {
+		t.Fatalf("ESC O Ctrl-Z: %v, want Saved", res)
+	}
+	s = start(t, Options{})
+	s.feed("\x1bOA\x1bOx")
+	if got := s.e.Lines(); len(got) != 0 {
+		t.Errorf("text %q after an SS3 Up and ESC O x", got)
+	}
+}
+
+// TestLongSequenceSplitAcrossRequestsIsDropped: a control sequence
+// longer than the parser holds, split across keys requests, is dropped
+// whole: none of its bytes is typed into the text.
+func TestLongSequenceSplitAcrossRequestsIsDropped(t *testing.T) {
+	s := start(t, Options{})
+	s.feed("ab\x1b[1;2;3;4;5;6;7;8;9")
+	s.feed(";10;11;12")
+	s.feed(";13mcd")
+	if got := s.e.Lines(); !slices.Equal(got, []string{"abcd"}) {
+		t.Errorf("text %q, want the sequence dropped", got)
+	}
+}
