@@ -14,6 +14,9 @@ type OnlineCaller struct {
 	ConnID string
 	// User is empty until the caller has logged in.
 	User string
+	// Node is the caller's node number on their phone line (0: none
+	// known, as for a caller of another line).
+	Node int
 }
 
 // Callers is the callers module: who is online across the whole host, and
@@ -36,7 +39,7 @@ func (c *Callers) Loader(L *lua.LState) int {
 	return 1
 }
 
-// callers.online() -> list of {conn_id=, user=} for the callers who have
+// callers.online() -> list of {conn_id=, user=, node=} for the callers who have
 // logged in, in the order they called.
 func (c *Callers) online(L *lua.LState) int {
 	list := L.NewTable()
@@ -44,9 +47,12 @@ func (c *Callers) online(L *lua.LState) int {
 		if oc.User == "" {
 			continue
 		}
-		entry := L.CreateTable(0, 2)
+		entry := L.CreateTable(0, 3)
 		entry.RawSetString("conn_id", lua.LString(oc.ConnID))
 		entry.RawSetString("user", lua.LString(termtext.CleanLine(oc.User)))
+		if oc.Node > 0 {
+			entry.RawSetString("node", lua.LNumber(oc.Node))
+		}
 		list.Append(entry)
 	}
 	L.Push(list)

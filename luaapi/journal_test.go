@@ -35,7 +35,10 @@ func TestEveryHostCallGoesThroughTheRecorder(t *testing.T) {
 		local called = {}
 		for _, name in ipairs({'db', 'callers', 'users', 'door', 'board', 'mail'}) do
 			for key, fn in pairs(require(name)) do
-				if name ~= 'door' or key ~= 'open' then
+				-- door.external declares a door (the same answer every time);
+				-- the run it returns, and door.server's call, are journaled by the
+				-- session (nativedoor.go, doorserver.go).
+				if name ~= 'door' or key ~= 'open' and key ~= 'external' and key ~= 'server' then
 					fn()
 					called[#called + 1] = name .. '.' .. key
 				end

@@ -43,6 +43,14 @@ type Departures interface {
 	Release(connID, table, key string) (v store.SharedValue, ok bool)
 }
 
+// Announcer is implemented by Channels that publish notices apart from
+// what a caller says (the host's hub: live.NoticeRate). Without it,
+// shared.announce publishes as shared.publish does.
+type Announcer interface {
+	// Announce is Publish within the publisher's notice allowance.
+	Announce(connID, from, channel, text string) (int, error)
+}
+
 // Shared is the shared module: live state every caller of the board sees,
 // whichever worker (Lua state) or phone line runs their session. Named
 // tables of small values live in the store (store.SharedState), read and
@@ -80,12 +88,14 @@ func (s *Shared) Loader(L *lua.LState) int {
 	calls := hostCalls{
 		"get":         reads(s.get),
 		"keys":        reads(s.keys),
+		"all":         reads(s.all),
 		"set":         writes(s.set),
 		"update":      writes(s.update),
 		"incr":        writes(s.incr),
 		"subscribe":   writes(s.subscribe),
 		"unsubscribe": writes(s.unsubscribe),
 		"publish":     writes(s.publish),
+		"announce":    writes(s.announce),
 		"hold":        writes(s.hold),
 	}
 	mod := calls.table(L, s.Recorder, "shared")
@@ -131,16 +141,39 @@ func (s *Shared) reapply(name string, journaledFn *lua.LFunction) lua.LGFunction
 				s.Channels.Unsubscribe(conn.ID, channel)
 			case "hold":
 				if d, ok := s.Channels.(Departures); ok {
-					if v := checkValue(L, 4, true); v != nil {
-						_ = d.Hold(conn.ID, channel, L.CheckString(3), *v, true)
-					} else {
-						d.Release(conn.ID, channel, L.CheckString(3))
-					}
+					s.holdAgain(L, d, conn, channel, L.CheckString(3), checkValue(L, 4, true))
 				}
 			}
 		}
 		return n
 	}
+}
+
+// holdAgain makes a granted shared.hold (v nil: its giving up) hold in
+// the hub and in the table, run live or answered from the journal. Live,
+// the table has it already. In a replay, it may not: a caller not yet
+// rebuilt after a restart is offline, and a script may have deleted what
+// they held as left behind by a call gone (chat.lua does): the value is
+// set again if the key is unset or still holds what the caller held
+// before, and given up as shared.hold gives it up.
+func (s *Shared) holdAgain(L *lua.LState, d Departures, conn *Conn, table, key string, v *store.SharedValue) {
+	before, had := d.Release(conn.ID, table, key)
+	if v != nil {
+		_ = d.Hold(conn.ID, table, key, *v, true)
+	}
+	if s.Store == nil || v == nil && !had {
+		return
+	}
+	_ = s.call(L, func(ctx context.Context) error {
+		_, _, err := s.Store.SharedUpdate(ctx, table, key, func(cur store.SharedValue, ok bool) (*store.SharedValue, bool, error) {
+			if v == nil {
+				return nil, ok && cur.Equal(before), nil
+			}
+			mine := !ok || had && cur.Equal(before)
+			return v, mine && !(ok && cur.Equal(*v)), nil
+		})
+		return err
+	})
 }
 
 // errNoShared answers a call when the host gives no store or channels.
@@ -238,6 +271,29 @@ func (s *Shared) keys(L *lua.LState) int {
 		list.Append(lua.LString(k))
 	}
 	L.Push(list)
+	return 1
+}
+
+// shared.all(table) -> the table's keys and values as a Lua table
+// {key = value, ...}: one read (and one journal entry) for the whole
+// table, where shared.keys and a shared.get per key make one each.
+func (s *Shared) all(L *lua.LState) int {
+	table := checkName(L, 1, "table")
+	var all []store.SharedEntry
+	err := s.call(L, func(ctx context.Context) (err error) {
+		all, err = s.Store.SharedAll(ctx, table)
+		return err
+	})
+	if err != nil {
+		return fail(L, err)
+	}
+	t := L.CreateTable(0, len(all))
+	for _, e := range all {
+		pushValue(L, e.Value, true)
+		t.RawSetString(e.Key, L.Get(-1))
+		L.Pop(1)
+	}
+	L.Push(t)
 	return 1
 }
 
@@ -395,12 +451,29 @@ func (s *Shared) hold(L *lua.LState) int {
 			return nil, ok && cur.Equal(held), nil
 		}, pushTrue)
 	}
+	before, had := d.Release(conn.ID, table, key)
 	if err := d.Hold(conn.ID, table, key, *v, false); err != nil {
+		if had {
+			_ = d.Hold(conn.ID, table, key, before, true)
+		}
 		return fail(L, err)
 	}
-	return s.updateWith(L, table, key, func(store.SharedValue, bool) (*store.SharedValue, bool, error) {
-		return v, true, nil
-	}, pushTrue)
+	err := s.call(L, func(ctx context.Context) error {
+		_, _, err := s.Store.SharedUpdate(ctx, table, key, func(store.SharedValue, bool) (*store.SharedValue, bool, error) {
+			return v, true, nil
+		})
+		return err
+	})
+	if err != nil {
+		// Not written (the table is full): the hub holds what the table
+		// has, as before.
+		d.Release(conn.ID, table, key)
+		if had {
+			_ = d.Hold(conn.ID, table, key, before, true)
+		}
+		return fail(L, err)
+	}
+	return pushTrue(*v, true)
 }
 
 // shared.unsubscribe(conn, channel) -> true.
@@ -429,6 +502,28 @@ func (s *Shared) publish(L *lua.LState) int {
 		return fail(L, fmt.Errorf("text longer than %d bytes", store.MaxSharedValueBytes))
 	}
 	n, err := s.Channels.Publish(conn.ID, s.speaker(L, conn), channel, text)
+	if err != nil {
+		return fail(L, err)
+	}
+	L.Push(lua.LNumber(n))
+	return 1
+}
+
+// shared.announce(conn, channel, text) -> as shared.publish, for a
+// notice about the caller (a chat room's "ann comes in"): it counts
+// against the caller's notice allowance (live.NoticeRate), apart from
+// what they say.
+func (s *Shared) announce(L *lua.LState) int {
+	a, ok := s.Channels.(Announcer)
+	if !ok {
+		return s.publish(L)
+	}
+	conn, channel := s.channelCall(L)
+	text := L.CheckString(3)
+	if len(text) > store.MaxSharedValueBytes {
+		return fail(L, fmt.Errorf("text longer than %d bytes", store.MaxSharedValueBytes))
+	}
+	n, err := a.Announce(conn.ID, s.speaker(L, conn), channel, text)
 	if err != nil {
 		return fail(L, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -28,6 +29,7 @@ var uiTextFuncs = map[string]lua.LGFunction{
 	"words":   uiWords,
 	"clean":   uiClean,
 	"plain":   uiPlain,
+	"flat":    uiFlat,
 	"integer": uiInteger,
 }
 
@@ -96,6 +98,37 @@ func uiClean(L *lua.LState) int {
 func uiPlain(L *lua.LState) int {
 	L.Push(lua.LString(CallerText(L.CheckString(1))))
 	return 1
+}
+
+// ui.flat(s): s as one line of words, for a line others will see (a chat
+// line): cleaned like ui.clean, every run of white space (tabs, newlines,
+// wide and no-break spaces included) one space, none at either end, and
+// Unicode format characters (bidi overrides and isolates, zero-width
+// ones) removed, so that a line can neither pad itself to a row of its
+// own nor turn itself around. Pipe codes stay (ui.plain escapes them).
+func uiFlat(L *lua.LState) int {
+	L.Push(lua.LString(FlatText(L.CheckString(1))))
+	return 1
+}
+
+// FlatText is ui.flat.
+func FlatText(s string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range termtext.CleanLine(s) {
+		switch {
+		case unicode.IsSpace(r):
+			space = b.Len() > 0
+		case unicode.Is(unicode.Cf, r):
+		default:
+			if space {
+				b.WriteByte(' ')
+				space = false
+			}
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // ui.integer(s [, min [, max]]): the whole number s spells, read as the

@@ -332,7 +332,8 @@ func waitLineText(t *testing.T, c *classic.Client, line string) (time.Time, int)
 // TestChatSurvivesAHostKilledAndRestarted: behind real Mongrel2, kim and
 // lee are in the lobby when the host is killed with SIGKILL and started
 // again: once each has typed a line their sessions are rebuilt in the
-// room (from the main menu's C) and listening, /who lists both, kim's
+// room (from the main menu's C) and listening, seated again (a /who
+// before lee's rebuild leaves him out), /who lists both, kim's
 // lines reach lee, and
 // when lee then hangs up kim hears it from the restarted host (the
 // farewell was set again by the replay).
@@ -356,6 +357,10 @@ func TestChatSurvivesAHostKilledAndRestarted(t *testing.T) {
 	// has them listening. Both speak once.
 	say(t, kim, "after")
 	waitPrompt(t, kim, "Chat> ")
+	// lee, not rebuilt yet, is offline: his seat is taken for one left
+	// behind (and deleted); his next line rebuilds him, seat and all.
+	say(t, kim, "/who")
+	waitLine(t, kim, "In lobby: kim", "")
 	say(t, lee, "/who")
 	waitLine(t, lee, "In lobby: kim, lee", "")
 	say(t, kim, "again")

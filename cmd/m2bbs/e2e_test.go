@@ -553,7 +553,7 @@ func TestStatusCommand(t *testing.T) {
 		return string(out)
 	}
 	out := status()
-	for _, want := range []string{`(?m)^online +1$`, `(?m)^CONN +USER +IDLE`, `(?m)^\d+ +opal +\d+s +\d+s +1 +Q\. Quit the BBS\.$`} {
+	for _, want := range []string{`(?m)^online +1$`, `(?m)^CONN +NODE +USER +IDLE`, `(?m)^\d+ +1 +opal +\d+s +\d+s +1 +Q\. Quit the BBS\.$`} {
 		if !regexp.MustCompile(want).MatchString(out) {
 			t.Errorf("status output does not match %s:\n%s", want, out)
 		}

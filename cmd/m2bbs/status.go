@@ -223,9 +223,9 @@ func printStatus(w io.Writer, st dispatch.Status) error {
 	}
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CONN\tUSER\tIDLE\tONLINE\tVERSION\tSHOWING")
+	fmt.Fprintln(tw, "CONN\tNODE\tUSER\tIDLE\tONLINE\tVERSION\tSHOWING")
 	for _, c := range st.Online {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", c.ConnID, c.User,
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%d\t%s\n", c.ConnID, c.Node, c.User,
 			time.Duration(c.IdleSeconds)*time.Second, time.Duration(c.OnlineSeconds)*time.Second, c.Version, c.Showing)
 	}
 	return tw.Flush()

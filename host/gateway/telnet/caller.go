@@ -530,6 +530,11 @@ func (c *caller) show(m message.Message) error {
 		if answer, ok := c.autoAnswer(m); ok {
 			return c.answer(answer)
 		}
+		if c.prompt != nil && c.prompt.Secret && !m.Secret {
+			// Half a secret must neither be shown nor start an answer
+			// that is not one.
+			c.ed.Discard()
+		}
 		c.prompt = &m
 		c.retype()
 		return c.edit()

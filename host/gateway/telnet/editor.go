@@ -70,6 +70,13 @@ func NewEditor(maxLine int) *Editor {
 	return &Editor{Echo: true, max: max(maxLine, 1), partial: make([]byte, 0, utf8.UTFMax)}
 }
 
+// Discard throws away the line typed so far (the prompt it answered, a
+// secret one, is gone).
+func (e *Editor) Discard() {
+	clear(e.line)
+	e.line, e.partial = e.line[:0], e.partial[:0]
+}
+
 // Key edits the line with one byte of input. It appends what the terminal
 // must show to echo and returns it with what the key did; when the line
 // ended (Entered) it returns the line too, and the next key starts a new

@@ -1,6 +1,10 @@
 package telnet
 
-import "unicode/utf8"
+import (
+	"unicode/utf8"
+
+	"golang.org/x/text/width"
+)
 
 // A message from the BBS that arrives while the caller is typing an
 // answer (a line someone said in a chat room, a page, a broadcast) must
@@ -25,13 +29,17 @@ func (c *caller) interrupt() bool {
 	c.mu.Lock()
 	p := c.prof
 	c.mu.Unlock()
-	cols := utf8.RuneCountInString(c.prompt.PChar)
+	cols := columns([]byte(c.prompt.PChar))
 	if c.echoesAnswer() {
-		cols += utf8.RuneCount(c.ed.line)
+		cols += columns(c.ed.line)
+	}
+	w := p.Width
+	if w <= 0 {
+		w = assumedWidth
 	}
 	// A client that echoes by itself shows what was typed where the
 	// gateway cannot write it again: it is left on its line.
-	if p.NoANSI || !c.serverEchoes() || p.Width > 0 && cols >= p.Width {
+	if p.NoANSI || !c.serverEchoes() || cols >= w {
 		if cols > 0 || !c.serverEchoes() {
 			c.out = append(c.out, '\r', '\n')
 		}
@@ -39,6 +47,27 @@ func (c *caller) interrupt() bool {
 	}
 	c.out = append(c.out, "\r\x1b[K"...)
 	return true
+}
+
+// assumedWidth is the terminal's width in columns when the client did not
+// say: a line as wide or wider may have wrapped, and is not cleared.
+const assumedWidth = 80
+
+// columns is how many columns text takes on the caller's terminal: two
+// for an East Asian wide or fullwidth character, one for any other.
+func columns(text []byte) int {
+	n := 0
+	for len(text) > 0 {
+		r, size := utf8.DecodeRune(text)
+		text = text[size:]
+		switch width.LookupRune(r).Kind() {
+		case width.EastAsianWide, width.EastAsianFullwidth:
+			n += 2
+		default:
+			n++
+		}
+	}
+	return n
 }
 
 // retype writes again, after the prompt just written, what the caller

@@ -39,7 +39,8 @@ func (h *Host) DetachAll(ctx context.Context) ([]Detached, error) {
 		}
 		if ok {
 			out = append(out, Detached{c.id, sender})
-			h.live.Moving(c.id) // no "hangs up" for a caller who goes on elsewhere
+			h.live.Moving(c.id)   // no "hangs up" for a caller who goes on elsewhere
+			h.nodes.Release(c.id) // the caller goes to another line, and gets a node there
 		}
 		h.settle(c.w, c.id, false)
 	}

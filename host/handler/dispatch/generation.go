@@ -55,6 +55,9 @@ func (h *Host) load() (*generation, error) {
 
 			Background: h.background(w),
 			Channels:   h.live,
+			Nodes:      h.nodes,
+			Doors:      h.doors,
+			Post:       h.post(w),
 		})
 		if err != nil {
 			for _, w := range gen.workers {

@@ -13,6 +13,8 @@ import (
 
 	"github.com/m2bbs/m2bbs/host/handler/events"
 	"github.com/m2bbs/m2bbs/host/handler/live"
+	"github.com/m2bbs/m2bbs/host/handler/nativedoor"
+	"github.com/m2bbs/m2bbs/host/handler/nodes"
 	"github.com/m2bbs/m2bbs/host/handler/session"
 	"github.com/m2bbs/m2bbs/host/handler/store"
 	"github.com/m2bbs/m2bbs/host/message"
@@ -186,6 +188,9 @@ type Host struct {
 	schedulerWG sync.WaitGroup
 	// watch holds the sysop's watches of callers (watch.go).
 	watch watchHub
+	// nodes numbers the line's callers; doors runs native doors (nodes.go).
+	nodes *nodes.Allocator
+	doors *nativedoor.Runner
 }
 
 // New loads the scripts and screens into a first generation of workers.
@@ -224,6 +229,8 @@ func New(transport Transport, cfg Config, deps Deps) (*Host, error) {
 	h.ws = h.newWebSocketLayer()
 	h.initLine()
 	h.newHub()
+	h.initNodes()
+	h.doors = &nativedoor.Runner{} // its folder is made by the first door
 	fp, err := fingerprint(h.watchedDirs())
 	if err != nil {
 		return nil, fmt.Errorf("host: %w", err)
@@ -254,12 +261,20 @@ func (h *Host) Run(ctx context.Context) error {
 	defer func() {
 		cancel()
 		h.workersWG.Wait()
+		if h.live != nil {
+			h.live.WaitDepartures() // hang-ups' farewells and seats, before the store closes
+		}
 		h.schedulerWG.Wait()
 		h.watch.closeAll()
 		stopMemory()
 		h.line.wg.Wait()
+		h.nodes.Close() // what the line's nodes wrote is stored
+		if err := h.doors.Close(); err != nil {
+			h.log.Warn("doors folder not removed", "err", err)
+		}
 	}()
 	h.dropJournalsBefore(ctx, h.journalCutoff(time.Time{}))
+	h.pruneNodes(ctx)
 	h.mu.Lock()
 	h.startWorkers(ctx, h.current)
 	h.mu.Unlock()

@@ -25,7 +25,7 @@ func (h *Host) who() []luaapi.OnlineCaller {
 	h.mu.Lock()
 	out := make([]luaapi.OnlineCaller, 0, len(h.owners)+len(remote))
 	for id, o := range h.owners {
-		out = append(out, luaapi.OnlineCaller{ConnID: id, User: o.user})
+		out = append(out, luaapi.OnlineCaller{ConnID: id, User: o.user, Node: h.nodes.Node(id)})
 	}
 	h.mu.Unlock()
 	out = append(out, remote...)

@@ -137,13 +137,15 @@ func (s *Settings) OutboundFor(a pkt.Addr) []string {
 }
 
 // writeFileSync writes a file through a temporary name, synced, then
-// renamed, so a crash leaves the whole file or none.
+// renamed, so a crash leaves the whole file or none. The temporary name
+// is unique (mode 0600): the board and an m2bbs ftn command may write the
+// same file at once, and each rename then puts a whole file in place.
 func writeFileSync(path string, data []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return err
 	}
+	tmp := f.Name()
 	if _, err := f.Write(data); err != nil {
 		f.Close()
 		os.Remove(tmp)
@@ -159,6 +161,7 @@ func writeFileSync(path string, data []byte) error {
 		return err
 	}
 	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
 		return err
 	}
 	return syncDir(filepath.Dir(path))

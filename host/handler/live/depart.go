@@ -141,10 +141,12 @@ func (h *Hub) depart(connID string, farewells []Event, holds []held) {
 		}
 	}
 	for _, ev := range farewells {
-		h.spread(ctx, connID, ev)
+		if h.noticeAllowed(ev.From) { // many connections of one account hanging up at once
+			h.spread(ctx, connID, ev)
+		}
 	}
 }
 
 // WaitDepartures waits for the departures under way (for tests, and a
-// host stopping).
+// host stopping: dispatch.Host.Run waits for them before it returns).
 func (h *Hub) WaitDepartures() { h.departing.Wait() }

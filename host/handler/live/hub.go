@@ -97,6 +97,9 @@ type Hub struct {
 	// name. (No bound per channel: a flooder would deny the room to
 	// everyone else.)
 	publishers map[string]*bucket
+	// notices are the token buckets of NoticeRate, by publisher name
+	// (announce.go).
+	notices map[string]*bucket
 
 	published, delivered, fromLines, tooFast, linesFailures atomic.Int64
 }
@@ -127,7 +130,7 @@ func New(deliver Deliver, events store.SharedState, log *slog.Logger) *Hub {
 	h := &Hub{
 		deliver: deliver, events: events, origin: newOrigin(), now: time.Now, log: log,
 		listeners: make(map[string]map[string]struct{}), callers: make(map[string]*caller),
-		publishers: make(map[string]*bucket),
+		publishers: make(map[string]*bucket), notices: make(map[string]*bucket),
 	}
 	if events != nil {
 		var err error

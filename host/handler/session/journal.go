@@ -209,6 +209,7 @@ func (t *Table) stored(s *Session) {
 // dropJournal deletes the journal of a session that ended.
 func (t *Table) dropJournal(s *Session) {
 	t.endClock(s) // the call is over
+	t.releaseNode(s)
 	if s.journal == nil || s.journal.broken || !s.journal.stored && !s.journal.reset {
 		return
 	}
@@ -622,6 +623,10 @@ func (t *Table) firstRequestOf(s *Session) lua.LValue {
 // other caller on it, for long.
 const replayTooLong = "the replay ran for more than "
 
+// restarter is implemented by Channels that can drop what a session whose
+// replay diverged set up in them (live.Hub).
+type restarter interface{ Restarted(connID string) }
+
 // restart handles a replay that diverged: the caller is told the board was
 // upgraded and starts again at the resume function (logged in) or at the
 // entry function, with a fresh journal.
@@ -639,6 +644,11 @@ func (t *Table) restart(s *Session, live *m2proto.Request, why string) (*Session
 	t.byThread[s.thread] = s
 	s.journal.replaying, s.journal.replay, s.journal.diverged = false, nil, ""
 	s.conn.Reset()
+	// What the replay set up again in the shared module (listening, a
+	// farewell, held values) was the old coroutine's: it goes with it.
+	if r, ok := t.deps.Channels.(restarter); ok {
+		r.Restarted(s.connID)
+	}
 
 	text, err := t.deps.Screens.Screen(t.cfg.UpgradedScreen)
 	if err != nil {
@@ -768,7 +778,7 @@ func (t *Table) Detach(connID string) (sender string, ok bool) {
 		return "", false // it ended on the hash's answer
 	}
 	t.flushJournal(s)
-	t.remove(s)
+	t.remove(s) // its node stays held: an upgrade adopts it at once (nodes.go)
 	return s.conn.Sender, true
 }
 

@@ -100,8 +100,9 @@ func (t *Table) startOffload(s *Session) {
 	}, func() { t.offloadDone(s, o) })
 }
 
-// waitingForWork reports whether s waits for offloaded work.
-func (s *Session) waitingForWork() bool { return s.offload != nil }
+// waitingForWork reports whether s waits for offloaded work, or for a
+// stream such as a native door (stream.go).
+func (s *Session) waitingForWork() bool { return s.offload != nil || s.stream != nil }
 
 // offloadDone finishes s's call once its work has run, on the table's
 // goroutine, and resumes the caller's coroutine with the call's results.

@@ -24,8 +24,10 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/m2bbs/m2bbs/host/handler/doorserver"
 	"github.com/m2bbs/m2bbs/host/handler/events"
 	"github.com/m2bbs/m2bbs/host/handler/journal"
+	"github.com/m2bbs/m2bbs/host/handler/nativedoor"
 	"github.com/m2bbs/m2bbs/host/handler/store"
 	"github.com/m2bbs/m2bbs/host/handler/throttle"
 	"github.com/m2bbs/m2bbs/host/message"
@@ -121,6 +123,15 @@ type Config struct {
 	// process, so that an assertion is good for one call on any line.
 	// Without it every key login is refused.
 	KeyLogins *keylogin.Verifier
+	// RemoteCallers, if set, checks the RLogin gateway's remote callers
+	// (see remotecaller.go), and RemoteEntries names, by remote board
+	// (lower case), the door or menu its callers go straight into
+	// (db.remote_caller's entry). Without it no caller is a remote one.
+	RemoteCallers *keylogin.Verifier
+	RemoteEntries map[string]string
+	// DoorServers are the door servers of the settings, for door.servers
+	// and door.server.
+	DoorServers []doorserver.Server
 	// ResumeEntry is the global function a replay restarts a logged-in
 	// caller at, and replays checkpoints from (DefaultResumeEntry when
 	// empty); UpgradedScreen tells a caller their session was restarted
@@ -226,6 +237,15 @@ type Deps struct {
 	// callers (host/handler/live); without it the module's channel calls
 	// fail. Wake brings an event to a caller of this table.
 	Channels luaapi.Channels
+	// Nodes, if set, numbers the callers of the table's line (nodes.go).
+	Nodes Nodes
+	// Doors, if set, runs native doors (nativedoor.go). Post, needed for
+	// them, runs fn on the table's goroutine, then settles connID's
+	// session as after a line; it may wait while the table is busy, and
+	// reports false, fn dropped, if the table has stopped or ctx ended
+	// first.
+	Doors *nativedoor.Runner
+	Post  func(ctx context.Context, connID string, fn func()) bool
 }
 
 // Fallback texts for screens that are missing.
@@ -247,6 +267,7 @@ type Session struct {
 	user      string
 	peer      string // the caller's address, as the front end reported it
 	preauth   string // the account the caller proved an SSH key of (keylogin.go)
+	remote    string // the remote board's caller, "board:user" (remotecaller.go)
 	started   time.Time
 	lastInput time.Time
 	rate      tokenBucket
@@ -273,6 +294,12 @@ type Session struct {
 	eventsDue bool
 	// clock is the caller's time limit, if they have one (timelimit.go).
 	clock *callClock
+	// node is the caller's node number on the line, 0 for none (nodes.go).
+	node int
+	// stream is the stream the caller's terminal is joined to, if any: a
+	// native door (stream.go); doorStarted is when they last started one.
+	stream      *joined
+	doorStarted time.Time
 }
 
 // Stats are the Table's counters.
@@ -335,6 +362,8 @@ type Caller struct {
 	// Worker numbers the Lua state (worker) serving the caller, from 1,
 	// among the host's live ones; the host sets it.
 	Worker int `json:"worker,omitempty"`
+	// Node is the caller's node number on the line (0: none).
+	Node int `json:"node,omitempty"`
 }
 
 // Table maps conn ids to their sessions.
@@ -349,6 +378,9 @@ type Table struct {
 	byThread map[*lua.LState]*Session
 	counts   counters
 	now      func() time.Time
+
+	// streamsOpen counts the streams not yet ended (stream.go).
+	streamsOpen sync.WaitGroup
 
 	// running is the session being resumed, for Abort.
 	mu      sync.Mutex
@@ -438,11 +470,12 @@ func New(cfg Config, deps Deps) (*Table, error) {
 	}
 	api := luaapi.Deps{
 		Screens: deps.Screens, Store: deps.Store, Log: t.loggerFor, Faults: t.storeFault,
-		User: t.currentUser, Peer: t.peerOf, Preauthenticated: t.preauthOf, OnLogin: t.loggedIn, OnSecret: t.noteSecret, Who: who,
+		User: t.currentUser, Peer: t.peerOf, Preauthenticated: t.preauthOf, Remote: t.remoteOf, OnLogin: t.loggedIn, OnSecret: t.noteSecret, Who: who,
 		Throttle: loginThrottle(cfg, deps), MinPassword: cfg.Logins.MinPassword,
 		ScriptsDir: cfg.ScriptsDir, Now: deps.Now, Location: deps.Location, Rand: deps.Rand,
 		Offload: t, Startup: t, Channels: deps.Channels, Listen: t.listen, Watch: deps.Watch,
-		FTN: cfg.FTN,
+		FTN: cfg.FTN, ExternalDoors: t, Node: t.nodeOn,
+		DoorServers: cfg.DoorServers, DoorServerRunner: t,
 	}
 	if len(cfg.TimeLimits) > 0 {
 		api.TimeLeft = t.timeLeft // else users.time_left is always nil
@@ -509,6 +542,7 @@ func (t *Table) Close() {
 	for _, s := range t.sessions {
 		t.remove(s)
 	}
+	t.streamsOpen.Wait() // doors' process groups are gone: see stream.go
 	t.stop()
 	t.L.Close()
 }
@@ -648,6 +682,7 @@ func (t *Table) Handle(req *m2proto.Request) {
 		return
 	}
 	keyUser := t.takeKeyLogin(req, msg, string(line)) // before the address changes
+	remote := t.takeRemoteCaller(req, msg, string(line))
 	t.takeGatewayPeer(req, msg)
 	s := t.sessions[req.ConnID]
 	if keys && !t.admitKeys(s, req.ConnID, len(line)) {
@@ -658,6 +693,13 @@ func (t *Table) Handle(req *m2proto.Request) {
 	}
 	if !keys {
 		t.forgetStray(req.ConnID)
+	}
+	if s != nil && s.stream != nil {
+		if keys || string(line) != "connect" {
+			t.streamInput(s, msg) // keys for a door: see stream.go
+			return
+		}
+		s = t.freshCall(s) // a new call never carries on an old one, nor its door
 	}
 	if s != nil && s.waitingForWork() {
 		t.queueLine(s, req) // handled, and admitted, once the hash is done
@@ -703,7 +745,7 @@ func (t *Table) Handle(req *m2proto.Request) {
 		t.deliverEvents(s)
 		return
 	}
-	s = t.start(req, reqTable, msg, keyUser)
+	s = t.start(req, reqTable, msg, keyUser, remote)
 	t.settleJournal(s)
 }
 
@@ -785,6 +827,7 @@ func (t *Table) Commit() {
 func (t *Table) letGo(s *Session) {
 	s.log.Warn("caller taken over by another host: session dropped here")
 	t.dropHeldFor(s.connID)
+	t.forgetNode(s)
 	t.remove(s)
 }
 
@@ -987,6 +1030,7 @@ func (t *Table) Callers() []Caller {
 			IdleSeconds:   int64(now.Sub(s.lastInput) / time.Second),
 			OnlineSeconds: int64(now.Sub(s.started) / time.Second),
 			Version:       t.cfg.Version,
+			Node:          s.node,
 		})
 	}
 	return out
@@ -1014,10 +1058,11 @@ func (t *Table) Abort(reason string) bool {
 // resumed with the first request.
 //
 // keyUser is the account the caller proved an SSH key of, if any
-// (keylogin.go).
-func (t *Table) start(req *m2proto.Request, reqTable, msg *lua.LTable, keyUser string) *Session {
+// (keylogin.go); remote the remote board's caller, if any
+// (remotecaller.go).
+func (t *Table) start(req *m2proto.Request, reqTable, msg *lua.LTable, keyUser, remote string) *Session {
 	s := t.newSession(req.ConnID, req.Sender, req)
-	s.preauth = keyUser
+	s.preauth, s.remote = keyUser, remote
 	setColour(s.conn, msg)
 	s.log.Info("session started", "version", t.cfg.Version)
 	if s.journal != nil {
@@ -1056,6 +1101,7 @@ func (t *Table) newSession(connID, sender string, req *m2proto.Request) *Session
 	}
 	t.sessions[s.connID] = s
 	t.byThread[th] = s
+	t.claimNode(s)
 	t.counts.active.Add(1)
 	t.counts.started.Add(1)
 	return s

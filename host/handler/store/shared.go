@@ -27,6 +27,9 @@ type SharedState interface {
 	// SharedKeys lists the keys of table, sorted (at most
 	// MaxSharedKeysPerTable).
 	SharedKeys(ctx context.Context, table string) ([]string, error)
+	// SharedAll returns the keys of table with their values, sorted by
+	// key (at most MaxSharedKeysPerTable): one read for a whole table.
+	SharedAll(ctx context.Context, table string) ([]SharedEntry, error)
 	// AppendSharedEvent stores an event and returns its id, which grows
 	// with each event.
 	AppendSharedEvent(ctx context.Context, e SharedEvent) (int64, error)
@@ -38,6 +41,12 @@ type SharedState interface {
 	// PruneSharedEvents deletes the events published before before and
 	// returns how many.
 	PruneSharedEvents(ctx context.Context, before time.Time) (int64, error)
+}
+
+// SharedEntry is one key of a shared table and its value.
+type SharedEntry struct {
+	Key   string
+	Value SharedValue
 }
 
 // SharedUpdateFunc decides a SharedUpdate (see there).

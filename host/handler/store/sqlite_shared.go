@@ -43,8 +43,14 @@ func readShared(_ context.Context, row scanner) (SharedValue, bool, error) {
 	if err != nil {
 		return SharedValue{}, false, err
 	}
+	v, err = sharedOf(kind, v)
+	return v, err == nil, err
+}
+
+// sharedOf returns v, its columns s and n as read, as a value of kind.
+func sharedOf(kind string, v SharedValue) (SharedValue, error) {
 	if len(kind) != 1 {
-		return SharedValue{}, false, fmt.Errorf("shared value of unknown kind %q", kind)
+		return SharedValue{}, fmt.Errorf("shared value of unknown kind %q", kind)
 	}
 	v.Kind = SharedKind(kind[0])
 	switch v.Kind {
@@ -56,7 +62,7 @@ func readShared(_ context.Context, row scanner) (SharedValue, bool, error) {
 	case SharedString:
 		v.Num = 0
 	}
-	return v, true, nil
+	return v, nil
 }
 
 // SharedUpdate implements SharedState.
@@ -159,6 +165,22 @@ func (s *SQLite) SharedKeys(ctx context.Context, table string) ([]string, error)
 		return k, err
 	}, "SELECT key FROM shared_values WHERE tbl = ? ORDER BY key LIMIT ?", table, MaxSharedKeysPerTable)
 	return keys, wrapShared("shared keys", err)
+}
+
+// SharedAll implements SharedState.
+func (s *SQLite) SharedAll(ctx context.Context, table string) ([]SharedEntry, error) {
+	if err := CheckSharedName("table", table); err != nil {
+		return nil, err
+	}
+	all, err := readAll(ctx, s, func(r scanner) (e SharedEntry, err error) {
+		var kind string
+		if err = r.Scan(&e.Key, &kind, &e.Value.Str, &e.Value.Num); err != nil {
+			return e, err
+		}
+		e.Value, err = sharedOf(kind, e.Value)
+		return e, err
+	}, "SELECT key, kind, s, n FROM shared_values WHERE tbl = ? ORDER BY key LIMIT ?", table, MaxSharedKeysPerTable)
+	return all, wrapShared("shared all", err)
 }
 
 // AppendSharedEvent implements SharedState.

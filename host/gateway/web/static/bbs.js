@@ -316,11 +316,14 @@
   let promptChar = ''; // the pchar of the last prompt shown
   function showAbove(m) {
     const typing = prompt !== null && m.type !== 'keys';
+    const wasSecret = typing && prompt.secret;
     const kept = input;
-    if (typing) interrupt(kept);
+    if (typing) interrupt(wasSecret ? '*'.repeat(Array.from(kept).length) : kept);
     show(m);
     if (m.type === 'prompt') promptChar = typeof m.pchar === 'string' ? m.pchar : '';
     if (!typing || !prompt) return; // not typing, or the call or the prompt ended
+    // Half a secret is neither shown nor the start of an answer that is not one.
+    if (wasSecret && !prompt.secret) return;
     if (m.type !== 'prompt') term.write(promptChar);
     input = kept;
     retype();
@@ -329,8 +332,25 @@
   // interrupt clears the line where the caller types, or, when the
   // prompt and the answer are wider than the terminal, starts a new one.
   function interrupt(typed) {
-    const cols = Array.from(promptChar).length + Array.from(typed).length;
+    const cols = columns(promptChar) + columns(typed);
     term.write(cols >= term.cols ? '\r\n' : '\r\x1b[K');
+  }
+
+  // columns is how many columns s takes on the terminal: two for an East
+  // Asian wide or fullwidth character (and the wide emoji), one for any
+  // other.
+  function columns(s) {
+    let n = 0;
+    for (const ch of s) {
+      const c = ch.codePointAt(0);
+      const wide = (c >= 0x1100 && c <= 0x115f) || (c >= 0x2e80 && c <= 0x303e) ||
+        (c >= 0x3041 && c <= 0x33ff) || (c >= 0x3400 && c <= 0x4dbf) || (c >= 0x4e00 && c <= 0x9fff) ||
+        (c >= 0xa000 && c <= 0xa4cf) || (c >= 0xac00 && c <= 0xd7a3) || (c >= 0xf900 && c <= 0xfaff) ||
+        (c >= 0xfe30 && c <= 0xfe4f) || (c >= 0xff00 && c <= 0xff60) || (c >= 0xffe0 && c <= 0xffe6) ||
+        (c >= 0x1f300 && c <= 0x1f64f) || (c >= 0x1f900 && c <= 0x1f9ff) || (c >= 0x20000 && c <= 0x3fffd);
+      n += wide ? 2 : 1;
+    }
+    return n;
   }
 
   // retype writes again what the caller had typed of their answer.
