@@ -1,12 +1,14 @@
 package session
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/m2bbs/m2bbs/host/handler/store"
 	"github.com/m2bbs/m2bbs/luaapi"
 )
 
@@ -125,5 +127,66 @@ func TestEditorCountsColumnsAsACP437CallerSeesThem(t *testing.T) {
 	want := "7 prompt:saved > " + dots + "/> " + dots + "/> " + strings.Repeat(".", 210-2*77)
 	if len(got) == 0 || got[len(got)-1] != want {
 		t.Errorf("saved %q\nwant %q", got[len(got)-1], want)
+	}
+}
+
+// TestBoardReplyToALongPostInTheEditor: the shipped board's reply to a
+// post of 990 lines (a long chain of quoted replies) opens the editor
+// and posts: it gave max_lines = 24 + #quote, past the editor's 1,000,
+// an error that ended the replier's call. The quote has its own line
+// budget in the editor, and the replier still has 24 lines of their own.
+func TestBoardReplyToALongPostInTheEditor(t *testing.T) {
+	tbl, rec, db := boardsTable(t)
+	long := make([]string, 990)
+	for i := range long {
+		long[i] = "> > line " + strings.Repeat("x", i%50)
+	}
+	long[len(long)-1] = "the end"
+	call(t, tbl, rec, "1", "ann").sayAll("B", "1", "Q", "Q", "Q") // the areas exist
+	if _, err := db.Post(context.Background(), store.NewPost{Area: "general", Author: "ann", Subject: "Long", Lines: long}); err != nil {
+		t.Fatal(err)
+	}
+	term := `{"ansi":true,"keys":true,"width":80,"height":24}`
+	say := func(line string) []string {
+		rec.replies = nil
+		handle(tbl, jsonReq("2", termLine("2", line, term)))
+		return rec.take()
+	}
+	for _, l := range []string{"bob", "B", "1"} {
+		say(l)
+	}
+	got := strings.Join(say("1"), "\n")
+	for i := 0; !strings.Contains(got, "the end"); i++ { // through the pager to the last page
+		if i == 100 {
+			t.Fatalf("no reply prompt after the post: %q", got)
+		}
+		got = strings.Join(say(""), "\n")
+	}
+	say("R")
+	if got := strings.Join(say(""), "\n"); !strings.Contains(got, "2 keys:") {
+		t.Fatalf("the editor did not open: %q", got)
+	}
+	keys := func(k string) string {
+		handle(tbl, jsonReq("2", `{"type":"keys","msg":"`+k+`","terminal":`+term+`}`))
+		return strings.Join(rec.take(), "\n")
+	}
+	if got := keys(`\u0011`); strings.Contains(got, "cut short") {
+		t.Fatalf("the quote was cut short: %q", got)
+	}
+	keys("my reply")
+	if got := keys(`\u001a`); !strings.Contains(got, "Posted") {
+		t.Fatalf("after Ctrl-Z: %q", got)
+	}
+	thread, err := db.Thread(context.Background(), 1)
+	if err != nil || len(thread) != 2 {
+		t.Fatalf("thread %+v, %v", thread, err)
+	}
+	post, err := db.ReadPost(context.Background(), thread[1].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply := post.Lines
+	if len(reply) != 991 || reply[len(reply)-1] != "my reply" || reply[0] != "> > > line " {
+		t.Errorf("the reply: %d lines, first %q, last %q", len(reply), reply[0], reply[len(reply)-1])
 	}
 }
