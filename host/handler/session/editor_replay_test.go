@@ -19,6 +19,20 @@ function m2bbs(conn, req)
 end
 `
 
+// calling makes script the board's bbs.lua, starts a table on b and a
+// call on it from connID with terminal term (as termLine takes it), past
+// the script's first prompt.
+func (b *journaledBoard) calling(t *testing.T, script, connID, term string) (*Table, *recorder) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(b.scripts, "bbs.lua"), []byte(script), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tbl, rec := b.table(t)
+	handle(tbl, jsonReq(connID, termLine(connID, "connect", term)))
+	handle(tbl, jsonReq(connID, termLine(connID, "go", term)))
+	return tbl, rec
+}
+
 // wideKeysTerm is a keystroke-mode terminal with a 250-column window.
 const wideKeysTerm = `{"ansi":true,"keys":true,"width":250,"height":100}`
 
@@ -28,12 +42,7 @@ const wideKeysTerm = `{"ansi":true,"keys":true,"width":250,"height":100}`
 // text refuses.
 func editorCaller(t *testing.T, b *journaledBoard, n int) {
 	t.Helper()
-	if err := os.WriteFile(filepath.Join(b.scripts, "bbs.lua"), []byte(editorScript), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	tbl, rec := b.table(t)
-	handle(tbl, jsonReq("7", termLine("7", "connect", wideKeysTerm)))
-	handle(tbl, jsonReq("7", termLine("7", "go", wideKeysTerm)))
+	tbl, rec := b.calling(t, editorScript, "7", wideKeysTerm)
 	keys := func(k string) {
 		tbl.sessions["7"].keyRate.tokens = 100 // as if paced
 		handle(tbl, jsonReq("7", `{"type":"keys","msg":"`+k+`","terminal":`+wideKeysTerm+`}`))

@@ -2,8 +2,6 @@ package session
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -40,13 +38,8 @@ func TestEditorQuotesPostsAsTyped(t *testing.T) {
 	script := strings.Replace(quoteEditScript, "QUOTE", "{"+strings.Join(quote, ", ")+"}", 1)
 	script = strings.Replace(script, "TITLE", "'"+luaapi.CallerLine("Re: a || b")+"'", 1)
 	b := newJournaledBoard(t)
-	if err := os.WriteFile(filepath.Join(b.scripts, "bbs.lua"), []byte(script), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	tbl, rec := b.table(t)
 	term := `{"ansi":true,"keys":true,"width":80,"height":24}`
-	handle(tbl, jsonReq("7", termLine("7", "connect", term)))
-	handle(tbl, jsonReq("7", termLine("7", "go", term)))
+	tbl, rec := b.calling(t, script, "7", term)
 	if got := strings.Join(rec.take(), "\n"); !strings.Contains(got, "Re: a || b") || strings.Contains(got, "|||") {
 		t.Errorf("the title bar shows %q", got)
 	}
@@ -85,12 +78,7 @@ func TestLineEditorFallbackKeepsTheEditorsLimits(t *testing.T) {
 	} {
 		b := newJournaledBoard(t)
 		script := strings.Replace(lineEditScript, "OPTS", c.opts, 1)
-		if err := os.WriteFile(filepath.Join(b.scripts, "bbs.lua"), []byte(script), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		tbl, rec := b.table(t)
-		handle(tbl, jsonReq("8", termLine("8", "connect", "")))
-		handle(tbl, jsonReq("8", termLine("8", "go", "")))
+		tbl, rec := b.calling(t, script, "8", "")
 		for i := range 30 {
 			handle(tbl, jsonReq("8", termLine("8", "line number "+strings.Repeat("x", i%3), "")))
 		}
@@ -114,13 +102,8 @@ func TestEditorCountsColumnsAsACP437CallerSeesThem(t *testing.T) {
 	script := strings.Replace(quoteEditScript, "QUOTE", "{'"+strings.Repeat("…", 70)+"'}", 1)
 	script = strings.Replace(script, "TITLE", "'Re: dots'", 1)
 	b := newJournaledBoard(t)
-	if err := os.WriteFile(filepath.Join(b.scripts, "bbs.lua"), []byte(script), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	tbl, rec := b.table(t)
 	term := `{"ansi":true,"keys":true,"width":80,"height":24,"encoding":"cp437"}`
-	handle(tbl, jsonReq("7", termLine("7", "connect", term)))
-	handle(tbl, jsonReq("7", termLine("7", "go", term)))
+	tbl, rec := b.calling(t, script, "7", term)
 	handle(tbl, jsonReq("7", `{"type":"keys","msg":"\u0011\u001a","terminal":`+term+`}`))
 	got := rec.take()
 	dots := strings.Repeat(".", 77) // a row of 79 columns after "> "
