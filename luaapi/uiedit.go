@@ -16,14 +16,18 @@ const editorTypeName = "m2bbs.editor"
 // another. The loop that waits for key after key is Lua, around the Go
 // editor (host/handler/fsedit), for the reason readLinesSource gives.
 // Only keys requests edit: a line typed just before the editor began, or
-// anything else, is ignored.
+// anything else, is ignored. A window smaller than the editor's least
+// (fsedit.MinWidth x fsedit.MinHeight) gets the line editor too.
 const editSource = `
-local new, wait, send, fallback = ...
+local new, wait, send, fallback, min_width, min_height = ...
 local type, error = type, error
 return function(conn, req, opts)
     if opts == nil then opts = {} end
     if type(opts) ~= 'table' then error('ui.edit: opts must be a table', 2) end
-    if not conn:terminal().keys then return fallback(conn, req, opts) end
+    local term = conn:terminal()
+    if not term.keys or term.width < min_width or term.height < min_height then
+        return fallback(conn, req, opts)
+    end
     local ed = new(conn, opts)
     local out = ed:redraw()
     while true do
@@ -85,7 +89,8 @@ func editFunc(L *lua.LState, mod *lua.LTable) lua.LValue {
 		"lines":  editorLines,
 	}))
 	fallback := loadChunk(L, editFallbackSource, "<ui.edit fallback>", mod.RawGetString("display"), mod.RawGetString("read_lines"), L.NewFunction(editLimits))
-	return loadChunk(L, editSource, "<ui.edit>", L.NewFunction(editorNew), L.NewFunction(editorWait), L.NewFunction(editorSend), fallback)
+	return loadChunk(L, editSource, "<ui.edit>", L.NewFunction(editorNew), L.NewFunction(editorWait), L.NewFunction(editorSend), fallback,
+		lua.LNumber(fsedit.MinWidth), lua.LNumber(fsedit.MinHeight))
 }
 
 // loadChunk runs the chunk src with args and returns the function it

@@ -173,3 +173,18 @@ func TestBoardReplyToALongPostInTheEditor(t *testing.T) {
 		t.Errorf("the reply: %d lines, first %q, last %q", len(reply), reply[0], reply[len(reply)-1])
 	}
 }
+
+// TestTinyWindowGetsTheLineEditor: a keystroke-mode caller whose window
+// is narrower than the editor's least (20x5) gets the line editor, not
+// a 20-column screen their terminal would wrap.
+func TestTinyWindowGetsTheLineEditor(t *testing.T) {
+	b := newJournaledBoard(t)
+	script := strings.Replace(lineEditScript, "OPTS", "{}", 1)
+	tbl, rec := b.calling(t, script, "7", `{"ansi":true,"keys":true,"width":15,"height":24}`)
+	handle(tbl, jsonReq("7", termLine("7", "one line", "")))
+	handle(tbl, jsonReq("7", termLine("7", ".", "")))
+	got := rec.take()
+	if !slices.Contains(got, "7 prompt:got 1") || strings.Contains(strings.Join(got, "\n"), "7 keys:") {
+		t.Errorf("a 15-column window: %q", got)
+	}
+}
