@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -26,6 +27,8 @@ type journaledBoard struct {
 	logs    strings.Builder
 	// snaps, if set, is the store the tables use (see snapshotStore).
 	snaps *snapshotStore
+	// replayBudget is the tables' Config.ReplayBudget (0: the default).
+	replayBudget time.Duration
 }
 
 // snapshotStore keeps a copy of conn 1's stored journal after each
@@ -108,6 +111,7 @@ func (b *journaledBoard) tableTB(t testing.TB, journaled bool) (*Table, *recorde
 	tbl, err := New(Config{
 		ScriptsDir: b.scripts, MainScript: filepath.Join(b.scripts, "bbs.lua"),
 		RatePerSecond: 1e6, RateBurst: 1 << 20, Journal: journaled,
+		ReplayBudget: b.replayBudget,
 	}, Deps{
 		Replier: rec,
 		Screens: screens.NewDir("../../../screens"),

@@ -54,6 +54,7 @@ var DefaultLuaOptions = lua.Options{
 const (
 	DefaultIdleTimeout   = 15 * time.Minute
 	DefaultResumeBudget  = 2 * time.Second
+	DefaultReplayBudget  = 2 * time.Second
 	DefaultMaxLineBytes  = 4096
 	DefaultRatePerSecond = 10
 	DefaultRateBurst     = 20
@@ -85,6 +86,11 @@ type Config struct {
 	// ResumeBudget bounds how long a script may run between two waits for
 	// input (DefaultResumeBudget when zero).
 	ResumeBudget time.Duration
+	// ReplayBudget bounds how long the replay of one session's journal
+	// may hold the worker in all (DefaultReplayBudget when zero): past it
+	// the replay stops and the caller starts over at the menu, as after a
+	// divergence. Each step also keeps within ResumeBudget.
+	ReplayBudget time.Duration
 	// MaxLineBytes bounds one line a caller types (DefaultMaxLineBytes
 	// when zero); a longer line is refused and the caller asked again.
 	MaxLineBytes int
@@ -168,6 +174,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.ResumeBudget <= 0 {
 		c.ResumeBudget = DefaultResumeBudget
+	}
+	if c.ReplayBudget <= 0 {
+		c.ReplayBudget = DefaultReplayBudget
 	}
 	if c.LoadBudget <= 0 {
 		c.LoadBudget = DefaultLoadBudget
