@@ -33,6 +33,10 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		}
 		defer stop(log)
 	}
+	servers, err := doorServers(s)
+	if err != nil {
+		return err
+	}
 	release, err := lockHandler(s.DBPath, s.SendSpec)
 	if err != nil {
 		return err
@@ -90,12 +94,15 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 				MinPassword: s.MinPassword, RegistrationsPerAddr: s.RegistrationsPerHour, RegistrationWindow: time.Hour,
 				FreePerAddr: s.LoginsPerAddress,
 			},
-			GatewayKey:   s.gatewayKey,
-			KeyLogins:    s.keyLogins,
-			TimeLimits:   s.timeLimits,
-			TimeZone:     s.timeZone,
-			EventsScript: filepath.Join(s.ScriptsDir, "events.lua"),
-			FTN:          ftnHost,
+			GatewayKey:    s.gatewayKey,
+			KeyLogins:     s.keyLogins,
+			RemoteCallers: s.remoteCallers,
+			RemoteEntries: s.remoteEntries,
+			DoorServers:   servers,
+			TimeLimits:    s.timeLimits,
+			TimeZone:      s.timeZone,
+			EventsScript:  filepath.Join(s.ScriptsDir, "events.lua"),
+			FTN:           ftnHost,
 		},
 		RawFrames:   s.RawFrames,
 		ScreensDir:  s.ScreensDir,
