@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -9,10 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/m2bbs/m2bbs/host/gateway/classic"
-	"github.com/m2bbs/m2bbs/host/handler/lines"
 	"github.com/m2bbs/m2bbs/host/handler/nativedoor"
-	"github.com/m2bbs/m2bbs/host/shared/termprofile"
 )
 
 // TestADoorLeftByAKilledHostIsReaped: behind real Mongrel2, a caller is in
@@ -26,24 +22,7 @@ func TestADoorLeftByAKilledHostIsReaped(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "bbs.db")
 	scripts := nativeDoorsScripts(t)
 	line := startLine(t, server, db, 1, "-scripts", scripts)
-	ctx, cancel := context.WithTimeout(t.Context(), readTimeout)
-	defer cancel()
-	c, err := classic.Dial(ctx, server.Addr(), lines.Route(1), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	c.Terminal = func() termprofile.Profile {
-		return termprofile.Profile{Type: "ansi", Width: 80, Height: 24, Encoding: termprofile.UTF8, Keys: true}
-	}
-	if err := c.Connect(); err != nil {
-		t.Fatal(err)
-	}
-	arrive(t, c, "rex", "pw", "pw", "y")
-	if err := c.Send("D"); err != nil {
-		t.Fatal(err)
-	}
-	readUntil(t, c, "Never Ends")
+	c := atTheDoors(t, server, "rex")
 	if err := c.Send("4"); err != nil {
 		t.Fatal(err)
 	}

@@ -35,19 +35,26 @@ func runFolder(pid int, start string) string { return "run-" + strconv.Itoa(pid)
 // processStart is pid's start time (field 22 of /proc/PID/stat), or ""
 // when there is no such process.
 func processStart(pid int) string {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return ""
-	}
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 || i+2 > len(b) {
-		return ""
-	}
-	f := strings.Fields(string(b[i+2:]))
+	f := statFields(strconv.Itoa(pid))
 	if len(f) < 20 {
 		return ""
 	}
 	return f[19] // fields from the third (state): the 22nd is starttime
+}
+
+// statFields are the fields of /proc/PID/stat from the third (the
+// state) on, or nil when there is no such process. The second, the
+// command's name in parentheses, may hold spaces and parentheses.
+func statFields(pid string) []string {
+	b, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return nil
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 || i+2 > len(b) {
+		return nil
+	}
+	return strings.Fields(string(b[i+2:]))
 }
 
 // hostAlive reports whether the runner folder name (run-PID-START) names a

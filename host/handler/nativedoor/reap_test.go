@@ -15,12 +15,8 @@ import (
 
 // living reports whether pid runs (a zombie does not).
 func living(pid int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	i := strings.LastIndexByte(string(b), ')')
-	return i > 0 && i+2 < len(b) && b[i+2] != 'Z' && b[i+2] != 'X'
+	f := statFields(strconv.Itoa(pid))
+	return len(f) > 0 && f[0] != "Z" && f[0] != "X"
 }
 
 // waitFile waits for path to hold a line and returns it.

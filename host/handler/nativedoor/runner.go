@@ -666,16 +666,7 @@ func Alive(pgid int) []int {
 		if err != nil {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid pgrp ...: comm may hold spaces and parens.
-		i := strings.LastIndexByte(string(b), ')')
-		if i < 0 || i+2 > len(b) {
-			continue
-		}
-		f := strings.Fields(string(b[i+2:]))
+		f := statFields(e.Name()) // state ppid pgrp ...
 		if len(f) < 3 || f[0] == "Z" || f[0] == "X" {
 			continue
 		}
