@@ -212,3 +212,11 @@ func TestByteAtATimeOutputIsGathered(t *testing.T) {
 		t.Errorf("%d bytes in %d pieces: the output was not gathered", bytes, pieces)
 	}
 }
+
+// BenchmarkKillMarkedScan: what a door's end pays (on its own goroutine)
+// to look for processes that left its group: one pass over /proc.
+func BenchmarkKillMarkedScan(b *testing.B) {
+	for range b.N {
+		killMarked(func(string) bool { return false })
+	}
+}
