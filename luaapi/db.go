@@ -51,6 +51,9 @@ type DB struct {
 	// Preauth, if set, is the account the host says the caller on L
 	// logged in as by an SSH key ("" for none): db.preauthenticated.
 	Preauth func(L *lua.LState) string
+	// Remote, if set, describes the caller on L if they are a remote
+	// board's caller (db.remote_caller, remotecaller.go).
+	Remote func(L *lua.LState) RemoteCaller
 	// Offload, if set, runs the password hashes of db.auth_user and
 	// db.register_user away from the Lua state's goroutine while the
 	// caller waits (see Offloader), when Store implements
@@ -95,6 +98,7 @@ func (d *DB) Loader(L *lua.LState) int {
 		"reconnect":     writes(d.reconnect),
 		// preauthenticated: sshkeys.go
 		"preauthenticated": reads(d.preauthenticated), // its login is journaled as auth_user's
+		"remote_caller":    reads(d.remoteCaller),     // remotecaller.go; likewise
 	}.table(L, d.Recorder, "db"))
 	return 1
 }

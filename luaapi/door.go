@@ -13,6 +13,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/m2bbs/m2bbs/host/handler/doorserver"
 	"github.com/m2bbs/m2bbs/host/handler/store"
 	"github.com/m2bbs/m2bbs/host/shared/termtext"
 )
@@ -59,6 +60,11 @@ type Door struct {
 	// whose script runs on L (0: none).
 	External ExternalDoors
 	Node     func(L *lua.LState) int
+	// Servers are the door servers scripts may send callers to
+	// (door.servers, door.server: doorserver.go).
+	Servers []doorserver.Server
+	// ServerRunner, if set, runs door.server's calls.
+	ServerRunner DoorServerRunner
 }
 
 // doorGame is the handle door.open returns: one door's data, seen as one
@@ -91,9 +97,12 @@ func (d *Door) Loader(L *lua.LState) int {
 		"now":    reads(d.now),
 		"today":  reads(d.today),
 		"random": reads(d.random),
+		// doorserver.go
+		"servers": reads(d.servers),
 	}.table(L, d.Recorder, "door")
 	L.SetField(mod, "open", L.NewClosure(d.open, mt))
 	L.SetField(mod, "external", L.NewFunction(d.external))
+	L.SetField(mod, "server", L.NewFunction(d.server)) // doorserver.go; journaled by ServerRunner
 	L.Push(mod)
 	return 1
 }

@@ -8,6 +8,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/m2bbs/m2bbs/host/handler/doorserver"
 	"github.com/m2bbs/m2bbs/host/handler/store"
 )
 
@@ -45,6 +46,13 @@ type Deps struct {
 	// Preauthenticated, if set, is the account the caller on L logged in
 	// as with an SSH key, as the host verified it ("" for none).
 	Preauthenticated func(L *lua.LState) string
+	// Remote, if set, describes the caller on L if they are a remote
+	// board's caller, as the host verified it (Name "" for anyone else).
+	Remote func(L *lua.LState) RemoteCaller
+	// DoorServers are the door servers of the settings (door.server),
+	// and DoorServerRunner, if set, runs door.server's calls.
+	DoorServers      []doorserver.Server
+	DoorServerRunner DoorServerRunner
 	// Who lists the callers online across the host; nobody when nil.
 	Who func() []OnlineCaller
 	// TimeLeft, if set, is how long the caller on L has left before their
@@ -129,6 +137,7 @@ func New(deps Deps) *API {
 			Store: deps.Store, Accounts: deps.Store, OnLogin: deps.OnLogin, Throttle: deps.Throttle,
 			Peer: deps.Peer, OnSecret: deps.OnSecret, Log: deps.Log, MinPassword: deps.MinPassword,
 			Recorder: deps.Recorder, Offload: deps.Offload, Preauth: deps.Preauthenticated,
+			Remote: deps.Remote,
 		},
 		Callers: &Callers{Who: deps.Who, Recorder: deps.Recorder},
 		Users: &Users{
@@ -138,6 +147,7 @@ func New(deps Deps) *API {
 		Door: &Door{
 			Store: deps.Store, Dir: deps.ScriptsDir, Now: deps.Now, Location: deps.Location, Rand: deps.Rand,
 			User: deps.User, Who: deps.Who, Recorder: deps.Recorder, External: deps.ExternalDoors, Node: deps.Node,
+			Servers: deps.DoorServers, ServerRunner: deps.DoorServerRunner,
 		},
 		Mail: &Mail{Store: deps.Store, Recorder: deps.Recorder, Netmail: deps.FTN != nil},
 		deps: deps,

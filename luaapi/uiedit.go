@@ -16,14 +16,18 @@ const editorTypeName = "m2bbs.editor"
 // another. The loop that waits for key after key is Lua, around the Go
 // editor (host/handler/fsedit), for the reason readLinesSource gives.
 // Only keys requests edit: a line typed just before the editor began, or
-// anything else, is ignored.
+// anything else, is ignored. A window smaller than the editor's least
+// (fsedit.MinWidth x fsedit.MinHeight) gets the line editor too.
 const editSource = `
-local new, wait, send, fallback = ...
+local new, wait, send, fallback, min_width, min_height = ...
 local type, error = type, error
 return function(conn, req, opts)
     if opts == nil then opts = {} end
     if type(opts) ~= 'table' then error('ui.edit: opts must be a table', 2) end
-    if not conn:terminal().keys then return fallback(conn, req, opts) end
+    local term = conn:terminal()
+    if not term.keys or term.width < min_width or term.height < min_height then
+        return fallback(conn, req, opts)
+    end
     local ed = new(conn, opts)
     local out = ed:redraw()
     while true do
@@ -47,25 +51,31 @@ end
 
 // editFallbackSource is ui.edit for a caller without keystroke mode: the
 // message replied to is shown (each line after "> "), then ui.read_lines
-// reads the lines after opts.text.
+// reads the lines after opts.text, within opts.max_lines and
+// opts.max_bytes (checked, with their defaults, as the editor's are).
 const editFallbackSource = `
-local display, read_lines = ...
-local type, concat, ipairs, min = type, table.concat, ipairs, math.min
+local display, read_lines, limits = ...
+local type, concat, ipairs = type, table.concat, ipairs
 return function(conn, req, opts)
+    local max, max_bytes = limits(opts)
     if type(opts.quote) == 'table' and #opts.quote > 0 then
         local q = {}
         for i, l in ipairs(opts.quote) do q[i] = '> ' .. tostring(l) end
         display(conn, req, concat(q, '\n'))
     end
-    local max = opts.max_lines or 24
-    local lines = {}
+    local lines, size = {}, -1
     if type(opts.text) == 'table' then
         for i, l in ipairs(opts.text) do lines[i] = tostring(l) end
     end
     if #lines >= max then return req, lines end
     local typed
-    req, typed = read_lines(conn, req, min(max - #lines, 1000))
-    for _, l in ipairs(typed) do lines[#lines + 1] = l end
+    req, typed = read_lines(conn, req, max - #lines)
+    for _, l in ipairs(lines) do size = size + #l + 1 end
+    for _, l in ipairs(typed) do
+        size = size + #l + 1
+        if size > max_bytes then break end
+        lines[#lines + 1] = l
+    end
     return req, lines
 end
 `
@@ -78,8 +88,9 @@ func editFunc(L *lua.LState, mod *lua.LTable) lua.LValue {
 		"feed":   editorFeed,
 		"lines":  editorLines,
 	}))
-	fallback := loadChunk(L, editFallbackSource, "<ui.edit fallback>", mod.RawGetString("display"), mod.RawGetString("read_lines"))
-	return loadChunk(L, editSource, "<ui.edit>", L.NewFunction(editorNew), L.NewFunction(editorWait), L.NewFunction(editorSend), fallback)
+	fallback := loadChunk(L, editFallbackSource, "<ui.edit fallback>", mod.RawGetString("display"), mod.RawGetString("read_lines"), L.NewFunction(editLimits))
+	return loadChunk(L, editSource, "<ui.edit>", L.NewFunction(editorNew), L.NewFunction(editorWait), L.NewFunction(editorSend), fallback,
+		lua.LNumber(fsedit.MinWidth), lua.LNumber(fsedit.MinHeight))
 }
 
 // loadChunk runs the chunk src with args and returns the function it
@@ -105,20 +116,40 @@ type editor struct {
 	conn *Conn
 }
 
-// editorNew(conn, opts): a new editor for the caller's window, with
-// opts.title, opts.quote (a list of lines), opts.text (a list of lines),
-// opts.max_lines and opts.max_bytes.
+// editLimits(opts): opts.max_lines and opts.max_bytes, checked, or
+// their defaults (fsedit.DefaultMaxLines, fsedit.DefaultMaxBytes).
+func editLimits(L *lua.LState) int {
+	opts := L.CheckTable(1)
+	lines := intOf(L, opts, "max_lines", fsedit.MaxLines)
+	if lines == 0 {
+		lines = fsedit.DefaultMaxLines
+	}
+	bytes := intOf(L, opts, "max_bytes", fsedit.MaxBytes)
+	if bytes == 0 {
+		bytes = fsedit.DefaultMaxBytes
+	}
+	L.Push(lua.LNumber(lines))
+	L.Push(lua.LNumber(bytes))
+	return 2
+}
+
+// editorNew(conn, opts): a new editor for the caller's window and
+// character set, with opts.title, opts.quote (a list of lines),
+// opts.text (a list of lines), opts.max_lines and opts.max_bytes. The
+// title and lines are text as ui.display takes it (post.lines from the
+// board module, say): their pipe codes are read, not drawn ("||" is a
+// bar, a colour code is dropped), since the editor shows plain text.
 func editorNew(L *lua.LState) int {
 	c := checkConn(L, 1)
 	opts := L.CheckTable(2)
-	o := fsedit.Options{Width: c.Terminal.Width, Height: c.Terminal.Height}
+	o := fsedit.Options{Width: c.Terminal.Width, Height: c.Terminal.Height, Encoding: c.Terminal.Encoding}
 	if s, ok := opts.RawGetString("title").(lua.LString); ok {
-		o.Title = string(s)
+		o.Title = RenderColour(string(s), false)
 	} else if s, ok := opts.RawGetString("subject").(lua.LString); ok {
-		o.Title = string(s)
+		o.Title = RenderColour(string(s), false)
 	}
-	o.Quote = stringsOf(L, opts, "quote")
-	o.Text = stringsOf(L, opts, "text")
+	o.Quote = plainLines(stringsOf(L, opts, "quote"))
+	o.Text = plainLines(stringsOf(L, opts, "text"))
 	o.MaxLines = intOf(L, opts, "max_lines", fsedit.MaxLines)
 	o.MaxBytes = intOf(L, opts, "max_bytes", fsedit.MaxBytes)
 	ud := L.NewUserData()
@@ -149,6 +180,15 @@ func stringsOf(L *lua.LState, opts *lua.LTable, key string) []string {
 		out = append(out, string(s))
 	}
 	return out
+}
+
+// plainLines is lines with their pipe codes read as ui.display reads
+// them, without colour.
+func plainLines(lines []string) []string {
+	for i, l := range lines {
+		lines[i] = RenderColour(l, false)
+	}
+	return lines
 }
 
 // intOf reads opts[key], a whole number from 1 to most, or 0 if absent.
@@ -196,9 +236,15 @@ func editorFeed(L *lua.LState) int {
 	return 2
 }
 
-// ed:lines(): the text, as a list of lines.
+// ed:lines(): the text, as a list of lines as typed (like ui.read_lines'
+// lines: not pipe-escaped, board.post stores them as they are).
 func editorLines(L *lua.LState) int {
-	L.Push(stringList(L, checkEditor(L, 1).ed.Lines()))
+	lines := checkEditor(L, 1).ed.Lines()
+	t := L.CreateTable(len(lines), 0)
+	for _, l := range lines {
+		t.Append(lua.LString(l))
+	}
+	L.Push(t)
 	return 1
 }
 

@@ -411,8 +411,15 @@ end
 
 -- m2bbs is one caller's whole visit: name, password, MOTD, then the menu
 -- until they quit. A caller who logged in over SSH with a key they
--- registered (the K menu) is known already: no name, no password.
+-- registered (the K menu) is known already: no name, no password. A
+-- caller another board sends to play a door here (remote.lua) goes
+-- straight into it.
 function m2bbs(conn, req)
+    local caller = db.remote_caller(conn)
+    if caller then
+        require('remote').serve(conn, req, caller)
+        return
+    end
     local user, err = db.preauthenticated(conn)
     if err then -- their account was banned since
         conn:reply_json(req, {type = 'exit', msg = 'Sorry: ' .. err .. '.'})

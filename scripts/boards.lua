@@ -120,7 +120,7 @@ local function compose(conn, req, subject_screen, default, quote)
     local lines
     if conn:terminal().keys then
         req, lines = ui.edit(conn, req, {title = subject, quote = quote,
-            max_lines = boards.MAX_LINES + (quote and #quote or 0)})
+            max_lines = boards.MAX_LINES})
     else
         ui.screen(conn, req, 'boards/write')
         req, lines = ui.read_lines(conn, req, boards.MAX_LINES)   -- until a lone '.'

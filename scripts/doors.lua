@@ -19,6 +19,9 @@
 -- game:set) go through ui.plain first, so they show as typed, never as
 -- colour or control codes.
 -- Drop a file in scripts/doors/ and it is on the menu for the next caller.
+-- The door servers of the settings (door_servers: other boards, door
+-- networks) follow the doors on the menu; door.server takes the caller
+-- there and back.
 --
 --     local doors = require 'doors'
 --     req = doors.menu(conn, req)   -- from the main menu; returns on Q
@@ -75,11 +78,15 @@ function doors.run(conn, req, entry)
     return req
 end
 
--- menu_text lists the doors under the doors/menu screen.
-local function menu_text(list)
+-- menu_text lists the doors under the doors/menu screen, then the door
+-- servers of the settings (door_servers), numbered on.
+local function menu_text(list, servers)
     local lines = { ui.text('doors/menu') or 'DOORS' }
     for i, entry in ipairs(list) do
         lines[#lines + 1] = ('%2d. %-22s %s'):format(i, entry.name, entry.description)
+    end
+    for i, server in ipairs(servers) do
+        lines[#lines + 1] = ('%2d. %-22s %s'):format(#list + i, server.title, 'Door server: more games elsewhere.')
     end
     lines[#lines + 1] = ' Q. Back to the main menu.'
     return table.concat(lines, '\n')
@@ -93,19 +100,26 @@ function doors.menu(conn, req)
         return req
     end
     while true do
-        local list = doors.installed()
-        if #list == 0 then
+        local list, servers = doors.installed(), door.servers()
+        if #list == 0 and #servers == 0 then
             ui.screen(conn, req, 'doors/none')
             return req
         end
-        req = ui.ask(conn, req, menu_text(list), 'Door? ')
+        req = ui.ask(conn, req, menu_text(list, servers), 'Door? ')
         local choice = ui.trim(req.data.msg):upper()
         if choice == 'Q' then
             return req
         end
-        local entry = list[tonumber(choice)]
+        local n = tonumber(choice)
+        local entry, server = list[n], n and servers[n - #list]
         if entry then
             req = doors.run(conn, req, entry)
+        elseif server then
+            local ok, why
+            req, ok, why = door.server(conn, req, server.name)
+            if not ok then
+                ui.display(conn, req, ('%s: %s.'):format(server.title, why))
+            end
         elseif choice ~= '' then
             ui.screen(conn, req, 'doors/bad_choice')
         end

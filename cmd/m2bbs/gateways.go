@@ -29,6 +29,8 @@ const (
 type gatewayOptions struct {
 	webPort, telnetPort int // -1: off; 0: any free port
 	sshPort             int // -1: off; 0: any free port
+	// rlogin serves doors to other boards (rlogin.go).
+	rlogin rloginOptions
 	// ssh says how the SSH gateway checks passwords and keeps its keys.
 	ssh sshOptions
 	// lines is the number of phone lines: telnet callers hunt through
@@ -50,6 +52,7 @@ type gatewayOptions struct {
 type gateways struct {
 	webAddr, telnetAddr string
 	sshAddr             string
+	rloginAddr          string
 	wg                  sync.WaitGroup
 }
 
@@ -112,6 +115,9 @@ func startGateways(ctx context.Context, opt gatewayOptions, bind string, boardUR
 	if opt.sshPort >= 0 {
 		gw.sshAddr = startSSH(ctx, gw, opt.sshPort, bind, opt.ssh, tcfg, opt.limits, log)
 	}
+	if opt.rlogin.port >= 0 {
+		gw.rloginAddr = startRLogin(ctx, gw, bind, opt.rlogin, tcfg, log)
+	}
 	if opt.telnetPort >= 0 {
 		ts, err := telnet.New(tcfg)
 		if err != nil {
@@ -149,6 +155,9 @@ func (gw *gateways) where() string {
 	if gw.sshAddr != "" {
 		ip, port, _ := net.SplitHostPort(gw.sshAddr)
 		s += fmt.Sprintf("; ssh: ssh -p %s new@%s", port, ip)
+	}
+	if gw.rloginAddr != "" {
+		s += "; rlogin (door server): " + gw.rloginAddr
 	}
 	return s
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/m2bbs/m2bbs/cmd/internal/proctest"
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
+	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
 	"github.com/m2bbs/m2bbs/host/handler/lines"
 	"github.com/m2bbs/m2bbs/host/handler/nativedoor"
 	"github.com/m2bbs/m2bbs/host/handler/nativedoor/doortest"
@@ -488,17 +489,10 @@ func readUntil(t *testing.T, c *classic.Client, want string) string {
 	return seen.String()
 }
 
-// TestNativeDoorAcrossAHostRestart: behind real Mongrel2, a caller (one
-// whose client does keystroke mode) is in a native door when the host is
-// killed with SIGKILL: the door goes with it (the kernel hangs up its
-// terminal), and the host started again tells the caller, at their next
-// key, that the board restarted while they were in the door; they are
-// back at the Doors menu.
-func TestNativeDoorAcrossAHostRestart(t *testing.T) {
-	server := startLinesMongrel2(t, 1)
-	db := filepath.Join(t.TempDir(), "bbs.db")
-	scripts := nativeDoorsScripts(t)
-	line := startLine(t, server, db, 1, "-scripts", scripts)
+// atTheDoors calls line 1 of server as a new caller, user, whose client
+// does keystroke mode, and takes them to the Doors menu.
+func atTheDoors(t *testing.T, server *mongrel2.Server, user string) *classic.Client {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), readTimeout)
 	defer cancel()
 	c, err := classic.Dial(ctx, server.Addr(), lines.Route(1), false)
@@ -512,11 +506,26 @@ func TestNativeDoorAcrossAHostRestart(t *testing.T) {
 	if err := c.Connect(); err != nil {
 		t.Fatal(err)
 	}
-	arrive(t, c, "kay", "pw", "pw", "y")
+	arrive(t, c, user, "pw", "pw", "y")
 	if err := c.Send("D"); err != nil {
 		t.Fatal(err)
 	}
 	readUntil(t, c, "Native Echo")
+	return c
+}
+
+// TestNativeDoorAcrossAHostRestart: behind real Mongrel2, a caller (one
+// whose client does keystroke mode) is in a native door when the host is
+// killed with SIGKILL: the door goes with it (the kernel hangs up its
+// terminal), and the host started again tells the caller, at their next
+// key, that the board restarted while they were in the door; they are
+// back at the Doors menu.
+func TestNativeDoorAcrossAHostRestart(t *testing.T) {
+	server := startLinesMongrel2(t, 1)
+	db := filepath.Join(t.TempDir(), "bbs.db")
+	scripts := nativeDoorsScripts(t)
+	line := startLine(t, server, db, 1, "-scripts", scripts)
+	c := atTheDoors(t, server, "kay")
 	if err := c.Send("1"); err != nil {
 		t.Fatal(err)
 	}

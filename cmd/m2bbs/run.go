@@ -64,6 +64,8 @@ func runRun(ctx context.Context, args []string, stderr io.Writer) error {
 		fs.IntVar(&opt.gateways.webPort, "web-port", defaultWebPort, "port of the browser terminal page and its WebSockets (0: any free port, -1: off)")
 		fs.IntVar(&opt.gateways.telnetPort, "telnet-port", defaultTelnetPort, "port of the telnet gateway (0: any free port, -1: off)")
 		fs.IntVar(&opt.gateways.sshPort, "ssh-port", defaultSSHPort, "port of the SSH gateway (0: any free port, -1: off); its host keys are kept in -data")
+		fs.IntVar(&opt.gateways.rlogin.port, "rlogin-port", -1, "port of the RLogin gateway, serving doors to the boards in rlogin_boards (0: any free port, -1: off)")
+		fs.IntVar(&opt.gateways.rlogin.perAddr, "rlogin-per-addr", defaultRLoginPerAddr, "RLogin calls one address (a remote board) may have open at once")
 		opt.limits.register(fs)
 	})
 	if err != nil {
@@ -82,6 +84,16 @@ func runRun(ctx context.Context, args []string, stderr io.Writer) error {
 	s.keyLogins = keylogin.NewVerifier(loginKey)
 	opt.gateways.ssh = sshOptions{dataDir: opt.dataDir, dbPath: s.DBPath, bcryptCost: s.BcryptCost,
 		logins: throttle.Policy{FreePerAddr: s.LoginsPerAddress}, loginKey: loginKey}
+	if opt.gateways.rlogin.port >= 0 {
+		// The RLogin gateway vouches for remote boards' callers with a
+		// key of its own, in this process's memory only.
+		boards, entries, err := rloginBoards(s)
+		if err != nil {
+			return err
+		}
+		opt.gateways.rlogin.boards, opt.gateways.rlogin.key = boards, keylogin.NewKey()
+		s.remoteCallers, s.remoteEntries = keylogin.NewVerifier(opt.gateways.rlogin.key), entries
+	}
 	s.listenAll = opt.listenAll
 	opt.gateways.origins = s.origins()
 	log := s.logger(stderr)
@@ -244,7 +256,7 @@ func runWithMongrel2(ctx context.Context, s *settings, opt runOptions, log *slog
 	}
 	s.gatewayKey = newGatewayKey() // the telnet gateway tells the host its callers' addresses
 	gw := startGateways(hostCtx, gatewayOptions{webPort: -1, telnetPort: opt.gateways.telnetPort, sshPort: opt.gateways.sshPort, ssh: opt.gateways.ssh,
-		lines: opt.lines, peerKey: s.gatewayKey, limits: &opt.limits}, bind, nil,
+		lines: opt.lines, peerKey: s.gatewayKey, limits: &opt.limits, rlogin: opt.gateways.rlogin}, bind, nil,
 		s.RawFrames, tcpDialer(server.Addr()), log)
 	defer gw.wait()
 	gw.webAddr = server.Addr()

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pebbe/zmq4"
@@ -30,6 +32,10 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 			return err
 		}
 		defer stop(log)
+	}
+	servers, err := doorServers(s)
+	if err != nil {
+		return err
 	}
 	release, err := lockHandler(s.DBPath, s.SendSpec)
 	if err != nil {
@@ -88,12 +94,15 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 				MinPassword: s.MinPassword, RegistrationsPerAddr: s.RegistrationsPerHour, RegistrationWindow: time.Hour,
 				FreePerAddr: s.LoginsPerAddress,
 			},
-			GatewayKey:   s.gatewayKey,
-			KeyLogins:    s.keyLogins,
-			TimeLimits:   s.timeLimits,
-			TimeZone:     s.timeZone,
-			EventsScript: filepath.Join(s.ScriptsDir, "events.lua"),
-			FTN:          ftnHost,
+			GatewayKey:    s.gatewayKey,
+			KeyLogins:     s.keyLogins,
+			RemoteCallers: s.remoteCallers,
+			RemoteEntries: s.remoteEntries,
+			DoorServers:   servers,
+			TimeLimits:    s.timeLimits,
+			TimeZone:      s.timeZone,
+			EventsScript:  filepath.Join(s.ScriptsDir, "events.lua"),
+			FTN:           ftnHost,
 		},
 		RawFrames:   s.RawFrames,
 		ScreensDir:  s.ScreensDir,
@@ -108,6 +117,7 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		// Pages of these sites may open WebSockets behind Mongrel2.
 		WebSocketOrigins: s.origins(),
 		FrontEndPIDFile:  s.Mongrel2PIDFile,
+		DoorsDir:         doorsDir(s),
 	}, dispatch.Deps{Store: db, Log: log, Lines: db, Directory: directory, Drain: s.drain, Events: db, FTN: ftnStatus})
 	if err != nil {
 		return err
@@ -127,4 +137,14 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		}
 	}()
 	return h.Run(ctx)
+}
+
+// doorsDir is the folder of the line's native doors, beside the database,
+// so that the next host on the line finds what a killed one left; "" (the
+// system's temporary folder) for a database in memory.
+func doorsDir(s *settings) string {
+	if s.DBPath == "" || strings.HasPrefix(s.DBPath, ":memory:") || strings.HasPrefix(s.DBPath, "file:") {
+		return ""
+	}
+	return filepath.Join(filepath.Dir(s.DBPath), "doors", "line"+strconv.Itoa(s.line))
 }

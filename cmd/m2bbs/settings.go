@@ -50,6 +50,11 @@ type settings struct {
 	// keyLogins, if set, checks the key logins of this process's SSH
 	// gateway (run): every host of the process shares it.
 	keyLogins *keylogin.Verifier
+	// remoteCallers, if set, checks the remote boards' callers of this
+	// process's RLogin gateway (run -rlogin-port), and remoteEntries
+	// names where each board's callers go (rlogin.go).
+	remoteCallers *keylogin.Verifier
+	remoteEntries map[string]string
 }
 
 // parseSettings reads the settings of command name: defaults, then the

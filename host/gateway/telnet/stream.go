@@ -45,6 +45,10 @@ type Stream struct {
 	// assertion it returns goes with it, telling the host that the caller
 	// proved a public key of an account (see host/shared/keylogin).
 	Vouch func() keylogin.Assertion
+	// VouchWire names the members Vouch's assertion travels in
+	// (keylogin.KeyLoginWire when zero; the RLogin gateway's remote
+	// callers: keylogin.RemoteCallerWire).
+	VouchWire keylogin.Wire
 }
 
 // streamCall is the part of a caller that only a Stream call has.
@@ -52,6 +56,7 @@ type streamCall struct {
 	echo  bool
 	login *Login
 	vouch func() keylogin.Assertion
+	wire  keylogin.Wire
 	typed int // prompts answered from login
 }
 
@@ -67,7 +72,10 @@ type Call struct {
 // NewCall does not apply them.
 func (s *Server) NewCall(nc net.Conn, st Stream) *Call {
 	c := newCaller(s, nc)
-	c.stream = &streamCall{echo: st.Echo, vouch: st.Vouch}
+	c.stream = &streamCall{echo: st.Echo, vouch: st.Vouch, wire: st.VouchWire}
+	if c.stream.wire.Name == "" {
+		c.stream.wire = keylogin.KeyLoginWire
+	}
 	if st.Login != nil {
 		login := *st.Login
 		c.stream.login = &login
@@ -180,7 +188,7 @@ func (c *caller) vouched(req []byte) []byte {
 	if c.stream == nil || c.stream.vouch == nil || len(req) < 2 || req[len(req)-2] != '}' {
 		return req
 	}
-	members := c.stream.vouch().AppendJSONMembers(nil)
+	members := c.stream.wire.AppendJSONMembers(nil, c.stream.vouch())
 	req = req[:len(req)-2]
 	req = append(req, members...)
 	return append(req, '}', 0)

@@ -101,6 +101,13 @@ type Config struct {
 	// TimeZone the zone whose midnight starts a day ("Local" when empty,
 	// or an IANA name such as "Europe/Paris").
 	TimeLimits, TimeZone string
+	// RLoginBoards are the remote boards whose callers may play this
+	// board's doors over RLogin (boards.go; m2bbs run -rlogin-port); nil
+	// for none. A pointer, so that a Config stays comparable.
+	RLoginBoards *[]RemoteBoard
+	// DoorServers are the door servers scripts may send callers to
+	// (boards.go; door.server); nil for none.
+	DoorServers *[]DoorServer
 	// FTN is the settings file's ftn table (FidoNet-technology mail: the
 	// board's addresses, uplinks and echoes), as plain Go values: tables
 	// become map[string]any or []any, see Table. host/handler/ftn reads it;
@@ -163,6 +170,8 @@ func (c *Config) keys() map[string]any {
 		"new_users_wait":         &c.NewUsersWait,
 		"time_limits":            &c.TimeLimits,
 		"time_zone":              &c.TimeZone,
+		"rlogin_boards":          &c.RLoginBoards,
+		"door_servers":           &c.DoorServers,
 		"ftn":                    &c.FTN,
 	}
 }
@@ -313,6 +322,20 @@ func apply(name string, tbl *lua.LTable, skip map[string]bool, base Config) (Con
 				return
 			}
 			*dst = m
+		case **[]RemoteBoard:
+			boards, err := remoteBoards(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", key, err))
+				return
+			}
+			*dst = &boards
+		case **[]DoorServer:
+			servers, err := doorServers(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", key, err))
+				return
+			}
+			*dst = &servers
 		case *time.Duration:
 			d, err := duration(v)
 			if err != nil {

@@ -146,6 +146,49 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
+func TestRLoginBoards(t *testing.T) {
+	cfg, err := Parse("config.lua", []byte(`
+rlogin_boards = {
+    {name = 'alpha', secret = 'env:ALPHA_SECRET', door = 'guess'},
+    {name = 'beta', allow = '192.0.2.0/24, 127.0.0.1', door = 'doors'},
+}`), Defaults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []RemoteBoard{{Name: "alpha", Secret: "env:ALPHA_SECRET", Door: "guess"}, {Name: "beta", Allow: "192.0.2.0/24, 127.0.0.1", Door: "doors"}}
+	if cfg.RLoginBoards == nil || len(*cfg.RLoginBoards) != 2 || (*cfg.RLoginBoards)[0] != want[0] || (*cfg.RLoginBoards)[1] != want[1] {
+		t.Errorf("rlogin_boards = %+v, want %+v", cfg.RLoginBoards, want)
+	}
+	for _, bad := range []string{
+		`rlogin_boards = 'alpha'`,
+		`rlogin_boards = {'alpha'}`,
+		`rlogin_boards = {{secret = 'x'}}`,
+		`rlogin_boards = {{name = 'alpha', sekret = 'x'}}`,
+		`rlogin_boards = {{name = 'alpha', secret = 42}}`,
+	} {
+		if _, err := Parse("config.lua", []byte(bad), Defaults); err == nil || !strings.Contains(err.Error(), "rlogin_boards") {
+			t.Errorf("%s: err = %v, want one naming rlogin_boards", bad, err)
+		}
+	}
+}
+
+func TestDoorServers(t *testing.T) {
+	cfg, err := Parse("config.lua", []byte(`
+door_servers = {
+    {name = 'alpha', address = '127.0.0.1:513', secret = 'env:ALPHA', server_user = 'mybbs:{user}'},
+    {name = 'tel', protocol = 'telnet', address = '127.0.0.1:23'},
+}`), Defaults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []DoorServer{{Name: "alpha", Address: "127.0.0.1:513", Secret: "env:ALPHA", ServerUser: "mybbs:{user}"}, {Name: "tel", Protocol: "telnet", Address: "127.0.0.1:23"}}
+	if cfg.DoorServers == nil || len(*cfg.DoorServers) != 2 || (*cfg.DoorServers)[0] != want[0] || (*cfg.DoorServers)[1] != want[1] {
+		t.Errorf("door_servers = %+v, want %+v", cfg.DoorServers, want)
+	}
+	if _, err := Parse("config.lua", []byte(`door_servers = {{name = 'a', password = 'x'}}`), Defaults); err == nil || !strings.Contains(err.Error(), "unknown field password") {
+		t.Errorf("an unknown field: %v", err)
+	}
+}
 func TestParseTableSetting(t *testing.T) {
 	src := `ftn = { address = '21:1/100', port = 24554, secure = true,
 		uplinks = { { address = '21:1/101', password = 'pw' } },

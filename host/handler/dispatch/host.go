@@ -107,6 +107,11 @@ type Config struct {
 	// written before it was (its start) are dropped at start and whenever
 	// the front end goes (frontend_cutoff.go).
 	FrontEndPIDFile string
+	// DoorsDir holds the native doors' node folders (nativedoor.Runner's
+	// TempRoot); kept across restarts, it lets a host reap at start what
+	// the doors of a host killed with SIGKILL left running. A folder of
+	// the host's own in the system's temporary folder when empty.
+	DoorsDir string
 	// EventTick is how often the host looks for events due
 	// (events.DefaultTick when zero).
 	EventTick time.Duration
@@ -230,7 +235,7 @@ func New(transport Transport, cfg Config, deps Deps) (*Host, error) {
 	h.initLine()
 	h.newHub()
 	h.initNodes()
-	h.doors = &nativedoor.Runner{} // its folder is made by the first door
+	h.doors = &nativedoor.Runner{TempRoot: cfg.DoorsDir} // its folder is made by the first door
 	fp, err := fingerprint(h.watchedDirs())
 	if err != nil {
 		return nil, fmt.Errorf("host: %w", err)
@@ -275,6 +280,7 @@ func (h *Host) Run(ctx context.Context) error {
 	}()
 	h.dropJournalsBefore(ctx, h.journalCutoff(time.Time{}))
 	h.pruneNodes(ctx)
+	h.reapDoors()
 	h.mu.Lock()
 	h.startWorkers(ctx, h.current)
 	h.mu.Unlock()

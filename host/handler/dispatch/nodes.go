@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/m2bbs/m2bbs/host/handler/nodes"
+	"github.com/m2bbs/m2bbs/host/handler/store"
 )
 
 // initNodes makes the allocator of the line's node numbers, with the
@@ -12,7 +13,23 @@ import (
 func (h *Host) initNodes() {
 	ctx, cancel := context.WithTimeout(context.Background(), nodes.StoreTimeout)
 	defer cancel()
-	h.nodes = nodes.New(ctx, h.cfg.Line, h.deps.Store, h.log)
+	var kept store.NodeStore
+	if ns, ok := h.deps.Store.(store.NodeStore); ok {
+		kept = ns
+	}
+	h.nodes = nodes.New(ctx, h.cfg.Line, kept, h.log)
+}
+
+// reapDoors kills what the doors of a host on the same folder, killed
+// with SIGKILL, left running (a door ignoring SIGHUP, a setsid child).
+func (h *Host) reapDoors() {
+	n, err := h.doors.Reap()
+	if err != nil {
+		h.log.Warn("doors of a host gone not all reaped", "err", err)
+	}
+	if n > 0 {
+		h.log.Warn("doors of a host gone killed", "processes", n)
+	}
 }
 
 // pruneNodes frees the nodes of callers whose journal is gone: their

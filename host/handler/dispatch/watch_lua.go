@@ -71,15 +71,32 @@ func (hub *watchHub) watching(watcherID string) bool {
 // WatchTranscript writes watch events as the classic client's transcript
 // shows the caller's visit: each message's text on its own lines, a
 // prompt's pchar followed by what the caller typed (a password as
-// ********), chat lines and the host's notices in brackets. Its zero value
-// is ready; it remembers whether the last thing written was a pchar.
-type WatchTranscript struct{ atPrompt bool }
+// ********), chat lines and the host's notices in brackets. Output in
+// keystroke mode (the full-screen editor, a door: cursor moves and screen
+// clears that would scramble the watcher's own screen) is summed up in a
+// bracketed line, once for a run of it. Its zero value is ready; it
+// remembers whether the last thing written was a pchar or keystroke-mode
+// output.
+type WatchTranscript struct{ atPrompt, inKeys bool }
+
+// WatchKeysText sums up a run of keystroke-mode output in a transcript.
+const WatchKeysText = "[the caller is in a full-screen program (keystroke mode): its screens are not shown]\n"
 
 // Write writes e to b.
 func (tr *WatchTranscript) Write(b *strings.Builder, e WatchEvent) {
 	if e.Kind != WatchTyped && e.Kind != WatchChat && tr.atPrompt {
 		b.WriteByte('\n')
 		tr.atPrompt = false
+	}
+	if e.Type == message.TypeKeys && (e.Kind == WatchSent || e.Kind == WatchRaw) {
+		if !tr.inKeys {
+			b.WriteString(WatchKeysText)
+			tr.inKeys = true
+		}
+		return
+	}
+	if e.Kind != WatchTyped {
+		tr.inKeys = false
 	}
 	switch e.Kind {
 	case WatchSent, WatchRaw:

@@ -12,17 +12,22 @@
 // before the last column (width - 1). Output is only what changed since
 // the last screen, row by row.
 //
-// Bounded: at most Options.MaxLines lines (MaxLines in all) and
+// Bounded: at most Options.MaxLines lines of the caller's own (each
+// Ctrl-Q raises the limit by the lines it quotes; MaxLines in all) and
 // Options.MaxBytes bytes (MaxBytes in all, newlines counted); a key past
 // a limit is refused with a bell and a word on the status line. The
 // screen is at most MaxWidth x MaxHeight; a larger window uses that much.
+// A key costs time in proportion to its line, not to the whole text: the
+// text's size is kept as it changes.
 package fsedit
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/m2bbs/m2bbs/host/shared/termprofile"
 	"github.com/m2bbs/m2bbs/host/shared/termtext"
 )
 
@@ -53,8 +58,14 @@ type Options struct {
 	// Text is the text to start with.
 	Text []string
 	// MaxLines and MaxBytes bound the text (0: the defaults; at most
-	// MaxLines and MaxBytes).
+	// MaxLines and MaxBytes). MaxLines counts the caller's own lines:
+	// each Ctrl-Q raises it by the lines it inserts, up to MaxLines.
 	MaxLines, MaxBytes int
+	// Encoding is the caller's character set: on a CP437 or ASCII
+	// terminal a character of Title, Quote or Text it cannot show in one
+	// column becomes the stand-in its edge writes ("...", "(TM)", "?"),
+	// so the editor counts the columns the caller sees.
+	Encoding termprofile.Encoding
 }
 
 // Result says whether the edit goes on.
@@ -72,8 +83,11 @@ type Editor struct {
 	opt           Options
 	width, height int
 	lines         [][]rune
-	row, col      int // the cursor, in the text
-	top           int // the first text line on screen
+	bytes         int   // the text's size: see size
+	cols          []int // the columns each line takes: see size
+	quoted        int   // lines Ctrl-Q added to the line limit
+	row, col      int   // the cursor, in the text
+	top           int   // the first text line on screen
 	msg           string
 	abortAsked    bool
 	ps            parser
@@ -85,24 +99,33 @@ type Editor struct {
 func New(opt Options) *Editor {
 	opt.MaxLines = clamp(opt.MaxLines, DefaultMaxLines, 1, MaxLines)
 	opt.MaxBytes = clamp(opt.MaxBytes, DefaultMaxBytes, 1, MaxBytes)
-	opt.Title = string(keptOnly([]rune(termtext.CleanLine(opt.Title))))
-	e := &Editor{opt: opt}
+	e := &Editor{opt: opt, bytes: -1} // no lines yet: see size
+	e.opt.Title = string(e.clean(opt.Title))
 	e.resize(opt.Width, opt.Height)
 text:
 	for _, l := range opt.Text {
 		for _, part := range strings.Split(l, "\n") {
-			for _, line := range wrapText(keptOnly([]rune(termtext.CleanLine(part))), "", e.wrapAt()) {
-				if !e.fits(line) {
+			for _, line := range wrapText(e.clean(part), "", e.wrapAt()) {
+				if !e.fits(line, e.opt.MaxLines) {
 					break text
 				}
 				e.lines = append(e.lines, line)
+				e.cols = append(e.cols, columns(line))
+				e.bytes += lineBytes(line) + 1
 			}
 		}
 	}
 	if len(e.lines) == 0 {
-		e.lines = [][]rune{{}}
+		e.lines, e.cols, e.bytes = [][]rune{{}}, []int{0}, 0
 	}
 	return e
+}
+
+// clean is s as the editor keeps a line it is given: without control
+// sequences, tabs expanded, only characters that take a column, each as
+// the caller's terminal shows it.
+func (e *Editor) clean(s string) []rune {
+	return shown(keptOnly([]rune(termtext.CleanLine(s))), e.opt.Encoding)
 }
 
 // clamp is n, or def when n is 0 or less, kept within lo..hi.
@@ -254,15 +277,40 @@ func (e *Editor) moveTo(row, col int) {
 }
 
 // size is the text's length in bytes, a newline after each line but the
-// last.
-func (e *Editor) size() int {
-	n := len(e.lines) - 1
-	for _, l := range e.lines {
-		for _, r := range l {
-			n += utf8.RuneLen(r)
-		}
+// last (-1 for no lines). It is kept as the text changes, and so are
+// the columns of each line (e.cols): every change of e.lines goes through
+// setLine, insertLine or removeLine, or adjusts both itself.
+func (e *Editor) size() int { return e.bytes }
+
+// lineLimit is how many lines the text may have: Options.MaxLines and
+// the quotes' lines, at most MaxLines.
+func (e *Editor) lineLimit() int { return min(e.opt.MaxLines+e.quoted, MaxLines) }
+
+// noMoreLines refuses a key that would pass the line limit.
+func (e *Editor) noMoreLines() bool {
+	return e.refuse("No more lines: at most " + strconv.Itoa(e.lineLimit()) + ".")
+}
+
+// lineBytes is line's length in UTF-8.
+func lineBytes(line []rune) int {
+	n := 0
+	for _, r := range line {
+		n += utf8.RuneLen(r)
 	}
 	return n
+}
+
+// setLine replaces line i.
+func (e *Editor) setLine(i int, line []rune) {
+	e.bytes += lineBytes(line) - lineBytes(e.lines[i])
+	e.lines[i], e.cols[i] = line, columns(line)
+}
+
+// removeLine removes line i (there is another).
+func (e *Editor) removeLine(i int) {
+	e.bytes -= lineBytes(e.lines[i]) + 1
+	e.lines = slices.Delete(e.lines, i, i+1)
+	e.cols = slices.Delete(e.cols, i, i+1)
 }
 
 // refuse says why a key was refused.
@@ -277,22 +325,47 @@ func (e *Editor) insert(r rune) bool {
 		return true // takes no column: see width.go
 	}
 	line := e.lines[e.row]
-	wraps := columns(line)+runeWidth(r) > e.wrapAt()
-	newline := 0
-	if wraps {
-		newline = 1 // a wrap may add a line break
-	}
-	if e.size()+utf8.RuneLen(r)+newline > e.opt.MaxBytes {
+	if e.bytes+utf8.RuneLen(r) > e.opt.MaxBytes {
 		return e.refuse("The message is full.")
 	}
-	if wraps && len(e.lines) >= e.opt.MaxLines {
-		return e.refuse("No more lines: at most " + strconv.Itoa(e.opt.MaxLines) + ".")
+	if e.cols[e.row]+runeWidth(r) <= e.wrapAt() {
+		e.lines[e.row] = slices.Insert(line, e.col, r)
+		e.bytes += utf8.RuneLen(r)
+		e.cols[e.row] += runeWidth(r)
+		e.col++
+		return true
 	}
-	line = append(line[:e.col], append([]rune{r}, line[e.col:]...)...)
-	e.lines[e.row] = line
+	// It wraps, into as many lines as wrapFrom will make of it (a line
+	// wider than the window, after it narrowed, into several): at least
+	// one more.
+	if len(e.lines) >= e.lineLimit() {
+		return e.noMoreLines()
+	}
+	grown := slices.Insert(slices.Clone(line), e.col, r)
+	n, bytes := wrapped(grown, e.wrapAt())
+	if e.bytes-lineBytes(line)+bytes > e.opt.MaxBytes {
+		return e.refuse("The message is full.")
+	}
+	if len(e.lines)+n-1 > e.lineLimit() {
+		return e.noMoreLines()
+	}
+	e.setLine(e.row, grown)
 	e.col++
 	e.wrapFrom(e.row)
 	return true
+}
+
+// wrapped is what wrapFrom makes of line: how many lines, and their
+// bytes with the breaks between them.
+func wrapped(line []rune, w int) (n, bytes int) {
+	n, bytes = 1, lineBytes(line)
+	for columns(line) > w {
+		cut, skip := breakAt(line, w)
+		bytes += 1 - skip // a break is added, or takes a space's place
+		line = line[cut+skip:]
+		n++
+	}
+	return n, bytes
 }
 
 // wrapFrom breaks the line at row, if it is too wide, at its last space
@@ -300,12 +373,12 @@ func (e *Editor) insert(r rune) bool {
 // after it; the cursor follows its character.
 func (e *Editor) wrapFrom(row int) {
 	w := e.wrapAt()
-	for ; row < len(e.lines) && columns(e.lines[row]) > w && len(e.lines) < e.opt.MaxLines; row++ {
+	for ; row < len(e.lines) && e.cols[row] > w && len(e.lines) < e.lineLimit(); row++ {
 		line := e.lines[row]
 		cut, skip := breakAt(line, w)
 		head := append([]rune(nil), line[:cut]...)
 		tail := append([]rune(nil), line[cut+skip:]...)
-		e.lines[row] = head
+		e.setLine(row, head)
 		e.insertLine(row+1, tail)
 		if e.row == row && e.col > cut {
 			e.row, e.col = row+1, max(e.col-cut-skip, 0)
@@ -315,22 +388,22 @@ func (e *Editor) wrapFrom(row int) {
 
 // insertLine puts line before line i.
 func (e *Editor) insertLine(i int, line []rune) {
-	e.lines = append(e.lines, nil)
-	copy(e.lines[i+1:], e.lines[i:])
-	e.lines[i] = line
+	e.lines = slices.Insert(e.lines, i, line)
+	e.cols = slices.Insert(e.cols, i, columns(line))
+	e.bytes += lineBytes(line) + 1
 }
 
 // enter splits the line at the cursor.
 func (e *Editor) enter() bool {
-	if len(e.lines) >= e.opt.MaxLines {
-		return e.refuse("No more lines: at most " + strconv.Itoa(e.opt.MaxLines) + ".")
+	if len(e.lines) >= e.lineLimit() {
+		return e.noMoreLines()
 	}
-	if e.size()+1 > e.opt.MaxBytes {
+	if e.bytes+1 > e.opt.MaxBytes {
 		return e.refuse("The message is full.")
 	}
 	line := e.lines[e.row]
 	tail := append([]rune(nil), line[e.col:]...)
-	e.lines[e.row] = line[:e.col]
+	e.setLine(e.row, line[:e.col])
 	e.insertLine(e.row+1, tail)
 	e.row, e.col = e.row+1, 0
 	return true
@@ -341,7 +414,9 @@ func (e *Editor) enter() bool {
 func (e *Editor) backspace() bool {
 	if e.col > 0 {
 		line := e.lines[e.row]
-		e.lines[e.row] = append(line[:e.col-1], line[e.col:]...)
+		e.bytes -= utf8.RuneLen(line[e.col-1])
+		e.cols[e.row] -= runeWidth(line[e.col-1])
+		e.lines[e.row] = slices.Delete(line, e.col-1, e.col)
 		e.col--
 		return true
 	}
@@ -362,7 +437,9 @@ func (e *Editor) backspace() bool {
 func (e *Editor) deleteForward() bool {
 	line := e.lines[e.row]
 	if e.col < len(line) {
-		e.lines[e.row] = append(line[:e.col], line[e.col+1:]...)
+		e.bytes -= utf8.RuneLen(line[e.col])
+		e.cols[e.row] -= runeWidth(line[e.col])
+		e.lines[e.row] = slices.Delete(line, e.col, e.col+1)
 		return true
 	}
 	if e.row+1 < len(e.lines) {
@@ -375,15 +452,15 @@ func (e *Editor) deleteForward() bool {
 // false, and joins nothing, when the wrapped result would pass MaxLines.
 func (e *Editor) join(i int) bool {
 	joined := append(append([]rune(nil), e.lines[i]...), e.lines[i+1]...)
-	parts := len(wrapText(joined, "", e.wrapAt()))
-	if len(e.lines)-2+parts > e.opt.MaxLines {
-		return e.refuse("No more lines: at most " + strconv.Itoa(e.opt.MaxLines) + ".")
+	parts, bytes := wrapped(joined, e.wrapAt())
+	if len(e.lines)-2+parts > e.lineLimit() {
+		return e.noMoreLines()
 	}
-	if e.size()-1+(parts-1) > e.opt.MaxBytes { // its breaks cost a byte each
+	if e.bytes-lineBytes(e.lines[i])-lineBytes(e.lines[i+1])-1+bytes > e.opt.MaxBytes {
 		return e.refuse("The message is full.")
 	}
-	e.lines[i] = joined
-	e.lines = append(e.lines[:i+1], e.lines[i+2:]...)
+	e.setLine(i, joined)
+	e.removeLine(i + 1)
 	e.wrapFrom(i)
 	return true
 }
@@ -391,38 +468,39 @@ func (e *Editor) join(i int) bool {
 // deleteLine removes the cursor's line.
 func (e *Editor) deleteLine() {
 	if len(e.lines) == 1 {
-		e.lines[0] = e.lines[0][:0]
+		e.setLine(0, e.lines[0][:0])
 		e.col = 0
 		return
 	}
-	e.lines = append(e.lines[:e.row], e.lines[e.row+1:]...)
+	e.removeLine(e.row)
 	e.moveTo(e.row, 0)
 }
 
 // quote inserts the message replied to above the cursor's line, as much
-// of it as the limits allow; the cursor stays on its line.
+// of it as MaxLines and MaxBytes allow, and raises the line limit by the
+// lines it inserted; the cursor stays on its line.
 func (e *Editor) quote() bool {
 	if len(e.opt.Quote) == 0 {
 		return e.refuse("Nothing to quote.")
 	}
 	at := e.row
+	defer func() { e.quoted += at - e.row; e.row, e.col = at, 0 }()
 	for _, l := range e.opt.Quote {
-		for _, line := range wrapText(keptOnly([]rune(termtext.CleanLine(l))), "> ", e.wrapAt()) {
-			if !e.fits(line) {
-				e.row = at
+		for _, line := range wrapText(e.clean(l), "> ", e.wrapAt()) {
+			if !e.fits(line, MaxLines) {
 				return e.refuse("The quote was cut short: the message is full.")
 			}
 			e.insertLine(at, line)
 			at++
 		}
 	}
-	e.row, e.col = at, 0
 	return true
 }
 
-// fits reports whether one more line, line, stays within the limits.
-func (e *Editor) fits(line []rune) bool {
-	return len(e.lines)+1 <= e.opt.MaxLines && e.size()+len(string(line))+1 <= e.opt.MaxBytes
+// fits reports whether one more line, line, keeps the text within
+// limit lines and MaxBytes.
+func (e *Editor) fits(line []rune, limit int) bool {
+	return len(e.lines)+1 <= limit && e.bytes+lineBytes(line)+1 <= e.opt.MaxBytes
 }
 
 // breakAt is where a line wider than w columns breaks: before its last

@@ -179,10 +179,13 @@ func FuzzEditor(f *testing.F) {
 		if got, want := s.sc.text(), full.text(); got != want {
 			t.Fatalf("screen drawn by changes:\n%s\nredrawn:\n%s", got, want)
 		}
-		if len(s.e.lines) > opt.MaxLines || s.e.size() > opt.MaxBytes {
-			t.Fatalf("%d lines, %d bytes", len(s.e.lines), s.e.size())
+		if len(s.e.lines) > s.e.lineLimit() || s.e.size() > opt.MaxBytes || s.e.size() != textSize(s.e.lines) {
+			t.Fatalf("%d lines (limit %d), %d bytes (counted %d)", len(s.e.lines), s.e.lineLimit(), s.e.size(), textSize(s.e.lines))
 		}
-		for _, l := range s.e.lines {
+		for i, l := range s.e.lines {
+			if s.e.cols[i] != columns(l) {
+				t.Fatalf("line %d %q: columns kept %d, counted %d", i, string(l), s.e.cols[i], columns(l))
+			}
 			if columns(l) > s.e.wrapAt() {
 				t.Fatalf("line %q wider than %d", string(l), s.e.wrapAt())
 			}

@@ -26,13 +26,16 @@ const (
 )
 
 // maxSequence bounds an escape sequence the parser holds across calls:
-// a longer one is dropped.
+// a longer one is dropped, up to its end, however many calls it spans.
 const maxSequence = 16
 
 // parser splits keystrokes into keys. An escape sequence may arrive in
 // pieces: the start is held until it ends (at most maxSequence bytes).
 type parser struct {
 	held []byte
+	// skipping: a control sequence too long to hold is being dropped;
+	// its parameter bytes go until its final byte.
+	skipping bool
 }
 
 // keys appends to dst the keys in p, after any held bytes, and holds an
@@ -40,7 +43,11 @@ type parser struct {
 func (ps *parser) keys(dst []key, p string) []key {
 	buf := append(ps.held, p...)
 	ps.held = ps.held[:0]
-	for i := 0; i < len(buf); {
+	i := 0
+	if ps.skipping {
+		i, ps.skipping = skipSequence(buf)
+	}
+	for i < len(buf) {
 		c := buf[i]
 		switch {
 		case c == 0x1b:
@@ -48,6 +55,8 @@ func (ps *parser) keys(dst []key, p string) []key {
 			if n < 0 { // incomplete
 				if len(buf)-i <= maxSequence {
 					ps.held = append(ps.held[:0], buf[i:]...)
+				} else {
+					ps.skipping = true // the rest, in later calls, is dropped too
 				}
 				return dst
 			}
@@ -76,9 +85,26 @@ func (ps *parser) keys(dst []key, p string) []key {
 	return dst
 }
 
+// skipSequence reads the rest of a control sequence being dropped at
+// the start of p: how many bytes it takes, and whether p ends inside it.
+// A byte that cannot be in one ends it without being taken.
+func skipSequence(p []byte) (int, bool) {
+	for i, c := range p {
+		switch {
+		case c >= 0x40 && c <= 0x7e: // its final byte
+			return i + 1, false
+		case c < 0x20 || c > 0x3f:
+			return i, false
+		}
+	}
+	return len(p), true
+}
+
 // escape reads the escape sequence p starts with (p[0] is ESC): its
 // length and key, or -1 if p ends inside it. ESC followed by a byte that
-// starts no sequence is a lone ESC (ignored: kindNone), one byte long.
+// starts no sequence is a lone ESC (ignored: kindNone), one byte long;
+// ESC O followed by a byte that ends no SS3 sequence is dropped, the byte
+// read on its own.
 func escape(p []byte) (int, key) {
 	if len(p) < 2 {
 		return -1, key{}
@@ -87,6 +113,9 @@ func escape(p []byte) (int, key) {
 	case 'O': // SS3: ESC O A
 		if len(p) < 3 {
 			return -1, key{}
+		}
+		if p[2] < 0x40 || p[2] > 0x7e {
+			return 2, key{}
 		}
 		return 3, finalKey(p[2], nil)
 	case '[':

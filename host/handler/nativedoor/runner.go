@@ -48,6 +48,11 @@ const (
 	// ReadChunk is the most one Read returns: a door's output reaches the
 	// caller in pieces of at most this many bytes.
 	ReadChunk = 4 << 10
+	// PieceEvery is the least time between two Reads that return output:
+	// a door writing a byte at a time (unbuffered output) reaches the
+	// caller in pieces gathered over this long, so it costs the caller's
+	// worker at most 100 pieces a second, whatever its output rate.
+	PieceEvery = 10 * time.Millisecond
 	// KillGrace is how long a door has between SIGHUP and SIGKILL.
 	KillGrace = 2 * time.Second
 	// DrainWait bounds how long the output of a door that ended is
@@ -56,7 +61,15 @@ const (
 	// MaxArgs and MaxArgBytes bound a door's command line.
 	MaxArgs     = 64
 	MaxArgBytes = 4096
+	// DefaultMaxRunning bounds the doors one runner (one host) runs at
+	// once when Runner.MaxRunning is zero: each is a process group with up
+	// to its memory limit, so many callers each starting a door must not
+	// fork without end.
+	DefaultMaxRunning = 32
 )
+
+// ErrBusy is Start's error when MaxRunning doors run already.
+var ErrBusy = errors.New("all door nodes are busy")
 
 // IO says how a door talks to its caller.
 type IO string
@@ -131,31 +144,82 @@ func (s Spec) Check() error {
 
 // Runner starts doors. Its methods are safe for concurrent use.
 type Runner struct {
-	// TempRoot holds the nodes' folders (TempRoot/node3-RANDOM, one a
-	// run). When empty, the
-	// first door makes a folder of the runner's own in os.TempDir(), which
-	// Close removes: boards and lines on one machine never share one.
+	// TempRoot holds a folder of the runner's own (TempRoot/run-PID-START,
+	// naming the host process), which holds the nodes' folders
+	// (node3-RANDOM, one a run). It is made mode 0700 and must be the
+	// host user's own folder, not a symbolic link. Set it to a folder kept
+	// across restarts (the host sets one beside its database) so that
+	// Reap can find what a host killed with SIGKILL left behind. When
+	// empty, the first door makes a folder of the runner's own in
+	// os.TempDir(). Close removes the runner's folder: boards and lines on
+	// one machine never share one.
 	TempRoot string
+	// MaxRunning bounds the doors running at once (DefaultMaxRunning when
+	// zero); past it Start fails with ErrBusy.
+	MaxRunning int
 
-	mu   sync.Mutex
-	made string
+	mu      sync.Mutex
+	made    string
+	running int
 }
 
-// root is the folder of the nodes' folders.
+// root is the folder of the nodes' folders: the runner's own.
 func (r *Runner) root() (string, error) {
-	if r.TempRoot != "" {
-		return r.TempRoot, nil
-	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.made == "" {
+	if r.made != "" {
+		return r.made, nil
+	}
+	if r.TempRoot == "" {
 		dir, err := os.MkdirTemp("", "m2bbs-doors-")
 		if err != nil {
 			return "", fmt.Errorf("doors folder: %w", err)
 		}
 		r.made = dir
+		return dir, nil
 	}
-	return r.made, nil
+	if err := ownFolder(r.TempRoot); err != nil {
+		return "", err
+	}
+	dir := filepath.Join(r.TempRoot, runFolder(os.Getpid(), processStart(os.Getpid())))
+	if err := os.Mkdir(dir, 0o700); err != nil && !os.IsExist(err) {
+		return "", fmt.Errorf("doors folder: %w", err)
+	}
+	if err := ownFolder(dir); err != nil {
+		return "", err
+	}
+	r.made = dir
+	return dir, nil
+}
+
+// take counts a door in, or reports that MaxRunning run already.
+func (r *Runner) take() bool {
+	limit := r.MaxRunning
+	if limit <= 0 {
+		limit = DefaultMaxRunning
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.running >= limit {
+		return false
+	}
+	r.running++
+	return true
+}
+
+// give counts a door out.
+func (r *Runner) give() {
+	r.mu.Lock()
+	r.running--
+	r.mu.Unlock()
+}
+
+// Running is the number of doors running (their process groups not yet
+// gone).
+func (r *Runner) Running() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.running
 }
 
 // Close removes the folder the runner made, if any: call it once no door
@@ -219,6 +283,23 @@ func (r *Runner) Start(ctx context.Context, spec Spec, caller dropfile.Caller) (
 	if caller.Node < 1 {
 		return nil, fmt.Errorf("door %s: no node number", spec.Name)
 	}
+	if !r.take() {
+		return nil, fmt.Errorf("door %s: %w", spec.Name, ErrBusy)
+	}
+	run, err := r.start(ctx, spec, caller)
+	if err != nil {
+		r.give()
+		return nil, err
+	}
+	go func() {
+		<-run.done
+		r.give()
+	}()
+	return run, nil
+}
+
+// start is Start once the door is counted in.
+func (r *Runner) start(ctx context.Context, spec Spec, caller dropfile.Caller) (*Run, error) {
 	nodeDir, err := r.nodeDir(caller.Node)
 	if err != nil {
 		return nil, fmt.Errorf("door %s: %w", spec.Name, err)
@@ -249,6 +330,7 @@ func (r *Runner) Start(ctx context.Context, spec Spec, caller dropfile.Caller) (
 	if run.rate == 0 {
 		run.rate = DefaultOutputRate
 	}
+	closeOnExec() // what C libraries opened without O_CLOEXEC stays the host's
 	if spec.IO == Socket {
 		err = run.startSocket()
 	} else {
@@ -474,6 +556,9 @@ func (run *Run) killGroup() {
 	for deadline := time.Now().Add(KillGrace); len(Alive(run.pgid)) > 0 && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
 	}
+	// A process that left the group (setsid) still carries the node's
+	// folder in its environment: it goes too.
+	killMarked(func(dir string) bool { return dir == run.nodeDir })
 	// What the door wrote last is still to be read: the stream ends by
 	// itself once no process holds the door's side (DrainWait at most,
 	// for a process that left the group with it).
@@ -510,7 +595,7 @@ func (run *Run) Pgid() int { return run.pgid }
 func (run *Run) NodeDir() string { return run.nodeDir }
 
 // Read returns what the door wrote, at most ReadChunk bytes, paced to the
-// output rate; io.EOF once it has ended.
+// output rate and PieceEvery apart; io.EOF once it has ended.
 func (run *Run) Read(p []byte) (int, error) {
 	if wait := time.Until(run.pace); wait > 0 {
 		t := time.NewTimer(wait)
@@ -531,6 +616,9 @@ func (run *Run) Read(p []byte) (int, error) {
 			run.pace = now
 		}
 		run.pace = run.pace.Add(time.Duration(n) * time.Second / time.Duration(run.rate))
+		if next := now.Add(PieceEvery); run.pace.Before(next) {
+			run.pace = next
+		}
 	}
 	if err != nil {
 		// The pty's master reads EIO once the door's side is closed.
@@ -578,16 +666,7 @@ func Alive(pgid int) []int {
 		if err != nil {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid pgrp ...: comm may hold spaces and parens.
-		i := strings.LastIndexByte(string(b), ')')
-		if i < 0 || i+2 > len(b) {
-			continue
-		}
-		f := strings.Fields(string(b[i+2:]))
+		f := statFields(e.Name()) // state ppid pgrp ...
 		if len(f) < 3 || f[0] == "Z" || f[0] == "X" {
 			continue
 		}

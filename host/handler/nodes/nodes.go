@@ -4,12 +4,10 @@
 // files per node); who's online and the status page show it.
 //
 // One host serves a line, so an Allocator in memory is the truth; it
-// keeps a copy in the store's shared tables (table NodeTable(line), key
-// the node, value the conn id), so that a host restarted on the line
-// gives the callers it resumes the nodes they had. At start it drops the
-// nodes of callers who have no journal (their call cannot be resumed).
-// The table's name begins with a NUL, which no shipped script uses; a
-// script that writes it anyway only confuses the next start's copy.
+// keeps a copy in the store (store.NodeStore: the nodes table, which no
+// script can reach), so that a host restarted on the line gives the
+// callers it resumes the nodes they had. At start it drops the nodes of
+// callers who have no journal (their call cannot be resumed).
 //
 // The copy is written by a goroutine of the allocator's, in order, so that
 // a caller's start and end do not wait for the database (a claim and a
@@ -28,25 +26,20 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
-	"strconv"
 	"sync"
 	"time"
 
 	"github.com/m2bbs/m2bbs/host/handler/store"
 )
 
-// MaxNodes bounds the nodes of a line: a shared table holds at most
-// store.MaxSharedKeysPerTable keys.
-const MaxNodes = store.MaxSharedKeysPerTable
+// MaxNodes bounds the nodes of a line (the store's bound).
+const MaxNodes = store.MaxNodes
 
 // StoreTimeout bounds one store read or write of the allocator.
 const StoreTimeout = 5 * time.Second
 
 // MaxPendingWrites bounds the writes waiting for the allocator's writer.
 const MaxPendingWrites = 1024
-
-// NodeTable is the shared table that keeps line's nodes.
-func NodeTable(line int) string { return "\x00m2bbs.nodes." + strconv.Itoa(line) }
 
 // JournalLister lists the journals the store holds (*store.SQLite is one).
 type JournalLister interface {
@@ -57,7 +50,7 @@ type JournalLister interface {
 // use.
 type Allocator struct {
 	line  int
-	store store.SharedState // nil: in memory only
+	store store.NodeStore // nil: in memory only
 	log   *slog.Logger
 
 	mu     sync.Mutex
@@ -80,7 +73,7 @@ type nodeWrite struct {
 // New returns the allocator of line. With st set it loads the nodes kept
 // there; a store that cannot be read is logged, and the line starts with
 // every node free.
-func New(ctx context.Context, line int, st store.SharedState, log *slog.Logger) *Allocator {
+func New(ctx context.Context, line int, st store.NodeStore, log *slog.Logger) *Allocator {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -134,23 +127,15 @@ func (a *Allocator) Prune(ctx context.Context, journals JournalLister, online fu
 
 // load reads the nodes kept in the store.
 func (a *Allocator) load(ctx context.Context) (map[int]string, error) {
-	table := NodeTable(a.line)
-	keys, err := a.store.SharedKeys(ctx, table)
+	kept, err := a.store.LoadNodes(ctx, a.line)
 	if err != nil {
 		return nil, err
 	}
-	kept := make(map[int]string, len(keys))
-	for _, k := range keys {
-		node, err := strconv.Atoi(k)
-		v, ok, gerr := a.store.SharedGet(ctx, table, k)
-		if gerr != nil {
-			return nil, gerr
+	for node, connID := range kept {
+		if connID == "" {
+			delete(kept, node)
+			a.write(node, "")
 		}
-		if err != nil || node < 1 || node > MaxNodes || !ok || v.Kind != store.SharedString || v.Str == "" {
-			a.write(node, "") // not ours: dropped
-			continue
-		}
-		kept[node] = v.Str
 	}
 	return kept, nil
 }
@@ -246,13 +231,7 @@ func (a *Allocator) Close() {
 func (a *Allocator) store1(node int, connID string) {
 	ctx, cancel := context.WithTimeout(context.Background(), StoreTimeout)
 	defer cancel()
-	_, _, err := a.store.SharedUpdate(ctx, NodeTable(a.line), strconv.Itoa(node), func(store.SharedValue, bool) (*store.SharedValue, bool, error) {
-		if connID == "" {
-			return nil, true, nil
-		}
-		return &store.SharedValue{Kind: store.SharedString, Str: connID}, true, nil
-	})
-	if err != nil {
+	if err := a.store.SetNode(ctx, a.line, node, connID); err != nil {
 		a.log.Warn("node not kept in the store: it may not survive a restart", "node", node, "conn_id", connID, "err", err)
 	}
 }

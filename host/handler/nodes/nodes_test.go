@@ -83,9 +83,9 @@ func TestRestart(t *testing.T) {
 	c := New(ctx, 2, s, nil)
 	defer c.Close()
 	claim(t, c, "20", 1)
-	keys, _ := s.SharedKeys(ctx, NodeTable(1))
-	if len(keys) != 4 {
-		t.Errorf("store keeps %v", keys)
+	kept, _ := s.LoadNodes(ctx, 1)
+	if len(kept) != 4 {
+		t.Errorf("store keeps %v", kept)
 	}
 }
 
@@ -124,4 +124,20 @@ func BenchmarkClaimReleaseMemory(b *testing.B) {
 		a.Claim(id)
 		a.Release(id)
 	}
+}
+
+// TestScriptTablesAreNotTheNodes: what a script writes in the shared
+// module's tables (even under the name nodes were once kept under) gives
+// nobody a node: the nodes are kept in a table of their own.
+func TestScriptTablesAreNotTheNodes(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	if _, _, err := s.SharedUpdate(ctx, "\x00m2bbs.nodes.1", "1", func(store.SharedValue, bool) (*store.SharedValue, bool, error) {
+		return &store.SharedValue{Kind: store.SharedString, Str: "intruder"}, true, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	a := New(ctx, 1, s, nil)
+	defer a.Close()
+	claim(t, a, "a", 1)
 }

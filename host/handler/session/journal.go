@@ -475,6 +475,7 @@ func (t *Table) replay(connID string, loaded loadedJournal, live *m2proto.Reques
 	t.jcounts.replayed.Add(1)
 	t.jcounts.entriesReplayed.Add(1)
 	began := t.now()
+	deadline := time.Now().Add(t.cfg.ReplayBudget) // the worker's time, not the board's clock
 
 	firstTable, err := t.requestTable(firstReq)
 	if err != nil {
@@ -518,6 +519,10 @@ func (t *Table) replay(connID string, loaded loadedJournal, live *m2proto.Reques
 		}
 		if e.Kind != journal.KindRequest {
 			why = "the journal holds " + e.Name + " where the caller answered"
+			break
+		}
+		if time.Now().After(deadline) {
+			why = replayTooLong + t.cfg.ReplayBudget.String()
 			break
 		}
 		req, err := e.Request.Decode()
@@ -611,6 +616,12 @@ func (t *Table) firstRequestOf(s *Session) lua.LValue {
 	}
 	return tbl
 }
+
+// replayTooLong starts the reason a replay stopped past
+// Config.ReplayBudget: one caller's journal (an editor session of
+// thousands of keys requests, say) must not hold the worker, and every
+// other caller on it, for long.
+const replayTooLong = "the replay ran for more than "
 
 // restarter is implemented by Channels that can drop what a session whose
 // replay diverged set up in them (live.Hub).

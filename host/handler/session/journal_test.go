@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -26,6 +27,8 @@ type journaledBoard struct {
 	logs    strings.Builder
 	// snaps, if set, is the store the tables use (see snapshotStore).
 	snaps *snapshotStore
+	// replayBudget is the tables' Config.ReplayBudget (0: the default).
+	replayBudget time.Duration
 }
 
 // snapshotStore keeps a copy of conn 1's stored journal after each
@@ -108,6 +111,7 @@ func (b *journaledBoard) tableTB(t testing.TB, journaled bool) (*Table, *recorde
 	tbl, err := New(Config{
 		ScriptsDir: b.scripts, MainScript: filepath.Join(b.scripts, "bbs.lua"),
 		RatePerSecond: 1e6, RateBurst: 1 << 20, Journal: journaled,
+		ReplayBudget: b.replayBudget,
 	}, Deps{
 		Replier: rec,
 		Screens: screens.NewDir("../../../screens"),
@@ -433,13 +437,14 @@ func TestCommitHoldsRepliesUntilTheJournalIsStored(t *testing.T) {
 		t.Fatalf("after the commit: %q, want both callers' first prompt", got)
 	}
 	for _, id := range []string{"1", "2"} {
-		// The start, db.preauthenticated's answer (nil: no SSH key login)
-		// and the prompt.
-		if j, _, _ := b.db.LoadJournal(context.Background(), id); len(j) != 3 {
-			t.Errorf("journal %s holds %d entries after the commit, want the start, db.preauthenticated and the prompt", id, len(j))
+		// The start, db.remote_caller's answer (nil: not another board's
+		// caller), db.preauthenticated's (nil: no SSH key login) and the
+		// prompt.
+		if j, _, _ := b.db.LoadJournal(context.Background(), id); len(j) != 4 {
+			t.Errorf("journal %s holds %d entries after the commit, want the start, db.remote_caller, db.preauthenticated and the prompt", id, len(j))
 		}
 	}
-	if n := tbl.JournalStats().EntriesWritten - before; n != 6 {
-		t.Errorf("%d entries written, want 6", n)
+	if n := tbl.JournalStats().EntriesWritten - before; n != 8 {
+		t.Errorf("%d entries written, want 8", n)
 	}
 }

@@ -24,26 +24,33 @@ import (
 // log or a journal never sees them; a session rebuilt from its journal
 // needs no assertion, as the journal holds what db.preauthenticated said.
 func (t *Table) takeKeyLogin(req *m2proto.Request, msg *lua.LTable, line string) string {
+	return t.takeAssertion(req, msg, line, keylogin.KeyLoginWire, t.cfg.KeyLogins, "key login")
+}
+
+// takeAssertion removes the members of wire from msg (and req's body),
+// and if there were any, verifies them with v as a gateway's assertion on
+// a "connect": it returns the name vouched for, or "" (logged, as what).
+func (t *Table) takeAssertion(req *m2proto.Request, msg *lua.LTable, line string, wire keylogin.Wire, v *keylogin.Verifier, what string) string {
 	var a keylogin.Assertion
 	present := false
-	for _, field := range keylogin.Fields() {
-		v := msg.RawGetString(field)
-		if v == lua.LNil {
+	for _, field := range wire.Fields() {
+		val := msg.RawGetString(field)
+		if val == lua.LNil {
 			continue
 		}
 		present = true
 		msg.RawSetString(field, lua.LNil)
 		switch field {
-		case keylogin.FieldName:
-			a.Name = lua.LVAsString(v)
-		case keylogin.FieldAt:
-			if n, ok := v.(lua.LNumber); ok {
+		case wire.Name:
+			a.Name = lua.LVAsString(val)
+		case wire.At:
+			if n, ok := val.(lua.LNumber); ok {
 				a.At = int64(n)
 			}
-		case keylogin.FieldNonce:
-			a.Nonce = lua.LVAsString(v)
-		case keylogin.FieldMAC:
-			a.MAC = lua.LVAsString(v)
+		case wire.Nonce:
+			a.Nonce = lua.LVAsString(val)
+		case wire.MAC:
+			a.MAC = lua.LVAsString(val)
 		}
 	}
 	if !present {
@@ -54,13 +61,13 @@ func (t *Table) takeKeyLogin(req *m2proto.Request, msg *lua.LTable, line string)
 	}
 	remote := req.Header("REMOTE_ADDR")
 	refuse := func(why string, err error) string {
-		t.noisy.Warn("key login refused", "conn_id", req.ConnID, "remote", remote, "name", clipName(a.Name), "why", why, "err", err)
+		t.noisy.Warn(what+" refused", "conn_id", req.ConnID, "remote", remote, "name", clipName(a.Name), "why", why, "err", err)
 		return ""
 	}
 	if line != "connect" {
 		return refuse("not on a connect", nil)
 	}
-	name, err := t.cfg.KeyLogins.Verify(a, t.now())
+	name, err := v.Verify(a, t.now())
 	if err != nil {
 		return refuse("assertion not valid", err)
 	}

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -26,6 +27,10 @@ const DoorCall = "door.external"
 // doorInterrupted is the call's answer for a caller resumed after a host
 // restart that ended their door.
 const doorInterrupted = "the board restarted while you were in the door"
+
+// doorsBusy is what a caller is told when the board runs as many native
+// doors as it may at once (nativedoor.Runner.MaxRunning).
+const doorsBusy = "All door nodes are busy: try again in a few minutes."
 
 // DoorStartEvery is how often one caller may start a native door: a
 // start costs the worker about 2 ms (a pseudo-terminal, a fork), so a
@@ -67,6 +72,10 @@ func (t *Table) startDoor(ctx context.Context, s *Session, door luaapi.ExternalD
 	spec.TimeLimit = t.doorTime(s, spec.TimeLimit)
 	s.doorStarted = t.now()
 	run, err := t.deps.Doors.Start(ctx, spec, t.doorCaller(s, spec.TimeLimit))
+	if errors.Is(err, nativedoor.ErrBusy) {
+		s.log.Warn("door refused: all door nodes busy", "door", spec.Name)
+		return nil, nil, streamRefused(doorsBusy)
+	}
 	if err != nil {
 		return nil, nil, err
 	}

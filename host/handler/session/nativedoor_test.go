@@ -59,6 +59,8 @@ type nativeBoard struct {
 	logs   syncBuffer
 	// now is the tables' clock; the test moves it.
 	now time.Time
+	// maxDoors is the runner's MaxRunning (its default when zero).
+	maxDoors int
 }
 
 // syncBuffer is a log the door's goroutines may write too.
@@ -102,6 +104,13 @@ func (f *fakeNodes) Forget(id string)  { delete(f.held, id) }
 
 func newNativeBoard(t *testing.T) *nativeBoard {
 	t.Helper()
+	return newNativeBoardWith(t, 0)
+}
+
+// newNativeBoardWith is newNativeBoard whose runner runs at most
+// maxDoors doors at once (its default when zero).
+func newNativeBoardWith(t *testing.T, maxDoors int) *nativeBoard {
+	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "bbs.db"), store.Options{BcryptCost: bcrypt.MinCost})
 	if err != nil {
 		t.Fatal(err)
@@ -112,7 +121,7 @@ func newNativeBoard(t *testing.T) *nativeBoard {
 	if err := os.WriteFile(filepath.Join(dir, "main.lua"), []byte(script), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	b := &nativeBoard{db: db, dir: dir, nodes: &fakeNodes{held: map[string]int{}}, now: time.Unix(1e9, 0)}
+	b := &nativeBoard{db: db, dir: dir, nodes: &fakeNodes{held: map[string]int{}}, now: time.Unix(1e9, 0), maxDoors: maxDoors}
 	b.start(t)
 	return b
 }
@@ -123,7 +132,7 @@ func (b *nativeBoard) start(t *testing.T) {
 	b.rec = &recorder{}
 	posted := make(chan func(), 16) // this table's: an old one's goroutines may still post
 	b.posted = posted
-	runner := &nativedoor.Runner{TempRoot: t.TempDir()}
+	runner := &nativedoor.Runner{TempRoot: t.TempDir(), MaxRunning: b.maxDoors}
 	tbl, err := New(Config{
 		ScriptsDir: b.dir, MainScript: filepath.Join(b.dir, "main.lua"),
 		RatePerSecond: 1e6, RateBurst: 1 << 20, Journal: true, IdleTimeout: time.Minute,

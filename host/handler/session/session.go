@@ -24,6 +24,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/m2bbs/m2bbs/host/handler/doorserver"
 	"github.com/m2bbs/m2bbs/host/handler/events"
 	"github.com/m2bbs/m2bbs/host/handler/journal"
 	"github.com/m2bbs/m2bbs/host/handler/nativedoor"
@@ -53,6 +54,7 @@ var DefaultLuaOptions = lua.Options{
 const (
 	DefaultIdleTimeout   = 15 * time.Minute
 	DefaultResumeBudget  = 2 * time.Second
+	DefaultReplayBudget  = 2 * time.Second
 	DefaultMaxLineBytes  = 4096
 	DefaultRatePerSecond = 10
 	DefaultRateBurst     = 20
@@ -84,6 +86,11 @@ type Config struct {
 	// ResumeBudget bounds how long a script may run between two waits for
 	// input (DefaultResumeBudget when zero).
 	ResumeBudget time.Duration
+	// ReplayBudget bounds how long the replay of one session's journal
+	// may hold the worker in all (DefaultReplayBudget when zero): past it
+	// the replay stops and the caller starts over at the menu, as after a
+	// divergence. Each step also keeps within ResumeBudget.
+	ReplayBudget time.Duration
 	// MaxLineBytes bounds one line a caller types (DefaultMaxLineBytes
 	// when zero); a longer line is refused and the caller asked again.
 	MaxLineBytes int
@@ -116,6 +123,15 @@ type Config struct {
 	// process, so that an assertion is good for one call on any line.
 	// Without it every key login is refused.
 	KeyLogins *keylogin.Verifier
+	// RemoteCallers, if set, checks the RLogin gateway's remote callers
+	// (see remotecaller.go), and RemoteEntries names, by remote board
+	// (lower case), the door or menu its callers go straight into
+	// (db.remote_caller's entry). Without it no caller is a remote one.
+	RemoteCallers *keylogin.Verifier
+	RemoteEntries map[string]string
+	// DoorServers are the door servers of the settings, for door.servers
+	// and door.server.
+	DoorServers []doorserver.Server
 	// ResumeEntry is the global function a replay restarts a logged-in
 	// caller at, and replays checkpoints from (DefaultResumeEntry when
 	// empty); UpgradedScreen tells a caller their session was restarted
@@ -158,6 +174,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.ResumeBudget <= 0 {
 		c.ResumeBudget = DefaultResumeBudget
+	}
+	if c.ReplayBudget <= 0 {
+		c.ReplayBudget = DefaultReplayBudget
 	}
 	if c.LoadBudget <= 0 {
 		c.LoadBudget = DefaultLoadBudget
@@ -248,6 +267,7 @@ type Session struct {
 	user      string
 	peer      string // the caller's address, as the front end reported it
 	preauth   string // the account the caller proved an SSH key of (keylogin.go)
+	remote    string // the remote board's caller, "board:user" (remotecaller.go)
 	started   time.Time
 	lastInput time.Time
 	rate      tokenBucket
@@ -450,11 +470,12 @@ func New(cfg Config, deps Deps) (*Table, error) {
 	}
 	api := luaapi.Deps{
 		Screens: deps.Screens, Store: deps.Store, Log: t.loggerFor, Faults: t.storeFault,
-		User: t.currentUser, Peer: t.peerOf, Preauthenticated: t.preauthOf, OnLogin: t.loggedIn, OnSecret: t.noteSecret, Who: who,
+		User: t.currentUser, Peer: t.peerOf, Preauthenticated: t.preauthOf, Remote: t.remoteOf, OnLogin: t.loggedIn, OnSecret: t.noteSecret, Who: who,
 		Throttle: loginThrottle(cfg, deps), MinPassword: cfg.Logins.MinPassword,
 		ScriptsDir: cfg.ScriptsDir, Now: deps.Now, Location: deps.Location, Rand: deps.Rand,
 		Offload: t, Startup: t, Channels: deps.Channels, Listen: t.listen, Watch: deps.Watch,
 		FTN: cfg.FTN, ExternalDoors: t, Node: t.nodeOn,
+		DoorServers: cfg.DoorServers, DoorServerRunner: t,
 	}
 	if len(cfg.TimeLimits) > 0 {
 		api.TimeLeft = t.timeLeft // else users.time_left is always nil
@@ -661,6 +682,7 @@ func (t *Table) Handle(req *m2proto.Request) {
 		return
 	}
 	keyUser := t.takeKeyLogin(req, msg, string(line)) // before the address changes
+	remote := t.takeRemoteCaller(req, msg, string(line))
 	t.takeGatewayPeer(req, msg)
 	s := t.sessions[req.ConnID]
 	if keys && !t.admitKeys(s, req.ConnID, len(line)) {
@@ -723,7 +745,7 @@ func (t *Table) Handle(req *m2proto.Request) {
 		t.deliverEvents(s)
 		return
 	}
-	s = t.start(req, reqTable, msg, keyUser)
+	s = t.start(req, reqTable, msg, keyUser, remote)
 	t.settleJournal(s)
 }
 
@@ -954,10 +976,12 @@ func (t *Table) ReapIdle() []string {
 	now := t.now()
 	var reaped []string
 	for id, s := range t.sessions {
-		if s.waitingForWork() {
+		if s.offload != nil {
 			continue // the board is working for it
 		}
-		if s.clock != nil && t.checkTime(s, now) {
+		// A caller in a door is ended when idle as anywhere (the door goes
+		// with their session); its time was cut to theirs when it started.
+		if s.stream == nil && s.clock != nil && t.checkTime(s, now) {
 			reaped = append(reaped, id)
 			continue
 		}
@@ -1036,10 +1060,11 @@ func (t *Table) Abort(reason string) bool {
 // resumed with the first request.
 //
 // keyUser is the account the caller proved an SSH key of, if any
-// (keylogin.go).
-func (t *Table) start(req *m2proto.Request, reqTable, msg *lua.LTable, keyUser string) *Session {
+// (keylogin.go); remote the remote board's caller, if any
+// (remotecaller.go).
+func (t *Table) start(req *m2proto.Request, reqTable, msg *lua.LTable, keyUser, remote string) *Session {
 	s := t.newSession(req.ConnID, req.Sender, req)
-	s.preauth = keyUser
+	s.preauth, s.remote = keyUser, remote
 	setColour(s.conn, msg)
 	s.log.Info("session started", "version", t.cfg.Version)
 	if s.journal != nil {

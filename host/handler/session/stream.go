@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -139,6 +140,11 @@ func (t *Table) joinStream(L *lua.LState, req lua.LValue, c *streamCall) int {
 	t.flushJournal(s) // everything up to the call is stored: see Call
 	t.checkLost(L, s)
 	stream, wait, err := c.start(s.thread.Context(), s)
+	var refused streamRefused
+	if errors.As(err, &refused) {
+		t.tell(s, string(refused))
+		return t.streamAnswer(L, s, e, req, streamFailed(string(refused)))
+	}
 	if err != nil {
 		s.log.Error("stream did not open", "call", c.name, "what", c.what, "err", err)
 		return t.streamAnswer(L, s, e, req, streamFailed(c.what+" could not be started"))
@@ -199,6 +205,12 @@ func (t *Table) streamOutput(s *Session, j *joined, text string) error {
 		return ctx.Err()
 	}
 }
+
+// streamRefused is a start's error that says, in words for the caller,
+// why the stream cannot open now (all door nodes busy).
+type streamRefused string
+
+func (r streamRefused) Error() string { return string(r) }
 
 // errTableGone is streamOutput's error once the table stopped.
 var errTableGone = fmt.Errorf("the worker stopped")

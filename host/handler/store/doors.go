@@ -123,12 +123,13 @@ func checkDoorKey(key string) error {
 }
 
 // checkDoorUser returns the user's name as stored: "" for global data,
-// else a valid user name.
+// else a valid user name, an account's or a remote caller's
+// ("board:user", RemoteName).
 func checkDoorUser(user string) (string, error) {
 	if user == "" {
 		return "", nil
 	}
-	return canonicalName(user)
+	return doorUserName(user)
 }
 
 // checkDoorAddress validates a door, user and key together.
