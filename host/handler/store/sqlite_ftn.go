@@ -272,6 +272,10 @@ func (s *SQLite) LinkEchoes(ctx context.Context, areas []string) error {
 	return wrapBoards("link echoes", err)
 }
 
+// lastExportedQuery is the newest post ever exported; it reads the
+// ftn_posts_exported index, not every FTN post, at each scan.
+const lastExportedQuery = "SELECT max(message_id) FROM ftn_posts WHERE inbound = 0"
+
 // UnexportedPosts implements FTN: posts by local authors (not
 // FTNAccount) with no ftn_posts row, written since their area was linked
 // and newer than the newest post ever exported.
@@ -296,7 +300,7 @@ func (s *SQLite) UnexportedPosts(ctx context.Context, areas []string, limit int)
 		FROM messages m JOIN areas a ON a.id = m.area_id JOIN users u ON u.id = m.author_id
 		JOIN ftn_links l ON l.area_id = m.area_id AND m.id > l.after_id
 		WHERE a.name IN (` + marks + `) AND u.name <> '` + FTNAccount + `'
-		AND m.id > coalesce((SELECT max(message_id) FROM ftn_posts WHERE inbound = 0), 0)
+		AND m.id > coalesce((` + lastExportedQuery + `), 0)
 		AND NOT EXISTS (SELECT 1 FROM ftn_posts f WHERE f.message_id = m.id)
 		ORDER BY m.id LIMIT ?`
 	args := append(names, limit)
