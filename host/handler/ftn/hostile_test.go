@@ -366,3 +366,19 @@ func TestNetmailWrittenAsThisBoardIsRefused(t *testing.T) {
 		t.Errorf("bob's mailbox holds %+v", list)
 	}
 }
+
+// TestEchomailWrittenAsThisBoardIsRefused: echomail from an uplink whose
+// origin is this board's own address, and that is not one of its own
+// posts coming back, is counted bad, not shown to callers as written
+// here.
+func TestEchomailWrittenAsThisBoardIsRefused(t *testing.T) {
+	ctx := context.Background()
+	b := newBoard(t, "21:1/101", "21:1/100")
+	putInbound(t, b, "echo.pkt", echoPacket(t, "\x01MSGID: 21:1/101 00000042\rtrust me\r * Origin: Board (21:1/101)\r"))
+	if r := mustToss(t, b); r.Tossed != 0 || r.Bad != 1 {
+		t.Errorf("toss = %+v; want it counted bad", r)
+	}
+	if n, _ := b.st.PostCount(ctx, "fido"); n != 0 {
+		t.Errorf("%d posts in the echo", n)
+	}
+}

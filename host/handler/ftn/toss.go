@@ -441,12 +441,23 @@ func (t *Tosser) tossEcho(ctx context.Context, h pkt.Header, m *pkt.Message, tex
 		from = a
 	}
 	tag := strings.ToUpper(text.Area)
+	key := dupeKey("echo:"+tag, f.msgid, m, text)
+	if t.Settings.Ours(from) {
+		// This board's own posts come back only as duplicates (their
+		// MSGIDs are remembered when they are exported); any other
+		// message from its address is someone writing as this board.
+		seen, err := t.Store.SeenFTN(ctx, key)
+		if err != nil || seen {
+			return seen, err
+		}
+		return false, &badMessage{fmt.Sprintf("echomail claiming to come from this board (%s)", from)}
+	}
 	_, dupe, err := t.Store.TossPost(ctx, store.TossedPost{
 		Area: area, Tag: tag,
 		FromName: f.dec(m.From), FromAddr: from.String(), ToName: f.dec(m.To), Subject: f.dec(m.Subject),
 		Lines: f.lines, Posted: f.posted, MsgID: f.msgid, Reply: f.reply, Kludges: f.kludges,
 		SeenBy: joinNetNodes(text.SeenBy), Path: joinNetNodes(text.Path),
-		DupeKey: dupeKey("echo:"+tag, f.msgid, m, text),
+		DupeKey: key,
 		Forward: t.forwardPacket(echo, h, m, text),
 	})
 	return dupe, storeErr(err)

@@ -47,6 +47,9 @@ type FTN interface {
 	// PruneFTNDupes forgets duplicate keys seen before the given time,
 	// returning how many were forgotten.
 	PruneFTNDupes(ctx context.Context, before time.Time) (int64, error)
+	// SeenFTN reports whether a duplicate key was seen (and not pruned),
+	// counting a duplicate when it was; it records nothing new.
+	SeenFTN(ctx context.Context, key string) (bool, error)
 	// CountFTN adds n to one of the FTN counters (FTNCounters' names).
 	CountFTN(ctx context.Context, counter string, n int) error
 	// FTNCounters returns the counters: tossed, dupes, bad, exported.

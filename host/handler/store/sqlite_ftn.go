@@ -434,6 +434,18 @@ func (s *SQLite) PruneFTNDupes(ctx context.Context, before time.Time) (int64, er
 	return n, wrap("prune ftn dupes", err)
 }
 
+// SeenFTN implements FTN.
+func (s *SQLite) SeenFTN(ctx context.Context, key string) (bool, error) {
+	var seen bool
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM ftn_dupes WHERE key = ?)", key).Scan(&seen); err != nil || !seen {
+			return err
+		}
+		return countFTN(ctx, tx, "dupes", 1)
+	})
+	return seen, wrap("seen ftn", err)
+}
+
 // CountFTN implements FTN.
 func (s *SQLite) CountFTN(ctx context.Context, counter string, n int) error {
 	return wrap("count ftn", s.inTx(ctx, func(tx *sql.Tx) error { return countFTN(ctx, tx, counter, n) }))
