@@ -33,11 +33,19 @@ func (s *SQLite) BeginLogin(ctx context.Context, name, addr string, now time.Tim
 		if next := max(nameNext, addrNext); next > at {
 			return &ThrottledError{Wait: time.Duration(next-at) * time.Millisecond}
 		}
+		// not_before is 0 for an attempt that sets no pause: a time there
+		// would hold up a concurrent attempt whose clock was read a
+		// moment earlier, outside this transaction (two callers' logins
+		// at once, each free, refused one of them for a millisecond).
 		pause := func(n int, perName bool) int64 {
 			if limits.Pause == nil {
-				return at
+				return 0
 			}
-			return at + limits.Pause(n, perName).Milliseconds()
+			d := limits.Pause(n, perName)
+			if d <= 0 {
+				return 0
+			}
+			return at + d.Milliseconds()
 		}
 		if _, err := tx.ExecContext(ctx,
 			`INSERT INTO login_attempts (name_key, addr, attempts, last_at, not_before) VALUES (?, ?, ?, ?, ?)

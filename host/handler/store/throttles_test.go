@@ -126,3 +126,24 @@ func TestRegistrationThrottle(t *testing.T) {
 		t.Fatalf("an hour later: %v", err)
 	}
 }
+
+// TestFreeAttemptsAtOnceHoldNobodyUp: two callers log in from one address
+// at once; each read the clock before the other's transaction, and the
+// one whose clock read earlier writes second. Both attempts are free, so
+// neither may be refused (one was, for a millisecond shown as "try again
+// in 1 second", when a free attempt stored its time as the address's
+// not-before).
+func TestFreeAttemptsAtOnceHoldNobodyUp(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := t.Context()
+	now := time.Unix(1_700_000_000, 0)
+	if err := s.BeginLogin(ctx, "ann", "192.0.2.1", now.Add(3*time.Millisecond), testLimits); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.BeginLogin(ctx, "bob", "192.0.2.1", now, testLimits); err != nil {
+		t.Errorf("bob's free attempt, its clock read 3 ms before ann's was stored: %v", err)
+	}
+	if err := s.BeginLogin(ctx, "ann", "192.0.2.1", now.Add(time.Millisecond), testLimits); err != nil {
+		t.Errorf("ann's second attempt, free at her name: %v", err)
+	}
+}
