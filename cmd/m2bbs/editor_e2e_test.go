@@ -17,18 +17,13 @@ import (
 	"github.com/m2bbs/m2bbs/host/shared/termprofile"
 )
 
-// expectSteps is the expect preamble the editor tests share: a step
-// waits for a pattern or fails with its number.
-const expectSteps = `
+// editorExpect is what the editor tests' expect scripts start with:
+// their window, expectPrelude, and posted_and_gone (the post is saved,
+// the caller leaves).
+const editorExpect = `
 set timeout 10
 set stty_init "rows 30 cols 90"
-proc step {n pattern} {
-	expect {
-		timeout { puts "\nEXPECT TIMEOUT at step $n"; exit $n }
-		eof { puts "\nEXPECT EOF at step $n"; exit $n }
-		-ex $pattern
-	}
-}
+` + expectPrelude + `
 proc posted_and_gone {} {
 	step 23 "Posted."
 	step 24 "Q)uit] "
@@ -41,45 +36,16 @@ proc posted_and_gone {} {
 	step 28 "see ya later"
 	expect eof
 }
-proc register {name pass} {
-	step 2 "What's your name?"
-	step 3 "> "
-	send "$name\r"
-	step 4 "password?"
-	step 5 "> "
-	send "$pass\r"
-	step 6 "register:"
-	step 7 "> "
-	send "$pass\r"
-	step 8 "(Y/n)"
-	step 9 "> "
-	send "y\r"
-	step 10 "Quit the BBS."
-	step 11 "> "
-}
 `
 
-// runExpect runs an expect script and returns the screen it saw, without
-// CRs.
+// runExpect runs an editor test's expect script (a minute at most) and
+// returns the screen it saw, without CRs.
 func runExpect(t *testing.T, script string) string {
 	t.Helper()
-	expectProg, err := exec.LookPath("expect")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("expect missing (make deps installs it): %v", err)
-		}
-		t.Skip("expect missing (make deps installs it)")
-	}
-	path := filepath.Join(t.TempDir(), "call.exp")
-	if err := os.WriteFile(path, []byte(expectSteps+script), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	expectProg := needProgram(t, "expect")
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, expectProg, path)
-	cmd.Env = append(os.Environ(), "TERM=xterm")
-	out, err := cmd.CombinedOutput()
-	screen := strings.ReplaceAll(string(out), "\r", "")
+	screen, err := expectRun(t, ctx, expectProg, editorExpect+script)
 	if err != nil {
 		t.Fatalf("expect: %v; the screen:\n%s", err, screen)
 	}

@@ -95,11 +95,10 @@ func expectTools(t *testing.T) (telnet, ssh, expect string) {
 	return telnet, ssh, expect
 }
 
-// expectPrelude defines step and register NAME: a new caller signs up and
-// stands at the main menu.
+// expectPrelude defines step N PATTERN (wait for the pattern, or exit
+// with N) and register NAME [PASS]: a new caller signs up and stands at
+// the main menu.
 const expectPrelude = `
-set timeout 15
-set stty_init "rows 40 cols 100"
 proc step {n pattern} {
 	expect {
 		timeout { puts "\nEXPECT TIMEOUT at step $n"; exit $n }
@@ -107,16 +106,16 @@ proc step {n pattern} {
 		-ex $pattern
 	}
 }
-proc register {name} {
+proc register {name {pass hunter22}} {
 	step 2 "What's your name?"
 	step 3 "> "
 	send "$name\r"
 	step 4 "password?"
 	step 5 "> "
-	send "hunter22\r"
+	send "$pass\r"
 	step 6 "register:"
 	step 7 "> "
-	send "hunter22\r"
+	send "$pass\r"
 	step 8 "(Y/n)"
 	step 9 "> "
 	send "y\r"
@@ -125,11 +124,26 @@ proc register {name} {
 }
 `
 
-// runDoorExpect runs an expect script and returns the screen it saw.
+// doorExpect is what the door tests' expect scripts start with: their
+// window and expectPrelude.
+const doorExpect = `
+set timeout 15
+set stty_init "rows 40 cols 100"
+` + expectPrelude
+
+// runDoorExpect runs a door test's expect script and returns the screen
+// it saw.
 func runDoorExpect(t *testing.T, ctx context.Context, expectProg, script string) (string, error) {
 	t.Helper()
+	return expectRun(t, ctx, expectProg, doorExpect+script)
+}
+
+// expectRun runs the expect program text as TERM=xterm and returns the
+// screen it saw, without CRs.
+func expectRun(t *testing.T, ctx context.Context, expectProg, text string) (string, error) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "call.exp")
-	if err := os.WriteFile(path, []byte(expectPrelude+script), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.CommandContext(ctx, expectProg, path)
