@@ -145,6 +145,10 @@ type Deps struct {
 	// FTN, if set, reports the FidoNet side (host/handler/ftn's Status)
 	// for the sysop's status page.
 	FTN func(ctx context.Context) any
+	// Bell, if set, carries the shared module's events between the
+	// phone lines' hosts (a database server's notifications); nil polls
+	// the store every live.DefaultPollInterval.
+	Bell live.Bell
 }
 
 // Host connects Lua workers to a transport.
