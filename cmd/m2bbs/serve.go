@@ -37,7 +37,7 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 	if err != nil {
 		return err
 	}
-	release, err := lockHandler(s.DBPath, s.SendSpec)
+	release, err := lockLineHandler(ctx, s, log)
 	if err != nil {
 		return err
 	}
@@ -118,7 +118,8 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		WebSocketOrigins: s.origins(),
 		FrontEndPIDFile:  s.Mongrel2PIDFile,
 		DoorsDir:         doorsDir(s),
-	}, dispatch.Deps{Store: db, Log: log, Lines: db, Directory: directory, Drain: s.drain, Events: db, FTN: ftnStatus})
+	}, dispatch.Deps{Store: db, Log: log, Lines: db, Directory: directory, Drain: s.drain, Events: db, FTN: ftnStatus,
+		AdoptLine: lineAdopter(s, zctx, log)})
 	if err != nil {
 		return err
 	}

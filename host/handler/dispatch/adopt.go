@@ -1,0 +1,192 @@
+package dispatch
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/m2bbs/m2bbs/host/handler/lines"
+)
+
+// Adopting a line that went down. On phone lines whose hosts are on
+// several machines, a dead host's callers need not wait for it: the host
+// that wins the line going down (lines.Config.Adopt) connects to the dead
+// line's handler as well (Deps.AdoptLine), rebuilds the callers' sessions
+// from their journals (AdoptAll), and serves the line's requests beside
+// its own until the last of the line's callers it served has gone; then it
+// lets the line go, for its own host to take back.
+
+// adoptInbox bounds the adopted lines' requests waiting for the dispatch
+// loop (one queue for them all; a forwarder waits when it is full).
+const adoptInbox = 1024
+
+// adoptCheck is how often a host looks whether an adopted line's callers
+// have all gone.
+const adoptCheck = time.Second
+
+// LineAdopter connects to the handler of phone line `line` (whose host
+// went down) and returns its transport, and release, which gives the line
+// up (closing the transport is Close's, if it has one). It fails when the
+// line is not this host's to take (another process holds it).
+type LineAdopter func(line int) (t Transport, release func(), err error)
+
+// adoption is what a host adopted.
+type adoption struct {
+	in chan []byte // requests of the adopted lines, to the dispatch loop
+
+	mu    sync.Mutex
+	ctx   context.Context // the host's run, set by startAdopting
+	wg    sync.WaitGroup
+	lines map[int]*adoptedLine
+}
+
+// adoptedLine is one adopted line.
+type adoptedLine struct {
+	line  int
+	conns map[string]bool // callers seen on it (guarded by adoption.mu)
+	last  time.Time       // when it last carried a request (guarded by adoption.mu)
+}
+
+// startAdopting lets the host adopt lines from now on (Run, before the
+// line starts); the adopted lines end with ctx.
+func (h *Host) startAdopting(ctx context.Context) {
+	h.adopt.mu.Lock()
+	h.adopt.ctx = ctx
+	h.adopt.mu.Unlock()
+}
+
+// adoptLine takes line over with its callers (lines.Config.Adopt).
+func (h *Host) adoptLine(line int, callers []lines.Caller) bool {
+	a := &h.adopt
+	a.mu.Lock()
+	ctx := a.ctx
+	_, have := a.lines[line]
+	a.mu.Unlock()
+	if ctx == nil || ctx.Err() != nil || !h.cfg.Session.Journal {
+		return false
+	}
+	if !have {
+		t, release, err := h.deps.AdoptLine(line)
+		if err != nil {
+			h.log.Warn("line went down and cannot be adopted here", "line", line, "err", err)
+			return false
+		}
+		al := &adoptedLine{line: line, conns: map[string]bool{}, last: time.Now()}
+		a.mu.Lock()
+		if a.lines == nil {
+			a.lines = map[int]*adoptedLine{}
+		}
+		a.lines[line] = al
+		for _, c := range callers {
+			al.conns[c.ConnID] = true
+		}
+		a.mu.Unlock()
+		lctx, cancel := context.WithCancel(ctx)
+		a.wg.Go(func() { h.forwardAdopted(lctx, al, t) })
+		a.wg.Go(func() {
+			defer release()
+			defer cancel()
+			h.watchAdopted(lctx, al)
+		})
+	} else {
+		a.mu.Lock()
+		for _, c := range callers {
+			a.lines[line].conns[c.ConnID] = true
+		}
+		a.mu.Unlock()
+	}
+	detached := make([]Detached, len(callers))
+	for i, c := range callers {
+		detached[i] = Detached{ConnID: c.ConnID}
+	}
+	n := h.AdoptAll(ctx, detached)
+	h.log.Info("line adopted", "line", line, "callers", len(callers), "rebuilt", n)
+	return true
+}
+
+// forwardAdopted hands the adopted line's requests to the dispatch loop
+// until ctx ends, then closes the line's transport.
+func (h *Host) forwardAdopted(ctx context.Context, al *adoptedLine, t Transport) {
+	defer func() {
+		if c, ok := t.(io.Closer); ok {
+			c.Close()
+		}
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case msg, ok := <-t.Messages():
+			if !ok {
+				return
+			}
+			if id := requestConnID(msg); id != "" {
+				h.adopt.mu.Lock()
+				al.conns[id] = true
+				al.last = time.Now()
+				h.adopt.mu.Unlock()
+			}
+			select {
+			case h.adopt.in <- msg:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
+}
+
+// watchAdopted returns once none of the adopted line's callers is online
+// here and the line has carried nothing for adoptCheck, or ctx ends.
+func (h *Host) watchAdopted(ctx context.Context, al *adoptedLine) {
+	tick := time.NewTicker(adoptCheck)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		h.adopt.mu.Lock()
+		ids := make([]string, 0, len(al.conns))
+		for id := range al.conns {
+			ids = append(ids, id)
+		}
+		quiet := time.Since(al.last) >= adoptCheck
+		h.adopt.mu.Unlock()
+		h.mu.Lock()
+		online := 0
+		for _, id := range ids {
+			if h.owners[id] != nil {
+				online++
+			} else {
+				h.adopt.mu.Lock()
+				delete(al.conns, id)
+				h.adopt.mu.Unlock()
+			}
+		}
+		h.mu.Unlock()
+		if online == 0 && quiet {
+			h.adopt.mu.Lock()
+			delete(h.adopt.lines, al.line)
+			h.adopt.mu.Unlock()
+			h.log.Info("adopted line let go: its callers have left", "line", al.line)
+			return
+		}
+	}
+}
+
+// requestConnID is the conn id of a handler request (SENDER ID PATH ...),
+// or "" if msg is not one.
+func requestConnID(msg []byte) string {
+	_, rest, ok := bytes.Cut(msg, []byte{' '})
+	if !ok {
+		return ""
+	}
+	id, _, ok := bytes.Cut(rest, []byte{' '})
+	if !ok || len(id) > 64 {
+		return ""
+	}
+	return string(id)
+}
