@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"strings"
 	"time"
 
 	"github.com/pebbe/zmq4"
@@ -76,4 +78,23 @@ func lockLineHandler(ctx context.Context, s *settings, log *slog.Logger) (func()
 			return release, err
 		}
 	}
+}
+
+// remoteSpec reports whether a ZeroMQ endpoint is on another machine: a
+// tcp:// address that is not a loopback one (ipc:// and inproc:// are
+// local).
+func remoteSpec(spec string) bool {
+	rest, ok := strings.CutPrefix(spec, "tcp://")
+	if !ok {
+		return false
+	}
+	host, _, err := net.SplitHostPort(rest)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip == nil || !ip.IsLoopback()
 }

@@ -71,3 +71,15 @@ func TestHandlerLockIsNoTrap(t *testing.T) {
 		t.Fatalf("the link's target now holds %q", got)
 	}
 }
+
+func TestRemoteSpec(t *testing.T) {
+	for spec, want := range map[string]bool{
+		"tcp://127.0.0.1:9902": false, "tcp://localhost:9902": false, "tcp://[::1]:9902": false,
+		"ipc:///run/m2.sock": false, "inproc://bbs": false,
+		"tcp://10.0.0.5:9902": true, "tcp://m2.example.org:9902": true, "tcp://[2001:db8::1]:9902": true,
+	} {
+		if got := remoteSpec(spec); got != want {
+			t.Errorf("remoteSpec(%q) = %v, want %v", spec, got, want)
+		}
+	}
+}

@@ -71,6 +71,10 @@ func runM2conf(ctx context.Context, args []string, stderr io.Writer) error {
 			return fmt.Errorf("m2conf: %w", err)
 		}
 		cfg = linesConfigAt(cfg, lines, layout)
+		if send, _ := layout.specs(0); remoteSpec(send) || layout.host == "0.0.0.0" || layout.host == "::" {
+			fmt.Fprintf(stderr, "m2conf: the handler ports on %s (%d..%d) carry every caller's lines and the board's replies, neither authenticated nor encrypted: open them only to the hosts' machines (a private network, a firewall)\n",
+				layout.host, layout.base, layout.base+2*lines+1)
+		}
 	}
 	if err := cfg.Validate(); err != nil {
 		return err

@@ -115,9 +115,10 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		SenderID:    s.SenderID,
 
 		// Pages of these sites may open WebSockets behind Mongrel2.
-		WebSocketOrigins: s.origins(),
-		FrontEndPIDFile:  s.Mongrel2PIDFile,
-		DoorsDir:         doorsDir(s),
+		WebSocketOrigins:  s.origins(),
+		FrontEndPIDFile:   s.Mongrel2PIDFile,
+		FrontEndElsewhere: remoteSpec(s.SendSpec),
+		DoorsDir:          doorsDir(s),
 	}, dispatch.Deps{Store: db, Log: log, Lines: db, Directory: directory, Drain: s.drain, Events: db, FTN: ftnStatus,
 		AdoptLine: lineAdopter(s, zctx, log)})
 	if err != nil {

@@ -107,6 +107,11 @@ type Config struct {
 	// written before it was (its start) are dropped at start and whenever
 	// the front end goes (frontend_cutoff.go).
 	FrontEndPIDFile string
+	// FrontEndElsewhere says the front end runs on another machine (its
+	// handler specs name a remote address): this machine's boot then says
+	// nothing of its callers, and does not drop journals
+	// (frontend_cutoff.go).
+	FrontEndElsewhere bool
 	// DoorsDir holds the native doors' node folders (nativedoor.Runner's
 	// TempRoot); kept across restarts, it lets a host reap at start what
 	// the doors of a host killed with SIGKILL left running. A folder of
