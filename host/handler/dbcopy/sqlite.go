@@ -154,9 +154,11 @@ func (SQLite) BeginCopy(ctx context.Context, tx *sql.Tx, _ []Table) (func(contex
 // past the ids inserted.
 func (SQLite) AfterTable(context.Context, *sql.Tx, Table) error { return nil }
 
-// Value keeps SQLite's storage classes: text as text, bytes as a blob,
-// booleans as 0 or 1, times as Unix milliseconds.
-func (SQLite) Value(v any, _ Column) (any, error) {
+// Value stores what the other engine read as the column's declared type
+// wants it: bytes in a TEXT column as text, text in a BLOB column as
+// bytes (SQLite would keep either as given, and compares TEXT and BLOB as
+// different), booleans as 0 or 1, times as Unix milliseconds.
+func (SQLite) Value(v any, c Column) (any, error) {
 	switch x := v.(type) {
 	case bool:
 		if x {
@@ -165,6 +167,14 @@ func (SQLite) Value(v any, _ Column) (any, error) {
 		return int64(0), nil
 	case time.Time:
 		return x.UnixMilli(), nil
+	case []byte:
+		if strings.EqualFold(c.Type, "TEXT") {
+			return string(x), nil
+		}
+	case string:
+		if strings.EqualFold(c.Type, "BLOB") {
+			return []byte(x), nil
+		}
 	}
 	return v, nil
 }
