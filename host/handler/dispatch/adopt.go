@@ -26,6 +26,11 @@ const adoptInbox = 1024
 // have all gone.
 const adoptCheck = time.Second
 
+// adoptGrace is how long an adopted line is kept for a caller of it who
+// has not been online here yet (no journal to rebuild their session from:
+// their next line starts a call here).
+const adoptGrace = 30 * time.Second
+
 // LineAdopter connects to the handler of phone line `line` (whose host
 // went down) and returns its transport, and release, which gives the line
 // up (closing the transport is Close's, if it has one). It fails when the
@@ -45,8 +50,11 @@ type adoption struct {
 // adoptedLine is one adopted line.
 type adoptedLine struct {
 	line  int
-	conns map[string]bool // callers seen on it (guarded by adoption.mu)
-	last  time.Time       // when it last carried a request (guarded by adoption.mu)
+	since time.Time
+	// conns are its callers, true once online here or a line of theirs
+	// came (guarded by adoption.mu).
+	conns map[string]bool
+	last  time.Time // when it last carried a request (guarded by adoption.mu)
 }
 
 // startAdopting lets the host adopt lines from now on (Run, before the
@@ -73,14 +81,14 @@ func (h *Host) adoptLine(line int, callers []lines.Caller) bool {
 			h.log.Warn("line went down and cannot be adopted here", "line", line, "err", err)
 			return false
 		}
-		al := &adoptedLine{line: line, conns: map[string]bool{}, last: time.Now()}
+		al := &adoptedLine{line: line, since: time.Now(), conns: map[string]bool{}, last: time.Now()}
 		a.mu.Lock()
 		if a.lines == nil {
 			a.lines = map[int]*adoptedLine{}
 		}
 		a.lines[line] = al
 		for _, c := range callers {
-			al.conns[c.ConnID] = true
+			al.conns[c.ConnID] = false
 		}
 		a.mu.Unlock()
 		lctx, cancel := context.WithCancel(ctx)
@@ -93,7 +101,9 @@ func (h *Host) adoptLine(line int, callers []lines.Caller) bool {
 	} else {
 		a.mu.Lock()
 		for _, c := range callers {
-			a.lines[line].conns[c.ConnID] = true
+			if _, ok := a.lines[line].conns[c.ConnID]; !ok {
+				a.lines[line].conns[c.ConnID] = false
+			}
 		}
 		a.mu.Unlock()
 	}
@@ -124,7 +134,7 @@ func (h *Host) forwardAdopted(ctx context.Context, al *adoptedLine, t Transport)
 			}
 			if id := requestConnID(msg); id != "" {
 				h.adopt.mu.Lock()
-				al.conns[id] = true
+				al.conns[id] = true // served here from now on, until they go
 				al.last = time.Now()
 				h.adopt.mu.Unlock()
 			}
@@ -138,7 +148,8 @@ func (h *Host) forwardAdopted(ctx context.Context, al *adoptedLine, t Transport)
 }
 
 // watchAdopted returns once none of the adopted line's callers is online
-// here and the line has carried nothing for adoptCheck, or ctx ends.
+// here (or, never online yet, kept it adoptGrace) and the line has
+// carried nothing for adoptCheck, or ctx ends.
 func (h *Host) watchAdopted(ctx context.Context, al *adoptedLine) {
 	tick := time.NewTicker(adoptCheck)
 	defer tick.Stop()
@@ -148,33 +159,38 @@ func (h *Host) watchAdopted(ctx context.Context, al *adoptedLine) {
 			return
 		case <-tick.C:
 		}
+		if h.adoptedHeld(al) {
+			continue
+		}
 		h.adopt.mu.Lock()
-		ids := make([]string, 0, len(al.conns))
-		for id := range al.conns {
-			ids = append(ids, id)
-		}
-		quiet := time.Since(al.last) >= adoptCheck
+		delete(h.adopt.lines, al.line)
 		h.adopt.mu.Unlock()
-		h.mu.Lock()
-		online := 0
-		for _, id := range ids {
-			if h.owners[id] != nil {
-				online++
-			} else {
-				h.adopt.mu.Lock()
-				delete(al.conns, id)
-				h.adopt.mu.Unlock()
-			}
-		}
-		h.mu.Unlock()
-		if online == 0 && quiet {
-			h.adopt.mu.Lock()
-			delete(h.adopt.lines, al.line)
-			h.adopt.mu.Unlock()
-			h.log.Info("adopted line let go: its callers have left", "line", al.line)
-			return
+		h.log.Info("adopted line let go: its callers have left", "line", al.line)
+		return
+	}
+}
+
+// adoptedHeld reports whether al must be kept: a caller of it is online
+// here or may still come, or it carried a request lately. Callers gone
+// are forgotten.
+func (h *Host) adoptedHeld(al *adoptedLine) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.adopt.mu.Lock()
+	defer h.adopt.mu.Unlock()
+	held := time.Since(al.last) < adoptCheck
+	for id, seen := range al.conns {
+		switch {
+		case h.owners[id] != nil:
+			al.conns[id] = true
+			held = true
+		case seen || time.Since(al.since) >= adoptGrace:
+			delete(al.conns, id)
+		default:
+			held = true // not online here yet
 		}
 	}
+	return held
 }
 
 // requestConnID is the conn id of a handler request (SENDER ID PATH ...),
