@@ -180,6 +180,13 @@ func startLinesMongrel2(t *testing.T, n int) *mongrel2.Server {
 	for i := range cfg.Handlers {
 		cfg.Handlers[i].SendSpec, cfg.Handlers[i].RecvSpec = "", ""
 	}
+	return startMongrel2Config(t, cfg)
+}
+
+// startMongrel2Config starts a real Mongrel2 with cfg, stopped when the
+// test ends.
+func startMongrel2Config(t *testing.T, cfg mongrel2.Config) *mongrel2.Server {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	server, err := mongrel2.Start(ctx, cfg)

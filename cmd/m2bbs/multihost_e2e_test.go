@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"net"
 	"path/filepath"
 	"strconv"
@@ -52,18 +51,7 @@ func startLayoutMongrel2(t *testing.T, n int, layout lineLayout) *mongrel2.Serve
 	if err := mongrel2.Available(); err != nil {
 		t.Fatalf("%v (make deps installs it)", err)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	server, err := mongrel2.Start(ctx, linesConfigAt(mongrel2.Config{Dir: t.TempDir()}, n, layout))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := server.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
-	return server
+	return startMongrel2Config(t, linesConfigAt(mongrel2.Config{Dir: t.TempDir()}, n, layout))
 }
 
 // layoutHost starts line n's host with its specs from layout (so it can
@@ -94,18 +82,7 @@ func TestLinesAdoptedAcrossHosts(t *testing.T) {
 	}
 	addr := server.Addr()
 	awaitLines(t, addr, 20*time.Second, "lines 1-3 up", upLines(1, 2, 3))
-	call := func(n int) *classic.Client {
-		t.Helper()
-		c, err := classic.Dial(t.Context(), addr, lines.Route(n), false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		if err := c.Connect(); err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
+	call := func(n int) *classic.Client { return callRoute(t, addr, lines.Route(n)) }
 	ann, bob, cy := call(1), call(2), call(3)
 	for c, name := range map[*classic.Client]string{ann: "ann", bob: "bob", cy: "cy"} {
 		if out := arrive(t, c, name, "pw", "pw", "y"); !strings.Contains(out, "MAIN MENU") {
