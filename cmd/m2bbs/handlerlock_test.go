@@ -83,3 +83,27 @@ func TestRemoteSpec(t *testing.T) {
 		}
 	}
 }
+
+func TestHostDataDir(t *testing.T) {
+	for _, c := range []struct {
+		db, data, want, doors, ftn string
+	}{
+		{"data/bbs.db", "", "data", "data/doors/line2", "data/bbs.db"},
+		{"/srv/b/bbs.db", "/var/lib/m2", "/var/lib/m2", "/var/lib/m2/doors/line2", "/var/lib/m2/board"},
+		{"postgres://bbs@db.example.org/bbs", "", "data", "data/doors/line2", "data/board"},
+		{"postgres://bbs@db.example.org/bbs", "/var/lib/m2", "/var/lib/m2", "/var/lib/m2/doors/line2", "/var/lib/m2/board"},
+		{":memory:", "", "", "", ":memory:"},
+	} {
+		s := &settings{dataDir: c.data, line: 2}
+		s.DBPath = c.db
+		if got := hostDataDir(s); got != c.want {
+			t.Errorf("hostDataDir(db %q, -data %q) = %q, want %q", c.db, c.data, got, c.want)
+		}
+		if got := doorsDir(s); got != c.doors {
+			t.Errorf("doorsDir(db %q, -data %q) = %q, want %q", c.db, c.data, got, c.doors)
+		}
+		if got := ftnPlace(s); got != c.ftn {
+			t.Errorf("ftnPlace(db %q, -data %q) = %q, want %q", c.db, c.data, got, c.ftn)
+		}
+	}
+}

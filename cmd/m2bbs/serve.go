@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/pebbe/zmq4"
@@ -141,12 +140,13 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 	return h.Run(ctx)
 }
 
-// doorsDir is the folder of the line's native doors, beside the database,
-// so that the next host on the line finds what a killed one left; "" (the
-// system's temporary folder) for a database in memory.
+// doorsDir is the folder of the line's native doors, in the host's data
+// folder (hostDataDir), so that the next host on the line finds what a
+// killed one left; "" (the system's temporary folder) without one.
 func doorsDir(s *settings) string {
-	if s.DBPath == "" || strings.HasPrefix(s.DBPath, ":memory:") || strings.HasPrefix(s.DBPath, "file:") {
+	dir := hostDataDir(s)
+	if dir == "" {
 		return ""
 	}
-	return filepath.Join(filepath.Dir(s.DBPath), "doors", "line"+strconv.Itoa(s.line))
+	return filepath.Join(dir, "doors", "line"+strconv.Itoa(s.line))
 }

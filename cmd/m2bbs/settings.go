@@ -37,6 +37,9 @@ type settings struct {
 	// lets it adopt other lines.
 	layoutFlags lineLayout
 	layout      *lineLayout
+	// dataDir is the host's -data: the folder of its own files
+	// (datadir.go); empty: the database's folder.
+	dataDir string
 	// wsOrigins are the parsed WebSocketOrigins; timeLimits and timeZone
 	// the parsed TimeLimits and TimeZone.
 	wsOrigins  []string

@@ -1,0 +1,40 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+)
+
+// A host's own files (native doors' node folders, the FidoNet folder on
+// line 1) are on its machine, in its data folder: -data, or by default
+// the SQLite database's folder, as before -data existed. A board whose
+// database is a server (hosts on several machines) has no such folder:
+// each host names its own with -data (default "data").
+
+// defaultServerDataDir is the data folder of a host whose database is a
+// server, when -data is not given.
+const defaultServerDataDir = "data"
+
+// hostDataDir is the folder of the host's own files, or "" for a SQLite
+// database in memory (the system's temporary folder then).
+func hostDataDir(s *settings) string {
+	switch {
+	case s.dataDir != "":
+		return s.dataDir
+	case isPostgresDSN(s.DBPath):
+		return defaultServerDataDir
+	case s.DBPath == "" || strings.HasPrefix(s.DBPath, ":memory:") || strings.HasPrefix(s.DBPath, "file:"):
+		return ""
+	}
+	return filepath.Dir(s.DBPath)
+}
+
+// ftnPlace is the path whose folder holds the default FidoNet folder
+// (ftn.ParseSettings takes the database's path): the SQLite file itself,
+// or a name in the host's data folder.
+func ftnPlace(s *settings) string {
+	if s.dataDir == "" && !isPostgresDSN(s.DBPath) {
+		return s.DBPath
+	}
+	return filepath.Join(hostDataDir(s), "board")
+}
