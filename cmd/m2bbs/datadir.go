@@ -38,3 +38,15 @@ func ftnPlace(s *settings) string {
 	}
 	return filepath.Join(hostDataDir(s), "board")
 }
+
+// lockPlace is the path beside which the handler locks lie
+// (handlerlock.go): the SQLite file, or a name in the host's data folder
+// when the database is a server (that file keeps two hosts of one
+// machine off one handler; hosts on other machines need the database's
+// lock).
+func lockPlace(s *settings) string {
+	if !isPostgresDSN(s.DBPath) {
+		return s.DBPath
+	}
+	return filepath.Join(hostDataDir(s), "board")
+}
