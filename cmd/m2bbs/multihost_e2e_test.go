@@ -55,13 +55,14 @@ func startLayoutMongrel2(t *testing.T, n int, layout lineLayout) *mongrel2.Serve
 }
 
 // layoutHost starts line n's host with its specs from layout (so it can
-// adopt other lines) and the board in db.
-func layoutHost(t *testing.T, layout lineLayout, db string, n int) *lineProc {
+// adopt other lines), the board in db and its own data folder in data.
+func layoutHost(t *testing.T, layout lineLayout, db, data string, n int) *lineProc {
 	t.Helper()
-	return startHostProc(t, n, "-line-ports", strconv.Itoa(layout.base), "-front-end-host", layout.host, "-db", db)
+	return startHostProc(t, n, "-line-ports", strconv.Itoa(layout.base), "-front-end-host", layout.host, "-db", db, "-data", data)
 }
 
-// TestLinesAdoptedAcrossHosts: three hosts, each its own process, serve
+// TestLinesAdoptedAcrossHosts: three hosts, each its own process with its
+// own data folder, serve
 // lines 1-3 behind one real Mongrel2 over ZeroMQ tcp. Callers on
 // different hosts see each other online, page each other and chat. Line
 // 1's host is killed with SIGKILL: another host adopts the line, and ann,
@@ -70,12 +71,19 @@ func layoutHost(t *testing.T, layout lineLayout, db string, n int) *lineProc {
 // hears her hang up). When she hangs up the adopting host lets the line
 // go, and line 1's restarted host, which waited for it, serves it again.
 func TestLinesAdoptedAcrossHosts(t *testing.T) {
+	linesAdoptedAcrossHosts(t, filepath.Join(t.TempDir(), "bbs.db"))
+}
+
+// linesAdoptedAcrossHosts is TestLinesAdoptedAcrossHosts on the board in
+// db, each host with a data folder of its own.
+func linesAdoptedAcrossHosts(t *testing.T, db string) {
 	layout := freeLayout(t, 3)
 	server := startLayoutMongrel2(t, 3, layout)
-	db := filepath.Join(t.TempDir(), "bbs.db")
+	data := map[int]string{}
 	hosts := map[int]*lineProc{}
 	for n := 1; n <= 3; n++ {
-		hosts[n] = layoutHost(t, layout, db, n)
+		data[n] = t.TempDir()
+		hosts[n] = layoutHost(t, layout, db, data[n], n)
 	}
 	for _, h := range hosts {
 		h.logs.WaitFor(t, 30*time.Second, "host ready")
@@ -143,7 +151,7 @@ func TestLinesAdoptedAcrossHosts(t *testing.T) {
 
 	// Line 1's host comes back: it waits while the line is adopted, and
 	// serves it once ann, its last caller, has hung up.
-	restarted := layoutHost(t, layout, db, 1)
+	restarted := layoutHost(t, layout, db, data[1], 1)
 	restarted.logs.WaitFor(t, 30*time.Second, "line held by another host")
 	say(t, ann, "Q")
 	hosts[by].logs.WaitFor(t, 20*time.Second, "adopted line let go", "line=1")
