@@ -62,8 +62,8 @@ func layoutHost(t *testing.T, layout lineLayout, db, data string, n int) *linePr
 }
 
 // TestLinesAdoptedAcrossHosts: three hosts, each its own process with its
-// own data folder, serve
-// lines 1-3 behind one real Mongrel2 over ZeroMQ tcp. Callers on
+// own data folder, serve lines 1-3 behind one real Mongrel2 over ZeroMQ
+// tcp. Callers on
 // different hosts see each other online, page each other and chat. Line
 // 1's host is killed with SIGKILL: another host adopts the line, and ann,
 // who was chatting on it, goes on there at once, her room and her post
