@@ -111,8 +111,15 @@ func Start(ctx context.Context) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "m2bbs-pgtest-")
+	reapOrphans()
+	dir, err := os.MkdirTemp("", dirPrefix)
 	if err != nil {
+		return nil, fmt.Errorf("pgtest: %w", err)
+	}
+	// The owner's PID lets a later Start stop this server if the test
+	// binary dies without Stop (a panic, go test's timeout).
+	if err := os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		os.RemoveAll(dir)
 		return nil, fmt.Errorf("pgtest: %w", err)
 	}
 	s := &Server{dir: dir, done: make(chan struct{}), log: &lockedTail{}}
@@ -125,6 +132,45 @@ func Start(ctx context.Context) (*Server, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// dirPrefix names the servers' temporary folders; ownerFile in each holds
+// the PID of the process that started the server.
+const (
+	dirPrefix = "m2bbs-pgtest-"
+	ownerFile = "owner.pid"
+)
+
+// reapOrphans stops the servers whose owner process is gone (a test
+// binary that panicked or hit its timeout never ran Stop) and removes
+// their folders. A server's PID is the first line of its postmaster.pid.
+func reapOrphans() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), dirPrefix+"*"))
+	for _, dir := range dirs {
+		owner, err := readPID(filepath.Join(dir, ownerFile))
+		if err != nil || alive(owner) {
+			continue
+		}
+		if pid, err := readPID(filepath.Join(dir, "data", "postmaster.pid")); err == nil && alive(pid) {
+			syscall.Kill(pid, syscall.SIGQUIT) // immediate shutdown: its data is thrown away
+		}
+		os.RemoveAll(dir)
+	}
+}
+
+// readPID reads the number on the first line of file.
+func readPID(file string) (int, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return 0, err
+	}
+	first, _, _ := strings.Cut(string(b), "\n")
+	return strconv.Atoi(strings.TrimSpace(first))
+}
+
+// alive reports whether process pid exists.
+func alive(pid int) bool {
+	return pid > 0 && syscall.Kill(pid, 0) == nil
 }
 
 // runAs returns the credential initdb and the server run with: nil for

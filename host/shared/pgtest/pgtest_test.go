@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -72,5 +76,40 @@ func TestStopEndsTheServerAndRemovesItsFolder(t *testing.T) {
 	}
 	if err := srv.Stop(); err != nil {
 		t.Errorf("second Stop: %v", err)
+	}
+}
+
+// TestStartReapsAServerWhoseOwnerDied: a server left by a test binary
+// that died without Stop is stopped and its folder removed by the next
+// Start.
+func TestStartReapsAServerWhoseOwnerDied(t *testing.T) {
+	orphan, err := Start(context.Background())
+	if errors.Is(err, ErrNotInstalled) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer orphan.Stop()
+	// A process that has exited stands for the dead owner.
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(orphan.dir, ownerFile), []byte(strconv.Itoa(dead.Process.Pid)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	next, err := Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer next.Stop()
+	select {
+	case <-orphan.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the orphaned server is still running")
+	}
+	if _, err := os.Stat(orphan.dir); !os.IsNotExist(err) {
+		t.Errorf("orphan's folder %s left behind: %v", orphan.dir, err)
 	}
 }
