@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -40,7 +38,7 @@ func lineAdopter(s *settings, zctx *zmq4.Context, log *slog.Logger) dispatch.Lin
 			return nil, nil, fmt.Errorf("adopt line %d: not another line", line)
 		}
 		send, recv := layout.specs(line)
-		release, err := lockHandler(lockPlace(s), send)
+		release, err := lockHandler(anchor(s), send)
 		if err != nil {
 			return nil, nil, fmt.Errorf("adopt line %d: %w", line, err)
 		}
@@ -59,12 +57,7 @@ func lineAdopter(s *settings, zctx *zmq4.Context, log *slog.Logger) dispatch.Lin
 // of the layout whose line another host adopted waits for it, telling the
 // log once, until ctx ends.
 func lockLineHandler(ctx context.Context, s *settings, log *slog.Logger) (func(), error) {
-	if dir := filepath.Dir(lockPlace(s)); isPostgresDSN(s.DBPath) {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("data folder: %w", err)
-		}
-	}
-	release, err := lockHandler(lockPlace(s), s.SendSpec)
+	release, err := lockHandler(anchor(s), s.SendSpec)
 	if err == nil || s.layout == nil || !errors.Is(err, ErrHandlerTaken) {
 		return release, err
 	}
@@ -78,7 +71,7 @@ func lockLineHandler(ctx context.Context, s *settings, log *slog.Logger) (func()
 			return nil, err
 		case <-tick.C:
 		}
-		if release, err = lockHandler(lockPlace(s), s.SendSpec); err == nil || !errors.Is(err, ErrHandlerTaken) {
+		if release, err = lockHandler(anchor(s), s.SendSpec); err == nil || !errors.Is(err, ErrHandlerTaken) {
 			if err == nil {
 				log.Info("line let go by the other host: serving it", "line", s.line)
 			}

@@ -3,50 +3,32 @@ package main
 import (
 	"path/filepath"
 	"strings"
+
+	"github.com/m2bbs/m2bbs/host/handler/store"
 )
 
-// A host's own files (native doors' node folders, the FidoNet folder on
-// line 1) are on its machine, in its data folder: -data, or by default
-// the SQLite database's folder, as before -data existed. A board whose
-// database is a server (hosts on several machines) has no such folder:
-// each host names its own with -data (default "data").
+// A host's own files (native doors' node folders, handler locks, the
+// FidoNet folder on line 1) are on its machine, in its data folder: -data,
+// or by default the folder of localAnchor (the SQLite database's folder,
+// as before -data existed; pgLocalDir with PostgreSQL, whose database is
+// no file of this machine).
 
-// defaultServerDataDir is the data folder of a host whose database is a
-// server, when -data is not given.
-const defaultServerDataDir = "data"
+// anchor stands for the database file when placing the host's own files
+// (ftn.ParseSettings and the handler locks take a path to put theirs
+// beside): a name in -data if given, else localAnchor.
+func anchor(s *settings) string {
+	if s.dataDir != "" {
+		return filepath.Join(s.dataDir, "board")
+	}
+	return localAnchor(s.DBPath)
+}
 
 // hostDataDir is the folder of the host's own files, or "" for a SQLite
 // database in memory (the system's temporary folder then).
 func hostDataDir(s *settings) string {
-	switch {
-	case s.dataDir != "":
-		return s.dataDir
-	case isPostgresDSN(s.DBPath):
-		return defaultServerDataDir
-	case s.DBPath == "" || strings.HasPrefix(s.DBPath, ":memory:") || strings.HasPrefix(s.DBPath, "file:"):
+	if s.dataDir == "" && !store.IsPostgres(s.DBPath) &&
+		(s.DBPath == "" || strings.HasPrefix(s.DBPath, ":memory:") || strings.HasPrefix(s.DBPath, "file:")) {
 		return ""
 	}
-	return filepath.Dir(s.DBPath)
-}
-
-// ftnPlace is the path whose folder holds the default FidoNet folder
-// (ftn.ParseSettings takes the database's path): the SQLite file itself,
-// or a name in the host's data folder.
-func ftnPlace(s *settings) string {
-	if s.dataDir == "" && !isPostgresDSN(s.DBPath) {
-		return s.DBPath
-	}
-	return filepath.Join(hostDataDir(s), "board")
-}
-
-// lockPlace is the path beside which the handler locks lie
-// (handlerlock.go): the SQLite file, or a name in the host's data folder
-// when the database is a server (that file keeps two hosts of one
-// machine off one handler; hosts on other machines need the database's
-// lock).
-func lockPlace(s *settings) string {
-	if !isPostgresDSN(s.DBPath) {
-		return s.DBPath
-	}
-	return filepath.Join(hostDataDir(s), "board")
+	return filepath.Dir(anchor(s))
 }

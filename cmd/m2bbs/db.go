@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -84,7 +83,7 @@ func printCopyReport(w io.Writer, rep dbcopy.Report) {
 // store first, which brings its schema up to date, then for the copy. A
 // source must exist; a target is created if missing.
 func openCopyEndpoint(ctx context.Context, spec string, create bool, busy time.Duration) (dbcopy.Endpoint, error) {
-	if isPostgresDSN(spec) {
+	if store.IsPostgres(spec) {
 		return dbcopy.Endpoint{}, errors.New("db copy: PostgreSQL is not in this build yet")
 	}
 	if !create {
@@ -103,10 +102,4 @@ func openCopyEndpoint(ctx context.Context, spec string, create bool, busy time.D
 		return dbcopy.Endpoint{}, fmt.Errorf("db copy: %w", err)
 	}
 	return dbcopy.OpenSQLite(spec, busy)
-}
-
-// isPostgresDSN reports whether a database setting names a PostgreSQL
-// server rather than a SQLite file.
-func isPostgresDSN(spec string) bool {
-	return strings.HasPrefix(spec, "postgres://") || strings.HasPrefix(spec, "postgresql://")
 }

@@ -86,11 +86,11 @@ func TestRemoteSpec(t *testing.T) {
 
 func TestHostDataDir(t *testing.T) {
 	for _, c := range []struct {
-		db, data, want, doors, ftn string
+		db, data, want, doors, anchor string
 	}{
 		{"data/bbs.db", "", "data", "data/doors/line2", "data/bbs.db"},
 		{"/srv/b/bbs.db", "/var/lib/m2", "/var/lib/m2", "/var/lib/m2/doors/line2", "/var/lib/m2/board"},
-		{"postgres://bbs@db.example.org/bbs", "", "data", "data/doors/line2", "data/board"},
+		{"postgres://bbs@db.example.org/bbs", "", pgLocalDir, pgLocalDir + "/doors/line2", pgLocalDir + "/postgres"},
 		{"postgres://bbs@db.example.org/bbs", "/var/lib/m2", "/var/lib/m2", "/var/lib/m2/doors/line2", "/var/lib/m2/board"},
 		{":memory:", "", "", "", ":memory:"},
 	} {
@@ -102,8 +102,8 @@ func TestHostDataDir(t *testing.T) {
 		if got := doorsDir(s); got != c.doors {
 			t.Errorf("doorsDir(db %q, -data %q) = %q, want %q", c.db, c.data, got, c.doors)
 		}
-		if got := ftnPlace(s); got != c.ftn {
-			t.Errorf("ftnPlace(db %q, -data %q) = %q, want %q", c.db, c.data, got, c.ftn)
+		if got := anchor(s); got != c.anchor {
+			t.Errorf("anchor(db %q, -data %q) = %q, want %q", c.db, c.data, got, c.anchor)
 		}
 	}
 }

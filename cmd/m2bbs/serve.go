@@ -130,7 +130,7 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		select {
 		case <-h.Ready():
 			log.Info("host ready", "line", s.line, "send_spec", s.SendSpec, "recv_spec", s.RecvSpec, "sender_id", s.SenderID,
-				"main", s.MainScript, "db", s.DBPath)
+				"main", s.MainScript, "db", store.RedactDSN(s.DBPath))
 			if ready != nil {
 				ready()
 			}
