@@ -38,7 +38,7 @@ func lineAdopter(s *settings, zctx *zmq4.Context, log *slog.Logger) dispatch.Lin
 			return nil, nil, fmt.Errorf("adopt line %d: not another line", line)
 		}
 		send, recv := layout.specs(line)
-		release, err := lockHandler(anchor(s), send)
+		release, err := takeHandlerLock(context.Background(), s, send)
 		if err != nil {
 			return nil, nil, fmt.Errorf("adopt line %d: %w", line, err)
 		}
@@ -57,7 +57,7 @@ func lineAdopter(s *settings, zctx *zmq4.Context, log *slog.Logger) dispatch.Lin
 // of the layout whose line another host adopted waits for it, telling the
 // log once, until ctx ends.
 func lockLineHandler(ctx context.Context, s *settings, log *slog.Logger) (func(), error) {
-	release, err := lockHandler(anchor(s), s.SendSpec)
+	release, err := takeHandlerLock(ctx, s, s.SendSpec)
 	if err == nil || s.layout == nil || !errors.Is(err, ErrHandlerTaken) {
 		return release, err
 	}
@@ -71,7 +71,7 @@ func lockLineHandler(ctx context.Context, s *settings, log *slog.Logger) (func()
 			return nil, err
 		case <-tick.C:
 		}
-		if release, err = lockHandler(anchor(s), s.SendSpec); err == nil || !errors.Is(err, ErrHandlerTaken) {
+		if release, err = takeHandlerLock(ctx, s, s.SendSpec); err == nil || !errors.Is(err, ErrHandlerTaken) {
 			if err == nil {
 				log.Info("line let go by the other host: serving it", "line", s.line)
 			}

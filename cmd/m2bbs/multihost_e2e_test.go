@@ -13,6 +13,7 @@ import (
 	"github.com/m2bbs/m2bbs/host/handler/lines"
 	"github.com/m2bbs/m2bbs/host/message"
 	"github.com/m2bbs/m2bbs/host/shared/freeport"
+	"github.com/m2bbs/m2bbs/host/shared/pgtest"
 )
 
 // freeLayout is a lines layout on 127.0.0.1 whose ports for n lines (and
@@ -72,6 +73,13 @@ func layoutHost(t *testing.T, layout lineLayout, db, data string, n int) *linePr
 // go, and line 1's restarted host, which waited for it, serves it again.
 func TestLinesAdoptedAcrossHosts(t *testing.T) {
 	linesAdoptedAcrossHosts(t, filepath.Join(t.TempDir(), "bbs.db"))
+}
+
+// TestLinesAdoptedAcrossHostsPostgres is TestLinesAdoptedAcrossHosts with
+// the board on PostgreSQL: the hosts share nothing on disk (each its own
+// data folder), the handler locks are in the database.
+func TestLinesAdoptedAcrossHostsPostgres(t *testing.T) {
+	linesAdoptedAcrossHosts(t, pgtest.NewDatabase(t))
 }
 
 // linesAdoptedAcrossHosts is TestLinesAdoptedAcrossHosts on the board in
