@@ -23,11 +23,11 @@ import (
 
 	"github.com/m2bbs/m2bbs/cmd/internal/proctest"
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
-	"github.com/m2bbs/m2bbs/host/shared/pgtest"
 	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
 	"github.com/m2bbs/m2bbs/host/handler/dispatch"
 	"github.com/m2bbs/m2bbs/host/message"
 	"github.com/m2bbs/m2bbs/host/shared/access"
+	"github.com/m2bbs/m2bbs/host/shared/pgtest"
 )
 
 // runMainEnv makes the test binary act as the m2bbs command, so the tests
