@@ -124,8 +124,14 @@ func linesAdoptedAcrossHosts(t *testing.T, db string) {
 		waitPrompt(t, c, "Chat> ")
 	}
 	waitLine(t, ann, "* bob comes in.", "")
-	say(t, bob, "hello from line 2")
-	waitLine(t, ann, "bob: hello from line 2", "")
+	for i := range 3 {
+		line := "hello from line 2, " + strconv.Itoa(i)
+		sent := time.Now()
+		say(t, bob, line)
+		got, _ := waitLine(t, ann, "bob: "+line, "")
+		t.Logf("a chat line from line 2's host reached line 1's in %v", got.Sub(sent))
+		waitPrompt(t, bob, "Chat> ")
+	}
 
 	// Line 1's host dies. Another host adopts the line: ann is told where
 	// her call goes on, and goes on in the room.

@@ -5,11 +5,14 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/m2bbs/m2bbs/host/handler/live"
+	"github.com/m2bbs/m2bbs/host/handler/live/pgbell"
 	"github.com/m2bbs/m2bbs/host/handler/store"
 )
 
@@ -25,6 +28,26 @@ func takeHandlerLock(ctx context.Context, s *settings, spec string) (release fun
 		return lockHandlerPG(ctx, s.DBPath, spec)
 	}
 	return lockHandler(s.DBPath, spec)
+}
+
+// sharedEventsBell is the bell of the shared module's events between the
+// lines' hosts (live.Bell): on PostgreSQL, its LISTEN/NOTIFY (pgbell), run
+// until stop; nil otherwise (the hub polls the store).
+func sharedEventsBell(ctx context.Context, s *settings, log *slog.Logger) (bell live.Bell, stop func(), err error) {
+	if s.line <= 0 || !store.IsPostgres(s.DBPath) {
+		return nil, func() {}, nil
+	}
+	b, err := pgbell.New(s.DBPath, 0, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		b.Run(ctx)
+	}()
+	return b, func() { cancel(); <-done }, nil
 }
 
 // pgLockTimeout bounds connecting for a handler lock and taking it.

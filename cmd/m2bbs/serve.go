@@ -76,6 +76,11 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 	if ftnHost != nil {
 		ftnStatus = func(ctx context.Context) any { return ftnHost.Status(ctx) }
 	}
+	bell, stopBell, err := sharedEventsBell(ctx, s, log)
+	if err != nil {
+		return err
+	}
+	defer stopBell()
 	if len(s.timeLimits) > 0 {
 		log.Info("time limits", "limits", s.TimeLimits, "time_zone", s.timeZone.String())
 	}
@@ -119,7 +124,7 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		FrontEndElsewhere: remoteSpec(s.SendSpec),
 		DoorsDir:          doorsDir(s),
 	}, dispatch.Deps{Store: db, Log: log, Lines: db, Directory: directory, Drain: s.drain, Events: db, FTN: ftnStatus,
-		AdoptLine: lineAdopter(s, zctx, log)})
+		AdoptLine: lineAdopter(s, zctx, log), Bell: bell})
 	if err != nil {
 		return err
 	}
