@@ -81,12 +81,11 @@ func printCopyReport(w io.Writer, rep dbcopy.Report) {
 
 // openCopyEndpoint opens spec (a SQLite path or a PostgreSQL DSN) with the
 // store first, which brings its schema up to date, then for the copy. A
-// source must exist; a target is created if missing.
+// source must exist; a target is created if missing (a PostgreSQL
+// database must exist, empty).
 func openCopyEndpoint(ctx context.Context, spec string, create bool, busy time.Duration) (dbcopy.Endpoint, error) {
-	if store.IsPostgres(spec) {
-		return dbcopy.Endpoint{}, errors.New("db copy: PostgreSQL is not in this build yet")
-	}
-	if !create {
+	pg := store.IsPostgres(spec)
+	if !create && !pg {
 		if _, err := os.Stat(spec); err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				return dbcopy.Endpoint{}, fmt.Errorf("db copy: no database at %s", spec)
@@ -100,6 +99,9 @@ func openCopyEndpoint(ctx context.Context, spec string, create bool, busy time.D
 	}
 	if err := s.Close(); err != nil {
 		return dbcopy.Endpoint{}, fmt.Errorf("db copy: %w", err)
+	}
+	if pg {
+		return dbcopy.OpenPostgres(spec)
 	}
 	return dbcopy.OpenSQLite(spec, busy)
 }

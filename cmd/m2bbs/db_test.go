@@ -11,6 +11,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/m2bbs/m2bbs/host/handler/store"
+	"github.com/m2bbs/m2bbs/host/shared/pgtest"
 )
 
 func TestDBCopyCommand(t *testing.T) {
@@ -58,5 +59,38 @@ func TestDBCopyCommand(t *testing.T) {
 	}
 	if err := dbCopy(ctx, []string{filepath.Join(dir, "missing.db"), filepath.Join(dir, "x.db")}, &out, &errs); err == nil {
 		t.Error("a copy from a missing file succeeded")
+	}
+}
+
+func TestDBCopyCommandPostgres(t *testing.T) {
+	dir := t.TempDir()
+	from, back := filepath.Join(dir, "from.db"), filepath.Join(dir, "back.db")
+	s, err := store.Open(from, store.Options{BcryptCost: bcrypt.MinCost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := s.RegisterUser(ctx, "ann", "pw ann"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	dsn := pgtest.NewDatabase(t)
+	var out, errs bytes.Buffer
+	for _, args := range [][]string{{from, dsn}, {dsn, back}} {
+		out.Reset()
+		if err := dbCopy(ctx, args, &out, &errs); err != nil {
+			t.Fatalf("db copy %v: %v\n%s%s", args, err, out.String(), errs.String())
+		}
+		if !regexp.MustCompile(`(?m)^users +2 +2 *$`).MatchString(out.String()) {
+			t.Errorf("db copy %v: report:\n%s", args, out.String())
+		}
+	}
+	c, err := store.Open(back, store.Options{BcryptCost: bcrypt.MinCost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if ok, err := c.AuthUser(ctx, "ann", "pw ann"); !ok || err != nil {
+		t.Errorf("ann logs in after SQLite → PostgreSQL → SQLite: %v %v", ok, err)
 	}
 }
