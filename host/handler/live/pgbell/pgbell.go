@@ -71,8 +71,12 @@ func New(dsn string, backstop time.Duration, log *slog.Logger) (*Bell, error) {
 // is done.
 func (b *Bell) Run(ctx context.Context) {
 	l := &pgxlisten.Listener{
-		Connect:        func(ctx context.Context) (*pgx.Conn, error) { return pgx.Connect(ctx, b.dsn) },
-		LogError:       func(_ context.Context, err error) { b.log.Warn("shared events bell: listen", "err", err) },
+		Connect: func(ctx context.Context) (*pgx.Conn, error) { return pgx.Connect(ctx, b.dsn) },
+		LogError: func(ctx context.Context, err error) {
+			if ctx.Err() == nil { // not the end of Run
+				b.log.Warn("shared events bell: listen", "err", err)
+			}
+		},
 		ReconnectDelay: ReconnectDelay,
 	}
 	l.Handle(Channel, handler{b})
