@@ -37,16 +37,7 @@ func TestBenchSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out bytes.Buffer
-	testOptions(t, o)
-	o.stdout, o.log = &out, &progress
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	if err := o.bench(ctx); err != nil {
-		t.Fatalf("%v\nprogress:\n%s", err, &progress)
-	}
-	table := out.String()
-	t.Logf("table:\n%s", table)
+	table := runBenchTable(t, o, &progress)
 	rows := []string{
 		"load: 5 callers without think time, behind built-in front end",
 		"m2bbs prompt round trips/s", "echo floor prompt round trips/s",
@@ -86,6 +77,23 @@ func TestBenchSmoke(t *testing.T) {
 			}
 		}
 	}
+}
+
+// runBenchTable runs the bench o (two minutes at most), its progress in
+// progress, and returns its table.
+func runBenchTable(t *testing.T, o *benchOptions, progress *bytes.Buffer) string {
+	t.Helper()
+	var out bytes.Buffer
+	testOptions(t, o)
+	o.stdout, o.log = &out, progress
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	if err := o.bench(ctx); err != nil {
+		t.Fatalf("%v\nprogress:\n%s", err, progress)
+	}
+	table := out.String()
+	t.Logf("table:\n%s", table)
+	return table
 }
 
 // TestFrontendAndEcho starts `m2bbs frontend` and `m2bbs-bench echo` as
@@ -194,16 +202,7 @@ func TestBenchOnPostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out bytes.Buffer
-	testOptions(t, o)
-	o.stdout, o.log = &out, &progress
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	if err := o.bench(ctx); err != nil {
-		t.Fatalf("%v\nprogress:\n%s", err, &progress)
-	}
-	table := out.String()
-	t.Logf("table:\n%s", table)
+	table := runBenchTable(t, o, &progress)
 	if !strings.Contains(table, "load: 5 callers without think time, behind built-in front end (`m2bbs frontend`, own process), database on PostgreSQL") {
 		t.Error("the table does not say the database was PostgreSQL")
 	}
