@@ -12,6 +12,7 @@ import (
 	"github.com/pebbe/zmq4"
 
 	"github.com/m2bbs/m2bbs/host/handler/dispatch"
+	"github.com/m2bbs/m2bbs/host/handler/lines"
 	"github.com/m2bbs/m2bbs/host/wire/zmqtransport"
 )
 
@@ -38,7 +39,10 @@ func lineAdopter(s *settings, zctx *zmq4.Context, log *slog.Logger) dispatch.Lin
 			return nil, nil, fmt.Errorf("adopt line %d: not another line", line)
 		}
 		send, recv := layout.specs(line)
-		release, err := takeHandlerLock(context.Background(), s, send)
+		// On the line's goroutine, between two heartbeats: bounded.
+		ctx, cancel := context.WithTimeout(context.Background(), lines.Timeout)
+		defer cancel()
+		release, err := takeHandlerLock(ctx, s, send)
 		if err != nil {
 			return nil, nil, fmt.Errorf("adopt line %d: %w", line, err)
 		}

@@ -65,7 +65,9 @@ func (h *Host) startAdopting(ctx context.Context) {
 	h.adopt.mu.Unlock()
 }
 
-// adoptLine takes line over with its callers (lines.Config.Adopt).
+// adoptLine takes line over with its callers (lines.Config.Adopt): it
+// takes the line's lock and connects to its handler here (bounded by
+// Deps.AdoptLine), and rebuilds the callers' sessions in the background.
 func (h *Host) adoptLine(line int, callers []lines.Caller) bool {
 	a := &h.adopt
 	a.mu.Lock()
@@ -111,8 +113,13 @@ func (h *Host) adoptLine(line int, callers []lines.Caller) bool {
 	for i, c := range callers {
 		detached[i] = Detached{ConnID: c.ConnID}
 	}
-	n := h.AdoptAll(ctx, detached)
-	h.log.Info("line adopted", "line", line, "callers", len(callers), "rebuilt", n)
+	// Rebuilding many sessions takes a while: not on the line's own
+	// goroutine, whose heartbeat must go on. A caller who types first is
+	// rebuilt by that line, as after a restart.
+	a.wg.Go(func() {
+		n := h.AdoptAll(ctx, detached)
+		h.log.Info("line adopted", "line", line, "callers", len(callers), "rebuilt", n)
+	})
 	return true
 }
 
