@@ -94,9 +94,11 @@ func (h *Host) adoptLine(line int, callers []lines.Caller) bool {
 		}
 		a.mu.Unlock()
 		lctx, cancel := context.WithCancel(ctx)
-		a.wg.Go(func() { h.forwardAdopted(lctx, al, t) })
 		a.wg.Go(func() {
-			defer release()
+			defer release() // once the transport is closed: then the line's host may take it
+			h.forwardAdopted(lctx, al, t)
+		})
+		a.wg.Go(func() {
 			defer cancel()
 			h.watchAdopted(lctx, al)
 		})
