@@ -76,7 +76,9 @@ func TestAdoptedLineFloodDoesNotDelayOthers(t *testing.T) {
 	b.ft.waitFor(t, "1", kind("prompt"))
 
 	const flood = 3000
+	flooded := make(chan struct{})
 	go func() {
+		defer close(flooded)
 		for i := range flood {
 			body, _ := json.Marshal(map[string]string{"type": "msg", "msg": "x" + strconv.Itoa(i)})
 			select {
@@ -100,7 +102,9 @@ func TestAdoptedLineFloodDoesNotDelayOthers(t *testing.T) {
 	}
 	b.ft.waitFor(t, "9", func(r reply) bool { return strings.HasPrefix(r.text, "v1 x") })
 
-	// The flooder hangs up: the line is let go.
+	// The flooder hangs up (after the last of the flood): the line is let
+	// go.
+	<-flooded
 	adopted.in <- request("JSON", "9", "@*", `{"type":"disconnect"}`)
 	select {
 	case <-released:
