@@ -3,11 +3,14 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/mattn/go-sqlite3"
 )
 
 var _ Journals = (*SQLite)(nil)
@@ -119,34 +122,19 @@ func (s *SQLite) LoadJournal(ctx context.Context, connID string) ([][]byte, int,
 	return entries, count, nil
 }
 
-// journalStmts are the writer's prepared statements of WriteJournals.
-type journalStmts struct {
-	append, touch, compact, start *sql.Stmt
-}
-
-// prepareJournalStmts returns the journal statements prepared on p's
-// writer. Call it before a transaction takes the writer's only connection.
-func prepareJournalStmts(ctx context.Context, p *pools) (journalStmts, error) {
-	var st journalStmts
-	for _, q := range []struct {
-		dst   **sql.Stmt
-		query string
-	}{{&st.append, appendJournalSQL}, {&st.touch, touchJournalSQL}, {&st.compact, compactJournalSQL}, {&st.start, startJournalSQL}} {
-		prep, err := p.writeStmt(ctx, q.query)
-		if err != nil {
-			return journalStmts{}, err
-		}
-		*q.dst = prep
-	}
-	return st, nil
-}
-
 // WriteJournals implements Journals.
 func (s *SQLite) WriteJournals(ctx context.Context, writes []JournalWrite) ([]error, error) {
 	return s.writeJournals(ctx, "write journals", writes)
 }
 
 // writeJournals is WriteJournals, op naming it in errors.
+//
+// It runs without a database/sql transaction: a *sql.Tx starts a
+// goroutine that watches its context, and waking it costs a prompt more
+// than the statement does. A batch of one (the worker kept up) is one
+// statement, which SQLite runs as a transaction of its own, taking the
+// write lock before it reads; a larger batch runs between BEGIN IMMEDIATE
+// and COMMIT on the writer's one connection, held for the batch.
 func (s *SQLite) writeJournals(ctx context.Context, op string, writes []JournalWrite) ([]error, error) {
 	batches := make([][]byte, len(writes))
 	for i, w := range writes {
@@ -159,25 +147,12 @@ func (s *SQLite) writeJournals(ctx context.Context, op string, writes []JournalW
 	errs := make([]error, len(writes))
 	now := nowMillis()
 	err := s.with(func(p *pools) error {
-		st, err := prepareJournalStmts(ctx, p)
-		if err != nil {
-			return err
+		if len(writes) == 1 {
+			return writeJournalsIn(ctx, p.w, writes, batches, now, errs)
 		}
-		tx, err := p.w.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback()
-		for i, w := range writes {
-			ok, err := writeJournal(ctx, tx, st, w, batches[i], now)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				errs[i] = fmt.Errorf("%w: conn %s, count %d", ErrJournalConflict, w.ConnID, w.Count)
-			}
-		}
-		return tx.Commit()
+		return inConnTx(ctx, p.w, func(c *sql.Conn) error {
+			return writeJournalsIn(ctx, c, writes, batches, now, errs)
+		})
 	})
 	if err != nil {
 		return nil, wrap(op, err)
@@ -185,10 +160,59 @@ func (s *SQLite) writeJournals(ctx context.Context, op string, writes []JournalW
 	return errs, nil
 }
 
-// writeJournal stores one journal's part of a WriteJournals in tx, batch
+// execer is a *sql.DB or a *sql.Conn.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// writeJournalsIn stores each of writes on e, batches being their
+// entries packed, and sets errs[i] for a journal whose count is not the
+// one its write follows.
+func writeJournalsIn(ctx context.Context, e execer, writes []JournalWrite, batches [][]byte, now int64, errs []error) error {
+	for i, w := range writes {
+		ok, err := writeJournal(ctx, e, w, batches[i], now)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			errs[i] = fmt.Errorf("%w: conn %s, count %d", ErrJournalConflict, w.ConnID, w.Count)
+		}
+	}
+	return nil
+}
+
+// inConnTx runs fn between BEGIN IMMEDIATE and COMMIT on one connection
+// of db, rolling back if fn or the commit fails. A connection left in a
+// transaction by a failed rollback is discarded, not reused.
+func inConnTx(ctx context.Context, db *sql.DB, fn func(c *sql.Conn) error) error {
+	c, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if _, err := c.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return err
+	}
+	err = fn(c)
+	if err == nil {
+		if _, err = c.ExecContext(ctx, "COMMIT"); err == nil {
+			return nil
+		}
+	}
+	_, _ = c.ExecContext(ctx, "ROLLBACK") // a failed COMMIT may have rolled back already
+	_ = c.Raw(func(dc any) error {
+		if sc, ok := dc.(*sqlite3.SQLiteConn); ok && !sc.AutoCommit() {
+			return driver.ErrBadConn // still in the transaction: drop the connection
+		}
+		return nil
+	})
+	return err
+}
+
+// writeJournal stores one journal's part of a WriteJournals on e, batch
 // being its entries packed; it reports false when the journal's count is
 // not the one the write follows (nothing is written then).
-func writeJournal(ctx context.Context, tx *sql.Tx, st journalStmts, w JournalWrite, batch []byte, now int64) (bool, error) {
+func writeJournal(ctx context.Context, e execer, w JournalWrite, batch []byte, now int64) (bool, error) {
 	var (
 		res sql.Result
 		err error
@@ -196,13 +220,13 @@ func writeJournal(ctx context.Context, tx *sql.Tx, st journalStmts, w JournalWri
 	switch {
 	case !w.Reset && len(w.Entries) == 0:
 		// Nothing to add: the count is checked, the time noted.
-		res, err = tx.StmtContext(ctx, st.touch).ExecContext(ctx, w.Count, 0, now, nil, w.ConnID)
+		res, err = e.ExecContext(ctx, touchJournalSQL, w.Count, 0, now, nil, w.ConnID)
 	case !w.Reset:
-		res, err = tx.StmtContext(ctx, st.append).ExecContext(ctx, w.Count, len(w.Entries), now, batch, w.ConnID)
+		res, err = e.ExecContext(ctx, appendJournalSQL, w.Count, len(w.Entries), now, batch, w.ConnID)
 	case w.Count < 0:
-		res, err = tx.StmtContext(ctx, st.start).ExecContext(ctx, w.ConnID, batch, len(w.Entries), now)
+		res, err = e.ExecContext(ctx, startJournalSQL, w.ConnID, batch, len(w.Entries), now)
 	default:
-		res, err = tx.StmtContext(ctx, st.compact).ExecContext(ctx, w.Count, len(w.Entries), now, batch, w.ConnID)
+		res, err = e.ExecContext(ctx, compactJournalSQL, w.Count, len(w.Entries), now, batch, w.ConnID)
 	}
 	if err != nil {
 		return false, err
