@@ -338,24 +338,14 @@ func (s *SQLite) with(fn func(p *pools) error) error {
 
 // inTx runs fn in an IMMEDIATE transaction on the writer and commits it if
 // fn succeeds.
-func (s *SQLite) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return s.with(func(p *pools) error {
-		tx, err := p.w.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback()
-		if err := fn(tx); err != nil {
-			return err
-		}
-		return tx.Commit()
-	})
+func (s *SQLite) inTx(ctx context.Context, fn func(tx txConn) error) error {
+	return s.with(func(p *pools) error { return connTx(ctx, p.w, beginWrite, fn) })
 }
 
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
-// queryer is a *sql.DB or a *sql.Tx.
+// queryer is a *sql.DB or a txConn.
 type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
@@ -423,7 +413,7 @@ func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
 
 // lookupUser returns the id and registered spelling of name in tx, or an
 // error wrapping ErrNoSuchUser; role names the user in that error.
-func lookupUser(ctx context.Context, tx *sql.Tx, role, name string) (int64, string, error) {
+func lookupUser(ctx context.Context, tx txConn, role, name string) (int64, string, error) {
 	canon, err := canonicalName(name)
 	if err != nil {
 		return 0, "", fmt.Errorf("%w: %s %q", ErrNoSuchUser, role, clip(name))
@@ -644,7 +634,7 @@ func (s *SQLite) ReadNextMail(ctx context.Context, user string) (Mail, error) {
 		return Mail{}, fmt.Errorf("%w: no unread mail for %q", ErrNotFound, clip(user))
 	}
 	var m Mail
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx txConn) error {
 		var (
 			body  string
 			count int

@@ -3,14 +3,11 @@ package store
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/mattn/go-sqlite3"
 )
 
 var _ Journals = (*SQLite)(nil)
@@ -129,12 +126,9 @@ func (s *SQLite) WriteJournals(ctx context.Context, writes []JournalWrite) ([]er
 
 // writeJournals is WriteJournals, op naming it in errors.
 //
-// It runs without a database/sql transaction: a *sql.Tx starts a
-// goroutine that watches its context, and waking it costs a prompt more
-// than the statement does. A batch of one (the worker kept up) is one
-// statement, which SQLite runs as a transaction of its own, taking the
-// write lock before it reads; a larger batch runs between BEGIN IMMEDIATE
-// and COMMIT on the writer's one connection, held for the batch.
+// A batch of one (the worker kept up) is one statement, which SQLite runs
+// as a transaction of its own, taking the write lock before it reads; a
+// larger batch is one transaction (connTx).
 func (s *SQLite) writeJournals(ctx context.Context, op string, writes []JournalWrite) ([]error, error) {
 	batches := make([][]byte, len(writes))
 	for i, w := range writes {
@@ -150,7 +144,7 @@ func (s *SQLite) writeJournals(ctx context.Context, op string, writes []JournalW
 		if len(writes) == 1 {
 			return writeJournalsIn(ctx, p.w, writes, batches, now, errs)
 		}
-		return inConnTx(ctx, p.w, func(c *sql.Conn) error {
+		return connTx(ctx, p.w, beginWrite, func(c txConn) error {
 			return writeJournalsIn(ctx, c, writes, batches, now, errs)
 		})
 	})
@@ -179,34 +173,6 @@ func writeJournalsIn(ctx context.Context, e execer, writes []JournalWrite, batch
 		}
 	}
 	return nil
-}
-
-// inConnTx runs fn between BEGIN IMMEDIATE and COMMIT on one connection
-// of db, rolling back if fn or the commit fails. A connection left in a
-// transaction by a failed rollback is discarded, not reused.
-func inConnTx(ctx context.Context, db *sql.DB, fn func(c *sql.Conn) error) error {
-	c, err := db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	if _, err := c.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		return err
-	}
-	err = fn(c)
-	if err == nil {
-		if _, err = c.ExecContext(ctx, "COMMIT"); err == nil {
-			return nil
-		}
-	}
-	_, _ = c.ExecContext(ctx, "ROLLBACK") // a failed COMMIT may have rolled back already
-	_ = c.Raw(func(dc any) error {
-		if sc, ok := dc.(*sqlite3.SQLiteConn); ok && !sc.AutoCommit() {
-			return driver.ErrBadConn // still in the transaction: drop the connection
-		}
-		return nil
-	})
-	return err
 }
 
 // writeJournal stores one journal's part of a WriteJournals on e, batch
@@ -242,7 +208,7 @@ func (s *SQLite) DropJournals(ctx context.Context, connIDs []string) error {
 	if len(connIDs) == 0 {
 		return nil
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx txConn) error {
 		for _, id := range connIDs {
 			if _, err := tx.ExecContext(ctx, "DELETE FROM journals WHERE conn_id = ?", id); err != nil {
 				return err
