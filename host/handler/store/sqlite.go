@@ -181,13 +181,6 @@ func isBusy(err error) bool {
 	return errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked)
 }
 
-// connMutex opens connections without SQLite's per-connection mutex
-// (SQLITE_OPEN_NOMUTEX): database/sql hands a connection to one goroutine
-// at a time, so the lock and unlock around every SQLite call (each bind,
-// step, column and reset) guard nothing. SQLite's own shared state keeps
-// its mutexes.
-const connMutex = "no"
-
 // openPools connects to the file, checks WAL mode and migrates the schema.
 func (s *SQLite) openPools(ctx context.Context) (*pools, error) {
 	if s.readOnly {
@@ -206,7 +199,6 @@ func (s *SQLite) openPools(ctx context.Context) (*pools, error) {
 		// checkpoint: PruneJournals truncates the WAL every minute.
 		"_secure_delete":   {"ON"},
 		"_stmt_cache_size": {strconv.Itoa(writerStmtCache)},
-		"_mutex":           {connMutex},
 	}))
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
@@ -232,7 +224,6 @@ func (s *SQLite) openPools(ctx context.Context) (*pools, error) {
 		"_foreign_keys":    {"1"},
 		"_busy_timeout":    {busy},
 		"_stmt_cache_size": {strconv.Itoa(readerStmtCache)},
-		"_mutex":           {connMutex},
 	}))
 	n := max(4, 2*runtime.GOMAXPROCS(0))
 	r.SetMaxOpenConns(n)
