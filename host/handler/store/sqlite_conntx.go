@@ -8,15 +8,16 @@ import (
 	"github.com/mattn/go-sqlite3"
 )
 
-// Transactions run between BEGIN and COMMIT statements on one connection
-// held for them (connTx), not as a *sql.Tx: database/sql starts a
+// Transactions on SQLite run between BEGIN and COMMIT statements on one
+// connection held for them (connTx), not as a *sql.Tx: database/sql starts a
 // goroutine per *sql.Tx to watch its context, and starting and waking it
 // cost a store call more than a short statement does (a futex wake of
 // another thread on every commit). The statements come from the driver's
-// per-connection cache like any other.
+// per-connection cache like any other. On PostgreSQL they stay *sql.Tx
+// (sqlTx), serialisable and run again on a serialisation failure.
 
 // txConn is what a transaction's statements run on: the connection held
-// between its BEGIN and its COMMIT.
+// between its BEGIN and its COMMIT (SQLite), or a *sql.Tx (PostgreSQL).
 type txConn interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
@@ -71,4 +72,28 @@ func abandon(ctx context.Context, c *sql.Conn) {
 		}
 		return nil
 	})
+}
+
+// writeTx runs fn in one write transaction on p's writer: BEGIN IMMEDIATE
+// on SQLite, serialisable and run again on serialisation failures on
+// PostgreSQL.
+func (s *SQLite) writeTx(ctx context.Context, p *pools, fn func(tx txConn) error) error {
+	if s.pg == nil {
+		return connTx(ctx, p.w, beginWrite, fn)
+	}
+	return s.retryTx(ctx, func() error { return sqlTx(ctx, p.w, s.txOptions(), fn) })
+}
+
+// sqlTx runs fn in a database/sql transaction on db begun with opts and
+// commits it if fn succeeds.
+func sqlTx(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(tx txConn) error) error {
+	tx, err := db.BeginTx(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
