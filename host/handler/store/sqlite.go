@@ -84,36 +84,11 @@ var _ Store = (*SQLite)(nil)
 type pools struct {
 	w *sql.DB // the only writer: one connection, BEGIN IMMEDIATE
 	r *sql.DB // read-only connections
-
-	// writes are the writer's prepared statements by query text, for the
-	// statements run at every prompt (preparing one costs about as much as
-	// running it).
-	writes sync.Map // string → *sql.Stmt
-}
-
-// writeStmt returns query prepared on the writer.
-func (p *pools) writeStmt(ctx context.Context, query string) (*sql.Stmt, error) {
-	if st, ok := p.writes.Load(query); ok {
-		return st.(*sql.Stmt), nil
-	}
-	st, err := p.w.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	if prev, loaded := p.writes.LoadOrStore(query, st); loaded {
-		st.Close()
-		return prev.(*sql.Stmt), nil
-	}
-	return st, nil
 }
 
 // close closes the readers first so that the writer, closing last, can
 // checkpoint the WAL.
 func (p *pools) close() error {
-	p.writes.Range(func(_, st any) bool {
-		st.(*sql.Stmt).Close()
-		return true
-	})
 	return errors.Join(p.r.Close(), p.w.Close())
 }
 
