@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"slices"
 	"sync"
 	"time"
 
@@ -200,6 +201,18 @@ func (h *Host) adoptedHeld(al *adoptedLine) bool {
 		}
 	}
 	return held
+}
+
+// adoptedLines lists the lines this host has adopted, in order.
+func (h *Host) adoptedLines() []int {
+	h.adopt.mu.Lock()
+	defer h.adopt.mu.Unlock()
+	var out []int
+	for n := range h.adopt.lines {
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // requestConnID is the conn id of a handler request (SENDER ID PATH ...),

@@ -3,6 +3,7 @@ package dispatch
 import (
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -74,6 +75,9 @@ func TestAdoptedLineFloodDoesNotDelayOthers(t *testing.T) {
 	}
 	b.say("1", "connect")
 	b.ft.waitFor(t, "1", kind("prompt"))
+	if got := b.host.Status().AdoptedLines; !slices.Equal(got, []int{1}) {
+		t.Errorf("status: adopted lines %v, want [1]", got)
+	}
 
 	const flood = 3000
 	flooded := make(chan struct{})
@@ -110,5 +114,8 @@ func TestAdoptedLineFloodDoesNotDelayOthers(t *testing.T) {
 	case <-released:
 	case <-time.After(10 * time.Second):
 		t.Fatal("the adopted line was not let go after its caller hung up")
+	}
+	if got := b.host.Status().AdoptedLines; len(got) != 0 {
+		t.Errorf("status after the line was let go: adopted lines %v", got)
 	}
 }
