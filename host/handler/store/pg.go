@@ -43,6 +43,10 @@ const (
 	pgRetryMaxPause = 100 * time.Millisecond
 )
 
+// pgConnectTimeout bounds a connection's start when the DSN sets no
+// connect_timeout.
+const pgConnectTimeout = 10 * time.Second
+
 // pgSchemaLock is the advisory lock key migrations take, so hosts starting
 // at once migrate one after the other ("m2bbs" in ASCII).
 const pgSchemaLock = 0x6d32626273
@@ -86,6 +90,9 @@ func openPostgres(dsn string, opts Options, readOnly bool) (*SQLite, error) {
 	if err != nil {
 		// pgx's parse errors may quote the DSN, password included.
 		return nil, fmt.Errorf("store: open %s: invalid PostgreSQL DSN", RedactDSN(dsn))
+	}
+	if conf.ConnectTimeout == 0 { // a server that never answers is an error, not a hang
+		conf.ConnectTimeout = pgConnectTimeout
 	}
 	s := &SQLite{path: RedactDSN(dsn), cost: opts.BcryptCost, busy: opts.BusyTimeout, log: opts.Log,
 		wait: opts.NewUsersWait, readOnly: readOnly, pg: &pgConfig{conn: conf}}
@@ -189,9 +196,6 @@ func (s *SQLite) pgCheckVersion(ctx context.Context, db *sql.DB) error {
 // transaction with the version bump (m2bbs_schema), under an advisory
 // lock so that hosts starting together take turns.
 func (s *SQLite) pgMigrate(ctx context.Context, db *sql.DB) error {
-	if _, err := db.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS m2bbs_schema (version bigint PRIMARY KEY, applied_at bigint NOT NULL)"); err != nil && !isUniqueViolation(err) {
-		return fmt.Errorf("migrate: %w", err)
-	}
 	for {
 		done, err := s.pgMigrateOne(ctx, db)
 		if err != nil || done {
@@ -228,6 +232,10 @@ func (s *SQLite) pgMigrateOn(ctx context.Context, conn *pgx.Conn) (done bool, er
 	}
 	defer tx.Rollback(context.Background())
 	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(pgSchemaLock)); err != nil {
+		return false, fmt.Errorf("migrate: %w", err)
+	}
+	// Under the lock: hosts creating the table at once would collide.
+	if _, err := tx.Exec(ctx, "CREATE TABLE IF NOT EXISTS m2bbs_schema (version bigint PRIMARY KEY, applied_at bigint NOT NULL)"); err != nil {
 		return false, fmt.Errorf("migrate: %w", err)
 	}
 	var v int

@@ -27,16 +27,42 @@ func onPostgres(t testing.TB) bool { return strings.HasPrefix(t.Name(), "TestPos
 func testTarget(t testing.TB) string {
 	t.Helper()
 	if onPostgres(t) {
+		return pgTarget(t)
+	}
+	return filepath.Join(t.TempDir(), "bbs.db")
+}
+
+// pgTarget is a fresh PostgreSQL database with the schema in place.
+func pgTarget(t testing.TB) string {
+	t.Helper()
+	return pgtest.NewDatabaseFrom(t, "store_schema", migrateTemplate)
+}
+
+// emptyTarget is testTarget with nothing in it yet: a PostgreSQL database
+// without the schema, or a file not yet created.
+func emptyTarget(t testing.TB) string {
+	t.Helper()
+	if onPostgres(t) {
 		return pgtest.NewDatabase(t)
 	}
 	return filepath.Join(t.TempDir(), "bbs.db")
+}
+
+// migrateTemplate brings a new database's schema up to date and closes
+// it: the template every PostgreSQL test database is copied from.
+func migrateTemplate(dsn string) error {
+	s, err := Open(dsn, testOptions)
+	if err != nil {
+		return err
+	}
+	return s.Close()
 }
 
 // newPGStore opens a store on a fresh PostgreSQL database, closed at the
 // end of the test, and returns it with its DSN.
 func newPGStore(t testing.TB, opts Options) (*SQLite, string) {
 	t.Helper()
-	dsn := pgtest.NewDatabase(t)
+	dsn := pgTarget(t)
 	s, err := Open(dsn, opts)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
@@ -116,6 +142,9 @@ var sharedSuite = []struct {
 	{"LoginThrottleShared", TestLoginThrottleShared},
 	{"RegistrationThrottle", TestRegistrationThrottle},
 	{"FreeAttemptsAtOnceHoldNobodyUp", TestFreeAttemptsAtOnceHoldNobodyUp},
+	{"TwoStoresOnOneFile", TestTwoStoresOnOneFile},
+	{"ManyOpensOfANewDatabase", TestManyOpensOfANewDatabase},
+	{"JournalConflictBetweenHosts", TestJournalConflictBetweenHosts},
 }
 
 // TestPostgres runs the shared suite on PostgreSQL. It is skipped, saying
