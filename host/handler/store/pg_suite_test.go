@@ -43,9 +43,15 @@ func pgTarget(t testing.TB) string {
 func emptyTarget(t testing.TB) string {
 	t.Helper()
 	if onPostgres(t) {
-		return pgtest.NewDatabase(t)
+		return emptyPGTarget(t)
 	}
 	return filepath.Join(t.TempDir(), "bbs.db")
+}
+
+// emptyPGTarget is a fresh PostgreSQL database without the schema.
+func emptyPGTarget(t testing.TB) string {
+	t.Helper()
+	return pgtest.NewDatabase(t)
 }
 
 // migrateTemplate brings a new database's schema up to date and closes

@@ -188,16 +188,18 @@ func rebindText(q string) string {
 		case c == '?':
 			j := i + 1
 			n := 0
-			for j < len(q) && q[j] >= '0' && q[j] <= '9' && n < 1e6 {
-				n = n*10 + int(q[j]-'0')
+			for j < len(q) && q[j] >= '0' && q[j] <= '9' {
+				n = min(n*10+int(q[j]-'0'), 1<<20) // PostgreSQL refuses past 65535
 				j++
 			}
+			b.WriteByte('$')
 			if j == i+1 {
 				n = largest + 1
+				b.WriteString(strconv.Itoa(n))
+			} else {
+				b.WriteString(q[i+1 : j]) // ?NNN is $NNN
 			}
 			largest = max(largest, n)
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(n))
 			i = j - 1
 		default:
 			b.WriteByte(c)
