@@ -6,7 +6,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
 	"net/url"
 	"runtime"
@@ -17,7 +16,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
-	"golang.org/x/crypto/bcrypt"
 )
 
 // pgMigrationFiles holds PostgreSQL's schema migrations, numbered from 001
@@ -94,28 +92,11 @@ func openPostgres(dsn string, opts Options, readOnly bool) (*SQLite, error) {
 	if conf.ConnectTimeout == 0 { // a server that never answers is an error, not a hang
 		conf.ConnectTimeout = pgConnectTimeout
 	}
-	s := &SQLite{path: RedactDSN(dsn), cost: opts.BcryptCost, busy: opts.BusyTimeout, log: opts.Log,
-		wait: opts.NewUsersWait, readOnly: readOnly, pg: &pgConfig{conn: conf}}
-	if s.cost == 0 {
-		s.cost = bcrypt.DefaultCost
+	s := &SQLite{path: RedactDSN(dsn), readOnly: readOnly, pg: &pgConfig{conn: conf}}
+	if err := s.setOptions(opts); err != nil {
+		return nil, err
 	}
-	if s.cost < bcrypt.MinCost || s.cost > bcrypt.MaxCost {
-		return nil, fmt.Errorf("store: open: bcrypt cost %d outside %d..%d", s.cost, bcrypt.MinCost, bcrypt.MaxCost)
-	}
-	if s.busy == 0 {
-		s.busy = DefaultBusyTimeout
-	}
-	if s.busy < 0 {
-		return nil, fmt.Errorf("store: open: negative busy timeout %v", s.busy)
-	}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
-	sync, err := syncPragma(opts.Sync)
-	if err != nil {
-		return nil, fmt.Errorf("store: open: %w", err)
-	}
-	if sync == "FULL" {
+	if s.sync == "FULL" {
 		s.pg.sync = "on"
 	}
 	if s.migrations, err = loadMigrationsIn(pgMigrationFiles, "pgmigrations"); err != nil {

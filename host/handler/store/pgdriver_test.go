@@ -52,31 +52,14 @@ func strip(q string, mark byte) string {
 	var b strings.Builder
 	for i := 0; i < len(q); i++ {
 		c := q[i]
-		switch {
-		case c == '\'' || c == '"':
-			end := closeQuote(q, i+1, c)
+		if end := skipQuoted(q, i); end > i {
 			if mark != 0 {
 				b.WriteString(q[i:end])
 			}
 			i = end - 1
-		case c == '-' && i+1 < len(q) && q[i+1] == '-':
-			end := strings.IndexByte(q[i:], '\n')
-			if end < 0 {
-				end = len(q) - i
-			}
-			if mark != 0 {
-				b.WriteString(q[i : i+end])
-			}
-			i += end - 1
-		case c == '/' && i+1 < len(q) && q[i+1] == '*':
-			stop := len(q)
-			if end := strings.Index(q[i+2:], "*/"); end >= 0 {
-				stop = i + 2 + end + 2
-			}
-			if mark != 0 {
-				b.WriteString(q[i:stop])
-			}
-			i = stop - 1
+			continue
+		}
+		switch {
 		case c == mark:
 			j := i + 1
 			for j < len(q) && q[j] >= '0' && q[j] <= '9' {
