@@ -24,19 +24,23 @@ import (
 //go:embed pgmigrations/*.sql
 var pgMigrationFiles embed.FS
 
-// PostgreSQL connection pools of one host. The writer pool is small: its
-// transactions are serialisable, and more of them at once only conflict
-// more; readers run at read committed (one statement) or repeatable read
-// (readTx), read-only.
+// PostgreSQL connection pools of one host. As on SQLite, a host writes
+// through one connection: its writes queue in Go, one transaction at a
+// time, so the host's own transactions never conflict with each other
+// (several writers at once fought over the same rows, a post's seq above
+// all, and lost posts when retries ran out under load); only another
+// host's can, and those conflicts are retried (retryTx). Readers run at
+// read committed (one statement) or repeatable read (readTx), read-only.
 const (
-	pgWriterConns = 4
+	pgWriterConns = 1
 	pgMinReaders  = 4
 )
 
-// Serialisation failures and deadlocks are retried this many times, after
-// a pause doubling from pgRetryPause (with jitter) up to pgRetryMaxPause.
+// Serialisation failures and deadlocks are retried for as long as the busy
+// timeout (Options.BusyTimeout, 5 s by default: what SQLite waits for
+// another process's lock), after a pause doubling from pgRetryPause (with
+// jitter) up to pgRetryMaxPause.
 const (
-	pgRetries       = 20
 	pgRetryPause    = time.Millisecond
 	pgRetryMaxPause = 100 * time.Millisecond
 )
@@ -266,14 +270,16 @@ func (s *SQLite) readTxOptions() *sql.TxOptions {
 }
 
 // retryTx runs attempt, which runs one whole transaction, again while it
-// fails with a PostgreSQL serialisation failure or deadlock, at most
-// pgRetries times. attempt must start from scratch each time (reset what
-// it reports). SQLite runs it once: its writer never conflicts.
+// fails with a PostgreSQL serialisation failure or deadlock, until the
+// busy timeout has passed since the first attempt (or ctx ends). attempt
+// must start from scratch each time (reset what it reports). SQLite runs
+// it once: its busy timeout does the waiting.
 func (s *SQLite) retryTx(ctx context.Context, attempt func() error) error {
 	pause := pgRetryPause
-	for i := 0; ; i++ {
+	deadline := time.Now().Add(s.busy)
+	for {
 		err := attempt()
-		if s.pg == nil || !isPGRetryable(err) || i >= pgRetries {
+		if s.pg == nil || !isPGRetryable(err) || time.Now().After(deadline) {
 			return err
 		}
 		t := time.NewTimer(pause/2 + rand.N(pause))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/m2bbs/m2bbs/host/shared/freeport"
@@ -34,13 +35,13 @@ func TestIsPostgresAndRedactDSN(t *testing.T) {
 }
 
 // TestRetryTx: on PostgreSQL a transaction that fails with a
-// serialisation failure or a deadlock runs again, up to pgRetries more
-// times; any other outcome ends it. On SQLite it runs once.
+// serialisation failure or a deadlock runs again, until the busy timeout
+// has passed; any other outcome ends it. On SQLite it runs once.
 func TestRetryTx(t *testing.T) {
 	serialization := &pgconn.PgError{Code: "40001"}
 	deadlock := fmt.Errorf("wrapped: %w", &pgconn.PgError{Code: "40P01"})
 	unique := &pgconn.PgError{Code: "23505"}
-	pg := &SQLite{pg: &pgConfig{}}
+	pg := &SQLite{pg: &pgConfig{}, busy: 300 * time.Millisecond}
 	run := func(s *SQLite, results ...error) (int, error) {
 		calls := 0
 		err := s.retryTx(context.Background(), func() error {
@@ -58,16 +59,18 @@ func TestRetryTx(t *testing.T) {
 	if calls, err := run(pg, unique); calls != 1 || !errors.Is(err, unique) {
 		t.Errorf("a unique violation: %d calls, %v; want 1", calls, err)
 	}
-	if calls, err := run(pg, serialization); calls != pgRetries+1 || !errors.Is(err, serialization) {
-		t.Errorf("conflicts forever: %d calls, %v; want %d and the conflict", calls, err, pgRetries+1)
+	start := time.Now()
+	calls, err := run(pg, serialization)
+	if took := time.Since(start); calls < 4 || !errors.Is(err, serialization) || took < pg.busy || took > pg.busy+time.Second {
+		t.Errorf("conflicts forever: %d calls, %v after %v; want several, and the conflict after the busy timeout (%v)", calls, err, took, pg.busy)
 	}
 	if calls, err := run(&SQLite{}, serialization); calls != 1 || err == nil {
 		t.Errorf("SQLite: %d calls, %v; want 1", calls, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	calls := 0
-	err := pg.retryTx(ctx, func() error { calls++; return serialization })
+	calls = 0
+	err = pg.retryTx(ctx, func() error { calls++; return serialization })
 	if calls != 1 || !errors.Is(err, serialization) {
 		t.Errorf("canceled context: %d calls, %v; want 1", calls, err)
 	}
