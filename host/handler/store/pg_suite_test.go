@@ -19,8 +19,11 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
 
-// onPostgres reports whether t runs the shared suite on PostgreSQL.
-func onPostgres(t testing.TB) bool { return strings.HasPrefix(t.Name(), "TestPostgres/") }
+// onPostgres reports whether t runs the shared suite (or benchmarks) on
+// PostgreSQL.
+func onPostgres(t testing.TB) bool {
+	return strings.HasPrefix(t.Name(), "TestPostgres/") || strings.HasPrefix(t.Name(), "BenchmarkPostgres/")
+}
 
 // testTarget is where a test's store lives: a fresh PostgreSQL database
 // (its DSN) under TestPostgres, else a new file in a temp folder.
@@ -180,4 +183,13 @@ func TestPostgresRefusesUnstorableText(t *testing.T) {
 	if n, err := s.MessageCount(ctx); n != 0 || err != nil {
 		t.Errorf("MessageCount = %d, %v; want 0", n, err)
 	}
+}
+
+// BenchmarkPostgres runs the store's visit benchmarks on PostgreSQL, to
+// set beside their SQLite figures (BenchmarkVisitCalls, ...).
+func BenchmarkPostgres(b *testing.B) {
+	pgtest.Shared(b)
+	b.Run("PostMessage", BenchmarkPostMessage)
+	b.Run("VisitCalls", BenchmarkVisitCalls)
+	b.Run("ReturningVisit", BenchmarkReturningVisit)
 }
