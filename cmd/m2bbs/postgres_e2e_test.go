@@ -46,3 +46,22 @@ func TestBoardOnPostgreSQL(t *testing.T) {
 		})
 	}
 }
+
+// TestCallersSurviveAHostKilledOnPostgreSQL is
+// TestCallersSurviveAHostKilledAndRestarted with the board on PostgreSQL:
+// the host is killed with SIGKILL while callers are mid-task and started
+// again; from the journals in the database each caller goes on where they
+// were, nothing lost or done twice.
+func TestCallersSurviveAHostKilledOnPostgreSQL(t *testing.T) {
+	server := startLinesMongrel2(t, 1)
+	db, data := pgtest.NewDatabase(t), t.TempDir()
+	line := startLine(t, server, db, 1, "-data", data)
+	s := strand(t, server)
+	line.kill9(t)
+	line = startLine(t, server, db, 1, "-data", data)
+	carryOn(t, s)
+	if out := leave(t, s.writer, "Q", "Q"); !strings.Contains(out, "see ya") {
+		t.Errorf("ann could not quit:\n%s", out)
+	}
+	line.logs.WaitFor(t, readTimeout, "session replayed from its journal")
+}
