@@ -157,11 +157,16 @@ var sharedSuite = []struct {
 }
 
 // TestPostgres runs the shared suite on PostgreSQL. It is skipped, saying
-// why, only when PostgreSQL is not installed.
+// why, only when PostgreSQL is not installed. Each test has a database of
+// its own, so they run in parallel: most of their time is spent waiting
+// for the server.
 func TestPostgres(t *testing.T) {
 	pgtest.Shared(t)
 	for _, tc := range sharedSuite {
-		t.Run(tc.name, tc.fn)
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.fn(t)
+		})
 	}
 }
 
