@@ -146,7 +146,7 @@ func (s *SQLite) openPGPools(ctx context.Context) (*pools, error) {
 	if s.readOnly {
 		err = s.pgCheckVersion(ctx, p.r)
 	} else {
-		err = s.pgMigrate(ctx, p.w)
+		err = s.migrate(ctx, p.w)
 	}
 	if err == nil {
 		err = p.r.PingContext(ctx)
@@ -168,28 +168,25 @@ func (s *SQLite) pgCheckVersion(ctx context.Context, db *sql.DB) error {
 	if err != nil {
 		return err
 	}
+	return s.versionError(v, true)
+}
+
+// versionError refuses a database at schema version v that is newer than
+// this program's, or, when exact, older.
+func (s *SQLite) versionError(v int, exact bool) error {
 	switch {
 	case v > len(s.migrations):
 		return fmt.Errorf("%w: database is at version %d, this program knows up to %d", ErrSchemaTooNew, v, len(s.migrations))
-	case v < len(s.migrations):
+	case exact && v < len(s.migrations):
 		return fmt.Errorf("%w: database is at version %d, this program's is %d (start the board with this program once)", ErrSchemaTooOld, v, len(s.migrations))
 	}
 	return nil
 }
 
-// pgMigrate applies the migrations the database lacks, each in its own
+// pgMigrateOne applies the next migration the database lacks, in its own
 // transaction with the version bump (m2bbs_schema), under an advisory
-// lock so that hosts starting together take turns.
-func (s *SQLite) pgMigrate(ctx context.Context, db *sql.DB) error {
-	for {
-		done, err := s.pgMigrateOne(ctx, db)
-		if err != nil || done {
-			return err
-		}
-	}
-}
-
-// pgMigrateOne applies the next migration, or reports that none is due.
+// lock so that hosts starting together take turns; or it reports that
+// none is due.
 // It runs on one of db's connections through pgx itself: a migration is
 // several statements, which pgx's simple protocol runs at once.
 func (s *SQLite) pgMigrateOne(ctx context.Context, db *sql.DB) (done bool, err error) {
@@ -227,10 +224,10 @@ func (s *SQLite) pgMigrateOn(ctx context.Context, conn *pgx.Conn) (done bool, er
 	if err := tx.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM m2bbs_schema").Scan(&v); err != nil {
 		return false, fmt.Errorf("migrate: %w", err)
 	}
-	switch {
-	case v > len(s.migrations):
-		return false, fmt.Errorf("%w: database is at version %d, this program knows up to %d", ErrSchemaTooNew, v, len(s.migrations))
-	case v == len(s.migrations):
+	if err := s.versionError(v, false); err != nil {
+		return false, err
+	}
+	if v == len(s.migrations) {
 		return true, nil
 	}
 	m := s.migrations[v]

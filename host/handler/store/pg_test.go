@@ -119,3 +119,22 @@ func TestPostgresOpenReadOnly(t *testing.T) {
 		t.Errorf("OpenReadOnly of an empty database = %v; want ErrSchemaTooOld", err)
 	}
 }
+
+// TestPostgresNewerSchemaRefused: a database a newer program migrated is
+// refused with ErrSchemaTooNew, and left as it is.
+func TestPostgresNewerSchemaRefused(t *testing.T) {
+	s, dsn := newPGStore(t, testOptions)
+	err := s.with(func(p *pools) error {
+		_, err := p.w.ExecContext(t.Context(), "INSERT INTO m2bbs_schema (version, applied_at) VALUES (?, 0)", 99)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(dsn, testOptions); !errors.Is(err, ErrSchemaTooNew) {
+		t.Errorf("Open of a newer database = %v; want ErrSchemaTooNew", err)
+	}
+	if _, err := OpenReadOnly(dsn, Options{}); !errors.Is(err, ErrSchemaTooNew) {
+		t.Errorf("OpenReadOnly of a newer database = %v; want ErrSchemaTooNew", err)
+	}
+}

@@ -312,9 +312,15 @@ func loadMigrationsIn(fsys fs.FS, dir string) ([]migration, error) {
 // migrate applies the migrations newer than the database's user_version,
 // each in its own IMMEDIATE transaction that also bumps the version, so
 // another process migrating the same file at the same time is harmless.
+//
+// On PostgreSQL the steps are pgMigrateOne's.
 func (s *SQLite) migrate(ctx context.Context, w *sql.DB) error {
+	step := s.migrateOne
+	if s.pg != nil {
+		step = s.pgMigrateOne
+	}
 	for {
-		done, err := s.migrateOne(ctx, w)
+		done, err := step(ctx, w)
 		if err != nil || done {
 			return err
 		}
