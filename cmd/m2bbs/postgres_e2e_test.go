@@ -65,3 +65,21 @@ func TestCallersSurviveAHostKilledOnPostgreSQL(t *testing.T) {
 	}
 	line.logs.WaitFor(t, readTimeout, "session replayed from its journal")
 }
+
+// TestReplayOnPostgreSQL: m2bbs replay reads the journals of a board on
+// PostgreSQL while it runs (read-only sessions): the callers parked on it
+// are listed, and one is replayed to where they are, password hidden.
+func TestReplayOnPostgreSQL(t *testing.T) {
+	p := parkCallersOn(t, pgtest.NewDatabase(t))
+	out, errOut, code := p.m2bbs(t, "replay", "-list")
+	if code != 0 || !strings.Contains(out, "3 journals") {
+		t.Fatalf("replay -list, exit %d:\n%s%s", code, out, errOut)
+	}
+	out, errOut, code = p.m2bbs(t, "replay", p.ids["dan"])
+	if code != 0 || !strings.Contains(out, "What's your name?\n> dan\n") || !strings.Contains(out, "replays cleanly") {
+		t.Errorf("replay of dan, exit %d:\n%s%s", code, out, errOut)
+	}
+	if strings.Contains(out, p.password) || strings.Contains(errOut, p.password) {
+		t.Errorf("replay of dan shows the password:\n%s", out)
+	}
+}
