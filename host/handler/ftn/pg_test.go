@@ -21,8 +21,8 @@ func boardDB(t testing.TB, dir string) string {
 	return filepath.Join(dir, "bbs.db")
 }
 
-// TestPostgres runs the tosser's and the scanner's round trips again with
-// the boards' stores on PostgreSQL (the packets, the outbound and the
+// TestPostgres runs the tosser's and the scanner's round trips and the
+// hostile packets' tests again with the boards' stores on PostgreSQL (the packets, the outbound and the
 // staging folder stay files).
 func TestPostgres(t *testing.T) {
 	pgtest.Shared(t)
@@ -38,6 +38,14 @@ func TestPostgres(t *testing.T) {
 		{"ForwardBetweenUplinks", TestForwardBetweenUplinks},
 		{"OwnPostComingBackIsADupe", TestOwnPostComingBackIsADupe},
 		{"MsgIDVariantsAreDupes", TestMsgIDVariantsAreDupes},
+		{"ZipBombBundleSetAsideWhole", TestZipBombBundleSetAsideWhole},
+		{"NoMsgIDDupeAcrossRoutes", TestNoMsgIDDupeAcrossRoutes},
+		{"ScanKeepsPacketsUnderTheTossLimit", TestScanKeepsPacketsUnderTheTossLimit},
+		{"LongMessageCutNotLost", TestLongMessageCutNotLost},
+		{"HugeTossLeavesCallersResponsive", TestHugeTossLeavesCallersResponsive},
+		{"LocalPostCannotForgeKludges", TestLocalPostCannotForgeKludges},
+		{"NetmailWrittenAsThisBoardIsRefused", TestNetmailWrittenAsThisBoardIsRefused},
+		{"EchomailWrittenAsThisBoardIsRefused", TestEchomailWrittenAsThisBoardIsRefused},
 	} {
 		t.Run(tc.name, tc.fn)
 	}
