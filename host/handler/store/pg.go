@@ -305,8 +305,17 @@ func isPGRetryable(err error) bool {
 // pgFault returns err, from op, marked as a fault if PostgreSQL or the
 // connection to it failed (an integrity constraint, SQLSTATE class 23, is
 // the caller's mistake, not a fault), else nil. SQLSTATE 53100 is a full
-// disk.
+// disk. The call's own context ending is no fault, as on SQLite: the
+// caller decides (pgx reports it as the context's error, or as the
+// statement cancelled, 57014).
 func pgFault(op string, err error) error {
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) || errors.Is(err, sql.ErrConnDone) { // a server not reached, however long it took
+		return &faultError{op: op, err: err}
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || isPGCode(err, "57014") {
+		return nil
+	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		if strings.HasPrefix(pe.Code, "23") {
@@ -314,8 +323,7 @@ func pgFault(op string, err error) error {
 		}
 		return &faultError{op: op, err: err, full: pe.Code == "53100"}
 	}
-	var ce *pgconn.ConnectError
-	if errors.As(err, &ce) || pgconn.Timeout(err) || errors.Is(err, sql.ErrConnDone) {
+	if pgconn.Timeout(err) { // a network timeout
 		return &faultError{op: op, err: err}
 	}
 	return nil

@@ -138,3 +138,27 @@ func TestPostgresNewerSchemaRefused(t *testing.T) {
 		t.Errorf("OpenReadOnly of a newer database = %v; want ErrSchemaTooNew", err)
 	}
 }
+
+// TestPGFault: what a PostgreSQL error is to the store's callers.
+func TestPGFault(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		err         error
+		fault, full bool
+	}{
+		{"unique violation", &pgconn.PgError{Code: "23505"}, false, false},
+		{"foreign key", &pgconn.PgError{Code: "23503"}, false, false},
+		{"disk full", &pgconn.PgError{Code: "53100"}, true, true},
+		{"server shutting down", &pgconn.PgError{Code: "57P01"}, true, false},
+		{"the call's deadline", fmt.Errorf("query: %w", context.DeadlineExceeded), false, false},
+		{"the call cancelled", fmt.Errorf("query: %w", context.Canceled), false, false},
+		{"statement cancelled", &pgconn.PgError{Code: "57014"}, false, false},
+		{"not PostgreSQL's", errors.New("something else"), false, false},
+		{"connect timed out", &pgconn.ConnectError{}, true, false},
+	} {
+		got := pgFault("op", tc.err)
+		if (got != nil) != tc.fault || errors.Is(got, ErrFault) != tc.fault || errors.Is(got, ErrFull) != tc.full {
+			t.Errorf("%s: pgFault = %v; want fault %v, full %v", tc.name, got, tc.fault, tc.full)
+		}
+	}
+}
