@@ -41,7 +41,7 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(pgtest.Run(m)) // stops the PostgreSQL of the tests that start one
+	os.Exit(pgtest.Run(m)) // m.Run, then the PostgreSQL of TestBoardOnPostgreSQL stopped
 }
 
 // readTimeout bounds each wait for a message from the BBS.
@@ -132,7 +132,7 @@ func startBBS(t *testing.T, frontEnd, protocol string, extra ...string) *bbs {
 				t.Error(err)
 			}
 		})
-		logs := startM2BBS(t, append([]string{"host",
+		logs := startM2BBS(t, append([]string{"host", "-data", t.TempDir(),
 			"-sender-id", "e2e-handler",
 			"-send-spec", server.Cfg.SendSpec,
 			"-recv-spec", server.Cfg.RecvSpec,

@@ -86,39 +86,15 @@ func TestRemoteSpec(t *testing.T) {
 	}
 }
 
-func TestHostDataDir(t *testing.T) {
-	for _, c := range []struct {
-		db, data, want, doors, anchor string
-	}{
-		{"data/bbs.db", "", "data", "data/doors/line2", "data/bbs.db"},
-		{"/srv/b/bbs.db", "/var/lib/m2", "/var/lib/m2", "/var/lib/m2/doors/line2", "/var/lib/m2/board"},
-		{"postgres://bbs@db.example.org/bbs", "", pgLocalDir, pgLocalDir + "/doors/line2", pgLocalDir + "/postgres"},
-		{"postgres://bbs@db.example.org/bbs", "/var/lib/m2", "/var/lib/m2", "/var/lib/m2/doors/line2", "/var/lib/m2/board"},
-		{":memory:", "", "", "", ":memory:"},
-	} {
-		s := &settings{dataDir: c.data, line: 2}
-		s.DBPath = c.db
-		if got := hostDataDir(s); got != c.want {
-			t.Errorf("hostDataDir(db %q, -data %q) = %q, want %q", c.db, c.data, got, c.want)
-		}
-		if got := doorsDir(s); got != c.doors {
-			t.Errorf("doorsDir(db %q, -data %q) = %q, want %q", c.db, c.data, got, c.doors)
-		}
-		if got := anchor(s); got != c.anchor {
-			t.Errorf("anchor(db %q, -data %q) = %q, want %q", c.db, c.data, got, c.anchor)
-		}
-	}
-}
-
 // TestHandlerLockInPostgres: with the board on PostgreSQL a handler's lock
 // is the database's, seen by hosts with different data folders (other
 // machines): a second host is refused while the first holds it, another
 // spec is free, and the lock is free again once released.
 func TestHandlerLockInPostgres(t *testing.T) {
 	dsn := pgtest.NewDatabase(t)
-	a := &settings{dataDir: t.TempDir()}
+	a := &settings{localDir: t.TempDir()}
 	a.DBPath = dsn
-	b := &settings{dataDir: t.TempDir()}
+	b := &settings{localDir: t.TempDir()}
 	b.DBPath = dsn
 	ctx := t.Context()
 	release, err := takeHandlerLock(ctx, a, "tcp://10.0.0.5:9902")

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pebbe/zmq4"
@@ -145,13 +146,12 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 	return h.Run(ctx)
 }
 
-// doorsDir is the folder of the line's native doors, in the host's data
-// folder (hostDataDir), so that the next host on the line finds what a
-// killed one left; "" (the system's temporary folder) without one.
+// doorsDir is the folder of the line's native doors, beside the database,
+// so that the next host on the line finds what a killed one left; "" (the
+// system's temporary folder) for a database in memory.
 func doorsDir(s *settings) string {
-	dir := hostDataDir(s)
-	if dir == "" {
+	if s.DBPath == "" || strings.HasPrefix(s.DBPath, ":memory:") || strings.HasPrefix(s.DBPath, "file:") {
 		return ""
 	}
-	return filepath.Join(dir, "doors", "line"+strconv.Itoa(s.line))
+	return filepath.Join(filepath.Dir(s.localAnchor()), "doors", "line"+strconv.Itoa(s.line))
 }

@@ -26,6 +26,9 @@ type settings struct {
 	config.Config
 	file     string
 	logLevel slog.Level
+	// localDir is where a host on a PostgreSQL database keeps its own
+	// files (localAnchor): run's -data, or pgLocalDir.
+	localDir string
 	// cpuProfile, if set, is where serve writes a CPU profile of its run.
 	cpuProfile string
 	// line is the phone line served (0: the classic single host); the
@@ -37,9 +40,6 @@ type settings struct {
 	// lets it adopt other lines.
 	layoutFlags lineLayout
 	layout      *lineLayout
-	// dataDir is the host's -data: the folder of its own files
-	// (datadir.go); empty: the database's folder.
-	dataDir string
 	// wsOrigins are the parsed WebSocketOrigins; timeLimits and timeZone
 	// the parsed TimeLimits and TimeZone.
 	wsOrigins  []string
