@@ -1,0 +1,288 @@
+package files
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/m2bbs/m2bbs/host/handler/store"
+)
+
+// newLibrary is a library over a fresh store in a temp folder, with one
+// area "games" (quota 1 MiB) and review on.
+func newLibrary(t *testing.T) *Library {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := store.Open(filepath.Join(dir, "bbs.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	s, err := ParseSettings(map[string]any{
+		"review": true, "max_file": float64(200 << 10),
+		"areas": []any{map[string]any{"name": "Games", "description": "Games", "quota": float64(1 << 20)}},
+	}, filepath.Join(dir, "bbs.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Library{Settings: s, Store: st}
+}
+
+// temp writes data to a new file in t's temp folder.
+func temp(t *testing.T, data []byte) string {
+	t.Helper()
+	f, err := os.CreateTemp(t.TempDir(), "up")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	return f.Name()
+}
+
+// zipWith is a .zip holding the named entries.
+func zipWith(t testing.TB, entries map[string]string) []byte {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for name, body := range entries {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(body))
+	}
+	zw.Close()
+	return buf.Bytes()
+}
+
+// TestIngestReviewApprove: a .zip's FILE_ID.DIZ becomes its description;
+// the upload waits in the review folder, not in the area, until approved;
+// the same content or name again is refused; the temp file goes either
+// way.
+func TestIngestReviewApprove(t *testing.T) {
+	ctx := context.Background()
+	lib := newLibrary(t)
+	data := zipWith(t, map[string]string{"FILE_ID.DIZ": "Doom shareware\r\n\x1b[31mv1.9\x1b[0m\r\n", "DOOM.EXE": "MZ..."})
+	p := temp(t, data)
+	f, err := lib.Ingest(ctx, Upload{Area: "games", Name: "DOOM19S.ZIP", Path: p, Uploader: "ann", Description: "mine"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Description != "Doom shareware\n[31mv1.9[0m" || !f.Waiting() {
+		t.Errorf("ingested %+v", f)
+	}
+	if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the temp file stayed: %v", err)
+	}
+	area, _ := lib.Settings.Area("games")
+	listed := filepath.Join(lib.Settings.Dir(area), "DOOM19S.ZIP")
+	if _, err := os.Stat(listed); err == nil {
+		t.Error("a waiting upload is in the area's folder")
+	}
+	if got, _ := os.ReadFile(lib.Path(f)); !bytes.Equal(got, data) {
+		t.Error("the review copy differs")
+	}
+	p2 := temp(t, data)
+	if _, err := lib.Ingest(ctx, Upload{Area: "games", Name: "COPY.ZIP", Path: p2, Uploader: "bob"}); !errors.Is(err, store.ErrDuplicate) {
+		t.Errorf("same content: %v", err)
+	}
+	if _, err := os.Stat(p2); !errors.Is(err, os.ErrNotExist) {
+		t.Error("a refused upload's temp file stayed")
+	}
+	if _, err := lib.Ingest(ctx, Upload{Area: "games", Name: "doom19s.zip", Path: temp(t, []byte("other")), Uploader: "bob"}); !errors.Is(err, store.ErrFileExists) {
+		t.Errorf("same name: %v", err)
+	}
+	if _, err := lib.Approve(ctx, f.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(listed); err != nil || !bytes.Equal(got, data) {
+		t.Errorf("approved file: %v", err)
+	}
+	fh, rec, err := lib.Open(ctx, f.ID)
+	if err != nil || rec.Waiting() {
+		t.Fatalf("open approved: %v %+v", err, rec)
+	}
+	fh.Close()
+}
+
+// TestIngestRefusesEscapes: names that would leave the area's folder, or
+// files past the size limit, are refused, and nothing is written outside
+// the area.
+func TestIngestRefusesEscapes(t *testing.T) {
+	ctx := context.Background()
+	lib := newLibrary(t)
+	for _, name := range []string{"../../x", "..", "a/b", `a\b`, ".hidden", "-rf", "", "CON.txt", "x\x00y", strings.Repeat("a", 65), "é.txt"} {
+		_, err := lib.Ingest(ctx, Upload{Area: "games", Name: name, Path: temp(t, []byte(name + "!")), Uploader: "ann"})
+		if !errors.Is(err, ErrBadName) {
+			t.Errorf("name %q: %v", name, err)
+		}
+	}
+	if _, err := lib.Ingest(ctx, Upload{Area: "../games", Name: "ok.txt", Path: temp(t, []byte("a")), Uploader: "ann"}); !errors.Is(err, ErrNoSuchArea) {
+		t.Errorf("area ../games: %v", err)
+	}
+	big := temp(t, make([]byte, 200<<10+1))
+	if _, err := lib.Ingest(ctx, Upload{Area: "games", Name: "big.bin", Path: big, Uploader: "ann"}); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("too large: %v", err)
+	}
+	link := filepath.Join(t.TempDir(), "link")
+	os.Symlink("/etc/passwd", link)
+	if _, err := lib.Ingest(ctx, Upload{Area: "games", Name: "pw.txt", Path: link, Uploader: "ann"}); !errors.Is(err, ErrNotFile) {
+		t.Errorf("a symlink: %v", err)
+	}
+	entries, _ := os.ReadDir(filepath.Dir(lib.Settings.Root))
+	for _, e := range entries {
+		if e.Name() != "files" && !strings.HasPrefix(e.Name(), "bbs.db") {
+			t.Errorf("written beside the root: %s", e.Name())
+		}
+	}
+	if lib.Ingestible("/etc/passwd") || !lib.Ingestible(filepath.Join(os.TempDir(), "x")) || lib.Ingestible(os.TempDir()+"/../etc/passwd") {
+		t.Error("Ingestible")
+	}
+}
+
+// TestSauceTitle: an art file's SAUCE title and author describe it.
+func TestSauceTitle(t *testing.T) {
+	lib := newLibrary(t)
+	rec := make([]byte, 128)
+	copy(rec, "SAUCE00")
+	copy(rec[7:], fmt.Sprintf("%-35s", "Acid Logo"))
+	copy(rec[42:], fmt.Sprintf("%-20s", "Zed"))
+	art := append([]byte("\x1b[1mhello\x1a"), rec...)
+	f, err := lib.Ingest(context.Background(), Upload{Area: "games", Name: "LOGO.ANS", Path: temp(t, art), Uploader: "ann", Description: "x"})
+	if err != nil || f.Description != "Acid Logo by Zed" {
+		t.Errorf("%+v, %v", f, err)
+	}
+}
+
+// TestDIZLimits: a DIZ past its limit, a damaged archive or none keep the
+// uploader's description; DESC.SDI counts; CP437 is decoded.
+func TestDIZLimits(t *testing.T) {
+	big := zipWith(t, map[string]string{"FILE_ID.DIZ": strings.Repeat("x", MaxDIZBytes+1)})
+	if _, err := ReadDIZ(bytes.NewReader(big), int64(len(big))); err == nil {
+		t.Error("an oversized DIZ was read")
+	}
+	sdi := zipWith(t, map[string]string{"desc.sdi": "caf\x82 \xb0"})
+	if d, err := ReadDIZ(bytes.NewReader(sdi), int64(len(sdi))); err != nil || d != "café ░" {
+		t.Errorf("DESC.SDI: %q %v", d, err)
+	}
+	if _, err := ReadDIZ(bytes.NewReader([]byte("PK junk")), 7); err == nil {
+		t.Error("junk read as a zip")
+	}
+	none := zipWith(t, map[string]string{"sub/FILE_ID.DIZ": "deep"})
+	if _, err := ReadDIZ(bytes.NewReader(none), int64(len(none))); !errors.Is(err, ErrNoDescription) {
+		t.Errorf("a DIZ in a folder: %v", err)
+	}
+	if got := CleanDescription(strings.Repeat("line\n", 50)); strings.Count(got, "\n") != MaxDescriptionLines-1 {
+		t.Errorf("lines: %d", strings.Count(got, "\n"))
+	}
+}
+
+// TestLinks: a signed link checks; a forged, altered, other-key or
+// expired one does not.
+func TestLinks(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	s := Signer{Key: []byte("0123456789abcdef0123456789abcdef")}
+	l := Link{Kind: KindDownload, FileID: 42, User: "ann", ConnID: "17", Expires: now.Add(time.Minute), Nonce: NewNonce()}
+	p := s.Path(l)
+	got, err := s.Check(p, now)
+	if err != nil || got != l {
+		t.Fatalf("check %s: %+v %v", p, got, err)
+	}
+	if _, err := s.Check(p, now.Add(time.Minute)); !errors.Is(err, ErrExpired) {
+		t.Errorf("expired: %v", err)
+	}
+	if _, err := (Signer{Key: []byte("other")}).Check(p, now); !errors.Is(err, ErrBadLink) {
+		t.Errorf("other key: %v", err)
+	}
+	forged := l
+	forged.FileID = 43
+	other := Signer{Key: []byte("guess")}.Path(forged)
+	sig := p[strings.LastIndexByte(p, '.'):]
+	if _, err := s.Check(other[:strings.LastIndexByte(other, '.')]+sig, now); !errors.Is(err, ErrBadLink) {
+		t.Errorf("altered payload: %v", err)
+	}
+	for _, bad := range []string{"/files/d/", "/files/x/abc.def", "/files/d/!!!.@@@", "/status", "/files/d/" + strings.Repeat("A", MaxTokenBytes)} {
+		if _, err := s.Check(bad, now); !errors.Is(err, ErrBadLink) {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+	up := Link{Kind: KindUpload, Area: "games", User: "ann", ConnID: "17", Expires: now.Add(time.Minute), Nonce: "n1"}
+	if got, err := s.Check(s.Path(up), now); err != nil || got != up {
+		t.Errorf("upload link: %+v %v", got, err)
+	}
+}
+
+// TestUploadPieces: pieces in order make the file; out of order is 409
+// with the bytes so far; too fast is 429; past the size limit is 413 and
+// the partial file goes; a piece too large or a bad name is 400.
+func TestUploadPieces(t *testing.T) {
+	ctx := context.Background()
+	lib := newLibrary(t)
+	lib.Settings.UploadRate = 64 << 10
+	now := time.Unix(1_800_000_000, 0)
+	u := &Uploads{Library: lib, Now: func() time.Time { return now }}
+	link := Link{Kind: KindUpload, Area: "games", User: "ann", ConnID: "1", Expires: now.Add(time.Hour), Nonce: "abc"}
+	piece := bytes.Repeat([]byte("z"), MaxPieceBytes)
+	for i := range 4 {
+		if code, body := u.Answer(ctx, link, fmt.Sprintf("offset=%d", i*MaxPieceBytes), piece); code != 200 {
+			t.Fatalf("piece %d: %d %s", i, code, body)
+		}
+	}
+	if code, body := u.Answer(ctx, link, "offset=0", piece); code != 409 || !strings.Contains(string(body), `"received":65536`) {
+		t.Errorf("out of order: %d %s", code, body)
+	}
+	if code, _ := u.Answer(ctx, link, "offset=65536", piece); code != 429 {
+		t.Errorf("too fast: %d", code)
+	}
+	now = now.Add(time.Second)
+	if code, body := u.Answer(ctx, link, "offset=65536&done=1&name=z.txt&desc=zzz", []byte("end")); code != 200 || !strings.Contains(string(body), `"waiting":true`) {
+		t.Errorf("last piece: %d %s", code, body)
+	}
+	f, err := lib.Store.FileByName(ctx, "games", "z.txt")
+	if err != nil || f.Size != 65539 || f.Uploader != "ann" {
+		t.Errorf("uploaded %+v %v", f, err)
+	}
+	if code, _ := u.Answer(ctx, link, "offset=0", make([]byte, MaxPieceBytes+1)); code != 400 {
+		t.Errorf("piece too large: %d", code)
+	}
+	if code, _ := u.Answer(ctx, link, "offset=0&done=1&name=../../x", nil); code != 400 {
+		t.Errorf("name ../../x: %d", code)
+	}
+	lib.Settings.MaxFileBytes, lib.Settings.UploadRate = 20<<10, 1<<30
+	big := link
+	big.Nonce = "big"
+	u.Answer(ctx, big, "offset=0", piece)
+	if code, _ := u.Answer(ctx, big, fmt.Sprintf("offset=%d", MaxPieceBytes), piece); code != 413 {
+		t.Errorf("past the size limit: %d", code)
+	}
+	if entries, _ := os.ReadDir(lib.IncomingDir()); len(entries) != 0 {
+		t.Errorf("partial files left: %v", entries)
+	}
+}
+
+// TestSettings: bad settings are refused with a reason each.
+func TestSettings(t *testing.T) {
+	_, err := ParseSettings(map[string]any{"areas": []any{
+		map[string]any{"name": "a", "folder": "../x"},
+		map[string]any{"name": "a"},
+		map[string]any{"name": "b", "folder": "review"},
+		map[string]any{"name": "c", "colour": "red"},
+	}, "max_file": "big"}, "/tmp/x.db")
+	for _, want := range []string{"../x", "defined twice", "reserved", "colour", "max_file"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("want %q in %v", want, err)
+		}
+	}
+	if _, err := ParseSettings(nil, ""); !errors.Is(err, ErrNotConfigured) {
+		t.Error(err)
+	}
+}
