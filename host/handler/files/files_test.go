@@ -121,7 +121,7 @@ func TestIngestRefusesEscapes(t *testing.T) {
 	ctx := context.Background()
 	lib := newLibrary(t)
 	for _, name := range []string{"../../x", "..", "a/b", `a\b`, ".hidden", "-rf", "", "CON.txt", "x\x00y", strings.Repeat("a", 65), "é.txt"} {
-		_, err := lib.Ingest(ctx, Upload{Area: "games", Name: name, Path: temp(t, []byte(name + "!")), Uploader: "ann"})
+		_, err := lib.Ingest(ctx, Upload{Area: "games", Name: name, Path: temp(t, []byte(name+"!")), Uploader: "ann"})
 		if !errors.Is(err, ErrBadName) {
 			t.Errorf("name %q: %v", name, err)
 		}

@@ -139,7 +139,9 @@ type reader struct {
 	errs []error
 }
 
-func (r *reader) fail(format string, args ...any) { r.errs = append(r.errs, fmt.Errorf(format, args...)) }
+func (r *reader) fail(format string, args ...any) {
+	r.errs = append(r.errs, fmt.Errorf(format, args...))
+}
 
 // get returns t[key] and marks key as known.
 func (r *reader) get(key string) (any, bool) {
