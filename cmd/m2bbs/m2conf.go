@@ -10,6 +10,7 @@ import (
 
 	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
 	"github.com/m2bbs/m2bbs/host/handler/dispatch"
+	"github.com/m2bbs/m2bbs/host/handler/files"
 	"github.com/m2bbs/m2bbs/host/handler/lines"
 )
 
@@ -55,7 +56,7 @@ func runM2conf(ctx context.Context, args []string, stderr io.Writer) error {
 		SendSpec:   s.SendSpec,
 		RecvSpec:   s.RecvSpec,
 		Protocol:   protocol,
-		HTTPRoutes: []string{dispatch.StatusPath},
+		HTTPRoutes: []string{dispatch.StatusPath, files.LinksPath},
 		MinPing:    frontEndIdle(s.IdleTimeout),
 		Callers:    mongrel2Callers(callers, s.MaxCallers),
 		// Browsers: the page on "/" (written into CHROOT/web by "m2bbs
@@ -115,7 +116,7 @@ func linesConfig(cfg mongrel2.Config, n int) mongrel2.Config {
 	send, recv := lineSpecs(0)
 	cfg.Handlers = append(cfg.Handlers, mongrel2.Handler{
 		Name: "directory", SenderID: lineSenderID(0), SendSpec: send, RecvSpec: recv,
-		Routes: []string{lines.Path, dispatch.StatusPath},
+		Routes: []string{lines.Path, dispatch.StatusPath, files.LinksPath},
 	})
 	cfg.WebRoot = "web"
 	return cfg

@@ -77,6 +77,10 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 	if ftnHost != nil {
 		ftnStatus = func(ctx context.Context) any { return ftnHost.Status(ctx) }
 	}
+	fileAreas, err := openFiles(s, db, log)
+	if err != nil {
+		return err
+	}
 	if len(s.timeLimits) > 0 {
 		log.Info("time limits", "limits", s.TimeLimits, "time_zone", s.timeZone.String())
 	}
@@ -103,6 +107,7 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 			TimeZone:      s.timeZone,
 			EventsScript:  filepath.Join(s.ScriptsDir, "events.lua"),
 			FTN:           ftnHost,
+			Files:         fileAreas,
 		},
 		RawFrames:   s.RawFrames,
 		ScreensDir:  s.ScreensDir,
@@ -118,7 +123,7 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		WebSocketOrigins: s.origins(),
 		FrontEndPIDFile:  s.Mongrel2PIDFile,
 		DoorsDir:         doorsDir(s),
-	}, dispatch.Deps{Store: db, Log: log, Lines: db, Directory: directory, Drain: s.drain, Events: db, FTN: ftnStatus})
+	}, dispatch.Deps{Store: db, Log: log, Lines: db, Directory: directory, Drain: s.drain, Events: db, FTN: ftnStatus, Files: fileAreas})
 	if err != nil {
 		return err
 	}

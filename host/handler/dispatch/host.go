@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/m2bbs/m2bbs/host/handler/events"
+	"github.com/m2bbs/m2bbs/host/handler/files"
 	"github.com/m2bbs/m2bbs/host/handler/live"
 	"github.com/m2bbs/m2bbs/host/handler/nativedoor"
 	"github.com/m2bbs/m2bbs/host/handler/nodes"
@@ -145,6 +146,9 @@ type Deps struct {
 	// FTN, if set, reports the FidoNet side (host/handler/ftn's Status)
 	// for the sysop's status page.
 	FTN func(ctx context.Context) any
+	// Files, if set, is the board's file areas, whose HTTP links the host
+	// serves (files_http.go).
+	Files *files.Library
 }
 
 // Host connects Lua workers to a transport.
@@ -188,6 +192,10 @@ type Host struct {
 	// pages serves the HTTP requests: the status page, the sysop's
 	// actions, the lines directory (http.go).
 	pages *http.ServeMux
+	// uploads receives the file links' HTTP uploads; downloads counts
+	// the downloads being sent (files_http.go).
+	uploads   *files.Uploads
+	downloads downloadsCounter
 	// sched runs the sysop's events; nil without Deps.Events (schedule.go).
 	sched       *events.Scheduler
 	schedulerWG sync.WaitGroup

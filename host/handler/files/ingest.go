@@ -21,6 +21,8 @@ import (
 type Library struct {
 	Settings Settings
 	Store    store.FileStore
+
+	keys keyCache // the link key (Signer)
 }
 
 // Sentinel errors of the library, returned wrapped.

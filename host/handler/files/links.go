@@ -1,6 +1,7 @@
 package files
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -10,6 +11,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -179,4 +181,25 @@ func plainField(s string, max int) bool {
 		}
 	}
 	return true
+}
+
+// keyCache keeps the board's link key once read.
+type keyCache struct {
+	mu  sync.Mutex
+	key []byte
+}
+
+// Signer returns the signer of the board's links, its key read from the
+// store once.
+func (l *Library) Signer(ctx context.Context) (Signer, error) {
+	l.keys.mu.Lock()
+	defer l.keys.mu.Unlock()
+	if l.keys.key == nil {
+		key, err := l.Store.FileLinkKey(ctx)
+		if err != nil {
+			return Signer{}, err
+		}
+		l.keys.key = key
+	}
+	return Signer{Key: l.keys.key}, nil
 }

@@ -1,0 +1,223 @@
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/m2bbs/m2bbs/host/handler/files"
+	"github.com/m2bbs/m2bbs/host/handler/store"
+	"github.com/m2bbs/m2bbs/host/wire/m2proto"
+)
+
+// The file areas' HTTP links (host/handler/files, links.go):
+//
+//	GET  /files/d/TOKEN   the file, streamed in DownloadPiece pieces at the
+//	                      settings' download_rate, with Content-Length
+//	GET  /files/u/TOKEN   a small upload page for a browser
+//	POST /files/u/TOKEN?offset=N[&done=1&name=NAME&desc=TEXT]  one piece
+//	                      of an upload (files.Uploads)
+//
+// A link works until it expires and while the session that asked for it
+// is online as the same user, on this host or another line. Answers:
+// 403 for a link that is not valid, 410 for one that expired or whose
+// call ended, 503 past MaxDownloads downloads at once. Each download
+// runs on its own goroutine, paced, so that a large one never holds up
+// other callers' replies (the transport carries at most one piece of it
+// at a time).
+
+// Limits of HTTP downloads.
+const (
+	// DownloadPiece is the size of each reply a download is sent in.
+	DownloadPiece = 32 << 10
+	// MaxDownloads bounds the downloads a host sends at once.
+	MaxDownloads = 16
+)
+
+// download is a file being sent for a link.
+type download struct {
+	file *os.File
+	rec  store.File
+	link files.Link
+}
+
+// fileRoutes adds the file links' pages to mux when the board has file
+// areas.
+func (h *Host) fileRoutes(mux *http.ServeMux) {
+	if h.deps.Files == nil {
+		return
+	}
+	h.uploads = &files.Uploads{Library: h.deps.Files}
+	mux.Handle(files.LinksPath, http.HandlerFunc(h.filesPage))
+}
+
+// filesPage answers a file link.
+func (h *Host) filesPage(w http.ResponseWriter, r *http.Request) {
+	link, code, why := h.checkLink(r)
+	if code != 0 {
+		writeAnswer(w, code, []byte(why+"\n"))
+		return
+	}
+	switch {
+	case link.Kind == files.KindDownload && r.Method == http.MethodGet:
+		h.startDownload(w, r, link)
+	case link.Kind == files.KindUpload && r.Method == http.MethodGet:
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write(files.UploadPage(h.deps.Files.Settings.MaxFileBytes))
+	case link.Kind == files.KindUpload && r.Method == http.MethodPost:
+		body, _ := io.ReadAll(io.LimitReader(r.Body, files.MaxPieceBytes+1))
+		code, answer := h.uploads.Answer(r.Context(), link, r.URL.RawQuery, body)
+		if code == http.StatusOK && strings.Contains(string(answer), `"id"`) {
+			h.log.Info("file uploaded", "conn_id", link.ConnID, "user", link.User, "area", link.Area)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(code)
+		_, _ = w.Write(answer)
+	default:
+		writeAnswer(w, http.StatusMethodNotAllowed, []byte("use GET for a download, GET or POST for an upload\n"))
+	}
+}
+
+// checkLink checks r's link: its signature, its time, and that the
+// session it was made for is online as its user. A non-zero code is the
+// refusal.
+func (h *Host) checkLink(r *http.Request) (files.Link, int, string) {
+	signer, err := h.deps.Files.Signer(r.Context())
+	if err != nil {
+		h.log.Error("file link key", "err", err)
+		return files.Link{}, http.StatusServiceUnavailable, "file links are not available"
+	}
+	link, err := signer.Check(r.URL.Path, time.Now())
+	switch {
+	case errors.Is(err, files.ErrExpired):
+		return files.Link{}, http.StatusGone, "this link has expired: ask the board for a new one"
+	case err != nil:
+		return files.Link{}, http.StatusForbidden, "this is not a valid link"
+	case !h.onlineAs(r.Context(), link.ConnID, link.User):
+		return files.Link{}, http.StatusGone, "this link ended with the call that asked for it"
+	}
+	return link, 0, ""
+}
+
+// onlineAs reports whether connID is online, logged in as user, on this
+// host or (as last looked) on another line.
+func (h *Host) onlineAs(ctx context.Context, connID, user string) bool {
+	h.mu.Lock()
+	o := h.owners[connID]
+	local := o != nil && strings.EqualFold(o.user, user)
+	h.mu.Unlock()
+	if local || o != nil || !h.onRemoteLine(connID) {
+		return local
+	}
+	ctx, cancel := context.WithTimeout(ctx, lineTimeout)
+	defer cancel()
+	for _, c := range h.remoteCallers(ctx) {
+		if c.ConnID == connID {
+			return strings.EqualFold(c.User, user)
+		}
+	}
+	return false
+}
+
+// startDownload opens the link's file and leaves it for serveHTTP to
+// stream (serveDownload).
+func (h *Host) startDownload(w http.ResponseWriter, r *http.Request, link files.Link) {
+	rw, ok := w.(*replyWriter)
+	if !ok {
+		writeAnswer(w, http.StatusInternalServerError, []byte("downloads stream only through the front end\n"))
+		return
+	}
+	if h.downloads.Add(1) > MaxDownloads {
+		h.downloads.Add(-1)
+		writeAnswer(w, http.StatusServiceUnavailable, []byte("too many downloads at once: try again in a minute\n"))
+		return
+	}
+	f, rec, err := h.deps.Files.Open(r.Context(), link.FileID)
+	if err != nil {
+		h.downloads.Add(-1)
+		writeAnswer(w, http.StatusNotFound, []byte("that file is no longer on the board\n"))
+		return
+	}
+	rw.download = &download{file: f, rec: rec, link: link}
+}
+
+// serveDownload sends d to req's caller through t: the head, the file in
+// DownloadPiece pieces paced at the settings' download rate, then the
+// hang-up. A download sent whole counts, and leaves the caller's queue.
+func (h *Host) serveDownload(ctx context.Context, req *m2proto.Request, t Transport, d *download) {
+	defer h.downloads.Add(-1)
+	defer d.file.Close()
+	ids := []string{req.ConnID}
+	log := h.log.With("conn_id", d.link.ConnID, "download_conn_id", req.ConnID, "file", d.rec.ID)
+	if err := h.sendVia(t, req.Sender, ids, downloadHead(d.rec)); err != nil {
+		log.Warn("download", "err", err)
+		return
+	}
+	sent, err := pace(ctx, d.file, h.deps.Files.Settings.DownloadRate, func(piece []byte) error {
+		return h.sendVia(t, req.Sender, ids, piece)
+	})
+	_ = h.sendVia(t, req.Sender, ids, nil)
+	if err != nil || sent != d.rec.Size {
+		log.Warn("download cut short", "sent", sent, "size", d.rec.Size, "err", err)
+		return
+	}
+	bg := context.WithoutCancel(ctx)
+	if err := errors.Join(h.deps.Files.Store.CountDownload(bg, d.rec.ID),
+		h.deps.Files.Store.UnqueueFile(bg, d.link.User, d.rec.ID)); err != nil {
+		log.Warn("download count", "err", err)
+	}
+	log.Info("file downloaded", "user", d.link.User, "bytes", sent)
+}
+
+// pace reads r to its end and hands it to send in DownloadPiece pieces,
+// at most rate bytes a second; it returns the bytes sent.
+func pace(ctx context.Context, r io.Reader, rate int64, send func([]byte) error) (int64, error) {
+	start := time.Now()
+	var sent int64
+	for {
+		buf := make([]byte, DownloadPiece) // a fresh one: the transport keeps what it is given
+		n, err := io.ReadFull(r, buf)
+		if n > 0 {
+			if err := send(buf[:n]); err != nil {
+				return sent, err
+			}
+			sent += int64(n)
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return sent, nil
+		}
+		if err != nil {
+			return sent, err
+		}
+		due := start.Add(time.Duration(float64(sent) / float64(rate) * float64(time.Second)))
+		if wait := time.Until(due); wait > 0 {
+			timer := time.NewTimer(wait)
+			select {
+			case <-timer.C:
+			case <-ctx.Done():
+				timer.Stop()
+				return sent, ctx.Err()
+			}
+		}
+	}
+}
+
+// downloadHead is the head of a download's answer: its length, and a
+// name for the browser to save it under.
+func downloadHead(f store.File) []byte {
+	disposition := mime.FormatMediaType("attachment", map[string]string{"filename": f.Name})
+	return fmt.Appendf(nil, "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: %s\r\n"+
+		"Content-Disposition: %s\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n\r\n",
+		strconv.FormatInt(f.Size, 10), disposition)
+}
+
+// downloadsCounter counts the downloads being sent (Host.downloads).
+type downloadsCounter = atomic.Int64
