@@ -24,11 +24,14 @@ import (
 //	files.details(id)                      -> file | nil, "why"
 //	files.queue(id) / files.unqueue(id)    -> true | nil, "why"
 //	files.queued()                         -> {file, ...}
-//	files.download_link(conn, id)          -> path, seconds | nil, "why"
-//	files.upload_link(conn, area)          -> path, seconds | nil, "why"
+//	files.download_link(conn, id)          -> link, seconds | nil, "why"
+//	files.upload_link(conn, area)          -> link, seconds | nil, "why"
 //	files.ingest(area, path, name [, description]) -> file | nil, "why"
 //	files.waiting()                        -> {file, ...} (sysop)
 //	files.approve(id) / files.reject(id)   -> file | nil, "why" (sysop)
+//
+// A link is the settings' url followed by the signed path
+// (/files/d/... or /files/u/...), working for seconds.
 //
 // A file is {id, area, name, description, uploader, size, sha256,
 // uploaded, approved, downloads, waiting} (times in Unix seconds).
@@ -370,7 +373,7 @@ func (f *Files) link(L *lua.LState, l files.Link) int {
 	life := f.Library.Settings.LinkLifetime
 	l.Expires = f.now().Add(life).Truncate(time.Second)
 	l.Nonce = files.NewNonce()
-	L.Push(lua.LString(signer.Path(l)))
+	L.Push(lua.LString(f.Library.Settings.URL + signer.Path(l)))
 	L.Push(lua.LNumber(life / time.Second))
 	return 2
 }

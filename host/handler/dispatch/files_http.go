@@ -21,7 +21,8 @@ import (
 // The file areas' HTTP links (host/handler/files, links.go):
 //
 //	GET  /files/d/TOKEN   the file, streamed in DownloadPiece pieces at the
-//	                      settings' download_rate, with Content-Length
+//	                      settings' download_rate, with Content-Length;
+//	                      the front end's disconnect notice stops it
 //	GET  /files/u/TOKEN   a small upload page for a browser
 //	POST /files/u/TOKEN?offset=N[&done=1&name=NAME&desc=TEXT]  one piece
 //	                      of an upload (files.Uploads)
@@ -36,8 +37,12 @@ import (
 
 // Limits of HTTP downloads.
 const (
-	// DownloadPiece is the size of each reply a download is sent in.
-	DownloadPiece = 32 << 10
+	// DownloadPiece is the size of each reply a download is sent in:
+	// both front ends keep at most 16 replies waiting for a caller
+	// (Mongrel2's DELIVER_OUTSTANDING_MSGS) and hang up past that, so a
+	// caller's reader may fall 16 pieces behind the rate, 2 s at the
+	// default 2 MiB/s.
+	DownloadPiece = 256 << 10
 	// MaxDownloads bounds the downloads a host sends at once.
 	MaxDownloads = 16
 )
@@ -155,6 +160,10 @@ func (h *Host) startDownload(w http.ResponseWriter, r *http.Request, link files.
 func (h *Host) serveDownload(ctx context.Context, req *m2proto.Request, t Transport, d *download) {
 	defer h.downloads.Add(-1)
 	defer d.file.Close()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	h.sending.Store(req.ConnID, cancel)
+	defer h.sending.Delete(req.ConnID)
 	ids := []string{req.ConnID}
 	log := h.log.With("conn_id", d.link.ConnID, "download_conn_id", req.ConnID, "file", d.rec.ID)
 	if err := h.sendVia(t, req.Sender, ids, downloadHead(d.rec)); err != nil {
@@ -221,3 +230,11 @@ func downloadHead(f store.File) []byte {
 
 // downloadsCounter counts the downloads being sent (Host.downloads).
 type downloadsCounter = atomic.Int64
+
+// downloadGone stops the download sent to connID, if any: its caller
+// hung up (the front end's disconnect notice).
+func (h *Host) downloadGone(connID string) {
+	if cancel, ok := h.sending.Load(connID); ok {
+		cancel.(context.CancelFunc)()
+	}
+}

@@ -196,6 +196,7 @@ type Host struct {
 	// the downloads being sent (files_http.go).
 	uploads   *files.Uploads
 	downloads downloadsCounter
+	sending   sync.Map // conn id -> the context.CancelFunc of its download
 	// sched runs the sysop's events; nil without Deps.Events (schedule.go).
 	sched       *events.Scheduler
 	schedulerWG sync.WaitGroup
@@ -355,6 +356,9 @@ func (h *Host) handle(ctx context.Context, msg []byte) {
 	}
 	if h.ws.Serve(ctx, req) {
 		return
+	}
+	if req.IsDisconnect() {
+		h.downloadGone(req.ConnID)
 	}
 	switch {
 	case req.IsJSON():

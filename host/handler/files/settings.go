@@ -15,6 +15,7 @@ import (
 //
 //	files = {
 //	    dir = 'data/files',         -- ROOT (default: 'files' beside the database)
+//	    url = 'http://bbs.example.org:6767', -- where callers' links point (default: the path alone)
 //	    review = true,              -- uploads wait for the sysop
 //	    max_file = 64 * 1024 * 1024, -- bytes per file
 //	    user_quota = 256 * 1024 * 1024, -- bytes a user's uploads may take
@@ -30,6 +31,9 @@ type Settings struct {
 	// Root is the folder of the areas' folders, the review folder and
 	// the incoming folder.
 	Root string
+	// URL is the board's web address, put before the links' paths for
+	// callers ("": the path alone, which the browser page opens itself).
+	URL string
 	// Review makes uploads wait in the review folder until the sysop
 	// approves them.
 	Review bool
@@ -86,6 +90,7 @@ func ParseSettings(t map[string]any, dbPath string) (Settings, error) {
 	r := reader{t: t}
 	s := Settings{
 		Root:         r.str("dir"),
+		URL:          strings.TrimRight(r.str("url"), "/"),
 		Review:       r.bool("review"),
 		MaxFileBytes: r.bytes("max_file", DefaultMaxFileBytes),
 		UserQuota:    r.bytes("user_quota", 0),

@@ -1,0 +1,313 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/m2bbs/m2bbs/host/gateway/classic"
+	"github.com/m2bbs/m2bbs/host/handler/files"
+)
+
+// filesConfig writes a settings file with two file areas under dir
+// (uploads reviewed; "art" open to the sysop's uploads only) and returns
+// its path.
+func filesConfig(t *testing.T, dir string) string {
+	t.Helper()
+	conf := filepath.Join(dir, "config.lua")
+	src := fmt.Sprintf(`files = {
+		dir = %q, review = true, max_file = 24 * 1024 * 1024,
+		upload_rate = 256 * 1024 * 1024, download_rate = 16 * 1024 * 1024, link_lifetime = 120,
+		areas = {
+			{name = 'uploads', description = 'Uploads from callers'},
+			{name = 'art', description = 'ANSI art', upload = 'sysop'},
+		},
+	}
+	`, filepath.Join(dir, "files"))
+	if err := os.WriteFile(conf, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return conf
+}
+
+// startFilesBoard starts a board with file areas behind frontEnd; zed,
+// the first caller, is its sysop.
+func startFilesBoard(t *testing.T, frontEnd string) *bbs {
+	t.Helper()
+	dir := t.TempDir()
+	extra := []string{"-config", filesConfig(t, dir)}
+	if frontEnd == viaBuiltIn {
+		extra = append(extra, "-web-port", "-1", "-telnet-port", "-1")
+	}
+	b := startBBS(t, frontEnd, "", append(extra, fastCallers...)...)
+	b.play(t, "zed", "pw", "pw", "y", "Q")
+	return b
+}
+
+var (
+	uploadLinkRE   = regexp.MustCompile(`/files/u/[A-Za-z0-9_.-]+`)
+	downloadLinkRE = regexp.MustCompile(`/files/d/[A-Za-z0-9_.-]+`)
+)
+
+// linkIn returns the last link re finds in a transcript.
+func linkIn(t *testing.T, re *regexp.Regexp, transcript string) string {
+	t.Helper()
+	all := re.FindAllString(transcript, -1)
+	if len(all) == 0 {
+		t.Fatalf("no link in:\n%s", transcript)
+	}
+	return all[len(all)-1]
+}
+
+// uploadAnswer is the JSON of an upload request's answer.
+type uploadAnswer struct {
+	ID       int64  `json:"id"`
+	Name     string `json:"name"`
+	Waiting  bool   `json:"waiting"`
+	Received int64  `json:"received"`
+	Error    string `json:"error"`
+}
+
+// post sends one upload request and returns its status and answer.
+func post(t *testing.T, url string, body []byte) (int, uploadAnswer) {
+	t.Helper()
+	resp, err := http.Post(url, "application/octet-stream", bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("POST %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	var a uploadAnswer
+	raw, _ := io.ReadAll(resp.Body)
+	_ = json.Unmarshal(raw, &a)
+	if a.Error == "" && resp.StatusCode != http.StatusOK {
+		a.Error = string(raw)
+	}
+	return resp.StatusCode, a
+}
+
+// upload sends data as the page does, in pieces, named name, and returns
+// the last answer.
+func upload(t *testing.T, base, link, name string, data []byte) (int, uploadAnswer) {
+	t.Helper()
+	for off := 0; ; off += files.MaxPieceBytes {
+		end := min(off+files.MaxPieceBytes, len(data))
+		q := fmt.Sprintf("?offset=%d", off)
+		if end == len(data) {
+			q += "&done=1&name=" + name
+		}
+		code, a := post(t, "http://"+base+link+q, data[off:end])
+		if code != http.StatusOK || end == len(data) {
+			return code, a
+		}
+	}
+}
+
+// trip is one menu round trip: when it started and how long it took.
+type trip struct {
+	at   time.Time
+	took time.Duration
+}
+
+// menuRoundTrips has c, at the main menu, type a key that is not on it
+// until stop closes, and returns each answer's round trip.
+func menuRoundTrips(t *testing.T, c *classic.Client, stop <-chan struct{}) []trip {
+	t.Helper()
+	var took []trip
+	for {
+		select {
+		case <-stop:
+			return took
+		default:
+		}
+		sent := time.Now()
+		if err := c.Send("Z"); err != nil {
+			t.Error(err)
+			return took
+		}
+		for {
+			m, err := c.Next(readTimeout)
+			if err != nil {
+				t.Errorf("the second caller's menu: %v", err)
+				return took
+			}
+			if m.Type == "prompt" {
+				break
+			}
+		}
+		took = append(took, trip{sent, time.Since(sent)})
+	}
+}
+
+// TestFileAreasEndToEnd: a caller gets an upload link from the Files
+// menu and uploads a .zip over HTTP in pieces; its FILE_ID.DIZ becomes
+// its description and it waits for review; the sysop approves it in the
+// sysop menu; another caller searches, sees its details, gets a download
+// link and downloads it byte-identical, and it counts. Hostile requests
+// (a forged link, a piece past the limit, ../../x, a file past the size
+// limit, a link whose call ended) are refused while a third caller's
+// menu keeps answering; a large download does not slow that caller
+// either (figures logged).
+func TestFileAreasEndToEnd(t *testing.T) {
+	b := startFilesBoard(t, viaBuiltIn)
+	ann := b.call(t)
+	out := arrive(t, ann, "ann", "pw", "pw", "y", "F", "U", "1")
+	if !strings.Contains(out, "1. uploads") || strings.Contains(out, ". art ") {
+		t.Errorf("the upload areas shown to ann:\n%s", out)
+	}
+	upLink := linkIn(t, uploadLinkRE, out)
+
+	cy := b.call(t)
+	arrive(t, cy, "cy", "pw", "pw", "y")
+	stop := make(chan struct{})
+	done := make(chan []trip)
+	go func() { done <- menuRoundTrips(t, cy, stop) }()
+
+	// Hostile requests first.
+	forged := upLink[:len(upLink)-3] + "AAA"
+	if code, _ := post(t, "http://"+b.addr+forged+"?offset=0", []byte("x")); code != http.StatusForbidden {
+		t.Errorf("a forged link: %d", code)
+	}
+	if code, _ := post(t, "http://"+b.addr+upLink+"?offset=0", make([]byte, files.MaxPieceBytes+1)); code != http.StatusBadRequest {
+		t.Errorf("a piece past the limit: %d", code)
+	}
+	if code, a := post(t, "http://"+b.addr+upLink+"?offset=0&done=1&name=..%2F..%2Fx", []byte("evil")); code != http.StatusBadRequest || !strings.Contains(a.Error, "invalid file name") {
+		t.Errorf("../../x: %d %+v", code, a)
+	}
+	big := make([]byte, 24<<20+1)
+	if code, a := upload(t, b.addr, upLink, "big.bin", big); code != http.StatusRequestEntityTooLarge {
+		t.Errorf("a file past max_file: %d %+v", code, a)
+	}
+
+	var zipped bytes.Buffer
+	zw := zip.NewWriter(&zipped)
+	w, _ := zw.Create("FILE_ID.DIZ")
+	w.Write([]byte("Tetris for DOS\r\nfalling blocks\r\n"))
+	w, _ = zw.CreateHeader(&zip.FileHeader{Name: "TETRIS.EXE", Method: zip.Store})
+	payload := make([]byte, 100<<10)
+	rand.Read(payload)
+	w.Write(payload)
+	zw.Close()
+	code, a := upload(t, b.addr, upLink, "TETRIS.ZIP", zipped.Bytes())
+	if code != http.StatusOK || !a.Waiting || a.Name != "TETRIS.ZIP" {
+		t.Fatalf("upload: %d %+v", code, a)
+	}
+	if code, a := upload(t, b.addr, upLink, "AGAIN.ZIP", zipped.Bytes()); code != http.StatusUnprocessableEntity || !strings.Contains(a.Error, "already on the board") {
+		t.Errorf("the same file again: %d %+v", code, a)
+	}
+	if err := ann.Send(""); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := ann.Run([]string{"Q"}, readTimeout); err != nil {
+		t.Fatalf("ann's goodbye: %v\n%s", err, out)
+	}
+	waitGone(t, b, "ann")
+	if code, _ := post(t, "http://"+b.addr+upLink+"?offset=0", []byte("x")); code != http.StatusGone {
+		t.Errorf("the link of a call that ended: %d", code)
+	}
+
+	sysop := b.play(t, "zed", "pw", "y", "S", "R", "A", "Q", "Q")
+	for _, want := range []string{"R. Uploads waiting for review.", "TETRIS.ZIP to uploads by ann", "Tetris for DOS", "TETRIS.ZIP is listed.", "No upload waits for review."} {
+		if !strings.Contains(sysop, want) {
+			t.Errorf("the sysop's review lacks %q:\n%s", want, sysop)
+		}
+	}
+
+	bob := b.call(t)
+	out = arrive(t, bob, "bob", "pw", "pw", "y", "F", "S", "falling", "1", "L")
+	for _, want := range []string{"1. TETRIS.ZIP", "Uploaded by ann", "Tetris for DOS\nfalling blocks"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("bob's search lacks %q:\n%s", want, out)
+		}
+	}
+	got := download(t, "http://"+b.addr+linkIn(t, downloadLinkRE, out))
+	if !bytes.Equal(got, zipped.Bytes()) {
+		t.Errorf("downloaded %d bytes, not the %d uploaded", len(got), zipped.Len())
+	}
+	out = visit(t, bob, "", "A", "1", "1")
+	if !strings.Contains(out, "downloaded 1 times") {
+		t.Errorf("the download did not count:\n%s", out)
+	}
+
+	// A large file, uploaded by the sysop and approved, downloaded while
+	// cy's menu is timed.
+	large := make([]byte, 20<<20)
+	rand.Read(large)
+	zc := b.call(t)
+	out = arrive(t, zc, "zed", "pw", "y", "F", "U", "2")
+	if code, a := upload(t, b.addr, linkIn(t, uploadLinkRE, out), "LARGE.BIN", large); code != http.StatusOK {
+		t.Fatalf("large upload: %d %+v", code, a)
+	}
+	out = visit(t, zc, "", "", "S", "R", "A", "", "Q", "F", "A", "2", "1", "L")
+	start := time.Now()
+	got = download(t, "http://"+b.addr+linkIn(t, downloadLinkRE, out))
+	took := time.Since(start)
+	close(stop)
+	trips := <-done
+	if !bytes.Equal(got, large) {
+		t.Fatalf("large download: %d bytes, want %d", len(got), len(large))
+	}
+	var all, during []time.Duration
+	for _, tr := range trips {
+		all = append(all, tr.took)
+		if !tr.at.Before(start) && tr.at.Before(start.Add(took)) {
+			during = append(during, tr.took)
+		}
+	}
+	slices.Sort(all)
+	slices.Sort(during)
+	if len(during) < 5 {
+		t.Fatalf("only %d menu round trips during the download", len(during))
+	}
+	median, worst := during[len(during)/2], during[len(during)-1]
+	t.Logf("download: %d MiB in %v (%.1f MiB/s); second caller's menu meanwhile: %d round trips, median %v, max %v; over the whole test (hostile requests included): median %v, max %v",
+		len(large)>>20, took.Round(time.Millisecond), float64(len(large))/(1<<20)/took.Seconds(), len(during), median, worst,
+		all[len(all)/2], all[len(all)-1])
+	if median > 250*time.Millisecond || worst > 2*time.Second || all[len(all)-1] > 2*time.Second {
+		t.Errorf("the second caller's menu slowed: median %v, max %v during the download; max %v in all", median, worst, all[len(all)-1])
+	}
+}
+
+// download GETs url and returns the body.
+func download(t *testing.T, url string) []byte {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s, %v", url, resp.Status, err)
+	}
+	return body
+}
+
+// waitGone waits until user has no session on b.
+func waitGone(t *testing.T, b *bbs, user string) {
+	t.Helper()
+	deadline := time.Now().Add(readTimeout)
+	for {
+		online := false
+		for _, c := range b.status(t).Online {
+			online = online || c.User == user
+		}
+		if !online {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s is still online", user)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
