@@ -311,3 +311,25 @@ func waitGone(t *testing.T, b *bbs, user string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestFileLinksThroughMongrel2: behind the real Mongrel2, an upload in
+// pieces and a download of several pieces work as behind the built-in
+// front end, and a forged link is refused.
+func TestFileLinksThroughMongrel2(t *testing.T) {
+	b := startFilesBoard(t, viaMongrel2)
+	ann := b.call(t)
+	upLink := linkIn(t, uploadLinkRE, arrive(t, ann, "ann", "pw", "pw", "y", "F", "U", "1"))
+	data := make([]byte, 3<<20+12345)
+	rand.Read(data)
+	if code, a := upload(t, b.addr, upLink, "DATA.BIN", data); code != http.StatusOK || !a.Waiting {
+		t.Fatalf("upload through Mongrel2: %d %+v", code, a)
+	}
+	if code, _ := post(t, "http://"+b.addr+upLink[:len(upLink)-2]+"AA?offset=0", nil); code != http.StatusForbidden {
+		t.Errorf("a forged link through Mongrel2: %d", code)
+	}
+	b.play(t, "zed", "pw", "y", "S", "R", "A", "", "Q", "Q")
+	out := visit(t, ann, "A", "1", "1", "L")
+	if got := download(t, "http://"+b.addr+linkIn(t, downloadLinkRE, out)); !bytes.Equal(got, data) {
+		t.Errorf("downloaded %d bytes through Mongrel2, want %d", len(got), len(data))
+	}
+}
