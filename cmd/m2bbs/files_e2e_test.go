@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -146,6 +147,8 @@ func menuRoundTrips(t *testing.T, c *classic.Client, stop <-chan struct{}) []tri
 			}
 		}
 		took = append(took, trip{sent, time.Since(sent)})
+		// Within the board's rate for one caller (-rate 1000).
+		time.Sleep(2 * time.Millisecond)
 	}
 }
 
@@ -249,8 +252,18 @@ func TestFileAreasEndToEnd(t *testing.T) {
 		t.Fatalf("large upload: %d %+v", code, a)
 	}
 	out = visit(t, zc, "", "", "S", "R", "A", "", "Q", "F", "A", "2", "1", "L")
+	largeLink := linkIn(t, downloadLinkRE, out)
+
+	// A reader that stops reading is hung up on by the front end, and
+	// the host stops sending.
+	stalled := stallDownload(t, b.addr, largeLink)
+	b.logs.WaitFor(t, readTimeout, "download cut short", "file=2")
+	if n := drain(stalled); n >= int64(len(large)) {
+		t.Errorf("a reader that stopped got all %d bytes", n)
+	}
+
 	start := time.Now()
-	got = download(t, "http://"+b.addr+linkIn(t, downloadLinkRE, out))
+	got = download(t, "http://"+b.addr+largeLink)
 	took := time.Since(start)
 	close(stop)
 	trips := <-done
@@ -332,4 +345,29 @@ func TestFileLinksThroughMongrel2(t *testing.T) {
 	if got := download(t, "http://"+b.addr+linkIn(t, downloadLinkRE, out)); !bytes.Equal(got, data) {
 		t.Errorf("downloaded %d bytes through Mongrel2, want %d", len(got), len(data))
 	}
+}
+
+// stallDownload starts a download of link with a small receive buffer
+// and reads nothing.
+func stallDownload(t *testing.T, addr, link string) *net.TCPConn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	tc := c.(*net.TCPConn)
+	_ = tc.SetReadBuffer(4096)
+	if _, err := fmt.Fprintf(tc, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", link, addr); err != nil {
+		t.Fatal(err)
+	}
+	return tc
+}
+
+// drain reads c to its end, an error or 2 s of its bytes, and returns
+// how many came.
+func drain(c *net.TCPConn) int64 {
+	_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	n, _ := io.Copy(io.Discard, c)
+	return n
 }
