@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"bytes"
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -17,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/m2bbs/m2bbs/host/gateway/classic"
+	"github.com/m2bbs/m2bbs/cmd/internal/filelink"
 	"github.com/m2bbs/m2bbs/host/handler/files"
 )
 
@@ -56,100 +55,35 @@ func startFilesBoard(t *testing.T, frontEnd string) *bbs {
 	return b
 }
 
-var (
-	uploadLinkRE   = regexp.MustCompile(`/files/u/[A-Za-z0-9_.-]+`)
-	downloadLinkRE = regexp.MustCompile(`/files/d/[A-Za-z0-9_.-]+`)
-)
-
 // linkIn returns the last link re finds in a transcript.
 func linkIn(t *testing.T, re *regexp.Regexp, transcript string) string {
 	t.Helper()
-	all := re.FindAllString(transcript, -1)
-	if len(all) == 0 {
+	link := filelink.Last(re, transcript)
+	if link == "" {
 		t.Fatalf("no link in:\n%s", transcript)
 	}
-	return all[len(all)-1]
-}
-
-// uploadAnswer is the JSON of an upload request's answer.
-type uploadAnswer struct {
-	ID       int64  `json:"id"`
-	Name     string `json:"name"`
-	Waiting  bool   `json:"waiting"`
-	Received int64  `json:"received"`
-	Error    string `json:"error"`
+	return link
 }
 
 // post sends one upload request and returns its status and answer.
-func post(t *testing.T, url string, body []byte) (int, uploadAnswer) {
+func post(t *testing.T, url string, body []byte) (int, filelink.Answer) {
 	t.Helper()
-	resp, err := http.Post(url, "application/octet-stream", bytes.NewReader(body))
+	code, a, err := filelink.Post(t.Context(), url, body)
 	if err != nil {
 		t.Fatalf("POST %s: %v", url, err)
 	}
-	defer resp.Body.Close()
-	var a uploadAnswer
-	raw, _ := io.ReadAll(resp.Body)
-	_ = json.Unmarshal(raw, &a)
-	if a.Error == "" && resp.StatusCode != http.StatusOK {
-		a.Error = string(raw)
-	}
-	return resp.StatusCode, a
+	return code, a
 }
 
-// upload sends data as the page does, in pieces, named name, and returns
-// the last answer.
-func upload(t *testing.T, base, link, name string, data []byte) (int, uploadAnswer) {
+// upload sends data to link in pieces, named name, and returns the last
+// answer.
+func upload(t *testing.T, addr, link, name string, data []byte) (int, filelink.Answer) {
 	t.Helper()
-	for off := 0; ; off += files.MaxPieceBytes {
-		end := min(off+files.MaxPieceBytes, len(data))
-		q := fmt.Sprintf("?offset=%d", off)
-		if end == len(data) {
-			q += "&done=1&name=" + name
-		}
-		code, a := post(t, "http://"+base+link+q, data[off:end])
-		if code != http.StatusOK || end == len(data) {
-			return code, a
-		}
+	code, a, err := filelink.Upload(t.Context(), addr, link, name, data)
+	if err != nil {
+		t.Fatalf("upload %s: %v", name, err)
 	}
-}
-
-// trip is one menu round trip: when it started and how long it took.
-type trip struct {
-	at   time.Time
-	took time.Duration
-}
-
-// menuRoundTrips has c, at the main menu, type a key that is not on it
-// until stop closes, and returns each answer's round trip.
-func menuRoundTrips(t *testing.T, c *classic.Client, stop <-chan struct{}) []trip {
-	t.Helper()
-	var took []trip
-	for {
-		select {
-		case <-stop:
-			return took
-		default:
-		}
-		sent := time.Now()
-		if err := c.Send("Z"); err != nil {
-			t.Error(err)
-			return took
-		}
-		for {
-			m, err := c.Next(readTimeout)
-			if err != nil {
-				t.Errorf("the second caller's menu: %v", err)
-				return took
-			}
-			if m.Type == "prompt" {
-				break
-			}
-		}
-		took = append(took, trip{sent, time.Since(sent)})
-		// Within the board's rate for one caller (-rate 1000).
-		time.Sleep(2 * time.Millisecond)
-	}
+	return code, a
 }
 
 // TestFileAreasEndToEnd: a caller gets an upload link from the Files
@@ -168,13 +102,20 @@ func TestFileAreasEndToEnd(t *testing.T) {
 	if !strings.Contains(out, "1. uploads") || strings.Contains(out, ". art ") {
 		t.Errorf("the upload areas shown to ann:\n%s", out)
 	}
-	upLink := linkIn(t, uploadLinkRE, out)
+	upLink := linkIn(t, filelink.UploadRE, out)
 
 	cy := b.call(t)
 	arrive(t, cy, "cy", "pw", "pw", "y")
 	stop := make(chan struct{})
-	done := make(chan []trip)
-	go func() { done <- menuRoundTrips(t, cy, stop) }()
+	done := make(chan []filelink.Trip)
+	go func() {
+		// Within the board's rate for one caller (-rate 1000).
+		trips, err := filelink.MenuRoundTrips(cy, stop, 2*time.Millisecond, readTimeout)
+		if err != nil {
+			t.Errorf("the second caller: %v", err)
+		}
+		done <- trips
+	}()
 
 	// Hostile requests first.
 	forged := upLink[:len(upLink)-3] + "AAA"
@@ -233,7 +174,7 @@ func TestFileAreasEndToEnd(t *testing.T) {
 			t.Errorf("bob's search lacks %q:\n%s", want, out)
 		}
 	}
-	got := download(t, "http://"+b.addr+linkIn(t, downloadLinkRE, out))
+	got := download(t, "http://"+b.addr+linkIn(t, filelink.DownloadRE, out))
 	if !bytes.Equal(got, zipped.Bytes()) {
 		t.Errorf("downloaded %d bytes, not the %d uploaded", len(got), zipped.Len())
 	}
@@ -248,11 +189,11 @@ func TestFileAreasEndToEnd(t *testing.T) {
 	rand.Read(large)
 	zc := b.call(t)
 	out = arrive(t, zc, "zed", "pw", "y", "F", "U", "2")
-	if code, a := upload(t, b.addr, linkIn(t, uploadLinkRE, out), "LARGE.BIN", large); code != http.StatusOK {
+	if code, a := upload(t, b.addr, linkIn(t, filelink.UploadRE, out), "LARGE.BIN", large); code != http.StatusOK {
 		t.Fatalf("large upload: %d %+v", code, a)
 	}
 	out = visit(t, zc, "", "", "S", "R", "A", "", "Q", "F", "A", "2", "1", "L")
-	largeLink := linkIn(t, downloadLinkRE, out)
+	largeLink := linkIn(t, filelink.DownloadRE, out)
 
 	// A reader that stops reading is hung up on by the front end, and
 	// the host stops sending.
@@ -270,13 +211,8 @@ func TestFileAreasEndToEnd(t *testing.T) {
 	if !bytes.Equal(got, large) {
 		t.Fatalf("large download: %d bytes, want %d", len(got), len(large))
 	}
-	var all, during []time.Duration
-	for _, tr := range trips {
-		all = append(all, tr.took)
-		if !tr.at.Before(start) && tr.at.Before(start.Add(took)) {
-			during = append(during, tr.took)
-		}
-	}
+	during := filelink.During(trips, start, start.Add(took))
+	all := filelink.During(trips, time.Time{}, time.Now())
 	slices.Sort(all)
 	slices.Sort(during)
 	if len(during) < 5 {
@@ -294,14 +230,9 @@ func TestFileAreasEndToEnd(t *testing.T) {
 // download GETs url and returns the body.
 func download(t *testing.T, url string) []byte {
 	t.Helper()
-	resp, err := http.Get(url)
+	body, err := filelink.Download(t.Context(), url)
 	if err != nil {
 		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %s, %v", url, resp.Status, err)
 	}
 	return body
 }
@@ -331,7 +262,7 @@ func waitGone(t *testing.T, b *bbs, user string) {
 func TestFileLinksThroughMongrel2(t *testing.T) {
 	b := startFilesBoard(t, viaMongrel2)
 	ann := b.call(t)
-	upLink := linkIn(t, uploadLinkRE, arrive(t, ann, "ann", "pw", "pw", "y", "F", "U", "1"))
+	upLink := linkIn(t, filelink.UploadRE, arrive(t, ann, "ann", "pw", "pw", "y", "F", "U", "1"))
 	data := make([]byte, 3<<20+12345)
 	rand.Read(data)
 	if code, a := upload(t, b.addr, upLink, "DATA.BIN", data); code != http.StatusOK || !a.Waiting {
@@ -342,7 +273,7 @@ func TestFileLinksThroughMongrel2(t *testing.T) {
 	}
 	b.play(t, "zed", "pw", "y", "S", "R", "A", "", "Q", "Q")
 	out := visit(t, ann, "A", "1", "1", "L")
-	if got := download(t, "http://"+b.addr+linkIn(t, downloadLinkRE, out)); !bytes.Equal(got, data) {
+	if got := download(t, "http://"+b.addr+linkIn(t, filelink.DownloadRE, out)); !bytes.Equal(got, data) {
 		t.Errorf("downloaded %d bytes through Mongrel2, want %d", len(got), len(data))
 	}
 }
