@@ -318,31 +318,34 @@ func (f *Files) downloadable(L *lua.LState, id int64) (store.File, error) {
 	return rec, nil
 }
 
-// queue adds a file to the caller's download queue.
+// queue adds a file the caller may download to their download queue.
 func (f *Files) queue(L *lua.LState) int {
-	id := L.CheckInt64(1)
-	user, err := f.user(L)
-	if err != nil {
-		return fail(L, err)
-	}
-	if _, err := f.downloadable(L, id); err != nil {
-		return fail(L, err)
-	}
-	if err := storeCall(L, func(ctx context.Context) error { return f.Library.Store.QueueFile(ctx, user, id) }); err != nil {
-		return fail(L, err)
-	}
-	L.Push(lua.LTrue)
-	return 1
+	return f.queueAction(L, true, func(ctx context.Context, user string, id int64) error {
+		return f.Library.Store.QueueFile(ctx, user, id)
+	})
 }
 
 // unqueue takes a file out of the caller's download queue.
 func (f *Files) unqueue(L *lua.LState) int {
+	return f.queueAction(L, false, func(ctx context.Context, user string, id int64) error {
+		return f.Library.Store.UnqueueFile(ctx, user, id)
+	})
+}
+
+// queueAction runs action on the caller's queue and file id (argument
+// 1), once the caller may download it if check.
+func (f *Files) queueAction(L *lua.LState, check bool, action func(ctx context.Context, user string, id int64) error) int {
 	id := L.CheckInt64(1)
 	user, err := f.user(L)
 	if err != nil {
 		return fail(L, err)
 	}
-	if err := storeCall(L, func(ctx context.Context) error { return f.Library.Store.UnqueueFile(ctx, user, id) }); err != nil {
+	if check {
+		if _, err := f.downloadable(L, id); err != nil {
+			return fail(L, err)
+		}
+	}
+	if err := storeCall(L, func(ctx context.Context) error { return action(ctx, user, id) }); err != nil {
 		return fail(L, err)
 	}
 	L.Push(lua.LTrue)

@@ -4,10 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
+	"github.com/m2bbs/m2bbs/host/handler/config"
 	"github.com/m2bbs/m2bbs/host/handler/store"
 )
 
@@ -87,11 +87,11 @@ func ParseSettings(t map[string]any, dbPath string) (Settings, error) {
 	if t == nil {
 		return Settings{}, ErrNotConfigured
 	}
-	r := reader{t: t}
+	r := reader{config.Fields{T: t}}
 	s := Settings{
-		Root:         r.str("dir"),
-		URL:          strings.TrimRight(r.str("url"), "/"),
-		Review:       r.bool("review"),
+		Root:         r.Str("dir"),
+		URL:          strings.TrimRight(r.Str("url"), "/"),
+		Review:       r.Bool("review"),
 		MaxFileBytes: r.bytes("max_file", DefaultMaxFileBytes),
 		UserQuota:    r.bytes("user_quota", 0),
 		LinkLifetime: time.Duration(r.bytes("link_lifetime", int64(DefaultLinkLifetime/time.Second))) * time.Second,
@@ -103,16 +103,16 @@ func ParseSettings(t map[string]any, dbPath string) (Settings, error) {
 	}
 	s.Areas = r.areas()
 	if s.LinkLifetime <= 0 || s.LinkLifetime > MaxLinkLifetime {
-		r.fail("link_lifetime must be 1 to %d seconds", int(MaxLinkLifetime/time.Second))
+		r.Fail("link_lifetime must be 1 to %d seconds", int(MaxLinkLifetime/time.Second))
 	}
 	if s.UploadRate < minTransferRate || s.DownloadRate < minTransferRate {
-		r.fail("upload_rate and download_rate must be at least %d bytes per second", minTransferRate)
+		r.Fail("upload_rate and download_rate must be at least %d bytes per second", minTransferRate)
 	}
 	if s.MaxFileBytes <= 0 {
-		r.fail("max_file must be a number of bytes above 0")
+		r.Fail("max_file must be a number of bytes above 0")
 	}
-	r.unknown()
-	if err := errors.Join(r.errs...); err != nil {
+	r.Unknown()
+	if err := errors.Join(r.Errs...); err != nil {
 		return Settings{}, fmt.Errorf("files settings: %w", err)
 	}
 	return s, nil
@@ -137,92 +137,33 @@ func (s *Settings) Dir(a Area) string {
 	return filepath.Join(s.Root, a.Folder)
 }
 
-// reader reads a settings table, collecting errors.
-type reader struct {
-	t    map[string]any
-	seen []string
-	errs []error
-}
-
-func (r *reader) fail(format string, args ...any) {
-	r.errs = append(r.errs, fmt.Errorf(format, args...))
-}
-
-// get returns t[key] and marks key as known.
-func (r *reader) get(key string) (any, bool) {
-	r.seen = append(r.seen, key)
-	v, ok := r.t[key]
-	return v, ok
-}
-
-// str reads a string ("" when absent).
-func (r *reader) str(key string) string {
-	v, ok := r.get(key)
-	if !ok {
-		return ""
-	}
-	s, ok := v.(string)
-	if !ok {
-		r.fail("%s must be a string", key)
-	}
-	return s
-}
-
-// bool reads true or false (false when absent).
-func (r *reader) bool(key string) bool {
-	v, ok := r.get(key)
-	if !ok {
-		return false
-	}
-	b, ok := v.(bool)
-	if !ok {
-		r.fail("%s must be true or false", key)
-	}
-	return b
-}
+// reader reads a settings table, collecting errors (config.Fields).
+type reader struct{ config.Fields }
 
 // bytes reads a whole number of at least 0, def when absent.
 func (r *reader) bytes(key string, def int64) int64 {
-	v, ok := r.get(key)
+	v, ok := r.Get(key)
 	if !ok {
 		return def
 	}
 	n, ok := v.(float64)
 	if !ok || n < 0 || n > 1<<50 || n != float64(int64(n)) {
-		r.fail("%s must be a whole number of at least 0", key)
+		r.Fail("%s must be a whole number of at least 0", key)
 		return def
 	}
 	return int64(n)
 }
 
-// unknown reports keys of t that were never read (typos).
-func (r *reader) unknown() {
-	var extra []string
-	for k := range r.t {
-		known := false
-		for _, s := range r.seen {
-			known = known || s == k
-		}
-		if !known {
-			extra = append(extra, k)
-		}
-	}
-	sort.Strings(extra)
-	for _, k := range extra {
-		r.fail("unknown field %q", k)
-	}
-}
-
 // areas reads the areas list.
 func (r *reader) areas() []Area {
-	v, ok := r.get("areas")
+	v, ok := r.Get("areas")
 	if !ok {
-		r.fail("areas: no file area is defined (%s)", settingsExampleAreas)
+		r.Fail("areas: no file area is defined (%s)", settingsExampleAreas)
 		return nil
 	}
 	list, ok := v.([]any)
 	if !ok || len(list) == 0 || len(list) > MaxAreas {
-		r.fail("areas must be a list of 1 to %d tables (%s)", MaxAreas, settingsExampleAreas)
+		r.Fail("areas must be a list of 1 to %d tables (%s)", MaxAreas, settingsExampleAreas)
 		return nil
 	}
 	var areas []Area
@@ -230,33 +171,33 @@ func (r *reader) areas() []Area {
 	for i, item := range list {
 		t, ok := item.(map[string]any)
 		if !ok {
-			r.fail("areas[%d] must be a table", i+1)
+			r.Fail("areas[%d] must be a table", i+1)
 			continue
 		}
-		ar := reader{t: t}
+		ar := reader{config.Fields{T: t}}
 		a := Area{
-			Name: strings.ToLower(ar.str("name")), Description: ar.str("description"), Folder: ar.str("folder"),
-			List: ar.str("list"), Download: ar.str("download"), Upload: ar.str("upload"), Quota: ar.bytes("quota", 0),
+			Name: strings.ToLower(ar.Str("name")), Description: ar.Str("description"), Folder: ar.Str("folder"),
+			List: ar.Str("list"), Download: ar.Str("download"), Upload: ar.Str("upload"), Quota: ar.bytes("quota", 0),
 		}
-		ar.unknown()
+		ar.Unknown()
 		if a.Folder == "" {
 			a.Folder = a.Name
 		}
 		switch {
 		case !validAreaName(a.Name):
-			ar.fail("name %q: 1 to %d letters, digits, '_', '-' or '.'", a.Name, store.MaxAreaNameLen)
+			ar.Fail("name %q: 1 to %d letters, digits, '_', '-' or '.'", a.Name, store.MaxAreaNameLen)
 		case seen[a.Name]:
-			ar.fail("name %q: defined twice", a.Name)
+			ar.Fail("name %q: defined twice", a.Name)
 		case len(a.Description) > maxAreaDescription:
-			ar.fail("description: at most %d bytes", maxAreaDescription)
+			ar.Fail("description: at most %d bytes", maxAreaDescription)
 		case !filepath.IsAbs(a.Folder) && !filepath.IsLocal(a.Folder):
-			ar.fail("folder %q: a folder below dir, or an absolute path", a.Folder)
+			ar.Fail("folder %q: a folder below dir, or an absolute path", a.Folder)
 		case a.Folder == reviewFolder || a.Folder == incomingFolder:
-			ar.fail("folder %q: reserved for the board", a.Folder)
+			ar.Fail("folder %q: reserved for the board", a.Folder)
 		}
 		seen[a.Name] = true
-		for _, err := range ar.errs {
-			r.fail("areas[%d]: %v", i+1, err)
+		for _, err := range ar.Errs {
+			r.Fail("areas[%d]: %v", i+1, err)
 		}
 		areas = append(areas, a)
 	}
