@@ -302,3 +302,61 @@ func drain(c *net.TCPConn) int64 {
 	n, _ := io.Copy(io.Discard, c)
 	return n
 }
+
+// TestFileCallersSurviveAHostKilled: behind real Mongrel2 with phone
+// lines, a caller browsing a file area when the host is killed with
+// SIGKILL goes on where they were once it is back (the files module's
+// answers come from the journal), queues the file, and the download
+// link the uploader got before the kill still works for the file's
+// uploader's session.
+func TestFileCallersSurviveAHostKilled(t *testing.T) {
+	server := startLinesMongrel2(t, 1)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "bbs.db")
+	conf := filesConfig(t, dir)
+	line := startLine(t, server, db, 1, "-config", conf)
+	zed, _ := callIn(t, server, "zed", "pw", "pw", "y")
+	leave(t, zed, "Q")
+
+	ann, out := callIn(t, server, "ann", "pw", "pw", "y", "F", "U", "1")
+	data := zipWith(t, "FILE_ID.DIZ", "Survivor's tool\r\n")
+	if code, a := upload(t, server.Addr(), linkIn(t, filelink.UploadRE, out), "TOOL.ZIP", data); code != http.StatusOK || !a.Waiting {
+		t.Fatalf("upload: %d %+v", code, a)
+	}
+	zed, _ = callIn(t, server, "zed", "pw", "y", "S", "R", "A")
+	leave(t, zed, "", "Q", "Q")
+	out = visit(t, ann, "A", "1", "1", "L")
+	annLink := linkIn(t, filelink.DownloadRE, out)
+
+	bob, out := callIn(t, server, "bob", "pw", "pw", "y", "F", "A", "1")
+	if !strings.Contains(out, "1. TOOL.ZIP") {
+		t.Fatalf("bob's listing:\n%s", out)
+	}
+	line.kill9(t)
+	line = startLine(t, server, db, 1, "-config", conf)
+
+	out = visit(t, bob, "1", "Q")
+	if !strings.Contains(out, "Uploaded by ann") || !strings.Contains(out, "TOOL.ZIP is in your download queue.") {
+		t.Errorf("bob after the restart:\n%s", out)
+	}
+	// ann's session comes back with her next line; her link then works.
+	visit(t, ann, "")
+	if got := download(t, "http://"+server.Addr()+annLink); !bytes.Equal(got, data) {
+		t.Errorf("ann's link after the restart: %d bytes", len(got))
+	}
+	line.logs.WaitFor(t, readTimeout, "session replayed from its journal")
+}
+
+// zipWith is a .zip holding one entry.
+func zipWith(t *testing.T, name, body string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, err := zw.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte(body))
+	zw.Close()
+	return buf.Bytes()
+}
