@@ -3,12 +3,14 @@ package main
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"crypto/rand"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -359,4 +361,42 @@ func zipWith(t *testing.T, name, body string) []byte {
 	w.Write([]byte(body))
 	zw.Close()
 	return buf.Bytes()
+}
+
+// TestFileUploadInTheBrowser: the browser page (headless Chromium, driven
+// by host/gateway/web/e2e/files.mjs) shows the upload link the Files menu
+// gives above the terminal; its upload page sends a 300 KiB file in
+// pieces through the page's own port; the sysop approves it and another
+// caller downloads it byte-identical.
+func TestFileUploadInTheBrowser(t *testing.T) {
+	webDir := needBrowser(t)
+	ports := freePorts(t, 2)
+	dir := t.TempDir()
+	logs := startM2BBS(t, "run", "-port", fmt.Sprint(ports[0]), "-web-port", fmt.Sprint(ports[1]), "-telnet-port", "-1",
+		"-data", dir, "-db", filepath.Join(dir, "bbs.db"), "-scripts", "../../scripts", "-screens", "../../screens",
+		"-config", filesConfig(t, dir), "-bcrypt-cost", "4", "-rate", "1000", "-burst", "1000")
+	logs.WaitFor(t, 30*time.Second, "m2bbs is ready")
+	b := &bbs{addr: fmt.Sprintf("127.0.0.1:%d", ports[0]), logs: logs}
+	b.play(t, "zed", "pw", "pw", "y", "Q")
+
+	data := make([]byte, 300<<10)
+	rand.Read(data)
+	file := filepath.Join(t.TempDir(), "BROWSER.BIN")
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), browserTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", filepath.Join(webDir, "e2e", "files.mjs"), fmt.Sprintf("http://127.0.0.1:%d/", ports[1]), "webfay", file)
+	cmd.Dir = webDir
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "Received BROWSER.BIN (307200 bytes): it waits for the sysop's review.") {
+		t.Fatalf("the browser test failed (%v):\n%s", err, out)
+	}
+	b.play(t, "zed", "pw", "y", "S", "R", "A", "", "Q", "Q")
+	bob := b.call(t)
+	link := linkIn(t, filelink.DownloadRE, arrive(t, bob, "bob", "pw", "pw", "y", "F", "A", "1", "1", "L"))
+	if got := download(t, "http://"+b.addr+link); !bytes.Equal(got, data) {
+		t.Errorf("downloaded %d bytes, not the %d the browser sent", len(got), len(data))
+	}
 }
