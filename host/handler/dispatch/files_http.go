@@ -61,6 +61,7 @@ func (h *Host) fileRoutes(mux *http.ServeMux) {
 		return
 	}
 	h.uploads = &files.Uploads{Library: h.deps.Files}
+	h.uploads.Sweep()
 	mux.Handle(files.LinksPath, http.HandlerFunc(h.filesPage))
 }
 

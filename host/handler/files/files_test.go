@@ -267,6 +267,21 @@ func TestUploadPieces(t *testing.T) {
 	if entries, _ := os.ReadDir(lib.IncomingDir()); len(entries) != 0 {
 		t.Errorf("partial files left: %v", entries)
 	}
+
+	// A partial upload a stopped host left goes once its link's time is
+	// over; a fresh one stays.
+	stale, fresh := filepath.Join(lib.IncomingDir(), "old.part"), filepath.Join(lib.IncomingDir(), "new.part")
+	os.WriteFile(stale, []byte("x"), 0o600)
+	os.WriteFile(fresh, []byte("x"), 0o600)
+	old := time.Now().Add(-lib.Settings.LinkLifetime - time.Minute)
+	os.Chtimes(stale, old, old)
+	(&Uploads{Library: lib}).Sweep()
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Error("a stale partial upload stayed")
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Errorf("a fresh partial upload went: %v", err)
+	}
 }
 
 // TestSettings: bad settings are refused with a reason each.
@@ -284,5 +299,27 @@ func TestSettings(t *testing.T) {
 	}
 	if _, err := ParseSettings(nil, ""); !errors.Is(err, ErrNotConfigured) {
 		t.Error(err)
+	}
+}
+
+// TestUploadAcrossHosts: with phone lines, each piece may reach another
+// host; the bytes received are the partial file's, so the upload goes on.
+func TestUploadAcrossHosts(t *testing.T) {
+	ctx := context.Background()
+	lib := newLibrary(t)
+	hosts := []*Uploads{{Library: lib}, {Library: lib}}
+	link := Link{Kind: KindUpload, Area: "games", User: "ann", ConnID: "1", Expires: time.Now().Add(time.Hour), Nonce: "two"}
+	piece := bytes.Repeat([]byte("y"), 1000)
+	for i := range 3 {
+		q := fmt.Sprintf("offset=%d", i*1000)
+		if i == 2 {
+			q += "&done=1&name=y.txt"
+		}
+		if code, body := hosts[i%2].Answer(ctx, link, q, piece); code != 200 {
+			t.Fatalf("piece %d on host %d: %d %s", i, i%2, code, body)
+		}
+	}
+	if f, err := lib.Store.FileByName(ctx, "games", "y.txt"); err != nil || f.Size != 3000 {
+		t.Errorf("%+v %v", f, err)
 	}
 }

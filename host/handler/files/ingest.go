@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/m2bbs/m2bbs/host/handler/store"
 )
@@ -162,8 +163,9 @@ func (l *Library) Path(f store.File) string {
 	return filepath.Join(l.Settings.Dir(area), f.Name)
 }
 
-// Approve lists a file that waited for review, moving it from the review
-// folder into its area's.
+// Approve lists a file that waited for review: its bytes are linked
+// into its area's folder first (refused if a file of that name is there
+// already), then its record is approved, then the review copy goes.
 func (l *Library) Approve(ctx context.Context, id int64) (store.File, error) {
 	f, err := l.Store.File(ctx, id)
 	if err != nil {
@@ -173,16 +175,19 @@ func (l *Library) Approve(ctx context.Context, id int64) (store.File, error) {
 		return store.File{}, fmt.Errorf("files: %s is not waiting: %w", f.Name, store.ErrNotFound)
 	}
 	from := l.Path(f)
-	approved, err := l.Store.ApproveFile(ctx, id)
-	if err != nil {
-		return store.File{}, err
-	}
-	to := l.Path(approved)
+	listed := f
+	listed.Approved = time.Now()
+	to := l.Path(listed)
 	if err := os.MkdirAll(filepath.Dir(to), 0o750); err != nil {
 		return store.File{}, fmt.Errorf("files: %w", err)
 	}
 	if err := os.Link(from, to); err != nil {
 		return store.File{}, fmt.Errorf("files: approve %s: %w", f.Name, err)
+	}
+	approved, err := l.Store.ApproveFile(ctx, id)
+	if err != nil {
+		_ = os.Remove(to)
+		return store.File{}, err
 	}
 	_ = os.Remove(from)
 	return approved, nil

@@ -116,10 +116,13 @@ type Uploads struct {
 	active map[string]*upload // by link nonce
 }
 
-// upload is one upload being received.
+// upload is one upload being received. The bytes received so far are
+// its partial file's size, not a count kept here, so that with several
+// phone lines any host may take the next piece (the directory handler
+// spreads them).
 type upload struct {
 	link     Link
-	received int64
+	received int64 // after the last piece this host took
 	started  time.Time
 	busy     bool
 }
@@ -228,6 +231,10 @@ func (u *Uploads) release(up *upload, end bool) {
 // ingests it.
 func (u *Uploads) receive(ctx context.Context, up *upload, p Piece) (store.File, error) {
 	lib := u.Library
+	up.received = 0
+	if info, err := os.Stat(u.partPath(up.link)); err == nil {
+		up.received = info.Size()
+	}
 	if p.Offset != up.received {
 		return store.File{}, fmt.Errorf("%w: %d bytes received so far", ErrOffset, up.received)
 	}
@@ -264,4 +271,22 @@ func appendPiece(p string, b []byte) error {
 		return fmt.Errorf("files: receive: %w", err)
 	}
 	return nil
+}
+
+// Sweep removes the partial uploads in the incoming folder last written
+// more than Settings.LinkLifetime ago: their links have expired (a host
+// stopped while receiving them). The host sweeps once as it starts.
+func (u *Uploads) Sweep() {
+	dir := u.Library.IncomingDir()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	cutoff := u.now().Add(-u.Library.Settings.LinkLifetime)
+	for _, e := range entries {
+		info, err := e.Info()
+		if err == nil && info.Mode().IsRegular() && filepath.Ext(e.Name()) == ".part" && info.ModTime().Before(cutoff) {
+			_ = os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }
