@@ -374,7 +374,9 @@ func (f *Files) link(L *lua.LState, l files.Link) int {
 		return fail(L, err)
 	}
 	life := f.Library.Settings.LinkLifetime
-	l.Expires = f.now().Add(life).Truncate(time.Second)
+	// Whole seconds in the token: rounded up, so a link never works for
+	// less than its lifetime.
+	l.Expires = f.now().Add(life + time.Second - 1).Truncate(time.Second)
 	l.Nonce = files.NewNonce()
 	L.Push(lua.LString(f.Library.Settings.URL + signer.Path(l)))
 	L.Push(lua.LNumber(life / time.Second))

@@ -25,18 +25,22 @@ import (
 // filesConfig writes a settings file with two file areas under dir
 // (uploads reviewed; "art" open to the sysop's uploads only) and returns
 // its path.
-func filesConfig(t *testing.T, dir string) string {
+func filesConfig(t *testing.T, dir string) string { return filesConfigLinks(t, dir, 120) }
+
+// filesConfigLinks is filesConfig with links that work for lifetime
+// seconds.
+func filesConfigLinks(t *testing.T, dir string, lifetime int) string {
 	t.Helper()
 	conf := filepath.Join(dir, "config.lua")
 	src := fmt.Sprintf(`files = {
 		dir = %q, review = true, max_file = 24 * 1024 * 1024,
-		upload_rate = 256 * 1024 * 1024, download_rate = 16 * 1024 * 1024, link_lifetime = 120,
+		upload_rate = 256 * 1024 * 1024, download_rate = 16 * 1024 * 1024, link_lifetime = %d,
 		areas = {
 			{name = 'uploads', description = 'Uploads from callers'},
 			{name = 'art', description = 'ANSI art', upload = 'sysop'},
 		},
 	}
-	`, filepath.Join(dir, "files"))
+	`, filepath.Join(dir, "files"), lifetime)
 	if err := os.WriteFile(conf, []byte(src), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -398,5 +402,21 @@ func TestFileUploadInTheBrowser(t *testing.T) {
 	link := linkIn(t, filelink.DownloadRE, arrive(t, bob, "bob", "pw", "pw", "y", "F", "A", "1", "1", "L"))
 	if got := download(t, "http://"+b.addr+link); !bytes.Equal(got, data) {
 		t.Errorf("downloaded %d bytes, not the %d the browser sent", len(got), len(data))
+	}
+}
+
+// TestFileLinkExpires: a link past its lifetime (1 s here) is refused
+// with 410, though its call is still online.
+func TestFileLinkExpires(t *testing.T) {
+	dir := t.TempDir()
+	b := startBBS(t, viaBuiltIn, "", append([]string{"-config", filesConfigLinks(t, dir, 1), "-web-port", "-1", "-telnet-port", "-1"}, fastCallers...)...)
+	ann := b.call(t)
+	link := linkIn(t, filelink.UploadRE, arrive(t, ann, "ann", "pw", "pw", "y", "F", "U", "1"))
+	if code, _ := post(t, "http://"+b.addr+link+"?offset=0", []byte("x")); code != http.StatusOK {
+		t.Fatalf("a fresh link: %d", code)
+	}
+	time.Sleep(2 * time.Second) // the link's lifetime (1 s, rounded up to whole seconds) passes
+	if code, a := post(t, "http://"+b.addr+link+"?offset=1", []byte("y")); code != http.StatusGone || !strings.Contains(a.Error, "expired") {
+		t.Errorf("an expired link: %d %+v", code, a)
 	}
 }
