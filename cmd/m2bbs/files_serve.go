@@ -15,13 +15,13 @@ func openFiles(s *settings, db store.Store, log *slog.Logger) (*files.Library, e
 	if s.Files == nil {
 		return nil, nil
 	}
-	set, err := files.ParseSettings(s.Files, s.DBPath)
+	set, err := files.ParseSettings(s.Files, localAnchor(s.DBPath))
 	if err != nil {
 		return nil, err
 	}
 	fs, ok := db.(store.FileStore)
 	if !ok {
-		return nil, errors.New("files: this database keeps no files (the settings' files table needs SQLite)")
+		return nil, errors.New("files: this database keeps no files")
 	}
 	log.Info("file areas", "dir", set.Root, "areas", len(set.Areas), "review", set.Review)
 	return &files.Library{Settings: set, Store: fs}, nil

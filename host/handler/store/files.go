@@ -11,10 +11,10 @@ import (
 // queue, and the board's key for signed file links. The areas themselves
 // are the sysop's settings; a record names its area in lower case. The
 // files' bytes are on disk, kept by host/handler/files. *SQLite
-// implements it.
+// implements it, on both engines.
 //
 // FileStore is not part of Store, so that a storage engine without file
-// areas still serves the board; the host asks for it with a type
+// areas may still serve the board; the host asks for it with a type
 // assertion.
 type FileStore interface {
 	// AddFile records a file, refusing a name taken in its area (in any

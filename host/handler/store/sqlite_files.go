@@ -48,17 +48,14 @@ func (s *SQLite) AddFile(ctx context.Context, nf NewFile) (File, error) {
 		if nf.Approved {
 			approved = now
 		}
-		res, err := tx.ExecContext(ctx,
+		var id int64
+		err := tx.QueryRowContext(ctx,
 			`INSERT INTO files (area, name, name_key, description, uploader, size, sha256, uploaded_at, approved_at)
-			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			fileKey(nf.Area), nf.Name, fileKey(nf.Name), nf.Description, nf.Uploader, nf.Size, nf.SHA256, now, approved)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			fileKey(nf.Area), nf.Name, fileKey(nf.Name), nf.Description, nf.Uploader, nf.Size, nf.SHA256, now, approved).Scan(&id)
 		if isUniqueViolation(err) {
 			return ErrFileExists
 		}
-		if err != nil {
-			return err
-		}
-		id, err := res.LastInsertId()
 		if err != nil {
 			return err
 		}
@@ -95,7 +92,7 @@ func checkNewFile(ctx context.Context, tx *sql.Tx, nf NewFile) error {
 			continue
 		}
 		var used int64
-		if err := tx.QueryRowContext(ctx, "SELECT coalesce(sum(size), 0) FROM files WHERE "+q.where, q.arg).Scan(&used); err != nil {
+		if err := tx.QueryRowContext(ctx, "SELECT CAST(coalesce(sum(size), 0) AS BIGINT) FROM files WHERE "+q.where, q.arg).Scan(&used); err != nil {
 			return err
 		}
 		if used+nf.Size > q.quota {
@@ -141,7 +138,7 @@ func fileWhere(q FileQuery) (string, []any) {
 	}
 	if q.Search != "" {
 		pattern := "%" + likeEscaper.Replace(q.Search) + "%"
-		conds = append(conds, `(f.name LIKE ? ESCAPE '\' OR f.description LIKE ? ESCAPE '\')`)
+		conds = append(conds, `(lower(f.name) LIKE lower(?) ESCAPE '\' OR lower(f.description) LIKE lower(?) ESCAPE '\')`)
 		args = append(args, pattern, pattern)
 	}
 	if !q.Since.IsZero() {
@@ -233,7 +230,7 @@ func (s *SQLite) CountDownload(ctx context.Context, id int64) error {
 func (s *SQLite) LastFileScan(ctx context.Context, user string) (time.Time, error) {
 	var at int64
 	err := s.with(func(p *pools) error {
-		return p.r.QueryRowContext(ctx, "SELECT scanned FROM file_scans WHERE user = ?", fileKey(user)).Scan(&at)
+		return p.r.QueryRowContext(ctx, `SELECT scanned FROM file_scans WHERE "user" = ?`, fileKey(user)).Scan(&at)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, nil
@@ -248,8 +245,8 @@ func (s *SQLite) LastFileScan(ctx context.Context, user string) (time.Time, erro
 func (s *SQLite) MarkFileScan(ctx context.Context, user string, at time.Time) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx,
-			`INSERT INTO file_scans (user, scanned) VALUES (?, ?)
-			 ON CONFLICT (user) DO UPDATE SET scanned = max(scanned, excluded.scanned)`,
+			`INSERT INTO file_scans ("user", scanned) VALUES (?, ?)
+			 ON CONFLICT ("user") DO UPDATE SET scanned = max(file_scans.scanned, excluded.scanned)`,
 			fileKey(user), at.UnixMilli())
 		return err
 	})
@@ -267,7 +264,7 @@ func (s *SQLite) QueueFile(ctx context.Context, user string, id int64) error {
 			return ErrNotFound
 		}
 		var queued, in int
-		if err := tx.QueryRowContext(ctx, "SELECT count(*), count(CASE WHEN file_id = ? THEN 1 END) FROM file_queue WHERE user = ?",
+		if err := tx.QueryRowContext(ctx, `SELECT count(*), count(CASE WHEN file_id = ? THEN 1 END) FROM file_queue WHERE "user" = ?`,
 			id, fileKey(user)).Scan(&queued, &in); err != nil {
 			return err
 		}
@@ -277,7 +274,7 @@ func (s *SQLite) QueueFile(ctx context.Context, user string, id int64) error {
 		if queued >= MaxQueuedFiles {
 			return fmt.Errorf("%w: %d files", ErrQueueFull, queued)
 		}
-		_, err := tx.ExecContext(ctx, "INSERT INTO file_queue (user, file_id, queued_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+		_, err := tx.ExecContext(ctx, `INSERT INTO file_queue ("user", file_id, queued_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
 			fileKey(user), id, nowMillis())
 		return err
 	})
@@ -287,14 +284,14 @@ func (s *SQLite) QueueFile(ctx context.Context, user string, id int64) error {
 // Queued implements FileStore.
 func (s *SQLite) Queued(ctx context.Context, user string) ([]File, error) {
 	files, err := readAll(ctx, s, scanFile, "SELECT "+fileColumns+
-		" FROM file_queue q JOIN files f ON f.id = q.file_id WHERE q.user = ? ORDER BY q.queued_at, f.id", fileKey(user))
+		` FROM file_queue q JOIN files f ON f.id = q.file_id WHERE q."user" = ? ORDER BY q.queued_at, f.id`, fileKey(user))
 	return files, wrapFiles("queued files", err)
 }
 
 // UnqueueFile implements FileStore.
 func (s *SQLite) UnqueueFile(ctx context.Context, user string, id int64) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, "DELETE FROM file_queue WHERE user = ? AND file_id = ?", fileKey(user), id)
+		_, err := tx.ExecContext(ctx, `DELETE FROM file_queue WHERE "user" = ? AND file_id = ?`, fileKey(user), id)
 		return err
 	})
 	return wrapFiles("unqueue file", err)

@@ -29,16 +29,16 @@ CREATE INDEX files_by_uploader ON files (uploader);
 -- Each user's last scan for new files: files approved after it are new
 -- to them.
 CREATE TABLE file_scans (
-    user    TEXT    PRIMARY KEY,
+    "user"  TEXT    PRIMARY KEY,
     scanned INTEGER NOT NULL
 ) WITHOUT ROWID;
 
 -- Each user's download queue: files they picked to fetch, in order.
 CREATE TABLE file_queue (
-    user      TEXT    NOT NULL,
+    "user"    TEXT    NOT NULL,
     file_id   INTEGER NOT NULL REFERENCES files (id) ON DELETE CASCADE,
     queued_at INTEGER NOT NULL,
-    PRIMARY KEY (user, file_id)
+    PRIMARY KEY ("user", file_id)
 ) WITHOUT ROWID;
 
 -- The board's secret key for signed file links (host/handler/files):
