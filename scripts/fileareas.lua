@@ -22,6 +22,13 @@ local function size_text(n)
     return tostring(n)
 end
 
+-- where says where a link opens: a path alone (the settings give no url)
+-- is on the board's web address, which the browser page knows.
+local function where(link)
+    if link:sub(1, 1) == '/' then return link .. '\n(on this board\'s web address; the browser page shows it as a link)' end
+    return link
+end
+
 -- first_line is a description's first line, cut to width.
 local function first_line(text, width)
     local line = (text or ''):match('^[^\n]*')
@@ -53,7 +60,7 @@ local function details(conn, req, f)
     elseif choice == 'L' then
         local link, seconds = files.download_link(conn, f.id)
         if link then
-            ui.display(conn, req, ('Download %s (the link works for %d minutes, while you are online):\n%s'):format(f.name, math.floor(seconds / 60), link))
+            ui.display(conn, req, ('Download %s (the link works for %d minutes, while you are online):\n%s'):format(f.name, math.floor(seconds / 60), where(link)))
         else
             ui.display(conn, req, 'No link: ' .. seconds .. '.')
         end
@@ -155,7 +162,7 @@ local function upload(conn, req)
         return req
     end
     ui.display(conn, req, ('Open this link in a browser to upload to %s (it works for %d minutes, while you are online):\n%s')
-        :format(area.name, math.floor(seconds / 60), link))
+        :format(area.name, math.floor(seconds / 60), where(link)))
     return req
 end
 
