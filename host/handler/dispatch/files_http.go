@@ -10,7 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"github.com/m2bbs/m2bbs/host/handler/files"
@@ -30,7 +30,8 @@ import (
 // A link works until it expires and while the session that asked for it
 // is online as the same user, on this host or another line. Answers:
 // 403 for a link that is not valid, 410 for one that expired or whose
-// call ended, 503 past MaxDownloads downloads at once. Each download
+// call ended, 503 past MaxDownloads downloads at once (or
+// MaxDownloadsPerUser of one user's). Each download
 // runs on its own goroutine, paced, so that a large one never holds up
 // other callers' replies (the transport carries at most one piece of it
 // at a time).
@@ -43,8 +44,10 @@ const (
 	// caller's reader may fall 16 pieces behind the rate, 2 s at the
 	// default 2 MiB/s.
 	DownloadPiece = 256 << 10
-	// MaxDownloads bounds the downloads a host sends at once.
-	MaxDownloads = 16
+	// MaxDownloads bounds the downloads a host sends at once,
+	// MaxDownloadsPerUser those of one user's links among them.
+	MaxDownloads        = 16
+	MaxDownloadsPerUser = 2
 )
 
 // download is a file being sent for a link.
@@ -141,14 +144,13 @@ func (h *Host) startDownload(w http.ResponseWriter, r *http.Request, link files.
 		writeAnswer(w, http.StatusInternalServerError, []byte("downloads stream only through the front end\n"))
 		return
 	}
-	if h.downloads.Add(1) > MaxDownloads {
-		h.downloads.Add(-1)
+	if !h.downloads.take(link.User) {
 		writeAnswer(w, http.StatusServiceUnavailable, []byte("too many downloads at once: try again in a minute\n"))
 		return
 	}
 	f, rec, err := h.deps.Files.Open(r.Context(), link.FileID)
 	if err != nil {
-		h.downloads.Add(-1)
+		h.downloads.give(link.User)
 		writeAnswer(w, http.StatusNotFound, []byte("that file is no longer on the board\n"))
 		return
 	}
@@ -159,7 +161,7 @@ func (h *Host) startDownload(w http.ResponseWriter, r *http.Request, link files.
 // DownloadPiece pieces paced at the settings' download rate, then the
 // hang-up. A download sent whole counts, and leaves the caller's queue.
 func (h *Host) serveDownload(ctx context.Context, req *m2proto.Request, t Transport, d *download) {
-	defer h.downloads.Add(-1)
+	defer h.downloads.give(d.link.User)
 	defer d.file.Close()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -229,8 +231,41 @@ func downloadHead(f store.File) []byte {
 		strconv.FormatInt(f.Size, 10), disposition)
 }
 
-// downloadsCounter counts the downloads being sent (Host.downloads).
-type downloadsCounter = atomic.Int64
+// downloadsCounter counts the downloads being sent (Host.downloads), in
+// all and by user.
+type downloadsCounter struct {
+	mu     sync.Mutex
+	total  int
+	byUser map[string]int
+}
+
+// take counts one more download of user's, unless that passes
+// MaxDownloads or MaxDownloadsPerUser.
+func (c *downloadsCounter) take(user string) bool {
+	user = strings.ToLower(user)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.total >= MaxDownloads || c.byUser[user] >= MaxDownloadsPerUser {
+		return false
+	}
+	if c.byUser == nil {
+		c.byUser = map[string]int{}
+	}
+	c.total++
+	c.byUser[user]++
+	return true
+}
+
+// give counts a download of user's as ended.
+func (c *downloadsCounter) give(user string) {
+	user = strings.ToLower(user)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.total--
+	if c.byUser[user]--; c.byUser[user] <= 0 {
+		delete(c.byUser, user)
+	}
+}
 
 // downloadGone stops the download sent to connID, if any: its caller
 // hung up (the front end's disconnect notice).

@@ -323,3 +323,25 @@ func TestUploadAcrossHosts(t *testing.T) {
 		t.Errorf("%+v %v", f, err)
 	}
 }
+
+// TestUploadsPerUser: one user may have MaxUploadsPerUser uploads going
+// at once; another user is not held up by them.
+func TestUploadsPerUser(t *testing.T) {
+	ctx := context.Background()
+	lib := newLibrary(t)
+	u := &Uploads{Library: lib}
+	link := func(user, nonce string) Link {
+		return Link{Kind: KindUpload, Area: "games", User: user, ConnID: "1", Expires: time.Now().Add(time.Hour), Nonce: nonce}
+	}
+	for i := range MaxUploadsPerUser {
+		if code, body := u.Answer(ctx, link("ann", fmt.Sprint("a", i)), "offset=0", []byte("x")); code != 200 {
+			t.Fatalf("ann's upload %d: %d %s", i, code, body)
+		}
+	}
+	if code, _ := u.Answer(ctx, link("ANN", "a-more"), "offset=0", []byte("x")); code != 503 {
+		t.Errorf("ann's upload past her bound: %d", code)
+	}
+	if code, _ := u.Answer(ctx, link("bob", "b0"), "offset=0", []byte("x")); code != 200 {
+		t.Errorf("bob's upload: %d", code)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,15 +29,18 @@ import (
 // offset is not N, the bytes received so far: resend from there), 413
 // (past the file size limit: the upload is dropped), 429 (faster than
 // Settings.UploadRate: wait a second and resend the piece), 503 (more
-// than MaxUploads uploads at once), or 422 (the file was refused:
+// than MaxUploads uploads at once, or MaxUploadsPerUser of one user),
+// or 422 (the file was refused:
 // duplicate, bad name, quota).
 
 // Limits of HTTP uploads.
 const (
 	// MaxPieceBytes bounds one piece: below both front ends' body limit.
 	MaxPieceBytes = 16 << 10
-	// MaxUploads bounds the uploads being received at once on a host.
-	MaxUploads = 16
+	// MaxUploads bounds the uploads being received at once on a host,
+	// MaxUploadsPerUser those of one user among them.
+	MaxUploads        = 16
+	MaxUploadsPerUser = 2
 	// maxQueryBytes bounds an upload request's query string.
 	maxQueryBytes = 3 * MaxDescriptionBytes
 )
@@ -204,6 +208,15 @@ func (u *Uploads) claim(link Link) (*upload, error) {
 	if up == nil {
 		if len(u.active) >= MaxUploads {
 			return nil, ErrBusy
+		}
+		mine := 0
+		for _, other := range u.active {
+			if strings.EqualFold(other.link.User, link.User) {
+				mine++
+			}
+		}
+		if mine >= MaxUploadsPerUser {
+			return nil, fmt.Errorf("%w: you have %d uploads going already", ErrBusy, mine)
 		}
 		up = &upload{link: link, started: now}
 		u.active[link.Nonce] = up
