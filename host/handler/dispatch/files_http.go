@@ -63,7 +63,9 @@ func (h *Host) fileRoutes(mux *http.ServeMux) {
 	if h.deps.Files == nil {
 		return
 	}
-	h.uploads = &files.Uploads{Library: h.deps.Files}
+	h.uploads = &files.Uploads{Library: h.deps.Files, Taken: func(link files.Link, f store.File) {
+		h.log.Info("file uploaded", "conn_id", link.ConnID, "user", link.User, "area", f.Area, "file", f.ID, "bytes", f.Size, "waiting", f.Waiting())
+	}}
 	h.uploads.Sweep()
 	mux.Handle(files.LinksPath, http.HandlerFunc(h.filesPage))
 }
@@ -84,9 +86,6 @@ func (h *Host) filesPage(w http.ResponseWriter, r *http.Request) {
 	case link.Kind == files.KindUpload && r.Method == http.MethodPost:
 		body, _ := io.ReadAll(io.LimitReader(r.Body, files.MaxPieceBytes+1))
 		code, answer := h.uploads.Answer(r.Context(), link, r.URL.RawQuery, body)
-		if code == http.StatusOK && strings.Contains(string(answer), `"id"`) {
-			h.log.Info("file uploaded", "conn_id", link.ConnID, "user", link.User, "area", link.Area)
-		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(code)
 		_, _ = w.Write(answer)

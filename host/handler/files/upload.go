@@ -115,6 +115,8 @@ type Uploads struct {
 	Library *Library
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Taken, if set, is told of each upload taken into an area.
+	Taken func(link Link, f store.File)
 
 	mu     sync.Mutex
 	active map[string]*upload // by link nonce
@@ -160,6 +162,9 @@ func (u *Uploads) Answer(ctx context.Context, link Link, rawQuery string, body [
 	u.release(up, err != nil && !errors.Is(err, ErrOffset) && !errors.Is(err, ErrSlowDown) || p.Done && err == nil)
 	switch {
 	case err == nil && p.Done:
+		if u.Taken != nil {
+			u.Taken(link, f)
+		}
 		return answer(http.StatusOK, map[string]any{"id": f.ID, "name": f.Name, "area": f.Area, "size": f.Size, "waiting": f.Waiting()})
 	case err == nil:
 		return answer(http.StatusOK, map[string]any{"received": received})
