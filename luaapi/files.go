@@ -26,6 +26,8 @@ import (
 //	files.queued()                         -> {file, ...}
 //	files.download_link(conn, id)          -> link, seconds | nil, "why"
 //	files.upload_link(conn, area)          -> link, seconds | nil, "why"
+//	files.path(id)                         -> the file's path on disk (for a transfer) | nil, "why"
+//	files.downloaded(id)                   -> true: a transfer sent it (counted, out of the queue)
 //	files.ingest(area, path, name [, description]) -> file | nil, "why"
 //	files.waiting()                        -> {file, ...} (sysop)
 //	files.approve(id) / files.reject(id)   -> file | nil, "why" (sysop)
@@ -67,6 +69,8 @@ func (f *Files) Loader(L *lua.LState) int {
 		"queued":        reads(f.queued),
 		"download_link": reads(f.downloadLink),
 		"upload_link":   reads(f.uploadLink),
+		"path":          reads(f.path),
+		"downloaded":    writes(f.downloaded),
 		"ingest":        writes(f.ingest),
 		"waiting":       reads(f.waiting),
 		"approve":       writes(f.approve),
@@ -332,8 +336,8 @@ func (f *Files) unqueue(L *lua.LState) int {
 	})
 }
 
-// queueAction runs action on the caller's queue and file id (argument
-// 1), once the caller may download it if check.
+// queueAction runs action for the caller and file id (argument 1),
+// once the caller may download it if check.
 func (f *Files) queueAction(L *lua.LState, check bool, action func(ctx context.Context, user string, id int64) error) int {
 	id := L.CheckInt64(1)
 	user, err := f.user(L)
@@ -394,6 +398,29 @@ func (f *Files) downloadLink(L *lua.LState) int {
 		return fail(L, err)
 	}
 	return f.link(L, files.Link{Kind: files.KindDownload, FileID: id, User: user, ConnID: conn.ID})
+}
+
+// path is the path on disk of a file the caller may download, for a
+// transfer (such as ZMODEM) to send.
+func (f *Files) path(L *lua.LState) int {
+	id := L.CheckInt64(1)
+	if _, err := f.user(L); err != nil {
+		return fail(L, err)
+	}
+	rec, err := f.downloadable(L, id)
+	if err != nil {
+		return fail(L, err)
+	}
+	L.Push(lua.LString(f.Library.Path(rec)))
+	return 1
+}
+
+// downloaded counts a download a transfer made of a file the caller may
+// download, and takes it out of their queue.
+func (f *Files) downloaded(L *lua.LState) int {
+	return f.queueAction(L, true, func(ctx context.Context, user string, id int64) error {
+		return errors.Join(f.Library.Store.CountDownload(ctx, id), f.Library.Store.UnqueueFile(ctx, user, id))
+	})
 }
 
 // uploadArea returns the area named if the caller may upload to it.

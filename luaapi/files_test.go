@@ -106,6 +106,10 @@ func TestFilesModule(t *testing.T) {
 		local path, seconds = assert(files.download_link(CONN, FILE))
 		assert(path:sub(1, 9) == '/files/d/' and seconds == 900, path)
 		LINK = path
+		local disk = assert(files.path(FILE))
+		assert(disk:sub(-10) == 'TETRIS.ZIP', disk)
+		assert(files.downloaded(FILE))
+		assert(#files.queued() == 0 and files.details(FILE).downloads == 1)
 		local up = assert(files.upload_link(CONN, 'games'))
 		assert(up:sub(1, 9) == '/files/u/')
 		local none, why = files.upload_link(CONN, 'readonly')
