@@ -279,8 +279,22 @@ func TestFileLinksThroughMongrel2(t *testing.T) {
 	}
 	b.play(t, "zed", "pw", "y", "S", "R", "A", "", "Q", "Q")
 	out := visit(t, ann, "A", "1", "1", "L")
-	if got := download(t, "http://"+b.addr+linkIn(t, filelink.DownloadRE, out)); !bytes.Equal(got, data) {
+	link := linkIn(t, filelink.DownloadRE, out)
+	if got := download(t, "http://"+b.addr+link); !bytes.Equal(got, data) {
 		t.Errorf("downloaded %d bytes through Mongrel2, want %d", len(got), len(data))
+	}
+	// A download cut short goes on from where it stopped.
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, "http://"+b.addr+link, nil)
+	req.Header.Set("Range", "bytes=1000000-")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	rest, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusPartialContent || !bytes.Equal(rest, data[1000000:]) ||
+		resp.Header.Get("Content-Range") != fmt.Sprintf("bytes 1000000-%d/%d", len(data)-1, len(data)) {
+		t.Errorf("a ranged download: %s %q, %d bytes, %v", resp.Status, resp.Header.Get("Content-Range"), len(rest), err)
 	}
 }
 

@@ -22,7 +22,8 @@ import (
 //
 //	GET  /files/d/TOKEN   the file, streamed in DownloadPiece pieces at the
 //	                      settings' download_rate, with Content-Length;
-//	                      the front end's disconnect notice stops it
+//	                      the front end's disconnect notice stops it; one
+//	                      Range (bytes=N-) goes on with a download cut short
 //	GET  /files/u/TOKEN   a small upload page for a browser
 //	POST /files/u/TOKEN?offset=N[&done=1&name=NAME&desc=TEXT]  one piece
 //	                      of an upload (files.Uploads)
@@ -50,11 +51,15 @@ const (
 	MaxDownloadsPerUser = 2
 )
 
-// download is a file being sent for a link.
+// download is a file being sent for a link: n bytes from first (the
+// whole file, or the range a caller asked for to go on with a download
+// cut short).
 type download struct {
-	file *os.File
-	rec  store.File
-	link files.Link
+	file     *os.File
+	rec      store.File
+	link     files.Link
+	first, n int64
+	partial  bool
 }
 
 // fileRoutes adds the file links' pages to mux when the board has file
@@ -153,7 +158,14 @@ func (h *Host) startDownload(w http.ResponseWriter, r *http.Request, link files.
 		writeAnswer(w, http.StatusNotFound, []byte("that file is no longer on the board\n"))
 		return
 	}
-	rw.download = &download{file: f, rec: rec, link: link}
+	first, n, whole, err := files.ParseRange(r.Header.Get("range"), rec.Size)
+	if err != nil {
+		f.Close()
+		h.downloads.give(link.User)
+		writeAnswer(w, http.StatusRequestedRangeNotSatisfiable, []byte("that range is past the end of the file\n"))
+		return
+	}
+	rw.download = &download{file: f, rec: rec, link: link, first: first, n: n, partial: !whole}
 }
 
 // serveDownload sends d to req's caller through t: the head, the file in
@@ -168,17 +180,20 @@ func (h *Host) serveDownload(ctx context.Context, req *m2proto.Request, t Transp
 	defer h.sending.Delete(req.ConnID)
 	ids := []string{req.ConnID}
 	log := h.log.With("conn_id", d.link.ConnID, "download_conn_id", req.ConnID, "file", d.rec.ID)
-	if err := h.sendVia(t, req.Sender, ids, downloadHead(d.rec)); err != nil {
+	if err := h.sendVia(t, req.Sender, ids, downloadHead(d)); err != nil {
 		log.Warn("download", "err", err)
 		return
 	}
-	sent, err := pace(ctx, d.file, h.deps.Files.Settings.DownloadRate, func(piece []byte) error {
+	sent, err := pace(ctx, io.NewSectionReader(d.file, d.first, d.n), h.deps.Files.Settings.DownloadRate, func(piece []byte) error {
 		return h.sendVia(t, req.Sender, ids, piece)
 	})
 	_ = h.sendVia(t, req.Sender, ids, nil)
-	if err != nil || sent != d.rec.Size {
-		log.Warn("download cut short", "sent", sent, "size", d.rec.Size, "err", err)
+	if err != nil || sent != d.n {
+		log.Warn("download cut short", "sent", sent, "from", d.first, "size", d.rec.Size, "err", err)
 		return
+	}
+	if d.first+d.n != d.rec.Size {
+		return // a range short of the end: the caller has not got the file yet
 	}
 	bg := context.WithoutCancel(ctx)
 	if err := errors.Join(h.deps.Files.Store.CountDownload(bg, d.rec.ID),
@@ -221,13 +236,18 @@ func pace(ctx context.Context, r io.Reader, rate int64, send func([]byte) error)
 	}
 }
 
-// downloadHead is the head of a download's answer: its length, and a
-// name for the browser to save it under.
-func downloadHead(f store.File) []byte {
-	disposition := mime.FormatMediaType("attachment", map[string]string{"filename": f.Name})
-	return fmt.Appendf(nil, "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: %s\r\n"+
-		"Content-Disposition: %s\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n\r\n",
-		strconv.FormatInt(f.Size, 10), disposition)
+// downloadHead is the head of a download's answer: its length (and its
+// range, for a part), and a name for the browser to save it under.
+func downloadHead(d *download) []byte {
+	disposition := mime.FormatMediaType("attachment", map[string]string{"filename": d.rec.Name})
+	status, rng := "200 OK", ""
+	if d.partial {
+		status = "206 Partial Content"
+		rng = fmt.Sprintf("Content-Range: bytes %d-%d/%d\r\n", d.first, d.first+d.n-1, d.rec.Size)
+	}
+	return fmt.Appendf(nil, "HTTP/1.1 %s\r\nContent-Type: application/octet-stream\r\nContent-Length: %s\r\n%s"+
+		"Accept-Ranges: bytes\r\nContent-Disposition: %s\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n\r\n",
+		status, strconv.FormatInt(d.n, 10), rng, disposition)
 }
 
 // downloadsCounter counts the downloads being sent (Host.downloads), in

@@ -345,3 +345,30 @@ func TestUploadsPerUser(t *testing.T) {
 		t.Errorf("bob's upload: %d", code)
 	}
 }
+
+// TestParseRange: the ranges a browser or curl sends to go on with a
+// download.
+func TestParseRange(t *testing.T) {
+	for _, c := range []struct {
+		header   string
+		first, n int64
+		whole    bool
+		err      error
+	}{
+		{"", 0, 1000, true, nil},
+		{"bytes=0-", 0, 1000, true, nil},
+		{"bytes=400-", 400, 600, false, nil},
+		{"bytes=400-499", 400, 100, false, nil},
+		{"bytes=400-5000", 400, 600, false, nil},
+		{"bytes=-100", 900, 100, false, nil},
+		{"bytes=1000-", 0, 0, false, ErrRange},
+		{"bytes=1-2,4-5", 0, 1000, true, nil},
+		{"lines=1-2", 0, 1000, true, nil},
+		{"bytes=5-1", 0, 1000, true, nil},
+	} {
+		first, n, whole, err := ParseRange(c.header, 1000)
+		if first != c.first || n != c.n || whole != c.whole || !errors.Is(err, c.err) {
+			t.Errorf("%q: %d, %d, %v, %v", c.header, first, n, whole, err)
+		}
+	}
+}

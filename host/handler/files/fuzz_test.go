@@ -87,3 +87,23 @@ func FuzzCheckName(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseRange: any Range header and size: no panic; what is asked
+// for lies within the file.
+func FuzzParseRange(f *testing.F) {
+	for _, h := range []string{"bytes=0-", "bytes=100-199", "bytes=-5", "bytes=5-1", "bytes=0-1,5-6", "items=1-2", ""} {
+		f.Add(h, int64(1000))
+	}
+	f.Fuzz(func(t *testing.T, header string, size int64) {
+		if size < 0 {
+			size = -size
+		}
+		first, n, whole, err := ParseRange(header, size)
+		if err != nil {
+			return
+		}
+		if first < 0 || n < 0 || first+n > size || (whole && (first != 0 || n != size)) {
+			t.Fatalf("%q of %d: first %d, n %d, whole %v", header, size, first, n, whole)
+		}
+	})
+}
