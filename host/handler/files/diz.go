@@ -44,6 +44,9 @@ var ErrNoDescription = errors.New("files: no description in the file")
 // none; an error for an archive that cannot be read or a DIZ larger than
 // MaxDIZBytes.
 func ReadDIZ(r io.ReaderAt, size int64) (string, error) {
+	if err := checkDirectory(r, size); err != nil {
+		return "", err
+	}
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
 		return "", fmt.Errorf("files: read zip: %w", err)
@@ -60,6 +63,46 @@ func ReadDIZ(r io.ReaderAt, size int64) (string, error) {
 		}
 	}
 	return "", ErrNoDescription
+}
+
+// Bounds of a zip's central directory, checked before archive/zip reads
+// it whole (it keeps every entry in memory): its end record is within
+// the last eocdSearch bytes.
+const (
+	eocdBytes  = 22
+	eocdSearch = eocdBytes + 0xFFFF
+	// maxDirectoryBytes bounds the central directory: MaxZipEntries
+	// entries of 400 bytes each.
+	maxDirectoryBytes = MaxZipEntries * 400
+)
+
+// checkDirectory refuses a zip whose end record claims more than
+// MaxZipEntries entries or a central directory past maxDirectoryBytes,
+// or a ZIP64 archive (its counts are elsewhere), so that a small upload
+// cannot make archive/zip hold millions of entries in memory. An archive
+// without an end record is left to archive/zip to refuse.
+func checkDirectory(r io.ReaderAt, size int64) error {
+	tail := min(size, eocdSearch)
+	b := make([]byte, tail)
+	if _, err := r.ReadAt(b, size-tail); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("files: read zip: %w", err)
+	}
+	i := bytes.LastIndex(b, []byte("PK\x05\x06"))
+	if i < 0 || len(b)-i < eocdBytes {
+		return nil
+	}
+	rec := b[i:]
+	entries := uint32(rec[10]) | uint32(rec[11])<<8
+	dirSize := uint32(rec[12]) | uint32(rec[13])<<8 | uint32(rec[14])<<16 | uint32(rec[15])<<24
+	switch {
+	case entries == 0xFFFF || dirSize == 0xFFFFFFFF:
+		return errors.New("files: zip: ZIP64 archives are not read for a description")
+	case entries > MaxZipEntries:
+		return fmt.Errorf("files: zip: more than %d entries", MaxZipEntries)
+	case dirSize > maxDirectoryBytes:
+		return fmt.Errorf("files: zip: a central directory over %d bytes", maxDirectoryBytes)
+	}
+	return nil
 }
 
 // readDIZEntry reads one archive entry, within MaxDIZBytes whatever its

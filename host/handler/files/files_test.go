@@ -372,3 +372,29 @@ func TestParseRange(t *testing.T) {
 		}
 	}
 }
+
+// TestDIZRefusesHugeDirectories: a zip whose end record claims more
+// entries or a larger directory than the limits is not read (archive/zip
+// would hold every entry in memory).
+func TestDIZRefusesHugeDirectories(t *testing.T) {
+	eocd := func(entries uint16, dirSize uint32) []byte {
+		b := []byte("PK\x05\x06\x00\x00\x00\x00")
+		b = append(b, byte(entries), byte(entries>>8), byte(entries), byte(entries>>8))
+		b = append(b, byte(dirSize), byte(dirSize>>8), byte(dirSize>>16), byte(dirSize>>24), 0, 0, 0, 0, 0, 0)
+		return b
+	}
+	for _, c := range []struct {
+		entries uint16
+		size    uint32
+		want    string
+	}{{MaxZipEntries + 1, 100, "entries"}, {10, maxDirectoryBytes + 1, "central directory"}, {0xFFFF, 0, "ZIP64"}} {
+		data := append(bytes.Repeat([]byte{0}, 100), eocd(c.entries, c.size)...)
+		if _, err := ReadDIZ(bytes.NewReader(data), int64(len(data))); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%d entries, %d bytes: %v", c.entries, c.size, err)
+		}
+	}
+	ok := zipWith(t, map[string]string{"FILE_ID.DIZ": "fine"})
+	if d, err := ReadDIZ(bytes.NewReader(ok), int64(len(ok))); err != nil || d != "fine" {
+		t.Errorf("a plain zip: %q %v", d, err)
+	}
+}
