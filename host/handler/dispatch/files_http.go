@@ -87,7 +87,7 @@ func (h *Host) filesPage(w http.ResponseWriter, r *http.Request) {
 		h.startDownload(w, r, link)
 	case link.Kind == files.KindUpload && r.Method == http.MethodGet:
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = w.Write(files.UploadPage(h.deps.Files.Settings.MaxFileBytes))
+		_, _ = w.Write(files.UploadPage(link, h.deps.Files.Settings.MaxFileBytes))
 	case link.Kind == files.KindUpload && r.Method == http.MethodPost:
 		body, _ := io.ReadAll(io.LimitReader(r.Body, files.MaxPieceBytes+1))
 		code, answer := h.uploads.Answer(r.Context(), link, r.URL.RawQuery, body)

@@ -144,8 +144,17 @@ func TestIngestRefusesEscapes(t *testing.T) {
 			t.Errorf("written beside the root: %s", e.Name())
 		}
 	}
-	if lib.Ingestible("/etc/passwd") || !lib.Ingestible(filepath.Join(os.TempDir(), "x")) || lib.Ingestible(os.TempDir()+"/../etc/passwd") {
+	inTemp := temp(t, []byte("ok"))
+	if lib.Ingestible("/etc/passwd") || !lib.Ingestible(inTemp) || lib.Ingestible(os.TempDir()+"/../etc/passwd") {
 		t.Error("Ingestible")
+	}
+	// A folder in the temporary folder that is a link to elsewhere.
+	hop := filepath.Join(t.TempDir(), "hop")
+	if err := os.Symlink("/etc", hop); err != nil {
+		t.Fatal(err)
+	}
+	if lib.Ingestible(filepath.Join(hop, "passwd")) {
+		t.Error("a path through a symbolic link to /etc is ingestible")
 	}
 }
 
@@ -396,5 +405,16 @@ func TestDIZRefusesHugeDirectories(t *testing.T) {
 	ok := zipWith(t, map[string]string{"FILE_ID.DIZ": "fine"})
 	if d, err := ReadDIZ(bytes.NewReader(ok), int64(len(ok))); err != nil || d != "fine" {
 		t.Errorf("a plain zip: %q %v", d, err)
+	}
+}
+
+// TestUploadPage: the page says whose link it is and where it uploads,
+// escaped.
+func TestUploadPage(t *testing.T) {
+	page := string(UploadPage(Link{Area: "games", User: "ann<b>"}, 1000))
+	for _, want := range []string{"Upload a file to games", "uploads as <strong>ann&lt;b&gt;</strong>", "up to 1000 bytes", "const piece = 16384;"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the upload page lacks %q", want)
+		}
 	}
 }

@@ -227,8 +227,9 @@ func (l *Library) IncomingDir() string { return filepath.Join(l.Settings.Root, i
 
 // Ingestible reports whether p may be ingested from a script: a path in
 // the incoming folder or in the system's temporary folder (where
-// transfers leave what they received), so that a script cannot take a
-// file from anywhere else on the machine.
+// transfers leave what they received), with no symbolic link on the way
+// below them, so that a script cannot take (and remove) a file from
+// anywhere else on the machine.
 func (l *Library) Ingestible(p string) bool {
 	abs, err := filepath.Abs(p)
 	if err != nil {
@@ -236,7 +237,16 @@ func (l *Library) Ingestible(p string) bool {
 	}
 	for _, root := range []string{l.IncomingDir(), os.TempDir()} {
 		r, err := filepath.Abs(root)
-		if err == nil && strings.HasPrefix(abs, r+string(filepath.Separator)) {
+		if err != nil || !strings.HasPrefix(abs, r+string(filepath.Separator)) {
+			continue
+		}
+		rel, err := filepath.Rel(r, abs)
+		if err != nil {
+			continue
+		}
+		rootReal, err1 := filepath.EvalSymlinks(r)
+		real, err2 := filepath.EvalSymlinks(abs)
+		if err1 == nil && err2 == nil && real == filepath.Join(rootReal, rel) {
 			return true
 		}
 	}
