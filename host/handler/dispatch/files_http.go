@@ -178,6 +178,9 @@ func (h *Host) serveDownload(ctx context.Context, req *m2proto.Request, t Transp
 	defer cancel()
 	h.sending.Store(req.ConnID, cancel)
 	defer h.sending.Delete(req.ConnID)
+	if h.earlyGone.took(req.ConnID) {
+		return // hung up before the first piece
+	}
 	ids := []string{req.ConnID}
 	log := h.log.With("conn_id", d.link.ConnID, "download_conn_id", req.ConnID, "file", d.rec.ID)
 	if err := h.sendVia(t, req.Sender, ids, downloadHead(d)); err != nil {
@@ -286,10 +289,57 @@ func (c *downloadsCounter) give(user string) {
 	}
 }
 
-// downloadGone stops the download sent to connID, if any: its caller
-// hung up (the front end's disconnect notice).
+// downloadGone stops the download sent to connID: its caller hung up
+// (the front end's disconnect notice). A notice that comes before the
+// download starts streaming is kept for a while (goneBefore), so that the
+// download does not start.
 func (h *Host) downloadGone(connID string) {
 	if cancel, ok := h.sending.Load(connID); ok {
 		cancel.(context.CancelFunc)()
+		return
 	}
+	h.earlyGone.add(connID, time.Now())
+}
+
+// goneBefore keeps the HTTP callers who hung up with no download
+// streaming to them, for goneTTL, at most maxGone of them.
+type goneBefore struct {
+	mu  sync.Mutex
+	ids map[string]time.Time
+}
+
+// Bounds of goneBefore.
+const (
+	goneTTL = time.Minute
+	maxGone = 4096
+)
+
+// add keeps connID; past maxGone entries, those older than goneTTL go
+// (all of them if that is not enough).
+func (g *goneBefore) add(connID string, now time.Time) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.ids == nil {
+		g.ids = map[string]time.Time{}
+	}
+	if len(g.ids) >= maxGone {
+		for id, at := range g.ids {
+			if now.Sub(at) > goneTTL {
+				delete(g.ids, id)
+			}
+		}
+		if len(g.ids) >= maxGone {
+			clear(g.ids)
+		}
+	}
+	g.ids[connID] = now
+}
+
+// took reports whether connID hung up already, and forgets it.
+func (g *goneBefore) took(connID string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	_, ok := g.ids[connID]
+	delete(g.ids, connID)
+	return ok
 }

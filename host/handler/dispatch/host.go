@@ -197,6 +197,7 @@ type Host struct {
 	uploads   *files.Uploads
 	downloads downloadsCounter
 	sending   sync.Map // conn id -> the context.CancelFunc of its download
+	earlyGone goneBefore
 	// sched runs the sysop's events; nil without Deps.Events (schedule.go).
 	sched       *events.Scheduler
 	schedulerWG sync.WaitGroup
