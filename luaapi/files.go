@@ -462,7 +462,7 @@ func (f *Files) ingest(L *lua.LState) int {
 		return fail(L, err)
 	}
 	if !f.Library.Ingestible(path) {
-		L.ArgError(2, "a received file (in the temporary or incoming folder)")
+		L.ArgError(2, "a received file (in the temporary folder, no symbolic link on the way)")
 	}
 	up := files.Upload{Area: a.Name, Name: fileName, Path: path, Uploader: user, Description: desc,
 		Approved: f.IsSysop != nil && f.IsSysop(L)}

@@ -75,6 +75,24 @@ func (h *Host) fileRoutes(mux *http.ServeMux) {
 	mux.Handle(files.LinksPath, http.HandlerFunc(h.filesPage))
 }
 
+// sweepUploads sweeps the abandoned uploads every files.SweepEvery
+// until ctx ends.
+func (h *Host) sweepUploads(ctx context.Context) {
+	if h.uploads == nil {
+		return
+	}
+	tick := time.NewTicker(files.SweepEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			h.uploads.Sweep()
+		}
+	}
+}
+
 // filesPage answers a file link.
 func (h *Host) filesPage(w http.ResponseWriter, r *http.Request) {
 	link, code, why := h.checkLink(r)

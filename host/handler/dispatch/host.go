@@ -297,6 +297,7 @@ func (h *Host) Run(ctx context.Context) error {
 	go h.watchScripts(ctx)
 	go h.watchMemory(memCtx)
 	go h.pruneJournals(ctx)
+	go h.sweepUploads(ctx)
 	if !h.awaitSubscriber(stop) {
 		return nil
 	}

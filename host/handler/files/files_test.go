@@ -156,6 +156,9 @@ func TestIngestRefusesEscapes(t *testing.T) {
 	if lib.Ingestible(filepath.Join(hop, "passwd")) {
 		t.Error("a path through a symbolic link to /etc is ingestible")
 	}
+	if lib.Ingestible(filepath.Join(lib.IncomingDir(), "abc.part")) {
+		t.Error("an HTTP upload being received is ingestible from a script")
+	}
 }
 
 // TestSauceTitle: an art file's SAUCE title and author describe it.
@@ -282,7 +285,7 @@ func TestUploadPieces(t *testing.T) {
 	stale, fresh := filepath.Join(lib.IncomingDir(), "old.part"), filepath.Join(lib.IncomingDir(), "new.part")
 	os.WriteFile(stale, []byte("x"), 0o600)
 	os.WriteFile(fresh, []byte("x"), 0o600)
-	old := time.Now().Add(-lib.Settings.LinkLifetime - time.Minute)
+	old := time.Now().Add(-UploadIdle - time.Second)
 	os.Chtimes(stale, old, old)
 	(&Uploads{Library: lib}).Sweep()
 	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
@@ -416,5 +419,34 @@ func TestUploadPage(t *testing.T) {
 		if !strings.Contains(page, want) {
 			t.Errorf("the upload page lacks %q", want)
 		}
+	}
+}
+
+// TestAbandonedUploadsFreeTheirSlots: uploads that get no piece for
+// UploadIdle are dropped with their partial files, so that callers who
+// start uploads and stop cannot keep everyone else out for the links'
+// lifetime.
+func TestAbandonedUploadsFreeTheirSlots(t *testing.T) {
+	ctx := context.Background()
+	lib := newLibrary(t)
+	now := time.Unix(1_800_000_000, 0)
+	u := &Uploads{Library: lib, Now: func() time.Time { return now }}
+	link := func(user, nonce string) Link {
+		return Link{Kind: KindUpload, Area: "games", User: user, ConnID: "1", Expires: now.Add(time.Hour), Nonce: nonce}
+	}
+	for i := range MaxUploads {
+		if code, body := u.Answer(ctx, link(fmt.Sprint("user", i/2), fmt.Sprint("n", i)), "offset=0", []byte("x")); code != 200 {
+			t.Fatalf("upload %d: %d %s", i, code, body)
+		}
+	}
+	if code, _ := u.Answer(ctx, link("honest", "h"), "offset=0", []byte("x")); code != 503 {
+		t.Fatalf("with every slot taken: %d", code)
+	}
+	now = now.Add(UploadIdle)
+	if code, body := u.Answer(ctx, link("honest", "h"), "offset=0", []byte("x")); code != 200 {
+		t.Errorf("after the others sat idle for %v: %d %s", UploadIdle, code, body)
+	}
+	if entries, _ := os.ReadDir(lib.IncomingDir()); len(entries) != 1 {
+		t.Errorf("partial files left: %d, want the honest caller's only", len(entries))
 	}
 }

@@ -226,16 +226,16 @@ func (l *Library) Open(ctx context.Context, id int64) (*os.File, store.File, err
 func (l *Library) IncomingDir() string { return filepath.Join(l.Settings.Root, incomingFolder) }
 
 // Ingestible reports whether p may be ingested from a script: a path in
-// the incoming folder or in the system's temporary folder (where
-// transfers leave what they received), with no symbolic link on the way
-// below them, so that a script cannot take (and remove) a file from
-// anywhere else on the machine.
+// the system's temporary folder (where transfers leave what they
+// received), with no symbolic link on the way below it, so that a script
+// cannot take (and remove) a file from anywhere else on the machine, nor
+// an HTTP upload being received in the incoming folder.
 func (l *Library) Ingestible(p string) bool {
 	abs, err := filepath.Abs(p)
 	if err != nil {
 		return false
 	}
-	for _, root := range []string{l.IncomingDir(), os.TempDir()} {
+	for _, root := range []string{os.TempDir()} {
 		r, err := filepath.Abs(root)
 		if err != nil || !strings.HasPrefix(abs, r+string(filepath.Separator)) {
 			continue

@@ -41,6 +41,9 @@ const (
 	// MaxUploadsPerUser those of one user among them.
 	MaxUploads        = 16
 	MaxUploadsPerUser = 2
+	// UploadIdle is how long an upload may go without a piece before it
+	// is dropped, partial file and all, freeing its slot.
+	UploadIdle = time.Minute
 	// maxQueryBytes bounds an upload request's query string.
 	maxQueryBytes = 3 * MaxDescriptionBytes
 )
@@ -130,6 +133,7 @@ type upload struct {
 	link     Link
 	received int64 // after the last piece this host took
 	started  time.Time
+	last     time.Time // when its last piece came
 	busy     bool
 }
 
@@ -203,12 +207,7 @@ func (u *Uploads) claim(link Link) (*upload, error) {
 	if u.active == nil {
 		u.active = map[string]*upload{}
 	}
-	for nonce, up := range u.active {
-		if !now.Before(up.link.Expires) && !up.busy {
-			delete(u.active, nonce)
-			_ = os.Remove(u.partPath(up.link))
-		}
-	}
+	u.dropIdle(now)
 	up := u.active[link.Nonce]
 	if up == nil {
 		if len(u.active) >= MaxUploads {
@@ -229,8 +228,20 @@ func (u *Uploads) claim(link Link) (*upload, error) {
 	if up.busy {
 		return nil, fmt.Errorf("%w: one piece at a time", ErrBusy)
 	}
-	up.busy = true
+	up.busy, up.last = true, now
 	return up, nil
+}
+
+// dropIdle forgets, with their partial files, the uploads (not receiving
+// a piece) whose links expired or that got no piece for UploadIdle.
+// u.mu is held.
+func (u *Uploads) dropIdle(now time.Time) {
+	for nonce, up := range u.active {
+		if !up.busy && (!now.Before(up.link.Expires) || now.Sub(up.last) >= UploadIdle) {
+			delete(u.active, nonce)
+			_ = os.Remove(u.partPath(up.link))
+		}
+	}
 }
 
 // release ends a piece's turn; with end, the upload is over (taken or
@@ -291,16 +302,24 @@ func appendPiece(p string, b []byte) error {
 	return nil
 }
 
-// Sweep removes the partial uploads in the incoming folder last written
-// more than Settings.LinkLifetime ago: their links have expired (a host
-// stopped while receiving them). The host sweeps once as it starts.
+// SweepEvery is how often the host sweeps (Sweep).
+const SweepEvery = time.Minute
+
+// Sweep drops the uploads idle for UploadIdle, and removes the partial
+// uploads in the incoming folder last written more than UploadIdle ago
+// (abandoned, or left by a host that stopped, or by another phone line's
+// host). The host sweeps as it starts and every SweepEvery.
 func (u *Uploads) Sweep() {
+	now := u.now()
+	u.mu.Lock()
+	u.dropIdle(now)
+	u.mu.Unlock()
 	dir := u.Library.IncomingDir()
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return
 	}
-	cutoff := u.now().Add(-u.Library.Settings.LinkLifetime)
+	cutoff := now.Add(-UploadIdle)
 	for _, e := range entries {
 		info, err := e.Info()
 		if err == nil && info.Mode().IsRegular() && filepath.Ext(e.Name()) == ".part" && info.ModTime().Before(cutoff) {
