@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
@@ -147,7 +148,8 @@ func decodeDIZ(b []byte) string {
 
 // CleanDescription makes text a description: line ends made "\n",
 // control characters dropped (no escape sequence reaches a caller's
-// terminal), trailing spaces and blank lines at the ends cut, at most
+// terminal), and so are format characters (bidirectional overrides,
+// zero-width ones: Unicode's Cf) and noncharacters, trailing spaces and blank lines at the ends cut, at most
 // MaxDescriptionLines lines and MaxDescriptionBytes bytes (cut at a
 // character's boundary).
 func CleanDescription(text string) string {
@@ -158,7 +160,7 @@ func CleanDescription(text string) string {
 			if r == '\t' {
 				return ' '
 			}
-			if r < 0x20 || r == 0x7F || (r >= 0x80 && r < 0xA0) || r == utf8.RuneError {
+			if r < 0x20 || r == 0x7F || (r >= 0x80 && r < 0xA0) || r == utf8.RuneError || unicode.Is(unicode.Cf, r) || nonCharacter(r) {
 				return -1
 			}
 			return r
@@ -183,6 +185,11 @@ func CleanDescription(text string) string {
 		out = strings.TrimRight(out[:cut], " \n")
 	}
 	return out
+}
+
+// nonCharacter reports whether r is one of Unicode's noncharacters.
+func nonCharacter(r rune) bool {
+	return (r >= 0xFDD0 && r <= 0xFDEF) || r&0xFFFE == 0xFFFE
 }
 
 // artExtensions are the names of files whose SAUCE title describes them.

@@ -120,7 +120,8 @@ func TestIngestReviewApprove(t *testing.T) {
 func TestIngestRefusesEscapes(t *testing.T) {
 	ctx := context.Background()
 	lib := newLibrary(t)
-	for _, name := range []string{"../../x", "..", "a/b", `a\b`, ".hidden", "-rf", "", "CON.txt", "x\x00y", strings.Repeat("a", 65), "é.txt"} {
+	for _, name := range []string{"../../x", "..", "a/b", `a\b`, ".hidden", "-rf", "", "CON.txt", "x\x00y", strings.Repeat("a", 65), "é.txt",
+		"COM5.zip", "com9", "LPT4.txt", "lpt0.zip"} {
 		_, err := lib.Ingest(ctx, Upload{Area: "games", Name: name, Path: temp(t, []byte(name+"!")), Uploader: "ann"})
 		if !errors.Is(err, ErrBadName) {
 			t.Errorf("name %q: %v", name, err)
@@ -192,6 +193,11 @@ func TestDIZLimits(t *testing.T) {
 	none := zipWith(t, map[string]string{"sub/FILE_ID.DIZ": "deep"})
 	if _, err := ReadDIZ(bytes.NewReader(none), int64(len(none))); !errors.Is(err, ErrNoDescription) {
 		t.Errorf("a DIZ in a folder: %v", err)
+	}
+	for _, hidden := range []string{"\u202e", "\u200b", "\ufeff", "\u2066", "\ufffe", "\ufdd0"} {
+		if got := CleanDescription("abc" + hidden + "def"); got != "abcdef" {
+			t.Errorf("%q kept: %q", hidden, got)
+		}
 	}
 	if got := CleanDescription(strings.Repeat("line\n", 50)); strings.Count(got, "\n") != MaxDescriptionLines-1 {
 		t.Errorf("lines: %d", strings.Count(got, "\n"))
@@ -304,7 +310,7 @@ func TestSettings(t *testing.T) {
 		map[string]any{"name": "b", "folder": "review"},
 		map[string]any{"name": "c", "colour": "red"},
 	}, "max_file": "big"}, "/tmp/x.db")
-	for _, want := range []string{"../x", "defined twice", "reserved", "colour", "max_file"} {
+	for _, want := range []string{"../x", "defined twice", "the board's own", "colour", "max_file"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("want %q in %v", want, err)
 		}
@@ -448,5 +454,25 @@ func TestAbandonedUploadsFreeTheirSlots(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(lib.IncomingDir()); len(entries) != 1 {
 		t.Errorf("partial files left: %d, want the honest caller's only", len(entries))
+	}
+}
+
+// TestAreaFoldersApart: an area's folder may not be the board's own
+// folders, however spelled, nor share or nest in another area's.
+func TestAreaFoldersApart(t *testing.T) {
+	for _, folders := range [][]string{{"./incoming"}, {"review/"}, {"games/../review"}, {"review/x"}, {"."}, {"/tmp/board/files/incoming"},
+		{"games", "games/"}, {"games", "games/new"}} {
+		var areas []any
+		for i, f := range folders {
+			areas = append(areas, map[string]any{"name": fmt.Sprint("a", i), "folder": f})
+		}
+		if _, err := ParseSettings(map[string]any{"dir": "/tmp/board/files", "areas": areas}, ""); err == nil {
+			t.Errorf("folders %q accepted", folders)
+		}
+	}
+	if _, err := ParseSettings(map[string]any{"dir": "/tmp/board/files", "areas": []any{
+		map[string]any{"name": "games"}, map[string]any{"name": "gamesx"}, map[string]any{"name": "art", "folder": "/srv/art"},
+	}}, ""); err != nil {
+		t.Errorf("areas apart refused: %v", err)
 	}
 }

@@ -16,7 +16,7 @@ var ErrBadName = errors.New("files: invalid file name")
 // CheckName returns name if it can be a file's name in an area, or an
 // error wrapping ErrBadName: 1 to MaxNameBytes bytes of ASCII letters,
 // digits and "._-+()!~", not starting with '.' or '-', and not a name
-// Windows reserves (CON, NUL, COM1...). No separator can pass, so a name
+// Windows reserves (CON, PRN, AUX, NUL, COM0-9, LPT0-9). No separator can pass, so a name
 // joined to an area's folder always stays in it.
 func CheckName(name string) (string, error) {
 	switch {
@@ -36,11 +36,21 @@ func CheckName(name string) (string, error) {
 	if i := strings.IndexByte(base, '.'); i >= 0 {
 		base = base[:i]
 	}
-	switch base {
-	case "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "LPT1", "LPT2", "LPT3":
+	if deviceName(base) {
 		return "", fmt.Errorf("%w: %s is a device name", ErrBadName, base)
 	}
 	return name, nil
+}
+
+// deviceName reports whether base (upper case, before its first '.') is
+// a name Windows keeps for a device: CON, PRN, AUX, NUL, COM0 to COM9,
+// LPT0 to LPT9.
+func deviceName(base string) bool {
+	switch base {
+	case "CON", "PRN", "AUX", "NUL":
+		return true
+	}
+	return len(base) == 4 && (base[:3] == "COM" || base[:3] == "LPT") && '0' <= base[3] && base[3] <= '9'
 }
 
 // nameByte reports whether c may appear in a file name.

@@ -102,6 +102,7 @@ func ParseSettings(t map[string]any, dbPath string) (Settings, error) {
 		s.Root = filepath.Join(filepath.Dir(dbPath), "files")
 	}
 	s.Areas = r.areas()
+	s.checkFolders(&r)
 	if s.LinkLifetime <= 0 || s.LinkLifetime > MaxLinkLifetime {
 		r.Fail("link_lifetime must be 1 to %d seconds", int(MaxLinkLifetime/time.Second))
 	}
@@ -135,6 +136,34 @@ func (s *Settings) Dir(a Area) string {
 		return a.Folder
 	}
 	return filepath.Join(s.Root, a.Folder)
+}
+
+// checkFolders refuses an area whose folder is dir itself, the board's
+// review or incoming folder or one inside them, or the folder of another
+// area or one inside it (or around it), however the names are spelled.
+func (s *Settings) checkFolders(r *reader) {
+	root := filepath.Clean(s.Root)
+	reserved := []string{root, filepath.Join(root, reviewFolder), filepath.Join(root, incomingFolder)}
+	dirs := make([]string, len(s.Areas))
+	for i, a := range s.Areas {
+		dirs[i] = filepath.Clean(s.Dir(a))
+		for j, other := range reserved {
+			if dirs[i] == other || (j > 0 && within(dirs[i], other)) || within(other, dirs[i]) {
+				r.Fail("area %q: folder %q is the board's own (dir, review, incoming) or holds it", a.Name, a.Folder)
+			}
+		}
+		for j := range i {
+			if dirs[i] == dirs[j] || within(dirs[i], dirs[j]) || within(dirs[j], dirs[i]) {
+				r.Fail("areas %q and %q: one's folder is, or holds, the other's", s.Areas[j].Name, a.Name)
+			}
+		}
+	}
+}
+
+// within reports whether path is strictly inside folder (both clean).
+func within(path, folder string) bool {
+	rel, err := filepath.Rel(folder, path)
+	return err == nil && rel != "." && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // reader reads a settings table, collecting errors (config.Fields).
@@ -192,8 +221,6 @@ func (r *reader) areas() []Area {
 			ar.Fail("description: at most %d bytes", maxAreaDescription)
 		case !filepath.IsAbs(a.Folder) && !filepath.IsLocal(a.Folder):
 			ar.Fail("folder %q: a folder below dir, or an absolute path", a.Folder)
-		case a.Folder == reviewFolder || a.Folder == incomingFolder:
-			ar.Fail("folder %q: reserved for the board", a.Folder)
 		}
 		seen[a.Name] = true
 		for _, err := range ar.Errs {
