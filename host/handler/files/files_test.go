@@ -476,3 +476,50 @@ func TestAreaFoldersApart(t *testing.T) {
 		t.Errorf("areas apart refused: %v", err)
 	}
 }
+
+// TestApproveAfterACrash: a host killed between linking an approved
+// upload into its area and updating its record leaves both links; the
+// approval done again completes. Bytes left with no record (a crash in
+// a removal) give way to an upload of the same content.
+func TestApproveAfterACrash(t *testing.T) {
+	ctx := context.Background()
+	lib := newLibrary(t)
+	f, err := lib.Ingest(ctx, Upload{Area: "games", Name: "a.txt", Path: temp(t, []byte("aaa")), Uploader: "ann"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := f
+	listed.Approved = time.Now()
+	os.MkdirAll(filepath.Dir(lib.Path(listed)), 0o750)
+	if err := os.Link(lib.Path(f), lib.Path(listed)); err != nil { // the crash's half
+		t.Fatal(err)
+	}
+	if _, err := lib.Approve(ctx, f.ID); err != nil {
+		t.Fatalf("approving again after a crash: %v", err)
+	}
+	if _, err := os.Stat(lib.Path(f)); !errors.Is(err, os.ErrNotExist) {
+		t.Error("the review copy stayed")
+	}
+
+	// A removal cut short: the record went, the bytes stayed.
+	if _, err := lib.Store.RemoveFile(ctx, f.ID); err != nil {
+		t.Fatal(err)
+	}
+	again, err := lib.Ingest(ctx, Upload{Area: "games", Name: "a.txt", Path: temp(t, []byte("aaa")), Uploader: "bob", Approved: true})
+	if err != nil {
+		t.Fatalf("the same file uploaded again over its orphan bytes: %v", err)
+	}
+	if got, _ := os.ReadFile(lib.Path(again)); string(got) != "aaa" {
+		t.Errorf("the file now holds %q", got)
+	}
+	b, err := lib.Ingest(ctx, Upload{Area: "games", Name: "b.txt", Path: temp(t, []byte("bbb")), Uploader: "bob", Approved: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lib.Store.RemoveFile(ctx, b.ID); err != nil { // b.txt's record goes, its bytes stay
+		t.Fatal(err)
+	}
+	if _, err := lib.Ingest(ctx, Upload{Area: "games", Name: "b.txt", Path: temp(t, []byte("other")), Uploader: "cy", Approved: true}); !errors.Is(err, store.ErrFileExists) {
+		t.Errorf("other content over orphan bytes: %v", err)
+	}
+}

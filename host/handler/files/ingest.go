@@ -135,6 +135,12 @@ func place(src *os.File, from, to string) error {
 		return nil
 	}
 	if errors.Is(err, fs.ErrExist) {
+		// Bytes with no record (a crash between a record's removal and
+		// its bytes', or before an upload's record went) give way to a
+		// file of the same content; any other stays and refuses it.
+		if sameContent(src, to) {
+			return nil
+		}
 		return fmt.Errorf("files: %s is already on disk: %w", filepath.Base(to), store.ErrFileExists)
 	}
 	dst, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
@@ -147,6 +153,26 @@ func place(src *os.File, from, to string) error {
 		return fmt.Errorf("files: copy: %w", err)
 	}
 	return nil
+}
+
+// sameFile reports whether a and b are one file (two links to it).
+func sameFile(a, b string) bool {
+	ai, err1 := os.Lstat(a)
+	bi, err2 := os.Lstat(b)
+	return err1 == nil && err2 == nil && os.SameFile(ai, bi)
+}
+
+// sameContent reports whether the regular file at p holds what src
+// holds (same SHA-256).
+func sameContent(src *os.File, p string) bool {
+	other, _, err := openRegular(p)
+	if err != nil {
+		return false
+	}
+	defer other.Close()
+	a, err1 := hashFile(src)
+	b, err2 := hashFile(other)
+	return err1 == nil && err2 == nil && a == b
 }
 
 // Path is where f's bytes are: its area's folder once approved, the
@@ -181,7 +207,8 @@ func (l *Library) Approve(ctx context.Context, id int64) (store.File, error) {
 	if err := os.MkdirAll(filepath.Dir(to), 0o750); err != nil {
 		return store.File{}, fmt.Errorf("files: %w", err)
 	}
-	if err := os.Link(from, to); err != nil {
+	if err := os.Link(from, to); err != nil && !(errors.Is(err, fs.ErrExist) && sameFile(from, to)) {
+		// The same file there already is an approval a crash cut short.
 		return store.File{}, fmt.Errorf("files: approve %s: %w", f.Name, err)
 	}
 	approved, err := l.Store.ApproveFile(ctx, id)
