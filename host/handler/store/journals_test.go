@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -310,5 +311,52 @@ func TestWriteJournalsEmptyAppend(t *testing.T) {
 	}
 	if got, count, err := s.LoadJournal(ctx, "1"); err != nil || count != 1 || !reflect.DeepEqual(got, [][]byte{[]byte("new")}) {
 		t.Fatalf("journal started over: %q, count %d, %v", got, count, err)
+	}
+}
+
+func TestWriteJournalsFailingHalfwayStoresNothing(t *testing.T) {
+	s, path := newStore(t)
+	ctx := context.Background()
+	for _, id := range []string{"1", "boom"} {
+		if err := s.ResetJournal(ctx, id, -1, [][]byte{[]byte("a")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A fault in the batch's second statement (a trigger stands in for a
+	// full disk or an I/O error).
+	raw, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.ExecContext(ctx, `CREATE TRIGGER boom BEFORE INSERT ON journal_entries
+		WHEN NEW.conn_id = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END`); err != nil {
+		t.Fatal(err)
+	}
+	batch := []JournalWrite{
+		{ConnID: "1", Count: 1, Entries: [][]byte{[]byte("b")}},
+		{ConnID: "boom", Count: 1, Entries: [][]byte{[]byte("b")}},
+	}
+	if _, err := s.WriteJournals(ctx, batch); err == nil {
+		t.Fatal("a batch with a failing write was stored")
+	}
+	if got, count, _ := s.LoadJournal(ctx, "1"); count != 1 || len(got) != 1 {
+		t.Fatalf("journal 1 after the failed batch = %q (count %d), want its first entry only", got, count)
+	}
+	// The writer is out of the failed transaction: the next batch and the
+	// next single write are stored.
+	errs, err := s.WriteJournals(ctx, batch[:1])
+	if err != nil || errs[0] != nil {
+		t.Fatalf("write after the failed batch: %v %v", err, errs)
+	}
+	errs, err = s.WriteJournals(ctx, []JournalWrite{
+		{ConnID: "1", Count: 2, Entries: [][]byte{[]byte("c")}},
+		{ConnID: "2", Reset: true, Count: -1, Entries: [][]byte{[]byte("x")}},
+	})
+	if err != nil || errs[0] != nil || errs[1] != nil {
+		t.Fatalf("batch after the failed batch: %v %v", err, errs)
+	}
+	if got, count, _ := s.LoadJournal(ctx, "1"); count != 3 || string(got[2]) != "c" {
+		t.Fatalf("journal 1 = %q (count %d)", got, count)
 	}
 }

@@ -119,6 +119,7 @@ var sharedSuite = []struct {
 	{"LoginThrottleShared", TestLoginThrottleShared},
 	{"RegistrationThrottle", TestRegistrationThrottle},
 	{"FreeAttemptsAtOnceHoldNobodyUp", TestFreeAttemptsAtOnceHoldNobodyUp},
+	{"TransactionsRollBackAndFreeTheWriter", TestTransactionsRollBackAndFreeTheWriter},
 }
 
 // TestPostgres runs the shared suite on PostgreSQL. It is skipped, saying

@@ -84,36 +84,11 @@ var _ Store = (*SQLite)(nil)
 type pools struct {
 	w *sql.DB // the only writer: one connection, BEGIN IMMEDIATE
 	r *sql.DB // read-only connections
-
-	// writes are the writer's prepared statements by query text, for the
-	// statements run at every prompt (preparing one costs about as much as
-	// running it).
-	writes sync.Map // string → *sql.Stmt
-}
-
-// writeStmt returns query prepared on the writer.
-func (p *pools) writeStmt(ctx context.Context, query string) (*sql.Stmt, error) {
-	if st, ok := p.writes.Load(query); ok {
-		return st.(*sql.Stmt), nil
-	}
-	st, err := p.w.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	if prev, loaded := p.writes.LoadOrStore(query, st); loaded {
-		st.Close()
-		return prev.(*sql.Stmt), nil
-	}
-	return st, nil
 }
 
 // close closes the readers first so that the writer, closing last, can
 // checkpoint the WAL.
 func (p *pools) close() error {
-	p.writes.Range(func(_, st any) bool {
-		st.(*sql.Stmt).Close()
-		return true
-	})
 	return errors.Join(p.r.Close(), p.w.Close())
 }
 
@@ -358,26 +333,14 @@ func (s *SQLite) with(fn func(p *pools) error) error {
 // fn succeeds. On PostgreSQL the transaction is serialisable and runs
 // again on a serialisation failure (retryTx): fn must not keep anything
 // from an earlier attempt.
-func (s *SQLite) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return s.with(func(p *pools) error {
-		return s.retryTx(ctx, func() error {
-			tx, err := p.w.BeginTx(ctx, s.txOptions())
-			if err != nil {
-				return err
-			}
-			defer tx.Rollback()
-			if err := fn(tx); err != nil {
-				return err
-			}
-			return tx.Commit()
-		})
-	})
+func (s *SQLite) inTx(ctx context.Context, fn func(tx txConn) error) error {
+	return s.with(func(p *pools) error { return s.writeTx(ctx, p, fn) })
 }
 
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
-// queryer is a *sql.DB or a *sql.Tx.
+// queryer is a *sql.DB or a txConn.
 type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
@@ -446,7 +409,7 @@ func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
 
 // lookupUser returns the id and registered spelling of name in tx, or an
 // error wrapping ErrNoSuchUser; role names the user in that error.
-func lookupUser(ctx context.Context, tx *sql.Tx, role, name string) (int64, string, error) {
+func lookupUser(ctx context.Context, tx txConn, role, name string) (int64, string, error) {
 	canon, err := canonicalName(name)
 	if err != nil {
 		return 0, "", fmt.Errorf("%w: %s %q", ErrNoSuchUser, role, clip(name))
@@ -667,7 +630,7 @@ func (s *SQLite) ReadNextMail(ctx context.Context, user string) (Mail, error) {
 		return Mail{}, fmt.Errorf("%w: no unread mail for %q", ErrNotFound, clip(user))
 	}
 	var m Mail
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx txConn) error {
 		var (
 			body  string
 			count int
