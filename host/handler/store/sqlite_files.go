@@ -39,7 +39,7 @@ func fileKey(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 // AddFile implements FileStore.
 func (s *SQLite) AddFile(ctx context.Context, nf NewFile) (File, error) {
 	var f File
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx txConn) error {
 		if err := checkNewFile(ctx, tx, nf); err != nil {
 			return err
 		}
@@ -67,7 +67,7 @@ func (s *SQLite) AddFile(ctx context.Context, nf NewFile) (File, error) {
 
 // checkNewFile refuses nf in tx if its name or content is taken or it
 // breaks a quota.
-func checkNewFile(ctx context.Context, tx *sql.Tx, nf NewFile) error {
+func checkNewFile(ctx context.Context, tx txConn, nf NewFile) error {
 	var n int
 	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM files WHERE area = ? AND name_key = ?",
 		fileKey(nf.Area), fileKey(nf.Name)).Scan(&n); err != nil {
@@ -186,7 +186,7 @@ func (s *SQLite) FileCount(ctx context.Context, q FileQuery) (int, error) {
 // ApproveFile implements FileStore.
 func (s *SQLite) ApproveFile(ctx context.Context, id int64) (File, error) {
 	var f File
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx txConn) error {
 		res, err := tx.ExecContext(ctx, "UPDATE files SET approved_at = ? WHERE id = ? AND approved_at IS NULL", nowMillis(), id)
 		if err != nil {
 			return err
@@ -203,7 +203,7 @@ func (s *SQLite) ApproveFile(ctx context.Context, id int64) (File, error) {
 // RemoveFile implements FileStore.
 func (s *SQLite) RemoveFile(ctx context.Context, id int64) (File, error) {
 	var f File
-	err := s.inTx(ctx, func(tx *sql.Tx) (err error) {
+	err := s.inTx(ctx, func(tx txConn) (err error) {
 		f, err = scanFile(tx.QueryRowContext(ctx, "SELECT "+fileColumns+" FROM files f WHERE f.id = ?", id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
@@ -219,7 +219,7 @@ func (s *SQLite) RemoveFile(ctx context.Context, id int64) (File, error) {
 
 // CountDownload implements FileStore.
 func (s *SQLite) CountDownload(ctx context.Context, id int64) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx txConn) error {
 		_, err := tx.ExecContext(ctx, "UPDATE files SET downloads = downloads + 1 WHERE id = ?", id)
 		return err
 	})
@@ -243,7 +243,7 @@ func (s *SQLite) LastFileScan(ctx context.Context, user string) (time.Time, erro
 
 // MarkFileScan implements FileStore.
 func (s *SQLite) MarkFileScan(ctx context.Context, user string, at time.Time) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx txConn) error {
 		_, err := tx.ExecContext(ctx,
 			`INSERT INTO file_scans ("user", scanned) VALUES (?, ?)
 			 ON CONFLICT ("user") DO UPDATE SET scanned = max(file_scans.scanned, excluded.scanned)`,
@@ -255,7 +255,7 @@ func (s *SQLite) MarkFileScan(ctx context.Context, user string, at time.Time) er
 
 // QueueFile implements FileStore.
 func (s *SQLite) QueueFile(ctx context.Context, user string, id int64) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx txConn) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM files WHERE id = ? AND approved_at IS NOT NULL", id).Scan(&n); err != nil {
 			return err
@@ -290,7 +290,7 @@ func (s *SQLite) Queued(ctx context.Context, user string) ([]File, error) {
 
 // UnqueueFile implements FileStore.
 func (s *SQLite) UnqueueFile(ctx context.Context, user string, id int64) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx txConn) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM file_queue WHERE "user" = ? AND file_id = ?`, fileKey(user), id)
 		return err
 	})
@@ -300,7 +300,7 @@ func (s *SQLite) UnqueueFile(ctx context.Context, user string, id int64) error {
 // FileLinkKey implements FileStore.
 func (s *SQLite) FileLinkKey(ctx context.Context) ([]byte, error) {
 	var key []byte
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx txConn) error {
 		fresh := make([]byte, 32)
 		if _, err := rand.Read(fresh); err != nil {
 			return err
