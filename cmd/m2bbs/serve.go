@@ -37,7 +37,7 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 	if err != nil {
 		return err
 	}
-	release, err := lockHandler(localAnchor(s.DBPath), s.SendSpec)
+	release, err := lockHandler(s.localAnchor(), s.SendSpec)
 	if err != nil {
 		return err
 	}
@@ -151,5 +151,5 @@ func doorsDir(s *settings) string {
 	if s.DBPath == "" || strings.HasPrefix(s.DBPath, ":memory:") || strings.HasPrefix(s.DBPath, "file:") {
 		return ""
 	}
-	return filepath.Join(filepath.Dir(localAnchor(s.DBPath)), "doors", "line"+strconv.Itoa(s.line))
+	return filepath.Join(filepath.Dir(s.localAnchor()), "doors", "line"+strconv.Itoa(s.line))
 }

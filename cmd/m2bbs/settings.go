@@ -26,6 +26,9 @@ type settings struct {
 	config.Config
 	file     string
 	logLevel slog.Level
+	// localDir is where a host on a PostgreSQL database keeps its own
+	// files (localAnchor): run's -data, or pgLocalDir.
+	localDir string
 	// cpuProfile, if set, is where serve writes a CPU profile of its run.
 	cpuProfile string
 	// line is the phone line served (0: the classic single host); the

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -358,5 +359,65 @@ func TestWriteJournalsFailingHalfwayStoresNothing(t *testing.T) {
 	}
 	if got, count, _ := s.LoadJournal(ctx, "1"); count != 3 || string(got[2]) != "c" {
 		t.Fatalf("journal 1 = %q (count %d)", got, count)
+	}
+}
+
+// TestJournalConflictBetweenHosts: two hosts (two stores on one database)
+// append to the same journal at the same count at once, many times over:
+// each time exactly one append is stored and the other is told
+// ErrJournalConflict, never a database error, and the journal holds the
+// winners in order.
+func TestJournalConflictBetweenHosts(t *testing.T) {
+	target := testTarget(t)
+	ctx := t.Context()
+	var hosts [2]*SQLite
+	for i := range hosts {
+		s, err := Open(target, testOptions)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		hosts[i] = s
+	}
+	if err := hosts[0].ResetJournal(ctx, "c1", -1, nil); err != nil {
+		t.Fatal(err)
+	}
+	const rounds = 40
+	var want []string
+	for round := range rounds {
+		var wg sync.WaitGroup
+		var errs [2]error
+		for i, s := range hosts {
+			wg.Go(func() {
+				errs[i] = s.AppendJournal(ctx, "c1", round, [][]byte{fmt.Appendf(nil, "r%d-h%d", round, i)})
+			})
+		}
+		wg.Wait()
+		won := -1
+		for i, err := range errs {
+			switch {
+			case err == nil && won < 0:
+				won = i
+			case err == nil:
+				t.Fatalf("round %d: both appends stored", round)
+			case !errors.Is(err, ErrJournalConflict):
+				t.Fatalf("round %d, host %d: %v; want nil or ErrJournalConflict", round, i, err)
+			}
+		}
+		if won < 0 {
+			t.Fatalf("round %d: neither append stored: %v", round, errs)
+		}
+		want = append(want, fmt.Sprintf("r%d-h%d", round, won))
+	}
+	entries, count, err := hosts[1].LoadJournal(ctx, "c1")
+	if err != nil || count != rounds {
+		t.Fatalf("LoadJournal: count %d, %v; want %d", count, err, rounds)
+	}
+	var got []string
+	for _, e := range entries {
+		got = append(got, string(e))
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("journal = %q; want %q", got, want)
 	}
 }

@@ -108,26 +108,11 @@ func openWith(dbPath string, opts Options, fsys fs.FS) (*SQLite, error) {
 	if dbPath == "" || strings.HasPrefix(dbPath, ":memory:") || strings.HasPrefix(dbPath, "file:") {
 		return nil, fmt.Errorf("store: open: %q is not a file path", dbPath)
 	}
-	s := &SQLite{cost: opts.BcryptCost, busy: opts.BusyTimeout, log: opts.Log, connectHook: opts.connectHook, wait: opts.NewUsersWait}
-	if s.cost == 0 {
-		s.cost = bcrypt.DefaultCost
-	}
-	if s.cost < bcrypt.MinCost || s.cost > bcrypt.MaxCost {
-		return nil, fmt.Errorf("store: open: bcrypt cost %d outside %d..%d", s.cost, bcrypt.MinCost, bcrypt.MaxCost)
-	}
-	if s.busy == 0 {
-		s.busy = DefaultBusyTimeout
-	}
-	if s.busy < 0 {
-		return nil, fmt.Errorf("store: open: negative busy timeout %v", s.busy)
-	}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
+	s := &SQLite{connectHook: opts.connectHook}
+	if err := s.setOptions(opts); err != nil {
+		return nil, err
 	}
 	var err error
-	if s.sync, err = syncPragma(opts.Sync); err != nil {
-		return nil, fmt.Errorf("store: open: %w", err)
-	}
 	if s.migrations, err = loadMigrations(fsys); err != nil {
 		return nil, fmt.Errorf("store: open: %w", err)
 	}
@@ -158,6 +143,32 @@ func openWith(dbPath string, opts Options, fsys fs.FS) (*SQLite, error) {
 		}
 		time.Sleep(wait) // SQLite offers no signal for a lock released
 	}
+}
+
+// setOptions checks opts and sets what they say on a store being opened,
+// defaults in place of zero values.
+func (s *SQLite) setOptions(opts Options) error {
+	s.cost, s.busy, s.log, s.wait = opts.BcryptCost, opts.BusyTimeout, opts.Log, opts.NewUsersWait
+	if s.cost == 0 {
+		s.cost = bcrypt.DefaultCost
+	}
+	if s.cost < bcrypt.MinCost || s.cost > bcrypt.MaxCost {
+		return fmt.Errorf("store: open: bcrypt cost %d outside %d..%d", s.cost, bcrypt.MinCost, bcrypt.MaxCost)
+	}
+	if s.busy == 0 {
+		s.busy = DefaultBusyTimeout
+	}
+	if s.busy < 0 {
+		return fmt.Errorf("store: open: negative busy timeout %v", s.busy)
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	var err error
+	if s.sync, err = syncPragma(opts.Sync); err != nil {
+		return fmt.Errorf("store: open: %w", err)
+	}
+	return nil
 }
 
 // isBusy reports whether err is SQLite's "database is locked" or "busy".
@@ -276,9 +287,15 @@ func loadMigrationsIn(fsys fs.FS, dir string) ([]migration, error) {
 // migrate applies the migrations newer than the database's user_version,
 // each in its own IMMEDIATE transaction that also bumps the version, so
 // another process migrating the same file at the same time is harmless.
+//
+// On PostgreSQL the steps are pgMigrateOne's.
 func (s *SQLite) migrate(ctx context.Context, w *sql.DB) error {
+	step := s.migrateOne
+	if s.pg != nil {
+		step = s.pgMigrateOne
+	}
 	for {
-		done, err := s.migrateOne(ctx, w)
+		done, err := step(ctx, w)
 		if err != nil || done {
 			return err
 		}
