@@ -15,7 +15,7 @@ func openFiles(s *settings, db store.Store, log *slog.Logger) (*files.Library, e
 	if s.Files == nil {
 		return nil, nil
 	}
-	set, err := files.ParseSettings(s.Files, localAnchor(s.DBPath))
+	set, err := files.ParseSettings(s.Files, s.localAnchor())
 	if err != nil {
 		return nil, err
 	}
