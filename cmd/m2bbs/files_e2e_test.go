@@ -20,6 +20,7 @@ import (
 
 	"github.com/m2bbs/m2bbs/cmd/internal/filelink"
 	"github.com/m2bbs/m2bbs/host/handler/files"
+	"github.com/m2bbs/m2bbs/host/shared/pgtest"
 )
 
 // filesConfig writes a settings file with two file areas under dir
@@ -330,11 +331,25 @@ func drain(c *net.TCPConn) int64 {
 // link the uploader got before the kill still works for the file's
 // uploader's session.
 func TestFileCallersSurviveAHostKilled(t *testing.T) {
-	server := startLinesMongrel2(t, 1)
 	dir := t.TempDir()
-	db := filepath.Join(dir, "bbs.db")
+	fileCallersSurvive(t, dir, filepath.Join(dir, "bbs.db"))
+}
+
+// TestFileCallersSurviveAHostKilledOnPostgreSQL is
+// TestFileCallersSurviveAHostKilled with the board on PostgreSQL: the
+// file records and the link key are in PostgreSQL, the bytes on disk.
+func TestFileCallersSurviveAHostKilledOnPostgreSQL(t *testing.T) {
+	dir := t.TempDir()
+	fileCallersSurvive(t, dir, pgtest.NewDatabase(t), "-data", dir)
+}
+
+// fileCallersSurvive is the file callers' restart test on the database
+// db, the files in dir.
+func fileCallersSurvive(t *testing.T, dir, db string, extra ...string) {
+	server := startLinesMongrel2(t, 1)
 	conf := filesConfig(t, dir)
-	line := startLine(t, server, db, 1, "-config", conf)
+	args := append([]string{"-config", conf}, extra...)
+	line := startLine(t, server, db, 1, args...)
 	zed, _ := callIn(t, server, "zed", "pw", "pw", "y")
 	leave(t, zed, "Q")
 
@@ -353,7 +368,7 @@ func TestFileCallersSurviveAHostKilled(t *testing.T) {
 		t.Fatalf("bob's listing:\n%s", out)
 	}
 	line.kill9(t)
-	line = startLine(t, server, db, 1, "-config", conf)
+	line = startLine(t, server, db, 1, args...)
 
 	out = visit(t, bob, "1", "Q")
 	if !strings.Contains(out, "Uploaded by ann") || !strings.Contains(out, "TOOL.ZIP is in your download queue.") {
