@@ -115,6 +115,19 @@ func populate(t *testing.T, s *store.SQLite) {
 	_, err = s.BeatLine(ctx, store.LineBeat{Line: 1, Route: "@bbs.1", Online: 1, Capacity: 50, Instance: "i-1", PID: 99, Hostname: "m1", At: old},
 		[]store.Presence{{Line: 1, ConnID: "conn-7", User: "ann"}}, nil)
 	must(err)
+	// File areas: a listed file downloaded once and queued, one waiting
+	// for review, a scan, the board's link key.
+	listed, err := s.AddFile(ctx, store.NewFile{Area: "games", Name: "TREK.ZIP", Description: "Star trek ünïcode",
+		Uploader: "ann", Size: 1234, SHA256: strings.Repeat("ab", 32), Approved: true})
+	must(err)
+	_, err = s.AddFile(ctx, store.NewFile{Area: "games", Name: "NEW.ZIP", Description: "waits", Uploader: "bob",
+		Size: 10, SHA256: strings.Repeat("cd", 32)})
+	must(err)
+	must(s.CountDownload(ctx, listed.ID))
+	must(s.QueueFile(ctx, "cy", listed.ID))
+	must(s.MarkFileScan(ctx, "cy", time.Unix(1700000000, 0)))
+	_, err = s.FileLinkKey(ctx)
+	must(err)
 }
 
 // openSQLite opens path for a copy and closes it with the test.

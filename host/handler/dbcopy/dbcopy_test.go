@@ -17,7 +17,7 @@ import (
 var mustFull = []string{"users", "messages", "mail", "areas", "last_read", "door_data", "calls", "oneliners",
 	"journals", "journal_entries", "shared_values", "shared_events", "user_groups", "time_used", "call_clocks",
 	"ssh_keys", "events", "event_runs", "login_attempts", "registrations", "ftn_posts", "ftn_mail", "ftn_netmail_out", "ftn_staged", "ftn_dupes", "ftn_links",
-	"ftn_state", "nodes", "lines", "line_callers", "login_addrs"}
+	"ftn_state", "nodes", "lines", "line_callers", "login_addrs", "files", "file_scans", "file_queue", "file_link_key"}
 
 func TestCopySQLiteToSQLiteIdentical(t *testing.T) {
 	dir := t.TempDir()
