@@ -29,7 +29,7 @@ func FromMSBIN(b [4]byte) uint32 {
 		return 0
 	}
 	// value = 0.1mmm... × 2^(exp-128) = (2^23 | mantissa) × 2^(exp-152)
-	m := float64(uint32(b[2]&0x7f)<<16|uint32(b[1])<<8|uint32(b[0]) | 1<<23)
+	m := float64(uint32(b[2]&0x7f)<<16 | uint32(b[1])<<8 | uint32(b[0]) | 1<<23)
 	v := math.Ldexp(m, int(b[3])-152)
 	if v >= math.MaxUint32 {
 		return math.MaxUint32
