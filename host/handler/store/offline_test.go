@@ -1,0 +1,158 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"reflect"
+	"testing"
+)
+
+func TestQWKSelection(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	mustRegister(t, s, "ann")
+	if _, err := s.DefineArea(ctx, "tech", ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []string{"TECH", "general", "tech"} {
+		if err := s.SelectQWK(ctx, "ann", a, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, _ := s.QWKSelection(ctx, "Ann"); !reflect.DeepEqual(got, []string{"general", "tech"}) {
+		t.Errorf("selection = %q", got)
+	}
+	if err := s.SelectQWK(ctx, "ann", "general", false); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.QWKSelection(ctx, "ann"); !reflect.DeepEqual(got, []string{"tech"}) {
+		t.Errorf("selection after removal = %q", got)
+	}
+	if err := s.SelectQWK(ctx, "ann", "nowhere", true); !errors.Is(err, ErrNoSuchArea) {
+		t.Errorf("unknown area: %v", err)
+	}
+	confs, err := s.Conferences(ctx)
+	if err != nil || len(confs) != 2 || confs[0] != (Conference{1, "general"}) || confs[1].Name != "tech" {
+		t.Errorf("conferences = %v, %v", confs, err)
+	}
+}
+
+// TestQWKPointersMoveOnlyWhenFetched: building a packet moves nothing;
+// fetching it moves the pointers to the newest post it held, once.
+func TestQWKPointersMoveOnlyWhenFetched(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	mustRegister(t, s, "ann", "bob")
+	var posted []Post
+	for range 3 {
+		posted = append(posted, mustPost(t, s, NewPost{Area: "general", Author: "bob", Lines: []string{"x"}}))
+	}
+	mustPost(t, s, NewPost{Area: "general", Author: "ann", Lines: []string{"mine"}})
+	got, err := s.QWKNew(ctx, "ann", []string{"general"}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Number != 1 || !reflect.DeepEqual(ids(got[0].Posts), ids(posted[:2])) || got[0].Posts[0].Lines == nil {
+		t.Fatalf("new = %+v", got)
+	}
+	pk := QWKPacket{Token: "t1", User: "ann", Data: []byte("zip"), Messages: 2, Pointers: map[int]int64{1: posted[1].ID}}
+	if err := s.SaveQWKPacket(ctx, pk); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveQWKPacket(ctx, pk); !errors.Is(err, ErrExists) {
+		t.Errorf("token reused: %v", err)
+	}
+	if n, _ := s.NewCount(ctx, "ann", "general"); n != 3 {
+		t.Errorf("building moved the pointer: %d new", n)
+	}
+	if _, err := s.QWKPacketData(ctx, "bob", "t1"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("another user's packet: %v", err)
+	}
+	if data, err := s.QWKPacketData(ctx, "ann", "t1"); err != nil || string(data) != "zip" {
+		t.Errorf("data = %q, %v", data, err)
+	}
+	if _, err := s.QWKFetched(ctx, "bob", "t1"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("bob fetched ann's packet: %v", err)
+	}
+	for i, want := range []bool{true, false} {
+		first, err := s.QWKFetched(ctx, "ann", "t1")
+		if err != nil || first != want {
+			t.Errorf("fetched #%d = %v, %v", i+1, first, err)
+		}
+	}
+	if n, _ := s.NewCount(ctx, "ann", "general"); n != 1 {
+		t.Errorf("after fetching: %d new, want 1", n)
+	}
+	// An older packet fetched late never moves the pointer back.
+	old := QWKPacket{Token: "t0", User: "ann", Data: []byte("z"), Pointers: map[int]int64{1: posted[0].ID}}
+	if err := s.SaveQWKPacket(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.QWKFetched(ctx, "ann", "t0"); err != nil {
+		t.Fatal(err)
+	}
+	if id, _ := s.LastRead(ctx, "ann", "general"); id != posted[1].ID {
+		t.Errorf("pointer = %d, want %d", id, posted[1].ID)
+	}
+	// Only MaxQWKPackets are kept.
+	for _, tok := range []string{"a", "b", "c"} {
+		if err := s.SaveQWKPacket(ctx, QWKPacket{Token: tok, User: "ann", Data: []byte("z")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.QWKPacketData(ctx, "ann", "t1"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("a packet past the limit is kept: %v", err)
+	}
+	if _, err := s.QWKPacketData(ctx, "ann", "a"); err != nil {
+		t.Errorf("packet a: %v", err)
+	}
+}
+
+func TestPostREP(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	mustRegister(t, s, "ann", "bob")
+	parent := mustPost(t, s, NewPost{Area: "general", Author: "bob", Subject: "Hello", Lines: []string{"hi"}})
+	item := func(area, to, subject string, reply int64, text string) REPItem {
+		return REPItem{Area: area, To: to, Subject: subject, ReplyTo: reply, Lines: []string{text},
+			Hash: sha256.Sum256([]byte(area + to + subject + text))}
+	}
+	items := []REPItem{
+		item("general", "", "", parent.ID, "a reply"),
+		item("", "bob", "psst", 0, "a mail"),
+		item("", "nobody", "psst", 0, "lost mail"),
+		item("general", "", "Hello", 0, "a reply"),
+		item("", "bob", "psst", 0, "a mail"), // the same mail twice
+	}
+	res, err := s.PostREP(ctx, "ann", items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Err != nil || res[0].PostID == 0 || res[0].Subject != "Re: Hello" {
+		t.Errorf("reply: %+v", res[0])
+	}
+	if p, _ := s.ReadPost(ctx, res[0].PostID); p.ParentID != parent.ID || p.Author != "ann" {
+		t.Errorf("reply's thread: %+v", p)
+	}
+	if res[1].Err != nil || res[1].MailID == 0 {
+		t.Errorf("mail: %+v", res[1])
+	}
+	if !errors.Is(res[2].Err, ErrNoSuchUser) || !errors.Is(res[4].Err, ErrDuplicate) || res[3].Err != nil {
+		t.Errorf("results: %+v", res)
+	}
+	if total, _, _ := s.MailCount(ctx, "bob"); total != 1 {
+		t.Errorf("bob has %d mails", total)
+	}
+	// The same REP again: every reply is a duplicate, nothing posted.
+	res, err = s.PostREP(ctx, "ann", items[:2])
+	if err != nil || !errors.Is(res[0].Err, ErrDuplicate) || !errors.Is(res[1].Err, ErrDuplicate) {
+		t.Errorf("again: %+v, %v", res, err)
+	}
+	if n, _ := s.PostCount(ctx, "general"); n != 3 {
+		t.Errorf("general holds %d posts, want 3", n)
+	}
+	if _, err := s.PostREP(ctx, "nobody", items); !errors.Is(err, ErrNoSuchUser) {
+		t.Errorf("unknown poster: %v", err)
+	}
+}
