@@ -1,0 +1,62 @@
+package qwkmail
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// PacketFile writes packet token of user as dir/TOKEN/BBSID.QWK (the
+// name offline readers expect) and returns its path: what a transfer
+// sends. The folder is the caller's alone (mode 0700); a file already
+// there is written again. Remove it with RemovePacketFile.
+func (s *Service) PacketFile(ctx context.Context, dir string, b Board, user, token string) (string, error) {
+	b = b.withDefaults()
+	if !ValidToken(token) {
+		return "", fmt.Errorf("qwk: %q is not a packet token", token)
+	}
+	data, err := s.Store.QWKPacketData(ctx, user, token)
+	if err != nil {
+		return "", err
+	}
+	folder := filepath.Join(dir, token)
+	if err := os.MkdirAll(folder, 0o700); err != nil {
+		return "", fmt.Errorf("qwk packet file: %w", err)
+	}
+	path := filepath.Join(folder, strings.ToUpper(b.BBSID)+".QWK")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		return "", fmt.Errorf("qwk packet file: %w", err)
+	}
+	return path, nil
+}
+
+// RemovePacketFile removes what PacketFile wrote for token under dir.
+func RemovePacketFile(dir, token string) error {
+	if !ValidToken(token) {
+		return nil
+	}
+	return os.RemoveAll(filepath.Join(dir, token))
+}
+
+// ReadREP reads a REP file a transfer received, refusing one larger than
+// the REP limit (MaxPacketBytes of the Limits) without reading it all:
+// refused then says why, for the report.
+func (s *Service) ReadREP(path string) (data []byte, refused string, err error) {
+	limit := s.limits().MaxPacketBytes
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, "", fmt.Errorf("qwk reply packet: %w", err)
+	}
+	defer f.Close()
+	data, err = io.ReadAll(io.LimitReader(f, int64(limit)+1))
+	if err != nil {
+		return nil, "", fmt.Errorf("qwk reply packet: %w", err)
+	}
+	if len(data) > limit {
+		return nil, fmt.Sprintf("larger than %d bytes", limit), nil
+	}
+	return data, "", nil
+}

@@ -1,0 +1,210 @@
+// Package qwkmail is the board's QWK offline mail: it builds a caller's
+// packet of new posts from the store (host/qwk writes the bytes), keeps
+// it until the caller's transfer reports it fetched, then moves their
+// last-read pointers, and posts the replies and mail of a REP they
+// upload, checked against the areas they may post in, with a report of
+// each message posted or refused.
+//
+// Access rules live in the board's scripts: the caller of Build and Post
+// passes the areas the caller may read and post in.
+package qwkmail
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/m2bbs/m2bbs/host/handler/store"
+	"github.com/m2bbs/m2bbs/host/qwk"
+)
+
+// Limits of offline mail.
+const (
+	// DefaultMaxMessages is the most posts one packet holds; the rest
+	// wait for the next packet (the pointers move only past what was
+	// sent).
+	DefaultMaxMessages = 1000
+	// MailConference is the conference of private mail in a packet and
+	// a REP.
+	MailConference = 0
+)
+
+// Board describes the board in a packet's CONTROL.DAT and names its
+// packets (BBSID.QWK, BBSID.REP).
+type Board struct {
+	BBSID, Name, Location, Phone, Sysop string
+}
+
+// DefaultBoard is used for what a script leaves out.
+var DefaultBoard = Board{BBSID: "M2BBS", Name: "m2bbs", Location: "The Internet", Phone: "telnet", Sysop: "Sysop"}
+
+// Service builds packets and posts replies for one board.
+type Service struct {
+	Store store.OfflineMail
+	// MaxMessages bounds a packet (DefaultMaxMessages when 0); Limits
+	// bound a REP (qwk.DefaultLimits when zero).
+	MaxMessages int
+	Limits      qwk.Limits
+	// Now is the clock (time.Now when nil); Location the board's time
+	// zone, in which QWK's dates are written (time.Local when nil).
+	Now      func() time.Time
+	Location *time.Location
+}
+
+// Built is a packet built and kept until fetched.
+type Built struct {
+	Token    string
+	FileName string // BBSID.QWK
+	Bytes    int
+	// Messages is how many posts it holds, Areas how many of them in
+	// each area it took, in the order built.
+	Messages int
+	Areas    []AreaCount
+}
+
+// AreaCount is how many posts a packet took from one area.
+type AreaCount struct {
+	Area  string
+	Posts int
+}
+
+// ErrNothingNew means no area the caller takes has posts new to them:
+// no packet is built.
+var ErrNothingNew = errors.New("no new messages in your areas")
+
+func (s *Service) now() time.Time {
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	loc := s.Location
+	if loc == nil {
+		loc = time.Local
+	}
+	return now().In(loc)
+}
+
+// Selected returns the areas of readable user takes in packets: those
+// they chose, or every readable one if they chose none.
+func (s *Service) Selected(ctx context.Context, user string, readable []string) ([]string, error) {
+	chosen, err := s.Store.QWKSelection(ctx, user)
+	if err != nil {
+		return nil, err
+	}
+	if len(chosen) == 0 {
+		return readable, nil
+	}
+	on := map[string]bool{}
+	for _, a := range chosen {
+		on[strings.ToLower(a)] = true
+	}
+	var out []string
+	for _, a := range readable {
+		if on[strings.ToLower(a)] {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// Build makes user's packet of the posts new to them in the areas of
+// readable they take (Selected), keeps it and returns its token.
+// ErrNothingNew if there is nothing to send.
+func (s *Service) Build(ctx context.Context, b Board, user string, readable []string) (Built, error) {
+	b = b.withDefaults()
+	if !qwk.ValidBBSID(b.BBSID) {
+		return Built{}, fmt.Errorf("qwk: BBSID %q: 1 to %d letters and digits, starting with a letter", b.BBSID, qwk.MaxBBSIDLen)
+	}
+	areas, err := s.Selected(ctx, user, readable)
+	if err != nil {
+		return Built{}, err
+	}
+	limit := s.MaxMessages
+	if limit <= 0 {
+		limit = DefaultMaxMessages
+	}
+	news, err := s.Store.QWKNew(ctx, user, areas, limit)
+	if err != nil {
+		return Built{}, err
+	}
+	now := s.now()
+	p := qwk.Packet{
+		BBSID: b.BBSID, BoardName: b.Name, Location: b.Location, Phone: b.Phone, Sysop: b.Sysop,
+		User: user, Created: now, Door: "m2bbs", Version: "1",
+		Conferences: []qwk.Conference{{Number: MailConference, Name: "Mail"}},
+	}
+	built := Built{FileName: strings.ToUpper(b.BBSID) + ".QWK"}
+	pointers := map[int]int64{}
+	for _, cp := range news {
+		p.Conferences = append(p.Conferences, qwk.Conference{Number: cp.Number, Name: cp.Name})
+		built.Areas = append(built.Areas, AreaCount{Area: cp.Name, Posts: len(cp.Posts)})
+		for _, post := range cp.Posts {
+			p.Messages = append(p.Messages, qwk.Message{
+				Conference: cp.Number, Number: post.ID, To: "All", From: post.Author,
+				Subject: post.Subject, Written: post.Posted.In(now.Location()), ReplyTo: post.ParentID,
+				Lines: post.Lines,
+			})
+			pointers[cp.Number] = max(pointers[cp.Number], post.ID)
+		}
+	}
+	built.Messages = len(p.Messages)
+	if built.Messages == 0 {
+		return Built{}, ErrNothingNew
+	}
+	data, err := p.Zip()
+	if err != nil {
+		return Built{}, err
+	}
+	built.Bytes = len(data)
+	if built.Token, err = newToken(); err != nil {
+		return Built{}, err
+	}
+	err = s.Store.SaveQWKPacket(ctx, store.QWKPacket{
+		Token: built.Token, User: user, Data: data, Messages: built.Messages, Pointers: pointers,
+	})
+	if err != nil {
+		return Built{}, err
+	}
+	return built, nil
+}
+
+// newToken is a packet's token: 128 random bits in hexadecimal.
+func newToken() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("qwk token: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+// ValidToken reports whether s has the form of a packet's token.
+func ValidToken(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil
+}
+
+// Fetched moves user's pointers as packet token says, once; first is
+// false if it was already done.
+func (s *Service) Fetched(ctx context.Context, user, token string) (bool, error) {
+	return s.Store.QWKFetched(ctx, user, token)
+}
+
+// withDefaults fills what b leaves empty from DefaultBoard.
+func (b Board) withDefaults() Board {
+	d := DefaultBoard
+	for _, f := range []struct{ dst, def *string }{
+		{&b.BBSID, &d.BBSID}, {&b.Name, &d.Name}, {&b.Location, &d.Location}, {&b.Phone, &d.Phone}, {&b.Sysop, &d.Sysop},
+	} {
+		if *f.dst == "" {
+			*f.dst = *f.def
+		}
+	}
+	return b
+}

@@ -1,0 +1,194 @@
+package qwkmail_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/m2bbs/m2bbs/host/handler/qwkmail"
+	"github.com/m2bbs/m2bbs/host/handler/store"
+	"github.com/m2bbs/m2bbs/host/qwk"
+	"github.com/m2bbs/m2bbs/host/qwk/qwktest"
+)
+
+func newBoard(t *testing.T) (*store.SQLite, *qwkmail.Service) {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), "bbs.db"), store.Options{BcryptCost: bcrypt.MinCost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ctx := context.Background()
+	for _, u := range []string{"ann", "bob", "carol"} {
+		if err := db.RegisterUser(ctx, u, "secret-password"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, a := range []string{"tech", "sysop"} {
+		if _, err := db.DefineArea(ctx, a, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db, &qwkmail.Service{Store: db, Location: time.UTC}
+}
+
+func post(t *testing.T, db store.Store, area, author, subject string, lines ...string) store.Post {
+	t.Helper()
+	p, err := db.Post(context.Background(), store.NewPost{Area: area, Author: author, Subject: subject, Lines: lines})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+var board = qwkmail.Board{BBSID: "TESTBBS", Name: "Test Board", Sysop: "ann"}
+
+// TestBuildFetchPost walks the offline mail round: a packet of new
+// posts, read by the independent reader; pointers unmoved until it is
+// fetched; a REP with two replies and a mail posted where a caller reads
+// them.
+func TestBuildFetchPost(t *testing.T) {
+	db, svc := newBoard(t)
+	ctx := context.Background()
+	hello := post(t, db, "general", "bob", "Hello", "hi all")
+	modem := post(t, db, "tech", "carol", "A subject well past twenty-five bytes long", "56k", "flex")
+	post(t, db, "sysop", "bob", "secret", "not for ann")
+	post(t, db, "general", "ann", "mine", "never new to ann")
+
+	built, err := svc.Build(ctx, board, "ann", []string{"general", "tech"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if built.Messages != 2 || built.FileName != "TESTBBS.QWK" || !qwkmail.ValidToken(built.Token) {
+		t.Fatalf("built = %+v", built)
+	}
+	dir := t.TempDir()
+	path, err := svc.PacketFile(ctx, dir, board, "ann", built.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil || filepath.Base(path) != "TESTBBS.QWK" {
+		t.Fatalf("packet file %s: %v", path, err)
+	}
+	p, err := qwktest.Read(data)
+	if err != nil {
+		t.Fatalf("independent reader: %v", err)
+	}
+	if p.Control[4] != "00000,TESTBBS" || p.Control[6] != "ANN" || p.Confs[0] != "Mail" || p.Confs[1] != "general" {
+		t.Errorf("CONTROL.DAT = %q", p.Control)
+	}
+	if len(p.Msgs) != 2 || p.Msgs[0].Number != int(hello.ID) || p.Msgs[0].From != "bob" ||
+		p.Msgs[1].Long["Subject"] != modem.Subject || !reflect.DeepEqual(p.Msgs[1].Text, []string{"56k", "flex"}) {
+		t.Errorf("messages = %+v", p.Msgs)
+	}
+	if n, _ := db.NewCount(ctx, "ann", "general"); n != 1 {
+		t.Errorf("building moved ann's pointer: %d new", n)
+	}
+	if first, err := svc.Fetched(ctx, "ann", built.Token); err != nil || !first {
+		t.Fatalf("fetched: %v %v", first, err)
+	}
+	if n, _ := db.NewCount(ctx, "ann", "general"); n != 0 {
+		t.Errorf("after fetching: %d new in general", n)
+	}
+	if _, err := svc.Build(ctx, board, "ann", []string{"general", "tech"}); err != qwkmail.ErrNothingNew {
+		t.Errorf("second build: %v", err)
+	}
+
+	rep, err := qwk.BuildREP("TESTBBS", []qwk.Message{
+		{Conference: p.Msgs[0].Conference, To: "bob", Subject: "Re: Hello", ReplyTo: int64(p.Msgs[0].Number), Lines: []string{"hi bob"}},
+		{Conference: p.Msgs[1].Conference, To: "carol", Subject: "", ReplyTo: int64(p.Msgs[1].Number), Lines: []string{"33.6 here"}},
+		{Conference: qwkmail.MailConference, Private: true, To: "bob", Subject: "lunch?", Lines: []string{"noon?"}},
+		{Conference: 3, To: "All", Subject: "sneaky", Lines: []string{"into sysop"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	report, err := svc.Post(ctx, board, "ann", rep, []string{"general", "tech"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if report.Refused != "" || report.Posted() != 3 || report.Messages[3].Reason != "you may not post in sysop" {
+		t.Fatalf("report = %+v\n%s", report, strings.Join(report.Lines(), "\n"))
+	}
+	thread, _ := db.Thread(ctx, hello.ID)
+	if len(thread) != 2 || thread[1].Author != "ann" || thread[1].ID != report.Messages[0].PostID {
+		t.Errorf("general's thread = %+v", thread)
+	}
+	reply, _ := db.ReadPost(ctx, report.Messages[1].PostID)
+	if reply.ParentID != modem.ID || reply.Area != "tech" || !strings.HasPrefix(reply.Subject, "Re: A subject") {
+		t.Errorf("tech reply = %+v", reply)
+	}
+	mails, _ := db.ListMail(ctx, "bob", 0, 10)
+	if len(mails) != 1 || mails[0].From != "ann" || mails[0].Subject != "lunch?" {
+		t.Errorf("bob's mail = %+v", mails)
+	}
+	if n, _ := db.PostCount(ctx, "sysop"); n != 1 {
+		t.Errorf("sysop holds %d posts", n)
+	}
+	// The same REP again: refused as duplicates, nothing doubled.
+	again, err := svc.Post(ctx, board, "ann", rep, []string{"general", "tech"})
+	if err != nil || again.Posted() != 0 || again.Messages[0].Reason != "already posted" {
+		t.Errorf("again = %+v, %v", again, err)
+	}
+	if n, _ := db.PostCount(ctx, "general"); n != 3 {
+		t.Errorf("general holds %d posts", n)
+	}
+}
+
+// TestMalformedREPChangesNothing: a REP cut short is refused whole with
+// a report; no message of it is posted.
+func TestMalformedREPChangesNothing(t *testing.T) {
+	db, svc := newBoard(t)
+	ctx := context.Background()
+	rep, _ := qwk.BuildREP("TESTBBS", []qwk.Message{{Conference: 1, To: "All", Subject: "x", Lines: []string{"y"}}})
+	for name, data := range map[string][]byte{
+		"cut short":     rep[:len(rep)-30],
+		"another board": func() []byte { b, _ := qwk.BuildREP("OTHER", []qwk.Message{{Conference: 1}}); return b }(),
+		"not a zip":     []byte("garbage"),
+	} {
+		report, err := svc.Post(ctx, board, "ann", data, []string{"general"})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if report.Refused == "" || report.Posted() != 0 || !strings.Contains(report.Lines()[0], "refused") {
+			t.Errorf("%s: report = %+v", name, report)
+		}
+	}
+	if n, _ := db.PostCount(ctx, "general"); n != 0 {
+		t.Errorf("general holds %d posts", n)
+	}
+}
+
+func TestSelection(t *testing.T) {
+	db, svc := newBoard(t)
+	ctx := context.Background()
+	readable := []string{"general", "tech"}
+	if got, _ := svc.Selected(ctx, "ann", readable); !reflect.DeepEqual(got, readable) {
+		t.Errorf("default selection = %q", got)
+	}
+	if err := db.SelectQWK(ctx, "ann", "tech", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SelectQWK(ctx, "ann", "sysop", true); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := svc.Selected(ctx, "ann", readable); !reflect.DeepEqual(got, []string{"tech"}) {
+		t.Errorf("selection = %q (sysop is not readable)", got)
+	}
+}
+
+func TestReadREPLimit(t *testing.T) {
+	svc := &qwkmail.Service{Limits: qwk.Limits{MaxPacketBytes: 10, MaxMessagesBytes: 10, MaxMessages: 1, MaxBlocks: 1}}
+	path := filepath.Join(t.TempDir(), "X.REP")
+	os.WriteFile(path, make([]byte, 11), 0o600)
+	if _, refused, err := svc.ReadREP(path); err != nil || refused == "" {
+		t.Errorf("oversized REP: %q, %v", refused, err)
+	}
+}
