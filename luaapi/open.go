@@ -9,6 +9,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/m2bbs/m2bbs/host/handler/doorserver"
+	"github.com/m2bbs/m2bbs/host/handler/qwkmail"
 	"github.com/m2bbs/m2bbs/host/handler/store"
 )
 
@@ -112,6 +113,7 @@ type API struct {
 	Watch   *Watch
 	SSHKeys *SSHKeys
 	FTN     *FTN
+	QWK     *QWK
 	// Mongrel2 and Engine are the 2010 start-up's modules (startup.go).
 	Mongrel2 *Mongrel2
 	Engine   *Engine
@@ -160,6 +162,7 @@ func New(deps Deps) *API {
 	a.Watch = &Watch{Host: deps.Watch, IsSysop: a.Users.IsSysop, Recorder: deps.Recorder}
 	a.SSHKeys = &SSHKeys{Store: deps.Store, Current: deps.User, Recorder: deps.Recorder}
 	a.FTN = &FTN{Host: deps.FTN, Mail: deps.Store, User: deps.User, IsSysop: a.Users.IsSysop, Recorder: deps.Recorder}
+	a.QWK = &QWK{Service: &qwkmail.Service{Store: deps.Store, Now: deps.Now, Location: deps.Location}, Recorder: deps.Recorder}
 	a.Mongrel2 = &Mongrel2{Log: deps.Log}
 	a.Engine = &Engine{Startup: deps.Startup, Log: deps.Log}
 	// A caller's level is read afresh at each login: the sysop may have
@@ -191,6 +194,7 @@ func (a *API) Modules() []Module {
 		{Name: "watch", Loader: a.Watch.Loader},
 		{Name: "sshkeys", Loader: a.SSHKeys.Loader},
 		{Name: "ftn", Loader: a.FTN.Loader},
+		{Name: "qwk", Loader: a.QWK.Loader},
 		{Name: "mongrel2", Loader: a.Mongrel2.Loader},
 		{Name: engineModule, Loader: a.Engine.Loader},
 	}

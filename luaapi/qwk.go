@@ -1,0 +1,264 @@
+package luaapi
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/m2bbs/m2bbs/host/handler/qwkmail"
+	"github.com/m2bbs/m2bbs/host/handler/store"
+	"github.com/m2bbs/m2bbs/host/shared/termtext"
+)
+
+// QWK is the qwk module: QWK offline mail (host/handler/qwkmail). A
+// script chooses the areas a caller takes, builds their packet, hands
+// its file to a transfer, tells the module when the transfer succeeded
+// (only then do the caller's last-read pointers move), and posts the REP
+// they upload, with a report. Access rules stay with the script: it
+// passes the areas the caller may read (build) and post in (post).
+type QWK struct {
+	Service *qwkmail.Service
+	// Dir is where packet files are written for transfers
+	// (os.TempDir()/m2bbs-qwk when empty).
+	Dir string
+	// Recorder, if set, journals the module's calls.
+	Recorder Recorder
+}
+
+// Loader opens the qwk module.
+func (q *QWK) Loader(L *lua.LState) int {
+	L.Push(hostCalls{
+		"areas":   reads(q.areas),
+		"select":  writes(q.selectArea),
+		"build":   writes(q.build),
+		"file":    reads(q.file),
+		"fetched": writes(q.fetched),
+		"post":    writes(q.post),
+	}.table(L, q.Recorder, "qwk"))
+	return 1
+}
+
+// dir is where packet files go.
+func (q *QWK) dir() string {
+	if q.Dir != "" {
+		return q.Dir
+	}
+	return filepath.Join(os.TempDir(), "m2bbs-qwk")
+}
+
+// checkNames reads a list of area names.
+func checkNames(L *lua.LState, n int) []string {
+	t := L.CheckTable(n)
+	out := make([]string, 0, t.Len())
+	for i := 1; i <= t.Len(); i++ {
+		s, ok := t.RawGetInt(i).(lua.LString)
+		if !ok {
+			L.ArgError(n, "list of area names expected")
+		}
+		out = append(out, string(s))
+	}
+	return out
+}
+
+// checkBoard reads the optional board table at n: {bbsid, name,
+// location, phone, sysop}; what it leaves out comes from
+// qwkmail.DefaultBoard.
+func checkBoard(L *lua.LState, n int) qwkmail.Board {
+	var b qwkmail.Board
+	if L.Get(n) == lua.LNil {
+		return b
+	}
+	t := L.CheckTable(n)
+	for key, dst := range map[string]*string{
+		"bbsid": &b.BBSID, "name": &b.Name, "location": &b.Location, "phone": &b.Phone, "sysop": &b.Sysop,
+	} {
+		switch v := t.RawGetString(key).(type) {
+		case lua.LString:
+			*dst = string(v)
+		case *lua.LNilType:
+		default:
+			L.ArgError(n, key+" must be a string")
+		}
+	}
+	return b
+}
+
+// qwkArea is an area as qwk.areas lists it.
+type qwkArea struct {
+	store.Conference
+	selected bool
+}
+
+// qwk.areas(user, readable) -> list of {name, conference, selected}: the
+// areas of readable (names) with their conference numbers, selected
+// marking those user's packets take (all of them until user chooses).
+func (q *QWK) areas(L *lua.LState) int {
+	user, readable := L.CheckString(1), checkNames(L, 2)
+	rows, err := callStore(L, func(ctx context.Context) ([]qwkArea, error) {
+		confs, err := q.Service.Store.Conferences(ctx)
+		if err != nil {
+			return nil, err
+		}
+		taken, err := q.Service.Selected(ctx, user, readable)
+		if err != nil {
+			return nil, err
+		}
+		out := []qwkArea{}
+		for _, c := range confs {
+			if slices.ContainsFunc(readable, func(s string) bool { return strings.EqualFold(s, c.Name) }) {
+				out = append(out, qwkArea{c, slices.ContainsFunc(taken, func(s string) bool { return strings.EqualFold(s, c.Name) })})
+			}
+		}
+		return out, nil
+	})
+	if err != nil {
+		return fail(L, err)
+	}
+	L.Push(listTable(L, rows, func(L *lua.LState, r qwkArea) *lua.LTable {
+		t := L.CreateTable(0, 3)
+		t.RawSetString("name", lua.LString(termtext.CleanLine(r.Name)))
+		t.RawSetString("conference", lua.LNumber(r.Number))
+		t.RawSetString("selected", lua.LBool(r.selected))
+		return t
+	}))
+	return 1
+}
+
+// qwk.select(user, area, on) -> true: area goes into user's packets (on)
+// or out of them. Once user has chosen one area, only chosen areas go.
+func (q *QWK) selectArea(L *lua.LState) int {
+	user, area, on := L.CheckString(1), L.CheckString(2), L.ToBool(3)
+	err := storeCall(L, func(ctx context.Context) error {
+		return q.Service.Store.SelectQWK(ctx, user, area, on)
+	})
+	if err != nil {
+		return fail(L, err)
+	}
+	L.Push(lua.LTrue)
+	return 1
+}
+
+// qwk.build(user, readable [, board]) -> {token, file, bytes, messages,
+// areas = {{area, posts}}}, or nil and 'no new messages in your areas':
+// the packet of the posts new to user in the areas of readable they
+// take, kept until qwk.fetched(user, token). Nothing moves before.
+func (q *QWK) build(L *lua.LState) int {
+	user, readable, board := L.CheckString(1), checkNames(L, 2), checkBoard(L, 3)
+	built, err := callStore(L, func(ctx context.Context) (qwkmail.Built, error) {
+		return q.Service.Build(ctx, board, user, readable)
+	})
+	if err != nil {
+		return fail(L, err)
+	}
+	t := L.CreateTable(0, 5)
+	t.RawSetString("token", lua.LString(built.Token))
+	t.RawSetString("file", lua.LString(built.FileName))
+	t.RawSetString("bytes", lua.LNumber(built.Bytes))
+	t.RawSetString("messages", lua.LNumber(built.Messages))
+	t.RawSetString("areas", listTable(L, built.Areas, func(L *lua.LState, a qwkmail.AreaCount) *lua.LTable {
+		at := L.CreateTable(0, 2)
+		at.RawSetString("area", lua.LString(termtext.CleanLine(a.Area)))
+		at.RawSetString("posts", lua.LNumber(a.Posts))
+		return at
+	}))
+	L.Push(t)
+	return 1
+}
+
+// errNoPacket replaces the store's not-found error for packets.
+var errNoPacket = errors.New("no such packet (it may have expired: build a new one)")
+
+// qwk.file(user, token [, board]) -> the path of the packet's file
+// (BBSID.QWK in a folder of its own, readable by the host only), for a
+// transfer to send.
+func (q *QWK) file(L *lua.LState) int {
+	user, token, board := L.CheckString(1), L.CheckString(2), checkBoard(L, 3)
+	path, err := callStore(L, func(ctx context.Context) (string, error) {
+		return q.Service.PacketFile(ctx, q.dir(), board, user, token)
+	})
+	if err != nil {
+		return failAs(L, err, errNoPacket)
+	}
+	L.Push(lua.LString(path))
+	return 1
+}
+
+// qwk.fetched(user, token) -> true, first: the transfer of packet token
+// succeeded, so user's last-read pointers move past what it held (once:
+// first is false when they had moved already) and its file is removed.
+func (q *QWK) fetched(L *lua.LState) int {
+	user, token := L.CheckString(1), L.CheckString(2)
+	first, err := callStore(L, func(ctx context.Context) (bool, error) {
+		first, err := q.Service.Fetched(ctx, user, token)
+		if err == nil {
+			// The file is a copy of what the store keeps.
+			_ = qwkmail.RemovePacketFile(q.dir(), token)
+		}
+		return first, err
+	})
+	if err != nil {
+		return failAs(L, err, errNoPacket)
+	}
+	L.Push(lua.LTrue)
+	L.Push(lua.LBool(first))
+	return 2
+}
+
+// qwk.post(user, path, writable [, board]) -> report: posts the REP file
+// at path as user, in the areas of writable only. report = {posted,
+// refused (the count), error (why the whole packet was refused, or nil:
+// then nothing was posted), lines (the report for the caller), messages
+// = {{area, to, subject, post, mail, reason}}}. nil and a message if the
+// file cannot be read.
+func (q *QWK) post(L *lua.LState) int {
+	user, path, writable, board := L.CheckString(1), L.CheckString(2), checkNames(L, 3), checkBoard(L, 4)
+	report, err := callStore(L, func(ctx context.Context) (qwkmail.Report, error) {
+		data, refused, err := q.Service.ReadREP(path)
+		if err != nil || refused != "" {
+			return qwkmail.Report{Refused: refused}, err
+		}
+		return q.Service.Post(ctx, board, user, data, writable)
+	})
+	if err != nil {
+		return fail(L, err)
+	}
+	L.Push(reportTable(L, report))
+	return 1
+}
+
+// reportTable converts a REP's report for Lua.
+func reportTable(L *lua.LState, r qwkmail.Report) *lua.LTable {
+	t := L.CreateTable(0, 5)
+	t.RawSetString("posted", lua.LNumber(r.Posted()))
+	t.RawSetString("refused", lua.LNumber(len(r.Messages)-r.Posted()))
+	if r.Refused != "" {
+		t.RawSetString("error", lua.LString(CallerLine(r.Refused)))
+	}
+	lines := L.CreateTable(0, 0)
+	for _, l := range r.Lines() {
+		lines.Append(lua.LString(CallerLine(l)))
+	}
+	t.RawSetString("lines", lines)
+	t.RawSetString("messages", listTable(L, r.Messages, func(L *lua.LState, m qwkmail.Outcome) *lua.LTable {
+		mt := L.CreateTable(0, 6)
+		mt.RawSetString("area", lua.LString(termtext.CleanLine(m.Area)))
+		mt.RawSetString("to", lua.LString(CallerLine(m.To)))
+		mt.RawSetString("subject", lua.LString(CallerLine(m.Subject)))
+		if m.PostID != 0 {
+			mt.RawSetString("post", lua.LNumber(m.PostID))
+		}
+		if m.MailID != 0 {
+			mt.RawSetString("mail", lua.LNumber(m.MailID))
+		}
+		if m.Reason != "" {
+			mt.RawSetString("reason", lua.LString(CallerLine(m.Reason)))
+		}
+		return mt
+	}))
+	return t
+}
