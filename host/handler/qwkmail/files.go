@@ -7,6 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
+
+	"github.com/m2bbs/m2bbs/host/handler/store"
 )
 
 // PacketFile writes packet token of user as dir/TOKEN/BBSID.QWK (the
@@ -22,6 +25,7 @@ func (s *Service) PacketFile(ctx context.Context, dir string, b Board, user, tok
 	if err != nil {
 		return "", err
 	}
+	removeStale(dir, s.now().Add(-store.QWKPacketLife))
 	folder := filepath.Join(dir, token)
 	if err := os.MkdirAll(folder, 0o700); err != nil {
 		return "", fmt.Errorf("qwk packet file: %w", err)
@@ -31,6 +35,21 @@ func (s *Service) PacketFile(ctx context.Context, dir string, b Board, user, tok
 		return "", fmt.Errorf("qwk packet file: %w", err)
 	}
 	return path, nil
+}
+
+// removeStale removes the packet folders under dir last changed before
+// cutoff: packets never fetched, which the store has dropped by now.
+func removeStale(dir string, cutoff time.Time) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		info, err := e.Info()
+		if err == nil && e.IsDir() && ValidToken(e.Name()) && info.ModTime().Before(cutoff) {
+			os.RemoveAll(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 // RemovePacketFile removes what PacketFile wrote for token under dir.

@@ -27,7 +27,10 @@ const (
 	// DefaultMaxMessages is the most posts one packet holds; the rest
 	// wait for the next packet (the pointers move only past what was
 	// sent).
-	DefaultMaxMessages = 1000
+	DefaultMaxMessages = 500
+	// MaxTextBytes bounds the text of the posts of one packet (before
+	// compression): past it the rest wait for the next packet.
+	MaxTextBytes = 8 << 20
 	// MailConference is the conference of private mail in a packet and
 	// a REP.
 	MailConference = 0
@@ -139,10 +142,13 @@ func (s *Service) Build(ctx context.Context, b Board, user string, readable []st
 	}
 	built := Built{FileName: strings.ToUpper(b.BBSID) + ".QWK"}
 	pointers := map[int]int64{}
+	text := 0
 	for _, cp := range news {
 		p.Conferences = append(p.Conferences, qwk.Conference{Number: cp.Number, Name: cp.Name})
-		built.Areas = append(built.Areas, AreaCount{Area: cp.Name, Posts: len(cp.Posts)})
 		for _, post := range cp.Posts {
+			if text += textSize(post); text > MaxTextBytes && len(p.Messages) > 0 {
+				break
+			}
 			p.Messages = append(p.Messages, qwk.Message{
 				Conference: cp.Number, Number: post.ID, To: "All", From: post.Author,
 				Subject: post.Subject, Written: post.Posted.In(now.Location()), ReplyTo: post.ParentID,
@@ -150,6 +156,7 @@ func (s *Service) Build(ctx context.Context, b Board, user string, readable []st
 			})
 			pointers[cp.Number] = max(pointers[cp.Number], post.ID)
 		}
+		built.Areas = append(built.Areas, AreaCount{Area: cp.Name, Posts: countIn(p.Messages, cp.Number)})
 	}
 	built.Messages = len(p.Messages)
 	if built.Messages == 0 {
@@ -170,6 +177,26 @@ func (s *Service) Build(ctx context.Context, b Board, user string, readable []st
 		return Built{}, err
 	}
 	return built, nil
+}
+
+// textSize is about what a post takes in MESSAGES.DAT.
+func textSize(p store.Post) int {
+	n := qwk.BlockSize
+	for _, l := range p.Lines {
+		n += len(l) + 1
+	}
+	return n
+}
+
+// countIn counts the messages of conference in msgs.
+func countIn(msgs []qwk.Message, conference int) int {
+	n := 0
+	for _, m := range msgs {
+		if m.Conference == conference {
+			n++
+		}
+	}
+	return n
 }
 
 // newToken is a packet's token: 128 random bits in hexadecimal.

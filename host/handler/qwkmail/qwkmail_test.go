@@ -192,3 +192,29 @@ func TestReadREPLimit(t *testing.T) {
 		t.Errorf("oversized REP: %q, %v", refused, err)
 	}
 }
+
+// TestPacketLimit: past MaxMessages the rest wait for the next packet,
+// and fetching the first moves the pointer only past what it held.
+func TestPacketLimit(t *testing.T) {
+	db, svc := newBoard(t)
+	ctx := context.Background()
+	svc.MaxMessages = 2
+	var ids []int64
+	for i := range 3 {
+		ids = append(ids, post(t, db, "general", "bob", "post", strings.Repeat("x", i)).ID)
+	}
+	first, err := svc.Build(ctx, board, "ann", []string{"general"})
+	if err != nil || first.Messages != 2 {
+		t.Fatalf("first packet: %+v, %v", first, err)
+	}
+	if _, err := svc.Fetched(ctx, "ann", first.Token); err != nil {
+		t.Fatal(err)
+	}
+	if id, _ := db.LastRead(ctx, "ann", "general"); id != ids[1] {
+		t.Errorf("pointer at %d, want %d", id, ids[1])
+	}
+	second, err := svc.Build(ctx, board, "ann", []string{"general"})
+	if err != nil || second.Messages != 1 || second.Areas[0].Posts != 1 {
+		t.Errorf("second packet: %+v, %v", second, err)
+	}
+}
