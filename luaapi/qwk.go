@@ -28,6 +28,11 @@ type QWK struct {
 	Dir string
 	// Recorder, if set, journals the module's calls.
 	Recorder Recorder
+	// Offload, if set, runs the slow part of qwk.build (reading the
+	// posts, zipping) and qwk.post (reading and parsing the REP) away
+	// from the state's goroutine while the caller's coroutine waits, so
+	// that the other callers the state serves are not kept waiting.
+	Offload Offloader
 }
 
 // Loader opens the qwk module.
@@ -149,12 +154,25 @@ func (q *QWK) selectArea(L *lua.LState) int {
 // take, kept until qwk.fetched(user, token). Nothing moves before.
 func (q *QWK) build(L *lua.LState) int {
 	user, readable, board := L.CheckString(1), checkNames(L, 2), checkBoard(L, 3)
-	built, err := callStore(L, func(ctx context.Context) (qwkmail.Built, error) {
-		return q.Service.Build(ctx, board, user, readable)
+	var (
+		packed *qwkmail.Packed
+		err    error
+	)
+	work := func() { packed, err = q.Service.Pack(context.Background(), board, user, readable) }
+	return answerAfter(L, q.Offload, work, func(L *lua.LState) []lua.LValue {
+		if err != nil {
+			return failValues(asStoreFault(L, context.Background(), err))
+		}
+		built, err := callStore(L, func(ctx context.Context) (qwkmail.Built, error) { return q.Service.Keep(ctx, packed) })
+		if err != nil {
+			return failValues(err)
+		}
+		return []lua.LValue{builtTable(L, built)}
 	})
-	if err != nil {
-		return fail(L, err)
-	}
+}
+
+// builtTable converts a packet built for Lua.
+func builtTable(L *lua.LState, built qwkmail.Built) *lua.LTable {
 	t := L.CreateTable(0, 5)
 	t.RawSetString("token", lua.LString(built.Token))
 	t.RawSetString("file", lua.LString(built.FileName))
@@ -166,8 +184,7 @@ func (q *QWK) build(L *lua.LState) int {
 		at.RawSetString("posts", lua.LNumber(a.Posts))
 		return at
 	}))
-	L.Push(t)
-	return 1
+	return t
 }
 
 // errNoPacket replaces the store's not-found error for packets.
@@ -217,18 +234,30 @@ func (q *QWK) fetched(L *lua.LState) int {
 // file cannot be read.
 func (q *QWK) post(L *lua.LState) int {
 	user, path, writable, board := L.CheckString(1), L.CheckString(2), checkNames(L, 3), checkBoard(L, 4)
-	report, err := callStore(L, func(ctx context.Context) (qwkmail.Report, error) {
-		data, refused, err := q.Service.ReadREP(path)
-		if err != nil || refused != "" {
-			return qwkmail.Report{Refused: refused}, err
+	var (
+		report qwkmail.Report
+		err    error
+	)
+	// All of it runs away from the state's goroutine when it can: the
+	// REP is read and parsed, and posted in one transaction (a write:
+	// the journal records the call when done runs, as for any write).
+	work := func() {
+		data, refused, rerr := q.Service.ReadREP(path)
+		switch {
+		case rerr != nil:
+			err = rerr
+		case refused != "":
+			report, err = q.Service.Apply(context.Background(), user, qwkmail.Refuse(refused), writable)
+		default:
+			report, err = q.Service.Apply(context.Background(), user, q.Service.Parse(board, data), writable)
 		}
-		return q.Service.Post(ctx, board, user, data, writable)
-	})
-	if err != nil {
-		return fail(L, err)
 	}
-	L.Push(reportTable(L, report))
-	return 1
+	return answerAfter(L, q.Offload, work, func(L *lua.LState) []lua.LValue {
+		if err != nil {
+			return failValues(asStoreFault(L, context.Background(), err))
+		}
+		return []lua.LValue{reportTable(L, report)}
+	})
 }
 
 // reportTable converts a REP's report for Lua.

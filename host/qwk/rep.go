@@ -22,10 +22,11 @@ type Limits struct {
 	MaxBlocks int
 }
 
-// DefaultLimits are the limits of a caller's reply packet: 1 MiB
-// archive, 4 MiB of messages, 200 messages of at most 256 blocks (about
-// 32 KiB of text) each.
-var DefaultLimits = Limits{MaxPacketBytes: 1 << 20, MaxMessagesBytes: 4 << 20, MaxMessages: 200, MaxBlocks: 256}
+// DefaultLimits are the limits of a caller's reply packet: 512 KiB
+// archive, 1 MiB of messages, 100 messages of at most 256 blocks (about
+// 32 KiB of text) each. A reader's replies are rarely more than a few
+// KiB; the bounds keep what one REP writes in one transaction small.
+var DefaultLimits = Limits{MaxPacketBytes: 512 << 10, MaxMessagesBytes: 1 << 20, MaxMessages: 100, MaxBlocks: 256}
 
 // Fixed limits of a REP archive.
 const (

@@ -74,16 +74,41 @@ func (r Report) Lines() []string {
 // is posted or refused (an area they may not post in or that does not
 // exist, mail to nobody, a reply to a post elsewhere, a duplicate), all
 // in one transaction. The error is for a failure of the store: then
-// nothing was posted.
+// nothing was posted. It is Parse then Apply.
 func (s *Service) Post(ctx context.Context, b Board, user string, data []byte, writable []string) (Report, error) {
+	return s.Apply(ctx, user, s.Parse(b, data), writable)
+}
+
+// Parsed is a REP read (or refused) and not posted yet.
+type Parsed struct {
+	refused string
+	msgs    []qwk.Message
+}
+
+// Parse reads a REP for the board b; it touches nothing else, so it may
+// run away from the caller's Lua state. A REP refused whole is posted as
+// nothing by Apply, whose report says why.
+func (s *Service) Parse(b Board, data []byte) *Parsed {
 	b = b.withDefaults()
 	msgs, err := qwk.ParseREP(data, b.BBSID, s.limits())
-	if err != nil {
-		return Report{Refused: strings.TrimPrefix(err.Error(), "qwk: ")}, nil
+	switch {
+	case err != nil:
+		return &Parsed{refused: strings.TrimPrefix(err.Error(), "qwk: ")}
+	case len(msgs) == 0:
+		return &Parsed{refused: "it holds no messages"}
 	}
-	if len(msgs) == 0 {
-		return Report{Refused: "it holds no messages"}, nil
+	return &Parsed{msgs: msgs}
+}
+
+// Refuse is a REP refused whole before it was read (too large, say).
+func Refuse(why string) *Parsed { return &Parsed{refused: why} }
+
+// Apply posts what Parse read, as Post describes.
+func (s *Service) Apply(ctx context.Context, user string, parsed *Parsed, writable []string) (Report, error) {
+	if parsed.refused != "" {
+		return Report{Refused: parsed.refused}, nil
 	}
+	msgs := parsed.msgs
 	confs, err := s.Store.Conferences(ctx)
 	if err != nil {
 		return Report{}, err

@@ -116,15 +116,33 @@ func (s *Service) Selected(ctx context.Context, user string, readable []string) 
 
 // Build makes user's packet of the posts new to them in the areas of
 // readable they take (Selected), keeps it and returns its token.
-// ErrNothingNew if there is nothing to send.
+// ErrNothingNew if there is nothing to send. It is Pack then Keep.
 func (s *Service) Build(ctx context.Context, b Board, user string, readable []string) (Built, error) {
+	p, err := s.Pack(ctx, b, user, readable)
+	if err != nil {
+		return Built{}, err
+	}
+	return s.Keep(ctx, p)
+}
+
+// Packed is a packet made and not kept yet.
+type Packed struct {
+	built    Built
+	user     string
+	data     []byte
+	pointers map[int]int64
+}
+
+// Pack makes user's packet as Build does, without keeping it: it only
+// reads the store, so it may run away from the caller's Lua state.
+func (s *Service) Pack(ctx context.Context, b Board, user string, readable []string) (*Packed, error) {
 	b = b.withDefaults()
 	if !qwk.ValidBBSID(b.BBSID) {
-		return Built{}, fmt.Errorf("qwk: BBSID %q: 1 to %d letters and digits, starting with a letter", b.BBSID, qwk.MaxBBSIDLen)
+		return nil, fmt.Errorf("qwk: BBSID %q: 1 to %d letters and digits, starting with a letter", b.BBSID, qwk.MaxBBSIDLen)
 	}
 	areas, err := s.Selected(ctx, user, readable)
 	if err != nil {
-		return Built{}, err
+		return nil, err
 	}
 	limit := s.MaxMessages
 	if limit <= 0 {
@@ -132,7 +150,7 @@ func (s *Service) Build(ctx context.Context, b Board, user string, readable []st
 	}
 	news, err := s.Store.QWKNew(ctx, user, areas, limit)
 	if err != nil {
-		return Built{}, err
+		return nil, err
 	}
 	now := s.now()
 	p := qwk.Packet{
@@ -160,18 +178,25 @@ func (s *Service) Build(ctx context.Context, b Board, user string, readable []st
 	}
 	built.Messages = len(p.Messages)
 	if built.Messages == 0 {
-		return Built{}, ErrNothingNew
+		return nil, ErrNothingNew
 	}
 	data, err := p.Zip()
 	if err != nil {
-		return Built{}, err
+		return nil, err
 	}
 	built.Bytes = len(data)
+	return &Packed{built: built, user: user, data: data, pointers: pointers}, nil
+}
+
+// Keep keeps a packet Pack made until it is fetched, under a new token.
+func (s *Service) Keep(ctx context.Context, p *Packed) (Built, error) {
+	built := p.built
+	var err error
 	if built.Token, err = newToken(); err != nil {
 		return Built{}, err
 	}
 	err = s.Store.SaveQWKPacket(ctx, store.QWKPacket{
-		Token: built.Token, User: user, Data: data, Messages: built.Messages, Pointers: pointers,
+		Token: built.Token, User: p.user, Data: p.data, Messages: built.Messages, Pointers: p.pointers,
 	})
 	if err != nil {
 		return Built{}, err

@@ -17,7 +17,9 @@ import (
 	"github.com/m2bbs/m2bbs/host/qwk/qwktest"
 )
 
-func newBoard(t *testing.T) (*store.SQLite, *qwkmail.Service) {
+func newBoard(t *testing.T) (*store.SQLite, *qwkmail.Service) { return newBoardB(t) }
+
+func newBoardB(t testing.TB) (*store.SQLite, *qwkmail.Service) {
 	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "bbs.db"), store.Options{BcryptCost: bcrypt.MinCost})
 	if err != nil {
@@ -38,7 +40,7 @@ func newBoard(t *testing.T) (*store.SQLite, *qwkmail.Service) {
 	return db, &qwkmail.Service{Store: db, Location: time.UTC}
 }
 
-func post(t *testing.T, db store.Store, area, author, subject string, lines ...string) store.Post {
+func post(t testing.TB, db store.Store, area, author, subject string, lines ...string) store.Post {
 	t.Helper()
 	p, err := db.Post(context.Background(), store.NewPost{Area: area, Author: author, Subject: subject, Lines: lines})
 	if err != nil {
