@@ -25,6 +25,9 @@ func (s *Service) PacketFile(ctx context.Context, dir string, b Board, user, tok
 	if err != nil {
 		return "", err
 	}
+	if err := privateDir(dir); err != nil {
+		return "", err
+	}
 	removeStale(dir, s.now().Add(-store.QWKPacketLife))
 	folder := filepath.Join(dir, token)
 	if err := os.MkdirAll(folder, 0o700); err != nil {
@@ -35,6 +38,24 @@ func (s *Service) PacketFile(ctx context.Context, dir string, b Board, user, tok
 		return "", fmt.Errorf("qwk packet file: %w", err)
 	}
 	return path, nil
+}
+
+// privateDir makes dir (mode 0700) if it is missing and refuses one that
+// is a symbolic link or that others may write to: the folder may be
+// under a shared /tmp, where someone could plant one. (Each packet's own
+// folder is 0700 and its file 0600.)
+func privateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("qwk packet folder: %w", err)
+	}
+	info, err := os.Lstat(dir)
+	if err != nil {
+		return fmt.Errorf("qwk packet folder: %w", err)
+	}
+	if !info.IsDir() || info.Mode().Perm()&0o022 != 0 {
+		return fmt.Errorf("qwk packet folder %s: not a folder only its owner writes to (%v)", dir, info.Mode())
+	}
+	return nil
 }
 
 // removeStale removes the packet folders under dir last changed before

@@ -220,3 +220,30 @@ func TestPacketLimit(t *testing.T) {
 		t.Errorf("second packet: %+v, %v", second, err)
 	}
 }
+
+// TestPacketFolderRefusedWhenShared: a packet folder others may enter
+// (or a link planted in its place) is refused, not written into.
+func TestPacketFolderRefusedWhenShared(t *testing.T) {
+	db, svc := newBoard(t)
+	ctx := context.Background()
+	post(t, db, "general", "bob", "Hello", "hi")
+	built, err := svc.Build(ctx, board, "ann", []string{"general"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared := filepath.Join(t.TempDir(), "shared")
+	if err := os.Mkdir(shared, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(shared, 0o777)
+	if _, err := svc.PacketFile(ctx, shared, board, "ann", built.Token); err == nil {
+		t.Errorf("a world-writable packet folder was used")
+	}
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(t.TempDir(), link); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.PacketFile(ctx, link, board, "ann", built.Token); err == nil {
+		t.Errorf("a symbolic link was taken for the packet folder")
+	}
+}
