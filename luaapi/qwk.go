@@ -149,9 +149,10 @@ func (q *QWK) selectArea(L *lua.LState) int {
 }
 
 // qwk.build(user, readable [, board]) -> {token, file, bytes, messages,
-// areas = {{area, posts}}}, or nil and 'no new messages in your areas':
-// the packet of the posts new to user in the areas of readable they
-// take, kept until qwk.fetched(user, token). Nothing moves before.
+// mail, areas = {{area, posts}}}, or nil and 'no new messages in your
+// areas': the packet of user's unread mail and the posts new to them in
+// the areas of readable they take, kept until qwk.fetched(user, token).
+// Nothing moves, and no mail is marked read, before.
 func (q *QWK) build(L *lua.LState) int {
 	user, readable, board := L.CheckString(1), checkNames(L, 2), checkBoard(L, 3)
 	var (
@@ -178,6 +179,7 @@ func builtTable(L *lua.LState, built qwkmail.Built) *lua.LTable {
 	t.RawSetString("file", lua.LString(built.FileName))
 	t.RawSetString("bytes", lua.LNumber(built.Bytes))
 	t.RawSetString("messages", lua.LNumber(built.Messages))
+	t.RawSetString("mail", lua.LNumber(built.Mail))
 	t.RawSetString("areas", listTable(L, built.Areas, func(L *lua.LState, a qwkmail.AreaCount) *lua.LTable {
 		at := L.CreateTable(0, 2)
 		at.RawSetString("area", lua.LString(termtext.CleanLine(a.Area)))

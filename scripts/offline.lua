@@ -69,6 +69,7 @@ local function download(conn, req, user, names)
         return req
     end
     local parts = {}
+    if packet.mail > 0 then parts[1] = 'mail ' .. packet.mail end
     for _, a in ipairs(packet.areas) do
         if a.posts > 0 then parts[#parts + 1] = a.area .. ' ' .. a.posts end
     end
@@ -79,7 +80,7 @@ local function download(conn, req, user, names)
     req, sent, why = offline.send(conn, req, user, path)
     if sent then
         assert(qwk.fetched(user, packet.token))
-        ui.display(conn, req, 'Sent. Those messages are no longer new to you.')
+        ui.display(conn, req, 'Sent. What it holds is no longer new to you.')
     else
         ui.display(conn, req, 'Not sent: ' .. tostring(why) .. '. Your new messages stay new.')
     end

@@ -59,12 +59,15 @@ func TestOfflineMailThroughTheMenu(t *testing.T) {
 
 	ann := b.call(t)
 	arrive(t, ann, "ann", "pw", "pw", "y")
+	if out := visit(t, zed, "M", "S", "ann", "Lunch", "Noon at the diner?", ".", "Q"); !strings.Contains(out, "Mail sent.") {
+		t.Fatalf("zed's mail to ann:\n%s", out)
+	}
 	if out := visit(t, ann, "O"); !strings.Contains(out, "1. [x] general") || !strings.Contains(out, "[U]pload E2EBBS.REP") {
 		t.Fatalf("offline mail menu:\n%s", out)
 	}
 	packetLine := regexp.MustCompile(`PACKET (\S+)`)
 	out := visit(t, ann, "D", "N")
-	if !strings.Contains(out, "Packet E2EBBS.QWK: 2 messages (general 1, tech 1)") || !strings.Contains(out, "Your new messages stay new.") {
+	if !strings.Contains(out, "Packet E2EBBS.QWK: 3 messages (mail 1, general 1, tech 1)") || !strings.Contains(out, "Your new messages stay new.") {
 		t.Fatalf("a packet that did not arrive:\n%s", out)
 	}
 	out = visit(t, ann, "D")
@@ -76,7 +79,7 @@ func TestOfflineMailThroughTheMenu(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out := visit(t, ann, "Y"); !strings.Contains(out, "Sent. Those messages are no longer new to you.") {
+	if out := visit(t, ann, "Y"); !strings.Contains(out, "Sent. What it holds is no longer new to you.") {
 		t.Fatalf("a packet that arrived:\n%s", out)
 	}
 	if _, err := os.Stat(m[1]); !os.IsNotExist(err) {
@@ -90,6 +93,10 @@ func TestOfflineMailThroughTheMenu(t *testing.T) {
 	if err != nil {
 		t.Fatalf("independent reader: %v", err)
 	}
+	if len(p.Msgs) != 3 || p.Msgs[0].Status != '+' || p.Msgs[0].Subject != "Lunch" || p.Msgs[0].Conference != 0 {
+		t.Fatalf("the packet's first message is not zed's mail: %+v", p.Msgs)
+	}
+	p.Msgs = p.Msgs[1:]
 	if len(p.Msgs) != 2 || p.Msgs[0].Subject != "Hello board" || p.Msgs[0].From != "zed" || p.Msgs[1].Subject != "Modems" ||
 		p.Confs[p.Msgs[1].Conference] != "tech" || p.Control[6] != "ANN" {
 		t.Fatalf("packet read: %+v, %v, %q", p.Msgs, p.Confs, p.Control)

@@ -63,9 +63,11 @@ type Built struct {
 	Token    string
 	FileName string // BBSID.QWK
 	Bytes    int
-	// Messages is how many posts it holds, Areas how many of them in
-	// each area it took, in the order built.
+	// Messages is how many messages it holds: Mail of them the caller's
+	// unread mail, and Areas how many posts it took from each area, in
+	// the order built.
 	Messages int
+	Mail     int
 	Areas    []AreaCount
 }
 
@@ -131,6 +133,7 @@ type Packed struct {
 	user     string
 	data     []byte
 	pointers map[int]int64
+	mail     []int64
 }
 
 // Pack makes user's packet as Build does, without keeping it: it only
@@ -148,44 +151,88 @@ func (s *Service) Pack(ctx context.Context, b Board, user string, readable []str
 	if limit <= 0 {
 		limit = DefaultMaxMessages
 	}
-	news, err := s.Store.QWKNew(ctx, user, areas, limit)
+	mails, err := s.Store.QWKMail(ctx, user, limit)
+	if err != nil {
+		return nil, err
+	}
+	news, err := s.Store.QWKNew(ctx, user, areas, limit-len(mails))
 	if err != nil {
 		return nil, err
 	}
 	now := s.now()
-	p := qwk.Packet{
-		BBSID: b.BBSID, BoardName: b.Name, Location: b.Location, Phone: b.Phone, Sysop: b.Sysop,
-		User: user, Created: now, Door: "m2bbs", Version: "1",
-		Conferences: []qwk.Conference{{Number: MailConference, Name: "Mail"}},
+	pk := &packing{
+		Packet: qwk.Packet{
+			BBSID: b.BBSID, BoardName: b.Name, Location: b.Location, Phone: b.Phone, Sysop: b.Sysop,
+			User: user, Created: now, Door: "m2bbs", Version: "1",
+			Conferences: []qwk.Conference{{Number: MailConference, Name: "Mail"}},
+		},
+		packed: Packed{built: Built{FileName: strings.ToUpper(b.BBSID) + ".QWK"}, user: user, pointers: map[int]int64{}},
 	}
-	built := Built{FileName: strings.ToUpper(b.BBSID) + ".QWK"}
-	pointers := map[int]int64{}
-	text := 0
-	for _, cp := range news {
-		p.Conferences = append(p.Conferences, qwk.Conference{Number: cp.Number, Name: cp.Name})
-		for _, post := range cp.Posts {
-			if text += textSize(post); text > MaxTextBytes && len(p.Messages) > 0 {
-				break
-			}
-			p.Messages = append(p.Messages, qwk.Message{
-				Conference: cp.Number, Number: post.ID, To: "All", From: post.Author,
-				Subject: post.Subject, Written: post.Posted.In(now.Location()), ReplyTo: post.ParentID,
-				Lines: post.Lines,
-			})
-			pointers[cp.Number] = max(pointers[cp.Number], post.ID)
-		}
-		built.Areas = append(built.Areas, AreaCount{Area: cp.Name, Posts: countIn(p.Messages, cp.Number)})
-	}
-	built.Messages = len(p.Messages)
+	pk.addMail(mails, user, now.Location())
+	pk.addPosts(news, now.Location())
+	built := &pk.packed.built
+	built.Messages = len(pk.Messages)
 	if built.Messages == 0 {
 		return nil, ErrNothingNew
 	}
-	data, err := p.Zip()
-	if err != nil {
+	if pk.packed.data, err = pk.Zip(); err != nil {
 		return nil, err
 	}
-	built.Bytes = len(data)
-	return &Packed{built: built, user: user, data: data, pointers: pointers}, nil
+	built.Bytes = len(pk.packed.data)
+	return &pk.packed, nil
+}
+
+// packing is a packet being made: the QWK packet, and what keeping it
+// needs.
+type packing struct {
+	qwk.Packet
+	packed Packed
+	text   int // bytes of text so far (see MaxTextBytes)
+}
+
+// fits counts n more bytes of text and reports whether they fit: the
+// first message always does.
+func (pk *packing) fits(n int) bool {
+	pk.text += n
+	return pk.text <= MaxTextBytes || len(pk.Messages) == 0
+}
+
+// addMail adds user's unread mail, as private messages of the mail
+// conference.
+func (pk *packing) addMail(mails []store.MailItem, user string, loc *time.Location) {
+	for _, m := range mails {
+		if !pk.fits(textSize(m.Lines)) {
+			return
+		}
+		pk.Messages = append(pk.Messages, qwk.Message{
+			Conference: MailConference, Number: m.ID, Private: true, To: user, From: m.From,
+			Subject: m.Subject, Written: m.Sent.In(loc), Lines: m.Lines,
+		})
+		pk.packed.mail = append(pk.packed.mail, m.ID)
+	}
+	pk.packed.built.Mail = len(pk.packed.mail)
+}
+
+// addPosts adds the new posts of each area, and the pointer fetching the
+// packet moves in it.
+func (pk *packing) addPosts(news []store.ConferencePosts, loc *time.Location) {
+	for _, cp := range news {
+		pk.Conferences = append(pk.Conferences, qwk.Conference{Number: cp.Number, Name: cp.Name})
+		n := 0
+		for _, post := range cp.Posts {
+			if !pk.fits(textSize(post.Lines)) {
+				break
+			}
+			pk.Messages = append(pk.Messages, qwk.Message{
+				Conference: cp.Number, Number: post.ID, To: "All", From: post.Author,
+				Subject: post.Subject, Written: post.Posted.In(loc), ReplyTo: post.ParentID,
+				Lines: post.Lines,
+			})
+			pk.packed.pointers[cp.Number] = max(pk.packed.pointers[cp.Number], post.ID)
+			n++
+		}
+		pk.packed.built.Areas = append(pk.packed.built.Areas, AreaCount{Area: cp.Name, Posts: n})
+	}
 }
 
 // Keep keeps a packet Pack made until it is fetched, under a new token.
@@ -196,7 +243,7 @@ func (s *Service) Keep(ctx context.Context, p *Packed) (Built, error) {
 		return Built{}, err
 	}
 	err = s.Store.SaveQWKPacket(ctx, store.QWKPacket{
-		Token: built.Token, User: p.user, Data: p.data, Messages: built.Messages, Pointers: p.pointers,
+		Token: built.Token, User: p.user, Data: p.data, Messages: built.Messages, Pointers: p.pointers, Mail: p.mail,
 	})
 	if err != nil {
 		return Built{}, err
@@ -204,22 +251,11 @@ func (s *Service) Keep(ctx context.Context, p *Packed) (Built, error) {
 	return built, nil
 }
 
-// textSize is about what a post takes in MESSAGES.DAT.
-func textSize(p store.Post) int {
+// textSize is about what a message of lines takes in MESSAGES.DAT.
+func textSize(lines []string) int {
 	n := qwk.BlockSize
-	for _, l := range p.Lines {
+	for _, l := range lines {
 		n += len(l) + 1
-	}
-	return n
-}
-
-// countIn counts the messages of conference in msgs.
-func countIn(msgs []qwk.Message, conference int) int {
-	n := 0
-	for _, m := range msgs {
-		if m.Conference == conference {
-			n++
-		}
 	}
 	return n
 }

@@ -62,12 +62,15 @@ func TestBuildFetchPost(t *testing.T) {
 	modem := post(t, db, "tech", "carol", "A subject well past twenty-five bytes long", "56k", "flex")
 	post(t, db, "sysop", "bob", "secret", "not for ann")
 	post(t, db, "general", "ann", "mine", "never new to ann")
+	if _, err := db.WriteMail(ctx, "ann", "carol", "psst", []string{"for ann"}); err != nil {
+		t.Fatal(err)
+	}
 
 	built, err := svc.Build(ctx, board, "ann", []string{"general", "tech"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if built.Messages != 2 || built.FileName != "TESTBBS.QWK" || !qwkmail.ValidToken(built.Token) {
+	if built.Messages != 3 || built.Mail != 1 || built.FileName != "TESTBBS.QWK" || !qwkmail.ValidToken(built.Token) {
 		t.Fatalf("built = %+v", built)
 	}
 	dir := t.TempDir()
@@ -86,18 +89,32 @@ func TestBuildFetchPost(t *testing.T) {
 	if p.Control[4] != "00000,TESTBBS" || p.Control[6] != "ANN" || p.Confs[0] != "Mail" || p.Confs[1] != "general" {
 		t.Errorf("CONTROL.DAT = %q", p.Control)
 	}
-	if len(p.Msgs) != 2 || p.Msgs[0].Number != int(hello.ID) || p.Msgs[0].From != "bob" ||
+	if len(p.Msgs) != 3 {
+		t.Fatalf("%d messages", len(p.Msgs))
+	}
+	mail := p.Msgs[0]
+	if mail.Conference != 0 || mail.Status != '+' || mail.From != "carol" || mail.To != "ann" || mail.Subject != "psst" {
+		t.Errorf("the mail = %+v", mail)
+	}
+	p.Msgs = p.Msgs[1:]
+	if p.Msgs[0].Number != int(hello.ID) || p.Msgs[0].From != "bob" ||
 		p.Msgs[1].Long["Subject"] != modem.Subject || !reflect.DeepEqual(p.Msgs[1].Text, []string{"56k", "flex"}) {
 		t.Errorf("messages = %+v", p.Msgs)
 	}
 	if n, _ := db.NewCount(ctx, "ann", "general"); n != 1 {
 		t.Errorf("building moved ann's pointer: %d new", n)
 	}
+	if _, unread, _ := db.MailCount(ctx, "ann"); unread != 1 {
+		t.Errorf("building read ann's mail")
+	}
 	if first, err := svc.Fetched(ctx, "ann", built.Token); err != nil || !first {
 		t.Fatalf("fetched: %v %v", first, err)
 	}
 	if n, _ := db.NewCount(ctx, "ann", "general"); n != 0 {
 		t.Errorf("after fetching: %d new in general", n)
+	}
+	if _, unread, _ := db.MailCount(ctx, "ann"); unread != 0 {
+		t.Errorf("after fetching: %d unread mails", unread)
 	}
 	if _, err := svc.Build(ctx, board, "ann", []string{"general", "tech"}); err != qwkmail.ErrNothingNew {
 		t.Errorf("second build: %v", err)

@@ -27,6 +27,9 @@ type OfflineMail interface {
 	// with their lines: at most max posts in all, the earlier areas
 	// first. Errors: ErrNoSuchUser, ErrNoSuchArea, ErrBadArea.
 	QWKNew(ctx context.Context, user string, areas []string, max int) ([]ConferencePosts, error)
+	// QWKMail returns user's unread mail, oldest first, with its lines:
+	// at most max. An unknown user has none.
+	QWKMail(ctx context.Context, user string, max int) ([]MailItem, error)
 	// SaveQWKPacket keeps a packet built for p.User until it is fetched
 	// or replaced: a user's packets past MaxQWKPackets, and those older
 	// than QWKPacketLife, are dropped first. Errors: ErrNoSuchUser,
@@ -37,7 +40,8 @@ type OfflineMail interface {
 	// if there is none (another user's token included).
 	QWKPacketData(ctx context.Context, user, token string) ([]byte, error)
 	// QWKFetched moves user's last-read pointers as packet token says
-	// (never back) and marks it fetched, in one transaction. first is
+	// (never back), marks the mail it holds read, and marks it fetched,
+	// in one transaction. first is
 	// false when it was already marked: the call is idempotent.
 	// ErrNotFound if user has no such packet.
 	QWKFetched(ctx context.Context, user, token string) (first bool, err error)
@@ -91,6 +95,9 @@ type QWKPacket struct {
 	// Pointers maps a conference number to the id of the newest post of
 	// that area the packet holds: fetching it moves the pointer there.
 	Pointers map[int]int64
+	// Mail are the ids of the unread mail it holds: fetching it marks
+	// them read.
+	Mail []int64
 }
 
 // REPItem is one reply of a REP to post: a post in Area (or a reply to

@@ -156,3 +156,43 @@ func TestPostREP(t *testing.T) {
 		t.Errorf("unknown poster: %v", err)
 	}
 }
+
+// TestQWKMailReadOnlyWhenFetched: a packet's unread mail is marked read
+// when it is fetched, not when it is built; mail read meanwhile stays as
+// it is, and nobody else's mail is touched.
+func TestQWKMailReadOnlyWhenFetched(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	mustRegister(t, s, "ann", "bob")
+	var sent []MailItem
+	for _, to := range []string{"ann", "ann", "bob"} {
+		m, err := s.WriteMail(ctx, to, "bob", "hi", []string{"hello"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sent = append(sent, m)
+	}
+	got, err := s.QWKMail(ctx, "ann", 10)
+	if err != nil || len(got) != 2 || got[0].ID != sent[0].ID || got[0].Lines == nil || got[0].From != "bob" {
+		t.Fatalf("unread mail = %+v, %v", got, err)
+	}
+	if one, _ := s.QWKMail(ctx, "ann", 1); len(one) != 1 {
+		t.Errorf("max 1 gave %d", len(one))
+	}
+	pk := QWKPacket{Token: "m1", User: "ann", Data: []byte("z"), Mail: []int64{sent[0].ID, sent[1].ID, sent[2].ID}}
+	if err := s.SaveQWKPacket(ctx, pk); err != nil {
+		t.Fatal(err)
+	}
+	if _, unread, _ := s.MailCount(ctx, "ann"); unread != 2 {
+		t.Errorf("building read %d of ann's mails", 2-unread)
+	}
+	if _, err := s.QWKFetched(ctx, "ann", "m1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, unread, _ := s.MailCount(ctx, "ann"); unread != 0 {
+		t.Errorf("%d unread after fetching", unread)
+	}
+	if _, unread, _ := s.MailCount(ctx, "bob"); unread != 1 {
+		t.Errorf("bob's mail was marked read by ann's packet")
+	}
+}

@@ -88,6 +88,24 @@ func (s *SQLite) QWKNew(ctx context.Context, user string, areas []string, max in
 	return out, nil
 }
 
+// QWKMail implements OfflineMail.
+func (s *SQLite) QWKMail(ctx context.Context, user string, max int) ([]MailItem, error) {
+	name, err := canonicalName(user)
+	if err != nil || max < 1 {
+		return []MailItem{}, nil
+	}
+	list, err := readAll(ctx, s, scanMailWithLines,
+		"SELECT "+mailLineColumns+mailFrom+"WHERE m.to_id = "+mailOwner+" AND m.read_at IS NULL ORDER BY m.id LIMIT ?2",
+		name, max)
+	if err != nil {
+		return nil, wrapBoards("qwk mail", err)
+	}
+	return list, nil
+}
+
+// scanMailWithLines reads the columns of mailLineColumns.
+func scanMailWithLines(row scanner) (MailItem, error) { return scanMail(row, true) }
+
 // SaveQWKPacket implements OfflineMail.
 func (s *SQLite) SaveQWKPacket(ctx context.Context, p QWKPacket) error {
 	if len(p.Data) > MaxQWKPacketBytes {
@@ -117,6 +135,12 @@ func (s *SQLite) SaveQWKPacket(ctx context.Context, p QWKPacket) error {
 			"INSERT INTO qwk_packets (token, user_id, data, messages, created_at) VALUES (?, ?, ?, ?, ?)",
 			p.Token, uid, p.Data, p.Messages, now); err != nil {
 			return err
+		}
+		for _, id := range p.Mail {
+			if _, err := tx.ExecContext(ctx,
+				"INSERT OR IGNORE INTO qwk_packet_mail (token, mail_id) VALUES (?, ?)", p.Token, id); err != nil {
+				return err
+			}
 		}
 		for conf, id := range p.Pointers {
 			if _, err := tx.ExecContext(ctx,
@@ -177,7 +201,14 @@ func (s *SQLite) QWKFetched(ctx context.Context, user, token string) (bool, erro
 			uid, token); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, "UPDATE qwk_packets SET fetched_at = ? WHERE token = ?", nowMillis(), token)
+		now := nowMillis()
+		if _, err := tx.ExecContext(ctx,
+			`UPDATE mail SET read_at = ?1 WHERE to_id = ?2 AND read_at IS NULL
+			 AND id IN (SELECT mail_id FROM qwk_packet_mail WHERE token = ?3)`,
+			now, uid, token); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, "UPDATE qwk_packets SET fetched_at = ? WHERE token = ?", now, token)
 		return err
 	})
 	if err != nil {

@@ -1,6 +1,6 @@
 -- 020: QWK offline mail: the areas each caller takes in their packets,
 -- the packets built and kept until fetched, the pointers fetching one
--- moves, and a hash of each reply posted from a REP (duplicates refused).
+-- moves and the mail it marks read, and a hash of each reply posted from a REP (duplicates refused).
 -- Times are Unix milliseconds (UTC).
 
 CREATE TABLE qwk_areas (
@@ -27,6 +27,14 @@ CREATE TABLE qwk_packet_pointers (
     area_id    INTEGER NOT NULL REFERENCES areas (id) ON DELETE CASCADE,
     message_id INTEGER NOT NULL,
     PRIMARY KEY (token, area_id)
+) WITHOUT ROWID;
+
+-- The unread mail a packet holds: fetching it marks them read. Not a
+-- foreign key: the recipient may delete a mail meanwhile.
+CREATE TABLE qwk_packet_mail (
+    token   TEXT    NOT NULL REFERENCES qwk_packets (token) ON DELETE CASCADE,
+    mail_id INTEGER NOT NULL,
+    PRIMARY KEY (token, mail_id)
 ) WITHOUT ROWID;
 
 -- SHA-256 of each reply a user posted from a REP: the same reply
