@@ -47,7 +47,7 @@ func (s *SQLite) SelectQWK(ctx context.Context, user, area string, on bool) erro
 		}
 		query := "DELETE FROM qwk_areas WHERE user_id = ? AND area_id = ?"
 		if on {
-			query = "INSERT OR IGNORE INTO qwk_areas (user_id, area_id) VALUES (?, ?)"
+			query = "INSERT INTO qwk_areas (user_id, area_id) VALUES (?, ?) ON CONFLICT DO NOTHING"
 		}
 		_, err = tx.ExecContext(ctx, query, ra.userID, ra.areaID)
 		return err
@@ -120,7 +120,7 @@ func (s *SQLite) SaveQWKPacket(ctx context.Context, p QWKPacket) error {
 		// Make room: packets too old, then the oldest past the limit.
 		if _, err := tx.ExecContext(ctx,
 			`DELETE FROM qwk_packets WHERE user_id = ?1 AND (created_at < ?2 OR token NOT IN
-			   (SELECT token FROM qwk_packets WHERE user_id = ?1 ORDER BY created_at DESC, rowid DESC LIMIT ?3))`,
+			   (SELECT token FROM qwk_packets WHERE user_id = ?1 ORDER BY created_at DESC, id DESC LIMIT ?3))`,
 			uid, now-QWKPacketLife.Milliseconds(), MaxQWKPackets-1); err != nil {
 			return err
 		}
@@ -138,7 +138,7 @@ func (s *SQLite) SaveQWKPacket(ctx context.Context, p QWKPacket) error {
 		}
 		for _, id := range p.Mail {
 			if _, err := tx.ExecContext(ctx,
-				"INSERT OR IGNORE INTO qwk_packet_mail (token, mail_id) VALUES (?, ?)", p.Token, id); err != nil {
+				"INSERT INTO qwk_packet_mail (token, mail_id) VALUES (?, ?) ON CONFLICT DO NOTHING", p.Token, id); err != nil {
 				return err
 			}
 		}
@@ -235,11 +235,14 @@ func (s *SQLite) PostREP(ctx context.Context, user string, items []REPItem) ([]R
 			if err := results[i].Err; err != nil && !refusable(err) {
 				return err
 			}
-			end := "RELEASE rep_item"
 			if results[i].Err != nil {
-				end = "ROLLBACK TO rep_item; RELEASE rep_item"
+				// On PostgreSQL the failed statement also left the
+				// transaction unusable until this.
+				if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT rep_item"); err != nil {
+					return err
+				}
 			}
-			if _, err := tx.ExecContext(ctx, end); err != nil {
+			if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT rep_item"); err != nil {
 				return err
 			}
 		}

@@ -12,7 +12,8 @@ CREATE TABLE qwk_areas (
 -- A packet is kept in the database, not on one host's disk, so that any
 -- host can hand it out or be told it was fetched.
 CREATE TABLE qwk_packets (
-    token      TEXT    PRIMARY KEY,
+    id         INTEGER PRIMARY KEY, -- the order they were kept in
+    token      TEXT    NOT NULL UNIQUE,
     user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     data       BLOB    NOT NULL,
     messages   INTEGER NOT NULL,
