@@ -52,7 +52,9 @@ type Options struct {
 	connectHook func(*sqlite3.SQLiteConn) error
 }
 
-// SQLite is a Store in one SQLite database file. Create it with Open.
+// SQLite is a Store in one SQLite database file, or, opened with a
+// PostgreSQL DSN, in a PostgreSQL database (pg.go): the SQL is the same.
+// Create it with Open.
 type SQLite struct {
 	path       string // absolute
 	cost       int
@@ -66,6 +68,9 @@ type SQLite struct {
 	// readOnly says the store was opened by OpenReadOnly: every
 	// connection is read-only (sqlite_readonly.go).
 	readOnly bool
+	// pg is set when the store is on PostgreSQL (pg.go): the same SQL
+	// then runs through pgx, and path is the DSN without its password.
+	pg *pgConfig
 
 	// mu is held for reading by every call while it uses the pools and for
 	// writing by Reconnect and Close while they swap them.
@@ -113,8 +118,13 @@ func (p *pools) close() error {
 }
 
 // Open opens the database at path, creating its directory (mode 0700) and
-// the file (mode 0600) if needed, and brings its schema up to date.
+// the file (mode 0600) if needed, and brings its schema up to date. A
+// postgres:// or postgresql:// URL instead (IsPostgres) opens that
+// PostgreSQL database, whose schema it likewise brings up to date.
 func Open(path string, opts Options) (*SQLite, error) {
+	if IsPostgres(path) {
+		return openPostgres(path, opts, false)
+	}
 	return openWith(path, opts, migrationFiles)
 }
 
@@ -183,6 +193,9 @@ func isBusy(err error) bool {
 
 // openPools connects to the file, checks WAL mode and migrates the schema.
 func (s *SQLite) openPools(ctx context.Context) (*pools, error) {
+	if s.pg != nil {
+		return s.openPGPools(ctx)
+	}
 	if s.readOnly {
 		return s.openReadOnlyPools(ctx)
 	}
@@ -253,7 +266,12 @@ type migration struct {
 // loadMigrations reads migrations/NNN_name.sql from fsys, sorted by number.
 // The numbers must run 1, 2, 3... without gaps.
 func loadMigrations(fsys fs.FS) ([]migration, error) {
-	names, err := fs.Glob(fsys, "migrations/*.sql")
+	return loadMigrationsIn(fsys, "migrations")
+}
+
+// loadMigrationsIn is loadMigrations from folder dir of fsys.
+func loadMigrationsIn(fsys fs.FS, dir string) ([]migration, error) {
+	names, err := fs.Glob(fsys, dir+"/*.sql")
 	if err != nil {
 		return nil, fmt.Errorf("migrations: %w", err)
 	}
@@ -337,18 +355,22 @@ func (s *SQLite) with(fn func(p *pools) error) error {
 }
 
 // inTx runs fn in an IMMEDIATE transaction on the writer and commits it if
-// fn succeeds.
+// fn succeeds. On PostgreSQL the transaction is serialisable and runs
+// again on a serialisation failure (retryTx): fn must not keep anything
+// from an earlier attempt.
 func (s *SQLite) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return s.with(func(p *pools) error {
-		tx, err := p.w.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback()
-		if err := fn(tx); err != nil {
-			return err
-		}
-		return tx.Commit()
+		return s.retryTx(ctx, func() error {
+			tx, err := p.w.BeginTx(ctx, s.txOptions())
+			if err != nil {
+				return err
+			}
+			defer tx.Rollback()
+			if err := fn(tx); err != nil {
+				return err
+			}
+			return tx.Commit()
+		})
 	})
 }
 
@@ -392,10 +414,11 @@ func readAll[T any](ctx context.Context, s *SQLite, scan func(scanner) (T, error
 	return list, err
 }
 
-// isUniqueViolation reports whether err is SQLite's UNIQUE constraint error.
+// isUniqueViolation reports whether err is SQLite's UNIQUE constraint error
+// (or PostgreSQL's, SQLSTATE 23505).
 func isUniqueViolation(err error) bool {
 	var se sqlite3.Error
-	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique
+	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique || isPGCode(err, "23505")
 }
 
 // wrap adds context to err unless it is nil or one of our sentinels
@@ -404,7 +427,7 @@ func wrap(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	for _, sentinel := range []error{ErrNotFound, ErrUserExists, ErrNoSuchUser, ErrBadName, ErrBadPassword, ErrTooLarge, ErrClosed, ErrSchemaTooNew, ErrLineTaken, ErrThrottled} {
+	for _, sentinel := range []error{ErrNotFound, ErrUserExists, ErrNoSuchUser, ErrBadName, ErrBadPassword, ErrTooLarge, ErrClosed, ErrSchemaTooNew, ErrLineTaken, ErrThrottled, ErrUnstorableText} {
 		if errors.Is(err, sentinel) {
 			return err
 		}

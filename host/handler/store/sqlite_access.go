@@ -55,7 +55,7 @@ func (s *SQLite) SetGroup(ctx context.Context, name, group string, member bool) 
 		if n >= MaxGroups {
 			return fmt.Errorf("%w: at most %d groups a user", ErrBadGroup, MaxGroups)
 		}
-		_, err = tx.ExecContext(ctx, "INSERT OR IGNORE INTO user_groups (user_id, name) VALUES (?, ?)", id, g)
+		_, err = tx.ExecContext(ctx, "INSERT INTO user_groups (user_id, name) VALUES (?, ?) ON CONFLICT DO NOTHING", id, g)
 		return err
 	}))
 }
@@ -131,7 +131,7 @@ func (s *SQLite) AddTimeUsed(ctx context.Context, name, day string, seconds int)
 			return err
 		}
 		return tx.QueryRowContext(ctx, `INSERT INTO time_used (user_id, day, seconds) VALUES (?, ?, ?)
-			ON CONFLICT (user_id, day) DO UPDATE SET seconds = seconds + excluded.seconds
+			ON CONFLICT (user_id, day) DO UPDATE SET seconds = time_used.seconds + excluded.seconds
 			RETURNING seconds`, id, day, seconds).Scan(&total)
 	})
 	return total, wrapAccess("add time used", err)

@@ -21,7 +21,7 @@ const defaultAreaID = 1
 // queries see one snapshot of the database.
 func (s *SQLite) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return s.with(func(p *pools) error {
-		tx, err := p.r.BeginTx(ctx, nil)
+		tx, err := p.r.BeginTx(ctx, s.readTxOptions())
 		if err != nil {
 			return err
 		}
@@ -235,17 +235,15 @@ func insertPost(ctx context.Context, tx *sql.Tx, np NewPost, subject, body strin
 		parentID, rootID = p.ParentID, p.RootID
 	}
 	now := nowMillis()
-	res, err := tx.ExecContext(ctx,
+	err = tx.QueryRowContext(ctx,
 		`INSERT INTO messages (area_id, seq, author_id, subject, parent_id, root_id, body, line_count, posted_at)
-		 VALUES (?1, (SELECT coalesce(max(seq), -1) + 1 FROM messages WHERE area_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8)`,
-		areaID, uid, p.Subject, parentID, rootID, body, count, now)
+		 VALUES (?1, (SELECT coalesce(max(seq), -1) + 1 FROM messages WHERE area_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+		 RETURNING id`,
+		areaID, uid, p.Subject, parentID, rootID, body, count, now).Scan(&p.ID)
 	if err != nil {
 		return Post{}, err
 	}
 	p.Posted = fromMillis(now)
-	if p.ID, err = res.LastInsertId(); err != nil {
-		return Post{}, err
-	}
 	if p.RootID == 0 {
 		p.RootID = p.ID
 	}
@@ -451,7 +449,7 @@ func (s *SQLite) LastRead(ctx context.Context, user, area string) (int64, error)
 func setPointer(ctx context.Context, tx *sql.Tx, uid, areaID, id int64) error {
 	_, err := tx.ExecContext(ctx,
 		`INSERT INTO last_read (user_id, area_id, message_id) VALUES (?, ?, ?)
-		 ON CONFLICT (user_id, area_id) DO UPDATE SET message_id = max(message_id, excluded.message_id)`,
+		 ON CONFLICT (user_id, area_id) DO UPDATE SET message_id = max(last_read.message_id, excluded.message_id)`,
 		uid, areaID, id)
 	return err
 }
@@ -581,14 +579,11 @@ func insertMail(ctx context.Context, tx *sql.Tx, to, from, subject, body string,
 	}
 	m.To, m.From = toName, fromName
 	now := nowMillis()
-	res, err := tx.ExecContext(ctx,
-		`INSERT INTO mail (to_id, from_id, subject, body, line_count, sent_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		toID, fromID, subject, body, count, now)
-	if err != nil {
-		return MailItem{}, err
-	}
 	m.Sent = fromMillis(now)
-	if m.ID, err = res.LastInsertId(); err != nil {
+	err = tx.QueryRowContext(ctx,
+		`INSERT INTO mail (to_id, from_id, subject, body, line_count, sent_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+		toID, fromID, subject, body, count, now).Scan(&m.ID)
+	if err != nil {
 		return MailItem{}, err
 	}
 	return m, nil
@@ -618,7 +613,7 @@ func (s *SQLite) MailCount(ctx context.Context, user string) (total, unread int,
 	}
 	err = s.with(func(p *pools) error {
 		return p.r.QueryRowContext(ctx,
-			"SELECT count(*), coalesce(sum(read_at IS NULL), 0) FROM mail WHERE to_id = "+mailOwner,
+			"SELECT count(*), coalesce(sum(CASE WHEN read_at IS NULL THEN 1 ELSE 0 END), 0) FROM mail WHERE to_id = "+mailOwner,
 			name).Scan(&total, &unread)
 	})
 	if err != nil {

@@ -176,12 +176,12 @@ func (s *SQLite) TossPost(ctx context.Context, tp TossedPost) (int64, bool, erro
 const (
 	// replyParentQuery finds the post of an echo's area with a MSGID
 	// (ftn_posts_msgid).
-	replyParentQuery = `SELECT m.id, coalesce(m.root_id, m.id) FROM ftn_posts f CROSS JOIN messages m ON m.id = f.message_id
-		WHERE f.area_tag = ? AND f.msgid = ? AND m.area_id = ? ORDER BY m.id LIMIT 1`
+	replyParentQuery = `SELECT m.id, coalesce(m.root_id, m.id) FROM ftn_posts f CROSS JOIN messages m
+		WHERE m.id = f.message_id AND f.area_tag = ? AND f.msgid = ? AND m.area_id = ? ORDER BY m.id LIMIT 1`
 	// orphanRepliesQuery finds the posts of an echo's area that reply to
 	// a MSGID and have no parent yet (ftn_posts_reply).
-	orphanRepliesQuery = `SELECT m.id FROM ftn_posts f CROSS JOIN messages m ON m.id = f.message_id
-		WHERE f.area_tag = ? AND f.reply = ? AND m.area_id = ? AND m.parent_id IS NULL AND m.id <> ?`
+	orphanRepliesQuery = `SELECT m.id FROM ftn_posts f CROSS JOIN messages m
+		WHERE m.id = f.message_id AND f.area_tag = ? AND f.reply = ? AND m.area_id = ? AND m.parent_id IS NULL AND m.id <> ?`
 )
 
 // adoptReplies threads under post id (of thread root) the posts of the
@@ -214,11 +214,9 @@ func adoptReplies(ctx context.Context, tx *sql.Tx, areaID int64, tag, msgid stri
 
 // insertID runs an INSERT in tx and returns the new row's id.
 func insertID(ctx context.Context, tx *sql.Tx, query string, args ...any) (int64, error) {
-	res, err := tx.ExecContext(ctx, query, args...)
-	if err != nil {
-		return 0, err
-	}
-	return res.LastInsertId()
+	var id int64
+	err := tx.QueryRowContext(ctx, query+" RETURNING id", args...).Scan(&id)
+	return id, err
 }
 
 // millisOrNow is t as stored, or now for a zero t.
@@ -495,13 +493,13 @@ func writeNetmail(ctx context.Context, tx *sql.Tx, to, from, subject, body strin
 		return MailItem{}, err
 	}
 	now := nowMillis()
-	res, err := tx.ExecContext(ctx,
-		`INSERT INTO ftn_netmail_out (from_id, to_name, to_addr, subject, body, line_count, reply, written_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		fromID, name, addr, subject, body, count, reply, now)
+	m := MailItem{To: name + "@" + addr, From: fromName, Subject: subject, Lines: decodeLines(body, count), Sent: fromMillis(now)}
+	err = tx.QueryRowContext(ctx,
+		`INSERT INTO ftn_netmail_out (from_id, to_name, to_addr, subject, body, line_count, reply, written_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		 RETURNING id`,
+		fromID, name, addr, subject, body, count, reply, now).Scan(&m.ID)
 	if err != nil {
 		return MailItem{}, err
 	}
-	m := MailItem{To: name + "@" + addr, From: fromName, Subject: subject, Lines: decodeLines(body, count), Sent: fromMillis(now)}
-	m.ID, err = res.LastInsertId()
-	return m, err
+	return m, nil
 }

@@ -37,15 +37,17 @@ const (
 	// appendJournalSQL appends batch ?4 of ?2 entries, written at ?3, to
 	// journal ?5 if its count is exactly ?1.
 	appendJournalSQL = `INSERT INTO journal_entries (conn_id, first, next, written, entries)
-	                    SELECT j.conn_id, ?1, ?1 + ?2, ?3, ?4 FROM journals j
+	                    SELECT j.conn_id, CAST(?1 AS BIGINT), CAST(?1 AS BIGINT) + CAST(?2 AS BIGINT), ?3, ?4 FROM journals j
 	                    WHERE j.conn_id = ?5 AND ` + journalCountSQL + ` = ?1`
 	// touchJournalSQL notes that journal ?5 was written at ?3 if its
-	// count is exactly ?1 (?2 and ?4 are not used).
+	// count is exactly ?1 (?2 is 0 and ?4 NULL: named only so that
+	// PostgreSQL knows every parameter's type).
 	touchJournalSQL = `UPDATE journals AS j SET written = ?3
-	                   WHERE j.conn_id = ?5 AND ` + journalCountSQL + ` = ?1`
+	                   WHERE j.conn_id = ?5 AND ` + journalCountSQL + ` = ?1
+	                   AND CAST(?2 AS BIGINT) = 0 AND CAST(?4 AS BYTEA) IS NULL`
 	// compactJournalSQL replaces the head of journal ?5 with ?4 (?2
 	// entries) at ?3, if its count is exactly ?1.
-	compactJournalSQL = `UPDATE journals AS j SET entries = ?4, count = ?1 + ?2, written = ?3
+	compactJournalSQL = `UPDATE journals AS j SET entries = ?4, count = CAST(?1 AS BIGINT) + CAST(?2 AS BIGINT), written = ?3
 	                     WHERE j.conn_id = ?5 AND ` + journalCountSQL + ` = ?1`
 	// startJournalSQL starts a journal over, whatever was there.
 	startJournalSQL = `INSERT INTO journals (conn_id, entries, count, written) VALUES (?, ?, ?, ?)
@@ -163,21 +165,24 @@ func (s *SQLite) writeJournals(ctx context.Context, op string, writes []JournalW
 		if err != nil {
 			return err
 		}
-		tx, err := p.w.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback()
-		for i, w := range writes {
-			ok, err := writeJournal(ctx, tx, st, w, batches[i], now)
+		return s.retryTx(ctx, func() error {
+			clear(errs)
+			tx, err := p.w.BeginTx(ctx, s.txOptions())
 			if err != nil {
 				return err
 			}
-			if !ok {
-				errs[i] = fmt.Errorf("%w: conn %s, count %d", ErrJournalConflict, w.ConnID, w.Count)
+			defer tx.Rollback()
+			for i, w := range writes {
+				ok, err := writeJournal(ctx, tx, st, w, batches[i], now)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					errs[i] = fmt.Errorf("%w: conn %s, count %d", ErrJournalConflict, w.ConnID, w.Count)
+				}
 			}
-		}
-		return tx.Commit()
+			return tx.Commit()
+		})
 	})
 	if err != nil {
 		return nil, wrap(op, err)
@@ -248,6 +253,9 @@ func (s *SQLite) PruneJournals(ctx context.Context, cutoff time.Time) (int, erro
 		}
 		if n, err = res.RowsAffected(); err != nil {
 			return err
+		}
+		if s.pg != nil {
+			return nil // no WAL file of ours: PostgreSQL's is the server's
 		}
 		return eraseWAL(ctx, p.w)
 	})

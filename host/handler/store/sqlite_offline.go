@@ -197,7 +197,7 @@ func (s *SQLite) QWKFetched(ctx context.Context, user, token string) (bool, erro
 		if _, err := tx.ExecContext(ctx,
 			`INSERT INTO last_read (user_id, area_id, message_id)
 			 SELECT CAST(?1 AS INTEGER), area_id, message_id FROM qwk_packet_pointers WHERE token = ?2 AND true
-			 ON CONFLICT (user_id, area_id) DO UPDATE SET message_id = max(message_id, excluded.message_id)`,
+			 ON CONFLICT (user_id, area_id) DO UPDATE SET message_id = max(last_read.message_id, excluded.message_id)`,
 			uid, token); err != nil {
 			return err
 		}

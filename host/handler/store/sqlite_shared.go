@@ -197,14 +197,9 @@ func (s *SQLite) AppendSharedEvent(ctx context.Context, e SharedEvent) (int64, e
 	}
 	var id int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx,
-			"INSERT INTO shared_events (origin, channel, sender, text, at) VALUES (?, ?, ?, ?, ?)",
-			e.Origin, e.Channel, e.From, e.Text, at.UnixMilli())
-		if err != nil {
-			return err
-		}
-		id, err = res.LastInsertId()
-		return err
+		return tx.QueryRowContext(ctx,
+			"INSERT INTO shared_events (origin, channel, sender, text, at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+			e.Origin, e.Channel, e.From, e.Text, at.UnixMilli()).Scan(&id)
 	})
 	return id, wrapShared("shared event", err)
 }

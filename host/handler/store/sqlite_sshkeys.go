@@ -42,7 +42,7 @@ func (s *SQLite) AddSSHKey(ctx context.Context, name string, key SSHKey) error {
 		}
 		var n int
 		var dup bool
-		if err := tx.QueryRowContext(ctx, "SELECT count(*), coalesce(max(fingerprint = ?), 0) FROM ssh_keys WHERE user_id = ?",
+		if err := tx.QueryRowContext(ctx, "SELECT count(*), coalesce(max(CASE WHEN fingerprint = ? THEN 1 ELSE 0 END), 0) FROM ssh_keys WHERE user_id = ?",
 			key.Fingerprint, id).Scan(&n, &dup); err != nil {
 			return err
 		}

@@ -104,12 +104,7 @@ func (s *SQLite) BeginRegistration(ctx context.Context, addr string, now time.Ti
 		if n >= limit {
 			return &ThrottledError{Wait: time.Duration(oldest.Int64-since) * time.Millisecond}
 		}
-		res, err := tx.ExecContext(ctx, "INSERT INTO registrations (addr, at) VALUES (?, ?)", addr, at)
-		if err != nil {
-			return err
-		}
-		id, err = res.LastInsertId()
-		return err
+		return tx.QueryRowContext(ctx, "INSERT INTO registrations (addr, at) VALUES (?, ?) RETURNING id", addr, at).Scan(&id)
 	})
 	if errors.Is(err, ErrThrottled) {
 		return 0, err
