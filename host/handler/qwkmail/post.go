@@ -173,14 +173,14 @@ func check(m qwk.Message, areaOf map[int]string, may map[string]bool) (Outcome, 
 		}
 		item.ReplyTo = 0 // mail has no thread
 	} else {
+		// An area the caller may not post in is named by its number
+		// only, as one that does not exist: its name may be hidden
+		// from them.
 		area, ok := areaOf[m.Conference]
 		out.Area, item.Area = area, area
-		switch {
-		case !ok:
+		if !ok || !may[strings.ToLower(area)] {
 			out.Area = "conference " + strconv.Itoa(m.Conference)
-			out.Reason = "no such area"
-		case !may[strings.ToLower(area)]:
-			out.Reason = "you may not post in " + area
+			out.Reason = "no area you may post in"
 		}
 	}
 	if out.Reason != "" {

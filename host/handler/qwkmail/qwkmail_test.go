@@ -133,7 +133,8 @@ func TestBuildFetchPost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if report.Refused != "" || report.Posted() != 3 || report.Messages[3].Reason != "you may not post in sysop" {
+	if report.Refused != "" || report.Posted() != 3 || report.Messages[3].Reason != "no area you may post in" ||
+		report.Messages[3].Area != "conference 3" || strings.Contains(strings.Join(report.Lines(), "\n"), "sysop") {
 		t.Fatalf("report = %+v\n%s", report, strings.Join(report.Lines(), "\n"))
 	}
 	thread, _ := db.Thread(ctx, hello.ID)
