@@ -31,8 +31,8 @@ type OfflineMail interface {
 	// at most max. An unknown user has none.
 	QWKMail(ctx context.Context, user string, max int) ([]MailItem, error)
 	// SaveQWKPacket keeps a packet built for p.User until it is fetched
-	// or replaced: a user's packets past MaxQWKPackets, and those older
-	// than QWKPacketLife, are dropped first. Errors: ErrNoSuchUser,
+	// or replaced: a user's packets past MaxQWKPackets, and anyone's
+	// older than QWKPacketLife, are dropped first. Errors: ErrNoSuchUser,
 	// ErrTooLarge (data over MaxQWKPacketBytes), ErrExists (the token is
 	// taken).
 	SaveQWKPacket(ctx context.Context, p QWKPacket) error

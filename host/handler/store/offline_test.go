@@ -196,3 +196,27 @@ func TestQWKMailReadOnlyWhenFetched(t *testing.T) {
 		t.Errorf("bob's mail was marked read by ann's packet")
 	}
 }
+
+// TestQWKPacketsExpire: a packet past QWKPacketLife is dropped when
+// anyone keeps a packet, whoever it was for.
+func TestQWKPacketsExpire(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	mustRegister(t, s, "ann", "bob")
+	if err := s.SaveQWKPacket(ctx, QWKPacket{Token: "old", User: "ann", Data: []byte("z")}); err != nil {
+		t.Fatal(err)
+	}
+	err := s.with(func(p *pools) error {
+		_, err := p.w.ExecContext(ctx, "UPDATE qwk_packets SET created_at = ?", nowMillis()-QWKPacketLife.Milliseconds()-1)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveQWKPacket(ctx, QWKPacket{Token: "new", User: "bob", Data: []byte("z")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.QWKPacketData(ctx, "ann", "old"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("ann's expired packet is still kept: %v", err)
+	}
+}

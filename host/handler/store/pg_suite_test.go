@@ -120,6 +120,7 @@ var sharedSuite = []struct {
 	{"QWKPointersMoveOnlyWhenFetched", TestQWKPointersMoveOnlyWhenFetched},
 	{"QWKMailReadOnlyWhenFetched", TestQWKMailReadOnlyWhenFetched},
 	{"PostREP", TestPostREP},
+	{"QWKPacketsExpire", TestQWKPacketsExpire},
 }
 
 // TestPostgres runs the shared suite on PostgreSQL. It is skipped, saying

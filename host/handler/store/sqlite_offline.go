@@ -117,11 +117,16 @@ func (s *SQLite) SaveQWKPacket(ctx context.Context, p QWKPacket) error {
 			return err
 		}
 		now := nowMillis()
-		// Make room: packets too old, then the oldest past the limit.
+		// Make room: anyone's packets too old (a caller who never comes
+		// back leaves none for long), then user's oldest past the limit.
+		if _, err := tx.ExecContext(ctx, "DELETE FROM qwk_packets WHERE created_at < ?",
+			now-QWKPacketLife.Milliseconds()); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx,
-			`DELETE FROM qwk_packets WHERE user_id = ?1 AND (created_at < ?2 OR token NOT IN
-			   (SELECT token FROM qwk_packets WHERE user_id = ?1 ORDER BY created_at DESC, id DESC LIMIT ?3))`,
-			uid, now-QWKPacketLife.Milliseconds(), MaxQWKPackets-1); err != nil {
+			`DELETE FROM qwk_packets WHERE user_id = ?1 AND token NOT IN
+			   (SELECT token FROM qwk_packets WHERE user_id = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2)`,
+			uid, MaxQWKPackets-1); err != nil {
 			return err
 		}
 		var taken bool

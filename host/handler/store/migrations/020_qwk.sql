@@ -21,6 +21,7 @@ CREATE TABLE qwk_packets (
     fetched_at INTEGER -- NULL until fetched
 );
 CREATE INDEX qwk_packets_user ON qwk_packets (user_id, created_at);
+CREATE INDEX qwk_packets_age ON qwk_packets (created_at);
 
 -- Where each area's last-read pointer goes when the packet is fetched.
 CREATE TABLE qwk_packet_pointers (

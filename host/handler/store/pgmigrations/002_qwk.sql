@@ -18,6 +18,7 @@ CREATE TABLE qwk_packets (
     fetched_at bigint
 );
 CREATE INDEX qwk_packets_user ON qwk_packets (user_id, created_at);
+CREATE INDEX qwk_packets_age ON qwk_packets (created_at);
 
 CREATE TABLE qwk_packet_pointers (
     token      text   NOT NULL REFERENCES qwk_packets (token) ON DELETE CASCADE,
