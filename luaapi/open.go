@@ -162,7 +162,7 @@ func New(deps Deps) *API {
 	a.Watch = &Watch{Host: deps.Watch, IsSysop: a.Users.IsSysop, Recorder: deps.Recorder}
 	a.SSHKeys = &SSHKeys{Store: deps.Store, Current: deps.User, Recorder: deps.Recorder}
 	a.FTN = &FTN{Host: deps.FTN, Mail: deps.Store, User: deps.User, IsSysop: a.Users.IsSysop, Recorder: deps.Recorder}
-	a.QWK = &QWK{Service: &qwkmail.Service{Store: deps.Store, Now: deps.Now, Location: deps.Location}, Recorder: deps.Recorder, Offload: deps.Offload}
+	a.QWK = &QWK{Service: &qwkmail.Service{Store: deps.Store, Now: deps.Now, Location: deps.Location}, Recorder: deps.Recorder, Offload: deps.Offload, BuildInterval: DefaultBuildInterval}
 	a.Mongrel2 = &Mongrel2{Log: deps.Log}
 	a.Engine = &Engine{Startup: deps.Startup, Log: deps.Log}
 	// A caller's level is read afresh at each login: the sysop may have

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -33,6 +34,57 @@ type QWK struct {
 	// from the state's goroutine while the caller's coroutine waits, so
 	// that the other callers the state serves are not kept waiting.
 	Offload Offloader
+	// BuildInterval, if set, is how long a user's packet stands for a
+	// new one (New sets DefaultBuildInterval): qwk.build within it
+	// answers the same packet again, unless it was fetched, without
+	// building (building takes a background worker the logins' password
+	// hashes also use). A retry after a failed transfer sends the same
+	// packet.
+	BuildInterval time.Duration
+
+	// recent is each user's last packet built on this state.
+	recent map[string]recentPacket
+}
+
+// recentPacket is a packet built, and when.
+type recentPacket struct {
+	at    time.Time
+	built qwkmail.Built
+}
+
+// DefaultBuildInterval is the shipped BuildInterval.
+const DefaultBuildInterval = 10 * time.Second
+
+// maxRecentKept bounds QWK.recent; entries past the interval go first.
+const maxRecentKept = 1000
+
+// recentFor returns user's packet built within BuildInterval of now.
+func (q *QWK) recentFor(user string, now time.Time) (qwkmail.Built, bool) {
+	r, ok := q.recent[strings.ToLower(user)]
+	if !ok || q.BuildInterval <= 0 || now.Sub(r.at) >= q.BuildInterval {
+		return qwkmail.Built{}, false
+	}
+	return r.built, true
+}
+
+// noteBuilt records the packet built for user at now.
+func (q *QWK) noteBuilt(user string, built qwkmail.Built, now time.Time) {
+	if q.BuildInterval <= 0 {
+		return
+	}
+	if q.recent == nil {
+		q.recent = map[string]recentPacket{}
+	}
+	if len(q.recent) >= maxRecentKept {
+		for u, r := range q.recent {
+			if now.Sub(r.at) >= q.BuildInterval {
+				delete(q.recent, u)
+			}
+		}
+	}
+	if len(q.recent) < maxRecentKept {
+		q.recent[strings.ToLower(user)] = recentPacket{at: now, built: built}
+	}
 }
 
 // Loader opens the qwk module.
@@ -155,6 +207,10 @@ func (q *QWK) selectArea(L *lua.LState) int {
 // Nothing moves, and no mail is marked read, before.
 func (q *QWK) build(L *lua.LState) int {
 	user, readable, board := L.CheckString(1), checkNames(L, 2), checkBoard(L, 3)
+	if built, ok := q.recentFor(user, time.Now()); ok {
+		L.Push(builtTable(L, built))
+		return 1
+	}
 	var (
 		packed *qwkmail.Packed
 		err    error
@@ -168,6 +224,7 @@ func (q *QWK) build(L *lua.LState) int {
 		if err != nil {
 			return failValues(err)
 		}
+		q.noteBuilt(user, built, time.Now())
 		return []lua.LValue{builtTable(L, built)}
 	})
 }
@@ -215,6 +272,7 @@ func (q *QWK) fetched(L *lua.LState) int {
 	first, err := callStore(L, func(ctx context.Context) (bool, error) {
 		first, err := q.Service.Fetched(ctx, user, token)
 		if err == nil {
+			delete(q.recent, strings.ToLower(user)) // the next build is a new packet
 			// The file is a copy of what the store keeps.
 			_ = qwkmail.RemovePacketFile(q.dir(), token)
 		}

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -105,4 +106,24 @@ func TestQWKModuleRound(t *testing.T) {
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Errorf("the packet file outlived its fetch: %v", err)
 	}
+}
+
+// TestQWKBuildInterval: within the interval qwk.build answers the same
+// packet again (a retry after a failed transfer), until it is fetched;
+// another user is not held up.
+func TestQWKBuildInterval(t *testing.T) {
+	L, db := newBoardState(t)
+	L.PreloadModule("qwk", (&QWK{Service: &qwkmail.Service{Store: db}, Dir: t.TempDir(), BuildInterval: time.Hour}).Loader)
+	runLuaOK(t, L, `
+		local board, qwk = require 'board', require 'qwk'
+		assert(board.post('general', 'cy', 'Hi', {'hello'}))
+		local first = assert(qwk.build('ann', {'general'}))
+		assert(board.post('general', 'cy', 'Again', {'hello'}))
+		local again = assert(qwk.build('ANN', {'general'}))
+		assert(again.token == first.token and again.messages == 1, 'the same packet again')
+		assert(qwk.build('bob', {'general'}), 'bob waits for nobody')
+		assert(qwk.fetched('ann', first.token))
+		local next = assert(qwk.build('ann', {'general'}))
+		assert(next.token ~= first.token and next.messages == 1, 'a new packet after the fetch')
+	`)
 }
