@@ -29,10 +29,11 @@ type QWK struct {
 	Dir string
 	// Recorder, if set, journals the module's calls.
 	Recorder Recorder
-	// Offload, if set, runs the slow part of qwk.build (reading the
-	// posts, zipping) and qwk.post (reading and parsing the REP) away
-	// from the state's goroutine while the caller's coroutine waits, so
-	// that the other callers the state serves are not kept waiting.
+	// Offload, if set, runs qwk.build (reading the posts, zipping,
+	// keeping the packet), qwk.file (writing it out) and qwk.post
+	// (reading, parsing and posting the REP) away from the state's
+	// goroutine while the caller's coroutine waits, so that the other
+	// callers the state serves are not kept waiting.
 	Offload Offloader
 	// BuildInterval, if set, is how long a user's packet stands for a
 	// new one (New sets DefaultBuildInterval): qwk.build within it
@@ -212,17 +213,16 @@ func (q *QWK) build(L *lua.LState) int {
 		return 1
 	}
 	var (
-		packed *qwkmail.Packed
-		err    error
+		built qwkmail.Built
+		err   error
 	)
-	work := func() { packed, err = q.Service.Pack(context.Background(), board, user, readable) }
+	// Reading the posts, zipping and keeping the packet (a write of up
+	// to MaxQWKPacketBytes) all run away from the state's goroutine when
+	// they can; the journal records the call when done runs.
+	work := func() { built, err = q.Service.Build(context.Background(), board, user, readable) }
 	return answerAfter(L, q.Offload, work, func(L *lua.LState) []lua.LValue {
 		if err != nil {
 			return failValues(asStoreFault(L, context.Background(), err))
-		}
-		built, err := callStore(L, func(ctx context.Context) (qwkmail.Built, error) { return q.Service.Keep(ctx, packed) })
-		if err != nil {
-			return failValues(err)
 		}
 		q.noteBuilt(user, built, time.Now())
 		return []lua.LValue{builtTable(L, built)}
@@ -254,14 +254,22 @@ var errNoPacket = errors.New("no such packet (it may have expired: build a new o
 // transfer to send.
 func (q *QWK) file(L *lua.LState) int {
 	user, token, board := L.CheckString(1), L.CheckString(2), checkBoard(L, 3)
-	path, err := callStore(L, func(ctx context.Context) (string, error) {
-		return q.Service.PacketFile(ctx, q.dir(), board, user, token)
+	var (
+		path string
+		err  error
+	)
+	// Reading the packet back and writing its file run away from the
+	// state's goroutine when they can.
+	work := func() { path, err = q.Service.PacketFile(context.Background(), q.dir(), board, user, token) }
+	return answerAfter(L, q.Offload, work, func(L *lua.LState) []lua.LValue {
+		if err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				err = errNoPacket
+			}
+			return failValues(asStoreFault(L, context.Background(), err))
+		}
+		return []lua.LValue{lua.LString(path)}
 	})
-	if err != nil {
-		return failAs(L, err, errNoPacket)
-	}
-	L.Push(lua.LString(path))
-	return 1
 }
 
 // qwk.fetched(user, token) -> true, first: the transfer of packet token

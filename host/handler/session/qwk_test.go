@@ -14,13 +14,14 @@ import (
 	"github.com/m2bbs/m2bbs/host/handler/store"
 )
 
-// qwkScript builds ann's packet when the caller says so, shows its
-// token, then tells the module it was fetched.
+// qwkScript builds ann's packet when the caller says so, writes its
+// file, shows its token, then tells the module it was fetched.
 const qwkScript = `require 'ui'
 local qwk = require 'qwk'
 function m2bbs(conn, req)
     req = ui.ask(conn, req, 'ready?')
     local p, err = qwk.build('ann', {'general'})
+    local path = assert(qwk.file('ann', p.token))
     req = ui.ask(conn, req, 'built ' .. (p and (p.messages .. ' ' .. p.token) or err))
     local ok, first = qwk.fetched('ann', p.token)
     req = ui.ask(conn, req, 'fetched ' .. tostring(first))
@@ -29,21 +30,43 @@ function m2bbs(conn, req)
     end
 end`
 
-// packetCounter counts the packets kept.
+// packetCounter counts the packets kept, and the packets' big reads and
+// writes made on the worker's goroutine (onWorker) rather than in
+// background work.
 type packetCounter struct {
 	*store.SQLite
-	saves atomic.Int64
+	saves    atomic.Int64
+	onWorker atomic.Bool
+	heavy    atomic.Int64 // big reads and writes while onWorker
+}
+
+func (p *packetCounter) noteHeavy() {
+	if p.onWorker.Load() {
+		p.heavy.Add(1)
+	}
 }
 
 func (p *packetCounter) SaveQWKPacket(ctx context.Context, pk store.QWKPacket) error {
 	p.saves.Add(1)
+	p.noteHeavy()
 	return p.SQLite.SaveQWKPacket(ctx, pk)
 }
 
-// TestQWKBuildWaitsOffTheWorkerAndReplays: qwk.build runs through the
-// host's background work while others are served; after a crash the
-// caller's replay answers it and qwk.fetched from the journal, building
-// nothing again and moving nothing twice.
+func (p *packetCounter) QWKPacketData(ctx context.Context, user, token string) ([]byte, error) {
+	p.noteHeavy()
+	return p.SQLite.QWKPacketData(ctx, user, token)
+}
+
+func (p *packetCounter) QWKNew(ctx context.Context, user string, areas []string, max int) ([]store.ConferencePosts, error) {
+	p.noteHeavy()
+	return p.SQLite.QWKNew(ctx, user, areas, max)
+}
+
+// TestQWKBuildWaitsOffTheWorkerAndReplays: qwk.build and qwk.file run
+// through the host's background work while others are served (the
+// packet's reads and writes never on the worker's goroutine); after a
+// crash the caller's replay answers them and qwk.fetched from the
+// journal, building nothing again and moving nothing twice.
 func TestQWKBuildWaitsOffTheWorkerAndReplays(t *testing.T) {
 	db, err := store.Open(filepath.Join(t.TempDir(), "bbs.db"), store.Options{BcryptCost: bcrypt.MinCost})
 	if err != nil {
@@ -64,6 +87,7 @@ func TestQWKBuildWaitsOffTheWorkerAndReplays(t *testing.T) {
 		t.Fatal(err)
 	}
 	counted := &packetCounter{SQLite: db}
+	counted.onWorker.Store(true)
 	var held []heldWork
 	start := func() (*Table, *recorder) {
 		rec := &recorder{}
@@ -90,11 +114,23 @@ func TestQWKBuildWaitsOffTheWorkerAndReplays(t *testing.T) {
 	}
 	// Another caller is served while the packet is made.
 	expect(t, converse(tbl, rec, "2", "connect"), "2 prompt:ready?")
-	h := held[0]
-	held = nil
-	h.work()
-	h.then()
-	tbl.Commit()
+	// The build, then the file: neither reads posts nor reads or writes
+	// the packet on the worker's goroutine.
+	for range 2 {
+		if len(held) != 1 {
+			t.Fatalf("%d works waiting, want 1", len(held))
+		}
+		h := held[0]
+		held = nil
+		counted.onWorker.Store(false)
+		h.work()
+		counted.onWorker.Store(true)
+		h.then()
+		tbl.Commit()
+	}
+	if n := counted.heavy.Load(); n != 0 {
+		t.Errorf("%d packet reads or writes ran on the worker's goroutine", n)
+	}
 	got := rec.take()
 	if len(got) != 1 || !strings.HasPrefix(got[0], "1 prompt:built 1 ") {
 		t.Fatalf("after the build: %q", got)
