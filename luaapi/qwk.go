@@ -96,6 +96,7 @@ func (q *QWK) Loader(L *lua.LState) int {
 		"build":   writes(q.build),
 		"file":    reads(q.file),
 		"fetched": writes(q.fetched),
+		"discard": reads(q.discard),
 		"post":    writes(q.post),
 	}.table(L, q.Recorder, "qwk"))
 	return 1
@@ -292,6 +293,16 @@ func (q *QWK) fetched(L *lua.LState) int {
 	L.Push(lua.LTrue)
 	L.Push(lua.LBool(first))
 	return 2
+}
+
+// qwk.discard(token) -> true: the packet's file is removed (a transfer
+// that failed); the packet stays kept, and qwk.file writes it again.
+func (q *QWK) discard(L *lua.LState) int {
+	if err := qwkmail.RemovePacketFile(q.dir(), L.CheckString(1)); err != nil {
+		return fail(L, err)
+	}
+	L.Push(lua.LTrue)
+	return 1
 }
 
 // qwk.post(user, path, writable [, board]) -> report: posts the REP file

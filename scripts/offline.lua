@@ -75,15 +75,21 @@ local function download(conn, req, user, names)
     end
     ui.display(conn, req, ('Packet %s: %d messages (%s), %d bytes.'):format(
         packet.file, packet.messages, table.concat(parts, ', '), packet.bytes))
-    local path = assert(qwk.file(user, packet.token, offline.BOARD))
+    local path, ferr = qwk.file(user, packet.token, offline.BOARD)
+    if not path then
+        ui.display(conn, req, 'No packet: ' .. ferr .. '.')
+        return req
+    end
     local sent, why
     req, sent, why = offline.send(conn, req, user, path)
     if sent then
-        assert(qwk.fetched(user, packet.token))
-        ui.display(conn, req, 'Sent. What it holds is no longer new to you.')
+        local ok, err = qwk.fetched(user, packet.token)
+        ui.display(conn, req, ok and 'Sent. What it holds is no longer new to you.'
+            or ('Sent, but ' .. err .. ': your messages stay new.'))
     else
         ui.display(conn, req, 'Not sent: ' .. tostring(why) .. '. Your new messages stay new.')
     end
+    qwk.discard(packet.token) -- the file goes whatever came of it
     return req
 end
 

@@ -66,9 +66,16 @@ func TestOfflineMailThroughTheMenu(t *testing.T) {
 		t.Fatalf("offline mail menu:\n%s", out)
 	}
 	packetLine := regexp.MustCompile(`PACKET (\S+)`)
-	out := visit(t, ann, "D", "N")
-	if !strings.Contains(out, "Packet E2EBBS.QWK: 3 messages (mail 1, general 1, tech 1)") || !strings.Contains(out, "Your new messages stay new.") {
+	out := visit(t, ann, "D")
+	failed := packetLine.FindStringSubmatch(out)
+	if failed == nil || !strings.Contains(out, "Packet E2EBBS.QWK: 3 messages (mail 1, general 1, tech 1)") {
+		t.Fatalf("a packet offered:\n%s", out)
+	}
+	if out := visit(t, ann, "N"); !strings.Contains(out, "Your new messages stay new.") {
 		t.Fatalf("a packet that did not arrive:\n%s", out)
+	}
+	if _, err := os.Stat(failed[1]); !os.IsNotExist(err) {
+		t.Errorf("the file of a packet that did not arrive was left behind: %v", err)
 	}
 	out = visit(t, ann, "D")
 	m := packetLine.FindStringSubmatch(out)

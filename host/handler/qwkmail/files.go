@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
-
-	"github.com/m2bbs/m2bbs/host/handler/store"
 )
 
 // PacketFile writes packet token of user as dir/TOKEN/BBSID.QWK (the
@@ -28,7 +26,7 @@ func (s *Service) PacketFile(ctx context.Context, dir string, b Board, user, tok
 	if err := privateDir(dir); err != nil {
 		return "", err
 	}
-	removeStale(dir, s.now().Add(-store.QWKPacketLife))
+	removeStale(dir, s.now().Add(-StaleFileAge))
 	folder := filepath.Join(dir, token)
 	if err := os.MkdirAll(folder, 0o700); err != nil {
 		return "", fmt.Errorf("qwk packet file: %w", err)
@@ -58,8 +56,13 @@ func privateDir(dir string) error {
 	return nil
 }
 
+// StaleFileAge is how long a packet's file may be left behind (a
+// session that ended in the middle of a transfer) before the next
+// PacketFile removes it.
+const StaleFileAge = 2 * time.Hour
+
 // removeStale removes the packet folders under dir last changed before
-// cutoff: packets never fetched, which the store has dropped by now.
+// cutoff: left behind by transfers that never finished.
 func removeStale(dir string, cutoff time.Time) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
