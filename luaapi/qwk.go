@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,7 +26,8 @@ import (
 type QWK struct {
 	Service *qwkmail.Service
 	// Dir is where packet files are written for transfers
-	// (os.TempDir()/m2bbs-qwk when empty).
+	// (os.TempDir()/m2bbs-qwk-UID, UID the host's, when empty); it must
+	// be the host's own folder that only it writes to.
 	Dir string
 	// Recorder, if set, journals the module's calls.
 	Recorder Recorder
@@ -107,7 +109,7 @@ func (q *QWK) dir() string {
 	if q.Dir != "" {
 		return q.Dir
 	}
-	return filepath.Join(os.TempDir(), "m2bbs-qwk")
+	return filepath.Join(os.TempDir(), "m2bbs-qwk-"+strconv.Itoa(os.Geteuid()))
 }
 
 // checkNames reads a list of area names.

@@ -2,11 +2,14 @@ package qwkmail
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -28,30 +31,54 @@ func (s *Service) PacketFile(ctx context.Context, dir string, b Board, user, tok
 	}
 	removeStale(dir, s.now().Add(-StaleFileAge))
 	folder := filepath.Join(dir, token)
-	if err := os.MkdirAll(folder, 0o700); err != nil {
+	if err := os.Mkdir(folder, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 		return "", fmt.Errorf("qwk packet file: %w", err)
 	}
+	// An existing folder must be one of ours too (never a link).
+	if err := ownFolder(folder, true); err != nil {
+		return "", err
+	}
 	path := filepath.Join(folder, strings.ToUpper(b.BBSID)+".QWK")
-	if err := os.WriteFile(path, data, 0o600); err != nil {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|syscall.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return "", fmt.Errorf("qwk packet file: %w", err)
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return "", fmt.Errorf("qwk packet file: %w", err)
+	}
+	if err := f.Close(); err != nil {
 		return "", fmt.Errorf("qwk packet file: %w", err)
 	}
 	return path, nil
 }
 
-// privateDir makes dir (mode 0700) if it is missing and refuses one that
-// is a symbolic link or that others may write to: the folder may be
-// under a shared /tmp, where someone could plant one. (Each packet's own
-// folder is 0700 and its file 0600.)
+// privateDir makes dir (mode 0700) if it is missing and refuses one
+// that is not the host's own (ownFolder): the folder may be under a
+// shared /tmp, where another account could plant one to swap packets or
+// redirect the host's writes.
 func privateDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("qwk packet folder: %w", err)
 	}
+	return ownFolder(dir, false)
+}
+
+// ownFolder checks that dir is a folder (not a link) owned by the
+// host's user that no one else may write to; private also refuses one
+// others may enter.
+func ownFolder(dir string, private bool) error {
 	info, err := os.Lstat(dir)
 	if err != nil {
 		return fmt.Errorf("qwk packet folder: %w", err)
 	}
-	if !info.IsDir() || info.Mode().Perm()&0o022 != 0 {
-		return fmt.Errorf("qwk packet folder %s: not a folder only its owner writes to (%v)", dir, info.Mode())
+	mask := fs.FileMode(0o022)
+	if private {
+		mask = 0o077
+	}
+	st, ok := info.Sys().(*syscall.Stat_t)
+	if !info.IsDir() || info.Mode().Perm()&mask != 0 || !ok || int(st.Uid) != os.Geteuid() {
+		return fmt.Errorf("qwk packet folder %s: not a folder of the host's own that only it writes to (%v)", dir, info.Mode())
 	}
 	return nil
 }

@@ -265,3 +265,44 @@ func TestPacketFolderRefusedWhenShared(t *testing.T) {
 		t.Errorf("a symbolic link was taken for the packet folder")
 	}
 }
+
+// TestPacketFolderOfAnotherAccount: a packet folder another account
+// owns (planted in a shared /tmp) is refused, and so is a link planted
+// where a packet's own folder goes.
+func TestPacketFolderOfAnotherAccount(t *testing.T) {
+	db, svc := newBoard(t)
+	ctx := context.Background()
+	post(t, db, "general", "bob", "Hello", "hi")
+	built, err := svc.Build(ctx, board, "ann", []string{"general"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A link at TOKEN inside the host's own folder: never written through.
+	dir := filepath.Join(t.TempDir(), "own")
+	target := t.TempDir()
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, filepath.Join(dir, built.Token)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.PacketFile(ctx, dir, board, "ann", built.Token); err == nil {
+		t.Errorf("a link planted at the packet's folder was written through")
+	}
+	if entries, _ := os.ReadDir(target); len(entries) != 0 {
+		t.Errorf("the packet landed where the link points: %v", entries)
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("giving a folder to another account needs root")
+	}
+	other := filepath.Join(t.TempDir(), "planted")
+	if err := os.Mkdir(other, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(other, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.PacketFile(ctx, other, board, "ann", built.Token); err == nil {
+		t.Errorf("a folder another account owns was used")
+	}
+}
