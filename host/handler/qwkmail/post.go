@@ -186,15 +186,15 @@ func check(m qwk.Message, areaOf map[int]string, may map[string]bool) (Outcome, 
 	if out.Reason != "" {
 		return out, store.REPItem{}, false
 	}
-	item.Hash = hashOf(m.Conference, item.To, subject, m.Lines)
+	item.Hash = hashOf(m.Conference, item.To, item.ReplyTo, subject, m.Lines)
 	return out, item, true
 }
 
-// hashOf identifies a reply's content: where it goes, its subject and
-// its text.
-func hashOf(conference int, to, subject string, lines []string) [32]byte {
+// hashOf identifies a reply's content: where it goes (and what it
+// answers), its subject and its text.
+func hashOf(conference int, to string, replyTo int64, subject string, lines []string) [32]byte {
 	h := sha256.New()
-	fmt.Fprintf(h, "%d\x00%s\x00%s\x00", conference, strings.ToLower(strings.TrimSpace(to)), subject)
+	fmt.Fprintf(h, "%d\x00%s\x00%d\x00%s\x00", conference, strings.ToLower(strings.TrimSpace(to)), replyTo, subject)
 	for _, l := range lines {
 		h.Write([]byte(l))
 		h.Write([]byte{'\n'})

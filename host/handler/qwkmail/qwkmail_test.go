@@ -306,3 +306,23 @@ func TestPacketFolderOfAnotherAccount(t *testing.T) {
 		t.Errorf("a folder another account owns was used")
 	}
 }
+
+// TestSameReplyToTwoPosts: the same text under the same subject, in
+// answer to two posts, is two replies, not a duplicate.
+func TestSameReplyToTwoPosts(t *testing.T) {
+	db, svc := newBoard(t)
+	ctx := context.Background()
+	a := post(t, db, "general", "bob", "Hello", "one")
+	b := post(t, db, "general", "carol", "Hello", "two")
+	rep, err := qwk.BuildREP("TESTBBS", []qwk.Message{
+		{Conference: 1, To: "bob", Subject: "Re: Hello", ReplyTo: a.ID, Lines: []string{"Thanks!"}},
+		{Conference: 1, To: "carol", Subject: "Re: Hello", ReplyTo: b.ID, Lines: []string{"Thanks!"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	report, err := svc.Post(ctx, board, "ann", rep, []string{"general"})
+	if err != nil || report.Posted() != 2 {
+		t.Errorf("report = %+v, %v", report, err)
+	}
+}
