@@ -307,14 +307,23 @@ func (q *QWK) discard(L *lua.LState) int {
 	return 1
 }
 
-// qwk.post(user, path, writable [, board]) -> report: posts the REP file
-// at path as user, in the areas of writable only. report = {posted,
+// qwk.post(user, path, writable [, board [, opts]]) -> report: posts the
+// REP file at path as user, in the areas of writable only; opts.max_lines
+// refuses longer messages (the board's own bound on posts). report = {posted,
 // refused (the count), error (why the whole packet was refused, or nil:
 // then nothing was posted), lines (the report for the caller), messages
 // = {{area, to, subject, post, mail, reason}}}. nil and a message if the
 // file cannot be read.
 func (q *QWK) post(L *lua.LState) int {
 	user, path, writable, board := L.CheckString(1), L.CheckString(2), checkNames(L, 3), checkBoard(L, 4)
+	maxLines := 0
+	if opts, ok := L.Get(5).(*lua.LTable); ok {
+		if n, ok := opts.RawGetString("max_lines").(lua.LNumber); ok && n > 0 {
+			maxLines = int(n)
+		}
+	} else if L.Get(5) != lua.LNil {
+		L.ArgError(5, "options must be a table")
+	}
 	var (
 		report qwkmail.Report
 		err    error
@@ -328,9 +337,9 @@ func (q *QWK) post(L *lua.LState) int {
 		case rerr != nil:
 			err = rerr
 		case refused != "":
-			report, err = q.Service.Apply(context.Background(), user, qwkmail.Refuse(refused), writable)
+			report, err = q.Service.Apply(context.Background(), user, qwkmail.Refuse(refused), writable, maxLines)
 		default:
-			report, err = q.Service.Apply(context.Background(), user, q.Service.Parse(board, data), writable)
+			report, err = q.Service.Apply(context.Background(), user, q.Service.Parse(board, data), writable, maxLines)
 		}
 	}
 	return answerAfter(L, q.Offload, work, func(L *lua.LState) []lua.LValue {

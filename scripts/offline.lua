@@ -101,7 +101,7 @@ local function upload(conn, req, user, names)
         ui.display(conn, req, 'Nothing received: ' .. tostring(why) .. '.')
         return req
     end
-    local report, err = qwk.post(user, path, names, offline.BOARD)
+    local report, err = qwk.post(user, path, names, offline.BOARD, {max_lines = boards.MAX_LINES})
     if not report then
         ui.display(conn, req, 'Could not read the reply packet: ' .. err .. '.')
         return req

@@ -17,7 +17,7 @@ import (
 // TestHostileREPs: a caller uploads hostile reply packets one after
 // another through the Offline mail menu (a zip bomb, an oversized file,
 // garbage, and REPs at every limit that each post 100 messages of 10
-// KiB), on a board with one Lua worker that the bystander shares (no
+// KiB in 20 lines), on a board with one Lua worker that the bystander shares (no
 // rate limit: the long reports are paged with many Enters). Each
 // gets its report, and the bystander's menu stays quick meanwhile.
 func TestHostileREPs(t *testing.T) {
@@ -49,9 +49,9 @@ return m2bbs
 	full := func(salt int) []byte {
 		var msgs []qwk.Message
 		for i := range 100 {
-			lines := make([]string, 100)
+			lines := make([]string, 20) // the board's posts are at most 24 lines
 			for j := range lines {
-				lines[j] = fmt.Sprintf("%d %d %d %s", salt, i, j, strings.Repeat("filler text ", 6))
+				lines[j] = fmt.Sprintf("%d %d %d %s", salt, i, j, strings.Repeat("filler text ", 40))
 			}
 			msgs = append(msgs, qwk.Message{Conference: 1, To: "All", Subject: "flood", Lines: lines})
 		}

@@ -76,7 +76,7 @@ func (r Report) Lines() []string {
 // in one transaction. The error is for a failure of the store: then
 // nothing was posted. It is Parse then Apply.
 func (s *Service) Post(ctx context.Context, b Board, user string, data []byte, writable []string) (Report, error) {
-	return s.Apply(ctx, user, s.Parse(b, data), writable)
+	return s.Apply(ctx, user, s.Parse(b, data), writable, 0)
 }
 
 // Parsed is a REP read (or refused) and not posted yet.
@@ -103,8 +103,10 @@ func (s *Service) Parse(b Board, data []byte) *Parsed {
 // Refuse is a REP refused whole before it was read (too large, say).
 func Refuse(why string) *Parsed { return &Parsed{refused: why} }
 
-// Apply posts what Parse read, as Post describes.
-func (s *Service) Apply(ctx context.Context, user string, parsed *Parsed, writable []string) (Report, error) {
+// Apply posts what Parse read, as Post describes; a message of more than
+// maxLines lines is refused (0: the store's limit only), as the board's
+// own editor bounds posts.
+func (s *Service) Apply(ctx context.Context, user string, parsed *Parsed, writable []string, maxLines int) (Report, error) {
 	if parsed.refused != "" {
 		return Report{Refused: parsed.refused}, nil
 	}
@@ -126,6 +128,9 @@ func (s *Service) Apply(ctx context.Context, user string, parsed *Parsed, writab
 	var itemOf []int // the message of each item
 	for i, m := range msgs {
 		out, item, ok := check(m, areaOf, may)
+		if ok && maxLines > 0 && len(m.Lines) > maxLines {
+			out.Reason, ok = fmt.Sprintf("longer than %d lines", maxLines), false
+		}
 		rep.Messages[i] = out
 		if ok {
 			items = append(items, item)

@@ -326,3 +326,22 @@ func TestSameReplyToTwoPosts(t *testing.T) {
 		t.Errorf("report = %+v, %v", report, err)
 	}
 }
+
+// TestREPLineLimit: a REP message longer than the board's bound on posts
+// is refused, the others posted.
+func TestREPLineLimit(t *testing.T) {
+	_, svc := newBoard(t)
+	ctx := context.Background()
+	rep, err := qwk.BuildREP("TESTBBS", []qwk.Message{
+		{Conference: 1, To: "All", Subject: "long", Lines: strings.Split(strings.Repeat("line\n", 900), "\n")},
+		{Conference: 1, To: "All", Subject: "short", Lines: []string{"ok"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed := svc.Parse(board, rep)
+	report, err := svc.Apply(ctx, "ann", parsed, []string{"general"}, 24)
+	if err != nil || report.Posted() != 1 || report.Messages[0].Reason != "longer than 24 lines" {
+		t.Errorf("report = %+v, %v", report, err)
+	}
+}
