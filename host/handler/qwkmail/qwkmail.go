@@ -201,6 +201,9 @@ func (pk *packing) fits(n int) bool {
 // conference.
 func (pk *packing) addMail(mails []store.MailItem, user string, loc *time.Location) {
 	for _, m := range mails {
+		if m.ID > qwk.MaxNumber {
+			continue // QWK cannot number it; it stays unread on the board
+		}
 		if !pk.fits(textSize(m.Lines)) {
 			return
 		}
@@ -217,15 +220,28 @@ func (pk *packing) addMail(mails []store.MailItem, user string, loc *time.Locati
 // packet moves in it.
 func (pk *packing) addPosts(news []store.ConferencePosts, loc *time.Location) {
 	for _, cp := range news {
+		if cp.Number > qwk.MaxConference {
+			continue // QWK cannot number the area: it is not offered offline
+		}
 		pk.Conferences = append(pk.Conferences, qwk.Conference{Number: cp.Number, Name: cp.Name})
 		n := 0
 		for _, post := range cp.Posts {
+			if post.ID > qwk.MaxNumber {
+				// QWK cannot number it: it is passed over (the pointer
+				// moves past it), so that it never blocks a packet.
+				pk.packed.pointers[cp.Number] = max(pk.packed.pointers[cp.Number], post.ID)
+				continue
+			}
 			if !pk.fits(textSize(post.Lines)) {
 				break
 			}
+			replyTo := post.ParentID
+			if replyTo > qwk.MaxNumber {
+				replyTo = 0
+			}
 			pk.Messages = append(pk.Messages, qwk.Message{
 				Conference: cp.Number, Number: post.ID, To: "All", From: post.Author,
-				Subject: post.Subject, Written: post.Posted.In(loc), ReplyTo: post.ParentID,
+				Subject: post.Subject, Written: post.Posted.In(loc), ReplyTo: replyTo,
 				Lines: post.Lines,
 			})
 			pk.packed.pointers[cp.Number] = max(pk.packed.pointers[cp.Number], post.ID)

@@ -2,6 +2,7 @@ package qwkmail_test
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -343,5 +344,47 @@ func TestREPLineLimit(t *testing.T) {
 	report, err := svc.Apply(ctx, "ann", parsed, []string{"general"}, 24)
 	if err != nil || report.Posted() != 1 || report.Messages[0].Reason != "longer than 24 lines" {
 		t.Errorf("report = %+v, %v", report, err)
+	}
+}
+
+// TestNumbersPastQWK: a post numbered past what QWK's 7 digits hold is
+// passed over (the pointer moves past it) instead of failing every
+// packet that would hold it.
+func TestNumbersPastQWK(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bbs.db")
+	db, err := store.Open(path, store.Options{BcryptCost: bcrypt.MinCost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ctx := context.Background()
+	for _, u := range []string{"ann", "bob"} {
+		if err := db.RegisterUser(ctx, u, "secret-password"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	small := post(t, db, "general", "bob", "small", "x")
+	raw, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec("UPDATE sqlite_sequence SET seq = 10000000 WHERE name = 'messages'"); err != nil {
+		t.Fatal(err)
+	}
+	big := post(t, db, "general", "bob", "big", "y")
+	if big.ID <= qwk.MaxNumber {
+		t.Fatalf("post id %d", big.ID)
+	}
+	svc := &qwkmail.Service{Store: db}
+	built, err := svc.Build(ctx, board, "ann", []string{"general"})
+	if err != nil || built.Messages != 1 {
+		t.Fatalf("built %+v, %v", built, err)
+	}
+	if _, err := svc.Fetched(ctx, "ann", built.Token); err != nil {
+		t.Fatal(err)
+	}
+	if id, _ := db.LastRead(ctx, "ann", "general"); id != big.ID || small.ID >= big.ID {
+		t.Errorf("pointer at %d, want past %d", id, big.ID)
 	}
 }
