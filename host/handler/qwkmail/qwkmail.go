@@ -94,13 +94,14 @@ func (s *Service) now() time.Time {
 }
 
 // Selected returns the areas of readable user takes in packets: those
-// they chose, or every readable one if they chose none.
+// they chose (maybe none: mail only), or every readable one until they
+// first choose.
 func (s *Service) Selected(ctx context.Context, user string, readable []string) ([]string, error) {
-	chosen, err := s.Store.QWKSelection(ctx, user)
+	chosen, ever, err := s.Store.QWKSelection(ctx, user)
 	if err != nil {
 		return nil, err
 	}
-	if len(chosen) == 0 {
+	if !ever {
 		return readable, nil
 	}
 	on := map[string]bool{}

@@ -203,6 +203,15 @@ func TestSelection(t *testing.T) {
 	if got, _ := svc.Selected(ctx, "ann", readable); !reflect.DeepEqual(got, []string{"tech"}) {
 		t.Errorf("selection = %q (sysop is not readable)", got)
 	}
+	// Leaving the last area takes none, not all: mail only.
+	for _, a := range []string{"tech", "sysop"} {
+		if err := db.SelectQWK(ctx, "ann", a, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, _ := svc.Selected(ctx, "ann", readable); len(got) != 0 {
+		t.Errorf("after leaving every area: %q", got)
+	}
 }
 
 func TestReadREPLimit(t *testing.T) {

@@ -17,9 +17,11 @@ type OfflineMail interface {
 	// fixed id), in the order of Areas.
 	Conferences(ctx context.Context) ([]Conference, error)
 	// QWKSelection lists the areas user takes in their packets, in the
-	// order of Areas. An unknown user has none.
-	QWKSelection(ctx context.Context, user string) ([]string, error)
-	// SelectQWK adds area to user's packets (on) or takes it out.
+	// order of Areas, and whether they ever chose (until then their
+	// packets take every area they may read). An unknown user has none.
+	QWKSelection(ctx context.Context, user string) (areas []string, chosen bool, err error)
+	// SelectQWK adds area to user's packets (on) or takes it out; user
+	// has chosen from then on.
 	// Errors: ErrNoSuchUser, ErrNoSuchArea, ErrBadArea.
 	SelectQWK(ctx context.Context, user, area string, on bool) error
 	// QWKNew returns, for each of areas, its conference number and the

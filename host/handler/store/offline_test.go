@@ -11,7 +11,7 @@ import (
 func TestQWKSelection(t *testing.T) {
 	s, _ := newStore(t)
 	ctx := context.Background()
-	mustRegister(t, s, "ann")
+	mustRegister(t, s, "ann", "bob")
 	if _, err := s.DefineArea(ctx, "tech", ""); err != nil {
 		t.Fatal(err)
 	}
@@ -20,13 +20,16 @@ func TestQWKSelection(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got, _ := s.QWKSelection(ctx, "Ann"); !reflect.DeepEqual(got, []string{"general", "tech"}) {
+	if got, chosen, _ := s.QWKSelection(ctx, "bob"); len(got) != 0 || chosen {
+		t.Errorf("bob, who never chose: %q, %v", got, chosen)
+	}
+	if got, chosen, _ := s.QWKSelection(ctx, "Ann"); !reflect.DeepEqual(got, []string{"general", "tech"}) || !chosen {
 		t.Errorf("selection = %q", got)
 	}
 	if err := s.SelectQWK(ctx, "ann", "general", false); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := s.QWKSelection(ctx, "ann"); !reflect.DeepEqual(got, []string{"tech"}) {
+	if got, _, _ := s.QWKSelection(ctx, "ann"); !reflect.DeepEqual(got, []string{"tech"}) {
 		t.Errorf("selection after removal = %q", got)
 	}
 	if err := s.SelectQWK(ctx, "ann", "nowhere", true); !errors.Is(err, ErrNoSuchArea) {

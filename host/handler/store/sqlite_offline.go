@@ -22,20 +22,32 @@ func (s *SQLite) Conferences(ctx context.Context) ([]Conference, error) {
 }
 
 // QWKSelection implements OfflineMail.
-func (s *SQLite) QWKSelection(ctx context.Context, user string) ([]string, error) {
+func (s *SQLite) QWKSelection(ctx context.Context, user string) ([]string, bool, error) {
 	name, err := canonicalName(user)
 	if err != nil {
-		return []string{}, nil
+		return []string{}, false, nil
 	}
-	list, err := readAll(ctx, s, func(row scanner) (a string, err error) {
-		err = row.Scan(&a)
-		return a, err
-	}, `SELECT a.name FROM qwk_areas q JOIN areas a ON a.id = q.area_id
-		WHERE q.user_id = (SELECT id FROM users WHERE name = ?) ORDER BY a.id`, name)
+	var (
+		list   []string
+		chosen bool
+	)
+	err = s.readTx(ctx, func(tx *sql.Tx) (err error) {
+		if err := tx.QueryRowContext(ctx,
+			"SELECT EXISTS (SELECT 1 FROM qwk_chosen WHERE user_id = (SELECT id FROM users WHERE name = ?))",
+			name).Scan(&chosen); err != nil {
+			return err
+		}
+		list, err = queryAll(ctx, tx, func(row scanner) (a string, err error) {
+			err = row.Scan(&a)
+			return a, err
+		}, `SELECT a.name FROM qwk_areas q JOIN areas a ON a.id = q.area_id
+			WHERE q.user_id = (SELECT id FROM users WHERE name = ?) ORDER BY a.id`, name)
+		return err
+	})
 	if err != nil {
-		return nil, wrap("qwk selection", err)
+		return nil, false, wrap("qwk selection", err)
 	}
-	return list, nil
+	return list, chosen, nil
 }
 
 // SelectQWK implements OfflineMail.
@@ -49,7 +61,10 @@ func (s *SQLite) SelectQWK(ctx context.Context, user, area string, on bool) erro
 		if on {
 			query = "INSERT INTO qwk_areas (user_id, area_id) VALUES (?, ?) ON CONFLICT DO NOTHING"
 		}
-		_, err = tx.ExecContext(ctx, query, ra.userID, ra.areaID)
+		if _, err := tx.ExecContext(ctx, query, ra.userID, ra.areaID); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, "INSERT INTO qwk_chosen (user_id) VALUES (?) ON CONFLICT DO NOTHING", ra.userID)
 		return err
 	})
 	return wrapBoards("select qwk", err)

@@ -21,6 +21,12 @@ CREATE TABLE qwk_packets (
     created_at INTEGER NOT NULL,
     fetched_at INTEGER -- NULL until fetched
 );
+
+-- The users who chose their areas: for them, no row in qwk_areas means
+-- no area (their packets hold mail only), not every area.
+CREATE TABLE qwk_chosen (
+    user_id INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE
+);
 CREATE INDEX qwk_packets_user ON qwk_packets (user_id, created_at);
 CREATE INDEX qwk_packets_age ON qwk_packets (created_at);
 
