@@ -7,17 +7,23 @@ import (
 )
 
 // pgLocalDir is where a host whose database is PostgreSQL keeps the files
-// an SQLite board keeps beside its database file: the handler lock, the
-// native doors' folders, the FTN folders. It is relative to the host's
-// working folder, like the default database file (data/bbs.db).
+// an SQLite board keeps beside its database file (the handler lock, the
+// native doors' folders, the FTN folders) unless run's -data names
+// another: relative to the host's working folder, like the default
+// database file (data/bbs.db).
 const pgLocalDir = "data"
 
 // localAnchor stands for the database file when placing the host's own
-// files beside it: the file itself for SQLite, a name in pgLocalDir for
-// PostgreSQL (whose database is no file of this machine).
-func localAnchor(dbPath string) string {
-	if store.IsPostgres(dbPath) {
-		return filepath.Join(pgLocalDir, "postgres")
+// files beside it: the file itself for SQLite, a name in the local folder
+// (s.localDir, else pgLocalDir) for PostgreSQL, whose database is no file
+// of this machine.
+func (s *settings) localAnchor() string {
+	if !store.IsPostgres(s.DBPath) {
+		return s.DBPath
 	}
-	return dbPath
+	dir := s.localDir
+	if dir == "" {
+		dir = pgLocalDir
+	}
+	return filepath.Join(dir, "postgres")
 }

@@ -37,7 +37,7 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 	if err != nil {
 		return err
 	}
-	release, err := lockHandler(localAnchor(s.DBPath), s.SendSpec)
+	release, err := lockLineHandler(ctx, s, log)
 	if err != nil {
 		return err
 	}
@@ -77,6 +77,11 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 	if ftnHost != nil {
 		ftnStatus = func(ctx context.Context) any { return ftnHost.Status(ctx) }
 	}
+	bell, stopBell, err := sharedEventsBell(ctx, s, log)
+	if err != nil {
+		return err
+	}
+	defer stopBell()
 	if len(s.timeLimits) > 0 {
 		log.Info("time limits", "limits", s.TimeLimits, "time_zone", s.timeZone.String())
 	}
@@ -115,10 +120,12 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		SenderID:    s.SenderID,
 
 		// Pages of these sites may open WebSockets behind Mongrel2.
-		WebSocketOrigins: s.origins(),
-		FrontEndPIDFile:  s.Mongrel2PIDFile,
-		DoorsDir:         doorsDir(s),
-	}, dispatch.Deps{Store: db, Log: log, Lines: db, Directory: directory, Drain: s.drain, Events: db, FTN: ftnStatus})
+		WebSocketOrigins:  s.origins(),
+		FrontEndPIDFile:   s.Mongrel2PIDFile,
+		FrontEndElsewhere: remoteSpec(s.SendSpec),
+		DoorsDir:          doorsDir(s),
+	}, dispatch.Deps{Store: db, Log: log, Lines: db, Directory: directory, Drain: s.drain, Events: db, FTN: ftnStatus,
+		AdoptLine: lineAdopter(s, zctx, log), Bell: bell})
 	if err != nil {
 		return err
 	}
@@ -146,5 +153,5 @@ func doorsDir(s *settings) string {
 	if s.DBPath == "" || strings.HasPrefix(s.DBPath, ":memory:") || strings.HasPrefix(s.DBPath, "file:") {
 		return ""
 	}
-	return filepath.Join(filepath.Dir(localAnchor(s.DBPath)), "doors", "line"+strconv.Itoa(s.line))
+	return filepath.Join(filepath.Dir(s.localAnchor()), "doors", "line"+strconv.Itoa(s.line))
 }

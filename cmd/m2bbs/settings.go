@@ -26,12 +26,20 @@ type settings struct {
 	config.Config
 	file     string
 	logLevel slog.Level
+	// localDir is where a host on a PostgreSQL database keeps its own
+	// files (localAnchor): run's -data, or pgLocalDir.
+	localDir string
 	// cpuProfile, if set, is where serve writes a CPU profile of its run.
 	cpuProfile string
 	// line is the phone line served (0: the classic single host); the
 	// directory specs, if set, are the shared directory handler's.
 	line                                 int
 	directorySendSpec, directoryRecvSpec string
+	// layoutFlags are -front-end-host and -line-ports; layout, if set,
+	// is the lines' layout the host's specs came from (lines.go), which
+	// lets it adopt other lines.
+	layoutFlags lineLayout
+	layout      *lineLayout
 	// wsOrigins are the parsed WebSocketOrigins; timeLimits and timeZone
 	// the parsed TimeLimits and TimeZone.
 	wsOrigins  []string

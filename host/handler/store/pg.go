@@ -6,7 +6,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
 	"net/url"
 	"runtime"
@@ -17,7 +16,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
-	"golang.org/x/crypto/bcrypt"
 )
 
 // pgMigrationFiles holds PostgreSQL's schema migrations, numbered from 001
@@ -26,22 +24,30 @@ import (
 //go:embed pgmigrations/*.sql
 var pgMigrationFiles embed.FS
 
-// PostgreSQL connection pools of one host. The writer pool is small: its
-// transactions are serialisable, and more of them at once only conflict
-// more; readers run at read committed (one statement) or repeatable read
-// (readTx), read-only.
+// PostgreSQL connection pools of one host. As on SQLite, a host writes
+// through one connection: its writes queue in Go, one transaction at a
+// time, so the host's own transactions never conflict with each other
+// (several writers at once fought over the same rows, a post's seq above
+// all, and lost posts when retries ran out under load); only another
+// host's can, and those conflicts are retried (retryTx). Readers run at
+// read committed (one statement) or repeatable read (readTx), read-only.
 const (
-	pgWriterConns = 4
+	pgWriterConns = 1
 	pgMinReaders  = 4
 )
 
-// Serialisation failures and deadlocks are retried this many times, after
-// a pause doubling from pgRetryPause (with jitter) up to pgRetryMaxPause.
+// Serialisation failures and deadlocks are retried for as long as the busy
+// timeout (Options.BusyTimeout, 5 s by default: what SQLite waits for
+// another process's lock), after a pause doubling from pgRetryPause (with
+// jitter) up to pgRetryMaxPause.
 const (
-	pgRetries       = 20
 	pgRetryPause    = time.Millisecond
 	pgRetryMaxPause = 100 * time.Millisecond
 )
+
+// pgConnectTimeout bounds a connection's start when the DSN sets no
+// connect_timeout.
+const pgConnectTimeout = 10 * time.Second
 
 // pgSchemaLock is the advisory lock key migrations take, so hosts starting
 // at once migrate one after the other ("m2bbs" in ASCII).
@@ -87,28 +93,14 @@ func openPostgres(dsn string, opts Options, readOnly bool) (*SQLite, error) {
 		// pgx's parse errors may quote the DSN, password included.
 		return nil, fmt.Errorf("store: open %s: invalid PostgreSQL DSN", RedactDSN(dsn))
 	}
-	s := &SQLite{path: RedactDSN(dsn), cost: opts.BcryptCost, busy: opts.BusyTimeout, log: opts.Log,
-		wait: opts.NewUsersWait, readOnly: readOnly, pg: &pgConfig{conn: conf}}
-	if s.cost == 0 {
-		s.cost = bcrypt.DefaultCost
+	if conf.ConnectTimeout == 0 { // a server that never answers is an error, not a hang
+		conf.ConnectTimeout = pgConnectTimeout
 	}
-	if s.cost < bcrypt.MinCost || s.cost > bcrypt.MaxCost {
-		return nil, fmt.Errorf("store: open: bcrypt cost %d outside %d..%d", s.cost, bcrypt.MinCost, bcrypt.MaxCost)
+	s := &SQLite{path: RedactDSN(dsn), readOnly: readOnly, pg: &pgConfig{conn: conf}}
+	if err := s.setOptions(opts); err != nil {
+		return nil, err
 	}
-	if s.busy == 0 {
-		s.busy = DefaultBusyTimeout
-	}
-	if s.busy < 0 {
-		return nil, fmt.Errorf("store: open: negative busy timeout %v", s.busy)
-	}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
-	sync, err := syncPragma(opts.Sync)
-	if err != nil {
-		return nil, fmt.Errorf("store: open: %w", err)
-	}
-	if sync == "FULL" {
+	if s.sync == "FULL" {
 		s.pg.sync = "on"
 	}
 	if s.migrations, err = loadMigrationsIn(pgMigrationFiles, "pgmigrations"); err != nil {
@@ -154,7 +146,7 @@ func (s *SQLite) openPGPools(ctx context.Context) (*pools, error) {
 	if s.readOnly {
 		err = s.pgCheckVersion(ctx, p.r)
 	} else {
-		err = s.pgMigrate(ctx, p.w)
+		err = s.migrate(ctx, p.w)
 	}
 	if err == nil {
 		err = p.r.PingContext(ctx)
@@ -176,31 +168,25 @@ func (s *SQLite) pgCheckVersion(ctx context.Context, db *sql.DB) error {
 	if err != nil {
 		return err
 	}
+	return s.versionError(v, true)
+}
+
+// versionError refuses a database at schema version v that is newer than
+// this program's, or, when exact, older.
+func (s *SQLite) versionError(v int, exact bool) error {
 	switch {
 	case v > len(s.migrations):
 		return fmt.Errorf("%w: database is at version %d, this program knows up to %d", ErrSchemaTooNew, v, len(s.migrations))
-	case v < len(s.migrations):
+	case exact && v < len(s.migrations):
 		return fmt.Errorf("%w: database is at version %d, this program's is %d (start the board with this program once)", ErrSchemaTooOld, v, len(s.migrations))
 	}
 	return nil
 }
 
-// pgMigrate applies the migrations the database lacks, each in its own
+// pgMigrateOne applies the next migration the database lacks, in its own
 // transaction with the version bump (m2bbs_schema), under an advisory
-// lock so that hosts starting together take turns.
-func (s *SQLite) pgMigrate(ctx context.Context, db *sql.DB) error {
-	if _, err := db.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS m2bbs_schema (version bigint PRIMARY KEY, applied_at bigint NOT NULL)"); err != nil && !isUniqueViolation(err) {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	for {
-		done, err := s.pgMigrateOne(ctx, db)
-		if err != nil || done {
-			return err
-		}
-	}
-}
-
-// pgMigrateOne applies the next migration, or reports that none is due.
+// lock so that hosts starting together take turns; or it reports that
+// none is due.
 // It runs on one of db's connections through pgx itself: a migration is
 // several statements, which pgx's simple protocol runs at once.
 func (s *SQLite) pgMigrateOne(ctx context.Context, db *sql.DB) (done bool, err error) {
@@ -230,14 +216,18 @@ func (s *SQLite) pgMigrateOn(ctx context.Context, conn *pgx.Conn) (done bool, er
 	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(pgSchemaLock)); err != nil {
 		return false, fmt.Errorf("migrate: %w", err)
 	}
+	// Under the lock: hosts creating the table at once would collide.
+	if _, err := tx.Exec(ctx, "CREATE TABLE IF NOT EXISTS m2bbs_schema (version bigint PRIMARY KEY, applied_at bigint NOT NULL)"); err != nil {
+		return false, fmt.Errorf("migrate: %w", err)
+	}
 	var v int
 	if err := tx.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM m2bbs_schema").Scan(&v); err != nil {
 		return false, fmt.Errorf("migrate: %w", err)
 	}
-	switch {
-	case v > len(s.migrations):
-		return false, fmt.Errorf("%w: database is at version %d, this program knows up to %d", ErrSchemaTooNew, v, len(s.migrations))
-	case v == len(s.migrations):
+	if err := s.versionError(v, false); err != nil {
+		return false, err
+	}
+	if v == len(s.migrations) {
 		return true, nil
 	}
 	m := s.migrations[v]
@@ -277,14 +267,16 @@ func (s *SQLite) readTxOptions() *sql.TxOptions {
 }
 
 // retryTx runs attempt, which runs one whole transaction, again while it
-// fails with a PostgreSQL serialisation failure or deadlock, at most
-// pgRetries times. attempt must start from scratch each time (reset what
-// it reports). SQLite runs it once: its writer never conflicts.
+// fails with a PostgreSQL serialisation failure or deadlock, until the
+// busy timeout has passed since the first attempt (or ctx ends). attempt
+// must start from scratch each time (reset what it reports). SQLite runs
+// it once: its busy timeout does the waiting.
 func (s *SQLite) retryTx(ctx context.Context, attempt func() error) error {
 	pause := pgRetryPause
-	for i := 0; ; i++ {
+	deadline := time.Now().Add(s.busy)
+	for {
 		err := attempt()
-		if s.pg == nil || !isPGRetryable(err) || i >= pgRetries {
+		if s.pg == nil || !isPGRetryable(err) || time.Now().After(deadline) {
 			return err
 		}
 		t := time.NewTimer(pause/2 + rand.N(pause))
@@ -313,8 +305,17 @@ func isPGRetryable(err error) bool {
 // pgFault returns err, from op, marked as a fault if PostgreSQL or the
 // connection to it failed (an integrity constraint, SQLSTATE class 23, is
 // the caller's mistake, not a fault), else nil. SQLSTATE 53100 is a full
-// disk.
+// disk. The call's own context ending is no fault, as on SQLite: the
+// caller decides (pgx reports it as the context's error, or as the
+// statement cancelled, 57014).
 func pgFault(op string, err error) error {
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) || errors.Is(err, sql.ErrConnDone) { // a server not reached, however long it took
+		return &faultError{op: op, err: err}
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || isPGCode(err, "57014") {
+		return nil
+	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		if strings.HasPrefix(pe.Code, "23") {
@@ -322,8 +323,7 @@ func pgFault(op string, err error) error {
 		}
 		return &faultError{op: op, err: err, full: pe.Code == "53100"}
 	}
-	var ce *pgconn.ConnectError
-	if errors.As(err, &ce) || pgconn.Timeout(err) || errors.Is(err, sql.ErrConnDone) {
+	if pgconn.Timeout(err) { // a network timeout
 		return &faultError{op: op, err: err}
 	}
 	return nil

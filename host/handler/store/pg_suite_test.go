@@ -19,24 +19,59 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
 
-// onPostgres reports whether t runs the shared suite on PostgreSQL.
-func onPostgres(t testing.TB) bool { return strings.HasPrefix(t.Name(), "TestPostgres/") }
+// onPostgres reports whether t runs the shared suite (or benchmarks) on
+// PostgreSQL.
+func onPostgres(t testing.TB) bool {
+	return strings.HasPrefix(t.Name(), "TestPostgres/") || strings.HasPrefix(t.Name(), "BenchmarkPostgres/")
+}
 
 // testTarget is where a test's store lives: a fresh PostgreSQL database
 // (its DSN) under TestPostgres, else a new file in a temp folder.
 func testTarget(t testing.TB) string {
 	t.Helper()
 	if onPostgres(t) {
-		return pgtest.NewDatabase(t)
+		return pgTarget(t)
 	}
 	return filepath.Join(t.TempDir(), "bbs.db")
+}
+
+// pgTarget is a fresh PostgreSQL database with the schema in place.
+func pgTarget(t testing.TB) string {
+	t.Helper()
+	return pgtest.NewDatabaseFrom(t, "store_schema", migrateTemplate)
+}
+
+// emptyTarget is testTarget with nothing in it yet: a PostgreSQL database
+// without the schema, or a file not yet created.
+func emptyTarget(t testing.TB) string {
+	t.Helper()
+	if onPostgres(t) {
+		return emptyPGTarget(t)
+	}
+	return filepath.Join(t.TempDir(), "bbs.db")
+}
+
+// emptyPGTarget is a fresh PostgreSQL database without the schema.
+func emptyPGTarget(t testing.TB) string {
+	t.Helper()
+	return pgtest.NewDatabase(t)
+}
+
+// migrateTemplate brings a new database's schema up to date and closes
+// it: the template every PostgreSQL test database is copied from.
+func migrateTemplate(dsn string) error {
+	s, err := Open(dsn, testOptions)
+	if err != nil {
+		return err
+	}
+	return s.Close()
 }
 
 // newPGStore opens a store on a fresh PostgreSQL database, closed at the
 // end of the test, and returns it with its DSN.
 func newPGStore(t testing.TB, opts Options) (*SQLite, string) {
 	t.Helper()
-	dsn := pgtest.NewDatabase(t)
+	dsn := pgTarget(t)
 	s, err := Open(dsn, opts)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
@@ -116,6 +151,10 @@ var sharedSuite = []struct {
 	{"LoginThrottleShared", TestLoginThrottleShared},
 	{"RegistrationThrottle", TestRegistrationThrottle},
 	{"FreeAttemptsAtOnceHoldNobodyUp", TestFreeAttemptsAtOnceHoldNobodyUp},
+	{"TransactionsRollBackAndFreeTheWriter", TestTransactionsRollBackAndFreeTheWriter},
+	{"TwoStoresOnOneFile", TestTwoStoresOnOneFile},
+	{"ManyOpensOfANewDatabase", TestManyOpensOfANewDatabase},
+	{"JournalConflictBetweenHosts", TestJournalConflictBetweenHosts},
 	{"QWKSelection", TestQWKSelection},
 	{"QWKPointersMoveOnlyWhenFetched", TestQWKPointersMoveOnlyWhenFetched},
 	{"QWKMailReadOnlyWhenFetched", TestQWKMailReadOnlyWhenFetched},
@@ -124,11 +163,16 @@ var sharedSuite = []struct {
 }
 
 // TestPostgres runs the shared suite on PostgreSQL. It is skipped, saying
-// why, only when PostgreSQL is not installed.
+// why, only when PostgreSQL is not installed. Each test has a database of
+// its own, so they run in parallel: most of their time is spent waiting
+// for the server.
 func TestPostgres(t *testing.T) {
 	pgtest.Shared(t)
 	for _, tc := range sharedSuite {
-		t.Run(tc.name, tc.fn)
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.fn(t)
+		})
 	}
 }
 
@@ -150,4 +194,13 @@ func TestPostgresRefusesUnstorableText(t *testing.T) {
 	if n, err := s.MessageCount(ctx); n != 0 || err != nil {
 		t.Errorf("MessageCount = %d, %v; want 0", n, err)
 	}
+}
+
+// BenchmarkPostgres runs the store's visit benchmarks on PostgreSQL, to
+// set beside their SQLite figures (BenchmarkVisitCalls, ...).
+func BenchmarkPostgres(b *testing.B) {
+	pgtest.Shared(b)
+	b.Run("PostMessage", BenchmarkPostMessage)
+	b.Run("VisitCalls", BenchmarkVisitCalls)
+	b.Run("ReturningVisit", BenchmarkReturningVisit)
 }

@@ -165,45 +165,54 @@ func rebindText(q string) string {
 	largest := 0
 	for i := 0; i < len(q); i++ {
 		c := q[i]
-		switch {
-		case c == '\'' || c == '"':
-			end := closeQuote(q, i+1, c)
+		if end := skipQuoted(q, i); end > i {
 			b.WriteString(q[i:end])
 			i = end - 1
-		case c == '-' && i+1 < len(q) && q[i+1] == '-':
-			end := strings.IndexByte(q[i:], '\n')
-			if end < 0 {
-				end = len(q) - i
-			}
-			b.WriteString(q[i : i+end])
-			i += end - 1
-		case c == '/' && i+1 < len(q) && q[i+1] == '*':
-			end := strings.Index(q[i+2:], "*/")
-			stop := len(q)
-			if end >= 0 {
-				stop = i + 2 + end + 2
-			}
-			b.WriteString(q[i:stop])
-			i = stop - 1
+			continue
+		}
+		switch {
 		case c == '?':
 			j := i + 1
 			n := 0
-			for j < len(q) && q[j] >= '0' && q[j] <= '9' && n < 1e6 {
-				n = n*10 + int(q[j]-'0')
+			for j < len(q) && q[j] >= '0' && q[j] <= '9' {
+				n = min(n*10+int(q[j]-'0'), 1<<20) // PostgreSQL refuses past 65535
 				j++
 			}
+			b.WriteByte('$')
 			if j == i+1 {
 				n = largest + 1
+				b.WriteString(strconv.Itoa(n))
+			} else {
+				b.WriteString(q[i+1 : j]) // ?NNN is $NNN
 			}
 			largest = max(largest, n)
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(n))
 			i = j - 1
 		default:
 			b.WriteByte(c)
 		}
 	}
 	return b.String()
+}
+
+// skipQuoted returns the index just past the string literal, quoted
+// identifier or comment that starts at q[i] (or len(q) if it never
+// ends), or i if none starts there.
+func skipQuoted(q string, i int) int {
+	switch {
+	case q[i] == '\'' || q[i] == '"':
+		return closeQuote(q, i+1, q[i])
+	case strings.HasPrefix(q[i:], "--"):
+		if end := strings.IndexByte(q[i:], '\n'); end >= 0 {
+			return i + end
+		}
+		return len(q)
+	case strings.HasPrefix(q[i:], "/*"):
+		if end := strings.Index(q[i+2:], "*/"); end >= 0 {
+			return i + 2 + end + 2
+		}
+		return len(q)
+	}
+	return i
 }
 
 // closeQuote returns the index just past the quote that closes the one

@@ -84,36 +84,11 @@ var _ Store = (*SQLite)(nil)
 type pools struct {
 	w *sql.DB // the only writer: one connection, BEGIN IMMEDIATE
 	r *sql.DB // read-only connections
-
-	// writes are the writer's prepared statements by query text, for the
-	// statements run at every prompt (preparing one costs about as much as
-	// running it).
-	writes sync.Map // string → *sql.Stmt
-}
-
-// writeStmt returns query prepared on the writer.
-func (p *pools) writeStmt(ctx context.Context, query string) (*sql.Stmt, error) {
-	if st, ok := p.writes.Load(query); ok {
-		return st.(*sql.Stmt), nil
-	}
-	st, err := p.w.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	if prev, loaded := p.writes.LoadOrStore(query, st); loaded {
-		st.Close()
-		return prev.(*sql.Stmt), nil
-	}
-	return st, nil
 }
 
 // close closes the readers first so that the writer, closing last, can
 // checkpoint the WAL.
 func (p *pools) close() error {
-	p.writes.Range(func(_, st any) bool {
-		st.(*sql.Stmt).Close()
-		return true
-	})
 	return errors.Join(p.r.Close(), p.w.Close())
 }
 
@@ -133,26 +108,11 @@ func openWith(dbPath string, opts Options, fsys fs.FS) (*SQLite, error) {
 	if dbPath == "" || strings.HasPrefix(dbPath, ":memory:") || strings.HasPrefix(dbPath, "file:") {
 		return nil, fmt.Errorf("store: open: %q is not a file path", dbPath)
 	}
-	s := &SQLite{cost: opts.BcryptCost, busy: opts.BusyTimeout, log: opts.Log, connectHook: opts.connectHook, wait: opts.NewUsersWait}
-	if s.cost == 0 {
-		s.cost = bcrypt.DefaultCost
-	}
-	if s.cost < bcrypt.MinCost || s.cost > bcrypt.MaxCost {
-		return nil, fmt.Errorf("store: open: bcrypt cost %d outside %d..%d", s.cost, bcrypt.MinCost, bcrypt.MaxCost)
-	}
-	if s.busy == 0 {
-		s.busy = DefaultBusyTimeout
-	}
-	if s.busy < 0 {
-		return nil, fmt.Errorf("store: open: negative busy timeout %v", s.busy)
-	}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
+	s := &SQLite{connectHook: opts.connectHook}
+	if err := s.setOptions(opts); err != nil {
+		return nil, err
 	}
 	var err error
-	if s.sync, err = syncPragma(opts.Sync); err != nil {
-		return nil, fmt.Errorf("store: open: %w", err)
-	}
 	if s.migrations, err = loadMigrations(fsys); err != nil {
 		return nil, fmt.Errorf("store: open: %w", err)
 	}
@@ -183,6 +143,32 @@ func openWith(dbPath string, opts Options, fsys fs.FS) (*SQLite, error) {
 		}
 		time.Sleep(wait) // SQLite offers no signal for a lock released
 	}
+}
+
+// setOptions checks opts and sets what they say on a store being opened,
+// defaults in place of zero values.
+func (s *SQLite) setOptions(opts Options) error {
+	s.cost, s.busy, s.log, s.wait = opts.BcryptCost, opts.BusyTimeout, opts.Log, opts.NewUsersWait
+	if s.cost == 0 {
+		s.cost = bcrypt.DefaultCost
+	}
+	if s.cost < bcrypt.MinCost || s.cost > bcrypt.MaxCost {
+		return fmt.Errorf("store: open: bcrypt cost %d outside %d..%d", s.cost, bcrypt.MinCost, bcrypt.MaxCost)
+	}
+	if s.busy == 0 {
+		s.busy = DefaultBusyTimeout
+	}
+	if s.busy < 0 {
+		return fmt.Errorf("store: open: negative busy timeout %v", s.busy)
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	var err error
+	if s.sync, err = syncPragma(opts.Sync); err != nil {
+		return fmt.Errorf("store: open: %w", err)
+	}
+	return nil
 }
 
 // isBusy reports whether err is SQLite's "database is locked" or "busy".
@@ -301,9 +287,15 @@ func loadMigrationsIn(fsys fs.FS, dir string) ([]migration, error) {
 // migrate applies the migrations newer than the database's user_version,
 // each in its own IMMEDIATE transaction that also bumps the version, so
 // another process migrating the same file at the same time is harmless.
+//
+// On PostgreSQL the steps are pgMigrateOne's.
 func (s *SQLite) migrate(ctx context.Context, w *sql.DB) error {
+	step := s.migrateOne
+	if s.pg != nil {
+		step = s.pgMigrateOne
+	}
 	for {
-		done, err := s.migrateOne(ctx, w)
+		done, err := step(ctx, w)
 		if err != nil || done {
 			return err
 		}
@@ -358,26 +350,14 @@ func (s *SQLite) with(fn func(p *pools) error) error {
 // fn succeeds. On PostgreSQL the transaction is serialisable and runs
 // again on a serialisation failure (retryTx): fn must not keep anything
 // from an earlier attempt.
-func (s *SQLite) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return s.with(func(p *pools) error {
-		return s.retryTx(ctx, func() error {
-			tx, err := p.w.BeginTx(ctx, s.txOptions())
-			if err != nil {
-				return err
-			}
-			defer tx.Rollback()
-			if err := fn(tx); err != nil {
-				return err
-			}
-			return tx.Commit()
-		})
-	})
+func (s *SQLite) inTx(ctx context.Context, fn func(tx txConn) error) error {
+	return s.with(func(p *pools) error { return s.writeTx(ctx, p, fn) })
 }
 
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
-// queryer is a *sql.DB or a *sql.Tx.
+// queryer is a *sql.DB or a txConn.
 type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
@@ -446,7 +426,7 @@ func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
 
 // lookupUser returns the id and registered spelling of name in tx, or an
 // error wrapping ErrNoSuchUser; role names the user in that error.
-func lookupUser(ctx context.Context, tx *sql.Tx, role, name string) (int64, string, error) {
+func lookupUser(ctx context.Context, tx txConn, role, name string) (int64, string, error) {
 	canon, err := canonicalName(name)
 	if err != nil {
 		return 0, "", fmt.Errorf("%w: %s %q", ErrNoSuchUser, role, clip(name))
@@ -667,7 +647,7 @@ func (s *SQLite) ReadNextMail(ctx context.Context, user string) (Mail, error) {
 		return Mail{}, fmt.Errorf("%w: no unread mail for %q", ErrNotFound, clip(user))
 	}
 	var m Mail
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx txConn) error {
 		var (
 			body  string
 			count int

@@ -40,14 +40,14 @@ func (s *SQLite) DoorSet(ctx context.Context, door, user, key string, value []by
 	if err != nil {
 		return err
 	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx txConn) error {
 		return putDoorValue(ctx, tx, door, user, key, value, score)
 	})
 	return wrapDoor("door set", err)
 }
 
 // putDoorValue writes one value in tx, refusing a new key past MaxDoorKeys.
-func putDoorValue(ctx context.Context, tx *sql.Tx, door, user, key string, value []byte, score *float64) error {
+func putDoorValue(ctx context.Context, tx txConn, door, user, key string, value []byte, score *float64) error {
 	var exists int
 	err := tx.QueryRowContext(ctx,
 		"SELECT count(*) FROM door_data WHERE door = ? AND \"user\" = ? AND key = ?",
@@ -98,7 +98,7 @@ func (s *SQLite) DoorAdd(ctx context.Context, door, user, key string, delta floa
 		return 0, err
 	}
 	var sum float64
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx txConn) error {
 		var old sql.NullFloat64
 		err := tx.QueryRowContext(ctx,
 			"SELECT score FROM door_data WHERE door = ? AND \"user\" = ? AND key = ?",

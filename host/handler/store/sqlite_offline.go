@@ -31,7 +31,7 @@ func (s *SQLite) QWKSelection(ctx context.Context, user string) ([]string, bool,
 		list   []string
 		chosen bool
 	)
-	err = s.readTx(ctx, func(tx *sql.Tx) (err error) {
+	err = s.readTx(ctx, func(tx txConn) (err error) {
 		if err := tx.QueryRowContext(ctx,
 			"SELECT EXISTS (SELECT 1 FROM qwk_chosen WHERE user_id = (SELECT id FROM users WHERE name = ?))",
 			name).Scan(&chosen); err != nil {
@@ -52,7 +52,7 @@ func (s *SQLite) QWKSelection(ctx context.Context, user string) ([]string, bool,
 
 // SelectQWK implements OfflineMail.
 func (s *SQLite) SelectQWK(ctx context.Context, user, area string, on bool) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx txConn) error {
 		ra, err := lookupReaderArea(ctx, tx, user, area)
 		if err != nil {
 			return err
@@ -76,7 +76,7 @@ func scanPostWithLines(row scanner) (Post, error) { return scanPost(row, true) }
 // QWKNew implements OfflineMail.
 func (s *SQLite) QWKNew(ctx context.Context, user string, areas []string, max int) ([]ConferencePosts, error) {
 	out := make([]ConferencePosts, 0, len(areas))
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, func(tx txConn) error {
 		left := max
 		for _, area := range areas {
 			ra, err := lookupReaderArea(ctx, tx, user, area)
@@ -126,7 +126,7 @@ func (s *SQLite) SaveQWKPacket(ctx context.Context, p QWKPacket) error {
 	if len(p.Data) > MaxQWKPacketBytes {
 		return fmt.Errorf("%w: packet of %d bytes (at most %d)", ErrTooLarge, len(p.Data), MaxQWKPacketBytes)
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx txConn) error {
 		uid, _, err := lookupUser(ctx, tx, "user", p.User)
 		if err != nil {
 			return err
@@ -177,7 +177,7 @@ func (s *SQLite) SaveQWKPacket(ctx context.Context, p QWKPacket) error {
 // packetOwned looks up user and their packet token in tx (ErrNotFound
 // if they have none of that token), returning the user's id and whether
 // it was fetched.
-func packetOwned(ctx context.Context, tx *sql.Tx, user, token string) (int64, bool, error) {
+func packetOwned(ctx context.Context, tx txConn, user, token string) (int64, bool, error) {
 	uid, _, err := lookupUser(ctx, tx, "user", user)
 	if err != nil {
 		return 0, false, err
@@ -193,7 +193,7 @@ func packetOwned(ctx context.Context, tx *sql.Tx, user, token string) (int64, bo
 // QWKPacketData implements OfflineMail.
 func (s *SQLite) QWKPacketData(ctx context.Context, user, token string) ([]byte, error) {
 	var data []byte
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, func(tx txConn) error {
 		if _, _, err := packetOwned(ctx, tx, user, token); err != nil {
 			return err
 		}
@@ -208,7 +208,7 @@ func (s *SQLite) QWKPacketData(ctx context.Context, user, token string) ([]byte,
 // QWKFetched implements OfflineMail.
 func (s *SQLite) QWKFetched(ctx context.Context, user, token string) (bool, error) {
 	var first bool
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx txConn) error {
 		uid, fetched, err := packetOwned(ctx, tx, user, token)
 		if err != nil || fetched {
 			return err
@@ -241,7 +241,7 @@ func (s *SQLite) QWKFetched(ctx context.Context, user, token string) (bool, erro
 // so that a refused one leaves nothing behind while the others stand.
 func (s *SQLite) PostREP(ctx context.Context, user string, items []REPItem) ([]REPResult, error) {
 	results := make([]REPResult, len(items))
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx txConn) error {
 		uid, author, err := lookupUser(ctx, tx, "user", user)
 		if err != nil {
 			return err
@@ -291,7 +291,7 @@ func refusable(err error) bool {
 
 // postREPItem posts one reply of user uid (author) in tx; the caller
 // rolls back to its savepoint if the result carries an error.
-func postREPItem(ctx context.Context, tx *sql.Tx, uid int64, author string, it REPItem, now int64) REPResult {
+func postREPItem(ctx context.Context, tx txConn, uid int64, author string, it REPItem, now int64) REPResult {
 	var dup bool
 	if err := tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM qwk_posted WHERE user_id = ? AND hash = ?)",
 		uid, it.Hash[:]).Scan(&dup); err != nil {

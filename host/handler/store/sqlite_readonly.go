@@ -80,13 +80,9 @@ func (s *SQLite) openReadOnlyPools(ctx context.Context) (*pools, error) {
 		p.close()
 		return nil, err
 	}
-	switch {
-	case v > len(s.migrations):
+	if err := s.versionError(v, true); err != nil {
 		p.close()
-		return nil, fmt.Errorf("%w: database is at version %d, this program knows up to %d", ErrSchemaTooNew, v, len(s.migrations))
-	case v < len(s.migrations):
-		p.close()
-		return nil, fmt.Errorf("%w: database is at version %d, this program's is %d (start the board with this program once)", ErrSchemaTooOld, v, len(s.migrations))
+		return nil, err
 	}
 	return p, nil
 }

@@ -35,7 +35,7 @@ func (s *SQLite) AddSSHKey(ctx context.Context, name string, key SSHKey) error {
 	if key.AddedAt.IsZero() {
 		key.AddedAt = time.Now()
 	}
-	return wrapSSHKeys("add ssh key", s.inTx(ctx, func(tx *sql.Tx) error {
+	return wrapSSHKeys("add ssh key", s.inTx(ctx, func(tx txConn) error {
 		id, canon, err := lookupUser(ctx, tx, "user", name)
 		if err != nil {
 			return err
@@ -94,7 +94,7 @@ func (s *SQLite) FindSSHKey(ctx context.Context, name, fingerprint string) (stri
 
 // RemoveSSHKey implements SSHKeys.
 func (s *SQLite) RemoveSSHKey(ctx context.Context, name, fingerprint string) error {
-	return wrapSSHKeys("remove ssh key", s.inTx(ctx, func(tx *sql.Tx) error {
+	return wrapSSHKeys("remove ssh key", s.inTx(ctx, func(tx txConn) error {
 		id, canon, err := lookupUser(ctx, tx, "user", name)
 		if err != nil {
 			return err

@@ -113,3 +113,42 @@ func TestStartReapsAServerWhoseOwnerDied(t *testing.T) {
 		t.Errorf("orphan's folder %s left behind: %v", orphan.dir, err)
 	}
 }
+
+// TestNewDatabaseFromATemplate: the template is made once, and each copy
+// starts with what setup put there, apart from the others.
+func TestNewDatabaseFromATemplate(t *testing.T) {
+	ctx := context.Background()
+	setups := 0
+	setup := func(dsn string) error {
+		setups++
+		conn, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			return err
+		}
+		defer conn.Close(ctx)
+		_, err = conn.Exec(ctx, "CREATE TABLE greeting (text text); INSERT INTO greeting VALUES ('hi')")
+		return err
+	}
+	a := NewDatabaseFrom(t, "tmpl_greeting", setup)
+	b := NewDatabaseFrom(t, "tmpl_greeting", setup)
+	if setups != 1 {
+		t.Errorf("setup ran %d times; want 1", setups)
+	}
+	ca, err := pgx.Connect(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ca.Close(ctx)
+	if _, err := ca.Exec(ctx, "UPDATE greeting SET text = 'changed'"); err != nil {
+		t.Fatal(err)
+	}
+	cb, err := pgx.Connect(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cb.Close(ctx)
+	var text string
+	if err := cb.QueryRow(ctx, "SELECT text FROM greeting").Scan(&text); err != nil || text != "hi" {
+		t.Errorf("copy b holds %q, %v; want the template's \"hi\"", text, err)
+	}
+}
