@@ -249,16 +249,23 @@ func TestPacketLimit(t *testing.T) {
 	}
 }
 
-// TestPacketFolderRefusedWhenShared: a packet folder others may enter
-// (or a link planted in its place) is refused, not written into.
-func TestPacketFolderRefusedWhenShared(t *testing.T) {
+// builtForAnn is a board with a packet built for ann.
+func builtForAnn(t *testing.T) (*qwkmail.Service, qwkmail.Built) {
+	t.Helper()
 	db, svc := newBoard(t)
-	ctx := context.Background()
 	post(t, db, "general", "bob", "Hello", "hi")
-	built, err := svc.Build(ctx, board, "ann", []string{"general"})
+	built, err := svc.Build(context.Background(), board, "ann", []string{"general"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return svc, built
+}
+
+// TestPacketFolderRefusedWhenShared: a packet folder others may enter
+// (or a link planted in its place) is refused, not written into.
+func TestPacketFolderRefusedWhenShared(t *testing.T) {
+	svc, built := builtForAnn(t)
+	ctx := context.Background()
 	shared := filepath.Join(t.TempDir(), "shared")
 	if err := os.Mkdir(shared, 0o777); err != nil {
 		t.Fatal(err)
@@ -280,13 +287,8 @@ func TestPacketFolderRefusedWhenShared(t *testing.T) {
 // owns (planted in a shared /tmp) is refused, and so is a link planted
 // where a packet's own folder goes.
 func TestPacketFolderOfAnotherAccount(t *testing.T) {
-	db, svc := newBoard(t)
+	svc, built := builtForAnn(t)
 	ctx := context.Background()
-	post(t, db, "general", "bob", "Hello", "hi")
-	built, err := svc.Build(ctx, board, "ann", []string{"general"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	// A link at TOKEN inside the host's own folder: never written through.
 	dir := filepath.Join(t.TempDir(), "own")
 	target := t.TempDir()
