@@ -9,6 +9,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/m2bbs/m2bbs/host/handler/doorserver"
+	"github.com/m2bbs/m2bbs/host/handler/files"
 	"github.com/m2bbs/m2bbs/host/handler/qwkmail"
 	"github.com/m2bbs/m2bbs/host/handler/store"
 )
@@ -95,6 +96,8 @@ type Deps struct {
 	Listen   func(L *lua.LState)
 	// FTN, if set, is the board's FidoNet side (the ftn module).
 	FTN FTNHost
+	// Files, if set, is the board's file areas (the files module).
+	Files *files.Library
 }
 
 // API is the BBS's Lua API for one Lua state, each module wired from the
@@ -113,6 +116,7 @@ type API struct {
 	Watch   *Watch
 	SSHKeys *SSHKeys
 	FTN     *FTN
+	Files   *Files
 	QWK     *QWK
 	// Mongrel2 and Engine are the 2010 start-up's modules (startup.go).
 	Mongrel2 *Mongrel2
@@ -162,6 +166,8 @@ func New(deps Deps) *API {
 	a.Watch = &Watch{Host: deps.Watch, IsSysop: a.Users.IsSysop, Recorder: deps.Recorder}
 	a.SSHKeys = &SSHKeys{Store: deps.Store, Current: deps.User, Recorder: deps.Recorder}
 	a.FTN = &FTN{Host: deps.FTN, Mail: deps.Store, User: deps.User, IsSysop: a.Users.IsSysop, Recorder: deps.Recorder}
+	a.Files = &Files{Library: deps.Files, Allowed: a.Users.Allowed, IsSysop: a.Users.IsSysop, Current: deps.User,
+		Now: deps.Now, Recorder: deps.Recorder}
 	a.QWK = &QWK{Service: &qwkmail.Service{Store: deps.Store, Now: deps.Now, Location: deps.Location}, Recorder: deps.Recorder, Offload: deps.Offload, BuildInterval: DefaultBuildInterval}
 	a.Mongrel2 = &Mongrel2{Log: deps.Log}
 	a.Engine = &Engine{Startup: deps.Startup, Log: deps.Log}
@@ -194,6 +200,7 @@ func (a *API) Modules() []Module {
 		{Name: "watch", Loader: a.Watch.Loader},
 		{Name: "sshkeys", Loader: a.SSHKeys.Loader},
 		{Name: "ftn", Loader: a.FTN.Loader},
+		{Name: "files", Loader: a.Files.Loader},
 		{Name: "qwk", Loader: a.QWK.Loader},
 		{Name: "mongrel2", Loader: a.Mongrel2.Loader},
 		{Name: engineModule, Loader: a.Engine.Loader},

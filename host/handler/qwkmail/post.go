@@ -226,7 +226,7 @@ func clipSubject(s string) string {
 // reason words a refused reply's error for the caller.
 func reason(err error) string {
 	switch {
-	case errors.Is(err, store.ErrDuplicate):
+	case errors.Is(err, store.ErrAlreadyPosted):
 		return "already posted"
 	case errors.Is(err, store.ErrNoSuchUser):
 		return "no such user"

@@ -48,7 +48,7 @@ type OfflineMail interface {
 	// ErrNotFound if user has no such packet.
 	QWKFetched(ctx context.Context, user, token string) (first bool, err error)
 	// PostREP posts user's replies in one transaction: each either
-	// posted or refused with its error (ErrDuplicate if user posted the
+	// posted or refused with its error (ErrAlreadyPosted if user posted the
 	// same Hash before, or one of Post's or WriteMail's errors), the
 	// others unaffected. The error is for the transaction as a whole:
 	// then nothing is posted.
@@ -70,8 +70,8 @@ const (
 
 // Sentinel errors of offline mail, returned wrapped.
 var (
-	// ErrDuplicate means the user posted the same reply before.
-	ErrDuplicate = errors.New("store: already posted")
+	// ErrAlreadyPosted means the user posted the same reply before.
+	ErrAlreadyPosted = errors.New("store: already posted")
 	// ErrExists means a packet token is taken.
 	ErrExists = errors.New("store: already exists")
 )

@@ -141,7 +141,7 @@ func TestPostREP(t *testing.T) {
 	if res[1].Err != nil || res[1].MailID == 0 {
 		t.Errorf("mail: %+v", res[1])
 	}
-	if !errors.Is(res[2].Err, ErrNoSuchUser) || !errors.Is(res[4].Err, ErrDuplicate) || res[3].Err != nil {
+	if !errors.Is(res[2].Err, ErrNoSuchUser) || !errors.Is(res[4].Err, ErrAlreadyPosted) || res[3].Err != nil {
 		t.Errorf("results: %+v", res)
 	}
 	if total, _, _ := s.MailCount(ctx, "bob"); total != 1 {
@@ -149,7 +149,7 @@ func TestPostREP(t *testing.T) {
 	}
 	// The same REP again: every reply is a duplicate, nothing posted.
 	res, err = s.PostREP(ctx, "ann", items[:2])
-	if err != nil || !errors.Is(res[0].Err, ErrDuplicate) || !errors.Is(res[1].Err, ErrDuplicate) {
+	if err != nil || !errors.Is(res[0].Err, ErrAlreadyPosted) || !errors.Is(res[1].Err, ErrAlreadyPosted) {
 		t.Errorf("again: %+v, %v", res, err)
 	}
 	if n, _ := s.PostCount(ctx, "general"); n != 3 {

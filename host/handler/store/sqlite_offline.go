@@ -281,7 +281,7 @@ func (s *SQLite) PostREP(ctx context.Context, user string, items []REPItem) ([]R
 // refusable reports whether err refuses one reply of a REP (the others
 // stand); any other error fails the whole REP.
 func refusable(err error) bool {
-	for _, e := range []error{ErrDuplicate, ErrNoSuchUser, ErrNotFound, ErrBadSubject, ErrTooLarge, ErrNoSuchArea, ErrBadArea} {
+	for _, e := range []error{ErrAlreadyPosted, ErrNoSuchUser, ErrNotFound, ErrBadSubject, ErrTooLarge, ErrNoSuchArea, ErrBadArea} {
 		if errors.Is(err, e) {
 			return true
 		}
@@ -298,7 +298,7 @@ func postREPItem(ctx context.Context, tx txConn, uid int64, author string, it RE
 		return REPResult{Err: err}
 	}
 	if dup {
-		return REPResult{Err: ErrDuplicate}
+		return REPResult{Err: ErrAlreadyPosted}
 	}
 	body, count, err := encodeLines(it.Lines)
 	if err != nil {

@@ -1,4 +1,4 @@
--- 002: QWK offline mail, as SQLite's 020_qwk.sql (see there): the areas
+-- 003: QWK offline mail, as SQLite's 020_qwk.sql (see there): the areas
 -- each caller takes, packets kept until fetched with the pointers they
 -- move and the mail they mark read, hashes of replies posted from REPs.
 

@@ -1,5 +1,4 @@
--- QWK offline mail (SQLite 019 on this branch; the lead renumbers it at merge,
--- after file areas' 019): the areas each caller takes in their packets,
+-- 020: QWK offline mail: the areas each caller takes in their packets,
 -- the packets built and kept until fetched, the pointers fetching one
 -- moves and the mail it marks read, and a hash of each reply posted from a REP (duplicates refused).
 -- Times are Unix milliseconds (UTC).
