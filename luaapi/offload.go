@@ -75,7 +75,18 @@ func goFrameAbove(th *lua.LState) bool {
 // the state's goroutine through d.Offload when offload is set and the host
 // can, else here and now.
 func (d *DB) answerAfter(L *lua.LState, offload bool, work func(), done func(L *lua.LState) []lua.LValue) int {
-	if offload && d.Offload != nil && d.Offload.Offload(L, work, padded(done)) {
+	var off Offloader
+	if offload {
+		off = d.Offload
+	}
+	return answerAfter(L, off, work, done)
+}
+
+// answerAfter runs work, then returns done's values to the script: off
+// the state's goroutine through off when it is set and can, else here
+// and now.
+func answerAfter(L *lua.LState, off Offloader, work func(), done func(L *lua.LState) []lua.LValue) int {
+	if off != nil && off.Offload(L, work, padded(done)) {
 		return L.Yield()
 	}
 	work()

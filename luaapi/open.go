@@ -10,6 +10,7 @@ import (
 
 	"github.com/m2bbs/m2bbs/host/handler/doorserver"
 	"github.com/m2bbs/m2bbs/host/handler/files"
+	"github.com/m2bbs/m2bbs/host/handler/qwkmail"
 	"github.com/m2bbs/m2bbs/host/handler/store"
 )
 
@@ -116,6 +117,7 @@ type API struct {
 	SSHKeys *SSHKeys
 	FTN     *FTN
 	Files   *Files
+	QWK     *QWK
 	// Mongrel2 and Engine are the 2010 start-up's modules (startup.go).
 	Mongrel2 *Mongrel2
 	Engine   *Engine
@@ -166,6 +168,7 @@ func New(deps Deps) *API {
 	a.FTN = &FTN{Host: deps.FTN, Mail: deps.Store, User: deps.User, IsSysop: a.Users.IsSysop, Recorder: deps.Recorder}
 	a.Files = &Files{Library: deps.Files, Allowed: a.Users.Allowed, IsSysop: a.Users.IsSysop, Current: deps.User,
 		Now: deps.Now, Recorder: deps.Recorder}
+	a.QWK = &QWK{Service: &qwkmail.Service{Store: deps.Store, Now: deps.Now, Location: deps.Location}, Recorder: deps.Recorder, Offload: deps.Offload, BuildInterval: DefaultBuildInterval}
 	a.Mongrel2 = &Mongrel2{Log: deps.Log}
 	a.Engine = &Engine{Startup: deps.Startup, Log: deps.Log}
 	// A caller's level is read afresh at each login: the sysop may have
@@ -198,6 +201,7 @@ func (a *API) Modules() []Module {
 		{Name: "sshkeys", Loader: a.SSHKeys.Loader},
 		{Name: "ftn", Loader: a.FTN.Loader},
 		{Name: "files", Loader: a.Files.Loader},
+		{Name: "qwk", Loader: a.QWK.Loader},
 		{Name: "mongrel2", Loader: a.Mongrel2.Loader},
 		{Name: engineModule, Loader: a.Engine.Loader},
 	}

@@ -366,6 +366,7 @@ MAIN_MENU = menu.new {
         {key = 'C', label = 'Chat rooms (teleconference).', action = function(conn, req, user) require('chat').enter(conn, req, user) end, level = 'user'},
         {key = 'K', label = 'Your SSH keys.', action = function(conn, req) require('keys').menu(conn, req) end},
         {key = 'F', label = 'File areas.', action = function(conn, req) require('fileareas').menu(conn, req) end, level = 'user'},
+        {key = 'O', label = 'Offline mail (QWK packets).', action = function(conn, req, user) require('offline').menu(conn, req, user) end, level = 'user'},
         {key = 'S', label = 'Sysop menu.', menu = SYSOP_MENU, level = 'sysop'},
         {key = 'Q', label = 'Quit the BBS.', action = function(conn, req) ui.exit(conn, req, 'bye') return 'quit' end},
     },

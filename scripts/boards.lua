@@ -427,4 +427,13 @@ function boards.mail_menu(conn, req, user)
     end
 end
 
+-- boards.area_names lists the names of the areas the caller may enter:
+-- the Offline mail menu (offline.lua) packs and posts in these only.
+function boards.area_names()
+    define_areas()
+    local names = {}
+    for _, a in ipairs(visible(assert(board.areas()))) do names[#names + 1] = a.name end
+    return names
+end
+
 return boards

@@ -158,6 +158,11 @@ var sharedSuite = []struct {
 	{"TwoStoresOnOneFile", TestTwoStoresOnOneFile},
 	{"ManyOpensOfANewDatabase", TestManyOpensOfANewDatabase},
 	{"JournalConflictBetweenHosts", TestJournalConflictBetweenHosts},
+	{"QWKSelection", TestQWKSelection},
+	{"QWKPointersMoveOnlyWhenFetched", TestQWKPointersMoveOnlyWhenFetched},
+	{"QWKMailReadOnlyWhenFetched", TestQWKMailReadOnlyWhenFetched},
+	{"PostREP", TestPostREP},
+	{"QWKPacketsExpire", TestQWKPacketsExpire},
 }
 
 // TestPostgres runs the shared suite on PostgreSQL. It is skipped, saying

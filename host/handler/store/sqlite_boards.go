@@ -181,61 +181,69 @@ func (s *SQLite) post(ctx context.Context, op string, np NewPost) (Post, error) 
 	if err != nil {
 		return Post{}, err
 	}
-	p := Post{Subject: subject, Lines: decodeLines(body, count)}
-	err = s.inTx(ctx, func(tx txConn) error {
-		uid, author, err := lookupUser(ctx, tx, "author", np.Author)
-		if err != nil {
-			return err
-		}
-		p.Author = author
-		var areaID int64
-		var parentID, rootID any // NULL for a new thread
-		if np.ReplyTo == 0 {
-			if areaID, p.Area, err = lookupArea(ctx, tx, np.Area); err != nil {
-				return err
-			}
-		} else {
-			var parentSubject string
-			err := tx.QueryRowContext(ctx,
-				`SELECT m.area_id, a.name, m.subject, coalesce(m.root_id, m.id)
-				 FROM messages m JOIN areas a ON a.id = m.area_id WHERE m.id = ?`,
-				np.ReplyTo).Scan(&areaID, &p.Area, &parentSubject, &p.RootID)
-			if errors.Is(err, sql.ErrNoRows) {
-				return fmt.Errorf("%w: post %d to reply to", ErrNotFound, np.ReplyTo)
-			}
-			if err != nil {
-				return err
-			}
-			if np.Area != "" {
-				if want, err := canonicalArea(np.Area); err != nil {
-					return err
-				} else if !strings.EqualFold(want, p.Area) {
-					return fmt.Errorf("%w: post %d in area %q (it is in %q)", ErrNotFound, np.ReplyTo, want, p.Area)
-				}
-			}
-			if p.Subject == "" {
-				p.Subject = replySubject(parentSubject)
-			}
-			p.ParentID = np.ReplyTo
-			parentID, rootID = p.ParentID, p.RootID
-		}
-		now := nowMillis()
-		err = tx.QueryRowContext(ctx,
-			`INSERT INTO messages (area_id, seq, author_id, subject, parent_id, root_id, body, line_count, posted_at)
-			 VALUES (?1, (SELECT coalesce(max(seq), -1) + 1 FROM messages WHERE area_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-			 RETURNING id`,
-			areaID, uid, p.Subject, parentID, rootID, body, count, now).Scan(&p.ID)
-		if err != nil {
-			return err
-		}
-		p.Posted = fromMillis(now)
-		if p.RootID == 0 {
-			p.RootID = p.ID
-		}
-		return nil
+	var p Post
+	err = s.inTx(ctx, func(tx txConn) (err error) {
+		p, err = insertPost(ctx, tx, np, subject, body, count)
+		return err
 	})
 	if err != nil {
 		return Post{}, wrapBoards(op, err)
+	}
+	return p, nil
+}
+
+// insertPost adds the post np in tx, its subject already checked and its
+// lines encoded as body and count (by Post, or another caller).
+func insertPost(ctx context.Context, tx txConn, np NewPost, subject, body string, count int) (Post, error) {
+	p := Post{Subject: subject, Lines: decodeLines(body, count)}
+	uid, author, err := lookupUser(ctx, tx, "author", np.Author)
+	if err != nil {
+		return Post{}, err
+	}
+	p.Author = author
+	var areaID int64
+	var parentID, rootID any // NULL for a new thread
+	if np.ReplyTo == 0 {
+		if areaID, p.Area, err = lookupArea(ctx, tx, np.Area); err != nil {
+			return Post{}, err
+		}
+	} else {
+		var parentSubject string
+		err := tx.QueryRowContext(ctx,
+			`SELECT m.area_id, a.name, m.subject, coalesce(m.root_id, m.id)
+			 FROM messages m JOIN areas a ON a.id = m.area_id WHERE m.id = ?`,
+			np.ReplyTo).Scan(&areaID, &p.Area, &parentSubject, &p.RootID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return Post{}, fmt.Errorf("%w: post %d to reply to", ErrNotFound, np.ReplyTo)
+		}
+		if err != nil {
+			return Post{}, err
+		}
+		if np.Area != "" {
+			if want, err := canonicalArea(np.Area); err != nil {
+				return Post{}, err
+			} else if !strings.EqualFold(want, p.Area) {
+				return Post{}, fmt.Errorf("%w: post %d in area %q (it is in %q)", ErrNotFound, np.ReplyTo, want, p.Area)
+			}
+		}
+		if p.Subject == "" {
+			p.Subject = replySubject(parentSubject)
+		}
+		p.ParentID = np.ReplyTo
+		parentID, rootID = p.ParentID, p.RootID
+	}
+	now := nowMillis()
+	err = tx.QueryRowContext(ctx,
+		`INSERT INTO messages (area_id, seq, author_id, subject, parent_id, root_id, body, line_count, posted_at)
+		 VALUES (?1, (SELECT coalesce(max(seq), -1) + 1 FROM messages WHERE area_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+		 RETURNING id`,
+		areaID, uid, p.Subject, parentID, rootID, body, count, now).Scan(&p.ID)
+	if err != nil {
+		return Post{}, err
+	}
+	p.Posted = fromMillis(now)
+	if p.RootID == 0 {
+		p.RootID = p.ID
 	}
 	return p, nil
 }
@@ -541,29 +549,40 @@ func (s *SQLite) writeMail(ctx context.Context, op, to, from, subject string, li
 	if err != nil {
 		return MailItem{}, err
 	}
-	m := MailItem{Subject: subject, Lines: decodeLines(body, count)}
-	err = s.inTx(ctx, func(tx txConn) error {
-		if _, _, ftn := FTNDestination(to); ftn {
-			m, err = writeNetmail(ctx, tx, to, from, subject, body, count)
-			return err
-		}
-		toID, toName, err := lookupUser(ctx, tx, "recipient", to)
-		if err != nil {
-			return err
-		}
-		fromID, fromName, err := lookupUser(ctx, tx, "sender", from)
-		if err != nil {
-			return err
-		}
-		m.To, m.From = toName, fromName
-		now := nowMillis()
-		m.Sent = fromMillis(now)
-		return tx.QueryRowContext(ctx,
-			`INSERT INTO mail (to_id, from_id, subject, body, line_count, sent_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
-			toID, fromID, subject, body, count, now).Scan(&m.ID)
+	var m MailItem
+	err = s.inTx(ctx, func(tx txConn) (err error) {
+		m, err = insertMail(ctx, tx, to, from, subject, body, count)
+		return err
 	})
 	if err != nil {
 		return MailItem{}, wrapBoards(op, err)
+	}
+	return m, nil
+}
+
+// insertMail sends mail in tx, its subject already checked and its lines
+// encoded as body and count (by WriteMail, or another caller).
+func insertMail(ctx context.Context, tx txConn, to, from, subject, body string, count int) (MailItem, error) {
+	if _, _, ftn := FTNDestination(to); ftn {
+		return writeNetmail(ctx, tx, to, from, subject, body, count)
+	}
+	m := MailItem{Subject: subject, Lines: decodeLines(body, count)}
+	toID, toName, err := lookupUser(ctx, tx, "recipient", to)
+	if err != nil {
+		return MailItem{}, err
+	}
+	fromID, fromName, err := lookupUser(ctx, tx, "sender", from)
+	if err != nil {
+		return MailItem{}, err
+	}
+	m.To, m.From = toName, fromName
+	now := nowMillis()
+	m.Sent = fromMillis(now)
+	err = tx.QueryRowContext(ctx,
+		`INSERT INTO mail (to_id, from_id, subject, body, line_count, sent_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+		toID, fromID, subject, body, count, now).Scan(&m.ID)
+	if err != nil {
+		return MailItem{}, err
 	}
 	return m, nil
 }

@@ -24,6 +24,7 @@ type Store interface {
 	Access
 	SharedState
 	SSHKeys
+	OfflineMail
 	// Close releases the database. Later calls return ErrClosed.
 	Close() error
 }
