@@ -65,6 +65,8 @@ type caller struct {
 	stream *streamCall
 	// km is keystroke mode (keymode.go).
 	km keyMode
+	// bin is binary stream mode (binmode.go).
+	bin binMode
 
 	mu    sync.Mutex // guards the fields below, read by Server.Callers
 	since time.Time
@@ -291,6 +293,10 @@ func (c *caller) converse(ctx context.Context) error {
 	}
 	for {
 		var err error
+		in := keys
+		if c.holdingBinary() {
+			in = nil // TCP holds the caller's flood until bytes have gone
+		}
 		select {
 		case <-ctx.Done():
 			c.out = c.text(c.out, "\nThe BBS is shutting down. Goodbye.\n")
@@ -301,7 +307,7 @@ func (c *caller) converse(ctx context.Context) error {
 		case <-first:
 			c.out = c.text(c.out, nothingReceived)
 			err = errNoInput
-		case p := <-keys:
+		case p := <-in:
 			first = nil
 			if timer != nil {
 				timer.Reset(c.s.cfg.IdleTimeout)
@@ -310,6 +316,8 @@ func (c *caller) converse(ctx context.Context) error {
 		case err = <-keysErr:
 		case <-c.km.tick:
 			err = c.sendKeys()
+		case <-c.bin.tick:
+			err = c.sendBinary()
 		case f := <-frames:
 			err = f.err
 			if err == nil {
@@ -386,6 +394,10 @@ func (c *caller) readFrames(frames chan<- frame, done <-chan struct{}) {
 // keys handles input from the caller: negotiation, and keys for the
 // editor.
 func (c *caller) keys(p []byte) error {
+	if c.stream != nil && c.bin.on {
+		c.binaryIn(p)
+		return c.sendBinary()
+	}
 	if c.stream != nil && c.km.on {
 		c.keystrokes(c.typed(p))
 		return c.sendKeys()
@@ -394,11 +406,14 @@ func (c *caller) keys(p []byte) error {
 		c.queue(c.typed(p))
 		return c.edit()
 	}
+	c.dec.Binary = c.opts.his(OptBinary)
 	c.tokens = c.dec.Decode(c.tokens[:0], p)
 	for _, t := range c.tokens {
 		switch t.Kind {
 		case KindData:
-			if c.km.on {
+			if c.bin.on {
+				c.binaryIn(t.Data)
+			} else if c.km.on {
 				c.keystrokes(c.typed(t.Data))
 			} else {
 				c.queue(c.typed(t.Data))
@@ -412,6 +427,9 @@ func (c *caller) keys(p []byte) error {
 		case KindSubnegotiation:
 			c.subnegotiation(t.Option, t.Data)
 		case KindCommand:
+			if c.bin.on {
+				continue // no keys nor answers over a transfer
+			}
 			switch t.Command {
 			case IP, BRK:
 				c.commandKey(keyCtrlC)
@@ -425,6 +443,9 @@ func (c *caller) keys(p []byte) error {
 				}
 			}
 		}
+	}
+	if c.bin.on {
+		return c.sendBinary()
 	}
 	if c.km.on {
 		return c.sendKeys()
@@ -511,6 +532,10 @@ func (c *caller) edit() error {
 // APC, …) and C1 controls never reach the caller's terminal
 // (termtext.StripStrings).
 func (c *caller) show(m message.Message) error {
+	if m.Type == message.TypeBinary {
+		return c.showBinary(m)
+	}
+	c.endBinaryMode()
 	switch m.Type {
 	case message.TypeKeys:
 		return c.showKeys(m)

@@ -85,6 +85,9 @@ const (
 // between calls, so the stream may be cut anywhere. Its zero value is
 // ready to use.
 type Decoder struct {
+	// Binary says the client's BINARY option is on (RFC 856): CR NUL is
+	// data as it is, not a bare CR. Set it before each Decode.
+	Binary   bool
 	state    int
 	verb     byte   // stVerb: the verb awaiting its option
 	option   byte   // subnegotiation option
@@ -119,7 +122,7 @@ func (d *Decoder) step(dst []Token, b byte) []Token {
 		switch {
 		case b == IAC:
 			d.state = stIAC
-		case b == 0 && afterCR: // CR NUL: a bare CR
+		case b == 0 && afterCR && !d.Binary: // CR NUL: a bare CR
 		case b == '\r':
 			d.buf = append(d.buf, b)
 			d.state = stCR

@@ -19,12 +19,12 @@ type options struct {
 
 // weSupport reports whether we will enable option on our side.
 func weSupport(option byte) bool {
-	return option == OptEcho || option == OptSuppressGoAhead
+	return option == OptEcho || option == OptSuppressGoAhead || option == OptBinary
 }
 
 // heMaySupport reports whether we let the client enable option.
 func heMaySupport(option byte) bool {
-	return option == OptSuppressGoAhead || option == OptNAWS || option == OptTerminalType
+	return option == OptSuppressGoAhead || option == OptNAWS || option == OptTerminalType || option == OptBinary
 }
 
 // offer asks to enable option on our side (verb WILL) or the client's

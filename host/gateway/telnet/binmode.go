@@ -1,0 +1,138 @@
+package telnet
+
+import (
+	"time"
+
+	"github.com/m2bbs/m2bbs/host/gateway/classic"
+	"github.com/m2bbs/m2bbs/host/message"
+	"github.com/m2bbs/m2bbs/host/shared/binstream"
+)
+
+// binMode is a caller's binary stream mode (message.TypeBinary): while
+// on, the bytes the board sends are written as they are (telnet: IAC
+// doubled, and CR sent as CR NUL unless the gateway's BINARY option is
+// on), and what the caller sends goes to the board in requests of type
+// "bin", paced and bounded by package binstream (telnet: IAC IAC
+// undoubled, commands and negotiation taken out, and CR NUL read as CR
+// unless the caller's BINARY option is on). While the bytes held for the
+// board fill binstream.MaxPendingBytes the gateway reads no more from the
+// caller: a flood waits in TCP, never in memory.
+type binMode struct {
+	on    bool
+	batch binstream.Batcher
+	pacer binstream.Pacer
+	// tick fires when paced bytes may go; nil when none wait.
+	tick <-chan time.Time
+}
+
+// canBinary reports whether the caller's connection can carry binary
+// stream mode: a terminal program that can do keystroke mode (a transfer
+// program such as rz is started from one), over telnet (BINARY is asked
+// for, and the NVT rules kept when the client refuses it) or a Stream
+// whose gateway says its bytes pass as they are (SSH).
+func (c *caller) canBinary() bool {
+	return c.canKeys() && (c.stream == nil || c.stream.binary)
+}
+
+// holdingBinary reports whether the gateway should read no more from the
+// caller until binary bytes held have gone.
+func (c *caller) holdingBinary() bool { return c.bin.on && c.bin.batch.Full() }
+
+// showBinary writes a binary message's bytes and puts the caller in
+// binary stream mode, asking a telnet client for BINARY both ways the
+// first time. A message whose bytes are not base64 is dropped.
+func (c *caller) showBinary(m message.Message) error {
+	p, err := binstream.Decode(m.Msg, len(m.Msg))
+	if err != nil {
+		c.log.Warn("telnet: bad binary message from the bbs", "err", err)
+		return nil
+	}
+	if !c.bin.on {
+		c.endKeyMode()
+		c.bin.on = true
+		c.prompt = nil
+		c.ed = NewEditor(c.s.cfg.MaxLine)
+		c.typeAhead = c.typeAhead[:0]
+		c.overflow = false
+		if c.stream == nil {
+			c.out = c.opts.offer(c.out, WILL, OptBinary)
+			c.out = c.opts.offer(c.out, DO, OptBinary)
+		}
+	}
+	c.out = c.appendBinary(c.out, p)
+	return nil
+}
+
+// appendBinary appends bytes p for the caller's connection: as they are
+// on a Stream; for telnet with IAC doubled, and CR as CR NUL unless our
+// side's BINARY is on (RFC 854: a CR alone is CR NUL in NVT).
+func (c *caller) appendBinary(dst, p []byte) []byte {
+	if c.stream != nil {
+		return append(dst, p...)
+	}
+	return AppendBinary(dst, p, c.opts.ours(OptBinary))
+}
+
+// AppendBinary appends bytes p to dst as telnet data, 8-bit clean: IAC
+// doubled, and, unless binary (the sender's BINARY option, RFC 856, is
+// on), CR sent as CR NUL as NVT wants, so that a receiver reads back p
+// exactly (Decoder with the same Binary).
+func AppendBinary(dst, p []byte, binary bool) []byte {
+	for _, b := range p {
+		switch {
+		case b == IAC:
+			dst = append(dst, IAC, IAC)
+		case b == '\r' && !binary:
+			dst = append(dst, '\r', 0)
+		default:
+			dst = append(dst, b)
+		}
+	}
+	return dst
+}
+
+// endBinaryMode leaves binary stream mode (another message came): bytes
+// not sent yet are dropped.
+func (c *caller) endBinaryMode() {
+	if !c.bin.on {
+		return
+	}
+	c.bin.on = false
+	c.bin.batch.Reset()
+	c.bin.tick = nil
+}
+
+// binaryIn keeps bytes p the caller sent for the board.
+func (c *caller) binaryIn(p []byte) {
+	if dropped := c.bin.batch.Add(p); dropped > 0 {
+		c.log.Debug("telnet: binary bytes dropped", "dropped", dropped, "max_pending", binstream.MaxPendingBytes)
+	}
+}
+
+// sendBinary sends the bytes that wait as one request, if the pacer lets
+// it, and arms the pacer's tick for the rest.
+func (c *caller) sendBinary() error {
+	c.bin.tick = nil
+	if !c.bin.on || c.bin.batch.Pending() == 0 {
+		return nil
+	}
+	now := time.Now()
+	if wait := c.bin.pacer.Wait(now); wait > 0 {
+		c.bin.tick = time.After(wait)
+		return nil
+	}
+	b64 := c.bin.batch.Next()
+	c.bin.pacer.Sent(now)
+	if c.s.cfg.PeerKey == "" {
+		c.req = c.withTerminal(classic.AppendBinary(c.req[:0], c.route, b64))
+	} else {
+		c.req = c.withTerminal(classic.AppendGatewayBinary(c.req[:0], c.route, b64, c.peer(), c.s.cfg.PeerKey))
+	}
+	if err := c.send(); err != nil {
+		return err
+	}
+	if c.bin.batch.Pending() > 0 {
+		c.bin.tick = time.After(c.bin.pacer.Wait(time.Now()))
+	}
+	return nil
+}
