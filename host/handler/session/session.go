@@ -272,6 +272,7 @@ type Session struct {
 	lastInput time.Time
 	rate      tokenBucket
 	keyRate   tokenBucket // keystroke-mode requests (keys.go)
+	binRate   tokenBucket // binary stream mode requests (binary.go)
 	// overrun is set (from a timer's goroutine) to say why the session's
 	// context was cancelled.
 	overrun atomic.Pointer[string]
@@ -666,6 +667,10 @@ func (t *Table) Handle(req *m2proto.Request) {
 	if body := bytes.TrimSpace(req.Body); !ok || body[0] != '{' {
 		t.counts.malformed.Add(1)
 		t.noisy.Warn("malformed message: not a JSON object", "conn_id", req.ConnID)
+		return
+	}
+	if isBinary(msg) {
+		t.binaryInput(req, msg)
 		return
 	}
 	kind := msg.RawGetString("type")
