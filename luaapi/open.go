@@ -94,6 +94,8 @@ type Deps struct {
 	Listen   func(L *lua.LState)
 	// FTN, if set, is the board's FidoNet side (the ftn module).
 	FTN FTNHost
+	// Transfers, if set, runs the transfer module's file transfers.
+	Transfers Transfers
 }
 
 // API is the BBS's Lua API for one Lua state, each module wired from the
@@ -112,6 +114,8 @@ type API struct {
 	Watch   *Watch
 	SSHKeys *SSHKeys
 	FTN     *FTN
+	// Transfer is the transfer module (file transfers with lrzsz).
+	Transfer *Transfer
 	// Mongrel2 and Engine are the 2010 start-up's modules (startup.go).
 	Mongrel2 *Mongrel2
 	Engine   *Engine
@@ -160,6 +164,7 @@ func New(deps Deps) *API {
 	a.Watch = &Watch{Host: deps.Watch, IsSysop: a.Users.IsSysop, Recorder: deps.Recorder}
 	a.SSHKeys = &SSHKeys{Store: deps.Store, Current: deps.User, Recorder: deps.Recorder}
 	a.FTN = &FTN{Host: deps.FTN, Mail: deps.Store, User: deps.User, IsSysop: a.Users.IsSysop, Recorder: deps.Recorder}
+	a.Transfer = &Transfer{Host: deps.Transfers}
 	a.Mongrel2 = &Mongrel2{Log: deps.Log}
 	a.Engine = &Engine{Startup: deps.Startup, Log: deps.Log}
 	// A caller's level is read afresh at each login: the sysop may have
@@ -191,6 +196,7 @@ func (a *API) Modules() []Module {
 		{Name: "watch", Loader: a.Watch.Loader},
 		{Name: "sshkeys", Loader: a.SSHKeys.Loader},
 		{Name: "ftn", Loader: a.FTN.Loader},
+		{Name: "transfer", Loader: a.Transfer.Loader},
 		{Name: "mongrel2", Loader: a.Mongrel2.Loader},
 		{Name: engineModule, Loader: a.Engine.Loader},
 	}

@@ -118,6 +118,7 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		WebSocketOrigins: s.origins(),
 		FrontEndPIDFile:  s.Mongrel2PIDFile,
 		DoorsDir:         doorsDir(s),
+		TransfersDir:     transfersDir(s),
 	}, dispatch.Deps{Store: db, Log: log, Lines: db, Directory: directory, Drain: s.drain, Events: db, FTN: ftnStatus})
 	if err != nil {
 		return err
@@ -142,6 +143,16 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 // doorsDir is the folder of the line's native doors, beside the database,
 // so that the next host on the line finds what a killed one left; "" (the
 // system's temporary folder) for a database in memory.
+// transfersDir is the folder of the line's file transfers, beside the
+// database (emptied at each start); "" (a temporary folder) for a board
+// with no database file.
+func transfersDir(s *settings) string {
+	if dir := doorsDir(s); dir != "" {
+		return filepath.Join(filepath.Dir(filepath.Dir(dir)), "transfers", "line"+strconv.Itoa(s.line))
+	}
+	return ""
+}
+
 func doorsDir(s *settings) string {
 	if s.DBPath == "" || strings.HasPrefix(s.DBPath, ":memory:") || strings.HasPrefix(s.DBPath, "file:") {
 		return ""

@@ -30,6 +30,7 @@ import (
 	"github.com/m2bbs/m2bbs/host/handler/nativedoor"
 	"github.com/m2bbs/m2bbs/host/handler/store"
 	"github.com/m2bbs/m2bbs/host/handler/throttle"
+	"github.com/m2bbs/m2bbs/host/handler/transfer"
 	"github.com/m2bbs/m2bbs/host/message"
 	"github.com/m2bbs/m2bbs/host/shared/keylogin"
 	"github.com/m2bbs/m2bbs/host/shared/lograte"
@@ -246,6 +247,9 @@ type Deps struct {
 	// first.
 	Doors *nativedoor.Runner
 	Post  func(ctx context.Context, connID string, fn func()) bool
+	// Transfers, if set, runs file transfers (transfer.go); Post is
+	// needed for them too.
+	Transfers *transfer.Runner
 }
 
 // Fallback texts for screens that are missing.
@@ -301,6 +305,11 @@ type Session struct {
 	// native door (stream.go); doorStarted is when they last started one.
 	stream      *joined
 	doorStarted time.Time
+	// transferStarted is when the caller last started a file transfer;
+	// received are the transfers they received, whose folders go when
+	// the session does (transfer.go).
+	transferStarted time.Time
+	received        []transfer.Result
 }
 
 // Stats are the Table's counters.
@@ -475,7 +484,7 @@ func New(cfg Config, deps Deps) (*Table, error) {
 		Throttle: loginThrottle(cfg, deps), MinPassword: cfg.Logins.MinPassword,
 		ScriptsDir: cfg.ScriptsDir, Now: deps.Now, Location: deps.Location, Rand: deps.Rand,
 		Offload: t, Startup: t, Channels: deps.Channels, Listen: t.listen, Watch: deps.Watch,
-		FTN: cfg.FTN, ExternalDoors: t, Node: t.nodeOn,
+		FTN: cfg.FTN, ExternalDoors: t, Node: t.nodeOn, Transfers: t,
 		DoorServers: cfg.DoorServers, DoorServerRunner: t,
 	}
 	if len(cfg.TimeLimits) > 0 {
@@ -1268,6 +1277,7 @@ func (t *Table) remove(s *Session) {
 	if s.cancel != nil {
 		s.cancel()
 	}
+	discardReceived(s)
 	t.counts.active.Add(-1)
 }
 

@@ -90,6 +90,12 @@ func (t *Table) followResize(s *Session, msg *lua.LTable) {
 type streamEnd struct {
 	results []lua.LValue
 	notice  string
+	// onTable, if set, runs on the table's goroutine once the end is
+	// taken (before the coroutine resumes).
+	onTable func(s *Session)
+	// abandoned, if set, runs instead when nobody waits any more (the
+	// session ended first).
+	abandoned func()
 }
 
 // streamNeedsTerminal is what a caller whose gateway cannot do keystroke
@@ -241,7 +247,9 @@ func (t *Table) awaitStream(s *Session, j *joined, wait func(termbridge.Stats) s
 	j.ended = wait(j.bridge.Stats())
 	t.streamsOpen.Done()
 	// Not posted when the session has ended meanwhile: nobody waits.
-	t.deps.Post(s.thread.Context(), s.connID, func() { t.streamDone(s, j) })
+	if !t.deps.Post(s.thread.Context(), s.connID, func() { t.streamDone(s, j) }) && j.ended.abandoned != nil {
+		j.ended.abandoned()
+	}
 }
 
 // streamDone resumes s, whose stream j ended, with the call's result,
@@ -253,6 +261,9 @@ func (t *Table) streamDone(s *Session, j *joined) {
 	s.stream = nil
 	if j.call.binary {
 		s.conn.EndBinary()
+	}
+	if j.ended.onTable != nil {
+		j.ended.onTable(s)
 	}
 	if t.journals != nil {
 		t.hold() // until Commit, as for a line
