@@ -23,7 +23,21 @@ type binMode struct {
 	pacer binstream.Pacer
 	// tick fires when paced bytes may go; nil when none wait.
 	tick <-chan time.Time
+	// held is output kept while the client has not answered our WILL
+	// BINARY (at most maxHeldBinary bytes, for at most BinaryWait): sent
+	// before, it would be in NVT form and read after as binary.
+	held    []byte
+	holdEnd <-chan time.Time
 }
+
+// BinaryWait bounds how long binary output waits for the client's
+// answer to the gateway's WILL BINARY; past it the output goes in NVT
+// form (CR NUL), which a client that never answers reads right.
+const BinaryWait = 2 * time.Second
+
+// maxHeldBinary bounds the output held meanwhile: the host's transfer
+// program waits for the caller's answers long before.
+const maxHeldBinary = 256 << 10
 
 // canBinary reports whether the caller's connection can carry binary
 // stream mode: a terminal program that can do keystroke mode (a transfer
@@ -59,8 +73,32 @@ func (c *caller) showBinary(m message.Message) error {
 			c.out = c.opts.offer(c.out, DO, OptBinary)
 		}
 	}
+	if c.stream == nil && c.opts.ourAsked(OptBinary) {
+		if len(c.bin.held)+len(p) > maxHeldBinary {
+			c.log.Warn("telnet: binary output dropped while BINARY is negotiated", "bytes", len(p))
+			return nil
+		}
+		c.bin.held = append(c.bin.held, p...)
+		if c.bin.holdEnd == nil {
+			c.bin.holdEnd = time.After(BinaryWait)
+		}
+		return nil
+	}
 	c.out = c.appendBinary(c.out, p)
 	return nil
+}
+
+// releaseBinary writes the output held for BINARY's answer, once it came
+// (or BinaryWait passed: force).
+func (c *caller) releaseBinary(force bool) {
+	if len(c.bin.held) == 0 && c.bin.holdEnd == nil || !force && c.opts.ourAsked(OptBinary) {
+		return
+	}
+	if force {
+		c.opts.us[OptBinary].asked = false // no answer: NVT it stays
+	}
+	c.out = c.appendBinary(c.out, c.bin.held)
+	c.bin.held, c.bin.holdEnd = c.bin.held[:0], nil
 }
 
 // appendBinary appends bytes p for the caller's connection: as they are
@@ -100,6 +138,7 @@ func (c *caller) endBinaryMode() {
 	c.bin.on = false
 	c.bin.batch.Reset()
 	c.bin.tick = nil
+	c.releaseBinary(true) // what the board sent before goes before what it sends next
 }
 
 // binaryIn keeps bytes p the caller sent for the board.

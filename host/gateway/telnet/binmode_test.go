@@ -1,6 +1,7 @@
 package telnet
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
@@ -14,10 +15,10 @@ func binReq(p, js string) string {
 	return withTerminal(string(classic.WithANSI(classic.AppendBinary(nil, "@bbs", binstream.Encode([]byte(p))))), js)
 }
 
-// TestTelnetBinaryMode: a bin message asks for BINARY both ways and is
-// written with IAC doubled and, until the caller agreed, CR as CR NUL;
-// once BINARY is on, CR goes bare, and the caller's IAC IAC arrives as one
-// 0xff and their CR NUL as the two bytes it is. A prompt ends the mode.
+// TestTelnetBinaryMode: a bin message asks for BINARY both ways, and its
+// bytes wait for the answer; once BINARY is on they go with IAC doubled
+// and CR bare, and the caller's IAC IAC arrives as one 0xff and their CR
+// NUL as the two bytes it is. A prompt ends the mode.
 func TestTelnetBinaryMode(t *testing.T) {
 	bbs := newFakeBBS(false,
 		[]message.Message{message.Binary(binstream.Encode([]byte("\xff\r\x00A\r\n")))},
@@ -28,11 +29,11 @@ func TestTelnetBinaryMode(t *testing.T) {
 	_, addr := startGateway(t, bbs, Config{})
 	c := dialGateway(t, addr)
 	c.write("\xff\xfd\x01", false) // DO ECHO
-	got := c.readUntil("A\r\x00\n")
-	if want := "\xff\xfb\x00\xff\xfd\x00\xff\xff\r\x00\x00A\r\x00\n"; len(got) < len(want) || got[len(got)-len(want):] != want {
-		t.Fatalf("first piece %q, want it to end %q", got, want)
-	}
+	c.readUntil("\xff\xfb\x00\xff\xfd\x00") // WILL BINARY, DO BINARY
 	c.write("\xff\xfd\x00\xff\xfb\x00x", false) // DO BINARY, WILL BINARY, a byte
+	if got := c.readUntil("A\r\n"); got != "\xff\xff\r\x00A\r\n" {
+		t.Fatalf("first piece %q, want it in binary", got)
+	}
 	if got := c.readUntil("\r"); got != "\r" {
 		t.Fatalf("second piece %q, want a bare CR", got)
 	}
@@ -44,5 +45,26 @@ func TestTelnetBinaryMode(t *testing.T) {
 	want := []string{binReq("x", echoedTelnet), binReq("\xffB\r\x00C", echoedTelnet), withTerminal(req("ok"), echoedTelnet)}
 	if len(reqs) != 4 || reqs[1] != want[0] || reqs[2] != want[1] || reqs[3] != want[2] {
 		t.Errorf("the board got %q, want after the connect %q", reqs, want)
+	}
+}
+
+// TestTelnetBinaryWithoutAnAnswer: a client that never answers BINARY
+// gets the bytes after BinaryWait in NVT form (IAC doubled, CR as CR NUL),
+// and its own CR NUL is read as CR.
+func TestTelnetBinaryWithoutAnAnswer(t *testing.T) {
+	bbs := newFakeBBS(false,
+		[]message.Message{message.Binary(binstream.Encode([]byte("\xff\rZ")))},
+		[]message.Message{message.Exit("Bye.")},
+	)
+	_, addr := startGateway(t, bbs, Config{})
+	c := dialGateway(t, addr)
+	c.write("\xff\xfd\x01", false) // DO ECHO
+	if got := c.readUntil("Z"); !strings.HasSuffix(got, "\xff\xfb\x00\xff\xfd\x00\xff\xff\r\x00Z") {
+		t.Fatalf("got %q, want the offers then the bytes in NVT form", got)
+	}
+	c.write("\r\x00", false)
+	c.readUntil("Bye.\r\n")
+	if reqs := bbs.receivedRequests(); len(reqs) != 2 || reqs[1] != binReq("\r", echoedTelnet) {
+		t.Errorf("the board got %q", reqs)
 	}
 }

@@ -80,6 +80,7 @@ func newCaller(s *Server, nc net.Conn) *caller {
 		nc:    nc,
 		log:   s.log.With("remote", nc.RemoteAddr().String()),
 		ed:    NewEditor(s.cfg.MaxLine),
+		dec:   Decoder{FollowBinary: true},
 		since: time.Now(),
 	}
 }
@@ -318,6 +319,8 @@ func (c *caller) converse(ctx context.Context) error {
 			err = c.sendKeys()
 		case <-c.bin.tick:
 			err = c.sendBinary()
+		case <-c.bin.holdEnd:
+			c.releaseBinary(true)
 		case f := <-frames:
 			err = f.err
 			if err == nil {
@@ -406,7 +409,6 @@ func (c *caller) keys(p []byte) error {
 		c.queue(c.typed(p))
 		return c.edit()
 	}
-	c.dec.Binary = c.opts.his(OptBinary)
 	c.tokens = c.dec.Decode(c.tokens[:0], p)
 	for _, t := range c.tokens {
 		switch t.Kind {
@@ -445,6 +447,7 @@ func (c *caller) keys(p []byte) error {
 		}
 	}
 	if c.bin.on {
+		c.releaseBinary(false)
 		return c.sendBinary()
 	}
 	if c.km.on {

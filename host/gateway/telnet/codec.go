@@ -86,8 +86,11 @@ const (
 // ready to use.
 type Decoder struct {
 	// Binary says the client's BINARY option is on (RFC 856): CR NUL is
-	// data as it is, not a bare CR. Set it before each Decode.
-	Binary   bool
+	// data as it is, not a bare CR. With FollowBinary the Decoder sets it
+	// itself at the client's IAC WILL BINARY and IAC WONT BINARY, exactly
+	// where the client's data changes mode (the gateway accepts BINARY).
+	Binary       bool
+	FollowBinary bool
 	state    int
 	verb     byte   // stVerb: the verb awaiting its option
 	option   byte   // subnegotiation option
@@ -145,6 +148,9 @@ func (d *Decoder) step(dst []Token, b byte) []Token {
 		}
 	case stVerb:
 		d.state = stData
+		if d.FollowBinary && b == OptBinary && (d.verb == WILL || d.verb == WONT) {
+			d.Binary = d.verb == WILL
+		}
 		dst = d.flush(dst)
 		dst = append(dst, Token{Kind: KindNegotiation, Command: d.verb, Option: b})
 	case stSBOpt:

@@ -98,6 +98,10 @@ func (o *options) ours(option byte) bool { return o.us[option].on }
 // his reports whether option is on on the client's side.
 func (o *options) his(option byte) bool { return o.him[option].on }
 
+// ourAsked reports whether we offered option on our side and await the
+// answer.
+func (o *options) ourAsked(option byte) bool { return o.us[option].asked }
+
 // asked reports whether we asked the client to enable option and await
 // the answer.
 func (o *options) asked(option byte) bool { return o.him[option].asked }
