@@ -28,8 +28,8 @@ func TestTelnetBinaryMode(t *testing.T) {
 	)
 	_, addr := startGateway(t, bbs, Config{})
 	c := dialGateway(t, addr)
-	c.write("\xff\xfd\x01", false) // DO ECHO
-	c.readUntil("\xff\xfb\x00\xff\xfd\x00") // WILL BINARY, DO BINARY
+	c.write("\xff\xfd\x01", false)              // DO ECHO
+	c.readUntil("\xff\xfb\x00\xff\xfd\x00")     // WILL BINARY, DO BINARY
 	c.write("\xff\xfd\x00\xff\xfb\x00x", false) // DO BINARY, WILL BINARY, a byte
 	if got := c.readUntil("A\r\n"); got != "\xff\xff\r\x00A\r\n" {
 		t.Fatalf("first piece %q, want it in binary", got)

@@ -91,13 +91,13 @@ type Decoder struct {
 	// where the client's data changes mode (the gateway accepts BINARY).
 	Binary       bool
 	FollowBinary bool
-	state    int
-	verb     byte   // stVerb: the verb awaiting its option
-	option   byte   // subnegotiation option
-	sub      []byte // subnegotiation payload so far
-	overflow bool   // the subnegotiation passed MaxSubnegotiation
-	buf      []byte // the bytes tokens of one Decode call point into
-	mark     int    // buf[mark:] is data not yet in a token
+	state        int
+	verb         byte   // stVerb: the verb awaiting its option
+	option       byte   // subnegotiation option
+	sub          []byte // subnegotiation payload so far
+	overflow     bool   // the subnegotiation passed MaxSubnegotiation
+	buf          []byte // the bytes tokens of one Decode call point into
+	mark         int    // buf[mark:] is data not yet in a token
 }
 
 // Decode parses p, appends the tokens it completes to dst and returns

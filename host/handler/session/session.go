@@ -305,11 +305,11 @@ type Session struct {
 	// native door (stream.go); doorStarted is when they last started one.
 	stream      *joined
 	doorStarted time.Time
-	// transferStarted is when the caller last started a file transfer;
+	// transferStarts bounds how often the caller starts a file transfer;
 	// received are the transfers they received, whose folders go when
 	// the session does (transfer.go).
-	transferStarted time.Time
-	received        []transfer.Result
+	transferStarts tokenBucket
+	received       []transfer.Result
 }
 
 // Stats are the Table's counters.

@@ -34,9 +34,13 @@ const (
 // host restart that ended their transfer.
 const transferInterrupted = "the board restarted during the transfer"
 
-// TransferStartEvery is how often one caller may start a transfer: a
-// start forks a program.
-const TransferStartEvery = time.Second
+// TransferStartsPerSecond and TransferStartBurst bound how often one
+// caller may start a transfer (a start forks a program, about 2 ms of
+// the worker): a few in a row, then one a second.
+const (
+	TransferStartsPerSecond = 1
+	TransferStartBurst      = 5
+)
 
 // SendFiles implements luaapi.Transfers: sz sends paths.
 func (t *Table) SendFiles(L *lua.LState, req lua.LValue, paths []string, opts luaapi.TransferOptions) int {
@@ -52,7 +56,6 @@ func (t *Table) SendFiles(L *lua.LState, req lua.LValue, paths []string, opts lu
 		refuse: func(s *Session) string { return t.cannotTransfer(s, opts) },
 		start: func(ctx context.Context, s *Session) (io.ReadWriteCloser, func(termbridge.Stats) streamEnd, error) {
 			p, _ := transfer.ParseProtocol(opts.Protocol)
-			s.transferStarted = t.now()
 			run, err := t.deps.Transfers.Send(ctx, p, paths)
 			if err != nil {
 				return nil, nil, transferStartError(err)
@@ -72,7 +75,6 @@ func (t *Table) ReceiveFiles(L *lua.LState, req lua.LValue, opts luaapi.Transfer
 		refuse: func(s *Session) string { return t.cannotTransfer(s, opts) },
 		start: func(ctx context.Context, s *Session) (io.ReadWriteCloser, func(termbridge.Stats) streamEnd, error) {
 			p, _ := transfer.ParseProtocol(opts.Protocol)
-			s.transferStarted = t.now()
 			run, err := t.deps.Transfers.Receive(ctx, p, opts.Name)
 			if err != nil {
 				return nil, nil, transferStartError(err)
@@ -94,7 +96,7 @@ func (t *Table) cannotTransfer(s *Session, opts luaapi.TransferOptions) string {
 		return "Unknown transfer protocol " + opts.Protocol + ": zmodem, ymodem or xmodem."
 	case p == transfer.XMODEM && opts.Name != "" && !transfer.PlainName(opts.Name):
 		return "That file name cannot be used."
-	case !s.transferStarted.IsZero() && t.now().Sub(s.transferStarted) < TransferStartEvery:
+	case !s.transferStarts.take(t.now(), TransferStartsPerSecond, TransferStartBurst):
 		return "One moment before the next transfer, please."
 	}
 	return ""
