@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -18,6 +20,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/m2bbs/m2bbs/cmd/internal/proctest"
+	"github.com/m2bbs/m2bbs/host/gateway/telnet"
 )
 
 // transferBoard is a board of one prompt for the transfer tests: S sends
@@ -363,6 +366,15 @@ func (c *termCaller) expect(mark string) string {
 // program has gone stays for expect.
 func (c *termCaller) lrzsz(dir string, args ...string) error {
 	c.t.Helper()
+	return c.lrzszUntil(dir, 0, false, args...)
+}
+
+// lrzszUntil is lrzsz, with a stop once the program has sent stopAfter
+// bytes (0: never): the caller presses Ctrl-C in it (SIGINT, on which
+// lrzsz sends its cancel, Ctrl-X several times, and exits), or, with
+// hangUp, the caller hangs up.
+func (c *termCaller) lrzszUntil(dir string, stopAfter int, hangUp bool, args ...string) error {
+	c.t.Helper()
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Dir = dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -374,7 +386,23 @@ func (c *termCaller) lrzsz(dir string, args ...string) error {
 		c.t.Fatal(err)
 	}
 	exited := make(chan struct{})
+	stopped := make(chan struct{}) // the caller pressed Ctrl-C: the program reads no more
 	fed := make(chan struct{})
+	var moved atomic.Int64 // bytes both ways
+	var stopping sync.Once
+	count := func(n int) {
+		if stopAfter == 0 || moved.Add(int64(n)) < int64(stopAfter) {
+			return
+		}
+		stopping.Do(func() {
+			close(stopped)
+			if hangUp {
+				c.close()
+				return
+			}
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+		})
+	}
 	go func() { // the program's output to the board
 		buf := make([]byte, 8192)
 		for {
@@ -382,6 +410,7 @@ func (c *termCaller) lrzsz(dir string, args ...string) error {
 			if n > 0 && c.writeData(buf[:n]) != nil {
 				return
 			}
+			count(n)
 			if err != nil {
 				return
 			}
@@ -393,16 +422,29 @@ func (c *termCaller) lrzsz(dir string, args ...string) error {
 			p := c.pending
 			c.pending = nil
 			if len(p) == 0 {
+				var ok bool
 				select {
-				case p = <-c.data:
+				case p, ok = <-c.data:
+					if !ok {
+						return // the call ended
+					}
 				case <-exited:
 					return
+				case <-stopped:
+					return
 				}
+			}
+			select {
+			case <-stopped:
+				c.pending = p
+				return
+			default:
 			}
 			if _, err := stdin.Write(p); err != nil {
 				c.pending = p // the program is gone: the text after is the board's
 				return
 			}
+			count(len(p))
 		}
 	}()
 	timer := time.AfterFunc(2*time.Minute, func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
@@ -422,6 +464,10 @@ func (c *termCaller) result() []string {
 	c.expect("RESULT ")
 	line := strings.TrimSuffix(c.expect(" END"), " END")
 	c.expect("Command?")
+	// The gateway drops what comes right after a transfer (the tail of
+	// the caller's program) until the caller has been quiet this long: a
+	// person is slower than that.
+	time.Sleep(2 * telnet.AfterBinaryQuiet)
 	return strings.Fields(line)
 }
 
@@ -488,3 +534,158 @@ func TestTransfersOverTelnetAndSSH(t *testing.T) {
 	}
 }
 
+// TestCancelledAndRefusedTransfersLeaveNothing: an upload the caller
+// cancels (Ctrl-X five times, as lrzsz's own cancel sends) ends with a
+// failure and leaves nothing in the transfers folder while the caller is
+// still online; an upload named ../../x is refused and writes nothing;
+// a caller who hangs up mid-download has sz killed.
+func TestCancelledAndRefusedTransfersLeaveNothing(t *testing.T) {
+	b := startTransferBBS(t, false, 8<<20)
+	c := dialTelnetCaller(t, b.telnet)
+	c.expect("Command?")
+
+	mine := t.TempDir()
+	if err := os.WriteFile(filepath.Join(mine, "huge.bin"), randomBytes(16<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.send("R")
+	c.expect("upload now")
+	c.expect("\n")
+	// With a window, as terminal programs send over telnet: the cancel is
+	// not queued behind megabytes in the sockets.
+	_ = c.lrzszUntil(mine, 1<<20, false, "sz", "-b", "-w", "32768", "huge.bin")
+	if r := c.result(); len(r) < 2 || r[0] != "nil" {
+		t.Fatalf("the board says of the cancelled upload: %q", r)
+	}
+	if left := b.leftFiles(t); len(left) > 0 {
+		t.Fatalf("a cancelled upload left %v", left)
+	}
+
+	deep := filepath.Join(mine, "a", "b")
+	if err := os.MkdirAll(deep, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(mine, "x"), []byte("escape"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.send("R")
+	c.expect("upload now")
+	c.expect("\n")
+	_ = c.lrzszUntil(deep, 0, false, "timeout", "20", "sz", "-b", "--full-path", "../../x")
+	if r := c.result(); len(r) < 2 || r[0] != "nil" {
+		t.Fatalf("the board says of the upload named ../../x: %q", r)
+	}
+	if left := b.leftFiles(t); len(left) > 0 {
+		t.Fatalf("the upload named ../../x left %v", left)
+	}
+	for _, dir := range []string{b.dataDir, filepath.Dir(b.dataDir), b.transfersRoot} {
+		if _, err := os.Stat(filepath.Join(dir, "x")); err == nil {
+			t.Fatalf("../../x was written in %s", dir)
+		}
+	}
+
+	c.send("B")
+	c.expect("download now")
+	c.expect("\n")
+	_ = c.lrzszUntil(mine, 64<<10, true, "rz", "-b", "-y")
+	b.logs.WaitFor(t, readTimeout, "transfer ended", "why=cancelled")
+}
+
+// rawBinaryFlooder calls the board's port as a hostile classic client that
+// claims a binary-capable terminal, starts an upload (R) and sends binary
+// pieces as fast as its socket takes them, until the board hangs up or
+// stop is closed; it returns how many pieces it sent.
+func rawBinaryFlooder(t *testing.T, port int, stop <-chan struct{}) int {
+	nc, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		t.Error(err)
+		return 0
+	}
+	defer nc.Close()
+	go func() { _, _ = io.Copy(io.Discard, nc) }()
+	term := `,"terminal":{"ansi":true,"keys":true,"bin":true}}` + "\x00"
+	if _, err := io.WriteString(nc, `@bbs {"type":"msg","msg":"connect"`+term+`@bbs {"type":"msg","msg":"R"`+term); err != nil {
+		t.Error(err)
+		return 0
+	}
+	piece := []byte(`@bbs {"type":"bin","msg":"` + base64Of(randomBytes(2048)) + `"` + term)
+	sent := 0
+	for {
+		select {
+		case <-stop:
+			return sent
+		default:
+		}
+		_ = nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		if _, err := nc.Write(piece); err != nil {
+			return sent
+		}
+		sent++
+	}
+}
+
+// TestABigTransferAndABinaryFloodSlowNoOtherCaller: while one caller
+// downloads 8 MiB over telnet and another floods the host with binary
+// pieces (past the gateways' pace, as a hostile client can), a third
+// caller's menu answers within a second; the flooder is cut off, and the
+// download arrives whole. A classic caller is told transfers need telnet
+// or SSH.
+func TestABigTransferAndABinaryFloodSlowNoOtherCaller(t *testing.T) {
+	b := startTransferBBS(t, false, 8<<20)
+	board := &bbs{addr: fmt.Sprintf("127.0.0.1:%d", b.port), logs: b.logs}
+	other := board.call(t)
+	arrive(t, other)
+	if out := visit(t, other, "S"); !strings.Contains(out, "File transfers need telnet or SSH") {
+		t.Fatalf("the classic caller asking for a download:\n%s", out)
+	}
+
+	stop := make(chan struct{})
+	flooded := make(chan int, 1)
+	go func() { flooded <- rawBinaryFlooder(t, b.port, stop) }()
+	downloader := dialTelnetCaller(t, b.telnet)
+	downloader.expect("Command?")
+	downloader.send("B")
+	downloader.expect("download now")
+	downloader.expect("\n")
+	mine := t.TempDir()
+	downloaded := make(chan error, 1)
+	began := time.Now()
+	go func() { downloaded <- downloader.lrzsz(mine, "rz", "-b") }()
+
+	var worst time.Duration
+	var took time.Duration
+	pace := time.NewTicker(200 * time.Millisecond) // within the board's line rate
+	defer pace.Stop()
+	for done := false; !done; {
+		select {
+		case err := <-downloaded:
+			took = time.Since(began)
+			if err != nil {
+				t.Fatalf("the download: %v", err)
+			}
+			done = true
+		case <-pace.C:
+			start := time.Now()
+			if out := visit(t, other, "Z"); !strings.Contains(out, "Command?") {
+				t.Fatalf("the menu did not come back:\n%s", out)
+			}
+			worst = max(worst, time.Since(start))
+		}
+	}
+	close(stop)
+	pieces := <-flooded
+	if r := downloader.result(); len(r) < 1 || r[0] != "true" {
+		t.Fatalf("the board says of the download: %q", r)
+	}
+	if got, err := os.ReadFile(filepath.Join(mine, "big.bin")); err != nil || !bytes.Equal(got, b.big) {
+		t.Fatalf("the 8 MiB download is not the board's file (%d bytes, %v)", len(got), err)
+	}
+	b.logs.WaitFor(t, readTimeout, "flooded the board", "disconnecting") // by the dispatch queue's charge or the binary rate
+	if worst >= time.Second {
+		t.Errorf("a menu took %v during the download and the flood", worst)
+	}
+	t.Logf("8 MiB downloaded over telnet in %v (%.0f KiB/s); slowest menu round trip meanwhile %v; the flooder sent %d pieces",
+		took.Round(time.Millisecond), float64(len(b.big))/1024/took.Seconds(), worst, pieces)
+}
+
+func base64Of(p []byte) string { return base64.StdEncoding.EncodeToString(p) }

@@ -28,6 +28,35 @@ type binMode struct {
 	// before, it would be in NVT form and read after as binary.
 	held    []byte
 	holdEnd <-chan time.Time
+	// lastIn is when the caller last sent bytes in the mode; ended is
+	// when the mode ended, and quietUntil when the caller's input is
+	// taken again (see AfterBinaryQuiet).
+	lastIn, ended, quietUntil time.Time
+}
+
+// After binary stream mode ends, what the caller's transfer program
+// still sends (the rest of a cancelled upload, its Ctrl-X and
+// backspaces) is dropped until the caller has been quiet for
+// AfterBinaryQuiet, at most AfterBinaryMaxDrop after the end: typed into
+// the line editor it would be answers to the board's prompts (or a
+// Ctrl-C that hangs up). A caller whose program was quiet that long
+// when the mode ended (a transfer that went well) loses nothing.
+const (
+	AfterBinaryQuiet   = 300 * time.Millisecond
+	AfterBinaryMaxDrop = 3 * time.Second
+)
+
+// dropAfterBinary reports whether input arriving now is the tail of a
+// transfer, to drop.
+func (c *caller) dropAfterBinary(now time.Time) bool {
+	if c.bin.on || !now.Before(c.bin.quietUntil) {
+		return false
+	}
+	c.bin.quietUntil = now.Add(AfterBinaryQuiet)
+	if last := c.bin.ended.Add(AfterBinaryMaxDrop); c.bin.quietUntil.After(last) {
+		c.bin.quietUntil = last
+	}
+	return true
 }
 
 // BinaryWait bounds how long binary output waits for the client's
@@ -138,11 +167,13 @@ func (c *caller) endBinaryMode() {
 	c.bin.on = false
 	c.bin.batch.Reset()
 	c.bin.tick = nil
+	c.bin.ended, c.bin.quietUntil = time.Now(), c.bin.lastIn.Add(AfterBinaryQuiet)
 	c.releaseBinary(true) // what the board sent before goes before what it sends next
 }
 
 // binaryIn keeps bytes p the caller sent for the board.
 func (c *caller) binaryIn(p []byte) {
+	c.bin.lastIn = time.Now()
 	if dropped := c.bin.batch.Add(p); dropped > 0 {
 		c.log.Debug("telnet: binary bytes dropped", "dropped", dropped, "max_pending", binstream.MaxPendingBytes)
 	}

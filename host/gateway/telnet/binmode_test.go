@@ -3,6 +3,7 @@ package telnet
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
 	"github.com/m2bbs/m2bbs/host/message"
@@ -39,6 +40,7 @@ func TestTelnetBinaryMode(t *testing.T) {
 	}
 	c.write("\xff\xffB\r\x00C", false)
 	c.readUntil("done\r\n> ")
+	time.Sleep(2 * AfterBinaryQuiet) // a person answers later than a transfer's tail (TestTelnetBinaryTailDropped)
 	c.write("ok\r", false)
 	c.readUntil("Bye.\r\n")
 	reqs := bbs.receivedRequests()
@@ -65,6 +67,31 @@ func TestTelnetBinaryWithoutAnAnswer(t *testing.T) {
 	c.write("\r\x00", false)
 	c.readUntil("Bye.\r\n")
 	if reqs := bbs.receivedRequests(); len(reqs) != 2 || reqs[1] != binReq("\r", echoedTelnet) {
+		t.Errorf("the board got %q", reqs)
+	}
+}
+
+// TestTelnetBinaryTailDropped: what the caller sends right after binary
+// stream mode ends, while their program's bytes still flow (the tail of
+// a cancelled transfer, a Ctrl-C in it), is dropped until they have been
+// quiet for AfterBinaryQuiet; then their lines count again.
+func TestTelnetBinaryTailDropped(t *testing.T) {
+	bbs := newFakeBBS(false,
+		[]message.Message{message.Binary("")},
+		[]message.Message{message.Prompt("done", "> ")},
+		[]message.Message{message.Exit("Bye.")},
+	)
+	_, addr := startGateway(t, bbs, Config{})
+	c := dialGateway(t, addr)
+	c.write("\xff\xfd\x01", false) // DO ECHO
+	c.readUntil("\xff\xfb\x00\xff\xfd\x00")
+	c.write("\xff\xfd\x00\xff\xfb\x00x", false) // the transfer's last byte
+	c.readUntil("done\r\n> ")
+	c.write("\x03junk\r", false)     // the program's tail: dropped
+	time.Sleep(2 * AfterBinaryQuiet) // the quiet the gateway waits for is what is tested
+	c.write("ok\r", false)
+	c.readUntil("Bye.\r\n")
+	if reqs := bbs.receivedRequests(); len(reqs) != 3 || reqs[2] != withTerminal(req("ok"), echoedTelnet) {
 		t.Errorf("the board got %q", reqs)
 	}
 }

@@ -397,6 +397,9 @@ func (c *caller) readFrames(frames chan<- frame, done <-chan struct{}) {
 // keys handles input from the caller: negotiation, and keys for the
 // editor.
 func (c *caller) keys(p []byte) error {
+	if c.stream != nil && c.dropAfterBinary(time.Now()) {
+		return nil // a transfer's tail (binmode.go)
+	}
 	if c.stream != nil && c.bin.on {
 		c.binaryIn(p)
 		return c.sendBinary()
@@ -413,6 +416,9 @@ func (c *caller) keys(p []byte) error {
 	for _, t := range c.tokens {
 		switch t.Kind {
 		case KindData:
+			if c.dropAfterBinary(time.Now()) {
+				continue // a transfer's tail (binmode.go)
+			}
 			if c.bin.on {
 				c.binaryIn(t.Data)
 			} else if c.km.on {
