@@ -14,9 +14,9 @@ import (
 // script sends are dropped (a time warning would break the transfer);
 // the transfer's end (EndBinary) lets them through again.
 
-// SendBinary sends p to the caller as one binary message (at most
-// binstream.MaxReplyBytes: the caller is sent the pieces it is given),
-// putting their gateway in binary stream mode. label is what the status
+// SendBinary sends p to the caller as one binary message (the host's
+// transfers send pieces of at most termbridge.MaxPiece bytes), putting
+// their gateway in binary stream mode. label is what the status
 // page shows.
 func (c *Conn) SendBinary(p []byte, label string) error {
 	return c.Send(c.Sender, c.ID, message.Binary(binstream.Encode(p)), label)

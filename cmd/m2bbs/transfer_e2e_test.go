@@ -369,10 +369,11 @@ func (c *termCaller) lrzsz(dir string, args ...string) error {
 	return c.lrzszUntil(dir, 0, false, args...)
 }
 
-// lrzszUntil is lrzsz, with a stop once the program has sent stopAfter
-// bytes (0: never): the caller presses Ctrl-C in it (SIGINT, on which
-// lrzsz sends its cancel, Ctrl-X several times, and exits), or, with
-// hangUp, the caller hangs up.
+// lrzszUntil is lrzsz, with a stop once stopAfter bytes went either way
+// (0: never): the program is killed and the caller presses Ctrl-X
+// several times, or, with hangUp, hangs up. The board's text after the
+// transfer (from "RESULT ") never reaches the program: a program the
+// board refused would read it.
 func (c *termCaller) lrzszUntil(dir string, stopAfter int, hangUp bool, args ...string) error {
 	c.t.Helper()
 	cmd := exec.Command(args[0], args[1:]...)
@@ -396,11 +397,14 @@ func (c *termCaller) lrzszUntil(dir string, stopAfter int, hangUp bool, args ...
 		}
 		stopping.Do(func() {
 			close(stopped)
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 			if hangUp {
 				c.close()
 				return
 			}
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+			// The person presses Ctrl-X five times (and more) in their
+			// terminal program, which is how ZMODEM is cancelled.
+			_ = c.writeData([]byte(strings.Repeat("\x18", 8) + strings.Repeat("\b", 8)))
 		})
 	}
 	go func() { // the program's output to the board
@@ -429,15 +433,26 @@ func (c *termCaller) lrzszUntil(dir string, stopAfter int, hangUp bool, args ...
 						return // the call ended
 					}
 				case <-exited:
-					return
-				case <-stopped:
-					return
+					select {
+					case <-stopped: // drain on below, to the board's RESULT
+					default:
+						return
+					}
+					p, ok = <-c.data
+					if !ok {
+						return
+					}
 				}
+			}
+			if i := bytes.Index(p, []byte("RESULT ")); i >= 0 {
+				_, _ = stdin.Write(p[:i])
+				c.pending = p[i:]
+				_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+				return
 			}
 			select {
 			case <-stopped:
-				c.pending = p
-				return
+				continue // the program is killed: its terminal reads on and drops, as a terminal does
 			default:
 			}
 			if _, err := stdin.Write(p); err != nil {
@@ -551,10 +566,10 @@ func TestCancelledAndRefusedTransfersLeaveNothing(t *testing.T) {
 	c.send("R")
 	c.expect("upload now")
 	c.expect("\n")
-	// With a window, as terminal programs send over telnet: the cancel is
-	// not queued behind megabytes in the sockets.
+	// With a window, as terminal programs send over telnet, so the
+	// Ctrl-X is not queued behind megabytes in the sockets.
 	_ = c.lrzszUntil(mine, 1<<20, false, "sz", "-b", "-w", "32768", "huge.bin")
-	if r := c.result(); len(r) < 2 || r[0] != "nil" {
+	if r := c.result(); len(r) < 3 || r[0] != "nil" || r[2] != "cancelled" {
 		t.Fatalf("the board says of the cancelled upload: %q", r)
 	}
 	if left := b.leftFiles(t); len(left) > 0 {
@@ -571,7 +586,7 @@ func TestCancelledAndRefusedTransfersLeaveNothing(t *testing.T) {
 	c.send("R")
 	c.expect("upload now")
 	c.expect("\n")
-	_ = c.lrzszUntil(deep, 0, false, "timeout", "20", "sz", "-b", "--full-path", "../../x")
+	_ = c.lrzszUntil(deep, 0, false, "sz", "-b", "--full-path", "../../x")
 	if r := c.result(); len(r) < 2 || r[0] != "nil" {
 		t.Fatalf("the board says of the upload named ../../x: %q", r)
 	}

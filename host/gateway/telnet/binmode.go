@@ -6,6 +6,7 @@ import (
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
 	"github.com/m2bbs/m2bbs/host/message"
 	"github.com/m2bbs/m2bbs/host/shared/binstream"
+	"github.com/m2bbs/m2bbs/host/shared/keystroke"
 )
 
 // binMode is a caller's binary stream mode (message.TypeBinary): while
@@ -20,7 +21,7 @@ import (
 type binMode struct {
 	on    bool
 	batch binstream.Batcher
-	pacer binstream.Pacer
+	pacer keystroke.Pacer // binstream.NewPacer's pace
 	// tick fires when paced bytes may go; nil when none wait.
 	tick <-chan time.Time
 	// held is output kept while the client has not answered our WILL
@@ -182,27 +183,12 @@ func (c *caller) binaryIn(p []byte) {
 // sendBinary sends the bytes that wait as one request, if the pacer lets
 // it, and arms the pacer's tick for the rest.
 func (c *caller) sendBinary() error {
-	c.bin.tick = nil
-	if !c.bin.on || c.bin.batch.Pending() == 0 {
-		return nil
-	}
-	now := time.Now()
-	if wait := c.bin.pacer.Wait(now); wait > 0 {
-		c.bin.tick = time.After(wait)
-		return nil
-	}
-	b64 := c.bin.batch.Next()
-	c.bin.pacer.Sent(now)
-	if c.s.cfg.PeerKey == "" {
-		c.req = c.withTerminal(classic.AppendBinary(c.req[:0], c.route, b64))
-	} else {
-		c.req = c.withTerminal(classic.AppendGatewayBinary(c.req[:0], c.route, b64, c.peer(), c.s.cfg.PeerKey))
-	}
-	if err := c.send(); err != nil {
-		return err
-	}
-	if c.bin.batch.Pending() > 0 {
-		c.bin.tick = time.After(c.bin.pacer.Wait(time.Now()))
-	}
-	return nil
+	return c.sendPaced(c.bin.on, &c.bin.pacer, &c.bin.tick, c.bin.batch.Pending, func() {
+		b64 := c.bin.batch.Next()
+		if c.s.cfg.PeerKey == "" {
+			c.req = c.withTerminal(classic.AppendBinary(c.req[:0], c.route, b64))
+		} else {
+			c.req = c.withTerminal(classic.AppendGatewayBinary(c.req[:0], c.route, b64, c.peer(), c.s.cfg.PeerKey))
+		}
+	})
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
 	"github.com/m2bbs/m2bbs/host/message"
+	"github.com/m2bbs/m2bbs/host/shared/binstream"
 	"github.com/m2bbs/m2bbs/host/shared/chunkwrite"
 	"github.com/m2bbs/m2bbs/host/shared/termprofile"
 	"github.com/m2bbs/m2bbs/host/shared/termtext"
@@ -81,6 +82,7 @@ func newCaller(s *Server, nc net.Conn) *caller {
 		log:   s.log.With("remote", nc.RemoteAddr().String()),
 		ed:    NewEditor(s.cfg.MaxLine),
 		dec:   Decoder{FollowBinary: true},
+		bin:   binMode{pacer: binstream.NewPacer()},
 		since: time.Now(),
 	}
 }

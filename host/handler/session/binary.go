@@ -53,9 +53,35 @@ func (t *Table) binaryInput(req *m2proto.Request, msg *lua.LTable) {
 		return
 	}
 	s.lastInput = t.now()
+	if s.stream.call.cancelOnCAN && cancelled(s.stream, p) {
+		s.log.Info("the caller cancelled the transfer (Ctrl-X five times)")
+		s.stream.bridge.Close() // kills the program's process group
+		return
+	}
 	if !s.stream.bridge.Keys(string(p)) {
 		t.noisy.Warn("binary piece for a transfer dropped: the program does not read fast enough", "conn_id", s.connID)
 	}
+}
+
+// CancelCANs is how many Ctrl-X (CAN, 0x18) in a row cancel a ZMODEM
+// transfer, as the protocol says. ZMODEM escapes CAN in data (it is its
+// ZDLE), so a file never holds two in a row on the wire; XMODEM and
+// YMODEM do not, so only a ZMODEM transfer is cancelled by the host.
+const CancelCANs = 5
+
+// cancelled counts the CANs in a row at the end of the caller's pieces
+// and reports whether CancelCANs came in a row.
+func cancelled(j *joined, p []byte) bool {
+	for _, b := range p {
+		if b != 0x18 {
+			j.cans = 0
+			continue
+		}
+		if j.cans++; j.cans >= CancelCANs {
+			return true
+		}
+	}
+	return false
 }
 
 // sendStream sends the caller a piece of j's output (or, with "", just

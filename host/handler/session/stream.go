@@ -50,7 +50,9 @@ type streamCall struct {
 	// binary makes the call a binary stream (a file transfer, binary.go):
 	// bytes pass as they are, in binary stream mode, and only a caller
 	// whose gateway can do it (termprofile.Profile.Binary) may join.
-	binary bool
+	// cancelOnCAN, for a ZMODEM transfer, ends the stream when the caller
+	// sends Ctrl-X five times in a row (binary.go).
+	binary, cancelOnCAN bool
 	// refuse, if set, says why the caller cannot join now ("" if they
 	// can); it is told to them.
 	refuse func(s *Session) string
@@ -120,6 +122,8 @@ type joined struct {
 	// ended, set on the bridge's goroutine before the end is posted, is
 	// how the stream ended.
 	ended streamEnd
+	// cans counts the Ctrl-X the caller sent last, in a row (binary.go).
+	cans int
 }
 
 // joinStream runs c for the caller on L (a Go function of theirs that

@@ -50,9 +50,10 @@ func (t *Table) SendFiles(L *lua.LState, req lua.LValue, paths []string, opts lu
 		names[i] = filepath.Base(p)
 		args = append(args, lua.LString(p))
 	}
+	proto, _ := transfer.ParseProtocol(opts.Protocol)
 	return t.joinStream(L, req, &streamCall{
 		name: TransferSendCall, args: args, what: "sending " + strings.Join(names, ", "),
-		binary: true, interrupted: transferInterrupted,
+		binary: true, cancelOnCAN: proto == transfer.ZMODEM, interrupted: transferInterrupted,
 		refuse: func(s *Session) string { return t.cannotTransfer(s, opts) },
 		start: func(ctx context.Context, s *Session) (io.ReadWriteCloser, func(termbridge.Stats) streamEnd, error) {
 			p, _ := transfer.ParseProtocol(opts.Protocol)
@@ -69,9 +70,10 @@ func (t *Table) SendFiles(L *lua.LState, req lua.LValue, paths []string, opts lu
 // ReceiveFiles implements luaapi.Transfers: rz receives into a folder
 // of its own.
 func (t *Table) ReceiveFiles(L *lua.LState, req lua.LValue, opts luaapi.TransferOptions) int {
+	proto, _ := transfer.ParseProtocol(opts.Protocol)
 	return t.joinStream(L, req, &streamCall{
 		name: TransferReceiveCall, args: []lua.LValue{lua.LString(opts.Protocol), lua.LString(opts.Name)}, what: "receiving",
-		binary: true, interrupted: transferInterrupted,
+		binary: true, cancelOnCAN: proto == transfer.ZMODEM, interrupted: transferInterrupted,
 		refuse: func(s *Session) string { return t.cannotTransfer(s, opts) },
 		start: func(ctx context.Context, s *Session) (io.ReadWriteCloser, func(termbridge.Stats) streamEnd, error) {
 			p, _ := transfer.ParseProtocol(opts.Protocol)

@@ -11,7 +11,7 @@
 // MaxPendingBytes; a full Batcher makes the gateway stop reading the
 // caller's socket, so a flood is held up by TCP, never queued) and sends
 // it in requests of at most MaxRequestBytes raw bytes, at most
-// RequestsPerSecond a second (Pacer). The host takes at most
+// RequestsPerSecond a second (NewPacer). The host takes at most
 // HostRequestsPerSecond (burst HostBurst) and drops a longer or faster
 // request.
 package binstream
@@ -21,6 +21,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/m2bbs/m2bbs/host/shared/keystroke"
 )
 
 // Limits of binary stream mode.
@@ -29,8 +31,6 @@ const (
 	// its base64 (4/3 of it) and the request's other members fit the
 	// front end's 4 KiB frame (Mongrel2's limits.buffer_size).
 	MaxRequestBytes = 2048
-	// MaxReplyBytes bounds the raw bytes of one piece the host sends.
-	MaxReplyBytes = 8 << 10
 	// MaxPendingBytes bounds what a gateway holds for a caller while it
 	// waits to send it; when full it reads no more from the caller.
 	MaxPendingBytes = 32 << 10
@@ -106,22 +106,9 @@ func (b *Batcher) Next() string {
 // Reset drops what waits (binary stream mode ended).
 func (b *Batcher) Reset() { b.pending = b.pending[:0] }
 
-// Pacer says when a caller's next request may go: at most
-// RequestsPerSecond, the first at once. The zero Pacer is ready to use.
-type Pacer struct {
-	last time.Time
-}
+// NewPacer returns the pacer of a caller's requests: at most
+// RequestsPerSecond, the first at once.
+func NewPacer() keystroke.Pacer { return keystroke.Pacer{Every: Interval} }
 
-// interval is the least time between two requests.
-const interval = time.Second / RequestsPerSecond
-
-// Wait returns how long to wait from now before the next request may go.
-func (p *Pacer) Wait(now time.Time) time.Duration {
-	if p.last.IsZero() {
-		return 0
-	}
-	return max(p.last.Add(interval).Sub(now), 0)
-}
-
-// Sent records a request sent at now.
-func (p *Pacer) Sent(now time.Time) { p.last = now }
+// Interval is the least time between two requests of one caller.
+const Interval = time.Second / RequestsPerSecond

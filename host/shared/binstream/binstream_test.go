@@ -50,14 +50,14 @@ func TestDecodeRefusesLongAndBad(t *testing.T) {
 }
 
 func TestPacer(t *testing.T) {
-	var p Pacer
+	p := NewPacer()
 	now := time.Unix(100, 0)
 	if p.Wait(now) != 0 {
 		t.Fatal("the first request waits")
 	}
 	p.Sent(now)
-	if w := p.Wait(now); w != interval {
-		t.Fatalf("wait %v, want %v", w, interval)
+	if w := p.Wait(now); w != Interval || Interval != 10*time.Millisecond {
+		t.Fatalf("wait %v, want %v (100 a second)", w, Interval)
 	}
 }
 
