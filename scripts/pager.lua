@@ -22,8 +22,10 @@ end
 
 -- rows_of is how many rows line takes on a terminal width columns wide:
 -- its characters (UTF-8 continuation bytes and colour codes not counted)
--- over the width, rounded up, and at least one.
+-- over the width, rounded up, and at least one. A line no longer than
+-- the width, in bytes, takes one row whatever it holds.
 local function rows_of(line, width)
+    if #line <= width then return 1 end
     local shown = line:gsub('\27%[[%d;]*m', ''):gsub('[\128-\191]', '')
     return math.max(1, math.ceil(#shown / width))
 end
@@ -40,9 +42,11 @@ local function page(conn, req, text)
     local first = 1
     while true do
         local last, rows = first - 1, 0
-        while last < #lines and rows + rows_of(lines[last + 1], width) <= per do
+        while last < #lines do
+            local next_rows = rows_of(lines[last + 1], width)
+            if rows + next_rows > per then break end
             last = last + 1
-            rows = rows + rows_of(lines[last], width)
+            rows = rows + next_rows
         end
         if last == #lines then break end
         last = math.max(last, first) -- one line taller than the window still goes

@@ -27,6 +27,7 @@ import (
 	"github.com/m2bbs/m2bbs/host/handler/dispatch"
 	"github.com/m2bbs/m2bbs/host/message"
 	"github.com/m2bbs/m2bbs/host/shared/access"
+	"github.com/m2bbs/m2bbs/host/shared/pgtest"
 )
 
 // runMainEnv makes the test binary act as the m2bbs command, so the tests
@@ -40,7 +41,7 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	os.Exit(pgtest.Run(m)) // m.Run, then the PostgreSQL of TestBoardOnPostgreSQL stopped
 }
 
 // readTimeout bounds each wait for a message from the BBS.
@@ -131,7 +132,7 @@ func startBBS(t *testing.T, frontEnd, protocol string, extra ...string) *bbs {
 				t.Error(err)
 			}
 		})
-		logs := startM2BBS(t, append([]string{"host",
+		logs := startM2BBS(t, append([]string{"host", "-data", t.TempDir(),
 			"-sender-id", "e2e-handler",
 			"-send-spec", server.Cfg.SendSpec,
 			"-recv-spec", server.Cfg.RecvSpec,

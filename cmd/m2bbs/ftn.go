@@ -35,7 +35,7 @@ func runFTN(ctx context.Context, args []string, stderr io.Writer) error {
 	if len(rest) == 0 {
 		return errors.New(ftnUsage)
 	}
-	set, err := ftn.ParseSettings(s.FTN, s.DBPath)
+	set, err := ftn.ParseSettings(s.FTN, s.localAnchor())
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,7 @@ func startFTN(ctx context.Context, s *settings, db ftnStore, log *slog.Logger) (
 	if s.FTN == nil {
 		return nil, func() {}, nil
 	}
-	set, err := ftn.ParseSettings(s.FTN, s.DBPath)
+	set, err := ftn.ParseSettings(s.FTN, s.localAnchor())
 	if err != nil {
 		return nil, nil, err
 	}

@@ -45,6 +45,9 @@ func lockHandler(dbPath, spec string) (release func(), err error) {
 		return func() {}, nil
 	}
 	path := handlerLockPath(dbPath, spec)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("handler lock: %w", err)
+	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("handler lock %s (not a symbolic link, a file the host may write): %w", path, err)

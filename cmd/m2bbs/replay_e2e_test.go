@@ -33,8 +33,18 @@ type parkedBoard struct {
 // screens and parks three callers on it.
 func parkCallers(t *testing.T) *parkedBoard {
 	t.Helper()
+	return parkCallersOn(t, "")
+}
+
+// parkCallersOn is parkCallers with the board's database at db (a
+// PostgreSQL URL), or bbs.db in the board's folder when db is "".
+func parkCallersOn(t *testing.T, db string) *parkedBoard {
+	t.Helper()
 	dir := t.TempDir()
-	p := &parkedBoard{dir: dir, db: filepath.Join(dir, "bbs.db"), scripts: filepath.Join(dir, "scripts"),
+	if db == "" {
+		db = filepath.Join(dir, "bbs.db")
+	}
+	p := &parkedBoard{dir: dir, db: db, scripts: filepath.Join(dir, "scripts"),
 		screens: filepath.Join(dir, "screens"), password: "tr0ub4dor and 3"}
 	copyDir(t, "../../scripts", p.scripts)
 	copyDir(t, "../../screens", p.screens)

@@ -95,6 +95,7 @@ func runRun(ctx context.Context, args []string, stderr io.Writer) error {
 		s.remoteCallers, s.remoteEntries = keylogin.NewVerifier(opt.gateways.rlogin.key), entries
 	}
 	s.listenAll = opt.listenAll
+	s.localDir = opt.dataDir
 	opt.gateways.origins = s.origins()
 	log := s.logger(stderr)
 	// The front end (built in, or the Mongrel2 started here) begins with

@@ -37,7 +37,7 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 	if err != nil {
 		return err
 	}
-	release, err := lockHandler(s.DBPath, s.SendSpec)
+	release, err := lockHandler(s.localAnchor(), s.SendSpec)
 	if err != nil {
 		return err
 	}
@@ -130,7 +130,7 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		select {
 		case <-h.Ready():
 			log.Info("host ready", "line", s.line, "send_spec", s.SendSpec, "recv_spec", s.RecvSpec, "sender_id", s.SenderID,
-				"main", s.MainScript, "db", s.DBPath)
+				"main", s.MainScript, "db", store.RedactDSN(s.DBPath))
 			if ready != nil {
 				ready()
 			}
@@ -157,5 +157,5 @@ func doorsDir(s *settings) string {
 	if s.DBPath == "" || strings.HasPrefix(s.DBPath, ":memory:") || strings.HasPrefix(s.DBPath, "file:") {
 		return ""
 	}
-	return filepath.Join(filepath.Dir(s.DBPath), "doors", "line"+strconv.Itoa(s.line))
+	return filepath.Join(filepath.Dir(s.localAnchor()), "doors", "line"+strconv.Itoa(s.line))
 }

@@ -26,6 +26,9 @@ type settings struct {
 	config.Config
 	file     string
 	logLevel slog.Level
+	// localDir is where a host on a PostgreSQL database keeps its own
+	// files (localAnchor): run's -data, or pgLocalDir.
+	localDir string
 	// cpuProfile, if set, is where serve writes a CPU profile of its run.
 	cpuProfile string
 	// line is the phone line served (0: the classic single host); the
@@ -107,7 +110,7 @@ func (s *settings) flagSet(name string, stderr io.Writer, extra func(*flag.FlagS
 	fs.StringVar(&s.SenderID, "sender-id", s.SenderID, "handler sender id (Mongrel2's send_ident)")
 	fs.StringVar(&s.SendSpec, "send-spec", s.SendSpec, "Mongrel2's send_spec: where the host PULLs requests")
 	fs.StringVar(&s.RecvSpec, "recv-spec", s.RecvSpec, "Mongrel2's recv_spec: where the host PUBlishes replies")
-	fs.StringVar(&s.DBPath, "db", s.DBPath, "SQLite database file")
+	fs.StringVar(&s.DBPath, "db", s.DBPath, "SQLite database file, or a PostgreSQL database's postgres:// URL (docs/postgresql.md)")
 	fs.StringVar(&s.ScriptsDir, "scripts", s.ScriptsDir, "folder of Lua scripts")
 	fs.StringVar(&s.ScreensDir, "screens", s.ScreensDir, "folder of screens (NAME.txt)")
 	fs.StringVar(&s.MainScript, "main", s.MainScript, "main script, relative to -scripts")

@@ -33,7 +33,8 @@ type Config struct {
 	// RecvSpec is the address Mongrel2 receives replies on (the handler's
 	// recv_spec); the host connects a PUB socket to it.
 	RecvSpec string
-	// DBPath is the SQLite database file.
+	// DBPath is the SQLite database file, or a PostgreSQL database's
+	// postgres:// URL (store.IsPostgres).
 	DBPath string
 	// ScriptsDir holds the Lua scripts; require searches it.
 	ScriptsDir string

@@ -32,7 +32,7 @@ type board struct {
 func newBoard(t testing.TB, addr, up string) *board {
 	t.Helper()
 	dir := t.TempDir()
-	st, err := store.Open(filepath.Join(dir, "bbs.db"), store.Options{BcryptCost: bcrypt.MinCost})
+	st, err := store.Open(boardDB(t, dir), store.Options{BcryptCost: bcrypt.MinCost})
 	if err != nil {
 		t.Fatal(err)
 	}

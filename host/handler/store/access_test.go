@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -103,7 +102,7 @@ func TestGroupsAndFlags(t *testing.T) {
 // the new level and wait until approved; approval raises them to user.
 func TestNewUsersWait(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(filepath.Join(t.TempDir(), "bbs.db"), Options{BcryptCost: bcrypt.MinCost, NewUsersWait: true})
+	s, err := Open(testTarget(t), Options{BcryptCost: bcrypt.MinCost, NewUsersWait: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,10 @@ import (
 // migration.
 func openAccounts(t *testing.T) *SQLite {
 	t.Helper()
+	if onPostgres(t) {
+		s, _ := newPGStore(t, Options{BcryptCost: bcrypt.MinCost})
+		return s
+	}
 	s, err := Open(filepath.Join(t.TempDir(), "bbs.db"), Options{BcryptCost: bcrypt.MinCost})
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -43,9 +42,9 @@ func fillBoard(b *testing.B, s *SQLite, n int) {
 	b.Helper()
 	mustRegister(b, s, "bench")
 	body, count, _ := encodeLines(benchLines)
-	err := s.inTx(context.Background(), func(tx *sql.Tx) error {
+	err := s.inTx(context.Background(), func(tx txConn) error {
 		for i := range n {
-			if _, err := tx.Exec(
+			if _, err := tx.ExecContext(context.Background(),
 				`INSERT INTO messages (seq, author_id, body, line_count, posted_at)
 				 VALUES (?, (SELECT id FROM users WHERE name = 'bench'), ?, ?, ?)`,
 				i, body, count, nowMillis()); err != nil {

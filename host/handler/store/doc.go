@@ -7,7 +7,12 @@
 // module), [Accounts], [Boards], [Mailbox] and [DoorStore] (the other Lua
 // modules), [Throttles] (login throttles), [Journals] (durable sessions)
 // and [Lines] (the phone-line directory). [SQLite], returned by [Open],
-// implements it over one SQLite file with github.com/mattn/go-sqlite3.
+// implements it over one SQLite file with github.com/mattn/go-sqlite3,
+// or, given a postgres:// URL ([IsPostgres]), over a PostgreSQL database
+// with github.com/jackc/pgx/v5: the same SQL runs on both (pgdriver.go
+// converts placeholders; pg.go opens, migrates from pgmigrations/ and
+// retries serialisable transactions). The layout and concurrency notes
+// below are SQLite's; docs/postgresql.md tells PostgreSQL's.
 //
 // # Layout on disk and concurrency
 //

@@ -38,6 +38,9 @@ func (e *faultError) Is(target error) bool {
 // asFault returns err, from op, marked as a fault if SQLite raised it (a
 // constraint violation is the caller's mistake, not a fault), else nil.
 func asFault(op string, err error) error {
+	if fault := pgFault(op, err); fault != nil {
+		return fault
+	}
 	var se sqlite3.Error
 	if !errors.As(err, &se) || se.Code == sqlite3.ErrConstraint {
 		return nil

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -310,5 +312,112 @@ func TestWriteJournalsEmptyAppend(t *testing.T) {
 	}
 	if got, count, err := s.LoadJournal(ctx, "1"); err != nil || count != 1 || !reflect.DeepEqual(got, [][]byte{[]byte("new")}) {
 		t.Fatalf("journal started over: %q, count %d, %v", got, count, err)
+	}
+}
+
+func TestWriteJournalsFailingHalfwayStoresNothing(t *testing.T) {
+	s, path := newStore(t)
+	ctx := context.Background()
+	for _, id := range []string{"1", "boom"} {
+		if err := s.ResetJournal(ctx, id, -1, [][]byte{[]byte("a")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A fault in the batch's second statement (a trigger stands in for a
+	// full disk or an I/O error).
+	raw, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.ExecContext(ctx, `CREATE TRIGGER boom BEFORE INSERT ON journal_entries
+		WHEN NEW.conn_id = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END`); err != nil {
+		t.Fatal(err)
+	}
+	batch := []JournalWrite{
+		{ConnID: "1", Count: 1, Entries: [][]byte{[]byte("b")}},
+		{ConnID: "boom", Count: 1, Entries: [][]byte{[]byte("b")}},
+	}
+	if _, err := s.WriteJournals(ctx, batch); err == nil {
+		t.Fatal("a batch with a failing write was stored")
+	}
+	if got, count, _ := s.LoadJournal(ctx, "1"); count != 1 || len(got) != 1 {
+		t.Fatalf("journal 1 after the failed batch = %q (count %d), want its first entry only", got, count)
+	}
+	// The writer is out of the failed transaction: the next batch and the
+	// next single write are stored.
+	errs, err := s.WriteJournals(ctx, batch[:1])
+	if err != nil || errs[0] != nil {
+		t.Fatalf("write after the failed batch: %v %v", err, errs)
+	}
+	errs, err = s.WriteJournals(ctx, []JournalWrite{
+		{ConnID: "1", Count: 2, Entries: [][]byte{[]byte("c")}},
+		{ConnID: "2", Reset: true, Count: -1, Entries: [][]byte{[]byte("x")}},
+	})
+	if err != nil || errs[0] != nil || errs[1] != nil {
+		t.Fatalf("batch after the failed batch: %v %v", err, errs)
+	}
+	if got, count, _ := s.LoadJournal(ctx, "1"); count != 3 || string(got[2]) != "c" {
+		t.Fatalf("journal 1 = %q (count %d)", got, count)
+	}
+}
+
+// TestJournalConflictBetweenHosts: two hosts (two stores on one database)
+// append to the same journal at the same count at once, many times over:
+// each time exactly one append is stored and the other is told
+// ErrJournalConflict, never a database error, and the journal holds the
+// winners in order.
+func TestJournalConflictBetweenHosts(t *testing.T) {
+	target := testTarget(t)
+	ctx := t.Context()
+	var hosts [2]*SQLite
+	for i := range hosts {
+		s, err := Open(target, testOptions)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		hosts[i] = s
+	}
+	if err := hosts[0].ResetJournal(ctx, "c1", -1, nil); err != nil {
+		t.Fatal(err)
+	}
+	const rounds = 40
+	var want []string
+	for round := range rounds {
+		var wg sync.WaitGroup
+		var errs [2]error
+		for i, s := range hosts {
+			wg.Go(func() {
+				errs[i] = s.AppendJournal(ctx, "c1", round, [][]byte{fmt.Appendf(nil, "r%d-h%d", round, i)})
+			})
+		}
+		wg.Wait()
+		won := -1
+		for i, err := range errs {
+			switch {
+			case err == nil && won < 0:
+				won = i
+			case err == nil:
+				t.Fatalf("round %d: both appends stored", round)
+			case !errors.Is(err, ErrJournalConflict):
+				t.Fatalf("round %d, host %d: %v; want nil or ErrJournalConflict", round, i, err)
+			}
+		}
+		if won < 0 {
+			t.Fatalf("round %d: neither append stored: %v", round, errs)
+		}
+		want = append(want, fmt.Sprintf("r%d-h%d", round, won))
+	}
+	entries, count, err := hosts[1].LoadJournal(ctx, "c1")
+	if err != nil || count != rounds {
+		t.Fatalf("LoadJournal: count %d, %v; want %d", count, err, rounds)
+	}
+	var got []string
+	for _, e := range entries {
+		got = append(got, string(e))
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("journal = %q; want %q", got, want)
 	}
 }

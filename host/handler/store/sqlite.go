@@ -52,7 +52,9 @@ type Options struct {
 	connectHook func(*sqlite3.SQLiteConn) error
 }
 
-// SQLite is a Store in one SQLite database file. Create it with Open.
+// SQLite is a Store in one SQLite database file, or, opened with a
+// PostgreSQL DSN, in a PostgreSQL database (pg.go): the SQL is the same.
+// Create it with Open.
 type SQLite struct {
 	path       string // absolute
 	cost       int
@@ -66,6 +68,9 @@ type SQLite struct {
 	// readOnly says the store was opened by OpenReadOnly: every
 	// connection is read-only (sqlite_readonly.go).
 	readOnly bool
+	// pg is set when the store is on PostgreSQL (pg.go): the same SQL
+	// then runs through pgx, and path is the DSN without its password.
+	pg *pgConfig
 
 	// mu is held for reading by every call while it uses the pools and for
 	// writing by Reconnect and Close while they swap them.
@@ -79,42 +84,22 @@ var _ Store = (*SQLite)(nil)
 type pools struct {
 	w *sql.DB // the only writer: one connection, BEGIN IMMEDIATE
 	r *sql.DB // read-only connections
-
-	// writes are the writer's prepared statements by query text, for the
-	// statements run at every prompt (preparing one costs about as much as
-	// running it).
-	writes sync.Map // string → *sql.Stmt
-}
-
-// writeStmt returns query prepared on the writer.
-func (p *pools) writeStmt(ctx context.Context, query string) (*sql.Stmt, error) {
-	if st, ok := p.writes.Load(query); ok {
-		return st.(*sql.Stmt), nil
-	}
-	st, err := p.w.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	if prev, loaded := p.writes.LoadOrStore(query, st); loaded {
-		st.Close()
-		return prev.(*sql.Stmt), nil
-	}
-	return st, nil
 }
 
 // close closes the readers first so that the writer, closing last, can
 // checkpoint the WAL.
 func (p *pools) close() error {
-	p.writes.Range(func(_, st any) bool {
-		st.(*sql.Stmt).Close()
-		return true
-	})
 	return errors.Join(p.r.Close(), p.w.Close())
 }
 
 // Open opens the database at path, creating its directory (mode 0700) and
-// the file (mode 0600) if needed, and brings its schema up to date.
+// the file (mode 0600) if needed, and brings its schema up to date. A
+// postgres:// or postgresql:// URL instead (IsPostgres) opens that
+// PostgreSQL database, whose schema it likewise brings up to date.
 func Open(path string, opts Options) (*SQLite, error) {
+	if IsPostgres(path) {
+		return openPostgres(path, opts, false)
+	}
 	return openWith(path, opts, migrationFiles)
 }
 
@@ -123,26 +108,11 @@ func openWith(dbPath string, opts Options, fsys fs.FS) (*SQLite, error) {
 	if dbPath == "" || strings.HasPrefix(dbPath, ":memory:") || strings.HasPrefix(dbPath, "file:") {
 		return nil, fmt.Errorf("store: open: %q is not a file path", dbPath)
 	}
-	s := &SQLite{cost: opts.BcryptCost, busy: opts.BusyTimeout, log: opts.Log, connectHook: opts.connectHook, wait: opts.NewUsersWait}
-	if s.cost == 0 {
-		s.cost = bcrypt.DefaultCost
-	}
-	if s.cost < bcrypt.MinCost || s.cost > bcrypt.MaxCost {
-		return nil, fmt.Errorf("store: open: bcrypt cost %d outside %d..%d", s.cost, bcrypt.MinCost, bcrypt.MaxCost)
-	}
-	if s.busy == 0 {
-		s.busy = DefaultBusyTimeout
-	}
-	if s.busy < 0 {
-		return nil, fmt.Errorf("store: open: negative busy timeout %v", s.busy)
-	}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
+	s := &SQLite{connectHook: opts.connectHook}
+	if err := s.setOptions(opts); err != nil {
+		return nil, err
 	}
 	var err error
-	if s.sync, err = syncPragma(opts.Sync); err != nil {
-		return nil, fmt.Errorf("store: open: %w", err)
-	}
 	if s.migrations, err = loadMigrations(fsys); err != nil {
 		return nil, fmt.Errorf("store: open: %w", err)
 	}
@@ -175,6 +145,32 @@ func openWith(dbPath string, opts Options, fsys fs.FS) (*SQLite, error) {
 	}
 }
 
+// setOptions checks opts and sets what they say on a store being opened,
+// defaults in place of zero values.
+func (s *SQLite) setOptions(opts Options) error {
+	s.cost, s.busy, s.log, s.wait = opts.BcryptCost, opts.BusyTimeout, opts.Log, opts.NewUsersWait
+	if s.cost == 0 {
+		s.cost = bcrypt.DefaultCost
+	}
+	if s.cost < bcrypt.MinCost || s.cost > bcrypt.MaxCost {
+		return fmt.Errorf("store: open: bcrypt cost %d outside %d..%d", s.cost, bcrypt.MinCost, bcrypt.MaxCost)
+	}
+	if s.busy == 0 {
+		s.busy = DefaultBusyTimeout
+	}
+	if s.busy < 0 {
+		return fmt.Errorf("store: open: negative busy timeout %v", s.busy)
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	var err error
+	if s.sync, err = syncPragma(opts.Sync); err != nil {
+		return fmt.Errorf("store: open: %w", err)
+	}
+	return nil
+}
+
 // isBusy reports whether err is SQLite's "database is locked" or "busy".
 func isBusy(err error) bool {
 	var se sqlite3.Error
@@ -183,6 +179,9 @@ func isBusy(err error) bool {
 
 // openPools connects to the file, checks WAL mode and migrates the schema.
 func (s *SQLite) openPools(ctx context.Context) (*pools, error) {
+	if s.pg != nil {
+		return s.openPGPools(ctx)
+	}
 	if s.readOnly {
 		return s.openReadOnlyPools(ctx)
 	}
@@ -253,7 +252,12 @@ type migration struct {
 // loadMigrations reads migrations/NNN_name.sql from fsys, sorted by number.
 // The numbers must run 1, 2, 3... without gaps.
 func loadMigrations(fsys fs.FS) ([]migration, error) {
-	names, err := fs.Glob(fsys, "migrations/*.sql")
+	return loadMigrationsIn(fsys, "migrations")
+}
+
+// loadMigrationsIn is loadMigrations from folder dir of fsys.
+func loadMigrationsIn(fsys fs.FS, dir string) ([]migration, error) {
+	names, err := fs.Glob(fsys, dir+"/*.sql")
 	if err != nil {
 		return nil, fmt.Errorf("migrations: %w", err)
 	}
@@ -283,9 +287,15 @@ func loadMigrations(fsys fs.FS) ([]migration, error) {
 // migrate applies the migrations newer than the database's user_version,
 // each in its own IMMEDIATE transaction that also bumps the version, so
 // another process migrating the same file at the same time is harmless.
+//
+// On PostgreSQL the steps are pgMigrateOne's.
 func (s *SQLite) migrate(ctx context.Context, w *sql.DB) error {
+	step := s.migrateOne
+	if s.pg != nil {
+		step = s.pgMigrateOne
+	}
 	for {
-		done, err := s.migrateOne(ctx, w)
+		done, err := step(ctx, w)
 		if err != nil || done {
 			return err
 		}
@@ -337,25 +347,17 @@ func (s *SQLite) with(fn func(p *pools) error) error {
 }
 
 // inTx runs fn in an IMMEDIATE transaction on the writer and commits it if
-// fn succeeds.
-func (s *SQLite) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return s.with(func(p *pools) error {
-		tx, err := p.w.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback()
-		if err := fn(tx); err != nil {
-			return err
-		}
-		return tx.Commit()
-	})
+// fn succeeds. On PostgreSQL the transaction is serialisable and runs
+// again on a serialisation failure (retryTx): fn must not keep anything
+// from an earlier attempt.
+func (s *SQLite) inTx(ctx context.Context, fn func(tx txConn) error) error {
+	return s.with(func(p *pools) error { return s.writeTx(ctx, p, fn) })
 }
 
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
-// queryer is a *sql.DB or a *sql.Tx.
+// queryer is a *sql.DB or a txConn.
 type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
@@ -392,10 +394,11 @@ func readAll[T any](ctx context.Context, s *SQLite, scan func(scanner) (T, error
 	return list, err
 }
 
-// isUniqueViolation reports whether err is SQLite's UNIQUE constraint error.
+// isUniqueViolation reports whether err is SQLite's UNIQUE constraint error
+// (or PostgreSQL's, SQLSTATE 23505).
 func isUniqueViolation(err error) bool {
 	var se sqlite3.Error
-	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique
+	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique || isPGCode(err, "23505")
 }
 
 // wrap adds context to err unless it is nil or one of our sentinels
@@ -404,7 +407,7 @@ func wrap(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	for _, sentinel := range []error{ErrNotFound, ErrUserExists, ErrNoSuchUser, ErrBadName, ErrBadPassword, ErrTooLarge, ErrClosed, ErrSchemaTooNew, ErrLineTaken, ErrThrottled} {
+	for _, sentinel := range []error{ErrNotFound, ErrUserExists, ErrNoSuchUser, ErrBadName, ErrBadPassword, ErrTooLarge, ErrClosed, ErrSchemaTooNew, ErrLineTaken, ErrThrottled, ErrUnstorableText} {
 		if errors.Is(err, sentinel) {
 			return err
 		}
@@ -423,7 +426,7 @@ func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
 
 // lookupUser returns the id and registered spelling of name in tx, or an
 // error wrapping ErrNoSuchUser; role names the user in that error.
-func lookupUser(ctx context.Context, tx *sql.Tx, role, name string) (int64, string, error) {
+func lookupUser(ctx context.Context, tx txConn, role, name string) (int64, string, error) {
 	canon, err := canonicalName(name)
 	if err != nil {
 		return 0, "", fmt.Errorf("%w: %s %q", ErrNoSuchUser, role, clip(name))
@@ -644,7 +647,7 @@ func (s *SQLite) ReadNextMail(ctx context.Context, user string) (Mail, error) {
 		return Mail{}, fmt.Errorf("%w: no unread mail for %q", ErrNotFound, clip(user))
 	}
 	var m Mail
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx txConn) error {
 		var (
 			body  string
 			count int

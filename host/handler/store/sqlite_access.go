@@ -39,7 +39,7 @@ func (s *SQLite) SetGroup(ctx context.Context, name, group string, member bool) 
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrBadGroup, err)
 	}
-	return wrapAccess("set group", s.inTx(ctx, func(tx *sql.Tx) error {
+	return wrapAccess("set group", s.inTx(ctx, func(tx txConn) error {
 		id, _, err := lookupUser(ctx, tx, "user", name)
 		if err != nil {
 			return err
@@ -55,7 +55,7 @@ func (s *SQLite) SetGroup(ctx context.Context, name, group string, member bool) 
 		if n >= MaxGroups {
 			return fmt.Errorf("%w: at most %d groups a user", ErrBadGroup, MaxGroups)
 		}
-		_, err = tx.ExecContext(ctx, "INSERT OR IGNORE INTO user_groups (user_id, name) VALUES (?, ?)", id, g)
+		_, err = tx.ExecContext(ctx, "INSERT INTO user_groups (user_id, name) VALUES (?, ?) ON CONFLICT DO NOTHING", id, g)
 		return err
 	}))
 }
@@ -88,7 +88,7 @@ func (s *SQLite) Waiting(ctx context.Context, limit int) ([]Account, error) {
 
 // Approve implements Access.
 func (s *SQLite) Approve(ctx context.Context, name string) error {
-	return wrapAccess("approve", s.inTx(ctx, func(tx *sql.Tx) error {
+	return wrapAccess("approve", s.inTx(ctx, func(tx txConn) error {
 		id, canon, err := lookupUser(ctx, tx, "user", name)
 		if err != nil {
 			return err
@@ -122,7 +122,7 @@ func (s *SQLite) AddTimeUsed(ctx context.Context, name, day string, seconds int)
 	}
 	seconds = max(seconds, 0)
 	var total int
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx txConn) error {
 		id, _, err := lookupUser(ctx, tx, "user", name)
 		if err != nil {
 			return err
@@ -131,7 +131,7 @@ func (s *SQLite) AddTimeUsed(ctx context.Context, name, day string, seconds int)
 			return err
 		}
 		return tx.QueryRowContext(ctx, `INSERT INTO time_used (user_id, day, seconds) VALUES (?, ?, ?)
-			ON CONFLICT (user_id, day) DO UPDATE SET seconds = seconds + excluded.seconds
+			ON CONFLICT (user_id, day) DO UPDATE SET seconds = time_used.seconds + excluded.seconds
 			RETURNING seconds`, id, day, seconds).Scan(&total)
 	})
 	return total, wrapAccess("add time used", err)
@@ -170,7 +170,7 @@ func wrapAccess(op string, err error) error {
 // CallStarted implements Access.
 func (s *SQLite) CallStarted(ctx context.Context, connID, name string, at time.Time, fresh bool) (time.Time, error) {
 	started := at.UnixMilli()
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx txConn) error {
 		id, _, err := lookupUser(ctx, tx, "user", name)
 		if err != nil {
 			return err
@@ -199,7 +199,7 @@ func (s *SQLite) CallStarted(ctx context.Context, connID, name string, at time.T
 
 // CallEnded implements Access.
 func (s *SQLite) CallEnded(ctx context.Context, connID string) error {
-	return wrap("call ended", s.inTx(ctx, func(tx *sql.Tx) error {
+	return wrap("call ended", s.inTx(ctx, func(tx txConn) error {
 		_, err := tx.ExecContext(ctx, "DELETE FROM call_clocks WHERE conn_id = ?", connID)
 		return err
 	}))

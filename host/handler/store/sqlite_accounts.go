@@ -65,7 +65,7 @@ func (s *SQLite) Accounts(ctx context.Context, offset, limit int) ([]Account, er
 // updateUser runs one UPDATE on name's row, reporting ErrNoSuchUser if
 // there is none.
 func (s *SQLite) updateUser(ctx context.Context, op, name, set string, args ...any) error {
-	return wrap(op, s.inTx(ctx, func(tx *sql.Tx) error {
+	return wrap(op, s.inTx(ctx, func(tx txConn) error {
 		id, _, err := lookupUser(ctx, tx, "user", name)
 		if err != nil {
 			return err
@@ -103,7 +103,7 @@ func (s *SQLite) SetBanned(ctx context.Context, name string, banned bool) error 
 
 // RecordCall implements Accounts.
 func (s *SQLite) RecordCall(ctx context.Context, name string) error {
-	return wrap("record call", s.inTx(ctx, func(tx *sql.Tx) error {
+	return wrap("record call", s.inTx(ctx, func(tx txConn) error {
 		id, _, err := lookupUser(ctx, tx, "caller", name)
 		if err != nil {
 			return err
@@ -135,7 +135,7 @@ func (s *SQLite) AddOneliner(ctx context.Context, user, text string) error {
 	if text == "" || len(text) > MaxOnelinerBytes || strings.ContainsAny(text, "\r\n") {
 		return fmt.Errorf("%w: a one-liner is one line of 1 to %d bytes", ErrTooLarge, MaxOnelinerBytes)
 	}
-	return wrap("add one-liner", s.inTx(ctx, func(tx *sql.Tx) error {
+	return wrap("add one-liner", s.inTx(ctx, func(tx txConn) error {
 		id, _, err := lookupUser(ctx, tx, "author", user)
 		if err != nil {
 			return err

@@ -19,20 +19,18 @@ const defaultAreaID = 1
 
 // readTx runs fn in a read transaction on the read pool, so that its
 // queries see one snapshot of the database.
-func (s *SQLite) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (s *SQLite) readTx(ctx context.Context, fn func(tx txConn) error) error {
 	return s.with(func(p *pools) error {
-		tx, err := p.r.BeginTx(ctx, nil)
-		if err != nil {
-			return err
+		if s.pg == nil {
+			return connTx(ctx, p.r, beginRead, fn)
 		}
-		defer tx.Rollback()
-		return fn(tx)
+		return sqlTx(ctx, p.r, s.readTxOptions(), fn)
 	})
 }
 
 // lookupArea returns the id and defined spelling of area name in tx, or an
 // error wrapping ErrBadArea or ErrNoSuchArea.
-func lookupArea(ctx context.Context, tx *sql.Tx, name string) (int64, string, error) {
+func lookupArea(ctx context.Context, tx txConn, name string) (int64, string, error) {
 	canon, err := canonicalArea(name)
 	if err != nil {
 		return 0, "", err
@@ -94,7 +92,7 @@ func scanWithLines(row scanner, withLines bool, dest ...any) ([]string, error) {
 }
 
 // queryPosts runs a query selecting postColumns and returns its posts.
-func queryPosts(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]Post, error) {
+func queryPosts(ctx context.Context, tx txConn, query string, args ...any) ([]Post, error) {
 	return queryAll(ctx, tx, scanListedPost, query, args...)
 }
 
@@ -124,7 +122,7 @@ func (s *SQLite) Areas(ctx context.Context) ([]Area, error) {
 // Area implements Boards.
 func (s *SQLite) Area(ctx context.Context, name string) (Area, error) {
 	var a Area
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, func(tx txConn) error {
 		canon, err := canonicalArea(name)
 		if err != nil {
 			return err
@@ -152,7 +150,7 @@ func (s *SQLite) DefineArea(ctx context.Context, name, description string) (Area
 		return Area{}, fmt.Errorf("%w (area description)", err)
 	}
 	var a Area
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx txConn) error {
 		if _, err := tx.ExecContext(ctx,
 			`INSERT INTO areas (name, description, created_at) VALUES (?, ?, ?)
 			 ON CONFLICT (name) DO UPDATE SET description = excluded.description`,
@@ -184,7 +182,7 @@ func (s *SQLite) post(ctx context.Context, op string, np NewPost) (Post, error) 
 		return Post{}, err
 	}
 	p := Post{Subject: subject, Lines: decodeLines(body, count)}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx txConn) error {
 		uid, author, err := lookupUser(ctx, tx, "author", np.Author)
 		if err != nil {
 			return err
@@ -222,17 +220,15 @@ func (s *SQLite) post(ctx context.Context, op string, np NewPost) (Post, error) 
 			parentID, rootID = p.ParentID, p.RootID
 		}
 		now := nowMillis()
-		res, err := tx.ExecContext(ctx,
+		err = tx.QueryRowContext(ctx,
 			`INSERT INTO messages (area_id, seq, author_id, subject, parent_id, root_id, body, line_count, posted_at)
-			 VALUES (?1, (SELECT coalesce(max(seq), -1) + 1 FROM messages WHERE area_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8)`,
-			areaID, uid, p.Subject, parentID, rootID, body, count, now)
+			 VALUES (?1, (SELECT coalesce(max(seq), -1) + 1 FROM messages WHERE area_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+			 RETURNING id`,
+			areaID, uid, p.Subject, parentID, rootID, body, count, now).Scan(&p.ID)
 		if err != nil {
 			return err
 		}
 		p.Posted = fromMillis(now)
-		if p.ID, err = res.LastInsertId(); err != nil {
-			return err
-		}
 		if p.RootID == 0 {
 			p.RootID = p.ID
 		}
@@ -265,7 +261,7 @@ func (s *SQLite) Posts(ctx context.Context, area string, offset, limit int, orde
 		ORDER BY m.seq DESC LIMIT ?3`
 	}
 	var posts []Post
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, func(tx txConn) error {
 		areaID, _, err := lookupArea(ctx, tx, area)
 		if err != nil {
 			return err
@@ -282,7 +278,7 @@ func (s *SQLite) Posts(ctx context.Context, area string, offset, limit int, orde
 // ReadPost implements Boards.
 func (s *SQLite) ReadPost(ctx context.Context, id int64) (Post, error) {
 	var p Post
-	err := s.readTx(ctx, func(tx *sql.Tx) (err error) {
+	err := s.readTx(ctx, func(tx txConn) (err error) {
 		p, err = scanPost(tx.QueryRowContext(ctx, "SELECT "+postLineColumns+postFrom+"WHERE m.id = ?", id), true)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("%w: post %d", ErrNotFound, id)
@@ -299,7 +295,7 @@ func (s *SQLite) ReadPost(ctx context.Context, id int64) (Post, error) {
 // after the post it answers and before that post's later replies.
 func (s *SQLite) Thread(ctx context.Context, id int64) ([]Post, error) {
 	var posts []Post
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, func(tx txConn) error {
 		var root int64
 		err := tx.QueryRowContext(ctx, "SELECT coalesce(root_id, id) FROM messages WHERE id = ?", id).Scan(&root)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -362,7 +358,7 @@ func threadOrder(posts []Post) []Post {
 // DeletePost implements Boards. The area's later posts move up one
 // position, keeping positions dense.
 func (s *SQLite) DeletePost(ctx context.Context, id int64) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx txConn) error {
 		var areaID, seq int64
 		err := tx.QueryRowContext(ctx, "SELECT area_id, seq FROM messages WHERE id = ?", id).Scan(&areaID, &seq)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -391,7 +387,7 @@ type readerArea struct {
 
 // lookupReaderArea looks up user (as lookupUser does) and area (as
 // lookupArea does) in tx.
-func lookupReaderArea(ctx context.Context, tx *sql.Tx, user, area string) (readerArea, error) {
+func lookupReaderArea(ctx context.Context, tx txConn, user, area string) (readerArea, error) {
 	var (
 		ra  readerArea
 		err error
@@ -408,7 +404,7 @@ func lookupReaderArea(ctx context.Context, tx *sql.Tx, user, area string) (reade
 // NewCount implements Boards.
 func (s *SQLite) NewCount(ctx context.Context, user, area string) (int, error) {
 	var n int
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, func(tx txConn) error {
 		ra, err := lookupReaderArea(ctx, tx, user, area)
 		if err != nil {
 			return err
@@ -426,7 +422,7 @@ func (s *SQLite) NewCount(ctx context.Context, user, area string) (int, error) {
 // LastRead implements Boards.
 func (s *SQLite) LastRead(ctx context.Context, user, area string) (int64, error) {
 	var id int64
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, func(tx txConn) error {
 		ra, err := lookupReaderArea(ctx, tx, user, area)
 		if err != nil {
 			return err
@@ -440,10 +436,10 @@ func (s *SQLite) LastRead(ctx context.Context, user, area string) (int64, error)
 }
 
 // setPointer moves user uid's pointer in areaID forward to id.
-func setPointer(ctx context.Context, tx *sql.Tx, uid, areaID, id int64) error {
+func setPointer(ctx context.Context, tx txConn, uid, areaID, id int64) error {
 	_, err := tx.ExecContext(ctx,
 		`INSERT INTO last_read (user_id, area_id, message_id) VALUES (?, ?, ?)
-		 ON CONFLICT (user_id, area_id) DO UPDATE SET message_id = max(message_id, excluded.message_id)`,
+		 ON CONFLICT (user_id, area_id) DO UPDATE SET message_id = max(last_read.message_id, excluded.message_id)`,
 		uid, areaID, id)
 	return err
 }
@@ -451,7 +447,7 @@ func setPointer(ctx context.Context, tx *sql.Tx, uid, areaID, id int64) error {
 // NextNew implements Boards.
 func (s *SQLite) NextNew(ctx context.Context, user, area string) (Post, error) {
 	var p Post
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx txConn) error {
 		ra, err := lookupReaderArea(ctx, tx, user, area)
 		if err != nil {
 			return err
@@ -475,7 +471,7 @@ func (s *SQLite) NextNew(ctx context.Context, user, area string) (Post, error) {
 
 // MarkRead implements Boards.
 func (s *SQLite) MarkRead(ctx context.Context, user, area string, upTo int64) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx txConn) error {
 		ra, err := lookupReaderArea(ctx, tx, user, area)
 		if err != nil {
 			return err
@@ -546,7 +542,7 @@ func (s *SQLite) writeMail(ctx context.Context, op, to, from, subject string, li
 		return MailItem{}, err
 	}
 	m := MailItem{Subject: subject, Lines: decodeLines(body, count)}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx txConn) error {
 		if _, _, ftn := FTNDestination(to); ftn {
 			m, err = writeNetmail(ctx, tx, to, from, subject, body, count)
 			return err
@@ -561,15 +557,10 @@ func (s *SQLite) writeMail(ctx context.Context, op, to, from, subject string, li
 		}
 		m.To, m.From = toName, fromName
 		now := nowMillis()
-		res, err := tx.ExecContext(ctx,
-			`INSERT INTO mail (to_id, from_id, subject, body, line_count, sent_at) VALUES (?, ?, ?, ?, ?, ?)`,
-			toID, fromID, subject, body, count, now)
-		if err != nil {
-			return err
-		}
 		m.Sent = fromMillis(now)
-		m.ID, err = res.LastInsertId()
-		return err
+		return tx.QueryRowContext(ctx,
+			`INSERT INTO mail (to_id, from_id, subject, body, line_count, sent_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+			toID, fromID, subject, body, count, now).Scan(&m.ID)
 	})
 	if err != nil {
 		return MailItem{}, wrapBoards(op, err)
@@ -601,7 +592,7 @@ func (s *SQLite) MailCount(ctx context.Context, user string) (total, unread int,
 	}
 	err = s.with(func(p *pools) error {
 		return p.r.QueryRowContext(ctx,
-			"SELECT count(*), coalesce(sum(read_at IS NULL), 0) FROM mail WHERE to_id = "+mailOwner,
+			"SELECT count(*), coalesce(sum(CASE WHEN read_at IS NULL THEN 1 ELSE 0 END), 0) FROM mail WHERE to_id = "+mailOwner,
 			name).Scan(&total, &unread)
 	})
 	if err != nil {
@@ -617,7 +608,7 @@ func (s *SQLite) ReadMail(ctx context.Context, user string, id int64) (MailItem,
 		return MailItem{}, fmt.Errorf("%w: mail %d for %q", ErrNotFound, id, clip(user))
 	}
 	var m MailItem
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx txConn) error {
 		m, err = scanMail(tx.QueryRowContext(ctx,
 			"SELECT "+mailLineColumns+mailFrom+"WHERE m.to_id = "+mailOwner+" AND m.id = ?2",
 			name, id), true)

@@ -18,7 +18,7 @@ func (s *SQLite) DoorGet(ctx context.Context, door, user, key string) ([]byte, b
 	var value []byte
 	err = s.with(func(p *pools) error {
 		return p.r.QueryRowContext(ctx,
-			"SELECT value FROM door_data WHERE door = ? AND user = ? AND key = ?",
+			"SELECT value FROM door_data WHERE door = ? AND \"user\" = ? AND key = ?",
 			door, user, key).Scan(&value)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
@@ -40,17 +40,17 @@ func (s *SQLite) DoorSet(ctx context.Context, door, user, key string, value []by
 	if err != nil {
 		return err
 	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx txConn) error {
 		return putDoorValue(ctx, tx, door, user, key, value, score)
 	})
 	return wrapDoor("door set", err)
 }
 
 // putDoorValue writes one value in tx, refusing a new key past MaxDoorKeys.
-func putDoorValue(ctx context.Context, tx *sql.Tx, door, user, key string, value []byte, score *float64) error {
+func putDoorValue(ctx context.Context, tx txConn, door, user, key string, value []byte, score *float64) error {
 	var exists int
 	err := tx.QueryRowContext(ctx,
-		"SELECT count(*) FROM door_data WHERE door = ? AND user = ? AND key = ?",
+		"SELECT count(*) FROM door_data WHERE door = ? AND \"user\" = ? AND key = ?",
 		door, user, key).Scan(&exists)
 	if err != nil {
 		return err
@@ -58,7 +58,7 @@ func putDoorValue(ctx context.Context, tx *sql.Tx, door, user, key string, value
 	if exists == 0 {
 		var n int
 		err := tx.QueryRowContext(ctx,
-			"SELECT count(*) FROM door_data WHERE door = ? AND user = ?", door, user).Scan(&n)
+			"SELECT count(*) FROM door_data WHERE door = ? AND \"user\" = ?", door, user).Scan(&n)
 		if err != nil {
 			return err
 		}
@@ -67,8 +67,8 @@ func putDoorValue(ctx context.Context, tx *sql.Tx, door, user, key string, value
 		}
 	}
 	_, err = tx.ExecContext(ctx,
-		`INSERT INTO door_data (door, user, key, value, score, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-		 ON CONFLICT (door, user, key) DO UPDATE
+		`INSERT INTO door_data (door, "user", key, value, score, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+		 ON CONFLICT (door, "user", key) DO UPDATE
 		 SET value = excluded.value, score = excluded.score,
 		     updated_at = CASE WHEN door_data.value = excluded.value
 		                       THEN door_data.updated_at ELSE excluded.updated_at END`,
@@ -84,7 +84,7 @@ func (s *SQLite) DoorDelete(ctx context.Context, door, user, key string) error {
 	}
 	err = s.with(func(p *pools) error {
 		_, err := p.w.ExecContext(ctx,
-			"DELETE FROM door_data WHERE door = ? AND user = ? AND key = ?", door, user, key)
+			"DELETE FROM door_data WHERE door = ? AND \"user\" = ? AND key = ?", door, user, key)
 		return err
 	})
 	return wrapDoor("door delete", err)
@@ -98,10 +98,10 @@ func (s *SQLite) DoorAdd(ctx context.Context, door, user, key string, delta floa
 		return 0, err
 	}
 	var sum float64
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx txConn) error {
 		var old sql.NullFloat64
 		err := tx.QueryRowContext(ctx,
-			"SELECT score FROM door_data WHERE door = ? AND user = ? AND key = ?",
+			"SELECT score FROM door_data WHERE door = ? AND \"user\" = ? AND key = ?",
 			door, user, key).Scan(&old)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
@@ -142,9 +142,9 @@ func (s *SQLite) DoorTop(ctx context.Context, door, key string, n int, order Doo
 	default:
 		return nil, fmt.Errorf("store: door top: unknown order %d", order)
 	}
-	query := `SELECT user, score, updated_at FROM door_data
-		WHERE door = ? AND key = ? AND score IS NOT NULL AND user <> ''
-		ORDER BY score ` + direction + `, updated_at, user LIMIT ?`
+	query := `SELECT "user", score, updated_at FROM door_data
+		WHERE door = ? AND key = ? AND score IS NOT NULL AND "user" <> ''
+		ORDER BY score ` + direction + `, updated_at, "user" LIMIT ?`
 	top, err := readAll(ctx, s, scanDoorEntry, query, door, key, n)
 	if err != nil {
 		return nil, wrapDoor("door top", err)

@@ -27,7 +27,7 @@ func (s *SQLite) EventDue(ctx context.Context, name, schedule string, first time
 	case err != nil && !errors.Is(err, sql.ErrNoRows):
 		return time.Time{}, wrap("event due", err)
 	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx txConn) error {
 		var stored string
 		err := tx.QueryRowContext(ctx, "SELECT schedule, next_due FROM events WHERE name = ?", name).Scan(&stored, &due)
 		switch {
@@ -69,7 +69,7 @@ func (s *SQLite) RecordEventRun(ctx context.Context, r EventRun) error {
 	if r.Event == "" {
 		return fmt.Errorf("store: record event run: no event name")
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx txConn) error {
 		if _, err := tx.ExecContext(ctx,
 			`INSERT INTO event_runs (event, cause, outcome, error, host, started, ended) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			r.Event, r.Cause, r.Outcome, r.Error, r.Host, r.Started.UnixMilli(), r.Ended.UnixMilli()); err != nil {

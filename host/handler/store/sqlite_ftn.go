@@ -13,7 +13,7 @@ import (
 var _ FTN = (*SQLite)(nil)
 
 // ftnAccountID returns the id of FTNAccount in tx.
-func ftnAccountID(ctx context.Context, tx *sql.Tx) (int64, error) {
+func ftnAccountID(ctx context.Context, tx txConn) (int64, error) {
 	var id int64
 	err := tx.QueryRowContext(ctx, "SELECT id FROM users WHERE name = ?", FTNAccount).Scan(&id)
 	return id, err
@@ -21,7 +21,7 @@ func ftnAccountID(ctx context.Context, tx *sql.Tx) (int64, error) {
 
 // seenDupe records key as seen and reports whether it was seen before,
 // counting a duplicate.
-func seenDupe(ctx context.Context, tx *sql.Tx, key string) (bool, error) {
+func seenDupe(ctx context.Context, tx txConn, key string) (bool, error) {
 	res, err := tx.ExecContext(ctx, "INSERT INTO ftn_dupes (key, seen_at) VALUES (?, ?) ON CONFLICT DO NOTHING", key, nowMillis())
 	if err != nil {
 		return false, err
@@ -34,7 +34,7 @@ func seenDupe(ctx context.Context, tx *sql.Tx, key string) (bool, error) {
 }
 
 // countFTN adds n to counter in tx.
-func countFTN(ctx context.Context, tx *sql.Tx, counter string, n int) error {
+func countFTN(ctx context.Context, tx txConn, counter string, n int) error {
 	_, err := tx.ExecContext(ctx, "UPDATE ftn_state SET value = value + ? WHERE name = ?", n, counter)
 	return err
 }
@@ -102,13 +102,13 @@ func nullable(s string) any {
 // reports dupe), with the message's lines encoded and subject cleaned;
 // store returns the new row's id. op names the call in errors.
 func (s *SQLite) toss(ctx context.Context, op, key, subject string, lines []string,
-	store func(tx *sql.Tx, subject, body string, count int) (int64, error)) (id int64, dupe bool, err error) {
+	store func(tx txConn, subject, body string, count int) (int64, error)) (id int64, dupe bool, err error) {
 	body, count, err := encodeLines(lines)
 	if err != nil {
 		return 0, false, err
 	}
 	subject = ftnSubject(subject)
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx txConn) error {
 		if dupe, err = seenDupe(ctx, tx, key); err != nil || dupe {
 			return err
 		}
@@ -125,7 +125,7 @@ func (s *SQLite) toss(ctx context.Context, op, key, subject string, lines []stri
 
 // TossPost implements FTN.
 func (s *SQLite) TossPost(ctx context.Context, tp TossedPost) (int64, bool, error) {
-	return s.toss(ctx, "toss post", tp.DupeKey, tp.Subject, tp.Lines, func(tx *sql.Tx, subject, body string, count int) (int64, error) {
+	return s.toss(ctx, "toss post", tp.DupeKey, tp.Subject, tp.Lines, func(tx txConn, subject, body string, count int) (int64, error) {
 		areaID, _, err := lookupArea(ctx, tx, tp.Area)
 		if err != nil {
 			return 0, err
@@ -176,18 +176,18 @@ func (s *SQLite) TossPost(ctx context.Context, tp TossedPost) (int64, bool, erro
 const (
 	// replyParentQuery finds the post of an echo's area with a MSGID
 	// (ftn_posts_msgid).
-	replyParentQuery = `SELECT m.id, coalesce(m.root_id, m.id) FROM ftn_posts f CROSS JOIN messages m ON m.id = f.message_id
-		WHERE f.area_tag = ? AND f.msgid = ? AND m.area_id = ? ORDER BY m.id LIMIT 1`
+	replyParentQuery = `SELECT m.id, coalesce(m.root_id, m.id) FROM ftn_posts f CROSS JOIN messages m
+		WHERE m.id = f.message_id AND f.area_tag = ? AND f.msgid = ? AND m.area_id = ? ORDER BY m.id LIMIT 1`
 	// orphanRepliesQuery finds the posts of an echo's area that reply to
 	// a MSGID and have no parent yet (ftn_posts_reply).
-	orphanRepliesQuery = `SELECT m.id FROM ftn_posts f CROSS JOIN messages m ON m.id = f.message_id
-		WHERE f.area_tag = ? AND f.reply = ? AND m.area_id = ? AND m.parent_id IS NULL AND m.id <> ?`
+	orphanRepliesQuery = `SELECT m.id FROM ftn_posts f CROSS JOIN messages m
+		WHERE m.id = f.message_id AND f.area_tag = ? AND f.reply = ? AND m.area_id = ? AND m.parent_id IS NULL AND m.id <> ?`
 )
 
 // adoptReplies threads under post id (of thread root) the posts of the
 // area that arrived before it and reply to its MSGID: mail travels by
 // different paths, and a reply may come first.
-func adoptReplies(ctx context.Context, tx *sql.Tx, areaID int64, tag, msgid string, id int64, root any) error {
+func adoptReplies(ctx context.Context, tx txConn, areaID int64, tag, msgid string, id int64, root any) error {
 	orphans, err := queryAll(ctx, tx, func(row scanner) (int64, error) {
 		var o int64
 		return o, row.Scan(&o)
@@ -213,12 +213,10 @@ func adoptReplies(ctx context.Context, tx *sql.Tx, areaID int64, tag, msgid stri
 }
 
 // insertID runs an INSERT in tx and returns the new row's id.
-func insertID(ctx context.Context, tx *sql.Tx, query string, args ...any) (int64, error) {
-	res, err := tx.ExecContext(ctx, query, args...)
-	if err != nil {
-		return 0, err
-	}
-	return res.LastInsertId()
+func insertID(ctx context.Context, tx txConn, query string, args ...any) (int64, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, query+" RETURNING id", args...).Scan(&id)
+	return id, err
 }
 
 // millisOrNow is t as stored, or now for a zero t.
@@ -231,7 +229,7 @@ func millisOrNow(t time.Time) int64 {
 
 // TossMail implements FTN.
 func (s *SQLite) TossMail(ctx context.Context, tm TossedMail) (int64, bool, error) {
-	return s.toss(ctx, "toss mail", tm.DupeKey, tm.Subject, tm.Lines, func(tx *sql.Tx, subject, body string, count int) (int64, error) {
+	return s.toss(ctx, "toss mail", tm.DupeKey, tm.Subject, tm.Lines, func(tx txConn, subject, body string, count int) (int64, error) {
 		to, _, err := lookupUser(ctx, tx, "recipient", tm.To)
 		if err != nil {
 			return 0, err
@@ -255,7 +253,7 @@ func (s *SQLite) TossMail(ctx context.Context, tm TossedMail) (int64, bool, erro
 
 // LinkEchoes implements FTN.
 func (s *SQLite) LinkEchoes(ctx context.Context, areas []string) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx txConn) error {
 		for _, a := range areas {
 			id, _, err := lookupArea(ctx, tx, a)
 			if err != nil {
@@ -349,7 +347,7 @@ func (s *SQLite) UnexportedNetmail(ctx context.Context, limit int) ([]ExportNetm
 // NextSerials implements FTN.
 func (s *SQLite) NextSerials(ctx context.Context, n int) (uint32, error) {
 	var first int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx txConn) error {
 		if err := tx.QueryRowContext(ctx, "SELECT value FROM ftn_state WHERE name = 'serial'").Scan(&first); err != nil {
 			return err
 		}
@@ -364,7 +362,7 @@ func (s *SQLite) NextSerials(ctx context.Context, n int) (uint32, error) {
 
 // MarkExported implements FTN.
 func (s *SQLite) MarkExported(ctx context.Context, b ExportBatch) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx txConn) error {
 		now := nowMillis()
 		for _, p := range b.Posts {
 			if _, err := tx.ExecContext(ctx,
@@ -414,7 +412,7 @@ func (s *SQLite) StagedPackets(ctx context.Context) ([]StagedPacket, error) {
 
 // UnstagePacket implements FTN.
 func (s *SQLite) UnstagePacket(ctx context.Context, name string) error {
-	return wrap("unstage packet", s.inTx(ctx, func(tx *sql.Tx) error {
+	return wrap("unstage packet", s.inTx(ctx, func(tx txConn) error {
 		_, err := tx.ExecContext(ctx, "DELETE FROM ftn_staged WHERE name = ?", name)
 		return err
 	}))
@@ -423,7 +421,7 @@ func (s *SQLite) UnstagePacket(ctx context.Context, name string) error {
 // PruneFTNDupes implements FTN.
 func (s *SQLite) PruneFTNDupes(ctx context.Context, before time.Time) (int64, error) {
 	var n int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx txConn) error {
 		res, err := tx.ExecContext(ctx, "DELETE FROM ftn_dupes WHERE seen_at < ?", before.UnixMilli())
 		if err != nil {
 			return err
@@ -437,7 +435,7 @@ func (s *SQLite) PruneFTNDupes(ctx context.Context, before time.Time) (int64, er
 // SeenFTN implements FTN.
 func (s *SQLite) SeenFTN(ctx context.Context, key string) (bool, error) {
 	var seen bool
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx txConn) error {
 		if err := tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM ftn_dupes WHERE key = ?)", key).Scan(&seen); err != nil || !seen {
 			return err
 		}
@@ -448,7 +446,7 @@ func (s *SQLite) SeenFTN(ctx context.Context, key string) (bool, error) {
 
 // CountFTN implements FTN.
 func (s *SQLite) CountFTN(ctx context.Context, counter string, n int) error {
-	return wrap("count ftn", s.inTx(ctx, func(tx *sql.Tx) error { return countFTN(ctx, tx, counter, n) }))
+	return wrap("count ftn", s.inTx(ctx, func(tx txConn) error { return countFTN(ctx, tx, counter, n) }))
 }
 
 // FTNCounters implements FTN.
@@ -473,7 +471,7 @@ func (s *SQLite) FTNCounters(ctx context.Context) (map[string]int64, error) {
 
 // writeNetmail stores mail to an FTN address (to is "Name@zone:net/node")
 // for the scanner to export, returning it as a MailItem.
-func writeNetmail(ctx context.Context, tx *sql.Tx, to, from, subject, body string, count int) (MailItem, error) {
+func writeNetmail(ctx context.Context, tx txConn, to, from, subject, body string, count int) (MailItem, error) {
 	name, addr, _ := FTNDestination(to)
 	name = strings.TrimSpace(name)
 	if len(name) > MaxFTNNameLen || !utf8.ValidString(name) || strings.ContainsFunc(name, func(r rune) bool { return r < ' ' || r == 0x7f }) {
@@ -495,13 +493,13 @@ func writeNetmail(ctx context.Context, tx *sql.Tx, to, from, subject, body strin
 		return MailItem{}, err
 	}
 	now := nowMillis()
-	res, err := tx.ExecContext(ctx,
-		`INSERT INTO ftn_netmail_out (from_id, to_name, to_addr, subject, body, line_count, reply, written_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		fromID, name, addr, subject, body, count, reply, now)
+	m := MailItem{To: name + "@" + addr, From: fromName, Subject: subject, Lines: decodeLines(body, count), Sent: fromMillis(now)}
+	err = tx.QueryRowContext(ctx,
+		`INSERT INTO ftn_netmail_out (from_id, to_name, to_addr, subject, body, line_count, reply, written_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		 RETURNING id`,
+		fromID, name, addr, subject, body, count, reply, now).Scan(&m.ID)
 	if err != nil {
 		return MailItem{}, err
 	}
-	m := MailItem{To: name + "@" + addr, From: fromName, Subject: subject, Lines: decodeLines(body, count), Sent: fromMillis(now)}
-	m.ID, err = res.LastInsertId()
-	return m, err
+	return m, nil
 }

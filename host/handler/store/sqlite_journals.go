@@ -37,15 +37,17 @@ const (
 	// appendJournalSQL appends batch ?4 of ?2 entries, written at ?3, to
 	// journal ?5 if its count is exactly ?1.
 	appendJournalSQL = `INSERT INTO journal_entries (conn_id, first, next, written, entries)
-	                    SELECT j.conn_id, ?1, ?1 + ?2, ?3, ?4 FROM journals j
+	                    SELECT j.conn_id, CAST(?1 AS BIGINT), CAST(?1 AS BIGINT) + CAST(?2 AS BIGINT), ?3, ?4 FROM journals j
 	                    WHERE j.conn_id = ?5 AND ` + journalCountSQL + ` = ?1`
 	// touchJournalSQL notes that journal ?5 was written at ?3 if its
-	// count is exactly ?1 (?2 and ?4 are not used).
+	// count is exactly ?1 (?2 is 0 and ?4 NULL: named only so that
+	// PostgreSQL knows every parameter's type).
 	touchJournalSQL = `UPDATE journals AS j SET written = ?3
-	                   WHERE j.conn_id = ?5 AND ` + journalCountSQL + ` = ?1`
+	                   WHERE j.conn_id = ?5 AND ` + journalCountSQL + ` = ?1
+	                   AND CAST(?2 AS BIGINT) = 0 AND CAST(?4 AS BYTEA) IS NULL`
 	// compactJournalSQL replaces the head of journal ?5 with ?4 (?2
 	// entries) at ?3, if its count is exactly ?1.
-	compactJournalSQL = `UPDATE journals AS j SET entries = ?4, count = ?1 + ?2, written = ?3
+	compactJournalSQL = `UPDATE journals AS j SET entries = ?4, count = CAST(?1 AS BIGINT) + CAST(?2 AS BIGINT), written = ?3
 	                     WHERE j.conn_id = ?5 AND ` + journalCountSQL + ` = ?1`
 	// startJournalSQL starts a journal over, whatever was there.
 	startJournalSQL = `INSERT INTO journals (conn_id, entries, count, written) VALUES (?, ?, ?, ?)
@@ -119,34 +121,16 @@ func (s *SQLite) LoadJournal(ctx context.Context, connID string) ([][]byte, int,
 	return entries, count, nil
 }
 
-// journalStmts are the writer's prepared statements of WriteJournals.
-type journalStmts struct {
-	append, touch, compact, start *sql.Stmt
-}
-
-// prepareJournalStmts returns the journal statements prepared on p's
-// writer. Call it before a transaction takes the writer's only connection.
-func prepareJournalStmts(ctx context.Context, p *pools) (journalStmts, error) {
-	var st journalStmts
-	for _, q := range []struct {
-		dst   **sql.Stmt
-		query string
-	}{{&st.append, appendJournalSQL}, {&st.touch, touchJournalSQL}, {&st.compact, compactJournalSQL}, {&st.start, startJournalSQL}} {
-		prep, err := p.writeStmt(ctx, q.query)
-		if err != nil {
-			return journalStmts{}, err
-		}
-		*q.dst = prep
-	}
-	return st, nil
-}
-
 // WriteJournals implements Journals.
 func (s *SQLite) WriteJournals(ctx context.Context, writes []JournalWrite) ([]error, error) {
 	return s.writeJournals(ctx, "write journals", writes)
 }
 
 // writeJournals is WriteJournals, op naming it in errors.
+//
+// On SQLite a batch of one (the worker kept up) is one statement, which
+// SQLite runs as a transaction of its own, taking the write lock before it
+// reads; anything else is one write transaction (writeTx).
 func (s *SQLite) writeJournals(ctx context.Context, op string, writes []JournalWrite) ([]error, error) {
 	batches := make([][]byte, len(writes))
 	for i, w := range writes {
@@ -159,25 +143,13 @@ func (s *SQLite) writeJournals(ctx context.Context, op string, writes []JournalW
 	errs := make([]error, len(writes))
 	now := nowMillis()
 	err := s.with(func(p *pools) error {
-		st, err := prepareJournalStmts(ctx, p)
-		if err != nil {
-			return err
+		if len(writes) == 1 && s.pg == nil {
+			return writeJournalsIn(ctx, p.w, writes, batches, now, errs)
 		}
-		tx, err := p.w.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback()
-		for i, w := range writes {
-			ok, err := writeJournal(ctx, tx, st, w, batches[i], now)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				errs[i] = fmt.Errorf("%w: conn %s, count %d", ErrJournalConflict, w.ConnID, w.Count)
-			}
-		}
-		return tx.Commit()
+		return s.writeTx(ctx, p, func(tx txConn) error {
+			clear(errs) // PostgreSQL may run the transaction again
+			return writeJournalsIn(ctx, tx, writes, batches, now, errs)
+		})
 	})
 	if err != nil {
 		return nil, wrap(op, err)
@@ -185,10 +157,26 @@ func (s *SQLite) writeJournals(ctx context.Context, op string, writes []JournalW
 	return errs, nil
 }
 
-// writeJournal stores one journal's part of a WriteJournals in tx, batch
+// writeJournalsIn stores each of writes on tx, batches being their
+// entries packed, and sets errs[i] for a journal whose count is not the
+// one its write follows.
+func writeJournalsIn(ctx context.Context, tx txConn, writes []JournalWrite, batches [][]byte, now int64, errs []error) error {
+	for i, w := range writes {
+		ok, err := writeJournal(ctx, tx, w, batches[i], now)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			errs[i] = fmt.Errorf("%w: conn %s, count %d", ErrJournalConflict, w.ConnID, w.Count)
+		}
+	}
+	return nil
+}
+
+// writeJournal stores one journal's part of a WriteJournals on tx, batch
 // being its entries packed; it reports false when the journal's count is
 // not the one the write follows (nothing is written then).
-func writeJournal(ctx context.Context, tx *sql.Tx, st journalStmts, w JournalWrite, batch []byte, now int64) (bool, error) {
+func writeJournal(ctx context.Context, tx txConn, w JournalWrite, batch []byte, now int64) (bool, error) {
 	var (
 		res sql.Result
 		err error
@@ -196,13 +184,13 @@ func writeJournal(ctx context.Context, tx *sql.Tx, st journalStmts, w JournalWri
 	switch {
 	case !w.Reset && len(w.Entries) == 0:
 		// Nothing to add: the count is checked, the time noted.
-		res, err = tx.StmtContext(ctx, st.touch).ExecContext(ctx, w.Count, 0, now, nil, w.ConnID)
+		res, err = tx.ExecContext(ctx, touchJournalSQL, w.Count, 0, now, nil, w.ConnID)
 	case !w.Reset:
-		res, err = tx.StmtContext(ctx, st.append).ExecContext(ctx, w.Count, len(w.Entries), now, batch, w.ConnID)
+		res, err = tx.ExecContext(ctx, appendJournalSQL, w.Count, len(w.Entries), now, batch, w.ConnID)
 	case w.Count < 0:
-		res, err = tx.StmtContext(ctx, st.start).ExecContext(ctx, w.ConnID, batch, len(w.Entries), now)
+		res, err = tx.ExecContext(ctx, startJournalSQL, w.ConnID, batch, len(w.Entries), now)
 	default:
-		res, err = tx.StmtContext(ctx, st.compact).ExecContext(ctx, w.Count, len(w.Entries), now, batch, w.ConnID)
+		res, err = tx.ExecContext(ctx, compactJournalSQL, w.Count, len(w.Entries), now, batch, w.ConnID)
 	}
 	if err != nil {
 		return false, err
@@ -218,7 +206,7 @@ func (s *SQLite) DropJournals(ctx context.Context, connIDs []string) error {
 	if len(connIDs) == 0 {
 		return nil
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx txConn) error {
 		for _, id := range connIDs {
 			if _, err := tx.ExecContext(ctx, "DELETE FROM journals WHERE conn_id = ?", id); err != nil {
 				return err
@@ -248,6 +236,9 @@ func (s *SQLite) PruneJournals(ctx context.Context, cutoff time.Time) (int, erro
 		}
 		if n, err = res.RowsAffected(); err != nil {
 			return err
+		}
+		if s.pg != nil {
+			return nil // no WAL file of ours: PostgreSQL's is the server's
 		}
 		return eraseWAL(ctx, p.w)
 	})

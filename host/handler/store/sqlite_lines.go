@@ -24,7 +24,7 @@ func (s *SQLite) ClaimLine(ctx context.Context, b LineBeat) ([]Presence, error) 
 		return nil, err
 	}
 	var orphans []Presence
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx txConn) error {
 		var owner string
 		err := tx.QueryRowContext(ctx, "SELECT instance FROM lines WHERE line = ?", b.Line).Scan(&owner)
 		switch {
@@ -62,7 +62,7 @@ func (s *SQLite) BeatLine(ctx context.Context, b LineBeat, set []Presence, gone 
 		return false, err
 	}
 	revived := false
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx txConn) error {
 		var (
 			owner string
 			down  bool
@@ -88,8 +88,8 @@ func (s *SQLite) BeatLine(ctx context.Context, b LineBeat, set []Presence, gone 
 		}
 		for _, p := range set {
 			if _, err := tx.ExecContext(ctx,
-				`INSERT INTO line_callers (line, conn_id, user, since, browser) VALUES (?, ?, ?, ?, ?)
-				 ON CONFLICT (line, conn_id) DO UPDATE SET user = excluded.user, browser = excluded.browser`,
+				`INSERT INTO line_callers (line, conn_id, "user", since, browser) VALUES (?, ?, ?, ?, ?)
+				 ON CONFLICT (line, conn_id) DO UPDATE SET "user" = excluded."user", browser = excluded.browser`,
 				b.Line, p.ConnID, p.User, b.At.UnixMilli(), p.Browser); err != nil {
 				return err
 			}
@@ -147,7 +147,7 @@ func (s *SQLite) LineCallers(ctx context.Context) ([]Presence, error) {
 	var out []Presence
 	err := s.with(func(p *pools) error {
 		rows, err := p.r.QueryContext(ctx,
-			"SELECT line, conn_id, user, browser FROM line_callers ORDER BY line, length(conn_id), conn_id")
+			"SELECT line, conn_id, \"user\", browser FROM line_callers ORDER BY line, length(conn_id), conn_id")
 		if err != nil {
 			return err
 		}
@@ -175,7 +175,7 @@ func (s *SQLite) ClaimDownLine(ctx context.Context, line int, staleBefore time.T
 		callers []Presence
 		won     bool
 	)
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx txConn) error {
 		res, err := tx.ExecContext(ctx,
 			"UPDATE lines SET down_handled = 1, online = 0 WHERE line = ? AND down_handled = 0 AND heartbeat_at < ?",
 			line, staleBefore.UnixMilli())
@@ -200,9 +200,9 @@ func (s *SQLite) ClaimDownLine(ctx context.Context, line int, staleBefore time.T
 }
 
 // linePresence reads the callers' rows of one line in tx.
-func linePresence(ctx context.Context, tx *sql.Tx, line int) ([]Presence, error) {
+func linePresence(ctx context.Context, tx txConn, line int) ([]Presence, error) {
 	rows, err := tx.QueryContext(ctx,
-		"SELECT conn_id, user, browser FROM line_callers WHERE line = ? ORDER BY length(conn_id), conn_id", line)
+		"SELECT conn_id, \"user\", browser FROM line_callers WHERE line = ? ORDER BY length(conn_id), conn_id", line)
 	if err != nil {
 		return nil, err
 	}

@@ -27,7 +27,13 @@ var ErrSchemaTooOld = errors.New("store: database schema older than this program
 // A board in WAL mode that is running keeps the files SQLite needs for
 // this; of a board that is not, the directory must be writable for SQLite
 // to recreate its shared-memory file.
+//
+// A PostgreSQL DSN (IsPostgres) opens that database with every session
+// read-only (default_transaction_read_only), with the same checks.
 func OpenReadOnly(path string, opts Options) (*SQLite, error) {
+	if IsPostgres(path) {
+		return openPostgres(path, opts, true)
+	}
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("store: open read-only: %w", err)
 	}
@@ -74,13 +80,9 @@ func (s *SQLite) openReadOnlyPools(ctx context.Context) (*pools, error) {
 		p.close()
 		return nil, err
 	}
-	switch {
-	case v > len(s.migrations):
+	if err := s.versionError(v, true); err != nil {
 		p.close()
-		return nil, fmt.Errorf("%w: database is at version %d, this program knows up to %d", ErrSchemaTooNew, v, len(s.migrations))
-	case v < len(s.migrations):
-		p.close()
-		return nil, fmt.Errorf("%w: database is at version %d, this program's is %d (start the board with this program once)", ErrSchemaTooOld, v, len(s.migrations))
+		return nil, err
 	}
 	return p, nil
 }

@@ -75,7 +75,7 @@ func (s *SQLite) SharedUpdate(ctx context.Context, table, key string, fn SharedU
 		present bool
 		fnErr   error
 	)
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx txConn) error {
 		cur, ok, err := readShared(ctx, tx.QueryRowContext(ctx,
 			"SELECT kind, s, n FROM shared_values WHERE tbl = ? AND key = ?", table, key))
 		if err != nil {
@@ -116,7 +116,7 @@ func (s *SQLite) SharedUpdate(ctx context.Context, table, key string, fn SharedU
 }
 
 // checkSharedRoom refuses a new key of table past the limits.
-func checkSharedRoom(ctx context.Context, tx *sql.Tx, table string) error {
+func checkSharedRoom(ctx context.Context, tx txConn, table string) error {
 	var inTable, total int
 	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM shared_values WHERE tbl = ?", table).Scan(&inTable); err != nil {
 		return err
@@ -134,7 +134,7 @@ func checkSharedRoom(ctx context.Context, tx *sql.Tx, table string) error {
 }
 
 // putShared writes table[key] = v in tx.
-func putShared(ctx context.Context, tx *sql.Tx, table, key string, v SharedValue) error {
+func putShared(ctx context.Context, tx txConn, table, key string, v SharedValue) error {
 	str, num := v.Str, v.Num
 	switch v.Kind {
 	case SharedBool:
@@ -196,15 +196,10 @@ func (s *SQLite) AppendSharedEvent(ctx context.Context, e SharedEvent) (int64, e
 		at = time.Now()
 	}
 	var id int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx,
-			"INSERT INTO shared_events (origin, channel, sender, text, at) VALUES (?, ?, ?, ?, ?)",
-			e.Origin, e.Channel, e.From, e.Text, at.UnixMilli())
-		if err != nil {
-			return err
-		}
-		id, err = res.LastInsertId()
-		return err
+	err := s.inTx(ctx, func(tx txConn) error {
+		return tx.QueryRowContext(ctx,
+			"INSERT INTO shared_events (origin, channel, sender, text, at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+			e.Origin, e.Channel, e.From, e.Text, at.UnixMilli()).Scan(&id)
 	})
 	return id, wrapShared("shared event", err)
 }
@@ -232,7 +227,7 @@ func (s *SQLite) LastSharedEvent(ctx context.Context) (int64, error) {
 // PruneSharedEvents implements SharedState.
 func (s *SQLite) PruneSharedEvents(ctx context.Context, before time.Time) (int64, error) {
 	var n int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx txConn) error {
 		res, err := tx.ExecContext(ctx, "DELETE FROM shared_events WHERE at < ?", before.UnixMilli())
 		if err != nil {
 			return err

@@ -35,14 +35,14 @@ func (s *SQLite) AddSSHKey(ctx context.Context, name string, key SSHKey) error {
 	if key.AddedAt.IsZero() {
 		key.AddedAt = time.Now()
 	}
-	return wrapSSHKeys("add ssh key", s.inTx(ctx, func(tx *sql.Tx) error {
+	return wrapSSHKeys("add ssh key", s.inTx(ctx, func(tx txConn) error {
 		id, canon, err := lookupUser(ctx, tx, "user", name)
 		if err != nil {
 			return err
 		}
 		var n int
 		var dup bool
-		if err := tx.QueryRowContext(ctx, "SELECT count(*), coalesce(max(fingerprint = ?), 0) FROM ssh_keys WHERE user_id = ?",
+		if err := tx.QueryRowContext(ctx, "SELECT count(*), coalesce(max(CASE WHEN fingerprint = ? THEN 1 ELSE 0 END), 0) FROM ssh_keys WHERE user_id = ?",
 			key.Fingerprint, id).Scan(&n, &dup); err != nil {
 			return err
 		}
@@ -94,7 +94,7 @@ func (s *SQLite) FindSSHKey(ctx context.Context, name, fingerprint string) (stri
 
 // RemoveSSHKey implements SSHKeys.
 func (s *SQLite) RemoveSSHKey(ctx context.Context, name, fingerprint string) error {
-	return wrapSSHKeys("remove ssh key", s.inTx(ctx, func(tx *sql.Tx) error {
+	return wrapSSHKeys("remove ssh key", s.inTx(ctx, func(tx txConn) error {
 		id, canon, err := lookupUser(ctx, tx, "user", name)
 		if err != nil {
 			return err

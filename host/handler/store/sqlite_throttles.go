@@ -13,7 +13,7 @@ var _ Throttles = (*SQLite)(nil)
 func (s *SQLite) BeginLogin(ctx context.Context, name, addr string, now time.Time, limits LoginLimits) error {
 	name, addr = throttleKey(name), throttleKey(addr)
 	at := now.UnixMilli()
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx txConn) error {
 		if limits.Forget > 0 {
 			cutoff := now.Add(-limits.Forget).UnixMilli()
 			for _, q := range []string{"DELETE FROM login_attempts WHERE last_at < ?", "DELETE FROM login_addrs WHERE last_at < ?"} {
@@ -67,7 +67,7 @@ func (s *SQLite) BeginLogin(ctx context.Context, name, addr string, now time.Tim
 
 // attemptRow reads attempts and not_before of one throttle row (zeros when
 // there is none).
-func attemptRow(ctx context.Context, tx *sql.Tx, query string, args ...any) (attempts int, notBefore int64, err error) {
+func attemptRow(ctx context.Context, tx txConn, query string, args ...any) (attempts int, notBefore int64, err error) {
 	err = tx.QueryRowContext(ctx, query, args...).Scan(&attempts, &notBefore)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, 0, nil
@@ -78,7 +78,7 @@ func attemptRow(ctx context.Context, tx *sql.Tx, query string, args ...any) (att
 // LoginSucceeded implements Throttles.
 func (s *SQLite) LoginSucceeded(ctx context.Context, name, addr string) error {
 	name, addr = throttleKey(name), throttleKey(addr)
-	return wrap("login succeeded", s.inTx(ctx, func(tx *sql.Tx) error {
+	return wrap("login succeeded", s.inTx(ctx, func(tx txConn) error {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM login_attempts WHERE name_key = ? AND addr = ?", name, addr); err != nil {
 			return err
 		}
@@ -92,7 +92,7 @@ func (s *SQLite) BeginRegistration(ctx context.Context, addr string, now time.Ti
 	addr = throttleKey(addr)
 	at, since := now.UnixMilli(), now.Add(-window).UnixMilli()
 	var id int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx txConn) error {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM registrations WHERE at < ?", since); err != nil {
 			return err
 		}
@@ -104,12 +104,7 @@ func (s *SQLite) BeginRegistration(ctx context.Context, addr string, now time.Ti
 		if n >= limit {
 			return &ThrottledError{Wait: time.Duration(oldest.Int64-since) * time.Millisecond}
 		}
-		res, err := tx.ExecContext(ctx, "INSERT INTO registrations (addr, at) VALUES (?, ?)", addr, at)
-		if err != nil {
-			return err
-		}
-		id, err = res.LastInsertId()
-		return err
+		return tx.QueryRowContext(ctx, "INSERT INTO registrations (addr, at) VALUES (?, ?) RETURNING id", addr, at).Scan(&id)
 	})
 	if errors.Is(err, ErrThrottled) {
 		return 0, err

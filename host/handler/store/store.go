@@ -104,6 +104,9 @@ var (
 	// ErrSchemaTooNew means the database was written by a newer program
 	// whose schema this one does not know.
 	ErrSchemaTooNew = errors.New("store: database schema is newer than this program")
+	// ErrUnstorableText means a text holds a NUL byte or is not valid
+	// UTF-8, which a PostgreSQL database cannot store (SQLite can).
+	ErrUnstorableText = errors.New("store: text with a NUL byte or invalid UTF-8 cannot be stored in PostgreSQL")
 )
 
 // Limits on input.
