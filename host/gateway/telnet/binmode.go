@@ -21,6 +21,9 @@ import (
 type binMode struct {
 	on    bool
 	batch binstream.Batcher
+	// over is what the caller sent past the batch's room: the gateway
+	// reads no more until it has gone into the batch (at most one read).
+	over  []byte
 	pacer keystroke.Pacer // binstream.NewPacer's pace
 	// tick fires when paced bytes may go; nil when none wait.
 	tick <-chan time.Time
@@ -80,7 +83,9 @@ func (c *caller) canBinary() bool {
 
 // holdingBinary reports whether the gateway should read no more from the
 // caller until binary bytes held have gone.
-func (c *caller) holdingBinary() bool { return c.bin.on && c.bin.batch.Full() }
+func (c *caller) holdingBinary() bool {
+	return c.bin.on && (c.bin.batch.Full() || len(c.bin.over) > 0)
+}
 
 // showBinary writes a binary message's bytes and puts the caller in
 // binary stream mode, asking a telnet client for BINARY both ways the
@@ -167,6 +172,7 @@ func (c *caller) endBinaryMode() {
 	}
 	c.bin.on = false
 	c.bin.batch.Reset()
+	c.bin.over = c.bin.over[:0]
 	c.bin.tick = nil
 	c.bin.ended, c.bin.quietUntil = time.Now(), c.bin.lastIn.Add(AfterBinaryQuiet)
 	c.releaseBinary(true) // what the board sent before goes before what it sends next
@@ -175,9 +181,16 @@ func (c *caller) endBinaryMode() {
 // binaryIn keeps bytes p the caller sent for the board.
 func (c *caller) binaryIn(p []byte) {
 	c.bin.lastIn = time.Now()
-	if dropped := c.bin.batch.Add(p); dropped > 0 {
-		c.log.Debug("telnet: binary bytes dropped", "dropped", dropped, "max_pending", binstream.MaxPendingBytes)
-	}
+	c.bin.over = append(c.bin.over, p...)
+	c.fillBinary()
+}
+
+// fillBinary moves what the batch has room for from over into it: no
+// byte is ever dropped.
+func (c *caller) fillBinary() {
+	n := min(len(c.bin.over), c.bin.batch.Room())
+	c.bin.batch.Add(c.bin.over[:n])
+	c.bin.over = c.bin.over[:copy(c.bin.over, c.bin.over[n:])]
 }
 
 // sendBinary sends the bytes that wait as one request, if the pacer lets
@@ -185,6 +198,7 @@ func (c *caller) binaryIn(p []byte) {
 func (c *caller) sendBinary() error {
 	return c.sendPaced(c.bin.on, &c.bin.pacer, &c.bin.tick, c.bin.batch.Pending, func() {
 		b64 := c.bin.batch.Next()
+		c.fillBinary()
 		if c.s.cfg.PeerKey == "" {
 			c.req = c.withTerminal(classic.AppendBinary(c.req[:0], c.route, b64))
 		} else {

@@ -1,6 +1,7 @@
 package telnet
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -93,5 +94,42 @@ func TestTelnetBinaryTailDropped(t *testing.T) {
 	c.readUntil("Bye.\r\n")
 	if reqs := bbs.receivedRequests(); len(reqs) != 3 || reqs[2] != withTerminal(req("ok"), echoedTelnet) {
 		t.Errorf("the board got %q", reqs)
+	}
+}
+
+// TestTelnetBinaryBurstLosesNothing: a caller who sends far faster than
+// the gateway's pace (a LAN upload) loses no byte: the gateway stops
+// reading instead. (Found by the review: a read past the batch's room
+// was cut.)
+func TestTelnetBinaryBurstLosesNothing(t *testing.T) {
+	bbs := newFakeBBS(false, []message.Message{message.Binary(binstream.Encode([]byte("go")))})
+	_, addr := startGateway(t, bbs, Config{})
+	c := dialGateway(t, addr)
+	c.write("\xff\xfd\x01", false)
+	c.readUntil("\xff\xfb\x00\xff\xfd\x00")
+	c.write("\xff\xfd\x00\xff\xfb\x00", false)
+	c.readUntil("go")
+	const total = 90 * 1024
+	go c.write(strings.Repeat("a", total), false)
+	got := 0
+	for deadline := time.After(waitLimit); got < total; {
+		select {
+		case r := <-bbs.requests:
+			i := strings.IndexByte(r, ' ')
+			var m struct{ Type, Msg string }
+			if i < 0 || json.Unmarshal([]byte(strings.TrimSuffix(r[i+1:], "\x00")), &m) != nil || m.Type != message.TypeBinary {
+				continue
+			}
+			p, err := binstream.Decode(m.Msg, binstream.MaxRequestBytes)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got += len(p)
+		case <-deadline:
+			t.Fatalf("the caller sent %d bytes; the board got %d", total, got)
+		}
+	}
+	if got != total {
+		t.Fatalf("the caller sent %d bytes; the board got %d", total, got)
 	}
 }

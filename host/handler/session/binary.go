@@ -31,19 +31,11 @@ func isBinary(msg *lua.LTable) bool {
 // binary stream, within the limits above.
 func (t *Table) binaryInput(req *m2proto.Request, msg *lua.LTable) {
 	s := t.sessions[req.ConnID]
-	if s == nil || s.stream == nil || !s.stream.call.binary {
-		t.dropKeys(req.ConnID, "binary piece while no transfer runs")
+	if s != nil && !t.admitBinary(s) {
 		return
 	}
-	if !s.binRate.take(t.now(), binstream.HostRequestsPerSecond, binstream.HostBurst) {
-		t.counts.keysDropped.Add(1)
-		if s.binRate.refused == 1 {
-			s.log.Warn("binary pieces too fast: dropped", "max_per_second", binstream.HostRequestsPerSecond)
-		}
-		if s.binRate.refused > binstream.FloodCutOff {
-			s.log.Warn("caller flooded the board with binary pieces: disconnecting", "refused", s.binRate.refused)
-			t.end(s, t.cfg.FloodScreen, fallbackFloodText)
-		}
+	if s == nil || s.stream == nil || !s.stream.call.binary {
+		t.dropKeys(req.ConnID, "binary piece while no transfer runs")
 		return
 	}
 	text, _ := msg.RawGetString("msg").(lua.LString)
@@ -61,6 +53,24 @@ func (t *Table) binaryInput(req *m2proto.Request, msg *lua.LTable) {
 	if !s.stream.bridge.Keys(string(p)) {
 		t.noisy.Warn("binary piece for a transfer dropped: the program does not read fast enough", "conn_id", s.connID)
 	}
+}
+
+// admitBinary charges a binary piece from s's caller, in a transfer or
+// not, to their binary rate; past it the piece is dropped, and
+// binstream.FloodCutOff in a row end the call.
+func (t *Table) admitBinary(s *Session) bool {
+	if !s.binRate.take(t.now(), binstream.HostRequestsPerSecond, binstream.HostBurst) {
+		t.counts.keysDropped.Add(1)
+		if s.binRate.refused == 1 {
+			s.log.Warn("binary pieces too fast: dropped", "max_per_second", binstream.HostRequestsPerSecond)
+		}
+		if s.binRate.refused > binstream.FloodCutOff {
+			s.log.Warn("caller flooded the board with binary pieces: disconnecting", "refused", s.binRate.refused)
+			t.end(s, t.cfg.FloodScreen, fallbackFloodText)
+		}
+		return false
+	}
+	return true
 }
 
 // CancelCANs is how many Ctrl-X (CAN, 0x18) in a row cancel a ZMODEM

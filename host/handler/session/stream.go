@@ -260,6 +260,9 @@ func (t *Table) awaitStream(s *Session, j *joined, wait func(termbridge.Stats) s
 // journaled first.
 func (t *Table) streamDone(s *Session, j *joined) {
 	if t.sessions[s.connID] != s || s.stream != j {
+		if j.ended.abandoned != nil {
+			j.ended.abandoned() // the session went first: nobody takes what the stream left
+		}
 		return
 	}
 	s.stream = nil

@@ -81,7 +81,7 @@ func (b *Batcher) Room() int { return max(MaxPendingBytes-len(b.pending), 0) }
 func (b *Batcher) Full() bool { return b.Room() == 0 }
 
 // Add keeps p, up to MaxPendingBytes held, and returns how many bytes it
-// dropped (a gateway that stops reading when Full drops none).
+// dropped: a gateway gives it at most Room bytes and keeps the rest.
 func (b *Batcher) Add(p []byte) (dropped int) {
 	n := min(len(p), b.Room())
 	b.pending = append(b.pending, p[:n]...)
