@@ -42,10 +42,16 @@ const TypeKeys = "keys"
 // ways. From the host it puts the caller's gateway in binary stream mode
 // (telnet BINARY negotiated, IAC doubled; SSH's channel bytes as they
 // are) and the gateway writes the bytes as they are; what the caller
-// sends meanwhile comes back in requests of this type. Any other message
-// ends the mode. Only a gateway whose terminal profile says "bin" gets
-// one.
+// sends meanwhile comes back in requests of this type. TypeBinaryEnd
+// (or an exit) ends the mode. Only a gateway whose terminal profile says
+// "bin" gets one.
 const TypeBinary = "bin"
+
+// TypeBinaryEnd ends binary stream mode (the transfer is over): the
+// gateway shows the messages it held meanwhile. While the mode is on a
+// gateway holds every message but bin and exit (a sysop's watch notice,
+// a page): written into the transfer they would break it.
+const TypeBinaryEnd = "binend"
 
 // Message is one message to a caller; its fields are named after the
 // members they are written as. Msg is always written ("msg":""

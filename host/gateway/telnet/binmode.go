@@ -32,6 +32,9 @@ type binMode struct {
 	// before, it would be in NVT form and read after as binary.
 	held    []byte
 	holdEnd <-chan time.Time
+	// heldMsgs are the board's messages that came in the mode (shown
+	// when it ends), at most maxHeldMessages.
+	heldMsgs []message.Message
 	// lastIn is when the caller last sent bytes in the mode; ended is
 	// when the mode ended, and quietUntil when the caller's input is
 	// taken again (see AfterBinaryQuiet).
@@ -61,6 +64,31 @@ func (c *caller) dropAfterBinary(now time.Time) bool {
 		c.bin.quietUntil = last
 	}
 	return true
+}
+
+// maxHeldMessages bounds the messages held while a transfer runs; more
+// are dropped (logged).
+const maxHeldMessages = 16
+
+// holdMessage keeps m, which came while a transfer runs, for its end.
+func (c *caller) holdMessage(m message.Message) {
+	if len(c.bin.heldMsgs) >= maxHeldMessages {
+		c.log.Warn("telnet: message dropped during a transfer", "type", m.Type)
+		return
+	}
+	c.bin.heldMsgs = append(c.bin.heldMsgs, m)
+}
+
+// showHeld shows the messages held during the transfer that just ended.
+func (c *caller) showHeld() error {
+	held := c.bin.heldMsgs
+	c.bin.heldMsgs = nil
+	for _, m := range held {
+		if err := c.show(m); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // BinaryWait bounds how long binary output waits for the client's

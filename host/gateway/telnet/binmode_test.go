@@ -20,12 +20,12 @@ func binReq(p, js string) string {
 // TestTelnetBinaryMode: a bin message asks for BINARY both ways, and its
 // bytes wait for the answer; once BINARY is on they go with IAC doubled
 // and CR bare, and the caller's IAC IAC arrives as one 0xff and their CR
-// NUL as the two bytes it is. A prompt ends the mode.
+// NUL as the two bytes it is. The board's binend ends the mode.
 func TestTelnetBinaryMode(t *testing.T) {
 	bbs := newFakeBBS(false,
 		[]message.Message{message.Binary(binstream.Encode([]byte("\xff\r\x00A\r\n")))},
 		[]message.Message{message.Binary(binstream.Encode([]byte("\r")))},
-		[]message.Message{message.Prompt("done", "> ")},
+		[]message.Message{{Type: message.TypeBinaryEnd}, message.Prompt("done", "> ")},
 		[]message.Message{message.Exit("Bye.")},
 	)
 	_, addr := startGateway(t, bbs, Config{})
@@ -79,7 +79,7 @@ func TestTelnetBinaryWithoutAnAnswer(t *testing.T) {
 func TestTelnetBinaryTailDropped(t *testing.T) {
 	bbs := newFakeBBS(false,
 		[]message.Message{message.Binary("")},
-		[]message.Message{message.Prompt("done", "> ")},
+		[]message.Message{{Type: message.TypeBinaryEnd}, message.Prompt("done", "> ")},
 		[]message.Message{message.Exit("Bye.")},
 	)
 	_, addr := startGateway(t, bbs, Config{})
@@ -131,5 +131,31 @@ func TestTelnetBinaryBurstLosesNothing(t *testing.T) {
 	}
 	if got != total {
 		t.Fatalf("the caller sent %d bytes; the board got %d", total, got)
+	}
+}
+
+// TestTelnetBinaryHoldsOtherMessages: a screen that comes during a
+// transfer (the sysop's watch notice, a page) is held, not written into
+// the transfer, and shown once the board ends the mode. (Found by the
+// review.)
+func TestTelnetBinaryHoldsOtherMessages(t *testing.T) {
+	bbs := newFakeBBS(false,
+		[]message.Message{message.Binary(binstream.Encode([]byte("go")))},
+		[]message.Message{message.Screen("The sysop is watching your session."), message.Binary(binstream.Encode([]byte("more")))},
+		[]message.Message{{Type: message.TypeBinaryEnd}, message.Exit("Bye.")},
+	)
+	_, addr := startGateway(t, bbs, Config{})
+	c := dialGateway(t, addr)
+	c.write("\xff\xfd\x01", false)
+	c.readUntil("\xff\xfb\x00\xff\xfd\x00")
+	c.write("\xff\xfd\x00\xff\xfb\x00", false)
+	c.readUntil("go")
+	c.write("a", false)
+	if got := c.readUntil("more"); got != "more" {
+		t.Fatalf("the caller's transfer program got %q between two binary pieces, want only \"more\"", got)
+	}
+	c.write("b", false)
+	if got := c.readUntil("Bye.\r\n"); !strings.Contains(got, "The sysop is watching your session.") {
+		t.Fatalf("after the transfer the caller saw %q, without the held screen", got)
 	}
 }

@@ -543,8 +543,15 @@ func (c *caller) edit() error {
 // APC, …) and C1 controls never reach the caller's terminal
 // (termtext.StripStrings).
 func (c *caller) show(m message.Message) error {
-	if m.Type == message.TypeBinary {
+	switch {
+	case m.Type == message.TypeBinary:
 		return c.showBinary(m)
+	case m.Type == message.TypeBinaryEnd:
+		c.endBinaryMode()
+		return c.showHeld()
+	case c.bin.on && m.Type != message.TypeExit:
+		c.holdMessage(m) // written into the transfer, it would break it
+		return nil
 	}
 	c.endBinaryMode()
 	switch m.Type {

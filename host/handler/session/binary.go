@@ -94,6 +94,15 @@ func cancelled(j *joined, p []byte) bool {
 	return false
 }
 
+// endBinary ends binary stream mode for s's caller, at their gateway
+// (which then shows what it held) and for their script's screens.
+func (t *Table) endBinary(s *Session) {
+	s.conn.EndBinary()
+	if err := s.conn.Send(s.conn.Sender, s.conn.ID, message.Message{Type: message.TypeBinaryEnd}, ""); err != nil {
+		s.log.Warn("end binary stream mode", "err", err)
+	}
+}
+
 // sendStream sends the caller a piece of j's output (or, with "", just
 // the mode): a binary message for a transfer, else a keys message.
 func (t *Table) sendStream(s *Session, j *joined, out string) error {

@@ -148,6 +148,9 @@ func (t *Table) joinStream(L *lua.LState, req lua.LValue, c *streamCall) int {
 		// The journal ends at the call: the stream was open when its host
 		// stopped. The caller goes on live from here.
 		s.journal.replaying = false
+		if c.binary {
+			t.endBinary(s) // the caller's gateway may still be in the transfer
+		}
 		t.tell(s, "The board restarted while you were in "+c.what+": it had to close.")
 		return t.streamAnswer(L, s, e, req, streamFailed(c.interrupted))
 	}
@@ -267,7 +270,7 @@ func (t *Table) streamDone(s *Session, j *joined) {
 	}
 	s.stream = nil
 	if j.call.binary {
-		s.conn.EndBinary()
+		t.endBinary(s)
 	}
 	if j.ended.onTable != nil {
 		j.ended.onTable(s)
