@@ -114,8 +114,10 @@ type Config struct {
 	// the host's own in the system's temporary folder when empty.
 	DoorsDir string
 	// TransfersDir holds the file transfers' private folders
-	// (transfer.Config.Root), emptied at start. A folder of the host's
-	// own in the system's temporary folder when empty. Without lrzsz
+	// (transfer.Config.Root): unfinished runs are removed at start, what
+	// callers received kept for those resumed after a restart. A folder
+	// of the host's own in the system's temporary folder when empty
+	// (removed when the host stops). Without lrzsz
 	// installed the board has no transfers.
 	TransfersDir string
 	// EventTick is how often the host looks for events due

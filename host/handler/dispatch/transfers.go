@@ -31,10 +31,11 @@ func (h *Host) initTransfers() {
 	h.transfers = r
 }
 
-// closeTransfers removes the transfers' folder (the workers have
-// stopped: their callers' transfers ended with them).
+// closeTransfers removes the transfers' folder of the host's own (no
+// Config.TransfersDir): the workers have stopped. A line's folder is
+// kept: callers resumed after the restart go on with what they received.
 func (h *Host) closeTransfers() {
-	if h.transfers == nil {
+	if h.transfers == nil || h.cfg.TransfersDir != "" {
 		return
 	}
 	if err := os.RemoveAll(h.transfers.Limits().Root); err != nil {

@@ -76,6 +76,13 @@ const (
 	// maxStderr bounds what is kept of a program's diagnostics for the
 	// log.
 	maxStderr = 2 << 10
+	// KeepReceived is how long the folder of a receive that ended well
+	// is kept at most: the session that received it removes it when it
+	// ends; one resumed after a restart leaves it to this sweep.
+	KeepReceived = 24 * time.Hour
+	// runPrefix and gotPrefix name a run's folder while it runs and once
+	// a receive ended well.
+	runPrefix, gotPrefix = "run-", "got-"
 )
 
 // Why a run ended (Result.Why).
@@ -101,7 +108,9 @@ var (
 // Config is a Runner's.
 type Config struct {
 	// Root is the folder the runs' private folders are made in (made
-	// 0700; what a run left there from before is removed by New).
+	// 0700). New removes what unfinished runs left there; the folders of
+	// receives that ended well (got-*) are kept KeepReceived, since a
+	// caller resumed after a restart goes on with their files.
 	Root string
 	// SZ and RZ are the programs ("sz" and "rz" on PATH when empty).
 	SZ, RZ string
@@ -140,13 +149,34 @@ func New(cfg Config) (*Runner, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	if err := os.RemoveAll(cfg.Root); err != nil {
-		return nil, fmt.Errorf("transfer: empty %s: %w", cfg.Root, err)
-	}
 	if err := os.MkdirAll(cfg.Root, 0o700); err != nil {
 		return nil, fmt.Errorf("transfer: make %s: %w", cfg.Root, err)
 	}
-	return &Runner{cfg: cfg}, nil
+	r := &Runner{cfg: cfg}
+	r.sweep(true)
+	return r, nil
+}
+
+// sweep removes the folders of receives older than KeepReceived, and
+// with unfinished those of runs (a host that stopped mid-transfer left
+// them; no run of this Runner has started yet).
+func (r *Runner) sweep(unfinished bool) {
+	entries, err := os.ReadDir(r.cfg.Root)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		name := e.Name()
+		old := false
+		if info, err := e.Info(); err == nil {
+			old = time.Since(info.ModTime()) > KeepReceived
+		}
+		if unfinished && !strings.HasPrefix(name, gotPrefix) || strings.HasPrefix(name, gotPrefix) && old {
+			if err := os.RemoveAll(filepath.Join(r.cfg.Root, name)); err != nil {
+				r.cfg.Log.Warn("transfer folder not removed", "dir", name, "err", err)
+			}
+		}
+	}
 }
 
 func orDefault[T int | int64 | time.Duration](v, def T) T {
@@ -194,6 +224,7 @@ func (r *Runner) Send(ctx context.Context, p Protocol, files []string) (*Run, er
 // Receive starts rz receiving with protocol p; XMODEM, which sends no
 // name, stores the file as name (a plain name, no path).
 func (r *Runner) Receive(ctx context.Context, p Protocol, name string) (*Run, error) {
+	r.sweep(false)
 	args := []string{"-q", "-R", "-b"}
 	switch p {
 	case XMODEM:
@@ -239,7 +270,7 @@ func (r *Runner) start(ctx context.Context, receive bool, prog string, args []st
 // launch makes the run's folder and pipes and starts the program in its
 // own process group.
 func (r *Runner) launch(ctx context.Context, receive bool, prog string, args []string) (*Run, error) {
-	dir, err := os.MkdirTemp(r.cfg.Root, "run-"+strconv.FormatInt(r.seq.Add(1), 10)+"-")
+	dir, err := os.MkdirTemp(r.cfg.Root, runPrefix+strconv.FormatInt(r.seq.Add(1), 10)+"-")
 	if err != nil {
 		return nil, fmt.Errorf("transfer: make a folder: %w", err)
 	}
@@ -436,7 +467,7 @@ func (rn *Run) Wait() Result {
 			res.Why = EndFailed
 		}
 		if res.Why == EndDone && rn.receive {
-			res.Files, res.Why = collect(rn.dir, rn.r.cfg)
+			res.Files, res.Why = rn.keep()
 		}
 		res.OK = res.Why == EndDone
 		if res.OK && rn.receive {
@@ -455,6 +486,18 @@ func (res Result) Discard() error {
 		return nil
 	}
 	return os.RemoveAll(res.Dir)
+}
+
+// keep renames a receive's folder to show it ended well (kept across a
+// restart: New) and lists its files.
+func (rn *Run) keep() ([]File, string) {
+	got := filepath.Join(filepath.Dir(rn.dir), gotPrefix+strings.TrimPrefix(filepath.Base(rn.dir), runPrefix))
+	if err := os.Rename(rn.dir, got); err != nil {
+		rn.r.cfg.Log.Warn("received folder not kept", "err", err)
+		return nil, EndFailed
+	}
+	rn.dir = got
+	return collect(got, rn.r.cfg)
 }
 
 // collect lists the files a receive left in dir: regular files with

@@ -245,3 +245,51 @@ func TestPlainName(t *testing.T) {
 		}
 	}
 }
+
+// TestReceivedFilesSurviveARestart: the folder of a receive that ended
+// well is kept by the next Runner on the same root (a caller resumed
+// after a restart goes on with their files, found by the review); an
+// unfinished run's folder is removed, and a kept folder past
+// KeepReceived too.
+func TestReceivedFilesSurviveARestart(t *testing.T) {
+	needLrzsz(t)
+	root := filepath.Join(t.TempDir(), "transfers")
+	r, err := New(Config{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	caller := t.TempDir()
+	randomFile(t, filepath.Join(caller, "up.bin"), 5000)
+	_, pc := peer(t, caller, "sz", "-b", "up.bin")
+	run, err := r.Receive(context.Background(), ZMODEM, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	join(run, pc)
+	res := run.Wait()
+	if !res.OK || len(res.Files) != 1 {
+		t.Fatalf("upload: %+v", res)
+	}
+	unfinished := filepath.Join(root, "run-9-x")
+	stale := filepath.Join(root, "got-8-y")
+	for _, d := range []string{unfinished, stale} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	long := time.Now().Add(-KeepReceived - time.Hour)
+	if err := os.Chtimes(stale, long, long); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(Config{Root: root}); err != nil { // the host restarts
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(res.Files[0].Path); err != nil || len(got) != 5000 {
+		t.Fatalf("the received file is gone after a restart: %v", err)
+	}
+	for _, d := range []string{unfinished, stale} {
+		if _, err := os.Stat(d); !os.IsNotExist(err) {
+			t.Errorf("%s is still there after the restart", filepath.Base(d))
+		}
+	}
+}
