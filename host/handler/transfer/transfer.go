@@ -12,7 +12,7 @@
 // reads only the files it is given.
 //
 // Limits: a deadline for the whole run (Config.Deadline), an idle
-// timeout (no byte either way, Config.IdleTimeout), a bound on what a
+// timeout (no byte from the caller, Config.IdleTimeout), a bound on what a
 // receive may write (Config.MaxReceiveBytes, checked as it grows) and on
 // the files of one upload (Config.MaxFiles), and on the runs at once
 // (Config.MaxRunning). Past any of them, or when the caller hangs up (the
@@ -320,7 +320,7 @@ type Run struct {
 	started time.Time
 
 	in, out  atomic.Int64
-	last     atomic.Int64 // unix nanoseconds of the last byte either way
+	last     atomic.Int64 // unix nanoseconds of the caller's last byte (and the start)
 	why      atomic.Value // string: why it was killed
 	killOnce sync.Once
 	done     chan struct{} // closed once the program has exited
@@ -328,17 +328,18 @@ type Run struct {
 	result   Result
 }
 
-// Read reads what the program writes for the caller.
+// Read reads what the program writes for the caller. It does not count
+// as activity: rz asking an idle caller again every few seconds must not
+// hold a transfer slot for ever (found by the review).
 func (rn *Run) Read(p []byte) (int, error) {
 	n, err := rn.stdout.Read(p)
 	if n > 0 {
 		rn.out.Add(int64(n))
-		rn.touch()
 	}
 	return n, err
 }
 
-// Write gives the program bytes the caller sent.
+// Write gives the program bytes the caller sent: the caller is active.
 func (rn *Run) Write(p []byte) (int, error) {
 	n, err := rn.stdin.Write(p)
 	if n > 0 {
