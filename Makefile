@@ -66,7 +66,8 @@ test: deps web
 ## issue 14's targets (met/MISSED), in about 8 minutes on 2 cores (see
 ## docs/benchmarks.md). The scale test gets IDLE_BUDGET to log its callers in;
 ## BENCHFLAGS adds `m2bbs-bench bench` flags, e.g.
-## BENCHFLAGS='-runs 5 -cpuprofile bin/host.prof' or BENCHFLAGS='-steps original'.
+## BENCHFLAGS='-runs 5 -cpuprofile bin/host.prof' or BENCHFLAGS='-steps original',
+## or BENCHFLAGS='-postgres postgres://USER@HOST/DB' for the boards on PostgreSQL.
 ## m2bbs-bench starts bin/m2bbs beside it as front end and host.
 IDLE_BUDGET ?= 100s
 BENCHFLAGS  ?=

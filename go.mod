@@ -15,6 +15,7 @@ require (
 
 require (
 	github.com/jackc/pgx/v5 v5.13.0
+	github.com/jackc/pgxlisten v0.0.0-20250802141604-12b92425684c
 	golang.org/x/sys v0.50.0
 )
 

@@ -20,6 +20,7 @@ import (
 	"github.com/m2bbs/m2bbs/cmd/m2bbs-bench/internal/loadgen"
 	"github.com/m2bbs/m2bbs/host/handler/dispatch"
 	"github.com/m2bbs/m2bbs/host/handler/screens"
+	"github.com/m2bbs/m2bbs/host/handler/store"
 )
 
 // echoRoundTrips is the length of an echo visit: about a board visit's
@@ -58,6 +59,9 @@ type benchOptions struct {
 	originalCallers int
 	originalReads   int
 	defaultCostRuns int
+	// pg, if set, puts each board's database on PostgreSQL (-postgres;
+	// benchpg.go).
+	pg *pgBench
 	// hashCallers log in at once to find the sustained login rate at the
 	// default cost; hashThink is the pause of the callers whose logins
 	// then arrive at half that rate, hashWindow their measuring window.
@@ -173,6 +177,7 @@ func parseBenchFlags(args []string, stderr io.Writer) (o *benchOptions, err erro
 	fs.DurationVar(&o.hashThink, "hash-think", 100*time.Millisecond, "mean pause of the callers whose logins arrive at half the sustained rate")
 	fs.DurationVar(&o.hashWindow, "hash-window", 5*time.Second, "measuring window of the run with logins at half the sustained rate")
 	fs.IntVar(&o.gatewayCallers, "gateway-callers", 1000, "idle callers of each kind (telnet, SSH) the gateways step parks on m2bbs run")
+	pgDSN := fs.String("postgres", "", "`DSN` of a PostgreSQL database whose role may CREATEDB: each board started gets a new database on that server instead of a SQLite file, dropped at the end (the gateways step keeps SQLite)")
 	hostEnv := fs.String("host-env", "", "comma-separated NAME=VALUE settings for the host's environment, e.g. GOGC=50,GOMEMLIMIT=900MiB")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -192,6 +197,11 @@ func parseBenchFlags(args []string, stderr io.Writer) (o *benchOptions, err erro
 	}
 	if o.steps, err = parseSteps(*steps); err != nil {
 		return nil, err
+	}
+	if *pgDSN != "" {
+		if o.pg, err = newPGBench(*pgDSN); err != nil {
+			return nil, err
+		}
 	}
 	for kv := range strings.SplitSeq(*hostEnv, ",") {
 		if kv = strings.TrimSpace(kv); kv == "" {
@@ -223,6 +233,14 @@ func (o *benchOptions) bench(ctx context.Context) error {
 		return err
 	}
 	defer os.RemoveAll(o.tmp)
+	if o.pg != nil {
+		fmt.Fprintf(o.log, "bench: the boards' databases on PostgreSQL (%s)\n", store.RedactDSN(o.pg.admin))
+		defer func() {
+			if err := o.pg.dropAll(); err != nil {
+				fmt.Fprintf(o.log, "bench: -postgres: drop the bench's databases: %v\n", err)
+			}
+		}()
+	}
 	if o.cpuProfile != "" {
 		if o.cpuProfile, err = filepath.Abs(o.cpuProfile); err != nil {
 			return err

@@ -15,6 +15,7 @@ import (
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
 	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
 	"github.com/m2bbs/m2bbs/host/message"
+	"github.com/m2bbs/m2bbs/host/shared/pgtest"
 )
 
 // TestBenchSmoke runs the whole suite with tiny settings against the
@@ -36,16 +37,7 @@ func TestBenchSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out bytes.Buffer
-	testOptions(t, o)
-	o.stdout, o.log = &out, &progress
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	if err := o.bench(ctx); err != nil {
-		t.Fatalf("%v\nprogress:\n%s", err, &progress)
-	}
-	table := out.String()
-	t.Logf("table:\n%s", table)
+	table := runBenchTable(t, o, &progress)
 	rows := []string{
 		"load: 5 callers without think time, behind built-in front end",
 		"m2bbs prompt round trips/s", "echo floor prompt round trips/s",
@@ -85,6 +77,23 @@ func TestBenchSmoke(t *testing.T) {
 			}
 		}
 	}
+}
+
+// runBenchTable runs the bench o (two minutes at most), its progress in
+// progress, and returns its table.
+func runBenchTable(t *testing.T, o *benchOptions, progress *bytes.Buffer) string {
+	t.Helper()
+	var out bytes.Buffer
+	testOptions(t, o)
+	o.stdout, o.log = &out, progress
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	if err := o.bench(ctx); err != nil {
+		t.Fatalf("%v\nprogress:\n%s", err, progress)
+	}
+	table := out.String()
+	t.Logf("table:\n%s", table)
+	return table
 }
 
 // TestFrontendAndEcho starts `m2bbs frontend` and `m2bbs-bench echo` as
@@ -176,5 +185,33 @@ func TestBenchReadsTheSysopStatusWithAToken(t *testing.T) {
 	body, err := s.status(ctx)
 	if err != nil || !strings.Contains(string(body), "heap_bytes") {
 		t.Errorf("status: %v %s", err, body)
+	}
+}
+
+// TestBenchOnPostgres runs the throughput step with the boards' database
+// on PostgreSQL (-postgres): the table says so, and the load ran with no
+// errors; the bench's databases are gone afterwards.
+func TestBenchOnPostgres(t *testing.T) {
+	admin := pgtest.NewDatabase(t)
+	var progress bytes.Buffer
+	o, err := parseBenchFlags([]string{
+		"-steps", "throughput", "-callers", "5", "-runs", "1", "-warmup", "100ms", "-duration", "500ms",
+		"-mongrel2=false", "-postgres", admin,
+		"-scripts", "../../scripts", "-screens", "../../screens", "-main", "bbs.lua",
+	}, &progress)
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := runBenchTable(t, o, &progress)
+	if !strings.Contains(table, "load: 5 callers without think time, behind built-in front end (`m2bbs frontend`, own process), database on PostgreSQL") {
+		t.Error("the table does not say the database was PostgreSQL")
+	}
+	for _, m := range regexp.MustCompile(`(?m)^  (.*errors.*?)  +(\S+)`).FindAllStringSubmatch(table, -1) {
+		if m[2] != "0" {
+			t.Errorf("%s: %s, want 0", m[1], m[2])
+		}
+	}
+	if len(o.pg.created) != 0 {
+		t.Errorf("databases left: %v", o.pg.created)
 	}
 }

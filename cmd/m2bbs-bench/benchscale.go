@@ -91,7 +91,10 @@ func (o *benchOptions) scaleOnce(ctx context.Context) (steps []scaleStep, err er
 		return nil, err
 	}
 	defer mux.Close()
-	exe, name, args := o.handlerCmd(handlerBoard, o.shipped(), dir, sendSpec, recvSpec, "")
+	exe, name, args, err := o.handlerCmd(handlerBoard, o.shipped(), dir, sendSpec, recvSpec, "")
+	if err != nil {
+		return nil, err
+	}
 	proc, err := o.startChild(name, exe, o.hostEnv, args...)
 	if err != nil {
 		return nil, err

@@ -152,19 +152,23 @@ func (o *benchOptions) shipped() boardSpec {
 
 // handlerCmd is the program, name and arguments of `m2bbs host` running
 // board, or of `m2bbs-bench echo`, connecting to sendSpec and recvSpec.
-func (o *benchOptions) handlerCmd(kind string, board boardSpec, dir, sendSpec, recvSpec, profile string) (exe, name string, args []string) {
+func (o *benchOptions) handlerCmd(kind string, board boardSpec, dir, sendSpec, recvSpec, profile string) (exe, name string, args []string, err error) {
 	common := []string{"-send-spec", sendSpec, "-recv-spec", recvSpec, "-sender-id", benchSender, "-log-level", "WARN"}
 	if profile != "" {
 		common = append(common, "-cpuprofile", profile)
 	}
 	if kind == handlerEcho {
-		return o.exe, "m2bbs-bench echo", append([]string{"echo"}, common...)
+		return o.exe, "m2bbs-bench echo", append([]string{"echo"}, common...), nil
+	}
+	db, err := o.boardDB(dir)
+	if err != nil {
+		return "", "", nil, err
 	}
 	if board.noJournal {
 		common = append(common, "-no-journal")
 	}
 	return o.board, "m2bbs host", append(append([]string{"host"}, common...),
-		"-db", filepath.Join(dir, "bbs.db"),
+		"-db", db,
 		"-scripts", board.scripts, "-screens", board.screens, "-main", board.main,
 		"-bcrypt-cost", strconv.Itoa(board.bcryptCost),
 		"-workers", strconv.Itoa(o.workers),
@@ -177,7 +181,7 @@ func (o *benchOptions) handlerCmd(kind string, board boardSpec, dir, sendSpec, r
 		"-logins-per-address", "1000000000",
 		"-max-callers", "1000000", "-memory-limit", "4096",
 		"-idle-timeout", "1h",
-	)
+	), nil
 }
 
 // system is a board (or the echo floor) ready for callers.
@@ -259,7 +263,10 @@ func (o *benchOptions) startSystem(ctx context.Context, front, handler string, b
 		return nil, fmt.Errorf("unknown front end %q", front)
 	}
 	s.token = o.handlerToken()
-	exe, name, args := o.handlerCmd(handler, board, dir, sendSpec, recvSpec, profile)
+	exe, name, args, err := o.handlerCmd(handler, board, dir, sendSpec, recvSpec, profile)
+	if err != nil {
+		return nil, err
+	}
 	s.handlerProc, err = o.startChild(name, exe, o.hostEnv, args...)
 	if err != nil {
 		return nil, err

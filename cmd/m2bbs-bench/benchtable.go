@@ -66,7 +66,7 @@ func (t *benchTable) rows() []report.Item {
 		if front == frontMongrel2 {
 			title = "Mongrel2 1.12"
 		}
-		out = append(out, report.Section(fmt.Sprintf("load: %d callers without think time, behind %s", o.callers, title)))
+		out = append(out, report.Section(fmt.Sprintf("load: %d callers without think time, behind %s%s", o.callers, title, o.engine())))
 		target, pass := "", func(float64) bool { return true }
 		if front == frontBuiltIn && o.callers >= 100 {
 			target, pass = "≥ 0.50", func(v float64) bool { return v >= 0.5 }
@@ -74,8 +74,8 @@ func (t *benchTable) rows() []report.Item {
 		out = append(out, t.loadRows(runs, target, pass, "", nil)...)
 	}
 	if runs := t.loads[latencyKey]; runs != nil {
-		out = append(out, report.Section(fmt.Sprintf("latency: %d callers, each pausing %v (±50%%) before every answer, built-in front end; window %v–%v after the first call",
-			o.latencyCallers, o.think, o.latencyWarmup, o.latencyWarmup+o.duration)))
+		out = append(out, report.Section(fmt.Sprintf("latency: %d callers, each pausing %v (±50%%) before every answer, built-in front end%s; window %v–%v after the first call",
+			o.latencyCallers, o.think, o.engine(), o.latencyWarmup, o.latencyWarmup+o.duration)))
 		if visit := 20 * o.think; o.latencyWarmup < visit {
 			out = append(out, report.Remark(fmt.Sprintf("(a visit lasts about %v: this window holds the callers' first steps, logins included; -latency-warmup %v measures the steady state)",
 				visit.Round(time.Second), (visit+visit/4).Round(time.Second))))

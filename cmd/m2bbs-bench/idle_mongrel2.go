@@ -83,7 +83,10 @@ func (o *benchOptions) idleMongrel2(ctx context.Context, n int) (r idleMongrel2R
 	}
 	r.fit = s.m2.Cfg.Tuning().Callers
 	s.addr = s.m2.Addr()
-	exe, name, args := o.handlerCmd(handlerEcho, boardSpec{}, dir, s.m2.Cfg.SendSpec, s.m2.Cfg.RecvSpec, "")
+	exe, name, args, err := o.handlerCmd(handlerEcho, boardSpec{}, dir, s.m2.Cfg.SendSpec, s.m2.Cfg.RecvSpec, "")
+	if err != nil {
+		return r, err
+	}
 	if s.handlerProc, err = o.startChild(name, exe, o.hostEnv, args...); err != nil {
 		return r, err
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/m2bbs/m2bbs/cmd/internal/proctest"
+	"github.com/m2bbs/m2bbs/host/shared/pgtest"
 )
 
 // runMainEnv makes the test binary act as the m2bbs-bench command, so the
@@ -33,7 +34,7 @@ func TestMain(m *testing.M) {
 	if binDir, err = os.MkdirTemp("", "m2bbs-bench-test-"); err != nil {
 		panic(err)
 	}
-	code := m.Run()
+	code := pgtest.Run(m) // stops the PostgreSQL of the tests that start one
 	os.RemoveAll(binDir)
 	os.Exit(code)
 }

@@ -211,7 +211,14 @@ func (b *bbs) quiet(t *testing.T) dispatch.Status {
 // call connects a caller and sends "connect" as the classic client does.
 func (b *bbs) call(t *testing.T) *classic.Client {
 	t.Helper()
-	c, err := classic.Dial(t.Context(), b.addr, "@bbs", false)
+	return callRoute(t, b.addr, "@bbs")
+}
+
+// callRoute connects a caller to route at addr and sends "connect";
+// the connection closes with the test.
+func callRoute(t *testing.T, addr, route string) *classic.Client {
+	t.Helper()
+	c, err := classic.Dial(t.Context(), addr, route, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/m2bbs/m2bbs/host/shared/pgtest"
 )
 
 // TestHandlerLockIsExclusive: while one host holds a handler's lock, a
@@ -70,4 +72,50 @@ func TestHandlerLockIsNoTrap(t *testing.T) {
 	if got, _ := os.ReadFile(db); string(got) != precious {
 		t.Fatalf("the link's target now holds %q", got)
 	}
+}
+
+func TestRemoteSpec(t *testing.T) {
+	for spec, want := range map[string]bool{
+		"tcp://127.0.0.1:9902": false, "tcp://localhost:9902": false, "tcp://[::1]:9902": false,
+		"ipc:///run/m2.sock": false, "inproc://bbs": false,
+		"tcp://10.0.0.5:9902": true, "tcp://m2.example.org:9902": true, "tcp://[2001:db8::1]:9902": true,
+	} {
+		if got := remoteSpec(spec); got != want {
+			t.Errorf("remoteSpec(%q) = %v, want %v", spec, got, want)
+		}
+	}
+}
+
+// TestHandlerLockInPostgres: with the board on PostgreSQL a handler's lock
+// is the database's, seen by hosts with different data folders (other
+// machines): a second host is refused while the first holds it, another
+// spec is free, and the lock is free again once released.
+func TestHandlerLockInPostgres(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	a := &settings{localDir: t.TempDir()}
+	a.DBPath = dsn
+	b := &settings{localDir: t.TempDir()}
+	b.DBPath = dsn
+	ctx := t.Context()
+	release, err := takeHandlerLock(ctx, a, "tcp://10.0.0.5:9902")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := takeHandlerLock(ctx, b, "tcp://10.0.0.5:9902"); !errors.Is(err, ErrHandlerTaken) {
+		t.Errorf("a second host on the same handler: %v, want ErrHandlerTaken", err)
+	} else if strings.Contains(err.Error(), dsn) {
+		t.Errorf("the error shows the DSN: %v", err)
+	}
+	other, err := takeHandlerLock(ctx, b, "tcp://10.0.0.5:9904")
+	if err != nil {
+		t.Errorf("another handler: %v", err)
+	} else {
+		other()
+	}
+	release()
+	again, err := takeHandlerLock(ctx, b, "tcp://10.0.0.5:9902")
+	if err != nil {
+		t.Fatalf("after the first host let go: %v", err)
+	}
+	again()
 }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
@@ -29,9 +30,39 @@ const linePortBase = 9900
 const maxLines = 99
 
 // lineSpecs are the default handler addresses of line n (0: the directory).
-func lineSpecs(n int) (send, recv string) {
-	p := linePortBase + 2*n
-	return "tcp://127.0.0.1:" + strconv.Itoa(p), "tcp://127.0.0.1:" + strconv.Itoa(p+1)
+func lineSpecs(n int) (send, recv string) { return defaultLayout.specs(n) }
+
+// lineLayout is where the handlers of the phone lines are: on one
+// machine's address (Mongrel2's, or the built-in front end's), line n's
+// send_spec on port base+2n and its recv_spec on base+2n+1, the lines
+// directory's on base and base+1. Hosts on other machines reach them over
+// ZeroMQ tcp; a host that knows the layout can also adopt a line whose
+// host went down (dispatch.LineAdopter).
+type lineLayout struct {
+	host string // an IP address or name; for Mongrel2, where it binds
+	base int
+}
+
+// defaultLayout is the one m2conf -lines writes without flags.
+var defaultLayout = lineLayout{host: "127.0.0.1", base: linePortBase}
+
+// specs are the handler addresses of line n (0: the directory).
+func (l lineLayout) specs(n int) (send, recv string) {
+	p := l.base + 2*n
+	hp := func(port int) string { return "tcp://" + net.JoinHostPort(l.host, strconv.Itoa(port)) }
+	return hp(p), hp(p + 1)
+}
+
+// check refuses a layout whose ports fall outside 1..65535 for lines up to
+// maxLines.
+func (l lineLayout) check() error {
+	if l.host == "" || strings.ContainsAny(l.host, "/ ") {
+		return fmt.Errorf("handler host %q: give an IP address or a host name", l.host)
+	}
+	if l.base < 1 || l.base+2*maxLines+1 > 65535 {
+		return fmt.Errorf("-line-ports %d: the lines need ports %d..%d", l.base, l.base, l.base+2*maxLines+1)
+	}
+	return nil
 }
 
 // lineSenderID is the default send_ident of line n (0: the directory).
@@ -46,6 +77,7 @@ func lineSenderID(n int) string {
 type lineOptions struct {
 	line                                 int
 	directorySendSpec, directoryRecvSpec string
+	layout                               lineLayout
 }
 
 // flags registers the line flags on fs.
@@ -53,11 +85,15 @@ func (o *lineOptions) flags(fs *flag.FlagSet) {
 	fs.IntVar(&o.line, "line", 0, "serve phone line N (route @bbs.N) and join the lines directory in the database (0: the single @bbs host)")
 	fs.StringVar(&o.directorySendSpec, "directory-send-spec", "", "send_spec of the shared lines directory handler (default with -line and default specs: the one m2conf -lines writes)")
 	fs.StringVar(&o.directoryRecvSpec, "directory-recv-spec", "", "recv_spec of the shared lines directory handler")
+	o.layout = defaultLayout
+	fs.StringVar(&o.layout.host, "front-end-host", o.layout.host, "with -line and default specs: the machine whose handler ports (m2conf -lines -handler-host) the host connects to over tcp")
+	fs.IntVar(&o.layout.base, "line-ports", o.layout.base, "with -line and default specs: the lines' first handler port (the directory's; line N's are this+2N and this+2N+1), as given to m2conf")
 }
 
 // apply copies the options into s.
 func (o *lineOptions) apply(s *settings) {
 	s.line, s.directorySendSpec, s.directoryRecvSpec = o.line, o.directorySendSpec, o.directoryRecvSpec
+	s.layoutFlags = o.layout
 }
 
 // applyLineDefaults gives a line host the addresses and sender id that
@@ -76,10 +112,18 @@ func applyLineDefaults(s *settings) error {
 		s.SenderID = lineSenderID(s.line)
 	}
 	if s.SendSpec == config.Defaults.SendSpec && s.RecvSpec == config.Defaults.RecvSpec {
-		s.SendSpec, s.RecvSpec = lineSpecs(s.line)
-		if s.directorySendSpec == "" {
-			s.directorySendSpec, s.directoryRecvSpec = lineSpecs(0)
+		l := s.layoutFlags
+		if l == (lineLayout{}) {
+			l = defaultLayout
 		}
+		if err := l.check(); err != nil {
+			return fmt.Errorf("host: %w", err)
+		}
+		s.SendSpec, s.RecvSpec = l.specs(s.line)
+		if s.directorySendSpec == "" {
+			s.directorySendSpec, s.directoryRecvSpec = l.specs(0)
+		}
+		s.layout = &l
 	}
 	return nil
 }

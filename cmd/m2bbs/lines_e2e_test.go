@@ -40,10 +40,19 @@ func startLine(t *testing.T, server *mongrel2.Server, db string, n int, extra ..
 		send, recv = h[n-2].SendSpec, h[n-2].RecvSpec
 	}
 	dir := h[len(h)-1]
+	p := startHostProc(t, n, append([]string{"-send-spec", send, "-recv-spec", recv,
+		"-directory-send-spec", dir.SendSpec, "-directory-recv-spec", dir.RecvSpec, "-db", db}, extra...)...)
+	p.logs.WaitFor(t, 30*time.Second, "host ready")
+	return p
+}
+
+// startHostProc starts "m2bbs host -line n" with the board's scripts and
+// the test limits, plus args; it is stopped (SIGTERM) when the test ends
+// unless the test killed it.
+func startHostProc(t *testing.T, n int, extra ...string) *lineProc {
+	t.Helper()
 	args := append([]string{"host", "-line", fmt.Sprint(n),
-		"-send-spec", send, "-recv-spec", recv,
-		"-directory-send-spec", dir.SendSpec, "-directory-recv-spec", dir.RecvSpec,
-		"-db", db, "-scripts", "../../scripts", "-screens", "../../screens", "-main", e2eMain(t),
+		"-scripts", "../../scripts", "-screens", "../../screens", "-main", e2eMain(t),
 		"-bcrypt-cost", "4", "-rate", "1000", "-burst", "1000",
 	}, append(e2eLimits, extra...)...)
 	cmd := exec.Command(os.Args[0], args...)
@@ -78,7 +87,6 @@ func startLine(t *testing.T, server *mongrel2.Server, db string, n int, extra ..
 			t.Logf("line %d log:\n%s", n, p.logs)
 		}
 	})
-	p.logs.WaitFor(t, 30*time.Second, "host ready")
 	return p
 }
 
@@ -172,6 +180,13 @@ func startLinesMongrel2(t *testing.T, n int) *mongrel2.Server {
 	for i := range cfg.Handlers {
 		cfg.Handlers[i].SendSpec, cfg.Handlers[i].RecvSpec = "", ""
 	}
+	return startMongrel2Config(t, cfg)
+}
+
+// startMongrel2Config starts a real Mongrel2 with cfg, stopped when the
+// test ends.
+func startMongrel2Config(t *testing.T, cfg mongrel2.Config) *mongrel2.Server {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	server, err := mongrel2.Start(ctx, cfg)

@@ -24,6 +24,7 @@ func runM2conf(ctx context.Context, args []string, stderr io.Writer) error {
 		protocol  string
 		lines     int
 		callers   int
+		layout    = defaultLayout
 	)
 	s, err := parseSettings("m2conf", args, stderr, func(fs *flag.FlagSet) {
 		fs.IntVar(&port, "port", mongrel2.DefaultPort, "TCP port callers connect to")
@@ -31,6 +32,8 @@ func runM2conf(ctx context.Context, args []string, stderr io.Writer) error {
 		fs.StringVar(&route, "route", mongrel2.DefaultRoute, "JSON-socket route of the BBS")
 		fs.StringVar(&protocol, "protocol", mongrel2.ProtocolJSON, "handler protocol: json or tnetstring")
 		fs.IntVar(&callers, "callers", 0, fmt.Sprintf("callers Mongrel2 must hold at once, at most %d: sizes its superpoll settings and the open-file limit it needs (0: -max-callers, else %d)", mongrel2.MaxCallers, dispatch.DefaultMaxCallers))
+		fs.StringVar(&layout.host, "handler-host", layout.host, "with -lines: the address Mongrel2 binds the lines' handler ports on (0.0.0.0, or this machine's address on the network, for hosts on other machines)")
+		fs.IntVar(&layout.base, "line-ports", layout.base, "with -lines: the directory handler's first port; line N's are this+2N and this+2N+1")
 		fs.IntVar(&lines, "lines", 0, fmt.Sprintf("phone lines: one handler per line (@bbs.1..@bbs.N, ports from %d) plus the /lines directory (0: one @bbs handler)", linePortBase))
 	})
 	if err != nil {
@@ -64,7 +67,14 @@ func runM2conf(ctx context.Context, args []string, stderr io.Writer) error {
 		WebSocketPaths: []string{dispatch.WebSocketPath(0)},
 	}
 	if lines > 0 {
-		cfg = linesConfig(cfg, lines)
+		if err := layout.check(); err != nil {
+			return fmt.Errorf("m2conf: %w", err)
+		}
+		cfg = linesConfigAt(cfg, lines, layout)
+		if send, _ := layout.specs(0); remoteSpec(send) || layout.host == "0.0.0.0" || layout.host == "::" {
+			fmt.Fprintf(stderr, "m2conf: the handler ports on %s (%d..%d) carry every caller's lines and the board's replies, neither authenticated nor encrypted: open them only to the hosts' machines (a private network, a firewall)\n",
+				layout.host, layout.base, layout.base+2*lines+1)
+		}
 	}
 	if err := cfg.Validate(); err != nil {
 		return err
@@ -98,21 +108,27 @@ func mongrel2Callers(flagged, maxCallers int) int {
 // lineSpecs gives; the static web root web/ (under the chroot) is served
 // on "/". WebSocket routes are exact, so /ws/1 never takes /ws/10.
 func linesConfig(cfg mongrel2.Config, n int) mongrel2.Config {
+	return linesConfigAt(cfg, n, defaultLayout)
+}
+
+// linesConfigAt is linesConfig with the handlers' ports where layout puts
+// them.
+func linesConfigAt(cfg mongrel2.Config, n int, layout lineLayout) mongrel2.Config {
 	cfg.Route = lines.Route(1)
 	cfg.ExtraRoutes = []string{mongrel2.DefaultRoute}
 	cfg.WebSocketPaths = []string{dispatch.WebSocketPath(1), dispatch.WebSocketPath(0)}
 	cfg.HTTPRoutes = nil
 	cfg.SenderID = lineSenderID(1)
-	cfg.SendSpec, cfg.RecvSpec = lineSpecs(1)
+	cfg.SendSpec, cfg.RecvSpec = layout.specs(1)
 	cfg.Handlers = nil
 	for i := 2; i <= n; i++ {
-		send, recv := lineSpecs(i)
+		send, recv := layout.specs(i)
 		cfg.Handlers = append(cfg.Handlers, mongrel2.Handler{
 			Name: fmt.Sprintf("line%d", i), SenderID: lineSenderID(i), SendSpec: send, RecvSpec: recv,
 			Routes: []string{lines.Route(i)}, WebSocketPaths: []string{dispatch.WebSocketPath(i)},
 		})
 	}
-	send, recv := lineSpecs(0)
+	send, recv := layout.specs(0)
 	cfg.Handlers = append(cfg.Handlers, mongrel2.Handler{
 		Name: "directory", SenderID: lineSenderID(0), SendSpec: send, RecvSpec: recv,
 		Routes: []string{lines.Path, dispatch.StatusPath},

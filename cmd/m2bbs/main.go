@@ -12,6 +12,7 @@
 //	m2bbs events [flags]  the sysop's scheduled events and their last runs; -run NAME
 //	m2bbs ftn [flags] poll|toss|scan|status  FidoNet: the sysop's tools
 //	m2bbs frontend [flags]  the built-in front end alone, for a separate host
+//	m2bbs db copy FROM TO  copy a stopped board between databases (SQLite, PostgreSQL)
 //
 // Run "m2bbs COMMAND -h" for a command's flags. The load suite and its
 // echo floor are a command of their own, m2bbs-bench.
@@ -39,6 +40,7 @@ var commands = []command.Command{
 	{Name: "drain", Summary: "move the callers of one phone line onto another (run -lines)", Run: runDrain},
 	{Name: "ftn", Summary: "FidoNet: poll the uplinks, toss the inbound, scan new mail out, show the state (docs/fidonet.md)", Run: runFTN},
 	{Name: "frontend", Summary: "the built-in front end alone, for a host in another process", Run: runFrontend},
+	{Name: "db", Summary: "db copy FROM TO: copy a stopped board into a new database (SQLite, PostgreSQL), counts checked", Run: runDB},
 }
 
 func main() { command.Main("m2bbs", commands) }

@@ -37,7 +37,7 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 	if err != nil {
 		return err
 	}
-	release, err := lockHandler(s.localAnchor(), s.SendSpec)
+	release, err := lockLineHandler(ctx, s, log)
 	if err != nil {
 		return err
 	}
@@ -77,6 +77,11 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 	if ftnHost != nil {
 		ftnStatus = func(ctx context.Context) any { return ftnHost.Status(ctx) }
 	}
+	bell, stopBell, err := sharedEventsBell(ctx, s, log)
+	if err != nil {
+		return err
+	}
+	defer stopBell()
 	if len(s.timeLimits) > 0 {
 		log.Info("time limits", "limits", s.TimeLimits, "time_zone", s.timeZone.String())
 	}
@@ -115,11 +120,13 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		SenderID:    s.SenderID,
 
 		// Pages of these sites may open WebSockets behind Mongrel2.
-		WebSocketOrigins: s.origins(),
-		FrontEndPIDFile:  s.Mongrel2PIDFile,
-		DoorsDir:         doorsDir(s),
-		TransfersDir:     transfersDir(s),
-	}, dispatch.Deps{Store: db, Log: log, Lines: db, Directory: directory, Drain: s.drain, Events: db, FTN: ftnStatus})
+		WebSocketOrigins:  s.origins(),
+		FrontEndPIDFile:   s.Mongrel2PIDFile,
+		FrontEndElsewhere: remoteSpec(s.SendSpec),
+		DoorsDir:          doorsDir(s),
+		TransfersDir:      transfersDir(s),
+	}, dispatch.Deps{Store: db, Log: log, Lines: db, Directory: directory, Drain: s.drain, Events: db, FTN: ftnStatus,
+		AdoptLine: lineAdopter(s, zctx, log), Bell: bell})
 	if err != nil {
 		return err
 	}
@@ -140,12 +147,9 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 	return h.Run(ctx)
 }
 
-// doorsDir is the folder of the line's native doors, beside the database,
-// so that the next host on the line finds what a killed one left; "" (the
-// system's temporary folder) for a database in memory.
 // transfersDir is the folder of the line's file transfers, beside the
-// database (emptied at each start); "" (a temporary folder) for a board
-// with no database file.
+// doors' (what callers received is kept across a restart); "" (a
+// temporary folder) for a database in memory.
 func transfersDir(s *settings) string {
 	if dir := doorsDir(s); dir != "" {
 		return filepath.Join(filepath.Dir(filepath.Dir(dir)), "transfers", "line"+strconv.Itoa(s.line))
@@ -153,6 +157,9 @@ func transfersDir(s *settings) string {
 	return ""
 }
 
+// doorsDir is the folder of the line's native doors, beside the database,
+// so that the next host on the line finds what a killed one left; "" (the
+// system's temporary folder) for a database in memory.
 func doorsDir(s *settings) string {
 	if s.DBPath == "" || strings.HasPrefix(s.DBPath, ":memory:") || strings.HasPrefix(s.DBPath, "file:") {
 		return ""

@@ -35,6 +35,11 @@ type settings struct {
 	// directory specs, if set, are the shared directory handler's.
 	line                                 int
 	directorySendSpec, directoryRecvSpec string
+	// layoutFlags are -front-end-host and -line-ports; layout, if set,
+	// is the lines' layout the host's specs came from (lines.go), which
+	// lets it adopt other lines.
+	layoutFlags lineLayout
+	layout      *lineLayout
 	// wsOrigins are the parsed WebSocketOrigins; timeLimits and timeZone
 	// the parsed TimeLimits and TimeZone.
 	wsOrigins  []string

@@ -215,6 +215,9 @@ func printStatus(w io.Writer, st dispatch.Status) error {
 	if st.LoadError != "" {
 		fmt.Fprintf(tw, "load error\t%s\n", st.LoadError)
 	}
+	for _, n := range st.AdoptedLines {
+		fmt.Fprintf(tw, "adopted\tline %d (its host went down; served here until its callers have gone)\n", n)
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}

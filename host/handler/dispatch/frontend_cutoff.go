@@ -19,7 +19,10 @@ import (
 //
 //   - Config.DropJournalsBefore (set by whoever started the front end);
 //   - the machine's boot (Linux's /proc/stat btime; elsewhere nothing):
-//     no connection outlives a reboot;
+//     no connection outlives a reboot; unless the front end is on
+//     another machine (Config.FrontEndElsewhere), whose callers a reboot
+//     of this one does not end: with hosts on several machines, a host
+//     rebooted must not drop the journals of the other hosts' callers;
 //   - Config.FrontEndPIDFile's modification time: Mongrel2 writes its pid
 //     file when it starts.
 
@@ -29,7 +32,11 @@ const procStat = "/proc/stat"
 // journalCutoff is the time before which no journal can belong to a live
 // call, or the zero time when nothing tells.
 func (h *Host) journalCutoff(also time.Time) time.Time {
-	return latest(also, h.cfg.DropJournalsBefore, bootTime(procStat), pidFileTime(h.cfg.FrontEndPIDFile))
+	boot := time.Time{}
+	if !h.cfg.FrontEndElsewhere {
+		boot = bootTime(procStat)
+	}
+	return latest(also, h.cfg.DropJournalsBefore, boot, pidFileTime(h.cfg.FrontEndPIDFile))
 }
 
 // latest is the latest of ts (the zero time if all are zero).

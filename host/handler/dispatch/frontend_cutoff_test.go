@@ -58,6 +58,12 @@ func TestJournalCutoffIsTheLatestStart(t *testing.T) {
 	if got, boot := h.journalCutoff(time.Time{}), bootTime(procStat); !got.Equal(boot) {
 		t.Errorf("without a pid file the cutoff = %v, want the boot %v", got, boot)
 	}
+	// A front end on another machine: this machine's boot ended none of
+	// its calls, and drops no journal.
+	h.cfg.FrontEndElsewhere = true
+	if got := h.journalCutoff(time.Time{}); !got.IsZero() {
+		t.Errorf("with the front end elsewhere the cutoff = %v, want none", got)
+	}
 }
 
 // watchedTransport is a Transport that reports its front end's watch.

@@ -53,7 +53,8 @@ func parseFrontEndGone(msg []byte) (time.Time, bool) {
 // frontEndGone forgets every caller of the front end that went away at at:
 // their sessions end on their workers without a word, then every journal
 // last written before at is dropped (those of this host's callers, and
-// those a previous host process left). It returns once that is done, so
+// those a previous host process left); with the front end on another
+// machine (Config.FrontEndElsewhere), only this host's callers' journals. It returns once that is done, so
 // that the messages after the note (a new front end's) find nothing of
 // the old callers; then the transport may send replies again.
 //
@@ -81,13 +82,40 @@ func (h *Host) frontEndGone(ctx context.Context, at time.Time) {
 	}
 	wg.Wait()
 	h.log.Warn("front end went away: its callers' sessions ended", "sessions", n, "at", at.Format(time.RFC3339Nano))
-	h.dropJournalsBefore(ctx, h.journalCutoff(at))
+	if h.cfg.FrontEndElsewhere {
+		h.dropOwnJournals(ctx, byWorker)
+	} else {
+		h.dropJournalsBefore(ctx, h.journalCutoff(at))
+	}
 	// The next front end's callers may get the conn ids of old callers
 	// whose sessions had ended (up to the forgetting, which the old
 	// callers' queued lines came before): their lines must start calls.
 	h.ForgetEndedSessions()
 	if r, ok := h.transport.(sendResumer); ok {
 		r.ResumeSending()
+	}
+}
+
+// dropOwnJournals drops the journals of the callers this host forgot, and
+// only theirs: with the front end on another machine, a dropped
+// connection may be the network's fault and not the front end's restart,
+// and the callers of the other lines' hosts may be live (their hosts drop
+// their own journals if they see the front end go too).
+func (h *Host) dropOwnJournals(ctx context.Context, byWorker map[*worker][]string) {
+	if !h.cfg.Session.Journal || h.deps.Store == nil {
+		return
+	}
+	var ids []string
+	for _, list := range byWorker {
+		ids = append(ids, list...)
+	}
+	if len(ids) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, statusTimeout)
+	defer cancel()
+	if err := h.deps.Store.DropJournals(ctx, ids); err != nil {
+		h.log.Error("journals of the callers of a front end that went away could not be dropped", "err", err)
 	}
 }
 

@@ -70,6 +70,29 @@ func TestFrontEndGoneEndsItsCalls(t *testing.T) {
 	}
 }
 
+// TestFrontEndElsewhereGoneDropsOnlyItsOwnJournals: with the front end on
+// another machine, a host that sees it go ends its own calls and drops
+// their journals, but not the journal of another line's caller, who may
+// be live behind it (the drop may be the network's).
+func TestFrontEndElsewhereGoneDropsOnlyItsOwnJournals(t *testing.T) {
+	db := openDB(t)
+	ctx := t.Context()
+	other := [][]byte{[]byte("another host's caller")}
+	if err := db.ResetJournal(ctx, "77", -1, other); err != nil {
+		t.Fatal(err)
+	}
+	cfg := journaled()
+	cfg.FrontEndElsewhere = true
+	b := startBoardDeps(t, counting, cfg, Deps{Store: db})
+	b.answers(t, "1", "connect", "line 1: connect")
+	b.answers(t, "1", "a", "line 2: a")
+	b.ft.in <- FrontEndGoneNote(time.Now().Add(time.Second))
+	b.answers(t, "1", "b", "line 1: b") // a new call
+	if got, _, err := db.LoadJournal(ctx, "77"); err != nil || len(got) != 1 {
+		t.Errorf("another line's journal after the front end went: %q, %v", got, err)
+	}
+}
+
 // TestHostRestartKeepsCallsUnlessItsFrontEndRestarted: a host restarted on
 // its own (m2bbs host) carries its callers on from their journals; a host
 // whose process also started the front end (m2bbs run,

@@ -108,6 +108,11 @@ type Config struct {
 	// written before it was (its start) are dropped at start and whenever
 	// the front end goes (frontend_cutoff.go).
 	FrontEndPIDFile string
+	// FrontEndElsewhere says the front end runs on another machine (its
+	// handler specs name a remote address): this machine's boot then says
+	// nothing of its callers, and does not drop journals
+	// (frontend_cutoff.go).
+	FrontEndElsewhere bool
 	// DoorsDir holds the native doors' node folders (nativedoor.Runner's
 	// TempRoot); kept across restarts, it lets a host reap at start what
 	// the doors of a host killed with SIGKILL left running. A folder of
@@ -153,6 +158,13 @@ type Deps struct {
 	// FTN, if set, reports the FidoNet side (host/handler/ftn's Status)
 	// for the sysop's status page.
 	FTN func(ctx context.Context) any
+	// AdoptLine, if set (with Config.Line and journals), lets this host
+	// take over a line whose host went down, with its callers (adopt.go).
+	AdoptLine LineAdopter
+	// Bell, if set, carries the shared module's events between the
+	// phone lines' hosts (a database server's notifications); nil polls
+	// the store every live.DefaultPollInterval.
+	Bell live.Bell
 }
 
 // Host connects Lua workers to a transport.
@@ -197,6 +209,8 @@ type Host struct {
 	// actions, the lines directory (http.go).
 	pages *http.ServeMux
 	// sched runs the sysop's events; nil without Deps.Events (schedule.go).
+	// adopt is what this host adopted of lines that went down (adopt.go).
+	adopt       adoption
 	sched       *events.Scheduler
 	schedulerWG sync.WaitGroup
 	// watch holds the sysop's watches of callers (watch.go).
@@ -284,6 +298,7 @@ func (h *Host) Run(ctx context.Context) error {
 		h.watch.closeAll()
 		stopMemory()
 		h.line.wg.Wait()
+		h.adopt.wg.Wait()
 		h.nodes.Close() // what the line's nodes wrote is stored
 		h.closeTransfers()
 		if err := h.doors.Close(); err != nil {
@@ -303,6 +318,7 @@ func (h *Host) Run(ctx context.Context) error {
 		return nil
 	}
 	close(h.ready)
+	h.startAdopting(ctx)
 	h.startLine(ctx)
 	if h.cfg.Line > 0 {
 		h.startHub(ctx)
@@ -324,6 +340,8 @@ func (h *Host) Run(ctx context.Context) error {
 				}
 				return errors.New("host: transport closed")
 			}
+			h.handle(ctx, msg)
+		case msg := <-h.adopt.in:
 			h.handle(ctx, msg)
 		}
 	}

@@ -35,11 +35,16 @@ func (h *Host) initLine() {
 	if h.cfg.Line <= 0 || h.deps.Lines == nil {
 		return
 	}
-	h.line.line = lines.New(lines.Config{
+	cfg := lines.Config{
 		Line: h.cfg.Line, Capacity: h.cfg.MaxCallers,
 		Heartbeat: h.cfg.Heartbeat, StaleAfter: h.cfg.StaleAfter,
 		Journal: h.cfg.Session.Journal,
-	}, h.deps.Lines, lineBoard{h}, h.log)
+	}
+	if h.deps.AdoptLine != nil && h.cfg.Session.Journal {
+		h.adopt.in = make(chan []byte, adoptInbox)
+		cfg.Adopt = h.adoptLine
+	}
+	h.line.line = lines.New(cfg, h.deps.Lines, lineBoard{h}, h.log)
 }
 
 // nudgeLine asks for the callers' rows to be written now; it never blocks.

@@ -10,7 +10,8 @@ import (
 // The shared module's events (host/handler/live): one hub per host,
 // shared by every worker, so that a caller on one worker wakes a caller
 // on another; on a phone line the hub also stores its events for the
-// other lines' hosts, and polls for theirs.
+// other lines' hosts, and reads theirs when its bell rings (Deps.Bell;
+// without one, every live.DefaultPollInterval).
 
 // SharedStats counts the shared module's events on this host: the hub's
 // counters, and the events lost because the listener's worker had a full
@@ -27,12 +28,15 @@ func (h *Host) newHub() {
 		events = h.deps.Store
 	}
 	h.live = live.New(h.deliverEvent, events, h.log)
+	if events != nil && h.deps.Bell != nil {
+		h.live.SetBell(h.deps.Bell)
+	}
 	if h.deps.Store != nil {
 		h.live.SetTables(h.deps.Store) // shared.hold's values, released at hang-up
 	}
 }
 
-// startHub polls for other lines' events, on a phone line.
+// startHub listens for other lines' events, on a phone line.
 func (h *Host) startHub(ctx context.Context) {
 	h.line.wg.Go(func() { h.live.Poll(ctx, 0) })
 }

@@ -74,6 +74,9 @@ type Status struct {
 	// FTN is the FidoNet side: addresses, uplinks, binkd's state, the
 	// tosser's and scanner's counters (Deps.FTN); only the sysop sees it.
 	FTN any `json:"ftn,omitempty"`
+	// AdoptedLines are the lines of dead hosts this host serves now
+	// (adopt.go).
+	AdoptedLines []int `json:"adopted_lines,omitempty"`
 }
 
 // Version is one loaded generation of the scripts.
@@ -111,6 +114,7 @@ func (h *Host) counters() Status {
 		Admission:     h.admit.stats(),
 		FrontEnd:      h.frontEndWatch(),
 		Shared:        SharedStats{Stats: h.live.Stats(), WorkerBusy: h.eventsDropped.Load()},
+		AdoptedLines:  h.adoptedLines(),
 	}
 	for _, w := range h.liveWorkers() {
 		st.Sessions = st.Sessions.Add(w.table.Stats())

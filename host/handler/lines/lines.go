@@ -70,6 +70,13 @@ func HoldText(line int) string {
 	return fmt.Sprintf("Line %d went down. Hold on: your call is kept and goes on when the line is back.", line)
 }
 
+// AdoptText is what the callers of a line that went down are told when
+// the host of line by took their line over (Config.Adopt): their calls go
+// on there at once, by replay.
+func AdoptText(line, by int) string {
+	return fmt.Sprintf("Line %d went down. Your call goes on at line %d.", line, by)
+}
+
 // Caller is one caller online, on this line or another.
 type Caller struct {
 	ConnID string
@@ -104,6 +111,12 @@ type Config struct {
 	// Journal says sessions are journaled: the callers of a line that went
 	// down are told to hold on (HoldText), not hung up on.
 	Journal bool
+	// Adopt, if set (with Journal), is asked to take over a line that
+	// went down and that this host won, with its callers: to receive the
+	// line's requests and rebuild the callers' sessions here. When it
+	// reports true the callers are told AdoptText instead of HoldText.
+	// It runs on the Line's goroutine.
+	Adopt func(line int, callers []Caller) bool
 }
 
 // Line keeps one host's line in the directory and watches the others. A
@@ -285,10 +298,47 @@ func (l *Line) watch(ctx context.Context) {
 		}
 		if won {
 			l.log.Warn("line went down", "line", d.Line, "last_heartbeat", d.At, "callers", len(callers))
-			l.hangUp(d.Line, callers)
+			if !l.adopt(d.Line, callers) {
+				l.hangUp(d.Line, callers)
+			}
 		}
 	}
 	l.Remote(ctx)
+}
+
+// adopt has Config.Adopt take over line with its callers, and tells
+// them; it reports false when there is nothing to adopt or no adopting.
+func (l *Line) adopt(line int, callers []store.Presence) bool {
+	if !l.cfg.Journal || l.cfg.Adopt == nil || len(callers) == 0 {
+		return false
+	}
+	list := make([]Caller, len(callers))
+	for i, p := range callers {
+		list[i] = Caller{ConnID: p.ConnID, User: p.User, Browser: p.Browser}
+	}
+	if !l.cfg.Adopt(line, list) {
+		return false
+	}
+	l.log.Warn("line adopted: its callers go on here", "line", line, "callers", len(list), "by", l.cfg.Line)
+	classic, browsers := splitBrowsers(list)
+	text := AdoptText(line, l.cfg.Line)
+	if err := errors.Join(l.board.Tell(classic, message.Screen(text)), l.board.Tell(browsers, message.Screen(text))); err != nil {
+		l.log.Warn("line: tell callers their line was adopted", "line", line, "err", err)
+	}
+	l.Nudge() // they are online here now
+	return true
+}
+
+// splitBrowsers sorts callers into classic callers and browsers.
+func splitBrowsers(callers []Caller) (classic, browsers []Caller) {
+	for _, c := range callers {
+		if c.Browser {
+			browsers = append(browsers, c)
+		} else {
+			classic = append(classic, c)
+		}
+	}
+	return classic, browsers
 }
 
 // hangUp tells callers that their line went down and hangs up on them;

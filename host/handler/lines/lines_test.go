@@ -258,3 +258,45 @@ func TestRunWritesCallersAndLeaves(t *testing.T) {
 		t.Fatal("line 2 never told line 1's callers")
 	}
 }
+
+// TestLineDownAdopted: a host that can adopt takes the line that went
+// down with its callers, who are told where their call goes on; one that
+// fails to adopt falls back to holding the call.
+func TestLineDownAdopted(t *testing.T) {
+	for _, ok := range []bool{true, false} {
+		ctx := t.Context()
+		db := openDirectory(t)
+		b1, b2 := newFakeBoard(ann, bob), newFakeBoard()
+		l1 := lineOf(1, db, b1, true)
+		var asked [][]Caller
+		l2 := New(Config{Line: 2, Capacity: 2, Heartbeat: time.Hour, StaleAfter: time.Hour, Journal: true,
+			Adopt: func(line int, callers []Caller) bool {
+				if line != 1 {
+					t.Errorf("asked to adopt line %d", line)
+				}
+				asked = append(asked, callers)
+				return ok
+			}}, db, b2, nil)
+		l1.beat(ctx)
+		l2.beat(ctx)
+		if err := db.LeaveLine(ctx, 1, l1.instance); err != nil {
+			t.Fatal(err)
+		}
+		l2.watch(ctx)
+		l2.watch(ctx) // handled once
+		text := AdoptText(1, 2)
+		if !ok {
+			text = HoldText(1)
+		}
+		want := []told{
+			{op: "tell", to: []Caller{ann}, kind: message.TypeScreen, text: text},
+			{op: "tell", to: []Caller{bob}, kind: message.TypeScreen, text: text},
+		}
+		if got := b2.told(); !reflect.DeepEqual(got, want) {
+			t.Errorf("adopting %v: line 2 did\n%+v\nwant\n%+v", ok, got, want)
+		}
+		if len(asked) != 1 || len(asked[0]) != 2 {
+			t.Errorf("adopting %v: asked %+v, want once with ann and bob", ok, asked)
+		}
+	}
+}

@@ -78,6 +78,9 @@ type Hub struct {
 	deliver Deliver
 	// events, if set, carries events to and from other phone lines.
 	events store.SharedState
+	// bell, if set, is rung after each event stored, and Poll waits on
+	// it (SetBell); nil is a PollBell.
+	bell   Bell
 	origin string
 	// since is the last stored event when the hub was made: Poll
 	// delivers those after it.
@@ -140,6 +143,11 @@ func New(deliver Deliver, events store.SharedState, log *slog.Logger) *Hub {
 	}
 	return h
 }
+
+// SetBell makes b the bell the hub rings after storing an event and
+// that Poll waits on, instead of a PollBell. Call it before Poll and the
+// first Publish.
+func (h *Hub) SetBell(b Bell) { h.bell = b }
 
 // newOrigin names this host process in the events it stores.
 func newOrigin() string {
@@ -264,6 +272,11 @@ func (h *Hub) spread(ctx context.Context, except string, ev Event) int {
 		if _, err := h.events.AppendSharedEvent(ctx, e); err != nil {
 			h.linesFailures.Add(1)
 			h.log.Warn("shared event not stored for other lines", "channel", ev.Channel, "err", err)
+		} else if h.bell != nil {
+			if err := h.bell.Ring(ctx); err != nil {
+				h.linesFailures.Add(1)
+				h.log.Warn("shared event stored, the other lines not rung (they read it at their next look)", "channel", ev.Channel, "err", err)
+			}
 		}
 	}
 	return len(targets)

@@ -6,9 +6,10 @@ import (
 )
 
 // Across phone lines: each host stores the events its callers publish
-// (Publish) and polls for those of the other hosts.
+// (Publish), rings its Bell, and reads those of the other hosts when the
+// bell rings (Listen; with PollBell, every DefaultPollInterval).
 const (
-	// DefaultPollInterval is how often Poll looks for other lines'
+	// DefaultPollInterval is how often PollBell has Listen look for other lines'
 	// events: an event reaches a listener on another line within about
 	// this long (plus the store's write).
 	DefaultPollInterval = 100 * time.Millisecond
@@ -18,27 +19,30 @@ const (
 	pollBatch = 256
 )
 
-// Poll delivers the events the hosts of other lines publish, looking
-// every interval (DefaultPollInterval when not positive), until ctx is
-// done; it also deletes stored events older than EventsKept. Events
-// stored before New made the hub are not delivered. Without an event
-// store it returns at once.
+// Poll is Listen with a PollBell looking every interval
+// (DefaultPollInterval when not positive), unless SetBell gave the hub a
+// bell of its own.
 func (h *Hub) Poll(ctx context.Context, interval time.Duration) {
+	b := h.bell
+	if b == nil {
+		b = PollBell{Interval: interval}
+	}
+	h.Listen(ctx, b)
+}
+
+// Listen delivers the events the hosts of other lines publish, reading
+// them each time bell rings, until ctx is done; it also deletes stored
+// events older than EventsKept. Events stored before New made the hub
+// are not delivered. Without an event store it returns at once.
+func (h *Hub) Listen(ctx context.Context, bell Bell) {
 	if h.events == nil {
 		return
 	}
-	if interval <= 0 {
-		interval = DefaultPollInterval
-	}
 	after := h.since
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
 	lastPrune := h.now()
 	for {
-		select {
-		case <-ctx.Done():
+		if bell.Wait(ctx) != nil {
 			return
-		case <-tick.C:
 		}
 		after = h.pollOnce(ctx, after)
 		if now := h.now(); now.Sub(lastPrune) >= EventsKept {
