@@ -103,12 +103,7 @@ func TestTelnetBinaryTailDropped(t *testing.T) {
 // was cut.)
 func TestTelnetBinaryBurstLosesNothing(t *testing.T) {
 	bbs := newFakeBBS(false, []message.Message{message.Binary(binstream.Encode([]byte("go")))})
-	_, addr := startGateway(t, bbs, Config{})
-	c := dialGateway(t, addr)
-	c.write("\xff\xfd\x01", false)
-	c.readUntil("\xff\xfb\x00\xff\xfd\x00")
-	c.write("\xff\xfd\x00\xff\xfb\x00", false)
-	c.readUntil("go")
+	c := inBinaryMode(t, bbs)
 	const total = 90 * 1024
 	go c.write(strings.Repeat("a", total), false)
 	got := 0
@@ -144,12 +139,7 @@ func TestTelnetBinaryHoldsOtherMessages(t *testing.T) {
 		[]message.Message{message.Screen("The sysop is watching your session."), message.Binary(binstream.Encode([]byte("more")))},
 		[]message.Message{{Type: message.TypeBinaryEnd}, message.Exit("Bye.")},
 	)
-	_, addr := startGateway(t, bbs, Config{})
-	c := dialGateway(t, addr)
-	c.write("\xff\xfd\x01", false)
-	c.readUntil("\xff\xfb\x00\xff\xfd\x00")
-	c.write("\xff\xfd\x00\xff\xfb\x00", false)
-	c.readUntil("go")
+	c := inBinaryMode(t, bbs)
 	c.write("a", false)
 	if got := c.readUntil("more"); got != "more" {
 		t.Fatalf("the caller's transfer program got %q between two binary pieces, want only \"more\"", got)
@@ -158,4 +148,17 @@ func TestTelnetBinaryHoldsOtherMessages(t *testing.T) {
 	if got := c.readUntil("Bye.\r\n"); !strings.Contains(got, "The sysop is watching your session.") {
 		t.Fatalf("after the transfer the caller saw %q, without the held screen", got)
 	}
+}
+
+// inBinaryMode dials a gateway for bbs, whose first reply is a bin
+// message "go", and agrees BINARY both ways as a terminal program does.
+func inBinaryMode(t *testing.T, bbs *fakeBBS) *telnetClient {
+	t.Helper()
+	_, addr := startGateway(t, bbs, Config{})
+	c := dialGateway(t, addr)
+	c.write("\xff\xfd\x01", false)             // DO ECHO
+	c.readUntil("\xff\xfb\x00\xff\xfd\x00")    // WILL BINARY, DO BINARY
+	c.write("\xff\xfd\x00\xff\xfb\x00", false) // DO BINARY, WILL BINARY
+	c.readUntil("go")
+	return c
 }
