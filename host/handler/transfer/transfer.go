@@ -189,14 +189,17 @@ func orDefault[T int | int64 | time.Duration](v, def T) T {
 // Limits returns the Runner's limits, defaults filled in.
 func (r *Runner) Limits() Config { return r.cfg }
 
-// Send starts sz sending files (paths of regular files) with protocol p
-// (XMODEM: exactly one file).
+// Send starts sz sending files (paths of regular files, not symbolic
+// links) with protocol p (XMODEM: exactly one file).
 func (r *Runner) Send(ctx context.Context, p Protocol, files []string) (*Run, error) {
 	if len(files) == 0 || p == XMODEM && len(files) != 1 {
 		return nil, fmt.Errorf("%w: %d files for %s", ErrBadName, len(files), p)
 	}
 	for _, f := range files {
-		st, err := os.Stat(f)
+		// Lstat: a symbolic link (one a caller's upload could not make,
+		// but a folder's could hold) is never followed to the board's own
+		// files.
+		st, err := os.Lstat(f)
 		if err != nil || !st.Mode().IsRegular() {
 			return nil, fmt.Errorf("%w: %s is not a file", ErrBadName, filepath.Base(f))
 		}

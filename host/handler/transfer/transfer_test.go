@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -290,6 +291,26 @@ func TestReceivedFilesSurviveARestart(t *testing.T) {
 	for _, d := range []string{unfinished, stale} {
 		if _, err := os.Stat(d); !os.IsNotExist(err) {
 			t.Errorf("%s is still there after the restart", filepath.Base(d))
+		}
+	}
+}
+
+// TestSendRefusesLinksAndFolders: sz is never given a symbolic link (to
+// the board's database, say) nor a folder.
+func TestSendRefusesLinksAndFolders(t *testing.T) {
+	r := newRunner(t, Config{})
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "bbs.db")
+	if err := os.WriteFile(secret, []byte("secret"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "free.zip")
+	if err := os.Symlink(secret, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{link, dir, filepath.Join(dir, "missing")} {
+		if _, err := r.Send(context.Background(), ZMODEM, []string{f}); !errors.Is(err, ErrBadName) {
+			t.Errorf("Send(%s) = %v, want ErrBadName", filepath.Base(f), err)
 		}
 	}
 }
