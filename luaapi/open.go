@@ -9,6 +9,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/m2bbs/m2bbs/host/handler/doorserver"
+	"github.com/m2bbs/m2bbs/host/handler/files"
 	"github.com/m2bbs/m2bbs/host/handler/store"
 )
 
@@ -94,6 +95,8 @@ type Deps struct {
 	Listen   func(L *lua.LState)
 	// FTN, if set, is the board's FidoNet side (the ftn module).
 	FTN FTNHost
+	// Files, if set, is the board's file areas (the files module).
+	Files *files.Library
 	// Transfers, if set, runs the transfer module's file transfers.
 	Transfers Transfers
 }
@@ -114,6 +117,7 @@ type API struct {
 	Watch   *Watch
 	SSHKeys *SSHKeys
 	FTN     *FTN
+	Files   *Files
 	// Transfer is the transfer module (file transfers with lrzsz).
 	Transfer *Transfer
 	// Mongrel2 and Engine are the 2010 start-up's modules (startup.go).
@@ -164,6 +168,8 @@ func New(deps Deps) *API {
 	a.Watch = &Watch{Host: deps.Watch, IsSysop: a.Users.IsSysop, Recorder: deps.Recorder}
 	a.SSHKeys = &SSHKeys{Store: deps.Store, Current: deps.User, Recorder: deps.Recorder}
 	a.FTN = &FTN{Host: deps.FTN, Mail: deps.Store, User: deps.User, IsSysop: a.Users.IsSysop, Recorder: deps.Recorder}
+	a.Files = &Files{Library: deps.Files, Allowed: a.Users.Allowed, IsSysop: a.Users.IsSysop, Current: deps.User,
+		Now: deps.Now, Recorder: deps.Recorder}
 	a.Transfer = &Transfer{Host: deps.Transfers}
 	a.Mongrel2 = &Mongrel2{Log: deps.Log}
 	a.Engine = &Engine{Startup: deps.Startup, Log: deps.Log}
@@ -196,6 +202,7 @@ func (a *API) Modules() []Module {
 		{Name: "watch", Loader: a.Watch.Loader},
 		{Name: "sshkeys", Loader: a.SSHKeys.Loader},
 		{Name: "ftn", Loader: a.FTN.Loader},
+		{Name: "files", Loader: a.Files.Loader},
 		{Name: "transfer", Loader: a.Transfer.Loader},
 		{Name: "mongrel2", Loader: a.Mongrel2.Loader},
 		{Name: engineModule, Loader: a.Engine.Loader},

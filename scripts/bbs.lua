@@ -322,6 +322,7 @@ SYSOP_MENU = menu.new {
         end},
         {key = 'V', label = "View a caller's screen live (watch, chat).", action = watch_caller},
         {key = 'E', label = 'FidoNet echomail: status, poll.', action = fidonet},
+        {key = 'R', label = 'Uploads waiting for review.', action = function(conn, req) require('fileareas').review(conn, req) end},
         {key = 'Q', label = 'Back to the main menu.', action = 'back'},
     },
 }
@@ -364,6 +365,7 @@ MAIN_MENU = menu.new {
         {key = 'D', label = 'Door games.', action = function(conn, req) require('doors').menu(conn, req) end, level = 'user'},
         {key = 'C', label = 'Chat rooms (teleconference).', action = function(conn, req, user) require('chat').enter(conn, req, user) end, level = 'user'},
         {key = 'K', label = 'Your SSH keys.', action = function(conn, req) require('keys').menu(conn, req) end},
+        {key = 'F', label = 'File areas.', action = function(conn, req) require('fileareas').menu(conn, req) end, level = 'user'},
         {key = 'S', label = 'Sysop menu.', menu = SYSOP_MENU, level = 'sysop'},
         {key = 'Q', label = 'Quit the BBS.', action = function(conn, req) ui.exit(conn, req, 'bye') return 'quit' end},
     },

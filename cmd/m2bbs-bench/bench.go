@@ -120,9 +120,10 @@ const (
 	stepScale      = "scale"      // idle callers parked
 	stepM2Idle     = "m2idle"     // idle callers parked behind a sized Mongrel2
 	stepGateways   = "gateways"   // idle telnet and SSH callers of m2bbs run
+	stepFiles      = "files"      // one large download while a caller's menu is timed
 )
 
-var allSteps = []string{stepThroughput, stepJournal, stepLatency, stepOriginal, stepHashing, stepScale, stepM2Idle, stepGateways}
+var allSteps = []string{stepThroughput, stepJournal, stepLatency, stepOriginal, stepHashing, stepScale, stepM2Idle, stepGateways, stepFiles}
 
 // parseSteps reads -steps.
 func parseSteps(list string) (map[string]bool, error) {
@@ -274,6 +275,11 @@ func (o *benchOptions) bench(ctx context.Context) error {
 	}
 	if o.step(stepGateways) {
 		if err := o.gatewaysRuns(ctx, t); err != nil {
+			return err
+		}
+	}
+	if o.step(stepFiles) {
+		if err := o.filesRuns(ctx, t); err != nil {
 			return err
 		}
 	}

@@ -32,6 +32,8 @@ type benchTable struct {
 	originalSkipped string
 	// gateways are the gateways step's processes, in the order they ran.
 	gateways []gatewayRun
+	// files are the files step's runs.
+	files []filesRun
 }
 
 func newTable(o *benchOptions) *benchTable {
@@ -132,6 +134,7 @@ func (t *benchTable) rows() []report.Item {
 		}
 	}
 	out = append(out, t.gatewayRows()...)
+	out = append(out, t.filesRows()...)
 	out = append(out, t.originalRows()...)
 	out = append(out, t.hashingRows()...)
 	if len(t.micro) > 0 {

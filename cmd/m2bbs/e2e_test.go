@@ -25,6 +25,7 @@ import (
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
 	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
 	"github.com/m2bbs/m2bbs/host/handler/dispatch"
+	"github.com/m2bbs/m2bbs/host/handler/files"
 	"github.com/m2bbs/m2bbs/host/message"
 	"github.com/m2bbs/m2bbs/host/shared/access"
 	"github.com/m2bbs/m2bbs/host/shared/pgtest"
@@ -122,7 +123,7 @@ func startBBS(t *testing.T, frontEnd, protocol string, extra ...string) *bbs {
 			Dir:        t.TempDir(),
 			SenderID:   "e2e-handler",
 			Protocol:   protocol,
-			HTTPRoutes: []string{dispatch.StatusPath},
+			HTTPRoutes: []string{dispatch.StatusPath, files.LinksPath},
 		})
 		if err != nil {
 			t.Fatal(err)

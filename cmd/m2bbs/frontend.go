@@ -11,6 +11,7 @@ import (
 	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
 	"github.com/m2bbs/m2bbs/host/handler/config"
 	"github.com/m2bbs/m2bbs/host/handler/dispatch"
+	"github.com/m2bbs/m2bbs/host/handler/files"
 )
 
 // runFrontend is "m2bbs frontend": the built-in front end alone, binding
@@ -42,6 +43,7 @@ func runFrontend(ctx context.Context, args []string, stderr io.Writer) error {
 		Routes: []frontend.Route{
 			{Pattern: mongrel2.DefaultRoute, Handler: handler},
 			{Pattern: dispatch.StatusPath, Handler: handler},
+			{Pattern: files.LinksPath, Handler: handler},
 		},
 		Limits: limits.frontend(frontend.Limits{MaxConns: *maxConns}),
 		Log:    log,

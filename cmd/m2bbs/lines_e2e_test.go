@@ -497,7 +497,7 @@ func TestM2confLinesLoads(t *testing.T) {
 	if err != nil {
 		t.Fatalf("sqlite3: %v", err)
 	}
-	want := "/\n/lines\n/status\n/ws()$\n/ws/1()$\n/ws/2()$\n/ws/3()$\n/ws/4()$\n@bbs\n@bbs.1\n@bbs.2\n@bbs.3\n@bbs.4\n5\nweb/\n"
+	want := "/\n/files/\n/lines\n/status\n/ws()$\n/ws/1()$\n/ws/2()$\n/ws/3()$\n/ws/4()$\n@bbs\n@bbs.1\n@bbs.2\n@bbs.3\n@bbs.4\n5\nweb/\n"
 	if string(out) != want {
 		t.Errorf("loaded config:\n%s\nwant:\n%s", out, want)
 	}

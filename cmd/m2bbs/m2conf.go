@@ -10,6 +10,7 @@ import (
 
 	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
 	"github.com/m2bbs/m2bbs/host/handler/dispatch"
+	"github.com/m2bbs/m2bbs/host/handler/files"
 	"github.com/m2bbs/m2bbs/host/handler/lines"
 )
 
@@ -58,7 +59,7 @@ func runM2conf(ctx context.Context, args []string, stderr io.Writer) error {
 		SendSpec:   s.SendSpec,
 		RecvSpec:   s.RecvSpec,
 		Protocol:   protocol,
-		HTTPRoutes: []string{dispatch.StatusPath},
+		HTTPRoutes: []string{dispatch.StatusPath, files.LinksPath},
 		MinPing:    frontEndIdle(s.IdleTimeout),
 		Callers:    mongrel2Callers(callers, s.MaxCallers),
 		// Browsers: the page on "/" (written into CHROOT/web by "m2bbs
@@ -131,7 +132,7 @@ func linesConfigAt(cfg mongrel2.Config, n int, layout lineLayout) mongrel2.Confi
 	send, recv := layout.specs(0)
 	cfg.Handlers = append(cfg.Handlers, mongrel2.Handler{
 		Name: "directory", SenderID: lineSenderID(0), SendSpec: send, RecvSpec: recv,
-		Routes: []string{lines.Path, dispatch.StatusPath},
+		Routes: []string{lines.Path, dispatch.StatusPath, files.LinksPath},
 	})
 	cfg.WebRoot = "web"
 	return cfg

@@ -21,6 +21,7 @@ import (
 	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
 	"github.com/m2bbs/m2bbs/host/gateway/web"
 	"github.com/m2bbs/m2bbs/host/handler/dispatch"
+	"github.com/m2bbs/m2bbs/host/handler/files"
 	"github.com/m2bbs/m2bbs/host/handler/lines"
 	"github.com/m2bbs/m2bbs/host/handler/session"
 	"github.com/m2bbs/m2bbs/host/handler/throttle"
@@ -138,6 +139,7 @@ func runBuiltIn(ctx context.Context, s *settings, opt runOptions, log *slog.Logg
 	routes := []frontend.Route{
 		{Pattern: mongrel2.DefaultRoute, Handler: handler},
 		{Pattern: dispatch.StatusPath, Handler: handler},
+		{Pattern: files.LinksPath, Handler: handler},
 	}
 	var lineHandlers []*frontend.Handler
 	if opt.lines > 0 {
@@ -150,6 +152,7 @@ func runBuiltIn(ctx context.Context, s *settings, opt runOptions, log *slog.Logg
 		routes = []frontend.Route{
 			{Pattern: mongrel2.DefaultRoute, Handler: lineHandlers[0]},
 			{Pattern: dispatch.StatusPath, Handler: lineHandlers[0]},
+			{Pattern: files.LinksPath, Handler: lineHandlers[0]},
 			{Pattern: lines.Path, Handler: lineHandlers[0]},
 		}
 		for i, h := range lineHandlers {
@@ -218,7 +221,7 @@ func runWithMongrel2(ctx context.Context, s *settings, opt runOptions, log *slog
 		Port:       opt.port,
 		ListenAll:  opt.listenAll,
 		SenderID:   s.SenderID,
-		HTTPRoutes: []string{dispatch.StatusPath},
+		HTTPRoutes: []string{dispatch.StatusPath, files.LinksPath},
 		MinPing:    frontEndIdle(s.IdleTimeout),
 		Callers:    mongrel2Callers(0, s.MaxCallers),
 		// The browser page: Mongrel2 serves its files from DATA/mongrel2/web
@@ -374,7 +377,7 @@ func drainLine(ctx context.Context, fe *frontend.Server, hosts *lineHosts, n, li
 	}
 	patterns := []string{lines.Route(line)}
 	if line == 1 {
-		patterns = append(patterns, mongrel2.DefaultRoute, dispatch.StatusPath, lines.Path)
+		patterns = append(patterns, mongrel2.DefaultRoute, dispatch.StatusPath, lines.Path, files.LinksPath)
 	}
 	for _, p := range patterns {
 		if err := fe.Reroute(p, lines.Route(to)); err != nil {

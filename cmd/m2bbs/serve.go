@@ -82,6 +82,10 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		return err
 	}
 	defer stopBell()
+	fileAreas, err := openFiles(s, db, log)
+	if err != nil {
+		return err
+	}
 	if len(s.timeLimits) > 0 {
 		log.Info("time limits", "limits", s.TimeLimits, "time_zone", s.timeZone.String())
 	}
@@ -108,6 +112,7 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 			TimeZone:      s.timeZone,
 			EventsScript:  filepath.Join(s.ScriptsDir, "events.lua"),
 			FTN:           ftnHost,
+			Files:         fileAreas,
 		},
 		RawFrames:   s.RawFrames,
 		ScreensDir:  s.ScreensDir,
@@ -126,7 +131,7 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		DoorsDir:          doorsDir(s),
 		TransfersDir:      transfersDir(s),
 	}, dispatch.Deps{Store: db, Log: log, Lines: db, Directory: directory, Drain: s.drain, Events: db, FTN: ftnStatus,
-		AdoptLine: lineAdopter(s, zctx, log), Bell: bell})
+		AdoptLine: lineAdopter(s, zctx, log), Bell: bell, Files: fileAreas})
 	if err != nil {
 		return err
 	}

@@ -114,6 +114,10 @@ type Config struct {
 	// become map[string]any or []any, see Table. host/handler/ftn reads it;
 	// nil when the file sets none.
 	FTN map[string]any
+	// Files is the settings file's files table (the file areas), as plain
+	// Go values like FTN; host/handler/files reads it; nil when the file
+	// sets none.
+	Files map[string]any
 }
 
 // Defaults are the settings used where neither the file nor a flag says
@@ -174,6 +178,7 @@ func (c *Config) keys() map[string]any {
 		"rlogin_boards":          &c.RLoginBoards,
 		"door_servers":           &c.DoorServers,
 		"ftn":                    &c.FTN,
+		"files":                  &c.Files,
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/m2bbs/m2bbs/host/handler/events"
+	"github.com/m2bbs/m2bbs/host/handler/files"
 	"github.com/m2bbs/m2bbs/host/handler/live"
 	"github.com/m2bbs/m2bbs/host/handler/nativedoor"
 	"github.com/m2bbs/m2bbs/host/handler/nodes"
@@ -165,6 +166,9 @@ type Deps struct {
 	// phone lines' hosts (a database server's notifications); nil polls
 	// the store every live.DefaultPollInterval.
 	Bell live.Bell
+	// Files, if set, is the board's file areas, whose HTTP links the host
+	// serves (files_http.go).
+	Files *files.Library
 }
 
 // Host connects Lua workers to a transport.
@@ -208,9 +212,15 @@ type Host struct {
 	// pages serves the HTTP requests: the status page, the sysop's
 	// actions, the lines directory (http.go).
 	pages *http.ServeMux
-	// sched runs the sysop's events; nil without Deps.Events (schedule.go).
+	// uploads receives the file links' HTTP uploads; downloads counts
+	// the downloads being sent (files_http.go).
+	uploads   *files.Uploads
+	downloads downloadsCounter
+	sending   sync.Map // conn id -> the context.CancelFunc of its download
+	earlyGone goneBefore
 	// adopt is what this host adopted of lines that went down (adopt.go).
-	adopt       adoption
+	adopt adoption
+	// sched runs the sysop's events; nil without Deps.Events (schedule.go).
 	sched       *events.Scheduler
 	schedulerWG sync.WaitGroup
 	// watch holds the sysop's watches of callers (watch.go).
@@ -314,6 +324,7 @@ func (h *Host) Run(ctx context.Context) error {
 	go h.watchScripts(ctx)
 	go h.watchMemory(memCtx)
 	go h.pruneJournals(ctx)
+	go h.sweepUploads(ctx)
 	if !h.awaitSubscriber(stop) {
 		return nil
 	}
@@ -377,6 +388,9 @@ func (h *Host) handle(ctx context.Context, msg []byte) {
 	}
 	if h.ws.Serve(ctx, req) {
 		return
+	}
+	if req.IsDisconnect() {
+		h.downloadGone(req.ConnID)
 	}
 	switch {
 	case req.IsJSON():

@@ -25,6 +25,10 @@ func (h *Host) serveHTTP(ctx context.Context, req *m2proto.Request, t Transport)
 		h.serveStream(ctx, req, t, w.stream)
 		return
 	}
+	if w.download != nil {
+		h.serveDownload(ctx, req, t, w.download)
+		return
+	}
 	if err := h.sendVia(t, req.Sender, []string{req.ConnID}, w.reply()); err != nil {
 		h.log.Warn("http reply", "conn_id", req.ConnID, "err", err)
 	}
@@ -47,6 +51,7 @@ func (h *Host) routes() *http.ServeMux {
 		mux.Handle(http.MethodPost+" "+StatusPath+a.path, h.sysopOnly(a.answer))
 		mux.Handle(StatusPath+a.path, onlyMethod(http.MethodPost))
 	}
+	h.fileRoutes(mux)
 	return mux
 }
 

@@ -95,6 +95,9 @@ type replyWriter struct {
 	// runs it after the handler returns, and its pieces go out as they
 	// come (watch_http.go).
 	stream streamFunc
+	// download, if a page set it, is a file sent instead of the above
+	// (files_http.go).
+	download *download
 }
 
 // newReplyWriter returns an empty replyWriter.

@@ -58,7 +58,10 @@ func (h *Host) startLine(ctx context.Context) {
 	}
 	if dir := h.deps.Directory; dir != nil {
 		d := lines.DirectoryHandler{
-			Serve: func(ctx context.Context, req *m2proto.Request) { h.serveHTTP(ctx, req, dir) },
+			// Off the directory's loop, as handle does: a download streams
+			// for as long as it takes.
+			Serve: func(ctx context.Context, req *m2proto.Request) { go h.serveHTTP(ctx, req, dir) },
+			Gone:  h.downloadGone,
 			Bad:   func() { h.badFrames.Add(1) },
 			Log:   h.log,
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/m2bbs/m2bbs/host/ftn/pkt"
+	"github.com/m2bbs/m2bbs/host/handler/config"
 )
 
 // Settings are the sysop's FTN settings: the settings file's ftn table.
@@ -100,21 +101,21 @@ func ParseSettings(t map[string]any, dbPath string) (Settings, error) {
 	if t == nil {
 		return Settings{}, ErrNotConfigured
 	}
-	r := reader{t: t}
+	r := reader{config.Fields{T: t}}
 	s := Settings{
-		Dir:        r.str("dir"),
-		Binkd:      r.str("binkd"),
+		Dir:        r.Str("dir"),
+		Binkd:      r.Str("binkd"),
 		BinkdPort:  r.int("binkd_port", 24554),
-		BindAddr:   r.str("bind"),
+		BindAddr:   r.Str("bind"),
 		Interval:   r.duration("interval", 30*time.Second),
 		PollEvery:  r.duration("poll", time.Hour),
-		SystemName: r.str("system"),
-		SysopName:  r.str("sysop"),
-		Location:   r.str("location"),
-		Origin:     r.str("origin"),
-		Charset:    r.str("charset"),
-		Domain:     r.str("domain"),
-		KeepTossed: r.bool("keep_tossed"),
+		SystemName: r.Str("system"),
+		SysopName:  r.Str("sysop"),
+		Location:   r.Str("location"),
+		Origin:     r.Str("origin"),
+		Charset:    r.Str("charset"),
+		Domain:     r.Str("domain"),
+		KeepTossed: r.Bool("keep_tossed"),
 	}
 	if s.Dir == "" {
 		s.Dir = filepath.Join(filepath.Dir(dbPath), "ftn")
@@ -146,7 +147,7 @@ func ParseSettings(t map[string]any, dbPath string) (Settings, error) {
 	for _, a := range r.strs("address") {
 		addr, err := pkt.ParseAddr(a)
 		if err != nil {
-			r.errs = append(r.errs, fmt.Errorf("address: %w", err))
+			r.Errs = append(r.Errs, fmt.Errorf("address: %w", err))
 			continue
 		}
 		s.Addresses = append(s.Addresses, addr)
@@ -156,19 +157,19 @@ func ParseSettings(t map[string]any, dbPath string) (Settings, error) {
 	}
 	s.Echoes = r.echoes(s.Uplinks)
 	if len(s.Addresses) == 0 {
-		r.errs = append(r.errs, errors.New("address: the board's FTN address is missing (address = 'zone:net/node')"))
+		r.Errs = append(r.Errs, errors.New("address: the board's FTN address is missing (address = 'zone:net/node')"))
 	}
 	if len(s.Addresses) > MaxAddresses || len(s.Uplinks) > MaxUplinks || len(s.Echoes) > MaxEchoes {
-		r.errs = append(r.errs, fmt.Errorf("at most %d addresses, %d uplinks and %d echoes", MaxAddresses, MaxUplinks, MaxEchoes))
+		r.Errs = append(r.Errs, fmt.Errorf("at most %d addresses, %d uplinks and %d echoes", MaxAddresses, MaxUplinks, MaxEchoes))
 	}
 	if s.Interval < MinInterval || (s.PollEvery != 0 && s.PollEvery < MinInterval) {
-		r.errs = append(r.errs, fmt.Errorf("interval and poll must be at least %v", MinInterval))
+		r.Errs = append(r.Errs, fmt.Errorf("interval and poll must be at least %v", MinInterval))
 	}
 	if !pkt.KnownCharset(s.Charset) {
-		r.errs = append(r.errs, fmt.Errorf("charset %q: not one m2bbs knows (UTF-8 4, CP437 2, LATIN-1 2, ...)", s.Charset))
+		r.Errs = append(r.Errs, fmt.Errorf("charset %q: not one m2bbs knows (UTF-8 4, CP437 2, LATIN-1 2, ...)", s.Charset))
 	}
-	r.unknown()
-	if err := errors.Join(r.errs...); err != nil {
+	r.Unknown()
+	if err := errors.Join(r.Errs...); err != nil {
 		return Settings{}, fmt.Errorf("ftn settings: %w", err)
 	}
 	return s, nil
@@ -245,55 +246,18 @@ func (s *Settings) RouteNetmail(a pkt.Addr) (Uplink, bool) {
 	return Uplink{}, false
 }
 
-// reader reads a settings table, collecting errors.
-type reader struct {
-	t    map[string]any
-	seen []string
-	errs []error
-}
-
-// get returns t[key] and marks key as known.
-func (r *reader) get(key string) (any, bool) {
-	r.seen = append(r.seen, key)
-	v, ok := r.t[key]
-	return v, ok
-}
-
-// str reads a string ("" when absent).
-func (r *reader) str(key string) string {
-	v, ok := r.get(key)
-	if !ok {
-		return ""
-	}
-	s, ok := v.(string)
-	if !ok {
-		r.errs = append(r.errs, fmt.Errorf("%s must be a string", key))
-	}
-	return s
-}
-
-// bool reads true or false (false when absent).
-func (r *reader) bool(key string) bool {
-	v, ok := r.get(key)
-	if !ok {
-		return false
-	}
-	b, ok := v.(bool)
-	if !ok {
-		r.errs = append(r.errs, fmt.Errorf("%s must be true or false", key))
-	}
-	return b
-}
+// reader reads a settings table, collecting errors (config.Fields).
+type reader struct{ config.Fields }
 
 // int reads a whole number, def when absent.
 func (r *reader) int(key string, def int) int {
-	v, ok := r.get(key)
+	v, ok := r.Get(key)
 	if !ok {
 		return def
 	}
 	n, ok := v.(float64)
 	if !ok || n != float64(int(n)) || n < -1 || n > 65535 {
-		r.errs = append(r.errs, fmt.Errorf("%s must be a port number", key))
+		r.Errs = append(r.Errs, fmt.Errorf("%s must be a port number", key))
 		return def
 	}
 	return int(n)
@@ -301,7 +265,7 @@ func (r *reader) int(key string, def int) int {
 
 // duration reads "15m" or seconds; false means 0 (never).
 func (r *reader) duration(key string, def time.Duration) time.Duration {
-	v, ok := r.get(key)
+	v, ok := r.Get(key)
 	if !ok {
 		return def
 	}
@@ -320,13 +284,13 @@ func (r *reader) duration(key string, def time.Duration) time.Duration {
 			return d
 		}
 	}
-	r.errs = append(r.errs, fmt.Errorf("%s must be a duration like '30s' or a number of seconds", key))
+	r.Errs = append(r.Errs, fmt.Errorf("%s must be a duration like '30s' or a number of seconds", key))
 	return def
 }
 
 // strs reads a string or a list of strings.
 func (r *reader) strs(key string) []string {
-	v, ok := r.get(key)
+	v, ok := r.Get(key)
 	if !ok {
 		return nil
 	}
@@ -338,20 +302,20 @@ func (r *reader) strs(key string) []string {
 		for _, e := range v {
 			s, ok := e.(string)
 			if !ok {
-				r.errs = append(r.errs, fmt.Errorf("%s must list strings", key))
+				r.Errs = append(r.Errs, fmt.Errorf("%s must list strings", key))
 				return nil
 			}
 			out = append(out, s)
 		}
 		return out
 	}
-	r.errs = append(r.errs, fmt.Errorf("%s must be a string or a list of them", key))
+	r.Errs = append(r.Errs, fmt.Errorf("%s must be a string or a list of them", key))
 	return nil
 }
 
 // tables reads a list of tables.
 func (r *reader) tables(key string) []map[string]any {
-	v, ok := r.get(key)
+	v, ok := r.Get(key)
 	if !ok {
 		return nil
 	}
@@ -366,7 +330,7 @@ func (r *reader) tables(key string) []map[string]any {
 		out = append(out, m)
 	}
 	if !ok {
-		r.errs = append(r.errs, fmt.Errorf("%s must be a list of tables", key))
+		r.Errs = append(r.Errs, fmt.Errorf("%s must be a list of tables", key))
 		return nil
 	}
 	return out
@@ -374,30 +338,30 @@ func (r *reader) tables(key string) []map[string]any {
 
 // uplink reads the n-th uplink's table.
 func (r *reader) uplink(n int, t map[string]any) Uplink {
-	ur := reader{t: t}
+	ur := reader{config.Fields{T: t}}
 	u := Uplink{
-		Host:            ur.str("host"),
+		Host:            ur.Str("host"),
 		Port:            ur.int("port", 24554),
-		SessionPassword: Secret(ur.str("password")),
-		PacketPassword:  Secret(ur.str("packet_password")),
+		SessionPassword: Secret(ur.Str("password")),
+		PacketPassword:  Secret(ur.Str("packet_password")),
 	}
-	a, err := pkt.ParseAddr(ur.str("address"))
+	a, err := pkt.ParseAddr(ur.Str("address"))
 	if err != nil {
-		ur.errs = append(ur.errs, fmt.Errorf("address: %w", err))
+		ur.Errs = append(ur.Errs, fmt.Errorf("address: %w", err))
 	}
 	u.Addr = a
 	if u.Host == "" {
-		ur.errs = append(ur.errs, errors.New("host is missing"))
+		ur.Errs = append(ur.Errs, errors.New("host is missing"))
 	}
 	if strings.ContainsAny(u.Host+u.SessionPassword.Reveal()+u.PacketPassword.Reveal(), " \t\r\n\"#;") {
-		ur.errs = append(ur.errs, errors.New("host and passwords may hold no spaces, quotes, '#' or ';'"))
+		ur.Errs = append(ur.Errs, errors.New("host and passwords may hold no spaces, quotes, '#' or ';'"))
 	}
 	if len(u.PacketPassword) > pkt.PasswordBytes {
-		ur.errs = append(ur.errs, fmt.Errorf("packet_password: at most %d bytes", pkt.PasswordBytes))
+		ur.Errs = append(ur.Errs, fmt.Errorf("packet_password: at most %d bytes", pkt.PasswordBytes))
 	}
-	ur.unknown()
-	for _, err := range ur.errs {
-		r.errs = append(r.errs, fmt.Errorf("uplinks[%d]: %w", n, err))
+	ur.Unknown()
+	for _, err := range ur.Errs {
+		r.Errs = append(r.Errs, fmt.Errorf("uplinks[%d]: %w", n, err))
 	}
 	return u
 }
@@ -406,7 +370,7 @@ func (r *reader) uplink(n int, t map[string]any) Uplink {
 // { 'zone:net/node', ... } }, ... }, or a list of { tag = .., area = ..,
 // uplinks = .. }.
 func (r *reader) echoes(uplinks []Uplink) []Echo {
-	v, ok := r.get("echoes")
+	v, ok := r.Get("echoes")
 	if !ok {
 		return nil
 	}
@@ -420,7 +384,7 @@ func (r *reader) echoes(uplinks []Uplink) []Echo {
 			}
 			m, ok := e.(map[string]any)
 			if !ok {
-				r.errs = append(r.errs, fmt.Errorf("echoes[%q] must name a local area, or be { area = .., uplinks = .. }", tag))
+				r.Errs = append(r.Errs, fmt.Errorf("echoes[%q] must name a local area, or be { area = .., uplinks = .. }", tag))
 				continue
 			}
 			m["tag"] = tag
@@ -433,7 +397,7 @@ func (r *reader) echoes(uplinks []Uplink) []Echo {
 			out = append(out, r.echo(m))
 		}
 	default:
-		r.errs = append(r.errs, errors.New("echoes must be a table: { TAG = 'area' }"))
+		r.Errs = append(r.Errs, errors.New("echoes must be a table: { TAG = 'area' }"))
 	}
 	tags, areas := make(map[string]bool, len(out)), make(map[string]string, len(out))
 	for _, e := range out {
@@ -441,17 +405,17 @@ func (r *reader) echoes(uplinks []Uplink) []Echo {
 		// posts to one echo only, so a second echo's posts (another
 		// network's) would be answered into the first.
 		if tag := strings.ToUpper(e.Tag); tags[tag] {
-			r.errs = append(r.errs, fmt.Errorf("echo %q is given twice", e.Tag))
+			r.Errs = append(r.Errs, fmt.Errorf("echo %q is given twice", e.Tag))
 		} else {
 			tags[tag] = true
 		}
 		if area := strings.ToLower(e.Area); areas[area] != "" {
-			r.errs = append(r.errs, fmt.Errorf("echoes %q and %q both name the local area %q: give each echo an area of its own", areas[area], e.Tag, e.Area))
+			r.Errs = append(r.Errs, fmt.Errorf("echoes %q and %q both name the local area %q: give each echo an area of its own", areas[area], e.Tag, e.Area))
 		} else if area != "" {
 			areas[area] = e.Tag
 		}
 		if e.Tag == "" || len(e.Tag) > MaxTagLen || strings.ContainsAny(e.Tag, " \t\r\n\x00\x01") || e.Area == "" {
-			r.errs = append(r.errs, fmt.Errorf("echo %q -> %q: a tag of 1 to %d bytes without spaces, and a local area", e.Tag, e.Area, MaxTagLen))
+			r.Errs = append(r.Errs, fmt.Errorf("echo %q -> %q: a tag of 1 to %d bytes without spaces, and a local area", e.Tag, e.Area, MaxTagLen))
 		}
 		for _, a := range e.Uplinks {
 			known := false
@@ -459,7 +423,7 @@ func (r *reader) echoes(uplinks []Uplink) []Echo {
 				known = known || u.Addr == a
 			}
 			if !known {
-				r.errs = append(r.errs, fmt.Errorf("echo %q: %s is not one of the uplinks", e.Tag, a))
+				r.Errs = append(r.Errs, fmt.Errorf("echo %q: %s is not one of the uplinks", e.Tag, a))
 			}
 		}
 	}
@@ -468,37 +432,19 @@ func (r *reader) echoes(uplinks []Uplink) []Echo {
 
 // echo reads one echo's table: tag, area, uplinks.
 func (r *reader) echo(m map[string]any) Echo {
-	er := reader{t: m}
-	e := Echo{Tag: er.str("tag"), Area: er.str("area")}
+	er := reader{config.Fields{T: m}}
+	e := Echo{Tag: er.Str("tag"), Area: er.Str("area")}
 	for _, a := range er.strs("uplinks") {
 		addr, err := pkt.ParseAddr(a)
 		if err != nil {
-			er.errs = append(er.errs, err)
+			er.Errs = append(er.Errs, err)
 			continue
 		}
 		e.Uplinks = append(e.Uplinks, addr)
 	}
-	er.unknown()
-	for _, err := range er.errs {
-		r.errs = append(r.errs, fmt.Errorf("echo %q: %w", e.Tag, err))
+	er.Unknown()
+	for _, err := range er.Errs {
+		r.Errs = append(r.Errs, fmt.Errorf("echo %q: %w", e.Tag, err))
 	}
 	return e
-}
-
-// unknown reports keys of the table nobody read.
-func (r *reader) unknown() {
-	var extra []string
-	for k := range r.t {
-		known := false
-		for _, s := range r.seen {
-			known = known || s == k
-		}
-		if !known {
-			extra = append(extra, k)
-		}
-	}
-	if len(extra) > 0 {
-		sort.Strings(extra)
-		r.errs = append(r.errs, fmt.Errorf("unknown settings %v", extra))
-	}
 }

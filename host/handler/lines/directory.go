@@ -96,13 +96,17 @@ type DirectoryHandler struct {
 	Serve func(context.Context, *m2proto.Request)
 	// Bad, if set, is told of each message that does not parse.
 	Bad func()
+	// Gone, if set, is told of each HTTP caller who hung up (a streamed
+	// answer to them can stop).
+	Gone func(connID string)
 	// Log, if set, receives a line per message that does not parse.
 	Log *slog.Logger
 }
 
-// Run hands Serve each HTTP request of msgs, one at a time, until ctx is
-// done or msgs is closed. Other requests (the disconnect notices of HTTP
-// callers) are dropped.
+// Run hands Serve each HTTP request of msgs, in order, until ctx is done
+// or msgs is closed (Serve may answer on a goroutine of its own), and
+// Gone, if set, each disconnect notice of an HTTP caller; other requests
+// are dropped.
 func (d DirectoryHandler) Run(ctx context.Context, msgs <-chan []byte) {
 	for {
 		select {
@@ -122,8 +126,11 @@ func (d DirectoryHandler) Run(ctx context.Context, msgs <-chan []byte) {
 				}
 				continue
 			}
-			if req.IsHTTP() {
+			switch {
+			case req.IsHTTP():
 				d.Serve(ctx, req)
+			case req.IsDisconnect() && d.Gone != nil:
+				d.Gone(req.ConnID)
 			}
 		}
 	}

@@ -26,6 +26,7 @@ import (
 
 	"github.com/m2bbs/m2bbs/host/handler/doorserver"
 	"github.com/m2bbs/m2bbs/host/handler/events"
+	"github.com/m2bbs/m2bbs/host/handler/files"
 	"github.com/m2bbs/m2bbs/host/handler/journal"
 	"github.com/m2bbs/m2bbs/host/handler/nativedoor"
 	"github.com/m2bbs/m2bbs/host/handler/store"
@@ -150,6 +151,8 @@ type Config struct {
 	EventsScript string
 	// FTN, if set, is the board's FidoNet side, for the ftn module.
 	FTN luaapi.FTNHost
+	// Files, if set, is the board's file areas, for the files module.
+	Files *files.Library
 }
 
 func (c *Config) setDefaults() {
@@ -484,7 +487,7 @@ func New(cfg Config, deps Deps) (*Table, error) {
 		Throttle: loginThrottle(cfg, deps), MinPassword: cfg.Logins.MinPassword,
 		ScriptsDir: cfg.ScriptsDir, Now: deps.Now, Location: deps.Location, Rand: deps.Rand,
 		Offload: t, Startup: t, Channels: deps.Channels, Listen: t.listen, Watch: deps.Watch,
-		FTN: cfg.FTN, ExternalDoors: t, Node: t.nodeOn, Transfers: t,
+		FTN: cfg.FTN, Files: cfg.Files, ExternalDoors: t, Node: t.nodeOn, Transfers: t,
 		DoorServers: cfg.DoorServers, DoorServerRunner: t,
 	}
 	if len(cfg.TimeLimits) > 0 {

@@ -280,7 +280,10 @@
       return;
     }
     if (m.type === 'prompt' || m.type === 'exit') endKeys();
-    if (typeof m.msg === 'string' && m.msg !== '') say(m.msg);
+    if (typeof m.msg === 'string' && m.msg !== '') {
+      say(m.msg);
+      fileLinks(m.msg);
+    }
     if (m.type === 'prompt') {
       if (typeof m.pchar === 'string') term.write(m.pchar);
       prompt = { secret: m.secret === true };
@@ -291,6 +294,27 @@
     } else if (m.type === 'exit') {
       hangUp();
     }
+  }
+
+  // fileLinks turns the board's file links in text (/files/d/... to
+  // download, /files/u/... to upload: docs/files.md) into links above the
+  // terminal, newest first, at most five; they open on this page's own
+  // address, which passes them to the board.
+  function fileLinks(text) {
+    const found = text.match(/(?:https?:\/\/[^\s\/]+)?\/files\/[du]\/[A-Za-z0-9_.-]+/g);
+    if (!found) return;
+    const bar = document.getElementById('links');
+    bar.hidden = false;
+    found.forEach(function (href) {
+      const path = href.replace(/^https?:\/\/[^\/]+/, '');
+      const a = document.createElement('a');
+      a.href = path;
+      a.target = '_blank';
+      a.rel = 'noopener';
+      a.textContent = path.charAt(7) === 'd' ? 'Download' : 'Upload a file';
+      bar.insertBefore(a, bar.firstChild);
+    });
+    while (bar.children.length > 5) bar.removeChild(bar.lastChild);
   }
 
   // hangUp ends the call once.
