@@ -372,7 +372,7 @@ func (c *termCaller) lrzsz(dir string, args ...string) error {
 // lrzszUntil is lrzsz, with a stop once stopAfter bytes went either way
 // (0: never): the program is killed and the caller presses Ctrl-X
 // several times, or, with hangUp, hangs up. The board's text after the
-// transfer (from "RESULT ") never reaches the program: a program the
+// transfer (boardTextAt) never reaches the program: a program the
 // board refused would read it.
 func (c *termCaller) lrzszUntil(dir string, stopAfter int, hangUp bool, args ...string) error {
 	c.t.Helper()
@@ -444,7 +444,7 @@ func (c *termCaller) lrzszUntil(dir string, stopAfter int, hangUp bool, args ...
 					}
 				}
 			}
-			if i := bytes.Index(p, []byte("RESULT ")); i >= 0 {
+			if i := boardTextAt(p); i >= 0 {
 				_, _ = stdin.Write(p[:i])
 				c.pending = p[i:]
 				_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
@@ -471,6 +471,17 @@ func (c *termCaller) lrzszUntil(dir string, stopAfter int, hangUp bool, args ...
 		return fmt.Errorf("%s: %w: %s", args[0], err, stderr.String())
 	}
 	return nil
+}
+
+// boardTextAt is where the board's text after a transfer starts in p
+// (its notice, or the test board's RESULT line), or -1.
+func boardTextAt(p []byte) int {
+	for _, mark := range []string{"Transfer done", "The transfer did not finish", "RESULT "} {
+		if i := bytes.Index(p, []byte(mark)); i >= 0 {
+			return i
+		}
+	}
+	return -1
 }
 
 // result reads the board's RESULT line after a transfer.
