@@ -150,6 +150,18 @@ func TestReviewHangUpAsUploadEndsLeavesNothing(t *testing.T) {
 			}
 		}
 	}
+	// hangUpFirst hangs the caller up and then runs streamDone (the first
+	// post once the bridge is done), as when the hang-up reaches the
+	// worker first.
+	hangUpFirst := func(streamDone func()) {
+		handle(b.tbl, &m2proto.Request{Sender: "sender-1", ConnID: "1", Path: "@bbs", Body: []byte(`{"type":"disconnect"}`),
+			Headers: []m2proto.Header{{Name: "METHOD", Value: "JSON"}}})
+		streamDone()
+		entries, _ := os.ReadDir(b.root)
+		if len(entries) != 0 {
+			t.Fatalf("the hung-up caller's upload is left on disk: %v", entries)
+		}
+	}
 	deadline := time.After(15 * time.Second)
 	for {
 		deliver()
@@ -157,20 +169,22 @@ func TestReviewHangUpAsUploadEndsLeavesNothing(t *testing.T) {
 		case <-j.bridge.Done():
 			// The bridge's output posts have all run: the next post is
 			// streamDone. The caller hangs up first.
-			handle(b.tbl, &m2proto.Request{Sender: "sender-1", ConnID: "1", Path: "@bbs", Body: []byte(`{"type":"disconnect"}`),
-				Headers: []m2proto.Header{{Name: "METHOD", Value: "JSON"}}})
 			select {
 			case fn := <-b.posted:
-				fn()
+				hangUpFirst(fn)
 			case <-time.After(10 * time.Second):
 				t.Fatal("streamDone never posted")
 			}
-			entries, _ := os.ReadDir(b.root)
-			if len(entries) != 0 {
-				t.Fatalf("the hung-up caller's upload is left on disk: %v", entries)
-			}
 			return
 		case fn := <-b.posted:
+			select {
+			case <-j.bridge.Done():
+				// The bridge was done before this post was taken (both
+				// were ready): it is streamDone.
+				hangUpFirst(fn)
+				return
+			default:
+			}
 			fn()
 			b.tbl.Commit()
 		case p, ok := <-fromSZ:
