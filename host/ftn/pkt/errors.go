@@ -2,7 +2,8 @@ package pkt
 
 import (
 	"errors"
-	"fmt"
+
+	"github.com/m2bbs/m2bbs/host/shared/formaterr"
 )
 
 // Sentinel errors; every *FormatError wraps one of them.
@@ -16,26 +17,14 @@ var (
 
 // FormatError is a packet that could not be parsed: what was wrong and at
 // which byte offset.
-type FormatError struct {
-	Offset int    // byte offset in the packet
-	Msg    string // what was wrong
-	Kind   error  // ErrMalformed or ErrTooLarge
-}
-
-// Error implements error.
-func (e *FormatError) Error() string {
-	return fmt.Sprintf("%v at byte %d: %s", e.Kind, e.Offset, e.Msg)
-}
-
-// Unwrap returns ErrMalformed or ErrTooLarge.
-func (e *FormatError) Unwrap() error { return e.Kind }
+type FormatError = formaterr.Error
 
 // malformed returns a *FormatError wrapping ErrMalformed.
 func malformed(off int, format string, args ...any) error {
-	return &FormatError{Offset: off, Msg: fmt.Sprintf(format, args...), Kind: ErrMalformed}
+	return formaterr.At(ErrMalformed, off, format, args...)
 }
 
 // tooLarge returns a *FormatError wrapping ErrTooLarge.
 func tooLarge(off int, format string, args ...any) error {
-	return &FormatError{Offset: off, Msg: fmt.Sprintf(format, args...), Kind: ErrTooLarge}
+	return formaterr.At(ErrTooLarge, off, format, args...)
 }
