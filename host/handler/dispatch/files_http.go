@@ -1,13 +1,14 @@
 package dispatch
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/m2bbs/m2bbs/host/handler/files"
 	"github.com/m2bbs/m2bbs/host/handler/store"
+	"github.com/m2bbs/m2bbs/host/qwk"
 	"github.com/m2bbs/m2bbs/host/wire/m2proto"
 )
 
@@ -27,6 +29,14 @@ import (
 //	GET  /files/u/TOKEN   a small upload page for a browser
 //	POST /files/u/TOKEN?offset=N[&done=1&name=NAME&desc=TEXT]  one piece
 //	                      of an upload (files.Uploads)
+//	GET  /files/q/TOKEN   the caller's QWK packet (from the store), sent as
+//	                      a file is; sent whole, it counts as fetched:
+//	                      the caller's last-read pointers move
+//	                      (store.OfflineMail.QWKFetched)
+//	GET, POST /files/r/TOKEN   the upload page and pieces of a QWK reply
+//	                      packet, kept whole as files.Library.ReplyPath
+//	                      for the caller's script (qwk.uploaded), at most
+//	                      the REP limit of host/qwk
 //
 // A link works until it expires and while the session that asked for it
 // is online as the same user, on this host or another line. Answers:
@@ -55,11 +65,16 @@ const (
 // whole file, or the range a caller asked for to go on with a download
 // cut short).
 type download struct {
-	file     *os.File
-	rec      store.File
+	src      io.ReaderAt
+	close    func() error
+	name     string // the name the browser saves it under
+	size     int64
+	what     slog.Attr // what is sent, for the log
 	link     files.Link
 	first, n int64
 	partial  bool
+	// whole is run once the download reached the end of the file.
+	whole func(ctx context.Context) error
 }
 
 // fileRoutes adds the file links' pages to mux when the board has file
@@ -70,6 +85,8 @@ func (h *Host) fileRoutes(mux *http.ServeMux) {
 	}
 	h.uploads = &files.Uploads{Library: h.deps.Files, Taken: func(link files.Link, f store.File) {
 		h.log.Info("file uploaded", "conn_id", link.ConnID, "user", link.User, "area", f.Area, "file", f.ID, "bytes", f.Size, "waiting", f.Waiting())
+	}, ReplyLimit: int64(qwk.DefaultLimits.MaxPacketBytes), Replied: func(link files.Link, size int64) {
+		h.log.Info("qwk reply packet uploaded", "conn_id", link.ConnID, "user", link.User, "bytes", size)
 	}}
 	h.uploads.Sweep()
 	mux.Handle(files.LinksPath, http.HandlerFunc(h.filesPage))
@@ -103,10 +120,17 @@ func (h *Host) filesPage(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case link.Kind == files.KindDownload && r.Method == http.MethodGet:
 		h.startDownload(w, r, link)
+	case link.Kind == files.KindPacket && r.Method == http.MethodGet:
+		h.startPacketDownload(w, r, link)
 	case link.Kind == files.KindUpload && r.Method == http.MethodGet:
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = w.Write(files.UploadPage(link, h.deps.Files.Settings.MaxFileBytes))
-	case link.Kind == files.KindUpload && r.Method == http.MethodPost:
+	case link.Kind == files.KindReply && r.Method == http.MethodGet:
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		page := link
+		page.Area = "the Offline mail menu: your QWK reply packet (.REP)"
+		_, _ = w.Write(files.UploadPage(page, h.uploads.ReplyLimit))
+	case (link.Kind == files.KindUpload || link.Kind == files.KindReply) && r.Method == http.MethodPost:
 		body, _ := io.ReadAll(io.LimitReader(r.Body, files.MaxPieceBytes+1))
 		code, answer := h.uploads.Answer(r.Context(), link, r.URL.RawQuery, body)
 		w.Header().Set("Content-Type", "application/json")
@@ -183,7 +207,61 @@ func (h *Host) startDownload(w http.ResponseWriter, r *http.Request, link files.
 		writeAnswer(w, http.StatusRequestedRangeNotSatisfiable, []byte("that range is past the end of the file\n"))
 		return
 	}
-	rw.download = &download{file: f, rec: rec, link: link, first: first, n: n, partial: !whole}
+	bg := func(ctx context.Context) error {
+		return errors.Join(h.deps.Files.Store.CountDownload(ctx, rec.ID), h.deps.Files.Store.UnqueueFile(ctx, link.User, rec.ID))
+	}
+	rw.download = &download{src: f, close: f.Close, name: rec.Name, size: rec.Size, what: slog.Int64("file", rec.ID),
+		link: link, first: first, n: n, partial: !whole, whole: bg}
+}
+
+// startPacketDownload reads the link's QWK packet from the store and
+// leaves it for serveHTTP to stream (serveDownload); sent whole, it
+// counts as fetched.
+func (h *Host) startPacketDownload(w http.ResponseWriter, r *http.Request, link files.Link) {
+	rw, ok := w.(*replyWriter)
+	if !ok {
+		writeAnswer(w, http.StatusInternalServerError, []byte("downloads stream only through the front end\n"))
+		return
+	}
+	if !h.downloads.take(link.User) {
+		writeAnswer(w, http.StatusServiceUnavailable, []byte("too many downloads at once: try again in a minute\n"))
+		return
+	}
+	data, err := h.deps.Store.QWKPacketData(r.Context(), link.User, link.Packet)
+	if err != nil {
+		h.downloads.give(link.User)
+		writeAnswer(w, http.StatusNotFound, []byte("that packet is no longer on the board: build a new one\n"))
+		return
+	}
+	size := int64(len(data))
+	first, n, whole, err := files.ParseRange(r.Header.Get("range"), size)
+	if err != nil {
+		h.downloads.give(link.User)
+		writeAnswer(w, http.StatusRequestedRangeNotSatisfiable, []byte("that range is past the end of the packet\n"))
+		return
+	}
+	fetched := func(ctx context.Context) error {
+		_, err := h.deps.Store.QWKFetched(ctx, link.User, link.Packet)
+		return err
+	}
+	rw.download = &download{src: bytes.NewReader(data), close: func() error { return nil }, name: packetName(r.URL.Query().Get("name")),
+		size: size, what: slog.String("qwk_packet", link.Packet[:8]), link: link, first: first, n: n, partial: !whole, whole: fetched}
+}
+
+// packetName is the name a packet download is saved under: the one the
+// link asks for (?name=BBSID.QWK) if it is 1 to 8 letters and digits and
+// .QWK, else PACKET.QWK.
+func packetName(asked string) string {
+	base, ok := strings.CutSuffix(strings.ToUpper(asked), ".QWK")
+	if !ok || base == "" || len(base) > 8 {
+		return "PACKET.QWK"
+	}
+	for _, c := range base {
+		if !('A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return "PACKET.QWK"
+		}
+	}
+	return base + ".QWK"
 }
 
 // serveDownload sends d to req's caller through t: the head, the file in
@@ -191,7 +269,7 @@ func (h *Host) startDownload(w http.ResponseWriter, r *http.Request, link files.
 // hang-up. A download sent whole counts, and leaves the caller's queue.
 func (h *Host) serveDownload(ctx context.Context, req *m2proto.Request, t Transport, d *download) {
 	defer h.downloads.give(d.link.User)
-	defer d.file.Close()
+	defer d.close()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	h.sending.Store(req.ConnID, cancel)
@@ -200,25 +278,23 @@ func (h *Host) serveDownload(ctx context.Context, req *m2proto.Request, t Transp
 		return // hung up before the first piece
 	}
 	ids := []string{req.ConnID}
-	log := h.log.With("conn_id", d.link.ConnID, "download_conn_id", req.ConnID, "file", d.rec.ID)
+	log := h.log.With("conn_id", d.link.ConnID, "download_conn_id", req.ConnID, d.what)
 	if err := h.sendVia(t, req.Sender, ids, downloadHead(d)); err != nil {
 		log.Warn("download", "err", err)
 		return
 	}
-	sent, err := pace(ctx, io.NewSectionReader(d.file, d.first, d.n), h.deps.Files.Settings.DownloadRate, func(piece []byte) error {
+	sent, err := pace(ctx, io.NewSectionReader(d.src, d.first, d.n), h.deps.Files.Settings.DownloadRate, func(piece []byte) error {
 		return h.sendVia(t, req.Sender, ids, piece)
 	})
 	_ = h.sendVia(t, req.Sender, ids, nil)
 	if err != nil || sent != d.n {
-		log.Warn("download cut short", "sent", sent, "from", d.first, "size", d.rec.Size, "err", err)
+		log.Warn("download cut short", "sent", sent, "from", d.first, "size", d.size, "err", err)
 		return
 	}
-	if d.first+d.n != d.rec.Size {
+	if d.first+d.n != d.size {
 		return // a range short of the end: the caller has not got the file yet
 	}
-	bg := context.WithoutCancel(ctx)
-	if err := errors.Join(h.deps.Files.Store.CountDownload(bg, d.rec.ID),
-		h.deps.Files.Store.UnqueueFile(bg, d.link.User, d.rec.ID)); err != nil {
+	if err := d.whole(context.WithoutCancel(ctx)); err != nil {
 		log.Warn("download count", "err", err)
 	}
 	log.Info("file downloaded", "user", d.link.User, "bytes", sent)
@@ -260,11 +336,11 @@ func pace(ctx context.Context, r io.Reader, rate int64, send func([]byte) error)
 // downloadHead is the head of a download's answer: its length (and its
 // range, for a part), and a name for the browser to save it under.
 func downloadHead(d *download) []byte {
-	disposition := mime.FormatMediaType("attachment", map[string]string{"filename": d.rec.Name})
+	disposition := mime.FormatMediaType("attachment", map[string]string{"filename": d.name})
 	status, rng := "200 OK", ""
 	if d.partial {
 		status = "206 Partial Content"
-		rng = fmt.Sprintf("Content-Range: bytes %d-%d/%d\r\n", d.first, d.first+d.n-1, d.rec.Size)
+		rng = fmt.Sprintf("Content-Range: bytes %d-%d/%d\r\n", d.first, d.first+d.n-1, d.size)
 	}
 	return fmt.Appendf(nil, "HTTP/1.1 %s\r\nContent-Type: application/octet-stream\r\nContent-Length: %s\r\n%s"+
 		"Accept-Ranges: bytes\r\nContent-Disposition: %s\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n\r\n",
