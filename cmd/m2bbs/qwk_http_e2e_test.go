@@ -3,9 +3,12 @@ package main
 import (
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/m2bbs/m2bbs/cmd/internal/filelink"
 	"github.com/m2bbs/m2bbs/host/qwk"
 	"github.com/m2bbs/m2bbs/host/qwk/qwktest"
 )
@@ -81,8 +84,35 @@ func TestOfflineMailOverHTTP(t *testing.T) {
 		t.Fatalf("the upload offered:\n%s", out)
 	}
 	repLink := linkIn(t, replyLinkRE, out)
-	if code, a := upload(t, b.addr, repLink, "M2BBS.REP", make([]byte, qwk.DefaultLimits.MaxPacketBytes+1)); code != http.StatusRequestEntityTooLarge {
-		t.Errorf("a REP past the limit: %d %+v", code, a)
+	// The hostile requests while a third caller's menu is timed.
+	cy := b.call(t)
+	arrive(t, cy, "cy", "pw", "pw", "y")
+	stop, done := make(chan struct{}), make(chan []filelink.Trip)
+	go func() {
+		trips, err := filelink.MenuRoundTrips(cy, stop, 2*time.Millisecond, readTimeout)
+		if err != nil {
+			t.Errorf("the third caller: %v", err)
+		}
+		done <- trips
+	}()
+	for range 3 {
+		if code, a := upload(t, b.addr, repLink, "M2BBS.REP", make([]byte, qwk.DefaultLimits.MaxPacketBytes+1)); code != http.StatusRequestEntityTooLarge {
+			t.Errorf("a REP past the limit: %d %+v", code, a)
+		}
+	}
+	if code, _ := post(t, "http://"+b.addr+repLink[:len(repLink)-3]+"AAA?offset=0", []byte("x")); code != http.StatusForbidden {
+		t.Errorf("a forged reply link: %d", code)
+	}
+	close(stop)
+	trips := filelink.During(<-done, time.Time{}, time.Now())
+	slices.Sort(trips)
+	if len(trips) < 5 {
+		t.Fatalf("only %d menu round trips", len(trips))
+	}
+	if median, worst := trips[len(trips)/2], trips[len(trips)-1]; median > 250*time.Millisecond || worst > 2*time.Second {
+		t.Errorf("the third caller's menu slowed during the hostile uploads: median %v, max %v", median, worst)
+	} else {
+		t.Logf("third caller's menu during the hostile uploads: %d round trips, median %v, max %v", len(trips), median, worst)
 	}
 	if out := visit(t, ann, ""); !strings.Contains(out, "No reply packet has arrived yet.") {
 		t.Fatalf("Enter before an upload:\n%s", out)

@@ -80,6 +80,21 @@ func TestPacketLinkMovesPointersOnlyWhenSentWhole(t *testing.T) {
 		t.Errorf("after a download cut short, %d posts new to ann, want 1", n)
 	}
 
+	// Another caller's packet, and a forged link, are refused.
+	bobs := strings.Repeat("cd", 16)
+	if err := db.SaveQWKPacket(ctx, store.QWKPacket{Token: bobs, User: "bob", Data: []byte("bob's"), Messages: 1}); err != nil {
+		t.Fatal(err)
+	}
+	dir.in <- request("GET", "102", packetLink(t, b, bobs), "")
+	awaitSent(t, dir, "102", "answer to a link to bob's packet", func(got [][]byte) bool {
+		return len(got) > 0 && strings.HasPrefix(string(got[0]), "HTTP/1.1 404")
+	})
+	forged := packetLink(t, b, token)
+	dir.in <- request("GET", "103", forged[:len(forged)-4]+"AAAA", "")
+	awaitSent(t, dir, "103", "answer to a forged link", func(got [][]byte) bool {
+		return len(got) > 0 && strings.HasPrefix(string(got[0]), "HTTP/1.1 403")
+	})
+
 	// A packet built as the menu builds it, sent whole.
 	built, err := (&qwkmail.Service{Store: db, Location: time.UTC}).Build(ctx, qwkmail.Board{BBSID: "TESTBBS"}, "ann", []string{"general"})
 	if err != nil {
