@@ -9,7 +9,7 @@ BIN      := bin/m2bbs
 BENCHBIN := bin/m2bbs-bench
 # What the build and the tests need beyond Go and gcc.
 APT_PACKAGES := pkg-config libzmq3-dev libsqlite3-dev sqlite3 mongrel2-core python3 \
-		nodejs chromium telnet expect openssh-client binkd rsh-redone-client postgresql
+		nodejs chromium telnet expect openssh-client binkd rsh-redone-client postgresql lrzsz
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps web build run run-lines test bench fuzz clean

@@ -68,6 +68,9 @@ type Conn struct {
 	// interrupted says another message was shown since the last keys
 	// message (a time warning): the editor redraws.
 	keysMode, interrupted bool
+	// binMode says the caller's gateway is in binary stream mode (a file
+	// transfer runs: binary.go).
+	binMode bool
 }
 
 // MaxStatusText bounds the text kept per caller for the status page.
@@ -84,6 +87,7 @@ func NewConn(connID, sender string, replier Replier) *Conn {
 func (c *Conn) Reset() {
 	c.sent, c.exited, c.closed, c.lastPrompt, c.lastText, c.promptLabel = 0, false, false, message.Message{}, "", ""
 	c.promptSecret, c.hasPrompt, c.keysMode, c.interrupted = false, false, false, false
+	c.binMode = false
 }
 
 // PromptLabel names the last prompt sent to the caller: its screen's name
@@ -128,6 +132,9 @@ const (
 // client. label says what the caller is looking at, for the status page:
 // a screen's name, or the message's text.
 func (c *Conn) Send(sender, connID string, m message.Message, label string) error {
+	if connID == c.ID && c.binMode && m.Type == KindScreen {
+		return nil // it would end the transfer at the caller's gateway: binary.go
+	}
 	if connID == c.ID && c.tellEncoding != "" {
 		m.Encoding, c.tellEncoding = string(c.tellEncoding), ""
 	}

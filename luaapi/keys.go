@@ -24,9 +24,11 @@ func (c *Conn) KeysMode() bool { return c.keysMode }
 func (c *Conn) followKeysMode(typ string) {
 	switch typ {
 	case message.TypeKeys:
-		c.keysMode, c.interrupted = true, false
+		c.keysMode, c.interrupted, c.binMode = true, false, false
 	case message.TypePrompt, message.TypeExit:
-		c.keysMode, c.interrupted = false, false
+		c.keysMode, c.interrupted, c.binMode = false, false, false
+	case message.TypeBinary:
+		c.keysMode, c.interrupted, c.binMode = false, false, true
 	default:
 		c.interrupted = c.keysMode
 	}

@@ -98,6 +98,8 @@ type Deps struct {
 	FTN FTNHost
 	// Files, if set, is the board's file areas (the files module).
 	Files *files.Library
+	// Transfers, if set, runs the transfer module's file transfers.
+	Transfers Transfers
 }
 
 // API is the BBS's Lua API for one Lua state, each module wired from the
@@ -118,6 +120,8 @@ type API struct {
 	FTN     *FTN
 	Files   *Files
 	QWK     *QWK
+	// Transfer is the transfer module (file transfers with lrzsz).
+	Transfer *Transfer
 	// Mongrel2 and Engine are the 2010 start-up's modules (startup.go).
 	Mongrel2 *Mongrel2
 	Engine   *Engine
@@ -169,6 +173,7 @@ func New(deps Deps) *API {
 	a.Files = &Files{Library: deps.Files, Allowed: a.Users.Allowed, IsSysop: a.Users.IsSysop, Current: deps.User,
 		Now: deps.Now, Recorder: deps.Recorder}
 	a.QWK = &QWK{Service: &qwkmail.Service{Store: deps.Store, Now: deps.Now, Location: deps.Location}, Recorder: deps.Recorder, Offload: deps.Offload, BuildInterval: DefaultBuildInterval, Links: a.Files}
+	a.Transfer = &Transfer{Host: deps.Transfers}
 	a.Mongrel2 = &Mongrel2{Log: deps.Log}
 	a.Engine = &Engine{Startup: deps.Startup, Log: deps.Log}
 	// A caller's level is read afresh at each login: the sysop may have
@@ -202,6 +207,7 @@ func (a *API) Modules() []Module {
 		{Name: "ftn", Loader: a.FTN.Loader},
 		{Name: "files", Loader: a.Files.Loader},
 		{Name: "qwk", Loader: a.QWK.Loader},
+		{Name: "transfer", Loader: a.Transfer.Loader},
 		{Name: "mongrel2", Loader: a.Mongrel2.Loader},
 		{Name: engineModule, Loader: a.Engine.Loader},
 	}

@@ -36,6 +36,9 @@ func (c *Conn) SetTerminal(data *lua.LTable) {
 	if b, ok := t.RawGetString("keys").(lua.LBool); ok {
 		p.Keys = bool(b)
 	}
+	if b, ok := t.RawGetString("bin").(lua.LBool); ok {
+		p.Binary = bool(b)
+	}
 	c.Terminal = p.Clean()
 }
 
@@ -46,7 +49,9 @@ func (c *Conn) SetTerminal(data *lua.LTable) {
 // type the client named, ” if none), size_known and encoding_known
 // (false when the values are the defaults), and keys (the caller's
 // gateway can do keystroke mode and the terminal shows ANSI: ui.keys and
-// ui.edit's full-screen editor work; never for the classic client).
+// ui.edit's full-screen editor work; never for the classic client), and
+// binary (the caller's gateway can do binary stream mode: transfer.send
+// and transfer.receive work; telnet and SSH only).
 func connTerminal(L *lua.LState) int {
 	c := checkConn(L, 1)
 	p := c.Terminal
@@ -63,6 +68,7 @@ func connTerminal(L *lua.LState) int {
 	t.RawSetString("ansi", lua.LBool(c.Colour && !p.NoANSI))
 	t.RawSetString("type", lua.LString(p.Type))
 	t.RawSetString("keys", lua.LBool(p.Keys && c.Colour && !p.NoANSI))
+	t.RawSetString("binary", lua.LBool(p.Binary))
 	L.Push(t)
 	return 1
 }

@@ -12,6 +12,7 @@
 
 local ui = require 'ui'
 local files = require 'files'
+local transfer = require 'transfer'
 
 local fileareas = {}
 
@@ -52,9 +53,16 @@ local function details(conn, req, f)
         '',
         f.description ~= '' and f.description or '(no description)',
     }, '\n')
-    req = ui.ask(conn, req, text .. '\n\n[Q]ueue it, [L]ink to download it now, or Enter: ')
+    local zmodem = conn:terminal().binary -- telnet or SSH: ZMODEM (transfers.md)
+    req = ui.ask(conn, req, text .. '\n\n[Q]ueue it, ' .. (zmodem and '[D]ownload it by ZMODEM, ' or '') ..
+        '[L]ink to download it now, or Enter: ')
     local choice = ui.trim(req.data.msg):upper()
-    if choice == 'Q' then
+    if choice == 'D' and zmodem then
+        local path, why = files.path(f.id)
+        local ok
+        if path then req, ok, why = transfer.send(conn, req, {path}) end
+        if ok then files.downloaded(f.id) else ui.display(conn, req, 'Not sent: ' .. tostring(why) .. '.') end
+    elseif choice == 'Q' then
         local ok, err = files.queue(f.id)
         ui.display(conn, req, ok and (f.name .. ' is in your download queue.') or ('Not queued: ' .. err .. '.'))
     elseif choice == 'L' then
@@ -156,6 +164,20 @@ local function upload(conn, req)
     local area
     req, area = pick_area(conn, req, 'Upload to which area? (Enter to go back) ', function(a) return a.may_upload end)
     if not area then return req end
+    if conn:terminal().binary then -- telnet or SSH: ZMODEM (transfers.md)
+        local got, why
+        req, got, why = transfer.receive(conn, req)
+        if not got then
+            ui.display(conn, req, 'Nothing received: ' .. tostring(why) .. '.')
+            return req
+        end
+        for _, r in ipairs(got) do
+            local f, err = files.ingest(area.name, r.path, r.name)
+            ui.display(conn, req, f and (r.name .. ' is in; the sysop reviews uploads before others see them.')
+                or (r.name .. ' refused: ' .. tostring(err) .. '.'))
+        end
+        return req
+    end
     local link, seconds = files.upload_link(conn, area.name)
     if not link then
         ui.display(conn, req, 'No upload: ' .. seconds .. '.')

@@ -125,14 +125,14 @@ func TestAccessRuleOnMenuItem(t *testing.T) {
 	if out := b.play(t, "zed", "pw", "y", "S", "G", "ann", "cosysop", "F", "bob", "v", "Q", "Q"); strings.Count(out, "Done.") != 2 {
 		t.Fatalf("the sysop could not put ann in cosysop and flag bob V:\n%s", out)
 	}
-	ann := b.play(t, "ann", "pw", "y", "O", "Q")
-	if !strings.Contains(ann, "O. The co-sysops' corner.") || !strings.Contains(ann, "Welcome to the corner.") {
+	ann := b.play(t, "ann", "pw", "y", "J", "Q")
+	if !strings.Contains(ann, "J. The co-sysops' corner.") || !strings.Contains(ann, "Welcome to the corner.") {
 		t.Errorf("ann, in cosysop, is refused the corner:\n%s", ann)
 	}
 	if strings.Contains(ann, "lounge") {
 		t.Errorf("ann, without flag V, sees the lounge:\n%s", ann)
 	}
-	bob := b.play(t, "bob", "pw", "y", "O", "V", "Q")
+	bob := b.play(t, "bob", "pw", "y", "J", "V", "Q")
 	if strings.Contains(bob, "corner") || !strings.Contains(bob, "That's not on the menu.") {
 		t.Errorf("bob, in no group, gets the corner:\n%s", bob)
 	}
@@ -167,7 +167,7 @@ func TestBrokenAccessRuleStopsTheScript(t *testing.T) {
 	if err == nil || ctx.Err() != nil {
 		t.Fatalf("the board started with a broken rule (%v):\n%s", err, out)
 	}
-	if !strings.Contains(string(out), `item "O"`) || !strings.Contains(string(out), "column 32") {
+	if !strings.Contains(string(out), `item "J"`) || !strings.Contains(string(out), "column 32") {
 		t.Errorf("the sysop is not told where the rule is wrong:\n%s", out)
 	}
 }

@@ -24,5 +24,9 @@ func openFiles(s *settings, db store.Store, log *slog.Logger) (*files.Library, e
 		return nil, errors.New("files: this database keeps no files")
 	}
 	log.Info("file areas", "dir", set.Root, "areas", len(set.Areas), "review", set.Review)
-	return &files.Library{Settings: set, Store: fs}, nil
+	lib := &files.Library{Settings: set, Store: fs}
+	if dir := transfersDir(s); dir != "" {
+		lib.ReceivedRoots = []string{dir} // ZMODEM uploads (docs/transfers.md)
+	}
+	return lib, nil
 }

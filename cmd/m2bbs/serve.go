@@ -129,6 +129,7 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		FrontEndPIDFile:   s.Mongrel2PIDFile,
 		FrontEndElsewhere: remoteSpec(s.SendSpec),
 		DoorsDir:          doorsDir(s),
+		TransfersDir:      transfersDir(s),
 	}, dispatch.Deps{Store: db, Log: log, Lines: db, Directory: directory, Drain: s.drain, Events: db, FTN: ftnStatus,
 		AdoptLine: lineAdopter(s, zctx, log), Bell: bell, Files: fileAreas})
 	if err != nil {
@@ -149,6 +150,16 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		}
 	}()
 	return h.Run(ctx)
+}
+
+// transfersDir is the folder of the line's file transfers, beside the
+// doors' (what callers received is kept across a restart); "" (a
+// temporary folder) for a database in memory.
+func transfersDir(s *settings) string {
+	if dir := doorsDir(s); dir != "" {
+		return filepath.Join(filepath.Dir(filepath.Dir(dir)), "transfers", "line"+strconv.Itoa(s.line))
+	}
+	return ""
 }
 
 // doorsDir is the folder of the line's native doors, beside the database,

@@ -37,6 +37,22 @@ const (
 // a gateway whose terminal profile says "keys" gets one.
 const TypeKeys = "keys"
 
+// TypeBinary is binary stream mode (docs/clients.md): a message of this
+// type carries raw bytes, base64 in Msg (host/shared/binstream), both
+// ways. From the host it puts the caller's gateway in binary stream mode
+// (telnet BINARY negotiated, IAC doubled; SSH's channel bytes as they
+// are) and the gateway writes the bytes as they are; what the caller
+// sends meanwhile comes back in requests of this type. TypeBinaryEnd
+// (or an exit) ends the mode. Only a gateway whose terminal profile says
+// "bin" gets one.
+const TypeBinary = "bin"
+
+// TypeBinaryEnd ends binary stream mode (the transfer is over): the
+// gateway shows the messages it held meanwhile. While the mode is on a
+// gateway holds every message but bin and exit (a sysop's watch notice,
+// a page): written into the transfer they would break it.
+const TypeBinaryEnd = "binend"
+
 // Message is one message to a caller; its fields are named after the
 // members they are written as. Msg is always written ("msg":""
 // when empty, which clients show as nothing); the other fields are not
@@ -81,6 +97,10 @@ func Screen(text string) Message { return Message{Type: TypeScreen, Msg: text} }
 // Keys returns the keystroke-mode message that writes out to the
 // caller's terminal as it is (see TypeKeys).
 func Keys(out string) Message { return Message{Type: TypeKeys, Msg: out} }
+
+// Binary returns the binary stream mode message carrying b64, the bytes
+// in standard base64 (see TypeBinary).
+func Binary(b64 string) Message { return Message{Type: TypeBinary, Msg: b64} }
 
 // Exit returns the message that shows text and ends the call.
 func Exit(text string) Message { return Message{Type: TypeExit, Msg: text} }

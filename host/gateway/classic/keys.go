@@ -26,3 +26,23 @@ func AppendGatewayKeys(dst []byte, route, keys, peer, key string) []byte {
 func (c *Client) SendKeys(keys string) error {
 	return c.send(c.withTerminal(AppendKeys(c.req[:0], c.route, keys)))
 }
+
+// AppendBinary appends a binary stream mode request, `ROUTE
+// {"type":"bin","msg":B64}` and a NUL, to dst: bytes the caller sent while
+// the board had their gateway in binary stream mode (message.TypeBinary),
+// b64 being them in standard base64 (no character needs escaping).
+func AppendBinary(dst []byte, route, b64 string) []byte {
+	dst = append(dst, route...)
+	dst = append(dst, ` {"type":"bin","msg":"`...)
+	dst = append(dst, b64...)
+	return append(dst, '"', '}', 0)
+}
+
+// AppendGatewayBinary appends a gateway's binary stream mode request for a
+// caller at address peer, with the address and key as
+// AppendGatewayRequest adds them to a line.
+func AppendGatewayBinary(dst []byte, route, b64, peer, key string) []byte {
+	dst = AppendBinary(dst, route, b64)
+	dst = AppendMember(dst, "peer", appendJSONString(nil, peer))
+	return AppendMember(dst, "peer_key", appendJSONString(nil, key))
+}

@@ -129,7 +129,7 @@ func (sess *session) resize(w, h int) {
 // client that stops reading.
 func (sess *session) serve(ctx context.Context) {
 	near, far := net.Pipe()
-	st := telnet.Stream{}
+	st := telnet.Stream{Binary: true} // channel bytes pass as they are: file transfers work
 	sess.mu.Lock()
 	st.Terminal, st.Echo = sess.term, sess.pty
 	if name := sess.conn.Permissions.Extensions[extLogin]; name != "" {

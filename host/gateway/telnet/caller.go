@@ -13,6 +13,7 @@ import (
 
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
 	"github.com/m2bbs/m2bbs/host/message"
+	"github.com/m2bbs/m2bbs/host/shared/binstream"
 	"github.com/m2bbs/m2bbs/host/shared/chunkwrite"
 	"github.com/m2bbs/m2bbs/host/shared/termprofile"
 	"github.com/m2bbs/m2bbs/host/shared/termtext"
@@ -65,6 +66,8 @@ type caller struct {
 	stream *streamCall
 	// km is keystroke mode (keymode.go).
 	km keyMode
+	// bin is binary stream mode (binmode.go).
+	bin binMode
 
 	mu    sync.Mutex // guards the fields below, read by Server.Callers
 	since time.Time
@@ -78,6 +81,8 @@ func newCaller(s *Server, nc net.Conn) *caller {
 		nc:    nc,
 		log:   s.log.With("remote", nc.RemoteAddr().String()),
 		ed:    NewEditor(s.cfg.MaxLine),
+		dec:   Decoder{FollowBinary: true},
+		bin:   binMode{pacer: binstream.NewPacer()},
 		since: time.Now(),
 	}
 }
@@ -291,6 +296,10 @@ func (c *caller) converse(ctx context.Context) error {
 	}
 	for {
 		var err error
+		in := keys
+		if c.holdingBinary() {
+			in = nil // TCP holds the caller's flood until bytes have gone
+		}
 		select {
 		case <-ctx.Done():
 			c.out = c.text(c.out, "\nThe BBS is shutting down. Goodbye.\n")
@@ -301,7 +310,7 @@ func (c *caller) converse(ctx context.Context) error {
 		case <-first:
 			c.out = c.text(c.out, nothingReceived)
 			err = errNoInput
-		case p := <-keys:
+		case p := <-in:
 			first = nil
 			if timer != nil {
 				timer.Reset(c.s.cfg.IdleTimeout)
@@ -310,6 +319,10 @@ func (c *caller) converse(ctx context.Context) error {
 		case err = <-keysErr:
 		case <-c.km.tick:
 			err = c.sendKeys()
+		case <-c.bin.tick:
+			err = c.sendBinary()
+		case <-c.bin.holdEnd:
+			c.releaseBinary(true)
 		case f := <-frames:
 			err = f.err
 			if err == nil {
@@ -386,6 +399,13 @@ func (c *caller) readFrames(frames chan<- frame, done <-chan struct{}) {
 // keys handles input from the caller: negotiation, and keys for the
 // editor.
 func (c *caller) keys(p []byte) error {
+	if c.stream != nil && c.dropAfterBinary(time.Now()) {
+		return nil // a transfer's tail (binmode.go)
+	}
+	if c.stream != nil && c.bin.on {
+		c.binaryIn(p)
+		return c.sendBinary()
+	}
 	if c.stream != nil && c.km.on {
 		c.keystrokes(c.typed(p))
 		return c.sendKeys()
@@ -398,7 +418,12 @@ func (c *caller) keys(p []byte) error {
 	for _, t := range c.tokens {
 		switch t.Kind {
 		case KindData:
-			if c.km.on {
+			if c.dropAfterBinary(time.Now()) {
+				continue // a transfer's tail (binmode.go)
+			}
+			if c.bin.on {
+				c.binaryIn(t.Data)
+			} else if c.km.on {
 				c.keystrokes(c.typed(t.Data))
 			} else {
 				c.queue(c.typed(t.Data))
@@ -412,6 +437,9 @@ func (c *caller) keys(p []byte) error {
 		case KindSubnegotiation:
 			c.subnegotiation(t.Option, t.Data)
 		case KindCommand:
+			if c.bin.on {
+				continue // no keys nor answers over a transfer
+			}
 			switch t.Command {
 			case IP, BRK:
 				c.commandKey(keyCtrlC)
@@ -425,6 +453,10 @@ func (c *caller) keys(p []byte) error {
 				}
 			}
 		}
+	}
+	if c.bin.on {
+		c.releaseBinary(false)
+		return c.sendBinary()
 	}
 	if c.km.on {
 		return c.sendKeys()
@@ -511,6 +543,17 @@ func (c *caller) edit() error {
 // APC, …) and C1 controls never reach the caller's terminal
 // (termtext.StripStrings).
 func (c *caller) show(m message.Message) error {
+	switch {
+	case m.Type == message.TypeBinary:
+		return c.showBinary(m)
+	case m.Type == message.TypeBinaryEnd:
+		c.endBinaryMode()
+		return c.showHeld()
+	case c.bin.on && m.Type != message.TypeExit:
+		c.holdMessage(m) // written into the transfer, it would break it
+		return nil
+	}
+	c.endBinaryMode()
 	switch m.Type {
 	case message.TypeKeys:
 		return c.showKeys(m)

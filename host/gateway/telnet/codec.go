@@ -85,13 +85,19 @@ const (
 // between calls, so the stream may be cut anywhere. Its zero value is
 // ready to use.
 type Decoder struct {
-	state    int
-	verb     byte   // stVerb: the verb awaiting its option
-	option   byte   // subnegotiation option
-	sub      []byte // subnegotiation payload so far
-	overflow bool   // the subnegotiation passed MaxSubnegotiation
-	buf      []byte // the bytes tokens of one Decode call point into
-	mark     int    // buf[mark:] is data not yet in a token
+	// Binary says the client's BINARY option is on (RFC 856): CR NUL is
+	// data as it is, not a bare CR. With FollowBinary the Decoder sets it
+	// itself at the client's IAC WILL BINARY and IAC WONT BINARY, exactly
+	// where the client's data changes mode (the gateway accepts BINARY).
+	Binary       bool
+	FollowBinary bool
+	state        int
+	verb         byte   // stVerb: the verb awaiting its option
+	option       byte   // subnegotiation option
+	sub          []byte // subnegotiation payload so far
+	overflow     bool   // the subnegotiation passed MaxSubnegotiation
+	buf          []byte // the bytes tokens of one Decode call point into
+	mark         int    // buf[mark:] is data not yet in a token
 }
 
 // Decode parses p, appends the tokens it completes to dst and returns
@@ -119,7 +125,7 @@ func (d *Decoder) step(dst []Token, b byte) []Token {
 		switch {
 		case b == IAC:
 			d.state = stIAC
-		case b == 0 && afterCR: // CR NUL: a bare CR
+		case b == 0 && afterCR && !d.Binary: // CR NUL: a bare CR
 		case b == '\r':
 			d.buf = append(d.buf, b)
 			d.state = stCR
@@ -142,6 +148,9 @@ func (d *Decoder) step(dst []Token, b byte) []Token {
 		}
 	case stVerb:
 		d.state = stData
+		if d.FollowBinary && b == OptBinary && (d.verb == WILL || d.verb == WONT) {
+			d.Binary = d.verb == WILL
+		}
 		dst = d.flush(dst)
 		dst = append(dst, Token{Kind: KindNegotiation, Command: d.verb, Option: b})
 	case stSBOpt:

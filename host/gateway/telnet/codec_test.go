@@ -237,7 +237,7 @@ func TestOptions(t *testing.T) {
 		}, false, false, false},
 		{"unsupported options refused once", []exchange{
 			{WILL, OptLinemode, "\xff\xfe\x22"}, {WILL, OptLinemode, ""},
-			{DO, OptBinary, "\xff\xfc\x00"}, {DO, OptBinary, ""},
+			{DO, 6, "\xff\xfc\x06"}, {DO, 6, ""}, // TIMING-MARK
 			{WILL, OptEcho, "\xff\xfe\x01"}, {WILL, OptEcho, ""},
 		}, false, false, false},
 		{"option turned off after on is acknowledged, and on again", []exchange{
@@ -246,6 +246,9 @@ func TestOptions(t *testing.T) {
 		{"client's own offer of a supported option accepted", []exchange{
 			{WONT, OptSuppressGoAhead, ""}, {WILL, OptSuppressGoAhead, "\xff\xfd\x03"},
 		}, false, false, true},
+		{"binary accepted both ways (a file transfer)", []exchange{
+			{DO, OptBinary, "\xff\xfb\x00"}, {WILL, OptBinary, "\xff\xfd\x00"}, {DO, OptBinary, ""},
+		}, false, false, false},
 		{"off for an option never on: silence", []exchange{{WONT, OptLinemode, ""}, {DONT, OptBinary, ""}}, false, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -70,6 +70,30 @@ func FuzzDecoder(f *testing.F) {
 // FuzzEditor checks that no keys make the Editor pass its limit, put
 // control characters or invalid UTF-8 in a line, or erase more than it
 // showed.
+// FuzzBinaryRoundTrip: bytes written as telnet data by AppendBinary, in
+// NVT or BINARY, come back whole from a Decoder in the same mode, however
+// the stream is cut.
+func FuzzBinaryRoundTrip(f *testing.F) {
+	f.Add([]byte("\xff\r\x00A\r\n\xff\xff\r"), []byte{1, 3}, false)
+	f.Add([]byte("\r\x00\r\r\n\x00"), []byte{2}, true)
+	f.Fuzz(func(t *testing.T, p, cuts []byte, binary bool) {
+		wire := AppendBinary(nil, p, binary)
+		d := Decoder{Binary: binary}
+		var got []byte
+		for _, chunk := range cutAt(wire, cuts) {
+			for _, tok := range d.Decode(nil, chunk) {
+				if tok.Kind != KindData {
+					t.Fatalf("token %v from data", tok.Kind)
+				}
+				got = append(got, tok.Data...)
+			}
+		}
+		if !bytes.Equal(got, p) {
+			t.Fatalf("wrote %q, read back %q", p, got)
+		}
+	})
+}
+
 func FuzzEditor(f *testing.F) {
 	f.Add([]byte("ab\r\x00\x7f\x15"), false)
 	f.Add([]byte("né\x7f✓\x17\x1b[A\xff\xc3(\r\n"), false)

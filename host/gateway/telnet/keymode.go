@@ -83,27 +83,36 @@ func (c *caller) keystrokes(p []byte) {
 // sendKeys sends the keys that wait as one keys request, if the pacer
 // lets it, and arms the pacer's tick for the rest.
 func (c *caller) sendKeys() error {
-	c.km.tick = nil
-	if !c.km.on || c.km.batch.Pending() == 0 {
+	return c.sendPaced(c.km.on, &c.km.pacer, &c.km.tick, c.km.batch.Pending, func() {
+		keys := c.km.batch.Next()
+		if c.s.cfg.PeerKey == "" {
+			c.req = c.withTerminal(classic.AppendKeys(c.req[:0], c.route, keys))
+		} else {
+			c.req = c.withTerminal(classic.AppendGatewayKeys(c.req[:0], c.route, keys, c.peer(), c.s.cfg.PeerKey))
+		}
+	})
+}
+
+// sendPaced sends one request of what waits (build writes it in c.req
+// from the batch), if the mode is on, something waits (pending) and the
+// pacer lets it, and arms tick for the rest.
+func (c *caller) sendPaced(on bool, pacer *keystroke.Pacer, tick *<-chan time.Time, pending func() int, build func()) error {
+	*tick = nil
+	if !on || pending() == 0 {
 		return nil
 	}
 	now := time.Now()
-	if wait := c.km.pacer.Wait(now); wait > 0 {
-		c.km.tick = time.After(wait)
+	if wait := pacer.Wait(now); wait > 0 {
+		*tick = time.After(wait)
 		return nil
 	}
-	keys := c.km.batch.Next()
-	c.km.pacer.Sent(now)
-	if c.s.cfg.PeerKey == "" {
-		c.req = c.withTerminal(classic.AppendKeys(c.req[:0], c.route, keys))
-	} else {
-		c.req = c.withTerminal(classic.AppendGatewayKeys(c.req[:0], c.route, keys, c.peer(), c.s.cfg.PeerKey))
-	}
+	build()
+	pacer.Sent(now)
 	if err := c.send(); err != nil {
 		return err
 	}
-	if c.km.batch.Pending() > 0 {
-		c.km.tick = time.After(c.km.pacer.Wait(time.Now()))
+	if pending() > 0 {
+		*tick = time.After(pacer.Wait(time.Now()))
 	}
 	return nil
 }

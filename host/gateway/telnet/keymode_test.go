@@ -121,7 +121,7 @@ func TestTelnetKeystrokeMode(t *testing.T) {
 	c.write("ok\r", false)
 	c.readUntil("ok\r\n", "Bye.\r\n")
 	reqs := bbs.receivedRequests()
-	want := []string{keysReq("x\r", echoed), keysReq("\x03", echoed), withTerminal(req("ok"), echoed)}
+	want := []string{keysReq("x\r", echoedTelnet), keysReq("\x03", echoedTelnet), withTerminal(req("ok"), echoedTelnet)}
 	if len(reqs) != 4 || reqs[1] != want[0] || reqs[2] != want[1] || reqs[3] != want[2] {
 		t.Errorf("the board got %q, want after the connect %q", reqs, want)
 	}
@@ -146,7 +146,7 @@ func TestCP437KeystrokeMode(t *testing.T) {
 	}
 	c.write("\x82\x1b[D", false) // é, left arrow
 	c.readUntil("ok")
-	term := `{"type":"ANSI","width":80,"height":25,"encoding":"cp437","ansi":true,"keys":true}`
+	term := `{"type":"ANSI","width":80,"height":25,"encoding":"cp437","ansi":true,"keys":true,"bin":true}`
 	if reqs := bbs.receivedRequests(); len(reqs) != 2 || reqs[1] != keysReq("é\x1b[D", term) {
 		t.Errorf("the board got %q", reqs)
 	}

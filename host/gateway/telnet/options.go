@@ -19,12 +19,12 @@ type options struct {
 
 // weSupport reports whether we will enable option on our side.
 func weSupport(option byte) bool {
-	return option == OptEcho || option == OptSuppressGoAhead
+	return option == OptEcho || option == OptSuppressGoAhead || option == OptBinary
 }
 
 // heMaySupport reports whether we let the client enable option.
 func heMaySupport(option byte) bool {
-	return option == OptSuppressGoAhead || option == OptNAWS || option == OptTerminalType
+	return option == OptSuppressGoAhead || option == OptNAWS || option == OptTerminalType || option == OptBinary
 }
 
 // offer asks to enable option on our side (verb WILL) or the client's
@@ -97,6 +97,10 @@ func (o *options) ours(option byte) bool { return o.us[option].on }
 
 // his reports whether option is on on the client's side.
 func (o *options) his(option byte) bool { return o.him[option].on }
+
+// ourAsked reports whether we offered option on our side and await the
+// answer.
+func (o *options) ourAsked(option byte) bool { return o.us[option].asked }
 
 // asked reports whether we asked the client to enable option and await
 // the answer.

@@ -87,7 +87,7 @@ exit $status
 	bbs.waitGone(t)
 	// The gateway waited for the terminal type and size before it dialled.
 	// Every request says what the terminal is.
-	term := `{"type":"XTERM-256COLOR","width":100,"height":30,"encoding":"utf-8","ansi":true,"keys":true}`
+	term := `{"type":"XTERM-256COLOR","width":100,"height":30,"encoding":"utf-8","ansi":true,"keys":true,"bin":true}`
 	want := []string{withTerminal(connectReq, term), withTerminal(req("zed"), term), withTerminal(req("s3cret"), term), withTerminal(req("Q"), term)}
 	if got := bbs.receivedRequests(); !slices.Equal(got, want) {
 		t.Errorf("BBS received %q, want %q", got, want)

@@ -68,8 +68,8 @@ func TestGatewayCall(t *testing.T) {
 
 	// The window size came before the BBS was dialled; the terminal type,
 	// which came later, goes with the next line, and every line after.
-	term := `{"type":"VT100","width":100,"height":30,"ansi":true,"keys":true}`
-	want := []string{withTerminal(connectReq, `{"width":100,"height":30,"ansi":true,"keys":true}`),
+	term := `{"type":"VT100","width":100,"height":30,"ansi":true,"keys":true,"bin":true}`
+	want := []string{withTerminal(connectReq, `{"width":100,"height":30,"ansi":true,"keys":true,"bin":true}`),
 		withTerminal(req("zed"), term), withTerminal(req("s3cret"), term), withTerminal(req("Q"), term)}
 	if got := bbs.receivedRequests(); !slices.Equal(got, want) {
 		t.Errorf("BBS received %q, want %q", got, want)
@@ -122,7 +122,7 @@ func TestGatewayTypeAhead(t *testing.T) {
 	if got, want := c.readToEOF(), "one\r\nNext\r\n> two\r\nBye!\r\n\r\n"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
-	if got, want := bbs.receivedRequests(), []string{withTerminal(connectReq, echoed), withTerminal(req("one"), echoed), withTerminal(req("two"), echoed)}; !slices.Equal(got, want) {
+	if got, want := bbs.receivedRequests(), []string{withTerminal(connectReq, echoedTelnet), withTerminal(req("one"), echoedTelnet), withTerminal(req("two"), echoedTelnet)}; !slices.Equal(got, want) {
 		t.Errorf("BBS received %q, want %q", got, want)
 	}
 }
@@ -146,7 +146,7 @@ func TestGatewayTypeAheadLimit(t *testing.T) {
 	c.readUntil("\r\n")
 	c.conn.Close()
 	bbs.waitGone(t)
-	if got, want := bbs.receivedRequests(), []string{withTerminal(connectReq, echoed), withTerminal(req("abcd"), echoed)}; !slices.Equal(got, want) {
+	if got, want := bbs.receivedRequests(), []string{withTerminal(connectReq, echoedTelnet), withTerminal(req("abcd"), echoedTelnet)}; !slices.Equal(got, want) {
 		t.Errorf("BBS received %q, want %q", got, want)
 	}
 }
@@ -323,3 +323,7 @@ func TestHuntsForAFreeLine(t *testing.T) {
 // echoed is the terminal a caller's requests say when all the gateway
 // knows is that it echoes for them: keystroke mode is possible.
 const echoed = `{"ansi":true,"keys":true}`
+
+// echoedTelnet is echoed for a telnet caller, who can also do binary
+// stream mode.
+const echoedTelnet = `{"ansi":true,"keys":true,"bin":true}`

@@ -39,6 +39,10 @@ type Stream struct {
 	// is in raw mode, as under an SSH pty); false when the caller's own
 	// terminal echoes.
 	Echo bool
+	// Binary says the connection carries any byte as it is (SSH's
+	// channel), so the board may put the caller in binary stream mode
+	// (a file transfer).
+	Binary bool
 	// Login, if set, is typed into the board's login prompts.
 	Login *Login
 	// Vouch, if set, is called for each "connect" the call sends: the
@@ -53,11 +57,12 @@ type Stream struct {
 
 // streamCall is the part of a caller that only a Stream call has.
 type streamCall struct {
-	echo  bool
-	login *Login
-	vouch func() keylogin.Assertion
-	wire  keylogin.Wire
-	typed int // prompts answered from login
+	echo   bool
+	binary bool
+	login  *Login
+	vouch  func() keylogin.Assertion
+	wire   keylogin.Wire
+	typed  int // prompts answered from login
 }
 
 // Call is one caller on a Stream connection, served by the Server's
@@ -72,7 +77,7 @@ type Call struct {
 // NewCall does not apply them.
 func (s *Server) NewCall(nc net.Conn, st Stream) *Call {
 	c := newCaller(s, nc)
-	c.stream = &streamCall{echo: st.Echo, vouch: st.Vouch, wire: st.VouchWire}
+	c.stream = &streamCall{echo: st.Echo, binary: st.Binary, vouch: st.Vouch, wire: st.VouchWire}
 	if c.stream.wire.Name == "" {
 		c.stream.wire = keylogin.KeyLoginWire
 	}

@@ -90,6 +90,7 @@ func (c *caller) withTerminal(req []byte) []byte {
 	p := c.prof
 	c.mu.Unlock()
 	p.Keys = c.canKeys()
+	p.Binary = c.canBinary()
 	if !p.NoANSI {
 		req = classic.WithANSI(req)
 	}

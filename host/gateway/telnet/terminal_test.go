@@ -40,8 +40,8 @@ func TestCP437Caller(t *testing.T) {
 	c.readToEOF()
 	bbs.waitGone(t)
 
-	term := `{"type":"ANSI","width":80,"height":25,"encoding":"cp437","ansi":true,"keys":true}`
-	resized := `{"type":"ANSI","width":132,"height":50,"encoding":"cp437","ansi":true,"keys":true}`
+	term := `{"type":"ANSI","width":80,"height":25,"encoding":"cp437","ansi":true,"keys":true,"bin":true}`
+	resized := `{"type":"ANSI","width":132,"height":50,"encoding":"cp437","ansi":true,"keys":true,"bin":true}`
 	want := []string{withTerminal(connectReq, term), withTerminal(req("Renée"), term), withTerminal(req("Q"), resized)}
 	if got := bbs.receivedRequests(); !slices.Equal(got, want) {
 		t.Errorf("BBS received %q, want %q", got, want)

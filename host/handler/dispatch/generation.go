@@ -58,6 +58,7 @@ func (h *Host) load() (*generation, error) {
 			Nodes:      h.nodes,
 			Doors:      h.doors,
 			Post:       h.post(w),
+			Transfers:  h.transfers,
 		})
 		if err != nil {
 			for _, w := range gen.workers {

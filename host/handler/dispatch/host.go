@@ -18,6 +18,7 @@ import (
 	"github.com/m2bbs/m2bbs/host/handler/nodes"
 	"github.com/m2bbs/m2bbs/host/handler/session"
 	"github.com/m2bbs/m2bbs/host/handler/store"
+	"github.com/m2bbs/m2bbs/host/handler/transfer"
 	"github.com/m2bbs/m2bbs/host/message"
 	"github.com/m2bbs/m2bbs/host/shared/access"
 	"github.com/m2bbs/m2bbs/host/shared/lograte"
@@ -118,6 +119,13 @@ type Config struct {
 	// the doors of a host killed with SIGKILL left running. A folder of
 	// the host's own in the system's temporary folder when empty.
 	DoorsDir string
+	// TransfersDir holds the file transfers' private folders
+	// (transfer.Config.Root): unfinished runs are removed at start, what
+	// callers received kept for those resumed after a restart. A folder
+	// of the host's own in the system's temporary folder when empty
+	// (removed when the host stops). Without lrzsz
+	// installed the board has no transfers.
+	TransfersDir string
 	// EventTick is how often the host looks for events due
 	// (events.DefaultTick when zero).
 	EventTick time.Duration
@@ -220,6 +228,8 @@ type Host struct {
 	// nodes numbers the line's callers; doors runs native doors (nodes.go).
 	nodes *nodes.Allocator
 	doors *nativedoor.Runner
+	// transfers runs file transfers (transfers.go); nil without lrzsz.
+	transfers *transfer.Runner
 }
 
 // New loads the scripts and screens into a first generation of workers.
@@ -260,6 +270,7 @@ func New(transport Transport, cfg Config, deps Deps) (*Host, error) {
 	h.newHub()
 	h.initNodes()
 	h.doors = &nativedoor.Runner{TempRoot: cfg.DoorsDir} // its folder is made by the first door
+	h.initTransfers()
 	fp, err := fingerprint(h.watchedDirs())
 	if err != nil {
 		return nil, fmt.Errorf("host: %w", err)
@@ -299,6 +310,7 @@ func (h *Host) Run(ctx context.Context) error {
 		h.line.wg.Wait()
 		h.adopt.wg.Wait()
 		h.nodes.Close() // what the line's nodes wrote is stored
+		h.closeTransfers()
 		if err := h.doors.Close(); err != nil {
 			h.log.Warn("doors folder not removed", "err", err)
 		}

@@ -11,10 +11,18 @@ import (
 // JSON.stringify puts type first too).
 var keysPrefix = []byte(`{"type":"keys"`)
 
-// isKeys reports whether body is a keystroke-mode request. A keys
-// request written otherwise is taken for a line here, and refused as one
-// (with a word, charged to the caller's flood limit).
-func isKeys(body []byte) bool { return bytes.HasPrefix(body, keysPrefix) }
+// binPrefix starts the body of a binary stream mode request
+// (classic.AppendBinary).
+var binPrefix = []byte(`{"type":"bin"`)
+
+// isKeys reports whether body is a keystroke-mode request, or a binary
+// stream mode one (a file transfer's piece), which waits and is dropped
+// the same way. A keys request written otherwise is taken for a line
+// here, and refused as one (with a word, charged to the caller's flood
+// limit).
+func isKeys(body []byte) bool {
+	return bytes.HasPrefix(body, keysPrefix) || bytes.HasPrefix(body, binPrefix)
+}
 
 // KeysQueuedPerCaller bounds the requests of a caller in keystroke mode
 // waiting for their worker, keys requests included: more than

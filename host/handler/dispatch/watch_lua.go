@@ -88,7 +88,7 @@ func (tr *WatchTranscript) Write(b *strings.Builder, e WatchEvent) {
 		b.WriteByte('\n')
 		tr.atPrompt = false
 	}
-	if e.Type == message.TypeKeys && (e.Kind == WatchSent || e.Kind == WatchRaw) {
+	if (e.Type == message.TypeKeys || e.Type == message.TypeBinary) && (e.Kind == WatchSent || e.Kind == WatchRaw) {
 		if !tr.inKeys {
 			b.WriteString(WatchKeysText)
 			tr.inKeys = true

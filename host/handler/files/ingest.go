@@ -22,6 +22,10 @@ import (
 type Library struct {
 	Settings Settings
 	Store    store.FileStore
+	// ReceivedRoots are folders, besides the system's temporary folder,
+	// that hold what file transfers received (the line's transfers
+	// folder): scripts may ingest from them (Ingestible).
+	ReceivedRoots []string
 
 	keys keyCache // the link key (Signer)
 }
@@ -262,7 +266,7 @@ func (l *Library) Ingestible(p string) bool {
 	if err != nil {
 		return false
 	}
-	for _, root := range []string{os.TempDir()} {
+	for _, root := range append([]string{os.TempDir()}, l.ReceivedRoots...) {
 		r, err := filepath.Abs(root)
 		if err != nil || !strings.HasPrefix(abs, r+string(filepath.Separator)) {
 			continue

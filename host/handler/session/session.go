@@ -31,6 +31,7 @@ import (
 	"github.com/m2bbs/m2bbs/host/handler/nativedoor"
 	"github.com/m2bbs/m2bbs/host/handler/store"
 	"github.com/m2bbs/m2bbs/host/handler/throttle"
+	"github.com/m2bbs/m2bbs/host/handler/transfer"
 	"github.com/m2bbs/m2bbs/host/message"
 	"github.com/m2bbs/m2bbs/host/shared/keylogin"
 	"github.com/m2bbs/m2bbs/host/shared/lograte"
@@ -249,6 +250,9 @@ type Deps struct {
 	// first.
 	Doors *nativedoor.Runner
 	Post  func(ctx context.Context, connID string, fn func()) bool
+	// Transfers, if set, runs file transfers (transfer.go); Post is
+	// needed for them too.
+	Transfers *transfer.Runner
 }
 
 // Fallback texts for screens that are missing.
@@ -275,6 +279,7 @@ type Session struct {
 	lastInput time.Time
 	rate      tokenBucket
 	keyRate   tokenBucket // keystroke-mode requests (keys.go)
+	binRate   tokenBucket // binary stream mode requests (binary.go)
 	// overrun is set (from a timer's goroutine) to say why the session's
 	// context was cancelled.
 	overrun atomic.Pointer[string]
@@ -303,6 +308,11 @@ type Session struct {
 	// native door (stream.go); doorStarted is when they last started one.
 	stream      *joined
 	doorStarted time.Time
+	// transferStarts bounds how often the caller starts a file transfer;
+	// received are the transfers they received, whose folders go when
+	// the session does (transfer.go).
+	transferStarts tokenBucket
+	received       []transfer.Result
 }
 
 // Stats are the Table's counters.
@@ -477,7 +487,7 @@ func New(cfg Config, deps Deps) (*Table, error) {
 		Throttle: loginThrottle(cfg, deps), MinPassword: cfg.Logins.MinPassword,
 		ScriptsDir: cfg.ScriptsDir, Now: deps.Now, Location: deps.Location, Rand: deps.Rand,
 		Offload: t, Startup: t, Channels: deps.Channels, Listen: t.listen, Watch: deps.Watch,
-		FTN: cfg.FTN, Files: cfg.Files, ExternalDoors: t, Node: t.nodeOn,
+		FTN: cfg.FTN, Files: cfg.Files, ExternalDoors: t, Node: t.nodeOn, Transfers: t,
 		DoorServers: cfg.DoorServers, DoorServerRunner: t,
 	}
 	if len(cfg.TimeLimits) > 0 {
@@ -669,6 +679,10 @@ func (t *Table) Handle(req *m2proto.Request) {
 	if body := bytes.TrimSpace(req.Body); !ok || body[0] != '{' {
 		t.counts.malformed.Add(1)
 		t.noisy.Warn("malformed message: not a JSON object", "conn_id", req.ConnID)
+		return
+	}
+	if isBinary(msg) {
+		t.binaryInput(req, msg)
 		return
 	}
 	kind := msg.RawGetString("type")
@@ -1266,6 +1280,7 @@ func (t *Table) remove(s *Session) {
 	if s.cancel != nil {
 		s.cancel()
 	}
+	discardReceived(s)
 	t.counts.active.Add(-1)
 }
 

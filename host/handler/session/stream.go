@@ -10,6 +10,7 @@ import (
 
 	"github.com/m2bbs/m2bbs/host/handler/journal"
 	"github.com/m2bbs/m2bbs/host/handler/termbridge"
+	"github.com/m2bbs/m2bbs/host/shared/binstream"
 	"github.com/m2bbs/m2bbs/host/shared/termprofile"
 	"github.com/m2bbs/m2bbs/luaapi"
 )
@@ -46,6 +47,12 @@ type streamCall struct {
 	what string
 	// charset is the stream's.
 	charset termprofile.Encoding
+	// binary makes the call a binary stream (a file transfer, binary.go):
+	// bytes pass as they are, in binary stream mode, and only a caller
+	// whose gateway can do it (termprofile.Profile.Binary) may join.
+	// cancelOnCAN, for a ZMODEM transfer, ends the stream when the caller
+	// sends Ctrl-X five times in a row (binary.go).
+	binary, cancelOnCAN bool
 	// refuse, if set, says why the caller cannot join now ("" if they
 	// can); it is told to them.
 	refuse func(s *Session) string
@@ -85,6 +92,12 @@ func (t *Table) followResize(s *Session, msg *lua.LTable) {
 type streamEnd struct {
 	results []lua.LValue
 	notice  string
+	// onTable, if set, runs on the table's goroutine once the end is
+	// taken (before the coroutine resumes).
+	onTable func(s *Session)
+	// abandoned, if set, runs instead when nobody waits any more (the
+	// session ended first).
+	abandoned func()
 }
 
 // streamNeedsTerminal is what a caller whose gateway cannot do keystroke
@@ -92,7 +105,12 @@ type streamEnd struct {
 const streamNeedsTerminal = "Doors need a terminal: call in with telnet, SSH or the browser."
 
 // streamLabel is what the status page shows a caller in c's stream doing.
-func streamLabel(c *streamCall) string { return "[door " + c.what + "]" }
+func streamLabel(c *streamCall) string {
+	if c.binary {
+		return "[transfer " + c.what + "]"
+	}
+	return "[door " + c.what + "]"
+}
 
 // joined is the stream a session waits for.
 type joined struct {
@@ -104,6 +122,8 @@ type joined struct {
 	// ended, set on the bridge's goroutine before the end is posted, is
 	// how the stream ended.
 	ended streamEnd
+	// cans counts the Ctrl-X the caller sent last, in a row (binary.go).
+	cans int
 }
 
 // joinStream runs c for the caller on L (a Go function of theirs that
@@ -128,6 +148,9 @@ func (t *Table) joinStream(L *lua.LState, req lua.LValue, c *streamCall) int {
 		// The journal ends at the call: the stream was open when its host
 		// stopped. The caller goes on live from here.
 		s.journal.replaying = false
+		if c.binary {
+			t.endBinary(s) // the caller's gateway may still be in the transfer
+		}
 		t.tell(s, "The board restarted while you were in "+c.what+": it had to close.")
 		return t.streamAnswer(L, s, e, req, streamFailed(c.interrupted))
 	}
@@ -150,13 +173,17 @@ func (t *Table) joinStream(L *lua.LState, req lua.LValue, c *streamCall) int {
 		return t.streamAnswer(L, s, e, req, streamFailed(c.what+" could not be started"))
 	}
 	j := &joined{call: c, stream: stream, req: req, entry: e}
-	j.bridge = termbridge.Start(stream, termbridge.Config{Charset: c.charset, Output: func(text string) error {
+	cfg := termbridge.Config{Charset: c.charset, Output: func(text string) error {
 		return t.streamOutput(s, j, text)
-	}})
+	}}
+	if c.binary {
+		cfg.Raw, cfg.MaxKeys = true, binstream.MaxRequestBytes
+	}
+	j.bridge = termbridge.Start(stream, cfg)
 	s.stream = j
-	// Keystroke mode from the start: keys typed before the stream writes
-	// anything reach it as typed.
-	if err := s.conn.SendKeys("", streamLabel(c)); err != nil {
+	// Keystroke (or binary stream) mode from the start: keys typed before
+	// the stream writes anything reach it as typed.
+	if err := t.sendStream(s, j, ""); err != nil {
 		s.log.Warn("send stream output", "err", err)
 	}
 	t.streamsOpen.Add(1)
@@ -169,7 +196,9 @@ func (t *Table) cannotJoin(L *lua.LState, s *Session, c *streamCall) string {
 	switch {
 	case t.deps.Post == nil || t.dry != nil:
 		return "Doors cannot run on this board."
-	case !s.conn.Terminal.Keys:
+	case c.binary && !s.conn.Terminal.Binary:
+		return transferNeedsTerminal
+	case !c.binary && !s.conn.Terminal.Keys:
 		return streamNeedsTerminal
 	case s.stream != nil || s.offload != nil || !luaapi.CanYieldTo(L, s.thread):
 		return "The door cannot start from here (inside pcall, an iterator or another door)."
@@ -191,7 +220,7 @@ func (t *Table) streamOutput(s *Session, j *joined, text string) error {
 		if t.sessions[s.connID] != s || s.stream != j {
 			return
 		}
-		if err := s.conn.SendKeys(text, streamLabel(j.call)); err != nil {
+		if err := t.sendStream(s, j, text); err != nil {
 			s.log.Warn("send stream output", "err", err)
 		}
 	})
@@ -225,16 +254,27 @@ func (t *Table) awaitStream(s *Session, j *joined, wait func(termbridge.Stats) s
 	j.ended = wait(j.bridge.Stats())
 	t.streamsOpen.Done()
 	// Not posted when the session has ended meanwhile: nobody waits.
-	t.deps.Post(s.thread.Context(), s.connID, func() { t.streamDone(s, j) })
+	if !t.deps.Post(s.thread.Context(), s.connID, func() { t.streamDone(s, j) }) && j.ended.abandoned != nil {
+		j.ended.abandoned()
+	}
 }
 
 // streamDone resumes s, whose stream j ended, with the call's result,
 // journaled first.
 func (t *Table) streamDone(s *Session, j *joined) {
 	if t.sessions[s.connID] != s || s.stream != j {
+		if j.ended.abandoned != nil {
+			j.ended.abandoned() // the session went first: nobody takes what the stream left
+		}
 		return
 	}
 	s.stream = nil
+	if j.call.binary {
+		t.endBinary(s)
+	}
+	if j.ended.onTable != nil {
+		j.ended.onTable(s)
+	}
 	if t.journals != nil {
 		t.hold() // until Commit, as for a line
 	}
@@ -291,8 +331,8 @@ func pushStreamResult(L *lua.LState, req lua.LValue, vals []lua.LValue) int {
 // the caller's gateway took keystroke mode).
 func (t *Table) streamInput(s *Session, msg *lua.LTable) {
 	text, ok := msg.RawGetString("msg").(lua.LString)
-	if !ok {
-		return
+	if !ok || s.stream.call.binary {
+		return // a transfer takes only binary pieces (binary.go)
 	}
 	s.lastInput = t.now()
 	t.followResize(s, msg)

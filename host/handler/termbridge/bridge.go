@@ -46,6 +46,13 @@ type Config struct {
 	// one piece at a time; while it blocks, the stream is not read. An
 	// error ends the bridge.
 	Output func(text string) error
+	// Raw makes the bridge 8-bit clean (a file transfer in binary stream
+	// mode): output is handed over as the bytes read (in a string), keys
+	// are the bytes to write, and Charset is not used.
+	Raw bool
+	// MaxKeys, if set, replaces MaxKeys as the bound of one piece of keys
+	// (a binary piece is bigger than a burst of typing).
+	MaxKeys int
 }
 
 // Bridge is one caller's terminal joined to a stream.
@@ -76,7 +83,13 @@ func (b *Bridge) read() {
 	dec.Charset = b.cfg.Charset
 	for {
 		n, err := b.stream.Read(buf)
-		if n > 0 {
+		if n > 0 && b.cfg.Raw {
+			b.out.Add(int64(n))
+			if oerr := b.cfg.Output(string(buf[:n])); oerr != nil {
+				b.err = oerr
+				return
+			}
+		} else if n > 0 {
 			b.out.Add(int64(n))
 			if text := dec.Decode(buf[:n]); text != "" {
 				if oerr := b.cfg.Output(text); oerr != nil {
@@ -111,9 +124,9 @@ func (b *Bridge) write() {
 	}
 }
 
-// Keys queues what the caller typed (UTF-8 text) for the stream and
-// returns at once. It reports false when the keys were dropped: more than
-// MaxKeys bytes at once, or MaxQueued pieces already waiting, or the
+// Keys queues what the caller typed (UTF-8 text; with Config.Raw, the
+// bytes) for the stream and returns at once. It reports false when the
+// keys were dropped: more than MaxKeys (Config.MaxKeys) bytes at once, or MaxQueued pieces already waiting, or the
 // bridge has ended.
 func (b *Bridge) Keys(text string) bool {
 	select {
@@ -121,11 +134,18 @@ func (b *Bridge) Keys(text string) bool {
 		return false
 	default:
 	}
-	if len(text) > MaxKeys {
+	limit := MaxKeys
+	if b.cfg.MaxKeys > 0 {
+		limit = b.cfg.MaxKeys
+	}
+	if len(text) > limit {
 		b.dropped.Add(1)
 		return false
 	}
-	p := termprofile.Encode(nil, text, b.cfg.Charset)
+	p := []byte(text)
+	if !b.cfg.Raw {
+		p = termprofile.Encode(nil, text, b.cfg.Charset)
+	}
 	select {
 	case b.keys <- p:
 		b.in.Add(int64(len(p)))

@@ -218,3 +218,26 @@ func BenchmarkOutputCP437(b *testing.B) {
 	}()
 	<-got
 }
+
+// TestRawBothWays: a raw bridge hands over every byte as it is, both
+// ways (a file transfer), and takes pieces up to its own MaxKeys.
+func TestRawBothWays(t *testing.T) {
+	host, prog := net.Pipe()
+	c := newCollector()
+	b := Start(host, Config{Raw: true, MaxKeys: 2048, Output: c.Output})
+	go prog.Write([]byte("\xff\x00\xdb\r\x18"))
+	c.waitFor(t, "\xff\x00\xdb\r\x18")
+	in := strings.Repeat("\xfe\x00", 1024)
+	if !b.Keys(in) {
+		t.Fatal("a 2 KiB raw piece was dropped")
+	}
+	got := make([]byte, len(in))
+	if _, err := io.ReadFull(prog, got); err != nil || string(got) != in {
+		t.Fatalf("the program read %q %v", got[:8], err)
+	}
+	if b.Keys(in + "x") {
+		t.Fatal("a piece past MaxKeys was taken")
+	}
+	prog.Close()
+	<-b.Done()
+}

@@ -212,6 +212,9 @@ func seqEnd(p []byte) int {
 // RequestsPerSecond, the first at once. The zero Pacer is ready to use.
 type Pacer struct {
 	last time.Time
+	// Every, if set, is the least time between two requests instead
+	// (binary stream mode's pace: host/shared/binstream).
+	Every time.Duration
 }
 
 // interval is the least time between two requests.
@@ -223,7 +226,11 @@ func (p *Pacer) Wait(now time.Time) time.Duration {
 	if p.last.IsZero() {
 		return 0
 	}
-	return max(p.last.Add(interval).Sub(now), 0)
+	every := interval
+	if p.Every > 0 {
+		every = p.Every
+	}
+	return max(p.last.Add(every).Sub(now), 0)
 }
 
 // Sent records a request sent at now.

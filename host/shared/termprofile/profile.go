@@ -82,6 +82,11 @@ type Profile struct {
 	// docs/clients.md): telnet with the gateway echoing, SSH with a pty,
 	// the browser page. The classic client never says it.
 	Keys bool
+	// Binary says the caller's gateway can do binary stream mode (a
+	// message of type "bin": raw bytes both ways, for a file transfer;
+	// see docs/clients.md): telnet and SSH. The classic client and the
+	// browser page never say it.
+	Binary bool
 }
 
 // Clean returns p with what a Profile may not hold made unknown: a size
@@ -117,8 +122,8 @@ func (p Profile) WithType(name string) Profile {
 
 // AppendJSON appends p as the JSON object gateways send the host in a
 // request's "terminal" member: {"type":…,"width":…,"height":…,
-// "encoding":…,"ansi":…,"keys":true}, unknown fields left out (keys
-// only when set).
+// "encoding":…,"ansi":…,"keys":true,"bin":true}, unknown fields left
+// out (keys and bin only when set).
 func (p Profile) AppendJSON(dst []byte) []byte {
 	p = p.Clean()
 	dst = append(dst, '{')
@@ -153,6 +158,9 @@ func (p Profile) AppendJSON(dst []byte) []byte {
 	dst = strconv.AppendBool(dst, !p.NoANSI)
 	if p.Keys {
 		dst = append(dst, `,"keys":true`...)
+	}
+	if p.Binary {
+		dst = append(dst, `,"bin":true`...)
 	}
 	return append(dst, '}')
 }
