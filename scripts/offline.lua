@@ -11,14 +11,16 @@
 --
 -- The areas are those of boards.lua the caller may enter (its access
 -- rules). How a packet travels is offline.send and offline.receive: as
--- shipped, signed HTTP links (the browser page shows them above the
--- terminal; other callers open them in a browser or any HTTP client).
--- Replace them to deliver packets another way.
+-- shipped, ZMODEM for callers on telnet and SSH (their terminal carries
+-- binary: transfers.md), signed HTTP links for the others (the browser
+-- page shows them above the terminal; the classic client's callers open
+-- them in a browser). Replace them to deliver packets another way.
 
 local ui = require 'ui'
 local qwk = require 'qwk'
 local boards = require 'boards'
 local pager = require 'pager'
+local transfer = require 'transfer'
 
 local offline = {}
 
@@ -35,10 +37,17 @@ end
 
 -- offline.send hands the packet (the table of qwk.build; its file is at
 -- path) to the caller. It returns the new request and true once the
--- packet arrived whole, or false and why not. As shipped: a link to
--- download it over HTTP; the board counts it as arrived only once it
--- sent the whole packet (qwk.arrived), whatever the caller says.
+-- packet arrived whole, or false and why not. As shipped: by ZMODEM on
+-- telnet and SSH (true once the caller's program acknowledged it all);
+-- else a link to download it over HTTP, which counts as arrived only
+-- once the board sent the whole packet (qwk.arrived), whatever the
+-- caller says.
 function offline.send(conn, req, user, path, packet)
+    if conn:terminal().binary then
+        local ok, why
+        req, ok, why = transfer.send(conn, req, {path})
+        return req, ok == true, why
+    end
     local link, seconds = qwk.download_link(conn, packet.token, offline.BOARD)
     if not link then return req, false, seconds end
     ui.display(conn, req, ('Download %s (the link works for %d minutes, while you are online):\n%s'):format(
@@ -54,8 +63,25 @@ end
 -- offline.receive takes a reply packet from the caller. It returns the
 -- new request and the path of the file received (and, optionally, a
 -- function to call once it is posted), or nil and why not. As shipped:
--- a link to upload it over HTTP.
+-- by ZMODEM on telnet and SSH (the first *.REP of what the caller's
+-- program sends; anything else is refused), else a link to upload it
+-- over HTTP.
 function offline.receive(conn, req, user)
+    if conn:terminal().binary then
+        local got, why
+        req, got, why = transfer.receive(conn, req)
+        if not got then return req, nil, why end
+        local rep
+        for _, f in ipairs(got) do
+            if not rep and f.name:upper():match('%.REP$') then
+                rep = f
+            else
+                ui.display(conn, req, f.name .. ' refused: not a reply packet (BBSID.REP), or not the first.')
+            end
+        end
+        if not rep then return req, nil, 'no reply packet (a .REP file) among what arrived' end
+        return req, rep.path
+    end
     local link, seconds, handle = qwk.upload_link(conn)
     if not link then return req, nil, seconds end
     ui.display(conn, req, ('Upload your reply packet %s.REP with this link (it works for %d minutes, while you are online):\n%s'):format(
