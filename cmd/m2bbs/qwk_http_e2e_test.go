@@ -10,7 +10,6 @@ import (
 
 	"github.com/m2bbs/m2bbs/cmd/internal/filelink"
 	"github.com/m2bbs/m2bbs/host/qwk"
-	"github.com/m2bbs/m2bbs/host/qwk/qwktest"
 )
 
 // The QWK links in a transcript.
@@ -30,18 +29,10 @@ func TestOfflineMailOverHTTP(t *testing.T) {
 	b := startFilesBoard(t, viaBuiltIn)
 	zed := b.call(t)
 	arrive(t, zed, "zed", "pw", "y")
-	if out := visit(t, zed, "B", "1", "W", "Hello board", "First post.", "."); !strings.Contains(out, "Hello board") {
-		t.Fatalf("zed's first post:\n%s", out)
-	}
-	if out := visit(t, zed, "Q", "2", "W", "Modems", "56k or bust.", "."); !strings.Contains(out, "Modems") {
-		t.Fatalf("zed's post in tech:\n%s", out)
-	}
-	visit(t, zed, "Q", "Q")
+	zedPosts(t, zed)
 	ann := b.call(t)
 	arrive(t, ann, "ann", "pw", "pw", "y")
-	if out := visit(t, zed, "M", "S", "ann", "Lunch", "Noon at the diner?", ".", "Q"); !strings.Contains(out, "Mail sent.") {
-		t.Fatalf("zed's mail to ann:\n%s", out)
-	}
+	zedMailsAnn(t, zed)
 
 	out := visit(t, ann, "O", "D")
 	if !strings.Contains(out, "Packet M2BBS.QWK: 3 messages") || !strings.Contains(out, "Download M2BBS.QWK (the link works for 2 minutes") {
@@ -68,14 +59,7 @@ func TestOfflineMailOverHTTP(t *testing.T) {
 	if out := visit(t, ann, "D"); !strings.Contains(out, "No packet: no new messages in your areas.") {
 		t.Fatalf("pointers did not move after the download:\n%s", out)
 	}
-	p, err := qwktest.Read(data)
-	if err != nil {
-		t.Fatalf("independent reader: %v", err)
-	}
-	if len(p.Msgs) != 3 || p.Msgs[0].Subject != "Lunch" || p.Msgs[1].Subject != "Hello board" || p.Msgs[2].Subject != "Modems" ||
-		p.Confs[p.Msgs[2].Conference] != "tech" || p.Control[6] != "ANN" {
-		t.Fatalf("packet read: %+v, %v, %q", p.Msgs, p.Confs, p.Control)
-	}
+	p := readAnnsPacket(t, data)
 
 	// A REP past the limit is refused at the link; a malformed one is
 	// taken, then refused whole with a report.
@@ -123,41 +107,15 @@ func TestOfflineMailOverHTTP(t *testing.T) {
 	if out := visit(t, ann, ""); !strings.Contains(out, "The reply packet was refused, nothing was posted: ") {
 		t.Fatalf("a malformed REP:\n%s", out)
 	}
-	if out := visit(t, zed, "B"); !strings.Contains(out, "1 post\n") || strings.Contains(out, "2 posts") {
-		t.Errorf("the areas after a malformed REP:\n%s", out)
-	}
-	visit(t, zed, "Q")
+	checkNothingPosted(t, zed)
 
-	rep, err := qwk.BuildREP("M2BBS", []qwk.Message{
-		{Conference: p.Msgs[1].Conference, To: "zed", Subject: "Re: Hello board", ReplyTo: int64(p.Msgs[1].Number), Lines: []string{"Hello from my reader."}},
-		{Conference: p.Msgs[2].Conference, To: "zed", ReplyTo: int64(p.Msgs[2].Number), Lines: []string{"33.6 is plenty."}},
-		{Conference: 0, Private: true, To: "zed", Subject: "Offline hello", Lines: []string{"Written offline."}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := annsReplies(t, "M2BBS", p)
 	repLink = linkIn(t, replyLinkRE, visit(t, ann, "U"))
 	if code, a := upload(t, b.addr, repLink, "M2BBS.REP", rep); code != http.StatusOK || a.Name != "M2BBS.REP" {
 		t.Fatalf("the REP's upload: %d %+v", code, a)
 	}
 	out = visit(t, ann, "")
-	for _, want := range []string{`1. in general, "Re: Hello board": posted as #3`, `2. in tech, "Re: Modems": posted as #4`,
-		`3. mail to zed, "Offline hello": sent`, "3 posted, 0 refused."} {
-		if !strings.Contains(out, want) {
-			t.Errorf("report lacks %q:\n%s", want, out)
-		}
-	}
+	checkRepliesReport(t, out)
 
-	if out := visit(t, zed, "M"); !strings.Contains(out, "Offline hello") {
-		t.Errorf("zed's mailbox:\n%s", out)
-	}
-	if out := visit(t, zed, "1", "", "Q"); !strings.Contains(out, "Written offline.") {
-		t.Errorf("reading ann's mail:\n%s", out)
-	}
-	if out := visit(t, zed, "B"); !strings.Contains(out, "2 posts") {
-		t.Errorf("the areas after the REP:\n%s", out)
-	}
-	if out := visit(t, zed, "N"); !strings.Contains(out, "Hello from my reader.") {
-		t.Errorf("zed's new scan:\n%s", out)
-	}
+	zedReadsReplies(t, zed)
 }

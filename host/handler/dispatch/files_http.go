@@ -119,9 +119,9 @@ func (h *Host) filesPage(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case link.Kind == files.KindDownload && r.Method == http.MethodGet:
-		h.startDownload(w, r, link)
+		h.startDownload(w, r, link, "file", h.openFile(link))
 	case link.Kind == files.KindPacket && r.Method == http.MethodGet:
-		h.startPacketDownload(w, r, link)
+		h.startDownload(w, r, link, "packet", h.openPacket(link, packetName(r.URL.Query().Get("name"))))
 	case link.Kind == files.KindUpload && r.Method == http.MethodGet:
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = w.Write(files.UploadPage(link, h.deps.Files.Settings.MaxFileBytes))
@@ -182,9 +182,10 @@ func (h *Host) onlineAs(ctx context.Context, connID, user string) bool {
 	return false
 }
 
-// startDownload opens the link's file and leaves it for serveHTTP to
+// startDownload opens what the link downloads (open; a file, or a
+// packet, "what" it says to the caller) and leaves it for serveHTTP to
 // stream (serveDownload).
-func (h *Host) startDownload(w http.ResponseWriter, r *http.Request, link files.Link) {
+func (h *Host) startDownload(w http.ResponseWriter, r *http.Request, link files.Link, what string, open func(ctx context.Context) (*download, error)) {
 	rw, ok := w.(*replyWriter)
 	if !ok {
 		writeAnswer(w, http.StatusInternalServerError, []byte("downloads stream only through the front end\n"))
@@ -194,58 +195,53 @@ func (h *Host) startDownload(w http.ResponseWriter, r *http.Request, link files.
 		writeAnswer(w, http.StatusServiceUnavailable, []byte("too many downloads at once: try again in a minute\n"))
 		return
 	}
-	f, rec, err := h.deps.Files.Open(r.Context(), link.FileID)
+	d, err := open(r.Context())
 	if err != nil {
 		h.downloads.give(link.User)
-		writeAnswer(w, http.StatusNotFound, []byte("that file is no longer on the board\n"))
+		writeAnswer(w, http.StatusNotFound, []byte("that "+what+" is no longer on the board\n"))
 		return
 	}
-	first, n, whole, err := files.ParseRange(r.Header.Get("range"), rec.Size)
+	first, n, whole, err := files.ParseRange(r.Header.Get("range"), d.size)
 	if err != nil {
-		f.Close()
+		_ = d.close()
 		h.downloads.give(link.User)
-		writeAnswer(w, http.StatusRequestedRangeNotSatisfiable, []byte("that range is past the end of the file\n"))
+		writeAnswer(w, http.StatusRequestedRangeNotSatisfiable, []byte("that range is past the end of the "+what+"\n"))
 		return
 	}
-	bg := func(ctx context.Context) error {
-		return errors.Join(h.deps.Files.Store.CountDownload(ctx, rec.ID), h.deps.Files.Store.UnqueueFile(ctx, link.User, rec.ID))
-	}
-	rw.download = &download{src: f, close: f.Close, name: rec.Name, size: rec.Size, what: slog.Int64("file", rec.ID),
-		link: link, first: first, n: n, partial: !whole, whole: bg}
+	d.link, d.first, d.n, d.partial = link, first, n, !whole
+	rw.download = d
 }
 
-// startPacketDownload reads the link's QWK packet from the store and
-// leaves it for serveHTTP to stream (serveDownload); sent whole, it
-// counts as fetched.
-func (h *Host) startPacketDownload(w http.ResponseWriter, r *http.Request, link files.Link) {
-	rw, ok := w.(*replyWriter)
-	if !ok {
-		writeAnswer(w, http.StatusInternalServerError, []byte("downloads stream only through the front end\n"))
-		return
+// openFile opens the file of a download link; sent whole, it counts
+// and leaves the caller's queue.
+func (h *Host) openFile(link files.Link) func(ctx context.Context) (*download, error) {
+	return func(ctx context.Context) (*download, error) {
+		f, rec, err := h.deps.Files.Open(ctx, link.FileID)
+		if err != nil {
+			return nil, err
+		}
+		counted := func(ctx context.Context) error {
+			return errors.Join(h.deps.Files.Store.CountDownload(ctx, rec.ID), h.deps.Files.Store.UnqueueFile(ctx, link.User, rec.ID))
+		}
+		return &download{src: f, close: f.Close, name: rec.Name, size: rec.Size, what: slog.Int64("file", rec.ID), whole: counted}, nil
 	}
-	if !h.downloads.take(link.User) {
-		writeAnswer(w, http.StatusServiceUnavailable, []byte("too many downloads at once: try again in a minute\n"))
-		return
+}
+
+// openPacket reads the QWK packet of a packet link from the store,
+// saved under name; sent whole, it counts as fetched.
+func (h *Host) openPacket(link files.Link, name string) func(ctx context.Context) (*download, error) {
+	return func(ctx context.Context) (*download, error) {
+		data, err := h.deps.Store.QWKPacketData(ctx, link.User, link.Packet)
+		if err != nil {
+			return nil, err
+		}
+		fetched := func(ctx context.Context) error {
+			_, err := h.deps.Store.QWKFetched(ctx, link.User, link.Packet)
+			return err
+		}
+		return &download{src: bytes.NewReader(data), close: func() error { return nil }, name: name, size: int64(len(data)),
+			what: slog.String("qwk_packet", link.Packet[:8]), whole: fetched}, nil
 	}
-	data, err := h.deps.Store.QWKPacketData(r.Context(), link.User, link.Packet)
-	if err != nil {
-		h.downloads.give(link.User)
-		writeAnswer(w, http.StatusNotFound, []byte("that packet is no longer on the board: build a new one\n"))
-		return
-	}
-	size := int64(len(data))
-	first, n, whole, err := files.ParseRange(r.Header.Get("range"), size)
-	if err != nil {
-		h.downloads.give(link.User)
-		writeAnswer(w, http.StatusRequestedRangeNotSatisfiable, []byte("that range is past the end of the packet\n"))
-		return
-	}
-	fetched := func(ctx context.Context) error {
-		_, err := h.deps.Store.QWKFetched(ctx, link.User, link.Packet)
-		return err
-	}
-	rw.download = &download{src: bytes.NewReader(data), close: func() error { return nil }, name: packetName(r.URL.Query().Get("name")),
-		size: size, what: slog.String("qwk_packet", link.Packet[:8]), link: link, first: first, n: n, partial: !whole, whole: fetched}
 }
 
 // packetName is the name a packet download is saved under: the one the
