@@ -85,17 +85,12 @@ func (q *QWK) uploadLink(L *lua.LState) int {
 	if err != nil {
 		return fail(L, err)
 	}
-	l := files.Link{Kind: files.KindReply, User: user, ConnID: conn.ID}
+	// The link's nonce is the handle (the REP is kept under it).
+	l := files.Link{Kind: files.KindReply, User: user, ConnID: conn.ID, Nonce: files.NewNonce()}
 	if n := q.Links.link(L, l); n != 2 {
 		return n
 	}
-	// The nonce link made is the handle: read it back from the link.
-	signed := string(L.Get(-2).(lua.LString))
-	parsed, _, _, err := files.ParseLink(signed[len(q.Links.Library.Settings.URL):])
-	if err != nil {
-		return fail(L, err)
-	}
-	L.Push(lua.LString(parsed.Nonce))
+	L.Push(lua.LString(l.Nonce))
 	return 3
 }
 
