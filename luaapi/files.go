@@ -370,8 +370,8 @@ func (f *Files) queued(L *lua.LState) int {
 	return 1
 }
 
-// link pushes the signed path of l (its expiry set here) and its
-// lifetime in seconds.
+// link pushes the signed path of l (its expiry set here, and its nonce
+// unless l has one) and its lifetime in seconds.
 func (f *Files) link(L *lua.LState, l files.Link) int {
 	signer, err := callStore(L, f.Library.Signer)
 	if err != nil {
@@ -381,7 +381,9 @@ func (f *Files) link(L *lua.LState, l files.Link) int {
 	// Whole seconds in the token: rounded up, so a link never works for
 	// less than its lifetime.
 	l.Expires = f.now().Add(life + time.Second - 1).Truncate(time.Second)
-	l.Nonce = files.NewNonce()
+	if l.Nonce == "" {
+		l.Nonce = files.NewNonce()
+	}
 	L.Push(lua.LString(f.Library.Settings.URL + signer.Path(l)))
 	L.Push(lua.LNumber(life / time.Second))
 	return 2

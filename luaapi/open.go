@@ -172,7 +172,7 @@ func New(deps Deps) *API {
 	a.FTN = &FTN{Host: deps.FTN, Mail: deps.Store, User: deps.User, IsSysop: a.Users.IsSysop, Recorder: deps.Recorder}
 	a.Files = &Files{Library: deps.Files, Allowed: a.Users.Allowed, IsSysop: a.Users.IsSysop, Current: deps.User,
 		Now: deps.Now, Recorder: deps.Recorder}
-	a.QWK = &QWK{Service: &qwkmail.Service{Store: deps.Store, Now: deps.Now, Location: deps.Location}, Recorder: deps.Recorder, Offload: deps.Offload, BuildInterval: DefaultBuildInterval}
+	a.QWK = &QWK{Service: &qwkmail.Service{Store: deps.Store, Now: deps.Now, Location: deps.Location}, Recorder: deps.Recorder, Offload: deps.Offload, BuildInterval: DefaultBuildInterval, Links: a.Files}
 	a.Transfer = &Transfer{Host: deps.Transfers}
 	a.Mongrel2 = &Mongrel2{Log: deps.Log}
 	a.Engine = &Engine{Startup: deps.Startup, Log: deps.Log}

@@ -31,6 +31,9 @@ type QWK struct {
 	Dir string
 	// Recorder, if set, journals the module's calls.
 	Recorder Recorder
+	// Links, if set with its library, is the files module whose signed
+	// HTTP links deliver packets (qwk_links.go).
+	Links *Files
 	// Offload, if set, runs qwk.build (reading the posts, zipping,
 	// keeping the packet), qwk.file (writing it out) and qwk.post
 	// (reading, parsing and posting the REP) away from the state's
@@ -100,6 +103,11 @@ func (q *QWK) Loader(L *lua.LState) int {
 		"fetched": writes(q.fetched),
 		"discard": reads(q.discard),
 		"post":    writes(q.post),
+
+		"download_link": reads(q.downloadLink),
+		"arrived":       reads(q.arrived),
+		"upload_link":   reads(q.uploadLink),
+		"uploaded":      reads(q.uploaded),
 	}.table(L, q.Recorder, "qwk"))
 	return 1
 }
@@ -299,8 +307,11 @@ func (q *QWK) fetched(L *lua.LState) int {
 
 // qwk.discard(token) -> true: the packet's file is removed (a transfer
 // that failed); the packet stays kept, and qwk.file writes it again.
+// Given the handle of qwk.upload_link, the reply packet received for it
+// is removed.
 func (q *QWK) discard(L *lua.LState) int {
-	if err := qwkmail.RemovePacketFile(q.dir(), L.CheckString(1)); err != nil {
+	arg := L.CheckString(1)
+	if err := errors.Join(qwkmail.RemovePacketFile(q.dir(), arg), q.discardReply(arg)); err != nil {
 		return fail(L, err)
 	}
 	L.Push(lua.LTrue)

@@ -10,13 +10,17 @@
 -- once a packet arrived: a transfer that fails leaves them new.
 --
 -- The areas are those of boards.lua the caller may enter (its access
--- rules). How a packet travels is offline.send and offline.receive:
--- replace them to use the board's file transfers.
+-- rules). How a packet travels is offline.send and offline.receive: as
+-- shipped, ZMODEM for callers on telnet and SSH (their terminal carries
+-- binary: transfers.md), signed HTTP links for the others (the browser
+-- page shows them above the terminal; the classic client's callers open
+-- them in a browser). Replace them to deliver packets another way.
 
 local ui = require 'ui'
 local qwk = require 'qwk'
 local boards = require 'boards'
 local pager = require 'pager'
+local transfer = require 'transfer'
 
 local offline = {}
 
@@ -24,17 +28,71 @@ local offline = {}
 -- starting with a letter) names the files, BBSID.QWK and BBSID.REP.
 offline.BOARD = {bbsid = 'M2BBS', name = 'm2bbs', location = 'The Internet', phone = 'telnet', sysop = 'Sysop'}
 
--- offline.send hands the packet file at path to the caller. It returns
--- the new request and true once the caller's side reported the file
--- received, or false and why not.
-function offline.send(conn, req, user, path)
-    return req, false, 'this board has no file transfers yet'
+-- where says where a link opens: a path alone (the settings give no url)
+-- is on the board's own web address.
+local function where(link)
+    if link:sub(1, 1) == '/' then return link .. '\n(on this board\'s web address; the browser page shows it as a link)' end
+    return link
+end
+
+-- offline.send hands the packet (the table of qwk.build; its file is at
+-- path) to the caller. It returns the new request and true once the
+-- packet arrived whole, or false and why not. As shipped: by ZMODEM on
+-- telnet and SSH (true once the caller's program acknowledged it all);
+-- else a link to download it over HTTP, which counts as arrived only
+-- once the board sent the whole packet (qwk.arrived), whatever the
+-- caller says.
+function offline.send(conn, req, user, path, packet)
+    if conn:terminal().binary then
+        local ok, why
+        req, ok, why = transfer.send(conn, req, {path})
+        return req, ok == true, why
+    end
+    local link, seconds = qwk.download_link(conn, packet.token, offline.BOARD)
+    if not link then return req, false, seconds end
+    ui.display(conn, req, ('Download %s (the link works for %d minutes, while you are online):\n%s'):format(
+        packet.file, math.floor(seconds / 60), where(link)))
+    while true do
+        req = ui.ask(conn, req, 'Press Enter once the download has finished, or N if it failed: ')
+        if qwk.arrived(user, packet.token) then return req, true end
+        if ui.trim(req.data.msg):upper() == 'N' then return req, false, 'the download did not finish' end
+        ui.display(conn, req, 'The board has not sent you the whole packet yet.')
+    end
 end
 
 -- offline.receive takes a reply packet from the caller. It returns the
--- new request and the path of the file received, or nil and why not.
+-- new request and the path of the file received (and, optionally, a
+-- function to call once it is posted), or nil and why not. As shipped:
+-- by ZMODEM on telnet and SSH (the first *.REP of what the caller's
+-- program sends; anything else is refused), else a link to upload it
+-- over HTTP.
 function offline.receive(conn, req, user)
-    return req, nil, 'this board has no file transfers yet'
+    if conn:terminal().binary then
+        local got, why
+        req, got, why = transfer.receive(conn, req)
+        if not got then return req, nil, why end
+        local rep
+        for _, f in ipairs(got) do
+            if not rep and f.name:upper():match('%.REP$') then
+                rep = f
+            else
+                ui.display(conn, req, f.name .. ' refused: not a reply packet (BBSID.REP), or not the first.')
+            end
+        end
+        if not rep then return req, nil, 'no reply packet (a .REP file) among what arrived' end
+        return req, rep.path
+    end
+    local link, seconds, handle = qwk.upload_link(conn)
+    if not link then return req, nil, seconds end
+    ui.display(conn, req, ('Upload your reply packet %s.REP with this link (it works for %d minutes, while you are online):\n%s'):format(
+        offline.BOARD.bbsid, math.floor(seconds / 60), where(link)))
+    while true do
+        req = ui.ask(conn, req, 'Press Enter once the upload has finished, or N to give up: ')
+        local path = qwk.uploaded(handle)
+        if path then return req, path, nil, function() qwk.discard(handle) end end
+        if ui.trim(req.data.msg):upper() == 'N' then return req, nil, 'no reply packet arrived' end
+        ui.display(conn, req, 'No reply packet has arrived yet.')
+    end
 end
 
 -- show_areas lists the caller's areas, numbered, marking those their
@@ -81,7 +139,7 @@ local function download(conn, req, user, names)
         return req
     end
     local sent, why
-    req, sent, why = offline.send(conn, req, user, path)
+    req, sent, why = offline.send(conn, req, user, path, packet)
     if sent then
         local ok, err = qwk.fetched(user, packet.token)
         ui.display(conn, req, ok and 'Sent. What it holds is no longer new to you.'
@@ -95,13 +153,14 @@ end
 
 -- upload takes the caller's reply packet and posts it.
 local function upload(conn, req, user, names)
-    local path, why
-    req, path, why = offline.receive(conn, req, user)
+    local path, why, done
+    req, path, why, done = offline.receive(conn, req, user)
     if not path then
         ui.display(conn, req, 'Nothing received: ' .. tostring(why) .. '.')
         return req
     end
     local report, err = qwk.post(user, path, names, offline.BOARD, {max_lines = boards.MAX_LINES})
+    if done then done() end
     if not report then
         ui.display(conn, req, 'Could not read the reply packet: ' .. err .. '.')
         return req

@@ -1,13 +1,14 @@
 package dispatch
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/m2bbs/m2bbs/host/handler/files"
 	"github.com/m2bbs/m2bbs/host/handler/store"
+	"github.com/m2bbs/m2bbs/host/qwk"
 	"github.com/m2bbs/m2bbs/host/wire/m2proto"
 )
 
@@ -27,6 +29,14 @@ import (
 //	GET  /files/u/TOKEN   a small upload page for a browser
 //	POST /files/u/TOKEN?offset=N[&done=1&name=NAME&desc=TEXT]  one piece
 //	                      of an upload (files.Uploads)
+//	GET  /files/q/TOKEN   the caller's QWK packet (from the store), sent as
+//	                      a file is; sent whole, it counts as fetched:
+//	                      the caller's last-read pointers move
+//	                      (store.OfflineMail.QWKFetched)
+//	GET, POST /files/r/TOKEN   the upload page and pieces of a QWK reply
+//	                      packet, kept whole as files.Library.ReplyPath
+//	                      for the caller's script (qwk.uploaded), at most
+//	                      the REP limit of host/qwk
 //
 // A link works until it expires and while the session that asked for it
 // is online as the same user, on this host or another line. Answers:
@@ -55,11 +65,16 @@ const (
 // whole file, or the range a caller asked for to go on with a download
 // cut short).
 type download struct {
-	file     *os.File
-	rec      store.File
+	src      io.ReaderAt
+	close    func() error
+	name     string // the name the browser saves it under
+	size     int64
+	what     slog.Attr // what is sent, for the log
 	link     files.Link
 	first, n int64
 	partial  bool
+	// whole is run once the download reached the end of the file.
+	whole func(ctx context.Context) error
 }
 
 // fileRoutes adds the file links' pages to mux when the board has file
@@ -70,6 +85,8 @@ func (h *Host) fileRoutes(mux *http.ServeMux) {
 	}
 	h.uploads = &files.Uploads{Library: h.deps.Files, Taken: func(link files.Link, f store.File) {
 		h.log.Info("file uploaded", "conn_id", link.ConnID, "user", link.User, "area", f.Area, "file", f.ID, "bytes", f.Size, "waiting", f.Waiting())
+	}, ReplyLimit: int64(qwk.DefaultLimits.MaxPacketBytes), Replied: func(link files.Link, size int64) {
+		h.log.Info("qwk reply packet uploaded", "conn_id", link.ConnID, "user", link.User, "bytes", size)
 	}}
 	h.uploads.Sweep()
 	mux.Handle(files.LinksPath, http.HandlerFunc(h.filesPage))
@@ -102,11 +119,18 @@ func (h *Host) filesPage(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case link.Kind == files.KindDownload && r.Method == http.MethodGet:
-		h.startDownload(w, r, link)
+		h.startDownload(w, r, link, "file", h.openFile(link))
+	case link.Kind == files.KindPacket && r.Method == http.MethodGet:
+		h.startDownload(w, r, link, "packet", h.openPacket(link, packetName(r.URL.Query().Get("name"))))
 	case link.Kind == files.KindUpload && r.Method == http.MethodGet:
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = w.Write(files.UploadPage(link, h.deps.Files.Settings.MaxFileBytes))
-	case link.Kind == files.KindUpload && r.Method == http.MethodPost:
+	case link.Kind == files.KindReply && r.Method == http.MethodGet:
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		page := link
+		page.Area = "the Offline mail menu: your QWK reply packet (.REP)"
+		_, _ = w.Write(files.UploadPage(page, h.uploads.ReplyLimit))
+	case (link.Kind == files.KindUpload || link.Kind == files.KindReply) && r.Method == http.MethodPost:
 		body, _ := io.ReadAll(io.LimitReader(r.Body, files.MaxPieceBytes+1))
 		code, answer := h.uploads.Answer(r.Context(), link, r.URL.RawQuery, body)
 		w.Header().Set("Content-Type", "application/json")
@@ -158,9 +182,10 @@ func (h *Host) onlineAs(ctx context.Context, connID, user string) bool {
 	return false
 }
 
-// startDownload opens the link's file and leaves it for serveHTTP to
+// startDownload opens what the link downloads (open; a file, or a
+// packet, "what" it says to the caller) and leaves it for serveHTTP to
 // stream (serveDownload).
-func (h *Host) startDownload(w http.ResponseWriter, r *http.Request, link files.Link) {
+func (h *Host) startDownload(w http.ResponseWriter, r *http.Request, link files.Link, what string, open func(ctx context.Context) (*download, error)) {
 	rw, ok := w.(*replyWriter)
 	if !ok {
 		writeAnswer(w, http.StatusInternalServerError, []byte("downloads stream only through the front end\n"))
@@ -170,20 +195,69 @@ func (h *Host) startDownload(w http.ResponseWriter, r *http.Request, link files.
 		writeAnswer(w, http.StatusServiceUnavailable, []byte("too many downloads at once: try again in a minute\n"))
 		return
 	}
-	f, rec, err := h.deps.Files.Open(r.Context(), link.FileID)
+	d, err := open(r.Context())
 	if err != nil {
 		h.downloads.give(link.User)
-		writeAnswer(w, http.StatusNotFound, []byte("that file is no longer on the board\n"))
+		writeAnswer(w, http.StatusNotFound, []byte("that "+what+" is no longer on the board\n"))
 		return
 	}
-	first, n, whole, err := files.ParseRange(r.Header.Get("range"), rec.Size)
+	first, n, whole, err := files.ParseRange(r.Header.Get("range"), d.size)
 	if err != nil {
-		f.Close()
+		_ = d.close()
 		h.downloads.give(link.User)
-		writeAnswer(w, http.StatusRequestedRangeNotSatisfiable, []byte("that range is past the end of the file\n"))
+		writeAnswer(w, http.StatusRequestedRangeNotSatisfiable, []byte("that range is past the end of the "+what+"\n"))
 		return
 	}
-	rw.download = &download{file: f, rec: rec, link: link, first: first, n: n, partial: !whole}
+	d.link, d.first, d.n, d.partial = link, first, n, !whole
+	rw.download = d
+}
+
+// openFile opens the file of a download link; sent whole, it counts
+// and leaves the caller's queue.
+func (h *Host) openFile(link files.Link) func(ctx context.Context) (*download, error) {
+	return func(ctx context.Context) (*download, error) {
+		f, rec, err := h.deps.Files.Open(ctx, link.FileID)
+		if err != nil {
+			return nil, err
+		}
+		counted := func(ctx context.Context) error {
+			return errors.Join(h.deps.Files.Store.CountDownload(ctx, rec.ID), h.deps.Files.Store.UnqueueFile(ctx, link.User, rec.ID))
+		}
+		return &download{src: f, close: f.Close, name: rec.Name, size: rec.Size, what: slog.Int64("file", rec.ID), whole: counted}, nil
+	}
+}
+
+// openPacket reads the QWK packet of a packet link from the store,
+// saved under name; sent whole, it counts as fetched.
+func (h *Host) openPacket(link files.Link, name string) func(ctx context.Context) (*download, error) {
+	return func(ctx context.Context) (*download, error) {
+		data, err := h.deps.Store.QWKPacketData(ctx, link.User, link.Packet)
+		if err != nil {
+			return nil, err
+		}
+		fetched := func(ctx context.Context) error {
+			_, err := h.deps.Store.QWKFetched(ctx, link.User, link.Packet)
+			return err
+		}
+		return &download{src: bytes.NewReader(data), close: func() error { return nil }, name: name, size: int64(len(data)),
+			what: slog.String("qwk_packet", link.Packet[:8]), whole: fetched}, nil
+	}
+}
+
+// packetName is the name a packet download is saved under: the one the
+// link asks for (?name=BBSID.QWK) if it is 1 to 8 letters and digits and
+// .QWK, else PACKET.QWK.
+func packetName(asked string) string {
+	base, ok := strings.CutSuffix(strings.ToUpper(asked), ".QWK")
+	if !ok || base == "" || len(base) > 8 {
+		return "PACKET.QWK"
+	}
+	for _, c := range base {
+		if !('A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return "PACKET.QWK"
+		}
+	}
+	return base + ".QWK"
 }
 
 // serveDownload sends d to req's caller through t: the head, the file in
@@ -191,7 +265,7 @@ func (h *Host) startDownload(w http.ResponseWriter, r *http.Request, link files.
 // hang-up. A download sent whole counts, and leaves the caller's queue.
 func (h *Host) serveDownload(ctx context.Context, req *m2proto.Request, t Transport, d *download) {
 	defer h.downloads.give(d.link.User)
-	defer d.file.Close()
+	defer d.close()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	h.sending.Store(req.ConnID, cancel)
@@ -200,25 +274,23 @@ func (h *Host) serveDownload(ctx context.Context, req *m2proto.Request, t Transp
 		return // hung up before the first piece
 	}
 	ids := []string{req.ConnID}
-	log := h.log.With("conn_id", d.link.ConnID, "download_conn_id", req.ConnID, "file", d.rec.ID)
+	log := h.log.With("conn_id", d.link.ConnID, "download_conn_id", req.ConnID, d.what)
 	if err := h.sendVia(t, req.Sender, ids, downloadHead(d)); err != nil {
 		log.Warn("download", "err", err)
 		return
 	}
-	sent, err := pace(ctx, io.NewSectionReader(d.file, d.first, d.n), h.deps.Files.Settings.DownloadRate, func(piece []byte) error {
+	sent, err := pace(ctx, io.NewSectionReader(d.src, d.first, d.n), h.deps.Files.Settings.DownloadRate, func(piece []byte) error {
 		return h.sendVia(t, req.Sender, ids, piece)
 	})
 	_ = h.sendVia(t, req.Sender, ids, nil)
 	if err != nil || sent != d.n {
-		log.Warn("download cut short", "sent", sent, "from", d.first, "size", d.rec.Size, "err", err)
+		log.Warn("download cut short", "sent", sent, "from", d.first, "size", d.size, "err", err)
 		return
 	}
-	if d.first+d.n != d.rec.Size {
+	if d.first+d.n != d.size {
 		return // a range short of the end: the caller has not got the file yet
 	}
-	bg := context.WithoutCancel(ctx)
-	if err := errors.Join(h.deps.Files.Store.CountDownload(bg, d.rec.ID),
-		h.deps.Files.Store.UnqueueFile(bg, d.link.User, d.rec.ID)); err != nil {
+	if err := d.whole(context.WithoutCancel(ctx)); err != nil {
 		log.Warn("download count", "err", err)
 	}
 	log.Info("file downloaded", "user", d.link.User, "bytes", sent)
@@ -260,11 +332,11 @@ func pace(ctx context.Context, r io.Reader, rate int64, send func([]byte) error)
 // downloadHead is the head of a download's answer: its length (and its
 // range, for a part), and a name for the browser to save it under.
 func downloadHead(d *download) []byte {
-	disposition := mime.FormatMediaType("attachment", map[string]string{"filename": d.rec.Name})
+	disposition := mime.FormatMediaType("attachment", map[string]string{"filename": d.name})
 	status, rng := "200 OK", ""
 	if d.partial {
 		status = "206 Partial Content"
-		rng = fmt.Sprintf("Content-Range: bytes %d-%d/%d\r\n", d.first, d.first+d.n-1, d.rec.Size)
+		rng = fmt.Sprintf("Content-Range: bytes %d-%d/%d\r\n", d.first, d.first+d.n-1, d.size)
 	}
 	return fmt.Appendf(nil, "HTTP/1.1 %s\r\nContent-Type: application/octet-stream\r\nContent-Length: %s\r\n%s"+
 		"Accept-Ranges: bytes\r\nContent-Disposition: %s\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n\r\n",

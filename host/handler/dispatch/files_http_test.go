@@ -131,7 +131,8 @@ func TestDownloadOfACallerGoneBefore(t *testing.T) {
 	b.host.downloads.take("ann")
 	tr := newFakeTransport()
 	b.host.serveDownload(ctx, &m2proto.Request{Sender: "s", ConnID: "200"}, tr,
-		&download{file: f, rec: rec, link: files.Link{User: "ann"}, n: rec.Size})
+		&download{src: f, close: f.Close, name: rec.Name, size: rec.Size, link: files.Link{User: "ann"}, n: rec.Size,
+			whole: func(context.Context) error { return nil }})
 	if got := rawSentTo(tr, "200"); len(got) != 0 {
 		t.Errorf("sent %d replies to a caller who hung up", len(got))
 	}

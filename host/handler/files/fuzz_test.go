@@ -36,6 +36,8 @@ func FuzzParseLink(f *testing.F) {
 	s := Signer{Key: []byte("k")}
 	f.Add(s.Path(Link{Kind: KindDownload, FileID: 1, User: "a", ConnID: "2", Expires: time.Unix(3, 0), Nonce: "n"}))
 	f.Add(s.Path(Link{Kind: KindUpload, Area: "games", User: "a", Expires: time.Unix(3, 0), Nonce: "n"}))
+	f.Add(s.Path(Link{Kind: KindPacket, Packet: strings.Repeat("0f", 16), User: "a", ConnID: "2", Expires: time.Unix(3, 0), Nonce: "n"}))
+	f.Add(s.Path(Link{Kind: KindReply, User: "a", ConnID: "2", Expires: time.Unix(3, 0), Nonce: "n"}))
 	f.Add("/files/d/x.y")
 	f.Fuzz(func(t *testing.T, path string) {
 		l, _, _, err := ParseLink(path)

@@ -22,6 +22,12 @@ import (
 //
 //	/files/d/BASE64URL(d|FILE-ID|USER|CONN-ID|EXPIRES|NONCE).BASE64URL(HMAC-SHA256[:16])
 //	/files/u/BASE64URL(u|AREA|USER|CONN-ID|EXPIRES|NONCE).BASE64URL(HMAC-SHA256[:16])
+//	/files/q/BASE64URL(q|PACKET-TOKEN|USER|CONN-ID|EXPIRES|NONCE).BASE64URL(HMAC-SHA256[:16])
+//	/files/r/BASE64URL(r|-|USER|CONN-ID|EXPIRES|NONCE).BASE64URL(HMAC-SHA256[:16])
+//
+// "q" downloads the caller's QWK packet (host/handler/qwkmail) and "r"
+// uploads a QWK reply packet (REP), kept as ReplyPath for the caller's
+// script to post (docs/qwk.md).
 //
 // EXPIRES is in Unix seconds. A link works until it expires and while the
 // session that asked for it is online as the same user (the host checks
@@ -35,6 +41,8 @@ const LinksPath = "/files/"
 const (
 	KindDownload = 'd'
 	KindUpload   = 'u'
+	KindPacket   = 'q'
+	KindReply    = 'r'
 )
 
 // MaxTokenBytes bounds a token.
@@ -45,12 +53,14 @@ const macBytes = 16
 
 // Link is what a signed link allows.
 type Link struct {
-	// Kind is KindDownload or KindUpload.
+	// Kind is KindDownload, KindUpload, KindPacket or KindReply.
 	Kind byte
 	// FileID is the file a download fetches; Area the area an upload
-	// goes to.
+	// goes to; Packet the token of the QWK packet a KindPacket link
+	// fetches.
 	FileID int64
 	Area   string
+	Packet string
 	// User and ConnID are the caller and the session that asked for it.
 	User, ConnID string
 	// Expires is when it stops working (whole seconds).
@@ -82,9 +92,14 @@ func NewNonce() string {
 // Path returns the HTTP path of l, signed.
 func (s Signer) Path(l Link) string {
 	var subject string
-	if l.Kind == KindDownload {
+	switch l.Kind {
+	case KindDownload:
 		subject = strconv.FormatInt(l.FileID, 10)
-	} else {
+	case KindPacket:
+		subject = l.Packet
+	case KindReply:
+		subject = replySubject
+	default:
 		subject = l.Area
 	}
 	payload := strings.Join([]string{string(l.Kind), subject, l.User, l.ConnID, strconv.FormatInt(l.Expires.Unix(), 10), l.Nonce}, "|")
@@ -154,6 +169,15 @@ func ParseLink(path string) (l Link, payload, mac []byte, err error) {
 			return bad("bad area")
 		}
 		l.Area = f[1]
+	case KindPacket:
+		if !packetToken(f[1]) {
+			return bad("bad packet")
+		}
+		l.Packet = f[1]
+	case KindReply:
+		if f[1] != replySubject {
+			return bad("bad reply")
+		}
 	default:
 		return bad("unknown kind")
 	}
@@ -166,6 +190,23 @@ func ParseLink(path string) (l Link, payload, mac []byte, err error) {
 		return bad("bad field")
 	}
 	return l, payload, mac, nil
+}
+
+// replySubject is what a KindReply link's subject field holds.
+const replySubject = "-"
+
+// packetToken reports whether s has the form of a QWK packet's token
+// (32 lower-case hexadecimal digits, as qwkmail makes them).
+func packetToken(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // plainField reports whether s is at most max bytes of letters, digits,

@@ -120,6 +120,11 @@ type Uploads struct {
 	Now func() time.Time
 	// Taken, if set, is told of each upload taken into an area.
 	Taken func(link Link, f store.File)
+	// ReplyLimit bounds a QWK reply packet uploaded for a KindReply link
+	// (the REP limit of host/qwk); when 0, the settings' MaxFileBytes.
+	ReplyLimit int64
+	// Replied, if set, is told of each reply packet received whole.
+	Replied func(link Link, size int64)
 
 	mu     sync.Mutex
 	active map[string]*upload // by link nonce
@@ -165,6 +170,11 @@ func (u *Uploads) Answer(ctx context.Context, link Link, rawQuery string, body [
 	received := up.received
 	u.release(up, err != nil && !errors.Is(err, ErrOffset) && !errors.Is(err, ErrSlowDown) || p.Done && err == nil)
 	switch {
+	case err == nil && p.Done && link.Kind == KindReply:
+		if u.Replied != nil {
+			u.Replied(link, received)
+		}
+		return answer(http.StatusOK, map[string]any{"name": p.Name, "size": received, "received": received})
 	case err == nil && p.Done:
 		if u.Taken != nil {
 			u.Taken(link, f)
@@ -268,8 +278,8 @@ func (u *Uploads) receive(ctx context.Context, up *upload, p Piece) (store.File,
 		return store.File{}, fmt.Errorf("%w: %d bytes received so far", ErrOffset, up.received)
 	}
 	total := up.received + int64(len(p.Body))
-	if total > lib.Settings.MaxFileBytes {
-		return store.File{}, fmt.Errorf("%w: at most %d bytes", ErrTooLarge, lib.Settings.MaxFileBytes)
+	if limit := u.limit(up.link); total > limit {
+		return store.File{}, fmt.Errorf("%w: at most %d bytes", ErrTooLarge, limit)
 	}
 	// One second's worth of burst, then Settings.UploadRate.
 	allowed := lib.Settings.UploadRate * (1 + int64(u.now().Sub(up.started)/time.Second))
@@ -283,7 +293,40 @@ func (u *Uploads) receive(ctx context.Context, up *upload, p Piece) (store.File,
 	if !p.Done {
 		return store.File{}, nil
 	}
+	if up.link.Kind == KindReply {
+		// Kept whole for the caller's script (qwk.uploaded) to post.
+		if err := os.Rename(u.partPath(up.link), lib.ReplyPath(up.link.Nonce)); err != nil {
+			return store.File{}, fmt.Errorf("files: keep reply packet: %w", err)
+		}
+		return store.File{}, nil
+	}
 	return lib.Ingest(ctx, Upload{Area: up.link.Area, Name: p.Name, Path: u.partPath(up.link), Uploader: up.link.User, Description: p.Description})
+}
+
+// limit is the size limit of link's upload.
+func (u *Uploads) limit(link Link) int64 {
+	if link.Kind == KindReply && u.ReplyLimit > 0 {
+		return u.ReplyLimit
+	}
+	return u.Library.Settings.MaxFileBytes
+}
+
+// ReplyKeep is how long a reply packet received over HTTP is kept for
+// the caller's script to post (Sweep removes it after).
+const ReplyKeep = time.Hour
+
+// replyExt is the extension of reply packets kept in the incoming
+// folder.
+const replyExt = ".rep"
+
+// ReplyPath is where the reply packet of the KindReply link with nonce
+// is kept once received whole, in the incoming folder. A nonce not of a
+// link's form gives "".
+func (l *Library) ReplyPath(nonce string) string {
+	if nonce == "" || !plainField(nonce, 32) || strings.Contains(nonce, ".") {
+		return ""
+	}
+	return filepath.Join(l.IncomingDir(), nonce+replyExt)
 }
 
 // appendPiece appends b to the file at p, creating it (and its folder).
@@ -308,7 +351,7 @@ const SweepEvery = time.Minute
 // Sweep drops the uploads idle for UploadIdle, and removes the partial
 // uploads in the incoming folder last written more than UploadIdle ago
 // (abandoned, or left by a host that stopped, or by another phone line's
-// host). The host sweeps as it starts and every SweepEvery.
+// host), and the reply packets received more than ReplyKeep ago. The host sweeps as it starts and every SweepEvery.
 func (u *Uploads) Sweep() {
 	now := u.now()
 	u.mu.Lock()
@@ -322,7 +365,9 @@ func (u *Uploads) Sweep() {
 	cutoff := now.Add(-UploadIdle)
 	for _, e := range entries {
 		info, err := e.Info()
-		if err == nil && info.Mode().IsRegular() && filepath.Ext(e.Name()) == ".part" && info.ModTime().Before(cutoff) {
+		stale := filepath.Ext(e.Name()) == ".part" && info != nil && info.ModTime().Before(cutoff) ||
+			filepath.Ext(e.Name()) == replyExt && info != nil && info.ModTime().Before(now.Add(-ReplyKeep))
+		if err == nil && info.Mode().IsRegular() && stale {
 			_ = os.Remove(filepath.Join(dir, e.Name()))
 		}
 	}

@@ -130,3 +130,9 @@ func (s *Service) ReadREP(path string) (data []byte, refused string, err error) 
 	}
 	return data, "", nil
 }
+
+// PacketName is the name of b's packets, BBSID.QWK, that offline
+// readers expect.
+func PacketName(b Board) string {
+	return strings.ToUpper(b.withDefaults().BBSID) + ".QWK"
+}

@@ -47,6 +47,9 @@ type OfflineMail interface {
 	// false when it was already marked: the call is idempotent.
 	// ErrNotFound if user has no such packet.
 	QWKFetched(ctx context.Context, user, token string) (first bool, err error)
+	// QWKPacketFetched reports whether user's packet token was marked
+	// fetched (by QWKFetched). ErrNotFound if user has no such packet.
+	QWKPacketFetched(ctx context.Context, user, token string) (bool, error)
 	// PostREP posts user's replies in one transaction: each either
 	// posted or refused with its error (ErrAlreadyPosted if user posted the
 	// same Hash before, or one of Post's or WriteMail's errors), the

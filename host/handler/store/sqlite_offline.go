@@ -205,6 +205,20 @@ func (s *SQLite) QWKPacketData(ctx context.Context, user, token string) ([]byte,
 	return data, nil
 }
 
+// QWKPacketFetched implements OfflineMail.
+func (s *SQLite) QWKPacketFetched(ctx context.Context, user, token string) (bool, error) {
+	var fetched bool
+	err := s.readTx(ctx, func(tx txConn) error {
+		var err error
+		_, fetched, err = packetOwned(ctx, tx, user, token)
+		return err
+	})
+	if err != nil {
+		return false, wrapBoards("qwk packet fetched", err)
+	}
+	return fetched, nil
+}
+
 // QWKFetched implements OfflineMail.
 func (s *SQLite) QWKFetched(ctx context.Context, user, token string) (bool, error) {
 	var first bool

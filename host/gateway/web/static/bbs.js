@@ -297,11 +297,12 @@
   }
 
   // fileLinks turns the board's file links in text (/files/d/... to
-  // download, /files/u/... to upload: docs/files.md) into links above the
+  // download, /files/u/... to upload: docs/files.md; /files/q/... and
+  // /files/r/... for QWK packets: docs/qwk.md) into links above the
   // terminal, newest first, at most five; they open on this page's own
   // address, which passes them to the board.
   function fileLinks(text) {
-    const found = text.match(/(?:https?:\/\/[^\s\/]+)?\/files\/[du]\/[A-Za-z0-9_.-]+/g);
+    const found = text.match(/(?:https?:\/\/[^\s\/]+)?\/files\/[duqr]\/[A-Za-z0-9_.-]+(?:\?name=[A-Za-z0-9.]+)?/g);
     if (!found) return;
     const bar = document.getElementById('links');
     bar.hidden = false;
@@ -311,7 +312,7 @@
       a.href = path;
       a.target = '_blank';
       a.rel = 'noopener';
-      a.textContent = path.charAt(7) === 'd' ? 'Download' : 'Upload a file';
+      a.textContent = {d: 'Download', u: 'Upload a file', q: 'Download your QWK packet', r: 'Upload your QWK reply packet'}[path.charAt(7)];
       bar.insertBefore(a, bar.firstChild);
     });
     while (bar.children.length > 5) bar.removeChild(bar.lastChild);
