@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/m2bbs/m2bbs/host/shared/pgtest"
 )
 
@@ -118,4 +120,51 @@ func TestHandlerLockInPostgres(t *testing.T) {
 		t.Fatalf("after the first host let go: %v", err)
 	}
 	again()
+}
+
+// TestHandlerLockInPostgresWaitsForAKilledHolder: a host that starts
+// while the server still holds a killed host's lock (its connection not
+// yet seen to end) waits for it and takes it once it goes, instead of
+// saying the handler is taken.
+func TestHandlerLockInPostgresWaitsForAKilledHolder(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	a := &settings{localDir: t.TempDir()}
+	a.DBPath = dsn
+	b := &settings{localDir: t.TempDir()}
+	b.DBPath = dsn
+	ctx := t.Context()
+	release, err := takeHandlerLock(ctx, a, "tcp://10.0.0.5:9906")
+	if err != nil {
+		t.Fatal(err)
+	}
+	taken := make(chan error, 1)
+	go func() {
+		again, err := takeHandlerLock(ctx, b, "tcp://10.0.0.5:9906")
+		if err == nil {
+			again()
+		}
+		taken <- err
+	}()
+	// The second host is waiting on the server once its lock connection
+	// shows a lock wait.
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	for waiting := 0; waiting == 0; {
+		if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE application_name = 'm2bbs handler lock' AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-taken:
+			t.Fatalf("the second host did not wait: %v", err)
+		default:
+		}
+	}
+	release()
+	if err := <-taken; err != nil {
+		t.Fatalf("the second host, once the holder let go: %v", err)
+	}
 }

@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/m2bbs/m2bbs/host/handler/live"
 	"github.com/m2bbs/m2bbs/host/handler/live/pgbell"
@@ -53,6 +55,12 @@ func sharedEventsBell(ctx context.Context, s *settings, log *slog.Logger) (bell 
 // pgLockTimeout bounds connecting for a handler lock and taking it.
 const pgLockTimeout = 10 * time.Second
 
+// pgLockWait is how long a host waits for a handler lock another
+// connection holds before it says the handler is taken: the server lets
+// a killed host's lock go only once it has seen that host's connection
+// end, which takes a moment after the kill.
+const pgLockWait = 3 * time.Second
+
 // lockHandlerPG takes the lock of the handler whose requests come from
 // spec in the PostgreSQL database at dsn, so that hosts on every machine
 // see it: a session-level advisory lock, held by a connection of its own
@@ -73,15 +81,28 @@ func lockHandlerPG(ctx context.Context, dsn, spec string) (release func(), err e
 	if err != nil {
 		return nil, fmt.Errorf("handler lock: %w", err)
 	}
-	var ok bool
-	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&ok); err != nil {
+	// The server wakes the wait when the holder lets go; lock_timeout
+	// ends it with lock_not_available.
+	if _, err := conn.Exec(ctx, fmt.Sprintf("SET lock_timeout = %d", pgLockWait.Milliseconds())); err != nil {
 		conn.Close(context.Background())
 		return nil, fmt.Errorf("handler lock: %w", err)
 	}
-	if !ok {
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", key); err != nil {
 		conn.Close(context.Background())
-		return nil, fmt.Errorf("%w (send spec %s, locked in the database by a host on some machine): stop it first, or give this one its own -send-spec and -recv-spec",
-			ErrHandlerTaken, spec)
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == pgLockNotAvailable {
+			return nil, fmt.Errorf("%w (send spec %s, locked in the database by a host on some machine): stop it first, or give this one its own -send-spec and -recv-spec",
+				ErrHandlerTaken, spec)
+		}
+		return nil, fmt.Errorf("handler lock: %w", err)
+	}
+	if _, err := conn.Exec(ctx, "RESET lock_timeout"); err != nil {
+		conn.Close(context.Background())
+		return nil, fmt.Errorf("handler lock: %w", err)
 	}
 	return func() { conn.Close(context.Background()) }, nil
 }
+
+// pgLockNotAvailable is PostgreSQL's SQLSTATE for a lock wait that
+// reached lock_timeout.
+const pgLockNotAvailable = "55P03"
