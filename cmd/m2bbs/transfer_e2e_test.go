@@ -445,9 +445,19 @@ func (c *termCaller) lrzszUntil(dir string, stopAfter int, hangUp bool, args ...
 				}
 			}
 			if i := boardTextAt(p); i >= 0 {
+				// The board's program has ended: the program gets the
+				// protocol's last bytes, then the end of its input, and
+				// ends by itself (killed only if it hangs on).
 				_, _ = stdin.Write(p[:i])
+				_ = stdin.Close()
 				c.pending = p[i:]
-				_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+				time.AfterFunc(programEndGrace, func() {
+					select {
+					case <-exited:
+					default:
+						_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+					}
+				})
 				return
 			}
 			select {
@@ -472,6 +482,10 @@ func (c *termCaller) lrzszUntil(dir string, stopAfter int, hangUp bool, args ...
 	}
 	return nil
 }
+
+// programEndGrace is how long the caller's program may take to end
+// after the board's program did (reading the protocol's last bytes).
+const programEndGrace = 5 * time.Second
 
 // boardTextAt is where the board's text after a transfer starts in p
 // (its notice, or the test board's RESULT line), or -1.
