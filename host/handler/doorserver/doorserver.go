@@ -12,6 +12,7 @@
 package doorserver
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -88,21 +89,11 @@ type Caller struct {
 
 // withDefaults fills the templates a sysop left out.
 func (s Server) withDefaults() Server {
-	if s.Protocol == "" {
-		s.Protocol = ProtocolRLogin
-	}
-	if s.ClientUser == "" {
-		s.ClientUser = "{secret}"
-	}
-	if s.ServerUser == "" {
-		s.ServerUser = "{user}"
-	}
-	if s.Terminal == "" {
-		s.Terminal = "ansi-bbs"
-	}
-	if s.Charset == "" {
-		s.Charset = CharsetCP437
-	}
+	s.Protocol = cmp.Or(s.Protocol, ProtocolRLogin)
+	s.ClientUser = cmp.Or(s.ClientUser, "{secret}")
+	s.ServerUser = cmp.Or(s.ServerUser, "{user}")
+	s.Terminal = cmp.Or(s.Terminal, "ansi-bbs")
+	s.Charset = cmp.Or(s.Charset, CharsetCP437)
 	return s
 }
 

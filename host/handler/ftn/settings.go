@@ -1,6 +1,7 @@
 package ftn
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -103,47 +104,21 @@ func ParseSettings(t map[string]any, dbPath string) (Settings, error) {
 	}
 	r := reader{config.Fields{T: t}}
 	s := Settings{
-		Dir:        r.Str("dir"),
-		Binkd:      r.Str("binkd"),
+		Dir:        cmp.Or(r.Str("dir"), filepath.Join(filepath.Dir(dbPath), "ftn")),
+		Binkd:      cmp.Or(r.Str("binkd"), "binkd"),
 		BinkdPort:  r.int("binkd_port", 24554),
-		BindAddr:   r.Str("bind"),
+		BindAddr:   cmp.Or(r.Str("bind"), "127.0.0.1"),
 		Interval:   r.duration("interval", 30*time.Second),
 		PollEvery:  r.duration("poll", time.Hour),
-		SystemName: r.Str("system"),
-		SysopName:  r.Str("sysop"),
-		Location:   r.Str("location"),
+		SystemName: cmp.Or(r.Str("system"), "m2bbs"),
+		SysopName:  cmp.Or(r.Str("sysop"), "Sysop"),
+		Location:   cmp.Or(r.Str("location"), "Somewhere"),
 		Origin:     r.Str("origin"),
-		Charset:    r.Str("charset"),
-		Domain:     r.Str("domain"),
+		Charset:    cmp.Or(r.Str("charset"), "UTF-8 4"),
+		Domain:     cmp.Or(r.Str("domain"), "fidonet"),
 		KeepTossed: r.Bool("keep_tossed"),
 	}
-	if s.Dir == "" {
-		s.Dir = filepath.Join(filepath.Dir(dbPath), "ftn")
-	}
-	if s.Binkd == "" {
-		s.Binkd = "binkd"
-	}
-	if s.BindAddr == "" {
-		s.BindAddr = "127.0.0.1"
-	}
-	if s.SystemName == "" {
-		s.SystemName = "m2bbs"
-	}
-	if s.SysopName == "" {
-		s.SysopName = "Sysop"
-	}
-	if s.Location == "" {
-		s.Location = "Somewhere"
-	}
-	if s.Origin == "" {
-		s.Origin = s.SystemName
-	}
-	if s.Charset == "" {
-		s.Charset = "UTF-8 4"
-	}
-	if s.Domain == "" {
-		s.Domain = "fidonet"
-	}
+	s.Origin = cmp.Or(s.Origin, s.SystemName)
 	for _, a := range r.strs("address") {
 		addr, err := pkt.ParseAddr(a)
 		if err != nil {
