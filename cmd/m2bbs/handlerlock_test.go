@@ -88,16 +88,23 @@ func TestRemoteSpec(t *testing.T) {
 	}
 }
 
+// twoHostsOnPostgres is a new PostgreSQL database and the settings of two
+// hosts on it, each with a data folder of its own (other machines).
+func twoHostsOnPostgres(t *testing.T) (dsn string, a, b *settings) {
+	dsn = pgtest.NewDatabase(t)
+	a = &settings{localDir: t.TempDir()}
+	a.DBPath = dsn
+	b = &settings{localDir: t.TempDir()}
+	b.DBPath = dsn
+	return dsn, a, b
+}
+
 // TestHandlerLockInPostgres: with the board on PostgreSQL a handler's lock
 // is the database's, seen by hosts with different data folders (other
 // machines): a second host is refused while the first holds it, another
 // spec is free, and the lock is free again once released.
 func TestHandlerLockInPostgres(t *testing.T) {
-	dsn := pgtest.NewDatabase(t)
-	a := &settings{localDir: t.TempDir()}
-	a.DBPath = dsn
-	b := &settings{localDir: t.TempDir()}
-	b.DBPath = dsn
+	dsn, a, b := twoHostsOnPostgres(t)
 	ctx := t.Context()
 	release, err := takeHandlerLock(ctx, a, "tcp://10.0.0.5:9902")
 	if err != nil {
@@ -127,11 +134,7 @@ func TestHandlerLockInPostgres(t *testing.T) {
 // yet seen to end) waits for it and takes it once it goes, instead of
 // saying the handler is taken.
 func TestHandlerLockInPostgresWaitsForAKilledHolder(t *testing.T) {
-	dsn := pgtest.NewDatabase(t)
-	a := &settings{localDir: t.TempDir()}
-	a.DBPath = dsn
-	b := &settings{localDir: t.TempDir()}
-	b.DBPath = dsn
+	dsn, a, b := twoHostsOnPostgres(t)
 	ctx := t.Context()
 	release, err := takeHandlerLock(ctx, a, "tcp://10.0.0.5:9906")
 	if err != nil {
