@@ -50,6 +50,15 @@ type Options struct {
 
 	// connectHook, if set, runs on every new connection (tests).
 	connectHook func(*sqlite3.SQLiteConn) error
+	// checkpointEvery and walRestartFrames replace checkpointInterval
+	// and walRestartFrames when positive (tests); a negative
+	// checkpointEvery leaves checkpoints to SQLite's commits, as before
+	// the checkpointer (benchmarks). writerAutocheckpoint replaces the
+	// writer's backstop when positive, and turns it off when negative
+	// (tests of the checkpointer alone).
+	checkpointEvery      time.Duration
+	walRestartFrames     int
+	writerAutocheckpoint int
 }
 
 // SQLite is a Store in one SQLite database file, or, opened with a
@@ -65,6 +74,11 @@ type SQLite struct {
 	migrations []migration
 
 	connectHook func(*sqlite3.SQLiteConn) error // Options.connectHook
+	// ckptEvery, walRestart and writerAuto are Options.checkpointEvery,
+	// Options.walRestartFrames and Options.writerAutocheckpoint.
+	ckptEvery  time.Duration
+	walRestart int
+	writerAuto int
 	// readOnly says the store was opened by OpenReadOnly: every
 	// connection is read-only (sqlite_readonly.go).
 	readOnly bool
@@ -84,12 +98,19 @@ var _ Store = (*SQLite)(nil)
 type pools struct {
 	w *sql.DB // the only writer: one connection, BEGIN IMMEDIATE
 	r *sql.DB // read-only connections
+	// ckpt checkpoints the WAL off the commit path (SQLite, not
+	// read-only; sqlite_checkpoint.go); nil otherwise.
+	ckpt *checkpointer
 }
 
-// close closes the readers first so that the writer, closing last, can
-// checkpoint the WAL.
+// close stops the checkpointer, then closes the readers so that the
+// writer, closing last, can checkpoint the WAL.
 func (p *pools) close() error {
-	return errors.Join(p.r.Close(), p.w.Close())
+	var ckptErr error
+	if p.ckpt != nil {
+		ckptErr = p.ckpt.stop()
+	}
+	return errors.Join(ckptErr, p.r.Close(), p.w.Close())
 }
 
 // Open opens the database at path, creating its directory (mode 0700) and
@@ -108,7 +129,8 @@ func openWith(dbPath string, opts Options, fsys fs.FS) (*SQLite, error) {
 	if dbPath == "" || strings.HasPrefix(dbPath, ":memory:") || strings.HasPrefix(dbPath, "file:") {
 		return nil, fmt.Errorf("store: open: %q is not a file path", dbPath)
 	}
-	s := &SQLite{connectHook: opts.connectHook}
+	s := &SQLite{connectHook: opts.connectHook, ckptEvery: opts.checkpointEvery, walRestart: opts.walRestartFrames,
+		writerAuto: opts.writerAutocheckpoint}
 	if err := s.setOptions(opts); err != nil {
 		return nil, err
 	}
@@ -186,7 +208,7 @@ func (s *SQLite) openPools(ctx context.Context) (*pools, error) {
 		return s.openReadOnlyPools(ctx)
 	}
 	busy := strconv.FormatInt(max(s.busy.Milliseconds(), 1), 10)
-	w := sql.OpenDB(s.connector(url.Values{
+	wc := s.connector(url.Values{
 		"_journal_mode": {"WAL"},
 		"_synchronous":  {s.sync},
 		"_foreign_keys": {"1"},
@@ -198,7 +220,9 @@ func (s *SQLite) openPools(ctx context.Context) (*pools, error) {
 		// checkpoint: PruneJournals truncates the WAL every minute.
 		"_secure_delete":   {"ON"},
 		"_stmt_cache_size": {strconv.Itoa(writerStmtCache)},
-	}))
+	})
+	wc.pragmas = s.writerPragmas() // checkpoints off the commit path
+	w := sql.OpenDB(wc)
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
@@ -232,7 +256,15 @@ func (s *SQLite) openPools(ctx context.Context) (*pools, error) {
 		w.Close()
 		return nil, err
 	}
-	return &pools{w: w, r: r}, nil
+	p := &pools{w: w, r: r}
+	if s.ckptEvery >= 0 {
+		var err error
+		if p.ckpt, err = s.startCheckpointer(w, busy); err != nil {
+			p.close()
+			return nil, err
+		}
+	}
+	return p, nil
 }
 
 // dsn is a go-sqlite3 URI for the database file with params.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql/driver"
+	"fmt"
 	"net/url"
 
 	"github.com/mattn/go-sqlite3"
@@ -37,6 +38,8 @@ const (
 type connector struct {
 	dsn  string
 	hook func(*sqlite3.SQLiteConn) error
+	// pragmas run on each new connection, after hook.
+	pragmas []string
 }
 
 // connector is a connector for s's file with params (see dsn).
@@ -51,5 +54,20 @@ func (c connector) Connect(context.Context) (driver.Conn, error) {
 
 // Driver implements driver.Connector.
 func (c connector) Driver() driver.Driver {
-	return &sqlite3.SQLiteDriver{ConnectHook: c.hook}
+	if len(c.pragmas) == 0 {
+		return &sqlite3.SQLiteDriver{ConnectHook: c.hook}
+	}
+	return &sqlite3.SQLiteDriver{ConnectHook: func(conn *sqlite3.SQLiteConn) error {
+		if c.hook != nil {
+			if err := c.hook(conn); err != nil {
+				return err
+			}
+		}
+		for _, p := range c.pragmas {
+			if _, err := conn.Exec(p, nil); err != nil {
+				return fmt.Errorf("%s: %w", p, err)
+			}
+		}
+		return nil
+	}}
 }
