@@ -27,11 +27,26 @@ import (
 // (19 round trips and one per private message read).
 const echoRoundTrips = 20
 
+// The latency run's start. A board's callers do not all arrive in the
+// same second: its 1,000 callers start their first visits over about one
+// visit's length (about 20 prompts at 1 s of think time), so that their
+// logins, one per visit, arrive at the rate they keep in the steady state
+// (about 50/s), and the window opens once the last of them is in. (Until
+// 2026-12 they all arrived within 2 s and the window, 4–7 s after the
+// first call, held the queue of 1,000 first logins at the hash pool: the
+// start of a run, not a board in use.) The echo floor has no logins and
+// is in its steady state once its callers are connected.
+const (
+	defaultLatencyRamp = 20 * time.Second
+	echoLatencyWarmup  = 4 * time.Second
+)
+
 // benchOptions are the flags of "m2bbs-bench bench" and what it runs with.
 type benchOptions struct {
 	callers        int
 	latencyCallers int
 	think          time.Duration
+	latencyRamp    time.Duration
 	latencyWarmup  time.Duration
 	warmup         time.Duration
 	duration       time.Duration
@@ -152,7 +167,8 @@ func parseBenchFlags(args []string, stderr io.Writer) (o *benchOptions, err erro
 	fs.IntVar(&o.latencyCallers, "latency-callers", 1000, "callers of the latency run (0: skip it)")
 	fs.DurationVar(&o.think, "think", time.Second, "mean pause before each answer in the latency run (uniform over ±50%)")
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "load before each measuring window; callers start over its first half")
-	fs.DurationVar(&o.latencyWarmup, "latency-warmup", 4*time.Second, "-warmup of the latency run (its callers log in slowly)")
+	fs.DurationVar(&o.latencyRamp, "latency-ramp", defaultLatencyRamp, "the latency run's callers start their first visits evenly over this time (about one visit: logins then arrive at the rate of the steady state)")
+	fs.DurationVar(&o.latencyWarmup, "latency-warmup", 0, "-warmup of the latency run's board (0: -latency-ramp + 4s, so that the window opens in the steady state)")
 	fs.DurationVar(&o.duration, "duration", 3*time.Second, "measuring window of each load run")
 	fs.IntVar(&o.runs, "runs", 3, "runs of each load configuration (the table shows medians)")
 	idle := fs.String("idle", "10000,100000", "idle callers to hold, in steps (empty: skip the scale test)")
@@ -216,6 +232,10 @@ func parseBenchFlags(args []string, stderr io.Writer) (o *benchOptions, err erro
 	if o.profileRun != "throughput" && o.profileRun != "latency" {
 		return nil, fmt.Errorf("bench: -profile-run %q: throughput or latency", o.profileRun)
 	}
+	if o.latencyWarmup <= 0 {
+		o.latencyWarmup = o.latencyRamp + 4*time.Second
+	}
+	o.latencyRamp = min(max(o.latencyRamp, 0), o.latencyWarmup)
 	if o.callers <= 0 || o.runs <= 0 || o.duration <= 0 || o.gatewayCallers <= 0 {
 		return nil, errors.New("bench: -callers, -runs, -duration and -gateway-callers must be positive")
 	}
@@ -347,7 +367,7 @@ func (o *benchOptions) loadRuns(ctx context.Context, t *benchTable, run int) err
 		if run == 0 && c.key == throughputKey(frontBuiltIn) && c.handler == handlerBoard && o.profileRun == "throughput" {
 			profile = o.cpuProfile
 		}
-		r, err := o.loadOnce(ctx, c.front, c.handler, c.spec, o.callers, 0, o.warmup, profile)
+		r, err := o.loadOnce(ctx, c.front, c.handler, c.spec, o.callers, 0, o.warmup, o.warmup/2, profile)
 		if err != nil {
 			return err
 		}
@@ -366,7 +386,12 @@ func (o *benchOptions) loadRuns(ctx context.Context, t *benchTable, run int) err
 		if run == 0 && handler == handlerBoard && o.profileRun == "latency" {
 			profile = o.cpuProfile
 		}
-		r, err := o.loadOnce(ctx, frontBuiltIn, handler, o.shipped(), o.latencyCallers, o.think, o.latencyWarmup, profile)
+		warmup, ramp := o.latencyWarmup, o.latencyRamp
+		if handler == handlerEcho {
+			warmup = min(echoLatencyWarmup, o.latencyWarmup)
+			ramp = warmup / 2
+		}
+		r, err := o.loadOnce(ctx, frontBuiltIn, handler, o.shipped(), o.latencyCallers, o.think, warmup, ramp, profile)
 		if err != nil {
 			return err
 		}
@@ -429,7 +454,7 @@ func (r loadRun) errors() int64 {
 // loadOnce starts a fresh system running the shipped board (spec) or the
 // echo floor, plays callers of the board's whole visit against it and
 // stops it.
-func (o *benchOptions) loadOnce(ctx context.Context, front, handler string, spec boardSpec, callers int, think, warmup time.Duration, profile string) (r loadRun, err error) {
+func (o *benchOptions) loadOnce(ctx context.Context, front, handler string, spec boardSpec, callers int, think, warmup, ramp time.Duration, profile string) (r loadRun, err error) {
 	sys, err := o.startRun(ctx, front, handler, spec, profile)
 	if err != nil {
 		return r, err
@@ -458,7 +483,7 @@ func (o *benchOptions) loadOnce(ctx context.Context, front, handler string, spec
 		scripts = func(int, int) loadgen.Script { return loadgen.NewEchoScript(echoRoundTrips) }
 	}
 	r, err = o.measure(ctx, sys, loadgen.Config{
-		Callers: callers, Scripts: scripts, Warmup: warmup, Think: think, Ramp: warmup / 2,
+		Callers: callers, Scripts: scripts, Warmup: warmup, Think: think, Ramp: ramp,
 		OnVisit: func(s loadgen.Script, err error) {
 			if b, ok := s.(*loadgen.BoardScript); ok {
 				posts.add(b.Posts, err != nil && b.PostPending())

@@ -76,8 +76,8 @@ func (t *benchTable) rows() []report.Item {
 		out = append(out, t.loadRows(runs, target, pass, "", nil)...)
 	}
 	if runs := t.loads[latencyKey]; runs != nil {
-		out = append(out, report.Section(fmt.Sprintf("latency: %d callers, each pausing %v (±50%%) before every answer, built-in front end%s; window %v–%v after the first call",
-			o.latencyCallers, o.think, o.engine(), o.latencyWarmup, o.latencyWarmup+o.duration)))
+		out = append(out, report.Section(fmt.Sprintf("latency: %d callers, each pausing %v (±50%%) before every answer, built-in front end%s; the board's callers arrive over %v, window %v–%v after the first call (the floor's %v–%v)",
+			o.latencyCallers, o.think, o.engine(), o.latencyRamp, o.latencyWarmup, o.latencyWarmup+o.duration, min(echoLatencyWarmup, o.latencyWarmup), min(echoLatencyWarmup, o.latencyWarmup)+o.duration)))
 		if visit := 20 * o.think; o.latencyWarmup < visit {
 			out = append(out, report.Remark(fmt.Sprintf("(a visit lasts about %v: this window holds the callers' first steps, logins included; -latency-warmup %v measures the steady state)",
 				visit.Round(time.Second), (visit+visit/4).Round(time.Second))))
