@@ -78,6 +78,20 @@ func entry(n int, i int) []byte {
 	return b
 }
 
+// until calls fn until stop is closed or fn reports false.
+func until(stop <-chan struct{}, fn func() bool) {
+	for {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		if !fn() {
+			return
+		}
+	}
+}
+
 // appendLoop appends entries of 1 KiB to journal connID until stop is
 // closed, pausing pace after each (a load, not a synchronisation), and
 // returns how many it appended.
@@ -88,19 +102,16 @@ func appendLoop(t testing.TB, s *SQLite, connID string, pace time.Duration, stop
 		return 0
 	}
 	n := 1
-	for {
-		select {
-		case <-stop:
-			return n
-		default:
-		}
+	until(stop, func() bool {
 		if err := s.AppendJournal(ctx, connID, n, [][]byte{entry(1024, n)}); err != nil {
 			t.Error(err)
-			return n
+			return false
 		}
 		n++
 		time.Sleep(pace)
-	}
+		return true
+	})
+	return n
 }
 
 func TestWriterLeavesCheckpointsToTheCheckpointer(t *testing.T) {
@@ -155,17 +166,13 @@ func loadWAL(t *testing.T, path string, stores []*SQLite, reads bool, d time.Dur
 			t.Fatal(err)
 		}
 		wg.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				if _, _, err := stores[0].LoadJournal(context.Background(), "r"); err != nil {
+			until(stop, func() bool {
+				_, _, err := stores[0].LoadJournal(context.Background(), "r")
+				if err != nil {
 					t.Error(err)
-					return
 				}
-			}
+				return err == nil
+			})
 		})
 	}
 	salt := walSalt(t, path)
