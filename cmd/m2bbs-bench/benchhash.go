@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strconv"
 	"time"
 
@@ -124,12 +125,23 @@ func (o *benchOptions) hashOnce(ctx context.Context, spec boardSpec, arrivals fl
 func hashesPerSecond(r loadRun) float64 { return float64(r.hashes) / r.res.Window.Seconds() }
 
 // nonLoginP99 is the p99 of a run's round trips other than the logins'.
-func nonLoginP99(r loadRun) time.Duration {
+func nonLoginP99(r loadRun) time.Duration { return splitP99(r, false) }
+
+// loginP99 is the p99 of a run's logins' round trips (each holds a hash);
+// zero when the window held none.
+func loginP99(r loadRun) time.Duration { return splitP99(r, true) }
+
+// splitP99 is the p99 of a run's round trips at the login steps (logins)
+// or at the others.
+func splitP99(r loadRun, logins bool) time.Duration {
 	var all []time.Duration
 	for step, l := range r.res.ByStep {
-		if step != loginSteps[0] && step != loginSteps[1] {
+		if slices.Contains(loginSteps, step) == logins {
 			all = append(all, l...)
 		}
+	}
+	if len(all) == 0 {
+		return 0
 	}
 	return loadgen.NewLatencies(all).Quantile(0.99)
 }
