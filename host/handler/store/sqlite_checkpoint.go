@@ -21,7 +21,7 @@ import (
 // waits for the disk.
 //
 // Instead, the writer's own automatic checkpoint is moved far out (a
-// backstop, writerAutoCheckpoint) and a checkpointer goroutine, on a
+// backstop, writerBackstop) and a checkpointer goroutine, on a
 // connection of its own, runs a PASSIVE checkpoint every second: it copies
 // what was committed before it started while writers go on appending, and
 // never waits for a lock. Nothing about durability changes: a commit is
@@ -53,8 +53,8 @@ const (
 	// checkpointInterval is how often the checkpointer runs.
 	checkpointInterval = time.Second
 	// walRestartFrames is the size of the log, in frames (pages), past
-	// which the checkpointer makes it start over (RESTART): 16 MiB at
-	// SQLite's default 4 KiB page.
+	// which the checkpointer makes it start over (a checkpoint on the
+	// writer's connection): 16 MiB at SQLite's default 4 KiB page.
 	walRestartFrames = 4096
 	// writerBackstop times the restart size is the writer connection's
 	// wal_autocheckpoint: SQLite's own checkpoint on the commit path,
