@@ -20,6 +20,7 @@ import (
 	"github.com/m2bbs/m2bbs/cmd/m2bbs-bench/internal/loadgen"
 	"github.com/m2bbs/m2bbs/host/handler/dispatch"
 	"github.com/m2bbs/m2bbs/host/handler/screens"
+	"github.com/m2bbs/m2bbs/host/handler/session"
 	"github.com/m2bbs/m2bbs/host/handler/store"
 )
 
@@ -422,6 +423,9 @@ type loadRun struct {
 	// hashes is the number of bcrypt hashes (logins and registrations)
 	// the host ran in the window: one per visit of the shipped board.
 	hashes int
+	// journal is the host's journaling counters after the run (warm-up
+	// included): what each prompt's journal cost the store.
+	journal session.JournalStats
 }
 
 func (r loadRun) String() string {
@@ -429,6 +433,11 @@ func (r loadRun) String() string {
 		r.res.RoundTripsPerSecond(), r.res.VisitsPerSecond(),
 		r.res.Latency.Quantile(0.5).Round(time.Microsecond), r.res.Latency.Quantile(0.99).Round(time.Microsecond),
 		r.res.Latency.Quantile(0.999).Round(time.Microsecond), r.res.Errors, r.hostErrors, r.lostPosts)
+	if j := r.journal; j.Prompts > 0 {
+		p := float64(j.Prompts)
+		s += fmt.Sprintf("; per journaled prompt %.2f journal writes in %.2f transactions (%.2f flushes around writes and hashes), %.0f bytes",
+			float64(j.Writes)/p, float64(j.Transactions)/p, float64(j.Flushes)/p, float64(j.BytesWritten)/p)
+	}
 	for i, e := range r.res.ErrorSamples {
 		s += fmt.Sprintf("\n  error %d: %s", i+1, e)
 	}
@@ -581,6 +590,7 @@ func (o *benchOptions) measure(ctx context.Context, sys *system, cfg loadgen.Con
 		return r, fmt.Errorf("bench: status: %w", err)
 	}
 	r.heap, r.goroutines, r.hostErrors = st.HeapBytes, st.Goroutines, hostErrors(st)
+	r.journal = st.Journal
 	return r, nil
 }
 

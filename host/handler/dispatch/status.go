@@ -55,6 +55,10 @@ type Status struct {
 	// failing): calls from scripts that were answered "not saved", and
 	// session journals that could not be written.
 	StoreErrors int64 `json:"store_errors"`
+	// Journal counts what the session journals of the workers running
+	// cost the store (session.JournalStats): prompts journaled, journal
+	// transactions and the sessions' writes in them.
+	Journal session.JournalStats `json:"journal"`
 	// Admission counts lines the dispatch loop refused or dropped.
 	Admission AdmissionStats `json:"admission"`
 	// HeapBytes is the Go heap in use (live and not yet collected); only
@@ -118,7 +122,9 @@ func (h *Host) counters() Status {
 	}
 	for _, w := range h.liveWorkers() {
 		st.Sessions = st.Sessions.Add(w.table.Stats())
-		st.StoreErrors += w.table.JournalStats().WriteErrors
+		js := w.table.JournalStats()
+		st.StoreErrors += js.WriteErrors
+		st.Journal = st.Journal.Add(js)
 	}
 	st.StoreErrors += st.Sessions.StoreErrors
 	for _, g := range append([]*generation{h.current}, h.retired...) {

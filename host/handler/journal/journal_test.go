@@ -2,6 +2,7 @@ package journal
 
 import (
 	"errors"
+	"hash/fnv"
 	"reflect"
 	"testing"
 
@@ -172,4 +173,28 @@ func FuzzDecodeValues(f *testing.F) {
 			t.Fatalf("re-encoded values do not decode: %v", err)
 		}
 	})
+}
+
+// TestDigestIsFNV1a: journals on disk hold digests; the allocation-free
+// digest must give the values hash/fnv's FNV-1a gave.
+func TestDigestIsFNV1a(t *testing.T) {
+	L := lua.NewState()
+	defer L.Close()
+	tbl := L.NewTable()
+	tbl.RawSetString("k", lua.LNumber(2))
+	tbl.Append(lua.LString("v"))
+	args := []lua.LValue{lua.LString("ann"), lua.LNumber(1.5), lua.LNil, lua.LTrue, tbl}
+	h := fnv.New64a()
+	budget := MaxDigestNodes
+	for _, a := range args {
+		h.Write(appendDigest(nil, a, 0, &budget))
+	}
+	if got, want := DigestArgs(args), h.Sum64(); got != want {
+		t.Errorf("DigestArgs = %#x, FNV-1a of the same bytes %#x", got, want)
+	}
+	scratch := make([]byte, 0, 4)
+	d, scratch := AppendDigestArgs(scratch, args)
+	if again, _ := AppendDigestArgs(scratch, args); d != again || d != h.Sum64() {
+		t.Errorf("AppendDigestArgs with reused scratch: %#x then %#x, want %#x", d, again, h.Sum64())
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"math"
 	"sort"
 
@@ -184,15 +183,31 @@ const MaxDigestNodes = 10_000
 // one (a door handle names its door), other values that cannot be
 // journaled by their type only.
 func DigestArgs(args []lua.LValue) uint64 {
-	h := fnv.New64a()
-	budget := MaxDigestNodes
-	var buf []byte
-	for _, a := range args {
-		buf = appendDigest(buf[:0], a, 0, &budget)
-		h.Write(buf)
-	}
-	return h.Sum64()
+	d, _ := AppendDigestArgs(nil, args)
+	return d
 }
+
+// AppendDigestArgs is DigestArgs using scratch (which it returns, grown,
+// for the next call) for the bytes it digests: a caller that keeps
+// scratch digests without allocating.
+func AppendDigestArgs(scratch []byte, args []lua.LValue) (uint64, []byte) {
+	h := uint64(fnvOffset64)
+	budget := MaxDigestNodes
+	for _, a := range args {
+		scratch = appendDigest(scratch[:0], a, 0, &budget)
+		for _, c := range scratch {
+			h = (h ^ uint64(c)) * fnvPrime64
+		}
+	}
+	return h, scratch
+}
+
+// FNV-1a, 64 bits (hash/fnv's New64a, without its allocation): the digest
+// journals on disk hold, so it must not change.
+const (
+	fnvOffset64 = 14695981039346656037
+	fnvPrime64  = 1099511628211
+)
 
 func appendDigest(dst []byte, v lua.LValue, depth int, budget *int) []byte {
 	if *budget <= 0 {

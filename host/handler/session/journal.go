@@ -92,6 +92,23 @@ type JournalStats struct {
 	BytesWritten    int64 `json:"bytes_written"`
 	WriteErrors     int64 `json:"write_errors"`
 	Checkpoints     int64 `json:"checkpoints"`
+	// What journaling costs the store: Prompts counts the prompts
+	// journaled (a session waiting for its caller); Transactions the
+	// journal writes sent to the store (each one transaction, a group
+	// commit or one session's); Writes the sessions' journals written in
+	// them (one row each on SQLite, the store's work); Flushes those of
+	// one session stored at once, around a write or before a hash (see
+	// luaapi.Recorder), rather than in a group commit.
+	Prompts      int64 `json:"prompts"`
+	Transactions int64 `json:"transactions"`
+	Writes       int64 `json:"writes"`
+	Flushes      int64 `json:"flushes"`
+}
+
+// countWrites counts a journal transaction of n sessions' writes.
+func (t *Table) countWrites(n int) {
+	t.jcounts.transactions.Add(1)
+	t.jcounts.writes.Add(int64(n))
 }
 
 // journaling reports whether s keeps a journal.
@@ -110,7 +127,10 @@ func (t *Table) record(s *Session, e journal.Entry) {
 	if !t.journaling(s) || s.journal.replaying {
 		return
 	}
-	s.journal.pending = append(s.journal.pending, e.Append(nil))
+	s.journal.pending = append(s.journal.pending, t.jbuf.encode(&e))
+	if e.Kind == journal.KindPrompt {
+		t.jcounts.prompts.Add(1)
+	}
 }
 
 // giveUp stops journaling s, which then lives only in this host. A
@@ -164,7 +184,8 @@ func (t *Table) resetJournal(s *Session, e journal.Entry) {
 	}
 	j.reset = true
 	j.keys = 0
-	j.pending = append(j.pending[:0], e.Append(nil))
+	clear(j.pending)
+	j.pending = append(j.pending[:0], t.jbuf.encode(&e))
 }
 
 // flushJournal stores s's pending entries in one transaction.
@@ -174,6 +195,8 @@ func (t *Table) flushJournal(s *Session) {
 	}
 	j := s.journal
 	ctx := journalContext()
+	t.countWrites(1)
+	t.jcounts.flushes.Add(1)
 	var err error
 	if j.reset {
 		err = t.journals.ResetJournal(ctx, s.connID, j.resetHeld, j.pending)
@@ -226,12 +249,10 @@ func (t *Table) Call(L *lua.LState, name string, writes bool, fn lua.LGFunction)
 	if !t.journaling(s) {
 		return fn(L)
 	}
-	args := make([]lua.LValue, L.GetTop())
-	for i := range args {
-		args[i] = L.Get(i + 1)
-	}
+	args := t.jbuf.stack(L, 1, L.GetTop())
 	t.secretArgs(s, name, args)
-	digest := journal.DigestArgs(args)
+	digest := t.jbuf.digestArgs(args)
+	t.jbuf.drop()
 	if s.journal.replaying {
 		if n, answered := t.replayCall(L, s, name, writes, digest); answered {
 			return n
@@ -272,11 +293,8 @@ func (t *Table) Call(L *lua.LState, name string, writes bool, fn lua.LGFunction)
 		t.noteOffloadCall(s, e, writes)
 		return n
 	}
-	results := make([]lua.LValue, n)
-	for i := range results {
-		results[i] = L.Get(L.GetTop() - n + 1 + i)
-	}
-	enc, err := journal.AppendValues(nil, results)
+	enc, err := t.jbuf.encodeValues(t.jbuf.stack(L, L.GetTop()-n+1, n))
+	t.jbuf.drop()
 	if err != nil {
 		t.giveUp(s, fmt.Errorf("%s returned %w", name, err))
 		return n
@@ -789,6 +807,7 @@ func (t *Table) JournalStats() JournalStats {
 		Replayed: c.replayed.Load(), Diverged: c.diverged.Load(), EntriesReplayed: c.entriesReplayed.Load(),
 		EntriesWritten: c.entriesWritten.Load(), BytesWritten: c.bytesWritten.Load(),
 		WriteErrors: c.writeErrors.Load(), Checkpoints: c.checkpoints.Load(),
+		Prompts: c.prompts.Load(), Transactions: c.transactions.Load(), Writes: c.writes.Load(), Flushes: c.flushes.Load(),
 	}
 }
 
@@ -799,6 +818,8 @@ func (a JournalStats) Add(b JournalStats) JournalStats {
 		EntriesReplayed: a.EntriesReplayed + b.EntriesReplayed, EntriesWritten: a.EntriesWritten + b.EntriesWritten,
 		BytesWritten: a.BytesWritten + b.BytesWritten, WriteErrors: a.WriteErrors + b.WriteErrors,
 		Checkpoints: a.Checkpoints + b.Checkpoints,
+		Prompts:     a.Prompts + b.Prompts, Transactions: a.Transactions + b.Transactions,
+		Writes: a.Writes + b.Writes, Flushes: a.Flushes + b.Flushes,
 	}
 }
 

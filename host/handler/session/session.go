@@ -402,6 +402,7 @@ type Table struct {
 	// journals is nil unless Config.Journal is set.
 	journals store.Journals
 	jcounts  journalCounters
+	jbuf     journalScratch // encodes journal entries (journalbuf.go)
 	// holding makes Reply keep replies in outbox until release, so that
 	// a resume's journal entries are stored before its replies leave;
 	// dirty are the sessions whose entries Commit stores.
@@ -434,6 +435,8 @@ type Table struct {
 type journalCounters struct {
 	replayed, diverged, entriesReplayed, entriesWritten, bytesWritten,
 	writeErrors, checkpoints atomic.Int64
+	// What journaling costs the store (JournalStats).
+	prompts, transactions, writes, flushes atomic.Int64
 }
 
 // heldReply is a reply waiting for its session's journal to be stored:
@@ -817,8 +820,10 @@ func (t *Table) Commit() {
 	}
 	if len(writes) > 0 {
 		ctx := journalContext()
+		t.countWrites(len(writes))
 		errs, err := t.journals.WriteJournals(ctx, writes)
 		if err != nil {
+			t.countWrites(len(writes))
 			errs, err = t.journals.WriteJournals(ctx, writes) // once more: a lock, a blip
 		}
 		if err != nil {

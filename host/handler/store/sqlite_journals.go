@@ -39,6 +39,11 @@ const (
 	appendJournalSQL = `INSERT INTO journal_entries (conn_id, first, next, written, entries)
 	                    SELECT j.conn_id, CAST(?1 AS BIGINT), CAST(?1 AS BIGINT) + CAST(?2 AS BIGINT), ?3, ?4 FROM journals j
 	                    WHERE j.conn_id = ?5 AND ` + journalCountSQL + ` = ?1`
+	// appendJournalRowSQL is appendJournalSQL on SQLite, where trigger
+	// journal_append_follows (migration 021) makes the same check: a
+	// batch that does not follow the journal's count is skipped.
+	appendJournalRowSQL = `INSERT INTO journal_entries (conn_id, first, next, written, entries)
+	                       VALUES (?5, ?1, ?1 + ?2, ?3, ?4)`
 	// touchJournalSQL notes that journal ?5 was written at ?3 if its
 	// count is exactly ?1 (?2 is 0 and ?4 NULL: named only so that
 	// PostgreSQL knows every parameter's type).
@@ -144,11 +149,11 @@ func (s *SQLite) writeJournals(ctx context.Context, op string, writes []JournalW
 	now := nowMillis()
 	err := s.with(func(p *pools) error {
 		if len(writes) == 1 && s.pg == nil {
-			return writeJournalsIn(ctx, p.w, writes, batches, now, errs)
+			return writeJournalsIn(ctx, p.w, s.appendSQL(), writes, batches, now, errs)
 		}
 		return s.writeTx(ctx, p, func(tx txConn) error {
 			clear(errs) // PostgreSQL may run the transaction again
-			return writeJournalsIn(ctx, tx, writes, batches, now, errs)
+			return writeJournalsIn(ctx, tx, s.appendSQL(), writes, batches, now, errs)
 		})
 	})
 	if err != nil {
@@ -158,11 +163,11 @@ func (s *SQLite) writeJournals(ctx context.Context, op string, writes []JournalW
 }
 
 // writeJournalsIn stores each of writes on tx, batches being their
-// entries packed, and sets errs[i] for a journal whose count is not the
+// entries packed (appends with appendSQL), and sets errs[i] for a journal whose count is not the
 // one its write follows.
-func writeJournalsIn(ctx context.Context, tx txConn, writes []JournalWrite, batches [][]byte, now int64, errs []error) error {
+func writeJournalsIn(ctx context.Context, tx txConn, appendSQL string, writes []JournalWrite, batches [][]byte, now int64, errs []error) error {
 	for i, w := range writes {
-		ok, err := writeJournal(ctx, tx, w, batches[i], now)
+		ok, err := writeJournal(ctx, tx, appendSQL, w, batches[i], now)
 		if err != nil {
 			return err
 		}
@@ -174,9 +179,9 @@ func writeJournalsIn(ctx context.Context, tx txConn, writes []JournalWrite, batc
 }
 
 // writeJournal stores one journal's part of a WriteJournals on tx, batch
-// being its entries packed; it reports false when the journal's count is
+// being its entries packed, an append with appendSQL (s.appendSQL); it reports false when the journal's count is
 // not the one the write follows (nothing is written then).
-func writeJournal(ctx context.Context, tx txConn, w JournalWrite, batch []byte, now int64) (bool, error) {
+func writeJournal(ctx context.Context, tx txConn, appendSQL string, w JournalWrite, batch []byte, now int64) (bool, error) {
 	var (
 		res sql.Result
 		err error
@@ -186,7 +191,7 @@ func writeJournal(ctx context.Context, tx txConn, w JournalWrite, batch []byte, 
 		// Nothing to add: the count is checked, the time noted.
 		res, err = tx.ExecContext(ctx, touchJournalSQL, w.Count, 0, now, nil, w.ConnID)
 	case !w.Reset:
-		res, err = tx.ExecContext(ctx, appendJournalSQL, w.Count, len(w.Entries), now, batch, w.ConnID)
+		res, err = tx.ExecContext(ctx, appendSQL, w.Count, len(w.Entries), now, batch, w.ConnID)
 	case w.Count < 0:
 		res, err = tx.ExecContext(ctx, startJournalSQL, w.ConnID, batch, len(w.Entries), now)
 	default:
@@ -199,6 +204,16 @@ func writeJournal(ctx context.Context, tx txConn, w JournalWrite, batch []byte, 
 		return false, err
 	}
 	return true, nil
+}
+
+// appendSQL is the statement that appends a batch to a journal: on SQLite
+// a plain INSERT checked by a trigger (migration 021), on PostgreSQL an
+// INSERT ... SELECT that checks the count itself.
+func (s *SQLite) appendSQL() string {
+	if s.pg != nil {
+		return appendJournalSQL
+	}
+	return appendJournalRowSQL
 }
 
 // DropJournals implements Journals.
