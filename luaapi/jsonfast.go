@@ -96,61 +96,60 @@ func (d *fastDecoder) word(w string) bool {
 // object decodes an object into a table, as FromGo does: a null member
 // leaves its key out, a key given twice keeps its last value.
 func (d *fastDecoder) object(depth int) (lua.LValue, bool) {
-	if depth > fastMaxDepth {
-		return lua.LNil, false
-	}
-	d.pos++ // {
 	t := d.L.CreateTable(0, 4)
-	d.space()
-	if d.pos < len(d.data) && d.data[d.pos] == '}' {
-		d.pos++
-		return t, true
-	}
-	for {
+	return d.members(t, depth, '}', func() bool {
 		d.space()
 		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
-			return lua.LNil, false
+			return false
 		}
 		key, ok := d.str()
 		if !ok {
-			return lua.LNil, false
+			return false
 		}
 		d.space()
 		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
-			return lua.LNil, false
+			return false
 		}
 		d.pos++
 		v, ok := d.value(depth)
-		if !ok {
-			return lua.LNil, false
+		if ok {
+			t.RawSetString(key, v)
 		}
-		t.RawSetString(key, v)
-		if more, ok := d.next('}'); !more {
-			return t, ok
-		}
-	}
+		return ok
+	})
 }
 
 // array decodes an array into a table, as FromGo does (Append: a null
 // element is skipped).
 func (d *fastDecoder) array(depth int) (lua.LValue, bool) {
+	t := d.L.CreateTable(4, 0)
+	return d.members(t, depth, ']', func() bool {
+		v, ok := d.value(depth)
+		if ok {
+			t.Append(v)
+		}
+		return ok
+	})
+}
+
+// members reads the members (or elements) of the object (or array) t
+// whose opening byte is at the position, each with member, up to
+// closing.
+func (d *fastDecoder) members(t *lua.LTable, depth int, closing byte, member func() bool) (lua.LValue, bool) {
 	if depth > fastMaxDepth {
 		return lua.LNil, false
 	}
-	d.pos++ // [
-	t := d.L.CreateTable(4, 0)
+	d.pos++ // the opening byte
 	d.space()
-	if d.pos < len(d.data) && d.data[d.pos] == ']' {
+	if d.pos < len(d.data) && d.data[d.pos] == closing {
 		d.pos++
 		return t, true
 	}
 	for {
-		v, ok := d.value(depth)
-		if !ok {
+		if !member() {
 			return lua.LNil, false
 		}
-		t.Append(v)
-		if more, ok := d.next(']'); !more {
+		if more, ok := d.next(closing); !more {
 			return t, ok
 		}
 	}
