@@ -182,6 +182,10 @@ func boundedFormat(original *lua.LFunction) lua.LGFunction {
 		if formatBound(L, format) > MaxStringBytes {
 			tooLarge(L, "string.format", MaxStringBytes, "bytes")
 		}
+		if s, ok := fastFormat(L, format); ok { // formatfast.go
+			L.Push(lua.LString(s))
+			return 1
+		}
 		return callThrough(L, original)
 	}
 }

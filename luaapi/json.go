@@ -121,8 +121,12 @@ func isSequence(t *lua.LTable, n int) bool {
 }
 
 // DecodeJSON parses a JSON document into a Lua value: objects and arrays
-// become tables, null becomes nil.
+// become tables, null becomes nil. The documents callers send are decoded
+// straight into tables (jsonfast.go); others through encoding/json.
 func DecodeJSON(L *lua.LState, data []byte) (lua.LValue, error) {
+	if v, ok := decodeFast(L, data); ok {
+		return v, nil
+	}
 	var v any
 	if err := json.Unmarshal(data, &v); err != nil {
 		return lua.LNil, fmt.Errorf("decode json: %w", err)

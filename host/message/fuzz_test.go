@@ -2,8 +2,10 @@ package message
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // FuzzDecode feeds Decode arbitrary bytes: it never panics, and what it
@@ -59,4 +61,54 @@ func FuzzAppendJSON(f *testing.F) {
 			t.Fatalf("AppendJSON(%+v) = %q decodes to %+v", m, out, w)
 		}
 	})
+}
+
+// quoteByRune is AppendString's quoting written rune by rune, the way it
+// was before plain runs were copied at once.
+func quoteByRune(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
+			b.WriteString(`\ufffd`)
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r < 0x20 || r == 0x7f || r == '\u2028' || r == '\u2029':
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// FuzzAppendStringByRuns: copying plain runs at once writes the same bytes
+// as quoting rune by rune.
+func FuzzAppendStringByRuns(f *testing.F) {
+	for _, seed := range []string{"", "plain text", "a\"b\\c\n\r\t\x00\x7f", "\xff\u2028\u2029\uFFFDé", "--- 1 of 2 ---\nFrom: zed"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := string(AppendString(nil, s)), quoteByRune(s); got != want {
+			t.Fatalf("AppendString(%q) = %s, rune by rune %s", s, got, want)
+		}
+	})
+}
+
+func BenchmarkAppendString(b *testing.B) {
+	s := strings.Repeat("From: zed\nA line of a message, as callers write them.\n", 8)
+	buf := make([]byte, 0, 1024)
+	b.SetBytes(int64(len(s)))
+	for b.Loop() {
+		buf = AppendString(buf[:0], s)
+	}
 }

@@ -187,12 +187,26 @@ func appendMember(dst []byte, first *bool, key string) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// plain reports whether AppendString writes c as it is: printable ASCII
+// but the quote and the backslash.
+func plain(c byte) bool { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\' }
+
 // AppendString appends s quoted as a JSON string. Invalid UTF-8 becomes
 // U+FFFD, as encoding/json does; control characters, DEL, U+2028 and
 // U+2029 are escaped; <, > and & are left as they are.
 func AppendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	for i := 0; i < len(s); {
+		// A run of bytes that stand for themselves (most of a screen's
+		// text) is copied at once.
+		j := i
+		for j < len(s) && plain(s[j]) {
+			j++
+		}
+		dst = append(dst, s[i:j]...)
+		if i = j; i == len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			switch {

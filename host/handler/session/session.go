@@ -884,6 +884,12 @@ func (t *Table) release() {
 			t.log.Warn("reply", "err", err, "conn_id", r.ids[0])
 		}
 	}
+	if t.outbox == nil {
+		// The next batch's replies go in the same array: a held reply
+		// is a few hundred bytes, and a batch holds several.
+		clear(out)
+		t.outbox = out[:0]
+	}
 }
 
 // setColour follows a client that says whether it shows colour, with
@@ -1309,18 +1315,17 @@ func (t *Table) reply(r heldReply) error {
 		}
 		return nil // the caller saw this before the replay
 	}
-	live := r.ids[:0:0]
-	for _, id := range r.ids {
-		online := t.sessions[id] != nil
-		if !online && t.deps.Online != nil {
-			online = t.deps.Online(id)
+	live := r.ids // a reply to one caller online, the usual one, as it is
+	if len(r.ids) != 1 || !t.online(r.ids[0]) {
+		live = r.ids[:0:0]
+		for _, id := range r.ids {
+			if !t.online(id) {
+				t.counts.vanished.Add(1)
+				t.log.Warn("reply to a caller who is not online", "conn_id", id)
+				continue
+			}
+			live = append(live, id)
 		}
-		if !online {
-			t.counts.vanished.Add(1)
-			t.log.Warn("reply to a caller who is not online", "conn_id", id)
-			continue
-		}
-		live = append(live, id)
 	}
 	if len(live) == 0 {
 		return nil
@@ -1336,6 +1341,12 @@ func (t *Table) reply(r heldReply) error {
 		return nil
 	}
 	return t.deliver(r)
+}
+
+// online reports whether the caller on conn id is online: their session
+// is on this table, or Deps.Online knows them.
+func (t *Table) online(id string) bool {
+	return t.sessions[id] != nil || t.deps.Online != nil && t.deps.Online(id)
 }
 
 // deliver hands r to the front end.

@@ -47,7 +47,7 @@ func (t *Table) newThread() (*lua.LState, context.CancelFunc) {
 	th, _ := t.L.NewThread()          // no context to derive from: none made
 	t.L.Options = opts
 	t.L.SetContext(parent)
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := newVMContext() // checked before each instruction: vmctx.go
 	th.SetContext(ctx)
 	return th, cancel
 }
