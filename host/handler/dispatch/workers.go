@@ -56,6 +56,9 @@ func (h *Host) reapInterval() time.Duration {
 	if len(h.cfg.Session.TimeLimits) > 0 {
 		every = min(every, time.Second) // time limits warn to the second
 	}
+	if hib := h.cfg.Session.HibernateAfter; hib > 0 {
+		every = min(every, max(hib/2, 10*time.Millisecond)) // session/hibernate.go
+	}
 	return every
 }
 

@@ -1,0 +1,169 @@
+package session
+
+import (
+	"time"
+
+	"github.com/m2bbs/m2bbs/host/handler/journal"
+)
+
+// Hibernation: with journals on, a caller who has sat at a plain prompt
+// for Config.HibernateAfter, whose journal is stored, gives up their
+// coroutine: the Lua thread, its stack and frames, its context and the
+// conn's Lua value go, and what the host must still know of the caller
+// stays in the Session (conn id, sender, user, address, node, when they
+// called and last typed, what they were shown, their time limit, their
+// rate limits, events kept for them). The session stays in the table:
+// everything that walks the table (the status page and who's online,
+// Broadcast, Kick, ReapIdle and time limits, Disconnect and Forget,
+// node numbers, Detach and Adopt) sees a hibernated caller as online,
+// and works on them without waking them.
+//
+// The caller's next line wakes them: the session is rebuilt from its
+// journal by the replay a restarted host uses (journal.go), the kept
+// record is carried onto it, and the line is handled as usual. With the
+// board's checkpoint at the main menu the journal is a few entries and
+// the wake-up costs a replay of them (BenchmarkWake).
+//
+// A session is never hibernated while the board works for it or it waits
+// for anything but a line: a hash (offload.go), a door, a transfer or
+// another stream (stream.go), shared.ask (events.go), keystroke or binary
+// mode, a replay; nor while its journal has entries not stored, is being
+// reset, or was given up; nor on a table without journals (-no-journal).
+// An event published for a hibernated caller (a page) is kept for them,
+// as for any caller at a plain prompt, up to MaxQueuedEvents, and
+// delivered when they next wait in shared.ask.
+
+// DefaultHibernateAfter is how long a caller sits at a prompt before
+// their session is hibernated, when Config.HibernateAfter is zero. A
+// caller who types within it pays no wake-up; one who sits longer costs
+// about 1 KiB instead of a coroutine's 5–6 KiB (docs/benchmarks.md).
+const DefaultHibernateAfter = 30 * time.Second
+
+// hibernateAfter is the idle time past which sessions hibernate, or a
+// negative duration for never.
+func (t *Table) hibernateAfter() time.Duration {
+	if t.journals == nil || t.dry != nil {
+		return -1
+	}
+	return t.cfg.HibernateAfter
+}
+
+// canHibernate reports whether s waits at a plain prompt with nothing
+// but its journal needed to rebuild it.
+func (t *Table) canHibernate(s *Session) bool {
+	if s.asleep || s.thread == nil || t.running == s || !t.journaling(s) {
+		return false
+	}
+	j := s.journal
+	if !j.stored || j.reset || j.dirty || j.replaying || j.lost || len(j.pending) > 0 {
+		return false
+	}
+	if s.waitingForWork() || s.inReplay || len(s.queued) > 0 || s.listening || s.eventsDue {
+		return false
+	}
+	c := s.conn
+	return c.LastPrompt() != nil && !c.KeysMode() && !c.BinaryMode() && !c.Closed() && !c.Exited()
+}
+
+// hibernate drops s's coroutine, keeping the session's record.
+func (t *Table) hibernate(s *Session) {
+	delete(t.byThread, s.thread)
+	s.cancel()
+	s.thread, s.cancel, s.connValue = nil, nil, nil
+	s.journal.lastRequest = journal.Request{} // the replay reads it again
+	s.asleep = true
+	t.counts.asleep.Add(1)
+	t.counts.hibernated.Add(1)
+	s.log.Debug("session hibernated")
+}
+
+// Hibernate hibernates every session that can be and had no input for
+// Config.HibernateAfter; it returns how many it hibernated. The host's
+// worker runs it with ReapIdle.
+func (t *Table) Hibernate() int {
+	after := t.hibernateAfter()
+	if after < 0 {
+		return 0
+	}
+	now := t.now()
+	n := 0
+	for _, s := range t.sessions {
+		if now.Sub(s.lastInput) >= after && t.canHibernate(s) {
+			t.hibernate(s)
+			n++
+		}
+	}
+	return n
+}
+
+// Asleep reports whether connID's session is hibernated.
+func (t *Table) Asleep(connID string) bool {
+	s := t.sessions[connID]
+	return s != nil && s.asleep
+}
+
+// unpark takes hibernated s out of the table so that its caller's line
+// rebuilds the session by replay; its node stays claimed (the replay's
+// claim finds it). repark puts it back if the journal could not be read.
+func (t *Table) unpark(s *Session) {
+	delete(t.sessions, s.connID)
+	t.counts.active.Add(-1)
+	t.counts.asleep.Add(-1)
+}
+
+// repark undoes unpark.
+func (t *Table) repark(s *Session) {
+	t.sessions[s.connID] = s
+	t.counts.active.Add(1)
+	t.counts.asleep.Add(1)
+}
+
+// carryOver gives the session rebuilt for a hibernated caller what the
+// hibernated record kept that a replay cannot know: when they called,
+// their rate limits, the address and credentials their gateway vouched
+// for, their time limit's clock, the secrets to hide in logs, events
+// kept for them, their door and transfer bookkeeping. woken is nil if the
+// replay ended the call.
+func (t *Table) carryOver(asleep, woken *Session) {
+	t.counts.woken.Add(1)
+	if woken == nil {
+		return
+	}
+	woken.started = asleep.started
+	woken.rate, woken.keyRate, woken.binRate = asleep.rate, asleep.keyRate, asleep.binRate
+	woken.peer, woken.preauth, woken.remote = asleep.peer, asleep.preauth, asleep.remote
+	woken.doorStarted, woken.transferStarts = asleep.doorStarted, asleep.transferStarts
+	woken.received, asleep.received = asleep.received, nil
+	if asleep.clock != nil && woken.user == asleep.user {
+		woken.clock = asleep.clock // its warnings given, its charges made
+	}
+	asleep.secrets.mu.Lock()
+	kept := asleep.secrets.list
+	asleep.secrets.mu.Unlock()
+	woken.secrets.mu.Lock()
+	woken.secrets.list = append(kept, woken.secrets.list...)
+	if n := len(woken.secrets.list); n > MaxSecrets {
+		woken.secrets.list = woken.secrets.list[n-MaxSecrets:]
+	}
+	woken.secrets.mu.Unlock()
+	if len(asleep.events) > 0 {
+		woken.events = append(asleep.events, woken.events...)
+		if len(woken.events) > MaxQueuedEvents {
+			woken.events = woken.events[:MaxQueuedEvents]
+		}
+		if !woken.eventsDue {
+			woken.eventsDue = true
+			t.eventsDue = append(t.eventsDue, woken)
+		}
+	}
+	woken.log.Debug("session woken from hibernation", "asleep", t.now().Sub(asleep.lastInput).Round(time.Second))
+}
+
+// wokeWithoutJournal drops the record of hibernated s whose caller's line
+// found no journal to rebuild it from (another host ended the call, or
+// the line comes from another address): the line starts a new call.
+func (t *Table) wokeWithoutJournal(s *Session) {
+	s.log.Info("hibernated caller's journal is gone: their line starts a new call")
+	t.forgetNode(s)
+	discardReceived(s)
+}
