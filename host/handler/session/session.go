@@ -377,9 +377,10 @@ func (s Stats) Add(o Stats) Stats {
 type counters struct {
 	active, started, ended, errored, disconnected, reaped, kicked, overran,
 	throttled, lineTooLong, malformed, unknownType, vanished, storeErrors atomic.Int64
-	events, eventsDropped     atomic.Int64
-	keysDropped               atomic.Int64
-	asleep, hibernated, woken atomic.Int64
+	events, eventsDropped atomic.Int64
+	keysDropped           atomic.Int64
+
+	asleep, hibernated, woken atomic.Int64 // hibernate.go
 }
 
 // Caller describes one online caller for the status page.
