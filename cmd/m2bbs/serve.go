@@ -91,15 +91,14 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 	}
 	h, err := dispatch.New(transport, dispatch.Config{
 		Session: session.Config{
-			ScriptsDir:     s.ScriptsDir,
-			MainScript:     s.MainScript,
-			IdleTimeout:    s.IdleTimeout,
-			ResumeBudget:   s.ResumeBudget,
-			HibernateAfter: s.HibernateAfter,
-			MaxLineBytes:   s.MaxLineBytes,
-			RatePerSecond:  s.RatePerSecond,
-			RateBurst:      s.RateBurst,
-			Journal:        !s.NoJournal,
+			ScriptsDir:    s.ScriptsDir,
+			MainScript:    s.MainScript,
+			IdleTimeout:   s.IdleTimeout,
+			ResumeBudget:  s.ResumeBudget,
+			MaxLineBytes:  s.MaxLineBytes,
+			RatePerSecond: s.RatePerSecond,
+			RateBurst:     s.RateBurst,
+			Journal:       !s.NoJournal,
 			Logins: throttle.Policy{
 				MinPassword: s.MinPassword, RegistrationsPerAddr: s.RegistrationsPerHour, RegistrationWindow: time.Hour,
 				FreePerAddr: s.LoginsPerAddress,
@@ -114,6 +113,8 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 			EventsScript:  filepath.Join(s.ScriptsDir, "events.lua"),
 			FTN:           ftnHost,
 			Files:         fileAreas,
+
+			HibernateAfter: s.HibernateAfter,
 		},
 		RawFrames:   s.RawFrames,
 		ScreensDir:  s.ScreensDir,
