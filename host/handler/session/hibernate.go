@@ -1,6 +1,7 @@
 package session
 
 import (
+	"strings"
 	"time"
 
 	"github.com/m2bbs/m2bbs/host/handler/journal"
@@ -71,6 +72,8 @@ func (t *Table) hibernate(s *Session) {
 	s.cancel()
 	s.thread, s.cancel, s.connValue = nil, nil, nil
 	s.journal.lastRequest = journal.Request{} // the replay reads it again
+	s.journal.pending = nil                   // and its backing array
+	s.conn.ShareTexts(t.shareText)
 	s.asleep = true
 	t.counts.asleep.Add(1)
 	t.counts.hibernated.Add(1)
@@ -166,4 +169,35 @@ func (t *Table) wokeWithoutJournal(s *Session) {
 	s.log.Info("hibernated caller's journal is gone: their line starts a new call")
 	t.forgetNode(s)
 	discardReceived(s)
+}
+
+// maxSharedTexts bounds the texts a table keeps one copy of for its
+// hibernated callers (shareText); past it, texts are not shared. With
+// maxSharedText it bounds what the copies cost at 2 MiB a table, even if
+// every prompt a script shows is different.
+const maxSharedTexts = 1024
+
+// maxSharedText bounds the length of a text shared: a menu, not a
+// message a caller was reading.
+const maxSharedText = 2 << 10
+
+// shareText returns the table's copy of text, so that hibernated callers
+// shown the same menu hold it once (a rendered main menu is some 400
+// bytes a caller).
+func (t *Table) shareText(text string) string {
+	if text == "" || len(text) > maxSharedText {
+		return text
+	}
+	if shared, ok := t.sharedTexts[text]; ok {
+		return shared
+	}
+	if len(t.sharedTexts) >= maxSharedTexts {
+		return text
+	}
+	if t.sharedTexts == nil {
+		t.sharedTexts = make(map[string]string)
+	}
+	text = strings.Clone(text) // not a slice of a larger string
+	t.sharedTexts[text] = text
+	return text
 }

@@ -449,6 +449,9 @@ type Table struct {
 	eventLog *slog.Logger // while an event runs, its logger
 	// strays are conn ids that sent keys with no session here (keys.go).
 	strays map[string]int
+	// sharedTexts are the texts hibernated callers were shown, one copy
+	// each (hibernate.go).
+	sharedTexts map[string]string
 }
 
 type journalCounters struct {
