@@ -34,6 +34,18 @@ import (
 // as for any caller at a plain prompt, up to MaxQueuedEvents, and
 // delivered when they next wait in shared.ask.
 
+// A wake-up holds the caller's worker, and every other caller on it, for
+// the replay. So that no caller can make the board pay much for theirs
+// (a hostile caller would idle past HibernateAfter and type, again and
+// again), a session whose journal holds more than MaxHibernateEntries
+// entries (a caller far from the main menu's checkpoint) is not
+// hibernated, nor one whose last wake-up took longer than MaxWakeCost:
+// such callers stay in memory, as every caller did before.
+const (
+	MaxHibernateEntries = 256
+	MaxWakeCost         = 20 * time.Millisecond
+)
+
 // DefaultHibernateAfter is how long a caller sits at a prompt before
 // their session is hibernated, when Config.HibernateAfter is zero. A
 // caller who types within it pays no wake-up; one who sits longer costs
@@ -56,7 +68,10 @@ func (t *Table) canHibernate(s *Session) bool {
 		return false
 	}
 	j := s.journal
-	if !j.stored || j.reset || j.dirty || j.replaying || j.lost || len(j.pending) > 0 {
+	if !j.stored || j.reset || j.dirty || j.replaying || j.lost || len(j.pending) > 0 || j.next > MaxHibernateEntries {
+		return false
+	}
+	if s.wakeCost > MaxWakeCost {
 		return false
 	}
 	if s.waitingForWork() || s.inReplay || len(s.queued) > 0 || s.listening || s.eventsDue {
@@ -127,11 +142,12 @@ func (t *Table) repark(s *Session) {
 // for, their time limit's clock, the secrets to hide in logs, events
 // kept for them, their door and transfer bookkeeping. woken is nil if the
 // replay ended the call.
-func (t *Table) carryOver(asleep, woken *Session) {
+func (t *Table) carryOver(asleep, woken *Session, cost time.Duration) {
 	t.counts.woken.Add(1)
 	if woken == nil {
 		return
 	}
+	woken.wakeCost = cost
 	woken.started = asleep.started
 	woken.rate, woken.keyRate, woken.binRate = asleep.rate, asleep.keyRate, asleep.binRate
 	woken.peer, woken.preauth, woken.remote = asleep.peer, asleep.preauth, asleep.remote

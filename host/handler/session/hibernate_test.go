@@ -321,3 +321,41 @@ func TestHibernatedCallerKeepsNodeAndTimeLimit(t *testing.T) {
 		t.Fatalf("nodes held after the calls ended: %v", nodes.held)
 	}
 }
+
+// TestHostileCallerCannotMakeWakeUpsCostly: a caller far from the main
+// menu's checkpoint (hundreds of prompts in the message boards' menu)
+// would make their wake-up a long replay, holding everyone on their
+// worker; they are never hibernated. A caller at the main menu beside
+// them sleeps and wakes within a few milliseconds.
+func TestHostileCallerCannotMakeWakeUpsCostly(t *testing.T) {
+	b := newJournaledBoard(t)
+	clock := &fakeClock{t: time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)}
+	tbl, rec := b.sleepyTable(t, clock, nil)
+	converse(tbl, rec, "1", "connect", "mallory", "pw", "pw", "y", "B")
+	for range 200 {
+		converse(tbl, rec, "1", "no such board")
+	}
+	if n := tbl.sessions["1"].journal.next; n <= MaxHibernateEntries {
+		t.Fatalf("mallory's journal holds %d entries, want more than %d for this test", n, MaxHibernateEntries)
+	}
+	asleepAtMenu(t, tbl, rec, clock, "2", "ann")
+	if tbl.Asleep("1") {
+		t.Fatal("a caller with a long journal was hibernated")
+	}
+	rec.take()
+	began := time.Now()
+	converse(tbl, rec, "2", "x")
+	if took := time.Since(began); took > 50*time.Millisecond {
+		t.Errorf("ann's wake-up and line took %v", took)
+	}
+	if tbl.Asleep("2") || tbl.sessions["2"].wakeCost > MaxWakeCost {
+		t.Fatalf("ann's wake-up: asleep %v, cost %v", tbl.Asleep("2"), tbl.sessions["2"].wakeCost)
+	}
+	// A session whose wake-up was costly is not hibernated again.
+	tbl.sessions["2"].wakeCost = MaxWakeCost + time.Millisecond
+	clock.Advance(time.Minute)
+	tbl.ReapIdle()
+	if tbl.Asleep("2") {
+		t.Fatal("a caller whose wake-up was costly was hibernated again")
+	}
+}

@@ -322,8 +322,10 @@ type Session struct {
 	transferStarts tokenBucket
 	received       []transfer.Result
 	// asleep says the session is hibernated: it has no coroutine, and the
-	// caller's next line rebuilds it from its journal (hibernate.go).
-	asleep bool
+	// caller's next line rebuilds it from its journal (hibernate.go);
+	// wakeCost is how long its last wake-up's replay took.
+	asleep   bool
+	wakeCost time.Duration
 }
 
 // Stats are the Table's counters.
@@ -780,9 +782,10 @@ func (t *Table) Handle(req *m2proto.Request) {
 		}
 		if len(loaded.entries) > 0 {
 			var res replayResult
+			began := time.Now() // the worker's time, not the board's clock
 			s, res = t.replay(req.ConnID, loaded, req)
 			if asleep != nil {
-				t.carryOver(asleep, s)
+				t.carryOver(asleep, s, time.Since(began))
 			}
 			if res != replayDone {
 				t.settleJournal(s)
