@@ -1,6 +1,9 @@
 package main
 
 import (
+	"os"
+	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -27,6 +30,11 @@ func TestHibernatedCallersThroughTheFrontEnd(t *testing.T) {
 		if c.Showing != "Q. Quit the BBS." {
 			t.Errorf("asleep %s shows %q, want the main menu's last line", c.User, c.Showing)
 		}
+	}
+	cmd := exec.Command(os.Args[0], "status", "-addr", "http://"+b.addr)
+	cmd.Env = append(os.Environ(), runMainEnv+"=1")
+	if out, err := cmd.CombinedOutput(); err != nil || !regexp.MustCompile(`(?m)^hibernated +3 asleep now`).Match(out) {
+		t.Errorf("m2bbs status (%v) says:\n%s", err, out)
 	}
 
 	out := visit(t, ann, "5")
