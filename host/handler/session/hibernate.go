@@ -30,9 +30,11 @@ import (
 // another stream (stream.go), shared.ask (events.go), keystroke or binary
 // mode, a replay; nor while its journal has entries not stored, is being
 // reset, or was given up; nor on a table without journals (-no-journal).
-// An event published for a hibernated caller (a page) is kept for them,
-// as for any caller at a plain prompt, up to MaxQueuedEvents, and
-// delivered when they next wait in shared.ask.
+// A page (callers.page) is a screen sent to them: it is shown at once,
+// without waking them. An event of the shared module published for a
+// hibernated caller is kept for them, as for any caller at a plain
+// prompt, up to MaxQueuedEvents, and delivered when they next wait in
+// shared.ask.
 
 // A wake-up holds the caller's worker, and every other caller on it, for
 // the replay. So that no caller can make the board pay much for theirs

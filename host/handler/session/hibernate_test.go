@@ -359,3 +359,22 @@ func TestHostileCallerCannotMakeWakeUpsCostly(t *testing.T) {
 		t.Fatal("a caller whose wake-up was costly was hibernated again")
 	}
 }
+
+// TestPageReachesAHibernatedCaller: callers.page (the main menu's "Page
+// someone") finds a hibernated caller online and shows them the page at
+// once, without waking them.
+func TestPageReachesAHibernatedCaller(t *testing.T) {
+	b := newJournaledBoard(t)
+	clock := &fakeClock{t: time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)}
+	tbl, rec := b.sleepyTable(t, clock, nil)
+	asleepAtMenu(t, tbl, rec, clock, "1", "ann")
+	converse(tbl, rec, "2", "connect", "bob", "pw", "pw", "y")
+	rec.take()
+	got := converse(tbl, rec, "2", "8", "ann", "lunch?")
+	if len(got) < 3 || got[len(got)-3] != "1 screen:Page from bob: lunch?" || got[len(got)-2] != "2 screen:Paged." {
+		t.Fatalf("paging a hibernated caller:\n%s", strings.Join(got, "\n"))
+	}
+	if !tbl.Asleep("1") {
+		t.Fatal("a page woke the caller")
+	}
+}
