@@ -35,6 +35,15 @@ func (b *journaledBoard) sleepyTable(t *testing.T, clock *fakeClock, edit func(*
 	return tbl, rec
 }
 
+// sleepyBoard is a fresh board, a fake clock, and a sleepyTable on them.
+func sleepyBoard(t *testing.T, edit func(*Config)) (*journaledBoard, *fakeClock, *Table, *recorder) {
+	t.Helper()
+	b := newJournaledBoard(t)
+	clock := &fakeClock{t: time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)}
+	tbl, rec := b.sleepyTable(t, clock, edit)
+	return b, clock, tbl, rec
+}
+
 // asleepAtMenu logs name in on connID as a new user, leaves them at the
 // main menu for 31 s and runs the reaper, which hibernates them.
 func asleepAtMenu(t *testing.T, tbl *Table, rec *recorder, clock *fakeClock, connID, name string) {
@@ -53,9 +62,7 @@ func asleepAtMenu(t *testing.T, tbl *Table, rec *recorder, clock *fakeClock, con
 }
 
 func TestHibernatedCallerIsOnlineAndWokenByALine(t *testing.T) {
-	b := newJournaledBoard(t)
-	clock := &fakeClock{t: time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)}
-	tbl, rec := b.sleepyTable(t, clock, nil)
+	b, clock, tbl, rec := sleepyBoard(t, nil)
 	asleepAtMenu(t, tbl, rec, clock, "1", "ann")
 
 	// Everything that walks the table sees her, as she stood.
@@ -109,9 +116,7 @@ func TestHibernatedCallerIsOnlineAndWokenByALine(t *testing.T) {
 }
 
 func TestHibernatedCallerIsReapedKickedAndHungUp(t *testing.T) {
-	b := newJournaledBoard(t)
-	clock := &fakeClock{t: time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)}
-	tbl, rec := b.sleepyTable(t, clock, func(c *Config) { c.IdleTimeout = 5 * time.Minute })
+	b, clock, tbl, rec := sleepyBoard(t, func(c *Config) { c.IdleTimeout = 5 * time.Minute })
 	for _, c := range []struct{ id, name string }{{"1", "ann"}, {"2", "bob"}, {"3", "cy"}} {
 		asleepAtMenu(t, tbl, rec, clock, c.id, c.name)
 	}
@@ -158,9 +163,7 @@ func screenText(t *testing.T, name string) string {
 }
 
 func TestHibernatedCallerSurvivesARestartAndAnUpgrade(t *testing.T) {
-	b := newJournaledBoard(t)
-	clock := &fakeClock{t: time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)}
-	tbl, rec := b.sleepyTable(t, clock, nil)
+	b, clock, tbl, rec := sleepyBoard(t, nil)
 	asleepAtMenu(t, tbl, rec, clock, "1", "ann")
 	asleepAtMenu(t, tbl, rec, clock, "2", "bob")
 
@@ -191,11 +194,7 @@ func TestSessionsThatCannotHibernate(t *testing.T) {
 	b := newJournaledBoard(t)
 	tbl, rec := b.sleepyTable(t, clock, func(c *Config) { c.Journal = false })
 	converse(tbl, rec, "1", "connect", "ann", "pw", "pw", "y")
-	clock.Advance(time.Hour)
-	tbl.ReapIdle()
-	if tbl.Asleep("1") || tbl.Stats().Hibernated != 0 {
-		t.Fatal("a session without a journal was hibernated")
-	}
+	stayAwake(t, tbl, clock, "1", time.Hour, "without a journal")
 
 	// Entries not stored yet (the worker has not committed), an idle time
 	// under the setting, or the setting negative: not hibernated.
@@ -217,10 +216,17 @@ func TestSessionsThatCannotHibernate(t *testing.T) {
 	}
 	never, rec2 := b.sleepyTable(t, clock, func(c *Config) { c.HibernateAfter = -1 })
 	converse(never, rec2, "3", "connect", "dee", "pw", "pw", "y")
-	clock.Advance(time.Hour)
-	never.ReapIdle()
-	if never.Asleep("3") {
-		t.Fatal("hibernated with HibernateAfter < 0")
+	stayAwake(t, never, clock, "3", time.Hour, "with HibernateAfter < 0")
+}
+
+// stayAwake advances clock by idle, runs tbl's reaper and fails the test
+// if connID's caller hibernated, saying why they should not have.
+func stayAwake(t *testing.T, tbl *Table, clock *fakeClock, connID string, idle time.Duration, why string) {
+	t.Helper()
+	clock.Advance(idle)
+	tbl.ReapIdle()
+	if tbl.Asleep(connID) {
+		t.Fatalf("conn %s hibernated %s", connID, why)
 	}
 }
 
@@ -228,9 +234,7 @@ func TestSessionsThatCannotHibernate(t *testing.T) {
 // refuse (too long) is answered from the kept record, the prompt asked
 // again, without a replay.
 func TestHibernatedCallersRefusedLineDoesNotWakeThem(t *testing.T) {
-	b := newJournaledBoard(t)
-	clock := &fakeClock{t: time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)}
-	tbl, rec := b.sleepyTable(t, clock, nil)
+	_, clock, tbl, rec := sleepyBoard(t, nil)
 	asleepAtMenu(t, tbl, rec, clock, "1", "ann")
 	rec.take()
 	got := converse(tbl, rec, "1", strings.Repeat("x", DefaultMaxLineBytes+1))
@@ -328,9 +332,7 @@ func TestHibernatedCallerKeepsNodeAndTimeLimit(t *testing.T) {
 // worker; they are never hibernated. A caller at the main menu beside
 // them sleeps and wakes within a few milliseconds.
 func TestHostileCallerCannotMakeWakeUpsCostly(t *testing.T) {
-	b := newJournaledBoard(t)
-	clock := &fakeClock{t: time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)}
-	tbl, rec := b.sleepyTable(t, clock, nil)
+	_, clock, tbl, rec := sleepyBoard(t, nil)
 	converse(tbl, rec, "1", "connect", "mallory", "pw", "pw", "y", "B")
 	for range 200 {
 		converse(tbl, rec, "1", "no such board")
@@ -353,20 +355,14 @@ func TestHostileCallerCannotMakeWakeUpsCostly(t *testing.T) {
 	}
 	// A session whose wake-up was costly is not hibernated again.
 	tbl.sessions["2"].wakeCost = MaxWakeCost + time.Millisecond
-	clock.Advance(time.Minute)
-	tbl.ReapIdle()
-	if tbl.Asleep("2") {
-		t.Fatal("a caller whose wake-up was costly was hibernated again")
-	}
+	stayAwake(t, tbl, clock, "2", time.Minute, "after a costly wake-up")
 }
 
 // TestPageReachesAHibernatedCaller: callers.page (the main menu's "Page
 // someone") finds a hibernated caller online and shows them the page at
 // once, without waking them.
 func TestPageReachesAHibernatedCaller(t *testing.T) {
-	b := newJournaledBoard(t)
-	clock := &fakeClock{t: time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)}
-	tbl, rec := b.sleepyTable(t, clock, nil)
+	_, clock, tbl, rec := sleepyBoard(t, nil)
 	asleepAtMenu(t, tbl, rec, clock, "1", "ann")
 	converse(tbl, rec, "2", "connect", "bob", "pw", "pw", "y")
 	rec.take()
