@@ -36,17 +36,15 @@ import (
 // prompt, up to MaxQueuedEvents, and delivered when they next wait in
 // shared.ask.
 
-// A wake-up holds the caller's worker, and every other caller on it, for
-// the replay. So that no caller can make the board pay much for theirs
-// (a hostile caller would idle past HibernateAfter and type, again and
-// again), a session whose journal holds more than MaxHibernateEntries
-// entries (a caller far from the main menu's checkpoint) is not
-// hibernated, nor one whose last wake-up took longer than MaxWakeCost:
-// such callers stay in memory, as every caller did before.
-const (
-	MaxHibernateEntries = 256
-	MaxWakeCost         = 20 * time.Millisecond
-)
+// MaxHibernateEntries bounds the journal of a session that hibernates. A
+// wake-up holds the caller's worker, and every other caller on it, for
+// the replay, which runs the script again over each journaled line. A
+// caller far from the main menu's checkpoint, whose journal holds more
+// entries, stays in memory, as every caller did before: so a hostile
+// caller who idles past HibernateAfter and types, again and again, makes
+// the board replay at most this many entries (a hundred-odd lines) per
+// HibernateAfter, less than typing at their rate limit costs it.
+const MaxHibernateEntries = 256
 
 // DefaultHibernateAfter is how long a caller sits at a prompt before
 // their session is hibernated, when Config.HibernateAfter is zero. A
@@ -70,10 +68,7 @@ func (t *Table) canHibernate(s *Session) bool {
 		return false
 	}
 	j := s.journal
-	if !j.stored || j.reset || j.dirty || j.replaying || j.lost || len(j.pending) > 0 || j.next > MaxHibernateEntries {
-		return false
-	}
-	if s.wakeCost > MaxWakeCost {
+	if !j.stored || j.reset || j.dirty || j.replaying || j.lost || len(j.pending) > 0 || j.entries > MaxHibernateEntries {
 		return false
 	}
 	if s.waitingForWork() || s.inReplay || len(s.queued) > 0 || s.listening || s.eventsDue {
@@ -144,12 +139,11 @@ func (t *Table) repark(s *Session) {
 // for, their time limit's clock, the secrets to hide in logs, events
 // kept for them, their door and transfer bookkeeping. woken is nil if the
 // replay ended the call.
-func (t *Table) carryOver(asleep, woken *Session, cost time.Duration) {
+func (t *Table) carryOver(asleep, woken *Session) {
 	t.counts.woken.Add(1)
 	if woken == nil {
 		return
 	}
-	woken.wakeCost = cost
 	woken.started = asleep.started
 	woken.rate, woken.keyRate, woken.binRate = asleep.rate, asleep.keyRate, asleep.binRate
 	woken.peer, woken.preauth, woken.remote = asleep.peer, asleep.preauth, asleep.remote

@@ -66,7 +66,7 @@ func BenchmarkWake(b *testing.B) {
 		handle(tbl, msg("0", "x"))
 		clock.Advance(time.Minute)
 		if tbl.Hibernate() != 1 { // the sysop sleeps on
-			b.Fatal("the woken caller did not hibernate again")
+			b.Fatalf("the woken caller did not hibernate again (%d entries)", tbl.sessions["0"].journal.entries)
 		}
 		rec.take()
 		n++

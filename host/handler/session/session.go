@@ -322,10 +322,8 @@ type Session struct {
 	transferStarts tokenBucket
 	received       []transfer.Result
 	// asleep says the session is hibernated: it has no coroutine, and the
-	// caller's next line rebuilds it from its journal (hibernate.go);
-	// wakeCost is how long its last wake-up's replay took.
-	asleep   bool
-	wakeCost time.Duration
+	// caller's next line rebuilds it from its journal (hibernate.go).
+	asleep bool
 }
 
 // Stats are the Table's counters.
@@ -782,10 +780,9 @@ func (t *Table) Handle(req *m2proto.Request) {
 		}
 		if len(loaded.entries) > 0 {
 			var res replayResult
-			began := time.Now() // the worker's time, not the board's clock
 			s, res = t.replay(req.ConnID, loaded, req)
 			if asleep != nil {
-				t.carryOver(asleep, s, time.Since(began))
+				t.carryOver(asleep, s)
 			}
 			if res != replayDone {
 				t.settleJournal(s)
