@@ -38,18 +38,19 @@ import (
 
 // MaxHibernateEntries bounds the journal of a session that hibernates. A
 // wake-up holds the caller's worker, and every other caller on it, for
-// the replay, which runs the script again over each journaled line. A
-// caller far from the main menu's checkpoint, whose journal holds more
-// entries, stays in memory, as every caller did before: so a hostile
-// caller who idles past HibernateAfter and types, again and again, makes
-// the board replay at most this many entries (a hundred-odd lines) per
-// HibernateAfter, less than typing at their rate limit costs it.
-const MaxHibernateEntries = 256
+// the replay, which runs the script again over each journaled line (a
+// reader 80 messages past the main menu took about 10 ms). A caller
+// further from the main menu's checkpoint, whose journal holds more
+// entries, stays in memory, as every caller did before; a caller at the
+// main menu has four. So a wake-up costs a few lines' replay (about
+// 0.2 ms at the main menu), and a hostile caller who idles and types,
+// again and again, makes the board replay a few lines per HibernateAfter.
+const MaxHibernateEntries = 32
 
 // DefaultHibernateAfter is how long a caller sits at a prompt before
 // their session is hibernated, when Config.HibernateAfter is zero. A
 // caller who types within it pays no wake-up; one who sits longer costs
-// about 1 KiB instead of a coroutine's 5–6 KiB (docs/benchmarks.md).
+// about 1.7 KiB of live heap instead of 7 KiB (BenchmarkHibernatedSession).
 const DefaultHibernateAfter = 30 * time.Second
 
 // hibernateAfter is the idle time past which sessions hibernate, or a
@@ -145,6 +146,10 @@ func (t *Table) carryOver(asleep, woken *Session) {
 		return
 	}
 	woken.started = asleep.started
+	// What the caller's client said of itself (colour, ANSI, terminal) on
+	// lines the replay does not start from (the classic client says
+	// "color": false only with connect); the waking line may change it.
+	woken.conn.Colour, woken.conn.ANSI, woken.conn.Terminal = asleep.conn.Colour, asleep.conn.ANSI, asleep.conn.Terminal
 	woken.rate, woken.keyRate, woken.binRate = asleep.rate, asleep.keyRate, asleep.binRate
 	woken.peer, woken.preauth, woken.remote = asleep.peer, asleep.preauth, asleep.remote
 	woken.doorStarted, woken.transferStarts = asleep.doorStarted, asleep.transferStarts
@@ -174,19 +179,25 @@ func (t *Table) carryOver(asleep, woken *Session) {
 	woken.log.Debug("session woken from hibernation", "asleep", t.now().Sub(asleep.lastInput).Round(time.Second))
 }
 
-// wokeWithoutJournal drops the record of hibernated s whose caller's line
+// wokeWithoutJournal ends the call of hibernated s whose caller's line
 // found no journal to rebuild it from (another host ended the call, or
-// the line comes from another address): the line starts a new call.
+// the line comes from another address): its clock and node go, and the
+// line starts a new call.
 func (t *Table) wokeWithoutJournal(s *Session) {
 	s.log.Info("hibernated caller's journal is gone: their line starts a new call")
-	t.forgetNode(s)
+	t.counts.ended.Add(1)
+	if s.clock != nil {
+		t.charge(s, t.now())
+	}
+	t.endClock(s)
+	t.releaseNode(s)
 	discardReceived(s)
 }
 
 // maxSharedTexts bounds the texts a table keeps one copy of for its
-// hibernated callers (shareText); past it, texts are not shared. With
-// maxSharedText it bounds what the copies cost at 2 MiB a table, even if
-// every prompt a script shows is different.
+// hibernated callers (shareText); past it, the table starts a new set.
+// With maxSharedText it bounds what the table's set costs at 2 MiB, even
+// if every prompt a script shows is different.
 const maxSharedTexts = 1024
 
 // maxSharedText bounds the length of a text shared: a menu, not a
@@ -204,7 +215,7 @@ func (t *Table) shareText(text string) string {
 		return shared
 	}
 	if len(t.sharedTexts) >= maxSharedTexts {
-		return text
+		clear(t.sharedTexts) // new menus (a reload) get shared from here on
 	}
 	if t.sharedTexts == nil {
 		t.sharedTexts = make(map[string]string)

@@ -371,3 +371,71 @@ func TestPageReachesAHibernatedCaller(t *testing.T) {
 		t.Fatal("a page woke the caller")
 	}
 }
+
+// TestWokenCallerKeepsColourOff: a classic client says "color": false
+// only with connect; the replay starts from the main menu's checkpoint,
+// whose request does not say it, so the record's colour is carried over.
+func TestWokenCallerKeepsColourOff(t *testing.T) {
+	_, clock, tbl, rec := sleepyBoard(t, nil)
+	handle(tbl, jsonReq("1", `{"type":"msg","msg":"connect","color":false}`))
+	converse(tbl, rec, "1", "ann", "pw", "pw", "y")
+	clock.Advance(31 * time.Second)
+	tbl.ReapIdle()
+	if !tbl.Asleep("1") || tbl.sessions["1"].conn.Colour {
+		t.Fatalf("asleep %v, colour %v: want asleep, colour off", tbl.Asleep("1"), tbl.sessions["1"].conn.Colour)
+	}
+	handle(tbl, msg("1", "5"))
+	if out := strings.Join(rec.take(), "\n"); tbl.sessions["1"].conn.Colour || strings.Contains(out, "\x1b[") {
+		t.Fatalf("woken into colour (conn.Colour %v):\n%q", tbl.sessions["1"].conn.Colour, out)
+	}
+}
+
+// TestCallersKeepHibernatingAtTheMainMenu: the cap on the journal counts
+// the entries since the main menu's checkpoint, not the journal's count
+// of every entry ever written: a long call at the main menu, woken again
+// and again, keeps hibernating.
+func TestCallersKeepHibernatingAtTheMainMenu(t *testing.T) {
+	_, clock, tbl, rec := sleepyBoard(t, nil)
+	asleepAtMenu(t, tbl, rec, clock, "1", "ann")
+	for i := range 100 {
+		converse(tbl, rec, "1", []string{"5", "x"}[i%2])
+		clock.Advance(31 * time.Second)
+		tbl.ReapIdle()
+		if !tbl.Asleep("1") {
+			s := tbl.sessions["1"]
+			t.Fatalf("wake %d: not hibernated again; journal of %d entries (count %d)", i, s.journal.entries, s.journal.next)
+		}
+	}
+}
+
+// TestReaderFarFromTheMenuStaysAwake: a reader many messages past the
+// main menu would make a costly wake-up (a replay of every read); past
+// MaxHibernateEntries they stay awake, and back at the main menu they
+// hibernate again.
+func TestReaderFarFromTheMenuStaysAwake(t *testing.T) {
+	b, clock, tbl, rec := sleepyBoard(t, nil)
+	converse(tbl, rec, "9", "connect", "poster", "pw", "pw", "y")
+	for range 40 {
+		if _, err := b.db.PostMessage(context.Background(), "poster", []string{"a line"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	converse(tbl, rec, "1", "connect", "ann", "pw", "pw", "y", "2")
+	for i := 0; tbl.sessions["1"].journal.entries <= MaxHibernateEntries; i++ {
+		if i == 40 {
+			t.Fatalf("40 messages read, journal of %d entries", tbl.sessions["1"].journal.entries)
+		}
+		converse(tbl, rec, "1", "")
+	}
+	stayAwake(t, tbl, clock, "1", time.Minute, "with a journal past the cap")
+	for range 60 {
+		if converse(tbl, rec, "1", "Q"); strings.Contains(tbl.sessions["1"].conn.LastText(), "Quit the BBS") {
+			break
+		}
+	}
+	clock.Advance(time.Minute)
+	tbl.ReapIdle()
+	if !tbl.Asleep("1") {
+		t.Fatalf("back at the main menu (%q), journal of %d entries: not hibernated", tbl.sessions["1"].conn.LastText(), tbl.sessions["1"].journal.entries)
+	}
+}
