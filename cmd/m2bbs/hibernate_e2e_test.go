@@ -52,7 +52,8 @@ func TestHibernatedCallersThroughTheFrontEnd(t *testing.T) {
 }
 
 // awaitAsleep waits until n callers are hibernated and returns the status
-// then.
+// then, asking the status page again and again as quiet does (it is the
+// only signal).
 func (b *bbs) awaitAsleep(t *testing.T, n int64) dispatch.Status {
 	t.Helper()
 	deadline := time.Now().Add(readTimeout)
@@ -64,6 +65,5 @@ func (b *bbs) awaitAsleep(t *testing.T, n int64) dispatch.Status {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d callers asleep, want %d: %+v", st.Sessions.Asleep, n, st.Sessions)
 		}
-		time.Sleep(20 * time.Millisecond) // the status page is the only signal
 	}
 }
