@@ -121,6 +121,17 @@ func (c *Conn) LastPrompt() *message.Message {
 // last line of a message.
 func (c *Conn) LastText() string { return c.lastText }
 
+// ShareTexts replaces the texts the conn keeps of what its caller was
+// last shown (the last prompt, its label, the status page's line) by what
+// share returns for each: an equal string many conns can hold one copy
+// of. The host does it for callers it keeps idle in memory, most of whom
+// look at the same menu.
+func (c *Conn) ShareTexts(share func(string) string) {
+	p := &c.lastPrompt
+	p.Type, p.Msg, p.PChar, p.Encoding = share(p.Type), share(p.Msg), share(p.PChar), share(p.Encoding)
+	c.lastText, c.promptLabel = share(c.lastText), share(c.promptLabel)
+}
+
 // Message kinds the classic client understands.
 const (
 	KindScreen = message.TypeScreen

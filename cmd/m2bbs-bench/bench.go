@@ -56,6 +56,10 @@ type benchOptions struct {
 	idleRuns       int
 	idleBudget     time.Duration
 	active         time.Duration
+	// hibernateWait and wakeSampleSize: see awaitAsleep and wakeSample.
+	hibernateWait  time.Duration
+	hibernateAfter time.Duration
+	wakeSampleSize int
 	withMongrel2   bool
 	mongrel2Idle   int // idle callers parked behind Mongrel2 (idle_mongrel2.go)
 	bcryptCost     int
@@ -176,6 +180,9 @@ func parseBenchFlags(args []string, stderr io.Writer) (o *benchOptions, err erro
 	fs.IntVar(&o.idleRuns, "idle-runs", 1, "runs of the scale test")
 	fs.DurationVar(&o.idleBudget, "idle-budget", 0, "longest the callers of one scale run may take to log in (0: no limit); a step cut short says so")
 	fs.DurationVar(&o.active, "active", 3*time.Second, "how long one active caller is timed at each idle step")
+	fs.DurationVar(&o.hibernateWait, "hibernate-wait", 40*time.Second, "longest each idle step waits for the host to hibernate its callers (the host's -hibernate-after, 30 s, plus its reaper's 5 s; 0: measure at once)")
+	fs.DurationVar(&o.hibernateAfter, "hibernate-after", 0, "the board's -hibernate-after (0: its default, as shipped; for tests)")
+	fs.IntVar(&o.wakeSampleSize, "wake-sample", 200, "hibernated callers each idle step wakes with a line, one at a time, to time the wake-up (0: none)")
 	fs.BoolVar(&o.withMongrel2, "mongrel2", true, "also run behind a real Mongrel2")
 	fs.IntVar(&o.mongrel2Idle, "mongrel2-idle", 0, "idle callers to park behind Mongrel2 sized for them (0: the first -idle step; -1: skip)")
 	fs.IntVar(&o.bcryptCost, "bcrypt-cost", 4, "bcrypt cost of the board's passwords (4 keeps bcrypt from dominating; the default is 10)")

@@ -27,7 +27,7 @@ func TestBenchSmoke(t *testing.T) {
 	o, err := parseBenchFlags([]string{
 		"-callers", "5", "-latency-callers", "5", "-think", "10ms",
 		"-runs", "1", "-warmup", "100ms", "-latency-warmup", "100ms", "-duration", "500ms",
-		"-idle", "20,40", "-active", "200ms",
+		"-idle", "20,40", "-active", "200ms", "-hibernate-after", "100ms", "-hibernate-wait", "10s", "-wake-sample", "5",
 		"-original-callers", "4", "-original-reads", "5",
 		"-hash-callers", "2", "-hash-window", "500ms", "-hash-think", "10ms",
 		"-gateway-callers", "3",
@@ -59,6 +59,12 @@ func TestBenchSmoke(t *testing.T) {
 		if !strings.Contains(table, want) {
 			t.Errorf("the table lacks %q", want)
 		}
+	}
+	// Every parked caller hibernated (the board's -hibernate-after is
+	// 100 ms here), and the sample of them woke.
+	if !regexp.MustCompile(`(?m)^  40 idle: sessions hibernated +40 `).MatchString(table) ||
+		!regexp.MustCompile(`(?m)^  40 idle: wake-up p50 +\d+\.\d\d ms`).MatchString(table) {
+		t.Errorf("the table lacks 40 callers hibernated and their wake-ups")
 	}
 	errorRows := regexp.MustCompile(`(?m)^  (.*errors.*?)  +(\S+)`)
 	found := errorRows.FindAllStringSubmatch(table, -1)

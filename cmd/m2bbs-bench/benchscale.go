@@ -33,6 +33,15 @@ type scaleStep struct {
 	active     loadgen.Latencies
 	hostErrors int64
 	muxStats   loadgen.MuxStats
+	// asleep is how many sessions were hibernated when measured, after
+	// waiting up to -hibernate-wait (asleepWait) for them; wake holds the
+	// round trips of a sample of them woken by a line, one at a time, and
+	// wakeCPU the host's CPU time per wake-up (hibernate.go in
+	// host/handler/session).
+	asleep     int
+	asleepWait time.Duration
+	wake       loadgen.Latencies
+	wakeCPU    time.Duration
 }
 
 // errors counts what went wrong: callers not parked, the host's error
@@ -54,10 +63,13 @@ func (s scaleStep) String() string {
 	if s.failure != "" {
 		failure = "; " + s.failure
 	}
-	return fmt.Sprintf("%d of %d callers parked (%.0f logins/s): host RSS %.1f MiB (%.2f KiB each), heap %.1f MiB (%.2f KiB each), %d goroutines; active caller p50 %v p99 %v p99.9 %v over %d round trips; %d host errors, %+v%s",
-		s.callers, s.target, s.loginsPerSecond, float64(s.rss)/(1<<20), s.rssPerCaller()/1024, float64(s.heap)/(1<<20), s.heapPerCaller()/1024,
+	return fmt.Sprintf("%d of %d callers parked (%.0f logins/s, %v in all), %d asleep (after %v): host RSS %.1f MiB (%.2f KiB each), heap %.1f MiB (%.2f KiB each), %d goroutines; active caller p50 %v p99 %v p99.9 %v over %d round trips; %d woken: p50 %v p99 %v, host CPU %v each; %d host errors, %+v%s",
+		s.callers, s.target, s.loginsPerSecond, s.elapsed.Round(time.Second), s.asleep, s.asleepWait.Round(time.Second),
+		float64(s.rss)/(1<<20), s.rssPerCaller()/1024, float64(s.heap)/(1<<20), s.heapPerCaller()/1024,
 		s.goroutines, s.active.Quantile(0.5).Round(time.Microsecond), s.active.Quantile(0.99).Round(time.Microsecond),
-		s.active.Quantile(0.999).Round(time.Microsecond), len(s.active), s.hostErrors, s.muxStats, failure)
+		s.active.Quantile(0.999).Round(time.Microsecond), len(s.active),
+		len(s.wake), s.wake.Quantile(0.5).Round(time.Microsecond), s.wake.Quantile(0.99).Round(time.Microsecond), s.wakeCPU.Round(time.Microsecond),
+		s.hostErrors, s.muxStats, failure)
 }
 
 // lastLines is the last n lines of text, on one line.
@@ -170,6 +182,9 @@ func (o *benchOptions) scaleOnce(ctx context.Context) (steps []scaleStep, err er
 		parking += parkTime
 		step.elapsed = parking
 		parked = n
+		if err := o.awaitAsleep(ctx, mux, &step); err != nil {
+			return nil, err
+		}
 
 		var samples []time.Duration
 		for end := time.Now().Add(o.active); time.Now().Before(end); {
@@ -192,6 +207,10 @@ func (o *benchOptions) scaleOnce(ctx context.Context) (steps []scaleStep, err er
 		step.callers = int(st.Sessions.Active)
 		step.loginsPerSecond = float64(step.callers-parked0) / parkTime.Seconds()
 		step.rss, step.heap, step.goroutines = ps.RSS, st.HeapBytes, st.Goroutines
+		step.asleep = int(st.Sessions.Asleep)
+		if err := o.wakeSample(ctx, mux, proc, &step); err != nil {
+			return nil, err
+		}
 		step.hostErrors, step.muxStats = hostErrors(st), mux.Stats()
 		steps = append(steps, step)
 		if step.failure != "" {
@@ -232,4 +251,63 @@ func muxStatus(ctx context.Context, mux *loadgen.Mux) (dispatch.Status, error) {
 		return dispatch.Status{}, fmt.Errorf("bench: status: %w", err)
 	}
 	return st, nil
+}
+
+// awaitAsleep waits, up to -hibernate-wait, until every session the host
+// holds is hibernated (the callers parked last sat at the menu for less
+// than the host's -hibernate-after), so that the step measures callers
+// who have been idle a while.
+func (o *benchOptions) awaitAsleep(ctx context.Context, mux *loadgen.Mux, step *scaleStep) error {
+	start := time.Now()
+	for time.Since(start) < o.hibernateWait {
+		st, err := muxStatus(ctx, mux)
+		if err != nil {
+			return err
+		}
+		if st.Sessions.Asleep >= st.Sessions.Active {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+	step.asleepWait = time.Since(start)
+	return nil
+}
+
+// wakeSample wakes up to -wake-sample hibernated callers, one at a time,
+// each with a line the main menu does not know (it shows its error screen
+// and asks again), and keeps the round trips and the host's CPU per
+// wake-up. They go back to sleep after -hibernate-after.
+func (o *benchOptions) wakeSample(ctx context.Context, mux *loadgen.Mux, proc *child, step *scaleStep) error {
+	if o.wakeSampleSize <= 0 || step.asleep == 0 {
+		return nil
+	}
+	calls := mux.ParkedCalls(o.wakeSampleSize)
+	before, err := loadgen.ReadProc(proc.pid())
+	if err != nil {
+		return err
+	}
+	var samples []time.Duration
+	for _, c := range calls {
+		next, err := mux.Continue(c, "x", loadgen.ParkAtPrompt{})
+		if err != nil {
+			return err
+		}
+		if err := next.Wait(ctx, loadgen.DefaultTimeout); err != nil {
+			return fmt.Errorf("bench: scale: wake-up: %w", err)
+		}
+		samples = append(samples, next.RoundTrips()...)
+	}
+	after, err := loadgen.ReadProc(proc.pid())
+	if err != nil {
+		return err
+	}
+	step.wake = loadgen.NewLatencies(samples)
+	if len(calls) > 0 {
+		step.wakeCPU = (after.CPU - before.CPU) / time.Duration(len(calls))
+	}
+	return nil
 }

@@ -167,6 +167,9 @@ func (o *benchOptions) handlerCmd(kind string, board boardSpec, dir, sendSpec, r
 	if board.noJournal {
 		common = append(common, "-no-journal")
 	}
+	if o.hibernateAfter != 0 {
+		common = append(common, "-hibernate-after", o.hibernateAfter.String())
+	}
 	return o.board, "m2bbs host", append(append([]string{"host"}, common...),
 		"-db", db,
 		"-scripts", board.scripts, "-screens", board.screens, "-main", board.main,

@@ -110,6 +110,15 @@ func (t *benchTable) rows() []report.Item {
 				report.Row{Name: pre + "host goroutines", Values: collect(steps, func(s scaleStep) float64 { return float64(s.goroutines) }), Format: report.Unit("%.0f")},
 				report.Row{Name: pre + "logins/s while parking", Values: collect(steps, func(s scaleStep) float64 { return s.loginsPerSecond }), Format: report.Thousands,
 					Note: fmt.Sprintf("new users, bcrypt cost %d, %d at once", o.bcryptCost, parkWindow)},
+				report.Row{Name: pre + "time to park them", Values: collect(steps, func(s scaleStep) float64 { return s.elapsed.Seconds() }), Format: report.Unit("%.0f s"),
+					Note: "this step's callers and the steps' before it"},
+				report.Row{Name: pre + "sessions hibernated", Values: collect(steps, func(s scaleStep) float64 { return float64(s.asleep) }), Format: report.Thousands,
+					Note: fmt.Sprintf("when measured, after waiting up to %v for them", o.hibernateWait)},
+				report.Row{Name: pre + "wake-up p50", Values: collect(steps, func(s scaleStep) float64 { return ms(s.wake.Quantile(0.5)) }), Format: report.Unit("%.2f ms"),
+					Note: fmt.Sprintf("%d hibernated callers each type a line, one at a time; rebuilt by replay", o.wakeSampleSize)},
+				report.Row{Name: pre + "wake-up p99", Values: collect(steps, func(s scaleStep) float64 { return ms(s.wake.Quantile(0.99)) }), Format: report.Unit("%.2f ms")},
+				report.Row{Name: pre + "host CPU per wake-up", Values: collect(steps, func(s scaleStep) float64 { return float64(s.wakeCPU) / float64(time.Microsecond) }), Format: report.Unit("%.0f µs"),
+					Note: "the replay and the line's own work"},
 			)
 			for _, q := range []struct {
 				name string

@@ -175,6 +175,10 @@ func (t *benchTable) targetRows() []report.Item {
 			report.Row{Name: "   callers parked", Values: collect(steps, func(s scaleStep) float64 { return float64(s.callers) }), Format: report.Thousands,
 				Target: parked, Pass: passAll, Note: fmt.Sprintf("-idle-budget %v (0: none)", o.idleBudget)},
 			report.Row{Name: "   time to park them", Values: collect(steps, func(s scaleStep) float64 { return s.elapsed.Seconds() }), Format: report.Unit("%.1f s")},
+			report.Row{Name: "   of them hibernated", Values: collect(steps, func(s scaleStep) float64 { return float64(s.asleep) }), Format: report.Thousands,
+				Note: "in their journals, no coroutine (docs/sessions.md)"},
+			report.Row{Name: "   wake-up p50", Values: collect(steps, func(s scaleStep) float64 { return ms(s.wake.Quantile(0.5)) }), Format: report.Unit("%.2f ms"),
+				Note: "a hibernated caller's line, rebuilt by replay (p99 and CPU in the idle rows)"},
 		)
 	}
 

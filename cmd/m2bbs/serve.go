@@ -113,6 +113,8 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 			EventsScript:  filepath.Join(s.ScriptsDir, "events.lua"),
 			FTN:           ftnHost,
 			Files:         fileAreas,
+
+			HibernateAfter: s.HibernateAfter,
 		},
 		RawFrames:   s.RawFrames,
 		ScreensDir:  s.ScreensDir,

@@ -125,6 +125,7 @@ func (s *settings) flagSet(name string, stderr io.Writer, extra func(*flag.FlagS
 	fs.IntVar(&s.HashWorkers, "hash-workers", s.HashWorkers, "password hashes run at once, off the Lua states (0: cores - 1, at least 1; <0: on them)")
 	fs.IntVar(&s.MaxCallers, "max-callers", s.MaxCallers, "callers online at most; more get the busy screen (0: 10000)")
 	fs.DurationVar(&s.IdleTimeout, "idle-timeout", s.IdleTimeout, "end sessions idle this long (0: 15m)")
+	fs.DurationVar(&s.HibernateAfter, "hibernate-after", s.HibernateAfter, "free the memory of callers idle at a prompt this long; their next line rebuilds them from their journal (0: 30s; <0: never; never with -no-journal)")
 	fs.DurationVar(&s.ResumeBudget, "resume-budget", s.ResumeBudget, "longest a script may run between prompts (0: 2s)")
 	fs.IntVar(&s.MaxLineBytes, "max-line", s.MaxLineBytes, "longest line a caller may type, in bytes (0: 4096)")
 	fs.Float64Var(&s.RatePerSecond, "rate", s.RatePerSecond, "lines per second a caller may send (0: 10)")

@@ -202,6 +202,9 @@ func printStatus(w io.Writer, st dispatch.Status) error {
 		s.Started, s.Ended, s.Errored, s.Disconnected, s.Reaped, s.Kicked, s.Overran)
 	fmt.Fprintf(tw, "refused\tbusy %d, throttled %d, lines too long %d, malformed %d, unknown type %d\n",
 		st.Busy, s.Throttled, s.LineTooLong, s.Malformed, s.UnknownType)
+	if s.Hibernated > 0 {
+		fmt.Fprintf(tw, "hibernated\t%d asleep now; %d hibernations, %d woken by a line\n", s.Asleep, s.Hibernated, s.Woken)
+	}
 	if keys := s.KeysDropped + st.Admission.DroppedKeys; keys > 0 {
 		fmt.Fprintf(tw, "keys dropped\t%d (keystroke mode, past its limits)\n", keys)
 	}

@@ -61,6 +61,10 @@ type Config struct {
 	// IdleTimeout ends sessions without input for this long; ResumeBudget
 	// bounds how long a script may run between two prompts (0: defaults).
 	IdleTimeout, ResumeBudget time.Duration
+	// HibernateAfter is how long a caller sits at a prompt before their
+	// session waits in its journal instead of in memory (0: the default;
+	// negative: never); see docs/sessions.md.
+	HibernateAfter time.Duration
 	// MaxLineBytes bounds one line a caller types; RatePerSecond and
 	// RateBurst how fast they may send (0: defaults).
 	MaxLineBytes  int
@@ -160,6 +164,7 @@ func (c *Config) keys() map[string]any {
 		"max_callers":            &c.MaxCallers,
 		"idle_timeout":           &c.IdleTimeout,
 		"resume_budget":          &c.ResumeBudget,
+		"hibernate_after":        &c.HibernateAfter,
 		"max_line":               &c.MaxLineBytes,
 		"rate":                   &c.RatePerSecond,
 		"burst":                  &c.RateBurst,

@@ -190,6 +190,8 @@ type Host struct {
 	fingerprt string // of the files the current generation was loaded from
 
 	workersWG sync.WaitGroup
+	// memory gives hibernated callers' memory back (release.go).
+	memory memoryRelease
 
 	badFrames, unsupported, httpRequests, replyErrors, busy, memoryAborts atomic.Int64
 	// live carries the shared module's events between callers (live.go);

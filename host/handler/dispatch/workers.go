@@ -27,6 +27,9 @@ type worker struct {
 	// (hashing.go); exited is closed when the worker stops.
 	results chan func()
 	exited  chan struct{}
+	// hibernations is the table's count the memory release last saw
+	// (release.go).
+	hibernations int64
 }
 
 // workerResults is how many finished hashes wait for a busy worker before
@@ -56,6 +59,9 @@ func (h *Host) reapInterval() time.Duration {
 	if len(h.cfg.Session.TimeLimits) > 0 {
 		every = min(every, time.Second) // time limits warn to the second
 	}
+	if hib := h.cfg.Session.HibernateAfter; hib > 0 {
+		every = min(every, max(hib/2, 10*time.Millisecond)) // session/hibernate.go
+	}
 	return every
 }
 
@@ -84,6 +90,7 @@ func (h *Host) runWorker(ctx context.Context, w *worker) {
 			for _, id := range w.table.ReapIdle() {
 				h.settle(w, id, false)
 			}
+			h.noteHibernated(w)
 		}
 		// Group commit: the journals of every caller served since the
 		// last commit go to the store in one write, and their replies

@@ -81,6 +81,8 @@ type sessionJournal struct {
 	// keys counts the keys requests journaled since the journal began
 	// (keys.go).
 	keys int
+	// entries counts the entries the stored journal holds (hibernate.go).
+	entries int
 }
 
 // JournalStats are the journaling counters of a Table.
@@ -216,7 +218,9 @@ func (t *Table) stored(s *Session) {
 	j := s.journal
 	if j.reset {
 		j.next = max(j.resetHeld, 0)
+		j.entries = 0
 	}
+	j.entries += len(j.pending)
 	n := 0
 	for _, e := range j.pending {
 		n += len(e)
@@ -486,6 +490,7 @@ func (t *Table) replay(connID string, loaded loadedJournal, live *m2proto.Reques
 	s.inReplay = true // a hash past the journal's end runs in place
 	defer func() { s.inReplay = false }()
 	s.journal.next, s.journal.stored = loaded.count, true
+	s.journal.entries = len(entries)
 	s.journal.replay = entries[1:]
 	s.journal.replaying = true
 	s.journal.lastRequest = first.Request

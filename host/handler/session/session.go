@@ -104,6 +104,11 @@ type Config struct {
 	// MaxJournaledKeys bounds the keystroke-mode requests a session's
 	// journal keeps (DefaultMaxJournaledKeys when zero; keys.go).
 	MaxJournaledKeys int
+	// HibernateAfter is how long a caller sits at a prompt before their
+	// session gives up its coroutine and waits in its journal
+	// (DefaultHibernateAfter when zero; negative: never; hibernate.go).
+	// Only with Journal.
+	HibernateAfter time.Duration
 	// Version labels the scripts this table runs, for logs and status.
 	Version int
 	// Journal keeps a journal of every session in the store, so that
@@ -196,6 +201,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxJournaledKeys <= 0 {
 		c.MaxJournaledKeys = DefaultMaxJournaledKeys
+	}
+	if c.HibernateAfter == 0 {
+		c.HibernateAfter = DefaultHibernateAfter
 	}
 }
 
@@ -313,6 +321,9 @@ type Session struct {
 	// the session does (transfer.go).
 	transferStarts tokenBucket
 	received       []transfer.Result
+	// asleep says the session is hibernated: it has no coroutine, and the
+	// caller's next line rebuilds it from its journal (hibernate.go).
+	asleep bool
 }
 
 // Stats are the Table's counters.
@@ -340,6 +351,12 @@ type Stats struct {
 	EventsDropped int64 `json:"events_dropped"`
 	// KeysDropped counts keystroke-mode requests dropped (keys.go).
 	KeysDropped int64 `json:"keys_dropped"`
+	// Asleep is how many of the Active sessions are hibernated now;
+	// Hibernated counts hibernations, Woken the callers woken by a line
+	// (hibernate.go).
+	Asleep     int64 `json:"asleep"`
+	Hibernated int64 `json:"hibernated"`
+	Woken      int64 `json:"woken"`
 }
 
 // Add returns the sum of two Stats.
@@ -353,6 +370,7 @@ func (s Stats) Add(o Stats) Stats {
 		Vanished: s.Vanished + o.Vanished, StoreErrors: s.StoreErrors + o.StoreErrors,
 		Events: s.Events + o.Events, EventsDropped: s.EventsDropped + o.EventsDropped,
 		KeysDropped: s.KeysDropped + o.KeysDropped,
+		Asleep:      s.Asleep + o.Asleep, Hibernated: s.Hibernated + o.Hibernated, Woken: s.Woken + o.Woken,
 	}
 }
 
@@ -361,6 +379,8 @@ type counters struct {
 	throttled, lineTooLong, malformed, unknownType, vanished, storeErrors atomic.Int64
 	events, eventsDropped atomic.Int64
 	keysDropped           atomic.Int64
+
+	asleep, hibernated, woken atomic.Int64 // hibernate.go
 }
 
 // Caller describes one online caller for the status page.
@@ -430,6 +450,9 @@ type Table struct {
 	eventLog *slog.Logger // while an event runs, its logger
 	// strays are conn ids that sent keys with no session here (keys.go).
 	strays map[string]int
+	// sharedTexts are the texts hibernated callers were shown, one copy
+	// each (hibernate.go).
+	sharedTexts map[string]string
 }
 
 type journalCounters struct {
@@ -583,6 +606,7 @@ func (t *Table) Stats() Stats {
 		Malformed: c.malformed.Load(), UnknownType: c.unknownType.Load(), Vanished: c.vanished.Load(),
 		StoreErrors: c.storeErrors.Load(), Events: c.events.Load(), EventsDropped: c.eventsDropped.Load(),
 		KeysDropped: c.keysDropped.Load(),
+		Asleep:      c.asleep.Load(), Hibernated: c.hibernated.Load(), Woken: c.woken.Load(),
 	}
 }
 
@@ -731,10 +755,22 @@ func (t *Table) Handle(req *m2proto.Request) {
 	if s != nil && !keys && string(line) == "connect" {
 		s = t.freshCall(s) // a new call never carries on an old one
 	}
+	var asleep *Session // hibernated: this line wakes them (hibernate.go)
+	if s != nil && s.asleep {
+		if keys {
+			t.dropKeys(req.ConnID, "keys while not in keystroke mode")
+			return // as takesKeys would, without waking them
+		}
+		asleep, s = s, nil
+		t.unpark(asleep)
+	}
 	reqTable := t.requests.New(t.L, req, msg)
 	if s == nil && t.journals != nil && (keys || string(line) != "connect") {
 		loaded, err := t.loadJournal(req.ConnID)
 		if err != nil {
+			if asleep != nil {
+				t.repark(asleep)
+			}
 			t.log.Error("the caller's journal could not be read: their line is refused", "conn_id", req.ConnID, "err", err)
 			t.askAgain(req, "The board could not find your call just now. Type that again, please.")
 			return
@@ -742,9 +778,15 @@ func (t *Table) Handle(req *m2proto.Request) {
 		if len(loaded.entries) > 0 && !t.sameAddress(loaded, req) {
 			loaded.entries = nil // a new call, whose start replaces the journal
 		}
+		if asleep != nil && len(loaded.entries) == 0 {
+			t.wokeWithoutJournal(asleep)
+		}
 		if len(loaded.entries) > 0 {
 			var res replayResult
 			s, res = t.replay(req.ConnID, loaded, req)
+			if asleep != nil {
+				t.carryOver(asleep, s)
+			}
 			if res != replayDone {
 				t.settleJournal(s)
 				return // restarted, or gone: this line answered a prompt that is gone
@@ -1000,6 +1042,8 @@ func (t *Table) Disconnect(connID string) {
 // timeout, telling its caller so, and keeps the time limits of callers
 // who have one (warning them, and ending their call when their time is
 // up: timelimit.go); it returns the conn ids of the sessions it ended.
+// Then it hibernates the sessions idle for Config.HibernateAfter
+// (hibernate.go); hibernated callers are reaped and timed like others.
 func (t *Table) ReapIdle() []string {
 	now := t.now()
 	var reaped []string
@@ -1020,6 +1064,7 @@ func (t *Table) ReapIdle() []string {
 			reaped = append(reaped, id)
 		}
 	}
+	t.Hibernate()
 	return reaped
 }
 
@@ -1293,6 +1338,9 @@ func (t *Table) remove(s *Session) {
 	}
 	discardReceived(s)
 	t.counts.active.Add(-1)
+	if s.asleep {
+		t.counts.asleep.Add(-1)
+	}
 }
 
 // Reply implements luaapi.Replier for the table's conns: replies to conn

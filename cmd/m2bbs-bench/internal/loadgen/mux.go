@@ -440,3 +440,66 @@ func decodeFrame(frame []byte, raw bool) (message.Message, error) {
 	}
 	return msg, nil
 }
+
+// ParkedCalls returns up to n of the callers parked now, in no set order.
+func (m *Mux) ParkedCalls(n int) []*MuxCall {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []*MuxCall
+	for _, c := range m.calls {
+		if len(out) >= n {
+			break
+		}
+		if c.parkedNow() {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// parkedNow reports whether c's visit has ended parked.
+func (c *MuxCall) parkedNow() bool {
+	select {
+	case <-c.done:
+		return c.Parked()
+	default:
+		return false
+	}
+}
+
+// Continue has parked caller c type line and plays script with what the
+// board answers, as a visit of its own (a caller back at their screen
+// after a while); its first round trip is that line's.
+func (m *Mux) Continue(c *MuxCall, line string, script Script) (*MuxCall, error) {
+	next := &MuxCall{m: m, id: c.id, script: script, done: make(chan struct{})}
+	m.mu.Lock()
+	if m.calls[c.id] != c || !c.parkedNow() {
+		m.mu.Unlock()
+		return nil, fmt.Errorf("loadgen: caller %s is not parked", c.id)
+	}
+	m.calls[c.id] = next
+	next.sent = time.Now()
+	m.mu.Unlock()
+	if err := m.sendLine(c.id, line); err != nil {
+		m.mu.Lock()
+		m.calls[c.id] = c
+		m.mu.Unlock()
+		return nil, err
+	}
+	return next, nil
+}
+
+// ParkAtPrompt is a Script that reads what the board shows and parks at
+// its first prompt.
+type ParkAtPrompt struct{}
+
+// Handle implements Script.
+func (ParkAtPrompt) Handle(m message.Message) (Action, string, error) {
+	switch m.Type {
+	case message.TypePrompt:
+		return Park, "", nil
+	case message.TypeExit:
+		return 0, "", fmt.Errorf("loadgen: %w: the board said goodbye: %q", ErrUnexpected, m.Msg)
+	}
+	return Read, "", nil
+}

@@ -189,3 +189,36 @@ func (c cancelling) Handle(message.Message) (Action, string, error) {
 	c.cancel()
 	return Park, "", nil
 }
+
+func TestMuxContinuesParkedCallers(t *testing.T) {
+	m, h := muxWithEcho(t)
+	var scripts []Script
+	for range 5 {
+		scripts = append(scripts, &parkAfter{n: 1})
+	}
+	if err := m.Park(t.Context(), scripts, 5, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	parked := m.ParkedCalls(10)
+	if len(parked) != 5 {
+		t.Fatalf("%d callers parked, want 5", len(parked))
+	}
+	for _, c := range parked {
+		next, err := m.Continue(c, "back", ParkAtPrompt{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := next.Wait(t.Context(), 10*time.Second); err != nil || !next.Parked() || len(next.RoundTrips()) != 1 {
+			t.Fatalf("continued caller: %v, parked %v, %d round trips", err, next.Parked(), len(next.RoundTrips()))
+		}
+		if _, err := m.Continue(c, "again", ParkAtPrompt{}); err == nil {
+			t.Fatal("a caller continued twice from the same parked visit")
+		}
+	}
+	if got := h.Stats().Echoed; got != 5*3 {
+		t.Errorf("echoed %d lines, want %d", got, 5*3)
+	}
+	if st := m.Stats(); st != (MuxStats{}) {
+		t.Errorf("stats %+v", st)
+	}
+}
