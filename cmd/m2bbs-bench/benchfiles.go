@@ -16,7 +16,9 @@ import (
 	"github.com/m2bbs/m2bbs/cmd/internal/filelink"
 	"github.com/m2bbs/m2bbs/cmd/m2bbs-bench/internal/report"
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
+	"github.com/m2bbs/m2bbs/host/gateway/frontend"
 	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
+	"github.com/m2bbs/m2bbs/host/handler/dispatch"
 )
 
 // The files step: one large HTTP download from the board's file areas
@@ -25,16 +27,31 @@ const (
 	// filesBytes is the size of the file downloaded.
 	filesBytes = 64 << 20
 	// filesRate is the settings' download_rate of the step. A download
-	// has no flow control from the front end: much faster (256 MiB/s was
-	// tried), a pause of the reader on this shared machine lets 16
-	// pieces queue and the front end hangs up on it.
-	filesRate = 64 << 20
+	// has no flow control from the front end: it hangs up on a reader
+	// with more than frontend.DefaultMaxQueuedWrites pieces of
+	// dispatch.DownloadPiece waiting, a right limit for a caller who
+	// stops reading. The step's reader (and the host's writer) must never
+	// pause longer than that is at the rate (filesSlack): at 64 MiB/s,
+	// 62 ms, which a loaded 2-core machine (CI's, or this shared one)
+	// overran in 9 of 19 runs of the step ("unexpected EOF"; the front
+	// end's log said "write queue full"), 1 of 6 even with the reader's
+	// buffer made up front; at 16 MiB/s, a quarter of a second: none of
+	// 28 failed.
+	filesRate = 16 << 20
+	// filesMinSlack is the least slack TestFilesSlack allows.
+	filesMinSlack = 250 * time.Millisecond
 	// filesPause is the second caller's pause between two menu round
 	// trips.
 	filesPause = 2 * time.Millisecond
 	// filesTimeout bounds one prompt's answer in the step.
 	filesTimeout = 30 * time.Second
 )
+
+// filesSlack is how long the download's reader may pause before the
+// front end hangs up on it.
+func filesSlack() time.Duration {
+	return time.Duration(frontend.DefaultMaxQueuedWrites * dispatch.DownloadPiece * int64(time.Second) / filesRate)
+}
 
 // filesRun is one run of the files step.
 type filesRun struct {
@@ -132,8 +149,14 @@ func (o *benchOptions) filesOnce(ctx context.Context, dir string) (r filesRun, e
 	r.took = time.Since(start)
 	close(stop)
 	res := <-done
+	if err != nil {
+		err = fmt.Errorf("the download: %w", err)
+	}
+	if res.err != nil {
+		res.err = fmt.Errorf("the second caller's menu: %w", res.err)
+	}
 	if err = errors.Join(err, res.err); err != nil {
-		return r, fmt.Errorf("bench: files: %w", err)
+		return r, fmt.Errorf("bench: files: %w\nm2bbs run's log ends:\n%s", err, s.handlerProc.log)
 	}
 	if !bytes.Equal(got, data) {
 		return r, fmt.Errorf("bench: files: downloaded %d bytes, not the %d uploaded", len(got), len(data))
