@@ -36,16 +36,16 @@ func (b *Board) Loader(L *lua.LState) int {
 		"areas":       reads(b.areas),
 		"area":        reads(b.area),
 		"define_area": writes(b.defineArea),
-		"post":        writes(b.post),
+		"post":        storeWrites(b.post),
 		"count":       reads(b.count),
 		"list":        reads(b.list),
 		"read":        reads(b.read),
 		"thread":      reads(b.thread),
 		"delete":      writes(b.delete),
 		"new_count":   reads(b.newCount),
-		"next_new":    writes(b.nextNew),
+		"next_new":    storeWrites(b.nextNew),
 		"last_read":   reads(b.lastRead),
-		"mark_read":   writes(b.markRead),
+		"mark_read":   storeWrites(b.markRead),
 	}.table(L, b.Recorder, "board"))
 	return 1
 }

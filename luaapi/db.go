@@ -89,12 +89,12 @@ func (d *DB) Loader(L *lua.LState) int {
 		"user_exists":   reads(d.userExists),
 		"auth_user":     writes(d.authUser),
 		"register_user": writes(d.registerUser),
-		"post_message":  writes(d.postMessage),
+		"post_message":  storeWrites(d.postMessage),
 		"message_count": reads(d.messageCount),
 		"message_read":  reads(d.messageRead),
-		"send_to":       writes(d.sendTo),
+		"send_to":       storeWrites(d.sendTo),
 		"inbox_count":   reads(d.inboxCount),
-		"read_inbox":    writes(d.readInbox),
+		"read_inbox":    storeWrites(d.readInbox),
 		"reconnect":     writes(d.reconnect),
 		// preauthenticated: sshkeys.go
 		"preauthenticated": reads(d.preauthenticated), // its login is journaled as auth_user's

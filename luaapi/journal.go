@@ -11,12 +11,28 @@ import (
 // returns (or raises) the journaled answer instead, without running fn.
 //
 // writes says that the call changes what the store holds or what other
-// callers see. A Recorder stores the journal right after such a call, so
-// that a host that dies can leave at most that one call without its
-// journal entry; the journal of read-only calls can wait for the end of
-// the resume.
+// callers see. A Recorder stores the caller's journal up to such a call
+// before running it, so that a replay never runs a journaled write again:
+// a journal that ends at a write whose outcome the replay cannot know
+// diverges instead. The write's own entry, like those of read-only calls,
+// is stored with the rest of the resume's (before its replies leave) or
+// with the next write, so a host that dies leaves at most that one write
+// without its entry.
 type Recorder interface {
 	Call(L *lua.LState, name string, writes bool, fn lua.LGFunction) int
+}
+
+// RidingRecorder is a Recorder that can store the journal up to a write
+// call in the write's own store transaction (a store.Rider on the call's
+// context) rather than in one of its own before it. CallRiding is Call
+// for a write all of whose effects are store write transactions, made
+// with the context storeCall gives: the first of them carries the
+// journal, so the entries and the write are stored together or not at
+// all. A call that writes anything else (events, pages, the shared
+// module, a door) must use Call.
+type RidingRecorder interface {
+	Recorder
+	CallRiding(L *lua.LState, name string, fn lua.LGFunction) int
 }
 
 // hostCall is one Go function of a module whose answers come from the
@@ -30,6 +46,9 @@ type hostCall struct {
 	// writes: the call changes what the store holds or what other
 	// callers see (see Recorder).
 	writes bool
+	// rides: every effect of the call is a store write transaction made
+	// through storeCall (see RidingRecorder).
+	rides bool
 }
 
 // reads marks fn as a host call that only reads.
@@ -37,6 +56,11 @@ func reads(fn lua.LGFunction) hostCall { return hostCall{fn: fn} }
 
 // writes marks fn as a host call that writes.
 func writes(fn lua.LGFunction) hostCall { return hostCall{fn: fn, writes: true} }
+
+// storeWrites marks fn as a host call that writes only in store write
+// transactions, made through storeCall: its journal may ride in the
+// first of them (see RidingRecorder).
+func storeWrites(fn lua.LGFunction) hostCall { return hostCall{fn: fn, writes: true, rides: true} }
 
 // hostCalls is a module's function table, each function marked as a read
 // or a write where it is listed.
@@ -57,6 +81,9 @@ func (c hostCalls) table(L *lua.LState, rec Recorder, prefix string) *lua.LTable
 func journaled(rec Recorder, name string, call hostCall) lua.LGFunction {
 	if rec == nil {
 		return call.fn
+	}
+	if rr, ok := rec.(RidingRecorder); ok && call.rides {
+		return func(L *lua.LState) int { return rr.CallRiding(L, name, call.fn) }
 	}
 	return func(L *lua.LState) int { return rec.Call(L, name, call.writes, call.fn) }
 }

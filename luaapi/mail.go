@@ -29,11 +29,11 @@ type Mail struct {
 // a read or a write (see Recorder).
 func (m *Mail) Loader(L *lua.LState) int {
 	L.Push(hostCalls{
-		"send":   writes(m.send),
+		"send":   storeWrites(m.send),
 		"list":   reads(m.list),
 		"count":  reads(m.count),
 		"unread": reads(m.unread),
-		"read":   writes(m.read),
+		"read":   storeWrites(m.read),
 		"delete": writes(m.delete),
 	}.table(L, m.Recorder, "mail"))
 	return 1

@@ -62,7 +62,11 @@ type sessionJournal struct {
 	// replay holds the entries a replay still has to feed the script.
 	replay    []journal.Entry
 	replaying bool
-	diverged  string // why the replay diverged, once it has
+	// afterWrite says the replay went live where the journal ended, right
+	// after a write's entry, and nothing has been journaled since: a write
+	// now is the one the journal was stored for (see replayCall).
+	afterWrite bool
+	diverged   string // why the replay diverged, once it has
 	// lastRequest is the last request, as the journal keeps it, for
 	// checkpoints.
 	lastRequest journal.Request
@@ -100,11 +104,14 @@ type JournalStats struct {
 	// commit or one session's); Writes the sessions' journals written in
 	// them (one row each on SQLite, the store's work); Flushes those of
 	// one session stored at once, around a write or before a hash (see
-	// luaapi.Recorder), rather than in a group commit.
+	// luaapi.Recorder), rather than in a group commit; Riders those
+	// stored in a write call's own transaction (rider.go), counted in
+	// Writes and in no transaction of their own.
 	Prompts      int64 `json:"prompts"`
 	Transactions int64 `json:"transactions"`
 	Writes       int64 `json:"writes"`
 	Flushes      int64 `json:"flushes"`
+	Riders       int64 `json:"riders"`
 }
 
 // countWrites counts a journal transaction of n sessions' writes.
@@ -130,6 +137,7 @@ func (t *Table) record(s *Session, e journal.Entry) {
 		return
 	}
 	s.journal.pending = append(s.journal.pending, t.jbuf.encode(&e))
+	s.journal.afterWrite = false
 	if e.Kind == journal.KindPrompt {
 		t.jcounts.prompts.Add(1)
 	}
@@ -196,6 +204,7 @@ func (t *Table) flushJournal(s *Session) {
 		return
 	}
 	j := s.journal
+	t.withdrawRider(s)
 	ctx := journalContext()
 	t.countWrites(1)
 	t.jcounts.flushes.Add(1)
@@ -214,22 +223,27 @@ func (t *Table) flushJournal(s *Session) {
 }
 
 // stored records that s's pending entries are in the store.
-func (t *Table) stored(s *Session) {
+func (t *Table) stored(s *Session) { t.storedFirst(s, len(s.journal.pending)) }
+
+// storedFirst records that the first k of s's pending entries are in the
+// store (a rider's; entries recorded during its write stay pending).
+func (t *Table) storedFirst(s *Session, k int) {
 	j := s.journal
 	if j.reset {
 		j.next = max(j.resetHeld, 0)
 		j.entries = 0
 	}
-	j.entries += len(j.pending)
+	j.entries += k
 	n := 0
-	for _, e := range j.pending {
+	for _, e := range j.pending[:k] {
 		n += len(e)
 	}
-	t.jcounts.entriesWritten.Add(int64(len(j.pending)))
+	t.jcounts.entriesWritten.Add(int64(k))
 	t.jcounts.bytesWritten.Add(int64(n))
-	j.next += len(j.pending)
-	clear(j.pending) // let the encoded entries go
-	j.pending = j.pending[:0]
+	j.next += k
+	rest := copy(j.pending, j.pending[k:])
+	clear(j.pending[rest:]) // let the encoded entries go
+	j.pending = j.pending[:rest]
 	j.reset, j.stored = false, true
 }
 
@@ -249,6 +263,17 @@ func (t *Table) dropJournal(s *Session) {
 
 // Call implements luaapi.Recorder.
 func (t *Table) Call(L *lua.LState, name string, writes bool, fn lua.LGFunction) int {
+	return t.call(L, name, writes, false, fn)
+}
+
+// CallRiding implements luaapi.RidingRecorder.
+func (t *Table) CallRiding(L *lua.LState, name string, fn lua.LGFunction) int {
+	return t.call(L, name, true, true, fn)
+}
+
+// call is Call; rides says the write may carry the journal up to it in its
+// own store transaction (rider.go).
+func (t *Table) call(L *lua.LState, name string, writes, rides bool, fn lua.LGFunction) int {
 	s := t.sessionOn(L)
 	if !t.journaling(s) {
 		return fn(L)
@@ -266,17 +291,32 @@ func (t *Table) Call(L *lua.LState, name string, writes bool, fn lua.LGFunction)
 		// gets what they never saw.
 		s.journal.replaying = false
 	}
+	if s.journal.afterWrite {
+		s.journal.afterWrite = false
+		if writes {
+			t.diverge(L, s, fmt.Sprintf("%s, a write, called where the journal ends after another: it may or may not have happened", name))
+		}
+	}
+	var rider *riding
 	if writes {
-		// Everything up to this write is stored first: a replay never
-		// runs a journaled write again, and one that finds the journal
-		// ending at a write it cannot know the outcome of diverges instead
-		// of writing twice.
-		t.flushJournal(s)
-		t.checkLost(L, s)
+		// Everything up to this write is stored first, or with it (a
+		// rider): a replay never runs a journaled write again, and one
+		// that finds the journal ending at a write it cannot know the
+		// outcome of diverges instead of writing twice.
+		if rides {
+			rider = t.offerRider(L, s)
+		}
+		if rider == nil {
+			t.flushJournal(s)
+			t.checkLost(L, s)
+		}
 	}
 	e := journal.Entry{Kind: journal.KindCall, Name: name, Args: digest}
 	defer func() {
 		r := recover()
+		if rider != nil {
+			t.settleRider(s, rider)
+		}
 		if r == nil {
 			return
 		}
@@ -291,10 +331,15 @@ func (t *Table) Call(L *lua.LState, name string, writes bool, fn lua.LGFunction)
 		panic(r)
 	}()
 	n := fn(L)
+	if rider != nil {
+		t.settleRider(s, rider)
+		rider = nil
+		t.checkLost(L, s)
+	}
 	if n < 0 {
 		// The call yielded for a hash (offload.go): its entry is recorded
 		// when it finishes.
-		t.noteOffloadCall(s, e, writes)
+		t.noteOffloadCall(s, e)
 		return n
 	}
 	enc, err := t.jbuf.encodeValues(t.jbuf.stack(L, L.GetTop()-n+1, n))
@@ -304,11 +349,7 @@ func (t *Table) Call(L *lua.LState, name string, writes bool, fn lua.LGFunction)
 		return n
 	}
 	e.Results = enc
-	t.record(s, e)
-	if writes {
-		t.flushJournal(s) // see luaapi.Recorder
-		t.checkLost(L, s)
-	}
+	t.record(s, e) // stored with the resume's other entries, or the next write's
 	return n
 }
 
@@ -343,10 +384,14 @@ func (t *Table) replayCall(L *lua.LState, s *Session, name string, writes bool, 
 	if len(s.journal.replay) == 0 && writes {
 		// The journal ends right after a write: the host that wrote it
 		// died before the end of this resume. From here on the resume
-		// runs live, and the caller gets what they never saw. (A journal
-		// that ends anywhere else was stored just before a write whose
-		// fate is unknown: that write diverges, below.)
+		// runs live, and the caller gets what they never saw, unless the
+		// next thing the script does is another write: the journal was
+		// then stored with that write or just before it (rider.go), whose
+		// fate is unknown, and it diverges (call). (A journal that ends
+		// anywhere else was stored just before a write too: that write
+		// diverges, above.)
 		s.journal.replaying = false
+		s.journal.afterWrite = true
 	}
 	if len(e.Error) > 0 {
 		vals, err := journal.DecodeValues(L, e.Error)
@@ -581,7 +626,7 @@ func (t *Table) replay(connID string, loaded loadedJournal, live *m2proto.Reques
 		// the journal has not seen.
 		t.record(s, journal.Entry{Kind: journal.KindPrompt, Label: s.conn.PromptLabel()})
 	}
-	s.journal.replaying = false
+	s.journal.replaying, s.journal.afterWrite = false, false
 	s.journal.replay = nil
 	s.log.Info("session replayed from its journal", "entries", len(entries), "took", t.now().Sub(began).Round(time.Microsecond), "version", t.cfg.Version)
 	return s, replayDone
@@ -813,6 +858,7 @@ func (t *Table) JournalStats() JournalStats {
 		EntriesWritten: c.entriesWritten.Load(), BytesWritten: c.bytesWritten.Load(),
 		WriteErrors: c.writeErrors.Load(), Checkpoints: c.checkpoints.Load(),
 		Prompts: c.prompts.Load(), Transactions: c.transactions.Load(), Writes: c.writes.Load(), Flushes: c.flushes.Load(),
+		Riders: c.riders.Load(),
 	}
 }
 
@@ -824,7 +870,7 @@ func (a JournalStats) Add(b JournalStats) JournalStats {
 		BytesWritten: a.BytesWritten + b.BytesWritten, WriteErrors: a.WriteErrors + b.WriteErrors,
 		Checkpoints: a.Checkpoints + b.Checkpoints,
 		Prompts:     a.Prompts + b.Prompts, Transactions: a.Transactions + b.Transactions,
-		Writes: a.Writes + b.Writes, Flushes: a.Flushes + b.Flushes,
+		Writes: a.Writes + b.Writes, Flushes: a.Flushes + b.Flushes, Riders: a.Riders + b.Riders,
 	}
 }
 

@@ -51,6 +51,26 @@ func (s *snapshotStore) ResetJournal(ctx context.Context, connID string, count i
 	return err
 }
 
+func (s *snapshotStore) WriteJournals(ctx context.Context, writes []store.JournalWrite) ([]error, error) {
+	errs, err := s.SQLite.WriteJournals(ctx, writes)
+	s.take(ctx, "1")
+	return errs, err
+}
+
+// PostMessage and ReadNextMail snapshot the journal after their write,
+// which carries it (a rider) when it has entries pending.
+func (s *snapshotStore) PostMessage(ctx context.Context, author string, lines []string) (store.Message, error) {
+	m, err := s.SQLite.PostMessage(ctx, author, lines)
+	s.take(ctx, "1")
+	return m, err
+}
+
+func (s *snapshotStore) ReadNextMail(ctx context.Context, user string) (store.Mail, error) {
+	m, err := s.SQLite.ReadNextMail(ctx, user)
+	s.take(ctx, "1")
+	return m, err
+}
+
 func (s *snapshotStore) take(ctx context.Context, connID string) {
 	if connID == "1" {
 		entries, _, _ := s.SQLite.LoadJournal(ctx, connID)
@@ -289,22 +309,23 @@ func posts(t *testing.T, db *store.SQLite) []store.Message {
 
 func TestHostDiesAfterAWriteBeforeItsReplies(t *testing.T) {
 	b := newJournaledBoard(t)
-	b.snaps = &snapshotStore{SQLite: b.db}
 	tbl, rec := b.table(t)
-	converse(tbl, rec, "1", "connect", "gil", "pw", "pw", "y", "1", "one line", ".")
+	converse(tbl, rec, "1", "connect", "gil", "pw", "pw", "y", "1", "one line")
+	tbl.Handle(msg("1", "."))
+	tbl.Commit()
+	// The host died right after the group commit that stored the post's
+	// entry, before its replies ("Message posted", the menu) left it.
 	crash(tbl)
-	// The host died right after storing the post and its journal entry:
-	// its replies ("Message posted", the menu) never left it.
-	b.snaps.restore(t, func(e journal.Entry) bool { return e.Kind == journal.KindCall && e.Name == "db.post_message" })
 	tbl2, rec2 := b.table(t)
 	got := converse(tbl2, rec2, "1", "")
 	expect(t, got,
-		"1 screen:Message posted. Thanks!", // what the caller missed, once
-		"1 prompt:---(((MAIN MENU)))---",
 		"1 screen:That's not on the menu. Pick 1-4 or Q.", // their Enter, at the menu
 		"1 prompt:---(((MAIN MENU)))---")
 	if n := len(posts(t, b.db)); n != 1 {
 		t.Errorf("%d posts, want 1", n)
+	}
+	if st := tbl2.JournalStats(); st.Diverged != 0 || st.Replayed != 1 {
+		t.Errorf("journal stats %+v, want a clean replay", st)
 	}
 }
 
@@ -314,9 +335,10 @@ func TestHostDiesBeforeAWriteIsJournaled(t *testing.T) {
 	tbl, rec := b.table(t)
 	converse(tbl, rec, "1", "connect", "hal", "pw", "pw", "y", "1", "one line", ".")
 	crash(tbl)
-	// The host died after the post was stored but before its journal
-	// entry was: nobody can tell whether it happened, so it is not done
-	// again; the caller lands at the main menu.
+	// The host died after the post was stored, with the journal up to it
+	// (its rider), but before its own entry was: the replay cannot tell
+	// whether it happened, so it is not done again; the caller lands at
+	// the main menu.
 	b.snaps.restore(t, func(e journal.Entry) bool { return e.Kind == journal.KindRequest })
 	tbl2, rec2 := b.table(t)
 	got := converse(tbl2, rec2, "1", ".")
@@ -395,8 +417,11 @@ func TestLiveTailOfAReplayIsJournaled(t *testing.T) {
 	converse(tbl, rec, "1", "connect", "kim", "pw", "pw", "y")
 	converse(tbl, rec, "1", "3", "kim", "note one", ".", "3", "kim", "note two", ".", "4")
 	crash(tbl)
-	// The host died right after marking the first note read.
-	b.snaps.restore(t, func(e journal.Entry) bool { return e.Kind == journal.KindCall && e.Name == "db.read_inbox" })
+	// The host died right after marking the first note read and storing
+	// its entry, before the prompt that shows it: a journal that ends
+	// right after a write, which a host that stored each write's entry
+	// at once could leave.
+	endAfterLastWrite(t, b.db, "db.read_inbox")
 	tbl2, rec2 := b.table(t)
 	handle(tbl2, msg("1", ""))
 	got := rec2.take()
@@ -446,5 +471,68 @@ func TestCommitHoldsRepliesUntilTheJournalIsStored(t *testing.T) {
 	}
 	if n := tbl.JournalStats().EntriesWritten - before; n != 8 {
 		t.Errorf("%d entries written, want 8", n)
+	}
+}
+
+// endAfterLastWrite cuts conn 1's stored journal right after its last
+// entry for the call name.
+func endAfterLastWrite(t *testing.T, db *store.SQLite, name string) {
+	t.Helper()
+	ctx := context.Background()
+	entries, _, err := db.LoadJournal(ctx, "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := len(entries) - 1; i >= 0; i-- {
+		e, err := journal.Parse(entries[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Kind == journal.KindCall && e.Name == name {
+			if err := db.ResetJournal(ctx, "1", -1, entries[:i+1]); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+	}
+	t.Fatalf("no %s in the journal", name)
+}
+
+// TestReplayNeverRunsTheWriteAJournalWasStoredFor: two writes in a row;
+// the host died after the second one's COMMIT, which stored the journal up
+// to it (a rider): the journal ends right after the first write's entry.
+// The replay answers the first from the journal and diverges at the
+// second instead of running it again.
+func TestReplayNeverRunsTheWriteAJournalWasStoredFor(t *testing.T) {
+	b := newJournaledBoard(t)
+	b.snaps = &snapshotStore{SQLite: b.db}
+	if err := b.db.RegisterUser(context.Background(), "zed", "pw"); err != nil {
+		t.Fatal(err)
+	}
+	src := `require 'ui'
+require 'db'
+function m2bbs(conn, req)
+    req = ui.ask(conn, req, 'text?')
+    db.post_message('zed', {'first'})
+    db.post_message('zed', {'second'})
+    req = ui.ask(conn, req, 'more?')
+    ui.exit(conn, req, 'bye')
+end`
+	if err := os.WriteFile(filepath.Join(b.scripts, "bbs.lua"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tbl, rec := b.table(t)
+	expect(t, converse(tbl, rec, "1", "connect", "go"), "1 prompt:text?", "1 prompt:more?")
+	if st := tbl.JournalStats(); st.Riders != 2 || st.Flushes != 0 {
+		t.Errorf("journal stats %+v, want both posts' journals carried by the posts (2 riders, no flush)", st)
+	}
+	crash(tbl)
+	b.snaps.restore(t, func(e journal.Entry) bool { return e.Kind == journal.KindCall && e.Name == "db.post_message" })
+	tbl2, rec2 := b.table(t)
+	expect(t, converse(tbl2, rec2, "1", "again"),
+		"1 screen:The board was upgraded while you were online: back to the main menu you go.",
+		"1 prompt:text?")
+	if msgs := posts(t, b.db); len(msgs) != 2 {
+		t.Errorf("%d posts after the replay, want the 2 the dead host made: %+v", len(msgs), msgs)
 	}
 }

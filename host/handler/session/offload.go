@@ -22,9 +22,9 @@ import (
 // throttle, the login) and resumes the coroutine with its results.
 //
 //   - The call is journaled as before: its entry, with its results, is
-//     recorded (and, for a write, stored) when it finishes, before the
-//     coroutine goes on; a replay answers it from the journal, without
-//     hashing. A replay or an adoption that runs past its journal into a
+//     recorded when it finishes, before the coroutine goes on, and stored
+//     with the entries of the resume that follows (for a write too: see
+//     rider.go); a replay answers it from the journal, without hashing. A replay or an adoption that runs past its journal into a
 //     hash hashes in place.
 //   - The wait is not the script's: the resume budget covers the runs
 //     before and after it, each in full.
@@ -55,10 +55,8 @@ type offload struct {
 	work func()
 	done func(L *lua.LState) []lua.LValue
 	// call is the call's journal entry, recorded with its results when it
-	// finishes (nil when the session keeps no journal); writes as in
-	// luaapi.Recorder.
-	call   *journal.Entry
-	writes bool
+	// finishes (nil when the session keeps no journal).
+	call *journal.Entry
 	// started says work was handed to Background; finished is closed
 	// once it has run.
 	started  bool
@@ -80,9 +78,9 @@ func (t *Table) Offload(L *lua.LState, work func(), done func(L *lua.LState) []l
 
 // noteOffloadCall keeps the journal entry of the call that just yielded
 // for its work, to be completed when it finishes.
-func (t *Table) noteOffloadCall(s *Session, e journal.Entry, writes bool) {
+func (t *Table) noteOffloadCall(s *Session, e journal.Entry) {
 	if o := s.offload; o != nil && o.call == nil {
-		o.call, o.writes = &e, writes
+		o.call = &e
 	}
 }
 
@@ -147,13 +145,7 @@ func (t *Table) finishCall(s *Session, o *offload) (results []lua.LValue, err er
 		return results, nil
 	}
 	o.call.Results = enc
-	t.record(s, *o.call)
-	if o.writes {
-		t.flushJournal(s) // see luaapi.Recorder
-		if s.journal.lost {
-			return nil, errLost
-		}
-	}
+	t.record(s, *o.call) // stored with the resume's entries, even a write's (rider.go)
 	return results, nil
 }
 

@@ -459,7 +459,7 @@ type journalCounters struct {
 	replayed, diverged, entriesReplayed, entriesWritten, bytesWritten,
 	writeErrors, checkpoints atomic.Int64
 	// What journaling costs the store (JournalStats).
-	prompts, transactions, writes, flushes atomic.Int64
+	prompts, transactions, writes, flushes, riders atomic.Int64
 }
 
 // heldReply is a reply waiting for its session's journal to be stored:

@@ -135,7 +135,7 @@ func (t *Table) joinStream(L *lua.LState, req lua.LValue, c *streamCall) int {
 		return pushStreamResult(L, req, streamFailed("no caller"))
 	}
 	e := journal.Entry{Kind: journal.KindCall, Name: c.name, Args: journal.DigestArgs(c.args)}
-	if t.journaling(s) && s.journal.replaying {
+	if t.journaling(s) && (s.journal.replaying || s.journal.afterWrite) {
 		if _, ok := t.nextEntry(s); ok {
 			n, _ := t.replayCall(L, s, c.name, true, e.Args)
 			vals := make([]lua.LValue, n)
@@ -284,12 +284,7 @@ func (t *Table) streamDone(s *Session, j *joined) {
 	if t.journaling(s) {
 		if enc, err := journal.AppendValues(nil, j.ended.results); err == nil {
 			j.entry.Results = enc
-			t.record(s, j.entry)
-			t.flushJournal(s)
-			if s.journal.lost {
-				t.letGo(s)
-				return
-			}
+			t.record(s, j.entry) // stored with the resume's entries (rider.go)
 		}
 	}
 	t.resume(s, append([]lua.LValue{j.req}, j.ended.results...)...)
@@ -303,9 +298,7 @@ func (t *Table) streamAnswer(L *lua.LState, s *Session, e journal.Entry, req lua
 	if t.journaling(s) {
 		if enc, err := journal.AppendValues(nil, vals); err == nil {
 			e.Results = enc
-			t.record(s, e)
-			t.flushJournal(s)
-			t.checkLost(L, s)
+			t.record(s, e) // stored with the resume's entries (rider.go)
 		}
 	}
 	return pushStreamResult(L, req, vals)

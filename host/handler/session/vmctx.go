@@ -1,6 +1,11 @@
 package session
 
-import "context"
+import (
+	"context"
+	"sync/atomic"
+
+	"github.com/m2bbs/m2bbs/host/handler/store"
+)
 
 // gopher-lua checks a thread's context before every instruction of the
 // VM (a select on ctx.Done()): that is how a runaway script is stopped.
@@ -13,10 +18,24 @@ import "context"
 // returns its channel from a plain field. Everything else (Err, Value,
 // and contexts derived from it, which register with it as with any
 // cancellable context, without a goroutine) is the context.WithCancel
-// context it wraps.
+// context it wraps, except store.RiderKey: the journal rider of the write
+// call the caller is in, if any (see Table.Call), carried here rather than
+// in a context made for each call.
 type vmContext struct {
 	context.Context
-	done <-chan struct{}
+	done  <-chan struct{}
+	rider atomic.Pointer[store.Rider]
+}
+
+// Value implements context.Context.
+func (c *vmContext) Value(key any) any {
+	if key == store.RiderKey {
+		if r := c.rider.Load(); r != nil {
+			return r
+		}
+		return nil
+	}
+	return c.Context.Value(key)
 }
 
 // Done implements context.Context: the wrapped context's channel, the

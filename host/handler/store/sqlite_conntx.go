@@ -76,8 +76,13 @@ func abandon(ctx context.Context, c *sql.Conn) {
 
 // writeTx runs fn in one write transaction on p's writer: BEGIN IMMEDIATE
 // on SQLite, serialisable and run again on serialisation failures on
-// PostgreSQL.
+// PostgreSQL. A journal Rider on ctx rides in it (rider.go).
 func (s *SQLite) writeTx(ctx context.Context, p *pools, fn func(tx txConn) error) error {
+	return s.ridingTx(ctx, p, fn)
+}
+
+// plainWriteTx is writeTx without a Rider.
+func (s *SQLite) plainWriteTx(ctx context.Context, p *pools, fn func(tx txConn) error) error {
 	if s.pg == nil {
 		return connTx(ctx, p.w, beginWrite, fn)
 	}

@@ -151,7 +151,7 @@ func (s *SQLite) writeJournals(ctx context.Context, op string, writes []JournalW
 		if len(writes) == 1 && s.pg == nil {
 			return writeJournalsIn(ctx, p.w, s.appendSQL(), writes, batches, now, errs)
 		}
-		return s.writeTx(ctx, p, func(tx txConn) error {
+		return s.plainWriteTx(ctx, p, func(tx txConn) error {
 			clear(errs) // PostgreSQL may run the transaction again
 			return writeJournalsIn(ctx, tx, s.appendSQL(), writes, batches, now, errs)
 		})
