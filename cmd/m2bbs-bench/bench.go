@@ -442,8 +442,8 @@ func (r loadRun) String() string {
 		r.res.Latency.Quantile(0.999).Round(time.Microsecond), r.res.Errors, r.hostErrors, r.lostPosts)
 	if j := r.journal; j.Prompts > 0 {
 		p := float64(j.Prompts)
-		s += fmt.Sprintf("; per journaled prompt %.2f journal writes in %.2f transactions (%.2f flushes around writes and hashes), %.0f bytes",
-			float64(j.Writes)/p, float64(j.Transactions)/p, float64(j.Flushes)/p, float64(j.BytesWritten)/p)
+		s += fmt.Sprintf("; per journaled prompt %.2f journal writes in %.2f transactions (%.2f flushes before writes, %.2f riders in writes' own), %.0f bytes",
+			float64(j.Writes)/p, float64(j.Transactions)/p, float64(j.Flushes)/p, float64(j.Riders)/p, float64(j.BytesWritten)/p)
 	}
 	for i, e := range r.res.ErrorSamples {
 		s += fmt.Sprintf("\n  error %d: %s", i+1, e)
