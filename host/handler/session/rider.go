@@ -94,6 +94,9 @@ func (t *Table) settleRider(s *Session, rd *riding) {
 // withdrawRider takes back a rider offered on s's context and not taken
 // yet, before its entries are stored another way (flushJournal).
 func (t *Table) withdrawRider(s *Session) {
+	if s.thread == nil {
+		return // hibernated: no call is running
+	}
 	if vc, ok := s.thread.Context().(*vmContext); ok {
 		if r := vc.rider.Load(); r != nil {
 			r.Withdraw()
