@@ -161,6 +161,7 @@ var sharedSuite = []struct {
 	{"RiderStoredWithTheWrite", TestRiderStoredWithTheWrite},
 	{"RiderConflictRollsTheWriteBack", TestRiderConflictRollsTheWriteBack},
 	{"RiderWaitsForAWriteThatCommits", TestRiderWaitsForAWriteThatCommits},
+	{"RiderRunsAgainWithItsTransaction", TestRiderRunsAgainWithItsTransaction},
 	{"QWKSelection", TestQWKSelection},
 	{"QWKPointersMoveOnlyWhenFetched", TestQWKPointersMoveOnlyWhenFetched},
 	{"QWKMailReadOnlyWhenFetched", TestQWKMailReadOnlyWhenFetched},

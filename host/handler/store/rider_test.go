@@ -168,3 +168,44 @@ func TestRiderCommitFails(t *testing.T) {
 	checkPosts(t, s, 1)
 	checkRiderJournal(t, s, "start", "request")
 }
+
+// TestRiderRunsAgainWithItsTransaction: PostgreSQL runs a transaction
+// that met a serialisation failure again from the start; the rider, whose
+// INSERT met it here (a trigger raises it once), is written again in the
+// new one, and stored once.
+func TestRiderRunsAgainWithItsTransaction(t *testing.T) {
+	s := riderBoard(t)
+	if s.pg == nil {
+		t.Skip("SQLite runs a transaction once: its busy timeout does the waiting")
+	}
+	ctx := context.Background()
+	// A sequence is not rolled back with the transaction: the trigger
+	// fails the first INSERT only.
+	err := s.with(func(p *pools) error {
+		_, err := p.w.ExecContext(ctx, `CREATE SEQUENCE rider_fail_once;
+			CREATE FUNCTION rider_fail_once() RETURNS trigger AS $$
+			BEGIN
+				IF nextval('rider_fail_once') = 1 THEN
+					RAISE EXCEPTION 'could not serialize access' USING ERRCODE = 'serialization_failure';
+				END IF;
+				RETURN NEW;
+			END $$ LANGUAGE plpgsql;
+			CREATE TRIGGER rider_fail_once BEFORE INSERT ON journal_entries
+				FOR EACH ROW EXECUTE FUNCTION rider_fail_once()`)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newTestRider(t, 1, "request")
+	attempts := 0
+	err = s.inTx(WithRider(ctx, r), func(tx txConn) error {
+		attempts++
+		_, err := tx.ExecContext(ctx, "UPDATE users SET level = level WHERE name = 'ann'")
+		return err
+	})
+	if err != nil || attempts != 2 || !r.Stored() {
+		t.Fatalf("transaction: %v after %d attempts, rider stored %v; want it stored on the second", err, attempts, r.Stored())
+	}
+	checkRiderJournal(t, s, "start", "request")
+}
