@@ -12,6 +12,7 @@ import (
 
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
 	"github.com/m2bbs/m2bbs/host/handler/store"
+	"github.com/m2bbs/m2bbs/host/shared/pgtest"
 )
 
 // poster is a caller of TestNoPostLostOrDoubledByAHostKilledMidWrites who
@@ -79,9 +80,23 @@ func (p *poster) backToTheMenu(t *testing.T) {
 // exactly once, no post is there twice, and the only posts a caller was
 // not told about are those they were making when the host died.
 func TestNoPostLostOrDoubledByAHostKilledMidWrites(t *testing.T) {
+	killMidWrites(t, filepath.Join(t.TempDir(), "bbs.db"))
+}
+
+// TestNoPostLostOrDoubledByAHostKilledMidWritesOnPostgreSQL is
+// TestNoPostLostOrDoubledByAHostKilledMidWrites with the board on
+// PostgreSQL.
+func TestNoPostLostOrDoubledByAHostKilledMidWritesOnPostgreSQL(t *testing.T) {
+	killMidWrites(t, pgtest.NewDatabase(t), "-data", t.TempDir())
+}
+
+// killMidWrites runs the posters on the board in db (a file or a
+// PostgreSQL DSN), the host started with extra flags, and checks the
+// board against what each was told.
+func killMidWrites(t *testing.T, db string, extra ...string) {
+	t.Helper()
 	server := startLinesMongrel2(t, 1)
-	db := filepath.Join(t.TempDir(), "bbs.db")
-	line := startLine(t, server, db, 1)
+	line := startLine(t, server, db, 1, extra...)
 	posters := make([]*poster, 6)
 	for i := range posters {
 		name := fmt.Sprintf("poster%d", i+1)
@@ -110,7 +125,7 @@ func TestNoPostLostOrDoubledByAHostKilledMidWrites(t *testing.T) {
 		time.Sleep(time.Duration(round*7) * time.Millisecond)
 		line.kill9(t)
 		wg.Wait()
-		line = startLine(t, server, db, 1)
+		line = startLine(t, server, db, 1, extra...)
 		for _, p := range posters {
 			p.backToTheMenu(t)
 		}
