@@ -275,6 +275,7 @@ func (t *Table) CallRiding(L *lua.LState, name string, fn lua.LGFunction) int {
 // own store transaction (rider.go).
 func (t *Table) call(L *lua.LState, name string, writes, rides bool, fn lua.LGFunction) int {
 	s := t.sessionOn(L)
+	t.checkEnding(L, s)
 	if !t.journaling(s) {
 		return fn(L)
 	}
@@ -356,6 +357,21 @@ func (t *Table) call(L *lua.LState, name string, writes, rides bool, fn lua.LGFu
 // errLost ends a session whose journal another host took over.
 var errLost = errors.New("another host took this caller over")
 
+// checkEnding raises again, at every host call, the error that ends a
+// session whose replay diverged or whose caller another host took over:
+// both are Lua errors, and a script's pcall that caught the first must not
+// go on to run host calls live (a write twice, or for a caller this host
+// lost).
+func (t *Table) checkEnding(L *lua.LState, s *Session) {
+	switch {
+	case s == nil || s.journal == nil:
+	case s.journal.lost:
+		L.RaiseError("%v", errLost)
+	case s.journal.diverged != "":
+		L.RaiseError("%v: %s", errDiverged, s.journal.diverged)
+	}
+}
+
 // checkLost stops the script on L if its journal was taken over.
 func (t *Table) checkLost(L *lua.LState, s *Session) {
 	if s.journal.lost {
@@ -425,11 +441,14 @@ func (t *Table) nextEntry(s *Session) (journal.Entry, bool) {
 	return j.replay[0], true
 }
 
-// diverge stops a replay from inside the script.
+// diverge stops a replay from inside the script. The rest of the step
+// (a script that catches the error) sends nothing and makes no host call
+// (checkEnding): the caller is restarted.
 func (t *Table) diverge(L *lua.LState, s *Session, why string) {
 	if s.journal.diverged == "" {
 		s.journal.diverged = why
 	}
+	s.journal.replaying = true // went live where the journal ended after a write: no more
 	L.RaiseError("%v: %s", errDiverged, why)
 }
 

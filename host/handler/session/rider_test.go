@@ -1,11 +1,14 @@
 package session
 
 import (
+	"context"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/m2bbs/m2bbs/host/handler/journal"
 	"github.com/m2bbs/m2bbs/host/handler/screens"
 )
 
@@ -72,5 +75,140 @@ func TestAFailedWriteKeepsItsJournalForTheGroupCommit(t *testing.T) {
 	}
 	if n := len(posts(t, b.db)); n != 0 {
 		t.Errorf("%d posts, want none", n)
+	}
+}
+
+// TestAPcalledRetryWhereTheJournalEndsDoesNotWriteTwice: the journal
+// ends right after the first write's entry (the second write's rider stored
+// it; the host died after the second write's COMMIT). The replay diverges
+// at the second write; a script that retries it under pcall catches that
+// Lua error, but every later host call raises it again (checkEnding): the
+// second post is not made twice. (From a hostile review.)
+func TestAPcalledRetryWhereTheJournalEndsDoesNotWriteTwice(t *testing.T) {
+	b := newJournaledBoard(t)
+	b.snaps = &snapshotStore{SQLite: b.db}
+	if err := b.db.RegisterUser(context.Background(), "zed", "pw"); err != nil {
+		t.Fatal(err)
+	}
+	src := `require 'ui'
+require 'db'
+function m2bbs(conn, req)
+    req = ui.ask(conn, req, 'text?')
+    db.post_message('zed', {'first'})
+    for i = 1, 3 do
+        if pcall(db.post_message, 'zed', {'second'}) then break end
+    end
+    req = ui.ask(conn, req, 'more?')
+    ui.exit(conn, req, 'bye')
+end`
+	if err := os.WriteFile(filepath.Join(b.scripts, "bbs.lua"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tbl, rec := b.table(t)
+	expect(t, converse(tbl, rec, "1", "connect", "go"), "1 prompt:text?", "1 prompt:more?")
+	crash(tbl)
+	// The journal as the second post's COMMIT left it (its rider).
+	b.snaps.restore(t, func(e journal.Entry) bool { return e.Kind == journal.KindCall && e.Name == "db.post_message" })
+	tbl2, rec2 := b.table(t)
+	got := converse(tbl2, rec2, "1", "again")
+	expect(t, got,
+		"1 screen:The board was upgraded while you were online: back to the main menu you go.",
+		"1 prompt:text?")
+	msgs := posts(t, b.db)
+	for _, m := range msgs {
+		t.Logf("post %d: %v", m.ID, m.Lines)
+	}
+	if len(msgs) != 2 {
+		t.Errorf("%d posts after the replay, want the 2 the dead host made (the second made again by the replay's live retry)", len(msgs))
+	}
+}
+
+// TestALostCallerGetsNoWriteAfterAPcalledConflict: host B took the
+// caller over; host A's next post carries A's journal, whose count no
+// longer follows (rider conflict): the post is rolled back and errLost is
+// raised, but as an ordinary Lua error. A script whose post is under
+// pcall catches it and posts again: every host call of a lost session
+// raises errLost again, so host A never writes for the caller. (From a
+// hostile review.)
+func TestALostCallerGetsNoWriteAfterAPcalledConflict(t *testing.T) {
+	b := newJournaledBoard(t)
+	if err := b.db.RegisterUser(context.Background(), "zed", "pw"); err != nil {
+		t.Fatal(err)
+	}
+	src := `require 'ui'
+require 'db'
+function m2bbs(conn, req)
+    req = ui.ask(conn, req, 'text?')
+    if not pcall(db.post_message, 'zed', {req.body or 'x'}) then
+        db.post_message('zed', {'fallback'})
+    end
+    req = ui.ask(conn, req, 'more?')
+    ui.exit(conn, req, 'bye')
+end`
+	if err := os.WriteFile(filepath.Join(b.scripts, "bbs.lua"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a, recA := b.table(t)
+	expect(t, converse(a, recA, "1", "connect"), "1 prompt:text?")
+	bTbl, recB := b.table(t)
+	expect(t, converse(bTbl, recB, "1", "from b"), "1 prompt:more?")
+	if got := converse(a, recA, "1", "from a"); len(got) != 0 {
+		t.Errorf("host A answered a caller it had lost: %q", got)
+	}
+	if a.Has("1") {
+		t.Error("host A kept the session")
+	}
+	msgs := posts(t, b.db)
+	for _, m := range msgs {
+		t.Logf("post %d: %v", m.ID, m.Lines)
+	}
+	if len(msgs) != 1 {
+		t.Errorf("%d posts, want only host B's: host A wrote for a caller it had lost", len(msgs))
+	}
+}
+
+// TestAPcalledDivergenceStopsEveryLaterCall: the general
+// form of the first probe, through replayCall's own divergence: the host
+// died after a post's COMMIT, which carried the journal up to it (its
+// rider: the journal ends at the request). The replay diverges at the
+// post, but the script catches it, asks the store something (a read: the
+// journal has no entry for it) and retries: every host call after the
+// divergence raises it again, so the post is not made a second time.
+// (From a hostile review.)
+func TestAPcalledDivergenceStopsEveryLaterCall(t *testing.T) {
+	b := newJournaledBoard(t)
+	b.snaps = &snapshotStore{SQLite: b.db}
+	if err := b.db.RegisterUser(context.Background(), "zed", "pw"); err != nil {
+		t.Fatal(err)
+	}
+	src := `require 'ui'
+require 'db'
+function m2bbs(conn, req)
+    req = ui.ask(conn, req, 'text?')
+    if not pcall(db.post_message, 'zed', {'only'}) then
+        db.message_count()
+        pcall(db.post_message, 'zed', {'only'})
+    end
+    req = ui.ask(conn, req, 'more?')
+    ui.exit(conn, req, 'bye')
+end`
+	if err := os.WriteFile(filepath.Join(b.scripts, "bbs.lua"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tbl, rec := b.table(t)
+	expect(t, converse(tbl, rec, "1", "connect", "go"), "1 prompt:text?", "1 prompt:more?")
+	crash(tbl)
+	b.snaps.restore(t, func(e journal.Entry) bool { return e.Kind == journal.KindRequest })
+	tbl2, rec2 := b.table(t)
+	got := converse(tbl2, rec2, "1", "again")
+	expect(t, got,
+		"1 screen:The board was upgraded while you were online: back to the main menu you go.",
+		"1 prompt:text?")
+	msgs := posts(t, b.db)
+	for _, m := range msgs {
+		t.Logf("post %d: %v", m.ID, m.Lines)
+	}
+	if len(msgs) != 1 {
+		t.Errorf("%d posts after the replay, want the 1 the dead host made", len(msgs))
 	}
 }

@@ -134,6 +134,7 @@ func (t *Table) joinStream(L *lua.LState, req lua.LValue, c *streamCall) int {
 	if s == nil {
 		return pushStreamResult(L, req, streamFailed("no caller"))
 	}
+	t.checkEnding(L, s)
 	e := journal.Entry{Kind: journal.KindCall, Name: c.name, Args: journal.DigestArgs(c.args)}
 	if t.journaling(s) && (s.journal.replaying || s.journal.afterWrite) {
 		if _, ok := t.nextEntry(s); ok {
