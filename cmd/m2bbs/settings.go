@@ -72,7 +72,7 @@ type settings struct {
 // settings file, then the flags in args. extra registers the command's
 // own flags.
 func parseSettings(name string, args []string, stderr io.Writer, extra func(*flag.FlagSet)) (*settings, error) {
-	s := &settings{Config: config.Defaults, logLevel: slog.LevelInfo, hashNice: dispatch.DefaultHashNice}
+	s := &settings{Config: config.Defaults, logLevel: slog.LevelInfo}
 	// The first pass finds the settings file, the second lets flags
 	// override what the file says.
 	if err := s.flagSet(name, stderr, extra).Parse(args); err != nil {
@@ -126,7 +126,7 @@ func (s *settings) flagSet(name string, stderr io.Writer, extra func(*flag.FlagS
 	fs.IntVar(&s.BcryptCost, "bcrypt-cost", s.BcryptCost, "bcrypt work factor for new passwords, 4-31 (0: 10)")
 	fs.IntVar(&s.Workers, "workers", s.Workers, "Lua states to spread sessions over (0: one per core; 1: all on one, for old scripts that keep state in module-level tables)")
 	fs.IntVar(&s.HashWorkers, "hash-workers", s.HashWorkers, "password hashes run at once, off the Lua states (0: cores - 1, at least 1; <0: on them)")
-	fs.IntVar(&s.hashNice, "hash-nice", s.hashNice, "niceness of the password hash threads, 1-19, so that prompts go first (0: the host's own priority)")
+	fs.IntVar(&s.hashNice, "hash-nice", s.hashNice, "niceness of the password hash threads, 1-19, so that prompts go first; a starved hash thread stalls the host's garbage collections (0: the host's own priority)")
 	fs.IntVar(&s.MaxCallers, "max-callers", s.MaxCallers, "callers online at most; more get the busy screen (0: 10000)")
 	fs.DurationVar(&s.IdleTimeout, "idle-timeout", s.IdleTimeout, "end sessions idle this long (0: 15m)")
 	fs.DurationVar(&s.HibernateAfter, "hibernate-after", s.HibernateAfter, "free the memory of callers idle at a prompt this long; their next line rebuilds them from their journal (0: 30s; <0: never; never with -no-journal)")

@@ -17,23 +17,21 @@ import (
 // before it preempts it for another that is ready, so on two cores a
 // hash holding one P left the workers, the transport and the collector
 // one P between them, and a worker that became ready while that P was
-// busy waited behind the hash. The host therefore (1) runs with a P per
-// hash thread beyond one per core (the binary raises GOMAXPROCS by the
+// busy waited behind the hash. The binary therefore runs the host with a
+// P per hash thread beyond one per core (it raises GOMAXPROCS by the
 // pool's size: cmd/m2bbs), so that the Go scheduler always has a P for a
-// ready worker, and (2) runs each hash on an OS thread of its own at a
-// lower priority (Config.HashNice), so that the kernel, which now shares
-// the cores between the hash threads and the rest, gives the core to a
-// worker the moment it wakes. docs/benchmarks.md has the measurements.
+// ready worker, and the kernel shares the cores between the hash threads
+// and the rest. Config.HashNice can also run each hash on an OS thread
+// of its own at a lower priority, so that the kernel gives the core to a
+// worker first; it is off by default, because a thread the kernel starves
+// holds up the whole host whenever the collector stops the world, which
+// waits for every running goroutine, the hash's too
+// (docs/benchmarks.md has the measurements).
 
 // DefaultHashWorkers is the size of the hash pool when Config.HashWorkers
 // is zero: every CPU but one, so that prompts always have one, and at
 // least one.
 func DefaultHashWorkers() int { return max(runtime.GOMAXPROCS(0)-1, 1) }
-
-// DefaultHashNice is the niceness the shipped binary gives the hash
-// threads (its -hash-nice flag): the lowest priority, so that a hash
-// runs on what prompts leave.
-const DefaultHashNice = 19
 
 // hashPool runs at most cap(slots) pieces of work at a time, in the order
 // they came (Go's channel senders wait in line).

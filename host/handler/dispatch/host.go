@@ -103,8 +103,9 @@ type Config struct {
 	HashWorkers int
 	// HashNice, if positive, is the niceness (1–19) of the OS threads the
 	// hashes run on, each a thread of its own, so that the kernel gives a
-	// core to a worker before a hash (hashing.go); zero leaves them at the
-	// host's priority. The shipped binary sets DefaultHashNice.
+	// core to a worker before a hash; zero leaves them at the host's
+	// priority. Beware: a hash thread the kernel starves holds up every
+	// stop-the-world of the collector (hashing.go).
 	HashNice int
 	// DropJournalsBefore, if set, drops at start every session journal
 	// last written before it: m2bbs run sets its own start, as its front
