@@ -454,6 +454,7 @@ func (r loadRun) String() string {
 			l := r.res.ByStep[step]
 			s += fmt.Sprintf(" %s %.2f/%.2f ms (%d);", step, ms(l.Quantile(0.5)), ms(l.Quantile(0.99)), len(l))
 		}
+		s += tailLine(r)
 	}
 	return s
 }

@@ -27,5 +27,6 @@ func runHost(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := applyLineDefaults(s); err != nil {
 		return err
 	}
+	reserveHashProcs(s, 1)
 	return serve(ctx, s, nil, s.logger(stderr), nil)
 }

@@ -188,6 +188,7 @@ func runBuiltIn(ctx context.Context, s *settings, opt runOptions, log *slog.Logg
 	gw := startGateways(ctx, opt.gateways, bind, boardURL, s.RawFrames, web.PipeDial(fe.ServeConn), log)
 	defer gw.wait()
 
+	reserveHashProcs(s, max(opt.lines, 1))
 	var hostErr error
 	if opt.lines > 0 {
 		hosts := newLineHosts()
@@ -273,6 +274,7 @@ func runWithMongrel2(ctx context.Context, s *settings, opt runOptions, log *slog
 		case <-hostCtx.Done():
 		}
 	}()
+	reserveHashProcs(s, max(opt.lines, 1))
 	if opt.lines > 0 {
 		hs := server.Cfg.Handlers
 		dir := hs[len(hs)-1]

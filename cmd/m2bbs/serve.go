@@ -120,6 +120,7 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		ScreensDir:  s.ScreensDir,
 		Workers:     s.Workers,
 		HashWorkers: s.HashWorkers,
+		HashNice:    s.hashNice,
 		MaxCallers:  s.MaxCallers,
 		MemoryLimit: uint64(max(s.MemoryLimitMiB, 0)) << 20,
 		SysopToken:  s.SysopToken,

@@ -11,6 +11,22 @@ import (
 // session table hands a hash over (session.Deps.Background) and its
 // caller's coroutine waits; when the hash is done the result goes back
 // to the worker through its results channel.
+//
+// A hash must not hold up prompts below Lua either. Go's scheduler lets
+// a running goroutine keep its P (one of GOMAXPROCS) for up to 10 ms
+// before it preempts it for another that is ready, so on two cores a
+// hash holding one P left the workers, the transport and the collector
+// one P between them, and a worker that became ready while that P was
+// busy waited behind the hash. The binary therefore runs the host with a
+// P per hash thread beyond one per core (it raises GOMAXPROCS by the
+// pool's size: cmd/m2bbs), so that the Go scheduler always has a P for a
+// ready worker, and the kernel shares the cores between the hash threads
+// and the rest. Config.HashNice can also run each hash on an OS thread
+// of its own at a lower priority, so that the kernel gives the core to a
+// worker first; it is off by default, because a thread the kernel starves
+// holds up the whole host whenever the collector stops the world, which
+// waits for every running goroutine, the hash's too
+// (docs/benchmarks.md has the measurements).
 
 // DefaultHashWorkers is the size of the hash pool when Config.HashWorkers
 // is zero: every CPU but one, so that prompts always have one, and at
@@ -19,11 +35,17 @@ func DefaultHashWorkers() int { return max(runtime.GOMAXPROCS(0)-1, 1) }
 
 // hashPool runs at most cap(slots) pieces of work at a time, in the order
 // they came (Go's channel senders wait in line).
-type hashPool struct{ slots chan struct{} }
+type hashPool struct {
+	slots chan struct{}
+	// nice, if positive, is the niceness of the threads the work runs on
+	// (lowerThreadPriority).
+	nice int
+}
 
-// newHashPool returns a pool running n pieces of work at a time.
-func newHashPool(n int) *hashPool {
-	return &hashPool{slots: make(chan struct{}, max(n, 1))}
+// newHashPool returns a pool running n pieces of work at a time, on
+// threads of niceness nice (none if nice is not positive).
+func newHashPool(n, nice int) *hashPool {
+	return &hashPool{slots: make(chan struct{}, max(n, 1)), nice: nice}
 }
 
 // run does work when a slot is free, unless ctx is done first, then calls
@@ -39,10 +61,26 @@ func (p *hashPool) run(ctx context.Context, work, then func()) {
 			<-p.slots
 			return
 		}
+		p.lowerPriority()
 		work()
 		<-p.slots
 		then()
 	}()
+}
+
+// lowerPriority moves the calling goroutine to an OS thread of its own at
+// the pool's niceness. The goroutine keeps the thread to its end and
+// never unlocks it, so Go ends the thread with the goroutine: no other
+// goroutine ever runs at the lowered priority (an unprivileged process
+// cannot raise it back). A new thread per hash costs some tens of
+// microseconds against a hash's milliseconds. Best effort: where the
+// priority cannot be set, the hash runs at the host's.
+func (p *hashPool) lowerPriority() {
+	if p.nice <= 0 {
+		return
+	}
+	runtime.LockOSThread()
+	_ = lowerThreadPriority(p.nice)
 }
 
 // background is the session tables' Deps.Background for w: the work runs

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -82,8 +83,9 @@ func TestPromptsAreAnsweredWhileAHashIsHeld(t *testing.T) {
 // TestPromptLatencyWhileLoggingIn measures another caller's prompt round
 // trips (a line every 5 ms) for 3 s while callers register back to back at
 // bcrypt's default cost, on one worker, with hashes on the worker (as
-// before) and on the pool. Run it with M2BBS_HASH_LATENCY=1; it reports,
-// it does not judge.
+// before), on the pool sharing the host's Ps at its priority, and on the
+// pool as the binary runs it (lowered threads, a P of their own). Run it
+// with M2BBS_HASH_LATENCY=1; it reports, it does not judge.
 func TestPromptLatencyWhileLoggingIn(t *testing.T) {
 	if os.Getenv("M2BBS_HASH_LATENCY") == "" {
 		t.Skip("set M2BBS_HASH_LATENCY=1 to measure")
@@ -95,11 +97,15 @@ func TestPromptLatencyWhileLoggingIn(t *testing.T) {
 	}
 	t.Logf("one hash at cost %d: %v", bcrypt.DefaultCost, time.Since(start))
 	for _, c := range []struct {
-		name    string
-		workers int
-	}{{"hash-on-worker", -1}, {"hash-pool", 0}} {
+		name          string
+		workers, nice int
+		ownP          bool // GOMAXPROCS raised by the pool's size, as the binary does
+	}{{"hash-on-worker", -1, 0, false}, {"hash-pool", 1, 0, false}, {"hash-pool-own-P", 1, 0, true}, {"hash-pool-own-P-nice-19", 1, 19, true}} {
 		t.Run(c.name, func(t *testing.T) {
-			trips, logins := promptLatency(t, c.workers, 3*time.Second)
+			if c.ownP {
+				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + c.workers))
+			}
+			trips, logins := promptLatency(t, c.workers, c.nice, 3*time.Second)
 			slices.Sort(trips)
 			t.Logf("%s: %d prompt round trips p50 %v p99 %v max %v; %d logins meanwhile",
 				c.name, len(trips), trips[len(trips)/2], trips[len(trips)*99/100], trips[len(trips)-1], logins)
@@ -110,9 +116,9 @@ func TestPromptLatencyWhileLoggingIn(t *testing.T) {
 // promptLatency has a caller register after another for d while a second
 // caller sends a line every 5 ms; it returns that caller's round trips
 // and how many registrations were done.
-func promptLatency(t *testing.T, hashWorkers int, d time.Duration) (trips []time.Duration, logins int64) {
+func promptLatency(t *testing.T, hashWorkers, nice int, d time.Duration) (trips []time.Duration, logins int64) {
 	db := openStore(t, bcrypt.DefaultCost)
-	b := startBoardDeps(t, loginScript, Config{Workers: 1, HashWorkers: hashWorkers, Session: session.Config{Journal: true, RatePerSecond: 1e6, RateBurst: 1e6}}, Deps{Store: db})
+	b := startBoardDeps(t, loginScript, Config{Workers: 1, HashWorkers: hashWorkers, HashNice: nice, Session: session.Config{Journal: true, RatePerSecond: 1e6, RateBurst: 1e6}}, Deps{Store: db})
 	b.answers(t, "9", "connect", "name?")
 	b.answers(t, "9", "pinger", "password?")
 	b.answers(t, "9", "pw", "welcome pinger true nil")

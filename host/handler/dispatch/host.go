@@ -101,6 +101,12 @@ type Config struct {
 	// runs on its caller's worker, holding up the worker's other callers;
 	// see hashing.go).
 	HashWorkers int
+	// HashNice, if positive, is the niceness (1–19) of the OS threads the
+	// hashes run on, each a thread of its own, so that the kernel gives a
+	// core to a worker before a hash; zero leaves them at the host's
+	// priority. Beware: a hash thread the kernel starves holds up every
+	// stop-the-world of the collector (hashing.go).
+	HashNice int
 	// DropJournalsBefore, if set, drops at start every session journal
 	// last written before it: m2bbs run sets its own start, as its front
 	// end started with it and no earlier call survives (frontend_gone.go).
@@ -264,7 +270,7 @@ func New(transport Transport, cfg Config, deps Deps) (*Host, error) {
 	}
 	h.admit.noisy = lograte.New(deps.Log, 0, 0)
 	if cfg.HashWorkers > 0 {
-		h.hashes = newHashPool(cfg.HashWorkers)
+		h.hashes = newHashPool(cfg.HashWorkers, cfg.HashNice)
 	}
 	h.pages = h.routes()
 	h.ws = h.newWebSocketLayer()
