@@ -13,7 +13,7 @@ import (
 // 10 ms, so a hash holding one of two Ps left a ready worker waiting
 // behind it; with a P per hash thread beyond one per core, the Go
 // scheduler always has a P for a ready worker, and the kernel shares the
-// cores between the hash threads (niced, -hash-nice) and the rest
+// cores between the hash threads (niced only with -hash-nice) and the rest
 // (host/handler/dispatch/hashing.go). Call it once, before serve, after
 // anything that sizes itself by GOMAXPROCS and should not count the hash
 // threads (the SSH gateway's own hashes).
