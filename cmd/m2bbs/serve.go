@@ -121,6 +121,7 @@ func serve(ctx context.Context, s *settings, zctx *zmq4.Context, log *slog.Logge
 		Workers:     s.Workers,
 		HashWorkers: s.HashWorkers,
 		HashNice:    s.hashNice,
+		HashSlice:   s.hashSlice,
 		MaxCallers:  s.MaxCallers,
 		MemoryLimit: uint64(max(s.MemoryLimitMiB, 0)) << 20,
 		SysopToken:  s.SysopToken,

@@ -3,6 +3,8 @@ package dispatch
 import (
 	"context"
 	"runtime"
+	"sync/atomic"
+	"time"
 )
 
 // Password hashes (bcrypt: tens of milliseconds each at the default cost)
@@ -21,17 +23,51 @@ import (
 // P per hash thread beyond one per core (it raises GOMAXPROCS by the
 // pool's size: cmd/m2bbs), so that the Go scheduler always has a P for a
 // ready worker, and the kernel shares the cores between the hash threads
-// and the rest. Config.HashNice can also run each hash on an OS thread
-// of its own at a lower priority, so that the kernel gives the core to a
-// worker first; it is off by default, because a thread the kernel starves
-// holds up the whole host whenever the collector stops the world, which
-// waits for every running goroutine, the hash's too
-// (docs/benchmarks.md has the measurements).
+// and the rest.
+//
+// The kernel, in turn, let a hash keep its core for milliseconds while a
+// worker, the transport or the front end woke up behind it (perf sched:
+// delays of 2–8 ms). So a long hash (the default cost's: longHash or
+// more) runs on an OS thread locked to it for the hash's duration, with a
+// short scheduler slice (Config.HashSlice, 0.1 ms by default;
+// setThreadSlice: Linux 6.12 and later): a thread that wakes on the
+// hash's core runs within that slice, while the hash keeps its fair share
+// of the core, as many milliseconds a second as before. The thread gets
+// the kernel's slice back before it goes back to Go.
+// Config.HashNice can also lower the threads' priority, so that the
+// kernel gives the core to a worker first; it is off by default, because
+// a thread the kernel starves holds up the whole host whenever the
+// collector stops the world, which waits for every running goroutine, the
+// hash's too (docs/benchmarks.md has the measurements).
 
 // DefaultHashWorkers is the size of the hash pool when Config.HashWorkers
 // is zero: every CPU but one, so that prompts always have one, and at
 // least one.
 func DefaultHashWorkers() int { return max(runtime.GOMAXPROCS(0)-1, 1) }
+
+// DefaultHashSlice is the scheduler slice of the hash threads when
+// Config.HashSlice is zero: the shortest Linux allows.
+const DefaultHashSlice = 100 * time.Microsecond
+
+// longHash is how long the pool's hashes take, typically, before they get
+// the short slice. A shorter hash holds a core for about one of the
+// kernel's own slices (0.7–3 ms) at most, so a short slice would gain the
+// others little and make its login wait each time one of them woke up:
+// measured at bcrypt cost 4 (1.2 ms hashes), the other prompts' p99 was
+// unchanged and the logins' rose (docs/benchmarks.md).
+const longHash = 5 * time.Millisecond
+
+// hashSlice is the slice of Config.HashSlice s: DefaultHashSlice for
+// zero, none (the kernel's) for a negative one.
+func hashSlice(s time.Duration) time.Duration {
+	switch {
+	case s == 0:
+		return DefaultHashSlice
+	case s < 0:
+		return 0
+	}
+	return s
+}
 
 // hashPool runs at most cap(slots) pieces of work at a time, in the order
 // they came (Go's channel senders wait in line).
@@ -40,12 +76,19 @@ type hashPool struct {
 	// nice, if positive, is the niceness of the threads the work runs on
 	// (lowerThreadPriority).
 	nice int
+	// slice, if positive, is the scheduler slice of the threads the work
+	// runs on (setThreadSlice), once the work takes longHash or more.
+	slice time.Duration
+	// typical is how long the work takes, in nanoseconds: a moving
+	// average of the last few (0 before the first).
+	typical atomic.Int64
 }
 
 // newHashPool returns a pool running n pieces of work at a time, on
-// threads of niceness nice (none if nice is not positive).
-func newHashPool(n, nice int) *hashPool {
-	return &hashPool{slots: make(chan struct{}, max(n, 1)), nice: nice}
+// threads of niceness nice (none if nice is not positive) and scheduler
+// slice slice (the kernel's if slice is not positive).
+func newHashPool(n, nice int, slice time.Duration) *hashPool {
+	return &hashPool{slots: make(chan struct{}, max(n, 1)), nice: nice, slice: slice}
 }
 
 // run does work when a slot is free, unless ctx is done first, then calls
@@ -61,26 +104,62 @@ func (p *hashPool) run(ctx context.Context, work, then func()) {
 			<-p.slots
 			return
 		}
-		p.lowerPriority()
-		work()
+		p.onHashThread(work)
 		<-p.slots
 		then()
 	}()
 }
 
-// lowerPriority moves the calling goroutine to an OS thread of its own at
-// the pool's niceness. The goroutine keeps the thread to its end and
-// never unlocks it, so Go ends the thread with the goroutine: no other
-// goroutine ever runs at the lowered priority (an unprivileged process
-// cannot raise it back). A new thread per hash costs some tens of
-// microseconds against a hash's milliseconds. Best effort: where the
-// priority cannot be set, the hash runs at the host's.
-func (p *hashPool) lowerPriority() {
-	if p.nice <= 0 {
+// onHashThread runs work on the calling goroutine's OS thread, locked to
+// it meanwhile, at the pool's niceness, and at its slice if the pool's
+// work is long (typically longHash or more, or not known yet: the default
+// bcrypt cost's hashes are long). A thread whose slice cannot be given
+// back, or whose priority was lowered, is never unlocked, so Go ends it
+// with the goroutine: no other goroutine ever runs at the lowered
+// priority (an unprivileged process cannot raise it back) or the short
+// slice. Such a new thread per hash costs some tens of microseconds
+// against a hash's milliseconds; a slice alone costs two system calls.
+// Best effort: where the slice or the priority cannot be set, the hash
+// runs with the kernel's slice or at the host's priority.
+func (p *hashPool) onHashThread(work func()) {
+	start := time.Now()
+	defer func() { p.took(time.Since(start)) }()
+	slice := p.slice
+	if t := time.Duration(p.typical.Load()); t > 0 && t < longHash {
+		slice = 0
+	}
+	if p.nice <= 0 && slice <= 0 {
+		work()
 		return
 	}
 	runtime.LockOSThread()
-	_ = lowerThreadPriority(p.nice)
+	if p.nice > 0 {
+		_ = lowerThreadPriority(p.nice)
+		if slice > 0 {
+			_ = setThreadSlice(slice)
+		}
+		work()
+		return
+	}
+	if setThreadSlice(slice) != nil {
+		runtime.UnlockOSThread()
+		work()
+		return
+	}
+	work()
+	if setThreadSlice(0) == nil {
+		runtime.UnlockOSThread()
+	}
+}
+
+// took counts a piece of work that took d into the pool's typical time
+// (races between hashes ending at once only lose one of them).
+func (p *hashPool) took(d time.Duration) {
+	t := p.typical.Load()
+	if t == 0 {
+		t = int64(d)
+	}
+	p.typical.Store((3*t + int64(d)) / 4)
 }
 
 // background is the session tables' Deps.Background for w: the work runs

@@ -3,6 +3,7 @@ package dispatch
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -108,5 +109,144 @@ func TestHashesRunOnLoweredThreadsOfTheirOwn(t *testing.T) {
 				time.Sleep(10 * time.Millisecond)
 			}
 		})
+	}
+}
+
+// sliceStore records the scheduler slice of the thread each hash runs
+// on, and makes each hash last at least hold.
+type sliceStore struct {
+	*store.SQLite
+	slices chan uint64
+	hold   time.Duration
+}
+
+func (s *sliceStore) HashPassword(password string) ([]byte, error) {
+	s.slices <- threadSlice(unix.Gettid())
+	time.Sleep(s.hold) // a hash at a higher cost, as long as the pool sees it
+	return s.SQLite.HashPassword(password)
+}
+
+// threadSlice is the scheduler slice of thread tid of this process, in
+// nanoseconds (0 if it cannot be read).
+func threadSlice(tid int) uint64 {
+	attr, err := unix.SchedGetAttr(tid, 0)
+	if err != nil {
+		return 0
+	}
+	return attr.Runtime
+}
+
+// threadsWithSlice lists this process's threads whose slice is slice.
+func threadsWithSlice(t *testing.T, slice uint64) []int {
+	t.Helper()
+	dirs, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var at []int
+	for _, d := range dirs {
+		tid, err := strconv.Atoi(d.Name())
+		if err == nil && threadSlice(tid) == slice {
+			at = append(at, tid)
+		}
+	}
+	return at
+}
+
+// kernelSlices reports whether this kernel keeps a slice per thread
+// (Linux 6.12 and later), and the slice it gives a thread by default.
+func kernelSlices(t *testing.T) (bool, uint64) {
+	t.Helper()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	base := threadSlice(unix.Gettid())
+	if err := setThreadSlice(DefaultHashSlice); err != nil {
+		t.Fatalf("setThreadSlice: %v", err)
+	}
+	got := threadSlice(unix.Gettid())
+	if err := setThreadSlice(0); err != nil || threadSlice(unix.Gettid()) != base {
+		t.Fatalf("the test's thread did not get its slice %d back (%v)", base, err)
+	}
+	return got == uint64(DefaultHashSlice) && base != got, base
+}
+
+// TestHashesRunWithAShortSliceGivenBack: by default each long hash runs
+// on a thread with the short scheduler slice, so that a worker waking on
+// its core runs within it; with HashSlice negative it runs with the
+// kernel's slice. The thread goes back to Go with the kernel's slice (no
+// thread is left with the short one), and the callers are registered as
+// before.
+func TestHashesRunWithAShortSliceGivenBack(t *testing.T) {
+	ok, base := kernelSlices(t)
+	if !ok {
+		t.Skip("this kernel keeps no scheduler slice per thread (Linux 6.12 and later do)")
+	}
+	short := uint64(DefaultHashSlice)
+	for _, c := range []struct {
+		name  string
+		slice time.Duration
+		hold  time.Duration
+		want  [2]uint64
+	}{
+		{"default", 0, longHash, [2]uint64{short, short}},
+		{"the kernel's", -1, longHash, [2]uint64{base, base}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			db := &sliceStore{SQLite: openStore(t, bcrypt.MinCost), slices: make(chan uint64, 4), hold: c.hold}
+			b := startBoardDeps(t, loginScript, Config{Workers: 1, HashWorkers: 1, HashSlice: c.slice, Session: session.Config{Journal: true}}, Deps{Store: db})
+			for i, id := range []string{"1", "2"} {
+				name := "caller" + id
+				b.answers(t, id, "connect", "name?")
+				b.answers(t, id, name, "password?")
+				b.answers(t, id, "pw-"+id, "welcome "+name+" true nil")
+				if got := <-db.slices; got != c.want[i] {
+					t.Errorf("%s's hash ran with a slice of %d ns, want %d", name, got, c.want[i])
+				}
+			}
+			b.answers(t, "1", "hello", "echo hello")
+			if left := threadsWithSlice(t, short); len(left) > 0 {
+				t.Errorf("threads %v kept the hashes' slice after them", left)
+			}
+		})
+	}
+}
+
+// TestShortHashesKeepTheKernelsSlice: the pool takes its first hash for a
+// long one (the default bcrypt cost's are), and once its hashes typically
+// take less than longHash they run with the kernel's slice, on the
+// caller's thread as it is; long ones get the short slice again.
+func TestShortHashesKeepTheKernelsSlice(t *testing.T) {
+	ok, base := kernelSlices(t)
+	if !ok {
+		t.Skip("this kernel keeps no scheduler slice per thread (Linux 6.12 and later do)")
+	}
+	p := newHashPool(1, 0, DefaultHashSlice)
+	slice := func(hold time.Duration) uint64 {
+		var got uint64
+		done := make(chan struct{})
+		go func() { // a goroutine of its own, as run gives each hash
+			defer close(done)
+			p.onHashThread(func() {
+				got = threadSlice(unix.Gettid())
+				time.Sleep(hold)
+			})
+		}()
+		<-done
+		return got
+	}
+	if got := slice(0); got != uint64(DefaultHashSlice) {
+		t.Errorf("the first hash ran with a slice of %d ns, want the short %d", got, DefaultHashSlice)
+	}
+	for range 3 {
+		slice(0)
+	}
+	if got := slice(0); got != base {
+		t.Errorf("a short hash after short ones ran with a slice of %d ns, want the kernel's %d", got, base)
+	}
+	for range 4 {
+		slice(2 * longHash)
+	}
+	if got := slice(0); got != uint64(DefaultHashSlice) {
+		t.Errorf("a hash after long ones ran with a slice of %d ns, want the short %d", got, DefaultHashSlice)
 	}
 }

@@ -107,6 +107,12 @@ type Config struct {
 	// priority. Beware: a hash thread the kernel starves holds up every
 	// stop-the-world of the collector (hashing.go).
 	HashNice int
+	// HashSlice is the scheduler slice of the OS threads the hashes run
+	// on, each locked to its hash meanwhile (DefaultHashSlice when zero;
+	// negative: the kernel's own): a thread that wakes on a hash's core
+	// waits at most about that long for it (Linux 6.12 and later; 0.1 ms
+	// to 100 ms; see hashing.go).
+	HashSlice time.Duration
 	// DropJournalsBefore, if set, drops at start every session journal
 	// last written before it: m2bbs run sets its own start, as its front
 	// end started with it and no earlier call survives (frontend_gone.go).
@@ -270,7 +276,7 @@ func New(transport Transport, cfg Config, deps Deps) (*Host, error) {
 	}
 	h.admit.noisy = lograte.New(deps.Log, 0, 0)
 	if cfg.HashWorkers > 0 {
-		h.hashes = newHashPool(cfg.HashWorkers, cfg.HashNice)
+		h.hashes = newHashPool(cfg.HashWorkers, cfg.HashNice, hashSlice(cfg.HashSlice))
 	}
 	h.pages = h.routes()
 	h.ws = h.newWebSocketLayer()
