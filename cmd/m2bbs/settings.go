@@ -129,7 +129,7 @@ func (s *settings) flagSet(name string, stderr io.Writer, extra func(*flag.FlagS
 	fs.IntVar(&s.BcryptCost, "bcrypt-cost", s.BcryptCost, "bcrypt work factor for new passwords, 4-31 (0: 10)")
 	fs.IntVar(&s.Workers, "workers", s.Workers, "Lua states to spread sessions over (0: one per core; 1: all on one, for old scripts that keep state in module-level tables)")
 	fs.IntVar(&s.HashWorkers, "hash-workers", s.HashWorkers, "password hashes run at once, off the Lua states (0: cores - 1, at least 1; <0: on them)")
-	fs.DurationVar(&s.hashSlice, "hash-slice", s.hashSlice, "scheduler slice of the password hash threads, 100µs-100ms: a prompt's thread waking on a hash's core waits at most about that long (Linux 6.12+; 0: 100µs; <0: the kernel's)")
+	fs.DurationVar(&s.hashSlice, "hash-slice", s.hashSlice, "scheduler slice of the threads running long password hashes (5ms of CPU or more, as at the default cost): a prompt's thread waking on that core gets in after about that long (Linux 6.12+, clamped to 100µs-100ms; 0: 100µs; <0: the kernel's)")
 	fs.IntVar(&s.hashNice, "hash-nice", s.hashNice, "niceness of the password hash threads, 1-19, so that prompts go first; a starved hash thread stalls the host's garbage collections (0: the host's own priority)")
 	fs.IntVar(&s.MaxCallers, "max-callers", s.MaxCallers, "callers online at most; more get the busy screen (0: 10000)")
 	fs.DurationVar(&s.IdleTimeout, "idle-timeout", s.IdleTimeout, "end sessions idle this long (0: 15m)")

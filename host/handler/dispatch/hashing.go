@@ -27,13 +27,16 @@ import (
 //
 // The kernel, in turn, let a hash keep its core for milliseconds while a
 // worker, the transport or the front end woke up behind it (perf sched:
-// delays of 2–8 ms). So a long hash (the default cost's: longHash or
-// more) runs on an OS thread locked to it for the hash's duration, with a
-// short scheduler slice (Config.HashSlice, 0.1 ms by default;
-// setThreadSlice: Linux 6.12 and later): a thread that wakes on the
-// hash's core runs within that slice, while the hash keeps its fair share
-// of the core, as many milliseconds a second as before. The thread gets
-// the kernel's slice back before it goes back to Go.
+// waits of 2–8 ms). So the pool's long work (a hash at the default cost,
+// a QWK packet: longWork of CPU or more, typically) runs on an OS thread
+// locked to it meanwhile, with a short scheduler slice (Config.HashSlice,
+// 0.1 ms by default; setThreadSlice: Linux 6.12 and later): a thread that
+// wakes on its core gets in after about that slice, while the work keeps
+// its fair share of the core, as much CPU a second as before. The thread
+// gets the kernel's slice back before it goes back to Go. Short work (a
+// hash at cost 4) keeps the kernel's slice: it holds a core for less than
+// one of the kernel's own slices anyway, and a short slice only made its
+// login wait each time another thread woke (docs/benchmarks.md).
 // Config.HashNice can also lower the threads' priority, so that the
 // kernel gives the core to a worker first; it is off by default, because
 // a thread the kernel starves holds up the whole host whenever the
@@ -49,13 +52,9 @@ func DefaultHashWorkers() int { return max(runtime.GOMAXPROCS(0)-1, 1) }
 // Config.HashSlice is zero: the shortest Linux allows.
 const DefaultHashSlice = 100 * time.Microsecond
 
-// longHash is how long the pool's hashes take, typically, before they get
-// the short slice. A shorter hash holds a core for about one of the
-// kernel's own slices (0.7–3 ms) at most, so a short slice would gain the
-// others little and make its login wait each time one of them woke up:
-// measured at bcrypt cost 4 (1.2 ms hashes), the other prompts' p99 was
-// unchanged and the logins' rose (docs/benchmarks.md).
-const longHash = 5 * time.Millisecond
+// longWork is the CPU time the pool's work typically takes, or more, for
+// it to get the short slice.
+const longWork = 5 * time.Millisecond
 
 // hashSlice is the slice of Config.HashSlice s: DefaultHashSlice for
 // zero, none (the kernel's) for a negative one.
@@ -76,12 +75,13 @@ type hashPool struct {
 	// nice, if positive, is the niceness of the threads the work runs on
 	// (lowerThreadPriority).
 	nice int
-	// slice, if positive, is the scheduler slice of the threads the work
-	// runs on (setThreadSlice), once the work takes longHash or more.
+	// slice, if positive, is the scheduler slice of the threads long
+	// work runs on (setThreadSlice).
 	slice time.Duration
-	// typical is how long the work takes, in nanoseconds: a moving
-	// average of the last few (0 before the first).
-	typical atomic.Int64
+	// typicalCPUNanos is the CPU time the work takes, a moving average
+	// of the last few pieces (0 before the first, or where threads' CPU
+	// time is not measured).
+	typicalCPUNanos atomic.Int64
 }
 
 // newHashPool returns a pool running n pieces of work at a time, on
@@ -112,54 +112,50 @@ func (p *hashPool) run(ctx context.Context, work, then func()) {
 
 // onHashThread runs work on the calling goroutine's OS thread, locked to
 // it meanwhile, at the pool's niceness, and at its slice if the pool's
-// work is long (typically longHash or more, or not known yet: the default
-// bcrypt cost's hashes are long). A thread whose slice cannot be given
-// back, or whose priority was lowered, is never unlocked, so Go ends it
-// with the goroutine: no other goroutine ever runs at the lowered
+// work is long (typically longWork of CPU or more, or not known yet: the
+// default bcrypt cost's hashes are long). A thread whose priority was
+// lowered, or whose slice cannot be given back, is never unlocked, so Go
+// ends it with the goroutine: no other goroutine ever runs at the lowered
 // priority (an unprivileged process cannot raise it back) or the short
-// slice. Such a new thread per hash costs some tens of microseconds
-// against a hash's milliseconds; a slice alone costs two system calls.
-// Best effort: where the slice or the priority cannot be set, the hash
+// slice. Such a new thread costs some tens of microseconds against a
+// hash's milliseconds; a slice given and taken back, four system calls.
+// Best effort: where the slice or the priority cannot be set, the work
 // runs with the kernel's slice or at the host's priority.
 func (p *hashPool) onHashThread(work func()) {
-	start := time.Now()
-	defer func() { p.took(time.Since(start)) }()
-	slice := p.slice
-	if t := time.Duration(p.typical.Load()); t > 0 && t < longHash {
-		slice = 0
-	}
-	if p.nice <= 0 && slice <= 0 {
-		work()
-		return
-	}
 	runtime.LockOSThread()
+	keep := false // the thread ends with the goroutine
 	if p.nice > 0 {
 		_ = lowerThreadPriority(p.nice)
-		if slice > 0 {
-			_ = setThreadSlice(slice)
-		}
-		work()
-		return
+		keep = true
 	}
-	if setThreadSlice(slice) != nil {
-		runtime.UnlockOSThread()
-		work()
-		return
+	slice := p.slice
+	if t := time.Duration(p.typicalCPUNanos.Load()); t > 0 && t < longWork {
+		slice = 0
 	}
+	sliced := slice > 0 && setThreadSlice(slice) == nil
+	cpu := threadCPU()
 	work()
-	if setThreadSlice(0) == nil {
+	p.took(threadCPU() - cpu)
+	if sliced && !keep && setThreadSlice(0) != nil {
+		keep = true
+	}
+	if !keep {
 		runtime.UnlockOSThread()
 	}
 }
 
-// took counts a piece of work that took d into the pool's typical time
-// (races between hashes ending at once only lose one of them).
-func (p *hashPool) took(d time.Duration) {
-	t := p.typical.Load()
-	if t == 0 {
-		t = int64(d)
+// took counts a piece of work that used cpu of CPU into the pool's typical
+// time (nothing if it was not measured; of two pieces ending at once, one
+// may be lost).
+func (p *hashPool) took(cpu time.Duration) {
+	if cpu <= 0 {
+		return
 	}
-	p.typical.Store((3*t + int64(d)) / 4)
+	t := p.typicalCPUNanos.Load()
+	if t == 0 {
+		t = int64(cpu)
+	}
+	p.typicalCPUNanos.Store((3*t + int64(cpu)) / 4)
 }
 
 // background is the session tables' Deps.Background for w: the work runs

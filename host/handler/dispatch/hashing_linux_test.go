@@ -113,16 +113,19 @@ func TestHashesRunOnLoweredThreadsOfTheirOwn(t *testing.T) {
 }
 
 // sliceStore records the scheduler slice of the thread each hash runs
-// on, and makes each hash last at least hold.
+// on, and makes each hash use at least spin of CPU, as a costlier one
+// would.
 type sliceStore struct {
 	*store.SQLite
 	slices chan uint64
-	hold   time.Duration
+	spin   time.Duration
 }
 
+// HashPassword records the slice, spins, and hashes.
 func (s *sliceStore) HashPassword(password string) ([]byte, error) {
 	s.slices <- threadSlice(unix.Gettid())
-	time.Sleep(s.hold) // a hash at a higher cost, as long as the pool sees it
+	for start := threadCPU(); threadCPU()-start < s.spin; {
+	}
 	return s.SQLite.HashPassword(password)
 }
 
@@ -136,7 +139,10 @@ func threadSlice(tid int) uint64 {
 	return attr.Runtime
 }
 
-// threadsWithSlice lists this process's threads whose slice is slice.
+// threadsWithSlice lists this process's threads whose slice is slice, but
+// for the main thread: a goroutine that ends locked to it (a hash on a
+// lowered thread) leaves it parked for good, with whatever slice it had,
+// and nothing runs there again (see threadsAt).
 func threadsWithSlice(t *testing.T, slice uint64) []int {
 	t.Helper()
 	dirs, err := os.ReadDir("/proc/self/task")
@@ -146,28 +152,24 @@ func threadsWithSlice(t *testing.T, slice uint64) []int {
 	var at []int
 	for _, d := range dirs {
 		tid, err := strconv.Atoi(d.Name())
-		if err == nil && threadSlice(tid) == slice {
+		if err == nil && tid != os.Getpid() && threadSlice(tid) == slice {
 			at = append(at, tid)
 		}
 	}
 	return at
 }
 
-// kernelSlices reports whether this kernel keeps a slice per thread
-// (Linux 6.12 and later), and the slice it gives a thread by default.
-func kernelSlices(t *testing.T) (bool, uint64) {
+// kernelSlices skips the test unless this kernel keeps a slice per thread
+// (Linux 6.12 and later), and returns the slice it gives a thread by
+// default.
+func kernelSlices(t *testing.T) uint64 {
 	t.Helper()
+	if err := probeThreadSlice(); err != nil {
+		t.Skipf("no scheduler slice per thread here: %v", err)
+	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	base := threadSlice(unix.Gettid())
-	if err := setThreadSlice(DefaultHashSlice); err != nil {
-		t.Fatalf("setThreadSlice: %v", err)
-	}
-	got := threadSlice(unix.Gettid())
-	if err := setThreadSlice(0); err != nil || threadSlice(unix.Gettid()) != base {
-		t.Fatalf("the test's thread did not get its slice %d back (%v)", base, err)
-	}
-	return got == uint64(DefaultHashSlice) && base != got, base
+	return threadSlice(unix.Gettid())
 }
 
 // TestHashesRunWithAShortSliceGivenBack: by default each long hash runs
@@ -177,30 +179,23 @@ func kernelSlices(t *testing.T) (bool, uint64) {
 // thread is left with the short one), and the callers are registered as
 // before.
 func TestHashesRunWithAShortSliceGivenBack(t *testing.T) {
-	ok, base := kernelSlices(t)
-	if !ok {
-		t.Skip("this kernel keeps no scheduler slice per thread (Linux 6.12 and later do)")
-	}
+	base := kernelSlices(t)
 	short := uint64(DefaultHashSlice)
 	for _, c := range []struct {
 		name  string
 		slice time.Duration
-		hold  time.Duration
-		want  [2]uint64
-	}{
-		{"default", 0, longHash, [2]uint64{short, short}},
-		{"the kernel's", -1, longHash, [2]uint64{base, base}},
-	} {
+		want  uint64
+	}{{"default", 0, short}, {"the kernel's", -1, base}} {
 		t.Run(c.name, func(t *testing.T) {
-			db := &sliceStore{SQLite: openStore(t, bcrypt.MinCost), slices: make(chan uint64, 4), hold: c.hold}
+			db := &sliceStore{SQLite: openStore(t, bcrypt.MinCost), slices: make(chan uint64, 4), spin: longWork}
 			b := startBoardDeps(t, loginScript, Config{Workers: 1, HashWorkers: 1, HashSlice: c.slice, Session: session.Config{Journal: true}}, Deps{Store: db})
-			for i, id := range []string{"1", "2"} {
+			for _, id := range []string{"1", "2"} {
 				name := "caller" + id
 				b.answers(t, id, "connect", "name?")
 				b.answers(t, id, name, "password?")
 				b.answers(t, id, "pw-"+id, "welcome "+name+" true nil")
-				if got := <-db.slices; got != c.want[i] {
-					t.Errorf("%s's hash ran with a slice of %d ns, want %d", name, got, c.want[i])
+				if got := <-db.slices; got != c.want {
+					t.Errorf("%s's hash ran with a slice of %d ns, want %d", name, got, c.want)
 				}
 			}
 			b.answers(t, "1", "hello", "echo hello")
@@ -211,42 +206,35 @@ func TestHashesRunWithAShortSliceGivenBack(t *testing.T) {
 	}
 }
 
-// TestShortHashesKeepTheKernelsSlice: the pool takes its first hash for a
-// long one (the default bcrypt cost's are), and once its hashes typically
-// take less than longHash they run with the kernel's slice, on the
-// caller's thread as it is; long ones get the short slice again.
-func TestShortHashesKeepTheKernelsSlice(t *testing.T) {
-	ok, base := kernelSlices(t)
-	if !ok {
-		t.Skip("this kernel keeps no scheduler slice per thread (Linux 6.12 and later do)")
-	}
+// TestShortWorkKeepsTheKernelsSlice: the pool takes its first piece of
+// work for a long one (the default bcrypt cost's hashes are), work that
+// typically takes less CPU than longWork runs with the kernel's slice,
+// and longer work gets the short slice again.
+func TestShortWorkKeepsTheKernelsSlice(t *testing.T) {
+	base := kernelSlices(t)
 	p := newHashPool(1, 0, DefaultHashSlice)
-	slice := func(hold time.Duration) uint64 {
+	slice := func() uint64 {
 		var got uint64
 		done := make(chan struct{})
-		go func() { // a goroutine of its own, as run gives each hash
+		go func() { // a goroutine of its own, as run gives each piece
 			defer close(done)
-			p.onHashThread(func() {
-				got = threadSlice(unix.Gettid())
-				time.Sleep(hold)
-			})
+			p.onHashThread(func() { got = threadSlice(unix.Gettid()) })
 		}()
 		<-done
 		return got
 	}
-	if got := slice(0); got != uint64(DefaultHashSlice) {
-		t.Errorf("the first hash ran with a slice of %d ns, want the short %d", got, DefaultHashSlice)
+	if got := slice(); got != uint64(DefaultHashSlice) {
+		t.Errorf("the first piece ran with a slice of %d ns, want the short %d", got, DefaultHashSlice)
 	}
-	for range 3 {
-		slice(0)
+	p.typicalCPUNanos.Store(int64(time.Millisecond)) // a hash at cost 4
+	if got := slice(); got != base {
+		t.Errorf("short work ran with a slice of %d ns, want the kernel's %d", got, base)
 	}
-	if got := slice(0); got != base {
-		t.Errorf("a short hash after short ones ran with a slice of %d ns, want the kernel's %d", got, base)
+	p.typicalCPUNanos.Store(int64(2 * longWork))
+	if got := slice(); got != uint64(DefaultHashSlice) {
+		t.Errorf("long work ran with a slice of %d ns, want the short %d", got, DefaultHashSlice)
 	}
-	for range 4 {
-		slice(2 * longHash)
-	}
-	if got := slice(0); got != uint64(DefaultHashSlice) {
-		t.Errorf("a hash after long ones ran with a slice of %d ns, want the short %d", got, DefaultHashSlice)
+	if typical := time.Duration(p.typicalCPUNanos.Load()); typical <= 0 || typical >= 2*longWork {
+		t.Errorf("typical CPU %v after a piece of almost none, want it below %v", typical, 2*longWork)
 	}
 }

@@ -14,3 +14,9 @@ func lowerThreadPriority(int) error { return nil }
 // setThreadSlice reports that this system has no slices per thread: the
 // hash runs with the kernel's.
 func setThreadSlice(time.Duration) error { return errors.ErrUnsupported }
+
+// probeThreadSlice reports that this system has no slices per thread.
+func probeThreadSlice() error { return errors.ErrUnsupported }
+
+// threadCPU is not measured here: 0.
+func threadCPU() time.Duration { return 0 }

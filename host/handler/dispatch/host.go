@@ -107,11 +107,11 @@ type Config struct {
 	// priority. Beware: a hash thread the kernel starves holds up every
 	// stop-the-world of the collector (hashing.go).
 	HashNice int
-	// HashSlice is the scheduler slice of the OS threads the hashes run
-	// on, each locked to its hash meanwhile (DefaultHashSlice when zero;
-	// negative: the kernel's own): a thread that wakes on a hash's core
-	// waits at most about that long for it (Linux 6.12 and later; 0.1 ms
-	// to 100 ms; see hashing.go).
+	// HashSlice is the scheduler slice of the OS threads long hashes (and
+	// QWK packets) run on, each locked to its work meanwhile
+	// (DefaultHashSlice when zero; negative: the kernel's own): a thread
+	// that wakes on that core waits about that long for it (Linux 6.12 and
+	// later, which clamps it to 0.1–100 ms; see hashing.go).
 	HashSlice time.Duration
 	// DropJournalsBefore, if set, drops at start every session journal
 	// last written before it: m2bbs run sets its own start, as its front
@@ -276,7 +276,14 @@ func New(transport Transport, cfg Config, deps Deps) (*Host, error) {
 	}
 	h.admit.noisy = lograte.New(deps.Log, 0, 0)
 	if cfg.HashWorkers > 0 {
-		h.hashes = newHashPool(cfg.HashWorkers, cfg.HashNice, hashSlice(cfg.HashSlice))
+		slice := hashSlice(cfg.HashSlice)
+		if slice > 0 {
+			if err := probeThreadSlice(); err != nil {
+				h.log.Info("hash threads keep the kernel's scheduler slice", "err", err)
+				slice = 0
+			}
+		}
+		h.hashes = newHashPool(cfg.HashWorkers, cfg.HashNice, slice)
 	}
 	h.pages = h.routes()
 	h.ws = h.newWebSocketLayer()
