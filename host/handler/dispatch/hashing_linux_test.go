@@ -37,23 +37,33 @@ func threadNice(tid int) int {
 	return 20 - prio
 }
 
-// threadsAt lists this process's threads of niceness nice, from /proc,
-// but for the main thread: a goroutine that ends locked to the main
-// thread leaves it parked for good instead of ending it (Go's runtime
-// cannot end a process's first thread), so a hash that ran there leaves
-// a lowered thread on which nothing runs again.
-func threadsAt(t *testing.T, nice int) []int {
+// otherThreads lists this process's threads, from /proc, but for the
+// main thread: a goroutine that ends locked to the main thread leaves it
+// parked for good instead of ending it (Go's runtime cannot end a
+// process's first thread), so a hash that ran there leaves a lowered
+// thread, or one with a short slice, on which nothing runs again.
+func otherThreads(t *testing.T) []int {
 	t.Helper()
 	dirs, err := os.ReadDir("/proc/self/task")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var at []int
+	var tids []int
 	for _, d := range dirs {
-		if d.Name() == strconv.Itoa(os.Getpid()) {
-			continue
+		if tid, err := strconv.Atoi(d.Name()); err == nil && tid != os.Getpid() {
+			tids = append(tids, tid)
 		}
-		stat, err := os.ReadFile(filepath.Join("/proc/self/task", d.Name(), "stat"))
+	}
+	return tids
+}
+
+// threadsAt lists this process's threads of niceness nice but the main
+// thread (otherThreads).
+func threadsAt(t *testing.T, nice int) []int {
+	t.Helper()
+	var at []int
+	for _, tid := range otherThreads(t) {
+		stat, err := os.ReadFile(filepath.Join("/proc/self/task", strconv.Itoa(tid), "stat"))
 		if err != nil {
 			continue // the thread ended meanwhile
 		}
@@ -61,11 +71,27 @@ func threadsAt(t *testing.T, nice int) []int {
 		// spaces, so count from its closing parenthesis.
 		fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
 		if n, err := strconv.Atoi(fields[16]); err == nil && n == nice {
-			tid, _ := strconv.Atoi(d.Name())
 			at = append(at, tid)
 		}
 	}
 	return at
+}
+
+// registerTwo registers caller1 and caller2 on b's login script, one
+// after the other (a hash each), then has caller1 type a line, and
+// returns their names in that order.
+func registerTwo(t *testing.T, b *board) []string {
+	t.Helper()
+	var names []string
+	for _, id := range []string{"1", "2"} {
+		name := "caller" + id
+		b.answers(t, id, "connect", "name?")
+		b.answers(t, id, name, "password?")
+		b.answers(t, id, "pw-"+id, "welcome "+name+" true nil")
+		names = append(names, name)
+	}
+	b.answers(t, "1", "hello", "echo hello")
+	return names
 }
 
 // TestHashesRunOnLoweredThreadsOfTheirOwn: with HashNice, each caller's
@@ -86,16 +112,11 @@ func TestHashesRunOnLoweredThreadsOfTheirOwn(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			db := &niceStore{SQLite: openStore(t, bcrypt.MinCost), nice: make(chan int, 4)}
 			b := startBoardDeps(t, loginScript, Config{Workers: 1, HashWorkers: 1, HashNice: c.nice, Session: session.Config{Journal: true}}, Deps{Store: db})
-			for _, id := range []string{"1", "2"} {
-				name := "caller" + id
-				b.answers(t, id, "connect", "name?")
-				b.answers(t, id, name, "password?")
-				b.answers(t, id, "pw-"+id, "welcome "+name+" true nil")
+			for _, name := range registerTwo(t, b) {
 				if got := <-db.nice; got != c.want {
 					t.Errorf("%s's hash ran at niceness %d, want %d", name, got, c.want)
 				}
 			}
-			b.answers(t, "1", "hello", "echo hello")
 			if c.nice == 0 {
 				return
 			}
@@ -139,20 +160,13 @@ func threadSlice(tid int) uint64 {
 	return attr.Runtime
 }
 
-// threadsWithSlice lists this process's threads whose slice is slice, but
-// for the main thread: a goroutine that ends locked to it (a hash on a
-// lowered thread) leaves it parked for good, with whatever slice it had,
-// and nothing runs there again (see threadsAt).
+// threadsWithSlice lists this process's threads whose slice is slice but
+// the main thread (otherThreads).
 func threadsWithSlice(t *testing.T, slice uint64) []int {
 	t.Helper()
-	dirs, err := os.ReadDir("/proc/self/task")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var at []int
-	for _, d := range dirs {
-		tid, err := strconv.Atoi(d.Name())
-		if err == nil && tid != os.Getpid() && threadSlice(tid) == slice {
+	for _, tid := range otherThreads(t) {
+		if threadSlice(tid) == slice {
 			at = append(at, tid)
 		}
 	}
@@ -189,16 +203,11 @@ func TestHashesRunWithAShortSliceGivenBack(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			db := &sliceStore{SQLite: openStore(t, bcrypt.MinCost), slices: make(chan uint64, 4), spin: longWork}
 			b := startBoardDeps(t, loginScript, Config{Workers: 1, HashWorkers: 1, HashSlice: c.slice, Session: session.Config{Journal: true}}, Deps{Store: db})
-			for _, id := range []string{"1", "2"} {
-				name := "caller" + id
-				b.answers(t, id, "connect", "name?")
-				b.answers(t, id, name, "password?")
-				b.answers(t, id, "pw-"+id, "welcome "+name+" true nil")
+			for _, name := range registerTwo(t, b) {
 				if got := <-db.slices; got != c.want {
 					t.Errorf("%s's hash ran with a slice of %d ns, want %d", name, got, c.want)
 				}
 			}
-			b.answers(t, "1", "hello", "echo hello")
 			if left := threadsWithSlice(t, short); len(left) > 0 {
 				t.Errorf("threads %v kept the hashes' slice after them", left)
 			}
