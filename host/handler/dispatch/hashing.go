@@ -123,7 +123,7 @@ func (p *hashPool) run(ctx context.Context, work, then func()) {
 // runs with the kernel's slice or at the host's priority.
 func (p *hashPool) onHashThread(work func()) {
 	runtime.LockOSThread()
-	keep := false // the thread ends with the goroutine
+	keep := false // true: the thread stays locked and ends with the goroutine
 	if p.nice > 0 {
 		_ = lowerThreadPriority(p.nice)
 		keep = true
