@@ -15,7 +15,8 @@ import (
 // bytes and binstream.HostRequestsPerSecond requests a second (burst
 // binstream.HostBurst); anything else is dropped and counted with the
 // dropped keys (Stats.KeysDropped), and binstream.FloodCutOff requests
-// in a row past the rate end the call as a flood. Binary pieces are not
+// past the rate, before the caller pauses long enough to earn a whole
+// burst back, end the call as a flood. Binary pieces are not
 // journaled: the stream's result is.
 
 // transferNeedsTerminal is what a caller whose gateway cannot do binary
@@ -57,7 +58,8 @@ func (t *Table) binaryInput(req *m2proto.Request, msg *lua.LTable) {
 
 // admitBinary charges a binary piece from s's caller, in a transfer or
 // not, to their binary rate; past it the piece is dropped, and
-// binstream.FloodCutOff in a row end the call.
+// binstream.FloodCutOff of those before a pause (tokenBucket.refused)
+// end the call.
 func (t *Table) admitBinary(s *Session) bool {
 	if !s.binRate.take(t.now(), binstream.HostRequestsPerSecond, binstream.HostBurst) {
 		t.counts.keysDropped.Add(1)

@@ -17,9 +17,9 @@ import (
 // restart. It is taken only from a caller the script put in keystroke
 // mode (a message of type "keys" since the last prompt or exit), at most
 // keystroke.MaxRequestBytes a request and keystroke.HostKeysPerSecond
-// requests a second (burst keystroke.HostKeysBurst; keysFloodCutOff in a
-// row past it end the call as a flood); anything else is
-// dropped unanswered and counted (Stats.KeysDropped): a keys request
+// requests a second (burst keystroke.HostKeysBurst; keysFloodCutOff past
+// it, before the caller pauses long enough to earn a whole burst back,
+// end the call as a flood); anything else is dropped unanswered and counted (Stats.KeysDropped): a keys request
 // gets no prompt back, so there is nothing to answer it with. Keys do
 // not count against the caller's line rate.
 
@@ -44,8 +44,9 @@ func (t *Table) admitKeys(s *Session, connID string, n int) bool {
 	return true
 }
 
-// keysFloodCutOff is how many keys requests in a row past the host's
-// keys rate end the call as a flood: no gateway sends that many (they
+// keysFloodCutOff is how many keys requests past the host's keys rate,
+// before the caller pauses long enough to earn a whole burst back (2 s),
+// end the call as a flood: no gateway sends that many (they
 // pace at keystroke.RequestsPerSecond, under the host's rate).
 const keysFloodCutOff = 4 * keystroke.HostKeysBurst
 

@@ -144,7 +144,7 @@ func TestFloodIsThrottledThenDisconnected(t *testing.T) {
 	clock.Advance(time.Second) // one token back
 	tbl.Handle(msg("1", "calm"))
 	expect(t, rec.take(), "1 screen:echo: calm", "1 prompt:say something")
-	for range 4 {
+	for range 3 { // with the one refused before "calm": no pause forgave it
 		tbl.Handle(msg("1", "flood"))
 	}
 	got := rec.take()
@@ -186,6 +186,53 @@ func TestKickBroadcastAndCallers(t *testing.T) {
 		t.Error("Kick should succeed once")
 	}
 	expect(t, rec.take(), "2 exit:Kicked.", "2 hangup")
+}
+
+// TestASteadyFloodJustPastTheRateIsCut: a caller who sends twice the rate,
+// evenly, has every other line taken; the refused ones still add up to the
+// flood limit, which only a pause long enough to earn a whole burst back
+// forgives (a slow machine's host sees a flooder at about such a pace, and
+// the refused count once started again at every taken line).
+func TestASteadyFloodJustPastTheRateIsCut(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	tbl, rec := newLimitedTable(t, "testdata/failing.lua", Config{RatePerSecond: 1, RateBurst: 3}, clock)
+	tbl.Handle(msg("1", "connect"))
+	refuseThree := func() {
+		t.Helper()
+		for range 3 {
+			tbl.Handle(msg("1", "burst"))
+		}
+		rec.take()
+		for range 3 {
+			tbl.Handle(msg("1", "past it"))
+			expect(t, rec.take(), "1 screen:Slow down: that line was ignored.", "1 prompt:say something")
+		}
+	}
+	refuseThree()
+	clock.Advance(3 * time.Second) // a whole burst back: forgiven
+	refuseThree()
+	if !tbl.Has("1") {
+		t.Fatal("cut off after a pause that earned the whole burst back")
+	}
+	clock.Advance(3 * time.Second)
+	for range 3 {
+		tbl.Handle(msg("1", "burst"))
+	}
+	rec.take()
+	taken := 0
+	for i := 0; i < 20 && tbl.Has("1"); i++ {
+		clock.Advance(500 * time.Millisecond)
+		tbl.Handle(msg("1", "steady"))
+		if got := rec.take(); len(got) > 0 && got[0] == "1 screen:echo: steady" {
+			taken++
+		}
+	}
+	if tbl.Has("1") {
+		t.Fatal("20 lines at twice the rate, every other one refused: never cut off")
+	}
+	if taken != 3 {
+		t.Errorf("%d lines taken on the way to the cut-off, want 3 (one a second)", taken)
+	}
 }
 
 // TestEveryThrottledLineIsAnswered: a pasted message arrives faster than

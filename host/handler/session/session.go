@@ -1410,8 +1410,11 @@ type tokenBucket struct {
 	tokens  float64
 	last    time.Time
 	started bool
-	// refused counts lines refused since the caller last stayed within
-	// the limit.
+	// refused counts what was refused since the bucket was last full:
+	// only a caller who paused long enough to earn a whole burst back is
+	// forgiven, so one who sends steadily a little past the rate (taken
+	// and refused in turn) reaches a flood limit as surely as one who
+	// sends far past it.
 	refused int
 }
 
@@ -1423,11 +1426,13 @@ func (b *tokenBucket) take(now time.Time, rate float64, burst int) bool {
 	}
 	b.tokens = min(float64(burst), b.tokens+now.Sub(b.last).Seconds()*rate)
 	b.last = now
+	if b.tokens >= float64(burst) {
+		b.refused = 0
+	}
 	if b.tokens < 1 {
 		b.refused++
 		return false
 	}
 	b.tokens--
-	b.refused = 0
 	return true
 }

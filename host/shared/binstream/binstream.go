@@ -39,10 +39,13 @@ const (
 	RequestsPerSecond = 100
 	// HostRequestsPerSecond and HostBurst bound the requests the host
 	// takes from one caller; past them a request is dropped and counted,
-	// and FloodCutOff in a row end the call.
+	// and FloodCutOff dropped before the caller pauses long enough to
+	// earn a whole burst back (2 s) end the call. A gateway paces under
+	// the host's rate (RequestsPerSecond), so only a caller who bypasses
+	// one is ever dropped.
 	HostRequestsPerSecond = 150
 	HostBurst             = 300
-	FloodCutOff           = 4 * HostBurst
+	FloodCutOff           = HostBurst
 )
 
 // ErrTooLong is Decode's error for a piece longer than its limit.
