@@ -102,3 +102,48 @@ func BenchmarkAuthUser(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkWritesPerTransaction is what a write's own transaction costs:
+// n posts in one write transaction, each inside a savepoint of its own
+// (as a transaction shared by a worker's batch would need, so that one
+// failed write undoes only itself), against n = 1, which is how every
+// write is stored today (PostMessage's path). Report: ns/post and
+// cpu-ns/post, the process's CPU per post (user and system, all
+// threads).
+func BenchmarkWritesPerTransaction(b *testing.B) {
+	for _, n := range []int{1, 4, 12} {
+		b.Run(fmt.Sprintf("posts=%d", n), func(b *testing.B) {
+			s, _ := newStore(b)
+			mustRegister(b, s, "bench")
+			ctx := context.Background()
+			body, count, err := encodeLines(benchLines)
+			if err != nil {
+				b.Fatal(err)
+			}
+			post := NewPost{Area: DefaultArea, Author: "bench", Lines: benchLines}
+			cpu := processCPU(b)
+			for b.Loop() {
+				err := s.inTx(ctx, func(tx txConn) error {
+					for range n {
+						if _, err := tx.ExecContext(ctx, "SAVEPOINT write"); err != nil {
+							return err
+						}
+						if _, err := insertPost(ctx, tx, post, "", body, count); err != nil {
+							return err
+						}
+						if _, err := tx.ExecContext(ctx, "RELEASE write"); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			posts := float64(b.N * n)
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/posts, "ns/post")
+			b.ReportMetric(float64((processCPU(b)-cpu).Nanoseconds())/posts, "cpu-ns/post")
+		})
+	}
+}

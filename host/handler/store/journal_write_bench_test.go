@@ -16,28 +16,35 @@ import (
 // n callers since the last one (n = 1 when the worker keeps up): each
 // caller's prompt adds two entries of about 85 bytes (the request and a
 // call's result, as BenchmarkJournaling's visit does) to a journal of
-// its own, in one WriteJournals. Report: ns/op per commit; cpu-ns/op,
-// the process's CPU time per commit (user and system, all threads:
-// steadier than ns/op on a shared machine).
+// its own, in one WriteJournals. With journals=1000 the board holds a
+// thousand journals of twenty rows each, as at make bench's 1,000
+// callers, and each commit appends to the next of them in turn. Report:
+// ns/op per commit; cpu-ns/op, the process's CPU time per commit (user
+// and system, all threads: steadier than ns/op on a shared machine).
 func BenchmarkWriteJournals(b *testing.B) {
-	for _, n := range []int{1, 8} {
-		b.Run(fmt.Sprintf("callers=%d", n), func(b *testing.B) {
+	for _, c := range []struct{ callers, journals int }{{1, 0}, {8, 0}, {1, 1000}} {
+		name := fmt.Sprintf("callers=%d", c.callers)
+		if c.journals > 0 {
+			name += fmt.Sprintf(",journals=%d", c.journals)
+		}
+		b.Run(name, func(b *testing.B) {
 			s, _ := newStore(b)
 			ctx := context.Background()
 			entry := bytes.Repeat([]byte{'x'}, 85)
-			writes := make([]JournalWrite, n)
-			for i := range writes {
-				writes[i] = JournalWrite{ConnID: fmt.Sprint(i + 1), Count: -1, Reset: true, Entries: [][]byte{entry}}
+			journals, rows := c.callers, 1
+			if c.journals > 0 {
+				journals, rows = c.journals, 20
 			}
-			if _, err := s.WriteJournals(ctx, writes); err != nil {
-				b.Fatal(err)
-			}
-			for i := range writes {
-				writes[i] = JournalWrite{ConnID: writes[i].ConnID, Count: 1, Entries: [][]byte{entry, entry}}
-			}
-			b.ReportAllocs()
+			counts := startJournals(b, s, journals, rows, entry)
+			writes := make([]JournalWrite, c.callers)
+			next := 0
 			cpu := processCPU(b)
+			b.ReportAllocs()
 			for b.Loop() {
+				for i := range writes {
+					id := (next + i) % journals
+					writes[i] = JournalWrite{ConnID: fmt.Sprint(id + 1), Count: counts[id], Entries: [][]byte{entry, entry}}
+				}
 				errs, err := s.WriteJournals(ctx, writes)
 				if err != nil {
 					b.Fatal(err)
@@ -46,12 +53,47 @@ func BenchmarkWriteJournals(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					writes[i].Count += 2
+					counts[(next+i)%journals] += 2
+				}
+				if c.journals > 0 {
+					next = (next + c.callers) % journals
 				}
 			}
 			b.ReportMetric(float64((processCPU(b)-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
 		})
 	}
+}
+
+// startJournals starts n journals (conn ids "1" to n) of one entry and
+// appends rows-1 rows of two entries to each, a hundred journals a
+// commit; it returns their counts, by index.
+func startJournals(b *testing.B, s *SQLite, n, rows int, entry []byte) []int {
+	b.Helper()
+	ctx := context.Background()
+	counts := make([]int, n)
+	for round := range rows {
+		for from := 0; from < n; from += 100 {
+			var writes []JournalWrite
+			for id := from; id < min(from+100, n); id++ {
+				w := JournalWrite{ConnID: fmt.Sprint(id + 1), Count: counts[id], Entries: [][]byte{entry, entry}}
+				if round == 0 {
+					w = JournalWrite{ConnID: w.ConnID, Count: -1, Reset: true, Entries: [][]byte{entry}}
+				}
+				writes = append(writes, w)
+			}
+			errs, err := s.WriteJournals(ctx, writes)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for i, err := range errs {
+				if err != nil {
+					b.Fatal(err)
+				}
+				counts[from+i] += len(writes[i].Entries)
+			}
+		}
+	}
+	return counts
 }
 
 // processCPU is the CPU time the process has used so far, user and system.
