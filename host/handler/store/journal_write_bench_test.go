@@ -29,7 +29,6 @@ func BenchmarkWriteJournals(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			s, _ := newStore(b)
-			ctx := context.Background()
 			entry := bytes.Repeat([]byte{'x'}, 85)
 			journals, rows := c.callers, 1
 			if c.journals > 0 {
@@ -45,14 +44,8 @@ func BenchmarkWriteJournals(b *testing.B) {
 					id := (next + i) % journals
 					writes[i] = JournalWrite{ConnID: fmt.Sprint(id + 1), Count: counts[id], Entries: [][]byte{entry, entry}}
 				}
-				errs, err := s.WriteJournals(ctx, writes)
-				if err != nil {
-					b.Fatal(err)
-				}
-				for i, err := range errs {
-					if err != nil {
-						b.Fatal(err)
-					}
+				mustWriteJournals(b, s, writes)
+				for i := range writes {
 					counts[(next+i)%journals] += 2
 				}
 				if c.journals > 0 {
@@ -69,7 +62,6 @@ func BenchmarkWriteJournals(b *testing.B) {
 // commit; it returns their counts, by index.
 func startJournals(b *testing.B, s *SQLite, n, rows int, entry []byte) []int {
 	b.Helper()
-	ctx := context.Background()
 	counts := make([]int, n)
 	for round := range rows {
 		for from := 0; from < n; from += 100 {
@@ -81,19 +73,28 @@ func startJournals(b *testing.B, s *SQLite, n, rows int, entry []byte) []int {
 				}
 				writes = append(writes, w)
 			}
-			errs, err := s.WriteJournals(ctx, writes)
-			if err != nil {
-				b.Fatal(err)
-			}
-			for i, err := range errs {
-				if err != nil {
-					b.Fatal(err)
-				}
-				counts[from+i] += len(writes[i].Entries)
+			mustWriteJournals(b, s, writes)
+			for i, w := range writes {
+				counts[from+i] += len(w.Entries)
 			}
 		}
 	}
 	return counts
+}
+
+// mustWriteJournals stores writes in one WriteJournals and fails b if any
+// of them is not stored.
+func mustWriteJournals(b *testing.B, s *SQLite, writes []JournalWrite) {
+	b.Helper()
+	errs, err := s.WriteJournals(context.Background(), writes)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, err := range errs {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 // processCPU is the CPU time the process has used so far, user and system.
