@@ -19,9 +19,10 @@ import (
 // keystroke.MaxRequestBytes a request and keystroke.HostKeysPerSecond
 // requests a second (burst keystroke.HostKeysBurst; keysFloodCutOff past
 // it, before the caller pauses long enough to earn a whole burst back,
-// end the call as a flood); anything else is dropped unanswered and counted (Stats.KeysDropped): a keys request
-// gets no prompt back, so there is nothing to answer it with. Keys do
-// not count against the caller's line rate.
+// end the call as a flood); anything else is dropped unanswered and
+// counted (Stats.KeysDropped): a keys request gets no prompt back, so
+// there is nothing to answer it with. Keys do not count against the
+// caller's line rate.
 
 // admitKeys applies the keys limits to a keys request of n bytes from
 // connID's caller (s, nil when the caller has no session here yet).
