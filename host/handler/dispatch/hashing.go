@@ -120,8 +120,14 @@ func (p *hashPool) run(ctx context.Context, work, then func()) {
 // slice. Such a new thread costs some tens of microseconds against a
 // hash's milliseconds; a slice given and taken back, four system calls.
 // Best effort: where the slice or the priority cannot be set, the work
-// runs with the kernel's slice or at the host's priority.
+// runs with the kernel's slice or at the host's priority. A pool with
+// neither (the slice probed absent or turned off, no niceness) just runs
+// work: there is nothing to set, nor a reason to measure it.
 func (p *hashPool) onHashThread(work func()) {
+	if p.nice <= 0 && p.slice <= 0 {
+		work()
+		return
+	}
 	runtime.LockOSThread()
 	keep := false // true: the thread stays locked and ends with the goroutine
 	if p.nice > 0 {
