@@ -94,6 +94,9 @@ type benchOptions struct {
 	// hostEnv is added to the environment of the host (and echo)
 	// processes: GOGC=50, GOMEMLIMIT=900MiB.
 	hostEnv []string
+	// logs, if set, is a folder that keeps each started process's whole
+	// output (-logs), e.g. the host's GODEBUG=gctrace=1 lines.
+	logs string
 	// board is the m2bbs binary, started as front end and host; empty
 	// until runBench finds it (-m2bbs, or m2bbs next to this program).
 	board string
@@ -203,6 +206,7 @@ func parseBenchFlags(args []string, stderr io.Writer) (o *benchOptions, err erro
 	fs.DurationVar(&o.hashWindow, "hash-window", 5*time.Second, "measuring window of the run with logins at half the sustained rate")
 	fs.IntVar(&o.gatewayCallers, "gateway-callers", 1000, "idle callers of each kind (telnet, SSH) the gateways step parks on m2bbs run")
 	pgDSN := fs.String("postgres", "", "`DSN` of a PostgreSQL database whose role may CREATEDB: each board started gets a new database on that server instead of a SQLite file, dropped at the end (the gateways step keeps SQLite)")
+	fs.StringVar(&o.logs, "logs", "", "`folder` to keep each started process's whole output in, one file per process named after it; otherwise only the end of a failed process's output is kept")
 	hostEnv := fs.String("host-env", "", "comma-separated NAME=VALUE settings for the host's environment, e.g. GOGC=50,GOMEMLIMIT=900MiB")
 	if err := fs.Parse(args); err != nil {
 		return nil, err

@@ -78,12 +78,27 @@ func (o *benchOptions) startChild(name, exe string, env []string, args ...string
 	cmd := exec.Command(exe, args...)
 	cmd.Env = append(append([]string(nil), o.env...), env...)
 	c := &child{name: name, cmd: cmd, log: &tail{}, exited: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = c.log, c.log
+	var out io.Writer = c.log
+	var kept *os.File
+	if o.logs != "" {
+		f, err := os.CreateTemp(o.logs, strings.ReplaceAll(name, " ", "-")+"-*.log")
+		if err != nil {
+			return nil, fmt.Errorf("start %s: keep its output: %w", name, err)
+		}
+		kept, out = f, io.MultiWriter(c.log, f)
+	}
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
+		if kept != nil {
+			kept.Close()
+		}
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	go func() {
 		c.err = cmd.Wait()
+		if kept != nil {
+			kept.Close()
+		}
 		close(c.exited)
 	}()
 	return c, nil
