@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -219,5 +220,30 @@ func TestBenchOnPostgres(t *testing.T) {
 	}
 	if len(o.pg.created) != 0 {
 		t.Errorf("databases left: %v", o.pg.created)
+	}
+}
+
+// -logs keeps the whole output of each process the bench starts, standard
+// output and error together, in a file named after it.
+func TestLogsKeepEachProcessesWholeOutput(t *testing.T) {
+	o := &benchOptions{logs: t.TempDir()}
+	c, err := o.startChild("m2bbs host", "/bin/sh", nil, "-c", "echo gc 1 @0.064s; echo gc 2 @1.845s >&2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-c.exited
+	if c.err != nil {
+		t.Fatal(c.err)
+	}
+	kept, err := filepath.Glob(filepath.Join(o.logs, "m2bbs-host-*.log"))
+	if err != nil || len(kept) != 1 {
+		t.Fatalf("kept %v (%v), want one file for the process", kept, err)
+	}
+	got, err := os.ReadFile(kept[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "gc 1 @0.064s\ngc 2 @1.845s\n"; string(got) != want {
+		t.Errorf("kept %q, want %q", got, want)
 	}
 }
