@@ -107,6 +107,10 @@ func (t *benchTable) targetRows() []report.Item {
 			report.Row{Name: "   hashing's CPU per round trip (apart)", Values: collectRuns(board, func(r loadRun) float64 { return hashPerRT(r, hash) }),
 				Format: report.Unit("%.1f µs"), Note: hashNote(board, hash)},
 		)
+		if echo := t.echoFloor(); len(echo) > 0 {
+			out = append(out, report.Row{Name: "   the echo handler's host CPU per round trip", Values: collectRuns(echo, hostCPUPerRT),
+				Format: report.Unit("%.1f µs"), Note: "the same runs' transport alone: no Lua, no store, no journal"})
+		}
 	} else {
 		out = append(out, missing("1. host CPU per prompt round trip", "-steps without throughput or journal"))
 	}
@@ -128,6 +132,10 @@ func (t *benchTable) targetRows() []report.Item {
 			out = append(out, report.Row{Name: name, Values: collectRuns(runs, func(r loadRun) float64 { return rtps(r) / w.rtps }), Format: report.Unit("%.2f×"),
 				Target: fmt.Sprintf("≥ %.0f×", w.target), Pass: func(v float64) bool { return v >= w.target },
 				Note: fmt.Sprintf("original %s round trips/s; cost %d", report.Thousands(w.rtps), o.bcryptCost)})
+			if echo := t.echoFloor(); len(echo) > 0 && o.callers == o.callersOf(w) {
+				out = append(out, report.Row{Name: "   the echo floor ÷ original", Values: collectRuns(echo, func(r loadRun) float64 { return rtps(r) / w.rtps }),
+					Format: report.Unit("%.2f×"), Note: fmt.Sprintf("the echo handler's round trips/s at %d callers (load step): what no board can pass here", o.callers)})
+			}
 		}
 	}
 
@@ -203,6 +211,13 @@ func (t *benchTable) targetRows() []report.Item {
 		out = append(out, missing("6. journaling's share", "-steps without journal"))
 	}
 	return out
+}
+
+// echoFloor are the echo handler's runs paired with the board's in the
+// load step behind the built-in front end: the transport's own cost and
+// rate, beside targets 1 and 2, which ask the board for about as much.
+func (t *benchTable) echoFloor() []loadRun {
+	return t.loads[throughputKey(frontBuiltIn)][handlerEcho]
 }
 
 func rtps(r loadRun) float64  { return r.res.RoundTripsPerSecond() }

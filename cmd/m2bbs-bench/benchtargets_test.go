@@ -1,0 +1,54 @@
+package main
+
+import (
+	"io"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/m2bbs/m2bbs/cmd/m2bbs-bench/internal/loadgen"
+	"github.com/m2bbs/m2bbs/cmd/m2bbs-bench/internal/report"
+)
+
+// The targets asking the board for about what the transport alone costs
+// (1 and 2) show the echo handler's figures of the same runs beside them.
+func TestTargetsShowTheEchoFloorBesideTargetsOneAndTwo(t *testing.T) {
+	o, err := parseBenchFlags(nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(roundTrips int, cpu time.Duration) loadRun {
+		return loadRun{res: loadgen.Result{RoundTrips: roundTrips, Window: time.Second}, handlerCPU: cpu}
+	}
+	table := newTable(o)
+	table.hashCPU[o.bcryptCost] = time.Millisecond
+	table.addLoad(throughputKey(frontBuiltIn), handlerBoard, run(3_000, 900*time.Millisecond))
+	table.addLoad(throughputKey(frontBuiltIn), handlerEcho, run(14_406, 360*time.Millisecond))
+	for _, w := range originalWorkloads {
+		table.addLoad(originalKey(w, o.bcryptCost), handlerBoard, run(4_000, time.Second))
+	}
+	var out strings.Builder
+	report.Write(&out, table.targetRows())
+	text := out.String()
+	t.Log(text)
+	for _, want := range []string{
+		// 360 ms of CPU over 14,406 round trips
+		`(?m)^ *the echo handler's host CPU per round trip +25\.0 µs`,
+		// 14,406 round trips/s against the original's 6,616, then 4,802
+		`(?m)^ *2\. new-user visits .*\n *the echo floor ÷ original +2\.18×`,
+		`(?m)^ *2\. returning users .*\n *the echo floor ÷ original +3\.00×`,
+	} {
+		if !regexp.MustCompile(want).MatchString(text) {
+			t.Errorf("the targets lack %s", want)
+		}
+	}
+
+	// Without the load step there is no floor to show.
+	delete(table.loads, throughputKey(frontBuiltIn))
+	out.Reset()
+	report.Write(&out, table.targetRows())
+	if strings.Contains(out.String(), "echo") {
+		t.Errorf("the targets show an echo floor the runs did not measure:\n%s", out.String())
+	}
+}
