@@ -35,6 +35,8 @@ func TestTargetsShowTheEchoFloorBesideTargetsOneAndTwo(t *testing.T) {
 	for _, want := range []string{
 		// 360 ms of CPU over 14,406 round trips
 		`(?m)^ *the echo handler's host CPU per round trip +25\.0 µs`,
+		// the board's 300 µs (no hashes) against 25 µs
+		`(?m)^ *the board's ÷ the echo handler's +12\.0× .*the issue's 25 µs was 3\.1× its machine's echo handler \(8\.0 µs\)`,
 		// 14,406 round trips/s against the original's 6,616, then 4,802
 		`(?m)^ *2\. new-user visits .*\n *the echo floor ÷ original +2\.18×`,
 		`(?m)^ *2\. returning users .*\n *the echo floor ÷ original +3\.00×`,
