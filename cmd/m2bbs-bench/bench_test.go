@@ -224,9 +224,10 @@ func TestBenchOnPostgres(t *testing.T) {
 }
 
 // -logs keeps the whole output of each process the bench starts, standard
-// output and error together, in a file named after it.
-func TestLogsKeepEachProcessesWholeOutput(t *testing.T) {
-	o := &benchOptions{logs: t.TempDir()}
+// output and error together, in a file named after it, in a folder it
+// makes if need be.
+func TestLogsKeepTheWholeOutputOfEachProcess(t *testing.T) {
+	o := &benchOptions{logs: filepath.Join(t.TempDir(), "logs")}
 	c, err := o.startChild("m2bbs host", "/bin/sh", nil, "-c", "echo gc 1 @0.064s; echo gc 2 @1.845s >&2")
 	if err != nil {
 		t.Fatal(err)

@@ -81,6 +81,9 @@ func (o *benchOptions) startChild(name, exe string, env []string, args ...string
 	var out io.Writer = c.log
 	var kept *os.File
 	if o.logs != "" {
+		if err := os.MkdirAll(o.logs, 0o755); err != nil {
+			return nil, fmt.Errorf("start %s: keep its output: %w", name, err)
+		}
 		f, err := os.CreateTemp(o.logs, strings.ReplaceAll(name, " ", "-")+"-*.log")
 		if err != nil {
 			return nil, fmt.Errorf("start %s: keep its output: %w", name, err)

@@ -114,7 +114,9 @@ func (t *benchTable) targetRows() []report.Item {
 		if echo := t.echoFloor(); len(echo) > 0 {
 			var times []float64
 			for i := range min(len(board), len(echo)) {
-				times = append(times, hostCPUPerRTNoHash(board[i], hash)/hostCPUPerRT(echo[i]))
+				if floor := hostCPUPerRT(echo[i]); floor > 0 {
+					times = append(times, hostCPUPerRTNoHash(board[i], hash)/floor)
+				}
 			}
 			out = append(out,
 				report.Row{Name: "   the echo handler's host CPU per round trip", Values: collectRuns(echo, hostCPUPerRT),
