@@ -18,7 +18,11 @@ import (
 // 0 (the harness's online list is per worker).
 func chatRooms(t testing.TB) *chatHost {
 	t.Helper()
-	h := doorsHost(t, 1e9, nil) // the tests and the fuzz type faster than a caller may
+	// The tests and the fuzz type faster than a caller may, on a clock
+	// that stands still: the list limit (a /who a second, by door.now's
+	// whole seconds) holds however slowly the machine runs them.
+	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	h := doorsHost(t, 1e9, clock.Now)
 	for i, name := range []string{"kim", "lee", "max"} {
 		id := string(rune('1' + i))
 		h.join(0, id, name)
