@@ -211,7 +211,7 @@ func (t *benchTable) targetRows() []report.Item {
 			shares = append(shares, 100*(on-without)/on)
 		}
 		out = append(out,
-			report.Row{Name: "6. journaling's share of a prompt's host CPU", Values: shares, Format: report.Unit("%.0f%%"),
+			report.Row{Name: "6. journaling's share of a prompt's host CPU", Values: shares, Format: report.Unit("%.1f%%"),
 				Target: fmt.Sprintf("≤ %.0f%%", targetJournalShare), Pass: atMost(targetJournalShare),
 				Note: "paired runs with and without -no-journal, hashing excluded"},
 			report.Row{Name: "   host CPU per round trip, -no-journal, hashing excluded", Values: collectRuns(off, func(r loadRun) float64 { return hostCPUPerRTNoHash(r, hash) }),
