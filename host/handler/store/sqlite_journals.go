@@ -255,7 +255,7 @@ func (s *SQLite) PruneJournals(ctx context.Context, cutoff time.Time) (int, erro
 		if s.pg != nil {
 			return nil // no WAL file of ours: PostgreSQL's is the server's
 		}
-		return eraseWAL(ctx, p.w)
+		return eraseWAL(ctx, p.w, s.busy)
 	})
 	if err != nil {
 		return 0, wrap("prune journals", err)
@@ -302,11 +302,31 @@ func unpackJournal(blob []byte) ([][]byte, error) {
 // it, so that the journals deleted since (their zeroed pages are in the
 // file: secure_delete) leave no older copy in the WAL. A reader still on
 // an older snapshot makes the checkpoint stop short (SQLite reports
-// "busy", not an error): the next prune finishes it.
-func eraseWAL(ctx context.Context, w *sql.DB) error {
-	var busy, frames, done int
-	if err := w.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &frames, &done); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
+// "busy", not an error): the next prune finishes it. A checkpoint running
+// on another connection (this host's checkpointer, or another host's on
+// the same file) makes SQLite give up at once, without waiting out the
+// busy timeout and without an error: the checkpoint did not run at all.
+// eraseWAL then tries again every millisecond, for at most busy, and
+// fails if it never ran.
+func eraseWAL(ctx context.Context, w *sql.DB, busy time.Duration) error {
+	deadline := time.Now().Add(busy)
+	for {
+		var blocked, frames, done int
+		if err := w.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&blocked, &frames, &done); err != nil {
+			return fmt.Errorf("checkpoint: %w", err)
+		}
+		if blocked == 0 || frames >= 0 {
+			return nil // done, or stopped short by a reader
+		}
+		if !time.Now().Before(deadline) {
+			return fmt.Errorf("checkpoint: another checkpoint held the log for %v: the deleted journals' copies stay in it until the next prune", busy)
+		}
+		t := time.NewTimer(time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("checkpoint: %w", ctx.Err())
+		case <-t.C:
+		}
 	}
-	return nil
 }
