@@ -140,7 +140,7 @@ func (d *DryRun) Replay(connID string, raw [][]byte) DryOutcome {
 	*t.dry = dryRun{connID: connID}
 	dr := t.dry
 	errored := t.counts.errored.Load()
-	s, res := t.replay(connID, loadedJournal{entries: entries, count: len(raw)}, nil)
+	s, res := t.replay(connID, loadedJournal{entries: entries, count: len(raw)}, nil, nil)
 	if s == nil {
 		s = dr.s
 	}

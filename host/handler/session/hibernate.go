@@ -137,9 +137,9 @@ func (t *Table) repark(s *Session) {
 // carryOver gives the session rebuilt for a hibernated caller what the
 // hibernated record kept that a replay cannot know: when they called,
 // their rate limits, the address and credentials their gateway vouched
-// for, their time limit's clock, the secrets to hide in logs, events
-// kept for them, their door and transfer bookkeeping. woken is nil if the
-// replay ended the call.
+// for, their time limit's clock, events kept for them, their door and
+// transfer bookkeeping (their secrets were given to the replay). woken
+// is nil if the replay ended the call.
 func (t *Table) carryOver(asleep, woken *Session) {
 	t.counts.woken.Add(1)
 	if woken == nil {
@@ -157,15 +157,6 @@ func (t *Table) carryOver(asleep, woken *Session) {
 	if asleep.clock != nil && woken.user == asleep.user {
 		woken.clock = asleep.clock // its warnings given, its charges made
 	}
-	asleep.secrets.mu.Lock()
-	kept := asleep.secrets.list
-	asleep.secrets.mu.Unlock()
-	woken.secrets.mu.Lock()
-	woken.secrets.list = append(kept, woken.secrets.list...)
-	if n := len(woken.secrets.list); n > MaxSecrets {
-		woken.secrets.list = woken.secrets.list[n-MaxSecrets:]
-	}
-	woken.secrets.mu.Unlock()
 	if len(asleep.events) > 0 {
 		woken.events = append(asleep.events, woken.events...)
 		if len(woken.events) > MaxQueuedEvents {

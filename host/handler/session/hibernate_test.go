@@ -439,3 +439,78 @@ func TestReaderFarFromTheMenuStaysAwake(t *testing.T) {
 		t.Fatalf("back at the main menu (%q), journal of %d entries: not hibernated", tbl.sessions["1"].conn.LastText(), tbl.sessions["1"].journal.entries)
 	}
 }
+
+// A new caller who reads "type it again" for 31 s hibernates; the same
+// password typed after that registers them: the replay gives their script
+// back the first password, not its placeholder.
+func TestNewUserHibernatedAtTheRepeatPasswordPromptRegisters(t *testing.T) {
+	_, clock, tbl, rec := sleepyBoard(t, nil)
+	got := converse(tbl, rec, "1", "connect", "ann", "hunter22")
+	if last := got[len(got)-1]; !strings.HasPrefix(last, "1 prompt:Looks like you're new here") {
+		t.Fatalf("want the repeat-password prompt, got:\n%s", strings.Join(got, "\n"))
+	}
+	clock.Advance(31 * time.Second)
+	tbl.ReapIdle()
+	if !tbl.Asleep("1") {
+		t.Fatal("caller at the repeat-password prompt not hibernated")
+	}
+	out := strings.Join(converse(tbl, rec, "1", "hunter22", "y"), "\n")
+	if strings.Contains(out, "don't match") || !strings.Contains(out, "registered") {
+		t.Fatalf("the same password typed again after hibernating:\n%s\nwant registered", out)
+	}
+}
+
+// A caller whose password is also their name (a call's argument) is woken
+// where they were: the replay digests the calls that take their name as
+// the journal did, with the password's placeholder.
+func TestWokenCallerWhosePasswordIsTheirNameCarriesOn(t *testing.T) {
+	b, clock, tbl, rec := sleepyBoard(t, nil)
+	converse(tbl, rec, "2", "connect", "bob", "pw", "pw", "y")
+	converse(tbl, rec, "1", "connect", "ann", "ann", "ann", "y")
+	for range 2 {
+		if _, err := b.db.SendMail(context.Background(), "ann", "bob", []string{"hi ann"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := converse(tbl, rec, "1", "4")
+	if len(got) == 0 || !strings.Contains(got[len(got)-1], "prompt:") {
+		t.Fatalf("ann's inbox: %q", got)
+	}
+	clock.Advance(31 * time.Second)
+	tbl.ReapIdle()
+	if !tbl.Asleep("1") {
+		t.Fatal("ann reading her inbox not hibernated")
+	}
+	out := strings.Join(converse(tbl, rec, "1", ""), "\n")
+	if st := tbl.JournalStats(); st.Diverged != 0 || strings.Contains(out, "upgraded") {
+		t.Fatalf("ann's Enter after hibernating in her inbox (diverged %d):\n%s", st.Diverged, out)
+	}
+}
+
+// A sysop's chat with a hibernated caller that outlasts the idle timeout
+// keeps their journal from the pruning of calls nobody wrote: after the
+// chat their next line finds them where they were.
+func TestSysopChatKeepsTheCallersJournalFromThePruning(t *testing.T) {
+	b, clock, tbl, rec := sleepyBoard(t, nil) // idle timeout 15 min
+	asleepAtMenu(t, tbl, rec, clock, "1", "ann")
+	rec.take()
+	written := time.Now().UnixMilli() // her journal's last write, or after it
+	for time.Now().UnixMilli() <= written {
+		// The store keeps milliseconds: the chat's notes come later.
+	}
+	for range 17 { // a chat line a minute touches her (dispatch/watch.go)
+		clock.Advance(time.Minute)
+		tbl.Touch("1")
+		if reaped := tbl.ReapIdle(); len(reaped) != 0 {
+			t.Fatalf("reaped %v while chatting", reaped)
+		}
+	}
+	// The host prunes the journals nobody wrote since before the chat.
+	if _, err := b.db.PruneJournals(context.Background(), time.UnixMilli(written+1)); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(converse(tbl, rec, "1", "5"), "\n")
+	if !strings.Contains(got, "Online now") {
+		t.Fatalf("ann, online all along, typed 5 after the chat and got:\n%s\nwant who's online", got)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -531,7 +532,11 @@ const (
 
 // replay rebuilds connID's session from entries. live, if not nil, is the
 // request that arrived for it (its sender is where replies go now).
-func (t *Table) replay(connID string, loaded loadedJournal, live *m2proto.Request) (*Session, replayResult) {
+// secrets are those the caller gave this host before, if it knows them (a
+// caller it hibernated): the rebuilt session knows them from the start, so
+// that its calls digest them as the journal does, and its script gets back
+// the secret answers the journal keeps as placeholders (revealSecret).
+func (t *Table) replay(connID string, loaded loadedJournal, live *m2proto.Request, secrets []string) (*Session, replayResult) {
 	entries := loaded.entries
 	first := entries[0]
 	firstReq, err := first.Request.Decode()
@@ -551,6 +556,7 @@ func (t *Table) replay(connID string, loaded loadedJournal, live *m2proto.Reques
 		sender = live.Sender
 	}
 	s := t.newSession(connID, sender, firstReq)
+	s.secrets.list = slices.Clone(secrets)
 	s.inReplay = true // a hash past the journal's end runs in place
 	defer func() { s.inReplay = false }()
 	s.journal.next, s.journal.stored = loaded.count, true
@@ -622,6 +628,7 @@ func (t *Table) replay(connID string, loaded loadedJournal, live *m2proto.Reques
 			why = "a journaled request is unreadable"
 			break
 		}
+		t.revealSecret(s, tbl)
 		s.journal.replay = s.journal.replay[1:]
 		s.journal.lastRequest = e.Request
 		t.jcounts.entriesReplayed.Add(1)
@@ -839,7 +846,7 @@ func (t *Table) Adopt(connID, sender string) bool {
 		return false
 	}
 	t.hold()
-	s, res := t.replay(connID, loaded, nil)
+	s, res := t.replay(connID, loaded, nil, nil)
 	if res != replayGone && s != nil && t.sessions[connID] == s {
 		if sender != "" {
 			s.conn.Sender = sender

@@ -86,7 +86,7 @@ func BenchmarkReplay(b *testing.B) {
 			}
 			b.ResetTimer()
 			for b.Loop() {
-				s, res := fresh.replay("2", loaded, nil)
+				s, res := fresh.replay("2", loaded, nil, nil)
 				if res != replayDone {
 					b.Fatalf("replay: %v", res)
 				}

@@ -46,10 +46,12 @@ import (
 // not ask for a password in its question, in an earlier resume than the
 // one that passes it to db.auth_user, is already stored in clear (ask for
 // passwords with ui.secret), and a print before the db.auth_user call
-// that names it a secret shows it. A replayed session
-// holds placeholders, not passwords: a secret typed before a host restart
-// never equals one typed after it (a caller registering across a restart
-// is told the passwords don't match, and calls again).
+// that names it a secret shows it. A session replayed on another host,
+// or after a restart, holds placeholders, not passwords: a secret typed
+// before never equals one typed after (a caller registering across a
+// restart is told the passwords don't match, and calls again). A caller
+// woken from hibernation is replayed with the secrets this host kept for
+// them, and gets their own answers back (revealSecret).
 
 // MaxSecrets is how many secrets a session remembers for redaction.
 const MaxSecrets = 8
@@ -152,6 +154,29 @@ func (t *Table) secretArgs(s *Session, name string, args []lua.LValue) {
 	for i, a := range args {
 		if str, ok := a.(lua.LString); ok && s.secrets.has(string(str)) {
 			args[i] = lua.LString(t.placeholder(string(str)))
+		}
+	}
+}
+
+// revealSecret gives back, in req (a journaled request's table, about to
+// be replayed), the secret that its line's placeholder stands for, if s
+// knows it: the script then holds what the caller typed, as it did before,
+// and a password and its confirmation typed on either side of a
+// hibernation are equal. A placeholder s does not know (the host
+// restarted since) stays as it is.
+func (t *Table) revealSecret(s *Session, req *lua.LTable) {
+	data, ok := req.RawGetString("data").(*lua.LTable)
+	if !ok {
+		return
+	}
+	line, ok := data.RawGetString("msg").(lua.LString)
+	if !ok || !isPlaceholder(string(line)) {
+		return
+	}
+	for _, secret := range s.secrets.snapshot() {
+		if t.placeholder(secret) == string(line) {
+			data.RawSetString("msg", lua.LString(secret))
+			return
 		}
 	}
 }

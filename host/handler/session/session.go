@@ -783,7 +783,11 @@ func (t *Table) Handle(req *m2proto.Request) {
 		}
 		if len(loaded.entries) > 0 {
 			var res replayResult
-			s, res = t.replay(req.ConnID, loaded, req)
+			var secrets []string
+			if asleep != nil {
+				secrets = asleep.secrets.snapshot()
+			}
+			s, res = t.replay(req.ConnID, loaded, req, secrets)
 			if asleep != nil {
 				t.carryOver(asleep, s)
 			}
