@@ -88,6 +88,9 @@ type sessionJournal struct {
 	keys int
 	// entries counts the entries the stored journal holds (hibernate.go).
 	entries int
+	// noted is when (the table's clock) the store last wrote or noted
+	// this journal (noteJournals).
+	noted time.Time
 }
 
 // JournalStats are the journaling counters of a Table.
@@ -242,10 +245,57 @@ func (t *Table) storedFirst(s *Session, k int) {
 	t.jcounts.entriesWritten.Add(int64(k))
 	t.jcounts.bytesWritten.Add(int64(n))
 	j.next += k
+	j.noted = t.now()
 	rest := copy(j.pending, j.pending[k:])
 	clear(j.pending[rest:]) // let the encoded entries go
 	j.pending = j.pending[:rest]
 	j.reset, j.stored = false, true
+}
+
+// journalNoteEvery is how often the journal of a caller who types while
+// nothing is journaled (in a door, a transfer, a chat with the sysop) is
+// noted as written, so that the host's pruning of the journals nobody
+// wrote for the idle timeout and a minute (dispatch/pruning.go) keeps it.
+const journalNoteEvery = time.Minute
+
+// noteJournals notes as written now, in one store write, the journals of
+// the callers who typed since the store last wrote theirs,
+// journalNoteEvery ago or more, and have no entries pending (the next
+// commit writes those). A journal another host wrote meanwhile lets its
+// caller go, as a commit would.
+func (t *Table) noteJournals(now time.Time) {
+	if t.journals == nil {
+		return
+	}
+	var (
+		writes []store.JournalWrite
+		owners []*Session
+	)
+	for _, s := range t.sessions {
+		j := s.journal
+		if !t.journaling(s) || !j.stored || len(j.pending) > 0 || !s.lastInput.After(j.noted) || now.Sub(j.noted) < journalNoteEvery {
+			continue
+		}
+		writes = append(writes, store.JournalWrite{ConnID: s.connID, Count: j.next})
+		owners = append(owners, s)
+	}
+	if len(writes) == 0 {
+		return
+	}
+	errs, err := t.journals.WriteJournals(journalContext(), writes)
+	if err != nil {
+		t.log.Warn("journals of callers typing outside their scripts not noted as written: the next try is at the next reaping", "sessions", len(writes), "err", err)
+		return
+	}
+	for i, s := range owners {
+		if errs[i] != nil {
+			t.jcounts.writeErrors.Add(1)
+			t.giveUp(s, errs[i])
+			t.letGo(s)
+			continue
+		}
+		s.journal.noted = now
+	}
 }
 
 // dropJournal deletes the journal of a session that ended.

@@ -1068,6 +1068,7 @@ func (t *Table) ReapIdle() []string {
 			reaped = append(reaped, id)
 		}
 	}
+	t.noteJournals(now)
 	t.Hibernate()
 	return reaped
 }

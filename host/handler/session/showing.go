@@ -1,9 +1,6 @@
 package session
 
-import (
-	"github.com/m2bbs/m2bbs/host/handler/store"
-	"github.com/m2bbs/m2bbs/host/message"
-)
+import "github.com/m2bbs/m2bbs/host/message"
 
 // Showing is where a caller stands, as a sysop who starts watching them
 // sees it first (the host's watch, dispatch/watch.go).
@@ -35,23 +32,9 @@ func (t *Table) Showing(connID string) (Showing, bool) {
 
 // Touch counts now as connID's last input, so that their idle time starts
 // over: the host's chat with the sysop takes their lines without their
-// script seeing them. Their journal is noted as written now, so that the
-// pruning of journals nobody wrote for the idle timeout (calls that ended
-// without a word) keeps it however long the chat lasts.
+// script seeing them (ReapIdle notes their journal as written meanwhile).
 func (t *Table) Touch(connID string) {
-	s := t.sessions[connID]
-	if s == nil {
-		return
-	}
-	s.lastInput = t.now()
-	if !t.journaling(s) || !s.journal.stored || len(s.journal.pending) > 0 {
-		return // nothing stored to keep, or a commit that will note it
-	}
-	errs, err := t.journals.WriteJournals(journalContext(), []store.JournalWrite{{ConnID: connID, Count: s.journal.next}})
-	if err == nil {
-		err = errs[0]
-	}
-	if err != nil {
-		s.log.Warn("journal not noted as written during a chat: past the idle timeout it may be pruned", "err", err)
+	if s := t.sessions[connID]; s != nil {
+		s.lastInput = t.now()
 	}
 }
