@@ -178,10 +178,11 @@ func IsClean(s string) bool { return !needsCleaning(s, false) }
 
 // StripStrings removes the control strings (OSC, DCS, SOS, PM, APC, each
 // up to its terminator, or to the end of s if it has none), the C1
-// controls, and an ESC that ends s or comes before another ESC or a C1
-// control (so that no removal can leave an ESC that opens a control
-// string), and leaves everything else, colour and cursor (CSI) sequences
-// included. It is for text the board itself sends, where colour
+// controls, and an ESC not followed by a printable ASCII byte (an ESC
+// that ends s, or comes before another ESC, a C1, a C0 control or DEL: a
+// terminal runs a C0 control without leaving its escape state, so ESC CR
+// ']' opens an OSC as ESC ']' does), and leaves everything else, colour
+// and cursor (CSI) sequences included. It is for text the board itself sends, where colour
 // must pass but nothing may set a window title, write the clipboard or
 // talk to the terminal behind the caller's back. Invalid UTF-8 becomes
 // U+FFFD.
@@ -213,11 +214,13 @@ func StripStrings(s string) string {
 }
 
 // keptEscape reports whether StripStrings keeps the ESC at s[i] (one that
-// does not open a control string): only if the byte after it is kept as
-// it is, so that removing what follows can never make it open one. An ESC
-// at the end, before another ESC or before a C1 control goes.
+// does not open a control string): only if the byte after it is an
+// intermediate or final byte (printable ASCII), which the terminal takes
+// as the sequence's next byte and StripStrings keeps as it is, so that
+// neither the terminal nor a removal can make it open one. An ESC at the
+// end, or before another ESC, a C1, a C0 control or DEL, goes.
 func keptEscape(s string, i int) bool {
-	return i+1 < len(s) && s[i+1] != esc && !isC1At(s, i+1)
+	return i+1 < len(s) && s[i+1] >= 0x20 && s[i+1] <= 0x7e
 }
 
 // isC1At reports whether s[i:] starts with a C1 control in UTF-8.

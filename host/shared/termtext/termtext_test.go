@@ -166,3 +166,80 @@ func FuzzClean(f *testing.F) {
 		}
 	})
 }
+
+// opensControlString runs s through the state machine of a VT500-family
+// terminal (Paul Williams' DEC parser, which xterm, xterm.js, VTE and
+// SyncTERM follow): in the ESCAPE and CSI states a C0 control other than
+// CAN, SUB and ESC is executed without leaving the state, and DEL is
+// ignored. It reports the offset where the terminal enters a control
+// string (OSC, DCS, SOS, PM, APC), or -1.
+func opensControlString(s string) int {
+	const (
+		ground = iota
+		escape
+		escInt
+		csi
+		str
+	)
+	st := ground
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == 0x18 || c == 0x1a:
+			st = ground
+			continue
+		case c == 0x1b:
+			st = escape
+			continue
+		}
+		switch st {
+		case escape:
+			switch {
+			case c < 0x20 || c == 0x7f: // executed / ignored: still ESCAPE
+			case c <= 0x2f:
+				st = escInt
+			case c == '[':
+				st = csi
+			case isControlString(c):
+				return i
+			case c <= 0x7e:
+				st = ground
+			default:
+				st = ground
+			}
+		case escInt:
+			if c >= 0x30 && c <= 0x7e || c >= 0x80 {
+				st = ground
+			}
+		case csi:
+			if c >= 0x40 && c <= 0x7e || c >= 0x80 {
+				st = ground
+			}
+		case str:
+		}
+	}
+	return -1
+}
+
+// TestStripStringsDropsAnEscapeBeforeAControl: a terminal executes a C0
+// control after an ESC (and ignores DEL) without leaving its ESCAPE state,
+// so ESC, CR, then ']' would open an OSC (a window title, an OSC 52
+// clipboard write) as ESC ']' does: StripStrings drops such an ESC.
+func TestStripStringsDropsAnEscapeBeforeAControl(t *testing.T) {
+	for _, in := range []string{
+		"A\x1b\r]0;pwned\x07B",
+		"A\x1b\x00]52;c;ZXZpbA==\x07B",
+		"A\x1b\x7fP+q544e\x1b\\B",
+		"A\x1b\b_apc\x07B",
+	} {
+		out := StripStrings(in)
+		if at := opensControlString(out); at >= 0 {
+			t.Errorf("StripStrings(%q) = %q: a terminal enters a control string at byte %d", in, out, at)
+		}
+	}
+	// Across two messages, each stripped on its own: the first ends in
+	// ESC CR, the second starts with ']'.
+	if out := StripStrings("A\x1b\r") + StripStrings("]0;pwned\x07"); opensControlString(out) >= 0 {
+		t.Errorf("two messages stripped one by one give %q: a control string", out)
+	}
+}
