@@ -40,8 +40,10 @@ func (h *Handler) serveWebSocket(w http.ResponseWriter, r *http.Request, route s
 	// Mongrel2.
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
 	if err != nil {
-		// Accept has answered (426 without an upgrade).
-		log.Warn("websocket refused", "err", err)
+		// Accept has answered (426 without an upgrade). A caller can send
+		// these as fast as they like: the log gets a line a second, and
+		// none of their headers (Accept's error quotes them).
+		h.refusals.Warn(log, "websocket: bad handshake", "key_bytes", len(r.Header.Get("Sec-WebSocket-Key")))
 		return
 	}
 	ws.SetReadLimit(MaxPageMessageBytes)
