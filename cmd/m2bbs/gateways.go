@@ -71,6 +71,7 @@ func startGateways(ctx context.Context, opt gatewayOptions, bind string, boardUR
 			log.Warn("browser page: cannot listen; the page is off", "err", err)
 		} else {
 			gw.webAddr = ln.Addr().String()
+			ln = limitPage(ln, opt.limits, log.With("gateway", "web"))
 			srv := &http.Server{
 				Handler: web.NewHandler(web.Config{
 					Dial: dialBBS, RawFrames: rawFrames,
@@ -79,6 +80,8 @@ func startGateways(ctx context.Context, opt gatewayOptions, bind string, boardUR
 					Log:      log.With("gateway", "web"),
 				}),
 				ReadHeaderTimeout: 10 * time.Second,
+				IdleTimeout:       pageIdleTimeout(opt.limits),
+				MaxHeaderBytes:    maxPageHeaderBytes,
 				ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 			}
 			gw.wg.Go(func() {

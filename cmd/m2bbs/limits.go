@@ -2,10 +2,14 @@ package main
 
 import (
 	"flag"
+	"fmt"
+	"log/slog"
+	"net"
 	"time"
 
 	"github.com/m2bbs/m2bbs/host/gateway/frontend"
 	"github.com/m2bbs/m2bbs/host/gateway/telnet"
+	"github.com/m2bbs/m2bbs/host/shared/lograte"
 	"github.com/m2bbs/m2bbs/host/shared/netlimit"
 )
 
@@ -46,4 +50,48 @@ func (a *abuseLimits) telnet(cfg telnet.Config) telnet.Config {
 	cfg.PerAddr = a.perAddr
 	cfg.FirstInputTimeout = a.firstFrame
 	return cfg
+}
+
+// pageConnsPerAddr is how many times -max-per-addr one address may hold
+// of the browser page's port: a browser opens up to six connections to a
+// site, and a household shares one address.
+const pageConnsPerAddr = 4
+
+// maxPageHeaderBytes bounds a request's headers on the page's port.
+const maxPageHeaderBytes = 16 << 10
+
+// pageRefusal is what an address past the page port's limits gets.
+const pageRefusal = "HTTP/1.1 429 Too Many Requests\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s"
+
+// limitPage bounds what one address may hold of the browser page's port
+// (ln): pageConnsPerAddr times -max-per-addr connections at once, at
+// -accept-rate; past them the caller is told so and hung up on. With no
+// limits (a, nil) ln is returned as it is.
+func limitPage(ln net.Listener, a *abuseLimits, log *slog.Logger) net.Listener {
+	if a == nil {
+		return ln
+	}
+	limits := a.perAddr
+	if limits.MaxPerAddr > 0 {
+		limits.MaxPerAddr *= pageConnsPerAddr
+	}
+	noisy := lograte.New(log, 0, 0)
+	return netlimit.NewListener(ln, netlimit.New(limits, nil), func(c net.Conn, v netlimit.Verdict) {
+		noisy.Warn("browser page: connection refused", "reason", v.String(), "remote", c.RemoteAddr().String())
+		body := v.String() + ": close some of them and try again\n"
+		_ = c.SetWriteDeadline(time.Now().Add(time.Second))
+		_, _ = fmt.Fprintf(c, pageRefusal, len(body), body)
+		_ = c.Close()
+	})
+}
+
+// pageIdleTimeout is how long a connection to the page's port may wait
+// between requests: -first-frame-timeout, the time a caller has to say
+// something on the other ports (0: no limit).
+func pageIdleTimeout(a *abuseLimits) time.Duration {
+	idle := frontend.DefaultFirstFrameTimeout
+	if a != nil && a.firstFrame != 0 {
+		idle = a.firstFrame
+	}
+	return max(idle, 0)
 }
