@@ -514,3 +514,24 @@ func TestSysopChatKeepsTheCallersJournalFromThePruning(t *testing.T) {
 		t.Fatalf("ann, online all along, typed 5 after the chat and got:\n%s\nwant who's online", got)
 	}
 }
+
+// A new caller whose password is their name, hibernated at "type it
+// again", registers with it: the replay learns the password where they
+// typed it, so the calls made with their name before that are digested
+// as they were.
+func TestNewUserWhosePasswordIsTheirNameHibernatedAtTheRepeatPromptRegisters(t *testing.T) {
+	_, clock, tbl, rec := sleepyBoard(t, nil)
+	got := converse(tbl, rec, "1", "connect", "ann", "ann")
+	if last := got[len(got)-1]; !strings.HasPrefix(last, "1 prompt:Looks like you're new here") {
+		t.Fatalf("want the repeat-password prompt, got:\n%s", strings.Join(got, "\n"))
+	}
+	clock.Advance(31 * time.Second)
+	tbl.ReapIdle()
+	if !tbl.Asleep("1") {
+		t.Fatal("caller at the repeat-password prompt not hibernated")
+	}
+	out := strings.Join(converse(tbl, rec, "1", "ann", "y"), "\n")
+	if st := tbl.JournalStats(); st.Diverged != 0 || !strings.Contains(out, "registered") {
+		t.Fatalf("the same password typed again after hibernating (diverged %d):\n%s\nwant registered", st.Diverged, out)
+	}
+}

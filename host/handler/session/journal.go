@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -583,9 +582,10 @@ const (
 // replay rebuilds connID's session from entries. live, if not nil, is the
 // request that arrived for it (its sender is where replies go now).
 // secrets are those the caller gave this host before, if it knows them (a
-// caller it hibernated): the rebuilt session knows them from the start, so
-// that its calls digest them as the journal does, and its script gets back
-// the secret answers the journal keeps as placeholders (revealSecret).
+// caller it hibernated): the rebuilt session knows each of them from where
+// the caller's session did (secretsBefore, revealSecret), so that its
+// calls digest them as the journal does, and its script gets back the
+// secret answers the journal keeps as placeholders.
 func (t *Table) replay(connID string, loaded loadedJournal, live *m2proto.Request, secrets []string) (*Session, replayResult) {
 	entries := loaded.entries
 	first := entries[0]
@@ -606,7 +606,7 @@ func (t *Table) replay(connID string, loaded loadedJournal, live *m2proto.Reques
 		sender = live.Sender
 	}
 	s := t.newSession(connID, sender, firstReq)
-	s.secrets.list = slices.Clone(secrets)
+	s.secrets.list = t.secretsBefore(entries[1:], secrets)
 	s.inReplay = true // a hash past the journal's end runs in place
 	defer func() { s.inReplay = false }()
 	s.journal.next, s.journal.stored = loaded.count, true
@@ -678,7 +678,7 @@ func (t *Table) replay(connID string, loaded loadedJournal, live *m2proto.Reques
 			why = "a journaled request is unreadable"
 			break
 		}
-		t.revealSecret(s, tbl)
+		t.revealSecret(s, tbl, secrets)
 		s.journal.replay = s.journal.replay[1:]
 		s.journal.lastRequest = e.Request
 		t.jcounts.entriesReplayed.Add(1)

@@ -1,12 +1,14 @@
 package session
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 
@@ -158,13 +160,33 @@ func (t *Table) secretArgs(s *Session, name string, args []lua.LValue) {
 	}
 }
 
+// secretsBefore returns those of kept (the secrets this host kept for a
+// hibernated caller) that their session knew before the journal's entries:
+// all but those the caller typed at a prompt the entries hold (a request
+// carrying its placeholder), which the replay learns where the caller gave
+// them (revealSecret), so that the calls in between digest as they did.
+func (t *Table) secretsBefore(entries []journal.Entry, kept []string) []string {
+	var known []string
+	for _, secret := range kept {
+		ph := []byte(t.placeholder(secret))
+		answered := slices.ContainsFunc(entries, func(e journal.Entry) bool {
+			return e.Kind == journal.KindRequest && bytes.Contains(e.Request.Data, ph)
+		})
+		if !answered {
+			known = append(known, secret)
+		}
+	}
+	return known
+}
+
 // revealSecret gives back, in req (a journaled request's table, about to
-// be replayed), the secret that its line's placeholder stands for, if s
-// knows it: the script then holds what the caller typed, as it did before,
-// and a password and its confirmation typed on either side of a
-// hibernation are equal. A placeholder s does not know (the host
-// restarted since) stays as it is.
-func (t *Table) revealSecret(s *Session, req *lua.LTable) {
+// be replayed), the secret of kept that its line's placeholder stands for,
+// and s knows it from then on, as when the caller typed it: the script
+// holds what the caller typed, as it did before, and a password and its
+// confirmation typed on either side of a hibernation are equal. A
+// placeholder of no secret in kept (the host restarted since) stays as it
+// is.
+func (t *Table) revealSecret(s *Session, req *lua.LTable, kept []string) {
 	data, ok := req.RawGetString("data").(*lua.LTable)
 	if !ok {
 		return
@@ -173,9 +195,10 @@ func (t *Table) revealSecret(s *Session, req *lua.LTable) {
 	if !ok || !isPlaceholder(string(line)) {
 		return
 	}
-	for _, secret := range s.secrets.snapshot() {
+	for _, secret := range kept {
 		if t.placeholder(secret) == string(line) {
 			data.RawSetString("msg", lua.LString(secret))
+			t.addSecret(s, secret)
 			return
 		}
 	}
