@@ -41,10 +41,11 @@ import (
 // far in the future its time may be, for clocks read a moment apart).
 const MaxAge = 30 * time.Second
 
-// maxNonces bounds the nonces a Verifier remembers; past it the oldest
-// go first (they are older than MaxAge at the rate a gateway can log
-// callers in, bounded by its handshake limits).
-const maxNonces = 4096
+// maxNonces bounds the nonces a Verifier remembers. A nonce is kept while
+// its assertion could still be accepted; with maxNonces of them that
+// fresh, a new assertion is refused (ErrBusy) rather than an old one
+// forgotten, which would let it be accepted again.
+const maxNonces = 16384
 
 // Key is the secret the gateway signs with and the host verifies with.
 type Key []byte
@@ -71,6 +72,7 @@ var (
 	ErrBadMAC    = errors.New("keylogin: wrong MAC")
 	ErrExpired   = errors.New("keylogin: assertion too old or from the future")
 	ErrReplayed  = errors.New("keylogin: assertion used before")
+	ErrBusy      = errors.New("keylogin: too many key logins within the assertions' lifetime")
 )
 
 // Sign makes an assertion that a caller proved a key of name, now.
@@ -135,18 +137,20 @@ func (v *Verifier) Verify(a Assertion, now time.Time) (string, error) {
 		return "", ErrReplayed
 	}
 	v.forget(now)
+	if len(v.order) >= maxNonces {
+		return "", ErrBusy
+	}
 	v.seen[a.Nonce] = a.At
 	v.order = append(v.order, a.Nonce)
 	return a.Name, nil
 }
 
-// forget drops the nonces too old to be accepted anyway, and the oldest
-// past maxNonces.
+// forget drops, oldest first, the nonces too old to be accepted anyway.
 func (v *Verifier) forget(now time.Time) {
 	drop := 0
 	for drop < len(v.order) {
 		at := v.seen[v.order[drop]]
-		if len(v.order)-drop < maxNonces && now.Sub(time.Unix(at, 0)) <= 2*MaxAge {
+		if now.Sub(time.Unix(at, 0)) <= 2*MaxAge {
 			break
 		}
 		delete(v.seen, v.order[drop])

@@ -40,13 +40,15 @@ func TestVerify(t *testing.T) {
 	}
 }
 
-// TestVerifierForgets: the nonces a Verifier keeps stay bounded.
+// TestVerifierForgets: the nonces a Verifier keeps stay bounded, key
+// logins coming at half the rate that would keep maxNonces fresh ones.
 func TestVerifierForgets(t *testing.T) {
 	key := NewKey()
 	v := NewVerifier(key)
 	now := time.Unix(1_800_000_000, 0)
+	step := 4 * MaxAge / maxNonces
 	for i := range 3 * maxNonces {
-		at := now.Add(time.Duration(i) * time.Millisecond)
+		at := now.Add(time.Duration(i) * step)
 		if _, err := v.Verify(Sign(key, "Dave", at), at); err != nil {
 			t.Fatal(err)
 		}
@@ -64,5 +66,37 @@ func BenchmarkVerify(b *testing.B) {
 		if _, err := v.Verify(Sign(key, "Dave", now), now); err != nil {
 			b.Fatal(err)
 		}
+		now = now.Add(4 * MaxAge / maxNonces) // never more fresh nonces than kept
+	}
+}
+
+// An assertion is good once for as long as it is good at all: however
+// many other key logins come within its lifetime, its nonce is not
+// forgotten; past maxNonces fresh ones a new assertion is refused as
+// busy, and taken again once the old ones have expired.
+func TestNonceKeptWhileItsAssertionIsFresh(t *testing.T) {
+	key := NewKey()
+	now := time.Unix(1_800_000_000, 0)
+	v := NewVerifier(key)
+	victim := Sign(key, "Dave", now)
+	if _, err := v.Verify(victim, now); err != nil {
+		t.Fatal(err)
+	}
+	for i := range maxNonces - 1 {
+		at := now.Add(time.Duration(i) * time.Millisecond)
+		if _, err := v.Verify(Sign(key, "Mallory", at), at); err != nil {
+			t.Fatalf("key login %d: %v", i+2, err)
+		}
+	}
+	later := now.Add(25 * time.Second) // the victim's assertion is still fresh
+	if name, err := v.Verify(victim, later); !errors.Is(err, ErrReplayed) {
+		t.Errorf("the same assertion again, 25 s after it was made and %d key logins later: %q, %v; want %v", maxNonces, name, err, ErrReplayed)
+	}
+	if _, err := v.Verify(Sign(key, "Erin", later), later); !errors.Is(err, ErrBusy) {
+		t.Errorf("a new assertion with %d fresh nonces kept: %v, want %v", maxNonces, err, ErrBusy)
+	}
+	much := now.Add(3 * MaxAge) // every nonce kept so far has expired
+	if name, err := v.Verify(Sign(key, "Erin", much), much); err != nil || name != "Erin" {
+		t.Errorf("a new assertion once the others expired: %q, %v", name, err)
 	}
 }
