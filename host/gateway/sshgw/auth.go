@@ -119,7 +119,7 @@ func (s *Server) check(conn ssh.ConnMetadata, password string) (*ssh.Permissions
 	if !validName(name) {
 		return nil, errRefused
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.HandshakeTimeout)
+	ctx, cancel := s.authContext(conn)
 	defer cancel()
 	exists, err := s.cfg.Auth.Exists(ctx, name)
 	if err != nil {
@@ -129,11 +129,15 @@ func (s *Server) check(conn ssh.ConnMetadata, password string) (*ssh.Permissions
 	if !exists {
 		return &ssh.Permissions{}, nil // a stranger: the board asks and registers
 	}
-	// The bcrypt hash: at most MaxHashes at once over all connections.
+	// The bcrypt hash: at most MaxHashes at once over all connections,
+	// none after the connection's handshake deadline.
 	select {
 	case s.hashes <- struct{}{}:
 		defer func() { <-s.hashes }()
 	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: busy", errRefused)
+	}
+	if ctx.Err() != nil {
 		return nil, fmt.Errorf("%w: busy", errRefused)
 	}
 	registered, v, err := s.cfg.Auth.CheckPassword(ctx, name, password, peerIP(conn.RemoteAddr()))

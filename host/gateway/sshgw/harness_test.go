@@ -76,6 +76,10 @@ type fakeAuth struct {
 	// flooded, if set, is closed by the floodAt-th check.
 	flooded chan struct{}
 	floodAt int32
+	// entered, if set, gets a value as each check starts; hold, if set,
+	// keeps every check running until it is closed (instead of hashTime).
+	entered chan struct{}
+	hold    chan struct{}
 }
 
 func (a *fakeAuth) Exists(ctx context.Context, name string) (bool, error) {
@@ -95,7 +99,14 @@ func (a *fakeAuth) CheckPassword(ctx context.Context, name, password, peer strin
 			break
 		}
 	}
-	time.Sleep(a.hashTime) // stands for bcrypt's CPU time
+	if a.entered != nil {
+		a.entered <- struct{}{}
+	}
+	if a.hold != nil {
+		<-a.hold
+	} else {
+		time.Sleep(a.hashTime) // stands for bcrypt's CPU time
+	}
 	if a.users[name] == password {
 		return name, Member, nil
 	}
@@ -128,6 +139,15 @@ func testLog(t *testing.T) *slog.Logger {
 // address; both stop at the end of the test.
 func startServer(t *testing.T, cfg Config) (*Server, *telnet.Server, string) {
 	t.Helper()
+	srv, calls, addr, _ := startStoppableServer(t, cfg)
+	return srv, calls, addr
+}
+
+// startStoppableServer is startServer, and also returns stop, which stops
+// the server and returns once every connection it served has ended (the
+// end of the test calls it too).
+func startStoppableServer(t *testing.T, cfg Config) (*Server, *telnet.Server, string, func()) {
+	t.Helper()
 	log := testLog(t)
 	if cfg.Calls == nil {
 		calls, err := telnet.New(telnet.Config{Dial: fakeBoard, Log: log})
@@ -158,13 +178,14 @@ func startServer(t *testing.T, cfg Config) (*Server, *telnet.Server, string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
+	stop := sync.OnceFunc(func() {
 		cancel()
 		if err := <-served; err != nil {
 			t.Errorf("Serve: %v", err)
 		}
 	})
-	return srv, cfg.Calls, ln.Addr().String()
+	t.Cleanup(stop)
+	return srv, cfg.Calls, ln.Addr().String(), stop
 }
 
 // legacyClient is a client that offers only what an older BBS terminal

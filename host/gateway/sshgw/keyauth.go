@@ -37,7 +37,7 @@ func (s *Server) publicKey(conn ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permi
 	if isGuest(name) || !validName(name) || authkey.Accepted(key) != nil {
 		return nil, errRefused
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.HandshakeTimeout)
+	ctx, cancel := s.authContext(conn)
 	defer cancel()
 	registered, v, err := s.cfg.Keys.CheckKey(ctx, name, ssh.FingerprintSHA256(key), peerIP(conn.RemoteAddr()))
 	if err != nil {
@@ -54,7 +54,7 @@ func (s *Server) publicKey(conn ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permi
 // accepted: the login throttle forgets the caller's attempts.
 func (s *Server) verifiedKey(conn ssh.ConnMetadata, key ssh.PublicKey, perms *ssh.Permissions, _ string) (*ssh.Permissions, error) {
 	name := perms.Extensions[extKeyLogin]
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.HandshakeTimeout)
+	ctx, cancel := s.authContext(conn)
 	defer cancel()
 	if err := s.cfg.Keys.KeyLoginSucceeded(ctx, name, peerIP(conn.RemoteAddr())); err != nil {
 		s.log.Warn("ssh: login throttle: could not forget the failed attempts", "name", clip(name), "err", err)

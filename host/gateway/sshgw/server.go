@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"runtime"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -143,6 +144,10 @@ type Server struct {
 	pending    pendingByAddr // those slots, by address
 	hashes     chan struct{} // a slot per password hash running
 	ssh        *ssh.ServerConfig
+	// deadlines are the handshake deadlines of the connections in their
+	// handshake, by remote address, for the login callbacks, which get
+	// only a connection's metadata (authContext).
+	deadlines sync.Map // string → time.Time
 }
 
 // New checks cfg and returns a Server.
@@ -225,7 +230,10 @@ func (s *Server) ServeConn(ctx context.Context, nc net.Conn) {
 	defer stop()
 	deadline := time.Now().Add(s.cfg.HandshakeTimeout)
 	_ = nc.SetDeadline(deadline)
+	addr := nc.RemoteAddr().String()
+	s.deadlines.Store(addr, deadline)
 	sconn, chans, reqs, err := ssh.NewServerConn(nc, s.ssh)
+	s.deadlines.CompareAndDelete(addr, deadline)
 	if err != nil {
 		s.noisy.Log(slog.LevelInfo, "ssh: handshake failed", "remote", nc.RemoteAddr().String(), "err", err)
 		return
@@ -277,4 +285,15 @@ func peerIP(addr net.Addr) string {
 		return host
 	}
 	return s
+}
+
+// authContext is the context of a login callback for conn: it ends at
+// the connection's handshake deadline, so that neither a wait for the
+// hash pool nor a store call outlives it (HandshakeTimeout from now if
+// the deadline is not known).
+func (s *Server) authContext(conn ssh.ConnMetadata) (context.Context, context.CancelFunc) {
+	if d, ok := s.deadlines.Load(conn.RemoteAddr().String()); ok {
+		return context.WithDeadline(context.Background(), d.(time.Time))
+	}
+	return context.WithTimeout(context.Background(), s.cfg.HandshakeTimeout)
 }

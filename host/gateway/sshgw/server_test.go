@@ -332,3 +332,54 @@ func TestSilentAddressesLeaveRoomForANewcomer(t *testing.T) {
 	}
 	ssh.NewClient(cc, chans, reqs).Close()
 }
+
+// A password that waits for the hash pool waits no longer than its
+// connection's handshake deadline: a caller who sends it late, while the
+// pool is busy, is refused at that deadline and never hashed after it.
+func TestHashWaitEndsAtTheHandshakeDeadline(t *testing.T) {
+	const timeout = time.Second
+	auth := &fakeAuth{users: map[string]string{"tess": "hunter22"}, entered: make(chan struct{}, 4), hold: make(chan struct{})}
+	_, _, addr, stop := startStoppableServer(t, Config{Auth: auth, MaxHashes: 1, HandshakeTimeout: timeout})
+
+	// A's password takes the only hash slot, and keeps it.
+	aDone := make(chan struct{})
+	go func() {
+		defer close(aDone)
+		if c, err := ssh.Dial("tcp", addr, legacyClient("tess", ssh.Password("wrong-a"))); err == nil {
+			c.Close()
+		}
+	}()
+	<-auth.entered
+
+	// B sends their password 600 ms into their second, and waits for the
+	// slot; A's hash ends half a second after B's deadline.
+	bStart := time.Now()
+	released := make(chan struct{})
+	time.AfterFunc(timeout+500*time.Millisecond, func() {
+		close(auth.hold)
+		close(released)
+	})
+	bDone := make(chan error, 1)
+	go func() {
+		cfg := legacyClient("tess", ssh.PasswordCallback(func() (string, error) {
+			time.Sleep(time.Until(bStart.Add(600 * time.Millisecond))) // a slow caller
+			return "wrong-b", nil
+		}))
+		c, err := ssh.Dial("tcp", addr, cfg)
+		if err == nil {
+			c.Close()
+		}
+		bDone <- err
+	}()
+	err := <-bDone
+	<-released // A's hash is over: B, had it waited on, got the slot then
+	<-aDone
+	stop() // and every connection's handling is over
+	if err == nil {
+		t.Fatal("B logged in with a wrong password")
+	}
+	if n := auth.checks.Load(); n != 1 {
+		t.Errorf("%d passwords hashed, want A's alone: B's, sent before B's %v handshake deadline, waited for the pool past it and was hashed after it",
+			n, timeout)
+	}
+}
