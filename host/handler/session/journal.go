@@ -424,7 +424,7 @@ func (t *Table) checkEnding(L *lua.LState, s *Session) {
 
 // checkLost stops the script on L if its journal was taken over.
 func (t *Table) checkLost(L *lua.LState, s *Session) {
-	if s.journal.lost {
+	if s.journal != nil && s.journal.lost {
 		L.RaiseError("%v", errLost)
 	}
 }

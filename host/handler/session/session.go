@@ -1055,9 +1055,12 @@ func (t *Table) ReapIdle() []string {
 		if s.offload != nil {
 			continue // the board is working for it
 		}
-		// A caller in a door is ended when idle as anywhere (the door goes
-		// with their session); its time was cut to theirs when it started.
-		if s.stream == nil && s.clock != nil && t.checkTime(s, now) {
+		// A caller in a door or a transfer hears no time warnings (they
+		// would land in the program's screen or the file's bytes), but
+		// their call ends when their time is up, as anywhere, the stream
+		// with it (a door's own time was cut to theirs; a transfer's
+		// was not). They are ended when idle as anywhere too.
+		if s.clock != nil && (s.stream == nil || s.clock.left(now) <= 0) && t.checkTime(s, now) {
 			reaped = append(reaped, id)
 			continue
 		}
