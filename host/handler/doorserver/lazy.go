@@ -17,6 +17,12 @@ const DefaultOutputRate = 64 << 10
 // ReadChunk is the most one Read of a stream Open made returns.
 const ReadChunk = 4096
 
+// PieceEvery is the least time between two Reads that return output, as
+// for a native door: a server writing a byte at a time reaches the caller
+// in pieces gathered over this long, so it costs the caller's worker at
+// most 100 pieces a second, whatever its output rate.
+const PieceEvery = 10 * time.Millisecond
+
 // ErrClosed is what a stream's calls return once it is closed.
 var ErrClosed = errors.New("doorserver: closed")
 
@@ -76,7 +82,7 @@ func (l *lazyStream) connected() (io.ReadWriteCloser, error) {
 }
 
 // Read returns the server's output, at most ReadChunk bytes, paced to
-// the output rate.
+// the output rate and PieceEvery apart.
 func (l *lazyStream) Read(p []byte) (int, error) {
 	s, err := l.connected()
 	if err != nil {
@@ -101,6 +107,9 @@ func (l *lazyStream) Read(p []byte) (int, error) {
 			l.pace = now
 		}
 		l.pace = l.pace.Add(time.Duration(n) * time.Second / time.Duration(l.rate))
+		if next := now.Add(PieceEvery); l.pace.Before(next) {
+			l.pace = next
+		}
 	}
 	return n, err
 }
