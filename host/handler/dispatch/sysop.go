@@ -53,9 +53,9 @@ func (h *Host) sysopOnly(next http.Handler) http.Handler {
 // compared (sysopGuard).
 func (h *Host) sysopRefusal(r *http.Request) string {
 	if h.cfg.SysopToken != "" {
-		addr := callerAddr(r)
+		key := guessKey(r)
 		now := time.Now()
-		if h.sysop.blocked(addr, now) {
+		if h.sysop.blocked(key, now) {
 			return tooManyWrongTokens
 		}
 		token, ok := access.BearerToken(r.Header.Get("Authorization"))
@@ -63,7 +63,7 @@ func (h *Host) sysopRefusal(r *http.Request) string {
 			return ""
 		}
 		if ok {
-			h.sysop.wrongToken(addr, now)
+			h.sysop.wrongToken(key, now)
 		}
 		return "sysop only: send the sysop token (Authorization: Bearer TOKEN)\n"
 	}
@@ -149,6 +149,23 @@ func callerAddr(r *http.Request) string {
 	return remote
 }
 
+// guessKey is what r's wrong tokens are counted under (sysopGuard): the
+// caller's address as every per-address limit counts it (an IPv4
+// address, an IPv6 /64); for a request from the loopback, the address
+// the web port's proxy passed on, apart from the same address calling
+// directly (any program on the machine can send the header, and must
+// not lock a direct caller out); "" for the loopback itself, which is not
+// counted.
+func guessKey(r *http.Request) string {
+	if !access.LoopbackAddr(r.RemoteAddr) {
+		return access.AddrKeyString(r.RemoteAddr)
+	}
+	if addr := r.Header.Get(access.ProxiedForHeader); addr != "" && !access.LoopbackAddr(addr) {
+		return "proxied " + access.AddrKeyString(addr)
+	}
+	return ""
+}
+
 // Wrong sysop tokens: limits of sysopGuard.
 const (
 	// MaxWrongTokens is how many wrong sysop tokens an address may send
@@ -157,21 +174,25 @@ const (
 	MaxWrongTokens = 10
 	// WrongTokenWindow is how long wrong tokens are counted.
 	WrongTokenWindow = time.Minute
-	// maxTokenAddrs bounds the addresses counted in one window; past it,
-	// new addresses are not counted until the next window.
+	// maxTokenAddrs bounds the addresses counted apart in one window;
+	// past it, every new one is counted in one shared count (overflowKey),
+	// so that a flood of addresses makes the guard refuse more, never
+	// less.
 	maxTokenAddrs = 4096
+	// overflowKey is the shared count's key.
+	overflowKey = "overflow"
 )
 
 // tooManyWrongTokens is the answer to an address past MaxWrongTokens.
 const tooManyWrongTokens = "sysop only: too many wrong tokens from your address; wait a minute\n"
 
-// sysopGuard counts wrong sysop tokens per address in fixed windows of
-// WrongTokenWindow, and rate-limits the log lines of refused sysop
-// actions. Loopback addresses are not counted: the sysop's own tools on
-// the board's machine must not be locked out by a caller behind a
-// reverse proxy on it, where everyone comes from the loopback (behind a
-// proxy, the token's length is the defence). The zero value is ready; it
-// is safe for concurrent use.
+// sysopGuard counts wrong sysop tokens per address (guessKey) in fixed
+// windows of WrongTokenWindow, and rate-limits the log lines of refused
+// sysop actions. The loopback's own requests are not counted (key ""):
+// the sysop's own tools on the board's machine must not be locked out by
+// a caller behind a reverse proxy on it, where everyone comes from the
+// loopback (behind a proxy, the token's length is the defence). The zero
+// value is ready; it is safe for concurrent use.
 type sysopGuard struct {
 	refusals access.RefusalLog
 
@@ -187,26 +208,34 @@ func (g *sysopGuard) roll(now time.Time) {
 	}
 }
 
-// blocked reports whether addr is past MaxWrongTokens in this window.
-func (g *sysopGuard) blocked(addr string, now time.Time) bool {
-	if access.LoopbackAddr(addr) {
+// counted is the key key's wrong tokens are counted under in this
+// window: key, or overflowKey once maxTokenAddrs keys are counted apart;
+// g.mu is held.
+func (g *sysopGuard) counted(key string) string {
+	if _, ok := g.wrong[key]; ok || len(g.wrong) < maxTokenAddrs {
+		return key
+	}
+	return overflowKey
+}
+
+// blocked reports whether key is past MaxWrongTokens in this window.
+func (g *sysopGuard) blocked(key string, now time.Time) bool {
+	if key == "" {
 		return false
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.roll(now)
-	return g.wrong[addr] >= MaxWrongTokens
+	return g.wrong[g.counted(key)] >= MaxWrongTokens
 }
 
-// wrongToken counts a wrong token from addr.
-func (g *sysopGuard) wrongToken(addr string, now time.Time) {
-	if access.LoopbackAddr(addr) {
+// wrongToken counts a wrong token under key.
+func (g *sysopGuard) wrongToken(key string, now time.Time) {
+	if key == "" {
 		return
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.roll(now)
-	if _, ok := g.wrong[addr]; ok || len(g.wrong) < maxTokenAddrs {
-		g.wrong[addr]++
-	}
+	g.wrong[g.counted(key)]++
 }
