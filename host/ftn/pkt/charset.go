@@ -66,6 +66,28 @@ func Decode(chrs, s string) string {
 	return out
 }
 
+// EncodeField is Encode for a header field of at most max bytes (a name,
+// a subject): s loses characters from its end until its encoding fits,
+// so that a field is never cut in the middle of a character (a UTF-8
+// packet would carry a broken one).
+func EncodeField(chrs, s string, max int) string {
+	if n := utf8.RuneCountInString(s); n > max { // every character is a byte at least
+		i := 0
+		for range max {
+			_, size := utf8.DecodeRuneInString(s[i:])
+			i += size
+		}
+		s = s[:i]
+	}
+	e := Encode(chrs, s)
+	for len(e) > max {
+		_, size := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-size]
+		e = Encode(chrs, s)
+	}
+	return e
+}
+
 // Encode turns UTF-8 text into the charset a CHRS value names; runes
 // the charset lacks become '?'. With a nil-mapped charset (UTF-8) s is
 // returned as it is.

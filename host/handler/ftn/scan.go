@@ -394,8 +394,9 @@ func (sc *Scanner) echoMessage(p store.ExportPost, echo Echo, msgid string, up U
 	return pkt.Message{
 		OrigNet: me.Net, OrigNode: me.Node, DestNet: up.Addr.Net, DestNode: up.Addr.Node,
 		Date: pkt.FormatDate(p.Posted.UTC()),
-		To:   enc(to), From: enc(p.Author), Subject: enc(p.Subject),
-		Text: t.Bytes(),
+		To:   pkt.EncodeField(chrs, to, pkt.MaxNameBytes), From: pkt.EncodeField(chrs, p.Author, pkt.MaxNameBytes),
+		Subject: pkt.EncodeField(chrs, p.Subject, pkt.MaxSubjectBytes),
+		Text:    t.Bytes(),
 	}
 }
 
@@ -404,7 +405,6 @@ func (sc *Scanner) netmailMessage(n store.ExportNetmail, to pkt.Addr, msgid stri
 	s := sc.Settings
 	me := s.addressFor(to)
 	chrs := s.Charset
-	enc := func(v string) string { return pkt.Encode(chrs, v) }
 	var t pkt.Text
 	t.SetKludge("INTL", to.Boss().String()+" "+me.Boss().String())
 	if me.Point != 0 {
@@ -419,8 +419,9 @@ func (sc *Scanner) netmailMessage(n store.ExportNetmail, to pkt.Addr, msgid stri
 		OrigNet: me.Net, OrigNode: me.Node, DestNet: to.Net, DestNode: to.Node,
 		Attr: pkt.AttrPrivate,
 		Date: pkt.FormatDate(n.Written.UTC()),
-		To:   enc(n.ToName), From: enc(n.From), Subject: enc(n.Subject),
-		Text: t.Bytes(),
+		To:   pkt.EncodeField(chrs, n.ToName, pkt.MaxNameBytes), From: pkt.EncodeField(chrs, n.From, pkt.MaxNameBytes),
+		Subject: pkt.EncodeField(chrs, n.Subject, pkt.MaxSubjectBytes),
+		Text:    t.Bytes(),
 	}
 }
 
