@@ -130,6 +130,9 @@ func ParseSettings(t map[string]any, dbPath string) (Settings, error) {
 	for i, u := range r.tables("uplinks") {
 		s.Uplinks = append(s.Uplinks, r.uplink(i+1, u))
 	}
+	if err := ownPacketPasswords(s.Uplinks); err != nil {
+		r.Errs = append(r.Errs, err)
+	}
 	s.Echoes = r.echoes(s.Uplinks)
 	if len(s.Addresses) == 0 {
 		r.Errs = append(r.Errs, errors.New("address: the board's FTN address is missing (address = 'zone:net/node')"))
@@ -422,4 +425,27 @@ func (r *reader) echo(m map[string]any) Echo {
 		r.Errs = append(r.Errs, fmt.Errorf("echo %q: %w", e.Tag, err))
 	}
 	return e
+}
+
+// ownPacketPasswords checks that, with two uplinks or more, each has a
+// packet password of its own: binkd takes every uplink's files into one
+// inbound folder, so the packet password is all that ties a packet to
+// the uplink its header names; without it one uplink could send mail as
+// another, into the echoes only the other carries.
+func ownPacketPasswords(uplinks []Uplink) error {
+	if len(uplinks) < 2 {
+		return nil
+	}
+	seen := map[string]pkt.Addr{}
+	for _, u := range uplinks {
+		pw := strings.ToUpper(u.PacketPassword.Reveal()) // compared without case (FTS-0001)
+		if pw == "" {
+			return fmt.Errorf("uplinks: with two uplinks or more, each needs a packet_password of its own; %s has none", u.Addr)
+		}
+		if other, ok := seen[pw]; ok {
+			return fmt.Errorf("uplinks: %s and %s have the same packet_password; each needs one of its own", other, u.Addr)
+		}
+		seen[pw] = u.Addr
+	}
+	return nil
 }

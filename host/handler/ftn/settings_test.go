@@ -64,6 +64,14 @@ func TestParseSettingsErrors(t *testing.T) {
 		"two echoes, one area": {"address": "1:2/3", "echoes": map[string]any{"FSX_GEN": "general", "FIDO_GEN": "General"}},
 		"an echo twice": {"address": "1:2/3", "echoes": []any{map[string]any{"tag": "FSX_GEN", "area": "a"},
 			map[string]any{"tag": "fsx_gen", "area": "b"}}},
+		// With two uplinks, the packet password is all that tells whose a
+		// packet is: without one each, either could post as the other.
+		"two uplinks, one packet password": {"address": "1:2/3", "uplinks": []any{
+			map[string]any{"address": "1:2/4", "host": "h", "packet_password": "PKTA"},
+			map[string]any{"address": "2:5/6", "host": "g"}}},
+		"two uplinks, the same packet password": {"address": "1:2/3", "uplinks": []any{
+			map[string]any{"address": "1:2/4", "host": "h", "packet_password": "PKTA"},
+			map[string]any{"address": "2:5/6", "host": "g", "packet_password": "pkta"}}},
 	} {
 		if _, err := ParseSettings(table, "bbs.db"); err == nil {
 			t.Errorf("%s: accepted", name)
@@ -82,5 +90,20 @@ func TestSecretMatchesFold(t *testing.T) {
 	}
 	if !Secret("").MatchesFold("") || Secret("").MatchesFold("x") {
 		t.Error("an empty password matches only an empty one")
+	}
+}
+
+// Two uplinks with packet passwords of their own are taken; the error
+// for two that share one names the uplinks, never the password.
+func TestTwoUplinksNeedPacketPasswordsOfTheirOwn(t *testing.T) {
+	up := func(addr, pw string) map[string]any {
+		return map[string]any{"address": addr, "host": "h", "packet_password": pw}
+	}
+	if _, err := ParseSettings(map[string]any{"address": "1:2/3", "uplinks": []any{up("1:2/4", "PKTA"), up("2:5/6", "PKTB")}}, "bbs.db"); err != nil {
+		t.Errorf("two uplinks with passwords of their own: %v", err)
+	}
+	_, err := ParseSettings(map[string]any{"address": "1:2/3", "uplinks": []any{up("1:2/4", "SAMEPW"), up("2:5/6", "SAMEPW")}}, "bbs.db")
+	if err == nil || !strings.Contains(err.Error(), "1:2/4") || !strings.Contains(err.Error(), "2:5/6") || strings.Contains(err.Error(), "SAMEPW") {
+		t.Errorf("two uplinks with one password: %v", err)
 	}
 }
