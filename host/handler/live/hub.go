@@ -204,6 +204,16 @@ func (h *Hub) Unsubscribe(connID, channel string) {
 	h.unlisten(connID, channel)
 }
 
+// Listens reports whether connID's caller listens on channel now: an
+// event published before they left it can still be on its way to their
+// worker, behind the line that made them leave.
+func (h *Hub) Listens(connID, channel string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, ok := h.listeners[channel][connID]
+	return ok
+}
+
 // unlisten removes connID from channel's listeners (caller holds h.mu).
 func (h *Hub) unlisten(connID, channel string) {
 	if set := h.listeners[channel]; set != nil {

@@ -1,6 +1,8 @@
 package session
 
 import (
+	"slices"
+
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/m2bbs/m2bbs/host/message"
@@ -46,13 +48,31 @@ func (t *Table) listen(L *lua.LState) {
 	}
 }
 
+// listensChecker is implemented by Channels that know who listens where
+// now (live.Hub).
+type listensChecker interface {
+	Listens(connID, channel string) bool
+}
+
+// listens reports whether connID's caller still listens on channel (true
+// when Channels cannot tell).
+func (t *Table) listens(connID, channel string) bool {
+	lc, ok := t.deps.Channels.(listensChecker)
+	return !ok || lc.Listens(connID, channel)
+}
+
 // Wake keeps an event published on channel, said by from, for connID's
 // caller, until DeliverEvents. It reports false when the caller has no
 // session here or MaxQueuedEvents wait already (the event is dropped).
+// An event for a channel the caller has left since it was published (a
+// /join or /quit handled first) is dropped without a word.
 func (t *Table) Wake(connID, channel, from, text string) bool {
 	s := t.sessions[connID]
 	if s == nil {
 		return false
+	}
+	if !t.listens(connID, channel) {
+		return true
 	}
 	if len(s.events) >= MaxQueuedEvents {
 		t.counts.eventsDropped.Add(1)
@@ -87,13 +107,18 @@ func (t *Table) DeliverEvents() (ended []string) {
 }
 
 // deliverEvents resumes s with the events kept for it, if it waits in
-// shared.ask; else they wait on.
+// shared.ask; else they wait on. Those of channels the caller has left
+// since they were kept are dropped.
 func (t *Table) deliverEvents(s *Session) {
 	if len(s.events) == 0 || !s.listening || t.sessions[s.connID] != s || s.waitingForWork() {
 		return
 	}
 	events := s.events
 	s.events = nil
+	events = slices.DeleteFunc(events, func(ev queuedEvent) bool { return !t.listens(s.connID, ev.channel) })
+	if len(events) == 0 {
+		return
+	}
 	if t.journals != nil {
 		t.hold() // until Commit, as for a line
 	}

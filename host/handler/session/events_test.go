@@ -244,7 +244,7 @@ func TestChatDoorAcrossWorkers(t *testing.T) {
 	// A burst of events costs lee one message, however many they are:
 	// a front end hangs up on a caller with more than 16 waiting.
 	for i := range 20 {
-		h.tables[1].Wake("2", "chat", "kim", fmt.Sprint("kim: burst ", i))
+		h.tables[1].Wake("2", "chat.room.lobby", "kim", fmt.Sprint("kim: burst ", i))
 	}
 	h.tables[1].DeliverEvents()
 	h.tables[1].Commit()

@@ -1,0 +1,43 @@
+package session
+
+import (
+	"strings"
+	"testing"
+)
+
+// Lee speaks in the lobby at the moment Kim types /join cellar (Lee's
+// event reaches Kim's worker behind Kim's line, as a worker's inbox
+// orders them): Kim, in the cellar, is not shown the lobby's line as if
+// said there.
+func TestLineOfARoomLeftIsNotShownInTheNext(t *testing.T) {
+	h := chatRooms(t)
+	handle(h.tables[0], msg("2", "the door code is 4711")) // lee, lobby: events for kim and max pending
+	handle(h.tables[0], msg("1", "/join cellar"))          // kim's line was queued before the event
+	h.pump()
+	got := lines(h)
+	if !strings.Contains(got, "1 prompt:You are in cellar.") {
+		t.Fatalf("kim's /join: %q", got)
+	}
+	if strings.Contains(got, "1 prompt:lee: the door code is 4711") {
+		t.Errorf("kim, in the cellar, was shown the lobby's line as live:\n%s", got)
+	}
+}
+
+// Lee speaks as Kim types /quit: nothing is kept for Kim, who listens
+// nowhere now, and back in the chat he sees Lee's line once (in
+// 'Lately:'), not again as if said now.
+func TestLineOfAChatLeftIsNotKeptForLater(t *testing.T) {
+	h := chatRooms(t)
+	handle(h.tables[0], msg("2", "the door code is 4711"))
+	handle(h.tables[0], msg("1", "/quit"))
+	h.pump()
+	h.recs[0].take()
+	if n := len(h.tables[0].sessions["1"].events); n != 0 {
+		t.Errorf("kim left the chat (listens on no channel) but %d event(s) are kept for him", n)
+	}
+	h.say(0, "1", "3") // the Teleconference again
+	got := lines(h)
+	if c := strings.Count(got, "lee: the door code is 4711"); c > 1 {
+		t.Errorf("kim, back in the chat, was shown lee's old line %d times (Lately, then as live):\n%s", c, got)
+	}
+}
