@@ -444,16 +444,7 @@ func TestReaderFarFromTheMenuStaysAwake(t *testing.T) {
 // password typed after that registers them: the replay gives their script
 // back the first password, not its placeholder.
 func TestNewUserHibernatedAtTheRepeatPasswordPromptRegisters(t *testing.T) {
-	_, clock, tbl, rec := sleepyBoard(t, nil)
-	got := converse(tbl, rec, "1", "connect", "ann", "hunter22")
-	if last := got[len(got)-1]; !strings.HasPrefix(last, "1 prompt:Looks like you're new here") {
-		t.Fatalf("want the repeat-password prompt, got:\n%s", strings.Join(got, "\n"))
-	}
-	clock.Advance(31 * time.Second)
-	tbl.ReapIdle()
-	if !tbl.Asleep("1") {
-		t.Fatal("caller at the repeat-password prompt not hibernated")
-	}
+	tbl, rec := asleepAtRepeatPassword(t, "ann", "hunter22")
 	out := strings.Join(converse(tbl, rec, "1", "hunter22", "y"), "\n")
 	if strings.Contains(out, "don't match") || !strings.Contains(out, "registered") {
 		t.Fatalf("the same password typed again after hibernating:\n%s\nwant registered", out)
@@ -520,8 +511,20 @@ func TestSysopChatKeepsTheCallersJournalFromThePruning(t *testing.T) {
 // typed it, so the calls made with their name before that are digested
 // as they were.
 func TestNewUserWhosePasswordIsTheirNameHibernatedAtTheRepeatPromptRegisters(t *testing.T) {
+	tbl, rec := asleepAtRepeatPassword(t, "ann", "ann")
+	out := strings.Join(converse(tbl, rec, "1", "ann", "y"), "\n")
+	if st := tbl.JournalStats(); st.Diverged != 0 || !strings.Contains(out, "registered") {
+		t.Fatalf("the same password typed again after hibernating (diverged %d):\n%s\nwant registered", st.Diverged, out)
+	}
+}
+
+// asleepAtRepeatPassword brings a new caller, name, on conn id 1 to the
+// shipped board's "type it again" after their password, leaves them there
+// 31 s and runs the reaper, which hibernates them.
+func asleepAtRepeatPassword(t *testing.T, name, password string) (*Table, *recorder) {
+	t.Helper()
 	_, clock, tbl, rec := sleepyBoard(t, nil)
-	got := converse(tbl, rec, "1", "connect", "ann", "ann")
+	got := converse(tbl, rec, "1", "connect", name, password)
 	if last := got[len(got)-1]; !strings.HasPrefix(last, "1 prompt:Looks like you're new here") {
 		t.Fatalf("want the repeat-password prompt, got:\n%s", strings.Join(got, "\n"))
 	}
@@ -530,8 +533,5 @@ func TestNewUserWhosePasswordIsTheirNameHibernatedAtTheRepeatPromptRegisters(t *
 	if !tbl.Asleep("1") {
 		t.Fatal("caller at the repeat-password prompt not hibernated")
 	}
-	out := strings.Join(converse(tbl, rec, "1", "ann", "y"), "\n")
-	if st := tbl.JournalStats(); st.Diverged != 0 || !strings.Contains(out, "registered") {
-		t.Fatalf("the same password typed again after hibernating (diverged %d):\n%s\nwant registered", st.Diverged, out)
-	}
+	return tbl, rec
 }

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -42,6 +43,25 @@ type probeXferBoard struct {
 
 func newProbeXferBoard(t *testing.T) *probeXferBoard {
 	t.Helper()
+	now := time.Unix(1e9, 0)
+	return newXferBoard(t, xferBoardOptions{script: probeTransferScript, journal: true, now: func() time.Time { return now }})
+}
+
+// xferBoardOptions say what newXferBoard's table runs: script as its
+// main script, journals or not, time limits, the idle timeout (0: a
+// minute), and its clock.
+type xferBoardOptions struct {
+	script  string
+	journal bool
+	limits  []TimeLimit
+	idle    time.Duration
+	now     func() time.Time
+}
+
+// newXferBoard is a table with a transfer runner (it needs lrzsz) whose
+// posted work waits in posted.
+func newXferBoard(t *testing.T, o xferBoardOptions) *probeXferBoard {
+	t.Helper()
 	for _, p := range []string{"sz", "rz"} {
 		if _, err := exec.LookPath(p); err != nil {
 			t.Skip("no lrzsz")
@@ -53,7 +73,7 @@ func newProbeXferBoard(t *testing.T) *probeXferBoard {
 	}
 	t.Cleanup(func() { db.Close() })
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "main.lua"), []byte(probeTransferScript), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "main.lua"), []byte(o.script), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	b := &probeXferBoard{rec: &recorder{}, posted: make(chan func(), 64), root: filepath.Join(t.TempDir(), "transfers")}
@@ -61,14 +81,13 @@ func newProbeXferBoard(t *testing.T) *probeXferBoard {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Unix(1e9, 0)
 	posted := b.posted
 	tbl, err := New(Config{
-		ScriptsDir: dir, MainScript: filepath.Join(dir, "main.lua"),
-		RatePerSecond: 1e6, RateBurst: 1 << 20, Journal: true, IdleTimeout: time.Minute,
+		ScriptsDir: dir, MainScript: filepath.Join(dir, "main.lua"), TimeLimits: o.limits, TimeZone: time.UTC,
+		RatePerSecond: 1e6, RateBurst: 1 << 20, Journal: o.journal, IdleTimeout: cmp.Or(o.idle, time.Minute),
 	}, Deps{
-		Replier: b.rec, Screens: screenMap{}, Store: db, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		Nodes: &fakeNodes{held: map[string]int{}}, Transfers: runner, Now: func() time.Time { return now },
+		Replier: b.rec, Screens: screenMap{"timeout": "Time is up. Bye!"}, Store: db, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Nodes: &fakeNodes{held: map[string]int{}}, Transfers: runner, Now: o.now,
 		Post: func(ctx context.Context, _ string, fn func()) bool {
 			select {
 			case posted <- fn:

@@ -1,21 +1,9 @@
 package session
 
 import (
-	"context"
-	"encoding/json"
-	"log/slog"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"golang.org/x/crypto/bcrypt"
-
-	"github.com/m2bbs/m2bbs/host/handler/store"
-	"github.com/m2bbs/m2bbs/host/handler/transfer"
-	"github.com/m2bbs/m2bbs/host/wire/m2proto"
 )
 
 const timedTransferScript = `require 'ui'
@@ -39,58 +27,13 @@ end`
 // transfer runner, on a fake clock; send sends caller 1 a line.
 func timedTransferBoard(t *testing.T, journal bool) (tbl *Table, rec *recorder, clock *fakeClock, send func(string)) {
 	t.Helper()
-	for _, p := range []string{"sz", "rz"} {
-		if _, err := exec.LookPath(p); err != nil {
-			t.Skip("no lrzsz")
-		}
-	}
-	db, err := store.Open(filepath.Join(t.TempDir(), "bbs.db"), store.Options{BcryptCost: bcrypt.MinCost})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "main.lua"), []byte(timedTransferScript), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	runner, err := transfer.New(transfer.Config{Root: filepath.Join(t.TempDir(), "transfers")})
-	if err != nil {
-		t.Fatal(err)
-	}
 	limits, err := ParseTimeLimits("0=3m/0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	clock = &fakeClock{t: time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)}
-	rec = &recorder{}
-	posted := make(chan func(), 64)
-	tbl, err = New(Config{
-		ScriptsDir: dir, MainScript: filepath.Join(dir, "main.lua"), TimeLimits: limits, TimeZone: time.UTC,
-		RatePerSecond: 1e6, RateBurst: 1 << 20, IdleTimeout: time.Hour, Journal: journal,
-	}, Deps{
-		Replier: rec, Screens: screenMap{"timeout": "Time is up. Bye!"}, Store: db, Now: clock.Now,
-		Log:   slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		Nodes: &fakeNodes{held: map[string]int{}}, Transfers: runner,
-		Post: func(ctx context.Context, _ string, fn func()) bool {
-			select {
-			case posted <- fn:
-				return true
-			case <-ctx.Done():
-				return false
-			}
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(tbl.Close)
-	send = func(text string) {
-		body, _ := json.Marshal(map[string]any{"type": "msg", "msg": text,
-			"terminal": map[string]any{"type": "ansi", "width": 80, "height": 24, "encoding": "utf-8", "ansi": true, "keys": true, "bin": true}})
-		handle(tbl, &m2proto.Request{Sender: "sender-1", ConnID: "1", Path: "@bbs",
-			Headers: []m2proto.Header{{Name: "METHOD", Value: "JSON"}, {Name: "PATH", Value: "@bbs"}}, Body: body})
-	}
-	return tbl, rec, clock, send
+	b := newXferBoard(t, xferBoardOptions{script: timedTransferScript, journal: journal, limits: limits, idle: time.Hour, now: clock.Now})
+	return b.tbl, b.rec, clock, func(text string) { b.send("1", "msg", text) }
 }
 
 // A caller with a 3-minute call limit who is in an upload when their time
