@@ -49,9 +49,13 @@ type idleMongrel2Result struct {
 }
 
 func (r idleMongrel2Result) String() string {
-	return fmt.Sprintf("behind Mongrel2 1.12 sized for %d callers (room for %d): %d idle callers parked in %v, %d lost, Mongrel2 RSS %.0f MiB (%.1f KiB per caller), a parked caller's round trip %v (median), out of poll slots: %v",
+	line := fmt.Sprintf("behind Mongrel2 1.12 sized for %d callers (room for %d): %d idle callers parked in %v, %d lost, Mongrel2 RSS %.0f MiB (%.1f KiB per caller), a parked caller's round trip %v (median), out of poll slots: %v",
 		r.target, r.fit, r.parked, r.parkTime.Round(time.Millisecond), r.lost,
 		float64(r.rss)/(1<<20), float64(r.rss)/1024/float64(max(r.parked, 1)), r.roundTrip.Round(10*time.Microsecond), r.stalled)
+	if r.fit < r.target {
+		line += fmt.Sprintf(" (this shell's open-file limit leaves room for %d callers only: the step needs ulimit -n %d)", r.fit, mongrel2.FileLimitFor(r.target))
+	}
+	return line
 }
 
 // met says whether every caller parked and none was lost.
