@@ -362,6 +362,7 @@ func (c *conn) readHTTPBody(f *Frame, fr *FrameReader) ([]byte, bool) {
 		c.close(reason, true)
 		return nil, false
 	}
+	c.framed = true // the first whole message: see admitFrame
 	c.touch()
 	return body, true
 }

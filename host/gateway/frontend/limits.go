@@ -67,11 +67,14 @@ func (c *conn) firstFrameDeadline() time.Time {
 }
 
 // admitFrame counts a complete frame: the first one lifts the first-frame
-// deadline, and a JSON frame whose payload is not JSON counts towards
+// deadline (an HTTP request with a body, once its body has come too:
+// readHTTPBody), and a JSON frame whose payload is not JSON counts towards
 // MaxBadFrames. It reports false when the caller has been closed for
 // sending too many of those (the last one answered 400, not forwarded).
 func (c *conn) admitFrame(f *Frame) bool {
-	c.framed = true
+	if f.Kind != KindHTTP || f.ContentLength() <= 0 {
+		c.framed = true
+	}
 	if f.Kind != KindJSON || c.s.limits.MaxBadFrames <= 0 || json.Valid(f.Body) {
 		return true
 	}
