@@ -419,7 +419,7 @@ func (d *DB) registerDone(L *lua.LState, name string, err error, undo func(conte
 		_ = storeCall(L, undo)
 		return failValues(err)
 	}
-	d.loggedIn(L, name)
+	d.loggedIn(L, store.CleanName(name)) // as registered, not as typed (see authDone)
 	return []lua.LValue{lua.LTrue}
 }
 

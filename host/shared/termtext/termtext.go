@@ -111,6 +111,21 @@ func controlStringLen(s string, i int) int {
 // isC1 reports whether r is a C1 control character.
 func isC1(r rune) bool { return r >= 0x80 && r <= 0x9f }
 
+// isBidiControl reports whether r is one of Unicode's explicit
+// bidirectional embeddings, overrides or isolates (U+202A–U+202E,
+// U+2066–U+2069): with them a caller's text can be drawn reversed, a
+// name "poSys" shown as "sySop".
+func isBidiControl(r rune) bool { return r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 }
+
+// isBidiControlAt reports whether s[i:] starts with one in UTF-8.
+func isBidiControlAt(s string, i int) bool {
+	if s[i] != 0xe2 || i+2 >= len(s) {
+		return false
+	}
+	b1, b2 := s[i+1], s[i+2]
+	return b1 == 0x80 && b2 >= 0xaa && b2 <= 0xae || b1 == 0x81 && b2 >= 0xa6 && b2 <= 0xa9
+}
+
 // needsCleaning reports whether s holds anything Clean (keepNewline) would
 // change, so that clean text costs no allocation.
 func needsCleaning(s string, keepNewline bool) bool {
@@ -122,6 +137,8 @@ func needsCleaning(s string, keepNewline bool) bool {
 			return true
 		case c == 0xc2 && i+1 < len(s) && s[i+1] >= 0x80 && s[i+1] <= 0x9f:
 			return true
+		case isBidiControlAt(s, i):
+			return true
 		}
 	}
 	return !utf8.ValidString(s)
@@ -130,7 +147,8 @@ func needsCleaning(s string, keepNewline bool) bool {
 // Clean returns s as plain text that may hold newlines: escape sequences
 // removed whole (see [EscapeLen]), C0 controls other than tab and newline
 // removed (a carriage return too, so that a line cannot be overwritten),
-// DEL and C1 controls removed, invalid UTF-8 replaced by U+FFFD.
+// DEL, C1 controls and bidirectional overrides (isBidiControl) removed,
+// invalid UTF-8 replaced by U+FFFD.
 func Clean(s string) string { return clean(s, true) }
 
 // CleanLine is [Clean] for one line: a newline or carriage return becomes
@@ -161,7 +179,7 @@ func clean(s string, keepNewline bool) string {
 			switch {
 			case r == utf8.RuneError && size == 1:
 				b.WriteRune(utf8.RuneError)
-			case !isC1(r):
+			case !isC1(r) && !isBidiControl(r):
 				b.WriteString(s[i : i+size])
 			}
 			i += size

@@ -243,3 +243,26 @@ func TestStripStringsDropsAnEscapeBeforeAControl(t *testing.T) {
 		t.Errorf("two messages stripped one by one give %q: a control string", out)
 	}
 }
+
+// A caller's text loses Unicode's bidirectional overrides and isolates,
+// with which "\u202epoSys" is drawn as "sySop"; other text, right-to-left
+// letters included, is kept.
+func TestCleanDropsBidirectionalOverrides(t *testing.T) {
+	for in, want := range map[string]string{
+		"\u202epoSys":                  "poSys",
+		"a\u202ab\u202cc\u2066d\u2069": "abcd",
+		"\u2067x\u2068y":               "xy",
+		"שלום and سلام":                "שלום and سلام",
+		"\u200fmark stays":             "\u200fmark stays",
+	} {
+		if got := CleanLine(in); got != want {
+			t.Errorf("CleanLine(%q) = %q, want %q", in, got, want)
+		}
+		if got := Clean(in); got != want {
+			t.Errorf("Clean(%q) = %q, want %q", in, got, want)
+		}
+		if IsClean(in) != (in == want) {
+			t.Errorf("IsClean(%q) = %v", in, IsClean(in))
+		}
+	}
+}
