@@ -134,6 +134,7 @@ func FuzzClean(f *testing.F) {
 		"hello", "a\x1b]0;pwned\x07b", "\x1b[2J\x1b[HPassword: ", "\x1b]52;c;ZXZpbA==\x07",
 		"\x1bPq\x1b\\", "\u009b2J", "\u009d0;x\u009c", "\xff\xfe", "\x1b\u0380", "line\r\nline",
 		"\x1b[1;3", "\x1b]0;t\x1b[m", "\xc2", "é\x1b",
+		"A\x1b\r]0;t\x07", "\x1b\x7fP+q\x1b\\", "\u202epoSys", "a\u2066b\u2069",
 	} {
 		f.Add(seed)
 	}
@@ -147,7 +148,13 @@ func FuzzClean(f *testing.F) {
 		if IsClean(s) && line != s {
 			t.Fatalf("clean line %q changed to %q", s, line)
 		}
+		if strings.IndexFunc(text, isBidiControl) >= 0 || strings.IndexFunc(line, isBidiControl) >= 0 {
+			t.Fatalf("cleaning %q keeps a bidirectional override: %q / %q", s, text, line)
+		}
 		stripped := StripStrings(s)
+		if at := opensControlString(stripped); at >= 0 {
+			t.Fatalf("StripStrings(%q) = %q: a terminal enters a control string at byte %d", s, stripped, at)
+		}
 		for _, opener := range []string{"\x1b]", "\x1bP", "\x1bX", "\x1b^", "\x1b_"} {
 			if strings.Contains(stripped, opener) {
 				t.Fatalf("StripStrings(%q) = %q keeps a control string", s, stripped)
