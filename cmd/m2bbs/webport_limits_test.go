@@ -63,6 +63,22 @@ func TestWebPortBoundsWhatOneAddressHolds(t *testing.T) {
 			kept = append(kept, c)
 		}
 	}
+	// Meanwhile a caller from another address is served as ever.
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}
+	other, err := d.Dial("tcp", gw.webAddr)
+	if err != nil {
+		t.Fatalf("a caller from 127.0.0.2: %v", err)
+	}
+	defer other.Close()
+	if _, err := other.Write([]byte("GET /bbs.css HTTP/1.1\r\nHost: " + gw.webAddr + "\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	_ = other.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if resp, err := http.ReadResponse(bufio.NewReader(other), nil); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("a caller from another address while one is at its limit: %v, %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 	// Each kept connection, silent since its answer, is closed by the
 	// page's port (EOF) well before the 5 s deadline.
 	for i, c := range kept {
