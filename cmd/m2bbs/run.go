@@ -349,6 +349,8 @@ func serveLines(ctx context.Context, s *settings, n int, specs func(int) (string
 type lineHosts struct {
 	mu    sync.Mutex
 	hosts map[int]*dispatch.Host
+
+	draining sync.Mutex // one drain at a time (drainLine)
 }
 
 func newLineHosts() *lineHosts { return &lineHosts{hosts: map[int]*dispatch.Host{}} }
@@ -365,10 +367,9 @@ func (l *lineHosts) get(line int) *dispatch.Host {
 	return l.hosts[line]
 }
 
-// drainLine moves line's callers to line to: the front end sends what they
-// type to line to's handler from now on (and, for line 1, the routes it
-// also serves: @bbs, /status, /lines), then line's host lets go of their
-// sessions, and line to's host rebuilds them from their journals.
+// drainLine moves line's callers to line to (dispatch.Drain): the routes
+// of line, and for line 1 also those it serves (@bbs, /status, /lines, the
+// file links), go to line to's handler.
 func drainLine(ctx context.Context, fe *frontend.Server, hosts *lineHosts, n, line, to int) (int, error) {
 	if line < 1 || line > n || to < 1 || to > n || line == to {
 		return 0, fmt.Errorf("drain: lines are 1..%d, and a line is drained onto another", n)
@@ -381,16 +382,9 @@ func drainLine(ctx context.Context, fe *frontend.Server, hosts *lineHosts, n, li
 	if line == 1 {
 		patterns = append(patterns, mongrel2.DefaultRoute, dispatch.StatusPath, lines.Path, files.LinksPath)
 	}
-	for _, p := range patterns {
-		if err := fe.Reroute(p, lines.Route(to)); err != nil {
-			return 0, fmt.Errorf("drain: %w", err)
-		}
-	}
-	detached, err := h.DetachAll(ctx)
-	if err != nil {
-		return 0, err
-	}
-	return dst.AdoptAll(ctx, detached), nil
+	hosts.draining.Lock()
+	defer hosts.draining.Unlock()
+	return dispatch.Drain(ctx, fe, h, dst, patterns, lines.Route(to))
 }
 
 // writeWebRoot writes the browser page's files into dir, for Mongrel2's

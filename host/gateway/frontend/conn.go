@@ -40,7 +40,7 @@ type conn struct {
 	sendMu sync.Mutex
 
 	mu      sync.Mutex
-	handler *handlerLink // the handler that last got a request from this caller
+	route   *routeTarget // the route of the caller's last request
 	message bool         // the last frame was JSON or XML (Mongrel2's CONN_TYPE_MSG)
 
 	nchains int // size of Mongrel2's header table on this connection; readLoop only
@@ -85,11 +85,11 @@ func newConn(s *Server, id uint64, nc net.Conn) *conn {
 
 func (c *conn) touch() { c.lastActive.Store(time.Now().UnixNano()) }
 
-// lastHandler returns the handler that last got a request from this caller.
-func (c *conn) lastHandler() *handlerLink {
+// lastRoute returns the route of the caller's last request, or nil.
+func (c *conn) lastRoute() *routeTarget {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.handler
+	return c.route
 }
 
 // enqueue queues data for the caller. More than MaxQueuedWrites items
@@ -129,8 +129,8 @@ func (c *conn) close(reason CloseReason, notify bool) {
 			c.release()
 		}
 		c.s.stats.closed[reason].Add(1)
-		l := c.lastHandler()
-		notified := notify && l != nil
+		route := c.lastRoute()
+		notified := notify && route != nil
 		if level, limited := closeLevel(reason); limited {
 			c.s.noisy.Log(level, "caller closed", "conn_id", c.id, "remote", c.remote, "reason", reason.String(), "handler_notified", notified)
 		} else {
@@ -139,10 +139,33 @@ func (c *conn) close(reason CloseReason, notify bool) {
 		// Notice first, then close, as Mongrel2 does: when the caller sees
 		// the connection end, the handler's notice is already on its way.
 		if notified {
-			c.s.notify(l, c.idText)
+			c.notifyRoute(route)
 		}
 		c.nc.Close()
 	})
+}
+
+// notifyRoute tells the handler serving route now that the caller hung
+// up: the handler that last got a request from them, or, if the route has
+// moved since (Server.Reroute), the one it moved to, which took their
+// session over. While the route is held (a drain), the notice waits for
+// the release, to reach the handler the route goes to then.
+func (c *conn) notifyRoute(route *routeTarget) {
+	route.gate.RLock()
+	held := route.held
+	if held == nil {
+		c.s.notify(route.handler.Load(), c.idText)
+		route.gate.RUnlock()
+		return
+	}
+	route.gate.RUnlock()
+	go func() {
+		select {
+		case <-held:
+			c.s.notify(route.handler.Load(), c.idText)
+		case <-c.s.stop:
+		}
+	}()
 }
 
 // deliver passes one reply body from handler l to the caller.
@@ -302,14 +325,38 @@ func (c *conn) handle(f *Frame, fr *FrameReader) bool {
 			return false
 		}
 	}
+	if !c.pass(route) {
+		return false
+	}
+	defer route.gate.RUnlock()
 	l := route.handler.Load()
 	msg, nchains := requestMessage(l.h, f, body, c.idText, route.pattern, c.remote, c.nchains)
 	c.nchains = nchains
 	c.mu.Lock()
-	c.handler = l
+	c.route = route
 	c.message = f.Kind != KindHTTP
 	c.mu.Unlock()
 	return c.forward(l, msg)
+}
+
+// pass waits while route is held (Server.Hold) and returns with its gate
+// read-locked, for the caller's message to be passed on; it reports false,
+// unlocked, if the connection closed meanwhile. A held caller's reader
+// stops, so what they type next waits in the kernel's buffers.
+func (c *conn) pass(route *routeTarget) bool {
+	for {
+		route.gate.RLock()
+		held := route.held
+		if held == nil {
+			return true
+		}
+		route.gate.RUnlock()
+		select {
+		case <-held:
+		case <-c.done:
+			return false
+		}
+	}
 }
 
 // forward pushes a request to handler l unless the connection has closed:

@@ -127,4 +127,9 @@
 //   - Messages for a handler that is not connected wait in the ZeroMQ
 //     queue (Mongrel2 drops them); unparseable replies are dropped without
 //     Mongrel2's 100 ms pause.
+//   - Routes can move to another handler while callers stay connected
+//     ([Server.Reroute]; Mongrel2 moves them only by a reload), and be held
+//     meanwhile ([Server.Hold]): a phone line's drain. A caller's
+//     disconnect notice goes to the handler serving the route of their
+//     last request now, the one that took their session over.
 package frontend

@@ -1,6 +1,9 @@
 package frontend
 
-import "sync/atomic"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // routeTable finds the route for a frame's path the way Mongrel2 1.12 does
 // (src/adt/tst.c, tst_search_prefix, called by Host_match_backend): routes
@@ -26,6 +29,12 @@ type routeTable struct {
 type routeTarget struct {
 	pattern string
 	handler atomic.Pointer[handlerLink]
+
+	// gate is read-locked while a caller's message on the route is passed
+	// to its handler (conn.pass) and locked by Server.Hold to set held, so
+	// that once Hold returns no message is half way to the handler.
+	gate sync.RWMutex
+	held chan struct{} // guarded by gate: set while the route is held, closed at its release
 }
 
 // newRouteTarget is a route to l.

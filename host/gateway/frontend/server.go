@@ -293,9 +293,10 @@ type counters struct {
 
 // handlerLink is one Handler's pair of sockets.
 type handlerLink struct {
-	h   *Handler
-	t   *zmqtransport.Transport
-	log *slog.Logger
+	h    *Handler
+	t    *zmqtransport.Transport
+	log  *slog.Logger
+	sent atomic.Uint64 // messages its transport took (Server.Sent)
 }
 
 // Server is the built-in front end: it accepts callers on a TCP port and
@@ -573,6 +574,60 @@ func (s *Server) Reroute(pattern, to string) error {
 	return nil
 }
 
+// Hold keeps what callers send on the routes patterns from their
+// handlers until release is called: each caller's reader waits before
+// passing a message on such a route, so what they type meanwhile waits,
+// in order, in the kernel's buffers, and goes on after release to the
+// handler serving the route then. A message on its way to a handler when
+// Hold is called has been given to the handler's transport when Hold
+// returns, so Sent counts it. How a drain moves callers without a line
+// overtaking another (cmd/m2bbs, drainLine); a caller who hangs up while
+// held is closed at once. release may be called more than once.
+func (s *Server) Hold(patterns ...string) (release func(), err error) {
+	var routes []*routeTarget
+	for _, p := range patterns {
+		r := s.routes.match(p)
+		if r == nil || r.pattern != p {
+			return nil, fmt.Errorf("%w: %q", ErrNoSuchRoute, p)
+		}
+		routes = append(routes, r)
+	}
+	var held []*routeTarget
+	for _, r := range routes {
+		r.gate.Lock()
+		if r.held == nil { // a route named twice, or held already, is held once
+			r.held = make(chan struct{})
+			held = append(held, r)
+		}
+		r.gate.Unlock()
+	}
+	s.log.Info("routes held", "patterns", patterns)
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			for _, r := range held {
+				r.gate.Lock()
+				close(r.held)
+				r.held = nil
+				r.gate.Unlock()
+			}
+			s.log.Info("routes released", "patterns", patterns)
+		})
+	}, nil
+}
+
+// Sent returns how many messages the front end has given, so far, to the
+// transport of the handler serving route pattern now: callers' requests
+// and disconnect notices. With the route held (Hold), a host that has
+// taken that many from its transport has everything sent before the hold.
+func (s *Server) Sent(pattern string) (uint64, error) {
+	r := s.routes.match(pattern)
+	if r == nil || r.pattern != pattern {
+		return 0, fmt.Errorf("%w: %q", ErrNoSuchRoute, pattern)
+	}
+	return r.handler.Load().sent.Load(), nil
+}
+
 // ServeConn serves nc as one more caller, exactly as if it had been
 // accepted on the listening port: it gets a conn_id, its frames go to the
 // handlers and their replies come back on it. Gateways that translate
@@ -637,7 +692,9 @@ func (s *Server) send(l *handlerLink, msg []byte) {
 	if err := l.t.Send(msg); err != nil {
 		s.stats.droppedMessage.Add(1)
 		l.log.Warn("message to handler dropped", "err", err)
+		return
 	}
+	l.sent.Add(1)
 }
 
 // Stats returns the server's counters.

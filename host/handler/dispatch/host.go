@@ -234,6 +234,9 @@ type Host struct {
 	earlyGone goneBefore
 	// adopt is what this host adopted of lines that went down (adopt.go).
 	adopt adoption
+	// intake counts what the dispatch loop took from the front end, for
+	// AwaitTaken (drain.go).
+	intake intake
 	// sched runs the sysop's events; nil without Deps.Events (schedule.go).
 	sched       *events.Scheduler
 	schedulerWG sync.WaitGroup
@@ -273,6 +276,7 @@ func New(transport Transport, cfg Config, deps Deps) (*Host, error) {
 	h := &Host{
 		cfg: cfg, deps: deps, transport: transport, log: deps.Log,
 		started: time.Now(), ready: make(chan struct{}), owners: make(map[string]*owner),
+		intake: intake{waits: make(chan intakeWait)},
 	}
 	h.admit.noisy = lograte.New(deps.Log, 0, 0)
 	if cfg.HashWorkers > 0 {
@@ -373,6 +377,9 @@ func (h *Host) Run(ctx context.Context) error {
 				return errors.New("host: transport closed")
 			}
 			h.handle(ctx, msg)
+			h.intake.took(msg)
+		case w := <-h.intake.waits:
+			h.intake.await(w)
 		case msg := <-h.adopt.in:
 			h.handle(ctx, msg)
 		}

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/m2bbs/m2bbs/host/gateway/classic"
+	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
+	"github.com/m2bbs/m2bbs/host/message"
+)
+
+// TestDrainKeepsLinesTypedInTheMove: callers on line 1 are writing a
+// message, typing ahead (two lines unanswered at all times), while the
+// sysop drains line 1 onto line 2. Every line is answered, by one line's
+// host or the other, and every message is posted whole, in order: no line
+// is lost in the instant of the move.
+func TestDrainKeepsLinesTypedInTheMove(t *testing.T) {
+	port, err := mongrel2.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := startM2BBS(t, "run", "-lines", "2", "-port", strconv.Itoa(port), "-data", t.TempDir(),
+		"-db", filepath.Join(t.TempDir(), "bbs.db"), "-scripts", "../../scripts", "-screens", "../../screens",
+		"-main", e2eMain(t), "-bcrypt-cost", "4", "-rate", "1000", "-burst", "1000",
+		"-max-per-addr", "-1", "-accept-rate", "-1", "-logins-per-address", "1000")
+	logs.WaitFor(t, 30*time.Second, "m2bbs is ready")
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	awaitLines(t, addr, 10*time.Second, "lines 1 and 2 up", upLines(1, 2))
+	b := &bbs{addr: addr, logs: logs}
+	const callers = 40
+	var clients []*classic.Client
+	for i := range callers {
+		c := b.call(t) // @bbs is line 1
+		arrive(t, c, fmt.Sprintf("typist%d", i), "pw", "pw", "y", "1")
+		clients = append(clients, c)
+	}
+
+	drained := make(chan struct{})
+	type typing struct {
+		name  string
+		lines int
+		err   error
+	}
+	typed := make(chan typing, callers)
+	for i, c := range clients {
+		go func() {
+			name := fmt.Sprintf("typist%d", i)
+			n, err := typeAhead(c, name, drained)
+			typed <- typing{name, n, err}
+		}()
+	}
+	cmd := exec.Command(os.Args[0], "drain", "-addr", "http://"+addr, "-line", "1", "-to", "2")
+	cmd.Env = append(os.Environ(), runMainEnv+"=1")
+	out, err := cmd.CombinedOutput()
+	close(drained)
+	if err != nil || !strings.Contains(string(out), fmt.Sprintf("line 1 drained onto line 2: %d callers moved", callers)) {
+		t.Errorf("m2bbs drain: %v\n%s", err, out)
+	}
+	typedLines := map[string]int{}
+	for range callers {
+		r := <-typed
+		if r.err != nil {
+			t.Error(r.err)
+		}
+		typedLines[r.name] = r.lines
+	}
+	if t.Failed() {
+		t.Fatalf("logs:\n%s", logs)
+	}
+	// Every message, read back, has every line its writer typed, in order.
+	board := readAll(t, clients[0], callers)
+	for name, n := range typedLines {
+		want := "From: " + name + "\n"
+		for i := 1; i <= n; i++ {
+			want += fmt.Sprintf("%s line %d\n", name, i)
+		}
+		if !strings.Contains(board, want) {
+			t.Errorf("%s typed %d lines; the board does not show them whole:\n%s", name, n, board)
+			break
+		}
+	}
+}
+
+// readAll reads the board's n messages on c, from the main menu, paging
+// through each, and returns what the caller saw.
+func readAll(t *testing.T, c *classic.Client, n int) string {
+	t.Helper()
+	if err := c.Send("2"); err != nil {
+		t.Fatal(err)
+	}
+	var seen strings.Builder
+	last := fmt.Sprintf("--- %d of %d ---", n, n)
+	err := c.Converse(&seen, func(string) (string, error) {
+		if strings.Contains(seen.String(), last) {
+			return "", errReadAll
+		}
+		return "", nil // Enter: the message's next page, or the next message
+	}, readTimeout)
+	if !errors.Is(err, errReadAll) {
+		t.Fatalf("reading the board: %v\n%s", err, seen.String())
+	}
+	return seen.String()
+}
+
+// errReadAll ends readAll's conversation at the last message.
+var errReadAll = errors.New("the last message is shown")
+
+// typeAhead types the lines of a message, "name line 1", "name line 2"...,
+// keeping two unanswered at all times (the next is typed as an answer, a
+// prompt, comes), until drained is closed and the lines typed before it
+// have been answered; then it ends the message. It returns how many lines
+// it typed, or an error naming a line never answered.
+func typeAhead(c *classic.Client, name string, drained <-chan struct{}) (int, error) {
+	typed, answered, last := 0, 0, -1
+	send := func() error {
+		typed++
+		return c.Send(fmt.Sprintf("%s line %d", name, typed))
+	}
+	for range 2 {
+		if err := send(); err != nil {
+			return typed, err
+		}
+	}
+	for last < 0 || answered < last {
+		m, err := c.Next(readTimeout)
+		if err != nil {
+			return typed, fmt.Errorf("%s: line %d of %d was never answered: %w", name, answered+1, typed, err)
+		}
+		if m.Type != message.TypePrompt {
+			continue
+		}
+		answered++
+		if last < 0 {
+			select {
+			case <-drained:
+				last = typed
+			default:
+				if err := send(); err != nil {
+					return typed, err
+				}
+			}
+		}
+	}
+	if err := c.Send("."); err != nil {
+		return typed, err
+	}
+	for {
+		m, err := c.Next(readTimeout)
+		if err != nil {
+			return typed, fmt.Errorf("%s: the message's end was never answered: %w", name, err)
+		}
+		if m.Type == message.TypePrompt {
+			return typed, nil
+		}
+	}
+}

@@ -1,0 +1,215 @@
+package dispatch
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/m2bbs/m2bbs/host/handler/session"
+	"github.com/m2bbs/m2bbs/host/handler/store"
+	"github.com/m2bbs/m2bbs/host/wire/m2proto"
+)
+
+// fakeRouter plays the built-in front end's part in a drain: it passes
+// callers' lines to the board its route leads to, holding them while the
+// route is held, and counts what it passed to each board.
+type fakeRouter struct {
+	mu     sync.Mutex
+	routes map[string]*board
+	sent   map[*board]uint64
+	held   chan struct{} // non-nil while held
+	moving chan struct{} // closed at the first Hold or Reroute: the drain has begun
+	began  sync.Once
+}
+
+func newFakeRouter(routes map[string]*board) *fakeRouter {
+	return &fakeRouter{routes: routes, sent: map[*board]uint64{}, moving: make(chan struct{})}
+}
+
+// say passes a caller's line on route, waiting while the route is held.
+func (r *fakeRouter) say(route, connID, text string) {
+	for {
+		r.mu.Lock()
+		held := r.held
+		if held == nil {
+			b := r.routes[route]
+			r.sent[b]++
+			body, _ := json.Marshal(map[string]string{"type": "msg", "msg": text})
+			b.ft.in <- request("JSON", connID, route, string(body))
+			r.mu.Unlock()
+			return
+		}
+		r.mu.Unlock()
+		<-held
+	}
+}
+
+func (r *fakeRouter) Hold(patterns ...string) (func(), error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	held := make(chan struct{})
+	r.held = held
+	r.began.Do(func() { close(r.moving) })
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			close(held)
+			r.held = nil
+		})
+	}, nil
+}
+
+func (r *fakeRouter) Sent(pattern string) (uint64, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.sent[r.routes[pattern]], nil
+}
+
+func (r *fakeRouter) Reroute(pattern, to string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.routes[pattern] = r.routes[to]
+	r.began.Do(func() { close(r.moving) })
+	return nil
+}
+
+// repliesTo lists what b sent to connID so far, as "kind:text".
+func repliesTo(t *testing.T, b *board, connID string) []string {
+	t.Helper()
+	b.ft.mu.Lock()
+	sent := append([][]byte(nil), b.ft.sent...)
+	b.ft.mu.Unlock()
+	var out []string
+	for _, raw := range sent {
+		for _, r := range decodeReply(t, raw) {
+			if r.connID == connID {
+				out = append(out, r.kind+":"+r.text)
+			}
+		}
+	}
+	return out
+}
+
+// answered waits up to 5 s for b to send want ("kind:text") to connID,
+// and reports whether it did.
+func answered(t *testing.T, connID, want string, b *board) bool {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		b.ft.mu.Lock()
+		notify := b.ft.notify
+		b.ft.mu.Unlock()
+		for _, got := range repliesTo(t, b, connID) {
+			if got == want {
+				return true
+			}
+		}
+		select {
+		case <-notify:
+		case <-deadline:
+			return false
+		}
+	}
+}
+
+// TestDrainKeepsALineTypedInTheMove: kim's line A reaches line 1 while
+// its worker is busy with lee, and kim types B as the sysop drains line 1
+// onto line 2. A is answered on line 1 before her session moves, and B on
+// line 2 after it, from a journal that has A; neither is lost.
+func TestDrainKeepsALineTypedInTheMove(t *testing.T) {
+	db, err := store.Open(filepath.Join(t.TempDir(), "bbs.db"), store.Options{BcryptCost: bcrypt.MinCost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	cfg := Config{Workers: 1, Session: session.Config{Journal: true, RatePerSecond: 1e6, RateBurst: 1e6}}
+	b1 := startBoardDeps(t, versioned("v1"), cfg, Deps{Store: db})
+	b2 := startBoardDeps(t, versioned("v1"), cfg, Deps{Store: db})
+	fe := newFakeRouter(map[string]*board{"@bbs": b1, "@bbs.1": b1, "@bbs.2": b2})
+
+	fe.say("@bbs", "11", "connect")
+	b1.ft.waitFor(t, "11", kind("prompt"))
+	fe.say("@bbs", "12", "connect")
+	b1.ft.waitFor(t, "12", kind("prompt"))
+
+	// Line 1's only worker is busy for a moment (sending lee a reply).
+	entered, open := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	gate := func(msg []byte) {
+		if _, ids, _, err := m2proto.ParseReply(msg); err == nil && len(ids) == 1 && ids[0] == "12" {
+			once.Do(func() { close(entered); <-open })
+		}
+	}
+	b1.ft.gate.Store(&gate)
+	fe.say("@bbs", "12", "busy")
+	<-entered
+	fe.say("@bbs", "11", "A") // waits in line 1's queue
+
+	type result struct {
+		moved int
+		err   error
+	}
+	drained := make(chan result, 1)
+	go func() {
+		moved, err := Drain(context.Background(), fe, b1.host, b2.host, []string{"@bbs.1", "@bbs"}, "@bbs.2")
+		drained <- result{moved, err}
+	}()
+	<-fe.moving
+	typedB := make(chan struct{})
+	go func() {
+		fe.say("@bbs", "11", "B") // typed in the instant of the move
+		close(typedB)
+	}()
+	close(open)
+	r := <-drained
+	if r.err != nil || r.moved != 2 {
+		t.Fatalf("Drain = %d, %v; want both callers moved", r.moved, r.err)
+	}
+	<-typedB
+	if !answered(t, "11", "prompt:v1 A", b1) || !answered(t, "11", "prompt:v1 B", b2) {
+		t.Fatalf("kim typed A then B across the drain; line 1 answered her %q, line 2 %q; want A on line 1 and B on line 2",
+			repliesTo(t, b1, "11"), repliesTo(t, b2, "11"))
+	}
+	// Her session on line 2 was rebuilt from a journal that has A: a
+	// replay of the journal from the start.
+	fe.say("@bbs", "11", "C")
+	b2.ft.waitFor(t, "11", func(r reply) bool { return r.kind == "prompt" && r.text == "v1 C" })
+	if got := repliesTo(t, b1, "11"); len(got) != 2 {
+		t.Errorf("line 1 answered kim %q after the move, want only connect and A", got)
+	}
+}
+
+// TestAwaitTaken: a host has taken a message once its dispatch loop has
+// handed it on; the transport's own note that the front end went away is
+// not one of the front end's messages.
+func TestAwaitTaken(t *testing.T) {
+	b := startBoard(t, versioned("v1"), Config{})
+	b.say("1", "connect")
+	b.say("2", "connect")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := b.host.AwaitTaken(ctx, 2); err != nil {
+		t.Fatalf("AwaitTaken(2) after two messages: %v", err)
+	}
+	b.ft.in <- FrontEndGoneNote(time.Now())
+	short, cancelShort := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancelShort()
+	if err := b.host.AwaitTaken(short, 3); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("AwaitTaken(3) after two messages and the front end's going: %v, want the deadline", err)
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- b.host.AwaitTaken(ctx, 3) }()
+	b.say("1", "hello")
+	if err := <-waited; err != nil {
+		t.Fatalf("AwaitTaken(3) after a third message: %v", err)
+	}
+	b.ft.waitFor(t, "1", func(r reply) bool { return r.text == "v1 hello" })
+}
