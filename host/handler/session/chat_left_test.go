@@ -41,3 +41,38 @@ func TestLineOfAChatLeftIsNotKeptForLater(t *testing.T) {
 		t.Errorf("kim, back in the chat, was shown lee's old line %d times (Lately, then as live):\n%s", c, got)
 	}
 }
+
+// Lee speaks while Kim's worker has Kim's /quit and his return to the
+// Teleconference queued: the event is kept for Kim first (he listens in
+// the lobby then), and his lines run before it is shown. Back in the
+// chat he sees Lee's line once, in 'Lately:', not again as if said now:
+// leaving a channel drops what was kept of it.
+func TestLineKeptBeforeLeavingIsNotShownAfterRejoining(t *testing.T) {
+	h := chatRooms(t)
+	handle(h.tables[0], msg("2", "the door code is 4711"))
+	var others []pendingEvent
+	for _, p := range h.pending {
+		if p.connID == "1" {
+			h.tables[0].Wake(p.connID, p.ev.Channel, p.ev.From, p.ev.Text) // kept, not yet shown
+		} else {
+			others = append(others, p)
+		}
+	}
+	h.pending = others
+	handle(h.tables[0], msg("1", "/quit"))
+	handle(h.tables[0], msg("1", "3"))
+	h.tables[0].DeliverEvents() // the worker's queue is empty now
+	h.tables[0].Commit()
+	h.pump()
+	var kims []string
+	for _, r := range h.recs[0].take() {
+		if strings.HasPrefix(r, "1 ") {
+			kims = append(kims, r)
+		}
+	}
+	got := strings.Join(kims, "\n")
+	if !strings.Contains(got, "Lately:") || strings.Count(got, "lee: the door code is 4711") != 1 {
+		t.Errorf("kim, back in the chat, was shown lee's line %d times, want once (Lately):\n%s",
+			strings.Count(got, "lee: the door code is 4711"), got)
+	}
+}

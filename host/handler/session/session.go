@@ -512,7 +512,7 @@ func New(cfg Config, deps Deps) (*Table, error) {
 		User: t.currentUser, Peer: t.peerOf, Preauthenticated: t.preauthOf, Remote: t.remoteOf, OnLogin: t.loggedIn, OnSecret: t.noteSecret, Who: who,
 		Throttle: loginThrottle(cfg, deps), MinPassword: cfg.Logins.MinPassword,
 		ScriptsDir: cfg.ScriptsDir, Now: deps.Now, Location: deps.Location, Rand: deps.Rand,
-		Offload: t, Startup: t, Channels: deps.Channels, Listen: t.listen, Watch: deps.Watch,
+		Offload: t, Startup: t, Channels: deps.Channels, Listen: t.listen, Unlisten: t.unlisten, Watch: deps.Watch,
 		FTN: cfg.FTN, Files: cfg.Files, ExternalDoors: t, Node: t.nodeOn, Transfers: t,
 		DoorServers: cfg.DoorServers, DoorServerRunner: t,
 	}
