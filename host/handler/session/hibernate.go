@@ -139,10 +139,12 @@ func (t *Table) repark(s *Session) {
 // their rate limits, the address and credentials their gateway vouched
 // for, their time limit's clock, events kept for them, their door and
 // transfer bookkeeping (their secrets were given to the replay). woken
-// is nil if the replay ended the call.
+// is nil if the replay ended the call: then the hibernated record's call
+// ends too (endAsleep).
 func (t *Table) carryOver(asleep, woken *Session) {
 	t.counts.woken.Add(1)
 	if woken == nil {
+		t.endAsleep(asleep)
 		return
 	}
 	woken.started = asleep.started
@@ -177,6 +179,13 @@ func (t *Table) carryOver(asleep, woken *Session) {
 func (t *Table) wokeWithoutJournal(s *Session) {
 	s.log.Info("hibernated caller's journal is gone: their line starts a new call")
 	t.counts.ended.Add(1)
+	t.endAsleep(s)
+}
+
+// endAsleep ends the call of hibernated s, out of the table: the time
+// since its clock's last charge is charged, and its call's start, its node
+// and the files it received but did not keep go.
+func (t *Table) endAsleep(s *Session) {
 	if s.clock != nil {
 		t.charge(s, t.now())
 	}

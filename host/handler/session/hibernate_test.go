@@ -2,13 +2,17 @@ package session
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/m2bbs/m2bbs/host/handler/screens"
+	"github.com/m2bbs/m2bbs/host/handler/transfer"
 )
 
 // sleepyTable starts a host's table on b, journaled, on clock, with
@@ -534,4 +538,39 @@ func asleepAtRepeatPassword(t *testing.T, name, password string) (*Table, *recor
 		t.Fatal("caller at the repeat-password prompt not hibernated")
 	}
 	return tbl, rec
+}
+
+// TestWakeThatEndsTheCallEndsTheHibernatedCall: ann sleeps at the main
+// menu with files received and not kept yet, and her line wakes her, but
+// the replay of her journal ends the call (a script that fails on the
+// replay, say; carryOver is told so with no woken session). The time she
+// slept is charged to her day, her node is free, and the files are
+// removed, as for any call that ends.
+func TestWakeThatEndsTheCallEndsTheHibernatedCall(t *testing.T) {
+	b := newJournaledBoard(t)
+	clock := &fakeClock{t: time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)}
+	limits, err := ParseTimeLimits("0=60m/120m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes := &fakeNodes{held: map[string]int{}}
+	tbl, rec := b.sleepyTable(t, clock, func(c *Config) { c.TimeLimits, c.TimeZone = limits, time.UTC })
+	tbl.deps.Nodes = nodes
+	asleepAtMenu(t, tbl, rec, clock, "1", "ann")
+	asleep := tbl.sessions["1"]
+	received := t.TempDir()
+	asleep.received = []transfer.Result{{Dir: received}}
+
+	clock.Advance(5 * time.Minute)
+	tbl.unpark(asleep)
+	tbl.carryOver(asleep, nil)
+	if used, err := b.db.TimeUsed(t.Context(), "ann", "2026-12-03"); err != nil || used < 5*60 {
+		t.Errorf("the day's time stored: %d s, %v; want the 5 min 31 s of the call", used, err)
+	}
+	if len(nodes.held) != 0 {
+		t.Errorf("nodes held after the call ended: %v", nodes.held)
+	}
+	if _, err := os.Stat(received); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the files ann received in the call that ended are still in %s (%v)", received, err)
+	}
 }
