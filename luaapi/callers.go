@@ -1,7 +1,10 @@
 package luaapi
 
 import (
+	"fmt"
+	"math"
 	"strings"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -24,6 +27,10 @@ type OnlineCaller struct {
 type Callers struct {
 	// Who lists the callers online; safe to call from any worker.
 	Who func() []OnlineCaller
+	// MayPage, if set, reports whether the caller on L may page now,
+	// spending one of their pages (PageBurst, PageEvery), and if not, how
+	// long until they may. Without it pages are not limited.
+	MayPage func(L *lua.LState) (wait time.Duration, ok bool)
 	// Recorder, if set, journals the module's calls (New sets it from
 	// Deps.Recorder).
 	Recorder Recorder
@@ -62,10 +69,21 @@ func (c *Callers) online(L *lua.LState) int {
 // MaxPageBytes bounds one page's text.
 const MaxPageBytes = 1024
 
+// PageBurst and PageEvery bound how often one caller may page others: a
+// burst of PageBurst pages, then one per PageEvery. Past it a page is
+// refused with a message saying how long to wait: a caller paging in a
+// loop cannot fill everyone's screens.
+const (
+	PageBurst = 3
+	PageEvery = 10 * time.Second
+)
+
 // callers.page(conn, user, text) -> number of the user's sessions paged,
-// or nil, "message": shows "Page from NAME: text" to every session of user
-// (names are case-insensitive) at once. The paged caller's coroutine is
-// not resumed: the page is a screen their client prints.
+// or nil, "message" (the user is not online, or the caller pages too
+// often: PageBurst, PageEvery): shows "Page from NAME: text" to every
+// session of user (names are case-insensitive) at once. The paged
+// caller's coroutine is not resumed: the page is a screen their client
+// prints.
 func (c *Callers) page(L *lua.LState) int {
 	conn := checkConn(L, 1)
 	to := L.CheckString(2)
@@ -87,6 +105,13 @@ func (c *Callers) page(L *lua.LState) int {
 		L.Push(lua.LNil)
 		L.Push(lua.LString(to + " is not online"))
 		return 2
+	}
+	if c.MayPage != nil {
+		if wait, ok := c.MayPage(L); !ok {
+			L.Push(lua.LNil)
+			L.Push(lua.LString(fmt.Sprintf("Not paged: you page too often. Try again in %d seconds.", int(math.Ceil(wait.Seconds())))))
+			return 2
+		}
 	}
 	if from == "" {
 		from = "conn " + conn.ID

@@ -57,6 +57,9 @@ type Deps struct {
 	DoorServerRunner DoorServerRunner
 	// Who lists the callers online across the host; nobody when nil.
 	Who func() []OnlineCaller
+	// MayPage, if set, limits how often the caller on L may page
+	// (Callers.MayPage).
+	MayPage func(L *lua.LState) (wait time.Duration, ok bool)
 	// TimeLeft, if set, is how long the caller on L has left before their
 	// time limit (users.time_left).
 	TimeLeft func(L *lua.LState) (time.Duration, bool)
@@ -151,7 +154,7 @@ func New(deps Deps) *API {
 			Recorder: deps.Recorder, Offload: deps.Offload, Preauth: deps.Preauthenticated,
 			Remote: deps.Remote,
 		},
-		Callers: &Callers{Who: deps.Who, Recorder: deps.Recorder},
+		Callers: &Callers{Who: deps.Who, MayPage: deps.MayPage, Recorder: deps.Recorder},
 		Users: &Users{
 			Accounts: deps.Store, Access: deps.Store, Current: deps.User, Now: deps.Now, Recorder: deps.Recorder,
 			TimeLeft: deps.TimeLeft,

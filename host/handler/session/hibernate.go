@@ -152,7 +152,7 @@ func (t *Table) carryOver(asleep, woken *Session) {
 	// lines the replay does not start from (the classic client says
 	// "color": false only with connect); the waking line may change it.
 	woken.conn.Colour, woken.conn.ANSI, woken.conn.Terminal = asleep.conn.Colour, asleep.conn.ANSI, asleep.conn.Terminal
-	woken.rate, woken.keyRate, woken.binRate = asleep.rate, asleep.keyRate, asleep.binRate
+	woken.rate, woken.keyRate, woken.binRate, woken.pageRate = asleep.rate, asleep.keyRate, asleep.binRate, asleep.pageRate
 	woken.peer, woken.preauth, woken.remote = asleep.peer, asleep.preauth, asleep.remote
 	woken.doorStarted, woken.transferStarts = asleep.doorStarted, asleep.transferStarts
 	woken.received, asleep.received = asleep.received, nil

@@ -288,6 +288,7 @@ type Session struct {
 	rate      tokenBucket
 	keyRate   tokenBucket // keystroke-mode requests (keys.go)
 	binRate   tokenBucket // binary stream mode requests (binary.go)
+	pageRate  tokenBucket // pages to other callers (mayPage)
 	// overrun is set (from a timer's goroutine) to say why the session's
 	// context was cancelled.
 	overrun atomic.Pointer[string]
@@ -509,7 +510,7 @@ func New(cfg Config, deps Deps) (*Table, error) {
 	}
 	api := luaapi.Deps{
 		Screens: deps.Screens, Store: deps.Store, Log: t.loggerFor, Faults: t.storeFault,
-		User: t.currentUser, Peer: t.peerOf, Preauthenticated: t.preauthOf, Remote: t.remoteOf, OnLogin: t.loggedIn, OnSecret: t.noteSecret, Who: who,
+		User: t.currentUser, Peer: t.peerOf, Preauthenticated: t.preauthOf, Remote: t.remoteOf, OnLogin: t.loggedIn, OnSecret: t.noteSecret, Who: who, MayPage: t.mayPage,
 		Throttle: loginThrottle(cfg, deps), MinPassword: cfg.Logins.MinPassword,
 		ScriptsDir: cfg.ScriptsDir, Now: deps.Now, Location: deps.Location, Rand: deps.Rand,
 		Offload: t, Startup: t, Channels: deps.Channels, Listen: t.listen, Unlisten: t.unlisten, Watch: deps.Watch,
@@ -1411,6 +1412,20 @@ func (t *Table) deliver(r heldReply) error {
 		return t.deps.Replier.SendMessage(r.sender, r.ids, r.msg)
 	}
 	return t.deps.Replier.Reply(r.sender, r.ids, r.body)
+}
+
+// mayPage is callers.page's limit (luaapi.Deps.MayPage): a caller may page
+// luaapi.PageBurst times at once, then once per luaapi.PageEvery.
+func (t *Table) mayPage(L *lua.LState) (time.Duration, bool) {
+	s := t.sessionOn(L)
+	if s == nil {
+		return 0, true
+	}
+	rate := 1 / luaapi.PageEvery.Seconds()
+	if s.pageRate.take(t.now(), rate, luaapi.PageBurst) {
+		return 0, true
+	}
+	return time.Duration((1 - s.pageRate.tokens) / rate * float64(time.Second)), false
 }
 
 // tokenBucket limits how fast one caller may send.
