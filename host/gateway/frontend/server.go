@@ -581,8 +581,11 @@ func (s *Server) Reroute(pattern, to string) error {
 // handler serving the route then. A message on its way to a handler when
 // Hold is called has been given to the handler's transport when Hold
 // returns, so Sent counts it. How a drain moves callers without a line
-// overtaking another (cmd/m2bbs, drainLine); a caller who hangs up while
-// held is closed at once. release may be called more than once.
+// overtaking another (dispatch.Drain). A held caller's hang-up is seen
+// when their reader reads on, after the release; the notice of one seen
+// meanwhile (a caller who had typed nothing) waits for the release, to go
+// to the handler the route leads to then. release may be called more than
+// once.
 func (s *Server) Hold(patterns ...string) (release func(), err error) {
 	var routes []*routeTarget
 	for _, p := range patterns {
