@@ -78,6 +78,16 @@ const (
 	PageEvery = 10 * time.Second
 )
 
+// pageTooOften is callers.page's answer to a caller past the page limit,
+// who may page again after wait.
+func pageTooOften(wait time.Duration) string {
+	secs := int(math.Ceil(wait.Seconds()))
+	if secs <= 1 {
+		return "Not paged: you page too often. Try again in a second."
+	}
+	return fmt.Sprintf("Not paged: you page too often. Try again in %d seconds.", secs)
+}
+
 // callers.page(conn, user, text) -> number of the user's sessions paged,
 // or nil, "message" (the user is not online, or the caller pages too
 // often: PageBurst, PageEvery): shows "Page from NAME: text" to every
@@ -109,7 +119,7 @@ func (c *Callers) page(L *lua.LState) int {
 	if c.MayPage != nil {
 		if wait, ok := c.MayPage(L); !ok {
 			L.Push(lua.LNil)
-			L.Push(lua.LString(fmt.Sprintf("Not paged: you page too often. Try again in %d seconds.", int(math.Ceil(wait.Seconds())))))
+			L.Push(lua.LString(pageTooOften(wait)))
 			return 2
 		}
 	}

@@ -93,12 +93,12 @@ type Deps struct {
 	Rand     *rand.Rand
 
 	// Channels carries the shared module's events between callers;
-	// Listen is told that the caller on L waits in shared.ask, Unlisten
-	// that they left a channel (see Shared). Without Channels, the
-	// module's channel calls fail.
-	Channels Channels
-	Listen   func(L *lua.LState)
-	Unlisten func(L *lua.LState, channel string)
+	// Listen is told that the caller on L waits in shared.ask,
+	// LeftChannel that they left a channel (see Shared). Without Channels,
+	// the module's channel calls fail.
+	Channels    Channels
+	Listen      func(L *lua.LState)
+	LeftChannel func(L *lua.LState, channel string)
 	// FTN, if set, is the board's FidoNet side (the ftn module).
 	FTN FTNHost
 	// Files, if set, is the board's file areas (the files module).
@@ -169,7 +169,7 @@ func New(deps Deps) *API {
 	}
 	a.Board = &Board{Store: deps.Store, Moderator: a.Users.IsSysop, Recorder: deps.Recorder}
 	a.Shared = &Shared{
-		Store: deps.Store, Channels: deps.Channels, User: deps.User, Listen: deps.Listen, Unlisten: deps.Unlisten,
+		Store: deps.Store, Channels: deps.Channels, User: deps.User, Listen: deps.Listen, LeftChannel: deps.LeftChannel,
 		Recorder: deps.Recorder, UI: a.UI,
 	}
 	a.Watch = &Watch{Host: deps.Watch, IsSysop: a.Users.IsSysop, Recorder: deps.Recorder}

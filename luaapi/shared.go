@@ -74,9 +74,10 @@ type Shared struct {
 	// shared.ask: an event may resume them. It is told again on every
 	// such wait, replays included.
 	Listen func(L *lua.LState)
-	// Unlisten, if set, is told that the caller on L left channel (replays
-	// included): events of it kept for them, not shown yet, are dropped.
-	Unlisten func(L *lua.LState, channel string)
+	// LeftChannel, if set, is told that the caller on L left channel
+	// (replays included): events of it kept for them, not shown yet, are
+	// dropped.
+	LeftChannel func(L *lua.LState, channel string)
 	// Recorder, if set, journals the module's calls.
 	Recorder Recorder
 	// UI sends shared.ask's prompt.
@@ -142,8 +143,8 @@ func (s *Shared) reapply(name string, journaledFn *lua.LFunction) lua.LGFunction
 				s.setFarewell(L, conn, channel, L.Get(3))
 			case "unsubscribe":
 				s.Channels.Unsubscribe(conn.ID, channel)
-				if s.Unlisten != nil {
-					s.Unlisten(L, channel)
+				if s.LeftChannel != nil {
+					s.LeftChannel(L, channel)
 				}
 			case "hold":
 				if d, ok := s.Channels.(Departures); ok {

@@ -350,7 +350,7 @@ type lineHosts struct {
 	mu    sync.Mutex
 	hosts map[int]*dispatch.Host
 
-	draining sync.Mutex // one drain at a time (drainLine)
+	drainMu sync.Mutex // one drain at a time (drainLine)
 }
 
 func newLineHosts() *lineHosts { return &lineHosts{hosts: map[int]*dispatch.Host{}} }
@@ -367,24 +367,19 @@ func (l *lineHosts) get(line int) *dispatch.Host {
 	return l.hosts[line]
 }
 
-// drainLine moves line's callers to line to (dispatch.Drain): the routes
-// of line, and for line 1 also those it serves (@bbs, /status, /lines, the
-// file links), go to line to's handler.
+// drainLine moves line's callers to line to (dispatch.Drain): every route
+// that leads to line's handler now goes to line to's.
 func drainLine(ctx context.Context, fe *frontend.Server, hosts *lineHosts, n, line, to int) (int, error) {
 	if line < 1 || line > n || to < 1 || to > n || line == to {
 		return 0, fmt.Errorf("drain: lines are 1..%d, and a line is drained onto another", n)
 	}
-	h, dst := hosts.get(line), hosts.get(to)
-	if h == nil || dst == nil {
+	src, dst := hosts.get(line), hosts.get(to)
+	if src == nil || dst == nil {
 		return 0, fmt.Errorf("drain: line %d or %d has no host", line, to)
 	}
-	patterns := []string{lines.Route(line)}
-	if line == 1 {
-		patterns = append(patterns, mongrel2.DefaultRoute, dispatch.StatusPath, lines.Path, files.LinksPath)
-	}
-	hosts.draining.Lock()
-	defer hosts.draining.Unlock()
-	return dispatch.Drain(ctx, fe, h, dst, patterns, lines.Route(to))
+	hosts.drainMu.Lock()
+	defer hosts.drainMu.Unlock()
+	return dispatch.Drain(ctx, fe, src, dst)
 }
 
 // writeWebRoot writes the browser page's files into dir, for Mongrel2's

@@ -117,13 +117,19 @@ func (c *conn) finish(data []byte, reason CloseReason, notify bool) {
 }
 
 // close closes the connection once, logs why and, if notify is set and a
-// handler has served the caller, tells that handler (Mongrel2's
-// Connection_task does the same when a caller's connection ends).
+// handler has served the caller, tells the handler serving the route of
+// their last request (notifyRoute; Mongrel2's Connection_task tells the
+// last handler when a caller's connection ends).
 func (c *conn) close(reason CloseReason, notify bool) {
 	c.closeOnce.Do(func() {
-		c.sendMu.Lock() // see forward
-		defer c.sendMu.Unlock()
+		// done closes under sendMu, so that no request of the caller is
+		// passed on after it (see forward). The notice is sent after
+		// sendMu is unlocked: a reader passing a request on holds its
+		// route's gate and waits for sendMu, so notifyRoute, which takes
+		// the gate, must not be called with sendMu held.
+		c.sendMu.Lock()
 		close(c.done)
+		c.sendMu.Unlock()
 		c.s.unregister(c.id)
 		if c.release != nil {
 			c.release()
@@ -137,7 +143,8 @@ func (c *conn) close(reason CloseReason, notify bool) {
 			c.log.Log(context.Background(), level, "caller closed", "reason", reason.String(), "handler_notified", notified)
 		}
 		// Notice first, then close, as Mongrel2 does: when the caller sees
-		// the connection end, the handler's notice is already on its way.
+		// the connection end, the handler's notice is already on its way
+		// (unless their route is held: then it waits for the release).
 		if notified {
 			c.notifyRoute(route)
 		}
@@ -159,7 +166,9 @@ func (c *conn) notifyRoute(route *routeTarget) {
 		return
 	}
 	route.gate.RUnlock()
+	c.s.connWG.Add(1)
 	go func() {
+		defer c.s.connWG.Done()
 		select {
 		case <-held:
 			c.s.notify(route.handler.Load(), c.idText)

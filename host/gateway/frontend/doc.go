@@ -9,7 +9,8 @@
 // encoding, byte for byte. Handlers reply over ZeroMQ as they would to
 // Mongrel2; the front end writes each reply body to the listed callers.
 // When a caller goes, the handler that last served it gets Mongrel2's
-// disconnect notice.
+// disconnect notice (or, if its route has moved since, the handler it
+// moved to).
 //
 // Use: [Listen] binds the TCP port and, for each [Handler], a PUSH socket
 // on its SendSpec and a SUB socket on its RecvSpec (package zmqtransport);
@@ -80,7 +81,8 @@
 //     body of just "\x00" closes the caller. HTTP callers always get raw
 //     bytes.
 //   - The disconnect notice goes to the handler that last got a request
-//     from the caller (measured with two handlers).
+//     from the caller (measured with two handlers; see the last point
+//     below for a route moved since).
 //   - Conn ids count up from 1, one per accepted connection, never reused.
 //     (Mongrel2 assigns them at a connection's first request or close, so
 //     with concurrent callers the numbering may differ; handlers only rely
@@ -131,5 +133,7 @@
 //     ([Server.Reroute]; Mongrel2 moves them only by a reload), and be held
 //     meanwhile ([Server.Hold]): a phone line's drain. A caller's
 //     disconnect notice goes to the handler serving the route of their
-//     last request now, the one that took their session over.
+//     last request now, the one that took their session over; while the
+//     route is held it waits for the release, after the connection has
+//     closed.
 package frontend

@@ -2,13 +2,17 @@ package frontend
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
 
 // waitStats waits until the front end's counters satisfy ok, what they
-// are to show.
+// are to show. The front end has no signal for a frame read or a caller
+// closed, so it polls them.
 func waitStats(t *testing.T, s *Server, what string, ok func(Stats) bool) {
 	t.Helper()
 	deadline := time.Now().Add(guard)
@@ -52,13 +56,19 @@ func TestHoldKeepsLinesUntilTheRouteMoves(t *testing.T) {
 	if _, err := s.Hold("@bbs.1", "@bbs.9"); !errors.Is(err, ErrNoSuchRoute) {
 		t.Errorf("Hold of a route that does not exist: %v, want ErrNoSuchRoute", err)
 	}
-	release, err := s.Hold("@bbs.1")
+	release, err := s.Hold("@bbs.1", "@bbs.1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer release()
-	if n, err := s.Sent("@bbs.1"); err != nil || n != 3 {
-		t.Errorf("Sent(@bbs.1) = %d, %v; want the 3 lines line 1 got", n, err)
+	if _, err := s.Hold("@bbs.2", "@bbs.1"); !errors.Is(err, ErrHeld) {
+		t.Errorf("Hold of a route held already: %v, want ErrHeld", err)
+	}
+	if _, err := s.Sent("line9"); !errors.Is(err, ErrNoSuchHandler) {
+		t.Errorf("Sent of a handler that does not exist: %v, want ErrNoSuchHandler", err)
+	}
+	if n, err := s.Sent("line1"); err != nil || n != 3 {
+		t.Errorf("Sent(line1) = %d, %v; want the 3 lines line 1 got", n, err)
 	}
 	write(t, ann, `@bbs.1 {"msg":"B"}`+"\x00")
 	waitStats(t, s, "ann's second line read", func(st Stats) bool { return st.FramesIn == 4 })
@@ -70,11 +80,11 @@ func TestHoldKeepsLinesUntilTheRouteMoves(t *testing.T) {
 	if msg := r2.next(t); !bytes.HasPrefix(msg, []byte("line2 4 @bbs.2 ")) {
 		t.Fatalf("line 2 got %q, want cy's line", msg)
 	}
-	if n, _ := s.Sent("@bbs.1"); n != 3 || s.Stats().RequestsOut != 4 {
+	if n, _ := s.Sent("line1"); n != 3 || s.Stats().RequestsOut != 4 {
 		t.Fatalf("with line 1 held, ann's second line was passed on: line 1 sent %d, requests out %d", n, s.Stats().RequestsOut)
 	}
 
-	if err := s.Reroute("@bbs.1", "@bbs.2"); err != nil {
+	if err := s.Reroute("@bbs.1", "line2"); err != nil {
 		t.Fatal(err)
 	}
 	release()
@@ -130,5 +140,90 @@ func TestHoldEndsForACallerClosedMeanwhile(t *testing.T) {
 		}
 	case <-time.After(guard):
 		t.Fatal("the server did not stop while a caller was held")
+	}
+}
+
+// TestHoldWithACloseUnderWayDoesNotDeadlock: the drain's Hold must return even when, as it starts, one of the held
+// route's callers is being closed by another goroutine (the writer after
+// a failed write, CloseWriteFailed, or the handler's reply goroutine for
+// a slow reader, CloseSlowReader: both close with the notice) while their
+// reader is passing their next line on.
+//
+// The interleaving, each step what the real goroutines do:
+//
+//  1. ann's reader takes the route's gate for reading (conn.pass) and goes
+//     on to forward, which wants ann's sendMu;
+//  2. the closer has taken ann's sendMu first (conn.close) and is about to
+//     notify (conn.notifyRoute), which read-locks the same gate;
+//  3. the sysop's drain calls Hold, whose gate.Lock waits for ann's reader.
+//
+// A pending Lock blocks new RLocks, so the closer waits for Hold, Hold for
+// the reader, the reader for the closer's sendMu: none ever moves on. The
+// test holds ann's sendMu only to make the closer win it before the
+// reader (the scheduler can do the same on its own); it takes nothing
+// else.
+func TestHoldWithACloseUnderWayDoesNotDeadlock(t *testing.T) {
+	h1 := &Handler{SendSpec: freeSpec(t), RecvSpec: freeSpec(t), SendIdent: "line1"}
+	// Not builtIn: if the front end deadlocks, Close would hang the test
+	// binary; the stuck server is left behind instead.
+	s, err := Listen(Config{Addr: "127.0.0.1:0", FirstConnID: 1, Routes: []Route{{"@bbs.1", h1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(context.Background()) }()
+	r1 := dialRawHandler(t, h1.SendSpec, h1.RecvSpec)
+
+	ann := dial(t, s.Addr().String())
+	write(t, ann, `@bbs.1 {"msg":"A"}`+"\x00")
+	if msg := r1.next(t); !bytes.HasPrefix(msg, []byte("line1 1 @bbs.1 ")) {
+		t.Fatalf("line 1 got %q, want ann's first line", msg)
+	}
+	c := s.lookup(1)
+	if c == nil {
+		t.Fatal("ann's connection is not registered")
+	}
+
+	c.sendMu.Lock()
+	closed := make(chan struct{})
+	go func() { // what writeLoop does when a write to ann fails
+		c.close(CloseWriteFailed, true)
+		close(closed)
+	}()
+	time.Sleep(50 * time.Millisecond) // the closer waits for sendMu
+
+	write(t, ann, `@bbs.1 {"msg":"B"}`+"\x00")
+	waitStats(t, s, "ann's second line read", func(st Stats) bool { return st.FramesIn == 2 })
+	time.Sleep(50 * time.Millisecond) // her reader holds the gate, waits for sendMu
+
+	held := make(chan func(), 1)
+	go func() {
+		release, err := s.Hold("@bbs.1")
+		if err != nil {
+			t.Error(err)
+			release = func() {}
+		}
+		held <- release
+	}()
+	time.Sleep(50 * time.Millisecond) // Hold waits for ann's reader
+	c.sendMu.Unlock()
+
+	select {
+	case release := <-held:
+		release()
+		<-closed
+		s.Close()
+		<-served
+	case <-time.After(3 * time.Second):
+		buf := make([]byte, 1<<20)
+		stacks := string(buf[:runtime.Stack(buf, true)])
+		var where []string
+		for _, fn := range []string{"(*conn).notifyRoute", "(*conn).forward", "(*Server).Hold"} {
+			if strings.Contains(stacks, fn) {
+				where = append(where, fn)
+			}
+		}
+		t.Fatalf("Hold has not returned after 3 s: the drain hangs for good, holding the route "+
+			"(every caller's next line on it waits on the gate); goroutines stuck in %v", where)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -309,6 +310,7 @@ type Server struct {
 	noisy  *lograte.Limiter  // log lines an attacker can cause at will
 	ln     net.Listener
 	routes routeTable
+	order  []*routeTarget // the routes, in Config.Routes order (RoutesOf)
 	links  []*handlerLink
 	stats  counters
 
@@ -357,7 +359,7 @@ func Listen(cfg Config) (*Server, error) {
 			return fail(fmt.Errorf("%w: route %d: %v", ErrBadConfig, i, err))
 		}
 		if l := linkOf[r.Handler]; l != nil {
-			s.routes.insert(newRouteTarget(r.Pattern, l))
+			s.addRoute(newRouteTarget(r.Pattern, l))
 			continue
 		}
 		for _, spec := range []string{r.Handler.SendSpec, r.Handler.RecvSpec} {
@@ -379,7 +381,7 @@ func Listen(cfg Config) (*Server, error) {
 		l := &handlerLink{h: r.Handler, t: t, log: hlog}
 		linkOf[r.Handler] = l
 		s.links = append(s.links, l)
-		s.routes.insert(newRouteTarget(r.Pattern, l))
+		s.addRoute(newRouteTarget(r.Pattern, l))
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -388,6 +390,14 @@ func Listen(cfg Config) (*Server, error) {
 	s.ln = ln
 	s.addrs = netlimit.New(s.limits.PerAddr, nil)
 	return s, nil
+}
+
+// addRoute adds r to the route table (a later equal pattern replaces an
+// earlier one, as in Mongrel2) and to the routes' order.
+func (s *Server) addRoute(r *routeTarget) {
+	s.routes.insert(r)
+	s.order = slices.DeleteFunc(s.order, func(o *routeTarget) bool { return o.pattern == r.pattern })
+	s.order = append(s.order, r)
 }
 
 // firstConnID is the first conn id of a server configured with first.
@@ -472,6 +482,7 @@ func (s *Server) Close() error {
 // sockets, in that order, so no goroutine is left behind.
 func (s *Server) shutdown() {
 	s.shutdownOnce.Do(func() {
+		s.stopOnce.Do(func() { close(s.stop) }) // ends what waits for a held route's release
 		s.ln.Close()
 		s.mu.Lock()
 		s.shuttingDown = true
@@ -551,26 +562,57 @@ func (s *Server) startConn(nc net.Conn) {
 	go c.writeLoop()
 }
 
-// ErrNoSuchRoute is returned by Reroute for a pattern that is not one of
-// the server's routes.
+// ErrNoSuchRoute is returned by Reroute and Hold for a pattern that is not
+// one of the server's routes.
 var ErrNoSuchRoute = errors.New("frontend: no such route")
 
-// Reroute sends what callers send on route pattern to the handler of route
-// to from now on: how a sysop drains a phone line onto another while its
-// callers stay connected (their next message reaches the other handler,
-// whose host rebuilds their sessions from the shared journals). Both must
-// be routes given to Listen.
-func (s *Server) Reroute(pattern, to string) error {
-	from, dst := s.routes.match(pattern), s.routes.match(to)
+// ErrHeld is returned by Hold for a route held already.
+var ErrHeld = errors.New("frontend: route held already")
+
+// ErrNoSuchHandler is returned by Reroute and Sent for a send_ident that
+// is not one of the server's handlers.
+var ErrNoSuchHandler = errors.New("frontend: no such handler")
+
+// Reroute sends what callers send on route pattern to the handler whose
+// SendIdent is sendIdent from now on: how a sysop drains a phone line onto
+// another while its callers stay connected (their next message reaches the
+// other handler, whose host has taken their sessions over). pattern must
+// be a route given to Listen, sendIdent one of its handlers'.
+func (s *Server) Reroute(pattern, sendIdent string) error {
+	from := s.routes.match(pattern)
 	if from == nil || from.pattern != pattern {
 		return fmt.Errorf("%w: %q", ErrNoSuchRoute, pattern)
 	}
-	if dst == nil || dst.pattern != to {
-		return fmt.Errorf("%w: %q", ErrNoSuchRoute, to)
+	l := s.linkOf(sendIdent)
+	if l == nil {
+		return fmt.Errorf("%w: %q", ErrNoSuchHandler, sendIdent)
 	}
-	l := dst.handler.Load()
 	from.handler.Store(l)
-	s.log.Info("route moved", "pattern", pattern, "to", to, "send_ident", l.h.SendIdent)
+	s.log.Info("route moved", "pattern", pattern, "send_ident", sendIdent)
+	return nil
+}
+
+// RoutesOf returns the patterns of the routes that lead to the handler
+// whose SendIdent is sendIdent now, in the order of Config.Routes: what a
+// drain of that handler's line moves.
+func (s *Server) RoutesOf(sendIdent string) []string {
+	var out []string
+	for _, r := range s.order {
+		if r.handler.Load().h.SendIdent == sendIdent {
+			out = append(out, r.pattern)
+		}
+	}
+	return out
+}
+
+// linkOf returns the link of the handler whose SendIdent is sendIdent, or
+// nil.
+func (s *Server) linkOf(sendIdent string) *handlerLink {
+	for _, l := range s.links {
+		if l.h.SendIdent == sendIdent {
+			return l
+		}
+	}
 	return nil
 }
 
@@ -583,9 +625,9 @@ func (s *Server) Reroute(pattern, to string) error {
 // returns, so Sent counts it. How a drain moves callers without a line
 // overtaking another (dispatch.Drain). A held caller's hang-up is seen
 // when their reader reads on, after the release; the notice of one seen
-// meanwhile (a caller who had typed nothing) waits for the release, to go
-// to the handler the route leads to then. release may be called more than
-// once.
+// meanwhile (one who had typed nothing since the hold) waits for the
+// release, to go to the handler the route leads to then. release may be called more than
+// once. A route already held is refused (ErrHeld), and nothing is held.
 func (s *Server) Hold(patterns ...string) (release func(), err error) {
 	var routes []*routeTarget
 	for _, p := range patterns {
@@ -596,39 +638,51 @@ func (s *Server) Hold(patterns ...string) (release func(), err error) {
 		routes = append(routes, r)
 	}
 	var held []*routeTarget
+	undo := func() {
+		for _, r := range held {
+			r.gate.Lock()
+			close(r.held)
+			r.held = nil
+			r.gate.Unlock()
+		}
+	}
 	for _, r := range routes {
+		if slices.Contains(held, r) {
+			continue // named twice
+		}
 		r.gate.Lock()
-		if r.held == nil { // a route named twice, or held already, is held once
+		busy := r.held != nil
+		if !busy {
 			r.held = make(chan struct{})
-			held = append(held, r)
 		}
 		r.gate.Unlock()
+		if busy {
+			undo()
+			return nil, fmt.Errorf("%w: %q", ErrHeld, r.pattern)
+		}
+		held = append(held, r)
 	}
 	s.log.Info("routes held", "patterns", patterns)
 	var once sync.Once
 	return func() {
 		once.Do(func() {
-			for _, r := range held {
-				r.gate.Lock()
-				close(r.held)
-				r.held = nil
-				r.gate.Unlock()
-			}
+			undo()
 			s.log.Info("routes released", "patterns", patterns)
 		})
 	}, nil
 }
 
 // Sent returns how many messages the front end has given, so far, to the
-// transport of the handler serving route pattern now: callers' requests
-// and disconnect notices. With the route held (Hold), a host that has
-// taken that many from its transport has everything sent before the hold.
-func (s *Server) Sent(pattern string) (uint64, error) {
-	r := s.routes.match(pattern)
-	if r == nil || r.pattern != pattern {
-		return 0, fmt.Errorf("%w: %q", ErrNoSuchRoute, pattern)
+// transport of the handler whose SendIdent is sendIdent: callers' requests
+// and disconnect notices. With that handler's routes held (Hold), a host
+// that has taken that many from its transport has everything sent to it
+// before the hold.
+func (s *Server) Sent(sendIdent string) (uint64, error) {
+	l := s.linkOf(sendIdent)
+	if l == nil {
+		return 0, fmt.Errorf("%w: %q", ErrNoSuchHandler, sendIdent)
 	}
-	return r.handler.Load().sent.Load(), nil
+	return l.sent.Load(), nil
 }
 
 // ServeConn serves nc as one more caller, exactly as if it had been

@@ -616,13 +616,25 @@ func TestRerouteMovesALineToAnotherHandler(t *testing.T) {
 	if msg := r1.next(t); !bytes.HasPrefix(msg, []byte("line1 1 @bbs.1 ")) {
 		t.Fatalf("line 1 got %q", msg)
 	}
-	for _, bad := range [][2]string{{"@bbs.3", "@bbs.2"}, {"@bbs.1", "@bbs"}, {"@bbs", "@bbs.2"}} {
-		if err := s.Reroute(bad[0], bad[1]); !errors.Is(err, ErrNoSuchRoute) {
-			t.Errorf("Reroute(%q, %q) = %v, want ErrNoSuchRoute", bad[0], bad[1], err)
+	for _, bad := range []struct{ pattern, ident string }{{"@bbs.3", "line2"}, {"@bbs", "line2"}} {
+		if err := s.Reroute(bad.pattern, bad.ident); !errors.Is(err, ErrNoSuchRoute) {
+			t.Errorf("Reroute(%q, %q) = %v, want ErrNoSuchRoute", bad.pattern, bad.ident, err)
 		}
 	}
-	if err := s.Reroute("@bbs.1", "@bbs.2"); err != nil {
+	if err := s.Reroute("@bbs.1", "line3"); !errors.Is(err, ErrNoSuchHandler) {
+		t.Errorf("Reroute to a handler that does not exist: %v, want ErrNoSuchHandler", err)
+	}
+	if got := strings.Join(s.RoutesOf("line1"), " "); got != "@bbs.1" {
+		t.Errorf("line 1's routes before the move: %q", got)
+	}
+	if err := s.Reroute("@bbs.1", "line2"); err != nil {
 		t.Fatal(err)
+	}
+	if got := strings.Join(s.RoutesOf("line2"), " "); got != "@bbs.1 @bbs.2" {
+		t.Errorf("line 2's routes after the move: %q, want both", got)
+	}
+	if got := s.RoutesOf("line1"); len(got) != 0 {
+		t.Errorf("line 1's routes after the move: %q, want none", got)
 	}
 	// The same caller, still connected, now reaches line 2's handler, which
 	// can answer it.

@@ -2,8 +2,8 @@ package dispatch
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/m2bbs/m2bbs/host/handler/session"
@@ -17,63 +17,66 @@ type Detached struct {
 }
 
 // Router is the front end's part in a drain; the built-in front end
-// (frontend.Server) has it.
+// (frontend.Server) has it. Handlers are named by their send_ident, a
+// host's Config.SenderID.
 type Router interface {
+	// RoutesOf lists the routes that lead to handler sendIdent now.
+	RoutesOf(sendIdent string) []string
 	// Hold keeps what callers send on the routes patterns waiting, in
 	// order, until release is called.
 	Hold(patterns ...string) (release func(), err error)
-	// Sent counts the messages given so far to the handler serving route
-	// pattern.
-	Sent(pattern string) (uint64, error)
-	// Reroute sends what callers send on route pattern to the handler of
-	// route to.
-	Reroute(pattern, to string) error
+	// Sent counts the messages given so far to handler sendIdent.
+	Sent(sendIdent string) (uint64, error)
+	// Reroute sends what callers send on route pattern to handler
+	// sendIdent.
+	Reroute(pattern, sendIdent string) error
 }
 
-// DrainTakenTimeout bounds how long Drain waits for the drained host to
+// drainIntakeTimeout bounds how long Drain waits for the drained host to
 // take what the front end sent it before the hold: a host that stopped
 // taking messages does not keep its callers held.
-const DrainTakenTimeout = 5 * time.Second
+const drainIntakeTimeout = 5 * time.Second
 
-// Drain moves the callers of h's line to dst's, without a line typed in
-// the instant of the move overtaking another. patterns are the routes
-// that reach h, its line's own first; to is a route of dst's.
+// Drain moves the callers of src's line to dst's, without a line typed in
+// the instant of the move overtaking another:
 //
-//  1. fe holds patterns: what callers type from now on waits;
-//  2. h takes everything fe sent it before, each line into its caller's
+//  1. fe holds the routes that lead to src's handler now (its line's own,
+//     and whatever was drained onto it): what callers type from now on
+//     waits;
+//  2. src takes everything fe sent it before, each line into its caller's
 //     worker queue (AwaitTaken);
-//  3. h lets go of its sessions, each after what its worker had queued
+//  3. src lets go of its sessions, each after what its worker had queued
 //     (DetachAll), and dst rebuilds them from their journals (AdoptAll);
-//  4. patterns go to to's handler, and are released.
+//  4. the routes go to dst's handler, and are released.
 //
-// It returns how many callers dst rebuilt. If h cannot let go of every
-// session, the routes move all the same: dst rebuilds the others from
-// their journals at their next line.
-func Drain(ctx context.Context, fe Router, h, dst *Host, patterns []string, to string) (int, error) {
-	if len(patterns) == 0 {
-		return 0, errors.New("drain: no routes to move")
-	}
+// It returns how many callers dst rebuilt. Two limits, past which the move
+// goes on as it was before the hold existed: src gets drainIntakeTimeout
+// to take what was sent (a line still on its way then reaches src after
+// the detach, where it can be lost), and each of its workers
+// statusTimeout to let go (the callers of a worker that did not stay
+// online on src too, and the one of src and dst that stores the next line
+// of theirs first answers it).
+func Drain(ctx context.Context, fe Router, src, dst *Host) (int, error) {
+	patterns := fe.RoutesOf(src.cfg.SenderID)
 	release, err := fe.Hold(patterns...)
 	if err != nil {
 		return 0, fmt.Errorf("drain: %w", err)
 	}
 	defer release()
-	sent, err := fe.Sent(patterns[0])
+	sent, err := fe.Sent(src.cfg.SenderID)
 	if err != nil {
 		return 0, fmt.Errorf("drain: %w", err)
 	}
-	waitCtx, cancel := context.WithTimeout(ctx, DrainTakenTimeout)
-	err = h.AwaitTaken(waitCtx, sent)
+	waitCtx, cancel := context.WithTimeout(ctx, drainIntakeTimeout)
+	err = src.AwaitTaken(waitCtx, sent)
 	cancel()
 	if err != nil {
-		// The move goes on: a line still on its way to h is answered by
-		// dst if it comes after the move, or not at all.
-		h.log.Warn("drain: the line's host did not take what was sent to it before the hold", "err", err)
+		src.log.Warn("drain: the line's host did not take what was sent to it before the hold: a line on its way can be lost", "err", err)
 	}
-	detached, detachErr := h.DetachAll(ctx)
+	detached, detachErr := src.DetachAll(ctx)
 	moved := dst.AdoptAll(ctx, detached)
 	for _, p := range patterns {
-		if err := fe.Reroute(p, to); err != nil {
+		if err := fe.Reroute(p, dst.cfg.SenderID); err != nil {
 			return moved, fmt.Errorf("drain: %w", err)
 		}
 	}
@@ -85,8 +88,8 @@ func Drain(ctx context.Context, fe Router, h, dst *Host, patterns []string, to s
 }
 
 // DetachAll forgets every caller's session, journals kept, without a word
-// to them: the host's part of draining its line, once the front end sends
-// the line's callers elsewhere. It returns the callers it let go of.
+// to them: the host's part of draining its line (Drain), while the front
+// end holds what they type. It returns the callers it let go of.
 func (h *Host) DetachAll(ctx context.Context) ([]Detached, error) {
 	if !h.cfg.Session.Journal {
 		return nil, ErrNoJournals
@@ -167,8 +170,10 @@ type intake struct {
 	waits   chan intakeWait
 }
 
-// intakeWait is one AwaitTaken: done closes once n messages were taken.
+// intakeWait is one AwaitTaken: done closes once n messages were taken,
+// unless ctx (the waiter's) ended first.
 type intakeWait struct {
+	ctx  context.Context
 	n    uint64
 	done chan struct{}
 }
@@ -185,9 +190,10 @@ func (in *intake) took(msg []byte) {
 	}
 	kept := in.pending[:0]
 	for _, w := range in.pending {
-		if in.n >= w.n {
+		switch {
+		case in.n >= w.n:
 			close(w.done)
-		} else {
+		case w.ctx.Err() == nil:
 			kept = append(kept, w)
 		}
 	}
@@ -195,12 +201,14 @@ func (in *intake) took(msg []byte) {
 	in.pending = kept
 }
 
-// await ends w at once if its count was reached, or keeps it.
+// await ends w at once if its count was reached, or keeps it, with the
+// waits still waited for.
 func (in *intake) await(w intakeWait) {
 	if in.n >= w.n {
 		close(w.done)
 		return
 	}
+	in.pending = slices.DeleteFunc(in.pending, func(p intakeWait) bool { return p.ctx.Err() != nil })
 	in.pending = append(in.pending, w)
 }
 
@@ -210,7 +218,7 @@ func (in *intake) await(w intakeWait) {
 // (DetachAll). The front end counts what it sent (frontend.Server.Sent).
 // It returns ctx's error if ctx ends first, or if the host is not serving.
 func (h *Host) AwaitTaken(ctx context.Context, n uint64) error {
-	w := intakeWait{n: n, done: make(chan struct{})}
+	w := intakeWait{ctx: ctx, n: n, done: make(chan struct{})}
 	select {
 	case h.intake.waits <- w:
 	case <-ctx.Done():

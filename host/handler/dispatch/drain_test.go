@@ -17,44 +17,68 @@ import (
 )
 
 // fakeRouter plays the built-in front end's part in a drain: it passes
-// callers' lines to the board its route leads to, holding them while the
-// route is held, and counts what it passed to each board.
+// callers' lines to the board their route leads to, holding them while
+// the route is held, and counts what it passed to each board. Boards are
+// named by their handler's send_ident, as the front end names them.
 type fakeRouter struct {
-	mu     sync.Mutex
-	routes map[string]*board
-	sent   map[*board]uint64
-	held   chan struct{} // non-nil while held
-	moving chan struct{} // closed at the first Hold or Reroute: the drain has begun
-	began  sync.Once
+	mu      sync.Mutex
+	routes  map[string]string // pattern -> send_ident
+	boards  map[string]*board // send_ident -> board
+	sent    map[string]uint64
+	held    map[string]chan struct{} // pattern -> closed at the release
+	moving  chan struct{}            // closed at the first Hold or Reroute: the drain has begun
+	began   sync.Once
+	waiting chan struct{} // gets a value when a line waits in a hold
 }
 
-func newFakeRouter(routes map[string]*board) *fakeRouter {
-	return &fakeRouter{routes: routes, sent: map[*board]uint64{}, moving: make(chan struct{})}
+func newFakeRouter(routes map[string]string, boards map[string]*board) *fakeRouter {
+	return &fakeRouter{routes: routes, boards: boards, sent: map[string]uint64{},
+		held: map[string]chan struct{}{}, moving: make(chan struct{}), waiting: make(chan struct{}, 1)}
 }
 
-// say passes a caller's line on route, waiting while the route is held.
-func (r *fakeRouter) say(route, connID, text string) {
+// say passes a caller's line on route, waiting while the route is held;
+// it reports whether it waited.
+func (r *fakeRouter) say(route, connID, text string) (waited bool) {
 	for {
 		r.mu.Lock()
-		held := r.held
+		held := r.held[route]
 		if held == nil {
-			b := r.routes[route]
-			r.sent[b]++
+			ident := r.routes[route]
+			r.sent[ident]++
 			body, _ := json.Marshal(map[string]string{"type": "msg", "msg": text})
-			b.ft.in <- request("JSON", connID, route, string(body))
+			r.boards[ident].ft.in <- request("JSON", connID, route, string(body))
 			r.mu.Unlock()
-			return
+			return waited
 		}
 		r.mu.Unlock()
+		select {
+		case r.waiting <- struct{}{}:
+		default:
+		}
 		<-held
+		waited = true
 	}
+}
+
+func (r *fakeRouter) RoutesOf(sendIdent string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for p, ident := range r.routes {
+		if ident == sendIdent {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func (r *fakeRouter) Hold(patterns ...string) (func(), error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	held := make(chan struct{})
-	r.held = held
+	for _, p := range patterns {
+		r.held[p] = held
+	}
 	r.began.Do(func() { close(r.moving) })
 	var once sync.Once
 	return func() {
@@ -62,21 +86,23 @@ func (r *fakeRouter) Hold(patterns ...string) (func(), error) {
 			r.mu.Lock()
 			defer r.mu.Unlock()
 			close(held)
-			r.held = nil
+			for _, p := range patterns {
+				delete(r.held, p)
+			}
 		})
 	}, nil
 }
 
-func (r *fakeRouter) Sent(pattern string) (uint64, error) {
+func (r *fakeRouter) Sent(sendIdent string) (uint64, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.sent[r.routes[pattern]], nil
+	return r.sent[sendIdent], nil
 }
 
-func (r *fakeRouter) Reroute(pattern, to string) error {
+func (r *fakeRouter) Reroute(pattern, sendIdent string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.routes[pattern] = r.routes[to]
+	r.routes[pattern] = sendIdent
 	r.began.Do(func() { close(r.moving) })
 	return nil
 }
@@ -131,9 +157,12 @@ func TestDrainKeepsALineTypedInTheMove(t *testing.T) {
 	}
 	t.Cleanup(func() { db.Close() })
 	cfg := Config{Workers: 1, Session: session.Config{Journal: true, RatePerSecond: 1e6, RateBurst: 1e6}}
+	cfg.SenderID = "line1"
 	b1 := startBoardDeps(t, versioned("v1"), cfg, Deps{Store: db})
+	cfg.SenderID = "line2"
 	b2 := startBoardDeps(t, versioned("v1"), cfg, Deps{Store: db})
-	fe := newFakeRouter(map[string]*board{"@bbs": b1, "@bbs.1": b1, "@bbs.2": b2})
+	fe := newFakeRouter(map[string]string{"@bbs": "line1", "@bbs.1": "line1", "@bbs.2": "line2"},
+		map[string]*board{"line1": b1, "line2": b2})
 
 	fe.say("@bbs", "11", "connect")
 	b1.ft.waitFor(t, "11", kind("prompt"))
@@ -159,15 +188,17 @@ func TestDrainKeepsALineTypedInTheMove(t *testing.T) {
 	}
 	drained := make(chan result, 1)
 	go func() {
-		moved, err := Drain(context.Background(), fe, b1.host, b2.host, []string{"@bbs.1", "@bbs"}, "@bbs.2")
+		moved, err := Drain(context.Background(), fe, b1.host, b2.host)
 		drained <- result{moved, err}
 	}()
 	<-fe.moving
-	typedB := make(chan struct{})
-	go func() {
-		fe.say("@bbs", "11", "B") // typed in the instant of the move
-		close(typedB)
-	}()
+	typedB := make(chan bool)
+	go func() { typedB <- fe.say("@bbs", "11", "B") }() // typed in the instant of the move
+	select {
+	case <-fe.waiting:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the drain began, and kim's line B was not held")
+	}
 	close(open)
 	r := <-drained
 	if r.err != nil || r.moved != 2 {

@@ -158,10 +158,11 @@ type Deps struct {
 	// (lines.Path, StatusPath) the host answers too.
 	Directory Transport
 	// Drain, if set, moves the callers of phone line `line` to line `to`
-	// (the sysop's /status/drain): the front end reroutes the line and the
-	// line's host detaches its sessions, journals kept, for the other line's
-	// host to rebuild. It returns how many callers were moved. Only a
-	// process that owns the front end can do this (m2bbs run -lines N).
+	// (the sysop's /status/drain, by Drain): the front end holds the
+	// line's routes, the line's host detaches its sessions, journals kept,
+	// the other line's host rebuilds them, and the routes move. It returns
+	// how many callers were moved. Only a process that owns the front end
+	// can do this (m2bbs run -lines N).
 	Drain func(ctx context.Context, line, to int) (int, error)
 	// Events, if set, is where the sysop's scheduled events are claimed
 	// and their runs kept (schedule.go); without it the host runs none.

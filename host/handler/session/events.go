@@ -48,10 +48,10 @@ func (t *Table) listen(L *lua.LState) {
 	}
 }
 
-// unlisten drops the events of channel kept for the caller on L, who left
-// it (luaapi.Deps.Unlisten): a caller who rejoins before they are shown
-// must not see them as if said now.
-func (t *Table) unlisten(L *lua.LState, channel string) {
+// leftChannel drops the events of channel kept for the caller on L, who
+// left it (luaapi.Deps.LeftChannel): a caller who rejoins before they are
+// shown must not see them as if said now.
+func (t *Table) leftChannel(L *lua.LState, channel string) {
 	if s := t.sessionOn(L); s != nil {
 		s.events = slices.DeleteFunc(s.events, func(ev queuedEvent) bool { return ev.channel == channel })
 	}

@@ -513,7 +513,7 @@ func New(cfg Config, deps Deps) (*Table, error) {
 		User: t.currentUser, Peer: t.peerOf, Preauthenticated: t.preauthOf, Remote: t.remoteOf, OnLogin: t.loggedIn, OnSecret: t.noteSecret, Who: who, MayPage: t.mayPage,
 		Throttle: loginThrottle(cfg, deps), MinPassword: cfg.Logins.MinPassword,
 		ScriptsDir: cfg.ScriptsDir, Now: deps.Now, Location: deps.Location, Rand: deps.Rand,
-		Offload: t, Startup: t, Channels: deps.Channels, Listen: t.listen, Unlisten: t.unlisten, Watch: deps.Watch,
+		Offload: t, Startup: t, Channels: deps.Channels, Listen: t.listen, LeftChannel: t.leftChannel, Watch: deps.Watch,
 		FTN: cfg.FTN, Files: cfg.Files, ExternalDoors: t, Node: t.nodeOn, Transfers: t,
 		DoorServers: cfg.DoorServers, DoorServerRunner: t,
 	}
@@ -1415,7 +1415,9 @@ func (t *Table) deliver(r heldReply) error {
 }
 
 // mayPage is callers.page's limit (luaapi.Deps.MayPage): a caller may page
-// luaapi.PageBurst times at once, then once per luaapi.PageEvery.
+// luaapi.PageBurst times at once, then once per luaapi.PageEvery. A script
+// with no caller (a sysop's scheduled event) is not limited: the sysop
+// wrote it.
 func (t *Table) mayPage(L *lua.LState) (time.Duration, bool) {
 	s := t.sessionOn(L)
 	if s == nil {
@@ -1425,7 +1427,7 @@ func (t *Table) mayPage(L *lua.LState) (time.Duration, bool) {
 	if s.pageRate.take(t.now(), rate, luaapi.PageBurst) {
 		return 0, true
 	}
-	return time.Duration((1 - s.pageRate.tokens) / rate * float64(time.Second)), false
+	return s.pageRate.wait(rate), false
 }
 
 // tokenBucket limits how fast one caller may send.
@@ -1458,4 +1460,13 @@ func (b *tokenBucket) take(now time.Time, rate float64, burst int) bool {
 	}
 	b.tokens--
 	return true
+}
+
+// wait is how long until the bucket, refilled at rate per second, has a
+// token again (0 if it has one now).
+func (b *tokenBucket) wait(rate float64) time.Duration {
+	if b.tokens >= 1 {
+		return 0
+	}
+	return time.Duration((1 - b.tokens) / rate * float64(time.Second))
 }
