@@ -171,7 +171,7 @@ func (c *conn) notifyRoute(route *routeTarget) {
 		defer c.s.connWG.Done()
 		select {
 		case <-held:
-			c.s.notify(route.handler.Load(), c.idText)
+			c.notifyRoute(route) // under the gate again: another drain may hold it now
 		case <-c.s.stop:
 		}
 	}()

@@ -2,8 +2,10 @@ package dispatch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/m2bbs/m2bbs/host/handler/session"
@@ -49,13 +51,17 @@ const drainIntakeTimeout = 5 * time.Second
 //     (DetachAll), and dst rebuilds them from their journals (AdoptAll);
 //  4. the routes go to dst's handler, and are released.
 //
-// It returns how many callers dst rebuilt. Two limits, past which the move
-// goes on as it was before the hold existed: src gets drainIntakeTimeout
-// to take what was sent (a line still on its way then reaches src after
-// the detach, where it can be lost), and each of its workers
-// statusTimeout to let go (the callers of a worker that did not stay
-// online on src too, and the one of src and dst that stores the next line
-// of theirs first answers it).
+// It returns how many callers dst rebuilt. Past two limits the move goes
+// on as it did before the hold existed: src gets drainIntakeTimeout to take
+// what was sent (a line still on its way then reaches src after the
+// detach, where it can be lost), and each host's workers statusTimeout,
+// side by side, to let go of their callers and to take them over (the
+// callers of a src worker that did not let go stay online on src too,
+// and the one of src and dst that stores the next line of theirs first
+// answers it; those of a dst worker that did not take over are rebuilt at
+// their next line). So a busy worker holds the routes for at most
+// statusTimeout more on each side, beside the work itself (about a
+// millisecond a caller, rebuilt adoptBatch at a time).
 func Drain(ctx context.Context, fe Router, src, dst *Host) (int, error) {
 	patterns := fe.RoutesOf(src.cfg.SenderID)
 	release, err := fe.Hold(patterns...)
@@ -89,75 +95,167 @@ func Drain(ctx context.Context, fe Router, src, dst *Host) (int, error) {
 
 // DetachAll forgets every caller's session, journals kept, without a word
 // to them: the host's part of draining its line (Drain), while the front
-// end holds what they type. It returns the callers it let go of.
+// end holds what they type. Each worker lets go of its callers at once,
+// all workers side by side; a worker that does not start within
+// statusTimeout keeps its callers (never half of them), and the error says
+// how many. It returns the callers it let go of.
 func (h *Host) DetachAll(ctx context.Context) ([]Detached, error) {
 	if !h.cfg.Session.Journal {
 		return nil, ErrNoJournals
 	}
 	h.mu.Lock()
-	type held struct {
-		id string
-		w  *worker
-	}
-	var all []held
+	byWorker := map[*worker][]string{}
 	for id, o := range h.owners {
-		all = append(all, held{id, o.w})
+		byWorker[o.w] = append(byWorker[o.w], id)
 	}
 	h.mu.Unlock()
+	results := eachWorker(ctx, byWorker, detachBatch, func(t *session.Table, ids []string) []Detached {
+		var out []Detached
+		for _, id := range ids {
+			if sender, ok := t.Detach(id); ok {
+				out = append(out, Detached{id, sender})
+			}
+		}
+		return out
+	})
 	var out []Detached
-	for _, c := range all {
-		sender, ok, err := onWorkerPair(ctx, c.w, func(t *session.Table) (string, bool) { return t.Detach(c.id) })
-		if err != nil {
-			return out, fmt.Errorf("host: detach %s: %w", c.id, err)
+	var errs []error
+	for _, r := range results {
+		if r.err != nil {
+			errs = append(errs, fmt.Errorf("host: detach %d callers: %w", len(r.ids), r.err))
+			continue
 		}
-		if ok {
-			out = append(out, Detached{c.id, sender})
-			h.live.Moving(c.id)   // no "hangs up" for a caller who goes on elsewhere
-			h.nodes.Release(c.id) // the caller goes to another line, and gets a node there
+		for _, d := range r.value {
+			out = append(out, d)
+			h.live.Moving(d.ConnID)   // no "hangs up" for a caller who goes on elsewhere
+			h.nodes.Release(d.ConnID) // the caller goes to another line, and gets a node there
 		}
-		h.settle(c.w, c.id, false)
+		for _, id := range r.ids {
+			h.settle(r.w, id, false)
+		}
 	}
 	h.log.Info("line drained: sessions detached for another host", "callers", len(out))
-	return out, nil
+	return out, errors.Join(errs...)
 }
 
 // AdoptAll rebuilds here, from their journals, the sessions another host
 // detached: they are online here at once (who's online shows them) and
 // wait at the prompt their callers see. Replies go out with this host's
-// sender id. It returns how many it rebuilt.
+// sender id. The workers rebuild their shares side by side, adoptBatch
+// callers a job; a worker that does not start a job within statusTimeout
+// rebuilds no more (those callers are rebuilt at their next line, as any
+// host's). It returns how many it rebuilt.
 func (h *Host) AdoptAll(ctx context.Context, callers []Detached) int {
-	n := 0
+	h.mu.Lock()
+	byWorker := map[*worker][]string{}
 	for _, c := range callers {
-		h.mu.Lock()
 		o := h.owners[c.ConnID]
 		if o == nil {
 			o = h.newOwner(c.ConnID)
 		}
-		w := o.w
-		h.mu.Unlock()
-		ok, err := onWorker(ctx, w, statusTimeout, func(t *session.Table) bool { return t.Adopt(c.ConnID, h.cfg.SenderID) })
-		if err != nil {
-			h.log.Warn("adopt: the worker did not answer", "conn_id", c.ConnID, "err", err)
+		byWorker[o.w] = append(byWorker[o.w], c.ConnID)
+	}
+	h.mu.Unlock()
+	results := eachWorker(ctx, byWorker, adoptBatch, func(t *session.Table, ids []string) int {
+		n := 0
+		for _, id := range ids {
+			if t.Adopt(id, h.cfg.SenderID) {
+				n++
+			}
 		}
-		if ok {
-			n++
+		return n
+	})
+	n := 0
+	for _, r := range results {
+		if r.err != nil {
+			h.log.Warn("adopt: the worker did not answer: its callers are rebuilt at their next line", "callers", len(r.ids), "err", r.err)
 		}
-		h.settle(w, c.ConnID, false)
+		n += r.value
+		for _, id := range r.ids {
+			h.settle(r.w, id, false)
+		}
 	}
 	return n
 }
 
-// onWorkerPair is onWorker for a function with two results.
-func onWorkerPair[A, B any](ctx context.Context, w *worker, fn func(*session.Table) (A, B)) (A, B, error) {
-	type pair struct {
-		a A
-		b B
+// workerResult is what eachWorker's fn gave for callers ids of worker w,
+// or why it did not run for them.
+type workerResult[T any] struct {
+	w     *worker
+	ids   []string
+	value T
+	err   error
+}
+
+// Batches of eachWorker: a detach is quick, so a worker lets go of all its
+// callers in one job; a rebuild replays a journal (about a millisecond),
+// so a worker takes over adoptBatch callers a job, and its other callers'
+// lines go in between.
+const (
+	detachBatch = 1 << 30
+	adoptBatch  = 32
+)
+
+// eachWorker runs fn on each worker of byWorker for its callers, batch at
+// a time, all workers side by side, and returns the results. A batch runs
+// only if its worker starts it within statusTimeout; if one does not, it
+// never runs, and neither do that worker's later batches: their result's
+// error means nothing was done for its callers.
+func eachWorker[T any](ctx context.Context, byWorker map[*worker][]string, batch int, fn func(*session.Table, []string) T) []workerResult[T] {
+	results := make(chan []workerResult[T], len(byWorker))
+	for w, ids := range byWorker {
+		go func() {
+			var rs []workerResult[T]
+			for len(ids) > 0 {
+				part := ids[:min(batch, len(ids))]
+				ids = ids[len(part):]
+				v, err := onWorkerInTime(ctx, w, statusTimeout, func(t *session.Table) T { return fn(t, part) })
+				if err != nil {
+					var zero T
+					rs = append(rs, workerResult[T]{w, append(part, ids...), zero, err})
+					break
+				}
+				rs = append(rs, workerResult[T]{w, part, v, nil})
+			}
+			results <- rs
+		}()
 	}
-	p, err := onWorker(ctx, w, statusTimeout, func(t *session.Table) pair {
-		a, b := fn(t)
-		return pair{a, b}
-	})
-	return p.a, p.b, err
+	var out []workerResult[T]
+	for range byWorker {
+		out = append(out, <-results...)
+	}
+	return out
+}
+
+// onWorkerInTime is onWorker for work that must not happen late: if w has
+// not started fn within timeout, fn never runs and the error says so; once
+// started, fn is waited for.
+func onWorkerInTime[T any](ctx context.Context, w *worker, timeout time.Duration, fn func(*session.Table) T) (T, error) {
+	var zero T
+	const waiting, running, dropped = 0, 1, 2
+	var state atomic.Int32
+	result := make(chan T, 1)
+	job := func() {
+		if state.CompareAndSwap(waiting, running) {
+			result <- fn(w.table)
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	select {
+	case w.inbox <- job:
+	case <-ctx.Done():
+		return zero, fmt.Errorf("worker busy: %w", ctx.Err())
+	}
+	select {
+	case r := <-result:
+		return r, nil
+	case <-ctx.Done():
+		if state.CompareAndSwap(waiting, dropped) {
+			return zero, fmt.Errorf("worker busy: %w", ctx.Err())
+		}
+		return <-result, nil // it started in time
+	}
 }
 
 // intake counts the messages the dispatch loop has taken from the front

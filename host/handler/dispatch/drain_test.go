@@ -244,3 +244,107 @@ func TestAwaitTaken(t *testing.T) {
 	}
 	b.ft.waitFor(t, "1", func(r reply) bool { return r.text == "v1 hello" })
 }
+
+// twoLines starts line 1's and line 2's hosts over one database, with
+// workers workers each, and a fake front end routing @bbs.1 and @bbs.2.
+func twoLines(t *testing.T, workers int) (b1, b2 *board, fe *fakeRouter) {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), "bbs.db"), store.Options{BcryptCost: bcrypt.MinCost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	cfg := Config{Workers: workers, Session: session.Config{Journal: true, RatePerSecond: 1e6, RateBurst: 1e6}}
+	cfg.SenderID = "line1"
+	b1 = startBoardDeps(t, versioned("v1"), cfg, Deps{Store: db})
+	cfg.SenderID = "line2"
+	b2 = startBoardDeps(t, versioned("v1"), cfg, Deps{Store: db})
+	fe = newFakeRouter(map[string]string{"@bbs.1": "line1", "@bbs.2": "line2"},
+		map[string]*board{"line1": b1, "line2": b2})
+	return b1, b2, fe
+}
+
+// busyWorker keeps the worker serving connID busy (sending connID a
+// reply) until the test ends.
+func busyWorker(t *testing.T, b *board, fe *fakeRouter, route, connID string) {
+	t.Helper()
+	entered, open := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	gate := func(msg []byte) {
+		if _, ids, _, err := m2proto.ParseReply(msg); err == nil && len(ids) == 1 && ids[0] == connID {
+			once.Do(func() { close(entered); <-open })
+		}
+	}
+	b.ft.gate.Store(&gate)
+	t.Cleanup(func() { close(open) })
+	fe.say(route, connID, "busy")
+	<-entered
+}
+
+// TestDrainDetachesTheCallersOfEveryWorkerThatAnswers: line 1 has two
+// workers, one of them busy past statusTimeout. The callers of the worker
+// that answers move to line 2; those of the busy one stay (DetachAll once
+// returned at the first worker that did not answer, leaving any share of
+// the line, in the owners map's random order, neither detached nor
+// adopted).
+func TestDrainDetachesTheCallersOfEveryWorkerThatAnswers(t *testing.T) {
+	b1, b2, fe := twoLines(t, 2)
+	var ids []string
+	for i := 11; i <= 20; i++ {
+		id := string(rune('0'+i/10)) + string(rune('0'+i%10))
+		ids = append(ids, id)
+		fe.say("@bbs.1", id, "connect")
+		b1.ft.waitFor(t, id, kind("prompt"))
+	}
+	b1.host.mu.Lock()
+	stuck := b1.host.owners["11"].w
+	var healthy []string
+	for _, id := range ids {
+		if b1.host.owners[id].w != stuck {
+			healthy = append(healthy, id)
+		}
+	}
+	b1.host.mu.Unlock()
+	if len(healthy) == 0 {
+		t.Fatal("every caller is on one worker; the test needs both")
+	}
+	busyWorker(t, b1, fe, "@bbs.1", "11")
+
+	moved, err := Drain(context.Background(), fe, b1.host, b2.host)
+	b1.host.mu.Lock()
+	var left []string
+	for _, id := range healthy {
+		if b1.host.owners[id] != nil {
+			left = append(left, id)
+		}
+	}
+	b1.host.mu.Unlock()
+	if len(left) > 0 || moved < len(healthy) {
+		t.Fatalf("Drain = %d, %v; callers %v of line 1's worker that answered (of %v) were not detached: they stay online on line 1 "+
+			"and none of them was adopted by line 2; want every caller of that worker moved", moved, err, left, healthy)
+	}
+}
+
+// TestDrainHoldIsBoundedWhenLineTwosWorkerIsBusy: with line 2's worker
+// busy, the drain still ends within its limits (the intake's 5 s, and
+// statusTimeout for each host's workers, side by side). AdoptAll once
+// waited statusTimeout per caller, with the routes held: four callers held
+// line 1 for 12 s.
+func TestDrainHoldIsBoundedWhenLineTwosWorkerIsBusy(t *testing.T) {
+	b1, b2, fe := twoLines(t, 1)
+	for _, id := range []string{"11", "12", "13", "14"} {
+		fe.say("@bbs.1", id, "connect")
+		b1.ft.waitFor(t, id, kind("prompt"))
+	}
+	fe.say("@bbs.2", "21", "connect")
+	b2.ft.waitFor(t, "21", kind("prompt"))
+	busyWorker(t, b2, fe, "@bbs.2", "21")
+
+	start := time.Now()
+	moved, err := Drain(context.Background(), fe, b1.host, b2.host)
+	held := time.Since(start)
+	if held > drainIntakeTimeout+2*statusTimeout {
+		t.Fatalf("Drain = %d, %v held line 1's routes for %v with line 2's worker busy; the docs bound it by 5 s + 3 s + 3 s",
+			moved, err, held.Round(100*time.Millisecond))
+	}
+}

@@ -171,3 +171,16 @@ func onWorker[T any](ctx context.Context, w *worker, timeout time.Duration, fn f
 		return zero, fmt.Errorf("worker busy: %w", ctx.Err())
 	}
 }
+
+// onWorkerPair is onWorker for a function with two results.
+func onWorkerPair[A, B any](ctx context.Context, w *worker, fn func(*session.Table) (A, B)) (A, B, error) {
+	type pair struct {
+		a A
+		b B
+	}
+	p, err := onWorker(ctx, w, statusTimeout, func(t *session.Table) pair {
+		a, b := fn(t)
+		return pair{a, b}
+	})
+	return p.a, p.b, err
+}
