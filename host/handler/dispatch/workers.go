@@ -3,6 +3,7 @@ package dispatch
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/m2bbs/m2bbs/host/handler/session"
@@ -169,6 +170,37 @@ func onWorker[T any](ctx context.Context, w *worker, timeout time.Duration, fn f
 		return r, nil
 	case <-ctx.Done():
 		return zero, fmt.Errorf("worker busy: %w", ctx.Err())
+	}
+}
+
+// onWorkerInTime is onWorker for work that must not happen late: if w has
+// not started fn within timeout, fn never runs and the error says so; once
+// started, fn is waited for.
+func onWorkerInTime[T any](ctx context.Context, w *worker, timeout time.Duration, fn func(*session.Table) T) (T, error) {
+	var zero T
+	const waiting, running, dropped = 0, 1, 2
+	var state atomic.Int32
+	result := make(chan T, 1)
+	job := func() {
+		if state.CompareAndSwap(waiting, running) {
+			result <- fn(w.table)
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	select {
+	case w.inbox <- job:
+	case <-ctx.Done():
+		return zero, fmt.Errorf("worker busy: %w", ctx.Err())
+	}
+	select {
+	case r := <-result:
+		return r, nil
+	case <-ctx.Done():
+		if state.CompareAndSwap(waiting, dropped) {
+			return zero, fmt.Errorf("worker busy: %w", ctx.Err())
+		}
+		return <-result, nil // it started in time
 	}
 }
 
