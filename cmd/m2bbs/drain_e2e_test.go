@@ -5,14 +5,12 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
-	"github.com/m2bbs/m2bbs/host/gateway/mongrel2"
 	"github.com/m2bbs/m2bbs/host/message"
 )
 
@@ -22,17 +20,8 @@ import (
 // host or the other, and every message is posted whole, in order: no line
 // is lost in the instant of the move.
 func TestDrainKeepsLinesTypedInTheMove(t *testing.T) {
-	port, err := mongrel2.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs := startM2BBS(t, "run", "-lines", "2", "-port", strconv.Itoa(port), "-data", t.TempDir(),
-		"-db", filepath.Join(t.TempDir(), "bbs.db"), "-scripts", "../../scripts", "-screens", "../../screens",
-		"-main", e2eMain(t), "-bcrypt-cost", "4", "-rate", "1000", "-burst", "1000",
-		"-max-per-addr", "-1", "-accept-rate", "-1", "-logins-per-address", "1000")
-	logs.WaitFor(t, 30*time.Second, "m2bbs is ready")
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	awaitLines(t, addr, 10*time.Second, "lines 1 and 2 up", upLines(1, 2))
+	// 40 callers from one address, registering at once.
+	addr, logs := startTwoLines(t, "-max-per-addr", "-1", "-accept-rate", "-1", "-logins-per-address", "1000")
 	b := &bbs{addr: addr, logs: logs}
 	const callers = 40
 	var clients []*classic.Client

@@ -223,17 +223,18 @@ func floodFrom(c *classic.Client, n int) {
 }
 
 // startTwoLines starts "m2bbs run -lines 2" (two hosts over one
-// database, the e2e board) and returns the front end's address and the
-// log once both lines are up.
-func startTwoLines(t *testing.T) (string, *proctest.Log) {
+// database, the e2e board), with extra flags if given, and returns the
+// front end's address and the log once both lines are up.
+func startTwoLines(t *testing.T, extra ...string) (string, *proctest.Log) {
 	t.Helper()
 	port, err := mongrel2.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := startM2BBS(t, "run", "-lines", "2", "-port", fmt.Sprint(port), "-data", t.TempDir(),
+	args := []string{"run", "-lines", "2", "-port", fmt.Sprint(port), "-data", t.TempDir(),
 		"-db", filepath.Join(t.TempDir(), "bbs.db"), "-scripts", "../../scripts", "-screens", "../../screens",
-		"-main", e2eMain(t), "-bcrypt-cost", "4", "-rate", "1000", "-burst", "1000")
+		"-main", e2eMain(t), "-bcrypt-cost", "4", "-rate", "1000", "-burst", "1000"}
+	logs := startM2BBS(t, append(args, extra...)...)
 	logs.WaitFor(t, 30*time.Second, "m2bbs is ready")
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	awaitLines(t, addr, 10*time.Second, "lines 1 and 2 up", upLines(1, 2))
