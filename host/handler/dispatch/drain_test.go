@@ -128,22 +128,8 @@ func repliesTo(t *testing.T, b *board, connID string) []string {
 // and reports whether it did.
 func answered(t *testing.T, connID, want string, b *board) bool {
 	t.Helper()
-	deadline := time.After(5 * time.Second)
-	for {
-		b.ft.mu.Lock()
-		notify := b.ft.notify
-		b.ft.mu.Unlock()
-		for _, got := range repliesTo(t, b, connID) {
-			if got == want {
-				return true
-			}
-		}
-		select {
-		case <-notify:
-		case <-deadline:
-			return false
-		}
-	}
+	_, ok := b.ft.sentWithin(t, 5*time.Second, connID, func(r reply) bool { return r.kind+":"+r.text == want })
+	return ok
 }
 
 // TestDrainKeepsALineTypedInTheMove: kim's line A reaches line 1 while

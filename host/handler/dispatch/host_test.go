@@ -95,7 +95,18 @@ func decodeReply(t *testing.T, raw []byte) []reply {
 // and returns it.
 func (f *fakeTransport) waitFor(t *testing.T, connID string, match func(reply) bool) reply {
 	t.Helper()
-	deadline := time.After(10 * time.Second)
+	r, ok := f.sentWithin(t, 10*time.Second, connID, match)
+	if !ok {
+		t.Fatalf("no matching reply to conn %s", connID)
+	}
+	return r
+}
+
+// sentWithin waits up to d for the host to send a reply matching match to
+// connID, and returns it, or false.
+func (f *fakeTransport) sentWithin(t *testing.T, d time.Duration, connID string, match func(reply) bool) (reply, bool) {
+	t.Helper()
+	deadline := time.After(d)
 	seen := 0
 	for {
 		f.mu.Lock()
@@ -105,14 +116,14 @@ func (f *fakeTransport) waitFor(t *testing.T, connID string, match func(reply) b
 		for _, raw := range sent {
 			for _, r := range decodeReply(t, raw) {
 				if r.connID == connID && match(r) {
-					return r
+					return r, true
 				}
 			}
 		}
 		select {
 		case <-notify:
 		case <-deadline:
-			t.Fatalf("no matching reply to conn %s", connID)
+			return reply{}, false
 		}
 	}
 }

@@ -156,33 +156,24 @@ func (h *Host) liveWorkers() []*worker {
 
 // onWorker runs fn on w's goroutine and waits for it, up to timeout.
 func onWorker[T any](ctx context.Context, w *worker, timeout time.Duration, fn func(*session.Table) T) (T, error) {
-	var zero T
-	result := make(chan T, 1)
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	select {
-	case w.inbox <- func() { result <- fn(w.table) }:
-	case <-ctx.Done():
-		return zero, fmt.Errorf("worker busy: %w", ctx.Err())
-	}
-	select {
-	case r := <-result:
-		return r, nil
-	case <-ctx.Done():
-		return zero, fmt.Errorf("worker busy: %w", ctx.Err())
-	}
+	return runOnWorker(ctx, w, timeout, fn, false)
 }
 
 // onWorkerInTime is onWorker for work that must not happen late: if w has
 // not started fn within timeout, fn never runs and the error says so; once
 // started, fn is waited for.
 func onWorkerInTime[T any](ctx context.Context, w *worker, timeout time.Duration, fn func(*session.Table) T) (T, error) {
+	return runOnWorker(ctx, w, timeout, fn, true)
+}
+
+// runOnWorker is onWorker, and with inTime onWorkerInTime.
+func runOnWorker[T any](ctx context.Context, w *worker, timeout time.Duration, fn func(*session.Table) T, inTime bool) (T, error) {
 	var zero T
 	const waiting, running, dropped = 0, 1, 2
 	var state atomic.Int32
 	result := make(chan T, 1)
 	job := func() {
-		if state.CompareAndSwap(waiting, running) {
+		if !inTime || state.CompareAndSwap(waiting, running) {
 			result <- fn(w.table)
 		}
 	}
@@ -197,7 +188,7 @@ func onWorkerInTime[T any](ctx context.Context, w *worker, timeout time.Duration
 	case r := <-result:
 		return r, nil
 	case <-ctx.Done():
-		if state.CompareAndSwap(waiting, dropped) {
+		if !inTime || state.CompareAndSwap(waiting, dropped) {
 			return zero, fmt.Errorf("worker busy: %w", ctx.Err())
 		}
 		return <-result, nil // it started in time
