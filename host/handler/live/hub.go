@@ -109,7 +109,10 @@ type Hub struct {
 
 // caller is what the hub knows of one caller.
 type caller struct {
-	channels map[string]struct{}
+	// channels are the channels they listen on, each with the id of the
+	// newest event stored for other lines when they began to: what other
+	// lines said there up to it was said before they listened.
+	channels map[string]int64
 	// farewells are the texts to publish, by channel, if the call ends
 	// while the caller listens there (SetFarewell).
 	farewells map[string]Event
@@ -160,17 +163,24 @@ func newOrigin() string {
 func (h *Hub) callerOf(connID string) *caller {
 	c := h.callers[connID]
 	if c == nil {
-		c = &caller{channels: make(map[string]struct{})}
+		c = &caller{channels: make(map[string]int64)}
 		h.callers[connID] = c
 	}
 	return c
 }
 
-// Subscribe implements luaapi.Channels.
+// Subscribe implements luaapi.Channels. With other lines, the caller
+// hears what they say on channel from now on: events stored before,
+// which this host may not have read yet, are not theirs (they were said
+// before the caller came, or came back).
 func (h *Hub) Subscribe(connID, channel string, force bool) error {
 	if err := store.CheckSharedName("channel", channel); err != nil {
 		return err
 	}
+	if h.Listens(connID, channel) {
+		return nil
+	}
+	from := h.lastStored()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	c := h.callerOf(connID)
@@ -189,8 +199,24 @@ func (h *Hub) Subscribe(connID, channel string, force bool) error {
 		h.listeners[channel] = set
 	}
 	set[connID] = struct{}{}
-	c.channels[channel] = struct{}{}
+	c.channels[channel] = from
 	return nil
+}
+
+// lastStored is the id of the newest event stored for other lines: 0
+// without a store, or when it cannot be read (then a caller joining may
+// hear what another line said just before, as if said after).
+func (h *Hub) lastStored() int64 {
+	if h.events == nil {
+		return 0
+	}
+	id, err := h.events.LastSharedEvent(context.Background())
+	if err != nil {
+		h.linesFailures.Add(1)
+		h.log.Warn("shared events of other lines: cannot read the last one", "err", err)
+		return 0
+	}
+	return id
 }
 
 // Unsubscribe implements luaapi.Channels.
@@ -299,6 +325,19 @@ func (h *Hub) listenersOf(channel, except string) []string {
 	for id := range set {
 		if id != except {
 			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// listenersBefore lists channel's listeners who began to listen before
+// the event stored as id was (caller holds h.mu).
+func (h *Hub) listenersBefore(channel string, id int64) []string {
+	set := h.listeners[channel]
+	out := make([]string, 0, len(set))
+	for connID := range set {
+		if c := h.callers[connID]; c != nil && c.channels[channel] < id {
+			out = append(out, connID)
 		}
 	}
 	return out

@@ -166,3 +166,48 @@ func TestEventsCrossLines(t *testing.T) {
 		t.Errorf("the publisher got its own event back: %v", got)
 	}
 }
+
+// A caller who left a room and came back before their line read what
+// another line said there does not hear it: it was said before they came
+// back (while they were out, or before they left). Nor does a caller who
+// came for the first time since. A caller there all along does, and all
+// of them hear what is said after.
+func TestEventsOfOtherLinesSaidBeforeAJoinAreNotHeard(t *testing.T) {
+	db, err := store.Open(filepath.Join(t.TempDir(), "bbs.db"), store.Options{BcryptCost: bcrypt.MinCost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	b2 := newInbox()
+	line1, line2 := New(func(string, Event) {}, db, nil), New(b2.deliver, db, nil)
+	for _, id := range []string{"stayed", "came back"} {
+		if err := line2.Subscribe(id, "chat", false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := line1.Publish("1", "kim", "chat", "said before"); err != nil {
+		t.Fatal(err)
+	}
+	line2.Unsubscribe("came back", "chat")
+	for _, id := range []string{"came back", "new"} {
+		if err := line2.Subscribe(id, "chat", false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := line1.Publish("1", "kim", "chat", "said after"); err != nil {
+		t.Fatal(err)
+	}
+	line2.pollOnce(context.Background(), line2.since)
+	texts := func(id string) string {
+		var out []string
+		for _, ev := range b2.of(id) {
+			out = append(out, ev.Text)
+		}
+		return fmt.Sprint(out)
+	}
+	for id, want := range map[string]string{"stayed": "[said before said after]", "came back": "[said after]", "new": "[said after]"} {
+		if got := texts(id); got != want {
+			t.Errorf("%s heard %s, want %s", id, got, want)
+		}
+	}
+}

@@ -72,7 +72,7 @@ func (h *Hub) pollOnce(ctx context.Context, after int64) int64 {
 				continue
 			}
 			h.mu.Lock()
-			targets := h.listenersOf(e.Channel, "")
+			targets := h.listenersBefore(e.Channel, e.ID)
 			h.mu.Unlock()
 			ev := Event{Channel: e.Channel, From: e.From, Text: e.Text}
 			for _, id := range targets {
