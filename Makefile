@@ -78,6 +78,7 @@ bench: build
 	   $(GO) test -tags '$(TAGS)' -run '^$$' -bench 'RoundTrip' -benchmem -count 5 -benchtime 200ms ./host/wire/zmqtransport && \
 	   $(GO) test -tags '$(TAGS)' -run '^$$' -bench 'ResumeAsk|LuaResumeYield' -benchmem -count 5 -benchtime 200ms ./host/handler/session && \
 	   $(GO) test -tags '$(TAGS)' -run '^$$' -bench 'Journaling|Replay' -count 5 -benchtime 200x ./host/handler/session && \
+	   $(GO) test -tags '$(TAGS)' -run '^$$' -bench 'WriteJournals/callers=8$$' -count 5 -benchtime 500x ./host/handler/store && \
 	   $(GO) test -tags '$(TAGS)' -run '^$$' -bench 'IdleSession' -count 3 -benchtime 5000x ./host/handler/session && \
 	   $(GO) test -tags '$(TAGS)' -run '^$$' -bench 'IdleBoardSession' -count 3 -benchtime 2000x ./host/handler/session && \
 	   $(GO) test -tags '$(TAGS)' -run '^$$' -bench 'HibernatedSession' -count 3 -benchtime 1x ./host/handler/session && \

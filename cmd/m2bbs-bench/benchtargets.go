@@ -20,6 +20,20 @@ const (
 	issueEchoCPU = 8.0
 )
 
+// The micro-benchmarks (make bench runs them) that, added to the echo
+// handler's host CPU, make target 1's floor: what a journaled prompt of
+// any board costs this machine at least.
+const (
+	// floorPromptBench is one prompt round trip inside the host: a
+	// request decoded, a coroutine resumed, a ui.ask encoded; no store,
+	// no journal.
+	floorPromptBench = "session ResumeAsk"
+	// floorJournalBench is one group commit of floorJournalCallers
+	// callers' journal rows, its process CPU in cpu-ns/op.
+	floorJournalBench   = "store WriteJournals/callers=8"
+	floorJournalCallers = 8
+)
+
 // originalRows are the section of the original board's workloads: m2bbs's
 // figures beside the original's, and the ratios.
 func (t *benchTable) originalRows() []report.Item {
@@ -123,6 +137,7 @@ func (t *benchTable) targetRows() []report.Item {
 					Format: report.Unit("%.1f µs"), Note: "the same runs' transport alone: no Lua, no store, no journal"},
 				report.Row{Name: "   the board's ÷ the echo handler's", Values: times, Format: report.Unit("%.1f×"),
 					Note: fmt.Sprintf("paired runs; the issue's %.0f µs was %.1f× its machine's echo handler (%.1f µs)", targetHostCPU, targetHostCPU/issueEchoCPU, issueEchoCPU)})
+			out = append(out, t.floorRows(echo)...)
 		}
 	} else {
 		out = append(out, missing("1. host CPU per prompt round trip", "-steps without throughput or journal"))
@@ -224,6 +239,36 @@ func (t *benchTable) targetRows() []report.Item {
 		out = append(out, missing("6. journaling's share", "-steps without journal"))
 	}
 	return out
+}
+
+// floorRows is target 1's floor beside it, when the micro-benchmarks
+// hold its parts: the echo handler's host CPU per round trip in each of
+// echo's runs, plus one prompt inside the host and one caller's journal
+// row (medians).
+func (t *benchTable) floorRows(echo []loadRun) []report.Item {
+	prompt, okPrompt := t.microMedian(floorPromptBench, "ns/op")
+	commit, okCommit := t.microMedian(floorJournalBench, "cpu-ns/op")
+	if !okPrompt || !okCommit {
+		return nil
+	}
+	promptUS, rowUS := prompt/1000, commit/floorJournalCallers/1000
+	return []report.Item{report.Row{Name: "   the floor: echo handler + a prompt + a journal row",
+		Values: collectRuns(echo, func(r loadRun) float64 { return hostCPUPerRT(r) + promptUS + rowUS }), Format: report.Unit("%.1f µs"),
+		Note: fmt.Sprintf("what any journaled prompt costs here: + %.1f µs (%s, no store or journal) + %.1f µs (%s, per caller)",
+			promptUS, floorPromptBench, rowUS, floorJournalBench)}}
+}
+
+// microMedian is the median of a micro-benchmark's values of unit, and
+// whether the -micro file held them.
+func (t *benchTable) microMedian(name, unit string) (float64, bool) {
+	for _, m := range t.micro {
+		if m.Name == name {
+			if vs := m.Metric(unit); len(vs) > 0 {
+				return report.Median(vs), true
+			}
+		}
+	}
+	return 0, false
 }
 
 // echoFloor are the echo handler's runs paired with the board's in the

@@ -35,6 +35,15 @@ func (m Micro) Note() string {
 	return strings.Join(parts, ", ")
 }
 
+// Metric is the benchmark's values of unit over its runs ("ns/op",
+// "B/op" or a custom unit such as "cpu-ns/op"), nil when it reported none.
+func (m Micro) Metric(unit string) []float64 {
+	if unit == "ns/op" {
+		return m.NsPerOp
+	}
+	return m.other[unit]
+}
+
 // maxMicroLine bounds a line of benchmark output.
 const maxMicroLine = 1 << 20
 
