@@ -172,7 +172,10 @@ func (h *Hub) callerOf(connID string) *caller {
 // Subscribe implements luaapi.Channels. With other lines, the caller
 // hears what they say on channel from now on: events stored before,
 // which this host may not have read yet, are not theirs (they were said
-// before the caller came, or came back).
+// before the caller came, or came back). A forced subscription is a
+// session rebuilt by replay (luaapi's reapply) taking up one it had: the
+// caller listened all along, so it hears every event this host reads
+// from then on, as before the move.
 func (h *Hub) Subscribe(connID, channel string, force bool) error {
 	if err := store.CheckSharedName("channel", channel); err != nil {
 		return err
@@ -180,7 +183,10 @@ func (h *Hub) Subscribe(connID, channel string, force bool) error {
 	if h.Listens(connID, channel) {
 		return nil
 	}
-	from := h.lastStored()
+	var from int64
+	if !force {
+		from = h.lastStored()
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	c := h.callerOf(connID)
