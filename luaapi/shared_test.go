@@ -329,7 +329,7 @@ func TestSharedFarewellAndHoldAtHangUp(t *testing.T) {
 	}
 	hub.Forget(conn.ID)
 	hub.WaitDepartures()
-	if len(got) != 1 || got[0] != (live.Event{Channel: "room", From: "kim", Text: "* kim hangs up."}) {
+	if len(got) != 1 || got[0].Channel != "room" || got[0].From != "kim" || got[0].Text != "* kim hangs up." {
 		t.Errorf("the other listener got %v; want kim's farewell", got)
 	}
 	if err := L.DoString(`assert(require('shared').get('who', 'kim') == nil, 'the seat outlived the call')

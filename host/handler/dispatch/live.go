@@ -55,7 +55,7 @@ func (h *Host) deliverEvent(connID string, ev live.Event) {
 	}
 	w := o.w
 	select {
-	case w.inbox <- func() { w.table.Wake(connID, ev.Channel, ev.From, ev.Text) }:
+	case w.inbox <- func() { w.table.Wake(connID, ev.Channel, ev.From, ev.Text, ev.Stamp) }:
 	default:
 		h.eventsDropped.Add(1)
 		h.admit.noisy.Warn("event dropped: the caller's worker is too busy", "conn_id", connID, "channel", ev.Channel)

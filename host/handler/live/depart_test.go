@@ -37,7 +37,7 @@ func TestFarewellOnlyWhenTheCallEndsInTheChannel(t *testing.T) {
 	h.Forget("4")
 	h.Forget("1")
 	h.WaitDepartures()
-	if got := b.of("3"); len(got) != 1 || got[0] != (Event{"room", "kim", "* kim hangs up."}) {
+	if got := b.of("3"); len(got) != 1 || unstamped(got[0]) != (Event{Channel: "room", From: "kim", Text: "* kim hangs up."}) {
 		t.Errorf("conn 3 got %v; want kim's farewell only", got)
 	}
 	if got := b.of("1"); len(got) != 0 {

@@ -57,6 +57,10 @@ var (
 // Event is one event for one listener.
 type Event struct {
 	Channel, From, Text string
+	// Stamp orders the event among the hub's subscriptions: a caller
+	// whose subscription to Channel has a later stamp began to listen
+	// after the event was given out, and did not hear it (Hears).
+	Stamp int64
 }
 
 // Deliver hands ev to the worker of connID's caller; it must not block
@@ -93,7 +97,10 @@ type Hub struct {
 	// departing counts the departures under way (Forget).
 	departing sync.WaitGroup
 
-	mu        sync.Mutex
+	mu sync.Mutex
+	// stamp counts the events given out and the subscriptions made
+	// (Event.Stamp).
+	stamp     int64
 	listeners map[string]map[string]struct{} // channel -> conn ids
 	callers   map[string]*caller             // conn id -> what they do
 	// publishers are the token buckets of PublishRate, by publisher
@@ -109,15 +116,22 @@ type Hub struct {
 
 // caller is what the hub knows of one caller.
 type caller struct {
-	// channels are the channels they listen on, each with the id of the
-	// newest event stored for other lines when they began to: what other
-	// lines said there up to it was said before they listened.
-	channels map[string]int64
+	// channels are the channels they listen on, and since when.
+	channels map[string]listening
 	// farewells are the texts to publish, by channel, if the call ends
 	// while the caller listens there (SetFarewell).
 	farewells map[string]Event
 	// holds are the values held for the length of the call (Hold).
 	holds []held
+}
+
+// listening is since when a caller listens on a channel.
+type listening struct {
+	// stored is the id of the newest event stored for other lines when
+	// they began: what other lines said there up to it was said before.
+	stored int64
+	// stamp is the hub's stamp when they began (Event.Stamp).
+	stamp int64
 }
 
 // bucket is a token bucket.
@@ -163,7 +177,7 @@ func newOrigin() string {
 func (h *Hub) callerOf(connID string) *caller {
 	c := h.callers[connID]
 	if c == nil {
-		c = &caller{channels: make(map[string]int64)}
+		c = &caller{channels: make(map[string]listening)}
 		h.callers[connID] = c
 	}
 	return c
@@ -172,10 +186,11 @@ func (h *Hub) callerOf(connID string) *caller {
 // Subscribe implements luaapi.Channels. With other lines, the caller
 // hears what they say on channel from now on: events stored before,
 // which this host may not have read yet, are not theirs (they were said
-// before the caller came, or came back). A forced subscription is a
-// session rebuilt by replay (luaapi's reapply) taking up one it had: the
-// caller listened all along, so it hears every event this host reads
-// from then on, as before the move.
+// before the caller came, or came back), nor are the events this host
+// gave out before, still on their way to the caller's worker (Hears). A
+// forced subscription is a session rebuilt by replay (luaapi's reapply)
+// taking up one it had: the caller listened all along, so it hears
+// every event this host reads or still carries, as before the move.
 func (h *Hub) Subscribe(connID, channel string, force bool) error {
 	if err := store.CheckSharedName("channel", channel); err != nil {
 		return err
@@ -183,9 +198,9 @@ func (h *Hub) Subscribe(connID, channel string, force bool) error {
 	if h.Listens(connID, channel) {
 		return nil
 	}
-	var from int64
+	var since listening
 	if !force {
-		from = h.lastStored()
+		since.stored = h.lastStored()
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -205,7 +220,11 @@ func (h *Hub) Subscribe(connID, channel string, force bool) error {
 		h.listeners[channel] = set
 	}
 	set[connID] = struct{}{}
-	c.channels[channel] = from
+	if !force {
+		h.stamp++
+		since.stamp = h.stamp
+	}
+	c.channels[channel] = since
 	return nil
 }
 
@@ -236,14 +255,27 @@ func (h *Hub) Unsubscribe(connID, channel string) {
 	h.unlisten(connID, channel)
 }
 
-// Listens reports whether connID's caller listens on channel now: an
-// event published before they left it can still be on its way to their
-// worker, behind the line that made them leave.
+// Listens reports whether connID's caller listens on channel now.
 func (h *Hub) Listens(connID, channel string) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	_, ok := h.listeners[channel][connID]
 	return ok
+}
+
+// Hears reports whether connID's caller hears the event of channel
+// stamped stamp (Event.Stamp) now: they listen on channel, and did since
+// before the hub gave the event out. An event can still be on its way to
+// their worker, behind the lines that made them leave (and come back).
+func (h *Hub) Hears(connID, channel string, stamp int64) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c := h.callers[connID]
+	if c == nil {
+		return false
+	}
+	since, ok := c.channels[channel]
+	return ok && since.stamp < stamp
 }
 
 // unlisten removes connID from channel's listeners (caller holds h.mu).
@@ -303,6 +335,8 @@ func (h *Hub) Publish(connID, from, channel, text string) (int, error) {
 func (h *Hub) spread(ctx context.Context, except string, ev Event) int {
 	h.mu.Lock()
 	targets := h.listenersOf(ev.Channel, except)
+	h.stamp++
+	ev.Stamp = h.stamp
 	h.mu.Unlock()
 	h.published.Add(1)
 	for _, id := range targets {
@@ -342,7 +376,7 @@ func (h *Hub) listenersBefore(channel string, id int64) []string {
 	set := h.listeners[channel]
 	out := make([]string, 0, len(set))
 	for connID := range set {
-		if c := h.callers[connID]; c != nil && c.channels[channel] < id {
+		if c := h.callers[connID]; c != nil && c.channels[channel].stored < id {
 			out = append(out, connID)
 		}
 	}

@@ -30,6 +30,13 @@ func (b *inbox) deliver(connID string, ev Event) {
 	b.ch <- struct{}{}
 }
 
+// unstamped is ev without the stamp the hub gave it, to compare with
+// what was said.
+func unstamped(ev Event) Event {
+	ev.Stamp = 0
+	return ev
+}
+
 func (b *inbox) of(connID string) []Event {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -49,7 +56,7 @@ func TestPublishReachesListenersButThePublisher(t *testing.T) {
 		t.Fatalf("Publish = %d, %v; want 2", n, err)
 	}
 	for id, want := range map[string]int{"1": 0, "2": 1, "3": 1} {
-		if got := b.of(id); len(got) != want || want == 1 && got[0] != (Event{"chat", "kim", "hello"}) {
+		if got := b.of(id); len(got) != want || want == 1 && unstamped(got[0]) != (Event{Channel: "chat", From: "kim", Text: "hello"}) {
 			t.Errorf("conn %s got %v", id, got)
 		}
 	}
@@ -209,5 +216,44 @@ func TestEventsOfOtherLinesSaidBeforeAJoinAreNotHeard(t *testing.T) {
 		if got := texts(id); got != want {
 			t.Errorf("%s heard %s, want %s", id, got, want)
 		}
+	}
+}
+
+// An event given out before a caller left a channel and came back is not
+// theirs when it reaches their worker after; one given out after is. A
+// session rebuilt by replay, taking up its subscription (forced), hears
+// what was on its way.
+func TestEventGivenOutBeforeALeaveAndRejoinIsNotHeard(t *testing.T) {
+	var got []Event
+	h := New(func(_ string, ev Event) { got = append(got, ev) }, nil, nil)
+	if err := h.Subscribe("1", "room", false); err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{"before", "after"} {
+		if _, err := h.Publish("2", "lee", "room", text); err != nil {
+			t.Fatal(err)
+		}
+		if text == "before" {
+			h.Unsubscribe("1", "room")
+			if err := h.Subscribe("1", "room", false); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if len(got) != 2 {
+		t.Fatalf("delivered %v; want the two events", got)
+	}
+	if h.Hears("1", "room", got[0].Stamp) || !h.Hears("1", "room", got[1].Stamp) {
+		t.Errorf("hears before = %v, after = %v; want false, true", h.Hears("1", "room", got[0].Stamp), h.Hears("1", "room", got[1].Stamp))
+	}
+	h.Unsubscribe("1", "room")
+	if h.Hears("1", "room", got[1].Stamp) {
+		t.Error("a caller who left the room hears its events")
+	}
+	if err := h.Subscribe("1", "room", true); err != nil {
+		t.Fatal(err)
+	}
+	if !h.Hears("1", "room", got[0].Stamp) {
+		t.Error("a replayed caller taking up their subscription does not hear what was on its way")
 	}
 }

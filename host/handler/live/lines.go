@@ -73,8 +73,9 @@ func (h *Hub) pollOnce(ctx context.Context, after int64) int64 {
 			}
 			h.mu.Lock()
 			targets := h.listenersBefore(e.Channel, e.ID)
+			h.stamp++
+			ev := Event{Channel: e.Channel, From: e.From, Text: e.Text, Stamp: h.stamp}
 			h.mu.Unlock()
-			ev := Event{Channel: e.Channel, From: e.From, Text: e.Text}
 			for _, id := range targets {
 				h.deliver(id, ev)
 			}

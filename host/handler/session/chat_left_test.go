@@ -53,7 +53,7 @@ func TestLineKeptBeforeLeavingIsNotShownAfterRejoining(t *testing.T) {
 	var others []pendingEvent
 	for _, p := range h.pending {
 		if p.connID == "1" {
-			h.tables[0].Wake(p.connID, p.ev.Channel, p.ev.From, p.ev.Text) // kept, not yet shown
+			h.tables[0].Wake(p.connID, p.ev.Channel, p.ev.From, p.ev.Text, p.ev.Stamp) // kept, not yet shown
 		} else {
 			others = append(others, p)
 		}
@@ -74,5 +74,30 @@ func TestLineKeptBeforeLeavingIsNotShownAfterRejoining(t *testing.T) {
 	if !strings.Contains(got, "Lately:") || strings.Count(got, "lee: the door code is 4711") != 1 {
 		t.Errorf("kim, back in the chat, was shown lee's line %d times, want once (Lately):\n%s",
 			strings.Count(got, "lee: the door code is 4711"), got)
+	}
+}
+
+// Lee speaks as Kim types /quit and comes straight back to the
+// Teleconference, both lines queued before the event on Kim's worker:
+// back in the lobby Kim sees Lee's line once (in 'Lately:'), not again
+// as if said after he came back.
+func TestLineSaidBeforeLeavingAndComingBackIsNotShownAsNew(t *testing.T) {
+	h := chatRooms(t)
+	handle(h.tables[0], msg("2", "the door code is 4711")) // lee, lobby: the event for kim is on its way
+	handle(h.tables[0], msg("1", "/quit"))
+	handle(h.tables[0], msg("1", "3")) // the Teleconference again: the lobby
+	h.pump()
+	var kim []string
+	for _, r := range h.recs[0].take() {
+		if strings.HasPrefix(r, "1 ") {
+			kim = append(kim, r)
+		}
+	}
+	got := strings.Join(kim, "\n")
+	if !strings.Contains(got, "You are in lobby.") {
+		t.Fatalf("kim is not back in the lobby:\n%s", got)
+	}
+	if c := strings.Count(got, "lee: the door code is 4711"); c > 1 {
+		t.Errorf("kim, back in the lobby, was shown lee's line %d times (Lately, then as said after he came back):\n%s", c, got)
 	}
 }

@@ -39,6 +39,8 @@ const MaxQueuedEvents = 32
 // queuedEvent is an event waiting for its caller.
 type queuedEvent struct {
 	channel, from, text string
+	// stamp is the event's stamp from Channels (live.Event.Stamp).
+	stamp int64
 }
 
 // listen marks the caller on L as waiting in shared.ask (luaapi.Deps.Listen).
@@ -57,30 +59,32 @@ func (t *Table) leftChannel(L *lua.LState, channel string) {
 	}
 }
 
-// listensChecker is implemented by Channels that know who listens where
-// now (live.Hub).
-type listensChecker interface {
-	Listens(connID, channel string) bool
+// hearsChecker is implemented by Channels that know who listens where
+// now, and since when (live.Hub).
+type hearsChecker interface {
+	Hears(connID, channel string, stamp int64) bool
 }
 
-// listens reports whether connID's caller still listens on channel (true
+// hears reports whether connID's caller hears the event of channel
+// stamped stamp: they listen there, and did when it was given out (true
 // when Channels cannot tell).
-func (t *Table) listens(connID, channel string) bool {
-	lc, ok := t.deps.Channels.(listensChecker)
-	return !ok || lc.Listens(connID, channel)
+func (t *Table) hears(connID, channel string, stamp int64) bool {
+	hc, ok := t.deps.Channels.(hearsChecker)
+	return !ok || hc.Hears(connID, channel, stamp)
 }
 
-// Wake keeps an event published on channel, said by from, for connID's
-// caller, until DeliverEvents. It reports false when the caller has no
-// session here or MaxQueuedEvents wait already (the event is dropped).
-// An event for a channel the caller has left since it was published (a
-// /join or /quit handled first) is dropped without a word.
-func (t *Table) Wake(connID, channel, from, text string) bool {
+// Wake keeps an event published on channel, said by from, stamped stamp
+// by Channels (live.Event.Stamp), for connID's caller, until
+// DeliverEvents. It reports false when the caller has no session here or
+// MaxQueuedEvents wait already (the event is dropped). An event of a
+// channel the caller has left since it was given out (a /join or /quit
+// handled first), or left and come back to, is dropped without a word.
+func (t *Table) Wake(connID, channel, from, text string, stamp int64) bool {
 	s := t.sessions[connID]
 	if s == nil {
 		return false
 	}
-	if !t.listens(connID, channel) {
+	if !t.hears(connID, channel, stamp) {
 		return true
 	}
 	if len(s.events) >= MaxQueuedEvents {
@@ -88,7 +92,7 @@ func (t *Table) Wake(connID, channel, from, text string) bool {
 		t.noisy.Warn("event dropped: too many wait for the caller", "conn_id", connID, "channel", channel)
 		return false
 	}
-	s.events = append(s.events, queuedEvent{channel, from, text})
+	s.events = append(s.events, queuedEvent{channel, from, text, stamp})
 	if !s.eventsDue {
 		s.eventsDue = true
 		t.eventsDue = append(t.eventsDue, s)
@@ -124,7 +128,7 @@ func (t *Table) deliverEvents(s *Session) {
 	}
 	events := s.events
 	s.events = nil
-	events = slices.DeleteFunc(events, func(ev queuedEvent) bool { return !t.listens(s.connID, ev.channel) })
+	events = slices.DeleteFunc(events, func(ev queuedEvent) bool { return !t.hears(s.connID, ev.channel, ev.stamp) })
 	if len(events) == 0 {
 		return
 	}

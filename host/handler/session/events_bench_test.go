@@ -30,7 +30,7 @@ func BenchmarkEventWakesAListener(b *testing.B) {
 	rec.take()
 	b.ResetTimer()
 	for range b.N {
-		tbl.Wake("2", "chat.room.lobby", "kim", "kim: hello lee")
+		tbl.Wake("2", "chat.room.lobby", "kim", "kim: hello lee", saidNow)
 		tbl.DeliverEvents()
 		tbl.Commit()
 		rec.replies = rec.replies[:0]

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -97,6 +98,10 @@ func (h *chatHost) online(connID string) bool {
 	return false
 }
 
+// saidNow stamps an event the tests hand a table themselves as given out
+// after every subscription (live.Event.Stamp).
+const saidNow = math.MaxInt64
+
 // join connects connID on worker w as name.
 func (h *chatHost) join(w int, connID, name string) {
 	h.say(w, connID, "connect")
@@ -116,7 +121,7 @@ func (h *chatHost) pump() {
 		h.pending = h.pending[1:]
 		for _, tbl := range h.tables {
 			if tbl.Has(p.connID) {
-				tbl.Wake(p.connID, p.ev.Channel, p.ev.From, p.ev.Text)
+				tbl.Wake(p.connID, p.ev.Channel, p.ev.From, p.ev.Text, p.ev.Stamp)
 				tbl.DeliverEvents() // as the worker does when its queue is empty
 				tbl.Commit()
 			}
@@ -173,7 +178,7 @@ func TestEventsWaitForSharedAsk(t *testing.T) {
 		t.Fatalf("lee, at the menu, was sent %q", got)
 	}
 	for i := range MaxQueuedEvents + 3 {
-		h.tables[1].Wake("2", "chat", "kim", "flood "+string(rune('a'+i%26)))
+		h.tables[1].Wake("2", "chat", "kim", "flood "+string(rune('a'+i%26)), saidNow)
 	}
 	if st := h.tables[1].Stats(); st.EventsDropped != 4 {
 		t.Errorf("dropped %d events; want 4 (1 + %d + 3 past %d)", st.EventsDropped, MaxQueuedEvents, MaxQueuedEvents)
@@ -244,7 +249,7 @@ func TestChatDoorAcrossWorkers(t *testing.T) {
 	// A burst of events costs lee one message, however many they are:
 	// a front end hangs up on a caller with more than 16 waiting.
 	for i := range 20 {
-		h.tables[1].Wake("2", "chat.room.lobby", "kim", fmt.Sprint("kim: burst ", i))
+		h.tables[1].Wake("2", "chat.room.lobby", "kim", fmt.Sprint("kim: burst ", i), saidNow)
 	}
 	h.tables[1].DeliverEvents()
 	h.tables[1].Commit()
