@@ -64,13 +64,7 @@ func TestLineKeptBeforeLeavingIsNotShownAfterRejoining(t *testing.T) {
 	h.tables[0].DeliverEvents() // the worker's queue is empty now
 	h.tables[0].Commit()
 	h.pump()
-	var kims []string
-	for _, r := range h.recs[0].take() {
-		if strings.HasPrefix(r, "1 ") {
-			kims = append(kims, r)
-		}
-	}
-	got := strings.Join(kims, "\n")
+	got := repliesTo(h.recs[0], "1")
 	if !strings.Contains(got, "Lately:") || strings.Count(got, "lee: the door code is 4711") != 1 {
 		t.Errorf("kim, back in the chat, was shown lee's line %d times, want once (Lately):\n%s",
 			strings.Count(got, "lee: the door code is 4711"), got)
@@ -87,17 +81,23 @@ func TestLineSaidBeforeLeavingAndComingBackIsNotShownAsNew(t *testing.T) {
 	handle(h.tables[0], msg("1", "/quit"))
 	handle(h.tables[0], msg("1", "3")) // the Teleconference again: the lobby
 	h.pump()
-	var kim []string
-	for _, r := range h.recs[0].take() {
-		if strings.HasPrefix(r, "1 ") {
-			kim = append(kim, r)
-		}
-	}
-	got := strings.Join(kim, "\n")
+	got := repliesTo(h.recs[0], "1")
 	if !strings.Contains(got, "You are in lobby.") {
 		t.Fatalf("kim is not back in the lobby:\n%s", got)
 	}
 	if c := strings.Count(got, "lee: the door code is 4711"); c > 1 {
 		t.Errorf("kim, back in the lobby, was shown lee's line %d times (Lately, then as said after he came back):\n%s", c, got)
 	}
+}
+
+// repliesTo takes what rec holds and returns the replies to connID's
+// caller among them.
+func repliesTo(rec *recorder, connID string) string {
+	var out []string
+	for _, r := range rec.take() {
+		if strings.HasPrefix(r, connID+" ") {
+			out = append(out, r)
+		}
+	}
+	return strings.Join(out, "\n")
 }

@@ -20,7 +20,8 @@ import (
 
 // chatScript is a chat room: the caller gives a name; each line
 // they say is published; each event shown, and the prompt asked again.
-// 'menu' takes them to a plain ui.ask prompt, where events wait.
+// 'menu' takes them to a plain ui.ask prompt, where events wait;
+// 'rejoin' leaves the room and comes straight back.
 const chatScript = `
 local ui = require 'ui'
 local shared = require 'shared'
@@ -39,6 +40,9 @@ function m2bbs(conn, req)
       if line == 'bye' then return end
       if line == 'menu' then
         req = ui.ask(conn, req, 'Menu:', '> ')
+      elseif line == 'rejoin' then
+        assert(shared.unsubscribe(conn, 'chat'))
+        assert(shared.subscribe(conn, 'chat'))
       else
         assert(shared.publish(conn, 'chat', me .. ': ' .. line))
       end
@@ -65,14 +69,26 @@ func newChatHost(t *testing.T, db store.Store, scripts string) *chatHost {
 	return newHubHost(t, db, Config{ScriptsDir: scripts, MainScript: filepath.Join(scripts, "main.lua"), Journal: true}, screenMap{}, nil)
 }
 
+// newLineChatHost is newChatHost as one phone line's host: its hub
+// carries events to and from the other lines' hubs over db.
+func newLineChatHost(t *testing.T, db store.Store, scripts string) *chatHost {
+	return newHubHostOn(t, db, db, Config{ScriptsDir: scripts, MainScript: filepath.Join(scripts, "main.lua"), Journal: true}, screenMap{}, nil)
+}
+
 // newHubHost is a host of two workers running cfg, sharing a hub, on the
 // clock now (time.Now when nil).
 func newHubHost(t testing.TB, db store.Store, cfg Config, scr luaapi.Screens, now func() time.Time) *chatHost {
+	return newHubHostOn(t, db, nil, cfg, scr, now)
+}
+
+// newHubHostOn is newHubHost whose hub stores and reads other lines'
+// events in events (none when nil).
+func newHubHostOn(t testing.TB, db store.Store, events store.SharedState, cfg Config, scr luaapi.Screens, now func() time.Time) *chatHost {
 	t.Helper()
 	h := &chatHost{}
 	h.hub = live.New(func(connID string, ev live.Event) {
 		h.pending = append(h.pending, pendingEvent{connID, ev}) // as dispatch posts to the worker
-	}, nil, nil)
+	}, events, nil)
 	h.hub.SetTables(db)
 	for range 2 {
 		rec := &recorder{}

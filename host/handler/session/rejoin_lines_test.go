@@ -3,38 +3,11 @@ package session
 import (
 	"context"
 	"errors"
-	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/m2bbs/m2bbs/host/handler/live"
 )
-
-// rejoinScript is chatScript with a 'rejoin' line: the caller leaves the
-// room and comes straight back (a /join of the room they are in).
-const rejoinScript = `
-local ui = require 'ui'
-local shared = require 'shared'
-function m2bbs(conn, req)
-  req = ui.ask(conn, req, 'Name?', '> ')
-  local me = req.data.msg
-  assert(shared.subscribe(conn, 'chat'))
-  while true do
-    local r, events = shared.ask(conn, req, 'Say:', '> ')
-    if events then
-      for _, ev in ipairs(events) do ui.display(conn, req, ev.text) end
-    else
-      req = r
-      if req.data.msg == 'rejoin' then
-        assert(shared.unsubscribe(conn, 'chat'))
-        assert(shared.subscribe(conn, 'chat'))
-      end
-    end
-  end
-end
-`
 
 // onceBell rings once, then ends Listen: one poll of the other lines.
 type onceBell struct{ rung bool }
@@ -56,26 +29,7 @@ func (b *onceBell) Wait(context.Context) error {
 // line.
 func TestCallerInTheRoomAllAlongHearsAnotherLineAcrossAnUpgrade(t *testing.T) {
 	db, scripts := chatBoard(t)
-	if err := os.WriteFile(filepath.Join(scripts, "main.lua"), []byte(rejoinScript), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	h := &chatHost{}
-	h.hub = live.New(func(connID string, ev live.Event) {
-		h.pending = append(h.pending, pendingEvent{connID, ev})
-	}, db, nil)
-	cfg := Config{ScriptsDir: scripts, MainScript: filepath.Join(scripts, "main.lua"), Journal: true}
-	for range 2 {
-		rec := &recorder{}
-		tbl, err := New(cfg, Deps{
-			Replier: rec, Screens: screenMap{}, Store: db, Log: slog.New(slog.DiscardHandler),
-			Channels: h.hub, Online: h.online,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(tbl.Close)
-		h.tables, h.recs = append(h.tables, tbl), append(h.recs, rec)
-	}
+	h := newLineChatHost(t, db, scripts)
 	line1 := live.New(func(string, live.Event) {}, db, nil)
 
 	h.join(0, "2", "lee")
