@@ -99,7 +99,7 @@ type Hub struct {
 
 	mu sync.Mutex
 	// stamp counts the events given out and the subscriptions made
-	// (Event.Stamp).
+	// live (Event.Stamp); a forced one takes no stamp of its own.
 	stamp     int64
 	listeners map[string]map[string]struct{} // channel -> conn ids
 	callers   map[string]*caller             // conn id -> what they do
@@ -125,7 +125,9 @@ type caller struct {
 	holds []held
 }
 
-// listening is since when a caller listens on a channel.
+// listening is since when a caller listens on a channel. A forced
+// subscription (a replay taking up one it had) is zero: it hears every
+// event.
 type listening struct {
 	// stored is the id of the newest event stored for other lines when
 	// they began: what other lines said there up to it was said before.
@@ -195,12 +197,12 @@ func (h *Hub) Subscribe(connID, channel string, force bool) error {
 	if err := store.CheckSharedName("channel", channel); err != nil {
 		return err
 	}
-	if h.Listens(connID, channel) {
-		return nil
+	if h.listens(connID, channel) {
+		return nil // spares the store's read; checked again below
 	}
 	var since listening
 	if !force {
-		since.stored = h.lastStored()
+		since.stored = h.lastStored(connID, channel)
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -228,17 +230,18 @@ func (h *Hub) Subscribe(connID, channel string, force bool) error {
 	return nil
 }
 
-// lastStored is the id of the newest event stored for other lines: 0
-// without a store, or when it cannot be read (then a caller joining may
-// hear what another line said just before, as if said after).
-func (h *Hub) lastStored() int64 {
+// lastStored is the id of the newest event stored for other lines, as
+// connID's caller begins to listen on channel: 0 without a store, or
+// when it cannot be read (then they may hear what another line said just
+// before, as if said after).
+func (h *Hub) lastStored(connID, channel string) int64 {
 	if h.events == nil {
 		return 0
 	}
 	id, err := h.events.LastSharedEvent(context.Background())
 	if err != nil {
 		h.linesFailures.Add(1)
-		h.log.Warn("shared events of other lines: cannot read the last one", "err", err)
+		h.log.Warn("shared events of other lines: cannot read the last one as a caller joins", "conn_id", connID, "channel", channel, "err", err)
 		return 0
 	}
 	return id
@@ -255,8 +258,8 @@ func (h *Hub) Unsubscribe(connID, channel string) {
 	h.unlisten(connID, channel)
 }
 
-// Listens reports whether connID's caller listens on channel now.
-func (h *Hub) Listens(connID, channel string) bool {
+// listens reports whether connID's caller listens on channel now.
+func (h *Hub) listens(connID, channel string) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	_, ok := h.listeners[channel][connID]
