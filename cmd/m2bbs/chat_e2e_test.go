@@ -17,7 +17,6 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/m2bbs/m2bbs/host/gateway/classic"
-	"github.com/m2bbs/m2bbs/host/shared/freeport"
 )
 
 // The chat rooms (scripts/chat.lua) end to end, through the gateways
@@ -174,14 +173,8 @@ func lastLine(screen string) string {
 // kept on their screen and sent whole; /me, a /msg only its target sees,
 // /who, the notice when shelly hangs up, and webby's /quit.
 func TestChatTelnetSSHAndBrowser(t *testing.T) {
-	sshPort, err := freeport.Pick()
-	if err != nil {
-		t.Fatal(err)
-	}
-	webPort, err := freeport.Pick()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ports := freePorts(t, 2)
+	sshPort, webPort := ports[0], ports[1]
 	logs, _, telnetPort, _ := startTelnetBBS(t, "-ssh-port", fmt.Sprint(sshPort), "-web-port", fmt.Sprint(webPort),
 		"-rate", "1000", "-burst", "1000")
 	logs.WaitFor(t, readTimeout, "ssh listening")

@@ -184,14 +184,8 @@ func TestFidoNetBetweenTwoBoards(t *testing.T) {
 	if _, err := exec.LookPath("binkd"); err != nil {
 		t.Fatalf("binkd is not installed (make deps installs it): %v", err)
 	}
-	portA, err := freeport.Pick()
-	if err != nil {
-		t.Fatal(err)
-	}
-	portB, err := freeport.Pick()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ports := freePorts(t, 2)
+	portA, portB := ports[0], ports[1]
 	a := startFTNBoard(t, "21:1/100", portA, "21:1/101", portB, "Board A", "false")
 	b := startFTNBoard(t, "21:1/101", portB, "21:1/100", portA, "Board B", "2") // B polls A every 2 s
 

@@ -46,16 +46,12 @@ func nativeDoorsScripts(t *testing.T) string {
 	return dir
 }
 
-// freePorts picks n free ports.
+// freePorts picks n free ports, no two the same.
 func freePorts(t *testing.T, n int) []int {
 	t.Helper()
-	ports := make([]int, n)
-	for i := range ports {
-		p, err := freeport.Pick()
-		if err != nil {
-			t.Fatal(err)
-		}
-		ports[i] = p
+	ports, err := freeport.PickN(n)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return ports
 }

@@ -17,21 +17,14 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/m2bbs/m2bbs/cmd/internal/proctest"
-	"github.com/m2bbs/m2bbs/host/shared/freeport"
 )
 
 // startSSHBBS starts "m2bbs run" with SSH on a free port (no telnet, no
 // web page) plus extra flags, and returns its log and the SSH port.
 func startSSHBBS(t *testing.T, extra ...string) (*proctest.Log, int) {
 	t.Helper()
-	port, err := freeport.Pick()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sshPort, err := freeport.Pick()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ports := freePorts(t, 2)
+	port, sshPort := ports[0], ports[1]
 	dir := t.TempDir()
 	args := append([]string{"run", "-port", fmt.Sprint(port), "-telnet-port", "-1", "-web-port", "-1", "-ssh-port", fmt.Sprint(sshPort),
 		"-data", dir, "-db", filepath.Join(dir, "bbs.db"), "-scripts", "../../scripts", "-screens", "../../screens",

@@ -29,3 +29,31 @@ func TestRenderSeveralHandlers(t *testing.T) {
 		t.Errorf("handler named main: %v", err)
 	}
 }
+
+// TestEveryEmptySpecGetsAPortOfItsOwn: Start's free ports for a server
+// of three lines are all different, and none is the port a spec given
+// already names (two lines given one spec would fight over it).
+func TestEveryEmptySpecGetsAPortOfItsOwn(t *testing.T) {
+	cfg := Config{SendSpec: "tcp://127.0.0.1:10007", Handlers: make([]Handler, 3)}
+	if err := fillPorts(&cfg); err != nil {
+		t.Fatal(err)
+	}
+	specs := []string{cfg.SendSpec, cfg.RecvSpec}
+	for _, h := range cfg.Handlers {
+		specs = append(specs, h.SendSpec, h.RecvSpec)
+	}
+	seen := map[int]string{cfg.Port: "the caller port"}
+	for _, spec := range specs {
+		port, ok := specPort(spec)
+		if !ok {
+			t.Fatalf("spec %q has no port", spec)
+		}
+		if other, dup := seen[port]; dup {
+			t.Errorf("port %d is both %s and %s", port, other, spec)
+		}
+		seen[port] = spec
+	}
+	if cfg.SendSpec != "tcp://127.0.0.1:10007" {
+		t.Errorf("the given send spec became %q", cfg.SendSpec)
+	}
+}

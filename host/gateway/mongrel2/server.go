@@ -231,25 +231,9 @@ func resolve(cfg Config) (Config, error) {
 		return cfg, fmt.Errorf("mongrel2: dir: %w", err)
 	}
 	cfg.Dir = dir
-	if cfg.Port == 0 {
-		if cfg.Port, err = FreePort(); err != nil {
-			return cfg, err
-		}
-	}
 	cfg.Handlers = append([]Handler(nil), cfg.Handlers...)
-	specs := []*string{&cfg.SendSpec, &cfg.RecvSpec}
-	for i := range cfg.Handlers {
-		specs = append(specs, &cfg.Handlers[i].SendSpec, &cfg.Handlers[i].RecvSpec)
-	}
-	for _, spec := range specs {
-		if *spec != "" {
-			continue
-		}
-		port, err := FreePort()
-		if err != nil {
-			return cfg, err
-		}
-		*spec = "tcp://127.0.0.1:" + strconv.Itoa(port)
+	if err := fillPorts(&cfg); err != nil {
+		return cfg, err
 	}
 	cfg = cfg.withDefaults()
 	if cfg.FileLimit == 0 {
@@ -263,6 +247,55 @@ func resolve(cfg Config) (Config, error) {
 		return cfg, fmt.Errorf("mongrel2: %w: send and recv specs are both %s", ErrBadConfig, cfg.SendSpec)
 	}
 	return cfg, nil
+}
+
+// fillPorts gives cfg's zero Port and empty specs free ports, no two the
+// same and none that another of its specs names.
+func fillPorts(cfg *Config) error {
+	var empty []*string
+	var held []int
+	specs := []*string{&cfg.SendSpec, &cfg.RecvSpec}
+	for i := range cfg.Handlers {
+		specs = append(specs, &cfg.Handlers[i].SendSpec, &cfg.Handlers[i].RecvSpec)
+	}
+	for _, spec := range specs {
+		if *spec == "" {
+			empty = append(empty, spec)
+		} else if port, ok := specPort(*spec); ok {
+			held = append(held, port)
+		}
+	}
+	need := len(empty)
+	if cfg.Port == 0 {
+		need++
+	} else {
+		held = append(held, cfg.Port)
+	}
+	ports, err := freeport.PickN(need, held...)
+	if err != nil {
+		return fmt.Errorf("mongrel2: %w", err)
+	}
+	if cfg.Port == 0 {
+		cfg.Port, ports = ports[0], ports[1:]
+	}
+	for i, spec := range empty {
+		*spec = "tcp://127.0.0.1:" + strconv.Itoa(ports[i])
+	}
+	return nil
+}
+
+// specPort is the port of a tcp:// spec.
+func specPort(spec string) (int, bool) {
+	addr, ok := strings.CutPrefix(spec, "tcp://")
+	if !ok {
+		return 0, false
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return 0, false
+	}
+	n, err := strconv.Atoi(port)
+	return n, err == nil
 }
 
 // prepareDir creates the chroot's folders, refuses to start over a live

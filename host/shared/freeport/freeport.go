@@ -39,6 +39,46 @@ func Pick() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
+// PickN returns n ports as Pick does, no two the same and none in
+// exclude (ports the caller holds already): each port Pick returns was
+// free a moment ago, and nothing stops it returning one twice.
+func PickN(n int, exclude ...int) ([]int, error) { return pickN(n, exclude, Pick) }
+
+// maxPickTries bounds pickN's calls of pick per port.
+const maxPickTries = 64
+
+// pickN is PickN with pick in place of Pick.
+func pickN(n int, exclude []int, pick func() (int, error)) ([]int, error) {
+	taken := make(map[int]bool, n+len(exclude))
+	for _, p := range exclude {
+		taken[p] = true
+	}
+	ports := make([]int, 0, n)
+	for len(ports) < n {
+		port, err := distinct(taken, pick)
+		if err != nil {
+			return nil, err
+		}
+		taken[port] = true
+		ports = append(ports, port)
+	}
+	return ports, nil
+}
+
+// distinct calls pick until it returns a port not in taken.
+func distinct(taken map[int]bool, pick func() (int, error)) (int, error) {
+	for range maxPickTries {
+		port, err := pick()
+		if err != nil {
+			return 0, err
+		}
+		if !taken[port] {
+			return port, nil
+		}
+	}
+	return 0, fmt.Errorf("free port: %d picks in a row were ports already taken", maxPickTries)
+}
+
 // ephemeralLow is the first port of the kernel's ephemeral range (Linux's
 // default when it cannot be read).
 func ephemeralLow() int {

@@ -26,3 +26,32 @@ func TestPickIsBindableOutsideTheEphemeralRange(t *testing.T) {
 		l.Close()
 	}
 }
+
+// TestPickNHandsOutNoPortTwice: ports picked twice, or held already, are
+// picked again; a picker that never finds another gives up.
+func TestPickNHandsOutNoPortTwice(t *testing.T) {
+	next := []int{5, 5, 7, 9, 5}
+	pick := func() (int, error) {
+		p := next[0]
+		next = next[1:]
+		return p, nil
+	}
+	ports, err := pickN(2, []int{7}, pick)
+	if err != nil || fmt.Sprint(ports) != "[5 9]" {
+		t.Errorf("pickN(2, exclude 7) over 5, 5, 7, 9 = %v, %v; want [5 9]", ports, err)
+	}
+	if _, err := pickN(1, []int{3}, func() (int, error) { return 3, nil }); err == nil {
+		t.Error("pickN over a picker that only returns a taken port succeeded")
+	}
+	ports, err = PickN(8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]bool{}
+	for _, p := range ports {
+		if seen[p] {
+			t.Errorf("PickN(8) = %v: %d twice", ports, p)
+		}
+		seen[p] = true
+	}
+}
