@@ -626,8 +626,9 @@ func (s *Server) linkOf(sendIdent string) *handlerLink {
 // overtaking another (dispatch.Drain). A held caller's hang-up is seen
 // when their reader reads on, after the release; the notice of one seen
 // meanwhile (one who had typed nothing since the hold) waits for the
-// release, to go to the handler the route leads to then. release may be called more than
-// once. A route already held is refused (ErrHeld), and nothing is held.
+// release, to go to the handler the route leads to then. release may be
+// called more than once. A route already held is refused (ErrHeld), and
+// nothing is held.
 func (s *Server) Hold(patterns ...string) (release func(), err error) {
 	var routes []*routeTarget
 	for _, p := range patterns {
